@@ -1,0 +1,1 @@
+"""qualcode.analysis (see ARCHITECTURE.md)."""

@@ -1,0 +1,16 @@
+"""The ``qualcode`` command: thin wrappers over :mod:`qualcode.services`.
+
+Each area's commands live in their own module and register on :data:`main`.
+"""
+
+from qualcode.cli.base import main, run
+
+# Register the command modules (each adds its commands to ``main``).
+from qualcode.cli import project_cmds  # noqa: E402,F401
+from qualcode.cli import ingest_cmds  # noqa: E402,F401
+from qualcode.cli import codebook_cmds  # noqa: E402,F401
+from qualcode.cli import suggest_cmds  # noqa: E402,F401
+from qualcode.cli import export_cmds  # noqa: E402,F401
+from qualcode.cli import team_cmds  # noqa: E402,F401
+
+__all__ = ["main", "run"]

@@ -1,0 +1,79 @@
+"""The root command group, global options and the error edge.
+
+User mistakes (:class:`QualcodeError`) become one clear line on stderr and a non-zero
+exit; no tracebacks. Set ``QUALCODE_DEBUG=1`` to see them anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from qualcode import __version__
+from qualcode.errors import QualcodeError
+
+
+class State:
+    """Global options, resolved lazily into an open project."""
+
+    def __init__(self, project: str | None, db: str | None, coder: str | None) -> None:
+        self.project, self.db, self.coder = project, db, coder
+        self._ctx = None
+
+    def open(self):
+        from qualcode import services
+
+        if self._ctx is None:
+            self._ctx = services.open_project(self.project, db_url=self.db, coder=self.coder)
+        return self._ctx
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+class QualcodeGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as exc:
+            if os.environ.get("QUALCODE_DEBUG"):
+                raise
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            ctx.exit(1)
+
+
+@click.group(cls=QualcodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", "-p", envvar="QUALCODE_PROJECT", metavar="DIR",
+              help="Project folder (or set QUALCODE_PROJECT).")
+@click.option("--db", envvar="QUALCODE_DATABASE_URL", metavar="URL",
+              help="Database URL, e.g. postgresql+psycopg://user@host/db (or set QUALCODE_DATABASE_URL).")
+@click.option("--coder", envvar="QUALCODE_CODER", metavar="NAME",
+              help="Who is making decisions (default: your login name).")
+@click.version_option(__version__, prog_name="qualcode")
+@click.pass_context
+def main(ctx: click.Context, project: str | None, db: str | None, coder: str | None) -> None:
+    """qualcode: code qualitative interviews and focus groups, locally.
+
+    \b
+    Example:
+      qualcode init my-study
+      qualcode --project my-study ingest transcripts/
+      qualcode --project my-study app
+    """
+    ctx.obj = State(project, db, coder)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def run() -> None:  # pragma: no cover - console entry alias
+    main(prog_name="qualcode")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run())

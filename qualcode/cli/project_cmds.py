@@ -1,0 +1,126 @@
+"""Project commands: init, status, app, demo."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from qualcode import services
+from qualcode.cli.base import State, emit_json, main, pass_state
+
+APP_PY = services.project.REPO_ROOT / "app.py"
+
+
+@main.command()
+@click.argument("directory", required=False, metavar="DIR")
+@click.option("--codebook", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Codebook YAML or .qdc (default: the improvement-collaboration codebook).")
+@click.option("--name", help="A display name for the project.")
+@pass_state
+def init(state: State, directory: str | None, codebook: str | None, name: str | None) -> None:
+    """Create a project in DIR with a codebook.
+
+    \b
+    Example:
+      qualcode init my-study
+      qualcode init my-study --codebook codebooks/generic-starter.yaml
+    """
+    target = directory or state.project
+    ctx = services.init_project(target, codebook=codebook, db_url=state.db, coder=state.coder, name=name)
+    counts = services.project_status(ctx)
+    click.echo(f"Created project {ctx.label} with {counts['codes']} codes.")
+    click.echo(f"Next: qualcode --project {target or '...'} ingest FILES")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_state
+def status(state: State, as_json: bool) -> None:
+    """Show what the project holds.
+
+    \b
+    Example:
+      qualcode --project my-study status --json
+    """
+    ctx = state.open()
+    counts = services.project_status(ctx)
+    if as_json:
+        emit_json(counts)
+        return
+    sg = counts["suggestions"]
+    click.echo(f"Project {services.project_name(ctx)} ({ctx.label})")
+    click.echo(f"  documents   {counts['documents']:>8}")
+    click.echo(f"  turns       {counts['turns']:>8}")
+    click.echo(f"  excerpts    {counts['excerpts']:>8}")
+    click.echo(f"  codes       {counts['codes']:>8}")
+    click.echo(f"  codings     {counts['codings']:>8}")
+    click.echo(f"  suggestions {sg['pending']:>8} pending, {sg['accepted']} accepted, {sg['rejected']} rejected")
+    click.echo(f"  coders      {counts['coders']:>8}")
+
+
+def streamlit_command(*, port: int | None, address: str) -> list[str]:
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PY),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.address", address, "--global.developmentMode", "false"]
+    if port:
+        cmd += ["--server.port", str(port)]
+    return cmd
+
+
+def launch_app(state: State, *, project: str | None, port: int | None, address: str) -> None:
+    env = dict(os.environ)
+    if project:
+        env["QUALCODE_PROJECT"] = str(Path(project).resolve())
+    if state.db:
+        env["QUALCODE_DATABASE_URL"] = state.db
+    if state.coder:
+        env["QUALCODE_CODER"] = state.coder
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    env["HF_HUB_OFFLINE"] = "1"
+    env["TRANSFORMERS_OFFLINE"] = "1"
+    click.echo(f"Starting qualcode on http://{address}:{port or 8501} (Ctrl+C to stop)")
+    raise SystemExit(subprocess.call(streamlit_command(port=port, address=address), env=env))
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port to serve on (default 8501).")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@pass_state
+def app(state: State, port: int | None, address: str) -> None:
+    """Start the coding app in your browser, on this project.
+
+    \b
+    Example:
+      qualcode --project my-study app --port 8502
+    """
+    if state.project or state.db:
+        state.open()  # fail here, clearly, if the project is missing
+    launch_app(state, project=state.project, port=port, address=address)
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port to serve on (default 8501).")
+@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--no-app", is_flag=True, help="Build the demo project only; don't start the app.")
+@click.option("--rebuild", is_flag=True, help="Delete and rebuild an existing demo project.")
+@pass_state
+def demo(state: State, port: int | None, address: str, no_app: bool, rebuild: bool) -> None:
+    """Build a demo project from transcripts_sample/ with the default codebook and
+    suggestions, then start the app on it.
+
+    \b
+    Example:
+      qualcode demo --project .qualcode-demo
+    """
+    from qualcode.services import demo as demo_service
+
+    target = state.project or ".qualcode-demo"
+    summary = demo_service.build_demo(target, rebuild=rebuild, coder=state.coder,
+                                      progress=lambda msg: click.echo(msg))
+    click.echo(summary)
+    if not no_app:
+        launch_app(state, project=target, port=port, address=address)

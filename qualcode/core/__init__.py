@@ -1,0 +1,30 @@
+"""Pure domain layer: dataclasses and rules, standard library only."""
+
+from qualcode.core.model import (
+    Attribute,
+    AttrType,
+    AuditEvent,
+    Code,
+    Codebook,
+    Coder,
+    Coding,
+    Decision,
+    Document,
+    Excerpt,
+    Memo,
+    Origin,
+    ProjectSettings,
+    Role,
+    Speaker,
+    Suggestion,
+    SuggestionStatus,
+    Turn,
+    text_hash,
+    utcnow,
+)
+
+__all__ = [
+    "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "Coder", "Coding", "Decision",
+    "Document", "Excerpt", "Memo", "Origin", "ProjectSettings", "Role", "Speaker", "Suggestion",
+    "SuggestionStatus", "Turn", "text_hash", "utcnow",
+]

@@ -1,0 +1,280 @@
+"""Plain domain objects shared by every layer.
+
+Nothing here imports anything heavier than the standard library: ingest, storage,
+suggestion, analysis and export all speak in these dataclasses.
+
+Offsets are Unicode code points into ``Document.text``, end exclusive, exactly as
+REFI-QDA counts them, so ``document.text[excerpt.start:excerpt.end] == excerpt.text``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """Timezone-aware 'now' used for every stored timestamp."""
+    return datetime.now(timezone.utc)
+
+
+def text_hash(text: str) -> str:
+    """Stable content hash (sha256 hex) used for documents and the embedding cache.
+
+    >>> text_hash("abc")[:12]
+    'ba7816bf8f01'
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Role(str, enum.Enum):
+    """Who a speaker is in the conversation."""
+
+    INTERVIEWER = "interviewer"
+    FACILITATOR = "facilitator"
+    PARTICIPANT = "participant"
+    UNKNOWN = "unknown"
+
+
+class Origin(str, enum.Enum):
+    """How a coding came to exist."""
+
+    MANUAL = "manual"
+    SUGGESTION = "suggestion"  # a coder accepted a model suggestion
+    IMPORTED = "imported"
+    CONSENSUS = "consensus"  # resolved in disagreement review
+
+
+class SuggestionStatus(str, enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class AttrType(str, enum.Enum):
+    TEXT = "text"
+    INTEGER = "integer"
+    DATE = "date"
+
+
+@dataclass
+class Attribute:
+    """A typed key/value attached to a document or a speaker (year=2021, district=...)."""
+
+    key: str
+    value: str
+    type: AttrType = AttrType.TEXT
+
+
+@dataclass
+class Speaker:
+    label: str
+    role: Role = Role.UNKNOWN
+    pseudonym: str | None = None
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    id: int | None = None
+
+    @property
+    def display(self) -> str:
+        """The name to show anywhere that may be shared: the pseudonym when there is one."""
+        return self.pseudonym or self.label
+
+
+@dataclass
+class Turn:
+    """One speaker's uninterrupted stretch of talk; offsets into the document text."""
+
+    speaker: str  # speaker label
+    order: int
+    start: int
+    end: int
+    start_ms: int | None = None
+    end_ms: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class Excerpt:
+    """The unit that gets coded: a sentence or a whole turn.
+
+    Invariant: ``text == document.text[start:end]``.
+    """
+
+    start: int
+    end: int
+    text: str
+    turn_order: int
+    order: int = 0
+    codable: bool = True
+    id: int | None = None
+    document_id: int | None = None
+    turn_id: int | None = None
+
+
+@dataclass
+class Document:
+    name: str
+    text: str
+    source_filename: str = ""
+    format: str = "txt"
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    speakers: list[Speaker] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    excerpts: list[Excerpt] = field(default_factory=list)
+    content_hash: str = ""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            self.content_hash = text_hash(self.text)
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+    def check_offsets(self) -> None:
+        """Raise ValueError unless every turn and excerpt slices back exactly."""
+        n = len(self.text)
+        for t in self.turns:
+            if not (0 <= t.start <= t.end <= n):
+                raise ValueError(f"turn {t.order} offsets {t.start}:{t.end} outside text of {n}")
+        for e in self.excerpts:
+            if not (0 <= e.start <= e.end <= n) or self.text[e.start : e.end] != e.text:
+                raise ValueError(f"excerpt {e.order} at {e.start}:{e.end} does not slice back")
+
+
+@dataclass
+class Code:
+    """One code of a codebook. ``id`` is a stable slug; the name may change."""
+
+    id: str
+    name: str
+    definition: str = ""
+    parent: str | None = None
+    codable: bool = True
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    counterexamples: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    color: str | None = None
+    guid: str | None = None
+    retired: bool = False
+
+
+@dataclass
+class Codebook:
+    name: str
+    codes: list[Code] = field(default_factory=list)
+    description: str = ""
+    version: int | None = None
+
+    def by_id(self) -> dict[str, Code]:
+        return {c.id: c for c in self.codes}
+
+    def get(self, code_id: str) -> Code | None:
+        return self.by_id().get(code_id)
+
+    def children(self, code_id: str | None) -> list[Code]:
+        return [c for c in self.codes if c.parent == code_id]
+
+    def descendants(self, code_id: str) -> list[str]:
+        """Ids of every code below ``code_id`` (not including it)."""
+        out: list[str] = []
+        stack = [code_id]
+        while stack:
+            cur = stack.pop()
+            for c in self.codes:
+                if c.parent == cur and c.id not in out:
+                    out.append(c.id)
+                    stack.append(c.id)
+        return out
+
+    def active(self) -> list[Code]:
+        return [c for c in self.codes if not c.retired]
+
+    def codable_codes(self) -> list[Code]:
+        return [c for c in self.codes if c.codable and not c.retired]
+
+
+@dataclass
+class Coder:
+    name: str
+    id: int | None = None
+
+
+@dataclass
+class Coding:
+    """A coder's decision that a code applies to an excerpt (or a span inside it)."""
+
+    excerpt_id: int
+    code_id: str
+    coder: str
+    start: int
+    end: int
+    origin: Origin = Origin.MANUAL
+    created_at: datetime | None = None
+    suggestion_id: int | None = None
+    id: int | None = None
+
+
+@dataclass
+class Suggestion:
+    """Model output, kept apart from codings until a coder accepts it."""
+
+    excerpt_id: int
+    code_id: str
+    score: float
+    model_id: str
+    explanation: dict[str, Any] = field(default_factory=dict)
+    status: SuggestionStatus = SuggestionStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class Decision:
+    """A coder's verdict on one suggestion (the input to learning)."""
+
+    suggestion_id: int
+    coder: str
+    accepted: bool
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class Memo:
+    text: str
+    coder: str
+    excerpt_id: int | None = None
+    document_id: int | None = None
+    code_id: str | None = None
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class AuditEvent:
+    action: str
+    entity: str
+    entity_id: str
+    coder: str | None = None
+    before: Any = None
+    after: Any = None
+    at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class ProjectSettings:
+    """Per-project choices kept in the database."""
+
+    name: str = "Untitled project"
+    unit: str = "sentence"  # sentence | turn
+    code_roles: tuple[str, ...] = ("participant", "unknown")
+    independent_coding: bool = False
+    threshold: float | None = None

@@ -1,0 +1,1 @@
+"""qualcode.export (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""qualcode.ingest (see ARCHITECTURE.md)."""

@@ -1,0 +1,21 @@
+"""The one API that the UI, the CLI and Python users call.
+
+Split by area (project, coding, ingest, codebook, suggest, analysis, export, team); each
+module's functions take a :class:`ProjectContext` first.
+"""
+
+from qualcode.services.project import (
+    DEFAULT_CODEBOOK,
+    SAMPLE_DIR,
+    ProjectContext,
+    init_project,
+    list_coders,
+    open_project,
+    project_name,
+    project_status,
+)
+
+__all__ = [
+    "DEFAULT_CODEBOOK", "SAMPLE_DIR", "ProjectContext", "init_project", "list_coders",
+    "open_project", "project_name", "project_status",
+]

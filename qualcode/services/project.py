@@ -1,0 +1,136 @@
+"""Opening, creating and summarising projects: the context every service takes."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from qualcode import codebook_io
+from qualcode.config import default_coder, get_setting
+from qualcode.errors import StorageError
+from qualcode.storage import Database, project_url
+from qualcode.storage import codes as code_store
+from qualcode.storage import meta
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CODEBOOK = REPO_ROOT / "codebooks" / "improvement-collaboration.yaml"
+SAMPLE_DIR = REPO_ROOT / "transcripts_sample"
+
+
+@dataclass
+class ProjectContext:
+    """An open project: its database, its folder (if any) and who is coding."""
+
+    db: Database
+    project_dir: Path | None
+    coder: str
+    _coder_id: int | None = field(default=None, repr=False)
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator:
+        with self.db.session(readonly=readonly) as s:
+            yield s
+
+    def coder_id(self, s) -> int:
+        if self._coder_id is None:
+            self._coder_id = meta.get_or_create_coder(s, self.coder)
+        return self._coder_id
+
+    def as_coder(self, name: str) -> "ProjectContext":
+        """The same project seen by another coder (shares the database)."""
+        return ProjectContext(db=self.db, project_dir=self.project_dir, coder=name)
+
+    @property
+    def label(self) -> str:
+        return str(self.project_dir) if self.project_dir else self.db.safe_url
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _is_url(value: str) -> bool:
+    return "://" in value
+
+
+def _resolve(project: str | Path | None, db_url: str | None) -> tuple[Path | None, str]:
+    project = project if project is not None else get_setting("project")
+    db_url = db_url or get_setting("database_url")
+    if project is not None and _is_url(str(project)):
+        return None, str(project)
+    pdir = Path(project).expanduser() if project is not None else None
+    if db_url:
+        return pdir, db_url
+    if pdir is None:
+        raise StorageError(
+            "no project given",
+            hint="pass --project DIR (or set QUALCODE_PROJECT), or --db URL; create one with: qualcode init DIR",
+        )
+    return pdir, project_url(pdir)
+
+
+def open_project(
+    project: str | Path | None = None,
+    *,
+    db_url: str | None = None,
+    coder: str | None = None,
+) -> ProjectContext:
+    """Open an existing project folder or database URL (migrating it if it is older).
+
+    >>> ctx = open_project("my-study")  # doctest: +SKIP
+    """
+    pdir, url = _resolve(project, db_url)
+    if pdir is not None and url == project_url(pdir) and not (pdir / "project.db").exists():
+        raise StorageError(
+            f"no qualcode project in {pdir}",
+            hint=f"create it with: qualcode init {pdir}",
+        )
+    db = Database(url)
+    return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder())
+
+
+def init_project(
+    project: str | Path | None,
+    *,
+    codebook: str | Path | None = None,
+    db_url: str | None = None,
+    coder: str | None = None,
+    name: str | None = None,
+) -> ProjectContext:
+    """Create a project with a codebook (the default improvement-collaboration one if none).
+
+    The codebook is read and validated before anything is created, so a bad codebook
+    leaves no half-made project behind.
+    """
+    cb = codebook_io.load_codebook(Path(codebook) if codebook else DEFAULT_CODEBOOK)
+    pdir, url = _resolve(project, db_url)
+    if pdir is not None:
+        if url == project_url(pdir) and (pdir / "project.db").exists():
+            raise StorageError(f"{pdir} already holds a qualcode project", hint="open it with --project, or choose a new folder")
+        pdir.mkdir(parents=True, exist_ok=True)
+    db = Database(url)
+    ctx = ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder())
+    with ctx.session() as s:
+        if code_store.load_codebook(s).codes:
+            raise StorageError(f"{ctx.label} already holds a qualcode project", hint="use a new database")
+        code_store.save_codebook(s, cb)
+        meta.set_setting(s, "project", {"name": name or (pdir.name if pdir else "qualcode project")})
+        meta.get_or_create_coder(s, ctx.coder)
+    return ctx
+
+
+def project_status(ctx: ProjectContext) -> dict[str, Any]:
+    """Counts of everything in the project (the keys of ``qualcode status --json``)."""
+    with ctx.session(readonly=True) as s:
+        return meta.status_counts(s)
+
+
+def project_name(ctx: ProjectContext) -> str:
+    with ctx.session(readonly=True) as s:
+        return (meta.get_setting(s, "project", {}) or {}).get("name", "qualcode project")
+
+
+def list_coders(ctx: ProjectContext) -> list[str]:
+    with ctx.session(readonly=True) as s:
+        return meta.list_coders(s)

@@ -1,0 +1,38 @@
+"""Embedding cache: vectors keyed by (text hash, model id), stored as float32 bytes."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode.storage.models import EmbeddingRow
+
+_CHUNK = 500
+
+
+def get_vectors(s: Session, hashes: Iterable[str], model_id: str) -> dict[str, bytes]:
+    """Cached vectors (raw float32 bytes) for the hashes that have one."""
+    wanted = list(dict.fromkeys(hashes))
+    out: dict[str, bytes] = {}
+    for i in range(0, len(wanted), _CHUNK):
+        chunk = wanted[i : i + _CHUNK]
+        q = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
+            EmbeddingRow.model_id == model_id, EmbeddingRow.text_hash.in_(chunk)
+        )
+        out.update(dict(s.execute(q).all()))
+    return out
+
+
+def put_vectors(s: Session, vectors: dict[str, bytes], model_id: str, dim: int) -> None:
+    """Store vectors that are not cached yet (idempotent)."""
+    if not vectors:
+        return
+    have = get_vectors(s, vectors.keys(), model_id)
+    s.add_all(
+        EmbeddingRow(text_hash=h, model_id=model_id, dim=dim, vector=v)
+        for h, v in vectors.items()
+        if h not in have
+    )
+    s.flush()

@@ -1,0 +1,250 @@
+"""Codings, suggestions, reviews and memos.
+
+A suggestion is not a coding: only ``decide_suggestion(..., accept=True)`` or a manual
+``add_coding`` creates one. Rejected suggestions stay (training data, audit trail).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from qualcode.core import Coding, Memo, Origin, Suggestion, SuggestionStatus
+from qualcode.errors import NotFoundError
+from qualcode.storage.models import (
+    CodeRow,
+    CoderRow,
+    CodingRow,
+    ExcerptRow,
+    MemoRow,
+    ReviewRow,
+    SuggestionRow,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _excerpt(s: Session, excerpt_id: int) -> ExcerptRow:
+    row = s.get(ExcerptRow, excerpt_id)
+    if row is None:
+        raise NotFoundError(f"no excerpt with id {excerpt_id}")
+    return row
+
+
+def _check_code(s: Session, code_id: str) -> CodeRow:
+    row = s.get(CodeRow, code_id)
+    if row is None:
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+    return row
+
+
+def coding_to_dict(r: CodingRow) -> dict:
+    return {"id": r.id, "excerpt_id": r.excerpt_id, "code_id": r.code_id, "coder_id": r.coder_id,
+            "start": r.start, "end": r.end, "origin": r.origin, "suggestion_id": r.suggestion_id}
+
+
+def add_coding(
+    s: Session,
+    excerpt_id: int,
+    code_id: str,
+    coder_id: int,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    origin: Origin | str = Origin.MANUAL,
+    suggestion_id: int | None = None,
+) -> tuple[int, bool]:
+    """Code an excerpt (or the span ``start:end`` inside it, document offsets).
+
+    Returns ``(coding_id, created)``; coding the same thing twice is a no-op, also when
+    two processes race (the unique constraint decides).
+    """
+    ex = _excerpt(s, excerpt_id)
+    _check_code(s, code_id)
+    start = ex.start if start is None else start
+    end = ex.end if end is None else end
+    if not (ex.start <= start < end <= ex.end):
+        raise ValueError(f"span {start}:{end} is not inside excerpt {excerpt_id} ({ex.start}:{ex.end})")
+    existing = s.scalar(select(CodingRow.id).where(
+        CodingRow.excerpt_id == excerpt_id, CodingRow.code_id == code_id,
+        CodingRow.coder_id == coder_id, CodingRow.start == start, CodingRow.end == end))
+    if existing is not None:
+        return existing, False
+    try:
+        with s.begin_nested():
+            row = CodingRow(excerpt_id=excerpt_id, code_id=code_id, coder_id=coder_id, start=start,
+                            end=end, origin=Origin(origin).value, suggestion_id=suggestion_id)
+            s.add(row)
+            s.flush()
+            return row.id, True
+    except IntegrityError:
+        existing = s.scalar(select(CodingRow.id).where(
+            CodingRow.excerpt_id == excerpt_id, CodingRow.code_id == code_id,
+            CodingRow.coder_id == coder_id, CodingRow.start == start, CodingRow.end == end))
+        return existing, False
+
+
+def get_coding(s: Session, coding_id: int) -> CodingRow:
+    row = s.get(CodingRow, coding_id)
+    if row is None:
+        raise NotFoundError(f"no coding with id {coding_id}")
+    return row
+
+
+def remove_coding(s: Session, coding_id: int) -> dict:
+    """Delete a coding; returns what it was (for the audit trail and undo)."""
+    row = get_coding(s, coding_id)
+    before = coding_to_dict(row)
+    s.delete(row)
+    s.flush()
+    return before
+
+
+def list_codings(
+    s: Session,
+    *,
+    document_id: int | None = None,
+    coder_id: int | None = None,
+    excerpt_ids: Iterable[int] | None = None,
+) -> list[Coding]:
+    q = select(CodingRow, CoderRow.name).join(CoderRow, CoderRow.id == CodingRow.coder_id)
+    if document_id is not None:
+        q = q.join(ExcerptRow, ExcerptRow.id == CodingRow.excerpt_id).where(ExcerptRow.document_id == document_id)
+    if coder_id is not None:
+        q = q.where(CodingRow.coder_id == coder_id)
+    if excerpt_ids is not None:
+        q = q.where(CodingRow.excerpt_id.in_(list(excerpt_ids)))
+    return [
+        Coding(excerpt_id=r.excerpt_id, code_id=r.code_id, coder=name, start=r.start, end=r.end,
+               origin=Origin(r.origin), created_at=r.created_at, suggestion_id=r.suggestion_id, id=r.id)
+        for r, name in s.execute(q.order_by(CodingRow.id)).all()
+    ]
+
+
+def _suggestion(r: SuggestionRow, coder_names: dict[int, str] | None = None) -> Suggestion:
+    return Suggestion(
+        excerpt_id=r.excerpt_id, code_id=r.code_id, score=r.score, model_id=r.model_id,
+        explanation=r.explanation or {}, status=SuggestionStatus(r.status),
+        decided_by=(coder_names or {}).get(r.decided_by) if r.decided_by else None,
+        decided_at=r.decided_at, id=r.id,
+    )
+
+
+def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace_pending_for: Iterable[int] = ()) -> int:
+    """Store model suggestions as pending. Decided suggestions are never touched.
+
+    ``replace_pending_for``: excerpt ids whose pending suggestions are refreshed (stale ones
+    that the model no longer proposes are removed). Returns how many are stored new.
+    """
+    excerpt_ids = list(replace_pending_for)
+    if excerpt_ids:
+        for i in range(0, len(excerpt_ids), 500):
+            s.execute(delete(SuggestionRow).where(
+                SuggestionRow.excerpt_id.in_(excerpt_ids[i:i + 500]), SuggestionRow.status == "pending"))
+    added = 0
+    for sg in suggestions:
+        existing = s.scalar(select(SuggestionRow).where(
+            SuggestionRow.excerpt_id == sg.excerpt_id, SuggestionRow.code_id == sg.code_id,
+            SuggestionRow.model_id == sg.model_id))
+        if existing is not None:
+            if existing.status == "pending":
+                existing.score, existing.explanation = float(sg.score), sg.explanation
+            continue
+        s.add(SuggestionRow(excerpt_id=sg.excerpt_id, code_id=sg.code_id, score=float(sg.score),
+                            model_id=sg.model_id, explanation=sg.explanation, status="pending"))
+        added += 1
+    s.flush()
+    return added
+
+
+def list_suggestions(
+    s: Session,
+    *,
+    document_id: int | None = None,
+    status: str | None = None,
+    excerpt_ids: Iterable[int] | None = None,
+) -> list[Suggestion]:
+    q = select(SuggestionRow)
+    if document_id is not None:
+        q = q.join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id).where(ExcerptRow.document_id == document_id)
+    if status:
+        q = q.where(SuggestionRow.status == status)
+    if excerpt_ids is not None:
+        q = q.where(SuggestionRow.excerpt_id.in_(list(excerpt_ids)))
+    names = dict(s.execute(select(CoderRow.id, CoderRow.name)).all())
+    return [_suggestion(r, names) for r in s.scalars(q.order_by(SuggestionRow.excerpt_id, SuggestionRow.score.desc()))]
+
+
+def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
+    row = s.get(SuggestionRow, suggestion_id)
+    if row is None:
+        raise NotFoundError(f"no suggestion with id {suggestion_id}")
+    return row
+
+
+def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id: int | None) -> dict:
+    """Set a suggestion's status; returns the state before (for audit/undo)."""
+    row = get_suggestion(s, suggestion_id)
+    before = {"status": row.status, "decided_by": row.decided_by,
+              "decided_at": row.decided_at.isoformat() if row.decided_at else None}
+    row.status = SuggestionStatus(status).value
+    row.decided_by = coder_id if status != "pending" else None
+    row.decided_at = _now() if status != "pending" else None
+    s.flush()
+    return before
+
+
+def mark_reviewed(s: Session, excerpt_id: int, coder_id: int) -> bool:
+    """Record that ``coder_id`` has reviewed the excerpt. Returns True if it is new."""
+    if s.scalar(select(ReviewRow.id).where(ReviewRow.excerpt_id == excerpt_id, ReviewRow.coder_id == coder_id)):
+        return False
+    try:
+        with s.begin_nested():
+            s.add(ReviewRow(excerpt_id=excerpt_id, coder_id=coder_id))
+            s.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def unmark_reviewed(s: Session, excerpt_id: int, coder_id: int) -> None:
+    s.execute(delete(ReviewRow).where(ReviewRow.excerpt_id == excerpt_id, ReviewRow.coder_id == coder_id))
+
+
+def reviewed_excerpts(s: Session, *, coder_id: int | None = None, document_id: int | None = None) -> set[int]:
+    q = select(ReviewRow.excerpt_id)
+    if coder_id is not None:
+        q = q.where(ReviewRow.coder_id == coder_id)
+    if document_id is not None:
+        q = q.join(ExcerptRow, ExcerptRow.id == ReviewRow.excerpt_id).where(ExcerptRow.document_id == document_id)
+    return set(s.scalars(q))
+
+
+def add_memo(s: Session, text: str, coder_id: int, *, excerpt_id: int | None = None,
+             document_id: int | None = None, code_id: str | None = None) -> int:
+    row = MemoRow(text=text, coder_id=coder_id, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id)
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def list_memos(s: Session, *, document_id: int | None = None, excerpt_ids: Iterable[int] | None = None) -> list[Memo]:
+    q = select(MemoRow, CoderRow.name).join(CoderRow, CoderRow.id == MemoRow.coder_id)
+    if document_id is not None:
+        q = q.outerjoin(ExcerptRow, ExcerptRow.id == MemoRow.excerpt_id).where(
+            (MemoRow.document_id == document_id) | (ExcerptRow.document_id == document_id))
+    if excerpt_ids is not None:
+        q = q.where(MemoRow.excerpt_id.in_(list(excerpt_ids)))
+    return [Memo(text=r.text, coder=name, excerpt_id=r.excerpt_id, document_id=r.document_id,
+                 code_id=r.code_id, created_at=r.created_at, id=r.id)
+            for r, name in s.execute(q.order_by(MemoRow.id)).all()]
+
+
+def delete_memo(s: Session, memo_id: int) -> None:
+    s.execute(delete(MemoRow).where(MemoRow.id == memo_id))

@@ -1,0 +1,177 @@
+"""Opening a project database: URL resolution, SQLite pragmas, migrations, backups.
+
+A project is a database URL. By default that is ``sqlite:///<project>/project.db``; any
+SQLAlchemy URL works through ``--db`` / ``QUALCODE_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from qualcode.errors import StorageError
+
+DB_FILENAME = "project.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def project_url(project_dir: str | Path) -> str:
+    """The default SQLite URL for a project folder."""
+    return f"sqlite:///{Path(project_dir).resolve() / DB_FILENAME}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    dbapi_conn.isolation_level = None  # transactions are begun by _sqlite_begin
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    if conn.get_execution_options().get("qualcode_readonly"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with the settings qualcode relies on (FKs on, WAL, busy timeout)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(
+            f"{url!r} is not a database URL",
+            hint="use a project folder, or a URL such as postgresql+psycopg://user@host/db",
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own deferred BEGIN lets two writers both read, then one fails to
+        # upgrade its lock ("database is locked") however long the busy timeout. We take
+        # over transaction control and start write transactions with BEGIN IMMEDIATE, so
+        # concurrent coders queue on the busy timeout instead of failing.
+        event.listen(engine, "begin", _sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def _alembic_config(engine_conn) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = engine_conn
+    return cfg
+
+
+def head_revision() -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _backup_sqlite(engine: Engine) -> Path | None:
+    path = engine.url.database
+    if not path or path == ":memory:" or not Path(path).exists():
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = Path(path).with_name(f"{Path(path).stem}.backup-{stamp}{Path(path).suffix}")
+    # SQLite's online backup API copies a consistent snapshot, WAL content included.
+    src = sqlite3.connect(path)
+    dst = sqlite3.connect(backup)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return backup
+
+
+def migrate(engine: Engine) -> Path | None:
+    """Bring the schema to the newest revision. Returns the backup path if one was made.
+
+    An existing SQLite project that is behind gets a backup copy first.
+    """
+    head = head_revision()
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        raise StorageError(f"cannot open database: {exc.orig}", hint="check the path and permissions") from None
+    if current == head:
+        return None
+    backup = None
+    if current is not None or _has_tables(engine):
+        if engine.url.get_backend_name() == "sqlite":
+            backup = _backup_sqlite(engine)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    return backup
+
+
+def _has_tables(engine: Engine) -> bool:
+    return bool(inspect(engine).get_table_names())
+
+
+class Database:
+    """An open project database: an engine plus a session factory."""
+
+    def __init__(self, url: str, *, migrate_schema: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.backup: Path | None = None
+        if migrate_schema:
+            try:
+                self.backup = migrate(self.engine)
+            except SQLAlchemyError as exc:
+                raise StorageError(f"cannot prepare database {self.safe_url}: {exc}") from None
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_factory = sessionmaker(
+            self.engine.execution_options(qualcode_readonly=True), expire_on_commit=False
+        )
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back everything on any error.
+
+        Write sessions take SQLite's write lock at the start (queued by the busy timeout);
+        ``readonly=True`` sessions don't, so readers never wait for writers.
+        """
+        s = (self._read_factory if readonly else self._factory)()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

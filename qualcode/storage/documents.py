@@ -1,0 +1,185 @@
+"""Documents with their speakers, turns, excerpts and attributes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from qualcode.core import Attribute, AttrType, Document, Excerpt, Role, Speaker, Turn, text_hash
+from qualcode.errors import NotFoundError
+from qualcode.storage.models import (
+    DocumentAttributeRow,
+    DocumentRow,
+    ExcerptRow,
+    SpeakerAttributeRow,
+    SpeakerRow,
+    TurnRow,
+)
+
+
+def find_by_hash(s: Session, content_hash: str) -> int | None:
+    return s.scalar(select(DocumentRow.id).where(DocumentRow.content_hash == content_hash))
+
+
+def add_document(s: Session, doc: Document, *, coder_id: int | None = None) -> int:
+    """Insert a parsed document and everything under it; returns the new id.
+
+    Runs inside the caller's transaction: if anything fails, nothing is kept.
+    """
+    doc.check_offsets()
+    speakers_by_label = {sp.label: sp for sp in doc.speakers}
+    for t in doc.turns:  # speakers referenced by turns but not declared
+        speakers_by_label.setdefault(t.speaker, Speaker(label=t.speaker))
+    role_of = {label: sp.role.value if isinstance(sp.role, Role) else str(sp.role)
+               for label, sp in speakers_by_label.items()}
+    participant_words = sum(
+        len(doc.text[t.start : t.end].split())
+        for t in doc.turns
+        if role_of.get(t.speaker) in (Role.PARTICIPANT.value, Role.UNKNOWN.value)
+    )
+    row = DocumentRow(
+        name=doc.name,
+        source_filename=doc.source_filename,
+        format=doc.format,
+        text=doc.text,
+        content_hash=doc.content_hash or text_hash(doc.text),
+        word_count=doc.word_count,
+        participant_words=participant_words,
+        created_by=coder_id,
+    )
+    s.add(row)
+    s.flush()
+    for a in doc.attributes.values():
+        s.add(DocumentAttributeRow(document_id=row.id, key=a.key, value=str(a.value), type=_type(a)))
+    speaker_ids: dict[str, int] = {}
+    for label, sp in speakers_by_label.items():
+        srow = SpeakerRow(document_id=row.id, label=label, role=role_of[label], pseudonym=sp.pseudonym)
+        s.add(srow)
+        s.flush()
+        speaker_ids[label] = srow.id
+        for a in sp.attributes.values():
+            s.add(SpeakerAttributeRow(speaker_id=srow.id, key=a.key, value=str(a.value), type=_type(a)))
+    turn_ids: dict[int, int] = {}
+    turn_rows = []
+    for t in doc.turns:
+        tr = TurnRow(
+            document_id=row.id, speaker_id=speaker_ids.get(t.speaker), order=t.order,
+            start=t.start, end=t.end, start_ms=t.start_ms, end_ms=t.end_ms,
+        )
+        turn_rows.append((t.order, tr))
+    s.add_all(tr for _, tr in turn_rows)
+    s.flush()
+    turn_ids = {order: tr.id for order, tr in turn_rows}
+    s.add_all(
+        ExcerptRow(
+            document_id=row.id, turn_id=turn_ids.get(e.turn_order), order=i,
+            start=e.start, end=e.end, text=e.text, text_hash=text_hash(e.text), codable=e.codable,
+        )
+        for i, e in enumerate(doc.excerpts)
+    )
+    s.flush()
+    return row.id
+
+
+def _type(a: Attribute) -> str:
+    return a.type.value if isinstance(a.type, AttrType) else str(a.type)
+
+
+def resolve_document(s: Session, ref: str | int) -> int:
+    """A document id from an id or a name (exact, then unique prefix)."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        if s.get(DocumentRow, int(ref)) is not None:
+            return int(ref)
+    ref = str(ref)
+    ids = list(s.scalars(select(DocumentRow.id).where(DocumentRow.name == ref)))
+    if not ids:
+        ids = list(s.scalars(select(DocumentRow.id).where(DocumentRow.name.startswith(ref))))
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise NotFoundError(f"no document {ref!r}", hint="list them with: qualcode documents")
+    raise NotFoundError(f"{ref!r} matches {len(ids)} documents", hint="use the document id")
+
+
+def load_document(s: Session, doc_id: int) -> Document:
+    """The stored document as a core object, with speakers, turns and excerpts."""
+    row = s.get(
+        DocumentRow, doc_id,
+        options=[selectinload(DocumentRow.speakers).selectinload(SpeakerRow.attributes),
+                 selectinload(DocumentRow.attributes)],
+    )
+    if row is None:
+        raise NotFoundError(f"no document with id {doc_id}", hint="list them with: qualcode documents")
+    label_of = {sp.id: sp.label for sp in row.speakers}
+    turns = [
+        Turn(speaker=label_of.get(t.speaker_id, ""), order=t.order, start=t.start, end=t.end,
+             start_ms=t.start_ms, end_ms=t.end_ms, id=t.id)
+        for t in s.scalars(select(TurnRow).where(TurnRow.document_id == doc_id).order_by(TurnRow.order))
+    ]
+    order_of_turn = {t.id: t.order for t in turns}
+    excerpts = [
+        Excerpt(start=e.start, end=e.end, text=e.text, turn_order=order_of_turn.get(e.turn_id, -1),
+                order=e.order, codable=e.codable, id=e.id, document_id=doc_id, turn_id=e.turn_id)
+        for e in s.scalars(select(ExcerptRow).where(ExcerptRow.document_id == doc_id).order_by(ExcerptRow.order))
+    ]
+    return Document(
+        name=row.name, text=row.text, source_filename=row.source_filename, format=row.format,
+        attributes={a.key: Attribute(a.key, a.value, AttrType(a.type)) for a in row.attributes},
+        speakers=[
+            Speaker(label=sp.label, role=Role(sp.role), pseudonym=sp.pseudonym, id=sp.id,
+                    attributes={a.key: Attribute(a.key, a.value, AttrType(a.type)) for a in sp.attributes})
+            for sp in row.speakers
+        ],
+        turns=turns, excerpts=excerpts, content_hash=row.content_hash, id=row.id,
+    )
+
+
+def list_documents(s: Session) -> list[dict[str, Any]]:
+    """One dict per document: id, name, format, attributes and counts (SQL aggregates)."""
+    turns = dict(s.execute(select(TurnRow.document_id, func.count()).group_by(TurnRow.document_id)).all())
+    excerpts = dict(
+        s.execute(select(ExcerptRow.document_id, func.count()).group_by(ExcerptRow.document_id)).all()
+    )
+    attrs: dict[int, dict[str, str]] = {}
+    for doc_id, key, value in s.execute(
+        select(DocumentAttributeRow.document_id, DocumentAttributeRow.key, DocumentAttributeRow.value)
+    ):
+        attrs.setdefault(doc_id, {})[key] = value
+    speakers = dict(
+        s.execute(select(SpeakerRow.document_id, func.count()).group_by(SpeakerRow.document_id)).all()
+    )
+    out = []
+    for r in s.execute(
+        select(DocumentRow.id, DocumentRow.name, DocumentRow.format, DocumentRow.source_filename,
+               DocumentRow.word_count, DocumentRow.created_at).order_by(DocumentRow.id)
+    ):
+        out.append({
+            "id": r.id, "name": r.name, "format": r.format, "source_filename": r.source_filename,
+            "attributes": attrs.get(r.id, {}),
+            "counts": {"speakers": speakers.get(r.id, 0), "turns": turns.get(r.id, 0),
+                       "excerpts": excerpts.get(r.id, 0), "words": r.word_count},
+            "created_at": r.created_at.isoformat() if r.created_at else None,
+        })
+    return out
+
+
+def delete_document(s: Session, doc_id: int) -> None:
+    s.execute(delete(DocumentRow).where(DocumentRow.id == doc_id))
+
+
+def set_document_attribute(s: Session, doc_id: int, key: str, value: str, type: str = "text") -> None:
+    row = s.scalar(select(DocumentAttributeRow).where(
+        DocumentAttributeRow.document_id == doc_id, DocumentAttributeRow.key == key))
+    if row is None:
+        s.add(DocumentAttributeRow(document_id=doc_id, key=key, value=str(value), type=type))
+    else:
+        row.value, row.type = str(value), type
+
+
+def set_speaker_role(s: Session, doc_id: int, label: str, role: str) -> None:
+    row = s.scalar(select(SpeakerRow).where(SpeakerRow.document_id == doc_id, SpeakerRow.label == label))
+    if row is None:
+        raise NotFoundError(f"no speaker {label!r} in document {doc_id}")
+    row.role = Role(role).value

@@ -1,0 +1,77 @@
+"""Coders, project settings and the status counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from qualcode.storage.models import (
+    CoderRow,
+    CodeRow,
+    CodingRow,
+    DocumentRow,
+    ExcerptRow,
+    SettingRow,
+    SuggestionRow,
+    TurnRow,
+)
+
+
+def get_or_create_coder(s: Session, name: str) -> int:
+    """Return the id of coder ``name``, creating the coder on first use (race-safe)."""
+    name = name.strip()
+    row = s.scalar(select(CoderRow).where(CoderRow.name == name))
+    if row is not None:
+        return row.id
+    try:
+        with s.begin_nested():
+            row = CoderRow(name=name)
+            s.add(row)
+            s.flush()
+            return row.id
+    except IntegrityError:  # another process created it meanwhile
+        return s.scalar(select(CoderRow.id).where(CoderRow.name == name))
+
+
+def coder_names(s: Session) -> dict[int, str]:
+    return dict(s.execute(select(CoderRow.id, CoderRow.name)).all())
+
+
+def list_coders(s: Session) -> list[str]:
+    return list(s.scalars(select(CoderRow.name).order_by(CoderRow.name)))
+
+
+def get_setting(s: Session, key: str, default: Any = None) -> Any:
+    row = s.get(SettingRow, key)
+    return default if row is None else row.value
+
+
+def set_setting(s: Session, key: str, value: Any) -> None:
+    row = s.get(SettingRow, key)
+    if row is None:
+        s.add(SettingRow(key=key, value=value))
+    else:
+        row.value = value
+
+
+def status_counts(s: Session) -> dict[str, Any]:
+    """The numbers behind ``qualcode status``, each one SQL aggregate."""
+
+    def count(model) -> int:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+    by_status = dict(
+        s.execute(select(SuggestionRow.status, func.count()).group_by(SuggestionRow.status)).all()
+    )
+    return {
+        "documents": count(DocumentRow),
+        "turns": count(TurnRow),
+        "excerpts": count(ExcerptRow),
+        "codes": s.scalar(select(func.count()).select_from(CodeRow).where(CodeRow.retired.is_(False))) or 0,
+        "codings": count(CodingRow),
+        "suggestions": {k: int(by_status.get(k, 0)) for k in ("pending", "accepted", "rejected")},
+        "coders": count(CoderRow),
+    }

@@ -1,0 +1,1 @@
+"""qualcode.suggest (see ARCHITECTURE.md)."""

@@ -1,0 +1,73 @@
+"""CLI: every command has help with an example; user mistakes exit cleanly."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from qualcode.cli import main
+
+
+def _all_commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        path = prefix + (name,)
+        yield path, cmd
+        if isinstance(cmd, click.Group):
+            yield from _all_commands(cmd, path)
+
+
+COMMANDS = list(_all_commands(main))
+
+
+def test_there_are_commands():
+    assert {"init", "status", "app", "demo"} <= {p[0] for p, _ in COMMANDS}
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])
+def test_every_command_has_help_with_an_example(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"`qualcode {' '.join(path)} --help` shows no example"
+
+
+def test_init_and_status_json(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(main, ["init", str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["--project", str(tmp_path / "p"), "status", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert set(data) == {"documents", "turns", "excerpts", "codes", "codings", "suggestions", "coders"}
+    assert set(data["suggestions"]) == {"pending", "accepted", "rejected"}
+    r = runner.invoke(main, ["--project", str(tmp_path / "p"), "status"])
+    assert "documents" in r.output
+
+
+def test_missing_project_is_one_clear_line(tmp_path):
+    r = CliRunner().invoke(main, ["--project", str(tmp_path / "nope"), "status"])
+    assert r.exit_code == 1
+    assert "Traceback" not in r.output
+    assert "qualcode init" in r.output
+
+
+def test_init_twice_refused(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
+    r = runner.invoke(main, ["init", str(tmp_path / "p")])
+    assert r.exit_code == 1 and "already holds" in r.output
+
+
+def test_bad_codebook_leaves_no_project(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("codes: [\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["init", str(tmp_path / "p"), "--codebook", str(bad)])
+    assert r.exit_code == 1 and "bad.yaml" in r.output
+    assert not (tmp_path / "p").exists()
+
+
+def test_bad_database_url(tmp_path):
+    r = CliRunner().invoke(main, ["--db", "not a url", "status"])
+    assert r.exit_code == 1 and "database URL" in r.output

@@ -1,0 +1,106 @@
+"""Decisions: accept, reject, manual coding, memos, undo, and their audit trail."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.core import Suggestion
+from qualcode.services import coding
+from qualcode.storage import audit, documents
+from qualcode.storage import coding as store
+from tests.conftest import make_document
+
+
+@pytest.fixture
+def doc_with_suggestions(project):
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document())
+        ex = documents.load_document(s, doc_id).excerpts
+        store.upsert_suggestions(s, [
+            Suggestion(excerpt_id=ex[1].id, code_id="trust", score=0.8, model_id="m"),
+            Suggestion(excerpt_id=ex[2].id, code_id="buy_in", score=0.6, model_id="m"),
+        ])
+        sugg = store.list_suggestions(s, document_id=doc_id)
+    return doc_id, ex, {sg.code_id: sg.id for sg in sugg}
+
+
+def test_accept_creates_coding_reject_keeps_suggestion(project, doc_with_suggestions):
+    doc_id, ex, sid = doc_with_suggestions
+    coding_id = coding.accept_suggestion(project, sid["trust"])
+    coding.reject_suggestion(project, sid["buy_in"])
+    with project.session(readonly=True) as s:
+        codings = store.list_codings(s, document_id=doc_id)
+        sugg = {sg.code_id: sg for sg in store.list_suggestions(s, document_id=doc_id)}
+        reviewed = store.reviewed_excerpts(s)
+        events = audit.list_events(s)
+    assert [(c.id, c.code_id, c.origin.value, c.coder) for c in codings] == [(coding_id, "trust", "suggestion", "alice")]
+    assert sugg["trust"].status.value == "accepted" and sugg["trust"].decided_by == "alice"
+    assert sugg["buy_in"].status.value == "rejected"  # kept, not deleted
+    assert reviewed == {ex[1].id, ex[2].id}
+    assert [e.action for e in events] == ["reject", "accept"]
+
+
+def test_manual_span_coding_must_lie_inside_excerpt(project, doc_with_suggestions):
+    _, ex, _ = doc_with_suggestions
+    e = ex[1]
+    cid = coding.add_coding(project, e.id, "evidence", start=e.start, end=e.start + 7)
+    with project.session(readonly=True) as s:
+        c = store.get_coding(s, cid)
+        assert (c.start, c.end) == (e.start, e.start + 7)
+    with pytest.raises(ValueError):
+        coding.add_coding(project, e.id, "evidence", start=e.start, end=e.end + 5)
+
+
+def test_coding_twice_is_one_coding(project, doc_with_suggestions):
+    _, ex, _ = doc_with_suggestions
+    a = coding.add_coding(project, ex[1].id, "trust")
+    b = coding.add_coding(project, ex[1].id, "trust")
+    assert a == b
+
+
+def test_undo_reverses_last_decisions_and_is_audited(project, doc_with_suggestions):
+    doc_id, ex, sid = doc_with_suggestions
+    coding.accept_suggestion(project, sid["trust"])
+    coding.add_coding(project, ex[2].id, "evidence")
+    memo = coding.add_memo(project, "interesting", excerpt_id=ex[2].id)
+    undone = coding.undo(project, 2)
+    assert [u["action"] for u in undone] == ["memo", "code"]
+    with project.session(readonly=True) as s:
+        assert [c.code_id for c in store.list_codings(s, document_id=doc_id)] == ["trust"]
+        assert store.list_memos(s, document_id=doc_id) == []
+        assert ex[2].id not in store.reviewed_excerpts(s)
+    coding.undo(project, 1)
+    with project.session(readonly=True) as s:
+        assert store.list_codings(s, document_id=doc_id) == []
+        sg = {x.code_id: x for x in store.list_suggestions(s, document_id=doc_id)}
+        assert sg["trust"].status.value == "pending"
+        actions = [e.action for e in audit.list_events(s)]
+    assert actions.count("undo") == 3
+    assert coding.undo(project, 5) == []  # everything already undone: nothing is undone twice
+    assert memo
+
+
+def test_undo_is_per_coder(project, doc_with_suggestions):
+    _, ex, _ = doc_with_suggestions
+    bob = project.as_coder("bob")
+    coding.add_coding(project, ex[1].id, "trust")
+    coding.add_coding(bob, ex[1].id, "trust")
+    coding.undo(bob, 1)
+    with project.session(readonly=True) as s:
+        assert [c.coder for c in store.list_codings(s)] == ["alice"]
+
+
+def test_remove_and_undo_restores(project, doc_with_suggestions):
+    _, ex, _ = doc_with_suggestions
+    cid = coding.add_coding(project, ex[1].id, "trust")
+    coding.remove_coding(project, cid)
+    coding.undo(project, 1)
+    with project.session(readonly=True) as s:
+        assert [c.code_id for c in store.list_codings(s)] == ["trust"]
+
+
+def test_empty_memo_refused(project):
+    from qualcode.errors import QualcodeError
+
+    with pytest.raises(QualcodeError):
+        coding.add_memo(project, "   ")
