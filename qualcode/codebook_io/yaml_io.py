@@ -1,0 +1,168 @@
+"""YAML codebook files <-> :class:`~qualcode.core.Codebook`, with line numbers for errors.
+
+The file is parsed twice from the same text: ``yaml.compose`` gives the node tree with
+each mapping's ``start_mark`` (so every problem can name its line), ``safe_load`` the
+values. Writing keeps the key order of the documented format and drops empty fields, so a
+project's codebook exported and imported again is the same codebook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qualcode.codebook_io.guid import code_guid
+from qualcode.codebook_io.validate import LIST_FIELDS, Lines
+from qualcode.core import Code, Codebook
+from qualcode.errors import Problem
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return None if node is None else node.start_mark.line + 1
+
+
+def _key_lines(node: yaml.Node, file: str | None, problems: list[Problem]) -> dict[str, int]:
+    """Line of each key of a mapping node; duplicate keys become problems."""
+    out: dict[str, int] = {}
+    if not isinstance(node, yaml.MappingNode):
+        return out
+    for k, _v in node.value:
+        key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+        if key in out:
+            problems.append(Problem(f"key {key!r} appears twice in one mapping (first on line {out[key]})",
+                                    file=file, line=_line(k)))
+        else:
+            out[key] = _line(k)
+    return out
+
+
+def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[Problem]]:
+    """Parse codebook YAML text: ``(data, lines, problems)``; data is None on a syntax error."""
+    problems: list[Problem] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(f"not valid YAML: {what}", file=file,
+                                line=None if mark is None else mark.line + 1))
+        return None, Lines(), problems
+    lines = Lines()
+    if isinstance(root, yaml.MappingNode):
+        lines.top = _key_lines(root, file, problems)
+        for k, v in root.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "codes" and isinstance(v, yaml.SequenceNode):
+                for i, item in enumerate(v.value):
+                    lines.codes.append(_line(item))
+                    for key, ln in _key_lines(item, file, problems).items():
+                        lines.fields[(i, key)] = ln
+    return data, lines, problems
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, (str, int, float)):
+        return [str(v).strip()]
+    return [str(x).strip() for x in v if isinstance(x, (str, int, float))]
+
+
+def _text(v: Any) -> str:
+    return v.strip() if isinstance(v, str) else ("" if v is None else str(v))
+
+
+def code_from_dict(c: dict[str, Any]) -> Code:
+    """A Code from one mapping of the file (lenient: ``check_raw`` reports type problems)."""
+    color = c.get("color")
+    guid = c.get("guid")
+    return Code(
+        id=_text(c.get("id")), name=_text(c.get("name")), definition=_text(c.get("definition")),
+        parent=_text(c["parent"]) if c.get("parent") not in (None, "") else None,
+        codable=bool(c.get("codable", True)), color=color.strip() if isinstance(color, str) else None,
+        guid=guid.strip("{} ").lower() if isinstance(guid, str) else None,
+        retired=bool(c.get("retired", False)),
+        **{k: _as_list(c.get(k)) for k in LIST_FIELDS},
+    )
+
+
+def codebook_from_data(data: dict[str, Any], lines: Lines, *, default_name: str) -> tuple[Codebook, Lines]:
+    """Build a Codebook from parsed data; returns the line map re-indexed to its codes."""
+    codes, kept = [], Lines(top=lines.top)
+    for i, c in enumerate(data.get("codes") or []):
+        if isinstance(c, dict):
+            codes.append(code_from_dict(c))
+            kept.codes.append(lines.code(i))
+            for (j, key), ln in lines.fields.items():
+                if j == i:
+                    kept.fields[(len(codes) - 1, key)] = ln
+    version = data.get("version")
+    cb = Codebook(name=_text(data.get("name")) or default_name, description=_text(data.get("description")),
+                  version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+                  codes=codes)
+    return cb, kept
+
+
+def code_to_dict(c: Code) -> dict[str, Any]:
+    """One code as the file writes it: documented key order, empty fields left out."""
+    d: dict[str, Any] = {"id": c.id, "name": c.name}
+    if c.parent:
+        d["parent"] = c.parent
+    if not c.codable:
+        d["codable"] = False
+    if c.definition:
+        d["definition"] = c.definition
+    for key in LIST_FIELDS:
+        if getattr(c, key):
+            d[key] = list(getattr(c, key))
+    if c.color:
+        d["color"] = c.color
+    if c.guid and c.guid.lower() != code_guid(c.id):
+        d["guid"] = c.guid  # from another tool: kept for round trips
+    if c.retired:
+        d["retired"] = True
+    return d
+
+
+def codebook_to_dict(cb: Codebook) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": cb.name}
+    if cb.description:
+        d["description"] = cb.description
+    if cb.version is not None:
+        d["version"] = cb.version
+    d["codes"] = [code_to_dict(c) for c in cb.codes]
+    return d
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump_yaml(cb: Codebook) -> str:
+    """The codebook as YAML text in the documented format.
+
+    >>> print(dump_yaml(Codebook("Tiny", [Code("trust", "Trust", definition="Faith in others.")])).strip())
+    name: Tiny
+    codes:
+    - id: trust
+      name: Trust
+      definition: Faith in others.
+    """
+    return yaml.dump(codebook_to_dict(cb), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=100, default_flow_style=False)
+
+
+def write_yaml(cb: Codebook, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(dump_yaml(cb), encoding="utf-8")
+    return path
