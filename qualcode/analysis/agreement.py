@@ -1,0 +1,292 @@
+"""Inter-coder agreement figures, computed from plain rating lists (no database here).
+
+Ratings are given as *reliability data*, the layout Krippendorff uses: one list per coder,
+one position per unit, ``None`` where that coder did not rate that unit::
+
+    ratings = [[1, 0, 1, None],   # coder A on units 1..4
+               [1, 0, 0, 1]]      # coder B
+
+Every function also takes ``weights``: how many identical units each position stands for
+(character-level agreement compresses runs of characters that got the same ratings into
+one weighted position). A figure that cannot be computed (no units, or every unit got the
+same single value so chance agreement is total) is ``None``, where scikit-learn and the
+``krippendorff`` package give NaN or raise.
+
+>>> round(cohen_kappa([1, 0, 1, 1], [1, 0, 0, 1]), 3)
+0.5
+>>> percent_agreement([[1, 0, 1, 1], [1, 0, 0, 1]])
+0.75
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Hashable, Sequence
+
+Rating = Hashable | None
+EPS = 1e-12
+
+__all__ = [
+    "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha",
+    "kappa_label", "alpha_label", "describe",
+]
+
+
+def _weights(n: int, weights: Sequence[float] | None) -> list[float]:
+    if weights is None:
+        return [1.0] * n
+    if len(weights) != n:
+        raise ValueError(f"{len(weights)} weights for {n} units")
+    return [float(w) for w in weights]
+
+
+def _units(ratings: Sequence[Sequence[Rating]]) -> int:
+    lengths = {len(r) for r in ratings}
+    if len(lengths) > 1:
+        raise ValueError(f"coders rated different numbers of units: {sorted(lengths)}")
+    return lengths.pop() if lengths else 0
+
+
+def _unit_counts(ratings: Sequence[Sequence[Rating]], u: int) -> Counter:
+    return Counter(r[u] for r in ratings if r[u] is not None)
+
+
+def percent_agreement(
+    ratings: Sequence[Sequence[Rating]], *, weights: Sequence[float] | None = None
+) -> float | None:
+    """Share of agreeing coder pairs, averaged over units that two or more coders rated.
+
+    With two coders this is simply the share of units on which they gave the same rating.
+
+    >>> round(percent_agreement([[1, 1, 0], [1, 0, 0], [1, 1, 0]]), 3)  # 3 coders
+    0.778
+    """
+    n = _units(ratings)
+    w = _weights(n, weights)
+    total = agree = 0.0
+    for u in range(n):
+        counts = _unit_counts(ratings, u)
+        m = sum(counts.values())
+        if m < 2:
+            continue
+        pairs = sum(c * (c - 1) for c in counts.values()) / (m * (m - 1))
+        agree += w[u] * pairs
+        total += w[u]
+    return agree / total if total > 0 else None
+
+
+def cohen_kappa(
+    a: Sequence[Rating], b: Sequence[Rating], *, weights: Sequence[float] | None = None
+) -> float | None:
+    """Cohen's kappa for two coders (units where either is ``None`` are left out).
+
+    Matches ``sklearn.metrics.cohen_kappa_score(a, b, sample_weight=weights)``; ``None``
+    where that returns NaN (both coders gave one and the same value throughout).
+
+    >>> cohen_kappa([0, 1, 0, 1], [0, 1, 1, 0])
+    0.0
+    """
+    if len(a) != len(b):
+        raise ValueError(f"coder A rated {len(a)} units, coder B {len(b)}")
+    w = _weights(len(a), weights)
+    total = agree = 0.0
+    ma: Counter = Counter()
+    mb: Counter = Counter()
+    for x, y, wu in zip(a, b, w):
+        if x is None or y is None:
+            continue
+        total += wu
+        agree += wu if x == y else 0.0
+        ma[x] += wu
+        mb[y] += wu
+    if total <= 0:
+        return None
+    po = agree / total
+    pe = sum(ma[c] * mb[c] for c in ma) / (total * total)
+    if 1.0 - pe < EPS:
+        return None
+    return (po - pe) / (1.0 - pe)
+
+
+def fleiss_kappa(
+    ratings: Sequence[Sequence[Rating]], *, weights: Sequence[float] | None = None
+) -> float | None:
+    """Fleiss' kappa for two or more coders, over the units that *every* coder rated.
+
+    (With two coders it equals Scott's pi, not Cohen's kappa.)
+
+    >>> round(fleiss_kappa([[1, 0, 1, 0], [1, 0, 1, 1], [1, 0, 0, 0]]), 3)
+    0.333
+    """
+    n = _units(ratings)
+    m = len(ratings)
+    if m < 2:
+        return None
+    w = _weights(n, weights)
+    total = p_sum = 0.0
+    cat: Counter = Counter()
+    for u in range(n):
+        if any(r[u] is None for r in ratings):
+            continue
+        counts = _unit_counts(ratings, u)
+        total += w[u]
+        p_sum += w[u] * (sum(c * c for c in counts.values()) - m) / (m * (m - 1))
+        for c, k in counts.items():
+            cat[c] += w[u] * k
+    if total <= 0:
+        return None
+    p_bar = p_sum / total
+    pe = sum((v / (total * m)) ** 2 for v in cat.values())
+    if 1.0 - pe < EPS:
+        return None
+    return (p_bar - pe) / (1.0 - pe)
+
+
+def krippendorff_alpha(
+    ratings: Sequence[Sequence[Rating]], *, weights: Sequence[float] | None = None
+) -> float | None:
+    """Krippendorff's alpha, nominal level, for any number of coders and missing ratings.
+
+    Matches ``krippendorff.alpha(reliability_data, level_of_measurement="nominal")``
+    (with ``None`` as NaN); ``None`` where only one value occurs among pairable ratings.
+
+    >>> round(krippendorff_alpha([[1, 0, 1, None], [1, 0, 0, 1]]), 3)
+    0.444
+    """
+    n_units = _units(ratings)
+    w = _weights(n_units, weights)
+    o: Counter = Counter()  # coincidences o[(c, k)]
+    for u in range(n_units):
+        counts = _unit_counts(ratings, u)
+        m = sum(counts.values())
+        if m < 2:
+            continue
+        for c, nc in counts.items():
+            for k, nk in counts.items():
+                pairs = nc * (nk - 1) if c == k else nc * nk
+                if pairs:
+                    o[(c, k)] += w[u] * pairs / (m - 1)
+    marg: Counter = Counter()
+    for (c, _k), v in o.items():
+        marg[c] += v
+    n = sum(marg.values())
+    if n <= 1:
+        return None
+    observed = sum(v for (c, k), v in o.items() if c != k)
+    expected = sum(marg[c] * marg[k] for c in marg for k in marg if c != k)
+    if expected <= EPS:
+        return None
+    return 1.0 - (n - 1) * observed / expected
+
+
+def kappa_label(value: float | None) -> str:
+    """Plain words for a kappa (Landis and Koch's bands).
+
+    >>> kappa_label(0.72)
+    'substantial agreement'
+    """
+    if value is None:
+        return "cannot be computed"
+    if value < 0:
+        return "less than chance agreement"
+    for upper, words in ((0.2, "slight agreement"), (0.4, "fair agreement"), (0.6, "moderate agreement"),
+                         (0.8, "substantial agreement")):
+        if value <= upper:
+            return words
+    return "almost perfect agreement"
+
+
+def alpha_label(value: float | None) -> str:
+    """Plain words for Krippendorff's alpha (his own cut-offs: 0.8 and 0.667).
+
+    >>> alpha_label(0.7)
+    'tentative: good enough only for tentative conclusions'
+    """
+    if value is None:
+        return "cannot be computed"
+    if value >= 0.8:
+        return "reliable"
+    if value >= 0.667:
+        return "tentative: good enough only for tentative conclusions"
+    return "unreliable: the coders do not apply this code consistently yet"
+
+
+def describe(figures: dict, *, unit_name: str = "excerpts", min_units: int = 10) -> str:
+    """One sentence about a set of figures (``units``, ``percent_agreement``, kappa, alpha).
+
+    >>> describe({"units": 40, "percent_agreement": 0.9, "cohen_kappa": 0.72,
+    ...           "krippendorff_alpha": 0.71})
+    'Substantial agreement: the coders agree on 90% of 40 excerpts (kappa 0.72, alpha 0.71).'
+    """
+    units = figures.get("units") or 0
+    if not units:
+        return f"No {unit_name} were rated by all of these coders yet, so there is nothing to compare."
+    pa = figures.get("percent_agreement")
+    kappa = figures.get("cohen_kappa")
+    if kappa is None:
+        kappa = figures.get("fleiss_kappa")
+    alpha = figures.get("krippendorff_alpha")
+    if kappa is None and alpha is None:
+        text = (f"The coders agree on {pa:.0%} of {units} {unit_name}, but kappa and alpha cannot be "
+                "computed: every rating was the same (for example nobody applied the code).")
+    else:
+        parts = []
+        if kappa is not None:
+            parts.append(f"kappa {kappa:.2f}")
+        if alpha is not None:
+            parts.append(f"alpha {alpha:.2f}")
+        head = kappa_label(kappa if kappa is not None else alpha)
+        text = f"{head[:1].upper()}{head[1:]}: the coders agree on {pa:.0%} of {units} {unit_name} ({', '.join(parts)})."
+    if units < min_units:
+        text += f" Only {units} {unit_name}: too few to trust."
+    return text
+
+
+def figures(ratings: Sequence[Sequence[Rating]], *, weights: Sequence[float] | None = None) -> dict:
+    """Every figure for one set of ratings, with the number of units behind them.
+
+    ``units`` counts units every coder rated (weights summed); ``cohen_kappa`` is only
+    present for exactly two coders.
+
+    >>> f = figures([[1, 0, 0], [1, 0, 1]])
+    >>> f["units"], round(f["percent_agreement"], 3), round(f["cohen_kappa"], 3)
+    (3, 0.667, 0.4)
+    """
+    n = _units(ratings)
+    w = _weights(n, weights)
+    units = sum(w[u] for u in range(n) if all(r[u] is not None for r in ratings))
+    out: dict = {"units": int(units) if float(units).is_integer() else units,
+                 "percent_agreement": percent_agreement(ratings, weights=w)}
+    if len(ratings) == 2:
+        out["cohen_kappa"] = cohen_kappa(ratings[0], ratings[1], weights=w)
+    out["fleiss_kappa"] = fleiss_kappa(ratings, weights=w)
+    out["krippendorff_alpha"] = krippendorff_alpha(ratings, weights=w)
+    return out
+
+
+def char_segments(
+    start: int, end: int, spans: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[list[list[int]], list[int]]:
+    """Character-level units of one excerpt, compressed into runs.
+
+    ``spans[i]`` are coder i's coded spans (document offsets) of one code in the excerpt
+    ``start:end``. Returns ``(ratings, weights)``: one position per run of characters
+    that every coder rated alike (1 = inside one of their spans), weighted by its length.
+
+    >>> char_segments(0, 10, [[(0, 4)], [(2, 10)]])
+    ([[1, 1, 0], [0, 1, 1]], [2, 2, 6])
+    """
+    cuts = {start, end}
+    for coder_spans in spans:
+        for a, b in coder_spans:
+            cuts.update(x for x in (a, b) if start < x < end)
+    edges = sorted(cuts)
+    ratings: list[list[int]] = [[] for _ in spans]
+    weights: list[int] = []
+    for a, b in zip(edges, edges[1:]):
+        if b <= a:
+            continue
+        weights.append(b - a)
+        for i, coder_spans in enumerate(spans):
+            ratings[i].append(int(any(sa <= a and b <= sb for sa, sb in coder_spans)))
+    return ratings, weights

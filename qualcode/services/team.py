@@ -1,0 +1,541 @@
+"""Team work: agreement between coders, disagreement review and consensus, the audit log,
+independent coding, and signing coders in.
+
+Decisions in this module (documented in docs/teams.md):
+
+- A *unit* of excerpt-level agreement is an excerpt that every compared coder has
+  reviewed (the ``reviews`` table). A coder's rating of a code on a unit is 1 when they
+  applied the code anywhere inside the excerpt, else 0. Character level: the units are
+  the characters of those excerpts; a rating is 1 when a span of that code covers the
+  character.
+- The suggestion engine can join as coder ``"engine"``: its rating is 1 when a suggestion
+  for that code is stored for the excerpt (what was shown to the coders, whatever they
+  did with it), on excerpts of documents the engine has scored.
+- Consensus codings belong to the reserved coder ``"consensus"`` (origin ``consensus``);
+  the audit event ``consensus`` names the person who resolved. So resolving never changes
+  a person's own codings or their agreement figures.
+- Independent coding: a coder sees their own codings and consensus codings only.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import json
+import re
+from datetime import datetime
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from qualcode.analysis import agreement as metrics
+from qualcode.core import Coding, Origin, Suggestion, SuggestionStatus
+from qualcode.errors import ExportError, NotFoundError, QualcodeError
+from qualcode.services import coding as coding_service
+from qualcode.services.project import ProjectContext
+from qualcode.storage import audit
+from qualcode.storage import codes as code_store
+from qualcode.storage import coding as store
+from qualcode.storage import meta
+from qualcode.storage import team as team_store
+
+CONSENSUS = "consensus"
+ENGINE = "engine"
+RESERVED = (CONSENSUS, ENGINE)
+INDEPENDENT_KEY = "independent_coding"
+LEVELS = ("excerpt", "character")
+
+
+# --- settings --------------------------------------------------------------------------
+
+def independent_coding(ctx: ProjectContext) -> bool:
+    """Whether coders work blind to each other's codings (a project setting)."""
+    with ctx.session(readonly=True) as s:
+        return bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+
+
+def set_independent_coding(ctx: ProjectContext, on: bool) -> bool:
+    """Turn independent coding on or off (audited). Returns the new value.
+
+    >>> set_independent_coding(ctx, True)  # doctest: +SKIP
+    True
+    """
+    on = bool(on)
+    with ctx.session() as s:
+        before = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+        if before != on:
+            meta.set_setting(s, INDEPENDENT_KEY, on)
+            audit.record(s, "setting", "setting", INDEPENDENT_KEY, coder_id=ctx.coder_id(s),
+                         before={"value": before}, after={"value": on})
+    return on
+
+
+# --- what a coder may see ------------------------------------------------------------
+
+def visible_codings(
+    ctx: ProjectContext, *, document_id: int | None = None, excerpt_ids: Iterable[int] | None = None
+) -> list[Coding]:
+    """The codings this coder may see: all of them, or with independent coding on, their
+    own plus consensus codings. The UI shows codings through this function.
+
+    >>> [c.coder for c in visible_codings(ctx, document_id=1)]  # doctest: +SKIP
+    ['alice', 'consensus']
+    """
+    with ctx.session(readonly=True) as s:
+        codings = store.list_codings(s, document_id=document_id,
+                                     excerpt_ids=list(excerpt_ids) if excerpt_ids is not None else None)
+        if not meta.get_setting(s, INDEPENDENT_KEY, False):
+            return codings
+    return [c for c in codings if c.coder in (ctx.coder, CONSENSUS)]
+
+
+def visible_suggestions(
+    ctx: ProjectContext, *, document_id: int | None = None, status: str | None = None
+) -> list[Suggestion]:
+    """Suggestions as this coder should see them. With independent coding on, a suggestion
+    decided by another coder shows as pending (their verdict stays hidden).
+
+    A suggestion row has one status for everyone (schema), so in independent mode the
+    last decision is stored there; each coder's own decisions are in their codings,
+    reviews and the audit log, which is what agreement uses.
+    """
+    with ctx.session(readonly=True) as s:
+        sugg = store.list_suggestions(s, document_id=document_id)
+        independent = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+    if independent:
+        for sg in sugg:
+            if sg.decided_by and sg.decided_by != ctx.coder:
+                sg.status, sg.decided_by, sg.decided_at = SuggestionStatus.PENDING, None, None
+    if status:
+        sugg = [sg for sg in sugg if sg.status.value == status]
+    return sugg
+
+
+# --- agreement ------------------------------------------------------------------------
+
+def _pick_coders(s, coders: Iterable[str] | None) -> dict[str, int]:
+    names = [c.strip() for c in coders] if coders else [
+        c for c in team_store.reviewing_coders(s) if c not in RESERVED]
+    names = [n for n in dict.fromkeys(names) if n and n != ENGINE]
+    return team_store.coder_ids(s, names)
+
+
+def _code_ids(s, code: str | None, used: Iterable[str]) -> list[str]:
+    cb = code_store.load_codebook(s)
+    if code is not None:
+        if cb.get(code) is None:
+            raise NotFoundError(f"no code {code!r}", hint="see the codes with: qualcode codebook show")
+        return [code]
+    ids = [c.id for c in cb.codable_codes()]
+    known = set(ids)
+    return ids + sorted(set(used) - known)
+
+
+def _summarise(fig: dict, *, unit_name: str) -> dict:
+    kappa = fig.get("cohen_kappa", fig.get("fleiss_kappa"))
+    fig["label"] = metrics.kappa_label(kappa if kappa is not None else fig.get("krippendorff_alpha"))
+    fig["alpha_label"] = metrics.alpha_label(fig.get("krippendorff_alpha"))
+    fig["summary"] = metrics.describe(fig, unit_name=unit_name)
+    return fig
+
+
+def _ratings(
+    names: list[str],
+    units: list[int],
+    code_ids: list[str],
+    applied: dict[str, dict[int, dict[str, list[tuple[int, int]]]]],
+    spans: dict[int, tuple[int, int]],
+    level: str,
+) -> dict[str, tuple[list[list[int]], list[int] | None]]:
+    """Per code: (ratings coders x units, weights) at the chosen level."""
+    out: dict[str, tuple[list[list[int]], list[int] | None]] = {}
+    for code_id in code_ids:
+        if level == "excerpt":
+            out[code_id] = ([[int(code_id in applied[n].get(u, {})) for u in units] for n in names], None)
+            continue
+        ratings: list[list[int]] = [[] for _ in names]
+        weights: list[int] = []
+        for u in units:
+            start, end = spans[u]
+            r, w = metrics.char_segments(start, end, [applied[n].get(u, {}).get(code_id, []) for n in names])
+            for i, row in enumerate(r):
+                ratings[i].extend(row)
+            weights.extend(w)
+        out[code_id] = (ratings, weights)
+    return out
+
+
+def _block(names, units, code_ids, applied, spans, level, unit_name, names_of_codes) -> dict:
+    """Figures per code and pooled over codes, for one set of coders and units."""
+    per_code = _ratings(names, units, code_ids, applied, spans, level)
+    codes: dict[str, dict] = {}
+    pooled: list[list[int]] = [[] for _ in names]
+    pooled_w: list[int] = []
+    used = 0
+    for code_id, (ratings, weights) in per_code.items():
+        fig = metrics.figures(ratings, weights=weights)
+        w = weights or [1] * len(units)
+        fig["applied"] = {n: int(sum(wi for wi, x in zip(w, ratings[i]) if x)) for i, n in enumerate(names)}
+        fig["name"] = names_of_codes.get(code_id, code_id)
+        codes[code_id] = _summarise(fig, unit_name=unit_name)
+        if not any(fig["applied"].values()):
+            continue  # a code nobody applied here would only inflate overall agreement
+        used += 1
+        for i, row in enumerate(ratings):
+            pooled[i].extend(row)
+        pooled_w.extend(w)
+    overall = metrics.figures(pooled, weights=pooled_w)
+    overall["decisions"] = overall["units"]
+    overall["units"] = sum(spans[u][1] - spans[u][0] for u in units) if level == "character" else len(units)
+    overall["codes"] = used
+    return {"units": overall["units"], "codes": codes, "overall": _summarise(overall, unit_name=unit_name)}
+
+
+def agreement(
+    ctx: ProjectContext,
+    *,
+    coders: Iterable[str] | None = None,
+    code: str | None = None,
+    level: str = "excerpt",
+    include_engine: bool = False,
+    pairs: bool = True,
+) -> dict[str, Any]:
+    """Inter-coder agreement per code and overall.
+
+    Returns ``{"level", "coders", "units", "codes": {code_id: figures}, "overall":
+    figures, "pairs": [...]}``; figures hold ``units``, ``percent_agreement``,
+    ``cohen_kappa`` (two coders), ``fleiss_kappa``, ``krippendorff_alpha``, ``applied``
+    (units each coder coded), ``label`` and ``summary`` (plain words). Overall figures
+    pool the (unit, code) decisions of every code somebody applied on these units (codes
+    nobody used would only inflate them); their ``units`` are excerpts (or characters),
+    ``decisions`` the pooled count and ``codes`` how many codes were pooled. With more
+    than two coders, ``pairs`` compare every two coders on the excerpts both reviewed
+    (with the engine: how well it agrees with each person).
+
+    >>> agreement(ctx, coders=["alice", "bob"])["overall"]["cohen_kappa"]  # doctest: +SKIP
+    0.72
+    """
+    if level not in LEVELS:
+        raise QualcodeError(f"unknown agreement level {level!r}", hint="use excerpt or character")
+    unit_name = "excerpts" if level == "excerpt" else "characters"
+    with ctx.session(readonly=True) as s:
+        people = _pick_coders(s, coders)
+        names = list(people)
+        if len(names) + int(include_engine) < 2:
+            raise QualcodeError(
+                "agreement needs at least two coders who have reviewed excerpts"
+                + (f" (found: {', '.join(names)})" if names else ""),
+                hint="let a second coder code the same excerpts (--coder NAME), or add --engine")
+        reviewed_by_id = team_store.reviewed_sets(s, people.values())
+        reviewed = {n: reviewed_by_id[people[n]] for n in names}
+        everything = set().union(*reviewed.values()) if reviewed else set()
+        if include_engine:
+            reviewed[ENGINE] = team_store.engine_excerpts(s, everything)
+            names.append(ENGINE)
+        rows = team_store.codings_on(s, everything, people.values(), code_id=code)
+        sugg = team_store.suggestions_on(s, reviewed.get(ENGINE, ()), code_id=code) if include_engine else []
+        code_ids = _code_ids(s, code, {r[1] for r in rows} | {r[1] for r in sugg})
+        names_of_codes = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        spans = {e: (d["start"], d["end"]) for e, d in team_store.excerpt_details(s, everything).items()} \
+            if level == "character" else {}
+    applied: dict[str, dict[int, dict[str, list[tuple[int, int]]]]] = {n: {} for n in names}
+    name_of = {v: k for k, v in people.items()}
+    for excerpt_id, code_id, coder_id, start, end in rows:
+        applied[name_of[coder_id]].setdefault(excerpt_id, {}).setdefault(code_id, []).append((start, end))
+    for excerpt_id, code_id, _score in sugg:
+        full = spans.get(excerpt_id, (0, 0))
+        applied[ENGINE].setdefault(excerpt_id, {}).setdefault(code_id, []).append(full)
+    units = sorted(set.intersection(*(reviewed[n] for n in names)))
+    result = {"level": level, "coders": names, "code": code,
+              **_block(names, units, code_ids, applied, spans, level, unit_name, names_of_codes)}
+    result["pairs"] = []
+    if pairs and len(names) > 2:
+        for a, b in combinations(names, 2):
+            pair_units = sorted(reviewed[a] & reviewed[b])
+            block = _block([a, b], pair_units, code_ids, applied, spans, level, unit_name, names_of_codes)
+            result["pairs"].append({"coders": [a, b], **block})
+    return result
+
+
+# --- disagreements and consensus -----------------------------------------------------
+
+def disagreements(
+    ctx: ProjectContext,
+    *,
+    coders: Iterable[str] | None = None,
+    code: str | None = None,
+    document_id: int | None = None,
+    include_resolved: bool = False,
+) -> list[dict[str, Any]]:
+    """Excerpts reviewed by two or more of the coders where their codes differ.
+
+    Each item: ``excerpt_id, document_id, document, order, text, coders`` ({name: sorted
+    code ids}), ``differing`` (codes some but not all applied), ``agreed`` (codes all
+    applied), ``memos`` ({name: [texts]}), ``consensus`` (codes, or None) and ``resolved``.
+    Sorted by document and position.
+
+    >>> disagreements(ctx)[0]["coders"]  # doctest: +SKIP
+    {'alice': ['trust'], 'bob': []}
+    """
+    with ctx.session(readonly=True) as s:
+        people = _pick_coders(s, coders)
+        reviewed = team_store.reviewed_sets(s, people.values())
+        seen: dict[int, list[str]] = {}
+        for name, cid in people.items():
+            for e in reviewed[cid]:
+                seen.setdefault(e, []).append(name)
+        candidates = {e for e, who in seen.items() if len(who) >= 2}
+        if document_id is not None:
+            candidates &= team_store.excerpts_of_document(s, document_id)
+        rows = team_store.codings_on(s, candidates, people.values(), code_id=code)
+        cons_id = _consensus_id(s)
+        cons_rows = team_store.codings_on(s, candidates, [cons_id], code_id=code) if cons_id else []
+        resolved = team_store.reviewed_sets(s, [cons_id])[cons_id] if cons_id else set()
+        name_of = {v: k for k, v in people.items()}
+        applied: dict[int, dict[str, set[str]]] = {}
+        for excerpt_id, code_id, coder_id, _a, _b in rows:
+            applied.setdefault(excerpt_id, {}).setdefault(name_of[coder_id], set()).add(code_id)
+        consensus: dict[int, set[str]] = {}
+        for excerpt_id, code_id, _c, _a, _b in cons_rows:
+            consensus.setdefault(excerpt_id, set()).add(code_id)
+        found = []
+        for e in candidates:
+            if e in resolved and not include_resolved:
+                continue
+            by = {n: applied.get(e, {}).get(n, set()) for n in sorted(seen[e])}
+            union = set().union(*by.values())
+            common = set.intersection(*by.values())
+            if union == common:
+                continue
+            found.append((e, by, union - common, common))
+        details = team_store.excerpt_details(s, [f[0] for f in found])
+        memos: dict[int, dict[str, list[str]]] = {}
+        for m in store.list_memos(s, excerpt_ids=[f[0] for f in found]):
+            memos.setdefault(m.excerpt_id, {}).setdefault(m.coder, []).append(m.text)
+    out = []
+    for e, by, differing, common in found:
+        d = details[e]
+        out.append({**{k: d[k] for k in ("excerpt_id", "document_id", "document", "order", "text")},
+                    "coders": {n: sorted(v) for n, v in by.items()},
+                    "differing": sorted(differing), "agreed": sorted(common),
+                    "memos": memos.get(e, {}),
+                    "consensus": sorted(consensus.get(e, set())) if e in resolved else None,
+                    "resolved": e in resolved})
+    out.sort(key=lambda x: (x["document_id"], x["order"]))
+    return out
+
+
+def _consensus_id(s) -> int | None:
+    try:
+        return team_store.coder_ids(s, [CONSENSUS])[CONSENSUS]
+    except NotFoundError:
+        return None
+
+
+def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterable[str]) -> dict[str, Any]:
+    """Record the agreed codes of an excerpt as consensus codings (one transaction).
+
+    ``code_ids`` is the whole agreed set ([] = no code applies). Resolving again
+    replaces the earlier consensus. Audited as ``consensus`` by the resolving coder;
+    undo with :func:`undo`. Returns ``{"excerpt_id", "codes", "added", "removed"}``.
+
+    >>> resolve_disagreement(ctx, 12, ["trust"])  # doctest: +SKIP
+    {'excerpt_id': 12, 'codes': ['trust'], 'added': ['trust'], 'removed': []}
+    """
+    wanted = sorted(dict.fromkeys(code_ids))
+    if ctx.coder in RESERVED:
+        raise QualcodeError(f"{ctx.coder!r} is reserved and cannot resolve disagreements",
+                            hint="resolve as yourself: --coder YOUR_NAME")
+    with ctx.session() as s:
+        resolver = ctx.coder_id(s)
+        cons = meta.get_or_create_coder(s, CONSENSUS)
+        existing = team_store.consensus_codings(s, excerpt_id, cons)
+        have = {r.code_id for r in existing}
+        removed = []
+        for r in existing:
+            if r.code_id not in wanted:
+                removed.append(store.remove_coding(s, r.id))
+        added = []
+        for code_id in wanted:
+            if code_id not in have:
+                cid, _created = store.add_coding(s, excerpt_id, code_id, cons, origin=Origin.CONSENSUS)
+                added.append(cid)
+        review_created = store.mark_reviewed(s, excerpt_id, cons)
+        audit.record(s, "consensus", "excerpt", excerpt_id, coder_id=resolver,
+                     before={"codes": sorted(have)},
+                     after={"codes": wanted, "added_coding_ids": added, "removed": removed,
+                            "review_created": review_created, "consensus_coder_id": cons})
+    return {"excerpt_id": excerpt_id, "codes": wanted, "added": sorted(set(wanted) - have),
+            "removed": sorted(r["code_id"] for r in removed)}
+
+
+def _undo_consensus(s, ev) -> None:
+    after = ev.after or {}
+    cons = after.get("consensus_coder_id")
+    for cid in after.get("added_coding_ids", []):
+        try:
+            store.remove_coding(s, int(cid))
+        except NotFoundError:
+            pass
+    for b in after.get("removed", []):
+        store.add_coding(s, b["excerpt_id"], b["code_id"], b["coder_id"], start=b["start"], end=b["end"],
+                         origin=b["origin"], suggestion_id=b.get("suggestion_id"))
+    if after.get("review_created") and cons:
+        store.unmark_reviewed(s, int(ev.entity_id), int(cons))
+
+
+def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
+    """Undo this coder's last ``steps`` decisions, consensus resolutions included.
+
+    Decisions go through :func:`qualcode.services.coding.undo`; a ``consensus`` event is
+    reversed here. Each undo is audited. Returns what was undone, newest first.
+    """
+    actions = (*coding_service.UNDOABLE, "consensus")
+    done: list[dict[str, Any]] = []
+    for _ in range(max(0, int(steps))):
+        with ctx.session() as s:
+            cid = ctx.coder_id(s)
+            ev = team_store.latest_undoable(s, cid, actions)
+            if ev is None:
+                break
+            if ev.action == "consensus":
+                _undo_consensus(s, ev)
+                ev.undone = True
+                audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
+                             before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
+                done.append({"action": ev.action, "entity": ev.entity, "entity_id": ev.entity_id})
+                continue
+        got = coding_service.undo(ctx, 1)
+        if not got:
+            break
+        done.extend(got)
+    return done
+
+
+# --- the audit log --------------------------------------------------------------------
+
+def _when(value: str | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise QualcodeError(f"{value!r} is not a date", hint="write dates as 2024-05-01 or 2024-05-01T14:30") from None
+    if dt.tzinfo is None:
+        dt = dt.astimezone()  # local time, as the user typed it
+    return dt
+
+
+def audit_log(
+    ctx: ProjectContext,
+    *,
+    coder: str | None = None,
+    action: str | Iterable[str] | None = None,
+    entity: str | None = None,
+    entity_id: str | int | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Audit events, newest first: ``id, at, coder, action, entity, entity_id, before,
+    after, undone, undo_of``. Filters combine; ``since``/``until`` take ISO dates.
+
+    >>> audit_log(ctx, coder="bob", action="accept", limit=10)  # doctest: +SKIP
+    """
+    with ctx.session(readonly=True) as s:
+        return team_store.audit_rows(s, coder=coder, action=action, entity=entity,
+                                     entity_id=None if entity_id is None else str(entity_id),
+                                     since=_when(since), until=_when(until), limit=limit)
+
+
+def audit_actions(ctx: ProjectContext) -> list[str]:
+    with ctx.session(readonly=True) as s:
+        return team_store.audit_actions(s)
+
+
+AUDIT_COLUMNS = ("id", "at", "coder", "action", "entity", "entity_id", "before", "after", "undone", "undo_of")
+
+
+def export_audit(ctx: ProjectContext, out: str | Path, *, fmt: str | None = None, **filters: Any) -> int:
+    """Write the (filtered) audit log, oldest first, to CSV or JSON. Returns the count.
+
+    In CSV, ``before`` and ``after`` are JSON text.
+
+    >>> export_audit(ctx, "audit.csv", coder="bob")  # doctest: +SKIP
+    42
+    """
+    out = Path(out)
+    fmt = (fmt or out.suffix.lstrip(".") or "csv").lower()
+    if fmt not in ("csv", "json"):
+        raise ExportError(f"cannot write the audit log as {fmt!r}", file=str(out), hint="use a .csv or .json file")
+    rows = list(reversed(audit_log(ctx, **filters)))
+    for r in rows:
+        r["at"] = r["at"].isoformat() if r["at"] else None
+    try:
+        if fmt == "json":
+            out.write_text(json.dumps(rows, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        else:
+            with out.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=AUDIT_COLUMNS)
+                w.writeheader()
+                for r in rows:
+                    w.writerow({**r, "before": json.dumps(r["before"], ensure_ascii=False, default=str),
+                                "after": json.dumps(r["after"], ensure_ascii=False, default=str)})
+    except OSError as exc:
+        raise ExportError(f"cannot write: {exc.strerror}", file=str(out), hint="check the folder exists and is writable") from None
+    return len(rows)
+
+
+def coders_summary(ctx: ProjectContext) -> list[dict[str, Any]]:
+    """Every coder with their number of codings, reviewed excerpts, events, last activity."""
+    with ctx.session(readonly=True) as s:
+        return team_store.coder_summary(s)
+
+
+# --- signing in -----------------------------------------------------------------------
+
+def coder_from_login(user: Mapping[str, Any] | str | None, *, aliases: Mapping[str, str] | None = None) -> str | None:
+    """The coder name for a signed-in user (Streamlit's ``st.user`` or a plain login).
+
+    Uses ``aliases`` (login or e-mail -> coder name, e.g. from secrets) first, then the
+    e-mail, then ``preferred_username``/``name``. Returns None when nobody is signed in.
+    Reserved names (consensus, engine) are refused.
+
+    >>> coder_from_login({"is_logged_in": True, "email": "Ana.Lopez@Example.org"})
+    'ana.lopez@example.org'
+    >>> coder_from_login("ana", aliases={"ana": "Ana L."})
+    'Ana L.'
+    """
+    if user is None:
+        return None
+    if isinstance(user, str):
+        keys = [user]
+    else:
+        if user.get("is_logged_in") is False:
+            return None
+        keys = [user.get(k) for k in ("email", "preferred_username", "name", "sub")]
+    keys = [str(k).strip() for k in keys if k and str(k).strip()]
+    if not keys:
+        return None
+    aliases = {str(k).strip().lower(): v for k, v in (aliases or {}).items()}
+    for k in keys:
+        if k.lower() in aliases:
+            name = str(aliases[k.lower()]).strip()
+            break
+    else:
+        name = keys[0].lower() if "@" in keys[0] else keys[0]
+    name = re.sub(r"\s+", " ", name)[:200]
+    if name.lower() in RESERVED:
+        raise QualcodeError(f"{name!r} is a reserved coder name", hint="sign in with another name")
+    return name
+
+
+def check_password(given: str, expected: str | None) -> bool:
+    """Constant-time password check for the simple shared-secret sign-in.
+
+    >>> check_password("s3cret", "s3cret"), check_password("x", "s3cret"), check_password("", None)
+    (True, False, False)
+    """
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), str(expected).encode("utf-8"))
