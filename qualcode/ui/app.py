@@ -1,15 +1,38 @@
-"""Page setup and navigation."""
+"""Page setup and navigation: the pages, in the order a study goes."""
 
 from __future__ import annotations
 
+import importlib
+from typing import Callable
+
 import streamlit as st
 
-from qualcode.ui.pages import project as project_page
+# (module under qualcode.ui.pages, title, icon, url path)
+PAGES = [
+    ("project", "Project", ":material/folder_open:", "project"),
+    ("importing", "Import", ":material/upload_file:", "import"),
+    ("code", "Code", ":material/edit_note:", "code"),
+    ("codebook", "Codebook", ":material/account_tree:", "codebook"),
+    ("themes", "Themes", ":material/insights:", "themes"),
+    ("export", "Export", ":material/download:", "export"),
+    ("agreement", "Agreement", ":material/groups:", "agreement"),
+]
+
+
+def _render_fn(module: str) -> Callable[[], None] | None:
+    """A page's render(), or None while its module has not landed (or fails to import)."""
+    try:
+        mod = importlib.import_module(f"qualcode.ui.pages.{module}")
+    except ImportError:
+        return None
+    return getattr(mod, "render", None)
 
 
 def main() -> None:
     st.set_page_config(page_title="qualcode", page_icon=":material/forum:", layout="wide")
-    pages = [
-        st.Page(project_page.render, title="Project", icon=":material/folder_open:", url_path="project", default=True),
-    ]
-    st.navigation(pages).run()
+    pages = []
+    for module, title, icon, url in PAGES:
+        fn = _render_fn(module)
+        if fn is not None:
+            pages.append(st.Page(fn, title=title, icon=icon, url_path=url, default=url == "project"))
+    st.navigation(pages, position="top").run()

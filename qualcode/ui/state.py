@@ -1,8 +1,16 @@
-"""Session state helpers: ids in st.session_state, the project behind st.cache_resource."""
+"""Session state helpers: ids in st.session_state, the project behind st.cache_resource.
+
+Also the UI's edge for errors: :func:`attempt` runs a service call and turns a
+QualcodeError (or a bad value) into a message, never a traceback; callbacks record
+their messages with :func:`flash` and pages show them with :func:`show_flash`.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+from types import ModuleType
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -15,10 +23,23 @@ def _open(project: str | None, db_url: str | None) -> services.ProjectContext:
     return services.open_project(project, db_url=db_url)
 
 
+@st.cache_resource(show_spinner=False)
+def _as_coder(project: str | None, db_url: str | None, coder: str) -> services.ProjectContext:
+    # One context per coder, so the coder's id is looked up once, not on every rerun.
+    return _open(project, db_url).as_coder(coder)
+
+
 def project_ref() -> tuple[str | None, str | None]:
     project = st.session_state.get("project") or os.environ.get("QUALCODE_PROJECT")
     db_url = st.session_state.get("db_url") or os.environ.get("QUALCODE_DATABASE_URL")
     return project, db_url
+
+
+def current_coder(ctx: services.ProjectContext | None = None) -> str | None:
+    coder = st.session_state.get("coder") or os.environ.get("QUALCODE_CODER")
+    if not coder and ctx is not None:
+        coder = ctx.coder
+    return coder
 
 
 def current_context() -> services.ProjectContext | None:
@@ -28,8 +49,82 @@ def current_context() -> services.ProjectContext | None:
         return None
     try:
         ctx = _open(project, db_url)
+        coder = current_coder(ctx) or ctx.coder
+        return ctx if coder == ctx.coder else _as_coder(project, db_url, coder)
     except QualcodeError as exc:
         st.error(str(exc))
         return None
-    coder = st.session_state.get("coder") or os.environ.get("QUALCODE_CODER") or ctx.coder
-    return ctx.as_coder(coder) if coder != ctx.coder else ctx
+
+
+def forget_project() -> None:
+    """Drop the cached project (after creating one, or when switching)."""
+    _open.clear()
+    _as_coder.clear()
+
+
+def service(name: str) -> ModuleType | None:
+    """``qualcode.services.<name>`` if it is installed (areas land at different times)."""
+    try:
+        return importlib.import_module(f"qualcode.services.{name}")
+    except ImportError:
+        return None
+
+
+def service_fn(module: str, name: str) -> Callable[..., Any] | None:
+    mod = service(module)
+    return getattr(mod, name, None) if mod is not None else None
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, QualcodeError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
+def attempt(fn: Callable[..., Any], *args: Any, where: Any = None, **kwargs: Any) -> Any:
+    """Run a service call; show a QualcodeError/ValueError as st.error and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        (where or st).error(error_text(exc), icon=":material/error:")
+        return None
+
+
+def flash(message: str, *, kind: str = "error") -> None:
+    """Keep a message for the next run (callbacks cannot place elements themselves)."""
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop("_flash", []):
+        getattr(st, kind if kind in ("error", "warning", "success", "info") else "info")(message)
+
+
+def in_callback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a service call from a widget callback; keep any error for show_flash()."""
+    try:
+        return fn(*args, **kwargs)
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        flash(error_text(exc))
+        return None
+
+
+def after_decision(ctx: services.ProjectContext) -> None:
+    """Tell the engine a coder decided something (cheap; it relearns in the background)."""
+    hook = service_fn("suggest", "on_decision")
+    if hook is None:
+        return
+    try:
+        hook(ctx)
+    except QualcodeError as exc:  # learning problems must not block coding
+        flash(f"Suggestions were not updated: {exc}", kind="warning")
+
+
+def require_context() -> services.ProjectContext | None:
+    """The open project, or an empty state that says how to open one."""
+    ctx = current_context()
+    if ctx is None:
+        st.info("No project is open. Open or create one on the **Project** page.",
+                icon=":material/folder_open:")
+    return ctx
+

@@ -1,19 +1,129 @@
-"""Project page: which project is open, who is coding, what it holds."""
+"""Project page: open or create a project, pick the coder, see progress."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
 from qualcode import services
-from qualcode.ui.state import current_context
+from qualcode.errors import QualcodeError
+from qualcode.services import ui_support
+from qualcode.ui.state import attempt, current_coder, current_context, forget_project, project_ref, show_flash
+
+
+def _open_existing(path: str) -> None:
+    path = path.strip()
+    if not path:
+        st.session_state["_project_msg"] = ("error", "Type the folder of a project first.")
+        return
+    try:
+        ctx = services.open_project(path)
+        ctx.close()
+    except QualcodeError as exc:
+        st.session_state["_project_msg"] = ("error", str(exc))
+        return
+    forget_project()
+    st.session_state["project"] = str(Path(path).expanduser().resolve())
+    st.session_state["_project_msg"] = ("success", f"Opened {path}.")
+
+
+def _create(path: str, name: str) -> None:
+    path = path.strip()
+    if not path:
+        st.session_state["_project_msg"] = ("error", "Type a folder for the new project first.")
+        return
+    try:
+        ctx = services.init_project(path, name=name.strip() or None, coder=st.session_state.get("coder"))
+        ctx.close()
+    except QualcodeError as exc:
+        st.session_state["_project_msg"] = ("error", str(exc))
+        return
+    forget_project()
+    st.session_state["project"] = str(Path(path).expanduser().resolve())
+    st.session_state["_project_msg"] = ("success", f"Created a project in {path} with the default codebook.")
+
+
+def _open_or_create() -> None:
+    project, db_url = project_ref()
+    with st.expander("Open or create a project", expanded=not (project or db_url),
+                     icon=":material/folder_open:"):
+        path = st.text_input("Project folder", value=project or "", key="project_path",
+                             placeholder="/home/me/studies/collaboration-2024")
+        name = st.text_input("Name (for a new project)", key="project_new_name", placeholder="My study")
+        cols = st.columns(2)
+        cols[0].button("Open", key="project_open", on_click=lambda: _open_existing(st.session_state["project_path"]),
+                       icon=":material/folder_open:", width="stretch")
+        cols[1].button("Create", key="project_create",
+                       on_click=lambda: _create(st.session_state["project_path"], st.session_state["project_new_name"]),
+                       icon=":material/create_new_folder:", width="stretch")
+    msg = st.session_state.pop("_project_msg", None)
+    if msg:
+        getattr(st, msg[0])(msg[1])
+
+
+def _set_coder(name: str) -> None:
+    st.session_state["coder"] = name
+
+
+def _add_coder(ctx: services.ProjectContext) -> None:
+    name = attempt(ui_support.add_coder, ctx, st.session_state.get("coder_new", ""))
+    if name:
+        st.session_state["coder"] = name
+        st.session_state["coder_new"] = ""
+
+
+def _coder_picker(ctx: services.ProjectContext) -> None:
+    st.subheader("Who is coding?")
+    coders = services.list_coders(ctx)
+    me = current_coder(ctx) or ctx.coder
+    if me not in coders:
+        coders = sorted({*coders, me})
+    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
+    cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick",
+                      on_change=lambda: _set_coder(st.session_state["coder_pick"]),
+                      help="Your decisions are stored under this name.")
+    cols[1].text_input("Add a coder", key="coder_new", placeholder="Your name")
+    cols[2].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
+    st.caption(f"Coding as **{me}**.")
+
+
+def _progress(ctx: services.ProjectContext) -> None:
+    rows = ui_support.review_progress(ctx)
+    if not rows:
+        return
+    coders = sorted({c for r in rows for c in r["reviewed"]})
+    table = []
+    for r in rows:
+        row = {"Document": r["name"], "Codable excerpts": r["codable"], "Pending suggestions": r["pending"]}
+        for c in coders:
+            row[f"Reviewed: {c}"] = (r["reviewed"].get(c, 0) / r["codable"]) if r["codable"] else 0.0
+        table.append(row)
+    config = {f"Reviewed: {c}": st.column_config.ProgressColumn(f"Reviewed by {c}", min_value=0, max_value=1,
+                                                                 format="percent") for c in coders}
+    st.subheader("Review progress")
+    st.dataframe(pd.DataFrame(table), hide_index=True, column_config=config, width="stretch")
+
+
+def _codes_in_use(ctx: services.ProjectContext) -> None:
+    used = [r for r in ui_support.codes_in_use(ctx) if r["codings"]]
+    st.subheader("Codes in use")
+    if not used:
+        st.caption("No codings yet. Accept suggestions or code by hand on the Code page.")
+        return
+    st.dataframe(pd.DataFrame(used).rename(columns={"code_id": "Code id", "name": "Code", "codings": "Codings"}),
+                 hide_index=True, width="stretch")
 
 
 def render() -> None:
     st.title("Project")
+    show_flash()
+    _open_or_create()
     ctx = current_context()
     if ctx is None:
-        st.info("No project is open. Start qualcode with `qualcode --project DIR app`, "
-                "or create one with `qualcode init DIR`.")
+        st.info("No project is open. Type a folder above and **Create** a new project "
+                "(or **Open** an existing one). From a terminal: `qualcode --project DIR app`.")
         return
     st.subheader(services.project_name(ctx))
     st.caption(ctx.label)
@@ -24,6 +134,10 @@ def render() -> None:
     cols[2].metric("Codes", counts["codes"])
     cols[3].metric("Codings", counts["codings"])
     cols[4].metric("Pending suggestions", counts["suggestions"]["pending"])
+    _coder_picker(ctx)
     if not counts["documents"]:
-        st.info("This project has no transcripts yet. Import some on the Import page, "
-                "or with `qualcode ingest FILES`.")
+        st.info("This project has no transcripts yet. Import some on the **Import** page "
+                "(or with `qualcode ingest FILES`).", icon=":material/upload_file:")
+        return
+    _progress(ctx)
+    _codes_in_use(ctx)

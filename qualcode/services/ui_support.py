@@ -1,0 +1,239 @@
+"""Read-only view models for the app: what one screen needs, fetched in one session.
+
+The Code page shows a whole transcript as a conversation (turns with speaker, role and
+time; each excerpt with its suggestion chips, this coder's codings and memos).
+:func:`transcript_view` builds that in one read-only session with about a dozen
+queries, whatever the transcript's length, so a 9,000-word interview renders fast.
+:func:`excerpt_states` refreshes just a few excerpts after a decision.
+
+>>> view = transcript_view(ctx, doc_id)  # doctest: +SKIP
+>>> view.turns[0].speaker, view.turns[0].excerpts[0].chips  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from qualcode.services.project import ProjectContext
+from qualcode.storage import codes as code_store
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from qualcode.storage import meta, ui_views
+
+
+@dataclass
+class Chip:
+    """One suggested code on an excerpt."""
+
+    suggestion_id: int
+    code_id: str
+    code_name: str
+    score: float
+    status: str  # pending | accepted | rejected
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CodingView:
+    id: int
+    code_id: str
+    code_name: str
+    start: int
+    end: int
+    origin: str
+    span_text: str
+    whole: bool  # covers the whole excerpt
+
+
+@dataclass
+class ExcerptState:
+    """What changes when a coder decides: chips, codings, memos, reviewed."""
+
+    chips: list[Chip] = field(default_factory=list)
+    codings: list[CodingView] = field(default_factory=list)
+    memos: list[str] = field(default_factory=list)
+    reviewed: bool = False
+
+    @property
+    def pending(self) -> list[Chip]:
+        return [c for c in self.chips if c.status == "pending"]
+
+    def status(self) -> str:
+        """coded | reviewed | pending (has undecided suggestions) | open."""
+        if self.codings:
+            return "coded"
+        if self.reviewed:
+            return "reviewed"
+        return "pending" if self.pending else "open"
+
+
+@dataclass
+class ExcerptView:
+    id: int
+    order: int
+    start: int
+    end: int
+    text: str
+    codable: bool
+    turn_order: int
+    state: ExcerptState = field(default_factory=ExcerptState)
+
+
+@dataclass
+class TurnView:
+    id: int | None
+    order: int
+    label: str
+    speaker: str  # display name (pseudonym when there is one)
+    role: str
+    start_ms: int | None
+    excerpts: list[ExcerptView] = field(default_factory=list)
+
+    @property
+    def time(self) -> str:
+        return format_ms(self.start_ms)
+
+
+@dataclass
+class TranscriptView:
+    document_id: int
+    name: str
+    attributes: dict[str, str]
+    speakers: dict[str, str]  # label -> role
+    turns: list[TurnView]
+    code_names: dict[str, str]
+
+    def excerpts(self) -> list[ExcerptView]:
+        return [e for t in self.turns for e in t.excerpts]
+
+    def progress(self) -> tuple[int, int]:
+        """(reviewed or coded, codable) excerpts for this coder."""
+        codable = [e for e in self.excerpts() if e.codable]
+        done = sum(1 for e in codable if e.state.reviewed or e.state.codings)
+        return done, len(codable)
+
+
+def format_ms(ms: int | None) -> str:
+    """``3723000`` -> ``'1:02:03'``; ``None`` -> ``''``.
+
+    >>> format_ms(65000), format_ms(3723000), format_ms(None)
+    ('1:05', '1:02:03', '')
+    """
+    if ms is None:
+        return ""
+    sec = int(ms) // 1000
+    h, rem = divmod(sec, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: list[int] | None,
+            spans: dict[int, tuple[int, str]], code_names: dict[str, str]) -> dict[int, ExcerptState]:
+    coder_id = ctx.coder_id(s)
+    states: dict[int, ExcerptState] = {}
+    kw: dict[str, Any] = {"document_id": document_id} if excerpt_ids is None else {"excerpt_ids": excerpt_ids}
+    for sg in coding_store.list_suggestions(s, **kw):
+        states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
+            suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
+            score=float(sg.score), status=sg.status.value, explanation=sg.explanation or {}))
+    for c in coding_store.list_codings(s, coder_id=coder_id, **kw):
+        ex_start, ex_text = spans.get(c.excerpt_id, (c.start, ""))
+        span = ex_text[c.start - ex_start:c.end - ex_start]
+        states.setdefault(c.excerpt_id, ExcerptState()).codings.append(CodingView(
+            id=c.id, code_id=c.code_id, code_name=code_names.get(c.code_id, c.code_id), start=c.start,
+            end=c.end, origin=c.origin.value, span_text=span,
+            whole=(c.start == ex_start and c.end == ex_start + len(ex_text))))
+    for m in coding_store.list_memos(s, **kw):
+        if m.excerpt_id is not None:
+            states.setdefault(m.excerpt_id, ExcerptState()).memos.append(f"{m.coder}: {m.text}")
+    doc_for_reviews = document_id
+    if doc_for_reviews is None and excerpt_ids:
+        doc_for_reviews = ui_views.excerpt_document(s, excerpt_ids[0])
+    reviewed = coding_store.reviewed_excerpts(s, coder_id=coder_id, document_id=doc_for_reviews)
+    wanted = set(excerpt_ids) if excerpt_ids is not None else None
+    for ex_id in reviewed:
+        if wanted is None or ex_id in wanted:
+            states.setdefault(ex_id, ExcerptState()).reviewed = True
+    return states
+
+
+def transcript_view(ctx: ProjectContext, document_id: int) -> TranscriptView:
+    """The whole Code page model for one document, as this coder sees it."""
+    with ctx.session(readonly=True) as s:
+        doc = doc_store.load_document(s, document_id)
+        code_names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        spans = {e.id: (e.start, e.text) for e in doc.excerpts}
+        states = _states(s, ctx, document_id=document_id, excerpt_ids=None, spans=spans, code_names=code_names)
+    role_of = {sp.label: sp.role.value for sp in doc.speakers}
+    display = {sp.label: sp.display for sp in doc.speakers}
+    turns: dict[int, TurnView] = {}
+    for t in doc.turns:
+        turns[t.order] = TurnView(id=t.id, order=t.order, label=t.speaker, speaker=display.get(t.speaker, t.speaker),
+                                  role=role_of.get(t.speaker, "unknown"), start_ms=t.start_ms)
+    for e in doc.excerpts:
+        turn = turns.get(e.turn_order)
+        if turn is None:  # an excerpt outside any turn: show it on its own
+            turn = turns[e.turn_order] = TurnView(id=None, order=e.turn_order, label="", speaker="",
+                                                  role="unknown", start_ms=None)
+        turn.excerpts.append(ExcerptView(id=e.id, order=e.order, start=e.start, end=e.end, text=e.text,
+                                         codable=e.codable, turn_order=e.turn_order,
+                                         state=states.get(e.id, ExcerptState())))
+    ordered = [turns[k] for k in sorted(turns) if turns[k].excerpts]
+    return TranscriptView(document_id=document_id, name=doc.name,
+                          attributes={k: str(a.value) for k, a in doc.attributes.items()},
+                          speakers=role_of, turns=ordered, code_names=code_names)
+
+
+def excerpt_states(ctx: ProjectContext, excerpts: Iterable[tuple[int, int, str]]) -> dict[int, ExcerptState]:
+    """Fresh states for a few excerpts, given as (id, start, text): after a decision."""
+    items = list(excerpts)
+    if not items:
+        return {}
+    with ctx.session(readonly=True) as s:
+        code_names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        spans = {i: (start, text) for i, start, text in items}
+        states = _states(s, ctx, document_id=None, excerpt_ids=[i for i, _, _ in items], spans=spans,
+                         code_names=code_names)
+    return {i: states.get(i, ExcerptState()) for i, _, _ in items}
+
+
+def review_progress(ctx: ProjectContext) -> list[dict[str, Any]]:
+    """Per document: codable excerpts, pending suggestions, reviewed counts per coder."""
+    with ctx.session(readonly=True) as s:
+        return ui_views.review_progress(s)
+
+
+def codes_in_use(ctx: ProjectContext) -> list[dict[str, Any]]:
+    with ctx.session(readonly=True) as s:
+        return ui_views.codes_in_use(s)
+
+
+def excerpts_with_code(ctx: ProjectContext, code_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Quotes coded with a code (drill-down from the Codebook and Themes pages)."""
+    with ctx.session(readonly=True) as s:
+        return ui_views.excerpts_with_code(s, code_id, limit=limit)
+
+
+def codebook(ctx: ProjectContext):
+    """The project's codebook (core.Codebook), retired codes included."""
+    with ctx.session(readonly=True) as s:
+        return code_store.load_codebook(s)
+
+
+def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
+    """The project's documents with counts (a fallback while services.ingest lands)."""
+    with ctx.session(readonly=True) as s:
+        return doc_store.list_documents(s)
+
+
+def add_coder(ctx: ProjectContext, name: str) -> str:
+    """Register a coder name (so it is offered on the Project page); returns it cleaned."""
+    from qualcode.errors import QualcodeError
+
+    name = (name or "").strip()
+    if not name:
+        raise QualcodeError("a coder needs a name", hint="type your name, then add it")
+    with ctx.session() as s:
+        meta.get_or_create_coder(s, name)
+    return name

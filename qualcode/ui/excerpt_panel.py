@@ -1,0 +1,162 @@
+"""The focused excerpt's tools: decide, add any code (whole or a word range), memo, why.
+
+Keyboard: A accepts the top pending suggestion, X rejects it, D marks the excerpt done
+with nothing to code, N moves to the next excerpt, U undoes the last decision.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+import streamlit as st
+
+from qualcode.services import coding
+from qualcode.services.project import ProjectContext
+from qualcode.services.ui_support import ExcerptView, TurnView
+from qualcode.ui.state import after_decision, flash, in_callback, service_fn
+from qualcode.ui.text import md
+from qualcode.ui.transcript import decide, dirty, remove
+
+WORD = re.compile(r"\S+")
+
+
+def words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) for each whitespace-separated word of ``text``.
+
+    >>> words("We met, twice.")
+    [(0, 2, 'We'), (3, 7, 'met,'), (8, 14, 'twice.')]
+    """
+    return [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+
+
+def _add_code(ctx: ProjectContext, ex: ExcerptView) -> None:
+    code_id = st.session_state.get(f"pick-{ex.id}")
+    if not code_id:
+        flash("Pick a code first.", kind="warning")
+        return
+    ws = words(ex.text)
+    lo, hi = st.session_state.get(f"span-{ex.id}", (0, len(ws) - 1)) if ws else (0, 0)
+    start = end = None
+    if ws and (lo, hi) != (0, len(ws) - 1):
+        start, end = ex.start + ws[lo][0], ex.start + ws[hi][1]
+    if in_callback(coding.add_coding, ctx, ex.id, code_id, start=start, end=end) is not None:
+        dirty().add(ex.id)
+        after_decision(ctx)
+        st.session_state[f"pick-{ex.id}"] = None
+
+
+def _save_memo(ctx: ProjectContext, ex: ExcerptView) -> None:
+    key = f"memo-{ex.id}"
+    if in_callback(coding.add_memo, ctx, st.session_state.get(key, ""), excerpt_id=ex.id) is not None:
+        st.session_state[key] = ""
+        dirty().add(ex.id)
+        flash("Memo saved.", kind="success")
+
+
+def _nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
+    in_callback(coding.mark_reviewed, ctx, ex.id)
+    dirty().add(ex.id)
+    after_decision(ctx)
+    go_next()
+
+
+def undo_last(ctx: ProjectContext) -> None:
+    done = in_callback(coding.undo, ctx, 1)
+    if done:
+        flash(f"Undone: {done[0]['action']} ({done[0]['entity']} {done[0]['entity_id']}).", kind="info")
+        st.session_state["code_dirty"] = set()  # the whole page reloads
+    elif done == []:
+        flash("Nothing to undo.", kind="info")
+    after_decision(ctx)
+
+
+def _explain(ctx: ProjectContext, chip) -> None:
+    explain = service_fn("suggest", "explain")
+    info: Any = chip.explanation
+    if explain is not None:
+        try:
+            info = explain(ctx, chip.suggestion_id) or info
+        except Exception as exc:  # noqa: BLE001 - an explanation failing must not break coding
+            st.caption(f"No explanation: {exc}")
+    if not info:
+        st.caption("No explanation stored for this suggestion.")
+        return
+    if not isinstance(info, dict):
+        st.text(str(info))
+        return
+    for key, value in info.items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value)
+        elif isinstance(value, dict):
+            value = value.get("text", value)
+        elif isinstance(value, float):
+            value = f"{value:.3f}"
+        st.text(f"{key.replace('_', ' ')}: {value}", width="stretch")
+
+
+def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options: dict[str, str],
+          go_next: Callable[[], None], position: str = "") -> None:
+    """Everything a coder does to one excerpt. Callbacks save at once; buttons have shortcuts."""
+    head = f"**{md(turn.speaker or 'Unknown speaker')}** · {md(turn.role)}"
+    if turn.time:
+        head += f" · {md(turn.time)}"
+    st.markdown(f"{head}  {md(position)}")
+    with st.container(border=True, key="focus-text"):
+        st.text(ex.text, width="stretch")
+    state = ex.state
+    pending = state.pending
+    if not ex.codable:
+        st.caption("This excerpt is not coded (the interviewer's words).")
+    top = st.container(horizontal=True, key="focus-actions")
+    if pending:
+        top.button(f"Accept {md(pending[0].code_name)}", key="focus-accept", shortcut="A", type="primary",
+                   icon=":material/check:", on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, True))
+        top.button(f"Reject {md(pending[0].code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
+                   on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, False))
+    top.button("Nothing here", key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
+               on_click=_nothing_here, args=(ctx, ex, go_next),
+               help="Mark the excerpt reviewed with no code (a negative example)")
+    top.button("Next", key="focus-next", shortcut="N", icon=":material/arrow_forward:", on_click=go_next,
+               help="The next excerpt that needs a decision")
+    top.button("Undo", key="focus-undo", shortcut="U", icon=":material/undo:", on_click=undo_last, args=(ctx,),
+               help="Undo your last decision")
+
+    if state.chips:
+        st.markdown("**Suggestions**")
+        for chip in sorted(state.chips, key=lambda c: -c.score):
+            row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
+            row.markdown(f"{md(chip.code_name)} · {chip.score:.2f} · *{chip.status}*")
+            if chip.status == "pending":
+                row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True))
+                row.button("", key=f"frej-{chip.suggestion_id}", icon=":material/close:", help="Reject",
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False))
+            with row.popover("Why?", icon=":material/lightbulb:"):
+                _explain(ctx, chip)
+    if state.codings:
+        st.markdown("**Your codes here**")
+        for c in state.codings:
+            row = st.container(horizontal=True, vertical_alignment="center")
+            row.markdown(f"{md(c.code_name)} · *{c.origin}*")
+            row.button("", key=f"uncode-{c.id}", icon=":material/delete:", help="Remove this coding",
+                       on_click=remove, args=(ctx, c.id, ex.id), type="tertiary")
+            if not c.whole:
+                st.text(f"“{c.span_text}”", width="stretch")
+
+    st.markdown("**Add a code**")
+    st.selectbox("Code", list(code_options), format_func=lambda cid: code_options.get(cid, cid), index=None,
+                 placeholder="Type to search the codebook", key=f"pick-{ex.id}", label_visibility="collapsed")
+    ws = words(ex.text)
+    if len(ws) > 1:
+        st.select_slider("Words to code (the whole excerpt unless you narrow it)", options=list(range(len(ws))),
+                         value=(0, len(ws) - 1), format_func=lambda i: ws[i][2], key=f"span-{ex.id}")
+    st.button("Add code", key=f"addcode-{ex.id}", icon=":material/add:", on_click=_add_code, args=(ctx, ex))
+
+    st.markdown("**Memo**")
+    for m in state.memos:
+        st.text(m, width="stretch")
+    st.text_area("Memo", key=f"memo-{ex.id}", placeholder="What strikes you here?", label_visibility="collapsed",
+                 height=80)
+    st.button("Save memo", key=f"savememo-{ex.id}", icon=":material/sticky_note_2:", on_click=_save_memo,
+              args=(ctx, ex))

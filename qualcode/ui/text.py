@@ -1,0 +1,33 @@
+"""Showing user text safely: transcript text is never HTML and never Markdown that runs.
+
+Transcript text goes through ``st.text`` (no Markdown, no HTML). Where a short piece of
+user text must sit inside Markdown (a speaker name in a header, a code name on a button),
+:func:`md` escapes every character Markdown or Streamlit's directives could act on.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CommonMark lets any ASCII punctuation be backslash-escaped; ':' also stops Streamlit's
+# :color[...] / :material/...: directives, '$' stops LaTeX, '<' '>' stop raw HTML.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'^%@/])")
+
+
+def md(text: object) -> str:
+    """Escape ``text`` for use inside a Markdown string (shown literally).
+
+    >>> md("[link](http://evil) <b>")
+    '\\\\[link\\\\]\\\\(http\\\\:\\\\/\\\\/evil\\\\) \\\\<b\\\\>'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def shorten(text: str, n: int = 80) -> str:
+    """One line of at most ``n`` characters.
+
+    >>> shorten("a  b\\nc", 80)
+    'a b c'
+    """
+    one = " ".join(str(text).split())
+    return one if len(one) <= n else one[: n - 1].rstrip() + "…"

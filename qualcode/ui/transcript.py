@@ -1,0 +1,122 @@
+"""The transcript as a conversation: one fragment per turn, chips per excerpt.
+
+A decision on a chip reruns only its turn (``st.fragment``): the callback stores the
+decision, marks the excerpt dirty, and the turn reloads just that excerpt's state.
+Widget keys carry the suggestion / excerpt ids, so every key is unique and the browser
+tests can find chips by their ``st-key-...`` class.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from qualcode.services import coding, ui_support
+from qualcode.services.project import ProjectContext
+from qualcode.services.ui_support import ExcerptView, TurnView
+from qualcode.ui.state import after_decision, in_callback
+from qualcode.ui.text import md
+
+ROLE_ICONS = {"interviewer": ":material/mic:", "facilitator": ":material/record_voice_over:",
+              "participant": ":material/person:", "unknown": ":material/help:"}
+
+
+def dirty() -> set[int]:
+    return st.session_state.setdefault("code_dirty", set())
+
+
+def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool) -> None:
+    """on_click: accept or reject one suggestion, saved at once, then teach the engine."""
+    in_callback(coding.decide, ctx, suggestion_id, accept)
+    dirty().add(excerpt_id)
+    st.session_state["code_last"] = excerpt_id
+    after_decision(ctx)
+
+
+def accept_all(ctx: ProjectContext, items: list[tuple[int, int]]) -> None:
+    """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id)."""
+    for sid, ex_id in items:
+        in_callback(coding.accept_suggestion, ctx, sid)
+        dirty().add(ex_id)
+    after_decision(ctx)
+
+
+def remove(ctx: ProjectContext, coding_id: int, excerpt_id: int) -> None:
+    in_callback(coding.remove_coding, ctx, coding_id)
+    dirty().add(excerpt_id)
+    after_decision(ctx)
+
+
+def refresh(ctx: ProjectContext, excerpts: list[ExcerptView]) -> None:
+    """Reload the state of those excerpts a callback changed (the fragment's rerun)."""
+    changed = [e for e in excerpts if e.id in dirty()]
+    if not changed:
+        return
+    fresh = ui_support.excerpt_states(ctx, [(e.id, e.start, e.text) for e in changed])
+    for e in changed:
+        e.state = fresh[e.id]
+        dirty().discard(e.id)
+
+
+def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) -> None:
+    """The chips row of one excerpt: suggestions (accept/reject), codings, memo count."""
+    state = ex.state
+    with st.container(horizontal=True, gap="small", key=f"chips-{ex.id}", vertical_alignment="center"):
+        accepted_codes = set()
+        for chip in sorted(state.chips, key=lambda c: -c.score):
+            label = f"{md(chip.code_name)} {chip.score:.2f}"
+            if chip.status == "pending":
+                with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending",
+                                  width="content"):
+                    st.button(label, key=f"acc-{chip.suggestion_id}", icon=":material/check:",
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True),
+                              help=f"Accept: code this excerpt {chip.code_name}")
+                    st.button("", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False),
+                              help=f"Reject {chip.code_name}", type="tertiary")
+            elif chip.status == "accepted":
+                accepted_codes.add(chip.code_id)
+                with st.container(key=f"chip-{chip.suggestion_id}-accepted", width="content"):
+                    st.badge(label, icon=":material/check_circle:", color="green")
+            else:
+                with st.container(key=f"chip-{chip.suggestion_id}-rejected", width="content"):
+                    st.badge(f"~~{md(chip.code_name)}~~", icon=":material/block:", color="gray",
+                             help="Rejected (kept as training data)")
+        for c in state.codings:
+            if c.whole and c.code_id in accepted_codes:
+                continue  # already shown as an accepted chip
+            span = "" if c.whole else f" “{md(c.span_text[:40])}{'…' if len(c.span_text) > 40 else ''}”"
+            with st.container(key=f"coding-{c.id}", width="content"):
+                st.badge(f"{md(c.code_name)}{span}", icon=":material/sell:", color="blue",
+                         help=f"Coded by you ({c.origin})")
+        if state.memos:
+            st.badge(f"{len(state.memos)} memo{'s' if len(state.memos) > 1 else ''}", icon=":material/sticky_note_2:",
+                     color="yellow", help="\n\n".join(md(m) for m in state.memos))
+        if state.reviewed and not state.codings and not state.pending:
+            st.badge("reviewed", icon=":material/done:", color="gray")
+        if focus_button:
+            if st.button("", key=f"focus-{ex.id}", icon=":material/edit_note:", type="tertiary",
+                         help="Open this excerpt: add any code, code a narrower span, write a memo, see why"):
+                st.session_state["code_focus"] = ex.id
+                st.rerun()
+
+
+@st.fragment
+def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
+    """One speaker turn: header (speaker, role, time, accept-all), then its excerpts."""
+    refresh(ctx, turn.excerpts)
+    with st.container(border=True, key=f"turn-{turn.order}"):
+        pending = [(c.suggestion_id, e.id) for e in turn.excerpts for c in e.state.pending]
+        head = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        time = f" · {turn.time}" if turn.time else ""
+        head.markdown(f"{ROLE_ICONS.get(turn.role, '')} **{md(turn.speaker or 'Unknown speaker')}** "
+                      f"· {md(turn.role)}{md(time)}")
+        if len(pending) > 1:
+            head.button(f"Accept all ({len(pending)})", key=f"accall-{turn.order}", icon=":material/done_all:",
+                        on_click=accept_all, args=(ctx, pending), type="tertiary",
+                        help="Accept every pending suggestion in this turn")
+        for ex in turn.excerpts:
+            box = st.container(key=f"ex-{ex.id}", border=ex.id == focus)
+            box.text(ex.text, width="stretch")
+            if ex.codable:
+                with box:
+                    chips(ctx, ex)

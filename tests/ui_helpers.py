@@ -1,0 +1,72 @@
+"""Helpers for the UI tests: seed a project with a transcript and model suggestions."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from qualcode import services
+from qualcode.core import Suggestion
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from tests.conftest import make_document
+
+EVIL = "Ana said <script>alert(1)</script> and <img src=x onerror=alert(1)> see [link](http://evil) **bold**"
+
+APP_PY = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def seed(ctx: services.ProjectContext, *, name: str = "interview-1", turns=None,
+         codes=("trust", "buy_in"), score: float = 0.8) -> tuple[int, dict[str, int]]:
+    """Store a document and one pending suggestion per participant excerpt and code.
+
+    Returns (document id, {f"{excerpt order}:{code}": suggestion id}).
+    """
+    doc = make_document(name, turns)
+    with ctx.session() as s:
+        doc_id = doc_store.add_document(s, doc)
+        ex = doc_store.load_document(s, doc_id).excerpts
+        valid = [c for c in codes if c in {k.id for k in _codes(s)}]
+        coding_store.upsert_suggestions(s, [
+            Suggestion(excerpt_id=e.id, code_id=c, score=score - 0.1 * i, model_id="test-model",
+                       explanation={"keywords": ["trust"], "nearest_example": "We trust each other."})
+            for e in ex if e.codable for i, c in enumerate(valid)
+        ])
+        sugg = coding_store.list_suggestions(s, document_id=doc_id)
+    order = {e.id: e.order for e in ex}
+    return doc_id, {f"{order[sg.excerpt_id]}:{sg.code_id}": sg.id for sg in sugg}
+
+
+def _codes(s):
+    from qualcode.storage import codes as code_store
+
+    return code_store.load_codebook(s).codes
+
+
+def long_turns(words: int = 9000, *, seed_: int = 7) -> list[tuple[str, str, str]]:
+    """A synthetic interview of about ``words`` words (interviewer/participant turns)."""
+    rnd = random.Random(seed_)
+    vocab = ("we met the principals every month and the data showed progress so trust grew "
+             "between coaches and teachers while the network kept testing small changes").split()
+    turns, n, i = [], 0, 0
+    while n < words:
+        if i % 2 == 0:
+            text = "What happened next in your team's work on the problem?"
+            turns.append(("Interviewer", "interviewer", text))
+        else:
+            sentences = []
+            for _ in range(rnd.randint(3, 6)):
+                k = rnd.randint(10, 18)
+                sentences.append(" ".join(rnd.choice(vocab) for _ in range(k)).capitalize() + ".")
+            text = " ".join(sentences)
+            turns.append(("Participant " + "AB"[i // 2 % 2], "participant", text))
+        n += len(text.split())
+        i += 1
+    return turns
+
+
+def env_for(project: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(QUALCODE_PROJECT=str(project), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return env
