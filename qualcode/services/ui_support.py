@@ -131,12 +131,16 @@ def format_ms(ms: int | None) -> str:
 def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: list[int] | None,
             spans: dict[int, tuple[int, str]], code_names: dict[str, str]) -> dict[int, ExcerptState]:
     coder_id = ctx.coder_id(s)
+    # Independent coding: another coder's verdict on a suggestion stays hidden (as in
+    # services.team.visible_suggestions); codings shown are this coder's own anyway.
+    independent = bool(meta.get_setting(s, "independent_coding", False))
     states: dict[int, ExcerptState] = {}
     kw: dict[str, Any] = {"document_id": document_id} if excerpt_ids is None else {"excerpt_ids": excerpt_ids}
     for sg in coding_store.list_suggestions(s, **kw):
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
-            score=float(sg.score), status=sg.status.value, explanation=sg.explanation or {}))
+            score=float(sg.score), explanation=sg.explanation or {},
+            status="pending" if independent and sg.decided_by and sg.decided_by != ctx.coder else sg.status.value))
     for c in coding_store.list_codings(s, coder_id=coder_id, **kw):
         ex_start, ex_text = spans.get(c.excerpt_id, (c.start, ""))
         span = ex_text[c.start - ex_start:c.end - ex_start]

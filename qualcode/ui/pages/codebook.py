@@ -1,0 +1,216 @@
+"""Codebook page: the code tree with counts; edit, add, rename, move, merge, split,
+retire (each confirmed, each undoable); the quotes behind a code; discovered themes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from qualcode.core import Code, Codebook
+from qualcode.services import codebook as cb_service
+from qualcode.services import ui_support
+from qualcode.services.project import ProjectContext
+from qualcode.ui.state import attempt, flash, in_callback, require_context, service_fn, show_flash
+from qualcode.ui.text import md
+
+LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
+
+
+def _tree_rows(cb: Codebook, usage: dict[str, int], pending: dict[str, int], *, show_retired: bool) -> list[dict]:
+    rows: list[dict[str, Any]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for c in cb.children(parent):
+            if c.retired and not show_retired:
+                continue
+            rows.append({"Code": "\u2003" * depth + ("▸ " if not c.codable else "") + c.name, "Id": c.id,
+                         "Codings": usage.get(c.id, 0), "Pending": pending.get(c.id, 0),
+                         "Status": "retired" if c.retired else ("group" if not c.codable else "active"),
+                         "Definition": c.definition})
+            walk(c.id, depth + 1)
+
+    walk(None, 0)
+    return rows
+
+
+def _label(cb: Codebook):
+    names = {c.id: c.name for c in cb.codes}
+    return lambda cid: f"{names.get(cid, cid)} ({cid})" if cid else "(top level)"
+
+
+def _undo(ctx: ProjectContext) -> None:
+    fn = service_fn("codebook", "undo_codebook")
+    if fn is None:
+        flash("Undo of codebook changes is not available yet.", kind="warning")
+        return
+    done = in_callback(fn, ctx)
+    if done is not None:
+        flash("Undid the last codebook change.", kind="info")
+
+
+def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
+    with st.expander("Add a code", icon=":material/add:"):
+        with st.form("add-code", clear_on_submit=True, border=False):
+            name = st.text_input("Name", placeholder="Rapport")
+            cid = st.text_input("Id (optional: made from the name)", placeholder="rapport")
+            parent = st.selectbox("Under", [None, *[c.id for c in cb.active()]], format_func=_label(cb))
+            definition = st.text_area("Definition", placeholder="When a participant describes …")
+            codable = st.checkbox("Codable (off for a grouping code)", value=True)
+            if st.form_submit_button("Add code", icon=":material/add:"):
+                added = attempt(cb_service.add_code, ctx, {"id": cid.strip(), "name": name.strip(), "parent": parent,
+                                                           "definition": definition, "codable": codable})
+                if added is not None:
+                    flash(f"Added {added.name}.", kind="success")
+                    st.rerun()
+
+
+def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
+    with st.form(f"edit-{code.id}", border=False):
+        name = st.text_input("Name", value=code.name)
+        definition = st.text_area("Definition", value=code.definition)
+        codable = st.checkbox("Codable", value=code.codable)
+        values = {}
+        cols = st.columns(2)
+        for i, f in enumerate(LISTS):
+            values[f] = cols[i % 2].text_area(f.capitalize() + " (one per line)", value="\n".join(getattr(code, f)),
+                                              height=100)
+        if st.form_submit_button("Save changes", icon=":material/save:"):
+            fields = {"definition": definition, "codable": codable, **values}
+            ok = True
+            if name.strip() != code.name:
+                ok = attempt(cb_service.rename_code, ctx, code.id, name.strip()) is not None
+            if ok and attempt(cb_service.edit_code, ctx, code.id, **fields) is not None:
+                flash(f"Saved {name}.", kind="success")
+                st.rerun()
+
+
+def _quotes(ctx: ProjectContext, code: Code) -> list[dict]:
+    rows = ui_support.excerpts_with_code(ctx, code.id)
+    if not rows:
+        st.caption("No excerpt is coded with this code yet.")
+        return rows
+    st.dataframe(pd.DataFrame(rows)[["document", "coder", "origin", "text"]], hide_index=True, width="stretch",
+                 column_config={"text": st.column_config.TextColumn("Quote", width="large")})
+    return rows
+
+
+def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]) -> None:
+    others = [c.id for c in cb.active() if c.id != code.id]
+    label = _label(cb)
+    st.markdown("**Move**")
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    parent = cols[0].selectbox("New parent", [None, *[c for c in others if c not in cb.descendants(code.id)]],
+                               format_func=label, key=f"move-{code.id}")
+    if cols[1].button("Move", key=f"domove-{code.id}", icon=":material/drive_file_move:"):
+        if attempt(cb_service.move_code, ctx, code.id, parent) is not None:
+            flash(f"Moved {code.name}.", kind="success")
+            st.rerun()
+    st.markdown("**Merge into another code**")
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    target = cols[0].selectbox("Target", others, format_func=label, index=None, key=f"merge-{code.id}",
+                               placeholder="Pick the code that absorbs this one")
+    sure = st.checkbox(f"Yes, merge {code.name} into the target (its codings move; it is retired)",
+                       key=f"mergeok-{code.id}")
+    if cols[1].button("Merge", key=f"domerge-{code.id}", icon=":material/merge:", disabled=not (target and sure)):
+        summary = attempt(cb_service.merge_codes, ctx, code.id, target)
+        if summary is not None:
+            flash(f"Merged: {summary}. Undo with 'Undo last change'.", kind="success")
+            st.rerun()
+    st.markdown("**Split off a new code**")
+    new_name = st.text_input("New code's name", key=f"splitname-{code.id}")
+    options = {q["excerpt_id"]: f"{q['document']}: {q['text'][:80]}" for q in quotes}
+    moved = st.multiselect("Excerpts that move to it", list(options), format_func=options.get,
+                           key=f"splitex-{code.id}")
+    if st.button("Split", key=f"dosplit-{code.id}", icon=":material/call_split:", disabled=not new_name.strip()):
+        summary = attempt(cb_service.split_code, ctx, code.id,
+                          {"id": "", "name": new_name.strip(), "definition": f"Split from {code.name}."}, moved)
+        if summary is not None:
+            flash(f"Split: {summary}.", kind="success")
+            st.rerun()
+    st.markdown("**Retire**")
+    if code.retired:
+        if st.button("Restore", key=f"restore-{code.id}", icon=":material/restore:"):
+            if attempt(cb_service.restore_code, ctx, code.id) is not None:
+                st.rerun()
+        return
+    force = st.checkbox("Retire even though codings use it (they stay, under the retired code)",
+                        key=f"force-{code.id}")
+    sure = st.checkbox(f"Yes, retire {code.name}", key=f"retireok-{code.id}")
+    if st.button("Retire", key=f"doretire-{code.id}", icon=":material/archive:", disabled=not sure):
+        if attempt(cb_service.retire_code, ctx, code.id, force=force) is not None:
+            flash(f"Retired {code.name}.", kind="success")
+            st.rerun()
+
+
+def _themes(ctx: ProjectContext, cb: Codebook) -> None:
+    discover = service_fn("suggest", "discover_themes")
+    promote = service_fn("suggest", "promote_theme")
+    with st.expander("Discovered themes (from excerpts no code covers)", icon=":material/travel_explore:"):
+        if discover is None:
+            st.caption("Theme discovery is not available in this installation yet.")
+            return
+        if st.button("Discover themes", key="discover", icon=":material/travel_explore:"):
+            with st.spinner("Clustering uncoded excerpts…"):
+                st.session_state["themes_found"] = attempt(discover, ctx)
+        themes = st.session_state.get("themes_found") or []
+        if not themes:
+            st.caption("Press Discover to look for recurring ideas that no code covers yet.")
+        for i, th in enumerate(themes):
+            d = th if isinstance(th, dict) else vars(th)
+            words = d.get("keywords") or d.get("label") or []
+            title = ", ".join(words) if isinstance(words, (list, tuple)) else str(words)
+            with st.container(border=True):
+                st.markdown(f"**{md(title or f'Theme {i + 1}')}** · {d.get('size', len(d.get('excerpt_ids', [])))} excerpts")
+                for ex in (d.get("examples") or d.get("quotes") or [])[:3]:
+                    st.text(ex if isinstance(ex, str) else str(ex.get("text", ex)), width="stretch")
+                if promote is not None:
+                    cols = st.columns([3, 1], vertical_alignment="bottom")
+                    name = cols[0].text_input("Code name", value=(title.split(",")[0].strip().title() if title else ""),
+                                              key=f"themename-{i}")
+                    if cols[1].button("Promote to code", key=f"promote-{i}", icon=":material/upgrade:"):
+                        made = attempt(promote, ctx, th, code_id=None, name=name)
+                        if made is not None:
+                            flash(f"Promoted a theme to the code {name}.", kind="success")
+                            st.rerun()
+
+
+def render() -> None:
+    st.title("Codebook")
+    ctx = require_context()
+    if ctx is None:
+        return
+    show_flash()
+    cb = attempt(cb_service.get_codebook, ctx)
+    if cb is None:
+        return
+    usage = attempt(cb_service.code_usage, ctx) or {}
+    pending = (attempt(cb_service.pending_usage, ctx) or {}) if hasattr(cb_service, "pending_usage") else {}
+    top = st.container(horizontal=True, vertical_alignment="center")
+    show_retired = top.toggle("Show retired codes", key="cb_retired")
+    top.button("Undo last change", key="cb-undo", icon=":material/undo:", on_click=_undo, args=(ctx,))
+    if not cb.codes:
+        st.info("This codebook is empty. Add a first code below, or import one with `qualcode codebook import`.")
+    _add_form(ctx, cb)
+    left, right = st.columns([3, 2])
+    with left:
+        rows = _tree_rows(cb, usage, pending, show_retired=show_retired)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=560,
+                     column_config={"Definition": st.column_config.TextColumn(width="large")})
+    with right:
+        ids = [r["Id"] for r in rows]
+        if not ids:
+            return
+        cid = st.selectbox("Work on code", ids, format_func=_label(cb), key="cb_code")
+        code = cb.get(cid)
+        if code is None:
+            return
+        tabs = st.tabs(["Edit", "Quotes", "Move · merge · split · retire"])
+        with tabs[0]:
+            _edit(ctx, cb, code)
+        with tabs[1]:
+            quotes = _quotes(ctx, code)
+        with tabs[2]:
+            _structure(ctx, cb, code, quotes)
+    _themes(ctx, cb)
