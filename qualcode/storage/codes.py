@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.core import Code, Codebook
 from qualcode.storage.meta import get_setting, set_setting
-from qualcode.storage.models import CodeRow
+from qualcode.storage.models import AuditRow, CodeRow, CoderRow, CodingRow, MemoRow, SuggestionRow
 
 # uuid5 namespace for REFI-QDA GUIDs of codes: stable across exports.
 GUID_NAMESPACE = uuid.UUID("6f1c1f5e-3b7a-5d0a-9a43-6c7a5e0d1b2c")
@@ -83,3 +85,205 @@ def save_codebook(s: Session, cb: Codebook) -> None:
                 progressed = True
         if not progressed:  # unknown parent or cycle: validation should have caught it
             raise ValueError(f"codes with unknown parents: {[c.id for c in pending]}")
+
+
+# ----------------------------------------------------------------------------- codebook changes
+# Used by services.codebook: merge, split, retire and their undo. Each function works inside
+# the caller's transaction and returns plain JSON-able records that say exactly what it did,
+# so the audit event can carry them and undo can reverse them.
+
+
+def code_usage(s: Session) -> dict[str, int]:
+    """Number of codings per code id (every code present, 0 when unused). One SQL aggregate."""
+    counts = dict(s.execute(select(CodingRow.code_id, func.count()).group_by(CodingRow.code_id)).all())
+    return {cid: int(counts.get(cid, 0)) for cid in s.scalars(select(CodeRow.id))}
+
+
+def pending_usage(s: Session) -> dict[str, int]:
+    """Number of pending suggestions per code id (codes without any are left out)."""
+    q = (select(SuggestionRow.code_id, func.count()).where(SuggestionRow.status == "pending")
+         .group_by(SuggestionRow.code_id))
+    return {cid: int(n) for cid, n in s.execute(q).all()}
+
+
+def code_refs(s: Session, code_id: str) -> dict[str, int]:
+    """What refers to a code: codings, suggestions (by status), memos, child codes."""
+    def count(q) -> int:
+        return int(s.scalar(q) or 0)
+
+    by_status = dict(s.execute(select(SuggestionRow.status, func.count())
+                               .where(SuggestionRow.code_id == code_id).group_by(SuggestionRow.status)).all())
+    return {
+        "codings": count(select(func.count()).select_from(CodingRow).where(CodingRow.code_id == code_id)),
+        "pending": int(by_status.get("pending", 0)),
+        "decided": int(by_status.get("accepted", 0)) + int(by_status.get("rejected", 0)),
+        "memos": count(select(func.count()).select_from(MemoRow).where(MemoRow.code_id == code_id)),
+        "children": count(select(func.count()).select_from(CodeRow).where(CodeRow.parent_id == code_id)),
+    }
+
+
+def delete_code(s: Session, code_id: str) -> None:
+    """Delete an unreferenced code (undo of an add, a split or an import only)."""
+    row = s.get(CodeRow, code_id)
+    if row is not None:
+        s.delete(row)
+        s.flush()
+
+
+def _iso(v: datetime | None) -> str | None:
+    return v.isoformat() if v else None
+
+
+def _from_iso(v: str | None) -> datetime | None:
+    return datetime.fromisoformat(v) if v else None
+
+
+def _coding_dict(r: CodingRow) -> dict[str, Any]:
+    return {"id": r.id, "excerpt_id": r.excerpt_id, "code_id": r.code_id, "coder_id": r.coder_id,
+            "start": r.start, "end": r.end, "origin": r.origin, "suggestion_id": r.suggestion_id,
+            "created_at": _iso(r.created_at)}
+
+
+def _suggestion_dict(r: SuggestionRow) -> dict[str, Any]:
+    return {"id": r.id, "excerpt_id": r.excerpt_id, "code_id": r.code_id, "score": r.score,
+            "model_id": r.model_id, "explanation": r.explanation, "status": r.status,
+            "decided_by": r.decided_by, "decided_at": _iso(r.decided_at), "created_at": _iso(r.created_at)}
+
+
+def _keep_first(a: SuggestionRow, b: SuggestionRow) -> bool:
+    """Of two duplicate suggestions, keep ``a`` (else ``b``): the decided one, else the higher score."""
+    a_dec, b_dec = a.status != "pending", b.status != "pending"
+    if a_dec != b_dec:
+        return a_dec
+    return a.score >= b.score
+
+
+def move_code_refs(
+    s: Session, source: str, target: str, *, excerpt_ids: Iterable[int] | None = None,
+) -> dict[str, list]:
+    """Move codings, suggestions and memos from ``source`` to ``target`` (optionally only on
+    some excerpts), collapsing duplicates. Returns the record :func:`restore_code_refs` reverses.
+
+    A coding that the target already has (same excerpt, coder and span) is dropped; of two
+    suggestions for the same excerpt and model the decided one, else the higher score, stays,
+    and codings that pointed at the dropped one are re-pointed at the kept one.
+    """
+    only = None if excerpt_ids is None else set(int(i) for i in excerpt_ids)
+    rec: dict[str, list] = {"codings_moved": [], "codings_dropped": [], "suggestions_moved": [],
+                            "suggestions_dropped": [], "suggestion_links": [], "memos_moved": []}
+
+    def wanted(excerpt_id: int | None) -> bool:
+        return only is None or excerpt_id in only
+
+    for r in list(s.scalars(select(CodingRow).where(CodingRow.code_id == source).order_by(CodingRow.id))):
+        if not wanted(r.excerpt_id):
+            continue
+        dup = s.scalar(select(CodingRow.id).where(
+            CodingRow.code_id == target, CodingRow.excerpt_id == r.excerpt_id, CodingRow.coder_id == r.coder_id,
+            CodingRow.start == r.start, CodingRow.end == r.end))
+        if dup is not None:
+            rec["codings_dropped"].append(_coding_dict(r))
+            s.delete(r)
+        else:
+            r.code_id = target
+            rec["codings_moved"].append(r.id)
+    s.flush()
+
+    def repoint(old: int, new: int) -> None:
+        for c in s.scalars(select(CodingRow).where(CodingRow.suggestion_id == old)):
+            rec["suggestion_links"].append([c.id, old])
+            c.suggestion_id = new
+
+    for r in list(s.scalars(select(SuggestionRow).where(SuggestionRow.code_id == source).order_by(SuggestionRow.id))):
+        if not wanted(r.excerpt_id):
+            continue
+        other = s.scalar(select(SuggestionRow).where(
+            SuggestionRow.code_id == target, SuggestionRow.excerpt_id == r.excerpt_id,
+            SuggestionRow.model_id == r.model_id))
+        if other is not None and _keep_first(other, r):
+            repoint(r.id, other.id)
+            rec["suggestions_dropped"].append(_suggestion_dict(r))
+            s.delete(r)
+            s.flush()
+            continue
+        if other is not None:
+            repoint(other.id, r.id)
+            rec["suggestions_dropped"].append(_suggestion_dict(other))
+            s.delete(other)
+            s.flush()
+        r.code_id = target
+        rec["suggestions_moved"].append(r.id)
+        s.flush()
+
+    for m in s.scalars(select(MemoRow).where(MemoRow.code_id == source).order_by(MemoRow.id)):
+        if wanted(m.excerpt_id):  # a split moves only memos on the chosen excerpts
+            m.code_id = target
+            rec["memos_moved"].append(m.id)
+    s.flush()
+    return rec
+
+
+def restore_code_refs(s: Session, rec: dict[str, list], source: str) -> None:
+    """Reverse :func:`move_code_refs`: everything that belonged to ``source`` goes back,
+    dropped rows come back with their ids, re-pointed codings point where they did."""
+    for cid in rec.get("codings_moved", []):
+        r = s.get(CodingRow, cid)
+        if r is not None:  # deleted since: nothing to move back
+            r.code_id = source
+    for sid in rec.get("suggestions_moved", []):
+        r = s.get(SuggestionRow, sid)
+        if r is not None:
+            r.code_id = source
+    s.flush()
+    for d in rec.get("suggestions_dropped", []):
+        if s.get(SuggestionRow, d["id"]) is None:
+            s.add(SuggestionRow(id=d["id"], excerpt_id=d["excerpt_id"], code_id=d["code_id"], score=d["score"],
+                                model_id=d["model_id"], explanation=d["explanation"], status=d["status"],
+                                decided_by=d["decided_by"], decided_at=_from_iso(d["decided_at"]),
+                                created_at=_from_iso(d["created_at"])))
+    s.flush()
+    for coding_id, old in rec.get("suggestion_links", []):
+        r = s.get(CodingRow, coding_id)
+        if r is not None:
+            r.suggestion_id = old
+    for d in rec.get("codings_dropped", []):
+        if s.get(CodingRow, d["id"]) is None:
+            s.add(CodingRow(id=d["id"], excerpt_id=d["excerpt_id"], code_id=d["code_id"], coder_id=d["coder_id"],
+                            start=d["start"], end=d["end"], origin=d["origin"], suggestion_id=d["suggestion_id"],
+                            created_at=_from_iso(d["created_at"])))
+    for mid in rec.get("memos_moved", []):
+        m = s.get(MemoRow, mid)
+        if m is not None:
+            m.code_id = source
+    s.flush()
+
+
+def delete_pending_suggestions(s: Session, code_id: str) -> list[dict[str, Any]]:
+    """Remove a code's pending suggestions (a retired code is not suggested); returns them."""
+    rows = list(s.scalars(select(SuggestionRow).where(SuggestionRow.code_id == code_id,
+                                                      SuggestionRow.status == "pending")))
+    out = [_suggestion_dict(r) for r in rows]
+    for r in rows:
+        s.delete(r)
+    s.flush()
+    return out
+
+
+def restore_suggestions(s: Session, rows: list[dict[str, Any]]) -> None:
+    restore_code_refs(s, {"suggestions_dropped": rows}, source="")
+
+
+def codebook_events(s: Session, actions: tuple[str, ...], *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Codebook audit events (newest first), undos of them included, with the coder's name."""
+    q = (select(AuditRow, CoderRow.name).outerjoin(CoderRow, CoderRow.id == AuditRow.coder_id)
+         .where(AuditRow.action.in_(actions) | ((AuditRow.action == "undo") & AuditRow.entity.in_(("code", "codebook"))))
+         .order_by(AuditRow.id.desc()))
+    if limit:
+        q = q.limit(limit)
+    return [{"id": r.id, "at": r.at, "coder": name, "action": r.action, "entity": r.entity,
+             "entity_id": r.entity_id, "before": r.before, "after": r.after, "undone": r.undone,
+             "undo_of": r.undo_of} for r, name in s.execute(q).all()]
+
+
+def max_sort_order(s: Session) -> int:
+    return int(s.scalar(select(func.max(CodeRow.sort_order))) or 0)

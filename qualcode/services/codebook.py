@@ -1,0 +1,565 @@
+"""Changing a project's codebook safely: add, edit, rename, move, merge, split, retire,
+import, export, and undo of each.
+
+Every change is one transaction that validates the resulting codebook, carries the
+existing codings and suggestions along, and records an audit event whose ``before`` and
+``after`` hold enough to reverse it exactly (``undo_codebook``). Ids never change; names may.
+
+>>> ctx = open_project("my-study")                          # doctest: +SKIP
+>>> merge_codes(ctx, "rapport", "trust")                    # doctest: +SKIP
+{'codings_moved': 12, 'codings_collapsed': 1, ...}
+>>> undo_codebook(ctx)                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Mapping
+
+from qualcode import codebook_io
+from qualcode.core import Code, Codebook
+from qualcode.errors import CodebookError, NotFoundError
+from qualcode.services.project import ProjectContext
+from qualcode.storage import audit
+from qualcode.storage import codes as store
+from qualcode.storage import meta
+
+ACTIONS = ("code_add", "code_edit", "code_rename", "code_move", "code_merge", "code_split",
+           "code_retire", "code_restore", "codebook_import")
+EDITABLE = ("name", "definition", "parent", "codable", "include", "exclude", "examples",
+            "counterexamples", "keywords", "color")
+LIST_FIELDS = ("include", "exclude", "examples", "counterexamples", "keywords")
+FORMATS = ("yaml", "md", "docx", "qdc")
+SUFFIX_FORMAT = {".yaml": "yaml", ".yml": "yaml", ".md": "md", ".markdown": "md", ".docx": "docx", ".qdc": "qdc"}
+
+
+# ----------------------------------------------------------------------------- helpers
+def code_dict(c: Code) -> dict[str, Any]:
+    """A code as JSON (all fields) for audit events."""
+    return dataclasses.asdict(c)
+
+
+def _code_from(d: Mapping[str, Any]) -> Code:
+    fields = {f.name for f in dataclasses.fields(Code)}
+    unknown = set(d) - fields
+    if unknown:
+        raise CodebookError(f"unknown code field(s): {', '.join(sorted(unknown))}",
+                            hint=f"use: {', '.join(sorted(fields))}")
+    return Code(**{k: (list(v) if k in LIST_FIELDS else v) for k, v in d.items()})
+
+
+def _clean_list(value: Any) -> list[str]:
+    """Lists from the UI may come as one text with an item per line."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [x.strip() for x in value.splitlines() if x.strip()]
+    return [str(x).strip() for x in value if str(x).strip()]
+
+
+def _normalize(c: Code) -> Code:
+    c.id = (c.id or "").strip()
+    c.name = (c.name or "").strip()
+    c.definition = (c.definition or "").strip()
+    c.parent = (c.parent or "").strip() or None
+    c.color = (c.color or "").strip() or None
+    for k in LIST_FIELDS:
+        setattr(c, k, _clean_list(getattr(c, k)))
+    return c
+
+
+def _codebook(s) -> Codebook:
+    return store.load_codebook(s)
+
+
+def _get(cb: Codebook, code_id: str) -> Code:
+    c = cb.get(code_id)
+    if c is None:
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+    return c
+
+
+def _check(cb: Codebook, *, require_definitions: bool = True) -> None:
+    """Refuse a change that would leave the codebook invalid (all problems in ``exc.problems``)."""
+    problems = codebook_io.validate_codebook(cb, require_definitions=require_definitions)
+    codebook_io.raise_problems(problems)
+
+
+def _record(s, ctx: ProjectContext, action: str, entity_id: str, *, before: Any, after: Any,
+            entity: str = "code") -> int:
+    return audit.record(s, action, entity, entity_id, coder_id=ctx.coder_id(s), before=before, after=after)
+
+
+def _with(cb: Codebook, code: Code) -> Codebook:
+    """``cb`` with ``code`` replacing the code of the same id (or appended)."""
+    codes = [code if c.id == code.id else c for c in cb.codes]
+    if cb.get(code.id) is None:
+        codes.append(code)
+    return dataclasses.replace(cb, codes=codes)
+
+
+# ----------------------------------------------------------------------------- reading
+def get_codebook(ctx: ProjectContext, *, include_retired: bool = True) -> Codebook:
+    """The project's codebook in display order (retired codes flagged, kept by default)."""
+    with ctx.session(readonly=True) as s:
+        return store.load_codebook(s, include_retired=include_retired)
+
+
+def code_usage(ctx: ProjectContext) -> dict[str, int]:
+    """Codings per code id (all coders), 0 for unused codes.
+
+    >>> code_usage(ctx)["trust"]  # doctest: +SKIP
+    14
+    """
+    with ctx.session(readonly=True) as s:
+        return store.code_usage(s)
+
+
+def pending_usage(ctx: ProjectContext) -> dict[str, int]:
+    """Pending suggestions per code id (codes with none are absent)."""
+    with ctx.session(readonly=True) as s:
+        return store.pending_usage(s)
+
+
+# ----------------------------------------------------------------------------- changes
+def add_code(ctx: ProjectContext, code: Code | Mapping[str, Any]) -> Code:
+    """Add a code; the id must be new (a slug), the name unique, codable codes defined.
+
+    >>> add_code(ctx, {"id": "rapport", "name": "Rapport", "parent": "relationships",
+    ...                "definition": "Warmth between coach and team."})  # doctest: +SKIP
+    """
+    c = _normalize(_code_from(code) if isinstance(code, Mapping) else dataclasses.replace(code))
+    c.retired = False
+    if not c.id and c.name:
+        c.id = codebook_io.slugify(c.name)
+    with ctx.session() as s:
+        cb = _codebook(s)
+        if cb.get(c.id) is not None:
+            old = cb.get(c.id)
+            raise CodebookError(f"there is already a code with id {c.id!r}" + (" (retired)" if old.retired else ""),
+                                hint="choose another id" + (", or restore the retired code" if old.retired else ""))
+        _check(_with(cb, c))
+        store.save_code(s, c, sort_order=store.max_sort_order(s) + 1)
+        added = _get(_codebook(s), c.id)
+        _record(s, ctx, "code_add", c.id, before=None, after=code_dict(added))
+        return added
+
+
+def get_code(ctx: ProjectContext, code_id: str) -> Code:
+    with ctx.session(readonly=True) as s:
+        return _get(_codebook(s), code_id)
+
+
+def _update(ctx: ProjectContext, code_id: str, fields: dict[str, Any], action: str) -> Code:
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise CodebookError(f"cannot edit {', '.join(sorted(unknown))} of a code",
+                            hint=f"editable fields: {', '.join(EDITABLE)}; ids never change")
+    with ctx.session() as s:
+        cb = _codebook(s)
+        old = _get(cb, code_id)
+        if old.retired:
+            raise CodebookError(f"code {code_id!r} is retired", hint="restore it first")
+        new = _normalize(dataclasses.replace(old, **fields))
+        if new == old:
+            return old
+        if old.codable and not new.codable and store.code_refs(s, code_id)["codings"]:
+            raise CodebookError(f"code {code_id!r} has codings, so it must stay codable",
+                                hint="split or merge its codings into another code first")
+        if new.parent and new.parent != old.parent:
+            parent = cb.get(new.parent)
+            if parent is not None and parent.retired:
+                raise CodebookError(f"cannot move under retired code {new.parent!r}")
+        _check(_with(cb, new))
+        store.save_code(s, new)
+        changed = sorted(k for k in EDITABLE if getattr(old, k) != getattr(new, k))
+        _record(s, ctx, action, code_id, before=code_dict(old), after={**code_dict(new), "changed": changed})
+        return new
+
+
+def edit_code(ctx: ProjectContext, code_id: str, **fields: Any) -> Code:
+    """Change any of a code's editable fields (name, definition, criteria, examples, color...).
+
+    >>> edit_code(ctx, "trust", definition="...", examples=["..."])  # doctest: +SKIP
+    """
+    return _update(ctx, code_id, fields, "code_edit")
+
+
+def rename_code(ctx: ProjectContext, code_id: str, name: str) -> Code:
+    """Give a code a new name; its id (and every coding) stays."""
+    return _update(ctx, code_id, {"name": name}, "code_rename")
+
+
+def move_code(ctx: ProjectContext, code_id: str, parent: str | None) -> Code:
+    """Put a code under another parent (None: top level). Cycles are refused."""
+    return _update(ctx, code_id, {"parent": parent or None}, "code_move")
+
+
+def merge_codes(ctx: ProjectContext, source: str, target: str) -> dict[str, int]:
+    """Merge ``source`` into ``target``: codings, suggestions and memos move to the target
+    (duplicates collapse), child codes move under the target, and the source is retired
+    (its history stays). Returns counts of what moved.
+
+    >>> merge_codes(ctx, "rapport", "trust")  # doctest: +SKIP
+    """
+    if source == target:
+        raise CodebookError("a code cannot be merged into itself")
+    with ctx.session() as s:
+        cb = _codebook(s)
+        src, tgt = _get(cb, source), _get(cb, target)
+        for c in (src, tgt):
+            if c.retired:
+                raise CodebookError(f"code {c.id!r} is retired", hint="restore it first")
+        if target in cb.descendants(source):
+            raise CodebookError(f"{target!r} sits below {source!r}: cannot merge a code into its own child",
+                                hint=f"move {target!r} out first, or merge the other way round")
+        refs = store.code_refs(s, source)
+        if not tgt.codable and (refs["codings"] or refs["pending"] or refs["decided"]):
+            raise CodebookError(f"{target!r} is a grouping code (not codable) and cannot receive codings",
+                                hint="merge into a codable code")
+        children = [[c.id, c.parent] for c in cb.children(source)]
+        for cid, _ in children:
+            store.save_code(s, dataclasses.replace(cb.get(cid), parent=target))
+        rec = store.move_code_refs(s, source, target)
+        retired = dataclasses.replace(src, retired=True)
+        store.save_code(s, retired)
+        summary = {"codings_moved": len(rec["codings_moved"]), "codings_collapsed": len(rec["codings_dropped"]),
+                   "suggestions_moved": len(rec["suggestions_moved"]),
+                   "suggestions_collapsed": len(rec["suggestions_dropped"]),
+                   "memos_moved": len(rec["memos_moved"]), "children_moved": len(children)}
+        _record(s, ctx, "code_merge", source,
+                before={"source": code_dict(src), "target": code_dict(tgt)},
+                after={"source": code_dict(retired), "target_id": target, "refs": rec, "children": children,
+                       "summary": summary})
+        return summary
+
+
+def split_code(ctx: ProjectContext, code_id: str, new_code: Code | Mapping[str, Any],
+               excerpt_ids: list[int]) -> dict[str, Any]:
+    """Create ``new_code`` and move ``code_id``'s codings and suggestions on the chosen
+    excerpts to it (all coders). Without a parent, the new code sits beside the old one.
+
+    >>> split_code(ctx, "evidence", {"id": "state_tests", "name": "State tests",
+    ...            "definition": "..."}, [12, 40])  # doctest: +SKIP
+    """
+    if isinstance(new_code, Mapping):
+        given = dict(new_code)
+        c = _code_from(given)
+    else:
+        given, c = {}, dataclasses.replace(new_code)
+    c = _normalize(c)
+    c.retired = False
+    with ctx.session() as s:
+        cb = _codebook(s)
+        old = _get(cb, code_id)
+        if old.retired:
+            raise CodebookError(f"code {code_id!r} is retired", hint="restore it first")
+        if isinstance(new_code, Mapping) and "parent" not in given:
+            c.parent = old.parent
+        if not c.id and c.name:
+            c.id = codebook_io.slugify(c.name, taken=set(cb.by_id()))
+        if cb.get(c.id) is not None:
+            raise CodebookError(f"there is already a code with id {c.id!r}", hint="choose a new id for the split")
+        if not c.codable:
+            raise CodebookError("the new code of a split must be codable")
+        _check(_with(cb, c))
+        store.save_code(s, c, sort_order=store.max_sort_order(s) + 1)
+        rec = store.move_code_refs(s, code_id, c.id, excerpt_ids=[int(i) for i in excerpt_ids])
+        added = _get(_codebook(s), c.id)
+        summary = {"new_code": c.id, "codings_moved": len(rec["codings_moved"]),
+                   "suggestions_moved": len(rec["suggestions_moved"]), "memos_moved": len(rec["memos_moved"])}
+        _record(s, ctx, "code_split", code_id, before={"code": code_dict(old)},
+                after={"new_code": code_dict(added), "excerpt_ids": sorted(int(i) for i in excerpt_ids),
+                       "refs": rec, "summary": summary})
+        return summary
+
+
+def retire_code(ctx: ProjectContext, code_id: str, *, force: bool = False) -> Code:
+    """Retire a code: hidden from coding and suggestions, kept with its history.
+
+    Refused while codings use it unless ``force`` (the codings stay, under a retired code);
+    refused while it has active child codes. Its pending suggestions are withdrawn.
+    """
+    with ctx.session() as s:
+        cb = _codebook(s)
+        old = _get(cb, code_id)
+        if old.retired:
+            return old
+        active_children = [c.id for c in cb.children(code_id) if not c.retired]
+        if active_children:
+            raise CodebookError(f"code {code_id!r} still has codes under it: {', '.join(active_children)}",
+                                hint="move, merge or retire them first")
+        n = store.code_refs(s, code_id)["codings"]
+        if n and not force:
+            raise CodebookError(f"code {code_id!r} is used by {n} coding{'s' if n != 1 else ''}",
+                                hint=f"merge it into another code (qualcode codebook merge {code_id} TARGET), "
+                                     "or retire it anyway with --force")
+        withdrawn = store.delete_pending_suggestions(s, code_id)
+        new = dataclasses.replace(old, retired=True)
+        store.save_code(s, new)
+        _record(s, ctx, "code_retire", code_id, before=code_dict(old),
+                after={**code_dict(new), "codings": n, "withdrawn_suggestions": withdrawn})
+        return new
+
+
+def restore_code(ctx: ProjectContext, code_id: str) -> Code:
+    """Bring a retired code back (its old codings come back with it)."""
+    with ctx.session() as s:
+        cb = _codebook(s)
+        old = _get(cb, code_id)
+        if not old.retired:
+            return old
+        new = dataclasses.replace(old, retired=False)
+        if new.parent and cb.get(new.parent) and cb.get(new.parent).retired:
+            raise CodebookError(f"its parent {new.parent!r} is retired", hint="restore the parent first")
+        _check(_with(cb, new))
+        store.save_code(s, new)
+        _record(s, ctx, "code_restore", code_id, before=code_dict(old), after=code_dict(new))
+        return new
+
+
+# ----------------------------------------------------------------------------- undo
+def _unused(s, code_id: str, *, allow_codings: int = 0, allow_suggestions: int = 0, allow_memos: int = 0,
+            allow_children: int = 0) -> None:
+    refs = store.code_refs(s, code_id)
+    extra = []
+    if refs["codings"] > allow_codings:
+        extra.append(f"{refs['codings'] - allow_codings} coding(s)")
+    if refs["pending"] + refs["decided"] > allow_suggestions:
+        extra.append(f"{refs['pending'] + refs['decided'] - allow_suggestions} suggestion(s)")
+    if refs["memos"] > allow_memos:
+        extra.append(f"{refs['memos'] - allow_memos} memo(s)")
+    if refs["children"] > allow_children:
+        extra.append(f"{refs['children'] - allow_children} child code(s)")
+    if extra:
+        raise CodebookError(f"cannot undo: code {code_id!r} has been used since ({', '.join(extra)})",
+                            hint=f"merge it into another code instead (qualcode codebook merge {code_id} TARGET)")
+
+
+def _same_now(cb: Codebook, expected: dict[str, Any], *, what: str) -> None:
+    """Refuse to undo over a later change to the same code (by anyone)."""
+    cur = cb.get(expected["id"])
+    keys = [k for k in (*EDITABLE, "retired") if k in expected]
+    if cur is None or any(getattr(cur, k) != expected[k] for k in keys):
+        raise CodebookError(f"cannot undo the {what} of {expected['id']!r}: the code has changed since",
+                            hint="see: qualcode codebook history")
+
+
+def _undo(s, ev) -> None:
+    before, after = ev.before, ev.after or {}
+    cb = _codebook(s)
+    action = ev.action
+    if action == "code_add":
+        _same_now(cb, after, what="addition")
+        _unused(s, ev.entity_id)
+        store.delete_code(s, ev.entity_id)
+    elif action in ("code_edit", "code_rename", "code_move", "code_restore"):
+        _same_now(cb, after, what=action.removeprefix("code_"))
+        new = _code_from(before)
+        if action == "code_restore" or not new.retired:
+            _check(_with(cb, new))
+        store.save_code(s, new)
+    elif action == "code_retire":
+        _same_now(cb, after, what="retirement")
+        store.save_code(s, _code_from(before))
+        store.restore_suggestions(s, after.get("withdrawn_suggestions", []))
+    elif action == "code_merge":
+        _same_now(cb, after["source"], what="merge")
+        source = before["source"]["id"]
+        store.restore_code_refs(s, after["refs"], source)
+        store.save_code(s, _code_from(before["source"]))
+        for cid, parent in after.get("children", []):
+            child = cb.get(cid)
+            if child is not None:
+                store.save_code(s, dataclasses.replace(child, parent=parent))
+    elif action == "code_split":
+        new = after["new_code"]
+        _same_now(cb, new, what="split")
+        rec = after["refs"]
+        _unused(s, new["id"], allow_codings=len(rec["codings_moved"]),
+                allow_suggestions=len(rec["suggestions_moved"]), allow_memos=len(rec["memos_moved"]))
+        store.restore_code_refs(s, rec, ev.entity_id)
+        store.delete_code(s, new["id"])
+    elif action == "codebook_import":
+        added = {d["id"] for d in after.get("added", [])}
+        for d in after.get("added", []):
+            _same_now(cb, d, what="import")
+            _unused(s, d["id"], allow_children=sum(1 for c in cb.children(d["id"]) if c.id in added))
+        for d in after.get("updated", []):
+            _same_now(cb, d, what="import")
+        for d in (before or {}).get("updated", []):
+            store.save_code(s, _code_from(d))
+        remaining = set(added)
+        while remaining:  # leaves first: a parent is never deleted while a child points at it
+            parents = {c.parent for c in cb.codes if c.id in remaining}
+            leaves = [cid for cid in remaining if cid not in parents] or sorted(remaining)[:1]
+            for cid in leaves:
+                store.delete_code(s, cid)
+                remaining.discard(cid)
+        meta.set_setting(s, "codebook", (before or {}).get("meta"))
+    else:  # pragma: no cover - ACTIONS and this function change together
+        raise CodebookError(f"cannot undo {action!r}")
+
+
+def undo_codebook(ctx: ProjectContext) -> dict[str, Any] | None:
+    """Undo this coder's latest codebook change that is not undone yet; None if there is none.
+
+    The undo is itself an audit event (action ``undo``, ``undo_of`` the event). Refused,
+    with nothing changed, when the code has been used or changed since.
+
+    >>> undo_codebook(ctx)  # doctest: +SKIP
+    {'action': 'code_merge', 'code_id': 'rapport', 'summary': 'merged rapport into trust'}
+    """
+    with ctx.session() as s:
+        cid = ctx.coder_id(s)
+        rows = audit.latest_rows(s, coder_id=cid, actions=ACTIONS, limit=1)
+        if not rows:
+            return None
+        ev = rows[0]
+        _undo(s, ev)
+        ev.undone = True
+        audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
+                     before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
+        return {"action": ev.action, "code_id": ev.entity_id, "event_id": ev.id,
+                "summary": _summary(ev.action, ev.entity_id, ev.before, ev.after)}
+
+
+# ----------------------------------------------------------------------------- history
+def _summary(action: str, entity_id: str, before: Any, after: Any) -> str:
+    b, a = before or {}, after or {}
+    if action == "code_add":
+        return f"added {a.get('name')!r} ({entity_id})"
+    if action == "code_rename":
+        return f"renamed {b.get('name')!r} to {a.get('name')!r} ({entity_id})"
+    if action == "code_move":
+        return f"moved {entity_id} from {b.get('parent') or 'top level'} to {a.get('parent') or 'top level'}"
+    if action == "code_edit":
+        return f"edited {entity_id}: {', '.join(a.get('changed', [])) or 'no change'}"
+    if action == "code_merge":
+        sm = a.get("summary", {})
+        return (f"merged {entity_id} into {a.get('target_id')} ({sm.get('codings_moved', 0)} codings moved, "
+                f"{sm.get('codings_collapsed', 0)} collapsed)")
+    if action == "code_split":
+        return (f"split {a.get('new_code', {}).get('id')} out of {entity_id} "
+                f"({a.get('summary', {}).get('codings_moved', 0)} codings moved)")
+    if action == "code_retire":
+        return f"retired {entity_id}" + (f" ({a.get('codings')} codings kept)" if a.get("codings") else "")
+    if action == "code_restore":
+        return f"restored {entity_id}"
+    if action == "codebook_import":
+        return (f"imported {a.get('file', 'a codebook')}: {len(a.get('added', []))} added, "
+                f"{len(a.get('updated', []))} updated")
+    if action == "undo":
+        return "undid: " + _summary(b.get("action", "?"), entity_id, a, b.get("after"))
+    return action
+
+
+def codebook_history(ctx: ProjectContext, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every codebook change, newest first: id, at, coder, action, code_id, summary, undone,
+    before and after.
+
+    >>> [h["summary"] for h in codebook_history(ctx, limit=3)]  # doctest: +SKIP
+    """
+    with ctx.session(readonly=True) as s:
+        events = store.codebook_events(s, ACTIONS, limit=limit)
+    return [{**e, "code_id": e["entity_id"],
+             "summary": _summary(e["action"], e["entity_id"], e["before"], e["after"])} for e in events]
+
+
+# ----------------------------------------------------------------------------- exchange
+def _guid_map(cb: Codebook) -> dict[str, str]:
+    out = {codebook_io.code_guid(c.id): c.id for c in cb.codes}
+    out.update({c.guid.lower(): c.id for c in cb.codes if c.guid})
+    return out
+
+
+def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tuple[Codebook, list]:
+    """Read and validate a YAML or ``.qdc`` file; ``(codebook, warnings)``; raises on errors."""
+    path = Path(path)
+    cb, problems = codebook_io.validate_file(path, known_guids=_guid_map(known) if known else None)
+    codebook_io.raise_problems(problems, file=str(path))
+    if cb is None:  # pragma: no cover - raise_problems raised
+        raise CodebookError("cannot read the codebook", file=str(path))
+    return cb, [p for p in problems if p.severity != "error"]
+
+
+def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
+    """Bring a codebook file (YAML or ``.qdc``) into the project, all or nothing.
+
+    Codes are matched by id (for ``.qdc``: by the id in the description, else the GUID,
+    else a slug of the name); new codes are added, changed ones updated, codes missing
+    from the file are left alone. Returns ``{"added": [...], "updated": [...],
+    "unchanged": n, "warnings": [...]}``.
+    """
+    path = Path(path)
+    is_qdc = path.suffix.lower() in codebook_io.QDC_SUFFIXES
+    with ctx.session() as s:
+        current = _codebook(s)
+        incoming, warnings = read_codebook_file(path, known=current)
+        added, updated, before_updated = [], [], []
+        merged = current
+        for c in incoming.codes:
+            old = current.get(c.id)
+            if old is not None:
+                if c.guid is None:
+                    c.guid = old.guid
+                if old == c:
+                    continue
+                before_updated.append(code_dict(old))
+                updated.append(c)
+            else:
+                added.append(c)
+            merged = _with(merged, c)
+        _check(merged, require_definitions=not is_qdc)
+        old_meta = meta.get_setting(s, "codebook", None)
+        if not is_qdc:
+            meta.set_setting(s, "codebook", {"name": incoming.name, "description": incoming.description,
+                                             "version": incoming.version})
+        base = store.max_sort_order(s) + 1
+        order = {c.id: i for i, c in enumerate(incoming.codes)}
+        pending = added + updated
+        while pending:  # parents first (validated above: no cycles)
+            waiting = {p.id for p in pending}
+            ready = [c for c in pending if c.parent not in waiting] or pending[:1]
+            for c in ready:
+                store.save_code(s, c, sort_order=base + order[c.id] if c in added else None)
+                pending.remove(c)
+        stored = _codebook(s)
+        _record(s, ctx, "codebook_import", path.name, entity="codebook",
+                before={"meta": old_meta, "updated": before_updated},
+                after={"file": path.name, "added": [code_dict(stored.get(c.id)) for c in added],
+                       "updated": [code_dict(stored.get(c.id)) for c in updated]})
+    return {"added": [c.id for c in added], "updated": [c.id for c in updated],
+            "unchanged": len(incoming.codes) - len(added) - len(updated),
+            "warnings": [str(w) for w in warnings]}
+
+
+def export_codebook(ctx: ProjectContext, path: str | Path, *, fmt: str | None = None,
+                    include_retired: bool | None = None) -> Path:
+    """Write the project's codebook as YAML (lossless), Markdown, Word (.docx) or REFI-QDA
+    ``.qdc``; ``fmt`` defaults to the file's suffix. YAML keeps retired codes; the other
+    formats leave them out unless ``include_retired``.
+
+    >>> export_codebook(ctx, "appendix-codebook.docx")  # doctest: +SKIP
+    """
+    from qualcode.export import codebook_docs
+
+    path = Path(path)
+    fmt = (fmt or SUFFIX_FORMAT.get(path.suffix.lower(), "")).lower().lstrip(".")
+    if fmt == "yml":
+        fmt = "yaml"
+    if fmt not in FORMATS:
+        raise CodebookError(f"unknown codebook format {fmt or path.suffix!r}",
+                            hint=f"use one of {', '.join(FORMATS)} (or a file ending .yaml, .md, .docx, .qdc)")
+    cb = get_codebook(ctx)
+    if fmt == "yaml":
+        if include_retired is False:
+            cb = dataclasses.replace(cb, codes=cb.active())
+        return codebook_io.write_yaml(cb, path)
+    if fmt == "qdc":
+        return codebook_io.write_qdc(cb, path, include_retired=bool(include_retired))
+    usage = code_usage(ctx)
+    if fmt == "md":
+        return codebook_docs.write_markdown(cb, path, usage=usage, include_retired=bool(include_retired))
+    return codebook_docs.write_docx(cb, path, usage=usage, include_retired=bool(include_retired))
