@@ -1,1 +1,143 @@
-"""qualcode.ingest (see ARCHITECTURE.md)."""
+"""Transcript files -> documents: readers per format, speakers, segmentation, de-identification.
+
+No database here. :func:`parse_path` / :func:`parse_bytes` turn one file into a
+:class:`ParsedFile` (document + problems); ``qualcode.services.ingest`` stores it.
+
+>>> parsed = parse_bytes(b"Interviewer: Why?\\nAna: Trust. Time.", "a.txt")
+>>> [(e.text, e.codable) for e in parsed.document.excerpts]
+[('Why?', False), ('Trust.', True), ('Time.', True)]
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from qualcode.config import get_setting
+from qualcode.errors import IngestError
+from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
+from qualcode.ingest.encoding import decode_bytes
+from qualcode.ingest.model import ParsedFile, RawTranscript, RawTurn
+from qualcode.ingest.segment import UNITS
+
+FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx", ".vtt": "vtt",
+           ".srt": "srt", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".pdf": "pdf"}
+_CONVERT_HINTS = {
+    ".doc": "save it from Word as .docx", ".rtf": "save it as .docx or .txt", ".xls": "save it as .xlsx or .csv",
+    ".odt": "save it as .docx", ".pages": "export it as .docx", ".json": "export the transcript as .txt or .vtt",
+    ".sbv": "convert the captions to .vtt or .srt",
+}
+
+__all__ = ["FORMATS", "ParsedFile", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
+           "read_raw", "supported"]
+
+
+def supported(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in FORMATS
+
+
+def _check_ext(filename: str) -> str:
+    ext = Path(filename).suffix.lower()
+    if ext not in FORMATS:
+        hint = _CONVERT_HINTS.get(ext, "export it as one of " + ", ".join(sorted(set(FORMATS))))
+        raise IngestError(f"unsupported file type {ext or '(no extension)'!r}", file=filename, hint=hint)
+    return FORMATS[ext]
+
+
+def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, text_column: str | None = None,
+             time_column: str | None = None, sheet: str | None = None) -> tuple[RawTranscript, str]:
+    """Run the reader for ``filename``'s extension over ``data``; returns (raw, format)."""
+    fmt = _check_ext(filename)
+    columns = {"speaker_column": speaker_column, "text_column": text_column, "time_column": time_column}
+    if not data.strip():
+        raise IngestError("the file is empty", file=filename, line=1,
+                          hint="check that you picked the right file; an empty transcript has nothing to import")
+    if fmt == "docx":
+        from qualcode.ingest.docx import read_docx
+
+        return read_docx(data, file=filename), fmt
+    if fmt == "pdf":
+        from qualcode.ingest.pdf import read_pdf
+
+        return read_pdf(data, file=filename), fmt
+    if fmt == "xlsx":
+        from qualcode.ingest.tables import read_xlsx
+
+        return read_xlsx(data, file=filename, sheet=sheet, **columns), fmt
+    text = decode_bytes(data, file=filename)
+    if fmt == "vtt":
+        from qualcode.ingest.subtitles import read_vtt
+
+        return read_vtt(text, file=filename), fmt
+    if fmt == "srt":
+        from qualcode.ingest.subtitles import read_srt
+
+        return read_srt(text, file=filename), fmt
+    if fmt == "csv":
+        from qualcode.ingest.tables import read_csv
+
+        return read_csv(text, file=filename, **columns), fmt
+    from qualcode.ingest.text import read_text
+
+    return read_text(text, file=filename), fmt
+
+
+def parse_bytes(
+    data: bytes,
+    filename: str,
+    *,
+    unit: str | None = None,
+    codable_roles: Iterable[str] | None = None,
+    roles: Mapping[str, str] | None = None,
+    name: str | None = None,
+    max_file_mb: float | None = None,
+    speaker_column: str | None = None,
+    text_column: str | None = None,
+    time_column: str | None = None,
+    sheet: str | None = None,
+    project_dir: str | Path | None = None,
+) -> ParsedFile:
+    """Parse an uploaded file's bytes (nothing is saved): the document and its problems.
+
+    Raises :class:`IngestError` (with file, line and what to do) when the file is refused.
+    """
+    limit = float(max_file_mb if max_file_mb is not None else get_setting("max_file_mb", project_dir=project_dir))
+    if len(data) > limit * 1024 * 1024:
+        raise IngestError(f"the file is {len(data) / 1024 / 1024:.1f} MB, over the {limit:g} MB limit", file=filename,
+                          hint="split the transcript, or raise the limit with QUALCODE_MAX_FILE_MB "
+                               "(max_file_mb in qualcode.toml)")
+    unit = unit or get_setting("unit", project_dir=project_dir)
+    if unit not in UNITS:
+        raise IngestError(f"unknown excerpt unit {unit!r}", hint="use 'sentence' or 'turn'")
+    raw, fmt = read_raw(data, filename, speaker_column=speaker_column, text_column=text_column,
+                        time_column=time_column, sheet=sheet)
+    if not any(t.text.strip() for t in raw.turns):
+        raise IngestError("no speech found in the file", file=filename, line=1,
+                          hint="check that the file holds a transcript")
+    codable_roles = tuple(codable_roles) if codable_roles is not None else DEFAULT_CODABLE_ROLES
+    doc = build_document(raw, name=name or Path(filename).stem, source_filename=Path(filename).name, fmt=fmt,
+                         unit=unit, codable_roles=codable_roles, roles=roles)
+    return ParsedFile(document=doc, problems=list(raw.problems), raw=raw, path=str(filename), unit=unit,
+                      codable_roles=codable_roles, file_hash=hashlib.sha256(data).hexdigest())
+
+
+def parse_path(path: str | Path, **opts) -> ParsedFile:
+    """Parse a transcript file (nothing is saved). Options as :func:`parse_bytes`.
+
+    >>> parse_path("interview.docx", unit="turn")  # doctest: +SKIP
+    """
+    p = Path(path)
+    if not p.exists():
+        raise IngestError("file not found", file=str(p), hint="check the path")
+    if p.is_dir():
+        raise IngestError("this is a folder", file=str(p), hint="import its files with: qualcode ingest FOLDER")
+    _check_ext(p.name)
+    limit = float(opts.get("max_file_mb") or get_setting("max_file_mb", project_dir=opts.get("project_dir")))
+    size = p.stat().st_size
+    if size > limit * 1024 * 1024:  # refuse before reading a huge file into memory
+        raise IngestError(f"the file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit", file=str(p),
+                          hint="split the transcript, or raise the limit with QUALCODE_MAX_FILE_MB "
+                               "(max_file_mb in qualcode.toml)")
+    parsed = parse_bytes(p.read_bytes(), str(p), **opts)
+    return parsed

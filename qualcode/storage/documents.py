@@ -183,3 +183,107 @@ def set_speaker_role(s: Session, doc_id: int, label: str, role: str) -> None:
     if row is None:
         raise NotFoundError(f"no speaker {label!r} in document {doc_id}")
     row.role = Role(role).value
+
+
+# --- additions for ingest (speaker roles, attributes, de-identification) -------------------
+
+def speaker_roles(s: Session, doc_id: int) -> dict[str, str]:
+    """label -> role for one document."""
+    return dict(s.execute(select(SpeakerRow.label, SpeakerRow.role).where(SpeakerRow.document_id == doc_id)).all())
+
+
+def refresh_codable(s: Session, doc_id: int, codable_roles: tuple[str, ...] | list[str]) -> int:
+    """Set each excerpt's ``codable`` from its turn's speaker role; update participant words.
+
+    Returns how many excerpts are codable now.
+    """
+    role_of_speaker = dict(s.execute(select(SpeakerRow.id, SpeakerRow.role)
+                                     .where(SpeakerRow.document_id == doc_id)).all())
+    turns = {t.id: t for t in s.scalars(select(TurnRow).where(TurnRow.document_id == doc_id))}
+    codable_turns = {tid for tid, t in turns.items() if role_of_speaker.get(t.speaker_id, "unknown") in codable_roles}
+    n = 0
+    for e in s.scalars(select(ExcerptRow).where(ExcerptRow.document_id == doc_id)):
+        e.codable = e.turn_id in codable_turns
+        n += e.codable
+    doc = s.get(DocumentRow, doc_id)
+    doc.participant_words = sum(len(doc.text[turns[t].start:turns[t].end].split()) for t in codable_turns)
+    return n
+
+
+def set_speaker_attribute(s: Session, doc_id: int, label: str, key: str, value: str, type: str = "text") -> None:
+    sp = s.scalar(select(SpeakerRow).where(SpeakerRow.document_id == doc_id, SpeakerRow.label == label))
+    if sp is None:
+        raise NotFoundError(f"no speaker {label!r} in document {doc_id}",
+                            hint="see the speakers with: qualcode show DOC")
+    row = s.scalar(select(SpeakerAttributeRow).where(SpeakerAttributeRow.speaker_id == sp.id,
+                                                      SpeakerAttributeRow.key == key))
+    if row is None:
+        s.add(SpeakerAttributeRow(speaker_id=sp.id, key=key, value=str(value), type=type))
+    else:
+        row.value, row.type = str(value), type
+
+
+def is_deidentified(s: Session, doc_id: int) -> bool:
+    return bool(s.scalar(select(DocumentRow.deidentified).where(DocumentRow.id == doc_id)))
+
+
+def apply_deidentified(s: Session, new: Document, offset_map, labels: dict[str, str]) -> None:
+    """Write a de-identified version of stored document ``new.id`` in place.
+
+    ``new`` has the same turns and excerpts (same ids, mapped offsets); ``offset_map(pos,
+    end=...)`` maps old positions to new ones and is applied to the document's codings;
+    ``labels`` maps old speaker labels to new ones (speakers given the same pseudonym are
+    merged). Excerpt, coding and suggestion ids stay, so nothing a coder did is lost.
+    """
+    from qualcode.storage.models import CodingRow
+
+    doc_id = new.id
+    row = s.get(DocumentRow, doc_id)
+    row.text = new.text
+    row.content_hash = text_hash(new.text)
+    row.word_count = new.word_count
+    row.name = new.name
+    row.source_filename = new.source_filename
+    row.deidentified = True
+    groups: dict[str, list[SpeakerRow]] = {}
+    for sp in s.scalars(select(SpeakerRow).where(SpeakerRow.document_id == doc_id).order_by(SpeakerRow.id)):
+        groups.setdefault(labels.get(sp.label, sp.label), []).append(sp)
+    pseudonym_of = {sp.label: sp.pseudonym for sp in new.speakers}
+    for label, rows in groups.items():
+        keep = rows[0]
+        for other in rows[1:]:
+            for t in s.scalars(select(TurnRow).where(TurnRow.speaker_id == other.id)):
+                t.speaker_id = keep.id
+            s.flush()
+            s.delete(other)
+    s.flush()
+    for label, rows in groups.items():
+        rows[0].label = label
+        rows[0].pseudonym = pseudonym_of.get(label, rows[0].pseudonym)
+    turns = {t.id: t for t in new.turns}
+    for t in s.scalars(select(TurnRow).where(TurnRow.document_id == doc_id)):
+        t.start, t.end = turns[t.id].start, turns[t.id].end
+    excerpts = {e.id: e for e in new.excerpts}
+    for e in s.scalars(select(ExcerptRow).where(ExcerptRow.document_id == doc_id)):
+        ne = excerpts[e.id]
+        e.start, e.end, e.text, e.text_hash = ne.start, ne.end, ne.text, text_hash(ne.text)
+    excerpt_ids = select(ExcerptRow.id).where(ExcerptRow.document_id == doc_id)
+    for c in s.scalars(select(CodingRow).where(CodingRow.excerpt_id.in_(excerpt_ids))):
+        c.start, c.end = offset_map(c.start), offset_map(c.end, end=True)
+    s.flush()
+
+
+def set_deidentified(s: Session, doc_id: int, value: bool = True) -> None:
+    s.get(DocumentRow, doc_id).deidentified = value
+
+
+def count_codings(s: Session, doc_id: int) -> int:
+    from qualcode.storage.models import CodingRow
+
+    return s.scalar(select(func.count()).select_from(CodingRow).join(ExcerptRow, CodingRow.excerpt_id == ExcerptRow.id)
+                    .where(ExcerptRow.document_id == doc_id)) or 0
+
+
+def find_document(s: Session, doc_id: int) -> bool:
+    """Whether a document with this id exists."""
+    return s.get(DocumentRow, doc_id) is not None

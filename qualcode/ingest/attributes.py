@@ -1,0 +1,150 @@
+"""Document and speaker attributes: ``key=value`` options and sidecar CSV files.
+
+Types are text, integer or date (ISO ``YYYY-MM-DD``). ``--attr year=2021`` infers integer;
+``--attr year:text=2021`` says so explicitly. A sidecar CSV has a ``file`` column (the
+transcript's file name, with or without extension) and one column per attribute; each
+column's type is inferred from all its values. With a ``speaker`` column too, a row sets
+that speaker's attributes (a focus group member's role, say) instead of the document's.
+
+>>> parse_attr("year=2021"), parse_attr("date=2021-03-04").type.value, parse_attr("district=North").type.value
+(Attribute(key='year', value='2021', type=<AttrType.INTEGER: 'integer'>), 'date', 'text')
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+from qualcode.core import Attribute, AttrType
+from qualcode.errors import IngestError
+
+_INT = re.compile(r"^[+-]?\d+$")
+FILE_COLUMNS = ("file", "filename", "file_name", "document", "source")
+
+
+def _is_date(v: str) -> bool:
+    try:
+        date.fromisoformat(v)
+        return len(v) == 10
+    except ValueError:
+        return False
+
+
+def infer_type(values: Iterable[str]) -> AttrType:
+    vals = [v.strip() for v in values if v is not None and str(v).strip()]
+    if vals and all(_INT.match(v) for v in vals):
+        return AttrType.INTEGER
+    if vals and all(_is_date(v) for v in vals):
+        return AttrType.DATE
+    return AttrType.TEXT
+
+
+def check_value(key: str, value: str, type: AttrType | str) -> str:
+    """Validate ``value`` for ``type``; returns it normalised (stripped)."""
+    t = AttrType(type)
+    value = str(value).strip()
+    if t is AttrType.INTEGER and not _INT.match(value):
+        raise IngestError(f"attribute {key!r}: {value!r} is not a whole number", hint="give a number, or type text")
+    if t is AttrType.DATE and not _is_date(value):
+        raise IngestError(f"attribute {key!r}: {value!r} is not a date", hint="write dates as YYYY-MM-DD, or type text")
+    return value
+
+
+def parse_attr(spec: str) -> Attribute:
+    """``key=value`` or ``key:type=value`` -> :class:`Attribute`."""
+    if "=" not in spec:
+        raise IngestError(f"attribute {spec!r} has no '='", hint="write --attr key=value, e.g. --attr year=2021")
+    key, value = spec.split("=", 1)
+    key = key.strip()
+    explicit = None
+    if ":" in key:
+        key, t = (p.strip() for p in key.split(":", 1))
+        if t not in {a.value for a in AttrType}:
+            raise IngestError(f"unknown attribute type {t!r}", hint="use text, integer or date")
+        explicit = AttrType(t)
+    if not key:
+        raise IngestError(f"attribute {spec!r} has no name", hint="write --attr key=value")
+    t = explicit or infer_type([value])
+    return Attribute(key, check_value(key, value, t), t)
+
+
+def parse_attrs(specs: Iterable[str] | dict | None) -> dict[str, Attribute]:
+    """Attributes from ``key=value`` strings or a dict (values typed by inference)."""
+    if not specs:
+        return {}
+    if isinstance(specs, dict):
+        out = {}
+        for k, v in specs.items():
+            if isinstance(v, Attribute):
+                out[k] = v
+            else:
+                a = parse_attr(f"{k}={v}")
+                out[a.key] = a
+        return out
+    return {a.key: a for a in map(parse_attr, specs)}
+
+
+@dataclass
+class Sidecar:
+    path: str
+    documents: dict[str, dict[str, Attribute]] = field(default_factory=dict)  # file key -> attrs
+    speakers: dict[str, dict[str, dict[str, Attribute]]] = field(default_factory=dict)  # file -> label -> attrs
+    used: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def _keys(filename: str) -> list[str]:
+        name = Path(filename).name.casefold()
+        return [name, Path(name).stem]
+
+    def for_file(self, filename: str) -> tuple[dict[str, Attribute], dict[str, dict[str, Attribute]]]:
+        for k in self._keys(filename):
+            if k in self.documents or k in self.speakers:
+                self.used.add(k)
+                return dict(self.documents.get(k, {})), dict(self.speakers.get(k, {}))
+        return {}, {}
+
+    def unused(self) -> list[str]:
+        return sorted((set(self.documents) | set(self.speakers)) - self.used)
+
+
+def load_sidecar(path: str | Path) -> Sidecar:
+    """Read an attributes CSV keyed by file name (see the module docstring)."""
+    from qualcode.ingest.encoding import decode_bytes
+
+    p = Path(path)
+    if not p.exists():
+        raise IngestError("attributes file not found", file=str(p), hint="check the path given to --attributes")
+    text = decode_bytes(p.read_bytes(), file=str(p))
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    fcol = next((header.index(c) for c in FILE_COLUMNS if c in header), None)
+    if fcol is None:
+        raise IngestError(f"no file column (columns: {', '.join(header)})", file=str(p), line=1,
+                          hint="add a column named 'file' holding each transcript's file name")
+    scol = header.index("speaker") if "speaker" in header else None
+    attr_cols = [i for i in range(len(header)) if i not in (fcol, scol) and header[i]]
+    types = {i: infer_type(r[i] for r in rows[1:] if i < len(r)) for i in attr_cols}
+    car = Sidecar(str(p))
+    for number, r in enumerate(rows[1:], start=2):
+        fname = r[fcol].strip() if fcol < len(r) else ""
+        if not fname:
+            raise IngestError("a row without a file name", file=str(p), line=number, hint="fill in the file column")
+        attrs = {header[i]: Attribute(header[i], r[i].strip(), types[i]) for i in attr_cols
+                 if i < len(r) and r[i].strip()}
+        key = Sidecar._keys(fname)[0] if "." in Path(fname).name else Path(fname).name.casefold()
+        speaker = r[scol].strip() if scol is not None and scol < len(r) else ""
+        if speaker:
+            car.speakers.setdefault(key, {}).setdefault(speaker, {}).update(attrs)
+        else:
+            car.documents.setdefault(key, {}).update(attrs)
+    return car

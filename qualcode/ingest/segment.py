@@ -1,0 +1,81 @@
+"""Excerpts: sentences (spaCy blank English + sentencizer) or whole turns.
+
+Sentences never cross a paragraph break inside a turn, and each excerpt is trimmed of
+surrounding whitespace, so ``text[start:end]`` is exactly the excerpt. Pieces with no
+letter or digit (a lone dash, "...") are not excerpts.
+
+>>> [e.text for e in segment_spans("Hi there. We met twice!\\nThen stopped.", [(0, 37, 0)])]
+['Hi there.', 'We met twice!', 'Then stopped.']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Iterable
+
+from qualcode.core import Excerpt
+
+UNITS = ("sentence", "turn")
+_NLP = None
+_LOCK = threading.Lock()
+_HAS_WORD = re.compile(r"\w")
+
+
+def sentencizer():
+    """The shared spaCy pipeline (built once per process, on first use)."""
+    global _NLP
+    if _NLP is None:
+        with _LOCK:
+            if _NLP is None:
+                import spacy
+
+                nlp = spacy.blank("en")
+                nlp.add_pipe("sentencizer")
+                _NLP = nlp
+    return _NLP
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _paragraphs(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl == -1 else nl
+        s, e = _trimmed(text, pos, stop)
+        if e > s:
+            yield s, e
+        pos = stop + 1
+
+
+def segment_spans(text: str, turns: list[tuple[int, int, int]], *, unit: str = "sentence",
+                  codable: dict[int, bool] | None = None) -> list[Excerpt]:
+    """Excerpts over ``turns`` given as (start, end, turn_order) spans of ``text``."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {UNITS}, not {unit!r}")
+    codable = codable or {}
+    out: list[Excerpt] = []
+
+    def add(s: int, e: int, order: int) -> None:
+        s, e = _trimmed(text, s, e)
+        if e > s and _HAS_WORD.search(text, s, e):
+            out.append(Excerpt(start=s, end=e, text=text[s:e], turn_order=order, order=len(out),
+                               codable=codable.get(order, True)))
+
+    if unit == "turn":
+        for start, end, order in turns:
+            add(start, end, order)
+        return out
+    pieces = [(s, e, order) for start, end, order in turns for s, e in _paragraphs(text, start, end)]
+    nlp = sentencizer()
+    for (s, _e, order), doc in zip(pieces, nlp.pipe(text[s:e] for s, e, _ in pieces)):
+        for sent in doc.sents:
+            add(s + sent.start_char, s + sent.end_char, order)
+    return out

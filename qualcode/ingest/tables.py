@@ -1,0 +1,175 @@
+"""Spreadsheet transcripts (.csv, .tsv, .xlsx): one turn per row.
+
+Columns are found by their usual names (speaker / text, utterance, transcript / time,
+timestamp, start) or named explicitly (``speaker_column=``, ``text_column=``,
+``time_column=``). A ``role`` column with interviewer/participant values sets roles. A
+table with a ``file`` column and no text column is an attributes sidecar, not a
+transcript: :class:`SidecarFile` says so.
+
+>>> raw = read_csv("speaker,utterance\\nInterviewer,Why?\\nAna,Trust.\\n")
+>>> [(t.speaker, t.text, t.line) for t in raw.turns]
+[('Interviewer', 'Why?', 2), ('Ana', 'Trust.', 3)]
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any, Iterable, Sequence
+
+from qualcode.core import Role
+from qualcode.errors import IngestError
+from qualcode.ingest.model import RawTranscript, RawTurn
+from qualcode.ingest.speakers import parse_timestamp
+from qualcode.ingest.text import UNKNOWN_SPEAKER
+
+SPEAKER_NAMES = ("speaker", "speaker_name", "speaker_label", "name", "who", "participant", "person", "voice")
+TEXT_NAMES = ("text", "utterance", "transcript", "transcription", "content", "speech", "dialogue", "dialog",
+              "message", "line", "sentence", "comment", "response", "words", "caption")
+TIME_NAMES = ("timestamp", "time", "start", "start_time", "starttime", "begin", "start_ms", "time_start", "in")
+END_NAMES = ("end", "end_time", "endtime", "stop", "end_ms", "time_end", "out")
+FILE_NAMES = ("file", "filename", "file_name", "document", "source")
+
+
+class SidecarFile(IngestError):
+    """The table is an attributes sidecar (file, attribute columns), not a transcript."""
+
+
+def _norm(name: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name or "").strip().lower().lstrip("\ufeff"))
+
+
+def _find(header: list[str], wanted: str | None, names: Sequence[str], *, file: str | None,
+          option: str) -> int | None:
+    if wanted:
+        w = _norm(wanted)
+        if w in header:
+            return header.index(w)
+        raise IngestError(f"no column named {wanted!r} (columns: {', '.join(header)})", file=file, line=1,
+                          hint=f"pass one of the existing column names to {option}")
+    for n in names:
+        if n in header:
+            return header.index(n)
+    return None
+
+
+def _ms(value: Any, *, in_ms: bool) -> int | None:
+    if value is None or str(value).strip() == "":
+        return None
+    if hasattr(value, "hour") and hasattr(value, "minute"):  # datetime.time from Excel
+        return ((value.hour * 60 + value.minute) * 60 + value.second) * 1000 + getattr(value, "microsecond", 0) // 1000
+    if isinstance(value, (int, float)):
+        return int(value) if in_ms else int(round(float(value) * 1000))
+    text = str(value).strip().strip("[]()")
+    ms = parse_timestamp(text)
+    if ms is not None:
+        return ms
+    try:
+        return int(float(text)) if in_ms else int(round(float(text) * 1000))
+    except ValueError:
+        return None
+
+
+def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | None = None,
+                       speaker_column: str | None = None, text_column: str | None = None,
+                       time_column: str | None = None) -> RawTranscript:
+    """Turns from (line number, cells) rows whose first row is the header."""
+    it = iter(rows)
+    try:
+        _n, first = next(it)
+    except StopIteration:
+        raise IngestError("the file is empty", file=file, line=1, hint="check that you picked the right file") from None
+    header = [_norm(c) for c in first]
+    ti = _find(header, text_column, TEXT_NAMES, file=file, option="--text-column")
+    if ti is None:
+        if any(n in header for n in FILE_NAMES):
+            raise SidecarFile("this table has a file column and no text column: it looks like an attributes "
+                              "file, not a transcript", file=file, line=1,
+                              hint="pass it with --attributes FILE instead")
+        raise IngestError(f"no text column found (columns: {', '.join(h or '?' for h in header)})", file=file,
+                          line=1, hint="name the column that holds the speech with --text-column NAME")
+    si = _find(header, speaker_column, SPEAKER_NAMES, file=file, option="--speaker-column")
+    mi = _find(header, time_column, TIME_NAMES, file=file, option="--time-column")
+    ei = _find(header, None, END_NAMES, file=file, option="")
+    ri = header.index("role") if "role" in header else None
+    raw = RawTranscript()
+
+    def cell(row: list[Any], i: int | None) -> Any:
+        return row[i] if i is not None and i < len(row) else None
+
+    for number, row in it:
+        text = cell(row, ti)
+        text = "" if text is None else re.sub(r"\s*\n\s*", " ", str(text)).strip()
+        if not text:
+            continue
+        speaker = cell(row, si)
+        speaker = str(speaker).strip() if speaker is not None and str(speaker).strip() else None
+        start_raw = cell(row, mi)
+        start = _ms(start_raw, in_ms=mi is not None and header[mi].endswith("_ms"))
+        if start_raw not in (None, "") and start is None:
+            raw.warn(f"time {start_raw!r} not understood; left empty", file=file, line=number)
+        end = _ms(cell(row, ei), in_ms=ei is not None and header[ei].endswith("_ms"))
+        raw.turns.append(RawTurn(speaker or UNKNOWN_SPEAKER, text, start_ms=start, end_ms=end, line=number,
+                                 labelled=speaker is not None))
+        role = str(cell(row, ri) or "").strip().lower()
+        if speaker and role in {r.value for r in Role}:
+            raw.roles.setdefault(speaker, role)
+    if not raw.turns:
+        raise IngestError("the table has a header but no rows with text", file=file, line=2,
+                          hint="check that the text column is filled")
+    if si is None:
+        for t in raw.turns:
+            t.labelled = False
+        raw.roles[UNKNOWN_SPEAKER] = "unknown"
+        raw.warn("no speaker column found: every row is an unknown speaker (name it with --speaker-column)",
+                 file=file, line=1)
+    elif any(not t.labelled for t in raw.turns):
+        raw.roles[UNKNOWN_SPEAKER] = "unknown"
+        first = next(t.line for t in raw.turns if not t.labelled)
+        raw.warn("rows without a speaker are attributed to an unknown speaker", file=file, line=first)
+        for t in raw.turns:
+            t.labelled = True
+    return raw
+
+
+def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> RawTranscript:
+    """A CSV/TSV transcript (already decoded); the delimiter is sniffed."""
+    sample = text[:5000]
+    try:
+        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] if sample else sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+
+    def rows():
+        try:
+            for row in reader:
+                if any(c.strip() for c in row):
+                    yield reader.line_num, row
+        except csv.Error as exc:
+            raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
+                              hint="check the quoting around that line, or save the sheet again as CSV") from None
+
+    return rows_to_transcript(rows(), file=file, **columns)
+
+
+def read_xlsx(data: bytes, *, file: str | None = None, sheet: str | None = None, **columns: str | None) -> RawTranscript:
+    """An Excel transcript: the first sheet (or ``sheet``), one turn per row."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise IngestError("not a readable Excel .xlsx file (it may be damaged or another format)", file=file,
+                          line=None, hint="open it in Excel and save it again as .xlsx, or export it as CSV") from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise IngestError(f"no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})", file=file,
+                              hint="pass one of the sheet names")
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+                if any(c is not None and str(c).strip() for c in r)]
+    finally:
+        wb.close()
+    return rows_to_transcript(rows, file=file, **columns)

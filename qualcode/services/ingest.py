@@ -1,0 +1,486 @@
+"""Importing transcripts into a project, and editing what import decided.
+
+Each file is one transaction: parse (no database), then de-identify, check for a
+duplicate, and store document, speakers, turns, excerpts, attributes and new pseudonyms
+together. A file that fails leaves nothing; one bad file does not stop the others.
+
+Which speech is offered for coding follows the project's codable roles (setting
+``code_roles``, default participant + unknown). Excerpts of interviewer and facilitator
+speech are still stored, with ``codable=False``, so they can be read in context and made
+codable later by changing a speaker's role or the codable roles, without re-importing.
+
+>>> report = ingest_paths(ctx, ["transcripts/"], attrs=["year=2021"])  # doctest: +SKIP
+>>> report.counts()  # doctest: +SKIP
+{'ok': 9, 'skipped': 1, 'failed': 0}
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from qualcode import ingest as readers
+from qualcode.core import Attribute, AttrType, Role
+from qualcode.errors import IngestError, Problem, QualcodeError
+from qualcode.ingest.attributes import Sidecar, check_value, load_sidecar, parse_attrs
+from qualcode.ingest.build import DEFAULT_CODABLE_ROLES
+from qualcode.ingest.deidentify import NameEntry, PseudonymKey, deidentify, load_names, ner_names, parse_names
+from qualcode.ingest.model import ParsedFile
+from qualcode.ingest.tables import SidecarFile
+from qualcode.services.project import ProjectContext
+from qualcode.storage import audit, documents, meta, pseudonyms
+
+CODE_ROLES_SETTING = "code_roles"
+FILE_HASHES_SETTING = "ingest_file_hashes"  # sha256 of imported files -> document id
+
+
+class AlreadyImported(IngestError):
+    """The same content is already in the project (same content hash)."""
+
+    def __init__(self, message: str, *, document_id: int, **kw) -> None:
+        self.document_id = document_id
+        super().__init__(message, **kw)
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str  # ok | skipped | failed
+    document_id: int | None = None
+    message: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    deidentification: dict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"file": self.file, "status": self.status, "document_id": self.document_id, "message": self.message,
+             "problems": [{"message": p.message, "line": p.line, "severity": p.severity} for p in self.problems],
+             "counts": self.counts}
+        if self.deidentification is not None:
+            d["deidentification"] = self.deidentification
+        return d
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # about the batch (unused sidecar rows...)
+
+    def counts(self) -> dict[str, int]:
+        return {k: sum(r.status == k for r in self.results) for k in ("ok", "skipped", "failed")}
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def document_ids(self) -> list[int]:
+        return [r.document_id for r in self.results if r.status == "ok" and r.document_id is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"counts": self.counts(), "files": [r.to_dict() for r in self.results],
+                "problems": [str(p) for p in self.problems]}
+
+
+# --- parsing (nothing saved) ----------------------------------------------------------------
+
+def parse_file(path: str | Path, **opts: Any) -> ParsedFile:
+    """Parse one transcript for preview: the document and its problems; nothing is saved.
+
+    Options: ``unit`` (sentence|turn), ``codable_roles``, ``roles`` ({label: role}),
+    ``speaker_column``/``text_column``/``time_column``/``sheet`` (tables), ``max_file_mb``.
+
+    >>> parsed = parse_file("interview.vtt", unit="turn")  # doctest: +SKIP
+    """
+    return readers.parse_path(path, **opts)
+
+
+def parse_bytes(data: bytes, filename: str, **opts: Any) -> ParsedFile:
+    """Parse an uploaded file (its bytes and original name) for preview; nothing is saved.
+
+    >>> parsed = parse_bytes(upload.getvalue(), upload.name)  # doctest: +SKIP
+    """
+    return readers.parse_bytes(data, filename, **opts)
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def codable_roles(ctx: ProjectContext) -> tuple[str, ...]:
+    """The speaker roles whose speech is offered for coding in this project."""
+    with ctx.session(readonly=True) as s:
+        return _codable_roles(s)
+
+
+def _codable_roles(s) -> tuple[str, ...]:
+    roles = meta.get_setting(s, CODE_ROLES_SETTING)
+    if roles is None:
+        roles = (meta.get_setting(s, "project", {}) or {}).get(CODE_ROLES_SETTING)
+    return tuple(roles) if roles else DEFAULT_CODABLE_ROLES
+
+
+def set_codable_roles(ctx: ProjectContext, roles: Iterable[str]) -> int:
+    """Choose which roles' speech is codable; updates every document. Returns codable excerpts."""
+    roles = tuple(Role(r).value for r in roles)
+    with ctx.session() as s:
+        before = list(_codable_roles(s))
+        meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
+        n = sum(documents.refresh_codable(s, d["id"], roles) for d in documents.list_documents(s))
+        audit.record(s, "set_code_roles", "project", "code_roles", coder_id=ctx.coder_id(s),
+                     before=before, after=list(roles))
+        return n
+
+
+# --- saving ---------------------------------------------------------------------------------
+
+def _names(names: str | Path | Sequence[str | NameEntry] | None) -> list[NameEntry]:
+    if names is None:
+        return []
+    if isinstance(names, (str, Path)):
+        return load_names(names)
+    out: list[NameEntry] = []
+    for n in names:
+        out += [n] if isinstance(n, NameEntry) else parse_names(str(n))
+    return out
+
+
+def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, Any] | None = None,
+          speaker_attributes: Mapping[str, Mapping[str, Attribute]] | None = None, deidentify_names: bool = False,
+          names: list[NameEntry] | None = None, ner_model: str | None = None,
+          replace: bool = False) -> tuple[int, dict | None]:
+    doc = copy.deepcopy(parsed.document)
+    doc.attributes.update(parse_attrs(dict(attributes or {})))
+    for label, attrs in (speaker_attributes or {}).items():
+        sp = next((x for x in doc.speakers if x.label == label), None)
+        if sp is None:
+            parsed.problems.append(Problem(f"attributes given for speaker {label!r}, who is not in this file",
+                                           file=parsed.path, severity="warning"))
+            continue
+        sp.attributes.update(parse_attrs(dict(attrs)))
+    report = None
+    with ctx.session() as s:
+        roles = _codable_roles(s)
+        if set(roles) != set(parsed.codable_roles):
+            codable = {t.order: next(sp.role.value for sp in doc.speakers if sp.label == t.speaker) in roles
+                       for t in doc.turns}
+            for e in doc.excerpts:
+                e.codable = codable.get(e.turn_order, True)
+        if deidentify_names:
+            key = PseudonymKey(pseudonyms.load_key(s))
+            extra = list(names or [])
+            if ner_model:
+                extra += ner_names([doc.text], ner_model)
+            result = deidentify(doc, key, names=extra)
+            doc = result.document
+            report = result.report()
+            pseudonyms.add_entries(s, key.added)
+        existing = documents.find_by_hash(s, doc.content_hash)
+        file_hashes = dict(meta.get_setting(s, FILE_HASHES_SETTING, {}) or {})
+        if existing is None and parsed.file_hash in file_hashes:
+            known = file_hashes[parsed.file_hash]
+            existing = known if documents.find_document(s, known) else None
+        if existing is not None:
+            if not replace:
+                raise AlreadyImported(f"already imported as document {existing}", file=parsed.path,
+                                      document_id=existing, hint="pass --replace to import it again")
+            documents.delete_document(s, existing)
+            s.flush()
+        cid = ctx.coder_id(s)
+        doc_id = documents.add_document(s, doc, coder_id=cid)
+        if deidentify_names:
+            documents.set_deidentified(s, doc_id)
+        if parsed.file_hash:
+            file_hashes = {h: d for h, d in file_hashes.items() if d != existing}
+            file_hashes[parsed.file_hash] = doc_id
+            meta.set_setting(s, FILE_HASHES_SETTING, file_hashes)
+        audit.record(s, "import", "document", doc_id, coder_id=cid,
+                     after={"name": doc.name, "file": doc.source_filename, "format": doc.format,
+                            "turns": len(doc.turns), "excerpts": len(doc.excerpts), "replaced": existing,
+                            "deidentified": deidentify_names})
+    return doc_id, report
+
+
+def save_parsed(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, Any] | None = None,
+                speaker_attributes: Mapping[str, Mapping[str, Any]] | None = None, deidentify: bool = False,
+                names: str | Path | Sequence[str | NameEntry] | None = None, ner_model: str | None = None,
+                replace: bool = False) -> int:
+    """Store a parsed file in one transaction; returns the new document id.
+
+    Raises :class:`AlreadyImported` when the same content is already there (unless
+    ``replace``, which deletes the old document, its codings included, first).
+
+    >>> doc_id = save_parsed(ctx, parse_file("a.txt"), attributes={"year": "2021"})  # doctest: +SKIP
+    """
+    doc_id, _ = _save(ctx, parsed, attributes=attributes, speaker_attributes=speaker_attributes,
+                      deidentify_names=deidentify, names=_names(names), ner_model=ner_model, replace=replace)
+    return doc_id
+
+
+def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[tuple[Path, bool]]:
+    """(file, named explicitly) for every path, folder (recursive) and glob."""
+    out: list[tuple[Path, bool]] = []
+    for raw in paths:
+        text = str(raw)
+        if any(ch in text for ch in "*?[") and not Path(text).exists():
+            hits = sorted(glob.glob(text, recursive=True))
+            if not hits:
+                report.results.append(FileResult(text, "failed", message=f"{text}: no file matches this pattern."))
+            out += [(Path(h), False) for h in hits if Path(h).is_file()]
+            continue
+        p = Path(text)
+        if p.is_dir():
+            out += [(f, False) for f in sorted(p.rglob("*"))
+                    if f.is_file() and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts)]
+        else:
+            out.append((p, True))
+    return out
+
+
+def ingest_paths(
+    ctx: ProjectContext,
+    paths: Iterable[str | Path],
+    *,
+    attrs: Iterable[str] | Mapping[str, Any] | None = None,
+    attributes: str | Path | None = None,
+    unit: str | None = None,
+    deidentify: bool = False,
+    names: str | Path | Sequence[str | NameEntry] | None = None,
+    replace: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
+    ner_model: str | None = None,
+    speaker_column: str | None = None,
+    text_column: str | None = None,
+    time_column: str | None = None,
+    max_file_mb: float | None = None,
+) -> IngestReport:
+    """Import files, folders and globs; one transaction per file; never stops at a bad file.
+
+    ``attrs`` (``["year=2021"]`` or a dict) apply to every file; ``attributes`` is a sidecar
+    CSV keyed by file name (that file itself is not imported). A CSV in a folder that looks
+    like a sidecar (a ``file`` column, no text column) is skipped with a message. Files in
+    folders with other extensions are skipped; named files with them fail.
+    ``progress(done, total, file)`` is called before each file.
+
+    >>> ingest_paths(ctx, ["transcripts/"], attributes="transcripts/attributes.csv")  # doctest: +SKIP
+    """
+    report = IngestReport()
+    common = parse_attrs(attrs if isinstance(attrs, Mapping) else list(attrs or []))
+    sidecar: Sidecar | None = load_sidecar(attributes) if attributes else None
+    name_entries = _names(names)
+    if name_entries and not deidentify:
+        report.problems.append(Problem("a names list was given without de-identification; it was not used",
+                                       severity="warning"))
+    with ctx.session(readonly=True) as s:
+        roles = _codable_roles(s)
+    sidecar_path = Path(attributes).resolve() if attributes else None
+    files = _expand(paths, report)
+    total = len(files)
+    for i, (path, explicit) in enumerate(files):
+        if progress:
+            progress(i, total, str(path))
+        if sidecar_path is not None and path.resolve() == sidecar_path:
+            report.results.append(FileResult(str(path), "skipped", message="attributes file (read with --attributes, "
+                                                                          "not imported as a transcript)"))
+            continue
+        if not explicit and not readers.supported(path):
+            report.results.append(FileResult(str(path), "skipped", message=f"not a transcript format "
+                                                                          f"({path.suffix or 'no extension'})"))
+            continue
+        try:
+            parsed = readers.parse_path(path, unit=unit, codable_roles=roles, speaker_column=speaker_column,
+                                        text_column=text_column, time_column=time_column, max_file_mb=max_file_mb,
+                                        project_dir=ctx.project_dir)
+            doc_attrs, speaker_attrs = sidecar.for_file(path.name) if sidecar else ({}, {})
+            doc_id, deid = _save(ctx, parsed, attributes={**common, **doc_attrs}, speaker_attributes=speaker_attrs,
+                                 deidentify_names=deidentify, names=name_entries, ner_model=ner_model,
+                                 replace=replace)
+            d = parsed.document
+            report.results.append(FileResult(
+                str(path), "ok", doc_id, message=f"{len(d.speakers)} speakers, {len(d.turns)} turns, "
+                                                 f"{len(d.excerpts)} excerpts", problems=parsed.problems,
+                counts={"speakers": len(d.speakers), "turns": len(d.turns), "excerpts": len(d.excerpts),
+                        "codable": sum(e.codable for e in d.excerpts), "words": d.word_count},
+                deidentification=deid))
+        except AlreadyImported as exc:
+            report.results.append(FileResult(str(path), "skipped", exc.document_id,
+                                             message=f"already imported as document {exc.document_id} "
+                                                     "(same content); --replace imports it again"))
+        except SidecarFile as exc:
+            report.results.append(FileResult(str(path), "skipped", message=exc.message + "; " + (exc.hint or "")))
+        except QualcodeError as exc:
+            report.results.append(FileResult(str(path), "failed", message=str(exc),
+                                             problems=list(getattr(exc, "problems", []) or [])))
+        except Exception as exc:  # a reader bug must not stop the batch; the file's transaction rolled back
+            report.results.append(FileResult(str(path), "failed",
+                                             message=f"{path}: unexpected error ({type(exc).__name__}: {exc}). "
+                                                     "Please report it with the file if you can."))
+    if progress:
+        progress(total, total, "")
+    if sidecar:
+        for key in sidecar.unused():
+            report.problems.append(Problem(f"attributes for {key!r} matched no imported file", file=sidecar.path,
+                                           severity="warning"))
+    return report
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def list_documents(ctx: ProjectContext) -> list[dict[str, Any]]:
+    """id, name, format, source_filename, attributes, counts, created_at per document."""
+    with ctx.session(readonly=True) as s:
+        return documents.list_documents(s)
+
+
+def show_document(ctx: ProjectContext, ref: str | int) -> dict[str, Any]:
+    """One document in full: text, speakers, turns (speaker, role, offsets, times, text) and
+    excerpts (id, order, start, end, turn, speaker, codable, text).
+
+    >>> show_document(ctx, "interview-03")["turns"][0]["role"]  # doctest: +SKIP
+    'interviewer'
+    """
+    with ctx.session(readonly=True) as s:
+        doc_id = documents.resolve_document(s, ref)
+        doc = documents.load_document(s, doc_id)
+        deidentified = documents.is_deidentified(s, doc_id)
+    role = {sp.label: sp.role.value for sp in doc.speakers}
+    speaker_of_turn = {t.order: t.speaker for t in doc.turns}
+    return {
+        "id": doc.id, "name": doc.name, "format": doc.format, "source_filename": doc.source_filename,
+        "deidentified": deidentified, "content_hash": doc.content_hash,
+        "attributes": {k: a.value for k, a in doc.attributes.items()},
+        "attribute_types": {k: a.type.value for k, a in doc.attributes.items()},
+        "speakers": [{"label": sp.label, "role": sp.role.value, "pseudonym": sp.pseudonym,
+                      "attributes": {k: a.value for k, a in sp.attributes.items()}} for sp in doc.speakers],
+        "text": doc.text,
+        "turns": [{"order": t.order, "speaker": t.speaker, "role": role.get(t.speaker, "unknown"), "start": t.start,
+                   "end": t.end, "start_ms": t.start_ms, "end_ms": t.end_ms, "text": doc.text[t.start:t.end]}
+                  for t in doc.turns],
+        "excerpts": [{"id": e.id, "order": e.order, "start": e.start, "end": e.end, "turn": e.turn_order,
+                      "speaker": speaker_of_turn.get(e.turn_order), "codable": e.codable, "text": e.text}
+                     for e in doc.excerpts],
+    }
+
+
+# --- editing after import -------------------------------------------------------------------
+
+def _doc_id(s, ref: str | int) -> int:
+    return documents.resolve_document(s, ref)
+
+
+def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: str) -> int:
+    """Change a speaker's role; their excerpts become codable or not. Returns codable excerpts.
+
+    >>> set_speaker_role(ctx, 3, "Speaker 1", "interviewer")  # doctest: +SKIP
+    """
+    try:
+        role = Role(str(role).lower()).value
+    except ValueError:
+        raise QualcodeError(f"unknown role {role!r}", hint="use " + ", ".join(r.value for r in Role)) from None
+    with ctx.session() as s:
+        did = _doc_id(s, doc_id)
+        before = documents.speaker_roles(s, did).get(label)
+        documents.set_speaker_role(s, did, label, role)
+        s.flush()
+        n = documents.refresh_codable(s, did, _codable_roles(s))
+        audit.record(s, "set_role", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
+                     before={"role": before}, after={"role": role})
+        return n
+
+
+def set_document_attribute(ctx: ProjectContext, doc_id: int | str, key: str, value: Any,
+                           type: str | AttrType = "text") -> None:
+    """Set (or change) one document attribute, checked against its type (text/integer/date).
+
+    >>> set_document_attribute(ctx, 3, "year", 2021, "integer")  # doctest: +SKIP
+    """
+    t = AttrType(type)
+    value = check_value(key, str(value), t)
+    with ctx.session() as s:
+        did = _doc_id(s, doc_id)
+        old = documents.load_document(s, did).attributes.get(key)
+        documents.set_document_attribute(s, did, key, value, t.value)
+        audit.record(s, "set_attribute", "document", did, coder_id=ctx.coder_id(s),
+                     before={key: old.value} if old else None, after={key: value, "type": t.value})
+
+
+def set_speaker_attribute(ctx: ProjectContext, doc_id: int | str, label: str, key: str, value: Any,
+                          type: str | AttrType = "text") -> None:
+    """Set one attribute of a speaker in a document (e.g. a focus group member's role).
+
+    >>> set_speaker_attribute(ctx, 3, "Maria", "position", "team lead")  # doctest: +SKIP
+    """
+    t = AttrType(type)
+    value = check_value(key, str(value), t)
+    with ctx.session() as s:
+        did = _doc_id(s, doc_id)
+        documents.set_speaker_attribute(s, did, label, key, value, t.value)
+        audit.record(s, "set_attribute", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
+                     after={key: value, "type": t.value})
+
+
+def deidentify_document(ctx: ProjectContext, doc_id: int | str, *,
+                        names: str | Path | Sequence[str | NameEntry] | None = None,
+                        ner_model: str | None = None) -> dict:
+    """De-identify a stored document in place, in one transaction; returns the report.
+
+    Text, speaker labels, turns, excerpts and codings are rewritten with offsets mapped, so
+    excerpt ids, codings, suggestions and reviews all stay. Pseudonyms come from (and go
+    to) the project's key, so a person keeps one pseudonym across documents.
+
+    >>> deidentify_document(ctx, 3, names="names.txt")["replacements"]  # doctest: +SKIP
+    12
+    """
+    entries = _names(names)
+    with ctx.session() as s:
+        did = _doc_id(s, doc_id)
+        doc = documents.load_document(s, did)
+        key = PseudonymKey(pseudonyms.load_key(s))
+        if ner_model:
+            entries += ner_names([doc.text], ner_model)
+        result = deidentify(doc, key, names=entries)
+        other = documents.find_by_hash(s, result.document.content_hash)
+        if other is not None and other != did:
+            raise IngestError(f"after de-identification this document is identical to document {other}",
+                              hint="delete one of the two copies first")
+        documents.apply_deidentified(s, result.document, result.offsets, result.labels)
+        pseudonyms.add_entries(s, key.added)
+        report = result.report()
+        audit.record(s, "deidentify", "document", did, coder_id=ctx.coder_id(s),
+                     after={"replacements": report["replacements"], "speakers": len(result.labels)})
+        report["document_id"] = did
+        return report
+
+
+def pseudonym_key(ctx: ProjectContext) -> list[dict[str, str]]:
+    """The de-identification key (real names!). Only for an explicit request by the user."""
+    with ctx.session(readonly=True) as s:
+        return [{"kind": k, "real": r, "pseudonym": p} for k, r, p in pseudonyms.load_key(s)]
+
+
+def export_key(ctx: ProjectContext, out: str | Path) -> int:
+    """Write the key (kind, real, pseudonym) to a CSV the user asked for; returns rows."""
+    rows = pseudonym_key(ctx)
+    with open(out, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=["kind", "real", "pseudonym"])
+        w.writeheader()
+        w.writerows(rows)
+    return len(rows)
+
+
+def delete_document(ctx: ProjectContext, doc_id: int | str) -> None:
+    """Delete a document and everything under it (codings included)."""
+    with ctx.session() as s:
+        did = _doc_id(s, doc_id)
+        documents.delete_document(s, did)
+        audit.record(s, "delete", "document", did, coder_id=ctx.coder_id(s))
+
+
+__all__ = [
+    "AlreadyImported", "FileResult", "IngestReport", "ParsedFile", "codable_roles", "delete_document",
+    "deidentify_document", "export_key", "ingest_paths", "list_documents", "parse_bytes", "parse_file",
+    "pseudonym_key", "save_parsed", "set_codable_roles", "set_document_attribute", "set_speaker_attribute",
+    "set_speaker_role", "show_document",
+]
