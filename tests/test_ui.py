@@ -1,0 +1,223 @@
+"""Page logic with Streamlit's AppTest (fast; the real browser is in tests/browser/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qualcode.services import coding
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from tests.ui_helpers import EVIL, seed
+
+TURNS = [
+    ("Interviewer", "interviewer", "How did the team build trust?"),
+    ("Ana [x](http://evil)", "participant", EVIL),
+    ("Ben", "participant", "Our principals bought in once they saw the exit tickets."),
+]
+
+
+def page(name: str, ctx, **state) -> AppTest:
+    at = AppTest.from_string(f"from qualcode.ui.pages.{name} import render\nrender()", default_timeout=60)
+    if ctx is not None:
+        at.session_state["project"] = str(ctx.project_dir)
+        at.session_state["coder"] = ctx.coder
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def no_exception(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture
+def seeded(project):
+    doc_id, sid = seed(project, turns=TURNS)
+    return project, doc_id, sid
+
+
+def _store(ctx, doc_id):
+    with ctx.session(readonly=True) as s:
+        sugg = {sg.id: sg for sg in coding_store.list_suggestions(s, document_id=doc_id)}
+        codings = coding_store.list_codings(s, document_id=doc_id)
+        memos = coding_store.list_memos(s, document_id=doc_id)
+        excerpts = doc_store.load_document(s, doc_id).excerpts
+    return sugg, codings, memos, excerpts
+
+
+def test_pages_without_a_project_say_what_to_do(monkeypatch):
+    monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+    monkeypatch.delenv("QUALCODE_DATABASE_URL", raising=False)
+    for name in ("project", "code", "codebook", "themes", "export", "importing"):
+        at = no_exception(page(name, None))
+        assert any("project" in i.value.lower() for i in at.info), name
+
+
+def test_project_page_creates_a_project_and_adds_a_coder(tmp_path):
+    at = page("project", None)
+    at.text_input(key="project_path").input(str(tmp_path / "study"))
+    at.text_input(key="project_new_name").input("My study")
+    at.button(key="project_create").click().run()
+    no_exception(at)
+    assert (tmp_path / "study" / "project.db").exists()
+    assert any("My study" in h.value for h in at.subheader)
+    at.text_input(key="coder_new").input("Dana")
+    at.button(key="coder_add").click().run()
+    assert at.session_state["coder"] == "Dana"
+    assert "Dana" in at.selectbox(key="coder_pick").options
+    assert any("no transcripts yet" in i.value for i in at.info)
+
+
+def test_project_page_shows_progress_per_document_and_coder(seeded):
+    ctx, doc_id, sid = seeded
+    coding.accept_suggestion(ctx, sid["1:trust"])
+    at = no_exception(page("project", ctx))
+    assert [m.value for m in at.metric][:1] == ["1"]
+    assert len(at.dataframe) == 2  # progress + codes in use
+
+
+def test_code_page_shows_transcript_as_text_and_chips(seeded):
+    ctx, doc_id, sid = seeded
+    at = no_exception(page("code", ctx))
+    texts = [t.value for t in at.text]
+    assert EVIL in texts  # shown literally, through st.text
+    # transcript and speaker text never reaches Markdown unescaped
+    for md in at.markdown:
+        assert "](http" not in md.value and "<script" not in md.value and "<img" not in md.value
+    keys = {b.key for b in at.button}
+    assert {f"acc-{sid['1:trust']}", f"rej-{sid['1:trust']}", f"acc-{sid['2:buy_in']}"} <= keys
+    assert "accall-1" in keys  # accept all for a turn
+
+
+def test_accept_reject_accept_all_and_undo(seeded):
+    ctx, doc_id, sid = seeded
+    at = page("code", ctx)
+    at.button(key=f"acc-{sid['1:trust']}").click().run()
+    at.button(key=f"rej-{sid['1:buy_in']}").click().run()
+    no_exception(at)
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert sugg[sid["1:trust"]].status.value == "accepted"
+    assert sugg[sid["1:buy_in"]].status.value == "rejected"
+    assert [(c.code_id, c.coder) for c in codings] == [("trust", ctx.coder)]
+    assert f"acc-{sid['1:trust']}" not in {b.key for b in at.button}  # the chip changed state
+    at.button(key="accall-2").click().run()
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert {sugg[sid["2:trust"]].status.value, sugg[sid["2:buy_in"]].status.value} == {"accepted"}
+    at.button(key="page-undo").click().run()
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert sorted(s.status.value for s in sugg.values()).count("accepted") == 2
+    assert any("Undone" in i.value for i in at.info)
+
+
+def test_panel_codes_a_narrower_span_and_saves_a_memo(seeded):
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    ben = ex[2]
+    at = page("code", ctx, code_focus=ben.id)
+    at.selectbox(key=f"pick-{ben.id}").set_value("evidence")
+    at.select_slider(key=f"span-{ben.id}").set_value((1, 2))  # "principals bought"
+    at.button(key=f"addcode-{ben.id}").click().run()
+    no_exception(at)
+    at.text_area(key=f"memo-{ben.id}").input("Buy-in follows visible data.")
+    at.button(key=f"savememo-{ben.id}").click().run()
+    no_exception(at)
+    _, codings, memos, _ = _store(ctx, doc_id)
+    (c,) = [c for c in codings if c.code_id == "evidence"]
+    assert (c.start, c.end) == (ben.start + 4, ben.start + len("Our principals bought"))
+    assert c.origin.value == "manual"
+    assert [(m.text, m.excerpt_id) for m in memos] == [("Buy-in follows visible data.", ben.id)]
+    assert any("Memo saved" in s.value for s in at.success)
+
+
+def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    at = page("code", ctx, code_focus=ex[1].id)
+    at.button(key="focus-accept").click().run()  # top suggestion of Ana's excerpt
+    at.button(key="focus-next").click().run()
+    no_exception(at)
+    assert at.session_state["code_focus"] == ex[2].id
+
+
+def test_filters_by_text_and_status(seeded):
+    ctx, doc_id, sid = seeded
+    at = page("code", ctx)
+    at.text_input(key="f_text").input("exit tickets").run()
+    texts = [t.value for t in at.main.text]
+    assert any("exit tickets" in t for t in texts) and EVIL not in texts
+    at.text_input(key="f_text").input("no such words").run()
+    assert any("No excerpt matches" in i.value for i in at.info)
+
+
+def test_review_queue_mode_shows_one_excerpt(seeded):
+    ctx, doc_id, sid = seeded
+    at = page("code", ctx, code_mode="Review queue")
+    no_exception(at)
+    assert "focus-accept" in {b.key for b in at.button}
+    assert not any(b.key and b.key.startswith("accall-") for b in at.button)
+
+
+def test_a_failed_decision_is_a_message_not_a_traceback(seeded):
+    ctx, doc_id, sid = seeded
+    at = page("code", ctx)
+    with ctx.session() as s:  # the suggestion disappears under the coder's feet
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[e.id for e in _store(ctx, doc_id)[3]])
+    at.button(key=f"acc-{sid['1:trust']}").click().run()
+    no_exception(at)
+    assert any("no suggestion" in e.value for e in at.error)
+
+
+def test_code_page_empty_project_points_to_import(project):
+    at = no_exception(page("code", project))
+    assert any("Import" in i.value for i in at.info)
+
+
+def test_codebook_page_adds_and_retires_a_code(project):
+    at = no_exception(page("codebook", project))
+    form = at.get("form")[0] if at.get("form") else None
+    assert form is not None
+    at.text_input[0].input("Rapport")
+    at.text_area[0].input("Warmth between coach and team.")
+    at.button[[b.label for b in at.button].index("Add code")].click().run()
+    no_exception(at)
+    from qualcode.services import codebook as cb_service
+
+    assert cb_service.get_codebook(project).get("rapport") is not None
+    at.selectbox(key="cb_code").set_value("rapport").run()
+    at.checkbox(key="retireok-rapport").check().run()
+    at.button(key="doretire-rapport").click().run()
+    no_exception(at)
+    assert cb_service.get_codebook(project).get("rapport").retired
+
+
+def test_themes_page_counts_and_drills_to_quotes(seeded):
+    ctx, doc_id, sid = seeded
+    coding.accept_suggestion(ctx, sid["1:trust"])
+    at = no_exception(page("themes", ctx))
+    assert at.dataframe, "frequency table shown"
+    df = at.dataframe[0].value
+    assert "trust" in set(df["code_id"])
+
+
+def test_export_page_lists_exports_or_says_none(seeded):
+    ctx, _, _ = seeded
+    at = no_exception(page("export", ctx))
+    from qualcode.ui.pages.export import exports
+
+    if exports():
+        assert any(b.key and b.key.startswith("prep-") for b in at.button)
+    else:
+        assert any("No exports" in i.value for i in at.info)
+
+
+def test_markdown_escape_keeps_text_literal():
+    from qualcode.ui.text import md
+
+    s = md("[x](http://evil) <img src=x onerror=alert(1)> :red[hi] $x$ **b**")
+    unescaped = re.sub(r"\\.", "", s)  # drop every escaped character
+    for raw in ("](", "<img", ":red[", "**", "$x$"):
+        assert raw not in unescaped, raw
