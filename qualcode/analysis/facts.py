@@ -1,0 +1,223 @@
+"""The inputs of every analysis, as compact frames, plus the shared grouping rules.
+
+:class:`Facts` bundles what the loaders in ``qualcode.storage.analysis_queries`` return:
+which excerpt carries which code (with its document and speaker), the documents with their
+participant word counts, document and speaker attributes, and the codebook. Analyses are
+pure functions of a ``Facts``: easy to test with hand-made frames.
+
+Grouping ("by"): a key is looked up first among document attributes, then speaker
+attributes; ``role`` means the speaker's role and ``format`` falls back to the document's
+file format when no document attribute of that name exists. Documents (or speakers)
+without a value are grouped under ``(not set)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from qualcode.core import Codebook
+from qualcode.errors import NotFoundError
+
+NOT_SET = "(not set)"
+#: Speaker roles that are not participants (everyone else counts as a participant,
+#: matching how ``documents.participant_words`` is computed at ingest).
+NON_PARTICIPANT_ROLES = ("interviewer", "facilitator")
+
+
+@dataclass
+class Facts:
+    """Everything an analysis needs; see the module docstring."""
+
+    codebook: Codebook
+    pairs: pd.DataFrame  # excerpt_id, code_id, document_id, speaker_id (one row per coding)
+    documents: pd.DataFrame  # document_id, name, format, word_count, participant_words, ...
+    doc_attrs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["document_id", "key", "value", "type"]))
+    speakers: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["speaker_id", "document_id", "label", "pseudonym", "role"]))
+    speaker_attrs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["speaker_id", "key", "value", "type"]))
+    excerpt_counts: pd.DataFrame | None = None  # document_id, speaker_id, excerpts
+    speaker_words: pd.DataFrame | None = None  # speaker_id, words
+
+
+def code_order(codebook: Codebook, used: "set[str] | None" = None) -> list[str]:
+    """Code ids to report, in codebook order: every active code plus retired ones in use."""
+    used = used or set()
+    return [c.id for c in codebook.codes if not c.retired or c.id in used]
+
+
+def code_table(codebook: Codebook, ids: list[str]) -> pd.DataFrame:
+    """code_id, code (name), parent_id, depth for ``ids``."""
+    by_id = codebook.by_id()
+
+    def depth(cid: str) -> int:
+        d, cur, seen = 0, by_id[cid].parent, {cid}
+        while cur and cur in by_id and cur not in seen:
+            seen.add(cur)
+            d, cur = d + 1, by_id[cur].parent
+        return d
+
+    return pd.DataFrame({
+        "code_id": ids,
+        "code": [by_id[i].name for i in ids],
+        "parent_id": [by_id[i].parent for i in ids],
+        "depth": [depth(i) for i in ids],
+    })
+
+
+def ancestor_levels(codebook: Codebook, ids: list[str], *, rollup: bool) -> np.ndarray:
+    """An int array ``A[k, i]``: the index of code ``i``'s k-th ancestor (k=0: itself), -1 if none."""
+    index = {cid: i for i, cid in enumerate(ids)}
+    by_id = codebook.by_id()
+    chains = []
+    for cid in ids:
+        chain, cur, seen = [index[cid]], by_id[cid].parent if rollup else None, {cid}
+        while cur and cur in index and cur not in seen:
+            seen.add(cur)
+            chain.append(index[cur])
+            cur = by_id[cur].parent
+        chains.append(chain)
+    depth = max((len(c) for c in chains), default=1)
+    out = np.full((depth, len(ids)), -1, dtype=np.int64)
+    for i, chain in enumerate(chains):
+        out[: len(chain), i] = chain
+    return out
+
+
+def pair_code_index(pairs: pd.DataFrame, ids: list[str]) -> np.ndarray:
+    """Each pair's code as an index into ``ids`` (-1 for codes not reported)."""
+    col = pairs["code_id"]
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype("category")
+    index = {cid: i for i, cid in enumerate(ids)}
+    lut = np.array([index.get(c, -1) for c in col.cat.categories] + [-1], dtype=np.int64)
+    codes = col.cat.codes.to_numpy()
+    return lut[np.where(codes < 0, len(lut) - 1, codes)]
+
+
+def expand_rollup(pairs: pd.DataFrame, ids: list[str], codebook: Codebook, *, rollup: bool = True) -> dict[str, np.ndarray]:
+    """Distinct (excerpt, code) incidences, each parent also carrying its descendants'
+    excerpts, counted once. Returns arrays excerpt, code (index into ids), document, speaker."""
+    code = pair_code_index(pairs, ids)
+    ex = pairs["excerpt_id"].to_numpy(dtype=np.int64)
+    doc = pairs["document_id"].to_numpy(dtype=np.int64)
+    spk = pairs["speaker_id"].to_numpy(dtype=np.float64)
+    spk = np.where(np.isnan(spk), -1, spk).astype(np.int64)
+    levels = ancestor_levels(codebook, ids, rollup=rollup)
+    parts = {"excerpt": [], "code": [], "document": [], "speaker": []}
+    valid = code >= 0
+    for k in range(levels.shape[0]):
+        anc = np.where(valid, levels[k][np.where(valid, code, 0)], -1)
+        keep = anc >= 0
+        parts["excerpt"].append(ex[keep])
+        parts["code"].append(anc[keep])
+        parts["document"].append(doc[keep])
+        parts["speaker"].append(spk[keep])
+    out = {k: np.concatenate(v) if v else np.array([], dtype=np.int64) for k, v in parts.items()}
+    n = max(len(ids), 1)
+    key = out["excerpt"] * n + out["code"]
+    _, first = np.unique(key, return_index=True)
+    return {k: v[first] for k, v in out.items()}
+
+
+def _sort_values(values: list[str]) -> list[str]:
+    def key(v: str):
+        if v == NOT_SET:
+            return (2, 0.0, "")
+        try:
+            return (0, float(v), "")
+        except (TypeError, ValueError):
+            return (1, 0.0, str(v).lower())
+
+    return sorted(values, key=key)
+
+
+def attribute_level(facts: Facts, by: str) -> str:
+    """``document`` or ``speaker``: where attribute ``by`` lives (see module docstring)."""
+    if by in set(facts.doc_attrs["key"]):
+        return "document"
+    if by in set(facts.speaker_attrs["key"]) or by == "role":
+        return "speaker"
+    if by == "format":
+        return "document"
+    known = sorted(set(facts.doc_attrs["key"]) | set(facts.speaker_attrs["key"]) | {"role", "format"})
+    raise NotFoundError(f"no attribute {by!r}", hint="choose one of: " + ", ".join(known))
+
+
+def document_values(facts: Facts, by: str) -> pd.Series:
+    """document_id -> value of document attribute ``by`` (``(not set)`` when missing)."""
+    a = facts.doc_attrs[facts.doc_attrs["key"] == by]
+    if a.empty and by == "format":
+        vals = facts.documents.set_index("document_id")["format"].astype(str)
+    else:
+        vals = a.set_index("document_id")["value"].astype(str)
+    docs = facts.documents["document_id"]
+    return pd.Series(docs.map(vals).fillna(NOT_SET).to_numpy(), index=docs.to_numpy(), dtype=object)
+
+
+def speaker_values(facts: Facts, by: str) -> pd.Series:
+    """speaker_id -> value of speaker attribute ``by`` (or the role)."""
+    sp = facts.speakers
+    if by == "role" and by not in set(facts.speaker_attrs["key"]):
+        vals = sp.set_index("speaker_id")["role"].astype(str)
+    else:
+        a = facts.speaker_attrs[facts.speaker_attrs["key"] == by]
+        vals = sp["speaker_id"].map(a.set_index("speaker_id")["value"].astype(str))
+        vals.index = sp["speaker_id"].to_numpy()
+    return pd.Series(vals.fillna(NOT_SET).to_numpy(), index=sp["speaker_id"].to_numpy(), dtype=object)
+
+
+def is_participant(facts: Facts) -> pd.Series:
+    """speaker_id -> True when the speaker is a participant (not interviewer/facilitator)."""
+    sp = facts.speakers
+    return pd.Series((~sp["role"].isin(NON_PARTICIPANT_ROLES)).to_numpy(), index=sp["speaker_id"].to_numpy())
+
+
+def lookup(values: pd.Series, keys: np.ndarray, default: int = -1) -> np.ndarray:
+    """Vectorised ``values[key]`` for integer keys (values: small ints), ``default`` when absent."""
+    if len(values) == 0:
+        return np.full(len(keys), default, dtype=np.int64)
+    top = int(max(values.index.max(), keys.max() if len(keys) else 0)) + 1
+    arr = np.full(top + 1, default, dtype=np.int64)
+    arr[values.index.to_numpy(dtype=np.int64)] = values.to_numpy(dtype=np.int64)
+    safe = np.where(keys < 0, top, keys)
+    return arr[safe]
+
+
+@dataclass
+class Grouping:
+    """How excerpts, documents and speakers fall into the groups of one attribute."""
+
+    by: str | None
+    level: str  # none | document | speaker
+    labels: list[str]
+    doc_group: pd.Series  # document_id -> group index (document level / none)
+    speaker_group: pd.Series  # speaker_id -> group index (speaker level)
+
+    def of_incidences(self, document: np.ndarray, speaker: np.ndarray) -> np.ndarray:
+        if self.level == "speaker":
+            g = lookup(self.speaker_group, speaker, default=self._not_set())
+            return g
+        return lookup(self.doc_group, document, default=0)
+
+    def _not_set(self) -> int:
+        return self.labels.index(NOT_SET) if NOT_SET in self.labels else -1
+
+
+def grouping(facts: Facts, by: str | None) -> Grouping:
+    """The groups of attribute ``by`` (one group ``All`` when ``by`` is None)."""
+    docs = facts.documents["document_id"].to_numpy()
+    if by is None:
+        return Grouping(None, "none", ["All"], pd.Series(np.zeros(len(docs), dtype=np.int64), index=docs),
+                        pd.Series(dtype=np.int64))
+    level = attribute_level(facts, by)
+    if level == "document":
+        vals = document_values(facts, by)
+        labels = _sort_values(sorted(set(vals)))
+        idx = {v: i for i, v in enumerate(labels)}
+        return Grouping(by, level, labels, vals.map(idx).astype(np.int64), pd.Series(dtype=np.int64))
+    vals = speaker_values(facts, by)
+    labels = _sort_values(sorted(set(vals) | {NOT_SET}))
+    idx = {v: i for i, v in enumerate(labels)}
+    return Grouping(by, level, labels, pd.Series(dtype=np.int64), vals.map(idx).astype(np.int64))

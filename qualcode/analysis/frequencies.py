@@ -1,0 +1,168 @@
+"""Code frequencies, overall or per value of an attribute, and crosstabs.
+
+Counts, per code (parents rolled up: an excerpt coded with two children of a parent
+counts once for the parent):
+
+- ``excerpts``: distinct coded excerpts;
+- ``documents``: documents (interviews, focus groups) with the code;
+- ``participants``: distinct participant speakers (not interviewer/facilitator) whose
+  excerpts carry the code;
+- ``pct_documents``: ``100 * documents / documents_total`` of the group;
+- ``per_1000_words``: ``1000 * excerpts / words``, words = participant speech in the
+  group's documents (for a speaker-level attribute: the speech of the group's speakers).
+
+Everything is vectorised over integer arrays, so half a million codings take well under a
+second.
+
+>>> frequencies(facts)  # doctest: +SKIP
+   code_id   code  ... excerpts documents participants pct_documents per_1000_words
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from qualcode.analysis.facts import (
+    NOT_SET,
+    Facts,
+    Grouping,
+    code_order,
+    code_table,
+    expand_rollup,
+    grouping,
+    is_participant,
+    lookup,
+)
+
+MEASURES = ("excerpts", "documents", "participants")
+
+
+def _unique_count(group_code: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
+    """How many distinct ``other`` values each ``group_code`` key has (bincount of size)."""
+    if len(group_code) == 0:
+        return np.zeros(size, dtype=np.int64)
+    span = int(other.max()) + 2
+    keys = np.unique(group_code * span + (other + 1))
+    return np.bincount(keys // span, minlength=size)[:size]
+
+
+def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
+    """Per group: documents_total, participants_total, excerpts_total, words."""
+    n = len(g.labels)
+    part = is_participant(facts)
+    sp = facts.speakers
+    if g.level == "speaker":
+        sg = lookup(g.speaker_group, sp["speaker_id"].to_numpy(dtype=np.int64), default=-1)
+        docs = _unique_count(sg[sg >= 0], sp["document_id"].to_numpy(dtype=np.int64)[sg >= 0], n)
+        parts = np.bincount(sg[(sg >= 0) & part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)], minlength=n)
+        if facts.speaker_words is not None and len(facts.speaker_words):
+            w = facts.speaker_words
+            wg = lookup(g.speaker_group, w["speaker_id"].to_numpy(dtype=np.int64), default=-1)
+            words = np.bincount(wg[wg >= 0], weights=w["words"].to_numpy(dtype=float)[wg >= 0], minlength=n)
+        else:
+            words = np.full(n, np.nan)
+    else:
+        d = facts.documents
+        dg = lookup(g.doc_group, d["document_id"].to_numpy(dtype=np.int64), default=0)
+        docs = np.bincount(dg, minlength=n)
+        words = np.bincount(dg, weights=d["participant_words"].to_numpy(dtype=float), minlength=n)
+        pmask = part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)
+        spg = lookup(g.doc_group, sp["document_id"].to_numpy(dtype=np.int64), default=0)
+        parts = np.bincount(spg[pmask], minlength=n)
+    excerpts = np.zeros(n)
+    if facts.excerpt_counts is not None and len(facts.excerpt_counts):
+        ec = facts.excerpt_counts
+        spk = ec["speaker_id"].to_numpy(dtype=float)
+        spk = np.where(np.isnan(spk), -1, spk).astype(np.int64)
+        eg = g.of_incidences(ec["document_id"].to_numpy(dtype=np.int64), spk)
+        excerpts = np.bincount(eg[eg >= 0], weights=ec["excerpts"].to_numpy(dtype=float)[eg >= 0], minlength=n)
+    return pd.DataFrame({
+        "group": g.labels, "documents_total": docs[:n].astype(int), "participants_total": parts[:n].astype(int),
+        "excerpts_total": excerpts[:n].astype(int), "words": words[:n],
+    })
+
+
+def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> pd.DataFrame:
+    """One row per code (and per value of ``by``) with the counts of the module docstring.
+
+    Columns: [by,] code_id, code, parent_id, depth, excerpts, documents, participants,
+    documents_total, participants_total, excerpts_total, words, pct_documents,
+    per_1000_words. Codes never used still get a row of zeros.
+
+    >>> frequencies(facts, by="year").query("code_id == 'trust'")  # doctest: +SKIP
+    """
+    used = set(facts.pairs["code_id"].astype(str).unique()) if len(facts.pairs) else set()
+    ids = code_order(facts.codebook, used)
+    nc = max(len(ids), 1)
+    g = grouping(facts, by)
+    ng = len(g.labels)
+    inc = expand_rollup(facts.pairs, ids, facts.codebook, rollup=rollup)
+    grp = g.of_incidences(inc["document"], inc["speaker"])
+    ok = grp >= 0
+    key = grp[ok] * nc + inc["code"][ok]
+    size = ng * nc
+    excerpts = np.bincount(key, minlength=size)[:size] if len(key) else np.zeros(size, dtype=np.int64)
+    documents = _unique_count(key, inc["document"][ok], size)
+    part = is_participant(facts)
+    spk = inc["speaker"][ok]
+    pmask = lookup(part.astype(np.int64), spk, default=0).astype(bool)
+    participants = _unique_count(key[pmask], spk[pmask], size)
+
+    codes = code_table(facts.codebook, ids)
+    totals = group_totals(facts, g)
+    out = pd.DataFrame({
+        "group": np.repeat(g.labels, len(ids)),
+        "code_id": np.tile(codes["code_id"].to_numpy(), ng),
+        "excerpts": excerpts.astype(int), "documents": documents.astype(int),
+        "participants": participants.astype(int),
+    })
+    out = out.merge(codes, on="code_id", how="left").merge(totals, on="group", how="left")
+    # Groups that hold nothing at all (e.g. "(not set)" when every speaker has a value).
+    keep_groups = set(totals.loc[(totals["documents_total"] > 0), "group"])
+    keep_groups |= set(out.loc[out["excerpts"] > 0, "group"])
+    out = out[out["group"].isin(keep_groups)].reset_index(drop=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["pct_documents"] = np.where(out["documents_total"] > 0,
+                                        100.0 * out["documents"] / out["documents_total"], np.nan)
+        out["per_1000_words"] = np.where(out["words"] > 0, 1000.0 * out["excerpts"] / out["words"], np.nan)
+    cols = ["code_id", "code", "parent_id", "depth", "excerpts", "documents", "participants",
+            "documents_total", "participants_total", "excerpts_total", "words", "pct_documents", "per_1000_words"]
+    if by is None:
+        return out[cols]
+    out = out.rename(columns={"group": by})
+    return out[[by, *cols]]
+
+
+def crosstab(facts: Facts, *, by: str, measure: str = "documents", rollup: bool = True) -> pd.DataFrame:
+    """Codes by the values of ``by``: a count and a percentage column per value, and totals.
+
+    The percentage is the share of the group's units having the code: documents
+    (``measure="documents"``), excerpts (all excerpts of the group) or participants.
+    Columns: code_id, code, then ``<value> n``, ``<value> %`` for each value, then
+    ``Total n``, ``Total %``.
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}")
+    long = frequencies(facts, by=by, rollup=rollup)
+    overall = frequencies(facts, rollup=rollup)
+    denom = {"documents": "documents_total", "excerpts": "excerpts_total", "participants": "participants_total"}[measure]
+    out = overall[["code_id", "code"]].copy()
+    values = list(dict.fromkeys(long[by]))
+    for v in values:
+        part = long[long[by] == v].set_index("code_id")
+        n = part[measure].reindex(out["code_id"]).to_numpy()
+        d = part[denom].reindex(out["code_id"]).to_numpy(dtype=float)
+        out[f"{v} n"] = n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"{v} %"] = np.where(d > 0, 100.0 * n / d, np.nan)
+    o = overall.set_index("code_id")
+    n = o[measure].reindex(out["code_id"]).to_numpy()
+    d = o[denom].reindex(out["code_id"]).to_numpy(dtype=float)
+    out["Total n"] = n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["Total %"] = np.where(d > 0, 100.0 * n / d, np.nan)
+    return out.reset_index(drop=True)
+
+
+__all__ = ["frequencies", "crosstab", "group_totals", "MEASURES", "NOT_SET"]

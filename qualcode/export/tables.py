@@ -1,0 +1,85 @@
+"""Tables to CSV (UTF-8, optional BOM for Excel) and XLSX, safe to open in a spreadsheet.
+
+Any text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+prefixed with an apostrophe, so a spreadsheet shows it as text and never runs it as a
+formula (CSV injection, OWASP).
+
+>>> neutralise("=HYPERLINK(\\"http://x\\")")
+'\\'=HYPERLINK("http://x")'
+>>> neutralise("plain")
+'plain'
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from qualcode.errors import ExportError
+
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "xlsx")
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix a string that a spreadsheet would treat as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(DANGEROUS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and column names) are neutralised."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise).astype(object)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def table_bytes(df: pd.DataFrame, *, fmt: str = "csv", bom: bool = False, sheet: str = "data") -> bytes:
+    """The table as CSV or XLSX bytes (for download buttons).
+
+    >>> table_bytes(pd.DataFrame({"a": ["=1+1"]}))
+    b"a\\n'=1+1\\n"
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown table format {fmt!r}", hint="use csv or xlsx")
+    safe = neutralise_frame(df)
+    if fmt == "csv":
+        text = safe.to_csv(index=False, lineterminator="\n")
+        return text.encode("utf-8-sig" if bom else "utf-8")
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="xlsxwriter",
+                        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False,
+                                                   "nan_inf_to_errors": True}}) as xw:
+        safe.replace({np.nan: None}).to_excel(xw, index=False, sheet_name=sheet[:31] or "data")
+    return buf.getvalue()
+
+
+def write_table(df: pd.DataFrame, out: "str | Path | IO[bytes]", *, fmt: str | None = None,
+                bom: bool = False, sheet: str = "data") -> None:
+    """Write ``df`` to a path (format from the suffix unless ``fmt``) or a binary file object."""
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".") if isinstance(out, (str, Path)) else "csv"
+        fmt = suffix if suffix in FORMATS else "csv"
+    data = table_bytes(df, fmt=fmt, bom=bom, sheet=sheet)
+    write_bytes(data, out)
+
+
+def write_bytes(data: bytes, out: "str | Path | IO[bytes]") -> None:
+    if isinstance(out, (str, Path)):
+        path = Path(out)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as exc:
+            raise ExportError(f"cannot write: {exc.strerror}", file=str(path),
+                              hint="choose a folder you can write to") from None
+    else:
+        out.write(data)

@@ -1,0 +1,195 @@
+"""Themes across years and groups: what the UI, the CLI and the Python API call.
+
+Which codings count (``include``/``coder``), the same for every function:
+
+- ``include="accepted"`` (default): every coding in the project (a coding exists only
+  once a coder accepted a suggestion or coded by hand; imported and consensus codings
+  count too);
+- ``include="pending"``: also pending suggestions, as if they were codings;
+- ``coder="alice"``: only that coder's codings.
+
+Every number can be traced to its quotes: :func:`retrieve` takes the same filters
+(``code_id``, ``where={attribute: value}``, ``include``, ``coder``).
+
+>>> freq = frequencies(ctx, by="year")  # doctest: +SKIP
+>>> quotes = retrieve(ctx, code_id="trust", where={"year": "2021"})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import pandas as pd
+
+from qualcode.analysis import charts
+from qualcode.analysis import compare as compare_mod
+from qualcode.analysis import cooccurrence as cooc_mod
+from qualcode.analysis import frequencies as freq_mod
+from qualcode.analysis import retrieve as retrieve_mod
+from qualcode.analysis.facts import Facts, attribute_level
+from qualcode.analysis.retrieve import Corpus, code_filter
+from qualcode.errors import NotFoundError, QualcodeError
+from qualcode.services.project import ProjectContext
+from qualcode.storage import analysis_queries as q
+from qualcode.storage import codes as code_store
+
+INCLUDE = ("accepted", "pending")
+
+
+def _check_include(include: str) -> bool:
+    if include not in INCLUDE:
+        raise QualcodeError(f"include must be one of {', '.join(INCLUDE)}, not {include!r}",
+                            hint="use include='accepted' (default) or include='pending'")
+    return include == "pending"
+
+
+def _coder_id(s, coder: str | None) -> int | None:
+    if coder is None:
+        return None
+    cid = q.coder_id_by_name(s, coder)
+    if cid is None:
+        raise NotFoundError(f"no coder {coder!r}", hint="see the coders with: qualcode status")
+    return cid
+
+
+def load_facts(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
+               by: str | None = None) -> Facts:
+    """Load the compact frames every analysis works on (one read-only transaction)."""
+    pending = _check_include(include)
+    with ctx.session(readonly=True) as s:
+        facts = Facts(
+            codebook=code_store.load_codebook(s),
+            pairs=q.coded_pairs(s, include_pending=pending, coder_id=_coder_id(s, coder)),
+            documents=q.documents_frame(s),
+            doc_attrs=q.document_attributes_frame(s),
+            speakers=q.speakers_frame(s),
+            speaker_attrs=q.speaker_attributes_frame(s),
+            excerpt_counts=q.excerpt_counts(s),
+        )
+        if by is not None and attribute_level(facts, by) == "speaker":
+            facts.speaker_words = q.speaker_words(s)
+    return facts
+
+
+def load_corpus(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
+                code_ids: "set[str] | None" = None, document_id: int | None = None) -> Corpus:
+    """Load what :func:`retrieve` needs (codings with coders, excerpts, turns, texts)."""
+    pending = _check_include(include)
+    with ctx.session(readonly=True) as s:
+        docs = None if document_id is None else [document_id]
+        details = q.coding_details(s, include_pending=pending, coder_id=_coder_id(s, coder),
+                                   code_ids=code_ids, document_ids=docs)
+        excerpts = q.excerpts_frame(s, details["excerpt_id"].unique().tolist())
+        doc_ids = sorted(set(excerpts["document_id"].tolist()))
+        return Corpus(
+            codebook=code_store.load_codebook(s), details=details, excerpts=excerpts,
+            turns=q.turns_frame(s, doc_ids), texts=q.document_texts(s, doc_ids),
+            documents=q.documents_frame(s), doc_attrs=q.document_attributes_frame(s),
+            speakers=q.speakers_frame(s), speaker_attrs=q.speaker_attributes_frame(s),
+            memos=q.memos_frame(s),
+        )
+
+
+def frequencies(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
+                coder: str | None = None, rollup: bool = True) -> pd.DataFrame:
+    """Per code (and per value of ``by``): excerpts, documents, participants, % of
+    documents, rate per 1,000 participant words. See :mod:`qualcode.analysis.frequencies`.
+
+    >>> frequencies(ctx, by="year", include="pending")  # doctest: +SKIP
+    """
+    return freq_mod.frequencies(load_facts(ctx, include=include, coder=coder, by=by), by=by, rollup=rollup)
+
+
+def crosstab(ctx: ProjectContext, *, by: str, measure: str = "documents", include: str = "accepted",
+             coder: str | None = None, rollup: bool = True) -> pd.DataFrame:
+    """Codes x values of ``by``: counts and percentages (``measure``: documents, excerpts,
+    participants)."""
+    return freq_mod.crosstab(load_facts(ctx, include=include, coder=coder, by=by), by=by,
+                             measure=measure, rollup=rollup)
+
+
+def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, include: str = "accepted",
+            coder: str | None = None, small_group: int = 5, rollup: bool = True) -> pd.DataFrame:
+    """Prevalence per code across the values of ``by`` with chi-square / Fisher tests,
+    Cramér's V and Benjamini-Hochberg adjusted p-values; small groups flagged.
+
+    >>> compare(ctx, by="year", groups=["2018", "2021"])  # doctest: +SKIP
+    """
+    return compare_mod.compare(load_facts(ctx, include=include, coder=coder, by=by), by=by, groups=groups,
+                            small_group=small_group, rollup=rollup)
+
+
+def cooccurrence(ctx: ProjectContext, *, level: str = "excerpt", include: str = "accepted",
+                 coder: str | None = None, rollup: bool = False) -> pd.DataFrame:
+    """Pairs of codes with counts and Jaccard, at excerpt or document level."""
+    return cooc_mod.cooccurrence(load_facts(ctx, include=include, coder=coder), level=level, rollup=rollup)
+
+
+def cooccurrence_matrix(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
+                        include: str = "accepted", coder: str | None = None, rollup: bool = False) -> pd.DataFrame:
+    """The square code x code co-occurrence matrix (counts or Jaccard)."""
+    return cooc_mod.cooccurrence_matrix(load_facts(ctx, include=include, coder=coder), level=level,
+                                        value=value, rollup=rollup)
+
+
+def matrix(ctx: ProjectContext, *, values: str = "binary", include: str = "accepted", coder: str | None = None,
+           rollup: bool = True, attributes: bool = True) -> pd.DataFrame:
+    """The code-by-document (case) matrix of 0/1 (``values="binary"``) or counts."""
+    return cooc_mod.case_matrix(load_facts(ctx, include=include, coder=coder), values=values,
+                                rollup=rollup, attributes=attributes)
+
+
+def retrieve(ctx: ProjectContext, *, code_id: str | None = None, where: Mapping[str, Any] | None = None,
+             document_id: int | None = None, include: str = "accepted", coder: str | None = None,
+             rollup: bool = True, context: bool = True, **attributes: Any) -> pd.DataFrame:
+    """The coded excerpts behind a number, one row per (excerpt, code), with speaker
+    (pseudonym), role, attributes, coders, origin, memo and the turns around it.
+
+    Attribute filters go in ``where`` or as keywords: ``retrieve(ctx, code_id="trust",
+    year="2021")`` is ``retrieve(ctx, code_id="trust", where={"year": "2021"})``.
+    """
+    filters = {**(where or {}), **attributes}
+    with ctx.session(readonly=True) as s:
+        cb = code_store.load_codebook(s)
+    if code_id is not None and cb.get(code_id) is None:
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+    codes = code_filter(cb, code_id, rollup=rollup)
+    corpus = load_corpus(ctx, include=include, coder=coder, code_ids=codes, document_id=document_id)
+    return retrieve_mod.retrieve(corpus, code_id=code_id, where=filters, document_id=document_id,
+                             rollup=rollup, context=context)
+
+
+# ---- charts ---------------------------------------------------------------------------
+
+def chart_bars(ctx: ProjectContext, *, measure: str = "documents", by: str | None = None,
+               include: str = "accepted", coder: str | None = None):
+    """Bars of a frequency measure per code (grouped by ``by``)."""
+    return charts.bars(frequencies(ctx, by=by, include=include, coder=coder), measure=measure, by=by)
+
+
+def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
+                  include: str = "accepted", coder: str | None = None):
+    """Heatmap of the co-occurrence matrix."""
+    m = cooccurrence_matrix(ctx, level=level, value=value, include=include, coder=coder)
+    with ctx.session(readonly=True) as s:
+        names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+    return charts.heatmap(m, title=f"Co-occurrence ({level}s)", value_title=value, labels=names)
+
+
+def chart_trend(ctx: ProjectContext, *, by: str = "year", measure: str = "pct_documents",
+                codes: "list[str] | None" = None, include: str = "accepted", coder: str | None = None):
+    """Trend lines of a measure across years (or any ordered attribute)."""
+    return charts.trend(frequencies(ctx, by=by, include=include, coder=coder), by=by, measure=measure, codes=codes)
+
+
+def chart_bytes(chart, *, fmt: str = "png") -> bytes:
+    """PNG or SVG bytes of a chart (for download buttons and reports)."""
+    return charts.render(chart, fmt=fmt)
+
+
+def attribute_names(ctx: ProjectContext) -> dict[str, list[str]]:
+    """The attributes one can group by: {"document": [...], "speaker": [...]}."""
+    with ctx.session(readonly=True) as s:
+        d = sorted(set(q.document_attributes_frame(s)["key"]))
+        sp = sorted(set(q.speaker_attributes_frame(s)["key"]))
+    return {"document": d, "speaker": ["role", *sp]}

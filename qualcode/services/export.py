@@ -1,0 +1,426 @@
+"""Exports and imports: tables, reports, REFI-QDA projects, coded-excerpt spreadsheets.
+
+Every ``export_*`` writes to a path or a binary file object; every ``*_bytes`` returns
+bytes (for Streamlit download buttons). Tables are neutralised against spreadsheet
+formulas (see :mod:`qualcode.export.tables`). Speaker pseudonyms replace labels in
+everything exported; the de-identification key is only included when asked for
+(``include_key=True``).
+
+>>> export_excerpts(ctx, "excerpts.xlsx")  # doctest: +SKIP
+>>> export_qdpx(ctx, "study.qdpx")  # doctest: +SKIP
+>>> import_qdpx("new-study", "study.qdpx")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+from typing import IO, Any, Mapping
+
+import pandas as pd
+
+from qualcode.core import Document, Speaker, Turn
+from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
+from qualcode.export import qdpx as qdpx_mod
+from qualcode.export import report as report_mod
+from qualcode.export.tables import table_bytes, write_bytes
+from qualcode.services import analysis
+from qualcode.services.project import ProjectContext, init_project, open_project, project_name
+from qualcode.storage import analysis_queries as q
+from qualcode.storage import audit
+from qualcode.storage import codes as code_store
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from qualcode.storage import exchange, meta
+
+Out = "str | Path | IO[bytes]"
+
+
+def _fmt_of(out: Any, fmt: str | None, allowed: tuple[str, ...], default: str) -> str:
+    if fmt is None and isinstance(out, (str, Path)):
+        fmt = Path(out).suffix.lower().lstrip(".") or default
+    fmt = (fmt or default).lower()
+    if fmt not in allowed:
+        raise ExportError(f"unknown format {fmt!r}", hint="use one of: " + ", ".join(allowed))
+    return fmt
+
+
+# ---- tables -----------------------------------------------------------------------------
+
+def excerpts_table(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
+                   code_id: str | None = None, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Coded excerpts, one row per excerpt and code, with every attribute (see retrieve)."""
+    return analysis.retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder)
+
+
+def excerpts_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = False, **kw: Any) -> bytes:
+    return table_bytes(excerpts_table(ctx, **kw), fmt=fmt, bom=bom, sheet="excerpts")
+
+
+def export_excerpts(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
+                    include: str = "accepted", coder: str | None = None, code_id: str | None = None,
+                    where: Mapping[str, Any] | None = None) -> int:
+    """Write coded excerpts as CSV or XLSX; returns the number of rows.
+
+    >>> export_excerpts(ctx, "excerpts.csv", bom=True)  # doctest: +SKIP
+    """
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    df = excerpts_table(ctx, include=include, coder=coder, code_id=code_id, where=where)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="excerpts"), out)
+    return len(df)
+
+
+def frequencies_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = False, by: str | None = None,
+                      include: str = "accepted", coder: str | None = None) -> bytes:
+    df = analysis.frequencies(ctx, by=by, include=include, coder=coder)
+    return table_bytes(df, fmt=fmt, bom=bom, sheet="frequencies")
+
+
+def export_frequencies(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
+                       by: str | None = None, include: str = "accepted", coder: str | None = None) -> int:
+    """Write the frequency table (per value of ``by`` when given)."""
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    data = frequencies_bytes(ctx, fmt=fmt, bom=bom, by=by, include=include, coder=coder)
+    write_bytes(data, out)
+    return data.count(b"\n") if fmt == "csv" else 0
+
+
+def crosstab_bytes(ctx: ProjectContext, *, by: str, measure: str = "documents", fmt: str = "csv",
+                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> bytes:
+    df = analysis.crosstab(ctx, by=by, measure=measure, include=include, coder=coder)
+    return table_bytes(df, fmt=fmt, bom=bom, sheet="crosstab")
+
+
+def export_crosstab(ctx: ProjectContext, out: Out, *, by: str, measure: str = "documents",
+                    fmt: str | None = None, bom: bool = False, include: str = "accepted",
+                    coder: str | None = None) -> None:
+    """Write codes x values of ``by`` with counts and percentages."""
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    write_bytes(crosstab_bytes(ctx, by=by, measure=measure, fmt=fmt, bom=bom, include=include, coder=coder), out)
+
+
+def matrix_bytes(ctx: ProjectContext, *, values: str = "binary", fmt: str = "csv", bom: bool = False,
+                 include: str = "accepted", coder: str | None = None) -> bytes:
+    df = analysis.matrix(ctx, values=values, include=include, coder=coder)
+    return table_bytes(df, fmt=fmt, bom=bom, sheet="matrix")
+
+
+def export_matrix(ctx: ProjectContext, out: Out, *, values: str = "binary", fmt: str | None = None,
+                  bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
+    """Write the code-by-document (case) matrix (0/1 or counts)."""
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    write_bytes(matrix_bytes(ctx, values=values, fmt=fmt, bom=bom, include=include, coder=coder), out)
+
+
+# ---- report -----------------------------------------------------------------------------
+
+def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
+                charts: bool = True, per_theme: int = 3) -> report_mod.ReportData:
+    """Everything the report shows (tables, quotes, chart PNGs)."""
+    freq = analysis.frequencies(ctx, include=include)
+    with ctx.session(readonly=True) as s:
+        cb = code_store.load_codebook(s)
+    rows = analysis.retrieve(ctx, include=include, context=False)
+    data = report_mod.ReportData(title=f"Themes in {project_name(ctx)}", codebook=cb, frequencies=freq,
+                                 quotes=report_mod.strongest_quotes(rows, cb, per_theme=per_theme),
+                                 by=by, include=include)
+    if by:
+        data.crosstab = analysis.crosstab(ctx, by=by, include=include)
+    if charts:
+        from qualcode.analysis import charts as ch
+
+        top = freq[freq["depth"] == 0]
+        data.charts["Documents with each theme"] = ch.render(ch.bars(top, measure="documents"))
+        if by:
+            fb = analysis.frequencies(ctx, by=by, include=include)
+            fb = fb[fb["depth"] == 0]
+            data.charts[f"% of documents by {by}"] = ch.render(ch.trend(fb, by=by, measure="pct_documents"))
+    return data
+
+
+def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None, include: str = "accepted",
+                 charts: bool = True) -> bytes:
+    """The report as Markdown (charts embedded as data URIs) or .docx bytes."""
+    data = report_data(ctx, by=by, include=include, charts=charts)
+    if fmt == "md":
+        return report_mod.markdown(data).encode("utf-8")
+    if fmt == "docx":
+        return report_mod.docx_bytes(data)
+    raise ExportError(f"unknown report format {fmt!r}", hint="use md or docx")
+
+
+def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None, by: str | None = None,
+                  include: str = "accepted", charts: bool = True) -> Path:
+    """Write the report: Markdown (charts as PNG files in ``<name>_files/``) or Word.
+
+    >>> export_report(ctx, "findings.docx", by="year")  # doctest: +SKIP
+    """
+    out = Path(out)
+    fmt = _fmt_of(out, fmt, ("md", "docx"), "md")
+    if fmt == "docx":
+        write_bytes(report_bytes(ctx, fmt="docx", by=by, include=include, charts=charts), out)
+        return out
+    data = report_data(ctx, by=by, include=include, charts=charts)
+    links = {}
+    if data.charts:
+        folder = out.with_name(out.stem + "_files")
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, (caption, png) in enumerate(data.charts.items(), 1):
+            (folder / f"chart{i}.png").write_bytes(png)
+            links[caption] = f"{folder.name}/chart{i}.png"
+    write_bytes(report_mod.markdown(data, image_links=links).encode("utf-8"), out)
+    return out
+
+
+# ---- REFI-QDA ---------------------------------------------------------------------------
+
+def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
+    """The project as :class:`qualcode.export.qdpx.ProjectData`; speaker labels are
+    replaced by pseudonyms where set."""
+    with ctx.session(readonly=True) as s:
+        cb = code_store.load_codebook(s)
+        docs: list[Document] = []
+        hash_of: dict[int, str] = {}
+        order_of: dict[int, int] = {}
+        for info in doc_store.list_documents(s):
+            d = doc_store.load_document(s, info["id"])
+            shown = {sp.label: sp.display for sp in d.speakers}
+            d.speakers = [Speaker(label=sp.display, role=sp.role, attributes=sp.attributes) for sp in d.speakers]
+            d.turns = [Turn(speaker=shown.get(t.speaker, t.speaker), order=t.order, start=t.start, end=t.end,
+                            start_ms=t.start_ms, end_ms=t.end_ms) for t in d.turns]
+            docs.append(d)
+            hash_of[d.id] = d.content_hash
+            for e in d.excerpts:
+                order_of[e.id] = e.order
+        doc_of_ex = {e.id: d.content_hash for d in docs for e in d.excerpts}
+        codings = [qdpx_mod.CodingRecord(document=doc_of_ex[c.excerpt_id], excerpt_order=order_of[c.excerpt_id],
+                                         code_id=c.code_id, coder=c.coder, start=c.start, end=c.end,
+                                         origin=c.origin.value, created_at=c.created_at)
+                   for c in coding_store.list_codings(s)]
+        memos = [qdpx_mod.MemoRecord(text=m.text, coder=m.coder, created_at=m.created_at,
+                                     document=doc_of_ex.get(m.excerpt_id) if m.excerpt_id else hash_of.get(m.document_id),
+                                     excerpt_order=order_of.get(m.excerpt_id) if m.excerpt_id else None,
+                                     code_id=m.code_id)
+                 for m in coding_store.list_memos(s)]
+    # Users are the coders who made something (codings, memos): exporting, importing and
+    # exporting again then gives the same users whoever ran the import.
+    return qdpx_mod.ProjectData(name=project_name(ctx), codebook=cb, documents=docs, codings=codings,
+                                memos=memos, users=[])
+
+
+def qdpx_bytes(ctx: ProjectContext, *, include_key: bool = False) -> bytes:
+    """The project as a REFI-QDA ``.qdpx`` (bytes). ``include_key`` adds the
+    de-identification key as ``deidentification-key.csv`` (only when you ask)."""
+    data = qdpx_mod.qdpx_bytes(project_data(ctx))
+    if not include_key:
+        return data
+    with ctx.session(readonly=True) as s:
+        key = exchange.pseudonym_key(s)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["kind", "real", "pseudonym"])
+    w.writerows(key)
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("deidentification-key.csv", buf.getvalue().encode("utf-8"))
+    return out.getvalue()
+
+
+def export_qdpx(ctx: ProjectContext, out: Out, *, include_key: bool = False) -> dict[str, int]:
+    """Write the project as a REFI-QDA ``.qdpx`` for NVivo, ATLAS.ti, MAXQDA or qualcode.
+
+    Returns counts of what went in.
+
+    >>> export_qdpx(ctx, "study.qdpx")  # doctest: +SKIP
+    """
+    data = project_data(ctx)
+    raw = qdpx_bytes(ctx, include_key=include_key) if include_key else qdpx_mod.qdpx_bytes(data)
+    write_bytes(raw, out)
+    return {"documents": len(data.documents), "codes": len(data.codebook.codes),
+            "codings": len(data.codings), "memos": len(data.memos)}
+
+
+def _read_source(file: "str | Path | IO[bytes] | bytes") -> tuple[Any, str]:
+    if isinstance(file, (str, Path)):
+        path = Path(file)
+        if not path.exists():
+            raise ExportError("file not found", file=str(path), hint="check the path")
+        return path.read_bytes(), str(path)
+    if isinstance(file, bytes):
+        return file, "upload"
+    return file.read(), getattr(file, "name", "upload")
+
+
+def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | IO[bytes] | bytes", *,
+                coder: str | None = None) -> dict[str, Any]:
+    """Import a ``.qdpx`` into an empty project (a context), or into a new project created
+    at a path (a folder that holds no project yet).
+
+    The import is one transaction: it lands whole or not at all. The project's codebook
+    becomes the file's codebook. Returns counts and any problems found.
+
+    >>> import_qdpx("moved-study", "study.qdpx")  # doctest: +SKIP
+    """
+    raw, label = _read_source(file)
+    data = qdpx_mod.read_qdpx(raw, name=label)
+    if isinstance(ctx_or_path, ProjectContext):
+        ctx = ctx_or_path
+    else:
+        path = Path(ctx_or_path)
+        if (path / "project.db").exists():
+            ctx = open_project(path, coder=coder)
+        else:
+            ctx = init_project(path, coder=coder, name=data.name)
+    return _import_data(ctx, data, label=label)
+
+
+def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str) -> dict[str, Any]:
+    with ctx.session() as s:
+        if not exchange.is_empty(s):
+            raise ExportError("the project already holds documents or codings", file=label,
+                              hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE")
+        if data.codebook.codes:
+            exchange.replace_codebook(s, data.codebook)
+        meta.set_setting(s, "project", {"name": data.name})
+        coder_ids = {u: meta.get_or_create_coder(s, u) for u in data.users}
+
+        def cid(name: str) -> int:
+            if name not in coder_ids:
+                coder_ids[name] = meta.get_or_create_coder(s, name)
+            return coder_ids[name]
+
+        me = ctx.coder_id(s)
+        doc_ids: dict[str, int] = {}
+        for d in data.documents:
+            if d.content_hash in doc_ids:
+                continue
+            doc_ids[d.content_hash] = doc_store.add_document(s, d, coder_id=me)
+        index = exchange.excerpt_index(s)
+        rows = []
+        for c in data.codings:
+            ex = index.get((doc_ids[c.document], c.excerpt_order))
+            if ex is None:
+                continue
+            rows.append({"excerpt_id": ex[0], "code_id": c.code_id, "coder_id": cid(c.coder), "start": c.start,
+                         "end": c.end, "origin": c.origin if c.origin in ("manual", "suggestion", "imported", "consensus")
+                         else "imported", "created_at": c.created_at})
+        n_codings = exchange.bulk_add_codings(s, rows)
+        for m in data.memos:
+            ex = index.get((doc_ids[m.document], m.excerpt_order)) if m.document and m.excerpt_order is not None else None
+            exchange.add_memo_at(s, m.text, cid(m.coder), created_at=m.created_at,
+                                 excerpt_id=ex[0] if ex else None,
+                                 document_id=doc_ids.get(m.document) if m.document and ex is None else None,
+                                 code_id=m.code_id)
+        audit.record(s, "import", "project", label, coder_id=me,
+                     after={"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos)})
+    return {"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
+            "memos": len(data.memos), "problems": data.problems}
+
+
+# ---- coded excerpts from a spreadsheet ------------------------------------------------
+
+CODINGS_COLUMNS = "document, start, end (or excerpt_id), code, coder"
+
+
+def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", *,
+                   origin: str = "imported") -> dict[str, Any]:
+    """Import codings from a CSV with columns ``document, start, end, code, coder`` (or
+    ``excerpt_id`` instead of document/start/end). Codes are matched by id, then name;
+    documents by name or id; a span across excerpts is split at their boundaries.
+
+    Every row is checked first: if any row is wrong, nothing is imported and the error
+    lists the rows (file, line, what to fix).
+
+    >>> import_codings(ctx, "from-spreadsheet.csv")  # doctest: +SKIP
+    """
+    raw, label = _read_source(file)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ExportError("the file is not UTF-8 text", file=label, hint="save it as CSV UTF-8") from None
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
+    has_span = {"document", "start", "end"} <= set(fields)
+    if "code" not in fields or not (has_span or "excerpt_id" in fields):
+        raise ExportError(f"missing columns; need {CODINGS_COLUMNS}", file=label, line=1,
+                          hint="name the header row's columns like that")
+    problems: list[Problem] = []
+    rows = []
+    with ctx.session() as s:
+        cb = code_store.load_codebook(s)
+        by_name = {c.name.casefold(): c.id for c in cb.codes}
+        ids = {c.id for c in cb.codes}
+        docs = exchange.documents_by_name(s)
+        spans = exchange.document_spans(s)
+        ex_doc = {i: (d, a, b) for d, lst in spans.items() for a, b, i, _ in lst}
+        coder_ids: dict[str, int] = {}
+        for lineno, rec in enumerate(reader, start=2):
+            get = lambda k: (rec.get(fields.get(k, ""), "") or "").strip()  # noqa: E731
+            code_raw = get("code")
+            code = code_raw if code_raw in ids else by_name.get(code_raw.casefold())
+            if code is None:
+                problems.append(Problem(f"no code {code_raw!r}", file=label, line=lineno))
+                continue
+            coder = get("coder") or ctx.coder
+            pieces: list[tuple[int, int, int]] = []
+            try:
+                if get("excerpt_id"):
+                    eid = int(get("excerpt_id"))
+                    if eid not in ex_doc:
+                        raise ValueError(f"no excerpt {eid}")
+                    _, a, b = ex_doc[eid]
+                    sa = int(get("start")) if has_span and get("start") else a
+                    sb = int(get("end")) if has_span and get("end") else b
+                    if not (a <= sa < sb <= b):
+                        raise ValueError(f"span {sa}:{sb} is not inside excerpt {eid} ({a}:{b})")
+                    pieces = [(eid, sa, sb)]
+                else:
+                    dref = get("document")
+                    matches = docs.get(dref) or ([int(dref)] if dref.isdigit() and int(dref) in spans else [])
+                    if len(matches) != 1:
+                        raise ValueError(f"no document {dref!r}" if not matches else f"{dref!r} names {len(matches)} documents")
+                    sa, sb = int(get("start")), int(get("end"))
+                    if sa >= sb:
+                        raise ValueError(f"start {sa} is not before end {sb}")
+                    for a, b, eid, _ in spans.get(matches[0], []):
+                        lo, hi = max(a, sa), min(b, sb)
+                        if lo < hi:
+                            pieces.append((eid, lo, hi))
+                    if not pieces:
+                        raise ValueError(f"span {sa}:{sb} covers no excerpt of {dref!r}")
+            except ValueError as exc:
+                problems.append(Problem(str(exc), file=label, line=lineno))
+                continue
+            if coder not in coder_ids:
+                coder_ids[coder] = meta.get_or_create_coder(s, coder)
+            for eid, a, b in pieces:
+                rows.append({"excerpt_id": eid, "code_id": code, "coder_id": coder_ids[coder], "start": a,
+                             "end": b, "origin": origin})
+        if problems:
+            first = problems[0]
+            raise ExportError(f"{len(problems)} row(s) cannot be imported; first: {first.message}",
+                              file=label, line=first.line,
+                              hint="fix these rows and import again (nothing was imported): "
+                                   + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
+        added = exchange.bulk_add_codings(s, rows)
+        audit.record(s, "import", "codings", label, coder_id=ctx.coder_id(s), after={"rows": len(rows), "added": added})
+    return {"rows": len(rows), "added": added, "skipped": len(rows) - added}
+
+
+def export_codebook(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None) -> Path:
+    """The codebook in YAML, Markdown, Word or .qdc (delegates to services.codebook)."""
+    try:
+        from qualcode.services import codebook as cb_service
+    except ImportError as exc:  # pragma: no cover - codebook area not installed
+        raise QualcodeError("codebook export is not available", hint=str(exc)) from None
+    return cb_service.export_codebook(ctx, out, fmt=fmt)
+
+
+__all__ = [
+    "export_excerpts", "export_frequencies", "export_crosstab", "export_matrix", "export_report",
+    "export_qdpx", "import_qdpx", "import_codings", "export_codebook", "excerpts_bytes",
+    "frequencies_bytes", "crosstab_bytes", "matrix_bytes", "report_bytes", "qdpx_bytes",
+    "excerpts_table", "project_data", "NotFoundError",
+]

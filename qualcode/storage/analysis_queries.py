@@ -1,0 +1,210 @@
+"""Bulk loaders for analysis: compact columns straight from SQL into pandas.
+
+Analysis works on a few integer columns per coding (excerpt, code, document, speaker),
+never on ORM objects: half a million codings load in a fraction of a second this way.
+Each loader returns a :class:`pandas.DataFrame` with the columns named in its docstring.
+
+>>> pairs = coded_pairs(s)  # doctest: +SKIP
+>>> list(pairs.columns)  # doctest: +SKIP
+['excerpt_id', 'code_id', 'document_id', 'speaker_id']
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import pandas as pd
+from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from qualcode.storage.models import (
+    CoderRow,
+    CodingRow,
+    DocumentAttributeRow,
+    DocumentRow,
+    ExcerptRow,
+    MemoRow,
+    SpeakerAttributeRow,
+    SpeakerRow,
+    SuggestionRow,
+    TurnRow,
+)
+
+
+def _frame(s: Session, stmt, columns: list[str]) -> pd.DataFrame:
+    """Run ``stmt`` on the raw DBAPI cursor (no Row objects) and build a frame."""
+    result = s.connection().execute(stmt)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def coded_pairs(
+    s: Session,
+    *,
+    include_pending: bool = False,
+    coder_id: int | None = None,
+) -> pd.DataFrame:
+    """Which excerpt carries which code: columns excerpt_id, code_id, document_id, speaker_id.
+
+    One row per coding (so an excerpt two coders coded appears twice); with
+    ``include_pending`` pending suggestions are added as if they were codings.
+    """
+    def base(src, excerpt_col, code_col):
+        return (
+            select(excerpt_col.label("excerpt_id"), code_col.label("code_id"),
+                   ExcerptRow.document_id, TurnRow.speaker_id)
+            .select_from(src)
+            .join(ExcerptRow, ExcerptRow.id == excerpt_col)
+            .outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+        )
+
+    q = base(CodingRow, CodingRow.excerpt_id, CodingRow.code_id)
+    if coder_id is not None:
+        q = q.where(CodingRow.coder_id == coder_id)
+    if include_pending:
+        p = base(SuggestionRow, SuggestionRow.excerpt_id, SuggestionRow.code_id).where(
+            SuggestionRow.status == "pending")
+        q = union_all(q, p)
+    df = _frame(s, q, ["excerpt_id", "code_id", "document_id", "speaker_id"])
+    df["code_id"] = df["code_id"].astype("category")
+    return df
+
+
+def documents_frame(s: Session) -> pd.DataFrame:
+    """Columns document_id, name, format, word_count, participant_words, content_hash."""
+    q = select(DocumentRow.id, DocumentRow.name, DocumentRow.format, DocumentRow.word_count,
+               DocumentRow.participant_words, DocumentRow.content_hash).order_by(DocumentRow.id)
+    return _frame(s, q, ["document_id", "name", "format", "word_count", "participant_words", "content_hash"])
+
+
+def document_attributes_frame(s: Session) -> pd.DataFrame:
+    """Columns document_id, key, value, type."""
+    q = select(DocumentAttributeRow.document_id, DocumentAttributeRow.key, DocumentAttributeRow.value,
+               DocumentAttributeRow.type)
+    return _frame(s, q, ["document_id", "key", "value", "type"])
+
+
+def speakers_frame(s: Session) -> pd.DataFrame:
+    """Columns speaker_id, document_id, label, pseudonym, role."""
+    q = select(SpeakerRow.id, SpeakerRow.document_id, SpeakerRow.label, SpeakerRow.pseudonym, SpeakerRow.role)
+    return _frame(s, q, ["speaker_id", "document_id", "label", "pseudonym", "role"])
+
+
+def speaker_attributes_frame(s: Session) -> pd.DataFrame:
+    """Columns speaker_id, key, value, type."""
+    q = select(SpeakerAttributeRow.speaker_id, SpeakerAttributeRow.key, SpeakerAttributeRow.value,
+               SpeakerAttributeRow.type)
+    return _frame(s, q, ["speaker_id", "key", "value", "type"])
+
+
+def excerpt_counts(s: Session) -> pd.DataFrame:
+    """Excerpts per (document, speaker): columns document_id, speaker_id, excerpts."""
+    q = (select(ExcerptRow.document_id, TurnRow.speaker_id, func.count())
+         .select_from(ExcerptRow).outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+         .group_by(ExcerptRow.document_id, TurnRow.speaker_id))
+    return _frame(s, q, ["document_id", "speaker_id", "excerpts"])
+
+
+def speaker_words(s: Session) -> pd.DataFrame:
+    """Words spoken per speaker (whitespace tokens of their turns): speaker_id, words.
+
+    Needs the document texts, so it is only loaded when a speaker-level attribute is
+    used for grouping.
+    """
+    texts = dict(s.execute(select(DocumentRow.id, DocumentRow.text)).all())
+    words: dict[int, int] = {}
+    for doc_id, speaker_id, start, end in s.execute(
+        select(TurnRow.document_id, TurnRow.speaker_id, TurnRow.start, TurnRow.end)
+    ):
+        if speaker_id is None:
+            continue
+        words[speaker_id] = words.get(speaker_id, 0) + len(texts[doc_id][start:end].split())
+    return pd.DataFrame({"speaker_id": list(words), "words": list(words.values())},
+                        columns=["speaker_id", "words"])
+
+
+def coding_details(
+    s: Session,
+    *,
+    include_pending: bool = False,
+    coder_id: int | None = None,
+    code_ids: Iterable[str] | None = None,
+    document_ids: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Every coding with its coder and span: excerpt_id, code_id, coder, origin, start, end,
+    score (suggestion score when there is one). Pending suggestions come with coder
+    ``None`` and origin ``pending``."""
+    code_ids = None if code_ids is None else list(code_ids)
+    document_ids = None if document_ids is None else list(document_ids)
+    q = (select(CodingRow.excerpt_id, CodingRow.code_id, CoderRow.name, CodingRow.origin,
+                CodingRow.start, CodingRow.end, SuggestionRow.score)
+         .select_from(CodingRow)
+         .join(CoderRow, CoderRow.id == CodingRow.coder_id)
+         .outerjoin(SuggestionRow, SuggestionRow.id == CodingRow.suggestion_id))
+    conds = []
+    if coder_id is not None:
+        conds.append(CodingRow.coder_id == coder_id)
+    if code_ids is not None:
+        conds.append(CodingRow.code_id.in_(code_ids))
+    if document_ids is not None:
+        q = q.join(ExcerptRow, ExcerptRow.id == CodingRow.excerpt_id)
+        conds.append(ExcerptRow.document_id.in_(document_ids))
+    if conds:
+        q = q.where(and_(*conds))
+    if include_pending:
+        p = (select(SuggestionRow.excerpt_id, SuggestionRow.code_id, literal(None).label("name"),
+                    literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, SuggestionRow.score)
+             .select_from(SuggestionRow).join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
+             .where(SuggestionRow.status == "pending"))
+        if code_ids is not None:
+            p = p.where(SuggestionRow.code_id.in_(code_ids))
+        if document_ids is not None:
+            p = p.where(ExcerptRow.document_id.in_(document_ids))
+        q = union_all(q, p)
+    return _frame(s, q, ["excerpt_id", "code_id", "coder", "origin", "start", "end", "score"])
+
+
+def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """excerpt_id, document_id, turn_id, order, start, end, text, codable, speaker_id, turn_order."""
+    q = (select(ExcerptRow.id, ExcerptRow.document_id, ExcerptRow.turn_id, ExcerptRow.order,
+                ExcerptRow.start, ExcerptRow.end, ExcerptRow.text, ExcerptRow.codable,
+                TurnRow.speaker_id, TurnRow.order)
+         .select_from(ExcerptRow).outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+         .order_by(ExcerptRow.document_id, ExcerptRow.order))
+    cols = ["excerpt_id", "document_id", "turn_id", "order", "start", "end", "text", "codable",
+            "speaker_id", "turn_order"]
+    if excerpt_ids is None:
+        return _frame(s, q, cols)
+    ids = sorted(set(int(i) for i in excerpt_ids))
+    parts = [_frame(s, q.where(ExcerptRow.id.in_(ids[i:i + 900])), cols) for i in range(0, len(ids), 900)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def turns_frame(s: Session, document_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """turn_id, document_id, speaker_id, order, start, end, start_ms, end_ms."""
+    q = select(TurnRow.id, TurnRow.document_id, TurnRow.speaker_id, TurnRow.order, TurnRow.start,
+               TurnRow.end, TurnRow.start_ms, TurnRow.end_ms).order_by(TurnRow.document_id, TurnRow.order)
+    if document_ids is not None:
+        q = q.where(TurnRow.document_id.in_(list(document_ids)))
+    return _frame(s, q, ["turn_id", "document_id", "speaker_id", "order", "start", "end", "start_ms", "end_ms"])
+
+
+def document_texts(s: Session, document_ids: Iterable[int] | None = None) -> dict[int, str]:
+    q = select(DocumentRow.id, DocumentRow.text)
+    if document_ids is not None:
+        q = q.where(DocumentRow.id.in_(list(document_ids)))
+    return dict(s.execute(q).all())
+
+
+def memos_frame(s: Session) -> pd.DataFrame:
+    """memo_id, excerpt_id, document_id, code_id, coder, text, created_at."""
+    q = (select(MemoRow.id, MemoRow.excerpt_id, MemoRow.document_id, MemoRow.code_id, CoderRow.name,
+                MemoRow.text, MemoRow.created_at)
+         .join(CoderRow, CoderRow.id == MemoRow.coder_id).order_by(MemoRow.id))
+    return pd.DataFrame([tuple(r) for r in s.execute(q).all()],
+                        columns=["memo_id", "excerpt_id", "document_id", "code_id", "coder", "text", "created_at"])
+
+
+def coder_id_by_name(s: Session, name: str) -> int | None:
+    return s.scalar(select(CoderRow.id).where(CoderRow.name == name))
