@@ -46,7 +46,7 @@ def _code_from(d: Mapping[str, Any]) -> Code:
     if unknown:
         raise CodebookError(f"unknown code field(s): {', '.join(sorted(unknown))}",
                             hint=f"use: {', '.join(sorted(fields))}")
-    return Code(**{k: (list(v) if k in LIST_FIELDS else v) for k, v in d.items()})
+    return Code(**{k: (_clean_list(v) if k in LIST_FIELDS else v) for k, v in d.items()})
 
 
 def _clean_list(value: Any) -> list[str]:
