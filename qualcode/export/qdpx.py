@@ -28,16 +28,20 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from lxml import etree
 
-from qualcode.codebook_io.guid import code_guid
-from qualcode.codebook_io.qdc import PROJECT_NS, codebook_from_codes_element, codes_element
 from qualcode.core import Attribute, AttrType, Codebook, Document, Excerpt, Role, Speaker, Turn, text_hash
 from qualcode.errors import ExportError
 
-NS = PROJECT_NS
+NS = PROJECT_NS = "urn:QDA-XML:project:1.0"
+#: Builds the ``<Codes>`` element in a namespace: ``codes_element(codebook, ns=..., include_retired=True)``
+#: (qualcode.codebook_io.qdc.codes_element; passed in because export and codebook_io are
+#: independent layers).
+CodesWriter = Callable[..., etree._Element]
+#: Reads a ``<Codes>`` element back: ``(element, known_guids) -> Codebook``.
+CodesReader = Callable[[etree._Element, dict], Codebook]
 NAMESPACE = uuid.UUID("2b0f7c1e-5d9a-5f43-8e0b-1a6f3c9d7e21")
 SIDECAR = "qualcode.json"
 VAR_TYPES = {"text": "Text", "integer": "Integer", "date": "Date"}
@@ -121,7 +125,7 @@ def _var_type(values: list[tuple[str, str]]) -> str:
     return "text"
 
 
-def build_project_xml(data: ProjectData) -> tuple[bytes, dict[str, str], dict]:
+def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[bytes, dict[str, str], dict]:
     """``(project.qde bytes, {source path: text}, sidecar)`` for ``data``."""
     root = etree.Element(_q("Project"), nsmap={None: NS})
     root.set("name", data.name)
@@ -165,11 +169,11 @@ def build_project_xml(data: ProjectData) -> tuple[bytes, dict[str, str], dict]:
     # Codebook
     cb_el = etree.SubElement(root, _q("CodeBook"))
     if data.codebook.codes:
-        codes_el = codes_element(data.codebook, ns=NS, include_retired=True)
+        codes_el = write_codes(data.codebook, ns=NS, include_retired=True)
         by_guid = {el.get("guid"): el for el in codes_el.iter(_q("Code"))}
-        for c in data.codebook.codes:
-            g = c.guid or code_guid(c.id)
-            sidecar["codes"][g] = {"id": c.id, "retired": c.retired}
+        for c, el in zip(data.codebook.codes, _code_elements_in_codebook_order(codes_el, data.codebook)):
+            g = el.get("guid")
+            sidecar["codes"][c.id] = {"guid": g, "retired": c.retired}
             for ng in note_refs.get(("code", c.id), []):
                 el = by_guid[g]
                 ref = etree.Element(_q("NoteRef"))
@@ -179,7 +183,7 @@ def build_project_xml(data: ProjectData) -> tuple[bytes, dict[str, str], dict]:
         cb_el.append(codes_el)
     else:
         root.remove(cb_el)
-    code_guids = {c.id: (c.guid or code_guid(c.id)) for c in data.codebook.codes}
+    code_guids = {c.id: v["guid"] for c, v in ((c, sidecar["codes"].get(c.id)) for c in data.codebook.codes) if v}
     # Variables
     doc_vals: dict[str, list[tuple[str, str]]] = {}
     spk_vals: dict[str, list[tuple[str, str]]] = {}
@@ -283,13 +287,27 @@ def build_project_xml(data: ProjectData) -> tuple[bytes, dict[str, str], dict]:
     return xml, files, sidecar
 
 
+def _code_elements_in_codebook_order(codes_el, cb: Codebook) -> list:
+    """The ``<Code>`` element of each code of ``cb`` (matched by the id in its description)."""
+    by_id = {}
+    for el in codes_el.iter(_q("Code")):
+        desc = _kid(el, "Description")
+        m = re.search(r"^Code id: (.+)$", (desc.text or "") if desc is not None else "", re.M)
+        if m:
+            by_id[m.group(1).strip()] = el
+    missing = [c.id for c in cb.codes if c.id not in by_id]
+    if missing:
+        raise ExportError(f"codes missing from the CodeBook element: {missing[:5]}")
+    return [by_id[c.id] for c in cb.codes]
+
+
 def _tv(t: Any) -> str:
     return t.value if isinstance(t, AttrType) else str(t)
 
 
-def qdpx_bytes(data: ProjectData) -> bytes:
+def qdpx_bytes(data: ProjectData, *, write_codes: CodesWriter) -> bytes:
     """The ``.qdpx`` zip for ``data`` (deterministic: same project, same bytes inside)."""
-    xml, files, sidecar = build_project_xml(data)
+    xml, files, sidecar = build_project_xml(data, write_codes=write_codes)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(zipfile.ZipInfo("project.qde", date_time=(2000, 1, 1, 0, 0, 0)), xml,
@@ -340,7 +358,7 @@ def _value_of(vv) -> tuple[str, str] | None:
     return _norm(ref.get("targetGUID")), ""
 
 
-def read_qdpx(file: "str | IO[bytes] | bytes", *, name: str = "qdpx") -> ProjectData:
+def read_qdpx(file: "str | IO[bytes] | bytes", *, read_codes: CodesReader, name: str = "qdpx") -> ProjectData:
     """Read a ``.qdpx`` (qualcode's or another tool's) into :class:`ProjectData`.
 
     Raises ExportError naming the file when it is not a REFI-QDA project.
@@ -375,19 +393,18 @@ def read_qdpx(file: "str | IO[bytes] | bytes", *, name: str = "qdpx") -> Project
             raise ExportError(f"source {ts.get('name')!r} has no text ({path})", file=str(label),
                               hint="only text sources can be imported")
 
-        return _read_root(root, sidecar, source_text, label=str(label))
+        return _read_root(root, sidecar, source_text, read_codes=read_codes, label=str(label))
 
 
-def _read_root(root, sidecar: dict, source_text, *, label: str) -> ProjectData:
+def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, label: str) -> ProjectData:
     users = {_norm(u.get("guid")): u.get("name") or u.get("id") or "imported"
              for u in root.iter(_q("User"))}
     cb_el = _kid(root, "CodeBook")
     if cb_el is not None and _kid(cb_el, "Codes") is not None:
-        known = {g: v["id"] for g, v in sidecar.get("codes", {}).items()}
-        codebook, _, _ = codebook_from_codes_element(_kid(cb_el, "Codes"), file=label, known_guids=known)
+        known = {v["guid"]: cid for cid, v in sidecar.get("codes", {}).items()}
+        codebook = read_codes(_kid(cb_el, "Codes"), known)
         for c in codebook.codes:
-            meta = sidecar.get("codes", {}).get(c.guid or code_guid(c.id), {})
-            c.retired = bool(meta.get("retired", False))
+            c.retired = bool(sidecar.get("codes", {}).get(c.id, {}).get("retired", False))
     else:
         codebook = Codebook(name="Codebook")
     code_of_guid: dict[str, str] = {}

@@ -21,7 +21,8 @@ from typing import IO, Any, Mapping
 
 import pandas as pd
 
-from qualcode.core import Document, Speaker, Turn
+from qualcode.codebook_io.qdc import codebook_from_codes_element, codes_element
+from qualcode.core import Codebook, Document, Speaker, Turn
 from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
@@ -93,10 +94,18 @@ def crosstab_bytes(ctx: ProjectContext, *, by: str, measure: str = "documents", 
     return table_bytes(df, fmt=fmt, bom=bom, sheet="crosstab")
 
 
-def export_crosstab(ctx: ProjectContext, out: Out, *, by: str, measure: str = "documents",
+def _need_by(by: str | None, what: str) -> str:
+    if not by:
+        raise ExportError(f"a {what} needs an attribute to group by",
+                          hint="choose one, e.g. --by year (attributes: qualcode documents --json)")
+    return by
+
+
+def export_crosstab(ctx: ProjectContext, out: Out, *, by: str | None = None, measure: str = "documents",
                     fmt: str | None = None, bom: bool = False, include: str = "accepted",
                     coder: str | None = None) -> None:
     """Write codes x values of ``by`` with counts and percentages."""
+    by = _need_by(by, "crosstab")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     write_bytes(crosstab_bytes(ctx, by=by, measure=measure, fmt=fmt, bom=bom, include=include, coder=coder), out)
 
@@ -112,6 +121,23 @@ def export_matrix(ctx: ProjectContext, out: Out, *, values: str = "binary", fmt:
     """Write the code-by-document (case) matrix (0/1 or counts)."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     write_bytes(matrix_bytes(ctx, values=values, fmt=fmt, bom=bom, include=include, coder=coder), out)
+
+
+def export_compare(ctx: ProjectContext, out: Out, *, by: str | None = None, fmt: str | None = None,
+                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
+    """Write the comparison across the values of ``by`` (tests, effect sizes, BH p-values)."""
+    by = _need_by(by, "comparison")
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    df = analysis.compare(ctx, by=by, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="compare"), out)
+
+
+def export_cooccurrence(ctx: ProjectContext, out: Out, *, level: str = "excerpt", fmt: str | None = None,
+                        bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
+    """Write code pairs with co-occurrence counts and Jaccard."""
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    df = analysis.cooccurrence(ctx, level=level, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="cooccurrence"), out)
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -213,7 +239,7 @@ def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
 def qdpx_bytes(ctx: ProjectContext, *, include_key: bool = False) -> bytes:
     """The project as a REFI-QDA ``.qdpx`` (bytes). ``include_key`` adds the
     de-identification key as ``deidentification-key.csv`` (only when you ask)."""
-    data = qdpx_mod.qdpx_bytes(project_data(ctx))
+    data = qdpx_mod.qdpx_bytes(project_data(ctx), write_codes=codes_element)
     if not include_key:
         return data
     with ctx.session(readonly=True) as s:
@@ -236,7 +262,7 @@ def export_qdpx(ctx: ProjectContext, out: Out, *, include_key: bool = False) -> 
     >>> export_qdpx(ctx, "study.qdpx")  # doctest: +SKIP
     """
     data = project_data(ctx)
-    raw = qdpx_bytes(ctx, include_key=include_key) if include_key else qdpx_mod.qdpx_bytes(data)
+    raw = qdpx_bytes(ctx, include_key=include_key) if include_key else qdpx_mod.qdpx_bytes(data, write_codes=codes_element)
     write_bytes(raw, out)
     return {"documents": len(data.documents), "codes": len(data.codebook.codes),
             "codings": len(data.codings), "memos": len(data.memos)}
@@ -264,7 +290,7 @@ def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | 
     >>> import_qdpx("moved-study", "study.qdpx")  # doctest: +SKIP
     """
     raw, label = _read_source(file)
-    data = qdpx_mod.read_qdpx(raw, name=label)
+    data = qdpx_mod.read_qdpx(raw, read_codes=_codes_reader(label), name=label)
     if isinstance(ctx_or_path, ProjectContext):
         ctx = ctx_or_path
     else:
@@ -274,6 +300,13 @@ def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | 
         else:
             ctx = init_project(path, coder=coder, name=data.name)
     return _import_data(ctx, data, label=label)
+
+
+def _codes_reader(label: str):
+    def read(el, known: dict) -> Codebook:
+        cb, _, _ = codebook_from_codes_element(el, file=label, known_guids=known)
+        return cb
+    return read
 
 
 def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str) -> dict[str, Any]:

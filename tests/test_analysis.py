@@ -1,0 +1,245 @@
+"""Every statistic against hand-computed values on the small project of analysis_helpers,
+and the tests against scipy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from qualcode.analysis.compare import bh_adjust, table_test
+from qualcode.errors import NotFoundError, QualcodeError
+from qualcode.services import analysis
+from tests.analysis_helpers import build_small_project
+
+MINE = ["rel", "rel_trust", "rel_buyin", "evid"]
+
+
+@pytest.fixture
+def small(project):
+    return build_small_project(project)
+
+
+def rows(df, key="code_id"):
+    return {r[key]: r for r in df[df["code_id"].isin(MINE)].to_dict("records")}
+
+
+def test_frequencies_overall(project, small):
+    f = rows(analysis.frequencies(project))
+    # rel_trust: excerpts D1e1 (alice+bob: once), D2e2, D3e1 = 3; documents D1, D2, D3 = 3;
+    # participants Ana, Cara, Dan = 3
+    assert (f["rel_trust"]["excerpts"], f["rel_trust"]["documents"], f["rel_trust"]["participants"]) == (3, 3, 3)
+    # rel_buyin: D2e1, D2e2, D3e2 = 3 excerpts; D2, D3 = 2 documents; Ben, Cara, Dan = 3
+    assert (f["rel_buyin"]["excerpts"], f["rel_buyin"]["documents"], f["rel_buyin"]["participants"]) == (3, 2, 3)
+    # evid: D1e3, D3e1 = 2; D1, D3 = 2; Ana, Dan = 2
+    assert (f["evid"]["excerpts"], f["evid"]["documents"], f["evid"]["participants"]) == (2, 2, 2)
+    # rel rolls up: {D1e1, D2e2, D3e1} | {D2e1, D2e2, D3e2} = 5 excerpts (D2e2 once, not 6);
+    # documents D1, D2, D3 = 3; participants Ana, Cara, Dan, Ben = 4
+    assert (f["rel"]["excerpts"], f["rel"]["documents"], f["rel"]["participants"]) == (5, 3, 4)
+    # 4 documents: 3/4 = 75 %, 2/4 = 50 %
+    assert f["rel_trust"]["pct_documents"] == pytest.approx(75.0)
+    assert f["evid"]["pct_documents"] == pytest.approx(50.0)
+    # participant words: D1 7+4, D2 4+4, D3 5+3, D4 4 = 31; rate = 1000 * excerpts / 31
+    assert f["rel"]["words"] == 31
+    assert f["rel"]["per_1000_words"] == pytest.approx(1000 * 5 / 31)
+    assert f["rel_trust"]["per_1000_words"] == pytest.approx(1000 * 3 / 31)
+    assert f["evid"]["per_1000_words"] == pytest.approx(1000 * 2 / 31)
+    # participants in the project: Ana, Ben, Cara, Dan, Eve = 5
+    assert f["rel"]["participants_total"] == 5
+
+
+def test_unused_codes_get_zero_rows(project, small):
+    f = analysis.frequencies(project)
+    assert f["code_id"].is_unique
+    assert (f.loc[~f["code_id"].isin(MINE), "excerpts"] == 0).all()
+
+
+def test_frequencies_by_year(project, small):
+    f = analysis.frequencies(project, by="year")
+    got = {(r["year"], r["code_id"]): r for r in f[f["code_id"].isin(MINE)].to_dict("records")}
+    assert list(dict.fromkeys(f["year"])) == ["2018", "2021"]
+    # 2018 = D1, D2 (words 11 + 8 = 19); 2021 = D3, D4 (words 8 + 4 = 12)
+    t18, t21 = got[("2018", "rel_trust")], got[("2021", "rel_trust")]
+    assert (t18["excerpts"], t18["documents"], t18["participants"], t18["documents_total"]) == (2, 2, 2, 2)
+    assert t18["pct_documents"] == pytest.approx(100.0)
+    assert t18["per_1000_words"] == pytest.approx(1000 * 2 / 19)
+    assert (t21["excerpts"], t21["documents"], t21["pct_documents"]) == (1, 1, 50.0)
+    assert t21["per_1000_words"] == pytest.approx(1000 * 1 / 12)
+    # rel 2018: D1e1, D2e1, D2e2 = 3 excerpts, 2 docs, Ana+Ben+Cara = 3; 2021: D3e1, D3e2 = 2, 1 doc, Dan
+    r18, r21 = got[("2018", "rel")], got[("2021", "rel")]
+    assert (r18["excerpts"], r18["documents"], r18["participants"]) == (3, 2, 3)
+    assert (r21["excerpts"], r21["documents"], r21["participants"]) == (2, 1, 1)
+    # buy-in 2018: D2e1, D2e2 in one document of two = 50 %
+    assert (got[("2018", "rel_buyin")]["excerpts"], got[("2018", "rel_buyin")]["pct_documents"]) == (2, 50.0)
+
+
+def test_frequencies_by_speaker_attribute(project, small):
+    f = analysis.frequencies(project, by="position")
+    got = {(r["position"], r["code_id"]): r for r in f[f["code_id"].isin(MINE)].to_dict("records")}
+    # teachers: Ana, Cara, Eve (documents D1, D2, D4; words 11 + 4 + 4 = 19);
+    # principals: Ben, Dan (documents D2, D3; words 4 + 8 = 12)
+    t = got[("teacher", "rel_trust")]  # D1e1 (Ana), D2e2 (Cara)
+    assert (t["excerpts"], t["documents"], t["participants"], t["documents_total"], t["participants_total"]) == (2, 2, 2, 3, 3)
+    assert t["per_1000_words"] == pytest.approx(1000 * 2 / 19)
+    p = got[("principal", "rel_buyin")]  # D2e1 (Ben), D3e2 (Dan)
+    assert (p["excerpts"], p["documents"], p["participants"], p["documents_total"]) == (2, 2, 2, 2)
+    assert p["per_1000_words"] == pytest.approx(1000 * 2 / 12)
+    # interviewers/facilitators have no position: their group exists but carries nothing
+    assert got[("(not set)", "rel")]["excerpts"] == 0
+
+
+def test_frequencies_by_role(project, small):
+    f = analysis.frequencies(project, by="role")
+    got = {(r["role"], r["code_id"]): r for r in f[f["code_id"].isin(MINE)].to_dict("records")}
+    assert got[("participant", "rel")]["excerpts"] == 5
+    assert got[("interviewer", "rel")]["excerpts"] == 0
+
+
+def test_include_pending_and_one_coder(project, small):
+    pend = rows(analysis.frequencies(project, include="pending"))
+    # pending adds evid on D4e1 and D2e1: D1e3, D3e1, D4e1, D2e1 = 4 excerpts in 4 documents;
+    # rel_trust on D1e1 is already coded: still 3
+    assert (pend["evid"]["excerpts"], pend["evid"]["documents"]) == (4, 4)
+    assert pend["rel_trust"]["excerpts"] == 3
+    bob = rows(analysis.frequencies(project, coder="bob"))
+    # bob: rel_trust D1e1; rel_buyin D2e2, D3e2; rel = 3; evid none
+    assert (bob["rel_trust"]["excerpts"], bob["rel_buyin"]["excerpts"], bob["rel"]["excerpts"], bob["evid"]["excerpts"]) == (1, 2, 3, 0)
+    with pytest.raises(NotFoundError):
+        analysis.frequencies(project, coder="nobody")
+    with pytest.raises(QualcodeError):
+        analysis.frequencies(project, include="everything")
+
+
+def test_unknown_attribute_is_a_clear_error(project, small):
+    with pytest.raises(NotFoundError, match="no attribute"):
+        analysis.frequencies(project, by="shoe_size")
+
+
+def test_crosstab(project, small):
+    ct = analysis.crosstab(project, by="year")
+    r = ct.set_index("code_id").loc["rel_trust"]
+    assert (r["2018 n"], r["2018 %"], r["2021 n"], r["2021 %"], r["Total n"], r["Total %"]) == (2, 100.0, 1, 50.0, 3, 75.0)
+    ex = analysis.crosstab(project, by="district", measure="excerpts").set_index("code_id").loc["rel"]
+    # North = D1 (4 excerpts) + D3 (3) = 7 excerpts; rel coded on D1e1, D3e1, D3e2 = 3 -> 3/7
+    assert ex["North n"] == 3 and ex["North %"] == pytest.approx(100 * 3 / 7)
+    # South = D2 (3) + D4 (2) = 5; rel on D2e1, D2e2 -> 2/5
+    assert ex["South n"] == 2 and ex["South %"] == pytest.approx(40.0)
+
+
+def test_compare_small_counts_use_fisher(project, small):
+    c = analysis.compare(project, by="year").set_index("code_id")
+    r = c.loc["rel_trust"]
+    # table with/without x 2018/2021 = [[2, 1], [0, 1]]; expected [[1.5, 1.5], [.5, .5]] < 5 -> Fisher
+    assert r["test"] == "fisher"
+    assert r["p"] == pytest.approx(stats.fisher_exact([[2, 1], [0, 1]])[1])
+    # Pearson chi2 = 2 * .25/1.5 + 2 * .25/.5 = 4/3; V = sqrt((4/3) / 4) = 0.57735
+    assert r["cramers_v"] == pytest.approx(math.sqrt((4 / 3) / 4))
+    assert r["difference"] == pytest.approx(50.0 - 100.0)
+    assert r["small_groups"] == "2018, 2021"  # 2 documents each < 5
+    # codes nobody used (the default codebook's) cannot be tested: p is NaN, not adjusted
+    unused = c[(c["2018 n"] + c["2021 n"]) == 0]
+    assert len(unused) > 0
+    assert (unused["test"] == "none").all() and unused["p"].isna().all() and unused["p_adjusted"].isna().all()
+
+
+def test_table_test_matches_scipy_chi2_and_fisher():
+    t = np.array([[30, 10, 25], [20, 40, 25]])
+    res = table_test(t)
+    chi2, p, dof, expected = stats.chi2_contingency(t, correction=False)
+    assert res["test"] == "chi2"
+    assert res["statistic"] == pytest.approx(chi2)
+    assert res["p"] == pytest.approx(p)
+    # Cramér's V = sqrt(chi2 / (n * (min(r, c) - 1))), n = 150
+    assert res["cramers_v"] == pytest.approx(math.sqrt(chi2 / 150))
+    small = np.array([[3, 0], [1, 6]])
+    res = table_test(small)
+    assert res["test"] == "fisher"
+    assert res["p"] == pytest.approx(stats.fisher_exact(small)[1])
+    big2 = np.array([[40, 20], [60, 80]])
+    res = table_test(big2)
+    assert res["test"] == "chi2"
+    assert res["p"] == pytest.approx(stats.chi2_contingency(big2, correction=False)[1])
+    assert table_test(np.array([[0, 0], [5, 5]]))["test"] == "none"
+
+
+def test_bh_adjust_matches_scipy_and_hand_values():
+    p = [0.01, 0.04, 0.03, 0.20, np.nan]
+    # sorted 0.01, 0.03, 0.04, 0.20 (m = 4): 0.04, 0.06, 0.0533, 0.20 -> monotone: 0.04, 0.0533, 0.0533, 0.20
+    adj = bh_adjust(p)
+    assert adj[:4] == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.20])
+    assert np.isnan(adj[4])
+    assert adj[:4] == pytest.approx(stats.false_discovery_control(p[:4], method="bh"))
+
+
+def test_cooccurrence_excerpt_and_document(project, small):
+    co = analysis.cooccurrence(project)
+    pair = {(r["code_a"], r["code_b"]): r for r in co.to_dict("records")}
+    tb = pair[("rel_trust", "rel_buyin")]
+    # excerpts: trust {D1e1, D2e2, D3e1}, buy-in {D2e1, D2e2, D3e2}: both on D2e2 -> 1; J = 1/(3+3-1)
+    assert (tb["n_a"], tb["n_b"], tb["count"]) == (3, 3, 1)
+    assert tb["jaccard"] == pytest.approx(0.2)
+    te = pair[("rel_trust", "evid")]  # D3e1 -> 1; J = 1/(3+2-1)
+    assert (te["count"], te["jaccard"]) == (1, pytest.approx(0.25))
+    assert pair[("rel_buyin", "evid")]["count"] == 0
+    doc = {(r["code_a"], r["code_b"]): r for r in analysis.cooccurrence(project, level="document").to_dict("records")}
+    # documents: D1 {trust, evid}, D2 {buy-in, trust}, D3 {trust, evid, buy-in}
+    assert (doc[("rel_trust", "rel_buyin")]["count"], doc[("rel_trust", "rel_buyin")]["jaccard"]) == (2, pytest.approx(2 / 3))
+    assert (doc[("rel_trust", "evid")]["count"], doc[("rel_trust", "evid")]["jaccard"]) == (2, pytest.approx(2 / 3))
+    assert (doc[("rel_buyin", "evid")]["count"], doc[("rel_buyin", "evid")]["jaccard"]) == (1, pytest.approx(1 / 3))
+    m = analysis.cooccurrence_matrix(project, value="jaccard")
+    assert m.loc["rel_trust", "rel_buyin"] == pytest.approx(0.2) and m.loc["rel_trust", "rel_trust"] == 1.0
+
+
+def test_case_matrix(project, small):
+    counts = analysis.matrix(project, values="counts").set_index("document")
+    # coded excerpts per document, parents rolled up (rel: D2e1 + D2e2 = 2 in D2)
+    assert counts.loc["D1", MINE].tolist() == [1, 1, 0, 1]
+    assert counts.loc["D2", MINE].tolist() == [2, 1, 2, 0]
+    assert counts.loc["D3", MINE].tolist() == [2, 1, 1, 1]
+    assert counts.loc["D4", MINE].tolist() == [0, 0, 0, 0]
+    binary = analysis.matrix(project).set_index("document")
+    assert binary.loc["D2", MINE].tolist() == [1, 1, 1, 0]
+    assert binary.loc["D1", "year"] == "2018"
+
+
+def test_retrieve_is_the_drill_down_of_every_count(project, small):
+    freq = analysis.frequencies(project, by="year")
+    for r in freq[freq["code_id"].isin(MINE)].to_dict("records"):
+        quotes = analysis.retrieve(project, code_id=r["code_id"], where={"year": r["year"]})
+        assert quotes["excerpt_id"].nunique() == r["excerpts"], r
+        assert quotes["document_id"].nunique() == r["documents"], r
+    pending = analysis.frequencies(project, include="pending", by="position")
+    for r in pending[pending["code_id"].isin(MINE)].to_dict("records"):
+        q = analysis.retrieve(project, code_id=r["code_id"], position=r["position"], include="pending")
+        assert q["excerpt_id"].nunique() == r["excerpts"], r
+
+
+def test_retrieve_row_content(project, small):
+    q = analysis.retrieve(project, code_id="rel_trust", year="2018")
+    first = q.iloc[0]
+    assert first["document"] == "D1" and first["quote"] == "We met the same people every time."
+    assert first["speaker"] == "P-Ana"  # the pseudonym, never the label
+    assert "Ana" not in set(q["speaker"])
+    assert first["role"] == "participant" and first["coders"] == "alice; bob" and first["n_coders"] == 2
+    assert first["origin"] == "manual"
+    assert first["memo"] == "alice: first mention of trust"
+    assert first["previous_turn"] == "Interviewer: How did trust grow?"
+    assert first["next_turn"] == "Interviewer: And the data?"
+    assert (first["district"], first["year"], first["speaker.position"]) == ("North", "2018", "teacher")
+    pend = analysis.retrieve(project, code_id="evid", document_id=small.doc["D4"], include="pending")
+    assert pend["origin"].tolist() == ["pending"] and pend["coders"].tolist() == ["(suggestion)"]
+
+
+def test_charts_render(project, small):
+    from qualcode.analysis import charts
+
+    png = analysis.chart_bytes(analysis.chart_bars(project, by="year"), fmt="png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = analysis.chart_bytes(analysis.chart_heatmap(project), fmt="svg")
+    assert b"<svg" in svg[:500]
+    trend = analysis.chart_trend(project, by="year", codes=["rel"])
+    assert trend.to_dict()["mark"]["type"] == "line"
+    with pytest.raises(ValueError):
+        charts.render(trend, fmt="gif")
