@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import hmac
+import io
 import json
 import re
 from datetime import datetime
@@ -469,21 +470,35 @@ def export_audit(ctx: ProjectContext, out: str | Path, *, fmt: str | None = None
     if fmt not in ("csv", "json"):
         raise ExportError(f"cannot write the audit log as {fmt!r}", file=str(out), hint="use a .csv or .json file")
     rows = list(reversed(audit_log(ctx, **filters)))
-    for r in rows:
-        r["at"] = r["at"].isoformat() if r["at"] else None
     try:
-        if fmt == "json":
-            out.write_text(json.dumps(rows, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        else:
-            with out.open("w", newline="", encoding="utf-8") as fh:
-                w = csv.DictWriter(fh, fieldnames=AUDIT_COLUMNS)
-                w.writeheader()
-                for r in rows:
-                    w.writerow({**r, "before": json.dumps(r["before"], ensure_ascii=False, default=str),
-                                "after": json.dumps(r["after"], ensure_ascii=False, default=str)})
+        out.write_text(audit_text(rows, fmt=fmt), encoding="utf-8", newline="")
     except OSError as exc:
         raise ExportError(f"cannot write: {exc.strerror}", file=str(out), hint="check the folder exists and is writable") from None
     return len(rows)
+
+
+def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
+    """Audit events (as from :func:`audit_log`) as CSV or JSON text, in the given order.
+
+    >>> audit_text([], fmt="csv").strip()
+    'id,at,coder,action,entity,entity_id,before,after,undone,undo_of'
+    """
+    rows = [{**r, "at": r["at"].isoformat() if isinstance(r.get("at"), datetime) else r.get("at")} for r in rows]
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False, default=str)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
+                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str)})
+    return buf.getvalue()
+
+
+def reviewing_coders(ctx: ProjectContext) -> list[str]:
+    """People who have reviewed excerpts (the default coders to compare)."""
+    with ctx.session(readonly=True) as s:
+        return [c for c in team_store.reviewing_coders(s) if c not in RESERVED]
 
 
 def coders_summary(ctx: ProjectContext) -> list[dict[str, Any]]:

@@ -1,0 +1,74 @@
+"""The Agreement page (Streamlit AppTest): figures, resolving a disagreement, audit, settings."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from qualcode.services import coding, team
+from qualcode.storage import documents
+from tests.conftest import make_document
+
+
+def _page(ctx) -> AppTest:
+    at = AppTest.from_string("from qualcode.ui.pages.agreement import render\nrender()", default_timeout=60)
+    at.session_state["project"] = str(ctx.project_dir)
+    at.session_state["coder"] = ctx.coder
+    return at.run()
+
+
+def _ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _seed(project):
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document())
+        ex = documents.load_document(s, doc_id).excerpts
+    bob = project.as_coder("bob")
+    coding.add_coding(project, ex[1].id, "trust")
+    coding.add_coding(bob, ex[1].id, "trust")
+    coding.add_coding(project, ex[2].id, "buy_in")
+    coding.mark_reviewed(bob, ex[2].id)
+    coding.add_memo(bob, "No buy-in *here* [x](http://evil)", excerpt_id=ex[2].id)
+    return ex
+
+
+def test_page_without_reviews_explains_itself(project):
+    at = _ok(_page(project))
+    assert any("Nobody has reviewed" in i.value for i in at.info)
+
+
+def test_figures_resolve_audit_and_settings(project):
+    ex = _seed(project)
+    at = _ok(_page(project))
+    tables = [df.value for df in at.dataframe]
+    figures = tables[0]
+    assert "Units (excerpts)" in figures.columns and "Cohen's kappa" in figures.columns
+    trust = figures[figures["Code"].str.contains("Trust")].iloc[0]
+    assert trust["Units (excerpts)"] == 2 and trust["Agreement"] == "100%"
+    assert any("2 excerpts" in m.value for m in at.markdown)
+    # the disagreement card shows both coders, bob's memo, and records a consensus
+    assert any("No buy-in" in c.value for c in at.caption)
+    key = f"cons-{ex[2].id}"
+    assert at.session_state[key] == []
+    at.multiselect(key=key).set_value(["buy_in"])
+    at.button(key=f"resolve-{ex[2].id}").click()
+    at = _ok(at.run())
+    assert any("Consensus recorded" in s.value for s in at.success)
+    item = team.disagreements(project, include_resolved=True)[0]
+    assert item["consensus"] == ["buy_in"] and item["resolved"]
+    assert team.audit_log(project, action="consensus")[0]["coder"] == "alice"
+    # audit log: filtered by coder
+    at.selectbox(key="aud-coder").set_value("bob")
+    at = _ok(at.run())
+    audit_df = [df.value for df in at.dataframe if "Action" in df.value.columns][0]
+    assert set(audit_df["Who"]) == {"bob"} and "memo" in set(audit_df["Action"])
+    # undo from the page reverses alice's consensus
+    at.button(key="aud-undo").click()
+    at = _ok(at.run())
+    assert team.disagreements(project, include_resolved=True)[0]["resolved"] is False
+    # independent coding toggle
+    at.toggle(key="team-independent").set_value(True)
+    at = _ok(at.run())
+    assert team.independent_coding(project) is True
