@@ -132,7 +132,7 @@ def parse_path(path: str | Path, **opts) -> ParsedFile:
         raise IngestError("file not found", file=str(p), hint="check the path")
     if p.is_dir():
         raise IngestError("this is a folder", file=str(p), hint="import its files with: qualcode ingest FOLDER")
-    _check_ext(p.name)
+    _check_ext(str(p))
     limit = float(opts.get("max_file_mb") or get_setting("max_file_mb", project_dir=opts.get("project_dir")))
     size = p.stat().st_size
     if size > limit * 1024 * 1024:  # refuse before reading a huge file into memory

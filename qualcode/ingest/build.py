@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from qualcode.core import Document, Role, Speaker, Turn
-from qualcode.ingest.model import RawTranscript
+from qualcode.ingest.model import RawTranscript, RawTurn
 from qualcode.ingest.segment import segment_spans
 from qualcode.ingest.speakers import role_for_label
 
@@ -53,6 +53,16 @@ def build_document(
     roles: Mapping[str, str] | None = None,
 ) -> Document:
     """The :class:`Document` for ``raw``: text, speakers, turns and excerpts, offsets exact."""
+    # One speaker per name whatever the case ("MARIA LOPEZ" and "Maria Lopez"): first spelling wins.
+    canonical: dict[str, str] = {}
+    for t in raw.turns:
+        canonical.setdefault(t.speaker.casefold(), t.speaker)
+    if len(canonical) < len({t.speaker for t in raw.turns}):
+        raw = RawTranscript(
+            turns=[RawTurn(canonical[t.speaker.casefold()], t.text, t.start_ms, t.end_ms, t.line, t.labelled)
+                   for t in raw.turns],
+            header=raw.header, problems=raw.problems,
+            roles={canonical.get(k.casefold(), k): v for k, v in raw.roles.items()})
     role_of = speaker_roles(raw, roles)
     codable_roles = set(codable_roles)
     parts: list[str] = []

@@ -52,6 +52,10 @@ def detect_encoding(data: bytes) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name + ("-sig" if name == "utf-8" else "")
+    if b"\x00" in data[:4000]:  # NULs are valid UTF-8, but in text they mean UTF-16
+        guess = _utf16_without_bom(data)
+        if guess:
+            return guess
     try:
         data.decode("utf-8")
         return "utf-8"

@@ -50,6 +50,7 @@ _NOT_LABELS = {
     "result", "results", "outcome", "problem", "ps", "p.s", "edit", "source", "link", "http", "https",
     "file", "files", "length", "recorded", "recording", "present", "absent", "setting", "context",
     "project", "study", "site", "format", "purpose", "instructions", "transcriber", "transcribed by",
+    "speakers", "audio", "audio file", "video", "interviewee name", "school", "district", "year", "grade",
 }
 _NOT_LABEL_WORDS = {"transcript", "interview", "focus", "session", "meeting", "recording", "section",
                     "agenda", "summary", "minutes", "page", "notes", "protocol", "part", "date"}

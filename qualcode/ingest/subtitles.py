@@ -77,6 +77,10 @@ def _cues(text: str, *, file: str | None, kind: str) -> tuple[list[Cue], list[Pr
             continue
         t_index = next((k for k, (_n, ln) in enumerate(block[:3]) if "-->" in ln), None)
         if t_index is None:
+            near = next(((n, ln) for n, ln in block[:3] if re.search(r"\d+:\d{2}", ln)), None)
+            if near is not None:
+                errors.append(Problem(f"broken cue timing {near[1].strip()!r} (no '-->')", file=file, line=near[0]))
+                continue
             errors.append(Problem(f"cue without a timing line: {first[:40]!r}", file=file, line=block_start + 1))
             continue
         number, timing = block[t_index]

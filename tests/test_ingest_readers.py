@@ -1,0 +1,323 @@
+"""Ingest readers: one test per format and per refusal; encodings, labels, roles, segmentation."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from qualcode.errors import IngestError
+from qualcode.ingest import parse_bytes, parse_path
+from qualcode.ingest.encoding import decode_bytes, detect_encoding
+from qualcode.ingest.segment import segment_spans
+from qualcode.ingest.speakers import is_generic_label, parse_timestamp, role_for_label, split_label
+from tests.ingest_helpers import BROKEN, GOOD
+
+
+def turns_of(parsed):
+    d = parsed.document
+    return [(t.speaker, d.text[t.start:t.end]) for t in d.turns]
+
+
+def roles_of(parsed):
+    return {sp.label: sp.role.value for sp in parsed.document.speakers}
+
+
+def assert_offsets(doc):
+    doc.check_offsets()
+    for e in doc.excerpts:
+        assert doc.text[e.start:e.end] == e.text
+        assert e.text == e.text.strip() and e.text
+        turn = doc.turns[e.turn_order]
+        assert turn.start <= e.start and e.end <= turn.end
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in GOOD.iterdir() if p.name not in {"sidecar.csv", "names.txt"}))
+def test_every_good_fixture_parses_with_exact_offsets(path):
+    parsed = parse_path(GOOD / path)
+    assert parsed.document.turns and parsed.document.excerpts
+    assert_offsets(parsed.document)
+
+
+# --- plain text and Markdown ------------------------------------------------------------------
+
+def test_txt_label_shapes_timestamps_and_continuations():
+    p = parse_path(GOOD / "labels.txt")
+    turns = turns_of(p)
+    assert turns[0] == ("Interviewer", "How did the team build trust?")
+    assert turns[1][0] == "Maria Lopez"
+    # wrapped line joined with a space; the paragraph after a blank line kept as a new line
+    assert turns[1][1] == "We met every week. At first it felt like a chore, honestly.\nLater it became the best hour of the week."
+    assert turns[2] == ("Interviewer", "What changed?")  # Name (00:01:30): text
+    assert [t.start_ms for t in p.document.turns[:3]] == [5000, 12000, 90000]
+    assert turns[3] == ("Maria Lopez", "The data. We saw our own kids in it!")  # MARIA LOPEZ merged by case
+    assert turns[4] == ("Interviewer", "Say more?")  # "- Interviewer:" dash label
+    assert roles_of(p) == {"Interviewer": "interviewer", "Maria Lopez": "participant"}
+    # the title line is a header, not a turn, and is reported
+    assert p.document.text.startswith("Interview with a team lead, spring 2021\n\nInterviewer: ")
+    assert any("header" in pr.message and pr.severity == "warning" for pr in p.problems)
+
+
+def test_html_looking_text_is_stored_verbatim():
+    p = parse_path(GOOD / "labels.txt")
+    assert "<b>Exit tickets</b> & run charts; no more guessing." in p.document.text
+
+
+def test_txt_otter_style_label_and_time_alone():
+    p = parse_path(GOOD / "otter.txt")
+    assert turns_of(p) == [("Speaker 1", "So how did the convening go?"),
+                           ("Speaker 2", "It went well. We tested two change ideas. Both worked, sort of."),
+                           ("Speaker 1", "Sort of?")]
+    assert [t.start_ms for t in p.document.turns] == [1000, 4000, 70000]
+    assert set(roles_of(p).values()) == {"unknown"}
+
+
+def test_txt_without_labels_is_one_unknown_speaker_with_warning():
+    p = parse_path(GOOD / "nolabels.txt")
+    assert {t.speaker for t in p.document.turns} == {"Unknown"}
+    assert len(p.document.turns) == 3
+    assert roles_of(p) == {"Unknown": "unknown"}
+    assert all(e.codable for e in p.document.excerpts)
+    assert not p.document.text.startswith("Unknown:")  # no invented label in the text
+    assert any("no speaker labels" in pr.message for pr in p.warnings)
+
+
+def test_md_label_alone_on_its_line_with_paragraphs():
+    p = parse_path(GOOD / "alone.md")
+    assert turns_of(p) == [
+        ("Interviewer", "What was hard this year?"),
+        ("Dana Whitcomb", "Time. There was never enough of it.\nAnd the turnover; we lost two coaches."),
+        ("Interviewer", "How did you cope?"),
+        ("Dana Whitcomb", "We leaned on the network. Other districts shared their plans."),
+    ]
+    # sentences never cross a paragraph break
+    assert "Time." in [e.text for e in p.document.excerpts]
+    assert "And the turnover; we lost two coaches." in [e.text for e in p.document.excerpts]
+
+
+def test_qa_with_bom_and_crlf():
+    p = parse_path(GOOD / "qa_bom_crlf.txt")
+    assert "\r" not in p.document.text and "\ufeff" not in p.document.text
+    assert roles_of(p) == {"Q": "interviewer", "A": "participant"}
+    assert turns_of(p)[1] == ("A", "Because of Ms. Reyes’s invitation. It felt right.")
+
+
+def test_utf16_and_cp1252_are_decoded():
+    assert detect_encoding((GOOD / "utf16.txt").read_bytes()) == "utf-16-le"
+    p = parse_path(GOOD / "utf16.txt")
+    assert turns_of(p)[0] == ("I", "Qué pasó en la primera reunión?")
+    assert roles_of(p) == {"I": "interviewer", "R": "participant"}
+    assert detect_encoding((GOOD / "cp1252.txt").read_bytes()) == "cp1252"
+    p = parse_path(GOOD / "cp1252.txt")
+    assert turns_of(p) == [("Interviewer", "Was it “worth it”?"), ("José", "Yes – café meetings every Friday.")]
+
+
+def test_utf16_without_bom_and_nfc():
+    data = "Interviewer: Cafe\u0301?\nAna: Oui.".encode("utf-16-le")
+    assert decode_bytes(data) == "Interviewer: Café?\nAna: Oui."
+
+
+# --- Word, PDF, tables, captions ----------------------------------------------------------------
+
+def test_docx_bold_labels_colon_outside_and_tab():
+    p = parse_path(GOOD / "bold.docx")
+    assert turns_of(p) == [
+        ("Facilitator", "What helped your team most this year?"),
+        ("Maria Lopez", "The monthly data meetings. We finally looked at the same numbers."),
+        ("Ben", "Honestly, the coaching. Our coach came every week.\nIt changed how we planned lessons."),
+        ("Facilitator", "Thank you both."),
+    ]
+    assert roles_of(p)["Facilitator"] == "facilitator"
+
+
+def test_docx_three_column_table():
+    p = parse_path(GOOD / "table.docx")
+    assert turns_of(p)[1] == ("Sam Ortiz", "It was chaotic. But we left with a plan.")
+    assert [t.start_ms for t in p.document.turns] == [4000, 9000, 75000, 80000]
+
+
+def test_docx_tab_separated_labels():
+    p = parse_path(GOOD / "tab.docx")
+    assert roles_of(p) == {"Interviewer": "interviewer", "Respondent": "participant"}
+    assert len(p.document.turns) == 4
+
+
+def test_pdf_with_text_layer_drops_page_numbers():
+    p = parse_path(GOOD / "text.pdf")
+    assert turns_of(p) == [("Interviewer", "How did the first year go?"),
+                           ("Participant", "It was hard. We had no data at all."),
+                           ("Interviewer", "And the second?")]
+
+
+def test_csv_columns_detected_and_roles():
+    p = parse_path(GOOD / "turns.csv")
+    assert [t.start_ms for t in p.document.turns] == [4000, 15000, 19000, None]
+    assert roles_of(p) == {"Moderator": "facilitator", "Kevin Halvorsen": "participant",
+                           "Multiple speakers": "unknown"}
+    assert turns_of(p)[1] == ("Kevin Halvorsen", "Some of us haven't had dinner yet. [laughs]")
+
+
+def test_csv_explicit_column_names_and_semicolons():
+    p = parse_path(GOOD / "semicolon.csv", speaker_column="Sprecher", text_column="Text")
+    assert turns_of(p) == [("A", "Hallo."), ("B", "Guten Tag.")]
+    with pytest.raises(IngestError, match="no column named 'Rede'"):
+        parse_path(GOOD / "semicolon.csv", text_column="Rede")
+
+
+def test_xlsx_one_turn_per_row():
+    p = parse_path(GOOD / "transcript.xlsx")
+    assert turns_of(p) == [("Interviewer", "What did the team measure?"),
+                           ("Kim", "Attendance, mostly. Then reading fluency."), ("Kim", "We graphed it every week.")]
+    assert p.document.turns[2].start_ms == 20000
+
+
+def test_vtt_zoom_cues_merge_and_keep_ms():
+    p = parse_path(GOOD / "zoom.vtt")
+    d = p.document
+    assert turns_of(p)[0] == ("Facilitator", "Welcome, everyone. Let's start with introductions. Who wants to go first?")
+    assert (d.turns[0].start_ms, d.turns[0].end_ms) == (1000, 7000)
+    assert turns_of(p)[1][1] == "I will. I teach ninth grade math & lead the team."
+
+
+def test_vtt_teams_voice_tags():
+    p = parse_path(GOOD / "teams.vtt")
+    assert turns_of(p) == [("Moderator", "Okay, I see six of you."),
+                           ("Kwame Asante", "Straight from class. Still recovering. Thirty-one ninth graders.")]
+    assert (p.document.turns[1].start_ms, p.document.turns[1].end_ms) == (8700, 15000)
+
+
+def test_srt_labels_and_unlabelled_continuation():
+    p = parse_path(GOOD / "labels.srt")
+    assert turns_of(p)[1] == ("Dr. Okafor", "Yes. I just got back from the bus barn. Nobody was hurt.")
+    p = parse_path(GOOD / "dash.srt")
+    assert turns_of(p) == [("INTERVIEWER", "How did it start?"), ("GRACIELA", "With a survey. Then a plan.")]
+    assert roles_of(p) == {"INTERVIEWER": "interviewer", "GRACIELA": "participant"}
+
+
+def test_srt_without_labels_splits_at_pauses():
+    p = parse_path(GOOD / "nolabel.srt")
+    assert turns_of(p) == [("Unknown", "We started in August. Everyone was nervous."),
+                           ("Unknown", "By winter it was routine.")]
+    assert p.warnings
+
+
+# --- refusals: file, line and what to do ------------------------------------------------------
+
+@pytest.mark.parametrize("name, line, message, hint", [
+    ("empty.txt", 1, "the file is empty", "right file"),
+    ("whitespace.txt", 1, "the file is empty", "right file"),
+    ("binary.txt", 1, "not a text transcript", "export the transcript"),
+    ("garbage.docx", None, "not a readable Word .docx file", "save it again"),
+    ("truncated.docx", None, "not a readable Word .docx file", "save it again"),
+    ("broken.xlsx", None, "not a readable Excel", "save it again"),
+    ("no_text_column.csv", 1, "no text column found (columns: time, speaker, notes_id)", "--text-column"),
+    ("attributes_like.csv", 1, "looks like an attributes file", "--attributes"),
+    ("bad_time.vtt", 6, "broken cue timing '00:00:0x.000 --> 00:00:04.000'", "fix the timing lines"),
+    ("bad_time.srt", 6, "broken cue timing", "fix the timing lines"),
+    ("not_captions.vtt", 1, "not a WebVTT caption file", "rename it"),
+    ("interview.doc", None, "unsupported file type '.doc'", "save it from Word as .docx"),
+    ("scanned.pdf", None, "no text layer", "OCR"),
+    ("labels_only.txt", 1, "no speech found", "check that the file"),
+])
+def test_broken_files_are_refused_with_file_line_and_hint(name, line, message, hint):
+    with pytest.raises(IngestError) as info:
+        parse_path(BROKEN / name)
+    exc = info.value
+    assert message in exc.message
+    assert exc.file and exc.file.endswith(name)
+    assert exc.line == line
+    assert hint.lower() in (exc.hint or "").lower()
+    assert name in str(exc)
+
+
+def test_broken_srt_lists_every_bad_cue():
+    with pytest.raises(IngestError) as info:
+        parse_path(BROKEN / "bad_time.srt")
+    assert [p.line for p in info.value.problems] == [6, 10]
+    assert "(and 1 more)" in info.value.message
+
+
+def test_file_over_the_size_limit(tmp_path, monkeypatch):
+    big = tmp_path / "big.txt"
+    big.write_text("Interviewer: hello there.\n" * 50_000, encoding="utf-8")  # ~1.3 MB
+    with pytest.raises(IngestError, match="over the 1 MB limit") as info:
+        parse_path(big, max_file_mb=1)
+    assert "max_file_mb" in info.value.hint
+    monkeypatch.setenv("QUALCODE_MAX_FILE_MB", "1")
+    with pytest.raises(IngestError, match="over the 1 MB limit"):
+        parse_path(big)
+    with pytest.raises(IngestError, match="over the 1 MB limit"):
+        parse_bytes(big.read_bytes(), "big.txt")
+
+
+def test_unsupported_extension_from_upload():
+    with pytest.raises(IngestError, match="unsupported file type '.rtf'"):
+        parse_bytes(b"{\\rtf1 hello}", "notes.rtf")
+
+
+# --- labels, roles, timestamps, segmentation --------------------------------------------------
+
+@pytest.mark.parametrize("line, label, rest, ms", [
+    ("Maria: hello", "Maria", "hello", None),
+    ("MARIA LOPEZ: hello", "MARIA LOPEZ", "hello", None),
+    ("[00:12:03] Interviewer: Go on.", "Interviewer", "Go on.", 723000),
+    ("Interviewer (00:12:03): Go on.", "Interviewer", "Go on.", 723000),
+    ("**Dana:** Yes.", "Dana", "Yes.", None),
+    ("- INTERVIEWER: Why?", "INTERVIEWER", "Why?", None),
+    ("Speaker 1  00:01", "Speaker 1", "", 1000),
+    ("Q. Why?", "Q", "Why?", None),
+    ("Interviewer\tWhy?", "Interviewer", "Why?", None),
+])
+def test_label_shapes(line, label, rest, ms):
+    m = split_label(line)
+    assert m is not None and (m.label, m.rest, m.ms) == (label, rest, ms)
+
+
+@pytest.mark.parametrize("line", [
+    "So what I said was: we need data.", "Note: the recorder stopped.", "Date: 2021-03-04",
+    "The time was 10:30 when we started.", "see https://example.org", "Well, okay: fine.",
+])
+def test_prose_is_not_a_label(line):
+    assert split_label(line) is None
+
+
+@pytest.mark.parametrize("label, role", [
+    ("Interviewer", "interviewer"), ("Q", "interviewer"), ("I", "interviewer"), ("Coach", "interviewer"),
+    ("Facilitator", "facilitator"), ("Moderator", "facilitator"), ("A", "participant"), ("R", "participant"),
+    ("Maria Lopez", "participant"), ("Respondent 2", "participant"), ("Speaker 3", "unknown"),
+    ("Interviewer 2", "interviewer"), ("Jane (Interviewer)", "interviewer"),
+])
+def test_roles_from_labels(label, role):
+    assert role_for_label(label) == role
+
+
+def test_generic_labels_are_not_names():
+    assert is_generic_label("Interviewer") and is_generic_label("Speaker 2") and is_generic_label("P3")
+    assert not is_generic_label("Maria Lopez") and not is_generic_label("Al")
+
+
+def test_timestamps():
+    assert parse_timestamp("1:02:03") == 3723000
+    assert parse_timestamp("00:00:05,250") == 5250
+    assert parse_timestamp("99:99") is None
+
+
+def test_sentence_and_turn_units_trim_and_slice_back():
+    text = "A:   First one.  Second one?  \n  Third!  "
+    ex = segment_spans(text, [(3, len(text), 0)])
+    assert [e.text for e in ex] == ["First one.", "Second one?", "Third!"]
+    assert all(text[e.start:e.end] == e.text for e in ex)
+    ex = segment_spans(text, [(3, len(text), 0)], unit="turn")
+    assert [e.text for e in ex] == ["First one.  Second one?  \n  Third!"]
+
+
+def test_turn_unit_and_codable_roles_via_parse():
+    p = parse_bytes(b"Interviewer: Why? Tell me.\nAna: Trust. Time.", "x.txt", unit="turn")
+    assert [(e.text, e.codable) for e in p.document.excerpts] == [("Why? Tell me.", False), ("Trust. Time.", True)]
+    p = parse_bytes(b"Interviewer: Why?\nAna: Trust.", "x.txt", codable_roles=("interviewer",))
+    assert [e.codable for e in p.document.excerpts] == [True, False]
+
+
+def test_encoding_bom_names():
+    assert detect_encoding(codecs.BOM_UTF8 + b"hi") == "utf-8-sig"
+    assert detect_encoding(codecs.BOM_UTF16_BE + "hi".encode("utf-16-be")) == "utf-16-be"
