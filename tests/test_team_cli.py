@@ -1,0 +1,89 @@
+"""Team commands end to end: agreement --json, disagreements, resolve, audit, undo, coders, settings."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from click.testing import CliRunner
+
+from qualcode.cli import main
+from qualcode.services import coding
+from qualcode.storage import documents
+from tests.conftest import make_document
+
+
+def _run(project, *args, coder="alice"):
+    r = CliRunner().invoke(main, ["--project", str(project.project_dir), "--coder", coder, *args])
+    return r
+
+
+def _seed(project):
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document())
+        ex = documents.load_document(s, doc_id).excerpts
+    bob = project.as_coder("bob")
+    coding.add_coding(project, ex[1].id, "trust")
+    coding.add_coding(bob, ex[1].id, "trust")
+    coding.add_coding(project, ex[2].id, "buy_in")
+    coding.mark_reviewed(bob, ex[2].id)
+    return ex
+
+
+def test_agreement_json_has_the_documented_keys(project):
+    _seed(project)
+    r = _run(project, "agreement", "--coders", "alice,bob", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    for figures in [data["overall"], *data["codes"].values()]:
+        assert {"units", "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"} <= set(figures)
+    assert data["codes"]["trust"]["units"] == 2 and data["codes"]["trust"]["percent_agreement"] == 1.0
+    one = json.loads(_run(project, "agreement", "--code", "buy_in", "--json").output)
+    assert list(one["codes"]) == ["buy_in"] and one["codes"]["buy_in"]["cohen_kappa"] == 0.0
+    text = _run(project, "agreement", "--level", "character")
+    assert text.exit_code == 0 and "OVERALL" in text.output and "characters" in text.output
+
+
+def test_agreement_with_one_coder_is_one_clear_line(project):
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document())
+        ex = documents.load_document(s, doc_id).excerpts
+    coding.add_coding(project, ex[1].id, "trust")
+    r = _run(project, "agreement")
+    assert r.exit_code == 1 and "two coders" in r.output and "Traceback" not in r.output
+    r = _run(project, "agreement", "--coders", "alice,nobody")
+    assert r.exit_code == 1 and "no coder 'nobody'" in r.output
+
+
+def test_disagreements_resolve_audit_undo(project, tmp_path):
+    ex = _seed(project)
+    r = _run(project, "disagreements")
+    assert r.exit_code == 0 and f"[{ex[2].id}]" in r.output and f"[{ex[1].id}]" not in r.output
+    items = json.loads(_run(project, "disagreements", "--json").output)
+    assert items[0]["coders"] == {"alice": ["buy_in"], "bob": []}
+    r = _run(project, "resolve", str(ex[2].id), "--none", coder="bob")
+    assert r.exit_code == 0 and "no code" in r.output, r.output
+    assert "No open disagreements" in _run(project, "disagreements").output
+    assert _run(project, "resolve", str(ex[2].id)).exit_code == 2  # neither codes nor --none
+    events = json.loads(_run(project, "audit", "--json", "--action", "consensus").output)
+    assert events[0]["coder"] == "bob"
+    out = tmp_path / "audit.csv"
+    r = _run(project, "audit", "--csv", str(out), "--coder", "bob")
+    assert r.exit_code == 0 and out.exists()
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {row["coder"] for row in rows} == {"bob"} and rows[-1]["action"] == "consensus"
+    assert "consensus" in _run(project, "audit").output
+    r = _run(project, "undo", coder="bob")
+    assert r.exit_code == 0 and "Undid consensus" in r.output
+    r = _run(project, "undo", "5", coder="bob")
+    assert r.output.count("Undid") == 2  # bob's review and coding; nothing undone twice
+    assert "Nothing to undo" in _run(project, "undo", coder="bob").output
+
+
+def test_coders_and_independent_setting(project):
+    _seed(project)
+    rows = json.loads(_run(project, "coders", "--json").output)
+    assert {r["coder"]: r["codings"] for r in rows} == {"alice": 2, "bob": 1}
+    assert "Independent coding is off" in _run(project, "settings", "independent").output
+    assert "is on" in _run(project, "settings", "independent", "on").output
+    assert "is on" in _run(project, "settings", "independent").output
