@@ -1,0 +1,302 @@
+"""Exports and imports: formula neutralisation, tables, report, REFI-QDA (XSD, round trip,
+stable GUIDs), coded-excerpt CSV import, CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from qualcode import services
+from qualcode.cli import main
+from qualcode.errors import ExportError
+from qualcode.export.tables import neutralise, table_bytes
+from qualcode.services import analysis
+from qualcode.services import export as ex
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from qualcode.storage.models import PseudonymRow
+from tests.analysis_helpers import build_small_project
+
+NS = {"q": "urn:QDA-XML:project:1.0"}
+
+
+@pytest.fixture
+def small(project):
+    return build_small_project(project)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\tcmd", "\r=x"])
+def test_dangerous_cells_are_neutralised(value):
+    assert neutralise(value) == "'" + value
+    csv = table_bytes(pd.DataFrame({"a": [value], "n": [-5]})).decode()
+    assert csv.splitlines()[1].startswith("'") or csv.splitlines()[1].startswith("\"'")
+    assert csv.rstrip().endswith(",-5")  # numbers are left alone
+    xlsx = pd.read_excel(io.BytesIO(table_bytes(pd.DataFrame({"a": [value]}), fmt="xlsx")))
+    assert str(xlsx.loc[0, "a"]).startswith("'")  # (openpyxl reads a \r back as _x000D_)
+
+
+def test_safe_cells_untouched_and_bom():
+    df = pd.DataFrame({"text": ["plain", "a=b", "ünïcode"]})
+    assert table_bytes(df).decode("utf-8").splitlines()[1:] == ["plain", "a=b", "ünïcode"]
+    assert table_bytes(df, bom=True).startswith(b"\xef\xbb\xbf")
+    assert not table_bytes(df).startswith(b"\xef\xbb\xbf")
+
+
+def test_export_excerpts_csv_and_xlsx(project, small, tmp_path):
+    with project.session() as s:  # a quote that looks like a formula
+        doc_store.add_document(s, _formula_doc())
+    n = ex.export_excerpts(project, tmp_path / "x.csv", bom=True)
+    df = pd.read_csv(tmp_path / "x.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert n == len(df) == 8  # 9 codings -> 8 (excerpt, code) rows: D1e1 trust coded twice
+    assert {"speaker", "role", "coders", "origin", "memo", "year", "district", "speaker.position",
+            "previous_turn", "next_turn"} <= set(df.columns)
+    assert "Ana" not in set(df["speaker"]) and "P-Ana" in set(df["speaker"])
+    ex.export_excerpts(project, tmp_path / "x.xlsx")
+    assert len(pd.read_excel(tmp_path / "x.xlsx")) == 8
+    buf = io.BytesIO()
+    ex.export_frequencies(project, buf, fmt="csv", by="year")
+    freq = pd.read_csv(io.BytesIO(buf.getvalue()), dtype={"year": str})
+    assert set(freq["year"]) == {"2018", "2021", "(not set)"}  # document F has no year
+
+
+def _formula_doc():
+    from tests.conftest import make_document
+
+    return make_document("F", [("Interviewer", "interviewer", "Anything?"),
+                               ("Zed", "participant", "=HYPERLINK(\"http://evil\",\"x\")")])
+
+
+def test_formula_quote_is_neutralised_in_excerpt_export(project, small, tmp_path):
+    with project.session() as s:
+        doc_id = doc_store.add_document(s, _formula_doc())
+        ex_id = doc_store.load_document(s, doc_id).excerpts[1].id
+    services.coding.add_coding(project, ex_id, "evid") if hasattr(services, "coding") else None
+    from qualcode.services import coding
+
+    coding.add_coding(project, ex_id, "evid")
+    data = ex.excerpts_bytes(project, code_id="evid")
+    assert "'=HYPERLINK" in data.decode()
+    assert "\n=HYPERLINK" not in data.decode() and ",=HYPERLINK" not in data.decode()
+
+
+def test_crosstab_matrix_compare_cooccurrence_files(project, small, tmp_path):
+    ex.export_crosstab(project, tmp_path / "c.csv", by="year")
+    ct = pd.read_csv(tmp_path / "c.csv").set_index("code_id")
+    assert ct.loc["rel_trust", "2018 n"] == 2
+    ex.export_matrix(project, tmp_path / "m.xlsx", values="counts")
+    m = pd.read_excel(tmp_path / "m.xlsx").set_index("document")
+    assert m.loc["D2", "rel"] == 2
+    ex.export_compare(project, tmp_path / "cmp.csv", by="year")
+    ex.export_cooccurrence(project, tmp_path / "co.csv")
+    assert len(pd.read_csv(tmp_path / "co.csv")) > 0
+    with pytest.raises(ExportError, match="group by"):
+        ex.export_crosstab(project, tmp_path / "c2.csv")
+
+
+def test_report_markdown_and_docx(project, small, tmp_path):
+    out = ex.export_report(project, tmp_path / "r.md", by="year")
+    text = out.read_text(encoding="utf-8")
+    assert "## Codebook" in text and "Relationships (test)" in text
+    assert "## Strongest quotes per theme" in text
+    # the quote two coders agreed on leads its theme; pseudonym, not the label
+    rel_part = text.split("### Relationships (test)")[1]
+    assert rel_part.split("\n> ")[1].startswith("\u201cWe met the same people every time.\u201d \u2014 P-Ana")
+    assert (tmp_path / "r_files" / "chart1.png").read_bytes()[:4] == b"\x89PNG"
+    ex.export_report(project, tmp_path / "r.docx", charts=False)
+    from docx import Document
+
+    body = "\n".join(p.text for p in Document(str(tmp_path / "r.docx")).paragraphs)
+    assert "Strongest quotes per theme" in body and "P-Ana" in body
+
+
+def _qde(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return z.read("project.qde")
+
+
+def test_qdpx_validates_against_refi_schema(project, small, shared_dir):
+    data = ex.qdpx_bytes(project)
+    schema = etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Project.xsd")))
+    root = etree.fromstring(_qde(data))
+    assert schema.validate(root), schema.error_log
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        for ts in root.iter("{urn:QDA-XML:project:1.0}TextSource"):
+            path = ts.get("plainTextPath")
+            assert path == f"internal://{ts.get('guid')}.txt"
+            assert f"sources/{ts.get('guid')}.txt" in names
+        d1 = next(ts for ts in root.iter("{urn:QDA-XML:project:1.0}TextSource") if ts.get("name") == "D1")
+        text = z.read(f"sources/{d1.get('guid')}.txt").decode("utf-8")
+    sel = d1.find("q:PlainTextSelection", NS)
+    # offsets are code points into the source text
+    assert text[int(sel.get("startPosition")):int(sel.get("endPosition"))] == "We met the same people every time."
+    users = {u.get("guid"): u.get("name") for u in root.iter("{urn:QDA-XML:project:1.0}User")}
+    assert sorted(users[c.get("creatingUser")] for c in sel.findall("q:Coding", NS)) == ["alice", "bob"]
+    case_names = {c.get("name") for c in root.iter("{urn:QDA-XML:project:1.0}Case")}
+    assert "P-Ana" in case_names and "Ana" not in case_names  # cases use the pseudonym
+    assert b'"Ana"' not in zipfile.ZipFile(io.BytesIO(data)).read("qualcode.json")
+    assert "deidentification-key.csv" not in names
+
+
+def _snapshot(ctx) -> dict:
+    """What must survive a round trip, keyed by stable things (names, offsets, coders)."""
+    with ctx.session(readonly=True) as s:
+        docs = {d["name"]: doc_store.load_document(s, d["id"]) for d in doc_store.list_documents(s)}
+        by_ex = {e.id: (name, e.order) for name, d in docs.items() for e in d.excerpts}
+        codings = sorted((by_ex[c.excerpt_id], c.code_id, c.coder, c.start, c.end, c.origin.value)
+                         for c in coding_store.list_codings(s))
+        memos = sorted((m.text, m.coder, by_ex.get(m.excerpt_id), m.code_id) for m in coding_store.list_memos(s))
+        from qualcode.storage import codes as code_store
+
+        codes = sorted((c.id, c.name, c.parent, c.codable, c.definition, tuple(c.include), tuple(c.exclude),
+                        tuple(c.examples), tuple(c.counterexamples), tuple(c.keywords), c.color, c.retired)
+                       for c in code_store.load_codebook(s).codes)
+    return {
+        "documents": {n: (d.text, d.format, sorted((a.key, a.value, a.type.value) for a in d.attributes.values()),
+                          sorted((sp.display, sp.role.value, sorted((a.key, a.value) for a in sp.attributes.values()))
+                                 for sp in d.speakers),
+                          [(t.order, t.start, t.end) for t in d.turns],
+                          [(e.order, e.start, e.end, e.codable) for e in d.excerpts])
+                      for n, d in docs.items()},
+        "codings": codings, "memos": memos, "codes": codes,
+    }
+
+
+def test_qdpx_round_trip_loses_nothing_and_guids_are_stable(project, small, tmp_path):
+    first = ex.qdpx_bytes(project)
+    assert _qde(ex.qdpx_bytes(project)) == _qde(first)  # same project, same file
+    summary = ex.import_qdpx(tmp_path / "copy", io.BytesIO(first))
+    assert summary["documents"] == 4 and summary["codings"] == 9 and summary["memos"] == 1
+    copy = services.open_project(tmp_path / "copy", coder="carol")
+    try:
+        before, after = _snapshot(project), _snapshot(copy)
+        assert after["documents"] == before["documents"]
+        assert after["codes"] == before["codes"]
+        assert after["memos"] == before["memos"]
+        assert after["codings"] == before["codings"]
+        assert _qde(ex.qdpx_bytes(copy)) == _qde(first)  # every GUID, offset and user identical
+        # the copy answers the same questions
+        f1, f2 = analysis.frequencies(project, by="year"), analysis.frequencies(copy, by="year")
+        pd.testing.assert_frame_equal(f1, f2)
+    finally:
+        copy.close()
+
+
+def test_import_qdpx_refuses_a_project_with_data(project, small):
+    data = ex.qdpx_bytes(project)
+    with pytest.raises(ExportError, match="already holds"):
+        ex.import_qdpx(project, data)
+
+
+def test_import_foreign_qdpx_without_sidecar(project, small, tmp_path):
+    data = ex.qdpx_bytes(project)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for n in src.namelist():
+            if n != "qualcode.json":
+                dst.writestr(n, src.read(n))
+    summary = ex.import_qdpx(tmp_path / "foreign", buf.getvalue())
+    assert summary["documents"] == 4
+    other = services.open_project(tmp_path / "foreign", coder="x")
+    try:
+        f = analysis.frequencies(other).set_index("code_id")
+        # one excerpt per line there, and each coded span lies within one line: same counts
+        assert f.loc["rel", "excerpts"] == 5 and f.loc["rel_trust", "documents"] == 3
+        q = analysis.retrieve(other, code_id="rel_trust", where={"year": "2018"})
+        assert "We met the same people every time." in set(q["quote"])
+    finally:
+        other.close()
+
+
+def test_not_a_qdpx(project, tmp_path):
+    bad = tmp_path / "bad.qdpx"
+    bad.write_text("hello")
+    with pytest.raises(ExportError, match="bad.qdpx"):
+        ex.import_qdpx(tmp_path / "new", bad)
+
+
+def test_key_only_when_asked(project, small):
+    with project.session() as s:
+        s.add(PseudonymRow(kind="person", real="Ana Real", pseudonym="P-Ana"))
+    plain = ex.qdpx_bytes(project)
+    assert b"Ana Real" not in b"".join(zipfile.ZipFile(io.BytesIO(plain)).read(n)
+                                       for n in zipfile.ZipFile(io.BytesIO(plain)).namelist())
+    keyed = ex.qdpx_bytes(project, include_key=True)
+    assert b"Ana Real" in zipfile.ZipFile(io.BytesIO(keyed)).read("deidentification-key.csv")
+
+
+def test_import_codings_csv(project, small, tmp_path):
+    with project.session(readonly=True) as s:
+        d3 = doc_store.load_document(s, small.doc["D3"])
+    e1, e2 = d3.excerpts[1], d3.excerpts[2]
+    good = tmp_path / "c.csv"
+    good.write_text(
+        "document,start,end,code,coder\n"
+        f"D3,{e1.start},{e1.start + 6},Evidence (test),carol\n"  # by name, a narrower span
+        f"D3,{e1.start},{e2.end},rel_trust,carol\n"  # spans two excerpts: split in two
+        f"D3,{e1.start},{e1.end},evid,alice\n",  # already there: skipped
+        encoding="utf-8")
+    res = ex.import_codings(project, good)
+    assert res == {"rows": 4, "added": 3, "skipped": 1}
+    with project.session(readonly=True) as s:
+        carol = sorted((c.excerpt_id, c.code_id, c.start, c.end, c.origin.value)
+                       for c in coding_store.list_codings(s) if c.coder == "carol")
+    assert carol == sorted([(e1.id, "evid", e1.start, e1.start + 6, "imported"),
+                            (e1.id, "rel_trust", e1.start, e1.end, "imported"),
+                            (e2.id, "rel_trust", e2.start, e2.end, "imported")])
+    by_id = tmp_path / "i.csv"
+    by_id.write_text(f"excerpt_id,code,coder\n{small.ex[('D4', 1)]},evid,dave\n", encoding="utf-8")
+    assert ex.import_codings(project, by_id)["added"] == 1
+
+
+def test_import_codings_bad_rows_import_nothing(project, small, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("document,start,end,code,coder\n"
+                   "D1,0,5,evid,alice\n"
+                   "D9,0,5,evid,alice\n"
+                   "D1,0,5,no_such_code,alice\n", encoding="utf-8")
+    with project.session(readonly=True) as s:
+        n_before = len(coding_store.list_codings(s))
+    with pytest.raises(ExportError) as info:
+        ex.import_codings(project, bad)
+    assert info.value.file.endswith("bad.csv") and info.value.line == 3
+    assert "line 4" in info.value.hint
+    with project.session(readonly=True) as s:
+        assert len(coding_store.list_codings(s)) == n_before
+    nohead = tmp_path / "nohead.csv"
+    nohead.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(ExportError, match="missing columns"):
+        ex.import_codings(project, nohead)
+
+
+def test_cli_export_and_import(project, small, tmp_path):
+    runner = CliRunner()
+    proj = str(project.project_dir)
+    r = runner.invoke(main, ["-p", proj, "export", "frequencies", str(tmp_path / "f.csv"), "--by", "year",
+                             "--include", "pending"])
+    assert r.exit_code == 0, r.output
+    f = pd.read_csv(tmp_path / "f.csv").set_index(["year", "code_id"])
+    assert f.loc[(2021, "evid"), "excerpts"] == 2  # D3e1 + pending D4e1
+    r = runner.invoke(main, ["-p", proj, "export", "excerpts", str(tmp_path / "e.xlsx"), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["rows"] == 8
+    r = runner.invoke(main, ["-p", proj, "export", "qdpx", str(tmp_path / "p.qdpx")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["-p", str(tmp_path / "new"), "import-qdpx", str(tmp_path / "p.qdpx"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["codings"] == 9
+    r = runner.invoke(main, ["-p", proj, "export", "crosstab", str(tmp_path / "c.csv")])
+    assert r.exit_code == 1 and "group by" in r.output and "Traceback" not in r.output
+    r = runner.invoke(main, ["-p", proj, "export", "report", str(tmp_path / "r.md")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["-p", proj, "export", "codebook", str(tmp_path / "cb.yaml")])
+    assert r.exit_code == 0, r.output
+    csv = tmp_path / "codings.csv"
+    csv.write_text(f"excerpt_id,code,coder\n{small.ex[('D4', 1)]},evid,erin\n", encoding="utf-8")
+    r = runner.invoke(main, ["-p", proj, "import-codings", str(csv)])
+    assert r.exit_code == 0 and "Imported 1" in r.output
