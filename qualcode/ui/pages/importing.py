@@ -27,11 +27,38 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
-def _parse(ingest, name: str, data: bytes, *, unit: str) -> Any:
+def _parse(ingest, name: str, data: bytes, *, unit: str, roles: dict[str, str] | None = None) -> Any:
     fn = getattr(ingest, "parse_bytes", None)
-    if fn is not None:
-        return call(fn, data, name, unit=unit)
-    raise RuntimeError("this installation cannot preview uploads (services.ingest.parse_bytes missing)")
+    if fn is None:
+        raise RuntimeError("this installation cannot preview uploads (services.ingest.parse_bytes missing)")
+    return call(fn, data, name, unit=unit, **({"roles": roles} if roles else {}))
+
+
+def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str) -> tuple[str, Any]:
+    """Parse (cached); parse again with the roles the coder chose in the preview, so the
+    preview's codable excerpts follow the roles before anything is saved."""
+    digest = hashlib.sha256(data).hexdigest()
+    key = (name, digest, unit, ())
+    if key not in cache:
+        try:
+            cache[key] = ("ok", _parse(ingest, name, data, unit=unit))
+        except Exception as exc:  # noqa: BLE001 - shown per file
+            cache[key] = ("error", error_text(exc))
+    kind, parsed = cache[key]
+    if kind != "ok":
+        return kind, parsed
+    chosen = {sp.label: st.session_state.get(f"imp-role-{i}-{sp.label}") for sp in parsed.document.speakers}
+    changed = {k: v for k, v in chosen.items() if v and v != getattr(
+        next(sp for sp in parsed.document.speakers if sp.label == k).role, "value", None)}
+    if not changed:
+        return kind, parsed
+    key2 = (name, digest, unit, tuple(sorted(changed.items())))
+    if key2 not in cache:
+        try:
+            cache[key2] = ("ok", _parse(ingest, name, data, unit=unit, roles=changed))
+        except Exception as exc:  # noqa: BLE001
+            cache[key2] = ("error", error_text(exc))
+    return cache[key2]
 
 
 def _attrs_from(text: str) -> dict[str, str]:
@@ -82,10 +109,8 @@ def _preview(i: int, name: str, parsed: Any) -> dict[str, Any]:
 
 
 def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *, deidentify: bool,
-              names: list[str], unit: str, suggest: bool) -> None:
+              names: list[str], suggest: bool) -> None:
     save = getattr(ingest, "save_parsed", None)
-    set_role = getattr(ingest, "set_speaker_role", None)
-    set_attr = getattr(ingest, "set_document_attribute", None)
     results = []
     with st.status(f"Importing {len(items)} file(s)…", expanded=True) as status:
         bar = st.progress(0.0)
@@ -93,19 +118,9 @@ def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *
         for n, (name, parsed, choice) in enumerate(items):
             status.update(label=f"Importing {name} ({n + 1} of {len(items)})…")
             try:
-                for label, role in choice["roles"].items():
-                    for sp in parsed.document.speakers:
-                        if sp.label == label:
-                            sp.role = Role(role)
-                doc_id = call(save, ctx, parsed, roles=choice["roles"], attributes=choice["attributes"],
-                              deidentify=deidentify, names=names or None, unit=unit)
+                doc_id = call(save, ctx, parsed, attributes=choice["attributes"],
+                              deidentify=deidentify, names=names or None)
                 doc_id = getattr(doc_id, "id", doc_id)
-                if set_role is not None:
-                    for label, role in choice["roles"].items():
-                        call(set_role, ctx, doc_id, label, role)
-                if set_attr is not None:
-                    for k, v in choice["attributes"].items():
-                        call(set_attr, ctx, doc_id, k, v, "integer" if v.isdigit() else "text")
                 saved_ids.append(doc_id)
                 results.append({"file": name, "result": "imported", "document id": doc_id})
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
@@ -166,14 +181,7 @@ def render() -> None:
     cache = st.session_state.setdefault("imp_parsed", {})
     items = []
     for i, f in enumerate(files):
-        data = f.getvalue()
-        key = (f.name, hashlib.sha256(data).hexdigest(), unit)
-        if key not in cache:
-            try:
-                cache[key] = ("ok", _parse(ingest, f.name, data, unit=unit))
-            except Exception as exc:  # noqa: BLE001 - shown per file
-                cache[key] = ("error", error_text(exc))
-        kind, value = cache[key]
+        kind, value = _parsed(cache, ingest, i, f.name, f.getvalue(), unit=unit)
         if kind == "error":
             st.error(f"{f.name}: {value}", icon=":material/error:")
             continue
@@ -183,4 +191,4 @@ def render() -> None:
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
                  disabled=not items):
-        _save_all(ctx, ingest, items, deidentify=deid, names=names, unit=unit, suggest=suggest)
+        _save_all(ctx, ingest, items, deidentify=deid, names=names, suggest=suggest)

@@ -1,0 +1,173 @@
+"""End to end in Chromium: a coder's day, checked in the project's storage and the export.
+
+Start `qualcode app` on a fresh project; import a sample transcript through the Import
+page's uploader; accept one suggestion and reject another; add a code by hand; write a
+memo; download the coded excerpts from the Export page. Also: transcript text that looks
+like HTML or Markdown stays inert text in the browser.
+
+Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each page (docs/screenshots/).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from qualcode import services
+from qualcode.storage import coding as coding_store
+from tests.browser.conftest import key, wait_idle
+from tests.conftest import SAMPLES
+from tests.ui_helpers import EVIL
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
+
+SAMPLE = SAMPLES / "2018_interview_team_member_math.txt"
+
+
+def shot(page, name: str) -> None:
+    out = os.environ.get("QUALCODE_SCREENSHOTS_DIR")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(out) / f"{name}.png"))
+
+
+def goto(page, title: str) -> None:
+    """Navigate with the app's own top navigation (keeps the browser session)."""
+    page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]').filter(
+        has_text=re.compile(rf"(^|[a-z_])\s*{title}\s*$")).first.click()
+    page.wait_for_selector(f'h1:has-text("{title}")')
+    wait_idle(page)
+
+
+def ids_of(page, pattern: str) -> list[int]:
+    """Ids in the st-key-... classes matching ``pattern`` (e.g. 'chip-(\\d+)-pending')."""
+    classes = page.eval_on_selector_all('[class*="st-key-"]', "els => els.map(e => e.className)")
+    found = []
+    for c in classes:
+        for m in re.finditer(rf"st-key-{pattern}(?:\s|$)", c):
+            found.append(int(m.group(1)))
+    return list(dict.fromkeys(found))
+
+
+def read_state(project: Path):
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            sugg = {sg.id: sg for sg in coding_store.list_suggestions(s)}
+            codings = coding_store.list_codings(s)
+            memos = coding_store.list_memos(s)
+        return sugg, codings, memos, services.project_status(ctx)
+    finally:
+        ctx.close()
+
+
+def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
+    if not SAMPLE.exists():
+        pytest.skip(f"sample transcript {SAMPLE.name} not in the repository")
+    project = tmp_path / "study"
+    services.init_project(project, coder="alice").close()
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    page.wait_for_selector('h1:has-text("Project")')
+    shot(page, "project-empty")
+
+    # Import through the uploader: preview, then save (and first suggestions).
+    goto(page, "Import")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(SAMPLE))
+    page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
+    wait_idle(page)
+    shot(page, "import")
+    page.locator(key("imp_go") + " button").click()
+    page.wait_for_selector('[data-testid="stAlert"] >> text=imported', timeout=240_000)
+    wait_idle(page)
+    _, _, _, counts = read_state(project)
+    assert counts["documents"] == 1
+
+    # Code: accept one chip, reject another; each stored at once.
+    goto(page, "Code")
+    page.wait_for_selector('[class*="st-key-chip-"][class*="-pending"]', timeout=60_000)
+    pending = ids_of(page, r"chip-(\d+)-pending")
+    assert len(pending) >= 2, "the imported transcript has suggestions to review"
+    first, second = pending[0], pending[1]
+    page.locator(key(f"acc-{first}") + " button").click()
+    page.wait_for_selector(key(f"chip-{first}-accepted"))
+    wait_idle(page)
+    page.locator(key(f"rej-{second}") + " button").click()
+    page.wait_for_selector(key(f"chip-{second}-rejected"))
+    wait_idle(page)
+    sugg, codings, _, _ = read_state(project)
+    assert sugg[first].status.value == "accepted" and sugg[first].decided_by == "alice"
+    assert sugg[second].status.value == "rejected"
+    accepted_code = sugg[first].code_id
+    assert any(c.suggestion_id == first and c.code_id == accepted_code for c in codings)
+    shot(page, "code")
+
+    # Add a code by hand to an excerpt, then a memo, in the excerpt panel.
+    excerpt = ids_of(page, r"focus-(\d+)")[-1]
+    page.locator(key(f"focus-{excerpt}") + " button").click()
+    wait_idle(page)
+    picker = page.locator(key(f"pick-{excerpt}"))
+    picker.click()
+    page.keyboard.type("Evidence")
+    page.get_by_role("option", name=re.compile("Evidence")).first.click()
+    wait_idle(page)
+    page.locator(key(f"addcode-{excerpt}") + " button").click()
+    wait_idle(page)
+    page.locator(key(f"memo-{excerpt}") + " textarea").fill("Team used exit tickets as evidence.")
+    page.locator(key(f"savememo-{excerpt}") + " button").click()
+    page.wait_for_selector('[data-testid="stAlert"] >> text=Memo saved')
+    _, codings, memos, _ = read_state(project)
+    manual = [c for c in codings if c.origin.value == "manual"]
+    assert [(c.excerpt_id, c.code_id, c.coder) for c in manual] == [(excerpt, manual[0].code_id, "alice")]
+    assert manual[0].code_id.startswith("evidence") or "evidence" in manual[0].code_id
+    assert [(m.excerpt_id, m.text) for m in memos] == [(excerpt, "Team used exit tickets as evidence.")]
+    shot(page, "code-panel")
+
+    for title in ("Codebook", "Themes"):
+        goto(page, title)
+        shot(page, title.lower())
+
+    # Export the coded excerpts and read the downloaded file.
+    goto(page, "Export")
+    page.locator(key("prep-export_excerpts") + " button").click()
+    page.wait_for_selector(key("dl-export_excerpts") + " button")
+    shot(page, "export")
+    with page.expect_download() as dl:
+        page.locator(key("dl-export_excerpts") + " button").click()
+    data = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(data)))
+    code_col = "code_id" if rows and "code_id" in rows[0] else next(k for k in rows[0] if "code" in k.lower())
+    exported = {(int(r["excerpt_id"]), r[code_col]) for r in rows}
+    assert (sugg[first].excerpt_id, accepted_code) in exported
+    assert (excerpt, manual[0].code_id) in exported
+    assert (sugg[second].excerpt_id, sugg[second].code_id) not in exported or any(
+        c.excerpt_id == sugg[second].excerpt_id and c.code_id == sugg[second].code_id for c in codings)
+
+
+def test_transcript_text_stays_text_in_the_browser(tmp_path, start_app, page):
+    project = tmp_path / "study"
+    ctx = services.init_project(project, coder="alice")
+    from tests.ui_helpers import seed
+
+    seed(ctx, turns=[("Interviewer", "interviewer", "What did you say?"),
+                     ("Ana <b>x</b>", "participant", EVIL)])
+    ctx.close()
+    app = start_app(project, coder="alice")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app.url + "/code")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_text(EVIL, exact=True).first.wait_for()
+    assert main.locator("script").count() == 0
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator('a[href^="http://evil"]').count() == 0
+    assert page.locator("b", has_text="x").count() == 0
+    assert main.get_by_text("Ana <b>x</b>").count() >= 1  # the speaker name, literally
+    assert not dialogs
