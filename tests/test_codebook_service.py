@@ -334,3 +334,12 @@ def test_cli_show_import_export_and_changes(project, coded, tmp_path):
     assert r.exit_code == 0 and "Undid: merged" in r.output
     r = runner.invoke(main, [*p, "codebook", "import", "--json", str(DATA / "codebook" / "other_tool.qdc")])
     assert r.exit_code == 0 and "other_2" in json.loads(r.output)["added"]
+
+
+def test_ids_made_from_names_when_left_empty(project, coded):
+    a = cbs.add_code(project, {"id": "", "name": "Peer Learning!", "definition": "x"})
+    assert a.id == "peer_learning_2"  # peer_learning is taken
+    r = cbs.split_code(project, "trust", {"id": "", "name": "Trust in leaders", "definition": "Leaders."},
+                       [coded["ex"][1]])
+    assert r["new_code"] == "trust_in_leaders" and r["codings_moved"] == 1
+    assert cbs.get_codebook(project).get("trust_in_leaders").parent == "relationships"

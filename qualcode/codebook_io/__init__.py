@@ -33,7 +33,7 @@ QDC_SUFFIXES = (".qdc",)
 __all__ = [
     "load_codebook", "validate_file", "validate_codebook", "dump_yaml", "write_yaml", "write_qdc",
     "read_qdc", "codebook_to_dict", "code_to_dict", "code_guid", "slugify", "raise_problems",
-    "YAML_SUFFIXES", "QDC_SUFFIXES",
+    "YAML_SUFFIXES", "QDC_SUFFIXES", "Lines",
 ]
 
 

@@ -131,10 +131,10 @@ def add_code(ctx: ProjectContext, code: Code | Mapping[str, Any]) -> Code:
     """
     c = _normalize(_code_from(code) if isinstance(code, Mapping) else dataclasses.replace(code))
     c.retired = False
-    if not c.id and c.name:
-        c.id = codebook_io.slugify(c.name)
     with ctx.session() as s:
         cb = _codebook(s)
+        if not c.id and c.name:  # the UI may leave the id to us: a slug of the name
+            c.id = codebook_io.slugify(c.name, taken=set(cb.by_id()))
         if cb.get(c.id) is not None:
             old = cb.get(c.id)
             raise CodebookError(f"there is already a code with id {c.id!r}" + (" (retired)" if old.retired else ""),

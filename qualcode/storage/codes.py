@@ -158,6 +158,13 @@ def _keep_first(a: SuggestionRow, b: SuggestionRow) -> bool:
     return a.score >= b.score
 
 
+def _in_chunks(s: Session, model, column, ids: list) -> list:
+    out: list = []
+    for i in range(0, len(ids), 500):
+        out.extend(s.scalars(select(model).where(column.in_(ids[i:i + 500]))))
+    return out
+
+
 def move_code_refs(
     s: Session, source: str, target: str, *, excerpt_ids: Iterable[int] | None = None,
 ) -> dict[str, list]:
@@ -166,7 +173,8 @@ def move_code_refs(
 
     A coding that the target already has (same excerpt, coder and span) is dropped; of two
     suggestions for the same excerpt and model the decided one, else the higher score, stays,
-    and codings that pointed at the dropped one are re-pointed at the kept one.
+    and codings that pointed at the dropped one are re-pointed at the kept one. A handful of
+    set-based queries, whatever the number of rows.
     """
     only = None if excerpt_ids is None else set(int(i) for i in excerpt_ids)
     rec: dict[str, list] = {"codings_moved": [], "codings_dropped": [], "suggestions_moved": [],
@@ -175,46 +183,51 @@ def move_code_refs(
     def wanted(excerpt_id: int | None) -> bool:
         return only is None or excerpt_id in only
 
-    for r in list(s.scalars(select(CodingRow).where(CodingRow.code_id == source).order_by(CodingRow.id))):
-        if not wanted(r.excerpt_id):
-            continue
-        dup = s.scalar(select(CodingRow.id).where(
-            CodingRow.code_id == target, CodingRow.excerpt_id == r.excerpt_id, CodingRow.coder_id == r.coder_id,
-            CodingRow.start == r.start, CodingRow.end == r.end))
-        if dup is not None:
-            rec["codings_dropped"].append(_coding_dict(r))
-            s.delete(r)
-        else:
-            r.code_id = target
-            rec["codings_moved"].append(r.id)
+    # codings
+    existing = set(s.execute(select(CodingRow.excerpt_id, CodingRow.coder_id, CodingRow.start, CodingRow.end)
+                             .where(CodingRow.code_id == target)).all())
+    drop, move = [], []
+    for r in s.scalars(select(CodingRow).where(CodingRow.code_id == source).order_by(CodingRow.id)):
+        if wanted(r.excerpt_id):
+            (drop if (r.excerpt_id, r.coder_id, r.start, r.end) in existing else move).append(r)
+    for r in drop:
+        rec["codings_dropped"].append(_coding_dict(r))
+        s.delete(r)
+    for r in move:
+        r.code_id = target
+        rec["codings_moved"].append(r.id)
     s.flush()
 
-    def repoint(old: int, new: int) -> None:
-        for c in s.scalars(select(CodingRow).where(CodingRow.suggestion_id == old)):
-            rec["suggestion_links"].append([c.id, old])
-            c.suggestion_id = new
-
-    for r in list(s.scalars(select(SuggestionRow).where(SuggestionRow.code_id == source).order_by(SuggestionRow.id))):
+    # suggestions: decide every pair first, then delete, then move (unique constraint)
+    theirs = {(r.excerpt_id, r.model_id): r
+              for r in s.scalars(select(SuggestionRow).where(SuggestionRow.code_id == target))}
+    s_drop: list[SuggestionRow] = []
+    s_move: list[SuggestionRow] = []
+    links: dict[int, int] = {}  # dropped suggestion id -> kept suggestion id
+    for r in s.scalars(select(SuggestionRow).where(SuggestionRow.code_id == source).order_by(SuggestionRow.id)):
         if not wanted(r.excerpt_id):
             continue
-        other = s.scalar(select(SuggestionRow).where(
-            SuggestionRow.code_id == target, SuggestionRow.excerpt_id == r.excerpt_id,
-            SuggestionRow.model_id == r.model_id))
+        other = theirs.get((r.excerpt_id, r.model_id))
         if other is not None and _keep_first(other, r):
-            repoint(r.id, other.id)
-            rec["suggestions_dropped"].append(_suggestion_dict(r))
-            s.delete(r)
-            s.flush()
+            links[r.id] = other.id
+            s_drop.append(r)
             continue
         if other is not None:
-            repoint(other.id, r.id)
-            rec["suggestions_dropped"].append(_suggestion_dict(other))
-            s.delete(other)
-            s.flush()
+            links[other.id] = r.id
+            s_drop.append(other)
+        s_move.append(r)
+    if links:
+        for c in _in_chunks(s, CodingRow, CodingRow.suggestion_id, sorted(links)):
+            rec["suggestion_links"].append([c.id, c.suggestion_id])
+            c.suggestion_id = links[c.suggestion_id]
+        s.flush()
+    for r in s_drop:
+        rec["suggestions_dropped"].append(_suggestion_dict(r))
+        s.delete(r)
+    s.flush()
+    for r in s_move:
         r.code_id = target
         rec["suggestions_moved"].append(r.id)
-        s.flush()
-
     for m in s.scalars(select(MemoRow).where(MemoRow.code_id == source).order_by(MemoRow.id)):
         if wanted(m.excerpt_id):  # a split moves only memos on the chosen excerpts
             m.code_id = target
@@ -225,36 +238,34 @@ def move_code_refs(
 
 def restore_code_refs(s: Session, rec: dict[str, list], source: str) -> None:
     """Reverse :func:`move_code_refs`: everything that belonged to ``source`` goes back,
-    dropped rows come back with their ids, re-pointed codings point where they did."""
-    for cid in rec.get("codings_moved", []):
-        r = s.get(CodingRow, cid)
-        if r is not None:  # deleted since: nothing to move back
-            r.code_id = source
-    for sid in rec.get("suggestions_moved", []):
-        r = s.get(SuggestionRow, sid)
-        if r is not None:
-            r.code_id = source
+    dropped rows come back with their ids, re-pointed codings point where they did.
+    Rows deleted since are skipped."""
+    for r in _in_chunks(s, CodingRow, CodingRow.id, list(rec.get("codings_moved", []))):
+        r.code_id = source
+    for r in _in_chunks(s, SuggestionRow, SuggestionRow.id, list(rec.get("suggestions_moved", []))):
+        r.code_id = source
     s.flush()
-    for d in rec.get("suggestions_dropped", []):
-        if s.get(SuggestionRow, d["id"]) is None:
+    dropped = rec.get("suggestions_dropped", [])
+    present = {r.id for r in _in_chunks(s, SuggestionRow, SuggestionRow.id, [d["id"] for d in dropped])}
+    for d in dropped:
+        if d["id"] not in present:
             s.add(SuggestionRow(id=d["id"], excerpt_id=d["excerpt_id"], code_id=d["code_id"], score=d["score"],
                                 model_id=d["model_id"], explanation=d["explanation"], status=d["status"],
                                 decided_by=d["decided_by"], decided_at=_from_iso(d["decided_at"]),
                                 created_at=_from_iso(d["created_at"])))
     s.flush()
-    for coding_id, old in rec.get("suggestion_links", []):
-        r = s.get(CodingRow, coding_id)
-        if r is not None:
-            r.suggestion_id = old
-    for d in rec.get("codings_dropped", []):
-        if s.get(CodingRow, d["id"]) is None:
+    old_links = dict((int(c), o) for c, o in rec.get("suggestion_links", []))
+    for r in _in_chunks(s, CodingRow, CodingRow.id, sorted(old_links)):
+        r.suggestion_id = old_links[r.id]
+    cdropped = rec.get("codings_dropped", [])
+    present = {r.id for r in _in_chunks(s, CodingRow, CodingRow.id, [d["id"] for d in cdropped])}
+    for d in cdropped:
+        if d["id"] not in present:
             s.add(CodingRow(id=d["id"], excerpt_id=d["excerpt_id"], code_id=d["code_id"], coder_id=d["coder_id"],
                             start=d["start"], end=d["end"], origin=d["origin"], suggestion_id=d["suggestion_id"],
                             created_at=_from_iso(d["created_at"])))
-    for mid in rec.get("memos_moved", []):
-        m = s.get(MemoRow, mid)
-        if m is not None:
-            m.code_id = source
+    for m in _in_chunks(s, MemoRow, MemoRow.id, list(rec.get("memos_moved", []))):
+        m.code_id = source
     s.flush()
 
 
