@@ -343,3 +343,14 @@ def test_ids_made_from_names_when_left_empty(project, coded):
                        [coded["ex"][1]])
     assert r["new_code"] == "trust_in_leaders" and r["codings_moved"] == 1
     assert cbs.get_codebook(project).get("trust_in_leaders").parent == "relationships"
+
+
+def test_init_with_another_tools_qdc(tmp_path):
+    r = CliRunner().invoke(main, ["init", str(tmp_path / "q"), "--codebook", str(DATA / "codebook" / "other_tool.qdc")])
+    assert r.exit_code == 0, r.output
+    ctx = services.open_project(tmp_path / "q", coder="alice")
+    try:
+        cb = cbs.get_codebook(ctx)
+        assert cb.get("trust").guid == "1c4b8a1f-6d3e-4f9b-8a32-8e7d6c5b4f32" and len(cb.codes) == 6
+    finally:
+        ctx.close()
