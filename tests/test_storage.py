@@ -109,3 +109,16 @@ def test_open_missing_project_says_how_to_create(tmp_path):
 
     with pytest.raises(StorageError, match="qualcode init"):
         services.open_project(tmp_path / "missing")
+
+
+def test_models_and_migrations_agree(tmp_path):
+    """Autogenerate finds nothing to change: the migrations build exactly the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from qualcode.storage.models import Base
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

@@ -19,6 +19,7 @@ from qualcode.core.model import (
     Suggestion,
     SuggestionStatus,
     Turn,
+    code_guid,
     text_hash,
     utcnow,
 )
@@ -26,5 +27,5 @@ from qualcode.core.model import (
 __all__ = [
     "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "Coder", "Coding", "Decision",
     "Document", "Excerpt", "Memo", "Origin", "ProjectSettings", "Role", "Speaker", "Suggestion",
-    "SuggestionStatus", "Turn", "text_hash", "utcnow",
+    "SuggestionStatus", "Turn", "code_guid", "text_hash", "utcnow",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +29,19 @@ def text_hash(text: str) -> str:
     'ba7816bf8f01'
     """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# uuid5 namespace for REFI-QDA GUIDs of codes: stable across exports.
+GUID_NAMESPACE = uuid.UUID("6f1c1f5e-3b7a-5d0a-9a43-6c7a5e0d1b2c")
+
+
+def code_guid(code_id: str) -> str:
+    """The REFI-QDA GUID a code id always gets, in every export (uuid5 of the id).
+
+    >>> code_guid("trust") == code_guid("trust") != code_guid("buy_in")
+    True
+    """
+    return str(uuid.uuid5(GUID_NAMESPACE, code_id))
 
 
 class Role(str, enum.Enum):

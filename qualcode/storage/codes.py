@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -10,20 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.core import Code, Codebook
+from qualcode.core.model import GUID_NAMESPACE, code_guid  # noqa: F401  (re-exported)
 from qualcode.storage.meta import get_setting, set_setting
 from qualcode.storage.models import AuditRow, CodeRow, CoderRow, CodingRow, MemoRow, SuggestionRow
-
-# uuid5 namespace for REFI-QDA GUIDs of codes: stable across exports.
-GUID_NAMESPACE = uuid.UUID("6f1c1f5e-3b7a-5d0a-9a43-6c7a5e0d1b2c")
-
-
-def code_guid(code_id: str) -> str:
-    """The stable REFI-QDA GUID of a code id.
-
-    >>> code_guid("trust") == code_guid("trust")
-    True
-    """
-    return str(uuid.uuid5(GUID_NAMESPACE, code_id))
 
 
 def row_to_code(r: CodeRow) -> Code:

@@ -194,7 +194,7 @@ class CodingRow(Base):
     end: Mapped[int] = mapped_column(Integer)
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     suggestion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("suggestions.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("suggestions.id", ondelete="SET NULL"), nullable=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
