@@ -295,7 +295,7 @@ KILLER = textwrap.dedent("""
 def test_process_killed_mid_import_leaves_project_consistent(project, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("".join(f"Interviewer: Question {i}?\nAna Ruiz: Answer {i}. We met and planned.\n"
-                           for i in range(3000)), encoding="utf-8")
+                           for i in range(800)), encoding="utf-8")
     pdir = str(project.project_dir)
     project.close()
     proc = subprocess.run([sys.executable, "-c", KILLER, pdir, str(GOOD / "zoom.vtt"), str(big)],
