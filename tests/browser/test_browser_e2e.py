@@ -83,7 +83,7 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
     wait_idle(page)
     shot(page, "import")
-    page.locator(key("imp_go") + " button").click()
+    page.locator(key("imp_go") + " button").first.click()
     page.wait_for_selector('[data-testid="stAlert"] >> text=imported', timeout=240_000)
     wait_idle(page)
     _, _, _, counts = read_state(project)
@@ -95,10 +95,10 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     pending = ids_of(page, r"chip-(\d+)-pending")
     assert len(pending) >= 2, "the imported transcript has suggestions to review"
     first, second = pending[0], pending[1]
-    page.locator(key(f"acc-{first}") + " button").click()
+    page.locator(key(f"acc-{first}") + " button").first.click()
     page.wait_for_selector(key(f"chip-{first}-accepted"))
     wait_idle(page)
-    page.locator(key(f"rej-{second}") + " button").click()
+    page.locator(key(f"rej-{second}") + " button").first.click()
     page.wait_for_selector(key(f"chip-{second}-rejected"))
     wait_idle(page)
     sugg, codings, _, _ = read_state(project)
@@ -110,17 +110,17 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
 
     # Add a code by hand to an excerpt, then a memo, in the excerpt panel.
     excerpt = ids_of(page, r"focus-(\d+)")[-1]
-    page.locator(key(f"focus-{excerpt}") + " button").click()
+    page.locator(key(f"focus-{excerpt}") + " button").first.click()
     wait_idle(page)
     picker = page.locator(key(f"pick-{excerpt}"))
     picker.click()
     page.keyboard.type("Evidence")
     page.get_by_role("option", name=re.compile("Evidence")).first.click()
     wait_idle(page)
-    page.locator(key(f"addcode-{excerpt}") + " button").click()
+    page.locator(key(f"addcode-{excerpt}") + " button").first.click()
     wait_idle(page)
     page.locator(key(f"memo-{excerpt}") + " textarea").fill("Team used exit tickets as evidence.")
-    page.locator(key(f"savememo-{excerpt}") + " button").click()
+    page.locator(key(f"savememo-{excerpt}") + " button").first.click()
     page.wait_for_selector('[data-testid="stAlert"] >> text=Memo saved')
     _, codings, memos, _ = read_state(project)
     manual = [c for c in codings if c.origin.value == "manual"]
@@ -135,11 +135,11 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
 
     # Export the coded excerpts and read the downloaded file.
     goto(page, "Export")
-    page.locator(key("prep-export_excerpts") + " button").click()
+    page.locator(key("prep-export_excerpts") + " button").first.click()
     page.wait_for_selector(key("dl-export_excerpts") + " button")
     shot(page, "export")
     with page.expect_download() as dl:
-        page.locator(key("dl-export_excerpts") + " button").click()
+        page.locator(key("dl-export_excerpts") + " button").first.click()
     data = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(data)))
     code_col = "code_id" if rows and "code_id" in rows[0] else next(k for k in rows[0] if "code" in k.lower())

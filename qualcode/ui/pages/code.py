@@ -222,7 +222,7 @@ def render() -> None:
     if not turns:
         st.info("No excerpt matches these filters. Clear them to see the whole transcript.")
         return
-    size = st.session_state.setdefault("code_page_size", 20)
+    size = st.session_state.setdefault("code_page_size", 10)
     pages = max(1, math.ceil(len(turns) / size))
     if st.session_state.pop("code_jump", False) or "code_page" not in st.session_state:
         st.session_state["code_page"] = _page_of(turns, focus, size)
