@@ -47,8 +47,22 @@ def _units(ratings: Sequence[Sequence[Rating]]) -> int:
     return lengths.pop() if lengths else 0
 
 
-def _unit_counts(ratings: Sequence[Sequence[Rating]], u: int) -> Counter:
-    return Counter(r[u] for r in ratings if r[u] is not None)
+def _patterns(ratings: Sequence[Sequence[Rating]], weights: Sequence[float] | None) -> list[tuple[tuple, float]]:
+    """Distinct unit rating vectors with their total weight.
+
+    Every figure here depends only on how often each vector of ratings occurs, so a
+    yes/no code over thousands of units collapses to a handful of patterns.
+    """
+    n = _units(ratings)
+    w = _weights(n, weights)
+    acc: dict[tuple, float] = {}
+    for u, vec in enumerate(zip(*ratings)) if ratings else ():
+        acc[vec] = acc.get(vec, 0.0) + w[u]
+    return list(acc.items())
+
+
+def _counts(vec: tuple) -> Counter:
+    return Counter(x for x in vec if x is not None)
 
 
 def percent_agreement(
@@ -61,17 +75,15 @@ def percent_agreement(
     >>> round(percent_agreement([[1, 1, 0], [1, 0, 0], [1, 1, 0]]), 3)  # 3 coders
     0.778
     """
-    n = _units(ratings)
-    w = _weights(n, weights)
     total = agree = 0.0
-    for u in range(n):
-        counts = _unit_counts(ratings, u)
+    for vec, wu in _patterns(ratings, weights):
+        counts = _counts(vec)
         m = sum(counts.values())
         if m < 2:
             continue
         pairs = sum(c * (c - 1) for c in counts.values()) / (m * (m - 1))
-        agree += w[u] * pairs
-        total += w[u]
+        agree += wu * pairs
+        total += wu
     return agree / total if total > 0 else None
 
 
@@ -88,11 +100,10 @@ def cohen_kappa(
     """
     if len(a) != len(b):
         raise ValueError(f"coder A rated {len(a)} units, coder B {len(b)}")
-    w = _weights(len(a), weights)
     total = agree = 0.0
     ma: Counter = Counter()
     mb: Counter = Counter()
-    for x, y, wu in zip(a, b, w):
+    for (x, y), wu in _patterns([a, b], weights):
         if x is None or y is None:
             continue
         total += wu
@@ -118,21 +129,19 @@ def fleiss_kappa(
     >>> round(fleiss_kappa([[1, 0, 1, 0], [1, 0, 1, 1], [1, 0, 0, 0]]), 3)
     0.333
     """
-    n = _units(ratings)
     m = len(ratings)
     if m < 2:
         return None
-    w = _weights(n, weights)
     total = p_sum = 0.0
     cat: Counter = Counter()
-    for u in range(n):
-        if any(r[u] is None for r in ratings):
+    for vec, wu in _patterns(ratings, weights):
+        if any(x is None for x in vec):
             continue
-        counts = _unit_counts(ratings, u)
-        total += w[u]
-        p_sum += w[u] * (sum(c * c for c in counts.values()) - m) / (m * (m - 1))
+        counts = _counts(vec)
+        total += wu
+        p_sum += wu * (sum(c * c for c in counts.values()) - m) / (m * (m - 1))
         for c, k in counts.items():
-            cat[c] += w[u] * k
+            cat[c] += wu * k
     if total <= 0:
         return None
     p_bar = p_sum / total
@@ -153,11 +162,9 @@ def krippendorff_alpha(
     >>> round(krippendorff_alpha([[1, 0, 1, None], [1, 0, 0, 1]]), 3)
     0.444
     """
-    n_units = _units(ratings)
-    w = _weights(n_units, weights)
     o: Counter = Counter()  # coincidences o[(c, k)]
-    for u in range(n_units):
-        counts = _unit_counts(ratings, u)
+    for vec, wu in _patterns(ratings, weights):
+        counts = _counts(vec)
         m = sum(counts.values())
         if m < 2:
             continue
@@ -165,7 +172,7 @@ def krippendorff_alpha(
             for k, nk in counts.items():
                 pairs = nc * (nk - 1) if c == k else nc * nk
                 if pairs:
-                    o[(c, k)] += w[u] * pairs / (m - 1)
+                    o[(c, k)] += wu * pairs / (m - 1)
     marg: Counter = Counter()
     for (c, _k), v in o.items():
         marg[c] += v
