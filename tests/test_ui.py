@@ -221,3 +221,15 @@ def test_markdown_escape_keeps_text_literal():
     unescaped = re.sub(r"\\.", "", s)  # drop every escaped character
     for raw in ("](", "<img", ":red[", "**", "$x$"):
         assert raw not in unescaped, raw
+
+
+def test_why_shows_the_explanation_on_demand(seeded):
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    at = page("code", ctx, code_focus=ex[1].id)
+    assert not any("nearest" in t.value for t in at.sidebar.text)
+    at.button(key=f"why-{sid['1:trust']}").click().run()
+    no_exception(at)
+    shown = [t.value for t in at.sidebar.text]
+    assert any("keywords" in t and "trust" in t for t in shown)
+    assert any("We trust each other." in t for t in shown)

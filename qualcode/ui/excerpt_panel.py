@@ -95,6 +95,11 @@ def _explain(ctx: ProjectContext, chip) -> None:
         st.text(f"{key.replace('_', ' ')}: {value}", width="stretch")
 
 
+def _toggle_why(suggestion_id: int) -> None:
+    cur = st.session_state.get("code_why")
+    st.session_state["code_why"] = None if cur == suggestion_id else suggestion_id
+
+
 def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options: dict[str, str],
           go_next: Callable[[], None], position: str = "") -> None:
     """Everything a coder does to one excerpt. Callbacks save at once; buttons have shortcuts."""
@@ -132,8 +137,13 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True))
                 row.button("", key=f"frej-{chip.suggestion_id}", icon=":material/close:", help="Reject",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False))
-            with row.popover("Why?", icon=":material/lightbulb:"):
-                _explain(ctx, chip)
+            why = st.session_state.get("code_why") == chip.suggestion_id
+            row.button("Hide why" if why else "Why?", key=f"why-{chip.suggestion_id}", icon=":material/lightbulb:",
+                       type="tertiary", on_click=_toggle_why, args=(chip.suggestion_id,),
+                       help="Why the engine suggests this code: keywords, nearest coded example")
+            if why:  # computed on demand only: an explanation may cost a model call
+                with st.container(border=True, key=f"whybox-{chip.suggestion_id}"):
+                    _explain(ctx, chip)
     if state.codings:
         st.markdown("**Your codes here**")
         for c in state.codings:
