@@ -321,3 +321,41 @@ def test_turn_unit_and_codable_roles_via_parse():
 def test_encoding_bom_names():
     assert detect_encoding(codecs.BOM_UTF8 + b"hi") == "utf-8-sig"
     assert detect_encoding(codecs.BOM_UTF16_BE + "hi".encode("utf-16-be")) == "utf-16-be"
+
+
+def test_a_stray_label_in_long_prose_does_not_make_a_transcript():
+    text = "\n\n".join(["First paragraph.", "Second one.", "Third.", "Fourth.", "Example Title: not a speaker.",
+                       "Sixth."])
+    p = parse_bytes(text.encode(), "essay.txt")
+    assert {t.speaker for t in p.document.turns} == {"Unknown"} and len(p.document.turns) == 6
+
+
+# --- de-identification building blocks ------------------------------------------------------------
+
+def test_names_file_format_and_errors():
+    from qualcode.ingest.deidentify import parse_names
+
+    entries = parse_names((GOOD / "names.txt").read_text(encoding="utf-8"))
+    assert [(e.kind, e.real, e.aliases, e.pseudonym) for e in entries] == [
+        ("person", "Maria Lopez", ["Mari"], None),
+        ("district", "Riverside Unified", ["Riverside USD"], None),
+        ("school", "Lincoln Elementary", [], "School Z"),
+    ]
+    with pytest.raises(IngestError, match="unknown kind 'county'") as info:
+        parse_names("Ana\ncounty: Kern", file="names.txt")
+    assert info.value.line == 2
+
+
+def test_offset_map_keeps_boundaries_valid():
+    from qualcode.ingest.deidentify import Matcher, NameEntry, PseudonymKey, replace_names
+
+    text = "Ana said hi. Then Bob Stone spoke; Ana's turn."
+    key = PseudonymKey()
+    m = Matcher.build(key, [NameEntry("person", "Ana Ruiz"), NameEntry("person", "Bob Stone")])
+    new, reps, omap = replace_names(text, m)
+    assert new == "Participant 1 said hi. Then Participant 2 spoke; Participant 1's turn."
+    # sentence boundaries map onto the same sentences
+    for s, e in [(0, 12), (13, 33), (34, len(text))]:
+        assert new[omap(s):omap(e, end=True)].split()[-1] == text[s:e].split()[-1]
+    # a boundary inside a name snaps to the name's edges
+    assert omap(19) == new.index("Participant 2") and omap(19, end=True) == new.index("Participant 2") + 13

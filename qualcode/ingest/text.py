@@ -59,6 +59,11 @@ def parse_lines(lines: Sequence[str | Line], *, file: str | None = None) -> RawT
     raw = RawTranscript()
     if not any(labels):
         return _unlabelled(lines, raw, file)
+    first_label = next(i for i, m in enumerate(labels) if m is not None)
+    before = _paragraph_count(lines[:first_label])
+    if before > 3 and before > sum(m is not None for m in labels):
+        # A stray "Word: text" deep inside unlabelled prose is not a transcript's first label.
+        return _unlabelled(lines, raw, file)
     header: list[list[str]] = [[]]
     turn: RawTurn | None = None
     paras: list[list[str]] = [[]]
@@ -91,10 +96,21 @@ def parse_lines(lines: Sequence[str | Line], *, file: str | None = None) -> RawT
     close_turn()
     raw.header = "\n".join(" ".join(p) for p in header if p)
     if raw.header:
-        first = next((t.line for t in raw.turns), None)
+        first = next((ln.number for ln in lines if ln.text.strip()), None)
         raw.warn(f"{len([p for p in header if p])} paragraph(s) before the first speaker label kept as a "
                  "header, not offered for coding", file=file, line=first)
     return raw
+
+
+def _paragraph_count(lines: list[Line]) -> int:
+    n, inside = 0, False
+    for ln in lines:
+        if ln.text.strip():
+            n += not inside
+            inside = not ln.break_after
+        else:
+            inside = False
+    return n
 
 
 def _unlabelled(lines: list[Line], raw: RawTranscript, file: str | None) -> RawTranscript:
