@@ -117,7 +117,13 @@ def expand_rollup(pairs: pd.DataFrame, ids: list[str], codebook: Codebook, *, ro
     out = {k: np.concatenate(v) if v else np.array([], dtype=np.int64) for k, v in parts.items()}
     n = max(len(ids), 1)
     key = out["excerpt"] * n + out["code"]
-    _, first = np.unique(key, return_index=True)
+    if len(key) and (int(key.max()) + 1) <= 100_000_000:
+        # dense "seen" table: keep the first occurrence of each key in linear time
+        seen = np.full(int(key.max()) + 1, -1, dtype=np.int64)
+        seen[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+        first = np.sort(seen[seen >= 0])
+    else:
+        _, first = np.unique(key, return_index=True)
     return {k: v[first] for k, v in out.items()}
 
 

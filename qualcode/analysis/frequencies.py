@@ -43,7 +43,12 @@ def _unique_count(group_code: np.ndarray, other: np.ndarray, size: int) -> np.nd
     if len(group_code) == 0:
         return np.zeros(size, dtype=np.int64)
     span = int(other.max()) + 2
-    keys = np.unique(group_code * span + (other + 1))
+    key = group_code * span + (other + 1)
+    if size * span <= 50_000_000:  # dense presence table: linear time, no sort
+        present = np.zeros(size * span, dtype=bool)
+        present[key] = True
+        return present.reshape(size, span).sum(axis=1).astype(np.int64)
+    keys = np.unique(key)
     return np.bincount(keys // span, minlength=size)[:size]
 
 

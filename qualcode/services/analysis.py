@@ -57,14 +57,15 @@ def load_facts(ctx: ProjectContext, *, include: str = "accepted", coder: str | N
     """Load the compact frames every analysis works on (one read-only transaction)."""
     pending = _check_include(include)
     with ctx.session(readonly=True) as s:
+        emap = q.excerpt_map(s)
         facts = Facts(
             codebook=code_store.load_codebook(s),
-            pairs=q.coded_pairs(s, include_pending=pending, coder_id=_coder_id(s, coder)),
+            pairs=q.coded_pairs(s, include_pending=pending, coder_id=_coder_id(s, coder), excerpts=emap),
             documents=q.documents_frame(s),
             doc_attrs=q.document_attributes_frame(s),
             speakers=q.speakers_frame(s),
             speaker_attrs=q.speaker_attributes_frame(s),
-            excerpt_counts=q.excerpt_counts(s),
+            excerpt_counts=q.excerpt_counts(s, emap),
         )
         if by is not None and attribute_level(facts, by) == "speaker":
             facts.speaker_words = q.speaker_words(s)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import String, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from qualcode.storage.models import (
@@ -39,36 +40,84 @@ def _frame(s: Session, stmt, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+def _ints(text: str | None) -> np.ndarray:
+    """Parse a comma-joined list of integers (from ``aggregate_strings``)."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def _agg(col):
+    return func.aggregate_strings(cast(col, String), ",")
+
+
+def excerpt_map(s: Session) -> pd.DataFrame:
+    """Every excerpt's document and speaker: columns excerpt_id, document_id, speaker_id
+    (-1 when the excerpt has no turn/speaker).
+
+    Reads three narrow scans as comma-joined strings (one row each, or one per document)
+    instead of 500,000 result rows: the index-only scans and numpy parsing are what keep
+    analysis of large projects under a second.
+    """
+    e_ids, e_turns = s.execute(select(_agg(ExcerptRow.id), _agg(ExcerptRow.turn_id))
+                               .where(ExcerptRow.turn_id.is_not(None))).one()
+    t_ids, t_speakers, t_docs = s.execute(select(_agg(TurnRow.id), _agg(func.coalesce(TurnRow.speaker_id, -1)),
+                                                 _agg(TurnRow.document_id))).one()
+    e_ids, e_turns, t_ids, t_speakers, t_docs = map(_ints, (e_ids, e_turns, t_ids, t_speakers, t_docs))
+    n_turns = int(t_ids.max()) + 1 if len(t_ids) else 1
+    speaker_of_turn = np.full(n_turns, -1, dtype=np.int64)
+    doc_of_turn = np.full(n_turns, -1, dtype=np.int64)
+    speaker_of_turn[t_ids], doc_of_turn[t_ids] = t_speakers, t_docs
+    # Excerpts without a turn (rare) get their document directly.
+    loose = s.execute(select(ExcerptRow.id, ExcerptRow.document_id).where(ExcerptRow.turn_id.is_(None))).all()
+    l_ids = np.array([r[0] for r in loose], dtype=np.int64)
+    l_docs = np.array([r[1] for r in loose], dtype=np.int64)
+    excerpt_id = np.concatenate([e_ids, l_ids])
+    document_id = np.concatenate([doc_of_turn[e_turns] if len(e_ids) else e_ids, l_docs])
+    speaker_id = np.concatenate([speaker_of_turn[e_turns] if len(e_ids) else e_ids,
+                                 np.full(len(l_ids), -1, dtype=np.int64)])
+    return pd.DataFrame({"excerpt_id": excerpt_id, "document_id": document_id, "speaker_id": speaker_id})
+
+
 def coded_pairs(
     s: Session,
     *,
     include_pending: bool = False,
     coder_id: int | None = None,
+    excerpts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Which excerpt carries which code: columns excerpt_id, code_id, document_id, speaker_id.
+    """Which excerpt carries which code: columns excerpt_id, code_id (categorical),
+    document_id, speaker_id (-1 when none).
 
     One row per coding (so an excerpt two coders coded appears twice); with
     ``include_pending`` pending suggestions are added as if they were codings.
+    ``excerpts`` is :func:`excerpt_map` (loaded when not given).
     """
-    def base(src, excerpt_col, code_col):
-        return (
-            select(excerpt_col.label("excerpt_id"), code_col.label("code_id"),
-                   ExcerptRow.document_id, TurnRow.speaker_id)
-            .select_from(src)
-            .join(ExcerptRow, ExcerptRow.id == excerpt_col)
-            .outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
-        )
-
-    q = base(CodingRow, CodingRow.excerpt_id, CodingRow.code_id)
+    q = select(CodingRow.code_id, _agg(CodingRow.excerpt_id)).group_by(CodingRow.code_id)
     if coder_id is not None:
         q = q.where(CodingRow.coder_id == coder_id)
+    parts = list(s.execute(q).all())
     if include_pending:
-        p = base(SuggestionRow, SuggestionRow.excerpt_id, SuggestionRow.code_id).where(
-            SuggestionRow.status == "pending")
-        q = union_all(q, p)
-    df = _frame(s, q, ["excerpt_id", "code_id", "document_id", "speaker_id"])
-    df["code_id"] = df["code_id"].astype("category")
-    return df
+        parts += list(s.execute(select(SuggestionRow.code_id, _agg(SuggestionRow.excerpt_id))
+                                .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all())
+    codes = sorted({c for c, _ in parts})
+    index = {c: i for i, c in enumerate(codes)}
+    arrays = [_ints(ids) for _, ids in parts]
+    ex = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+    code_idx = (np.concatenate([np.full(len(a), index[c], dtype=np.int64) for (c, _), a in zip(parts, arrays)])
+                if arrays else np.zeros(0, dtype=np.int64))
+    emap = excerpt_map(s) if excerpts is None else excerpts
+    top = int(max(emap["excerpt_id"].max() if len(emap) else 0, ex.max() if len(ex) else 0)) + 1
+    doc_of = np.full(top, -1, dtype=np.int64)
+    spk_of = np.full(top, -1, dtype=np.int64)
+    doc_of[emap["excerpt_id"].to_numpy()] = emap["document_id"].to_numpy()
+    spk_of[emap["excerpt_id"].to_numpy()] = emap["speaker_id"].to_numpy()
+    return pd.DataFrame({
+        "excerpt_id": ex,
+        "code_id": pd.Categorical.from_codes(code_idx, categories=codes) if codes else pd.Categorical([]),
+        "document_id": doc_of[ex] if len(ex) else ex,
+        "speaker_id": spk_of[ex] if len(ex) else ex,
+    })
 
 
 def documents_frame(s: Session) -> pd.DataFrame:
@@ -98,12 +147,12 @@ def speaker_attributes_frame(s: Session) -> pd.DataFrame:
     return _frame(s, q, ["speaker_id", "key", "value", "type"])
 
 
-def excerpt_counts(s: Session) -> pd.DataFrame:
-    """Excerpts per (document, speaker): columns document_id, speaker_id, excerpts."""
-    q = (select(ExcerptRow.document_id, TurnRow.speaker_id, func.count())
-         .select_from(ExcerptRow).outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
-         .group_by(ExcerptRow.document_id, TurnRow.speaker_id))
-    return _frame(s, q, ["document_id", "speaker_id", "excerpts"])
+def excerpt_counts(s: Session, excerpts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Excerpts per (document, speaker): columns document_id, speaker_id (-1: none), excerpts."""
+    emap = excerpt_map(s) if excerpts is None else excerpts
+    if emap.empty:
+        return pd.DataFrame(columns=["document_id", "speaker_id", "excerpts"])
+    return (emap.groupby(["document_id", "speaker_id"]).size().rename("excerpts").reset_index())
 
 
 def speaker_words(s: Session) -> pd.DataFrame:
