@@ -359,3 +359,16 @@ def test_offset_map_keeps_boundaries_valid():
         assert new[omap(s):omap(e, end=True)].split()[-1] == text[s:e].split()[-1]
     # a boundary inside a name snaps to the name's edges
     assert omap(19) == new.index("Participant 2") and omap(19, end=True) == new.index("Participant 2") + 13
+
+
+def test_this_documents_speaker_wins_a_shared_first_name_and_titles_are_dropped():
+    from qualcode.core import Role
+    from qualcode.ingest.deidentify import PseudonymKey, deidentify
+
+    key = PseudonymKey([("person", "Dana", "Participant 5")])  # another Dana, from an earlier document
+    doc = parse_bytes(b"Interviewer: Thanks, Dana. And Dr. Okafor?\nDana Whitcomb: Okafor agreed.", "x.txt").document
+    doc.speakers.append(type(doc.speakers[0])(label="Dr. Okafor", role=Role.PARTICIPANT))
+    out = deidentify(doc, key).document
+    # new pseudonyms take the first free numbers; the earlier Dana keeps Participant 5
+    assert out.text == ("Interviewer: Thanks, Participant 1. And Participant 2?\n\n"
+                        "Participant 1: Participant 2 agreed.")

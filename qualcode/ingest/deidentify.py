@@ -151,8 +151,12 @@ def _letters(n: int) -> str:
 
 
 def _derived(real: str) -> list[str]:
-    """First and last name alone (skipping titles, initials and particles)."""
-    words = [w for w in real.split() if w.lower() not in _TITLES]
+    """First and last name alone (skipping titles, initials and particles); "Dr. Okafor" -> Okafor."""
+    all_words = real.split()
+    words = [w for w in all_words if w.lower() not in _TITLES]
+    if len(words) == 1 and len(all_words) > 1:
+        w = words[0].strip(".,")
+        return [w] if len(w) >= 3 else []
     if len(words) < 2:
         return []
     out = []
@@ -173,7 +177,10 @@ class Matcher:
     ambiguous: list[str] = field(default_factory=list)
 
     @classmethod
-    def build(cls, key: PseudonymKey, entries: Iterable[NameEntry] = ()) -> "Matcher":
+    def build(cls, key: PseudonymKey, entries: Iterable[NameEntry] = (),
+              prefer: dict[str, str] | None = None) -> "Matcher":
+        """``prefer`` (real -> pseudonym, this document's speakers) wins over other people's
+        names with the same spelling: in Dana Whitcomb's interview, "Dana" is her."""
         for e in entries:
             p = key.assign(e.kind, e.real, pseudonym=e.pseudonym)
             for alias in e.aliases:
@@ -196,6 +203,11 @@ class Matcher:
                 ambiguous.append(d)
                 continue
             pseudonym_of[d] = next(iter(ps))
+        for real, p in (prefer or {}).items():
+            for v in [real, *_derived(real)]:
+                pseudonym_of[v.casefold()] = p
+                if v.casefold() in ambiguous:
+                    ambiguous.remove(v.casefold())
         capital_only = {v for v in pseudonym_of if " " not in v and v in COMMON_WORDS and v not in exact}
         variants = sorted(pseudonym_of, key=len, reverse=True)
         pattern = None
@@ -330,7 +342,7 @@ def deidentify(doc: Document, key: PseudonymKey, *, names: Iterable[NameEntry] =
         for alias in e.aliases:
             key.add(e.kind, alias, p)
     labels = speaker_pseudonyms(doc.speakers, key)
-    matcher = Matcher.build(key)
+    matcher = Matcher.build(key, prefer=labels)
     text, reps, omap = replace_names(doc.text, matcher)
     from qualcode.core import Excerpt, Turn
 
