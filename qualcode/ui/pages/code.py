@@ -91,16 +91,25 @@ def next_excerpt(view: TranscriptView, after: int | None) -> int | None:
 
 
 def queue(ctx: ProjectContext, view: TranscriptView) -> list[int]:
-    """The engine's review queue for this document (or document order without it)."""
+    """The engine's review queue for this document (or document order without it).
+
+    Computed once per document and coder (the engine's smart order costs a model pass),
+    kept in the session; decided excerpts are skipped as the coder moves on.
+    """
+    cached = st.session_state.get("code_queue")
+    if cached and cached["doc"] == view.document_id and cached["coder"] == ctx.coder and cached["ids"]:
+        return cached["ids"]
     fn = service_fn("suggest", "review_queue")
     ids = None
     if fn is not None:
         try:
-            ids = list(fn(ctx, document_id=view.document_id, limit=500))
+            with st.spinner("Ordering the review queue…"):
+                ids = list(fn(ctx, document_id=view.document_id, limit=500))
         except Exception as exc:  # noqa: BLE001 - fall back to document order
             st.caption(f"Review queue unavailable ({exc}); using document order.")
     if ids is None:
         ids = [e.id for e in view.excerpts() if e.codable and e.state.status() == "pending"]
+    st.session_state["code_queue"] = {"doc": view.document_id, "coder": ctx.coder, "ids": ids}
     return ids
 
 

@@ -131,7 +131,8 @@ def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *
             status.update(label="Computing first suggestions with the local model (the first time loads it)…")
             for n, doc_id in enumerate(saved_ids):
                 try:
-                    suggest_doc(ctx, doc_id)
+                    suggest_doc(ctx, doc_id, progress=lambda done, total: bar.progress(min(1.0, done / total))
+                                if total else None)
                 except Exception as exc:  # noqa: BLE001
                     results.append({"file": f"suggestions for document {doc_id}", "result": error_text(exc),
                                     "document id": doc_id})
