@@ -16,6 +16,7 @@ Import the fixtures into a test module with::
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -144,14 +145,23 @@ def stop_server(server: PgServer) -> None:
     shutil.rmtree(server.root, ignore_errors=True)
 
 
+_SERVER: PgServer | None = None
+
+
+def shared_server() -> PgServer:
+    """One cluster per test process, however many modules import the fixture (each
+    module that imports a session fixture gets its own copy of it); stopped at exit."""
+    global _SERVER
+    if _SERVER is None:
+        _SERVER = start_server()
+        atexit.register(stop_server, _SERVER)
+    return _SERVER
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A throwaway PostgreSQL cluster on loopback for the whole test session."""
-    server = start_server()
-    try:
-        yield server
-    finally:
-        stop_server(server)
+    return shared_server()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
