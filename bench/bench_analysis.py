@@ -92,13 +92,17 @@ def build(path: Path) -> None:
     (path / "ready").write_text(json.dumps({"codings": len(codings)}))
 
 
-def timed(fn, repeat: int = 3) -> float:
-    best = float("inf")
+def timed(fn, repeat: int = 3) -> tuple[float, float]:
+    """Best (wall, CPU) seconds of ``repeat`` runs. CPU time (this process, SQLite included)
+    is what the wall time would be on an idle machine; on a shared, loaded one the wall
+    time mostly measures waiting for a core."""
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         best = min(best, time.perf_counter() - t)
-    return best
+        best_cpu = min(best_cpu, time.process_time() - c)
+    return best, best_cpu
 
 
 def main() -> dict:
@@ -117,12 +121,18 @@ def main() -> dict:
         t_freq_all = timed(lambda: analysis.frequencies(ctx))
     finally:
         ctx.close()
+    import os
+
     out = {
         "documents": N_DOCS, "excerpts": N_EXCERPTS, "codes": N_CODES, "codings": n_codings,
-        "frequencies_by_year_s": round(t_freq, 3), "frequencies_s": round(t_freq_all, 3),
-        "cooccurrence_excerpt_s": round(t_cooc, 3), "cooccurrence_document_s": round(t_cooc_doc, 3),
-        "target_s": 1.0, "passed": t_freq < 1.0 and t_cooc < 1.0,
-        "note": "best of 3, SQLite, includes loading from the database",
+        "frequencies_by_year_s": round(t_freq[0], 3), "frequencies_by_year_cpu_s": round(t_freq[1], 3),
+        "frequencies_s": round(t_freq_all[0], 3), "frequencies_cpu_s": round(t_freq_all[1], 3),
+        "cooccurrence_excerpt_s": round(t_cooc[0], 3), "cooccurrence_excerpt_cpu_s": round(t_cooc[1], 3),
+        "cooccurrence_document_s": round(t_cooc_doc[0], 3), "cooccurrence_document_cpu_s": round(t_cooc_doc[1], 3),
+        "load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+        "target_s": 1.0, "passed_wall": t_freq[0] < 1.0 and t_cooc[0] < 1.0,
+        "passed_cpu": t_freq[1] < 1.0 and t_cooc[1] < 1.0,
+        "note": "best of 3, SQLite, includes loading from the database; *_cpu_s = process CPU time",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
