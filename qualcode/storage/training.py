@@ -1,0 +1,118 @@
+"""Queries behind the suggestion engine: excerpts with their context, training labels.
+
+Training data is what a coder decided: positives are their codings; negatives are the
+excerpts they reviewed (``reviews``) without a code, and suggestions they rejected. An
+excerpt they never reached says nothing and is not used.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode.storage.models import (
+    CodingRow,
+    ExcerptRow,
+    ReviewRow,
+    SpeakerRow,
+    SuggestionRow,
+    TurnRow,
+)
+from qualcode.storage.cache import get_vectors, put_vectors
+
+_CHUNK = 500
+
+
+def excerpt_rows(
+    s: Session,
+    *,
+    document_ids: Iterable[int] | None = None,
+    excerpt_ids: Iterable[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Excerpts in transcript order with what the engine needs: text, hash, codable,
+    turn order, speaker label and role. Without filters: the whole project."""
+    q = (select(ExcerptRow.id, ExcerptRow.document_id, ExcerptRow.order, ExcerptRow.text,
+                ExcerptRow.text_hash, ExcerptRow.codable, TurnRow.order.label("turn_order"),
+                SpeakerRow.label.label("speaker"), SpeakerRow.role.label("role"))
+         .outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+         .outerjoin(SpeakerRow, SpeakerRow.id == TurnRow.speaker_id))
+    rows: list = []
+    if excerpt_ids is not None:
+        ids = list(excerpt_ids)
+        for i in range(0, len(ids), _CHUNK):
+            rows.extend(s.execute(q.where(ExcerptRow.id.in_(ids[i:i + _CHUNK]))).all())
+    elif document_ids is not None:
+        rows = list(s.execute(q.where(ExcerptRow.document_id.in_(list(document_ids)))).all())
+    else:
+        rows = list(s.execute(q).all())
+    rows.sort(key=lambda r: (r.document_id, r.order))
+    return [{"id": r.id, "document_id": r.document_id, "order": r.order, "text": r.text,
+             "text_hash": r.text_hash, "codable": bool(r.codable),
+             "turn_order": r.turn_order if r.turn_order is not None else -1,
+             "speaker": r.speaker or "", "role": r.role or "unknown"} for r in rows]
+
+
+def coder_labels(s: Session, coder_id: int) -> dict[int, set[str]]:
+    """{excerpt_id: codes} for every excerpt this coder decided on (reviewed or coded).
+
+    An empty set is a reviewed excerpt without codes: a negative for every code.
+    """
+    out: dict[int, set[str]] = {eid: set() for eid in s.scalars(
+        select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id))}
+    for eid, code in s.execute(select(CodingRow.excerpt_id, CodingRow.code_id)
+                               .where(CodingRow.coder_id == coder_id)):
+        out.setdefault(eid, set()).add(code)
+    return out
+
+
+def rejected_pairs(s: Session, coder_id: int | None = None) -> set[tuple[int, str]]:
+    """(excerpt_id, code_id) of rejected suggestions (by ``coder_id`` if given)."""
+    q = select(SuggestionRow.excerpt_id, SuggestionRow.code_id).where(SuggestionRow.status == "rejected")
+    if coder_id is not None:
+        q = q.where(SuggestionRow.decided_by == coder_id)
+    return {(e, c) for e, c in s.execute(q)}
+
+
+def blocked_pairs(s: Session, excerpt_ids: Iterable[int], coder_id: int) -> set[tuple[int, str]]:
+    """Pairs not to suggest again: decided suggestions and this coder's codings."""
+    ids = list(excerpt_ids)
+    out: set[tuple[int, str]] = set()
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i:i + _CHUNK]
+        out |= {(e, c) for e, c in s.execute(select(SuggestionRow.excerpt_id, SuggestionRow.code_id).where(
+            SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status != "pending"))}
+        out |= {(e, c) for e, c in s.execute(select(CodingRow.excerpt_id, CodingRow.code_id).where(
+            CodingRow.excerpt_id.in_(chunk), CodingRow.coder_id == coder_id))}
+    return out
+
+
+def reviewed_by(s: Session, coder_id: int) -> set[int]:
+    return set(s.scalars(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+
+
+def pending_by_excerpt(s: Session, excerpt_ids: Iterable[int]) -> dict[int, list[tuple[str, float]]]:
+    """Pending suggestions (code, score) per excerpt."""
+    ids = list(excerpt_ids)
+    out: dict[int, list[tuple[str, float]]] = {}
+    for i in range(0, len(ids), _CHUNK):
+        for e, c, sc in s.execute(select(SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.score)
+                                  .where(SuggestionRow.excerpt_id.in_(ids[i:i + _CHUNK]),
+                                         SuggestionRow.status == "pending")):
+            out.setdefault(e, []).append((c, float(sc)))
+    return out
+
+
+def coded_excerpts(s: Session) -> set[int]:
+    """Excerpts that carry any coding (by anyone)."""
+    return set(s.scalars(select(CodingRow.excerpt_id).distinct()))
+
+
+def cached_vectors(s: Session, hashes: Iterable[str], model_id: str) -> dict[str, bytes]:
+    """Raw float32 vectors from the embedding cache (see storage.cache)."""
+    return get_vectors(s, hashes, model_id)
+
+
+def store_vectors(s: Session, vectors: dict[str, bytes], model_id: str, dim: int) -> None:
+    put_vectors(s, vectors, model_id, dim)

@@ -1,0 +1,141 @@
+"""Excerpts as arrays: embeddings plus the context the classifier sees.
+
+Context of an excerpt (why: a sentence's meaning often depends on what it answers):
+- the preceding turn by another speaker (e.g. the interviewer's question), as the mean
+  embedding of that turn's last two excerpts (no extra encoding needed);
+- the speaker's role and the preceding speaker's role;
+- hand features: similarity and word overlap with the preceding turn (repeating or
+  rephrasing someone), question mark, length, first sentence of the turn.
+
+>>> rows = [{"id": 1, "doc": 1, "turn": 0, "speaker": "I", "role": "interviewer", "text": "Why?"}]
+>>> build_context(rows)[0]["prev"]
+[]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from qualcode.suggest.keywords import lemmas
+
+ROLES = ("interviewer", "facilitator", "participant", "unknown")
+
+
+def build_context(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For rows in transcript order, the indices of the preceding turn's last two excerpts
+    (``prev``), the preceding speaker's role (``prev_role``) and ``first_in_turn``."""
+    out: list[dict[str, Any]] = []
+    cur_doc, cur_turn, cur_speaker = object(), object(), object()
+    turn_start = 0
+    prev_turn: list[int] = []
+    prev_role = "none"
+    last_turn_rows: list[int] = []
+    last_speaker, last_role = None, "none"
+    for i, r in enumerate(rows):
+        doc, turn, speaker = r.get("doc"), r.get("turn"), r.get("speaker")
+        if doc != cur_doc:
+            prev_turn, prev_role, last_turn_rows, last_speaker, last_role = [], "none", [], None, "none"
+        new_turn = doc != cur_doc or turn != cur_turn or speaker != cur_speaker
+        if new_turn:
+            if last_turn_rows and last_speaker != speaker:
+                prev_turn, prev_role = last_turn_rows[-2:], last_role
+            elif last_turn_rows and last_speaker == speaker and doc == cur_doc:
+                pass  # same speaker continues: keep the earlier preceding turn
+            last_turn_rows, last_speaker, last_role = [], speaker, r.get("role", "unknown")
+            turn_start = i
+        last_turn_rows.append(i)
+        out.append({"prev": list(prev_turn), "prev_role": prev_role, "first_in_turn": i == turn_start})
+        cur_doc, cur_turn, cur_speaker = doc, turn, speaker
+    return out
+
+
+@dataclass
+class Corpus:
+    """Arrays for a set of excerpts in transcript order (row i = excerpt ``ids[i]``)."""
+
+    ids: list[Any]
+    texts: list[str]
+    emb: np.ndarray
+    ctx: np.ndarray
+    roles: list[str]
+    prev_roles: list[str]
+    hand: np.ndarray
+    codable: np.ndarray
+    docs: list[Any] = field(default_factory=list)
+    lemma_sets: list[set[str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
+    """Rows (keys id, doc, turn, speaker, role, text, codable) + their embeddings."""
+    n = len(rows)
+    ctx_info = build_context(rows)
+    dim = emb.shape[1] if emb.ndim == 2 else 0
+    ctx = np.zeros((n, dim), dtype=np.float32)
+    lemma_sets = [lemmas(r["text"]) for r in rows]
+    hand = np.zeros((n, 5), dtype=np.float32)
+    for i, (r, c) in enumerate(zip(rows, ctx_info)):
+        if c["prev"]:
+            v = emb[c["prev"]].mean(axis=0)
+            nv = float(np.linalg.norm(v))
+            if nv > 0:
+                ctx[i] = v / nv
+            prev_lem = set().union(*(lemma_sets[j] for j in c["prev"]))
+            overlap = len(lemma_sets[i] & prev_lem) / max(1, len(lemma_sets[i]))
+        else:
+            overlap = 0.0
+        text = r["text"]
+        hand[i] = (
+            float(ctx[i] @ emb[i]) if c["prev"] else 0.0,
+            overlap,
+            1.0 if text.rstrip().endswith("?") else 0.0,
+            np.log1p(len(text.split())) / 3.0,
+            1.0 if c["first_in_turn"] else 0.0,
+        )
+    return Corpus(
+        ids=[r["id"] for r in rows], texts=[r["text"] for r in rows], emb=emb.astype(np.float32),
+        ctx=ctx, roles=[str(r.get("role") or "unknown") for r in rows],
+        prev_roles=[c["prev_role"] or "none" for c in ctx_info], hand=hand,
+        codable=np.array([bool(r.get("codable", True)) for r in rows], dtype=bool),
+        docs=[r.get("doc") for r in rows], lemma_sets=lemma_sets,
+    )
+
+
+def role_vocab(*corpora: Corpus) -> list[str]:
+    seen = set(ROLES)
+    for c in corpora:
+        seen |= set(c.roles)
+    return sorted(seen)
+
+
+def context_projection(c: Corpus, *, k: int = 64, sample: int = 5000, seed: int = 0) -> np.ndarray:
+    """Top-k principal directions of the context embeddings (d x k): the context enters
+    the classifier in fewer dimensions, which keeps retraining fast."""
+    ctx = c.ctx[np.abs(c.ctx).sum(axis=1) > 0]
+    if len(ctx) > sample:
+        ctx = ctx[np.random.default_rng(seed).choice(len(ctx), sample, replace=False)]
+    if len(ctx) < 2:
+        return np.eye(c.ctx.shape[1], min(k, c.ctx.shape[1]), dtype=np.float32)
+    _, _, vt = np.linalg.svd(ctx - ctx.mean(axis=0), full_matrices=False)
+    return vt[:k].T.astype(np.float32)
+
+
+def features(c: Corpus, vocab: Sequence[str], idx: np.ndarray | None = None,
+             proj: np.ndarray | None = None) -> np.ndarray:
+    """The classifier's input: [excerpt emb, context emb (projected), role, prev role, hand]."""
+    idx = np.arange(len(c)) if idx is None else np.asarray(idx)
+    pos = {r: k for k, r in enumerate(vocab)}
+    k = len(vocab)
+    role = np.zeros((len(idx), k), dtype=np.float32)
+    prev = np.zeros((len(idx), k + 1), dtype=np.float32)
+    for row, i in enumerate(idx):
+        if c.roles[i] in pos:
+            role[row, pos[c.roles[i]]] = 1.0
+        prev[row, pos.get(c.prev_roles[i], k)] = 1.0
+    ctx = c.ctx[idx] @ proj if proj is not None else c.ctx[idx]
+    return np.hstack([c.emb[idx], ctx, role, prev, c.hand[idx]]).astype(np.float32)

@@ -1,0 +1,97 @@
+"""Lemmatised keywords: the lexical evidence beside the embeddings.
+
+spaCy's blank English pipeline with the lookup lemmatizer (tables from
+spacy-lookups-data, installed locally; no model download) turns "trusted", "trusting"
+and "trust" into one lemma, so a code's keywords match their inflections.
+
+>>> sorted(lemmas("The principals were buying in"))
+['buy', 'principal']
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+
+# Function words and transcript fillers that carry no theme.
+STOP = frozenset("""
+a about above after again against all also am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further get got
+had has have having he her here hers herself him himself his how i if in into is it its itself just
+know like me more most my myself no nor not now of off on once only or other our ours ourselves out
+over own really right same say said she should so some such than that the their theirs them
+themselves then there these they thing things think this those through to too under until up very
+was we well were what when where which while who whom why will with would yeah yes you your yours
+yourself yourselves um uh mm hmm okay ok oh kind sort lot lots go going gonna want mean one two
+""".split())
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    import spacy
+
+    nlp = spacy.blank("en")
+    try:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()
+    except Exception:  # noqa: BLE001 - lookups missing: fall back to lower-cased words
+        nlp = spacy.blank("en")
+    return nlp
+
+
+@lru_cache(maxsize=50_000)
+def _lemma_tuple(text: str) -> tuple[str, ...]:
+    doc = _nlp()(text)
+    out = []
+    for tok in doc:
+        w = tok.text.lower()
+        if not _WORD.fullmatch(w):
+            continue
+        lem = (tok.lemma_ or w).lower()
+        if lem in STOP or w in STOP or len(lem) < 3:
+            continue
+        out.append(lem)
+    return tuple(out)
+
+
+def lemmas(text: str) -> set[str]:
+    """Content-word lemmas of a text (stop words and fillers dropped)."""
+    return set(_lemma_tuple(text))
+
+
+def lemma_list(text: str) -> list[str]:
+    """Content-word lemmas in order, with repeats (for counting)."""
+    return list(_lemma_tuple(text))
+
+
+def keyword_lemmas(phrases: Iterable[str]) -> set[str]:
+    """Lemmas of a code's keywords, name and criteria (each phrase split into words)."""
+    out: set[str] = set()
+    for p in phrases:
+        out |= lemmas(p)
+    return out
+
+
+def distinctive_terms(texts: Sequence[str], background: Sequence[str], *, top: int = 6) -> list[str]:
+    """Words over-represented in ``texts`` compared with ``background`` (for theme labels).
+
+    A smoothed log-odds ratio: frequent in the cluster, rare elsewhere.
+    """
+    import math
+
+    fg = Counter(w for t in texts for w in set(_lemma_tuple(t)))
+    bg = Counter(w for t in background for w in set(_lemma_tuple(t)))
+    n_fg, n_bg = max(len(texts), 1), max(len(background), 1)
+    scored = []
+    for w, c in fg.items():
+        if c < 2 and len(texts) > 3:
+            continue
+        p_fg = (c + 0.5) / (n_fg + 1)
+        p_bg = (bg.get(w, 0) + 0.5) / (n_bg + 1)
+        scored.append((c * math.log(p_fg / p_bg), w))
+    scored.sort(reverse=True)
+    return [w for _, w in scored[:top]]
