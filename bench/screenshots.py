@@ -85,6 +85,7 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1440, "height": 960})
             page.set_default_timeout(120_000)
             page.goto(app.url)
+            page.wait_for_selector('[data-testid="stTopNavLink"]')
             settle(page)
             for title in PAGES:
                 if not page.locator('[data-testid="stTopNavLink"]').filter(

@@ -200,7 +200,7 @@ def test_themes_page_counts_and_drills_to_quotes(seeded):
     at = no_exception(page("themes", ctx))
     assert at.dataframe, "frequency table shown"
     df = at.dataframe[0].value
-    assert "trust" in set(df["code_id"])
+    assert "Trust" in set(df["code"])
 
 
 def test_export_page_lists_exports_or_says_none(seeded):

@@ -83,10 +83,12 @@ def next_excerpt(view: TranscriptView, after: int | None) -> int | None:
         return None
     pos = next((i for i, e in enumerate(order) if e.id == after), -1)
     rest = order[pos + 1:] + order[:pos + 1]
-    for wanted in ("pending", "open"):
-        for e in rest:
-            if e.state.status() == wanted and e.id != after:
-                return e.id
+    for e in rest:  # undecided suggestions first (also on excerpts already partly decided)
+        if e.state.pending and e.id != after:
+            return e.id
+    for e in rest:  # then excerpts nobody has looked at
+        if e.state.status() == "open" and e.id != after:
+            return e.id
     return None
 
 

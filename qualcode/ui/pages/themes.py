@@ -13,6 +13,15 @@ from qualcode.ui.state import attempt, require_context, service, show_flash
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
+FREQ_COLS = ["code", "excerpts", "documents", "pct_documents", "participants", "per_1000_words"]
+FREQ_CONFIG = {
+    "code": st.column_config.TextColumn("Code"),
+    "excerpts": st.column_config.NumberColumn("Excerpts"),
+    "documents": st.column_config.NumberColumn("Documents"),
+    "pct_documents": st.column_config.NumberColumn("% of documents", format="%.0f%%"),
+    "participants": st.column_config.NumberColumn("Participants"),
+    "per_1000_words": st.column_config.NumberColumn("Per 1,000 participant words", format="%.2f"),
+}
 QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "coders", "origin", "memo"]
 
 
@@ -73,8 +82,9 @@ def render() -> None:
             st.altair_chart(chart, width="stretch")
         shown = df[df["excerpts"] > 0].reset_index(drop=True)
         st.caption("Click a row to read its quotes.")
-        event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="single-row", key="th_freq")
+        cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
+        event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key="th_freq", column_config=FREQ_CONFIG)
         row = _selected_row(event)
         if row is not None:
             r = shown.iloc[row]
