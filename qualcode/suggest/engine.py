@@ -24,6 +24,7 @@ from qualcode.suggest.learner import Head
 from qualcode.suggest.prior import Prior
 
 DEFAULT_MAX_PER_EXCERPT = 3
+ROLE_HEAD_MIN = 40
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Engine:
         self.embedder = embedder
         self.prior = Prior.build(self.codes, embedder.encode)
         self.head = Head(self.code_ids)
+        self.role_heads: dict[str, Head] = {}
         self.vocab: list[str] = []
         self.mu: np.ndarray | None = None
         self.sd: np.ndarray | None = None
@@ -91,7 +93,17 @@ class Engine:
         Y = np.asarray(Y, dtype=np.float64)
         X = self._X(corpus, idx) if len(idx) else np.zeros((0, 1))
         Z = self._Z(corpus, idx) if len(idx) else np.zeros((0, len(self.codes)))
-        self.head = Head(self.code_ids).fit(X, Y, Z, [corpus.roles[i] for i in idx])
+        roles = [corpus.roles[i] for i in idx]
+        self.head = Head(self.code_ids).fit(X, Y, Z, roles)
+        # One head per speaker role with enough decisions: what a sentence does depends on
+        # who says it (teacher vs student, interviewer vs participant), and separate heads
+        # let every feature interact with the role.
+        self.role_heads = {}
+        roles_arr = np.array(roles)
+        for r in sorted(set(roles)):
+            m = roles_arr == r
+            if m.sum() >= ROLE_HEAD_MIN and Y[m].sum(axis=0).max() >= 3:
+                self.role_heads[r] = Head(self.code_ids).fit(X[m], Y[m], Z[m], [r] * int(m.sum()))
         self.accepted = {}
         for j, cid in enumerate(self.code_ids):
             rows = idx[Y[:, j] > 0] if len(idx) else np.array([], dtype=int)
@@ -118,7 +130,18 @@ class Engine:
             return np.zeros((0, len(self.codes)), dtype=np.float32)
         Z = self._Z(corpus, idx)
         X = self._X(corpus, idx) if self.head.n else np.zeros((len(idx), 1))
-        return self.head.proba(X, Z, [corpus.roles[i] for i in idx])
+        roles = [corpus.roles[i] for i in idx]
+        S = self.head.proba(X, Z, roles)
+        if self.role_heads:
+            roles_arr = np.array(roles)
+            for r, head in self.role_heads.items():
+                m = roles_arr == r
+                if m.any():
+                    Sr = head.proba(X[m], Z[m], [r] * int(m.sum()))
+                    never = (head.n_pos == 0) & (self.head.n_pos >= 3)
+                    Sr[:, never] *= 0.1
+                    S[m] = Sr
+        return S
 
     def decide(self, S: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
         """The app's decision rule: score >= threshold, at most ``max_per_excerpt`` per excerpt."""

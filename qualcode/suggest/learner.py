@@ -27,7 +27,7 @@ import numpy as np
 
 from qualcode.suggest.prior import SLOPE, Z0
 
-LAMBDAS = (30.0, 150.0, 600.0)
+LAMBDAS = (100.0, 600.0, 3000.0)
 MIN_POS = 2
 GATE_MIN = 15
 

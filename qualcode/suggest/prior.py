@@ -60,6 +60,7 @@ class Prior:
     profiles: list[CodeProfile] = field(default_factory=list)
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
+    scale: float = 1.0
 
     @classmethod
     def build(cls, codes: list[Code], encode) -> "Prior":
@@ -95,24 +96,20 @@ class Prior:
 
     def fit_stats(self, raw: np.ndarray) -> "Prior":
         """Per-code mean and spread of raw scores over the project's excerpts."""
-        if raw.shape[0] >= 2:
+        n = raw.shape[0]
+        if n >= 2:
             self.mean = raw.mean(axis=0)
             self.std = raw.std(axis=0) + 1e-6
+            # Among n excerpts no z-score can exceed sqrt(n - 1): in a small project the
+            # scale is stretched so that the threshold stays reachable (n < ~17).
+            self.scale = max(1.0, Z0 / (0.5 * np.sqrt(n - 1)))
         else:
             self.mean = np.zeros(raw.shape[1], dtype=np.float32) + 0.2
             self.std = np.ones(raw.shape[1], dtype=np.float32) * 0.1
         return self
 
     def z(self, raw: np.ndarray) -> np.ndarray:
-        return (raw - self.mean) / self.std
-
-    def proba(self, z: np.ndarray) -> np.ndarray:
-        """Cold-start score: 0.5 at z = Z0 for codes that are among the two best."""
-        p = 1.0 / (1.0 + np.exp(-SLOPE * (z - Z0)))
-        if z.shape[1] > 2:
-            second = np.sort(z, axis=1)[:, -2][:, None]
-            p = np.where(z >= second, p, np.minimum(p, 0.49))
-        return p.astype(np.float32)
+        return (raw - self.mean) / self.std * self.scale
 
     def matched_keywords(self, j: int, lemma_set: set[str]) -> list[str]:
         return sorted(lemma_set & self.profiles[j].keywords)

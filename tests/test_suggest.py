@@ -1,0 +1,249 @@
+"""Suggestion engine: unit tests with a tiny fake embedder, service tests on a real project.
+
+The real model is exercised in tests/test_suggest_model.py (session-scoped, marked slow).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from conftest import make_document
+from qualcode.core import Code
+from qualcode.services import coding
+from qualcode.services import suggest as service
+from qualcode.storage import audit
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from qualcode.suggest.corpus import build_context, make_corpus
+from qualcode.suggest.embedder import HashEmbedder
+from qualcode.suggest.engine import Engine
+from qualcode.suggest.evaluate import score
+from qualcode.suggest.queue import smart_order
+
+CODES = [
+    Code(id="trust", name="Trust", definition="Trust between people.", keywords=["trust"]),
+    Code(id="data", name="Evidence", definition="Data that shows progress.", keywords=["data"]),
+    Code(id="time", name="Time pressure", definition="Not enough time.", keywords=["time"]),
+]
+TEMPLATES = {
+    "trust": ["we could rely on each other at the convening", "people kept their word so we relied on them",
+              "the partners were honest and we relied on them"],
+    "data": ["the exit ticket numbers went up each cycle", "our scores and numbers improved this spring",
+             "we charted the ticket numbers every week"],
+    "time": ["there were never enough hours in the schedule", "the calendar was packed and hours ran out",
+             "we had no hours left in the schedule"],
+}
+
+
+def synthetic(n_per: int = 30, seed: int = 0):
+    """Rows for three codes whose words mostly differ from the codes' names (hard cold)."""
+    rng = np.random.default_rng(seed)
+    rows, labels = [], []
+    fillers = ["honestly", "you see", "in our district", "last year", "for sure"]
+    for k in range(n_per):
+        for cid, temps in TEMPLATES.items():
+            t = temps[k % len(temps)] + " " + fillers[int(rng.integers(len(fillers)))]
+            rows.append({"id": len(rows), "doc": k % 6, "turn": len(rows), "speaker": "P",
+                         "role": "participant", "text": t, "codable": True})
+            labels.append(cid)
+    emb = HashEmbedder().encode([r["text"] for r in rows])
+    return make_corpus(rows, emb), labels
+
+
+def test_context_points_to_the_preceding_speakers_turn():
+    rows = [
+        {"id": 0, "doc": 1, "turn": 0, "speaker": "I", "role": "interviewer", "text": "Why trust?"},
+        {"id": 1, "doc": 1, "turn": 1, "speaker": "A", "role": "participant", "text": "Because."},
+        {"id": 2, "doc": 1, "turn": 1, "speaker": "A", "role": "participant", "text": "We met."},
+        {"id": 3, "doc": 2, "turn": 0, "speaker": "A", "role": "participant", "text": "New doc."},
+    ]
+    ctx = build_context(rows)
+    assert ctx[0]["prev"] == [] and ctx[1]["prev"] == [0] and ctx[2]["prev"] == [0]
+    assert ctx[1]["prev_role"] == "interviewer" and ctx[1]["first_in_turn"] and not ctx[2]["first_in_turn"]
+    assert ctx[3]["prev"] == []  # context never crosses documents
+
+
+def test_cold_start_prefers_the_code_whose_keywords_match():
+    rows = [{"id": i, "doc": 0, "turn": i, "speaker": "P", "role": "participant", "text": t, "codable": True}
+            for i, t in enumerate(["We trust our partners a lot.", "The data shows progress.",
+                                   "Lunch was fine.", "Time ran out again."]
+                                  + [f"Nothing special about item {k} here." for k in range(16)])]
+    corpus = make_corpus(rows, HashEmbedder().encode([r["text"] for r in rows]))
+    eng = Engine(CODES, HashEmbedder()).prepare(corpus)
+    S = eng.scores(corpus)
+    assert S.shape == (20, 3)
+    assert S[0].argmax() == 0 and S[1].argmax() == 1 and S[3].argmax() == 2
+    props = eng.suggest(corpus)
+    assert props and all(0.5 <= p.score <= 1 for p in props)
+    trust = [p for p in props if p.row == 0 and p.code_id == "trust"]
+    assert trust and "trust" in trust[0].explanation["keywords"]
+    assert trust[0].explanation["nearest"]["source"] == "codebook"
+
+
+def test_learning_improves_over_cold_start():
+    corpus, labels = synthetic()
+    ids = [c.id for c in CODES]
+    Y = np.array([[lab == c for c in ids] for lab in labels], dtype=float)
+    train = np.arange(0, 45)
+    test = np.arange(45, len(labels))
+    eng = Engine(CODES, HashEmbedder()).prepare(corpus)
+    cold = score(Y[test], eng.decide(eng.scores(corpus, test)), ids)["macro_f1"]
+    eng.fit(corpus, train, Y[train])
+    learned = score(Y[test], eng.decide(eng.scores(corpus, test)), ids)["macro_f1"]
+    assert learned > cold + 0.2, (cold, learned)
+    assert learned > 0.8
+    assert eng.model_id.startswith("hash:64/h45-")
+    # explanations now point at accepted excerpts too
+    props = eng.suggest(corpus, test[:6])
+    assert any(p.explanation["nearest"]["source"] == "accepted" for p in props)
+
+
+def test_retraining_on_2000_decisions():
+    rng = np.random.default_rng(1)
+    n = 2400
+    rows = [{"id": i, "doc": i // 100, "turn": i // 2, "speaker": "AB"[i % 2], "role": ["interviewer", "participant"][i % 2],
+             "text": f"sentence {i}", "codable": True} for i in range(n)]
+    emb = rng.normal(size=(n, 384)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    corpus = make_corpus(rows, emb)
+    codes = [Code(id=f"c{j}", name=f"Code {j}", definition=f"definition {j}") for j in range(20)]
+    eng = Engine(codes, HashEmbedder(384)).prepare(corpus)
+    Y = (rng.random((2000, 20)) < 0.08).astype(float)
+    eng.fit(corpus, np.arange(2000), Y)  # its speed is measured in bench/bench_suggest.py
+    assert eng.head.n == 2000 and eng.version.startswith("h2000-")
+    assert eng.scores(corpus, np.arange(2000, n)).shape == (400, 20)
+
+
+def test_queue_is_diverse_and_prefers_uncertain():
+    S = np.array([[0.5, 0.0], [0.5, 0.0], [0.02, 0.0], [0.45, 0.0]])
+    emb = np.array([[1, 0], [1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    order = smart_order(S, emb, np.array([10, 10]), limit=3)
+    assert order[0] in (0, 1) and order[1] == 3  # the duplicate waits
+    assert len(order) == 3
+
+
+# -- services on a real project with the fake embedder ---------------------------------------
+TURNS = [
+    ("Interviewer", "interviewer", "How did trust develop in the team?"),
+    ("Ana", "participant", "We trust each other because we met at every convening."),
+    ("Interviewer", "interviewer", "What did the data show?"),
+    ("Ana", "participant", "The data showed that exit tickets improved after each cycle."),
+    ("Interviewer", "interviewer", "Was time an issue?"),
+    ("Ana", "participant", "Time was short, we never had enough time to plan."),
+    ("Ana", "participant", "The cafeteria served pizza on Fridays and the students loved the pizza."),
+    ("Ana", "participant", "Pizza on Fridays was a good tradition, everyone loved pizza lunch."),
+]
+
+
+@pytest.fixture
+def fake_engine():
+    service.set_embedder(HashEmbedder())
+    yield
+    service.set_embedder(None)
+
+
+@pytest.fixture
+def small_project(project, fake_engine):
+    from qualcode.storage import codes as code_store
+
+    with project.session() as s:
+        for i, c in enumerate(CODES):
+            code_store.save_code(s, c, sort_order=100 + i)
+        doc_ids = [doc_store.add_document(
+            s, make_document(f"doc{k}", TURNS + [("Ana", "participant", f"That was interview {k}.")])) for k in range(2)]
+    return project, doc_ids
+
+
+def _pending(ctx, **kw):
+    with ctx.session(readonly=True) as s:
+        return coding_store.list_suggestions(s, status="pending", **kw)
+
+
+def test_suggest_stores_pending_with_explanations(small_project):
+    ctx, (d1, d2) = small_project
+    seen = []
+    n = service.suggest_document(ctx, d1, progress=lambda done, total: seen.append((done, total)))
+    assert n > 0 and seen and seen[-1][0] == seen[-1][1]
+    pend = _pending(ctx, document_id=d1)
+    assert len(pend) == n and not _pending(ctx, document_id=d2)
+    for sg in pend:
+        assert sg.model_id.startswith("hash:64/")
+        assert {"score", "keywords", "nearest"} <= set(sg.explanation)
+    info = service.explain(ctx, pend[0].id)
+    assert info["status"] == "pending" and "score" in info and "code" in info
+    assert service.suggest_all(ctx) >= n
+    assert service.default_threshold(ctx) == 0.5
+
+
+def test_refreshing_never_touches_decided_suggestions(small_project):
+    ctx, (d1, _) = small_project
+    service.suggest_document(ctx, d1)
+    pend = _pending(ctx, document_id=d1)
+    acc, rej = pend[0], pend[-1]
+    assert acc.id != rej.id
+    coding.accept_suggestion(ctx, acc.id)
+    coding.reject_suggestion(ctx, rej.id)
+    service.on_decision(ctx)
+    service.wait_for_learning(ctx)
+    service.suggest_all(ctx)
+    with ctx.session(readonly=True) as s:
+        a = coding_store.get_suggestion(s, acc.id)
+        r = coding_store.get_suggestion(s, rej.id)
+        assert (a.status, a.score) == ("accepted", acc.score)
+        assert (r.status, r.score) == ("rejected", rej.score)
+        again = [x for x in coding_store.list_suggestions(s, status="pending")
+                 if (x.excerpt_id, x.code_id) in {(acc.excerpt_id, acc.code_id), (rej.excerpt_id, rej.code_id)}]
+    assert again == []
+
+
+def test_queue_excludes_reviewed_excerpts(small_project):
+    ctx, (d1, _) = small_project
+    q = service.review_queue(ctx, document_id=d1, limit=50)
+    with ctx.session(readonly=True) as s:
+        codable = [e.id for e in doc_store.load_document(s, d1).excerpts if e.codable]
+    assert sorted(q) == sorted(codable)
+    coding.mark_reviewed(ctx, q[0])
+    coding.add_coding(ctx, q[1], "trust")
+    q2 = service.review_queue(ctx, document_id=d1)
+    assert q[0] not in q2 and q[1] not in q2 and len(q2) == len(q) - 2
+    doc_order = service.review_queue(ctx, document_id=d1, order="document")
+    assert doc_order == [e for e in codable if e not in (q[0], q[1])]
+    assert len(service.review_queue(ctx, limit=3)) == 3
+
+
+def test_on_decision_is_cheap_and_learns_in_the_background(small_project):
+    ctx, (d1, _) = small_project
+    service.suggest_document(ctx, d1)
+    ex = service.review_queue(ctx, document_id=d1, order="document")
+    coding.add_coding(ctx, ex[0], "trust")
+    t0 = time.perf_counter()
+    service.on_decision(ctx)
+    assert time.perf_counter() - t0 < 0.2
+    service.wait_for_learning(ctx)
+    engine, _ = service.engine_for(ctx)
+    assert engine.head.n >= 1 and engine.version != "cold"
+
+
+def test_discover_and_promote_theme(small_project):
+    ctx, _ = small_project
+    more = [("P", "participant", f"The pizza lunch on Friday number {i} was loved by everyone here") for i in range(8)]
+    more += [("P", "participant", f"Bus routes changed in winter {i} and students waited in the cold") for i in range(8)]
+    with ctx.session() as s:
+        doc_store.add_document(s, make_document("themes", more))
+    themes = service.discover_themes(ctx, min_size=4, max_themes=4)
+    assert themes
+    t = themes[0]
+    assert {"label", "keywords", "quotes", "excerpt_ids", "size"} <= set(t) and t["size"] >= 4
+    words = {w for th in themes for w in th["keywords"]}
+    assert {"pizza", "bus"} & words
+    new_id = service.promote_theme(ctx, t, code_id=None, name="Lunch culture")
+    with ctx.session(readonly=True) as s:
+        from qualcode.storage import codes as code_store
+
+        code = code_store.load_codebook(s).get(new_id)
+        events = audit.list_events(s, action="code_add")
+    assert code is not None and code.name == "Lunch culture" and code.examples == t["quotes"][:3]
+    assert events and events[0].entity_id == new_id
