@@ -12,21 +12,27 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from qualcode.analysis.facts import Facts, code_order, code_table, expand_rollup, lookup
+from qualcode.analysis.facts import Facts, code_order, code_table, expand_rollup, lookup, used_codes
 
 LEVELS = ("excerpt", "document")
 
 
 def _incidence(facts: Facts, ids: list[str], *, level: str, rollup: bool) -> sparse.csr_matrix:
+    """The 0/1 units x codes matrix; rows are the unit ids themselves (empty rows cost
+    nothing in the product, and no sort is needed to number the units)."""
     inc = expand_rollup(facts.pairs, ids, facts.codebook, rollup=rollup)
     unit = inc["excerpt"] if level == "excerpt" else inc["document"]
     if len(unit) == 0:
         return sparse.csr_matrix((0, len(ids)), dtype=np.int64)
-    uniq, rows = np.unique(unit, return_inverse=True)
-    m = sparse.coo_matrix((np.ones(len(rows), dtype=np.int64), (rows, inc["code"])),
-                          shape=(len(uniq), len(ids))).tocsr()
-    m.data[:] = 1  # duplicates (document level) collapse to presence
-    return m
+    if level == "document":  # several excerpts of one document: keep one (document, code)
+        n = max(len(ids), 1)
+        key = np.unique(unit * n + inc["code"])
+        unit, code = key // n, key % n
+    else:  # (excerpt, code) incidences are already distinct
+        code = inc["code"]
+    rows = unit - int(unit.min())
+    return sparse.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, code)),
+                             shape=(int(rows.max()) + 1, len(ids)))
 
 
 def cooccurrence_matrix(facts: Facts, *, level: str = "excerpt", value: str = "count",
@@ -34,7 +40,7 @@ def cooccurrence_matrix(facts: Facts, *, level: str = "excerpt", value: str = "c
     """Square frame codes x codes of co-occurrence counts (or ``value="jaccard"``)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
-    used = set(facts.pairs["code_id"].astype(str).unique()) if len(facts.pairs) else set()
+    used = used_codes(facts.pairs)
     ids = code_order(facts.codebook, used)
     x = _incidence(facts, ids, level=level, rollup=rollup)
     counts = (x.T @ x).toarray().astype(np.int64)
@@ -85,7 +91,7 @@ def case_matrix(facts: Facts, *, values: str = "binary", rollup: bool = True,
     """
     if values not in ("binary", "counts"):
         raise ValueError("values must be 'binary' or 'counts'")
-    used = set(facts.pairs["code_id"].astype(str).unique()) if len(facts.pairs) else set()
+    used = used_codes(facts.pairs)
     ids = code_order(facts.codebook, used)
     docs = facts.documents["document_id"].to_numpy(dtype=np.int64)
     inc = expand_rollup(facts.pairs, ids, facts.codebook, rollup=rollup)

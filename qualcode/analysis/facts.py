@@ -96,35 +96,57 @@ def pair_code_index(pairs: pd.DataFrame, ids: list[str]) -> np.ndarray:
     return lut[np.where(codes < 0, len(lut) - 1, codes)]
 
 
+def used_codes(pairs: pd.DataFrame) -> set[str]:
+    """The code ids that occur in ``pairs`` (cheap for the categorical column the loaders give)."""
+    if not len(pairs):
+        return set()
+    col = pairs["code_id"]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        present = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories)) > 0
+        return {str(c) for c in col.cat.categories[present]}
+    return set(col.astype(str).unique())
+
+
+def _distinct_keys(key: np.ndarray, top: int) -> np.ndarray:
+    """The sorted distinct values of non-negative ``key`` (all below ``top``)."""
+    if len(key) and top <= max(64 * len(key), 1 << 24):
+        present = np.zeros(top, dtype=bool)  # presence bitmap: linear time, no sort
+        present[key] = True
+        return np.flatnonzero(present)
+    return np.unique(key)
+
+
 def expand_rollup(pairs: pd.DataFrame, ids: list[str], codebook: Codebook, *, rollup: bool = True) -> dict[str, np.ndarray]:
     """Distinct (excerpt, code) incidences, each parent also carrying its descendants'
-    excerpts, counted once. Returns arrays excerpt, code (index into ids), document, speaker."""
+    excerpts, counted once. Returns arrays excerpt, code (index into ids) and, when
+    ``pairs`` has those columns, document and speaker (functions of the excerpt).
+    Sorted by excerpt, then code."""
     code = pair_code_index(pairs, ids)
     ex = pairs["excerpt_id"].to_numpy(dtype=np.int64)
-    doc = pairs["document_id"].to_numpy(dtype=np.int64)
-    spk = pairs["speaker_id"].to_numpy(dtype=np.float64)
-    spk = np.where(np.isnan(spk), -1, spk).astype(np.int64)
     levels = ancestor_levels(codebook, ids, rollup=rollup)
-    parts = {"excerpt": [], "code": [], "document": [], "speaker": []}
     valid = code >= 0
+    ex_parts, code_parts = [], []
     for k in range(levels.shape[0]):
         anc = np.where(valid, levels[k][np.where(valid, code, 0)], -1)
         keep = anc >= 0
-        parts["excerpt"].append(ex[keep])
-        parts["code"].append(anc[keep])
-        parts["document"].append(doc[keep])
-        parts["speaker"].append(spk[keep])
-    out = {k: np.concatenate(v) if v else np.array([], dtype=np.int64) for k, v in parts.items()}
+        ex_parts.append(ex[keep])
+        code_parts.append(anc[keep])
+    all_ex = np.concatenate(ex_parts) if ex_parts else np.zeros(0, dtype=np.int64)
+    all_code = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int64)
     n = max(len(ids), 1)
-    key = out["excerpt"] * n + out["code"]
-    if len(key) and (int(key.max()) + 1) <= 100_000_000:
-        # dense "seen" table: keep the first occurrence of each key in linear time
-        seen = np.full(int(key.max()) + 1, -1, dtype=np.int64)
-        seen[key[::-1]] = np.arange(len(key) - 1, -1, -1)
-        first = np.sort(seen[seen >= 0])
-    else:
-        _, first = np.unique(key, return_index=True)
-    return {k: v[first] for k, v in out.items()}
+    top_ex = int(all_ex.max()) + 1 if len(all_ex) else 0
+    key = _distinct_keys(all_ex * n + all_code, top_ex * n)
+    out = {"excerpt": key // n, "code": key % n}
+    for name, col in (("document", "document_id"), ("speaker", "speaker_id")):
+        if col not in pairs.columns:
+            continue
+        vals = pairs[col].to_numpy(dtype=np.float64) if pairs[col].dtype == object else pairs[col].to_numpy()
+        vals = np.where(np.isnan(vals), -1, vals).astype(np.int64) if vals.dtype.kind == "f" else vals.astype(np.int64)
+        of = np.full(max(top_ex, 1), -1, dtype=np.int64)
+        of[ex] = vals  # the same value for every row of one excerpt
+        out[name] = of[out["excerpt"]]
+    return out
 
 
 def _sort_values(values: list[str]) -> list[str]:

@@ -33,6 +33,7 @@ from qualcode.analysis.facts import (
     grouping,
     is_participant,
     lookup,
+    used_codes,
 )
 
 MEASURES = ("excerpts", "documents", "participants")
@@ -97,7 +98,7 @@ def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> 
 
     >>> frequencies(facts, by="year").query("code_id == 'trust'")  # doctest: +SKIP
     """
-    used = set(facts.pairs["code_id"].astype(str).unique()) if len(facts.pairs) else set()
+    used = used_codes(facts.pairs)
     ids = code_order(facts.codebook, used)
     nc = max(len(ids), 1)
     g = grouping(facts, by)

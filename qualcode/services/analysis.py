@@ -53,19 +53,25 @@ def _coder_id(s, coder: str | None) -> int | None:
 
 
 def load_facts(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
-               by: str | None = None) -> Facts:
-    """Load the compact frames every analysis works on (one read-only transaction)."""
+               by: str | None = None, units: bool = True) -> Facts:
+    """Load the compact frames every analysis works on (one read-only transaction).
+
+    ``units=False`` loads only which excerpt carries which code (``pairs`` without
+    document_id/speaker_id, no excerpt counts): enough for excerpt-level co-occurrence,
+    and it skips the scan of every excerpt's document and speaker.
+    """
     pending = _check_include(include)
     with ctx.session(readonly=True) as s:
-        emap = q.excerpt_map(s)
+        emap = q.excerpt_map(s) if units else None
         facts = Facts(
             codebook=code_store.load_codebook(s),
-            pairs=q.coded_pairs(s, include_pending=pending, coder_id=_coder_id(s, coder), excerpts=emap),
+            pairs=q.coded_pairs(s, include_pending=pending, coder_id=_coder_id(s, coder), excerpts=emap,
+                                units=units),
             documents=q.documents_frame(s),
             doc_attrs=q.document_attributes_frame(s),
             speakers=q.speakers_frame(s),
             speaker_attrs=q.speaker_attributes_frame(s),
-            excerpt_counts=q.excerpt_counts(s, emap),
+            excerpt_counts=q.excerpt_counts(s, emap) if units else None,
         )
         if by is not None and attribute_level(facts, by) == "speaker":
             facts.speaker_words = q.speaker_words(s)
@@ -123,14 +129,15 @@ def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, 
 def cooccurrence(ctx: ProjectContext, *, level: str = "excerpt", include: str = "accepted",
                  coder: str | None = None, rollup: bool = False) -> pd.DataFrame:
     """Pairs of codes with counts and Jaccard, at excerpt or document level."""
-    return cooc_mod.cooccurrence(load_facts(ctx, include=include, coder=coder), level=level, rollup=rollup)
+    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
+    return cooc_mod.cooccurrence(facts, level=level, rollup=rollup)
 
 
 def cooccurrence_matrix(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
                         include: str = "accepted", coder: str | None = None, rollup: bool = False) -> pd.DataFrame:
     """The square code x code co-occurrence matrix (counts or Jaccard)."""
-    return cooc_mod.cooccurrence_matrix(load_facts(ctx, include=include, coder=coder), level=level,
-                                        value=value, rollup=rollup)
+    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
+    return cooc_mod.cooccurrence_matrix(facts, level=level, value=value, rollup=rollup)
 
 
 def matrix(ctx: ProjectContext, *, values: str = "binary", include: str = "accepted", coder: str | None = None,

@@ -47,7 +47,12 @@ def _ints(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
-def _agg(col):
+def _agg(s: Session, col):
+    """Comma-joined values of an integer column. SQLite's group_concat takes integers as
+    they are (a CAST to text per value costs a third more); other databases get the
+    portable ``aggregate_strings`` of the text."""
+    if s.get_bind().dialect.name == "sqlite":
+        return func.group_concat(col)
     return func.aggregate_strings(cast(col, String), ",")
 
 
@@ -55,28 +60,46 @@ def excerpt_map(s: Session) -> pd.DataFrame:
     """Every excerpt's document and speaker: columns excerpt_id, document_id, speaker_id
     (-1 when the excerpt has no turn/speaker).
 
-    Reads three narrow scans as comma-joined strings (one row each, or one per document)
-    instead of 500,000 result rows: the index-only scans and numpy parsing are what keep
-    analysis of large projects under a second.
+    One narrow query returns two comma-joined strings: the excerpt ids (an index-only scan
+    of ``ix_excerpts_turn_id``, joined to turns by primary key in turn order) and, per
+    excerpt, its turn's speaker id, or ``-1 - document_id`` when the turn has no speaker.
+    A speaker belongs to one document, so the document of the others comes from the small
+    speakers table. Parsing two strings with numpy instead of building 500,000 result rows
+    is what keeps analysis of large projects well under a second.
     """
-    e_ids, e_turns = s.execute(select(_agg(ExcerptRow.id), _agg(ExcerptRow.turn_id))
-                               .where(ExcerptRow.turn_id.is_not(None))).one()
-    t_ids, t_speakers, t_docs = s.execute(select(_agg(TurnRow.id), _agg(func.coalesce(TurnRow.speaker_id, -1)),
-                                                 _agg(TurnRow.document_id))).one()
-    e_ids, e_turns, t_ids, t_speakers, t_docs = map(_ints, (e_ids, e_turns, t_ids, t_speakers, t_docs))
-    n_turns = int(t_ids.max()) + 1 if len(t_ids) else 1
-    speaker_of_turn = np.full(n_turns, -1, dtype=np.int64)
-    doc_of_turn = np.full(n_turns, -1, dtype=np.int64)
-    speaker_of_turn[t_ids], doc_of_turn[t_ids] = t_speakers, t_docs
+    ids, who = s.execute(
+        select(_agg(s, ExcerptRow.id), _agg(s, func.coalesce(TurnRow.speaker_id, -1 - TurnRow.document_id)))
+        .select_from(ExcerptRow).join(TurnRow, TurnRow.id == ExcerptRow.turn_id)).one()
+    e_ids, who = _ints(ids), _ints(who)
+    sp = s.execute(select(SpeakerRow.id, SpeakerRow.document_id)).all()
+    sp_ids = np.array([r[0] for r in sp], dtype=np.int64)
+    doc_of_speaker = np.full(int(sp_ids.max()) + 1 if len(sp_ids) else 1, -1, dtype=np.int64)
+    doc_of_speaker[sp_ids] = np.array([r[1] for r in sp], dtype=np.int64)
+    has = who >= 0
+    speaker_id = np.where(has, who, -1)
+    document_id = np.where(has, doc_of_speaker[np.where(has, who, 0)], -1 - who)
     # Excerpts without a turn (rare) get their document directly.
     loose = s.execute(select(ExcerptRow.id, ExcerptRow.document_id).where(ExcerptRow.turn_id.is_(None))).all()
-    l_ids = np.array([r[0] for r in loose], dtype=np.int64)
-    l_docs = np.array([r[1] for r in loose], dtype=np.int64)
-    excerpt_id = np.concatenate([e_ids, l_ids])
-    document_id = np.concatenate([doc_of_turn[e_turns] if len(e_ids) else e_ids, l_docs])
-    speaker_id = np.concatenate([speaker_of_turn[e_turns] if len(e_ids) else e_ids,
-                                 np.full(len(l_ids), -1, dtype=np.int64)])
-    return pd.DataFrame({"excerpt_id": excerpt_id, "document_id": document_id, "speaker_id": speaker_id})
+    if loose:
+        e_ids = np.concatenate([e_ids, np.array([r[0] for r in loose], dtype=np.int64)])
+        document_id = np.concatenate([document_id, np.array([r[1] for r in loose], dtype=np.int64)])
+        speaker_id = np.concatenate([speaker_id, np.full(len(loose), -1, dtype=np.int64)])
+    return pd.DataFrame({"excerpt_id": e_ids, "document_id": document_id, "speaker_id": speaker_id})
+
+
+def code_excerpts(s: Session, *, include_pending: bool = False,
+                  coder_id: int | None = None) -> list[tuple[str, np.ndarray]]:
+    """(code_id, excerpt ids) per code: one entry per coding (an excerpt two coders coded
+    appears twice), pending suggestions added with ``include_pending``. An index-only scan
+    of ``ix_codings_code_id_excerpt_id``, one comma-joined string per code."""
+    q = select(CodingRow.code_id, _agg(s, CodingRow.excerpt_id)).group_by(CodingRow.code_id)
+    if coder_id is not None:
+        q = q.where(CodingRow.coder_id == coder_id)
+    parts = list(s.execute(q).all())
+    if include_pending:
+        parts += list(s.execute(select(SuggestionRow.code_id, _agg(s, SuggestionRow.excerpt_id))
+                                .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all())
+    return [(c, _ints(ids)) for c, ids in parts]
 
 
 def coded_pairs(
@@ -85,39 +108,39 @@ def coded_pairs(
     include_pending: bool = False,
     coder_id: int | None = None,
     excerpts: pd.DataFrame | None = None,
+    units: bool = True,
 ) -> pd.DataFrame:
     """Which excerpt carries which code: columns excerpt_id, code_id (categorical),
     document_id, speaker_id (-1 when none).
 
     One row per coding (so an excerpt two coders coded appears twice); with
     ``include_pending`` pending suggestions are added as if they were codings.
-    ``excerpts`` is :func:`excerpt_map` (loaded when not given).
+    ``excerpts`` is :func:`excerpt_map` (loaded when not given). With ``units=False``
+    only excerpt_id and code_id are returned (all excerpt-level co-occurrence needs) and
+    the excerpt map is not read.
     """
-    q = select(CodingRow.code_id, _agg(CodingRow.excerpt_id)).group_by(CodingRow.code_id)
-    if coder_id is not None:
-        q = q.where(CodingRow.coder_id == coder_id)
-    parts = list(s.execute(q).all())
-    if include_pending:
-        parts += list(s.execute(select(SuggestionRow.code_id, _agg(SuggestionRow.excerpt_id))
-                                .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all())
+    parts = code_excerpts(s, include_pending=include_pending, coder_id=coder_id)
     codes = sorted({c for c, _ in parts})
     index = {c: i for i, c in enumerate(codes)}
-    arrays = [_ints(ids) for _, ids in parts]
+    arrays = [a for _, a in parts]
     ex = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
-    code_idx = (np.concatenate([np.full(len(a), index[c], dtype=np.int64) for (c, _), a in zip(parts, arrays)])
+    code_idx = (np.concatenate([np.full(len(a), index[c], dtype=np.int64) for c, a in parts])
                 if arrays else np.zeros(0, dtype=np.int64))
+    out = {
+        "excerpt_id": ex,
+        "code_id": pd.Categorical.from_codes(code_idx, categories=codes) if codes else pd.Categorical([]),
+    }
+    if not units:
+        return pd.DataFrame(out)
     emap = excerpt_map(s) if excerpts is None else excerpts
     top = int(max(emap["excerpt_id"].max() if len(emap) else 0, ex.max() if len(ex) else 0)) + 1
     doc_of = np.full(top, -1, dtype=np.int64)
     spk_of = np.full(top, -1, dtype=np.int64)
     doc_of[emap["excerpt_id"].to_numpy()] = emap["document_id"].to_numpy()
     spk_of[emap["excerpt_id"].to_numpy()] = emap["speaker_id"].to_numpy()
-    return pd.DataFrame({
-        "excerpt_id": ex,
-        "code_id": pd.Categorical.from_codes(code_idx, categories=codes) if codes else pd.Categorical([]),
-        "document_id": doc_of[ex] if len(ex) else ex,
-        "speaker_id": spk_of[ex] if len(ex) else ex,
-    })
+    out["document_id"] = doc_of[ex] if len(ex) else ex
+    out["speaker_id"] = spk_of[ex] if len(ex) else ex
+    return pd.DataFrame(out)
 
 
 def documents_frame(s: Session) -> pd.DataFrame:
@@ -152,7 +175,11 @@ def excerpt_counts(s: Session, excerpts: pd.DataFrame | None = None) -> pd.DataF
     emap = excerpt_map(s) if excerpts is None else excerpts
     if emap.empty:
         return pd.DataFrame(columns=["document_id", "speaker_id", "excerpts"])
-    return (emap.groupby(["document_id", "speaker_id"]).size().rename("excerpts").reset_index())
+    doc = emap["document_id"].to_numpy(dtype=np.int64)
+    spk = emap["speaker_id"].to_numpy(dtype=np.int64)
+    span = int(spk.max()) + 2
+    key, n = np.unique(doc * span + (spk + 1), return_counts=True)
+    return pd.DataFrame({"document_id": key // span, "speaker_id": key % span - 1, "excerpts": n})
 
 
 def speaker_words(s: Session) -> pd.DataFrame:
