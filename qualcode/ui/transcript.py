@@ -13,7 +13,7 @@ import streamlit as st
 from qualcode.services import coding, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
-from qualcode.ui.state import after_decision, in_callback
+from qualcode.ui.state import after_decision, in_callback, show_flash
 from qualcode.ui.text import md
 
 ROLE_ICONS = {"interviewer": ":material/mic:", "facilitator": ":material/record_voice_over:",
@@ -104,6 +104,7 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     """One speaker turn: header (speaker, role, time, accept-all), then its excerpts."""
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
+        show_flash()  # a decision that failed in this turn says so here, at once
         pending = [(c.suggestion_id, e.id) for e in turn.excerpts for c in e.state.pending]
         head = st.container(horizontal=True, vertical_alignment="center", gap="small")
         time = f" · {turn.time}" if turn.time else ""

@@ -155,8 +155,8 @@ def test_transcript_text_stays_text_in_the_browser(tmp_path, start_app, page):
     ctx = services.init_project(project, coder="alice")
     from tests.ui_helpers import seed
 
-    seed(ctx, turns=[("Interviewer", "interviewer", "What did you say?"),
-                     ("Ana <b>x</b>", "participant", EVIL)])
+    _, sid = seed(ctx, turns=[("Interviewer", "interviewer", "What did you say?"),
+                              ("Ana <b>x</b>", "participant", EVIL)])
     ctx.close()
     app = start_app(project, coder="alice")
     dialogs = []
@@ -171,3 +171,16 @@ def test_transcript_text_stays_text_in_the_browser(tmp_path, start_app, page):
     assert page.locator("b", has_text="x").count() == 0
     assert main.get_by_text("Ana <b>x</b>").count() >= 1  # the speaker name, literally
     assert not dialogs
+
+    # Keyboard: A accepts the open excerpt's top suggestion, U undoes it.
+    page.wait_for_selector(key("focus-accept") + " kbd")
+    page.locator('[data-testid="stMain"]').click(position={"x": 10, "y": 300})  # focus: page, not a field
+    page.keyboard.press("a")
+    page.wait_for_selector(key(f"chip-{sid['1:trust']}-accepted"))
+    wait_idle(page)
+    sugg, _, _, _ = read_state(project)
+    assert sugg[sid["1:trust"]].status.value == "accepted"
+    page.keyboard.press("u")
+    page.wait_for_selector(key(f"chip-{sid['1:trust']}-pending"))
+    sugg, _, _, _ = read_state(project)
+    assert sugg[sid["1:trust"]].status.value == "pending"

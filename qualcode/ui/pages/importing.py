@@ -102,7 +102,10 @@ def _preview(i: int, name: str, parsed: Any) -> dict[str, Any]:
         rows = [{"speaker": t.speaker, "role": roles.get(t.speaker, ""), "time": format_ms(t.start_ms),
                  "text": text[t.start:t.end]} for t in doc.turns[:200]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=240,
-                     column_config={"text": st.column_config.TextColumn("Text", width="large")})
+                     column_config={"speaker": st.column_config.TextColumn("Speaker", width="small"),
+                                    "role": st.column_config.TextColumn("Role", width="small"),
+                                    "time": st.column_config.TextColumn("Time", width="small"),
+                                    "text": st.column_config.TextColumn("Text", width="large")})
         if len(doc.turns) > 200:
             st.caption(f"First 200 of {len(doc.turns)} turns shown.")
     return {"roles": roles, "attributes": _attrs_from(attrs), "errors": errors}
