@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from qualcode.core import Code, Suggestion
-from qualcode.errors import NotFoundError, SuggestError
+from qualcode.errors import SuggestError
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
@@ -332,10 +332,3 @@ def promote_theme(ctx: ProjectContext, theme: dict[str, Any] | Any, *, code_id: 
                             "examples": code.examples, "keywords": code.keywords, "source": "discovery"})
     return new_id
 
-
-def get_suggestion_row(ctx: ProjectContext, suggestion_id: int):
-    with ctx.session(readonly=True) as s:
-        try:
-            return coding_store.get_suggestion(s, suggestion_id)
-        except NotFoundError:
-            raise
