@@ -99,6 +99,9 @@ def main() -> None:
                         page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
                 if title == "Code":
                     page.wait_for_selector('[data-testid="stMain"] [data-testid="stText"]')
+                    chip = page.locator('[class*="st-key-chip-"][class*="-pending"]').first
+                    chip.scroll_into_view_if_needed()
+                    page.mouse.wheel(0, -250)  # show the turn's header too
                 if title == "Themes":
                     page.wait_for_selector('[data-testid="stMain"] [data-testid="stDataFrame"], '
                                            '[data-testid="stMain"] [data-testid="stAlert"]')
@@ -111,6 +114,7 @@ def main() -> None:
                     sid = int(re.search(r"st-key-chip-(\d+)-pending", cls).group(1))
                     page.locator(key(f"acc-{sid}") + " button").first.click()
                     page.wait_for_selector(key(f"chip-{sid}-accepted"))
+                    page.mouse.wheel(0, -5000)
                     page.locator('[data-testid="stMain"] [data-testid="stExpander"]').first.click()  # filters
                     settle(page)
                     page.screenshot(path=str(args.out / "code-filters.png"))
