@@ -115,6 +115,77 @@ def test_report_markdown_and_docx(project, small, tmp_path):
     assert "Strongest quotes per theme" in body and "P-Ana" in body
 
 
+XSS_QUOTE = ("We said <script>alert(1)</script> and then <img src=x onerror=alert(1)> "
+             "in front of the whole staff that day.")
+
+
+def _add_hostile_document(ctx) -> None:
+    """A code and a participant quote full of markup, coded by two coders (so it leads)."""
+    from qualcode.core import Code
+    from qualcode.storage import codes as code_store
+    from qualcode.storage import meta
+    from tests.conftest import make_document
+
+    with ctx.session() as s:
+        code_store.save_code(s, Code(id="risk", name='Risk <i>&</i> "harm"',
+                                     definition="<script>alert('def')</script>"))
+        coders = [meta.get_or_create_coder(s, n) for n in ("alice", "bob")]
+        d = make_document("D<5>", [("Interviewer", "interviewer", "What happened?"),
+                                   ("Zoe <b>", "participant", XSS_QUOTE)])
+        doc_id = doc_store.add_document(s, d, coder_id=coders[0])
+        excerpt = [e for e in doc_store.load_document(s, doc_id).excerpts if e.order == 1][0]
+        for c in coders:
+            coding_store.add_coding(s, excerpt.id, "risk", c)
+
+
+class _Tags(__import__("html.parser").parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_html_is_self_contained_and_escapes_transcript_text(project, small, tmp_path):
+    import base64
+
+    _add_hostile_document(project)
+    out = ex.export_report(project, tmp_path / "r.html", by="year")
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<h2>Codebook</h2>" in page
+    # the quote is shown as text, escaped; no markup from the transcript survives
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert "Zoe &lt;b&gt;" in page and "D&lt;5&gt;" in page
+    assert "Risk &lt;i&gt;&amp;&lt;/i&gt; &quot;harm&quot;" in page
+    assert "&lt;script&gt;alert(&#x27;def&#x27;)&lt;/script&gt;" in page
+    parser = _Tags()
+    parser.feed(page)
+    tags = [t for t, _ in parser.tags]
+    assert "script" not in tags and "iframe" not in tags and "object" not in tags
+    assert not [a for _, attrs in parser.tags for a in attrs if a.startswith("on")]
+    assert XSS_QUOTE in "".join(parser.text)  # a reader sees exactly what was said
+    # charts are embedded (no files beside the page), as SVG
+    imgs = [attrs["src"] for t, attrs in parser.tags if t == "img"]
+    assert len(imgs) == 2 and all(src.startswith("data:image/svg+xml;base64,") for src in imgs)
+    assert b"<svg" in base64.b64decode(imgs[0].split(",", 1)[1])[:400]
+    assert not (tmp_path / "r_files").exists()
+    assert "Content-Security-Policy" in page and "By year" in page
+    # the other entry points
+    assert ex.report_bytes(project, fmt="html", charts=False).startswith(b"<!DOCTYPE html>")
+    with pytest.raises(ExportError, match="unknown"):
+        ex.report_bytes(project, fmt="pdf")
+    r = CliRunner().invoke(main, ["-p", str(project.project_dir), "export", "report", str(tmp_path / "cli.html")])
+    assert r.exit_code == 0, r.output
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (tmp_path / "cli.html").read_text(encoding="utf-8")
+
+
 def _qde(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("project.qde")

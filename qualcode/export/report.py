@@ -1,5 +1,5 @@
-"""A findings report (Markdown or Word): the codebook, frequency tables, charts and the
-strongest quotes per theme. Pure: takes frames and PNG bytes, returns text or bytes.
+"""A findings report (Markdown, Word or HTML): the codebook, frequency tables, charts and
+the strongest quotes per theme. Pure: takes frames and chart bytes, returns text or bytes.
 
 "Strongest" quotes (see :func:`strongest_quotes`): excerpts that more coders agreed on,
 then resolved by consensus, then with a higher model score, then of a readable length
@@ -9,6 +9,7 @@ then resolved by consensus, then with a higher model score, then of a readable l
 from __future__ import annotations
 
 import base64
+import html
 import io
 from dataclasses import dataclass, field
 
@@ -30,8 +31,9 @@ class ReportData:
     quotes: dict[str, pd.DataFrame] = field(default_factory=dict)  # top-level code id -> rows
     by: str | None = None
     crosstab: pd.DataFrame | None = None
-    charts: dict[str, bytes] = field(default_factory=dict)  # caption -> PNG
+    charts: dict[str, bytes] = field(default_factory=dict)  # caption -> PNG (or SVG, see chart_format)
     include: str = "accepted"
+    chart_format: str = "png"  # "png" or "svg": what ``charts`` holds
 
 
 def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int = 3) -> dict[str, pd.DataFrame]:
@@ -164,3 +166,109 @@ def _docx_table(doc, df: pd.DataFrame) -> None:
         cells = t.add_row().cells
         for cell, v in zip(cells, row):
             cell.text = _fmt(v)
+
+
+# ---- HTML -------------------------------------------------------------------------------
+
+#: No scripts, no external fetches: even if markup slipped into the page, a browser would
+#: not run it (defence in depth; every text is escaped anyway).
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:60rem;margin:2rem auto;
+padding:0 1rem;color:#1f2328;line-height:1.5}
+h1{font-size:1.8rem}h2{margin-top:2rem;border-bottom:1px solid #d0d7de}
+table{border-collapse:collapse;margin:1rem 0;font-size:.9rem}
+th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
+td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}
+code{background:#f6f8fa;padding:0 .2rem;border-radius:3px}
+figure{margin:1.5rem 0}figure img{max-width:100%;height:auto}figcaption{color:#57606a;font-size:.9rem}
+blockquote{margin:1rem 0;padding:.5rem 1rem;border-left:4px solid #8c959f;background:#f6f8fa}
+blockquote p{margin:0;white-space:pre-wrap}blockquote footer{color:#57606a;font-size:.9rem;margin-top:.25rem}
+""".strip()
+
+
+def _e(value) -> str:
+    """Escape any value for HTML text and attribute values (quotes included)."""
+    return html.escape(_fmt(value), quote=True)
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False):
+        cells = "".join(
+            f'<td class="num">{_e(v)}</td>' if isinstance(v, (int, float, np.integer, np.floating))
+            and not isinstance(v, bool) else f"<td>{_e(v)}</td>" for v in row)
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _html_codebook(cb: Codebook) -> str:
+    """The active codes as nested lists (children under their parent)."""
+    active = cb.active()
+    ids = {c.id for c in active}
+    children: dict[str | None, list] = {}
+    for c in active:
+        children.setdefault(c.parent if c.parent in ids else None, []).append(c)
+
+    def items(parent: str | None, seen: frozenset) -> str:
+        out = []
+        for c in children.get(parent, []):
+            if c.id in seen:
+                continue
+            definition = f": {_e(c.definition)}" if c.definition else ""
+            sub = items(c.id, seen | {c.id})
+            out.append(f"<li><strong>{_e(c.name)}</strong> (<code>{_e(c.id)}</code>){definition}{sub}</li>")
+        return f"<ul>{''.join(out)}</ul>" if out else ""
+
+    return items(None, frozenset())
+
+
+def _html_chart(caption: str, data: bytes, fmt: str) -> str:
+    # Charts go in as <img> data URIs: an SVG shown through <img> cannot run scripts or
+    # load anything, whatever text (code names) it contains.
+    mime = "image/svg+xml" if fmt == "svg" else "image/png"
+    uri = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    return f'<figure><img src="{uri}" alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption></figure>'
+
+
+def _html_quote(q) -> str:
+    who = q.speaker if isinstance(q.speaker, str) and q.speaker else "unknown speaker"
+    role = f", {q.role}" if isinstance(q.role, str) and q.role else ""
+    return (f"<blockquote><p>\u201c{_e(str(q.quote).strip())}\u201d</p>"
+            f"<footer>\u2014 {_e(who)}{_e(role)}, {_e(q.document)}</footer></blockquote>")
+
+
+def html_document(data: ReportData) -> str:
+    """The report as one self-contained HTML page (styles inline, charts as data URIs).
+
+    Every piece of project text (transcript quotes, speaker names, code names and
+    definitions, attribute values, the title) is escaped with :func:`html.escape`, so a
+    quote such as ``<script>alert(1)</script>`` shows as text and never runs; a
+    Content-Security-Policy that forbids scripts is added as a second line of defence.
+
+    >>> page = html_document(report_data(ctx, by="year", chart_format="svg"))  # doctest: +SKIP
+    """
+    cb = data.codebook
+    counted = ("accepted and manual" if data.include == "accepted" else "including pending suggestions")
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(data.title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
+        f"<h1>{_e(data.title)}</h1>",
+        f"<p>Codings counted: {_e(counted)}. Parent codes include their children (an excerpt is counted once).</p>",
+        "<h2>Codebook</h2>", _html_codebook(cb),
+        "<h2>How often each theme comes up</h2>", _html_table(_freq_table(data.frequencies)),
+    ]
+    if data.crosstab is not None and data.by:
+        parts += [f"<h2>By {_e(data.by)}</h2>", _html_table(data.crosstab.drop(columns=["code_id"]))]
+    for caption, chart in data.charts.items():
+        parts.append(_html_chart(caption, chart, data.chart_format))
+    parts.append("<h2>Strongest quotes per theme</h2>")
+    for theme, rows in data.quotes.items():
+        code = cb.get(theme)
+        parts.append(f"<h3>{_e(code.name if code else theme)}</h3>")
+        parts += [_html_quote(q) for q in rows.itertuples(index=False)]
+    parts += ["</body>", "</html>"]
+    return "\n".join(parts) + "\n"

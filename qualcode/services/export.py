@@ -142,51 +142,66 @@ def export_cooccurrence(ctx: ProjectContext, out: Out, *, level: str = "excerpt"
 
 # ---- report -----------------------------------------------------------------------------
 
+REPORT_FORMATS = ("md", "docx", "html")
+
+
 def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
-                charts: bool = True, per_theme: int = 3) -> report_mod.ReportData:
-    """Everything the report shows (tables, quotes, chart PNGs)."""
+                charts: bool = True, per_theme: int = 3, chart_format: str = "png") -> report_mod.ReportData:
+    """Everything the report shows (tables, quotes, charts as PNG or ``chart_format="svg"``)."""
     freq = analysis.frequencies(ctx, include=include)
     with ctx.session(readonly=True) as s:
         cb = code_store.load_codebook(s)
     rows = analysis.retrieve(ctx, include=include, context=False)
     data = report_mod.ReportData(title=f"Themes in {project_name(ctx)}", codebook=cb, frequencies=freq,
                                  quotes=report_mod.strongest_quotes(rows, cb, per_theme=per_theme),
-                                 by=by, include=include)
+                                 by=by, include=include, chart_format=chart_format)
     if by:
         data.crosstab = analysis.crosstab(ctx, by=by, include=include)
     if charts:
         from qualcode.analysis import charts as ch
 
         top = freq[freq["depth"] == 0]
-        data.charts["Documents with each theme"] = ch.render(ch.bars(top, measure="documents"))
+        data.charts["Documents with each theme"] = ch.render(ch.bars(top, measure="documents"), fmt=chart_format)
         if by:
             fb = analysis.frequencies(ctx, by=by, include=include)
             fb = fb[fb["depth"] == 0]
-            data.charts[f"% of documents by {by}"] = ch.render(ch.trend(fb, by=by, measure="pct_documents"))
+            data.charts[f"% of documents by {by}"] = ch.render(ch.trend(fb, by=by, measure="pct_documents"),
+                                                               fmt=chart_format)
     return data
 
 
 def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None, include: str = "accepted",
                  charts: bool = True) -> bytes:
-    """The report as Markdown (charts embedded as data URIs) or .docx bytes."""
-    data = report_data(ctx, by=by, include=include, charts=charts)
+    """The report as Markdown (charts embedded as data URIs), .docx bytes, or one
+    self-contained HTML page (``fmt="html"``: charts as SVG, all project text escaped).
+
+    >>> page = report_bytes(ctx, fmt="html", by="year")  # doctest: +SKIP
+    """
+    fmt = (fmt or "md").lower()
+    if fmt not in REPORT_FORMATS:
+        raise ExportError(f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(REPORT_FORMATS))
+    data = report_data(ctx, by=by, include=include, charts=charts, chart_format="svg" if fmt == "html" else "png")
     if fmt == "md":
         return report_mod.markdown(data).encode("utf-8")
     if fmt == "docx":
         return report_mod.docx_bytes(data)
-    raise ExportError(f"unknown report format {fmt!r}", hint="use md or docx")
+    return report_mod.html_document(data).encode("utf-8")
 
 
 def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None, by: str | None = None,
                   include: str = "accepted", charts: bool = True) -> Path:
-    """Write the report: Markdown (charts as PNG files in ``<name>_files/``) or Word.
+    """Write the report: Markdown (charts as PNG files in ``<name>_files/``), Word, or a
+    single self-contained HTML file (format from ``fmt`` or OUT's suffix: .md, .docx,
+    .html/.htm).
 
-    >>> export_report(ctx, "findings.docx", by="year")  # doctest: +SKIP
+    >>> export_report(ctx, "findings.html", by="year")  # doctest: +SKIP
     """
     out = Path(out)
-    fmt = _fmt_of(out, fmt, ("md", "docx"), "md")
-    if fmt == "docx":
-        write_bytes(report_bytes(ctx, fmt="docx", by=by, include=include, charts=charts), out)
+    if fmt is None and out.suffix.lower() == ".htm":
+        fmt = "html"
+    fmt = _fmt_of(out, fmt, REPORT_FORMATS, "md")
+    if fmt in ("docx", "html"):
+        write_bytes(report_bytes(ctx, fmt=fmt, by=by, include=include, charts=charts), out)
         return out
     data = report_data(ctx, by=by, include=include, charts=charts)
     links = {}
