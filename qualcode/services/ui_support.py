@@ -241,3 +241,31 @@ def add_coder(ctx: ProjectContext, name: str) -> str:
     with ctx.session() as s:
         meta.get_or_create_coder(s, name)
     return name
+
+
+def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str, Any]:
+    """Read an uploaded attributes table (CSV: a ``file`` column, one column per attribute,
+    optionally ``speaker``) for the Import page: the attributes of each uploaded file.
+
+    Returns ``{"documents": {file: {key: value}}, "speakers": {file: {label: {key: value}}},
+    "unused": [rows naming no uploaded file]}``. Errors are IngestErrors with the line.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from qualcode.ingest.attributes import load_sidecar
+
+    with tempfile.TemporaryDirectory(prefix="qualcode-attrs-") as tmp:
+        path = Path(tmp) / (Path(filename).name or "attributes.csv")
+        path.write_bytes(data)
+        car = load_sidecar(path)
+    docs: dict[str, dict[str, str]] = {}
+    speakers: dict[str, dict[str, dict[str, str]]] = {}
+    for f in files:
+        d, sp = car.for_file(f)
+        if d:
+            docs[f] = {k: str(getattr(a, "value", a)) for k, a in d.items()}
+        if sp:
+            speakers[f] = {label: {k: str(getattr(a, "value", a)) for k, a in attrs.items()}
+                           for label, attrs in sp.items()}
+    return {"documents": docs, "speakers": speakers, "unused": car.unused()}

@@ -79,8 +79,11 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
 
     # Import through the uploader: preview, then save (and first suggestions).
     goto(page, "Import")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(SAMPLE))
+    page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files(str(SAMPLE))
     page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
+    wait_idle(page)
+    page.locator(key("imp_table") + ' input[type="file"]').set_input_files(str(SAMPLES / "attributes.csv"))
+    page.wait_for_function("() => [...document.querySelectorAll('input')].some(i => i.value.includes('year=2018'))")
     wait_idle(page)
     shot(page, "import")
     page.locator(key("imp_go") + " button").first.click()
@@ -88,6 +91,12 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     wait_idle(page)
     _, _, _, counts = read_state(project)
     assert counts["documents"] == 1
+    from qualcode.services import ingest
+
+    ctx = services.open_project(project)
+    (doc,) = ingest.list_documents(ctx)
+    ctx.close()
+    assert doc["attributes"].get("year") == "2018" and doc["attributes"].get("format")  # from the table
 
     # Code: accept one chip, reject another; each stored at once.
     goto(page, "Code")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from qualcode.core import Role
 from qualcode.services.project import ProjectContext
-from qualcode.services.ui_support import format_ms
+from qualcode.services.ui_support import format_ms, sidecar_attributes
 from qualcode.ui.state import error_text, require_context, service, service_fn, show_flash
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
@@ -76,7 +76,7 @@ def _attrs_from(text: str) -> dict[str, str]:
     return out
 
 
-def _preview(i: int, name: str, parsed: Any) -> dict[str, Any]:
+def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[str, Any]:
     """Show one parsed file; return the coder's choices (roles, attributes)."""
     doc = parsed.document
     problems = list(getattr(parsed, "problems", []))
@@ -95,9 +95,15 @@ def _preview(i: int, name: str, parsed: Any) -> dict[str, Any]:
                 sp.label, ROLES, index=ROLES.index(role) if role in ROLES else ROLES.index("unknown"),
                 key=f"imp-role-{i}-{sp.label}")
         known = {k: getattr(a, "value", a) for k, a in doc.attributes.items()}
+        known.update(sidecar.get("documents", {}).get(name, {}))
         attrs = st.text_input("Attributes (key=value, comma separated)",
-                              value=", ".join(f"{k}={v}" for k, v in known.items()), key=f"imp-attrs-{i}",
+                              value=", ".join(f"{k}={v}" for k, v in known.items()),
+                              key=f"imp-attrs-{i}-{sidecar.get('digest', '')}",
                               placeholder="year=2021, district=North, format=interview")
+        speaker_attrs = sidecar.get("speakers", {}).get(name, {})
+        if speaker_attrs:
+            st.caption("Speaker attributes from the table: " + "; ".join(
+                f"{label}: " + ", ".join(f"{k}={v}" for k, v in a.items()) for label, a in speaker_attrs.items()))
         text = doc.text
         rows = [{"speaker": t.speaker, "role": roles.get(t.speaker, ""), "time": format_ms(t.start_ms),
                  "text": text[t.start:t.end]} for t in doc.turns[:200]]
@@ -108,7 +114,8 @@ def _preview(i: int, name: str, parsed: Any) -> dict[str, Any]:
                                     "text": st.column_config.TextColumn("Text", width="large")})
         if len(doc.turns) > 200:
             st.caption(f"First 200 of {len(doc.turns)} turns shown.")
-    return {"roles": roles, "attributes": _attrs_from(attrs), "errors": errors}
+    return {"roles": roles, "attributes": _attrs_from(attrs), "speaker_attributes": speaker_attrs,
+            "errors": errors}
 
 
 def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *, deidentify: bool,
@@ -122,6 +129,7 @@ def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *
             status.update(label=f"Importing {name} ({n + 1} of {len(items)})…")
             try:
                 doc_id = call(save, ctx, parsed, attributes=choice["attributes"],
+                              speaker_attributes=choice.get("speaker_attributes") or None,
                               deidentify=deidentify, names=names or None)
                 doc_id = getattr(doc_id, "id", doc_id)
                 saved_ids.append(doc_id)
@@ -178,10 +186,23 @@ def render() -> None:
         names_text = st.text_area("Names to replace (one per line)", key="imp_names", disabled=not deid,
                                   placeholder="Maria Lopez\nJefferson Elementary")
         suggest = st.checkbox("Compute suggestions after importing", value=True, key="imp_suggest")
+        table = st.file_uploader("Attributes table (CSV: a 'file' column, then one column per attribute, "
+                                 "e.g. year, district, format)", type=["csv", "tsv", "txt"], key="imp_table")
     if not files:
         st.info("Drop one or more transcripts above. Each is parsed and shown here before anything is saved.",
                 icon=":material/upload_file:")
         return
+    sidecar: dict[str, Any] = {}
+    if table is not None:
+        data = table.getvalue()
+        try:
+            sidecar = sidecar_attributes(data, table.name, [f.name for f in files])
+            sidecar["digest"] = hashlib.sha256(data).hexdigest()[:12]
+        except Exception as exc:  # noqa: BLE001 - a bad table is a message
+            st.error(f"Attributes table: {error_text(exc)}")
+        else:
+            if sidecar["unused"]:
+                st.caption(f"{len(sidecar['unused'])} row(s) of the table name no uploaded file.")
     cache = st.session_state.setdefault("imp_parsed", {})
     items = []
     for i, f in enumerate(files):
@@ -189,7 +210,7 @@ def render() -> None:
         if kind == "error":
             st.error(f"{f.name}: {value}", icon=":material/error:")
             continue
-        choice = _preview(i, f.name, value)
+        choice = _preview(i, f.name, value, sidecar)
         if not choice["errors"]:
             items.append((f.name, value, choice))
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
