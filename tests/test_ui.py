@@ -233,3 +233,42 @@ def test_why_shows_the_explanation_on_demand(seeded):
     shown = [t.value for t in at.sidebar.text]
     assert any("keywords" in t and "trust" in t for t in shown)
     assert any("We trust each other." in t for t in shown)
+
+
+def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
+    ctx, doc_id, sid = seeded
+    coding.accept_suggestion(ctx, sid["2:buy_in"])
+    from qualcode.services import codebook as cb_service
+
+    at = page("codebook", ctx)
+    at.selectbox(key="cb_code").set_value("buy_in").run()
+    at.selectbox(key="merge-buy_in").set_value("trust").run()
+    assert at.button(key="domerge-buy_in").disabled  # not without the confirmation
+    at.checkbox(key="mergeok-buy_in").check().run()
+    at.button(key="domerge-buy_in").click().run()
+    no_exception(at)
+    assert cb_service.get_codebook(ctx).get("buy_in").retired
+    _, codings, _, _ = _store(ctx, doc_id)
+    assert {c.code_id for c in codings} == {"trust"}
+    if hasattr(cb_service, "undo_codebook"):
+        at.button(key="cb-undo").click().run()
+        no_exception(at)
+        assert not cb_service.get_codebook(ctx).get("buy_in").retired
+
+
+def test_themes_quotes_behind_a_number(seeded):
+    ctx, doc_id, sid = seeded
+    coding.accept_suggestion(ctx, sid["2:trust"])
+    script = (
+        "import streamlit as st\n"
+        "from qualcode.services import analysis\n"
+        "from qualcode.ui.pages.themes import _quotes\n"
+        "from qualcode.ui.state import current_context\n"
+        "_quotes(current_context(), analysis, code_id='trust', where={}, include='accepted')\n"
+    )
+    at = AppTest.from_string(script, default_timeout=60)
+    at.session_state["project"] = str(ctx.project_dir)
+    at.session_state["coder"] = ctx.coder
+    no_exception(at.run())
+    quotes = at.dataframe[0].value
+    assert list(quotes["quote"]) == ["Our principals bought in once they saw the exit tickets."]
