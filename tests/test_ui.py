@@ -272,3 +272,10 @@ def test_themes_quotes_behind_a_number(seeded):
     no_exception(at.run())
     quotes = at.dataframe[0].value
     assert list(quotes["quote"]) == ["Our principals bought in once they saw the exit tickets."]
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback():
+    script = ("from qualcode.ui.state import guarded\n"
+              "guarded(lambda: 1 / 0)()\n")
+    at = no_exception(AppTest.from_string(script, default_timeout=30).run())
+    assert any("ZeroDivisionError" in e.value and "terminal" in e.value for e in at.error)

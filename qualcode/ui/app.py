@@ -7,6 +7,8 @@ from typing import Callable
 
 import streamlit as st
 
+from qualcode.ui.state import guarded
+
 # (module under qualcode.ui.pages, title, icon, url path)
 PAGES = [
     ("project", "Project", ":material/folder_open:", "project"),
@@ -34,5 +36,5 @@ def main() -> None:
     for module, title, icon, url in PAGES:
         fn = _render_fn(module)
         if fn is not None:
-            pages.append(st.Page(fn, title=title, icon=icon, url_path=url, default=url == "project"))
+            pages.append(st.Page(guarded(fn), title=title, icon=icon, url_path=url, default=url == "project"))
     st.navigation(pages, position="top").run()

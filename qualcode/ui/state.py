@@ -7,7 +7,9 @@ their messages with :func:`flash` and pages show them with :func:`show_flash`.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import logging
 import os
 from types import ModuleType
 from typing import Any, Callable
@@ -88,6 +90,29 @@ def attempt(fn: Callable[..., Any], *args: Any, where: Any = None, **kwargs: Any
     except (QualcodeError, ValueError, KeyError, LookupError) as exc:
         (where or st).error(error_text(exc), icon=":material/error:")
         return None
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a page (or fragment) so that an error becomes a message, never a traceback.
+
+    QualcodeErrors say what to do; anything else is logged in full to the terminal that
+    runs the app and shown as one line. Streamlit's own rerun/stop signals pass through
+    (they are BaseExceptions, not Exceptions).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except QualcodeError as exc:
+            st.error(str(exc), icon=":material/error:")
+        except Exception as exc:  # noqa: BLE001 - the UI's outermost edge
+            logging.getLogger("qualcode.ui").exception("page %s failed", getattr(fn, "__name__", fn))
+            st.error(f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the terminal "
+                     "where `qualcode app` runs; your saved work is not affected.", icon=":material/error:")
+        return None
+
+    return wrapper
 
 
 def flash(message: str, *, kind: str = "error") -> None:

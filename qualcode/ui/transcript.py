@@ -13,7 +13,7 @@ import streamlit as st
 from qualcode.services import coding, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
-from qualcode.ui.state import after_decision, in_callback, show_flash
+from qualcode.ui.state import after_decision, guarded, in_callback, show_flash
 from qualcode.ui.text import md
 
 ROLE_ICONS = {"interviewer": ":material/mic:", "facilitator": ":material/record_voice_over:",
@@ -100,6 +100,7 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
 
 
 @st.fragment
+@guarded
 def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     """One speaker turn: header (speaker, role, time, accept-all), then its excerpts."""
     refresh(ctx, turn.excerpts)
