@@ -108,42 +108,71 @@ def used_codes(pairs: pd.DataFrame) -> set[str]:
     return set(col.astype(str).unique())
 
 
-def _distinct_keys(key: np.ndarray, top: int) -> np.ndarray:
-    """The sorted distinct values of non-negative ``key`` (all below ``top``)."""
-    if len(key) and top <= max(64 * len(key), 1 << 24):
-        present = np.zeros(top, dtype=bool)  # presence bitmap: linear time, no sort
-        present[key] = True
-        return np.flatnonzero(present)
-    return np.unique(key)
+def code_excerpt_sets(pairs: pd.DataFrame, ids: list[str], codebook: Codebook, *,
+                      rollup: bool = True) -> list[np.ndarray]:
+    """For each code of ``ids``: the sorted distinct ids of the excerpts carrying it (with
+    ``rollup``, or carrying any of its descendants: an excerpt coded with two children of
+    a parent counts once for the parent, and twice-coded excerpts once).
+
+    Works per code on a presence bitmap over excerpt ids that stays in the CPU cache,
+    so it is linear in the number of codings, without sorting them.
+    """
+    n = len(ids)
+    code = pair_code_index(pairs, ids)
+    ex = pairs["excerpt_id"].to_numpy(dtype=np.int64)
+    ok = code >= 0
+    code, ex = code[ok], ex[ok]
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(ex):
+        return [empty] * n
+    if len(code) > 1 and not bool(np.all(code[1:] >= code[:-1])):
+        order = np.argsort(code, kind="stable")  # loaders give runs per code: cheap
+        code, ex = code[order], ex[order]
+    bounds = np.searchsorted(code, np.arange(n + 1))
+    levels = ancestor_levels(codebook, ids, rollup=rollup)
+    members: list[list[int]] = [[] for _ in range(n)]  # whose excerpts count for each code
+    for i in range(n):
+        for a in levels[:, i]:
+            if a >= 0:
+                members[int(a)].append(i)
+    top = int(ex.max()) + 1
+    present = np.zeros(top, dtype=bool) if top <= max(16 * len(ex), 1 << 22) else None
+    out = []
+    for a in range(n):
+        segs = [ex[bounds[i]:bounds[i + 1]] for i in members[a] if bounds[i + 1] > bounds[i]]
+        if not segs:
+            out.append(empty)
+        elif len(segs) == 1 and bool(np.all(segs[0][1:] > segs[0][:-1])):
+            out.append(segs[0])  # one code, already distinct and sorted
+        elif present is not None:
+            for seg in segs:
+                present[seg] = True
+            u = np.flatnonzero(present)
+            present[u] = False
+            out.append(u)
+        else:
+            out.append(np.unique(np.concatenate(segs)))
+    return out
 
 
 def expand_rollup(pairs: pd.DataFrame, ids: list[str], codebook: Codebook, *, rollup: bool = True) -> dict[str, np.ndarray]:
     """Distinct (excerpt, code) incidences, each parent also carrying its descendants'
-    excerpts, counted once. Returns arrays excerpt, code (index into ids) and, when
-    ``pairs`` has those columns, document and speaker (functions of the excerpt).
-    Sorted by excerpt, then code."""
-    code = pair_code_index(pairs, ids)
+    excerpts, counted once (see :func:`code_excerpt_sets`). Returns arrays excerpt, code
+    (index into ids) and, when ``pairs`` has those columns, document and speaker
+    (functions of the excerpt). Sorted by code, then excerpt."""
+    sets = code_excerpt_sets(pairs, ids, codebook, rollup=rollup)
+    out = {
+        "excerpt": np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64),
+        "code": np.repeat(np.arange(len(ids), dtype=np.int64), [len(x) for x in sets]),
+    }
     ex = pairs["excerpt_id"].to_numpy(dtype=np.int64)
-    levels = ancestor_levels(codebook, ids, rollup=rollup)
-    valid = code >= 0
-    ex_parts, code_parts = [], []
-    for k in range(levels.shape[0]):
-        anc = np.where(valid, levels[k][np.where(valid, code, 0)], -1)
-        keep = anc >= 0
-        ex_parts.append(ex[keep])
-        code_parts.append(anc[keep])
-    all_ex = np.concatenate(ex_parts) if ex_parts else np.zeros(0, dtype=np.int64)
-    all_code = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int64)
-    n = max(len(ids), 1)
-    top_ex = int(all_ex.max()) + 1 if len(all_ex) else 0
-    key = _distinct_keys(all_ex * n + all_code, top_ex * n)
-    out = {"excerpt": key // n, "code": key % n}
+    top_ex = int(ex.max()) + 1 if len(ex) else 1
     for name, col in (("document", "document_id"), ("speaker", "speaker_id")):
         if col not in pairs.columns:
             continue
         vals = pairs[col].to_numpy(dtype=np.float64) if pairs[col].dtype == object else pairs[col].to_numpy()
         vals = np.where(np.isnan(vals), -1, vals).astype(np.int64) if vals.dtype.kind == "f" else vals.astype(np.int64)
-        of = np.full(max(top_ex, 1), -1, dtype=np.int64)
+        of = np.full(top_ex, -1, dtype=np.int64)
         of[ex] = vals  # the same value for every row of one excerpt
         out[name] = of[out["excerpt"]]
     return out
