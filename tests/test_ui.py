@@ -279,3 +279,34 @@ def test_an_unexpected_error_is_a_message_not_a_traceback():
               "guarded(lambda: 1 / 0)()\n")
     at = no_exception(AppTest.from_string(script, default_timeout=30).run())
     assert any("ZeroDivisionError" in e.value and "terminal" in e.value for e in at.error)
+
+
+def test_import_saves_each_file_on_its_own_with_deidentification(project):
+    script = (
+        "import streamlit as st\n"
+        "from qualcode.services import ingest\n"
+        "from qualcode.ui.pages.importing import _save_all\n"
+        "from qualcode.ui.state import current_context\n"
+        "if not st.session_state.get('done'):\n"
+        "    st.session_state['done'] = True\n"
+        "    data = b'Interviewer: How is it going, Maria?\\n\\nMaria Lopez: Jefferson Elementary is busy.\\n'\n"
+        "    p1 = ingest.parse_bytes(data, 'a.txt')\n"
+        "    p2 = ingest.parse_bytes(data, 'b.txt')\n"
+        "    choice = {'roles': {}, 'attributes': {'year': '2021'}, 'errors': []}\n"
+        "    _save_all(current_context(), ingest, [('a.txt', p1, choice), ('b.txt', p2, choice)],\n"
+        "              deidentify=True, names=['Maria Lopez'], suggest=False)\n"
+    )
+    at = AppTest.from_string(script, default_timeout=60)
+    at.session_state["project"] = str(project.project_dir)
+    at.session_state["coder"] = project.coder
+    no_exception(at.run())
+    results = at.session_state["imp_results"]
+    assert [r["result"] == "imported" for r in results] == [True, False]  # the duplicate is refused
+    assert "b.txt" == results[1]["file"] and results[1]["result"]
+    from qualcode.services import ingest
+
+    (doc,) = ingest.list_documents(project)
+    assert doc["attributes"]["year"] == "2021"
+    with project.session(readonly=True) as s:
+        text = doc_store.load_document(s, doc["id"]).text
+    assert "Maria" not in text and "busy" in text
