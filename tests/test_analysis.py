@@ -13,6 +13,7 @@ from qualcode.analysis.compare import bh_adjust, table_test
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.services import analysis
 from tests.analysis_helpers import build_small_project
+from tests.pg_helpers import db_url, pg_server  # noqa: F401
 
 MINE = ["rel", "rel_trust", "rel_buyin", "evid"]
 
@@ -243,3 +244,37 @@ def test_charts_render(project, small):
     assert trend.to_dict()["mark"]["type"] == "line"
     with pytest.raises(ValueError):
         charts.render(trend, fmt="gif")
+
+
+def test_same_numbers_on_sqlite_and_postgresql(db_url):  # noqa: F811
+    """The bulk loaders use SQLite's group_concat and, elsewhere, aggregate_strings: both
+    backends must give the hand-computed numbers (including a turn without a speaker)."""
+    from qualcode import services
+
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        small = build_small_project(ctx)
+        f = rows(analysis.frequencies(ctx))
+        assert (f["rel"]["excerpts"], f["rel"]["documents"], f["rel"]["participants"]) == (5, 3, 4)
+        assert (f["rel_trust"]["excerpts"], f["evid"]["excerpts"]) == (3, 2)
+        y = analysis.frequencies(ctx, by="year", include="pending").set_index(["year", "code_id"])
+        assert y.loc[("2021", "evid"), "excerpts"] == 2  # D3e1 + pending D4e1
+        assert analysis.frequencies(ctx, coder="bob").set_index("code_id").loc["rel", "excerpts"] == 3
+        co = analysis.cooccurrence(ctx).set_index(["code_a", "code_b"])
+        assert co.loc[("rel_trust", "rel_buyin"), "count"] == 1
+        doc = analysis.cooccurrence(ctx, level="document").set_index(["code_a", "code_b"])
+        assert doc.loc[("rel_trust", "evid"), "count"] == 2
+        # Cara's turn (D2e2: rel_trust + rel_buyin) loses its speaker: still D2's excerpt,
+        # no longer a participant's
+        from sqlalchemy import update
+
+        from qualcode.storage.models import ExcerptRow, TurnRow
+
+        with ctx.session() as s:
+            turn = s.get(ExcerptRow, small.ex[("D2", 2)]).turn_id
+            s.execute(update(TurnRow).where(TurnRow.id == turn).values(speaker_id=None))
+        f = rows(analysis.frequencies(ctx))
+        assert (f["rel"]["excerpts"], f["rel"]["documents"], f["rel"]["participants"]) == (5, 3, 3)
+        assert (f["rel_trust"]["participants"], f["rel_buyin"]["participants"]) == (2, 2)
+    finally:
+        ctx.close()
