@@ -186,6 +186,16 @@ def test_report_html_is_self_contained_and_escapes_transcript_text(project, smal
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in (tmp_path / "cli.html").read_text(encoding="utf-8")
 
 
+def test_report_markdown_keeps_transcript_markup_inert(project, small, tmp_path):
+    markdown_it = pytest.importorskip("markdown_it")
+    _add_hostile_document(project)
+    text = ex.export_report(project, tmp_path / "r.md", charts=False).read_text(encoding="utf-8")
+    # CommonMark passes raw HTML through (html=True): the escaped text must not become tags
+    page = markdown_it.MarkdownIt("commonmark").render(text)
+    assert "<script" not in page and "<img src=x" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
 def _qde(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("project.qde")

@@ -71,11 +71,18 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _md(text) -> str:
+    """Project text for Markdown: a backslash before every ``<`` so that markup in a
+    transcript (``<script>``, ``<img onerror=...>``) shows as text in Markdown viewers
+    instead of being passed through as HTML."""
+    return str(text).replace("<", "\\<")
+
+
 def _md_table(df: pd.DataFrame) -> str:
     cols = list(df.columns)
-    lines = ["| " + " | ".join(str(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(_md(c).replace("|", "\\|") for c in cols) + " |", "|" + "---|" * len(cols)]
     for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
+        lines.append("| " + " | ".join(_md(_fmt(v)).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
     return "\n".join(lines)
 
 
@@ -95,7 +102,7 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
     """The report as Markdown. Charts link to ``image_links[caption]`` when given, else
     are embedded as data URIs."""
     cb = data.codebook
-    out = [f"# {data.title}", "",
+    out = [f"# {_md(data.title)}", "",
            f"Codings counted: {'accepted and manual' if data.include == 'accepted' else 'including pending suggestions'}. "
            "Parent codes include their children (an excerpt is counted once).", "",
            "## Codebook", ""]
@@ -104,19 +111,19 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
         p = c.parent
         while p and cb.get(p):
             depth, p = depth + 1, cb.get(p).parent
-        out.append(f"{'  ' * depth}- **{c.name}** (`{c.id}`){': ' + c.definition if c.definition else ''}")
+        out.append(f"{'  ' * depth}- **{_md(c.name)}** (`{c.id}`){': ' + _md(c.definition) if c.definition else ''}")
     out += ["", "## How often each theme comes up", "", _md_table(_freq_table(data.frequencies)), ""]
     if data.crosstab is not None and data.by:
-        out += [f"## By {data.by}", "", _md_table(data.crosstab.drop(columns=["code_id"])), ""]
+        out += [f"## By {_md(data.by)}", "", _md_table(data.crosstab.drop(columns=["code_id"])), ""]
     for caption, png in data.charts.items():
         link = (image_links or {}).get(caption) or "data:image/png;base64," + base64.b64encode(png).decode()
-        out += [f"![{caption}]({link})", ""]
+        out += [f"![{_md(caption)}]({link})", ""]
     out += ["## Strongest quotes per theme", ""]
     for theme, rows in data.quotes.items():
         code = cb.get(theme)
-        out += [f"### {code.name if code else theme}", ""]
+        out += [f"### {_md(code.name if code else theme)}", ""]
         for q in rows.itertuples(index=False):
-            out.append(f"> {_quote_line(q)}")
+            out.append("> " + _md(_quote_line(q)).replace("\n", "\n> "))
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
