@@ -310,3 +310,23 @@ def test_import_saves_each_file_on_its_own_with_deidentification(project):
     with project.session(readonly=True) as s:
         text = doc_store.load_document(s, doc["id"]).text
     assert "Maria" not in text and "busy" in text
+
+
+def test_ui_reaches_data_only_through_services():
+    import ast
+    from pathlib import Path
+
+    allowed = ("qualcode.services", "qualcode.ui", "qualcode.core", "qualcode.errors", "qualcode.config")
+    for path in (Path(__file__).resolve().parents[1] / "qualcode" / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "qualcode":
+                mods = [f"qualcode.{a.name}" for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("qualcode"):
+                mods = [node.module]
+            elif isinstance(node, ast.Import):
+                mods = [a.name for a in node.names if a.name.startswith("qualcode")]
+            else:
+                continue
+            for m in mods:
+                assert m.startswith(allowed), f"{path.name} imports {m}"
+            assert not any(m.startswith("sqlalchemy") for m in mods)
