@@ -95,7 +95,7 @@ def main() -> None:
                 if title == "Import":
                     sample = REPO / "transcripts_sample" / "2021_interview_team_lead_literacy.md"
                     if sample.exists():
-                        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(sample))
+                        page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files(str(sample))
                         page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
                 if title == "Code":
                     page.wait_for_selector('[data-testid="stMain"] [data-testid="stText"]')
