@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,8 +44,11 @@ class App:
         qualcode = Path(sys.executable).with_name("qualcode")
         cmd = [str(qualcode)] if qualcode.exists() else [sys.executable, "-m", "qualcode.cli"]
         self.log = project.parent / f"app-{self.port}.log"
+        # Its own process group: `qualcode app` runs streamlit as a child process, and
+        # stopping must end both (terminating the parent alone leaves streamlit running).
         self.proc = subprocess.Popen([*cmd, "--project", str(project), "app", "--port", str(self.port)],
-                                     cwd=REPO, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+                                     cwd=REPO, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -58,14 +62,28 @@ class App:
         self.stop()
         raise RuntimeError(f"qualcode app did not answer on {self.url}")
 
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)  # the group this App started (pgid == its pid)
+        except ProcessLookupError:
+            pass
+
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """Terminate the app's process group (qualcode and its streamlit), then kill it."""
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            self.proc.wait(5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the streamlit child may outlive its parent briefly
             try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        self._signal_group(signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
