@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -65,7 +64,9 @@ def status(state: State, as_json: bool) -> None:
 def streamlit_command(*, port: int | None, address: str) -> list[str]:
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PY),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.address", address, "--global.developmentMode", "false"]
+           "--server.address", address, "--global.developmentMode", "false",
+           # The app does not reload on file changes, and watching this tree floods inotify.
+           "--server.fileWatcherType", "none"]
     if port:
         cmd += ["--server.port", str(port)]
     return cmd
@@ -83,7 +84,10 @@ def launch_app(state: State, *, project: str | None, port: int | None, address: 
     env["HF_HUB_OFFLINE"] = "1"
     env["TRANSFORMERS_OFFLINE"] = "1"
     click.echo(f"Starting qualcode on http://{address}:{port or 8501} (Ctrl+C to stop)")
-    raise SystemExit(subprocess.call(streamlit_command(port=port, address=address), env=env))
+    # Replace this process with Streamlit, so that stopping `qualcode app` (Ctrl+C, or a
+    # SIGTERM to its PID) stops the server too; no orphaned servers.
+    cmd = streamlit_command(port=port, address=address)
+    os.execve(cmd[0], cmd, env)
 
 
 @main.command()

@@ -7,6 +7,7 @@ from typing import Callable
 
 import streamlit as st
 
+from qualcode.ui import signin
 from qualcode.ui.state import guarded
 
 # (module under qualcode.ui.pages, title, icon, url path)
@@ -21,20 +22,16 @@ PAGES = [
 ]
 
 
-def _render_fn(module: str) -> Callable[[], None] | None:
-    """A page's render(), or None while its module has not landed (or fails to import)."""
-    try:
-        mod = importlib.import_module(f"qualcode.ui.pages.{module}")
-    except ImportError:
-        return None
-    return getattr(mod, "render", None)
+def _render_fn(module: str) -> Callable[[], None]:
+    """A page's render() (every page module is part of the package)."""
+    return importlib.import_module(f"qualcode.ui.pages.{module}").render
 
 
 def main() -> None:
     st.set_page_config(page_title="qualcode", page_icon=":material/forum:", layout="wide")
-    pages = []
-    for module, title, icon, url in PAGES:
-        fn = _render_fn(module)
-        if fn is not None:
-            pages.append(st.Page(guarded(fn), title=title, icon=icon, url_path=url, default=url == "project"))
+    signin.require_sign_in()
+    pages = [
+        st.Page(guarded(_render_fn(module)), title=title, icon=icon, url_path=url, default=url == "project")
+        for module, title, icon, url in PAGES
+    ]
     st.navigation(pages, position="top").run()

@@ -10,6 +10,8 @@ import streamlit as st
 from qualcode import services
 from qualcode.errors import QualcodeError
 from qualcode.services import ui_support
+from qualcode.ui import signin
+from qualcode.ui.text import md
 from qualcode.ui.state import attempt, current_coder, current_context, forget_project, project_ref, show_flash
 
 
@@ -76,8 +78,11 @@ def _add_coder(ctx: services.ProjectContext) -> None:
 
 def _coder_picker(ctx: services.ProjectContext) -> None:
     st.subheader("Who is coding?")
-    coders = services.list_coders(ctx)
     me = current_coder(ctx) or ctx.coder
+    if signin.signed_in():  # the coder is the signed-in user: no free choice
+        st.caption(f"Signed in: coding as **{md(me)}**.")
+        return
+    coders = services.list_coders(ctx)
     if me not in coders:
         coders = sorted({*coders, me})
     cols = st.columns([2, 2, 1], vertical_alignment="bottom")
@@ -86,7 +91,7 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
                       help="Your decisions are stored under this name.")
     cols[1].text_input("Add a coder", key="coder_new", placeholder="Your name")
     cols[2].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
-    st.caption(f"Coding as **{me}**.")
+    st.caption(f"Coding as **{md(me)}**.")
 
 
 def _progress(ctx: services.ProjectContext) -> None:

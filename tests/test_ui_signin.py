@@ -1,0 +1,39 @@
+"""Sign-in on a shared server: with [passwords] in secrets the coder is the signed-in user."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.ui_helpers import APP_PY
+
+
+def _app(project, monkeypatch, **secrets) -> AppTest:
+    monkeypatch.setenv("QUALCODE_PROJECT", str(project.project_dir))
+    at = AppTest.from_file(str(APP_PY), default_timeout=60)
+    for key, value in secrets.items():
+        at.secrets[key] = value
+    return at.run()
+
+
+def test_without_secrets_no_sign_in(project, monkeypatch):
+    at = _app(project, monkeypatch)
+    assert not at.exception
+    assert "Sign in to qualcode" not in [t.value for t in at.title]
+
+
+def test_password_sign_in_sets_the_coder(project, monkeypatch):
+    at = _app(project, monkeypatch, passwords={"ana": "s3cret"})
+    assert "Sign in to qualcode" in [t.value for t in at.title]
+    at.text_input[0].input("ana")
+    at.text_input[1].input("wrong")
+    at.button[0].click().run()
+    assert any("do not match" in e.value for e in at.error)
+    assert "signed_in" not in at.session_state  # still on the sign-in form
+    assert "Sign in to qualcode" in [t.value for t in at.title]
+    at.text_input[0].input("ana")
+    at.text_input[1].input("s3cret")
+    at.button[0].click().run()
+    assert at.session_state["coder"] == "ana" and at.session_state["signed_in"]
+    assert not at.exception
+    # The coder chooser is gone: the coder is fixed for the session.
+    assert not [s for s in at.selectbox if s.label == "Coder"]
