@@ -372,3 +372,11 @@ def test_this_documents_speaker_wins_a_shared_first_name_and_titles_are_dropped(
     # new pseudonyms take the first free numbers; the earlier Dana keeps Participant 5
     assert out.text == ("Interviewer: Thanks, Participant 1. And Participant 2?\n\n"
                         "Participant 1: Participant 2 agreed.")
+
+
+def test_sentence_split_keeps_opening_brackets_with_the_next_sentence():
+    text = "I did tell you. [laughter] No, really. He said \u201cfine.\u201d (Laughs) Okay."
+    ex = segment_spans(text, [(0, len(text), 0)])
+    assert [e.text for e in ex] == [
+        "I did tell you.", "[laughter] No, really.", "He said \u201cfine.\u201d", "(Laughs) Okay."]
+    assert all(text[e.start:e.end] == e.text for e in ex)

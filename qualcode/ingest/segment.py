@@ -75,7 +75,29 @@ def segment_spans(text: str, turns: list[tuple[int, int, int]], *, unit: str = "
         return out
     pieces = [(s, e, order) for start, end, order in turns for s, e in _paragraphs(text, start, end)]
     nlp = sentencizer()
-    for (s, _e, order), doc in zip(pieces, nlp.pipe(text[s:e] for s, e, _ in pieces)):
-        for sent in doc.sents:
-            add(s + sent.start_char, s + sent.end_char, order)
+    for (s, e, order), doc in zip(pieces, nlp.pipe(text[s:e] for s, e, _ in pieces)):
+        bounds = _fix_bounds(text, [s + sent.start_char for sent in doc.sents] + [e])
+        for a, b in zip(bounds, bounds[1:]):
+            add(a, b, order)
     return out
+
+
+def _fix_bounds(text: str, bounds: list[int]) -> list[int]:
+    """Move a boundary that leaves an opening bracket or quote at a sentence's end.
+
+    The sentencizer keeps punctuation after a full stop with the sentence before it, which
+    cuts "you. [laughter] No" into "you. [" and "laughter] No"; the bracket belongs after.
+    """
+    out = list(bounds)
+    for i in range(1, len(out) - 1):
+        j = out[i]
+        k = j
+        while k > out[i - 1] and text[k - 1].isspace():
+            k -= 1
+        while k > out[i - 1] and text[k - 1] in _OPENERS:
+            k -= 1
+        out[i] = k if k > out[i - 1] else j
+    return out
+
+
+_OPENERS = "[({\u201c\u2018"
