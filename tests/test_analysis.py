@@ -278,3 +278,19 @@ def test_same_numbers_on_sqlite_and_postgresql(db_url):  # noqa: F811
         assert (f["rel_trust"]["participants"], f["rel_buyin"]["participants"]) == (2, 2)
     finally:
         ctx.close()
+
+
+def test_excerpt_map_without_packing_gives_the_same_numbers(project, small, monkeypatch):
+    """Ids too large to pack two to an integer take the two-column query instead."""
+    import pandas as pd
+
+    from qualcode.storage import analysis_queries
+
+    packed = analysis.frequencies(project, by="role")
+    monkeypatch.setattr(analysis_queries, "_HALF", 2)  # every id now counts as too large
+    with project.session(readonly=True) as s:
+        ids, who = analysis_queries._excerpt_who(s)
+    assert len(ids) == 12 and set(who) == set(range(1, 10))  # 12 turns, 9 speakers
+    pd.testing.assert_frame_equal(analysis.frequencies(project, by="role"), packed)
+    f = rows(analysis.frequencies(project))
+    assert (f["rel"]["excerpts"], f["rel"]["documents"], f["rel"]["participants"]) == (5, 3, 4)
