@@ -117,6 +117,63 @@ def test_retraining_on_2000_decisions():
     assert eng.scores(corpus, np.arange(2000, n)).shape == (400, 20)
 
 
+def test_repeating_the_previous_speaker_shows_in_the_hand_features():
+    from qualcode.suggest.corpus import HAND_FEATURES
+
+    rows = [{"id": i, "doc": 0, "turn": i, "speaker": sp, "role": sp, "text": t, "codable": True}
+            for i, (sp, t) in enumerate([("S", "I think it is twelve because six and six."),
+                                         ("T", "You think it is twelve because six and six."),
+                                         ("S", "Lunch was at noon today."),
+                                         ("T", "Open your books please.")])]
+    corpus = make_corpus(rows, HashEmbedder().encode([r["text"] for r in rows]))
+    jac, mine = HAND_FEATURES.index("prev_word_jaccard"), HAND_FEATURES.index("prev_pairs_of_mine")
+    assert corpus.hand.shape == (4, len(HAND_FEATURES))
+    assert corpus.hand[1, jac] > 0.6 and corpus.hand[1, mine] > 0.6   # restates the student
+    assert corpus.hand[3, jac] == 0.0 and corpus.hand[3, mine] == 0.0   # says something new
+    assert corpus.hand[0, jac] == 0.0                                   # nothing before it
+
+
+def _two_role_corpus(n_turns: int = 60, seed: int = 0):
+    """Teacher/student turns; "ask" = teacher questions, "claim" = student answers."""
+    rng = np.random.default_rng(seed)
+    rows, labels = [], []
+    asks = ["why does that work", "how do you know that", "can you explain why"]
+    claims = ["it is twelve", "the answer is five", "I got seven"]
+    other = ["okay", "let us look at the board", "turn the page"]
+    for k in range(n_turns):
+        teacher = k % 2 == 0
+        pick = rng.random() < 0.5
+        pool = (asks if pick else other) if teacher else (claims if pick else other)
+        rows.append({"id": k, "doc": k // 20, "turn": k, "speaker": "T" if teacher else "S",
+                     "role": "teacher" if teacher else "student", "codable": True,
+                     "text": pool[int(rng.integers(3))] + ("?" if teacher and pick else ".")})
+        labels.append(("ask" if teacher else "claim") if pick else None)
+    return make_corpus(rows, HashEmbedder().encode([r["text"] for r in rows])), labels
+
+
+def test_role_gate_keeps_codes_on_the_roles_the_coder_used_them_on():
+    corpus, labels = _two_role_corpus()
+    codes = [Code(id="ask", name="Asking", definition="Teacher asks."),
+             Code(id="claim", name="Claim", definition="Student claims.")]
+    Y = np.array([[lab == "ask", lab == "claim"] for lab in labels], dtype=float)
+    eng = Engine(codes, HashEmbedder()).prepare(corpus)
+    eng.fit(corpus, np.arange(40), Y[:40])
+    S = eng.scores(corpus)
+    roles = np.array(corpus.roles)
+    assert eng.head.gates == {0: {"student"}, 1: {"teacher"}}
+    assert (S[roles == "student", 0] < 0.5).all() and (S[roles == "teacher", 1] < 0.5).all()
+    pred = eng.decide(S[40:])
+    ids = [c.id for c in codes]
+    assert score(Y[40:], pred, ids)["macro_f1"] > 0.8  # the lexical features learn both codes
+
+
+def test_text_features_fit_on_tiny_or_empty_projects():
+    from qualcode.suggest.corpus import TextFeatures
+
+    assert TextFeatures().fit(["Why?"]).transform(["Why not?", ""]).shape[0] == 2
+    assert TextFeatures().fit(["", ""]).transform(["x"]).shape == (1, 0)
+
+
 def test_queue_is_diverse_and_prefers_uncertain():
     S = np.array([[0.5, 0.0], [0.5, 0.0], [0.02, 0.0], [0.45, 0.0]])
     emb = np.array([[1, 0], [1, 0], [0, 1], [0.6, 0.8]], dtype=np.float32)

@@ -5,7 +5,8 @@ Context of an excerpt (why: a sentence's meaning often depends on what it answer
   embedding of that turn's last two excerpts (no extra encoding needed);
 - the speaker's role and the preceding speaker's role;
 - hand features: similarity and word overlap with the preceding turn (repeating or
-  rephrasing someone), question mark, length, first sentence of the turn.
+  rephrasing someone: content lemmas, all words, shared word pairs both ways), question
+  mark, length, first sentence of the turn.
 
 >>> rows = [{"id": 1, "doc": 1, "turn": 0, "speaker": "I", "role": "interviewer", "text": "Why?"}]
 >>> build_context(rows)[0]["prev"]
@@ -14,6 +15,7 @@ Context of an excerpt (why: a sentence's meaning often depends on what it answer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -21,6 +23,9 @@ import numpy as np
 
 from qualcode.suggest.keywords import lemmas
 
+_TOKEN = re.compile(r"[a-z0-9']+")
+HAND_FEATURES = ("prev_cosine", "prev_lemma_overlap", "question", "log_words", "first_in_turn",
+                 "prev_word_jaccard", "prev_pairs_of_mine", "prev_pairs_of_theirs")
 ROLES = ("interviewer", "facilitator", "participant", "unknown")
 
 
@@ -78,8 +83,10 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
     dim = emb.shape[1] if emb.ndim == 2 else 0
     ctx = np.zeros((n, dim), dtype=np.float32)
     lemma_sets = [lemmas(r["text"]) for r in rows]
-    hand = np.zeros((n, 5), dtype=np.float32)
+    hand = np.zeros((n, len(HAND_FEATURES)), dtype=np.float32)
+    tokens = [_TOKEN.findall(str(r["text"]).lower()) for r in rows]
     for i, (r, c) in enumerate(zip(rows, ctx_info)):
+        jac = mine = theirs = 0.0
         if c["prev"]:
             v = emb[c["prev"]].mean(axis=0)
             nv = float(np.linalg.norm(v))
@@ -87,6 +94,15 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
                 ctx[i] = v / nv
             prev_lem = set().union(*(lemma_sets[j] for j in c["prev"]))
             overlap = len(lemma_sets[i] & prev_lem) / max(1, len(lemma_sets[i]))
+            # Repeating a classmate's words (restating, revoicing, building on an idea):
+            # overlap of all words and of word pairs, which content lemmas miss.
+            a = tokens[i]
+            b = [w for j in c["prev"] for w in tokens[j]]
+            sa, sb = set(a), set(b)
+            jac = len(sa & sb) / max(1, len(sa | sb))
+            pa, pb = set(zip(a, a[1:])), set(zip(b, b[1:]))
+            mine = len(pa & pb) / max(1, len(pa))
+            theirs = len(pa & pb) / max(1, len(pb))
         else:
             overlap = 0.0
         text = r["text"]
@@ -96,6 +112,7 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
             1.0 if text.rstrip().endswith("?") else 0.0,
             np.log1p(len(text.split())) / 3.0,
             1.0 if c["first_in_turn"] else 0.0,
+            jac, mine, theirs,
         )
     return Corpus(
         ids=[r["id"] for r in rows], texts=[r["text"] for r in rows], emb=emb.astype(np.float32),
@@ -139,3 +156,50 @@ def features(c: Corpus, vocab: Sequence[str], idx: np.ndarray | None = None,
         prev[row, pos.get(c.prev_roles[i], k)] = 1.0
     ctx = c.ctx[idx] @ proj if proj is not None else c.ctx[idx]
     return np.hstack([c.emb[idx], ctx, role, prev, c.hand[idx]]).astype(np.float32)
+
+
+class TextFeatures:
+    """Sparse lexical features of excerpts: TF-IDF word 1-2-grams and character 2-4-grams.
+
+    Why: the pragmatic codes of talk (asking for reasoning, restating, keeping everyone
+    together) live in short function-word patterns ("why do you", "you said", "can
+    everybody") that a sentence embedding blurs. Fitted transductively on every excerpt of
+    the project (the app has them all), so no decision is needed to build the vocabulary.
+
+    >>> tf = TextFeatures().fit(["Why do you think so?", "You said twelve."])
+    >>> tf.transform(["Why twelve?"]).shape[0]
+    1
+    """
+
+    def __init__(self, *, max_char_features: int = 20_000) -> None:
+        self.max_char_features = max_char_features
+        self.word = None
+        self.char = None
+
+    def fit(self, texts: Sequence[str]) -> "TextFeatures":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        texts = list(texts)
+        min_df = 2 if len(texts) >= 50 else 1
+        self.word = TfidfVectorizer(ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, dtype=np.float32,
+                                    token_pattern=r"(?u)\b\w+\b|\?")
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=min_df + 1 if min_df > 1 else 1,
+                                    sublinear_tf=True, max_features=self.max_char_features, dtype=np.float32)
+        try:
+            self.word.fit(texts)
+        except ValueError:  # no words at all (tiny or empty project)
+            self.word = None
+        try:
+            self.char.fit(texts)
+        except ValueError:
+            self.char = None
+        return self
+
+    def transform(self, texts: Sequence[str]):
+        import scipy.sparse as sp
+
+        texts = list(texts)
+        parts = [v.transform(texts) for v in (self.word, self.char) if v is not None]
+        if not parts:
+            return sp.csr_matrix((len(texts), 0), dtype=np.float32)
+        return sp.hstack(parts, format="csr", dtype=np.float32)

@@ -19,12 +19,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from qualcode.core import Code
-from qualcode.suggest.corpus import Corpus, context_projection, features, role_vocab
-from qualcode.suggest.learner import Head
+from qualcode.suggest.corpus import Corpus, TextFeatures, role_vocab
+from qualcode.suggest.learner import LinearHead
 from qualcode.suggest.prior import Prior
 
 DEFAULT_MAX_PER_EXCERPT = 3
-ROLE_HEAD_MIN = 40
+HAND_WEIGHT = 0.3  # standardised hand features, scaled to sit beside unit-norm embeddings
+EMB_DIMS = 64  # principal directions of the embeddings the learner sees (speed; same F1)
 
 
 @dataclass
@@ -45,12 +46,15 @@ class Engine:
         self.code_ids = [c.id for c in self.codes]
         self.embedder = embedder
         self.prior = Prior.build(self.codes, embedder.encode)
-        self.head = Head(self.code_ids)
-        self.role_heads: dict[str, Head] = {}
+        self.head = LinearHead(self.code_ids)
         self.vocab: list[str] = []
         self.mu: np.ndarray | None = None
         self.sd: np.ndarray | None = None
-        self.proj: np.ndarray | None = None
+        self.text: TextFeatures | None = None
+        self.emb_mean: np.ndarray | None = None
+        self.emb_proj: np.ndarray | None = None
+        self._X_all = None          # features of every row of the prepared corpus
+        self._X_corpus: Corpus | None = None
         # accepted excerpts per code, for explanations: (texts, embeddings)
         self.accepted: dict[str, tuple[list[str], np.ndarray]] = {}
         self.fit_seconds = 0.0
@@ -58,23 +62,66 @@ class Engine:
 
     # -- calibration -----------------------------------------------------------------------
     def prepare(self, corpus: Corpus) -> "Engine":
-        """Calibrate the prior (per-code z-scores) and the feature scaling on a corpus."""
+        """Calibrate the prior (per-code z-scores), fit the lexical features and the hand
+        feature scaling on a corpus (every excerpt of the project: transductive, no labels)."""
         self.vocab = role_vocab(corpus)
         codable = np.flatnonzero(corpus.codable) if corpus.codable.any() else np.arange(len(corpus))
         raw = self.prior.raw(corpus.emb[codable], [corpus.lemma_sets[i] for i in codable])
         self.prior.fit_stats(raw)
-        self.proj = context_projection(corpus)
-        X = features(corpus, self.vocab, codable, self.proj) if len(codable) else np.zeros((0, 1))
-        if len(X):
-            self.mu = X.mean(axis=0)
-            self.sd = X.std(axis=0) + 1e-3
+        self.text = TextFeatures().fit([corpus.texts[i] for i in codable] or corpus.texts)
+        self._fit_projection(corpus.emb[codable] if len(codable) else corpus.emb)
+        H = corpus.hand[codable] if len(codable) else corpus.hand
+        if len(H):
+            self.mu = H.mean(axis=0)
+            self.sd = H.std(axis=0) + 1e-3
+        self._X_corpus, self._X_all = None, None
         return self
 
-    def _X(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
-        X = features(corpus, self.vocab, idx, self.proj)
-        if self.mu is None or self.mu.shape[0] != X.shape[1]:
-            self.mu, self.sd = X.mean(axis=0), X.std(axis=0) + 1e-3
-        return (X - self.mu) / self.sd
+    def _fit_projection(self, E: np.ndarray, *, sample: int = 5000) -> None:
+        """Top principal directions of the project's embeddings: the per-code logistic
+        regressions then fit on ~6x fewer non-zeros (measured: same macro-F1, 3x faster)."""
+        if len(E) > sample:
+            E = E[np.random.default_rng(0).choice(len(E), sample, replace=False)]
+        self.emb_mean = E.mean(axis=0) if len(E) else np.zeros(E.shape[1], dtype=np.float32)
+        k = min(EMB_DIMS, max(1, len(E) - 1), E.shape[1])
+        if len(E) < 2:
+            self.emb_proj = np.eye(E.shape[1], k, dtype=np.float32)
+            return
+        _, _, vt = np.linalg.svd(E - self.emb_mean, full_matrices=False)
+        self.emb_proj = vt[:k].T.astype(np.float32)
+
+    def _features(self, corpus: Corpus, idx: np.ndarray):
+        """[TF-IDF words, TF-IDF chars, embedding (projected), role, preceding role, hand] (sparse)."""
+        import scipy.sparse as sp
+
+        idx = np.asarray(idx, dtype=int)
+        if self.text is None:
+            self.text = TextFeatures().fit(corpus.texts)
+        if self.mu is None or self.mu.shape[0] != corpus.hand.shape[1]:
+            self.mu, self.sd = corpus.hand.mean(axis=0), corpus.hand.std(axis=0) + 1e-3
+        pos = {r: k for k, r in enumerate(self.vocab)}
+        k = len(self.vocab)
+        roles = np.zeros((len(idx), 2 * k + 1), dtype=np.float32)
+        for row, i in enumerate(idx):
+            if corpus.roles[i] in pos:
+                roles[row, pos[corpus.roles[i]]] = 1.0
+            roles[row, k + pos.get(corpus.prev_roles[i], k)] = 1.0
+        if self.emb_proj is None or self.emb_proj.shape[0] != corpus.emb.shape[1]:
+            self._fit_projection(corpus.emb)
+        hand = (corpus.hand[idx] - self.mu) / self.sd * HAND_WEIGHT
+        dense = np.hstack([(corpus.emb[idx] - self.emb_mean) @ self.emb_proj, roles, hand]).astype(np.float32)
+        return sp.hstack([self.text.transform([corpus.texts[i] for i in idx]), sp.csr_matrix(dense)],
+                         format="csr", dtype=np.float32)
+
+    def _X(self, corpus: Corpus, idx: np.ndarray):
+        """Features of rows ``idx``; the prepared corpus's are computed once and sliced."""
+        idx = np.asarray(idx, dtype=int)
+        if self._X_corpus is not corpus:
+            if len(idx) < 200 and self._X_corpus is not None:
+                return self._features(corpus, idx)
+            self._X_all = self._features(corpus, np.arange(len(corpus)))
+            self._X_corpus = corpus
+        return self._X_all[idx]
 
     def _Z(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
         raw = self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx])
@@ -94,16 +141,7 @@ class Engine:
         X = self._X(corpus, idx) if len(idx) else np.zeros((0, 1))
         Z = self._Z(corpus, idx) if len(idx) else np.zeros((0, len(self.codes)))
         roles = [corpus.roles[i] for i in idx]
-        self.head = Head(self.code_ids).fit(X, Y, Z, roles)
-        # One head per speaker role with enough decisions: what a sentence does depends on
-        # who says it (teacher vs student, interviewer vs participant), and separate heads
-        # let every feature interact with the role.
-        self.role_heads = {}
-        roles_arr = np.array(roles)
-        for r in sorted(set(roles)):
-            m = roles_arr == r
-            if m.sum() >= ROLE_HEAD_MIN and Y[m].sum(axis=0).max() >= 3:
-                self.role_heads[r] = Head(self.code_ids).fit(X[m], Y[m], Z[m], [r] * int(m.sum()))
+        self.head = LinearHead(self.code_ids).fit(X, Y, Z, roles)
         self.accepted = {}
         for j, cid in enumerate(self.code_ids):
             rows = idx[Y[:, j] > 0] if len(idx) else np.array([], dtype=int)
@@ -129,19 +167,9 @@ class Engine:
         if len(idx) == 0:
             return np.zeros((0, len(self.codes)), dtype=np.float32)
         Z = self._Z(corpus, idx)
-        X = self._X(corpus, idx) if self.head.n else np.zeros((len(idx), 1))
+        X = self._X(corpus, idx) if self.head.stack else np.zeros((len(idx), 1))
         roles = [corpus.roles[i] for i in idx]
-        S = self.head.proba(X, Z, roles)
-        if self.role_heads:
-            roles_arr = np.array(roles)
-            for r, head in self.role_heads.items():
-                m = roles_arr == r
-                if m.any():
-                    Sr = head.proba(X[m], Z[m], [r] * int(m.sum()))
-                    never = (head.n_pos == 0) & (self.head.n_pos >= 3)
-                    Sr[:, never] *= 0.1
-                    S[m] = Sr
-        return S
+        return self.head.proba(X, Z, roles)
 
     def decide(self, S: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
         """The app's decision rule: score >= threshold, at most ``max_per_excerpt`` per excerpt."""
