@@ -66,7 +66,10 @@ def _excerpt_who(s: Session) -> tuple[np.ndarray, np.ndarray]:
     bits (the three maxima are primary-key look-ups), both travel packed in one 64-bit
     integer per excerpt: half the values to join into text and to parse (15 % faster)."""
     who = func.coalesce(TurnRow.speaker_id, -1 - TurnRow.document_id)
-    joined = lambda *cols: select(*cols).select_from(ExcerptRow).join(TurnRow, TurnRow.id == ExcerptRow.turn_id)  # noqa: E731
+
+    def joined(*cols):
+        return select(*cols).select_from(ExcerptRow).join(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+
     sqlite = s.get_bind().dialect.name == "sqlite"
     tops = s.execute(select(select(func.max(ExcerptRow.id)).scalar_subquery(),
                             select(func.max(SpeakerRow.id)).scalar_subquery(),
