@@ -19,7 +19,7 @@ WHAT = ("excerpts", "frequencies", "crosstab", "compare", "cooccurrence", "matri
 @click.option("--include", type=click.Choice(["accepted", "pending"]), default="accepted", show_default=True,
               help="Which codings count: accepted and manual only, or also pending suggestions.")
 @click.option("--coder", "only_coder", metavar="NAME", help="Count only this coder's codings.")
-@click.option("--format", "fmt", metavar="FMT", help="csv/xlsx (tables), md/docx (report), yaml/md/docx/qdc "
+@click.option("--format", "fmt", metavar="FMT", help="csv/xlsx (tables), md/docx/html (report), yaml/md/docx/qdc "
               "(codebook); default from OUT's suffix.")
 @click.option("--bom", is_flag=True, help="Start CSV files with a byte-order mark (for Excel).")
 @click.option("--values", type=click.Choice(["binary", "counts"]), default="binary", show_default=True,

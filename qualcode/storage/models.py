@@ -185,6 +185,7 @@ class CodingRow(Base):
     __table_args__ = (
         UniqueConstraint("excerpt_id", "code_id", "coder_id", "start", "end"),
         Index("ix_codings_code_id_excerpt_id", "code_id", "excerpt_id"),
+        Index("ix_codings_code_id_coder_id_excerpt_id", "code_id", "coder_id", "excerpt_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     excerpt_id: Mapped[int] = mapped_column(ForeignKey("excerpts.id", ondelete="CASCADE"), index=True)
@@ -205,7 +206,7 @@ class SuggestionRow(Base):
     __tablename__ = "suggestions"
     __table_args__ = (
         UniqueConstraint("excerpt_id", "code_id", "model_id"),
-        Index("ix_suggestions_status_code_id", "status", "code_id"),
+        Index("ix_suggestions_status_code_id_excerpt_id", "status", "code_id", "excerpt_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     excerpt_id: Mapped[int] = mapped_column(ForeignKey("excerpts.id", ondelete="CASCADE"), index=True)

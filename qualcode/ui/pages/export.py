@@ -30,7 +30,7 @@ MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocumen
         "svg": "image/svg+xml", "qdpx": "application/zip", "qdc": "application/xml", "zip": "application/zip",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "yaml": "text/yaml"}
 DEFAULT_FORMATS = {"export_qdpx": ["qdpx"], "export_codebook": ["yaml", "md", "docx", "qdc"],
-                   "export_report": ["docx", "md"], "export_charts": ["zip"]}
+                   "export_report": ["docx", "html", "md"], "export_charts": ["zip"]}
 
 
 def exports() -> list[tuple[str, Callable[..., Any]]]:
