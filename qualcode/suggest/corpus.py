@@ -130,34 +130,6 @@ def role_vocab(*corpora: Corpus) -> list[str]:
     return sorted(seen)
 
 
-def context_projection(c: Corpus, *, k: int = 64, sample: int = 5000, seed: int = 0) -> np.ndarray:
-    """Top-k principal directions of the context embeddings (d x k): the context enters
-    the classifier in fewer dimensions, which keeps retraining fast."""
-    ctx = c.ctx[np.abs(c.ctx).sum(axis=1) > 0]
-    if len(ctx) > sample:
-        ctx = ctx[np.random.default_rng(seed).choice(len(ctx), sample, replace=False)]
-    if len(ctx) < 2:
-        return np.eye(c.ctx.shape[1], min(k, c.ctx.shape[1]), dtype=np.float32)
-    _, _, vt = np.linalg.svd(ctx - ctx.mean(axis=0), full_matrices=False)
-    return vt[:k].T.astype(np.float32)
-
-
-def features(c: Corpus, vocab: Sequence[str], idx: np.ndarray | None = None,
-             proj: np.ndarray | None = None) -> np.ndarray:
-    """The classifier's input: [excerpt emb, context emb (projected), role, prev role, hand]."""
-    idx = np.arange(len(c)) if idx is None else np.asarray(idx)
-    pos = {r: k for k, r in enumerate(vocab)}
-    k = len(vocab)
-    role = np.zeros((len(idx), k), dtype=np.float32)
-    prev = np.zeros((len(idx), k + 1), dtype=np.float32)
-    for row, i in enumerate(idx):
-        if c.roles[i] in pos:
-            role[row, pos[c.roles[i]]] = 1.0
-        prev[row, pos.get(c.prev_roles[i], k)] = 1.0
-    ctx = c.ctx[idx] @ proj if proj is not None else c.ctx[idx]
-    return np.hstack([c.emb[idx], ctx, role, prev, c.hand[idx]]).astype(np.float32)
-
-
 class TextFeatures:
     """Sparse lexical features of excerpts: TF-IDF word 1-2-grams and character 2-4-grams.
 
