@@ -55,6 +55,8 @@ class Engine:
         self.emb_proj: np.ndarray | None = None
         self._X_all = None          # features of every row of the prepared corpus
         self._X_corpus: Corpus | None = None
+        self._Z_all: np.ndarray | None = None
+        self._Z_corpus: Corpus | None = None
         # accepted excerpts per code, for explanations: (texts, embeddings)
         self.accepted: dict[str, tuple[list[str], np.ndarray]] = {}
         self.fit_seconds = 0.0
@@ -75,6 +77,7 @@ class Engine:
             self.mu = H.mean(axis=0)
             self.sd = H.std(axis=0) + 1e-3
         self._X_corpus, self._X_all = None, None
+        self._Z_corpus, self._Z_all = None, None
         return self
 
     def _fit_projection(self, E: np.ndarray, *, sample: int = 5000) -> None:
@@ -124,6 +127,14 @@ class Engine:
         return self._X_all[idx]
 
     def _Z(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
+        """Prior z-scores of rows ``idx``; the prepared corpus's are computed once and sliced."""
+        idx = np.asarray(idx, dtype=int)
+        if self.prior.mean is not None and self._Z_corpus is corpus and self._Z_all is not None:
+            return self._Z_all[idx]
+        if self.prior.mean is not None and len(idx) >= 200:
+            self._Z_all = self.prior.z(self.prior.raw(corpus.emb, corpus.lemma_sets))
+            self._Z_corpus = corpus
+            return self._Z_all[idx]
         raw = self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx])
         if self.prior.mean is None:
             self.prior.fit_stats(raw)
