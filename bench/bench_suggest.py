@@ -1,4 +1,4 @@
-"""Benchmark: embedding speed, suggestions for a new interview, scoring 50,000 cached
+"""Benchmark: embedding speed (torch vs ONNX Runtime, 1 and 2 threads; int8 check), suggestions for a new interview, scoring 50,000 cached
 excerpts against 40 codes, retraining on 2,000 decisions, cold-start precision on the
 hand-coded sample gold. Writes bench/results/suggest.json.
 
@@ -21,6 +21,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from qualcode.codebook_io import load_codebook  # noqa: E402
 from qualcode.core import Code  # noqa: E402
 from qualcode.suggest.corpus import make_corpus  # noqa: E402
+from qualcode.suggest import embedder as E  # noqa: E402
 from qualcode.suggest.embedder import HashEmbedder, get_embedder  # noqa: E402
 from qualcode.suggest.engine import Engine  # noqa: E402
 from qualcode.suggest.evaluate import gold_corpus, read_gold  # noqa: E402
@@ -39,6 +40,70 @@ def bench_embedding(emb, texts) -> dict:
             "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1)}
 
 
+def _rate(emb, texts, reps: int = 2) -> float:
+    """Texts per second, best of ``reps`` (the machine is shared: best-of is the least noisy)."""
+    emb.encode(texts[:32])
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        emb.encode(texts)
+        best = min(best, time.perf_counter() - t0)
+    return len(texts) / best
+
+
+def bench_backends(sets: dict[str, list[str]]) -> dict:
+    """torch (sentence-transformers) vs ONNX Runtime fp32, 1 and 2 threads, interleaved.
+
+    Interleaving (torch, onnx, torch, onnx ...) and reporting ratios keeps the comparison fair
+    on a machine whose load changes from second to second; load averages are recorded.
+    """
+    import torch
+
+    path = E.resolve_model_path()
+    onnx = E.load_onnx(path, threads=1)
+    torch_emb = E.SentenceEmbedder(path, "cpu")
+    out: dict = {"onnx_verification": onnx.verification}
+    for name, texts in sets.items():
+        rows = {}
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            o = E.OnnxEmbedder(path, onnx.folder, max_length=256, threads=n)
+            t_rate, o_rate = _rate(torch_emb, texts), _rate(o, texts)
+            rows[f"{n}_threads"] = {"torch_per_s": round(t_rate, 1), "onnx_per_s": round(o_rate, 1),
+                                    "onnx_over_torch": round(o_rate / t_rate, 2),
+                                    "load_average_1min": round(os.getloadavg()[0], 2)}
+            print(name, n, rows[f"{n}_threads"], flush=True)
+        out[name] = {"texts": len(texts), **rows}
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    return out
+
+
+def bench_int8_check(texts: list[str]) -> dict:
+    """Re-check of dynamic int8 (torch, Linear layers only) against fp32: speed and similarities."""
+    import copy
+
+    import torch
+
+    path = E.resolve_model_path()
+    fp = E._load(str(path), "cpu")
+    q = torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp), {torch.nn.Linear}, dtype=torch.qint8)
+    kw = {"batch_size": 64, "normalize_embeddings": True, "convert_to_numpy": True, "show_progress_bar": False}
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    a = fp.encode(texts, **kw)
+    t_fp = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    b = q.encode(texts, **kw)
+    t_q = time.perf_counter() - t0
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+    cos = (a * b).sum(axis=1)
+    diff = np.abs(a @ a.T - b @ b.T)
+    return {"texts": len(texts), "int8_over_fp32_speed_1_thread": round(t_fp / t_q, 2),
+            "min_cosine_to_fp32": round(float(cos.min()), 4), "max_pair_similarity_diff": round(float(diff.max()), 4),
+            "p99_pair_similarity_diff": round(float(np.quantile(diff, 0.99)), 4),
+            "within_1_percent": bool(cos.min() >= 0.99 and diff.max() <= 0.01)}
+
+
 def bench_new_interview(emb, codes) -> dict:
     """A new ~9,000-word interview end to end in memory: embed, context, score, explain."""
     rows = read_gold(TALKMOVES)
@@ -51,11 +116,14 @@ def bench_new_interview(emb, codes) -> dict:
     texts = [f"{r['text']} " for r in out]  # a trailing space: new texts, nothing cached
     t0 = time.perf_counter()
     vecs = emb.encode(texts)
+    t_embed = time.perf_counter() - t0
     corpus = gold_corpus([{**r, "text": t} for r, t in zip(out, texts)], vecs)
     eng = Engine(codes, emb).prepare(corpus)
     props = eng.suggest(corpus)
     dt = time.perf_counter() - t0
-    return {"words": words, "excerpts": len(out), "seconds": round(dt, 2), "suggestions": len(props)}
+    return {"words": words, "excerpts": len(out), "seconds": round(dt, 2), "embed_s": round(t_embed, 2),
+            "engine_s": round(dt - t_embed, 2), "suggestions": len(props), "backend": getattr(emb, "backend", "?"),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def bench_scoring(n=50_000, n_codes=40, dim=384) -> dict:
@@ -109,10 +177,18 @@ def bench_cold_precision(emb) -> dict:
 
 
 def main() -> None:
+    t0 = time.perf_counter()
     emb = get_embedder()
-    out: dict = {"model": emb.model_id, "device": emb.device, "cpus": os.cpu_count(), "load_average_start": os.getloadavg()}
+    out: dict = {"model": emb.model_id, "device": emb.device, "backend": getattr(emb, "backend", "?"),
+                 "backend_warning": getattr(emb, "warning", None), "model_load_s": round(time.perf_counter() - t0, 2),
+                 "cpus": os.cpu_count(), "load_average_start": os.getloadavg()}
     talk = [r["text"] for r in read_gold(TALKMOVES)] if TALKMOVES.exists() else []
     sample = [r["text"] for r in read_gold(GOLD_SAMPLE)] if GOLD_SAMPLE.exists() else []
+    sets = {k: v for k, v in (("interview_sentences", [t + "    " for t in sample[:400]]),
+                              ("talkmoves_sentences", [t + "     " for t in talk[1000:1400]])) if v}
+    out["backends_torch_vs_onnx"] = bench_backends(sets)
+    if talk:
+        out["int8_dynamic_check"] = bench_int8_check(talk[2000:2300])
     if sample:
         out["embedding_interview_sentences"] = bench_embedding(emb, [t + "  " for t in sample[:1000]])
     if talk:

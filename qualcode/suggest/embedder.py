@@ -34,9 +34,13 @@ onnx on CPU, torch on GPU) | ``torch`` | ``onnx`` (ONNX on the CPU even where a 
 falls back to torch with a warning if it cannot be verified); ``QUALCODE_EMBED_THREADS``;
 ``QUALCODE_CACHE_DIR``.
 
-Why not int8 or bf16: dynamic int8 quantisation of the Linear layers was measured on this machine
-(AMD EPYC, AVX2, no bf16 units) at about 10% faster with per-pair similarity errors beyond the 1%
-budget; bf16 has no hardware support here. See bench/bench_suggest.py.
+Why not int8 or bf16: dynamic int8 quantisation of only the Linear layers (torch
+``quantize_dynamic``) was re-measured on this machine (AMD EPYC, AVX2, no VNNI, no bf16 units):
+no faster (0.96-1.04x) and far outside the budget (min cosine to fp32 0.70, pair similarities off
+by up to 0.25; per-channel weights 0.86, qnnpack per-channel 0.95), because MiniLM's activations
+have large outlier dimensions that per-tensor dynamic activation quantisation clips. bf16 has no
+hardware support here. ONNX fp32 is 1.3-2x faster than torch with identical vectors (6e-7).
+See bench/bench_suggest.py (``int8_dynamic_check``, ``backends_torch_vs_onnx``).
 
 >>> emb = get_embedder()  # doctest: +SKIP
 >>> emb.encode(["We built trust."]).shape  # doctest: +SKIP
