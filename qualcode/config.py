@@ -41,6 +41,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_file_mb", 50, "Largest transcript file accepted by ingest, in megabytes."),
     Setting("unit", "sentence", "Default excerpt unit for ingest: sentence or turn."),
     Setting("batch_size", 64, "Texts per batch when embedding."),
+    # Read by qualcode.suggest.embedder straight from the environment (same names):
+    Setting("embed_backend", "auto", "Embedding backend: auto (ONNX Runtime on CPU, torch on GPU), torch or onnx."),
+    Setting("embed_threads", 0, "Parallel embedding runs on CPU (0 = the CPUs this process may use)."),
+    Setting("cache_dir", None, "Folder for derived model files such as the ONNX export (default ~/.cache/qualcode)."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import shutil
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -80,9 +81,18 @@ def test_onnx_parallel_batches_keep_order(onnx_emb):
     one = onnx_emb.encode(texts)
     two = E.OnnxEmbedder(onnx_emb.path, onnx_emb.folder, max_length=256, batch_size=8, threads=2)
     seen: list[tuple[int, int]] = []
-    got = two.encode(texts, progress=lambda d, n: seen.append((d, n)))
+    threads: set[int] = set()
+
+    def progress(d: int, n: int) -> None:
+        seen.append((d, n))
+        threads.add(threading.get_ident())
+
+    got = two.encode(texts, progress=progress)
     np.testing.assert_allclose(got, one, atol=1e-5)
     assert seen[-1] == (len(texts), len(texts)) and len(seen) > 1
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # Progress comes from the caller's thread (a Streamlit page may update widgets in it).
+    assert threads == {threading.get_ident()}
     assert two.encode([]).shape == (0, 384)
     rev = two.encode(texts[::-1])
     np.testing.assert_allclose(rev[::-1], one, atol=1e-5)

@@ -59,7 +59,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
@@ -383,21 +383,25 @@ class OnnxEmbedder:
         enc = self.tokenizer.encode_batch(texts)
         batches = _batches([len(e.ids) for e in enc],
                            size=max(8, min(self.batch_size, -(-len(texts) // self.threads))))
-        done, lock = [0], threading.Lock()
+        done = 0
 
-        def one(idx: np.ndarray) -> None:
+        def one(idx: np.ndarray) -> np.ndarray:
             out[idx] = self._run(enc, idx)
-            if progress:
-                with lock:
-                    done[0] += len(idx)
-                    progress(done[0], len(texts))
+            return idx
 
+        # Progress is reported from the calling thread only: callers such as a Streamlit
+        # page update widgets in it, which is not allowed from worker threads.
         if self.threads == 1 or len(batches) == 1:
             for b in batches:
-                one(b)
+                done += len(one(b))
+                if progress:
+                    progress(done, len(texts))
         else:
             with ThreadPoolExecutor(min(self.threads, len(batches))) as pool:
-                list(pool.map(one, batches))  # list(): re-raise errors from the workers
+                for fut in as_completed([pool.submit(one, b) for b in batches]):
+                    done += len(fut.result())  # result(): re-raise errors from the workers
+                    if progress:
+                        progress(done, len(texts))
         return out
 
 
