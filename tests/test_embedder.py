@@ -156,3 +156,24 @@ def test_cpu_only_torch_detected_without_import():
     import torch
 
     assert E._torch_has_cuda() == (torch.version.cuda is not None)
+
+
+def test_memo_encode_encodes_each_text_once_per_model():
+    calls: list[list[str]] = []
+
+    class Counting(E.HashEmbedder):
+        model_id = "counting-test:64"
+
+        def encode(self, texts, *, progress=None):
+            calls.append(list(texts))
+            return super().encode(texts, progress=progress)
+
+    emb = Counting()
+    enc = E.memo_encode(emb)
+    first = enc(["we built trust", "data showed progress", "we built trust"])
+    second = E.memo_encode(emb)(["data showed progress", "new text"])
+    assert calls == [["we built trust", "data showed progress"], ["new text"]]
+    np.testing.assert_array_equal(first[0], first[2])
+    np.testing.assert_array_equal(second[0], first[1])
+    np.testing.assert_array_equal(second, E.HashEmbedder().encode(["data showed progress", "new text"]))
+    assert enc([]).shape == (0, 64)

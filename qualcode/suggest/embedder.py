@@ -510,3 +510,40 @@ class HashEmbedder:
         if progress:
             progress(len(texts), len(texts))
         return out
+
+
+_MEMO: dict[tuple[str, str], np.ndarray] = {}
+_MEMO_LOCK = threading.Lock()
+_MEMO_MAX = 50_000
+
+
+def memo_encode(embedder) -> Callable[[Sequence[str]], np.ndarray]:
+    """``embedder.encode`` that remembers each text's vector (per model) for this process.
+
+    The codebook's profile texts (definitions, criteria, examples) are encoded whenever an
+    engine is built, which happens again after every import; remembering them saves about
+    1.7 s per new document with the default codebook on 2 cores.
+
+    >>> enc = memo_encode(HashEmbedder())
+    >>> bool((enc(["a b"]) == enc(["a b"])).all())
+    True
+    """
+    model_id = str(embedder.model_id)
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        texts = [str(t) for t in texts]
+        if not texts:
+            return np.zeros((0, int(embedder.dim)), dtype=np.float32)
+        with _MEMO_LOCK:
+            have = {t: _MEMO[(model_id, t)] for t in dict.fromkeys(texts) if (model_id, t) in _MEMO}
+        missing = [t for t in dict.fromkeys(texts) if t not in have]
+        if missing:
+            new = dict(zip(missing, embedder.encode(missing)))
+            have.update(new)
+            with _MEMO_LOCK:
+                if len(_MEMO) + len(new) > _MEMO_MAX:
+                    _MEMO.clear()
+                _MEMO.update({(model_id, t): v for t, v in new.items()})
+        return np.stack([have[t] for t in texts]).astype(np.float32, copy=False)
+
+    return encode

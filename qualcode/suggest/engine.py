@@ -20,6 +20,7 @@ import numpy as np
 
 from qualcode.core import Code
 from qualcode.suggest.corpus import Corpus, TextFeatures, role_vocab
+from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
 from qualcode.suggest.prior import Prior
 
@@ -45,7 +46,7 @@ class Engine:
         self.codes = list(codes)
         self.code_ids = [c.id for c in self.codes]
         self.embedder = embedder
-        self.prior = Prior.build(self.codes, embedder.encode)
+        self.prior = Prior.build(self.codes, memo_encode(embedder))
         self.head = LinearHead(self.code_ids)
         self.vocab: list[str] = []
         self.mu: np.ndarray | None = None
