@@ -26,8 +26,9 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# Speed and quality targets live here, never in timed tests; results go to bench/results/.
 bench: install
-	$(BIN)/python bench/run_all.py
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: install
 	$(BIN)/lint-imports
