@@ -177,3 +177,21 @@ def test_memo_encode_encodes_each_text_once_per_model():
     np.testing.assert_array_equal(second[0], first[1])
     np.testing.assert_array_equal(second, E.HashEmbedder().encode(["data showed progress", "new text"]))
     assert enc([]).shape == (0, 64)
+
+
+def test_repeated_texts_are_encoded_once(onnx_emb, monkeypatch):
+    texts = ["Yeah.", "We met every month.", "Yeah.", "Okay.", "We met every month."]
+    seen: list[list[str]] = []
+    real_run = onnx_emb._run
+
+    def spy(enc, idx):
+        seen.append([enc[i].ids[1] for i in idx])  # token after [CLS] identifies the text
+        return real_run(enc, idx)
+
+    monkeypatch.setattr(onnx_emb, "_run", spy)
+    got = onnx_emb.encode(texts)
+    assert sum(len(b) for b in seen) == 3  # three distinct texts
+    np.testing.assert_array_equal(got[0], got[2])
+    np.testing.assert_array_equal(got[1], got[4])
+    monkeypatch.undo()
+    np.testing.assert_allclose(got, np.stack([onnx_emb.encode([t])[0] for t in texts]), atol=1e-5)

@@ -186,6 +186,15 @@ def _load(path: str, device: str):
                            hint="check the model folder (QUALCODE_MODEL)") from None
 
 
+def _unique(texts: list[str]) -> tuple[list[str], np.ndarray] | None:
+    """(distinct texts, index of each text among them), or None when all are distinct."""
+    first = dict.fromkeys(texts)
+    if len(first) == len(texts):
+        return None
+    pos = {t: i for i, t in enumerate(first)}
+    return list(first), np.fromiter((pos[t] for t in texts), dtype=np.int64, count=len(texts))
+
+
 class SentenceEmbedder:
     """A loaded sentence-transformers model (torch); ``model_id`` keys the embedding cache.
 
@@ -204,7 +213,10 @@ class SentenceEmbedder:
 
     def encode(self, texts: Sequence[str], *, progress: Progress = None) -> np.ndarray:
         """Normalised float32 embeddings, one row per text (in order)."""
-        texts = list(texts)
+        texts = [str(t) for t in texts]
+        unique = _unique(texts)
+        if unique is not None:  # repeated texts ("Yeah.", "Okay.") are encoded once
+            return self.encode(unique[0], progress=progress)[unique[1]]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         chunk = max(self.batch_size * 8, 256)
@@ -377,6 +389,9 @@ class OnnxEmbedder:
     def encode(self, texts: Sequence[str], *, progress: Progress = None) -> np.ndarray:
         """Normalised float32 embeddings, one row per text (in order)."""
         texts = [str(t) for t in texts]
+        unique = _unique(texts)
+        if unique is not None:  # repeated texts ("Yeah.", "Okay.") are encoded once
+            return self.encode(unique[0], progress=progress)[unique[1]]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
