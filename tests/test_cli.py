@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from qualcode.cli import main
+from tests.conftest import REPO
 
 
 def _all_commands(group: click.Group, prefix=()):
@@ -71,3 +72,19 @@ def test_bad_codebook_leaves_no_project(tmp_path):
 def test_bad_database_url(tmp_path):
     r = CliRunner().invoke(main, ["--db", "not a url", "status"])
     assert r.exit_code == 1 and "database URL" in r.output
+
+
+@pytest.mark.slow
+def test_demo_builds_the_sample_project_with_suggestions(tmp_path):
+    """What `make run` does before starting the app (real ingest, real model)."""
+    runner = CliRunner()
+    target = tmp_path / "demo"
+    r = runner.invoke(main, ["--project", str(target), "demo", "--no-app"])
+    assert r.exit_code == 0, r.output
+    status = json.loads(runner.invoke(main, ["--project", str(target), "status", "--json"]).output)
+    samples = [p for p in (REPO / "transcripts_sample").iterdir() if p.name != "attributes.csv"]
+    assert status["documents"] == len(samples) >= 8
+    assert status["excerpts"] > 1000 and status["suggestions"]["pending"] > 0
+    assert status["codings"] == 0  # suggestions stay suggestions until a coder accepts
+    again = runner.invoke(main, ["--project", str(target), "demo", "--no-app"])
+    assert again.exit_code == 0 and "is ready" in again.output

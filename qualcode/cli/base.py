@@ -71,6 +71,25 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def bar_progress(label: str):
+    """A click progress bar driven by progress(done, total) callbacks."""
+    state: dict = {"bar": None, "done": 0}
+
+    def progress(done: int, total: int) -> None:
+        if state["bar"] is None:
+            state["bar"] = click.progressbar(length=max(1, total), label=label, file=None)
+            state["bar"].__enter__()
+        bar = state["bar"]
+        bar.update(max(0, done - state["done"]))
+        state["done"] = done
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+
+    return progress, close
+
+
 def run() -> None:  # pragma: no cover - console entry alias
     main(prog_name="qualcode")
 

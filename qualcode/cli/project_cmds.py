@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from qualcode import services
-from qualcode.cli.base import State, emit_json, main, pass_state
+from qualcode.cli.base import State, bar_progress, emit_json, main, pass_state
 
 APP_PY = services.project.REPO_ROOT / "app.py"
 
@@ -123,8 +123,12 @@ def demo(state: State, port: int | None, address: str, no_app: bool, rebuild: bo
     from qualcode.services import demo as demo_service
 
     target = state.project or ".qualcode-demo"
-    summary = demo_service.build_demo(target, rebuild=rebuild, coder=state.coder,
-                                      progress=lambda msg: click.echo(msg))
+    bar, close = bar_progress("Embedding excerpts")
+    try:
+        summary = demo_service.build_demo(target, rebuild=rebuild, coder=state.coder,
+                                          progress=lambda msg: click.echo(msg), suggest_progress=bar)
+    finally:
+        close()
     click.echo(summary)
     if not no_app:
         launch_app(state, project=target, port=port, address=address)

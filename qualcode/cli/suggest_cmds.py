@@ -7,27 +7,8 @@ from pathlib import Path
 
 import click
 
-from qualcode.cli.base import State, emit_json, main, pass_state
+from qualcode.cli.base import State, bar_progress, emit_json, main, pass_state
 from qualcode.errors import QualcodeError
-
-
-def _bar_progress(label: str):
-    """A click progress bar driven by progress(done, total) callbacks."""
-    state: dict = {"bar": None, "done": 0}
-
-    def progress(done: int, total: int) -> None:
-        if state["bar"] is None:
-            state["bar"] = click.progressbar(length=max(1, total), label=label, file=None)
-            state["bar"].__enter__()
-        bar = state["bar"]
-        bar.update(max(0, done - state["done"]))
-        state["done"] = done
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
-
-    return progress, close
 
 
 @main.command()
@@ -50,7 +31,7 @@ def suggest(state: State, document: str | None, all_docs: bool, as_json: bool) -
     if document and all_docs:
         raise click.UsageError("use --document or --all, not both")
     ctx = state.open()
-    progress, close = _bar_progress("Embedding excerpts")
+    progress, close = bar_progress("Embedding excerpts")
     try:
         n = (service.suggest_document(ctx, document, progress=progress) if document
              else service.suggest_all(ctx, progress=progress))

@@ -15,8 +15,13 @@ def build_demo(
     rebuild: bool = False,
     coder: str | None = None,
     progress: Callable[[str], None] | None = None,
+    suggest_progress: Callable[[int, int], None] | None = None,
 ) -> str:
-    """Create (or reuse) a demo project in ``target``; returns a one-line summary."""
+    """Create (or reuse) a demo project in ``target``; returns a one-line summary.
+
+    ``progress`` gets one line per step; ``suggest_progress(done, total)`` follows the
+    embedding of the excerpts (the long part on a new machine).
+    """
     say = progress or (lambda _msg: None)
     target = Path(target)
     if rebuild and target.exists():
@@ -42,7 +47,7 @@ def build_demo(
         suggest_service = None
     if suggest_service is not None and hasattr(suggest_service, "suggest_all"):
         say("Computing first suggestions with the local model ...")
-        suggest_service.suggest_all(ctx)
+        suggest_service.suggest_all(ctx, progress=suggest_progress)
     counts = project_status(ctx)
     return (f"Demo project {target}: {counts['documents']} documents, {counts['excerpts']} excerpts, "
             f"{counts['suggestions']['pending']} pending suggestions.")
