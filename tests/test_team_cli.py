@@ -11,6 +11,7 @@ from qualcode.cli import main
 from qualcode.services import coding
 from qualcode.storage import documents
 from tests.conftest import make_document
+from tests.team_helpers import seed_two_coders
 
 
 def _run(project, *args, coder="alice"):
@@ -19,15 +20,7 @@ def _run(project, *args, coder="alice"):
 
 
 def _seed(project):
-    with project.session() as s:
-        doc_id = documents.add_document(s, make_document())
-        ex = documents.load_document(s, doc_id).excerpts
-    bob = project.as_coder("bob")
-    coding.add_coding(project, ex[1].id, "trust")
-    coding.add_coding(bob, ex[1].id, "trust")
-    coding.add_coding(project, ex[2].id, "buy_in")
-    coding.mark_reviewed(bob, ex[2].id)
-    return ex
+    return seed_two_coders(project)
 
 
 def test_agreement_json_has_the_documented_keys(project):

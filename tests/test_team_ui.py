@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from qualcode.services import coding, team
-from qualcode.storage import documents
-from tests.conftest import make_document
+from qualcode.services import team
+from tests.team_helpers import seed_two_coders
 
 
 def _page(ctx) -> AppTest:
@@ -22,16 +21,7 @@ def _ok(at: AppTest) -> AppTest:
 
 
 def _seed(project):
-    with project.session() as s:
-        doc_id = documents.add_document(s, make_document())
-        ex = documents.load_document(s, doc_id).excerpts
-    bob = project.as_coder("bob")
-    coding.add_coding(project, ex[1].id, "trust")
-    coding.add_coding(bob, ex[1].id, "trust")
-    coding.add_coding(project, ex[2].id, "buy_in")
-    coding.mark_reviewed(bob, ex[2].id)
-    coding.add_memo(bob, "No buy-in *here* [x](http://evil)", excerpt_id=ex[2].id)
-    return ex
+    return seed_two_coders(project, bob_memo="No buy-in *here* [x](http://evil)")
 
 
 def test_page_without_reviews_explains_itself(project):

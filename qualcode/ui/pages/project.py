@@ -15,36 +15,32 @@ from qualcode.ui.text import md
 from qualcode.ui.state import attempt, current_coder, current_context, forget_project, project_ref, show_flash
 
 
-def _open_existing(path: str) -> None:
+def _switch(path: str, *, missing: str, opener, done: str) -> None:
+    """Open (or create) the project in ``path`` with ``opener`` and make it this session's."""
     path = path.strip()
     if not path:
-        st.session_state["_project_msg"] = ("error", "Type the folder of a project first.")
+        st.session_state["_project_msg"] = ("error", missing)
         return
     try:
-        ctx = services.open_project(path)
-        ctx.close()
+        opener(path).close()
     except QualcodeError as exc:
         st.session_state["_project_msg"] = ("error", str(exc))
         return
     forget_project()
     st.session_state["project"] = str(Path(path).expanduser().resolve())
-    st.session_state["_project_msg"] = ("success", f"Opened {path}.")
+    st.session_state["_project_msg"] = ("success", done.format(path=path))
+
+
+def _open_existing(path: str) -> None:
+    _switch(path, missing="Type the folder of a project first.", opener=services.open_project,
+            done="Opened {path}.")
 
 
 def _create(path: str, name: str) -> None:
-    path = path.strip()
-    if not path:
-        st.session_state["_project_msg"] = ("error", "Type a folder for the new project first.")
-        return
-    try:
-        ctx = services.init_project(path, name=name.strip() or None, coder=st.session_state.get("coder"))
-        ctx.close()
-    except QualcodeError as exc:
-        st.session_state["_project_msg"] = ("error", str(exc))
-        return
-    forget_project()
-    st.session_state["project"] = str(Path(path).expanduser().resolve())
-    st.session_state["_project_msg"] = ("success", f"Created a project in {path} with the default codebook.")
+    _switch(path, missing="Type a folder for the new project first.",
+            opener=lambda p: services.init_project(p, name=name.strip() or None,
+                                                   coder=st.session_state.get("coder")),
+            done="Created a project in {path} with the default codebook.")
 
 
 def _open_or_create() -> None:
