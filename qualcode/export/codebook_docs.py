@@ -38,6 +38,19 @@ def ordered(cb: Codebook, *, include_retired: bool = False) -> list[tuple[int, C
     return out
 
 
+def _flags(c, usage, *, id_text: str, grouping: str) -> list[str]:
+    """The line under a code's heading: its id, grouping/retired, and how often it is used."""
+    flags = [id_text]
+    if not c.codable:
+        flags.append(grouping)
+    if c.retired:
+        flags.append("retired")
+    note = _usage_note(c, usage)
+    if note:
+        flags.append(note)
+    return flags
+
+
 def _usage_note(c: Code, usage: dict[str, int] | None) -> str:
     if usage is None or not c.codable:
         return ""
@@ -59,14 +72,7 @@ def markdown(cb: Codebook, *, usage: dict[str, int] | None = None, include_retir
         lines += [f"Version {cb.version}.", ""]
     for depth, c in ordered(cb, include_retired=include_retired):
         level = "#" * min(2 + depth, 6)
-        flags = [f"`{c.id}`"]
-        if not c.codable:
-            flags.append("grouping")
-        if c.retired:
-            flags.append("retired")
-        note = _usage_note(c, usage)
-        if note:
-            flags.append(note)
+        flags = _flags(c, usage, id_text=f"`{c.id}`", grouping="grouping")
         lines += [f"{level} {c.name}", "", " · ".join(flags), ""]
         if c.definition:
             lines += [c.definition.strip(), ""]
@@ -103,14 +109,7 @@ def write_docx(cb: Codebook, path: str | Path, *, usage: dict[str, int] | None =
         doc.add_paragraph(f"Version {cb.version}.")
     for depth, c in ordered(cb, include_retired=include_retired):
         doc.add_heading(c.name, level=min(1 + depth, 9))
-        flags = [f"id: {c.id}"]
-        if not c.codable:
-            flags.append("grouping code")
-        if c.retired:
-            flags.append("retired")
-        note = _usage_note(c, usage)
-        if note:
-            flags.append(note)
+        flags = _flags(c, usage, id_text=f"id: {c.id}", grouping="grouping code")
         p = doc.add_paragraph()
         p.add_run(" · ".join(flags)).italic = True
         if c.definition:
