@@ -133,6 +133,82 @@ def bench_new_interview(emb, codes) -> dict:
             "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
+def _interview_file(rows: list[dict], folder: Path) -> Path:
+    """Consecutive talkmoves sentences (~9,000 words) as a plain-text transcript, one turn per
+    run of one speaker, written to a temporary folder (the dataset never enters the repo)."""
+    lines, words, prev = [], 0, None
+    for r in rows:
+        label = "Interviewer" if r["speaker"].lower().startswith("teacher") else "Participant"
+        if label == prev:
+            lines[-1] += " " + r["text"]
+        else:
+            lines.append(f"{label}: {r['text']}")
+        prev = label
+        words += len(r["text"].split())
+        if words >= 9000:
+            break
+    path = folder / "new-interview.txt"
+    path.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def bench_new_interview_in_project() -> dict:
+    """The product path: a project with the sample transcripts and 150 decisions (so the engine
+    has learned), then a new ~9,000-word interview is imported and suggested, as the Import page
+    does (ingest, then suggest_document). Times each step; the embedding part is timed inside."""
+    from qualcode.services import coding as coding_service
+    from qualcode.services import suggest as suggest_service
+    from qualcode.services.demo import build_demo
+    from qualcode.services.ingest import ingest_paths
+    from qualcode.storage import coding as coding_store
+
+    rows = read_gold(TALKMOVES)
+    emb = get_embedder()
+    spent = {"embed_s": 0.0, "texts": 0}
+    inner = emb.encode
+
+    def timed(texts, **kw):
+        t = time.perf_counter()
+        try:
+            return inner(texts, **kw)
+        finally:
+            spent["embed_s"] += time.perf_counter() - t
+            spent["texts"] += len(texts)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        build_demo(folder / "proj")
+        from qualcode.services.project import open_project
+
+        ctx = open_project(folder / "proj")
+        with ctx.session(readonly=True) as s:
+            pending = coding_store.list_suggestions(s, status="pending")[:150]
+        for k, sg in enumerate(pending):  # a coder at work: accept two, reject one
+            coding_service.decide(ctx, sg.id, k % 3 != 2)
+        suggest_service.on_decision(ctx)
+        suggest_service.wait_for_learning(ctx)
+        path = _interview_file(rows[:20000], folder)
+        emb.encode = timed
+        try:
+            t0 = time.perf_counter()
+            report = ingest_paths(ctx, [path])
+            t1 = time.perf_counter()
+            spent["embed_s"], spent["texts"] = 0.0, 0
+            n = suggest_service.suggest_document(ctx, report.document_ids[0])
+            t2 = time.perf_counter()
+        finally:
+            emb.encode = inner
+        with ctx.session(readonly=True) as s:
+            n_ex = len(suggest_service.training.excerpt_rows(s, document_ids=report.document_ids))
+            n_all = len(suggest_service.training.excerpt_rows(s))
+        words = len(path.read_text(encoding="utf-8").split()) - path.read_text(encoding="utf-8").count(":")
+    return {"words": words, "excerpts": n_ex, "project_excerpts": n_all,
+            "decisions": len(pending), "import_s": round(t1 - t0, 2), "suggest_s": round(t2 - t1, 2),
+            "embed_s": round(spent["embed_s"], 2), "embedded_texts": spent["texts"],
+            "rest_of_suggest_s": round(t2 - t1 - spent["embed_s"], 2), "import_and_suggest_s": round(t2 - t0, 2),
+            "pending_suggestions": n, "load_average_1min": round(os.getloadavg()[0], 2)}
+
+
 def bench_scoring(n=50_000, n_codes=40, dim=384) -> dict:
     rng = np.random.default_rng(0)
     rows = [{"id": i, "doc": i // 400, "turn": i // 3, "speaker": "AB"[(i // 3) % 2],
@@ -203,6 +279,7 @@ def main() -> None:
     cb = load_codebook(REPO / "codebooks" / "improvement-collaboration.yaml")
     if talk:
         out["new_interview_9000_words"] = bench_new_interview(emb, cb.codable_codes())
+        out["new_interview_in_project"] = bench_new_interview_in_project()
     out["scoring_50k_x_40"] = bench_scoring()
     out["cold_start_sample_gold"] = bench_cold_precision(emb)
     out["load_average_end"] = os.getloadavg()

@@ -27,7 +27,7 @@ from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import meta, training
-from qualcode.suggest.corpus import Corpus, make_corpus
+from qualcode.suggest.corpus import Corpus, concat_corpus, make_corpus
 from qualcode.suggest.discover import cluster_themes
 from qualcode.suggest.engine import Engine
 from qualcode.suggest.queue import smart_order
@@ -96,6 +96,10 @@ class _State:
     stale: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
     thread: threading.Thread | None = None
+    prepared_rows: int = 0  # the engine was calibrated on the first this-many rows
+    codes: list[Code] = field(default_factory=list)
+    rev: tuple[int, int] = (-1, -1)  # training.corpus_revision when built or last extended
+    row_keys: list[tuple] = field(default_factory=list)  # _row_keys of its corpus, in order
 
 
 _STATES: dict[tuple, _State] = {}
@@ -107,28 +111,81 @@ def _codebook_sig(codes: list[Code]) -> int:
                        tuple(c.counterexamples), tuple(c.keywords)) for c in codes))
 
 
+def _row_keys(rows: list[dict[str, Any]]) -> list[tuple]:
+    """What the engine's corpus depends on, per excerpt (a role, codable or text change shows)."""
+    return [(r["id"], r["document_id"], r["text_hash"], r["codable"], r["role"], r["speaker"], r["turn_order"])
+            for r in rows]
+
+
 def _load_state(ctx: ProjectContext, *, progress: Progress = None) -> _State:
-    """The engine for this project/coder with a corpus of every excerpt (embedded)."""
+    """The engine for this project/coder with a corpus of every excerpt (embedded).
+
+    Kept in this process and reused while the project's corpus revision (the last audit event
+    on documents, speakers or the project, and the number of excerpts) is unchanged. After
+    imports only, the new documents are added (``_extend``); after anything else (a role or
+    codable change, de-identification, a deletion) the excerpts are reread and, if they changed,
+    the state is rebuilt, so no stale text (say, a name removed by de-identification) survives.
+    """
     with ctx.session(readonly=True) as s:
         codes = code_store.load_codebook(s, include_retired=False).codable_codes()
-        rows = training.excerpt_rows(s)
+        rev = training.corpus_revision(s)
     if not codes:
         raise SuggestError("the codebook has no codable codes", hint="add codes on the Codebook page")
     emb = embedder_for(ctx)
     key = (ctx.db.url, ctx.coder, emb.model_id, _codebook_sig(codes))
     with _STATES_LOCK:
         st = _STATES.get(key)
-    if st is not None and len(st.row_of) == len(rows) and all(r["id"] in st.row_of for r in rows[-5:]):
+    if st is not None and st.rev == rev:
+        return st
+    if st is not None and _extend(ctx, st, rev, progress):
+        return st
+    with ctx.session(readonly=True) as s:
+        rev = training.corpus_revision(s)
+        rows = training.excerpt_rows(s)
+    keys = _row_keys(rows)
+    if st is not None and st.row_keys == keys:  # e.g. an attribute was set: nothing to redo
+        st.rev = rev
         return st
     vecs = embed_rows(ctx, rows, progress=progress)
     corpus = make_corpus(_corpus_rows(rows), vecs)
     engine = Engine(codes, emb).prepare(corpus)
-    st = _State(engine=engine, corpus=corpus, row_of={r["id"]: i for i, r in enumerate(rows)})
+    st = _State(engine=engine, corpus=corpus, row_of={r["id"]: i for i, r in enumerate(rows)},
+                prepared_rows=len(rows), codes=codes, rev=rev, row_keys=keys)
     with _STATES_LOCK:
         for k in [k for k in _STATES if k[:3] == key[:3]]:
             _STATES.pop(k)
         _STATES[key] = st
     return st
+
+
+def _extend(ctx: ProjectContext, st: _State, rev: tuple[int, int], progress: Progress) -> bool:
+    """Add newly imported documents to a live state without recomputing the rest.
+
+    Only when every corpus event since the state was built is the import of a document it has
+    never seen and the old excerpts are all still there (their count adds up): the new rows
+    are embedded and appended, and the engine keeps its calibration and fitted model
+    (``Engine.extend``); the next background relearn re-calibrates on the whole project.
+    Returns whether the state was extended (else the caller rebuilds it).
+    """
+    with ctx.session(readonly=True) as s:
+        events = training.corpus_events(s, st.rev[0])
+        if not events or any((a, e) != ("import", "document") for a, e, _ in events):
+            return False
+        docs = sorted({int(i) for _, _, i in events})
+        now = training.corpus_revision(s)
+        new = training.excerpt_rows(s, document_ids=docs)
+    if set(docs) & set(st.corpus.docs) or not new or now[1] != len(st.row_of) + len(new):
+        return False
+    vecs = embed_rows(ctx, new, progress=progress)
+    part = make_corpus(_corpus_rows(new), vecs)
+    with st.lock:
+        old = st.corpus
+        corpus = concat_corpus(old, part)
+        st.engine.extend(old, corpus)
+        st.row_of.update({r["id"]: len(old) + i for i, r in enumerate(new)})
+        st.corpus, st.rev = corpus, now
+        st.row_keys = st.row_keys + _row_keys(new)
+    return True
 
 
 def _labels(ctx: ProjectContext, st: _State) -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +202,22 @@ def _labels(ctx: ProjectContext, st: _State) -> tuple[np.ndarray, np.ndarray]:
     return idx, Y
 
 
-def _fitted(ctx: ProjectContext, st: _State) -> Engine:
-    """The engine, refitted on the coder's decisions if they changed (under the lock)."""
+def _fitted(ctx: ProjectContext, st: _State, *, recalibrate: bool = False) -> Engine:
+    """The engine, refitted on the coder's decisions if they changed (under the lock).
+
+    ``recalibrate`` (background only): if documents were added since the engine was calibrated,
+    build a new engine calibrated on the whole corpus and swap it in.
+    """
+    if recalibrate and st.prepared_rows < len(st.corpus) and st.codes:
+        # Built outside the lock (seconds on a large project: nobody waits for it) as a new
+        # object (a suggestion run may be scoring with the old one), then swapped in.
+        with st.lock:
+            corpus, (idx, Y) = st.corpus, _labels(ctx, st)
+        engine = Engine(st.codes, st.engine.embedder).prepare(corpus).fit(corpus, idx, Y)
+        with st.lock:
+            if st.corpus is corpus:  # not extended again meanwhile
+                st.engine, st.prepared_rows = engine, len(corpus)
+                st.labels_sig = hash((idx.tobytes(), Y.tobytes()))
     with st.lock:
         idx, Y = _labels(ctx, st)
         sig = hash((idx.tobytes(), Y.tobytes()))
@@ -178,7 +249,7 @@ def on_decision(ctx: ProjectContext, **_ignored: Any) -> None:
         def relearn(st=st) -> None:
             try:
                 while st.stale:
-                    _fitted(ctx, st)
+                    _fitted(ctx, st, recalibrate=True)
             except Exception:  # noqa: BLE001 - background learning must never crash the app
                 st.stale = False
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.storage.models import (
+    AuditRow,
     CodingRow,
     ExcerptRow,
     ReviewRow,
@@ -23,6 +24,25 @@ from qualcode.storage.models import (
 from qualcode.storage.cache import get_vectors, put_vectors
 
 _CHUNK = 500
+# Audit entities whose events can change the excerpts the engine sees (texts, roles, codable).
+CORPUS_ENTITIES = ("document", "speaker", "project")
+
+
+def corpus_revision(s: Session) -> tuple[int, int]:
+    """(id of the last audit event on documents, speakers or the project; number of excerpts).
+
+    Cheap to read on every suggestion run: while it is unchanged, the engine's corpus is too.
+    """
+    rev = s.execute(select(func.max(AuditRow.id)).where(AuditRow.entity.in_(CORPUS_ENTITIES))).scalar()
+    n = s.execute(select(func.count(ExcerptRow.id))).scalar()
+    return int(rev or 0), int(n or 0)
+
+
+def corpus_events(s: Session, after: int) -> list[tuple[str, str, str]]:
+    """(action, entity, entity_id) of the corpus events after audit id ``after``, in order."""
+    q = (select(AuditRow.action, AuditRow.entity, AuditRow.entity_id)
+         .where(AuditRow.id > after, AuditRow.entity.in_(CORPUS_ENTITIES)).order_by(AuditRow.id))
+    return [(a, e, i) for a, e, i in s.execute(q).all()]
 
 
 def excerpt_rows(

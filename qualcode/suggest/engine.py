@@ -54,6 +54,7 @@ class Engine:
         self.text: TextFeatures | None = None
         self.emb_mean: np.ndarray | None = None
         self.emb_proj: np.ndarray | None = None
+        self._fit_on = None  # (texts, embeddings) of the prepared corpus, for the lazy fits
         self._X_all = None          # features of every row of the prepared corpus
         self._X_corpus: Corpus | None = None
         self._Z_all: np.ndarray | None = None
@@ -71,14 +72,35 @@ class Engine:
         codable = np.flatnonzero(corpus.codable) if corpus.codable.any() else np.arange(len(corpus))
         raw = self.prior.raw(corpus.emb[codable], [corpus.lemma_sets[i] for i in codable])
         self.prior.fit_stats(raw)
-        self.text = TextFeatures().fit([corpus.texts[i] for i in codable] or corpus.texts)
-        self._fit_projection(corpus.emb[codable] if len(codable) else corpus.emb)
+        # The lexical vocabulary and the embedding projection serve only the learned head:
+        # fitted on first use (the first decisions), so a cold project's suggestions don't wait.
+        self.text, self.emb_proj = None, None
+        self._fit_on = (lambda: [corpus.texts[i] for i in codable] or corpus.texts,
+                        lambda: corpus.emb[codable] if len(codable) else corpus.emb)
         H = corpus.hand[codable] if len(codable) else corpus.hand
         if len(H):
             self.mu = H.mean(axis=0)
             self.sd = H.std(axis=0) + 1e-3
         self._X_corpus, self._X_all = None, None
         self._Z_corpus, self._Z_all = None, None
+        return self
+
+    def extend(self, old: Corpus, new: Corpus) -> "Engine":
+        """Move to ``new``, whose first ``len(old)`` rows are ``old`` (documents were added).
+
+        The calibration, the fitted head and the cached features of the old rows are kept; only
+        the added rows are computed. Re-``prepare`` later (in the background) to take the added
+        documents' words and score spread into the calibration.
+        """
+        import scipy.sparse as sp
+
+        add = np.arange(len(old), len(new))
+        if self._Z_corpus is old and self._Z_all is not None:
+            z = self.prior.z(self.prior.raw(new.emb[add], [new.lemma_sets[i] for i in add]))
+            self._Z_all, self._Z_corpus = np.vstack([self._Z_all, z]), new
+        if self._X_corpus is old and self._X_all is not None:
+            self._X_all = sp.vstack([self._X_all, self._features(new, add)], format="csr", dtype=np.float32)
+            self._X_corpus = new
         return self
 
     def _fit_projection(self, E: np.ndarray, *, sample: int = 5000) -> None:
@@ -99,8 +121,9 @@ class Engine:
         import scipy.sparse as sp
 
         idx = np.asarray(idx, dtype=int)
+        texts_for_fit, emb_for_fit = self._fit_on or (lambda: corpus.texts, lambda: corpus.emb)
         if self.text is None:
-            self.text = TextFeatures().fit(corpus.texts)
+            self.text = TextFeatures().fit(texts_for_fit())
         if self.mu is None or self.mu.shape[0] != corpus.hand.shape[1]:
             self.mu, self.sd = corpus.hand.mean(axis=0), corpus.hand.std(axis=0) + 1e-3
         pos = {r: k for k, r in enumerate(self.vocab)}
@@ -111,7 +134,7 @@ class Engine:
                 roles[row, pos[corpus.roles[i]]] = 1.0
             roles[row, k + pos.get(corpus.prev_roles[i], k)] = 1.0
         if self.emb_proj is None or self.emb_proj.shape[0] != corpus.emb.shape[1]:
-            self._fit_projection(corpus.emb)
+            self._fit_projection(emb_for_fit())
         hand = (corpus.hand[idx] - self.mu) / self.sd * HAND_WEIGHT
         dense = np.hstack([(corpus.emb[idx] - self.emb_mean) @ self.emb_proj, roles, hand]).astype(np.float32)
         return sp.hstack([self.text.transform([corpus.texts[i] for i in idx]), sp.csr_matrix(dense)],
