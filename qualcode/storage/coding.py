@@ -147,17 +147,23 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
         for i in range(0, len(excerpt_ids), 500):
             s.execute(delete(SuggestionRow).where(
                 SuggestionRow.excerpt_id.in_(excerpt_ids[i:i + 500]), SuggestionRow.status == "pending"))
+    suggestions = list(suggestions)
+    have: dict[tuple[int, str, str], SuggestionRow] = {}
+    ids = sorted({sg.excerpt_id for sg in suggestions})
+    for i in range(0, len(ids), 500):  # one query per 500 excerpts, not one per suggestion
+        for row in s.scalars(select(SuggestionRow).where(SuggestionRow.excerpt_id.in_(ids[i:i + 500]))):
+            have[(row.excerpt_id, row.code_id, row.model_id)] = row
     added = 0
     for sg in suggestions:
-        existing = s.scalar(select(SuggestionRow).where(
-            SuggestionRow.excerpt_id == sg.excerpt_id, SuggestionRow.code_id == sg.code_id,
-            SuggestionRow.model_id == sg.model_id))
+        existing = have.get((sg.excerpt_id, sg.code_id, sg.model_id))
         if existing is not None:
             if existing.status == "pending":
                 existing.score, existing.explanation = float(sg.score), sg.explanation
             continue
-        s.add(SuggestionRow(excerpt_id=sg.excerpt_id, code_id=sg.code_id, score=float(sg.score),
-                            model_id=sg.model_id, explanation=sg.explanation, status="pending"))
+        row = SuggestionRow(excerpt_id=sg.excerpt_id, code_id=sg.code_id, score=float(sg.score),
+                            model_id=sg.model_id, explanation=sg.explanation, status="pending")
+        s.add(row)
+        have[(sg.excerpt_id, sg.code_id, sg.model_id)] = row
         added += 1
     s.flush()
     return added

@@ -82,16 +82,21 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
     ctx_info = build_context(rows)
     dim = emb.shape[1] if emb.ndim == 2 else 0
     ctx = np.zeros((n, dim), dtype=np.float32)
+    has_prev = np.array([bool(c["prev"]) for c in ctx_info], dtype=bool)
+    if n and dim and has_prev.any():  # mean of the preceding turn's last (two) excerpts, normalised
+        first = np.array([c["prev"][0] if c["prev"] else 0 for c in ctx_info])
+        last = np.array([c["prev"][-1] if c["prev"] else 0 for c in ctx_info])
+        v = (emb[first] + emb[last]) / 2.0
+        norm = np.linalg.norm(v, axis=1)
+        ok = has_prev & (norm > 0)
+        ctx[ok] = v[ok] / norm[ok, None]
+    prev_cos = (ctx * emb).sum(axis=1) if n and dim else np.zeros(n, dtype=np.float32)
     lemma_sets = [lemmas(r["text"]) for r in rows]
     hand = np.zeros((n, len(HAND_FEATURES)), dtype=np.float32)
     tokens = [_TOKEN.findall(str(r["text"]).lower()) for r in rows]
     for i, (r, c) in enumerate(zip(rows, ctx_info)):
         jac = mine = theirs = 0.0
         if c["prev"]:
-            v = emb[c["prev"]].mean(axis=0)
-            nv = float(np.linalg.norm(v))
-            if nv > 0:
-                ctx[i] = v / nv
             prev_lem = set().union(*(lemma_sets[j] for j in c["prev"]))
             overlap = len(lemma_sets[i] & prev_lem) / max(1, len(lemma_sets[i]))
             # Repeating a classmate's words (restating, revoicing, building on an idea):
@@ -107,7 +112,7 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
             overlap = 0.0
         text = r["text"]
         hand[i] = (
-            float(ctx[i] @ emb[i]) if c["prev"] else 0.0,
+            float(prev_cos[i]) if c["prev"] else 0.0,
             overlap,
             1.0 if text.rstrip().endswith("?") else 0.0,
             np.log1p(len(text.split())) / 3.0,
