@@ -111,3 +111,31 @@ def test_postgres_server_binary_is_found_where_ci_installs_it():
     if not os.environ.get("CI") and find_pg_bin() is None:
         pytest.skip("not on CI and no PostgreSQL installed here")
     assert find_pg_bin() is not None and (find_pg_bin() / "pg_ctl").exists()
+
+
+def _vector_cache_round_trip(ctx) -> None:
+    import numpy as np
+
+    from qualcode.storage.cache import get_vectors, put_vectors
+
+    a, b = np.ones(4, dtype=np.float32).tobytes(), np.arange(4, dtype=np.float32).tobytes()
+    with ctx.session() as s:
+        put_vectors(s, {"h1": a, "h2": b}, "m:4", 4)
+    with ctx.session() as s:  # idempotent: cached ones are skipped, the first copy stays
+        put_vectors(s, {"h1": b, "h3": a}, "m:4", 4)
+        put_vectors(s, {"h1": a}, "other:4", 4)
+    with ctx.session(readonly=True) as s:
+        assert get_vectors(s, ["h1", "h2", "h3", "h4"], "m:4") == {"h1": a, "h2": b, "h3": a}
+        assert get_vectors(s, ["h1", "h2"], "other:4") == {"h1": a}
+
+
+def test_embedding_cache_bulk_insert_on_postgres(db_url):  # noqa: F811
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        _vector_cache_round_trip(ctx)
+    finally:
+        ctx.close()
+
+
+def test_embedding_cache_bulk_insert_on_sqlite(project):
+    _vector_cache_round_trip(project)

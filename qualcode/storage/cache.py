@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qualcode.storage.models import EmbeddingRow
@@ -30,9 +30,20 @@ def put_vectors(s: Session, vectors: dict[str, bytes], model_id: str, dim: int) 
     if not vectors:
         return
     have = get_vectors(s, vectors.keys(), model_id)
-    s.add_all(
-        EmbeddingRow(text_hash=h, model_id=model_id, dim=dim, vector=v)
-        for h, v in vectors.items()
-        if h not in have
-    )
-    s.flush()
+    rows = [{"text_hash": h, "model_id": model_id, "dim": dim, "vector": v}
+            for h, v in vectors.items() if h not in have]
+    if rows:  # one executemany, not an ORM object per vector; a concurrent writer's copy wins
+        s.execute(_insert_ignore(s), rows)
+
+
+def _insert_ignore(s: Session):
+    name = s.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(EmbeddingRow).on_conflict_do_nothing()
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(EmbeddingRow).on_conflict_do_nothing()
+    return insert(EmbeddingRow)

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qualcode.suggest.keywords import lemmas
+from qualcode.suggest.keywords import lemmas, prime_lemmas
 
 _TOKEN = re.compile(r"[a-z0-9']+")
 HAND_FEATURES = ("prev_cosine", "prev_lemma_overlap", "question", "log_words", "first_in_turn",
@@ -91,6 +91,7 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
         ok = has_prev & (norm > 0)
         ctx[ok] = v[ok] / norm[ok, None]
     prev_cos = (ctx * emb).sum(axis=1) if n and dim else np.zeros(n, dtype=np.float32)
+    prime_lemmas(r["text"] for r in rows)
     lemma_sets = [lemmas(r["text"]) for r in rows]
     hand = np.zeros((n, len(HAND_FEATURES)), dtype=np.float32)
     tokens = [_TOKEN.findall(str(r["text"]).lower()) for r in rows]

@@ -43,9 +43,37 @@ def _nlp():
     return nlp
 
 
-@lru_cache(maxsize=50_000)
+_CACHE: dict[str, tuple[str, ...]] = {}
+_CACHE_MAX = 50_000
+
+
 def _lemma_tuple(text: str) -> tuple[str, ...]:
-    doc = _nlp()(text)
+    hit = _CACHE.get(text)
+    if hit is None:
+        hit = _remember(text, _content_lemmas(_nlp()(text)))
+    return hit
+
+
+def _remember(text: str, value: tuple[str, ...]) -> tuple[str, ...]:
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[text] = value
+    return value
+
+
+def prime_lemmas(texts: Iterable[str]) -> None:
+    """Lemmatise the texts not seen yet in one ``nlp.pipe`` pass (about 3x faster than one call
+    per text); later ``lemmas(text)`` calls for them are lookups.
+
+    >>> prime_lemmas(["Teachers trusted the data."]); sorted(lemmas("Teachers trusted the data."))
+    ['datum', 'teachers', 'trust']
+    """
+    missing = [t for t in dict.fromkeys(texts) if t not in _CACHE]
+    for text, doc in zip(missing, _nlp().pipe(missing, batch_size=256)):
+        _remember(text, _content_lemmas(doc))
+
+
+def _content_lemmas(doc) -> tuple[str, ...]:
     out = []
     for tok in doc:
         w = tok.text.lower()
