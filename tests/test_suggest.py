@@ -304,3 +304,36 @@ def test_discover_and_promote_theme(small_project):
         events = audit.list_events(s, action="code_add")
     assert code is not None and code.name == "Lunch culture" and code.examples == t["quotes"][:3]
     assert events and events[0].entity_id == new_id
+
+
+def test_rejected_prior_suggestions_raise_that_codes_threshold():
+    from qualcode.suggest.learner import FALSE_ALARMS, LinearHead, cold_proba
+
+    # code 0 is prior-only (no positives); the prior fires on rows 0-3 (z high), the coder
+    # rejects rows 0-2 and never uses the code; row 3 was not decided and scores highest.
+    Z = np.zeros((10, 3))
+    Z[:4, 0] = [3.0, 3.2, 3.4, 4.5]
+    Z[4:, 1] = 3.0  # code 1 gets positives (rows 4-9) so that some learning happens
+    Y = np.zeros((9, 3))
+    Y[3:9, 1] = 1
+    decided = np.r_[0, 1, 2, 4, 5, 6, 7, 8, 9]
+    X = np.eye(10)[decided]
+    roles = ["participant"] * 9
+    head = LinearHead(["a", "b", "c"]).fit(X, Y, Z[decided], roles)
+    p0 = cold_proba(Z)[:, 0]
+    assert head.thresholds[0] == pytest.approx(p0[2] + 0.01)  # just past the best rejected one
+    assert head.thresholds[1] == 0.5 and head.thresholds[2] == 0.5  # learned / never shown
+    S = head.proba(np.eye(10), Z, ["participant"] * 10)
+    assert (S[:3, 0] < 0.5).all() and S[3, 0] >= 0.5  # the rejected stop; a stronger one stays
+    # fewer rejections than FALSE_ALARMS: unchanged
+    few = LinearHead(["a", "b", "c"]).fit(X[1:], Y[1:], Z[decided][1:], roles[1:])
+    assert FALSE_ALARMS == 3 and few.thresholds[0] == 0.5
+    # a suggestion the coder accepted bounds the raise (one positive: still prior-only)
+    Y2 = Y.copy()
+    Y2[0, 0] = 1
+    acc = LinearHead(["a", "b", "c"]).fit(np.vstack([X, np.eye(10)[3]]), np.vstack([Y2, [0, 0, 0]]),
+                                          np.vstack([Z[decided], Z[3]]), roles + ["participant"])
+    assert acc.thresholds[0] == pytest.approx(p0[0])
+    # no decisions at all: cold start untouched
+    assert (LinearHead(["a", "b", "c"]).fit(np.zeros((0, 10)), np.zeros((0, 3)), np.zeros((0, 3)), [])
+            .thresholds == 0.5).all()
