@@ -137,9 +137,9 @@ def _load_state(ctx: ProjectContext, *, progress: Progress = None) -> _State:
         st = _STATES.get(key)
     if st is not None and st.rev == rev:
         return st
-    if st is not None and _extend(ctx, st, rev, progress):
+    if st is not None and _extend(ctx, st, progress):
         return st
-    with ctx.session(readonly=True) as s:
+    with ctx.session(readonly=True) as s:  # the revision again, in the rows' own snapshot
         rev = training.corpus_revision(s)
         rows = training.excerpt_rows(s)
     keys = _row_keys(rows)
@@ -158,7 +158,7 @@ def _load_state(ctx: ProjectContext, *, progress: Progress = None) -> _State:
     return st
 
 
-def _extend(ctx: ProjectContext, st: _State, rev: tuple[int, int], progress: Progress) -> bool:
+def _extend(ctx: ProjectContext, st: _State, progress: Progress) -> bool:
     """Add newly imported documents to a live state without recomputing the rest.
 
     Only when every corpus event since the state was built is the import of a document it has

@@ -132,7 +132,7 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
 def concat_corpus(a: Corpus, b: Corpus) -> Corpus:
     """``a``'s rows then ``b``'s (whole documents: context never crosses documents)."""
     return Corpus(
-        ids=a.ids + b.ids, texts=a.texts + b.texts, emb=np.vstack([a.emb, b.emb]).astype(np.float32),
+        ids=a.ids + b.ids, texts=a.texts + b.texts, emb=np.vstack([a.emb, b.emb]),
         ctx=np.vstack([a.ctx, b.ctx]), roles=a.roles + b.roles, prev_roles=a.prev_roles + b.prev_roles,
         hand=np.vstack([a.hand, b.hand]), codable=np.concatenate([a.codable, b.codable]),
         docs=a.docs + b.docs, lemma_sets=a.lemma_sets + b.lemma_sets,

@@ -54,7 +54,7 @@ class Engine:
         self.text: TextFeatures | None = None
         self.emb_mean: np.ndarray | None = None
         self.emb_proj: np.ndarray | None = None
-        self._fit_on = None  # (texts, embeddings) of the prepared corpus, for the lazy fits
+        self._prepared: tuple[Corpus, np.ndarray] | None = None  # (corpus, its codable rows)
         self._X_all = None          # features of every row of the prepared corpus
         self._X_corpus: Corpus | None = None
         self._Z_all: np.ndarray | None = None
@@ -66,8 +66,9 @@ class Engine:
 
     # -- calibration -----------------------------------------------------------------------
     def prepare(self, corpus: Corpus) -> "Engine":
-        """Calibrate the prior (per-code z-scores), fit the lexical features and the hand
-        feature scaling on a corpus (every excerpt of the project: transductive, no labels)."""
+        """Calibrate the prior (per-code z-scores) and the hand feature scaling on a corpus
+        (every excerpt of the project: transductive, no labels); the lexical features and the
+        embedding projection are fitted on its codable excerpts when first needed."""
         self.vocab = role_vocab(corpus)
         codable = np.flatnonzero(corpus.codable) if corpus.codable.any() else np.arange(len(corpus))
         raw = self.prior.raw(corpus.emb[codable], [corpus.lemma_sets[i] for i in codable])
@@ -75,8 +76,7 @@ class Engine:
         # The lexical vocabulary and the embedding projection serve only the learned head:
         # fitted on first use (the first decisions), so a cold project's suggestions don't wait.
         self.text, self.emb_proj = None, None
-        self._fit_on = (lambda: [corpus.texts[i] for i in codable] or corpus.texts,
-                        lambda: corpus.emb[codable] if len(codable) else corpus.emb)
+        self._prepared = (corpus, codable)
         H = corpus.hand[codable] if len(codable) else corpus.hand
         if len(H):
             self.mu = H.mean(axis=0)
@@ -121,9 +121,9 @@ class Engine:
         import scipy.sparse as sp
 
         idx = np.asarray(idx, dtype=int)
-        texts_for_fit, emb_for_fit = self._fit_on or (lambda: corpus.texts, lambda: corpus.emb)
+        base, rows = self._prepared or (corpus, np.arange(len(corpus)))
         if self.text is None:
-            self.text = TextFeatures().fit(texts_for_fit())
+            self.text = TextFeatures().fit([base.texts[i] for i in rows])
         if self.mu is None or self.mu.shape[0] != corpus.hand.shape[1]:
             self.mu, self.sd = corpus.hand.mean(axis=0), corpus.hand.std(axis=0) + 1e-3
         pos = {r: k for k, r in enumerate(self.vocab)}
@@ -134,7 +134,7 @@ class Engine:
                 roles[row, pos[corpus.roles[i]]] = 1.0
             roles[row, k + pos.get(corpus.prev_roles[i], k)] = 1.0
         if self.emb_proj is None or self.emb_proj.shape[0] != corpus.emb.shape[1]:
-            self._fit_projection(emb_for_fit())
+            self._fit_projection(base.emb[rows])
         hand = (corpus.hand[idx] - self.mu) / self.sd * HAND_WEIGHT
         dense = np.hstack([(corpus.emb[idx] - self.emb_mean) @ self.emb_proj, roles, hand]).astype(np.float32)
         return sp.hstack([self.text.transform([corpus.texts[i] for i in idx]), sp.csr_matrix(dense)],

@@ -150,8 +150,6 @@ class LinearHead:
 
     def _tune_prior_thresholds(self, Y: np.ndarray, Z: np.ndarray) -> None:
         """Raise the threshold of prior-only codes past the suggestions the coder rejected."""
-        if Z.shape[0] == 0:
-            return
         p = cold_proba(Z)
         for j in range(Y.shape[1]):
             if j in self.stack:
