@@ -14,7 +14,7 @@ import streamlit as st
 from qualcode.services import coding
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
-from qualcode.ui.state import after_decision, flash, in_callback, service_fn
+from qualcode.ui.state import after_decision, flash, flash_undone, in_callback, service_fn
 from qualcode.ui.text import md
 from qualcode.ui.transcript import decide, dirty, remove
 
@@ -63,11 +63,9 @@ def _nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], No
 
 def undo_last(ctx: ProjectContext) -> None:
     done = in_callback(coding.undo, ctx, 1)
+    flash_undone(done)
     if done:
-        flash(f"Undone: {done[0]['action']} ({done[0]['entity']} {done[0]['entity_id']}).", kind="info")
         st.session_state["code_dirty"] = set()  # the whole page reloads
-    elif done == []:
-        flash("Nothing to undo.", kind="info")
     after_decision(ctx)
 
 

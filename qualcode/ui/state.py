@@ -51,7 +51,7 @@ def current_context() -> services.ProjectContext | None:
         return None
     try:
         ctx = _open(project, db_url)
-        coder = current_coder(ctx) or ctx.coder
+        coder = current_coder(ctx)
         return ctx if coder == ctx.coder else _as_coder(project, db_url, coder)
     except QualcodeError as exc:
         st.error(str(exc))
@@ -152,4 +152,21 @@ def require_context() -> services.ProjectContext | None:
         st.info("No project is open. Open or create one on the **Project** page.",
                 icon=":material/folder_open:")
     return ctx
+
+
+def page_context(title: str) -> services.ProjectContext | None:
+    """A page's opening: its title, the open project (or how to open one), kept messages."""
+    st.title(title)
+    ctx = require_context()
+    if ctx is not None:
+        show_flash()
+    return ctx
+
+
+def flash_undone(done: list[dict[str, Any]] | None) -> None:
+    """Say what an undo did (``done`` as the undo services return it; None: it failed)."""
+    if done:
+        flash(f"Undone: {done[0]['action']} ({done[0]['entity']} {done[0]['entity_id']}).", kind="info")
+    elif done == []:
+        flash("Nothing to undo.", kind="info")
 

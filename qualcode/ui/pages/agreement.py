@@ -11,7 +11,7 @@ import streamlit as st
 
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, in_callback, require_context, service_fn, show_flash
+from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_context, service_fn
 from qualcode.ui.text import md, shorten
 
 PAGE_SIZE = 20
@@ -152,11 +152,7 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
 
 
 def _undo(ctx: ProjectContext) -> None:
-    done = in_callback(team.undo, ctx, 1)
-    if done:
-        flash(f"Undone: {done[0]['action']} ({done[0]['entity']} {done[0]['entity_id']}).", kind="info")
-    elif done == []:
-        flash("Nothing to undo.", kind="info")
+    flash_undone(in_callback(team.undo, ctx, 1))
 
 
 def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -184,13 +180,13 @@ def _audit_tab(ctx: ProjectContext) -> None:
         "since": datetime.combine(since, time.min).astimezone() if isinstance(since, date) else None,
         "until": datetime.combine(until + timedelta(days=1), time.min).astimezone() if isinstance(until, date) else None,
     }
-    rows = attempt(team.audit_log, ctx, limit=int(limit), **filters) or []
-    st.dataframe(audit_frame(rows), hide_index=True, width="stretch", height=420)
+    everything = attempt(team.audit_log, ctx, **filters) or []  # newest first; the downloads take it all
+    st.dataframe(audit_frame(everything[:int(limit)]), hide_index=True, width="stretch", height=420)
     d1, d2, d3 = st.columns([1, 1, 2])
-    everything = attempt(team.audit_log, ctx, **filters) or []
-    d1.download_button("Download CSV", team.audit_text(list(reversed(everything)), fmt="csv"),
+    oldest_first = everything[::-1]
+    d1.download_button("Download CSV", team.audit_text(oldest_first, fmt="csv"),
                        file_name="audit.csv", mime="text/csv", icon=":material/download:")
-    d2.download_button("Download JSON", team.audit_text(list(reversed(everything)), fmt="json"),
+    d2.download_button("Download JSON", team.audit_text(oldest_first, fmt="json"),
                        file_name="audit.json", mime="application/json", icon=":material/download:")
     d3.button("Undo my last decision", key="aud-undo", icon=":material/undo:", on_click=_undo, args=(ctx,))
 
@@ -216,11 +212,9 @@ def _settings_tab(ctx: ProjectContext) -> None:
 
 
 def render() -> None:
-    st.title("Agreement")
-    ctx = require_context()
+    ctx = page_context("Agreement")
     if ctx is None:
         return
-    show_flash()
     names = code_names(ctx)
     tabs = st.tabs(["Agreement", "Disagreements", "Audit log", "Team"])
     with tabs[0]:

@@ -16,7 +16,7 @@ from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui.excerpt_panel import panel, undo_last
-from qualcode.ui.state import attempt, require_context, service_fn, show_flash
+from qualcode.ui.state import attempt, flash, page_context, service_fn
 from qualcode.ui.transcript import turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
@@ -127,8 +127,7 @@ def _go_next_factory(view: TranscriptView, q: list[int] | None):
         if nxt is None:
             nxt = next_excerpt(view, cur)
         if nxt is None:
-            st.session_state["_flash"] = [*st.session_state.get("_flash", []),
-                                          ("success", "Every excerpt of this document has a decision.")]
+            flash("Every excerpt of this document has a decision.", kind="success")
         else:
             st.session_state["code_focus"] = nxt
             st.session_state["code_jump"] = True
@@ -187,11 +186,9 @@ def _page_of(turns: list[TurnView], focus: int | None, size: int) -> int:
 
 
 def render() -> None:
-    st.title("Code")
-    ctx = require_context()
+    ctx = page_context("Code")
     if ctx is None:
         return
-    show_flash()
     doc_id = _doc_picker(ctx)
     if doc_id is None:
         return
@@ -203,10 +200,8 @@ def render() -> None:
                 text=f"{done} of {total} excerpts decided by {ctx.coder}" if total else "Nothing to code here")
     if not any(e.state.chips for e in view.excerpts()):
         _suggest_now(ctx, doc_id)
-    code_options = {cid: name for cid, name in view.code_names.items()}
     cb = attempt(ui_support.codebook, ctx)
-    if cb is not None:
-        code_options = {c.id: c.name for c in cb.codable_codes()}
+    code_options = {c.id: c.name for c in cb.codable_codes()} if cb is not None else dict(view.code_names)
     by_id = {e.id: (e, t) for t in view.turns for e in t.excerpts}
     mode = st.session_state.get("code_mode") or "Transcript"
     q = queue(ctx, view) if mode == "Review queue" else None
@@ -220,7 +215,7 @@ def render() -> None:
             st.success("Nothing left to review in this document. Pick another document or switch to Transcript.")
             return
         ex, turn = by_id[focus]
-        left = (len([i for i in (q or []) if by_id.get(i) and by_id[i][0].state.status() == "pending"]))
+        left = sum(1 for i in q or [] if i in by_id and by_id[i][0].state.status() == "pending")
         prev_turn = next((t for t in view.turns if t.order == turn.order - 1), None)
         if prev_turn is not None:
             st.caption(f"Before — {prev_turn.speaker}")
@@ -240,7 +235,7 @@ def render() -> None:
     st.session_state["code_page"] = min(max(1, st.session_state["code_page"]), pages)
     with st.sidebar:
         st.subheader("Open excerpt")
-        if focus is not None and focus in by_id:
+        if focus in by_id:
             ex, turn = by_id[focus]
             panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
         else:

@@ -12,7 +12,7 @@ from qualcode.core import Code, Codebook
 from qualcode.services import codebook as cb_service
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, in_callback, require_context, service_fn, show_flash
+from qualcode.ui.state import attempt, flash, in_callback, page_context, service_fn
 from qualcode.ui.text import md
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
@@ -177,11 +177,9 @@ def _themes(ctx: ProjectContext, cb: Codebook) -> None:
 
 
 def render() -> None:
-    st.title("Codebook")
-    ctx = require_context()
+    ctx = page_context("Codebook")
     if ctx is None:
         return
-    show_flash()
     cb = attempt(cb_service.get_codebook, ctx)
     if cb is None:
         return

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import error_text, require_context, service, show_flash
+from qualcode.ui.state import error_text, page_context, service
 
 # Known exports first, with friendly names; any other export_* function follows.
 KNOWN = {
@@ -79,11 +79,9 @@ def prepare(ctx: ProjectContext, name: str, fn: Callable[..., Any], fmt: str, op
 
 
 def render() -> None:
-    st.title("Export")
-    ctx = require_context()
+    ctx = page_context("Export")
     if ctx is None:
         return
-    show_flash()
     found = exports()
     if not found:
         st.info("No exports are installed yet. From a terminal: `qualcode export --help`.")

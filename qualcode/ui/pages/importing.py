@@ -13,7 +13,7 @@ import streamlit as st
 from qualcode.core import Role
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
-from qualcode.ui.state import error_text, require_context, service, service_fn, show_flash
+from qualcode.ui.state import error_text, page_context, service, service_fn
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
 ROLES = [r.value for r in Role]
@@ -38,27 +38,25 @@ def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str) -
     """Parse (cached); parse again with the roles the coder chose in the preview, so the
     preview's codable excerpts follow the roles before anything is saved."""
     digest = hashlib.sha256(data).hexdigest()
-    key = (name, digest, unit, ())
-    if key not in cache:
-        try:
-            cache[key] = ("ok", _parse(ingest, name, data, unit=unit))
-        except Exception as exc:  # noqa: BLE001 - shown per file
-            cache[key] = ("error", error_text(exc))
-    kind, parsed = cache[key]
+
+    def cached(roles: dict[str, str]) -> tuple[str, Any]:
+        key = (name, digest, unit, tuple(sorted(roles.items())))
+        if key not in cache:
+            try:
+                cache[key] = ("ok", _parse(ingest, name, data, unit=unit, roles=roles))
+            except Exception as exc:  # noqa: BLE001 - shown per file
+                cache[key] = ("error", error_text(exc))
+        return cache[key]
+
+    kind, parsed = cached({})
     if kind != "ok":
         return kind, parsed
-    chosen = {sp.label: st.session_state.get(f"imp-role-{i}-{sp.label}") for sp in parsed.document.speakers}
-    changed = {k: v for k, v in chosen.items() if v and v != getattr(
-        next(sp for sp in parsed.document.speakers if sp.label == k).role, "value", None)}
-    if not changed:
-        return kind, parsed
-    key2 = (name, digest, unit, tuple(sorted(changed.items())))
-    if key2 not in cache:
-        try:
-            cache[key2] = ("ok", _parse(ingest, name, data, unit=unit, roles=changed))
-        except Exception as exc:  # noqa: BLE001
-            cache[key2] = ("error", error_text(exc))
-    return cache[key2]
+    changed = {}
+    for sp in parsed.document.speakers:
+        chosen = st.session_state.get(f"imp-role-{i}-{sp.label}")
+        if chosen and chosen != getattr(sp.role, "value", None):
+            changed[sp.label] = chosen
+    return cached(changed) if changed else (kind, parsed)
 
 
 def _attrs_from(text: str) -> dict[str, str]:
@@ -158,11 +156,9 @@ def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *
 
 
 def render() -> None:
-    st.title("Import")
-    ctx = require_context()
+    ctx = page_context("Import")
     if ctx is None:
         return
-    show_flash()
     results = st.session_state.pop("imp_results", None)
     if results:
         ok = sum(1 for r in results if r["result"] == "imported")

@@ -74,7 +74,7 @@ def _add_coder(ctx: services.ProjectContext) -> None:
 
 def _coder_picker(ctx: services.ProjectContext) -> None:
     st.subheader("Who is coding?")
-    me = current_coder(ctx) or ctx.coder
+    me = current_coder(ctx)
     if signin.signed_in():  # the coder is the signed-in user: no free choice
         st.caption(f"Signed in: coding as **{md(me)}**.")
         return

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, require_context, service, show_flash
+from qualcode.ui.state import attempt, page_context, service
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -53,11 +53,9 @@ def _quotes(ctx: ProjectContext, analysis, *, code_id: str, where: dict[str, str
 
 
 def render() -> None:
-    st.title("Themes")
-    ctx = require_context()
+    ctx = page_context("Themes")
     if ctx is None:
         return
-    show_flash()
     analysis = service("analysis")
     if analysis is None:
         st.info("The analysis features are not installed yet.")
