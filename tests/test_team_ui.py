@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from streamlit.testing.v1 import AppTest
-
 from qualcode.services import team
 from tests.team_helpers import seed_two_coders
-
-
-def _page(ctx) -> AppTest:
-    at = AppTest.from_string("from qualcode.ui.pages.agreement import render\nrender()", default_timeout=60)
-    at.session_state["project"] = str(ctx.project_dir)
-    at.session_state["coder"] = ctx.coder
-    return at.run()
-
-
-def _ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from tests.ui_helpers import no_exception, page
 
 
 def _seed(project):
@@ -25,13 +12,13 @@ def _seed(project):
 
 
 def test_page_without_reviews_explains_itself(project):
-    at = _ok(_page(project))
+    at = no_exception(page("agreement", project))
     assert any("Nobody has reviewed" in i.value for i in at.info)
 
 
 def test_figures_resolve_audit_and_settings(project):
     ex = _seed(project)
-    at = _ok(_page(project))
+    at = no_exception(page("agreement", project))
     tables = [df.value for df in at.dataframe]
     figures = tables[0]
     assert "Units (excerpts)" in figures.columns and "Cohen's kappa" in figures.columns
@@ -44,21 +31,21 @@ def test_figures_resolve_audit_and_settings(project):
     assert at.session_state[key] == []
     at.multiselect(key=key).set_value(["buy_in"])
     at.button(key=f"resolve-{ex[2].id}").click()
-    at = _ok(at.run())
+    at = no_exception(at.run())
     assert any("Consensus recorded" in s.value for s in at.success)
     item = team.disagreements(project, include_resolved=True)[0]
     assert item["consensus"] == ["buy_in"] and item["resolved"]
     assert team.audit_log(project, action="consensus")[0]["coder"] == "alice"
     # audit log: filtered by coder
     at.selectbox(key="aud-coder").set_value("bob")
-    at = _ok(at.run())
+    at = no_exception(at.run())
     audit_df = [df.value for df in at.dataframe if "Action" in df.value.columns][0]
     assert set(audit_df["Who"]) == {"bob"} and "memo" in set(audit_df["Action"])
     # undo from the page reverses alice's consensus
     at.button(key="aud-undo").click()
-    at = _ok(at.run())
+    at = no_exception(at.run())
     assert team.disagreements(project, include_resolved=True)[0]["resolved"] is False
     # independent coding toggle
     at.toggle(key="team-independent").set_value(True)
-    at = _ok(at.run())
+    at = no_exception(at.run())
     assert team.independent_coding(project) is True

@@ -10,28 +10,13 @@ from streamlit.testing.v1 import AppTest
 from qualcode.services import coding
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.ui_helpers import EVIL, seed
+from tests.ui_helpers import EVIL, no_exception, page, run_script, seed
 
 TURNS = [
     ("Interviewer", "interviewer", "How did the team build trust?"),
     ("Ana [x](http://evil)", "participant", EVIL),
     ("Ben", "participant", "Our principals bought in once they saw the exit tickets."),
 ]
-
-
-def page(name: str, ctx, **state) -> AppTest:
-    at = AppTest.from_string(f"from qualcode.ui.pages.{name} import render\nrender()", default_timeout=60)
-    if ctx is not None:
-        at.session_state["project"] = str(ctx.project_dir)
-        at.session_state["coder"] = ctx.coder
-    for k, v in state.items():
-        at.session_state[k] = v
-    return at.run()
-
-
-def no_exception(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 @pytest.fixture
@@ -266,10 +251,7 @@ def test_themes_quotes_behind_a_number(seeded):
         "from qualcode.ui.state import current_context\n"
         "_quotes(current_context(), analysis, code_id='trust', where={}, include='accepted')\n"
     )
-    at = AppTest.from_string(script, default_timeout=60)
-    at.session_state["project"] = str(ctx.project_dir)
-    at.session_state["coder"] = ctx.coder
-    no_exception(at.run())
+    at = no_exception(run_script(script, ctx))
     quotes = at.dataframe[0].value
     assert list(quotes["quote"]) == ["Our principals bought in once they saw the exit tickets."]
 
@@ -296,10 +278,7 @@ def test_import_saves_each_file_on_its_own_with_deidentification(project):
         "    _save_all(current_context(), ingest, [('a.txt', p1, choice), ('b.txt', p2, choice)],\n"
         "              deidentify=True, names=['Maria Lopez'], suggest=False)\n"
     )
-    at = AppTest.from_string(script, default_timeout=60)
-    at.session_state["project"] = str(project.project_dir)
-    at.session_state["coder"] = project.coder
-    no_exception(at.run())
+    at = no_exception(run_script(script, project))
     results = at.session_state["imp_results"]
     assert [r["result"] == "imported" for r in results] == [True, False]  # the duplicate is refused
     assert "b.txt" == results[1]["file"] and results[1]["result"]

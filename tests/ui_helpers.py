@@ -6,6 +6,8 @@ import os
 import random
 from pathlib import Path
 
+from streamlit.testing.v1 import AppTest
+
 from qualcode import services
 from qualcode.core import Suggestion
 from qualcode.storage import coding as coding_store
@@ -70,3 +72,24 @@ def env_for(project: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(QUALCODE_PROJECT=str(project), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     return env
+
+
+def run_script(script: str, ctx: services.ProjectContext | None, **state) -> AppTest:
+    """Run a Streamlit script with AppTest, with ``ctx``'s project and coder in the session."""
+    at = AppTest.from_string(script, default_timeout=60)
+    if ctx is not None:
+        at.session_state["project"] = str(ctx.project_dir)
+        at.session_state["coder"] = ctx.coder
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def page(name: str, ctx: services.ProjectContext | None, **state) -> AppTest:
+    """Run one page (qualcode.ui.pages.<name>.render) with AppTest."""
+    return run_script(f"from qualcode.ui.pages.{name} import render\nrender()", ctx, **state)
+
+
+def no_exception(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
