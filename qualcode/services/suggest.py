@@ -280,8 +280,8 @@ def default_threshold(ctx: ProjectContext) -> float:
 def _suggest(ctx: ProjectContext, document_ids: list[int] | None, progress: Progress) -> int:
     engine, st = engine_for(ctx, progress=progress)
     threshold = default_threshold(ctx)
-    rows = [i for i in range(len(st.corpus))
-            if document_ids is None or st.corpus.docs[i] in set(document_ids)]
+    wanted = None if document_ids is None else set(document_ids)
+    rows = [i for i in range(len(st.corpus)) if wanted is None or st.corpus.docs[i] in wanted]
     with ctx.session(readonly=True) as s:
         cid = ctx.coder_id(s)
         reviewed = training.reviewed_by(s, cid)
