@@ -28,6 +28,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import IO, Any, Callable
 
 from lxml import etree
@@ -59,6 +60,10 @@ def guid(*parts: Any) -> str:
     True
     """
     return str(uuid.uuid5(NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+#: The variable that carries each speaker's role (a key no attribute can have).
+ROLE_VAR = guid("spkvar", "\x00role")
 
 
 @dataclass
@@ -113,6 +118,14 @@ def _value_element(parent: etree._Element, var_guid: str, value: str, vtype: str
         etree.SubElement(vv, _q("DateValue")).text = value.strip()
     else:
         etree.SubElement(vv, _q("TextValue")).text = value
+
+
+def _variable(parent: etree._Element, var_guid: str, name: str, vtype: str, description: str) -> None:
+    v = etree.SubElement(parent, _q("Variable"))
+    v.set("guid", var_guid)
+    v.set("name", name)
+    v.set("typeOfVariable", VAR_TYPES[vtype])
+    etree.SubElement(v, _q("Description")).text = description
 
 
 def _var_type(values: list[tuple[str, str]]) -> str:
@@ -170,12 +183,10 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
     cb_el = etree.SubElement(root, _q("CodeBook"))
     if data.codebook.codes:
         codes_el = write_codes(data.codebook, ns=NS, include_retired=True)
-        by_guid = {el.get("guid"): el for el in codes_el.iter(_q("Code"))}
         for c, el in zip(data.codebook.codes, _code_elements_in_codebook_order(codes_el, data.codebook)):
             g = el.get("guid")
             sidecar["codes"][c.id] = {"guid": g, "retired": c.retired}
             for ng in note_refs.get(("code", c.id), []):
-                el = by_guid[g]
                 ref = etree.Element(_q("NoteRef"))
                 ref.set("targetGUID", ng)
                 pos = 1 if len(el) and etree.QName(el[0]).localname == "Description" else 0
@@ -183,7 +194,7 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
         cb_el.append(codes_el)
     else:
         root.remove(cb_el)
-    code_guids = {c.id: v["guid"] for c, v in ((c, sidecar["codes"].get(c.id)) for c in data.codebook.codes) if v}
+    code_guids = {cid: v["guid"] for cid, v in sidecar["codes"].items()}
     # Variables
     doc_vals: dict[str, list[tuple[str, str]]] = {}
     spk_vals: dict[str, list[tuple[str, str]]] = {}
@@ -195,22 +206,15 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
                 spk_vals.setdefault(a.key, []).append((_tv(a.type), str(a.value)))
     doc_var = {k: (guid("docvar", k), _var_type(v)) for k, v in sorted(doc_vals.items())}
     spk_var = {k: (guid("spkvar", k), _var_type(v)) for k, v in sorted(spk_vals.items())}
-    role_var = guid("spkvar", "\x00role")
     has_speakers = any(d.speakers for d in data.documents)
     if doc_var or spk_var or has_speakers:
         vars_el = etree.SubElement(root, _q("Variables"))
         for k, (g, t) in doc_var.items():
-            v = etree.SubElement(vars_el, _q("Variable"))
-            v.set("guid", g), v.set("name", k), v.set("typeOfVariable", VAR_TYPES[t])
-            etree.SubElement(v, _q("Description")).text = "Document attribute"
+            _variable(vars_el, g, k, t, "Document attribute")
         if has_speakers:
-            v = etree.SubElement(vars_el, _q("Variable"))
-            v.set("guid", role_var), v.set("name", "role"), v.set("typeOfVariable", "Text")
-            etree.SubElement(v, _q("Description")).text = "Speaker role"
+            _variable(vars_el, ROLE_VAR, "role", "text", "Speaker role")
         for k, (g, t) in spk_var.items():
-            v = etree.SubElement(vars_el, _q("Variable"))
-            v.set("guid", g), v.set("name", k), v.set("typeOfVariable", VAR_TYPES[t])
-            etree.SubElement(v, _q("Description")).text = "Speaker attribute"
+            _variable(vars_el, g, k, t, "Speaker attribute")
     # Cases: one per speaker
     if has_speakers:
         cases_el = etree.SubElement(root, _q("Cases"))
@@ -219,7 +223,7 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
                 case = etree.SubElement(cases_el, _q("Case"))
                 case.set("guid", guid("case", d.content_hash, sp.label))
                 case.set("name", sp.label)
-                _value_element(case, role_var, sp.role.value if isinstance(sp.role, Role) else str(sp.role), "text")
+                _value_element(case, ROLE_VAR, _tv(sp.role), "text")
                 for a in sp.attributes.values():
                     g, t = spk_var[a.key]
                     _value_element(case, g, str(a.value), t)
@@ -271,7 +275,7 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
             _value_element(ts, g, str(a.value), t)
         sidecar["documents"][sg] = {
             "format": d.format, "source_filename": d.source_filename,
-            "speakers": [{"label": sp.label, "role": sp.role.value if isinstance(sp.role, Role) else str(sp.role),
+            "speakers": [{"label": sp.label, "role": _tv(sp.role),
                           "attribute_types": {a.key: _tv(a.type) for a in sp.attributes.values()}}
                          for sp in d.speakers],
             "attribute_types": {a.key: _tv(a.type) for a in d.attributes.values()},
@@ -281,7 +285,7 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
     if notes:
         notes_el = etree.SubElement(root, _q("Notes"))
         notes_el.extend(notes)
-        for ng in [n for k, v in note_refs.items() if k == ("project",) for n in v]:
+        for ng in note_refs.get(("project",), []):
             etree.SubElement(root, _q("NoteRef")).set("targetGUID", ng)
     xml = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     return xml, files, sidecar
@@ -302,7 +306,8 @@ def _code_elements_in_codebook_order(codes_el, cb: Codebook) -> list:
 
 
 def _tv(t: Any) -> str:
-    return t.value if isinstance(t, AttrType) else str(t)
+    """An enum's (AttrType, Role) value, or the text as it is."""
+    return t.value if isinstance(t, Enum) else str(t)
 
 
 def qdpx_bytes(data: ProjectData, *, write_codes: CodesWriter) -> bytes:
@@ -400,18 +405,17 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
     users = {_norm(u.get("guid")): u.get("name") or u.get("id") or "imported"
              for u in root.iter(_q("User"))}
     cb_el = _kid(root, "CodeBook")
-    if cb_el is not None and _kid(cb_el, "Codes") is not None:
+    codes_el = _kid(cb_el, "Codes") if cb_el is not None else None
+    code_of_guid: dict[str, str] = {}
+    if codes_el is not None:
         known = {v["guid"]: cid for cid, v in sidecar.get("codes", {}).items()}
-        codebook = read_codes(_kid(cb_el, "Codes"), known)
+        codebook = read_codes(codes_el, known)
+        for el, c in zip(codes_el.iter(_q("Code")), codebook.codes):
+            code_of_guid[_norm(el.get("guid"))] = c.id
         for c in codebook.codes:
             c.retired = bool(sidecar.get("codes", {}).get(c.id, {}).get("retired", False))
     else:
         codebook = Codebook(name="Codebook")
-    code_of_guid: dict[str, str] = {}
-    if cb_el is not None and _kid(cb_el, "Codes") is not None:
-        els = list(_kid(cb_el, "Codes").iter(_q("Code")))
-        for el, c in zip(els, codebook.codes):
-            code_of_guid[_norm(el.get("guid"))] = c.id
     variables = {_norm(v.get("guid")): (v.get("name") or "", VAR_TYPES_BACK.get(v.get("typeOfVariable") or "Text", "text"))
                  for v in root.iter(_q("Variable"))}
     notes = {}
@@ -537,7 +541,7 @@ def _structure(name: str, text: str, meta: dict | None, cases: list, variables: 
             if not got or got[0] not in variables:
                 continue
             key, vtype = variables[got[0]]
-            if key == "role" and got[0] == guid("spkvar", "\x00role"):
+            if key == "role" and got[0] == ROLE_VAR:
                 try:
                     sp.role = Role(got[1])
                 except ValueError:
