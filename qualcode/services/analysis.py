@@ -178,9 +178,9 @@ def chart_bars(ctx: ProjectContext, *, measure: str = "documents", by: str | Non
 def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
                   include: str = "accepted", coder: str | None = None):
     """Heatmap of the co-occurrence matrix."""
-    m = cooccurrence_matrix(ctx, level=level, value=value, include=include, coder=coder)
-    with ctx.session(readonly=True) as s:
-        names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
+    m = cooc_mod.cooccurrence_matrix(facts, level=level, value=value)
+    names = {c.id: c.name for c in facts.codebook.codes}
     return charts.heatmap(m, title=f"Co-occurrence ({level}s)", value_title=value, labels=names)
 
 

@@ -21,6 +21,7 @@ from typing import IO, Any, Mapping
 
 import pandas as pd
 
+from qualcode.analysis import frequencies as freq_mod
 from qualcode.codebook_io.qdc import codebook_from_codes_element, codes_element
 from qualcode.core import Codebook, Document, Speaker, Turn
 from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
@@ -29,7 +30,6 @@ from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
 from qualcode.services import analysis
 from qualcode.services.project import ProjectContext, init_project, open_project, project_name
-from qualcode.storage import analysis_queries as q
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
@@ -148,22 +148,22 @@ REPORT_FORMATS = ("md", "docx", "html")
 def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
                 charts: bool = True, per_theme: int = 3, chart_format: str = "png") -> report_mod.ReportData:
     """Everything the report shows (tables, quotes, charts as PNG or ``chart_format="svg"``)."""
-    freq = analysis.frequencies(ctx, include=include)
-    with ctx.session(readonly=True) as s:
-        cb = code_store.load_codebook(s)
+    facts = analysis.load_facts(ctx, include=include, by=by)  # one load for every table and chart
+    cb = facts.codebook
+    freq = freq_mod.frequencies(facts)
     rows = analysis.retrieve(ctx, include=include, context=False)
     data = report_mod.ReportData(title=f"Themes in {project_name(ctx)}", codebook=cb, frequencies=freq,
                                  quotes=report_mod.strongest_quotes(rows, cb, per_theme=per_theme),
                                  by=by, include=include, chart_format=chart_format)
     if by:
-        data.crosstab = analysis.crosstab(ctx, by=by, include=include)
+        data.crosstab = freq_mod.crosstab(facts, by=by)
     if charts:
         from qualcode.analysis import charts as ch
 
         top = freq[freq["depth"] == 0]
         data.charts["Documents with each theme"] = ch.render(ch.bars(top, measure="documents"), fmt=chart_format)
         if by:
-            fb = analysis.frequencies(ctx, by=by, include=include)
+            fb = freq_mod.frequencies(facts, by=by)
             fb = fb[fb["depth"] == 0]
             data.charts[f"% of documents by {by}"] = ch.render(ch.trend(fb, by=by, measure="pct_documents"),
                                                                fmt=chart_format)
@@ -254,7 +254,11 @@ def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
 def qdpx_bytes(ctx: ProjectContext, *, include_key: bool = False) -> bytes:
     """The project as a REFI-QDA ``.qdpx`` (bytes). ``include_key`` adds the
     de-identification key as ``deidentification-key.csv`` (only when you ask)."""
-    data = qdpx_mod.qdpx_bytes(project_data(ctx), write_codes=codes_element)
+    return _qdpx_of(ctx, project_data(ctx), include_key=include_key)
+
+
+def _qdpx_of(ctx: ProjectContext, project: qdpx_mod.ProjectData, *, include_key: bool) -> bytes:
+    data = qdpx_mod.qdpx_bytes(project, write_codes=codes_element)
     if not include_key:
         return data
     with ctx.session(readonly=True) as s:
@@ -277,8 +281,7 @@ def export_qdpx(ctx: ProjectContext, out: Out, *, include_key: bool = False) -> 
     >>> export_qdpx(ctx, "study.qdpx")  # doctest: +SKIP
     """
     data = project_data(ctx)
-    raw = qdpx_bytes(ctx, include_key=include_key) if include_key else qdpx_mod.qdpx_bytes(data, write_codes=codes_element)
-    write_bytes(raw, out)
+    write_bytes(_qdpx_of(ctx, data, include_key=include_key), out)
     return {"documents": len(data.documents), "codes": len(data.codebook.codes),
             "codings": len(data.codings), "memos": len(data.memos)}
 
