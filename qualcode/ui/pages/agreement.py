@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from qualcode.services import codebook as cb_service
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_context, service_fn
+from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_context
 from qualcode.ui.text import md, shorten
 
 PAGE_SIZE = 20
@@ -26,11 +27,8 @@ def _num(v: float | None) -> str:
 
 
 def code_names(ctx: ProjectContext) -> dict[str, str]:
-    get = service_fn("codebook", "get_codebook")
-    if get is None:
-        return {}
     try:
-        return {c.id: c.name for c in get(ctx).codes}
+        return {c.id: c.name for c in cb_service.get_codebook(ctx).codes}
     except Exception:  # names are a nicety; ids still work
         return {}
 

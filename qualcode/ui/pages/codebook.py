@@ -41,12 +41,7 @@ def _label(cb: Codebook):
 
 
 def _undo(ctx: ProjectContext) -> None:
-    fn = service_fn("codebook", "undo_codebook")
-    if fn is None:
-        flash("Undo of codebook changes is not available yet.", kind="warning")
-        return
-    done = in_callback(fn, ctx)
-    if done is not None:
+    if in_callback(cb_service.undo_codebook, ctx) is not None:
         flash("Undid the last codebook change.", kind="info")
 
 
@@ -184,7 +179,7 @@ def render() -> None:
     if cb is None:
         return
     usage = attempt(cb_service.code_usage, ctx) or {}
-    pending = (attempt(cb_service.pending_usage, ctx) or {}) if hasattr(cb_service, "pending_usage") else {}
+    pending = attempt(cb_service.pending_usage, ctx) or {}
     top = st.container(horizontal=True, vertical_alignment="center")
     show_retired = top.toggle("Show retired codes", key="cb_retired")
     top.button("Undo last change", key="cb-undo", icon=":material/undo:", on_click=_undo, args=(ctx,))
