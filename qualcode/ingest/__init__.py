@@ -45,6 +45,17 @@ def _check_ext(filename: str) -> str:
     return FORMATS[ext]
 
 
+def _limit_mb(max_file_mb: float | None, project_dir: str | Path | None) -> float:
+    return float(max_file_mb if max_file_mb is not None else get_setting("max_file_mb", project_dir=project_dir))
+
+
+def _check_size(size: int, limit_mb: float, filename: str) -> None:
+    if size > limit_mb * 1024 * 1024:
+        raise IngestError(f"the file is {size / 1024 / 1024:.1f} MB, over the {limit_mb:g} MB limit", file=filename,
+                          hint="split the transcript, or raise the limit with QUALCODE_MAX_FILE_MB "
+                               "(max_file_mb in qualcode.toml)")
+
+
 def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, text_column: str | None = None,
              time_column: str | None = None, sheet: str | None = None) -> tuple[RawTranscript, str]:
     """Run the reader for ``filename``'s extension over ``data``; returns (raw, format)."""
@@ -102,11 +113,7 @@ def parse_bytes(
 
     Raises :class:`IngestError` (with file, line and what to do) when the file is refused.
     """
-    limit = float(max_file_mb if max_file_mb is not None else get_setting("max_file_mb", project_dir=project_dir))
-    if len(data) > limit * 1024 * 1024:
-        raise IngestError(f"the file is {len(data) / 1024 / 1024:.1f} MB, over the {limit:g} MB limit", file=filename,
-                          hint="split the transcript, or raise the limit with QUALCODE_MAX_FILE_MB "
-                               "(max_file_mb in qualcode.toml)")
+    _check_size(len(data), _limit_mb(max_file_mb, project_dir), filename)
     unit = unit or get_setting("unit", project_dir=project_dir)
     if unit not in UNITS:
         raise IngestError(f"unknown excerpt unit {unit!r}", hint="use 'sentence' or 'turn'")
@@ -133,11 +140,6 @@ def parse_path(path: str | Path, **opts) -> ParsedFile:
     if p.is_dir():
         raise IngestError("this is a folder", file=str(p), hint="import its files with: qualcode ingest FOLDER")
     _check_ext(str(p))
-    limit = float(opts.get("max_file_mb") or get_setting("max_file_mb", project_dir=opts.get("project_dir")))
-    size = p.stat().st_size
-    if size > limit * 1024 * 1024:  # refuse before reading a huge file into memory
-        raise IngestError(f"the file is {size / 1024 / 1024:.1f} MB, over the {limit:g} MB limit", file=str(p),
-                          hint="split the transcript, or raise the limit with QUALCODE_MAX_FILE_MB "
-                               "(max_file_mb in qualcode.toml)")
-    parsed = parse_bytes(p.read_bytes(), str(p), **opts)
-    return parsed
+    limit = _limit_mb(opts.pop("max_file_mb", None), opts.get("project_dir"))
+    _check_size(p.stat().st_size, limit, str(p))  # refuse before reading a huge file into memory
+    return parse_bytes(p.read_bytes(), str(p), max_file_mb=limit, **opts)

@@ -15,10 +15,11 @@ excerpts inside it are exactly the words spoken.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Mapping
 
 from qualcode.core import Document, Role, Speaker, Turn
-from qualcode.ingest.model import RawTranscript, RawTurn
+from qualcode.ingest.model import RawTranscript
 from qualcode.ingest.segment import segment_spans
 from qualcode.ingest.speakers import role_for_label
 
@@ -58,11 +59,8 @@ def build_document(
     for t in raw.turns:
         canonical.setdefault(t.speaker.casefold(), t.speaker)
     if len(canonical) < len({t.speaker for t in raw.turns}):
-        raw = RawTranscript(
-            turns=[RawTurn(canonical[t.speaker.casefold()], t.text, t.start_ms, t.end_ms, t.line, t.labelled)
-                   for t in raw.turns],
-            header=raw.header, problems=raw.problems,
-            roles={canonical.get(k.casefold(), k): v for k, v in raw.roles.items()})
+        raw = replace(raw, turns=[replace(t, speaker=canonical[t.speaker.casefold()]) for t in raw.turns],
+                      roles={canonical.get(k.casefold(), k): v for k, v in raw.roles.items()})
     role_of = speaker_roles(raw, roles)
     codable_roles = set(codable_roles)
     parts: list[str] = []
@@ -92,11 +90,7 @@ def build_document(
     text = "".join(parts)
     codable = {t.order: role_of.get(t.speaker, "unknown") in codable_roles for t in turns}
     excerpts = segment_spans(text, [(t.start, t.end, t.order) for t in turns], unit=unit, codable=codable)
-    used = []
-    for t in turns:
-        if t.speaker not in used:
-            used.append(t.speaker)
-    speakers = [Speaker(label=label, role=Role(role_of[label])) for label in used]
+    speakers = [Speaker(label=label, role=Role(role_of[label])) for label in dict.fromkeys(t.speaker for t in turns)]
     doc = Document(name=name, text=text, source_filename=source_filename, format=fmt,
                    speakers=speakers, turns=turns, excerpts=excerpts)
     doc.check_offsets()

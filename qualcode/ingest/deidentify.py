@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from qualcode.core import Document, Speaker
+from qualcode.core import Document, Excerpt, Speaker, Turn
 from qualcode.errors import IngestError
 from qualcode.ingest.speakers import is_generic_label
 
@@ -167,6 +167,14 @@ def _derived(real: str) -> list[str]:
     return out
 
 
+def _register(key: PseudonymKey, entries: Iterable[NameEntry]) -> None:
+    """Give every listed name (and its aliases) its pseudonym in ``key``."""
+    for e in entries:
+        p = key.assign(e.kind, e.real, pseudonym=e.pseudonym)
+        for alias in e.aliases:
+            key.add(e.kind, alias, p)
+
+
 @dataclass
 class Matcher:
     """A compiled search for every known spelling, each mapped to its pseudonym."""
@@ -181,10 +189,7 @@ class Matcher:
               prefer: dict[str, str] | None = None) -> "Matcher":
         """``prefer`` (real -> pseudonym, this document's speakers) wins over other people's
         names with the same spelling: in Dana Whitcomb's interview, "Dana" is her."""
-        for e in entries:
-            p = key.assign(e.kind, e.real, pseudonym=e.pseudonym)
-            for alias in e.aliases:
-                key.add(e.kind, alias, p)
+        _register(key, entries)
         exact: dict[str, str] = {}
         derived: dict[str, set[str]] = {}
         for (kind, _cf), (real, p) in key.rows.items():
@@ -336,16 +341,10 @@ def deidentify(doc: Document, key: PseudonymKey, *, names: Iterable[NameEntry] =
 
     Speakers whose labels become the same pseudonym are merged.
     """
-    names = list(names)
-    for e in names:  # listed names first, so speaker labels reuse their pseudonyms
-        p = key.assign(e.kind, e.real, pseudonym=e.pseudonym)
-        for alias in e.aliases:
-            key.add(e.kind, alias, p)
+    _register(key, names)  # listed names first, so speaker labels reuse their pseudonyms
     labels = speaker_pseudonyms(doc.speakers, key)
     matcher = Matcher.build(key, prefer=labels)
     text, reps, omap = replace_names(doc.text, matcher)
-    from qualcode.core import Excerpt, Turn
-
     turns = [Turn(speaker=labels.get(t.speaker, t.speaker), order=t.order, start=omap(t.start),
                   end=omap(t.end, end=True), start_ms=t.start_ms, end_ms=t.end_ms, id=t.id) for t in doc.turns]
     excerpts = []

@@ -98,8 +98,13 @@ def parse_timestamp(text: str) -> int | None:
     return ((h * 60 + mi) * 60 + se) * 1000 + ms
 
 
+def _low(label: str) -> str:
+    """The label as compared with role words: lower case, one space, no final full stop."""
+    return re.sub(r"\s+", " ", label.strip().lower().rstrip("."))
+
+
 def _base(label: str) -> str:
-    low = re.sub(r"\s+", " ", label.strip().lower().rstrip("."))
+    low = _low(label)
     m = _NUMBERED.match(low)
     return m.group("base").strip() if m else low
 
@@ -110,7 +115,7 @@ def role_for_label(label: str) -> str:
     >>> role_for_label("Moderator"), role_for_label("R"), role_for_label("Jane (Interviewer)")
     ('facilitator', 'participant', 'interviewer')
     """
-    low = re.sub(r"\s+", " ", label.strip().lower().rstrip("."))
+    low = _low(label)
     if low in _ROLE_OF_WORD:
         return _ROLE_OF_WORD[low]
     base = _base(label)
@@ -119,14 +124,12 @@ def role_for_label(label: str) -> str:
     for role, pattern in _KEYWORDS:
         if pattern.search(label):
             return role
-    if re.fullmatch(r"[pr]\d+", low):
-        return PARTICIPANT
-    return PARTICIPANT  # a named person
+    return PARTICIPANT  # a named person, or P3 / R2
 
 
 def is_generic_label(label: str) -> bool:
     """True for role labels (Interviewer, Q, Speaker 2, P3) that are not anyone's name."""
-    low = re.sub(r"\s+", " ", label.strip().lower().rstrip("."))
+    low = _low(label)
     return (low in _ROLE_OF_WORD or _base(label) in _ROLE_OF_WORD
             or bool(re.fullmatch(r"[a-z]\d*", low))
             or bool(re.fullmatch(r"(participant|respondent|speaker|interviewer|facilitator|moderator|"

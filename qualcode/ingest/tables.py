@@ -20,6 +20,7 @@ from typing import Any, Iterable, Sequence
 
 from qualcode.core import Role
 from qualcode.errors import IngestError
+from qualcode.ingest.attributes import FILE_COLUMNS
 from qualcode.ingest.model import RawTranscript, RawTurn
 from qualcode.ingest.speakers import parse_timestamp
 from qualcode.ingest.text import UNKNOWN_SPEAKER
@@ -29,7 +30,6 @@ TEXT_NAMES = ("text", "utterance", "transcript", "transcription", "content", "sp
               "message", "line", "sentence", "comment", "response", "words", "caption")
 TIME_NAMES = ("timestamp", "time", "start", "start_time", "starttime", "begin", "start_ms", "time_start", "in")
 END_NAMES = ("end", "end_time", "endtime", "stop", "end_ms", "time_end", "out")
-FILE_NAMES = ("file", "filename", "file_name", "document", "source")
 
 
 class SidecarFile(IngestError):
@@ -83,7 +83,7 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
     header = [_norm(c) for c in first]
     ti = _find(header, text_column, TEXT_NAMES, file=file, option="--text-column")
     if ti is None:
-        if any(n in header for n in FILE_NAMES):
+        if any(n in header for n in FILE_COLUMNS):
             raise SidecarFile("this table has a file column and no text column: it looks like an attributes "
                               "file, not a transcript", file=file, line=1,
                               hint="pass it with --attributes FILE instead")

@@ -85,9 +85,9 @@ def parse_lines(lines: Sequence[str | Line], *, file: str | None = None) -> RawT
         elif not stripped or _RULE.match(stripped):
             (paras if turn is not None else header).append([])
             continue
-        elif turn is not None and parse_timestamp(stripped) is not None:
+        elif turn is not None and (ms := parse_timestamp(stripped)) is not None:
             if turn.start_ms is None:
-                turn.start_ms = parse_timestamp(stripped)
+                turn.start_ms = ms
             continue
         else:
             (paras if turn is not None else header)[-1].append(stripped)
