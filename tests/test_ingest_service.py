@@ -164,6 +164,22 @@ def test_edit_attributes_typed(project):
     assert d["speakers"][1]["attributes"] == {"grade": "9"}
 
 
+def test_edits_audit_the_value_before(project):
+    from qualcode.storage import audit
+
+    doc_id = svc.ingest_paths(project, [GOOD / "zoom.vtt"]).document_ids[0]
+    svc.set_document_attribute(project, doc_id, "year", 2021, "integer")
+    svc.set_document_attribute(project, doc_id, "year", 2022, "integer")
+    role = svc.show_document(project, doc_id)["speakers"][0]
+    svc.set_speaker_role(project, doc_id, role["label"], "participant")
+    with project.session(readonly=True) as s:
+        attrs = [(e.before, e.after) for e in reversed(audit.list_events(s, action="set_attribute"))]
+        roles = [(e.before, e.after) for e in audit.list_events(s, action="set_role")]
+    assert attrs == [(None, {"year": "2021", "type": "integer"}),
+                     ({"year": "2021"}, {"year": "2022", "type": "integer"})]
+    assert roles == [({"role": role["role"]}, {"role": "participant"})]
+
+
 def test_parse_then_save_parsed(project):
     parsed = svc.parse_bytes((GOOD / "teams.vtt").read_bytes(), "teams.vtt")
     assert services.project_status(project)["documents"] == 0  # preview saves nothing

@@ -164,8 +164,8 @@ def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, A
     with ctx.session() as s:
         roles = _codable_roles(s)
         if set(roles) != set(parsed.codable_roles):
-            codable = {t.order: next(sp.role.value for sp in doc.speakers if sp.label == t.speaker) in roles
-                       for t in doc.turns}
+            role_of = {sp.label: sp.role.value for sp in doc.speakers}
+            codable = {t.order: role_of[t.speaker] in roles for t in doc.turns}
             for e in doc.excerpts:
                 e.codable = codable.get(e.turn_order, True)
         if deidentify_names:
@@ -366,10 +366,6 @@ def show_document(ctx: ProjectContext, ref: str | int) -> dict[str, Any]:
 
 # --- editing after import -------------------------------------------------------------------
 
-def _doc_id(s, ref: str | int) -> int:
-    return documents.resolve_document(s, ref)
-
-
 def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: str) -> int:
     """Change a speaker's role; their excerpts become codable or not. Returns codable excerpts.
 
@@ -380,9 +376,8 @@ def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: s
     except ValueError:
         raise QualcodeError(f"unknown role {role!r}", hint="use " + ", ".join(r.value for r in Role)) from None
     with ctx.session() as s:
-        did = _doc_id(s, doc_id)
-        before = documents.speaker_roles(s, did).get(label)
-        documents.set_speaker_role(s, did, label, role)
+        did = documents.resolve_document(s, doc_id)
+        before = documents.set_speaker_role(s, did, label, role)
         s.flush()
         n = documents.refresh_codable(s, did, _codable_roles(s))
         audit.record(s, "set_role", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
@@ -399,11 +394,10 @@ def set_document_attribute(ctx: ProjectContext, doc_id: int | str, key: str, val
     t = AttrType(type)
     value = check_value(key, str(value), t)
     with ctx.session() as s:
-        did = _doc_id(s, doc_id)
-        old = documents.load_document(s, did).attributes.get(key)
-        documents.set_document_attribute(s, did, key, value, t.value)
+        did = documents.resolve_document(s, doc_id)
+        old = documents.set_document_attribute(s, did, key, value, t.value)
         audit.record(s, "set_attribute", "document", did, coder_id=ctx.coder_id(s),
-                     before={key: old.value} if old else None, after={key: value, "type": t.value})
+                     before={key: old} if old is not None else None, after={key: value, "type": t.value})
 
 
 def set_speaker_attribute(ctx: ProjectContext, doc_id: int | str, label: str, key: str, value: Any,
@@ -415,7 +409,7 @@ def set_speaker_attribute(ctx: ProjectContext, doc_id: int | str, label: str, ke
     t = AttrType(type)
     value = check_value(key, str(value), t)
     with ctx.session() as s:
-        did = _doc_id(s, doc_id)
+        did = documents.resolve_document(s, doc_id)
         documents.set_speaker_attribute(s, did, label, key, value, t.value)
         audit.record(s, "set_attribute", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
                      after={key: value, "type": t.value})
@@ -435,7 +429,7 @@ def deidentify_document(ctx: ProjectContext, doc_id: int | str, *,
     """
     entries = _names(names)
     with ctx.session() as s:
-        did = _doc_id(s, doc_id)
+        did = documents.resolve_document(s, doc_id)
         doc = documents.load_document(s, did)
         key = PseudonymKey(pseudonyms.load_key(s))
         if ner_model:
@@ -473,7 +467,7 @@ def export_key(ctx: ProjectContext, out: str | Path) -> int:
 def delete_document(ctx: ProjectContext, doc_id: int | str) -> None:
     """Delete a document and everything under it (codings included)."""
     with ctx.session() as s:
-        did = _doc_id(s, doc_id)
+        did = documents.resolve_document(s, doc_id)
         documents.delete_document(s, did)
         audit.record(s, "delete", "document", did, coder_id=ctx.coder_id(s))
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from qualcode.core import Attribute, AttrType, Document, Excerpt, Role, Speaker, Turn, text_hash
 from qualcode.errors import NotFoundError
 from qualcode.storage.models import (
+    CodingRow,
     DocumentAttributeRow,
     DocumentRow,
     ExcerptRow,
@@ -53,25 +54,23 @@ def add_document(s: Session, doc: Document, *, coder_id: int | None = None) -> i
     s.flush()
     for a in doc.attributes.values():
         s.add(DocumentAttributeRow(document_id=row.id, key=a.key, value=str(a.value), type=_type(a)))
-    speaker_ids: dict[str, int] = {}
+    speaker_rows = {label: SpeakerRow(document_id=row.id, label=label, role=role_of[label], pseudonym=sp.pseudonym)
+                    for label, sp in speakers_by_label.items()}
+    s.add_all(speaker_rows.values())
+    s.flush()
     for label, sp in speakers_by_label.items():
-        srow = SpeakerRow(document_id=row.id, label=label, role=role_of[label], pseudonym=sp.pseudonym)
-        s.add(srow)
-        s.flush()
-        speaker_ids[label] = srow.id
         for a in sp.attributes.values():
-            s.add(SpeakerAttributeRow(speaker_id=srow.id, key=a.key, value=str(a.value), type=_type(a)))
-    turn_ids: dict[int, int] = {}
-    turn_rows = []
-    for t in doc.turns:
-        tr = TurnRow(
-            document_id=row.id, speaker_id=speaker_ids.get(t.speaker), order=t.order,
+            s.add(SpeakerAttributeRow(speaker_id=speaker_rows[label].id, key=a.key, value=str(a.value), type=_type(a)))
+    turn_rows = {
+        t.order: TurnRow(
+            document_id=row.id, speaker_id=speaker_rows[t.speaker].id, order=t.order,
             start=t.start, end=t.end, start_ms=t.start_ms, end_ms=t.end_ms,
         )
-        turn_rows.append((t.order, tr))
-    s.add_all(tr for _, tr in turn_rows)
+        for t in doc.turns
+    }
+    s.add_all(turn_rows.values())
     s.flush()
-    turn_ids = {order: tr.id for order, tr in turn_rows}
+    turn_ids = {order: tr.id for order, tr in turn_rows.items()}
     s.add_all(
         ExcerptRow(
             document_id=row.id, turn_id=turn_ids.get(e.turn_order), order=i,
@@ -169,28 +168,29 @@ def delete_document(s: Session, doc_id: int) -> None:
     s.execute(delete(DocumentRow).where(DocumentRow.id == doc_id))
 
 
-def set_document_attribute(s: Session, doc_id: int, key: str, value: str, type: str = "text") -> None:
+def set_document_attribute(s: Session, doc_id: int, key: str, value: str, type: str = "text") -> str | None:
+    """Set one document attribute; returns its previous value (None if it was not set)."""
     row = s.scalar(select(DocumentAttributeRow).where(
         DocumentAttributeRow.document_id == doc_id, DocumentAttributeRow.key == key))
     if row is None:
         s.add(DocumentAttributeRow(document_id=doc_id, key=key, value=str(value), type=type))
-    else:
-        row.value, row.type = str(value), type
+        return None
+    before = row.value
+    row.value, row.type = str(value), type
+    return before
 
 
-def set_speaker_role(s: Session, doc_id: int, label: str, role: str) -> None:
+def set_speaker_role(s: Session, doc_id: int, label: str, role: str) -> str:
+    """Change a speaker's role; returns the role it had."""
     row = s.scalar(select(SpeakerRow).where(SpeakerRow.document_id == doc_id, SpeakerRow.label == label))
     if row is None:
         raise NotFoundError(f"no speaker {label!r} in document {doc_id}")
+    before = row.role
     row.role = Role(role).value
+    return before
 
 
-# --- additions for ingest (speaker roles, attributes, de-identification) -------------------
-
-def speaker_roles(s: Session, doc_id: int) -> dict[str, str]:
-    """label -> role for one document."""
-    return dict(s.execute(select(SpeakerRow.label, SpeakerRow.role).where(SpeakerRow.document_id == doc_id)).all())
-
+# --- additions for ingest (codable excerpts, attributes, de-identification) ----------------
 
 def refresh_codable(s: Session, doc_id: int, codable_roles: tuple[str, ...] | list[str]) -> int:
     """Set each excerpt's ``codable`` from its turn's speaker role; update participant words.
@@ -235,8 +235,6 @@ def apply_deidentified(s: Session, new: Document, offset_map, labels: dict[str, 
     ``labels`` maps old speaker labels to new ones (speakers given the same pseudonym are
     merged). Excerpt, coding and suggestion ids stay, so nothing a coder did is lost.
     """
-    from qualcode.storage.models import CodingRow
-
     doc_id = new.id
     row = s.get(DocumentRow, doc_id)
     row.text = new.text
@@ -275,13 +273,6 @@ def apply_deidentified(s: Session, new: Document, offset_map, labels: dict[str, 
 
 def set_deidentified(s: Session, doc_id: int, value: bool = True) -> None:
     s.get(DocumentRow, doc_id).deidentified = value
-
-
-def count_codings(s: Session, doc_id: int) -> int:
-    from qualcode.storage.models import CodingRow
-
-    return s.scalar(select(func.count()).select_from(CodingRow).join(ExcerptRow, CodingRow.excerpt_id == ExcerptRow.id)
-                    .where(ExcerptRow.document_id == doc_id)) or 0
 
 
 def find_document(s: Session, doc_id: int) -> bool:

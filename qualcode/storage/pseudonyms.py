@@ -30,7 +30,3 @@ def add_entries(s: Session, rows: Iterable[tuple[str, str, str]]) -> int:
         n += 1
     s.flush()
     return n
-
-
-def pseudonym_count(s: Session) -> int:
-    return len(list(s.scalars(select(PseudonymRow.id))))
