@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from qualcode.analysis import agreement as metrics
-from qualcode.core import Coding, Origin, Suggestion, SuggestionStatus
+from qualcode.core import Codebook, Coding, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import ExportError, NotFoundError, QualcodeError
 from qualcode.services import coding as coding_service
 from qualcode.services.project import ProjectContext
@@ -121,8 +121,7 @@ def _pick_coders(s, coders: Iterable[str] | None) -> dict[str, int]:
     return team_store.coder_ids(s, names)
 
 
-def _code_ids(s, code: str | None, used: Iterable[str]) -> list[str]:
-    cb = code_store.load_codebook(s)
+def _code_ids(cb: Codebook, code: str | None, used: Iterable[str]) -> list[str]:
     if code is not None:
         if cb.get(code) is None:
             raise NotFoundError(f"no code {code!r}", hint="see the codes with: qualcode codebook show")
@@ -235,8 +234,9 @@ def agreement(
             names.append(ENGINE)
         rows = team_store.codings_on(s, everything, people.values(), code_id=code)
         sugg = team_store.suggestions_on(s, reviewed.get(ENGINE, ()), code_id=code) if include_engine else []
-        code_ids = _code_ids(s, code, {r[1] for r in rows} | {r[1] for r in sugg})
-        names_of_codes = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        cb = code_store.load_codebook(s)
+        code_ids = _code_ids(cb, code, {r[1] for r in rows} | {r[1] for r in sugg})
+        names_of_codes = {c.id: c.name for c in cb.codes}
         spans = {e: (d["start"], d["end"]) for e, d in team_store.excerpt_details(s, everything).items()} \
             if level == "character" else {}
     applied: dict[str, dict[int, dict[str, list[tuple[int, int]]]]] = {n: {} for n in names}
@@ -396,9 +396,10 @@ def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
     for _ in range(max(0, int(steps))):
         with ctx.session() as s:
             cid = ctx.coder_id(s)
-            ev = team_store.latest_undoable(s, cid, actions)
-            if ev is None:
+            rows = audit.latest_rows(s, coder_id=cid, actions=actions, limit=1)
+            if not rows:
                 break
+            ev = rows[0]
             if ev.action == "consensus":
                 _undo_consensus(s, ev)
                 ev.undone = True

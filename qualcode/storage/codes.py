@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.core import Code, Codebook
-from qualcode.core.model import GUID_NAMESPACE, code_guid  # noqa: F401  (re-exported)
+from qualcode.core.model import code_guid
+from qualcode.storage.chunks import chunks
+from qualcode.storage.coding import coding_to_dict
 from qualcode.storage.meta import get_setting, set_setting
 from qualcode.storage.models import AuditRow, CodeRow, CoderRow, CodingRow, MemoRow, SuggestionRow
 
@@ -48,7 +50,7 @@ def save_code(s: Session, c: Code, *, sort_order: int | None = None) -> None:
     if r is None:
         r = CodeRow(id=c.id, guid=c.guid or code_guid(c.id))
         if sort_order is None:
-            sort_order = len(list(s.scalars(select(CodeRow.id))))
+            sort_order = s.scalar(select(func.count()).select_from(CodeRow))
         s.add(r)
     apply_code(r, c)
     if sort_order is not None:
@@ -127,9 +129,7 @@ def _from_iso(v: str | None) -> datetime | None:
 
 
 def _coding_dict(r: CodingRow) -> dict[str, Any]:
-    return {"id": r.id, "excerpt_id": r.excerpt_id, "code_id": r.code_id, "coder_id": r.coder_id,
-            "start": r.start, "end": r.end, "origin": r.origin, "suggestion_id": r.suggestion_id,
-            "created_at": _iso(r.created_at)}
+    return {**coding_to_dict(r), "created_at": _iso(r.created_at)}
 
 
 def _suggestion_dict(r: SuggestionRow) -> dict[str, Any]:
@@ -148,8 +148,8 @@ def _keep_first(a: SuggestionRow, b: SuggestionRow) -> bool:
 
 def _in_chunks(s: Session, model, column, ids: list) -> list:
     out: list = []
-    for i in range(0, len(ids), 500):
-        out.extend(s.scalars(select(model).where(column.in_(ids[i:i + 500]))))
+    for chunk in chunks(ids):
+        out.extend(s.scalars(select(model).where(column.in_(chunk))))
     return out
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.core import Coding, Memo, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import NotFoundError
+from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
     CodeRow,
     CoderRow,
@@ -71,9 +72,10 @@ def add_coding(
     end = ex.end if end is None else end
     if not (ex.start <= start < end <= ex.end):
         raise ValueError(f"span {start}:{end} is not inside excerpt {excerpt_id} ({ex.start}:{ex.end})")
-    existing = s.scalar(select(CodingRow.id).where(
+    same = select(CodingRow.id).where(
         CodingRow.excerpt_id == excerpt_id, CodingRow.code_id == code_id,
-        CodingRow.coder_id == coder_id, CodingRow.start == start, CodingRow.end == end))
+        CodingRow.coder_id == coder_id, CodingRow.start == start, CodingRow.end == end)
+    existing = s.scalar(same)
     if existing is not None:
         return existing, False
     try:
@@ -84,10 +86,7 @@ def add_coding(
             s.flush()
             return row.id, True
     except IntegrityError:
-        existing = s.scalar(select(CodingRow.id).where(
-            CodingRow.excerpt_id == excerpt_id, CodingRow.code_id == code_id,
-            CodingRow.coder_id == coder_id, CodingRow.start == start, CodingRow.end == end))
-        return existing, False
+        return s.scalar(same), False
 
 
 def get_coding(s: Session, coding_id: int) -> CodingRow:
@@ -142,16 +141,14 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
     ``replace_pending_for``: excerpt ids whose pending suggestions are refreshed (stale ones
     that the model no longer proposes are removed). Returns how many are stored new.
     """
-    excerpt_ids = list(replace_pending_for)
-    if excerpt_ids:
-        for i in range(0, len(excerpt_ids), 500):
-            s.execute(delete(SuggestionRow).where(
-                SuggestionRow.excerpt_id.in_(excerpt_ids[i:i + 500]), SuggestionRow.status == "pending"))
+    for chunk in chunks(replace_pending_for):
+        s.execute(delete(SuggestionRow).where(
+            SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status == "pending"))
     suggestions = list(suggestions)
     have: dict[tuple[int, str, str], SuggestionRow] = {}
-    ids = sorted({sg.excerpt_id for sg in suggestions})
-    for i in range(0, len(ids), 500):  # one query per 500 excerpts, not one per suggestion
-        for row in s.scalars(select(SuggestionRow).where(SuggestionRow.excerpt_id.in_(ids[i:i + 500]))):
+    # one query per chunk of excerpts, not one per suggestion
+    for chunk in chunks(sorted({sg.excerpt_id for sg in suggestions})):
+        for row in s.scalars(select(SuggestionRow).where(SuggestionRow.excerpt_id.in_(chunk))):
             have[(row.excerpt_id, row.code_id, row.model_id)] = row
     added = 0
     for sg in suggestions:

@@ -7,12 +7,13 @@ arithmetic lives in :mod:`qualcode.analysis.agreement`, the rules in ``services.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.errors import NotFoundError
+from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
     AuditRow,
     CoderRow,
@@ -22,15 +23,6 @@ from qualcode.storage.models import (
     ReviewRow,
     SuggestionRow,
 )
-
-CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
-
-
-def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    ids = list(ids)
-    for i in range(0, len(ids), CHUNK):
-        yield ids[i:i + CHUNK]
-
 
 def coder_ids(s: Session, names: Iterable[str]) -> dict[str, int]:
     """Ids of the named coders; NotFoundError names the first unknown one."""
@@ -70,7 +62,7 @@ def codings_on(
     out: list[tuple[int, str, int, int, int]] = []
     if not cids:
         return out
-    for chunk in _chunks(excerpt_ids):
+    for chunk in chunks(excerpt_ids):
         q = select(CodingRow.excerpt_id, CodingRow.code_id, CodingRow.coder_id, CodingRow.start,
                    CodingRow.end).where(CodingRow.excerpt_id.in_(chunk), CodingRow.coder_id.in_(cids))
         if code_id is not None:
@@ -84,7 +76,7 @@ def suggestions_on(
 ) -> list[tuple[int, str, float]]:
     """``(excerpt_id, code_id, score)`` of stored suggestions (any status) on the excerpts."""
     out: list[tuple[int, str, float]] = []
-    for chunk in _chunks(excerpt_ids):
+    for chunk in chunks(excerpt_ids):
         q = select(SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.score).where(
             SuggestionRow.excerpt_id.in_(chunk))
         if code_id is not None:
@@ -104,7 +96,7 @@ def engine_excerpts(s: Session, excerpt_ids: Iterable[int]) -> set[int]:
     docs = select(ExcerptRow.document_id).join(
         SuggestionRow, SuggestionRow.excerpt_id == ExcerptRow.id).distinct()
     out: set[int] = set()
-    for chunk in _chunks(excerpt_ids):
+    for chunk in chunks(excerpt_ids):
         out.update(s.scalars(select(ExcerptRow.id).where(
             ExcerptRow.id.in_(chunk), ExcerptRow.document_id.in_(docs))))
     return out
@@ -113,7 +105,7 @@ def engine_excerpts(s: Session, excerpt_ids: Iterable[int]) -> set[int]:
 def excerpt_details(s: Session, excerpt_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Text, span and document of each excerpt, for display and character-level units."""
     out: dict[int, dict[str, Any]] = {}
-    for chunk in _chunks(excerpt_ids):
+    for chunk in chunks(excerpt_ids):
         q = (select(ExcerptRow.id, ExcerptRow.document_id, DocumentRow.name, ExcerptRow.order,
                     ExcerptRow.start, ExcerptRow.end, ExcerptRow.text)
              .join(DocumentRow, DocumentRow.id == ExcerptRow.document_id)
@@ -190,13 +182,6 @@ def _utc(at: datetime | None) -> datetime | None:
 def audit_actions(s: Session) -> list[str]:
     """The distinct actions present in the log (for filter menus)."""
     return list(s.scalars(select(AuditRow.action).distinct().order_by(AuditRow.action)))
-
-
-def latest_undoable(s: Session, coder_id: int, actions: Iterable[str]) -> AuditRow | None:
-    """A coder's newest event among ``actions`` that is not undone yet (row locked for update)."""
-    return s.scalar(select(AuditRow).where(
-        AuditRow.coder_id == coder_id, AuditRow.action.in_(list(actions)), AuditRow.undone.is_(False))
-        .order_by(AuditRow.id.desc()).limit(1))
 
 
 def consensus_codings(s: Session, excerpt_id: int, consensus_coder_id: int) -> list[CodingRow]:
