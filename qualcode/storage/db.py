@@ -71,7 +71,7 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _alembic_config(engine_conn) -> Config:
+def _alembic_config(engine_conn=None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = engine_conn
@@ -79,9 +79,7 @@ def _alembic_config(engine_conn) -> Config:
 
 
 def head_revision() -> str:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:

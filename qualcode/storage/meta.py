@@ -36,10 +36,6 @@ def get_or_create_coder(s: Session, name: str) -> int:
         return s.scalar(select(CoderRow.id).where(CoderRow.name == name))
 
 
-def coder_names(s: Session) -> dict[int, str]:
-    return dict(s.execute(select(CoderRow.id, CoderRow.name)).all())
-
-
 def list_coders(s: Session) -> list[str]:
     return list(s.scalars(select(CoderRow.name).order_by(CoderRow.name)))
 
