@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 from qualcode.config import get_setting
 from qualcode.errors import IngestError
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
-from qualcode.ingest.encoding import decode_bytes
+from qualcode.ingest.encoding import decode_bytes, empty_file
 from qualcode.ingest.model import ParsedFile, RawTranscript, RawTurn
 from qualcode.ingest.segment import UNITS
 
@@ -62,8 +62,7 @@ def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, t
     fmt = _check_ext(filename)
     columns = {"speaker_column": speaker_column, "text_column": text_column, "time_column": time_column}
     if not data.strip():
-        raise IngestError("the file is empty", file=filename, line=1,
-                          hint="check that you picked the right file; an empty transcript has nothing to import")
+        raise empty_file(filename)
     if fmt == "docx":
         from qualcode.ingest.docx import read_docx
 

@@ -84,8 +84,7 @@ def decode_bytes(data: bytes, *, file: str | None = None) -> str:
     'Q: hi'
     """
     if not data.strip():
-        raise IngestError("the file is empty", file=file, line=1,
-                          hint="check that you picked the right file; an empty transcript has nothing to import")
+        raise empty_file(file)
     enc = detect_encoding(data)
     if enc.startswith(("utf-16", "utf-32")):
         bom_free = data
@@ -111,9 +110,14 @@ def decode_bytes(data: bytes, *, file: str | None = None) -> str:
         raise _binary(file)
     text = normalise_text(text)
     if not text.strip():
-        raise IngestError("the file is empty", file=file, line=1,
-                          hint="check that you picked the right file; an empty transcript has nothing to import")
+        raise empty_file(file)
     return text
+
+
+def empty_file(file: str | None) -> IngestError:
+    """The error for a file with nothing but whitespace in it."""
+    return IngestError("the file is empty", file=file, line=1,
+                       hint="check that you picked the right file; an empty transcript has nothing to import")
 
 
 def _binary(file: str | None) -> IngestError:
