@@ -7,10 +7,12 @@ import sys
 import click
 
 from qualcode.cli.base import State, emit_json, main, pass_state
+from qualcode.core import AttrType, Role
 from qualcode.errors import QualcodeError
 from qualcode.services import ingest as ingest_service
 
 _STATUS_COLOUR = {"ok": "green", "skipped": "yellow", "failed": "red"}
+_ROLES = click.Choice([r.value for r in Role])
 
 
 def _result_line(r) -> str:
@@ -168,7 +170,7 @@ def show(state: State, doc: str, as_json: bool) -> None:
 @main.command(name="set-role")
 @click.argument("doc", metavar="DOC")
 @click.argument("label", metavar="SPEAKER")
-@click.argument("role", type=click.Choice(["interviewer", "facilitator", "participant", "unknown"]))
+@click.argument("role", type=_ROLES)
 @pass_state
 def set_role(state: State, doc: str, label: str, role: str) -> None:
     """Change a speaker's role in a document (decides whether their speech is codable).
@@ -185,7 +187,7 @@ def set_role(state: State, doc: str, label: str, role: str) -> None:
 @click.argument("doc", metavar="DOC")
 @click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...")
 @click.option("--speaker", metavar="LABEL", help="Set the attributes of this speaker instead of the document.")
-@click.option("--type", "type_", type=click.Choice(["text", "integer", "date"]), default=None,
+@click.option("--type", "type_", type=click.Choice([t.value for t in AttrType]), default=None,
               help="Attribute type (default: inferred from the value).")
 @pass_state
 def set_attr(state: State, doc: str, pairs, speaker: str | None, type_: str | None) -> None:
@@ -209,7 +211,7 @@ def set_attr(state: State, doc: str, pairs, speaker: str | None, type_: str | No
 
 
 @main.command(name="code-roles")
-@click.argument("roles", nargs=-1, type=click.Choice(["interviewer", "facilitator", "participant", "unknown"]))
+@click.argument("roles", nargs=-1, type=_ROLES)
 @pass_state
 def code_roles(state: State, roles) -> None:
     """Show or choose which speaker roles' speech is offered for coding (default: participant, unknown).

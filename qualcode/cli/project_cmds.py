@@ -14,6 +14,12 @@ from qualcode.cli.base import State, bar_progress, emit_json, main, pass_state
 APP_PY = services.project.REPO_ROOT / "app.py"
 
 
+def serve_options(f):
+    """The --port and --address options of the commands that start the app."""
+    f = click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")(f)
+    return click.option("--port", type=int, default=None, help="Port to serve on (default 8501).")(f)
+
+
 @main.command()
 @click.argument("directory", required=False, metavar="DIR")
 @click.option("--codebook", type=click.Path(dir_okay=False), metavar="FILE",
@@ -91,8 +97,7 @@ def launch_app(state: State, *, project: str | None, port: int | None, address: 
 
 
 @main.command()
-@click.option("--port", type=int, default=None, help="Port to serve on (default 8501).")
-@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@serve_options
 @pass_state
 def app(state: State, port: int | None, address: str) -> None:
     """Start the coding app in your browser, on this project.
@@ -107,8 +112,7 @@ def app(state: State, port: int | None, address: str) -> None:
 
 
 @main.command()
-@click.option("--port", type=int, default=None, help="Port to serve on (default 8501).")
-@click.option("--address", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@serve_options
 @click.option("--no-app", is_flag=True, help="Build the demo project only; don't start the app.")
 @click.option("--rebuild", is_flag=True, help="Delete and rebuild an existing demo project.")
 @pass_state
