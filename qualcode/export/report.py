@@ -92,9 +92,21 @@ def _freq_table(freq: pd.DataFrame) -> pd.DataFrame:
     return f[list(FREQ_COLUMNS)].rename(columns=FREQ_COLUMNS)
 
 
-def _quote_line(q) -> str:
+def _counted(data: ReportData) -> str:
+    """The report's opening line: which codings it counts."""
+    which = "accepted and manual" if data.include == "accepted" else "including pending suggestions"
+    return f"Codings counted: {which}. Parent codes include their children (an excerpt is counted once)."
+
+
+def _speaker(q) -> tuple[str, str]:
+    """(who, ", role") for a quote row."""
     who = q.speaker if isinstance(q.speaker, str) and q.speaker else "unknown speaker"
     role = f", {q.role}" if isinstance(q.role, str) and q.role else ""
+    return who, role
+
+
+def _quote_line(q) -> str:
+    who, role = _speaker(q)
     return f"\u201c{q.quote.strip()}\u201d \u2014 {who}{role}, {q.document}"
 
 
@@ -102,10 +114,7 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
     """The report as Markdown. Charts link to ``image_links[caption]`` when given, else
     are embedded as data URIs."""
     cb = data.codebook
-    out = [f"# {_md(data.title)}", "",
-           f"Codings counted: {'accepted and manual' if data.include == 'accepted' else 'including pending suggestions'}. "
-           "Parent codes include their children (an excerpt is counted once).", "",
-           "## Codebook", ""]
+    out = [f"# {_md(data.title)}", "", _counted(data), "", "## Codebook", ""]
     for c in cb.active():
         depth = 0
         p = c.parent
@@ -135,9 +144,7 @@ def docx_bytes(data: ReportData) -> bytes:
 
     doc = DocxDocument()
     doc.add_heading(data.title, level=0)
-    doc.add_paragraph("Codings counted: " + ("accepted and manual" if data.include == "accepted"
-                                             else "including pending suggestions")
-                      + ". Parent codes include their children (an excerpt is counted once).")
+    doc.add_paragraph(_counted(data))
     doc.add_heading("Codebook", level=1)
     cb = data.codebook
     for c in cb.active():
@@ -240,8 +247,7 @@ def _html_chart(caption: str, data: bytes, fmt: str) -> str:
 
 
 def _html_quote(q) -> str:
-    who = q.speaker if isinstance(q.speaker, str) and q.speaker else "unknown speaker"
-    role = f", {q.role}" if isinstance(q.role, str) and q.role else ""
+    who, role = _speaker(q)
     return (f"<blockquote><p>\u201c{_e(str(q.quote).strip())}\u201d</p>"
             f"<footer>\u2014 {_e(who)}{_e(role)}, {_e(q.document)}</footer></blockquote>")
 
@@ -257,14 +263,13 @@ def html_document(data: ReportData) -> str:
     >>> page = html_document(report_data(ctx, by="year", chart_format="svg"))  # doctest: +SKIP
     """
     cb = data.codebook
-    counted = ("accepted and manual" if data.include == "accepted" else "including pending suggestions")
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(data.title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
         f"<h1>{_e(data.title)}</h1>",
-        f"<p>Codings counted: {_e(counted)}. Parent codes include their children (an excerpt is counted once).</p>",
+        f"<p>{_e(_counted(data))}</p>",
         "<h2>Codebook</h2>", _html_codebook(cb),
         "<h2>How often each theme comes up</h2>", _html_table(_freq_table(data.frequencies)),
     ]

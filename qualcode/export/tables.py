@@ -62,17 +62,8 @@ def table_bytes(df: pd.DataFrame, *, fmt: str = "csv", bom: bool = False, sheet:
     return buf.getvalue()
 
 
-def write_table(df: pd.DataFrame, out: "str | Path | IO[bytes]", *, fmt: str | None = None,
-                bom: bool = False, sheet: str = "data") -> None:
-    """Write ``df`` to a path (format from the suffix unless ``fmt``) or a binary file object."""
-    if fmt is None:
-        suffix = Path(out).suffix.lower().lstrip(".") if isinstance(out, (str, Path)) else "csv"
-        fmt = suffix if suffix in FORMATS else "csv"
-    data = table_bytes(df, fmt=fmt, bom=bom, sheet=sheet)
-    write_bytes(data, out)
-
-
 def write_bytes(data: bytes, out: "str | Path | IO[bytes]") -> None:
+    """Write ``data`` to a path (creating its folder) or a binary file object."""
     if isinstance(out, (str, Path)):
         path = Path(out)
         try:
