@@ -53,8 +53,8 @@ class Project:
         excerpts, then one column per document attribute."""
         facts = analysis.load_facts(self.ctx)
         d = facts.documents.drop(columns=["content_hash"]).rename(columns={"word_count": "words"})
-        counts = facts.excerpt_counts.groupby("document_id")["excerpts"].sum() if facts.excerpt_counts is not None else None
-        d["excerpts"] = d["document_id"].map(counts).fillna(0).astype(int) if counts is not None else 0
+        counts = facts.excerpt_counts.groupby("document_id")["excerpts"].sum()  # loaded: units=True
+        d["excerpts"] = d["document_id"].map(counts).fillna(0).astype(int)
         if len(facts.doc_attrs):
             wide = facts.doc_attrs.pivot_table(index="document_id", columns="key", values="value", aggfunc="first")
             for key in wide.columns:

@@ -24,6 +24,7 @@ from scipy import stats
 
 from qualcode.analysis.facts import Facts, attribute_level
 from qualcode.analysis.frequencies import frequencies
+from qualcode.errors import NotFoundError
 
 MIN_EXPECTED = 5
 
@@ -31,7 +32,7 @@ MIN_EXPECTED = 5
 def bh_adjust(p: "list[float] | np.ndarray") -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (NaNs stay NaN and are not counted).
 
-    >>> [round(x, 4) for x in bh_adjust([0.01, 0.04, 0.03])]
+    >>> [round(float(x), 4) for x in bh_adjust([0.01, 0.04, 0.03])]
     [0.03, 0.04, 0.04]
     """
     p = np.asarray(p, dtype=float)
@@ -95,8 +96,6 @@ def compare(
     if groups is not None:
         missing = [gv for gv in groups if gv not in values]
         if missing:
-            from qualcode.errors import NotFoundError
-
             raise NotFoundError(f"{by} has no value {missing[0]!r}", hint="values: " + ", ".join(values))
         values = list(groups)
     long = long[long[by].isin(values)]

@@ -254,8 +254,7 @@ class Grouping:
 
     def of_incidences(self, document: np.ndarray, speaker: np.ndarray) -> np.ndarray:
         if self.level == "speaker":
-            g = lookup(self.speaker_group, speaker, default=self._not_set())
-            return g
+            return lookup(self.speaker_group, speaker, default=self._not_set())
         return lookup(self.doc_group, document, default=0)
 
     def _not_set(self) -> int:

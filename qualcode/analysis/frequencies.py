@@ -154,20 +154,18 @@ def crosstab(facts: Facts, *, by: str, measure: str = "documents", rollup: bool 
     overall = frequencies(facts, rollup=rollup)
     denom = {"documents": "documents_total", "excerpts": "excerpts_total", "participants": "participants_total"}[measure]
     out = overall[["code_id", "code"]].copy()
-    values = list(dict.fromkeys(long[by]))
-    for v in values:
-        part = long[long[by] == v].set_index("code_id")
+
+    def add(label: str, part: pd.DataFrame) -> None:
+        part = part.set_index("code_id")
         n = part[measure].reindex(out["code_id"]).to_numpy()
         d = part[denom].reindex(out["code_id"]).to_numpy(dtype=float)
-        out[f"{v} n"] = n
+        out[f"{label} n"] = n
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[f"{v} %"] = np.where(d > 0, 100.0 * n / d, np.nan)
-    o = overall.set_index("code_id")
-    n = o[measure].reindex(out["code_id"]).to_numpy()
-    d = o[denom].reindex(out["code_id"]).to_numpy(dtype=float)
-    out["Total n"] = n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["Total %"] = np.where(d > 0, 100.0 * n / d, np.nan)
+            out[f"{label} %"] = np.where(d > 0, 100.0 * n / d, np.nan)
+
+    for v in dict.fromkeys(long[by]):
+        add(v, long[long[by] == v])
+    add("Total", overall)
     return out.reset_index(drop=True)
 
 

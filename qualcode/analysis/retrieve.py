@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-import numpy as np
 import pandas as pd
 
 from qualcode.analysis.facts import NOT_SET, Facts, attribute_level, document_values, speaker_values
@@ -147,7 +146,7 @@ def _memos(memos: pd.DataFrame, agg: pd.DataFrame) -> list[str]:
         by_ex.setdefault(int(e), []).append((c, f"{coder}: {text}"))
     out = []
     for e, code in zip(agg["excerpt_id"], agg["code_id"]):
-        items = [t for c, t in by_ex.get(int(e), []) if c is None or (isinstance(c, float) and np.isnan(c)) or c == code]
+        items = [t for c, t in by_ex.get(int(e), []) if pd.isna(c) or c == code]
         out.append(" | ".join(items))
     return out
 
@@ -160,20 +159,20 @@ def _context(corpus: Corpus, agg: pd.DataFrame, disp: pd.Series) -> tuple[list[s
     lookup = {(int(dd), int(o)): (sp, a, b) for dd, o, sp, a, b in
               zip(t["document_id"], t["order"], t["speaker_id"], t["start"], t["end"])}
 
-    def turn(doc: int, order: Any) -> str:
-        if order is None or (isinstance(order, float) and np.isnan(order)):
+    def turn(doc: int, order: Any, step: int) -> str:
+        """The turn ``step`` turns away from turn ``order`` of ``doc``, as "who: text"."""
+        if pd.isna(order):
             return ""
-        hit = lookup.get((int(doc), int(order)))
+        hit = lookup.get((int(doc), int(order) + step))
         if hit is None:
             return ""
         sp, a, b = hit
-        who = disp.get(sp, "") if sp is not None and not (isinstance(sp, float) and np.isnan(sp)) else ""
+        who = "" if pd.isna(sp) else disp.get(sp, "")
         text = texts[int(doc)][a:b]
         return f"{who}: {text}" if who else text
 
-    prev = [turn(dd, o - 1 if o == o and o is not None else None) for dd, o in zip(agg["document_id"], agg["turn_order"])]
-    nxt = [turn(dd, o + 1 if o == o and o is not None else None) for dd, o in zip(agg["document_id"], agg["turn_order"])]
-    return prev, nxt
+    pairs = list(zip(agg["document_id"], agg["turn_order"]))
+    return [turn(dd, o, -1) for dd, o in pairs], [turn(dd, o, +1) for dd, o in pairs]
 
 
 def _add_attributes(out: pd.DataFrame, agg: pd.DataFrame, corpus: Corpus) -> pd.DataFrame:
