@@ -118,9 +118,7 @@ def _undo_event(s, ev, coder_id: int) -> None:
         if after.get("review_created"):
             store.unmark_reviewed(s, int(after["excerpt_id"]), coder_id)
     elif ev.action == "uncode":
-        b = ev.before
-        store.add_coding(s, b["excerpt_id"], b["code_id"], b["coder_id"], start=b["start"], end=b["end"],
-                         origin=b["origin"], suggestion_id=b.get("suggestion_id"))
+        store.restore_coding(s, ev.before)
     elif ev.action == "memo":
         store.delete_memo(s, int(ev.entity_id))
     elif ev.action == "review":

@@ -379,8 +379,7 @@ def _undo_consensus(s, ev) -> None:
         except NotFoundError:
             pass
     for b in after.get("removed", []):
-        store.add_coding(s, b["excerpt_id"], b["code_id"], b["coder_id"], start=b["start"], end=b["end"],
-                         origin=b["origin"], suggestion_id=b.get("suggestion_id"))
+        store.restore_coding(s, b)
     if after.get("review_created") and cons:
         store.unmark_reviewed(s, int(ev.entity_id), int(cons))
 

@@ -105,6 +105,12 @@ def remove_coding(s: Session, coding_id: int) -> dict:
     return before
 
 
+def restore_coding(s: Session, before: dict) -> tuple[int, bool]:
+    """Add back a coding that :func:`remove_coding` returned (undo); a no-op if it exists."""
+    return add_coding(s, before["excerpt_id"], before["code_id"], before["coder_id"], start=before["start"],
+                      end=before["end"], origin=before["origin"], suggestion_id=before.get("suggestion_id"))
+
+
 def list_codings(
     s: Session,
     *,
