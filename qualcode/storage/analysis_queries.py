@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import String, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
     CoderRow,
     CodingRow,
@@ -274,7 +275,7 @@ def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None) -> pd.D
     if excerpt_ids is None:
         return _frame(s, q, cols)
     ids = sorted(set(int(i) for i in excerpt_ids))
-    parts = [_frame(s, q.where(ExcerptRow.id.in_(ids[i:i + 900])), cols) for i in range(0, len(ids), 900)]
+    parts = [_frame(s, q.where(ExcerptRow.id.in_(chunk)), cols) for chunk in chunks(ids, 900)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
