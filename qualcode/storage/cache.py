@@ -7,17 +7,14 @@ from typing import Iterable
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from qualcode.storage.chunks import chunks
 from qualcode.storage.models import EmbeddingRow
-
-_CHUNK = 500
 
 
 def get_vectors(s: Session, hashes: Iterable[str], model_id: str) -> dict[str, bytes]:
     """Cached vectors (raw float32 bytes) for the hashes that have one."""
-    wanted = list(dict.fromkeys(hashes))
     out: dict[str, bytes] = {}
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i : i + _CHUNK]
+    for chunk in chunks(dict.fromkeys(hashes)):
         q = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
             EmbeddingRow.model_id == model_id, EmbeddingRow.text_hash.in_(chunk)
         )

@@ -22,8 +22,8 @@ from qualcode.storage.models import (
     TurnRow,
 )
 from qualcode.storage.cache import get_vectors, put_vectors
+from qualcode.storage.chunks import chunks
 
-_CHUNK = 500
 # Audit entities whose events can change the excerpts the engine sees (texts, roles, codable).
 CORPUS_ENTITIES = ("document", "speaker", "project")
 
@@ -60,9 +60,8 @@ def excerpt_rows(
          .outerjoin(SpeakerRow, SpeakerRow.id == TurnRow.speaker_id))
     rows: list = []
     if excerpt_ids is not None:
-        ids = list(excerpt_ids)
-        for i in range(0, len(ids), _CHUNK):
-            rows.extend(s.execute(q.where(ExcerptRow.id.in_(ids[i:i + _CHUNK]))).all())
+        for chunk in chunks(excerpt_ids):
+            rows.extend(s.execute(q.where(ExcerptRow.id.in_(chunk))).all())
     elif document_ids is not None:
         rows = list(s.execute(q.where(ExcerptRow.document_id.in_(list(document_ids)))).all())
     else:
@@ -97,10 +96,8 @@ def rejected_pairs(s: Session, coder_id: int | None = None) -> set[tuple[int, st
 
 def blocked_pairs(s: Session, excerpt_ids: Iterable[int], coder_id: int) -> set[tuple[int, str]]:
     """Pairs not to suggest again: decided suggestions and this coder's codings."""
-    ids = list(excerpt_ids)
     out: set[tuple[int, str]] = set()
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i:i + _CHUNK]
+    for chunk in chunks(excerpt_ids):
         out |= {(e, c) for e, c in s.execute(select(SuggestionRow.excerpt_id, SuggestionRow.code_id).where(
             SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status != "pending"))}
         out |= {(e, c) for e, c in s.execute(select(CodingRow.excerpt_id, CodingRow.code_id).where(
@@ -114,11 +111,10 @@ def reviewed_by(s: Session, coder_id: int) -> set[int]:
 
 def pending_by_excerpt(s: Session, excerpt_ids: Iterable[int]) -> dict[int, list[tuple[str, float]]]:
     """Pending suggestions (code, score) per excerpt."""
-    ids = list(excerpt_ids)
     out: dict[int, list[tuple[str, float]]] = {}
-    for i in range(0, len(ids), _CHUNK):
+    for chunk in chunks(excerpt_ids):
         for e, c, sc in s.execute(select(SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.score)
-                                  .where(SuggestionRow.excerpt_id.in_(ids[i:i + _CHUNK]),
+                                  .where(SuggestionRow.excerpt_id.in_(chunk),
                                          SuggestionRow.status == "pending")):
             out.setdefault(e, []).append((c, float(sc)))
     return out
