@@ -76,8 +76,13 @@ function render(root, data) {
   if (focused && (active === body || root.qcKeyboard)) {
     body.focus();
     const sel = selectionOf(body);
-    if (sel) sel.collapse(focused.firstChild || focused, 0);
+    if (sel) caretAt(sel, focused);
   }
+}
+
+// Put the caret just before the first character of a run.
+function caretAt(sel, run) {
+  sel.collapse(run.firstChild || run, 0);
 }
 
 function selectionOf(node) {
@@ -179,7 +184,12 @@ function setup(root) {
     if (sel) openPicker(root, sel);
   };
   body.addEventListener("mouseup", () => setTimeout(maybeOpen, 0));
-  body.addEventListener("keyup", (e) => { if (e.shiftKey && e.key.startsWith("Arrow")) maybeOpen(); });
+  // Tabbing into the transcript puts the caret at the open excerpt.
+  body.addEventListener("focus", () => {
+    const focused = body.querySelector(".qc-focus");
+    const sel = selectionOf(body);
+    if (focused && sel && (!sel.rangeCount || sel.isCollapsed)) caretAt(sel, focused);
+  });
   body.addEventListener("click", (e) => {
     const run = e.target.closest && e.target.closest(".qc-run");
     if (!run || run.dataset.ex === undefined || selectionRange(body)) return;

@@ -224,7 +224,7 @@ def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int
 def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView], by_id: dict,
                      focus: int | None, cb, code_options: dict[str, str], go_next) -> None:
     codes = cb.codable_codes() if cb is not None else []
-    st.caption("Select words with the mouse (or Shift+arrows) and type a code to apply it · click coloured "
+    st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
                "text to see or change its codes · dotted underline: suggestions to decide · "
                "keys: N/P next/previous, A/X accept/reject, D nothing here, U undo")
     with st.sidebar:
