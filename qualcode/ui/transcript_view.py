@@ -107,6 +107,8 @@ def on_code(ctx: ProjectContext, doc_id: int, key: str) -> None:
     ev = _event(key, "code")
     if not ev:
         return
+    # Always redraw after a selection: the browser drew it at once, and a refused one must go.
+    st.session_state["code_version"] = st.session_state.get("code_version", 0) + 1
     ids = in_callback(coding.code_selection, ctx, doc_id, int(ev["start"]), int(ev["end"]), str(ev["code"]))
     if ids:
         _remember(str(ev["code"]))
