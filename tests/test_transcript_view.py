@@ -126,3 +126,44 @@ def test_component_offset_mapping_under_node():
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert "all assertions passed" in out.stdout
+
+
+def test_memos_on_a_document_a_code_and_a_coding_listed_filtered_and_exported(project, doc, tmp_path):
+    import zipfile
+
+    import pandas as pd
+    from lxml import etree
+
+    from qualcode.services import export, memos
+
+    doc_id, text, ex = doc
+    [cid] = coding.code_selection(project, doc_id, ex[3].start, ex[3].end, "buy_in")
+    coding.add_memo(project, "The interview turns on the principals.", document_id=doc_id)
+    coding.add_memo(project, "Buy-in here follows visible data.", code_id="buy_in")
+    coding.add_memo(project, "Coded as buy-in because they changed course.", coding_id=cid)
+    coding.add_memo(project, "Trust, with an emoji 😀.", excerpt_id=ex[1].id)
+    listed = memos.list_memos(project)
+    assert [m["kind"] for m in listed] == ["excerpt", "coding", "code", "document"]  # newest first
+    by_kind = {m["kind"]: m for m in listed}
+    assert by_kind["coding"]["anchor"] == "Buy-in on “Our principals bought in.”"
+    assert by_kind["coding"]["document_id"] == doc_id and by_kind["coding"]["excerpt_id"] == ex[3].id
+    assert by_kind["document"]["anchor"] == "sel"
+    assert by_kind["code"]["anchor"] == "Buy-in"
+    # Filters: by code (memos on the code and on codings with it), by document, by coder.
+    assert {m["kind"] for m in memos.list_memos(project, code_id="buy_in")} == {"code", "coding"}
+    assert {m["kind"] for m in memos.list_memos(project, document_id=doc_id)} == {"document", "coding", "excerpt"}
+    assert memos.list_memos(project, coder="nobody") == []
+    # Export: a table of every memo, and the coding memo on its <Coding> in the .qdpx.
+    assert export.export_memos(project, tmp_path / "memos.xlsx") == 4
+    table = pd.read_excel(tmp_path / "memos.xlsx")
+    assert sorted(table["kind"]) == ["code", "coding", "document", "excerpt"]
+    export.export_qdpx(project, tmp_path / "p.qdpx")
+    with zipfile.ZipFile(tmp_path / "p.qdpx") as z:
+        root = etree.fromstring(z.read("project.qde"))
+    ns = {"q": root.nsmap[None]}
+    notes = {n.get("guid"): n.findtext("q:PlainTextContent", namespaces=ns) for n in root.iterfind(".//q:Note", ns)}
+    on_codings = [notes[r.get("targetGUID")] for r in root.iterfind(".//q:Coding/q:NoteRef", ns)]
+    assert on_codings == ["Coded as buy-in because they changed course."]
+    # Removing the coding removes its memo (undo brings the coding back, not the memo).
+    coding.remove_coding(project, cid)
+    assert "coding" not in {m["kind"] for m in memos.list_memos(project)}

@@ -139,15 +139,18 @@ def mark_reviewed(ctx: ProjectContext, excerpt_id: int) -> None:
 
 
 def add_memo(ctx: ProjectContext, text: str, *, excerpt_id: int | None = None,
-             document_id: int | None = None, code_id: str | None = None) -> int:
+             document_id: int | None = None, code_id: str | None = None, coding_id: int | None = None) -> int:
+    """A memo on an excerpt, a document, a code (an analytic memo) or one coding."""
     text = text.strip()
     if not text:
         raise QualcodeError("a memo needs some text", hint="type the memo, then save")
     with ctx.session() as s:
         cid = ctx.coder_id(s)
-        memo_id = store.add_memo(s, text, cid, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id)
+        memo_id = store.add_memo(s, text, cid, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id,
+                                 coding_id=coding_id)
         audit.record(s, "memo", "memo", memo_id, coder_id=cid,
-                     after={"text": text, "excerpt_id": excerpt_id, "document_id": document_id, "code_id": code_id})
+                     after={"text": text, "excerpt_id": excerpt_id, "document_id": document_id, "code_id": code_id,
+                            "coding_id": coding_id})
         return memo_id
 
 

@@ -25,6 +25,7 @@ from qualcode.services import coding
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import TranscriptView, TurnView
 from qualcode.ui.state import after_decision, flash, in_callback
+from qualcode.ui.text import md
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
            "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#ffe119", "#dcbeff"]
@@ -169,8 +170,15 @@ def _remove(ctx: ProjectContext, coding_id: int) -> None:
     after_decision(ctx)
 
 
+def _save_coding_memo(ctx: ProjectContext, coding_id: int) -> None:
+    key = f"cmemo-{coding_id}"
+    if in_callback(coding.add_memo, ctx, st.session_state.get(key) or "", coding_id=coding_id) is not None:
+        st.session_state[key] = ""
+        flash("Memo saved on the coding.", kind="success")
+
+
 def codings_panel(ctx: ProjectContext, view: TranscriptView, excerpt_id: int | None,
-                  code_options: dict[str, str]) -> None:
+                  code_options: dict[str, str], coding_memos: dict[int, list[str]]) -> None:
     """The codings under the last click: code, coder, origin, memo; remove or recode."""
     found = codings_at(view, excerpt_id, st.session_state.get("code_at"))
     if not found:
@@ -178,8 +186,12 @@ def codings_panel(ctx: ProjectContext, view: TranscriptView, excerpt_id: int | N
     st.caption("Coded here")
     for c in found:
         with st.container(border=True, key=f"coded-{c.id}"):
-            st.markdown(f"**{c.code_name}** · “{c.span_text[:80]}{'…' if len(c.span_text) > 80 else ''}”")
-            st.caption(f"by {ctx.coder} · {c.origin}")
+            st.markdown(f"**{md(c.code_name)}** · “{md(c.span_text[:80])}{'…' if len(c.span_text) > 80 else ''}”")
+            st.caption(f"by {md(ctx.coder)} · {c.origin}")
+            for memo in coding_memos.get(c.id, []):
+                st.text(memo)
+            st.text_input("Memo on this coding", key=f"cmemo-{c.id}", placeholder="Why this code here?",
+                          on_change=_save_coding_memo, args=(ctx, c.id))
             row = st.container(horizontal=True, vertical_alignment="bottom")
             row.selectbox("Recode as", [k for k in code_options if k != c.code_id], index=None,
                           format_func=code_options.get, key=f"recode-{c.id}", placeholder="Another code",
@@ -188,6 +200,21 @@ def codings_panel(ctx: ProjectContext, view: TranscriptView, excerpt_id: int | N
                        on_click=_remove, args=(ctx, c.id))
 
 
-def flash_selection_help() -> None:
-    flash("Select words in the transcript with the mouse (or Shift+arrows), then type a code and press Enter.",
-          kind="info")
+def _save_document_memo(ctx: ProjectContext, doc_id: int) -> None:
+    key = f"dmemo-{doc_id}"
+    if in_callback(coding.add_memo, ctx, st.session_state.get(key) or "", document_id=doc_id) is not None:
+        st.session_state[key] = ""
+        flash("Memo saved on the document.", kind="success")
+
+
+def document_memos(ctx: ProjectContext, doc_id: int, memos: list[dict[str, Any]]) -> None:
+    """The open document's own memos (not its excerpts'), and a box to write one."""
+    own = [m for m in memos if m["kind"] == "document"]
+    with st.expander(f"Memos on this document ({len(own)})", icon=":material/sticky_note_2:"):
+        for m in own:
+            st.text(m["text"])
+            st.caption(f"{m['coder']} · {m['created_at']:%Y-%m-%d %H:%M}" if m["created_at"] else m["coder"])
+        st.text_area("New memo on this document", key=f"dmemo-{doc_id}",
+                     placeholder="What stands out in this interview as a whole?")
+        st.button("Save memo", key=f"dmemo-save-{doc_id}", icon=":material/sticky_note_2:",
+                  on_click=_save_document_memo, args=(ctx, doc_id))

@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from qualcode.services import memos as memo_svc
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
@@ -227,11 +228,17 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
     st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
                "text to see or change its codes · dotted underline: suggestions to decide · "
                "keys: N/P next/previous, A/X accept/reject, D nothing here, U undo")
+    doc_memos = attempt(memo_svc.list_memos, ctx, document_id=view.document_id) or []
+    transcript_view.document_memos(ctx, view.document_id, doc_memos)
+    coding_memos: dict[int, list[str]] = {}
+    for m in doc_memos:
+        if m["coding_id"] is not None:
+            coding_memos.setdefault(m["coding_id"], []).append(f"{m['coder']}: {m['text']}")
     with st.sidebar:
         st.subheader("Open excerpt")
         if focus in by_id:
             ex, turn = by_id[focus]
-            transcript_view.codings_panel(ctx, view, ex.id, code_options)
+            transcript_view.codings_panel(ctx, view, ex.id, code_options, coding_memos)
             panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
         else:
             st.caption("Click a sentence of the transcript to open it here.")
