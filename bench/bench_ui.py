@@ -30,7 +30,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from qualcode import services  # noqa: E402
 from qualcode.storage import coding as coding_store  # noqa: E402
-from tests.browser.conftest import ARGS, CHROMIUM, App, key, wait_idle  # noqa: E402
+from tests.browser.conftest import ARGS, CHROMIUM, App, code_mode, key, wait_idle  # noqa: E402
 from tests.ui_helpers import long_turns  # noqa: E402
 
 WORDS = 9000
@@ -104,6 +104,8 @@ def main() -> dict:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.set_default_timeout(120_000)
                 page.goto(app.url + "/code")  # warm-up: imports, model, first accept
+                wait_idle(page)
+                code_mode(page, "Excerpts")  # the chips view (the mode is kept in the session)
                 page.wait_for_selector('[class*="st-key-chip-"][class*="-pending"]')
                 wait_idle(page)
                 first = page.eval_on_selector('[class*="st-key-chip-"][class*="-pending"]', "e => e.className")

@@ -67,7 +67,7 @@ def test_project_page_shows_progress_per_document_and_coder(seeded):
 
 def test_code_page_shows_transcript_as_text_and_chips(seeded):
     ctx, doc_id, sid = seeded
-    at = no_exception(page("code", ctx))
+    at = no_exception(page("code", ctx, code_mode="Excerpts"))
     texts = [t.value for t in at.text]
     assert EVIL in texts  # shown literally, through st.text
     # transcript and speaker text never reaches Markdown unescaped
@@ -78,9 +78,18 @@ def test_code_page_shows_transcript_as_text_and_chips(seeded):
     assert "accall-1" in keys  # accept all for a turn
 
 
+def test_transcript_mode_is_the_default_and_opens_an_excerpt_in_the_sidebar(seeded):
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    at = no_exception(page("code", ctx, code_focus=ex[1].id))
+    assert at.session_state["code_mode"] == "Transcript"
+    assert "focus-accept" in {b.key for b in at.sidebar.button}  # the open excerpt's tools
+    assert not any(b.key and b.key.startswith("acc-") for b in at.button)  # no chip rows: flowing text
+
+
 def test_accept_reject_accept_all_and_undo(seeded):
     ctx, doc_id, sid = seeded
-    at = page("code", ctx)
+    at = page("code", ctx, code_mode="Excerpts")
     at.button(key=f"acc-{sid['1:trust']}").click().run()
     at.button(key=f"rej-{sid['1:buy_in']}").click().run()
     no_exception(at)
@@ -130,7 +139,7 @@ def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):
 
 def test_filters_by_text_and_status(seeded):
     ctx, doc_id, sid = seeded
-    at = page("code", ctx)
+    at = page("code", ctx, code_mode="Excerpts")
     at.text_input(key="f_text").input("exit tickets").run()
     texts = [t.value for t in at.main.text]
     assert any("exit tickets" in t for t in texts) and EVIL not in texts
@@ -148,7 +157,7 @@ def test_review_queue_mode_shows_one_excerpt(seeded):
 
 def test_a_failed_decision_is_a_message_not_a_traceback(seeded):
     ctx, doc_id, sid = seeded
-    at = page("code", ctx)
+    at = page("code", ctx, code_mode="Excerpts")
     with ctx.session() as s:  # the suggestion disappears under the coder's feet
         coding_store.upsert_suggestions(s, [], replace_pending_for=[e.id for e in _store(ctx, doc_id)[3]])
     at.button(key=f"acc-{sid['1:trust']}").click().run()

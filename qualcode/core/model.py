@@ -269,6 +269,7 @@ class Memo:
     code_id: str | None = None
     created_at: datetime | None = None
     id: int | None = None
+    coding_id: int | None = None  # a memo on one coding
 
 
 @dataclass

@@ -86,6 +86,7 @@ class MemoRecord:
     document: str | None = None  # content hash (document memo, or the excerpt's document)
     excerpt_order: int | None = None
     code_id: str | None = None
+    coding: tuple[str, str, int, int] | None = None  # a coding memo: (code id, coder, start, end)
 
 
 @dataclass
@@ -157,7 +158,9 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
     sidecar: dict = {"version": 1, "documents": {}, "codings": {}, "codes": {}, "notes": {}}
     seen_note: dict[str, int] = {}
     for m in data.memos:
-        if m.document is not None and m.excerpt_order is not None:
+        if m.coding is not None and m.document is not None and m.excerpt_order is not None:
+            target = ("coding", m.document, m.excerpt_order, *m.coding)
+        elif m.document is not None and m.excerpt_order is not None:
             target = ("excerpt", m.document, m.excerpt_order)
         elif m.document is not None:
             target = ("document", m.document)
@@ -265,6 +268,9 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
                 if c.created_at:
                     ce.set("creationDateTime", _dt(c.created_at))
                 etree.SubElement(ce, _q("CodeRef")).set("targetGUID", code_guids[c.code_id])
+                for ng in note_refs.get(("coding", d.content_hash, c.excerpt_order, c.code_id, c.coder,
+                                         c.start, c.end), []):
+                    etree.SubElement(ce, _q("NoteRef")).set("targetGUID", ng)  # a memo on this coding
                 sidecar["codings"][cg] = {"excerpt": c.excerpt_order, "origin": c.origin}
             for ng in memo_spans.get(span, []):
                 etree.SubElement(sel, _q("NoteRef")).set("targetGUID", ng)

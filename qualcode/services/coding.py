@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from qualcode.core import Origin
+from qualcode.core.spans import cover, trim
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit
 from qualcode.storage import coding as store
+from qualcode.storage import spans as span_store
 
-UNDOABLE = ("accept", "reject", "code", "uncode", "memo", "review")
+UNDOABLE = ("accept", "reject", "code", "code_selection", "recode", "uncode", "memo", "review")
 
 
 def accept_suggestion(ctx: ProjectContext, suggestion_id: int) -> int:
@@ -70,6 +72,57 @@ def add_coding(
         return coding_id
 
 
+def code_selection(ctx: ProjectContext, document_id: int, start: int, end: int, code_id: str) -> list[int]:
+    """Code a selected passage of a document, as one action and one undo. Returns coding ids.
+
+    The selection ``[start, end)`` (document offsets, code points) may cross sentences and
+    turns of one speaker; each excerpt it covers gets a coding of exactly the part selected
+    (white space at the ends left out). Excerpts whose speaker is not coded (an interviewer)
+    are refused, as is a selection across different speakers.
+    """
+    with ctx.session() as s:
+        cid = ctx.coder_id(s)
+        rows = span_store.excerpts_in_range(s, document_id, start, end)
+        if not rows:
+            raise QualcodeError("the selection holds no transcript text",
+                                hint="select words of the transcript, then choose a code")
+        speakers = {r["speaker"] for r in rows}
+        if len(speakers) > 1:
+            raise QualcodeError("the selection crosses turns of different speakers",
+                                hint="select the words of one speaker at a time")
+        if not all(r["codable"] for r in rows):
+            raise QualcodeError(f"{rows[0]['speaker'] or 'this speaker'}'s speech is not coded in this project",
+                                hint="change the speaker's role on the Documents page if it should be coded")
+        text = span_store.document_text(s, document_id)
+        pieces = []
+        for ex_id, a, b in cover([(r["id"], r["start"], r["end"]) for r in rows], start, end):
+            a, b = trim(text, a, b)
+            if a < b:
+                pieces.append((ex_id, a, b))
+        if not pieces:
+            raise QualcodeError("the selection holds only spaces", hint="select some words, then choose a code")
+        made = []
+        for ex_id, a, b in pieces:
+            coding_id, created = store.add_coding(s, ex_id, code_id, cid, start=a, end=b, origin=Origin.MANUAL)
+            made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
+                         "review_created": store.mark_reviewed(s, ex_id, cid)})
+        audit.record(s, "code_selection", "document", document_id, coder_id=cid, before=None,
+                     after={"code_id": code_id, "start": start, "end": end, "codings": made})
+        return [m["coding_id"] for m in made]
+
+
+def recode(ctx: ProjectContext, coding_id: int, code_id: str) -> int:
+    """Give a coding another code (same passage, same coder): one action, one undo."""
+    with ctx.session() as s:
+        cid = ctx.coder_id(s)
+        before = store.remove_coding(s, coding_id)
+        new_id, created = store.add_coding(s, before["excerpt_id"], code_id, cid, start=before["start"],
+                                           end=before["end"], origin=before["origin"])
+        audit.record(s, "recode", "coding", coding_id, coder_id=cid, before=before,
+                     after={"coding_id": new_id, "created": created, "code_id": code_id})
+        return new_id
+
+
 def remove_coding(ctx: ProjectContext, coding_id: int) -> None:
     with ctx.session() as s:
         cid = ctx.coder_id(s)
@@ -86,15 +139,18 @@ def mark_reviewed(ctx: ProjectContext, excerpt_id: int) -> None:
 
 
 def add_memo(ctx: ProjectContext, text: str, *, excerpt_id: int | None = None,
-             document_id: int | None = None, code_id: str | None = None) -> int:
+             document_id: int | None = None, code_id: str | None = None, coding_id: int | None = None) -> int:
+    """A memo on an excerpt, a document, a code (an analytic memo) or one coding."""
     text = text.strip()
     if not text:
         raise QualcodeError("a memo needs some text", hint="type the memo, then save")
     with ctx.session() as s:
         cid = ctx.coder_id(s)
-        memo_id = store.add_memo(s, text, cid, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id)
+        memo_id = store.add_memo(s, text, cid, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id,
+                                 coding_id=coding_id)
         audit.record(s, "memo", "memo", memo_id, coder_id=cid,
-                     after={"text": text, "excerpt_id": excerpt_id, "document_id": document_id, "code_id": code_id})
+                     after={"text": text, "excerpt_id": excerpt_id, "document_id": document_id, "code_id": code_id,
+                            "coding_id": coding_id})
         return memo_id
 
 
@@ -117,6 +173,22 @@ def _undo_event(s, ev, coder_id: int) -> None:
             pass
         if after.get("review_created"):
             store.unmark_reviewed(s, int(after["excerpt_id"]), coder_id)
+    elif ev.action == "code_selection":
+        for made in after.get("codings", []):
+            if made.get("created"):
+                try:
+                    store.remove_coding(s, int(made["coding_id"]))
+                except NotFoundError:
+                    pass
+            if made.get("review_created"):
+                store.unmark_reviewed(s, int(made["excerpt_id"]), coder_id)
+    elif ev.action == "recode":
+        if after.get("created"):
+            try:
+                store.remove_coding(s, int(after["coding_id"]))
+            except NotFoundError:
+                pass
+        store.restore_coding(s, ev.before)
     elif ev.action == "uncode":
         store.restore_coding(s, ev.before)
     elif ev.action == "memo":

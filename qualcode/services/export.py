@@ -29,6 +29,7 @@ from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
 from qualcode.services import analysis
+from qualcode.services.memos import list_memos
 from qualcode.services.project import ProjectContext, init_project, open_project, project_name
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
@@ -70,6 +71,30 @@ def export_excerpts(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bo
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     df = excerpts_table(ctx, include=include, coder=coder, code_id=code_id, where=where)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="excerpts"), out)
+    return len(df)
+
+
+MEMO_COLUMNS = ["memo_id", "kind", "anchor", "text", "coder", "document", "code", "excerpt_id", "coding_id",
+                "created_at"]
+
+
+def memos_table(ctx: ProjectContext, *, code_id: str | None = None, document_id: int | None = None,
+                coder: str | None = None) -> pd.DataFrame:
+    """Every memo with what it is about (document, excerpt, coding or code), newest first."""
+
+    rows = list_memos(ctx, code_id=code_id, document_id=document_id, coder=coder)
+    return pd.DataFrame([{k: r[k] for k in MEMO_COLUMNS} for r in rows], columns=MEMO_COLUMNS)
+
+
+def export_memos(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
+                 code_id: str | None = None, coder: str | None = None) -> int:
+    """Write every memo (documents, excerpts, codings, codes) as CSV or XLSX; returns rows.
+
+    >>> export_memos(ctx, "memos.xlsx")  # doctest: +SKIP
+    """
+    fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
+    df = memos_table(ctx, code_id=code_id, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="memos"), out)
     return len(df)
 
 
@@ -236,14 +261,16 @@ def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
             for e in d.excerpts:
                 order_of[e.id] = e.order
         doc_of_ex = {e.id: d.content_hash for d in docs for e in d.excerpts}
+        stored = coding_store.list_codings(s)
         codings = [qdpx_mod.CodingRecord(document=doc_of_ex[c.excerpt_id], excerpt_order=order_of[c.excerpt_id],
                                          code_id=c.code_id, coder=c.coder, start=c.start, end=c.end,
                                          origin=c.origin.value, created_at=c.created_at)
-                   for c in coding_store.list_codings(s)]
+                   for c in stored]
+        coded = {c.id: (c.code_id, c.coder, c.start, c.end) for c in stored}
         memos = [qdpx_mod.MemoRecord(text=m.text, coder=m.coder, created_at=m.created_at,
                                      document=doc_of_ex.get(m.excerpt_id) if m.excerpt_id else hash_of.get(m.document_id),
                                      excerpt_order=order_of.get(m.excerpt_id) if m.excerpt_id else None,
-                                     code_id=m.code_id)
+                                     code_id=m.code_id, coding=coded.get(m.coding_id) if m.coding_id else None)
                  for m in coding_store.list_memos(s)]
     # Users are the coders who made something (codings, memos): exporting, importing and
     # exporting again then gives the same users whoever ran the import.

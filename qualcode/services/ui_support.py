@@ -103,6 +103,7 @@ class TranscriptView:
     speakers: dict[str, str]  # label -> role
     turns: list[TurnView]
     code_names: dict[str, str]
+    text: str = ""  # the document's stored text (offsets count into it)
 
     def excerpts(self) -> list[ExcerptView]:
         return [e for t in self.turns for e in t.excerpts]
@@ -186,7 +187,7 @@ def transcript_view(ctx: ProjectContext, document_id: int) -> TranscriptView:
     ordered = [turns[k] for k in sorted(turns) if turns[k].excerpts]
     return TranscriptView(document_id=document_id, name=doc.name,
                           attributes={k: str(a.value) for k, a in doc.attributes.items()},
-                          speakers=role_of, turns=ordered, code_names=code_names)
+                          speakers=role_of, turns=ordered, code_names=code_names, text=doc.text)
 
 
 def excerpt_states(ctx: ProjectContext, excerpts: Iterable[tuple[int, int, str]]) -> dict[int, ExcerptState]:

@@ -236,8 +236,11 @@ def reviewed_excerpts(s: Session, *, coder_id: int | None = None, document_id: i
 
 
 def add_memo(s: Session, text: str, coder_id: int, *, excerpt_id: int | None = None,
-             document_id: int | None = None, code_id: str | None = None) -> int:
-    row = MemoRow(text=text, coder_id=coder_id, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id)
+             document_id: int | None = None, code_id: str | None = None, coding_id: int | None = None) -> int:
+    if coding_id is not None and excerpt_id is None:
+        excerpt_id = get_coding(s, coding_id).excerpt_id  # a coding memo is found with its excerpt's
+    row = MemoRow(text=text, coder_id=coder_id, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id,
+                  coding_id=coding_id)
     s.add(row)
     s.flush()
     return row.id
@@ -251,7 +254,7 @@ def list_memos(s: Session, *, document_id: int | None = None, excerpt_ids: Itera
     if excerpt_ids is not None:
         q = q.where(MemoRow.excerpt_id.in_(list(excerpt_ids)))
     return [Memo(text=r.text, coder=name, excerpt_id=r.excerpt_id, document_id=r.document_id,
-                 code_id=r.code_id, created_at=r.created_at, id=r.id)
+                 code_id=r.code_id, created_at=r.created_at, id=r.id, coding_id=r.coding_id)
             for r, name in s.execute(q.order_by(MemoRow.id)).all()]
 
 

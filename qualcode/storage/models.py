@@ -241,6 +241,8 @@ class MemoRow(Base):
     excerpt_id: Mapped[int | None] = mapped_column(ForeignKey("excerpts.id", ondelete="CASCADE"), nullable=True, index=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=True)
     code_id: Mapped[str | None] = mapped_column(ForeignKey("codes.id"), nullable=True)
+    coding_id: Mapped[int | None] = mapped_column(ForeignKey("codings.id", ondelete="CASCADE"), nullable=True,
+                                                  index=True)
     coder_id: Mapped[int] = mapped_column(ForeignKey("coders.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=_now)

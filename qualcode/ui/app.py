@@ -19,7 +19,14 @@ PAGES = [
     ("themes", "Themes", ":material/insights:", "themes"),
     ("export", "Export", ":material/download:", "export"),
     ("agreement", "Agreement", ":material/groups:", "agreement"),
+    ("memos", "Memos", ":material/sticky_note_2:", "memos"),
 ]
+_BUILT: dict[str, st.Page] = {}
+
+
+def page_for(url: str):
+    """The navigation's page object for a url path (for st.switch_page from a page)."""
+    return _BUILT[url]
 
 
 def _render_fn(module: str) -> Callable[[], None]:
@@ -34,4 +41,5 @@ def main() -> None:
         st.Page(guarded(_render_fn(module)), title=title, icon=icon, url_path=url, default=url == "project")
         for module, title, icon, url in PAGES
     ]
+    _BUILT.update({url: p for (_, _, _, url), p in zip(PAGES, pages)})
     st.navigation(pages, position="top").run()

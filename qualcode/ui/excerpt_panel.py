@@ -54,7 +54,7 @@ def _save_memo(ctx: ProjectContext, ex: ExcerptView) -> None:
         flash("Memo saved.", kind="success")
 
 
-def _nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
+def nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
     in_callback(coding.mark_reviewed, ctx, ex.id)
     dirty().add(ex.id)
     after_decision(ctx)
@@ -118,7 +118,7 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         top.button(f"Reject {md(pending[0].code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
                    on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, False))
     top.button("Nothing here", key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
-               on_click=_nothing_here, args=(ctx, ex, go_next),
+               on_click=nothing_here, args=(ctx, ex, go_next),
                help="Mark the excerpt reviewed with no code (a negative example)")
     top.button("Next", key="focus-next", shortcut="N", icon=":material/arrow_forward:", on_click=go_next,
                help="The next excerpt that needs a decision")

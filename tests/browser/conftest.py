@@ -133,3 +133,9 @@ def wait_idle(page, timeout: float = 30_000) -> None:
 def key(k: str) -> str:
     """CSS selector of the element Streamlit created with widget/container key ``k``."""
     return f".st-key-{k}"
+
+
+def code_mode(page, name: str) -> None:
+    """Choose how the Code page shows a document: Transcript, Excerpts or Review queue."""
+    page.locator('[data-testid="stButtonGroup"] button', has_text=name).first.click()
+    wait_idle(page)

@@ -20,7 +20,7 @@ import pytest
 
 from qualcode import services
 from qualcode.storage import coding as coding_store
-from tests.browser.conftest import key, wait_idle
+from tests.browser.conftest import code_mode, key, wait_idle
 from tests.conftest import SAMPLES
 from tests.ui_helpers import EVIL
 
@@ -100,6 +100,7 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
 
     # Code: accept one chip, reject another; each stored at once.
     goto(page, "Code")
+    code_mode(page, "Excerpts")  # chips on every sentence
     page.wait_for_selector('[class*="st-key-chip-"][class*="-pending"]', timeout=60_000)
     pending = ids_of(page, r"chip-(\d+)-pending")
     assert len(pending) >= 2, "the imported transcript has suggestions to review"
@@ -181,7 +182,8 @@ def test_transcript_text_stays_text_in_the_browser(tmp_path, start_app, page):
     assert main.get_by_text("Ana <b>x</b>").count() >= 1  # the speaker name, literally
     assert not dialogs
 
-    # Keyboard: A accepts the open excerpt's top suggestion, U undoes it.
+    # Keyboard: A accepts the open excerpt's top suggestion, U undoes it (seen on the chips).
+    code_mode(page, "Excerpts")
     page.wait_for_selector(key("focus-accept") + " kbd")
     page.locator('[data-testid="stMain"]').click(position={"x": 10, "y": 300})  # focus: page, not a field
     page.keyboard.press("a")

@@ -1,8 +1,10 @@
 """Code page: read a transcript as a conversation and decide on its suggestions.
 
-Two ways to work: *Transcript* (the conversation, a page of turns at a time, chips on
-every excerpt; the open excerpt's tools in the sidebar) and *Review queue* (one excerpt
-at a time, in the engine's order, the next one coming by itself).
+Three ways to work: *Transcript* (the conversation as flowing text: codings highlighted in
+their code's colour, pending suggestions underlined; select any passage to code it; click to
+open an excerpt's suggestions, codings and memo in the sidebar), *Excerpts* (a page of turns
+at a time, chips on every excerpt) and *Review queue* (one excerpt at a time, in the engine's
+order, the next one coming by itself).
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from typing import Any
 
 import streamlit as st
 
+from qualcode.services import memos as memo_svc
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
-from qualcode.ui.excerpt_panel import panel, undo_last
+from qualcode.ui import transcript_view
+from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, flash, page_context, service_fn
-from qualcode.ui.transcript import turn_block
+from qualcode.ui.transcript import decide, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
 PAGE_SIZES = [10, 20, 50, 100]
+MODES = ["Transcript", "Excerpts", "Review queue"]
 
 
 def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
@@ -172,7 +177,9 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
     cols = st.columns([3, 2, 1], vertical_alignment="bottom")
     cols[0].selectbox("Document", ids, format_func=lambda i: names[i], key="code_doc",
                       on_change=lambda: st.session_state.update(code_focus=None, code_page=1))
-    cols[1].segmented_control("Work from", ["Transcript", "Review queue"], default="Transcript", key="code_mode")
+    cols[1].segmented_control("Work from", MODES, default="Transcript", key="code_mode",
+                              help="Transcript: read and select text to code. Excerpts: chips on every sentence. "
+                                   "Review queue: one excerpt at a time, in the order the model is least sure of.")
     cols[2].button("Undo", key="page-undo", icon=":material/undo:", on_click=undo_last, args=(ctx,),
                    help="Undo your last decision", width="stretch")
     return st.session_state["code_doc"]
@@ -183,6 +190,60 @@ def _page_of(turns: list[TurnView], focus: int | None, size: int) -> int:
         if any(e.id == focus for e in t.excerpts):
             return i // size + 1
     return 1
+
+
+def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int | None, go_next) -> dict:
+    """The transcript's keyboard flow: n/p move, a/x decide the best suggestion, d, u."""
+    order = [e.id for e in view.excerpts() if e.codable]
+
+    def move(step: int) -> None:
+        cur = st.session_state.get("code_focus")
+        pos = order.index(cur) if cur in order else (-1 if step > 0 else len(order))
+        nxt = pos + step
+        if 0 <= nxt < len(order):
+            st.session_state["code_focus"] = order[nxt]
+            st.session_state["code_jump"] = True
+            st.session_state.pop("code_at", None)
+
+    def decide_best(accept: bool) -> None:
+        ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
+        if ex is None or not ex.state.pending:
+            flash("This excerpt has no suggestion left to decide: press N for the next one.", kind="info")
+            return
+        best = max(ex.state.pending, key=lambda c: c.score)
+        decide(ctx, best.suggestion_id, ex.id, accept)
+
+    def nothing() -> None:
+        ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
+        if ex is not None:
+            nothing_here(ctx, ex, go_next)
+
+    return {"next": lambda: move(1), "prev": lambda: move(-1), "accept": lambda: decide_best(True),
+            "reject": lambda: decide_best(False), "nothing": nothing, "undo": lambda: undo_last(ctx)}
+
+
+def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView], by_id: dict,
+                     focus: int | None, cb, code_options: dict[str, str], go_next) -> None:
+    codes = cb.codable_codes() if cb is not None else []
+    st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
+               "text to see or change its codes · dotted underline: suggestions to decide · "
+               "keys: N/P next/previous, A/X accept/reject, D nothing here, U undo")
+    doc_memos = attempt(memo_svc.list_memos, ctx, document_id=view.document_id) or []
+    transcript_view.document_memos(ctx, view.document_id, doc_memos)
+    coding_memos: dict[int, list[str]] = {}
+    for m in doc_memos:
+        if m["coding_id"] is not None:
+            coding_memos.setdefault(m["coding_id"], []).append(f"{m['coder']}: {m['text']}")
+    with st.sidebar:
+        st.subheader("Open excerpt")
+        if focus in by_id:
+            ex, turn = by_id[focus]
+            transcript_view.codings_panel(ctx, view, ex.id, code_options, coding_memos)
+            panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
+        else:
+            st.caption("Click a sentence of the transcript to open it here.")
+    transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,
+                               actions=_keyboard(ctx, view, by_id, focus, go_next))
 
 
 def render() -> None:
@@ -227,6 +288,9 @@ def render() -> None:
     turns = filtered_turns(view, f)
     if not turns:
         st.info("No excerpt matches these filters. Clear them to see the whole transcript.")
+        return
+    if mode == "Transcript":
+        _transcript_mode(ctx, view, turns, by_id, focus, cb, code_options, go_next)
         return
     size = st.session_state.setdefault("code_page_size", 10)
     pages = max(1, math.ceil(len(turns) / size))

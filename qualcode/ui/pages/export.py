@@ -20,6 +20,7 @@ KNOWN = {
     "export_compare": ("Group comparison", "Codes compared across groups with tests."),
     "export_cooccurrence": ("Co-occurrence", "Pairs of codes that occur together."),
     "export_matrix": ("Case matrix", "Documents by codes."),
+    "export_memos": ("Memos", "Every memo on a document, excerpt, coding or code, with what it is about."),
     "export_report": ("Report", "A readable report of the analysis."),
     "export_charts": ("Charts", "The charts as images."),
     "export_qdpx": ("REFI-QDA project (.qdpx)", "The whole project for NVivo, ATLAS.ti, MAXQDA, QualCoder."),

@@ -1,0 +1,27 @@
+"""The memo list: memos on documents, excerpts, codings and codes, filtered, with anchors.
+
+Writing a memo is :func:`qualcode.services.coding.add_memo` (one audited, undoable action);
+this module reads.
+
+>>> memos = list_memos(ctx, code_id="trust")  # doctest: +SKIP
+>>> memos[0]["kind"], memos[0]["anchor"]       # doctest: +SKIP
+('coding', 'Trust on “we met the same people”')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qualcode.services.project import ProjectContext
+from qualcode.storage import memos as memo_store
+
+KINDS = {"document": "Document", "excerpt": "Excerpt", "coding": "Coding", "code": "Code (analytic memo)",
+         "project": "Project"}
+
+
+def list_memos(ctx: ProjectContext, *, code_id: str | None = None, document_id: int | None = None,
+               coder: str | None = None) -> list[dict[str, Any]]:
+    """Every memo (newest first) with ``kind`` (document, excerpt, coding, code), ``anchor``
+    (what it is about, in words), ``text``, ``coder``, document, excerpt, coding and code ids."""
+    with ctx.session(readonly=True) as s:
+        return memo_store.memo_rows(s, code_id=code_id, document_id=document_id, coder=coder)

@@ -1,0 +1,65 @@
+// Offset mapping for the transcript view: pure functions, no DOM.
+// Offsets are Unicode code points into the document's stored text (JS strings count
+// UTF-16 units, so every length goes through cpLen). Loaded before transcript.js in the
+// component and by tests/js/test_offsets.js under node.
+
+function cpLen(str) {
+  let n = 0;
+  for (const _ of str) n += 1;
+  return n;
+}
+
+// Cut one run of text (code points start..) into pieces at every boundary of the spans
+// (highlights and suggestion marks, each {s, e}); returns [{s, e, t}] in order.
+function cutRun(start, text, spans) {
+  const cps = Array.from(text);
+  const end = start + cps.length;
+  const cuts = new Set([start, end]);
+  for (const sp of spans) {
+    if (sp.s > start && sp.s < end) cuts.add(sp.s);
+    if (sp.e > start && sp.e < end) cuts.add(sp.e);
+  }
+  const points = Array.from(cuts).sort((a, b) => a - b);
+  const out = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const a = points[i], b = points[i + 1];
+    out.push({ s: a, e: b, t: cps.slice(a - start, b - start).join("") });
+  }
+  return out;
+}
+
+// Which spans cover the piece [s, e) (spans are {s, e, ...}).
+function covering(spans, s, e) {
+  return spans.filter((sp) => sp.s < e && sp.e > s);
+}
+
+// The document offset of a point inside a run that starts at runStart, given the text of
+// the run's text node before the point.
+function pointOffset(runStart, textBefore) {
+  return runStart + cpLen(textBefore);
+}
+
+// A selection's two ends as [start, end), whatever the direction it was made in.
+function ordered(a, b) {
+  return a <= b ? [a, b] : [b, a];
+}
+
+// Codes for the picker: those matching the query (name or id, any case), recent ones first.
+function pickCodes(codes, recent, query) {
+  const q = (query || "").trim().toLowerCase();
+  const rank = new Map((recent || []).map((id, i) => [id, i]));
+  return codes
+    .filter((c) => !q || c.name.toLowerCase().includes(q) || c.id.toLowerCase().includes(q))
+    .sort((a, b) => {
+      const ra = rank.has(a.id) ? rank.get(a.id) : 1e9;
+      const rb = rank.has(b.id) ? rank.get(b.id) : 1e9;
+      if (ra !== rb) return ra - rb;
+      const pa = a.name.toLowerCase().startsWith(q) ? 0 : 1;
+      const pb = b.name.toLowerCase().startsWith(q) ? 0 : 1;
+      return pa - pb || a.name.localeCompare(b.name);
+    });
+}
+
+if (typeof module !== "undefined") {
+  module.exports = { cpLen, cutRun, covering, pointOffset, ordered, pickCodes };
+}

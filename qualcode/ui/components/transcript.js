@@ -1,0 +1,261 @@
+// The transcript as a conversation (Streamlit custom component v2; no iframe).
+// Every piece of transcript text goes in with textContent, never innerHTML: the component
+// is not sandboxed, and transcripts are other people's words.
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function paint(run, hls, colors, names) {
+  if (!hls.length) return;
+  const cols = [...new Set(hls.map((h) => colors[h.code] || "#f5c542"))];
+  run.classList.add("qc-hl");
+  if (cols.length === 1) {
+    run.style.backgroundColor = cols[0] + "55";
+  } else {
+    const w = 6;
+    const stops = cols.map((c, i) => `${c}66 ${i * w}px ${(i + 1) * w}px`).join(", ");
+    run.style.backgroundImage = `repeating-linear-gradient(135deg, ${stops})`;
+  }
+  run.title = [...new Set(hls.map((h) => names[h.code] || h.code))].join(" · ");
+}
+
+function render(root, data) {
+  const colors = {}, names = {};
+  for (const c of data.codes) { colors[c.id] = c.color; names[c.id] = c.name; }
+  const body = root.querySelector(".qc-body");
+  body.replaceChildren();
+  if (!data.turns.length) {
+    body.append(el("p", "qc-empty", data.empty || "Nothing to show."));
+    return;
+  }
+  const frag = document.createDocumentFragment();
+  for (const turn of data.turns) {
+    const box = el("div", "qc-turn" + (turn.codable ? "" : " qc-not-coded"));
+    box.dataset.turn = turn.order;
+    const head = el("div", "qc-head");
+    head.contentEditable = "false";
+    head.append(el("span", "qc-speaker", turn.speaker || "Unknown speaker"));
+    head.append(el("span", "qc-role", turn.role));
+    if (turn.time) head.append(el("span", "qc-time", turn.time));
+    box.append(head);
+    const para = el("p", "qc-text");
+    for (const seg of turn.segments) {
+      const spans = seg.ex == null ? [] : data.highlights.concat(data.marks);
+      for (const piece of cutRun(seg.s, seg.t, spans)) {
+        const run = el("span", "qc-run", piece.t);
+        run.dataset.s = piece.s;
+        if (seg.ex != null) {
+          run.dataset.ex = seg.ex;
+          const hls = covering(data.highlights, piece.s, piece.e);
+          paint(run, hls, colors, names);
+          if (hls.length) run.dataset.codings = hls.map((h) => h.coding).join(",");
+          const marks = covering(data.marks, piece.s, piece.e);
+          if (marks.length) {
+            run.classList.add("qc-sg");
+            const tip = "Suggested: " + marks.map((m) => `${names[m.code] || m.code} (${m.words})`).join(", ");
+            run.title = run.title ? run.title + "\n" + tip : tip;
+          }
+          if (seg.ex === data.focus) run.classList.add("qc-focus");
+        }
+        para.append(run);
+      }
+    }
+    box.append(para);
+    frag.append(box);
+  }
+  body.append(frag);
+  const focused = body.querySelector(".qc-focus");
+  if (focused && data.scroll) focused.scrollIntoView({ block: "center" });
+  // Keyboard flow: after N/P (or any rerun while the transcript has the focus) the caret
+  // waits at the start of the open excerpt, so Shift+arrows select from there.
+  const active = root.getRootNode().activeElement;
+  if (focused && (active === body || root.qcKeyboard)) {
+    body.focus();
+    const sel = selectionOf(body);
+    if (sel) caretAt(sel, focused);
+  }
+}
+
+// Put the caret just before the first character of a run.
+function caretAt(sel, run) {
+  sel.collapse(run.firstChild || run, 0);
+}
+
+function selectionOf(node) {
+  const rootNode = node.getRootNode();
+  return rootNode.getSelection ? rootNode.getSelection() : window.getSelection();
+}
+
+// A DOM point (node, offset) inside the transcript -> document offset, or null.
+function domOffset(root, node, offset) {
+  if (node.nodeType === Node.TEXT_NODE) {
+    const run = node.parentElement && node.parentElement.closest(".qc-run");
+    if (!run || !root.contains(run)) return null;
+    return pointOffset(Number(run.dataset.s), node.textContent.slice(0, offset));
+  }
+  if (!(node instanceof Element) || !root.contains(node)) return null;
+  const child = node.childNodes[offset];
+  const after = child && (child.classList && child.classList.contains("qc-run") ? child
+    : child.querySelector && child.querySelector(".qc-run"));
+  if (after) return Number(after.dataset.s);
+  const before = node.childNodes[offset - 1];
+  const runs = before && before.querySelectorAll ? before.querySelectorAll(".qc-run") : [];
+  const last = before && before.classList && before.classList.contains("qc-run") ? before : runs[runs.length - 1];
+  return last ? Number(last.dataset.s) + cpLen(last.textContent) : null;
+}
+
+function selectionRange(root) {
+  const s = selectionOf(root);
+  if (!s || !s.rangeCount || s.isCollapsed) return null;
+  const r = s.getRangeAt(0);
+  const a = domOffset(root, r.startContainer, r.startOffset);
+  const b = domOffset(root, r.endContainer, r.endOffset);
+  if (a === null || b === null) return null;
+  const [start, end] = ordered(a, b);
+  return start < end ? { start, end, rect: r.getBoundingClientRect() } : null;
+}
+
+function openPicker(root, sel) {
+  const picker = root.querySelector(".qc-picker");
+  const input = picker.querySelector("input");
+  const list = picker.querySelector(".qc-options");
+  const hostRect = root.getBoundingClientRect();
+  picker.style.top = `${sel.rect.bottom - hostRect.top + 6}px`;
+  picker.style.left = `${Math.max(0, sel.rect.left - hostRect.left)}px`;
+  picker.hidden = false;
+  root.qcPick = { start: sel.start, end: sel.end, index: 0 };
+  input.value = "";
+  fillPicker(root);
+  input.focus();
+  void list;
+}
+
+function fillPicker(root) {
+  const picker = root.querySelector(".qc-picker");
+  const list = picker.querySelector(".qc-options");
+  const data = root.qcData;
+  const shown = pickCodes(data.codes, data.recent, picker.querySelector("input").value).slice(0, 12);
+  root.qcPick.shown = shown;
+  root.qcPick.index = Math.min(root.qcPick.index, Math.max(0, shown.length - 1));
+  list.replaceChildren();
+  shown.forEach((c, i) => {
+    const opt = el("div", "qc-option" + (i === root.qcPick.index ? " qc-active" : ""));
+    const dot = el("span", "qc-dot");
+    dot.style.backgroundColor = c.color;
+    opt.append(dot, el("span", "", c.name));
+    opt.dataset.code = c.id;
+    opt.addEventListener("mousedown", (ev) => { ev.preventDefault(); apply(root, c.id); });
+    list.append(opt);
+  });
+  if (!shown.length) list.append(el("div", "qc-none", "No code matches"));
+}
+
+function closePicker(root) {
+  root.querySelector(".qc-picker").hidden = true;
+  root.qcPick = null;
+}
+
+function apply(root, code) {
+  const p = root.qcPick;
+  if (!p) return;
+  closePicker(root);
+  root.querySelector(".qc-body").focus();
+  // Show the coding at once; the rerun that stores it redraws with the stored pieces.
+  const data = root.qcData;
+  data.highlights = data.highlights.concat([{ s: p.start, e: p.end, code, coding: "new" }]);
+  render(root, data);
+  root.qcSend("code", { start: p.start, end: p.end, code, nonce: Date.now() });
+}
+
+const KEYS = { n: "next", j: "next", p: "prev", k: "prev", a: "accept", x: "reject", d: "nothing", u: "undo" };
+
+function setup(root) {
+  const body = root.querySelector(".qc-body");
+  const picker = root.querySelector(".qc-picker");
+  const input = picker.querySelector("input");
+  // Selectable with the keyboard too (shift+arrows): the text takes a caret but no edits.
+  body.contentEditable = "true";
+  body.spellcheck = false;
+  body.setAttribute("aria-readonly", "true");
+  body.setAttribute("role", "document");
+  for (const ev of ["beforeinput", "paste", "drop", "cut"]) body.addEventListener(ev, (e) => e.preventDefault());
+  const maybeOpen = () => {
+    const sel = selectionRange(body);
+    if (sel) openPicker(root, sel);
+  };
+  body.addEventListener("mouseup", () => setTimeout(maybeOpen, 0));
+  // Tabbing into the transcript puts the caret at the open excerpt.
+  body.addEventListener("focus", () => {
+    const focused = body.querySelector(".qc-focus");
+    const sel = selectionOf(body);
+    if (focused && sel && (!sel.rangeCount || sel.isCollapsed)) caretAt(sel, focused);
+  });
+  body.addEventListener("click", (e) => {
+    const run = e.target.closest && e.target.closest(".qc-run");
+    if (!run || run.dataset.ex === undefined || selectionRange(body)) return;
+    root.qcKeyboard = false;
+    const sel = selectionOf(body);
+    let at = Number(run.dataset.s);
+    if (sel && sel.rangeCount && sel.anchorNode && run.contains(sel.anchorNode)) {
+      at = pointOffset(at, sel.anchorNode.textContent.slice(0, sel.anchorOffset));
+    }
+    root.qcSend("click", { ex: Number(run.dataset.ex), at, codings: run.dataset.codings || "", nonce: Date.now() });
+  });
+  body.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      maybeOpen();
+      return;
+    }
+    const action = KEYS[e.key.toLowerCase()];
+    if (action && !e.shiftKey) {
+      root.qcKeyboard = true;
+      e.preventDefault();
+      e.stopPropagation();
+      root.qcSend("key", { action, nonce: Date.now() });
+    }
+  });
+  input.addEventListener("input", () => { root.qcPick.index = 0; fillPicker(root); });
+  input.addEventListener("keydown", (e) => {
+    const p = root.qcPick;
+    if (!p) return;
+    e.stopPropagation();
+    if (e.key === "Escape") { e.preventDefault(); closePicker(root); body.focus(); }
+    else if (e.key === "Tab") { e.preventDefault(); }
+    else if (e.key === "ArrowDown") { e.preventDefault(); p.index = Math.min(p.index + 1, p.shown.length - 1); fillPicker(root); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); p.index = Math.max(p.index - 1, 0); fillPicker(root); }
+    else if (e.key === "Enter") { e.preventDefault(); if (p.shown[p.index]) apply(root, p.shown[p.index].id); }
+  });
+  input.addEventListener("blur", () => setTimeout(() => { if (root.qcPick) closePicker(root); }, 150));
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let root = parentElement.querySelector(".qc-root");
+  if (!root) {
+    root = el("div", "qc-root");
+    root.append(el("div", "qc-body"));
+    const picker = el("div", "qc-picker");
+    picker.hidden = true;
+    const input = el("input");
+    input.placeholder = "Code this passage: type to search";
+    input.setAttribute("aria-label", "Code to apply");
+    picker.append(input, el("div", "qc-options"));
+    root.append(picker);
+    parentElement.append(root);
+    setup(root);
+  }
+  root.qcSend = setTriggerValue;
+  root.qcData = data;
+  if (root.qcVersion !== data.version) {
+    root.qcVersion = data.version;
+    const t0 = performance.now();
+    render(root, data);
+    root.dataset.renderMs = (performance.now() - t0).toFixed(1);  // read by bench/bench_transcript.py
+  }
+}

@@ -1,0 +1,220 @@
+"""The open document as a flowing conversation: highlights, suggestion marks, select to code.
+
+A Streamlit custom component (components v2, no iframe; its JS and CSS live in
+``ui/components/``). Python sends the turns (each turn's text as segments with their
+document offsets), this coder's codings (highlights in the code's colour) and the excerpts
+with pending suggestions (dotted underline). The browser sends back one-time events:
+
+- ``code``: a selection ``{start, end, code}`` in document offsets (code points) -> one
+  :func:`services.coding.code_selection` (one action, one undo);
+- ``click``: a click on an excerpt ``{ex, at}`` -> it becomes the open excerpt (its chips,
+  "Why?", memo in the sidebar) and the codings under the click are listed there to remove
+  or recode;
+- ``key``: the keyboard flow (n/p next/previous excerpt, a/x accept/reject the open
+  excerpt's best suggestion, d nothing here, u undo).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Callable
+
+import streamlit as st
+
+from qualcode.services import coding
+from qualcode.services.project import ProjectContext
+from qualcode.services.ui_support import TranscriptView, TurnView
+from qualcode.ui.state import after_decision, flash, in_callback
+from qualcode.ui.text import md
+
+PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
+           "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#ffe119", "#dcbeff"]
+
+
+def _asset(name: str) -> str:
+    return resources.files("qualcode.ui").joinpath("components", name).read_text(encoding="utf-8")
+
+
+TRANSCRIPT = st.components.v2.component(
+    "qualcode_transcript",
+    html=None,
+    css=_asset("transcript.css"),
+    js=_asset("offsets.js") + "\n" + _asset("transcript.js"),
+)
+
+
+def code_colors(codes: list[Any]) -> dict[str, str]:
+    """Each code's colour: its own, else a fixed palette by position (stable across reruns)."""
+    return {c.id: (c.color or PALETTE[i % len(PALETTE)]) for i, c in enumerate(codes)}
+
+
+def segments(view: TranscriptView, turn: TurnView) -> list[dict[str, Any]]:
+    """A turn's text as pieces with their document offsets: excerpts, and the text between."""
+    out: list[dict[str, Any]] = []
+    for i, ex in enumerate(turn.excerpts):
+        if i and view.text:
+            gap_start = turn.excerpts[i - 1].end
+            gap = view.text[gap_start:ex.start]
+            if gap:
+                out.append({"s": gap_start, "t": gap, "ex": None})
+        elif i:
+            out.append({"s": ex.start, "t": " ", "ex": None})
+        out.append({"s": ex.start, "t": ex.text, "ex": ex.id})
+    return out
+
+
+def payload(view: TranscriptView, turns: list[TurnView], *, codes: list[Any], focus: int | None,
+            recent: list[str], version: Any, scroll: bool) -> dict[str, Any]:
+    """What the component draws (JSON): turns, highlights, suggestion marks, the code list."""
+    colors = code_colors(codes)
+    highlights, marks = [], []
+    for t in turns:
+        for ex in t.excerpts:
+            for c in ex.state.codings:
+                highlights.append({"s": c.start, "e": c.end, "code": c.code_id, "coding": c.id})
+            for chip in ex.state.pending:
+                marks.append({"s": ex.start, "e": ex.end, "code": chip.code_id, "suggestion": chip.suggestion_id,
+                              "words": f"{chip.score:.0%}"})
+    return {
+        "version": version,
+        "turns": [{"order": t.order, "speaker": t.speaker, "role": t.role, "time": t.time,
+                   "codable": any(e.codable for e in t.excerpts), "segments": segments(view, t)} for t in turns],
+        "highlights": highlights,
+        "marks": marks,
+        "codes": [{"id": c.id, "name": c.name, "color": colors[c.id]} for c in codes if not c.retired],
+        "recent": recent,
+        "focus": focus,
+        "scroll": scroll,
+    }
+
+
+def _event(key: str, name: str) -> Any:
+    state = st.session_state.get(key)
+    if state is None:
+        return None
+    return state.get(name) if isinstance(state, dict) else getattr(state, name, None)
+
+
+def recent_codes() -> list[str]:
+    return st.session_state.setdefault("code_recent", [])
+
+
+def _remember(code_id: str) -> None:
+    recent = [c for c in recent_codes() if c != code_id]
+    st.session_state["code_recent"] = [code_id, *recent][:8]
+
+
+def on_code(ctx: ProjectContext, doc_id: int, key: str) -> None:
+    ev = _event(key, "code")
+    if not ev:
+        return
+    # Always redraw after a selection: the browser drew it at once, and a refused one must go.
+    st.session_state["code_version"] = st.session_state.get("code_version", 0) + 1
+    ids = in_callback(coding.code_selection, ctx, doc_id, int(ev["start"]), int(ev["end"]), str(ev["code"]))
+    if ids:
+        _remember(str(ev["code"]))
+        st.session_state["code_last_codings"] = ids
+        after_decision(ctx)
+
+
+def on_click(key: str) -> None:
+    ev = _event(key, "click")
+    if not ev:
+        return
+    st.session_state["code_focus"] = int(ev["ex"])
+    st.session_state["code_at"] = int(ev["at"])
+
+
+def on_key(key: str, actions: dict[str, Callable[[], None]]) -> None:
+    ev = _event(key, "key")
+    if ev and ev.get("action") in actions:
+        actions[ev["action"]]()
+
+
+def transcript(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView], *, codes: list[Any],
+               focus: int | None, actions: dict[str, Callable[[], None]]) -> None:
+    """Mount the transcript component for the open document."""
+    key = f"transcript-{view.document_id}"
+    version = [view.document_id, focus, len(turns),
+               sum(len(e.state.codings) * 7 + len(e.state.pending) for t in turns for e in t.excerpts),
+               st.session_state.get("code_version", 0)]
+    data = payload(view, turns, codes=codes, focus=focus, recent=recent_codes(), version=version,
+                   scroll=bool(st.session_state.pop("code_jump", False)))
+    TRANSCRIPT(key=key, data=data,
+               on_code_change=lambda: on_code(ctx, view.document_id, key),
+               on_click_change=lambda: on_click(key),
+               on_key_change=lambda: on_key(key, actions))
+
+
+def codings_at(view: TranscriptView, excerpt_id: int | None, at: int | None) -> list[Any]:
+    """This coder's codings under a clicked point (or on the open excerpt)."""
+    for t in view.turns:
+        for ex in t.excerpts:
+            if ex.id == excerpt_id:
+                if at is None:
+                    return list(ex.state.codings)
+                return [c for c in ex.state.codings if c.start <= at < c.end] or list(ex.state.codings)
+    return []
+
+
+def _recode(ctx: ProjectContext, coding_id: int, key: str) -> None:
+    new = st.session_state.get(key)
+    if new:
+        if in_callback(coding.recode, ctx, coding_id, new) is not None:
+            _remember(new)
+            after_decision(ctx)
+
+
+def _remove(ctx: ProjectContext, coding_id: int) -> None:
+    in_callback(coding.remove_coding, ctx, coding_id)
+    after_decision(ctx)
+
+
+def _save_coding_memo(ctx: ProjectContext, coding_id: int) -> None:
+    key = f"cmemo-{coding_id}"
+    if in_callback(coding.add_memo, ctx, st.session_state.get(key) or "", coding_id=coding_id) is not None:
+        st.session_state[key] = ""
+        flash("Memo saved on the coding.", kind="success")
+
+
+def codings_panel(ctx: ProjectContext, view: TranscriptView, excerpt_id: int | None,
+                  code_options: dict[str, str], coding_memos: dict[int, list[str]]) -> None:
+    """The codings under the last click: code, coder, origin, memo; remove or recode."""
+    found = codings_at(view, excerpt_id, st.session_state.get("code_at"))
+    if not found:
+        return
+    st.caption("Coded here")
+    for c in found:
+        with st.container(border=True, key=f"coded-{c.id}"):
+            st.markdown(f"**{md(c.code_name)}** · “{md(c.span_text[:80])}{'…' if len(c.span_text) > 80 else ''}”")
+            st.caption(f"by {md(ctx.coder)} · {c.origin}")
+            for memo in coding_memos.get(c.id, []):
+                st.text(memo)
+            st.text_input("Memo on this coding", key=f"cmemo-{c.id}", placeholder="Why this code here?",
+                          on_change=_save_coding_memo, args=(ctx, c.id))
+            row = st.container(horizontal=True, vertical_alignment="bottom")
+            row.selectbox("Recode as", [k for k in code_options if k != c.code_id], index=None,
+                          format_func=code_options.get, key=f"recode-{c.id}", placeholder="Another code",
+                          on_change=_recode, args=(ctx, c.id, f"recode-{c.id}"))
+            row.button("Remove", key=f"uncode-at-{c.id}", icon=":material/delete:",
+                       on_click=_remove, args=(ctx, c.id))
+
+
+def _save_document_memo(ctx: ProjectContext, doc_id: int) -> None:
+    key = f"dmemo-{doc_id}"
+    if in_callback(coding.add_memo, ctx, st.session_state.get(key) or "", document_id=doc_id) is not None:
+        st.session_state[key] = ""
+        flash("Memo saved on the document.", kind="success")
+
+
+def document_memos(ctx: ProjectContext, doc_id: int, memos: list[dict[str, Any]]) -> None:
+    """The open document's own memos (not its excerpts'), and a box to write one."""
+    own = [m for m in memos if m["kind"] == "document"]
+    with st.expander(f"Memos on this document ({len(own)})", icon=":material/sticky_note_2:"):
+        for m in own:
+            st.text(m["text"])
+            st.caption(f"{m['coder']} · {m['created_at']:%Y-%m-%d %H:%M}" if m["created_at"] else m["coder"])
+        st.text_area("New memo on this document", key=f"dmemo-{doc_id}",
+                     placeholder="What stands out in this interview as a whole?")
+        st.button("Save memo", key=f"dmemo-save-{doc_id}", icon=":material/sticky_note_2:",
+                  on_click=_save_document_memo, args=(ctx, doc_id))

@@ -1,0 +1,145 @@
+"""The transcript view in Chromium: select to code (across sentences, inside a word), remove a
+coding by clicking its highlight, keyboard-only coding, and transcript text that stays text."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode import services
+from qualcode.core import Suggestion
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from tests.browser.conftest import key, wait_idle
+from tests.test_transcript_view import sentence_document
+from tests.ui_helpers import EVIL, seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+SELECT = """([a, aOff, b, bOff]) => {
+  const sel = a.getRootNode().getSelection ? a.getRootNode().getSelection() : window.getSelection();
+  const r = document.createRange();
+  r.setStart(a.firstChild, aOff);
+  r.setEnd(b.firstChild, bOff);
+  sel.removeAllRanges();
+  sel.addRange(r);
+  a.closest('.qc-body').dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+}"""
+
+
+def codings(project):
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            doc = doc_store.load_document(s, 1)
+            return doc.text, [(c.id, c.excerpt_id, c.start, c.end, c.code_id) for c in coding_store.list_codings(s)]
+    finally:
+        ctx.close()
+
+
+def run(page, text: str):
+    return page.locator(".qc-run", has_text=text).first
+
+
+def select(page, a_text: str, a_off: int, b_text: str, b_off: int) -> None:
+    page.evaluate(SELECT, [run(page, a_text).element_handle(), a_off, run(page, b_text).element_handle(), b_off])
+
+
+def apply_code(page, query: str, count_before: int) -> None:
+    page.locator(".qc-picker input").wait_for(state="visible")
+    page.keyboard.type(query)
+    page.keyboard.press("Enter")
+    page.locator(".qc-hl").nth(count_before).wait_for(timeout=30_000)
+    wait_idle(page)
+
+
+@pytest.fixture
+def app_page(tmp_path, start_app, page):
+    project = tmp_path / "study"
+    ctx = services.init_project(project, coder="alice")
+    doc = sentence_document()
+    with ctx.session() as s:
+        doc_id = doc_store.add_document(s, doc)
+        ex = doc_store.load_document(s, doc_id).excerpts
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[3].id, code_id="buy_in", score=0.7,
+                                                       model_id="test-model")])
+    seed(ctx, name="evil", turns=[("Ana <b>x</b>", "participant", EVIL)])
+    ctx.close()
+    app = start_app(project, coder="alice")
+    page.goto(app.url + "/code")
+    wait_idle(page)
+    page.locator(".qc-run").first.wait_for(timeout=60_000)
+    return project, page
+
+
+def test_select_across_sentences_inside_a_word_and_remove_by_click(app_page):
+    project, page = app_page
+    # Across two sentences: from inside "same people" to after "built".
+    select(page, "We met the same people", len("We met the "), "That built trust", len("That built"))
+    apply_code(page, "Trust", 0)
+    page.locator(".qc-hl").nth(1).wait_for()
+    text, stored = codings(project)
+    assert [text[s:e] for _, _, s, e, _ in stored] == ["same people at every convening.", "That built"]
+    assert {c for *_, c in stored} == {"trust"}
+    # Inside a word: "ver" of "over" (after an emoji: offsets count code points).
+    page.locator(".qc-run", has_text="over time.").first.wait_for()
+    r = run(page, "over time.")
+    txt = r.inner_text()
+    # DOM ranges count UTF-16 units (the emoji is two); the stored offsets count code points.
+    u16 = len(txt[:txt.index("over")].encode("utf-16-le")) // 2
+    select(page, "over time.", u16 + 1, "over time.", u16 + 4)
+    apply_code(page, "Evidence", 2)
+    text, stored = codings(project)
+    assert sorted(text[s:e] for _, _, s, e, _ in stored) == sorted(["same people at every convening.", "That built",
+                                                                    "ver"])
+    # The highlight shows the code's name on hover, and a click opens it in the sidebar.
+    hl = page.locator(".qc-hl", has_text="That built").first
+    assert "Trust" in (hl.get_attribute("title") or "")
+    hl.click()
+    wait_idle(page)
+    (coding_id,) = [cid for cid, _, s, e, _ in stored if text[s:e] == "That built"]
+    page.locator(key(f"uncode-at-{coding_id}") + " button").click()
+    page.locator(".qc-hl", has_text="That built").wait_for(state="detached")
+    text, stored = codings(project)
+    assert sorted(text[s:e] for _, _, s, e, _ in stored) == sorted(["same people at every convening.", "ver"])
+
+
+def test_keyboard_only_coding_of_three_excerpts(app_page):
+    project, page = app_page
+    page.locator(".qc-body").first.focus()  # as Tab would: the caret waits at the open excerpt
+    for i in range(3):
+        if i:
+            before = page.locator(".qc-focus").first.inner_text()
+            page.keyboard.press("n")
+            page.locator(".qc-focus").filter(has_not_text=before).first.wait_for()
+            wait_idle(page)
+            page.wait_for_timeout(1000)  # the rerun's caret placement lands before the keys
+        for _ in range(4):
+            page.keyboard.press("Shift+ArrowRight")
+        page.keyboard.press("Enter")
+        apply_code(page, "Evidence", i)
+    text, stored = codings(project)
+    assert len(stored) == 3
+    assert len({ex for _, ex, *_ in stored}) == 3  # three different excerpts
+    # Each is the start of its excerpt, as far as four Shift+Right presses reach (white space at
+    # the end is left out of a coding; a caret the browser keeps at the end of the turn before
+    # costs one press).
+    for _, ex_id, s, e, _ in stored:
+        words = text[s:e]
+        assert 2 <= len(words) <= 4 and words.strip() == words, words
+        assert text[s - 1] in " \n" or s == 0, words
+
+
+def test_transcript_text_stays_text_in_the_transcript_view(app_page):
+    _, page = app_page
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.locator(key("code_doc")).click()
+    page.get_by_role("option", name="evil").click()
+    wait_idle(page)
+    page.locator(".qc-run", has_text="<script>alert(1)</script>").first.wait_for()
+    assert page.locator(".qc-root script").count() == 0
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator('a[href^="http://evil"]').count() == 0
+    assert page.locator(".qc-root b").count() == 0
+    assert page.locator(".qc-speaker", has_text="Ana <b>x</b>").count() == 1  # the name, literally
+    assert not dialogs

@@ -1,0 +1,38 @@
+// Unit tests of the transcript component's offset mapping (run by tests/test_transcript_view.py).
+const assert = require("assert");
+const { cpLen, cutRun, covering, pointOffset, ordered, pickCodes } = require("../../qualcode/ui/components/offsets.js");
+
+// Code points, not UTF-16 units: an emoji or a rare CJK character counts once.
+assert.strictEqual(cpLen("abc"), 3);
+assert.strictEqual(cpLen("a😀b"), 3);
+assert.strictEqual(cpLen("𠜎x"), 2);
+assert.strictEqual(cpLen(""), 0);
+
+// A run cut at the boundaries of highlights that start or end inside it.
+assert.deepStrictEqual(cutRun(10, "Three hours.", [{ s: 16, e: 40 }]),
+  [{ s: 10, e: 16, t: "Three " }, { s: 16, e: 22, t: "hours." }]);
+assert.deepStrictEqual(cutRun(0, "a😀bc", [{ s: 2, e: 3 }]),
+  [{ s: 0, e: 2, t: "a😀" }, { s: 2, e: 3, t: "b" }, { s: 3, e: 4, t: "c" }]);
+assert.deepStrictEqual(cutRun(5, "xyz", []), [{ s: 5, e: 8, t: "xyz" }]);
+// Spans outside the run do not cut it.
+assert.deepStrictEqual(cutRun(5, "xyz", [{ s: 0, e: 5 }, { s: 8, e: 9 }]), [{ s: 5, e: 8, t: "xyz" }]);
+
+// Which highlights cover a piece.
+const hls = [{ s: 0, e: 5, code: "a" }, { s: 3, e: 9, code: "b" }];
+assert.deepStrictEqual(covering(hls, 4, 5).map((h) => h.code), ["a", "b"]);
+assert.deepStrictEqual(covering(hls, 5, 6).map((h) => h.code), ["b"]);
+assert.deepStrictEqual(covering(hls, 9, 10), []);
+
+// A point inside a run: the run's start plus the code points before it.
+assert.strictEqual(pointOffset(100, "😀 ok"), 104);
+assert.strictEqual(pointOffset(7, ""), 7);
+// Selections made right to left come out ordered.
+assert.deepStrictEqual(ordered(9, 3), [3, 9]);
+
+// The picker: recent codes first, then names starting with the query.
+const codes = [{ id: "trust", name: "Trust" }, { id: "buy_in", name: "Buy-in" }, { id: "distrust", name: "Low trust" }];
+assert.deepStrictEqual(pickCodes(codes, [], "tru").map((c) => c.id), ["trust", "distrust"]);
+assert.deepStrictEqual(pickCodes(codes, ["distrust"], "tru").map((c) => c.id), ["distrust", "trust"]);
+assert.deepStrictEqual(pickCodes(codes, ["buy_in"], "").map((c) => c.id)[0], "buy_in");
+assert.deepStrictEqual(pickCodes(codes, [], "zzz"), []);
+console.log("offsets.js: all assertions passed");
