@@ -57,8 +57,13 @@ def _check_size(size: int, limit_mb: float, filename: str) -> None:
 
 
 def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, text_column: str | None = None,
-             time_column: str | None = None, sheet: str | None = None) -> tuple[RawTranscript, str]:
-    """Run the reader for ``filename``'s extension over ``data``; returns (raw, format)."""
+             time_column: str | None = None, sheet: str | None = None,
+             without_times: bool = False) -> tuple[RawTranscript, str]:
+    """Run the reader for ``filename``'s extension over ``data``; returns (raw, format).
+
+    ``without_times``: captions (.vtt/.srt) whose cue times cannot be read are imported as
+    text (speakers and words, no times) instead of being refused.
+    """
     fmt = _check_ext(filename)
     columns = {"speaker_column": speaker_column, "text_column": text_column, "time_column": time_column}
     if not data.strip():
@@ -79,11 +84,11 @@ def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, t
     if fmt == "vtt":
         from qualcode.ingest.subtitles import read_vtt
 
-        return read_vtt(text, file=filename), fmt
+        return read_vtt(text, file=filename, without_times=without_times), fmt
     if fmt == "srt":
         from qualcode.ingest.subtitles import read_srt
 
-        return read_srt(text, file=filename), fmt
+        return read_srt(text, file=filename, without_times=without_times), fmt
     if fmt == "csv":
         from qualcode.ingest.tables import read_csv
 
@@ -107,6 +112,7 @@ def parse_bytes(
     time_column: str | None = None,
     sheet: str | None = None,
     project_dir: str | Path | None = None,
+    without_times: bool = False,
 ) -> ParsedFile:
     """Parse an uploaded file's bytes (nothing is saved): the document and its problems.
 
@@ -117,7 +123,7 @@ def parse_bytes(
     if unit not in UNITS:
         raise IngestError(f"unknown excerpt unit {unit!r}", hint="use 'sentence' or 'turn'")
     raw, fmt = read_raw(data, filename, speaker_column=speaker_column, text_column=text_column,
-                        time_column=time_column, sheet=sheet)
+                        time_column=time_column, sheet=sheet, without_times=without_times)
     if not any(t.text.strip() for t in raw.turns):
         raise IngestError("no speech found in the file", file=filename, line=1,
                           hint="check that the file holds a transcript")
