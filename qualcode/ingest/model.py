@@ -34,6 +34,7 @@ class RawTranscript:
     header: str = ""  # text before the first speaker label (title lines); kept, not coded
     problems: list[Problem] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # label -> role, when the reader knows
+    metadata: dict[str, str] = field(default_factory=dict)  # header facts (project, duration, keywords)
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         self.problems.append(Problem(message, file=file, line=line, severity="warning"))

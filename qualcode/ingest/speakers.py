@@ -241,6 +241,8 @@ def lone_label(line: str) -> str | None:
     label = _clean(m.group("label"))
     if not plausible_label(label):
         return None
+    if len(label) == 1 and not s.endswith(":"):
+        return None  # a line "I" or "A" is speech (a wrapped line), not the label "I:"
     if label.lower() in _ROLE_OF_WORD or (label.isupper() and len(label) > 1 and len(label.split()) <= 3):
         return label
     return None
@@ -260,6 +262,27 @@ _PROSE_WORDS = {
     "meeting", "agenda", "minutes", "time", "today", "now", "because", "example", "basically", "remember",
 }
 _LOWER_WORD = re.compile(r"[^\W\d_][\w'’.\-]{0,30}")
+
+
+def name_like(text: str) -> bool:
+    """A short line that can be a person's name in any case (``Dana Whitfield``, ``jane
+    doe``, ``Unknown Speaker``), not a reply ("Okay", "I'm", "Yes, sure.").
+
+    >>> name_like("dana whitfield"), name_like("I'm"), name_like("Sounds good.")
+    (True, False, False)
+    """
+    s = text.strip()
+    words = s.split()
+    if not 1 <= len(words) <= 4 or len(s) > 40 or s.endswith((".", ",", "?", "!", ";", ":")):
+        return False
+    if not all(_LOWER_WORD.fullmatch(w) for w in words):
+        return False
+    low = _low(s)
+    if low in _ROLE_OF_WORD and len(low) > 1:
+        return True
+    if low in _NOT_LABELS or any(w.lower() in _PROSE_WORDS or w.lower() in _NOT_LABEL_WORDS for w in words):
+        return False
+    return True
 
 
 def caption_label(text: str) -> LabelMatch | None:
