@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from qualcode.config import get_setting
-from qualcode.errors import IngestError
+from qualcode.errors import IngestError, Problem
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
 from qualcode.ingest.encoding import decode_bytes, empty_file
+from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewer, detect_interviewers, missing_interviewer
 from qualcode.ingest.model import ParsedFile, RawTranscript, RawTurn
 from qualcode.ingest.segment import UNITS
 
@@ -29,7 +30,8 @@ _CONVERT_HINTS = {
     ".sbv": "convert the captions to .vtt or .srt",
 }
 
-__all__ = ["FORMATS", "ParsedFile", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
+__all__ = ["FORMATS", "InterviewerGuess", "ParsedFile", "detect_interviewer", "detect_interviewers",
+           "interviewer_warning", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
            "read_raw", "supported"]
 
 
@@ -130,8 +132,23 @@ def parse_bytes(
     codable_roles = tuple(codable_roles) if codable_roles is not None else DEFAULT_CODABLE_ROLES
     doc = build_document(raw, name=name or Path(filename).stem, source_filename=Path(filename).name, fmt=fmt,
                          unit=unit, codable_roles=codable_roles, roles=roles)
-    return ParsedFile(document=doc, problems=list(raw.problems), raw=raw, path=str(filename), unit=unit,
-                      codable_roles=codable_roles, file_hash=hashlib.sha256(data).hexdigest())
+    problems = list(raw.problems)
+    guess = interviewer_warning(doc, problems, file=filename)
+    return ParsedFile(document=doc, problems=problems, raw=raw, path=str(filename), unit=unit,
+                      codable_roles=codable_roles, file_hash=hashlib.sha256(data).hexdigest(), interviewer=guess)
+
+
+def interviewer_warning(doc, problems: list[Problem], *, file: str | None = None) -> InterviewerGuess | None:
+    """Warn when nobody in ``doc`` is an interviewer or facilitator although someone talks
+    like one (their words would be offered for coding); returns the proposal."""
+    roles = {sp.label: sp.role.value for sp in doc.speakers}
+    guess = missing_interviewer([(t.speaker, doc.text[t.start:t.end]) for t in doc.turns], roles)
+    if guess is not None:
+        problems.append(Problem(
+            f"no speaker is marked as interviewer or facilitator, so every speaker's words are offered for "
+            f"coding; {guess.label!r} looks like the {guess.role} ({guess.reason}): mark them as {guess.role} "
+            f"to leave their words out of coding", file=file, severity="warning"))
+    return guess
 
 
 def parse_path(path: str | Path, **opts) -> ParsedFile:

@@ -54,6 +54,9 @@ class ParsedFile:
     unit: str = "sentence"
     codable_roles: tuple[str, ...] = ("participant", "unknown")
     file_hash: str = ""
+    # Proposed interviewer when no speaker has that role but someone talks like one
+    # (an ``ingest.interviewer.InterviewerGuess``); the coder confirms or changes it.
+    interviewer: object | None = None
 
     @property
     def warnings(self) -> list[Problem]:
@@ -66,4 +69,7 @@ class ParsedFile:
             "turns": len(d.turns), "excerpts": len(d.excerpts),
             "codable_excerpts": sum(1 for e in d.excerpts if e.codable), "words": d.word_count,
             "problems": [str(p) for p in self.problems],
+            "metadata": {k: a.value for k, a in d.attributes.items()},
+            "proposed_interviewer": ({"label": self.interviewer.label, "reason": self.interviewer.reason}
+                                     if self.interviewer is not None else None),
         }
