@@ -32,7 +32,7 @@ _CONVERT_HINTS = {
 
 __all__ = ["FORMATS", "InterviewerGuess", "ParsedFile", "detect_interviewer", "detect_interviewers",
            "interviewer_warning", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
-           "read_raw", "supported"]
+           "read_raw", "rebuild", "supported"]
 
 
 def supported(path: str | Path) -> bool:
@@ -138,6 +138,9 @@ def parse_bytes(
                       codable_roles=codable_roles, file_hash=hashlib.sha256(data).hexdigest(), interviewer=guess)
 
 
+_NO_INTERVIEWER = "no speaker is marked as interviewer or facilitator"
+
+
 def interviewer_warning(doc, problems: list[Problem], *, file: str | None = None) -> InterviewerGuess | None:
     """Warn when nobody in ``doc`` is an interviewer or facilitator although someone talks
     like one (their words would be offered for coding); returns the proposal."""
@@ -145,10 +148,24 @@ def interviewer_warning(doc, problems: list[Problem], *, file: str | None = None
     guess = missing_interviewer([(t.speaker, doc.text[t.start:t.end]) for t in doc.turns], roles)
     if guess is not None:
         problems.append(Problem(
-            f"no speaker is marked as interviewer or facilitator, so every speaker's words are offered for "
+            f"{_NO_INTERVIEWER}, so every speaker's words are offered for "
             f"coding; {guess.label!r} looks like the {guess.role} ({guess.reason}): mark them as {guess.role} "
             f"to leave their words out of coding", file=file, severity="warning"))
     return guess
+
+
+def rebuild(parsed: ParsedFile, *, raw: RawTranscript | None = None,
+            roles: Mapping[str, str] | None = None) -> ParsedFile:
+    """``parsed`` laid out again (after merging speakers, or with other roles): same file,
+    unit and codable roles; problems about speakers and the interviewer recomputed."""
+    raw = raw if raw is not None else parsed.raw
+    doc = build_document(raw, name=parsed.document.name, source_filename=parsed.document.source_filename,
+                         fmt=parsed.document.format, unit=parsed.unit, codable_roles=parsed.codable_roles,
+                         roles=roles)
+    problems = [p for p in parsed.problems if not p.message.startswith(_NO_INTERVIEWER)]
+    guess = interviewer_warning(doc, problems, file=parsed.path)
+    return ParsedFile(document=doc, problems=problems, raw=raw, path=parsed.path, unit=parsed.unit,
+                      codable_roles=parsed.codable_roles, file_hash=parsed.file_hash, interviewer=guess)
 
 
 def parse_path(path: str | Path, **opts) -> ParsedFile:
