@@ -57,6 +57,7 @@ class FileResult:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     deidentification: dict | None = None
+    proposed_interviewer: dict | None = None  # {"label", "reason", "role"} when nobody has that role
 
     def to_dict(self) -> dict[str, Any]:
         d = {"file": self.file, "status": self.status, "document_id": self.document_id, "message": self.message,
@@ -64,6 +65,8 @@ class FileResult:
              "counts": self.counts}
         if self.deidentification is not None:
             d["deidentification"] = self.deidentification
+        if self.proposed_interviewer is not None:
+            d["proposed_interviewer"] = self.proposed_interviewer
         return d
 
 
@@ -296,6 +299,7 @@ def ingest_paths(
     text_column: str | None = None,
     time_column: str | None = None,
     max_file_mb: float | None = None,
+    without_times: bool = False,
 ) -> IngestReport:
     """Import files, folders and globs; one transaction per file; never stops at a bad file.
 
@@ -303,7 +307,8 @@ def ingest_paths(
     CSV keyed by file name (that file itself is not imported). A CSV in a folder that looks
     like a sidecar (a ``file`` column, no text column) is skipped with a message. Files in
     folders with other extensions are skipped; named files with them fail.
-    ``progress(done, total, file)`` is called before each file.
+    ``progress(done, total, file)`` is called before each file. ``without_times``: caption
+    files whose cue times cannot be read are imported as text instead of failing.
 
     >>> ingest_paths(ctx, ["transcripts/"], attributes="transcripts/attributes.csv")  # doctest: +SKIP
     """
@@ -333,7 +338,7 @@ def ingest_paths(
         try:
             parsed = readers.parse_path(path, unit=unit, codable_roles=roles, speaker_column=speaker_column,
                                         text_column=text_column, time_column=time_column, max_file_mb=max_file_mb,
-                                        project_dir=ctx.project_dir)
+                                        project_dir=ctx.project_dir, without_times=without_times)
             doc_attrs, speaker_attrs = sidecar.for_file(path.name) if sidecar else ({}, {})
             doc_id, deid = _save(ctx, parsed, attributes={**common, **doc_attrs}, speaker_attributes=speaker_attrs,
                                  deidentify_names=deidentify, names=name_entries, ner_model=ner_model,
@@ -344,7 +349,7 @@ def ingest_paths(
                                                  f"{len(d.excerpts)} excerpts", problems=parsed.problems,
                 counts={"speakers": len(d.speakers), "turns": len(d.turns), "excerpts": len(d.excerpts),
                         "codable": sum(e.codable for e in d.excerpts), "words": d.word_count},
-                deidentification=deid))
+                deidentification=deid, proposed_interviewer=_guess_dict(parsed.interviewer)))
         except AlreadyImported as exc:
             report.results.append(FileResult(str(path), "skipped", exc.document_id,
                                              message=f"already imported as document {exc.document_id} "
@@ -365,6 +370,10 @@ def ingest_paths(
             report.problems.append(Problem(f"attributes for {key!r} matched no imported file", file=sidecar.path,
                                            severity="warning"))
     return report
+
+
+def _guess_dict(guess: InterviewerGuess | None) -> dict | None:
+    return None if guess is None else {"label": guess.label, "reason": guess.reason, "role": guess.role}
 
 
 # --- reading --------------------------------------------------------------------------------
