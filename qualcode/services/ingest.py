@@ -31,6 +31,7 @@ from qualcode.ingest.build import DEFAULT_CODABLE_ROLES
 from qualcode.ingest.deidentify import NameEntry, PseudonymKey, deidentify, load_names, ner_names, parse_names
 from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewers
 from qualcode.ingest.merge import merge_candidates, merge_raw
+from qualcode.ingest.subtitles import NoReadableTimes
 from qualcode.ingest.model import ParsedFile
 from qualcode.ingest.tables import SidecarFile
 from qualcode.services.project import ProjectContext
@@ -546,9 +547,9 @@ def delete_document(ctx: ProjectContext, doc_id: int | str) -> None:
 
 
 __all__ = [
-    "AlreadyImported", "FileResult", "IngestReport", "ParsedFile", "codable_roles", "delete_document",
-    "deidentify_document", "export_key", "ingest_paths", "list_documents", "merge_parsed_speakers",
-    "merge_speakers", "parse_bytes", "parse_file", "propose_interviewers", "pseudonym_key", "reparse",
-    "save_parsed", "set_codable_roles", "speaker_merge_candidates", "set_document_attribute", "set_speaker_attribute",
-    "set_speaker_role", "show_document",
+    "AlreadyImported", "FileResult", "IngestReport", "InterviewerGuess", "NoReadableTimes", "ParsedFile",
+    "codable_roles", "delete_document", "deidentify_document", "export_key", "ingest_paths", "list_documents",
+    "merge_parsed_speakers", "merge_speakers", "parse_bytes", "parse_file", "propose_interviewers",
+    "pseudonym_key", "reparse", "save_parsed", "set_codable_roles", "set_document_attribute",
+    "set_speaker_attribute", "set_speaker_role", "show_document", "speaker_merge_candidates",
 ]
