@@ -376,3 +376,46 @@ def test_readers_are_linear_on_hostile_lines(ext):
     except IngestError:
         return  # a refusal in good time is fine too
     parsed.document.check_offsets()
+
+
+# --- the import preview (AppTest; the walk in Chromium is in the report) ------------------------
+
+def test_import_preview_proposes_the_interviewer_and_merges_speakers():
+    from streamlit.testing.v1 import AppTest
+
+    script = (
+        "import streamlit as st\n"
+        "from qualcode.services import ingest\n"
+        "from qualcode.ui.pages.importing import _merged, _speakers_panel\n"
+        f"R = {str(REAL)!r}\n"
+        "files = ['otter_interview.txt', 'zoom_lowercase.vtt', 'service_transcript.txt']\n"
+        "good = {}\n"
+        "for i, n in enumerate(files):\n"
+        "    p = _merged(ingest.parse_file(R + '/' + n), st.session_state.get('imp_merges') or [])\n"
+        "    roles = {sp.label: st.session_state[f'imp-role-{i}-{sp.label}'] for sp in p.document.speakers\n"
+        "             if f'imp-role-{i}-{sp.label}' in st.session_state}\n"
+        "    good[i] = (n, ingest.reparse(p, roles=roles) if roles else p)\n"
+        "_speakers_panel(good, 0)\n"
+        "st.session_state['labels'] = {i: {sp.label: sp.role.value for sp in p.document.speakers}\n"
+        "                              for i, (n, p) in good.items()}\n"
+    )
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    infos = " ".join(i.value for i in at.info)
+    assert "**Renata Solis** talks like the interviewer" in infos and "**Nadia Okafor** talks like the facilitator" in infos
+    assert at.multiselect(key="imp-iv-0").value == ["ALICIA GRANT", "Renata Solis", "Nadia Okafor"]
+    at.button(key="imp-iv-go-0").click().run()
+    labels = at.session_state["labels"]
+    assert labels[0]["Renata Solis"] == "interviewer" and labels[1]["Nadia Okafor"] == "facilitator"
+    assert labels[2]["ALICIA GRANT"] == "facilitator" and labels[0]["Theo Baptiste"] == "participant"
+    assert not at.info  # nothing left to propose
+    # the coder changes it: Nadia is not the facilitator after all
+    at.multiselect(key="imp-iv-0").unselect("Nadia Okafor").run()
+    at.button(key="imp-iv-go-0").click().run()
+    assert at.session_state["labels"][1]["Nadia Okafor"] == "participant"
+    # one person written several ways: proposed, merged in every file
+    assert at.multiselect(key="imp-merge-0-0").value == ["JOHN SMITH", "John"]
+    at.text_input(key="imp-merge-name-0-0").input("John Smith").run()
+    at.button(key="imp-merge-go-0").click().run()
+    assert at.session_state["imp_merges"] == [(("JOHN SMITH", "John"), "John Smith")]
+    assert set(at.session_state["labels"][2]) == {"ALICIA GRANT", "John Smith", "Speaker 1"}
