@@ -72,6 +72,12 @@ def _next_filled(lines: list[Line], i: int, limit: int = 3) -> int | None:
 def _classify(lines: list[Line]) -> tuple[list[LabelMatch | None], set[int]]:
     """Labels per line, and the lines consumed by a label (a time line, noise)."""
     out: list[LabelMatch | None] = []
+    following: list[int | None] = [None] * len(lines)  # the next non-blank line (linear, no slices)
+    nxt_i: int | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        following[i] = nxt_i
+        if lines[i].text.strip():
+            nxt_i = i
     for i, ln in enumerate(lines):
         if ln.label is not None:
             out.append(ln.label)
@@ -80,7 +86,7 @@ def _classify(lines: list[Line]) -> tuple[list[LabelMatch | None], set[int]]:
         if m is None:
             label = lone_label(ln.text)
             if label is not None:
-                nxt = next((x for x in lines[i + 1:] if x.text.strip()), None)
+                nxt = lines[following[i]] if following[i] is not None else None
                 if nxt is not None and nxt.label is None and split_label(nxt.text) is None:
                     m = LabelMatch(label, "")
         out.append(m)
