@@ -35,6 +35,9 @@ class RawTranscript:
     problems: list[Problem] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # label -> role, when the reader knows
     metadata: dict[str, str] = field(default_factory=dict)  # header facts (project, duration, keywords)
+    # Header facts that hold people's names (Otter's SPEAKERS, "Moderator: Alicia Grant"):
+    # used for roles and shown in the preview, never stored (names must not reach exports).
+    named: dict[str, str] = field(default_factory=dict)
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         self.problems.append(Problem(message, file=file, line=line, severity="warning"))

@@ -36,6 +36,7 @@ _META_KEYS = {
     "summary keywords": "keywords", "job number": "job", "job": "job", "client": "client", "format": "format",
     "language": "language", "interview date": "date", "time": "time",
 }
+_NAMED_KEYS = {"speakers", "participants", "transcriber"}  # values are people's names: never stored
 _META_BLOCKS = {"summary keywords": "keywords", "keywords": "keywords", "speakers": "speakers",
                 "summary": "summary"}
 _META_LINE = re.compile(r"(?P<key>[^\W\d_][\w ()/.'’\-]{0,29}?)[ \t]{0,4}:[ \t]{0,8}(?P<value>\S.{0,200})")
@@ -147,7 +148,8 @@ def _header_meta(lines: list[Line], labels: list[LabelMatch | None], skip: set[i
             meta.add(i)
             continue
         if block is not None and labels[i] is None:
-            raw.metadata[block] = (raw.metadata.get(block, "") + " " + st).strip()
+            facts = raw.named if block in _NAMED_KEYS else raw.metadata
+            facts[block] = (facts.get(block, "") + " " + st).strip()
             meta.add(i)
             continue
         kv = _META_LINE.fullmatch(st)
@@ -155,7 +157,8 @@ def _header_meta(lines: list[Line], labels: list[LabelMatch | None], skip: set[i
             key = " ".join(kv.group("key").casefold().split())
             value = kv.group("value").strip()
             if key in _META_KEYS and (labels[i] is None or labels[i].label.casefold() == key):
-                raw.metadata[_META_KEYS[key]] = value
+                facts = raw.named if _META_KEYS[key] in _NAMED_KEYS else raw.metadata
+                facts[_META_KEYS[key]] = value
                 meta.add(i)
                 continue
             role = role_for_label(key) if is_generic_label(key) and len(key) > 2 else None
@@ -165,7 +168,7 @@ def _header_meta(lines: list[Line], labels: list[LabelMatch | None], skip: set[i
                         or lab.split()[0].casefold() == first]
                 nxt = _next_filled(lines, i)
                 if same or meta or (nxt is not None and _meta_key(lines[nxt].text) is not None):
-                    raw.metadata[re.sub(r"\W+", "_", key).strip("_")] = value
+                    raw.named[re.sub(r"\W+", "_", key).strip("_")] = value
                     for lab in same or [value]:
                         raw.roles[lab] = role
                     meta.add(i)

@@ -200,6 +200,10 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[st
         if header:
             st.caption("From the file's header (kept as attributes): "
                        + "; ".join(f"{k}: {v}" for k, v in header.items()))
+        named = getattr(getattr(parsed, "raw", None), "named", None)
+        if named:
+            st.caption("Names in the header (used for the roles, not stored): "
+                       + "; ".join(f"{k}: {v}" for k, v in named.items()))
         known = dict(sidecar.get("documents", {}).get(name, {}))
         attrs = st.text_input("Attributes (key=value, comma separated)",
                               value=", ".join(f"{k}={v}" for k, v in known.items()),
