@@ -124,6 +124,8 @@ def _low(label: str) -> str:
 
 def _base(label: str) -> str:
     low = _low(label)
+    if len(low) > 80:  # no role word is this long; and _NUMBERED backtracks on long runs
+        return low
     m = _NUMBERED.match(low)
     return m.group("base").strip() if m else low
 
