@@ -189,6 +189,8 @@ def _voice_parts(payload: str) -> list[tuple[str | None, str]]:
     for k, m in enumerate(opens):
         end = opens[k + 1].start() if k + 1 < len(opens) else len(payload)
         body = payload[m.end():end]
+        if not body.strip() and not m.group("name"):
+            continue
         close = _VOICE_CLOSE.search(body)
         tail = ""
         if close:
