@@ -276,7 +276,8 @@ def speakers_list(state: State, doc: str, as_json: bool) -> None:
                                 {sp["label"]: sp["role"] for sp in d["speakers"]})
     turns = {label: sum(t["speaker"] == label for t in d["turns"]) for label in labels}
     if as_json:
-        emit_json({"speakers": [{**sp, "turns": turns[sp["label"]]} for sp in d["speakers"]], "merge_candidates": groups,
+        emit_json({"speakers": [{**sp, "turns": turns[sp["label"]]} for sp in d["speakers"]],
+                   "merge_candidates": groups,
                    "proposed_interviewer": None if guess is None else {"label": guess.label, "reason": guess.reason,
                                                                       "role": guess.role}})
         return
@@ -293,7 +294,8 @@ def speakers_list(state: State, doc: str, as_json: bool) -> None:
 @speakers.command(name="merge")
 @click.argument("doc", metavar="DOC")
 @click.argument("labels", nargs=-1, required=True, metavar="SPEAKER...")
-@click.option("--into", required=True, metavar="NAME", help="The name to keep (one of the speakers, or a new spelling).")
+@click.option("--into", required=True, metavar="NAME",
+              help="The name to keep (one of the speakers, or a new spelling).")
 @pass_state
 def speakers_merge(state: State, doc: str, labels, into: str) -> None:
     """Merge speakers of a document who are one person; their turns, excerpts and codings stay.
