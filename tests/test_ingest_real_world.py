@@ -320,8 +320,12 @@ def test_merge_speakers_in_the_preview():
 
 
 def test_merge_speakers_of_a_stored_document(project):
-    report = ingest_service.ingest_paths(project, [REAL / "service_transcript.txt"])
+    report = ingest_service.ingest_paths(project, [REAL / "service_transcript.txt", REAL / "teams_old.vtt"])
     doc_id = report.document_ids[0]
+    # the import service reports who talks like the interviewer where nobody has the role
+    assert report.results[0].proposed_interviewer is None  # "Moderator: Alicia Grant"
+    assert report.results[1].to_dict()["proposed_interviewer"]["label"] == "Priya Raman"
+    assert any("'Priya Raman' looks like the interviewer" in p.message for p in report.results[1].problems)
     before = ingest_service.show_document(project, doc_id)
     r = ingest_service.merge_speakers(project, doc_id, ["JOHN SMITH", "John", "Speaker 1"], "John Smith")
     assert r["role"] == "participant" and r["speakers"]["John"]["turns"] == 1
@@ -350,6 +354,17 @@ def test_cli_speakers_list_and_merge(tmp_path):
     assert r.exit_code == 0 and "Merged 2 speaker(s) into 'John Smith'" in r.output
     r = runner.invoke(main, ["--project", proj, "ingest", "--dry-run", str(REAL / "otter_interview.docx")])
     assert "header kept as attributes: keywords=" in r.output
+    broken = tmp_path / "broken.srt"
+    broken.write_text("1\n00:00:01 00:00:02\nQ: Why?\n\n2\n00:00:03 00:00:04\nA: Because.\n", encoding="utf-8")
+    r = runner.invoke(main, ["--project", proj, "ingest", str(broken)])
+    assert r.exit_code == 1 and "import the text without times" in r.output
+    r = runner.invoke(main, ["--project", proj, "ingest", "--without-times", "--json", str(broken)])
+    assert r.exit_code == 0, r.output
+    import json
+
+    (result,) = json.loads(r.output)["files"]
+    assert result["status"] == "ok" and result["counts"]["turns"] == 2
+    assert any("without times" in p["message"] for p in result["problems"])
 
 
 # --- bounded time on hostile lines (issue 17, point 2) -------------------------------------------
