@@ -37,6 +37,7 @@ _META_KEYS = {
     "language": "language", "interview date": "date", "time": "time",
 }
 _NAMED_KEYS = {"speakers", "participants", "transcriber"}  # values are people's names: never stored
+_STORED_KEYS = {"keywords", "project", "duration"}  # kept as document attributes
 _META_BLOCKS = {"summary keywords": "keywords", "keywords": "keywords", "speakers": "speakers",
                 "summary": "summary"}
 _META_LINE = re.compile(r"(?P<key>[^\W\d_][\w ()/.'’\-]{0,29}?)[ \t]{0,4}:[ \t]{0,8}(?P<value>\S.{0,200})")
@@ -120,6 +121,15 @@ def _classify(lines: list[Line]) -> tuple[list[LabelMatch | None], set[int]]:
     return out, skip
 
 
+def _fact(raw: RawTranscript, key: str, value: str, *, append: bool = False) -> None:
+    """Keep a header fact: as a document attribute when it is safe to store and unlikely to
+    clash with the project's own attributes (keywords, project, duration); names only for
+    the preview and the roles; the rest stays in the header text alone."""
+    facts = raw.metadata if key in _STORED_KEYS else raw.named if key in _NAMED_KEYS else None
+    if facts is not None:
+        facts[key] = (facts.get(key, "") + " " + value).strip() if append else value
+
+
 def _meta_key(text: str) -> str | None:
     kv = _META_LINE.fullmatch(text.strip())
     key = " ".join(kv.group("key").casefold().split()) if kv else ""
@@ -129,9 +139,9 @@ def _meta_key(text: str) -> str | None:
 def _header_meta(lines: list[Line], labels: list[LabelMatch | None], skip: set[int],
                  raw: RawTranscript) -> set[int]:
     """Lines at the top that describe the transcript (``Project: ...``, ``Duration: ...``,
-    ``Moderator: Alicia Grant``, Otter's ``SUMMARY KEYWORDS`` / ``SPEAKERS`` blocks): their
-    values go to ``raw.metadata`` (a named moderator or interviewer also to ``raw.roles``),
-    and they are neither a turn nor header text."""
+    ``Moderator: Alicia Grant``, Otter's ``SUMMARY KEYWORDS`` / ``SPEAKERS`` blocks) are not
+    turns: they stay in the header text (not coded); some facts go to ``raw.metadata``
+    (stored as attributes), names to ``raw.named``, a named moderator's role to ``raw.roles``."""
     later = list(dict.fromkeys(m.label for m in labels if m is not None))
     meta: set[int] = set()
     block: str | None = None
@@ -148,8 +158,7 @@ def _header_meta(lines: list[Line], labels: list[LabelMatch | None], skip: set[i
             meta.add(i)
             continue
         if block is not None and labels[i] is None:
-            facts = raw.named if block in _NAMED_KEYS else raw.metadata
-            facts[block] = (facts.get(block, "") + " " + st).strip()
+            _fact(raw, block, st, append=True)
             meta.add(i)
             continue
         kv = _META_LINE.fullmatch(st)
@@ -157,8 +166,7 @@ def _header_meta(lines: list[Line], labels: list[LabelMatch | None], skip: set[i
             key = " ".join(kv.group("key").casefold().split())
             value = kv.group("value").strip()
             if key in _META_KEYS and (labels[i] is None or labels[i].label.casefold() == key):
-                facts = raw.named if _META_KEYS[key] in _NAMED_KEYS else raw.metadata
-                facts[_META_KEYS[key]] = value
+                _fact(raw, _META_KEYS[key], value)
                 meta.add(i)
                 continue
             role = role_for_label(key) if is_generic_label(key) and len(key) > 2 else None
@@ -185,7 +193,7 @@ def parse_lines(lines: Sequence[str | Line], *, file: str | None = None) -> RawT
     lines = _as_lines(lines)
     labels, skip = _classify(lines)
     raw = RawTranscript()
-    skip |= _header_meta(lines, labels, skip, raw)
+    _header_meta(lines, labels, skip, raw)  # header lines stay in the header text (not coded)
     if not any(labels):
         return _unlabelled(lines, raw, file, skip)
     first_label = next(i for i, m in enumerate(labels) if m is not None)
