@@ -1,7 +1,9 @@
-"""Ingest commands: ingest, documents, show, set-role, set-attr, code-roles, deidentify, pseudonyms."""
+"""Ingest commands: ingest, documents, show, set-role, set-attr, code-roles, speakers, deidentify,
+pseudonyms."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 import click
@@ -38,11 +40,13 @@ def _result_line(r) -> str:
 @click.option("--speaker-column", metavar="NAME", help="Spreadsheets: the column holding speaker names.")
 @click.option("--text-column", metavar="NAME", help="Spreadsheets: the column holding the speech.")
 @click.option("--time-column", metavar="NAME", help="Spreadsheets: the column holding start times.")
+@click.option("--without-times", is_flag=True,
+              help="Captions (.vtt/.srt) whose cue times cannot be read: import their text without times.")
 @click.option("--dry-run", is_flag=True, help="Parse and report only; nothing is saved.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @pass_state
 def ingest(state: State, paths, attrs, attributes, unit, deidentify, names, ner_model, replace,
-           speaker_column, text_column, time_column, dry_run, as_json) -> None:
+           speaker_column, text_column, time_column, without_times, dry_run, as_json) -> None:
     """Import transcripts (files, folders, globs): .txt .md .docx .vtt .srt .csv .xlsx .pdf.
 
     Each file is imported whole or not at all; a bad file does not stop the others, and
@@ -55,7 +59,8 @@ def ingest(state: State, paths, attrs, attributes, unit, deidentify, names, ner_
     """
     if dry_run:
         _dry_run(paths, unit=unit, columns={"speaker_column": speaker_column, "text_column": text_column,
-                                             "time_column": time_column}, as_json=as_json)
+                                             "time_column": time_column, "without_times": without_times},
+                 as_json=as_json)
         return
     ctx = state.open()
     bar_state = {"bar": None}
@@ -76,7 +81,7 @@ def ingest(state: State, paths, attrs, attributes, unit, deidentify, names, ner_
     report = ingest_service.ingest_paths(
         ctx, list(paths), attrs=list(attrs), attributes=attributes, unit=unit, deidentify=deidentify,
         names=names, replace=replace, progress=progress, ner_model=ner_model, speaker_column=speaker_column,
-        text_column=text_column, time_column=time_column)
+        text_column=text_column, time_column=time_column, without_times=without_times)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -85,6 +90,10 @@ def ingest(state: State, paths, attrs, attributes, unit, deidentify, names, ner_
             for p in r.problems:
                 click.echo(f"          {'warning' if p.severity == 'warning' else 'error'}: "
                            f"{'line ' + str(p.line) + ': ' if p.line else ''}{p.message}")
+            if r.proposed_interviewer and r.document_id:
+                g = r.proposed_interviewer
+                click.echo(f"          to leave {g['label']!r} out of coding: "
+                           f"qualcode set-role {r.document_id} {_quote(g['label'])} {g['role']}")
             if r.deidentification:
                 d = r.deidentification
                 click.echo(f"          de-identified: {d['replacements']} replacements, "
@@ -95,6 +104,10 @@ def ingest(state: State, paths, attrs, attributes, unit, deidentify, names, ner_
         click.echo(f"{c['ok']} imported, {c['skipped']} skipped, {c['failed']} failed.")
     if report.failed:
         raise SystemExit(1)
+
+
+def _quote(label: str) -> str:
+    return shlex.quote(label)
 
 
 def _dry_run(paths, *, unit, columns, as_json: bool) -> None:
@@ -115,6 +128,9 @@ def _dry_run(paths, *, unit, columns, as_json: bool) -> None:
                            f"{r['excerpts']} excerpts ({r['codable_excerpts']} codable)")
                 for p in r["problems"]:
                     click.echo(f"          {p}")
+                if r.get("metadata"):
+                    click.echo("          header kept as attributes: "
+                               + ", ".join(f"{k}={v}" for k, v in r["metadata"].items()))
             else:
                 click.secho(f"failed  {r['message']}", fg="red", err=True)
     if failed:
@@ -226,6 +242,72 @@ def code_roles(state: State, roles) -> None:
         click.echo(f"Codable roles: {', '.join(roles)} ({n} codable excerpts).")
     else:
         click.echo("Codable roles: " + ", ".join(ingest_service.codable_roles(ctx)))
+
+
+@main.group()
+def speakers() -> None:
+    """See and merge the speakers of a document (one person written several ways).
+
+    \b
+    Example:
+      qualcode --project my-study speakers list 3
+      qualcode --project my-study speakers merge 3 "JOHN SMITH" John "Speaker 1" --into "John Smith"
+    """
+
+
+@speakers.command(name="list")
+@click.argument("doc", metavar="DOC")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: speakers, merge candidates, proposed interviewer.")
+@pass_state
+def speakers_list(state: State, doc: str, as_json: bool) -> None:
+    """List a document's speakers with their roles and turns, the labels that may be one
+    person, and who talks like the interviewer.
+
+    \b
+    Example:
+      qualcode --project my-study speakers list 3
+    """
+    from qualcode.ingest.interviewer import missing_interviewer
+
+    d = ingest_service.show_document(state.open(), doc)
+    labels = [sp["label"] for sp in d["speakers"]]
+    groups = ingest_service.speaker_merge_candidates(labels)
+    guess = missing_interviewer([(t["speaker"], t["text"]) for t in d["turns"]],
+                                {sp["label"]: sp["role"] for sp in d["speakers"]})
+    turns = {label: sum(t["speaker"] == label for t in d["turns"]) for label in labels}
+    if as_json:
+        emit_json({"speakers": [{**sp, "turns": turns[sp["label"]]} for sp in d["speakers"]],
+                   "merge_candidates": groups,
+                   "proposed_interviewer": None if guess is None else {"label": guess.label, "reason": guess.reason,
+                                                                      "role": guess.role}})
+        return
+    for sp in d["speakers"]:
+        click.echo(f"  {sp['label']!r}: {sp['role']}, {turns[sp['label']]} turns")
+    for g in groups:
+        click.echo(f"may be one person: {', '.join(repr(x) for x in g)}  "
+                   f"(qualcode speakers merge {d['id']} {' '.join(_quote(x) for x in g)} --into {_quote(g[0])})")
+    if guess is not None:
+        click.echo(f"{guess.label!r} talks like the {guess.role} ({guess.reason}); "
+                   f"qualcode set-role {d['id']} {_quote(guess.label)} {guess.role}")
+
+
+@speakers.command(name="merge")
+@click.argument("doc", metavar="DOC")
+@click.argument("labels", nargs=-1, required=True, metavar="SPEAKER...")
+@click.option("--into", required=True, metavar="NAME",
+              help="The name to keep (one of the speakers, or a new spelling).")
+@pass_state
+def speakers_merge(state: State, doc: str, labels, into: str) -> None:
+    """Merge speakers of a document who are one person; their turns, excerpts and codings stay.
+
+    \b
+    Example:
+      qualcode --project my-study speakers merge 3 "JOHN SMITH" John "Speaker 1" --into "John Smith"
+    """
+    r = ingest_service.merge_speakers(state.open(), doc, list(labels), into)
+    n = sum(v["turns"] for v in r["speakers"].values())
+    click.echo(f"Merged {len(labels)} speaker(s) into {into!r} ({r['role']}, {n} turns); "
+               f"{r['codable']} excerpts of that document are codable.")
 
 
 @main.command()

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from qualcode.config import get_setting
-from qualcode.errors import IngestError
+from qualcode.errors import IngestError, Problem
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
 from qualcode.ingest.encoding import decode_bytes, empty_file
+from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewer, detect_interviewers, missing_interviewer
 from qualcode.ingest.model import ParsedFile, RawTranscript, RawTurn
 from qualcode.ingest.segment import UNITS
 
@@ -29,8 +30,9 @@ _CONVERT_HINTS = {
     ".sbv": "convert the captions to .vtt or .srt",
 }
 
-__all__ = ["FORMATS", "ParsedFile", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
-           "read_raw", "supported"]
+__all__ = ["FORMATS", "InterviewerGuess", "ParsedFile", "detect_interviewer", "detect_interviewers",
+           "interviewer_warning", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
+           "read_raw", "rebuild", "supported"]
 
 
 def supported(path: str | Path) -> bool:
@@ -57,8 +59,13 @@ def _check_size(size: int, limit_mb: float, filename: str) -> None:
 
 
 def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, text_column: str | None = None,
-             time_column: str | None = None, sheet: str | None = None) -> tuple[RawTranscript, str]:
-    """Run the reader for ``filename``'s extension over ``data``; returns (raw, format)."""
+             time_column: str | None = None, sheet: str | None = None,
+             without_times: bool = False) -> tuple[RawTranscript, str]:
+    """Run the reader for ``filename``'s extension over ``data``; returns (raw, format).
+
+    ``without_times``: captions (.vtt/.srt) whose cue times cannot be read are imported as
+    text (speakers and words, no times) instead of being refused.
+    """
     fmt = _check_ext(filename)
     columns = {"speaker_column": speaker_column, "text_column": text_column, "time_column": time_column}
     if not data.strip():
@@ -79,11 +86,11 @@ def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, t
     if fmt == "vtt":
         from qualcode.ingest.subtitles import read_vtt
 
-        return read_vtt(text, file=filename), fmt
+        return read_vtt(text, file=filename, without_times=without_times), fmt
     if fmt == "srt":
         from qualcode.ingest.subtitles import read_srt
 
-        return read_srt(text, file=filename), fmt
+        return read_srt(text, file=filename, without_times=without_times), fmt
     if fmt == "csv":
         from qualcode.ingest.tables import read_csv
 
@@ -107,6 +114,7 @@ def parse_bytes(
     time_column: str | None = None,
     sheet: str | None = None,
     project_dir: str | Path | None = None,
+    without_times: bool = False,
 ) -> ParsedFile:
     """Parse an uploaded file's bytes (nothing is saved): the document and its problems.
 
@@ -117,15 +125,47 @@ def parse_bytes(
     if unit not in UNITS:
         raise IngestError(f"unknown excerpt unit {unit!r}", hint="use 'sentence' or 'turn'")
     raw, fmt = read_raw(data, filename, speaker_column=speaker_column, text_column=text_column,
-                        time_column=time_column, sheet=sheet)
+                        time_column=time_column, sheet=sheet, without_times=without_times)
     if not any(t.text.strip() for t in raw.turns):
         raise IngestError("no speech found in the file", file=filename, line=1,
                           hint="check that the file holds a transcript")
     codable_roles = tuple(codable_roles) if codable_roles is not None else DEFAULT_CODABLE_ROLES
     doc = build_document(raw, name=name or Path(filename).stem, source_filename=Path(filename).name, fmt=fmt,
                          unit=unit, codable_roles=codable_roles, roles=roles)
-    return ParsedFile(document=doc, problems=list(raw.problems), raw=raw, path=str(filename), unit=unit,
-                      codable_roles=codable_roles, file_hash=hashlib.sha256(data).hexdigest())
+    problems = list(raw.problems)
+    guess = interviewer_warning(doc, problems, file=filename)
+    return ParsedFile(document=doc, problems=problems, raw=raw, path=str(filename), unit=unit,
+                      codable_roles=codable_roles, file_hash=hashlib.sha256(data).hexdigest(), interviewer=guess)
+
+
+_NO_INTERVIEWER = "no speaker is marked as interviewer or facilitator"
+
+
+def interviewer_warning(doc, problems: list[Problem], *, file: str | None = None) -> InterviewerGuess | None:
+    """Warn when nobody in ``doc`` is an interviewer or facilitator although someone talks
+    like one (their words would be offered for coding); returns the proposal."""
+    roles = {sp.label: sp.role.value for sp in doc.speakers}
+    guess = missing_interviewer([(t.speaker, doc.text[t.start:t.end]) for t in doc.turns], roles)
+    if guess is not None:
+        problems.append(Problem(
+            f"{_NO_INTERVIEWER}, so every speaker's words are offered for "
+            f"coding; {guess.label!r} looks like the {guess.role} ({guess.reason}): mark them as {guess.role} "
+            f"to leave their words out of coding", file=file, severity="warning"))
+    return guess
+
+
+def rebuild(parsed: ParsedFile, *, raw: RawTranscript | None = None,
+            roles: Mapping[str, str] | None = None) -> ParsedFile:
+    """``parsed`` laid out again (after merging speakers, or with other roles): same file,
+    unit and codable roles; problems about speakers and the interviewer recomputed."""
+    raw = raw if raw is not None else parsed.raw
+    doc = build_document(raw, name=parsed.document.name, source_filename=parsed.document.source_filename,
+                         fmt=parsed.document.format, unit=parsed.unit, codable_roles=parsed.codable_roles,
+                         roles=roles)
+    problems = [p for p in parsed.problems if not p.message.startswith(_NO_INTERVIEWER)]
+    guess = interviewer_warning(doc, problems, file=parsed.path)
+    return ParsedFile(document=doc, problems=problems, raw=raw, path=parsed.path, unit=parsed.unit,
+                      codable_roles=parsed.codable_roles, file_hash=parsed.file_hash, interviewer=guess)
 
 
 def parse_path(path: str | Path, **opts) -> ParsedFile:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Mapping
 
-from qualcode.core import Document, Role, Speaker, Turn
+from qualcode.core import Attribute, Document, Role, Speaker, Turn
 from qualcode.ingest.model import RawTranscript
 from qualcode.ingest.segment import segment_spans
 from qualcode.ingest.speakers import role_for_label
@@ -93,5 +93,8 @@ def build_document(
     speakers = [Speaker(label=label, role=Role(role_of[label])) for label in dict.fromkeys(t.speaker for t in turns)]
     doc = Document(name=name, text=text, source_filename=source_filename, format=fmt,
                    speakers=speakers, turns=turns, excerpts=excerpts)
+    # Facts from the file's header (project, duration, Otter's keywords) as document attributes.
+    for key, value in raw.metadata.items():
+        doc.attributes.setdefault(key, Attribute(key, value))
     doc.check_offsets()
     return doc

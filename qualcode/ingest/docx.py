@@ -52,6 +52,10 @@ def _paragraph_lines(par, number: int) -> list[Line]:
                 candidate = candidate[: candidate.rindex("(")].strip()
         if plausible_label(candidate):
             rest_lines = rest.strip(" \t").split("\n")
+            # Otter's .docx: "**Name**  00:13" with the speech in the next paragraph.
+            stamp = parse_timestamp(rest_lines[0]) if rest_lines[0].strip() else None
+            if stamp is not None and ts is None:
+                ts, rest_lines[0] = stamp, ""
             lines = [Line(rest_lines[0].strip(), number, LabelMatch(candidate, rest_lines[0].strip(), ts))]
             lines += [Line(p, number) for p in rest_lines[1:]]
     lines[-1].break_after = True

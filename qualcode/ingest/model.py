@@ -34,6 +34,10 @@ class RawTranscript:
     header: str = ""  # text before the first speaker label (title lines); kept, not coded
     problems: list[Problem] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)  # label -> role, when the reader knows
+    metadata: dict[str, str] = field(default_factory=dict)  # header facts (project, duration, keywords)
+    # Header facts that hold people's names (Otter's SPEAKERS, "Moderator: Alicia Grant"):
+    # used for roles and shown in the preview, never stored (names must not reach exports).
+    named: dict[str, str] = field(default_factory=dict)
 
     def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
         self.problems.append(Problem(message, file=file, line=line, severity="warning"))
@@ -53,6 +57,9 @@ class ParsedFile:
     unit: str = "sentence"
     codable_roles: tuple[str, ...] = ("participant", "unknown")
     file_hash: str = ""
+    # Proposed interviewer when no speaker has that role but someone talks like one
+    # (an ``ingest.interviewer.InterviewerGuess``); the coder confirms or changes it.
+    interviewer: object | None = None
 
     @property
     def warnings(self) -> list[Problem]:
@@ -65,4 +72,7 @@ class ParsedFile:
             "turns": len(d.turns), "excerpts": len(d.excerpts),
             "codable_excerpts": sum(1 for e in d.excerpts if e.codable), "words": d.word_count,
             "problems": [str(p) for p in self.problems],
+            "metadata": {k: a.value for k, a in d.attributes.items()},
+            "proposed_interviewer": ({"label": self.interviewer.label, "reason": self.interviewer.reason}
+                                     if self.interviewer is not None else None),
         }

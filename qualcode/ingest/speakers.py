@@ -22,22 +22,29 @@ import re
 from dataclasses import dataclass
 
 TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_TS_RE = re.compile(rf"^\s*(?P<ts>{TS})\s*$")
+_TS_RE = re.compile(rf"^(?P<ts>{TS})$")
 
+# Every pattern below runs on a stripped line and, where the speech follows the label, on a
+# bounded head of it (HEAD characters): the label sits at the start, so a long line costs
+# nothing more, and no pattern can backtrack over an unbounded run of spaces (issue 17).
+HEAD = 160
 _INLINE = re.compile(
-    rf"^\s*(?:[\[\(]?(?P<ts>{TS})[\]\)]?\s*[-–—|]?\s*)?"  # [00:12:03]
-    r"(?:[-–—]\s*)?"  # - INTERVIEWER: (subtitle dialogue dash)
+    rf"(?:[\[\(]?(?P<ts>{TS})[\]\)]?[ \t]{{0,4}}[-–—|]?[ \t]{{0,4}})?"  # [00:12:03]
+    r"(?:[-–—][ \t]{0,4})?"  # - INTERVIEWER: (subtitle dialogue dash)
     r"(?:\*\*|__)?"
-    r"(?P<label>[^:\t*]{1,60}?)"
-    rf"(?:\s*[\(\[](?P<ts2>{TS})[\)\]])?"  # Name (00:12:03):
-    r"\s*(?:\*\*|__)?\s*:(?:\*\*|__)?(?:[ \t]+|$)(?P<rest>.*)$"
+    r"(?P<label>[^:\t*\s][^:\t*]{0,59}?)"
+    rf"(?:[ \t]{{0,4}}[\(\[](?P<ts2>{TS})[\)\]])?"  # Name (00:12:03):
+    r"(?:\*\*|__)?[ \t]{0,4}:(?:\*\*|__)?(?:[ \t]|$)"
 )
-_QA_DOT = re.compile(r"^\s*(?P<label>[QAIR])\.\s+(?P<rest>\S.*)$")
-_ALONE_TS = re.compile(rf"^\s*(?P<label>[^\t:]{{1,40}}?)\s+(?P<ts>{TS})\s*$")
-_ALONE_MARKED = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)(?P<label>[^*_:]{1,40}?)\s*:?\s*(?:\*\*|__)\s*:?\s*$")
-_ALONE_HEADING = re.compile(r"^\s*#{1,6}\s*(?P<label>[^:#]{1,40}?)\s*:?\s*$")
-_ALONE_PLAIN = re.compile(r"^\s*(?P<label>[^:\t]{1,40}?)\s*:?\s*$")
-_TAB = re.compile(rf"^\s*(?:(?P<ts>{TS})\t+)?(?P<label>[^\t]{{1,40}})\t+(?P<rest>\S.*)$")
+_QA_DOT = re.compile(r"(?P<label>[QAIR])\.[ \t]+(?=\S)")
+_ALONE_TS = re.compile(rf"(?P<label>[^\t:\s][^\t:]{{0,39}}?)[ \t]{{1,12}}[\[\(]?(?P<ts>{TS})[\]\)]?")
+_ALONE_MARKED = re.compile(r"(?:#{1,6}[ \t]{0,4})?(?:\*\*|__)(?P<label>[^*_:]{1,40}?)[ \t]{0,4}:?[ \t]{0,4}"
+                           r"(?:\*\*|__)[ \t]{0,4}:?")
+_ALONE_HEADING = re.compile(r"#{1,6}[ \t]{0,4}(?P<label>[^:#]{1,40}?)[ \t]{0,4}:?")
+_ALONE_PLAIN = re.compile(r"(?P<label>[^:\t]{1,40}?)[ \t]{0,4}:?")
+_TAB = re.compile(rf"(?:(?P<ts>{TS})\t{{1,8}})?(?P<label>[^\t]{{1,40}})\t{{1,8}}(?=\S)")
+ALONE_MAX = 80  # a line that is only a label (and a time) is short
+_STAMP = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,](\d{1,3}))?")
 
 _WORD = re.compile(r"^(?:[^\W\d_][\w'’.\-]*|\d+[A-Za-z]?|\(.*\)|&|/|of|de|da|del|la|le|van|von|der|y)$")
 
@@ -58,17 +65,29 @@ _NOT_LABEL_WORDS = {"transcript", "interview", "focus", "session", "meeting", "r
 INTERVIEWER, FACILITATOR, PARTICIPANT, UNKNOWN = "interviewer", "facilitator", "participant", "unknown"
 _ROLE_WORDS = {
     INTERVIEWER: {"interviewer", "interviewers", "int", "iv", "i", "q", "question", "researcher",
-                  "evaluator", "coach", "interviewer 1", "interviewer 2"},
+                  "evaluator", "coach", "interviewer 1", "interviewer 2",
+                  # other languages (Spanish, Portuguese, German gendered forms)
+                  "entrevistador", "entrevistadora", "entrevistador(a)", "entrevistador/a", "entrevistadores",
+                  "interviewerin", "interviewer:in", "interviewer*in", "interviewer_in", "interviewer/in",
+                  "intervieweuse", "intervieweur", "pesquisador", "pesquisadora", "pesquisador(a)"},
     FACILITATOR: {"facilitator", "facilitators", "moderator", "mod", "host", "co-facilitator",
-                  "cofacilitator", "fac", "note taker", "notetaker"},
-    PARTICIPANT: {"a", "r", "answer", "respondent", "participant", "interviewee", "p"},
+                  "cofacilitator", "fac", "note taker", "notetaker",
+                  "moderador", "moderadora", "moderador(a)", "moderador/a", "moderatorin", "moderator:in",
+                  "moderator*in", "moderator_in", "moderator/in", "facilitador", "facilitadora",
+                  "facilitador(a)", "facilitatorin", "facilitator:in", "animateur", "animatrice"},
+    PARTICIPANT: {"a", "r", "answer", "respondent", "participant", "interviewee", "p",
+                  "entrevistado", "entrevistada", "entrevistado(a)", "participante", "befragte", "befragter",
+                  "teilnehmer", "teilnehmerin", "teilnehmer:in"},
     UNKNOWN: {"speaker", "unknown", "unidentified", "unknown speaker", "inaudible", "multiple",
               "group", "all", "several", "crosstalk", "voices", "multiple speakers"},
 }
 _ROLE_OF_WORD = {w: role for role, words in _ROLE_WORDS.items() for w in words}
 _NUMBERED = re.compile(r"^(?P<base>[^\d]+?)\s*[-#]?\s*\d+$")
-_KEYWORDS = ((INTERVIEWER, re.compile(r"\b(interviewer|researcher|evaluator)\b", re.I)),
-             (FACILITATOR, re.compile(r"\b(facilitator|moderator|co-facilitator)\b", re.I)))
+_KEYWORDS = ((INTERVIEWER, re.compile(r"\b(interviewer|researcher|evaluator|entrevistador[a]?)\b", re.I)),
+             (FACILITATOR, re.compile(r"\b(facilitator|moderator|co-facilitator|moderador[a]?|facilitador[a]?)\b",
+                                      re.I)))
+# German gendered role labels hold a colon of their own: "Interviewer:in: text".
+_GENDERED = re.compile(r"(?P<label>[^\W\d_]{3,30}[:*_/]in(?:nen)?)[ \t]{0,4}:(?:[ \t]|$)")
 
 
 @dataclass
@@ -84,7 +103,7 @@ def parse_timestamp(text: str) -> int | None:
     >>> parse_timestamp("00:12:03"), parse_timestamp("1:02.5"), parse_timestamp("soon")
     (723000, 62500, None)
     """
-    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,](\d{1,3}))?\s*", text or "")
+    m = _STAMP.fullmatch((text or "").strip().strip("[]()").strip())
     if not m:
         return None
     a, b, c, frac = m.groups()
@@ -105,6 +124,8 @@ def _low(label: str) -> str:
 
 def _base(label: str) -> str:
     low = _low(label)
+    if len(low) > 80:  # no role word is this long; and _NUMBERED backtracks on long runs
+        return low
     m = _NUMBERED.match(low)
     return m.group("base").strip() if m else low
 
@@ -165,32 +186,41 @@ def _clean(label: str) -> str:
 
 
 def split_label(line: str, *, allow_tab: bool = True) -> LabelMatch | None:
-    """The speaker label at the start of ``line``, with the speech that follows it."""
-    if not line.strip():
+    """The speaker label at the start of ``line``, with the speech that follows it.
+
+    Linear in the line's length: every pattern is bounded and anchored at the start.
+    """
+    s = line.strip()
+    if not s:
         return None
-    m = _INLINE.match(line)
+    m = _GENDERED.match(s)
+    if m and _low(m.group("label")) in _ROLE_OF_WORD:
+        return LabelMatch(m.group("label"), s[m.end():].strip())
+    m = _INLINE.match(s)
     if m:
         label = _clean(m.group("label"))
         if plausible_label(label):
             ts = m.group("ts") or m.group("ts2")
-            return LabelMatch(label, m.group("rest").strip(), parse_timestamp(ts) if ts else None)
-    m = _QA_DOT.match(line)
+            return LabelMatch(label, s[m.end():].strip(), parse_timestamp(ts) if ts else None)
+    m = _QA_DOT.match(s)
     if m:
-        return LabelMatch(m.group("label"), m.group("rest").strip())
-    if allow_tab and "\t" in line:
-        m = _TAB.match(line)
+        return LabelMatch(m.group("label"), s[m.end():].strip())
+    if allow_tab and "\t" in s:
+        m = _TAB.match(s)
         if m:
             label = _clean(m.group("label"))
             if plausible_label(label) and parse_timestamp(label) is None:
                 ts = m.group("ts")
-                return LabelMatch(label, m.group("rest").strip(), parse_timestamp(ts) if ts else None)
-    m = _ALONE_TS.match(line)
+                return LabelMatch(label, s[m.end():].strip(), parse_timestamp(ts) if ts else None)
+    if len(s) > ALONE_MAX:
+        return None
+    m = _ALONE_TS.fullmatch(s)
     if m:
         label = _clean(m.group("label"))
         if plausible_label(label):
             return LabelMatch(label, "", parse_timestamp(m.group("ts")))
     for pattern in (_ALONE_MARKED, _ALONE_HEADING):
-        m = pattern.match(line)
+        m = pattern.fullmatch(s)
         if m:
             label = _clean(m.group("label"))
             if plausible_label(label):
@@ -204,12 +234,87 @@ def lone_label(line: str) -> str | None:
     Only trusted when the label names a role or is in capitals: a short plain line is
     otherwise too often just a short reply ("Okay").
     """
-    m = _ALONE_PLAIN.match(line)
+    s = line.strip()
+    if not s or len(s) > ALONE_MAX:
+        return None
+    m = _ALONE_PLAIN.fullmatch(s)
     if not m:
         return None
     label = _clean(m.group("label"))
     if not plausible_label(label):
         return None
+    if len(label) == 1 and not s.endswith(":"):
+        return None  # a line "I" or "A" is speech (a wrapped line), not the label "I:"
     if label.lower() in _ROLE_OF_WORD or (label.isupper() and len(label) > 1 and len(label.split()) <= 3):
         return label
     return None
+
+
+# Words that start ordinary sentences or clauses: a lower-case "word word: text" that holds
+# one of them is prose with a colon, not a speaker ("so the plan was: ...").
+_PROSE_WORDS = {
+    "a", "an", "the", "and", "or", "but", "so", "if", "then", "when", "what", "which", "who", "why", "how",
+    "is", "are", "was", "were", "be", "been", "it", "its", "it's", "this", "that", "these", "those", "there",
+    "here", "i", "i'm", "we", "you", "they", "he", "she", "my", "our", "your", "their", "me", "us", "them",
+    "to", "of", "in", "on", "at", "for", "with", "from", "by", "about", "as", "into", "like", "just", "also",
+    "not", "no", "yes", "yeah", "okay", "ok", "well", "um", "uh", "oh", "said", "says", "say", "thing",
+    "things", "question", "answer", "point", "reason", "problem", "idea", "plan", "goal", "step", "note",
+    "do", "did", "does", "have", "has", "had", "will", "would", "can", "could", "should", "one", "two",
+    "first", "second", "next", "last", "all", "some", "every", "really", "very", "more", "most", "let's",
+    "meeting", "agenda", "minutes", "time", "today", "now", "because", "example", "basically", "remember",
+}
+_LOWER_WORD = re.compile(r"[^\W\d_][\w'’.\-]{0,30}")
+
+
+def name_like(text: str) -> bool:
+    """A short line that can be a person's name in any case (``Dana Whitfield``, ``jane
+    doe``, ``Unknown Speaker``), not a reply ("Okay", "I'm", "Yes, sure.").
+
+    >>> name_like("dana whitfield"), name_like("I'm"), name_like("Sounds good.")
+    (True, False, False)
+    """
+    s = text.strip()
+    words = s.split()
+    if not 1 <= len(words) <= 4 or len(s) > 40 or s.endswith((".", ",", "?", "!", ";", ":")):
+        return False
+    if not all(_LOWER_WORD.fullmatch(w) for w in words):
+        return False
+    low = _low(s)
+    if low in _ROLE_OF_WORD and len(low) > 1:
+        return True
+    if low in _NOT_LABELS or any(w.lower() in _PROSE_WORDS or w.lower() in _NOT_LABEL_WORDS for w in words):
+        return False
+    return True
+
+
+def caption_label(text: str) -> LabelMatch | None:
+    """A speaker label in a caption cue, in any case (Zoom writes ``jane doe: text``).
+
+    The capitalised shapes are :func:`split_label`'s; a lower-case name of one to four
+    words is also taken, unless a word is one that starts prose ("so the plan: ...") or
+    the line starts with a time ("10:30 Meeting: ..."). Callers decide whether a one-word
+    lower-case name is frequent enough to trust.
+
+    >>> caption_label("maria lopez: we met on tuesdays")
+    LabelMatch(label='maria lopez', rest='we met on tuesdays', ms=None)
+    >>> caption_label("so the plan was: meet weekly") is None
+    True
+    """
+    m = split_label(text, allow_tab=False)
+    if m is not None:
+        return m if m.rest else None
+    s = text.strip()
+    colon = s.find(":", 0, 64)
+    if colon <= 0:
+        return None
+    label, rest = s[:colon].strip(), s[colon + 1:].strip()
+    if not rest or label[:1].isdigit():
+        return None
+    words = label.split()
+    if not 1 <= len(words) <= 4 or not all(_LOWER_WORD.fullmatch(w) for w in words):
+        return None
+    if any(w.lower().strip(".") in _PROSE_WORDS for w in words) or _low(label) in _NOT_LABELS:
+        return None
+    if any(w.lower() in _NOT_LABEL_WORDS for w in words):
+        return None
+    return LabelMatch(label, rest)

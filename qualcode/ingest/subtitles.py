@@ -2,13 +2,28 @@
 
 Cue times are kept in milliseconds. Consecutive cues of one speaker merge into one turn;
 a cue without a label continues the current speaker. Files without any label become one
-unknown speaker whose turns break at pauses of two seconds or more. Broken timing lines
-are errors naming the line.
+unknown speaker whose turns break at pauses of two seconds or more.
+
+The reader takes what caption tools write, not only what the specifications allow:
+unpadded times (``0:0:0.570``), no spaces around ``-->``, ``mm:ss.ttt`` without hours,
+one-digit seconds, a comma or a dot before the milliseconds; blank lines, a BOM or text
+around ``WEBVTT``; ``Kind:``/``Language:`` header lines; NOTE, STYLE and REGION blocks;
+cues with no blank line between them and "blank" lines holding spaces; cue ids of any
+shape (``a7939eec-.../32-0``); a literal ``-->`` inside cue text; overlapping cues. Cue
+tags and entities are stripped to plain text; voice tags with no name, no closing ``>``
+or no ``</v>`` still give the speaker; a speaker written in lower case (Zoom:
+``jane doe: text``) is a speaker.
+
+A timing line that looks like one but cannot be read is an error naming the line; a file
+with no readable time at all is refused with the offer to import its text without times
+(``without_times=True``).
 
 >>> raw = read_vtt("WEBVTT\\n\\n00:00:01.000 --> 00:00:02.500\\n<v Ana>We met.</v>\\n\\n"
 ...                "00:00:02.600 --> 00:00:04.000\\n<v Ana>Every week.</v>\\n")
 >>> [(t.speaker, t.text, t.start_ms, t.end_ms) for t in raw.turns]
 [('Ana', 'We met. Every week.', 1000, 4000)]
+>>> [(t.speaker, t.start_ms) for t in read_srt("1\\n0:0:1,5-->0:0:2,0\\njane doe: hi\\n").turns]
+[('jane doe', 1500)]
 """
 
 from __future__ import annotations
@@ -19,14 +34,20 @@ from dataclasses import dataclass
 
 from qualcode.errors import IngestError, Problem
 from qualcode.ingest.model import RawTranscript, RawTurn
-from qualcode.ingest.speakers import split_label
-from qualcode.ingest.text import UNKNOWN_SPEAKER
+from qualcode.ingest.speakers import LabelMatch, caption_label, split_label
+from qualcode.ingest.text import UNKNOWN_SPEAKER, parse_lines
 
-_TIMING = re.compile(r"^\s*(?P<a>\S+)\s+-->\s+(?P<b>\S+)(?:\s+.*)?$")
-_STAMP = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?$")
-_VOICE = re.compile(r"<v(?:\.[\w.\-]+)?(?:\s+(?P<name>[^>]*))?>(?P<text>.*?)(?:</v>|(?=<v[\s.>])|$)", re.S)
-_TAGS = re.compile(r"</?(?:c|i|b|u|ruby|rt|lang|v|font)(?:[.\s][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{1,3}>",
-                   re.I)
+_STAMP_RE = r"(?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?"
+_TIMING = re.compile(rf"(?P<a>{_STAMP_RE})[ \t]{{0,8}}-{{1,2}}>[ \t]{{0,8}}(?P<b>{_STAMP_RE})(?:[ \t].*)?")
+_STAMP = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
+# Looks like a timing line (a time, then an arrow or a second time) but may not be readable.
+_TIMING_LIKE = re.compile(r"[\dxX]{1,3}:[\dxX]{1,2}\S{0,12}[ \t]{0,8}(?:-->|->|[ \t])[ \t]{0,8}[\dxX]{1,3}:")
+_ID_LIKE = re.compile(r"\d{1,9}|[\w\-/.{}]{1,120}")
+_VOICE_OPEN = re.compile(r"<v(?:\.[\w.\-]{0,40})?(?:[ \t]+(?P<name>[^>\n]{0,80}))?(?:>|(?=\n)|$)")
+_VOICE_CLOSE = re.compile(r"</v\s{0,4}>")
+_TAGS = re.compile(r"</?(?:c|i|b|u|s|ruby|rt|lang|v|font|span)(?:[.\s][^<>\n]{0,200})?>"
+                   r"|<\d{1,3}:\d{1,2}(?::\d{1,2})?[.,]\d{1,3}>|\{\\[^{}\n]{1,20}\}", re.I)
+_BLOCKS = ("NOTE", "STYLE", "REGION")
 PAUSE_MS = 2000
 
 
@@ -39,8 +60,13 @@ class Cue:
 
 
 def parse_stamp(text: str) -> int | None:
-    """``hh:mm:ss.mmm``, ``mm:ss.mmm`` or SRT's ``hh:mm:ss,mmm`` -> ms."""
-    m = _STAMP.match(text.strip())
+    """A cue time as written in the wild -> ms: ``hh:mm:ss.mmm``, ``mm:ss.mmm``, SRT's
+    ``hh:mm:ss,mmm``, unpadded ``0:0:0.5``, one-digit seconds.
+
+    >>> parse_stamp("00:01:02.500"), parse_stamp("0:0:0.57"), parse_stamp("01:02,5"), parse_stamp("00:61:00")
+    (62500, 570, 62500, None)
+    """
+    m = _STAMP.fullmatch(text.strip())
     if not m:
         return None
     h, mi, se, frac = m.groups()
@@ -49,51 +75,104 @@ def parse_stamp(text: str) -> int | None:
     return ((int(h or 0) * 60 + int(mi)) * 60 + int(se)) * 1000 + int((frac or "0").ljust(3, "0")[:3])
 
 
+def parse_timing(line: str) -> tuple[int, int] | None:
+    """(start, end) ms of a cue timing line, or None when the line is not a readable one."""
+    m = _TIMING.fullmatch(line.strip())
+    if not m:
+        return None
+    a, b = parse_stamp(m.group("a")), parse_stamp(m.group("b"))
+    return None if a is None or b is None else (a, b)
+
+
+def _is_id(line: str) -> bool:
+    """A cue id: a number, or one token (``a7939eec-.../32-0``) that is not words."""
+    s = line.strip()
+    return bool(_ID_LIKE.fullmatch(s)) and (s.isdigit() or any(c.isdigit() for c in s))
+
+
+def _skip_header(lines: list[str], *, file: str | None, kind: str, text: str) -> int:
+    """Index of the first line after the WEBVTT header (0 for SRT)."""
+    i = 0
+    while i < len(lines) and not lines[i].strip("\ufeff \t\r"):
+        i += 1
+    if kind != "vtt":
+        return i
+    if i < len(lines) and lines[i].strip("\ufeff \t\r").startswith("WEBVTT"):
+        i += 1
+        while i < len(lines) and lines[i].strip() and parse_timing(lines[i]) is None \
+                and "-->" not in lines[i]:  # Kind:, Language:, X-TIMESTAMP-MAP=...
+            i += 1
+        return i
+    if "-->" not in text:
+        raise IngestError("this is not a WebVTT caption file (no WEBVTT line, no cue timings)",
+                          file=file, line=1, hint="check the file, rename it to .txt if it is plain text, "
+                                                  "or import the text without times")
+    return i
+
+
 def _cues(text: str, *, file: str | None, kind: str) -> tuple[list[Cue], list[Problem]]:
     lines = text.split("\n")
     cues: list[Cue] = []
     errors: list[Problem] = []
-    i = 0
-    if kind == "vtt":
-        if not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
-            if "-->" not in text:
-                raise IngestError("this is not a WebVTT caption file (no WEBVTT line, no cue timings)",
-                                  file=file, line=1, hint="check the file, or rename it to .txt if it is plain text")
-        else:
-            while i < len(lines) and lines[i].strip():  # header block
-                i += 1
-    while i < len(lines):
-        while i < len(lines) and not lines[i].strip():
-            i += 1
-        block_start = i
-        block: list[tuple[int, str]] = []
-        while i < len(lines) and lines[i].strip():
-            block.append((i + 1, lines[i]))
-            i += 1
-        if not block:
-            break
-        first = block[0][1].strip()
-        if kind == "vtt" and first.split(" ")[0] in ("NOTE", "STYLE", "REGION"):
+    i = _skip_header(lines, file=file, kind=kind, text=text)
+    cur: Cue | None = None
+    pending: list[tuple[int, str]] = []  # lines after a blank line, before we know what they are
+    after_blank = True
+    skipping = False  # inside a NOTE/STYLE/REGION block
+    broken = False  # inside a cue whose timing line could not be read: its text is dropped
+    for n in range(i, len(lines)):
+        line = lines[n]
+        st = line.strip()
+        if not st:
+            after_blank, skipping = True, False
             continue
-        t_index = next((k for k, (_n, ln) in enumerate(block[:3]) if "-->" in ln), None)
-        if t_index is None:
-            near = next(((n, ln) for n, ln in block[:3] if re.search(r"\d+:\d{2}", ln)), None)
-            if near is not None:
-                errors.append(Problem(f"broken cue timing {near[1].strip()!r} (no '-->')", file=file, line=near[0]))
+        if skipping:
+            continue
+        if kind == "vtt" and after_blank and st.split(None, 1)[0] in _BLOCKS:
+            skipping, after_blank = True, False
+            continue
+        timing = parse_timing(st) if "-" in st else None
+        if timing is not None:
+            # The line just before a timing line is its cue id when it looks like one, or
+            # when it follows a blank line (as the format has it); other pending lines are
+            # text of the cue before (files whose cues hold blank lines).
+            ids = 0
+            if pending and (_is_id(pending[-1][1]) or len(pending) == 1):
+                ids = 1
+            elif not pending and cur is not None and cur.lines and _is_id(cur.lines[-1]):
+                cur.lines.pop()  # cues with no blank line between them: "text / 12 / timing"
+            if cur is not None and not broken:
+                cur.lines += [ln for _n, ln in pending[:len(pending) - ids]]
+            pending, after_blank, broken = [], False, False
+            a, b = timing
+            if b < a:
+                errors.append(Problem(f"cue ends before it starts: {st!r}", file=file, line=n + 1))
+                cur, broken = None, True
                 continue
-            errors.append(Problem(f"cue without a timing line: {first[:40]!r}", file=file, line=block_start + 1))
+            cur = Cue(a, b, [], n + 1)
+            cues.append(cur)
             continue
-        number, timing = block[t_index]
-        m = _TIMING.match(timing)
-        a = parse_stamp(m.group("a")) if m else None
-        b = parse_stamp(m.group("b")) if m else None
-        if a is None or b is None:
-            errors.append(Problem(f"broken cue timing {timing.strip()!r}", file=file, line=number))
+        if _TIMING_LIKE.match(st) and (after_blank or cur is None or pending or broken
+                                       or (cur is not None and not cur.lines)
+                                       or (cur.lines and _is_id(cur.lines[-1]))):
+            more = "" if "-->" in st else " (no '-->')"
+            errors.append(Problem(f"broken cue timing {st!r}{more}", file=file, line=n + 1))
+            if cur is not None and cur.lines and _is_id(cur.lines[-1]):
+                cur.lines.pop()
+            pending, after_blank, broken = [], False, True
             continue
-        if b < a:
-            errors.append(Problem(f"cue ends before it starts: {timing.strip()!r}", file=file, line=number))
+        if broken:
             continue
-        cues.append(Cue(a, b, [ln for _n, ln in block[t_index + 1:]], number))
+        if after_blank or pending:
+            pending.append((n + 1, line))
+            after_blank = False
+            continue
+        if cur is not None:
+            cur.lines.append(line)
+        else:
+            pending.append((n + 1, line))
+    if cur is not None and pending:
+        cur.lines += [ln for _n, ln in pending]
     return cues, errors
 
 
@@ -101,37 +180,74 @@ def _clean(s: str) -> str:
     return re.sub(r"[ \t]+", " ", html.unescape(_TAGS.sub("", s))).strip()
 
 
-def _parts(cue: Cue) -> list[tuple[str | None, str]]:
-    """(speaker or None, text) pieces of one cue's payload."""
-    payload = "\n".join(cue.lines)
-    if "<v" in payload:
-        out = []
-        for m in _VOICE.finditer(payload):
-            t = _clean(m.group("text").replace("\n", " "))
-            if t:
-                out.append(((m.group("name") or "").strip() or None, t))
-        before = _clean(payload[: payload.find("<v")].replace("\n", " "))
-        return ([(None, before)] if before else []) + out
+def _voice_parts(payload: str) -> list[tuple[str | None, str]]:
     out: list[tuple[str | None, str]] = []
+    opens = list(_VOICE_OPEN.finditer(payload))
+    before = _clean(_VOICE_CLOSE.sub(" ", payload[: opens[0].start()]).replace("\n", " "))
+    if before:
+        out.append((None, before))
+    for k, m in enumerate(opens):
+        end = opens[k + 1].start() if k + 1 < len(opens) else len(payload)
+        body = payload[m.end():end]
+        if not body.strip() and not m.group("name"):
+            continue
+        close = _VOICE_CLOSE.search(body)
+        tail = ""
+        if close:
+            body, tail = body[: close.start()], body[close.end():]
+        name = _clean(m.group("name") or "") or None
+        t = _clean(body.replace("\n", " "))
+        if t:
+            out.append((name, t))
+        tail = _clean(tail.replace("\n", " "))
+        if tail:
+            out.append((None, tail))
+    return out
+
+
+@dataclass
+class _Part:
+    speaker: str | None
+    text: str
+    line: str = ""  # the cleaned line, for a label that turns out not to be one
+    weak: bool = False  # a one-word lower-case label: trusted only when it recurs
+
+
+def _parts(cue: Cue) -> list[_Part]:
+    """Speaker (or None) and text pieces of one cue's payload."""
+    payload = "\n".join(cue.lines)
+    if re.search(r"<v[\s.>]|<v$", payload, re.M):
+        return [_Part(s, t) for s, t in _voice_parts(payload)]
+    out: list[_Part] = []
     for raw_line in cue.lines:
         line = _clean(raw_line)
         if not line:
             continue
-        m = split_label(line, allow_tab=False)
+        m: LabelMatch | None = caption_label(line)
         if m is not None and m.rest:
-            out.append((m.label, m.rest))
+            weak = split_label(line, allow_tab=False) is None and len(m.label.split()) == 1
+            out.append(_Part(m.label, m.rest, line, weak))
         elif out:
-            out[-1] = (out[-1][0], out[-1][1] + " " + line.lstrip("-–— ").strip())
+            out[-1].text += " " + line.lstrip("-–— ").strip()
         else:
-            out.append((None, line.lstrip("-–— ").strip() if line.startswith(("- ", "– ")) else line))
+            out.append(_Part(None, line.lstrip("-–— ").strip() if line.startswith(("- ", "– ")) else line))
     return out
 
 
 def _turns(cues: list[Cue], raw: RawTranscript, *, file: str | None) -> RawTranscript:
+    parts = [(cue, _parts(cue)) for cue in cues]
+    counts: dict[str, int] = {}
+    for _cue, ps in parts:
+        for p in ps:
+            if p.speaker is not None:
+                counts[p.speaker.casefold()] = counts.get(p.speaker.casefold(), 0) + 1
     labelled = False
     current: RawTurn | None = None
-    for cue in cues:
-        for speaker, text in _parts(cue):
+    for cue, ps in parts:
+        for p in ps:
+            speaker, text = p.speaker, p.text
+            if p.weak and counts.get(speaker.casefold(), 0) < 2:
+                speaker, text = None, p.line  # "well: ..." once in a file is speech, not a speaker
             if speaker is not None:
                 labelled = True
             name = speaker or (current.speaker if current is not None and labelled else UNKNOWN_SPEAKER)
@@ -159,26 +275,62 @@ def _turns(cues: list[Cue], raw: RawTranscript, *, file: str | None) -> RawTrans
     return raw
 
 
-def _read(text: str, *, file: str | None, kind: str) -> RawTranscript:
+class NoReadableTimes(IngestError):
+    """A caption file with no readable cue time at all; its text can be imported without times."""
+
+
+WITHOUT_TIMES_HINT = "import the text without times (the words and speakers are kept, the times are not)"
+
+
+def _read(text: str, *, file: str | None, kind: str, without_times: bool = False) -> RawTranscript:
+    if without_times:
+        return _text_only(text, file=file, kind=kind)
     cues, errors = _cues(text, file=file, kind=kind)
+    fmt = "hh:mm:ss.mmm --> hh:mm:ss.mmm" if kind == "vtt" else "hh:mm:ss,mmm --> hh:mm:ss,mmm"
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        fmt = "hh:mm:ss.mmm --> hh:mm:ss.mmm" if kind == "vtt" else "hh:mm:ss,mmm --> hh:mm:ss,mmm"
-        exc = IngestError(errors[0].message + more, file=file, line=errors[0].line,
-                          hint=f"fix the timing lines ({fmt}) or export the captions again")
+        cls = NoReadableTimes if not cues else IngestError
+        exc = cls(errors[0].message + more, file=file, line=errors[0].line,
+                  hint=f"fix the timing lines ({fmt}), export the captions again, or {WITHOUT_TIMES_HINT}")
         exc.problems = errors  # type: ignore[attr-defined]
         raise exc
     if not cues:
-        raise IngestError("no caption cues found", file=file, line=1,
-                          hint="check that this is a caption file with timed cues")
+        raise NoReadableTimes("no caption cues with a readable time found", file=file, line=1,
+                              hint=f"check that this is a caption file with timed cues, or {WITHOUT_TIMES_HINT}")
     return _turns(cues, RawTranscript(), file=file)
 
 
-def read_vtt(text: str, *, file: str | None = None) -> RawTranscript:
-    """A WebVTT file (already decoded)."""
-    return _read(text, file=file, kind="vtt")
+def _text_only(text: str, *, file: str | None, kind: str) -> RawTranscript:
+    """The words of a caption file whose times cannot be read: timing lines, cue ids, the
+    header and NOTE blocks dropped, tags stripped; speakers found as in plain text."""
+    lines = text.split("\n")
+    out: list[str] = [""] * len(lines)  # keep line numbers
+    skipping = False
+    start = _skip_header(lines, file=file, kind=kind, text=text + "-->")
+    for n in range(start, len(lines)):
+        st = lines[n].strip()
+        if not st:
+            skipping = False
+            continue
+        if skipping or (kind == "vtt" and st.split(None, 1)[0] in _BLOCKS and (n == 0 or not lines[n - 1].strip())):
+            skipping = True
+            continue
+        if "-->" in st or _TIMING_LIKE.match(st) or (st.isdigit() and n + 1 < len(lines)
+                                                     and ":" in lines[n + 1]):
+            continue
+        payload = _VOICE_CLOSE.sub("", _VOICE_OPEN.sub(lambda m: (m.group("name") or "").strip() + ": "
+                                                        if (m.group("name") or "").strip() else "", st))
+        out[n] = _clean(payload)
+    raw = parse_lines(out, file=file)
+    raw.warn("imported without times: the cue times could not be read", file=file, line=1)
+    return raw
 
 
-def read_srt(text: str, *, file: str | None = None) -> RawTranscript:
-    """An SRT subtitle file (already decoded)."""
-    return _read(text, file=file, kind="srt")
+def read_vtt(text: str, *, file: str | None = None, without_times: bool = False) -> RawTranscript:
+    """A WebVTT file (already decoded); ``without_times`` reads only its words."""
+    return _read(text, file=file, kind="vtt", without_times=without_times)
+
+
+def read_srt(text: str, *, file: str | None = None, without_times: bool = False) -> RawTranscript:
+    """An SRT subtitle file (already decoded); ``without_times`` reads only its words."""
+    return _read(text, file=file, kind="srt", without_times=without_times)

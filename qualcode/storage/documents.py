@@ -271,6 +271,39 @@ def apply_deidentified(s: Session, new: Document, offset_map, labels: dict[str, 
     s.flush()
 
 
+def merge_speakers(s: Session, doc_id: int, labels: list[str], into: str) -> dict[str, Any]:
+    """Give the turns of speakers ``labels`` to speaker ``into`` (an existing label, or a new
+    name that the first of ``labels`` takes); the others are removed. The text is kept as
+    written. Returns what changed, for the audit log."""
+    rows = {sp.label: sp for sp in s.scalars(select(SpeakerRow).where(SpeakerRow.document_id == doc_id)
+                                              .order_by(SpeakerRow.id))}
+    for label in labels:
+        if label not in rows:
+            raise NotFoundError(f"no speaker {label!r} in document {doc_id}",
+                                hint="pick speakers from the document's list of speakers")
+    keep = rows.get(into) or rows[labels[0]]
+    before = {label: {"role": rows[label].role, "turns": s.scalar(select(func.count()).select_from(TurnRow)
+                                                                    .where(TurnRow.speaker_id == rows[label].id))}
+              for label in labels}
+    have = {a.key for a in keep.attributes}
+    for label in labels:
+        other = rows[label]
+        if other is keep:
+            continue
+        for t in s.scalars(select(TurnRow).where(TurnRow.speaker_id == other.id)):
+            t.speaker_id = keep.id
+        for a in other.attributes:
+            if a.key not in have:
+                s.add(SpeakerAttributeRow(speaker_id=keep.id, key=a.key, value=a.value, type=a.type))
+                have.add(a.key)
+        s.flush()
+        s.delete(other)
+    s.flush()
+    keep.label = into
+    s.flush()
+    return {"into": into, "role": keep.role, "speakers": before}
+
+
 def set_deidentified(s: Session, doc_id: int, value: bool = True) -> None:
     s.get(DocumentRow, doc_id).deidentified = value
 

@@ -1,5 +1,9 @@
 """Import page: upload many transcripts, preview each parse, set roles and attributes,
-optionally de-identify with a names list, then save (each file on its own)."""
+optionally de-identify with a names list, then save (each file on its own).
+
+Across the files the coder confirms who the interviewer is (proposed from how people
+talk) and merges one person written several ways (``JOHN SMITH``, ``John``), once for all
+files. Captions whose times cannot be read can be imported as text."""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.core import Role
+from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
 from qualcode.ui.state import error_text, page_context, service, service_fn
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
 ROLES = [r.value for r in Role]
+ASKING = ("interviewer", "facilitator")
 
 
 def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -27,23 +33,46 @@ def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
-def _parse(ingest, name: str, data: bytes, *, unit: str, roles: dict[str, str] | None = None) -> Any:
+def _parse(ingest, name: str, data: bytes, *, unit: str, without_times: bool = False) -> Any:
     fn = getattr(ingest, "parse_bytes", None)
     if fn is None:
         raise RuntimeError("this installation cannot preview uploads (services.ingest.parse_bytes missing)")
-    return call(fn, data, name, unit=unit, **({"roles": roles} if roles else {}))
+    return call(fn, data, name, unit=unit, **({"without_times": True} if without_times else {}))
 
 
-def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str) -> tuple[str, Any]:
-    """Parse (cached); parse again with the roles the coder chose in the preview, so the
-    preview's codable excerpts follow the roles before anything is saved."""
+def _merged(parsed: Any, merges: list[tuple[tuple[str, ...], str]]) -> Any:
+    """``parsed`` with the coder's merges applied (each to the labels this file has)."""
+    for labels, into in merges:
+        have = {t.speaker for t in parsed.raw.turns}
+        present = [lab for lab in labels if lab in have]
+        if present and (len(present) > 1 or present[0] != into):
+            parsed = ingest_svc.merge_parsed_speakers(parsed, present, into)
+    return parsed
+
+
+def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str,
+            merges: list[tuple[tuple[str, ...], str]] | None = None) -> tuple[str, Any]:
+    """Parse (cached); merge speakers and apply the roles the coder chose in the preview, so
+    the preview's codable excerpts follow the roles before anything is saved.
+
+    Returns ("ok", parsed), ("no_times", message) for captions whose times cannot be read,
+    or ("error", message)."""
     digest = hashlib.sha256(data).hexdigest()
+    no_times = bool(st.session_state.get(f"imp-notimes-{digest}"))
+    merges = list(merges or [])
 
     def cached(roles: dict[str, str]) -> tuple[str, Any]:
-        key = (name, digest, unit, tuple(sorted(roles.items())))
+        key = (name, digest, unit, no_times, tuple(merges), tuple(sorted(roles.items())))
         if key not in cache:
             try:
-                cache[key] = ("ok", _parse(ingest, name, data, unit=unit, roles=roles))
+                base_key = (name, digest, unit, no_times, tuple(merges), ())
+                if roles and base_key in cache and cache[base_key][0] == "ok":
+                    cache[key] = ("ok", ingest_svc.reparse(cache[base_key][1], roles=roles))
+                else:
+                    parsed = _merged(_parse(ingest, name, data, unit=unit, without_times=no_times), merges)
+                    cache[key] = ("ok", ingest_svc.reparse(parsed, roles=roles) if roles else parsed)
+            except ingest_svc.NoReadableTimes as exc:
+                cache[key] = ("no_times", error_text(exc))
             except Exception as exc:  # noqa: BLE001 - shown per file
                 cache[key] = ("error", error_text(exc))
         return cache[key]
@@ -57,6 +86,79 @@ def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str) -
         if chosen and chosen != getattr(sp.role, "value", None):
             changed[sp.label] = chosen
     return cached(changed) if changed else (kind, parsed)
+
+
+def _apply_interviewers(parsed: dict[int, tuple[str, Any]], key: str) -> None:
+    """Set the chosen labels as interviewer (or facilitator) in every file; labels taken
+    out of the choice become participants."""
+    chosen = set(st.session_state.get(key) or [])
+    guesses = st.session_state.get("imp_guesses", {})
+    for i, (_name, p) in parsed.items():
+        named = [sp for sp in p.document.speakers if sp.role.value != "unknown"]
+        for sp in p.document.speakers:
+            role = sp.role.value
+            if sp.label in chosen and role not in ASKING:
+                g = guesses.get(i)
+                new = g.role if g is not None and g.label == sp.label else (
+                    "facilitator" if len(named) > 2 else "interviewer")
+                st.session_state[f"imp-role-{i}-{sp.label}"] = new
+            elif sp.label not in chosen and role in ASKING:
+                st.session_state[f"imp-role-{i}-{sp.label}"] = "participant"
+
+
+def _add_merge(key: str, name_key: str) -> None:
+    labels = tuple(st.session_state.get(key) or [])
+    into = " ".join(str(st.session_state.get(name_key) or "").split()) or (labels[0] if labels else "")
+    if len(labels) >= 1 and into:
+        st.session_state.setdefault("imp_merges", []).append((labels, into))
+    st.session_state.pop(key, None)
+    st.session_state.pop(name_key, None)
+
+
+def _speakers_panel(parsed: dict[int, tuple[str, Any]], nonce: int) -> None:
+    """Who the interviewer is and who is one person, decided once for all the files."""
+    if not parsed:
+        return
+    labels = list(dict.fromkeys(sp.label for _n, p in parsed.values() for sp in p.document.speakers))
+    guesses = ingest_svc.propose_interviewers({i: p for i, (_n, p) in parsed.items()})
+    st.session_state["imp_guesses"] = guesses
+    with st.container(border=True):
+        st.markdown("**Speakers in these files**")
+        by_label: dict[str, list] = {}
+        for _i, g in guesses.items():
+            if g is not None:
+                by_label.setdefault(g.label, []).append(g)
+        for label, gs in by_label.items():
+            st.info(f"**{label}** talks like the {gs[0].role} in {len(gs)} of {len(parsed)} file(s): "
+                    f"{gs[0].reason}. Their words would be offered for coding unless you confirm below.",
+                    icon=":material/record_voice_over:")
+        asking = [sp.label for _n, p in parsed.values() for sp in p.document.speakers if sp.role.value in ASKING]
+        key = f"imp-iv-{nonce}"
+        cols = st.columns([4, 1], vertical_alignment="bottom")
+        cols[0].multiselect("Interviewers and facilitators (their words are not coded), in every file",
+                            labels, default=list(dict.fromkeys(asking + list(by_label))), key=key,
+                            help="Proposed from how people talk: questions, short turns, who speaks first "
+                                 "and between the others.")
+        cols[1].button("Apply to all files", key=f"imp-iv-go-{nonce}", on_click=_apply_interviewers,
+                       args=(parsed, key), icon=":material/done_all:")
+        groups = ingest_svc.speaker_merge_candidates(labels)
+        done = len(st.session_state.get("imp_merges") or [])
+        # New widget keys after each merge: the pickers start empty (or on the next proposal).
+        mkey, nkey = f"imp-merge-{nonce}-{done}", f"imp-merge-name-{nonce}-{done}"
+        if groups:
+            st.caption("May be one person: " + "; ".join(" / ".join(g) for g in groups))
+        cols = st.columns([3, 2, 1], vertical_alignment="bottom")
+        picked = cols[0].multiselect("One person written several ways", labels,
+                                     default=groups[0] if groups and mkey not in st.session_state else None,
+                                     key=mkey)
+        cols[1].text_input("Name to keep", key=nkey, placeholder=picked[0] if picked else "")
+        cols[2].button("Merge", key=f"imp-merge-go-{nonce}", on_click=_add_merge, args=(mkey, nkey),
+                       disabled=not picked, icon=":material/merge:")
+        merges = st.session_state.get("imp_merges") or []
+        if merges:
+            st.caption("Merged: " + "; ".join(f"{' + '.join(labs)} → {into}" for labs, into in merges))
+            st.button("Undo the merges", key=f"imp-merge-undo-{nonce}",
+                      on_click=lambda: st.session_state.pop("imp_merges", None))
 
 
 def _attrs_from(text: str) -> dict[str, str]:
@@ -89,11 +191,20 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[st
         cols = st.columns(min(4, max(1, len(doc.speakers))))
         for j, sp in enumerate(doc.speakers):
             role = sp.role.value if hasattr(sp.role, "value") else str(sp.role)
-            roles[sp.label] = cols[j % len(cols)].selectbox(
-                sp.label, ROLES, index=ROLES.index(role) if role in ROLES else ROLES.index("unknown"),
-                key=f"imp-role-{i}-{sp.label}")
-        known = {k: getattr(a, "value", a) for k, a in doc.attributes.items()}
-        known.update(sidecar.get("documents", {}).get(name, {}))
+            key = f"imp-role-{i}-{sp.label}"
+            # A role set for all files (or the widget's own state) is in session state already.
+            index = {} if key in st.session_state else {
+                "index": ROLES.index(role) if role in ROLES else ROLES.index("unknown")}
+            roles[sp.label] = cols[j % len(cols)].selectbox(sp.label, ROLES, key=key, **index)
+        header = {k: getattr(a, "value", a) for k, a in doc.attributes.items()}
+        if header:
+            st.caption("From the file's header (kept as attributes): "
+                       + "; ".join(f"{k}: {v}" for k, v in header.items()))
+        named = getattr(getattr(parsed, "raw", None), "named", None)
+        if named:
+            st.caption("Names in the header (used for the roles, not stored): "
+                       + "; ".join(f"{k}: {v}" for k, v in named.items()))
+        known = dict(sidecar.get("documents", {}).get(name, {}))
         attrs = st.text_input("Attributes (key=value, comma separated)",
                               value=", ".join(f"{k}={v}" for k, v in known.items()),
                               key=f"imp-attrs-{i}-{sidecar.get('digest', '')}",
@@ -152,6 +263,7 @@ def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *
     st.session_state["imp_results"] = results
     st.session_state["imp_nonce"] = st.session_state.get("imp_nonce", 0) + 1
     st.session_state.pop("imp_parsed", None)
+    st.session_state.pop("imp_merges", None)
     st.rerun()
 
 
@@ -200,15 +312,29 @@ def render() -> None:
             if sidecar["unused"]:
                 st.caption(f"{len(sidecar['unused'])} row(s) of the table name no uploaded file.")
     cache = st.session_state.setdefault("imp_parsed", {})
+    merges = st.session_state.get("imp_merges") or []
     items = []
+    good: dict[int, tuple[str, Any]] = {}
     for i, f in enumerate(files):
-        kind, value = _parsed(cache, ingest, i, f.name, f.getvalue(), unit=unit)
-        if kind == "error":
-            st.error(f"{f.name}: {value}", icon=":material/error:")
+        data = f.getvalue()
+        kind, value = _parsed(cache, ingest, i, f.name, data, unit=unit, merges=merges)
+        if kind in ("no_times", "error") and not str(value).startswith(f.name):
+            value = f"{f.name}: {value}"
+        if kind == "no_times":
+            st.error(value, icon=":material/error:")
+            digest = hashlib.sha256(data).hexdigest()
+            st.button("Import the text without times", key=f"imp-notimes-btn-{digest}",
+                      on_click=lambda d=digest: st.session_state.__setitem__(f"imp-notimes-{d}", True))
             continue
-        choice = _preview(i, f.name, value, sidecar)
+        if kind == "error":
+            st.error(value, icon=":material/error:")
+            continue
+        good[i] = (f.name, value)
+    _speakers_panel(good, nonce)
+    for i, (name, value) in good.items():
+        choice = _preview(i, name, value, sidecar)
         if not choice["errors"]:
-            items.append((f.name, value, choice))
+            items.append((name, value, choice))
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
                  disabled=not items):
