@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,6 +19,10 @@ DEFAULT_CODEBOOK = REPO_ROOT / "codebooks" / "improvement-collaboration.yaml"
 SAMPLE_DIR = REPO_ROOT / "transcripts_sample"
 
 
+#: the id a read-only session gives a coder who has no row yet (no row has it)
+NO_CODER = -1
+
+
 @dataclass
 class ProjectContext:
     """An open project: its database, its folder (if any) and who is coding."""
@@ -26,7 +30,6 @@ class ProjectContext:
     db: Database
     project_dir: Path | None
     coder: str
-    _coder_id: int | None = field(default=None, repr=False)
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator:
@@ -34,9 +37,25 @@ class ProjectContext:
             yield s
 
     def coder_id(self, s) -> int:
-        if self._coder_id is None:
-            self._coder_id = meta.get_or_create_coder(s, self.coder)
-        return self._coder_id
+        """This coder's id, resolved inside the caller's transaction ``s``.
+
+        Never cached across transactions (a first write that rolls back must not leave an id
+        of a row that was never committed). In a write session the coder is created on first
+        use, in that same transaction; a read-only session never writes: a coder who has not
+        written anything yet gets :data:`NO_CODER`, which matches no row.
+        """
+        key = ("qualcode.coder_id", self.coder)
+        if key in s.info:
+            return s.info[key]
+        if s.info.get("readonly"):
+            found = meta.find_coder(s, self.coder)
+            if found is None:
+                return NO_CODER
+            cid = found
+        else:
+            cid = meta.get_or_create_coder(s, self.coder)
+        s.info[key] = cid
+        return cid
 
     def as_coder(self, name: str) -> "ProjectContext":
         """The same project seen by another coder (shares the database)."""

@@ -32,7 +32,9 @@ from typing import Any, Iterable, Mapping
 from qualcode.analysis import agreement as metrics
 from qualcode.core import Codebook, Coding, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import ExportError, NotFoundError, QualcodeError
-from qualcode.services import coding as coding_service
+from qualcode.core import commands as cmd
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
@@ -55,20 +57,28 @@ def independent_coding(ctx: ProjectContext) -> bool:
         return bool(meta.get_setting(s, INDEPENDENT_KEY, False))
 
 
+@handles(cmd.SetIndependentCoding)
+class _SetIndependent:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.SetIndependentCoding) -> Outcome:
+        before = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+        if before == c.on:
+            return Outcome(c.on, record=False)
+        meta.set_setting(s, INDEPENDENT_KEY, c.on)
+        return Outcome(c.on, INDEPENDENT_KEY, {"value": before}, {"value": c.on})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        meta.set_setting(s, INDEPENDENT_KEY, bool((ev.before or {}).get("value", False)))
+
+
 def set_independent_coding(ctx: ProjectContext, on: bool) -> bool:
     """Turn independent coding on or off (audited). Returns the new value.
 
     >>> set_independent_coding(ctx, True)  # doctest: +SKIP
     True
     """
-    on = bool(on)
-    with ctx.session() as s:
-        before = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
-        if before != on:
-            meta.set_setting(s, INDEPENDENT_KEY, on)
-            audit.record(s, "setting", "setting", INDEPENDENT_KEY, coder_id=ctx.coder_id(s),
-                         before={"value": before}, after={"value": on})
-    return on
+    return executor.execute(ctx, cmd.SetIndependentCoding(on=bool(on)))
 
 
 # --- what a coder may see ------------------------------------------------------------
@@ -333,22 +343,16 @@ def _consensus_id(s) -> int | None:
         return None
 
 
-def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterable[str]) -> dict[str, Any]:
-    """Record the agreed codes of an excerpt as consensus codings (one transaction).
-
-    ``code_ids`` is the whole agreed set ([] = no code applies). Resolving again
-    replaces the earlier consensus. Audited as ``consensus`` by the resolving coder;
-    undo with :func:`undo`. Returns ``{"excerpt_id", "codes", "added", "removed"}``.
-
-    >>> resolve_disagreement(ctx, 12, ["trust"])  # doctest: +SKIP
-    {'excerpt_id': 12, 'codes': ['trust'], 'added': ['trust'], 'removed': []}
-    """
-    wanted = sorted(dict.fromkeys(code_ids))
-    if ctx.coder in RESERVED:
-        raise QualcodeError(f"{ctx.coder!r} is reserved and cannot resolve disagreements",
-                            hint="resolve as yourself: --coder YOUR_NAME")
-    with ctx.session() as s:
-        resolver = ctx.coder_id(s)
+@handles(cmd.ResolveConsensus)
+class _Consensus:
+    @staticmethod
+    def apply(s, ctx, resolver, c: cmd.ResolveConsensus) -> Outcome:
+        if ctx.coder in RESERVED:
+            raise QualcodeError(f"{ctx.coder!r} is reserved and cannot resolve disagreements",
+                                hint="resolve as yourself: --coder YOUR_NAME",
+                                app_hint="sign in as yourself to resolve disagreements")
+        wanted = sorted(dict.fromkeys(c.code_ids))
+        excerpt_id = c.excerpt_id
         cons = meta.get_or_create_coder(s, CONSENSUS)
         existing = team_store.consensus_codings(s, excerpt_id, cons)
         have = {r.code_id for r in existing}
@@ -362,55 +366,46 @@ def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterabl
                 cid, _created = store.add_coding(s, excerpt_id, code_id, cons, origin=Origin.CONSENSUS)
                 added.append(cid)
         review_created = store.mark_reviewed(s, excerpt_id, cons)
-        audit.record(s, "consensus", "excerpt", excerpt_id, coder_id=resolver,
-                     before={"codes": sorted(have)},
-                     after={"codes": wanted, "added_coding_ids": added, "removed": removed,
-                            "review_created": review_created, "consensus_coder_id": cons})
-    return {"excerpt_id": excerpt_id, "codes": wanted, "added": sorted(set(wanted) - have),
-            "removed": sorted(r["code_id"] for r in removed)}
+        result = {"excerpt_id": excerpt_id, "codes": wanted, "added": sorted(set(wanted) - have),
+                  "removed": sorted(r["code_id"] for r in removed)}
+        return Outcome(result, excerpt_id, {"codes": sorted(have)},
+                       {"codes": wanted, "added_coding_ids": added, "removed": removed,
+                        "review_created": review_created, "consensus_coder_id": cons})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        after = ev.after or {}
+        cons = after.get("consensus_coder_id")
+        for coding_id in after.get("added_coding_ids", []):
+            try:
+                store.remove_coding(s, int(coding_id))
+            except NotFoundError:
+                pass
+        for b in after.get("removed", []):
+            store.restore_coding(s, b)
+        if after.get("review_created") and cons:
+            store.unmark_reviewed(s, int(ev.entity_id), int(cons))
 
 
-def _undo_consensus(s, ev) -> None:
-    after = ev.after or {}
-    cons = after.get("consensus_coder_id")
-    for cid in after.get("added_coding_ids", []):
-        try:
-            store.remove_coding(s, int(cid))
-        except NotFoundError:
-            pass
-    for b in after.get("removed", []):
-        store.restore_coding(s, b)
-    if after.get("review_created") and cons:
-        store.unmark_reviewed(s, int(ev.entity_id), int(cons))
+def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterable[str]) -> dict[str, Any]:
+    """Record the agreed codes of an excerpt as consensus codings (one transaction).
+
+    ``code_ids`` is the whole agreed set ([] = no code applies). Resolving again
+    replaces the earlier consensus. Audited as ``consensus`` by the resolving coder;
+    undo with :func:`undo`. Returns ``{"excerpt_id", "codes", "added", "removed"}``.
+
+    >>> resolve_disagreement(ctx, 12, ["trust"])  # doctest: +SKIP
+    {'excerpt_id': 12, 'codes': ['trust'], 'added': ['trust'], 'removed': []}
+    """
+    return executor.execute(ctx, cmd.ResolveConsensus(excerpt_id=excerpt_id, code_ids=tuple(code_ids)))
 
 
 def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
-    """Undo this coder's last ``steps`` decisions, consensus resolutions included.
-
-    Decisions go through :func:`qualcode.services.coding.undo`; a ``consensus`` event is
-    reversed here. Each undo is audited. Returns what was undone, newest first.
+    """Undo this coder's last ``steps`` commands of any kind, consensus resolutions included
+    (the one undo, :func:`qualcode.services.commands.undo`). Each undo is audited. Returns
+    what was undone, newest first.
     """
-    actions = (*coding_service.UNDOABLE, "consensus")
-    done: list[dict[str, Any]] = []
-    for _ in range(max(0, int(steps))):
-        with ctx.session() as s:
-            cid = ctx.coder_id(s)
-            rows = audit.latest_rows(s, coder_id=cid, actions=actions, limit=1)
-            if not rows:
-                break
-            ev = rows[0]
-            if ev.action == "consensus":
-                _undo_consensus(s, ev)
-                ev.undone = True
-                audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
-                             before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
-                done.append({"action": ev.action, "entity": ev.entity, "entity_id": ev.entity_id})
-                continue
-        got = coding_service.undo(ctx, 1)
-        if not got:
-            break
-        done.extend(got)
-    return done
+    return executor.undo(ctx, steps)
 
 
 # --- the audit log --------------------------------------------------------------------

@@ -20,6 +20,11 @@ from qualcode.storage.models import (
 )
 
 
+def find_coder(s: Session, name: str) -> int | None:
+    """The id of coder ``name``, or None if they have not written anything yet."""
+    return s.scalar(select(CoderRow.id).where(CoderRow.name == name.strip()))
+
+
 def get_or_create_coder(s: Session, name: str) -> int:
     """Return the id of coder ``name``, creating the coder on first use (race-safe)."""
     name = name.strip()
