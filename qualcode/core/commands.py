@@ -277,15 +277,20 @@ class ImportCodebook(Command):
 @command
 @dataclass(frozen=True)
 class ImportDocument(Command):
-    """A parsed file lands as one document (the parsed content travels outside the payload)."""
+    """A parsed file lands as one document. The parsed content, speaker attributes and the
+    names to de-identify travel outside the payload (names are never written to the log)."""
 
     action: ClassVar[str] = "import"
     entity: ClassVar[str] = "document"
     undoable: ClassVar[bool] = False  # delete the document instead
     name: str
     replace: bool = False
+    deidentify: bool = False
     attributes: Mapping[str, Any] = field(default_factory=dict)
     parsed: Any = _local()
+    speaker_attributes: Any = _local()
+    names: Any = _local()
+    ner_model: str | None = _local()
 
 
 @command
@@ -294,16 +299,17 @@ class DeleteDocument(Command):
     action: ClassVar[str] = "delete"
     entity: ClassVar[str] = "document"
     undoable: ClassVar[bool] = False
-    document_id: int
+    document: int | str
 
 
 @command
 @dataclass(frozen=True)
 class SetSpeakerRole(Command):
+    """Change a speaker's role; their excerpts become codable or not (undoable)."""
+
     action: ClassVar[str] = "set_role"
     entity: ClassVar[str] = "speaker"
-    undoable: ClassVar[bool] = False  # changes excerpts; set the role back instead
-    document_id: int
+    document: int | str
     label: str
     role: Role = _enum(Role, Role.UNKNOWN)
 
@@ -311,37 +317,51 @@ class SetSpeakerRole(Command):
 @command
 @dataclass(frozen=True)
 class SetCodableRoles(Command):
+    """Choose which roles' speech is coded, in every document (undoable)."""
+
     action: ClassVar[str] = "set_code_roles"
     entity: ClassVar[str] = "project"
-    undoable: ClassVar[bool] = False
     roles: tuple[str, ...] = ()
 
 
 @command
 @dataclass(frozen=True)
 class SetAttribute(Command):
-    """Set a document attribute (``label`` None) or a speaker attribute."""
+    """Set a document attribute (``label`` None) or an attribute of a speaker in it."""
 
     action: ClassVar[str] = "set_attribute"
     entity: ClassVar[str] = "document"
     undoable: ClassVar[bool] = False
-    document_id: int
+    document: int | str
     key: str
     value: Any = None
+    type: str = "text"
     label: str | None = None
-    type: str | None = None
 
 
 @command
 @dataclass(frozen=True)
 class Deidentify(Command):
-    """Replace names with pseudonyms in a document; irreversible by design (no undo)."""
+    """Replace names with pseudonyms in a stored document; irreversible by design (no undo).
+    The names themselves stay out of the payload."""
 
     action: ClassVar[str] = "deidentify"
     entity: ClassVar[str] = "document"
     undoable: ClassVar[bool] = False
-    document_id: int
-    options: Mapping[str, Any] = field(default_factory=dict)
+    document: int | str
+    names: Any = _local()
+    ner_model: str | None = _local()
+
+
+@command
+@dataclass(frozen=True)
+class AddCoder(Command):
+    """Add a coder by name (the project page)."""
+
+    action: ClassVar[str] = "add_coder"
+    entity: ClassVar[str] = "coder"
+    undoable: ClassVar[bool] = False
+    name: str
 
 
 # ----------------------------------------------------------------------------- undo
