@@ -36,7 +36,6 @@ from qualcode.core import commands as cmd
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as store
 from qualcode.storage import meta
