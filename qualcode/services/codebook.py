@@ -48,6 +48,7 @@ def _code_from(d: Mapping[str, Any]) -> Code:
     if unknown:
         raise CodebookError(f"unknown code field(s): {', '.join(sorted(unknown))}",
                             hint=f"use: {', '.join(sorted(fields))}")
+    d = {"id": "", **d}  # no id: a unique slug of the name is made inside the transaction
     return Code(**{k: (_clean_list(v) if k in LIST_FIELDS else v) for k, v in d.items()})
 
 

@@ -131,15 +131,16 @@ class _SetCodableRoles:
     @staticmethod
     def apply(s, ctx, coder_id, c: cmd.SetCodableRoles) -> Outcome:
         roles = tuple(Role(r).value for r in c.roles)
-        before = list(_codable_roles(s))
+        before = {"roles": list(_codable_roles(s)), "set": meta.get_setting(s, CODE_ROLES_SETTING) is not None}
         meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
         n = sum(documents.refresh_codable(s, d["id"], roles) for d in documents.list_documents(s))
         return Outcome(n, "code_roles", before, list(roles))
 
     @staticmethod
     def revert(s, ev, coder_id) -> None:
-        roles = tuple(ev.before or DEFAULT_CODABLE_ROLES)
-        meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
+        before = ev.before or {}
+        meta.restore_setting(s, CODE_ROLES_SETTING, before.get("roles"), was_set=before.get("set", True))
+        roles = _codable_roles(s)
         for d in documents.list_documents(s):
             documents.refresh_codable(s, d["id"], roles)
 

@@ -60,15 +60,17 @@ def independent_coding(ctx: ProjectContext) -> bool:
 class _SetIndependent:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.SetIndependentCoding) -> Outcome:
-        before = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+        raw = meta.get_setting(s, INDEPENDENT_KEY, None)
+        before = bool(raw)
         if before == c.on:
             return Outcome(c.on, record=False)
         meta.set_setting(s, INDEPENDENT_KEY, c.on)
-        return Outcome(c.on, INDEPENDENT_KEY, {"value": before}, {"value": c.on})
+        return Outcome(c.on, INDEPENDENT_KEY, {"value": before, "set": raw is not None}, {"value": c.on})
 
     @staticmethod
     def revert(s, ev, cid) -> None:
-        meta.set_setting(s, INDEPENDENT_KEY, bool((ev.before or {}).get("value", False)))
+        before = ev.before or {}
+        meta.restore_setting(s, INDEPENDENT_KEY, bool(before.get("value", False)), was_set=before.get("set", True))
 
 
 def set_independent_coding(ctx: ProjectContext, on: bool) -> bool:
@@ -502,6 +504,27 @@ def coders_summary(ctx: ProjectContext) -> list[dict[str, Any]]:
 
 
 # --- signing in -----------------------------------------------------------------------
+
+@handles(cmd.AddCoder)
+class _AddCoder:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.AddCoder) -> Outcome:
+        name = c.name.strip()
+        if not name:
+            raise QualcodeError("a coder needs a name", hint="type your name, then add it")
+        if meta.find_coder(s, name) is not None:
+            return Outcome(name, record=False)
+        return Outcome(name, meta.get_or_create_coder(s, name), None, {"name": name})
+
+
+def add_coder(ctx: ProjectContext, name: str) -> str:
+    """Register a coder name (so it is offered on the Project page); returns it cleaned.
+
+    >>> add_coder(ctx, " bob ")  # doctest: +SKIP
+    'bob'
+    """
+    return executor.execute(ctx, cmd.AddCoder(name=name or ""))
+
 
 def coder_from_login(user: Mapping[str, Any] | str | None, *, aliases: Mapping[str, str] | None = None) -> str | None:
     """The coder name for a signed-in user (Streamlit's ``st.user`` or a plain login).

@@ -58,6 +58,21 @@ def set_setting(s: Session, key: str, value: Any) -> None:
         row.value = value
 
 
+def delete_setting(s: Session, key: str) -> None:
+    row = s.get(SettingRow, key)
+    if row is not None:
+        s.delete(row)
+        s.flush()
+
+
+def restore_setting(s: Session, key: str, value: Any, *, was_set: bool = True) -> None:
+    """Put a setting back as it was (undo): its old value, or no row if it had none."""
+    if was_set:
+        set_setting(s, key, value)
+    else:
+        delete_setting(s, key)
+
+
 def status_counts(s: Session) -> dict[str, Any]:
     """The numbers behind ``qualcode status``, each one SQL aggregate."""
 
