@@ -347,7 +347,7 @@ def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str)
         for d in data.documents:
             if d.content_hash in doc_ids:
                 continue
-            doc_ids[d.content_hash] = doc_store.add_document(s, d, coder_id=me)
+            doc_ids[d.content_hash] = doc_store.add_document(s, d, coder_id=me, coded_roles=meta.coded_roles(s))
         index = exchange.excerpt_index(s)
         rows = []
         for c in data.codings:

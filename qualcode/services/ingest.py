@@ -28,7 +28,6 @@ from qualcode import ingest as readers
 from qualcode.core import Attribute, AttrType, Role
 from qualcode.errors import IngestError, Problem, QualcodeError
 from qualcode.ingest.attributes import Sidecar, check_value, load_sidecar, parse_attrs
-from qualcode.ingest.build import DEFAULT_CODABLE_ROLES
 from qualcode.ingest.deidentify import NameEntry, PseudonymKey, deidentify, load_names, ner_names, parse_names
 from qualcode.ingest.model import ParsedFile
 from qualcode.ingest.tables import SidecarFile
@@ -38,7 +37,7 @@ from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
 from qualcode.storage import documents, meta, pseudonyms
 
-CODE_ROLES_SETTING = "code_roles"
+CODE_ROLES_SETTING = meta.CODED_ROLES_KEY
 FILE_HASHES_SETTING = "ingest_file_hashes"  # sha256 of imported files -> document id
 
 
@@ -120,10 +119,7 @@ def codable_roles(ctx: ProjectContext) -> tuple[str, ...]:
 
 
 def _codable_roles(s) -> tuple[str, ...]:
-    roles = meta.get_setting(s, CODE_ROLES_SETTING)
-    if roles is None:
-        roles = (meta.get_setting(s, "project", {}) or {}).get(CODE_ROLES_SETTING)
-    return tuple(roles) if roles else DEFAULT_CODABLE_ROLES
+    return meta.coded_roles(s)
 
 
 @handles(cmd.SetCodableRoles)
@@ -215,7 +211,7 @@ class _ImportDocument:
                                       app_hint="tick 'Replace documents already imported' to import it again")
             documents.delete_document(s, existing)
             s.flush()
-        doc_id = documents.add_document(s, doc, coder_id=cid)
+        doc_id = documents.add_document(s, doc, coder_id=cid, coded_roles=roles)
         if deidentify_names:
             documents.set_deidentified(s, doc_id)
         if parsed.file_hash:

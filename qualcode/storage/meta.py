@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from qualcode.core import DEFAULT_CODED_ROLES
 from qualcode.storage.models import (
     CoderRow,
     CodeRow,
@@ -56,6 +57,18 @@ def set_setting(s: Session, key: str, value: Any) -> None:
         s.add(SettingRow(key=key, value=value))
     else:
         row.value = value
+
+
+CODED_ROLES_KEY = "code_roles"
+
+
+def coded_roles(s: Session) -> tuple[str, ...]:
+    """The project's coded roles (the ``code_roles`` setting; older projects kept it inside
+    ``project``); the default participant + unknown when unset. See ``core.is_coded``."""
+    roles = get_setting(s, CODED_ROLES_KEY)
+    if roles is None:
+        roles = (get_setting(s, "project", {}) or {}).get(CODED_ROLES_KEY)
+    return tuple(roles) if roles else DEFAULT_CODED_ROLES
 
 
 def delete_setting(s: Session, key: str) -> None:
