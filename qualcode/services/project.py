@@ -79,6 +79,8 @@ def _resolve(project: str | Path | None, db_url: str | None) -> tuple[Path | Non
     if project is not None and _is_url(str(project)):
         return None, str(project)
     pdir = Path(project).expanduser() if project is not None else None
+    if not db_url and pdir is not None and (pdir / "qualcode.toml").exists():
+        db_url = get_setting("database_url", project_dir=pdir)  # the folder's file may point at a server
     if db_url:
         return pdir, db_url
     if pdir is None:
@@ -106,7 +108,7 @@ def open_project(
             hint=f"create it with: qualcode init {pdir}",
         )
     db = Database(url)
-    return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder())
+    return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))
 
 
 def init_project(
@@ -129,7 +131,7 @@ def init_project(
             raise StorageError(f"{pdir} already holds a qualcode project", hint="open it with --project, or choose a new folder")
         pdir.mkdir(parents=True, exist_ok=True)
     db = Database(url)
-    ctx = ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder())
+    ctx = ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))
     with ctx.session() as s:
         if code_store.load_codebook(s).codes:
             raise StorageError(f"{ctx.label} already holds a qualcode project", hint="use a new database")

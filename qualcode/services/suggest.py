@@ -48,12 +48,7 @@ def embedder_for(ctx: ProjectContext):
         return _embedder_override
     from qualcode.suggest.embedder import get_embedder
 
-    model = None
-    if ctx.project_dir is not None:
-        from qualcode.config import get_setting
-
-        model = get_setting("model", project_dir=ctx.project_dir)
-    return get_embedder(model)
+    return get_embedder(project_dir=ctx.project_dir)
 
 
 # -- embeddings through the project cache ----------------------------------------------------
