@@ -69,7 +69,9 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
     elif what == "qdpx":
         result.update(ex.export_qdpx(ctx, path, include_key=include_key))
     elif what == "codebook":
-        ex.export_codebook(ctx, path, fmt=fmt)
+        from qualcode.services import codebook as codebook_svc  # the one export_codebook
+
+        codebook_svc.export_codebook(ctx, path, fmt=fmt)
     if as_json:
         emit_json(result)
     else:

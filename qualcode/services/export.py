@@ -24,7 +24,7 @@ import pandas as pd
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.codebook_io.qdc import codebook_from_codes_element, codes_element
 from qualcode.core import Codebook, Document, Speaker, Turn
-from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
+from qualcode.errors import ExportError, NotFoundError, Problem
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
@@ -460,18 +460,9 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
     return {"rows": len(rows), "added": added, "skipped": len(rows) - added}
 
 
-def export_codebook(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None) -> Path:
-    """The codebook in YAML, Markdown, Word or .qdc (delegates to services.codebook)."""
-    try:
-        from qualcode.services import codebook as cb_service
-    except ImportError as exc:  # pragma: no cover - codebook area not installed
-        raise QualcodeError("codebook export is not available", hint=str(exc)) from None
-    return cb_service.export_codebook(ctx, out, fmt=fmt)
-
-
 __all__ = [
     "export_excerpts", "export_frequencies", "export_crosstab", "export_matrix", "export_report",
-    "export_qdpx", "import_qdpx", "import_codings", "export_codebook", "excerpts_bytes",
+    "export_qdpx", "import_qdpx", "import_codings", "excerpts_bytes",
     "frequencies_bytes", "crosstab_bytes", "matrix_bytes", "report_bytes", "qdpx_bytes",
     "excerpts_table", "project_data", "NotFoundError",
 ]

@@ -208,7 +208,7 @@ class _ImportDocument:
             if not c.replace:
                 raise AlreadyImported(f"already imported as document {existing}", file=parsed.path,
                                       document_id=existing, hint="pass --replace to import it again",
-                                      app_hint="tick 'Replace documents already imported' to import it again")
+                                      app_hint="tick 'Replace documents already imported' under Options on the Import page, then import it again")
             documents.delete_document(s, existing)
             s.flush()
         doc_id = documents.add_document(s, doc, coder_id=cid, coded_roles=roles)

@@ -225,12 +225,6 @@ def codebook(ctx: ProjectContext):
         return code_store.load_codebook(s)
 
 
-def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
-    """The project's documents with counts (a fallback while services.ingest lands)."""
-    with ctx.session(readonly=True) as s:
-        return doc_store.list_documents(s)
-
-
 def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str, Any]:
     """Read an uploaded attributes table (CSV: a ``file`` column, one column per attribute,
     optionally ``speaker``) for the Import page: the attributes of each uploaded file.
