@@ -429,3 +429,19 @@ def test_participant_words_follow_the_one_coded_role_rule_at_import_and_after(pr
     svc.set_codable_roles(project, ["participant"])
     assert _participant_words(project, doc_id) == _coded_words(project, doc_id)
     assert is_coded(None) and not is_coded("facilitator") and is_coded("facilitator", ["facilitator"])
+
+
+def test_already_imported_says_what_to_do_in_each_face(project):
+    """The CLI is told to pass --replace; the app is pointed at the Import page's option."""
+    from qualcode.ui.pages.importing import REPLACE_LABEL
+    from qualcode.ui.state import error_text
+
+    data = b"Interviewer: How is it going?\n\nAna: Busy but good.\n"
+    svc.save_parsed(project, svc.parse_bytes(data, "a.txt"))
+    with pytest.raises(svc.AlreadyImported) as exc:
+        svc.save_parsed(project, svc.parse_bytes(data, "a.txt"))
+    assert "--replace" in str(exc.value)
+    app = error_text(exc.value)
+    assert "--" not in app and REPLACE_LABEL in app and "already imported" in app
+    doc_id = svc.save_parsed(project, svc.parse_bytes(data, "a.txt"), replace=True)
+    assert [d["id"] for d in svc.list_documents(project)] == [doc_id]

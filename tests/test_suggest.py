@@ -359,3 +359,18 @@ def test_promote_theme_is_a_valid_unique_ordered_undoable_code(project):
     assert ev.entity_id == second and ev.after["source"] == "discovery"
     assert [u["action"] for u in coding.undo(project, 3)] == ["code_rename", "code_add", "code_add"]
     assert cbs.get_codebook(project).get(first) is None
+
+
+def test_background_relearning_failure_is_logged_not_swallowed(small_project, monkeypatch, caplog):
+    ctx, (d1, _) = small_project
+    service.suggest_document(ctx, d1)
+
+    def broken(*a, **kw):
+        raise RuntimeError("head exploded")
+
+    monkeypatch.setattr(service, "_fitted", broken)
+    with caplog.at_level("ERROR", logger="qualcode.services.suggest"):
+        service.on_decision(ctx)
+        service.wait_for_learning(ctx)
+    failures = [r for r in caplog.records if "background relearning failed" in r.getMessage()]
+    assert failures and "head exploded" in str(failures[0].exc_info[1])

@@ -5,7 +5,7 @@ Every change is one transaction that validates the resulting codebook, carries t
 existing codings and suggestions along, and records an audit event whose ``before`` and
 ``after`` hold enough to reverse it exactly (``undo_codebook``). Ids never change; names may.
 
->>> ctx = open_project("my-study")                          # doctest: +SKIP
+>>> ctx = open_context("my-study")                          # doctest: +SKIP
 >>> merge_codes(ctx, "rapport", "trust")                    # doctest: +SKIP
 {'codings_moved': 12, 'codings_collapsed': 1, ...}
 >>> undo_codebook(ctx)                                      # doctest: +SKIP
@@ -519,6 +519,34 @@ def _summary(action: str, entity_id: str, before: Any, after: Any) -> str:
     if action == "undo":
         return "undid: " + _summary(b.get("action", "?"), entity_id, a, b.get("after"))
     return action
+
+
+def merge_text(source: str, target: str, summary: Mapping[str, Any]) -> str:
+    """A merge's outcome in words (for the app and the CLI alike).
+
+    >>> merge_text("Rapport", "Trust", {"codings_moved": 3, "codings_collapsed": 1, "suggestions_moved": 2})
+    'Merged Rapport into Trust: 3 codings moved, 1 duplicate collapsed, 2 suggestions moved'
+    """
+    def n(k: str, word: str) -> str:
+        v = int(summary.get(k, 0))
+        return f"{v} {word}{'' if v == 1 else 's'}"
+
+    parts = [n("codings_moved", "coding") + " moved", n("codings_collapsed", "duplicate") + " collapsed"]
+    if summary.get("suggestions_moved"):
+        parts.append(n("suggestions_moved", "suggestion") + " moved")
+    if summary.get("children_moved"):
+        parts.append(n("children_moved", "child code") + " moved")
+    return f"Merged {source} into {target}: " + ", ".join(parts)
+
+
+def split_text(source: str, summary: Mapping[str, Any]) -> str:
+    """A split's outcome in words.
+
+    >>> split_text("Evidence", {"new_code": "state_tests", "codings_moved": 2})
+    'Split state_tests out of Evidence: 2 codings moved'
+    """
+    v = int(summary.get("codings_moved", 0))
+    return f"Split {summary.get('new_code')} out of {source}: {v} coding{'' if v == 1 else 's'} moved"
 
 
 def codebook_history(ctx: ProjectContext, *, limit: int | None = None) -> list[dict[str, Any]]:

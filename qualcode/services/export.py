@@ -29,7 +29,7 @@ from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
 from qualcode.services import analysis
-from qualcode.services.project import ProjectContext, init_project, open_project, project_name
+from qualcode.services.project import ProjectContext, init_project, open_context, project_name
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
@@ -314,7 +314,7 @@ def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | 
     else:
         path = Path(ctx_or_path)
         if (path / "project.db").exists():
-            ctx = open_project(path, coder=coder)
+            ctx = open_context(path, coder=coder)
         else:
             ctx = init_project(path, coder=coder, name=data.name)
     return _import_data(ctx, data, label=label)

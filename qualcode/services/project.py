@@ -91,15 +91,17 @@ def _resolve(project: str | Path | None, db_url: str | None) -> tuple[Path | Non
     return pdir, project_url(pdir)
 
 
-def open_project(
+def open_context(
     project: str | Path | None = None,
     *,
     db_url: str | None = None,
     coder: str | None = None,
 ) -> ProjectContext:
-    """Open an existing project folder or database URL (migrating it if it is older).
+    """Open an existing project folder or database URL (migrating it if it is older) as the
+    :class:`ProjectContext` every service takes. (``qualcode.open_project`` is the Python
+    API's door and returns a ``qualcode.api.Project``.)
 
-    >>> ctx = open_project("my-study")  # doctest: +SKIP
+    >>> ctx = open_context("my-study")  # doctest: +SKIP
     """
     pdir, url = _resolve(project, db_url)
     if pdir is not None and url == project_url(pdir) and not (pdir / "project.db").exists():
@@ -109,6 +111,10 @@ def open_project(
         )
     db = Database(url)
     return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))
+
+
+#: the old name, kept while code written against it is merged; use :func:`open_context`
+open_project = open_context
 
 
 def init_project(

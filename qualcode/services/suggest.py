@@ -13,6 +13,7 @@ only marks it stale and relearns in a background thread, so the UI never waits.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -33,6 +34,7 @@ from qualcode.suggest.queue import smart_order
 Progress = Callable[[int, int], None] | None
 DEFAULT_THRESHOLD = 0.5
 
+log = logging.getLogger(__name__)
 _embedder_override = None  # tests may install a fake embedder here (set_embedder)
 
 
@@ -243,8 +245,10 @@ def on_decision(ctx: ProjectContext, **_ignored: Any) -> None:
             try:
                 while st.stale:
                     _fitted(ctx, st, recalibrate=True)
-            except Exception:  # noqa: BLE001 - background learning must never crash the app
-                st.stale = False
+            except Exception:  # noqa: BLE001 - background learning must never crash the app...
+                st.stale = False  # ...but a failure is logged with its traceback, not swallowed
+                log.exception("background relearning failed for coder %r on %s; suggestions keep the "
+                              "previous model", ctx.coder, ctx.label)
 
         st.thread = threading.Thread(target=relearn, name="qualcode-relearn", daemon=True)
         st.thread.start()

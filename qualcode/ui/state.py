@@ -20,12 +20,12 @@ from qualcode.errors import QualcodeError
 
 @st.cache_resource(show_spinner=False)
 def _open(project: str | None, db_url: str | None) -> services.ProjectContext:
-    return services.open_project(project, db_url=db_url)
+    return services.open_context(project, db_url=db_url)
 
 
 @st.cache_resource(show_spinner=False)
 def _as_coder(project: str | None, db_url: str | None, coder: str) -> services.ProjectContext:
-    # One context per coder, so the coder's id is looked up once, not on every rerun.
+    # One context per coder (its id is resolved inside each transaction, never cached).
     return _open(project, db_url).as_coder(coder)
 
 

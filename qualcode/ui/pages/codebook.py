@@ -111,7 +111,8 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
     if cols[1].button("Merge", key=f"domerge-{code.id}", icon=":material/merge:", disabled=not (target and sure)):
         summary = attempt(cb_service.merge_codes, ctx, code.id, target)
         if summary is not None:
-            flash(f"Merged: {summary}. Undo with 'Undo last change'.", kind="success")
+            flash(cb_service.merge_text(code.name, label(target), summary) + ". Undo with 'Undo last change'.",
+                  kind="success")
             st.rerun()
     st.markdown("**Split off a new code**")
     new_name = st.text_input("New code's name", key=f"splitname-{code.id}")
@@ -122,7 +123,7 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
         summary = attempt(cb_service.split_code, ctx, code.id,
                           {"id": "", "name": new_name.strip(), "definition": f"Split from {code.name}."}, moved)
         if summary is not None:
-            flash(f"Split: {summary}.", kind="success")
+            flash(cb_service.split_text(code.name, summary) + ".", kind="success")
             st.rerun()
     st.markdown("**Retire**")
     if code.retired:

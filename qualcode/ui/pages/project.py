@@ -33,7 +33,7 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
 
 
 def _open_existing(path: str) -> None:
-    _switch(path, missing="Type the folder of a project first.", opener=services.open_project,
+    _switch(path, missing="Type the folder of a project first.", opener=services.open_context,
             done="Opened {path}.")
 
 
