@@ -198,7 +198,8 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.ImportCodebook: dict(path="cb.yaml"), cmd.ImportDocument: dict(name="d", replace=True),
         cmd.DeleteDocument: dict(document=1), cmd.SetSpeakerRole: dict(document=1, label="A", role=Role.PARTICIPANT),
         cmd.SetCodableRoles: dict(roles=("participant",)), cmd.SetAttribute: dict(document=1, key="year", value="2021"),
-        cmd.Deidentify: dict(document=1), cmd.AddCoder: dict(name="bob"), cmd.Undo: dict(only=("code_add",)),
+        cmd.Deidentify: dict(document=1), cmd.AddCoder: dict(name="bob"),
+        cmd.ImportProject: dict(label="study.qdpx"), cmd.ImportCodings: dict(label="c.csv", origin="imported"), cmd.Undo: dict(only=("code_add",)),
     }
     assert set(samples) == set(cmd.COMMANDS.values()), "every command class has a sample here"
     for cls, kw in samples.items():

@@ -355,6 +355,31 @@ class Deidentify(Command):
 
 @command
 @dataclass(frozen=True)
+class ImportProject(Command):
+    """A REFI-QDA project (.qdpx) lands in an empty project (the parsed file outside the payload)."""
+
+    action: ClassVar[str] = "import_project"
+    entity: ClassVar[str] = "project"
+    undoable: ClassVar[bool] = False
+    label: str
+    data: Any = _local()
+
+
+@command
+@dataclass(frozen=True)
+class ImportCodings(Command):
+    """Codings from a spreadsheet (the CSV text outside the payload); all rows or none."""
+
+    action: ClassVar[str] = "import_codings"
+    entity: ClassVar[str] = "codings"
+    undoable: ClassVar[bool] = False
+    label: str
+    origin: str = "imported"
+    text: str = _local("")
+
+
+@command
+@dataclass(frozen=True)
 class AddCoder(Command):
     """Add a coder by name (the project page)."""
 

@@ -28,9 +28,11 @@ from qualcode.errors import ExportError, NotFoundError, Problem
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
+from qualcode.core import commands as cmd
 from qualcode.services import analysis
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext, init_project, open_context, project_name
-from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
@@ -328,7 +330,14 @@ def _codes_reader(label: str):
 
 
 def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str) -> dict[str, Any]:
-    with ctx.session() as s:
+    return executor.execute(ctx, cmd.ImportProject(label=label, data=data))
+
+
+@handles(cmd.ImportProject)
+class _ImportProject:
+    @staticmethod
+    def apply(s, ctx, me, command: cmd.ImportProject) -> Outcome:
+        data, label = command.data, command.label
         if not exchange.is_empty(s):
             raise ExportError("the project already holds documents or codings", file=label,
                               hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE")
@@ -342,7 +351,6 @@ def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str)
                 coder_ids[name] = meta.get_or_create_coder(s, name)
             return coder_ids[name]
 
-        me = ctx.coder_id(s)
         doc_ids: dict[str, int] = {}
         for d in data.documents:
             if d.content_hash in doc_ids:
@@ -364,10 +372,9 @@ def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str)
                                  excerpt_id=ex[0] if ex else None,
                                  document_id=doc_ids.get(m.document) if m.document and ex is None else None,
                                  code_id=m.code_id)
-        audit.record(s, "import", "project", label, coder_id=me,
-                     after={"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos)})
-    return {"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
-            "memos": len(data.memos), "problems": data.problems}
+        return Outcome({"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
+                        "memos": len(data.memos), "problems": data.problems}, label, None,
+                       {"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos)})
 
 
 # ---- coded excerpts from a spreadsheet ------------------------------------------------
@@ -397,9 +404,19 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
     if "code" not in fields or not (has_span or "excerpt_id" in fields):
         raise ExportError(f"missing columns; need {CODINGS_COLUMNS}", file=label, line=1,
                           hint="name the header row's columns like that")
-    problems: list[Problem] = []
-    rows = []
-    with ctx.session() as s:
+    return executor.execute(ctx, cmd.ImportCodings(label=label, origin=origin, text=text))
+
+
+@handles(cmd.ImportCodings)
+class _ImportCodings:
+    @staticmethod
+    def apply(s, ctx, me, command: cmd.ImportCodings) -> Outcome:
+        label, origin = command.label, command.origin
+        reader = csv.DictReader(io.StringIO(command.text))
+        fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
+        has_span = {"document", "start", "end"} <= set(fields)
+        problems: list[Problem] = []
+        rows = []
         cb = code_store.load_codebook(s)
         by_name = {c.name.casefold(): c.id for c in cb.codes}
         ids = {c.id for c in cb.codes}
@@ -456,8 +473,8 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
                               hint="fix these rows and import again (nothing was imported): "
                                    + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
         added = exchange.bulk_add_codings(s, rows)
-        audit.record(s, "import", "codings", label, coder_id=ctx.coder_id(s), after={"rows": len(rows), "added": added})
-    return {"rows": len(rows), "added": added, "skipped": len(rows) - added}
+        return Outcome({"rows": len(rows), "added": added, "skipped": len(rows) - added}, label, None,
+                       {"rows": len(rows), "added": added})
 
 
 __all__ = [
