@@ -158,8 +158,8 @@ def render() -> None:
         (st.success if ok == len(results) else st.warning)(
             f"{ok} of {len(results)} file(s) imported. Code them on the **Code** page.")
         for r in results:
-            if r["result"] != "imported":
-                st.error(f"{r['file']}: {r['result']}")
+            if r["result"] != "imported":  # the message may already name the file
+                st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
     nonce = st.session_state.get("imp_nonce", 0)
     files = st.file_uploader("Transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx…)", type=TYPES,
                              accept_multiple_files=True, key=f"imp_files_{nonce}")
