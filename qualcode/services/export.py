@@ -1,7 +1,9 @@
 """Exports and imports: tables, reports, REFI-QDA projects, coded-excerpt spreadsheets.
 
 Every ``export_*`` writes to a path or a binary file object; every ``*_bytes`` returns
-bytes (for Streamlit download buttons). Tables are neutralised against spreadsheet
+bytes (for Streamlit download buttons). What they return is one rule: a table export returns
+its number of data rows (the header not counted); a report returns the Path written (as
+``services.codebook.export_codebook``, the one codebook export); a .qdpx returns counts. Tables are neutralised against spreadsheet
 formulas (see :mod:`qualcode.export.tables`). Speaker pseudonyms replace labels in
 everything exported; the de-identification key is only included when asked for
 (``include_key=True``).
@@ -83,11 +85,11 @@ def frequencies_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = Fals
 
 def export_frequencies(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
                        by: str | None = None, include: str = "accepted", coder: str | None = None) -> int:
-    """Write the frequency table (per value of ``by`` when given)."""
+    """Write the frequency table (per value of ``by`` when given); returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    data = frequencies_bytes(ctx, fmt=fmt, bom=bom, by=by, include=include, coder=coder)
-    write_bytes(data, out)
-    return data.count(b"\n") if fmt == "csv" else 0
+    df = analysis.frequencies(ctx, by=by, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="frequencies"), out)
+    return len(df)
 
 
 def crosstab_bytes(ctx: ProjectContext, *, by: str, measure: str = "documents", fmt: str = "csv",
@@ -105,11 +107,13 @@ def _need_by(by: str | None, what: str) -> str:
 
 def export_crosstab(ctx: ProjectContext, out: Out, *, by: str | None = None, measure: str = "documents",
                     fmt: str | None = None, bom: bool = False, include: str = "accepted",
-                    coder: str | None = None) -> None:
-    """Write codes x values of ``by`` with counts and percentages."""
+                    coder: str | None = None) -> int:
+    """Write codes x values of ``by`` with counts and percentages; returns the data rows."""
     by = _need_by(by, "crosstab")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    write_bytes(crosstab_bytes(ctx, by=by, measure=measure, fmt=fmt, bom=bom, include=include, coder=coder), out)
+    df = analysis.crosstab(ctx, by=by, measure=measure, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="crosstab"), out)
+    return len(df)
 
 
 def matrix_bytes(ctx: ProjectContext, *, values: str = "binary", fmt: str = "csv", bom: bool = False,
@@ -119,27 +123,32 @@ def matrix_bytes(ctx: ProjectContext, *, values: str = "binary", fmt: str = "csv
 
 
 def export_matrix(ctx: ProjectContext, out: Out, *, values: str = "binary", fmt: str | None = None,
-                  bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
-    """Write the code-by-document (case) matrix (0/1 or counts)."""
+                  bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+    """Write the code-by-document (case) matrix (0/1 or counts); returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    write_bytes(matrix_bytes(ctx, values=values, fmt=fmt, bom=bom, include=include, coder=coder), out)
+    df = analysis.matrix(ctx, values=values, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="matrix"), out)
+    return len(df)
 
 
 def export_compare(ctx: ProjectContext, out: Out, *, by: str | None = None, fmt: str | None = None,
-                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
-    """Write the comparison across the values of ``by`` (tests, effect sizes, BH p-values)."""
+                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+    """Write the comparison across the values of ``by`` (tests, effect sizes, BH p-values);
+    returns the data rows."""
     by = _need_by(by, "comparison")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     df = analysis.compare(ctx, by=by, include=include, coder=coder)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="compare"), out)
+    return len(df)
 
 
 def export_cooccurrence(ctx: ProjectContext, out: Out, *, level: str = "excerpt", fmt: str | None = None,
-                        bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
-    """Write code pairs with co-occurrence counts and Jaccard."""
+                        bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+    """Write code pairs with co-occurrence counts and Jaccard; returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     df = analysis.cooccurrence(ctx, level=level, include=include, coder=coder)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="cooccurrence"), out)
+    return len(df)
 
 
 # ---- report -----------------------------------------------------------------------------

@@ -450,7 +450,8 @@ def audit_actions(ctx: ProjectContext) -> list[str]:
         return team_store.audit_actions(s)
 
 
-AUDIT_COLUMNS = ("id", "at", "coder", "action", "entity", "entity_id", "before", "after", "undone", "undo_of")
+AUDIT_COLUMNS = ("id", "at", "coder", "action", "entity", "entity_id", "before", "after", "undone", "undo_of",
+                 "command")
 
 
 def export_audit(ctx: ProjectContext, out: str | Path, *, fmt: str | None = None, **filters: Any) -> int:
@@ -477,7 +478,7 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     """Audit events (as from :func:`audit_log`) as CSV or JSON text, in the given order.
 
     >>> audit_text([], fmt="csv").strip()
-    'id,at,coder,action,entity,entity_id,before,after,undone,undo_of'
+    'id,at,coder,action,entity,entity_id,before,after,undone,undo_of,command'
     """
     rows = [{**r, "at": r["at"].isoformat() if isinstance(r.get("at"), datetime) else r.get("at")} for r in rows]
     if fmt == "json":
@@ -487,7 +488,8 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     w.writeheader()
     for r in rows:
         w.writerow({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
-                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str)})
+                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str),
+                    "command": json.dumps(r.get("command"), ensure_ascii=False, default=str)})
     return buf.getvalue()
 
 
