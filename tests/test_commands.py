@@ -257,3 +257,23 @@ def test_command_dataclasses_are_frozen():
     c = cmd.CodeExcerpt(excerpt_id=1, code_id="trust")
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.code_id = "other"  # type: ignore[misc]
+
+
+def test_every_app_message_is_free_of_cli_flags(project):
+    """The app's wording of errors the app can meet never names a CLI flag or command."""
+    from qualcode.errors import cli_only
+    from qualcode.services import codebook as cbs
+
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document("d1", TURNS))
+        ex = [e.id for e in documents.load_document(s, doc_id).excerpts]
+    coding.add_coding(project, ex[1], "trust")
+    failures = [lambda: cbs.rename_code(project, "nope", "X"), lambda: cbs.retire_code(project, "trust"),
+                lambda: coding.add_coding(project, ex[1], "nope"),
+                lambda: team.resolve_disagreement(project.as_coder("consensus"), ex[1], [])]
+    for fail in failures:
+        with pytest.raises(QualcodeError) as exc:
+            fail()
+        assert not cli_only(exc.value.for_app()), exc.value.for_app()
+        assert exc.value.for_app().startswith(exc.value.message.rstrip("."))
+    assert cli_only("pass --replace") and cli_only("run qualcode init DIR") and not cli_only("tick Replace")

@@ -79,7 +79,8 @@ def _codebook(s) -> Codebook:
 def _get(cb: Codebook, code_id: str) -> Code:
     c = cb.get(code_id)
     if c is None:
-        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show",
+                            app_hint="pick one of the codes on the Codebook page")
     return c
 
 
@@ -406,7 +407,8 @@ def _unused(s, code_id: str, *, allow_codings: int = 0, allow_suggestions: int =
         extra.append(f"{refs['children'] - allow_children} child code(s)")
     if extra:
         raise CodebookError(f"cannot undo: code {code_id!r} has been used since ({', '.join(extra)})",
-                            hint=f"merge it into another code instead (qualcode codebook merge {code_id} TARGET)")
+                            hint=f"merge it into another code instead (qualcode codebook merge {code_id} TARGET)",
+                            app_hint="merge it into another code instead (Move · merge · split · retire)")
 
 
 def _same_now(cb: Codebook, expected: dict[str, Any], *, what: str) -> None:
@@ -415,7 +417,8 @@ def _same_now(cb: Codebook, expected: dict[str, Any], *, what: str) -> None:
     keys = [k for k in (*EDITABLE, "retired") if k in expected]
     if cur is None or any(getattr(cur, k) != expected[k] for k in keys):
         raise CodebookError(f"cannot undo the {what} of {expected['id']!r}: the code has changed since",
-                            hint="see: qualcode codebook history")
+                            hint="see: qualcode codebook history",
+                            app_hint="see the codebook's history for what changed")
 
 
 def _undo(s, ev) -> None:

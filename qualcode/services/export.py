@@ -101,7 +101,8 @@ def crosstab_bytes(ctx: ProjectContext, *, by: str, measure: str = "documents", 
 def _need_by(by: str | None, what: str) -> str:
     if not by:
         raise ExportError(f"a {what} needs an attribute to group by",
-                          hint="choose one, e.g. --by year (attributes: qualcode documents --json)")
+                          hint="choose one, e.g. --by year (attributes: qualcode documents --json)",
+                          app_hint="choose an attribute to group by first")
     return by
 
 
@@ -349,7 +350,8 @@ class _ImportProject:
         data, label = command.data, command.label
         if not exchange.is_empty(s):
             raise ExportError("the project already holds documents or codings", file=label,
-                              hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE")
+                              hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE",
+                              app_hint="create a new project on the Project page and import the .qdpx there")
         if data.codebook.codes:
             exchange.replace_codebook(s, data.codebook)
         meta.set_setting(s, "project", {"name": data.name})

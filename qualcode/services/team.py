@@ -135,7 +135,8 @@ def _pick_coders(s, coders: Iterable[str] | None) -> dict[str, int]:
 def _code_ids(cb: Codebook, code: str | None, used: Iterable[str]) -> list[str]:
     if code is not None:
         if cb.get(code) is None:
-            raise NotFoundError(f"no code {code!r}", hint="see the codes with: qualcode codebook show")
+            raise NotFoundError(f"no code {code!r}", hint="see the codes with: qualcode codebook show",
+                                app_hint="pick one of the codes on the Codebook page")
         return [code]
     ids = [c.id for c in cb.codable_codes()]
     known = set(ids)
@@ -236,7 +237,8 @@ def agreement(
             raise QualcodeError(
                 "agreement needs at least two coders who have reviewed excerpts"
                 + (f" (found: {', '.join(names)})" if names else ""),
-                hint="let a second coder code the same excerpts (--coder NAME), or add --engine")
+                hint="let a second coder code the same excerpts (--coder NAME), or add --engine",
+                app_hint="let a second coder code the same excerpts, or compare with the engine")
         reviewed_by_id = team_store.reviewed_sets(s, people.values())
         reviewed = {n: reviewed_by_id[people[n]] for n in names}
         everything = set().union(*reviewed.values()) if reviewed else set()

@@ -41,7 +41,8 @@ def _excerpt(s: Session, excerpt_id: int) -> ExcerptRow:
 def _check_code(s: Session, code_id: str) -> CodeRow:
     row = s.get(CodeRow, code_id)
     if row is None:
-        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show",
+                            app_hint="pick one of the codes on the Codebook page")
     return row
 
 

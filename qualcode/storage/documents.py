@@ -102,7 +102,8 @@ def resolve_document(s: Session, ref: str | int) -> int:
     if len(ids) == 1:
         return ids[0]
     if not ids:
-        raise NotFoundError(f"no document {ref!r}", hint="list them with: qualcode documents")
+        raise NotFoundError(f"no document {ref!r}", hint="list them with: qualcode documents",
+                            app_hint="pick a document on the Code page")
     raise NotFoundError(f"{ref!r} matches {len(ids)} documents", hint="use the document id")
 
 
@@ -114,7 +115,8 @@ def load_document(s: Session, doc_id: int) -> Document:
                  selectinload(DocumentRow.attributes)],
     )
     if row is None:
-        raise NotFoundError(f"no document with id {doc_id}", hint="list them with: qualcode documents")
+        raise NotFoundError(f"no document with id {doc_id}", hint="list them with: qualcode documents",
+                            app_hint="pick a document on the Code page")
     label_of = {sp.id: sp.label for sp in row.speakers}
     turns = [
         Turn(speaker=label_of.get(t.speaker_id, ""), order=t.order, start=t.start, end=t.end,
