@@ -30,7 +30,7 @@ class Project:
 
     @classmethod
     def open(cls, path_or_url: str | Path, *, coder: str | None = None) -> "Project":
-        return cls(services.open_project(path_or_url, coder=coder))
+        return cls(services.open_context(path_or_url, coder=coder))
 
     def __enter__(self) -> "Project":
         return self

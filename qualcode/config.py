@@ -1,8 +1,9 @@
 """Settings, declared once with their defaults and help (after datasette's SETTINGS).
 
-Each setting can come from the environment (``QUALCODE_<NAME>``), from an optional
-``qualcode.toml`` in the project folder, or from code. Precedence: explicit argument >
-environment > project file > default.
+Each setting can come from code, from an optional ``qualcode.toml`` in the project folder,
+or from the environment (``QUALCODE_<NAME>``). :func:`get_setting` is the one way every
+setting is read (the embedder, the CLI and the app included). Precedence: explicit argument >
+project file > environment > default: the project's own choice wins over a machine-wide one.
 
 >>> get_setting("max_file_mb", env={})
 50
@@ -42,7 +43,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_unzipped_mb", 200, "Largest size one file inside a .docx, .xlsx or .qdpx may unpack to, in megabytes."),
     Setting("unit", "sentence", "Default excerpt unit for ingest: sentence or turn."),
     Setting("batch_size", 64, "Texts per batch when embedding."),
-    # Read by qualcode.suggest.embedder straight from the environment (same names):
+    # Read by qualcode.suggest.embedder through get_setting (with the project folder):
     Setting("embed_backend", "auto", "Embedding backend: auto (ONNX Runtime on CPU, torch on GPU), torch or onnx."),
     Setting("embed_threads", 0, "Parallel embedding runs on CPU (0 = the CPUs this process may use)."),
     Setting("cache_dir", None, "Folder for derived model files such as the ONNX export (default ~/.cache/qualcode)."),
@@ -93,22 +94,26 @@ def get_setting(
     env: Mapping[str, str] | None = None,
     project_dir: str | Path | None = None,
 ) -> Any:
-    """Resolve one setting by precedence: explicit > environment > project file > default."""
+    """Resolve one setting by precedence: explicit > project file > environment > default.
+
+    >>> get_setting("unit", "turn", env={"QUALCODE_UNIT": "sentence"})
+    'turn'
+    """
     setting = _BY_NAME[name]
     if explicit is not None:
         return _coerce(setting, explicit)
-    env = os.environ if env is None else env
-    if setting.env in env and env[setting.env] != "":
-        return _coerce(setting, env[setting.env])
     file_values = load_project_file(project_dir)
     if name in file_values:
         return _coerce(setting, file_values[name])
+    env = os.environ if env is None else env
+    if setting.env in env and env[setting.env] != "":
+        return _coerce(setting, env[setting.env])
     return setting.default
 
 
-def default_coder() -> str:
+def default_coder(project_dir: str | Path | None = None) -> str:
     """The coder name to use when none is given: the setting, else the login name."""
-    name = get_setting("coder")
+    name = get_setting("coder", project_dir=project_dir)
     if name:
         return str(name)
     try:

@@ -8,11 +8,21 @@ Library code raises these; only the CLI and the UI turn them into messages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
 class QualcodeError(Exception):
-    """Base class: ``file``/``line`` locate the problem, ``hint`` says what to do."""
+    """Base class: ``file``/``line`` locate the problem, ``hint`` says what to do.
+
+    ``hint`` is worded for the CLI (it may name flags and commands); ``app_hint``, when
+    given, says the same for someone in the app (no flags). :meth:`for_app` is what the
+    app shows; ``str()`` is what the CLI prints.
+
+    >>> e = QualcodeError("already imported", hint="pass --replace", app_hint="tick Replace")
+    >>> str(e), e.for_app()
+    ('already imported. Pass --replace.', 'already imported. Tick Replace.')
+    """
 
     def __init__(
         self,
@@ -21,14 +31,27 @@ class QualcodeError(Exception):
         file: str | None = None,
         line: int | None = None,
         hint: str | None = None,
+        app_hint: str | None = None,
     ) -> None:
         self.message = message
         self.file = file
         self.line = line
         self.hint = hint
+        self.app_hint = app_hint
         super().__init__(str(self))
 
+    def for_app(self) -> str:
+        """The message worded for the app: the app hint, else the hint unless it names a
+        CLI flag or command (then no hint rather than one the app user cannot follow)."""
+        hint = self.app_hint
+        if hint is None and self.hint and not cli_only(self.hint):
+            hint = self.hint
+        return self._text(hint)
+
     def __str__(self) -> str:
+        return self._text(self.hint)
+
+    def _text(self, hint: str | None) -> str:
         where = ""
         if self.file:
             where = str(self.file)
@@ -38,10 +61,15 @@ class QualcodeError(Exception):
         elif self.line is not None:
             where = f"line {self.line}: "
         text = where + self.message.rstrip(".") + "."
-        if self.hint:
-            hint = self.hint.rstrip(".")
+        if hint:
+            hint = hint.rstrip(".")
             text += " " + hint[:1].upper() + hint[1:] + "."
         return text
+
+
+def cli_only(hint: str) -> bool:
+    """Whether a hint speaks to a terminal user (a ``--flag`` or a ``qualcode ...`` command)."""
+    return bool(re.search(r"(^|[\s(])--[a-z]|\bqualcode [a-z]|QUALCODE_[A-Z]", hint))
 
 
 class IngestError(QualcodeError):

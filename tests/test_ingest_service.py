@@ -401,3 +401,47 @@ def test_cli_dry_run_saves_nothing(tmp_path):
     r = runner.invoke(main, ["--project", p, "ingest", "--dry-run", "--json", str(GOOD / "teams.vtt")])
     assert r.exit_code == 0 and json.loads(r.stdout)[0]["turns"] == 2
     assert json.loads(runner.invoke(main, ["--project", p, "documents", "--json"]).stdout) == []
+
+
+def _participant_words(ctx, doc_id):
+    from qualcode.storage.models import DocumentRow
+
+    with ctx.session(readonly=True) as s:
+        return s.get(DocumentRow, doc_id).participant_words
+
+
+def _coded_words(ctx, doc_id):
+    d = svc.show_document(ctx, doc_id)
+    return sum(len(t["text"].split()) for t in d["turns"] if t["role"] in svc.codable_roles(ctx))
+
+
+def test_participant_words_follow_the_one_coded_role_rule_at_import_and_after(project):
+    """participant_words (the per-1,000-words denominator) counts the coded roles' words the
+    same way at import as after a role change (it used to hard-code participant + unknown)."""
+    from qualcode.core import is_coded
+
+    svc.set_codable_roles(project, ["participant", "facilitator"])
+    doc_id = svc.ingest_paths(project, [GOOD / "zoom.vtt"]).document_ids[0]
+    roles = {t["role"] for t in svc.show_document(project, doc_id)["turns"]}
+    assert "facilitator" in roles and _participant_words(project, doc_id) == _coded_words(project, doc_id) > 0
+    svc.set_codable_roles(project, ["participant", "facilitator"])  # recounting changes nothing
+    assert _participant_words(project, doc_id) == _coded_words(project, doc_id)
+    svc.set_codable_roles(project, ["participant"])
+    assert _participant_words(project, doc_id) == _coded_words(project, doc_id)
+    assert is_coded(None) and not is_coded("facilitator") and is_coded("facilitator", ["facilitator"])
+
+
+def test_already_imported_says_what_to_do_in_each_face(project):
+    """The CLI is told to pass --replace; the app is pointed at the Import page's option."""
+    from qualcode.ui.pages.importing import REPLACE_LABEL
+    from qualcode.ui.state import error_text
+
+    data = b"Interviewer: How is it going?\n\nAna: Busy but good.\n"
+    svc.save_parsed(project, svc.parse_bytes(data, "a.txt"))
+    with pytest.raises(svc.AlreadyImported) as exc:
+        svc.save_parsed(project, svc.parse_bytes(data, "a.txt"))
+    assert "--replace" in str(exc.value)
+    app = error_text(exc.value)
+    assert "--" not in app and REPLACE_LABEL in app and "already imported" in app
+    doc_id = svc.save_parsed(project, svc.parse_bytes(data, "a.txt"), replace=True)
+    assert [d["id"] for d in svc.list_documents(project)] == [doc_id]

@@ -23,9 +23,10 @@ from qualcode.suggest.engine import Engine
 from qualcode.suggest.evaluate import score
 from qualcode.suggest.queue import smart_order
 
+# names unique across the project codebook (the default one has "Evidence"): the codebook stays valid
 CODES = [
     Code(id="trust", name="Trust", definition="Trust between people.", keywords=["trust"]),
-    Code(id="data", name="Evidence", definition="Data that shows progress.", keywords=["data"]),
+    Code(id="data", name="Data", definition="Data that shows progress.", keywords=["data"]),
     Code(id="time", name="Time pressure", definition="Not enough time.", keywords=["time"]),
 ]
 TEMPLATES = {
@@ -337,3 +338,39 @@ def test_rejected_prior_suggestions_raise_that_codes_threshold():
     # no decisions at all: cold start untouched
     assert (LinearHead(["a", "b", "c"]).fit(np.zeros((0, 10)), np.zeros((0, 3)), np.zeros((0, 3)), [])
             .thresholds == 0.5).all()
+
+
+def test_promote_theme_is_a_valid_unique_ordered_undoable_code(project):
+    """A theme named "2021 goals" becomes a valid id; a name in use gets " (2)"; the codebook
+    stays valid for later changes; the promotion is audited as a command and undoable."""
+    from qualcode.services import codebook as cbs
+    from qualcode.services import coding
+
+    theme = {"keywords": ["goals", "targets"], "quotes": ["We set 2021 goals.", "Targets were clear."]}
+    first = service.promote_theme(project, theme, name="2021 goals")
+    second = service.promote_theme(project, theme, name="2021 Goals")
+    cb = cbs.get_codebook(project)
+    assert (first, second) == ("c_2021_goals", "c_2021_goals_2")
+    assert [cb.get(first).name, cb.get(second).name] == ["2021 goals", "2021 Goals (2)"]
+    assert [c.id for c in cb.codes][-2:] == [first, second]  # ordered last, in promotion order
+    cbs.rename_code(project, "trust", "Trust between partners")  # later changes still validate
+    with project.session(readonly=True) as s:
+        ev = audit.list_events(s, action="code_add")[0]
+    assert ev.entity_id == second and ev.after["source"] == "discovery"
+    assert [u["action"] for u in coding.undo(project, 3)] == ["code_rename", "code_add", "code_add"]
+    assert cbs.get_codebook(project).get(first) is None
+
+
+def test_background_relearning_failure_is_logged_not_swallowed(small_project, monkeypatch, caplog):
+    ctx, (d1, _) = small_project
+    service.suggest_document(ctx, d1)
+
+    def broken(*a, **kw):
+        raise RuntimeError("head exploded")
+
+    monkeypatch.setattr(service, "_fitted", broken)
+    with caplog.at_level("ERROR", logger="qualcode.services.suggest"):
+        service.on_decision(ctx)
+        service.wait_for_learning(ctx)
+    failures = [r for r in caplog.records if "background relearning failed" in r.getMessage()]
+    assert failures and "head exploded" in str(failures[0].exc_info[1])

@@ -284,7 +284,7 @@ def test_import_saves_each_file_on_its_own_with_deidentification(project):
         "    p1 = ingest.parse_bytes(data, 'a.txt')\n"
         "    p2 = ingest.parse_bytes(data, 'b.txt')\n"
         "    choice = {'roles': {}, 'attributes': {'year': '2021'}, 'errors': []}\n"
-        "    _save_all(current_context(), ingest, [('a.txt', p1, choice), ('b.txt', p2, choice)],\n"
+        "    _save_all(current_context(), [('a.txt', p1, choice), ('b.txt', p2, choice)],\n"
         "              deidentify=True, names=['Maria Lopez'], suggest=False)\n"
     )
     at = no_exception(run_script(script, project))

@@ -28,7 +28,7 @@ class State:
         from qualcode import services
 
         if self._ctx is None:
-            self._ctx = services.open_project(self.project, db_url=self.db, coder=self.coder)
+            self._ctx = services.open_context(self.project, db_url=self.db, coder=self.coder)
         return self._ctx
 
 

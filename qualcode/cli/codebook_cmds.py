@@ -195,8 +195,7 @@ def merge(state: State, source: str, target: str) -> None:
       qualcode -p my-study codebook merge rapport trust
     """
     r = svc.merge_codes(state.open(), source, target)
-    _done(f"Merged {source} into {target}: {r['codings_moved']} codings moved, "
-          f"{r['codings_collapsed']} duplicates collapsed.")
+    _done(svc.merge_text(source, target, r) + ".")
 
 
 @codebook.command()

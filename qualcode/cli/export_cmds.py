@@ -53,15 +53,15 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
     if what == "excerpts":
         result["rows"] = ex.export_excerpts(ctx, path, fmt=fmt, bom=bom, **common)
     elif what == "frequencies":
-        ex.export_frequencies(ctx, path, fmt=fmt, bom=bom, by=by, **common)
+        result["rows"] = ex.export_frequencies(ctx, path, fmt=fmt, bom=bom, by=by, **common)
     elif what == "crosstab":
-        ex.export_crosstab(ctx, path, by=by, fmt=fmt, bom=bom, **common)
+        result["rows"] = ex.export_crosstab(ctx, path, by=by, fmt=fmt, bom=bom, **common)
     elif what == "compare":
-        ex.export_compare(ctx, path, by=by, fmt=fmt, bom=bom, **common)
+        result["rows"] = ex.export_compare(ctx, path, by=by, fmt=fmt, bom=bom, **common)
     elif what == "cooccurrence":
-        ex.export_cooccurrence(ctx, path, level=level, fmt=fmt, bom=bom, **common)
+        result["rows"] = ex.export_cooccurrence(ctx, path, level=level, fmt=fmt, bom=bom, **common)
     elif what == "matrix":
-        ex.export_matrix(ctx, path, values=values, fmt=fmt, bom=bom, **common)
+        result["rows"] = ex.export_matrix(ctx, path, values=values, fmt=fmt, bom=bom, **common)
     elif what == "report":
         if only_coder:
             raise ExportError("the report counts every coder", hint="leave out --coder")
@@ -69,7 +69,9 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
     elif what == "qdpx":
         result.update(ex.export_qdpx(ctx, path, include_key=include_key))
     elif what == "codebook":
-        ex.export_codebook(ctx, path, fmt=fmt)
+        from qualcode.services import codebook as codebook_svc  # the one export_codebook
+
+        codebook_svc.export_codebook(ctx, path, fmt=fmt)
     if as_json:
         emit_json(result)
     else:

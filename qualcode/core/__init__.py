@@ -8,6 +8,7 @@ from qualcode.core.model import (
     Codebook,
     Coder,
     Coding,
+    DEFAULT_CODED_ROLES,
     Decision,
     Document,
     Excerpt,
@@ -20,12 +21,13 @@ from qualcode.core.model import (
     SuggestionStatus,
     Turn,
     code_guid,
+    is_coded,
     text_hash,
     utcnow,
 )
 
 __all__ = [
-    "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "Coder", "Coding", "Decision",
+    "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "Coder", "Coding", "DEFAULT_CODED_ROLES", "Decision",
     "Document", "Excerpt", "Memo", "Origin", "ProjectSettings", "Role", "Speaker", "Suggestion",
-    "SuggestionStatus", "Turn", "code_guid", "text_hash", "utcnow",
+    "SuggestionStatus", "Turn", "code_guid", "is_coded", "text_hash", "utcnow",
 ]

@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 
 
 def utcnow() -> datetime:
@@ -51,6 +51,24 @@ class Role(str, enum.Enum):
     FACILITATOR = "facilitator"
     PARTICIPANT = "participant"
     UNKNOWN = "unknown"
+
+
+#: the roles whose speech is coded unless a project chooses otherwise
+DEFAULT_CODED_ROLES: tuple[str, ...] = ("participant", "unknown")
+
+
+def is_coded(role: "Role | str | None", coded_roles: "Iterable[str] | None" = None) -> bool:
+    """Is this speaker's speech coded? The one rule: their role is one of the project's coded
+    roles (default participant and unknown; a speaker without a role is unknown). Excerpt
+    ``codable`` flags and ``participant_words`` (the per-1,000-words denominator) both use it.
+
+    >>> is_coded("participant"), is_coded(Role.INTERVIEWER), is_coded(None)
+    (True, False, True)
+    >>> is_coded("interviewer", ["interviewer", "participant"])
+    True
+    """
+    value = role.value if isinstance(role, Role) else (str(role) if role else Role.UNKNOWN.value)
+    return value in (DEFAULT_CODED_ROLES if coded_roles is None else tuple(coded_roles))
 
 
 class Origin(str, enum.Enum):
@@ -290,6 +308,6 @@ class ProjectSettings:
 
     name: str = "Untitled project"
     unit: str = "sentence"  # sentence | turn
-    code_roles: tuple[str, ...] = ("participant", "unknown")
+    code_roles: tuple[str, ...] = DEFAULT_CODED_ROLES
     independent_coding: bool = False
     threshold: float | None = None

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable, Mapping
 
-from qualcode.core import Attribute, Document, Role, Speaker, Turn
+from qualcode.core import DEFAULT_CODED_ROLES, Attribute, Document, Role, Speaker, Turn, is_coded
 from qualcode.ingest.model import RawTranscript
 from qualcode.ingest.segment import segment_spans
 from qualcode.ingest.speakers import role_for_label
 
-DEFAULT_CODABLE_ROLES = ("participant", "unknown")
+DEFAULT_CODABLE_ROLES = DEFAULT_CODED_ROLES  # the one rule lives in core.is_coded
 
 
 def speaker_roles(raw: RawTranscript, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -88,7 +88,7 @@ def build_document(
         turns.append(Turn(speaker=t.speaker, order=len(turns), start=start, end=length,
                           start_ms=t.start_ms, end_ms=t.end_ms))
     text = "".join(parts)
-    codable = {t.order: role_of.get(t.speaker, "unknown") in codable_roles for t in turns}
+    codable = {t.order: is_coded(role_of.get(t.speaker), codable_roles) for t in turns}
     excerpts = segment_spans(text, [(t.start, t.end, t.order) for t in turns], unit=unit, codable=codable)
     speakers = [Speaker(label=label, role=Role(role_of[label])) for label in dict.fromkeys(t.speaker for t in turns)]
     doc = Document(name=name, text=text, source_filename=source_filename, format=fmt,

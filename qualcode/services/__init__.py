@@ -10,6 +10,7 @@ from qualcode.services.project import (
     ProjectContext,
     init_project,
     list_coders,
+    open_context,
     open_project,
     project_name,
     project_status,
@@ -17,5 +18,5 @@ from qualcode.services.project import (
 
 __all__ = [
     "DEFAULT_CODEBOOK", "SAMPLE_DIR", "ProjectContext", "init_project", "list_coders",
-    "open_project", "project_name", "project_status",
+    "open_context", "open_project", "project_name", "project_status",
 ]

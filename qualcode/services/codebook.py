@@ -5,7 +5,7 @@ Every change is one transaction that validates the resulting codebook, carries t
 existing codings and suggestions along, and records an audit event whose ``before`` and
 ``after`` hold enough to reverse it exactly (``undo_codebook``). Ids never change; names may.
 
->>> ctx = open_project("my-study")                          # doctest: +SKIP
+>>> ctx = open_context("my-study")                          # doctest: +SKIP
 >>> merge_codes(ctx, "rapport", "trust")                    # doctest: +SKIP
 {'codings_moved': 12, 'codings_collapsed': 1, ...}
 >>> undo_codebook(ctx)                                      # doctest: +SKIP
@@ -20,8 +20,10 @@ from typing import Any, Mapping
 from qualcode import codebook_io
 from qualcode.core import Code, Codebook
 from qualcode.errors import CodebookError, NotFoundError
+from qualcode.core import commands as cmd
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit
 from qualcode.storage import codes as store
 from qualcode.storage import meta
 
@@ -46,6 +48,7 @@ def _code_from(d: Mapping[str, Any]) -> Code:
     if unknown:
         raise CodebookError(f"unknown code field(s): {', '.join(sorted(unknown))}",
                             hint=f"use: {', '.join(sorted(fields))}")
+    d = {"id": "", **d}  # no id: a unique slug of the name is made inside the transaction
     return Code(**{k: (_clean_list(v) if k in LIST_FIELDS else v) for k, v in d.items()})
 
 
@@ -76,7 +79,8 @@ def _codebook(s) -> Codebook:
 def _get(cb: Codebook, code_id: str) -> Code:
     c = cb.get(code_id)
     if c is None:
-        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show",
+                            app_hint="pick one of the codes on the Codebook page")
     return c
 
 
@@ -84,11 +88,6 @@ def _check(cb: Codebook, *, require_definitions: bool = True) -> None:
     """Refuse a change that would leave the codebook invalid (all problems in ``exc.problems``)."""
     problems = codebook_io.validate_codebook(cb, require_definitions=require_definitions)
     codebook_io.raise_problems(problems)
-
-
-def _record(s, ctx: ProjectContext, action: str, entity_id: str, *, before: Any, after: Any,
-            entity: str = "code") -> int:
-    return audit.record(s, action, entity, entity_id, coder_id=ctx.coder_id(s), before=before, after=after)
 
 
 def _with(cb: Codebook, code: Code) -> Codebook:
@@ -123,17 +122,29 @@ def pending_usage(ctx: ProjectContext) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- changes
-def add_code(ctx: ProjectContext, code: Code | Mapping[str, Any]) -> Code:
-    """Add a code; the id must be new (a slug), the name unique, codable codes defined.
-
-    >>> add_code(ctx, {"id": "rapport", "name": "Rapport", "parent": "relationships",
-    ...                "definition": "Warmth between coach and team."})  # doctest: +SKIP
-    """
+# Each change is a typed command (qualcode.core.commands) run by the one executor; the
+# handlers below apply it inside the executor's transaction and revert it for the one undo.
+def _new_code(code: Code | Mapping[str, Any]) -> Code:
     c = _normalize(_code_from(code) if isinstance(code, Mapping) else dataclasses.replace(code))
     c.retired = False
-    with ctx.session() as s:
+    return c
+
+
+class _Revert:
+    """Every codebook command reverts through :func:`_undo` (it knows each action)."""
+
+    @staticmethod
+    def revert(s, ev, coder_id) -> None:
+        _undo(s, ev)
+
+
+@handles(cmd.AddCode)
+class _AddCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, command: cmd.AddCode) -> Outcome:
+        c = _new_code(command.code)
         cb = _codebook(s)
-        if not c.id and c.name:  # the UI may leave the id to us: a slug of the name
+        if not c.id and c.name:  # the UI (and theme discovery) may leave the id to us
             c.id = codebook_io.slugify(c.name, taken=set(cb.by_id()))
         if cb.get(c.id) is not None:
             old = cb.get(c.id)
@@ -142,8 +153,22 @@ def add_code(ctx: ProjectContext, code: Code | Mapping[str, Any]) -> Code:
         _check(_with(cb, c))
         store.save_code(s, c, sort_order=store.max_sort_order(s) + 1)
         added = _get(_codebook(s), c.id)
-        _record(s, ctx, "code_add", c.id, before=None, after=code_dict(added))
-        return added
+        after = code_dict(added)
+        if command.source:
+            after["source"] = command.source
+        return Outcome(added, c.id, None, after)
+
+
+def add_code(ctx: ProjectContext, code: Code | Mapping[str, Any], *, source: str | None = None) -> Code:
+    """Add a code; the id must be new (a slug; empty: a unique slug of the name), the name
+    unique, codable codes defined. ``source`` notes where it came from (e.g. "discovery").
+
+    >>> add_code(ctx, {"id": "rapport", "name": "Rapport", "parent": "relationships",
+    ...                "definition": "Warmth between coach and team."})  # doctest: +SKIP
+    """
+    fields = code_dict(code) if isinstance(code, Code) else dict(code)
+    _code_from(fields)  # unknown fields are refused before the transaction
+    return executor.execute(ctx, cmd.AddCode(code=fields, source=source))
 
 
 def get_code(ctx: ProjectContext, code_id: str) -> Code:
@@ -151,31 +176,58 @@ def get_code(ctx: ProjectContext, code_id: str) -> Code:
         return _get(_codebook(s), code_id)
 
 
-def _update(ctx: ProjectContext, code_id: str, fields: dict[str, Any], action: str) -> Code:
+def _update(s, code_id: str, fields: Mapping[str, Any]) -> tuple[Code, Code]:
+    """Apply an edit of ``fields``; returns (old, new) (equal when nothing changed)."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise CodebookError(f"cannot edit {', '.join(sorted(unknown))} of a code",
                             hint=f"editable fields: {', '.join(EDITABLE)}; ids never change")
-    with ctx.session() as s:
-        cb = _codebook(s)
-        old = _get(cb, code_id)
-        if old.retired:
-            raise CodebookError(f"code {code_id!r} is retired", hint="restore it first")
-        new = _normalize(dataclasses.replace(old, **fields))
-        if new == old:
-            return old
-        if old.codable and not new.codable and store.code_refs(s, code_id)["codings"]:
-            raise CodebookError(f"code {code_id!r} has codings, so it must stay codable",
-                                hint="split or merge its codings into another code first")
-        if new.parent and new.parent != old.parent:
-            parent = cb.get(new.parent)
-            if parent is not None and parent.retired:
-                raise CodebookError(f"cannot move under retired code {new.parent!r}")
-        _check(_with(cb, new))
-        store.save_code(s, new)
-        changed = sorted(k for k in EDITABLE if getattr(old, k) != getattr(new, k))
-        _record(s, ctx, action, code_id, before=code_dict(old), after={**code_dict(new), "changed": changed})
-        return new
+    cb = _codebook(s)
+    old = _get(cb, code_id)
+    if old.retired:
+        raise CodebookError(f"code {code_id!r} is retired", hint="restore it first")
+    new = _normalize(dataclasses.replace(old, **fields))
+    if new == old:
+        return old, old
+    if old.codable and not new.codable and store.code_refs(s, code_id)["codings"]:
+        raise CodebookError(f"code {code_id!r} has codings, so it must stay codable",
+                            hint="split or merge its codings into another code first")
+    if new.parent and new.parent != old.parent:
+        parent = cb.get(new.parent)
+        if parent is not None and parent.retired:
+            raise CodebookError(f"cannot move under retired code {new.parent!r}")
+    _check(_with(cb, new))
+    store.save_code(s, new)
+    return old, new
+
+
+def _update_outcome(s, code_id: str, fields: Mapping[str, Any]) -> Outcome:
+    old, new = _update(s, code_id, fields)
+    if new == old:
+        return Outcome(old, record=False)
+    changed = sorted(k for k in EDITABLE if getattr(old, k) != getattr(new, k))
+    return Outcome(new, code_id, code_dict(old), {**code_dict(new), "changed": changed})
+
+
+@handles(cmd.EditCode)
+class _EditCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.EditCode) -> Outcome:
+        return _update_outcome(s, c.code_id, c.fields)
+
+
+@handles(cmd.RenameCode)
+class _RenameCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.RenameCode) -> Outcome:
+        return _update_outcome(s, c.code_id, {"name": c.name})
+
+
+@handles(cmd.MoveCode)
+class _MoveCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.MoveCode) -> Outcome:
+        return _update_outcome(s, c.code_id, {"parent": c.parent or None})
 
 
 def edit_code(ctx: ProjectContext, code_id: str, **fields: Any) -> Code:
@@ -183,34 +235,31 @@ def edit_code(ctx: ProjectContext, code_id: str, **fields: Any) -> Code:
 
     >>> edit_code(ctx, "trust", definition="...", examples=["..."])  # doctest: +SKIP
     """
-    return _update(ctx, code_id, fields, "code_edit")
+    return executor.execute(ctx, cmd.EditCode(code_id=code_id, fields=fields))
 
 
 def rename_code(ctx: ProjectContext, code_id: str, name: str) -> Code:
     """Give a code a new name; its id (and every coding) stays."""
-    return _update(ctx, code_id, {"name": name}, "code_rename")
+    return executor.execute(ctx, cmd.RenameCode(code_id=code_id, name=name))
 
 
 def move_code(ctx: ProjectContext, code_id: str, parent: str | None) -> Code:
     """Put a code under another parent (None: top level). Cycles are refused."""
-    return _update(ctx, code_id, {"parent": parent or None}, "code_move")
+    return executor.execute(ctx, cmd.MoveCode(code_id=code_id, parent=parent or None))
 
 
-def merge_codes(ctx: ProjectContext, source: str, target: str) -> dict[str, int]:
-    """Merge ``source`` into ``target``: codings, suggestions and memos move to the target
-    (duplicates collapse), child codes move under the target, and the source is retired
-    (its history stays). Returns counts of what moved.
-
-    >>> merge_codes(ctx, "rapport", "trust")  # doctest: +SKIP
-    """
-    if source == target:
-        raise CodebookError("a code cannot be merged into itself")
-    with ctx.session() as s:
+@handles(cmd.MergeCodes)
+class _MergeCodes(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.MergeCodes) -> Outcome:
+        source, target = c.source, c.target
+        if source == target:
+            raise CodebookError("a code cannot be merged into itself")
         cb = _codebook(s)
         src, tgt = _get(cb, source), _get(cb, target)
-        for c in (src, tgt):
-            if c.retired:
-                raise CodebookError(f"code {c.id!r} is retired", hint="restore it first")
+        for code in (src, tgt):
+            if code.retired:
+                raise CodebookError(f"code {code.id!r} is retired", hint="restore it first")
         if target in cb.descendants(source):
             raise CodebookError(f"{target!r} sits below {source!r}: cannot merge a code into its own child",
                                 hint=f"move {target!r} out first, or merge the other way round")
@@ -218,7 +267,7 @@ def merge_codes(ctx: ProjectContext, source: str, target: str) -> dict[str, int]
         if not tgt.codable and (refs["codings"] or refs["pending"] or refs["decided"]):
             raise CodebookError(f"{target!r} is a grouping code (not codable) and cannot receive codings",
                                 hint="merge into a codable code")
-        children = [[c.id, c.parent] for c in cb.children(source)]
+        children = [[ch.id, ch.parent] for ch in cb.children(source)]
         for cid, _ in children:
             store.save_code(s, dataclasses.replace(cb.get(cid), parent=target))
         rec = store.move_code_refs(s, source, target)
@@ -228,11 +277,49 @@ def merge_codes(ctx: ProjectContext, source: str, target: str) -> dict[str, int]
                    "suggestions_moved": len(rec["suggestions_moved"]),
                    "suggestions_collapsed": len(rec["suggestions_dropped"]),
                    "memos_moved": len(rec["memos_moved"]), "children_moved": len(children)}
-        _record(s, ctx, "code_merge", source,
-                before={"source": code_dict(src), "target": code_dict(tgt)},
-                after={"source": code_dict(retired), "target_id": target, "refs": rec, "children": children,
-                       "summary": summary})
-        return summary
+        return Outcome(summary, source, {"source": code_dict(src), "target": code_dict(tgt)},
+                       {"source": code_dict(retired), "target_id": target, "refs": rec, "children": children,
+                        "summary": summary})
+
+
+def merge_codes(ctx: ProjectContext, source: str, target: str) -> dict[str, int]:
+    """Merge ``source`` into ``target``: codings, suggestions and memos move to the target
+    (duplicates collapse), child codes move under the target, and the source is retired
+    (its history stays). Returns counts of what moved.
+
+    >>> merge_codes(ctx, "rapport", "trust")  # doctest: +SKIP
+    """
+    return executor.execute(ctx, cmd.MergeCodes(source=source, target=target))
+
+
+@handles(cmd.SplitCode)
+class _SplitCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, command: cmd.SplitCode) -> Outcome:
+        code_id, given = command.code_id, dict(command.new_code)
+        c = _new_code(given)
+        cb = _codebook(s)
+        old = _get(cb, code_id)
+        if old.retired:
+            raise CodebookError(f"code {code_id!r} is retired", hint="restore it first")
+        if "parent" not in given:
+            c.parent = old.parent
+        if not c.id and c.name:
+            c.id = codebook_io.slugify(c.name, taken=set(cb.by_id()))
+        if cb.get(c.id) is not None:
+            raise CodebookError(f"there is already a code with id {c.id!r}", hint="choose a new id for the split")
+        if not c.codable:
+            raise CodebookError("the new code of a split must be codable")
+        _check(_with(cb, c))
+        store.save_code(s, c, sort_order=store.max_sort_order(s) + 1)
+        excerpt_ids = [int(i) for i in command.excerpt_ids]
+        rec = store.move_code_refs(s, code_id, c.id, excerpt_ids=excerpt_ids)
+        added = _get(_codebook(s), c.id)
+        summary = {"new_code": c.id, "codings_moved": len(rec["codings_moved"]),
+                   "suggestions_moved": len(rec["suggestions_moved"]), "memos_moved": len(rec["memos_moved"])}
+        return Outcome(summary, code_id, {"code": code_dict(old)},
+                       {"new_code": code_dict(added), "excerpt_ids": sorted(excerpt_ids),
+                        "refs": rec, "summary": summary})
 
 
 def split_code(ctx: ProjectContext, code_id: str, new_code: Code | Mapping[str, Any],
@@ -243,36 +330,36 @@ def split_code(ctx: ProjectContext, code_id: str, new_code: Code | Mapping[str, 
     >>> split_code(ctx, "evidence", {"id": "state_tests", "name": "State tests",
     ...            "definition": "..."}, [12, 40])  # doctest: +SKIP
     """
-    if isinstance(new_code, Mapping):
-        given = dict(new_code)
-        c = _code_from(given)
-    else:
-        given, c = {}, dataclasses.replace(new_code)
-    c = _normalize(c)
-    c.retired = False
-    with ctx.session() as s:
+    fields = code_dict(new_code) if isinstance(new_code, Code) else dict(new_code)
+    _code_from(fields)
+    return executor.execute(ctx, cmd.SplitCode(code_id=code_id, new_code=fields,
+                                               excerpt_ids=tuple(int(i) for i in excerpt_ids)))
+
+
+@handles(cmd.RetireCode)
+class _RetireCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.RetireCode) -> Outcome:
+        code_id = c.code_id
         cb = _codebook(s)
         old = _get(cb, code_id)
         if old.retired:
-            raise CodebookError(f"code {code_id!r} is retired", hint="restore it first")
-        if isinstance(new_code, Mapping) and "parent" not in given:
-            c.parent = old.parent
-        if not c.id and c.name:
-            c.id = codebook_io.slugify(c.name, taken=set(cb.by_id()))
-        if cb.get(c.id) is not None:
-            raise CodebookError(f"there is already a code with id {c.id!r}", hint="choose a new id for the split")
-        if not c.codable:
-            raise CodebookError("the new code of a split must be codable")
-        _check(_with(cb, c))
-        store.save_code(s, c, sort_order=store.max_sort_order(s) + 1)
-        rec = store.move_code_refs(s, code_id, c.id, excerpt_ids=[int(i) for i in excerpt_ids])
-        added = _get(_codebook(s), c.id)
-        summary = {"new_code": c.id, "codings_moved": len(rec["codings_moved"]),
-                   "suggestions_moved": len(rec["suggestions_moved"]), "memos_moved": len(rec["memos_moved"])}
-        _record(s, ctx, "code_split", code_id, before={"code": code_dict(old)},
-                after={"new_code": code_dict(added), "excerpt_ids": sorted(int(i) for i in excerpt_ids),
-                       "refs": rec, "summary": summary})
-        return summary
+            return Outcome(old, record=False)
+        active_children = [ch.id for ch in cb.children(code_id) if not ch.retired]
+        if active_children:
+            raise CodebookError(f"code {code_id!r} still has codes under it: {', '.join(active_children)}",
+                                hint="move, merge or retire them first")
+        n = store.code_refs(s, code_id)["codings"]
+        if n and not c.force:
+            raise CodebookError(f"code {code_id!r} is used by {n} coding{'s' if n != 1 else ''}",
+                                hint=f"merge it into another code (qualcode codebook merge {code_id} TARGET), "
+                                     "or retire it anyway with --force",
+                                app_hint="merge it into another code, or retire it anyway")
+        withdrawn = store.delete_pending_suggestions(s, code_id)
+        new = dataclasses.replace(old, retired=True)
+        store.save_code(s, new)
+        return Outcome(new, code_id, code_dict(old),
+                       {**code_dict(new), "codings": n, "withdrawn_suggestions": withdrawn})
 
 
 def retire_code(ctx: ProjectContext, code_id: str, *, force: bool = False) -> Code:
@@ -281,42 +368,28 @@ def retire_code(ctx: ProjectContext, code_id: str, *, force: bool = False) -> Co
     Refused while codings use it unless ``force`` (the codings stay, under a retired code);
     refused while it has active child codes. Its pending suggestions are withdrawn.
     """
-    with ctx.session() as s:
-        cb = _codebook(s)
-        old = _get(cb, code_id)
-        if old.retired:
-            return old
-        active_children = [c.id for c in cb.children(code_id) if not c.retired]
-        if active_children:
-            raise CodebookError(f"code {code_id!r} still has codes under it: {', '.join(active_children)}",
-                                hint="move, merge or retire them first")
-        n = store.code_refs(s, code_id)["codings"]
-        if n and not force:
-            raise CodebookError(f"code {code_id!r} is used by {n} coding{'s' if n != 1 else ''}",
-                                hint=f"merge it into another code (qualcode codebook merge {code_id} TARGET), "
-                                     "or retire it anyway with --force")
-        withdrawn = store.delete_pending_suggestions(s, code_id)
-        new = dataclasses.replace(old, retired=True)
-        store.save_code(s, new)
-        _record(s, ctx, "code_retire", code_id, before=code_dict(old),
-                after={**code_dict(new), "codings": n, "withdrawn_suggestions": withdrawn})
-        return new
+    return executor.execute(ctx, cmd.RetireCode(code_id=code_id, force=bool(force)))
 
 
-def restore_code(ctx: ProjectContext, code_id: str) -> Code:
-    """Bring a retired code back (its old codings come back with it)."""
-    with ctx.session() as s:
+@handles(cmd.RestoreCode)
+class _RestoreCode(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.RestoreCode) -> Outcome:
         cb = _codebook(s)
-        old = _get(cb, code_id)
+        old = _get(cb, c.code_id)
         if not old.retired:
-            return old
+            return Outcome(old, record=False)
         new = dataclasses.replace(old, retired=False)
         if new.parent and cb.get(new.parent) and cb.get(new.parent).retired:
             raise CodebookError(f"its parent {new.parent!r} is retired", hint="restore the parent first")
         _check(_with(cb, new))
         store.save_code(s, new)
-        _record(s, ctx, "code_restore", code_id, before=code_dict(old), after=code_dict(new))
-        return new
+        return Outcome(new, c.code_id, code_dict(old), code_dict(new))
+
+
+def restore_code(ctx: ProjectContext, code_id: str) -> Code:
+    """Bring a retired code back (its old codings come back with it)."""
+    return executor.execute(ctx, cmd.RestoreCode(code_id=code_id))
 
 
 # ----------------------------------------------------------------------------- undo
@@ -334,7 +407,8 @@ def _unused(s, code_id: str, *, allow_codings: int = 0, allow_suggestions: int =
         extra.append(f"{refs['children'] - allow_children} child code(s)")
     if extra:
         raise CodebookError(f"cannot undo: code {code_id!r} has been used since ({', '.join(extra)})",
-                            hint=f"merge it into another code instead (qualcode codebook merge {code_id} TARGET)")
+                            hint=f"merge it into another code instead (qualcode codebook merge {code_id} TARGET)",
+                            app_hint="merge it into another code instead (Move · merge · split · retire)")
 
 
 def _same_now(cb: Codebook, expected: dict[str, Any], *, what: str) -> None:
@@ -343,7 +417,8 @@ def _same_now(cb: Codebook, expected: dict[str, Any], *, what: str) -> None:
     keys = [k for k in (*EDITABLE, "retired") if k in expected]
     if cur is None or any(getattr(cur, k) != expected[k] for k in keys):
         raise CodebookError(f"cannot undo the {what} of {expected['id']!r}: the code has changed since",
-                            hint="see: qualcode codebook history")
+                            hint="see: qualcode codebook history",
+                            app_hint="see the codebook's history for what changed")
 
 
 def _undo(s, ev) -> None:
@@ -405,24 +480,18 @@ def _undo(s, ev) -> None:
 def undo_codebook(ctx: ProjectContext) -> dict[str, Any] | None:
     """Undo this coder's latest codebook change that is not undone yet; None if there is none.
 
-    The undo is itself an audit event (action ``undo``, ``undo_of`` the event). Refused,
-    with nothing changed, when the code has been used or changed since.
+    The codebook page's undo: the one undo (``services.commands``) limited to codebook
+    commands. The undo is itself an audit event (action ``undo``, ``undo_of`` the event).
+    Refused, with nothing changed, when the code has been used or changed since.
 
     >>> undo_codebook(ctx)  # doctest: +SKIP
     {'action': 'code_merge', 'code_id': 'rapport', 'summary': 'merged rapport into trust'}
     """
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        rows = audit.latest_rows(s, coder_id=cid, actions=ACTIONS, limit=1)
-        if not rows:
-            return None
-        ev = rows[0]
-        _undo(s, ev)
-        ev.undone = True
-        audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
-                     before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
-        return {"action": ev.action, "code_id": ev.entity_id, "event_id": ev.id,
-                "summary": _summary(ev.action, ev.entity_id, ev.before, ev.after)}
+    ev = executor.undo_latest(ctx, only=ACTIONS)
+    if ev is None:
+        return None
+    return {"action": ev.action, "code_id": ev.entity_id, "event_id": ev.id,
+            "summary": _summary(ev.action, ev.entity_id, ev.before, ev.after)}
 
 
 # ----------------------------------------------------------------------------- history
@@ -455,6 +524,34 @@ def _summary(action: str, entity_id: str, before: Any, after: Any) -> str:
     return action
 
 
+def merge_text(source: str, target: str, summary: Mapping[str, Any]) -> str:
+    """A merge's outcome in words (for the app and the CLI alike).
+
+    >>> merge_text("Rapport", "Trust", {"codings_moved": 3, "codings_collapsed": 1, "suggestions_moved": 2})
+    'Merged Rapport into Trust: 3 codings moved, 1 duplicate collapsed, 2 suggestions moved'
+    """
+    def n(k: str, word: str) -> str:
+        v = int(summary.get(k, 0))
+        return f"{v} {word}{'' if v == 1 else 's'}"
+
+    parts = [n("codings_moved", "coding") + " moved", n("codings_collapsed", "duplicate") + " collapsed"]
+    if summary.get("suggestions_moved"):
+        parts.append(n("suggestions_moved", "suggestion") + " moved")
+    if summary.get("children_moved"):
+        parts.append(n("children_moved", "child code") + " moved")
+    return f"Merged {source} into {target}: " + ", ".join(parts)
+
+
+def split_text(source: str, summary: Mapping[str, Any]) -> str:
+    """A split's outcome in words.
+
+    >>> split_text("Evidence", {"new_code": "state_tests", "codings_moved": 2})
+    'Split state_tests out of Evidence: 2 codings moved'
+    """
+    v = int(summary.get("codings_moved", 0))
+    return f"Split {summary.get('new_code')} out of {source}: {v} coding{'' if v == 1 else 's'} moved"
+
+
 def codebook_history(ctx: ProjectContext, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Every codebook change, newest first: id, at, coder, action, code_id, summary, undone,
     before and after.
@@ -484,17 +581,12 @@ def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tu
     return cb, [p for p in problems if p.severity != "error"]
 
 
-def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
-    """Bring a codebook file (YAML or ``.qdc``) into the project, all or nothing.
-
-    Codes are matched by id (for ``.qdc``: by the id in the description, else the GUID,
-    else a slug of the name); new codes are added, changed ones updated, codes missing
-    from the file are left alone. Returns ``{"added": [...], "updated": [...],
-    "unchanged": n, "warnings": [...]}``.
-    """
-    path = Path(path)
-    is_qdc = path.suffix.lower() in codebook_io.QDC_SUFFIXES
-    with ctx.session() as s:
+@handles(cmd.ImportCodebook)
+class _ImportCodebook(_Revert):
+    @staticmethod
+    def apply(s, ctx, coder_id, command: cmd.ImportCodebook) -> Outcome:
+        path = Path(command.path)
+        is_qdc = path.suffix.lower() in codebook_io.QDC_SUFFIXES
         current = _codebook(s)
         incoming, warnings = read_codebook_file(path, known=current)
         added, updated, before_updated = [], [], []
@@ -526,13 +618,23 @@ def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
                 store.save_code(s, c, sort_order=base + order[c.id] if c in added else None)
                 pending.remove(c)
         stored = _codebook(s)
-        _record(s, ctx, "codebook_import", path.name, entity="codebook",
-                before={"meta": old_meta, "updated": before_updated},
-                after={"file": path.name, "added": [code_dict(stored.get(c.id)) for c in added],
-                       "updated": [code_dict(stored.get(c.id)) for c in updated]})
-    return {"added": [c.id for c in added], "updated": [c.id for c in updated],
-            "unchanged": len(incoming.codes) - len(added) - len(updated),
-            "warnings": [str(w) for w in warnings]}
+        result = {"added": [c.id for c in added], "updated": [c.id for c in updated],
+                  "unchanged": len(incoming.codes) - len(added) - len(updated),
+                  "warnings": [str(w) for w in warnings]}
+        return Outcome(result, path.name, {"meta": old_meta, "updated": before_updated},
+                       {"file": path.name, "added": [code_dict(stored.get(c.id)) for c in added],
+                        "updated": [code_dict(stored.get(c.id)) for c in updated]}, entity="codebook")
+
+
+def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
+    """Bring a codebook file (YAML or ``.qdc``) into the project, all or nothing.
+
+    Codes are matched by id (for ``.qdc``: by the id in the description, else the GUID,
+    else a slug of the name); new codes are added, changed ones updated, codes missing
+    from the file are left alone. Returns ``{"added": [...], "updated": [...],
+    "unchanged": n, "warnings": [...]}``.
+    """
+    return executor.execute(ctx, cmd.ImportCodebook(path=str(path)))
 
 
 def export_codebook(ctx: ProjectContext, path: str | Path, *, fmt: str | None = None,

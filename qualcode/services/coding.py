@@ -1,50 +1,237 @@
 """A coder's decisions: accept, reject, code by hand, remove, memo, mark reviewed, undo.
 
-Every decision is one transaction that also writes its audit event, so the trail and
-the data never disagree. Undo reverses a coder's own latest decisions and is audited.
+Each public function builds a typed command (``qualcode.core.commands``) and runs it
+through the one executor (``services.commands.execute``): one transaction that also
+records the command as its audit event, so the trail and the data never disagree. The
+handlers below say how each command applies and how it reverts; :func:`undo` is the one
+undo (it reverts the coder's latest command of any kind, consensus and codebook included).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from qualcode.core import Origin
+from qualcode.core import Origin, SuggestionStatus
+from qualcode.core import commands as cmd
 from qualcode.core.spans import cover, trim
 from qualcode.errors import NotFoundError, QualcodeError
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit
 from qualcode.storage import coding as store
 from qualcode.storage import spans as span_store
 
-UNDOABLE = ("accept", "reject", "code", "code_selection", "recode", "uncode", "memo", "review")
+#: the decisions of this module (the one undo reverts any undoable command, these included)
+UNDOABLE = ("accept", "reject", "code", "code_selection", "recode", "uncode", "memo", "memo_edit", "memo_delete",
+            "review")
 
 
+# ----------------------------------------------------------------------------- handlers
+def _unreview(s, after: dict[str, Any], coder_id: int) -> None:
+    if after.get("review_created"):
+        store.unmark_reviewed(s, int(after["excerpt_id"]), coder_id)
+
+
+def _drop_coding(s, coding_id: Any) -> None:
+    try:
+        store.remove_coding(s, int(coding_id))
+    except NotFoundError:  # already gone (e.g. removed by a later, undone command)
+        pass
+
+
+@handles(cmd.AcceptSuggestion)
+class _Accept:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.AcceptSuggestion) -> Outcome:
+        sg = store.get_suggestion(s, c.suggestion_id)
+        before = store.set_suggestion_status(s, c.suggestion_id, SuggestionStatus.ACCEPTED, cid)
+        coding_id, created = store.add_coding(s, sg.excerpt_id, sg.code_id, cid,
+                                              origin=Origin.SUGGESTION, suggestion_id=c.suggestion_id)
+        new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
+        return Outcome(coding_id, c.suggestion_id, before,
+                       {"status": "accepted", "coding_id": coding_id, "coding_created": created,
+                        "excerpt_id": sg.excerpt_id, "code_id": sg.code_id, "review_created": new_review})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        after = ev.after or {}
+        store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {})
+        if after.get("coding_created") and after.get("coding_id"):
+            _drop_coding(s, after["coding_id"])
+        _unreview(s, after, cid)
+
+
+@handles(cmd.RejectSuggestion)
+class _Reject:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.RejectSuggestion) -> Outcome:
+        sg = store.get_suggestion(s, c.suggestion_id)
+        before = store.set_suggestion_status(s, c.suggestion_id, SuggestionStatus.REJECTED, cid)
+        new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
+        return Outcome(None, c.suggestion_id, before,
+                       {"status": "rejected", "excerpt_id": sg.excerpt_id, "code_id": sg.code_id,
+                        "review_created": new_review})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {})
+        _unreview(s, ev.after or {}, cid)
+
+
+@handles(cmd.CodeExcerpt)
+class _Code:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.CodeExcerpt) -> Outcome:
+        coding_id, created = store.add_coding(s, c.excerpt_id, c.code_id, cid, start=c.start, end=c.end,
+                                              origin=c.origin)
+        new_review = store.mark_reviewed(s, c.excerpt_id, cid)
+        if not created:  # the same coding exists: nothing to record (nor to undo)
+            return Outcome(coding_id, record=False)
+        row = store.get_coding(s, coding_id)
+        return Outcome(coding_id, coding_id, None, {**store.coding_to_dict(row), "review_created": new_review})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        _drop_coding(s, ev.entity_id)
+        _unreview(s, ev.after or {}, cid)
+
+
+@handles(cmd.CodeSelection)
+class _CodeSelection:
+    """A selected passage (any excerpts of one speaker): each covered excerpt coded with exactly
+    the part selected (white space at the ends left out); one command, one undo."""
+
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.CodeSelection) -> Outcome:
+        rows = span_store.excerpts_in_range(s, c.document_id, c.start, c.end)
+        if not rows:
+            raise QualcodeError("the selection holds no transcript text",
+                                hint="select words of the transcript, then choose a code")
+        if len({r["speaker"] for r in rows}) > 1:
+            raise QualcodeError("the selection crosses turns of different speakers",
+                                hint="select the words of one speaker at a time")
+        if not all(r["codable"] for r in rows):
+            raise QualcodeError(f"{rows[0]['speaker'] or 'this speaker'}'s speech is not coded in this project",
+                                hint="change the speaker's role on the Documents page if it should be coded")
+        text = span_store.document_text(s, c.document_id)
+        pieces = [(ex_id, *trim(text, a, b)) for ex_id, a, b in
+                  cover([(r["id"], r["start"], r["end"]) for r in rows], c.start, c.end)]
+        pieces = [p for p in pieces if p[1] < p[2]]
+        if not pieces:
+            raise QualcodeError("the selection holds only spaces", hint="select some words, then choose a code")
+        made = []
+        for ex_id, a, b in pieces:
+            coding_id, created = store.add_coding(s, ex_id, c.code_id, cid, start=a, end=b, origin=Origin.MANUAL)
+            made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
+                         "review_created": store.mark_reviewed(s, ex_id, cid)})
+        return Outcome([m["coding_id"] for m in made], c.document_id, None,
+                       {"code_id": c.code_id, "start": c.start, "end": c.end, "codings": made})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        for made in (ev.after or {}).get("codings", []):
+            if made.get("created"):
+                _drop_coding(s, made["coding_id"])
+            _unreview(s, made, cid)
+
+
+@handles(cmd.Recode)
+class _Recode:
+    """Give a coding another code (same passage, same coder)."""
+
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.Recode) -> Outcome:
+        before = store.remove_coding(s, c.coding_id)
+        new_id, created = store.add_coding(s, before["excerpt_id"], c.code_id, cid, start=before["start"],
+                                           end=before["end"], origin=before["origin"])
+        return Outcome(new_id, c.coding_id, before, {"coding_id": new_id, "created": created, "code_id": c.code_id})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        after = ev.after or {}
+        if after.get("created"):
+            _drop_coding(s, after["coding_id"])
+        store.restore_coding(s, ev.before)
+
+
+@handles(cmd.Uncode)
+class _Uncode:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.Uncode) -> Outcome:
+        return Outcome(None, c.coding_id, store.remove_coding(s, c.coding_id), None)
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        store.restore_coding(s, ev.before)
+
+
+@handles(cmd.MarkReviewed)
+class _Review:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.MarkReviewed) -> Outcome:
+        created = store.mark_reviewed(s, c.excerpt_id, cid)
+        return Outcome(None, c.excerpt_id, None, {"excerpt_id": c.excerpt_id}, record=created)
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        store.unmark_reviewed(s, int(ev.entity_id), cid)
+
+
+@handles(cmd.AddMemo)
+class _Memo:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.AddMemo) -> Outcome:
+        text = c.text.strip()
+        if not text:
+            raise QualcodeError("a memo needs some text", hint="type the memo, then save")
+        memo_id = store.add_memo(s, text, cid, excerpt_id=c.excerpt_id, document_id=c.document_id, code_id=c.code_id,
+                                 coding_id=c.coding_id)
+        return Outcome(memo_id, memo_id, None, {"text": text, "excerpt_id": c.excerpt_id,
+                                                "document_id": c.document_id, "code_id": c.code_id,
+                                                "coding_id": c.coding_id})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        store.delete_memo(s, int(ev.entity_id))
+
+
+@handles(cmd.EditMemo)
+class _EditMemo:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.EditMemo) -> Outcome:
+        text = c.text.strip()
+        if not text:
+            raise QualcodeError("a memo needs some text", hint="type the memo, or delete it")
+        old = store.set_memo_text(s, c.memo_id, text)
+        return Outcome(None, c.memo_id, {"text": old}, {"text": text}, record=old != text)
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        store.set_memo_text(s, int(ev.entity_id), (ev.before or {})["text"])
+
+
+@handles(cmd.DeleteMemo)
+class _DeleteMemo:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.DeleteMemo) -> Outcome:
+        before = store.memo_to_dict(store.get_memo(s, c.memo_id))
+        store.delete_memo(s, c.memo_id)
+        return Outcome(None, c.memo_id, before, None)
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        store.restore_memo(s, ev.before)
+
+
+# ----------------------------------------------------------------------------- the public API
 def accept_suggestion(ctx: ProjectContext, suggestion_id: int) -> int:
     """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id."""
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        sg = store.get_suggestion(s, suggestion_id)
-        before = store.set_suggestion_status(s, suggestion_id, "accepted", cid)
-        coding_id, created = store.add_coding(s, sg.excerpt_id, sg.code_id, cid,
-                                              origin=Origin.SUGGESTION, suggestion_id=suggestion_id)
-        new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
-        audit.record(s, "accept", "suggestion", suggestion_id, coder_id=cid, before=before,
-                     after={"status": "accepted", "coding_id": coding_id, "coding_created": created,
-                            "excerpt_id": sg.excerpt_id, "code_id": sg.code_id,
-                            "review_created": new_review})
-        return coding_id
+    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id))
 
 
 def reject_suggestion(ctx: ProjectContext, suggestion_id: int) -> None:
     """Reject a suggestion. It is kept (as training data and audit trail)."""
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        sg = store.get_suggestion(s, suggestion_id)
-        before = store.set_suggestion_status(s, suggestion_id, "rejected", cid)
-        new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
-        audit.record(s, "reject", "suggestion", suggestion_id, coder_id=cid, before=before,
-                     after={"status": "rejected", "excerpt_id": sg.excerpt_id, "code_id": sg.code_id,
-                            "review_created": new_review})
+    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id))
 
 
 def decide(ctx: ProjectContext, suggestion_id: int, accept: bool) -> int | None:
@@ -61,15 +248,8 @@ def add_coding(
     origin: Origin | str = Origin.MANUAL,
 ) -> int:
     """Code an excerpt (or a narrower span of it) by hand. Returns the coding id."""
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        coding_id, created = store.add_coding(s, excerpt_id, code_id, cid, start=start, end=end, origin=origin)
-        new_review = store.mark_reviewed(s, excerpt_id, cid)
-        if created:
-            row = store.get_coding(s, coding_id)
-            audit.record(s, "code", "coding", coding_id, coder_id=cid, before=None,
-                         after={**store.coding_to_dict(row), "review_created": new_review})
-        return coding_id
+    return executor.execute(ctx, cmd.CodeExcerpt(excerpt_id=excerpt_id, code_id=code_id, start=start, end=end,
+                                                 origin=Origin(origin)))
 
 
 def code_selection(ctx: ProjectContext, document_id: int, start: int, end: int, code_id: str) -> list[int]:
@@ -80,136 +260,43 @@ def code_selection(ctx: ProjectContext, document_id: int, start: int, end: int, 
     (white space at the ends left out). Excerpts whose speaker is not coded (an interviewer)
     are refused, as is a selection across different speakers.
     """
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        rows = span_store.excerpts_in_range(s, document_id, start, end)
-        if not rows:
-            raise QualcodeError("the selection holds no transcript text",
-                                hint="select words of the transcript, then choose a code")
-        speakers = {r["speaker"] for r in rows}
-        if len(speakers) > 1:
-            raise QualcodeError("the selection crosses turns of different speakers",
-                                hint="select the words of one speaker at a time")
-        if not all(r["codable"] for r in rows):
-            raise QualcodeError(f"{rows[0]['speaker'] or 'this speaker'}'s speech is not coded in this project",
-                                hint="change the speaker's role on the Documents page if it should be coded")
-        text = span_store.document_text(s, document_id)
-        pieces = []
-        for ex_id, a, b in cover([(r["id"], r["start"], r["end"]) for r in rows], start, end):
-            a, b = trim(text, a, b)
-            if a < b:
-                pieces.append((ex_id, a, b))
-        if not pieces:
-            raise QualcodeError("the selection holds only spaces", hint="select some words, then choose a code")
-        made = []
-        for ex_id, a, b in pieces:
-            coding_id, created = store.add_coding(s, ex_id, code_id, cid, start=a, end=b, origin=Origin.MANUAL)
-            made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
-                         "review_created": store.mark_reviewed(s, ex_id, cid)})
-        audit.record(s, "code_selection", "document", document_id, coder_id=cid, before=None,
-                     after={"code_id": code_id, "start": start, "end": end, "codings": made})
-        return [m["coding_id"] for m in made]
+    return executor.execute(ctx, cmd.CodeSelection(document_id=document_id, start=start, end=end, code_id=code_id))
 
 
 def recode(ctx: ProjectContext, coding_id: int, code_id: str) -> int:
     """Give a coding another code (same passage, same coder): one action, one undo."""
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        before = store.remove_coding(s, coding_id)
-        new_id, created = store.add_coding(s, before["excerpt_id"], code_id, cid, start=before["start"],
-                                           end=before["end"], origin=before["origin"])
-        audit.record(s, "recode", "coding", coding_id, coder_id=cid, before=before,
-                     after={"coding_id": new_id, "created": created, "code_id": code_id})
-        return new_id
+    return executor.execute(ctx, cmd.Recode(coding_id=coding_id, code_id=code_id))
 
 
 def remove_coding(ctx: ProjectContext, coding_id: int) -> None:
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        before = store.remove_coding(s, coding_id)
-        audit.record(s, "uncode", "coding", coding_id, coder_id=cid, before=before, after=None)
+    executor.execute(ctx, cmd.Uncode(coding_id=coding_id))
 
 
 def mark_reviewed(ctx: ProjectContext, excerpt_id: int) -> None:
     """Mark an excerpt done (for excerpts that get no code: 'nothing here')."""
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        if store.mark_reviewed(s, excerpt_id, cid):
-            audit.record(s, "review", "excerpt", excerpt_id, coder_id=cid, after={"excerpt_id": excerpt_id})
+    executor.execute(ctx, cmd.MarkReviewed(excerpt_id=excerpt_id))
 
 
 def add_memo(ctx: ProjectContext, text: str, *, excerpt_id: int | None = None,
              document_id: int | None = None, code_id: str | None = None, coding_id: int | None = None) -> int:
     """A memo on an excerpt, a document, a code (an analytic memo) or one coding."""
-    text = text.strip()
-    if not text:
-        raise QualcodeError("a memo needs some text", hint="type the memo, then save")
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        memo_id = store.add_memo(s, text, cid, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id,
-                                 coding_id=coding_id)
-        audit.record(s, "memo", "memo", memo_id, coder_id=cid,
-                     after={"text": text, "excerpt_id": excerpt_id, "document_id": document_id, "code_id": code_id,
-                            "coding_id": coding_id})
-        return memo_id
+    return executor.execute(ctx, cmd.AddMemo(text=text, excerpt_id=excerpt_id, document_id=document_id,
+                                             code_id=code_id, coding_id=coding_id))
 
 
-def _undo_event(s, ev, coder_id: int) -> None:
-    after: dict[str, Any] = ev.after or {}
-    if ev.action in ("accept", "reject"):
-        before = ev.before or {}
-        store.set_suggestion_status(s, int(ev.entity_id), before.get("status", "pending"), before.get("decided_by"))
-        if ev.action == "accept" and after.get("coding_created") and after.get("coding_id"):
-            try:
-                store.remove_coding(s, int(after["coding_id"]))
-            except NotFoundError:
-                pass
-        if after.get("review_created"):
-            store.unmark_reviewed(s, int(after["excerpt_id"]), coder_id)
-    elif ev.action == "code":
-        try:
-            store.remove_coding(s, int(ev.entity_id))
-        except NotFoundError:
-            pass
-        if after.get("review_created"):
-            store.unmark_reviewed(s, int(after["excerpt_id"]), coder_id)
-    elif ev.action == "code_selection":
-        for made in after.get("codings", []):
-            if made.get("created"):
-                try:
-                    store.remove_coding(s, int(made["coding_id"]))
-                except NotFoundError:
-                    pass
-            if made.get("review_created"):
-                store.unmark_reviewed(s, int(made["excerpt_id"]), coder_id)
-    elif ev.action == "recode":
-        if after.get("created"):
-            try:
-                store.remove_coding(s, int(after["coding_id"]))
-            except NotFoundError:
-                pass
-        store.restore_coding(s, ev.before)
-    elif ev.action == "uncode":
-        store.restore_coding(s, ev.before)
-    elif ev.action == "memo":
-        store.delete_memo(s, int(ev.entity_id))
-    elif ev.action == "review":
-        store.unmark_reviewed(s, int(ev.entity_id), coder_id)
+def edit_memo(ctx: ProjectContext, memo_id: int, text: str) -> None:
+    """Change a memo's text (audited, undoable)."""
+    executor.execute(ctx, cmd.EditMemo(memo_id=memo_id, text=text))
+
+
+def delete_memo(ctx: ProjectContext, memo_id: int) -> None:
+    """Delete a memo (audited; undo brings it back)."""
+    executor.execute(ctx, cmd.DeleteMemo(memo_id=memo_id))
 
 
 def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
-    """Undo this coder's last ``steps`` decisions (newest first). Returns what was undone.
+    """Undo this coder's last ``steps`` commands of any kind (newest first); the one undo.
 
     Each undo is itself an audit event; an undone event is not undone twice.
     """
-    undone: list[dict[str, Any]] = []
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        events = audit.latest_rows(s, coder_id=cid, actions=UNDOABLE, limit=steps)
-        for ev in events:
-            _undo_event(s, ev, cid)
-            ev.undone = True
-            audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
-                         before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
-            undone.append({"action": ev.action, "entity": ev.entity, "entity_id": ev.entity_id})
-    return undone
+    return executor.undo(ctx, steps)

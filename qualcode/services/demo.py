@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from qualcode.services.project import SAMPLE_DIR, init_project, open_project, project_status
+from qualcode.services.project import SAMPLE_DIR, init_project, open_context, project_status
 
 
 def build_demo(
@@ -27,7 +27,7 @@ def build_demo(
     if rebuild and target.exists():
         shutil.rmtree(target)
     if (target / "project.db").exists():
-        ctx = open_project(target, coder=coder)
+        ctx = open_context(target, coder=coder)
         counts = project_status(ctx)
         if counts["documents"]:
             return f"Demo project {target} is ready ({counts['documents']} documents); --rebuild starts over."

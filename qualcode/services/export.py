@@ -1,7 +1,9 @@
 """Exports and imports: tables, reports, REFI-QDA projects, coded-excerpt spreadsheets.
 
 Every ``export_*`` writes to a path or a binary file object; every ``*_bytes`` returns
-bytes (for Streamlit download buttons). Tables are neutralised against spreadsheet
+bytes (for Streamlit download buttons). What they return is one rule: a table export returns
+its number of data rows (the header not counted); a report returns the Path written (as
+``services.codebook.export_codebook``, the one codebook export); a .qdpx returns counts. Tables are neutralised against spreadsheet
 formulas (see :mod:`qualcode.export.tables`). Speaker pseudonyms replace labels in
 everything exported; the de-identification key is only included when asked for
 (``include_key=True``).
@@ -24,14 +26,16 @@ import pandas as pd
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.codebook_io.qdc import codebook_from_codes_element, codes_element
 from qualcode.core import Codebook, Document, Speaker, Turn
-from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
+from qualcode.errors import ExportError, NotFoundError, Problem
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
+from qualcode.core import commands as cmd
 from qualcode.services import analysis
 from qualcode.services.memos import list_memos
-from qualcode.services.project import ProjectContext, init_project, open_project, project_name
-from qualcode.storage import audit
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
+from qualcode.services.project import ProjectContext, init_project, open_context, project_name
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
@@ -106,11 +110,11 @@ def frequencies_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = Fals
 
 def export_frequencies(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
                        by: str | None = None, include: str = "accepted", coder: str | None = None) -> int:
-    """Write the frequency table (per value of ``by`` when given)."""
+    """Write the frequency table (per value of ``by`` when given); returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    data = frequencies_bytes(ctx, fmt=fmt, bom=bom, by=by, include=include, coder=coder)
-    write_bytes(data, out)
-    return data.count(b"\n") if fmt == "csv" else 0
+    df = analysis.frequencies(ctx, by=by, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="frequencies"), out)
+    return len(df)
 
 
 def crosstab_bytes(ctx: ProjectContext, *, by: str, measure: str = "documents", fmt: str = "csv",
@@ -122,17 +126,20 @@ def crosstab_bytes(ctx: ProjectContext, *, by: str, measure: str = "documents", 
 def _need_by(by: str | None, what: str) -> str:
     if not by:
         raise ExportError(f"a {what} needs an attribute to group by",
-                          hint="choose one, e.g. --by year (attributes: qualcode documents --json)")
+                          hint="choose one, e.g. --by year (attributes: qualcode documents --json)",
+                          app_hint="choose an attribute to group by first")
     return by
 
 
 def export_crosstab(ctx: ProjectContext, out: Out, *, by: str | None = None, measure: str = "documents",
                     fmt: str | None = None, bom: bool = False, include: str = "accepted",
-                    coder: str | None = None) -> None:
-    """Write codes x values of ``by`` with counts and percentages."""
+                    coder: str | None = None) -> int:
+    """Write codes x values of ``by`` with counts and percentages; returns the data rows."""
     by = _need_by(by, "crosstab")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    write_bytes(crosstab_bytes(ctx, by=by, measure=measure, fmt=fmt, bom=bom, include=include, coder=coder), out)
+    df = analysis.crosstab(ctx, by=by, measure=measure, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="crosstab"), out)
+    return len(df)
 
 
 def matrix_bytes(ctx: ProjectContext, *, values: str = "binary", fmt: str = "csv", bom: bool = False,
@@ -142,27 +149,32 @@ def matrix_bytes(ctx: ProjectContext, *, values: str = "binary", fmt: str = "csv
 
 
 def export_matrix(ctx: ProjectContext, out: Out, *, values: str = "binary", fmt: str | None = None,
-                  bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
-    """Write the code-by-document (case) matrix (0/1 or counts)."""
+                  bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+    """Write the code-by-document (case) matrix (0/1 or counts); returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    write_bytes(matrix_bytes(ctx, values=values, fmt=fmt, bom=bom, include=include, coder=coder), out)
+    df = analysis.matrix(ctx, values=values, include=include, coder=coder)
+    write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="matrix"), out)
+    return len(df)
 
 
 def export_compare(ctx: ProjectContext, out: Out, *, by: str | None = None, fmt: str | None = None,
-                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
-    """Write the comparison across the values of ``by`` (tests, effect sizes, BH p-values)."""
+                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+    """Write the comparison across the values of ``by`` (tests, effect sizes, BH p-values);
+    returns the data rows."""
     by = _need_by(by, "comparison")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     df = analysis.compare(ctx, by=by, include=include, coder=coder)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="compare"), out)
+    return len(df)
 
 
 def export_cooccurrence(ctx: ProjectContext, out: Out, *, level: str = "excerpt", fmt: str | None = None,
-                        bom: bool = False, include: str = "accepted", coder: str | None = None) -> None:
-    """Write code pairs with co-occurrence counts and Jaccard."""
+                        bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+    """Write code pairs with co-occurrence counts and Jaccard; returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
     df = analysis.cooccurrence(ctx, level=level, include=include, coder=coder)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="cooccurrence"), out)
+    return len(df)
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -341,7 +353,7 @@ def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | 
     else:
         path = Path(ctx_or_path)
         if (path / "project.db").exists():
-            ctx = open_project(path, coder=coder)
+            ctx = open_context(path, coder=coder)
         else:
             ctx = init_project(path, coder=coder, name=data.name)
     return _import_data(ctx, data, label=label)
@@ -355,10 +367,18 @@ def _codes_reader(label: str):
 
 
 def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str) -> dict[str, Any]:
-    with ctx.session() as s:
+    return executor.execute(ctx, cmd.ImportProject(label=label, data=data))
+
+
+@handles(cmd.ImportProject)
+class _ImportProject:
+    @staticmethod
+    def apply(s, ctx, me, command: cmd.ImportProject) -> Outcome:
+        data, label = command.data, command.label
         if not exchange.is_empty(s):
             raise ExportError("the project already holds documents or codings", file=label,
-                              hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE")
+                              hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE",
+                              app_hint="create a new project on the Project page and import the .qdpx there")
         if data.codebook.codes:
             exchange.replace_codebook(s, data.codebook)
         meta.set_setting(s, "project", {"name": data.name})
@@ -369,12 +389,11 @@ def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str)
                 coder_ids[name] = meta.get_or_create_coder(s, name)
             return coder_ids[name]
 
-        me = ctx.coder_id(s)
         doc_ids: dict[str, int] = {}
         for d in data.documents:
             if d.content_hash in doc_ids:
                 continue
-            doc_ids[d.content_hash] = doc_store.add_document(s, d, coder_id=me)
+            doc_ids[d.content_hash] = doc_store.add_document(s, d, coder_id=me, coded_roles=meta.coded_roles(s))
         index = exchange.excerpt_index(s)
         rows = []
         for c in data.codings:
@@ -391,10 +410,9 @@ def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str)
                                  excerpt_id=ex[0] if ex else None,
                                  document_id=doc_ids.get(m.document) if m.document and ex is None else None,
                                  code_id=m.code_id)
-        audit.record(s, "import", "project", label, coder_id=me,
-                     after={"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos)})
-    return {"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
-            "memos": len(data.memos), "problems": data.problems}
+        return Outcome({"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
+                        "memos": len(data.memos), "problems": data.problems}, label, None,
+                       {"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos)})
 
 
 # ---- coded excerpts from a spreadsheet ------------------------------------------------
@@ -424,9 +442,19 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
     if "code" not in fields or not (has_span or "excerpt_id" in fields):
         raise ExportError(f"missing columns; need {CODINGS_COLUMNS}", file=label, line=1,
                           hint="name the header row's columns like that")
-    problems: list[Problem] = []
-    rows = []
-    with ctx.session() as s:
+    return executor.execute(ctx, cmd.ImportCodings(label=label, origin=origin, text=text))
+
+
+@handles(cmd.ImportCodings)
+class _ImportCodings:
+    @staticmethod
+    def apply(s, ctx, me, command: cmd.ImportCodings) -> Outcome:
+        label, origin = command.label, command.origin
+        reader = csv.DictReader(io.StringIO(command.text))
+        fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
+        has_span = {"document", "start", "end"} <= set(fields)
+        problems: list[Problem] = []
+        rows = []
         cb = code_store.load_codebook(s)
         by_name = {c.name.casefold(): c.id for c in cb.codes}
         ids = {c.id for c in cb.codes}
@@ -483,22 +511,13 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
                               hint="fix these rows and import again (nothing was imported): "
                                    + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
         added = exchange.bulk_add_codings(s, rows)
-        audit.record(s, "import", "codings", label, coder_id=ctx.coder_id(s), after={"rows": len(rows), "added": added})
-    return {"rows": len(rows), "added": added, "skipped": len(rows) - added}
-
-
-def export_codebook(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None) -> Path:
-    """The codebook in YAML, Markdown, Word or .qdc (delegates to services.codebook)."""
-    try:
-        from qualcode.services import codebook as cb_service
-    except ImportError as exc:  # pragma: no cover - codebook area not installed
-        raise QualcodeError("codebook export is not available", hint=str(exc)) from None
-    return cb_service.export_codebook(ctx, out, fmt=fmt)
+        return Outcome({"rows": len(rows), "added": added, "skipped": len(rows) - added}, label, None,
+                       {"rows": len(rows), "added": added})
 
 
 __all__ = [
     "export_excerpts", "export_frequencies", "export_crosstab", "export_matrix", "export_report",
-    "export_qdpx", "import_qdpx", "import_codings", "export_codebook", "excerpts_bytes",
+    "export_qdpx", "import_qdpx", "import_codings", "excerpts_bytes",
     "frequencies_bytes", "crosstab_bytes", "matrix_bytes", "report_bytes", "qdpx_bytes",
     "excerpts_table", "project_data", "NotFoundError",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import glob
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +28,19 @@ from qualcode import ingest as readers
 from qualcode.core import Attribute, AttrType, Role
 from qualcode.errors import IngestError, Problem, QualcodeError
 from qualcode.ingest.attributes import Sidecar, check_value, load_sidecar, parse_attrs
-from qualcode.ingest.build import DEFAULT_CODABLE_ROLES
 from qualcode.ingest.deidentify import NameEntry, PseudonymKey, deidentify, load_names, ner_names, parse_names
 from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewers
 from qualcode.ingest.merge import merge_candidates, merge_raw
 from qualcode.ingest.subtitles import NoReadableTimes
 from qualcode.ingest.model import ParsedFile
 from qualcode.ingest.tables import SidecarFile
+from qualcode.core import commands as cmd
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit, documents, meta, pseudonyms
+from qualcode.storage import documents, meta, pseudonyms
 
-CODE_ROLES_SETTING = "code_roles"
+CODE_ROLES_SETTING = meta.CODED_ROLES_KEY
 FILE_HASHES_SETTING = "ingest_file_hashes"  # sha256 of imported files -> document id
 
 
@@ -161,22 +164,31 @@ def codable_roles(ctx: ProjectContext) -> tuple[str, ...]:
 
 
 def _codable_roles(s) -> tuple[str, ...]:
-    roles = meta.get_setting(s, CODE_ROLES_SETTING)
-    if roles is None:
-        roles = (meta.get_setting(s, "project", {}) or {}).get(CODE_ROLES_SETTING)
-    return tuple(roles) if roles else DEFAULT_CODABLE_ROLES
+    return meta.coded_roles(s)
+
+
+@handles(cmd.SetCodableRoles)
+class _SetCodableRoles:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.SetCodableRoles) -> Outcome:
+        roles = tuple(Role(r).value for r in c.roles)
+        before = {"roles": list(_codable_roles(s)), "set": meta.get_setting(s, CODE_ROLES_SETTING) is not None}
+        meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
+        n = sum(documents.refresh_codable(s, d["id"], roles) for d in documents.list_documents(s))
+        return Outcome(n, "code_roles", before, list(roles))
+
+    @staticmethod
+    def revert(s, ev, coder_id) -> None:
+        before = ev.before or {}
+        meta.restore_setting(s, CODE_ROLES_SETTING, before.get("roles"), was_set=before.get("set", True))
+        roles = _codable_roles(s)
+        for d in documents.list_documents(s):
+            documents.refresh_codable(s, d["id"], roles)
 
 
 def set_codable_roles(ctx: ProjectContext, roles: Iterable[str]) -> int:
     """Choose which roles' speech is codable; updates every document. Returns codable excerpts."""
-    roles = tuple(Role(r).value for r in roles)
-    with ctx.session() as s:
-        before = list(_codable_roles(s))
-        meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
-        n = sum(documents.refresh_codable(s, d["id"], roles) for d in documents.list_documents(s))
-        audit.record(s, "set_code_roles", "project", "code_roles", coder_id=ctx.coder_id(s),
-                     before=before, after=list(roles))
-        return n
+    return executor.execute(ctx, cmd.SetCodableRoles(roles=tuple(Role(r).value for r in roles)))
 
 
 # --- saving ---------------------------------------------------------------------------------
@@ -205,8 +217,18 @@ def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, A
                                            file=parsed.path, severity="warning"))
             continue
         sp.attributes.update(parse_attrs(dict(attrs)))
-    report = None
-    with ctx.session() as s:
+    doc_id, report = executor.execute(ctx, cmd.ImportDocument(
+        name=doc.name, replace=bool(replace), deidentify=bool(deidentify_names),
+        attributes={k: str(getattr(v, "value", v)) for k, v in doc.attributes.items()},
+        parsed=dataclasses.replace(parsed, document=doc), names=list(names or []), ner_model=ner_model))
+    return doc_id, report
+
+
+@handles(cmd.ImportDocument)
+class _ImportDocument:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.ImportDocument) -> Outcome:
+        parsed, doc, deidentify_names, report = c.parsed, c.parsed.document, c.deidentify, None
         roles = _codable_roles(s)
         if set(roles) != set(parsed.codable_roles):
             role_of = {sp.label: sp.role.value for sp in doc.speakers}
@@ -215,9 +237,9 @@ def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, A
                 e.codable = codable.get(e.turn_order, True)
         if deidentify_names:
             key = PseudonymKey(pseudonyms.load_key(s))
-            extra = list(names or [])
-            if ner_model:
-                extra += ner_names([doc.text], ner_model)
+            extra = list(c.names or [])
+            if c.ner_model:
+                extra += ner_names([doc.text], c.ner_model)
             result = deidentify(doc, key, names=extra)
             doc = result.document
             report = result.report()
@@ -228,24 +250,23 @@ def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, A
             known = file_hashes[parsed.file_hash]
             existing = known if documents.find_document(s, known) else None
         if existing is not None:
-            if not replace:
+            if not c.replace:
                 raise AlreadyImported(f"already imported as document {existing}", file=parsed.path,
-                                      document_id=existing, hint="pass --replace to import it again")
+                                      document_id=existing, hint="pass --replace to import it again",
+                                      app_hint="tick 'Replace documents already imported' under Options on the Import page, then import it again")
             documents.delete_document(s, existing)
             s.flush()
-        cid = ctx.coder_id(s)
-        doc_id = documents.add_document(s, doc, coder_id=cid)
+        doc_id = documents.add_document(s, doc, coder_id=cid, coded_roles=roles)
         if deidentify_names:
             documents.set_deidentified(s, doc_id)
         if parsed.file_hash:
             file_hashes = {h: d for h, d in file_hashes.items() if d != existing}
             file_hashes[parsed.file_hash] = doc_id
             meta.set_setting(s, FILE_HASHES_SETTING, file_hashes)
-        audit.record(s, "import", "document", doc_id, coder_id=cid,
-                     after={"name": doc.name, "file": doc.source_filename, "format": doc.format,
-                            "turns": len(doc.turns), "excerpts": len(doc.excerpts), "replaced": existing,
-                            "deidentified": deidentify_names})
-    return doc_id, report
+        return Outcome((doc_id, report), doc_id, None,
+                       {"name": doc.name, "file": doc.source_filename, "format": doc.format,
+                        "turns": len(doc.turns), "excerpts": len(doc.excerpts), "replaced": existing,
+                        "deidentified": deidentify_names})
 
 
 def save_parsed(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, Any] | None = None,
@@ -417,23 +438,46 @@ def show_document(ctx: ProjectContext, ref: str | int) -> dict[str, Any]:
 
 # --- editing after import -------------------------------------------------------------------
 
+@handles(cmd.SetSpeakerRole)
+class _SetSpeakerRole:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.SetSpeakerRole) -> Outcome:
+        did = documents.resolve_document(s, c.document)
+        before = documents.set_speaker_role(s, did, c.label, c.role.value)
+        s.flush()
+        n = documents.refresh_codable(s, did, _codable_roles(s))
+        return Outcome(n, f"{did}:{c.label}", {"role": before}, {"role": c.role.value})
+
+    @staticmethod
+    def revert(s, ev, coder_id) -> None:
+        did, label = ev.entity_id.split(":", 1)
+        documents.set_speaker_role(s, int(did), label, (ev.before or {})["role"])
+        s.flush()
+        documents.refresh_codable(s, int(did), _codable_roles(s))
+
+
 def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: str) -> int:
     """Change a speaker's role; their excerpts become codable or not. Returns codable excerpts.
 
     >>> set_speaker_role(ctx, 3, "Speaker 1", "interviewer")  # doctest: +SKIP
     """
     try:
-        role = Role(str(role).lower()).value
+        role = Role(str(role).lower())
     except ValueError:
         raise QualcodeError(f"unknown role {role!r}", hint="use " + ", ".join(r.value for r in Role)) from None
-    with ctx.session() as s:
-        did = documents.resolve_document(s, doc_id)
-        before = documents.set_speaker_role(s, did, label, role)
-        s.flush()
-        n = documents.refresh_codable(s, did, _codable_roles(s))
-        audit.record(s, "set_role", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
-                     before={"role": before}, after={"role": role})
-        return n
+    return executor.execute(ctx, cmd.SetSpeakerRole(document=doc_id, label=label, role=role))
+
+
+@handles(cmd.SetAttribute)
+class _SetAttribute:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.SetAttribute) -> Outcome:
+        did = documents.resolve_document(s, c.document)
+        if c.label is None:
+            old = documents.set_document_attribute(s, did, c.key, c.value, c.type)
+            return Outcome(None, did, {c.key: old} if old is not None else None, {c.key: c.value, "type": c.type})
+        documents.set_speaker_attribute(s, did, c.label, c.key, c.value, c.type)
+        return Outcome(None, f"{did}:{c.label}", None, {c.key: c.value, "type": c.type}, entity="speaker")
 
 
 def merge_speakers(ctx: ProjectContext, doc_id: int | str, labels: Sequence[str], into: str) -> dict[str, Any]:
@@ -467,11 +511,7 @@ def set_document_attribute(ctx: ProjectContext, doc_id: int | str, key: str, val
     """
     t = AttrType(type)
     value = check_value(key, str(value), t)
-    with ctx.session() as s:
-        did = documents.resolve_document(s, doc_id)
-        old = documents.set_document_attribute(s, did, key, value, t.value)
-        audit.record(s, "set_attribute", "document", did, coder_id=ctx.coder_id(s),
-                     before={key: old} if old is not None else None, after={key: value, "type": t.value})
+    executor.execute(ctx, cmd.SetAttribute(document=doc_id, key=key, value=value, type=t.value))
 
 
 def set_speaker_attribute(ctx: ProjectContext, doc_id: int | str, label: str, key: str, value: Any,
@@ -482,11 +522,29 @@ def set_speaker_attribute(ctx: ProjectContext, doc_id: int | str, label: str, ke
     """
     t = AttrType(type)
     value = check_value(key, str(value), t)
-    with ctx.session() as s:
-        did = documents.resolve_document(s, doc_id)
-        documents.set_speaker_attribute(s, did, label, key, value, t.value)
-        audit.record(s, "set_attribute", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
-                     after={key: value, "type": t.value})
+    executor.execute(ctx, cmd.SetAttribute(document=doc_id, key=key, value=value, type=t.value, label=label))
+
+
+@handles(cmd.Deidentify)
+class _Deidentify:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.Deidentify) -> Outcome:
+        entries = list(c.names or [])
+        did = documents.resolve_document(s, c.document)
+        doc = documents.load_document(s, did)
+        key = PseudonymKey(pseudonyms.load_key(s))
+        if c.ner_model:
+            entries += ner_names([doc.text], c.ner_model)
+        result = deidentify(doc, key, names=entries)
+        other = documents.find_by_hash(s, result.document.content_hash)
+        if other is not None and other != did:
+            raise IngestError(f"after de-identification this document is identical to document {other}",
+                              hint="delete one of the two copies first")
+        documents.apply_deidentified(s, result.document, result.offsets, result.labels)
+        pseudonyms.add_entries(s, key.added)
+        report = result.report()
+        report["document_id"] = did
+        return Outcome(report, did, None, {"replacements": report["replacements"], "speakers": len(result.labels)})
 
 
 def deidentify_document(ctx: ProjectContext, doc_id: int | str, *,
@@ -501,25 +559,7 @@ def deidentify_document(ctx: ProjectContext, doc_id: int | str, *,
     >>> deidentify_document(ctx, 3, names="names.txt")["replacements"]  # doctest: +SKIP
     12
     """
-    entries = _names(names)
-    with ctx.session() as s:
-        did = documents.resolve_document(s, doc_id)
-        doc = documents.load_document(s, did)
-        key = PseudonymKey(pseudonyms.load_key(s))
-        if ner_model:
-            entries += ner_names([doc.text], ner_model)
-        result = deidentify(doc, key, names=entries)
-        other = documents.find_by_hash(s, result.document.content_hash)
-        if other is not None and other != did:
-            raise IngestError(f"after de-identification this document is identical to document {other}",
-                              hint="delete one of the two copies first")
-        documents.apply_deidentified(s, result.document, result.offsets, result.labels)
-        pseudonyms.add_entries(s, key.added)
-        report = result.report()
-        audit.record(s, "deidentify", "document", did, coder_id=ctx.coder_id(s),
-                     after={"replacements": report["replacements"], "speakers": len(result.labels)})
-        report["document_id"] = did
-        return report
+    return executor.execute(ctx, cmd.Deidentify(document=doc_id, names=_names(names), ner_model=ner_model))
 
 
 def pseudonym_key(ctx: ProjectContext) -> list[dict[str, str]]:
@@ -538,12 +578,18 @@ def export_key(ctx: ProjectContext, out: str | Path) -> int:
     return len(rows)
 
 
+@handles(cmd.DeleteDocument)
+class _DeleteDocument:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.DeleteDocument) -> Outcome:
+        did = documents.resolve_document(s, c.document)
+        documents.delete_document(s, did)
+        return Outcome(None, did)
+
+
 def delete_document(ctx: ProjectContext, doc_id: int | str) -> None:
     """Delete a document and everything under it (codings included)."""
-    with ctx.session() as s:
-        did = documents.resolve_document(s, doc_id)
-        documents.delete_document(s, did)
-        audit.record(s, "delete", "document", did, coder_id=ctx.coder_id(s))
+    executor.execute(ctx, cmd.DeleteDocument(document=doc_id))
 
 
 __all__ = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,6 +19,10 @@ DEFAULT_CODEBOOK = REPO_ROOT / "codebooks" / "improvement-collaboration.yaml"
 SAMPLE_DIR = REPO_ROOT / "transcripts_sample"
 
 
+#: the id a read-only session gives a coder who has no row yet (no row has it)
+NO_CODER = -1
+
+
 @dataclass
 class ProjectContext:
     """An open project: its database, its folder (if any) and who is coding."""
@@ -26,7 +30,6 @@ class ProjectContext:
     db: Database
     project_dir: Path | None
     coder: str
-    _coder_id: int | None = field(default=None, repr=False)
 
     @contextmanager
     def session(self, *, readonly: bool = False) -> Iterator:
@@ -34,9 +37,25 @@ class ProjectContext:
             yield s
 
     def coder_id(self, s) -> int:
-        if self._coder_id is None:
-            self._coder_id = meta.get_or_create_coder(s, self.coder)
-        return self._coder_id
+        """This coder's id, resolved inside the caller's transaction ``s``.
+
+        Never cached across transactions (a first write that rolls back must not leave an id
+        of a row that was never committed). In a write session the coder is created on first
+        use, in that same transaction; a read-only session never writes: a coder who has not
+        written anything yet gets :data:`NO_CODER`, which matches no row.
+        """
+        key = ("qualcode.coder_id", self.coder)
+        if key in s.info:
+            return s.info[key]
+        if s.info.get("readonly"):
+            found = meta.find_coder(s, self.coder)
+            if found is None:
+                return NO_CODER
+            cid = found
+        else:
+            cid = meta.get_or_create_coder(s, self.coder)
+        s.info[key] = cid
+        return cid
 
     def as_coder(self, name: str) -> "ProjectContext":
         """The same project seen by another coder (shares the database)."""
@@ -60,6 +79,8 @@ def _resolve(project: str | Path | None, db_url: str | None) -> tuple[Path | Non
     if project is not None and _is_url(str(project)):
         return None, str(project)
     pdir = Path(project).expanduser() if project is not None else None
+    if not db_url and pdir is not None and (pdir / "qualcode.toml").exists():
+        db_url = get_setting("database_url", project_dir=pdir)  # the folder's file may point at a server
     if db_url:
         return pdir, db_url
     if pdir is None:
@@ -70,15 +91,17 @@ def _resolve(project: str | Path | None, db_url: str | None) -> tuple[Path | Non
     return pdir, project_url(pdir)
 
 
-def open_project(
+def open_context(
     project: str | Path | None = None,
     *,
     db_url: str | None = None,
     coder: str | None = None,
 ) -> ProjectContext:
-    """Open an existing project folder or database URL (migrating it if it is older).
+    """Open an existing project folder or database URL (migrating it if it is older) as the
+    :class:`ProjectContext` every service takes. (``qualcode.open_project`` is the Python
+    API's door and returns a ``qualcode.api.Project``.)
 
-    >>> ctx = open_project("my-study")  # doctest: +SKIP
+    >>> ctx = open_context("my-study")  # doctest: +SKIP
     """
     pdir, url = _resolve(project, db_url)
     if pdir is not None and url == project_url(pdir) and not (pdir / "project.db").exists():
@@ -87,7 +110,11 @@ def open_project(
             hint=f"create it with: qualcode init {pdir}",
         )
     db = Database(url)
-    return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder())
+    return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))
+
+
+#: the old name, kept while code written against it is merged; use :func:`open_context`
+open_project = open_context
 
 
 def init_project(
@@ -110,7 +137,7 @@ def init_project(
             raise StorageError(f"{pdir} already holds a qualcode project", hint="open it with --project, or choose a new folder")
         pdir.mkdir(parents=True, exist_ok=True)
     db = Database(url)
-    ctx = ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder())
+    ctx = ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))
     with ctx.session() as s:
         if code_store.load_codebook(s).codes:
             raise StorageError(f"{ctx.label} already holds a qualcode project", hint="use a new database")

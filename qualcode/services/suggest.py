@@ -13,7 +13,7 @@ only marks it stale and relearns in a background thread, so the UI never waits.
 
 from __future__ import annotations
 
-import re
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -23,7 +23,6 @@ import numpy as np
 from qualcode.core import Code, Suggestion
 from qualcode.errors import SuggestError
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import meta, training
@@ -35,6 +34,7 @@ from qualcode.suggest.queue import smart_order
 Progress = Callable[[int, int], None] | None
 DEFAULT_THRESHOLD = 0.5
 
+log = logging.getLogger(__name__)
 _embedder_override = None  # tests may install a fake embedder here (set_embedder)
 
 
@@ -50,12 +50,7 @@ def embedder_for(ctx: ProjectContext):
         return _embedder_override
     from qualcode.suggest.embedder import get_embedder
 
-    model = None
-    if ctx.project_dir is not None:
-        from qualcode.config import get_setting
-
-        model = get_setting("model", project_dir=ctx.project_dir)
-    return get_embedder(model)
+    return get_embedder(project_dir=ctx.project_dir)
 
 
 # -- embeddings through the project cache ----------------------------------------------------
@@ -250,8 +245,10 @@ def on_decision(ctx: ProjectContext, **_ignored: Any) -> None:
             try:
                 while st.stale:
                     _fitted(ctx, st, recalibrate=True)
-            except Exception:  # noqa: BLE001 - background learning must never crash the app
-                st.stale = False
+            except Exception:  # noqa: BLE001 - background learning must never crash the app...
+                st.stale = False  # ...but a failure is logged with its traceback, not swallowed
+                log.exception("background relearning failed for coder %r on %s; suggestions keep the "
+                              "previous model", ctx.coder, ctx.label)
 
         st.thread = threading.Thread(target=relearn, name="qualcode-relearn", daemon=True)
         st.thread.start()
@@ -372,34 +369,35 @@ def discover_themes(ctx: ProjectContext, *, min_size: int = 5, max_themes: int =
                           min_size=min_size, max_themes=max_themes)
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "theme"
+def _unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... so no active code shares it (casefolded)."""
+    if name.casefold() not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})".casefold() in taken:
+        n += 1
+    return f"{name} ({n})"
 
 
 def promote_theme(ctx: ProjectContext, theme: dict[str, Any] | Any, *, code_id: str | None = None,
                   name: str | None = None) -> str:
-    """Turn a discovered theme into a new code (examples from its quotes); audited.
+    """Turn a discovered theme into a new code (examples from its quotes): an add-code
+    command through the codebook service, so it is validated, ordered last, audited and
+    undoable like any other new code. Without ``code_id`` the id is a unique valid slug of
+    the name ("2021 goals" -> ``c_2021_goals``); a name already in use gets " (2)".
 
     Returns the new code's id.
     """
+    from qualcode.services import codebook as codebook_service
+
     d = theme if isinstance(theme, dict) else vars(theme)
-    keywords = list(d.get("keywords") or [])
+    keywords = [str(k) for k in (d.get("keywords") or [])]
     name = (name or "").strip() or (keywords[0].title() if keywords else "New theme")
     quotes = [q if isinstance(q, str) else str(q.get("text", q)) for q in (d.get("quotes") or d.get("examples") or [])]
-    with ctx.session() as s:
-        cid = ctx.coder_id(s)
-        cb = code_store.load_codebook(s)
-        base = code_id or _slug(name)
-        new_id, k = base, 2
-        if code_id and cb.get(code_id) is not None:
-            raise SuggestError(f"a code {code_id!r} already exists", hint="choose another id")
-        while cb.get(new_id) is not None:
-            new_id, k = f"{base}_{k}", k + 1
-        code = Code(id=new_id, name=name, definition=f"Discovered theme: {', '.join(keywords[:6])}.",
-                    examples=quotes[:3], keywords=keywords[:5])
-        code_store.save_code(s, code)
-        audit.record(s, "code_add", "code", new_id, coder_id=cid, before=None,
-                     after={"id": new_id, "name": name, "definition": code.definition,
-                            "examples": code.examples, "keywords": code.keywords, "source": "discovery"})
-    return new_id
+    cb = codebook_service.get_codebook(ctx)
+    name = _unique_name(name, {c.name.strip().casefold() for c in cb.codes if not c.retired})
+    code = {"id": code_id or "", "name": name,
+            "definition": f"Discovered theme: {', '.join(keywords[:6]) or name}.",
+            "examples": quotes[:3], "keywords": keywords[:5]}
+    return codebook_service.add_code(ctx, code, source="discovery").id
 

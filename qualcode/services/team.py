@@ -32,9 +32,10 @@ from typing import Any, Iterable, Mapping
 from qualcode.analysis import agreement as metrics
 from qualcode.core import Codebook, Coding, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import ExportError, NotFoundError, QualcodeError
-from qualcode.services import coding as coding_service
+from qualcode.core import commands as cmd
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as store
 from qualcode.storage import meta
@@ -55,20 +56,30 @@ def independent_coding(ctx: ProjectContext) -> bool:
         return bool(meta.get_setting(s, INDEPENDENT_KEY, False))
 
 
+@handles(cmd.SetIndependentCoding)
+class _SetIndependent:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.SetIndependentCoding) -> Outcome:
+        raw = meta.get_setting(s, INDEPENDENT_KEY, None)
+        before = bool(raw)
+        if before == c.on:
+            return Outcome(c.on, record=False)
+        meta.set_setting(s, INDEPENDENT_KEY, c.on)
+        return Outcome(c.on, INDEPENDENT_KEY, {"value": before, "set": raw is not None}, {"value": c.on})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        before = ev.before or {}
+        meta.restore_setting(s, INDEPENDENT_KEY, bool(before.get("value", False)), was_set=before.get("set", True))
+
+
 def set_independent_coding(ctx: ProjectContext, on: bool) -> bool:
     """Turn independent coding on or off (audited). Returns the new value.
 
     >>> set_independent_coding(ctx, True)  # doctest: +SKIP
     True
     """
-    on = bool(on)
-    with ctx.session() as s:
-        before = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
-        if before != on:
-            meta.set_setting(s, INDEPENDENT_KEY, on)
-            audit.record(s, "setting", "setting", INDEPENDENT_KEY, coder_id=ctx.coder_id(s),
-                         before={"value": before}, after={"value": on})
-    return on
+    return executor.execute(ctx, cmd.SetIndependentCoding(on=bool(on)))
 
 
 # --- what a coder may see ------------------------------------------------------------
@@ -124,7 +135,8 @@ def _pick_coders(s, coders: Iterable[str] | None) -> dict[str, int]:
 def _code_ids(cb: Codebook, code: str | None, used: Iterable[str]) -> list[str]:
     if code is not None:
         if cb.get(code) is None:
-            raise NotFoundError(f"no code {code!r}", hint="see the codes with: qualcode codebook show")
+            raise NotFoundError(f"no code {code!r}", hint="see the codes with: qualcode codebook show",
+                                app_hint="pick one of the codes on the Codebook page")
         return [code]
     ids = [c.id for c in cb.codable_codes()]
     known = set(ids)
@@ -225,7 +237,8 @@ def agreement(
             raise QualcodeError(
                 "agreement needs at least two coders who have reviewed excerpts"
                 + (f" (found: {', '.join(names)})" if names else ""),
-                hint="let a second coder code the same excerpts (--coder NAME), or add --engine")
+                hint="let a second coder code the same excerpts (--coder NAME), or add --engine",
+                app_hint="let a second coder code the same excerpts, or compare with the engine")
         reviewed_by_id = team_store.reviewed_sets(s, people.values())
         reviewed = {n: reviewed_by_id[people[n]] for n in names}
         everything = set().union(*reviewed.values()) if reviewed else set()
@@ -333,22 +346,16 @@ def _consensus_id(s) -> int | None:
         return None
 
 
-def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterable[str]) -> dict[str, Any]:
-    """Record the agreed codes of an excerpt as consensus codings (one transaction).
-
-    ``code_ids`` is the whole agreed set ([] = no code applies). Resolving again
-    replaces the earlier consensus. Audited as ``consensus`` by the resolving coder;
-    undo with :func:`undo`. Returns ``{"excerpt_id", "codes", "added", "removed"}``.
-
-    >>> resolve_disagreement(ctx, 12, ["trust"])  # doctest: +SKIP
-    {'excerpt_id': 12, 'codes': ['trust'], 'added': ['trust'], 'removed': []}
-    """
-    wanted = sorted(dict.fromkeys(code_ids))
-    if ctx.coder in RESERVED:
-        raise QualcodeError(f"{ctx.coder!r} is reserved and cannot resolve disagreements",
-                            hint="resolve as yourself: --coder YOUR_NAME")
-    with ctx.session() as s:
-        resolver = ctx.coder_id(s)
+@handles(cmd.ResolveConsensus)
+class _Consensus:
+    @staticmethod
+    def apply(s, ctx, resolver, c: cmd.ResolveConsensus) -> Outcome:
+        if ctx.coder in RESERVED:
+            raise QualcodeError(f"{ctx.coder!r} is reserved and cannot resolve disagreements",
+                                hint="resolve as yourself: --coder YOUR_NAME",
+                                app_hint="sign in as yourself to resolve disagreements")
+        wanted = sorted(dict.fromkeys(c.code_ids))
+        excerpt_id = c.excerpt_id
         cons = meta.get_or_create_coder(s, CONSENSUS)
         existing = team_store.consensus_codings(s, excerpt_id, cons)
         have = {r.code_id for r in existing}
@@ -362,55 +369,46 @@ def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterabl
                 cid, _created = store.add_coding(s, excerpt_id, code_id, cons, origin=Origin.CONSENSUS)
                 added.append(cid)
         review_created = store.mark_reviewed(s, excerpt_id, cons)
-        audit.record(s, "consensus", "excerpt", excerpt_id, coder_id=resolver,
-                     before={"codes": sorted(have)},
-                     after={"codes": wanted, "added_coding_ids": added, "removed": removed,
-                            "review_created": review_created, "consensus_coder_id": cons})
-    return {"excerpt_id": excerpt_id, "codes": wanted, "added": sorted(set(wanted) - have),
-            "removed": sorted(r["code_id"] for r in removed)}
+        result = {"excerpt_id": excerpt_id, "codes": wanted, "added": sorted(set(wanted) - have),
+                  "removed": sorted(r["code_id"] for r in removed)}
+        return Outcome(result, excerpt_id, {"codes": sorted(have)},
+                       {"codes": wanted, "added_coding_ids": added, "removed": removed,
+                        "review_created": review_created, "consensus_coder_id": cons})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        after = ev.after or {}
+        cons = after.get("consensus_coder_id")
+        for coding_id in after.get("added_coding_ids", []):
+            try:
+                store.remove_coding(s, int(coding_id))
+            except NotFoundError:
+                pass
+        for b in after.get("removed", []):
+            store.restore_coding(s, b)
+        if after.get("review_created") and cons:
+            store.unmark_reviewed(s, int(ev.entity_id), int(cons))
 
 
-def _undo_consensus(s, ev) -> None:
-    after = ev.after or {}
-    cons = after.get("consensus_coder_id")
-    for cid in after.get("added_coding_ids", []):
-        try:
-            store.remove_coding(s, int(cid))
-        except NotFoundError:
-            pass
-    for b in after.get("removed", []):
-        store.restore_coding(s, b)
-    if after.get("review_created") and cons:
-        store.unmark_reviewed(s, int(ev.entity_id), int(cons))
+def resolve_disagreement(ctx: ProjectContext, excerpt_id: int, code_ids: Iterable[str]) -> dict[str, Any]:
+    """Record the agreed codes of an excerpt as consensus codings (one transaction).
+
+    ``code_ids`` is the whole agreed set ([] = no code applies). Resolving again
+    replaces the earlier consensus. Audited as ``consensus`` by the resolving coder;
+    undo with :func:`undo`. Returns ``{"excerpt_id", "codes", "added", "removed"}``.
+
+    >>> resolve_disagreement(ctx, 12, ["trust"])  # doctest: +SKIP
+    {'excerpt_id': 12, 'codes': ['trust'], 'added': ['trust'], 'removed': []}
+    """
+    return executor.execute(ctx, cmd.ResolveConsensus(excerpt_id=excerpt_id, code_ids=tuple(code_ids)))
 
 
 def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
-    """Undo this coder's last ``steps`` decisions, consensus resolutions included.
-
-    Decisions go through :func:`qualcode.services.coding.undo`; a ``consensus`` event is
-    reversed here. Each undo is audited. Returns what was undone, newest first.
+    """Undo this coder's last ``steps`` commands of any kind, consensus resolutions included
+    (the one undo, :func:`qualcode.services.commands.undo`). Each undo is audited. Returns
+    what was undone, newest first.
     """
-    actions = (*coding_service.UNDOABLE, "consensus")
-    done: list[dict[str, Any]] = []
-    for _ in range(max(0, int(steps))):
-        with ctx.session() as s:
-            cid = ctx.coder_id(s)
-            rows = audit.latest_rows(s, coder_id=cid, actions=actions, limit=1)
-            if not rows:
-                break
-            ev = rows[0]
-            if ev.action == "consensus":
-                _undo_consensus(s, ev)
-                ev.undone = True
-                audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
-                             before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
-                done.append({"action": ev.action, "entity": ev.entity, "entity_id": ev.entity_id})
-                continue
-        got = coding_service.undo(ctx, 1)
-        if not got:
-            break
-        done.extend(got)
-    return done
+    return executor.undo(ctx, steps)
 
 
 # --- the audit log --------------------------------------------------------------------
@@ -454,7 +452,8 @@ def audit_actions(ctx: ProjectContext) -> list[str]:
         return team_store.audit_actions(s)
 
 
-AUDIT_COLUMNS = ("id", "at", "coder", "action", "entity", "entity_id", "before", "after", "undone", "undo_of")
+AUDIT_COLUMNS = ("id", "at", "coder", "action", "entity", "entity_id", "before", "after", "undone", "undo_of",
+                 "command")
 
 
 def export_audit(ctx: ProjectContext, out: str | Path, *, fmt: str | None = None, **filters: Any) -> int:
@@ -481,7 +480,7 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     """Audit events (as from :func:`audit_log`) as CSV or JSON text, in the given order.
 
     >>> audit_text([], fmt="csv").strip()
-    'id,at,coder,action,entity,entity_id,before,after,undone,undo_of'
+    'id,at,coder,action,entity,entity_id,before,after,undone,undo_of,command'
     """
     rows = [{**r, "at": r["at"].isoformat() if isinstance(r.get("at"), datetime) else r.get("at")} for r in rows]
     if fmt == "json":
@@ -491,7 +490,8 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     w.writeheader()
     for r in rows:
         w.writerow({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
-                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str)})
+                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str),
+                    "command": json.dumps(r.get("command"), ensure_ascii=False, default=str)})
     return buf.getvalue()
 
 
@@ -508,6 +508,27 @@ def coders_summary(ctx: ProjectContext) -> list[dict[str, Any]]:
 
 
 # --- signing in -----------------------------------------------------------------------
+
+@handles(cmd.AddCoder)
+class _AddCoder:
+    @staticmethod
+    def apply(s, ctx, coder_id, c: cmd.AddCoder) -> Outcome:
+        name = c.name.strip()
+        if not name:
+            raise QualcodeError("a coder needs a name", hint="type your name, then add it")
+        if meta.find_coder(s, name) is not None:
+            return Outcome(name, record=False)
+        return Outcome(name, meta.get_or_create_coder(s, name), None, {"name": name})
+
+
+def add_coder(ctx: ProjectContext, name: str) -> str:
+    """Register a coder name (so it is offered on the Project page); returns it cleaned.
+
+    >>> add_coder(ctx, " bob ")  # doctest: +SKIP
+    'bob'
+    """
+    return executor.execute(ctx, cmd.AddCoder(name=name or ""))
+
 
 def coder_from_login(user: Mapping[str, Any] | str | None, *, aliases: Mapping[str, str] | None = None) -> str | None:
     """The coder name for a signed-in user (Streamlit's ``st.user`` or a plain login).

@@ -226,24 +226,6 @@ def codebook(ctx: ProjectContext):
         return code_store.load_codebook(s)
 
 
-def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
-    """The project's documents with counts (a fallback while services.ingest lands)."""
-    with ctx.session(readonly=True) as s:
-        return doc_store.list_documents(s)
-
-
-def add_coder(ctx: ProjectContext, name: str) -> str:
-    """Register a coder name (so it is offered on the Project page); returns it cleaned."""
-    from qualcode.errors import QualcodeError
-
-    name = (name or "").strip()
-    if not name:
-        raise QualcodeError("a coder needs a name", hint="type your name, then add it")
-    with ctx.session() as s:
-        meta.get_or_create_coder(s, name)
-    return name
-
-
 def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str, Any]:
     """Read an uploaded attributes table (CSV: a ``file`` column, one column per attribute,
     optionally ``speaker``) for the Import page: the attributes of each uploaded file.

@@ -22,8 +22,13 @@ def record(
     before: Any = None,
     after: Any = None,
     undo_of: int | None = None,
+    command: dict[str, Any] | None = None,
 ) -> int:
-    """Append an audit event inside the caller's transaction; returns its id."""
+    """Append an audit event inside the caller's transaction; returns its id.
+
+    ``command``: the payload of the typed command that made the change (see
+    ``qualcode.core.commands``); ``action`` is the command's type.
+    """
     row = AuditRow(
         action=action,
         entity=entity,
@@ -32,6 +37,7 @@ def record(
         before=before,
         after=after,
         undo_of=undo_of,
+        command=command,
     )
     s.add(row)
     s.flush()

@@ -41,7 +41,8 @@ def _excerpt(s: Session, excerpt_id: int) -> ExcerptRow:
 def _check_code(s: Session, code_id: str) -> CodeRow:
     row = s.get(CodeRow, code_id)
     if row is None:
-        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
+        raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show",
+                            app_hint="pick one of the codes on the Codebook page")
     return row
 
 
@@ -106,7 +107,25 @@ def remove_coding(s: Session, coding_id: int) -> dict:
 
 
 def restore_coding(s: Session, before: dict) -> tuple[int, bool]:
-    """Add back a coding that :func:`remove_coding` returned (undo); a no-op if it exists."""
+    """Add back a coding that :func:`remove_coding` returned (undo), under its old id when
+    that id is free; a no-op if the same coding exists again."""
+    same = select(CodingRow.id).where(
+        CodingRow.excerpt_id == before["excerpt_id"], CodingRow.code_id == before["code_id"],
+        CodingRow.coder_id == before["coder_id"], CodingRow.start == before["start"],
+        CodingRow.end == before["end"])
+    existing = s.scalar(same)
+    if existing is not None:
+        return existing, False
+    old_id = before.get("id")
+    if old_id is not None and s.get(CodingRow, old_id) is None:
+        _excerpt(s, before["excerpt_id"])
+        _check_code(s, before["code_id"])
+        row = CodingRow(id=old_id, excerpt_id=before["excerpt_id"], code_id=before["code_id"],
+                        coder_id=before["coder_id"], start=before["start"], end=before["end"],
+                        origin=Origin(before["origin"]).value, suggestion_id=before.get("suggestion_id"))
+        s.add(row)
+        s.flush()
+        return row.id, True
     return add_coding(s, before["excerpt_id"], before["code_id"], before["coder_id"], start=before["start"],
                       end=before["end"], origin=before["origin"], suggestion_id=before.get("suggestion_id"))
 
@@ -209,6 +228,16 @@ def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id:
     return before
 
 
+def restore_suggestion_status(s: Session, suggestion_id: int, before: dict) -> None:
+    """Put a suggestion's decision back as :func:`set_suggestion_status` returned it (undo)."""
+    row = get_suggestion(s, suggestion_id)
+    row.status = SuggestionStatus(before.get("status", "pending")).value
+    row.decided_by = before.get("decided_by")
+    at = before.get("decided_at")
+    row.decided_at = datetime.fromisoformat(at) if at else None
+    s.flush()
+
+
 def mark_reviewed(s: Session, excerpt_id: int, coder_id: int) -> bool:
     """Record that ``coder_id`` has reviewed the excerpt. Returns True if it is new."""
     if s.scalar(select(ReviewRow.id).where(ReviewRow.excerpt_id == excerpt_id, ReviewRow.coder_id == coder_id)):
@@ -260,3 +289,37 @@ def list_memos(s: Session, *, document_id: int | None = None, excerpt_ids: Itera
 
 def delete_memo(s: Session, memo_id: int) -> None:
     s.execute(delete(MemoRow).where(MemoRow.id == memo_id))
+
+
+def memo_to_dict(r: MemoRow) -> dict:
+    return {"id": r.id, "text": r.text, "coder_id": r.coder_id, "excerpt_id": r.excerpt_id,
+            "document_id": r.document_id, "code_id": r.code_id, "coding_id": r.coding_id,
+            "created_at": r.created_at.isoformat() if r.created_at else None}
+
+
+def get_memo(s: Session, memo_id: int) -> MemoRow:
+    row = s.get(MemoRow, memo_id)
+    if row is None:
+        raise NotFoundError(f"no memo with id {memo_id}")
+    return row
+
+
+def set_memo_text(s: Session, memo_id: int, text: str) -> str:
+    """Change a memo's text; returns the old text."""
+    row = get_memo(s, memo_id)
+    old = row.text
+    row.text = text
+    s.flush()
+    return old
+
+
+def restore_memo(s: Session, before: dict) -> None:
+    """Put back a deleted memo under its old id (undo of a delete)."""
+    if s.get(MemoRow, before["id"]) is not None:
+        return
+    at = before.get("created_at")
+    s.add(MemoRow(id=before["id"], text=before["text"], coder_id=before["coder_id"],
+                  excerpt_id=before.get("excerpt_id"), document_id=before.get("document_id"),
+                  code_id=before.get("code_id"), coding_id=before.get("coding_id"),
+                  created_at=datetime.fromisoformat(at) if at else _now()))
+    s.flush()

@@ -162,6 +162,7 @@ class Database:
         ``readonly=True`` sessions don't, so readers never wait for writers.
         """
         s = (self._read_factory if readonly else self._factory)()
+        s.info["readonly"] = readonly  # services must not write (e.g. create a coder) in a reader
         try:
             yield s
             s.commit()

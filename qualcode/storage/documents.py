@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from qualcode.core import Attribute, AttrType, Document, Excerpt, Role, Speaker, Turn, text_hash
+from qualcode.core import Attribute, AttrType, Document, Excerpt, Role, Speaker, Turn, is_coded, text_hash
 from qualcode.errors import NotFoundError
 from qualcode.storage.models import (
     CodingRow,
@@ -24,8 +24,12 @@ def find_by_hash(s: Session, content_hash: str) -> int | None:
     return s.scalar(select(DocumentRow.id).where(DocumentRow.content_hash == content_hash))
 
 
-def add_document(s: Session, doc: Document, *, coder_id: int | None = None) -> int:
+def add_document(s: Session, doc: Document, *, coder_id: int | None = None,
+                 coded_roles: Iterable[str] | None = None) -> int:
     """Insert a parsed document and everything under it; returns the new id.
+
+    ``participant_words`` counts the words of the speakers whose speech is coded
+    (:func:`qualcode.core.is_coded` with the project's ``coded_roles``).
 
     Runs inside the caller's transaction: if anything fails, nothing is kept.
     """
@@ -38,7 +42,7 @@ def add_document(s: Session, doc: Document, *, coder_id: int | None = None) -> i
     participant_words = sum(
         len(doc.text[t.start : t.end].split())
         for t in doc.turns
-        if role_of.get(t.speaker) in (Role.PARTICIPANT.value, Role.UNKNOWN.value)
+        if is_coded(role_of.get(t.speaker), coded_roles)
     )
     row = DocumentRow(
         name=doc.name,
@@ -98,7 +102,8 @@ def resolve_document(s: Session, ref: str | int) -> int:
     if len(ids) == 1:
         return ids[0]
     if not ids:
-        raise NotFoundError(f"no document {ref!r}", hint="list them with: qualcode documents")
+        raise NotFoundError(f"no document {ref!r}", hint="list them with: qualcode documents",
+                            app_hint="pick a document on the Code page")
     raise NotFoundError(f"{ref!r} matches {len(ids)} documents", hint="use the document id")
 
 
@@ -110,7 +115,8 @@ def load_document(s: Session, doc_id: int) -> Document:
                  selectinload(DocumentRow.attributes)],
     )
     if row is None:
-        raise NotFoundError(f"no document with id {doc_id}", hint="list them with: qualcode documents")
+        raise NotFoundError(f"no document with id {doc_id}", hint="list them with: qualcode documents",
+                            app_hint="pick a document on the Code page")
     label_of = {sp.id: sp.label for sp in row.speakers}
     turns = [
         Turn(speaker=label_of.get(t.speaker_id, ""), order=t.order, start=t.start, end=t.end,
@@ -200,7 +206,7 @@ def refresh_codable(s: Session, doc_id: int, codable_roles: tuple[str, ...] | li
     role_of_speaker = dict(s.execute(select(SpeakerRow.id, SpeakerRow.role)
                                      .where(SpeakerRow.document_id == doc_id)).all())
     turns = {t.id: t for t in s.scalars(select(TurnRow).where(TurnRow.document_id == doc_id))}
-    codable_turns = {tid for tid, t in turns.items() if role_of_speaker.get(t.speaker_id, "unknown") in codable_roles}
+    codable_turns = {tid for tid, t in turns.items() if is_coded(role_of_speaker.get(t.speaker_id), codable_roles)}
     n = 0
     for e in s.scalars(select(ExcerptRow).where(ExcerptRow.document_id == doc_id)):
         e.codable = e.turn_id in codable_turns

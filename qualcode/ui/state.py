@@ -8,37 +8,35 @@ their messages with :func:`flash` and pages show them with :func:`show_flash`.
 from __future__ import annotations
 
 import functools
-import importlib
 import logging
-import os
-from types import ModuleType
 from typing import Any, Callable
 
 import streamlit as st
 
 from qualcode import services
+from qualcode.config import get_setting
 from qualcode.errors import QualcodeError
 
 
 @st.cache_resource(show_spinner=False)
 def _open(project: str | None, db_url: str | None) -> services.ProjectContext:
-    return services.open_project(project, db_url=db_url)
+    return services.open_context(project, db_url=db_url)
 
 
 @st.cache_resource(show_spinner=False)
 def _as_coder(project: str | None, db_url: str | None, coder: str) -> services.ProjectContext:
-    # One context per coder, so the coder's id is looked up once, not on every rerun.
+    # One context per coder (its id is resolved inside each transaction, never cached).
     return _open(project, db_url).as_coder(coder)
 
 
 def project_ref() -> tuple[str | None, str | None]:
-    project = st.session_state.get("project") or os.environ.get("QUALCODE_PROJECT")
-    db_url = st.session_state.get("db_url") or os.environ.get("QUALCODE_DATABASE_URL")
+    project = st.session_state.get("project") or get_setting("project")
+    db_url = st.session_state.get("db_url") or get_setting("database_url")
     return project, db_url
 
 
 def current_coder(ctx: services.ProjectContext | None = None) -> str | None:
-    coder = st.session_state.get("coder") or os.environ.get("QUALCODE_CODER")
+    coder = st.session_state.get("coder") or get_setting("coder")
     if not coder and ctx is not None:
         coder = ctx.coder
     return coder
@@ -54,7 +52,7 @@ def current_context() -> services.ProjectContext | None:
         coder = current_coder(ctx)
         return ctx if coder == ctx.coder else _as_coder(project, db_url, coder)
     except QualcodeError as exc:
-        st.error(str(exc))
+        st.error(exc.for_app())
         return None
 
 
@@ -64,22 +62,10 @@ def forget_project() -> None:
     _as_coder.clear()
 
 
-def service(name: str) -> ModuleType | None:
-    """``qualcode.services.<name>`` if it is installed (areas land at different times)."""
-    try:
-        return importlib.import_module(f"qualcode.services.{name}")
-    except ImportError:
-        return None
-
-
-def service_fn(module: str, name: str) -> Callable[..., Any] | None:
-    mod = service(module)
-    return getattr(mod, name, None) if mod is not None else None
-
-
 def error_text(exc: BaseException) -> str:
+    """An error worded for the app: a QualcodeError's app hint (never a CLI flag)."""
     if isinstance(exc, QualcodeError):
-        return str(exc)
+        return exc.for_app()
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
@@ -105,7 +91,7 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except QualcodeError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(exc.for_app(), icon=":material/error:")
         except Exception as exc:  # noqa: BLE001 - the UI's outermost edge
             logging.getLogger("qualcode.ui").exception("page %s failed", getattr(fn, "__name__", fn))
             st.error(f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the terminal "
@@ -136,13 +122,12 @@ def in_callback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def after_decision(ctx: services.ProjectContext) -> None:
     """Tell the engine a coder decided something (cheap; it relearns in the background)."""
-    hook = service_fn("suggest", "on_decision")
-    if hook is None:
-        return
+    from qualcode.services import suggest as suggest_svc  # the model stack loads on first decision
+
     try:
-        hook(ctx)
+        suggest_svc.on_decision(ctx)
     except QualcodeError as exc:  # learning problems must not block coding
-        flash(f"Suggestions were not updated: {exc}", kind="warning")
+        flash(f"Suggestions were not updated: {exc.for_app()}", kind="warning")
 
 
 def require_context() -> services.ProjectContext | None:

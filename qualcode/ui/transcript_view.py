@@ -16,7 +16,7 @@ with pending suggestions (dotted underline). The browser sends back one-time eve
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
@@ -32,7 +32,7 @@ PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f
 
 
 def _asset(name: str) -> str:
-    return resources.files("qualcode.ui").joinpath("components", name).read_text(encoding="utf-8")
+    return (Path(__file__).parent / "components" / name).read_text(encoding="utf-8")
 
 
 TRANSCRIPT = st.components.v2.component(

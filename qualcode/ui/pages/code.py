@@ -14,13 +14,16 @@ from typing import Any
 
 import streamlit as st
 
+from qualcode.errors import QualcodeError
+from qualcode.services import ingest as ingest_svc
 from qualcode.services import memos as memo_svc
-from qualcode.services import ui_support
+from qualcode.services import suggest as suggest_svc
 from qualcode.services.project import ProjectContext
+from qualcode.services import ui_support
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
-from qualcode.ui.state import attempt, flash, page_context, service_fn
+from qualcode.ui.state import attempt, error_text, flash, page_context
 from qualcode.ui.transcript import decide, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
@@ -30,11 +33,7 @@ MODES = ["Transcript", "Excerpts", "Review queue"]
 
 
 def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
-    fn = service_fn("ingest", "list_documents")
-    docs = attempt(fn, ctx) if fn is not None else None
-    if docs is None:
-        docs = ui_support.documents(ctx)
-    return [d if isinstance(d, dict) else vars(d) for d in docs]
+    return list(attempt(ingest_svc.list_documents, ctx) or [])
 
 
 def _filters(view: TranscriptView) -> dict[str, Any]:
@@ -106,14 +105,12 @@ def queue(ctx: ProjectContext, view: TranscriptView) -> list[int]:
     cached = st.session_state.get("code_queue")
     if cached and cached["doc"] == view.document_id and cached["coder"] == ctx.coder and cached["ids"]:
         return cached["ids"]
-    fn = service_fn("suggest", "review_queue")
     ids = None
-    if fn is not None:
-        try:
-            with st.spinner("Ordering the review queue…"):
-                ids = list(fn(ctx, document_id=view.document_id, limit=500))
-        except Exception as exc:  # noqa: BLE001 - fall back to document order
-            st.caption(f"Review queue unavailable ({exc}); using document order.")
+    try:
+        with st.spinner("Ordering the review queue…"):
+            ids = list(suggest_svc.review_queue(ctx, document_id=view.document_id, limit=500))
+    except QualcodeError as exc:  # e.g. no codable codes: fall back to document order
+        st.caption(f"Review queue unavailable ({error_text(exc)}); using document order.")
     if ids is None:
         ids = [e.id for e in view.excerpts() if e.codable and e.state.status() == "pending"]
     st.session_state["code_queue"] = {"doc": view.document_id, "coder": ctx.coder, "ids": ids}
@@ -140,10 +137,7 @@ def _go_next_factory(view: TranscriptView, q: list[int] | None):
 
 
 def _suggest_now(ctx: ProjectContext, doc_id: int) -> None:
-    fn = service_fn("suggest", "suggest_document")
-    if fn is None:
-        st.info("Suggestions are not available in this installation; code by hand with the ✎ button.")
-        return
+    fn = suggest_svc.suggest_document
     if not st.button("Compute suggestions for this document", key="suggest-doc", icon=":material/auto_awesome:"):
         return
     with st.status("Computing suggestions with the local model…", expanded=True) as status:

@@ -12,7 +12,7 @@ from qualcode.core import Code, Codebook
 from qualcode.services import codebook as cb_service
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, in_callback, page_context, service_fn
+from qualcode.ui.state import attempt, flash, in_callback, page_context
 from qualcode.ui.text import md
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
@@ -111,7 +111,8 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
     if cols[1].button("Merge", key=f"domerge-{code.id}", icon=":material/merge:", disabled=not (target and sure)):
         summary = attempt(cb_service.merge_codes, ctx, code.id, target)
         if summary is not None:
-            flash(f"Merged: {summary}. Undo with 'Undo last change'.", kind="success")
+            flash(cb_service.merge_text(code.name, label(target), summary) + ". Undo with 'Undo last change'.",
+                  kind="success")
             st.rerun()
     st.markdown("**Split off a new code**")
     new_name = st.text_input("New code's name", key=f"splitname-{code.id}")
@@ -122,7 +123,7 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
         summary = attempt(cb_service.split_code, ctx, code.id,
                           {"id": "", "name": new_name.strip(), "definition": f"Split from {code.name}."}, moved)
         if summary is not None:
-            flash(f"Split: {summary}.", kind="success")
+            flash(cb_service.split_text(code.name, summary) + ".", kind="success")
             st.rerun()
     st.markdown("**Retire**")
     if code.retired:
@@ -140,15 +141,12 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
 
 
 def _themes(ctx: ProjectContext, cb: Codebook) -> None:
-    discover = service_fn("suggest", "discover_themes")
-    promote = service_fn("suggest", "promote_theme")
     with st.expander("Discovered themes (from excerpts no code covers)", icon=":material/travel_explore:"):
-        if discover is None:
-            st.caption("Theme discovery is not available in this installation yet.")
-            return
         if st.button("Discover themes", key="discover", icon=":material/travel_explore:"):
+            from qualcode.services import suggest as suggest_svc  # the model stack loads only when asked
+
             with st.spinner("Clustering uncoded excerpts…"):
-                st.session_state["themes_found"] = attempt(discover, ctx)
+                st.session_state["themes_found"] = attempt(suggest_svc.discover_themes, ctx)
         themes = st.session_state.get("themes_found") or []
         if not themes:
             st.caption("Press Discover to look for recurring ideas that no code covers yet.")
@@ -160,15 +158,16 @@ def _themes(ctx: ProjectContext, cb: Codebook) -> None:
                 st.markdown(f"**{md(title or f'Theme {i + 1}')}** · {d.get('size', len(d.get('excerpt_ids', [])))} excerpts")
                 for ex in (d.get("examples") or d.get("quotes") or [])[:3]:
                     st.text(ex if isinstance(ex, str) else str(ex.get("text", ex)), width="stretch")
-                if promote is not None:
-                    cols = st.columns([3, 1], vertical_alignment="bottom")
-                    name = cols[0].text_input("Code name", value=(title.split(",")[0].strip().title() if title else ""),
-                                              key=f"themename-{i}")
-                    if cols[1].button("Promote to code", key=f"promote-{i}", icon=":material/upgrade:"):
-                        made = attempt(promote, ctx, th, code_id=None, name=name)
-                        if made is not None:
-                            flash(f"Promoted a theme to the code {name}.", kind="success")
-                            st.rerun()
+                cols = st.columns([3, 1], vertical_alignment="bottom")
+                name = cols[0].text_input("Code name", value=(title.split(",")[0].strip().title() if title else ""),
+                                          key=f"themename-{i}")
+                if cols[1].button("Promote to code", key=f"promote-{i}", icon=":material/upgrade:"):
+                    from qualcode.services import suggest as suggest_svc
+
+                    made = attempt(suggest_svc.promote_theme, ctx, th, code_id=None, name=name)
+                    if made is not None:
+                        flash(f"Promoted a theme to the code {name} ({made}).", kind="success")
+                        st.rerun()
 
 
 def render() -> None:

@@ -8,8 +8,7 @@ files. Captions whose times cannot be read can be imported as text."""
 from __future__ import annotations
 
 import hashlib
-import inspect
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,26 +17,20 @@ from qualcode.core import Role
 from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
-from qualcode.ui.state import error_text, page_context, service, service_fn
+from qualcode.ui.state import error_text, page_context
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
 ROLES = [r.value for r in Role]
 ASKING = ("interviewer", "facilitator")
+#: the option the app's "already imported" message points to (services.ingest.AlreadyImported)
+REPLACE_LABEL = "Replace documents already imported"
 
 
-def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call ``fn`` with only the keyword options it accepts (services land in stages)."""
-    params = inspect.signature(fn).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return fn(*args, **kwargs)
-
-
-def _parse(ingest, name: str, data: bytes, *, unit: str, without_times: bool = False) -> Any:
-    fn = getattr(ingest, "parse_bytes", None)
-    if fn is None:
-        raise RuntimeError("this installation cannot preview uploads (services.ingest.parse_bytes missing)")
-    return call(fn, data, name, unit=unit, **({"without_times": True} if without_times else {}))
+def _parse(ctx: ProjectContext, name: str, data: bytes, *, unit: str, roles: dict[str, str] | None = None,
+           without_times: bool = False) -> Any:
+    """Parse an upload for the preview with the project's settings and coded roles."""
+    return ingest_svc.parse_bytes(data, name, unit=unit, roles=roles or None, without_times=without_times,
+                                  codable_roles=ingest_svc.codable_roles(ctx), project_dir=ctx.project_dir)
 
 
 def _merged(parsed: Any, merges: list[tuple[tuple[str, ...], str]]) -> Any:
@@ -50,7 +43,7 @@ def _merged(parsed: Any, merges: list[tuple[tuple[str, ...], str]]) -> Any:
     return parsed
 
 
-def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str,
+def _parsed(cache: dict, ctx: ProjectContext, i: int, name: str, data: bytes, *, unit: str,
             merges: list[tuple[tuple[str, ...], str]] | None = None) -> tuple[str, Any]:
     """Parse (cached); merge speakers and apply the roles the coder chose in the preview, so
     the preview's codable excerpts follow the roles before anything is saved.
@@ -69,7 +62,7 @@ def _parsed(cache: dict, ingest, i: int, name: str, data: bytes, *, unit: str,
                 if roles and base_key in cache and cache[base_key][0] == "ok":
                     cache[key] = ("ok", ingest_svc.reparse(cache[base_key][1], roles=roles))
                 else:
-                    parsed = _merged(_parse(ingest, name, data, unit=unit, without_times=no_times), merges)
+                    parsed = _merged(_parse(ctx, name, data, unit=unit, without_times=no_times), merges)
                     cache[key] = ("ok", ingest_svc.reparse(parsed, roles=roles) if roles else parsed)
             except ingest_svc.NoReadableTimes as exc:
                 cache[key] = ("no_times", error_text(exc))
@@ -227,9 +220,8 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[st
             "errors": errors}
 
 
-def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *, deidentify: bool,
-              names: list[str], suggest: bool) -> None:
-    save = getattr(ingest, "save_parsed", None)
+def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deidentify: bool,
+              names: list[str], suggest: bool, replace: bool = False) -> None:
     results = []
     with st.status(f"Importing {len(items)} file(s)…", expanded=True) as status:
         bar = st.progress(0.0)
@@ -237,17 +229,18 @@ def _save_all(ctx: ProjectContext, ingest, items: list[tuple[str, Any, dict]], *
         for n, (name, parsed, choice) in enumerate(items):
             status.update(label=f"Importing {name} ({n + 1} of {len(items)})…")
             try:
-                doc_id = call(save, ctx, parsed, attributes=choice["attributes"],
-                              speaker_attributes=choice.get("speaker_attributes") or None,
-                              deidentify=deidentify, names=names or None)
-                doc_id = getattr(doc_id, "id", doc_id)
+                doc_id = ingest_svc.save_parsed(ctx, parsed, attributes=choice["attributes"],
+                                                speaker_attributes=choice.get("speaker_attributes") or None,
+                                                deidentify=deidentify, names=names or None, replace=replace)
                 saved_ids.append(doc_id)
                 results.append({"file": name, "result": "imported", "document id": doc_id})
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
                 results.append({"file": name, "result": error_text(exc), "document id": None})
             bar.progress((n + 1) / len(items))
-        suggest_doc = service_fn("suggest", "suggest_document")
-        if suggest and saved_ids and suggest_doc is not None:
+        if suggest and saved_ids:
+            from qualcode.services import suggest as suggest_svc  # the model stack loads only when used
+
+            suggest_doc = suggest_svc.suggest_document
             status.update(label="Computing first suggestions with the local model (the first time loads it)…")
             for n, doc_id in enumerate(saved_ids):
                 try:
@@ -277,12 +270,8 @@ def render() -> None:
         (st.success if ok == len(results) else st.warning)(
             f"{ok} of {len(results)} file(s) imported. Code them on the **Code** page.")
         for r in results:
-            if r["result"] != "imported":
-                st.error(f"{r['file']}: {r['result']}")
-    ingest = service("ingest")
-    if ingest is None:
-        st.info("Importing in the app is not available yet; use `qualcode ingest FILES` in a terminal.")
-        return
+            if r["result"] != "imported":  # the message may already name the file
+                st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
     nonce = st.session_state.get("imp_nonce", 0)
     files = st.file_uploader("Transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx…)", type=TYPES,
                              accept_multiple_files=True, key=f"imp_files_{nonce}")
@@ -294,6 +283,9 @@ def render() -> None:
         names_text = st.text_area("Names to replace (one per line)", key="imp_names", disabled=not deid,
                                   placeholder="Maria Lopez\nJefferson Elementary")
         suggest = st.checkbox("Compute suggestions after importing", value=True, key="imp_suggest")
+        replace = st.checkbox(REPLACE_LABEL, value=False, key="imp_replace",
+                              help="A file whose content is already in the project is skipped unless this is "
+                                   "ticked; then the old document, with its codings, is replaced.")
         table = st.file_uploader("Attributes table (CSV: a 'file' column, then one column per attribute, "
                                  "e.g. year, district, format)", type=["csv", "tsv", "txt"], key="imp_table")
     if not files:
@@ -317,7 +309,7 @@ def render() -> None:
     good: dict[int, tuple[str, Any]] = {}
     for i, f in enumerate(files):
         data = f.getvalue()
-        kind, value = _parsed(cache, ingest, i, f.name, data, unit=unit, merges=merges)
+        kind, value = _parsed(cache, ctx, i, f.name, data, unit=unit, merges=merges)
         if kind in ("no_times", "error") and not str(value).startswith(f.name):
             value = f"{f.name}: {value}"
         if kind == "no_times":
@@ -338,4 +330,4 @@ def render() -> None:
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
                  disabled=not items):
-        _save_all(ctx, ingest, items, deidentify=deid, names=names, suggest=suggest)
+        _save_all(ctx, items, deidentify=deid, names=names, suggest=suggest, replace=replace)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from qualcode import services
 from qualcode.errors import QualcodeError
+from qualcode.services import team as team_svc
 from qualcode.services import ui_support
 from qualcode.ui import signin
 from qualcode.ui.text import md
@@ -32,7 +33,7 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
 
 
 def _open_existing(path: str) -> None:
-    _switch(path, missing="Type the folder of a project first.", opener=services.open_project,
+    _switch(path, missing="Type the folder of a project first.", opener=services.open_context,
             done="Opened {path}.")
 
 
@@ -66,7 +67,7 @@ def _set_coder(name: str) -> None:
 
 
 def _add_coder(ctx: services.ProjectContext) -> None:
-    name = attempt(ui_support.add_coder, ctx, st.session_state.get("coder_new", ""))
+    name = attempt(team_svc.add_coder, ctx, st.session_state.get("coder_new", ""))
     if name:
         st.session_state["coder"] = name
         st.session_state["coder_new"] = ""

@@ -8,8 +8,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from qualcode.services import analysis
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, page_context, service
+from qualcode.ui.state import attempt, page_context
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -55,10 +56,6 @@ def _quotes(ctx: ProjectContext, analysis, *, code_id: str, where: dict[str, str
 def render() -> None:
     ctx = page_context("Themes")
     if ctx is None:
-        return
-    analysis = service("analysis")
-    if analysis is None:
-        st.info("The analysis features are not installed yet.")
         return
     attrs = attempt(analysis.attribute_names, ctx) or {"document": [], "speaker": ["role"]}
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]

@@ -1,14 +1,14 @@
 """memos.coding_id: a memo on one coding (besides memos on excerpts, documents and codes)
 
-Revision ID: 0004_coding_memos
-Revises: 0003
+Revision ID: 0005_coding_memos
+Revises: 0004_commands
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_coding_memos"
-down_revision = "0003"
+revision = "0005_coding_memos"
+down_revision = "0004_commands"
 branch_labels = None
 depends_on = None
 
