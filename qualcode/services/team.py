@@ -33,6 +33,7 @@ from qualcode.analysis import agreement as metrics
 from qualcode.core import Codebook, Coding, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import ExportError, NotFoundError, QualcodeError
 from qualcode.services import coding as coding_service
+from qualcode.services import merge as merge_service
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
@@ -385,12 +386,13 @@ def _undo_consensus(s, ev) -> None:
 
 
 def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
-    """Undo this coder's last ``steps`` decisions, consensus resolutions included.
+    """Undo this coder's last ``steps`` decisions, consensus resolutions and merges of a
+    colleague's work (:mod:`qualcode.services.merge`, ``import_codings``) included.
 
     Decisions go through :func:`qualcode.services.coding.undo`; a ``consensus`` event is
     reversed here. Each undo is audited. Returns what was undone, newest first.
     """
-    actions = (*coding_service.UNDOABLE, "consensus")
+    actions = (*coding_service.UNDOABLE, "consensus", merge_service.MERGE)
     done: list[dict[str, Any]] = []
     for _ in range(max(0, int(steps))):
         with ctx.session() as s:
@@ -399,8 +401,11 @@ def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
             if not rows:
                 break
             ev = rows[0]
-            if ev.action == "consensus":
-                _undo_consensus(s, ev)
+            if ev.action in ("consensus", merge_service.MERGE):
+                if ev.action == "consensus":
+                    _undo_consensus(s, ev)
+                else:
+                    merge_service.revert(s, ev.after or {})
                 ev.undone = True
                 audit.record(s, "undo", ev.entity, ev.entity_id, coder_id=cid,
                              before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
