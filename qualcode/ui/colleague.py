@@ -64,11 +64,13 @@ def _merge(ctx: ProjectContext, up, rule: str) -> None:
                   kind="success")
     if done is not None:
         st.session_state.pop("colleague-preview", None)
+        st.session_state.pop("agr-coders", None)  # compare everyone again, the new coders included
         st.session_state["colleague-nonce"] = st.session_state.get("colleague-nonce", 0) + 1
 
 
 def _undo(ctx: ProjectContext) -> None:
     flash_undone(in_callback(team.undo, ctx, 1))
+    st.session_state.pop("agr-coders", None)
 
 
 def _show_qdpx_preview(p: dict[str, Any]) -> int:
@@ -80,13 +82,13 @@ def _show_qdpx_preview(p: dict[str, Any]) -> int:
     m[3].metric("New codes", len(codes["added"]))
     lines = [f"{p['already_there']} of the file's codings are already in this project and are skipped.",
              f"{p['reviews']} excerpts will count as reviewed by the file's coders.",
-             f"{p['memos']} new memos."]
+             f"New memos: {p['memos']}."]
     if docs["added"]:
         lines.append("New documents: " + ", ".join(docs["added"][:10]) + (" …" if len(docs["added"]) > 10 else ""))
     st.markdown("\n".join(f"- {md(x)}" for x in lines))
     if p["coders"]:
-        st.dataframe(pd.DataFrame([{"Coder": n, "Codings in the file": v["codings"], "New": v["new"]}
-                                   for n, v in sorted(p["coders"].items())]), hide_index=True)
+        st.table(pd.DataFrame([{"Coder": n, "Codings in the file": v["codings"], "New": v["new"]}
+                               for n, v in sorted(p["coders"].items())]).set_index("Coder"))
     for item in p["left_out"]:
         st.warning(f"Left out: {item}", icon=":material/warning:")
     if p["problems"]:
@@ -101,8 +103,8 @@ def _show_csv_preview(p: dict[str, Any]) -> int:
     m[1].metric("Already here", p["skipped"])
     m[2].metric("Excerpts newly reviewed", p["reviews"])
     if p["coders"]:
-        st.dataframe(pd.DataFrame([{"Coder": n, "Codings in the file": v} for n, v in sorted(p["coders"].items())]),
-                     hide_index=True)
+        st.table(pd.DataFrame([{"Coder": n, "Codings in the file": v}
+                               for n, v in sorted(p["coders"].items())]).set_index("Coder"))
     return p["added"] + p["reviews"]
 
 
