@@ -390,3 +390,21 @@ def test_cli_import_qdpx_merge(project, tmp_path):
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["codings"] == 0  # the same project: nothing new
     assert analysis.frequencies(project) is not None
+
+
+@pytest.mark.parametrize("shape", ["nvivo-windows", "maxqda"])
+def test_a_vendor_import_exports_valid_refi_qda(shape, tmp_path, shared_dir):
+    from lxml import etree
+
+    opts = dict(SHAPES[shape])
+    ex.import_qdpx(tmp_path / "p", build_qdpx([interview_source(**opts.pop("src"))], **opts))
+    ctx = services.open_project(tmp_path / "p", coder="x")
+    try:
+        data = ex.qdpx_bytes(ctx)
+    finally:
+        ctx.close()
+    schema = etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Project.xsd")))
+    root = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("project.qde"))
+    assert schema.validate(root), schema.error_log
+    again = ex.import_qdpx(tmp_path / "again", data)  # and reads back the same
+    assert again["codings"] == 4 and again["problems"] == []
