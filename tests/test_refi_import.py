@@ -408,3 +408,80 @@ def test_a_vendor_import_exports_valid_refi_qda(shape, tmp_path, shared_dir):
     assert schema.validate(root), schema.error_log
     again = ex.import_qdpx(tmp_path / "again", data)  # and reads back the same
     assert again["codings"] == 4 and again["problems"] == []
+
+
+# ---- a small mutation fuzz over the REFI-QDA reader (fixed seed; bench/ may run more) ----
+
+def _mutants(seed: int, n: int, base: dict[str, bytes]):
+    import random
+
+    rnd = random.Random(seed)
+    names = sorted(base)
+    for _ in range(n):
+        files = dict(base)
+        target = rnd.choice(names)
+        body = bytearray(files[target])
+        how = rnd.randrange(6)
+        if how == 0 and body:  # flip bytes
+            for _ in range(rnd.randint(1, 8)):
+                body[rnd.randrange(len(body))] = rnd.randrange(256)
+        elif how == 1 and body:  # truncate
+            del body[rnd.randrange(len(body)):]
+        elif how == 2:  # replace a number (offsets, ids) with something hostile
+            text = body.decode("utf-8", "replace")
+            import re as _re
+
+            nums = list(_re.finditer(r"\d+", text))
+            if nums:
+                m = rnd.choice(nums)
+                text = text[:m.start()] + rnd.choice(["-1", "abc", "1.5", "", "99999999", "0", "1e9"]) + text[m.end():]
+            body = bytearray(text.encode())
+        elif how == 3 and body:  # duplicate a slice
+            a = rnd.randrange(len(body))
+            b = min(len(body), a + rnd.randint(1, 400))
+            body[a:a] = body[a:b]
+        elif how == 4:  # drop the member
+            files.pop(target)
+            yield files
+            continue
+        else:  # swap quotes/brackets
+            text = body.decode("utf-8", "replace").replace('"', "'", rnd.randint(1, 3)).replace("]", "}", 1)
+            body = bytearray(text.encode())
+        files[target] = bytes(body)
+        yield files
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+    return buf.getvalue()
+
+
+def test_mutated_qdpx_files_fail_only_with_our_errors(project, tmp_path):
+    own = _qualcode_qdpx(project)
+    vendor = build_qdpx([interview_source(bom=True, crlf=True)], folder="Sources")
+    failures, ok, refused = [], 0, 0
+    target = services.init_project(tmp_path / "target", coder="alice")
+    try:
+        for seed, data in enumerate((own, vendor)):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                base = {n: z.read(n) for n in z.namelist()}
+            for i, files in enumerate(_mutants(seed, 120, base)):
+                raw = _zip(files)
+                try:
+                    if i % 6 == 0:
+                        merge.preview_merge(target, raw)  # the whole path, rolled back
+                    else:
+                        ex.read_project_file(raw, "fuzz.qdpx")
+                    ok += 1
+                except QualcodeError as exc:
+                    assert exc.file, exc
+                    refused += 1
+                except Exception as exc:  # noqa: BLE001 - what the test looks for
+                    failures.append(f"{seed}/{i}: {type(exc).__name__}: {exc}")
+    finally:
+        target.close()
+    assert not failures, "\n".join(failures[:10])
+    assert ok > 50 and ok + refused == 240

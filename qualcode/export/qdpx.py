@@ -26,6 +26,7 @@ import json
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -493,52 +494,61 @@ def read_qdpx(file: "str | IO[bytes] | bytes", *, read_codes: CodesReader, name:
         raise ExportError(f"not a .qdpx (zip) file: {exc}", file=label,
                           hint="export the project from your QDA program as REFI-QDA (.qdpx)") from None
     problems: list[str] = []
-    with z:
-        infos = [i for i in z.infolist() if not i.is_dir()]
-        qde = _find_qde(infos)
-        if qde is None:
-            raise ExportError("no project.qde inside", file=label, hint="is this a REFI-QDA project export?")
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=True)
-        try:
-            root = etree.fromstring(read_member(z, qde, file=label, limit=limit), parser)
-        except etree.XMLSyntaxError as exc:
-            raise ExportError(f"{qde.filename} is not valid XML: {exc.msg}", file=label, line=exc.lineno,
-                              hint="export the project again from the program that made it") from None
-        if _local(root) != "Project":
-            raise ExportError(f"{qde.filename} starts with <{_local(root)}>, not <Project>", file=label,
-                              line=root.sourceline, hint="is this a REFI-QDA project export?")
-        sidecar = _load_sidecar(z, infos, label, limit, problems)
-        by_path = {i.filename.lower(): i for i in infos}
-        by_base: dict[str, list[zipfile.ZipInfo]] = {}
-        for i in infos:
-            by_base.setdefault(i.filename.rsplit("/", 1)[-1].lower(), []).append(i)
+    try:
+        with z:
+            return _read_zip(z, label, limit, problems, read_codes)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
+        raise ExportError(f"the archive is damaged ({exc})", file=label,
+                          hint="export the project again from the program that made it") from None
 
-        def source_text(ts) -> tuple[str | None, str]:
-            """(raw text, why not) for a TextSource."""
-            content = _kid(ts, "PlainTextContent")
-            if content is not None:
-                return content.text or "", ""
-            path = (ts.get("plainTextPath") or "").strip().replace("\\", "/")
-            if not path:
-                return None, "it names no text file"
-            inner = path
-            for scheme in _SCHEMES:
-                if inner.lower().startswith(scheme):
-                    inner = inner[len(scheme):]
-                    break
-            inner = inner.lstrip("/")
-            hit = by_path.get(f"sources/{inner}".lower()) or by_path.get(inner.lower())
-            if hit is None:
-                cands = by_base.get(inner.rsplit("/", 1)[-1].lower(), [])
-                hit = cands[0] if len(cands) == 1 else None
-            if hit is None:
-                return None, f"its text ({path}) is not in the archive"
-            raw, note = _decode(read_member(z, hit, file=label, limit=limit))
-            if note:
-                problems.append(f"{ts.get('name') or hit.filename}: {note}")
-            return raw, ""
 
-        return _read_root(root, sidecar, source_text, read_codes=read_codes, label=label, problems=problems)
+def _read_zip(z: zipfile.ZipFile, label: str, limit: int | None, problems: list[str],
+              read_codes: CodesReader) -> ProjectData:
+    infos = [i for i in z.infolist() if not i.is_dir()]
+    qde = _find_qde(infos)
+    if qde is None:
+        raise ExportError("no project.qde inside", file=label, hint="is this a REFI-QDA project export?")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=True)
+    try:
+        root = etree.fromstring(read_member(z, qde, file=label, limit=limit), parser)
+    except etree.XMLSyntaxError as exc:
+        raise ExportError(f"{qde.filename} is not valid XML: {exc.msg}", file=label, line=exc.lineno,
+                          hint="export the project again from the program that made it") from None
+    if _local(root) != "Project":
+        raise ExportError(f"{qde.filename} starts with <{_local(root)}>, not <Project>", file=label,
+                          line=root.sourceline, hint="is this a REFI-QDA project export?")
+    sidecar = _load_sidecar(z, infos, label, limit, problems)
+    by_path = {i.filename.lower(): i for i in infos}
+    by_base: dict[str, list[zipfile.ZipInfo]] = {}
+    for i in infos:
+        by_base.setdefault(i.filename.rsplit("/", 1)[-1].lower(), []).append(i)
+
+    def source_text(ts) -> tuple[str | None, str]:
+        """(raw text, why not) for a TextSource."""
+        content = _kid(ts, "PlainTextContent")
+        if content is not None:
+            return content.text or "", ""
+        path = (ts.get("plainTextPath") or "").strip().replace("\\", "/")
+        if not path:
+            return None, "it names no text file"
+        inner = path
+        for scheme in _SCHEMES:
+            if inner.lower().startswith(scheme):
+                inner = inner[len(scheme):]
+                break
+        inner = inner.lstrip("/")
+        hit = by_path.get(f"sources/{inner}".lower()) or by_path.get(inner.lower())
+        if hit is None:
+            cands = by_base.get(inner.rsplit("/", 1)[-1].lower(), [])
+            hit = cands[0] if len(cands) == 1 else None
+        if hit is None:
+            return None, f"its text ({path}) is not in the archive"
+        raw, note = _decode(read_member(z, hit, file=label, limit=limit))
+        if note:
+            problems.append(f"{ts.get('name') or hit.filename}: {note}")
+        return raw, ""
+
+    return _read_root(root, sidecar, source_text, read_codes=read_codes, label=label, problems=problems)
 
 
 def _int_attr(sel, key: str) -> int | None:
