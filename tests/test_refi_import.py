@@ -91,12 +91,29 @@ def test_each_vendor_shape_imports_with_exact_offsets(shape, tmp_path):
         assert by_name["Trust"].guid == C_TRUST.lower()  # uppercase GUID kept (lowercased)
         assert by_name["Buy-in"].guid == code_guid(by_name["Buy-in"].id)  # "c001" is no GUID: qualcode's own
         assert by_name["diet Coke"].parent == by_name["Coke"].id  # Coke::diet Coke is a hierarchy
-        assert team.coders_summary(ctx)  # users became coders
+        # a .qdpx with several users counts for agreement: the document they coded is reviewed
+        fig = team.agreement(ctx, coders=["Nadia", "Omar"])
+        assert fig["units"] == 5  # one excerpt per line, every line of the interview
+        assert fig["codes"]["trust"]["applied"] == {"Nadia": 2, "Omar": 1}
+        assert fig["codes"]["buy_in"]["applied"] == {"Nadia": 0, "Omar": 1}
         # and the project can be exported as valid REFI-QDA again
         out = ex.qdpx_bytes(ctx)
         assert b"c001" not in zipfile.ZipFile(io.BytesIO(out)).read("project.qde")
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("ns", ["urn:QDA-XML:codebook:1.0", "urn:QDA-XML:codebook:1:0", "urn:QDA-XML:codebook:0:4"])
+def test_codebook_namespaces(ns, tmp_path):
+    from qualcode.codebook_io.qdc import read_qdc
+
+    path = tmp_path / "c.qdc"
+    path.write_text(f'<?xml version="1.0" encoding="utf-8"?><CodeBook xmlns="{ns}">{codes_xml(ns)}</CodeBook>',
+                    encoding="utf-8")
+    cb, _, _ = read_qdc(path)
+    assert [c.name for c in cb.codes][:2] == ["Trust", "Buy-in"]
+    summary = ex.import_qdpx(tmp_path / "p", build_qdpx([interview_source()], codes=codes_xml(ns)))
+    assert summary["codings"] == 4
 
 
 def test_sources_missing_from_the_archive_are_left_out_and_listed(tmp_path):
