@@ -26,6 +26,7 @@ The merge is one transaction and one audit event (``merge``), which
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from pathlib import Path
 from typing import IO, Any
 
@@ -131,6 +132,23 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
         added.append(d.name)
         added_ids.append(doc_id)
     spans = exchange.document_spans(s)
+    ends = {d: [b for _a, b, _e, _o in lst] for d, lst in spans.items()}
+    ordered = {d: all(x <= y for x, y in zip(e, e[1:])) for d, e in ends.items()}
+
+    def pieces(doc_id: int, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(excerpt id, start, end) of the project's excerpts a span overlaps, clipped.
+        Excerpts are sorted by start; when they do not overlap (ends sorted too) a
+        bisection finds the first one."""
+        lst, out = spans.get(doc_id, []), []
+        i = bisect_right(ends[doc_id], start) if ordered.get(doc_id) else 0
+        for a, b, eid, _o in (lst[k] for k in range(i, len(lst))):
+            if a >= end:
+                break
+            lo, hi = max(a, start), min(b, end)
+            if lo < hi:
+                out.append((eid, lo, hi))
+        return out
+
     # coders and codings
     coder_ids: dict[str, int] = {}
 
@@ -146,12 +164,10 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
         code_id = code_map.get(c.code_id)
         if doc_id is None or code_id is None:
             continue
-        for a, b, eid, _order in spans.get(doc_id, []):
-            lo, hi = max(a, c.start), min(b, c.end)
-            if lo < hi:
-                rows.append({"excerpt_id": eid, "code_id": code_id, "coder_id": cid(c.coder), "start": lo, "end": hi,
-                             "origin": c.origin if c.origin in _ORIGINS else "imported", "created_at": c.created_at,
-                             "coder": c.coder})
+        for eid, lo, hi in pieces(doc_id, c.start, c.end):
+            rows.append({"excerpt_id": eid, "code_id": code_id, "coder_id": cid(c.coder), "start": lo, "end": hi,
+                         "origin": c.origin if c.origin in _ORIGINS else "imported", "created_at": c.created_at,
+                         "coder": c.coder})
     have_codings, seen = exchange.existing_codings(s), set()
     for r in rows:
         key = (r["excerpt_id"], r["code_id"], r["coder_id"], r["start"], r["end"])
@@ -163,17 +179,17 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
         st["new"] += key not in have_codings
     new_ids, already = exchange.insert_codings(s, rows)
     # reviews
+    file_docs = {d.content_hash: d for d in data.documents}
     if data.reviews is not None:
         pairs = set()
         for coder, per_doc in data.reviews.items():
             for ch, orders in per_doc.items():
-                doc = next((d for d in data.documents if d.content_hash == ch), None)
+                doc = file_docs.get(ch)
                 if doc is None or ch not in doc_of:
                     continue
                 at = {e.order: (e.start, e.end) for e in doc.excerpts}
                 for o in orders:
-                    a0, b0 = at[o]
-                    pairs.update((eid, cid(coder)) for a, b, eid, _ in spans.get(doc_of[ch], []) if a < b0 and a0 < b)
+                    pairs.update((eid, cid(coder)) for eid, _a, _b in pieces(doc_of[ch], *at[o]))
     else:
         pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, rule)
     new_reviews = exchange.add_reviews(s, pairs)
@@ -186,10 +202,9 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
             continue
         ex = None
         if doc_id is not None and m.excerpt_order is not None:
-            doc = next(d for d in data.documents if d.content_hash == m.document)
-            e = next((e for e in doc.excerpts if e.order == m.excerpt_order), None)
-            if e is not None:
-                ex = next((eid for a, b, eid, _ in spans.get(doc_id, []) if a < e.end and e.start < b), None)
+            e = next((e for e in file_docs[m.document].excerpts if e.order == m.excerpt_order), None)
+            hits = pieces(doc_id, e.start, e.end) if e is not None else []
+            ex = hits[0][0] if hits else None
         code_id = code_map.get(m.code_id) if m.code_id else None
         key = (m.text, cid(m.coder), ex, doc_id if ex is None else None, code_id)
         if key in have:
