@@ -64,13 +64,20 @@ def _merge(ctx: ProjectContext, up, rule: str) -> None:
                   kind="success")
     if done is not None:
         st.session_state.pop("colleague-preview", None)
-        st.session_state.pop("agr-coders", None)  # compare everyone again, the new coders included
+        _compare_everyone(ctx)
         st.session_state["colleague-nonce"] = st.session_state.get("colleague-nonce", 0) + 1
 
 
 def _undo(ctx: ProjectContext) -> None:
     flash_undone(in_callback(team.undo, ctx, 1))
-    st.session_state.pop("agr-coders", None)
+    _compare_everyone(ctx)
+
+
+def _compare_everyone(ctx: ProjectContext) -> None:
+    """After a merge or its undo the Agreement tab compares everyone who reviewed excerpts."""
+    people = in_callback(team.reviewing_coders, ctx)
+    if people is not None:
+        st.session_state["agr-coders"] = people
 
 
 def _show_qdpx_preview(p: dict[str, Any]) -> int:

@@ -91,6 +91,8 @@ def test_merge_a_colleagues_qdpx_from_the_agreement_page(tmp_path, start_app, pa
     page.get_by_role("tab", name="Agreement").first.click()
     wait_idle(page)
     page.wait_for_selector("text=Units (excerpts all reviewed)")
+    page.wait_for_selector(key("agr-coders") + " >> text=Nadia")  # the new coders are compared
+    page.wait_for_selector(key("agr-coders") + " >> text=Omar")
     shot(page, "merge-4-agreement")
 
     # one undo takes the whole merge back

@@ -64,7 +64,10 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     if len(people) < 2:
         st.info(colleague.HOW_TO, icon=":material/group_add:")
     c1, c2, c3 = st.columns([3, 1.3, 1.2])
-    chosen = c1.multiselect("Coders to compare", people, default=people[:], key="agr-coders")
+    # Everyone by default; kept in session state so a merge can add the new coders (see ui.colleague).
+    kept = st.session_state.get("agr-coders")
+    st.session_state["agr-coders"] = [p for p in kept if p in people] if kept is not None else people[:]
+    chosen = c1.multiselect("Coders to compare", people, key="agr-coders")
     level = c2.radio("Units", ["excerpt", "character"], key="agr-level", horizontal=True,
                      format_func=lambda v: "Excerpts" if v == "excerpt" else "Characters")
     engine = c3.checkbox("Include the suggestion engine", key="agr-engine",
