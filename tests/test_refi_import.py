@@ -25,6 +25,7 @@ from qualcode.storage import coding as coding_store
 from qualcode.storage import codes as code_store
 from qualcode.storage import documents as doc_store
 from tests.analysis_helpers import build_small_project
+from tests.pg_helpers import db_url, pg_server  # noqa: F401
 from tests.refi_helpers import (
     C_BUYIN,
     C_TRUST,
@@ -502,3 +503,29 @@ def test_mutated_qdpx_files_fail_only_with_our_errors(project, tmp_path):
         target.close()
     assert not failures, "\n".join(failures[:10])
     assert ok > 50 and ok + refused == 240
+
+
+def test_merge_and_undo_on_both_backends(db_url):  # noqa: F811
+    """The merge's bulk writes (tuple IN, executemany) and its undo on SQLite and PostgreSQL."""
+    from tests.conftest import make_document
+
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        with ctx.session() as s:
+            doc_store.add_document(s, make_document("Reyes interview"))
+        with ctx.session(readonly=True) as s:
+            text = doc_store.load_document(s, doc_store.list_documents(s)[0]["id"]).text
+        src = Src("11111111-2222-4333-8444-555555555555", "x", text.encode(), [
+            (*span(text, "That built trust."), [(C_TRUST, U_NADIA)]),
+            (*span(text, "bought in once"), [(C_BUYIN, U_NADIA)])])
+        data = build_qdpx([src, interview_source()], codes=codes_xml(padded=False))
+        before = _counts(ctx)
+        done = merge.merge_qdpx(ctx, data)
+        assert done["documents"]["added"] == ["Reyes interview"] and done["documents"]["matched"] == ["x"]
+        assert done["codings"] == 2 + 4 and done["reviews"] == 2 + 5 * 2 and done["memos"] == 1
+        assert _quotes(ctx)["Omar"] == EXPECTED["Omar"]
+        assert merge.merge_qdpx(ctx, data)["codings"] == 0
+        team.undo(ctx, 2)
+        assert _counts(ctx) == before
+    finally:
+        ctx.close()
