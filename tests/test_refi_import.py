@@ -529,3 +529,27 @@ def test_merge_and_undo_on_both_backends(db_url):  # noqa: F811
         assert _counts(ctx) == before
     finally:
         ctx.close()
+
+
+def test_a_pdf_or_recording_with_a_text_representation_is_read(tmp_path):
+    """A PDFSource (or audio/video source) imports through its text <Representation>; a
+    source with no text is left out and listed."""
+    data = build_qdpx([interview_source()])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    qde = files["project.qde"].decode()
+    qde = qde.replace("<TextSource ", '<PDFSource guid="0F0E0D0C-0B0A-4908-8706-050403020100" name="Reyes.pdf" '
+                      'path="relative://Reyes.pdf"><PDFSelection guid="0F0E0D0C-0B0A-4908-8706-0504030201AA" page="1" '
+                      'firstX="0" firstY="0" secondX="1" secondY="1"/><Representation ', 1)
+    qde = qde.replace("</TextSource>", "</Representation></PDFSource>"
+                      '<PictureSource guid="1F0E0D0C-0B0A-4908-8706-050403020100" name="Whiteboard.jpg" '
+                      'path="relative://w.jpg"/>', 1)
+    files["project.qde"] = qde.encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b)
+    summary = ex.import_qdpx(tmp_path / "p", buf.getvalue())
+    assert summary["documents"] == 1 and summary["codings"] == 4
+    assert summary["left_out"] == ["Whiteboard.jpg: a PictureSource (only text sources can be imported)"]
+    assert any("on the PDFSource itself" in p for p in summary["problems"])

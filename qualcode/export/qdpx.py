@@ -622,9 +622,17 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
         if not kind:
             continue
         sname = (ts.get("name") or "").strip() or _norm(ts.get("guid")) or kind
+        case_keys = [_norm(ts.get("guid"))]
         if kind != "TextSource":
-            left_out.append(f"{sname}: a {kind} (only text sources can be imported)")
-            continue
+            rep = _kid(ts, "Representation")  # a PDF's or a recording's text (transcript)
+            if rep is None:
+                left_out.append(f"{sname}: a {kind} (only text sources can be imported)")
+                continue
+            n_own = sum(1 for c in ts if _local(c).endswith("Selection"))
+            if n_own:
+                problems.append(f"{sname}: {n_own} selection(s) on the {kind} itself (not on its text) were left out")
+            ts = rep
+            case_keys.append(_norm(ts.get("guid")))
         sg = _norm(ts.get("guid"))
         raw, why = source_text(ts)
         if raw is None:
@@ -632,7 +640,7 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
             continue
         text, at = normalise(raw)
         meta = sidecar.get("documents", {}).get(sg)
-        doc = _document(sname, text, meta, cases.get(sg, []), variables, problems)
+        doc = _document(sname, text, meta, [c for k in case_keys for c in cases.get(k, [])], variables, problems)
         attr_types = (meta or {}).get("attribute_types", {}) if isinstance((meta or {}).get("attribute_types"), dict) else {}
         for vv in _kids(ts, "VariableValue"):
             got = _value_of(vv)
