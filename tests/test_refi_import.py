@@ -495,7 +495,7 @@ def test_mutated_qdpx_files_fail_only_with_our_errors(project, tmp_path):
                         ex.read_project_file(raw, "fuzz.qdpx")
                     ok += 1
                 except QualcodeError as exc:
-                    assert exc.file, exc
+                    assert exc.file and exc.hint, exc
                     refused += 1
                 except Exception as exc:  # noqa: BLE001 - what the test looks for
                     failures.append(f"{seed}/{i}: {type(exc).__name__}: {exc}")

@@ -12,8 +12,10 @@ sources as UTF-8 text under ``sources/<GUID>.txt``. What goes where:
   ``creatingUser``; memos -> ``Notes`` referenced from the selection, source or code.
 
 What REFI-QDA cannot express (turns, excerpt segmentation, speaker roles per turn, how a
-coding came about) travels in ``qualcode.json`` beside ``project.qde``; other tools ignore
-it, and a ``.qdpx`` from another tool is read without it (one excerpt per line).
+coding came about, which excerpts each coder reviewed) travels in ``qualcode.json`` beside
+``project.qde``; other tools ignore it, and a ``.qdpx`` from another tool is read without it
+(one excerpt per line). Reading tolerates what NVivo, ATLAS.ti and MAXQDA write and reports
+damage instead of failing on it (see the notes above :func:`read_qdpx`).
 
 GUIDs are uuid5 of stable keys (code ids, document content hashes, spans, coder names),
 so exporting the same project twice gives the same GUIDs.
