@@ -96,7 +96,8 @@ def _match_codes(s, data: qdpx_mod.ProjectData) -> tuple[dict[str, str], list[st
         code = Code(id=new_id, name=c.name, parent=mapping.get(c.parent) if c.parent else None,
                     codable=c.codable, definition=c.definition, include=c.include, exclude=c.exclude,
                     examples=c.examples, counterexamples=c.counterexamples, keywords=c.keywords,
-                    color=c.color, guid=c.guid if c.guid and c.guid.lower() not in by_guid else None)
+                    color=c.color, retired=c.retired,
+                    guid=c.guid if c.guid and c.guid.lower() not in by_guid else None)
         code_store.save_code(s, code, sort_order=order)
         ids.add(new_id)
         by_name[c.name.casefold()] = new_id
