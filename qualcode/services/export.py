@@ -332,15 +332,18 @@ def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | 
             ctx.close()
     existed = path.exists()
     before = set(path.iterdir()) if existed else set()
-    ctx = init_project(path, coder=coder, name=data.name)
+    ctx = None
     try:
+        ctx = init_project(path, coder=coder, name=data.name)
         return _import_data(ctx, data, label=label, reviews=reviews)
     except BaseException:
-        ctx.close()
+        if ctx is not None:
+            ctx.close()
         _remove_new(path, existed, before)
         raise
     finally:
-        ctx.close()
+        if ctx is not None:
+            ctx.close()
 
 
 def _remove_new(path: Path, existed: bool, before: set[Path]) -> None:
