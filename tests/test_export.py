@@ -9,6 +9,7 @@ import zipfile
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 from click.testing import CliRunner
 from lxml import etree
 
@@ -20,7 +21,7 @@ from qualcode.services import analysis
 from qualcode.services import export as ex
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from qualcode.storage.models import PseudonymRow
+from qualcode.storage.models import CoderRow, PseudonymRow
 from tests.analysis_helpers import build_small_project
 
 NS = {"q": "urn:QDA-XML:project:1.0"}
@@ -324,7 +325,13 @@ def test_import_codings_csv(project, small, tmp_path):
         f"D3,{e1.start},{e1.end},evid,alice\n",  # already there: skipped
         encoding="utf-8")
     res = ex.import_codings(project, good)
-    assert res == {"rows": 4, "added": 3, "skipped": 1}
+    assert {k: res[k] for k in ("rows", "added", "skipped")} == {"rows": 4, "added": 3, "skipped": 1}
+    assert res["coders"] == {"carol": 3, "alice": 1}
+    # imported codings count for agreement: carol has reviewed every codable excerpt of D3
+    with project.session(readonly=True) as s:
+        carol_id = s.scalar(select(CoderRow.id).where(CoderRow.name == "carol"))
+        assert coding_store.reviewed_excerpts(s, coder_id=carol_id) == {
+            e.id for e in d3.excerpts if e.codable}
     with project.session(readonly=True) as s:
         carol = sorted((c.excerpt_id, c.code_id, c.start, c.end, c.origin.value)
                        for c in coding_store.list_codings(s) if c.coder == "carol")

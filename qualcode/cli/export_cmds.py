@@ -80,24 +80,52 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
             click.secho("The file contains the de-identification key: keep it private.", fg="yellow")
 
 
+REVIEWS_HELP = ("Which excerpts count as reviewed by each coder in the file, for agreement: "
+                "'documents' (every codable excerpt of the documents their codings touch), "
+                "'excerpts' (only the ones they coded) or 'none'. A qualcode .qdpx says it itself.")
+
+
 @main.command("import-qdpx")
 @click.argument("file", type=click.Path(dir_okay=False), metavar="FILE")
+@click.option("--merge", "merge_in", is_flag=True,
+              help="Merge a colleague's work into this project (documents matched by content or GUID, "
+                   "codes by GUID or name, codings added under their coders, nothing duplicated; "
+                   "'qualcode undo' takes it back).")
+@click.option("--dry-run", is_flag=True, help="With --merge: show what would be merged; write nothing.")
+@click.option("--reviews", type=click.Choice(["documents", "excerpts", "none"]), default="documents",
+              show_default=True, help=REVIEWS_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @pass_state
-def import_qdpx_cmd(state: State, file: str, as_json: bool) -> None:
+def import_qdpx_cmd(state: State, file: str, merge_in: bool, dry_run: bool, reviews: str, as_json: bool) -> None:
     """Import a REFI-QDA project (.qdpx from NVivo, ATLAS.ti, MAXQDA or qualcode) into a new
-    project folder (created if missing) or an empty project.
+    project folder (created if missing) or an empty project; or, with --merge, bring a
+    colleague's work into this project.
 
     \b
-    Example:
+    Examples:
       qualcode --project moved-study import-qdpx study.qdpx
+      qualcode -p my-study import-qdpx --merge --dry-run colleague.qdpx
+      qualcode -p my-study import-qdpx --merge colleague.qdpx
     """
     from qualcode.services import export as ex
+    from qualcode.services import merge
 
+    if merge_in:
+        summary = merge.merge_qdpx(state.open(), file, reviews=reviews, dry_run=dry_run)
+        if as_json:
+            emit_json(summary)
+            return
+        for line in merge_lines(summary):
+            click.echo(line)
+        for p in summary["problems"]:
+            click.secho(f"Warning: {p}", fg="yellow", err=True)
+        return
+    if dry_run:
+        raise ExportError("--dry-run previews a merge", hint="add --merge")
     if state.db:
-        summary = ex.import_qdpx(state.open(), file)
+        summary = ex.import_qdpx(state.open(), file, reviews=reviews)
     elif state.project:
-        summary = ex.import_qdpx(state.project, file, coder=state.coder)
+        summary = ex.import_qdpx(state.project, file, coder=state.coder, reviews=reviews)
     else:
         raise ExportError("no project given", hint="pass --project NEW_DIR (it is created if missing)")
     if as_json:
@@ -105,17 +133,40 @@ def import_qdpx_cmd(state: State, file: str, as_json: bool) -> None:
         return
     click.echo(f"Imported {summary['documents']} documents, {summary['codes']} codes, "
                f"{summary['codings']} codings, {summary['memos']} memos.")
+    for p in summary["left_out"]:
+        click.secho(f"Left out: {p}", fg="yellow", err=True)
     for p in summary["problems"]:
         click.secho(f"Warning: {p}", fg="yellow", err=True)
 
 
+def merge_lines(summary: dict) -> list[str]:
+    """A merge summary (or preview) in a few plain lines."""
+    docs, codes = summary["documents"], summary["codes"]
+    head = "Preview (nothing was written):" if summary.get("dry_run") else "Merged:"
+    out = [head,
+           f"  documents: {len(docs['matched'])} already here, {len(docs['added'])} new"
+           + (f", {len(docs['conflicts'])} with other text (left out)" if docs["conflicts"] else ""),
+           f"  codes: {codes['matched']} matched, {len(codes['added'])} new",
+           f"  codings: {summary['codings']} new, {summary['already_there']} already here",
+           f"  reviewed excerpts: {summary['reviews']} new; memos: {summary['memos']} new"]
+    for name, st in sorted(summary["coders"].items()):
+        out.append(f"  coder {name}: {st['codings']} codings in the file, {st['new']} new")
+    for p in summary["left_out"]:
+        out.append(f"  left out: {p}")
+    return out
+
+
 @main.command("import-codings")
 @click.argument("file", type=click.Path(dir_okay=False), metavar="FILE")
+@click.option("--reviews", type=click.Choice(["documents", "excerpts", "none"]), default="documents",
+              show_default=True, help=REVIEWS_HELP)
+@click.option("--dry-run", is_flag=True, help="Check and count; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @pass_state
-def import_codings_cmd(state: State, file: str, as_json: bool) -> None:
+def import_codings_cmd(state: State, file: str, reviews: str, dry_run: bool, as_json: bool) -> None:
     """Import coded excerpts from a CSV with columns document, start, end (or excerpt_id),
-    code, coder. All rows are checked first; if one is wrong nothing is imported.
+    code, coder. All rows are checked first; if one is wrong nothing is imported. The
+    coders' codings count for agreement (see --reviews); 'qualcode undo' takes it back.
 
     \b
     Example:
@@ -123,8 +174,11 @@ def import_codings_cmd(state: State, file: str, as_json: bool) -> None:
     """
     from qualcode.services import export as ex
 
-    summary = ex.import_codings(state.open(), file)
+    summary = ex.import_codings(state.open(), file, reviews=reviews, dry_run=dry_run)
     if as_json:
         emit_json(summary)
         return
-    click.echo(f"Imported {summary['added']} codings ({summary['skipped']} already there).")
+    if dry_run:
+        click.echo("Preview (nothing was written):")
+    click.echo(f"Imported {summary['added']} codings ({summary['skipped']} already there); "
+               f"{summary['reviews']} excerpts newly count as reviewed.")

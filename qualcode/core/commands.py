@@ -388,6 +388,19 @@ class ImportProject(Command):
     undoable: ClassVar[bool] = False
     label: str
     data: Any = _local()
+    reviews: str = "documents"  # which excerpts count as reviewed by the file's coders
+
+
+@command
+@dataclass(frozen=True)
+class MergeWork(Command):
+    """A colleague's work merged into the open project (a .qdpx or a codings spreadsheet):
+    documents, codes, codings, reviews and memos that were not there; one undo takes it back.
+    Run by ``services.merge`` / ``services.export.import_codings``, which record it."""
+
+    action: ClassVar[str] = "merge"
+    entity: ClassVar[str] = "project"
+    label: str = ""
 
 
 @command

@@ -12,8 +12,10 @@ sources as UTF-8 text under ``sources/<GUID>.txt``. What goes where:
   ``creatingUser``; memos -> ``Notes`` referenced from the selection, source or code.
 
 What REFI-QDA cannot express (turns, excerpt segmentation, speaker roles per turn, how a
-coding came about) travels in ``qualcode.json`` beside ``project.qde``; other tools ignore
-it, and a ``.qdpx`` from another tool is read without it (one excerpt per line).
+coding came about, which excerpts each coder reviewed) travels in ``qualcode.json`` beside
+``project.qde``; other tools ignore it, and a ``.qdpx`` from another tool is read without it
+(one excerpt per line). Reading tolerates what NVivo, ATLAS.ti and MAXQDA write and reports
+damage instead of failing on it (see the notes above :func:`read_qdpx`).
 
 GUIDs are uuid5 of stable keys (code ids, document content hashes, spans, coder names),
 so exporting the same project twice gives the same GUIDs.
@@ -26,6 +28,7 @@ import json
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -35,6 +38,7 @@ from lxml import etree
 
 from qualcode.core import Attribute, AttrType, Codebook, Document, Excerpt, Role, Speaker, Turn, text_hash
 from qualcode.errors import ExportError
+from qualcode.safezip import read_member
 
 NS = PROJECT_NS = "urn:QDA-XML:project:1.0"
 #: Builds the ``<Codes>`` element in a namespace: ``codes_element(codebook, ns=..., include_retired=True)``
@@ -100,6 +104,13 @@ class ProjectData:
     memos: list[MemoRecord] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Sources named in the file but not imported (missing from the archive, not text), with why.
+    left_out: list[str] = field(default_factory=list)
+    #: Who finished which excerpts: {coder: {content hash: [excerpt orders]}}. qualcode keeps
+    #: it in its sidecar; None for another program's file (then coded documents count as reviewed).
+    reviews: dict[str, dict[str, list[int]]] | None = None
+    #: content hash -> the GUID the file gave the source (to recognise a document by GUID).
+    source_guids: dict[str, str] = field(default_factory=dict)
 
 
 def _q(tag: str) -> str:
@@ -288,6 +299,9 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
             "turns": [[t.speaker, t.order, t.start, t.end, t.start_ms, t.end_ms] for t in d.turns],
             "excerpts": [[e.order, e.start, e.end, e.turn_order, e.codable] for e in d.excerpts],
         }
+    if data.reviews:
+        sidecar["reviews"] = {coder: {ch: sorted(orders) for ch, orders in sorted(per_doc.items())}
+                              for coder, per_doc in sorted(data.reviews.items())}
     if notes:
         notes_el = etree.SubElement(root, _q("Notes"))
         notes_el.extend(notes)
@@ -333,6 +347,22 @@ def qdpx_bytes(data: ProjectData, *, write_codes: CodesWriter) -> bytes:
 
 
 # ----------------------------------------------------------------------------- reading
+#
+# What vendors write, and what is tolerated (issue 15; the shapes are in tests/test_refi_import.py):
+# ``project.qde``, ``Project.qde`` or ``<name>.qde`` anywhere in the zip; sources under
+# ``sources/``, ``Sources/`` or any folder (matched by file name, case-insensitively); any
+# namespace version (elements are matched by local name); uppercase or braced GUIDs and
+# non-UUID ids; a UTF-8 BOM and CRLF line ends, counted by the vendor's offsets (NVivo for
+# Windows) and mapped exactly onto the stored text (BOM dropped, ``\n`` line ends); sources
+# that are missing from the archive (left out and listed); damaged selections and a damaged
+# ``qualcode.json`` (reported in ``problems``, never a traceback).
+
+#: Deeper code hierarchies are refused with a clear error (no real codebook comes close;
+#: a 1,500-deep one is an attack on the recursion limit).
+MAX_CODE_DEPTH = 200
+_SCHEMES = ("internal://", "relative://", "absolute://", "file://")
+
+
 def _local(el) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
@@ -346,15 +376,20 @@ def _kid(el, name: str):
     return k[0] if k else None
 
 
+def _iter(el, name: str):
+    """Every descendant named ``name`` in any namespace (vendors write 1.0, 1:0, 0:4...)."""
+    return (e for e in el.iter() if _local(e) == name)
+
+
 def _norm(g: str | None) -> str:
-    return (g or "").strip("{} ").lower()
+    return (g or "").strip().strip("{} ").lower()
 
 
 def _parse_dt(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
 
@@ -365,133 +400,334 @@ def _value_of(vv) -> tuple[str, str] | None:
         return None
     for el in vv:
         if _local(el).endswith("Value") and _local(el) != "VariableRef":
-            return _norm(ref.get("targetGUID")), el.text or ""
+            return _norm(ref.get("targetGUID")), (el.text or "").strip()
     return _norm(ref.get("targetGUID")), ""
 
 
-def read_qdpx(file: "str | IO[bytes] | bytes", *, read_codes: CodesReader, name: str = "qdpx") -> ProjectData:
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    """Source bytes -> (text as written, a note when it was not UTF-8). A UTF-8 BOM stays
+    in the text here (as U+FEFF) because vendors' offsets count it; see :func:`normalise`."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "is not UTF-8 text; read as Windows-1252 (check its text)"
+
+
+def normalise(raw: str) -> tuple[str, Callable[[int], int]]:
+    """The stored text for a source as written, and a map from the vendor's offsets.
+
+    A leading BOM is dropped, ``\\r\\n`` and a lone ``\\r`` become ``\\n``; offsets into
+    ``raw`` (which count the BOM and both characters of ``\\r\\n``, as NVivo's do) map to
+    offsets into the result, so a selection cuts out the same words before and after.
+
+    >>> text, at = normalise("\\ufeffab\\r\\ncd")
+    >>> text, at(5), text[at(5):at(7)]
+    ('ab\\ncd', 3, 'cd')
+    """
+    removed: list[int] = []
+    if raw.startswith("\ufeff"):
+        removed.append(0)
+    if "\r" in raw:
+        removed.extend(m.start() for m in re.finditer(r"\r(?=\n)", raw))
+    text = raw[1:] if raw.startswith("\ufeff") else raw
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not removed:
+        return text, lambda pos: pos
+    from bisect import bisect_left
+
+    return text, lambda pos: pos - bisect_left(removed, pos)
+
+
+def _find_qde(infos: list[zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
+    qdes = [i for i in infos if i.filename.lower().endswith(".qde") and "__macosx" not in i.filename.lower()]
+    if not qdes:
+        return None
+    return min(qdes, key=lambda i: (i.filename.rsplit("/", 1)[-1].lower() != "project.qde",
+                                    i.filename.count("/"), i.filename))
+
+
+def _load_sidecar(z, infos, label: str, limit: int | None, problems: list[str]) -> dict:
+    """qualcode's sidecar, checked: anything malformed is reported and left unused."""
+    info = next((i for i in infos if i.filename == SIDECAR), None)
+    if info is None:
+        return {}
+    try:
+        data = json.loads(read_member(z, info, file=label, limit=limit).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        problems.append(f"{SIDECAR} is not readable JSON; the project was read as if from another program")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{SIDECAR} does not hold an object; the project was read as if from another program")
+        return {}
+    out: dict = {}
+    for key in ("documents", "codings", "codes", "notes", "reviews"):
+        part = data.get(key, {})
+        if not isinstance(part, dict):
+            problems.append(f"{SIDECAR}: '{key}' is not an object; ignored")
+            part = {}
+        out[key] = {_norm(k) if key in ("documents", "codings", "notes") else k: v
+                    for k, v in part.items() if isinstance(v, dict)}
+    return out
+
+
+def _code_depth(codes_el) -> tuple[int, Any]:
+    deepest, where = 0, None
+    stack = [(codes_el, 0)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, el
+        stack.extend((c, depth + 1) for c in el if _local(c) == "Code")
+    return deepest, where
+
+
+def read_qdpx(file: "str | IO[bytes] | bytes", *, read_codes: CodesReader, name: str = "qdpx",
+              limit: int | None = None) -> ProjectData:
     """Read a ``.qdpx`` (qualcode's or another tool's) into :class:`ProjectData`.
 
+    Every member is read through :func:`qualcode.safezip.read_member` (``limit`` bytes at
+    most, default the ``max_unzipped_mb`` setting). Sources missing from the archive are
+    left out and listed in ``left_out``; damaged parts are listed in ``problems``.
     Raises ExportError naming the file when it is not a REFI-QDA project.
     """
-    label = file if isinstance(file, str) else name
+    label = str(file if isinstance(file, str) else name)
     try:
         z = zipfile.ZipFile(io.BytesIO(file) if isinstance(file, bytes) else file)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ExportError(f"not a .qdpx (zip) file: {exc}", file=str(label),
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ExportError(f"not a .qdpx (zip) file: {exc}", file=label,
                           hint="export the project from your QDA program as REFI-QDA (.qdpx)") from None
-    with z:
-        names = set(z.namelist())
-        qde = next((n for n in names if n.lower().endswith("project.qde")), None)
-        if qde is None:
-            raise ExportError("no project.qde inside", file=str(label), hint="is this a REFI-QDA project export?")
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=True)
-        try:
-            root = etree.fromstring(z.read(qde), parser)
-        except etree.XMLSyntaxError as exc:
-            raise ExportError(f"project.qde is not valid XML: {exc}", file=str(label)) from None
-        sidecar = json.loads(z.read(SIDECAR).decode("utf-8")) if SIDECAR in names else {}
-
-        def source_text(ts) -> str:
-            content = _kid(ts, "PlainTextContent")
-            if content is not None:
-                return content.text or ""
-            path = ts.get("plainTextPath") or ""
-            inner = path.replace("internal://", "")
-            for cand in (f"sources/{inner}", inner, f"Sources/{inner}"):
-                if cand in names:
-                    return z.read(cand).decode("utf-8-sig")
-            raise ExportError(f"source {ts.get('name')!r} has no text ({path})", file=str(label),
-                              hint="only text sources can be imported")
-
-        return _read_root(root, sidecar, source_text, read_codes=read_codes, label=str(label))
+    problems: list[str] = []
+    try:
+        with z:
+            return _read_zip(z, label, limit, problems, read_codes)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, zlib.error) as exc:
+        raise ExportError(f"the archive is damaged ({exc})", file=label,
+                          hint="export the project again from the program that made it") from None
 
 
-def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, label: str) -> ProjectData:
-    users = {_norm(u.get("guid")): u.get("name") or u.get("id") or "imported"
-             for u in root.iter(_q("User"))}
+def _read_zip(z: zipfile.ZipFile, label: str, limit: int | None, problems: list[str],
+              read_codes: CodesReader) -> ProjectData:
+    infos = [i for i in z.infolist() if not i.is_dir()]
+    qde = _find_qde(infos)
+    if qde is None:
+        raise ExportError("no project.qde inside", file=label, hint="is this a REFI-QDA project export?")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True, huge_tree=True)
+    try:
+        root = etree.fromstring(read_member(z, qde, file=label, limit=limit), parser)
+    except etree.XMLSyntaxError as exc:
+        raise ExportError(f"{qde.filename} is not valid XML: {exc.msg}", file=label, line=exc.lineno,
+                          hint="export the project again from the program that made it") from None
+    if _local(root) != "Project":
+        raise ExportError(f"{qde.filename} starts with <{_local(root)}>, not <Project>", file=label,
+                          line=root.sourceline, hint="is this a REFI-QDA project export?")
+    sidecar = _load_sidecar(z, infos, label, limit, problems)
+    by_path = {i.filename.lower(): i for i in infos}
+    by_base: dict[str, list[zipfile.ZipInfo]] = {}
+    for i in infos:
+        by_base.setdefault(i.filename.rsplit("/", 1)[-1].lower(), []).append(i)
+
+    def source_text(ts) -> tuple[str | None, str]:
+        """(raw text, why not) for a TextSource."""
+        content = _kid(ts, "PlainTextContent")
+        if content is not None:
+            return content.text or "", ""
+        path = (ts.get("plainTextPath") or "").strip().replace("\\", "/")
+        if not path:
+            return None, "it names no text file"
+        inner = path
+        for scheme in _SCHEMES:
+            if inner.lower().startswith(scheme):
+                inner = inner[len(scheme):]
+                break
+        inner = inner.lstrip("/")
+        hit = by_path.get(f"sources/{inner}".lower()) or by_path.get(inner.lower())
+        if hit is None:
+            cands = by_base.get(inner.rsplit("/", 1)[-1].lower(), [])
+            hit = cands[0] if len(cands) == 1 else None
+        if hit is None:
+            return None, f"its text ({path}) is not in the archive"
+        raw, note = _decode(read_member(z, hit, file=label, limit=limit))
+        if note:
+            problems.append(f"{ts.get('name') or hit.filename}: {note}")
+        return raw, ""
+
+    return _read_root(root, sidecar, source_text, read_codes=read_codes, label=label, problems=problems)
+
+
+def _int_attr(sel, key: str) -> int | None:
+    raw = (sel.get(key) or "").strip()
+    if not re.fullmatch(r"[+-]?\d{1,12}", raw):
+        return None
+    return int(raw)
+
+
+def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, label: str,
+               problems: list[str]) -> ProjectData:
+    users = {_norm(u.get("guid")): (u.get("name") or u.get("id") or "imported").strip() or "imported"
+             for u in _iter(root, "User")}
     cb_el = _kid(root, "CodeBook")
     codes_el = _kid(cb_el, "Codes") if cb_el is not None else None
     code_of_guid: dict[str, str] = {}
-    if codes_el is not None:
-        known = {v["guid"]: cid for cid, v in sidecar.get("codes", {}).items()}
+    side_codes = sidecar.get("codes", {})
+    if codes_el is not None and len(_kids(codes_el, "Code")):
+        depth, where = _code_depth(codes_el)
+        if depth > MAX_CODE_DEPTH:
+            raise ExportError(f"codes are nested {depth} levels deep", file=label,
+                              line=where.sourceline if where is not None else None,
+                              hint=f"qualcode reads up to {MAX_CODE_DEPTH} levels; flatten the code "
+                                   "hierarchy in the program that made the file and export again")
+        known = {v["guid"]: cid for cid, v in side_codes.items() if isinstance(v.get("guid"), str)}
         codebook = read_codes(codes_el, known)
-        for el, c in zip(codes_el.iter(_q("Code")), codebook.codes):
+        for el, c in zip(_iter(codes_el, "Code"), codebook.codes):
             code_of_guid[_norm(el.get("guid"))] = c.id
         for c in codebook.codes:
-            c.retired = bool(sidecar.get("codes", {}).get(c.id, {}).get("retired", False))
+            c.retired = side_codes.get(c.id, {}).get("retired", False) is True
     else:
         codebook = Codebook(name="Codebook")
-    variables = {_norm(v.get("guid")): (v.get("name") or "", VAR_TYPES_BACK.get(v.get("typeOfVariable") or "Text", "text"))
-                 for v in root.iter(_q("Variable"))}
-    notes = {}
-    notes_el = _kid(root, "Notes")
-    if notes_el is not None:
-        for n in _kids(notes_el, "Note"):
-            notes[_norm(n.get("guid"))] = n
+    n_sets = sum(1 for _ in _iter(root, "Set"))
+    if n_sets:
+        problems.append(f"{n_sets} code set(s) left out (qualcode has no code sets; the codes themselves were read)")
+    variables = {_norm(v.get("guid")): ((v.get("name") or "").strip(),
+                                        VAR_TYPES_BACK.get((v.get("typeOfVariable") or "Text").strip(), "text"))
+                 for v in _iter(root, "Variable")}
+    notes = {_norm(n.get("guid")): n for n in _iter(root, "Note")}
     memos: list[MemoRecord] = []
+    left_out: list[str] = []
 
     def memo(ng: str, **target) -> None:
         n = notes.get(_norm(ng))
         if n is None:
             return
         content = _kid(n, "PlainTextContent")
+        text = ((content.text if content is not None else "") or "").strip()
+        if not text:
+            return
         extra = sidecar.get("notes", {}).get(_norm(ng), {})
-        memos.append(MemoRecord(text=(content.text if content is not None else "") or "",
-                                coder=users.get(_norm(n.get("creatingUser")), "imported"),
+        side_code = extra.get("code_id") if isinstance(extra.get("code_id"), str) else None
+        memos.append(MemoRecord(text=text, coder=users.get(_norm(n.get("creatingUser")), "imported"),
                                 created_at=_parse_dt(n.get("creationDateTime")),
-                                code_id=target.pop("code_id", None) or extra.get("code_id"), **target))
+                                code_id=target.pop("code_id", None) or side_code, **target))
 
     if cb_el is not None:
-        for el in cb_el.iter(_q("Code")):
+        for el in _iter(cb_el, "Code"):
             for ref in _kids(el, "NoteRef"):
                 memo(ref.get("targetGUID"), code_id=code_of_guid.get(_norm(el.get("guid"))))
     cases: dict[str, list] = {}
-    for case in root.iter(_q("Case")):
+    for case in _iter(root, "Case"):
         for ref in _kids(case, "SourceRef"):
             cases.setdefault(_norm(ref.get("targetGUID")), []).append(case)
     documents: list[Document] = []
     codings: list[CodingRecord] = []
-    problems: list[str] = []
+    source_guids: dict[str, str] = {}
     src_el = _kid(root, "Sources")
-    for ts in (_kids(src_el, "TextSource") if src_el is not None else []):
+    for ts in (list(src_el) if src_el is not None else []):
+        kind = _local(ts)
+        if not kind:
+            continue
+        sname = (ts.get("name") or "").strip() or _norm(ts.get("guid")) or kind
+        case_keys = [_norm(ts.get("guid"))]
+        if kind != "TextSource":
+            rep = _kid(ts, "Representation")  # a PDF's or a recording's text (transcript)
+            if rep is None:
+                left_out.append(f"{sname}: a {kind} (only text sources can be imported)")
+                continue
+            n_own = sum(1 for c in ts if _local(c).endswith("Selection"))
+            if n_own:
+                problems.append(f"{sname}: {n_own} selection(s) on the {kind} itself (not on its text) were left out")
+            ts = rep
+            case_keys.append(_norm(ts.get("guid")))
         sg = _norm(ts.get("guid"))
-        text = source_text(ts)
+        raw, why = source_text(ts)
+        if raw is None:
+            left_out.append(f"{sname}: {why}")
+            continue
+        text, at = normalise(raw)
         meta = sidecar.get("documents", {}).get(sg)
-        attr_types = (meta or {}).get("attribute_types", {})
-        attributes = {}
+        doc = _document(sname, text, meta, [c for k in case_keys for c in cases.get(k, [])], variables, problems)
+        attr_types = (meta or {}).get("attribute_types", {}) if isinstance((meta or {}).get("attribute_types"), dict) else {}
         for vv in _kids(ts, "VariableValue"):
             got = _value_of(vv)
             if got and got[0] in variables:
                 key, vtype = variables[got[0]]
-                attributes[key] = Attribute(key, got[1], AttrType(attr_types.get(key, vtype)))
-        doc = _structure(ts.get("name") or sg, text, meta, cases.get(sg, []), variables)
-        doc.attributes = attributes
+                try:
+                    atype = AttrType(attr_types.get(key, vtype))
+                except ValueError:
+                    atype = AttrType(vtype)
+                if key:
+                    doc.attributes[key] = Attribute(key, got[1], atype)
         documents.append(doc)
         ch = doc.content_hash
+        source_guids[ch] = sg
         for ref in _kids(ts, "NoteRef"):
             memo(ref.get("targetGUID"), document=ch)
         for sel in _kids(ts, "PlainTextSelection"):
-            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            where = f"{sname} (line {sel.sourceline} of the project file)"
+            a_raw, b_raw = _int_attr(sel, "startPosition"), _int_attr(sel, "endPosition")
+            n_codings = len(_kids(sel, "Coding"))
+            if a_raw is None or b_raw is None:
+                problems.append(f"{where}: a selection's start/end "
+                                f"({sel.get('startPosition')!r}, {sel.get('endPosition')!r}) is not a whole "
+                                f"number; its {n_codings} coding(s) were left out")
+                continue
+            if not (0 <= a_raw <= len(raw) and 0 <= b_raw <= len(raw)):
+                problems.append(f"{where}: a selection {a_raw}:{b_raw} lies outside the text "
+                                f"({len(raw)} characters); its {n_codings} coding(s) were left out")
+                continue
+            if b_raw < a_raw:
+                problems.append(f"{where}: a selection ends ({b_raw}) before it starts ({a_raw}); "
+                                f"its {n_codings} coding(s) were left out")
+                continue
+            start, end = at(a_raw), at(b_raw)
+            if start == end:
+                if n_codings:
+                    problems.append(f"{where}: an empty selection at {a_raw}; its {n_codings} coding(s) were left out")
+                continue
             for ce in _kids(sel, "Coding"):
                 cref = _kid(ce, "CodeRef")
                 code_id = code_of_guid.get(_norm(cref.get("targetGUID") if cref is not None else ""))
                 if code_id is None:
-                    problems.append(f"{doc.name}: a coding refers to an unknown code; skipped")
+                    problems.append(f"{where}: a coding refers to an unknown code; left out")
                     continue
                 side = sidecar.get("codings", {}).get(_norm(ce.get("guid")), {})
+                order = side.get("excerpt") if isinstance(side.get("excerpt"), int) else None
+                origin = side.get("origin") if isinstance(side.get("origin"), str) else "imported"
                 coder = users.get(_norm(ce.get("creatingUser")), "imported")
-                for order, a, b in _excerpts_for(doc, start, end, side.get("excerpt")):
-                    codings.append(CodingRecord(document=ch, excerpt_order=order, code_id=code_id, coder=coder,
-                                                start=a, end=b, origin=side.get("origin", "imported"),
+                pieces = _excerpts_for(doc, start, end, order)
+                if not pieces:
+                    problems.append(f"{where}: a coding at {a_raw}:{b_raw} covers no excerpt (only spaces); left out")
+                for o, a, b in pieces:
+                    codings.append(CodingRecord(document=ch, excerpt_order=o, code_id=code_id, coder=coder,
+                                                start=a, end=b, origin=origin,
                                                 created_at=_parse_dt(ce.get("creationDateTime"))))
             for ref in _kids(sel, "NoteRef"):
                 hits = _excerpts_for(doc, start, end, None)
                 memo(ref.get("targetGUID"), document=ch, excerpt_order=hits[0][0] if hits else None)
     for ref in _kids(root, "NoteRef"):
         memo(ref.get("targetGUID"))
-    return ProjectData(name=root.get("name") or "Imported project", codebook=codebook, documents=documents,
-                       codings=codings, memos=memos, users=sorted(set(users.values())), problems=problems)
+    reviews = _sidecar_reviews(sidecar, {d.content_hash: d for d in documents})
+    return ProjectData(name=(root.get("name") or "").strip() or "Imported project", codebook=codebook,
+                       documents=documents, codings=codings, memos=memos, users=sorted(set(users.values())),
+                       problems=problems, left_out=left_out, reviews=reviews,
+                       source_guids=source_guids)
+
+
+def _sidecar_reviews(sidecar: dict, docs: dict[str, Document]) -> dict[str, dict[str, list[int]]] | None:
+    """{coder: {content hash: [excerpt orders]}} from the sidecar (qualcode's own files only)."""
+    raw = sidecar.get("reviews")
+    if not raw:
+        return None
+    out: dict[str, dict[str, list[int]]] = {}
+    for coder, per_doc in raw.items():
+        for ch, orders in per_doc.items():
+            if ch in docs and isinstance(orders, list):
+                known = {e.order for e in docs[ch].excerpts}
+                out.setdefault(str(coder), {})[ch] = [o for o in orders if isinstance(o, int) and o in known]
+    return out
 
 
 def _excerpts_for(doc: Document, start: int, end: int, order: int | None) -> list[tuple[int, int, int]]:
@@ -509,18 +745,66 @@ def _excerpts_for(doc: Document, start: int, end: int, order: int | None) -> lis
     return out
 
 
-def _structure(name: str, text: str, meta: dict | None, cases: list, variables: dict) -> Document:
+def _document(name: str, text: str, meta: Any, cases: list, variables: dict, problems: list[str]) -> Document:
+    """The document's structure from the sidecar when it is sound, else one turn per line."""
+    if meta is not None:
+        try:
+            doc = _structure(name, text, meta, cases, variables, problems)
+            _check_structure(doc)
+            return doc
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            problems.append(f"{name}: {SIDECAR} describes this document wrongly ({exc}); "
+                            "it was read one excerpt per line instead")
+    return _structure(name, text, None, cases, variables, problems)
+
+
+def _check_structure(doc: Document) -> None:
+    """Raise ValueError unless the sidecar's turns and excerpts fit the text and each other."""
+    labels = {sp.label for sp in doc.speakers}
+    turn_orders = set()
+    for t in doc.turns:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (t.order, t.start, t.end)):
+            raise ValueError(f"turn {t.order!r} has offsets that are not whole numbers")
+        if t.speaker not in labels:
+            raise ValueError(f"turn {t.order} names an unknown speaker")
+        turn_orders.add(t.order)
+    if len(turn_orders) != len(doc.turns):
+        raise ValueError("two turns share an order")
+    orders = set()
+    for e in doc.excerpts:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (e.order, e.start, e.end)):
+            raise ValueError(f"excerpt {e.order!r} has offsets that are not whole numbers")
+        if e.turn_order not in turn_orders:
+            raise ValueError(f"excerpt {e.order} belongs to no turn")
+        if not (0 <= e.start < e.end <= len(doc.text)):
+            raise ValueError(f"excerpt {e.order} at {e.start}:{e.end} lies outside the text ({len(doc.text)})")
+        orders.add(e.order)
+    if len(orders) != len(doc.excerpts):
+        raise ValueError("two excerpts share an order")
+    doc.check_offsets()
+
+
+def _structure(name: str, text: str, meta: dict | None, cases: list, variables: dict,
+               problems: list[str]) -> Document:
     """Speakers, turns and excerpts: from the sidecar, else one turn per non-empty line."""
     speakers: dict[str, Speaker] = {}
     turns: list[Turn] = []
     excerpts: list[Excerpt] = []
     if meta:
         for sp in meta["speakers"]:
-            speakers[sp["label"]] = Speaker(label=sp["label"], role=Role(sp["role"]))
+            try:
+                role = Role(sp["role"])
+            except ValueError:
+                problems.append(f"{name}: speaker {sp['label']!r} has an unknown role {sp['role']!r}; set to unknown")
+                role = Role.UNKNOWN
+            speakers[str(sp["label"])] = Speaker(label=str(sp["label"]), role=role)
         for sp_label, order, a, b, sms, ems in meta["turns"]:
-            turns.append(Turn(speaker=sp_label, order=order, start=a, end=b, start_ms=sms, end_ms=ems))
+            turns.append(Turn(speaker=sp_label, order=order, start=a, end=b,
+                              start_ms=sms if isinstance(sms, int) else None,
+                              end_ms=ems if isinstance(ems, int) else None))
         for order, a, b, torder, codable in meta["excerpts"]:
-            excerpts.append(Excerpt(start=a, end=b, text=text[a:b], turn_order=torder, order=order, codable=codable))
+            excerpts.append(Excerpt(start=a, end=b, text=text[a:b], turn_order=torder, order=order,
+                                    codable=bool(codable)))
         types = {sp["label"]: sp.get("attribute_types", {}) for sp in meta["speakers"]}
     else:
         types = {}
@@ -538,7 +822,7 @@ def _structure(name: str, text: str, meta: dict | None, cases: list, variables: 
                 order += 1
             pos += len(line)
     for case in cases:
-        label = case.get("name") or ""
+        label = (case.get("name") or "").strip()
         sp = speakers.get(label)
         if sp is None:
             continue
@@ -553,7 +837,14 @@ def _structure(name: str, text: str, meta: dict | None, cases: list, variables: 
                 except ValueError:
                     pass
                 continue
-            sp.attributes[key] = Attribute(key, got[1], AttrType(types.get(label, {}).get(key, vtype)))
-    return Document(name=name, text=text, format=(meta or {}).get("format", "txt"),
-                    source_filename=(meta or {}).get("source_filename", name), speakers=list(speakers.values()),
+            try:
+                atype = AttrType(types.get(label, {}).get(key, vtype))
+            except (ValueError, AttributeError):
+                atype = AttrType(vtype)
+            if key:
+                sp.attributes[key] = Attribute(key, got[1], atype)
+    fmt = (meta or {}).get("format", "txt")
+    src = (meta or {}).get("source_filename", name)
+    return Document(name=name, text=text, format=fmt if isinstance(fmt, str) else "txt",
+                    source_filename=src if isinstance(src, str) else name, speakers=list(speakers.values()),
                     turns=turns, excerpts=excerpts)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import IO, Any, Mapping
@@ -25,17 +26,20 @@ import pandas as pd
 
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.codebook_io.qdc import codebook_from_codes_element, codes_element
-from qualcode.core import Codebook, Document, Speaker, Turn
-from qualcode.errors import ExportError, NotFoundError, Problem
+from qualcode.codebook_io.validate import slugify
+from qualcode.core import Code, Codebook, Document, Speaker, Turn
+from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
 from qualcode.export.tables import table_bytes, write_bytes
+from qualcode.safezip import limit_bytes
 from qualcode.core import commands as cmd
 from qualcode.services import analysis
 from qualcode.services.memos import list_memos
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext, init_project, open_context, project_name
+from qualcode.storage import audit
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
@@ -284,10 +288,11 @@ def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
                                      excerpt_order=order_of.get(m.excerpt_id) if m.excerpt_id else None,
                                      code_id=m.code_id, coding=coded.get(m.coding_id) if m.coding_id else None)
                  for m in coding_store.list_memos(s)]
+        reviews = exchange.reviews_by_coder(s)
     # Users are the coders who made something (codings, memos): exporting, importing and
     # exporting again then gives the same users whoever ran the import.
     return qdpx_mod.ProjectData(name=project_name(ctx), codebook=cb, documents=docs, codings=codings,
-                                memos=memos, users=[])
+                                memos=memos, users=[], reviews=reviews)
 
 
 def qdpx_bytes(ctx: ProjectContext, *, include_key: bool = False) -> bytes:
@@ -337,48 +342,158 @@ def _read_source(file: "str | Path | IO[bytes] | bytes") -> tuple[Any, str]:
 
 
 def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | IO[bytes] | bytes", *,
-                coder: str | None = None) -> dict[str, Any]:
+                coder: str | None = None, reviews: str = "documents") -> dict[str, Any]:
     """Import a ``.qdpx`` into an empty project (a context), or into a new project created
-    at a path (a folder that holds no project yet).
+    at a path (a folder that holds no project yet). To bring a colleague's work into a
+    project that already has data, use :func:`qualcode.services.merge.merge_qdpx`.
 
-    The import is one transaction: it lands whole or not at all. The project's codebook
-    becomes the file's codebook. Returns counts and any problems found.
+    The import is one transaction: it lands whole or not at all, and a failed import into
+    a new folder leaves no project behind. The project's codebook becomes the file's
+    codebook. Sources missing from the archive are listed in ``left_out``; ``reviews``
+    says which excerpts count as reviewed by each coder when the file does not say
+    (another program's file): see :data:`qualcode.storage.exchange.REVIEW_RULES`.
+    Returns counts, ``problems`` and ``left_out``.
 
     >>> import_qdpx("moved-study", "study.qdpx")  # doctest: +SKIP
     """
+    _check_rule(reviews)
     raw, label = _read_source(file)
-    data = qdpx_mod.read_qdpx(raw, read_codes=_codes_reader(label), name=label)
     if isinstance(ctx_or_path, ProjectContext):
         ctx = ctx_or_path
-    else:
-        path = Path(ctx_or_path)
-        if (path / "project.db").exists():
-            ctx = open_context(path, coder=coder)
+        data = read_project_file(raw, label, project_dir=ctx.project_dir)
+        return _import_data(ctx, data, label=label, reviews=reviews)
+    path = Path(ctx_or_path)
+    data = read_project_file(raw, label, project_dir=path if path.exists() else None)
+    if (path / "project.db").exists():
+        ctx = open_context(path, coder=coder)
+        try:
+            return _import_data(ctx, data, label=label, reviews=reviews)
+        finally:
+            ctx.close()
+    existed = path.exists()
+    before = set(path.iterdir()) if existed else set()
+    ctx = None
+    try:
+        ctx = init_project(path, coder=coder, name=data.name)
+        return _import_data(ctx, data, label=label, reviews=reviews)
+    except BaseException:
+        if ctx is not None:
+            ctx.close()
+        _remove_new(path, existed, before)
+        raise
+    finally:
+        if ctx is not None:
+            ctx.close()
+
+
+def _remove_new(path: Path, existed: bool, before: set[Path]) -> None:
+    """Remove what a failed import created (the folder, or the files it added to it)."""
+    import shutil
+
+    if not existed:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for p in set(path.iterdir()) - before:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
         else:
-            ctx = init_project(path, coder=coder, name=data.name)
-    return _import_data(ctx, data, label=label)
+            p.unlink(missing_ok=True)
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in exchange.REVIEW_RULES:
+        raise ExportError(f"unknown review rule {rule!r}", hint="use one of: " + ", ".join(exchange.REVIEW_RULES))
+
+
+def read_project_file(raw: bytes, label: str, *, project_dir: "Path | None" = None) -> qdpx_mod.ProjectData:
+    """Read a ``.qdpx`` with the codebook reader and the unzip cap of this project."""
+    return qdpx_mod.read_qdpx(raw, read_codes=_codes_reader(label), name=label,
+                              limit=limit_bytes(project_dir))
+
+
+_GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _codes_reader(label: str):
     def read(el, known: dict) -> Codebook:
         cb, _, _ = codebook_from_codes_element(el, file=label, known_guids=known)
-        return cb
+        for c in cb.codes:
+            if c.guid and not _GUID_RE.match(c.guid):
+                c.guid = None  # "c001": not a GUID; the code gets qualcode's own (uuid5 of its id)
+        return split_path_names(cb)
     return read
 
 
-def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str) -> dict[str, Any]:
-    return executor.execute(ctx, cmd.ImportProject(label=label, data=data))
+def split_path_names(cb: Codebook, sep: str = "::") -> Codebook:
+    """Codes named like a path (``Coke::diet Coke``, as some programs flatten a hierarchy)
+    become a child (``diet Coke``) under its parents, which are created when missing.
+    New parent codes are appended, so the file's codes keep their order and positions.
+
+    >>> from qualcode.core import Code
+    >>> cb = split_path_names(Codebook(name="x", codes=[Code(id="coke_diet_coke", name="Coke::diet Coke")]))
+    >>> [(c.id, c.name, c.parent) for c in cb.codes]
+    [('coke_diet_coke', 'diet Coke', 'coke'), ('coke', 'Coke', None)]
+    """
+    by_name = {c.name.casefold(): c for c in cb.codes if sep not in c.name}
+    taken = {c.id for c in cb.codes}
+    added: list[Code] = []
+    for c in list(cb.codes):
+        if sep not in c.name:
+            continue
+        parts = [p.strip() for p in c.name.split(sep) if p.strip()]
+        if len(parts) < 2:
+            c.name = parts[0] if parts else c.name.replace(sep, "").strip() or c.id
+            continue
+        parent = c.parent
+        path = ""
+        for part in parts[:-1]:
+            path = f"{path}{sep}{part}" if path else part
+            node = by_name.get(path.casefold())
+            if node is None:
+                node = Code(id=slugify(part, taken=taken), name=part, parent=parent)
+                taken.add(node.id)
+                by_name[path.casefold()] = node
+                added.append(node)
+            parent = node.id
+        c.name, c.parent = parts[-1], parent
+    # Parents come first in a codebook: put new ones before the codes, keeping file order.
+    cb.codes = cb.codes + added if not added else _parents_first(cb.codes + added)
+    return cb
+
+
+def _parents_first(codes: list) -> list:
+    by_id = {c.id: c for c in codes}
+    out, done = [], set()
+
+    def place(c, depth: int = 0) -> None:
+        if c.id in done or depth > 500:
+            return
+        if c.parent in by_id and c.parent not in done:
+            place(by_id[c.parent], depth + 1)
+        done.add(c.id)
+        out.append(c)
+
+    for c in codes:
+        place(c)
+    return out
+
+
+def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str,
+                 reviews: str = "documents") -> dict[str, Any]:
+    return executor.execute(ctx, cmd.ImportProject(label=label, data=data, reviews=reviews))
 
 
 @handles(cmd.ImportProject)
 class _ImportProject:
     @staticmethod
     def apply(s, ctx, me, command: cmd.ImportProject) -> Outcome:
-        data, label = command.data, command.label
+        data, label, reviews = command.data, command.label, command.reviews
         if not exchange.is_empty(s):
             raise ExportError("the project already holds documents or codings", file=label,
-                              hint="import a .qdpx into a new project: qualcode --project NEW_DIR import-qdpx FILE",
-                              app_hint="create a new project on the Project page and import the .qdpx there")
+                              hint="merge it into this project instead (qualcode import-qdpx --merge), "
+                                   "or import it into a new project",
+                              app_hint="merge it into this project on the Agreement page (Bring in a colleague's "
+                                       "work), or create a new project on the Project page and import it there")
         if data.codebook.codes:
             exchange.replace_codebook(s, data.codebook)
         meta.set_setting(s, "project", {"name": data.name})
@@ -404,6 +519,13 @@ class _ImportProject:
                          "end": c.end, "origin": c.origin if c.origin in ("manual", "suggestion", "imported", "consensus")
                          else "imported", "created_at": c.created_at})
         n_codings = exchange.bulk_add_codings(s, rows)
+        if data.reviews is not None:  # qualcode's own file says who finished what
+            pairs = {(index[(doc_ids[ch], o)][0], cid(coder))
+                     for coder, per_doc in data.reviews.items() for ch, orders in per_doc.items()
+                     for o in orders if (doc_ids.get(ch), o) in index}
+        else:
+            pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, reviews)
+        n_reviews = len(exchange.add_reviews(s, pairs))
         for m in data.memos:
             ex = index.get((doc_ids[m.document], m.excerpt_order)) if m.document and m.excerpt_order is not None else None
             exchange.add_memo_at(s, m.text, cid(m.coder), created_at=m.created_at,
@@ -411,8 +533,10 @@ class _ImportProject:
                                  document_id=doc_ids.get(m.document) if m.document and ex is None else None,
                                  code_id=m.code_id)
         return Outcome({"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
-                        "memos": len(data.memos), "problems": data.problems}, label, None,
-                       {"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos)})
+                        "memos": len(data.memos), "reviews": n_reviews, "problems": data.problems,
+                        "left_out": data.left_out}, label, None,
+                       {"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos),
+                        "reviews": n_reviews, "left_out": data.left_out})
 
 
 # ---- coded excerpts from a spreadsheet ------------------------------------------------
@@ -420,17 +544,30 @@ class _ImportProject:
 CODINGS_COLUMNS = "document, start, end (or excerpt_id), code, coder"
 
 
+class DryRun(Exception):
+    """Raised inside a transaction to roll it back and hand a preview out."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
 def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", *,
-                   origin: str = "imported") -> dict[str, Any]:
+                   origin: str = "imported", reviews: str = "documents", dry_run: bool = False) -> dict[str, Any]:
     """Import codings from a CSV with columns ``document, start, end, code, coder`` (or
     ``excerpt_id`` instead of document/start/end). Codes are matched by id, then name;
     documents by name or id; a span across excerpts is split at their boundaries.
 
     Every row is checked first: if any row is wrong, nothing is imported and the error
-    lists the rows (file, line, what to fix).
+    lists the rows (file, line, what to fix). Imported codings count for agreement:
+    ``reviews`` says which excerpts each coder in the file has reviewed ("documents":
+    every codable excerpt of the documents their codings touch; "excerpts": only the
+    ones they coded; "none"). ``dry_run`` checks and counts without writing (a preview).
+    One audit event (``merge``); ``qualcode undo`` takes the whole import back.
 
     >>> import_codings(ctx, "from-spreadsheet.csv")  # doctest: +SKIP
     """
+    _check_rule(reviews)
     raw, label = _read_source(file)
     try:
         text = raw.decode("utf-8-sig")
@@ -442,77 +579,89 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
     if "code" not in fields or not (has_span or "excerpt_id" in fields):
         raise ExportError(f"missing columns; need {CODINGS_COLUMNS}", file=label, line=1,
                           hint="name the header row's columns like that")
-    return executor.execute(ctx, cmd.ImportCodings(label=label, origin=origin, text=text))
+    problems: list[Problem] = []
+    rows = []
+    try:
+        with ctx.session() as s:
+            cb = code_store.load_codebook(s)
+            by_name = {c.name.casefold(): c.id for c in cb.codes}
+            ids = {c.id for c in cb.codes}
+            docs = exchange.documents_by_name(s)
+            spans = exchange.document_spans(s)
+            ex_doc = {i: (d, a, b) for d, lst in spans.items() for a, b, i, _ in lst}
+            coder_ids: dict[str, int] = {}
+            per_coder: dict[str, int] = {}
+            for lineno, rec in enumerate(reader, start=2):
+                get = lambda k: (rec.get(fields.get(k, ""), "") or "").strip()  # noqa: E731
+                code_raw = get("code")
+                code = code_raw if code_raw in ids else by_name.get(code_raw.casefold())
+                if code is None:
+                    problems.append(Problem(f"no code {code_raw!r}", file=label, line=lineno))
+                    continue
+                coder = get("coder") or ctx.coder
+                pieces: list[tuple[int, int, int]] = []
+                try:
+                    if get("excerpt_id"):
+                        eid = int(get("excerpt_id"))
+                        if eid not in ex_doc:
+                            raise ValueError(f"no excerpt {eid}")
+                        _, a, b = ex_doc[eid]
+                        sa = int(get("start")) if has_span and get("start") else a
+                        sb = int(get("end")) if has_span and get("end") else b
+                        if not (a <= sa < sb <= b):
+                            raise ValueError(f"span {sa}:{sb} is not inside excerpt {eid} ({a}:{b})")
+                        pieces = [(eid, sa, sb)]
+                    else:
+                        dref = get("document")
+                        matches = docs.get(dref) or ([int(dref)] if dref.isdigit() and int(dref) in spans else [])
+                        if len(matches) != 1:
+                            raise ValueError(f"no document {dref!r}" if not matches else f"{dref!r} names {len(matches)} documents")
+                        sa, sb = int(get("start")), int(get("end"))
+                        if sa >= sb:
+                            raise ValueError(f"start {sa} is not before end {sb}")
+                        for a, b, eid, _ in spans.get(matches[0], []):
+                            lo, hi = max(a, sa), min(b, sb)
+                            if lo < hi:
+                                pieces.append((eid, lo, hi))
+                        if not pieces:
+                            raise ValueError(f"span {sa}:{sb} covers no excerpt of {dref!r}")
+                except ValueError as exc:
+                    problems.append(Problem(str(exc), file=label, line=lineno))
+                    continue
+                if coder not in coder_ids:
+                    coder_ids[coder] = meta.get_or_create_coder(s, coder)
+                for eid, a, b in pieces:
+                    rows.append({"excerpt_id": eid, "code_id": code, "coder_id": coder_ids[coder], "start": a,
+                                 "end": b, "origin": origin})
+                    per_coder[coder] = per_coder.get(coder, 0) + 1
+            if problems:
+                first = problems[0]
+                raise ExportError(f"{len(problems)} row(s) cannot be imported; first: {first.message}",
+                                  file=label, line=first.line,
+                                  hint="fix these rows and import again (nothing was imported): "
+                                       + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
+            new_ids, _already = exchange.insert_codings(s, rows)
+            pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, reviews)
+            new_reviews = exchange.add_reviews(s, pairs)
+            summary = {"rows": len(rows), "added": len(new_ids), "skipped": len(rows) - len(new_ids),
+                       "reviews": len(new_reviews), "coders": per_coder}
+            if dry_run:
+                raise DryRun(summary)
+            audit.record(s, "merge", "codings", label, coder_id=ctx.coder_id(s),
+                         after={"rows": len(rows), "added": len(new_ids), "coding_ids": new_ids,
+                                "reviews": [list(p) for p in new_reviews], "review_rule": reviews})
+    except DryRun as preview:
+        return {**preview.summary, "dry_run": True}
+    return summary
 
 
-@handles(cmd.ImportCodings)
-class _ImportCodings:
-    @staticmethod
-    def apply(s, ctx, me, command: cmd.ImportCodings) -> Outcome:
-        label, origin = command.label, command.origin
-        reader = csv.DictReader(io.StringIO(command.text))
-        fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
-        has_span = {"document", "start", "end"} <= set(fields)
-        problems: list[Problem] = []
-        rows = []
-        cb = code_store.load_codebook(s)
-        by_name = {c.name.casefold(): c.id for c in cb.codes}
-        ids = {c.id for c in cb.codes}
-        docs = exchange.documents_by_name(s)
-        spans = exchange.document_spans(s)
-        ex_doc = {i: (d, a, b) for d, lst in spans.items() for a, b, i, _ in lst}
-        coder_ids: dict[str, int] = {}
-        for lineno, rec in enumerate(reader, start=2):
-            get = lambda k: (rec.get(fields.get(k, ""), "") or "").strip()  # noqa: E731
-            code_raw = get("code")
-            code = code_raw if code_raw in ids else by_name.get(code_raw.casefold())
-            if code is None:
-                problems.append(Problem(f"no code {code_raw!r}", file=label, line=lineno))
-                continue
-            coder = get("coder") or ctx.coder
-            pieces: list[tuple[int, int, int]] = []
-            try:
-                if get("excerpt_id"):
-                    eid = int(get("excerpt_id"))
-                    if eid not in ex_doc:
-                        raise ValueError(f"no excerpt {eid}")
-                    _, a, b = ex_doc[eid]
-                    sa = int(get("start")) if has_span and get("start") else a
-                    sb = int(get("end")) if has_span and get("end") else b
-                    if not (a <= sa < sb <= b):
-                        raise ValueError(f"span {sa}:{sb} is not inside excerpt {eid} ({a}:{b})")
-                    pieces = [(eid, sa, sb)]
-                else:
-                    dref = get("document")
-                    matches = docs.get(dref) or ([int(dref)] if dref.isdigit() and int(dref) in spans else [])
-                    if len(matches) != 1:
-                        raise ValueError(f"no document {dref!r}" if not matches else f"{dref!r} names {len(matches)} documents")
-                    sa, sb = int(get("start")), int(get("end"))
-                    if sa >= sb:
-                        raise ValueError(f"start {sa} is not before end {sb}")
-                    for a, b, eid, _ in spans.get(matches[0], []):
-                        lo, hi = max(a, sa), min(b, sb)
-                        if lo < hi:
-                            pieces.append((eid, lo, hi))
-                    if not pieces:
-                        raise ValueError(f"span {sa}:{sb} covers no excerpt of {dref!r}")
-            except ValueError as exc:
-                problems.append(Problem(str(exc), file=label, line=lineno))
-                continue
-            if coder not in coder_ids:
-                coder_ids[coder] = meta.get_or_create_coder(s, coder)
-            for eid, a, b in pieces:
-                rows.append({"excerpt_id": eid, "code_id": code, "coder_id": coder_ids[coder], "start": a,
-                             "end": b, "origin": origin})
-        if problems:
-            first = problems[0]
-            raise ExportError(f"{len(problems)} row(s) cannot be imported; first: {first.message}",
-                              file=label, line=first.line,
-                              hint="fix these rows and import again (nothing was imported): "
-                                   + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
-        added = exchange.bulk_add_codings(s, rows)
-        return Outcome({"rows": len(rows), "added": added, "skipped": len(rows) - added}, label, None,
-                       {"rows": len(rows), "added": added})
+def export_codebook(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None) -> Path:
+    """The codebook in YAML, Markdown, Word or .qdc (delegates to services.codebook)."""
+    try:
+        from qualcode.services import codebook as cb_service
+    except ImportError as exc:  # pragma: no cover - codebook area not installed
+        raise QualcodeError("codebook export is not available", hint=str(exc)) from None
+    return cb_service.export_codebook(ctx, out, fmt=fmt)
 
 
 __all__ = [

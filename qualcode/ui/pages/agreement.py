@@ -1,5 +1,6 @@
-"""Agreement page: figures per code with their units, the disagreements to resolve, the
-audit log with filters, and the team's settings (independent coding)."""
+"""Agreement page: figures per code with their units, the disagreements to resolve, a
+colleague's work brought in (.qdpx or coding CSV, previewed, one undo), the audit log with
+filters, and the team's settings (independent coding)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import streamlit as st
 from qualcode.services import codebook as cb_service
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
+from qualcode.ui import colleague
 from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_context
 from qualcode.ui.text import md, shorten
 
@@ -57,9 +59,15 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     if len(people) < 1:
         st.info("Nobody has reviewed excerpts yet. Agreement compares coders on the excerpts they "
                 "all reviewed (accepted, rejected, coded, or marked 'nothing here').")
+        st.markdown(colleague.HOW_TO)
         return
+    if len(people) < 2:
+        st.info(colleague.HOW_TO, icon=":material/group_add:")
     c1, c2, c3 = st.columns([3, 1.3, 1.2])
-    chosen = c1.multiselect("Coders to compare", people, default=people[:], key="agr-coders")
+    # Everyone by default; kept in session state so a merge can add the new coders (see ui.colleague).
+    kept = st.session_state.get("agr-coders")
+    st.session_state["agr-coders"] = [p for p in kept if p in people] if kept is not None else people[:]
+    chosen = c1.multiselect("Coders to compare", people, key="agr-coders")
     level = c2.radio("Units", ["excerpt", "character"], key="agr-level", horizontal=True,
                      format_func=lambda v: "Excerpts" if v == "excerpt" else "Characters")
     engine = c3.checkbox("Include the suggestion engine", key="agr-engine",
@@ -214,12 +222,14 @@ def render() -> None:
     if ctx is None:
         return
     names = code_names(ctx)
-    tabs = st.tabs(["Agreement", "Disagreements", "Audit log", "Team"])
+    tabs = st.tabs(["Agreement", "Disagreements", "Bring in a colleague's work", "Audit log", "Team"])
     with tabs[0]:
         _agreement_tab(ctx, names)
     with tabs[1]:
         _disagreements_tab(ctx, names)
     with tabs[2]:
-        _audit_tab(ctx)
+        colleague.render(ctx)
     with tabs[3]:
+        _audit_tab(ctx)
+    with tabs[4]:
         _settings_tab(ctx)

@@ -273,6 +273,8 @@ def render() -> None:
             if r["result"] != "imported":  # the message may already name the file
                 st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
     nonce = st.session_state.get("imp_nonce", 0)
+    st.caption("A colleague's coded project (.qdpx from NVivo, ATLAS.ti, MAXQDA or qualcode) or coding "
+               "spreadsheet? Bring it in on the **Agreement** page, under *Bring in a colleague's work*.")
     files = st.file_uploader("Transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx…)", type=TYPES,
                              accept_multiple_files=True, key=f"imp_files_{nonce}")
     with st.expander("Options", icon=":material/tune:"):
