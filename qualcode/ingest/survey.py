@@ -192,7 +192,7 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Surve
         dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel_tab if ext == ".tsv" else csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), dialect, strict=True)  # an unclosed quote is an error, not one long cell
 
     def rows():
         start = 1
