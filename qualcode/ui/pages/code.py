@@ -16,6 +16,7 @@ from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui.excerpt_panel import panel, undo_last
+from qualcode.ui import survey_grid
 from qualcode.ui.state import attempt, flash, page_context, service_fn
 from qualcode.ui.transcript import turn_block
 
@@ -29,7 +30,8 @@ def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
     docs = attempt(fn, ctx) if fn is not None else None
     if docs is None:
         docs = ui_support.documents(ctx)
-    return [d if isinstance(d, dict) else vars(d) for d in docs]
+    docs = [d if isinstance(d, dict) else vars(d) for d in docs]
+    return [d for d in docs if d.get("format") != "survey"]  # survey respondents: the survey grid
 
 
 def _filters(view: TranscriptView) -> dict[str, Any]:
@@ -188,6 +190,8 @@ def _page_of(turns: list[TurnView], focus: int | None, size: int) -> int:
 def render() -> None:
     ctx = page_context("Code")
     if ctx is None:
+        return
+    if survey_grid.render_if_chosen(ctx, has_transcripts=bool(documents(ctx))):
         return
     doc_id = _doc_picker(ctx)
     if doc_id is None:
