@@ -79,11 +79,11 @@ def render(ctx: ProjectContext) -> None:
     for p in table.problems:
         st.warning(str(p))
     head = pd.DataFrame([cells for _, cells in table.rows[:100]], columns=table.columns)
-    config = {c: st.column_config.TextColumn(("❓ " if c in questions else "") + c,
-                                             width="large" if c in questions else "small") for c in table.columns}
+    config = {c: st.column_config.TextColumn(("Q · " if c in questions else "") + c,
+                                             width="large" if c in questions else "medium") for c in table.columns}
     st.dataframe(head, hide_index=True, width="stretch", height=260, column_config=config)
     st.caption(f"{len(table.rows)} rows" + (" (first 100 shown)" if len(table.rows) > 100 else "")
-               + ". Columns marked ❓ are the open questions.")
+               + ". Columns marked 'Q ·' are the open questions.")
     parsed = None
     if questions:
         try:
