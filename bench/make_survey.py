@@ -158,8 +158,12 @@ def _answer(rng: random.Random, pool: list[str], districts: list[str], district:
     return text.strip()
 
 
-def generate(respondents: int = 240, *, seed: int = 15, years: tuple[int, ...] = (2018, 2021)) -> list[dict]:
-    """Rows (dicts) of an invented survey: id, district, role, year, convening, three answers."""
+def generate(respondents: int = 240, *, seed: int = 15, years: tuple[int, ...] = (2018, 2021),
+             blanks: bool = True) -> list[dict]:
+    """Rows (dicts) of an invented survey: id, district, role, year, convening, three answers.
+
+    ``blanks=False``: every respondent answers every question (3 answers per row).
+    """
     rng = random.Random(seed)
     rows = []
     for i in range(respondents):
@@ -167,7 +171,7 @@ def generate(respondents: int = 240, *, seed: int = 15, years: tuple[int, ...] =
         row = {"Respondent ID": f"{years[i % len(years)] % 100:02d}-{1001 + i}", "District": district,
                "Role": rng.choice(ROLES), "Year": years[i % len(years)], "Convening": rng.choice(CONVENINGS)}
         for q, pool, skip in ((Q_USEFUL, USEFUL, 0.04), (Q_CHANGE, CHANGE, 0.12), (Q_BACK_HOME, BACK_HOME, 0.2)):
-            row[q] = "" if rng.random() < skip else _answer(rng, pool, DISTRICTS, district,
+            row[q] = "" if blanks and rng.random() < skip else _answer(rng, pool, DISTRICTS, district,
                                                                      late=row["Year"] == years[-1])
         rows.append(row)
     return rows

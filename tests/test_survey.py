@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from copy import deepcopy
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +19,9 @@ from qualcode.services import coding, team
 from qualcode.services import export as export_svc
 from qualcode.services import survey as svc
 from qualcode.services.ingest import AlreadyImported
+from qualcode.services.ingest import show_document
 from qualcode.storage import documents as doc_store
+from qualcode.storage import surveys as survey_store
 from tests.conftest import SAMPLES
 
 SAMPLE = SAMPLES / "_surveys" / "convening_survey_2018_2021.csv"
@@ -117,25 +120,55 @@ def test_guesses_the_open_questions_and_the_id_column():
 # --- storing ----------------------------------------------------------------------------------
 
 def test_import_is_whole_or_nothing_and_refuses_a_second_copy(project, monkeypatch):
-    real = doc_store.add_document
-    calls = {"n": 0}
+    real = survey_store.add_documents
 
-    def failing(s, doc, **kw):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("disk full")
-        return real(s, doc, **kw)
+    def written_then_failing(s, docs, **kw):
+        real(s, docs, **kw)  # every row is written in the transaction, then something fails
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(doc_store, "add_document", failing)
+    monkeypatch.setattr(survey_store, "add_documents", written_then_failing)
     with pytest.raises(RuntimeError):
         svc.save_survey(project, small_survey())
     assert svc.list_surveys(project) == [] and services.project_status(project)["documents"] == 0
-    monkeypatch.setattr(doc_store, "add_document", real)
+    monkeypatch.setattr(survey_store, "add_documents", real)
     r = svc.save_survey(project, small_survey())
     assert (r.respondents, r.answers) == (5, 8)
     with pytest.raises(AlreadyImported) as exc:
         svc.save_survey(project, small_survey())
     assert "already in the project" in exc.value.message and exc.value.hint
+    assert r.replaced == 0 and len(r.document_ids) == 5
+
+
+def test_bulk_storage_stores_what_one_document_at_a_time_stores(project):
+    """The survey's bulk insert keeps every invariant of storage.documents.add_document."""
+    parsed = small_survey()
+    r = svc.save_survey(project, parsed)
+    copy = deepcopy(parsed.documents[0])
+    copy.name, copy.content_hash = "copy", "x" * 64
+    with project.session() as s:
+        other = doc_store.add_document(s, copy)
+    one_by_one = show_document(project, other)
+    for did, doc in zip(r.document_ids, parsed.documents):
+        d = show_document(project, did)
+        assert d["text"] == doc.text and d["format"] == "survey"
+        assert [(t["speaker"], t["start"], t["end"], t["role"]) for t in d["turns"]] == [
+            (t.speaker, t.start, t.end, "participant") for t in doc.turns]
+        assert all(d["text"][e["start"]:e["end"]] == e["text"] and e["codable"] for e in d["excerpts"])
+        assert d["attributes"] == {k: a.value for k, a in doc.attributes.items()}
+        assert [sp["attributes"] for sp in d["speakers"]] == [{"question": sp.label} for sp in doc.speakers]
+    first = show_document(project, r.document_ids[0])
+    for k in ("text", "turns", "speakers", "attributes", "attribute_types"):
+        assert first[k] == one_by_one[k], k
+    assert [(e["start"], e["end"], e["text"], e["order"]) for e in first["excerpts"]] == [
+        (e["start"], e["end"], e["text"], e["order"]) for e in one_by_one["excerpts"]]
+    with qualcode.open_project(str(project.project_dir)) as p:
+        words = p.documents().set_index("document_id")[["words", "participant_words", "excerpts"]]
+    assert words.loc[r.document_ids[0]].tolist() == words.loc[other].tolist()
+    assert words.loc[r.document_ids[0], "participant_words"] > 0
+
+
+def test_replace_survey(project):
+    svc.save_survey(project, small_survey())
     again = svc.save_survey(project, small_survey(), replace=True)
     assert again.replaced == 5
     assert svc.list_surveys(project) == [{"name": "fall", "respondents": 5, "questions": [USEFUL, CHANGE],

@@ -28,7 +28,7 @@ from qualcode.errors import IngestError, NotFoundError, Problem
 from qualcode.ingest.survey import SURVEY_FORMAT, ParsedSurvey, SurveyTable, build_survey, read_table
 from qualcode.services.ingest import AlreadyImported, _codable_roles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit, documents, meta, surveys
+from qualcode.storage import audit, meta, surveys
 
 SURVEYS_SETTING = "surveys"  # name -> {questions, attributes, file, id_column}
 
@@ -112,16 +112,16 @@ def save_survey(ctx: ProjectContext, parsed: ParsedSurvey, *, replace: bool = Fa
             role_of = {sp.label: sp.role.value for sp in doc.speakers}
             for e in doc.excerpts:
                 e.codable = role_of.get(doc.turns[e.turn_order].speaker, "participant") in roles
-            other = documents.find_by_hash(s, doc.content_hash)
-            if other is not None:
-                raise AlreadyImported(f"respondent {doc.attributes['respondent'].value!r} is already in the project "
-                                      f"as document {other}", file=parsed.file, document_id=other,
-                                      hint="give this survey another name, or replace the old one")
-            did = documents.add_document(s, doc, coder_id=cid)
-            result.document_ids.append(did)
-            audit.record(s, "import", "document", did, coder_id=cid,
-                         after={"name": doc.name, "file": doc.source_filename, "format": SURVEY_FORMAT,
-                                "turns": len(doc.turns), "excerpts": len(doc.excerpts), "survey": parsed.name})
+        clash = surveys.existing_hashes(s, [d.content_hash for d in parsed.documents])
+        if clash:
+            doc = next(d for d in parsed.documents if d.content_hash in clash)
+            raise AlreadyImported(f"respondent {doc.attributes['respondent'].value!r} is already in the project "
+                                  f"as document {clash[doc.content_hash]}", file=parsed.file,
+                                  document_id=clash[doc.content_hash],
+                                  hint="give this survey another name, or replace the old one")
+        result.document_ids = surveys.add_documents(s, parsed.documents, coder_id=cid, audit_after=[
+            {"name": d.name, "file": d.source_filename, "format": SURVEY_FORMAT, "turns": len(d.turns),
+             "excerpts": len(d.excerpts), "survey": parsed.name} for d in parsed.documents])
         known = dict(meta.get_setting(s, SURVEYS_SETTING, {}) or {})
         known[parsed.name] = {"questions": list(parsed.questions), "attributes": list(parsed.attributes),
                               "file": Path(parsed.file).name, "id_column": parsed.id_column,
