@@ -22,6 +22,7 @@ from qualcode.services.ingest import AlreadyImported
 from qualcode.services.ingest import show_document
 from qualcode.storage import documents as doc_store
 from qualcode.storage import surveys as survey_store
+from qualcode.storage import training
 from tests.conftest import SAMPLES
 
 SAMPLE = SAMPLES / "_surveys" / "convening_survey_2018_2021.csv"
@@ -165,6 +166,9 @@ def test_bulk_storage_stores_what_one_document_at_a_time_stores(project):
         words = p.documents().set_index("document_id")[["words", "participant_words", "excerpts"]]
     assert words.loc[r.document_ids[0]].tolist() == words.loc[other].tolist()
     assert words.loc[r.document_ids[0], "participant_words"] > 0
+    with project.session(readonly=True) as s:  # what the suggestion engine reads to add new documents
+        events = training.corpus_events(s, 0)
+    assert [(a, e, int(i)) for a, e, i in events[:5]] == [("import", "document", d) for d in r.document_ids]
 
 
 def test_replace_survey(project):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from qualcode.config import get_setting
@@ -184,29 +185,44 @@ def survey_grid(ctx: ProjectContext, name: str) -> SurveyGrid:
         known = dict(meta.get_setting(s, SURVEYS_SETTING, {}) or {}).get(name, {})
     if not data["answers"]:
         raise NotFoundError(f"no survey named {name!r} in this project", hint="import a survey on the Import page")
-    rows = pd.DataFrame(data["answers"], columns=["excerpt_id", "document_id", "start", "answer", "question",
-                                                  "codable"])
-    attrs = pd.DataFrame(data["attributes"], columns=["document_id", "key", "value"])
-    wide = attrs.pivot_table(index="document_id", columns="key", values="value", aggfunc="first")
-    rows["respondent"] = rows["document_id"].map(wide["respondent"]) if "respondent" in wide else rows["document_id"]
+    rows = pd.DataFrame.from_records(data["answers"], columns=["excerpt_id", "document_id", "start", "answer",
+                                                               "question", "codable"])
+    attrs = pd.DataFrame.from_records(data["attributes"], columns=["document_id", "key", "value"])
+    wide = attrs.pivot(index="document_id", columns="key", values="value")  # one value per (document, key)
+    doc = rows["document_id"]
+    rows["respondent"] = doc.map(wide["respondent"]) if "respondent" in wide else doc
     names = [a for a in (known.get("attributes") or sorted(set(wide.columns) - {"survey", "respondent"}))
              if a in wide.columns]
     for a in names:
-        rows[a] = rows["document_id"].map(wide[a]).fillna("")
+        rows[a] = doc.map(wide[a]).fillna("")
     codes: dict[int, list[str]] = {}
     for ex, code in data["codings"]:
         codes.setdefault(int(ex), []).append(code)
-    rows["codes"] = rows["excerpt_id"].map(lambda e: sorted(set(codes.get(int(e), []))))
+    empty: list[str] = []
+    rows["codes"] = [sorted(set(codes[e])) if e in codes else empty for e in rows["excerpt_id"].tolist()]
     rows["pending"] = rows["excerpt_id"].map(dict(data["pending"])).fillna(0).astype(int)
-    reviewed = set(data["reviewed"])
-    rows["status"] = [
-        "coded" if c else ("reviewed" if e in reviewed else ("pending" if p else "open"))
-        for e, c, p in zip(rows["excerpt_id"], rows["codes"], rows["pending"])]
+    coded = rows["excerpt_id"].isin(list(codes)).to_numpy()
+    reviewed = rows["excerpt_id"].isin(data["reviewed"]).to_numpy()
+    pending = (rows["pending"] > 0).to_numpy()
+    rows["status"] = np.where(coded, "coded", np.where(reviewed, "reviewed", np.where(pending, "pending", "open")))
     questions = [q for q in (known.get("questions") or []) if q in set(rows["question"])]
     questions += [q for q in dict.fromkeys(rows["question"]) if q not in questions]
     cols = ["excerpt_id", "document_id", "respondent", "question", "answer", "start", "codable", "codes",
             "pending", "status", *names]
     return SurveyGrid(name=name, questions=questions, attributes=names, rows=rows[cols].reset_index(drop=True))
+
+
+def has_transcripts(ctx: ProjectContext) -> bool:
+    """Whether the project holds documents other than survey respondents."""
+    with ctx.session(readonly=True) as s:
+        return surveys.has_other_documents(s)
+
+
+def grid_revision(ctx: ProjectContext) -> int:
+    """Changes whenever anything is decided or imported: a cached :class:`SurveyGrid` older
+    than this is stale (one primary-key look-up)."""
+    with ctx.session(readonly=True) as s:
+        return surveys.revision(s)
 
 
 def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = None, text: str = "",
@@ -239,5 +255,6 @@ def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = 
     return out
 
 
-__all__ = ["SURVEYS_SETTING", "SurveyGrid", "SurveyImport", "filter_grid", "ingest_survey", "list_surveys",
+__all__ = ["SURVEYS_SETTING", "SurveyGrid", "SurveyImport", "filter_grid", "grid_revision", "has_transcripts",
+           "ingest_survey", "list_surveys",
            "parse_survey", "preview_survey", "save_survey", "survey_grid"]

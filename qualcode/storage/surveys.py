@@ -137,28 +137,45 @@ def grid_rows(s: Session, name: str, *, coder_id: int | None) -> dict[str, Any]:
     "pending": [(excerpt_id, count)], "reviewed": [excerpt_id]}``.
     """
     docs = _survey_docs(name)
-    answers = s.execute(
+    answers = _rows(s, 
         select(ExcerptRow.id, ExcerptRow.document_id, ExcerptRow.start, ExcerptRow.text, SpeakerRow.label,
                ExcerptRow.codable)
         .join(TurnRow, TurnRow.id == ExcerptRow.turn_id)
         .join(SpeakerRow, SpeakerRow.id == TurnRow.speaker_id)
         .where(ExcerptRow.document_id.in_(docs))
-        .order_by(ExcerptRow.document_id, ExcerptRow.order)).all()
-    attrs = s.execute(select(DocumentAttributeRow.document_id, DocumentAttributeRow.key, DocumentAttributeRow.value)
-                      .where(DocumentAttributeRow.document_id.in_(docs))).all()
+        .order_by(ExcerptRow.document_id, ExcerptRow.order))
+    attrs = _rows(s, select(DocumentAttributeRow.document_id, DocumentAttributeRow.key, DocumentAttributeRow.value)
+                  .where(DocumentAttributeRow.document_id.in_(docs)))
     ex = select(ExcerptRow.id).where(ExcerptRow.document_id.in_(docs))
     cq = select(CodingRow.excerpt_id, CodingRow.code_id).where(CodingRow.excerpt_id.in_(ex))
     if coder_id is not None:
         cq = cq.where(CodingRow.coder_id == coder_id)
-    pending = s.execute(select(SuggestionRow.excerpt_id, func.count())
-                        .where(SuggestionRow.status == "pending", SuggestionRow.excerpt_id.in_(ex))
-                        .group_by(SuggestionRow.excerpt_id)).all()
+    pending = _rows(s, select(SuggestionRow.excerpt_id, func.count())
+                    .where(SuggestionRow.status == "pending", SuggestionRow.excerpt_id.in_(ex))
+                    .group_by(SuggestionRow.excerpt_id))
     rq = select(ReviewRow.excerpt_id).where(ReviewRow.excerpt_id.in_(ex))
     if coder_id is not None:
         rq = rq.where(ReviewRow.coder_id == coder_id)
-    return {"answers": [tuple(r) for r in answers], "attributes": [tuple(r) for r in attrs],
-            "codings": [tuple(r) for r in s.execute(cq).all()], "pending": [tuple(r) for r in pending],
-            "reviewed": list(s.scalars(rq))}
+    return {"answers": answers, "attributes": attrs, "codings": _rows(s, cq), "pending": pending,
+            "reviewed": [r[0] for r in _rows(s, rq)]}
 
 
-__all__ = ["add_documents", "delete_survey", "existing_hashes", "grid_rows", "survey_document_ids", "survey_names"]
+def _rows(s: Session, stmt) -> list[tuple]:
+    """Plain tuples from the DBAPI cursor (no Row objects: a third of the time for 10,000 rows)."""
+    result = s.connection().execute(stmt)
+    rows = result.cursor.fetchall() if result.cursor is not None else []
+    result.close()
+    return rows
+
+
+def has_other_documents(s: Session) -> bool:
+    """Whether the project holds any document that is not a survey respondent (a transcript)."""
+    return s.execute(select(DocumentRow.id).where(DocumentRow.format != SURVEY_FORMAT).limit(1)).first() is not None
+
+
+def revision(s: Session) -> int:
+    """The id of the latest audit event: every decision and import changes it (grid caches)."""
+    return int(s.execute(select(func.max(AuditRow.id))).scalar() or 0)
+
+__all__ = ["add_documents", "delete_survey", "existing_hashes", "grid_rows", "has_other_documents", "revision",
+           "survey_document_ids", "survey_names"]

@@ -31,13 +31,13 @@ PAGE_SIZES = [10, 25, 50, 100]
 VIEWS = ["Transcripts", "Survey grid"]
 
 
-def render_if_chosen(ctx: ProjectContext, *, has_transcripts: bool) -> bool:
+def render_if_chosen(ctx: ProjectContext) -> bool:
     """Offer the grid when the project holds surveys; draw it and return True when chosen."""
     surveys = attempt(survey_svc.list_surveys, ctx) or []
     if not surveys:
         return False
     if st.session_state.get("code_view") not in VIEWS:
-        st.session_state["code_view"] = VIEWS[0] if has_transcripts else VIEWS[1]
+        st.session_state["code_view"] = VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1]
     st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed")
     if st.session_state.get("code_view") != "Survey grid":
         return False
@@ -109,7 +109,7 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     top[0].selectbox("Survey", names, key="sg_survey",
                      format_func=lambda n: f"{n} ({next(s['respondents'] for s in surveys if s['name'] == n)} "
                                            "respondents)")
-    g = attempt(survey_svc.survey_grid, ctx, st.session_state["sg_survey"])
+    g = _grid(ctx, st.session_state["sg_survey"])
     if g is None:
         return
     if st.session_state.get("sg_question") not in g.questions:
@@ -142,6 +142,18 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     nav.number_input("Page", min_value=1, max_value=pages, key="sg_page", width=140)
     nav.caption(f"of {pages} · {len(shown)} answers")
     nav.selectbox("Rows per page", PAGE_SIZES, key="sg_page_size", width=140)
+
+
+def _grid(ctx: ProjectContext, name: str) -> survey_svc.SurveyGrid | None:
+    """The survey's rows, reloaded only when something was decided or imported since."""
+    key = (name, ctx.coder, survey_svc.grid_revision(ctx))
+    cached = st.session_state.get("sg_grid")
+    if cached and cached[0] == key:
+        return cached[1]
+    g = attempt(survey_svc.survey_grid, ctx, name)
+    if g is not None:
+        st.session_state["sg_grid"] = (key, g)
+    return g
 
 
 def _views(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[ExcerptView]:

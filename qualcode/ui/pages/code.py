@@ -191,7 +191,7 @@ def render() -> None:
     ctx = page_context("Code")
     if ctx is None:
         return
-    if survey_grid.render_if_chosen(ctx, has_transcripts=bool(documents(ctx))):
+    if survey_grid.render_if_chosen(ctx):
         return
     doc_id = _doc_picker(ctx)
     if doc_id is None:
