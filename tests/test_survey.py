@@ -223,6 +223,12 @@ def test_agreement_and_exports_carry_question_respondent_and_attributes(surveyed
     assert agr["units"] == 4  # answers both reviewed: r1, r5, r4 (change) and r2
     assert agr["codes"]["trust"]["percent_agreement"] == 1.0
     assert agr["codes"]["buy_in"]["percent_agreement"] == 0.75
+    per_q = svc.agreement_by(surveyed, "fall", by="question", coders=["alice", "bob"]).set_index("question")
+    assert per_q.loc[USEFUL, "units"] == 3 and per_q.loc[CHANGE, "units"] == 1
+    assert per_q.loc[USEFUL, "percent_agreement"] == pytest.approx(5 / 6)  # trust x3 agreed, evidence on r2 not
+    assert per_q.loc[CHANGE, "percent_agreement"] == 0.0  # r4: buy_in vs evidence
+    per_d = svc.agreement_by(surveyed, "fall", by="district", coders=["alice", "bob"]).set_index("district")
+    assert per_d.loc["North Ridge", "units"] == 3 and per_d.loc["South Fork", "units"] == 1
     with qualcode.open_project(str(surveyed.project_dir), coder="alice") as p:
         ex = p.excerpts(code_id="buy_in", coder="alice")
         row = ex.iloc[0]

@@ -212,6 +212,31 @@ def survey_grid(ctx: ProjectContext, name: str) -> SurveyGrid:
     return SurveyGrid(name=name, questions=questions, attributes=names, rows=rows[cols].reset_index(drop=True))
 
 
+def agreement_by(ctx: ProjectContext, name: str, *, by: str = "question", coders: Sequence[str] | None = None,
+                 code: str | None = None) -> pd.DataFrame:
+    """Inter-coder agreement on one survey per question (``by="question"``) or per value of a
+    respondent attribute (``by="district"``): one row per group with units (answers both
+    coders reviewed), percent agreement, Cohen's kappa (two coders) and Krippendorff's alpha,
+    pooled over the codes applied (``services.team.agreement`` on the group's answers).
+
+    >>> agreement_by(ctx, "fall", by="question", coders=["alice", "bob"])  # doctest: +SKIP
+    """
+    from qualcode.services import team
+
+    rows = survey_grid(ctx, name).rows
+    if by not in rows.columns or by in ("excerpt_id", "document_id", "answer", "start", "codable", "codes",
+                                        "pending", "status"):
+        raise NotFoundError(f"survey {name!r} has no attribute {by!r}",
+                            hint="group by question, respondent or one of the respondent attributes")
+    out = []
+    for value, part in rows.groupby(rows[by].astype(str), sort=True):
+        res = team.agreement(ctx, coders=coders, code=code, excerpt_ids=part["excerpt_id"].tolist(), pairs=False)
+        o = res["overall"]
+        out.append({by: value, "answers": len(part), "units": res["units"], "percent_agreement": o.get("percent_agreement"),
+                    "cohen_kappa": o.get("cohen_kappa"), "krippendorff_alpha": o.get("krippendorff_alpha")})
+    return pd.DataFrame(out)
+
+
 def has_transcripts(ctx: ProjectContext) -> bool:
     """Whether the project holds documents other than survey respondents."""
     with ctx.session(readonly=True) as s:
@@ -255,6 +280,6 @@ def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = 
     return out
 
 
-__all__ = ["SURVEYS_SETTING", "SurveyGrid", "SurveyImport", "filter_grid", "grid_revision", "has_transcripts",
+__all__ = ["SURVEYS_SETTING", "agreement_by", "SurveyGrid", "SurveyImport", "filter_grid", "grid_revision", "has_transcripts",
            "ingest_survey", "list_surveys",
            "parse_survey", "preview_survey", "save_survey", "survey_grid"]
