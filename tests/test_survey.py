@@ -213,6 +213,8 @@ def test_frequencies_compare_and_matrix_by_question_respondent_and_attribute(sur
         assert by_q.loc["trust", "unit"] == "participant" and by_q.loc["trust", f"{USEFUL} n"] == 2
         ct = p.crosstab(by="role", coder="alice").set_index("code_id")
         assert ct.loc["trust", "team member n"] == 2
+        answers = p.survey("fall")
+        assert len(answers) == 8 and {"respondent", "question", "answer", "codes", "district"} <= set(answers.columns)
         m = p.matrix(coder="alice").set_index("document")
         assert m.loc["fall · r4", "buy_in"] == 1 and m.loc["fall · r1", "trust"] == 1
 
