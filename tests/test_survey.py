@@ -284,7 +284,7 @@ def test_cli_ingest_survey(tmp_path):
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["answers"] == summary["answers"] > 600
     twice = runner.invoke(main, args)
-    assert twice.exit_code == 1 and "already in the project" in twice.output
+    assert twice.exit_code == 1 and "already in the project" in twice.output and "--replace" in twice.output
     bad = runner.invoke(main, ["--project", proj, "ingest-survey", str(SAMPLE), "--question", "Nope", "--name", "x"])
     assert bad.exit_code == 1 and "line 1" in bad.output and "no column named 'Nope'" in bad.output
     status = json.loads(runner.invoke(main, ["--project", proj, "status", "--json"]).output)

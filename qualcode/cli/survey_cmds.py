@@ -9,6 +9,7 @@ import click
 from qualcode.cli.base import State, emit_json, main, pass_state
 from qualcode.errors import IngestError
 from qualcode.services import survey as survey_service
+from qualcode.services.ingest import AlreadyImported
 
 
 @main.command("ingest-survey")
@@ -62,9 +63,13 @@ def ingest_survey(state: State, file, questions, id_column, attributes, name, sh
             click.echo(f"likely open questions: {', '.join(map(repr, guessed)) or '(none found)'}")
             _echo(summary)
             return
-    result = survey_service.ingest_survey(state.open(), path, questions=list(questions), id_column=id_column,
-                                         attributes=list(attributes) or None, name=name, sheet=sheet,
-                                         replace=replace)
+    try:
+        result = survey_service.ingest_survey(state.open(), path, questions=list(questions), id_column=id_column,
+                                             attributes=list(attributes) or None, name=name, sheet=sheet,
+                                             replace=replace)
+    except AlreadyImported as exc:
+        raise IngestError(exc.message, file=exc.file,
+                          hint="import it under another name with --name NAME, or replace it with --replace") from None
     if as_json:
         emit_json(result.to_dict())
         return
