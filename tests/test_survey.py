@@ -24,6 +24,7 @@ from qualcode.storage import documents as doc_store
 from qualcode.storage import surveys as survey_store
 from qualcode.storage import training
 from tests.conftest import SAMPLES
+from tests.pg_helpers import db_url, pg_server  # noqa: F401
 
 SAMPLE = SAMPLES / "_surveys" / "convening_survey_2018_2021.csv"
 USEFUL = "What was most useful?"
@@ -289,3 +290,23 @@ def test_cli_ingest_survey(tmp_path):
     assert bad.exit_code == 1 and "line 1" in bad.output and "no column named 'Nope'" in bad.output
     status = json.loads(runner.invoke(main, ["--project", proj, "status", "--json"]).output)
     assert status["documents"] == summary["respondents"]
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+def test_survey_bulk_import_grid_and_frequencies_on_postgresql(db_url):  # noqa: F811
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        r = svc.save_survey(ctx, small_survey())
+        for did, doc in zip(r.document_ids, small_survey().documents):
+            d = show_document(ctx, did)
+            assert d["text"] == doc.text and all(d["text"][e["start"]:e["end"]] == e["text"] for e in d["excerpts"])
+        coding.add_coding(ctx, answer_id(ctx, "r1", USEFUL), "trust")
+        rows = svc.survey_grid(ctx, "fall").rows.set_index("respondent")
+        assert rows.loc["r1"].query("question == @USEFUL")["codes"].iloc[0] == ["trust"]
+        from qualcode.services import analysis
+
+        f = analysis.frequencies(ctx, by="district").set_index(["district", "code_id"])
+        assert f.loc[("North Ridge", "trust"), "documents"] == 1
+    finally:
+        ctx.close()
