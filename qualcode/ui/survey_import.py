@@ -81,9 +81,10 @@ def render(ctx: ProjectContext) -> None:
     head = pd.DataFrame([cells for _, cells in table.rows[:100]], columns=table.columns)
     config = {c: st.column_config.TextColumn(("Q · " if c in questions else "") + c,
                                              width="large" if c in questions else "medium") for c in table.columns}
-    st.dataframe(head, hide_index=True, width="stretch", height=260, column_config=config)
+    st.dataframe(head, hide_index=True, width="stretch", height=260, column_config=config,
+                 column_order=[*questions, *(c for c in table.columns if c not in questions)])
     st.caption(f"{len(table.rows)} rows" + (" (first 100 shown)" if len(table.rows) > 100 else "")
-               + ". Columns marked 'Q ·' are the open questions.")
+               + ". The open questions (marked 'Q ·') come first.")
     parsed = None
     if questions:
         try:
