@@ -102,12 +102,6 @@ def browser_runs(project: Path, survey: str) -> dict:
                 page.wait_for_selector('[class*="st-key-srow-"]')
                 show.append(time.perf_counter() - t)
                 wait_idle(page)
-            t = time.perf_counter()
-            page.locator(key("sg_page") + " button").last.click()  # the next page of 25 respondents
-            page.wait_for_function("() => document.querySelector('.st-key-sg_page input').value === '2'")
-            page.wait_for_selector('[class*="st-key-srow-"]')
-            wait_idle(page)
-            next_page = time.perf_counter() - t
             classes = page.eval_on_selector_all('[class*="st-key-srow-"]', "els => els.map(e => e.className)")
             rows = list(dict.fromkeys(int(m.group(1)) for c in classes for m in re.finditer(r"st-key-srow-(\d+)", c)))
             ctx = services.open_project(project, coder="alice")
@@ -123,6 +117,15 @@ def browser_runs(project: Path, survey: str) -> dict:
                 page.wait_for_selector(key(f"srow-{ex}") + ' [class*="st-key-coding-"]')
                 code.append(time.perf_counter() - t)
                 wait_idle(page)
+            first = page.eval_on_selector('[class*="st-key-srow-"]', "e => e.className")
+            first = re.search(r"st-key-srow-(\d+)", first).group(1)
+            t = time.perf_counter()
+            page.locator(key("sg_page") + " button").last.click()  # the next page of 25 respondents
+            page.wait_for_function(  # page 1's rows gone, page 2's shown
+                f"() => !document.querySelector('.st-key-srow-{first}')"
+                " && document.querySelector('[class*=\"st-key-srow-\"]')")
+            next_page = time.perf_counter() - t
+            wait_idle(page)
             grid = survey_svc.survey_grid(ctx, survey).rows.set_index("excerpt_id")
             stored = sum(1 for i in range(CODE_RUNS) if grid.loc[rows[i], "codes"] == [CODES[i]])
             ctx.close()
