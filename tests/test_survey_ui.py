@@ -87,3 +87,18 @@ def test_import_page_survey_mode_saves_the_chosen_questions(project):
     at = no_exception(page("importing", project))
     kinds = [s for s in at.get("button_group")]
     assert kinds, "the Import page offers transcripts or a survey spreadsheet"
+
+
+def test_import_page_survey_mode_says_why_nothing_was_imported(project):
+    svc.save_survey(project, small_survey())
+    script = (
+        "from qualcode.services import survey\n"
+        "from qualcode.ui.survey_import import _save\n"
+        "from qualcode.ui.state import current_context\n"
+        f"parsed = survey.parse_survey({SMALL.encode()!r}, 'fall.csv', questions=[{CHANGE!r}])\n"
+        "_save(current_context(), parsed, suggest=False, replace=False)\n"
+    )
+    at = no_exception(run_script(script, project))
+    (err,) = [e.value for e in at.error]
+    assert "already in the project" in err and "replace" in err and "--" not in err
+    assert "srv_result" not in at.session_state

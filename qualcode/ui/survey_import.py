@@ -112,10 +112,15 @@ def _save(ctx: ProjectContext, parsed: Any, *, suggest: bool, replace: bool) -> 
     with st.status(f"Importing {parsed.answers} answers…", expanded=True) as status:
         try:
             result = survey_svc.save_survey(ctx, parsed, replace=replace)
-        except Exception as exc:  # noqa: BLE001 - nothing was saved; say why
-            status.update(label="Nothing was imported.", state="error")
-            st.error(error_text(exc), icon=":material/error:")
-            return
+        except Exception as exc:  # noqa: BLE001 - nothing was saved; say why, beside the button
+            status.update(label="Nothing was imported.", state="error", expanded=False)
+            failed = error_text(exc)
+        else:
+            failed = None
+    if failed:
+        st.error(failed, icon=":material/error:")
+        return
+    with st.status("Survey imported.", expanded=True) as status:
         if suggest:
             status.update(label="Computing first suggestions with the local model (the first time loads it)…")
             bar = st.progress(0.0)
