@@ -101,6 +101,14 @@ class Project:
         """The code-by-document (case) matrix of 0/1 or counts."""
         return analysis.matrix(self.ctx, values=values, include=include, coder=coder)
 
+    def survey(self, name: str) -> pd.DataFrame:
+        """A survey's answers, one row per answer: excerpt_id, document_id, respondent,
+        question, answer, this coder's codes, status, then the respondent's attributes."""
+        from qualcode.services import survey
+
+        rows = survey.survey_grid(self.ctx, name).rows
+        return rows.drop(columns=["start", "codable", "pending"]).reset_index(drop=True)
+
     def export_qdpx(self, out: str | Path) -> dict:
         """Write the project as a REFI-QDA .qdpx."""
         return exports.export_qdpx(self.ctx, out)

@@ -82,7 +82,7 @@ def test_demo_builds_the_sample_project_with_suggestions(tmp_path):
     r = runner.invoke(main, ["--project", str(target), "demo", "--no-app"])
     assert r.exit_code == 0, r.output
     status = json.loads(runner.invoke(main, ["--project", str(target), "status", "--json"]).output)
-    samples = [p for p in (REPO / "transcripts_sample").iterdir() if p.name != "attributes.csv"]
+    samples = [p for p in (REPO / "transcripts_sample").iterdir() if p.is_file() and p.name != "attributes.csv"]
     assert status["documents"] == len(samples) >= 8
     assert status["excerpts"] > 1000 and status["suggestions"]["pending"] > 0
     assert status["codings"] == 0  # suggestions stay suggestions until a coder accepts

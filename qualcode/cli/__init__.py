@@ -12,5 +12,6 @@ from qualcode.cli import codebook_cmds  # noqa: E402,F401
 from qualcode.cli import suggest_cmds  # noqa: E402,F401
 from qualcode.cli import export_cmds  # noqa: E402,F401
 from qualcode.cli import team_cmds  # noqa: E402,F401
+from qualcode.cli import survey_cmds  # noqa: E402,F401
 
 __all__ = ["main", "run"]

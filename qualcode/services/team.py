@@ -211,6 +211,7 @@ def agreement(
     level: str = "excerpt",
     include_engine: bool = False,
     pairs: bool = True,
+    excerpt_ids: Iterable[int] | None = None,
 ) -> dict[str, Any]:
     """Inter-coder agreement per code and overall.
 
@@ -222,7 +223,8 @@ def agreement(
     nobody used would only inflate them); their ``units`` are excerpts (or characters),
     ``decisions`` the pooled count and ``codes`` how many codes were pooled. With more
     than two coders, ``pairs`` compare every two coders on the excerpts both reviewed
-    (with the engine: how well it agrees with each person).
+    (with the engine: how well it agrees with each person). ``excerpt_ids`` limits the
+    units to those excerpts (one survey question, one group of documents).
 
     >>> agreement(ctx, coders=["alice", "bob"])["overall"]["cohen_kappa"]  # doctest: +SKIP
     0.72
@@ -241,6 +243,9 @@ def agreement(
                 app_hint="let a second coder code the same excerpts, or compare with the engine")
         reviewed_by_id = team_store.reviewed_sets(s, people.values())
         reviewed = {n: reviewed_by_id[people[n]] for n in names}
+        if excerpt_ids is not None:
+            allowed = set(excerpt_ids)
+            reviewed = {n: set(r) & allowed for n, r in reviewed.items()}
         everything = set().union(*reviewed.values()) if reviewed else set()
         if include_engine:
             reviewed[ENGINE] = team_store.engine_excerpts(s, everything)

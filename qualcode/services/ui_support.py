@@ -153,7 +153,9 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
         if m.excerpt_id is not None:
             states.setdefault(m.excerpt_id, ExcerptState()).memos.append(f"{m.coder}: {m.text}")
     doc_for_reviews = document_id
-    if doc_for_reviews is None and excerpt_ids:
+    if doc_for_reviews is None and excerpt_ids and len(excerpt_ids) == 1:
+        # Several excerpts may come from several documents (a page of the survey grid):
+        # then this coder's reviews are read whole and filtered below.
         doc_for_reviews = ui_views.excerpt_document(s, excerpt_ids[0])
     reviewed = coding_store.reviewed_excerpts(s, coder_id=coder_id, document_id=doc_for_reviews)
     wanted = set(excerpt_ids) if excerpt_ids is not None else None

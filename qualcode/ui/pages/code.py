@@ -21,7 +21,7 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services import ui_support
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
-from qualcode.ui import transcript_view
+from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, error_text, flash, page_context
 from qualcode.ui.transcript import decide, turn_block
@@ -33,7 +33,8 @@ MODES = ["Transcript", "Excerpts", "Review queue"]
 
 
 def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
-    return list(attempt(ingest_svc.list_documents, ctx) or [])
+    docs = list(attempt(ingest_svc.list_documents, ctx) or [])
+    return [d for d in docs if d.get("format") != "survey"]  # survey respondents: the survey grid
 
 
 def _filters(view: TranscriptView) -> dict[str, Any]:
@@ -243,6 +244,8 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
 def render() -> None:
     ctx = page_context("Code")
     if ctx is None:
+        return
+    if survey_grid.render_if_chosen(ctx):
         return
     doc_id = _doc_picker(ctx)
     if doc_id is None:

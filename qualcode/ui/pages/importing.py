@@ -17,6 +17,7 @@ from qualcode.core import Role
 from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
+from qualcode.ui import survey_import
 from qualcode.ui.state import error_text, page_context
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
@@ -263,6 +264,8 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
 def render() -> None:
     ctx = page_context("Import")
     if ctx is None:
+        return
+    if survey_import.render_if_chosen(ctx):
         return
     results = st.session_state.pop("imp_results", None)
     if results:

@@ -1,0 +1,203 @@
+"""The Code page's grid for surveys: one row per respondent, one question's answers at a time.
+
+Each row shows the respondent and their attributes, the answer, and its codes as chips
+(accept / reject suggestions, this coder's codes, add a code). Sorting and filters work on
+the whole survey in pandas (:func:`qualcode.services.survey.filter_grid`); only a page of
+rows is drawn, in one fragment, so a decision reruns that page and not the Code page, and
+5,000 answers stay fast. Widget keys carry excerpt / suggestion ids (``srow-<excerpt id>``,
+``sadd-<excerpt id>``) so the browser tests find them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from qualcode.services import coding, ui_support
+from qualcode.services import suggest as suggest_svc
+from qualcode.services import survey as survey_svc
+from qualcode.services.project import ProjectContext
+from qualcode.services.ui_support import ExcerptView
+from qualcode.ui.state import after_decision, attempt, guarded, in_callback, show_flash
+from qualcode.ui.text import md
+from qualcode.ui.transcript import chips, dirty, refresh
+
+STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
+            "open": "Not reviewed, no suggestions"}
+PAGE_SIZES = [10, 25, 50, 100]
+VIEWS = ["Transcripts", "Survey grid"]
+
+
+def render_if_chosen(ctx: ProjectContext) -> bool:
+    """Offer the grid when the project holds surveys; draw it and return True when chosen."""
+    surveys = attempt(survey_svc.list_surveys, ctx) or []
+    if not surveys:
+        return False
+    if st.session_state.get("code_view") not in VIEWS:
+        st.session_state["code_view"] = VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1]
+    st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed")
+    if st.session_state.get("code_view") != "Survey grid":
+        return False
+    grid(ctx, surveys)
+    return True
+
+
+def add_code(ctx: ProjectContext, excerpt_id: int) -> None:
+    """on_change of a row's 'Add a code' box: code the whole answer, then clear the box."""
+    key = f"sadd-{excerpt_id}"
+    code_id = st.session_state.get(key)
+    if code_id:
+        in_callback(coding.add_coding, ctx, excerpt_id, code_id)
+        dirty().add(excerpt_id)
+        after_decision(ctx)
+    st.session_state[key] = None
+
+
+def nothing_here(ctx: ProjectContext, excerpt_id: int) -> None:
+    """on_click: this answer has no code (reviewed; a negative example for the engine)."""
+    in_callback(coding.mark_reviewed, ctx, excerpt_id)
+    dirty().add(excerpt_id)
+    after_decision(ctx)
+
+
+def _filters(g: survey_svc.SurveyGrid, rows: pd.DataFrame, code_names: dict[str, str]) -> dict[str, Any]:
+    with st.expander("Sort and filter", icon=":material/filter_list:"):
+        cols = st.columns(max(1, min(4, len(g.attributes))) or 1)
+        where = {a: cols[i % len(cols)].multiselect(a.replace("_", " ").capitalize(),
+                                                    sorted(v for v in rows[a].astype(str).unique() if v),
+                                                    key=f"sg_f_{a}")
+                 for i, a in enumerate(g.attributes)}
+        c = st.columns([2, 2, 2, 2, 1], vertical_alignment="bottom")
+        text = c[0].text_input("Answer contains", key="sg_text", placeholder="search words")
+        status = c[1].multiselect("Status", list(STATUSES), format_func=STATUSES.get, key="sg_status")
+        code = c[2].selectbox("Code", sorted(code_names, key=lambda k: code_names[k]), index=None,
+                              format_func=lambda k: code_names[k], key="sg_code", placeholder="Any code")
+        sort = c[3].selectbox("Sort by", ["respondent", *g.attributes, "status"], key="sg_sort",
+                              format_func=lambda a: a.replace("_", " ").capitalize())
+        desc = c[4].toggle("Desc.", key="sg_desc")
+    return {"where": where, "text": text, "status": status, "code": code, "sort": sort, "descending": desc}
+
+
+def _suggest_button(ctx: ProjectContext) -> None:
+    if not st.button("Compute suggestions", key="sg_suggest", icon=":material/auto_awesome:",
+                     help="Score every answer with the local model (the first time loads it)"):
+        return
+    with st.status("Computing suggestions with the local model…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(*args: Any, **_kw: Any) -> None:
+            nums = [a for a in args if isinstance(a, (int, float))]
+            if len(nums) >= 2 and nums[1]:
+                bar.progress(min(1.0, nums[0] / nums[1]))
+
+        n = attempt(suggest_svc.suggest_all, ctx, progress=progress)
+        if n is not None:
+            status.update(label=f"{n} suggestions ready.", state="complete")
+            st.rerun()
+        status.update(state="error")
+
+
+def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
+    """The grid for one survey and one question (chosen at the top)."""
+    names = [s["name"] for s in surveys]
+    if st.session_state.get("sg_survey") not in names:
+        st.session_state["sg_survey"] = names[0]
+    top = st.columns([2, 3, 1], vertical_alignment="bottom")
+    top[0].selectbox("Survey", names, key="sg_survey",
+                     format_func=lambda n: f"{n} ({next(s['respondents'] for s in surveys if s['name'] == n)} "
+                                           "respondents)")
+    g = _grid(ctx, st.session_state["sg_survey"])
+    if g is None:
+        return
+    if st.session_state.get("sg_question") not in g.questions:
+        st.session_state["sg_question"] = g.questions[0]
+    top[1].selectbox("Question", g.questions, key="sg_question",
+                     on_change=lambda: st.session_state.update(sg_page=1))
+    with top[2]:
+        if not int(g.rows["pending"].sum()) and not any(len(c) for c in g.rows["codes"]):
+            _suggest_button(ctx)
+    cb = attempt(ui_support.codebook, ctx)
+    code_names = {c.id: c.name for c in cb.codable_codes()} if cb is not None else {}
+    rows = g.question(st.session_state["sg_question"])
+    done = int((rows["status"].isin(["coded", "reviewed"])).sum())
+    st.progress(done / len(rows) if len(rows) else 0.0,
+                text=f"{done} of {len(rows)} answers to this question decided by {ctx.coder}")
+    f = _filters(g, rows, code_names)
+    shown = survey_svc.filter_grid(rows, **f)
+    if shown.empty:
+        st.info("No answer matches these filters. Clear them to see every respondent.")
+        return
+    size = st.session_state.setdefault("sg_page_size", 25)
+    pages = max(1, math.ceil(len(shown) / size))
+    st.session_state["sg_page"] = min(max(1, int(st.session_state.get("sg_page", 1))), pages)
+    page = st.session_state["sg_page"]
+    part = shown.iloc[(page - 1) * size: page * size]
+    st.session_state.pop("sg_views", None)  # a full run reloads the page's chips; the fragment reuses them
+    grid_page(ctx, part[["excerpt_id", "start", "answer", "codable", "respondent", *g.attributes]]
+              .to_dict("records"), g.attributes, code_names)
+    nav = st.container(horizontal=True, vertical_alignment="center", key="sg-pager")
+    nav.number_input("Page", min_value=1, max_value=pages, key="sg_page", width=140)
+    nav.caption(f"of {pages} · {len(shown)} answers")
+    nav.selectbox("Rows per page", PAGE_SIZES, key="sg_page_size", width=140)
+
+
+def _grid(ctx: ProjectContext, name: str) -> survey_svc.SurveyGrid | None:
+    """The survey's rows, reloaded only when something was decided or imported since."""
+    key = (name, ctx.coder, survey_svc.grid_revision(ctx))
+    cached = st.session_state.get("sg_grid")
+    if cached and cached[0] == key:
+        return cached[1]
+    g = attempt(survey_svc.survey_grid, ctx, name)
+    if g is not None:
+        st.session_state["sg_grid"] = (key, g)
+    return g
+
+
+def _views(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[ExcerptView]:
+    """Excerpt views (with chips) for one page of rows, kept for the fragment's reruns."""
+    key = tuple(r["excerpt_id"] for r in rows)
+    cached = st.session_state.get("sg_views")
+    if cached and cached[0] == (key, ctx.coder):
+        return cached[1]
+    states = ui_support.excerpt_states(ctx, [(r["excerpt_id"], r["start"], r["answer"]) for r in rows])
+    views = [ExcerptView(id=r["excerpt_id"], order=0, start=r["start"], end=r["start"] + len(r["answer"]),
+                         text=r["answer"], codable=bool(r["codable"]), turn_order=0, state=states[r["excerpt_id"]])
+             for r in rows]
+    st.session_state["sg_views"] = ((key, ctx.coder), views)
+    return views
+
+
+@st.fragment
+@guarded
+def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[str],
+              code_names: dict[str, str]) -> None:
+    """One page of rows: respondent and attributes | answer | chips and 'add a code'."""
+    views = _views(ctx, rows)
+    refresh(ctx, views)
+    show_flash()
+    head = st.columns([2, 5, 4])
+    head[0].markdown("**Respondent**")
+    head[1].markdown("**Answer**")
+    head[2].markdown("**Codes**")
+    for r, ex in zip(rows, views):
+        with st.container(border=True, key=f"srow-{ex.id}"):
+            c = st.columns([2, 5, 4])
+            c[0].markdown(f"**{md(str(r['respondent']))}**")
+            c[0].caption(" · ".join(md(str(r[a])) for a in attributes if str(r.get(a, "")).strip()))
+            c[1].text(ex.text, width="stretch")
+            if not ex.codable:
+                c[2].caption("Not codable (its speaker's role is not coded in this project).")
+                continue
+            with c[2]:
+                chips(ctx, ex, focus_button=False)
+                tools = st.container(horizontal=True, gap="small", vertical_alignment="center")
+                tools.selectbox("Add a code", list(code_names), index=None, format_func=code_names.get,
+                                key=f"sadd-{ex.id}", placeholder="Add a code…", label_visibility="collapsed",
+                                on_change=add_code, args=(ctx, ex.id), width=220)
+                if not ex.state.codings and not ex.state.reviewed:
+                    tools.button("", key=f"snone-{ex.id}", icon=":material/do_not_disturb_on:", type="tertiary",
+                                 on_click=nothing_here, args=(ctx, ex.id),
+                                 help="No code applies to this answer (mark it reviewed)")

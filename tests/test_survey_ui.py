@@ -1,0 +1,104 @@
+"""The survey parts of the app with Streamlit's AppTest (fast; the browser test is in
+tests/browser/test_browser_survey.py): the Code page's grid and the Import page's survey mode."""
+
+from __future__ import annotations
+
+from qualcode.core import Suggestion
+from qualcode.services import survey as svc
+from qualcode.storage import coding as coding_store
+from tests.test_survey import CHANGE, SMALL, USEFUL, small_survey
+from tests.ui_helpers import no_exception, page, run_script
+
+
+def _seeded(ctx):
+    svc.save_survey(ctx, small_survey())
+    rows = svc.survey_grid(ctx, "fall").rows.set_index(["respondent", "question"])["excerpt_id"]
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [
+            Suggestion(excerpt_id=int(rows[("r1", USEFUL)]), code_id="trust", score=0.8, model_id="test"),
+            Suggestion(excerpt_id=int(rows[("r2", USEFUL)]), code_id="evidence", score=0.7, model_id="test")])
+        sugg = {sg.excerpt_id: sg.id for sg in coding_store.list_suggestions(s)}
+    return rows, sugg
+
+
+def test_grid_shows_respondents_and_decides_in_place(project):
+    rows, sugg = _seeded(project)
+    at = no_exception(page("code", project))  # a project with only a survey opens on the grid
+    assert at.session_state["code_view"] == "Survey grid"
+    texts = [t.value for t in at.text]
+    assert "Meeting the same people at every convening built trust." in texts
+    assert len(texts) == 4  # the four answers to the first question
+    assert any("North Ridge" in c.value for c in at.caption)  # attributes are shown
+    r1, r2, r3 = (int(rows[(r, USEFUL)]) for r in ("r1", "r2", "r3"))
+    at.button(key=f"acc-{sugg[r1]}").click().run()
+    at.button(key=f"rej-{sugg[r2]}").click().run()
+    at.selectbox(key=f"sadd-{r3}").select("coaching_facilitation").run()
+    no_exception(at)
+    grid = svc.survey_grid(project, "fall").rows.set_index("excerpt_id")
+    assert grid.loc[r1, "codes"] == ["trust"] and grid.loc[r3, "codes"] == ["coaching_facilitation"]
+    with project.session(readonly=True) as s:
+        assert {sg.id: sg.status.value for sg in coding_store.list_suggestions(s)}[sugg[r2]] == "rejected"
+    assert at.selectbox(key=f"sadd-{r3}").value is None  # the box is ready for the next code
+    at.button(key=f"snone-{int(rows[('r5', USEFUL)])}").click().run()
+    assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[int(rows[("r5", USEFUL)]),
+                                                                             "status"] == "reviewed"
+
+
+def test_grid_question_filters_and_sort(project):
+    _seeded(project)
+    at = page("code", project)
+    at.selectbox(key="sg_question").select(CHANGE).run()
+    assert "We need buy-in from principals before we start." in [t.value for t in at.text]
+    at.multiselect(key="sg_f_district").select("South Fork").run()
+    assert [t.value for t in at.text] == ["We need buy-in from principals before we start."]
+    at.multiselect(key="sg_f_district").unselect("South Fork").run()
+    at.selectbox(key="sg_sort").select("respondent").run()
+    at.toggle(key="sg_desc").set_value(True).run()
+    no_exception(at)
+    assert [t.value for t in at.text][0] == "Nothing."  # r5 first
+
+
+def test_transcripts_stay_the_default_view_when_there_are_transcripts(project):
+    from tests.ui_helpers import seed
+
+    seed(project)
+    svc.save_survey(project, small_survey())
+    at = no_exception(page("code", project))
+    assert at.session_state["code_view"] == "Transcripts"
+    assert [s.value for s in at.selectbox if s.key == "code_doc"]  # the transcript picker, without respondents
+    options = next(s for s in at.selectbox if s.key == "code_doc").options
+    assert not any("fall ·" in o for o in options)
+
+
+def test_import_page_survey_mode_saves_the_chosen_questions(project):
+    script = (
+        "import streamlit as st\n"
+        "from qualcode.services import survey\n"
+        "from qualcode.ui.survey_import import _save\n"
+        "from qualcode.ui.state import current_context\n"
+        "if not st.session_state.get('done'):\n"
+        "    st.session_state['done'] = True\n"
+        f"    parsed = survey.parse_survey({SMALL.encode()!r}, 'fall.csv', questions=[{CHANGE!r}])\n"
+        "    _save(current_context(), parsed, suggest=False, replace=False)\n"
+    )
+    at = no_exception(run_script(script, project))
+    assert at.session_state["srv_result"]["answers"] == 4 and at.session_state["code_view"] == "Survey grid"
+    assert svc.list_surveys(project)[0]["questions"] == [CHANGE]
+    at = no_exception(page("importing", project))
+    kinds = [s for s in at.get("button_group")]
+    assert kinds, "the Import page offers transcripts or a survey spreadsheet"
+
+
+def test_import_page_survey_mode_says_why_nothing_was_imported(project):
+    svc.save_survey(project, small_survey())
+    script = (
+        "from qualcode.services import survey\n"
+        "from qualcode.ui.survey_import import _save\n"
+        "from qualcode.ui.state import current_context\n"
+        f"parsed = survey.parse_survey({SMALL.encode()!r}, 'fall.csv', questions=[{CHANGE!r}])\n"
+        "_save(current_context(), parsed, suggest=False, replace=False)\n"
+    )
+    at = no_exception(run_script(script, project))
+    (err,) = [e.value for e in at.error]
+    assert "already in the project" in err and "replace" in err and "--" not in err
+    assert "srv_result" not in at.session_state
