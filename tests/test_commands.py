@@ -85,7 +85,7 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
     codable = [c.id for c in active if c.codable] or ["trust"]
     kinds = ["accept", "reject", "code", "span", "uncode", "review", "memo", "memo_edit", "memo_delete",
              "consensus", "setting", "code_add", "code_edit", "code_rename", "code_move", "code_retire",
-             "code_restore", "code_merge", "code_split", "set_role", "set_code_roles"]
+             "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode"]
     kind = rng.choice(kinds)
     e = rng.choice(ex)
     if kind == "accept" and st["suggestions"]:
@@ -97,6 +97,15 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
             x = next(x for x in documents.load_document(s, doc_id).excerpts if x.id == e)
         a = rng.randint(x.start, x.end - 2)
         return cmd.CodeExcerpt(excerpt_id=e, code_id=rng.choice(codable), start=a, end=rng.randint(a + 1, x.end + 3))
+    if kind == "selection":  # a passage from inside one excerpt to inside the next (maybe another speaker's)
+        with ctx.session(readonly=True) as s:
+            xs = documents.load_document(s, doc_id).excerpts
+        i = next(i for i, x in enumerate(xs) if x.id == e)
+        x, y = xs[i], xs[min(i + 1, len(xs) - 1)]
+        return cmd.CodeSelection(document_id=doc_id, start=rng.randint(x.start, x.end - 1),
+                                 end=rng.randint(max(x.start + 1, y.start), y.end), code_id=rng.choice(codable))
+    if kind == "recode" and st["codings"]:
+        return cmd.Recode(coding_id=rng.choice(st["codings"]), code_id=rng.choice(codable))
     if kind == "uncode" and st["codings"]:
         return cmd.Uncode(coding_id=rng.choice(st["codings"]))
     if kind == "review":
@@ -188,7 +197,9 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.AcceptSuggestion: dict(suggestion_id=1), cmd.RejectSuggestion: dict(suggestion_id=1),
         cmd.CodeExcerpt: dict(excerpt_id=1, code_id="trust", start=0, end=4),
         cmd.Uncode: dict(coding_id=1), cmd.MarkReviewed: dict(excerpt_id=1),
-        cmd.AddMemo: dict(text="t", excerpt_id=1), cmd.EditMemo: dict(memo_id=1, text="t"),
+        cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),
+        cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.MergeWork: dict(label="colleague.qdpx"),
+        cmd.AddMemo: dict(text="t", excerpt_id=1, coding_id=2), cmd.EditMemo: dict(memo_id=1, text="t"),
         cmd.DeleteMemo: dict(memo_id=1), cmd.ResolveConsensus: dict(excerpt_id=1, code_ids=("a", "b")),
         cmd.SetIndependentCoding: dict(on=True), cmd.AddCode: dict(code={"name": "X"}, source="discovery"),
         cmd.EditCode: dict(code_id="x", fields={"definition": "d"}), cmd.RenameCode: dict(code_id="x", name="Y"),
@@ -199,7 +210,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.DeleteDocument: dict(document=1), cmd.SetSpeakerRole: dict(document=1, label="A", role=Role.PARTICIPANT),
         cmd.SetCodableRoles: dict(roles=("participant",)), cmd.SetAttribute: dict(document=1, key="year", value="2021"),
         cmd.Deidentify: dict(document=1), cmd.AddCoder: dict(name="bob"),
-        cmd.ImportProject: dict(label="study.qdpx"), cmd.ImportCodings: dict(label="c.csv", origin="imported"), cmd.Undo: dict(only=("code_add",)),
+        cmd.ImportProject: dict(label="study.qdpx"), cmd.Undo: dict(only=("code_add",)),
     }
     assert set(samples) == set(cmd.COMMANDS.values()), "every command class has a sample here"
     for cls, kw in samples.items():

@@ -394,26 +394,13 @@ class ImportProject(Command):
 @command
 @dataclass(frozen=True)
 class MergeWork(Command):
-    """A colleague's work merged into the open project (a .qdpx or a codings spreadsheet):
+    """A colleague's work merged into the open project (a .qdpx, or codings from a spreadsheet):
     documents, codes, codings, reviews and memos that were not there; one undo takes it back.
     Run by ``services.merge`` / ``services.export.import_codings``, which record it."""
 
     action: ClassVar[str] = "merge"
     entity: ClassVar[str] = "project"
     label: str = ""
-
-
-@command
-@dataclass(frozen=True)
-class ImportCodings(Command):
-    """Codings from a spreadsheet (the CSV text outside the payload); all rows or none."""
-
-    action: ClassVar[str] = "import_codings"
-    entity: ClassVar[str] = "codings"
-    undoable: ClassVar[bool] = False
-    label: str
-    origin: str = "imported"
-    text: str = _local("")
 
 
 @command
