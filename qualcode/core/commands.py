@@ -393,6 +393,20 @@ class ImportProject(Command):
 
 @command
 @dataclass(frozen=True)
+class MergeSpeakers(Command):
+    """Speakers of a stored document who are one person merged under one name (their turns,
+    excerpts and codings stay). Not undoable yet: the labels it merged are in the audit event."""
+
+    action: ClassVar[str] = "merge_speakers"
+    entity: ClassVar[str] = "document"
+    undoable: ClassVar[bool] = False
+    document: Any = None
+    labels: tuple[str, ...] = ()
+    into: str = ""
+
+
+@command
+@dataclass(frozen=True)
 class MergeWork(Command):
     """A colleague's work merged into the open project (a .qdpx, or codings from a spreadsheet):
     documents, codes, codings, reviews and memos that were not there; one undo takes it back.

@@ -494,13 +494,17 @@ def merge_speakers(ctx: ProjectContext, doc_id: int | str, labels: Sequence[str]
     into = " ".join(str(into).split())
     if not labels or not into:
         raise QualcodeError("nothing to merge", hint="name the speakers to merge and the name to keep")
-    with ctx.session() as s:
-        did = documents.resolve_document(s, doc_id)
-        result = documents.merge_speakers(s, did, labels, into)
-        result["codable"] = documents.refresh_codable(s, did, _codable_roles(s))
-        audit.record(s, "merge_speakers", "document", did, coder_id=ctx.coder_id(s),
-                     before={"speakers": result["speakers"]}, after={"into": into, "role": result["role"]})
-        return result
+    return executor.execute(ctx, cmd.MergeSpeakers(document=doc_id, labels=tuple(labels), into=into))
+
+
+@handles(cmd.MergeSpeakers)
+class _MergeSpeakers:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.MergeSpeakers) -> Outcome:
+        did = documents.resolve_document(s, c.document)
+        result = documents.merge_speakers(s, did, list(c.labels), c.into)
+        result["codable"] = documents.refresh_codable(s, did, meta.coded_roles(s))
+        return Outcome(result, did, {"speakers": result["speakers"]}, {"into": c.into, "role": result["role"]})
 
 
 def set_document_attribute(ctx: ProjectContext, doc_id: int | str, key: str, value: Any,
