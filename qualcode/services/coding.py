@@ -85,6 +85,20 @@ def mark_reviewed(ctx: ProjectContext, excerpt_id: int) -> None:
             audit.record(s, "review", "excerpt", excerpt_id, coder_id=cid, after={"excerpt_id": excerpt_id})
 
 
+def nothing_here(ctx: ProjectContext, excerpt_id: int) -> int:
+    """"Nothing here": reject the excerpt's pending suggestions and mark it reviewed with no
+    code (a negative example), in one transaction; undone as one. Returns how many were rejected.
+    """
+    with ctx.session() as s:
+        cid = ctx.coder_id(s)
+        rejected = store.reject_pending(s, excerpt_id, cid)
+        new_review = store.mark_reviewed(s, excerpt_id, cid)
+        if rejected or new_review:
+            audit.record(s, "review", "excerpt", excerpt_id, coder_id=cid,
+                         after={"excerpt_id": excerpt_id, "rejected": rejected, "review_created": new_review})
+        return len(rejected)
+
+
 def add_memo(ctx: ProjectContext, text: str, *, excerpt_id: int | None = None,
              document_id: int | None = None, code_id: str | None = None) -> int:
     text = text.strip()
@@ -122,7 +136,11 @@ def _undo_event(s, ev, coder_id: int) -> None:
     elif ev.action == "memo":
         store.delete_memo(s, int(ev.entity_id))
     elif ev.action == "review":
-        store.unmark_reviewed(s, int(ev.entity_id), coder_id)
+        for r in after.get("rejected") or ():  # "nothing here": its rejections go back to pending
+            store.set_suggestion_status(s, int(r["id"]), r["before"].get("status", "pending"),
+                                        r["before"].get("decided_by"))
+        if after.get("review_created", True):
+            store.unmark_reviewed(s, int(ev.entity_id), coder_id)
 
 
 def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:

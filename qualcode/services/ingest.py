@@ -33,6 +33,7 @@ from qualcode.ingest.model import ParsedFile
 from qualcode.ingest.tables import SidecarFile
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit, documents, meta, pseudonyms
+from qualcode.storage import coding as coding_store
 
 CODE_ROLES_SETTING = "code_roles"
 FILE_HASHES_SETTING = "ingest_file_hashes"  # sha256 of imported files -> document id
@@ -129,6 +130,7 @@ def set_codable_roles(ctx: ProjectContext, roles: Iterable[str]) -> int:
         before = list(_codable_roles(s))
         meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
         n = sum(documents.refresh_codable(s, d["id"], roles) for d in documents.list_documents(s))
+        coding_store.withdraw_uncodable_pending(s)  # suggestions on speech no longer coded
         audit.record(s, "set_code_roles", "project", "code_roles", coder_id=ctx.coder_id(s),
                      before=before, after=list(roles))
         return n
@@ -380,8 +382,9 @@ def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: s
         before = documents.set_speaker_role(s, did, label, role)
         s.flush()
         n = documents.refresh_codable(s, did, _codable_roles(s))
+        withdrawn = coding_store.withdraw_uncodable_pending(s, document_id=did)  # no longer coded
         audit.record(s, "set_role", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
-                     before={"role": before}, after={"role": role})
+                     before={"role": before}, after={"role": role, "withdrawn": withdrawn})
         return n
 
 

@@ -209,6 +209,29 @@ def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id:
     return before
 
 
+def reject_pending(s: Session, excerpt_id: int, coder_id: int) -> list[dict]:
+    """Reject every pending suggestion of an excerpt ("nothing here"); returns, per rejected
+    suggestion, its id and state before (for the audit trail and undo)."""
+    out = []
+    for sid in s.scalars(select(SuggestionRow.id).where(SuggestionRow.excerpt_id == excerpt_id,
+                                                        SuggestionRow.status == "pending")).all():
+        out.append({"id": sid, "before": set_suggestion_status(s, sid, "rejected", coder_id)})
+    return out
+
+
+def withdraw_uncodable_pending(s: Session, *, document_id: int | None = None) -> int:
+    """Delete the pending suggestions on excerpts that are not codable (a speaker's role
+    changed to one that is not coded); decided ones stay. Returns how many were withdrawn."""
+    q = select(ExcerptRow.id).where(ExcerptRow.codable.is_(False))
+    if document_id is not None:
+        q = q.where(ExcerptRow.document_id == document_id)
+    n = 0
+    for chunk in chunks(s.scalars(q).all()):
+        n += s.execute(delete(SuggestionRow).where(SuggestionRow.excerpt_id.in_(chunk),
+                                                   SuggestionRow.status == "pending")).rowcount or 0
+    return n
+
+
 def mark_reviewed(s: Session, excerpt_id: int, coder_id: int) -> bool:
     """Record that ``coder_id`` has reviewed the excerpt. Returns True if it is new."""
     if s.scalar(select(ReviewRow.id).where(ReviewRow.excerpt_id == excerpt_id, ReviewRow.coder_id == coder_id)):

@@ -7,14 +7,16 @@ with nothing to code, N moves to the next excerpt, U undoes the last decision.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable
 
 import streamlit as st
 
+from qualcode.errors import QualcodeError
 from qualcode.services import coding
+from qualcode.services import suggest as suggest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
-from qualcode.ui.state import after_decision, flash, flash_undone, in_callback, service_fn
+from qualcode.ui.state import after_decision, flash, flash_undone, in_callback
 from qualcode.ui.text import md
 from qualcode.ui.transcript import decide, dirty, remove
 
@@ -55,7 +57,7 @@ def _save_memo(ctx: ProjectContext, ex: ExcerptView) -> None:
 
 
 def _nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
-    in_callback(coding.mark_reviewed, ctx, ex.id)
+    in_callback(coding.nothing_here, ctx, ex.id)  # rejects its pending suggestions too
     dirty().add(ex.id)
     after_decision(ctx)
     go_next()
@@ -70,27 +72,15 @@ def undo_last(ctx: ProjectContext) -> None:
 
 
 def _explain(ctx: ProjectContext, chip) -> None:
-    explain = service_fn("suggest", "explain")
-    info: Any = chip.explanation
-    if explain is not None:
-        try:
-            info = explain(ctx, chip.suggestion_id) or info
-        except Exception as exc:  # noqa: BLE001 - an explanation failing must not break coding
-            st.caption(f"No explanation: {exc}")
-    if not info:
-        st.caption("No explanation stored for this suggestion.")
+    """The "Why?" box: plain sentences (words that matched, the closest example or excerpt
+    the coder accepted, how sure the model is), never the model's internals."""
+    try:
+        lines = suggest_svc.why(ctx, chip.suggestion_id)
+    except QualcodeError as exc:  # an explanation failing must not break coding
+        st.caption(f"No explanation: {exc}")
         return
-    if not isinstance(info, dict):
-        st.text(str(info))
-        return
-    for key, value in info.items():
-        if isinstance(value, (list, tuple)):
-            value = ", ".join(str(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value)
-        elif isinstance(value, dict):
-            value = value.get("text", value)
-        elif isinstance(value, float):
-            value = f"{value:.3f}"
-        st.text(f"{key.replace('_', ' ')}: {value}", width="stretch")
+    for line in lines:
+        st.markdown(md(line))
 
 
 def _toggle_why(suggestion_id: int) -> None:
