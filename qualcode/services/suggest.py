@@ -612,6 +612,36 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
     return lines
 
 
+def learning_curve(ctx: ProjectContext, *, window: int = 50) -> list[dict[str, Any]]:
+    """The learning curve from the stored decisions, per coder and per ``window`` decisions.
+
+    Each point: ``coder``, ``decisions`` (the window's last decision), ``accepted_share`` (of
+    the suggestions shown and decided in the window, the share accepted; "nothing here"
+    rejects the excerpt's pending ones) and ``suggested_share`` (of the codes the coder applied
+    in the window, the share that had been suggested); None where the window had none.
+
+    >>> learning_curve(ctx)[0]  # doctest: +SKIP
+    {'coder': 'alice', 'decisions': 50, 'accepted_share': 0.42, 'suggested_share': 0.61, ...}
+    """
+    with ctx.session(readonly=True) as s:
+        events = training.decision_events(s)
+    by_coder: dict[str, list[dict[str, Any]]] = {}
+    for ev in events:
+        by_coder.setdefault(ev["coder"], []).append(ev)
+    out = []
+    for coder, evs in sorted(by_coder.items()):
+        for k in range(0, len(evs), window):
+            part = evs[k:k + window]
+            acc = sum(e["action"] == "accept" for e in part)
+            rej = sum(e["action"] == "reject" for e in part) + sum(e["rejected"] for e in part)
+            manual = sum(e["action"] == "code" and e["origin"] != "suggestion" for e in part)
+            out.append({"coder": coder, "decisions": k + len(part), "accepted": acc, "rejected": rej,
+                        "manual": manual,
+                        "accepted_share": round(acc / (acc + rej), 4) if acc + rej else None,
+                        "suggested_share": round(acc / (acc + manual), 4) if acc + manual else None})
+    return out
+
+
 # -- discovery -------------------------------------------------------------------------------
 def discover_themes(ctx: ProjectContext, *, min_size: int = 5, max_themes: int = 8,
                     min_words: int = 6) -> list[dict[str, Any]]:
