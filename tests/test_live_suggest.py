@@ -187,3 +187,12 @@ def test_learning_curve_per_coder_and_window(live_project):
     acc = sum(p.code_id == "trust" for p in pend[:6])
     assert sum(c["accepted"] for c in curve) == acc and sum(c["manual"] for c in curve) == 1
     assert curve[-1]["suggested_share"] is not None
+
+
+def test_warm_up_loads_the_engine_once_in_the_background(live_project):
+    ctx, _ = live_project
+    service._STATES.clear()
+    assert service.warm_up(ctx) is True
+    service.wait_for_learning(ctx)
+    assert service.warm_up(ctx) is False  # loaded: nothing to do
+    assert service.learning_status(ctx)["busy"] == ""

@@ -13,6 +13,7 @@ only marks it stale and relearns in a background thread, so the UI never waits.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -266,14 +267,15 @@ def _live(ctx: ProjectContext) -> _Live:
         return _LIVE.setdefault(key, _Live())
 
 
-def _kick(ctx: ProjectContext, *, document_id: int | None, exclude: Sequence[int], refresh: bool) -> None:
+def _kick(ctx: ProjectContext, *, document_id: int | None, exclude: Sequence[int], refresh: bool,
+          warm: bool = False) -> None:
     """Ask for a relearn (and a refresh); start the worker unless it runs already (never blocks)."""
     live = _live(ctx)
     with live.lock:
         waiting = live.done < live.wanted and bool(live.request.get("refresh"))  # not dropped by a merge
         live.wanted += 1
         live.request = {"document_id": document_id, "exclude": tuple(int(e) for e in exclude if e is not None),
-                        "refresh": refresh or waiting}
+                        "refresh": refresh or waiting, "warm": warm and not waiting}
         if live.thread is not None and live.thread.is_alive():
             return
         live.thread = threading.Thread(target=_work, args=(ctx, live), name="qualcode-relearn", daemon=True)
@@ -288,7 +290,7 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
                 return
             gen, req = live.wanted, dict(live.request)
         try:
-            live.busy, live.error = "learning", ""
+            live.busy, live.error = ("loading" if req.get("warm") else "learning"), ""
             st = _load_state(ctx)
             engine = _fitted(ctx, st, recalibrate=True)
             if req.get("refresh"):
@@ -296,7 +298,8 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
                          live=live, gen=gen)
         except Exception as exc:  # noqa: BLE001 - background learning must never crash the app
-            live.error = str(exc)
+            logging.getLogger("qualcode.suggest").exception("background relearn/refresh failed")
+            live.error = str(exc) or type(exc).__name__
         with live.lock:
             live.done = max(live.done, gen)
 
@@ -407,6 +410,19 @@ def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, 
     n = _refresh(ctx, st, engine, document_id=document_id, exclude=exclude, progress=progress)
     live.updated_at, live.model_id, live.codebook_rev = time.time(), engine.model_id, _codebook_rev(ctx)
     return n
+
+
+def warm_up(ctx: ProjectContext) -> bool:
+    """Load this coder's engine in the background if this process has none yet (the Code
+    page calls it), so that the first decision does not wait for the model to load. Returns
+    whether a warm-up was started."""
+    with _STATES_LOCK:
+        have = any(k[0] == ctx.db.url and k[1] == ctx.coder for k in _STATES)
+        live = _LIVE.get((ctx.db.url, ctx.coder))
+    if have or (live is not None and live.wanted):
+        return False
+    _kick(ctx, document_id=None, exclude=(), refresh=False, warm=True)
+    return True
 
 
 def _codebook_rev(ctx: ProjectContext) -> int:

@@ -181,7 +181,9 @@ def learning_text(info: dict[str, Any]) -> str:
     n = info["learned_from"]
     text = (f"Suggestions learned from {n} of your decisions" if n else "Suggestions from the codebook only")
     text += f", updated {_ago(info['updated_s'])}"
-    if info["busy"] == "learning":
+    if info["busy"] == "loading":
+        text += " · loading the model…"
+    elif info["busy"] == "learning":
         text += " · learning from your latest decisions…"
     elif info["busy"] == "refreshing":
         done, total = info["progress"]
@@ -212,7 +214,8 @@ def _learning_busy(ctx: ProjectContext) -> None:
 def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
     """"Suggestions learned from N of your decisions, updated X s ago" and a refresh button;
     follows codebook changes (a new or edited code gets suggestions at once)."""
-    suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
+    if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
+        suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
     info = suggest_svc.learning_status(ctx)
     row = st.container(horizontal=True, vertical_alignment="center", key="code-learning")
     with row:
