@@ -382,9 +382,9 @@ def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: s
         before = documents.set_speaker_role(s, did, label, role)
         s.flush()
         n = documents.refresh_codable(s, did, _codable_roles(s))
-        withdrawn = coding_store.withdraw_uncodable_pending(s, document_id=did)  # no longer coded
+        coding_store.withdraw_uncodable_pending(s, document_id=did)  # their speech is no longer coded
         audit.record(s, "set_role", "speaker", f"{did}:{label}", coder_id=ctx.coder_id(s),
-                     before={"role": before}, after={"role": role, "withdrawn": withdrawn})
+                     before={"role": before}, after={"role": role})
         return n
 
 
