@@ -611,7 +611,8 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
         words = [words]
     if words:
         lines.append("Words that matched the code: " + ", ".join(str(w) for w in words[:8]) + ".")
-    example, accepted = info.get("closest_example"), info.get("closest_accepted")
+    example = info.get("closest_example") or info.get("nearest_example")
+    accepted = info.get("closest_accepted") or info.get("nearest_accepted")
     nearest = info.get("nearest")
     if not example and not accepted and isinstance(nearest, dict):
         if nearest.get("source") == "accepted":

@@ -79,8 +79,8 @@ def _explain(ctx: ProjectContext, chip) -> None:
     except QualcodeError as exc:  # an explanation failing must not break coding
         st.caption(f"No explanation: {exc}")
         return
-    for line in lines:
-        st.markdown(md(line))
+    for line in lines:  # plain text: quotes are the coder's transcripts, never markup
+        st.text(line, width="stretch")
 
 
 def _toggle_why(suggestion_id: int) -> None:
