@@ -293,6 +293,7 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
             live.busy, live.error = ("loading" if req.get("warm") else "learning"), ""
             st = _load_state(ctx)
             engine = _fitted(ctx, st, recalibrate=True)
+            live.model_id = engine.model_id  # what the coder's next suggestions come from
             if req.get("refresh"):
                 live.busy = "refreshing"
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
@@ -459,13 +460,14 @@ def learning_status(ctx: ProjectContext) -> dict[str, Any]:
     """
     live = _live(ctx)
     model, updated = live.model_id, live.updated_at
-    if not model:
+    if not model or updated is None:  # this process has not refreshed yet: the stored ones say
         with ctx.session(readonly=True) as s:
             newest = training.newest_suggestion(s)
         if newest:
-            model = newest["model_id"]
+            model = model or newest["model_id"]
             ts = newest["created_at"]
-            updated = ts.replace(tzinfo=ts.tzinfo or timezone.utc).timestamp() if ts else None
+            if updated is None and ts is not None:
+                updated = ts.replace(tzinfo=ts.tzinfo or timezone.utc).timestamp()
     return {"learned_from": learned_from(model), "model": model,
             "updated_s": None if updated is None else max(0.0, time.time() - updated),
             "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
