@@ -134,7 +134,7 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
     long["measure"] = long["measure"].map({"accepted_share": "Suggestions shown that were accepted",
                                            "suggested_share": "Your codes that had been suggested"})
     chart = (alt.Chart(long).mark_line(point=True)
-             .encode(x=alt.X("decisions:Q", title="Decisions (per 50)"),
+             .encode(x=alt.X("decisions:Q", title="Decisions (per 50)", axis=alt.Axis(format="d", tickMinStep=50)),
                      y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
                      color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
                      strokeDash=alt.StrokeDash("coder:N", title="Coder"),
