@@ -72,13 +72,15 @@ def gold_documents(rows: Sequence[dict[str, Any]]) -> tuple[list[tuple[Document,
                 turns[-1].end = len(text)
             excerpts.append(Excerpt(start=start, end=len(text), text=r["text"], turn_order=len(turns) - 1,
                                     order=k, codable=True))
-        speakers = [Speaker(label=lab, role=Role(role_of[lab])) for lab in dict.fromkeys(rows[i]["speaker"] for i in idx)]
+        labels_here = dict.fromkeys(rows[i]["speaker"] for i in idx)
+        speakers = [Speaker(label=lab, role=Role(role_of[lab])) for lab in labels_here]
         out.append((Document(name=name, text=text, source_filename=f"{name}.gold", format="gold",
                              speakers=speakers, turns=turns, excerpts=excerpts), idx))
     return out, role_of
 
 
-def build_project(project_dir: Path, gold: str | Path, codebook: str | Path) -> tuple[ProjectContext, list[dict], dict[int, int]]:
+def build_project(project_dir: Path, gold: str | Path,
+                  codebook: str | Path) -> tuple[ProjectContext, list[dict], dict[int, int]]:
     """A new project holding the gold rows as documents; returns (ctx, rows, row -> excerpt id)."""
     rows = read_gold(gold)
     ctx = init_project(project_dir, codebook=codebook, coder=CODER, name="live evaluation")
