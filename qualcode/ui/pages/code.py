@@ -204,11 +204,10 @@ LEARNING_HELP = ("The model relearns after each decision and re-scores the excer
 
 @st.fragment(run_every=1.5)
 def _learning_busy(ctx: ProjectContext) -> None:
-    """Ticks while the background update runs; reruns the page once it is done (new chips)."""
-    info = suggest_svc.learning_status(ctx)
-    if not info["busy"]:
-        st.rerun()
-    st.caption(learning_text(info), help=LEARNING_HELP)
+    """Ticks while the background update runs. It never reruns the page itself: a rerun in the
+    middle of the coder's clicks loses them, and chips must not change under their eyes; the
+    new chips show with the coder's next action."""
+    st.caption(learning_text(suggest_svc.learning_status(ctx)), help=LEARNING_HELP)
 
 
 def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
