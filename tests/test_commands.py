@@ -85,7 +85,7 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
     codable = [c.id for c in active if c.codable] or ["trust"]
     kinds = ["accept", "reject", "code", "span", "uncode", "review", "memo", "memo_edit", "memo_delete",
              "consensus", "setting", "code_add", "code_edit", "code_rename", "code_move", "code_retire",
-             "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode"]
+             "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode", "nothing_here"]
     kind = rng.choice(kinds)
     e = rng.choice(ex)
     if kind == "accept" and st["suggestions"]:
@@ -104,6 +104,8 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
         x, y = xs[i], xs[min(i + 1, len(xs) - 1)]
         return cmd.CodeSelection(document_id=doc_id, start=rng.randint(x.start, x.end - 1),
                                  end=rng.randint(max(x.start + 1, y.start), y.end), code_id=rng.choice(codable))
+    if kind == "nothing_here":
+        return cmd.NothingHere(excerpt_id=e)
     if kind == "recode" and st["codings"]:
         return cmd.Recode(coding_id=rng.choice(st["codings"]), code_id=rng.choice(codable))
     if kind == "uncode" and st["codings"]:
@@ -198,7 +200,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.CodeExcerpt: dict(excerpt_id=1, code_id="trust", start=0, end=4),
         cmd.Uncode: dict(coding_id=1), cmd.MarkReviewed: dict(excerpt_id=1),
         cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),
-        cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.MergeWork: dict(label="colleague.qdpx"),
+        cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.NothingHere: dict(excerpt_id=1), cmd.MergeWork: dict(label="colleague.qdpx"),
         cmd.MergeSpeakers: dict(document=1, labels=("JOHN SMITH", "John"), into="John Smith"),
         cmd.AddMemo: dict(text="t", excerpt_id=1, coding_id=2), cmd.EditMemo: dict(memo_id=1, text="t"),
         cmd.DeleteMemo: dict(memo_id=1), cmd.ResolveConsensus: dict(excerpt_id=1, code_ids=("a", "b")),

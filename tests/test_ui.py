@@ -221,12 +221,15 @@ def test_why_shows_the_explanation_on_demand(seeded):
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)
     at = page("code", ctx, code_focus=ex[1].id)
-    assert not any("nearest" in t.value for t in at.sidebar.text)
+    assert not any("matched" in t.value for t in at.sidebar.text)
     at.button(key=f"why-{sid['1:trust']}").click().run()
     no_exception(at)
     shown = [t.value for t in at.sidebar.text]
-    assert any("keywords" in t and "trust" in t for t in shown)
+    # plain language (issue 12): the words that matched, the closest quote, how sure; no model internals
+    assert any("Words that matched" in t and "trust" in t for t in shown)
     assert any("We trust each other." in t for t in shown)
+    assert any("sure" in t for t in shown)
+    assert not any("model:" in t or "learned: " in t for t in shown)
 
 
 def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):

@@ -53,7 +53,16 @@ def suggest(state: State, document: str | None, all_docs: bool, as_json: bool) -
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the document split.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), metavar="OUT",
               help="Write the full result as JSON to OUT.")
-def evaluate(gold: str, codebook: str, budgets: str, seed: int, json_out: str | None) -> None:
+@click.option("--live", is_flag=True,
+              help="Run through a real project database and the app's services: the simulated coder "
+                   "decides on the stored pending suggestions, and the test half's stored suggestions "
+                   "are scored. Adds a 'session' curve (shown-suggestion precision/recall per 100 excerpts).")
+@click.option("--batch", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Excerpts the simulated coder reviews between relearning (1 = after every excerpt).")
+@click.option("--keep-project", type=click.Path(file_okay=False), metavar="DIR",
+              help="With --live: keep the evaluation project in DIR (a new folder) to open it in the app.")
+def evaluate(gold: str, codebook: str, budgets: str, seed: int, json_out: str | None, live: bool, batch: int,
+             keep_project: str | None) -> None:
     """Measure suggestions against a hand-coded gold file (no project needed).
 
     Documents are split in two halves; a simulated coder reviews the first half in the
@@ -63,18 +72,33 @@ def evaluate(gold: str, codebook: str, budgets: str, seed: int, json_out: str | 
     \b
     Example:
       qualcode evaluate --gold gold.csv --codebook codebook.yaml --budgets 0,100,500 --json out.json
+      qualcode evaluate --gold gold.csv --codebook codebook.yaml --budgets 0,100 --live
     """
-    from qualcode.suggest.evaluate import evaluate as run_eval
-
     try:
         nums = [int(b) for b in budgets.split(",") if b.strip()]
     except ValueError:
         raise click.BadParameter("budgets are whole numbers, e.g. 0,100,500", param_hint="--budgets") from None
-    result = run_eval(gold, codebook, budgets=nums, seed=seed, progress=lambda m: click.echo(m, err=True))
+    say = lambda m: click.echo(m, err=True)  # noqa: E731
+    if keep_project and not live:
+        raise click.UsageError("--keep-project goes with --live")
+    if live:
+        from qualcode.services.live_eval import evaluate_live
+
+        if keep_project and Path(keep_project).exists():
+            raise click.BadParameter("the folder exists; give a new one", param_hint="--keep-project")
+        result = evaluate_live(gold, codebook, budgets=nums, seed=seed, batch=batch, project_dir=keep_project,
+                               progress=say)
+    else:
+        from qualcode.suggest.evaluate import evaluate as run_eval
+
+        result = run_eval(gold, codebook, budgets=nums, seed=seed, batch=batch, progress=say)
     click.echo(f"pool {result['n_pool']} excerpts, test {result['n_test']} excerpts")
     click.echo(f"{'reviewed':>8}  {'macro-F1':>8}  {'micro-F1':>8}  {'baseline':>8}")
     for b in result["budgets"]:
         click.echo(f"{b['reviewed']:>8}  {b['macro_f1']:>8.3f}  {b['micro_f1']:>8.3f}  {b['baseline_macro_f1']:>8.3f}")
+    for w in result.get("session", []):
+        click.echo(f"session excerpts {w['from']:>4}-{w['to']:<4} shown precision {w['precision']:.3f}  "
+                   f"recall {w['recall']:.3f}  F1 {w['f1']:.3f}")
     if json_out:
         Path(json_out).write_text(json.dumps(result, indent=2), encoding="utf-8")
         click.echo(f"Wrote {json_out}")

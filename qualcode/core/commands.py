@@ -168,6 +168,17 @@ class MarkReviewed(Command):
 
 @command
 @dataclass(frozen=True)
+class NothingHere(Command):
+    """"Nothing here": the excerpt's pending suggestions rejected and the excerpt reviewed with
+    no code (a negative example), as one decision."""
+
+    action: ClassVar[str] = "nothing_here"
+    entity: ClassVar[str] = "excerpt"
+    excerpt_id: int
+
+
+@command
+@dataclass(frozen=True)
 class AddMemo(Command):
     action: ClassVar[str] = "memo"
     entity: ClassVar[str] = "memo"

@@ -22,7 +22,7 @@ from qualcode.storage import coding as store
 from qualcode.storage import spans as span_store
 
 #: the decisions of this module (the one undo reverts any undoable command, these included)
-UNDOABLE = ("accept", "reject", "code", "code_selection", "recode", "uncode", "memo", "memo_edit", "memo_delete",
+UNDOABLE = ("accept", "reject", "code", "code_selection", "recode", "nothing_here", "uncode", "memo", "memo_edit", "memo_delete",
             "review")
 
 
@@ -177,6 +177,24 @@ class _Review:
         store.unmark_reviewed(s, int(ev.entity_id), cid)
 
 
+@handles(cmd.NothingHere)
+class _NothingHere:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.NothingHere) -> Outcome:
+        rejected = store.reject_pending(s, c.excerpt_id, cid)
+        new_review = store.mark_reviewed(s, c.excerpt_id, cid)
+        return Outcome(len(rejected), c.excerpt_id, None,
+                       {"excerpt_id": c.excerpt_id, "rejected": rejected, "review_created": new_review},
+                       record=bool(rejected or new_review))
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        after = ev.after or {}
+        for r in after.get("rejected") or ():  # its rejections go back to pending
+            store.restore_suggestion_status(s, int(r["id"]), r["before"])
+        _unreview(s, after, cid)
+
+
 @handles(cmd.AddMemo)
 class _Memo:
     @staticmethod
@@ -275,6 +293,13 @@ def remove_coding(ctx: ProjectContext, coding_id: int) -> None:
 def mark_reviewed(ctx: ProjectContext, excerpt_id: int) -> None:
     """Mark an excerpt done (for excerpts that get no code: 'nothing here')."""
     executor.execute(ctx, cmd.MarkReviewed(excerpt_id=excerpt_id))
+
+
+def nothing_here(ctx: ProjectContext, excerpt_id: int) -> int:
+    """"Nothing here": reject the excerpt's pending suggestions and mark it reviewed with no
+    code (a negative example), in one transaction; undone as one. Returns how many were rejected.
+    """
+    return executor.execute(ctx, cmd.NothingHere(excerpt_id=excerpt_id))
 
 
 def add_memo(ctx: ProjectContext, text: str, *, excerpt_id: int | None = None,

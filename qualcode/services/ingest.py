@@ -38,6 +38,7 @@ from qualcode.core import commands as cmd
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
+from qualcode.storage import coding as coding_store
 from qualcode.storage import documents, meta, pseudonyms
 
 CODE_ROLES_SETTING = meta.CODED_ROLES_KEY
@@ -175,6 +176,10 @@ class _SetCodableRoles:
         before = {"roles": list(_codable_roles(s)), "set": meta.get_setting(s, CODE_ROLES_SETTING) is not None}
         meta.set_setting(s, CODE_ROLES_SETTING, list(roles))
         n = sum(documents.refresh_codable(s, d["id"], roles) for d in documents.list_documents(s))
+        # pending suggestions on speech no longer coded are withdrawn (kept for undo)
+        withdrawn = coding_store.withdraw_uncodable_pending(s)
+        if withdrawn:
+            before["withdrawn"] = withdrawn
         return Outcome(n, "code_roles", before, list(roles))
 
     @staticmethod
@@ -184,6 +189,7 @@ class _SetCodableRoles:
         roles = _codable_roles(s)
         for d in documents.list_documents(s):
             documents.refresh_codable(s, d["id"], roles)
+        coding_store.restore_suggestions(s, before.get("withdrawn", []))
 
 
 def set_codable_roles(ctx: ProjectContext, roles: Iterable[str]) -> int:
@@ -446,7 +452,10 @@ class _SetSpeakerRole:
         before = documents.set_speaker_role(s, did, c.label, c.role.value)
         s.flush()
         n = documents.refresh_codable(s, did, _codable_roles(s))
-        return Outcome(n, f"{did}:{c.label}", {"role": before}, {"role": c.role.value})
+        # their pending suggestions are withdrawn when their speech is no longer coded (kept for undo)
+        withdrawn = coding_store.withdraw_uncodable_pending(s, document_id=did)
+        old = {"role": before, **({"withdrawn": withdrawn} if withdrawn else {})}
+        return Outcome(n, f"{did}:{c.label}", old, {"role": c.role.value})
 
     @staticmethod
     def revert(s, ev, coder_id) -> None:
@@ -454,6 +463,7 @@ class _SetSpeakerRole:
         documents.set_speaker_role(s, int(did), label, (ev.before or {})["role"])
         s.flush()
         documents.refresh_codable(s, int(did), _codable_roles(s))
+        coding_store.restore_suggestions(s, (ev.before or {}).get("withdrawn", []))
 
 
 def set_speaker_role(ctx: ProjectContext, doc_id: int | str, label: str, role: str) -> int:

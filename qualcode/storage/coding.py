@@ -238,6 +238,48 @@ def restore_suggestion_status(s: Session, suggestion_id: int, before: dict) -> N
     s.flush()
 
 
+def reject_pending(s: Session, excerpt_id: int, coder_id: int) -> list[dict]:
+    """Reject every pending suggestion of an excerpt ("nothing here"); returns, per rejected
+    suggestion, its id and state before (for the audit trail and undo)."""
+    out = []
+    for sid in s.scalars(select(SuggestionRow.id).where(SuggestionRow.excerpt_id == excerpt_id,
+                                                        SuggestionRow.status == "pending")).all():
+        out.append({"id": sid, "before": set_suggestion_status(s, sid, "rejected", coder_id)})
+    return out
+
+
+_SUGGESTION_COLUMNS = ("id", "excerpt_id", "code_id", "score", "model_id", "explanation", "status", "created_at")
+
+
+def withdraw_uncodable_pending(s: Session, *, document_id: int | None = None) -> list[dict]:
+    """Delete the pending suggestions on excerpts that are not codable (a speaker's role
+    changed to one that is not coded); decided ones stay. Returns the withdrawn rows (JSON),
+    which :func:`restore_suggestions` puts back (undo of the role change)."""
+    q = select(ExcerptRow.id).where(ExcerptRow.codable.is_(False))
+    if document_id is not None:
+        q = q.where(ExcerptRow.document_id == document_id)
+    out: list[dict] = []
+    for chunk in chunks(s.scalars(q).all()):
+        rows = s.scalars(select(SuggestionRow).where(SuggestionRow.excerpt_id.in_(chunk),
+                                                     SuggestionRow.status == "pending")).all()
+        for r in rows:
+            d = {k: getattr(r, k) for k in _SUGGESTION_COLUMNS}
+            d["created_at"] = r.created_at.isoformat() if r.created_at else None
+            out.append(d)
+        s.execute(delete(SuggestionRow).where(SuggestionRow.excerpt_id.in_(chunk),
+                                              SuggestionRow.status == "pending"))
+    return out
+
+
+def restore_suggestions(s: Session, rows: Iterable[dict]) -> None:
+    """Put back suggestions :func:`withdraw_uncodable_pending` removed, under their old ids."""
+    for d in rows:
+        if s.get(SuggestionRow, d["id"]) is None:
+            at = d.get("created_at")
+            s.add(SuggestionRow(**{**d, "created_at": datetime.fromisoformat(at) if at else _now()}))
+    s.flush()
+
+
 def mark_reviewed(s: Session, excerpt_id: int, coder_id: int) -> bool:
     """Record that ``coder_id`` has reviewed the excerpt. Returns True if it is new."""
     if s.scalar(select(ReviewRow.id).where(ReviewRow.excerpt_id == excerpt_id, ReviewRow.coder_id == coder_id)):

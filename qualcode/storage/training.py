@@ -132,3 +132,44 @@ def cached_vectors(s: Session, hashes: Iterable[str], model_id: str) -> dict[str
 
 def store_vectors(s: Session, vectors: dict[str, bytes], model_id: str, dim: int) -> None:
     put_vectors(s, vectors, model_id, dim)
+
+
+# Audit entities of codebook changes (a code added, edited, merged, retired, promoted, ...).
+CODEBOOK_ENTITIES = ("code", "codebook")
+DECISIONS = ("accept", "reject", "code", "code_selection", "review", "nothing_here")
+
+
+def codebook_revision(s: Session) -> int:
+    """Id of the last audit event on the codebook (0: none): changes when any code does."""
+    rev = s.execute(select(func.max(AuditRow.id)).where(AuditRow.entity.in_(CODEBOOK_ENTITIES))).scalar()
+    return int(rev or 0)
+
+
+def codebook_changed_after(s: Session, when: Any) -> bool:
+    """Whether the codebook changed after ``when`` (a datetime)."""
+    q = select(AuditRow.id).where(AuditRow.entity.in_(CODEBOOK_ENTITIES), AuditRow.at > when).limit(1)
+    return s.execute(q).first() is not None
+
+
+def newest_suggestion(s: Session) -> dict[str, Any] | None:
+    """The most recently stored suggestion's model id and time, or None."""
+    row = s.execute(select(SuggestionRow.model_id, SuggestionRow.created_at)
+                    .order_by(SuggestionRow.id.desc()).limit(1)).first()
+    return {"model_id": row.model_id, "created_at": row.created_at} if row else None
+
+
+def decision_events(s: Session) -> list[dict[str, Any]]:
+    """Every coder's decisions that stand (not undone), in order: coder, action, and for
+    codings the origin (``suggestion`` when the coder accepted a suggestion) and, for a
+    "nothing here", how many pending suggestions it rejected."""
+    from qualcode.storage.models import CoderRow
+
+    q = (select(AuditRow.id, AuditRow.action, AuditRow.after, CoderRow.name)
+         .join(CoderRow, CoderRow.id == AuditRow.coder_id)
+         .where(AuditRow.action.in_(DECISIONS), AuditRow.undone.is_(False)).order_by(AuditRow.id))
+    out = []
+    for _id, action, after, coder in s.execute(q).all():
+        after = after if isinstance(after, dict) else {}
+        out.append({"coder": coder, "action": action, "origin": after.get("origin"),
+                    "rejected": len(after.get("rejected") or ())})
+    return out

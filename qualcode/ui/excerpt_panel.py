@@ -7,7 +7,7 @@ with nothing to code, N moves to the next excerpt, U undoes the last decision.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable
 
 import streamlit as st
 
@@ -57,7 +57,7 @@ def _save_memo(ctx: ProjectContext, ex: ExcerptView) -> None:
 
 
 def nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
-    in_callback(coding.mark_reviewed, ctx, ex.id)
+    in_callback(coding.nothing_here, ctx, ex.id)  # rejects its pending suggestions too
     dirty().add(ex.id)
     after_decision(ctx)
     go_next()
@@ -72,25 +72,15 @@ def undo_last(ctx: ProjectContext) -> None:
 
 
 def _explain(ctx: ProjectContext, chip) -> None:
-    info: Any = chip.explanation
+    """The "Why?" box: plain sentences (words that matched, the closest example or excerpt
+    the coder accepted, how sure the model is), never the model's internals."""
     try:
-        info = suggest_svc.explain(ctx, chip.suggestion_id) or info
+        lines = suggest_svc.why(ctx, chip.suggestion_id)
     except QualcodeError as exc:  # an explanation failing must not break coding
-        st.caption(f"No explanation: {error_text(exc)}")
-    if not info:
-        st.caption("No explanation stored for this suggestion.")
+        st.caption(f"No explanation: {exc}")
         return
-    if not isinstance(info, dict):
-        st.text(str(info))
-        return
-    for key, value in info.items():
-        if isinstance(value, (list, tuple)):
-            value = ", ".join(str(v) if not isinstance(v, dict) else str(v.get("text", v)) for v in value)
-        elif isinstance(value, dict):
-            value = value.get("text", value)
-        elif isinstance(value, float):
-            value = f"{value:.3f}"
-        st.text(f"{key.replace('_', ' ')}: {value}", width="stretch")
+    for line in lines:  # plain text: quotes are the coder's transcripts, never markup
+        st.text(line, width="stretch")
 
 
 def _toggle_why(suggestion_id: int) -> None:

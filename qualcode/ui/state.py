@@ -120,12 +120,16 @@ def in_callback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return None
 
 
-def after_decision(ctx: services.ProjectContext) -> None:
-    """Tell the engine a coder decided something (cheap; it relearns in the background)."""
-    from qualcode.services import suggest as suggest_svc  # the model stack loads on first decision
+def after_decision(ctx: services.ProjectContext, *, exclude: int | None = None) -> None:
+    """Tell the engine a coder decided something (cheap; it relearns in the background, then
+    refreshes the stored suggestions, the open document first). ``exclude``: the excerpt
+    whose chips must stay as they are (the open one; default: the focused excerpt)."""
+    from qualcode.services import suggest as suggest_svc
 
+    focus = st.session_state.get("code_focus") if exclude is None else exclude
     try:
-        suggest_svc.on_decision(ctx)
+        suggest_svc.on_decision(ctx, document_id=st.session_state.get("code_doc"),
+                                exclude=[focus] if focus is not None else [])
     except QualcodeError as exc:  # learning problems must not block coding
         flash(f"Suggestions were not updated: {exc.for_app()}", kind="warning")
 

@@ -18,8 +18,8 @@ from qualcode.errors import QualcodeError
 from qualcode.services import ingest as ingest_svc
 from qualcode.services import memos as memo_svc
 from qualcode.services import suggest as suggest_svc
-from qualcode.services.project import ProjectContext
 from qualcode.services import ui_support
+from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
@@ -118,7 +118,7 @@ def queue(ctx: ProjectContext, view: TranscriptView) -> list[int]:
     return ids
 
 
-def _go_next_factory(view: TranscriptView, q: list[int] | None):
+def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | None):
     def go_next() -> None:
         cur = st.session_state.get("code_focus")
         nxt = None
@@ -134,6 +134,8 @@ def _go_next_factory(view: TranscriptView, q: list[int] | None):
         else:
             st.session_state["code_focus"] = nxt
             st.session_state["code_jump"] = True
+            # the excerpt left behind gets the newest suggestions; the new one keeps its chips
+            suggest_svc.request_refresh(ctx, document_id=view.document_id, exclude=[nxt])
     return go_next
 
 
@@ -157,6 +159,71 @@ def _suggest_now(ctx: ProjectContext, doc_id: int) -> None:
             status.update(label=f"{n} suggestions ready.", state="complete")
             st.rerun()
         status.update(state="error")
+
+
+def _ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "not yet"
+    if seconds < 90:
+        return f"{int(seconds)} s ago"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min ago"
+    return f"{int(seconds // 3600)} h ago"
+
+
+def learning_text(info: dict[str, Any]) -> str:
+    """The Code page's line on what the coder is getting.
+
+    >>> learning_text({"learned_from": 3, "updated_s": 4.2, "busy": "", "progress": (0, 0), "error": ""})
+    'Suggestions learned from 3 of your decisions, updated 4 s ago'
+    """
+    n = info["learned_from"]
+    text = (f"Suggestions learned from {n} of your decisions" if n else "Suggestions from the codebook only")
+    text += f", updated {_ago(info['updated_s'])}"
+    if info["busy"] == "loading":
+        text += " · loading the model…"
+    elif info["busy"] == "learning":
+        text += " · learning from your latest decisions…"
+    elif info["busy"] == "refreshing":
+        done, total = info["progress"]
+        text += f" · updating suggestions ({done} of {total} excerpts)…" if total else " · updating suggestions…"
+    if info.get("error"):
+        text += f" · last update failed: {info['error']}"
+    return text
+
+
+def _refresh_now(ctx: ProjectContext, doc_id: int) -> None:
+    suggest_svc.request_refresh(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
+    flash("Updating suggestions in the background; they show as you move on.", kind="info")
+
+
+LEARNING_HELP = ("The model relearns after each decision and re-scores the excerpts you have not reviewed yet, "
+                 "this document first. The excerpt you are deciding keeps its suggestions until you move on.")
+
+
+@st.fragment(run_every=1.5)
+def _learning_busy(ctx: ProjectContext) -> None:
+    """Ticks while the background update runs. It never reruns the page itself: a rerun in the
+    middle of the coder's clicks loses them, and chips must not change under their eyes; the
+    new chips show with the coder's next action."""
+    st.caption(learning_text(suggest_svc.learning_status(ctx)), help=LEARNING_HELP)
+
+
+def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
+    """"Suggestions learned from N of your decisions, updated X s ago" and a refresh button;
+    follows codebook changes (a new or edited code gets suggestions at once)."""
+    if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
+        suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
+    info = suggest_svc.learning_status(ctx)
+    row = st.container(horizontal=True, vertical_alignment="center", key="code-learning")
+    with row:
+        if info["busy"]:
+            _learning_busy(ctx)
+        else:
+            st.caption(learning_text(info), help=LEARNING_HELP)
+    row.button("Refresh suggestions", key="refresh-suggestions", icon=":material/refresh:", type="tertiary",
+               on_click=_refresh_now, args=(ctx, doc_id),
+               help="Relearn from your decisions and re-score the excerpts you have not reviewed")
 
 
 def _doc_picker(ctx: ProjectContext) -> int | None:
@@ -258,12 +325,14 @@ def render() -> None:
                 text=f"{done} of {total} excerpts decided by {ctx.coder}" if total else "Nothing to code here")
     if not any(e.state.chips for e in view.excerpts()):
         _suggest_now(ctx, doc_id)
+    else:
+        _learning_line(ctx, doc_id)
     cb = attempt(ui_support.codebook, ctx)
     code_options = {c.id: c.name for c in cb.codable_codes()} if cb is not None else dict(view.code_names)
     by_id = {e.id: (e, t) for t in view.turns for e in t.excerpts}
     mode = st.session_state.get("code_mode") or "Transcript"
     q = queue(ctx, view) if mode == "Review queue" else None
-    go_next = _go_next_factory(view, q)
+    go_next = _go_next_factory(ctx, view, q)
     focus = st.session_state.get("code_focus")
     if focus not in by_id:
         focus = st.session_state["code_focus"] = (q[0] if q else None) or next_excerpt(view, None)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from qualcode import services
 from qualcode.errors import QualcodeError
 from qualcode.services import team as team_svc
+from qualcode.services import suggest as suggest_svc
 from qualcode.services import ui_support
 from qualcode.ui import signin
 from qualcode.ui.text import md
@@ -118,6 +120,31 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
                  hide_index=True, width="stretch")
 
 
+def _learning_curve(ctx: services.ProjectContext) -> None:
+    """How the suggestions got better, from the stored decisions: per 50 decisions and coder,
+    the share of shown suggestions accepted and the share of the coder's codes suggested."""
+    curve = suggest_svc.learning_curve(ctx, window=50)
+    st.subheader("Learning curve")
+    if not curve:
+        st.caption("No decisions yet. As you accept and reject suggestions on the Code page, this shows how "
+                   "often the suggestions were right.")
+        return
+    df = pd.DataFrame(curve)
+    long = df.melt(id_vars=["coder", "decisions"], value_vars=["accepted_share", "suggested_share"],
+                   var_name="measure", value_name="share").dropna()
+    long["measure"] = long["measure"].map({"accepted_share": "Suggestions shown that were accepted",
+                                           "suggested_share": "Your codes that had been suggested"})
+    chart = (alt.Chart(long).mark_line(point=True)
+             .encode(x=alt.X("decisions:Q", title="Decisions (per 50)", axis=alt.Axis(format="d", tickMinStep=50)),
+                     y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+                     color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+                     strokeDash=alt.StrokeDash("coder:N", title="Coder"),
+                     tooltip=["coder", "decisions", "measure", alt.Tooltip("share:Q", format=".0%")])
+             .properties(height=260))
+    st.altair_chart(chart, width="stretch")
+    st.caption("Each point is a window of 50 decisions (accept, reject, code by hand, nothing here).")
+
+
 def render() -> None:
     st.title("Project")
     show_flash()
@@ -142,4 +169,5 @@ def render() -> None:
                 "(or with `qualcode ingest FILES`).", icon=":material/upload_file:")
         return
     _progress(ctx)
+    _learning_curve(ctx)
     _codes_in_use(ctx)

@@ -1,0 +1,87 @@
+"""``evaluate --live``: the protocol through a project database and the app's services agrees
+with the in-memory protocol (the app shows what the engine learned). Real embedding model,
+small slices of both dev sets read from ../shared."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qualcode.cli import main
+from qualcode.services.live_eval import evaluate_live, gold_documents
+from qualcode.suggest.evaluate import evaluate, read_gold
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def model():
+    from qualcode.suggest.embedder import get_embedder
+
+    return get_embedder()
+
+
+def _slice(shared_dir, tmp_path, name: str, docs: int, per: int):
+    src = shared_dir / "datasets" / name
+    if not (src / "gold.csv").exists():
+        pytest.skip(f"{name} is not in ../shared")
+    rows_by_doc: dict[str, list[dict]] = {}
+    with (src / "gold.csv").open(encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            rows_by_doc.setdefault(r["document"], []).append(r)
+    out = tmp_path / f"{name}.csv"
+    with out.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["document", "speaker", "text", "codes"])
+        w.writeheader()
+        for d in sorted(rows_by_doc)[:docs]:
+            w.writerows(rows_by_doc[d][:per])
+    return out, src / "codebook.yaml"
+
+
+def test_gold_rows_become_documents_whose_excerpts_are_the_rows(shared_dir, tmp_path):
+    gold, _ = _slice(shared_dir, tmp_path, "talkmoves-dev", 2, 30)
+    rows = read_gold(gold)
+    docs, roles = gold_documents(rows)
+    assert sorted(roles) == sorted({r["speaker"] for r in rows}) and len(set(roles.values())) == len(roles)
+    seen = []
+    for doc, idx in docs:
+        doc.check_offsets()
+        assert [e.text for e in doc.excerpts] == [rows[i]["text"] for i in idx]
+        seen += idx
+    assert sorted(seen) == list(range(len(rows)))
+
+
+@pytest.mark.parametrize("name,docs,per", [("talkmoves-dev", 4, 45), ("disaster-dev", 6, 30)])
+def test_live_agrees_with_in_memory_and_reports_the_session(shared_dir, tmp_path, model, name, docs, per):
+    gold, codebook = _slice(shared_dir, tmp_path, name, docs, per)
+    budgets = [0, 20, 40]
+    mem = evaluate(gold, codebook, budgets=budgets, seed=0, embedder=model)
+    live = evaluate_live(gold, codebook, budgets=budgets, seed=0, project_dir=tmp_path / "proj")
+    assert live["mode"] == "live" and (live["n_pool"], live["n_test"]) == (mem["n_pool"], mem["n_test"])
+    assert [b["reviewed"] for b in live["budgets"]] == [b["reviewed"] for b in mem["budgets"]]
+    for a, b in zip(live["budgets"], mem["budgets"]):
+        assert abs(a["macro_f1"] - b["macro_f1"]) <= 0.02, (a["reviewed"], a["macro_f1"], b["macro_f1"])
+        assert a["baseline_macro_f1"] == b["baseline_macro_f1"]  # the same baseline in both
+        assert set(a["per_code"]) == set(b["per_code"])
+    assert live["budgets"][0]["macro_f1"] == mem["budgets"][0]["macro_f1"]  # the cold suggestions stored
+    (w,) = live["session"]
+    assert w["from"] == 0 and w["to"] == 40 and 0.0 <= w["precision"] <= 1.0 and 0.0 <= w["recall"] <= 1.0
+    assert w["accepted"] + w["rejected"] == w["shown"]
+    assert sum(live["decisions"].values()) == w["shown"] + w["added"]
+    json.dumps(live)
+    assert (tmp_path / "proj" / "project.db").exists() or any((tmp_path / "proj").iterdir())
+
+
+def test_cli_evaluate_live(shared_dir, tmp_path, model):
+    gold, codebook = _slice(shared_dir, tmp_path, "disaster-dev", 4, 20)
+    out = tmp_path / "live.json"
+    res = CliRunner().invoke(main, ["evaluate", "--gold", str(gold), "--codebook", str(codebook), "--budgets", "0,10",
+                                    "--live", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "session excerpts" in res.output and json.loads(out.read_text())["mode"] == "live"
+    res = CliRunner().invoke(main, ["evaluate", "--gold", str(gold), "--codebook", str(codebook),
+                                    "--keep-project", str(tmp_path / "k")])
+    assert res.exit_code != 0 and "--live" in res.output

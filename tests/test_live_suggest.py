@@ -1,0 +1,198 @@
+"""Live suggestions: after a decision the coder's model relearns and the stored suggestions
+of their unreviewed excerpts are replaced, never the decided pairs nor the open excerpt.
+
+A real project (SQLite) with the tiny fake embedder (unit speed); the real model runs in
+tests/test_live_eval.py and bench/bench_live.py.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conftest import make_document
+from qualcode.core import Code
+from qualcode.services import analysis, coding, ingest
+from qualcode.services import codebook as codebook_svc
+from qualcode.services import suggest as service
+from qualcode.storage import coding as coding_store
+from qualcode.storage import documents as doc_store
+from qualcode.storage import meta
+from qualcode.suggest.embedder import HashEmbedder
+
+TURNS = [
+    ("Interviewer", "interviewer", "How did trust develop in the team?"),
+    ("Ana", "participant", "We trust each other because we met at every convening."),
+    ("Interviewer", "interviewer", "What did the data show?"),
+    ("Ana", "participant", "The data showed that exit tickets improved after each cycle."),
+    ("Ben", "participant", "Time was short, we never had enough time to plan."),
+    ("Ana", "participant", "Our trust grew when the district kept its word about the data."),
+    ("Ben", "participant", "There was no time in the schedule, time ran out every week."),
+    ("Ana", "participant", "The cafeteria served pizza on Fridays and the students loved the pizza."),
+]
+
+
+CODEBOOK = """codes:
+- {id: trust, name: Trust, definition: Trust between people., keywords: [trust]}
+- {id: data, name: Evidence, definition: Data that shows progress., keywords: [data]}
+- {id: time, name: Time pressure, definition: Not enough time., keywords: [time]}
+"""
+
+
+@pytest.fixture
+def live_project(tmp_path):
+    from qualcode import services
+
+    (tmp_path / "codebook.yaml").write_text(CODEBOOK, encoding="utf-8")
+    project = services.init_project(tmp_path / "proj", codebook=tmp_path / "codebook.yaml", coder="alice")
+    service.set_embedder(HashEmbedder())
+    with project.session() as s:
+        meta.set_setting(s, "threshold", 0.3)  # enough cold suggestions with the fake embedder
+        docs = [doc_store.add_document(s, make_document(f"doc{k}", TURNS + [("Ana", "participant", f"Trust {k}.")]))
+                for k in range(3)]
+    yield project, docs
+    service.wait_for_learning(project)
+    service.set_embedder(None)
+    project.close()
+
+
+def _pending(ctx, **kw):
+    with ctx.session(readonly=True) as s:
+        return coding_store.list_suggestions(s, status="pending", **kw)
+
+
+def _excerpts(ctx, doc_id):
+    with ctx.session(readonly=True) as s:
+        return [e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable]
+
+
+def test_a_decision_relearns_and_replaces_pending_but_never_decided_pairs_or_the_open_excerpt(live_project):
+    ctx, (d1, d2, d3) = live_project
+    service.suggest_all(ctx)
+    pend = _pending(ctx)
+    assert pend and all(p.model_id.endswith("/cold") for p in pend)
+    acc = next(p for p in pend if p.code_id == "trust")
+    rej = next(p for p in pend if p.code_id != "trust" and p.excerpt_id != acc.excerpt_id)
+    coding.accept_suggestion(ctx, acc.id)
+    coding.reject_suggestion(ctx, rej.id)
+    ex1 = _excerpts(ctx, d1)
+    manual = next(e for e in ex1 if e not in (acc.excerpt_id, rej.excerpt_id))
+    coding.add_coding(ctx, manual, "time")
+    open_ex = next(e for e in _excerpts(ctx, d2) if any(p.excerpt_id == e for p in pend))
+    before_open = sorted((p.id, p.code_id, p.model_id, p.score) for p in pend if p.excerpt_id == open_ex)
+
+    t0 = time.perf_counter()
+    service.on_decision(ctx, document_id=d1, exclude=[open_ex])
+    assert time.perf_counter() - t0 < 0.2  # the click never waits
+    service.wait_for_learning(ctx)
+
+    with ctx.session(readonly=True) as s:
+        a, r = coding_store.get_suggestion(s, acc.id), coding_store.get_suggestion(s, rej.id)
+        reviewed = coding_store.reviewed_excerpts(s, coder_id=ctx.coder_id(s))
+    assert (a.status, a.score, a.model_id) == ("accepted", acc.score, acc.model_id)
+    assert (r.status, r.score, r.model_id) == ("rejected", rej.score, rej.model_id)
+    now = _pending(ctx)
+    # the open excerpt keeps exactly its chips
+    assert sorted((p.id, p.code_id, p.model_id, p.score) for p in now if p.excerpt_id == open_ex) == before_open
+    others = [p for p in now if p.excerpt_id != open_ex]
+    assert others and all(p.model_id.split("/")[-1].startswith("h3-") for p in others)  # learned, not cold
+    assert not [p for p in now if p.excerpt_id in reviewed]  # reviewed excerpts get nothing new
+    assert not [p for p in now if (p.excerpt_id, p.code_id) in {(acc.excerpt_id, acc.code_id),
+                                                                  (rej.excerpt_id, rej.code_id)}]
+    st = service.learning_status(ctx)
+    assert st["learned_from"] == 3 and st["busy"] == "" and st["updated_s"] is not None and st["updated_s"] < 60
+
+    # the coder moves on: the excerpt left behind is refreshed, the new open one kept
+    service.request_refresh(ctx, document_id=d2, exclude=[])
+    service.wait_for_learning(ctx)
+    assert all(not p.model_id.endswith("/cold") for p in _pending(ctx))
+
+
+def test_nothing_here_rejects_pending_and_undo_puts_them_back(live_project):
+    ctx, (d1, _, _) = live_project
+    service.suggest_document(ctx, d1)
+    ex = next(p.excerpt_id for p in _pending(ctx, document_id=d1))
+    ids = {p.id for p in _pending(ctx, excerpt_ids=[ex])}
+    assert coding.nothing_here(ctx, ex) == len(ids)
+    with ctx.session(readonly=True) as s:
+        assert {coding_store.get_suggestion(s, i).status for i in ids} == {"rejected"}
+        assert ex in coding_store.reviewed_excerpts(s, coder_id=ctx.coder_id(s))
+    assert service.learning_curve(ctx)[0]["rejected"] == len(ids)
+    coding.undo(ctx, 1)
+    with ctx.session(readonly=True) as s:
+        assert {coding_store.get_suggestion(s, i).status for i in ids} == {"pending"}
+        assert ex not in coding_store.reviewed_excerpts(s, coder_id=ctx.coder_id(s))
+
+
+def test_a_role_change_withdraws_that_speakers_pending_suggestions(live_project):
+    ctx, (d1, d2, _) = live_project
+    service.suggest_all(ctx)
+    with ctx.session(readonly=True) as s:
+        doc = doc_store.load_document(s, d1)
+    ben = {e.id for e in doc.excerpts if doc.turns[e.turn_order].speaker == "Ben"}
+    ben_pending = [p for p in _pending(ctx) if p.excerpt_id in ben]
+    assert ben_pending
+    decided = ben_pending[0]
+    coding.reject_suggestion(ctx, decided.id)
+    counted = sum(codebook_svc.pending_usage(ctx).values())
+    ingest.set_speaker_role(ctx, d1, "Ben", "interviewer")
+    left = [p for p in _pending(ctx) if p.excerpt_id in ben]
+    assert left == []
+    with ctx.session(readonly=True) as s:
+        assert coding_store.get_suggestion(s, decided.id).status == "rejected"  # decisions stay
+    assert [p for p in _pending(ctx, document_id=d2) if p.excerpt_id not in ben]  # other documents untouched
+    # they stop counting under include="pending"
+    assert sum(codebook_svc.pending_usage(ctx).values()) == counted - (len(ben_pending) - 1)
+    pairs = analysis.load_facts(ctx, include="pending").pairs
+    assert not set(pairs["excerpt_id"]) & ben
+    # and a refresh does not bring them back
+    service.refresh_suggestions(ctx, document_id=d1)
+    assert [p for p in _pending(ctx) if p.excerpt_id in ben] == []
+
+
+def test_a_new_code_gets_suggestions_when_the_codebook_changes(live_project):
+    ctx, (d1, _, _) = live_project
+    service.suggest_all(ctx)
+    assert service.follow_codebook(ctx, document_id=d1) is False  # nothing changed
+    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
+                                    keywords=["pizza", "cafeteria"]))
+    assert service.follow_codebook(ctx, document_id=d1) is True
+    service.wait_for_learning(ctx)
+    assert any(p.code_id == "food" for p in _pending(ctx, document_id=d1))
+    assert service.follow_codebook(ctx, document_id=d1) is False
+
+
+def test_why_is_plain_language(live_project):
+    ctx, (d1, _, _) = live_project
+    service.suggest_document(ctx, d1)
+    sg = _pending(ctx, document_id=d1)[0]
+    lines = service.why(ctx, sg.id)
+    text = " ".join(lines)
+    assert "sure" in text and "codebook only" in text
+    assert "model:" not in text and "learned: False" not in text and "/cold" not in text
+    assert service.learned_from("m:384/h12-abc") == 12 and service.learned_from("m:384/cold") == 0
+
+
+def test_learning_curve_per_coder_and_window(live_project):
+    ctx, (d1, d2, d3) = live_project
+    service.suggest_all(ctx)
+    pend = _pending(ctx)
+    for p in pend[:6]:
+        (coding.accept_suggestion if p.code_id == "trust" else coding.reject_suggestion)(ctx, p.id)
+    coding.add_coding(ctx, _excerpts(ctx, d3)[-1], "data")
+    curve = service.learning_curve(ctx, window=4)
+    assert [c["decisions"] for c in curve] == [4, 7]
+    assert all(c["coder"] == "alice" for c in curve)
+    acc = sum(p.code_id == "trust" for p in pend[:6])
+    assert sum(c["accepted"] for c in curve) == acc and sum(c["manual"] for c in curve) == 1
+    assert curve[-1]["suggested_share"] is not None
+
+
+def test_warm_up_loads_the_engine_once_in_the_background(live_project):
+    ctx, _ = live_project
+    service._STATES.clear()
+    assert service.warm_up(ctx) is True
+    service.wait_for_learning(ctx)
+    assert service.warm_up(ctx) is False  # loaded: nothing to do
+    assert service.learning_status(ctx)["busy"] == ""
