@@ -484,6 +484,22 @@ def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tu
     return cb, [p for p in problems if p.severity != "error"]
 
 
+def _depths(codes: Mapping[str, Code]) -> dict[str, int]:
+    """How deep each code sits below the top (0 for a top-level code), in linear time."""
+    depth: dict[str, int] = {}
+    for cid in codes:
+        path = []
+        cur: str | None = cid
+        while cur is not None and cur not in depth and cur in codes and len(path) <= len(codes):
+            path.append(cur)
+            cur = codes[cur].parent
+        d = depth.get(cur, -1) if cur is not None else -1
+        for p in reversed(path):
+            d += 1
+            depth[p] = d
+    return depth
+
+
 def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
     """Bring a codebook file (YAML or ``.qdc``) into the project, all or nothing.
 
@@ -497,10 +513,12 @@ def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
     with ctx.session() as s:
         current = _codebook(s)
         incoming, warnings = read_codebook_file(path, known=current)
+        # Linear in the number of codes: one dict of the current codes, one bulk save.
+        by_id = current.by_id()
+        merged_codes = dict(by_id)
         added, updated, before_updated = [], [], []
-        merged = current
         for c in incoming.codes:
-            old = current.get(c.id)
+            old = by_id.get(c.id)
             if old is not None:
                 if c.guid is None:
                     c.guid = old.guid
@@ -510,7 +528,8 @@ def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
                 updated.append(c)
             else:
                 added.append(c)
-            merged = _with(merged, c)
+            merged_codes[c.id] = c
+        merged = dataclasses.replace(current, codes=list(merged_codes.values()))
         _check(merged, require_definitions=not is_qdc)
         old_meta = meta.get_setting(s, "codebook", None)
         if not is_qdc:
@@ -518,18 +537,16 @@ def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
                                              "version": incoming.version})
         base = store.max_sort_order(s) + 1
         order = {c.id: i for i, c in enumerate(incoming.codes)}
-        pending = added + updated
-        while pending:  # parents first (validated above: no cycles)
-            waiting = {p.id for p in pending}
-            ready = [c for c in pending if c.parent not in waiting] or pending[:1]
-            for c in ready:
-                store.save_code(s, c, sort_order=base + order[c.id] if c in added else None)
-                pending.remove(c)
-        stored = _codebook(s)
+        # parents first (validated above: no cycles), so every new code's parent row exists
+        depth = _depths(merged_codes)
+        store.save_codes(s, sorted(added, key=lambda c: depth[c.id]),
+                         sort_orders={c.id: base + order[c.id] for c in added})
+        store.save_codes(s, updated)
+        stored = _codebook(s).by_id()
         _record(s, ctx, "codebook_import", path.name, entity="codebook",
                 before={"meta": old_meta, "updated": before_updated},
-                after={"file": path.name, "added": [code_dict(stored.get(c.id)) for c in added],
-                       "updated": [code_dict(stored.get(c.id)) for c in updated]})
+                after={"file": path.name, "added": [code_dict(stored[c.id]) for c in added],
+                       "updated": [code_dict(stored[c.id]) for c in updated]})
     return {"added": [c.id for c in added], "updated": [c.id for c in updated],
             "unchanged": len(incoming.codes) - len(added) - len(updated),
             "warnings": [str(w) for w in warnings]}

@@ -19,9 +19,7 @@ Decisions in this module (documented in docs/teams.md):
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import json
 import re
 from datetime import datetime
@@ -32,6 +30,7 @@ from typing import Any, Iterable, Mapping
 from qualcode.analysis import agreement as metrics
 from qualcode.core import Codebook, Coding, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import ExportError, NotFoundError, QualcodeError
+from qualcode.export.tables import csv_text
 from qualcode.services import coding as coding_service
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit
@@ -486,13 +485,9 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     rows = [{**r, "at": r["at"].isoformat() if isinstance(r.get("at"), datetime) else r.get("at")} for r in rows]
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False, default=str)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
-                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str)})
-    return buf.getvalue()
+    return csv_text(AUDIT_COLUMNS, ({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
+                                     "after": json.dumps(r.get("after"), ensure_ascii=False, default=str)}
+                                    for r in rows))
 
 
 def reviewing_coders(ctx: ProjectContext) -> list[str]:

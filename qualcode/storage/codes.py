@@ -58,6 +58,34 @@ def save_code(s: Session, c: Code, *, sort_order: int | None = None) -> None:
     s.flush()
 
 
+def save_codes(s: Session, codes: list[Code], *, sort_orders: dict[str, int] | None = None) -> None:
+    """Insert or update many codes with one read and one flush (in the given order: parents
+    first). ``sort_orders`` sets the order of new codes (default: after the existing ones)."""
+    from qualcode.storage.chunks import chunks
+
+    sort_orders = sort_orders or {}
+    ids = [c.id for c in codes]
+    rows: dict[str, CodeRow] = {}
+    for part in chunks(ids):
+        rows.update({r.id: r for r in s.scalars(select(CodeRow).where(CodeRow.id.in_(part)))})
+    count = None
+    for c in codes:
+        r = rows.get(c.id)
+        if r is None:
+            r = CodeRow(id=c.id, guid=c.guid or code_guid(c.id))
+            if c.id not in sort_orders:
+                if count is None:
+                    count = s.scalar(select(func.count()).select_from(CodeRow))
+                r.sort_order = count
+                count += 1
+            s.add(r)
+            rows[c.id] = r
+        apply_code(r, c)
+        if c.id in sort_orders:
+            r.sort_order = sort_orders[c.id]
+    s.flush()
+
+
 def save_codebook(s: Session, cb: Codebook) -> None:
     """Upsert every code of ``cb`` (parents first) and its metadata. Codes not in ``cb``
     are left alone: removing codes is a codebook change with its own rules."""
