@@ -1,0 +1,99 @@
+"""Mutation fuzzing of every reader at scale: >= 10,000 cases, crash kinds and slowest cases.
+
+Run: .venv/bin/python bench/bench_fuzz.py [N] [--max-run R]   (writes bench/results/fuzz.json)
+
+The cases are tests/fuzz.py's (fixed seed; the CI test runs a smaller budget of the same
+generator). Each case runs in a worker process with a time limit (TIMEOUT_S): a case that
+passes it is a "timeout", the worker is replaced and fuzzing goes on. ``--max-run`` lets
+runs of one byte (whitespace...) grow long enough to expose super-linear regexes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import logging
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.fuzz import cases, run_case  # noqa: E402
+
+TIMEOUT_S = 20.0
+
+
+def _worker(conn) -> None:
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        i, name, data = msg
+        conn.send((i, run_case(name, data)))
+
+
+def _start():
+    parent, child = mp.Pipe()
+    proc = mp.get_context("fork").Process(target=_worker, args=(child,), daemon=True)
+    proc.start()
+    return proc, parent
+
+
+def main(n: int, max_run: int) -> dict:
+    counts: dict = collections.defaultdict(collections.Counter)
+    kinds: dict = {}
+    slow: list = []
+    proc, conn = _start()
+    t0 = time.perf_counter()
+    for i, name, data in cases(n, seed=17, max_run=max_run):
+        conn.send((i, name, data))
+        if conn.poll(TIMEOUT_S):
+            _, out = conn.recv()
+            status, kind, seconds, message = out.status, out.kind, out.seconds, out.message
+        else:
+            proc.kill()
+            proc.join()
+            proc, conn = _start()
+            status, kind, seconds, message = "timeout", f"timeout > {TIMEOUT_S:g} s", TIMEOUT_S, ""
+        counts[name][status] += 1
+        if status in ("crash", "bad_error", "timeout"):
+            k = kinds.setdefault(f"{name.rsplit('.', 1)[-1]}: {kind}", {"count": 0, "first_case": i,
+                                                                         "input_head": repr(data[:160]),
+                                                                         "input_bytes": len(data),
+                                                                         "traceback_tail": message[-500:]})
+            k["count"] += 1
+        slow.append((round(seconds, 3), i, name, len(data), status))
+        if (i + 1) % 1000 == 0:
+            print(f"{i + 1} cases, {time.perf_counter() - t0:.0f} s", flush=True)
+    conn.send(None)
+    proc.join(timeout=10)
+    total = time.perf_counter() - t0
+    failures = sum(v["count"] for v in kinds.values())
+    return {
+        "cases": n, "seed": 17, "max_run": max_run, "timeout_s": TIMEOUT_S, "seconds": round(total, 1),
+        "cases_per_s": round(n / total, 1), "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
+        "outcomes_by_target": {k: dict(v) for k, v in sorted(counts.items())},
+        "failures": failures,
+        "failure_kinds": dict(sorted(kinds.items(), key=lambda kv: -kv[1]["count"])),
+        "slowest": [dict(zip(("seconds", "case", "target", "bytes", "status"), s))
+                    for s in sorted(slow, reverse=True)[:10]],
+    }
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", nargs="?", type=int, default=10_000)
+    ap.add_argument("--max-run", type=int, default=2000)
+    args = ap.parse_args()
+    result = main(args.n, args.max_run)
+    out = REPO / "bench" / "results" / "fuzz.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if k not in ("failure_kinds",)}, indent=2))
+    for k, v in result["failure_kinds"].items():
+        print(v["count"], k)
