@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import logging
+import re
 import tracemalloc
 import zipfile
 
@@ -259,8 +260,9 @@ def test_every_export_and_cli_csv_neutralises_formulas(tmp_path):
                    f"\"{EVIL_SPEAKER}\",\"-5 points, then we scaled it.\"\n", encoding="utf-8")
     ingest_svc.ingest_paths(ctx, [src], attrs={"district": EVIL_ATTR}, deidentify=True, names=[EVIL_SPEAKER])
     with ctx.session(readonly=True) as s:
-        doc_id = doc_store.list_documents(s)[0].id
-        excerpts = [e for e in doc_store.get_document(s, doc_id).excerpts if e.codable]
+        doc_id = doc_store.list_documents(s)[0]["id"]
+        excerpts = [e for e in doc_store.load_document(s, doc_id).excerpts if e.codable]
+    assert excerpts
     for e in excerpts:
         coding_svc.add_coding(ctx, e.id, "evil")
     ctx.close()
@@ -295,7 +297,8 @@ def test_every_export_and_cli_csv_neutralises_formulas(tmp_path):
     out = tmp_path / "report.md"
     cli("export", "report", str(out))
     md = out.read_text(encoding="utf-8")
-    assert "<script" not in md and "<img" not in md
+    assert "script>alert" in md  # the definition is there...
+    assert not re.search(r"(?<!\\)<(script|img)", md), md  # ...with every "<" escaped
 
 
 # ----------------------------------------------------------------------------- 9. sign-in
