@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the real embedding model on a few thousand excerpts (~1-4 min)
+
 REPO = Path(__file__).resolve().parents[1]
 GUARD = REPO / "tests" / "netguard"
 
