@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.fuzz import cases, run_case  # noqa: E402
 
-TIMEOUT_S = 20.0
+TIMEOUT_S = 10.0
 
 
 def _worker(conn) -> None:
@@ -89,7 +89,7 @@ def main(n: int, max_run: int) -> dict:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("n", nargs="?", type=int, default=10_000)
-    ap.add_argument("--max-run", type=int, default=2000)
+    ap.add_argument("--max-run", type=int, default=300)
     args = ap.parse_args()
     result = main(args.n, args.max_run)
     out = REPO / "bench" / "results" / "fuzz.json"
