@@ -45,7 +45,21 @@ def _start():
     return proc, parent
 
 
-def main(n: int, max_run: int) -> dict:
+def _summary(n, done, max_run, t0, counts, kinds, slow) -> dict:
+    total = time.perf_counter() - t0
+    return {
+        "cases": done, "planned": n, "complete": done == n, "seed": 17, "max_run": max_run,
+        "timeout_s": TIMEOUT_S, "seconds": round(total, 1), "cases_per_s": round(done / max(total, 1e-9), 1),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "outcomes_by_target": {k: dict(v) for k, v in sorted(counts.items())},
+        "failures": sum(v["count"] for v in kinds.values()),
+        "failure_kinds": dict(sorted(kinds.items(), key=lambda kv: -kv[1]["count"])),
+        "slowest": [dict(zip(("seconds", "case", "target", "bytes", "status"), s))
+                    for s in sorted(slow, reverse=True)[:10]],
+    }
+
+
+def main(n: int, max_run: int, out: Path | None = None) -> dict:
     counts: dict = collections.defaultdict(collections.Counter)
     kinds: dict = {}
     slow: list = []
@@ -69,21 +83,13 @@ def main(n: int, max_run: int) -> dict:
                                                                          "traceback_tail": message[-500:]})
             k["count"] += 1
         slow.append((round(seconds, 3), i, name, len(data), status))
-        if (i + 1) % 1000 == 0:
+        if (i + 1) % 500 == 0:
             print(f"{i + 1} cases, {time.perf_counter() - t0:.0f} s", flush=True)
+            if out is not None:  # partial results survive an interrupted run
+                out.write_text(json.dumps(_summary(n, i + 1, max_run, t0, counts, kinds, slow), indent=2) + "\n")
     conn.send(None)
     proc.join(timeout=10)
-    total = time.perf_counter() - t0
-    failures = sum(v["count"] for v in kinds.values())
-    return {
-        "cases": n, "seed": 17, "max_run": max_run, "timeout_s": TIMEOUT_S, "seconds": round(total, 1),
-        "cases_per_s": round(n / total, 1), "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
-        "outcomes_by_target": {k: dict(v) for k, v in sorted(counts.items())},
-        "failures": failures,
-        "failure_kinds": dict(sorted(kinds.items(), key=lambda kv: -kv[1]["count"])),
-        "slowest": [dict(zip(("seconds", "case", "target", "bytes", "status"), s))
-                    for s in sorted(slow, reverse=True)[:10]],
-    }
+    return _summary(n, n, max_run, t0, counts, kinds, slow)
 
 
 if __name__ == "__main__":
@@ -91,8 +97,8 @@ if __name__ == "__main__":
     ap.add_argument("n", nargs="?", type=int, default=10_000)
     ap.add_argument("--max-run", type=int, default=300)
     args = ap.parse_args()
-    result = main(args.n, args.max_run)
     out = REPO / "bench" / "results" / "fuzz.json"
+    result = main(args.n, args.max_run, out)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("failure_kinds",)}, indent=2))
     for k, v in result["failure_kinds"].items():
