@@ -35,9 +35,13 @@ SUFFIX_FORMAT = {".yaml": "yaml", ".yml": "yaml", ".md": "md", ".markdown": "md"
 
 
 # ----------------------------------------------------------------------------- helpers
+_CODE_FIELDS = tuple(f.name for f in dataclasses.fields(Code))
+
+
 def code_dict(c: Code) -> dict[str, Any]:
-    """A code as JSON (all fields) for audit events."""
-    return dataclasses.asdict(c)
+    """A code as JSON (all fields) for audit events (``dataclasses.asdict``, without its
+    deep-copy walk: a Code holds only text, flags and lists of text)."""
+    return {k: (list(v) if isinstance(v, list) else v) for k in _CODE_FIELDS for v in (getattr(c, k),)}
 
 
 def _code_from(d: Mapping[str, Any]) -> Code:
