@@ -184,6 +184,7 @@ def child(name: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         op = case(name, Path(tmp))
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
         outcome = "ok"
         try:
@@ -193,9 +194,11 @@ def child(name: str) -> None:
         except Exception as exc:  # noqa: BLE001 - the outcome is what is measured
             outcome = f"{type(exc).__module__}.{type(exc).__name__}: {str(exc)[:160]}"
         seconds = time.perf_counter() - t
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # meaningful on a loaded machine
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         extra = {"kinds": op.kinds} if hasattr(op, "kinds") else {}
-        print(json.dumps({"outcome": outcome, "seconds": round(seconds, 2),
+        print(json.dumps({"outcome": outcome, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
                           "peak_rss_mb": round(peak / 1024, 1), "added_rss_mb": round((peak - base) / 1024, 1),
                           **extra}))
 
