@@ -24,7 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CAP_MB = 3072
-TIMEOUT_S = 300
+TIMEOUT_S = int(os.environ.get("BENCH_HOSTILE_TIMEOUT_S", "300"))
 
 
 def _files():
