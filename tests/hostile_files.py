@@ -89,9 +89,10 @@ def zip_bomb(member: str, unpacked_mb: int, *, others: dict[str, bytes] | None =
 
 
 def yaml_alias_bomb(levels: int = 9, fan: int = 9) -> str:
-    """The YAML "billion laughs": ``fan ** levels`` strings from about 1 KB of text."""
+    """The YAML "billion laughs": ``fan ** levels`` strings from about 1 KB of text, used as a
+    code's id (an error message that quotes the id would expand it all)."""
     lines = ['a0: &a0 ["lol"]']
     for i in range(1, levels + 1):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * fan) + "]")
-    lines.append(f"name: bomb\ncodes: *a{levels}")
+    lines.append(f"name: bomb\ncodes:\n  - id: *a{levels}\n    name: Bomb\n    definition: x")
     return "\n".join(lines) + "\n"
