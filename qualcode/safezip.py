@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -47,11 +48,15 @@ def read_member(z: zipfile.ZipFile, name: str | zipfile.ZipInfo, *, file: str | 
     if info.file_size > limit:
         raise _too_big(file, info.filename, limit)
     out = io.BytesIO()
-    with z.open(info) as fh:
-        while chunk := fh.read(_CHUNK):
-            out.write(chunk)
-            if out.tell() > limit:
-                raise _too_big(file, info.filename, limit)
+    try:
+        with z.open(info) as fh:
+            while chunk := fh.read(_CHUNK):
+                out.write(chunk)
+                if out.tell() > limit:
+                    raise _too_big(file, info.filename, limit)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error) as exc:
+        raise IngestError(f"'{info.filename}' inside the file is damaged ({exc})", file=file,
+                          hint="open it in the program that made it and save it again") from None
     return out.getvalue()
 
 
@@ -64,7 +69,7 @@ def check_archive(data: bytes | IO[bytes], *, file: str | None, limit: int | Non
     limit = limit_bytes() if limit is None else limit
     try:
         z = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return
     total = 0
     with z:
@@ -77,6 +82,7 @@ def check_archive(data: bytes | IO[bytes], *, file: str | None, limit: int | Non
                         total += len(chunk)
                         if total > limit:
                             raise _too_big(file, info.filename, limit)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, ValueError,
+                    zlib.error) as exc:
                 raise IngestError(f"the archive is damaged ({exc})", file=file,
                                   hint="open it in the program that made it and save it again") from None

@@ -194,37 +194,51 @@ def codebook_from_codes_element(
     taken: set[str] = set()
     names: dict[str, str] = {}
 
-    def walk(el: etree._Element, parent: Code | None) -> None:
-        for cel in _children(el, "Code"):
-            raw_name = (cel.get("name") or "").strip()
-            guid = (cel.get("guid") or "").strip("{} ").lower() or None
-            desc_el = _children(cel, "Description")
-            desc = parse_description(desc_el[0].text or "" if desc_el else "")
-            cid = desc["id"] if desc["id"] and ID_RE.match(desc["id"]) and desc["id"] not in taken else None
-            if cid is None and guid and known.get(guid) and known[guid] not in taken:
-                cid = known[guid]
-            if cid is None:
-                cid = slugify(raw_name or "code", taken=taken)
-            taken.add(cid)
-            name = raw_name or cid
-            if name.casefold() in names:
-                new = f"{name} ({parent.name})" if parent else f"{name} ({cid})"
-                warnings.append(Problem(f"two codes are named {name!r}; the one under "
-                                        f"{parent.name if parent else 'the top'} is renamed {new!r}",
-                                        file=file, line=cel.sourceline, severity="warning"))
-                name = new
-            names[name.casefold()] = cid
-            codable = (cel.get("isCodable") or "true").strip().lower() in ("true", "1")
-            code = Code(id=cid, name=name, parent=parent.id if parent else None, codable=codable,
-                        definition=desc["definition"], include=desc["include"], exclude=desc["exclude"],
-                        examples=desc["examples"], counterexamples=desc["counterexamples"],
-                        keywords=desc["keywords"], color=cel.get("color") or None,
-                        guid=guid if guid and guid != code_guid(cid) else None)
-            codes.append(code)
-            lines.codes.append(cel.sourceline)
-            walk(cel, code)
+    suffix: dict[str, int] = {}
 
-    walk(codes_el, None)
+    def unique_slug(text: str) -> str:
+        # slugify(taken=...) counts up from 2 each time: quadratic for many equal names
+        base = slugify(text)
+        if base not in taken:
+            return base
+        n = suffix.get(base, 2)
+        while f"{base}_{n}" in taken:
+            n += 1
+        suffix[base] = n + 1
+        return f"{base}_{n}"
+
+    # Iterative depth-first walk in document order: nesting thousands deep is no RecursionError.
+    stack: list[tuple[etree._Element, Code | None]] = [(c, None) for c in reversed(_children(codes_el, "Code"))]
+    while stack:
+        cel, parent = stack.pop()
+        raw_name = (cel.get("name") or "").strip()
+        guid = (cel.get("guid") or "").strip("{} ").lower() or None
+        desc_el = _children(cel, "Description")
+        desc = parse_description(desc_el[0].text or "" if desc_el else "")
+        cid = desc["id"] if desc["id"] and ID_RE.match(desc["id"]) and desc["id"] not in taken else None
+        if cid is None and guid and known.get(guid) and known[guid] not in taken:
+            cid = known[guid]
+        if cid is None:
+            cid = unique_slug(raw_name or "code")
+        taken.add(cid)
+        name = raw_name or cid
+        if name.casefold() in names:
+            new = f"{name} ({parent.name})" if parent else f"{name} ({cid})"
+            warnings.append(Problem(f"two codes are named {name!r}; the one under "
+                                    f"{parent.name if parent else 'the top'} is renamed {new!r}",
+                                    file=file, line=cel.sourceline, severity="warning"))
+            name = new
+        names[name.casefold()] = cid
+        codable = (cel.get("isCodable") or "true").strip().lower() in ("true", "1")
+        code = Code(id=cid, name=name, parent=parent.id if parent else None, codable=codable,
+                    definition=desc["definition"], include=desc["include"], exclude=desc["exclude"],
+                    examples=desc["examples"], counterexamples=desc["counterexamples"],
+                    keywords=desc["keywords"], color=cel.get("color") or None,
+                    guid=guid if guid and guid != code_guid(cid) else None)
+        codes.append(code)
+        lines.codes.append(cel.sourceline)
+        stack.extend((c, code) for c in reversed(_children(cel, "Code")))
+
     return Codebook(name=name, codes=codes), lines, warnings
 
 

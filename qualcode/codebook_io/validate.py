@@ -46,6 +46,9 @@ class Lines:
 def _close(names: set[str], word: str) -> str:
     import difflib
 
+    if len(names) > 2000:  # difflib is slow on long lists; the hint is a courtesy, not a need
+        return ""
+
     best = difflib.get_close_matches(word, sorted(names), n=1)
     return f" (did you mean {best[0]!r}?)" if best else ""
 
@@ -180,21 +183,25 @@ def validate_codebook(
 
 
 def _cycles(cb: Codebook, add) -> None:
+    """Report each parent cycle once; linear in the number of codes (each code walked once)."""
     parent = {c.id: c.parent for c in cb.codes}
     index = {c.id: i for i, c in enumerate(cb.codes)}
-    reported: set[str] = set()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
     for start in parent:
+        if start in state:
+            continue
         path: list[str] = []
         cur: str | None = start
-        while cur is not None and cur in parent and cur not in path:
+        while cur is not None and cur in parent and cur not in state:
+            state[cur] = 1
             path.append(cur)
             cur = parent[cur]
-        if cur is not None and cur in path:
+        if cur is not None and state.get(cur) == 1:
             loop = path[path.index(cur):]
-            if not reported.intersection(loop):
-                reported.update(loop)
-                chain = " -> ".join([*loop, loop[0]])
-                add(f"parent cycle: {chain}; a code cannot sit below itself", index[loop[0]], "parent")
+            chain = " -> ".join([*loop, loop[0]])
+            add(f"parent cycle: {chain}; a code cannot sit below itself", index[loop[0]], "parent")
+        for p in path:
+            state[p] = 2
 
 
 def slugify(text: str, *, taken: set[str] | None = None) -> str:

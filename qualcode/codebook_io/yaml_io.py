@@ -41,18 +41,82 @@ def _key_lines(node: yaml.Node, file: str | None, problems: list[Problem]) -> di
     return out
 
 
+# Aliases may add at most this many nodes beyond those written in the file: a "billion
+# laughs" file of a few lines that expands to billions of nodes is refused before it is built.
+MAX_ALIAS_NODES = 100_000
+
+
+class _AliasBomb(Exception):
+    def __init__(self, node: yaml.Node, why: str) -> None:
+        self.node, self.why = node, why
+
+
+def _check_aliases(root: yaml.Node) -> None:
+    """Refuse a node graph whose expansion (aliases followed) exceeds the written nodes by
+    more than :data:`MAX_ALIAS_NODES`, or that refers to itself. Linear in the written nodes."""
+    written: set[int] = set()
+    size: dict[int, int] = {}
+    visiting: set[int] = set()
+    # iterative post-order walk: (node, children done?)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if isinstance(node, yaml.ScalarNode):
+            written.add(key)
+            size[key] = 1
+            continue
+        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value))
+        if done:
+            visiting.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            if size[key] > len(written) + MAX_ALIAS_NODES:
+                raise _AliasBomb(node, f"aliases expand it past {MAX_ALIAS_NODES:,} extra entries")
+            continue
+        if key in size:
+            continue
+        if key in visiting:
+            raise _AliasBomb(node, "an alias refers to the entry it sits in")
+        visiting.add(key)
+        written.add(key)
+        stack.append((node, True))
+        for c in children:
+            if id(c) in visiting:
+                raise _AliasBomb(c, "an alias refers to the entry it sits in")
+            if id(c) not in size:
+                stack.append((c, False))
+
+
 def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[Problem]]:
-    """Parse codebook YAML text: ``(data, lines, problems)``; data is None on a syntax error."""
+    """Parse codebook YAML text: ``(data, lines, problems)``; data is None on a syntax error.
+
+    The text is composed once into nodes (with lines), checked for alias bombs, then built.
+    """
     problems: list[Problem] = []
+    loader = _LOADER(text)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        root = loader.get_single_node()
+        if root is None:
+            data = None
+        else:
+            _check_aliases(root)
+            data = loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(Problem(f"not valid YAML: {what}", file=file,
                                 line=None if mark is None else mark.line + 1))
         return None, Lines(), problems
+    except _AliasBomb as exc:
+        problems.append(Problem(f"the YAML is refused: {exc.why} (a file built to exhaust memory?)", file=file,
+                                line=_line(exc.node)))
+        return None, Lines(), problems
+    except RecursionError:
+        problems.append(Problem("the YAML nests too deeply to read", file=file))
+        return None, Lines(), problems
+    finally:
+        loader.dispose()
     lines = Lines()
     if isinstance(root, yaml.MappingNode):
         lines.top = _key_lines(root, file, problems)
@@ -94,13 +158,16 @@ def code_from_dict(c: dict[str, Any]) -> Code:
 def codebook_from_data(data: dict[str, Any], lines: Lines, *, default_name: str) -> tuple[Codebook, Lines]:
     """Build a Codebook from parsed data; returns the line map re-indexed to its codes."""
     codes, kept = [], Lines(top=lines.top)
-    for i, c in enumerate(data.get("codes") or []):
+    by_code: dict[int, list[tuple[str, int]]] = {}
+    for (j, key), ln in lines.fields.items():
+        by_code.setdefault(j, []).append((key, ln))
+    raw_codes = data.get("codes")
+    for i, c in enumerate(raw_codes if isinstance(raw_codes, list) else []):
         if isinstance(c, dict):
             codes.append(code_from_dict(c))
             kept.codes.append(lines.code(i))
-            for (j, key), ln in lines.fields.items():
-                if j == i:
-                    kept.fields[(len(codes) - 1, key)] = ln
+            for key, ln in by_code.get(i, ()):
+                kept.fields[(len(codes) - 1, key)] = ln
     version = data.get("version")
     cb = Codebook(name=_text(data.get("name")) or default_name, description=_text(data.get("description")),
                   version=version if isinstance(version, int) and not isinstance(version, bool) else None,

@@ -12,9 +12,10 @@ formula (CSV injection, OWASP).
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,22 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(neutralise).astype(object)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> str:
+    """CSV text with every cell neutralised: the one writer for CSV files that are not frames
+    (audit log, de-identification key). Mapping rows are read by the header's names.
+
+    >>> csv_text(["coder"], [{"coder": "=HYPERLINK(1)"}, ["@SUM(A1)"]])
+    "coder\\r\\n'=HYPERLINK(1)\\r\\n'@SUM(A1)\\r\\n"
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([neutralise(str(h)) for h in header])
+    for r in rows:
+        cells = [r.get(h) for h in header] if isinstance(r, Mapping) else list(r)
+        w.writerow([neutralise("" if c is None else c if isinstance(c, (int, float)) else str(c)) for c in cells])
+    return buf.getvalue()
 
 
 def table_bytes(df: pd.DataFrame, *, fmt: str = "csv", bom: bool = False, sheet: str = "data") -> bytes:

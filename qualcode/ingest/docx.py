@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 from qualcode.errors import IngestError
+from qualcode.safezip import check_archive
 from qualcode.ingest.encoding import normalise_text
 from qualcode.ingest.model import RawTranscript
 from qualcode.ingest.speakers import LabelMatch, parse_timestamp, plausible_label
@@ -112,6 +113,7 @@ def read_docx(data: bytes, *, file: str | None = None) -> RawTranscript:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_archive(data, file=file)  # a zip bomb stops at max_unzipped_mb before python-docx unzips it
     try:
         document = docx.Document(io.BytesIO(data))
         body = document.element.body

@@ -94,7 +94,9 @@ def decode_bytes(data: bytes, *, file: str | None = None) -> str:
                 break
         text = bom_free.decode(enc.replace("-sig", ""), errors="replace")
     elif enc == "utf-8-sig":
-        text = data[len(codecs.BOM_UTF8):].decode("utf-8")
+        # A BOM says UTF-8, but the bytes after it may still be damaged: replace what does not
+        # decode (U+FFFD) and let the binary check below refuse a file that is mostly damage.
+        text = data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
     elif enc == "utf-8":
         text = data.decode("utf-8")
     else:

@@ -20,6 +20,11 @@ UNITS = ("sentence", "turn")
 _NLP = None
 _LOCK = threading.Lock()
 _HAS_WORD = re.compile(r"\w")
+# spaCy refuses texts over nlp.max_length (1,000,000 characters, error E088). A paragraph
+# longer than this is cut into pieces at a sentence end or a space before it is sentencized;
+# offsets stay exact because each piece keeps its start in the document.
+MAX_PIECE = 100_000
+_CUT = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+")
 
 
 def sentencizer():
@@ -73,13 +78,31 @@ def segment_spans(text: str, turns: list[tuple[int, int, int]], *, unit: str = "
         for start, end, order in turns:
             add(start, end, order)
         return out
-    pieces = [(s, e, order) for start, end, order in turns for s, e in _paragraphs(text, start, end)]
+    pieces = [(a, b, order) for start, end, order in turns for s, e in _paragraphs(text, start, end)
+              for a, b in _bounded(text, s, e)]
     nlp = sentencizer()
     for (s, e, order), doc in zip(pieces, nlp.pipe(text[s:e] for s, e, _ in pieces)):
         bounds = _fix_bounds(text, [s + sent.start_char for sent in doc.sents] + [e])
         for a, b in zip(bounds, bounds[1:]):
             add(a, b, order)
     return out
+
+
+def _bounded(text: str, start: int, end: int, limit: int = MAX_PIECE) -> Iterable[tuple[int, int]]:
+    """(start, end) pieces of at most ``limit`` characters, cut after a sentence end if there is
+    one in the second half of the window, else at the last whitespace, else hard."""
+    while end - start > limit:
+        window_end = start + limit
+        cut = None
+        for m in _CUT.finditer(text, start + limit // 2, window_end):
+            cut = m.end()
+        if cut is None:
+            ws = max(text.rfind(" ", start + 1, window_end), text.rfind("\t", start + 1, window_end))
+            cut = ws + 1 if ws > start else window_end
+        yield start, cut
+        start = cut
+    if end > start:
+        yield start, end
 
 
 def _fix_bounds(text: str, bounds: list[int]) -> list[int]:

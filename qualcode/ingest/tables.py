@@ -20,7 +20,9 @@ from typing import Any, Iterable, Sequence
 
 from qualcode.core import Role
 from qualcode.errors import IngestError
+from qualcode.safezip import check_archive
 from qualcode.ingest.attributes import FILE_COLUMNS
+from qualcode.ingest.encoding import normalise_text
 from qualcode.ingest.model import RawTranscript, RawTurn
 from qualcode.ingest.speakers import parse_timestamp
 from qualcode.ingest.text import UNKNOWN_SPEAKER
@@ -154,22 +156,43 @@ def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> Ra
     return rows_to_transcript(rows(), file=file, **columns)
 
 
+def _cell(value: Any) -> Any:
+    # Same text as the .csv of the same sheet: NFC and one kind of line ending.
+    return normalise_text(value) if isinstance(value, str) else value
+
+
 def read_xlsx(data: bytes, *, file: str | None = None, sheet: str | None = None, **columns: str | None) -> RawTranscript:
-    """An Excel transcript: the first sheet (or ``sheet``), one turn per row."""
+    """An Excel transcript: the first sheet (or ``sheet``), one turn per row.
+
+    The archive is checked against the ``max_unzipped_mb`` cap first; a damaged workbook
+    (bad sheet XML, a DTD, odd cell references, no worksheet) is one clean IngestError.
+    """
     import openpyxl
 
+    check_archive(data, file=file)
+    damaged = IngestError("not a readable Excel .xlsx file (it may be damaged or another format)", file=file,
+                          line=None, hint="open it in Excel and save it again as .xlsx, or export it as CSV")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
-        raise IngestError("not a readable Excel .xlsx file (it may be damaged or another format)", file=file,
-                          line=None, hint="open it in Excel and save it again as .xlsx, or export it as CSV") from None
+        raise damaged from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
             raise IngestError(f"no sheet named {sheet!r} (sheets: {', '.join(wb.sheetnames)})", file=file,
                               hint="pass one of the sheet names")
+        if not sheet and not wb.worksheets:
+            raise IngestError("the workbook has no worksheet", file=file,
+                              hint="open it in Excel and check that it holds the transcript sheet")
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+        rows = [(i, [_cell(c) for c in r]) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
                 if any(c is not None and str(c).strip() for c in r)]
+    except IngestError:
+        raise
+    except Exception:  # openpyxl raises ParseError, ValueError, IndexError, KeyError... on damaged sheets
+        raise damaged from None
     finally:
-        wb.close()
+        try:
+            wb.close()
+        except Exception:  # noqa: BLE001 - closing a damaged archive must not hide the real error
+            pass
     return rows_to_transcript(rows, file=file, **columns)

@@ -37,9 +37,13 @@ SUFFIX_FORMAT = {".yaml": "yaml", ".yml": "yaml", ".md": "md", ".markdown": "md"
 
 
 # ----------------------------------------------------------------------------- helpers
+_CODE_FIELDS = tuple(f.name for f in dataclasses.fields(Code))
+
+
 def code_dict(c: Code) -> dict[str, Any]:
-    """A code as JSON (all fields) for audit events."""
-    return dataclasses.asdict(c)
+    """A code as JSON (all fields) for audit events (``dataclasses.asdict``, without its
+    deep-copy walk: a Code holds only text, flags and lists of text)."""
+    return {k: (list(v) if isinstance(v, list) else v) for k in _CODE_FIELDS for v in (getattr(c, k),)}
 
 
 def _code_from(d: Mapping[str, Any]) -> Code:
@@ -581,6 +585,22 @@ def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tu
     return cb, [p for p in problems if p.severity != "error"]
 
 
+def _depths(codes: Mapping[str, Code]) -> dict[str, int]:
+    """How deep each code sits below the top (0 for a top-level code), in linear time."""
+    depth: dict[str, int] = {}
+    for cid in codes:
+        path = []
+        cur: str | None = cid
+        while cur is not None and cur not in depth and cur in codes and len(path) <= len(codes):
+            path.append(cur)
+            cur = codes[cur].parent
+        d = depth.get(cur, -1) if cur is not None else -1
+        for p in reversed(path):
+            d += 1
+            depth[p] = d
+    return depth
+
+
 @handles(cmd.ImportCodebook)
 class _ImportCodebook(_Revert):
     @staticmethod
@@ -589,10 +609,12 @@ class _ImportCodebook(_Revert):
         is_qdc = path.suffix.lower() in codebook_io.QDC_SUFFIXES
         current = _codebook(s)
         incoming, warnings = read_codebook_file(path, known=current)
+        # Linear in the number of codes: one dict of the current codes, one bulk save.
+        by_id = current.by_id()
+        merged_codes = dict(by_id)
         added, updated, before_updated = [], [], []
-        merged = current
         for c in incoming.codes:
-            old = current.get(c.id)
+            old = by_id.get(c.id)
             if old is not None:
                 if c.guid is None:
                     c.guid = old.guid
@@ -602,7 +624,8 @@ class _ImportCodebook(_Revert):
                 updated.append(c)
             else:
                 added.append(c)
-            merged = _with(merged, c)
+            merged_codes[c.id] = c
+        merged = dataclasses.replace(current, codes=list(merged_codes.values()))
         _check(merged, require_definitions=not is_qdc)
         old_meta = meta.get_setting(s, "codebook", None)
         if not is_qdc:
@@ -610,20 +633,18 @@ class _ImportCodebook(_Revert):
                                              "version": incoming.version})
         base = store.max_sort_order(s) + 1
         order = {c.id: i for i, c in enumerate(incoming.codes)}
-        pending = added + updated
-        while pending:  # parents first (validated above: no cycles)
-            waiting = {p.id for p in pending}
-            ready = [c for c in pending if c.parent not in waiting] or pending[:1]
-            for c in ready:
-                store.save_code(s, c, sort_order=base + order[c.id] if c in added else None)
-                pending.remove(c)
-        stored = _codebook(s)
+        # parents first (validated above: no cycles), so every new code's parent row exists
+        depth = _depths(merged_codes)
+        store.save_codes(s, sorted(added, key=lambda c: depth[c.id]),
+                         sort_orders={c.id: base + order[c.id] for c in added})
+        store.save_codes(s, updated)
+        stored = _codebook(s).by_id()
         result = {"added": [c.id for c in added], "updated": [c.id for c in updated],
                   "unchanged": len(incoming.codes) - len(added) - len(updated),
                   "warnings": [str(w) for w in warnings]}
         return Outcome(result, path.name, {"meta": old_meta, "updated": before_updated},
-                       {"file": path.name, "added": [code_dict(stored.get(c.id)) for c in added],
-                        "updated": [code_dict(stored.get(c.id)) for c in updated]}, entity="codebook")
+                       {"file": path.name, "added": [code_dict(stored[c.id]) for c in added],
+                        "updated": [code_dict(stored[c.id]) for c in updated]}, entity="codebook")
 
 
 def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:

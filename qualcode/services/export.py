@@ -31,6 +31,7 @@ from qualcode.core import Code, Codebook, Document, Speaker, Turn
 from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
+from qualcode.export import tables
 from qualcode.export.tables import table_bytes, write_bytes
 from qualcode.safezip import limit_bytes
 from qualcode.core import commands as cmd
@@ -307,13 +308,10 @@ def _qdpx_of(ctx: ProjectContext, project: qdpx_mod.ProjectData, *, include_key:
         return data
     with ctx.session(readonly=True) as s:
         key = exchange.pseudonym_key(s)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["kind", "real", "pseudonym"])
-    w.writerows(key)
+    text = tables.csv_text(["kind", "real", "pseudonym"], key)
     out = io.BytesIO(data)
     with zipfile.ZipFile(out, "a", compression=zipfile.ZIP_DEFLATED) as z:
-        z.writestr("deidentification-key.csv", buf.getvalue().encode("utf-8"))
+        z.writestr("deidentification-key.csv", text.encode("utf-8"))
     return out.getvalue()
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from qualcode import ingest as readers
 from qualcode.core import Attribute, AttrType, Role
 from qualcode.errors import IngestError, Problem, QualcodeError
+from qualcode.export.tables import csv_text
 from qualcode.ingest.attributes import Sidecar, check_value, load_sidecar, parse_attrs
 from qualcode.ingest.deidentify import NameEntry, PseudonymKey, deidentify, load_names, ner_names, parse_names
 from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewers
@@ -586,9 +587,7 @@ def export_key(ctx: ProjectContext, out: str | Path) -> int:
     """Write the key (kind, real, pseudonym) to a CSV the user asked for; returns rows."""
     rows = pseudonym_key(ctx)
     with open(out, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["kind", "real", "pseudonym"])
-        w.writeheader()
-        w.writerows(rows)
+        f.write(csv_text(["kind", "real", "pseudonym"], rows))
     return len(rows)
 
 

@@ -19,9 +19,7 @@ Decisions in this module (documented in docs/teams.md):
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import json
 import re
 from datetime import datetime
@@ -35,6 +33,7 @@ from qualcode.errors import ExportError, NotFoundError, QualcodeError
 from qualcode.core import commands as cmd
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
+from qualcode.export.tables import csv_text
 from qualcode.services.project import ProjectContext
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as store
@@ -490,14 +489,10 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     rows = [{**r, "at": r["at"].isoformat() if isinstance(r.get("at"), datetime) else r.get("at")} for r in rows]
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False, default=str)
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=AUDIT_COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
-                    "after": json.dumps(r.get("after"), ensure_ascii=False, default=str),
-                    "command": json.dumps(r.get("command"), ensure_ascii=False, default=str)})
-    return buf.getvalue()
+    return csv_text(AUDIT_COLUMNS, ({**r, "before": json.dumps(r.get("before"), ensure_ascii=False, default=str),
+                                     "after": json.dumps(r.get("after"), ensure_ascii=False, default=str),
+                                     "command": json.dumps(r.get("command"), ensure_ascii=False, default=str)}
+                                    for r in rows))
 
 
 def reviewing_coders(ctx: ProjectContext) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from qualcode.core import Code, Codebook
@@ -56,6 +56,41 @@ def save_code(s: Session, c: Code, *, sort_order: int | None = None) -> None:
     if sort_order is not None:
         r.sort_order = sort_order
     s.flush()
+
+
+def save_codes(s: Session, codes: list[Code], *, sort_orders: dict[str, int] | None = None) -> None:
+    """Insert or update many codes with one read and one flush (in the given order: parents
+    first). ``sort_orders`` sets the order of new codes (default: after the existing ones)."""
+
+    sort_orders = sort_orders or {}
+    ids = [c.id for c in codes]
+    rows: dict[str, CodeRow] = {}
+    for part in chunks(ids):
+        rows.update({r.id: r for r in s.scalars(select(CodeRow).where(CodeRow.id.in_(part)))})
+    count = None
+    new: list[dict[str, Any]] = []
+    for c in codes:
+        r = rows.get(c.id)
+        if r is None:
+            if c.id in sort_orders:
+                order = sort_orders[c.id]
+            else:
+                if count is None:
+                    count = s.scalar(select(func.count()).select_from(CodeRow))
+                order, count = count, count + 1
+            # one executemany for every new code (in the given order, parents first)
+            new.append({"id": c.id, "name": c.name, "definition": c.definition, "parent_id": c.parent,
+                        "codable": c.codable, "include": list(c.include), "exclude": list(c.exclude),
+                        "examples": list(c.examples), "counterexamples": list(c.counterexamples),
+                        "keywords": list(c.keywords), "color": c.color, "retired": c.retired,
+                        "guid": c.guid or code_guid(c.id), "sort_order": order})
+            continue
+        apply_code(r, c)
+        if c.id in sort_orders:
+            r.sort_order = sort_orders[c.id]
+    s.flush()
+    if new:
+        s.execute(insert(CodeRow), new)
 
 
 def save_codebook(s: Session, cb: Codebook) -> None:

@@ -8,11 +8,21 @@ is picked on the Project page.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
 
 from qualcode.services import team
+from qualcode.services.throttle import SIGN_IN
+
+
+def _client() -> str | None:
+    """The browser's address as the server sees it (None when unknown, e.g. in tests)."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - older Streamlit or no request context
+        return None
 
 
 def _secrets() -> dict[str, Any]:
@@ -39,11 +49,22 @@ def _password_sign_in(passwords: dict[str, str], aliases: dict[str, str]) -> Non
         pw = st.text_input("Password", type="password")
         ok = st.form_submit_button("Sign in")
     if ok:
-        if team.check_password(pw, passwords.get(name.strip())):
-            st.session_state["coder"] = team.coder_from_login(name.strip(), aliases=aliases)
+        user, client = name.strip(), _client()
+        # Repeated failures (for this name or from this address) must wait before the next
+        # password is even checked, so guessing costs time whichever session it comes from.
+        wait = SIGN_IN.wait_s(user=user, client=client)
+        if wait > 0:
+            st.error(f"Too many attempts: wait {math.ceil(wait)} s, then try again.")
+            st.stop()
+        if team.check_password(pw, passwords.get(user)):
+            SIGN_IN.succeeded(user=user)
+            st.session_state["coder"] = team.coder_from_login(user, aliases=aliases)
             st.session_state["signed_in"] = True
             st.rerun()
-        st.error("That name and password do not match. Ask the project lead for your password.")
+        SIGN_IN.failed(user=user, client=client)
+        wait = SIGN_IN.wait_s(user=user, client=client)
+        later = f" Too many attempts: wait {math.ceil(wait)} s before the next one." if wait > 0 else ""
+        st.error("That name and password do not match. Ask the project lead for your password." + later)
     st.stop()
 
 
