@@ -65,11 +65,15 @@ def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return best_t, best_f
 
 
+COLD_TOP = 99  # the old rule also capped cold suggestions at the two best codes of an excerpt
+
+
 def cold_proba(z: np.ndarray) -> np.ndarray:
+    """Cold decision scores from the prior's ``Z0 + margin`` (0.5 = suggest)."""
     p = _sigmoid(SLOPE * (z - Z0))
-    if z.shape[1] > 2:
-        second = np.sort(z, axis=1)[:, -2][:, None]
-        p = np.where(z >= second, p, np.minimum(p, 0.49))
+    if z.shape[1] > COLD_TOP:
+        kth = np.sort(z, axis=1)[:, -COLD_TOP][:, None]
+        p = np.where(z >= kth, p, np.minimum(p, 0.49))
     return p
 
 
