@@ -39,6 +39,7 @@ MIN_POS = 2
 GATE_MIN = 15
 FALSE_ALARMS = 3  # rejected prior suggestions of a code before its threshold moves up
 MAX_THRESHOLD = 0.95
+MIX_POS = 5.0  # positives at which the learned head speaks alone (before: blended with the prior)
 TOL = 0.1  # liblinear stopping tolerance (retrain speed; F1 unchanged at 0.01-0.1)
 
 
@@ -144,7 +145,7 @@ class LinearHead:
             self.W[:, j] = lr.coef_.ravel()
             self.b[j] = float(lr.intercept_[0])
             self.stack[j] = True
-            self.mix[j] = min(1.0, pos / 5.0)
+            self.mix[j] = min(1.0, pos / MIX_POS)
         self._fit_gates(Y, roles)
         self._tune_prior_thresholds(Y, Z)
         counts = Y.sum(axis=1)
