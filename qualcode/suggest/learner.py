@@ -12,7 +12,11 @@ about a second for 2,000 decisions):
 2. The speaker role gates codes: once the coder has decided on ``GATE_MIN`` excerpts of a
    role without using a code there, the code is neither trained on nor suggested for it.
 3. While a code has few positives its score is blended with the codebook prior (weight
-   n_pos / 5); under ``MIN_POS`` positives the prior alone speaks (cold start).
+   n_pos / 5); under ``MIN_POS`` positives the prior alone speaks (cold start). Measured
+   and dropped (seed 0, @100 / @500 reviewed): weight n_pos / 20 lifts disaster-dev
+   (0.25 -> 0.34 / 0.35 -> 0.37) but sinks talkmoves-dev (0.17 -> 0.08 / 0.52 -> 0.33);
+   n_pos / (5 + 60 x the prior's F1 on the decisions^2): disaster 0.34 / 0.35, talkmoves
+   0.15 / 0.47. Both hurt one corpus for the other.
 4. At most ``max_per_excerpt`` suggestions per excerpt, learned from how many codes the
    coder gives an excerpt (95th percentile).
 5. Thresholds tuned on the coder's decisions where that measurably helps. A code the prior
