@@ -115,3 +115,33 @@ def test_suggest_with_the_real_model_uses_the_cache(project, model):
     assert n == len(pend) and n > 0
     assert len(cached) == len(turns)  # every excerpt embedded once and cached
     assert all(p.explanation.get("nearest") for p in pend)
+
+
+def test_default_codebook_stays_quiet_on_an_unrelated_transcript(project, model):
+    """A cooking-class interview (tests/data/unrelated): the default codebook does not fit it,
+    so the cold rule's absolute floor keeps the suggestions to a handful (9 before the rule
+    used absolute fit, 6 after), and each says it is unlikely (calibrated probability)."""
+    from pathlib import Path
+
+    from qualcode.services import ingest
+
+    service.set_embedder(None)
+    path = Path(__file__).parent / "data" / "unrelated" / "cooking_class.txt"
+    ingest.ingest_paths(project, [path])
+    n = service.suggest_all(project)
+    with project.session(readonly=True) as s:
+        pend = coding_store.list_suggestions(s, status="pending")
+        n_excerpts = sum(len(doc_store.load_document(s, d["id"]).excerpts) for d in doc_store.list_documents(s))
+    assert n_excerpts >= 20  # the interviewee's ~40 sentences
+    assert n == len(pend) and len(pend) <= 6
+    assert all(p.explanation["probability"] < 0.3 for p in pend)
+
+
+def test_calibration_is_in_the_evaluation_json(talkmoves_slice, model):
+    gold, codebook = talkmoves_slice
+    res = evaluate(gold, codebook, budgets=[0, 40], seed=0, embedder=model)
+    for b in res["budgets"]:
+        cal = b["calibration"]
+        assert {"ece", "ece_score", "ece_all", "n_shown", "reliability"} <= set(cal)
+        assert len(cal["reliability"]) == 10 and sum(r["n"] for r in cal["reliability"]) == cal["n_shown"]
+        assert 0.0 <= cal["ece"] <= 1.0

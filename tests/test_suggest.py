@@ -374,3 +374,102 @@ def test_background_relearning_failure_is_logged_not_swallowed(small_project, mo
         service.wait_for_learning(ctx)
     failures = [r for r in caplog.records if "background relearning failed" in r.getMessage()]
     assert failures and "head exploded" in str(failures[0].exc_info[1])
+
+
+# -- the cold rule, calibration, explanations ------------------------------------------------
+def _prior_for(sims: np.ndarray):
+    """A Prior over one code whose profile has cosine ``sims[i]`` with excerpt i (no keywords)."""
+    from qualcode.suggest.prior import Prior
+
+    code = Code(id="broad", name="Broad", definition="")
+    prior = Prior.build([code], lambda texts: np.eye(len(texts), 4, dtype=np.float32))
+    prior.profiles[0].keywords = set()
+    emb = np.zeros((len(sims), 4), dtype=np.float32)
+    emb[:, 0] = sims  # profile vector is e0
+    return prior, emb
+
+
+def test_cold_rule_suggests_a_broad_code_for_every_excerpt_that_fits():
+    from qualcode.suggest.learner import cold_proba
+
+    rng = np.random.default_rng(0)
+    sims = np.r_[rng.uniform(0.40, 0.50, 60), rng.uniform(0.0, 0.10, 40)]  # 60% fit well
+    prior, emb = _prior_for(sims)
+    raw = prior.raw(emb)
+    prior.fit_stats(raw)
+    p = cold_proba(prior.z(raw))[:, 0]
+    assert (p[:60] >= 0.5).all() and (p[60:] < 0.5).all()  # a z-score rule would take ~2%
+
+
+def test_cold_rule_stays_quiet_when_nothing_fits():
+    from qualcode.suggest.learner import cold_proba
+
+    rng = np.random.default_rng(1)
+    sims = rng.uniform(0.0, 0.15, 100)
+    sims[7] = 0.19  # stands out (z > 3) but is still a poor fit
+    prior, emb = _prior_for(sims)
+    raw = prior.raw(emb)
+    prior.fit_stats(raw)
+    assert prior.z(raw)[7, 0] < 2.0 and (cold_proba(prior.z(raw)) < 0.5).all()
+
+
+def test_parent_code_scores_at_least_its_best_child():
+    from qualcode.suggest.prior import Prior
+
+    codes = [Code(id="aid", name="Aid", definition=""), Code(id="water", name="Water", definition="", parent="aid")]
+    prior = Prior.build(codes, lambda texts: np.eye(len(texts), 4, dtype=np.float32))
+    emb = np.array([[0, 0.9, 0, 0], [0.3, 0, 0, 0]], dtype=np.float32)  # row 0 = water's profile
+    raw = prior.raw(emb)
+    assert raw[0, 0] >= raw[0, 1] and raw[1, 0] > raw[1, 1]
+    assert prior.profiles[0].descendants == [1] and prior.profiles[1].descendants == []
+
+
+def test_calibrator_is_monotone_and_learns_from_decisions():
+    from qualcode.suggest.calibrate import Calibrator
+
+    grid = np.linspace(0.01, 0.99, 50)[:, None]
+    cold = Calibrator()(grid)[:, 0]
+    assert (np.diff(cold) > 0).all() and cold.max() < 0.9  # cold: modest, never 0.97
+    rng = np.random.default_rng(0)
+    s = rng.uniform(0.05, 0.95, (400, 3))
+    y = rng.uniform(size=s.shape) < s * 0.5  # right about half as often as the score says
+    cal = Calibrator().fit(s, y, n_decisions=400)
+    assert cal.source == "decisions"
+    p = cal(grid)[:, 0]
+    assert (np.diff(p) > 0).all() and abs(float(cal(np.array([[0.8]]))[0, 0]) - 0.4) < 0.1
+    assert Calibrator().fit(s[:10], y[:10], n_decisions=10).source == "codebook"  # too few
+
+
+def test_ece_and_reliability_on_a_hand_example():
+    from qualcode.suggest.calibrate import ece, reliability
+
+    p = np.array([0.95, 0.95, 0.15, 0.15])
+    y = np.array([1, 0, 0, 0])
+    # bin [0.9, 1): mean 0.95, right 0.5 -> 0.45 x 1/2; bin [0.1, 0.2): 0.15 vs 0 -> 0.15 x 1/2
+    assert ece(p, y) == pytest.approx(0.30)
+    table = reliability(p, y)
+    assert [r["n"] for r in table] == [0, 2, 0, 0, 0, 0, 0, 0, 0, 2]
+    assert table[9]["share_right"] == 0.5 and table[1]["mean_p"] == pytest.approx(0.15)
+    assert ece(np.array([0.7] * 10), np.array([1] * 7 + [0] * 3)) == pytest.approx(0.0)
+
+
+def test_explanation_exposes_words_examples_accepted_and_probability():
+    corpus, labels = synthetic()
+    eng = Engine(CODES, HashEmbedder()).prepare(corpus)
+    idx = np.arange(0, 60)
+    Y = np.array([[lab == c.id for c in CODES] for lab in labels[:60]], dtype=float)
+    eng.fit(corpus, idx, Y)
+    props = eng.suggest(corpus, np.arange(60, len(corpus)))
+    assert props
+    for p in props:
+        e = p.explanation
+        assert {"score", "model", "learned", "keywords", "nearest"} <= set(e)  # the old keys stay
+        assert e["matched_words"] == e["keywords"]
+        assert set(e["closest_example"]) == {"text", "similarity"}
+        assert 0.0 <= e["probability"] <= 1.0 and p.probability == pytest.approx(e["probability"], abs=1e-4)
+    acc = [p for p in props if p.explanation["closest_accepted"]]
+    assert acc
+    for p in acc:
+        ca = p.explanation["closest_accepted"]
+        assert ca["excerpt_id"] in corpus.ids[:60] and ca["text"] == corpus.texts[corpus.ids.index(ca["excerpt_id"])]
+        assert labels[corpus.ids.index(ca["excerpt_id"])] == p.code_id

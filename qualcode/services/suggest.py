@@ -211,7 +211,7 @@ def _fitted(ctx: ProjectContext, st: _State, *, recalibrate: bool = False) -> En
         # object (a suggestion run may be scoring with the old one), then swapped in.
         with st.lock:
             corpus, (idx, Y) = st.corpus, _labels(ctx, st)
-        engine = Engine(st.codes, st.engine.embedder).prepare(corpus).fit(corpus, idx, Y)
+        engine = Engine(st.codes, st.engine.embedder).inherit(st.engine).prepare(corpus).fit(corpus, idx, Y)
         with st.lock:
             if st.corpus is corpus:  # not extended again meanwhile
                 st.engine, st.prepared_rows = engine, len(corpus)

@@ -19,13 +19,18 @@ from typing import Any, Sequence
 import numpy as np
 
 from qualcode.core import Code
+from qualcode.suggest.calibrate import Calibrator
 from qualcode.suggest.corpus import Corpus, TextFeatures, role_vocab
 from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
 from qualcode.suggest.prior import Prior
 
-DEFAULT_MAX_PER_EXCERPT = 3
+DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt); disaster-dev zero-shot 0.29-0.31 at 3, 0.30-0.33 at 5
 HAND_WEIGHT = 0.3  # standardised hand features, scaled to sit beside unit-norm embeddings
+# Calibration fits on the scores shown for the latest CAL_WINDOW decisions a learned model had
+# scored (older ones came from weaker models): ECE at 500 reviewed 0.12-0.19 with every
+# decision since the first, 0.03-0.06 with the latest 200 (both dev sets, seed 0).
+CAL_WINDOW = 200
 EMB_DIMS = 64  # principal directions of the embeddings the learner sees (speed; same F1)
 
 
@@ -37,6 +42,7 @@ class Proposal:
     code_id: str
     score: float
     explanation: dict[str, Any]
+    probability: float | None = None  # calibrated P(the coder applies it); also in explanation
 
 
 class Engine:
@@ -59,8 +65,14 @@ class Engine:
         self._X_corpus: Corpus | None = None
         self._Z_all: np.ndarray | None = None
         self._Z_corpus: Corpus | None = None
-        # accepted excerpts per code, for explanations: (texts, embeddings)
+        # accepted excerpts per code, for explanations: (texts, embeddings), and their ids
         self.accepted: dict[str, tuple[list[str], np.ndarray]] = {}
+        self.accepted_ids: dict[str, list[Any]] = {}
+        # the scores each decided excerpt had before the coder decided it (by excerpt id):
+        # out-of-sample pairs for calibration, recorded at each fit
+        self.shown: dict[Any, np.ndarray] = {}
+        self.shown_learned: set[Any] = set()  # ... of those, the ones a learned model scored
+        self.calibrator = Calibrator()
         self.fit_seconds = 0.0
         self.version = "cold"
 
@@ -101,6 +113,13 @@ class Engine:
         if self._X_corpus is old and self._X_all is not None:
             self._X_all = sp.vstack([self._X_all, self._features(new, add)], format="csr", dtype=np.float32)
             self._X_corpus = new
+        return self
+
+    def inherit(self, other: "Engine") -> "Engine":
+        """Take over ``other``'s record of the scores shown before each decision (calibration
+        data), when a new engine replaces it (recalibrated on a grown corpus)."""
+        self.shown = dict(other.shown)
+        self.shown_learned = set(other.shown_learned)
         return self
 
     def _fit_projection(self, E: np.ndarray, *, sample: int = 5000) -> None:
@@ -173,15 +192,28 @@ class Engine:
         if self.mu is None:
             self.prepare(corpus)
         Y = np.asarray(Y, dtype=np.float64)
+        new = [i for i in idx if corpus.ids[i] not in self.shown]
+        if new:  # what the current model showed for the excerpts decided since the last fit
+            for i, row in zip(new, self.scores(corpus, np.asarray(new, dtype=int))):
+                self.shown[corpus.ids[i]] = row
+                if self.head.stack:
+                    self.shown_learned.add(corpus.ids[i])
         X = self._X(corpus, idx) if len(idx) else np.zeros((0, 1))
         Z = self._Z(corpus, idx) if len(idx) else np.zeros((0, len(self.codes)))
         roles = [corpus.roles[i] for i in idx]
         self.head = LinearHead(self.code_ids).fit(X, Y, Z, roles)
-        self.accepted = {}
+        self.accepted, self.accepted_ids = {}, {}
         for j, cid in enumerate(self.code_ids):
             rows = idx[Y[:, j] > 0] if len(idx) else np.array([], dtype=int)
             if len(rows):
                 self.accepted[cid] = ([corpus.texts[i] for i in rows], corpus.emb[rows])
+                self.accepted_ids[cid] = [corpus.ids[i] for i in rows]
+        self.calibrator = Calibrator()
+        if self.head.stack:  # the latest decisions a learned model had scored before them
+            recent = [k for k, i in enumerate(idx) if corpus.ids[i] in self.shown_learned][-CAL_WINDOW:]
+            if recent:
+                S_shown = np.stack([self.shown[corpus.ids[idx[k]]] for k in recent])
+                self.calibrator.fit(S_shown, Y[recent], n_decisions=len(recent))
         digest = hashlib.sha1(np.ascontiguousarray(Y).tobytes() + np.asarray(idx).tobytes()).hexdigest()[:8]
         self.version = f"h{len(idx)}-{digest}" if len(idx) else "cold"
         self.fit_seconds = time.perf_counter() - t0
@@ -206,6 +238,10 @@ class Engine:
         roles = [corpus.roles[i] for i in idx]
         return self.head.proba(X, Z, roles)
 
+    def probabilities(self, S: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for decision scores ``S`` (see suggest.calibrate)."""
+        return self.calibrator(S)
+
     def decide(self, S: np.ndarray, *, threshold: float = 0.5) -> np.ndarray:
         """The app's decision rule: score >= threshold, at most ``max_per_excerpt`` per excerpt."""
         pred = S >= threshold
@@ -224,39 +260,64 @@ class Engine:
         idx = np.arange(len(corpus)) if idx is None else np.asarray(idx, dtype=int)
         idx = idx[corpus.codable[idx]] if len(idx) else idx
         S = self.scores(corpus, idx)
+        P = self.probabilities(S)
         pred = self.decide(S, threshold=threshold)
         out = []
         for r, j in zip(*np.nonzero(pred)):
             row, cid = int(idx[r]), self.code_ids[j]
             if skip and (row, cid) in skip:
                 continue
-            out.append(Proposal(row, cid, float(S[r, j]), self.explain(corpus, row, j, float(S[r, j]))))
+            info = self.explain(corpus, row, j, float(S[r, j]), probability=float(P[r, j]))
+            out.append(Proposal(row, cid, float(S[r, j]), info, float(P[r, j])))
         return out
 
-    def explain(self, corpus: Corpus, row: int, j: int, score: float) -> dict[str, Any]:
-        """Why code j for this excerpt: score, keywords, nearest example or accepted excerpt."""
+    def explain(self, corpus: Corpus, row: int, j: int, score: float, *,
+                probability: float | None = None) -> dict[str, Any]:
+        """Why code j for this excerpt, as data (services.suggest.explain words it).
+
+        Keys: ``score`` (decision score, 0.5 = threshold), ``model``, ``learned``,
+        ``keywords`` and ``matched_words`` (the code's keyword/name lemmas found in the
+        excerpt), ``closest_example`` ({text, similarity}: the nearest codebook text of the
+        code: name + definition, inclusion criteria, examples), ``closest_accepted``
+        ({excerpt_id, text, similarity}: the nearest excerpt the coder applied the code to,
+        or None), ``probability`` (calibrated), ``calibration`` ("codebook" or "decisions"),
+        ``nearest`` (the closer of the two, as before: {text, similarity, source}).
+        """
         cid = self.code_ids[j]
         v = corpus.emb[row]
         prof = self.prior.profiles[j]
-        cands: list[tuple[float, str, str]] = []
+        closest_example = closest_accepted = None
         if prof.v_for is not None and len(prof.v_for):
             sims = prof.v_for @ v
             k = int(np.argmax(sims))
-            cands.append((float(sims[k]), prof.texts_for[k], "codebook"))
+            closest_example = {"text": prof.texts_for[k], "similarity": round(float(sims[k]), 3)}
         if cid in self.accepted:
             texts, E = self.accepted[cid]
+            ids = self.accepted_ids.get(cid) or [None] * len(texts)
             sims = E @ v
             for k in np.argsort(-sims)[:2]:
-                if texts[k] != corpus.texts[row]:
-                    cands.append((float(sims[k]), texts[k], "accepted"))
+                if ids[k] != corpus.ids[row] and texts[k] != corpus.texts[row]:
+                    eid = ids[k].item() if hasattr(ids[k], "item") else ids[k]
+                    closest_accepted = {"excerpt_id": eid, "text": texts[k],
+                                        "similarity": round(float(sims[k]), 3)}
                     break
+        cands = [(c["similarity"], c["text"], src) for c, src in
+                 ((closest_example, "codebook"), (closest_accepted, "accepted")) if c]
         cands.sort(reverse=True)
-        nearest = ({"text": cands[0][1], "similarity": round(cands[0][0], 3), "source": cands[0][2]}
+        nearest = ({"text": cands[0][1], "similarity": cands[0][0], "source": cands[0][2]}
                    if cands else None)
+        if probability is None:
+            probability = float(self.probabilities(np.array([[score]]))[0, 0])
+        words = self.prior.matched_keywords(j, corpus.lemma_sets[row])
         return {
             "score": round(score, 4),
             "model": self.model_id,
             "learned": bool(self.head.n and j in self.head.stack),
-            "keywords": self.prior.matched_keywords(j, corpus.lemma_sets[row]),
+            "keywords": words,
+            "matched_words": words,
             "nearest": nearest,
+            "closest_example": closest_example,
+            "closest_accepted": closest_accepted,
+            "probability": round(float(probability), 4),
+            "calibration": self.calibrator.source,
         }

@@ -10,7 +10,11 @@
    suggests codes for the test half with the app's default decision rule; scored per code
    (precision, recall, F1, Cohen's kappa, support), macro-F1 over the codes present in the
    test half, and micro-F1.
-5. Baseline in the same run: one-vs-rest logistic regression (balanced class weights,
+5. Calibration at each budget: of the test-half suggestions shown (the app's decision rule),
+   a reliability table (bins of the calibrated probability: mean probability vs the share
+   the gold coder applied) and the expected calibration error (ECE) of the probability and,
+   for comparison, of the raw decision score (what the app showed before calibration).
+6. Baseline in the same run: one-vs-rest logistic regression (balanced class weights,
    threshold 0.5) on the same excerpt embeddings, trained on a random pool sample of the
    same size.
 
@@ -31,6 +35,7 @@ import numpy as np
 
 from qualcode.core import Codebook
 from qualcode.errors import SuggestError
+from qualcode.suggest.calibrate import ece, reliability
 from qualcode.suggest.corpus import Corpus, make_corpus
 from qualcode.suggest.engine import Engine
 from qualcode.suggest.queue import smart_order
@@ -124,6 +129,15 @@ def baseline_predict(E_train: np.ndarray, Y_train: np.ndarray, E_test: np.ndarra
     return pred
 
 
+def calibration(P: np.ndarray, S: np.ndarray, shown: np.ndarray, Y: np.ndarray) -> dict[str, Any]:
+    """Reliability of the shown suggestions: probability ``P`` (calibrated) and decision
+    score ``S`` (uncalibrated) against the gold ``Y``; ``ece_all``: every excerpt-code pair."""
+    m = shown.astype(bool)
+    return {"n_shown": int(m.sum()), "share_right": round(float(Y[m].mean()), 4) if m.any() else None,
+            "ece": round(ece(P[m], Y[m]), 4), "ece_score": round(ece(S[m], Y[m]), 4),
+            "ece_all": round(ece(P, Y), 4), "reliability": reliability(P[m], Y[m])}
+
+
 def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarray, n: int, *,
                    batch: int = 10, on_fit: Callable[[float], None] | None = None) -> tuple[list[int], dict[str, int]]:
     """The simulated coder: review ``n`` pool excerpts in the engine's queue order.
@@ -213,6 +227,7 @@ def evaluate(
         S = engine.scores(corpus, test)
         pred = engine.decide(S)
         res = score(Y[test], pred, code_ids)
+        cal = calibration(engine.probabilities(S), S, pred, Y[test])
         if b_eff:
             sample = perm[:b_eff]
             base_pred = baseline_predict(corpus.emb[sample], Y[sample].astype(int), corpus.emb[test])
@@ -221,9 +236,9 @@ def evaluate(
         base = score(Y[test], base_pred, code_ids)
         out_budgets.append({"reviewed": b_eff, "macro_f1": res["macro_f1"], "micro_f1": res["micro_f1"],
                             "baseline_macro_f1": base["macro_f1"], "baseline_micro_f1": base["micro_f1"],
-                            "per_code": res["per_code"]})
+                            "per_code": res["per_code"], "calibration": cal})
         say(f"  {b_eff:>5} reviewed: macro-F1 {res['macro_f1']:.3f}  micro-F1 {res['micro_f1']:.3f}  "
-            f"baseline macro-F1 {base['macro_f1']:.3f}")
+            f"baseline macro-F1 {base['macro_f1']:.3f}  ECE {cal['ece']:.3f} (raw score {cal['ece_score']:.3f})")
     return {
         "n_pool": int(len(pool)),
         "n_test": int(len(test)),
