@@ -294,7 +294,9 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
                          live=live, gen=gen)
         except Exception as exc:  # noqa: BLE001 - background learning must never crash the app
-            logging.getLogger("qualcode.suggest").exception("background relearn/refresh failed")
+            # ...but a failure is logged with its traceback, and shown on the Code page
+            log.exception("background relearning failed for coder %r on %s; suggestions keep the previous model",
+                          ctx.coder, ctx.label)
             live.error = str(exc) or type(exc).__name__
         with live.lock:
             live.done = max(live.done, gen)
