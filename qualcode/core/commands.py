@@ -404,6 +404,21 @@ class ImportProject(Command):
 
 @command
 @dataclass(frozen=True)
+class ImportSurvey(Command):
+    """A survey spreadsheet: one document per respondent, one excerpt per answer (the parsed
+    sheet outside the payload). ``replace``: the survey of the same name goes first."""
+
+    action: ClassVar[str] = "import_survey"
+    entity: ClassVar[str] = "survey"
+    undoable: ClassVar[bool] = False
+    name: str = ""
+    replace: bool = False
+    parsed: Any = _local()
+    result: Any = _local()
+
+
+@command
+@dataclass(frozen=True)
 class MergeSpeakers(Command):
     """Speakers of a stored document who are one person merged under one name (their turns,
     excerpts and codings stay). Not undoable yet: the labels it merged are in the audit event."""
@@ -426,6 +441,9 @@ class MergeWork(Command):
     action: ClassVar[str] = "merge"
     entity: ClassVar[str] = "project"
     label: str = ""
+    reviews: str = "documents"  # which excerpts count as reviewed by the file's coders
+    dry_run: bool = False  # the preview: applied, counted, rolled back
+    data: Any = _local()
 
 
 @command

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from qualcode.core import Code, code_guid
-from qualcode.export import qdpx as qdpx_mod
-from qualcode.services import export as export_svc
-from qualcode.services.project import ProjectContext
 from qualcode.core import commands as cmd
+from qualcode.export import qdpx as qdpx_mod
+from qualcode.services import commands as executor
+from qualcode.services import export as export_svc
 from qualcode.services.commands import Outcome, handles
-from qualcode.storage import audit
+from qualcode.services.project import ProjectContext
 from qualcode.storage import codes as code_store
 from qualcode.storage import documents as doc_store
 from qualcode.storage import exchange, meta
@@ -58,12 +58,8 @@ def merge_qdpx(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", *, r
     raw, label = export_svc._read_source(file)
     data = export_svc.read_project_file(raw, label, project_dir=ctx.project_dir)
     try:
-        with ctx.session() as s:
-            summary, record = _merge(s, ctx, data, label=label, rule=reviews)
-            if dry_run:
-                raise export_svc.DryRun(summary)
-            audit.record(s, MERGE, "project", label, coder_id=ctx.coder_id(s), after=record)
-    except export_svc.DryRun as preview:
+        summary = executor.execute(ctx, cmd.MergeWork(label=label, reviews=reviews, data=data, dry_run=dry_run))
+    except export_svc.DryRun as preview:  # the executor rolled the merge back: nothing written
         return {**preview.summary, "dry_run": True}
     return {**summary, "dry_run": False}
 
@@ -249,12 +245,17 @@ def revert(s, after: dict[str, Any]) -> None:
 
 @handles(cmd.MergeWork)
 class _MergeWork:
-    """The one undo takes a merge back. A merge is recorded by :func:`merge_qdpx` or
-    ``services.export.import_codings`` (they need a dry-run path the executor has not)."""
+    """A colleague's .qdpx merged in (run by :func:`merge_qdpx`); the one undo takes it back,
+    and takes back codings merged from a spreadsheet (``services.export.import_codings``) too."""
 
     @staticmethod
     def apply(s, ctx, cid, c: cmd.MergeWork) -> Outcome:
-        raise TypeError("merges run through services.merge.merge_qdpx or services.export.import_codings")
+        if c.data is None:
+            raise TypeError("a merge needs the colleague's project (services.merge.merge_qdpx)")
+        summary, record = _merge(s, ctx, c.data, label=c.label, rule=c.reviews)
+        if c.dry_run:
+            raise export_svc.DryRun(summary)  # the preview: counts exactly, then roll back
+        return Outcome(summary, c.label, None, record)
 
     @staticmethod
     def revert(s, ev, cid) -> None:

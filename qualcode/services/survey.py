@@ -29,6 +29,9 @@ from qualcode.errors import IngestError, NotFoundError, Problem
 from qualcode.ingest.survey import SURVEY_FORMAT, ParsedSurvey, SurveyTable, build_survey, read_table
 from qualcode.services.ingest import AlreadyImported, _codable_roles
 from qualcode.services.project import ProjectContext
+from qualcode.core import commands as cmd
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.storage import audit, meta, surveys
 
 SURVEYS_SETTING = "surveys"  # name -> {questions, attributes, file, id_column}
@@ -96,14 +99,23 @@ def save_survey(ctx: ProjectContext, parsed: ParsedSurvey, *, replace: bool = Fa
     """
     result = SurveyImport(survey=parsed.name, respondents=len(parsed.documents), answers=parsed.answers,
                           questions=list(parsed.questions), problems=list(parsed.problems))
-    with ctx.session() as s:
+    return executor.execute(ctx, cmd.ImportSurvey(name=parsed.name, replace=replace, parsed=parsed, result=result))
+
+
+@handles(cmd.ImportSurvey)
+class _ImportSurvey:
+    """The whole survey in one command (its respondents are documents; one ``import`` event
+    each is written with them, for the suggestion engine's corpus revision)."""
+
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.ImportSurvey) -> Outcome:
+        parsed, result, replace = c.parsed, c.result, c.replace
         roles = set(_codable_roles(s))
         existing = surveys.survey_document_ids(s, parsed.name)
         if existing and not replace:
             raise AlreadyImported(f"a survey named {parsed.name!r} is already in the project "
                                   f"({len(existing)} respondents)", file=parsed.file, document_id=existing[0],
                                   hint="give this survey another name, or replace the old one")
-        cid = ctx.coder_id(s)
         if existing:
             for did in existing:
                 audit.record(s, "delete", "document", did, coder_id=cid)
@@ -128,10 +140,9 @@ def save_survey(ctx: ProjectContext, parsed: ParsedSurvey, *, replace: bool = Fa
                               "file": Path(parsed.file).name, "id_column": parsed.id_column,
                               "file_hash": parsed.file_hash}
         meta.set_setting(s, SURVEYS_SETTING, known)
-        audit.record(s, "import_survey", "survey", parsed.name, coder_id=cid,
-                     after={"respondents": result.respondents, "answers": result.answers,
-                            "questions": result.questions, "replaced": result.replaced})
-    return result
+        return Outcome(result, parsed.name, None,
+                       {"respondents": result.respondents, "answers": result.answers,
+                        "questions": result.questions, "replaced": result.replaced})
 
 
 def ingest_survey(ctx: ProjectContext, path: str | Path, *, questions: Sequence[str] | None = None,
