@@ -83,12 +83,17 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-def attempt(fn: Callable[..., Any], *args: Any, where: Any = None, **kwargs: Any) -> Any:
-    """Run a service call; show a QualcodeError/ValueError as st.error and return None."""
+def attempt(fn: Callable[..., Any], *args: Any, show_in: Any = None, **kwargs: Any) -> Any:
+    """Run a service call; show a QualcodeError/ValueError as st.error and return None.
+
+    Every keyword but ``show_in`` (the container for the error) goes to ``fn``: a service's
+    own ``where=`` filter must reach it (it once did not, and a drill-down showed every
+    group's quotes).
+    """
     try:
         return fn(*args, **kwargs)
     except (QualcodeError, ValueError, KeyError, LookupError) as exc:
-        (where or st).error(error_text(exc), icon=":material/error:")
+        (show_in or st).error(error_text(exc), icon=":material/error:")
         return None
 
 
