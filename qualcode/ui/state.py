@@ -37,6 +37,39 @@ def project_ref() -> tuple[str | None, str | None]:
     return project, db_url
 
 
+CODER_PARAM = "coder"
+
+
+def restore_coder(*, signed_in: bool) -> None:
+    """Keep the chosen coder across page reloads through the URL (``?coder=NAME``).
+
+    Run at the top of every page run. Without sign-in, a new browser session (a reload)
+    takes the coder from the URL, and every run writes the current choice back into it
+    (page navigation drops query parameters). With sign-in, the signed-in identity wins:
+    the parameter is ignored and removed, so nobody can become someone else by editing a
+    URL.
+    """
+    if signed_in:
+        if CODER_PARAM in st.query_params:
+            del st.query_params[CODER_PARAM]
+        return
+    wanted = (st.query_params.get(CODER_PARAM) or "").strip()
+    if wanted and not st.session_state.get("coder"):
+        st.session_state["coder"] = wanted
+    chosen = st.session_state.get("coder")
+    if chosen and st.query_params.get(CODER_PARAM) != chosen:
+        st.query_params[CODER_PARAM] = chosen
+
+
+def set_coder(name: str) -> None:
+    """Switch this browser session to coder ``name`` (explicitly; kept in the URL)."""
+    name = name.strip()
+    if not name:
+        return
+    st.session_state["coder"] = name
+    st.query_params[CODER_PARAM] = name
+
+
 def current_coder(ctx: services.ProjectContext | None = None) -> str | None:
     coder = st.session_state.get("coder") or os.environ.get("QUALCODE_CODER")
     if not coder and ctx is not None:

@@ -12,7 +12,8 @@ from qualcode.errors import QualcodeError
 from qualcode.services import ui_support
 from qualcode.ui import signin
 from qualcode.ui.text import md
-from qualcode.ui.state import attempt, current_coder, current_context, forget_project, project_ref, show_flash
+from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
+                               show_flash)
 
 
 def _switch(path: str, *, missing: str, opener, done: str) -> None:
@@ -61,14 +62,14 @@ def _open_or_create() -> None:
         getattr(st, msg[0])(msg[1])
 
 
-def _set_coder(name: str) -> None:
-    st.session_state["coder"] = name
+def _switch_coder() -> None:
+    set_coder(st.session_state.get("coder_pick") or "")
 
 
 def _add_coder(ctx: services.ProjectContext) -> None:
     name = attempt(ui_support.add_coder, ctx, st.session_state.get("coder_new", ""))
     if name:
-        st.session_state["coder"] = name
+        set_coder(name)
         st.session_state["coder_new"] = ""
 
 
@@ -81,13 +82,14 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
     coders = services.list_coders(ctx)
     if me not in coders:
         coders = sorted({*coders, me})
-    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
-    cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick",
-                      on_change=lambda: _set_coder(st.session_state["coder_pick"]),
-                      help="Your decisions are stored under this name.")
-    cols[1].text_input("Add a coder", key="coder_new", placeholder="Your name")
-    cols[2].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
-    st.caption(f"Coding as **{md(me)}**.")
+    st.caption(f"Coding as **{md(me)}**. Your decisions are stored under this name; it stays after a "
+               "page reload (it is part of the page's address).")
+    cols = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    picked = cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick")
+    cols[1].button(f"Code as {picked}" if picked != me else "Current coder", key="coder_switch",
+                   on_click=_switch_coder, disabled=picked == me, icon=":material/switch_account:")
+    cols[2].text_input("Add a coder", key="coder_new", placeholder="Your name")
+    cols[3].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
 
 
 def _progress(ctx: services.ProjectContext) -> None:
