@@ -63,7 +63,7 @@ def _nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], No
 
 def undo_last(ctx: ProjectContext) -> None:
     done = in_callback(coding.undo, ctx, 1)
-    flash_undone(done)
+    flash_undone(done, ctx)
     if done:
         st.session_state["code_dirty"] = set()  # the whole page reloads
     after_decision(ctx)

@@ -201,10 +201,19 @@ def page_context(title: str) -> services.ProjectContext | None:
     return ctx
 
 
-def flash_undone(done: list[dict[str, Any]] | None) -> None:
-    """Say what an undo did (``done`` as the undo services return it; None: it failed)."""
+def flash_undone(done: list[dict[str, Any]] | None, ctx: services.ProjectContext | None = None) -> None:
+    """Say what an undo did, with the excerpt's text (``done`` as the undo services return
+    it; None: it failed)."""
     if done:
-        flash(f"Undone: {done[0]['action']} ({done[0]['entity']} {done[0]['entity_id']}).", kind="info")
+        from qualcode.services import messages
+
+        text = None
+        if ctx is not None:
+            try:
+                text = messages.undone_message(ctx, done)
+            except QualcodeError:  # the undo happened; only its description failed
+                text = None
+        flash(text or f"Undone: {done[0]['action']}.", kind="info")
     elif done == []:
         flash("Nothing to undo.", kind="info")
 

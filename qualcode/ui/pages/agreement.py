@@ -156,7 +156,7 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
 
 
 def _undo(ctx: ProjectContext) -> None:
-    flash_undone(in_callback(team.undo, ctx, 1))
+    flash_undone(in_callback(team.undo, ctx, 1), ctx)
 
 
 def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
