@@ -9,7 +9,7 @@ import streamlit as st
 
 from qualcode import services
 from qualcode.errors import QualcodeError
-from qualcode.services import ui_support
+from qualcode.services import team, ui_support
 from qualcode.ui import signin
 from qualcode.ui.text import md
 from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
@@ -90,6 +90,22 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
                    on_click=_switch_coder, disabled=picked == me, icon=":material/switch_account:")
     cols[2].text_input("Add a coder", key="coder_new", placeholder="Your name")
     cols[3].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
+    if len(coders) > 1:
+        _independent_toggle(ctx)
+
+
+def _set_independent(ctx: services.ProjectContext) -> None:
+    attempt(team.set_independent_coding, ctx, bool(st.session_state.get("proj_independent")))
+
+
+def _independent_toggle(ctx: services.ProjectContext) -> None:
+    """Several coders: how they see each other's work, one click away (also on Agreement)."""
+    st.session_state["proj_independent"] = bool(attempt(team.independent_coding, ctx))
+    st.toggle("Independent coding: coders don't see each other's decisions", key="proj_independent",
+              on_change=_set_independent, args=(ctx,),
+              help="Off (default): you see a colleague's verdict beside a suggestion and still record "
+                   "your own. On: each coder sees only their own work (and consensus), as for "
+                   "measuring agreement on a blind sample.")
 
 
 def _progress(ctx: services.ProjectContext) -> None:
