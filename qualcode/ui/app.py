@@ -16,6 +16,7 @@ from qualcode.ui.state import current_coder, guarded, restore_coder
 PAGES = [
     ("project", "Project", ":material/folder_open:", "project"),
     ("importing", "Import", ":material/upload_file:", "import"),
+    ("documents", "Documents", ":material/description:", "documents"),
     ("code", "Code", ":material/edit_note:", "code"),
     ("codebook", "Codebook", ":material/account_tree:", "codebook"),
     ("themes", "Themes", ":material/insights:", "themes"),
