@@ -82,7 +82,12 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
     cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="th_freq", column_config=FREQ_CONFIG)
+    labels = [(f"{by} {r[by]} · " if by else "") + f"{r['code']} · {int(r['excerpts'])} excerpts"
+              for r in shown.to_dict("records")]
+    picked = st.selectbox("Or pick a row", range(len(shown)), index=None, key="th_freq_pick",
+                          format_func=lambda i: labels[i], placeholder="Read the quotes of…")
     row = _selected_row(event)
+    row = row if row is not None else picked
     if row is not None:
         r = shown.iloc[row]
         where = {by: str(r[by])} if by else {}
