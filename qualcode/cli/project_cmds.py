@@ -14,7 +14,7 @@ from qualcode.cli.base import State, bar_progress, emit_json, main, pass_state
 
 # The Streamlit script inside the package (the repository's app.py runs the same main()),
 # so that `qualcode app` works from an installed wheel too.
-APP_PY = Path(str(resources.files("qualcode") / "ui" / "streamlit_app.py"))
+APP_PY = Path(str(resources.files("qualcode") / "data" / "app.py"))
 
 
 def serve_options(f):
