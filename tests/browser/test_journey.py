@@ -264,7 +264,12 @@ def test_a_newcomers_day(tmp_path, start_app, page):
         thumbs.nth(1).press("ArrowLeft")
         thumbs.nth(1).press("ArrowLeft")
         wait_idle(page)
-    choose(page, f"pick-{target}", re.compile(r"^Evidence$"))
+    picker = page.locator(key(f"pick-{target}"))  # as the coder does: type to search the codebook
+    picker.click()
+    page.keyboard.type("Evidence")
+    page.get_by_role("option", name=re.compile("^Evidence")).first.click()
+    wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / "picked-evidence.png"))
     click(page, f"addcode-{target}")
 
     def manual_codings():
