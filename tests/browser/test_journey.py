@@ -353,8 +353,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
         m = re.match(r"year (\S+) · (.+) · (\d+) excerpts$", label.strip())
         assert m, label
         choose(page, "th_freq_pick", label.strip())
-        caption = page.locator('[data-testid="stCaptionContainer"]').filter(
-            has_text=re.compile(r"\d+ excerpts? from \d+ documents?")).first.inner_text()
+        caption = page.get_by_text(re.compile(r"^\d+ excerpts? from \d+ documents?\.$")).first.inner_text()
         shown = int(re.match(r"(\d+) excerpt", caption).group(1))
         assert shown == int(m.group(3)), f"{label}: {shown} quotes shown"
         rows.append((m.group(1), m.group(2), int(m.group(3))))
@@ -384,8 +383,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     shot("agreement")
     page.get_by_role("tab", name="Disagreements").click()
     wait_idle(page)
-    listed = page.locator('[data-testid="stCaptionContainer"]').filter(
-        has_text="excerpts where the coders differ").first.inner_text()
+    listed = page.get_by_text(re.compile(r"^\d+ excerpts where the coders differ")).first.inner_text()
     assert int(re.match(r"(\d+)", listed).group(1)) == int(m.group(3)), (head, listed)
     assert int(m.group(2)) >= 10
     shot("disagreements")
