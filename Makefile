@@ -4,6 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= .qualcode-demo
+# QUALCODE_DEMO_NO_APP=1 builds the demo project without starting the app (the test suite
+# runs `make run` this way, so the README's first command cannot break silently).
+DEMO_FLAGS := $(if $(QUALCODE_DEMO_NO_APP),--no-app,)
 
 .PHONY: run test install demo bench lint clean
 
@@ -21,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
-	$(BIN)/qualcode demo --project $(DEMO)
+	$(BIN)/qualcode demo --project $(DEMO) $(DEMO_FLAGS)
 
 test: install
 	$(BIN)/python -m pytest

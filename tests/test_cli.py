@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -76,11 +80,21 @@ def test_bad_database_url(tmp_path):
 
 @pytest.mark.slow
 def test_demo_builds_the_sample_project_with_suggestions(tmp_path):
-    """What `make run` does before starting the app (real ingest, real model)."""
+    """`make run` itself, with the server part switched off (real ingest, real model).
+
+    The exact recipe of the Makefile runs (``-o install``: the virtualenv is this one and is
+    not reinstalled), so a Makefile or CLI change that breaks the README's first command
+    fails here.
+    """
     runner = CliRunner()
     target = tmp_path / "demo"
-    r = runner.invoke(main, ["--project", str(target), "demo", "--no-app"])
-    assert r.exit_code == 0, r.output
+    venv = Path(sys.executable).parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    cmd = ["make", "-C", str(REPO), "-o", "install", "run", f"VENV={venv}", f"DEMO={target}",
+           "QUALCODE_DEMO_NO_APP=1"]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "demo --project" in r.stdout  # the command line make echoed is the README's
     status = json.loads(runner.invoke(main, ["--project", str(target), "status", "--json"]).output)
     samples = [p for p in (REPO / "transcripts_sample").iterdir() if p.is_file() and p.name != "attributes.csv"]
     assert status["documents"] == len(samples) >= 8
@@ -88,3 +102,31 @@ def test_demo_builds_the_sample_project_with_suggestions(tmp_path):
     assert status["codings"] == 0  # suggestions stay suggestions until a coder accepts
     again = runner.invoke(main, ["--project", str(target), "demo", "--no-app"])
     assert again.exit_code == 0 and "is ready" in again.output
+
+
+def test_global_options_also_follow_the_subcommand(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "p")]).exit_code == 0
+    r = runner.invoke(main, ["status", "--json", "--project", str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["codes"] > 0
+    r = runner.invoke(main, ["status", "-p", str(tmp_path / "nope")])
+    assert r.exit_code == 1 and "qualcode init" in r.output
+
+
+def test_subcommand_coder_is_the_one_who_decides(tmp_path):
+    from qualcode import services
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(tmp_path / "p"), "--coder", "zoe"]).exit_code == 0
+    ctx = services.open_project(tmp_path / "p")
+    try:
+        assert "zoe" in services.list_coders(ctx)
+    finally:
+        ctx.close()
+
+
+def test_export_keeps_its_own_coder_filter():
+    """``export --coder`` filters codings; it is not the global --coder."""
+    r = CliRunner().invoke(main, ["export", "--help"])
+    assert r.output.count("--coder") == 1 and "Count only this coder" in r.output

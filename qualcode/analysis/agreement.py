@@ -28,7 +28,7 @@ EPS = 1e-12
 
 __all__ = [
     "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha",
-    "kappa_label", "alpha_label", "describe",
+    "kappa_label", "alpha_label", "describe", "same_sets",
 ]
 
 
@@ -218,6 +218,23 @@ def alpha_label(value: float | None) -> str:
     return "unreliable: the coders do not apply this code consistently yet"
 
 
+def same_sets(sets: dict[str, Sequence[set]]) -> dict:
+    """Per-excerpt agreement: on how many excerpts every coder gave the same set of codes.
+
+    ``sets[coder][u]`` is the set of codes that coder applied to excerpt ``u`` (an empty set:
+    reviewed, no code). Returns ``excerpts``, ``same_codes``, ``differ`` and
+    ``excerpt_agreement`` (share, ``None`` without excerpts).
+
+    >>> same_sets({"ana": [{"a"}, set(), {"a", "b"}], "ben": [{"a"}, set(), {"a"}]})
+    {'excerpts': 3, 'same_codes': 2, 'differ': 1, 'excerpt_agreement': 0.6666666666666666}
+    """
+    columns = list(sets.values())
+    n = len(columns[0]) if columns else 0
+    same = sum(1 for u in range(n) if len({frozenset(col[u]) for col in columns}) == 1)
+    return {"excerpts": n, "same_codes": same, "differ": n - same,
+            "excerpt_agreement": same / n if n else None}
+
+
 def describe(figures: dict, *, unit_name: str = "excerpts", min_units: int = 10) -> str:
     """One sentence about a set of figures (``units``, ``percent_agreement``, kappa, alpha).
 
@@ -228,6 +245,8 @@ def describe(figures: dict, *, unit_name: str = "excerpts", min_units: int = 10)
     units = figures.get("units") or 0
     if not units:
         return f"No {unit_name} were rated by all of these coders yet, so there is nothing to compare."
+    if "same_codes" in figures:
+        return _headline(figures, unit_name=unit_name, min_units=min_units)
     pa = figures.get("percent_agreement")
     kappa = figures.get("cohen_kappa")
     if kappa is None:
@@ -246,6 +265,42 @@ def describe(figures: dict, *, unit_name: str = "excerpts", min_units: int = 10)
         text = f"{head[:1].upper()}{head[1:]}: the coders agree on {pa:.0%} of {units} {unit_name} ({', '.join(parts)})."
     if units < min_units:
         text += f" Only {units} {unit_name}: too few to trust."
+    return text
+
+
+def _headline(figures: dict, *, unit_name: str, min_units: int) -> str:
+    """The overall sentence: per-excerpt agreement first, then what is pooled.
+
+    >>> _headline({"units": 16, "excerpts": 16, "same_codes": 11, "differ": 5, "codes": 3,
+    ...            "decisions": 48, "percent_agreement": 0.875, "cohen_kappa": 0.7,
+    ...            "krippendorff_alpha": 0.69}, unit_name="excerpts", min_units=10)  # doctest: +NORMALIZE_WHITESPACE
+    'The coders gave the same codes to 11 of 16 excerpts (69%); they differ on 5. Code by code, pooled over the
+    3 codes someone used (48 excerpt × code decisions; codes nobody used are left out): 88% agreement,
+    kappa 0.70, alpha 0.69 (substantial agreement).'
+    """
+    n, same, differ = figures["excerpts"], figures["same_codes"], figures["differ"]
+    share = same / n if n else 0.0
+    text = (f"The coders gave the same codes to {same} of {n} excerpts ({share:.0%}); "
+            + (f"they differ on {differ}." if differ else "they agree on every one."))
+    pa = figures.get("percent_agreement")
+    kappa = figures.get("cohen_kappa")
+    if kappa is None:
+        kappa = figures.get("fleiss_kappa")
+    alpha = figures.get("krippendorff_alpha")
+    codes = figures.get("codes") or 0
+    if codes and pa is not None:
+        what = "character" if unit_name == "characters" else "excerpt"
+        parts = [f"{pa:.0%} agreement"]
+        if kappa is not None:
+            parts.append(f"kappa {kappa:.2f}")
+        if alpha is not None:
+            parts.append(f"alpha {alpha:.2f}")
+        label = kappa_label(kappa if kappa is not None else alpha)
+        text += (f" Code by code, pooled over the {codes} code{'s' * (codes != 1)} someone used "
+                 f"({figures.get('decisions', 0):,} {what} × code decisions; codes nobody used are left out): "
+                 f"{', '.join(parts)} ({label}).")
+    if n < min_units:
+        text += f" Only {n} excerpts: too few to trust."
     return text
 
 

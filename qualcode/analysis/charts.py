@@ -21,6 +21,15 @@ MEASURE_TITLES = {
     "per_1000_words": "Excerpts per 1,000 participant words",
 }
 
+COUNTS = {"excerpts", "documents", "participants", "count", "n"}
+
+
+def count_axis(measure: str, title: str | None = None) -> alt.Axis:
+    """Whole-number ticks for counts (no "0.5 documents"), plain ticks otherwise."""
+    if measure in COUNTS:
+        return alt.Axis(title=title, format="d", tickMinStep=1)
+    return alt.Axis(title=title)
+
 
 def bars(freq: pd.DataFrame, *, measure: str = "documents", by: str | None = None,
          title: str | None = None) -> alt.Chart:
@@ -28,7 +37,7 @@ def bars(freq: pd.DataFrame, *, measure: str = "documents", by: str | None = Non
     data = freq.copy()
     enc = {
         "y": alt.Y("code:N", sort=list(dict.fromkeys(data["code"])), title=None),
-        "x": alt.X(f"{measure}:Q", title=MEASURE_TITLES.get(measure, measure)),
+        "x": alt.X(f"{measure}:Q", axis=count_axis(measure, MEASURE_TITLES.get(measure, measure))),
         "tooltip": ["code", alt.Tooltip(f"{measure}:Q", format=",.4g")],
     }
     if by:
@@ -40,8 +49,13 @@ def bars(freq: pd.DataFrame, *, measure: str = "documents", by: str | None = Non
 
 
 def heatmap(matrix: pd.DataFrame, *, title: str = "Co-occurrence", value_title: str = "count",
-            labels: "dict[str, str] | None" = None) -> alt.Chart:
-    """A heatmap of a square (or any) frame: rows x columns -> value."""
+            labels: "dict[str, str] | None" = None, diagonal: bool = True) -> alt.Chart:
+    """A heatmap of a square (or any) frame: rows x columns -> value.
+
+    ``diagonal=False`` leaves the cells of a code with itself empty: in a co-occurrence
+    matrix they hold each code's own count, which would swamp the colour scale of the
+    real pairs.
+    """
     labels = labels or {}
     long = matrix.copy()
     long.index = [labels.get(str(i), str(i)) for i in long.index]
@@ -49,11 +63,14 @@ def heatmap(matrix: pd.DataFrame, *, title: str = "Co-occurrence", value_title: 
     order = list(long.index)
     x_order = list(long.columns)
     long = long.rename_axis("row").reset_index().melt(id_vars="row", var_name="column", value_name="value")
+    if not diagonal:
+        long = long[long["row"] != long["column"]]
+    legend = alt.Legend(format="d", tickMinStep=1) if value_title in COUNTS else alt.Legend()
     base = alt.Chart(long, title=title).encode(
         x=alt.X("column:N", sort=x_order, title=None),
         y=alt.Y("row:N", sort=order, title=None),
     )
-    rect = base.mark_rect().encode(color=alt.Color("value:Q", title=value_title),
+    rect = base.mark_rect().encode(color=alt.Color("value:Q", title=value_title, legend=legend),
                                    tooltip=["row", "column", alt.Tooltip("value:Q", format=",.3g")])
     return rect
 
@@ -67,7 +84,7 @@ def trend(freq_by: pd.DataFrame, *, by: str = "year", measure: str = "pct_docume
     data[by] = data[by].astype(str)
     return alt.Chart(data, title=title or f"{MEASURE_TITLES.get(measure, measure)} by {by}").mark_line(point=True).encode(
         x=alt.X(f"{by}:O", sort=list(dict.fromkeys(data[by])), title=by),
-        y=alt.Y(f"{measure}:Q", title=MEASURE_TITLES.get(measure, measure)),
+        y=alt.Y(f"{measure}:Q", axis=count_axis(measure, MEASURE_TITLES.get(measure, measure))),
         color=alt.Color("code:N", title="Code"),
         tooltip=["code", by, alt.Tooltip(f"{measure}:Q", format=",.4g")],
     )

@@ -123,3 +123,61 @@ def compare(
     out = base.merge(pd.DataFrame(rows), on="code_id")
     out.insert(out.columns.get_loc("p") + 1, "p_adjusted", bh_adjust(out["p"].to_numpy()))
     return out
+
+
+TEST_NAMES = {"fisher": "Fisher's exact test", "chi2": "Chi-square test", "none": "not testable"}
+
+
+def _p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def finding(row: "pd.Series | dict", *, by: str, values: "list[str]", unit: str, alpha: float = 0.05) -> str:
+    """One sentence that says what the test of one code found, in plain words.
+
+    >>> finding({"test": "fisher", "p_adjusted": 0.01, "2018 %": 10.0, "2021 %": 80.0,
+    ...          "low_expected": False, "small_groups": ""}, by="year", values=["2018", "2021"],
+    ...         unit="document")
+    "More often in 2021 (80% of documents) than in 2018 (10%): a real difference (Fisher's exact test, adjusted p = 0.010)."
+    """
+    pcts = {v: row.get(f"{v} %") for v in values}
+    pcts = {v: float(p) for v, p in pcts.items() if p is not None and not pd.isna(p)}
+    if row.get("test") == "none" or not pcts or pd.isna(row.get("p_adjusted", np.nan)):
+        return f"Not testable: the code is in every {unit} or in none of them."
+    hi = max(pcts, key=pcts.get)
+    lo = min(pcts, key=pcts.get)
+    p = float(row["p_adjusted"])
+    test = TEST_NAMES.get(str(row.get("test")), str(row.get("test")))
+    where = f"{test}, adjusted {_p_text(p)}"
+    if p < alpha and hi != lo:
+        text = (f"More often in {hi} ({pcts[hi]:.0f}% of {unit}s) than in {lo} ({pcts[lo]:.0f}%): "
+                f"a real difference ({where}).")
+    else:
+        spread = ", ".join(f"{v} {pcts[v]:.0f}%" for v in values if v in pcts)
+        text = f"No clear difference between the {by} groups ({spread}; {where})."
+    if row.get("low_expected"):
+        text += " Few units per group: read with care."
+    if row.get("small_groups"):
+        text += f" Small groups: {row['small_groups']}."
+    return text
+
+
+def readable(df: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """The comparison with column names a reader understands and a sentence per code.
+
+    Columns: Code, one "<value>" column per group ("3 of 5 (60%)"), Test, Adjusted p,
+    Effect size (Cramér's V), Finding. Rows stay in the order of ``df``.
+    """
+    if df.empty:
+        return pd.DataFrame(columns=["Code", "Test", "Adjusted p", "Effect size (Cramér's V)", "Finding"])
+    values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]
+    unit = str(df["unit"].iloc[0]) if "unit" in df.columns else "unit"
+    out = pd.DataFrame({"Code": df["code"].to_numpy()})
+    for v in values:
+        out[f"{by} {v}"] = [f"{int(n)} of {int(t)} ({100.0 * n / t:.0f}%)" if t else "-"
+                            for n, t in zip(df[f"{v} n"], df[f"{v} N"])]
+    out["Test"] = [TEST_NAMES.get(str(t), str(t)) for t in df["test"]]
+    out["Adjusted p"] = df["p_adjusted"].to_numpy()
+    out["Effect size (Cramér's V)"] = df["cramers_v"].to_numpy()
+    out["Finding"] = [finding(r, by=by, values=values, unit=unit) for _, r in df.iterrows()]
+    return out

@@ -67,6 +67,42 @@ def main(ctx: click.Context, project: str | None, db: str | None, coder: str | N
     ctx.obj = State(project, db, coder)
 
 
+GLOBAL_OPTIONS = (
+    (("--project", "-p"), "project", "DIR", "Project folder (same as before the command)."),
+    (("--db",), "db", "URL", "Database URL (same as before the command)."),
+    (("--coder",), "coder", "NAME", "Who is making decisions (same as before the command)."),
+)
+
+
+def _set_global(attr: str):
+    def callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            state = ctx.find_object(State)
+            if state is not None:
+                setattr(state, attr, value)
+    return callback
+
+
+def add_global_options(group: click.Group) -> None:
+    """Let ``--project``, ``--db`` and ``--coder`` also follow the subcommand.
+
+    ``qualcode demo --project DIR`` is what people type (and what ``make run`` runs), so
+    every command accepts the global options after its name too, except where the command
+    already has an option of that name with its own meaning (``export --coder``).
+    """
+    for cmd in group.commands.values():
+        if isinstance(cmd, click.Group):
+            add_global_options(cmd)
+            continue
+        taken = {opt for p in cmd.params for opt in getattr(p, "opts", [])}
+        for decls, attr, metavar, help_text in GLOBAL_OPTIONS:
+            free = [d for d in decls if d not in taken]
+            if decls[0] not in free:
+                continue
+            cmd.params.append(click.Option(free, metavar=metavar, help=help_text, expose_value=False,
+                                           callback=_set_global(attr)))
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 

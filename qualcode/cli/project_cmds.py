@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -11,7 +12,9 @@ import click
 from qualcode import services
 from qualcode.cli.base import State, bar_progress, emit_json, main, pass_state
 
-APP_PY = services.project.REPO_ROOT / "app.py"
+# The Streamlit script inside the package (the repository's app.py runs the same main()),
+# so that `qualcode app` works from an installed wheel too.
+APP_PY = Path(str(resources.files("qualcode") / "data" / "app.py"))
 
 
 def serve_options(f):
@@ -117,8 +120,8 @@ def app(state: State, port: int | None, address: str) -> None:
 @click.option("--rebuild", is_flag=True, help="Delete and rebuild an existing demo project.")
 @pass_state
 def demo(state: State, port: int | None, address: str, no_app: bool, rebuild: bool) -> None:
-    """Build a demo project from transcripts_sample/ with the default codebook and
-    suggestions, then start the app on it.
+    """Build a demo project from the bundled sample transcripts with the default codebook
+    and suggestions, then start the app on it.
 
     \b
     Example:

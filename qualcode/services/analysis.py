@@ -126,11 +126,25 @@ def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, 
                             small_group=small_group, rollup=rollup)
 
 
+def readable_comparison(table: pd.DataFrame, *, by: str) -> pd.DataFrame:
+    """:func:`compare`'s table for readers: plain column names and one sentence per code
+    saying what the test found (see :func:`qualcode.analysis.compare.readable`)."""
+    return compare_mod.readable(table, by=by)
+
+
 def cooccurrence(ctx: ProjectContext, *, level: str = "excerpt", include: str = "accepted",
-                 coder: str | None = None, rollup: bool = False) -> pd.DataFrame:
-    """Pairs of codes with counts and Jaccard, at excerpt or document level."""
+                 coder: str | None = None, rollup: bool = False, only_pairs: bool = False) -> pd.DataFrame:
+    """Pairs of codes with counts and Jaccard, at excerpt or document level.
+
+    ``only_pairs=True``: the pairs that occur together at least once, most frequent first
+    (what a reader wants to see first); otherwise every pair in codebook order.
+    """
     facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
-    return cooc_mod.cooccurrence(facts, level=level, rollup=rollup)
+    df = cooc_mod.cooccurrence(facts, level=level, rollup=rollup)
+    if only_pairs:
+        df = (df[df["count"] > 0].sort_values(["count", "jaccard"], ascending=False, kind="stable")
+              .reset_index(drop=True))
+    return df
 
 
 def cooccurrence_matrix(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
@@ -167,6 +181,54 @@ def retrieve(ctx: ProjectContext, *, code_id: str | None = None, where: Mapping[
                              rollup=rollup, context=context)
 
 
+def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None = None,
+           include: str = "accepted", coder: str | None = None, rollup: bool = True,
+           also: str | None = None, level: str = "excerpt", context: bool = False) -> pd.DataFrame:
+    """The quotes behind one number of a table or chart, one row per excerpt.
+
+    What is counted decides what is shown, so the rows are exactly the units counted:
+
+    - a frequencies / crosstab / compare cell (``code_id``, ``where={by: value}``): its
+      ``excerpts`` rows, from its ``documents`` distinct documents;
+    - a co-occurrence pair (``also``, ``rollup=False`` as the co-occurrence counts):
+      ``level="excerpt"``: the excerpts carrying both codes (``count`` rows);
+      ``level="document"``: the excerpts of either code in the documents carrying both
+      (``count`` distinct documents).
+
+    Columns: retrieve's, with ``code`` the names of every counted code on the excerpt.
+
+    >>> quotes(ctx, code_id="trust", where={"year": "2021"})  # doctest: +SKIP
+    """
+    if level not in ("excerpt", "document"):
+        raise QualcodeError(f"level must be 'excerpt' or 'document', not {level!r}")
+    df = retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder, rollup=rollup, context=context)
+    if also is not None:
+        other = retrieve(ctx, code_id=also, where=where, include=include, coder=coder, rollup=rollup,
+                         context=context)
+        key = "excerpt_id" if level == "excerpt" else "document_id"
+        both = set(df[key]) & set(other[key])
+        df = pd.concat([df, other], ignore_index=True) if len(other) else df
+        df = df[df[key].isin(both)]
+    return one_row_per_excerpt(df)
+
+
+def one_row_per_excerpt(df: pd.DataFrame) -> pd.DataFrame:
+    """Fold retrieve's (excerpt, code) rows into one row per excerpt (codes joined by "; ")."""
+    if df.empty:
+        return df.reset_index(drop=True)
+
+    def joined(values: pd.Series) -> str:
+        seen = [str(v) for v in dict.fromkeys(values) if isinstance(v, str) and v]
+        return "; ".join(seen)
+
+    agg = {c: "first" for c in df.columns if c != "excerpt_id"}
+    for c in ("code_id", "code", "coders", "origin", "memo"):
+        if c in agg:
+            agg[c] = joined
+    out = df.groupby("excerpt_id", sort=False).agg(agg).reset_index()
+    return out.sort_values(["document_id", "excerpt_order"]).reset_index(drop=True)[list(df.columns)]
+
+
 # ---- charts ---------------------------------------------------------------------------
 
 def chart_bars(ctx: ProjectContext, *, measure: str = "documents", by: str | None = None,
@@ -181,7 +243,8 @@ def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "
     facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
     m = cooc_mod.cooccurrence_matrix(facts, level=level, value=value)
     names = {c.id: c.name for c in facts.codebook.codes}
-    return charts.heatmap(m, title=f"Co-occurrence ({level}s)", value_title=value, labels=names)
+    # The diagonal (each code with itself) is each code's own count, not a pair: left out.
+    return charts.heatmap(m, title=f"Co-occurrence ({level}s)", value_title=value, labels=names, diagonal=False)
 
 
 def chart_trend(ctx: ProjectContext, *, by: str = "year", measure: str = "pct_documents",

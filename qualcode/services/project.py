@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -14,9 +15,12 @@ from qualcode.storage import Database, project_url
 from qualcode.storage import codes as code_store
 from qualcode.storage import meta
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CODEBOOK = REPO_ROOT / "codebooks" / "improvement-collaboration.yaml"
-SAMPLE_DIR = REPO_ROOT / "transcripts_sample"
+# Bundled files ship inside the package (qualcode/data/, package-data), so that an installed
+# wheel finds them as a checkout does; the repository's codebooks/ and transcripts_sample/
+# are links to these folders.
+DATA_DIR = Path(str(resources.files("qualcode") / "data"))
+DEFAULT_CODEBOOK = DATA_DIR / "codebooks" / "improvement-collaboration.yaml"
+SAMPLE_DIR = DATA_DIR / "transcripts_sample"
 
 
 #: the id a read-only session gives a coder who has no row yet (no row has it)

@@ -199,6 +199,10 @@ def _block(names, units, code_ids, applied, spans, level, unit_name, names_of_co
     overall["decisions"] = overall["units"]
     overall["units"] = sum(spans[u][1] - spans[u][0] for u in units) if level == "character" else len(units)
     overall["codes"] = used
+    # The headline: per excerpt, did the coders give the same set of codes? (What a reader
+    # means by agreement, and what the Disagreements list counts.)
+    overall.update(metrics.same_sets({n: [set(applied[n].get(u, {})) & set(code_ids) for u in units]
+                                      for n in names}))
     return {"units": overall["units"], "codes": codes, "overall": _summarise(overall, unit_name=unit_name)}
 
 

@@ -30,8 +30,9 @@ class Chip:
     code_id: str
     code_name: str
     score: float
-    status: str  # pending | accepted | rejected
+    status: str  # pending | accepted | rejected: this coder's own verdict
     explanation: dict[str, Any] = field(default_factory=dict)
+    others: str = ""  # e.g. "bob accepted" (only with independent coding off)
 
 
 @dataclass
@@ -132,16 +133,25 @@ def format_ms(ms: int | None) -> str:
 def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: list[int] | None,
             spans: dict[int, tuple[int, str]], code_names: dict[str, str]) -> dict[int, ExcerptState]:
     coder_id = ctx.coder_id(s)
-    # Independent coding: another coder's verdict on a suggestion stays hidden (as in
-    # services.team.visible_suggestions); codings shown are this coder's own anyway.
+    # A chip shows this coder's own verdict, so every coder can always record theirs: a
+    # suggestion another coder decided is still open for me. With independent coding off
+    # their verdict is shown beside it ("bob accepted"); with it on it stays hidden (as in
+    # services.team.visible_suggestions). Codings shown are this coder's own anyway.
     independent = bool(meta.get_setting(s, "independent_coding", False))
     states: dict[int, ExcerptState] = {}
     kw: dict[str, Any] = {"document_id": document_id} if excerpt_ids is None else {"excerpt_ids": excerpt_ids}
-    for sg in coding_store.list_suggestions(s, **kw):
+    suggestions = coding_store.list_suggestions(s, **kw)
+    decided_by_others = [sg.id for sg in suggestions if sg.decided_by and sg.decided_by != ctx.coder]
+    mine = ui_views.own_decisions(s, coder_id, decided_by_others) if decided_by_others else {}
+    for sg in suggestions:
+        status, others = sg.status.value, ""
+        if sg.decided_by and sg.decided_by != ctx.coder:
+            status = mine.get(sg.id, "pending")
+            if not independent:
+                others = f"{sg.decided_by} {sg.status.value}"
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
-            score=float(sg.score), explanation=sg.explanation or {},
-            status="pending" if independent and sg.decided_by and sg.decided_by != ctx.coder else sg.status.value))
+            score=float(sg.score), explanation=sg.explanation or {}, status=status, others=others))
     for c in coding_store.list_codings(s, coder_id=coder_id, **kw):
         ex_start, ex_text = spans.get(c.excerpt_id, (c.start, ""))
         span = ex_text[c.start - ex_start:c.end - ex_start]

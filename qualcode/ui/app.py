@@ -7,13 +7,16 @@ from typing import Callable
 
 import streamlit as st
 
+from qualcode.config import default_coder
 from qualcode.ui import signin
-from qualcode.ui.state import guarded
+from qualcode.ui.text import md
+from qualcode.ui.state import current_coder, guarded, restore_coder
 
 # (module under qualcode.ui.pages, title, icon, url path)
 PAGES = [
     ("project", "Project", ":material/folder_open:", "project"),
     ("importing", "Import", ":material/upload_file:", "import"),
+    ("documents", "Documents", ":material/description:", "documents"),
     ("code", "Code", ":material/edit_note:", "code"),
     ("codebook", "Codebook", ":material/account_tree:", "codebook"),
     ("themes", "Themes", ":material/insights:", "themes"),
@@ -34,9 +37,20 @@ def _render_fn(module: str) -> Callable[[], None]:
     return importlib.import_module(f"qualcode.ui.pages.{module}").render
 
 
+def _coder_badge() -> None:
+    """Who is coding, on every page (decisions are recorded under this name)."""
+    coder = current_coder() or default_coder()
+    if coder:
+        how = "signed in" if signin.signed_in() else "switch on the Project page"
+        st.sidebar.markdown(f":material/person: Coding as **{md(coder)}**  \n"
+                            f":small[{how}]")
+
+
 def main() -> None:
     st.set_page_config(page_title="qualcode", page_icon=":material/forum:", layout="wide")
     signin.require_sign_in()
+    restore_coder(signed_in=signin.signed_in())
+    _coder_badge()
     pages = [
         st.Page(guarded(_render_fn(module)), title=title, icon=icon, url_path=url, default=url == "project")
         for module, title, icon, url in PAGES

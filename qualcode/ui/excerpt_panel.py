@@ -65,7 +65,7 @@ def nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], Non
 
 def undo_last(ctx: ProjectContext) -> None:
     done = in_callback(coding.undo, ctx, 1)
-    flash_undone(done)
+    flash_undone(done, ctx)
     if done:
         st.session_state["code_dirty"] = set()  # the whole page reloads
     after_decision(ctx)
@@ -107,6 +107,13 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                    icon=":material/check:", on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, True))
         top.button(f"Reject {md(pending[0].code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
                    on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, False))
+    else:  # A still does something: move on, and say why there is nothing to accept
+        top.button("All decided: next", key="focus-accept-next", shortcut="A", type="primary",
+                   icon=":material/arrow_forward:", on_click=go_next,
+                   help="Every suggestion on this excerpt is decided; A moves to the next excerpt")
+        st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
+                   if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
+                   "here, or A to move on.")
     top.button("Nothing here", key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
                on_click=nothing_here, args=(ctx, ex, go_next),
                help="Mark the excerpt reviewed with no code (a negative example)")

@@ -35,6 +35,39 @@ def project_ref() -> tuple[str | None, str | None]:
     return project, db_url
 
 
+CODER_PARAM = "coder"
+
+
+def restore_coder(*, signed_in: bool) -> None:
+    """Keep the chosen coder across page reloads through the URL (``?coder=NAME``).
+
+    Run at the top of every page run. Without sign-in, a new browser session (a reload)
+    takes the coder from the URL, and every run writes the current choice back into it
+    (page navigation drops query parameters). With sign-in, the signed-in identity wins:
+    the parameter is ignored and removed, so nobody can become someone else by editing a
+    URL.
+    """
+    if signed_in:
+        if CODER_PARAM in st.query_params:
+            del st.query_params[CODER_PARAM]
+        return
+    wanted = (st.query_params.get(CODER_PARAM) or "").strip()
+    if wanted and not st.session_state.get("coder"):
+        st.session_state["coder"] = wanted
+    chosen = st.session_state.get("coder")
+    if chosen and st.query_params.get(CODER_PARAM) != chosen:
+        st.query_params[CODER_PARAM] = chosen
+
+
+def set_coder(name: str) -> None:
+    """Switch this browser session to coder ``name`` (explicitly; kept in the URL)."""
+    name = name.strip()
+    if not name:
+        return
+    st.session_state["coder"] = name
+    st.query_params[CODER_PARAM] = name
+
+
 def current_coder(ctx: services.ProjectContext | None = None) -> str | None:
     coder = st.session_state.get("coder") or get_setting("coder")
     if not coder and ctx is not None:
@@ -69,12 +102,17 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
-def attempt(fn: Callable[..., Any], *args: Any, where: Any = None, **kwargs: Any) -> Any:
-    """Run a service call; show a QualcodeError/ValueError as st.error and return None."""
+def attempt(fn: Callable[..., Any], *args: Any, show_in: Any = None, **kwargs: Any) -> Any:
+    """Run a service call; show a QualcodeError/ValueError as st.error and return None.
+
+    Every keyword but ``show_in`` (the container for the error) goes to ``fn``: a service's
+    own ``where=`` filter must reach it (it once did not, and a drill-down showed every
+    group's quotes).
+    """
     try:
         return fn(*args, **kwargs)
     except (QualcodeError, ValueError, KeyError, LookupError) as exc:
-        (where or st).error(error_text(exc), icon=":material/error:")
+        (show_in or st).error(error_text(exc), icon=":material/error:")
         return None
 
 
@@ -152,10 +190,19 @@ def page_context(title: str) -> services.ProjectContext | None:
     return ctx
 
 
-def flash_undone(done: list[dict[str, Any]] | None) -> None:
-    """Say what an undo did (``done`` as the undo services return it; None: it failed)."""
+def flash_undone(done: list[dict[str, Any]] | None, ctx: services.ProjectContext | None = None) -> None:
+    """Say what an undo did, with the excerpt's text (``done`` as the undo services return
+    it; None: it failed)."""
     if done:
-        flash(f"Undone: {done[0]['action']} ({done[0]['entity']} {done[0]['entity_id']}).", kind="info")
+        from qualcode.services import messages
+
+        text = None
+        if ctx is not None:
+            try:
+                text = messages.undone_message(ctx, done)
+            except QualcodeError:  # the undo happened; only its description failed
+                text = None
+        flash(text or f"Undone: {done[0]['action']}.", kind="info")
     elif done == []:
         flash("Nothing to undo.", kind="info")
 

@@ -30,4 +30,26 @@ def shorten(text: str, n: int = 80) -> str:
     'a b c'
     """
     one = " ".join(str(text).split())
-    return one if len(one) <= n else one[: n - 1].rstrip() + "…"
+    if len(one) <= n:
+        return one
+    cut = one[: n - 1]
+    space = cut.rfind(" ")
+    if space > n // 2:  # end at a word, not mid-word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def tail(text: str, n: int = 400) -> str:
+    """The last ``n`` characters or so, starting at a word (for context before an excerpt).
+
+    >>> tail("one two three four", 12)
+    '…three four'
+    """
+    one = " ".join(str(text).split())
+    if len(one) <= n:
+        return one
+    cut = one[-n:]
+    space = cut.find(" ")
+    if 0 <= space < n // 2:
+        cut = cut[space + 1:]
+    return "…" + cut

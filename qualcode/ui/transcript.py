@@ -68,7 +68,8 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
                 with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending",
                                   width="content"):
                     st.button(label, key=f"acc-{chip.suggestion_id}", icon=":material/check:",
-                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True))
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True),
+                              help=f"{chip.others}; your own decision is still open" if chip.others else None)
                     st.button("", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False),
                               help=f"Reject {chip.code_name}", type="tertiary")

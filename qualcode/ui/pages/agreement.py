@@ -43,7 +43,7 @@ def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame
     for code_id, f in [*result["codes"].items(), ("", result["overall"])]:
         kappa = f.get("cohen_kappa") if two else f.get("fleiss_kappa")
         rows.append({
-            "Code": names.get(code_id, f.get("name", code_id)) if code_id else "Overall (codes in use)",
+            "Code": names.get(code_id, f.get("name", code_id)) if code_id else "Overall (pooled over codes in use)",
             f"Units ({unit})": f["units"],
             "Agreement": _pct(f["percent_agreement"]),
             "Cohen's kappa" if two else "Fleiss' kappa": _num(kappa),
@@ -80,15 +80,19 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         return
     overall = result["overall"]
     st.markdown(md(overall["summary"]))
-    m = st.columns(4)
-    m[0].metric(f"Units ({'excerpts' if level == 'excerpt' else 'characters'} all reviewed)", result["units"])
-    m[1].metric("Agreement", _pct(overall["percent_agreement"]))
+    m = st.columns(5)
+    m[0].metric("Excerpts all reviewed", overall.get("excerpts", result["units"]))
+    m[1].metric("Same codes", _pct(overall.get("excerpt_agreement")),
+                help="Share of excerpts on which every coder gave exactly the same set of codes.")
+    m[2].metric("Excerpts that differ", overall.get("differ", "–"),
+                help="These are the excerpts listed under Disagreements (resolved ones included).")
     kappa = overall.get("cohen_kappa", overall.get("fleiss_kappa"))
-    m[2].metric("Cohen's kappa" if "cohen_kappa" in overall else "Fleiss' kappa", _num(kappa))
-    m[3].metric("Krippendorff's alpha", _num(overall["krippendorff_alpha"]))
-    st.caption("Agreement is the share of units where the coders made the same call. Kappa and alpha "
-               "discount the agreement expected by chance: above 0.8 is reliable, 0.67–0.8 tentative. "
-               "A code nobody used has no kappa (there is nothing to agree on).")
+    m[3].metric("Cohen's kappa (pooled)" if "cohen_kappa" in overall else "Fleiss' kappa (pooled)", _num(kappa))
+    m[4].metric("Krippendorff's alpha (pooled)", _num(overall["krippendorff_alpha"]))
+    st.caption("'Same codes' counts whole excerpts. The table below goes code by code: agreement is the share "
+               "of units where the coders made the same call on that code; the Overall row pools the "
+               "decisions of the codes someone used (codes nobody used are left out). Kappa and alpha "
+               "discount the agreement expected by chance: above 0.8 is reliable, 0.67–0.8 tentative.")
     st.dataframe(figures_table(result, names), hide_index=True, width="stretch")
     if result["pairs"]:
         st.subheader("Pairs")
@@ -147,7 +151,9 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     if not items:
         st.success("No open disagreements between these coders.")
         return
-    st.caption(f"{len(items)} excerpts where the coders differ. Pick the agreed codes and record the "
+    n_resolved = sum(1 for d in items if d["resolved"])
+    resolved_note = f" ({n_resolved} already resolved)" if n_resolved else ""
+    st.caption(f"{len(items)} excerpts where the coders differ{resolved_note}. Pick the agreed codes and record the "
                "consensus; it is kept as separate consensus codings, and each coder's own work stays as it was.")
     pages = (len(items) - 1) // PAGE_SIZE + 1
     page = st.number_input("Page", 1, pages, 1, key="dis-page") if pages > 1 else 1
@@ -158,7 +164,7 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
 
 
 def _undo(ctx: ProjectContext) -> None:
-    flash_undone(in_callback(team.undo, ctx, 1))
+    flash_undone(in_callback(team.undo, ctx, 1), ctx)
 
 
 def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

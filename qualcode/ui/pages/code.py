@@ -18,12 +18,13 @@ from qualcode.errors import QualcodeError
 from qualcode.services import ingest as ingest_svc
 from qualcode.services import memos as memo_svc
 from qualcode.services import suggest as suggest_svc
-from qualcode.services import ui_support
+from qualcode.services import prefs, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
-from qualcode.ui.state import attempt, error_text, flash, page_context
+from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
+from qualcode.ui.text import tail
 from qualcode.ui.transcript import decide, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
@@ -250,6 +251,19 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
     return st.session_state["code_doc"]
 
 
+def _page_size(ctx: ProjectContext) -> int:
+    """Turns per page: this coder's saved choice (kept in the project, so it survives a new
+    session and visits to other pages, where Streamlit forgets widget values)."""
+    if "code_page_size" not in st.session_state:
+        saved = attempt(prefs.get_pref, ctx, "turns_per_page", PAGE_SIZES[0])
+        st.session_state["code_page_size"] = saved if saved in PAGE_SIZES else PAGE_SIZES[0]
+    return st.session_state["code_page_size"]
+
+
+def _remember_page_size(ctx: ProjectContext) -> None:
+    in_callback(prefs.set_pref, ctx, "turns_per_page", st.session_state["code_page_size"])
+
+
 def _page_of(turns: list[TurnView], focus: int | None, size: int) -> int:
     for i, t in enumerate(turns):
         if any(e.id == focus for e in t.excerpts):
@@ -349,7 +363,7 @@ def render() -> None:
         prev_turn = next((t for t in view.turns if t.order == turn.order - 1), None)
         if prev_turn is not None:
             st.caption(f"Before — {prev_turn.speaker}")
-            st.text(" ".join(e.text for e in prev_turn.excerpts)[-400:], width="stretch")
+            st.text(tail(" ".join(e.text for e in prev_turn.excerpts), 400), width="stretch")
         panel(ctx, ex, turn, code_options=code_options, go_next=go_next, position=f"({left} left in the queue)")
         return
 
@@ -361,7 +375,7 @@ def render() -> None:
     if mode == "Transcript":
         _transcript_mode(ctx, view, turns, by_id, focus, cb, code_options, go_next)
         return
-    size = st.session_state.setdefault("code_page_size", 10)
+    size = _page_size(ctx)
     pages = max(1, math.ceil(len(turns) / size))
     if st.session_state.pop("code_jump", False) or "code_page" not in st.session_state:
         st.session_state["code_page"] = _page_of(turns, focus, size)
@@ -379,4 +393,5 @@ def render() -> None:
     nav = st.container(horizontal=True, vertical_alignment="center", key="code-pager")
     nav.number_input("Page", min_value=1, max_value=pages, key="code_page", width=140)
     nav.caption(f"of {pages} · {len(turns)} turns")
-    nav.selectbox("Turns per page", PAGE_SIZES, key="code_page_size", width=140)
+    nav.selectbox("Turns per page", PAGE_SIZES, key="code_page_size", width=140, on_change=_remember_page_size,
+                  args=(ctx,))

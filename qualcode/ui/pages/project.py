@@ -10,12 +10,12 @@ import streamlit as st
 
 from qualcode import services
 from qualcode.errors import QualcodeError
-from qualcode.services import team as team_svc
 from qualcode.services import suggest as suggest_svc
-from qualcode.services import ui_support
+from qualcode.services import team, ui_support
 from qualcode.ui import signin
 from qualcode.ui.text import md
-from qualcode.ui.state import attempt, current_coder, current_context, forget_project, project_ref, show_flash
+from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
+                               show_flash)
 
 
 def _switch(path: str, *, missing: str, opener, done: str) -> None:
@@ -64,14 +64,14 @@ def _open_or_create() -> None:
         getattr(st, msg[0])(msg[1])
 
 
-def _set_coder(name: str) -> None:
-    st.session_state["coder"] = name
+def _switch_coder() -> None:
+    set_coder(st.session_state.get("coder_pick") or "")
 
 
 def _add_coder(ctx: services.ProjectContext) -> None:
-    name = attempt(team_svc.add_coder, ctx, st.session_state.get("coder_new", ""))
+    name = attempt(team.add_coder, ctx, st.session_state.get("coder_new", ""))
     if name:
-        st.session_state["coder"] = name
+        set_coder(name)
         st.session_state["coder_new"] = ""
 
 
@@ -84,13 +84,30 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
     coders = services.list_coders(ctx)
     if me not in coders:
         coders = sorted({*coders, me})
-    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
-    cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick",
-                      on_change=lambda: _set_coder(st.session_state["coder_pick"]),
-                      help="Your decisions are stored under this name.")
-    cols[1].text_input("Add a coder", key="coder_new", placeholder="Your name")
-    cols[2].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
-    st.caption(f"Coding as **{md(me)}**.")
+    st.caption(f"Coding as **{md(me)}**. Your decisions are stored under this name; it stays after a "
+               "page reload (it is part of the page's address).")
+    cols = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
+    picked = cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick")
+    cols[1].button(f"Code as {picked}" if picked != me else "Current coder", key="coder_switch",
+                   on_click=_switch_coder, disabled=picked == me, icon=":material/switch_account:")
+    cols[2].text_input("Add a coder", key="coder_new", placeholder="Your name")
+    cols[3].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
+    if len(coders) > 1:
+        _independent_toggle(ctx)
+
+
+def _set_independent(ctx: services.ProjectContext) -> None:
+    attempt(team.set_independent_coding, ctx, bool(st.session_state.get("proj_independent")))
+
+
+def _independent_toggle(ctx: services.ProjectContext) -> None:
+    """Several coders: how they see each other's work, one click away (also on Agreement)."""
+    st.session_state["proj_independent"] = bool(attempt(team.independent_coding, ctx))
+    st.toggle("Independent coding: coders don't see each other's decisions", key="proj_independent",
+              on_change=_set_independent, args=(ctx,),
+              help="Off (default): you see a colleague's verdict beside a suggestion and still record "
+                   "your own. On: each coder sees only their own work (and consensus), as for "
+                   "measuring agreement on a blind sample.")
 
 
 def _progress(ctx: services.ProjectContext) -> None:

@@ -1,0 +1,69 @@
+"""Messages in the app's language about what just happened (read-only look-ups).
+
+``undone_message`` turns what an undo service returned (``action``, ``entity``,
+``entity_id``) into a sentence with the excerpt's text and the code's name, e.g.
+'Undone: rejecting “Trust” on “We met the same people every time.” (Interview 1).'
+instead of 'Undone: reject (suggestion 17)'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qualcode.services.project import ProjectContext
+from qualcode.storage import audit
+from qualcode.storage import codes as code_store
+from qualcode.storage import team as team_store
+
+WHAT = {
+    "accept": "accepting", "reject": "rejecting", "code": "coding", "uncode": "removing",
+    "review": "marking as done", "memo": "the memo", "consensus": "the consensus",
+}
+
+
+def _one_line(text: str, n: int = 90) -> str:
+    """At most ``n`` characters, cut at a word boundary."""
+    one = " ".join(str(text).split())
+    if len(one) <= n:
+        return one
+    cut = one[: n - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > n // 2 else cut).rstrip(" ,.;:") + "…"
+
+
+def _payload(s, ctx: ProjectContext, item: dict[str, Any]) -> dict[str, Any]:
+    """The undone event's before/after state (where the excerpt and code are named)."""
+    for ev in audit.list_events(s, coder=ctx.coder, action=item["action"], entity=item["entity"], limit=200):
+        if str(ev.entity_id) == str(item["entity_id"]):
+            merged: dict[str, Any] = {}
+            for part in (ev.before, ev.after):
+                if isinstance(part, dict):
+                    merged.update({k: v for k, v in part.items() if v is not None})
+            return merged
+    return {}
+
+
+def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> str | None:
+    """A sentence for the app about the newest undone step; None when nothing was undone.
+
+    >>> undone_message(ctx, coding.undo(ctx))  # doctest: +SKIP
+    'Undone: accepting “Trust” on “We trust each other.” (interview-1).'
+    """
+    if not done:
+        return None
+    item = done[0]
+    with ctx.session(readonly=True) as s:
+        data = _payload(s, ctx, item)
+        excerpt_id = data.get("excerpt_id") or (item["entity_id"] if item["entity"] == "excerpt" else None)
+        codes = [data["code_id"]] if data.get("code_id") else list(data.get("codes") or [])
+        names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        detail = team_store.excerpt_details(s, [int(excerpt_id)]).get(int(excerpt_id)) if excerpt_id else None
+    what = WHAT.get(item["action"], item["action"])
+    text = f"Undone: {what}"
+    if codes:
+        text += " " + ", ".join(f"“{names.get(c, c)}”" for c in codes)
+    if detail is not None:
+        text += f" on “{_one_line(detail['text'])}” ({detail['document']})"
+    if item["action"] == "memo" and data.get("text"):
+        text += f": “{_one_line(data['text'], 60)}”"
+    return text + "."

@@ -1,0 +1,45 @@
+"""Each coder's display preferences for the app (turns per page, ...), kept in the project
+so they survive a new browser session. Not research data: they change nothing a coder
+decided, but the change is still audited like every other setting.
+
+>>> set_pref(ctx, "turns_per_page", 20)  # doctest: +SKIP
+>>> get_pref(ctx, "turns_per_page", 10)  # doctest: +SKIP
+20
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qualcode.errors import QualcodeError
+from qualcode.services.project import ProjectContext
+from qualcode.storage import audit, meta
+
+KEY = "ui_prefs"
+KNOWN = {"turns_per_page": int}
+
+
+def get_pref(ctx: ProjectContext, name: str, default: Any = None) -> Any:
+    """This coder's preference ``name`` (``default`` when never set)."""
+    with ctx.session(readonly=True) as s:
+        prefs = meta.get_setting(s, KEY, {}) or {}
+    return (prefs.get(ctx.coder) or {}).get(name, default)
+
+
+def set_pref(ctx: ProjectContext, name: str, value: Any) -> Any:
+    """Remember this coder's preference ``name`` (one transaction, audited). Returns it."""
+    kind = KNOWN.get(name)
+    if kind is None:
+        raise QualcodeError(f"unknown preference {name!r}", hint="known: " + ", ".join(KNOWN))
+    value = kind(value)
+    with ctx.session() as s:
+        prefs = dict(meta.get_setting(s, KEY, {}) or {})
+        mine = dict(prefs.get(ctx.coder) or {})
+        before = mine.get(name)
+        if before != value:
+            mine[name] = value
+            prefs[ctx.coder] = mine
+            meta.set_setting(s, KEY, prefs)
+            audit.record(s, "setting", "preference", f"{ctx.coder}:{name}", coder_id=ctx.coder_id(s),
+                         before={"value": before}, after={"value": value})
+    return value

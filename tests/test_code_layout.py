@@ -1,0 +1,44 @@
+"""Code page layout: turns per page remembered per coder across sessions, A always does
+something, context before an excerpt starts at a word."""
+
+from __future__ import annotations
+
+from qualcode.services import coding, prefs
+from qualcode.ui.text import shorten, tail
+from tests.ui_helpers import long_turns, no_exception, page, seed
+
+
+def test_turns_per_page_survives_a_new_session(project):
+    seed(project, turns=long_turns(3000))
+    at = no_exception(page("code", project))
+    assert at.selectbox(key="code_page_size").value == 10
+    at.selectbox(key="code_page_size").set_value(20).run()
+    no_exception(at)
+    assert prefs.get_pref(project, "turns_per_page") == 20
+    fresh = no_exception(page("code", project))  # a new browser session
+    assert fresh.selectbox(key="code_page_size").value == 20
+    other = no_exception(page("code", project.as_coder("bob")))  # each coder has their own
+    assert other.selectbox(key="code_page_size").value == 10
+
+
+def test_a_moves_on_when_the_excerpt_is_decided(project):
+    doc_id, sid = seed(project)
+    coding.accept_suggestion(project, sid["1:trust"])
+    coding.reject_suggestion(project, sid["1:buy_in"])
+    from qualcode.storage import documents as doc_store
+
+    with project.session(readonly=True) as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+    at = no_exception(page("code", project, code_focus=ex[1].id))
+    button = at.sidebar.button(key="focus-accept-next")
+    assert "next" in button.label.lower()
+    assert any("A moves to the next excerpt" in c.value for c in at.sidebar.caption)
+    button.click().run()
+    no_exception(at)
+    assert at.session_state["code_focus"] == ex[2].id
+
+
+def test_context_and_short_texts_end_at_words():
+    text = "We met the same people at every convening and that built trust over the years"
+    assert tail(text, 30) == "…built trust over the years"  # text[-30:] starts mid-word ("at built")
+    assert shorten(text, 40) == "We met the same people at every…"  # text[:39] ends mid-word

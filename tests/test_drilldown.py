@@ -1,0 +1,112 @@
+"""The quotes behind every clickable number are exactly the units counted.
+
+For every row of every table the Themes page lets one click (frequencies with and
+without a grouping, compare cells, co-occurrence pairs at both levels), the quotes the
+page shows (``services.analysis.quotes``) are as many excerpts / documents as the number.
+And the UI passes its filters through: ``attempt(fn, where=...)`` once swallowed ``where``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.services import analysis
+from tests.analysis_helpers import build_small_project
+from tests.ui_helpers import no_exception, run_script
+
+
+@pytest.fixture
+def small(project):
+    return build_small_project(project)
+
+
+@pytest.mark.parametrize("include", ["accepted", "pending"])
+@pytest.mark.parametrize("by", [None, "year", "district", "role", "speaker.position"])
+def test_every_frequency_row_drills_to_exactly_its_excerpts(project, small, by, include):
+    attrs = analysis.attribute_names(project)
+    if by == "speaker.position":
+        by = "position"
+        assert by in attrs["speaker"]
+    freq = analysis.frequencies(project, by=by, include=include)
+    rows = freq[freq["excerpts"] > 0]
+    assert len(rows) >= 3
+    for r in rows.to_dict("records"):
+        where = {by: str(r[by])} if by else {}
+        q = analysis.quotes(project, code_id=r["code_id"], where=where, include=include)
+        assert len(q) == r["excerpts"] == q["excerpt_id"].nunique(), (by, r)
+        assert q["document_id"].nunique() == r["documents"], (by, r)
+
+
+def test_a_group_row_shows_only_that_groups_quotes(project, small):
+    """The reported bug: '2021 · Trust' listed 2018 quotes too."""
+    q = analysis.quotes(project, code_id="rel_trust", where={"year": "2021"})
+    assert list(q["quote"]) == ["We trust the data now."]
+    assert set(q["document"]) == {"D3"}
+
+
+def test_every_compare_cell_drills_to_its_units(project, small):
+    cmp = analysis.compare(project, by="year")
+    for r in cmp.to_dict("records"):
+        for year in ("2018", "2021"):
+            q = analysis.quotes(project, code_id=r["code_id"], where={"year": year})
+            assert q["document_id"].nunique() == r[f"{year} n"], (r["code_id"], year)
+
+
+@pytest.mark.parametrize("level", ["excerpt", "document"])
+def test_every_cooccurrence_pair_drills_to_its_units(project, small, level):
+    pairs = analysis.cooccurrence(project, level=level, only_pairs=True)
+    assert len(pairs) and (pairs["count"] > 0).all()
+    assert list(pairs["count"]) == sorted(pairs["count"], reverse=True)
+    for r in pairs.to_dict("records"):
+        q = analysis.quotes(project, code_id=r["code_a"], also=r["code_b"], level=level, rollup=False)
+        key = "excerpt_id" if level == "excerpt" else "document_id"
+        assert q[key].nunique() == r["count"], (level, r)
+
+
+def test_all_pairs_stay_available_in_codebook_order(project, small):
+    every = analysis.cooccurrence(project)
+    assert (every["count"] == 0).any()  # the API still lists pairs that never co-occur
+
+
+def test_attempt_passes_where_to_the_service():
+    from qualcode.ui.state import attempt
+
+    seen = {}
+    attempt(lambda **kw: seen.update(kw), where={"year": "2021"}, code_id="x")
+    assert seen == {"where": {"year": "2021"}, "code_id": "x"}
+
+
+def test_themes_page_quotes_for_a_group_row(project, small):
+    script = (
+        "from qualcode.ui.pages.themes import _quotes\n"
+        "from qualcode.ui.state import current_context\n"
+        "_quotes(current_context(), code_id='rel', where={'year': '2018'}, include='accepted')\n"
+    )
+    at = no_exception(run_script(script, project))
+    shown = at.dataframe[0].value
+    # rel rolls up trust and buy-in: 2018 has D1e1 (trust), D2e1 (buy-in), D2e2 (both: one row)
+    assert sorted(shown["quote"]) == sorted(["We met the same people every time.", "Principals bought in early.",
+                                             "Teachers trusted the coach."])
+    assert set(shown["document"]) == {"D1", "D2"}
+    assert any("3 excerpts from 2 documents" in c.value for c in at.caption)
+
+
+def test_compare_reads_as_sentences(project, small):
+    cmp = analysis.compare(project, by="year")
+    shown = analysis.readable_comparison(cmp, by="year")
+    assert "p_adjusted" not in shown.columns and "min_expected" not in shown.columns
+    assert {"Code", "year 2018", "year 2021", "Test", "Adjusted p", "Finding"} <= set(shown.columns)
+    text = " ".join(shown["Finding"])
+    assert "None" not in text and "nan" not in text
+    assert all(f.endswith(".") for f in shown["Finding"])
+    trust = shown[shown["Code"] == "Trust (rel)"].iloc[0]
+    assert trust["year 2018"] == "2 of 2 (100%)" and trust["year 2021"] == "1 of 2 (50%)"
+
+
+def test_counts_have_whole_number_ticks_and_the_heatmap_no_diagonal(project, small):
+    bars = analysis.chart_bars(project, measure="documents", by="year").to_dict()
+    assert bars["encoding"]["x"]["axis"]["format"] == "d"
+    assert bars["encoding"]["x"]["axis"]["tickMinStep"] == 1
+    heat = analysis.chart_heatmap(project)
+    data = heat.data
+    assert len(data) and not (data["row"] == data["column"]).any()

@@ -1,0 +1,77 @@
+"""Messages in the app's language: Undo names the code and shows the excerpt's text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qualcode.services import coding, messages, team
+from qualcode.storage import documents as doc_store
+from tests.ui_helpers import no_exception, page, seed
+
+TURNS = [
+    ("Interviewer", "interviewer", "How did the team build trust?"),
+    ("Ana", "participant", "We met the same people at every convening, and over two years that built trust "
+                           "between the coaches and the principals of the district."),
+    ("Ben", "participant", "Our principals bought in once they saw the exit tickets."),
+]
+
+
+@pytest.fixture
+def seeded(project):
+    doc_id, sid = seed(project, turns=TURNS)
+    with project.session(readonly=True) as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+    return project, sid, ex
+
+
+def test_undoing_a_rejection_says_what_and_where(seeded):
+    ctx, sid, _ = seeded
+    coding.reject_suggestion(ctx, sid["2:buy_in"])
+    text = messages.undone_message(ctx, coding.undo(ctx))
+    assert text == "Undone: rejecting “Buy-in” on “Our principals bought in once they saw the exit tickets.” (interview-1)."
+    assert "suggestion" not in text
+
+
+@pytest.mark.parametrize("step", ["accept", "code", "review", "memo"])
+def test_every_undoable_step_names_the_excerpt(seeded, step):
+    ctx, sid, ex = seeded
+    if step == "accept":
+        coding.accept_suggestion(ctx, sid["1:trust"])
+    elif step == "code":
+        coding.add_coding(ctx, ex[1].id, "trust", start=ex[1].start, end=ex[1].start + 10)
+    elif step == "review":
+        coding.mark_reviewed(ctx, ex[1].id)
+    else:
+        coding.add_memo(ctx, "convenings matter", excerpt_id=ex[1].id)
+    text = messages.undone_message(ctx, coding.undo(ctx))
+    assert text.startswith("Undone: ") and "(interview-1)" in text
+    assert "We met the same people" in text
+    quoted = text.split("“We met")[1].split("”")[0]
+    assert quoted.endswith("…") and ("We met" + quoted[:-1]) in TURNS[1][2]
+    assert TURNS[1][2].split("We met" + quoted[:-1])[1][:1] in (" ", ",")  # cut at a word, not mid-word
+    assert not re.search(r"(suggestion|coding|excerpt|memo) \d", text)  # no ids
+    if step in ("accept", "code"):
+        assert "“Trust”" in text
+
+
+def test_undoing_a_consensus_names_the_codes(seeded):
+    ctx, _, ex = seeded
+    team.resolve_disagreement(ctx, ex[2].id, ["buy_in"])
+    text = messages.undone_message(ctx, team.undo(ctx))
+    assert text.startswith("Undone: the consensus “Buy-in” on “Our principals")
+
+
+def test_nothing_undone_is_none(project):
+    assert messages.undone_message(project, []) is None
+
+
+def test_code_page_undo_shows_the_text(seeded):
+    ctx, sid, _ = seeded
+    at = page("code", ctx)
+    at.button(key=f"rej-{sid['2:trust']}").click().run()
+    at.button(key="page-undo").click().run()
+    no_exception(at)
+    shown = [i.value for i in at.info]
+    assert any(v.startswith("Undone: rejecting “Trust” on “Our principals bought in") for v in shown), shown

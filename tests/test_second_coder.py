@@ -1,0 +1,65 @@
+"""A second coder can always record their own decision on a suggestion chip, whether
+independent coding is on or off (off is the default); the mode is one click away."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.services import coding, team, ui_support
+from qualcode.storage import coding as coding_store
+from tests.ui_helpers import no_exception, page, seed
+
+
+@pytest.fixture
+def seeded(project):
+    doc_id, sid = seed(project)
+    return project, project.as_coder("bob"), doc_id, sid
+
+
+def _chips(ctx, doc_id):
+    view = ui_support.transcript_view(ctx, doc_id)
+    return {c.suggestion_id: c for e in view.excerpts() for c in e.state.chips}
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_second_coder_sees_the_chip_open_and_decides(seeded, independent):
+    alice, bob, doc_id, sid = seeded
+    if independent:
+        team.set_independent_coding(alice, True)
+    coding.accept_suggestion(alice, sid["1:trust"])
+    coding.reject_suggestion(alice, sid["1:buy_in"])
+    chips = _chips(bob, doc_id)
+    assert chips[sid["1:trust"]].status == "pending" and chips[sid["1:buy_in"]].status == "pending"
+    assert chips[sid["1:trust"]].others == ("" if independent else "alice accepted")
+    at = page("code", bob)
+    at.button(key=f"rej-{sid['1:trust']}").click().run()  # bob disagrees with alice
+    at.button(key=f"acc-{sid['1:buy_in']}").click().run()
+    no_exception(at)
+    bob_chips, alice_chips = _chips(bob, doc_id), _chips(alice, doc_id)
+    assert (bob_chips[sid["1:trust"]].status, bob_chips[sid["1:buy_in"]].status) == ("rejected", "accepted")
+    # alice's own verdicts stand for her, even though the suggestion row now holds bob's
+    assert (alice_chips[sid["1:trust"]].status, alice_chips[sid["1:buy_in"]].status) == ("accepted", "rejected")
+    with bob.session(readonly=True) as s:
+        codings = {(c.code_id, c.coder) for c in coding_store.list_codings(s, document_id=doc_id)}
+    assert codings == {("trust", "alice"), ("buy_in", "bob")}
+    result = team.agreement(alice, coders=["alice", "bob"])
+    assert result["overall"]["same_codes"] == 0 and result["overall"]["excerpts"] == 1
+
+
+def test_undo_gives_the_chip_back_to_its_coder(seeded):
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(alice, sid["2:trust"])
+    coding.reject_suggestion(bob, sid["2:trust"])
+    coding.undo(bob)
+    assert _chips(bob, doc_id)[sid["2:trust"]].status == "pending"
+
+
+def test_independent_mode_is_on_the_project_page_with_two_coders(seeded):
+    alice, bob, _, sid = seeded
+    coding.accept_suggestion(bob, sid["1:trust"])
+    at = no_exception(page("project", alice))
+    toggle = at.toggle(key="proj_independent")
+    assert toggle.value is False  # the default
+    toggle.set_value(True).run()
+    no_exception(at)
+    assert team.independent_coding(alice) is True

@@ -1,0 +1,61 @@
+"""The coder survives a reload (``?coder=`` in the URL), is shown on every page, switches
+only on an explicit click, and with sign-in the signed-in identity always wins."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.ui_helpers import APP_PY, no_exception, page
+
+
+def _app(project, monkeypatch, *, query=None, **secrets) -> AppTest:
+    monkeypatch.setenv("QUALCODE_PROJECT", str(project.project_dir))
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    at = AppTest.from_file(str(APP_PY), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    for key, value in secrets.items():
+        at.secrets[key] = value
+    return at.run()
+
+
+def _badge(at: AppTest) -> str:
+    return " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_a_reload_keeps_the_coder_from_the_url(project, monkeypatch):
+    """A reload is a new session with the same URL: the coder comes back from ?coder=."""
+    at = no_exception(_app(project, monkeypatch, query={"coder": "bob"}))
+    assert at.session_state["coder"] == "bob"
+    assert "Coding as **bob**" in _badge(at)
+    assert at.query_params["coder"] in ("bob", ["bob"])
+
+
+def test_switching_is_explicit_and_lands_in_the_url(project, monkeypatch):
+    at = no_exception(_app(project, monkeypatch, query={"coder": "alice"}))
+    at.text_input(key="coder_new").input("Dana")
+    at.button(key="coder_add").click().run()
+    assert at.session_state["coder"] == "Dana" and at.query_params["coder"] in ("Dana", ["Dana"])
+    at.selectbox(key="coder_pick").set_value("alice").run()
+    assert at.session_state["coder"] == "Dana"  # choosing in the list alone switches nothing
+    assert "Code as alice" in at.button(key="coder_switch").label
+    at.button(key="coder_switch").click().run()
+    no_exception(at)
+    assert at.session_state["coder"] == "alice" and at.query_params["coder"] in ("alice", ["alice"])
+    assert "Coding as **alice**" in _badge(at)
+
+
+def test_with_sign_in_the_url_cannot_change_who_you_are(project, monkeypatch):
+    at = _app(project, monkeypatch, query={"coder": "mallory"}, passwords={"ana": "s3cret"})
+    at.text_input[0].input("ana")
+    at.text_input[1].input("s3cret")
+    at.button[0].click().run()
+    no_exception(at)
+    assert at.session_state["coder"] == "ana"
+    assert "coder" not in at.query_params
+    assert "Coding as **ana**" in _badge(at)
+
+
+def test_project_page_says_who_is_coding(project):
+    at = no_exception(page("project", project))
+    assert any("Coding as **alice**" in c.value for c in at.caption)
