@@ -10,14 +10,14 @@ from tests.ui_helpers import long_turns, no_exception, page, seed
 
 def test_turns_per_page_survives_a_new_session(project):
     seed(project, turns=long_turns(3000))
-    at = no_exception(page("code", project))
+    at = no_exception(page("code", project, code_mode="Excerpts"))  # the paged view
     assert at.selectbox(key="code_page_size").value == 10
     at.selectbox(key="code_page_size").set_value(20).run()
     no_exception(at)
     assert prefs.get_pref(project, "turns_per_page") == 20
-    fresh = no_exception(page("code", project))  # a new browser session
+    fresh = no_exception(page("code", project, code_mode="Excerpts"))  # a new browser session
     assert fresh.selectbox(key="code_page_size").value == 20
-    other = no_exception(page("code", project.as_coder("bob")))  # each coder has their own
+    other = no_exception(page("code", project.as_coder("bob"), code_mode="Excerpts"))  # each coder has their own
     assert other.selectbox(key="code_page_size").value == 10
 
 

@@ -30,6 +30,8 @@ NOT_RUN = {
     "qualcode demo --project .qualcode-demo": "the whole demo (run as `make run` in test_cli.py)",
     "qualcode evaluate --gold gold.csv --codebook codebook.yaml --budgets 0,100,500 --json out.json":
         "needs a gold-standard coding of a corpus (bench/ runs the evaluation)",
+    "qualcode evaluate --gold gold.csv --codebook codebook.yaml --budgets 0,100 --live":
+        "needs a gold-standard coding of a corpus (tests/test_live_eval.py runs --live on slices)",
 }
 
 TRANSCRIPTS = {
@@ -38,7 +40,8 @@ TRANSCRIPTS = {
     "b-interview.txt": "Interviewer: What changed for principals?\n\nBen: Principals bought in once they saw "
                        "the exit tickets.\n\nInterviewer: Anything else?\n\nBen: The state tests came late.\n",
     "c-interview.txt": "Speaker 1: Tell me about the network.\n\nMaria: Maria Lopez here. The network gave "
-                       "us peers to learn from.\n\nSpeaker 1: Thanks.\n\nMaria: We shared evidence openly.\n",
+                       "us peers to learn from.\n\nSpeaker 1: Thanks.\n\nMaria: We shared evidence openly.\n\n"
+                       "JOHN SMITH: I lead the team in the north.\n\nJohn: We met every month.\n",
 }
 ATTRIBUTES = "file,year,district\na-interview.txt,2021,North\nb-interview.txt,2022,South\nc-interview.txt,2022,North\n"
 
@@ -85,6 +88,27 @@ def _scratch(tmp_path):
     shutil.copytree(services.DEFAULT_CODEBOOK.parent, work / "codebooks")
     shutil.copy(services.DEFAULT_CODEBOOK, work / "revised-codebook.yaml")
     (work / "home" / "secure").mkdir(parents=True)
+    # a survey sheet with the questions the ingest-survey examples name
+    rows = [("r1", "North", "Meeting other teams who had tried the same change and hearing what went wrong.",
+             "More time for planning with our own team, fewer presentations."),
+            ("r2", "South", "The empathy interview practice, because we finally listened to students.",
+             "Shorter days and a clearer agenda sent a week before the convening."),
+            ("r3", "North", "Looking at our exit ticket data together with a coach who asked good questions.",
+             "Give us a quiet room for the team work in the afternoon, please."),
+            ("r4", "East", "Hearing how another district protected time for its improvement team.",
+             "I would like the slides ahead of time so our principal can read them.")]
+    (work / "fall.csv").write_text(
+        "Respondent ID,District,Year,What was most useful?,What would you change?\n"
+        + "".join(f'{r},{d},2021,"{a}","{b}"\n' for r, d, a, b in rows), encoding="utf-8")
+    # a colleague's project to merge (the import-qdpx --merge examples)
+    from qualcode.services import export, ingest
+
+    other = services.init_project(work / "colleague", coder="carol")
+    try:
+        ingest.ingest_paths(other, [work / "transcripts" / "a-interview.txt"])
+        export.export_qdpx(other, work / "colleague.qdpx")
+    finally:
+        other.close()
     return work
 
 
@@ -104,6 +128,7 @@ def _two_coders(work) -> None:
         ctx.close()
     (work / "coded-in-excel.csv").write_text(
         f"excerpt_id,code,coder\n{ex[1]['id']},evidence,carol\n", encoding="utf-8")
+    return ex[1]["id"]  # the excerpt alice and bob coded differently
 
 
 def test_every_help_example_runs(tmp_path, monkeypatch):
@@ -116,11 +141,13 @@ def test_every_help_example_runs(tmp_path, monkeypatch):
     monkeypatch.delenv("QUALCODE_DATABASE_URL", raising=False)
     monkeypatch.delenv("QUALCODE_CODER", raising=False)
     runner = CliRunner()
-    ran, failed, teamed = [], [], False
+    ran, failed, teamed, teamed_excerpt = [], [], False, []
     for example in examples:
         if example in NOT_RUN:
             continue
         args = [os.path.expanduser(a) for a in shlex.split(example)[1:]]
+        if "resolve" in args and teamed_excerpt:  # "42" in the example stands for an excerpt id
+            args = [str(teamed_excerpt[0]) if a == "42" else a for a in args]
         cwd = work
         if args[:1] == ["init"] and (work / args[1]).exists():
             cwd = work / f"fresh-{len(ran)}"  # a second init example: in a folder of its own
@@ -128,7 +155,7 @@ def test_every_help_example_runs(tmp_path, monkeypatch):
             shutil.copytree(work / "codebooks", cwd / "codebooks")
         if not teamed and any(a in ("agreement", "disagreements", "resolve", "undo", "coders", "audit",
                                     "import-codings") for a in args):
-            _two_coders(work)
+            teamed_excerpt.append(_two_coders(work))
             teamed = True
         os.chdir(cwd)
         try:

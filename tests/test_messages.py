@@ -69,7 +69,7 @@ def test_nothing_undone_is_none(project):
 
 def test_code_page_undo_shows_the_text(seeded):
     ctx, sid, _ = seeded
-    at = page("code", ctx)
+    at = page("code", ctx, code_mode="Excerpts")
     at.button(key=f"rej-{sid['2:trust']}").click().run()
     at.button(key="page-undo").click().run()
     no_exception(at)

@@ -31,7 +31,7 @@ def test_second_coder_sees_the_chip_open_and_decides(seeded, independent):
     chips = _chips(bob, doc_id)
     assert chips[sid["1:trust"]].status == "pending" and chips[sid["1:buy_in"]].status == "pending"
     assert chips[sid["1:trust"]].others == ("" if independent else "alice accepted")
-    at = page("code", bob)
+    at = page("code", bob, code_mode="Excerpts")
     at.button(key=f"rej-{sid['1:trust']}").click().run()  # bob disagrees with alice
     at.button(key=f"acc-{sid['1:buy_in']}").click().run()
     no_exception(at)

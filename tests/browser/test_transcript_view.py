@@ -44,11 +44,17 @@ def select(page, a_text: str, a_off: int, b_text: str, b_off: int) -> None:
     page.evaluate(SELECT, [run(page, a_text).element_handle(), a_off, run(page, b_text).element_handle(), b_off])
 
 
-def apply_code(page, query: str, count_before: int) -> None:
+def apply_code(page, query: str, project, count_before: int) -> None:
+    """Type a code in the picker, press Enter; wait until the coding is stored and redrawn."""
+    import time
+
     page.locator(".qc-picker input").wait_for(state="visible")
     page.keyboard.type(query)
     page.keyboard.press("Enter")
-    page.locator(".qc-hl").nth(count_before).wait_for(timeout=30_000)
+    page.locator(".qc-hl").nth(count_before).wait_for(timeout=30_000)  # drawn at once...
+    deadline = time.monotonic() + 30
+    while len(codings(project)[1]) <= count_before and time.monotonic() < deadline:
+        time.sleep(0.2)  # ...and stored by the rerun
     wait_idle(page)
 
 
@@ -75,7 +81,7 @@ def test_select_across_sentences_inside_a_word_and_remove_by_click(app_page):
     project, page = app_page
     # Across two sentences: from inside "same people" to after "built".
     select(page, "We met the same people", len("We met the "), "That built trust", len("That built"))
-    apply_code(page, "Trust", 0)
+    apply_code(page, "Trust", project, 0)
     page.locator(".qc-hl").nth(1).wait_for()
     text, stored = codings(project)
     assert [text[s:e] for _, _, s, e, _ in stored] == ["same people at every convening.", "That built"]
@@ -87,7 +93,7 @@ def test_select_across_sentences_inside_a_word_and_remove_by_click(app_page):
     # DOM ranges count UTF-16 units (the emoji is two); the stored offsets count code points.
     u16 = len(txt[:txt.index("over")].encode("utf-16-le")) // 2
     select(page, "over time.", u16 + 1, "over time.", u16 + 4)
-    apply_code(page, "Evidence", 2)
+    apply_code(page, "Evidence", project, 2)
     text, stored = codings(project)
     assert sorted(text[s:e] for _, _, s, e, _ in stored) == sorted(["same people at every convening.", "That built",
                                                                     "ver"])
@@ -116,7 +122,7 @@ def test_keyboard_only_coding_of_three_excerpts(app_page):
         for _ in range(4):
             page.keyboard.press("Shift+ArrowRight")
         page.keyboard.press("Enter")
-        apply_code(page, "Evidence", i)
+        apply_code(page, "Evidence", project, i)
     text, stored = codings(project)
     assert len(stored) == 3
     assert len({ex for _, ex, *_ in stored}) == 3  # three different excerpts

@@ -241,9 +241,9 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
     cols[0].selectbox("Document", ids, format_func=lambda i: names[i], key="code_doc",
                       on_change=lambda: st.session_state.update(code_focus=None, code_page=1))
     # The chosen view outlives visits to other pages (a widget's own state does not).
-    cols[1].segmented_control("Work from", MODES, default=st.session_state.get("code_view", "Transcript"),
+    cols[1].segmented_control("Work from", MODES, default=st.session_state.get("code_mode_kept", "Transcript"),
                               key="code_mode",
-                              on_change=lambda: st.session_state.update(code_view=st.session_state.get("code_mode")),
+                              on_change=lambda: st.session_state.update(code_mode_kept=st.session_state.get("code_mode")),
                               help="Transcript: read and select text to code. Excerpts: chips on every sentence. "
                                    "Review queue: one excerpt at a time, in the order the model is least sure of.")
     cols[2].button("Undo", key="page-undo", icon=":material/undo:", on_click=undo_last, args=(ctx,),
