@@ -16,6 +16,7 @@ from tests.ui_helpers import EVIL, seed
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 SELECT = """([a, aOff, b, bOff]) => {
+  if (!a.isConnected || !b.isConnected) return false;  // redrawn meanwhile: find them again
   const sel = a.getRootNode().getSelection ? a.getRootNode().getSelection() : window.getSelection();
   const r = document.createRange();
   r.setStart(a.firstChild, aOff);
@@ -23,6 +24,7 @@ SELECT = """([a, aOff, b, bOff]) => {
   sel.removeAllRanges();
   sel.addRange(r);
   a.closest('.qc-body').dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+  return true;
 }"""
 
 
@@ -41,7 +43,13 @@ def run(page, text: str):
 
 
 def select(page, a_text: str, a_off: int, b_text: str, b_off: int) -> None:
-    page.evaluate(SELECT, [run(page, a_text).element_handle(), a_off, run(page, b_text).element_handle(), b_off])
+    for _ in range(20):  # the transcript may be redrawn between finding a run and selecting in it
+        wait_idle(page)
+        if page.evaluate(SELECT, [run(page, a_text).element_handle(), a_off,
+                                  run(page, b_text).element_handle(), b_off]):
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"could not select {a_text!r}..{b_text!r}")
 
 
 def apply_code(page, query: str, project, count_before: int) -> None:
@@ -119,9 +127,13 @@ def test_keyboard_only_coding_of_three_excerpts(app_page):
             page.locator(".qc-focus").filter(has_not_text=before).first.wait_for()
             wait_idle(page)
             page.wait_for_timeout(1000)  # the rerun's caret placement lands before the keys
-        for _ in range(4):
-            page.keyboard.press("Shift+ArrowRight")
-        page.keyboard.press("Enter")
+        for attempt in range(3):  # a background rerun may redraw mid-keystrokes: the coder tries again
+            for _ in range(4):
+                page.keyboard.press("Shift+ArrowRight")
+            page.keyboard.press("Enter")
+            if page.locator(".qc-picker input").is_visible():
+                break
+            page.locator(".qc-body").first.focus()
         apply_code(page, "Evidence", project, i)
     text, stored = codings(project)
     assert len(stored) == 3
