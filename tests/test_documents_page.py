@@ -34,7 +34,7 @@ def test_one_speaker_becomes_interviewer_in_every_document(three):
     r = documents_edit.set_role_everywhere(ctx, "JANE DOE", "interviewer")
     assert sorted(r["documents"]) == ["call-0", "call-1", "call-2"]
     assert all(_codable(ctx, d) == [False, True] for d in ids)
-    assert team.audit_log(ctx, action="set_role")[0]["coder"] == "alice"
+    assert team.audit_log(ctx, action="set_roles")[0]["coder"] == "alice"
     again = documents_edit.set_role_everywhere(ctx, "jane doe", "interviewer")
     assert again["documents"] == []
     with pytest.raises(QualcodeError):

@@ -72,8 +72,8 @@ def from_payload(action: str, payload: Mapping[str, Any]) -> Command:
         value = payload[f.name]
         if f.metadata.get("enum") is not None and value is not None:
             value = f.metadata["enum"](value)
-        elif isinstance(value, list):
-            value = tuple(value)
+        elif isinstance(value, list):  # JSON lists back to tuples, nested ones too
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         kw[f.name] = value
     return cls(**kw)
 
@@ -404,6 +404,29 @@ class ImportProject(Command):
 
 @command
 @dataclass(frozen=True)
+class SetRoles(Command):
+    """Several speakers' roles at once (the Documents page: one speaker in every document, or
+    the role table): ``changes`` = ((document id, label, role), ...)."""
+
+    action: ClassVar[str] = "set_roles"
+    entity: ClassVar[str] = "speaker"
+    changes: tuple = ()
+    label: str = "several"
+
+
+@command
+@dataclass(frozen=True)
+class SetAttributes(Command):
+    """Many document attributes at once: ``values`` = ((document id, key, value, type), ...)."""
+
+    action: ClassVar[str] = "set_attributes"
+    entity: ClassVar[str] = "document"
+    undoable: ClassVar[bool] = False
+    values: tuple = ()
+
+
+@command
+@dataclass(frozen=True)
 class ImportSurvey(Command):
     """A survey spreadsheet: one document per respondent, one excerpt per answer (the parsed
     sheet outside the payload). ``replace``: the survey of the same name goes first."""
@@ -443,6 +466,7 @@ class MergeWork(Command):
     label: str = ""
     reviews: str = "documents"  # which excerpts count as reviewed by the file's coders
     dry_run: bool = False  # the preview: applied, counted, rolled back
+    kind: str = "qdpx"  # qdpx (a REFI-QDA project) or codings (rows of a spreadsheet)
     data: Any = _local()
 
 

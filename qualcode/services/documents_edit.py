@@ -13,13 +13,16 @@ import re
 from typing import Any, Mapping
 
 from qualcode.core import AttrType, Role
+from qualcode.core import commands as cmd
 from qualcode.errors import QualcodeError
 from qualcode.ingest.attributes import check_value
-from qualcode.services.ingest import codable_roles
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
 from qualcode.storage import analysis_queries as q
-from qualcode.storage import audit
+from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
+from qualcode.storage import meta
 
 _INT = re.compile(r"^-?\d+$")
 
@@ -69,49 +72,67 @@ def set_role_everywhere(ctx: ProjectContext, label: str, role: str) -> dict[str,
     """
     role = _role(role)
     wanted = _key(label)
-    roles = codable_roles(ctx)
-    with ctx.session() as s:
+    with ctx.session(readonly=True) as s:
         sp = q.speakers_frame(s)
         docs = q.documents_frame(s)
-        names = dict(zip(docs["document_id"], docs["name"]))
-        hits = [(int(d), lab, r) for d, lab, r in zip(sp["document_id"], sp["label"], sp["role"]) if _key(lab) == wanted]
-        if not hits:
-            raise QualcodeError(f"no speaker called {label!r} in this project",
-                                hint="pick a speaker from the list of speakers")
-        before, codable, changed = {}, 0, []
-        for did, lab, old in hits:
-            if old == role:
-                continue
-            doc_store.set_speaker_role(s, did, lab, role)
-            s.flush()
-            codable += doc_store.refresh_codable(s, did, roles)
-            before[f"{did}:{lab}"] = old
-            changed.append(names.get(did, str(did)))
-        if changed:
-            audit.record(s, "set_role", "speaker", label, coder_id=ctx.coder_id(s),
-                         before={"roles": before}, after={"role": role, "speakers": sorted(before)})
+    names = dict(zip(docs["document_id"], docs["name"]))
+    hits = [(int(d), lab, r) for d, lab, r in zip(sp["document_id"], sp["label"], sp["role"]) if _key(lab) == wanted]
+    if not hits:
+        raise QualcodeError(f"no speaker called {label!r} in this project",
+                            hint="pick a speaker from the list of speakers")
+    changes = tuple((did, lab, role) for did, lab, old in hits if old != role)
+    codable = executor.execute(ctx, cmd.SetRoles(changes=changes, label=label)) if changes else 0
+    changed = [names.get(did, str(did)) for did, _lab, _r in changes]
     return {"speaker": label, "role": role, "documents": changed, "codable": codable}
 
 
 def set_roles(ctx: ProjectContext, changes: list[tuple[int, str, str]]) -> int:
     """Set several speakers' roles at once: ``[(document_id, label, role), ...]``. Returns
     how many changed (one transaction, one audit event)."""
-    roles = codable_roles(ctx)
-    with ctx.session() as s:
+    changes = tuple((int(did), label, _role(role)) for did, label, role in changes)
+    if not changes:
+        return 0
+    with ctx.session(readonly=True) as s:
+        sp = q.speakers_frame(s)
+    now = {(int(d), lab): r for d, lab, r in zip(sp["document_id"], sp["label"], sp["role"])}
+    changes = tuple(c for c in changes if now.get((c[0], c[1])) != c[2])
+    if changes:
+        executor.execute(ctx, cmd.SetRoles(changes=changes, label="several"))
+    return len(changes)
+
+
+@handles(cmd.SetRoles)
+class _SetRoles:
+    """Several speakers' roles in one command; their pending suggestions are withdrawn where
+    their speech is no longer coded (and put back by undo)."""
+
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.SetRoles) -> Outcome:
+        roles = meta.coded_roles(s)
         before, after, docs = {}, {}, set()
-        for did, label, role in changes:
-            role = _role(role)
+        for did, label, role in c.changes:
             old = doc_store.set_speaker_role(s, int(did), label, role)
             if old != role:
                 before[f"{did}:{label}"], after[f"{did}:{label}"] = old, role
                 docs.add(int(did))
         s.flush()
+        codable = sum(doc_store.refresh_codable(s, did, roles) for did in docs)
+        withdrawn = [w for did in sorted(docs) for w in coding_store.withdraw_uncodable_pending(s, document_id=did)]
+        return Outcome(codable, c.label, {"roles": before, **({"withdrawn": withdrawn} if withdrawn else {})},
+                       {"roles": after}, record=bool(after))
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        roles = meta.coded_roles(s)
+        docs = set()
+        for key, old in ((ev.before or {}).get("roles") or {}).items():
+            did, label = key.split(":", 1)
+            doc_store.set_speaker_role(s, int(did), label, old)
+            docs.add(int(did))
+        s.flush()
         for did in docs:
             doc_store.refresh_codable(s, did, roles)
-        if after:
-            audit.record(s, "set_role", "speaker", "several", coder_id=ctx.coder_id(s),
-                         before={"roles": before}, after={"roles": after})
-    return len(after)
+        coding_store.restore_suggestions(s, (ev.before or {}).get("withdrawn", []))
 
 
 def attributes_table(ctx: ProjectContext) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -155,19 +176,24 @@ def set_document_attributes(ctx: ProjectContext, values: Mapping[int, Mapping[st
             raise QualcodeError("an attribute needs a name", hint="type a name such as year or district")
         kinds[k] = existing.get(k) or (types or {}).get(k) or (
             "integer" if all(_INT.match(v) for v in vals) else "text")
-    before, after = {}, {}
-    with ctx.session() as s:
-        for did, attrs in values.items():
-            for k, v in attrs.items():
-                k = str(k).strip()
-                if v is None or not str(v).strip():
-                    continue
-                t = AttrType(kinds[k])
-                value = check_value(k, str(v), t)
-                old = doc_store.set_document_attribute(s, int(did), k, value, t.value)
-                if old != value:
-                    before[f"{did}:{k}"], after[f"{did}:{k}"] = old, value
-        if after:
-            audit.record(s, "set_attribute", "document", "several", coder_id=ctx.coder_id(s),
-                         before=before, after=after)
-    return len(after)
+    items = []
+    for did, attrs in values.items():
+        for k, v in attrs.items():
+            k = str(k).strip()
+            if v is None or not str(v).strip():
+                continue
+            t = AttrType(kinds[k])
+            items.append((int(did), k, check_value(k, str(v), t), t.value))
+    return executor.execute(ctx, cmd.SetAttributes(values=tuple(items))) if items else 0
+
+
+@handles(cmd.SetAttributes)
+class _SetAttributes:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.SetAttributes) -> Outcome:
+        before, after = {}, {}
+        for did, k, value, t in c.values:
+            old = doc_store.set_document_attribute(s, int(did), k, value, t)
+            if old != value:
+                before[f"{did}:{k}"], after[f"{did}:{k}"] = old, value
+        return Outcome(len(after), "several", before, after, record=bool(after))

@@ -577,80 +577,89 @@ def import_codings(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", 
     if "code" not in fields or not (has_span or "excerpt_id" in fields):
         raise ExportError(f"missing columns; need {CODINGS_COLUMNS}", file=label, line=1,
                           hint="name the header row's columns like that")
+    try:
+        return {**executor.execute(ctx, cmd.MergeWork(label=label, reviews=reviews, dry_run=dry_run, kind="codings",
+                                                      data=(text, origin))), "dry_run": False}
+    except DryRun as preview:  # the executor rolled it back: nothing written
+        return {**preview.summary, "dry_run": True}
+
+
+def merge_codings_in(s, ctx: ProjectContext, text: str, *, label: str, origin: str, reviews: str,
+                     dry_run: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Codings from a CSV's text added in the caller's transaction (the ``MergeWork``
+    command): (summary, what undo needs). Every row is checked first; ``dry_run`` raises
+    :class:`DryRun` with the summary so that the transaction rolls back."""
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {(f or "").strip().lower(): f for f in (reader.fieldnames or [])}
+    has_span = {"document", "start", "end"} <= set(fields)
     problems: list[Problem] = []
     rows = []
-    try:
-        with ctx.session() as s:
-            cb = code_store.load_codebook(s)
-            by_name = {c.name.casefold(): c.id for c in cb.codes}
-            ids = {c.id for c in cb.codes}
-            docs = exchange.documents_by_name(s)
-            spans = exchange.document_spans(s)
-            ex_doc = {i: (d, a, b) for d, lst in spans.items() for a, b, i, _ in lst}
-            coder_ids: dict[str, int] = {}
-            per_coder: dict[str, int] = {}
-            for lineno, rec in enumerate(reader, start=2):
-                get = lambda k: (rec.get(fields.get(k, ""), "") or "").strip()  # noqa: E731
-                code_raw = get("code")
-                code = code_raw if code_raw in ids else by_name.get(code_raw.casefold())
-                if code is None:
-                    problems.append(Problem(f"no code {code_raw!r}", file=label, line=lineno))
-                    continue
-                coder = get("coder") or ctx.coder
-                pieces: list[tuple[int, int, int]] = []
-                try:
-                    if get("excerpt_id"):
-                        eid = int(get("excerpt_id"))
-                        if eid not in ex_doc:
-                            raise ValueError(f"no excerpt {eid}")
-                        _, a, b = ex_doc[eid]
-                        sa = int(get("start")) if has_span and get("start") else a
-                        sb = int(get("end")) if has_span and get("end") else b
-                        if not (a <= sa < sb <= b):
-                            raise ValueError(f"span {sa}:{sb} is not inside excerpt {eid} ({a}:{b})")
-                        pieces = [(eid, sa, sb)]
-                    else:
-                        dref = get("document")
-                        matches = docs.get(dref) or ([int(dref)] if dref.isdigit() and int(dref) in spans else [])
-                        if len(matches) != 1:
-                            raise ValueError(f"no document {dref!r}" if not matches else f"{dref!r} names {len(matches)} documents")
-                        sa, sb = int(get("start")), int(get("end"))
-                        if sa >= sb:
-                            raise ValueError(f"start {sa} is not before end {sb}")
-                        for a, b, eid, _ in spans.get(matches[0], []):
-                            lo, hi = max(a, sa), min(b, sb)
-                            if lo < hi:
-                                pieces.append((eid, lo, hi))
-                        if not pieces:
-                            raise ValueError(f"span {sa}:{sb} covers no excerpt of {dref!r}")
-                except ValueError as exc:
-                    problems.append(Problem(str(exc), file=label, line=lineno))
-                    continue
-                if coder not in coder_ids:
-                    coder_ids[coder] = meta.get_or_create_coder(s, coder)
-                for eid, a, b in pieces:
-                    rows.append({"excerpt_id": eid, "code_id": code, "coder_id": coder_ids[coder], "start": a,
-                                 "end": b, "origin": origin})
-                    per_coder[coder] = per_coder.get(coder, 0) + 1
-            if problems:
-                first = problems[0]
-                raise ExportError(f"{len(problems)} row(s) cannot be imported; first: {first.message}",
-                                  file=label, line=first.line,
-                                  hint="fix these rows and import again (nothing was imported): "
-                                       + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
-            new_ids, _already = exchange.insert_codings(s, rows)
-            pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, reviews)
-            new_reviews = exchange.add_reviews(s, pairs)
-            summary = {"rows": len(rows), "added": len(new_ids), "skipped": len(rows) - len(new_ids),
-                       "reviews": len(new_reviews), "coders": per_coder}
-            if dry_run:
-                raise DryRun(summary)
-            audit.record(s, "merge", "codings", label, coder_id=ctx.coder_id(s),
-                         after={"rows": len(rows), "added": len(new_ids), "coding_ids": new_ids,
-                                "reviews": [list(p) for p in new_reviews], "review_rule": reviews})
-    except DryRun as preview:
-        return {**preview.summary, "dry_run": True}
-    return summary
+    cb = code_store.load_codebook(s)
+    by_name = {c.name.casefold(): c.id for c in cb.codes}
+    ids = {c.id for c in cb.codes}
+    docs = exchange.documents_by_name(s)
+    spans = exchange.document_spans(s)
+    ex_doc = {i: (d, a, b) for d, lst in spans.items() for a, b, i, _ in lst}
+    coder_ids: dict[str, int] = {}
+    per_coder: dict[str, int] = {}
+    for lineno, rec in enumerate(reader, start=2):
+        get = lambda k: (rec.get(fields.get(k, ""), "") or "").strip()  # noqa: E731
+        code_raw = get("code")
+        code = code_raw if code_raw in ids else by_name.get(code_raw.casefold())
+        if code is None:
+            problems.append(Problem(f"no code {code_raw!r}", file=label, line=lineno))
+            continue
+        coder = get("coder") or ctx.coder
+        pieces: list[tuple[int, int, int]] = []
+        try:
+            if get("excerpt_id"):
+                eid = int(get("excerpt_id"))
+                if eid not in ex_doc:
+                    raise ValueError(f"no excerpt {eid}")
+                _, a, b = ex_doc[eid]
+                sa = int(get("start")) if has_span and get("start") else a
+                sb = int(get("end")) if has_span and get("end") else b
+                if not (a <= sa < sb <= b):
+                    raise ValueError(f"span {sa}:{sb} is not inside excerpt {eid} ({a}:{b})")
+                pieces = [(eid, sa, sb)]
+            else:
+                dref = get("document")
+                matches = docs.get(dref) or ([int(dref)] if dref.isdigit() and int(dref) in spans else [])
+                if len(matches) != 1:
+                    raise ValueError(f"no document {dref!r}" if not matches else f"{dref!r} names {len(matches)} documents")
+                sa, sb = int(get("start")), int(get("end"))
+                if sa >= sb:
+                    raise ValueError(f"start {sa} is not before end {sb}")
+                for a, b, eid, _ in spans.get(matches[0], []):
+                    lo, hi = max(a, sa), min(b, sb)
+                    if lo < hi:
+                        pieces.append((eid, lo, hi))
+                if not pieces:
+                    raise ValueError(f"span {sa}:{sb} covers no excerpt of {dref!r}")
+        except ValueError as exc:
+            problems.append(Problem(str(exc), file=label, line=lineno))
+            continue
+        if coder not in coder_ids:
+            coder_ids[coder] = meta.get_or_create_coder(s, coder)
+        for eid, a, b in pieces:
+            rows.append({"excerpt_id": eid, "code_id": code, "coder_id": coder_ids[coder], "start": a,
+                         "end": b, "origin": origin})
+            per_coder[coder] = per_coder.get(coder, 0) + 1
+    if problems:
+        first = problems[0]
+        raise ExportError(f"{len(problems)} row(s) cannot be imported; first: {first.message}",
+                          file=label, line=first.line,
+                          hint="fix these rows and import again (nothing was imported): "
+                               + "; ".join(f"line {p.line}: {p.message}" for p in problems[:10]))
+    new_ids, _already = exchange.insert_codings(s, rows)
+    pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, reviews)
+    new_reviews = exchange.add_reviews(s, pairs)
+    summary = {"rows": len(rows), "added": len(new_ids), "skipped": len(rows) - len(new_ids),
+               "reviews": len(new_reviews), "coders": per_coder}
+    if dry_run:
+        raise DryRun(summary)
+    return summary, {"rows": len(rows), "added": len(new_ids), "coding_ids": new_ids,
+                     "reviews": [list(p) for p in new_reviews], "review_rule": reviews}
 
 
 def export_codebook(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None) -> Path:

@@ -251,7 +251,13 @@ class _MergeWork:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.MergeWork) -> Outcome:
         if c.data is None:
-            raise TypeError("a merge needs the colleague's project (services.merge.merge_qdpx)")
+            raise TypeError("a merge needs the colleague's work (services.merge.merge_qdpx, "
+                            "services.export.import_codings)")
+        if c.kind == "codings":  # rows of a spreadsheet: (csv text, origin)
+            text, origin = c.data
+            summary, record = export_svc.merge_codings_in(s, ctx, text, label=c.label, origin=origin,
+                                                          reviews=c.reviews, dry_run=c.dry_run)
+            return Outcome(summary, c.label, None, record, entity="codings")
         summary, record = _merge(s, ctx, c.data, label=c.label, rule=c.reviews)
         if c.dry_run:
             raise export_svc.DryRun(summary)  # the preview: counts exactly, then roll back
