@@ -202,6 +202,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),
         cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.NothingHere: dict(excerpt_id=1), cmd.MergeWork: dict(label="colleague.qdpx"),
         cmd.ImportSurvey: dict(name="fall", replace=True),
+        cmd.SetPreference: dict(name="turns_per_page", value=20),
         cmd.SetRoles: dict(changes=((1, "Ana", "interviewer"),), label="Ana"),
         cmd.SetAttributes: dict(values=((1, "year", "2021", "integer"),)),
         cmd.MergeSpeakers: dict(document=1, labels=("JOHN SMITH", "John"), into="John Smith"),

@@ -404,6 +404,18 @@ class ImportProject(Command):
 
 @command
 @dataclass(frozen=True)
+class SetPreference(Command):
+    """A coder's own view preference (e.g. turns per page), kept in the project."""
+
+    action: ClassVar[str] = "preference"
+    entity: ClassVar[str] = "preference"
+    undoable: ClassVar[bool] = False
+    name: str = ""
+    value: Any = None
+
+
+@command
+@dataclass(frozen=True)
 class SetRoles(Command):
     """Several speakers' roles at once (the Documents page: one speaker in every document, or
     the role table): ``changes`` = ((document id, label, role), ...)."""

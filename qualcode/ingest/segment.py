@@ -27,6 +27,16 @@ MAX_PIECE = 100_000
 _CUT = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+")
 
 
+def blank_pipeline(lang: str = "en"):
+    """A new blank spaCy pipeline. spaCy is imported under the same lock as the sentencizer:
+    two threads importing it at once (the app's background learner and a page) can see a
+    half-imported module ("module 'spacy' has no attribute 'blank'")."""
+    with _LOCK:
+        import spacy
+
+        return spacy.blank(lang)
+
+
 def sentencizer():
     """The shared spaCy pipeline (built once per process, on first use)."""
     global _NLP

@@ -58,7 +58,8 @@ _HANDLERS: dict[type[cmd.Command], Any] = {}
 #: the modules whose handlers the executor needs (imported on first use)
 _HANDLER_MODULES = ("qualcode.services.coding", "qualcode.services.team", "qualcode.services.codebook",
                     "qualcode.services.ingest", "qualcode.services.export", "qualcode.services.merge",
-                    "qualcode.services.survey", "qualcode.services.documents_edit")
+                    "qualcode.services.survey", "qualcode.services.documents_edit",
+                    "qualcode.services.prefs")
 
 
 def handles(command_type: type[cmd.Command]) -> Callable[[Any], Any]:

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from qualcode.errors import QualcodeError
+from qualcode.core import commands as cmd
+from qualcode.services import commands as executor
+from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
-from qualcode.storage import audit, meta
+from qualcode.storage import meta
 
 KEY = "ui_prefs"
 KNOWN = {"turns_per_page": int}
@@ -32,14 +35,20 @@ def set_pref(ctx: ProjectContext, name: str, value: Any) -> Any:
     if kind is None:
         raise QualcodeError(f"unknown preference {name!r}", hint="known: " + ", ".join(KNOWN))
     value = kind(value)
-    with ctx.session() as s:
+    executor.execute(ctx, cmd.SetPreference(name=name, value=value))
+    return value
+
+
+@handles(cmd.SetPreference)
+class _SetPreference:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.SetPreference) -> Outcome:
         prefs = dict(meta.get_setting(s, KEY, {}) or {})
         mine = dict(prefs.get(ctx.coder) or {})
-        before = mine.get(name)
-        if before != value:
-            mine[name] = value
-            prefs[ctx.coder] = mine
-            meta.set_setting(s, KEY, prefs)
-            audit.record(s, "setting", "preference", f"{ctx.coder}:{name}", coder_id=ctx.coder_id(s),
-                         before={"value": before}, after={"value": value})
-    return value
+        before = mine.get(c.name)
+        if before == c.value:
+            return Outcome(c.value, record=False)
+        mine[c.name] = c.value
+        prefs[ctx.coder] = mine
+        meta.set_setting(s, KEY, prefs)
+        return Outcome(c.value, f"{ctx.coder}:{c.name}", {"value": before}, {"value": c.value})

@@ -32,14 +32,14 @@ yourself yourselves um uh mm hmm okay ok oh kind sort lot lots go going gonna wa
 
 @lru_cache(maxsize=1)
 def _nlp():
-    import spacy
+    from qualcode.ingest.segment import blank_pipeline  # spaCy imported once, under a lock
 
-    nlp = spacy.blank("en")
+    nlp = blank_pipeline("en")
     try:
         nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
         nlp.initialize()
     except Exception:  # noqa: BLE001 - lookups missing: fall back to lower-cased words
-        nlp = spacy.blank("en")
+        nlp = blank_pipeline("en")
     return nlp
 
 
