@@ -18,6 +18,12 @@ from qualcode.storage import team as team_store
 WHAT = {
     "accept": "accepting", "reject": "rejecting", "code": "coding", "uncode": "removing",
     "review": "marking as done", "memo": "the memo", "consensus": "the consensus",
+    "code_selection": "coding the selection", "recode": "recoding", "nothing_here": "“nothing here”",
+    "memo_edit": "the memo's edit", "memo_delete": "deleting the memo", "merge": "merging a colleague's work",
+    "set_role": "the role change", "set_roles": "the role changes", "set_code_roles": "the coded roles",
+    "code_add": "adding the code", "code_edit": "the code's edit", "code_rename": "renaming the code",
+    "code_move": "moving the code", "code_merge": "merging the codes", "code_split": "splitting the code",
+    "code_retire": "retiring the code", "code_restore": "restoring the code", "codebook_import": "the codebook import",
 }
 
 

@@ -90,7 +90,7 @@ def test_merge_a_colleagues_qdpx_from_the_agreement_page(tmp_path, start_app, pa
     # Agreement now compares alice with the colleague's coders on the excerpts they all reviewed
     page.get_by_role("tab", name="Agreement").first.click()
     wait_idle(page)
-    page.wait_for_selector("text=Units (excerpts all reviewed)")
+    page.wait_for_selector("text=Excerpts all reviewed")
     page.wait_for_selector(key("agr-coders") + " >> text=Nadia")  # the new coders are compared
     page.wait_for_selector(key("agr-coders") + " >> text=Omar")
     shot(page, "merge-4-agreement")
