@@ -101,6 +101,9 @@ def test_accept_reject_accept_all_and_undo(seeded):
     at.button(key="accall-2").click().run()
     sugg, codings, _, _ = _store(ctx, doc_id)
     assert {sugg[sid["2:trust"]].status.value, sugg[sid["2:buy_in"]].status.value} == {"accepted"}
+    from qualcode.services import suggest as suggest_svc
+
+    suggest_svc.wait_for_learning(ctx)  # the background refresh after those decisions is done
     at.button(key="page-undo").click().run()
     sugg, codings, _, _ = _store(ctx, doc_id)
     assert sorted(s.status.value for s in sugg.values()).count("accepted") == 2

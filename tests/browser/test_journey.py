@@ -30,7 +30,7 @@ from qualcode import services
 from qualcode.cli import main
 from qualcode.services import ingest
 from qualcode.storage import coding as coding_store
-from tests.browser.conftest import key, wait_idle
+from tests.browser.conftest import code_mode, key, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -229,6 +229,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     # 4. Code 20 excerpts as alice: accept and reject chips, then a manual code on a
     #    narrower span, a memo, and an undo whose message shows the excerpt's text.
     goto(page, "Code")
+    code_mode(page, "Excerpts")  # chips on every sentence (the Transcript view has its own test)
     choose(page, "code_page_size", "50")
     sugg = suggestions(project)
     by_excerpt: dict[int, list] = {}
