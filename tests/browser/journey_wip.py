@@ -1,3 +1,6 @@
+# WORK IN PROGRESS (issue 13): not collected by pytest until it passes end to end. The live
+# refresh replaces pending suggestions on other excerpts after each decision, so the plan of
+# suggestion ids made at the start goes stale; decide each excerpt from its current chips.
 """A newcomer's whole day in Chromium, one journey, a screenshot of each step.
 
 `make run`'s demo start-up (the same ``qualcode demo`` code path, the server started by
