@@ -98,15 +98,24 @@ def test_accept_reject_accept_all_and_undo(seeded):
     assert sugg[sid["1:buy_in"]].status.value == "rejected"
     assert [(c.code_id, c.coder) for c in codings] == [("trust", ctx.coder)]
     assert f"acc-{sid['1:trust']}" not in {b.key for b in at.button}  # the chip changed state
-    at.button(key="accall-2").click().run()
-    sugg, codings, _, _ = _store(ctx, doc_id)
-    assert {sugg[sid["2:trust"]].status.value, sugg[sid["2:buy_in"]].status.value} == {"accepted"}
     from qualcode.services import suggest as suggest_svc
 
+    # The decisions started a background refresh that may replace the later turn's seeded chips
+    # with the model's own: let it finish and draw the page again, as the coder would see it.
+    suggest_svc.wait_for_learning(ctx)
+    at.run()
+    at.button(key="accall-2").click().run()
+    sugg, codings, _, ex = _store(ctx, doc_id)
+    on_ben = [s.status.value for s in sugg.values() if s.excerpt_id == ex[2].id]
+    assert on_ben and set(on_ben) == {"accepted"}  # every chip of the turn accepted
     suggest_svc.wait_for_learning(ctx)  # the background refresh after those decisions is done
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    # the refresh may have replaced the seeded chips of a later excerpt with the model's own,
+    # so "accept all" accepted however many that turn showed: undo takes back exactly one
+    accepted = [s.status.value for s in sugg.values()].count("accepted")
     at.button(key="page-undo").click().run()
     sugg, codings, _, _ = _store(ctx, doc_id)
-    assert sorted(s.status.value for s in sugg.values()).count("accepted") == 2
+    assert [s.status.value for s in sugg.values()].count("accepted") == accepted - 1
     assert any("Undone" in i.value for i in at.info)
 
 
