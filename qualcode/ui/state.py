@@ -206,3 +206,24 @@ def flash_undone(done: list[dict[str, Any]] | None, ctx: services.ProjectContext
     elif done == []:
         flash("Nothing to undo.", kind="info")
 
+
+
+def compute_suggestions(fn: Callable[..., Any], *args: Any) -> None:
+    """Run a suggestion service (``fn(*args, progress=...)``) with a progress bar and status
+    label, then rerun the page to show the new chips (the Code page and the survey grid)."""
+    with st.status("Computing suggestions with the local model…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(*p: Any, **_kw: Any) -> None:
+            nums = [a for a in p if isinstance(a, (int, float))]
+            if len(nums) >= 2 and nums[1]:
+                bar.progress(min(1.0, nums[0] / nums[1]))
+            texts = [a for a in p if isinstance(a, str)]
+            if texts:
+                status.update(label=texts[0])
+
+        n = attempt(fn, *args, progress=progress)
+        if n is not None:
+            status.update(label=f"{n} suggestions ready.", state="complete")
+            st.rerun()
+        status.update(state="error")

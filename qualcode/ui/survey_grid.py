@@ -21,7 +21,7 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services import survey as survey_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView
-from qualcode.ui.state import after_decision, attempt, guarded, in_callback, show_flash
+from qualcode.ui.state import after_decision, attempt, compute_suggestions, guarded, in_callback, show_flash
 from qualcode.ui.text import md
 from qualcode.ui.transcript import chips, dirty, refresh
 
@@ -85,19 +85,7 @@ def _suggest_button(ctx: ProjectContext) -> None:
     if not st.button("Compute suggestions", key="sg_suggest", icon=":material/auto_awesome:",
                      help="Score every answer with the local model (the first time loads it)"):
         return
-    with st.status("Computing suggestions with the local model…", expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def progress(*args: Any, **_kw: Any) -> None:
-            nums = [a for a in args if isinstance(a, (int, float))]
-            if len(nums) >= 2 and nums[1]:
-                bar.progress(min(1.0, nums[0] / nums[1]))
-
-        n = attempt(suggest_svc.suggest_all, ctx, progress=progress)
-        if n is not None:
-            status.update(label=f"{n} suggestions ready.", state="complete")
-            st.rerun()
-        status.update(state="error")
+    compute_suggestions(suggest_svc.suggest_all, ctx)
 
 
 def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:

@@ -23,7 +23,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
-from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
+from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import tail
 from qualcode.ui.transcript import decide, turn_block
 
@@ -144,22 +144,7 @@ def _suggest_now(ctx: ProjectContext, doc_id: int) -> None:
     fn = suggest_svc.suggest_document
     if not st.button("Compute suggestions for this document", key="suggest-doc", icon=":material/auto_awesome:"):
         return
-    with st.status("Computing suggestions with the local model…", expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def progress(*args: Any, **_kw: Any) -> None:
-            nums = [a for a in args if isinstance(a, (int, float))]
-            if len(nums) >= 2 and nums[1]:
-                bar.progress(min(1.0, nums[0] / nums[1]))
-            texts = [a for a in args if isinstance(a, str)]
-            if texts:
-                status.update(label=texts[0])
-
-        n = attempt(fn, ctx, doc_id, progress=progress)
-        if n is not None:
-            status.update(label=f"{n} suggestions ready.", state="complete")
-            st.rerun()
-        status.update(state="error")
+    compute_suggestions(fn, ctx, doc_id)
 
 
 def _ago(seconds: float | None) -> str:
