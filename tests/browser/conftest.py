@@ -122,11 +122,20 @@ def page(browser):
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'Running…' widget)."""
+    """Wait until Streamlit has finished running the script.
+
+    The app root carries the script's run state (``data-test-script-state``: running or
+    notRunning, the attribute Streamlit's own browser tests wait on); the 'Running…' status
+    widget shows only after a delay, so it alone lets a test act while a rerun is still
+    redrawing the page (a click on a widget being replaced is then lost). A short pause first
+    lets a rerun that an action just requested begin."""
+    page.wait_for_timeout(150)
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'"
+        " && !(w && w.innerText.includes('Running')); }",
         timeout=timeout)
 
 

@@ -128,6 +128,7 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     page.get_by_role("option", name=re.compile("Evidence")).first.click()
     wait_idle(page)
     page.locator(key(f"addcode-{excerpt}") + " button").first.click()
+    page.locator('[data-testid="stSidebar"]').get_by_text("Your codes here").wait_for()  # what the coder sees
     wait_idle(page)
     page.locator(key(f"memo-{excerpt}") + " textarea").fill("Team used exit tickets as evidence.")
     page.locator(key(f"savememo-{excerpt}") + " button").first.click()
