@@ -76,6 +76,12 @@ TRUTH = {
                           [("Entrevistadora", "Buenos días.", None)]),
     "interview_de.txt": ({"Interviewer:in": "interviewer", "Befragte": "participant"}, "Interviewer:in",
                          [("Interviewer:in", "Danke, dass Sie sich Zeit nehmen.", None)]),
+    "zoom_hand_edited.vtt": ({"Rosalind Abara": "participant", "Keiko Marchetti": "participant",
+                              "Dmitri Osei": "participant"}, "Rosalind Abara",
+                             [("Rosalind Abara", "Thanks for staying on.", 2100),
+                              ("Keiko Marchetti", "We tried exit tickets", 7300),  # a Word "→" arrow
+                              ("Rosalind Abara", "And how did the teachers take it?", 19500),
+                              ("Keiko Marchetti", "Better than I expected.", None)]),  # its time is broken
     "moderador_pt.txt": ({"Moderador(a)": "facilitator", "Participante 1": "participant",
                           "Participante 2": "participant", "Facilitator": "facilitator"}, "Moderador(a)",
                          [("Moderador(a)", "Bom dia a todos.", None)]),
@@ -302,6 +308,48 @@ def test_captions_without_readable_times_can_be_imported_as_text():
         parse_bytes(srt, "x.srt")
     raw = read_srt(srt.decode(), without_times=True)
     assert [(t.speaker, t.text) for t in raw.turns] == [("Q", "Why?"), ("A", "Because.")]
+
+
+def test_captions_with_some_unreadable_times_keep_every_word_in_place():
+    """Issue 15: a caption file hand-edited in a word processor (a letter O for a zero, a
+    truncated end time, semicolons) is read, not refused: every readable cue keeps its time,
+    the others' words stay where they were, untimed, and each broken line is named."""
+    parsed = parse_path(REAL / "zoom_hand_edited.vtt")
+    doc = parsed.document
+    assert [(t.speaker, t.start_ms, t.end_ms) for t in doc.turns] == [
+        ("Rosalind Abara", 2100, 6800), ("Keiko Marchetti", 7300, 19000), ("Rosalind Abara", 19500, 22100),
+        ("Keiko Marchetti", None, None), ("Dmitri Osei", 31000, 36500), ("Rosalind Abara", 41200, 45000),
+        ("Keiko Marchetti", None, None), ("Dmitri Osei", 52300, 57900), ("Rosalind Abara", 58100, 62000),
+        ("Keiko Marchetti", 62400, 68000)]
+    text = doc.text
+    # no word lost, none moved: the broken cues' words, in file order; no timing line left in the text
+    for words in ("Better than I expected. One of them asked to keep going after the cycle ended.",
+                  "Half the tickets had no names. So we changed the form.",
+                  "She wanted to spread it to every grade right away."):
+        assert words in text
+    assert text.index("Better than") < text.index("I'd add") < text.index("So we changed") < text.index("She wanted")
+    assert "-->" not in text and "→" not in text and "00:00" not in text and "00;00" not in text
+    warned = [(w.line, w.message) for w in parsed.warnings if "cue timing" in w.message]
+    assert warned == [
+        (20, "cue timing '00:00:22.600 --> 00:00:3O.400' cannot be read; its words are kept, without a time, "
+             "after the cue at 0:19"),
+        (28, "cue timing '00:00:37.000 --> 00:00:3' ends before it starts; its words are kept, without a time, "
+             "after the cue at 0:31"),
+        (36, "cue timing '00;00;45,600 --> 00;00;52,000' cannot be read; its words are kept, without a time, "
+             "after the cue at 0:41")]
+    assert all("--" not in m.split("'")[0] for _l, m in warned)  # app wording: no CLI flag
+
+
+def test_many_unreadable_cue_times_are_summed_up_with_their_lines():
+    cues = "".join(f"00:00:{k:02d}.000 --> 00:00:{k:02d}.500\nAna: cue {k}.\n\n" if k % 2 == 0 else
+                   f"00:00:{k:02d}.000 --> 00:00:xx.500\nAna: cue {k}.\n\n" for k in range(20))
+    parsed = parse_bytes(("WEBVTT\n\n" + cues).encode(), "many.vtt")
+    doc = parsed.document
+    assert doc.text[doc.turns[0].start:doc.turns[0].end] == " ".join(f"cue {k}." for k in range(20))
+    warned = [w for w in parsed.warnings if "cue" in w.message]
+    assert [w.line for w in warned[:5]] == [6, 12, 18, 24, 30]
+    assert warned[5].message.startswith("5 more cue times cannot be read (lines 36, 42, 48, 54, 60)")
+    assert len(warned) == 6
 
 
 # --- merging speakers -------------------------------------------------------------------------
