@@ -389,6 +389,13 @@ def test_merge_speakers_of_a_stored_document(project):
     from qualcode.services import team
 
     assert "merge_speakers" in team.audit_actions(project)
+    # the merge is undoable through the one undo: the three speakers come back
+    from qualcode.services import commands as executor
+
+    assert [u["action"] for u in executor.undo(project, 1)] == ["merge_speakers"]
+    back = ingest_service.show_document(project, doc_id)
+    assert back["speakers"] == before["speakers"] and back["turns"] == before["turns"]
+    assert back["excerpts"] == before["excerpts"]
 
 
 def test_cli_speakers_list_and_merge(tmp_path):
