@@ -82,6 +82,12 @@ TRUTH = {
                               ("Keiko Marchetti", "We tried exit tickets", 7300),  # a Word "→" arrow
                               ("Rosalind Abara", "And how did the teachers take it?", 19500),
                               ("Keiko Marchetti", "Better than I expected.", None)]),  # its time is broken
+    "zoom_rejoined.vtt": ({"Corinne Vasquez": "participant", "Marisol Quintero": "participant",
+                           "Garrett Lowe": "participant", "Marisol Quintero (2)": "participant"}, "Corinne Vasquez",
+                          [("Corinne Vasquez", "Okay, we're recording.", 500),
+                           ("Marisol Quintero", "I can. We used them", 11400),
+                           ("Garrett Lowe", "Did the teachers agree", 18900),
+                           ("Marisol Quintero (2)", "Sorry, I lost my connection.", 22400)]),
     "moderador_pt.txt": ({"Moderador(a)": "facilitator", "Participante 1": "participant",
                           "Participante 2": "participant", "Facilitator": "facilitator"}, "Moderador(a)",
                          [("Moderador(a)", "Bom dia a todos.", None)]),
@@ -368,6 +374,10 @@ def test_merge_speakers_in_the_preview():
     assert all(e.text == doc.text[e.start:e.end] for e in doc.excerpts)
     with pytest.raises(IngestError, match="no speaker 'Nobody'"):
         ingest_service.merge_parsed_speakers(parsed, ["Nobody"], "X")
+    # Zoom's second copy of a name (the participant rejoined from a phone) is proposed too
+    rejoined = ingest_service.parse_file(REAL / "zoom_rejoined.vtt")
+    assert ingest_service.speaker_merge_candidates([sp.label for sp in rejoined.document.speakers]) == [
+        ["Marisol Quintero", "Marisol Quintero (2)"]]
 
 
 def test_merge_speakers_of_a_stored_document(project):
