@@ -193,19 +193,22 @@ def test_documents_page_merges_speakers_with_a_preview_and_undoes(split_people):
     preview = next(d.value for d in at.dataframe if "After the merge" in d.value.columns)
     assert preview.to_dict("records") == [{
         "Document": "focus-group", "Speakers now": "Ana (participant, 1 turn), Ana (2) (participant, 2 turns)",
-        "After the merge": "Ana Ruiz (participant)", "Excerpts offered for coding": "3 → 3"}]
+        "After the merge": "Ana Ruiz (participant)", "Codable excerpts": "3 → 3"}]
     assert at.button(key="docs_merge_go").label == "Merge in 1 document"
     at.button(key="docs_merge_go").click().run()
     no_exception(at)
     assert _labels(ctx, ids["fg"]) == ["Facilitator", "Ana Ruiz", "Ana Ruiz", "Ben", "Ana Ruiz"]
     msg = next(s.value for s in at.success if "Merged" in s.value)
-    assert "into **Ana Ruiz** in 1 document" in msg and "3 turns now Ana Ruiz's" in msg
+    assert "into **Ana Ruiz** in 1 document" in msg and "3 turns moved to Ana Ruiz" in msg
     at.button(key="docs_merge_undo").click().run()
     no_exception(at)
     assert _labels(ctx, ids["fg"]) == ["Facilitator", "Ana", "Ana (2)", "Ben", "Ana (2)"]
     assert any("merge is undone" in s.value for s in at.success)
+    assert at.multiselect(key="docs_merge_pick").value == ["Ana", "Ana (2)"]  # ready to adjust or redo
+    assert at.text_input(key="docs_merge_into").value == "Ana Ruiz"
     # across documents: a spelling only, in the document that has it
-    at.multiselect(key="docs_merge_pick").set_value(["Speaker 1", "SPEAKER 1"]).run()
+    at.multiselect(key="docs_merge_pick").set_value(["Speaker 1", "SPEAKER 1"])
+    at.text_input(key="docs_merge_into").set_value("").run()  # the first label's spelling
     preview = next(d.value for d in at.dataframe if "After the merge" in d.value.columns)
     assert list(preview["Document"]) == ["interview-b"]
     at.button(key="docs_merge_go").click().run()

@@ -29,6 +29,10 @@ def _role_everywhere(ctx: ProjectContext) -> None:
               kind="success")
 
 
+def _in_documents(label: str, n: int) -> str:
+    return f"{label} ({n} document{'s' * (n != 1)})"
+
+
 def _speakers(ctx: ProjectContext) -> None:
     st.subheader("Speakers and roles")
     st.caption("Interviewers' and facilitators' turns are not coded; participants' are. Fix a role here "
@@ -45,7 +49,7 @@ def _speakers(ctx: ProjectContext) -> None:
         cols = st.columns([3, 2, 2], vertical_alignment="bottom")
         options = sorted(people.values(), key=lambda p: (-p[1], p[0].lower()))
         cols[0].selectbox("Speaker", [p[0] for p in options], key="docs_everywhere_speaker",
-                          format_func=lambda lab: f"{lab} ({people[' '.join(lab.split()).casefold()][1]} documents)")
+                          format_func=lambda lab: _in_documents(lab, people[' '.join(lab.split()).casefold()][1]))
         cols[1].selectbox("Role", ROLES, key="docs_everywhere_role")
         cols[2].button("Set in every document", key="docs_everywhere_set", on_click=_role_everywhere, args=(ctx,),
                        icon=":material/done_all:", type="primary")
@@ -77,8 +81,10 @@ def _merge_now(ctx: ProjectContext) -> None:
     others = [lab for lab in labels if lab != into]
     st.session_state[MERGE_DONE] = (
         f"Merged {md(', '.join(others) or labels[0])} into **{md(into)}** in {n} document{'s' * (n != 1)} "
-        f"({md(', '.join(r['documents']))}): {r['turns']} turn{'s' * (r['turns'] != 1)} now {md(into)}'s; "
-        f"{r['codable']} of their excerpts offered for coding (before: {r['codable_before']}).")
+        f"({md(', '.join(r['documents']))}): {r['turns']} turn{'s' * (r['turns'] != 1)} moved to {md(into)}; "
+        + (f"their {r['codable']} excerpts are offered for coding, as before." if r["codable"] == r["codable_before"]
+           else f"{r['codable']} of their excerpts are offered for coding (before: {r['codable_before']})."))
+    st.session_state["docs_merge_last"] = (labels, st.session_state.get(MERGE_INTO) or "")
     st.session_state[MERGE_PICK] = []
     st.session_state[MERGE_INTO] = ""
     for key in ("docs_roles", "docs_everywhere_speaker"):  # speakers changed: widgets start afresh
@@ -90,6 +96,9 @@ def _undo_merge(ctx: ProjectContext) -> None:
     st.session_state.pop(MERGE_DONE, None)
     if done is not None:
         flash("The merge is undone: the speakers are back as they were.", kind="success")
+        last = st.session_state.pop("docs_merge_last", None)
+        if last:  # the pickers hold the undone merge again, to adjust or redo
+            st.session_state[MERGE_PICK], st.session_state[MERGE_INTO] = list(last[0]), last[1]
         for key in ("docs_roles", "docs_everywhere_speaker"):
             st.session_state.pop(key, None)
 
@@ -106,10 +115,9 @@ def _merge(ctx: ProjectContext, rows: list[dict]) -> None:
         st.markdown("**One person written several ways**")
         done = st.session_state.get(MERGE_DONE)
         if done:
-            cols = st.columns([5, 1], vertical_alignment="center")
-            cols[0].success(done, icon=":material/merge:")
-            cols[1].button("Undo the merge", key="docs_merge_undo", on_click=_undo_merge, args=(ctx,),
-                           icon=":material/undo:")
+            st.success(done, icon=":material/merge:")
+            st.button("Undo the merge", key="docs_merge_undo", on_click=_undo_merge, args=(ctx,),
+                      icon=":material/undo:")
         if groups:
             st.caption("May be one person: " + "; ".join(" / ".join(md(lab) for lab in g) for g in groups))
         if MERGE_PICK not in st.session_state and groups:
@@ -118,8 +126,8 @@ def _merge(ctx: ProjectContext, rows: list[dict]) -> None:
         cols = st.columns([3, 2], vertical_alignment="bottom")
         picked = cols[0].multiselect(
             "Speakers who are one person", labels, key=MERGE_PICK,
-            format_func=lambda lab: f"{lab} ({len(docs_of[lab])} document{'s' * (len(docs_of[lab]) != 1)})")
-        cols[1].text_input("Name to keep", key=MERGE_INTO, placeholder=picked[0] if picked else "Ana")
+            format_func=lambda lab: _in_documents(lab, len(docs_of[lab])))
+        cols[1].text_input("Name to keep", key=MERGE_INTO, placeholder=picked[0] if picked else "")
         into = " ".join(str(st.session_state.get(MERGE_INTO) or "").split()) or (picked[0] if picked else "")
         plan = attempt(documents_edit.merge_preview, ctx, picked, into) if picked else []
         if picked and not plan:
@@ -132,7 +140,7 @@ def _merge(ctx: ProjectContext, rows: list[dict]) -> None:
                 "Speakers now": ", ".join(f"{lab} ({v['role']}, {v['turns']} turn{'s' * (v['turns'] != 1)})"
                                           for lab, v in p["speakers"].items()),
                 "After the merge": f"{p['into']} ({p['role']})",
-                "Excerpts offered for coding": f"{p['codable_before']} → {p['codable_after']}",
+                "Codable excerpts": f"{p['codable_before']} → {p['codable_after']}",
             } for p in plan]), hide_index=True, width="stretch")
             lost = sum(max(0, p["codable_before"] - p["codable_after"]) for p in plan)
             if lost:
