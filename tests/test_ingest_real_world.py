@@ -175,13 +175,20 @@ def test_warning_when_nobody_is_the_interviewer_but_someone_talks_like_one():
     ("00:00:03.000 --> 00:00:05,2", 3000, 5200),  # dot and comma mixed
     ("00:00:01.000 --> 00:00:02.000 align:start position:10%", 1000, 2000),  # cue settings
     ("1:00:00.000 --> 1:00:01.000", 3600000, 3601000),
+    ("00:00:01.000 → 00:00:02.000", 1000, 2000),  # arrows a word processor "autocorrected"
+    ("00:00:01.000 –> 00:00:02.000", 1000, 2000),
+    ("00:00:01.000—>00:00:02.000", 1000, 2000),
+    ("00:00:01.000 — 00:00:02.000", 1000, 2000),
+    ("00:00:15.500 -- 00:00:19.000", 15500, 19000),  # the '>' lost
+    ("00:00:15,500 - 00:00:19,000", 15500, 19000),  # a lone dash between two full times
 ])
 def test_timing_lines_as_written_in_the_wild(line, start, end):
     assert parse_timing(line) == (start, end)
 
 
 @pytest.mark.parametrize("line", ["00:00:0x.000 --> 00:00:04.000", "00:61:00.000 --> 00:62:00.000",
-                                  "the plan --> the result", "00:00:01.000 00:00:02.000"])
+                                  "the plan --> the result", "00:00:01.000 00:00:02.000",
+                                  "10:30 - 11:45", "10:30:00 - 11:45:00 was our block"])
 def test_unreadable_timing_lines(line):
     assert parse_timing(line) is None
 

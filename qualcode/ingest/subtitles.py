@@ -40,9 +40,13 @@ from qualcode.ingest.speakers import LabelMatch, caption_label, split_label
 from qualcode.ingest.text import UNKNOWN_SPEAKER, parse_lines
 
 _STAMP_RE = r"(?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?"
-# The arrow as typed or "autocorrected" by a word processor: -->, ->, –>, —>, →.
-_ARROW = "(?:-{1,2}>|[\u2013\u2014]{1,2}>|\u2192)"
+# The arrow as typed or "autocorrected" by a word processor: -->, ->, --, –>, —>, —, →
+# (not a lone hyphen or en dash: "10:30 - 11:00" in cue text is a range, not a timing).
+_ARROW = "(?:-{1,2}>|--|[\u2013\u2014]{1,2}>|\u2014|\u2192)"
 _TIMING = re.compile(rf"(?P<a>{_STAMP_RE})[ \t]{{0,8}}{_ARROW}[ \t]{{0,8}}(?P<b>{_STAMP_RE})(?:[ \t].*)?")
+# A lone hyphen or en dash between two full times with milliseconds is a timing line too.
+_FULL_RE = r"\d{1,3}:\d{1,2}:\d{1,2}[.,]\d{1,3}"
+_TIMING_DASH = re.compile(rf"(?P<a>{_FULL_RE})[ \t]{{0,8}}[-\u2013][ \t]{{0,8}}(?P<b>{_FULL_RE})(?:[ \t].*)?")
 _STAMP = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
 # Looks like a timing line (a time, then an arrow or a second time) but may not be readable:
 # ``00:00:0x.000 --> ...``, a letter O for a zero, a semicolon for a colon.
@@ -88,7 +92,7 @@ def parse_stamp(text: str) -> int | None:
 
 def parse_timing(line: str) -> tuple[int, int] | None:
     """(start, end) ms of a cue timing line, or None when the line is not a readable one."""
-    m = _TIMING.fullmatch(line.strip())
+    m = _TIMING.fullmatch(line.strip()) or _TIMING_DASH.fullmatch(line.strip())
     if not m:
         return None
     a, b = parse_stamp(m.group("a")), parse_stamp(m.group("b"))
