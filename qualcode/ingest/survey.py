@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,37 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_IMPORT_ID = re.compile(r'\s*\{\s*"ImportId"\s*:')
+
+
+def _qualtrics_headers(it, table: SurveyTable):
+    """Qualtrics exports two more header rows: each question's text, then ``{"ImportId": ...}``
+    per column. Neither is a respondent: both are dropped, and the question texts name the
+    columns (where they are filled and distinct). Returns the iterator of the rows after."""
+    head = []
+    for _ in range(2):
+        try:
+            head.append(next(it))
+        except StopIteration:
+            break
+    if len(head) < 2:
+        return iter(head)
+    (n2, texts), (n3, ids) = head
+    ids = [_cell(c) for c in ids]
+    filled = [c for c in ids if c.strip()]
+    if not filled or sum(bool(_IMPORT_ID.match(c)) for c in filled) < max(1, len(filled) * 0.8):
+        return itertools.chain(head, it)
+    texts = [" ".join(_cell(c).split())[:200] for c in texts][:len(table.columns)]
+    texts += [""] * (len(table.columns) - len(texts))
+    named = [t or c for t, c in zip(texts, table.columns)]
+    if len({n.casefold() for n in named}) == len(named):
+        table.columns = named
+    table.problems.append(Problem(f"a Qualtrics export: rows {n2} and {n3} hold the question texts and import ids, "
+                                  "not respondents (the question texts name the columns)",
+                                  file=table.file, line=n2, severity="warning"))
+    return it
+
+
 def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
     it = iter(rows)
     try:
@@ -147,6 +179,7 @@ def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
                               line=1, hint="rename one of them in the first row so each column has its own name")
         seen[key] = i
     width = len(columns)
+    it = _qualtrics_headers(it, table)
     for number, cells in it:
         cells = [_cell(c) for c in cells]
         extra = [c for c in cells[width:] if c.strip()]
@@ -189,9 +222,12 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Surve
     text = decode_bytes(data, file=filename)
     first = text.split("\n", 1)[0]
     try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
+        sniffed = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel_tab if ext == ".tsv" else csv.excel
+        sniffed = "\t" if ext == ".tsv" else ","
+
+    class dialect(csv.excel):  # only the delimiter is guessed: the header row alone cannot tell
+        delimiter = sniffed  # whether "" inside quotes is a quote (it is, in every spreadsheet's CSV)
     reader = csv.reader(io.StringIO(text), dialect, strict=True)  # an unclosed quote is an error, not one long cell
 
     def rows():
