@@ -404,3 +404,15 @@ def test_sentence_split_keeps_opening_brackets_with_the_next_sentence():
     assert [e.text for e in ex] == [
         "I did tell you.", "[laughter] No, really.", "He said \u201cfine.\u201d", "(Laughs) Okay."]
     assert all(text[e.start:e.end] == e.text for e in ex)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_csv_transcript_keeps_doubled_quotes_and_the_rest_of_the_cell(sep):
+    """A quote inside a quoted cell is written twice by every spreadsheet; sniffing the quoting
+    from the unquoted header used to read 'She said "no"' and drop the rest of the turn."""
+    data = (f"speaker{sep}text\nInterviewer{sep}What happened?\n"
+            f'Ana{sep}"She said ""no"" to the plan{sep} then ""yes""."\n').encode()
+    doc = parse_bytes(data, "turns.csv").document
+    assert [doc.text[t.start:t.end] for t in doc.turns] == ["What happened?",
+                                                          f'She said "no" to the plan{sep} then "yes".']
+    doc.check_offsets()

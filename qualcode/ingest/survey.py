@@ -36,7 +36,7 @@ from qualcode.core import Attribute, Document, Role
 from qualcode.errors import IngestError, Problem
 from qualcode.ingest.attributes import parse_attrs
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
-from qualcode.ingest.encoding import decode_bytes, empty_file
+from qualcode.ingest.encoding import csv_dialect, decode_bytes, empty_file
 from qualcode.ingest.model import RawTranscript, RawTurn
 
 SURVEY_FORMAT = "survey"
@@ -221,13 +221,7 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Surve
                           hint="save the survey responses as .csv or .xlsx (one row per respondent)")
     text = decode_bytes(data, file=filename)
     first = text.split("\n", 1)[0]
-    try:
-        sniffed = csv.Sniffer().sniff(first, delimiters=",;\t|").delimiter
-    except csv.Error:
-        sniffed = "\t" if ext == ".tsv" else ","
-
-    class dialect(csv.excel):  # only the delimiter is guessed: the header row alone cannot tell
-        delimiter = sniffed  # whether "" inside quotes is a quote (it is, in every spreadsheet's CSV)
+    dialect = csv_dialect(first, default="\t" if ext == ".tsv" else ",")
     reader = csv.reader(io.StringIO(text), dialect, strict=True)  # an unclosed quote is an error, not one long cell
 
     def rows():
