@@ -30,6 +30,11 @@ TRUTH = {
                              "Imani Castellano",
                              [("Imani Castellano", "Could you walk me through", 3000),
                               ("Rufus Adeyemi-Hart", "We argued about it for a month", 10000)]),
+    # Otter's .docx as exported: a title and a date line above SUMMARY KEYWORDS, its signature last
+    "otter_titled.docx": ({"Odette Marchand": "participant", "Kwame Asante-Bell": "participant"},
+                          "Odette Marchand",
+                          [("Odette Marchand", "Can you start with how the walkthroughs began?", 2000),
+                           ("Kwame Asante-Bell", "They began as a compliance thing.", 9000)]),
     "zoom_lowercase.vtt": ({"Nadia Okafor": "participant", "bo lindqvist": "participant",
                             "marisol quintero-day": "participant", "desmond achterberg": "participant"},
                            "Nadia Okafor",
@@ -321,6 +326,19 @@ def test_captions_without_readable_times_can_be_imported_as_text():
         parse_bytes(srt, "x.srt")
     raw = read_srt(srt.decode(), without_times=True)
     assert [(t.speaker, t.text) for t in raw.turns] == [("Q", "Why?"), ("A", "Because.")]
+
+
+def test_otter_title_keywords_speakers_and_signature_are_not_speech():
+    for name in ("otter_titled.docx", "otter_interview.txt"):
+        parsed = parse_path(REAL / name)
+        doc = parsed.document
+        assert "keywords" in {k for k in doc.attributes}, name
+        speech = " ".join(doc.text[t.start:t.end] for t in doc.turns)
+        assert "otter.ai" not in speech and "SUMMARY KEYWORDS" not in speech and "SPEAKERS" not in speech
+    doc = parse_path(REAL / "otter_titled.docx").document
+    assert doc.text.startswith("Principal interview – spring")  # the title stays, as the (uncoded) header
+    assert "Transcribed by" not in doc.text
+    assert doc.text.endswith("We started asking teachers what they wanted us to look for.")
 
 
 def test_captions_with_some_unreadable_times_keep_every_word_in_place():
