@@ -158,6 +158,37 @@ def _qualtrics_headers(it, table: SurveyTable):
     return it
 
 
+_MONKEY_SUB = {"response", "open-ended response"}
+
+
+def _monkey_headers(columns: list[str], it, file: str):
+    """SurveyMonkey exports a second header row: "Response" / "Open-Ended Response" under
+    each question, and each option's text under a multiple-choice question (whose other
+    columns have no name in the first row). That row is not a respondent: it is dropped and
+    the columns are named "question" or "question: option". Returns (columns, rows, note)."""
+    try:
+        second = next(it)
+    except StopIteration:
+        return columns, iter(()), None
+    n2, cells = second
+    sub = [" ".join(_cell(c).split()) for c in cells]
+    if not any(c.casefold() in _MONKEY_SUB for c in sub):
+        return columns, itertools.chain([second], it), None
+    width = max(len(columns), len(sub))
+    columns = columns + [""] * (width - len(columns))
+    sub = sub + [""] * (width - len(sub))
+    named, question = [], ""
+    for name, under in zip(columns, sub):
+        question = name or question
+        if under.casefold() in _MONKEY_SUB or not under:
+            named.append(name)
+        else:
+            named.append(f"{question}: {under}" if question else under)
+    note = Problem(f"a SurveyMonkey export: row {n2} holds the answer types and options, not a respondent "
+                   "(the options name their columns)", file=file, line=n2, severity="warning")
+    return named, it, note
+
+
 def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
     it = iter(rows)
     try:
@@ -165,9 +196,12 @@ def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
     except StopIteration:
         raise empty_file(file) from None
     columns = [_cell(c).strip().lstrip("\ufeff") for c in header]
+    columns, it, note = _monkey_headers(columns, it, file)
     while columns and not columns[-1]:
         columns.pop()
     table = SurveyTable(file=file, columns=columns)
+    if note is not None:
+        table.problems.append(note)
     seen: dict[str, int] = {}
     for i, c in enumerate(columns):
         if not c:
