@@ -10,6 +10,7 @@ from qualcode.services import commands as executor
 from qualcode.services import documents_edit, ingest, team
 from qualcode.storage import documents as doc_store
 from tests.conftest import make_document
+from tests.pg_helpers import db_url, pg_server  # noqa: F401
 from tests.ui_helpers import no_exception, page
 
 
@@ -180,6 +181,32 @@ def test_merging_into_a_role_that_is_not_coded_withdraws_pending_suggestions_and
     assert on == {d["excerpts"][1]["id"], d["excerpts"][3]["id"]}
     documents_edit.undo_merge(ctx)
     assert snapshot(ctx) == start
+
+
+def test_merge_and_undo_restore_everything_on_both_backends(db_url):  # noqa: F811
+    """Undo re-creates the merged speakers under their old ids (PostgreSQL included), with
+    their attributes, turns and withdrawn suggestions."""
+    from qualcode import services
+    from tests.test_commands import snapshot
+    from tests.ui_helpers import seed
+
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        fg, _ = seed(ctx, name="focus-group", turns=[
+            ("Facilitator", "interviewer", "What changed at your site this spring?"),
+            ("Ana", "participant", "We protected one planning slot every week."),
+            ("Ana (2)", "participant", "Sorry, my video froze. The slot was on Thursdays.")])
+        ingest.set_speaker_attribute(ctx, fg, "Ana (2)", "district", "North Ridge")
+        start = snapshot(ctx)
+        documents_edit.merge_speakers_in(ctx, ["Ana (2)", "Facilitator"], "Facilitator")
+        assert snapshot(ctx) != start
+        assert documents_edit.undo_merge(ctx)["action"] == "merge_speakers_in"
+        assert snapshot(ctx) == start
+        ingest.merge_speakers(ctx, fg, ["Ana", "Ana (2)"], "Ana Ruiz")
+        assert executor.undo(ctx, 1) == [{"action": "merge_speakers", "entity": "document", "entity_id": str(fg)}]
+        assert snapshot(ctx) == start
+    finally:
+        ctx.close()
 
 
 def test_documents_page_merges_speakers_with_a_preview_and_undoes(split_people):
