@@ -371,6 +371,19 @@ def test_captions_with_some_unreadable_times_keep_every_word_in_place():
     assert all("--" not in m.split("'")[0] for _l, m in warned)  # app wording: no CLI flag
 
 
+@pytest.mark.parametrize("timing", ["--> 00:00:09,000", "00:00:05,000 -->", "00:00:05,000 --> 00:00:0x,000",
+                                    "0O:00:05,000 --> 00:00:09,000", "00;00;05,000 --> 00;00;09,000",
+                                    "00:00:05,000 00:00:09,000"])
+def test_a_damaged_timing_line_never_ends_up_in_the_text(timing):
+    srt = (f"1\n00:00:01,000 --> 00:00:04,000\nCOACH: How did it go?\n\n2\n{timing}\nMARCUS: Slowly.\n\n"
+           "3\n00:00:10,000 --> 00:00:12,000\nCOACH: Why?\n")
+    raw = read_srt(srt)
+    assert [(t.speaker, t.text, t.start_ms) for t in raw.turns] == [
+        ("COACH", "How did it go?", 1000), ("MARCUS", "Slowly.", None), ("COACH", "Why?", 10000)]
+    assert [(p.line, p.severity) for p in raw.problems] == [(6, "warning")]
+    assert repr(timing) in raw.problems[0].message
+
+
 def test_many_unreadable_cue_times_are_summed_up_with_their_lines():
     cues = "".join(f"00:00:{k:02d}.000 --> 00:00:{k:02d}.500\nAna: cue {k}.\n\n" if k % 2 == 0 else
                    f"00:00:{k:02d}.000 --> 00:00:xx.500\nAna: cue {k}.\n\n" for k in range(20))

@@ -49,9 +49,11 @@ _FULL_RE = r"\d{1,3}:\d{1,2}:\d{1,2}[.,]\d{1,3}"
 _TIMING_DASH = re.compile(rf"(?P<a>{_FULL_RE})[ \t]{{0,8}}[-\u2013][ \t]{{0,8}}(?P<b>{_FULL_RE})(?:[ \t].*)?")
 _STAMP = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
 # Looks like a timing line (a time, then an arrow or a second time) but may not be readable:
-# ``00:00:0x.000 --> ...``, a letter O for a zero, a semicolon for a colon.
-_TIMING_LIKE = re.compile(rf"[\dxXoO]{{1,3}}[:;][\dxXoO]{{1,2}}\S{{0,12}}[ \t]{{0,8}}(?:{_ARROW}|[ \t])[ \t]{{0,8}}"
-                          rf"[\dxXoO]{{1,3}}[:;]")
+# ``00:00:0x.000 --> ...``, a letter O for a zero, a semicolon for a colon, a time missing
+# on either side of the arrow.
+_T = r"[\dxXoO]{1,3}[:;][\dxXoO]{1,2}"
+_TIMING_LIKE = re.compile(rf"{_T}\S{{0,12}}[ \t]{{0,8}}(?:{_ARROW}|[ \t])[ \t]{{0,8}}[\dxXoO]{{1,3}}[:;]"
+                          rf"|{_ARROW}[ \t]{{0,8}}{_T}|{_T}\S{{0,12}}[ \t]{{0,8}}{_ARROW}[ \t]*$")
 _ID_LIKE = re.compile(r"\d{1,9}|[\w\-/.{}]{1,120}")
 _VOICE_OPEN = re.compile(r"<v(?:\.[\w.\-]{0,40})?(?:[ \t]+(?P<name>[^>\n]{0,80}))?(?:>|(?=\n)|$)")
 _VOICE_CLOSE = re.compile(r"</v\s{0,4}>")
