@@ -1,5 +1,7 @@
-"""Editing what import decided, for many documents at once: speakers' roles and
-document attributes (the app's Documents page; the CLI has ``set-role`` / ``set-attr``).
+"""Editing what import decided, for many documents at once: speakers' roles, one person
+written several ways (merged, in one document or across them, with a preview and an undo)
+and document attributes (the app's Documents page; the CLI has ``set-role`` /
+``speakers merge`` / ``set-attr``).
 
 One call is one transaction with one audit event, like every other change.
 
@@ -12,10 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from qualcode.core import AttrType, Role
+from qualcode.core import AttrType, Role, is_coded
 from qualcode.core import commands as cmd
 from qualcode.errors import QualcodeError
 from qualcode.ingest.attributes import check_value
+from qualcode.ingest.merge import merge_candidates as guess_one_person
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
@@ -226,10 +229,8 @@ def merge_candidates(ctx: ProjectContext) -> list[list[str]]:
     """Speaker labels across the project that may be one person: ``JOHN SMITH`` / ``John``,
     ``Ana`` / ``Ana (2)``, and the same label spelt in another case or spacing in another
     document (``Speaker 1`` / ``SPEAKER 1``). The coder decides."""
-    from qualcode.ingest.merge import merge_candidates as guess
-
     labels = list(dict.fromkeys(r["label"] for r in speakers(ctx)))
-    groups = guess(labels)
+    groups = guess_one_person(labels)
     placed = {lab for g in groups for lab in g}
     by_key: dict[str, list[str]] = {}
     for lab in labels:
@@ -241,8 +242,6 @@ def merge_candidates(ctx: ProjectContext) -> list[list[str]]:
 
 def _merge_plan(ctx: ProjectContext, labels: list[str], into: str) -> list[dict[str, Any]]:
     """Per document holding any of ``labels``: what the merge would do there."""
-    from qualcode.core import is_coded
-
     with ctx.session(readonly=True) as s:
         sp = q.speakers_frame(s)
         docs = q.documents_frame(s)
