@@ -285,6 +285,13 @@ def write_all() -> None:
     (BROKEN / "bad_time.srt").write_text(
         "1\n00:00:01,000 --> 00:00:02,000\nAna: fine\n\n2\n00:00:03,000 --> 00:61:04,000\nAna: broken\n\n"
         "3\n00:00:05,000 00:00:06,000\nAna: no arrow\n", encoding="utf-8")
+    # captions with no readable time at all: refused, with the offer to import the text only
+    (BROKEN / "no_time.vtt").write_text(
+        "WEBVTT\n\n00:00:0x.000 --> 00:00:02.000\nAna: fine\n\n00:00:0x.000 --> 00:00:04.000\nAna: broken\n",
+        encoding="utf-8")
+    (BROKEN / "no_time.srt").write_text(
+        "1\n00:00:03,000 --> 00:61:04,000\nAna: broken\n\n2\n00:00:05,000 00:00:06,000\nAna: no arrow\n",
+        encoding="utf-8")
     (BROKEN / "not_captions.vtt").write_text("Just some text\nwithout any cue.\n", encoding="utf-8")
     (BROKEN / "interview.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old word")
     (BROKEN / "scanned.pdf").write_bytes(minimal_pdf(None))

@@ -85,7 +85,8 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
     codable = [c.id for c in active if c.codable] or ["trust"]
     kinds = ["accept", "reject", "code", "span", "uncode", "review", "memo", "memo_edit", "memo_delete",
              "consensus", "setting", "code_add", "code_edit", "code_rename", "code_move", "code_retire",
-             "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode", "nothing_here"]
+             "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode", "nothing_here",
+             "merge_speakers", "merge_speakers_in"]
     kind = rng.choice(kinds)
     e = rng.choice(ex)
     if kind == "accept" and st["suggestions"]:
@@ -146,6 +147,12 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
     if kind == "set_role":
         label = rng.choice(["Ana", "Ben", "Cy", "Interviewer"])
         return cmd.SetSpeakerRole(document=doc_id, label=label, role=rng.choice(list(Role)))
+    if kind in ("merge_speakers", "merge_speakers_in"):  # speakers may be gone after an earlier merge
+        labels = tuple(rng.sample(["Ana", "Ben", "Cy", "Interviewer"], k=rng.randint(1, 2)))
+        into = rng.choice([labels[0], "Ana Ruiz", "Interviewer"])
+        if kind == "merge_speakers":
+            return cmd.MergeSpeakers(document=doc_id, labels=labels, into=into)
+        return cmd.MergeSpeakersIn(documents=(doc_id,), labels=labels, into=into)
     if kind == "set_code_roles":
         return cmd.SetCodableRoles(roles=tuple(rng.sample(["participant", "unknown", "facilitator"], k=rng.randint(1, 2))))
     return cmd.CodeExcerpt(excerpt_id=e, code_id=rng.choice(codable))
@@ -206,6 +213,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.SetRoles: dict(changes=((1, "Ana", "interviewer"),), label="Ana"),
         cmd.SetAttributes: dict(values=((1, "year", "2021", "integer"),)),
         cmd.MergeSpeakers: dict(document=1, labels=("JOHN SMITH", "John"), into="John Smith"),
+        cmd.MergeSpeakersIn: dict(documents=(1, 2), labels=("Ana (2)", "Ana"), into="Ana"),
         cmd.AddMemo: dict(text="t", excerpt_id=1, coding_id=2), cmd.EditMemo: dict(memo_id=1, text="t"),
         cmd.DeleteMemo: dict(memo_id=1), cmd.ResolveConsensus: dict(excerpt_id=1, code_ids=("a", "b")),
         cmd.SetIndependentCoding: dict(on=True), cmd.AddCode: dict(code={"name": "X"}, source="discovery"),

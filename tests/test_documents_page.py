@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from qualcode.errors import QualcodeError
+from qualcode.services import commands as executor
 from qualcode.services import documents_edit, ingest, team
 from qualcode.storage import documents as doc_store
 from tests.conftest import make_document
+from tests.pg_helpers import db_url, pg_server  # noqa: F401
 from tests.ui_helpers import no_exception, page
 
 
@@ -99,3 +101,145 @@ def test_documents_page_sets_one_value_for_several_documents(three):
     no_exception(at)
     rows, types = documents_edit.attributes_table(ctx)
     assert [r["year"] for r in rows] == ["2023", "", "2023"] and types["year"] == "integer"
+
+
+# --- one person written several ways (issue 15) ------------------------------------------------
+
+@pytest.fixture
+def split_people(project):
+    """Zoom's "Ana (2)" next to "Ana" in one focus group; "Speaker 1" / "SPEAKER 1" across two
+    interviews of one transcription service; pending suggestions on every codable excerpt."""
+    from tests.ui_helpers import seed
+
+    fg, _ = seed(project, name="focus-group", turns=[
+        ("Facilitator", "interviewer", "What changed at your site this spring?"),
+        ("Ana", "participant", "We protected one planning slot every week."),
+        ("Ana (2)", "participant", "Sorry, my video froze. The slot was on Thursdays."),
+        ("Ben", "participant", "Ours moved twice, which hurt."),
+        ("Ana (2)", "participant", "And the principal guarded it for us.")])
+    a, _ = seed(project, name="interview-a", turns=[
+        ("Speaker 1", "unknown", "How did the first cycle go?"),
+        ("Rosa", "participant", "Slowly. Nobody wanted to look at the data.")])
+    b, _ = seed(project, name="interview-b", turns=[
+        ("SPEAKER 1", "unknown", "And the second cycle?"),
+        ("Tomas", "participant", "Faster, once the coach cut the agenda.")])
+    return project, {"fg": fg, "a": a, "b": b}
+
+
+def _labels(ctx, doc_id):
+    return [t["speaker"] for t in ingest.show_document(ctx, doc_id)["turns"]]
+
+
+def test_merge_candidates_preview_merge_and_undo_restore_everything(split_people):
+    from tests.test_commands import snapshot
+
+    ctx, ids = split_people
+    assert documents_edit.merge_candidates(ctx) == [["Ana", "Ana (2)"], ["Speaker 1", "SPEAKER 1"]]
+    start = snapshot(ctx)
+    plan = documents_edit.merge_preview(ctx, ["Ana (2)", "Ana"], "Ana")
+    assert [(p["document"], p["turns"], p["role"], p["codable_before"], p["codable_after"]) for p in plan] == [
+        ("focus-group", 2, "participant", 3, 3)]
+    assert snapshot(ctx) == start  # a preview writes nothing
+    r = documents_edit.merge_speakers_in(ctx, ["Ana (2)", "Ana"], "Ana")
+    assert r == {"into": "Ana", "documents": ["focus-group"], "turns": 2, "codable_before": 3, "codable": 3}
+    assert _labels(ctx, ids["fg"]) == ["Facilitator", "Ana", "Ana", "Ben", "Ana"]
+    assert documents_edit.undo_merge(ctx)["action"] == "merge_speakers_in"
+    assert snapshot(ctx) == start
+    # across documents, into an interviewer: their excerpts leave coding, pending suggestions go
+    r = documents_edit.merge_speakers_in(ctx, ["Speaker 1", "SPEAKER 1"], "Interviewer")
+    assert sorted(r["documents"]) == ["interview-a", "interview-b"]
+    assert _labels(ctx, ids["a"])[0] == _labels(ctx, ids["b"])[0] == "Interviewer"
+    documents_edit.set_roles(ctx, [(ids["a"], "Interviewer", "interviewer"), (ids["b"], "Interviewer", "interviewer")])
+    with ctx.session(readonly=True) as s:
+        from qualcode.storage import coding as coding_store
+
+        pending = {g.excerpt_id for g in coding_store.list_suggestions(s)}
+    first = {d: ingest.show_document(ctx, d)["excerpts"][0] for d in (ids["a"], ids["b"])}
+    assert not any(e["codable"] for e in first.values()) and not pending & {e["id"] for e in first.values()}
+    assert team.audit_log(ctx, action="merge_speakers_in")[0]["coder"] == "alice"
+    assert [u["action"] for u in executor.undo(ctx, 2)] == ["set_roles", "merge_speakers_in"]
+    assert snapshot(ctx) == start
+    assert documents_edit.undo_merge(ctx) is None
+    with pytest.raises(QualcodeError, match="nothing to merge"):
+        documents_edit.merge_speakers_in(ctx, ["Ana"], "Ana")
+
+
+def test_merging_into_a_role_that_is_not_coded_withdraws_pending_suggestions_and_undo_puts_them_back(split_people):
+    from tests.test_commands import snapshot
+
+    ctx, ids = split_people
+    start = snapshot(ctx)
+    plan = documents_edit.merge_preview(ctx, ["Ana (2)", "Facilitator"], "Facilitator")
+    assert [(p["role"], p["codable_before"], p["codable_after"]) for p in plan] == [("interviewer", 2, 0)]
+    documents_edit.merge_speakers_in(ctx, ["Ana (2)", "Facilitator"], "Facilitator")
+    d = ingest.show_document(ctx, ids["fg"])
+    assert [e["codable"] for e in d["excerpts"]] == [False, True, False, True, False]
+    with ctx.session(readonly=True) as s:
+        from qualcode.storage import coding as coding_store
+
+        on = {g.excerpt_id for g in coding_store.list_suggestions(s, document_id=ids["fg"])}
+    assert on == {d["excerpts"][1]["id"], d["excerpts"][3]["id"]}
+    documents_edit.undo_merge(ctx)
+    assert snapshot(ctx) == start
+
+
+def test_merge_and_undo_restore_everything_on_both_backends(db_url):  # noqa: F811
+    """Undo re-creates the merged speakers under their old ids (PostgreSQL included), with
+    their attributes, turns and withdrawn suggestions."""
+    from qualcode import services
+    from tests.test_commands import snapshot
+    from tests.ui_helpers import seed
+
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        fg, _ = seed(ctx, name="focus-group", turns=[
+            ("Facilitator", "interviewer", "What changed at your site this spring?"),
+            ("Ana", "participant", "We protected one planning slot every week."),
+            ("Ana (2)", "participant", "Sorry, my video froze. The slot was on Thursdays.")])
+        ingest.set_speaker_attribute(ctx, fg, "Ana (2)", "district", "North Ridge")
+        start = snapshot(ctx)
+        documents_edit.merge_speakers_in(ctx, ["Ana (2)", "Facilitator"], "Facilitator")
+        assert snapshot(ctx) != start
+        assert documents_edit.undo_merge(ctx)["action"] == "merge_speakers_in"
+        assert snapshot(ctx) == start
+        ingest.merge_speakers(ctx, fg, ["Ana", "Ana (2)"], "Ana Ruiz")
+        assert executor.undo(ctx, 1) == [{"action": "merge_speakers", "entity": "document", "entity_id": str(fg)}]
+        assert snapshot(ctx) == start
+    finally:
+        ctx.close()
+
+
+def test_documents_page_merges_speakers_with_a_preview_and_undoes(split_people):
+    ctx, ids = split_people
+    at = no_exception(page("documents", ctx))
+    assert any("May be one person" in c.value and "Ana \\(2\\)" in c.value for c in at.caption)
+    pick = at.multiselect(key="docs_merge_pick")
+    assert pick.value == ["Ana", "Ana (2)"]  # the first proposal, ready to merge
+    at.text_input(key="docs_merge_into").input("Ana Ruiz").run()
+    no_exception(at)
+    preview = next(d.value for d in at.dataframe if "After the merge" in d.value.columns)
+    assert preview.to_dict("records") == [{
+        "Document": "focus-group", "Speakers now": "Ana (participant, 1 turn), Ana (2) (participant, 2 turns)",
+        "After the merge": "Ana Ruiz (participant)", "Codable excerpts": "3 → 3"}]
+    assert at.button(key="docs_merge_go").label == "Merge in 1 document"
+    at.button(key="docs_merge_go").click().run()
+    no_exception(at)
+    assert _labels(ctx, ids["fg"]) == ["Facilitator", "Ana Ruiz", "Ana Ruiz", "Ben", "Ana Ruiz"]
+    msg = next(s.value for s in at.success if "Merged" in s.value)
+    assert "into **Ana Ruiz** in 1 document" in msg and "3 turns moved to Ana Ruiz" in msg
+    at.button(key="docs_merge_undo").click().run()
+    no_exception(at)
+    assert _labels(ctx, ids["fg"]) == ["Facilitator", "Ana", "Ana (2)", "Ben", "Ana (2)"]
+    assert any("merge is undone" in s.value for s in at.success)
+    assert at.multiselect(key="docs_merge_pick").value == ["Ana", "Ana (2)"]  # ready to adjust or redo
+    assert at.text_input(key="docs_merge_into").value == "Ana Ruiz"
+    # across documents: a spelling only, in the document that has it
+    at.multiselect(key="docs_merge_pick").set_value(["Speaker 1", "SPEAKER 1"])
+    at.text_input(key="docs_merge_into").set_value("").run()  # the first label's spelling
+    preview = next(d.value for d in at.dataframe if "After the merge" in d.value.columns)
+    assert list(preview["Document"]) == ["interview-b"]
+    at.button(key="docs_merge_go").click().run()
+    no_exception(at)
+    assert _labels(ctx, ids["b"])[0] == "Speaker 1" and _labels(ctx, ids["a"])[0] == "Speaker 1"
+    rows = documents_edit.speakers(ctx)
+    assert {r["documents"] for r in rows if r["label"] == "Speaker 1"} == {2}

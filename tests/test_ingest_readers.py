@@ -11,6 +11,7 @@ from qualcode.ingest import parse_bytes, parse_path
 from qualcode.ingest.encoding import decode_bytes, detect_encoding
 from qualcode.ingest.segment import segment_spans
 from qualcode.ingest.speakers import is_generic_label, parse_timestamp, role_for_label, split_label
+from qualcode.ingest.subtitles import NoReadableTimes
 from tests.ingest_helpers import BROKEN, GOOD
 
 
@@ -212,8 +213,9 @@ def test_srt_without_labels_splits_at_pauses():
     ("broken.xlsx", None, "not a readable Excel", "save it again"),
     ("no_text_column.csv", 1, "no text column found (columns: time, speaker, notes_id)", "--text-column"),
     ("attributes_like.csv", 1, "looks like an attributes file", "--attributes"),
-    ("bad_time.vtt", 6, "broken cue timing '00:00:0x.000 --> 00:00:04.000'", "fix the timing lines"),
-    ("bad_time.srt", 6, "broken cue timing", "fix the timing lines"),
+    ("no_time.vtt", 3, "no cue time in the file can be read: cue timing '00:00:0x.000 --> 00:00:02.000' "
+                       "cannot be read (and 1 more)", "import the text without times"),
+    ("no_time.srt", 2, "no cue time in the file can be read", "fix the timing lines"),
     ("not_captions.vtt", 1, "not a WebVTT caption file", "rename it"),
     ("interview.doc", None, "unsupported file type '.doc'", "save it from Word as .docx"),
     ("scanned.pdf", None, "no text layer", "OCR"),
@@ -230,11 +232,33 @@ def test_broken_files_are_refused_with_file_line_and_hint(name, line, message, h
     assert name in str(exc)
 
 
-def test_broken_srt_lists_every_bad_cue():
-    with pytest.raises(IngestError) as info:
-        parse_path(BROKEN / "bad_time.srt")
-    assert [p.line for p in info.value.problems] == [6, 10]
+def test_captions_without_any_readable_time_list_every_bad_cue():
+    with pytest.raises(NoReadableTimes) as info:
+        parse_path(BROKEN / "no_time.srt")
+    assert [p.line for p in info.value.problems] == [2, 6]
     assert "(and 1 more)" in info.value.message
+
+
+@pytest.mark.parametrize("name, turns, warned", [
+    ("bad_time.vtt", [("Ana", "fine broken", 1000, 2000)],
+     [(6, "cue timing '00:00:0x.000 --> 00:00:04.000' cannot be read; its words are kept, without a time, "
+          "after the cue at 0:01")]),
+    ("bad_time.srt", [("Ana", "fine broken no arrow", 1000, 2000)],
+     [(6, "cue timing '00:00:03,000 --> 00:61:04,000' cannot be read; its words are kept"),
+      (10, "cue timing '00:00:05,000 00:00:06,000' cannot be read (no '-->'); its words are kept")]),
+])
+def test_captions_with_some_unreadable_times_are_read(name, turns, warned):
+    """Issue 15: every cue with a readable time is imported, the words of the others are kept
+    in place without a time, and a warning names each line."""
+    parsed = parse_path(BROKEN / name)
+    doc = parsed.document
+    assert [(t.speaker, doc.text[t.start:t.end], t.start_ms, t.end_ms) for t in doc.turns] == turns
+    doc.check_offsets()
+    got = [(w.line, w.message) for w in parsed.warnings if "cue timing" in w.message]
+    assert len(got) == len(warned)
+    for (line, message), (want_line, want) in zip(got, warned):
+        assert line == want_line and message.startswith(want)
+    assert all(w.file.endswith(name) for w in parsed.warnings)
 
 
 def test_file_over_the_size_limit(tmp_path, monkeypatch):
@@ -380,3 +404,15 @@ def test_sentence_split_keeps_opening_brackets_with_the_next_sentence():
     assert [e.text for e in ex] == [
         "I did tell you.", "[laughter] No, really.", "He said \u201cfine.\u201d", "(Laughs) Okay."]
     assert all(text[e.start:e.end] == e.text for e in ex)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_csv_transcript_keeps_doubled_quotes_and_the_rest_of_the_cell(sep):
+    """A quote inside a quoted cell is written twice by every spreadsheet; sniffing the quoting
+    from the unquoted header used to read 'She said "no"' and drop the rest of the turn."""
+    data = (f"speaker{sep}text\nInterviewer{sep}What happened?\n"
+            f'Ana{sep}"She said ""no"" to the plan{sep} then ""yes""."\n').encode()
+    doc = parse_bytes(data, "turns.csv").document
+    assert [doc.text[t.start:t.end] for t in doc.turns] == ["What happened?",
+                                                          f'She said "no" to the plan{sep} then "yes".']
+    doc.check_offsets()

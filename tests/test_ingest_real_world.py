@@ -30,6 +30,11 @@ TRUTH = {
                              "Imani Castellano",
                              [("Imani Castellano", "Could you walk me through", 3000),
                               ("Rufus Adeyemi-Hart", "We argued about it for a month", 10000)]),
+    # Otter's .docx as exported: a title and a date line above SUMMARY KEYWORDS, its signature last
+    "otter_titled.docx": ({"Odette Marchand": "participant", "Kwame Asante-Bell": "participant"},
+                          "Odette Marchand",
+                          [("Odette Marchand", "Can you start with how the walkthroughs began?", 2000),
+                           ("Kwame Asante-Bell", "They began as a compliance thing.", 9000)]),
     "zoom_lowercase.vtt": ({"Nadia Okafor": "participant", "bo lindqvist": "participant",
                             "marisol quintero-day": "participant", "desmond achterberg": "participant"},
                            "Nadia Okafor",
@@ -76,6 +81,18 @@ TRUTH = {
                           [("Entrevistadora", "Buenos días.", None)]),
     "interview_de.txt": ({"Interviewer:in": "interviewer", "Befragte": "participant"}, "Interviewer:in",
                          [("Interviewer:in", "Danke, dass Sie sich Zeit nehmen.", None)]),
+    "zoom_hand_edited.vtt": ({"Rosalind Abara": "participant", "Keiko Marchetti": "participant",
+                              "Dmitri Osei": "participant"}, "Rosalind Abara",
+                             [("Rosalind Abara", "Thanks for staying on.", 2100),
+                              ("Keiko Marchetti", "We tried exit tickets", 7300),  # a Word "→" arrow
+                              ("Rosalind Abara", "And how did the teachers take it?", 19500),
+                              ("Keiko Marchetti", "Better than I expected.", None)]),  # its time is broken
+    "zoom_rejoined.vtt": ({"Corinne Vasquez": "participant", "Marisol Quintero": "participant",
+                           "Garrett Lowe": "participant", "Marisol Quintero (2)": "participant"}, "Corinne Vasquez",
+                          [("Corinne Vasquez", "Okay, we're recording.", 500),
+                           ("Marisol Quintero", "I can. We used them", 11400),
+                           ("Garrett Lowe", "Did the teachers agree", 18900),
+                           ("Marisol Quintero (2)", "Sorry, I lost my connection.", 22400)]),
     "moderador_pt.txt": ({"Moderador(a)": "facilitator", "Participante 1": "participant",
                           "Participante 2": "participant", "Facilitator": "facilitator"}, "Moderador(a)",
                          [("Moderador(a)", "Bom dia a todos.", None)]),
@@ -163,13 +180,20 @@ def test_warning_when_nobody_is_the_interviewer_but_someone_talks_like_one():
     ("00:00:03.000 --> 00:00:05,2", 3000, 5200),  # dot and comma mixed
     ("00:00:01.000 --> 00:00:02.000 align:start position:10%", 1000, 2000),  # cue settings
     ("1:00:00.000 --> 1:00:01.000", 3600000, 3601000),
+    ("00:00:01.000 → 00:00:02.000", 1000, 2000),  # arrows a word processor "autocorrected"
+    ("00:00:01.000 –> 00:00:02.000", 1000, 2000),
+    ("00:00:01.000—>00:00:02.000", 1000, 2000),
+    ("00:00:01.000 — 00:00:02.000", 1000, 2000),
+    ("00:00:15.500 -- 00:00:19.000", 15500, 19000),  # the '>' lost
+    ("00:00:15,500 - 00:00:19,000", 15500, 19000),  # a lone dash between two full times
 ])
 def test_timing_lines_as_written_in_the_wild(line, start, end):
     assert parse_timing(line) == (start, end)
 
 
 @pytest.mark.parametrize("line", ["00:00:0x.000 --> 00:00:04.000", "00:61:00.000 --> 00:62:00.000",
-                                  "the plan --> the result", "00:00:01.000 00:00:02.000"])
+                                  "the plan --> the result", "00:00:01.000 00:00:02.000",
+                                  "10:30 - 11:45", "10:30:00 - 11:45:00 was our block"])
 def test_unreadable_timing_lines(line):
     assert parse_timing(line) is None
 
@@ -304,6 +328,74 @@ def test_captions_without_readable_times_can_be_imported_as_text():
     assert [(t.speaker, t.text) for t in raw.turns] == [("Q", "Why?"), ("A", "Because.")]
 
 
+def test_otter_title_keywords_speakers_and_signature_are_not_speech():
+    for name in ("otter_titled.docx", "otter_interview.txt"):
+        parsed = parse_path(REAL / name)
+        doc = parsed.document
+        assert "keywords" in {k for k in doc.attributes}, name
+        speech = " ".join(doc.text[t.start:t.end] for t in doc.turns)
+        assert "otter.ai" not in speech and "SUMMARY KEYWORDS" not in speech and "SPEAKERS" not in speech
+    doc = parse_path(REAL / "otter_titled.docx").document
+    assert doc.text.startswith("Principal interview – spring")  # the title stays, as the (uncoded) header
+    assert "Transcribed by" not in doc.text
+    assert doc.text.endswith("We started asking teachers what they wanted us to look for.")
+
+
+def test_captions_with_some_unreadable_times_keep_every_word_in_place():
+    """Issue 15: a caption file hand-edited in a word processor (a letter O for a zero, a
+    truncated end time, semicolons) is read, not refused: every readable cue keeps its time,
+    the others' words stay where they were, untimed, and each broken line is named."""
+    parsed = parse_path(REAL / "zoom_hand_edited.vtt")
+    doc = parsed.document
+    assert [(t.speaker, t.start_ms, t.end_ms) for t in doc.turns] == [
+        ("Rosalind Abara", 2100, 6800), ("Keiko Marchetti", 7300, 19000), ("Rosalind Abara", 19500, 22100),
+        ("Keiko Marchetti", None, None), ("Dmitri Osei", 31000, 36500), ("Rosalind Abara", 41200, 45000),
+        ("Keiko Marchetti", None, None), ("Dmitri Osei", 52300, 57900), ("Rosalind Abara", 58100, 62000),
+        ("Keiko Marchetti", 62400, 68000)]
+    text = doc.text
+    # no word lost, none moved: the broken cues' words, in file order; no timing line left in the text
+    for words in ("Better than I expected. One of them asked to keep going after the cycle ended.",
+                  "Half the tickets had no names. So we changed the form.",
+                  "She wanted to spread it to every grade right away."):
+        assert words in text
+    assert text.index("Better than") < text.index("I'd add") < text.index("So we changed") < text.index("She wanted")
+    assert "-->" not in text and "→" not in text and "00:00" not in text and "00;00" not in text
+    warned = [(w.line, w.message) for w in parsed.warnings if "cue timing" in w.message]
+    assert warned == [
+        (20, "cue timing '00:00:22.600 --> 00:00:3O.400' cannot be read; its words are kept, without a time, "
+             "after the cue at 0:19"),
+        (28, "cue timing '00:00:37.000 --> 00:00:3' ends before it starts; its words are kept, without a time, "
+             "after the cue at 0:31"),
+        (36, "cue timing '00;00;45,600 --> 00;00;52,000' cannot be read; its words are kept, without a time, "
+             "after the cue at 0:41")]
+    assert all("--" not in m.split("'")[0] for _l, m in warned)  # app wording: no CLI flag
+
+
+@pytest.mark.parametrize("timing", ["--> 00:00:09,000", "00:00:05,000 -->", "00:00:05,000 --> 00:00:0x,000",
+                                    "0O:00:05,000 --> 00:00:09,000", "00;00;05,000 --> 00;00;09,000",
+                                    "00:00:05,000 00:00:09,000"])
+def test_a_damaged_timing_line_never_ends_up_in_the_text(timing):
+    srt = (f"1\n00:00:01,000 --> 00:00:04,000\nCOACH: How did it go?\n\n2\n{timing}\nMARCUS: Slowly.\n\n"
+           "3\n00:00:10,000 --> 00:00:12,000\nCOACH: Why?\n")
+    raw = read_srt(srt)
+    assert [(t.speaker, t.text, t.start_ms) for t in raw.turns] == [
+        ("COACH", "How did it go?", 1000), ("MARCUS", "Slowly.", None), ("COACH", "Why?", 10000)]
+    assert [(p.line, p.severity) for p in raw.problems] == [(6, "warning")]
+    assert repr(timing) in raw.problems[0].message
+
+
+def test_many_unreadable_cue_times_are_summed_up_with_their_lines():
+    cues = "".join(f"00:00:{k:02d}.000 --> 00:00:{k:02d}.500\nAna: cue {k}.\n\n" if k % 2 == 0 else
+                   f"00:00:{k:02d}.000 --> 00:00:xx.500\nAna: cue {k}.\n\n" for k in range(20))
+    parsed = parse_bytes(("WEBVTT\n\n" + cues).encode(), "many.vtt")
+    doc = parsed.document
+    assert doc.text[doc.turns[0].start:doc.turns[0].end] == " ".join(f"cue {k}." for k in range(20))
+    warned = [w for w in parsed.warnings if "cue" in w.message]
+    assert [w.line for w in warned[:5]] == [6, 12, 18, 24, 30]
+    assert warned[5].message.startswith("5 more cue times cannot be read (lines 36, 42, 48, 54, 60)")
+    assert len(warned) == 6
+
+
 # --- merging speakers -------------------------------------------------------------------------
 
 def test_merge_speakers_in_the_preview():
@@ -320,6 +412,10 @@ def test_merge_speakers_in_the_preview():
     assert all(e.text == doc.text[e.start:e.end] for e in doc.excerpts)
     with pytest.raises(IngestError, match="no speaker 'Nobody'"):
         ingest_service.merge_parsed_speakers(parsed, ["Nobody"], "X")
+    # Zoom's second copy of a name (the participant rejoined from a phone) is proposed too
+    rejoined = ingest_service.parse_file(REAL / "zoom_rejoined.vtt")
+    assert ingest_service.speaker_merge_candidates([sp.label for sp in rejoined.document.speakers]) == [
+        ["Marisol Quintero", "Marisol Quintero (2)"]]
 
 
 def test_merge_speakers_of_a_stored_document(project):
@@ -341,6 +437,13 @@ def test_merge_speakers_of_a_stored_document(project):
     from qualcode.services import team
 
     assert "merge_speakers" in team.audit_actions(project)
+    # the merge is undoable through the one undo: the three speakers come back
+    from qualcode.services import commands as executor
+
+    assert [u["action"] for u in executor.undo(project, 1)] == ["merge_speakers"]
+    back = ingest_service.show_document(project, doc_id)
+    assert back["speakers"] == before["speakers"] and back["turns"] == before["turns"]
+    assert back["excerpts"] == before["excerpts"]
 
 
 def test_cli_speakers_list_and_merge(tmp_path):

@@ -35,12 +35,12 @@ def check_stored_offsets(ctx, doc_id):
 # --- batches ------------------------------------------------------------------------------------
 
 def test_batch_with_bad_files_imports_the_good_ones(project):
-    report = svc.ingest_paths(project, [GOOD / "labels.txt", BROKEN / "bad_time.vtt", BROKEN / "empty.txt",
+    report = svc.ingest_paths(project, [GOOD / "labels.txt", BROKEN / "no_time.vtt", BROKEN / "empty.txt",
                                         GOOD / "zoom.vtt"])
     status = [(r.file.rsplit("/", 1)[-1], r.status) for r in report.results]
-    assert status == [("labels.txt", "ok"), ("bad_time.vtt", "failed"), ("empty.txt", "failed"), ("zoom.vtt", "ok")]
+    assert status == [("labels.txt", "ok"), ("no_time.vtt", "failed"), ("empty.txt", "failed"), ("zoom.vtt", "ok")]
     failed = report.results[1]
-    assert failed.document_id is None and "line 6" in failed.message and "bad_time.vtt" in failed.message
+    assert failed.document_id is None and "line 3" in failed.message and "no_time.vtt" in failed.message
     assert services.project_status(project)["documents"] == 2
     assert report.counts() == {"ok": 2, "skipped": 0, "failed": 2}
 
@@ -369,7 +369,7 @@ def test_cli_ingest_json_documents_show_and_exit_code(tmp_path):
     runner = CliRunner()
     p = str(tmp_path / "p")
     assert runner.invoke(main, ["init", p]).exit_code == 0
-    r = runner.invoke(main, ["--project", p, "ingest", str(GOOD / "zoom.vtt"), str(BROKEN / "bad_time.srt"),
+    r = runner.invoke(main, ["--project", p, "ingest", str(GOOD / "zoom.vtt"), str(BROKEN / "no_time.srt"),
                              "--attr", "year=2021", "--json"])
     assert r.exit_code == 1
     out = json.loads(r.stdout)
@@ -392,6 +392,29 @@ def test_cli_ingest_json_documents_show_and_exit_code(tmp_path):
     assert r.exit_code == 0 and "Participant" in r.output or "Interviewer 1" in r.output
     r = runner.invoke(main, ["--project", p, "pseudonyms", "--export-key", str(tmp_path / "k.csv")])
     assert r.exit_code == 0 and "Anh Tran" in (tmp_path / "k.csv").read_text(encoding="utf-8")
+
+
+def test_captions_with_some_unreadable_times_import_with_warnings_in_cli_and_store(tmp_path):
+    """Issue 15: a caption file with a few broken timing lines is imported (not refused); the
+    CLI names each broken line; the stored document keeps its offsets."""
+    runner = CliRunner()
+    p = str(tmp_path / "p")
+    assert runner.invoke(main, ["init", p]).exit_code == 0
+    r = runner.invoke(main, ["--project", p, "ingest", str(BROKEN / "bad_time.srt")])
+    assert r.exit_code == 0, r.output
+    assert "1 imported, 0 skipped, 0 failed." in r.output
+    assert "warning: line 6: cue timing '00:00:03,000 --> 00:61:04,000' cannot be read; its words are kept" in r.output
+    assert "warning: line 10: cue timing '00:00:05,000 00:00:06,000' cannot be read (no '-->')" in r.output
+    r = runner.invoke(main, ["--project", p, "ingest", "--dry-run", "--json", str(BROKEN / "bad_time.vtt")])
+    assert r.exit_code == 0, r.output
+    assert any("line 6: cue timing" in x for x in json.loads(r.stdout)[0]["problems"])
+    ctx = services.open_project(p, coder="alice")
+    try:
+        doc = check_stored_offsets(ctx, svc.list_documents(ctx)[0]["id"])
+        assert [(t["speaker"], t["text"], t["start_ms"]) for t in doc["turns"]] == [
+            ("Ana", "fine broken no arrow", 1000)]
+    finally:
+        ctx.close()
 
 
 def test_cli_dry_run_saves_nothing(tmp_path):

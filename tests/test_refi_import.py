@@ -18,7 +18,7 @@ from qualcode import services
 from qualcode.cli import main
 from qualcode.core import code_guid
 from qualcode.errors import QualcodeError
-from qualcode.services import analysis, team
+from qualcode.services import analysis, coding, team
 from qualcode.services import export as ex
 from qualcode.services import merge
 from qualcode.storage import coding as coding_store
@@ -100,6 +100,28 @@ def test_each_vendor_shape_imports_with_exact_offsets(shape, tmp_path):
         # and the project can be exported as valid REFI-QDA again
         out = ex.qdpx_bytes(ctx)
         assert b"c001" not in zipfile.ZipFile(io.BytesIO(out)).read("project.qde")
+    finally:
+        ctx.close()
+
+
+def test_codings_on_a_path_named_code_land_on_it_not_on_its_new_parent(tmp_path):
+    """"Relationships::Trust" first in the file creates the parent "Relationships"; the codings
+    on Trust and on the code after it must keep their codes (they used to shift by one)."""
+    c_trust, c_buy = "0A1B2C3D-4E5F-4A6B-8C7D-9E0F1A2B3C4D", "1B2C3D4E-5F60-4B7C-9D8E-0F1A2B3C4D5E"
+    codes = (f'<Codes><Code guid="{c_trust}" name="Relationships::Trust" isCodable="true"/>'
+             f'<Code guid="{c_buy}" name="Buy-in" isCodable="true"/></Codes>')
+    src = Src("AAAA1111-2222-4333-8444-555566667777", "Reyes interview", INTERVIEW.encode("utf-8"),
+              [(*span(INTERVIEW, "same three teams at every convening"), [(c_trust, U_NADIA)]),
+               (*span(INTERVIEW, "signed on once the exit tickets moved"), [(c_buy, U_NADIA)])])
+    ex.import_qdpx(tmp_path / "p", build_qdpx([src], codes=codes))
+    ctx = services.open_project(tmp_path / "p", coder="x")
+    try:
+        assert _quotes(ctx) == {"Nadia": {("relationships_trust", "same three teams at every convening"),
+                                          ("buy_in", "signed on once the exit tickets moved")}}
+        with ctx.session(readonly=True) as s:
+            cb = code_store.load_codebook(s)
+        assert [(c.id, c.parent) for c in cb.codes if c.id.startswith("relationships")] == [
+            ("relationships", None), ("relationships_trust", "relationships")]
     finally:
         ctx.close()
 
@@ -280,7 +302,7 @@ def test_merge_a_second_export_of_the_same_project(project, tmp_path):
         with bob.session(readonly=True) as s:
             d4 = [d for d in doc_store.list_documents(s) if d["name"] == "D4"][0]
             eve = doc_store.load_document(s, d4["id"]).excerpts[1]
-        services.coding.add_coding(bob, eve.id, "evid")
+        coding.add_coding(bob, eve.id, "evid")
         theirs = ex.qdpx_bytes(bob)
     finally:
         bob.close()
@@ -319,10 +341,10 @@ def test_merge_a_vendor_file_matches_documents_and_codes_and_counts_for_agreemen
         doc = doc_store.load_document(s, doc_id)
     text = doc.text
     ana = doc.excerpts[1]
-    services.coding.add_coding(project, ana.id, "trust")
+    coding.add_coding(project, ana.id, "trust")
     for e in doc.excerpts:
         if e.codable:
-            services.coding.mark_reviewed(project, e.id)
+            coding.mark_reviewed(project, e.id)
     codes = (f'<Codes><Code guid="{C_TRUST}" name="trust" isCodable="true"/>'
              f'<Code guid="{C_BUYIN}" name="Brand new code" isCodable="true"/></Codes>')
     written = "\ufeff" + text.replace("\n", "\r\n")

@@ -119,6 +119,48 @@ def test_guesses_the_open_questions_and_the_id_column():
     assert len(table.guess_questions()) == 3 and "District" not in table.guess_questions()
 
 
+def test_a_qualtrics_export_and_doubled_quotes():
+    """Qualtrics writes the question texts and a row of import ids under the header; neither
+    is a respondent. A quote inside a quoted cell is written twice ("") by every spreadsheet."""
+    sheet = (
+        "StartDate,ResponseId,District,Q1,Q2_TEXT\n"
+        '"Start Date","Response ID","District","What was most useful?","What would you change?"\n'
+        '"{""ImportId"":""startDate"",""timeZone"":""America/Denver""}","{""ImportId"":""_recordId""}",'
+        '"{""ImportId"":""QID1""}","{""ImportId"":""QID2""}","{""ImportId"":""QID3_TEXT""}"\n'
+        'x,R_1a,North Ridge,"The ""data walk"" with the other districts, start to finish.",Shorter days.\n'
+        "x,R_2b,South Fork,Our coach sat with us for the whole afternoon.,More time with our team.\n")
+    table = read_table(sheet.encode(), "qualtrics.csv")
+    assert table.columns == ["Start Date", "Response ID", "District", USEFUL, CHANGE]
+    assert [n for n, _ in table.rows] == [4, 5]
+    assert table.rows[0][1][3] == 'The "data walk" with the other districts, start to finish.'
+    assert table.guess_id_column() == "Response ID"
+    assert [(p.line, p.severity) for p in table.problems] == [(2, "warning")]
+    assert "Qualtrics" in table.problems[0].message
+    parsed = svc.parse_survey(sheet.encode(), "qualtrics.csv", questions=[USEFUL, CHANGE])
+    assert parsed is not None
+    # an ordinary second row is a respondent
+    plain = read_table(b"Respondent,Answer\nr1,Time with my team\nr2,\"A \"\"short\"\" day\"\n", "p.csv")
+    assert [r[1] for _, r in plain.rows] == ["Time with my team", 'A "short" day'] and not plain.problems
+
+
+def test_a_surveymonkey_export():
+    """SurveyMonkey's second header row (answer types, options of a multiple-choice question
+    whose other columns have no name) is not a respondent; options name their columns."""
+    sheet = ("Respondent ID,Collector ID,District,Which role?,,,What was most useful?,What would you change?\n"
+             ",,Response,Team member,Team lead,Other (please specify),Open-Ended Response,Open-Ended Response\n"
+             "11501,4412,North Ridge,Team member,,,Meeting the same people at every convening.,Shorter days.\n"
+             "11502,4412,South Fork,,Team lead,,Our coach helped us narrow the problem.,\n")
+    table = read_table(sheet.encode(), "monkey.csv")
+    assert table.columns == ["Respondent ID", "Collector ID", "District", "Which role?: Team member",
+                             "Which role?: Team lead", "Which role?: Other (please specify)", USEFUL, CHANGE]
+    assert [n for n, _ in table.rows] == [3, 4] and table.guess_id_column() == "Respondent ID"
+    assert [(p.line, p.severity) for p in table.problems] == [(2, "warning")]
+    parsed = svc.parse_survey(sheet.encode(), "monkey.csv", questions=[USEFUL, CHANGE])
+    assert sorted(d.attributes["respondent"].value for d in parsed.documents) == ["11501", "11502"]
+    with pytest.raises(IngestError, match="column 2 has no name"):  # an ordinary sheet still must name columns
+        read_table(b"Respondent,,Answer\nr1,x,Time with my team\n", "p.csv")
+
+
 # --- storing ----------------------------------------------------------------------------------
 
 def test_import_is_whole_or_nothing_and_refuses_a_second_copy(project, monkeypatch):

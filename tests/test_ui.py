@@ -315,6 +315,29 @@ def test_import_saves_each_file_on_its_own_with_deidentification(project):
     assert "Maria" not in text and "busy" in text
 
 
+def test_import_preview_names_unreadable_cue_times_and_marks_untimed_turns(project):
+    """Issue 15: captions with a few broken timing lines are previewed, not refused: a warning
+    per broken line (file and line, no CLI flag) and "no time" on the turns they left untimed."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "real-world" / "zoom_hand_edited.vtt"
+    script = (
+        "from pathlib import Path\n"
+        "from qualcode.services import ingest\n"
+        "from qualcode.ui.pages.importing import _preview\n"
+        f"p = ingest.parse_bytes(Path({str(path)!r}).read_bytes(), 'zoom_hand_edited.vtt')\n"
+        "_preview(0, 'zoom_hand_edited.vtt', p, {})\n"
+    )
+    at = no_exception(run_script(script, project))
+    warned = [w.value for w in at.warning if "cue timing" in w.value]
+    assert [w.split(":")[0] for w in warned] == ["zoom_hand_edited.vtt, line 20", "zoom_hand_edited.vtt, line 28",
+                                                 "zoom_hand_edited.vtt, line 36"]
+    assert not any("--without" in w for w in warned)
+    table = at.dataframe[0].value
+    assert list(table["time"][:5]) == ["0:02", "0:07", "0:19", "no time", "0:31"]
+    assert not at.error
+
+
 def test_ui_reaches_data_only_through_services():
     import ast
     from pathlib import Path

@@ -298,7 +298,8 @@ def speakers_list(state: State, doc: str, as_json: bool) -> None:
               help="The name to keep (one of the speakers, or a new spelling).")
 @pass_state
 def speakers_merge(state: State, doc: str, labels, into: str) -> None:
-    """Merge speakers of a document who are one person; their turns, excerpts and codings stay.
+    """Merge speakers of a document who are one person; their turns, excerpts and codings stay
+    (``qualcode undo`` takes the merge back; the app's Documents page merges across documents).
 
     \b
     Example:
@@ -307,7 +308,7 @@ def speakers_merge(state: State, doc: str, labels, into: str) -> None:
     r = ingest_service.merge_speakers(state.open(), doc, list(labels), into)
     n = sum(v["turns"] for v in r["speakers"].values())
     click.echo(f"Merged {len(labels)} speaker(s) into {into!r} ({r['role']}, {n} turns); "
-               f"{r['codable']} excerpts of that document are codable.")
+               f"{r['codable']} excerpts of that document are codable. Undo it with: qualcode undo")
 
 
 @main.command()

@@ -456,12 +456,25 @@ class ImportSurvey(Command):
 @dataclass(frozen=True)
 class MergeSpeakers(Command):
     """Speakers of a stored document who are one person merged under one name (their turns,
-    excerpts and codings stay). Not undoable yet: the labels it merged are in the audit event."""
+    excerpts and codings stay); undo puts the speakers back as they were."""
 
     action: ClassVar[str] = "merge_speakers"
     entity: ClassVar[str] = "document"
-    undoable: ClassVar[bool] = False
     document: Any = None
+    labels: tuple[str, ...] = ()
+    into: str = ""
+
+
+@command
+@dataclass(frozen=True)
+class MergeSpeakersIn(Command):
+    """The same merge in several documents at once (the Documents page: ``Ana`` and
+    ``Ana (2)``, ``Speaker 1`` and ``SPEAKER 1`` across interviews): in each of ``documents``
+    the ``labels`` it has become ``into``. One event, one undo."""
+
+    action: ClassVar[str] = "merge_speakers_in"
+    entity: ClassVar[str] = "speaker"
+    documents: tuple[int, ...] = ()
     labels: tuple[str, ...] = ()
     into: str = ""
 

@@ -559,6 +559,29 @@ def _read_zip(z: zipfile.ZipFile, label: str, limit: int | None, problems: list[
     return _read_root(root, sidecar, source_text, read_codes=read_codes, label=label, problems=problems)
 
 
+def parents_first(codes: list) -> list:
+    """``codes`` with every parent before its children, otherwise in the given order.
+
+    >>> from qualcode.core import Code
+    >>> [c.id for c in parents_first([Code(id="b", name="B", parent="a"), Code(id="a", name="A")])]
+    ['a', 'b']
+    """
+    by_id = {c.id: c for c in codes}
+    out, done = [], set()
+
+    def place(c, depth: int = 0) -> None:
+        if c.id in done or depth > 500:
+            return
+        if c.parent in by_id and c.parent not in done:
+            place(by_id[c.parent], depth + 1)
+        done.add(c.id)
+        out.append(c)
+
+    for c in codes:
+        place(c)
+    return out
+
+
 def _int_attr(sel, key: str) -> int | None:
     raw = (sel.get(key) or "").strip()
     if not re.fullmatch(r"[+-]?\d{1,12}", raw):
@@ -582,9 +605,10 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
                               hint=f"qualcode reads up to {MAX_CODE_DEPTH} levels; flatten the code "
                                    "hierarchy in the program that made the file and export again")
         known = {v["guid"]: cid for cid, v in side_codes.items() if isinstance(v.get("guid"), str)}
-        codebook = read_codes(codes_el, known)
+        codebook = read_codes(codes_el, known)  # the file's codes in file order, new parents after
         for el, c in zip(_iter(codes_el, "Code"), codebook.codes):
             code_of_guid[_norm(el.get("guid"))] = c.id
+        codebook.codes = parents_first(codebook.codes)
         for c in codebook.codes:
             c.retired = side_codes.get(c.id, {}).get("retired", False) is True
     else:

@@ -22,6 +22,7 @@ from typing import Iterable
 
 from qualcode.core import Attribute, AttrType
 from qualcode.errors import IngestError
+from qualcode.ingest.encoding import csv_dialect
 
 _INT = re.compile(r"^[+-]?\d+$")
 FILE_COLUMNS = ("file", "filename", "file_name", "document", "source")
@@ -120,11 +121,7 @@ def load_sidecar(path: str | Path) -> Sidecar:
     if not p.exists():
         raise IngestError("attributes file not found", file=str(p), hint="check the path given to --attributes")
     text = decode_bytes(p.read_bytes(), file=str(p))
-    try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
+    rows = list(csv.reader(io.StringIO(text), csv_dialect(text.split("\n", 1)[0], delimiters=",;\t")))
     rows = [r for r in rows if any(c.strip() for c in r)]
     header = [h.strip().lower() for h in rows[0]] if rows else []
     fcol = next((header.index(c) for c in FILE_COLUMNS if c in header), None)

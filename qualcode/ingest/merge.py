@@ -6,10 +6,13 @@ decides (import preview, Documents page, ``qualcode speakers merge``).
 
 >>> merge_candidates(["ALICIA GRANT", "JOHN SMITH", "John", "Speaker 1", "john smith"])
 [['JOHN SMITH', 'John', 'john smith']]
+>>> merge_candidates(["Marisol Quintero", "Ben", "Marisol Quintero (2)"])  # Zoom: rejoined from a phone
+[['Marisol Quintero', 'Marisol Quintero (2)']]
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Iterable, Sequence
 
@@ -18,10 +21,19 @@ from qualcode.ingest.model import RawTranscript
 from qualcode.ingest.speakers import is_generic_label
 
 
+_COPY = re.compile(r"\(\d{1,3}\)")  # Zoom's "Name (2)": the same person joined twice
+
+
+def _words(label: str) -> list[str]:
+    words = [w.casefold() for w in label.split()]
+    return words[:-1] if len(words) > 1 and _COPY.fullmatch(words[-1]) else words
+
+
 def merge_candidates(labels: Iterable[str]) -> list[list[str]]:
-    """Groups of labels that may name one person: the same name in another case, or a
-    first name alone next to the full name (``John`` / ``JOHN SMITH``). Role labels and
-    numbered speakers (``Speaker 1``) are not guessed: only the coder can tell who they are.
+    """Groups of labels that may name one person: the same name in another case, a first
+    name alone next to the full name (``John`` / ``JOHN SMITH``), or Zoom's second copy of
+    a name (``Ana (2)``). Role labels and numbered speakers (``Speaker 1``) are not
+    guessed: only the coder can tell who they are.
     """
     labels = list(dict.fromkeys(labels))
     named = [lab for lab in labels if not is_generic_label(lab) and lab.split()]
@@ -30,12 +42,12 @@ def merge_candidates(labels: Iterable[str]) -> list[list[str]]:
     for full in sorted(named, key=lambda x: -len(x.split())):
         if full in placed:
             continue
-        words = [w.casefold() for w in full.split()]
+        words = _words(full)
         group = [full]
         for other in named:
             if other == full or other in placed:
                 continue
-            ow = [w.casefold() for w in other.split()]
+            ow = _words(other)
             if ow == words or (len(ow) == 1 and len(words) > 1 and ow[0] == words[0]):
                 group.append(other)
         if len(group) > 1:

@@ -14,9 +14,11 @@ tags and entities are stripped to plain text; voice tags with no name, no closin
 or no ``</v>`` still give the speaker; a speaker written in lower case (Zoom:
 ``jane doe: text``) is a speaker.
 
-A timing line that looks like one but cannot be read is an error naming the line; a file
-with no readable time at all is refused with the offer to import its text without times
-(``without_times=True``).
+A timing line that looks like one but cannot be read does not stop the file: every cue
+whose time is readable is imported, the words of a cue whose time is not are kept in their
+place among the others (without a time of their own), and a warning names each such line.
+Only a file with no readable time at all is refused, with the offer to import its text
+without times (``without_times=True``).
 
 >>> raw = read_vtt("WEBVTT\\n\\n00:00:01.000 --> 00:00:02.500\\n<v Ana>We met.</v>\\n\\n"
 ...                "00:00:02.600 --> 00:00:04.000\\n<v Ana>Every week.</v>\\n")
@@ -38,10 +40,20 @@ from qualcode.ingest.speakers import LabelMatch, caption_label, split_label
 from qualcode.ingest.text import UNKNOWN_SPEAKER, parse_lines
 
 _STAMP_RE = r"(?:\d{1,3}:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?"
-_TIMING = re.compile(rf"(?P<a>{_STAMP_RE})[ \t]{{0,8}}-{{1,2}}>[ \t]{{0,8}}(?P<b>{_STAMP_RE})(?:[ \t].*)?")
+# The arrow as typed or "autocorrected" by a word processor: -->, ->, --, –>, —>, —, →
+# (not a lone hyphen or en dash: "10:30 - 11:00" in cue text is a range, not a timing).
+_ARROW = "(?:-{1,2}>|--|[\u2013\u2014]{1,2}>|\u2014|\u2192)"
+_TIMING = re.compile(rf"(?P<a>{_STAMP_RE})[ \t]{{0,8}}{_ARROW}[ \t]{{0,8}}(?P<b>{_STAMP_RE})(?:[ \t].*)?")
+# A lone hyphen or en dash between two full times with milliseconds is a timing line too.
+_FULL_RE = r"\d{1,3}:\d{1,2}:\d{1,2}[.,]\d{1,3}"
+_TIMING_DASH = re.compile(rf"(?P<a>{_FULL_RE})[ \t]{{0,8}}[-\u2013][ \t]{{0,8}}(?P<b>{_FULL_RE})(?:[ \t].*)?")
 _STAMP = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
-# Looks like a timing line (a time, then an arrow or a second time) but may not be readable.
-_TIMING_LIKE = re.compile(r"[\dxX]{1,3}:[\dxX]{1,2}\S{0,12}[ \t]{0,8}(?:-->|->|[ \t])[ \t]{0,8}[\dxX]{1,3}:")
+# Looks like a timing line (a time, then an arrow or a second time) but may not be readable:
+# ``00:00:0x.000 --> ...``, a letter O for a zero, a semicolon for a colon, a time missing
+# on either side of the arrow.
+_T = r"[\dxXoO]{1,3}[:;][\dxXoO]{1,2}"
+_TIMING_LIKE = re.compile(rf"{_T}\S{{0,12}}[ \t]{{0,8}}(?:{_ARROW}|[ \t])[ \t]{{0,8}}[\dxXoO]{{1,3}}[:;]"
+                          rf"|{_ARROW}[ \t]{{0,8}}{_T}|{_T}\S{{0,12}}[ \t]{{0,8}}{_ARROW}[ \t]*$")
 _ID_LIKE = re.compile(r"\d{1,9}|[\w\-/.{}]{1,120}")
 _VOICE_OPEN = re.compile(r"<v(?:\.[\w.\-]{0,40})?(?:[ \t]+(?P<name>[^>\n]{0,80}))?(?:>|(?=\n)|$)")
 _VOICE_CLOSE = re.compile(r"</v\s{0,4}>")
@@ -53,10 +65,15 @@ PAUSE_MS = 2000
 
 @dataclass
 class Cue:
-    start_ms: int
-    end_ms: int
+    """One cue as read; ``start_ms``/``end_ms`` are None when its timing line (``timing``,
+    kept for the warning) could not be read: its words are kept, untimed, in file order."""
+
+    start_ms: int | None
+    end_ms: int | None
     lines: list[str]
     line: int
+    timing: str = ""
+    why: str = ""  # why the timing could not be read
 
 
 def parse_stamp(text: str) -> int | None:
@@ -77,7 +94,7 @@ def parse_stamp(text: str) -> int | None:
 
 def parse_timing(line: str) -> tuple[int, int] | None:
     """(start, end) ms of a cue timing line, or None when the line is not a readable one."""
-    m = _TIMING.fullmatch(line.strip())
+    m = _TIMING.fullmatch(line.strip()) or _TIMING_DASH.fullmatch(line.strip())
     if not m:
         return None
     a, b = parse_stamp(m.group("a")), parse_stamp(m.group("b"))
@@ -110,16 +127,32 @@ def _skip_header(lines: list[str], *, file: str | None, kind: str, text: str) ->
     return i
 
 
-def _cues(text: str, *, file: str | None, kind: str) -> tuple[list[Cue], list[Problem]]:
+def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
+    """The cues in file order; a cue whose timing line cannot be read is kept untimed."""
     lines = text.split("\n")
     cues: list[Cue] = []
-    errors: list[Problem] = []
     i = _skip_header(lines, file=file, kind=kind, text=text)
     cur: Cue | None = None
     pending: list[tuple[int, str]] = []  # lines after a blank line, before we know what they are
     after_blank = True
     skipping = False  # inside a NOTE/STYLE/REGION block
-    broken = False  # inside a cue whose timing line could not be read: its text is dropped
+
+    def start_cue(cue: Cue) -> Cue:
+        # The line just before a timing line is its cue id when it looks like one, or when it
+        # follows a blank line (as the format has it); other pending lines are text of the
+        # cue before (files whose cues hold blank lines).
+        nonlocal pending, after_blank
+        ids = 0
+        if pending and (_is_id(pending[-1][1]) or len(pending) == 1):
+            ids = 1
+        elif not pending and cur is not None and cur.lines and _is_id(cur.lines[-1]):
+            cur.lines.pop()  # cues with no blank line between them: "text / 12 / timing"
+        if cur is not None:
+            cur.lines += [ln for _n, ln in pending[:len(pending) - ids]]
+        pending, after_blank = [], False
+        cues.append(cue)
+        return cue
+
     for n in range(i, len(lines)):
         line = lines[n]
         st = line.strip()
@@ -131,37 +164,16 @@ def _cues(text: str, *, file: str | None, kind: str) -> tuple[list[Cue], list[Pr
         if kind == "vtt" and after_blank and st.split(None, 1)[0] in _BLOCKS:
             skipping, after_blank = True, False
             continue
-        timing = parse_timing(st) if "-" in st else None
+        timing = parse_timing(st) if ":" in st else None
         if timing is not None:
-            # The line just before a timing line is its cue id when it looks like one, or
-            # when it follows a blank line (as the format has it); other pending lines are
-            # text of the cue before (files whose cues hold blank lines).
-            ids = 0
-            if pending and (_is_id(pending[-1][1]) or len(pending) == 1):
-                ids = 1
-            elif not pending and cur is not None and cur.lines and _is_id(cur.lines[-1]):
-                cur.lines.pop()  # cues with no blank line between them: "text / 12 / timing"
-            if cur is not None and not broken:
-                cur.lines += [ln for _n, ln in pending[:len(pending) - ids]]
-            pending, after_blank, broken = [], False, False
             a, b = timing
-            if b < a:
-                errors.append(Problem(f"cue ends before it starts: {st!r}", file=file, line=n + 1))
-                cur, broken = None, True
-                continue
-            cur = Cue(a, b, [], n + 1)
-            cues.append(cur)
+            cur = start_cue(Cue(a, b, [], n + 1) if b >= a else
+                            Cue(None, None, [], n + 1, timing=st, why="ends before it starts"))
             continue
-        if _TIMING_LIKE.match(st) and (after_blank or cur is None or pending or broken
-                                       or (cur is not None and not cur.lines)
-                                       or (cur.lines and _is_id(cur.lines[-1]))):
-            more = "" if "-->" in st else " (no '-->')"
-            errors.append(Problem(f"broken cue timing {st!r}{more}", file=file, line=n + 1))
-            if cur is not None and cur.lines and _is_id(cur.lines[-1]):
-                cur.lines.pop()
-            pending, after_blank, broken = [], False, True
-            continue
-        if broken:
+        if _TIMING_LIKE.match(st) and (after_blank or cur is None or pending or not cur.lines
+                                       or _is_id(cur.lines[-1])):
+            why = "cannot be read" + ("" if re.search(_ARROW, st) else " (no '-->')")
+            cur = start_cue(Cue(None, None, [], n + 1, timing=st, why=why))
             continue
         if after_blank or pending:
             pending.append((n + 1, line))
@@ -173,7 +185,41 @@ def _cues(text: str, *, file: str | None, kind: str) -> tuple[list[Cue], list[Pr
             pending.append((n + 1, line))
     if cur is not None and pending:
         cur.lines += [ln for _n, ln in pending]
-    return cues, errors
+    return cues
+
+
+def untimed_warnings(cues: list[Cue], *, file: str | None, shown: int = 5) -> list[Problem]:
+    """One warning per cue whose timing line could not be read (the first ``shown``; the
+    rest in one more warning listing their lines), each saying where its words went.
+
+    >>> cues = [Cue(0, 900, ["Ana: hi"], 3), Cue(None, None, ["Ana: there"], 6, "0:0x --> 0:2", "cannot be read")]
+    >>> [str(p) for p in untimed_warnings(cues, file="a.vtt")]
+    ["a.vtt, line 6: cue timing '0:0x --> 0:2' cannot be read; its words are kept, without a time, after the cue at 0:00"]
+    """
+    out: list[Problem] = []
+    untimed = [(k, c) for k, c in enumerate(cues) if c.start_ms is None]
+    for k, c in untimed[:shown]:
+        words = any(_clean(ln) for ln in c.lines)
+        before = next((p for p in reversed(cues[:k]) if p.start_ms is not None), None)
+        after = next((p for p in cues[k + 1:] if p.start_ms is not None), None)
+        if not words:
+            where = "the cue holds no words"
+        elif before is not None:
+            where = f"its words are kept, without a time, after the cue at {_clock(before.start_ms)}"
+        else:
+            where = f"its words are kept, without a time, before the cue at {_clock(after.start_ms)}"
+        out.append(Problem(f"cue timing {c.timing!r} {c.why}; {where}", file=file, line=c.line, severity="warning"))
+    rest = untimed[shown:]
+    if rest:
+        listed = ", ".join(str(c.line) for _k, c in rest[:60]) + (", …" if len(rest) > 60 else "")
+        out.append(Problem(f"{len(rest)} more cue times cannot be read (lines {listed}); their words are kept "
+                           f"in place, without times", file=file, line=rest[0][1].line, severity="warning"))
+    return out
+
+
+def _clock(ms: int | None) -> str:
+    s = (ms or 0) // 1000
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 def _clean(s: str) -> str:
@@ -253,11 +299,12 @@ def _turns(cues: list[Cue], raw: RawTranscript, *, file: str | None) -> RawTrans
             name = speaker or (current.speaker if current is not None and labelled else UNKNOWN_SPEAKER)
             same = current is not None and current.speaker == name
             if same and name == UNKNOWN_SPEAKER and not labelled and current.end_ms is not None \
-                    and cue.start_ms - current.end_ms >= PAUSE_MS:
+                    and cue.start_ms is not None and cue.start_ms - current.end_ms >= PAUSE_MS:
                 same = False
             if same:
                 current.text += " " + text
-                current.end_ms = max(current.end_ms or 0, cue.end_ms)
+                if cue.end_ms is not None:
+                    current.end_ms = max(current.end_ms or 0, cue.end_ms)
             else:
                 current = RawTurn(name, text, start_ms=cue.start_ms, end_ms=cue.end_ms, line=cue.line,
                                   labelled=name != UNKNOWN_SPEAKER or labelled)
@@ -285,19 +332,21 @@ WITHOUT_TIMES_HINT = "import the text without times (the words and speakers are 
 def _read(text: str, *, file: str | None, kind: str, without_times: bool = False) -> RawTranscript:
     if without_times:
         return _text_only(text, file=file, kind=kind)
-    cues, errors = _cues(text, file=file, kind=kind)
+    cues = _cues(text, file=file, kind=kind)
     fmt = "hh:mm:ss.mmm --> hh:mm:ss.mmm" if kind == "vtt" else "hh:mm:ss,mmm --> hh:mm:ss,mmm"
-    if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        cls = NoReadableTimes if not cues else IngestError
-        exc = cls(errors[0].message + more, file=file, line=errors[0].line,
-                  hint=f"fix the timing lines ({fmt}), export the captions again, or {WITHOUT_TIMES_HINT}")
-        exc.problems = errors  # type: ignore[attr-defined]
+    if not any(c.start_ms is not None for c in cues):
+        broken = [Problem(f"cue timing {c.timing!r} {c.why}", file=file, line=c.line) for c in cues]
+        if not broken:
+            raise NoReadableTimes("no caption cues with a readable time found", file=file, line=1,
+                                  hint=f"check that this is a caption file with timed cues, or {WITHOUT_TIMES_HINT}")
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        exc = NoReadableTimes(f"no cue time in the file can be read: {broken[0].message}{more}", file=file, line=broken[0].line,
+                              hint=f"fix the timing lines ({fmt}), export the captions again, or {WITHOUT_TIMES_HINT}")
+        exc.problems = broken  # type: ignore[attr-defined]
         raise exc
-    if not cues:
-        raise NoReadableTimes("no caption cues with a readable time found", file=file, line=1,
-                              hint=f"check that this is a caption file with timed cues, or {WITHOUT_TIMES_HINT}")
-    return _turns(cues, RawTranscript(), file=file)
+    raw = _turns(cues, RawTranscript(), file=file)
+    raw.problems[:0] = untimed_warnings(cues, file=file)
+    return raw
 
 
 def _text_only(text: str, *, file: str | None, kind: str) -> RawTranscript:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from qualcode.core import Attribute, Document, Role
 from qualcode.errors import IngestError, Problem
 from qualcode.ingest.attributes import parse_attrs
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
-from qualcode.ingest.encoding import decode_bytes, empty_file
+from qualcode.ingest.encoding import csv_dialect, decode_bytes, empty_file
 from qualcode.ingest.model import RawTranscript, RawTurn
 
 SURVEY_FORMAT = "survey"
@@ -126,6 +127,68 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_IMPORT_ID = re.compile(r'\s*\{\s*"ImportId"\s*:')
+
+
+def _qualtrics_headers(it, table: SurveyTable):
+    """Qualtrics exports two more header rows: each question's text, then ``{"ImportId": ...}``
+    per column. Neither is a respondent: both are dropped, and the question texts name the
+    columns (where they are filled and distinct). Returns the iterator of the rows after."""
+    head = []
+    for _ in range(2):
+        try:
+            head.append(next(it))
+        except StopIteration:
+            break
+    if len(head) < 2:
+        return iter(head)
+    (n2, texts), (n3, ids) = head
+    ids = [_cell(c) for c in ids]
+    filled = [c for c in ids if c.strip()]
+    if not filled or sum(bool(_IMPORT_ID.match(c)) for c in filled) < max(1, len(filled) * 0.8):
+        return itertools.chain(head, it)
+    texts = [" ".join(_cell(c).split())[:200] for c in texts][:len(table.columns)]
+    texts += [""] * (len(table.columns) - len(texts))
+    named = [t or c for t, c in zip(texts, table.columns)]
+    if len({n.casefold() for n in named}) == len(named):
+        table.columns = named
+    table.problems.append(Problem(f"a Qualtrics export: rows {n2} and {n3} hold the question texts and import ids, "
+                                  "not respondents (the question texts name the columns)",
+                                  file=table.file, line=n2, severity="warning"))
+    return it
+
+
+_MONKEY_SUB = {"response", "open-ended response"}
+
+
+def _monkey_headers(columns: list[str], it, file: str):
+    """SurveyMonkey exports a second header row: "Response" / "Open-Ended Response" under
+    each question, and each option's text under a multiple-choice question (whose other
+    columns have no name in the first row). That row is not a respondent: it is dropped and
+    the columns are named "question" or "question: option". Returns (columns, rows, note)."""
+    try:
+        second = next(it)
+    except StopIteration:
+        return columns, iter(()), None
+    n2, cells = second
+    sub = [" ".join(_cell(c).split()) for c in cells]
+    if not any(c.casefold() in _MONKEY_SUB for c in sub):
+        return columns, itertools.chain([second], it), None
+    width = max(len(columns), len(sub))
+    columns = columns + [""] * (width - len(columns))
+    sub = sub + [""] * (width - len(sub))
+    named, question = [], ""
+    for name, under in zip(columns, sub):
+        question = name or question
+        if under.casefold() in _MONKEY_SUB or not under:
+            named.append(name)
+        else:
+            named.append(f"{question}: {under}" if question else under)
+    note = Problem(f"a SurveyMonkey export: row {n2} holds the answer types and options, not a respondent "
+                   "(the options name their columns)", file=file, line=n2, severity="warning")
+    return named, it, note
+
+
 def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
     it = iter(rows)
     try:
@@ -133,9 +196,12 @@ def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
     except StopIteration:
         raise empty_file(file) from None
     columns = [_cell(c).strip().lstrip("\ufeff") for c in header]
+    columns, it, note = _monkey_headers(columns, it, file)
     while columns and not columns[-1]:
         columns.pop()
     table = SurveyTable(file=file, columns=columns)
+    if note is not None:
+        table.problems.append(note)
     seen: dict[str, int] = {}
     for i, c in enumerate(columns):
         if not c:
@@ -147,6 +213,7 @@ def _table(rows: Iterable[tuple[int, list[Any]]], file: str) -> SurveyTable:
                               line=1, hint="rename one of them in the first row so each column has its own name")
         seen[key] = i
     width = len(columns)
+    it = _qualtrics_headers(it, table)
     for number, cells in it:
         cells = [_cell(c) for c in cells]
         extra = [c for c in cells[width:] if c.strip()]
@@ -188,10 +255,7 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Surve
                           hint="save the survey responses as .csv or .xlsx (one row per respondent)")
     text = decode_bytes(data, file=filename)
     first = text.split("\n", 1)[0]
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel_tab if ext == ".tsv" else csv.excel
+    dialect = csv_dialect(first, default="\t" if ext == ".tsv" else ",")
     reader = csv.reader(io.StringIO(text), dialect, strict=True)  # an unclosed quote is an error, not one long cell
 
     def rows():

@@ -22,7 +22,7 @@ from qualcode.core import Role
 from qualcode.errors import IngestError
 from qualcode.safezip import check_archive
 from qualcode.ingest.attributes import FILE_COLUMNS
-from qualcode.ingest.encoding import normalise_text
+from qualcode.ingest.encoding import csv_dialect, normalise_text
 from qualcode.ingest.model import RawTranscript, RawTurn
 from qualcode.ingest.speakers import parse_timestamp
 from qualcode.ingest.text import UNKNOWN_SPEAKER
@@ -137,12 +137,7 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
 
 def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> RawTranscript:
     """A CSV/TSV transcript (already decoded); the delimiter is sniffed."""
-    sample = text[:5000]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0] if sample else sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text), csv_dialect(text[:5000].split("\n", 1)[0]))
 
     def rows():
         try:

@@ -25,6 +25,8 @@ UNKNOWN_SPEAKER = "Unknown"
 _RULE = re.compile(r"([-*_=])(?:[ \t]{0,8}\1){2,}")  # run on the stripped line
 # Lines that transcript tools write between turns and that are nobody's speech.
 _NOISE = {"user avatar", "avatar", "profile picture", "play", "pause", "unmute", "mute"}
+# The last line of an Otter.ai export: the tool's signature, nobody's speech.
+_SIGNATURE = re.compile(r"transcribed by[ \t]{1,4}(?:https?://)?(?:www\.)?otter\.ai/?", re.I)
 # "Key: value" lines at the top of a transcript that describe it (kept as document
 # attributes, not as text): transcription services and Otter write them.
 _META_KEYS = {
@@ -92,7 +94,8 @@ def _classify(lines: list[Line]) -> tuple[list[LabelMatch | None], set[int]]:
                 if nxt is not None and nxt.label is None and split_label(nxt.text) is None:
                     m = LabelMatch(label, "")
         out.append(m)
-    skip = {i for i, ln in enumerate(lines) if ln.text.strip().casefold() in _NOISE and out[i] is None}
+    skip = {i for i, ln in enumerate(lines) if out[i] is None and (ln.text.strip().casefold() in _NOISE
+                                                                   or _SIGNATURE.fullmatch(ln.text.strip()))}
     stamps = {i: ms for i, ln in enumerate(lines)
               if out[i] is None and i not in skip and (ms := parse_timestamp(ln.text)) is not None}
     # "[00:00:01]" on the line before "Name: text": the time belongs to the turn that follows.
@@ -193,11 +196,12 @@ def parse_lines(lines: Sequence[str | Line], *, file: str | None = None) -> RawT
     lines = _as_lines(lines)
     labels, skip = _classify(lines)
     raw = RawTranscript()
-    _header_meta(lines, labels, skip, raw)  # header lines stay in the header text (not coded)
+    meta = _header_meta(lines, labels, skip, raw)  # header lines stay in the header text (not coded)
     if not any(labels):
         return _unlabelled(lines, raw, file, skip)
     first_label = next(i for i, m in enumerate(labels) if m is not None)
-    before = _paragraph_count([ln for k, ln in enumerate(lines[:first_label]) if k not in skip])
+    # Header facts (Otter's title, KEYWORDS and SPEAKERS blocks) do not count as prose here.
+    before = _paragraph_count([ln for k, ln in enumerate(lines[:first_label]) if k not in skip and k not in meta])
     if before > 3 and before > sum(m is not None for m in labels):
         # A stray "Word: text" deep inside unlabelled prose is not a transcript's first label.
         return _unlabelled(lines, raw, file, skip)

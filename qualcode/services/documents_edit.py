@@ -1,5 +1,7 @@
-"""Editing what import decided, for many documents at once: speakers' roles and
-document attributes (the app's Documents page; the CLI has ``set-role`` / ``set-attr``).
+"""Editing what import decided, for many documents at once: speakers' roles, one person
+written several ways (merged, in one document or across them, with a preview and an undo)
+and document attributes (the app's Documents page; the CLI has ``set-role`` /
+``speakers merge`` / ``set-attr``).
 
 One call is one transaction with one audit event, like every other change.
 
@@ -12,10 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from qualcode.core import AttrType, Role
+from qualcode.core import AttrType, Role, is_coded
 from qualcode.core import commands as cmd
 from qualcode.errors import QualcodeError
 from qualcode.ingest.attributes import check_value
+from qualcode.ingest.merge import merge_candidates as guess_one_person
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
@@ -197,3 +200,150 @@ class _SetAttributes:
             if old != value:
                 before[f"{did}:{k}"], after[f"{did}:{k}"] = old, value
         return Outcome(len(after), "several", before, after, record=bool(after))
+
+
+# --- one person written several ways: merging speakers (in one document or across them) -------
+
+def merge_in_document(s, did: int, labels: list[str], into: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge ``labels`` into ``into`` in document ``did`` inside an open transaction: the
+    excerpts follow the kept speaker's role, and pending suggestions on excerpts no longer
+    coded are withdrawn. Returns (result, what :func:`unmerge_in_document` needs)."""
+    result = doc_store.merge_speakers(s, did, labels, into)
+    undo = result.pop("undo")
+    result["codable"] = doc_store.refresh_codable(s, did, meta.coded_roles(s))
+    withdrawn = coding_store.withdraw_uncodable_pending(s, document_id=did)
+    return result, {"undo": undo, **({"withdrawn": withdrawn} if withdrawn else {})}
+
+
+def unmerge_in_document(s, did: int, record: Mapping[str, Any]) -> None:
+    """Undo :func:`merge_in_document` from what it recorded."""
+    if "undo" not in record:
+        raise QualcodeError("this speaker merge was made by an older version of qualcode and cannot be undone",
+                            hint="change the speakers' names or roles by hand")
+    doc_store.unmerge_speakers(s, did, record["undo"])
+    doc_store.refresh_codable(s, did, meta.coded_roles(s))
+    coding_store.restore_suggestions(s, record.get("withdrawn", []))
+
+
+def merge_candidates(ctx: ProjectContext) -> list[list[str]]:
+    """Speaker labels across the project that may be one person: ``JOHN SMITH`` / ``John``,
+    ``Ana`` / ``Ana (2)``, and the same label spelt in another case or spacing in another
+    document (``Speaker 1`` / ``SPEAKER 1``). The coder decides."""
+    labels = list(dict.fromkeys(r["label"] for r in speakers(ctx)))
+    groups = guess_one_person(labels)
+    placed = {lab for g in groups for lab in g}
+    by_key: dict[str, list[str]] = {}
+    for lab in labels:
+        if lab not in placed:
+            by_key.setdefault(_key(lab), []).append(lab)
+    groups += [g for g in by_key.values() if len(g) > 1]
+    return sorted(groups, key=lambda g: labels.index(g[0]))
+
+
+def _merge_plan(ctx: ProjectContext, labels: list[str], into: str) -> list[dict[str, Any]]:
+    """Per document holding any of ``labels``: what the merge would do there."""
+    with ctx.session(readonly=True) as s:
+        sp = q.speakers_frame(s)
+        docs = q.documents_frame(s)
+        counts = q.excerpt_counts(s)
+        turns = q.turns_frame(s, sorted({int(d) for d, lab in zip(sp["document_id"], sp["label"]) if lab in labels}))
+        coded = meta.coded_roles(s)
+    names = dict(zip(docs["document_id"], docs["name"]))
+    n_excerpts = {int(sid): int(n) for sid, n in zip(counts["speaker_id"], counts["excerpts"])}
+    n_turns: dict[int, int] = {}
+    for sid in turns["speaker_id"]:
+        n_turns[int(sid)] = n_turns.get(int(sid), 0) + 1
+    by_doc: dict[int, dict[str, tuple[int, str]]] = {}
+    for sid, did, lab, role in zip(sp["speaker_id"], sp["document_id"], sp["label"], sp["role"]):
+        by_doc.setdefault(int(did), {})[lab] = (int(sid), role)
+    plan = []
+    for did in sorted(by_doc, key=lambda d: str(names.get(d, d))):
+        have = by_doc[did]
+        present = [lab for lab in labels if lab in have]
+        if not present or (present == [into]):
+            continue
+        keep = into if into in have else present[0]
+        role = have[keep][1]
+        moved = [lab for lab in present if lab != into]
+        merged = list(dict.fromkeys([*moved, *([into] if into in have else [])]))
+        excerpts = sum(n_excerpts.get(have[lab][0], 0) for lab in merged)
+        plan.append({
+            "document_id": did, "document": names.get(did, str(did)), "labels": present, "into": into,
+            "role": role, "speakers": {lab: {"role": have[lab][1], "turns": n_turns.get(have[lab][0], 0)}
+                                       for lab in merged},
+            "turns": sum(n_turns.get(have[lab][0], 0) for lab in moved),
+            "codable_before": sum(n_excerpts.get(have[lab][0], 0) for lab in merged if is_coded(have[lab][1], coded)),
+            "codable_after": excerpts if is_coded(role, coded) else 0,
+        })
+    return plan
+
+
+def merge_preview(ctx: ProjectContext, labels: list[str], into: str | None = None) -> list[dict[str, Any]]:
+    """What merging ``labels`` into ``into`` (default: the first label) would change, per
+    document, before anything is written: ``document``, ``labels`` found there, ``into``,
+    ``role`` (the kept speaker's), ``speakers`` ({label: {role, turns}}), ``turns`` moved,
+    ``codable_before`` / ``codable_after`` (excerpts of those speakers offered for coding).
+
+    >>> merge_preview(ctx, ["Ana (2)", "Ana"], "Ana")[0]["turns"]  # doctest: +SKIP
+    3
+    """
+    labels = list(dict.fromkeys(str(lab) for lab in labels))
+    into = " ".join(str(into or (labels[0] if labels else "")).split())
+    if not labels or not into:
+        return []
+    return _merge_plan(ctx, labels, into)
+
+
+def merge_speakers_in(ctx: ProjectContext, labels: list[str], into: str | None = None) -> dict[str, Any]:
+    """Merge ``labels`` into one speaker called ``into`` in every document that has any of
+    them: one transaction, one audit event, one undo. Returns ``into``, ``documents``
+    (names), ``turns`` (now ``into``'s) and ``codable_before`` / ``codable`` (the merged
+    speakers' excerpts offered for coding before and after).
+
+    >>> merge_speakers_in(ctx, ["Ana (2)", "Ana"], "Ana")["documents"]  # doctest: +SKIP
+    ['focus-group-1', 'interview-4']
+    """
+    labels = list(dict.fromkeys(str(lab) for lab in labels))
+    into = " ".join(str(into or (labels[0] if labels else "")).split())
+    if not labels or not into:
+        raise QualcodeError("nothing to merge", hint="pick the speakers to merge and the name to keep")
+    plan = _merge_plan(ctx, labels, into)
+    if not plan:
+        raise QualcodeError("nothing to merge: no document has these speakers under other names",
+                            hint="pick at least two speakers, or a new name for one")
+    c = cmd.MergeSpeakersIn(documents=tuple(p["document_id"] for p in plan), labels=tuple(labels), into=into)
+    executor.execute(ctx, c)
+    return {"into": into, "documents": [p["document"] for p in plan], "turns": sum(p["turns"] for p in plan),
+            "codable_before": sum(p["codable_before"] for p in plan),
+            "codable": sum(p["codable_after"] for p in plan)}
+
+
+MERGE_ACTIONS = (cmd.MergeSpeakers.action, cmd.MergeSpeakersIn.action)
+
+
+def undo_merge(ctx: ProjectContext) -> dict[str, Any] | None:
+    """Undo this coder's latest speaker merge (the Documents page's button); None if none."""
+    done = executor.undo_latest(ctx, only=MERGE_ACTIONS)
+    return done.brief() if done is not None else None
+
+
+@handles(cmd.MergeSpeakersIn)
+class _MergeSpeakersIn:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.MergeSpeakersIn) -> Outcome:
+        before, after, codable = {}, {}, 0
+        for did in c.documents:
+            have = set(doc_store.speaker_labels(s, int(did)))
+            present = [lab for lab in c.labels if lab in have]
+            if not present or present == [c.into]:
+                continue
+            result, record = merge_in_document(s, int(did), present, c.into)
+            before[str(did)] = {"speakers": result["speakers"], **record}
+            after[str(did)] = {"into": c.into, "role": result["role"]}
+            codable += result["codable"]
+        return Outcome(codable, c.into, {"documents": before}, {"documents": after}, record=bool(after))
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        for did, record in reversed(list(((ev.before or {}).get("documents") or {}).items())):
+            unmerge_in_document(s, int(did), record)

@@ -454,26 +454,11 @@ def split_path_names(cb: Codebook, sep: str = "::") -> Codebook:
                 added.append(node)
             parent = node.id
         c.name, c.parent = parts[-1], parent
-    # Parents come first in a codebook: put new ones before the codes, keeping file order.
-    cb.codes = cb.codes + added if not added else _parents_first(cb.codes + added)
+    # Appended: the caller maps the file's <Code> elements to codes by position (and puts
+    # parents first afterwards, qdpx.parents_first). Reordering here once sent a coding on
+    # "Relationships::Trust" to the new "Relationships" parent.
+    cb.codes = cb.codes + added
     return cb
-
-
-def _parents_first(codes: list) -> list:
-    by_id = {c.id: c for c in codes}
-    out, done = [], set()
-
-    def place(c, depth: int = 0) -> None:
-        if c.id in done or depth > 500:
-            return
-        if c.parent in by_id and c.parent not in done:
-            place(by_id[c.parent], depth + 1)
-        done.add(c.id)
-        out.append(c)
-
-    for c in codes:
-        place(c)
-    return out
 
 
 def _import_data(ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str,

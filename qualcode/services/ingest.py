@@ -38,6 +38,7 @@ from qualcode.ingest.tables import SidecarFile
 from qualcode.core import commands as cmd
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
+from qualcode.services.documents_edit import merge_in_document, unmerge_in_document
 from qualcode.services.project import ProjectContext
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents, meta, pseudonyms
@@ -496,7 +497,8 @@ def merge_speakers(ctx: ProjectContext, doc_id: int | str, labels: Sequence[str]
     ``Speaker 1``) into ``into`` (one of them, or a new spelling), in one transaction. Their
     turns, excerpts, codings and suggestions stay; the text keeps the labels as written;
     the merged speaker keeps ``into``'s role (else the first label's) and excerpts become
-    codable or not by that role. Returns {"into", "role", "speakers", "codable"}.
+    codable or not by that role (pending suggestions on excerpts no longer coded are
+    withdrawn). The one undo takes it back. Returns {"into", "role", "speakers", "codable"}.
 
     >>> merge_speakers(ctx, 3, ["JOHN SMITH", "John", "Speaker 1"], "John Smith")["role"]  # doctest: +SKIP
     'participant'
@@ -513,9 +515,13 @@ class _MergeSpeakers:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.MergeSpeakers) -> Outcome:
         did = documents.resolve_document(s, c.document)
-        result = documents.merge_speakers(s, did, list(c.labels), c.into)
-        result["codable"] = documents.refresh_codable(s, did, meta.coded_roles(s))
-        return Outcome(result, did, {"speakers": result["speakers"]}, {"into": c.into, "role": result["role"]})
+        result, record = merge_in_document(s, did, list(c.labels), c.into)
+        return Outcome(result, did, {"speakers": result["speakers"], **record},
+                       {"into": c.into, "role": result["role"]})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        unmerge_in_document(s, int(ev.entity_id), ev.before or {})
 
 
 def set_document_attribute(ctx: ProjectContext, doc_id: int | str, key: str, value: Any,

@@ -24,6 +24,7 @@ WHAT = {
     "code_add": "adding the code", "code_edit": "the code's edit", "code_rename": "renaming the code",
     "code_move": "moving the code", "code_merge": "merging the codes", "code_split": "splitting the code",
     "code_retire": "retiring the code", "code_restore": "restoring the code", "codebook_import": "the codebook import",
+    "merge_speakers": "merging the speakers", "merge_speakers_in": "merging the speakers",
 }
 
 

@@ -277,10 +277,16 @@ def apply_deidentified(s: Session, new: Document, offset_map, labels: dict[str, 
     s.flush()
 
 
+def speaker_labels(s: Session, doc_id: int) -> list[str]:
+    """The labels of a document's speakers, in the order they were stored."""
+    return list(s.scalars(select(SpeakerRow.label).where(SpeakerRow.document_id == doc_id).order_by(SpeakerRow.id)))
+
+
 def merge_speakers(s: Session, doc_id: int, labels: list[str], into: str) -> dict[str, Any]:
     """Give the turns of speakers ``labels`` to speaker ``into`` (an existing label, or a new
     name that the first of ``labels`` takes); the others are removed. The text is kept as
-    written. Returns what changed, for the audit log."""
+    written. Returns what changed, for the audit log, with ``undo``: what
+    :func:`unmerge_speakers` needs to put every row back as it was."""
     rows = {sp.label: sp for sp in s.scalars(select(SpeakerRow).where(SpeakerRow.document_id == doc_id)
                                               .order_by(SpeakerRow.id))}
     for label in labels:
@@ -288,26 +294,54 @@ def merge_speakers(s: Session, doc_id: int, labels: list[str], into: str) -> dic
             raise NotFoundError(f"no speaker {label!r} in document {doc_id}",
                                 hint="pick speakers from the document's list of speakers")
     keep = rows.get(into) or rows[labels[0]]
-    before = {label: {"role": rows[label].role, "turns": s.scalar(select(func.count()).select_from(TurnRow)
-                                                                    .where(TurnRow.speaker_id == rows[label].id))}
-              for label in labels}
+    turns_of = {label: list(s.scalars(select(TurnRow.id).where(TurnRow.speaker_id == rows[label].id)
+                                      .order_by(TurnRow.id))) for label in labels}
+    before = {label: {"role": rows[label].role, "turns": len(turns_of[label])} for label in labels}
+    undo: dict[str, Any] = {"keep": {"id": keep.id, "label": keep.label}, "removed": [], "added_attributes": []}
     have = {a.key for a in keep.attributes}
     for label in labels:
         other = rows[label]
         if other is keep:
             continue
+        undo["removed"].append({"id": other.id, "label": other.label, "role": other.role, "pseudonym": other.pseudonym,
+                                "attributes": [[a.id, a.key, a.value, a.type] for a in other.attributes],
+                                "turns": turns_of[label]})
         for t in s.scalars(select(TurnRow).where(TurnRow.speaker_id == other.id)):
             t.speaker_id = keep.id
         for a in other.attributes:
             if a.key not in have:
-                s.add(SpeakerAttributeRow(speaker_id=keep.id, key=a.key, value=a.value, type=a.type))
+                added = SpeakerAttributeRow(speaker_id=keep.id, key=a.key, value=a.value, type=a.type)
+                s.add(added)
+                s.flush()
+                undo["added_attributes"].append(added.id)
                 have.add(a.key)
         s.flush()
         s.delete(other)
     s.flush()
     keep.label = into
     s.flush()
-    return {"into": into, "role": keep.role, "speakers": before}
+    return {"into": into, "role": keep.role, "speakers": before, "undo": undo}
+
+
+def unmerge_speakers(s: Session, doc_id: int, undo: dict[str, Any]) -> None:
+    """Put back the speakers :func:`merge_speakers` removed (same ids, labels, roles,
+    pseudonyms and attributes), their turns, and the kept speaker's old label."""
+    keep = s.get(SpeakerRow, undo["keep"]["id"])
+    if keep is None or keep.document_id != doc_id:
+        raise NotFoundError("the merged speaker is no longer in the document, so the merge cannot be undone",
+                            hint="change the speakers' roles or names by hand")
+    if undo["added_attributes"]:
+        s.execute(delete(SpeakerAttributeRow).where(SpeakerAttributeRow.id.in_(undo["added_attributes"])))
+    keep.label = undo["keep"]["label"]
+    s.flush()
+    for r in undo["removed"]:
+        s.add(SpeakerRow(id=r["id"], document_id=doc_id, label=r["label"], role=r["role"], pseudonym=r["pseudonym"]))
+        s.flush()
+        for aid, key, value, type_ in r["attributes"]:
+            s.add(SpeakerAttributeRow(id=aid, speaker_id=r["id"], key=key, value=value, type=type_))
+        for t in s.scalars(select(TurnRow).where(TurnRow.id.in_(r["turns"]), TurnRow.document_id == doc_id)):
+            t.speaker_id = r["id"]
+    s.flush()
 
 
 def set_deidentified(s: Session, doc_id: int, value: bool = True) -> None:

@@ -97,8 +97,10 @@ def render(ctx: ProjectContext) -> None:
             summary = parsed.summary()
             st.markdown(f"**{summary['respondents']} respondents, {summary['answers']} answers** — "
                         + "; ".join(f"{md(q)}: {n}" for q, n in summary["questions"].items()))
+            shown = {str(p) for p in table.problems}
             for p in parsed.problems:
-                st.warning(str(p))
+                if str(p) not in shown:  # the sheet's own findings are shown above already
+                    st.warning(str(p))
     else:
         st.warning("Choose at least one column that holds open answers.")
     suggest = st.checkbox("Compute suggestions after importing", value=True, key="srv_suggest")

@@ -1,5 +1,7 @@
 """Documents page: after import, fix speakers' roles (one speaker in every document at
-once) and enter document attributes for many documents in one table."""
+once), merge one person written several ways (``Ana`` / ``Ana (2)``, ``Speaker 1`` /
+``SPEAKER 1``, in one document or across them: a preview first, one undo), and enter
+document attributes for many documents in one table."""
 
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ def _role_everywhere(ctx: ProjectContext) -> None:
               kind="success")
 
 
+def _in_documents(label: str, n: int) -> str:
+    return f"{label} ({n} document{'s' * (n != 1)})"
+
+
 def _speakers(ctx: ProjectContext) -> None:
     st.subheader("Speakers and roles")
     st.caption("Interviewers' and facilitators' turns are not coded; participants' are. Fix a role here "
@@ -43,10 +49,11 @@ def _speakers(ctx: ProjectContext) -> None:
         cols = st.columns([3, 2, 2], vertical_alignment="bottom")
         options = sorted(people.values(), key=lambda p: (-p[1], p[0].lower()))
         cols[0].selectbox("Speaker", [p[0] for p in options], key="docs_everywhere_speaker",
-                          format_func=lambda lab: f"{lab} ({people[' '.join(lab.split()).casefold()][1]} documents)")
+                          format_func=lambda lab: _in_documents(lab, people[' '.join(lab.split()).casefold()][1]))
         cols[1].selectbox("Role", ROLES, key="docs_everywhere_role")
         cols[2].button("Set in every document", key="docs_everywhere_set", on_click=_role_everywhere, args=(ctx,),
                        icon=":material/done_all:", type="primary")
+    _merge(ctx, rows)
     frame = pd.DataFrame([{"Document": r["document"], "Speaker": r["name"], "Role": r["role"]} for r in rows])
     edited = st.data_editor(frame, key="docs_roles", hide_index=True, width="stretch", disabled=["Document", "Speaker"],
                             column_config={"Role": st.column_config.SelectboxColumn("Role", options=ROLES,
@@ -59,6 +66,92 @@ def _speakers(ctx: ProjectContext) -> None:
             flash(f"Saved {n} role change{'s' * (n != 1)}.", kind="success")
             st.session_state.pop("docs_roles", None)
             st.rerun()
+
+
+MERGE_PICK, MERGE_INTO, MERGE_DONE = "docs_merge_pick", "docs_merge_into", "docs_merge_done"
+
+
+def _merge_now(ctx: ProjectContext) -> None:
+    labels = list(st.session_state.get(MERGE_PICK) or [])
+    into = " ".join(str(st.session_state.get(MERGE_INTO) or "").split()) or (labels[0] if labels else "")
+    r = in_callback(documents_edit.merge_speakers_in, ctx, labels, into)
+    if r is None:
+        return
+    n = len(r["documents"])
+    others = [lab for lab in labels if lab != into]
+    st.session_state[MERGE_DONE] = (
+        f"Merged {md(', '.join(others) or labels[0])} into **{md(into)}** in {n} document{'s' * (n != 1)} "
+        f"({md(', '.join(r['documents']))}): {r['turns']} turn{'s' * (r['turns'] != 1)} moved to {md(into)}; "
+        + (f"their {r['codable']} excerpts are offered for coding, as before." if r["codable"] == r["codable_before"]
+           else f"{r['codable']} of their excerpts are offered for coding (before: {r['codable_before']})."))
+    st.session_state["docs_merge_last"] = (labels, st.session_state.get(MERGE_INTO) or "")
+    st.session_state[MERGE_PICK] = []
+    st.session_state[MERGE_INTO] = ""
+    for key in ("docs_roles", "docs_everywhere_speaker"):  # speakers changed: widgets start afresh
+        st.session_state.pop(key, None)
+
+
+def _undo_merge(ctx: ProjectContext) -> None:
+    done = in_callback(documents_edit.undo_merge, ctx)
+    st.session_state.pop(MERGE_DONE, None)
+    if done is not None:
+        flash("The merge is undone: the speakers are back as they were.", kind="success")
+        last = st.session_state.pop("docs_merge_last", None)
+        if last:  # the pickers hold the undone merge again, to adjust or redo
+            st.session_state[MERGE_PICK], st.session_state[MERGE_INTO] = list(last[0]), last[1]
+        for key in ("docs_roles", "docs_everywhere_speaker"):
+            st.session_state.pop(key, None)
+
+
+def _merge(ctx: ProjectContext, rows: list[dict]) -> None:
+    """One person written several ways: pick the labels and the name to keep, see what
+    changes in which document, merge; the undo button takes it back."""
+    docs_of: dict[str, set[int]] = {}
+    for r in rows:
+        docs_of.setdefault(r["label"], set()).add(r["document_id"])
+    labels = sorted(docs_of, key=str.lower)
+    groups = attempt(documents_edit.merge_candidates, ctx) or []
+    with st.container(border=True):
+        st.markdown("**One person written several ways**")
+        done = st.session_state.get(MERGE_DONE)
+        if done:
+            st.success(done, icon=":material/merge:")
+            st.button("Undo the merge", key="docs_merge_undo", on_click=_undo_merge, args=(ctx,),
+                      icon=":material/undo:")
+        if groups:
+            st.caption("May be one person: " + "; ".join(" / ".join(md(lab) for lab in g) for g in groups))
+        if MERGE_PICK not in st.session_state and groups:
+            st.session_state[MERGE_PICK] = list(groups[0])
+        st.session_state[MERGE_PICK] = [lab for lab in st.session_state.get(MERGE_PICK) or [] if lab in docs_of]
+        cols = st.columns([3, 2], vertical_alignment="bottom")
+        picked = cols[0].multiselect(
+            "Speakers who are one person", labels, key=MERGE_PICK,
+            format_func=lambda lab: _in_documents(lab, len(docs_of[lab])))
+        cols[1].text_input("Name to keep", key=MERGE_INTO, placeholder=picked[0] if picked else "")
+        into = " ".join(str(st.session_state.get(MERGE_INTO) or "").split()) or (picked[0] if picked else "")
+        plan = attempt(documents_edit.merge_preview, ctx, picked, into) if picked else []
+        if picked and not plan:
+            st.caption("Pick at least two speakers, or type a new name for one.")
+        if plan:
+            st.markdown(f"**Preview**: in {len(plan)} document{'s' * (len(plan) != 1)}, these speakers "
+                        f"become **{md(into)}**:")
+            st.dataframe(pd.DataFrame([{
+                "Document": p["document"],
+                "Speakers now": ", ".join(f"{lab} ({v['role']}, {v['turns']} turn{'s' * (v['turns'] != 1)})"
+                                          for lab, v in p["speakers"].items()),
+                "After the merge": f"{p['into']} ({p['role']})",
+                "Codable excerpts": f"{p['codable_before']} → {p['codable_after']}",
+            } for p in plan]), hide_index=True, width="stretch")
+            lost = sum(max(0, p["codable_before"] - p["codable_after"]) for p in plan)
+            if lost:
+                st.warning(f"{lost} excerpt{'s' * (lost != 1)} will no longer be offered for coding, because the "
+                           "merged speaker keeps the role shown; their pending suggestions are withdrawn.",
+                           icon=":material/warning:")
+            st.caption("Turns, excerpts, codings and memos stay; the transcript text keeps the names as "
+                       "written. You can undo the merge.")
+        n = len(plan or [])
+        st.button(f"Merge in {n} document{'s' * (n != 1)}" if n else "Merge", key="docs_merge_go", type="primary",
+                  on_click=_merge_now, args=(ctx,), disabled=not plan, icon=":material/merge:")
 
 
 def _attributes(ctx: ProjectContext) -> None:

@@ -208,7 +208,9 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[st
             st.caption("Speaker attributes from the table: " + "; ".join(
                 f"{label}: " + ", ".join(f"{k}={v}" for k, v in a.items()) for label, a in speaker_attrs.items()))
         text = doc.text
-        rows = [{"speaker": t.speaker, "role": roles.get(t.speaker, ""), "time": format_ms(t.start_ms),
+        # In a timed file, a turn without a time (its cue time could not be read) says so.
+        untimed = "no time" if any(t.start_ms is not None for t in doc.turns) else ""
+        rows = [{"speaker": t.speaker, "role": roles.get(t.speaker, ""), "time": format_ms(t.start_ms) or untimed,
                  "text": text[t.start:t.end]} for t in doc.turns[:200]]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=240,
                      column_config={"speaker": st.column_config.TextColumn("Speaker", width="small"),
