@@ -433,10 +433,13 @@ def test_calibrator_is_monotone_and_learns_from_decisions():
     rng = np.random.default_rng(0)
     s = rng.uniform(0.05, 0.95, (400, 3))
     y = rng.uniform(size=s.shape) < s * 0.5  # right about half as often as the score says
-    cal = Calibrator().fit(s, y, n_decisions=400)
+    cal = Calibrator().fit(s, y, n_decisions=10_000)  # many decisions: the Platt fit speaks
     assert cal.source == "decisions"
     p = cal(grid)[:, 0]
     assert (np.diff(p) > 0).all() and abs(float(cal(np.array([[0.8]]))[0, 0]) - 0.4) < 0.1
+    # few decisions (a biased review-queue sample): shrunk towards the score, more so the fewer
+    at = [float(Calibrator().fit(s, y, n_decisions=n)(np.array([[0.8]]))[0, 0]) for n in (100, 400, 10_000)]
+    assert 0.8 > at[0] > at[1] > at[2]
     assert Calibrator().fit(s[:10], y[:10], n_decisions=10).source == "codebook"  # too few
 
 
