@@ -25,7 +25,8 @@ from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
 from qualcode.suggest.prior import Prior
 
-DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt); disaster-dev zero-shot 0.29-0.31 at 3, 0.30-0.33 at 5
+DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt; a parent shown with its child is free): disaster-dev
+# zero-shot 0.306 / 0.328 (seeds 0 / 1); 0.29-0.31 when parents took a slot, 0.30-0.33 at 5
 HAND_WEIGHT = 0.3  # standardised hand features, scaled to sit beside unit-norm embeddings
 # Calibration fits on the scores shown for the latest CAL_WINDOW decisions a learned model had
 # scored (older ones came from weaker models): ECE at 500 reviewed 0.12-0.19 with every
