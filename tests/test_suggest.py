@@ -476,3 +476,23 @@ def test_explanation_exposes_words_examples_accepted_and_probability():
         ca = p.explanation["closest_accepted"]
         assert ca["excerpt_id"] in corpus.ids[:60] and ca["text"] == corpus.texts[corpus.ids.index(ca["excerpt_id"])]
         assert labels[corpus.ids.index(ca["excerpt_id"])] == p.code_id
+
+
+def test_prior_is_a_feature_only_where_it_ranks_the_decisions_well():
+    from sklearn.metrics import roc_auc_score
+
+    from qualcode.suggest.learner import LinearHead, auc, auc_low
+
+    rng = np.random.default_rng(0)
+    n = 300
+    Y = (rng.uniform(size=(n, 2)) < 0.2).astype(float)
+    Z = np.stack([2.0 + 2.0 * (Y[:, 0] - 0.5) + rng.normal(0, 1.0, n),  # code 0: the prior knows
+                  2.0 + rng.normal(0, 1.0, n)], axis=1)                   # code 1: it does not
+    X = rng.normal(size=(n, 5))
+    assert abs(auc(Z[:, 1], Y[:, 1]) - roc_auc_score(Y[:, 1], Z[:, 1])) < 1e-9
+    assert auc_low(Z[:, 0], Y[:, 0]) < auc(Z[:, 0], Y[:, 0])
+    head = LinearHead(["known", "unknown"]).fit(X, Y, Z, ["participant"] * n)
+    assert head.prior_auc[0] >= 0.8 and head.prior_auc[1] < 0.7
+    assert head.wz[0] > 0 and head.wz[1] == 0
+    few = LinearHead(["known", "unknown"]).fit(X[:12], Y[:12], Z[:12], ["participant"] * 12)
+    assert not few.wz.any()  # a handful of positives proves nothing: no prior feature yet
