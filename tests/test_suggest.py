@@ -433,10 +433,13 @@ def test_calibrator_is_monotone_and_learns_from_decisions():
     rng = np.random.default_rng(0)
     s = rng.uniform(0.05, 0.95, (400, 3))
     y = rng.uniform(size=s.shape) < s * 0.5  # right about half as often as the score says
-    cal = Calibrator().fit(s, y, n_decisions=400)
+    cal = Calibrator().fit(s, y, n_decisions=10_000)  # many decisions: the Platt fit speaks
     assert cal.source == "decisions"
     p = cal(grid)[:, 0]
     assert (np.diff(p) > 0).all() and abs(float(cal(np.array([[0.8]]))[0, 0]) - 0.4) < 0.1
+    # few decisions (a biased review-queue sample): shrunk towards the score, more so the fewer
+    at = [float(Calibrator().fit(s, y, n_decisions=n)(np.array([[0.8]]))[0, 0]) for n in (100, 400, 10_000)]
+    assert 0.8 > at[0] > at[1] > at[2]
     assert Calibrator().fit(s[:10], y[:10], n_decisions=10).source == "codebook"  # too few
 
 
@@ -473,3 +476,23 @@ def test_explanation_exposes_words_examples_accepted_and_probability():
         ca = p.explanation["closest_accepted"]
         assert ca["excerpt_id"] in corpus.ids[:60] and ca["text"] == corpus.texts[corpus.ids.index(ca["excerpt_id"])]
         assert labels[corpus.ids.index(ca["excerpt_id"])] == p.code_id
+
+
+def test_prior_is_a_feature_only_where_it_ranks_the_decisions_well():
+    from sklearn.metrics import roc_auc_score
+
+    from qualcode.suggest.learner import LinearHead, auc, auc_low
+
+    rng = np.random.default_rng(0)
+    n = 300
+    Y = (rng.uniform(size=(n, 2)) < 0.2).astype(float)
+    Z = np.stack([2.0 + 2.0 * (Y[:, 0] - 0.5) + rng.normal(0, 1.0, n),  # code 0: the prior knows
+                  2.0 + rng.normal(0, 1.0, n)], axis=1)                   # code 1: it does not
+    X = rng.normal(size=(n, 5))
+    assert abs(auc(Z[:, 1], Y[:, 1]) - roc_auc_score(Y[:, 1], Z[:, 1])) < 1e-9
+    assert auc_low(Z[:, 0], Y[:, 0]) < auc(Z[:, 0], Y[:, 0])
+    head = LinearHead(["known", "unknown"]).fit(X, Y, Z, ["participant"] * n)
+    assert head.prior_auc[0] >= 0.8 and head.prior_auc[1] < 0.7
+    assert head.wz[0] > 0 and head.wz[1] == 0
+    few = LinearHead(["known", "unknown"]).fit(X[:12], Y[:12], Z[:12], ["participant"] * 12)
+    assert not few.wz.any()  # a handful of positives proves nothing: no prior feature yet

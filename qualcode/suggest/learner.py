@@ -11,7 +11,28 @@ about a second for 2,000 decisions):
    rare codes (restating, pressing for reasoning) hardly at all.
 2. The speaker role gates codes: once the coder has decided on ``GATE_MIN`` excerpts of a
    role without using a code there, the code is neither trained on nor suggested for it.
-3. While a code has few positives its score is blended with the codebook prior (weight
+3. The codebook prior is a feature of each code's regression (its cold margin, clipped to
+   +-``PRIOR_CLIP`` and scaled to +-``PRIOR_WEIGHT``) for the codes whose prior ranks the
+   coder's own decisions well: AUC minus one standard error >= ``PRIOR_MIN_AUC``, on >=
+   ``PRIOR_MIN_POS`` positives. The regression then learns per code how far to trust the
+   codebook. Topical codes whose definition fits pass (disaster-dev: AUC 0.7-0.96 on the
+   decisions), dialogue moves the embedding cannot see do not (talkmoves-dev: 0.47-0.67).
+   Measured (bench_evaluate, @500 reviewed, seeds 0 / 1): disaster-dev 0.347 / 0.383 ->
+   0.393 / 0.420 (@100 0.253 / 0.267 -> 0.318 / 0.339); talkmoves-dev unchanged, 0.521 /
+   0.468 (the gate never opens there through 500 decisions, so the queue is the same).
+   Variants: the plain AUC >= 0.7 (no standard error): disaster 0.401 / 0.425, talkmoves
+   0.506 / 0.406 (borderline codes, AUC 0.70-0.73 on 9-19 positives, opened the gate and
+   the review queue took another path; with liblinear's seed 1: 0.487 / 0.470); every
+   code, no gate: disaster 0.402 / 0.440, talkmoves 0.464 / 0.450. For scale, the
+   unchanged learner with only liblinear's seed changed (0, 1, 2) gives talkmoves 0.521 /
+   0.508 / 0.484 (seed 0) and 0.468 / 0.445 / 0.460 (seed 1). On a fixed training order
+   (seed 0) feature scale 0.5 / 1 / 3 / 10 gave disaster @500 0.399 / 0.407 / 0.391 / 0.390;
+   clip 2: 0.386. Also measured on that fixed order and dropped: a parent scored at least
+   its children where the decisions show it always co-coded (+0.001); the share of positives
+   among the 10 nearest decided excerpts as a further feature (+0.01 disaster, talkmoves
+   -0.013 / +0.003 @200 / @500; weight 2 or 20 neighbours: worse on both); all 384
+   embedding dimensions instead of 64 (+0.001 / +0.008); C 1.0 or 0.1 (worse on disaster).
+   While a code has few positives its score is also blended with the codebook prior (weight
    n_pos / 5); under ``MIN_POS`` positives the prior alone speaks (cold start). Measured
    and dropped (seed 0, @100 / @500 reviewed): weight n_pos / 20 lifts disaster-dev
    (0.25 -> 0.34 / 0.35 -> 0.37) but sinks talkmoves-dev (0.17 -> 0.08 / 0.52 -> 0.33);
@@ -45,6 +66,10 @@ FALSE_ALARMS = 3  # rejected prior suggestions of a code before its threshold mo
 MAX_THRESHOLD = 0.95
 MIX_POS = 5.0  # positives at which the learned head speaks alone (before: blended with the prior)
 TOL = 0.1  # liblinear stopping tolerance (retrain speed; F1 unchanged at 0.01-0.1)
+PRIOR_CLIP = 4.0    # the prior's cold margin is clipped to +-PRIOR_CLIP ...
+PRIOR_WEIGHT = 1.0  # ... and scaled to +-PRIOR_WEIGHT as a feature of each code's regression
+PRIOR_MIN_AUC = 0.7  # ... for a code whose prior ranks the coder's decisions this well (AUC - 1 SE)
+PRIOR_MIN_POS = 5    # ... measured on at least this many positives (the AUC of 2 is chance)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -54,6 +79,43 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _logit(p: np.ndarray | float) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
+
+
+def prior_feature(z: np.ndarray) -> np.ndarray:
+    """The prior's z-scale margin (``Z0 + d``) as a bounded feature: +-PRIOR_WEIGHT."""
+    return np.clip(np.asarray(z, dtype=np.float64) - Z0, -PRIOR_CLIP, PRIOR_CLIP) / PRIOR_CLIP * PRIOR_WEIGHT
+
+
+def auc(score: np.ndarray, y: np.ndarray) -> float:
+    """Area under the ROC curve of ``score`` for labels ``y`` (ties count half); 0.5 if one class."""
+    y = np.asarray(y) > 0
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if not n1 or not n0:
+        return 0.5
+    order = np.argsort(score, kind="mergesort")
+    s = np.asarray(score)[order]
+    ranks = np.empty(len(s))
+    i = 0
+    while i < len(s):  # average ranks over ties
+        k = i
+        while k + 1 < len(s) and s[k + 1] == s[i]:
+            k += 1
+        ranks[order[i:k + 1]] = (i + k) / 2.0 + 1
+        i = k + 1
+    return float((ranks[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def auc_low(score: np.ndarray, y: np.ndarray) -> float:
+    """``auc`` minus one standard error (Hanley and McNeil, 1982): the AUC the decisions show
+    with some confidence (a handful of positives can rank well by chance)."""
+    a = auc(score, y)
+    y = np.asarray(y) > 0
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if not n1 or not n0:
+        return 0.5
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    var = (a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0)
+    return a - float(np.sqrt(max(var, 0.0)))
 
 
 def best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -87,8 +149,9 @@ class LinearHead:
 
     Why (measured on talkmoves-dev, see bench/results/evaluate.json): one-vs-rest logistic
     regression with balanced class weights on [TF-IDF word and char n-grams, sentence
-    embedding, speaker role, overlap with the preceding turn] learns the rare pragmatic
-    codes from a few hundred decisions far better than a ridge on embeddings alone.
+    embedding, speaker role, overlap with the preceding turn, and the code's own codebook
+    prior] learns the rare pragmatic codes from a few hundred decisions far better than a
+    ridge on embeddings alone, and keeps what the codebook knows about topical codes.
 
     - Role gate: a code is trained on, and suggested for, only the speaker roles on which
       the coder has used it, once the coder has decided on ``GATE_MIN`` excerpts of a role
@@ -105,6 +168,8 @@ class LinearHead:
         self.n = 0
         self.W: np.ndarray | None = None
         self.b: np.ndarray = np.zeros(len(code_ids))
+        self.wz: np.ndarray = np.zeros(len(code_ids))  # weight of each code's prior feature
+        self.prior_auc: np.ndarray = np.full(len(code_ids), 0.5)  # the prior's AUC on the decisions
         self.stack: dict[int, bool] = {}
         self.mix: np.ndarray = np.zeros(len(code_ids))
         self.thresholds: np.ndarray = np.full(len(code_ids), 0.5)
@@ -121,6 +186,7 @@ class LinearHead:
 
     def fit(self, X, Y: np.ndarray, Z: np.ndarray, roles: list[str]) -> "LinearHead":
         """X: features (n, d), dense or scipy sparse; Y: 0/1 labels; Z: prior z-scores."""
+        import scipy.sparse as sp
         from sklearn.linear_model import LogisticRegression
 
         n, C = Y.shape
@@ -133,7 +199,12 @@ class LinearHead:
         d = X.shape[1]
         self.W = np.zeros((d, C), dtype=np.float32)
         self.b = np.zeros(C)
+        self.wz = np.zeros(C)
         roles_arr = np.array(roles)
+        F = prior_feature(Z)
+        X = sp.csr_matrix(X)
+        self.prior_auc = np.array([auc_low(Z[:, j], Y[:, j]) if self.n_pos[j] >= PRIOR_MIN_POS else 0.5
+                                   for j in range(C)])
         for j in range(C):
             pos = int(self.n_pos[j])
             if pos < MIN_POS or n - pos < MIN_POS:
@@ -145,8 +216,10 @@ class LinearHead:
             # dual coordinate descent: fast when decisions are fewer than features
             lr = LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear", dual=True,
                                     tol=TOL, max_iter=200, random_state=0)  # reproducible
-            lr.fit(X[m], y)
-            self.W[:, j] = lr.coef_.ravel()
+            f = F[m, j:j + 1] if self.prior_auc[j] >= PRIOR_MIN_AUC else np.zeros((int(m.sum()), 1))
+            lr.fit(sp.hstack([X[m], sp.csr_matrix(f)], format="csr"), y)
+            self.W[:, j] = lr.coef_.ravel()[:-1]
+            self.wz[j] = float(lr.coef_.ravel()[-1])
             self.b[j] = float(lr.intercept_[0])
             self.stack[j] = True
             self.mix[j] = min(1.0, pos / MIX_POS)
@@ -193,7 +266,7 @@ class LinearHead:
             if j not in self.stack:  # a prior-only code whose threshold the coder's rejections raised
                 out[:, j] = _sigmoid(_logit(out[:, j]) - _logit(self.thresholds[j]))
         if self.n and self.W is not None and self.stack:
-            lin = np.asarray(X @ self.W) + self.b
+            lin = np.asarray(X @ self.W) + self.b + prior_feature(Z) * self.wz
             for j in self.stack:
                 p = self.mix[j] * _sigmoid(lin[:, j]) + (1 - self.mix[j]) * p_cold[:, j]
                 out[:, j] = _sigmoid(_logit(p) - _logit(self.thresholds[j]))

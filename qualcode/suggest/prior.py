@@ -24,8 +24,9 @@ a code is suggested cold when ``d >= 0``):
 
 Measured (bench/results/evaluate.json, chosen on the pool halves of seeds 0 and 1 of both
 dev sets): disaster-dev zero-shot macro-F1 0.24-0.26 -> 0.32-0.34 with no cap on codes per
-excerpt, 0.29-0.31 with the app's 3 (hindsight per-code cosine cut on the test half:
-0.37-0.39); talkmoves-dev unchanged (0.06-0.07). The old rule
+excerpt, 0.29-0.31 with the app's 3 (0.306 / 0.328 once a parent shown with its child
+takes no slot; ABS 0.26-0.30 all within 0.01 of that; hindsight per-code cosine cut on the
+test half: 0.37-0.39); talkmoves-dev unchanged (0.06-0.07). The old rule
 (z >= 2 and top-2 codes) is what remains of ``Z0``.
 ``Prior.z`` returns ``Z0 + d``. The decision score is ``sigmoid(SLOPE * d)``: 0.5 at the threshold; ``cold_probability``
 maps ``d`` to a calibrated probability.
