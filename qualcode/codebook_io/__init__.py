@@ -26,6 +26,7 @@ from qualcode.codebook_io.yaml_io import (
 )
 from qualcode.core import Codebook
 from qualcode.errors import CodebookError, Problem
+from qualcode.gcpause import gc_paused
 
 YAML_SUFFIXES = (".yaml", ".yml")
 QDC_SUFFIXES = (".qdc",)
@@ -55,6 +56,11 @@ def validate_file(
     file = str(path)
     if not path.is_file():
         return None, [Problem("codebook file not found", file=file)]
+    with gc_paused():  # a large codebook is hundreds of thousands of small objects
+        return _validate_file(path, file, known_guids)
+
+
+def _validate_file(path: Path, file: str, known_guids: dict[str, str] | None) -> tuple[Codebook | None, list[Problem]]:
     if path.suffix.lower() in QDC_SUFFIXES:
         try:
             cb, lines, problems = read_qdc(path, known_guids=known_guids)

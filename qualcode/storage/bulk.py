@@ -1,0 +1,54 @@
+"""Many rows inserted in one go (a 100,000-code codebook import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, Table, insert
+from sqlalchemy.orm import Session
+
+from qualcode.storage.chunks import chunks
+
+
+def bulk_insert(s: Session, table: Table, rows: list[dict[str, Any]], *, size: int = 5000) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction.
+
+    On SQLite the rows go to the driver's ``executemany`` as tuples, each value through its
+    column type's own bind processor, so what is stored is exactly what SQLAlchemy's
+    executemany would store; Python-side defaults of the other columns are computed once
+    for the batch. That is about half the CPU for 100,000 rows (empty JSON lists, the
+    common case, are serialised once). Other backends use a Core ``insert``.
+    """
+    if not rows:
+        return
+    conn = s.connection()
+    dialect = conn.dialect
+    if dialect.name != "sqlite":
+        for part in chunks(rows, size):
+            conn.execute(insert(table), part)
+        return
+    keys = list(rows[0])
+    columns = [table.c[k] for k in keys]
+    fixed: list[Any] = []
+    for c in table.columns:  # defaults of the columns the rows leave out (created_at, ...)
+        if c.name in rows[0] or c.default is None or c.default.is_sequence:
+            continue
+        columns.append(c)
+        fixed.append(c.default.arg(None) if c.default.is_callable else c.default.arg)
+    procs = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    fixed = [procs[len(keys) + j](v) if procs[len(keys) + j] else v for j, v in enumerate(fixed)]
+    json_empty = {i: procs[i]([]) for i, c in enumerate(columns[:len(keys)])
+                  if isinstance(c.type, JSON) and procs[i] is not None}
+
+    def cell(i: int, v: Any) -> Any:
+        if i in json_empty and v == []:
+            return json_empty[i]
+        p = procs[i]
+        return p(v) if p is not None else v
+
+    quote = dialect.identifier_preparer
+    sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(c.name) for c in columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))})")
+    tail = tuple(fixed)
+    for part in chunks(rows, size):
+        conn.exec_driver_sql(sql, [tuple([cell(i, r[k]) for i, k in enumerate(keys)]) + tail for r in part])
