@@ -170,7 +170,8 @@ def write_qdc(cb: Codebook, path: str | Path, *, include_retired: bool = False) 
 
 # ----------------------------------------------------------------------------- reading
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag  # "{namespace}Code": the part after the namespace (cheaper than etree.QName)
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _children(el: etree._Element, name: str) -> list[etree._Element]:

@@ -14,6 +14,7 @@ existing codings and suggestions along, and records an audit event whose ``befor
 from __future__ import annotations
 
 import dataclasses
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -416,6 +417,10 @@ def _unused(s, code_id: str, *, allow_codings: int = 0, allow_suggestions: int =
                             app_hint="merge it into another code instead (Move · merge · split · retire)")
 
 
+_COMPARED = (*EDITABLE, "retired")
+_COMPARED_SET = frozenset(_COMPARED)
+
+
 def _unused_codes(s, code_ids: list[str]) -> None:
     """:func:`_unused` for many codes at once (an import's undo): codings, suggestions and
     memos on them, or child codes outside them, refuse the undo."""
@@ -433,8 +438,8 @@ def _same_now(codes: Codebook | Mapping[str, Code], expected: dict[str, Any], *,
     """Refuse to undo over a later change to the same code (by anyone). ``codes``: the
     codebook, or its codes by id when many codes are checked."""
     cur = codes.get(expected["id"])
-    keys = [k for k in (*EDITABLE, "retired") if k in expected]
-    if cur is None or any(getattr(cur, k) != expected[k] for k in keys):
+    keys = _COMPARED if _COMPARED_SET <= expected.keys() else tuple(k for k in _COMPARED if k in expected)
+    if cur is None or (keys and attrgetter(*keys)(cur) != itemgetter(*keys)(expected)):  # C-level getters
         raise CodebookError(f"cannot undo the {what} of {expected['id']!r}: the code has changed since",
                             hint="see: qualcode codebook history",
                             app_hint="see the codebook's history for what changed")
@@ -478,12 +483,13 @@ def _undo(s, ev) -> None:
     elif action == "codebook_import":
         # In bulk: an import of 100,000 codes undoes in seconds (no per-code query).
         by_id = cb.by_id()
-        added = [d["id"] for d in after.get("added", [])]
         for d in (*after.get("added", []), *after.get("updated", [])):
             _same_now(by_id, d, what="import")
+        added = [d["id"] for d in after.get("added", [])]
         _unused_codes(s, added)
         store.save_codes(s, [_code_from(d) for d in (before or {}).get("updated", [])])
-        store.delete_codes(s, added)
+        depth = _depths(by_id)
+        store.delete_codes(s, sorted(added, key=lambda cid: -depth.get(cid, 0)))  # children first
         meta.set_setting(s, "codebook", (before or {}).get("meta"))
     else:  # pragma: no cover - ACTIONS and this function change together
         raise CodebookError(f"cannot undo {action!r}")

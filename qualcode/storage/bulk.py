@@ -1,10 +1,10 @@
-"""Many rows inserted in one go (a 100,000-code codebook import)."""
+"""Many rows inserted or deleted in one go (a 100,000-code codebook import and its undo)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Table, bindparam, delete, insert
 from sqlalchemy.orm import Session
 
 from qualcode.storage.chunks import chunks
@@ -52,3 +52,18 @@ def bulk_insert(s: Session, table: Table, rows: list[dict[str, Any]], *, size: i
     tail = tuple(fixed)
     for part in chunks(rows, size):
         conn.exec_driver_sql(sql, [tuple([cell(i, r[k]) for i, k in enumerate(keys)]) + tail for r in part])
+
+
+def bulk_delete(s: Session, table: Table, ids: list[Any]) -> None:
+    """Delete the rows of ``table`` whose (single-column) primary key is in ``ids``, one
+    executemany in the order given (so rows that point at each other can go children first)."""
+    if not ids:
+        return
+    conn = s.connection()
+    (pk,) = table.primary_key.columns
+    if conn.dialect.name == "sqlite":  # the driver's executemany: no per-row statement building
+        quote = conn.dialect.identifier_preparer
+        conn.exec_driver_sql(f"DELETE FROM {quote.format_table(table)} WHERE {quote.quote(pk.name)} = ?",
+                             [(i,) for i in ids])
+        return
+    conn.execute(delete(table).where(pk == bindparam("pk_value")), [{"pk_value": i} for i in ids])
