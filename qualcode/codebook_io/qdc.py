@@ -175,7 +175,7 @@ def _local(el: etree._Element) -> str:
 
 
 def _children(el: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in el if _local(c) == name]
+    return list(el.iterchildren("{*}" + name))  # any namespace (or none), filtered in lxml
 
 
 def codebook_from_codes_element(

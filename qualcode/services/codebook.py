@@ -45,7 +45,10 @@ _CODE_FIELDS = tuple(f.name for f in dataclasses.fields(Code))
 def code_dict(c: Code) -> dict[str, Any]:
     """A code as JSON (all fields) for audit events (``dataclasses.asdict``, without its
     deep-copy walk: a Code holds only text, flags and lists of text)."""
-    return {k: (list(v) if isinstance(v, list) else v) for k in _CODE_FIELDS for v in (getattr(c, k),)}
+    d = {k: getattr(c, k) for k in _CODE_FIELDS}
+    for k in LIST_FIELDS:
+        d[k] = list(d[k])
+    return d
 
 
 def _code_from(d: Mapping[str, Any]) -> Code:

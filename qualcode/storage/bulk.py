@@ -39,19 +39,22 @@ def bulk_insert(s: Session, table: Table, rows: list[dict[str, Any]], *, size: i
     fixed = [procs[len(keys) + j](v) if procs[len(keys) + j] else v for j, v in enumerate(fixed)]
     json_empty = {i: procs[i]([]) for i, c in enumerate(columns[:len(keys)])
                   if isinstance(c.type, JSON) and procs[i] is not None}
+    # (index, processor, its output for [] or None): only the columns that need one
+    convert = [(i, procs[i], json_empty.get(i)) for i in range(len(keys)) if procs[i] is not None]
 
-    def cell(i: int, v: Any) -> Any:
-        if i in json_empty and v == []:
-            return json_empty[i]
-        p = procs[i]
-        return p(v) if p is not None else v
+    def row(r: dict[str, Any]) -> tuple:
+        vals = [r[k] for k in keys]
+        for i, proc, empty in convert:
+            v = vals[i]
+            vals[i] = empty if empty is not None and v == [] else proc(v)
+        vals.extend(fixed)
+        return tuple(vals)
 
     quote = dialect.identifier_preparer
     sql = (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(c.name) for c in columns)}) "
            f"VALUES ({', '.join('?' * len(columns))})")
-    tail = tuple(fixed)
     for part in chunks(rows, size):
-        conn.exec_driver_sql(sql, [tuple([cell(i, r[k]) for i, k in enumerate(keys)]) + tail for r in part])
+        conn.exec_driver_sql(sql, [row(r) for r in part])
 
 
 def bulk_delete(s: Session, table: Table, ids: list[Any]) -> None:
