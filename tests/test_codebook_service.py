@@ -403,3 +403,18 @@ def test_import_undo_refused_when_an_imported_code_was_used(project, tmp_path, u
         cbs.undo_codebook(project)
     assert expected in exc.value.message and exc.value.app_hint and "qualcode" not in exc.value.app_hint
     assert snapshot(project) == before  # nothing undone
+
+
+def test_import_codebook_upload_names_the_users_file(project, tmp_path):
+    from tests.hostile_files import yaml_alias_bomb
+
+    with pytest.raises(CodebookError) as exc:  # the app's uploader: a refusal names the upload, not a temp path
+        cbs.import_codebook_upload(project, yaml_alias_bomb().encode(), "C:\\fakepath\\bomb.yaml")
+    assert exc.value.file == "bomb.yaml" and exc.value.line == 6 and "aliases expand" in exc.value.message
+    assert "qualcode" not in exc.value.for_app() and "import it again" in exc.value.for_app()
+    with pytest.raises(CodebookError, match="not a codebook file"):
+        cbs.import_codebook_upload(project, b"x", "notes.txt")
+    r = cbs.import_codebook_upload(project, b"name: P\ncodes:\n  - id: pilot\n    name: Pilot\n    definition: d\n",
+                                   "pilot.yaml")
+    assert r["added"] == ["pilot"]
+    assert cbs.codebook_history(project, limit=1)[0]["summary"].startswith("imported pilot.yaml: 1 added")

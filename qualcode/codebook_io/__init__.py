@@ -100,7 +100,9 @@ def raise_problems(problems: list[Problem], *, file: str | None = None, what: st
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     raise CodebookError(first.message + more, file=first.file or file, line=first.line, problems=errors,
                         hint=f"see every problem with: qualcode codebook validate {first.file or file}"
-                        if (first.file or file) else None)
+                        if (first.file or file) else None,
+                        app_hint="correct the file and import it again" + (" (every problem is listed below)"
+                                                                            if len(errors) > 1 else ""))
 
 
 def load_codebook(path: str | Path) -> Codebook:

@@ -213,8 +213,9 @@ def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[
                                 line=None if mark is None else mark.line + 1))
         return None, Lines(), problems
     except _AliasBomb as exc:
-        problems.append(Problem(f"the YAML is refused: {exc.why} (a file built to exhaust memory?)", file=file,
-                                line=_line(exc.node)))
+        problems.append(Problem(f"the YAML is refused: {exc.why} (a file built to exhaust memory?); write "
+                                "repeated entries out instead of pointing at them with aliases (*name)",
+                                file=file, line=_line(exc.node)))
         return None, Lines(), problems
     except RecursionError:
         problems.append(Problem("the YAML nests too deeply to read", file=file))

@@ -680,6 +680,31 @@ def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
         return executor.execute(ctx, cmd.ImportCodebook(path=str(path)))
 
 
+def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str) -> dict[str, Any]:
+    """:func:`import_codebook` for a file uploaded in the app: ``data`` under its own file
+    name (its suffix says YAML or .qdc), in a temporary folder removed afterwards.
+
+    >>> import_codebook_upload(ctx, upload.getvalue(), upload.name)  # doctest: +SKIP
+    """
+    import tempfile
+
+    file_name = Path(name.replace("\\", "/")).name or "codebook.yaml"  # never a path from the browser
+    if Path(file_name).suffix.lower() not in (*codebook_io.YAML_SUFFIXES, *codebook_io.QDC_SUFFIXES):
+        raise CodebookError(f"{file_name}: not a codebook file (.yaml, .yml or .qdc)",
+                            hint="export the codebook as YAML or REFI-QDA .qdc and import that")
+    with tempfile.TemporaryDirectory(prefix="qualcode-codebook-") as tmp:
+        path = Path(tmp) / file_name
+        path.write_bytes(data)
+        try:
+            return import_codebook(ctx, path)
+        except CodebookError as exc:  # name the file as the user knows it, not the temporary copy
+            if exc.file == str(path):
+                exc.file = file_name
+                exc.problems = [dataclasses.replace(p, file=file_name) if p.file == str(path) else p
+                                for p in exc.problems]
+            raise
+
+
 def export_codebook(ctx: ProjectContext, path: str | Path, *, fmt: str | None = None,
                     include_retired: bool | None = None) -> Path:
     """Write the project's codebook as YAML (lossless), Markdown, Word (.docx) or REFI-QDA
