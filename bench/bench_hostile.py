@@ -128,6 +128,24 @@ def case(name: str, tmp: Path):
         others = {i.filename: z.read(i) for i in z.infolist() if i.filename != member}
         data = hf.zip_bomb(member, 1100, others=others)
         return lambda: ingest.parse_bytes(data, "bomb." + name[:4])
+    if name == "line_1000_leading_spaces":  # issue 17.2: the speaker patterns backtracked (40 s)
+        data = ("Interviewer: Go on.\n\n" + " " * 1000 + "Ana: We kept at it.\n").encode()
+        return lambda: ingest.parse_bytes(data, "spaces.txt")
+    if name == "qdpx_source_zip_bomb_1GB":  # issue 17.4: a 2 MB .qdpx whose source unpacks to 1.1 GB
+        import io
+        import zipfile
+
+        sys.path.insert(0, str(REPO))
+        from tests.refi_helpers import build_qdpx, interview_source
+
+        src = interview_source()
+        seed = zipfile.ZipFile(io.BytesIO(build_qdpx([src])))
+        member = next(i.filename for i in seed.infolist() if i.filename.startswith("sources/"))
+        data = hf.zip_bomb(member, 1100, others={i.filename: seed.read(i) for i in seed.infolist()
+                                                 if i.filename != member})
+        from qualcode.services import export as ex
+
+        return lambda: ex.import_qdpx(tmp / "qdpx-proj", data)
     if name == "yaml_alias_bomb":
         p = tmp / "bomb.yaml"
         p.write_text(hf.yaml_alias_bomb(), encoding="utf-8")
@@ -173,7 +191,7 @@ def _xlsx_damaged_seed() -> bytes:
 
 
 CASES = ["bom_invalid_byte", "turn_1_1M_chars", "xlsx_damaged_x4", "pdf_300KB", "pdf_3MB", "docx_zip_bomb_1GB",
-         "xlsx_zip_bomb_1GB", "yaml_alias_bomb", "yaml_codes_5", "codebook_yaml_4k", "codebook_yaml_16k",
+         "xlsx_zip_bomb_1GB", "line_1000_leading_spaces", "qdpx_source_zip_bomb_1GB", "yaml_alias_bomb", "yaml_codes_5", "codebook_yaml_4k", "codebook_yaml_16k",
          "codebook_yaml_100k", "codebook_qdc_16k", "codebook_qdc_100k"]
 #: Cases not run on the "before" code (none now: the codebook cases compare with main).
 SKIP_BEFORE: set[str] = set()
