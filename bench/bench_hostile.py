@@ -248,13 +248,23 @@ def main() -> None:
     ap.add_argument("--before", default="/work/main")
     ap.add_argument("--before-label", help="what the before tree is (a commit), recorded per case")
     ap.add_argument("--only")
+    ap.add_argument("--out", help="results file (default bench/results/hostile.json; runs at the same time "
+                                  "need files of their own, merged afterwards with --merge)")
+    ap.add_argument("--merge", help="fold the cases of this results file into the default one, then stop")
     ap.add_argument("--no-before", action="store_true")
     args = ap.parse_args()
     if args.child:
         child(args.child)
         return
     names = args.only.split(",") if args.only else CASES
-    out_path = REPO / "bench" / "results" / "hostile.json"
+    default = REPO / "bench" / "results" / "hostile.json"
+    if args.merge:
+        results = json.loads(default.read_text())
+        results["cases"].update(json.loads(Path(args.merge).read_text())["cases"])
+        results["cases"] = {n: results["cases"][n] for n in CASES if n in results["cases"]}  # the listed order
+        default.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        return
+    out_path = Path(args.out) if args.out else default
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("cases", {})
     results["cap_mb"] = CAP_MB
