@@ -160,3 +160,28 @@ def test_bulk_insert_stores_what_the_orm_stores(tmp_path):
             assert code_store.load_codebook(s).codes == []
         db.close()
     assert rows["bulk"] == rows["orm"]
+
+
+def test_save_codebook_in_bulk_keeps_its_rules(tmp_path):
+    from qualcode.core import Code, Codebook
+    from qualcode.storage import codes as code_store
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        deep = [Code(f"d{i}", f"D{i}", parent=f"d{i - 1}" if i else None, definition="x") for i in range(300)]
+        with db.session() as s:  # children listed before their parents still land parents first
+            code_store.save_codebook(s, Codebook("Deep", list(reversed(deep))))
+        with db.session() as s:  # a parent already stored, outside the codebook saved now, is fine
+            code_store.save_codebook(s, Codebook("More", [Code("kid", "Kid", parent="d5", definition="y"),
+                                                          Code("d7", "D7 renamed", parent="kid", definition="z")]))
+        with db.session(readonly=True) as s:
+            cb = code_store.load_codebook(s)
+        assert cb.get("d7").name == "D7 renamed" and cb.get("d7").parent == "kid" and cb.get("d8").parent == "d7"
+        ids = [c.id for c in cb.codes]
+        assert ids.index("kid") < ids.index("d7") < ids.index("d5")  # sort order: the position in its save
+        for bad in ([Code("a", "A", parent="b"), Code("b", "B", parent="a")], [Code("c", "C", parent="nowhere")]):
+            with pytest.raises(ValueError, match="unknown parents"):
+                with db.session() as s:
+                    code_store.save_codebook(s, Codebook("Bad", bad))
+    finally:
+        db.close()

@@ -114,21 +114,39 @@ def insert_codes(s: Session, codes: list[Code], *, sort_orders: dict[str, int]) 
 
 def save_codebook(s: Session, cb: Codebook) -> None:
     """Upsert every code of ``cb`` (parents first) and its metadata. Codes not in ``cb``
-    are left alone: removing codes is a codebook change with its own rules."""
+    are left alone: removing codes is a codebook change with its own rules. In bulk: one
+    read of the existing rows, one insert of the new ones (``init --codebook`` with a
+    100,000-code file, a REFI-QDA project's codebook)."""
     set_setting(s, "codebook", {"name": cb.name, "description": cb.description, "version": cb.version})
-    done: set[str] = set()
-    pending = list(cb.codes)
     order = {c.id: i for i, c in enumerate(cb.codes)}
-    while pending:
-        progressed = False
-        for c in list(pending):
-            if c.parent is None or c.parent in done or s.get(CodeRow, c.parent) is not None:
-                save_code(s, c, sort_order=order[c.id])
-                done.add(c.id)
-                pending.remove(c)
-                progressed = True
-        if not progressed:  # unknown parent or cycle: validation should have caught it
-            raise ValueError(f"codes with unknown parents: {[c.id for c in pending]}")
+    outside = {c.parent for c in cb.codes if c.parent is not None and c.parent not in order}
+    known: set[str] = set()
+    for part in chunks(sorted(outside)):
+        known.update(s.scalars(select(CodeRow.id).where(CodeRow.id.in_(part))))
+    parent = {c.id: c.parent for c in cb.codes}
+    depth: dict[str, int] = {}
+    for cid in parent:  # each code walked once: depth below the nearest code not in cb
+        path: list[str] = []
+        on_path: set[str] = set()
+        cur: str | None = cid
+        while cur in parent and cur not in depth:
+            if cur in on_path:  # a cycle: validation should have caught it
+                raise ValueError(f"codes with unknown parents: {sorted(on_path)}")
+            path.append(cur)
+            on_path.add(cur)
+            cur = parent[cur]
+        if cur is not None and cur not in depth and cur not in known:
+            raise ValueError(f"codes with unknown parents: {[p for p in path if parent[p] == cur]}")
+        d = depth.get(cur, -1) if cur is not None else -1
+        for p in reversed(path):
+            d += 1
+            depth[p] = d
+    existing: set[str] = set()
+    for part in chunks(list(order)):
+        existing.update(s.scalars(select(CodeRow.id).where(CodeRow.id.in_(part))))
+    new = sorted((c for c in cb.codes if c.id not in existing), key=lambda c: depth[c.id])
+    insert_codes(s, new, sort_orders=order)  # new rows first: an existing code may move under one
+    save_codes(s, [c for c in cb.codes if c.id in existing], sort_orders=order)
 
 
 # ----------------------------------------------------------------------------- codebook changes
