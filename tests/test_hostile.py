@@ -38,6 +38,20 @@ def test_bom_then_invalid_byte_is_read_leniently():
     doc.check_offsets()
 
 
+@pytest.mark.parametrize("data,name", [  # found by bench/bench_fuzz.py (23 of 10,000 cases crashed)
+    (b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v In zone. We did not jump to solutions" + b" at all" * 20
+     + b"\n\n00:00:05.000 --> 00:00:06.000\n<v Ana>Yes.\n", "cut.vtt"),
+    (b"1\n00:00:01,000 --> 00:00:03,500\nINTERVIEWER: How was it?\n\n2\n00:00:03,600 --> 00:00:08,000\n"
+     b"P" + b":" * 60 + b"<v.x" + b"y" * 90 + b"\n", "cut.srt"),
+])
+def test_voice_tag_that_does_not_open_is_text(data, name):
+    try:
+        doc = ingest.parse_bytes(data, name).document
+    except IngestError:
+        return  # a clean refusal is fine; an IndexError was not
+    doc.check_offsets()
+
+
 def test_bom_then_mostly_garbage_is_refused():
     with pytest.raises(IngestError) as err:
         ingest.parse_bytes(codecs.BOM_UTF8 + b"Ana: hi \xff\xfe\xfa\xfb\xfc" * 50, "bom.txt")
