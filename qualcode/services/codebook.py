@@ -645,7 +645,8 @@ class _ImportCodebook(_Revert):
                 c.guid = c.guid or codebook_io.code_guid(c.id)  # as stored: audit and rows agree
                 added.append(c)
             merged_codes[c.id] = c
-        if by_id:  # the file alone was validated while reading; with codes already here, the whole
+        if by_id:  # the file was validated on its own while reading; with codes already in the project,
+            # the merged codebook is checked too (names unique across both, parents, no cycles)
             merged = dataclasses.replace(current, codes=list(merged_codes.values()))
             _check(merged, require_definitions=not is_qdc)
         old_meta = meta.get_setting(s, "codebook", None)
