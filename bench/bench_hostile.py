@@ -6,7 +6,8 @@ other checkout first on sys.path, and ``before_code`` records which code that wa
 hostile-file cases compare with the code issue 17 was filed against (``git archive aeac705``);
 the codebook-size cases with main before the bulk codebook import (issue 17, what was left).
 
-Each case runs in its own process under an address-space cap (CAP_MB) and a time limit, so
+Each case runs in its own process under an address-space cap (CAP_MB) and a CPU-time limit
+(TIMEOUT_S, with a wall-clock backstop: on a shared machine wall time means little), so
 a case that explodes is reported as "memory cap" or "timeout" instead of taking the machine
 down. Peak memory is the process's peak RSS (ru_maxrss) minus what it held before the case.
 """
@@ -18,6 +19,7 @@ import importlib.util
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CAP_MB = 3072
-TIMEOUT_S = int(os.environ.get("BENCH_HOSTILE_TIMEOUT_S", "300"))
+TIMEOUT_S = int(os.environ.get("BENCH_HOSTILE_TIMEOUT_S", "300"))  # CPU seconds per case (RLIMIT_CPU)
+WALL_FACTOR = 8  # and at most this many times as long on the clock: a loaded machine shares its CPUs
 
 
 def _files():
@@ -129,7 +132,9 @@ def case(name: str, tmp: Path):
         data = hf.zip_bomb(member, 1100, others=others)
         return lambda: ingest.parse_bytes(data, "bomb." + name[:4])
     if name == "line_1000_leading_spaces":  # issue 17.2: the speaker patterns backtracked (40 s)
-        data = ("Interviewer: Go on.\n\n" + " " * 1000 + "Ana: We kept at it.\n").encode()
+        # no label on the line, so every label pattern tries (and, before, backtracked over the spaces)
+        data = ("Interviewer: Go on.\n\n" + " " * 1000
+                + "and then we kept at it, all of us together, week after week after week.\n").encode()
         return lambda: ingest.parse_bytes(data, "spaces.txt")
     if name == "qdpx_source_zip_bomb_1GB":  # issue 17.4: a 2 MB .qdpx whose source unpacks to 1.1 GB
         import io
@@ -226,14 +231,17 @@ def child(name: str) -> None:
 def run(name: str, root: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(root), QUALCODE_CACHE_DIR=os.environ.get("QUALCODE_CACHE_DIR", ""))
     code = (f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({CAP_MB} << 20, {CAP_MB} << 20)); "
+            f"resource.setrlimit(resource.RLIMIT_CPU, ({TIMEOUT_S}, {TIMEOUT_S} + 5)); "
             f"sys.path.insert(0, {str(root)!r}); sys.argv = ['x', '--child', {name!r}]; "
             f"import runpy; runpy.run_path({str(Path(__file__))!r}, run_name='__main__')")
     t = time.perf_counter()
     try:
         p = subprocess.run(["nice", sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                           timeout=TIMEOUT_S, cwd=root)
+                           timeout=TIMEOUT_S * WALL_FACTOR, cwd=root)
     except subprocess.TimeoutExpired:
-        return {"outcome": f"timeout > {TIMEOUT_S} s", "seconds": TIMEOUT_S}
+        return {"outcome": f"timeout > {TIMEOUT_S * WALL_FACTOR} s wall", "seconds": TIMEOUT_S * WALL_FACTOR}
+    if p.returncode in (-signal.SIGXCPU, -signal.SIGKILL) and not p.stdout.strip():
+        return {"outcome": f"timeout > {TIMEOUT_S} s CPU", "seconds": round(time.perf_counter() - t, 1)}
     last = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not last:
         tail = (p.stderr or "").strip().splitlines()[-1:] or [""]
