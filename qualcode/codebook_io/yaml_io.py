@@ -61,52 +61,15 @@ _STR, _NULL, _BOOL, _INT, _FLOAT, _MAP, _SEQ = (_T + t for t in ("str", "null", 
 _BOOLS = yaml.constructor.SafeConstructor.bool_values
 
 
-def _check_aliases(root: yaml.Node) -> None:
-    """Refuse a node graph whose expansion (aliases followed) exceeds the written nodes by
-    more than :data:`MAX_ALIAS_NODES`, or that refers to itself. Linear in the written nodes.
-    (:func:`_build` does the same while it builds; this is for documents it leaves to PyYAML.)"""
-    written: set[int] = set()
-    size: dict[int, int] = {}
-    visiting: set[int] = set()
-    # iterative post-order walk: (node, children done?)
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if isinstance(node, yaml.ScalarNode):
-            written.add(key)
-            size[key] = 1
-            continue
-        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
-                    else list(node.value))
-        if done:
-            visiting.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in children)
-            if size[key] > len(written) + MAX_ALIAS_NODES:
-                raise _AliasBomb(node, f"aliases expand it past {MAX_ALIAS_NODES:,} extra entries")
-            continue
-        if key in size:
-            continue
-        if key in visiting:
-            raise _AliasBomb(node, "an alias refers to the entry it sits in")
-        visiting.add(key)
-        written.add(key)
-        stack.append((node, True))
-        for c in children:
-            if id(c) in visiting:
-                raise _AliasBomb(c, "an alias refers to the entry it sits in")
-            if id(c) not in size:
-                stack.append((c, False))
-
-
-def _build(root: yaml.Node, loader: Any) -> Any:
+def _build(root: yaml.Node, loader: Any, *, build: bool = True) -> Any:
     """The document's data from its node tree in one linear pass, refusing alias bombs.
 
     A node graph whose expansion (aliases followed) exceeds the written nodes by more than
     :data:`MAX_ALIAS_NODES`, or that refers to itself, raises :class:`_AliasBomb` before
     anything is expanded. The data is what ``yaml.safe_load`` gives (an aliased node is one
     shared object, as there); it is built here because PyYAML's generic constructor costs
-    several times as much on a 100,000-code file. Unusual tags raise :class:`_Unusual`.
+    several times as much on a 100,000-code file. Unusual tags raise :class:`_Unusual`;
+    ``build=False`` only checks for alias bombs (before PyYAML builds such a document).
     """
     scalar_node, mapping_node = yaml.ScalarNode, yaml.MappingNode
     value: dict[int, Any] = {}
@@ -115,6 +78,8 @@ def _build(root: yaml.Node, loader: Any) -> Any:
     written = 0
 
     def scalar(node: yaml.ScalarNode) -> Any:
+        if not build:
+            return None
         tag = node.tag
         if tag == _STR:
             return node.value
@@ -139,11 +104,11 @@ def _build(root: yaml.Node, loader: Any) -> Any:
             visiting.discard(key)
             total = 1
             if is_map:
-                if node.tag != _MAP:
+                if build and node.tag != _MAP:
                     raise _Unusual(node.tag)
                 out: Any = {}
                 for k, v in node.value:
-                    if type(k) is not scalar_node:
+                    if build and type(k) is not scalar_node:
                         raise _Unusual("a key that is not text")
                     kid, vid = id(k), id(v)
                     if kid not in size:
@@ -152,10 +117,11 @@ def _build(root: yaml.Node, loader: Any) -> Any:
                     if vid not in size:  # a scalar value (collections are done already)
                         written += 1
                         size[vid], value[vid] = 1, scalar(v)
-                    out[value[kid]] = value[vid]
+                    if build:
+                        out[value[kid]] = value[vid]
                     total += size[kid] + size[vid]
             else:
-                if node.tag != _SEQ:
+                if build and node.tag != _SEQ:
                     raise _Unusual(node.tag)
                 out = []
                 for v in node.value:
@@ -204,7 +170,7 @@ def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[
             try:
                 data = _build(root, loader)
             except _Unusual:  # PyYAML builds it, once the whole graph is checked for alias bombs
-                _check_aliases(root)
+                _build(root, loader, build=False)
                 data = loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
