@@ -354,3 +354,67 @@ def test_init_with_another_tools_qdc(tmp_path):
         assert cb.get("trust").guid == "1c4b8a1f-6d3e-4f9b-8a32-8e7d6c5b4f32" and len(cb.codes) == 6
     finally:
         ctx.close()
+
+
+def _nested_yaml(path, n: int, *, prefix: str = "n") -> None:
+    """``n`` codes three levels deep, some with lists and colours, as a YAML codebook."""
+    rows = []
+    for i in range(n):
+        parent = f"{prefix}{i - i % 10}" if i % 10 else (f"{prefix}{i - i % 100}" if i % 100 else None)
+        rows.append(f"  - id: {prefix}{i}\n    name: Nested {i}\n    definition: Talk about {i}.\n"
+                    + (f"    parent: {parent}\n" if parent else "")
+                    + ("    keywords: [plan, cycle]\n    color: '#aabbcc'\n" if i % 7 == 0 else ""))
+    path.write_text("name: Nested\ncodes:\n" + "".join(rows), encoding="utf-8")
+
+
+def test_large_import_undo_in_bulk_restores_exactly(project, tmp_path):
+    before = snapshot(project)
+    path = tmp_path / "nested.yaml"
+    _nested_yaml(path, 1200)
+    r = cbs.import_codebook(project, path)
+    assert len(r["added"]) == 1200
+    now = cbs.get_codebook(project)
+    assert now.get("n123").parent == "n120" and now.get("n120").parent == "n100"
+    assert now.get("n7").keywords == ["plan", "cycle"] and now.get("n7").color == "#aabbcc"
+    assert now.get("n7").guid == codebook_io.code_guid("n7")
+    history = cbs.codebook_history(project, limit=1)[0]
+    assert history["summary"].startswith("imported nested.yaml: 1200 added")
+    assert cbs.undo_codebook(project)["action"] == "codebook_import"
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("use", ["coding", "child"])
+def test_import_undo_refused_when_an_imported_code_was_used(project, tmp_path, use):
+    path = tmp_path / "nested.yaml"
+    _nested_yaml(path, 30)
+    cbs.import_codebook(project, path)
+    if use == "coding":
+        with project.session() as s:
+            doc_id = documents.add_document(s, make_document("Interview 1"))
+        with project.session(readonly=True) as s:
+            excerpt = next(e for e in documents.load_document(s, doc_id).excerpts if e.codable)
+        coding.add_coding(project, excerpt.id, "n12")
+        expected = "code 'n12' has been used since (1 coding)"
+    else:  # another coder hangs a new code under an imported one
+        cbs.add_code(project.as_coder("bob"), {"id": "late", "name": "Late", "definition": "Later.", "parent": "n20"})
+        expected = "code 'n20' has been used since (child code 'late')"
+    before = snapshot(project)
+    with pytest.raises(CodebookError) as exc:
+        cbs.undo_codebook(project)
+    assert expected in exc.value.message and exc.value.app_hint and "qualcode" not in exc.value.app_hint
+    assert snapshot(project) == before  # nothing undone
+
+
+def test_import_codebook_upload_names_the_users_file(project, tmp_path):
+    from tests.hostile_files import yaml_alias_bomb
+
+    with pytest.raises(CodebookError) as exc:  # the app's uploader: a refusal names the upload, not a temp path
+        cbs.import_codebook_upload(project, yaml_alias_bomb().encode(), "C:\\fakepath\\bomb.yaml")
+    assert exc.value.file == "bomb.yaml" and exc.value.line == 6 and "aliases expand" in exc.value.message
+    assert "qualcode" not in exc.value.for_app() and "import it again" in exc.value.for_app()
+    with pytest.raises(CodebookError, match="not a codebook file"):
+        cbs.import_codebook_upload(project, b"x", "notes.txt")
+    r = cbs.import_codebook_upload(project, b"name: P\ncodes:\n  - id: pilot\n    name: Pilot\n    definition: d\n",
+                                   "pilot.yaml")
+    assert r["added"] == ["pilot"]
+    assert cbs.codebook_history(project, limit=1)[0]["summary"].startswith("imported pilot.yaml: 1 added")

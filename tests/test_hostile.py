@@ -38,6 +38,20 @@ def test_bom_then_invalid_byte_is_read_leniently():
     doc.check_offsets()
 
 
+@pytest.mark.parametrize("data,name", [  # found by bench/bench_fuzz.py (23 of 10,000 cases crashed)
+    (b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v In zone. We did not jump to solutions" + b" at all" * 20
+     + b"\n\n00:00:05.000 --> 00:00:06.000\n<v Ana>Yes.\n", "cut.vtt"),
+    (b"1\n00:00:01,000 --> 00:00:03,500\nINTERVIEWER: How was it?\n\n2\n00:00:03,600 --> 00:00:08,000\n"
+     b"P" + b":" * 60 + b"<v.x" + b"y" * 90 + b"\n", "cut.srt"),
+])
+def test_voice_tag_that_does_not_open_is_text(data, name):
+    try:
+        doc = ingest.parse_bytes(data, name).document
+    except IngestError:
+        return  # a clean refusal is fine; an IndexError was not
+    doc.check_offsets()
+
+
 def test_bom_then_mostly_garbage_is_refused():
     with pytest.raises(IngestError) as err:
         ingest.parse_bytes(codecs.BOM_UTF8 + b"Ana: hi \xff\xfe\xfa\xfb\xfc" * 50, "bom.txt")
@@ -165,6 +179,32 @@ def test_a_few_aliases_still_work(tmp_path):
     p.write_text("name: x\ncodes:\n  - id: a\n    name: A\n    definition: &d Shared definition.\n"
                  "  - id: b\n    name: B\n    definition: *d\n", encoding="utf-8")
     assert codebook_io.load_codebook(p).get("b").definition == "Shared definition."
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: [1, 0x1F, 1_000, 1.5, .inf, ~, yes, true, 'yes', \"q\", -3, 0o17, +12, 1e3, off, NO, Null]\n",
+    "x: &a {k: v, n: [1, 2]}\ny: *a\nz: [*a, *a]\n",                 # aliases: one shared object
+    "base: &b {a: 1}\nm:\n  <<: *b\n  c: 2\n",                          # merge key: PyYAML builds it
+    "d: 2001-12-14\ns: !!str 5\nb: !!binary aGk=\n",                     # timestamp, explicit tags
+    "- a\n- b: c\n- [1, [2, [3]]]\n", "just text\n", "", "a: 1\na: 2\n", "n: .nan\ne: {}\nf: []\n",
+    "name: x\ncodes:\n  - id: a\n    name: A\n    definition: |\n      two\n      lines\n    keywords: [k, 2]\n",
+])
+def test_fast_yaml_build_gives_what_safe_load_gives(text):
+    import yaml
+
+    from qualcode.codebook_io.yaml_io import parse_yaml
+
+    data, _lines, problems = parse_yaml(text)
+    assert repr(data) == repr(yaml.safe_load(text)) and not [p for p in problems if "not valid" in p.message]
+    if text.startswith("x:"):
+        assert data["y"] is data["x"] and data["z"][0] is data["x"]
+
+
+def test_alias_bomb_behind_an_unusual_tag_is_still_refused(tmp_path):
+    p = tmp_path / "bomb.yaml"  # a timestamp first sends the document to PyYAML's constructor
+    p.write_text("when: 2001-12-14\n" + yaml_alias_bomb(), encoding="utf-8")
+    with pytest.raises(CodebookError, match="aliases expand"):
+        codebook_io.load_codebook(p)
 
 
 def test_codes_not_a_list_names_file_and_line(tmp_path):

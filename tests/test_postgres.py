@@ -139,3 +139,25 @@ def test_embedding_cache_bulk_insert_on_postgres(db_url):  # noqa: F811
 
 def test_embedding_cache_bulk_insert_on_sqlite(project):
     _vector_cache_round_trip(project)
+
+
+def test_codebook_import_and_undo_in_bulk(db_url, tmp_path):  # noqa: F811
+    """The bulk paths (storage.bulk, list columns read as text) on both backends."""
+    from qualcode.services import codebook as cbs
+
+    ctx = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        before = cbs.get_codebook(ctx)
+        path = tmp_path / "big.yaml"
+        path.write_text("name: Big\ncodes:\n" + "".join(
+            f"  - id: b{i}\n    name: Big {i}\n    definition: About {i}.\n"
+            + (f"    parent: b{i - i % 10}\n" if i % 10 else "")
+            + ("    include: [one, 'two é']\n" if i % 3 == 0 else "") for i in range(600)), encoding="utf-8")
+        assert len(cbs.import_codebook(ctx, path)["added"]) == 600
+        cb = cbs.get_codebook(ctx)
+        assert cb.get("b3").include == ["one", "two é"] and cb.get("b4").include == []
+        assert cb.get("b13").parent == "b10" and len(cb.codes) == len(before.codes) + 600
+        cbs.undo_codebook(ctx)
+        assert cbs.get_codebook(ctx) == before
+    finally:
+        ctx.close()

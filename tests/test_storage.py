@@ -11,7 +11,7 @@ from qualcode import services
 from qualcode.core import Attribute, AttrType
 from qualcode.storage import Database, documents, meta
 from qualcode.storage.db import current_revision, head_revision
-from qualcode.storage.models import DocumentRow, ExcerptRow
+from qualcode.storage.models import CodeRow, DocumentRow, ExcerptRow
 from tests.conftest import make_document
 
 
@@ -122,3 +122,66 @@ def test_models_and_migrations_agree(tmp_path):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_bulk_insert_stores_what_the_orm_stores(tmp_path):
+    """storage.bulk writes through the driver on SQLite: the rows must be byte-for-byte what
+    the ORM writes (JSON lists, booleans, NULLs, timestamps), and delete_codes removes them."""
+    import dataclasses
+
+    from qualcode.core import Code
+    from qualcode.core.model import code_guid
+    from qualcode.storage import codes as code_store
+
+    codes = [Code("top", "Top ünï", codable=False, retired=True),
+             Code("kid", "Kid", parent="top", definition="d", include=["a", "b é"], keywords=["k"],
+                  color="#abc", guid="0b3a7f0e-5c2d-4e8a-9f21-7d6c5b4a3e21"),
+             Code("plain", "Plain", definition="x")]
+    rows = {}
+    for how in ("orm", "bulk"):
+        db = Database(f"sqlite:///{tmp_path / (how + '.db')}")
+        with db.session() as s:
+            if how == "orm":
+                for i, c in enumerate(codes):
+                    code_store.save_code(s, c, sort_order=i)
+            else:
+                code_store.insert_codes(s, codes, sort_orders={c.id: i for i, c in enumerate(codes)})
+        with db.engine.connect() as c:
+            got = c.exec_driver_sql("SELECT * FROM codes ORDER BY id").mappings().all()
+        rows[how] = [{k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in got]
+        assert all(r["created_at"] and r["updated_at"] for r in got)
+        with db.session(readonly=True) as s:
+            stored = [dataclasses.replace(c, guid=c.guid or code_guid(c.id)) for c in codes]
+            assert code_store.load_codebook(s).codes == stored
+            assert s.scalar(select(CodeRow.created_at).where(CodeRow.id == "kid")).year >= 2024
+        with db.session() as s:
+            code_store.delete_codes(s, ["kid", "plain", "top"])  # children before parents
+        with db.session(readonly=True) as s:
+            assert code_store.load_codebook(s).codes == []
+        db.close()
+    assert rows["bulk"] == rows["orm"]
+
+
+def test_save_codebook_in_bulk_keeps_its_rules(tmp_path):
+    from qualcode.core import Code, Codebook
+    from qualcode.storage import codes as code_store
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        deep = [Code(f"d{i}", f"D{i}", parent=f"d{i - 1}" if i else None, definition="x") for i in range(300)]
+        with db.session() as s:  # children listed before their parents still land parents first
+            code_store.save_codebook(s, Codebook("Deep", list(reversed(deep))))
+        with db.session() as s:  # a parent already stored, outside the codebook saved now, is fine
+            code_store.save_codebook(s, Codebook("More", [Code("kid", "Kid", parent="d5", definition="y"),
+                                                          Code("d7", "D7 renamed", parent="kid", definition="z")]))
+        with db.session(readonly=True) as s:
+            cb = code_store.load_codebook(s)
+        assert cb.get("d7").name == "D7 renamed" and cb.get("d7").parent == "kid" and cb.get("d8").parent == "d7"
+        ids = [c.id for c in cb.codes]
+        assert ids.index("kid") < ids.index("d7") < ids.index("d5")  # sort order: the position in its save
+        for bad in ([Code("a", "A", parent="b"), Code("b", "B", parent="a")], [Code("c", "C", parent="nowhere")]):
+            with pytest.raises(ValueError, match="unknown parents"):
+                with db.session() as s:
+                    code_store.save_codebook(s, Codebook("Bad", bad))
+    finally:
+        db.close()

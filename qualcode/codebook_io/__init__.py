@@ -26,6 +26,7 @@ from qualcode.codebook_io.yaml_io import (
 )
 from qualcode.core import Codebook
 from qualcode.errors import CodebookError, Problem
+from qualcode.gcpause import gc_paused
 
 YAML_SUFFIXES = (".yaml", ".yml")
 QDC_SUFFIXES = (".qdc",)
@@ -55,6 +56,11 @@ def validate_file(
     file = str(path)
     if not path.is_file():
         return None, [Problem("codebook file not found", file=file)]
+    with gc_paused():  # a large codebook is hundreds of thousands of small objects
+        return _validate_file(path, file, known_guids)
+
+
+def _validate_file(path: Path, file: str, known_guids: dict[str, str] | None) -> tuple[Codebook | None, list[Problem]]:
     if path.suffix.lower() in QDC_SUFFIXES:
         try:
             cb, lines, problems = read_qdc(path, known_guids=known_guids)
@@ -94,7 +100,9 @@ def raise_problems(problems: list[Problem], *, file: str | None = None, what: st
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     raise CodebookError(first.message + more, file=first.file or file, line=first.line, problems=errors,
                         hint=f"see every problem with: qualcode codebook validate {first.file or file}"
-                        if (first.file or file) else None)
+                        if (first.file or file) else None,
+                        app_hint="correct the file and import it again" + (" (every problem is listed below)"
+                                                                            if len(errors) > 1 else ""))
 
 
 def load_codebook(path: str | Path) -> Codebook:

@@ -170,11 +170,12 @@ def write_qdc(cb: Codebook, path: str | Path, *, include_retired: bool = False) 
 
 # ----------------------------------------------------------------------------- reading
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag  # "{namespace}Code": the part after the namespace (cheaper than etree.QName)
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _children(el: etree._Element, name: str) -> list[etree._Element]:
-    return [c for c in el if _local(c) == name]
+    return list(el.iterchildren("{*}" + name))  # any namespace (or none), filtered in lxml
 
 
 def codebook_from_codes_element(

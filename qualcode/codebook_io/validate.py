@@ -176,7 +176,8 @@ def validate_codebook(
         if c.color is not None and not COLOR_RE.match(c.color):
             add(f"{label}: color {c.color!r} is not '#rrggbb' or '#rgb'", i, "color")
         for name in LIST_FIELDS:
-            if any(not str(x).strip() for x in getattr(c, name)):
+            items = getattr(c, name)
+            if items and any(not str(x).strip() for x in items):
                 add(f"{label}: {name!r} holds an empty item", i, name)
     _cycles(cb, add)
     return out

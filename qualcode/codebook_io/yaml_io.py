@@ -51,47 +51,114 @@ class _AliasBomb(Exception):
         self.node, self.why = node, why
 
 
-def _check_aliases(root: yaml.Node) -> None:
-    """Refuse a node graph whose expansion (aliases followed) exceeds the written nodes by
-    more than :data:`MAX_ALIAS_NODES`, or that refers to itself. Linear in the written nodes."""
-    written: set[int] = set()
+class _Unusual(Exception):
+    """A tag or key the fast build does not handle (timestamps, sets, merge keys, ...):
+    PyYAML's own constructor builds the document instead."""
+
+
+_T = "tag:yaml.org,2002:"
+_STR, _NULL, _BOOL, _INT, _FLOAT, _MAP, _SEQ = (_T + t for t in ("str", "null", "bool", "int", "float", "map", "seq"))
+_BOOLS = yaml.constructor.SafeConstructor.bool_values
+
+
+def _build(root: yaml.Node, loader: Any, *, build: bool = True) -> Any:
+    """The document's data from its node tree in one linear pass, refusing alias bombs.
+
+    A node graph whose expansion (aliases followed) exceeds the written nodes by more than
+    :data:`MAX_ALIAS_NODES`, or that refers to itself, raises :class:`_AliasBomb` before
+    anything is expanded. The data is what ``yaml.safe_load`` gives (an aliased node is one
+    shared object, as there); it is built here because PyYAML's generic constructor costs
+    several times as much on a 100,000-code file. Unusual tags raise :class:`_Unusual`;
+    ``build=False`` only checks for alias bombs (before PyYAML builds such a document).
+    """
+    scalar_node, mapping_node = yaml.ScalarNode, yaml.MappingNode
+    value: dict[int, Any] = {}
     size: dict[int, int] = {}
     visiting: set[int] = set()
-    # iterative post-order walk: (node, children done?)
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    written = 0
+
+    def scalar(node: yaml.ScalarNode) -> Any:
+        if not build:
+            return None
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _BOOLS[node.value.lower()]
+        if tag == _INT:
+            return loader.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return loader.construct_yaml_float(node)
+        raise _Unusual(tag)
+
+    if type(root) is scalar_node:
+        return scalar(root)
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]  # iterative post-order: (node, children done?)
     while stack:
         node, done = stack.pop()
         key = id(node)
-        if isinstance(node, yaml.ScalarNode):
-            written.add(key)
-            size[key] = 1
-            continue
-        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
-                    else list(node.value))
+        is_map = type(node) is mapping_node
         if done:
             visiting.discard(key)
-            size[key] = 1 + sum(size[id(c)] for c in children)
-            if size[key] > len(written) + MAX_ALIAS_NODES:
+            total = 1
+            if is_map:
+                if build and node.tag != _MAP:
+                    raise _Unusual(node.tag)
+                out: Any = {}
+                for k, v in node.value:
+                    if build and type(k) is not scalar_node:
+                        raise _Unusual("a key that is not text")
+                    kid, vid = id(k), id(v)
+                    if kid not in size:
+                        written += 1
+                        size[kid], value[kid] = 1, scalar(k)
+                    if vid not in size:  # a scalar value (collections are done already)
+                        written += 1
+                        size[vid], value[vid] = 1, scalar(v)
+                    if build:
+                        out[value[kid]] = value[vid]
+                    total += size[kid] + size[vid]
+            else:
+                if build and node.tag != _SEQ:
+                    raise _Unusual(node.tag)
+                out = []
+                for v in node.value:
+                    vid = id(v)
+                    if vid not in size:
+                        written += 1
+                        size[vid], value[vid] = 1, scalar(v)
+                    out.append(value[vid])
+                    total += size[vid]
+            if total > written + MAX_ALIAS_NODES:
                 raise _AliasBomb(node, f"aliases expand it past {MAX_ALIAS_NODES:,} extra entries")
+            size[key], value[key] = total, out
             continue
         if key in size:
             continue
         if key in visiting:
             raise _AliasBomb(node, "an alias refers to the entry it sits in")
         visiting.add(key)
-        written.add(key)
+        written += 1
         stack.append((node, True))
+        children = [n for pair in node.value for n in pair] if is_map else node.value
         for c in children:
-            if id(c) in visiting:
+            if type(c) is scalar_node:
+                continue
+            cid = id(c)
+            if cid in visiting:
                 raise _AliasBomb(c, "an alias refers to the entry it sits in")
-            if id(c) not in size:
+            if cid not in size:
                 stack.append((c, False))
+    return value[id(root)]
 
 
 def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[Problem]]:
     """Parse codebook YAML text: ``(data, lines, problems)``; data is None on a syntax error.
 
-    The text is composed once into nodes (with lines), checked for alias bombs, then built.
+    The text is composed once into nodes (with lines), then built into data in one pass
+    that refuses alias bombs before they expand.
     """
     problems: list[Problem] = []
     loader = _LOADER(text)
@@ -100,8 +167,11 @@ def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[
         if root is None:
             data = None
         else:
-            _check_aliases(root)
-            data = loader.construct_document(root)
+            try:
+                data = _build(root, loader)
+            except _Unusual:  # PyYAML builds it, once the whole graph is checked for alias bombs
+                _build(root, loader, build=False)
+                data = loader.construct_document(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -109,8 +179,9 @@ def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[
                                 line=None if mark is None else mark.line + 1))
         return None, Lines(), problems
     except _AliasBomb as exc:
-        problems.append(Problem(f"the YAML is refused: {exc.why} (a file built to exhaust memory?)", file=file,
-                                line=_line(exc.node)))
+        problems.append(Problem(f"the YAML is refused: {exc.why} (a file built to exhaust memory?); write "
+                                "repeated entries out instead of pointing at them with aliases (*name)",
+                                file=file, line=_line(exc.node)))
         return None, Lines(), problems
     except RecursionError:
         problems.append(Problem("the YAML nests too deeply to read", file=file))

@@ -262,7 +262,7 @@ class _Part:
 def _parts(cue: Cue) -> list[_Part]:
     """Speaker (or None) and text pieces of one cue's payload."""
     payload = "\n".join(cue.lines)
-    if re.search(r"<v[\s.>]|<v$", payload, re.M):
+    if _VOICE_OPEN.search(payload):  # a voice tag the parts reader can open (not a stray "<v" of text)
         return [_Part(s, t) for s, t in _voice_parts(payload)]
     out: list[_Part] = []
     for raw_line in cue.lines:

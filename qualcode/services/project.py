@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from qualcode import codebook_io
+from qualcode.gcpause import gc_paused
 from qualcode.config import default_coder, get_setting
 from qualcode.errors import StorageError
 from qualcode.storage import Database, project_url
@@ -145,7 +146,8 @@ def init_project(
     with ctx.session() as s:
         if code_store.load_codebook(s).codes:
             raise StorageError(f"{ctx.label} already holds a qualcode project", hint="use a new database")
-        code_store.save_codebook(s, cb)
+        with gc_paused():  # a large codebook: see qualcode.gcpause
+            code_store.save_codebook(s, cb)
         meta.set_setting(s, "project", {"name": name or (pdir.name if pdir else "qualcode project")})
         meta.get_or_create_coder(s, ctx.coder)
     return ctx

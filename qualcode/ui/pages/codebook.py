@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.core import Code, Codebook
+from qualcode.errors import QualcodeError
 from qualcode.services import codebook as cb_service
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, in_callback, page_context
+from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
 from qualcode.ui.text import md
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
@@ -59,6 +60,34 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
                 if added is not None:
                     flash(f"Added {added.name}.", kind="success")
                     st.rerun()
+
+
+def _import_form(ctx: ProjectContext) -> None:
+    """A codebook file (YAML or REFI-QDA .qdc) brought in whole or not at all; a refused
+    file (damaged, or built to exhaust memory) is a message with its line, never a traceback."""
+    nonce = st.session_state.get("cb_import_nonce", 0)
+    with st.expander("Import a codebook file", icon=":material/upload_file:"):
+        st.caption("YAML (qualcode's format) or REFI-QDA .qdc from NVivo, ATLAS.ti or MAXQDA. Codes are "
+                   "matched by id: new ones are added, changed ones updated, the rest left alone. "
+                   "**Undo last change** takes the whole import back.")
+        upload = st.file_uploader("Codebook file", type=["yaml", "yml", "qdc"], key=f"cb_import_{nonce}")
+        if upload is None or not st.button("Import codebook", key="cb-import-go", icon=":material/download_done:"):
+            return
+        try:
+            result = cb_service.import_codebook_upload(ctx, upload.getvalue(), upload.name)
+        except QualcodeError as exc:
+            st.error(md(error_text(exc)), icon=":material/error:")  # the file's words, shown literally
+            problems = getattr(exc, "problems", [])
+            if len(problems) > 1:
+                st.markdown("\n".join(f"- {md(str(p))}" for p in problems[:50])
+                            + (f"\n- … and {len(problems) - 50} more" if len(problems) > 50 else ""))
+            return
+        st.session_state["cb_import_nonce"] = nonce + 1
+        flash(f"Imported {upload.name}: {len(result['added'])} code(s) added, {len(result['updated'])} updated, "
+              f"{result['unchanged']} unchanged.", kind="success")
+        for w in result["warnings"][:20]:
+            flash(w, kind="warning")
+        st.rerun()
 
 
 def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
@@ -183,8 +212,9 @@ def render() -> None:
     show_retired = top.toggle("Show retired codes", key="cb_retired")
     top.button("Undo last change", key="cb-undo", icon=":material/undo:", on_click=_undo, args=(ctx,))
     if not cb.codes:
-        st.info("This codebook is empty. Add a first code below, or import one with `qualcode codebook import`.")
+        st.info("This codebook is empty. Add a first code below, or import a codebook file.")
     _add_form(ctx, cb)
+    _import_form(ctx)
     left, right = st.columns([3, 2])
     with left:
         rows = _tree_rows(cb, usage, pending, show_retired=show_retired)
