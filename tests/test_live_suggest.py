@@ -227,3 +227,16 @@ def test_a_refresh_keeps_the_id_of_a_code_it_proposes_again(live_project):
         from qualcode.storage import training
 
         assert training.newest_suggestion(s)["model_id"] == "m:1/h1-a"
+
+
+def test_warm_up_after_cold_suggestions_prepares_the_first_learned_fit(live_project):
+    """Suggestions computed in this process leave the engine loaded but its learned features
+    not computed; the Code page's warm-up computes them, so the first decision only fits."""
+    ctx, (d1, _, _) = live_project
+    service._STATES.clear()
+    service.suggest_document(ctx, d1)
+    (st,) = [s for k, s in service._STATES.items() if k[1] == ctx.coder]
+    assert not st.engine.is_warm(st.corpus)
+    assert service.warm_up(ctx) is True
+    service.wait_for_learning(ctx)
+    assert st.engine.is_warm(st.corpus) and service.warm_up(ctx) is False

@@ -289,6 +289,9 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
             st = _load_state(ctx)
             engine = _fitted(ctx, st, recalibrate=True)
             live.model_id = engine.model_id  # what the coder's next suggestions come from
+            if req.get("warm"):  # the first learned fit then only fits (seconds, not tens)
+                with st.lock:
+                    engine.warm(st.corpus)
             if req.get("refresh"):
                 live.busy = "refreshing"
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
@@ -411,13 +414,16 @@ def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, 
 
 
 def warm_up(ctx: ProjectContext) -> bool:
-    """Load this coder's engine in the background if this process has none yet (the Code
-    page calls it), so that the first decision does not wait for the model to load. Returns
-    whether a warm-up was started."""
+    """Load this coder's engine and compute its learned features in the background if this
+    process has not yet (the Code page calls it), so that the first decision waits neither for
+    the model to load nor for the first learned fit's feature pass. Returns whether a warm-up
+    was started."""
     with _STATES_LOCK:
-        have = any(k[0] == ctx.db.url and k[1] == ctx.coder for k in _STATES)
+        states = [st for k, st in _STATES.items() if k[0] == ctx.db.url and k[1] == ctx.coder]
         live = _LIVE.get((ctx.db.url, ctx.coder))
-    if have or (live is not None and live.wanted):
+    if live is not None and (live.done < live.wanted or live.error):
+        return False  # busy (it will fit anyway), or failing (the Code page says why)
+    if states and all(st.engine.is_warm(st.corpus) for st in states):
         return False
     _kick(ctx, document_id=None, exclude=(), refresh=False, warm=True)
     return True
