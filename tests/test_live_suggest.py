@@ -240,3 +240,25 @@ def test_warm_up_after_cold_suggestions_prepares_the_first_learned_fit(live_proj
     assert service.warm_up(ctx) is True
     service.wait_for_learning(ctx)
     assert st.engine.is_warm(st.corpus) and service.warm_up(ctx) is False
+
+
+@pytest.mark.parametrize("p,words", [(0.95, "very sure"), (0.8, "fairly sure"), (0.59, "unsure, leaning towards yes"),
+                                     (0.3, "not sure, leaning towards no"), (0.1, "far from sure")])
+def test_why_says_how_sure_in_words_that_match_the_calibrated_probability(live_project, p, words):
+    """A one-keyword hit can have a decision score near 1 and a modest probability ("The big
+    social interview dot, dot PDF." for Empathy interviews): "Why?" and the chip speak from the
+    probability, never the score."""
+    from qualcode.core import Suggestion
+    from qualcode.services import ui_support
+
+    ctx, (d1, _, _) = live_project
+    e1 = _excerpts(ctx, d1)[0]
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e1, code_id="trust", score=0.999, model_id="m:1/cold",
+                                                       explanation={"probability": p, "matched_words": ["trust"]})])
+    (sg,) = _pending(ctx, excerpt_ids=[e1])
+    first = service.why(ctx, sg.id)[0]
+    assert first == f"The model is {words}: about {round(100 * p)} in 100 excerpts like this get Trust."
+    chip = ui_support.Chip(suggestion_id=sg.id, code_id="trust", code_name="Trust", score=sg.score,
+                           status="pending", explanation=sg.explanation)
+    assert chip.probability == p

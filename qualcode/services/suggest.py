@@ -578,14 +578,22 @@ def explain(ctx: ProjectContext, suggestion_id: int) -> dict[str, Any]:
     return out
 
 
-def _sureness(p: float) -> str:
+def sureness(p: float) -> str:
+    """How sure the model is, in words, for a calibrated probability (of suggestions like this,
+    about ``p`` are right): the words promise no more than the number does.
+
+    >>> [sureness(p) for p in (0.95, 0.8, 0.6, 0.3, 0.1)]
+    ['very sure', 'fairly sure', 'unsure, leaning towards yes', 'not sure, leaning towards no', 'far from sure']
+    """
     if p >= 0.9:
         return "very sure"
-    if p >= 0.75:
+    if p >= 0.7:
         return "fairly sure"
-    if p >= 0.6:
-        return "somewhat sure"
-    return "not very sure (just over the line)"
+    if p >= 0.5:
+        return "unsure, leaning towards yes"
+    if p >= 0.25:
+        return "not sure, leaning towards no"
+    return "far from sure"
 
 
 def _quote(value: Any) -> str:
@@ -601,16 +609,16 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
     ``probability`` when it stored them, else ``keywords``, ``nearest`` and ``score``.
 
     >>> why(ctx, 12)  # doctest: +SKIP
-    ['The model is fairly sure (score 0.81).', 'Words that matched the code: trust, rely.', ...]
+    ['The model is fairly sure: about 81 in 100 excerpts like this get Trust.', 'Words that matched ...', ...]
     """
     info = explain(ctx, suggestion_id)
     p = info.get("probability")
     if isinstance(p, (int, float)):
-        lines = [f"The model is {_sureness(float(p))}: about {round(100 * float(p))} in 100 excerpts like this "
+        lines = [f"The model is {sureness(float(p))}: about {round(100 * float(p))} in 100 excerpts like this "
                  f"get {info['code']}."]
-    else:
-        lines = [f"The model is {_sureness(float(info.get('score', 0.5)))} (score {float(info.get('score', 0)):.2f}; "
-                 "0.50 is where it starts suggesting)."]
+    else:  # stored without a calibrated probability: the score is no probability, say only that
+        lines = [f"The model's score is {float(info.get('score', 0)):.2f} (0.50 is where it starts suggesting); "
+                 "it has no estimate yet of how often suggestions like this are right."]
     words = info.get("matched_words") or info.get("keywords") or []
     if isinstance(words, str):
         words = [words]

@@ -128,7 +128,7 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.markdown("**Suggestions**")
         for chip in sorted(state.chips, key=lambda c: -c.score):
             row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
-            row.markdown(f"{md(chip.code_name)} · {chip.score:.2f} · *{chip.status}*")
+            row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} likely · *{chip.status}*")
             if chip.status == "pending":
                 row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
