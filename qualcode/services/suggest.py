@@ -617,8 +617,8 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
         lines = [f"The model is {sureness(float(p))}: about {round(100 * float(p))} in 100 excerpts like this "
                  f"get {info['code']}."]
     else:  # stored without a calibrated probability: the score is no probability, say only that
-        lines = [f"The model's score is {float(info.get('score', 0)):.2f} (0.50 is where it starts suggesting); "
-                 "it has no estimate yet of how often suggestions like this are right."]
+        lines = [f"How sure the model is was not recorded for this suggestion (its score is "
+                 f"{float(info.get('score', 0)):.2f}; 0.50 is where it starts suggesting, and a score is no probability)."]
     words = info.get("matched_words") or info.get("keywords") or []
     if isinstance(words, str):
         words = [words]
