@@ -637,7 +637,7 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
     if example:
         lines.append(f"Closest example in the codebook: “{_quote(example)}”")
     n = learned_from(info.get("model"))
-    lines.append(f"Learned from {n} of your decisions." if n else
+    lines.append(f"Learned from your decisions on {n} excerpt{'s' if n != 1 else ''}." if n else
                  "From the codebook only: the model has not learned from your decisions yet.")
     return lines
 

@@ -3,7 +3,7 @@
 A project with two sample interviews and their first (cold) suggestions; the coder decides
 a run of suggestions in the Code page's excerpt panel. Then the stored suggestions of a
 later excerpt come from a learned model (their model id moves off ``cold``), the page says
-so ("learned from N of your decisions") and shows the new chips; the excerpt being decided
+so ("learned from your decisions on N excerpts") and shows the new chips; the excerpt being decided
 kept its chips. A code added to the codebook gets suggestions without anyone asking.
 
 Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
