@@ -100,6 +100,7 @@ class _State:
     codes: list[Code] = field(default_factory=list)
     rev: tuple[int, int] = (-1, -1)  # training.corpus_revision when built or last extended
     row_keys: list[tuple] = field(default_factory=list)  # _row_keys of its corpus, in order
+    warming: threading.Thread | None = None  # computing the learned features (Engine.warm)
 
 
 _STATES: dict[tuple, _State] = {}
@@ -292,8 +293,7 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
             engine = _fitted(ctx, st, recalibrate=True)
             live.model_id = engine.model_id  # what the coder's next suggestions come from
             if req.get("warm"):  # the first learned fit then only fits (seconds, not tens)
-                with st.lock:
-                    engine.warm(st.corpus)
+                _warm_features(st)
             if req.get("refresh"):
                 live.busy = "refreshing"
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
@@ -334,14 +334,20 @@ def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, excl
 
 
 def wait_for_learning(ctx: ProjectContext, timeout: float = 60.0) -> None:
-    """Block until background relearning and refreshing are done (tests, CLI, evaluation)."""
+    """Block until background relearning and refreshing (and the warm-up's feature pass) are
+    done (tests, CLI, evaluation)."""
     live = _live(ctx)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with live.lock:
             t = live.thread
             if live.done >= live.wanted and (t is None or not t.is_alive()):
-                return
+                with _STATES_LOCK:
+                    warming = [st.warming for k, st in _STATES.items() if k[0] == ctx.db.url and k[1] == ctx.coder
+                               and st.warming is not None and st.warming.is_alive()]
+                if not warming:
+                    return
+                t = warming[0]
         if t is not None:
             t.join(max(0.0, min(1.0, deadline - time.monotonic())))
         else:
@@ -428,6 +434,24 @@ def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, 
     return n
 
 
+def _warm_features(st: _State) -> None:
+    """Compute the engine's learned features in a quiet background thread: not a request of
+    the coder's worker, so the Code page does not show it as busy (a busy line reruns every
+    1.5 s) while the coder reads and picks things."""
+    if st.warming is not None and st.warming.is_alive():
+        return
+
+    def run() -> None:
+        try:
+            with st.lock:
+                st.engine.warm(st.corpus)
+        except Exception:  # noqa: BLE001 - only a head start: the first fit computes them anyway
+            log.exception("computing the learned features ahead of the first decision failed")
+
+    st.warming = threading.Thread(target=run, name="qualcode-warm", daemon=True)
+    st.warming.start()
+
+
 def warm_up(ctx: ProjectContext) -> bool:
     """Load this coder's engine and compute its learned features in the background if this
     process has not yet (the Code page calls it), so that the first decision waits neither for
@@ -440,6 +464,12 @@ def warm_up(ctx: ProjectContext) -> bool:
         return False  # busy (it will fit anyway), or failing (the Code page says why)
     if states and all(st.engine.is_warm(st.corpus) for st in states):
         return False
+    if states:  # the model is loaded: only the features, quietly
+        if all(st.warming is not None and st.warming.is_alive() for st in states):
+            return False
+        for st in states:
+            _warm_features(st)
+        return True
     _kick(ctx, document_id=None, exclude=(), refresh=False, warm=True)
     return True
 
