@@ -38,6 +38,7 @@ Progress = Callable[[int, int], None] | None
 DEFAULT_THRESHOLD = 0.5
 WRITE_CHUNK = 150  # excerpts per write transaction of a refresh (a coder's accept waits for one)
 WRITE_PAUSE_S = 0.05  # between them, so that a waiting accept gets the write lock
+WARM_IDLE_S = 3.0  # the Code page left alone this long: compute the learned features ahead
 
 log = logging.getLogger(__name__)
 _embedder_override = None  # tests may install a fake embedder here (set_embedder)
@@ -435,11 +436,15 @@ def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, 
 
 
 def _warm_features(st: _State) -> None:
-    """Compute the engine's learned features in a quiet background thread: not a request of
-    the coder's worker, so the Code page does not show it as busy (a busy line reruns every
-    1.5 s) while the coder reads and picks things."""
+    """Compute the engine's learned features in a quiet background thread once the coder has
+    left the page alone for ``WARM_IDLE_S`` (each call restarts the wait): not a request of the
+    coder's worker, so the Code page does not show it as busy, and not while the coder is
+    clicking or typing (the pass is Python-heavy and slowed the page's reruns under load)."""
     if st.warming is not None and st.warming.is_alive():
-        return
+        if isinstance(st.warming, _Later) and not st.warming.started_run:
+            st.warming.cancel()  # the coder is active: wait again
+        else:
+            return  # computing now
 
     def run() -> None:
         try:
@@ -448,8 +453,20 @@ def _warm_features(st: _State) -> None:
         except Exception:  # noqa: BLE001 - only a head start: the first fit computes them anyway
             log.exception("computing the learned features ahead of the first decision failed")
 
-    st.warming = threading.Thread(target=run, name="qualcode-warm", daemon=True)
+    st.warming = _Later(WARM_IDLE_S, run)
     st.warming.start()
+
+
+class _Later(threading.Timer):
+    """A timer that says whether its function has started."""
+
+    def __init__(self, interval: float, fn: Callable[[], None]) -> None:
+        super().__init__(interval, self._go, args=(fn,))
+        self.daemon, self.name, self.started_run = True, "qualcode-warm", False
+
+    def _go(self, fn: Callable[[], None]) -> None:
+        self.started_run = True
+        fn()
 
 
 def warm_up(ctx: ProjectContext) -> bool:
@@ -464,9 +481,7 @@ def warm_up(ctx: ProjectContext) -> bool:
         return False  # busy (it will fit anyway), or failing (the Code page says why)
     if states and all(st.engine.is_warm(st.corpus) for st in states):
         return False
-    if states:  # the model is loaded: only the features, quietly
-        if all(st.warming is not None and st.warming.is_alive() for st in states):
-            return False
+    if states:  # the model is loaded: only the features, quietly, once the coder pauses
         for st in states:
             _warm_features(st)
         return True
