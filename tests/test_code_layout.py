@@ -42,3 +42,14 @@ def test_context_and_short_texts_end_at_words():
     text = "We met the same people at every convening and that built trust over the years"
     assert tail(text, 30) == "…built trust over the years"  # text[-30:] starts mid-word ("at built")
     assert shorten(text, 40) == "We met the same people at every…"  # text[:39] ends mid-word
+
+
+def test_the_learning_line_counts_excerpts_and_says_what_runs():
+    from qualcode.ui.pages.code import learning_text
+
+    base = {"updated_s": 4.2, "busy": "", "progress": (0, 0), "error": ""}
+    assert learning_text({**base, "learned_from": 0}) == "Suggestions from the codebook only, updated 4 s ago"
+    assert learning_text({**base, "learned_from": 1}).startswith("Suggestions learned from your decisions on 1 excerpt,")
+    assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200)}) == (
+        "Suggestions learned from your decisions on 6 excerpts, updated 4 s ago · updating suggestions "
+        "(40 of 200 excerpts)…")

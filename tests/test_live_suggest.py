@@ -201,3 +201,64 @@ def test_warm_up_loads_the_engine_once_in_the_background(live_project):
     service.wait_for_learning(ctx)
     assert service.warm_up(ctx) is False  # loaded: nothing to do
     assert service.learning_status(ctx)["busy"] == ""
+
+
+def test_a_refresh_keeps_the_id_of_a_code_it_proposes_again(live_project):
+    """A chip on the coder's page stays clickable when the new model proposes its code again
+    (same row, new score and model); a code it no longer proposes goes, a new one comes."""
+    from qualcode.core import Suggestion
+
+    ctx, (d1, _, _) = live_project
+    e1, e2 = _excerpts(ctx, d1)[:2]
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id=c, score=0.6, model_id="m:1/cold")
+                                            for e in (e1, e2) for c in ("trust", "data")])
+    before = {(p.excerpt_id, p.code_id): p.id for p in _pending(ctx)}
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e1, code_id="trust", score=0.8, model_id="m:1/h1-a"),
+                                            Suggestion(excerpt_id=e1, code_id="time", score=0.7, model_id="m:1/h1-a")],
+                                        replace_pending_for=[e1])
+    now = {(p.excerpt_id, p.code_id): p for p in _pending(ctx)}
+    assert now[(e1, "trust")].id == before[(e1, "trust")]  # the same chip, re-scored
+    assert (now[(e1, "trust")].score, now[(e1, "trust")].model_id) == (0.8, "m:1/h1-a")
+    assert (e1, "data") not in now and now[(e1, "time")].id not in before.values()
+    assert {k: p.id for k, p in now.items() if k[0] == e2} == {k: i for k, i in before.items() if k[0] == e2}
+    with ctx.session(readonly=True) as s:
+        from qualcode.storage import training
+
+        assert training.newest_suggestion(s)["model_id"] == "m:1/h1-a"
+
+
+def test_warm_up_after_cold_suggestions_prepares_the_first_learned_fit(live_project):
+    """Suggestions computed in this process leave the engine loaded but its learned features
+    not computed; the Code page's warm-up computes them, so the first decision only fits."""
+    ctx, (d1, _, _) = live_project
+    service._STATES.clear()
+    service.suggest_document(ctx, d1)
+    (st,) = [s for k, s in service._STATES.items() if k[1] == ctx.coder]
+    assert not st.engine.is_warm(st.corpus)
+    assert service.warm_up(ctx) is True
+    service.wait_for_learning(ctx)
+    assert st.engine.is_warm(st.corpus) and service.warm_up(ctx) is False
+
+
+@pytest.mark.parametrize("p,words", [(0.95, "very sure"), (0.8, "fairly sure"), (0.59, "unsure, leaning towards yes"),
+                                     (0.3, "not sure, leaning towards no"), (0.1, "far from sure")])
+def test_why_says_how_sure_in_words_that_match_the_calibrated_probability(live_project, p, words):
+    """A one-keyword hit can have a decision score near 1 and a modest probability ("The big
+    social interview dot, dot PDF." for Empathy interviews): "Why?" and the chip speak from the
+    probability, never the score."""
+    from qualcode.core import Suggestion
+    from qualcode.services import ui_support
+
+    ctx, (d1, _, _) = live_project
+    e1 = _excerpts(ctx, d1)[0]
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e1, code_id="trust", score=0.999, model_id="m:1/cold",
+                                                       explanation={"probability": p, "matched_words": ["trust"]})])
+    (sg,) = _pending(ctx, excerpt_ids=[e1])
+    first = service.why(ctx, sg.id)[0]
+    assert first == f"The model is {words}: about {round(100 * p)} in 100 excerpts like this get Trust."
+    chip = ui_support.Chip(suggestion_id=sg.id, code_id="trust", code_name="Trust", score=sg.score,
+                           status="pending", explanation=sg.explanation)
+    assert chip.probability == p

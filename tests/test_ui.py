@@ -170,11 +170,15 @@ def test_review_queue_mode_shows_one_excerpt(seeded):
 def test_a_failed_decision_is_a_message_not_a_traceback(seeded):
     ctx, doc_id, sid = seeded
     at = page("code", ctx, code_mode="Excerpts")
-    with ctx.session() as s:  # the suggestion disappears under the coder's feet
-        coding_store.upsert_suggestions(s, [], replace_pending_for=[e.id for e in _store(ctx, doc_id)[3]])
+    # The suggestion and its excerpt disappear under the coder's feet (the document deleted in
+    # another tab): a withdrawn suggestion alone is no failure (see the next test), but there
+    # is no excerpt left to code either.
+    from qualcode.services import ingest
+
+    ingest.delete_document(ctx, doc_id)
     at.button(key=f"acc-{sid['1:trust']}").click().run()
     no_exception(at)
-    assert any("no suggestion" in e.value for e in at.error)
+    assert any("no excerpt" in e.value for e in at.error)
 
 
 def test_code_page_empty_project_points_to_import(project):
@@ -356,3 +360,29 @@ def test_ui_reaches_data_only_through_services():
             for m in mods:
                 assert m.startswith(allowed), f"{path.name} imports {m}"
             assert not any(m.startswith("sqlalchemy") for m in mods)
+
+
+def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(seeded):
+    """The page shows chips; then a refresh withdraws their suggestions (the new model no longer
+    proposes them). Accept still codes the excerpt with the chip's code, reject has nothing
+    left to reject; both say so, and neither decides some other suggestion."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    # an id that names another suggestion than the chip showed is not decided in its place
+    with pytest.raises(Exception, match="withdrawn"):
+        coding.decide(ctx, sid["2:buy_in"], True, excerpt_id=ex[1].id, code_id="trust")
+    assert _store(ctx, doc_id)[0][sid["2:buy_in"]].status.value == "pending"
+    at, at2 = page("code", ctx, code_mode="Excerpts"), page("code", ctx, code_mode="Excerpts")  # two tabs
+    with ctx.session() as s:  # what a refresh does when the new model drops the codes there
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id, ex[2].id])
+    at.button(key=f"acc-{sid['1:trust']}").click().run()
+    no_exception(at)
+    _, codings, _, _ = _store(ctx, doc_id)
+    assert [(c.code_id, c.excerpt_id, c.origin.value) for c in codings] == [("trust", ex[1].id, "manual")]
+    assert any("Coded Trust" in i.value for i in at.info) and not at.error
+    at2.button(key=f"rej-{sid['2:buy_in']}").click().run()
+    no_exception(at2)
+    assert any("no longer suggested" in i.value for i in at2.info) and not at2.error
+    from qualcode.services import suggest as suggest_svc
+
+    suggest_svc.wait_for_learning(ctx)

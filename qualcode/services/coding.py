@@ -252,7 +252,20 @@ def reject_suggestion(ctx: ProjectContext, suggestion_id: int) -> None:
     executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id))
 
 
-def decide(ctx: ProjectContext, suggestion_id: int, accept: bool) -> int | None:
+def decide(ctx: ProjectContext, suggestion_id: int, accept: bool, *, excerpt_id: int | None = None,
+           code_id: str | None = None) -> int | None:
+    """Accept or reject a suggestion. ``excerpt_id`` / ``code_id``: what the coder saw on the
+    chip. The background refresh replaces pending suggestions after each decision; if the one
+    on the coder's page has been withdrawn since (the model no longer proposes it, or its id now
+    names another suggestion), NotFoundError, and nothing is decided.
+    """
+    if excerpt_id is not None or code_id is not None:
+        with ctx.session(readonly=True) as s:
+            row = store.get_suggestion(s, suggestion_id)
+            if (excerpt_id is not None and row.excerpt_id != excerpt_id) or (code_id is not None
+                                                                            and row.code_id != code_id):
+                raise NotFoundError(f"suggestion {suggestion_id} was withdrawn by a newer model",
+                                    hint="reload the excerpt to see its current suggestions")
     return accept_suggestion(ctx, suggestion_id) if accept else reject_suggestion(ctx, suggestion_id)
 
 

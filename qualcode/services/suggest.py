@@ -36,6 +36,9 @@ from qualcode.suggest.queue import smart_order
 
 Progress = Callable[[int, int], None] | None
 DEFAULT_THRESHOLD = 0.5
+WRITE_CHUNK = 150  # excerpts per write transaction of a refresh (a coder's accept waits for one)
+WRITE_PAUSE_S = 0.05  # between them, so that a waiting accept gets the write lock
+WARM_IDLE_S = 3.0  # the Code page left alone this long: compute the learned features ahead
 
 log = logging.getLogger(__name__)
 _embedder_override = None  # tests may install a fake embedder here (set_embedder)
@@ -98,6 +101,7 @@ class _State:
     codes: list[Code] = field(default_factory=list)
     rev: tuple[int, int] = (-1, -1)  # training.corpus_revision when built or last extended
     row_keys: list[tuple] = field(default_factory=list)  # _row_keys of its corpus, in order
+    warming: threading.Thread | None = None  # computing the learned features (Engine.warm)
 
 
 _STATES: dict[tuple, _State] = {}
@@ -289,6 +293,8 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
             st = _load_state(ctx)
             engine = _fitted(ctx, st, recalibrate=True)
             live.model_id = engine.model_id  # what the coder's next suggestions come from
+            if req.get("warm"):  # the first learned fit then only fits (seconds, not tens)
+                _warm_features(st)
             if req.get("refresh"):
                 live.busy = "refreshing"
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
@@ -329,14 +335,20 @@ def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, excl
 
 
 def wait_for_learning(ctx: ProjectContext, timeout: float = 60.0) -> None:
-    """Block until background relearning and refreshing are done (tests, CLI, evaluation)."""
+    """Block until background relearning and refreshing (and the warm-up's feature pass) are
+    done (tests, CLI, evaluation)."""
     live = _live(ctx)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with live.lock:
             t = live.thread
             if live.done >= live.wanted and (t is None or not t.is_alive()):
-                return
+                with _STATES_LOCK:
+                    warming = [st.warming for k, st in _STATES.items() if k[0] == ctx.db.url and k[1] == ctx.coder
+                               and st.warming is not None and st.warming.is_alive()]
+                if not warming:
+                    return
+                t = warming[0]
         if t is not None:
             t.join(max(0.0, min(1.0, deadline - time.monotonic())))
         else:
@@ -348,8 +360,9 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
              progress: Progress = None, chunk: int = 1500) -> int:
     """Re-score this coder's unreviewed excerpts and replace their pending suggestions.
 
-    The open document first (one transaction, so its chips change at once), then the rest in
-    chunks; the rest stops early when a newer request is waiting (the worker redoes it).
+    The open document first, then the rest in chunks (written ``WRITE_CHUNK`` excerpts per
+    transaction, so that a coder's accept never waits long for SQLite's write lock); the rest
+    stops early when a newer request is waiting (the worker redoes it).
     Reviewed excerpts, decided pairs and ``exclude`` are never touched; that is checked again
     inside each write transaction, so a decision made while scoring always wins.
     """
@@ -386,17 +399,29 @@ def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int]
                 cid: int) -> int:
     with st.lock:  # a concurrent fit must not change the head while it scores
         proposals = engine.suggest(st.corpus, np.array(rows, dtype=int), threshold=threshold)
-    ids = [st.corpus.ids[i] for i in rows]
-    with ctx.session() as s:
-        reviewed = training.reviewed_by(s, cid)  # again, inside the write: decisions win
-        ids = [e for e in ids if e not in reviewed]
-        keep = set(ids)
-        blocked = training.blocked_pairs(s, ids, cid)
-        sugg = [Suggestion(excerpt_id=st.corpus.ids[p.row], code_id=p.code_id, score=p.score,
-                           model_id=engine.model_id, explanation=p.explanation) for p in proposals
-                if st.corpus.ids[p.row] in keep and (st.corpus.ids[p.row], p.code_id) not in blocked]
-        coding_store.upsert_suggestions(s, sugg, replace_pending_for=ids)
-    return len(sugg)
+    by_excerpt: dict[int, list] = {}
+    for p in proposals:
+        by_excerpt.setdefault(int(st.corpus.ids[p.row]), []).append(p)
+    ids = [int(st.corpus.ids[i]) for i in rows]
+    stored = 0
+    # Written in short transactions with a pause between them: SQLite has one writer, and a
+    # coder's accept waits for the write in progress (measured on 20 documents at load 13:
+    # an accept took 1.4 s at the median during a refresh written 1,500 excerpts at a time,
+    # 0.09 s otherwise). Each write re-checks what the coder decided meanwhile.
+    for k in range(0, len(ids), WRITE_CHUNK):
+        if k:
+            time.sleep(WRITE_PAUSE_S)
+        part = ids[k:k + WRITE_CHUNK]
+        with ctx.session() as s:
+            reviewed = training.reviewed_by(s, cid)  # again, inside the write: decisions win
+            part = [e for e in part if e not in reviewed]
+            blocked = training.blocked_pairs(s, part, cid)
+            sugg = [Suggestion(excerpt_id=e, code_id=p.code_id, score=p.score, model_id=engine.model_id,
+                               explanation=p.explanation) for e in part for p in by_excerpt.get(e, ())
+                    if (e, p.code_id) not in blocked]
+            coding_store.upsert_suggestions(s, sugg, replace_pending_for=part)
+        stored += len(sugg)
+    return stored
 
 
 def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = (),
@@ -410,15 +435,56 @@ def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, 
     return n
 
 
+def _warm_features(st: _State) -> None:
+    """Compute the engine's learned features in a quiet background thread once the coder has
+    left the page alone for ``WARM_IDLE_S`` (each call restarts the wait): not a request of the
+    coder's worker, so the Code page does not show it as busy, and not while the coder is
+    clicking or typing (the pass is Python-heavy and slowed the page's reruns under load)."""
+    if st.warming is not None and st.warming.is_alive():
+        if isinstance(st.warming, _Later) and not st.warming.started_run:
+            st.warming.cancel()  # the coder is active: wait again
+        else:
+            return  # computing now
+
+    def run() -> None:
+        try:
+            with st.lock:
+                st.engine.warm(st.corpus)
+        except Exception:  # noqa: BLE001 - only a head start: the first fit computes them anyway
+            log.exception("computing the learned features ahead of the first decision failed")
+
+    st.warming = _Later(WARM_IDLE_S, run)
+    st.warming.start()
+
+
+class _Later(threading.Timer):
+    """A timer that says whether its function has started."""
+
+    def __init__(self, interval: float, fn: Callable[[], None]) -> None:
+        super().__init__(interval, self._go, args=(fn,))
+        self.daemon, self.name, self.started_run = True, "qualcode-warm", False
+
+    def _go(self, fn: Callable[[], None]) -> None:
+        self.started_run = True
+        fn()
+
+
 def warm_up(ctx: ProjectContext) -> bool:
-    """Load this coder's engine in the background if this process has none yet (the Code
-    page calls it), so that the first decision does not wait for the model to load. Returns
-    whether a warm-up was started."""
+    """Load this coder's engine and compute its learned features in the background if this
+    process has not yet (the Code page calls it), so that the first decision waits neither for
+    the model to load nor for the first learned fit's feature pass. Returns whether a warm-up
+    was started."""
     with _STATES_LOCK:
-        have = any(k[0] == ctx.db.url and k[1] == ctx.coder for k in _STATES)
+        states = [st for k, st in _STATES.items() if k[0] == ctx.db.url and k[1] == ctx.coder]
         live = _LIVE.get((ctx.db.url, ctx.coder))
-    if have or (live is not None and live.wanted):
+    if live is not None and (live.done < live.wanted or live.error):
+        return False  # busy (it will fit anyway), or failing (the Code page says why)
+    if states and all(st.engine.is_warm(st.corpus) for st in states):
         return False
+    if states:  # the model is loaded: only the features, quietly, once the coder pauses
+        for st in states:
+            _warm_features(st)
+        return True
     _kick(ctx, document_id=None, exclude=(), refresh=False, warm=True)
     return True
 
@@ -572,14 +638,22 @@ def explain(ctx: ProjectContext, suggestion_id: int) -> dict[str, Any]:
     return out
 
 
-def _sureness(p: float) -> str:
+def sureness(p: float) -> str:
+    """How sure the model is, in words, for a calibrated probability (of suggestions like this,
+    about ``p`` are right): the words promise no more than the number does.
+
+    >>> [sureness(p) for p in (0.95, 0.8, 0.6, 0.3, 0.1)]
+    ['very sure', 'fairly sure', 'unsure, leaning towards yes', 'not sure, leaning towards no', 'far from sure']
+    """
     if p >= 0.9:
         return "very sure"
-    if p >= 0.75:
+    if p >= 0.7:
         return "fairly sure"
-    if p >= 0.6:
-        return "somewhat sure"
-    return "not very sure (just over the line)"
+    if p >= 0.5:
+        return "unsure, leaning towards yes"
+    if p >= 0.25:
+        return "not sure, leaning towards no"
+    return "far from sure"
 
 
 def _quote(value: Any) -> str:
@@ -595,16 +669,16 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
     ``probability`` when it stored them, else ``keywords``, ``nearest`` and ``score``.
 
     >>> why(ctx, 12)  # doctest: +SKIP
-    ['The model is fairly sure (score 0.81).', 'Words that matched the code: trust, rely.', ...]
+    ['The model is fairly sure: about 81 in 100 excerpts like this get Trust.', 'Words that matched ...', ...]
     """
     info = explain(ctx, suggestion_id)
     p = info.get("probability")
     if isinstance(p, (int, float)):
-        lines = [f"The model is {_sureness(float(p))}: about {round(100 * float(p))} in 100 excerpts like this "
+        lines = [f"The model is {sureness(float(p))}: about {round(100 * float(p))} in 100 excerpts like this "
                  f"get {info['code']}."]
-    else:
-        lines = [f"The model is {_sureness(float(info.get('score', 0.5)))} (score {float(info.get('score', 0)):.2f}; "
-                 "0.50 is where it starts suggesting)."]
+    else:  # stored without a calibrated probability: the score is no probability, say only that
+        lines = [f"How sure the model is was not recorded for this suggestion (its score is "
+                 f"{float(info.get('score', 0)):.2f}; 0.50 is where it starts suggesting, and a score is no probability)."]
     words = info.get("matched_words") or info.get("keywords") or []
     if isinstance(words, str):
         words = [words]
@@ -623,7 +697,7 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
     if example:
         lines.append(f"Closest example in the codebook: “{_quote(example)}”")
     n = learned_from(info.get("model"))
-    lines.append(f"Learned from {n} of your decisions." if n else
+    lines.append(f"Learned from your decisions on {n} excerpt{'s' if n != 1 else ''}." if n else
                  "From the codebook only: the model has not learned from your decisions yet.")
     return lines
 

@@ -34,6 +34,15 @@ class Chip:
     explanation: dict[str, Any] = field(default_factory=dict)
     others: str = ""  # e.g. "bob accepted" (only with independent coding off)
 
+    @property
+    def probability(self) -> float:
+        """How likely the coder applies this code here (the engine's calibrated probability;
+        the decision score for suggestions stored without one). What the chip shows: the
+        decision score is 0.5 at each code's threshold and near 1.00 on a single keyword hit.
+        """
+        p = self.explanation.get("probability") if isinstance(self.explanation, dict) else None
+        return float(p) if isinstance(p, (int, float)) else float(self.score)
+
 
 @dataclass
 class CodingView:

@@ -163,30 +163,48 @@ def _suggestion(r: SuggestionRow, coder_names: dict[int, str] | None = None) -> 
 def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace_pending_for: Iterable[int] = ()) -> int:
     """Store model suggestions as pending. Decided suggestions are never touched.
 
-    ``replace_pending_for``: excerpt ids whose pending suggestions are refreshed (stale ones
-    that the model no longer proposes are removed). Returns how many are stored new.
+    ``replace_pending_for``: excerpt ids whose pending suggestions are refreshed: a code the
+    model proposes again keeps its row (and id: a chip on the coder's page stays clickable)
+    with the new score, model and explanation; stale ones that the model no longer proposes
+    are removed. Returns how many are stored new.
     """
-    for chunk in chunks(replace_pending_for):
-        s.execute(delete(SuggestionRow).where(
-            SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status == "pending"))
+    replace = set(replace_pending_for)
+    old_pending: list[SuggestionRow] = []  # pending rows of the refreshed excerpts
+    for chunk in chunks(sorted(replace)):
+        old_pending += s.scalars(select(SuggestionRow).where(
+            SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status == "pending").order_by(SuggestionRow.id))
+    reusable: dict[tuple[int, str], SuggestionRow] = {}
+    for row in old_pending:
+        reusable.setdefault((row.excerpt_id, row.code_id), row)
     suggestions = list(suggestions)
     have: dict[tuple[int, str, str], SuggestionRow] = {}
     # one query per chunk of excerpts, not one per suggestion
     for chunk in chunks(sorted({sg.excerpt_id for sg in suggestions})):
         for row in s.scalars(select(SuggestionRow).where(SuggestionRow.excerpt_id.in_(chunk))):
             have[(row.excerpt_id, row.code_id, row.model_id)] = row
+    kept: set[int] = set()
     added = 0
     for sg in suggestions:
         existing = have.get((sg.excerpt_id, sg.code_id, sg.model_id))
+        if existing is None and sg.excerpt_id in replace:
+            existing = reusable.get((sg.excerpt_id, sg.code_id))
+            if existing is not None and existing.id in kept:
+                existing = None
         if existing is not None:
             if existing.status == "pending":
+                kept.add(existing.id)
                 existing.score, existing.explanation = float(sg.score), sg.explanation
+                existing.model_id, existing.created_at = sg.model_id, _now()
             continue
         row = SuggestionRow(excerpt_id=sg.excerpt_id, code_id=sg.code_id, score=float(sg.score),
                             model_id=sg.model_id, explanation=sg.explanation, status="pending")
         s.add(row)
         have[(sg.excerpt_id, sg.code_id, sg.model_id)] = row
         added += 1
+    # The stale ones last: the updates and inserts above are flushed first (autoflush), and
+    # none of them can collide with a stale row (an exact match would have been reused).
+    for chunk in chunks(sorted({row.id for row in old_pending if row.id not in kept})):
+        s.execute(delete(SuggestionRow).where(SuggestionRow.id.in_(chunk)))
     s.flush()
     return added
 

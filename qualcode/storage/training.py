@@ -152,9 +152,10 @@ def codebook_changed_after(s: Session, when: Any) -> bool:
 
 
 def newest_suggestion(s: Session) -> dict[str, Any] | None:
-    """The most recently stored suggestion's model id and time, or None."""
+    """The most recently stored suggestion's model id and time, or None (by time: a refresh
+    updates the rows of codes it proposes again in place)."""
     row = s.execute(select(SuggestionRow.model_id, SuggestionRow.created_at)
-                    .order_by(SuggestionRow.id.desc()).limit(1)).first()
+                    .order_by(SuggestionRow.created_at.desc(), SuggestionRow.id.desc()).limit(1)).first()
     return {"model_id": row.model_id, "created_at": row.created_at} if row else None
 
 

@@ -103,10 +103,12 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.caption("This excerpt is not coded (the interviewer's words).")
     top = st.container(horizontal=True, key="focus-actions")
     if pending:
-        top.button(f"Accept {md(pending[0].code_name)}", key="focus-accept", shortcut="A", type="primary",
-                   icon=":material/check:", on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, True))
-        top.button(f"Reject {md(pending[0].code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
-                   on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, False))
+        best = pending[0]
+        top.button(f"Accept {md(best.code_name)}", key="focus-accept", shortcut="A", type="primary",
+                   icon=":material/check:", on_click=decide,
+                   args=(ctx, best.suggestion_id, ex.id, True, best.code_id, best.code_name))
+        top.button(f"Reject {md(best.code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
+                   on_click=decide, args=(ctx, best.suggestion_id, ex.id, False, best.code_id, best.code_name))
     else:  # A still does something: move on, and say why there is nothing to accept
         top.button("All decided: next", key="focus-accept-next", shortcut="A", type="primary",
                    icon=":material/arrow_forward:", on_click=go_next,
@@ -126,12 +128,12 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.markdown("**Suggestions**")
         for chip in sorted(state.chips, key=lambda c: -c.score):
             row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
-            row.markdown(f"{md(chip.code_name)} · {chip.score:.2f} · *{chip.status}*")
+            row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} likely · *{chip.status}*")
             if chip.status == "pending":
                 row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
-                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True))
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
                 row.button("", key=f"frej-{chip.suggestion_id}", icon=":material/close:", help="Reject",
-                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False))
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, chip.code_id, chip.code_name))
             why = st.session_state.get("code_why") == chip.suggestion_id
             row.button("Hide why" if why else "Why?", key=f"why-{chip.suggestion_id}", icon=":material/lightbulb:",
                        type="tertiary", on_click=_toggle_why, args=(chip.suggestion_id,),

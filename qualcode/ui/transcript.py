@@ -13,7 +13,8 @@ import streamlit as st
 from qualcode.services import coding, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
-from qualcode.ui.state import after_decision, guarded, in_callback, show_flash
+from qualcode.errors import NotFoundError, QualcodeError
+from qualcode.ui.state import after_decision, error_text, flash, guarded, in_callback, show_flash
 from qualcode.ui.text import md
 
 ROLE_ICONS = {"interviewer": ":material/mic:", "facilitator": ":material/record_voice_over:",
@@ -24,9 +25,27 @@ def dirty() -> set[int]:
     return st.session_state.setdefault("code_dirty", set())
 
 
-def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool) -> None:
-    """on_click: accept or reject one suggestion, saved at once, then teach the engine."""
-    in_callback(coding.decide, ctx, suggestion_id, accept)
+def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool, code_id: str | None = None,
+           code_name: str = "") -> None:
+    """on_click: accept or reject one suggestion, saved at once, then teach the engine.
+
+    The background refresh may have withdrawn the chip's suggestion since the page was drawn
+    (other excerpts than the open one are re-scored after each decision): an accept then codes
+    the excerpt with the chip's code all the same (what the coder asked for); a reject has
+    nothing left to reject. Either way the excerpt reloads with its current chips."""
+    try:
+        coding.decide(ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
+    except NotFoundError:
+        name = code_name or "This code"
+        if code_id is None:
+            flash("That suggestion was just updated: the excerpt now shows the current ones.", kind="info")
+        elif accept:
+            if in_callback(coding.add_coding, ctx, excerpt_id, code_id) is not None:
+                flash(f"Coded {name}. (Its suggestion had just been updated in the background.)", kind="info")
+        else:
+            flash(f"{name} is no longer suggested here: the model updated after your last decisions.", kind="info")
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        flash(error_text(exc))
     dirty().add(excerpt_id)
     st.session_state["code_last"] = excerpt_id
     after_decision(ctx)
@@ -63,15 +82,16 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
     with st.container(horizontal=True, gap="small", key=f"chips-{ex.id}", vertical_alignment="center"):
         accepted_codes = set()
         for chip in sorted(state.chips, key=lambda c: -c.score):
-            label = f"{md(chip.code_name)} {chip.score:.2f}"
+            label = f"{md(chip.code_name)} {chip.probability:.0%}"  # calibrated: 60% means 6 in 10
             if chip.status == "pending":
+                what = (chip.code_id, chip.code_name)  # the decision checks it is still this suggestion
                 with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending",
                                   width="content"):
                     st.button(label, key=f"acc-{chip.suggestion_id}", icon=":material/check:",
-                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True),
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, *what),
                               help=f"{chip.others}; your own decision is still open" if chip.others else None)
                     st.button("", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
-                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False),
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, *what),
                               help=f"Reject {chip.code_name}", type="tertiary")
             elif chip.status == "accepted":
                 accepted_codes.add(chip.code_id)

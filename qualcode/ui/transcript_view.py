@@ -74,7 +74,7 @@ def payload(view: TranscriptView, turns: list[TurnView], *, codes: list[Any], fo
                 highlights.append({"s": c.start, "e": c.end, "code": c.code_id, "coding": c.id})
             for chip in ex.state.pending:
                 marks.append({"s": ex.start, "e": ex.end, "code": chip.code_id, "suggestion": chip.suggestion_id,
-                              "words": f"{chip.score:.0%}"})
+                              "words": f"{chip.probability:.0%} likely"})
     return {
         "version": version,
         "turns": [{"order": t.order, "speaker": t.speaker, "role": t.role, "time": t.time,

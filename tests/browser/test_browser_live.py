@@ -3,7 +3,7 @@
 A project with two sample interviews and their first (cold) suggestions; the coder decides
 a run of suggestions in the Code page's excerpt panel. Then the stored suggestions of a
 later excerpt come from a learned model (their model id moves off ``cold``), the page says
-so ("learned from N of your decisions") and shows the new chips; the excerpt being decided
+so ("learned from your decisions on N excerpts") and shows the new chips; the excerpt being decided
 kept its chips. A code added to the codebook gets suggestions without anyone asking.
 
 Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
@@ -79,10 +79,17 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
     assert "codebook only" in page.locator(key("code-learning")).inner_text()
     shot(page, "live-cold")
     code_mode(page, "Excerpts")  # the chips under every sentence
+    # The open excerpt (the side panel's): its chips must not change under the coder's eyes.
+    page.wait_for_selector('[class*="st-key-fchip-"]')
+    open_chips = set(ids_of(page, r"fchip-(\d+)"))
+    pend0, _ = _pending(project)
+    open_before = sorted((sg.id, sg.code_id, sg.model_id) for sg in pend0 if sg.id in open_chips)
+    assert open_before and len({sg.excerpt_id for sg in pend0 if sg.id in open_chips}) == 1
 
-    # A run of decisions on the transcript's chips (accept, reject, ...), each stored at once.
-    tried: set[int] = set()
-    for _ in range(30):
+    # A run of decisions on the transcript's chips of other excerpts (accept, reject, ...),
+    # each stored at once.
+    tried: set[int] = set(open_chips)
+    for _ in range(40):
         if _decided(project) >= 6:
             break
         wait_idle(page)
@@ -105,6 +112,16 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
 
     fresh = _poll(learned, 300, "learned suggestions on unreviewed excerpts")
     assert all(suggest_svc.learned_from(sg.model_id) >= 1 for sg in fresh)
+
+    def settled() -> bool:  # the page, drawn again, says the refresh is done
+        goto(page, "Code")
+        text = page.locator(key("code-learning")).inner_text()
+        return "learned from" in text and not any(w in text for w in ("updating", "learning from your", "loading"))
+
+    _poll(settled, 300, "the background refresh to finish")
+    pend1, _ = _pending(project)
+    assert sorted((sg.id, sg.code_id, sg.model_id) for sg in pend1 if sg.id in open_chips) == open_before, \
+        "the open excerpt kept its chips (still the codebook's)"
     page.wait_for_function("() => document.querySelector('.st-key-code-learning')"
                            " && document.querySelector('.st-key-code-learning').innerText.includes('learned from')",
                            timeout=60_000)

@@ -161,10 +161,11 @@ def learning_text(info: dict[str, Any]) -> str:
     """The Code page's line on what the coder is getting.
 
     >>> learning_text({"learned_from": 3, "updated_s": 4.2, "busy": "", "progress": (0, 0), "error": ""})
-    'Suggestions learned from 3 of your decisions, updated 4 s ago'
+    'Suggestions learned from your decisions on 3 excerpts, updated 4 s ago'
     """
-    n = info["learned_from"]
-    text = (f"Suggestions learned from {n} of your decisions" if n else "Suggestions from the codebook only")
+    n = info["learned_from"]  # excerpts decided (one excerpt may take several clicks)
+    text = (f"Suggestions learned from your decisions on {n} excerpt{'s' if n != 1 else ''}" if n
+            else "Suggestions from the codebook only")
     text += f", updated {_ago(info['updated_s'])}"
     if info["busy"] == "loading":
         text += " · loading the model…"
@@ -196,7 +197,7 @@ def _learning_busy(ctx: ProjectContext) -> None:
 
 
 def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
-    """"Suggestions learned from N of your decisions, updated X s ago" and a refresh button;
+    """"Suggestions learned from your decisions on N excerpts, updated X s ago" and a refresh button;
     follows codebook changes (a new or edited code gets suggestions at once)."""
     if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
         suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
@@ -275,7 +276,7 @@ def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int
             flash("This excerpt has no suggestion left to decide: press N for the next one.", kind="info")
             return
         best = max(ex.state.pending, key=lambda c: c.score)
-        decide(ctx, best.suggestion_id, ex.id, accept)
+        decide(ctx, best.suggestion_id, ex.id, accept, best.code_id, best.code_name)
 
     def nothing() -> None:
         ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
