@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode.core import Suggestion
+from qualcode.errors import NotFoundError
 from qualcode.services import coding
 from qualcode.storage import audit, documents
 from qualcode.storage import coding as store
@@ -104,3 +105,26 @@ def test_empty_memo_refused(project):
 
     with pytest.raises(QualcodeError):
         coding.add_memo(project, "   ")
+
+
+def test_a_stale_chip_decides_nothing(project, doc_with_suggestions):
+    """A background refresh replaced an excerpt's pending suggestions while its chip was on
+    screen; SQLite then hands the deleted id to the next new suggestion, another excerpt's.
+    A click on the stale chip (the app passes the chip's excerpt) must not decide that one."""
+    doc_id, ex, sid = doc_with_suggestions
+    stale = sid["buy_in"]  # ex[2]'s chip, the newest row
+    with project.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="evidence", score=0.7, model_id="m2")],
+                                 replace_pending_for=[ex[2].id])
+        reused = {sg.id: sg.excerpt_id for sg in store.list_suggestions(s, document_id=doc_id)}
+    assert reused.get(stale) == ex[1].id  # the hazard is real: the id now names ex[1]'s suggestion
+    for accept in (True, False):
+        with pytest.raises(NotFoundError, match="replaced by newer ones") as err:
+            coding.decide(project, stale, accept, excerpt_id=ex[2].id)
+        assert "--" not in err.value.for_app()
+    with pytest.raises(NotFoundError, match="replaced by newer ones"):  # gone altogether
+        coding.accept_suggestion(project, 10_000, excerpt_id=ex[1].id)
+    with project.session(readonly=True) as s:
+        assert store.list_codings(s, document_id=doc_id) == [] and not store.reviewed_excerpts(s)
+        assert all(sg.status.value == "pending" for sg in store.list_suggestions(s, document_id=doc_id))
+    assert coding.decide(project, stale, True, excerpt_id=ex[1].id)  # the chip of its own excerpt works

@@ -96,6 +96,10 @@ class AcceptSuggestion(Command):
     action: ClassVar[str] = "accept"
     entity: ClassVar[str] = "suggestion"
     suggestion_id: int
+    #: the excerpt the coder saw the chip on; when given, the command is refused if the
+    #: suggestion is gone or now belongs to another excerpt (a background refresh replaced
+    #: it while the chip was on screen, and SQLite may reuse the id)
+    excerpt_id: int | None = None
 
 
 @command
@@ -106,6 +110,8 @@ class RejectSuggestion(Command):
     action: ClassVar[str] = "reject"
     entity: ClassVar[str] = "suggestion"
     suggestion_id: int
+    #: as :class:`AcceptSuggestion`'s
+    excerpt_id: int | None = None
 
 
 @command

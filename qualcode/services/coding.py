@@ -39,11 +39,27 @@ def _drop_coding(s, coding_id: Any) -> None:
         pass
 
 
+def _decided_suggestion(s, c):
+    """The suggestion a decision is about; refused when the chip the coder clicked is stale
+    (the background refresh replaced the excerpt's pending suggestions meanwhile, and the id
+    is gone or, reused, names another excerpt's suggestion)."""
+    try:
+        sg = store.get_suggestion(s, c.suggestion_id)
+    except NotFoundError:
+        if c.excerpt_id is None:
+            raise
+        sg = None
+    if sg is None or (c.excerpt_id is not None and sg.excerpt_id != c.excerpt_id):
+        raise NotFoundError("this suggestion was replaced by newer ones while it was on screen, so nothing "
+                            "was recorded", hint="decide again on the suggestions shown now")
+    return sg
+
+
 @handles(cmd.AcceptSuggestion)
 class _Accept:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.AcceptSuggestion) -> Outcome:
-        sg = store.get_suggestion(s, c.suggestion_id)
+        sg = _decided_suggestion(s, c)
         before = store.set_suggestion_status(s, c.suggestion_id, SuggestionStatus.ACCEPTED, cid)
         coding_id, created = store.add_coding(s, sg.excerpt_id, sg.code_id, cid,
                                               origin=Origin.SUGGESTION, suggestion_id=c.suggestion_id)
@@ -65,7 +81,7 @@ class _Accept:
 class _Reject:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.RejectSuggestion) -> Outcome:
-        sg = store.get_suggestion(s, c.suggestion_id)
+        sg = _decided_suggestion(s, c)
         before = store.set_suggestion_status(s, c.suggestion_id, SuggestionStatus.REJECTED, cid)
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
         return Outcome(None, c.suggestion_id, before,
@@ -242,18 +258,25 @@ class _DeleteMemo:
 
 
 # ----------------------------------------------------------------------------- the public API
-def accept_suggestion(ctx: ProjectContext, suggestion_id: int) -> int:
-    """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id."""
-    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id))
+def accept_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None) -> int:
+    """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id.
+
+    ``excerpt_id``: the excerpt the coder saw it on (the app passes it); a suggestion that
+    was replaced meanwhile is then refused with a NotFoundError instead of deciding another.
+    """
+    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id))
 
 
-def reject_suggestion(ctx: ProjectContext, suggestion_id: int) -> None:
-    """Reject a suggestion. It is kept (as training data and audit trail)."""
-    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id))
+def reject_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None) -> None:
+    """Reject a suggestion. It is kept (as training data and audit trail). ``excerpt_id``: as
+    :func:`accept_suggestion`'s."""
+    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id))
 
 
-def decide(ctx: ProjectContext, suggestion_id: int, accept: bool) -> int | None:
-    return accept_suggestion(ctx, suggestion_id) if accept else reject_suggestion(ctx, suggestion_id)
+def decide(ctx: ProjectContext, suggestion_id: int, accept: bool, *, excerpt_id: int | None = None) -> int | None:
+    if accept:
+        return accept_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id)
+    return reject_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id)
 
 
 def add_coding(

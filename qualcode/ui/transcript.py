@@ -26,7 +26,7 @@ def dirty() -> set[int]:
 
 def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool) -> None:
     """on_click: accept or reject one suggestion, saved at once, then teach the engine."""
-    in_callback(coding.decide, ctx, suggestion_id, accept)
+    in_callback(coding.decide, ctx, suggestion_id, accept, excerpt_id=excerpt_id)
     dirty().add(excerpt_id)
     st.session_state["code_last"] = excerpt_id
     after_decision(ctx)
@@ -35,7 +35,7 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
 def accept_all(ctx: ProjectContext, items: list[tuple[int, int]]) -> None:
     """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id)."""
     for sid, ex_id in items:
-        in_callback(coding.accept_suggestion, ctx, sid)
+        in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id)
         dirty().add(ex_id)
     after_decision(ctx)
 
