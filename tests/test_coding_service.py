@@ -128,3 +128,10 @@ def test_a_stale_chip_decides_nothing(project, doc_with_suggestions):
         assert store.list_codings(s, document_id=doc_id) == [] and not store.reviewed_excerpts(s)
         assert all(sg.status.value == "pending" for sg in store.list_suggestions(s, document_id=doc_id))
     assert coding.decide(project, stale, True, excerpt_id=ex[1].id)  # the chip of its own excerpt works
+
+
+def test_a_chip_whose_id_now_names_another_code_decides_nothing(project, doc_with_suggestions):
+    doc_id, ex, sid = doc_with_suggestions
+    with pytest.raises(NotFoundError, match="replaced by newer ones"):
+        coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="evidence")
+    assert coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="trust")

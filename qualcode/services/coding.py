@@ -46,10 +46,11 @@ def _decided_suggestion(s, c):
     try:
         sg = store.get_suggestion(s, c.suggestion_id)
     except NotFoundError:
-        if c.excerpt_id is None:
+        if c.excerpt_id is None and c.code_id is None:
             raise
         sg = None
-    if sg is None or (c.excerpt_id is not None and sg.excerpt_id != c.excerpt_id):
+    if sg is None or (c.excerpt_id is not None and sg.excerpt_id != c.excerpt_id) or (
+            c.code_id is not None and sg.code_id != c.code_id):
         raise NotFoundError("this suggestion was replaced by newer ones while it was on screen, so nothing "
                             "was recorded", hint="decide again on the suggestions shown now")
     return sg
@@ -258,25 +259,31 @@ class _DeleteMemo:
 
 
 # ----------------------------------------------------------------------------- the public API
-def accept_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None) -> int:
+def accept_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,
+                      code_id: str | None = None) -> int:
     """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id.
 
-    ``excerpt_id``: the excerpt the coder saw it on (the app passes it); a suggestion that
-    was replaced meanwhile is then refused with a NotFoundError instead of deciding another.
+    ``excerpt_id``, ``code_id``: the excerpt and code of the chip the coder saw (the app
+    passes them); a suggestion replaced meanwhile is then refused with a NotFoundError
+    instead of deciding another one.
     """
-    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id))
+    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
+                                                      code_id=code_id))
 
 
-def reject_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None) -> None:
-    """Reject a suggestion. It is kept (as training data and audit trail). ``excerpt_id``: as
-    :func:`accept_suggestion`'s."""
-    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id))
+def reject_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,
+                      code_id: str | None = None) -> None:
+    """Reject a suggestion. It is kept (as training data and audit trail). ``excerpt_id``,
+    ``code_id``: as :func:`accept_suggestion`'s."""
+    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
+                                               code_id=code_id))
 
 
-def decide(ctx: ProjectContext, suggestion_id: int, accept: bool, *, excerpt_id: int | None = None) -> int | None:
+def decide(ctx: ProjectContext, suggestion_id: int, accept: bool, *, excerpt_id: int | None = None,
+           code_id: str | None = None) -> int | None:
     if accept:
-        return accept_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id)
-    return reject_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id)
+        return accept_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id, code_id=code_id)
+    return reject_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id, code_id=code_id)
 
 
 def add_coding(

@@ -104,9 +104,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     top = st.container(horizontal=True, key="focus-actions")
     if pending:
         top.button(f"Accept {md(pending[0].code_name)}", key="focus-accept", shortcut="A", type="primary",
-                   icon=":material/check:", on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, True))
+                   icon=":material/check:", on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, True, pending[0].code_id))
         top.button(f"Reject {md(pending[0].code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
-                   on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, False))
+                   on_click=decide, args=(ctx, pending[0].suggestion_id, ex.id, False, pending[0].code_id))
     else:  # A still does something: move on, and say why there is nothing to accept
         top.button("All decided: next", key="focus-accept-next", shortcut="A", type="primary",
                    icon=":material/arrow_forward:", on_click=go_next,
@@ -129,9 +129,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
             row.markdown(f"{md(chip.code_name)} · {chip.score:.2f} · *{chip.status}*")
             if chip.status == "pending":
                 row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
-                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True))
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id))
                 row.button("", key=f"frej-{chip.suggestion_id}", icon=":material/close:", help="Reject",
-                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False))
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, chip.code_id))
             why = st.session_state.get("code_why") == chip.suggestion_id
             row.button("Hide why" if why else "Why?", key=f"why-{chip.suggestion_id}", icon=":material/lightbulb:",
                        type="tertiary", on_click=_toggle_why, args=(chip.suggestion_id,),

@@ -24,18 +24,19 @@ def dirty() -> set[int]:
     return st.session_state.setdefault("code_dirty", set())
 
 
-def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool) -> None:
-    """on_click: accept or reject one suggestion, saved at once, then teach the engine."""
-    in_callback(coding.decide, ctx, suggestion_id, accept, excerpt_id=excerpt_id)
+def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool, code_id: str | None = None) -> None:
+    """on_click: accept or reject one suggestion, saved at once, then teach the engine.
+    ``excerpt_id`` and ``code_id`` are the chip's: a chip replaced meanwhile decides nothing."""
+    in_callback(coding.decide, ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
     dirty().add(excerpt_id)
     st.session_state["code_last"] = excerpt_id
     after_decision(ctx)
 
 
-def accept_all(ctx: ProjectContext, items: list[tuple[int, int]]) -> None:
-    """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id)."""
-    for sid, ex_id in items:
-        in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id)
+def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
+    """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id, code id)."""
+    for sid, ex_id, code_id in items:
+        in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id)
         dirty().add(ex_id)
     after_decision(ctx)
 
@@ -68,10 +69,10 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
                 with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending",
                                   width="content"):
                     st.button(label, key=f"acc-{chip.suggestion_id}", icon=":material/check:",
-                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True),
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id),
                               help=f"{chip.others}; your own decision is still open" if chip.others else None)
                     st.button("", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
-                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False),
+                              on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, chip.code_id),
                               help=f"Reject {chip.code_name}", type="tertiary")
             elif chip.status == "accepted":
                 accepted_codes.add(chip.code_id)
@@ -107,7 +108,7 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
         show_flash()  # a decision that failed in this turn says so here, at once
-        pending = [(c.suggestion_id, e.id) for e in turn.excerpts for c in e.state.pending]
+        pending = [(c.suggestion_id, e.id, c.code_id) for e in turn.excerpts for c in e.state.pending]
         head = st.container(horizontal=True, vertical_alignment="center", gap="small")
         time = f" · {turn.time}" if turn.time else ""
         head.markdown(f"{ROLE_ICONS.get(turn.role, '')} **{md(turn.speaker or 'Unknown speaker')}** "

@@ -275,7 +275,7 @@ def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int
             flash("This excerpt has no suggestion left to decide: press N for the next one.", kind="info")
             return
         best = max(ex.state.pending, key=lambda c: c.score)
-        decide(ctx, best.suggestion_id, ex.id, accept)
+        decide(ctx, best.suggestion_id, ex.id, accept, best.code_id)
 
     def nothing() -> None:
         ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
