@@ -14,6 +14,7 @@ import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
+from qualcode.ui.quotes import show_quotes
 from qualcode.ui.state import attempt, page_context
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
@@ -33,7 +34,6 @@ COOC_CONFIG = {
     "n_b": st.column_config.NumberColumn("Second code alone"),
     "jaccard": st.column_config.NumberColumn("Overlap (Jaccard)", format="%.2f"),
 }
-QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "coders", "origin", "memo"]
 
 
 def _selected_row(event: Any) -> int | None:
@@ -44,26 +44,12 @@ def _selected_row(event: Any) -> int | None:
     return rows[0] if rows else None
 
 
-def _quotes(ctx: ProjectContext, analysis=analysis_svc, *, code_id: str, where: dict[str, str], include: str,
+def _quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], include: str,
             also: str | None = None, level: str = "excerpt", rollup: bool = True,
             title: str | None = None) -> pd.DataFrame | None:
     """Show the quotes behind one number (one row per excerpt) and return them."""
-    df = attempt(analysis_svc.quotes, ctx, code_id=code_id, where=where, include=include, also=also,
-                 level=level, rollup=rollup)
-    if df is None:
-        return None
-    what = title or (code_id + (f" + {also}" if also else "") + "".join(f" · {k} {v}" for k, v in where.items()))
-    n_ex, n_docs = len(df), df["document_id"].nunique() if len(df) else 0
-    st.subheader(f"Quotes: {what}")
-    if df.empty:
-        st.caption("No quotes behind this number.")
-        return df
-    st.caption(f"{n_ex} excerpt{'s' * (n_ex != 1)} from {n_docs} document{'s' * (n_docs != 1)}.")
-    cols = [c for c in QUOTE_COLS if c in df.columns]
-    st.dataframe(df[cols], hide_index=True, width="stretch", key="th_quotes",
-                 column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
-                                "code": st.column_config.TextColumn("Codes")})
-    return df
+    return show_quotes(ctx, code_id=code_id, where=where, include=include, also=also, level=level, rollup=rollup,
+                       title=title, key="th_quotes")
 
 
 def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
