@@ -27,18 +27,26 @@ def dirty() -> set[int]:
 def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool, code_id: str | None = None) -> None:
     """on_click: accept or reject one suggestion, saved at once, then teach the engine.
     ``excerpt_id`` and ``code_id`` are the chip's: a chip replaced meanwhile decides nothing."""
-    in_callback(coding.decide, ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
-    dirty().add(excerpt_id)
+    done = in_callback(_decide, ctx, suggestion_id, accept, excerpt_id, code_id)
+    dirty().add(excerpt_id)  # refused or not, the excerpt shows its current chips
     st.session_state["code_last"] = excerpt_id
-    after_decision(ctx)
+    if done:  # a refused click changed nothing: no relearn (it would replace the fresh chips again)
+        after_decision(ctx)
+
+
+def _decide(ctx: ProjectContext, suggestion_id: int, accept: bool, excerpt_id: int, code_id: str | None) -> bool:
+    coding.decide(ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
+    return True
 
 
 def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
     """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id, code id)."""
+    done = 0
     for sid, ex_id, code_id in items:
-        in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id)
+        done += in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id) is not None
         dirty().add(ex_id)
-    after_decision(ctx)
+    if done:
+        after_decision(ctx)
 
 
 def remove(ctx: ProjectContext, coding_id: int, excerpt_id: int) -> None:

@@ -157,31 +157,34 @@ STALE = {"n": 0}  # how many clicks landed on a chip the background refresh had 
 
 def decide_from_chips(page, ex_id: int, pick) -> tuple[int, bool] | None:
     """Decide excerpt ``ex_id`` from the chips on the page: ``pick(chips)`` returns
-    (suggestion id, accept) or None. A chip replaced meanwhile is refused by the app, and its
-    turn then shows the excerpt's current chips: pick again from those."""
+    (suggestion id, accept) or None. Returns (the suggestion decided, accept).
+
+    A chip the background refresh replaced meanwhile is decided on the current suggestion
+    of the same code (a new id), or refused when the code is no longer suggested; either way
+    the turn then shows the excerpt's current chips, and a refused decision is picked again."""
     scope = key(f"chips-{ex_id}")
+    said = ""
     for _ in range(6):
         wait_idle(page)
         page.wait_for_selector(scope)
-        choice = pick(chips_shown(page, ex_id))
+        shown = chips_shown(page, ex_id)
+        choice = pick(shown)
         if choice is None:
             return None
         sid, accept = choice
         button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
-        done = f"{scope} {key(f'chip-{sid}-' + ('accepted' if accept else 'rejected'))}"
         page.locator(button).first.click()
-        page.wait_for_function(
-            """([done, button, ex]) => document.querySelector(done) || (!document.querySelector(button)
-                 && [...document.querySelectorAll('[class*="st-key-turn-"]')].some(
-                      t => t.querySelector(ex) && t.querySelector('[data-testid="stAlert"]')))""",
-            arg=[done, button, key(f"ex-{ex_id}")])
+        page.wait_for_function("b => !document.querySelector(b)", arg=button)  # the excerpt was redrawn
         wait_idle(page)
-        if page.locator(done).count():
-            return sid, accept
+        want = "accepted" if accept else "rejected"
+        new = [i for i, status in chips_shown(page, ex_id) if status == want and (i, status) not in shown]
+        if new:
+            return new[0], accept
         STALE["n"] += 1
-        alert = page.locator(key(f"ex-{ex_id}")).locator("xpath=ancestor::*[contains(@class,'st-key-turn-')]")
-        assert "replaced by newer ones" in alert.first.inner_text(), alert.first.inner_text()
-    raise AssertionError(f"excerpt {ex_id}: no chip could be decided in six tries")
+        turn = page.locator(key(f"ex-{ex_id}")).locator("xpath=ancestor::*[contains(@class,'st-key-turn-')]")
+        said = turn.first.inner_text()
+        assert "replaced by newer ones" in said, said
+    raise AssertionError(f"excerpt {ex_id}: no chip could be decided in six tries; the turn says: {said}")
 
 
 def top_pending(accept: bool):
