@@ -127,18 +127,32 @@ def wait_for(pred, timeout: float = 300, what: str = "") -> None:
         time.sleep(1)
 
 
-def reviewed_by(ctx) -> set[int]:
+def reviewed_by(ctx, coder: str = "alice") -> set[int]:
     with ctx.session(readonly=True) as s:
-        return set(coding_store.reviewed_excerpts(s, coder_id=ctx.coder_id(s)))
+        cid = meta.find_coder(s, coder)
+        return set(coding_store.reviewed_excerpts(s, coder_id=cid)) if cid is not None else set()
 
 
 def nothing_here(page, ctx, doc_name: str, ex_id: int) -> None:
     """Open one excerpt in the side panel and mark it 'Nothing here'; wait until stored."""
     choose(page, "code_doc", doc_name)
-    click(page, f"focus-{ex_id}")
-    page.wait_for_selector(key(f"memo-{ex_id}"))  # the panel shows this excerpt
-    page.locator('[data-testid="stSidebar"] ' + key("focus-none") + " button").first.click()
-    wait_for(lambda: ex_id in reviewed_by(ctx), timeout=60, what=f"excerpt {ex_id} reviewed")
+    for attempt in range(3):  # a click dropped by a rerun on a loaded machine: once more
+        click(page, f"focus-{ex_id}")
+        try:
+            page.wait_for_selector(key(f"memo-{ex_id}"), timeout=30_000)  # the panel shows this excerpt
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+    for attempt in range(3):
+        page.locator('[data-testid="stSidebar"] ' + key("focus-none") + " button").first.click()
+        try:
+            wait_for(lambda: ex_id in reviewed_by(ctx), timeout=30, what=f"excerpt {ex_id} reviewed")
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
+            page.wait_for_selector(key(f"memo-{ex_id}"))
     wait_idle(page)
 
 
@@ -155,13 +169,31 @@ def chips_shown(page, ex_id: int) -> list[tuple[int, str]]:
 STALE = {"n": 0}  # how many clicks landed on a chip the background refresh had replaced
 
 
-def decide_from_chips(page, ex_id: int, pick) -> tuple[int, bool] | None:
-    """Decide excerpt ``ex_id`` from the chips on the page: ``pick(chips)`` returns
-    (suggestion id, accept) or None. Returns (the suggestion decided, accept).
+def click_until_redrawn(page, button: str, stored) -> None:
+    """Click ``button`` and wait until the app redrew it away. On a loaded machine a rerun of
+    another fragment may drop the click (known; being fixed): if nothing was stored
+    (``stored()`` is false) and the button is still there after a while, click again."""
+    for attempt in range(3):
+        page.locator(button).first.click()
+        try:
+            page.wait_for_function("b => !document.querySelector(b)", arg=button, timeout=30_000)
+            return
+        except Exception:
+            if stored() or attempt == 2:  # stored: the redraw is only slow
+                page.wait_for_function("b => !document.querySelector(b)", arg=button)
+                return
+            print(f"journey: a click on {button} was dropped; clicking again")
+
+
+def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, bool] | None:
+    """Decide excerpt ``ex_id`` (not yet reviewed by ``coder``) from the chips on the page:
+    ``pick(chips)`` returns (suggestion id, accept) or None. Returns (the suggestion
+    decided, accept).
 
     A chip the background refresh replaced meanwhile is decided on the current suggestion
     of the same code (a new id), or refused when the code is no longer suggested; either way
     the turn then shows the excerpt's current chips, and a refused decision is picked again."""
+    assert ex_id not in reviewed_by(ctx, coder)
     scope = key(f"chips-{ex_id}")
     said = ""
     for _ in range(6):
@@ -173,12 +205,12 @@ def decide_from_chips(page, ex_id: int, pick) -> tuple[int, bool] | None:
             return None
         sid, accept = choice
         button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
-        page.locator(button).first.click()
-        page.wait_for_function("b => !document.querySelector(b)", arg=button)  # the excerpt was redrawn
+        click_until_redrawn(page, button, lambda: ex_id in reviewed_by(ctx, coder))
         wait_idle(page)
         want = "accepted" if accept else "rejected"
         new = [i for i, status in chips_shown(page, ex_id) if status == want and (i, status) not in shown]
         if new:
+            assert ex_id in reviewed_by(ctx, coder)
             return new[0], accept
         STALE["n"] += 1
         turn = page.locator(key(f"ex-{ex_id}")).locator("xpath=ancestor::*[contains(@class,'st-key-turn-')]")
@@ -333,7 +365,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
         for ex_id in codable[name][:7]:
             if len(alice) + len(quiet) == 20:
                 break
-            decided = decide_from_chips(page, ex_id, top_pending(accept=len(alice) % 3 != 2))
+            decided = decide_from_chips(page, ctx, "alice", ex_id, top_pending(accept=len(alice) % 3 != 2))
             if decided is None:
                 nothing_here(page, ctx, name, ex_id)
                 quiet.append(ex_id)
@@ -382,7 +414,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     # One more decision, then Undo: the message shows the excerpt's own words.
     extra = next(e for name in sorted(docs) for e in codable[name] if e not in alice and e not in quiet)
     choose(page, "code_doc", doc_of[extra])
-    if decide_from_chips(page, extra, top_pending(accept=True)) is None:
+    if decide_from_chips(page, ctx, "alice", extra, top_pending(accept=True)) is None:
         nothing_here(page, ctx, doc_of[extra], extra)
     assert extra in reviewed_by(ctx)
     click(page, "page-undo")
@@ -432,7 +464,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
             def opposite(shown, sid=sid, accepted=accepted):
                 assert (sid, "pending") in shown, (ex_id, sid, shown)  # bob's own decision is open
                 return sid, not accepted
-            assert decide_from_chips(page, ex_id, opposite) == (sid, not accepted)
+            assert decide_from_chips(page, ctx, "bob", ex_id, opposite) == (sid, not accepted)
     shot("bob-decisions")
     by_coder = codings_by_coder(ctx)
     for ex_id, (sid, accepted) in bobs:
