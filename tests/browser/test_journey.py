@@ -169,19 +169,31 @@ def chips_shown(page, ex_id: int) -> list[tuple[int, str]]:
 STALE = {"n": 0}  # how many clicks landed on a chip the background refresh had replaced
 
 
-def click_until_redrawn(page, button: str, stored) -> None:
+STUCK = {"n": 0}  # decisions stored whose turn was not redrawn (a full rerun showed them)
+
+
+def click_until_redrawn(page, button: str, stored, *, ex_id: int) -> None:
     """Click ``button`` and wait until the app redrew it away. On a loaded machine a rerun of
-    another fragment may drop the click (known; being fixed): if nothing was stored
-    (``stored()`` is false) and the button is still there after a while, click again."""
+    another fragment may drop the click, or the turn's redraw after it (known, with the
+    learning line's timed fragment; being fixed): if nothing was stored (``stored()`` is
+    false) click again; if it was stored but the turn still shows the old chips, open the
+    excerpt (a full rerun, as a coder would click elsewhere) and go on from what it shows."""
+    gone = "b => !document.querySelector(b)"
     for attempt in range(3):
         page.locator(button).first.click()
         try:
-            page.wait_for_function("b => !document.querySelector(b)", arg=button, timeout=30_000)
+            page.wait_for_function(gone, arg=button, timeout=30_000)
             return
         except Exception:
-            if stored() or attempt == 2:  # stored: the redraw is only slow
-                page.wait_for_function("b => !document.querySelector(b)", arg=button)
+            if stored():
+                STUCK["n"] += 1
+                page.screenshot(path=str(ARTIFACTS / f"stuck-redraw-{ex_id}.png"), full_page=True)
+                print(f"journey: excerpt {ex_id}'s decision was stored but its turn not redrawn; a full rerun")
+                click(page, f"focus-{ex_id}")
+                page.wait_for_function(gone, arg=button)
                 return
+            if attempt == 2:
+                raise
             print(f"journey: a click on {button} was dropped; clicking again")
 
 
@@ -205,7 +217,7 @@ def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, boo
             return None
         sid, accept = choice
         button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
-        click_until_redrawn(page, button, lambda: ex_id in reviewed_by(ctx, coder))
+        click_until_redrawn(page, button, lambda: ex_id in reviewed_by(ctx, coder), ex_id=ex_id)
         wait_idle(page)
         want = "accepted" if accept else "rejected"
         new = [i for i, status in chips_shown(page, ex_id) if status == want and (i, status) not in shown]
@@ -542,7 +554,8 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     listed = page.get_by_text(re.compile(r"^\d+ excerpts where the coders differ")).first.inner_text()
     assert int(re.match(r"(\d+)", listed).group(1)) == len(differ), (head, listed)
     shot("disagreements")
-    print(f"journey: {STALE['n']} clicks on chips replaced meanwhile, decided again from the current chips")
+    print(f"journey: {STALE['n']} clicks on chips replaced meanwhile, decided again from the current chips; "
+          f"{STUCK['n']} stored decisions whose turn was not redrawn")
     ctx.close()
 
     assert not problems, "reader problems:\n" + "\n".join(problems)
