@@ -85,7 +85,8 @@ def choose(page, widget_key: str, option: str | re.Pattern, *, tries: int = 3) -
             except Exception:  # a focused combobox that did not open: open it by keyboard
                 page.locator(key(widget_key) + " input").first.press("ArrowDown")
             page.get_by_role("option").filter(has_text=text).first.click(timeout=15_000)
-            page.keyboard.press("Escape")  # a multiselect stays open
+            if page.get_by_role("option").count():  # a multiselect stays open; Escape would clear
+                page.keyboard.press("Escape")       # a selectbox that has no default (index=None)
             wait_idle(page)
             return
         except Exception:
@@ -172,17 +173,18 @@ STALE = {"n": 0}  # how many clicks landed on a chip the background refresh had 
 STUCK = {"n": 0}  # decisions stored whose turn was not redrawn (a full rerun showed them)
 
 
-def click_until_redrawn(page, button: str, stored, *, ex_id: int) -> None:
-    """Click ``button`` and wait until the app redrew it away. On a loaded machine a rerun of
+def click_until_redrawn(page, button: str, done: str, stored, *, ex_id: int) -> None:
+    """Click ``button`` and wait until the app redrew it away (or shows ``done``, the
+    decided chip: a stray copy of a redrawn button can linger in the page). On a loaded machine a rerun of
     another fragment may drop the click, or the turn's redraw after it (known, with the
     learning line's timed fragment; being fixed): if nothing was stored (``stored()`` is
     false) click again; if it was stored but the turn still shows the old chips, open the
     excerpt (a full rerun, as a coder would click elsewhere) and go on from what it shows."""
-    gone = "b => !document.querySelector(b)"
+    gone = "([b, d]) => !document.querySelector(b) || document.querySelector(d)"
     for attempt in range(3):
         page.locator(button).first.click()
         try:
-            page.wait_for_function(gone, arg=button, timeout=30_000)
+            page.wait_for_function(gone, arg=[button, done], timeout=30_000)
             return
         except Exception:
             if stored():
@@ -190,7 +192,7 @@ def click_until_redrawn(page, button: str, stored, *, ex_id: int) -> None:
                 page.screenshot(path=str(ARTIFACTS / f"stuck-redraw-{ex_id}.png"), full_page=True)
                 print(f"journey: excerpt {ex_id}'s decision was stored but its turn not redrawn; a full rerun")
                 click(page, f"focus-{ex_id}")
-                page.wait_for_function(gone, arg=button)
+                page.wait_for_function(gone, arg=[button, done])
                 return
             if attempt == 2:
                 raise
@@ -217,7 +219,8 @@ def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, boo
             return None
         sid, accept = choice
         button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
-        click_until_redrawn(page, button, lambda: ex_id in reviewed_by(ctx, coder), ex_id=ex_id)
+        done = f"{scope} {key(f'chip-{sid}-' + ('accepted' if accept else 'rejected'))}"
+        click_until_redrawn(page, button, done, lambda: ex_id in reviewed_by(ctx, coder), ex_id=ex_id)
         wait_idle(page)
         want = "accepted" if accept else "rejected"
         new = [i for i, status in chips_shown(page, ex_id) if status == want and (i, status) not in shown]
