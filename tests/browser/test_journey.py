@@ -173,40 +173,21 @@ STALE = {"n": 0}  # how many clicks landed on a chip the background refresh had 
 STUCK = {"n": 0}  # decisions stored whose turn was not redrawn (a full rerun showed them)
 
 
-def click_until_redrawn(page, button: str, done: str, stored, *, ex_id: int) -> None:
-    """Click ``button`` and wait until the app redrew it away (or shows ``done``, the
-    decided chip: a stray copy of a redrawn button can linger in the page). On a loaded machine a rerun of
-    another fragment may drop the click, or the turn's redraw after it (known, with the
-    learning line's timed fragment; being fixed): if nothing was stored (``stored()`` is
-    false) click again; if it was stored but the turn still shows the old chips, open the
-    excerpt (a full rerun, as a coder would click elsewhere) and go on from what it shows."""
-    gone = "([b, d]) => !document.querySelector(b) || document.querySelector(d)"
-    for attempt in range(3):
-        page.locator(button).first.click()
-        try:
-            page.wait_for_function(gone, arg=[button, done], timeout=30_000)
-            return
-        except Exception:
-            if stored():
-                STUCK["n"] += 1
-                page.screenshot(path=str(ARTIFACTS / f"stuck-redraw-{ex_id}.png"), full_page=True)
-                print(f"journey: excerpt {ex_id}'s decision was stored but its turn not redrawn; a full rerun")
-                click(page, f"focus-{ex_id}")
-                page.wait_for_function(gone, arg=[button, done])
-                return
-            if attempt == 2:
-                raise
-            print(f"journey: a click on {button} was dropped; clicking again")
-
-
 def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, bool] | None:
     """Decide excerpt ``ex_id`` (not yet reviewed by ``coder``) from the chips on the page:
     ``pick(chips)`` returns (suggestion id, accept) or None. Returns (the suggestion
-    decided, accept).
+    decided, accept), as the page shows it afterwards.
 
     A chip the background refresh replaced meanwhile is decided on the current suggestion
     of the same code (a new id), or refused when the code is no longer suggested; either way
-    the turn then shows the excerpt's current chips, and a refused decision is picked again."""
+    the turn then shows the excerpt's current chips, and a refused decision is picked again.
+
+    On a loaded machine a rerun of another fragment (the learning line's timer; known, being
+    fixed) may drop the click, or the turn's redraw after it, or leave a stray copy of the
+    clicked button. So the test polls: what the page shows for this excerpt and whether the
+    decision was stored. Nothing stored and the button still there after a while: click
+    again. Stored but not shown: open the excerpt (a full rerun, as a coder clicking
+    elsewhere would), and read the page again."""
     assert ex_id not in reviewed_by(ctx, coder)
     scope = key(f"chips-{ex_id}")
     said = ""
@@ -218,15 +199,34 @@ def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, boo
         if choice is None:
             return None
         sid, accept = choice
-        button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
-        done = f"{scope} {key(f'chip-{sid}-' + ('accepted' if accept else 'rejected'))}"
-        click_until_redrawn(page, button, done, lambda: ex_id in reviewed_by(ctx, coder), ex_id=ex_id)
-        wait_idle(page)
         want = "accepted" if accept else "rejected"
-        new = [i for i, status in chips_shown(page, ex_id) if status == want and (i, status) not in shown]
-        if new:
-            assert ex_id in reviewed_by(ctx, coder)
-            return new[0], accept
+        button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
+        page.locator(button).first.click()
+        nudged = time.monotonic()
+        deadline = nudged + 240
+        while True:
+            new = [i for i, status in chips_shown(page, ex_id) if status == want and (i, status) not in shown]
+            stored = ex_id in reviewed_by(ctx, coder)
+            if new and stored:
+                return new[0], accept
+            if not stored and not page.locator(button).count():
+                break  # refused (replaced meanwhile): the turn shows the current chips
+            assert time.monotonic() < deadline, f"excerpt {ex_id}: the decision on {sid} never showed"
+            if time.monotonic() - nudged > 30:
+                nudged = time.monotonic()
+                try:
+                    if stored:
+                        STUCK["n"] += 1
+                        page.screenshot(path=str(ARTIFACTS / f"stuck-redraw-{ex_id}.png"), full_page=True)
+                        print(f"journey: excerpt {ex_id}'s decision was stored but not shown; a full rerun")
+                        page.locator(key(f"focus-{ex_id}") + " button").first.click(timeout=10_000)
+                    else:
+                        print(f"journey: a click on {button} was dropped; clicking again")
+                        page.locator(button).first.click(timeout=10_000)
+                except Exception as exc:  # noqa: BLE001 - the page is mid-rerun: next round
+                    print(f"journey: nudge failed ({type(exc).__name__}); waiting")
+            time.sleep(1)
+        wait_idle(page)
         STALE["n"] += 1
         turn = page.locator(key(f"ex-{ex_id}")).locator("xpath=ancestor::*[contains(@class,'st-key-turn-')]")
         said = turn.first.inner_text()
