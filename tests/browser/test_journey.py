@@ -282,8 +282,10 @@ def picker_labels(page, widget_key: str) -> list[str]:
     return labels
 
 
-def quotes_caption(page) -> tuple[int, int]:
-    """(excerpts, documents) of the drill-down's "N excerpts from M documents." line."""
+def quotes_caption(page, title: str) -> tuple[int, int]:
+    """(excerpts, documents) of the drill-down's "N excerpts from M documents." line, once
+    the drill-down titled ``title`` is shown (not the previous pick's, still on screen)."""
+    page.get_by_text(f"Quotes: {title}").first.wait_for()
     caption = page.get_by_text(re.compile(r"^\d+ excerpts? from \d+ documents?\.$")).first.inner_text()
     m = re.match(r"(\d+) excerpts? from (\d+) document", caption)
     return int(m.group(1)), int(m.group(2))
@@ -500,7 +502,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     for label in in_use:
         choose(page, "proj_codes_pick", label)
         code = next(c for c in totals if label == f"{names[c]} · {len(totals[c][0])} excerpts")
-        assert quotes_caption(page) == (len(totals[code][0]), len(totals[code][1])), label
+        assert quotes_caption(page, label) == (len(totals[code][0]), len(totals[code][1])), label
     shot("codes-in-use")
 
     # 7. Themes by year: every row's quotes are exactly the excerpts counted for that year
@@ -517,7 +519,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
         year, code, n = m.group(1), m.group(2), int(m.group(3))
         assert expected.get((year, code), (0, 0))[0] == n, (label, expected.get((year, code)))
         choose(page, "th_freq_pick", label)
-        assert quotes_caption(page) == expected[(year, code)], label
+        assert quotes_caption(page, f"{code} · year {year} · {n} excerpts") == expected[(year, code)], label
         rows.append((year, code, n))
     assert {(y, c) for y, c, _ in rows} == set(expected), "every counted (year, code) is a row"
     shot("themes-by-year")

@@ -137,7 +137,7 @@ def render() -> None:
         return
     attrs = attempt(analysis_svc.attribute_names, ctx) or {"document": [], "speaker": ["role"]}
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]
-    cols = st.columns([3, 2, 2])
+    cols = st.columns([4, 2, 2])  # the view control needs room for all four names
     view = cols[0].segmented_control("View", VIEWS, default=VIEWS[0], key="th_view") or VIEWS[0]
     by = cols[1].selectbox("Group by", [None, *groups], key="th_by",
                            format_func=lambda g: "(no grouping)" if g is None else g)
