@@ -282,13 +282,21 @@ def picker_labels(page, widget_key: str) -> list[str]:
     return labels
 
 
-def quotes_caption(page, title: str) -> tuple[int, int]:
+def quotes_caption(page, title: str, expected: tuple[int, int]) -> tuple[int, int]:
     """(excerpts, documents) of the drill-down's "N excerpts from M documents." line, once
-    the drill-down titled ``title`` is shown (not the previous pick's, still on screen)."""
+    the drill-down titled ``title`` is shown. While a rerun draws, the previous pick's
+    caption may still stand under the new title for a moment: read until it says
+    ``expected`` or 30 s have passed, and return what it says then."""
     page.get_by_text(f"Quotes: {title}").first.wait_for()
-    caption = page.get_by_text(re.compile(r"^\d+ excerpts? from \d+ documents?\.$")).first.inner_text()
-    m = re.match(r"(\d+) excerpts? from (\d+) document", caption)
-    return int(m.group(1)), int(m.group(2))
+    wait_idle(page)
+    deadline = time.monotonic() + 30
+    while True:
+        caption = page.get_by_text(re.compile(r"^\d+ excerpts? from \d+ documents?\.$")).first.inner_text()
+        m = re.match(r"(\d+) excerpts? from (\d+) document", caption)
+        got = int(m.group(1)), int(m.group(2))
+        if got == expected or time.monotonic() > deadline:
+            return got
+        time.sleep(1)
 
 
 def test_a_newcomers_day(tmp_path, start_app, page):
@@ -502,7 +510,8 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     for label in in_use:
         choose(page, "proj_codes_pick", label)
         code = next(c for c in totals if label == f"{names[c]} · {len(totals[c][0])} excerpts")
-        assert quotes_caption(page, label) == (len(totals[code][0]), len(totals[code][1])), label
+        want = (len(totals[code][0]), len(totals[code][1]))
+        assert quotes_caption(page, label, want) == want, label
     shot("codes-in-use")
 
     # 7. Themes by year: every row's quotes are exactly the excerpts counted for that year
@@ -519,7 +528,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
         year, code, n = m.group(1), m.group(2), int(m.group(3))
         assert expected.get((year, code), (0, 0))[0] == n, (label, expected.get((year, code)))
         choose(page, "th_freq_pick", label)
-        assert quotes_caption(page, f"{code} · year {year} · {n} excerpts") == expected[(year, code)], label
+        assert quotes_caption(page, f"{code} · year {year} · {n} excerpts", expected[(year, code)]) == expected[(year, code)], label
         rows.append((year, code, n))
     assert {(y, c) for y, c, _ in rows} == set(expected), "every counted (year, code) is a row"
     shot("themes-by-year")
