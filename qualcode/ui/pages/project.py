@@ -15,7 +15,7 @@ from qualcode.services import analysis as analysis_svc
 from qualcode.services import team, ui_support
 from qualcode.ui import signin
 from qualcode.ui.quotes import show_quotes
-from qualcode.ui.text import md
+from qualcode.ui.text import excerpts, md
 from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
                                show_flash)
 
@@ -145,7 +145,7 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
                          column_config={"code": st.column_config.TextColumn("Code"),
                                         "excerpts": st.column_config.NumberColumn("Excerpts"),
                                         "documents": st.column_config.NumberColumn("Documents")})
-    labels = [f"{r['code']} · {int(r['excerpts'])} excerpts" for r in used.to_dict("records")]
+    labels = [f"{r['code']} · {excerpts(int(r['excerpts']))}" for r in used.to_dict("records")]
     picked = st.selectbox("Or pick a code", range(len(used)), index=None, key="proj_codes_pick",
                           format_func=lambda i: labels[i], placeholder="Read the quotes of…")
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
@@ -153,7 +153,7 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
     if row is not None and row < len(used):
         r = used.iloc[row]
         show_quotes(ctx, code_id=r["code_id"], where={}, include="accepted", key="proj_quotes",
-                    title=f"{r['code']} · {int(r['excerpts'])} excerpts")
+                    title=f"{r['code']} · {excerpts(int(r['excerpts']))}")
 
 
 def _learning_curve(ctx: services.ProjectContext) -> None:

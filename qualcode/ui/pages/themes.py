@@ -16,6 +16,7 @@ from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import show_quotes
 from qualcode.ui.state import attempt, page_context
+from qualcode.ui.text import excerpts
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -68,7 +69,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
     cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="th_freq", column_config=FREQ_CONFIG)
-    labels = [(f"{by} {r[by]} · " if by else "") + f"{r['code']} · {int(r['excerpts'])} excerpts"
+    labels = [(f"{by} {r[by]} · " if by else "") + f"{r['code']} · {excerpts(int(r['excerpts']))}"
               for r in shown.to_dict("records")]
     picked = st.selectbox("Or pick a row", range(len(shown)), index=None, key="th_freq_pick",
                           format_func=lambda i: labels[i], placeholder="Read the quotes of…")
@@ -77,7 +78,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
     if row is not None:
         r = shown.iloc[row]
         where = {by: str(r[by])} if by else {}
-        title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {int(r['excerpts'])} excerpts"
+        title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
         _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title)
 
 
