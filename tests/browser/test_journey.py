@@ -62,6 +62,7 @@ class Shots:
 
     def __call__(self, name: str) -> None:
         self.n += 1
+        wait_idle(self.page)  # not a page caught mid-rerun, with the previous run's elements fading
         self.page.screenshot(path=str(ARTIFACTS / f"{self.n:02d}-{name}.png"), full_page=True)
 
 
