@@ -45,7 +45,7 @@ def _selected_row(event: Any) -> int | None:
     return rows[0] if rows else None
 
 
-def _quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], include: str,
+def _quotes(ctx: ProjectContext, analysis=analysis_svc, *, code_id: str, where: dict[str, str], include: str,
             also: str | None = None, level: str = "excerpt", rollup: bool = True,
             title: str | None = None) -> pd.DataFrame | None:
     """Show the quotes behind one number (one row per excerpt) and return them."""
