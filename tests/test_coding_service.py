@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode.core import Suggestion
+from qualcode.errors import NotFoundError
 from qualcode.services import coding
 from qualcode.storage import audit, documents
 from qualcode.storage import coding as store
@@ -104,3 +105,56 @@ def test_empty_memo_refused(project):
 
     with pytest.raises(QualcodeError):
         coding.add_memo(project, "   ")
+
+
+def test_a_stale_chip_decides_nothing_else(project, doc_with_suggestions):
+    """A background refresh replaced an excerpt's pending suggestions while its chip was on
+    screen; SQLite then hands the deleted id to the next new suggestion, another excerpt's.
+    A click on the stale chip (the app passes the chip's excerpt and code) must not decide
+    that one; with the code no longer suggested there, nothing is recorded."""
+    doc_id, ex, sid = doc_with_suggestions
+    stale = sid["buy_in"]  # ex[2]'s chip, the newest row
+    with project.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="evidence", score=0.7, model_id="m2")],
+                                 replace_pending_for=[ex[2].id])
+        reused = {sg.id: sg.excerpt_id for sg in store.list_suggestions(s, document_id=doc_id)}
+    assert reused.get(stale) == ex[1].id  # the hazard is real: the id now names ex[1]'s suggestion
+    for accept in (True, False):
+        with pytest.raises(NotFoundError, match="replaced by newer ones") as err:
+            coding.decide(project, stale, accept, excerpt_id=ex[2].id, code_id="buy_in")
+        assert "--" not in err.value.for_app()
+        with pytest.raises(NotFoundError, match="replaced by newer ones"):  # the excerpt alone is checked too
+            coding.decide(project, stale, accept, excerpt_id=ex[2].id)
+    with pytest.raises(NotFoundError, match="replaced by newer ones"):  # gone altogether
+        coding.accept_suggestion(project, 10_000, excerpt_id=ex[1].id, code_id="buy_in")
+    with project.session(readonly=True) as s:
+        assert store.list_codings(s, document_id=doc_id) == [] and not store.reviewed_excerpts(s)
+        assert all(sg.status.value == "pending" for sg in store.list_suggestions(s, document_id=doc_id))
+    assert coding.decide(project, stale, True, excerpt_id=ex[1].id, code_id="evidence")  # its own chip works
+
+
+def test_a_stale_chip_decides_the_same_code_suggested_anew(project, doc_with_suggestions):
+    """The refresh re-suggested the same code on the same excerpt under a new id: the click
+    means that decision, and it is recorded (and undone) on the current suggestion."""
+    doc_id, ex, sid = doc_with_suggestions
+    with project.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="trust", score=0.9, model_id="m2")],
+                                 replace_pending_for=[ex[1].id])
+        now = {sg.code_id: sg.id for sg in store.list_suggestions(s, document_id=doc_id, status="pending")}
+    assert now["trust"] != sid["trust"]
+    coding_id = coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="trust")
+    with project.session(readonly=True) as s:
+        c = store.get_coding(s, coding_id)
+        assert (c.excerpt_id, c.code_id) == (ex[1].id, "trust")
+        assert {sg.id: sg.status.value for sg in store.list_suggestions(s, document_id=doc_id)}[now["trust"]] == "accepted"
+    coding.undo(project, 1)
+    with project.session(readonly=True) as s:
+        assert {sg.id: sg.status.value for sg in store.list_suggestions(s, document_id=doc_id)}[now["trust"]] == "pending"
+        assert store.list_codings(s, document_id=doc_id) == []
+
+
+def test_a_chip_whose_id_now_names_another_code_decides_nothing(project, doc_with_suggestions):
+    doc_id, ex, sid = doc_with_suggestions
+    with pytest.raises(NotFoundError, match="replaced by newer ones"):
+        coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="evidence")
+    assert coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="trust")

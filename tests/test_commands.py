@@ -203,7 +203,7 @@ def test_random_command_sequences_round_trip_through_undo(db_url, seed):  # noqa
 
 def test_every_command_has_a_handler_and_payload_round_trips():
     samples = {
-        cmd.AcceptSuggestion: dict(suggestion_id=1), cmd.RejectSuggestion: dict(suggestion_id=1),
+        cmd.AcceptSuggestion: dict(suggestion_id=1, excerpt_id=3, code_id="trust"), cmd.RejectSuggestion: dict(suggestion_id=1),
         cmd.CodeExcerpt: dict(excerpt_id=1, code_id="trust", start=0, end=4),
         cmd.Uncode: dict(coding_id=1), cmd.MarkReviewed: dict(excerpt_id=1),
         cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),

@@ -110,3 +110,31 @@ def test_counts_have_whole_number_ticks_and_the_heatmap_no_diagonal(project, sma
     heat = analysis.chart_heatmap(project)
     data = heat.data
     assert len(data) and not (data["row"] == data["column"]).any()
+
+
+def test_project_codes_in_use_drill_to_exactly_their_quotes(project, small):
+    """The Project page's "Codes in use": every count is clickable and shows its own quotes."""
+    script = (
+        "from qualcode.ui.pages.project import _codes_in_use\n"
+        "from qualcode.ui.state import current_context\n"
+        "_codes_in_use(current_context())\n"
+    )
+    at = no_exception(run_script(script, project))
+    table = at.dataframe[0].value
+    freq = analysis.frequencies(project, include="accepted")
+    freq = freq[freq["excerpts"] > 0]
+    assert sorted(zip(table["code"], table["excerpts"], table["documents"])) == sorted(
+        zip(freq["code"], freq["excerpts"], freq["documents"]))
+    assert list(table["excerpts"]) == sorted(table["excerpts"], reverse=True)
+    assert len(table) >= 3
+    pick = at.selectbox(key="proj_codes_pick")
+    for i, r in enumerate(table.to_dict("records")):
+        at = no_exception(pick.set_value(i).run())
+        pick = at.selectbox(key="proj_codes_pick")
+        assert len(at.dataframe) == 2  # the table, then the quotes
+        shown = at.dataframe[1].value
+        code_id = freq[freq["code"] == r["code"]]["code_id"].iloc[0]
+        expected = analysis.quotes(project, code_id=code_id, include="accepted")
+        assert len(shown) == r["excerpts"] and sorted(shown["quote"]) == sorted(expected["quote"]), r
+        assert shown["document"].nunique() == r["documents"], r
+        assert any(f"{r['excerpts']} excerpt" in c.value for c in at.caption), r

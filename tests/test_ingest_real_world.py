@@ -546,3 +546,40 @@ def test_import_preview_proposes_the_interviewer_and_merges_speakers():
     at.button(key="imp-merge-go-0").click().run()
     assert at.session_state["imp_merges"] == [(("JOHN SMITH", "John"), "John Smith")]
     assert set(at.session_state["labels"][2]) == {"ALICIA GRANT", "John Smith", "Speaker 1"}
+
+
+def test_import_applies_the_interviewers_listed_even_without_apply():
+    """The list of interviewers comes pre-filled with the proposals and says their words are
+    not coded; pressing Import without "Apply to all files" once coded them anyway. An
+    explicit per-file change made after an Apply is kept."""
+    from streamlit.testing.v1 import AppTest
+
+    script = (
+        "import streamlit as st\n"
+        "from qualcode.services import ingest\n"
+        "from qualcode.ui.pages.importing import _apply_before_import, _speakers_panel\n"
+        f"R = {str(REAL)!r}\n"
+        "good = {}\n"
+        "for i, n in enumerate(['otter_interview.txt', 'zoom_lowercase.vtt']):\n"
+        "    p = ingest.parse_file(R + '/' + n)\n"
+        "    roles = {sp.label: st.session_state[f'imp-role-{i}-{sp.label}'] for sp in p.document.speakers\n"
+        "             if f'imp-role-{i}-{sp.label}' in st.session_state}\n"
+        "    good[i] = (n, ingest.reparse(p, roles=roles) if roles else p)\n"
+        "_speakers_panel(good, 0)\n"
+        "if st.button('Import', key='imp_go', on_click=_apply_before_import, args=(good, 'imp-iv-0')):\n"
+        "    st.session_state['saved'] = {i: {sp.label: sp.role.value for sp in p.document.speakers}\n"
+        "                                 for i, (n, p) in good.items()}\n"
+    )
+    at = AppTest.from_string(script, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Renata Solis" in at.multiselect(key="imp-iv-0").value
+    at.button(key="imp_go").click().run()
+    assert at.session_state["saved"][0]["Renata Solis"] == "interviewer"
+    assert at.session_state["saved"][0]["Theo Baptiste"] == "participant"
+    # after an Apply, a per-file change is the coder's last word: Import keeps it
+    at = AppTest.from_string(script, default_timeout=60).run()
+    at.button(key="imp-iv-go-0").click().run()
+    at.session_state["imp-role-0-Renata Solis"] = "participant"
+    at.run()
+    at.button(key="imp_go").click().run()
+    assert at.session_state["saved"][0]["Renata Solis"] == "participant"

@@ -96,6 +96,11 @@ class AcceptSuggestion(Command):
     action: ClassVar[str] = "accept"
     entity: ClassVar[str] = "suggestion"
     suggestion_id: int
+    #: the excerpt and code of the chip the coder clicked; when given, the command is refused
+    #: if the suggestion is gone or is now another one (a background refresh replaced it
+    #: while the chip was on screen, and SQLite may reuse the id)
+    excerpt_id: int | None = None
+    code_id: str | None = None
 
 
 @command
@@ -106,6 +111,9 @@ class RejectSuggestion(Command):
     action: ClassVar[str] = "reject"
     entity: ClassVar[str] = "suggestion"
     suggestion_id: int
+    #: as :class:`AcceptSuggestion`'s
+    excerpt_id: int | None = None
+    code_id: str | None = None
 
 
 @command

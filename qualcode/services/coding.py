@@ -39,16 +39,39 @@ def _drop_coding(s, coding_id: Any) -> None:
         pass
 
 
+def _decided_suggestion(s, c):
+    """The suggestion a decision is about. The chip the coder clicked may be stale: the
+    background refresh replaced the excerpt's pending suggestions meanwhile, and the id is
+    gone or (SQLite reuses ids) names another suggestion. With the chip's excerpt and code
+    given, the decision then goes to the current pending suggestion of that code on that
+    excerpt (what the coder meant), or is refused when the model no longer suggests it."""
+    try:
+        sg = store.get_suggestion(s, c.suggestion_id)
+    except NotFoundError:
+        if c.excerpt_id is None or c.code_id is None:
+            raise
+        sg = None
+    if sg is not None and (c.excerpt_id is None or sg.excerpt_id == c.excerpt_id) and (
+            c.code_id is None or sg.code_id == c.code_id):
+        return sg
+    current = (store.pending_suggestion_for(s, c.excerpt_id, c.code_id)
+               if c.excerpt_id is not None and c.code_id is not None else None)
+    if current is None:
+        raise NotFoundError("this suggestion was replaced by newer ones while it was on screen, so nothing "
+                            "was recorded", hint="decide again on the suggestions shown now")
+    return current
+
+
 @handles(cmd.AcceptSuggestion)
 class _Accept:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.AcceptSuggestion) -> Outcome:
-        sg = store.get_suggestion(s, c.suggestion_id)
-        before = store.set_suggestion_status(s, c.suggestion_id, SuggestionStatus.ACCEPTED, cid)
+        sg = _decided_suggestion(s, c)
+        before = store.set_suggestion_status(s, sg.id, SuggestionStatus.ACCEPTED, cid)
         coding_id, created = store.add_coding(s, sg.excerpt_id, sg.code_id, cid,
-                                              origin=Origin.SUGGESTION, suggestion_id=c.suggestion_id)
+                                              origin=Origin.SUGGESTION, suggestion_id=sg.id)
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
-        return Outcome(coding_id, c.suggestion_id, before,
+        return Outcome(coding_id, sg.id, before,
                        {"status": "accepted", "coding_id": coding_id, "coding_created": created,
                         "excerpt_id": sg.excerpt_id, "code_id": sg.code_id, "review_created": new_review})
 
@@ -65,10 +88,10 @@ class _Accept:
 class _Reject:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.RejectSuggestion) -> Outcome:
-        sg = store.get_suggestion(s, c.suggestion_id)
-        before = store.set_suggestion_status(s, c.suggestion_id, SuggestionStatus.REJECTED, cid)
+        sg = _decided_suggestion(s, c)
+        before = store.set_suggestion_status(s, sg.id, SuggestionStatus.REJECTED, cid)
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
-        return Outcome(None, c.suggestion_id, before,
+        return Outcome(None, sg.id, before,
                        {"status": "rejected", "excerpt_id": sg.excerpt_id, "code_id": sg.code_id,
                         "review_created": new_review})
 
@@ -242,31 +265,32 @@ class _DeleteMemo:
 
 
 # ----------------------------------------------------------------------------- the public API
-def accept_suggestion(ctx: ProjectContext, suggestion_id: int) -> int:
-    """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id."""
-    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id))
+def accept_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,
+                      code_id: str | None = None) -> int:
+    """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id.
+
+    ``excerpt_id``, ``code_id``: the excerpt and code of the chip the coder saw (the app
+    passes them). If a background refresh replaced that suggestion meanwhile, the decision
+    goes to the current pending suggestion of the same code on the same excerpt, and is
+    refused (NotFoundError) when there is none: never to another excerpt's or code's.
+    """
+    return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
+                                                      code_id=code_id))
 
 
-def reject_suggestion(ctx: ProjectContext, suggestion_id: int) -> None:
-    """Reject a suggestion. It is kept (as training data and audit trail)."""
-    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id))
+def reject_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,
+                      code_id: str | None = None) -> None:
+    """Reject a suggestion. It is kept (as training data and audit trail). ``excerpt_id``,
+    ``code_id``: as :func:`accept_suggestion`'s."""
+    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
+                                               code_id=code_id))
 
 
 def decide(ctx: ProjectContext, suggestion_id: int, accept: bool, *, excerpt_id: int | None = None,
            code_id: str | None = None) -> int | None:
-    """Accept or reject a suggestion. ``excerpt_id`` / ``code_id``: what the coder saw on the
-    chip. The background refresh replaces pending suggestions after each decision; if the one
-    on the coder's page has been withdrawn since (the model no longer proposes it, or its id now
-    names another suggestion), NotFoundError, and nothing is decided.
-    """
-    if excerpt_id is not None or code_id is not None:
-        with ctx.session(readonly=True) as s:
-            row = store.get_suggestion(s, suggestion_id)
-            if (excerpt_id is not None and row.excerpt_id != excerpt_id) or (code_id is not None
-                                                                            and row.code_id != code_id):
-                raise NotFoundError(f"suggestion {suggestion_id} was withdrawn by a newer model",
-                                    hint="reload the excerpt to see its current suggestions")
-    return accept_suggestion(ctx, suggestion_id) if accept else reject_suggestion(ctx, suggestion_id)
+    if accept:
+        return accept_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id, code_id=code_id)
+    return reject_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id, code_id=code_id)
 
 
 def add_coding(

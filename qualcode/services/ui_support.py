@@ -230,11 +230,6 @@ def review_progress(ctx: ProjectContext) -> list[dict[str, Any]]:
         return ui_views.review_progress(s)
 
 
-def codes_in_use(ctx: ProjectContext) -> list[dict[str, Any]]:
-    with ctx.session(readonly=True) as s:
-        return ui_views.codes_in_use(s)
-
-
 def excerpts_with_code(ctx: ProjectContext, code_id: str, *, limit: int = 200) -> list[dict[str, Any]]:
     """Quotes coded with a code (drill-down from the Codebook and Themes pages)."""
     with ctx.session(readonly=True) as s:

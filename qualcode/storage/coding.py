@@ -234,6 +234,14 @@ def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
     return row
 
 
+def pending_suggestion_for(s: Session, excerpt_id: int, code_id: str) -> SuggestionRow | None:
+    """The newest pending suggestion of ``code_id`` on an excerpt (a refresh may have replaced
+    the one a coder clicked), or None."""
+    return s.scalars(select(SuggestionRow).where(
+        SuggestionRow.excerpt_id == excerpt_id, SuggestionRow.code_id == code_id,
+        SuggestionRow.status == "pending").order_by(SuggestionRow.id.desc()).limit(1)).first()
+
+
 def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id: int | None) -> dict:
     """Set a suggestion's status; returns the state before (for audit/undo)."""
     row = get_suggestion(s, suggestion_id)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
     AuditRow,
-    CodeRow,
     CoderRow,
     CodingRow,
     DocumentRow,
@@ -46,17 +45,6 @@ def review_progress(s: Session) -> list[dict[str, Any]]:
         out.append({"id": doc_id, "name": name, "codable": int(codable.get(doc_id, 0)),
                     "pending": int(pending.get(doc_id, 0)), "reviewed": reviewed.get(doc_id, {})})
     return out
-
-
-def codes_in_use(s: Session) -> list[dict[str, Any]]:
-    """Codes with how many codings they have (all coders), most used first."""
-    rows = s.execute(
-        select(CodeRow.id, CodeRow.name, func.count(CodingRow.id))
-        .outerjoin(CodingRow, CodingRow.code_id == CodeRow.id)
-        .where(CodeRow.retired.is_(False))
-        .group_by(CodeRow.id, CodeRow.name)).all()
-    return sorted(({"code_id": cid, "name": name, "codings": int(n)} for cid, name, n in rows),
-                  key=lambda r: (-r["codings"], r["name"]))
 
 
 def excerpts_with_code(s: Session, code_id: str, *, limit: int = 200) -> list[dict[str, Any]]:

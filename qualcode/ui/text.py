@@ -53,3 +53,12 @@ def tail(text: str, n: int = 400) -> str:
     if 0 <= space < n // 2:
         cut = cut[space + 1:]
     return "…" + cut
+
+
+def excerpts(n: int) -> str:
+    """``n`` with "excerpt" or "excerpts", for labels and titles.
+
+    >>> excerpts(1), excerpts(3)
+    ('1 excerpt', '3 excerpts')
+    """
+    return f"{n} excerpt{'s' * (n != 1)}"

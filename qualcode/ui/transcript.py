@@ -29,18 +29,24 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
            code_name: str = "") -> None:
     """on_click: accept or reject one suggestion, saved at once, then teach the engine.
 
-    The background refresh may have withdrawn the chip's suggestion since the page was drawn
-    (other excerpts than the open one are re-scored after each decision): an accept then codes
-    the excerpt with the chip's code all the same (what the coder asked for); a reject has
-    nothing left to reject. Either way the excerpt reloads with its current chips."""
+    ``excerpt_id`` and ``code_id`` are the chip's. The background refresh may have replaced the
+    chip's suggestion since the page was drawn (other excerpts than the open one are re-scored
+    after each decision): the decision goes to the current suggestion of that code on that
+    excerpt; if the model no longer suggests it, an accept codes the excerpt with the chip's
+    code all the same (what the coder asked for) and a reject has nothing left to reject.
+    Either way the excerpt reloads with its current chips; a click that changed nothing starts
+    no relearn (it would replace the fresh chips again)."""
+    done = False
     try:
         coding.decide(ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
-    except NotFoundError:
+        done = True
+    except NotFoundError as exc:
         name = code_name or "This code"
         if code_id is None:
-            flash("That suggestion was just updated: the excerpt now shows the current ones.", kind="info")
+            flash(error_text(exc))
         elif accept:
             if in_callback(coding.add_coding, ctx, excerpt_id, code_id) is not None:
+                done = True
                 flash(f"Coded {name}. (Its suggestion had just been updated in the background.)", kind="info")
         else:
             flash(f"{name} is no longer suggested here: the model updated after your last decisions.", kind="info")
@@ -48,15 +54,18 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
         flash(error_text(exc))
     dirty().add(excerpt_id)
     st.session_state["code_last"] = excerpt_id
-    after_decision(ctx)
+    if done:
+        after_decision(ctx)
 
 
-def accept_all(ctx: ProjectContext, items: list[tuple[int, int]]) -> None:
-    """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id)."""
-    for sid, ex_id in items:
-        in_callback(coding.accept_suggestion, ctx, sid)
+def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
+    """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id, code id)."""
+    done = 0
+    for sid, ex_id, code_id in items:
+        done += in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id) is not None
         dirty().add(ex_id)
-    after_decision(ctx)
+    if done:
+        after_decision(ctx)
 
 
 def remove(ctx: ProjectContext, coding_id: int, excerpt_id: int) -> None:
@@ -127,7 +136,7 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
         show_flash()  # a decision that failed in this turn says so here, at once
-        pending = [(c.suggestion_id, e.id) for e in turn.excerpts for c in e.state.pending]
+        pending = [(c.suggestion_id, e.id, c.code_id) for e in turn.excerpts for c in e.state.pending]
         head = st.container(horizontal=True, vertical_alignment="center", gap="small")
         time = f" · {turn.time}" if turn.time else ""
         head.markdown(f"{ROLE_ICONS.get(turn.role, '')} **{md(turn.speaker or 'Unknown speaker')}** "

@@ -98,6 +98,16 @@ def _apply_interviewers(parsed: dict[int, tuple[str, Any]], key: str) -> None:
                 st.session_state[f"imp-role-{i}-{sp.label}"] = new
             elif sp.label not in chosen and role in ASKING:
                 st.session_state[f"imp-role-{i}-{sp.label}"] = "participant"
+    st.session_state[f"{key}-applied"] = sorted(chosen)
+
+
+def _apply_before_import(parsed: dict[int, tuple[str, Any]], key: str) -> None:
+    """on_click of Import: a choice of interviewers that was never applied (the proposals
+    pre-filled in the list, or a list changed since the last Apply) is applied first. The
+    list says their words are not coded; importing without pressing Apply used to code them.
+    Per-file roles changed after an Apply are kept."""
+    if key in st.session_state and sorted(st.session_state.get(key) or []) != st.session_state.get(f"{key}-applied"):
+        _apply_interviewers(parsed, key)
 
 
 def _add_merge(key: str, name_key: str) -> None:
@@ -336,5 +346,5 @@ def render() -> None:
             items.append((name, value, choice))
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
-                 disabled=not items):
+                 disabled=not items, on_click=_apply_before_import, args=(good, f"imp-iv-{nonce}")):
         _save_all(ctx, items, deidentify=deid, names=names, suggest=suggest, replace=replace)

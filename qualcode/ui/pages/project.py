@@ -11,9 +11,11 @@ import streamlit as st
 from qualcode import services
 from qualcode.errors import QualcodeError
 from qualcode.services import suggest as suggest_svc
+from qualcode.services import analysis as analysis_svc
 from qualcode.services import team, ui_support
 from qualcode.ui import signin
-from qualcode.ui.text import md
+from qualcode.ui.quotes import show_quotes
+from qualcode.ui.text import excerpts, md
 from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
                                show_flash)
 
@@ -128,13 +130,30 @@ def _progress(ctx: services.ProjectContext) -> None:
 
 
 def _codes_in_use(ctx: services.ProjectContext) -> None:
-    used = [r for r in ui_support.codes_in_use(ctx) if r["codings"]]
+    """Each code's decided excerpts and documents (all coders; a code counts its sub-codes, as
+    on the Themes page); a click on a row shows exactly those excerpts' quotes."""
     st.subheader("Codes in use")
-    if not used:
+    df = attempt(analysis_svc.frequencies, ctx, include="accepted")
+    used = df[df["excerpts"] > 0].reset_index(drop=True) if df is not None and len(df) else None
+    if used is None or used.empty:
         st.caption("No codings yet. Accept suggestions or code by hand on the Code page.")
         return
-    st.dataframe(pd.DataFrame(used).rename(columns={"code_id": "Code id", "name": "Code", "codings": "Codings"}),
-                 hide_index=True, width="stretch")
+    used = used.sort_values(["excerpts", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    st.caption("Decided codings of every coder; a code includes its sub-codes. Click a row to read its quotes.")
+    event = st.dataframe(used[["code", "excerpts", "documents"]], hide_index=True, width="stretch",
+                         on_select="rerun", selection_mode="single-row", key="proj_codes",
+                         column_config={"code": st.column_config.TextColumn("Code"),
+                                        "excerpts": st.column_config.NumberColumn("Excerpts"),
+                                        "documents": st.column_config.NumberColumn("Documents")})
+    labels = [f"{r['code']} · {excerpts(int(r['excerpts']))}" for r in used.to_dict("records")]
+    picked = st.selectbox("Or pick a code", range(len(used)), index=None, key="proj_codes_pick",
+                          format_func=lambda i: labels[i], placeholder="Read the quotes of…")
+    rows = getattr(getattr(event, "selection", None), "rows", None) or []
+    row = rows[0] if rows else picked
+    if row is not None and row < len(used):
+        r = used.iloc[row]
+        show_quotes(ctx, code_id=r["code_id"], where={}, include="accepted", key="proj_quotes",
+                    title=f"{r['code']} · {excerpts(int(r['excerpts']))}")
 
 
 def _learning_curve(ctx: services.ProjectContext) -> None:

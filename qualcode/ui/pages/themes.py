@@ -14,7 +14,9 @@ import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
+from qualcode.ui.quotes import show_quotes
 from qualcode.ui.state import attempt, page_context
+from qualcode.ui.text import excerpts
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -33,7 +35,6 @@ COOC_CONFIG = {
     "n_b": st.column_config.NumberColumn("Second code alone"),
     "jaccard": st.column_config.NumberColumn("Overlap (Jaccard)", format="%.2f"),
 }
-QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "coders", "origin", "memo"]
 
 
 def _selected_row(event: Any) -> int | None:
@@ -48,22 +49,8 @@ def _quotes(ctx: ProjectContext, analysis=analysis_svc, *, code_id: str, where: 
             also: str | None = None, level: str = "excerpt", rollup: bool = True,
             title: str | None = None) -> pd.DataFrame | None:
     """Show the quotes behind one number (one row per excerpt) and return them."""
-    df = attempt(analysis_svc.quotes, ctx, code_id=code_id, where=where, include=include, also=also,
-                 level=level, rollup=rollup)
-    if df is None:
-        return None
-    what = title or (code_id + (f" + {also}" if also else "") + "".join(f" · {k} {v}" for k, v in where.items()))
-    n_ex, n_docs = len(df), df["document_id"].nunique() if len(df) else 0
-    st.subheader(f"Quotes: {what}")
-    if df.empty:
-        st.caption("No quotes behind this number.")
-        return df
-    st.caption(f"{n_ex} excerpt{'s' * (n_ex != 1)} from {n_docs} document{'s' * (n_docs != 1)}.")
-    cols = [c for c in QUOTE_COLS if c in df.columns]
-    st.dataframe(df[cols], hide_index=True, width="stretch", key="th_quotes",
-                 column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
-                                "code": st.column_config.TextColumn("Codes")})
-    return df
+    return show_quotes(ctx, code_id=code_id, where=where, include=include, also=also, level=level, rollup=rollup,
+                       title=title, key="th_quotes")
 
 
 def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
@@ -82,7 +69,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
     cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="th_freq", column_config=FREQ_CONFIG)
-    labels = [(f"{by} {r[by]} · " if by else "") + f"{r['code']} · {int(r['excerpts'])} excerpts"
+    labels = [(f"{by} {r[by]} · " if by else "") + f"{r['code']} · {excerpts(int(r['excerpts']))}"
               for r in shown.to_dict("records")]
     picked = st.selectbox("Or pick a row", range(len(shown)), index=None, key="th_freq_pick",
                           format_func=lambda i: labels[i], placeholder="Read the quotes of…")
@@ -91,7 +78,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
     if row is not None:
         r = shown.iloc[row]
         where = {by: str(r[by])} if by else {}
-        title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {int(r['excerpts'])} excerpts"
+        title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
         _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title)
 
 
@@ -151,7 +138,7 @@ def render() -> None:
         return
     attrs = attempt(analysis_svc.attribute_names, ctx) or {"document": [], "speaker": ["role"]}
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]
-    cols = st.columns([3, 2, 2])
+    cols = st.columns([4, 2, 2])  # the view control needs room for all four names
     view = cols[0].segmented_control("View", VIEWS, default=VIEWS[0], key="th_view") or VIEWS[0]
     by = cols[1].selectbox("Group by", [None, *groups], key="th_by",
                            format_func=lambda g: "(no grouping)" if g is None else g)

@@ -1,0 +1,39 @@
+"""The quotes behind one clicked number, shown the same way on every page.
+
+Always through ``services.analysis.quotes`` with the number's own filters, so the rows
+shown are exactly the units counted (one row per excerpt). The Themes page and the Project
+page's "Codes in use" both call :func:`show_quotes`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from qualcode.services import analysis as analysis_svc
+from qualcode.services.project import ProjectContext
+from qualcode.ui.state import attempt
+
+QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "coders", "origin", "memo"]
+
+
+def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], include: str,
+                also: str | None = None, level: str = "excerpt", rollup: bool = True,
+                title: str | None = None, key: str = "th_quotes") -> pd.DataFrame | None:
+    """Show the quotes behind one number (one row per excerpt) and return them."""
+    df = attempt(analysis_svc.quotes, ctx, code_id=code_id, where=where, include=include, also=also,
+                 level=level, rollup=rollup)
+    if df is None:
+        return None
+    what = title or (code_id + (f" + {also}" if also else "") + "".join(f" · {k} {v}" for k, v in where.items()))
+    n_ex, n_docs = len(df), df["document_id"].nunique() if len(df) else 0
+    st.subheader(f"Quotes: {what}")
+    if df.empty:
+        st.caption("No quotes behind this number.")
+        return df
+    st.caption(f"{n_ex} excerpt{'s' * (n_ex != 1)} from {n_docs} document{'s' * (n_docs != 1)}.")
+    cols = [c for c in QUOTE_COLS if c in df.columns]
+    st.dataframe(df[cols], hide_index=True, width="stretch", key=key,
+                 column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
+                                "code": st.column_config.TextColumn("Codes")})
+    return df
