@@ -114,9 +114,9 @@ def test_a_stale_chip_decides_nothing_else(project, doc_with_suggestions):
     that one; with the code no longer suggested there, nothing is recorded."""
     doc_id, ex, sid = doc_with_suggestions
     stale = sid["buy_in"]  # ex[2]'s chip, the newest row
-    with project.session() as s:
-        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="evidence", score=0.7, model_id="m2")],
-                                 replace_pending_for=[ex[2].id])
+    with project.session() as s:  # two refreshes: ex[2]'s codes withdrawn, then a new one on ex[1]
+        store.upsert_suggestions(s, [], replace_pending_for=[ex[2].id])
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="evidence", score=0.7, model_id="m2")])
         reused = {sg.id: sg.excerpt_id for sg in store.list_suggestions(s, document_id=doc_id)}
     assert reused.get(stale) == ex[1].id  # the hazard is real: the id now names ex[1]'s suggestion
     for accept in (True, False):
@@ -137,9 +137,9 @@ def test_a_stale_chip_decides_the_same_code_suggested_anew(project, doc_with_sug
     """The refresh re-suggested the same code on the same excerpt under a new id: the click
     means that decision, and it is recorded (and undone) on the current suggestion."""
     doc_id, ex, sid = doc_with_suggestions
-    with project.session() as s:
-        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="trust", score=0.9, model_id="m2")],
-                                 replace_pending_for=[ex[1].id])
+    with project.session() as s:  # withdrawn by one refresh, suggested again by the next
+        store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id])
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id="trust", score=0.9, model_id="m2")])
         now = {sg.code_id: sg.id for sg in store.list_suggestions(s, document_id=doc_id, status="pending")}
     assert now["trust"] != sid["trust"]
     coding_id = coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="trust")

@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qualcode.services import coding
+from qualcode.services import coding, ui_support
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
 from tests.ui_helpers import EVIL, no_exception, page, run_script, seed
@@ -368,9 +368,12 @@ def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(see
     left to reject; both say so, and neither decides some other suggestion."""
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)
-    # an id that names another suggestion than the chip showed is not decided in its place
-    with pytest.raises(Exception, match="withdrawn"):
-        coding.decide(ctx, sid["2:buy_in"], True, excerpt_id=ex[1].id, code_id="trust")
+    # an id that names another suggestion than the chip showed is not decided in its place (the
+    # chip's excerpt has no pending suggestion of the chip's code: nothing is decided)
+    codebook_ids = {c.id for c in ui_support.codebook(ctx).codable_codes()}
+    other = next(c for c in sorted(codebook_ids) if c not in {"trust", "buy_in"})
+    with pytest.raises(Exception, match="replaced by newer ones"):
+        coding.decide(ctx, sid["2:buy_in"], True, excerpt_id=ex[1].id, code_id=other)
     assert _store(ctx, doc_id)[0][sid["2:buy_in"]].status.value == "pending"
     at, at2 = page("code", ctx, code_mode="Excerpts"), page("code", ctx, code_mode="Excerpts")  # two tabs
     with ctx.session() as s:  # what a refresh does when the new model drops the codes there
