@@ -174,15 +174,26 @@ STALE = {"n": 0}  # how many clicks landed on a chip the background refresh had 
 
 STUCK = {"n": 0}  # decisions stored whose turn was not redrawn (a full rerun showed them)
 
+HAND: list[int] = []  # accepted chips whose suggestion was withdrawn: coded by hand with its code
 
-def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, bool] | None:
+
+def hand_codings(ctx, coder: str, ex_id: int) -> set[int]:
+    """Ids of ``coder``'s manual codings on excerpt ``ex_id``."""
+    with ctx.session(readonly=True) as s:
+        return {c.id for c in coding_store.list_codings(s) if c.excerpt_id == ex_id and c.coder == coder
+                and c.origin.value == "manual"}
+
+
+def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int | None, bool] | None:
     """Decide excerpt ``ex_id`` (not yet reviewed by ``coder``) from the chips on the page:
     ``pick(chips)`` returns (suggestion id, accept) or None. Returns (the suggestion
-    decided, accept), as the page shows it afterwards.
+    decided, accept), as the page shows it afterwards, or (None, True) when an accepted
+    chip's suggestion had been withdrawn and the excerpt was coded by hand with its code.
 
     A chip the background refresh replaced meanwhile is decided on the current suggestion
-    of the same code (a new id), or refused when the code is no longer suggested; either way
-    the turn then shows the excerpt's current chips, and a refused decision is picked again.
+    of the same code (a new id); when the model no longer suggests that code there, an
+    accept codes the excerpt by hand with it (what the coder asked for) and a reject has
+    nothing to reject, so the turn shows the excerpt's current chips and is picked again.
 
     On a loaded machine a rerun of another fragment (the learning line's timer; known, being
     fixed) may drop the click, or the turn's redraw after it, or leave a stray copy of the
@@ -203,6 +214,7 @@ def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, boo
         sid, accept = choice
         want = "accepted" if accept else "rejected"
         button = f"{scope} {key(('acc' if accept else 'rej') + f'-{sid}')} button"
+        before = hand_codings(ctx, coder, ex_id)
         page.locator(button).first.click()
         nudged = time.monotonic()
         deadline = nudged + 240
@@ -211,6 +223,9 @@ def decide_from_chips(page, ctx, coder: str, ex_id: int, pick) -> tuple[int, boo
             stored = ex_id in reviewed_by(ctx, coder)
             if new and stored:
                 return new[0], accept
+            if accept and stored and hand_codings(ctx, coder, ex_id) - before:
+                HAND.append(ex_id)
+                return None, True
             if not stored and not page.locator(button).count():
                 break  # refused (replaced meanwhile): the turn shows the current chips
             assert time.monotonic() < deadline, f"excerpt {ex_id}: the decision on {sid} never showed"
@@ -393,16 +408,16 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     for name in sorted(docs):
         choose(page, "code_doc", name)
         for ex_id in codable[name][:7]:
-            if len(alice) + len(quiet) == 20:
+            if len(alice) + len(quiet) + len(HAND) == 20:
                 break
             decided = decide_from_chips(page, ctx, "alice", ex_id, top_pending(accept=len(alice) % 3 != 2))
             if decided is None:
                 nothing_here(page, ctx, name, ex_id)
                 quiet.append(ex_id)
-            else:
+            elif decided[0] is not None:
                 alice[ex_id] = decided
     assert len(alice) >= 12, f"only {len(alice)} excerpts had suggestions"
-    assert len(reviewed_by(ctx) & (set(alice) | set(quiet))) == len(alice) + len(quiet) == 20
+    assert len(reviewed_by(ctx) & (set(alice) | set(quiet) | set(HAND))) == len(alice) + len(quiet) + len(HAND) == 20
     mine = codings_by_coder(ctx)["alice"]
     sugg = suggestions(project)
     for ex_id, (sid, accepted) in alice.items():
@@ -422,7 +437,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
 
     def manual_codings():
         with ctx.session(readonly=True) as s:
-            return [c for c in coding_store.list_codings(s) if c.origin.value == "manual"]
+            return [c for c in coding_store.list_codings(s) if c.origin.value == "manual" and c.excerpt_id not in HAND]
 
     for attempt in range(3):  # as the coder does: type to search the codebook, then Add code
         picker = page.locator(key(f"pick-{target}"))
@@ -442,7 +457,8 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     page.wait_for_selector('[data-testid="stAlert"] >> text=Memo saved')
     shot("manual-code-and-memo")
     # One more decision, then Undo: the message shows the excerpt's own words.
-    extra = next(e for name in sorted(docs) for e in codable[name] if e not in alice and e not in quiet)
+    extra = next(e for name in sorted(docs) for e in codable[name] if e not in alice and e not in quiet
+                 and e not in HAND)
     choose(page, "code_doc", doc_of[extra])
     if decide_from_chips(page, ctx, "alice", extra, top_pending(accept=True)) is None:
         nothing_here(page, ctx, doc_of[extra], extra)
