@@ -376,6 +376,9 @@ def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(see
         coding.decide(ctx, sid["2:buy_in"], True, excerpt_id=ex[1].id, code_id=other)
     assert _store(ctx, doc_id)[0][sid["2:buy_in"]].status.value == "pending"
     at, at2 = page("code", ctx, code_mode="Excerpts"), page("code", ctx, code_mode="Excerpts")  # two tabs
+    from qualcode.services import suggest as suggest_svc
+
+    suggest_svc.wait_for_learning(ctx)  # whatever the page started in the background is done
     with ctx.session() as s:  # what a refresh does when the new model drops the codes there
         coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id, ex[2].id])
     at.button(key=f"acc-{sid['1:trust']}").click().run()
@@ -383,9 +386,12 @@ def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(see
     _, codings, _, _ = _store(ctx, doc_id)
     assert [(c.code_id, c.excerpt_id, c.origin.value) for c in codings] == [("trust", ex[1].id, "manual")]
     assert any("Coded Trust" in i.value for i in at.info) and not at.error
+    # That coding started a relearn, whose refresh may suggest buy_in on excerpt 2 again; let it
+    # finish, then withdraw excerpt 2's codes once more (the case under test), before tab 2 clicks.
+    suggest_svc.wait_for_learning(ctx)
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[2].id])
     at2.button(key=f"rej-{sid['2:buy_in']}").click().run()
     no_exception(at2)
     assert any("no longer suggested" in i.value for i in at2.info) and not at2.error
-    from qualcode.services import suggest as suggest_svc
-
     suggest_svc.wait_for_learning(ctx)
