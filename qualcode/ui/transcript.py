@@ -21,8 +21,33 @@ ROLE_ICONS = {"interviewer": ":material/mic:", "facilitator": ":material/record_
               "participant": ":material/person:", "unknown": ":material/help:"}
 
 
+# A decided chip is redrawn as one badge inside a container with a new key; Streamlit keeps the
+# pending chip's two buttons there, faded, until the rest of the turn has been redrawn, so a
+# stray cross stood beside the new badge (and took clicks). Buttons never belong in a decided
+# chip: hide them at once (tests/browser/test_browser_chip_redraw.py).
+CHIP_CSS = """<style>
+[class*="st-key-chip-"][class*="-accepted"] [class*="st-key-acc-"],
+[class*="st-key-chip-"][class*="-accepted"] [class*="st-key-rej-"],
+[class*="st-key-chip-"][class*="-rejected"] [class*="st-key-acc-"],
+[class*="st-key-chip-"][class*="-rejected"] [class*="st-key-rej-"] { display: none; }
+</style>"""
+
+
+def chip_styles() -> None:
+    """Once per page that shows chips: the style rule above (no space on the page)."""
+    st.html(CHIP_CSS)
+
+
 def dirty() -> set[int]:
     return st.session_state.setdefault("code_dirty", set())
+
+
+def mark(excerpt_id: int) -> None:
+    """A callback changed this excerpt: its turn reloads it; if it is the open excerpt (shown in
+    the sidebar too), the whole page reruns, so the sidebar does not keep the old chips."""
+    dirty().add(excerpt_id)
+    if excerpt_id == st.session_state.get("code_focus"):
+        st.session_state["code_rerun_app"] = True
 
 
 def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: bool, code_id: str | None = None,
@@ -52,7 +77,7 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
             flash(f"{name} is no longer suggested here: the model updated after your last decisions.", kind="info")
     except (QualcodeError, ValueError, KeyError, LookupError) as exc:
         flash(error_text(exc))
-    dirty().add(excerpt_id)
+    mark(excerpt_id)
     st.session_state["code_last"] = excerpt_id
     if done:
         after_decision(ctx)
@@ -63,14 +88,14 @@ def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
     done = 0
     for sid, ex_id, code_id in items:
         done += in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id) is not None
-        dirty().add(ex_id)
+        mark(ex_id)
     if done:
         after_decision(ctx)
 
 
 def remove(ctx: ProjectContext, coding_id: int, excerpt_id: int) -> None:
     in_callback(coding.remove_coding, ctx, coding_id)
-    dirty().add(excerpt_id)
+    mark(excerpt_id)
     after_decision(ctx)
 
 
@@ -133,6 +158,8 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
 @guarded
 def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     """One speaker turn: header (speaker, role, time, accept-all), then its excerpts."""
+    if st.session_state.pop("code_rerun_app", False):
+        st.rerun()  # this fragment's decision changed the open excerpt: redraw the sidebar too
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
         show_flash()  # a decision that failed in this turn says so here, at once

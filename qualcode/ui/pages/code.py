@@ -25,7 +25,7 @@ from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import tail
-from qualcode.ui.transcript import decide, turn_block
+from qualcode.ui.transcript import chip_styles, decide, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
@@ -315,6 +315,8 @@ def render() -> None:
     ctx = page_context("Code")
     if ctx is None:
         return
+    chip_styles()
+    st.session_state.pop("code_rerun_app", None)  # a whole-page run redraws the open excerpt anyway
     if survey_grid.render_if_chosen(ctx):
         return
     doc_id = _doc_picker(ctx)

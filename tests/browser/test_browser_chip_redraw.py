@@ -1,0 +1,93 @@
+"""In Chromium: a decided chip changes in one step, with nothing of the old chip left over.
+
+A pending chip is two buttons (accept: the code and its percentage; reject: a cross). After a
+click on either, the chip becomes one badge (accepted or rejected). Before, the page drew the
+badge first and removed the other button only when the rest of the turn had been redrawn, so
+for a moment a stray cross (or code button) stood beside the new badge, and a second click
+there landed on a chip that had already been decided; and a decision on the open excerpt
+made in the transcript left the sidebar (the same excerpt) showing the chip still pending.
+A MutationObserver records every state
+the page goes through between the click and the end of the redraw: in none of them may the
+badge and one of the old buttons be visible together.
+
+Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qualcode import services
+from qualcode.services import ingest
+from qualcode.services import suggest as suggest_svc
+from tests.browser.conftest import code_mode, key, wait_idle
+from tests.browser.test_browser_e2e import goto, ids_of, shot
+from tests.conftest import SAMPLES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+DOC = SAMPLES / "2018_interview_team_member_math.txt"
+
+# Records, on every DOM change, whether the decided chip's badge and one of its old buttons
+# were both present. ``sid`` and ``state`` name the chip and the badge it turns into.
+WATCH = """([sid, state]) => {
+  window.__both = 0; window.__badge = 0;
+  const check = () => {
+    const badge = document.querySelector(`.st-key-chip-${sid}-${state}`);
+    const old = [...document.querySelectorAll(`.st-key-acc-${sid}, .st-key-rej-${sid}`)]
+      .some(e => e.checkVisibility());  // what the coder sees (a faded button counts)
+    if (badge && badge.checkVisibility()) window.__badge += 1;
+    if (badge && badge.checkVisibility() && old) window.__both += 1;
+  };
+  window.__obs && window.__obs.disconnect();
+  window.__obs = new MutationObserver(check);
+  window.__obs.observe(document.body, {childList: true, subtree: true, attributes: true});
+}"""
+
+
+def _decide_and_watch(page, sid: int, button: str, state: str) -> tuple[int, int]:
+    page.evaluate(WATCH, [sid, state])
+    page.locator(key(f"{button}-{sid}") + " button").first.click()
+    page.wait_for_selector(key(f"chip-{sid}-{state}"))
+    wait_idle(page)
+    return page.evaluate("() => { window.__obs.disconnect(); return [window.__both, window.__badge]; }")
+
+
+def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
+    project = tmp_path / "study"
+    services.init_project(project, coder="alice").close()
+    ctx = services.open_project(project, coder="alice")
+    try:
+        ingest.ingest_paths(ctx, [DOC])
+        suggest_svc.suggest_all(ctx)
+    finally:
+        ctx.close()
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    goto(page, "Code")
+    code_mode(page, "Excerpts")
+    page.wait_for_selector('[class*="st-key-chip-"][class*="-pending"]', timeout=60_000)
+    pending = ids_of(page, r"chip-(\d+)-pending")
+    assert len(pending) >= 2, "the sample interview has cold suggestions to decide"
+
+    # The open excerpt (in the sidebar) has chips of its own in the transcript: decide one there.
+    in_sidebar = [s for s in ids_of(page, r"fchip-(\d+)") if s in pending]
+    assert in_sidebar, "the open excerpt has a pending suggestion"
+    first = in_sidebar[0]
+    both, seen = _decide_and_watch(page, first, "acc", "accepted")
+    shot(page, "chip-accepted")
+    assert seen > 0, "the observer saw the accepted badge appear"
+    assert both == 0, f"the accepted badge stood beside a button of the pending chip in {both} DOM states"
+    # ... and the sidebar, which shows the same excerpt, says so too (no stale accept button)
+    page.wait_for_selector(key(f"fchip-{first}") + " >> text=accepted")
+    assert page.locator(key(f"facc-{first}")).count() == 0
+
+    left = [s for s in ids_of(page, r"chip-(\d+)-pending") if s != first]
+    assert left, "a pending chip is left to reject"
+    both, seen = _decide_and_watch(page, left[0], "rej", "rejected")
+    shot(page, "chip-rejected")
+    assert seen > 0
+    assert both == 0, f"the rejected badge stood beside a button of the pending chip in {both} DOM states"
