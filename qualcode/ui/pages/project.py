@@ -121,10 +121,10 @@ def _progress(ctx: services.ProjectContext) -> None:
     for r in rows:
         row = {"Document": r["name"], "Codable excerpts": r["codable"], "Pending suggestions": r["pending"]}
         for c in coders:
-            row[f"Reviewed: {c}"] = (r["reviewed"].get(c, 0) / r["codable"]) if r["codable"] else 0.0
+            row[f"Reviewed: {c}"] = (100.0 * r["reviewed"].get(c, 0) / r["codable"]) if r["codable"] else 0.0
         table.append(row)
-    config = {f"Reviewed: {c}": st.column_config.ProgressColumn(f"Reviewed by {c}", min_value=0, max_value=1,
-                                                                 format="percent") for c in coders}
+    config = {f"Reviewed: {c}": st.column_config.ProgressColumn(f"Reviewed by {c}", min_value=0, max_value=100,
+                                                                 format="%.0f%%") for c in coders}  # 15%, not 15.31%
     st.subheader("Review progress")
     st.dataframe(pd.DataFrame(table), hide_index=True, column_config=config, width="stretch")
 
@@ -171,9 +171,9 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
     long["measure"] = long["measure"].map({"accepted_share": "Suggestions shown that were accepted",
                                            "suggested_share": "Your codes that had been suggested"})
     chart = (alt.Chart(long).mark_line(point=True)
-             .encode(x=alt.X("decisions:Q", title="Decisions (per 50)", axis=alt.Axis(format="d", tickMinStep=50)),
+             .encode(x=alt.X("decisions:Q", title="Decisions made", axis=alt.Axis(format="d", tickMinStep=50)),
                      y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                     color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom")),
+                     color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),  # full labels
                      strokeDash=alt.StrokeDash("coder:N", title="Coder"),
                      tooltip=["coder", "decisions", "measure", alt.Tooltip("share:Q", format=".0%")])
              .properties(height=260))
