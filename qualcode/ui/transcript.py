@@ -158,8 +158,7 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
 @guarded
 def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     """One speaker turn: header (speaker, role, time, accept-all), then its excerpts."""
-    if st.session_state.pop("code_rerun_app", False):
-        st.rerun()  # this fragment's decision changed the open excerpt: redraw the sidebar too
+    rerun_app = st.session_state.pop("code_rerun_app", False)
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
         show_flash()  # a decision that failed in this turn says so here, at once
@@ -178,3 +177,5 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
             if ex.codable:
                 with box:
                     chips(ctx, ex)
+    if rerun_app:  # this turn's decision changed the open excerpt: now redraw the sidebar too
+        st.rerun()
