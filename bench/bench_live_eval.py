@@ -10,7 +10,10 @@ Writes bench/results/live_eval.json with, per corpus:
 - ``session``: the session curve (per window of 100 reviewed excerpts: precision, recall and
   F1 of the suggestions shown) and ``session_ratio`` = F1 in excerpts 400-500 / F1 in
   excerpts 0-100 (target >= 1.5; the last full window stands in when fewer were reviewed);
-- ``gap``: live minus in-memory macro-F1 at each budget (target: within 0.02 everywhere);
+- ``gap``: live minus in-memory macro-F1 at each budget (target: within 0.02 everywhere), and
+  whether the test half's stored suggestions came from the model the in-memory run fitted
+  (``same_model``: same decisions, same training order); ``same_review_order_for``: how many
+  excerpts both paths reviewed in the same order before they parted (all of them, if none);
 - both runs' curves, baselines, timing, and the machine's load.
 
 Size: disaster-dev whole (2,323 rows); talkmoves-dev (14,011 rows) sliced to the first
@@ -108,13 +111,17 @@ def main() -> None:
             live_s = time.perf_counter() - t0
             gap = [{"reviewed": a["reviewed"], "live": a["macro_f1"], "in_memory": b["macro_f1"],
                     "gap": round(a["macro_f1"] - b["macro_f1"], 4),
-                    "baseline": a["baseline_macro_f1"]}
+                    "baseline": a["baseline_macro_f1"],
+                    "same_model": a["model_ids"] in ([], [b["model_id"]])}
                    for a, b in zip(live["budgets"], mem["budgets"])]
+            n_same = next((k for k, (x, y) in enumerate(zip(live["reviewed_rows"], mem["reviewed_rows"])) if x != y),
+                          min(len(live["reviewed_rows"]), len(mem["reviewed_rows"])))
             out["corpora"][corpus] = {
                 "rows": "whole" if not per_doc else f"first {per_doc} rows of each document",
                 "n_pool": live["n_pool"], "n_test": live["n_test"],
                 "session": live["session"], "session_ratio": session_ratio(live["session"]),
                 "gap": gap, "gap_max_abs": max(abs(g["gap"]) for g in gap),
+                "same_review_order_for": n_same,  # reviewed excerpts before the two paths' orders part
                 "gap_met": all(abs(g["gap"]) <= GAP_TARGET for g in gap),
                 "decisions": live["decisions"], "live_timing_s": live["timing_s"],
                 "seconds": {"in_memory": round(mem_s, 1), "live": round(live_s, 1)},

@@ -62,7 +62,13 @@ def test_live_agrees_with_in_memory_and_reports_the_session(shared_dir, tmp_path
     live = evaluate_live(gold, codebook, budgets=budgets, seed=0, project_dir=tmp_path / "proj")
     assert live["mode"] == "live" and (live["n_pool"], live["n_test"]) == (mem["n_pool"], mem["n_test"])
     assert [b["reviewed"] for b in live["budgets"]] == [b["reviewed"] for b in mem["budgets"]]
+    # The same engine on the same decisions: both coders review the same excerpts in the same
+    # order, and the test half's stored suggestions come from the model the in-memory run
+    # fitted (its id digests the decisions in training order), so the scores are the same.
+    assert live["reviewed_rows"] == mem["reviewed_rows"] and len(mem["reviewed_rows"]) == budgets[-1]
     for a, b in zip(live["budgets"], mem["budgets"]):
+        assert a["model_ids"] in ([], [b["model_id"]]), (a["reviewed"], a["model_ids"], b["model_id"])
+        assert a["per_code"] == b["per_code"], a["reviewed"]
         assert abs(a["macro_f1"] - b["macro_f1"]) <= 0.02, (a["reviewed"], a["macro_f1"], b["macro_f1"])
         assert a["baseline_macro_f1"] == b["baseline_macro_f1"]  # the same baseline in both
         assert set(a["per_code"]) == set(b["per_code"])

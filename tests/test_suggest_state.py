@@ -161,3 +161,39 @@ def _pending_all(ctx, **kw):
 
     with ctx.session(readonly=True) as s:
         return coding_store.list_suggestions(s, status="pending", **kw)
+
+
+def test_the_engine_learns_from_decisions_in_the_order_they_were_made(live):
+    """Training rows are the coder's decisions in decision order (an undone and redone one
+    moves to the end), not in excerpt order: the calibration window is the latest decisions,
+    and the learner's solver is not indifferent to row order, so this is also the order the
+    in-memory evaluation trains in (``--live`` must reproduce it exactly)."""
+    from qualcode.services import commands
+    from qualcode.storage import training
+
+    ctx, folder, _ = live
+    _import(ctx, folder, "first", FIRST)
+    _import(ctx, folder, "second", SECOND)
+    service.suggest_all(ctx)
+    ex = service.review_queue(ctx, order="document", limit=100)
+    assert len(ex) >= 6
+    coding.add_coding(ctx, ex[4], "time")
+    coding.nothing_here(ctx, ex[0])
+    coding.add_coding(ctx, ex[1], "trust")
+    commands.undo(ctx)  # ex[1] is undecided again ...
+    coding.add_coding(ctx, ex[5], "data")
+    coding.add_coding(ctx, ex[1], "trust")  # ... and decided last
+    coding.add_coding(ctx, ex[4], "data")  # a second code on an earlier decision keeps its place
+    with ctx.session(readonly=True) as s:
+        labels = training.coder_labels(s, ctx.coder_id(s))
+    assert list(labels) == [ex[4], ex[0], ex[5], ex[1]]
+    assert labels[ex[4]] == {"time", "data"} and labels[ex[0]] == set()
+    service.on_decision(ctx)
+    service.wait_for_learning(ctx)
+    st = _state(ctx)
+    idx, Y = service._labels(ctx, st)
+    assert [st.corpus.ids[i] for i in idx] == [ex[4], ex[0], ex[5], ex[1]]
+    # the model the app learned is the one an engine fitted on the decisions in that order is
+    want = Engine(st.codes, st.engine.embedder).prepare(st.corpus).fit(st.corpus, idx, Y)
+    assert st.engine.model_id == want.model_id
+    assert service.learning_status(ctx)["model"] == want.model_id

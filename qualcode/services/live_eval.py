@@ -15,7 +15,11 @@ measured is what the Code page shows:
    stored pending suggestions) and waits for it (``wait_for_learning``), so the run is
    deterministic; ``batch=1`` is the app after every excerpt.
 4. At each budget the test half's STORED pending suggestions are scored (per code, macro
-   and micro F1, as in memory), beside the same logistic-regression baseline.
+   and micro F1, as in memory), beside the same logistic-regression baseline; ``model_ids``:
+   the models that made them (one, after the refresh), ``reviewed_rows``: the gold rows in
+   the order the coder reviewed them. Both paths train on the decisions in the order they
+   were made, so on the same rows they review the same excerpts in the same order and the
+   test half gets suggestions from the same model (``model_id`` in memory).
 5. ``session``: per window of 100 reviewed excerpts, precision, recall and F1 of the
    suggestions the coder was shown (accepted = right, rejected = wrong, added = missed).
 
@@ -98,12 +102,16 @@ def build_project(project_dir: Path, gold: str | Path,
     return ctx, rows, excerpt_of
 
 
-def _pending_codes(ctx: ProjectContext, excerpt_ids: Sequence[int]) -> dict[int, list[tuple[int, str]]]:
-    """Stored pending suggestions (suggestion id, code) per excerpt: what the Code page shows."""
+def _pending_codes(ctx: ProjectContext, excerpt_ids: Sequence[int],
+                   models: set[str] | None = None) -> dict[int, list[tuple[int, str]]]:
+    """Stored pending suggestions (suggestion id, code) per excerpt: what the Code page shows;
+    the model ids that made them are added to ``models``."""
     out: dict[int, list[tuple[int, str]]] = {}
     with ctx.session(readonly=True) as s:
         for sg in coding_store.list_suggestions(s, status="pending", excerpt_ids=list(excerpt_ids)):
             out.setdefault(sg.excerpt_id, []).append((sg.id, sg.code_id))
+            if models is not None:
+                models.add(sg.model_id)
     return out
 
 
@@ -160,6 +168,7 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
                                hint="use the codebook the gold file was coded with")
         Y = np.array([[c in r["codes"] for c in code_ids] for r in rows], dtype=np.float64)
         gold_of = {excerpt_of[i]: set(r["codes"]) for i, r in enumerate(rows)}
+        row_of = {e: i for i, e in excerpt_of.items()}  # excerpt id -> gold row
         pool, test = split_documents(rows, seed)
         with ctx.session(readonly=True) as s:
             doc_of = {r["id"]: r["document_id"] for r in training.excerpt_rows(s)}
@@ -216,7 +225,8 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
                 learn_times.append(time.perf_counter() - t1)
             t_sim += time.perf_counter() - t0
             b_eff = len(reviewed)
-            pend = _pending_codes(ctx, test_ids)
+            models: set[str] = set()
+            pend = _pending_codes(ctx, test_ids, models)
             pos = {c: j for j, c in enumerate(code_ids)}
             pred = np.zeros((len(test_ids), len(code_ids)), dtype=bool)
             for k, ex in enumerate(test_ids):
@@ -231,7 +241,7 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
             base = score(Y[test], base_pred, code_ids)
             out_budgets.append({"reviewed": b_eff, "macro_f1": res["macro_f1"], "micro_f1": res["micro_f1"],
                                 "baseline_macro_f1": base["macro_f1"], "baseline_micro_f1": base["micro_f1"],
-                                "per_code": res["per_code"]})
+                                "per_code": res["per_code"], "model_ids": sorted(models)})
             say(f"  {b_eff:>5} reviewed: macro-F1 {res['macro_f1']:.3f}  micro-F1 {res['micro_f1']:.3f}  "
                 f"baseline macro-F1 {base['macro_f1']:.3f}  (live)")
         for a, r_, m in shown:
@@ -249,6 +259,7 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
             "codes_present": [c for c in code_ids if Y[test][:, code_ids.index(c)].sum() > 0],
             "decisions": counts,
             "budgets": out_budgets,
+            "reviewed_rows": [row_of[ex] for ex in reviewed],
             "session": _session_curve(shown),
             "timing_s": {"embed": round(embed_s, 2), "simulate": round(t_sim, 2),
                          "learn_refresh_mean": round(float(np.mean(learn_times)) if learn_times else 0.0, 4),

@@ -193,7 +193,7 @@ def _extend(ctx: ProjectContext, st: _State, progress: Progress) -> bool:
 def _labels(ctx: ProjectContext, st: _State) -> tuple[np.ndarray, np.ndarray]:
     with ctx.session(readonly=True) as s:
         labels = training.coder_labels(s, ctx.coder_id(s))
-    ids = [e for e in sorted(labels) if e in st.row_of]
+    ids = [e for e in labels if e in st.row_of]  # in decision order (the latest last)
     idx = np.array([st.row_of[e] for e in ids], dtype=int)
     code_pos = {c: j for j, c in enumerate(st.engine.code_ids)}
     Y = np.zeros((len(ids), len(code_pos)))

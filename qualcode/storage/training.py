@@ -74,14 +74,19 @@ def excerpt_rows(
 
 
 def coder_labels(s: Session, coder_id: int) -> dict[int, set[str]]:
-    """{excerpt_id: codes} for every excerpt this coder decided on (reviewed or coded).
+    """{excerpt_id: codes} for every excerpt this coder decided on (reviewed or coded), in the
+    order the coder decided them (their first decision on the excerpt; excerpts coded without
+    a review, if any, last, by coding).
 
-    An empty set is a reviewed excerpt without codes: a negative for every code.
+    An empty set is a reviewed excerpt without codes: a negative for every code. The order is
+    the engine's training order: its calibration fits on the latest decisions, and the
+    learner's solver (like the in-memory evaluation, which trains in review order) is not
+    indifferent to the order of its rows.
     """
     out: dict[int, set[str]] = {eid: set() for eid in s.scalars(
-        select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id))}
+        select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id).order_by(ReviewRow.id))}
     for eid, code in s.execute(select(CodingRow.excerpt_id, CodingRow.code_id)
-                               .where(CodingRow.coder_id == coder_id)):
+                               .where(CodingRow.coder_id == coder_id).order_by(CodingRow.id)):
         out.setdefault(eid, set()).add(code)
     return out
 

@@ -5,9 +5,13 @@
 3. A simulated coder works through the pool in the engine's review-queue order; for each
    excerpt it accepts the suggestions in the gold, rejects the others and adds the missed
    gold codes. The engine relearns after every ``batch`` excerpts (the app relearns in the
-   background after each decision; the queue the coder sees is refreshed as it does so).
+   background after each decision; the queue the coder sees is refreshed as it does so), on
+   the decided excerpts in the order they were decided, as the app does
+   (``storage.training.coder_labels``). ``reviewed_rows``: the gold rows in review order.
 4. After each budget of reviewed excerpts, the engine (fitted on exactly those excerpts)
-   suggests codes for the test half with the app's default decision rule; scored per code
+   suggests codes for the test half with the app's default decision rule (``model_id``: the
+   model that did, named as the app names it: decisions learned from and a digest of them in
+   training order); scored per code
    (precision, recall, F1, Cohen's kappa, support), macro-F1 over the codes present in the
    test half, and micro-F1.
 5. Calibration at each budget: of the test-half suggestions shown (the app's decision rule),
@@ -236,7 +240,7 @@ def evaluate(
         base = score(Y[test], base_pred, code_ids)
         out_budgets.append({"reviewed": b_eff, "macro_f1": res["macro_f1"], "micro_f1": res["micro_f1"],
                             "baseline_macro_f1": base["macro_f1"], "baseline_micro_f1": base["micro_f1"],
-                            "per_code": res["per_code"], "calibration": cal})
+                            "per_code": res["per_code"], "calibration": cal, "model_id": engine.model_id})
         say(f"  {b_eff:>5} reviewed: macro-F1 {res['macro_f1']:.3f}  micro-F1 {res['micro_f1']:.3f}  "
             f"baseline macro-F1 {base['macro_f1']:.3f}  ECE {cal['ece']:.3f} (raw score {cal['ece_score']:.3f})")
     return {
@@ -247,6 +251,7 @@ def evaluate(
         "codes_present": [c for c in code_ids if Y[test][:, code_ids.index(c)].sum() > 0],
         "decisions": counts,
         "budgets": out_budgets,
+        "reviewed_rows": [int(r) for r in order],
         "timing_s": {"embed": round(embed_s, 2), "simulate": round(simulate_s, 2),
                      "fit_mean": round(float(np.mean(fit_times)) if fit_times else 0.0, 4),
                      "fit_max": round(float(np.max(fit_times)) if fit_times else 0.0, 4),
