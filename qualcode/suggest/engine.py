@@ -23,7 +23,7 @@ from qualcode.suggest.calibrate import Calibrator
 from qualcode.suggest.corpus import Corpus, TextFeatures, role_vocab
 from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
-from qualcode.suggest.prior import Prior
+from qualcode.suggest.prior import Prior, clauses
 
 DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt; a parent shown with its child is free): disaster-dev
 # zero-shot 0.306 / 0.328 (seeds 0 / 1); 0.29-0.31 when parents took a slot, 0.30-0.33 at 5
@@ -53,7 +53,8 @@ class Engine:
         self.codes = list(codes)
         self.code_ids = [c.id for c in self.codes]
         self.embedder = embedder
-        self.prior = Prior.build(self.codes, memo_encode(embedder))
+        self._encode = memo_encode(embedder)
+        self.prior = Prior.build(self.codes, self._encode)
         self._parents = np.array([bool(p.descendants) for p in self.prior.profiles], dtype=bool)
         self.head = LinearHead(self.code_ids)
         self.vocab: list[str] = []
@@ -85,7 +86,7 @@ class Engine:
         embedding projection are fitted on its codable excerpts when first needed."""
         self.vocab = role_vocab(corpus)
         codable = np.flatnonzero(corpus.codable) if corpus.codable.any() else np.arange(len(corpus))
-        raw = self.prior.raw(corpus.emb[codable], [corpus.lemma_sets[i] for i in codable])
+        raw = self._raw(corpus, codable)
         self.prior.fit_stats(raw)
         # The lexical vocabulary and the embedding projection serve only the learned head:
         # fitted on first use (the first decisions), so a cold project's suggestions don't wait.
@@ -110,7 +111,7 @@ class Engine:
 
         add = np.arange(len(old), len(new))
         if self._Z_corpus is old and self._Z_all is not None:
-            z = self.prior.z(self.prior.raw(new.emb[add], [new.lemma_sets[i] for i in add]))
+            z = self.prior.z(self._raw(new, add))
             self._Z_all, self._Z_corpus = np.vstack([self._Z_all, z]), new
         if self._X_corpus is old and self._X_all is not None:
             self._X_all = sp.vstack([self._X_all, self._features(new, add)], format="csr", dtype=np.float32)
@@ -171,16 +172,27 @@ class Engine:
             self._X_corpus = corpus
         return self._X_all[idx]
 
+    def _raw(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
+        """The prior's raw scores of rows ``idx``, with their clauses (``prior.clauses``: the
+        clauses of multi-clause excerpts are encoded once per process, memo_encode)."""
+        idx = np.asarray(idx, dtype=int)
+        per = [clauses(corpus.texts[i]) for i in idx]
+        flat = [t for ts in per for t in ts]
+        seg = None
+        if flat:
+            seg = (self._encode(flat), np.repeat(np.arange(len(idx)), [len(ts) for ts in per]))
+        return self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx], seg)
+
     def _Z(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
         """Prior z-scores of rows ``idx``; the prepared corpus's are computed once and sliced."""
         idx = np.asarray(idx, dtype=int)
         if self.prior.mean is not None and self._Z_corpus is corpus and self._Z_all is not None:
             return self._Z_all[idx]
         if self.prior.mean is not None and len(idx) >= 200:
-            self._Z_all = self.prior.z(self.prior.raw(corpus.emb, corpus.lemma_sets))
+            self._Z_all = self.prior.z(self._raw(corpus, np.arange(len(corpus))))
             self._Z_corpus = corpus
             return self._Z_all[idx]
-        raw = self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx])
+        raw = self._raw(corpus, idx)
         if self.prior.mean is None:
             self.prior.fit_stats(raw)
         return self.prior.z(raw)

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import re
+
 import numpy as np
 
 from qualcode.core import Code
@@ -44,9 +46,13 @@ from qualcode.suggest.keywords import keyword_lemmas
 Z0 = 2.0
 SLOPE = 1.5
 LEX_WEIGHT = 0.15
-ABS = 0.28        # raw score at which a code fits an excerpt, whatever the project
+ABS = 0.34        # raw score at which a code fits an excerpt, whatever the project
 ABS_SCALE = 0.05  # raw-score units per unit of margin (z-units on the relative side)
-FLOOR = 0.20      # under it nothing is suggested cold (0.22: same zero-shot F1 but talkmoves @500 0.52/0.47 -> 0.49/0.43)
+FLOOR = 0.26      # under it nothing is suggested cold (ABS - 0.08, as before the clause scoring)
+PHRASE_WEIGHT = 0.5  # share of the definition score from its best phrases (the rest: the whole text)
+PHRASE_TOP = 2       # ... mean of the best this many phrase similarities
+CLAUSE_WEIGHT = 0.5  # share of an excerpt's best clause's lead over the whole excerpt that counts
+CLAUSE_MIN_WORDS = 3
 # Calibrated cold probability P(right | d) = sigmoid(CAL_A * d + CAL_B): Platt fit of the
 # margin (d >= -3) on the pool halves of seeds 0 and 1 of both dev sets, each set weighted
 # equally (bench/bench_evaluate.py reports the ECE it gives on the test halves); it is global,
@@ -60,7 +66,9 @@ class CodeProfile:
     texts_for: list[str]
     texts_against: list[str]
     keywords: set[str]
+    phrases: list[str] = field(default_factory=list)
     v_def: np.ndarray | None = None
+    v_phrases: np.ndarray | None = None
     v_for: np.ndarray | None = None
     v_against: np.ndarray | None = None
     descendants: list[int] = field(default_factory=list)  # positions in the prior's code list
@@ -70,12 +78,35 @@ def _clean(items) -> list[str]:
     return [str(t).strip() for t in items if str(t).strip()]
 
 
+_PHRASE_SPLIT = re.compile(r"[:,;.]| and | or ")
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?;])\s+|,\s+")
+
+
+def definition_phrases(code: Code) -> list[str]:
+    """The code's name and the phrases of its definition ("Food: hunger, lack of food, requests
+    for food" -> Food, hunger, lack of food, requests for food): a list-like definition names
+    several things, and an excerpt about one of them matches that phrase better than the whole."""
+    parts = [x.strip() for x in _PHRASE_SPLIT.split(str(code.definition or "").strip())]
+    # (a phrase that repeats the name counts twice among the best two: measured that way)
+    return [p for p in parts if len(p) > 2] + [code.name.strip() or code.id]
+
+
+def clauses(text: str) -> list[str]:
+    """An excerpt's clauses (sentences and comma-separated parts of at least
+    ``CLAUSE_MIN_WORDS`` words), or [] when it has fewer than two: a message that asks for
+    food, water and medicine in three clauses is about each of them, but its whole embedding
+    is a blend of the three."""
+    parts = [x.strip() for x in _CLAUSE_SPLIT.split(str(text))]
+    parts = [p for p in parts if len(p.split()) >= CLAUSE_MIN_WORDS]
+    return parts if len(parts) >= 2 else []
+
+
 def profile_texts(code: Code) -> CodeProfile:
     head = f"{code.name}: {code.definition}".strip().rstrip(":")
     texts_for = [head] + _clean(code.include) + _clean(code.examples)
     against = _clean(code.exclude) + _clean(code.counterexamples)
-    kw = keyword_lemmas(list(code.keywords) + [code.name])
-    return CodeProfile(code.id, texts_for, against, kw)
+    kw = keyword_lemmas(list(code.keywords) + [code.name, str(code.definition or "")])
+    return CodeProfile(code.id, texts_for, against, kw, phrases=definition_phrases(code))
 
 
 @dataclass
@@ -101,29 +132,47 @@ class Prior:
                 if cur in pos:
                     profiles[pos[cur]].descendants.append(k)
                 cur = parent.get(cur)
-        texts = [t for p in profiles for t in p.texts_for + p.texts_against]
+        texts = [t for p in profiles for t in p.texts_for + p.texts_against + p.phrases]
         vecs = encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
         k = 0
         for p in profiles:
-            nf, na = len(p.texts_for), len(p.texts_against)
+            nf, na, nph = len(p.texts_for), len(p.texts_against), len(p.phrases)
             p.v_def = vecs[k]
             p.v_for = vecs[k:k + nf]
             p.v_against = vecs[k + nf:k + nf + na]
-            k += nf + na
+            p.v_phrases = vecs[k + nf + na:k + nf + na + nph]
+            k += nf + na + nph
         return cls(codes=codes, profiles=profiles)
 
-    def raw(self, emb: np.ndarray, lemma_sets: list[set[str]] | None = None) -> np.ndarray:
-        """Uncalibrated scores (n excerpts x n codes)."""
-        n = emb.shape[0]
-        out = np.zeros((n, len(self.profiles)), dtype=np.float32)
+    def similarity(self, emb: np.ndarray) -> np.ndarray:
+        """The embedding part of the raw score (n texts x n codes), keywords aside."""
+        out = np.zeros((emb.shape[0], len(self.profiles)), dtype=np.float32)
         for j, p in enumerate(self.profiles):
             s_def = emb @ p.v_def
+            if p.v_phrases is not None and len(p.v_phrases):
+                sims = emb @ p.v_phrases.T
+                top = -np.sort(-sims, axis=1)[:, :PHRASE_TOP].mean(axis=1)
+                s_def = (1 - PHRASE_WEIGHT) * s_def + PHRASE_WEIGHT * top
             s_for = (emb @ p.v_for.T).max(axis=1) if len(p.v_for) > 1 else s_def
             pos = 0.5 * s_def + 0.5 * s_for
             if len(p.v_against):
                 s_ag = (emb @ p.v_against.T).max(axis=1)
                 pos = pos - np.maximum(0.0, s_ag - pos)
             out[:, j] = pos
+        return out
+
+    def raw(self, emb: np.ndarray, lemma_sets: list[set[str]] | None = None,
+            clause_emb: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Uncalibrated scores (n excerpts x n codes). ``clause_emb``: (vectors, row of each)
+        of the excerpts' clauses (see ``clauses``): an excerpt whose best clause fits a code
+        better than the whole gains ``CLAUSE_WEIGHT`` of the difference."""
+        out = self.similarity(emb)
+        if clause_emb is not None and len(clause_emb[0]):
+            vecs, rows = clause_emb
+            best = np.full_like(out, -np.inf)
+            np.maximum.at(best, np.asarray(rows, dtype=int), self.similarity(vecs))
+            out = out + CLAUSE_WEIGHT * np.maximum(0.0, best - out)
+        for j, p in enumerate(self.profiles):
             if lemma_sets is not None and p.keywords:
                 hits = np.array([len(ls & p.keywords) for ls in lemma_sets], dtype=np.float32)
                 out[:, j] += LEX_WEIGHT * np.minimum(hits, 2.0) / 2.0
