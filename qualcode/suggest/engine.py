@@ -23,10 +23,12 @@ from qualcode.suggest.calibrate import Calibrator
 from qualcode.suggest.corpus import Corpus, TextFeatures, role_vocab
 from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
-from qualcode.suggest.prior import Prior, clauses
+from qualcode.suggest.prior import SLOPE, Prior, clauses
 
 DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt; a parent shown with its child is free): disaster-dev
 # zero-shot 0.306 / 0.328 (seeds 0 / 1); 0.29-0.31 when parents took a slot, 0.30-0.33 at 5
+EXTRA_CHIP_MARGIN = 1.0  # cold: a 4th leaf chip when its cold margin is at least this (score 0.82)
+EXTRA_CHIP_SCORE = float(1.0 / (1.0 + np.exp(-SLOPE * EXTRA_CHIP_MARGIN)))
 HAND_WEIGHT = 0.3  # standardised hand features, scaled to sit beside unit-norm embeddings
 # Calibration fits on the scores shown for the latest CAL_WINDOW decisions a learned model had
 # scored (older ones came from weaker models): ECE at 500 reviewed 0.12-0.19 with every
@@ -277,11 +279,27 @@ class Engine:
         child implies it: "Drinking water" and its parent "Aid" count as one chip). Measured:
         disaster-dev zero-shot 0.286 / 0.308 -> 0.306 / 0.328 (seeds 0 / 1), @500 0.407 ->
         0.417 (seed 0, fixed training order); talkmoves-dev has no parent codes (unchanged).
+        Cold (no cap learned from the coder yet), one more leaf chip is shown when its score
+        is at least ``EXTRA_CHIP_SCORE`` (a cold margin of ``EXTRA_CHIP_MARGIN``): so at most 4 leaf chips, the
+        4th only a confident one (see prior.py for the figures).
         """
         pred = S >= threshold
         k = self.max_per_excerpt
         if S.shape[1] <= k:
             return pred
+        out = self._capped(S, pred, k)
+        if self.head.max_per_excerpt is None and S.shape[1] > k + 1:
+            wider = self._capped(S, pred, k + 1)
+            leaf = ~self._parents
+            extra = wider & ~out & leaf[None, :] & (S >= EXTRA_CHIP_SCORE)
+            out |= extra
+            for j in np.flatnonzero(self._parents):
+                desc = self.prior.profiles[j].descendants
+                out[:, j] |= wider[:, j] & extra[:, desc].any(axis=1)
+        return out
+
+    def _capped(self, S: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+        """``pred`` kept to the ``k`` best leaf codes per excerpt (parents: see ``decide``)."""
         parent = self._parents
         if not parent.any():
             kth = -np.sort(-S, axis=1)[:, k - 1][:, None]
