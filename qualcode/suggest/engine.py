@@ -25,8 +25,9 @@ from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
 from qualcode.suggest.prior import SLOPE, Prior, clauses
 
-DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt; a parent shown with its child is free): disaster-dev
-# zero-shot 0.306 / 0.328 (seeds 0 / 1); 0.29-0.31 when parents took a slot, 0.30-0.33 at 5
+DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (leaf chips per excerpt; a parent shown with its child is free; a
+# confident 4th: EXTRA_CHIP_MARGIN): disaster-dev zero-shot 0.336 / 0.345 (seeds 0 / 1) at 3, 0.341 / 0.353
+# with the confident 4th, 0.340 / 0.353 at a flat 4 (prior.py); 0.29-0.31 when parents took a slot
 EXTRA_CHIP_MARGIN = 1.0  # cold: a 4th leaf chip when its cold margin is at least this (score 0.82)
 EXTRA_CHIP_SCORE = float(1.0 / (1.0 + np.exp(-SLOPE * EXTRA_CHIP_MARGIN)))
 HAND_WEIGHT = 0.3  # standardised hand features, scaled to sit beside unit-norm embeddings
