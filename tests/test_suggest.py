@@ -236,6 +236,18 @@ def test_suggest_stores_pending_with_explanations(small_project):
     assert service.default_threshold(ctx) == 0.5
 
 
+def test_clauses_are_embedded_through_the_project_cache(small_project):
+    from qualcode.core import text_hash
+    from qualcode.storage import training
+
+    ctx, (d1, _) = small_project
+    service.suggest_document(ctx, d1)
+    clauses = ["Time was short", "we never had enough time to plan."]  # one excerpt, two clauses
+    with ctx.session(readonly=True) as s:
+        cached = training.cached_vectors(s, [text_hash(t) for t in clauses], "hash:64")
+    assert len(cached) == 2  # a restarted app reads them instead of encoding them again
+
+
 def test_refreshing_never_touches_decided_suggestions(small_project):
     ctx, (d1, _) = small_project
     service.suggest_document(ctx, d1)
