@@ -179,6 +179,23 @@ def test_memo_encode_encodes_each_text_once_per_model():
     assert enc([]).shape == (0, 64)
 
 
+def test_remembered_vectors_are_not_encoded_again():
+    calls: list[list[str]] = []
+
+    class Counting(E.HashEmbedder):
+        def encode(self, texts, *, progress=None):
+            calls.append(list(texts))
+            return super().encode(texts, progress=progress)
+
+    emb = Counting()
+    emb.model_id = "counting-remember:64"  # (HashEmbedder sets its own per instance)
+    given = np.ones((1, 64), dtype=np.float32)
+    E.remember(emb, ["read from the project cache"], given)
+    got = E.memo_encode(emb)(["read from the project cache", "new text"])
+    assert calls == [["new text"]]
+    np.testing.assert_array_equal(got[0], given[0])
+
+
 def test_repeated_texts_are_encoded_once(onnx_emb, monkeypatch):
     texts = ["Yeah.", "We met every month.", "Yeah.", "Okay.", "We met every month."]
     seen: list[list[str]] = []

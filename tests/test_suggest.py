@@ -236,6 +236,18 @@ def test_suggest_stores_pending_with_explanations(small_project):
     assert service.default_threshold(ctx) == 0.5
 
 
+def test_clauses_are_embedded_through_the_project_cache(small_project):
+    from qualcode.core import text_hash
+    from qualcode.storage import training
+
+    ctx, (d1, _) = small_project
+    service.suggest_document(ctx, d1)
+    clauses = ["Time was short", "we never had enough time to plan."]  # one excerpt, two clauses
+    with ctx.session(readonly=True) as s:
+        cached = training.cached_vectors(s, [text_hash(t) for t in clauses], "hash:64")
+    assert len(cached) == 2  # a restarted app reads them instead of encoding them again
+
+
 def test_refreshing_never_touches_decided_suggestions(small_project):
     ctx, (d1, _) = small_project
     service.suggest_document(ctx, d1)
@@ -377,12 +389,21 @@ def test_background_relearning_failure_is_logged_not_swallowed(small_project, mo
 
 
 # -- the cold rule, calibration, explanations ------------------------------------------------
+def _text_axes(texts):
+    """A fake encoder: each distinct text is one axis (e0, e1, ... in order of first use), so a
+    code whose profile texts are all its name ("Broad") has one profile vector."""
+    axes: dict[str, int] = {}
+    for t in texts:
+        axes.setdefault(t, len(axes))
+    return np.eye(len(texts), 4, dtype=np.float32)[[axes[t] for t in texts]]
+
+
 def _prior_for(sims: np.ndarray):
     """A Prior over one code whose profile has cosine ``sims[i]`` with excerpt i (no keywords)."""
     from qualcode.suggest.prior import Prior
 
     code = Code(id="broad", name="Broad", definition="")
-    prior = Prior.build([code], lambda texts: np.eye(len(texts), 4, dtype=np.float32))
+    prior = Prior.build([code], _text_axes)
     prior.profiles[0].keywords = set()
     emb = np.zeros((len(sims), 4), dtype=np.float32)
     emb[:, 0] = sims  # profile vector is e0
@@ -417,11 +438,54 @@ def test_parent_code_scores_at_least_its_best_child():
     from qualcode.suggest.prior import Prior
 
     codes = [Code(id="aid", name="Aid", definition=""), Code(id="water", name="Water", definition="", parent="aid")]
-    prior = Prior.build(codes, lambda texts: np.eye(len(texts), 4, dtype=np.float32))
+    prior = Prior.build(codes, _text_axes)
     emb = np.array([[0, 0.9, 0, 0], [0.3, 0, 0, 0]], dtype=np.float32)  # row 0 = water's profile
     raw = prior.raw(emb)
     assert raw[0, 0] >= raw[0, 1] and raw[1, 0] > raw[1, 1]
     assert prior.profiles[0].descendants == [1] and prior.profiles[1].descendants == []
+
+
+def test_definition_phrases_and_clauses():
+    from qualcode.suggest.prior import clauses, definition_phrases
+
+    food = Code(id="food", name="Food", definition="Food: hunger, lack of food, requests for food.")
+    assert definition_phrases(food) == ["Food", "hunger", "lack of food", "requests for food", "Food"]
+    assert definition_phrases(Code(id="x", name="Broad", definition="")) == ["Broad"]
+    assert clauses("Please send food to Delmas, we have no clean water here. The children are sick.") == [
+        "Please send food to Delmas", "we have no clean water here.", "The children are sick."]
+    assert clauses("We need food, now.") == []  # one clause of three words or more: the whole counts
+
+
+def test_an_excerpt_fits_a_code_through_its_best_clause():
+    from qualcode.suggest.prior import CLAUSE_WEIGHT, Prior
+
+    codes = [Code(id="water", name="Water", definition=""), Code(id="food", name="Food", definition="")]
+    prior = Prior.build(codes, _text_axes)
+    for p in prior.profiles:
+        p.keywords = set()
+    whole = np.array([[0.3, 0.3, 0, 0]], dtype=np.float32)  # a blend of the two topics
+    clause_vecs = np.array([[0.8, 0.1, 0, 0], [0.1, 0.7, 0, 0]], dtype=np.float32)
+    plain = prior.raw(whole)
+    both = prior.raw(whole, None, (clause_vecs, np.array([0, 0])))
+    assert np.allclose(plain, [[0.3, 0.3]])
+    assert np.allclose(both, [[0.3 + CLAUSE_WEIGHT * 0.5, 0.3 + CLAUSE_WEIGHT * 0.4]])
+    # a clause that fits worse than the whole never lowers the score
+    worse = prior.raw(whole, None, (np.array([[0.1, 0.0, 0, 0]], dtype=np.float32), np.array([0])))
+    assert np.allclose(worse, plain)
+
+
+def test_cold_cap_shows_a_fourth_chip_only_when_confident():
+    from qualcode.suggest.engine import EXTRA_CHIP_SCORE
+
+    codes = [Code(id=f"c{i}", name=f"Code {i}", definition="") for i in range(6)]
+    eng = Engine(codes, HashEmbedder(dim=32))
+    assert eng.max_per_excerpt == 3 and 0.8 < EXTRA_CHIP_SCORE < 0.85
+    S = np.array([[0.95, 0.9, 0.9, 0.6, 0.55, 0.1],      # 4th best is unsure: 3 chips
+                  [0.95, 0.9, 0.9, 0.85, 0.84, 0.1]],   # 4th best is confident: 4 chips, never 5
+                 dtype=np.float32)
+    out = eng.decide(S)
+    assert out[0].tolist() == [True, True, True, False, False, False]
+    assert out[1].tolist() == [True, True, True, True, False, False]
 
 
 def test_calibrator_is_monotone_and_learns_from_decisions():

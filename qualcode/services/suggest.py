@@ -23,7 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from qualcode.core import Code, Suggestion
+from qualcode.core import Code, Suggestion, text_hash
 from qualcode.errors import SuggestError
 from qualcode.services.project import ProjectContext
 from qualcode.storage import codes as code_store
@@ -81,6 +81,19 @@ def embed_rows(ctx: ProjectContext, rows: Sequence[dict[str, Any]], *, progress:
     if not rows:
         return np.zeros((0, emb.dim), dtype=np.float32)
     return np.vstack([np.frombuffer(cached[h], dtype=np.float32) for h in hashes])
+
+
+def prime_clauses(ctx: ProjectContext, corpus: Corpus) -> None:
+    """Embed the clauses of the corpus's multi-clause excerpts (the cold prior scores an excerpt
+    by its best clause too: ``suggest.prior.clauses``) through the project's cache, and hand
+    them to the engine's in-process memory, so a restarted app does not encode them again."""
+    from qualcode.suggest.embedder import remember
+    from qualcode.suggest.prior import clauses
+
+    texts = list(dict.fromkeys(c for t in corpus.texts for c in clauses(t)))
+    if texts:
+        vecs = embed_rows(ctx, [{"text": t, "text_hash": text_hash(t)} for t in texts])
+        remember(embedder_for(ctx), texts, vecs)
 
 
 def _corpus_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -150,6 +163,7 @@ def _load_state(ctx: ProjectContext, *, progress: Progress = None) -> _State:
         return st
     vecs = embed_rows(ctx, rows, progress=progress)
     corpus = make_corpus(_corpus_rows(rows), vecs)
+    prime_clauses(ctx, corpus)
     engine = Engine(codes, emb).prepare(corpus)
     st = _State(engine=engine, corpus=corpus, row_of={r["id"]: i for i, r in enumerate(rows)},
                 prepared_rows=len(rows), codes=codes, rev=rev, row_keys=keys)
@@ -180,6 +194,7 @@ def _extend(ctx: ProjectContext, st: _State, progress: Progress) -> bool:
         return False
     vecs = embed_rows(ctx, new, progress=progress)
     part = make_corpus(_corpus_rows(new), vecs)
+    prime_clauses(ctx, part)
     with st.lock:
         old = st.corpus
         corpus = concat_corpus(old, part)

@@ -557,6 +557,16 @@ _MEMO_LOCK = threading.Lock()
 _MEMO_MAX = 50_000
 
 
+def remember(embedder, texts: Sequence[str], vecs: np.ndarray) -> None:
+    """Put vectors already at hand (say, read from a project's cache) into ``memo_encode``'s
+    memory, so that the engine does not encode those texts again in this process."""
+    model_id = str(embedder.model_id)
+    with _MEMO_LOCK:
+        if len(_MEMO) + len(texts) > _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO.update({(model_id, str(t)): np.asarray(v, dtype=np.float32) for t, v in zip(texts, vecs)})
+
+
 def memo_encode(embedder) -> Callable[[Sequence[str]], np.ndarray]:
     """``embedder.encode`` that remembers each text's vector (per model) for this process.
 

@@ -23,10 +23,13 @@ from qualcode.suggest.calibrate import Calibrator
 from qualcode.suggest.corpus import Corpus, TextFeatures, role_vocab
 from qualcode.suggest.embedder import memo_encode
 from qualcode.suggest.learner import LinearHead
-from qualcode.suggest.prior import Prior
+from qualcode.suggest.prior import SLOPE, Prior, clauses
 
-DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (chips per excerpt; a parent shown with its child is free): disaster-dev
-# zero-shot 0.306 / 0.328 (seeds 0 / 1); 0.29-0.31 when parents took a slot, 0.30-0.33 at 5
+DEFAULT_MAX_PER_EXCERPT = 3  # cold cap (leaf chips per excerpt; a parent shown with its child is free; a
+# confident 4th: EXTRA_CHIP_MARGIN): disaster-dev zero-shot 0.336 / 0.345 (seeds 0 / 1) at 3, 0.341 / 0.353
+# with the confident 4th, 0.340 / 0.353 at a flat 4 (prior.py); 0.29-0.31 when parents took a slot
+EXTRA_CHIP_MARGIN = 1.0  # cold: a 4th leaf chip when its cold margin is at least this (score 0.82)
+EXTRA_CHIP_SCORE = float(1.0 / (1.0 + np.exp(-SLOPE * EXTRA_CHIP_MARGIN)))
 HAND_WEIGHT = 0.3  # standardised hand features, scaled to sit beside unit-norm embeddings
 # Calibration fits on the scores shown for the latest CAL_WINDOW decisions a learned model had
 # scored (older ones came from weaker models): ECE at 500 reviewed 0.12-0.19 with every
@@ -53,7 +56,8 @@ class Engine:
         self.codes = list(codes)
         self.code_ids = [c.id for c in self.codes]
         self.embedder = embedder
-        self.prior = Prior.build(self.codes, memo_encode(embedder))
+        self._encode = memo_encode(embedder)
+        self.prior = Prior.build(self.codes, self._encode)
         self._parents = np.array([bool(p.descendants) for p in self.prior.profiles], dtype=bool)
         self.head = LinearHead(self.code_ids)
         self.vocab: list[str] = []
@@ -85,7 +89,7 @@ class Engine:
         embedding projection are fitted on its codable excerpts when first needed."""
         self.vocab = role_vocab(corpus)
         codable = np.flatnonzero(corpus.codable) if corpus.codable.any() else np.arange(len(corpus))
-        raw = self.prior.raw(corpus.emb[codable], [corpus.lemma_sets[i] for i in codable])
+        raw = self._raw(corpus, codable)
         self.prior.fit_stats(raw)
         # The lexical vocabulary and the embedding projection serve only the learned head:
         # fitted on first use (the first decisions), so a cold project's suggestions don't wait.
@@ -110,7 +114,7 @@ class Engine:
 
         add = np.arange(len(old), len(new))
         if self._Z_corpus is old and self._Z_all is not None:
-            z = self.prior.z(self.prior.raw(new.emb[add], [new.lemma_sets[i] for i in add]))
+            z = self.prior.z(self._raw(new, add))
             self._Z_all, self._Z_corpus = np.vstack([self._Z_all, z]), new
         if self._X_corpus is old and self._X_all is not None:
             self._X_all = sp.vstack([self._X_all, self._features(new, add)], format="csr", dtype=np.float32)
@@ -171,16 +175,27 @@ class Engine:
             self._X_corpus = corpus
         return self._X_all[idx]
 
+    def _raw(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
+        """The prior's raw scores of rows ``idx``, with their clauses (``prior.clauses``: the
+        clauses of multi-clause excerpts are encoded once per process, memo_encode)."""
+        idx = np.asarray(idx, dtype=int)
+        per = [clauses(corpus.texts[i]) for i in idx]
+        flat = [t for ts in per for t in ts]
+        seg = None
+        if flat:
+            seg = (self._encode(flat), np.repeat(np.arange(len(idx)), [len(ts) for ts in per]))
+        return self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx], seg)
+
     def _Z(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
         """Prior z-scores of rows ``idx``; the prepared corpus's are computed once and sliced."""
         idx = np.asarray(idx, dtype=int)
         if self.prior.mean is not None and self._Z_corpus is corpus and self._Z_all is not None:
             return self._Z_all[idx]
         if self.prior.mean is not None and len(idx) >= 200:
-            self._Z_all = self.prior.z(self.prior.raw(corpus.emb, corpus.lemma_sets))
+            self._Z_all = self.prior.z(self._raw(corpus, np.arange(len(corpus))))
             self._Z_corpus = corpus
             return self._Z_all[idx]
-        raw = self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx])
+        raw = self._raw(corpus, idx)
         if self.prior.mean is None:
             self.prior.fit_stats(raw)
         return self.prior.z(raw)
@@ -265,11 +280,27 @@ class Engine:
         child implies it: "Drinking water" and its parent "Aid" count as one chip). Measured:
         disaster-dev zero-shot 0.286 / 0.308 -> 0.306 / 0.328 (seeds 0 / 1), @500 0.407 ->
         0.417 (seed 0, fixed training order); talkmoves-dev has no parent codes (unchanged).
+        Cold (no cap learned from the coder yet), one more leaf chip is shown when its score
+        is at least ``EXTRA_CHIP_SCORE`` (a cold margin of ``EXTRA_CHIP_MARGIN``): so at most 4 leaf chips, the
+        4th only a confident one (see prior.py for the figures).
         """
         pred = S >= threshold
         k = self.max_per_excerpt
         if S.shape[1] <= k:
             return pred
+        out = self._capped(S, pred, k)
+        if self.head.max_per_excerpt is None and S.shape[1] > k + 1:
+            wider = self._capped(S, pred, k + 1)
+            leaf = ~self._parents
+            extra = wider & ~out & leaf[None, :] & (S >= EXTRA_CHIP_SCORE)
+            out |= extra
+            for j in np.flatnonzero(self._parents):
+                desc = self.prior.profiles[j].descendants
+                out[:, j] |= wider[:, j] & extra[:, desc].any(axis=1)
+        return out
+
+    def _capped(self, S: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+        """``pred`` kept to the ``k`` best leaf codes per excerpt (parents: see ``decide``)."""
         parent = self._parents
         if not parent.any():
             kth = -np.sort(-S, axis=1)[:, k - 1][:, None]

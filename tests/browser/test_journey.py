@@ -424,7 +424,9 @@ def test_a_newcomers_day(tmp_path, start_app, page):
         assert sugg[sid].excerpt_id == ex_id  # the chip clicked was this excerpt's
         assert (sugg[sid].code_id in mine.get(ex_id, set())) == accepted
     shot("alice-decisions")
-    target = next(e for e, (_, acc) in alice.items() if not acc)
+    # an excerpt where alice turned a chip down, and not an "evidence" chip: she codes it
+    # "evidence" by hand below, which would contradict that decision (step 6 checks it)
+    target = next(e for e, (sid, acc) in alice.items() if not acc and sugg[sid].code_id != "evidence")
     choose(page, "code_doc", doc_of[target])
     click(page, f"focus-{target}")
     page.wait_for_selector(key(f"memo-{target}"))  # the panel shows this excerpt
