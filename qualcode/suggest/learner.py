@@ -54,6 +54,30 @@ about a second for 2,000 decisions):
    reviewed on talkmoves-dev, on two seeds (0.520 -> 0.41-0.49 on seed 0); even cuts chosen on
    the test labels themselves gain only +0.03, and honest out-of-fold scores cost 3-5 extra
    fits (3.6-4.8 s at 2,000 decisions against the 1 s budget).
+6. Measured and dropped (in-memory protocol, @500, seeds 0 / 1, before the cap of point 4:
+   talkmoves-dev 0.521 / 0.468, disaster-dev 0.393 / 0.420):
+   - the review queue is not where the loss is: the same learner on a random 500 of the pool
+     scores talkmoves 0.315 / 0.409, disaster 0.379 / 0.394 (the queue's 500 win on both);
+   - the projected embedding block x2: talkmoves 0.514 / 0.468, disaster 0.403 / 0.414; x3:
+     talkmoves 0.423, disaster 0.387 (seed 0);
+   - context, the preceding turn's mean embedding (another speaker; ``corpus.ctx``) projected
+     beside the excerpt's: talkmoves 0.475 / 0.456 (disaster has no turns: unchanged); the
+     preceding excerpt of the document (any speaker) projected: talkmoves 0.510 / 0.487
+     (liblinear seed 1: 0.499 / 0.476 against 0.508 / 0.445; seed 2: 0.504 / 0.462 against
+     0.484 / 0.460: +0.017 on seed 1 only) but disaster, with the cap of point 4, 0.399 /
+     0.426 against 0.408 / 0.426 (liblinear seed 1: 0.397 / 0.416 against 0.408 / 0.434);
+     its TF-IDF words x0.5: talkmoves 0.485 / 0.462, disaster 0.384 / 0.411;
+   - a second, dense head (balanced LR on all 384 embedding dimensions, C 1) averaged with
+     this one in logit space: disaster 0.407 / 0.423 but talkmoves 0.473 / 0.434; weight 0.3:
+     disaster 0.400 / 0.414; only for codes whose prior passes the AUC test of point 3:
+     disaster 0.396 / 0.407; per code where the average ranked the decisions better than this
+     head alone on the scores shown before each decision (latest 200): disaster 0.397 / 0.416;
+     with the cap of point 4: disaster 0.410 / 0.428 against 0.408 / 0.426;
+   - C per code by positives: 0.3 x sqrt(n_pos / 20) (clipped 0.05-1): disaster 0.400 / 0.430
+     but talkmoves 0.497 / 0.373; 0.3 x sqrt(20 / n_pos): talkmoves 0.498 / 0.412, disaster
+     0.396 / 0.406;
+   - hand features (engine.HAND_WEIGHT) 1.0 instead of 0.3: talkmoves 0.469 / 0.436, disaster
+     0.390 / 0.407.
 """
 
 from __future__ import annotations
