@@ -560,3 +560,14 @@ def test_prior_is_a_feature_only_where_it_ranks_the_decisions_well():
     assert head.wz[0] > 0 and head.wz[1] == 0
     few = LinearHead(["known", "unknown"]).fit(X[:12], Y[:12], Z[:12], ["participant"] * 12)
     assert not few.wz.any()  # a handful of positives proves nothing: no prior feature yet
+
+
+def test_learned_cap_is_the_most_codes_the_coder_gave_one_excerpt():
+    corpus, labels = synthetic(n_per=10)
+    one = np.array([[lab == c.id for c in CODES] for lab in labels], dtype=float)
+    eng = Engine(CODES, HashEmbedder()).prepare(corpus)
+    assert eng.fit(corpus, np.arange(30), one[:30]).head.max_per_excerpt == 1  # single-label: one chip
+    several = one.copy()
+    several[0] = 1.0  # one excerpt with all three codes: a multi-label scheme is not cut to fewer
+    assert eng.fit(corpus, np.arange(30), several[:30]).head.max_per_excerpt == 3  # 95th percentile: 1
+
