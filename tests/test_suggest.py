@@ -571,3 +571,23 @@ def test_learned_cap_is_the_most_codes_the_coder_gave_one_excerpt():
     several[0] = 1.0  # one excerpt with all three codes: a multi-label scheme is not cut to fewer
     assert eng.fit(corpus, np.arange(30), several[:30]).head.max_per_excerpt == 3  # 95th percentile: 1
 
+
+
+def test_a_learned_code_is_not_read_with_the_codebooks_mapping_before_decisions_calibrate():
+    """Before 50 decisions calibrate, a learned code's probability is the mean of the codebook's
+    mapping and its own score (the codebook's mapping alone read a learned 0.8 as 17%: a code
+    just accepted on the same words dropped from 86% to 17%); cold codes keep the mapping."""
+    corpus, labels = synthetic()
+    eng = Engine(CODES, HashEmbedder()).prepare(corpus)
+    idx = np.arange(0, 30)
+    Y = np.array([[lab == c.id for c in CODES] for lab in labels[:30]], dtype=float)
+    eng.fit(corpus, idx, Y)
+    assert eng.calibrator.source == "codebook" and eng.head.stack
+    S = eng.scores(corpus, np.arange(30, len(corpus)))
+    P, mapped = eng.probabilities(S), eng.calibrator(S)
+    for j in range(len(CODES)):
+        want = 0.5 * mapped[:, j] + 0.5 * S[:, j] if j in eng.head.stack else mapped[:, j]
+        assert np.allclose(P[:, j], want, atol=1e-6)
+    cols = sorted(eng.head.stack)
+    hi = S[:, cols] >= 0.5  # suggested by the learned head
+    assert hi.any() and (P[:, cols][hi] > mapped[:, cols][hi]).all()  # it reads higher than the mapping said
