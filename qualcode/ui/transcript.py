@@ -44,7 +44,8 @@ def dirty() -> set[int]:
 
 def mark(excerpt_id: int) -> None:
     """A callback changed this excerpt: its turn reloads it; if it is the open excerpt (shown in
-    the sidebar too), the whole page reruns, so the sidebar does not keep the old chips."""
+    the sidebar too), the whole page reruns after the turn, so the sidebar and the progress
+    bar do not keep the old state."""
     dirty().add(excerpt_id)
     if excerpt_id == st.session_state.get("code_focus"):
         st.session_state["code_rerun_app"] = True
@@ -77,6 +78,9 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
             flash(f"{name} is no longer suggested here: the model updated after your last decisions.", kind="info")
     except (QualcodeError, ValueError, KeyError, LookupError) as exc:
         flash(error_text(exc))
+    # The excerpt being decided becomes the open one (sidebar, highlight): the refresh leaves
+    # its chips alone until the coder moves on, and "Nothing here" or a hand code goes to it.
+    st.session_state["code_focus"] = excerpt_id
     mark(excerpt_id)
     st.session_state["code_last"] = excerpt_id
     if done:
@@ -115,7 +119,7 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
     state = ex.state
     with st.container(horizontal=True, gap="small", key=f"chips-{ex.id}", vertical_alignment="center"):
         accepted_codes = set()
-        for chip in sorted(state.chips, key=lambda c: -c.score):
+        for chip in sorted(state.chips, key=lambda c: -c.probability):  # in the order of the % shown
             label = f"{md(chip.code_name)} {chip.probability:.0%}"  # calibrated: 60% means 6 in 10
             if chip.status == "pending":
                 what = (chip.code_id, chip.code_name)  # the decision checks it is still this suggestion

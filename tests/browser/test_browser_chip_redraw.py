@@ -5,7 +5,9 @@ click on either, the chip becomes one badge (accepted or rejected). Before, the 
 badge first and removed the other button only when the rest of the turn had been redrawn, so
 for a moment a stray cross (or code button) stood beside the new badge, and a second click
 there landed on a chip that had already been decided; and a decision on the open excerpt
-made in the transcript left the sidebar (the same excerpt) showing the chip still pending.
+made in the transcript left the sidebar (the same excerpt) showing the chip still pending. A
+chip decided on another excerpt makes that excerpt the open one (the sidebar follows the coder,
+and the background refresh leaves its chips alone) and the progress bar counts it at once.
 A MutationObserver records every state
 the page goes through between the click and the end of the redraw: in none of them may the
 badge and one of the old buttons be visible together.
@@ -15,6 +17,7 @@ Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,9 +88,29 @@ def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
     page.wait_for_selector(key(f"fchip-{first}") + " >> text=accepted")
     assert page.locator(key(f"facc-{first}")).count() == 0
 
-    left = [s for s in ids_of(page, r"chip-(\d+)-pending") if s != first]
-    assert left, "a pending chip is left to reject"
-    both, seen = _decide_and_watch(page, left[0], "rej", "rejected")
+    # A chip of another excerpt: that excerpt becomes the open one (sidebar), and the progress
+    # bar above the transcript counts it at once.
+    first_ex = _excerpt_of(page, first)
+    other = next((s for s in ids_of(page, r"chip-(\d+)-pending") if _excerpt_of(page, s) != first_ex), None)
+    assert other is not None, "another excerpt has a pending chip"
+    before = _decided_count(page)
+    both, seen = _decide_and_watch(page, other, "rej", "rejected")
     shot(page, "chip-rejected")
     assert seen > 0
     assert both == 0, f"the rejected badge stood beside a button of the pending chip in {both} DOM states"
+    page.wait_for_selector(key(f"fchip-{other}") + " >> text=rejected")  # the sidebar followed
+    assert page.locator(key(f"ex-{_excerpt_of(page, other)}")).first.evaluate(
+        "e => getComputedStyle(e).borderStyle") != "none"  # and the excerpt is highlighted
+    assert _decided_count(page) == before + 1
+
+
+def _excerpt_of(page, sid: int) -> int:
+    """The excerpt id of the chip ``sid`` (its ``ex-<id>`` container)."""
+    cls = page.locator(f'[class*="st-key-chip-{sid}-"]').first.evaluate(
+        "e => e.closest('[class*=\"st-key-ex-\"]').className")
+    return int(re.search(r"st-key-ex-(\d+)", cls).group(1))
+
+
+def _decided_count(page) -> int:
+    text = page.locator('[data-testid="stProgress"]').first.inner_text()
+    return int(re.search(r"(\d+) of \d+ excerpts decided", text).group(1))
