@@ -96,7 +96,9 @@ about a second for 2,000 decisions):
      0.495 / 0.375, disaster 0.415 / 0.415; P 50: talkmoves 0.518 / 0.490, disaster 0.417 /
      0.427; P 100: unchanged (0.522 / 0.490, 0.422 / 0.420: hardly a code has 100 positives
      at 500 decisions); positives weighted at most 5x the negatives (the rare codes
-     capped): talkmoves 0.402 / 0.411, disaster 0.355 / 0.346.
+     capped): talkmoves 0.402 / 0.411, disaster 0.355 / 0.346;
+   - C 0.5: talkmoves 0.449 / 0.492, disaster 0.416 / 0.438; C 0.2: talkmoves 0.455 / 0.489,
+     disaster 0.417 / 0.416 (0.3 stays).
 """
 
 from __future__ import annotations
