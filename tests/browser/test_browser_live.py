@@ -11,6 +11,7 @@ Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -47,6 +48,12 @@ def _decided(project: Path) -> int:
         ctx.close()
 
 
+def _ids_in(locator, pattern: str) -> list[int]:
+    """Ids in the st-key-... classes matching ``pattern`` inside ``locator``."""
+    classes = locator.locator('[class*="st-key-"]').evaluate_all("els => els.map(e => e.className)")
+    return list(dict.fromkeys(int(m.group(1)) for c in classes for m in re.finditer(rf"st-key-{pattern}(?:\s|$)", c)))
+
+
 def _poll(fn, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -79,16 +86,10 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
     assert "codebook only" in page.locator(key("code-learning")).inner_text()
     shot(page, "live-cold")
     code_mode(page, "Excerpts")  # the chips under every sentence
-    # The open excerpt (the side panel's): its chips must not change under the coder's eyes.
     page.wait_for_selector('[class*="st-key-fchip-"]')
-    open_chips = set(ids_of(page, r"fchip-(\d+)"))
-    pend0, _ = _pending(project)
-    open_before = sorted((sg.id, sg.code_id, sg.model_id) for sg in pend0 if sg.id in open_chips)
-    assert open_before and len({sg.excerpt_id for sg in pend0 if sg.id in open_chips}) == 1
 
-    # A run of decisions on the transcript's chips of other excerpts (accept, reject, ...),
-    # each stored at once.
-    tried: set[int] = set(open_chips)
+    # A run of decisions on the transcript's chips (accept, reject, ...), each stored at once.
+    tried: set[int] = set()
     for _ in range(40):
         if _decided(project) >= 6:
             break
@@ -119,9 +120,6 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
         return "learned from" in text and not any(w in text for w in ("updating", "learning from your", "loading"))
 
     _poll(settled, 300, "the background refresh to finish")
-    pend1, _ = _pending(project)
-    assert sorted((sg.id, sg.code_id, sg.model_id) for sg in pend1 if sg.id in open_chips) == open_before, \
-        "the open excerpt kept its chips (still the codebook's)"
     page.wait_for_function("() => document.querySelector('.st-key-code-learning')"
                            " && document.querySelector('.st-key-code-learning').innerText.includes('learned from')",
                            timeout=60_000)
@@ -129,6 +127,38 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
     on_page = set(ids_of(page, r"chip-(\d+)-pending"))
     assert on_page & {sg.id for sg in fresh}, "the page shows the learned suggestions"
     shot(page, "live-learned")
+
+    # The open excerpt keeps its chips until the coder moves on. Open an undecided excerpt (its
+    # pencil button), then decide a whole other turn ("Accept all": the open excerpt stays
+    # open): the coder's model relearns and every other unreviewed excerpt is re-scored by it,
+    # but the open one keeps the chips it is showing.
+    pend1, reviewed = _pending(project)
+    by_ex: dict[int, list] = {}
+    for sg in pend1:
+        if sg.excerpt_id not in reviewed:
+            by_ex.setdefault(sg.excerpt_id, []).append(sg)
+    turns = {t: _ids_in(page.locator(key(f"turn-{t}")).first, r"ex-(\d+)") for t in ids_of(page, r"accall-(\d+)")}
+    target = next(t for t, exs in turns.items() if sum(e in by_ex for e in exs) >= 1)
+    opened = next(e for t, exs in turns.items() if t != target for e in exs
+                  if e in by_ex and page.locator(key(f"focus-{e}")).count())
+    page.locator(key(f"focus-{opened}") + " button").first.click()
+    wait_idle(page)
+    page.wait_for_selector(key(f"fchip-{by_ex[opened][0].id}"))  # the sidebar shows it
+    open_before = sorted((sg.id, sg.code_id, sg.model_id) for sg in by_ex[opened])
+    learned_before = max(suggest_svc.learned_from(sg.model_id) for sg in pend1 if not sg.model_id.endswith("/cold"))
+    page.locator(key(f"accall-{target}") + " button").first.click()
+    wait_idle(page)
+
+    def relearned():
+        pend, reviewed = _pending(project)
+        return [sg for sg in pend if sg.excerpt_id not in reviewed and sg.excerpt_id != opened
+                and not sg.model_id.endswith("/cold") and suggest_svc.learned_from(sg.model_id) > learned_before]
+
+    _poll(relearned, 300, "the other excerpts re-scored after the turn's decisions")
+    _poll(settled, 300, "the background refresh to finish")
+    pend2, _ = _pending(project)
+    assert sorted((sg.id, sg.code_id, sg.model_id) for sg in pend2 if sg.excerpt_id == opened) == open_before, \
+        "the open excerpt kept its chips"
 
     # A new code gets suggestions at once (the Code page follows the codebook).
     ctx = services.open_project(project, coder="alice")
