@@ -191,12 +191,26 @@ def test_codebook_page_adds_and_retires_a_code(project):
     form = at.get("form")[0] if at.get("form") else None
     assert form is not None
     at.text_input[0].input("Rapport")
-    at.text_area[0].input("Warmth between coach and team.")
+    at.button[[b.label for b in at.button].index("Add code")].click().run()  # no definition yet
+    assert any("Write a definition" in e.value for e in at.error)
+    assert not any("file" in e.value for e in at.error)  # not a file: the form says what to do
+    assert at.text_input(key="add_name").value == "Rapport"  # and keeps what was typed
+    areas: dict = {}
+    for a in at.text_area:  # the Add form's come first (the Edit form below has the same labels)
+        areas.setdefault(a.label, a)
+    areas["Definition"].input("Warmth between coach and team.")
+    # examples and keywords at once: what the first suggestions of a new code start from
+    areas["Examples (one per line)"].input("She always asks how my week went.\n\n  We laugh a lot together. ")
+    areas["Keywords (one per line)"].input("rapport\nwarmth")
     at.button[[b.label for b in at.button].index("Add code")].click().run()
     no_exception(at)
     from qualcode.services import codebook as cb_service
 
-    assert cb_service.get_codebook(project).get("rapport") is not None
+    added = cb_service.get_codebook(project).get("rapport")
+    assert added is not None and added.definition == "Warmth between coach and team."
+    assert list(added.examples) == ["She always asks how my week went.", "We laugh a lot together."]
+    assert list(added.keywords) == ["rapport", "warmth"]
+    assert at.text_input(key="add_name").value == "" and at.text_area(key="add_examples").value == ""  # cleared
     at.selectbox(key="cb_code").set_value("rapport").run()
     at.checkbox(key="retireok-rapport").check().run()
     at.button(key="doretire-rapport").click().run()

@@ -46,19 +46,42 @@ def _undo(ctx: ProjectContext) -> None:
         flash("Undid the last codebook change.", kind="info")
 
 
+def _lines(text: str) -> list[str]:
+    return [t.strip() for t in (text or "").splitlines() if t.strip()]
+
+
+ADD_FIELDS = ("add_name", "add_id", "add_definition", "add_examples", "add_keywords")
+
+
 def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
+    if st.session_state.pop("add_clear", False):  # after a code was added (a refused one keeps its text)
+        for k in ADD_FIELDS:
+            st.session_state[k] = ""
     with st.expander("Add a code", icon=":material/add:"):
-        with st.form("add-code", clear_on_submit=True, border=False):
-            name = st.text_input("Name", placeholder="Rapport")
-            cid = st.text_input("Id (optional: made from the name)", placeholder="rapport")
+        with st.form("add-code", border=False):
+            name = st.text_input("Name", placeholder="Rapport", key="add_name")
+            cid = st.text_input("Id (optional: made from the name)", placeholder="rapport", key="add_id")
             parent = st.selectbox("Under", [None, *[c.id for c in cb.active()]], format_func=_label(cb))
-            definition = st.text_area("Definition", placeholder="When a participant describes …")
+            definition = st.text_area("Definition", placeholder="When a participant describes …", key="add_definition")
+            # Examples and keywords are what the suggestions start from (before any decision).
+            cols = st.columns(2)
+            examples = cols[0].text_area("Examples (one per line)", placeholder="She always asks how my week went.",
+                                         help="Sentences a coder would give this code: the engine suggests it "
+                                              "where excerpts are alike.", key="add_examples")
+            keywords = cols[1].text_area("Keywords (one per line)", placeholder="rapport",
+                                         help="Words that point to this code.", key="add_keywords")
             codable = st.checkbox("Codable (off for a grouping code)", value=True)
             if st.form_submit_button("Add code", icon=":material/add:"):
+                if codable and not definition.strip():
+                    st.error("Write a definition for the new code (what it covers), or untick Codable for a "
+                             "grouping code.", icon=":material/error:")
+                    return
                 added = attempt(cb_service.add_code, ctx, {"id": cid.strip(), "name": name.strip(), "parent": parent,
-                                                           "definition": definition, "codable": codable})
+                                                           "definition": definition, "codable": codable,
+                                                           "examples": _lines(examples), "keywords": _lines(keywords)})
                 if added is not None:
                     flash(f"Added {added.name}.", kind="success")
+                    st.session_state["add_clear"] = True
                     st.rerun()
 
 
