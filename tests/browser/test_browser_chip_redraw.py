@@ -7,7 +7,7 @@ for a moment a stray cross (or code button) stood beside the new badge, and a se
 there landed on a chip that had already been decided; and a decision on the open excerpt
 made in the transcript left the sidebar (the same excerpt) showing the chip still pending. A
 chip decided on another excerpt makes that excerpt the open one (the sidebar follows the coder,
-and the background refresh leaves its chips alone) and the progress bar counts it at once.
+and the background refresh leaves its chips alone) and the progress bar counts it at once. A reload keeps the document and the view.
 A MutationObserver records every state
 the page goes through between the click and the end of the redraw: in none of them may the
 badge and one of the old buttons be visible together.
@@ -32,6 +32,7 @@ from tests.conftest import SAMPLES
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 DOC = SAMPLES / "2018_interview_team_member_math.txt"
+OTHER = SAMPLES / "2021_interview_team_lead_literacy.md"  # imported first: the page opens on it
 
 # Records, on every DOM change, whether the decided chip's badge and one of its old buttons
 # were both present. ``sid`` and ``state`` name the chip and the badge it turns into.
@@ -63,7 +64,7 @@ def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
     services.init_project(project, coder="alice").close()
     ctx = services.open_project(project, coder="alice")
     try:
-        ingest.ingest_paths(ctx, [DOC])
+        ingest.ingest_paths(ctx, [OTHER, DOC])
         suggest_svc.suggest_all(ctx)
     finally:
         ctx.close()
@@ -71,6 +72,7 @@ def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
     page.goto(app.url)
     wait_idle(page)
     goto(page, "Code")
+    _choose_document(page, DOC.stem)
     code_mode(page, "Excerpts")
     page.wait_for_selector('[class*="st-key-chip-"][class*="-pending"]', timeout=60_000)
     pending = ids_of(page, r"chip-(\d+)-pending")
@@ -102,6 +104,24 @@ def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
     assert page.locator(key(f"ex-{_excerpt_of(page, other)}")).first.evaluate(
         "e => getComputedStyle(e).borderStyle") != "none"  # and the excerpt is highlighted
     assert _decided_count(page) == before + 1
+
+    # A reload comes back to the same document and view (the page's address keeps them).
+    page.reload()
+    wait_idle(page)
+    page.wait_for_selector('[class*="st-key-chip-"]', timeout=60_000)  # chips: the Excerpts view
+    assert _document_shown(page) == DOC.stem
+    assert _decided_count(page) == before + 1
+
+
+def _document_shown(page) -> str:
+    box = page.locator(key("code_doc"))
+    return box.locator("input").input_value() if box.locator("input").count() else box.inner_text()
+
+
+def _choose_document(page, name: str) -> None:
+    page.locator(key("code_doc")).click()
+    page.get_by_role("option", name=name).click()
+    wait_idle(page)
 
 
 def _excerpt_of(page, sid: int) -> int:

@@ -31,6 +31,7 @@ STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "revie
             "open": "Not reviewed, no suggestions"}
 PAGE_SIZES = [10, 20, 50, 100]
 MODES = ["Transcript", "Excerpts", "Review queue"]
+DOC_PARAM, VIEW_PARAM = "doc", "view"  # in the page's address: a reload keeps them
 
 
 def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
@@ -221,8 +222,11 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
         return None
     ids = [d["id"] for d in docs]
     names = {d["id"]: d["name"] for d in docs}
-    if st.session_state.get("code_doc") not in ids:
-        st.session_state["code_doc"] = ids[0]
+    if st.session_state.get("code_doc") not in ids:  # a new session: the page's address says which
+        wanted = str(st.query_params.get(DOC_PARAM) or "")
+        st.session_state["code_doc"] = int(wanted) if wanted.isdigit() and int(wanted) in ids else ids[0]
+    if "code_mode_kept" not in st.session_state and st.query_params.get(VIEW_PARAM) in MODES:
+        st.session_state["code_mode_kept"] = st.query_params.get(VIEW_PARAM)
     cols = st.columns([3, 2, 1], vertical_alignment="bottom")
     cols[0].selectbox("Document", ids, format_func=lambda i: names[i], key="code_doc",
                       on_change=lambda: st.session_state.update(code_focus=None, code_page=1))
@@ -234,6 +238,9 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
                                    "Review queue: one excerpt at a time, in the order the model is least sure of.")
     cols[2].button("Undo", key="page-undo", icon=":material/undo:", on_click=undo_last, args=(ctx,),
                    help="Undo your last decision", width="stretch")
+    # ... and the page's address keeps both, so a reload comes back to the same document and view
+    st.query_params[DOC_PARAM] = str(st.session_state["code_doc"])
+    st.query_params[VIEW_PARAM] = st.session_state.get("code_mode") or "Transcript"
     return st.session_state["code_doc"]
 
 
