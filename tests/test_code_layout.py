@@ -53,3 +53,5 @@ def test_the_learning_line_counts_excerpts_and_says_what_runs():
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200)}) == (
         "Suggestions learned from your decisions on 6 excerpts, updated 4 s ago · updating suggestions "
         "(40 of 200 excerpts)…")
+    assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200),
+                          "codebook": True}).endswith("· suggesting your codebook changes (40 of 200 excerpts)…")

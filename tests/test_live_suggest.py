@@ -163,9 +163,14 @@ def test_a_new_code_gets_suggestions_when_the_codebook_changes(live_project):
     codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
                                     keywords=["pizza", "cafeteria"]))
     assert service.follow_codebook(ctx, document_id=d1) is True
+    assert service.learning_status(ctx)["codebook"]  # the page says the update is for the codebook
     service.wait_for_learning(ctx)
     assert any(p.code_id == "food" for p in _pending(ctx, document_id=d1))
     assert service.follow_codebook(ctx, document_id=d1) is False
+    assert not service.learning_status(ctx)["codebook"]  # ... and no longer once it is done
+    service.on_decision(ctx, document_id=d1)  # a decision's update is not a codebook one
+    assert not service.learning_status(ctx)["codebook"]
+    service.wait_for_learning(ctx)
 
 
 def test_why_is_plain_language(live_project):

@@ -269,6 +269,7 @@ class _Live:
     updated_at: float | None = None  # time.time() of the last finished refresh
     model_id: str = ""
     codebook_rev: int = -1  # training.codebook_revision the last refresh saw
+    codebook_gen: int = 0   # the request a codebook change made (its refresh is "for the codebook")
     error: str = ""
 
 
@@ -526,6 +527,8 @@ def follow_codebook(ctx: ProjectContext, *, document_id: int | None = None, excl
         return False
     live.codebook_rev = rev
     request_refresh(ctx, document_id=document_id, exclude=exclude)
+    with live.lock:
+        live.codebook_gen = live.wanted
     return True
 
 
@@ -533,7 +536,8 @@ def learning_status(ctx: ProjectContext) -> dict[str, Any]:
     """What the coder is getting, for the Code page: decisions learned from, when updated.
 
     ``{"learned_from": N or 0, "model": id, "updated_s": seconds ago or None, "busy": "" |
-    "learning" | "refreshing", "progress": (done, total), "error": str}``. From this
+    "learning" | "refreshing", "progress": (done, total), "codebook": bool (the update under
+    way gives a new or edited code its suggestions), "error": str}``. From this
     process's worker if it ran, else from the newest stored suggestion.
     """
     live = _live(ctx)
@@ -549,6 +553,7 @@ def learning_status(ctx: ProjectContext) -> dict[str, Any]:
     return {"learned_from": learned_from(model), "model": model,
             "updated_s": None if updated is None else max(0.0, time.time() - updated),
             "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
+            "codebook": live.done < live.codebook_gen,  # the update under way follows a codebook change
             "error": live.error}
 
 

@@ -163,6 +163,9 @@ def learning_text(info: dict[str, Any]) -> str:
 
     >>> learning_text({"learned_from": 3, "updated_s": 4.2, "busy": "", "progress": (0, 0), "error": ""})
     'Suggestions learned from your decisions on 3 excerpts, updated 4 s ago'
+    >>> learning_text({"learned_from": 0, "updated_s": 9, "busy": "refreshing", "progress": (50, 187),
+    ...                "codebook": True, "error": ""})
+    'Suggestions from the codebook only, updated 9 s ago · suggesting your codebook changes (50 of 187 excerpts)…'
     """
     n = info["learned_from"]  # excerpts decided (one excerpt may take several clicks)
     text = (f"Suggestions learned from your decisions on {n} excerpt{'s' if n != 1 else ''}" if n
@@ -174,7 +177,8 @@ def learning_text(info: dict[str, Any]) -> str:
         text += " · learning from your latest decisions…"
     elif info["busy"] == "refreshing":
         done, total = info["progress"]
-        text += f" · updating suggestions ({done} of {total} excerpts)…" if total else " · updating suggestions…"
+        what = "suggesting your codebook changes" if info.get("codebook") else "updating suggestions"
+        text += f" · {what} ({done} of {total} excerpts)…" if total else f" · {what}…"
     if info.get("error"):
         text += f" · last update failed: {info['error']}"
     return text

@@ -80,7 +80,8 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
                                                            "definition": definition, "codable": codable,
                                                            "examples": _lines(examples), "keywords": _lines(keywords)})
                 if added is not None:
-                    flash(f"Added {added.name}.", kind="success")
+                    flash(f"Added {added.name}. The Code page suggests it on the excerpts you have not reviewed "
+                          "as soon as you open it (in the background; its line shows the progress).", kind="success")
                     st.session_state["add_clear"] = True
                     st.rerun()
 
