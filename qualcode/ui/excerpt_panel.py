@@ -126,7 +126,7 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
 
     if state.chips:
         st.markdown("**Suggestions**")
-        for chip in sorted(state.chips, key=lambda c: -c.probability):
+        for chip in state.chips:  # most likely first (ui_support orders them)
             row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
             row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} likely · *{chip.status}*")
             if chip.status == "pending":

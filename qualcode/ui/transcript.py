@@ -119,7 +119,7 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
     state = ex.state
     with st.container(horizontal=True, gap="small", key=f"chips-{ex.id}", vertical_alignment="center"):
         accepted_codes = set()
-        for chip in sorted(state.chips, key=lambda c: -c.probability):  # in the order of the % shown
+        for chip in state.chips:  # most likely first (ui_support orders them)
             label = f"{md(chip.code_name)} {chip.probability:.0%}"  # calibrated: 60% means 6 in 10
             if chip.status == "pending":
                 what = (chip.code_id, chip.code_name)  # the decision checks it is still this suggestion
