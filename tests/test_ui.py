@@ -409,3 +409,45 @@ def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(see
     no_exception(at2)
     assert any("no longer suggested" in i.value for i in at2.info) and not at2.error
     suggest_svc.wait_for_learning(ctx)
+
+
+def test_undo_pressed_again_before_the_page_redrew_shows_one_message(seeded, monkeypatch):
+    """Undo pressed again (button or U) before the page has redrawn: Streamlit stops the run the
+    earlier press started before it shows that undo's message, so the next run showed both, and
+    three quick presses with nothing left to undo showed "Nothing to undo." three times (seen in
+    Chromium). Each undo shows one message, its own: the newest replaces one never shown."""
+    from qualcode.services import suggest as suggest_svc
+    from qualcode.ui import state
+
+    ctx, doc_id, sid = seeded
+    at = no_exception(page("code", ctx))  # Transcript view: the open excerpt's tools in the sidebar
+    at.sidebar.button(key="focus-accept").click().run()
+    assert [s.status.value for s in _store(ctx, doc_id)[0].values()].count("accepted") == 1
+    suggest_svc.wait_for_learning(ctx)
+    shown = state.show_flash
+    monkeypatch.setattr(state, "show_flash", lambda: None)  # the runs cut short by the next press
+    at.button(key="page-undo").click().run()  # undoes the accept
+    at.button(key="page-undo").click().run()  # nothing left
+    monkeypatch.setattr(state, "show_flash", shown)
+    at.button(key="page-undo").click().run()  # nothing left: this run is not interrupted
+    no_exception(at)
+    assert [s.status.value for s in _store(ctx, doc_id)[0].values()].count("accepted") == 0
+    assert [i.value for i in at.info if "undo" in i.value.lower()] == ["Nothing to undo."]
+    at.run()  # shown once, then gone
+    assert not [i.value for i in at.info if "undo" in i.value.lower()]
+    suggest_svc.wait_for_learning(ctx)
+
+
+def test_kept_messages_show_once_and_an_error_is_never_replaced(project):
+    at = no_exception(run_script(
+        "from qualcode.ui.state import flash, flash_undone, show_flash\n"
+        "flash('The suggestion could not be saved: the project is read-only.')\n"
+        "flash_undone([{'action': 'accept'}])\n"
+        "flash('The suggestion could not be saved: the project is read-only.')\n"
+        "flash_undone([])\n"
+        "flash_undone([])\n"
+        "flash('Memo saved.', kind='success')\n"
+        "show_flash()\n", None))
+    assert [e.value for e in at.error] == ["The suggestion could not be saved: the project is read-only."]
+    assert [i.value for i in at.info] == ["Nothing to undo."]
+    assert [s.value for s in at.success] == ["Memo saved."]

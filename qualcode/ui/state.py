@@ -139,13 +139,28 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def flash(message: str, *, kind: str = "error") -> None:
-    """Keep a message for the next run (callbacks cannot place elements themselves)."""
-    st.session_state.setdefault("_flash", []).append((kind, message))
+def flash(message: str, *, kind: str = "error", slot: str | None = None) -> None:
+    """Keep a message for the next run (callbacks cannot place elements themselves).
+
+    A message already waiting is not queued twice. ``slot``: a message that supersedes the
+    one waiting in the same slot (an undo's outcome replaces an earlier undo's that no run has
+    shown yet); messages without a slot, errors included, are never dropped.
+    """
+    queue = st.session_state.setdefault("_flash", [])
+    if slot is not None:
+        queue[:] = [item for item in queue if item[2:3] != (slot,)]
+    if any(item[:2] == (kind, message) for item in queue):
+        return
+    queue.append((kind, message, slot))
 
 
 def show_flash() -> None:
-    for kind, message in st.session_state.pop("_flash", []):
+    """Show the kept messages, each once, and forget them."""
+    shown = set()
+    for kind, message, *_ in st.session_state.pop("_flash", []):
+        if (kind, message) in shown:
+            continue
+        shown.add((kind, message))
         getattr(st, kind if kind in ("error", "warning", "success", "info") else "info")(message)
 
 
@@ -192,7 +207,12 @@ def page_context(title: str) -> services.ProjectContext | None:
 
 def flash_undone(done: list[dict[str, Any]] | None, ctx: services.ProjectContext | None = None) -> None:
     """Say what an undo did, with the excerpt's text (``done`` as the undo services return
-    it; None: it failed)."""
+    it; None: it failed, and in_callback has kept the error).
+
+    One message per undo: Undo pressed again before the page redrew cuts short the run that
+    would have shown the earlier undo's message (Streamlit stops it for the new press), so the
+    newest undo's message replaces it, as it would have replaced it on the page.
+    """
     if done:
         from qualcode.services import messages
 
@@ -202,10 +222,9 @@ def flash_undone(done: list[dict[str, Any]] | None, ctx: services.ProjectContext
                 text = messages.undone_message(ctx, done)
             except QualcodeError:  # the undo happened; only its description failed
                 text = None
-        flash(text or f"Undone: {done[0]['action']}.", kind="info")
+        flash(text or f"Undone: {done[0]['action']}.", kind="info", slot="undo")
     elif done == []:
-        flash("Nothing to undo.", kind="info")
-
+        flash("Nothing to undo.", kind="info", slot="undo")
 
 
 def compute_suggestions(fn: Callable[..., Any], *args: Any) -> None:
