@@ -8,6 +8,8 @@ tests can find chips by their ``st-key-...`` class.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from qualcode.services import coding, ui_support
@@ -30,12 +32,35 @@ CHIP_CSS = """<style>
 [class*="st-key-chip-"][class*="-accepted"] [class*="st-key-rej-"],
 [class*="st-key-chip-"][class*="-rejected"] [class*="st-key-acc-"],
 [class*="st-key-chip-"][class*="-rejected"] [class*="st-key-rej-"] { display: none; }
+[class*="st-key-ex-"] [data-testid="stText"] { cursor: pointer; }
 </style>"""
+
+# A click on an excerpt's text opens it (excerpt_clicks.js): st.text takes no clicks itself.
+EXCERPT_CLICKS = st.components.v2.component(
+    "qualcode_excerpt_clicks",
+    html=None,
+    js=(Path(__file__).parent / "components" / "excerpt_clicks.js").read_text(encoding="utf-8"),
+)
 
 
 def chip_styles() -> None:
     """Once per page that shows chips: the style rule above (no space on the page)."""
     st.html(CHIP_CSS)
+
+
+def _focus_clicked(key: str) -> None:
+    state = st.session_state.get(key)
+    ev = state.get("focus") if isinstance(state, dict) else getattr(state, "focus", None)
+    if ev and ev.get("ex") is not None:
+        st.session_state["code_focus"] = int(ev["ex"])
+
+
+def excerpt_clicks() -> None:
+    """Once per Excerpts view, outside the turns' fragments: a click on an excerpt's text or row
+    makes it the open excerpt. The click reruns the page once (the sidebar shows the open
+    excerpt, so a turn's fragment alone would leave it behind); nothing reloads."""
+    key = "excerpt-clicks"
+    EXCERPT_CLICKS(key=key, on_focus_change=lambda: _focus_clicked(key))
 
 
 def dirty() -> set[int]:

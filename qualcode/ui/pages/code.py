@@ -25,7 +25,7 @@ from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import tail
-from qualcode.ui.transcript import chip_styles, decide, turn_block
+from qualcode.ui.transcript import chip_styles, decide, excerpt_clicks, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
@@ -385,7 +385,8 @@ def render() -> None:
             ex, turn = by_id[focus]
             panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
         else:
-            st.caption("Click ✎ beside an excerpt to code it by hand, narrow the span or write a memo.")
+            st.caption("Click an excerpt (or ✎ beside it) to code it by hand, narrow the span or write a memo.")
+    excerpt_clicks()
     page = st.session_state["code_page"]
     for turn in turns[(page - 1) * size: page * size]:
         turn_block(ctx, turn, focus)
