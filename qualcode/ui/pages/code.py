@@ -386,7 +386,6 @@ def render() -> None:
             panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
         else:
             st.caption("Click an excerpt (or ✎ beside it) to code it by hand, narrow the span or write a memo.")
-    excerpt_clicks()
     page = st.session_state["code_page"]
     for turn in turns[(page - 1) * size: page * size]:
         turn_block(ctx, turn, focus)
@@ -395,3 +394,4 @@ def render() -> None:
     nav.caption(f"of {pages} · {len(turns)} turns")
     nav.selectbox("Turns per page", PAGE_SIZES, key="code_page_size", width=140, on_change=_remember_page_size,
                   args=(ctx,))
+    excerpt_clicks()  # draws nothing: last, so it moves nothing on the page
