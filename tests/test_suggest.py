@@ -134,6 +134,27 @@ def test_repeating_the_previous_speaker_shows_in_the_hand_features():
     assert corpus.hand[0, jac] == 0.0                                   # nothing before it
 
 
+def test_role_share_counts_neighbours_of_the_same_role_within_a_document():
+    from qualcode.suggest.corpus import HAND_FEATURES, role_share
+
+    roles = ["teacher", "student", "student", "student", "teacher", "student"]
+    rows = [{"id": i, "doc": 0, "turn": i, "speaker": r, "role": r, "text": f"Sentence {i}.", "codable": True}
+            for i, r in enumerate(roles)]
+    rows.append({"id": 6, "doc": 1, "turn": 0, "speaker": "s", "role": "student", "text": "Alone.", "codable": True})
+    share = role_share(rows, nearby=1)
+    # one neighbour each side, never across the document boundary (row 6 has none: 1.0)
+    assert share.tolist() == [0.0, 0.5, 1.0, 0.5, 0.0, 0.0, 1.0]
+    corpus = make_corpus(rows, HashEmbedder().encode([r["text"] for r in rows]))
+    col = HAND_FEATURES.index("role_share_nearby")
+    # the default window (10 each side) sees the whole first document: per row, the share
+    # of the five other rows in its own role
+    expected = [0.0] * len(roles)
+    for i, r in enumerate(roles):
+        others = [x for k, x in enumerate(roles) if k != i]
+        expected[i] = sum(x == r for x in others) / len(others)
+    assert np.allclose(corpus.hand[:6, col], expected) and corpus.hand[6, col] == 1.0
+
+
 def _two_role_corpus(n_turns: int = 60, seed: int = 0):
     """Teacher/student turns; "ask" = teacher questions, "claim" = student answers."""
     rng = np.random.default_rng(seed)

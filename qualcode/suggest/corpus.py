@@ -6,7 +6,9 @@ Context of an excerpt (why: a sentence's meaning often depends on what it answer
 - the speaker's role and the preceding speaker's role;
 - hand features: similarity and word overlap with the preceding turn (repeating or
   rephrasing someone: content lemmas, all words, shared word pairs both ways), question
-  mark, length, first sentence of the turn.
+  mark, length, first sentence of the turn, and the share of the neighbouring excerpts
+  spoken in the same role (``role_share``: pupils talking among themselves, not to the
+  teacher; participants answering one another in a focus group).
 
 >>> rows = [{"id": 1, "doc": 1, "turn": 0, "speaker": "I", "role": "interviewer", "text": "Why?"}]
 >>> build_context(rows)[0]["prev"]
@@ -25,7 +27,8 @@ from qualcode.suggest.keywords import lemmas, prime_lemmas
 
 _TOKEN = re.compile(r"[a-z0-9']+")
 HAND_FEATURES = ("prev_cosine", "prev_lemma_overlap", "question", "log_words", "first_in_turn",
-                 "prev_word_jaccard", "prev_pairs_of_mine", "prev_pairs_of_theirs")
+                 "prev_word_jaccard", "prev_pairs_of_mine", "prev_pairs_of_theirs", "role_share_nearby")
+NEARBY = 10  # excerpts on either side that role_share looks at
 ROLES = ("interviewer", "facilitator", "participant", "unknown")
 
 
@@ -94,6 +97,7 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
     prime_lemmas(r["text"] for r in rows)
     lemma_sets = [lemmas(r["text"]) for r in rows]
     hand = np.zeros((n, len(HAND_FEATURES)), dtype=np.float32)
+    share = role_share(rows)
     tokens = [_TOKEN.findall(str(r["text"]).lower()) for r in rows]
     for i, (r, c) in enumerate(zip(rows, ctx_info)):
         jac = mine = theirs = 0.0
@@ -119,6 +123,7 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
             np.log1p(len(text.split())) / 3.0,
             1.0 if c["first_in_turn"] else 0.0,
             jac, mine, theirs,
+            share[i],
         )
     return Corpus(
         ids=[r["id"] for r in rows], texts=[r["text"] for r in rows], emb=emb.astype(np.float32),
@@ -127,6 +132,35 @@ def make_corpus(rows: Sequence[dict[str, Any]], emb: np.ndarray) -> Corpus:
         codable=np.array([bool(r.get("codable", True)) for r in rows], dtype=bool),
         docs=[r.get("doc") for r in rows], lemma_sets=lemma_sets,
     )
+
+
+def role_share(rows: Sequence[dict[str, Any]], nearby: int = NEARBY) -> np.ndarray:
+    """Per row (transcript order): the share of the ``nearby`` excerpts on either side, in the
+    same document, spoken in the row's own role (1.0 with no neighbours).
+
+    Why (measured, bench_evaluate @500, seeds 0 / 1, liblinear seeds 0 / 1 / 2): a pupil's
+    sentence in a long run of pupils' sentences mostly answers a classmate (talkmoves-dev:
+    "relating to another student" on 37% of student sentences where >90% of the neighbours
+    are students, 3% where <30% are), one in a teacher-led stretch mostly makes a claim.
+    talkmoves-dev 0.522 / 0.490 -> 0.550 / 0.506 (liblinear seed 1: 0.501 / 0.483 -> 0.544 /
+    0.487; seed 2: 0.404 / 0.495 -> 0.552 / 0.448); disaster-dev, one speaker per document,
+    unchanged. A window of 5 or 20: talkmoves 0.481 / 0.500, 0.541 / 0.500; the turn's length
+    in excerpts and the position in the turn beside it: 0.499 / 0.481 (each alone: worse)."""
+    n = len(rows)
+    share = np.ones(n)
+    docs = [r.get("doc") for r in rows]
+    roles = [str(r.get("role") or "unknown") for r in rows]
+    start = 0
+    while start < n:  # one document at a time
+        end = start
+        while end + 1 < n and docs[end + 1] == docs[start]:
+            end += 1
+        for i in range(start, end + 1):
+            lo, hi = max(start, i - nearby), min(end, i + nearby)
+            if hi > lo:
+                share[i] = (sum(roles[t] == roles[i] for t in range(lo, hi + 1)) - 1) / (hi - lo)
+        start = end + 1
+    return share
 
 
 def concat_corpus(a: Corpus, b: Corpus) -> Corpus:

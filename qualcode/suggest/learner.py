@@ -99,6 +99,15 @@ about a second for 2,000 decisions):
      capped): talkmoves 0.402 / 0.411, disaster 0.355 / 0.346;
    - C 0.5: talkmoves 0.449 / 0.492, disaster 0.416 / 0.438; C 0.2: talkmoves 0.455 / 0.489,
      disaster 0.417 / 0.416 (0.3 stays).
+8. Kept: a hand feature, the share of an excerpt's neighbours spoken in its own role
+   (``corpus.role_share``): talkmoves-dev 0.522 / 0.490 -> 0.550 / 0.506, disaster-dev
+   unchanged (0.421 / 0.420). Its weight x3 or x0.5: talkmoves 0.538 / 0.474, 0.496 / 0.496.
+   How much of any figure here is noise: liblinear's random_state alone (the coordinate order
+   of a loose ``TOL``) moves talkmoves-dev @500 from 0.522 / 0.490 (state 0) to 0.501 / 0.483
+   (1) and 0.404 / 0.495 (2), and disaster-dev from 0.421 / 0.420 to 0.434 / 0.439 and 0.426 /
+   0.444; with role_share, talkmoves 0.550 / 0.506, 0.544 / 0.487, 0.552 / 0.448 (mean of
+   the six 0.515 against 0.483). State 0 stays: choosing the state by its score would be
+   tuning to noise.
 """
 
 from __future__ import annotations
