@@ -158,3 +158,59 @@ def test_a_chip_whose_id_now_names_another_code_decides_nothing(project, doc_wit
     with pytest.raises(NotFoundError, match="replaced by newer ones"):
         coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="evidence")
     assert coding.accept_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="trust")
+
+
+def test_nothing_more_here_on_a_coded_excerpt_rejects_what_is_still_open_for_this_coder(project, doc_with_suggestions):
+    # alice accepted the suggestion; bob coded the excerpt by hand. For bob the chip is still
+    # open (a row holds only the latest decision; each coder records their own), so his
+    # "Nothing more here" rejects it: one audited decision, undone as one, alice's kept
+    from qualcode.services import ui_support
+
+    _, ex, sid = doc_with_suggestions
+    e = ex[1]
+    bob = project.as_coder("bob")
+    coding.accept_suggestion(project, sid["trust"])
+    coding.add_coding(bob, e.id, "evidence")
+
+    def chips(ctx):
+        state = ui_support.excerpt_states(ctx, [(e.id, e.start, e.text)])[e.id]
+        return {c.code_id: c.status for c in state.chips}, state
+
+    seen, state = chips(bob)
+    assert seen == {"trust": "pending"} and state.codings and state.reviewed
+    assert state.nothing_here()[0::2] == ("Nothing more here", True)
+    with project.session(readonly=True) as s:
+        before = len(audit.list_events(s))
+    assert coding.nothing_here(bob, e.id) == 1
+    with project.session(readonly=True) as s:
+        events = audit.list_events(s)
+    assert len(events) == before + 1 and events[0].action == "nothing_here" and events[0].coder == "bob"
+    seen, state = chips(bob)
+    assert seen == {"trust": "rejected"} and [c.code_id for c in state.codings] == ["evidence"]
+    assert state.nothing_here() == ("Nothing more here", state.nothing_here()[1], False)  # nothing left: off
+    assert chips(project)[0] == {"trust": "accepted"}  # alice's verdict stands for her
+    coding.undo(bob)
+    assert chips(bob)[0] == {"trust": "pending"}
+    assert chips(project)[0] == {"trust": "accepted"}
+    with project.session(readonly=True) as s:
+        row = store.get_suggestion(s, sid["trust"])
+        assert (row.status, row.decided_by) == ("accepted", project.coder_id(s))  # alice's row, as it was
+
+
+def test_nothing_here_says_why_it_is_off(project, doc_with_suggestions):
+    from qualcode.services import ui_support
+
+    _, ex, sid = doc_with_suggestions
+    e = ex[2]
+
+    def state():
+        return ui_support.excerpt_states(project, [(e.id, e.start, e.text)])[e.id]
+
+    label, help_text, on = state().nothing_here()
+    assert (label, on) == ("Nothing here", True) and "reject the 1 suggestion" in help_text
+    coding.nothing_here(project, e.id)
+    label, help_text, on = state().nothing_here()
+    assert (label, on) == ("Nothing here", False) and "Already done" in help_text
+    coding.accept_suggestion(project, sid["buy_in"])  # the coder changes their mind
+    label, help_text, on = state().nothing_here()
+    assert (label, on) == ("Nothing more here", False) and "no suggestion on it is open" in help_text

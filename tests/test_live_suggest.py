@@ -267,3 +267,51 @@ def test_why_says_how_sure_in_words_that_match_the_calibrated_probability(live_p
     chip = ui_support.Chip(suggestion_id=sg.id, code_id="trust", code_name="Trust", score=sg.score,
                            status="pending", explanation=sg.explanation)
     assert chip.probability == p
+
+
+def _new_process():
+    """What a restarted app (or another process serving the same project) knows: nothing."""
+    service._LIVE.clear()
+    service._STATES.clear()
+
+
+FOOD = Code(id="food", name="School food", definition="Meals and pizza at school.", keywords=["pizza", "cafeteria"])
+
+
+def test_a_code_one_coder_adds_is_suggested_to_another_coder_who_opens_the_code_page(live_project):
+    # walker adds a code on the Codebook page; bob opens the Code page later (first look in this
+    # process) and must get suggestions for it, though he never changed the codebook himself
+    ctx, (d1, _, _) = live_project
+    bob = ctx.as_coder("bob")
+    service.suggest_all(ctx)
+    codebook_svc.add_code(ctx, FOOD)
+    assert not any(p.code_id == "food" for p in _pending(ctx))
+    assert service.follow_codebook(bob, document_id=d1) is True
+    assert service.learning_status(bob)["codebook"]  # "suggesting your codebook changes (x of y)…"
+    service.wait_for_learning(bob)
+    assert any(p.code_id == "food" for p in _pending(ctx, document_id=d1))
+    assert service.follow_codebook(bob, document_id=d1) is False  # done: not again
+    # ... and in a new process, bob's stored suggestions say they were made with this codebook
+    _new_process()
+    assert service.follow_codebook(bob, document_id=d1) is False
+
+
+def test_codebook_changes_are_followed_per_coder_across_processes(live_project):
+    ctx, (d1, d2, _) = live_project
+    bob = ctx.as_coder("bob")
+    coding.nothing_here(bob, _excerpts(ctx, d2)[-1])  # bob has coded before
+    service.refresh_suggestions(bob, document_id=d1)  # bob's suggestions, made with this codebook
+    _new_process()  # walker's app runs in another process
+    codebook_svc.add_code(ctx, FOOD)
+    service.refresh_suggestions(ctx, document_id=d1)  # walker's own suggestions follow at once...
+    _new_process()  # ... and bob opens the Code page in a third one: the newest stored suggestion
+    # is newer than the codebook change, but bob's own suggestions are not
+    assert service.follow_codebook(bob, document_id=d1) is True
+    service.wait_for_learning(bob)
+    assert service.follow_codebook(bob, document_id=d1) is False
+    _new_process()
+    assert service.follow_codebook(bob, document_id=d1) is False
+    assert service.follow_codebook(ctx, document_id=d1) is False  # walker's were made after the change
+    codebook_svc.edit_code(ctx, "food", definition="Meals, snacks and pizza at school.")
+    assert service.follow_codebook(bob, document_id=d1) is True  # an edit counts too
+    service.wait_for_learning(bob)

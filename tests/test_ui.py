@@ -149,6 +149,32 @@ def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):
     assert at.session_state["code_focus"] == ex[2].id
 
 
+def test_nothing_more_here_on_a_coded_excerpt_rejects_the_rest_and_is_off_when_nothing_is_left(seeded):
+    from qualcode.services import suggest as suggest_svc
+
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    at = page("code", ctx, code_focus=ex[1].id)
+    assert at.sidebar.button(key="focus-none").label == "Nothing here"
+    at.sidebar.button(key="focus-accept").click().run()  # the top suggestion: Ana's excerpt is coded
+    suggest_svc.wait_for_learning(ctx)
+    at.run()
+    none = at.sidebar.button(key="focus-none")
+    assert none.label == "Nothing more here" and not none.disabled
+    none.click().run()
+    no_exception(at)
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert sugg[sid["1:buy_in"]].status.value == "rejected"  # the rest said no to, the code kept
+    assert [c.code_id for c in codings] == ["trust"]
+    assert any("Rejected the 1 suggestion left" in m.value for m in at.success)
+    suggest_svc.wait_for_learning(ctx)
+    at.session_state["code_focus"] = ex[1].id  # back to it: nothing is left to do there
+    at.run()
+    none = at.sidebar.button(key="focus-none")
+    assert none.disabled and "Nothing left to decide" in (none.help or "")
+    assert any("Nothing left to decide" in c.value for c in at.sidebar.caption)  # said on the page too
+
+
 def test_filters_by_text_and_status(seeded):
     ctx, doc_id, sid = seeded
     at = page("code", ctx, code_mode="Excerpts")

@@ -115,6 +115,7 @@ class _State:
     rev: tuple[int, int] = (-1, -1)  # training.corpus_revision when built or last extended
     row_keys: list[tuple] = field(default_factory=list)  # _row_keys of its corpus, in order
     warming: threading.Thread | None = None  # computing the learned features (Engine.warm)
+    codebook_rev: int = -1  # training.codebook_revision read with the codes of the latest _load_state
 
 
 _STATES: dict[tuple, _State] = {}
@@ -144,6 +145,7 @@ def _load_state(ctx: ProjectContext, *, progress: Progress = None) -> _State:
     with ctx.session(readonly=True) as s:
         codes = code_store.load_codebook(s, include_retired=False).codable_codes()
         rev = training.corpus_revision(s)
+        cb_rev = training.codebook_revision(s)  # what the suggestions it makes are made with
     if not codes:
         raise SuggestError("the codebook has no codable codes", hint="add codes on the Codebook page")
     emb = embedder_for(ctx)
@@ -151,22 +153,24 @@ def _load_state(ctx: ProjectContext, *, progress: Progress = None) -> _State:
     with _STATES_LOCK:
         st = _STATES.get(key)
     if st is not None and st.rev == rev:
+        st.codebook_rev = cb_rev
         return st
     if st is not None and _extend(ctx, st, progress):
+        st.codebook_rev = cb_rev
         return st
     with ctx.session(readonly=True) as s:  # the revision again, in the rows' own snapshot
         rev = training.corpus_revision(s)
         rows = training.excerpt_rows(s)
     keys = _row_keys(rows)
     if st is not None and st.row_keys == keys:  # e.g. an attribute was set: nothing to redo
-        st.rev = rev
+        st.rev, st.codebook_rev = rev, cb_rev
         return st
     vecs = embed_rows(ctx, rows, progress=progress)
     corpus = make_corpus(_corpus_rows(rows), vecs)
     prime_clauses(ctx, corpus)
     engine = Engine(codes, emb).prepare(corpus)
     st = _State(engine=engine, corpus=corpus, row_of={r["id"]: i for i, r in enumerate(rows)},
-                prepared_rows=len(rows), codes=codes, rev=rev, row_keys=keys)
+                prepared_rows=len(rows), codes=codes, rev=rev, row_keys=keys, codebook_rev=cb_rev)
     with _STATES_LOCK:
         for k in [k for k in _STATES if k[:3] == key[:3]]:
             _STATES.pop(k)
@@ -381,12 +385,14 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     stops early when a newer request is waiting (the worker redoes it).
     Reviewed excerpts, decided pairs and ``exclude`` are never touched; that is checked again
     inside each write transaction, so a decision made while scoring always wins.
+    Once every part is written, the project remembers which codebook revision this coder's
+    suggestions were made with (``training.set_suggested_with``: :func:`follow_codebook` reads it).
     """
     threshold = default_threshold(ctx)
+    made_with = st.codebook_rev  # read with the engine's codes (_load_state)
     with ctx.session(readonly=True) as s:
         cid = ctx.coder_id(s)
         reviewed = training.reviewed_by(s, cid)
-        cb_rev = training.codebook_revision(s)
     skip = reviewed | {int(e) for e in exclude}
     rows = [i for i in range(len(st.corpus)) if st.corpus.ids[i] not in skip]
     first = [i for i in rows if st.corpus.docs[i] == document_id]
@@ -406,9 +412,22 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
                 live.updated_at, live.model_id = time.time(), engine.model_id
         if progress:
             progress(done, total)
+    if made_with >= 0:
+        with ctx.session() as s:
+            _remember_codebook(s, ctx, made_with)
     if live is not None:
-        live.updated_at, live.model_id, live.codebook_rev = time.time(), engine.model_id, cb_rev
+        live.updated_at, live.model_id = time.time(), engine.model_id
+        live.codebook_rev = max(live.codebook_rev, made_with)
     return stored
+
+
+def _remember_codebook(s, ctx: ProjectContext, made_with: int) -> None:
+    """This coder's suggestions are now made with codebook revision ``made_with`` (kept in the
+    project for :func:`follow_codebook`). A coder who has written nothing yet has no row to
+    keep it for: the time of the newest suggestion speaks for them (see follow_codebook)."""
+    cid = meta.find_coder(s, ctx.coder)
+    if cid is not None and made_with >= 0:
+        training.set_suggested_with(s, cid, made_with)
 
 
 def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int], threshold: float,
@@ -447,7 +466,8 @@ def refresh_suggestions(ctx: ProjectContext, *, document_id: int | None = None, 
     engine, st = engine_for(ctx, progress=progress)
     live = _live(ctx)
     n = _refresh(ctx, st, engine, document_id=document_id, exclude=exclude, progress=progress)
-    live.updated_at, live.model_id, live.codebook_rev = time.time(), engine.model_id, _codebook_rev(ctx)
+    live.updated_at, live.model_id = time.time(), engine.model_id
+    live.codebook_rev = max(live.codebook_rev, st.codebook_rev)
     return n
 
 
@@ -511,21 +531,30 @@ def _codebook_rev(ctx: ProjectContext) -> int:
 
 
 def follow_codebook(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = ()) -> bool:
-    """Start a background refresh if the codebook changed since this coder's last refresh
-    (a code added, edited or promoted from discovery gets suggestions at once). Cheap: one
-    query. Returns whether a refresh was started."""
+    """Start a background refresh if the codebook changed since this coder's suggestions were
+    made (a code added, edited or promoted from discovery, by any coder in any process, gets
+    suggestions at once). Returns whether a refresh was started.
+
+    The project remembers per coder which codebook revision their last full refresh was made
+    with (``training.suggested_with``); a coder who never had one follows a codebook changed
+    after the newest stored suggestion (suggestions computed by anyone), and one with no stored
+    suggestions at all computes them on the Code page first. Cheap on every page run: one query
+    while the revision is one this process has already followed for the coder.
+    """
     live = _live(ctx)
     rev = _codebook_rev(ctx)
-    if live.codebook_rev == -1:  # first look in this process: remember, unless never refreshed
-        live.codebook_rev = rev
-        with ctx.session(readonly=True) as s:
-            newest = training.newest_suggestion(s)
-            changed = training.codebook_changed_after(s, newest["created_at"]) if newest else False
-        if not changed:
-            return False
     if rev == live.codebook_rev:
         return False
-    live.codebook_rev = rev
+    with ctx.session(readonly=True) as s:
+        made_with = training.suggested_with(s, ctx.coder_id(s))
+        if made_with is None:
+            newest = training.newest_suggestion(s)
+            stale = bool(newest) and training.codebook_changed_after(s, newest["created_at"])
+        else:
+            stale = made_with < rev
+    live.codebook_rev = max(live.codebook_rev, rev)
+    if not stale:
+        return False
     request_refresh(ctx, document_id=document_id, exclude=exclude)
     with live.lock:
         live.codebook_gen = live.wanted
@@ -595,6 +624,8 @@ def _suggest(ctx: ProjectContext, document_ids: list[int] | None, progress: Prog
                        model_id=engine.model_id, explanation=p.explanation) for p in proposals]
     with ctx.session() as s:
         coding_store.upsert_suggestions(s, sugg, replace_pending_for=[st.corpus.ids[i] for i in rows])
+        if document_ids is None:  # every unreviewed excerpt: made with this codebook
+            _remember_codebook(s, ctx, st.codebook_rev)
     return len(sugg)
 
 

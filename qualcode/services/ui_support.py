@@ -69,6 +69,32 @@ class ExcerptState:
     def pending(self) -> list[Chip]:
         return [c for c in self.chips if c.status == "pending"]
 
+    def nothing_here(self) -> tuple[str, str, bool]:
+        """The "Nothing here" button (D) on this excerpt: ``(label, help, enabled)``.
+
+        Not coded: "Nothing here" marks it reviewed with no code and rejects its open
+        suggestions. Coded, with suggestions still open: "Nothing more here" rejects those
+        and keeps the codes (a coder who has coded what applies says no to the rest). Nothing
+        left to do (coded or marked, nothing open): off, and the help says why.
+
+        >>> ExcerptState(reviewed=True).nothing_here()[2]
+        False
+        """
+        n = len(self.pending)
+        left = f"the {n} suggestion{'s' if n != 1 else ''} still open on it"
+        if self.codings:
+            if n:
+                return "Nothing more here", f"Reject {left}; your codes here stay (U undoes it)", True
+            if not self.reviewed:
+                return "Nothing more here", "Mark this excerpt done; your codes here stay", True
+            return ("Nothing more here", "Nothing left to decide: you coded this excerpt and no suggestion on it "
+                    "is open. Remove a code below to change it; N moves to the next excerpt.", False)
+        if self.reviewed and not n:
+            return ("Nothing here", "Already done: you marked this excerpt as having nothing to code. Add a code "
+                    "below or undo (U) to change it; N moves to the next excerpt.", False)
+        return ("Nothing here", "Mark the excerpt reviewed with no code (a negative example)"
+                + (f" and reject {left}" if n else ""), True)
+
     def status(self) -> str:
         """coded | reviewed | pending (has undecided suggestions) | open."""
         if self.codings:

@@ -17,6 +17,7 @@ from qualcode.core import Coding, Memo, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import NotFoundError
 from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
+    AuditRow,
     CodeRow,
     CoderRow,
     CodingRow,
@@ -264,14 +265,41 @@ def restore_suggestion_status(s: Session, suggestion_id: int, before: dict) -> N
     s.flush()
 
 
-def reject_pending(s: Session, excerpt_id: int, coder_id: int) -> list[dict]:
-    """Reject every pending suggestion of an excerpt ("nothing here"); returns, per rejected
-    suggestion, its id and state before (for the audit trail and undo)."""
-    out = []
-    for sid in s.scalars(select(SuggestionRow.id).where(SuggestionRow.excerpt_id == excerpt_id,
-                                                        SuggestionRow.status == "pending")).all():
-        out.append({"id": sid, "before": set_suggestion_status(s, sid, "rejected", coder_id)})
+def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[int, str]:
+    """This coder's own standing verdict per suggestion: ``{id: "accepted" | "rejected"}``.
+
+    A suggestion row holds only the latest decision (anyone's); a coder's own decisions are
+    their accept/reject audit events that were not undone (newest wins).
+    """
+    out: dict[int, str] = {}
+    for chunk in chunks([str(i) for i in suggestion_ids]):
+        q = (select(AuditRow.entity_id, AuditRow.action)
+             .where(AuditRow.coder_id == coder_id, AuditRow.entity == "suggestion",
+                    AuditRow.action.in_(("accept", "reject")), AuditRow.undone.is_(False),
+                    AuditRow.entity_id.in_(chunk))
+             .order_by(AuditRow.id))
+        for entity_id, action in s.execute(q):
+            out[int(entity_id)] = "accepted" if action == "accept" else "rejected"
     return out
+
+
+def pending_for(s: Session, excerpt_id: int, coder_id: int) -> list[int]:
+    """Ids of the excerpt's suggestions still open for this coder, as the Code page shows them:
+    pending ones, and those another coder decided that this coder has not (a row holds only the
+    latest decision, anyone's; each coder records their own verdict)."""
+    rows = s.execute(select(SuggestionRow.id, SuggestionRow.status, SuggestionRow.decided_by)
+                     .where(SuggestionRow.excerpt_id == excerpt_id).order_by(SuggestionRow.id)).all()
+    others = [r.id for r in rows if r.status != "pending" and r.decided_by is not None and r.decided_by != coder_id]
+    mine = own_decisions(s, coder_id, others) if others else {}
+    return [r.id for r in rows if r.status == "pending" or (r.id in others and r.id not in mine)]
+
+
+def reject_pending(s: Session, excerpt_id: int, coder_id: int) -> list[dict]:
+    """Reject every suggestion of an excerpt still open for this coder (:func:`pending_for`:
+    "nothing here"); returns, per rejected suggestion, its id and state before (for the audit
+    trail and undo)."""
+    return [{"id": sid, "before": set_suggestion_status(s, sid, "rejected", coder_id)}
+            for sid in pending_for(s, excerpt_id, coder_id)]
 
 
 _SUGGESTION_COLUMNS = ("id", "excerpt_id", "code_id", "score", "model_id", "explanation", "status", "created_at")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qualcode.storage.models import (
@@ -17,6 +18,7 @@ from qualcode.storage.models import (
     CodingRow,
     ExcerptRow,
     ReviewRow,
+    SettingRow,
     SpeakerRow,
     SuggestionRow,
     TurnRow,
@@ -154,6 +156,34 @@ def codebook_changed_after(s: Session, when: Any) -> bool:
     """Whether the codebook changed after ``when`` (a datetime)."""
     q = select(AuditRow.id).where(AuditRow.entity.in_(CODEBOOK_ENTITIES), AuditRow.at > when).limit(1)
     return s.execute(q).first() is not None
+
+
+SUGGESTED_WITH = "suggested_with_codebook:"  # + coder id: the setting below
+
+
+def suggested_with(s: Session, coder_id: int) -> int | None:
+    """The codebook revision (:func:`codebook_revision`) that this coder's last full refresh of
+    their unreviewed excerpts was made with; None if they never had one. Kept in the project,
+    so any process serving the coder sees whether the codebook changed since."""
+    row = s.get(SettingRow, f"{SUGGESTED_WITH}{int(coder_id)}")
+    return None if row is None or row.value is None else int(row.value)
+
+
+def set_suggested_with(s: Session, coder_id: int, revision: int) -> None:
+    """Remember, in the transaction that wrote the last part of a full refresh, which codebook
+    revision this coder's suggestions were made with (bookkeeping of the model output, like a
+    suggestion's ``created_at``: not a decision, so not a command). One row per coder: coders
+    refreshing at the same time never write the same row."""
+    key = f"{SUGGESTED_WITH}{int(coder_id)}"
+    row = s.get(SettingRow, key)
+    if row is not None:
+        row.value = int(revision)
+        return
+    try:
+        with s.begin_nested():
+            s.add(SettingRow(key=key, value=int(revision)))
+    except IntegrityError:  # the same coder's refresh in another process wrote it meanwhile
+        s.get(SettingRow, key).value = int(revision)
 
 
 def newest_suggestion(s: Session) -> dict[str, Any] | None:

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode.storage.chunks import chunks
+from qualcode.storage.coding import own_decisions  # noqa: F401 - ui_support reads it here
 from qualcode.storage.models import (
-    AuditRow,
     CoderRow,
     CodingRow,
     DocumentRow,
@@ -65,21 +65,3 @@ def excerpts_with_code(s: Session, code_id: str, *, limit: int = 200) -> list[di
 
 def excerpt_document(s: Session, excerpt_id: int) -> int | None:
     return s.scalar(select(ExcerptRow.document_id).where(ExcerptRow.id == excerpt_id))
-
-
-def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[int, str]:
-    """This coder's own standing verdict per suggestion: ``{id: "accepted" | "rejected"}``.
-
-    A suggestion row holds only the latest decision (anyone's); a coder's own decisions are
-    their accept/reject audit events that were not undone (newest wins).
-    """
-    out: dict[int, str] = {}
-    for chunk in chunks([str(i) for i in suggestion_ids]):
-        q = (select(AuditRow.entity_id, AuditRow.action)
-             .where(AuditRow.coder_id == coder_id, AuditRow.entity == "suggestion",
-                    AuditRow.action.in_(("accept", "reject")), AuditRow.undone.is_(False),
-                    AuditRow.entity_id.in_(chunk))
-             .order_by(AuditRow.id))
-        for entity_id, action in s.execute(q):
-            out[int(entity_id)] = "accepted" if action == "accept" else "rejected"
-    return out

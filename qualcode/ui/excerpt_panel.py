@@ -57,8 +57,27 @@ def _save_memo(ctx: ProjectContext, ex: ExcerptView) -> None:
 
 
 def nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
-    in_callback(coding.nothing_here, ctx, ex.id)  # rejects its pending suggestions too
+    """D / "Nothing here": no code (more) applies. On an excerpt not coded yet it is marked
+    reviewed with no code; on one already coded ("Nothing more here") the suggestions still
+    open on it are rejected and the codes stay. Either way one decision, undone by U; when
+    there is nothing left to do, a message says so (never a click that silently does nothing)."""
+    _label, why, enabled = ex.state.nothing_here()
+    if not enabled:
+        flash(why, kind="info")
+        return
+    before = ex.state
+    rejected = in_callback(coding.nothing_here, ctx, ex.id)  # rejects its open suggestions too
+    if rejected is None:  # refused: in_callback showed why
+        return
     dirty().add(ex.id)
+    if before.reviewed and not rejected:  # changed nothing (decided meanwhile, e.g. in another tab)
+        flash("Nothing changed: the suggestions on this excerpt were already decided. N moves to the next "
+              "excerpt.", kind="info")
+        return
+    if before.codings:
+        codes = ", ".join(c.code_name for c in before.codings)
+        flash(f"Rejected the {rejected} suggestion{'s' if rejected != 1 else ''} left on this excerpt; "
+              f"it stays coded ({codes}). U undoes it.", kind="success")
     after_decision(ctx)
     go_next()
 
@@ -101,6 +120,7 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     pending = state.pending
     if not ex.codable:
         st.caption("This excerpt is not coded (the interviewer's words).")
+    none_label, none_help, none_on = state.nothing_here()
     top = st.container(horizontal=True, key="focus-actions")
     if pending:
         best = pending[0]
@@ -113,12 +133,14 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         top.button("All decided: next", key="focus-accept-next", shortcut="A", type="primary",
                    icon=":material/arrow_forward:", on_click=go_next,
                    help="Every suggestion on this excerpt is decided; A moves to the next excerpt")
-        st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
-                   if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
-                   "here, or A to move on.")
-    top.button("Nothing here", key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
-               on_click=nothing_here, args=(ctx, ex, go_next),
-               help="Mark the excerpt reviewed with no code (a negative example)")
+        if not none_on:  # D is off too: say why (the button's help says it on hover)
+            st.caption(none_help)
+        else:
+            st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
+                       if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
+                       "here, or A to move on.")
+    top.button(none_label, key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
+               on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
     top.button("Next", key="focus-next", shortcut="N", icon=":material/arrow_forward:", on_click=go_next,
                help="The next excerpt that needs a decision")
     top.button("Undo", key="focus-undo", shortcut="U", icon=":material/undo:", on_click=undo_last, args=(ctx,),

@@ -5,7 +5,8 @@ panel: its suggestions, any code, memo); only the small pencil button did that. 
 on the text (or the row) opens it, in the same page (no reload: a marker set in the page
 survives), the side panel shows it and its row is outlined. Selecting words of an excerpt
 with the mouse stays a selection (to copy a quote) and opens nothing; the chips' buttons
-keep their own clicks.
+keep their own clicks. On an excerpt the coder coded, "Nothing more here" rejects the
+suggestions still open on it, and is off (saying why) once nothing is left.
 
 Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
 """
@@ -93,3 +94,41 @@ def test_clicking_an_excerpt_opens_it_and_selecting_words_does_not(tmp_path, sta
         arg=_text_of(page, other).inner_text().strip())
     assert _outlined(page, other) and not _outlined(page, target)
     assert page.evaluate("() => window.__sameDocument === true")
+
+    # "Nothing here" on an excerpt the coder has coded: "Nothing more here" rejects the
+    # suggestions still open on it (it did nothing, silently, before), then it is off and says why.
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            from qualcode.storage import coding as coding_store
+
+            pending = coding_store.list_suggestions(s, status="pending", excerpt_ids=codable)
+    finally:
+        ctx.close()
+    per: dict[int, int] = {}
+    for sg in pending:
+        per[sg.excerpt_id] = per.get(sg.excerpt_id, 0) + 1
+    two = next((e for e in codable if per.get(e, 0) >= 2), None)
+    if two is None:
+        pytest.skip("no excerpt with two suggestions in the sample")
+    text = _text_of(page, two).inner_text().strip()
+    _text_of(page, two).click()
+    wait_idle(page)
+    page.wait_for_function(
+        "t => (document.querySelector('.st-key-focus-text') || {}).innerText?.trim() === t", arg=text)
+    page.locator(key("focus-accept") + " button").first.click()  # coded with its top suggestion
+    wait_idle(page)
+    none = page.locator(key("focus-none") + " button").first
+    page.wait_for_function("() => (document.querySelector('.st-key-focus-none') || {}).innerText?.includes("
+                           "'Nothing more here')")
+    assert none.is_enabled()
+    none.click()
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stAlert"]:has-text("left on this excerpt")')
+    shot(page, "nothing-more-here")
+    _text_of(page, two).click()  # back to it: nothing is left to decide there
+    wait_idle(page)
+    page.wait_for_function(
+        "t => (document.querySelector('.st-key-focus-text') || {}).innerText?.trim() === t", arg=text)
+    assert page.locator(key("focus-none") + " button").first.is_disabled()
+    assert page.get_by_text("Nothing left to decide", exact=False).count() >= 1

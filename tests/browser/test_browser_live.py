@@ -4,7 +4,8 @@ A project with two sample interviews and their first (cold) suggestions; the cod
 a run of suggestions in the Code page's excerpt panel. Then the stored suggestions of a
 later excerpt come from a learned model (their model id moves off ``cold``), the page says
 so ("learned from your decisions on N excerpts") and shows the new chips; the excerpt being decided
-kept its chips. A code added to the codebook gets suggestions without anyone asking.
+kept its chips. A code added to the codebook gets suggestions without anyone asking, for the coder
+and for a second coder who opens the Code page after another coder added it.
 
 Set QUALCODE_SCREENSHOTS_DIR to keep screenshots.
 """
@@ -184,3 +185,27 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
     made = new_code()
     assert made and all(suggest_svc.learned_from(sg.model_id) >= 1 for sg in made)  # by the learned model
     assert "learned from" in page.locator(key("code-learning")).inner_text()
+
+    # A code another coder adds (here in another process) is suggested to a second coder as soon
+    # as they open the Code page: bob's first look in the app's process, after alice's change.
+    ctx = services.open_project(project, coder="alice")
+    codebook_svc.add_code(ctx, Code(id="family_outreach", name="Family outreach",
+                                    definition="Reaching families at home: calls to parents, videos and "
+                                               "messages for families, meal pickups.",
+                                    keywords=["families", "parents", "WhatsApp"]))
+    ctx.close()
+    bob = page.context.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        bob.goto(f"{app.url}/?coder=bob")
+        wait_idle(bob)
+        goto(bob, "Code")
+        bob.wait_for_selector(key("code-learning"))
+
+        def for_bob():  # bob has decided nothing: his suggestions come from the codebook alone
+            pend, _ = _pending(project)
+            return [sg for sg in pend if sg.code_id == "family_outreach" and sg.model_id.endswith("/cold")]
+
+        _poll(for_bob, 300, "bob's suggestions for the code alice added")
+        shot(bob, "live-second-coder")
+    finally:
+        bob.context.close()

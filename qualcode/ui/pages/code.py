@@ -291,8 +291,10 @@ def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int
 
     def nothing() -> None:
         ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
-        if ex is not None:
-            nothing_here(ctx, ex, go_next)
+        if ex is None:
+            flash("Open an excerpt first (click its text or press N), then press D.", kind="info")
+            return
+        nothing_here(ctx, ex, go_next)  # says why when there is nothing left to do
 
     return {"next": lambda: move(1), "prev": lambda: move(-1), "accept": lambda: decide_best(True),
             "reject": lambda: decide_best(False), "nothing": nothing, "undo": lambda: undo_last(ctx)}

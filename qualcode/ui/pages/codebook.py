@@ -81,7 +81,8 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
                                                            "examples": _lines(examples), "keywords": _lines(keywords)})
                 if added is not None:
                     flash(f"Added {added.name}. The Code page suggests it on the excerpts you have not reviewed "
-                          "as soon as you open it (in the background; its line shows the progress).", kind="success")
+                          "as soon as you open it, and so for every other coder of this project "
+                          "(in the background; its line shows the progress).", kind="success")
                     st.session_state["add_clear"] = True
                     st.rerun()
 
