@@ -55,3 +55,57 @@ def test_the_learning_line_counts_excerpts_and_says_what_runs():
         "(40 of 200 excerpts)…")
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200),
                           "codebook": True}).endswith("· suggesting your codebook changes (40 of 200 excerpts)…")
+
+
+def _one_excerpt_suggested(project):
+    """Ana's excerpt (1) has no suggestion, Ben's (2) has one pending: nothing decided yet."""
+    from qualcode.core import Suggestion
+    from qualcode.storage import coding as coding_store
+    from qualcode.storage import documents as doc_store
+
+    doc_id, _ = seed(project, codes=())
+    with project.session() as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[2].id, code_id="trust", score=0.8,
+                                                       model_id="test-model")])
+    return doc_id, ex
+
+
+def test_a_on_an_excerpt_without_suggestions_says_so_not_all_decided(project):
+    doc_id, ex = _one_excerpt_suggested(project)
+    at = no_exception(page("code", project, code_focus=ex[1].id))
+    button = at.sidebar.button(key="focus-accept-next")
+    assert button.label == "No suggestions: next"  # not "All decided": there was nothing to decide
+    assert any("No suggestions on this excerpt" in c.value for c in at.sidebar.caption)
+    _accept_all(project, ex[2].id)
+    at = no_exception(page("code", project, code_focus=ex[2].id))
+    assert at.sidebar.button(key="focus-accept-next").label == "All decided: next"
+
+
+def _accept_all(project, excerpt_id):
+    from qualcode.storage import coding as coding_store
+
+    with project.session(readonly=True) as s:
+        ids = [sg.id for sg in coding_store.list_suggestions(s) if sg.excerpt_id == excerpt_id]
+    for i in ids:
+        coding.accept_suggestion(project, i)
+
+
+def test_the_review_queue_opens_on_an_excerpt_to_decide(project):
+    """The engine's order may rank first an excerpt it suggests nothing for (the user saw
+    "0 of 14 decided" and no suggestion to decide); the queue opens on one with a suggestion."""
+    doc_id, ex = _one_excerpt_suggested(project)
+    queued = {"doc": doc_id, "coder": project.coder, "ids": [ex[1].id, ex[2].id]}  # the engine's order
+    at = no_exception(page("code", project, code_mode="Review queue", code_queue=queued))
+    assert at.session_state["code_focus"] == ex[2].id
+    assert "focus-accept" in {b.key for b in at.button}
+    # from the transcript, where the coder had opened Ana's excerpt, the queue still starts there
+    at = no_exception(page("code", project, code_focus=ex[1].id))
+    at.session_state["code_queue"] = queued
+    at.session_state["code_mode"] = "Review queue"
+    no_exception(at.run())
+    assert at.session_state["code_focus"] == ex[2].id
+    # ... and once in the queue, the coder's own moves stand: N to Ana's excerpt stays there
+    at.session_state["code_focus"] = ex[1].id
+    no_exception(at.run())
+    assert at.session_state["code_focus"] == ex[1].id

@@ -315,3 +315,24 @@ def test_codebook_changes_are_followed_per_coder_across_processes(live_project):
     codebook_svc.edit_code(ctx, "food", definition="Meals, snacks and pizza at school.")
     assert service.follow_codebook(bob, document_id=d1) is True  # an edit counts too
     service.wait_for_learning(bob)
+
+
+def test_why_says_when_the_suggestion_was_made_beside_the_pages_count(live_project):
+    """The page's line counts the newest model (13 excerpts); a suggestion made earlier keeps
+    its model (1 excerpt): "Why?" says both, so the two do not read as a contradiction."""
+    from qualcode.core import Suggestion
+
+    ctx, (d1, _, _) = live_project
+    e1, e2 = _excerpts(ctx, d1)[:2]
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e1, code_id="trust", score=0.9,
+                                                       model_id="m:384/h1-aaa", explanation={"probability": 0.8})])
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e2, code_id="data", score=0.9,
+                                                       model_id="m:384/h13-bbb", explanation={"probability": 0.8})])
+    assert service.learning_status(ctx)["learned_from"] == 13
+    (old,) = _pending(ctx, excerpt_ids=[e1])
+    assert service.why(ctx, old.id)[-1] == ("This suggestion was made when the model had learned from your decisions "
+                                            "on 1 excerpt; it has learned from 13 excerpts now.")
+    (new,) = _pending(ctx, excerpt_ids=[e2])
+    assert service.why(ctx, new.id)[-1] == "Learned from your decisions on 13 excerpts."

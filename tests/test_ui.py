@@ -65,6 +65,28 @@ def test_project_page_shows_progress_per_document_and_coder(seeded):
     assert len(at.dataframe) == 2  # progress + codes in use
 
 
+def test_project_page_shows_every_document_and_says_what_the_learning_curve_needs(project, monkeypatch):
+    """12 documents: the Review progress table is as tall as its rows (Streamlit's default
+    shows 10 and scrolls inside); 3 decisions: no lone dot at 3, a sentence on what it needs."""
+    import streamlit as st
+
+    sids = [seed(project, name=f"interview-{k}", turns=[("Ana", "participant", f"We met {k} times.")])[1]
+            for k in range(12)]
+    for sid in sids[:3]:
+        coding.accept_suggestion(project, sid["0:trust"])
+    heights, shown = [], st.dataframe
+
+    def spy(data=None, *args, **kw):
+        heights.append((len(data), kw.get("height", "auto")))
+        return shown(data, *args, **kw)
+
+    monkeypatch.setattr(st, "dataframe", spy)
+    at = no_exception(page("project", project))
+    assert (12, "content") in heights
+    assert any("point per 50 decisions; you have made 3 so far" in c.value for c in at.caption)
+    assert not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
+
+
 def test_code_page_shows_transcript_as_text_and_chips(seeded):
     ctx, doc_id, sid = seeded
     at = no_exception(page("code", ctx, code_mode="Excerpts"))

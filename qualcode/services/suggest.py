@@ -747,10 +747,27 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
         lines.append(f"Closest excerpt you coded {info['code']}: “{_quote(accepted)}”")
     if example:
         lines.append(f"Closest example in the codebook: “{_quote(example)}”")
-    n = learned_from(info.get("model"))
-    lines.append(f"Learned from your decisions on {n} excerpt{'s' if n != 1 else ''}." if n else
-                 "From the codebook only: the model has not learned from your decisions yet.")
+    lines.append(_learned_line(learned_from(info.get("model")), learning_status(ctx)["learned_from"]))
     return lines
+
+
+def _learned_line(n: int, now: int) -> str:
+    """What the model behind a suggestion had learned, beside what the newest model has (the
+    page's line counts the newest; a suggestion keeps the model that made it until refreshed).
+
+    >>> _learned_line(1, 13)
+    'This suggestion was made when the model had learned from your decisions on 1 excerpt; it has learned from 13 excerpts now.'
+    >>> _learned_line(0, 0)
+    'From the codebook only: the model has not learned from your decisions yet.'
+    """
+    def ex(k: int) -> str:
+        return f"{k} excerpt{'s' if k != 1 else ''}"
+    if now > n:
+        made = (f"when the model had learned from your decisions on {ex(n)}" if n else
+                "from the codebook only, before the model learned from your decisions")
+        return f"This suggestion was made {made}; it has learned from {ex(now)} now."
+    return (f"Learned from your decisions on {ex(n)}." if n else
+            "From the codebook only: the model has not learned from your decisions yet.")
 
 
 def learning_curve(ctx: ProjectContext, *, window: int = 50) -> list[dict[str, Any]]:

@@ -88,10 +88,10 @@ class ExcerptState:
             if not self.reviewed:
                 return "Nothing more here", "Mark this excerpt done; your codes here stay", True
             return ("Nothing more here", "Nothing left to decide: you coded this excerpt and no suggestion on it "
-                    "is open. Remove a code below to change it; N moves to the next excerpt.", False)
+                    "is open. Remove a code below to change it; A moves to the next excerpt.", False)
         if self.reviewed and not n:
             return ("Nothing here", "Already done: you marked this excerpt as having nothing to code. Add a code "
-                    "below or undo (U) to change it; N moves to the next excerpt.", False)
+                    "below or undo (U) to change it; A moves to the next excerpt.", False)
         return ("Nothing here", "Mark the excerpt reviewed with no code (a negative example)"
                 + (f" and reject {left}" if n else ""), True)
 

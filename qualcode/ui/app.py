@@ -25,6 +25,8 @@ PAGES = [
     ("memos", "Memos", ":material/sticky_note_2:", "memos"),
 ]
 _BUILT: dict[str, st.Page] = {}
+HOME = "project"  # the default page, at "/" (and at /project, which leads there)
+HOME_KEY = "project-home"  # its url_path: Streamlit keys pages by it, so /project stays free for the alias
 
 
 def page_for(url: str):
@@ -52,8 +54,15 @@ def main() -> None:
     restore_coder(signed_in=signin.signed_in())
     _coder_badge()
     pages = [
-        st.Page(guarded(_render_fn(module)), title=title, icon=icon, url_path=url, default=url == "project")
+        st.Page(guarded(_render_fn(module)), title=title, icon=icon, default=url == HOME,
+                url_path=HOME_KEY if url == HOME else url)
         for module, title, icon, url in PAGES
     ]
     _BUILT.update({url: p for (_, _, _, url), p in zip(PAGES, pages)})
-    st.navigation(pages, position="top").run()
+    home = _BUILT[HOME]
+    # The Project page is the default, at "/"; its own address /project (typed by hand) would be
+    # "Page not found", so a hidden page there sends the browser to "/", keeping the address's
+    # parameters (the coder).
+    alias = st.Page(lambda: st.switch_page(home, query_params=st.query_params.to_dict()), title="Project",
+                    url_path=HOME, visibility="hidden")
+    st.navigation([*pages, alias], position="top").run()

@@ -130,9 +130,10 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         top.button(f"Reject {md(best.code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
                    on_click=decide, args=(ctx, best.suggestion_id, ex.id, False, best.code_id, best.code_name))
     else:  # A still does something: move on, and say why there is nothing to accept
-        top.button("All decided: next", key="focus-accept-next", shortcut="A", type="primary",
-                   icon=":material/arrow_forward:", on_click=go_next,
-                   help="Every suggestion on this excerpt is decided; A moves to the next excerpt")
+        top.button("All decided: next" if state.chips else "No suggestions: next", key="focus-accept-next",
+                   shortcut="A", type="primary", icon=":material/arrow_forward:", on_click=go_next,
+                   help="Every suggestion on this excerpt is decided; A moves to the next excerpt" if state.chips
+                   else "The model suggests no code here; A moves to the next excerpt")
         if not none_on:  # D is off too: say why (the button's help says it on hover)
             st.caption(none_help)
         else:

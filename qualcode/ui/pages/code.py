@@ -116,8 +116,21 @@ def queue(ctx: ProjectContext, view: TranscriptView) -> list[int]:
         st.caption(f"Review queue unavailable ({error_text(exc)}); using document order.")
     if ids is None:
         ids = [e.id for e in view.excerpts() if e.codable and e.state.status() == "pending"]
+    else:  # the engine also ranks excerpts it suggests nothing for: those come after the ones to decide
+        pending = {e.id for e in view.excerpts() if e.state.pending}
+        ids = [i for i in ids if i in pending] + [i for i in ids if i not in pending]
     st.session_state["code_queue"] = {"doc": view.document_id, "coder": ctx.coder, "ids": ids}
     return ids
+
+
+def queue_start(q: list[int], view: TranscriptView) -> int | None:
+    """Where the Review queue opens: its first excerpt with a suggestion to decide, else its
+    first excerpt not decided yet, else the next excerpt of the document that needs a decision."""
+    by_id = {e.id: e for e in view.excerpts() if e.codable}
+    queued = [by_id[i] for i in q if i in by_id]
+    first = next((e for e in queued if e.state.pending), None) or next(
+        (e for e in queued if e.state.status() == "open"), None)
+    return first.id if first is not None else next_excerpt(view, None)
 
 
 def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | None):
@@ -352,8 +365,14 @@ def render() -> None:
     q = queue(ctx, view) if mode == "Review queue" else None
     go_next = _go_next_factory(ctx, view, q)
     focus = st.session_state.get("code_focus")
-    if focus not in by_id:
-        focus = st.session_state["code_focus"] = (q[0] if q else None) or next_excerpt(view, None)
+    # Coming to the Review queue from another view: an excerpt with nothing to decide (clicked in
+    # the transcript) gives way to the queue's first one that needs a decision.
+    entering = mode == "Review queue" and st.session_state.get("code_mode_ran") != mode
+    st.session_state["code_mode_ran"] = mode
+    if mode == "Review queue" and (focus not in by_id or (entering and not by_id[focus][0].state.pending)):
+        focus = st.session_state["code_focus"] = queue_start(q or [], view)
+    elif focus not in by_id:
+        focus = st.session_state["code_focus"] = next_excerpt(view, None)
 
     if mode == "Review queue":
         if focus is None:

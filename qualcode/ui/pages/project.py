@@ -126,7 +126,9 @@ def _progress(ctx: services.ProjectContext) -> None:
     config = {f"Reviewed: {c}": st.column_config.ProgressColumn(f"Reviewed by {c}", min_value=0, max_value=100,
                                                                  format="%.0f%%") for c in coders}  # 15%, not 15.31%
     st.subheader("Review progress")
-    st.dataframe(pd.DataFrame(table), hide_index=True, column_config=config, width="stretch")
+    # every document in view when there are not many (Streamlit's default shows 10 and scrolls inside)
+    st.dataframe(pd.DataFrame(table), hide_index=True, column_config=config, width="stretch",
+                 height="content" if len(table) <= ALL_ROWS else "auto")
 
 
 def _codes_in_use(ctx: services.ProjectContext) -> None:
@@ -156,14 +158,47 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
                     title=f"{r['code']} · {excerpts(int(r['excerpts']))}")
 
 
+ALL_ROWS = 50  # the Review progress table shows up to this many documents without scrolling
+WINDOW = 50  # decisions per point of the learning curve
+
+
+def early_curve_text(curve: list[dict], window: int = WINDOW) -> str | None:
+    """Before any coder has a full window of decisions: what the curve needs, in place of a
+    lone dot. (A point per 10 decisions would be too noisy to read: one click moves a share by
+    ten points.) None once someone has made ``window`` decisions.
+
+    >>> early_curve_text([{"coder": "alice", "decisions": 27}])
+    'The curve draws a point per 50 decisions; you have made 27 so far.'
+    >>> early_curve_text([{"coder": "alice", "decisions": 27}, {"coder": "bob", "decisions": 1}])
+    'The curve draws a point per 50 decisions; so far alice has made 27, bob 1.'
+    >>> early_curve_text([{"coder": "alice", "decisions": 50}, {"coder": "alice", "decisions": 61}]) is None
+    True
+    """
+    made: dict[str, int] = {}
+    for p in curve:
+        made[p["coder"]] = max(made.get(p["coder"], 0), int(p["decisions"]))
+    if not made or max(made.values()) >= window:
+        return None
+    head = f"The curve draws a point per {window} decisions; "
+    if len(made) == 1:
+        return head + f"you have made {next(iter(made.values()))} so far."
+    parts = [f"{c} {n}" for c, n in made.items()]
+    return head + f"so far {parts[0].replace(' ', ' has made ', 1)}, " + ", ".join(parts[1:]) + "."
+
+
 def _learning_curve(ctx: services.ProjectContext) -> None:
     """How the suggestions got better, from the stored decisions: per 50 decisions and coder,
     the share of shown suggestions accepted and the share of the coder's codes suggested."""
-    curve = suggest_svc.learning_curve(ctx, window=50)
+    curve = suggest_svc.learning_curve(ctx, window=WINDOW)
     st.subheader("Learning curve")
     if not curve:
         st.caption("No decisions yet. As you accept and reject suggestions on the Code page, this shows how "
                    "often the suggestions were right.")
+        return
+    early = early_curve_text(curve)
+    if early:  # one dot says nothing yet: say what the curve needs
+        st.caption(early + " As you accept and reject suggestions on the Code page, it shows how often "
+                   "the suggestions were right.")
         return
     df = pd.DataFrame(curve)
     long = df.melt(id_vars=["coder", "decisions"], value_vars=["accepted_share", "suggested_share"],
@@ -178,7 +213,7 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
                      tooltip=["coder", "decisions", "measure", alt.Tooltip("share:Q", format=".0%")])
              .properties(height=260))
     st.altair_chart(chart, width="stretch")
-    st.caption("Each point is a window of 50 decisions (accept, reject, code by hand, nothing here).")
+    st.caption(f"Each point is a window of {WINDOW} decisions (accept, reject, code by hand, nothing here).")
 
 
 def render() -> None:
