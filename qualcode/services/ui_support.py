@@ -177,7 +177,7 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
     kw: dict[str, Any] = {"document_id": document_id} if excerpt_ids is None else {"excerpt_ids": excerpt_ids}
     suggestions = coding_store.list_suggestions(s, **kw)
     decided_by_others = [sg.id for sg in suggestions if sg.decided_by and sg.decided_by != ctx.coder]
-    mine = ui_views.own_decisions(s, coder_id, decided_by_others) if decided_by_others else {}
+    mine = coding_store.own_decisions(s, coder_id, decided_by_others) if decided_by_others else {}
     for sg in suggestions:
         status, others = sg.status.value, ""
         if sg.decided_by and sg.decided_by != ctx.coder:

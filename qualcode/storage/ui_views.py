@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qualcode.storage.chunks import chunks
-from qualcode.storage.coding import own_decisions  # noqa: F401 - ui_support reads it here
 from qualcode.storage.models import (
     CoderRow,
     CodingRow,

@@ -26,6 +26,22 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def suggested_project(path: Path, docs: list[Path], *, coder: str = "alice") -> Path:
+    """A new project at ``path`` with ``docs`` imported and their first (cold) suggestions stored."""
+    from qualcode import services
+    from qualcode.services import ingest
+    from qualcode.services import suggest as suggest_svc
+
+    services.init_project(path, coder=coder).close()
+    ctx = services.open_project(path, coder=coder)
+    try:
+        ingest.ingest_paths(ctx, docs)
+        suggest_svc.suggest_all(ctx)
+    finally:
+        ctx.close()
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -22,10 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import services
-from qualcode.services import ingest
-from qualcode.services import suggest as suggest_svc
-from tests.browser.conftest import code_mode, key, wait_idle
+from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
 from tests.conftest import SAMPLES
 
@@ -60,14 +57,7 @@ def _decide_and_watch(page, sid: int, button: str, state: str) -> tuple[int, int
 
 
 def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
-    project = tmp_path / "study"
-    services.init_project(project, coder="alice").close()
-    ctx = services.open_project(project, coder="alice")
-    try:
-        ingest.ingest_paths(ctx, [OTHER, DOC])
-        suggest_svc.suggest_all(ctx)
-    finally:
-        ctx.close()
+    project = suggested_project(tmp_path / "study", [OTHER, DOC])
     app = start_app(project, coder="alice")
     page.goto(app.url)
     wait_idle(page)

@@ -16,9 +16,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode import services
-from qualcode.services import ingest
-from qualcode.services import suggest as suggest_svc
-from tests.browser.conftest import code_mode, key, wait_idle
+from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
 from tests.conftest import SAMPLES
 
@@ -40,14 +38,7 @@ def _outlined(page, ex: int) -> bool:
 
 
 def test_clicking_an_excerpt_opens_it_and_selecting_words_does_not(tmp_path, start_app, page):
-    project = tmp_path / "study"
-    services.init_project(project, coder="alice").close()
-    ctx = services.open_project(project, coder="alice")
-    try:
-        ingest.ingest_paths(ctx, [DOC])
-        suggest_svc.suggest_all(ctx)
-    finally:
-        ctx.close()
+    project = suggested_project(tmp_path / "study", [DOC])
     app = start_app(project, coder="alice")
     page.goto(app.url)
     wait_idle(page)

@@ -22,7 +22,7 @@ from qualcode import services
 from qualcode.core import Code
 from qualcode.storage import coding as coding_store
 from qualcode.storage import training
-from tests.browser.conftest import code_mode, key, wait_idle
+from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
 from tests.conftest import SAMPLES
 
@@ -65,17 +65,23 @@ def _poll(fn, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _add_code(project, code: Code) -> None:
+    """Add a code to the project's codebook from outside the app (another process, as alice)."""
+    from qualcode.services import codebook as codebook_svc
+
+    ctx = services.open_project(project, coder="alice")
+    try:
+        codebook_svc.add_code(ctx, code)
+    finally:
+        ctx.close()
+
+
 def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, start_app, page):
     if not all(p.exists() for p in DOCS):
         pytest.skip("sample transcripts not in the repository")
-    from qualcode.services import ingest
     from qualcode.services import suggest as suggest_svc
 
-    project = tmp_path / "live"
-    ctx = services.init_project(project, coder="alice")
-    ingest.ingest_paths(ctx, DOCS)
-    suggest_svc.suggest_all(ctx)
-    ctx.close()
+    project = suggested_project(tmp_path / "live", DOCS)
     cold, _ = _pending(project)
     assert cold and all(sg.model_id.endswith("/cold") for sg in cold)
 
@@ -162,14 +168,10 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
         "the open excerpt kept its chips"
 
     # A new code gets suggestions at once (the Code page follows the codebook).
-    ctx = services.open_project(project, coder="alice")
-    from qualcode.services import codebook as codebook_svc
-
-    codebook_svc.add_code(ctx, Code(id="math_talk", name="Math talk",
-                                    definition="Talk about mathematics: math lessons, fractions, problems, "
-                                               "students' math work and math teachers.",
-                                    keywords=["math", "mathematics", "fractions"]))
-    ctx.close()
+    _add_code(project, Code(id="math_talk", name="Math talk",
+                            definition="Talk about mathematics: math lessons, fractions, problems, "
+                                       "students' math work and math teachers.",
+                            keywords=["math", "mathematics", "fractions"]))
     goto(page, "Code")
 
     def new_code():
@@ -188,12 +190,10 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
 
     # A code another coder adds (here in another process) is suggested to a second coder as soon
     # as they open the Code page: bob's first look in the app's process, after alice's change.
-    ctx = services.open_project(project, coder="alice")
-    codebook_svc.add_code(ctx, Code(id="family_outreach", name="Family outreach",
-                                    definition="Reaching families at home: calls to parents, videos and "
-                                               "messages for families, meal pickups.",
-                                    keywords=["families", "parents", "WhatsApp"]))
-    ctx.close()
+    _add_code(project, Code(id="family_outreach", name="Family outreach",
+                            definition="Reaching families at home: calls to parents, videos and "
+                                       "messages for families, meal pickups.",
+                            keywords=["families", "parents", "WhatsApp"]))
     bob = page.context.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     try:
         bob.goto(f"{app.url}/?coder=bob")
