@@ -171,6 +171,8 @@ def early_curve_text(curve: list[dict], window: int = WINDOW) -> str | None:
     'The curve draws a point per 50 decisions; you have made 27 so far.'
     >>> early_curve_text([{"coder": "alice", "decisions": 27}, {"coder": "bob", "decisions": 1}])
     'The curve draws a point per 50 decisions; so far alice has made 27, bob 1.'
+    >>> early_curve_text([{"coder": "Dana Reyes", "decisions": 3}, {"coder": "Bo Li", "decisions": 9}])
+    'The curve draws a point per 50 decisions; so far Dana Reyes has made 3, Bo Li 9.'
     >>> early_curve_text([{"coder": "alice", "decisions": 50}, {"coder": "alice", "decisions": 61}]) is None
     True
     """
@@ -182,8 +184,8 @@ def early_curve_text(curve: list[dict], window: int = WINDOW) -> str | None:
     head = f"The curve draws a point per {window} decisions; "
     if len(made) == 1:
         return head + f"you have made {next(iter(made.values()))} so far."
-    parts = [f"{c} {n}" for c, n in made.items()]
-    return head + f"so far {parts[0].replace(' ', ' has made ', 1)}, " + ", ".join(parts[1:]) + "."
+    (first, n_first), *rest = made.items()
+    return head + f"so far {first} has made {n_first}, " + ", ".join(f"{c} {n}" for c, n in rest) + "."
 
 
 def _learning_curve(ctx: services.ProjectContext) -> None:
