@@ -87,6 +87,16 @@ def test_project_page_shows_every_document_and_says_what_the_learning_curve_need
     assert not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
 
 
+def test_early_curve_line_names_every_coder_whole():
+    """Coders' names may hold spaces: each is named whole, with their own count."""
+    from qualcode.ui.pages.project import early_curve_text
+
+    text = early_curve_text([{"coder": "Dana Reyes", "decisions": 3}, {"coder": "Bo Li", "decisions": 9},
+                             {"coder": "Dana Reyes", "decisions": 7}])
+    assert text == "The curve draws a point per 50 decisions; so far Dana Reyes has made 7, Bo Li 9."
+    assert early_curve_text([{"coder": "Dana Reyes", "decisions": 50}]) is None
+
+
 def test_code_page_shows_transcript_as_text_and_chips(seeded):
     ctx, doc_id, sid = seeded
     at = no_exception(page("code", ctx, code_mode="Excerpts"))
