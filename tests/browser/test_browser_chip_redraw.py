@@ -104,8 +104,13 @@ def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
 
 
 def _document_shown(page) -> str:
-    box = page.locator(key("code_doc"))
-    return box.locator("input").input_value() if box.locator("input").count() else box.inner_text()
+    """The document the Code page's selector shows. After a reload the selector is drawn empty
+    for a moment and filled once the page's run gets there: wait for a value, whichever it is."""
+    return page.wait_for_function(
+        "() => { const box = document.querySelector('.st-key-code_doc'); if (!box) return null;"
+        " const i = box.querySelector('input');"
+        " const v = ((i && i.value) || (i ? '' : box.innerText) || '').trim(); return v || null; }",
+        timeout=30_000).json_value()
 
 
 def _choose_document(page, name: str) -> None:
