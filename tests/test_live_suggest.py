@@ -336,3 +336,18 @@ def test_why_says_when_the_suggestion_was_made_beside_the_pages_count(live_proje
                                             "on 1 excerpt; it has learned from 13 excerpts now.")
     (new,) = _pending(ctx, excerpt_ids=[e2])
     assert service.why(ctx, new.id)[-1] == "Learned from your decisions on 13 excerpts."
+
+
+def test_moving_a_code_under_another_rebuilds_the_engine(live_project):
+    """The engine's codebook structure (a parent scores at least its children) follows a move:
+    suggestions made after it are made with the new parent, not the old flat codebook."""
+    ctx, (d1, _, _) = live_project
+    service.suggest_all(ctx)
+    before = service._load_state(ctx).engine
+    assert not before._parents.any()
+    codebook_svc.move_code(ctx, "time", "trust")
+    assert service.follow_codebook(ctx, document_id=d1) is True
+    service.wait_for_learning(ctx)
+    after = service._load_state(ctx).engine
+    assert after is not before
+    assert after._parents.tolist() == [c.id == "trust" for c in service._load_state(ctx).codes]

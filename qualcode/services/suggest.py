@@ -123,7 +123,7 @@ _STATES_LOCK = threading.Lock()
 
 
 def _codebook_sig(codes: list[Code]) -> int:
-    return hash(tuple((c.id, c.name, c.definition, tuple(c.include), tuple(c.exclude), tuple(c.examples),
+    return hash(tuple((c.id, c.parent, c.name, c.definition, tuple(c.include), tuple(c.exclude), tuple(c.examples),
                        tuple(c.counterexamples), tuple(c.keywords)) for c in codes))
 
 
