@@ -110,6 +110,21 @@ about a second for 2,000 decisions):
    tuning to noise. Measured beside it and dropped: the TF-IDF character block x0.5: talkmoves
    0.543 / 0.494, disaster 0.425 / 0.418; x1.5: 0.510 / 0.495, 0.428 / 0.423; the word block
    x0.5: 0.527 / 0.443, 0.428 / 0.427 (each a little up on disaster, down on talkmoves).
+9. Measured and dropped with role_share (in-memory protocol, @500, seeds 0 / 1; this learner:
+   talkmoves-dev 0.550 / 0.506, disaster-dev 0.421 / 0.420):
+   - the review queue (``queue.py``): diversity 0.25: talkmoves 0.527 / 0.453, disaster 0.422 /
+     0.444; diversity 1.0: 0.520 / 0.480, 0.419 / 0.446; the coverage term x2: 0.509 / 0.438,
+     0.427 / 0.443; coverage s / (1 + n_pos) instead of s / sqrt(1 + n_pos): 0.469 / 0.475, 0.420 /
+     0.428 (each lowers talkmoves on both seeds);
+   - a converged fit (``TOL`` 0.01) with a smaller C in place of the loose one: C 0.1: talkmoves
+     0.427 / 0.456, disaster 0.411 / 0.419; C 0.05: 0.402 / 0.390, 0.408 / 0.400; C 0.03: 0.472 /
+     0.412, 0.399 / 0.361;
+   - stacking: a second fit with, per code, the mean first-fit score of the excerpt's undecided
+     neighbours (1 or 2 on each side in the same document) as a further feature (talkmoves-dev:
+     "providing evidence" follows itself 48% of the time against 6% overall). Mean over liblinear
+     states 0, 1, 2: neighbours 1: talkmoves 0.508 / 0.471, disaster 0.424 / 0.429; 2: talkmoves
+     0.531 / 0.473, disaster 0.417 / 0.433; this learner, the same three states: talkmoves
+     0.549 / 0.481, disaster 0.427 / 0.434. Twice the fit time, and no better on either.
 """
 
 from __future__ import annotations
