@@ -113,9 +113,9 @@ about a second for 2,000 decisions):
 9. Measured and dropped with role_share (in-memory protocol, @500, seeds 0 / 1; this learner:
    talkmoves-dev 0.550 / 0.506, disaster-dev 0.421 / 0.420):
    - the review queue (``queue.py``): diversity 0.25: talkmoves 0.527 / 0.453, disaster 0.422 /
-     0.444; diversity 1.0: 0.520 / 0.480, 0.419 / 0.446; the coverage term x2: 0.509 / 0.438,
-     0.427 / 0.443; coverage s / (1 + n_pos) instead of s / sqrt(1 + n_pos): 0.469 / 0.475, 0.420 /
-     0.428 (each lowers talkmoves on both seeds);
+     0.444; diversity 1.0: 0.469 / 0.475, 0.420 / 0.428; the coverage term x2: 0.509 / 0.438,
+     0.427 / 0.443; coverage s / (1 + n_pos) instead of s / sqrt(1 + n_pos): 0.520 / 0.480, 0.419 /
+     0.446 (each lowers talkmoves on both seeds);
    - a converged fit (``TOL`` 0.01) with a smaller C in place of the loose one: C 0.1: talkmoves
      0.427 / 0.456, disaster 0.411 / 0.419; C 0.05: 0.402 / 0.390, 0.408 / 0.400; C 0.03: 0.472 /
      0.412, 0.399 / 0.361;
