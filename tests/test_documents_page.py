@@ -69,12 +69,28 @@ def test_bulk_attributes_in_one_go_and_all_or_nothing(three):
 def test_documents_page_sets_a_role_everywhere(three):
     ctx, ids = three
     at = no_exception(page("documents", ctx))
-    at.selectbox(key="docs_everywhere_speaker").set_value("Jane Doe")
-    at.selectbox(key="docs_everywhere_role").set_value("interviewer")
+    at.selectbox(key="docs_everywhere_speaker").set_value("Jane Doe").run()
+    at.selectbox(key="docs_everywhere_role").set_value("interviewer").run()  # the button is on once both are picked
     at.button(key="docs_everywhere_set").click().run()
     no_exception(at)
     assert all(_codable(ctx, d) == [False, True] for d in ids)
     assert any("interviewer in 3 documents" in s.value for s in at.success)
+
+
+def test_the_same_speaker_box_opens_with_nothing_chosen(three):
+    """No speaker and no role picked at first, and the button is off until both are: one
+    click must not make anyone an interviewer everywhere."""
+    ctx, ids = three
+    at = no_exception(page("documents", ctx))
+    assert at.selectbox(key="docs_everywhere_speaker").value is None
+    assert at.selectbox(key="docs_everywhere_role").value is None
+    assert at.button(key="docs_everywhere_set").disabled
+    at.selectbox(key="docs_everywhere_speaker").set_value("Sam").run()
+    assert at.button(key="docs_everywhere_set").disabled  # a role is still missing
+    no_exception(at)
+    assert all(_codable(ctx, d) == [True, True] for d in ids)
+    at.selectbox(key="docs_everywhere_role").set_value("interviewer").run()
+    assert not at.button(key="docs_everywhere_set").disabled
 
 
 def test_documents_page_saves_attributes_from_the_table(three):

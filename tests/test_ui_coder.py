@@ -59,3 +59,35 @@ def test_with_sign_in_the_url_cannot_change_who_you_are(project, monkeypatch):
 def test_project_page_says_who_is_coding(project):
     at = no_exception(page("project", project))
     assert any("Coding as **alice**" in c.value for c in at.caption)
+
+
+def test_the_coder_list_opens_on_the_coder_just_added(project):
+    """After "Add", the header and the Coder list name the same coder: no "Code as <the one
+    before>" button beside a header that says the new one is active."""
+    from tests.ui_helpers import seed
+
+    seed(project)
+    at = no_exception(page("project", project.as_coder("ana")))
+    assert at.selectbox(key="coder_pick").value == "ana"
+    at.text_input(key="coder_new").input("ben")
+    at.button(key="coder_add").click().run()
+    no_exception(at)
+    assert any("Coding as **ben**" in c.value for c in at.caption)
+    assert at.selectbox(key="coder_pick").value == "ben"
+    assert at.button(key="coder_switch").disabled and "Code as" not in at.button(key="coder_switch").label
+
+
+def test_the_early_curve_line_names_whose_decisions_it_counts(project):
+    """Signed in as ben with no decisions, ana's count is not "you have made"."""
+    from qualcode.services import coding
+    from tests.ui_helpers import seed
+
+    _, sid = seed(project)
+    ana = project.as_coder("ana")
+    for key in ("1:trust", "1:buy_in"):
+        coding.accept_suggestion(ana, sid[key])
+    lines = [c.value for c in no_exception(page("project", project.as_coder("ben"))).caption]
+    early = [c for c in lines if "point per 50 decisions" in c]
+    assert early and "ana has made 2" in early[0] and "you have made" not in early[0], early
+    lines = [c.value for c in no_exception(page("project", ana)).caption]
+    assert any("point per 50 decisions; you have made 2 so far" in c for c in lines), lines

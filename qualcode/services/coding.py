@@ -39,6 +39,15 @@ def _drop_coding(s, coding_id: Any) -> None:
         pass
 
 
+def _unsettle(s, after: dict[str, Any]) -> None:
+    """Undo of a coding: the suggestions it settled (``store.settle_open``) are open again."""
+    for r in reversed(after.get("settled") or ()):
+        try:
+            store.restore_suggestion_status(s, int(r["id"]), r["before"])
+        except NotFoundError:  # replaced by a refresh meanwhile
+            pass
+
+
 def _decided_suggestion(s, c):
     """The suggestion a decision is about. The chip the coder clicked may be stale: the
     background refresh replaced the excerpt's pending suggestions meanwhile, and the id is
@@ -108,15 +117,20 @@ class _Code:
         coding_id, created = store.add_coding(s, c.excerpt_id, c.code_id, cid, start=c.start, end=c.end,
                                               origin=c.origin)
         new_review = store.mark_reviewed(s, c.excerpt_id, cid)
-        if not created:  # the same coding exists: nothing to record (nor to undo)
+        settled = store.settle_open(s, c.excerpt_id, c.code_id, cid)
+        if not created and not settled:  # the same coding exists: nothing to record (nor to undo)
             return Outcome(coding_id, record=False)
         row = store.get_coding(s, coding_id)
-        return Outcome(coding_id, coding_id, None, {**store.coding_to_dict(row), "review_created": new_review})
+        return Outcome(coding_id, coding_id, None, {**store.coding_to_dict(row), "review_created": new_review,
+                                                    "coding_created": created, "settled": settled})
 
     @staticmethod
     def revert(s, ev, cid) -> None:
-        _drop_coding(s, ev.entity_id)
-        _unreview(s, ev.after or {}, cid)
+        after = ev.after or {}
+        _unsettle(s, after)
+        if after.get("coding_created", True):
+            _drop_coding(s, ev.entity_id)
+        _unreview(s, after, cid)
 
 
 @handles(cmd.CodeSelection)
@@ -146,13 +160,15 @@ class _CodeSelection:
         for ex_id, a, b in pieces:
             coding_id, created = store.add_coding(s, ex_id, c.code_id, cid, start=a, end=b, origin=Origin.MANUAL)
             made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
-                         "review_created": store.mark_reviewed(s, ex_id, cid)})
+                         "review_created": store.mark_reviewed(s, ex_id, cid),
+                         "settled": store.settle_open(s, ex_id, c.code_id, cid)})
         return Outcome([m["coding_id"] for m in made], c.document_id, None,
                        {"code_id": c.code_id, "start": c.start, "end": c.end, "codings": made})
 
     @staticmethod
     def revert(s, ev, cid) -> None:
         for made in (ev.after or {}).get("codings", []):
+            _unsettle(s, made)
             if made.get("created"):
                 _drop_coding(s, made["coding_id"])
             _unreview(s, made, cid)

@@ -187,9 +187,14 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
             score=float(sg.score), explanation=sg.explanation or {}, status=status, others=others))
-    for state in states.values():  # most likely first: the order of the percentages shown
-        state.chips.sort(key=lambda c: -c.probability)
-    for c in coding_store.list_codings(s, coder_id=coder_id, **kw):
+    codings = coding_store.list_codings(s, coder_id=coder_id, **kw)
+    have = {(c.excerpt_id, c.code_id) for c in codings}
+    for ex_id, state in states.items():
+        for chip in state.chips:  # a code this coder already has here is settled, never offered again
+            if chip.status == "pending" and (ex_id, chip.code_id) in have:
+                chip.status = "accepted"
+        state.chips.sort(key=lambda c: -c.probability)  # most likely first: the order of the percentages shown
+    for c in codings:
         ex_start, ex_text = spans.get(c.excerpt_id, (c.start, ""))
         span = ex_text[c.start - ex_start:c.end - ex_start]
         states.setdefault(c.excerpt_id, ExcerptState()).codings.append(CodingView(

@@ -283,15 +283,39 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
     return out
 
 
-def pending_for(s: Session, excerpt_id: int, coder_id: int) -> list[int]:
-    """Ids of the excerpt's suggestions still open for this coder, as the Code page shows them:
-    pending ones, and those another coder decided that this coder has not (a row holds only the
-    latest decision, anyone's; each coder records their own verdict)."""
-    rows = s.execute(select(SuggestionRow.id, SuggestionRow.status, SuggestionRow.decided_by)
+def _undecided_by(s: Session, excerpt_id: int, coder_id: int) -> list[tuple[int, str]]:
+    """(id, code) of the excerpt's suggestions this coder has not decided: pending ones, and
+    those another coder decided (a row holds only the latest decision, anyone's; each coder
+    records their own verdict)."""
+    rows = s.execute(select(SuggestionRow.id, SuggestionRow.code_id, SuggestionRow.status, SuggestionRow.decided_by)
                      .where(SuggestionRow.excerpt_id == excerpt_id).order_by(SuggestionRow.id)).all()
     others = [r.id for r in rows if r.status != "pending" and r.decided_by is not None and r.decided_by != coder_id]
     mine = own_decisions(s, coder_id, others) if others else {}
-    return [r.id for r in rows if r.status == "pending" or (r.id in others and r.id not in mine)]
+    return [(r.id, r.code_id) for r in rows if r.status == "pending" or (r.id in others and r.id not in mine)]
+
+
+def coded_codes(s: Session, excerpt_id: int, coder_id: int) -> set[str]:
+    """The codes this coder has on an excerpt (whole or a part of it)."""
+    return set(s.scalars(select(CodingRow.code_id).where(CodingRow.excerpt_id == excerpt_id,
+                                                         CodingRow.coder_id == coder_id)))
+
+
+def pending_for(s: Session, excerpt_id: int, coder_id: int) -> list[int]:
+    """Ids of the excerpt's suggestions still open for this coder, as the Code page shows them:
+    the ones this coder has not decided (:func:`_undecided_by`), less those of a code the coder
+    already has on the excerpt (coded by hand or by a selection: settled)."""
+    have = coded_codes(s, excerpt_id, coder_id)
+    return [i for i, code in _undecided_by(s, excerpt_id, coder_id) if code not in have]
+
+
+def settle_open(s: Session, excerpt_id: int, code_id: str, coder_id: int) -> list[dict]:
+    """The coder now has ``code_id`` on the excerpt (coded by hand or by a selection): the
+    suggestions of that code still open there for this coder (:func:`pending_for`) are settled
+    as accepted by them, so they are neither offered again nor counted as pending, and the
+    refresh leaves the pair alone (a decided pair). Returns, per suggestion, its id and state
+    before (for the audit trail and undo)."""
+    ids = [i for i, code in _undecided_by(s, excerpt_id, coder_id) if code == code_id]
+    return [{"id": sid, "before": set_suggestion_status(s, sid, "accepted", coder_id)} for sid in ids]
 
 
 def reject_pending(s: Session, excerpt_id: int, coder_id: int) -> list[dict]:

@@ -104,16 +104,40 @@ def _remember(code_id: str) -> None:
     st.session_state["code_recent"] = [code_id, *recent][:8]
 
 
-def on_code(ctx: ProjectContext, doc_id: int, key: str) -> None:
+def coded_excerpt(view: TranscriptView, start: int, end: int) -> tuple[int, int] | None:
+    """The excerpt a selection ``[start, end)`` codes first (the first one it covers with more
+    than white space) and the offset where its words begin, or None.
+
+    >>> from qualcode.services.ui_support import ExcerptView, TurnView
+    >>> ex = [ExcerptView(id=7, order=0, start=0, end=4, text="Yes.", codable=True, turn_order=0),
+    ...       ExcerptView(id=8, order=1, start=5, end=9, text="Sure", codable=True, turn_order=0)]
+    >>> v = TranscriptView(1, "d", {}, {}, [TurnView(1, 0, "A", "A", "participant", None, ex)], {}, "Yes. Sure")
+    >>> coded_excerpt(v, 4, 9), coded_excerpt(v, 1, 3)
+    ((8, 5), (7, 1))
+    """
+    for ex in view.excerpts():
+        a, b = max(start, ex.start), min(end, ex.end)
+        if a < b:
+            piece = ex.text[a - ex.start:b - ex.start]
+            if piece.strip():
+                return ex.id, a + len(piece) - len(piece.lstrip())
+    return None
+
+
+def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     ev = _event(key, "code")
     if not ev:
         return
     # Always redraw after a selection: the browser drew it at once, and a refused one must go.
     st.session_state["code_version"] = st.session_state.get("code_version", 0) + 1
-    ids = in_callback(coding.code_selection, ctx, doc_id, int(ev["start"]), int(ev["end"]), str(ev["code"]))
+    start, end = int(ev["start"]), int(ev["end"])
+    ids = in_callback(coding.code_selection, ctx, view.document_id, start, end, str(ev["code"]))
     if ids:
         _remember(str(ev["code"]))
         st.session_state["code_last_codings"] = ids
+        hit = coded_excerpt(view, start, end)
+        if hit is not None:  # the excerpt just coded is the open one (its codes in the sidebar); no jump
+            st.session_state["code_focus"], st.session_state["code_at"] = hit
         after_decision(ctx)
 
 
@@ -141,7 +165,7 @@ def transcript(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView],
     data = payload(view, turns, codes=codes, focus=focus, recent=recent_codes(), version=version,
                    scroll=bool(st.session_state.pop("code_jump", False)))
     TRANSCRIPT(key=key, data=data,
-               on_code_change=lambda: on_code(ctx, view.document_id, key),
+               on_code_change=lambda: on_code(ctx, view, key),
                on_click_change=lambda: on_click(key),
                on_key_change=lambda: on_key(key, actions))
 

@@ -161,3 +161,46 @@ def test_transcript_text_stays_text_in_the_transcript_view(app_page):
     assert page.locator(".qc-root b").count() == 0
     assert page.locator(".qc-speaker", has_text="Ana <b>x</b>").count() == 1  # the name, literally
     assert not dialogs
+
+
+VISIBLE_RUN = """(body) => {
+  // A participant's excerpt well inside the visible part of the scrolled transcript box.
+  const box = body.getBoundingClientRect();
+  for (const run of body.querySelectorAll('.qc-run[data-ex]:not(.qc-focus)')) {
+    const r = run.getBoundingClientRect();
+    if (r.top > box.top + box.height / 3 && r.bottom < box.bottom - 40 && run.textContent.trim().length > 30
+        && !run.closest('.qc-not-coded')) return [Number(run.dataset.ex), run.textContent];
+  }
+  return null;
+}"""
+
+
+def test_coding_a_selection_opens_its_excerpt_and_keeps_the_scroll(tmp_path, start_app, page):
+    """Select words far down a long transcript, press Enter and pick a code: the view stays
+    where it was (no jump to the top) and the side panel opens the excerpt just coded."""
+    from tests.ui_helpers import long_turns
+
+    project = tmp_path / "long"
+    ctx = services.init_project(project, coder="alice")
+    _, sid = seed(ctx, name="long", turns=long_turns(3000), codes=("trust",))
+    ctx.close()
+    app = start_app(project, coder="alice")
+    page.goto(app.url + "/code")
+    wait_idle(page)
+    page.locator(".qc-run").first.wait_for(timeout=60_000)
+    body = page.locator(".qc-body").first
+    body.evaluate("b => { b.scrollTop = Math.floor(b.scrollHeight / 2); }")
+    before = body.evaluate("b => b.scrollTop")
+    assert before > 500  # a long transcript, scrolled well away from the top
+    first_open = page.locator(".qc-focus").first.get_attribute("data-ex")
+    ex_id, text = body.evaluate(VISIBLE_RUN)
+    assert str(ex_id) != first_open
+    handle = page.locator(f'.qc-run[data-ex="{ex_id}"]').first.element_handle()
+    assert page.evaluate(SELECT, [handle, 0, handle, len(text.split()[0]) + 1 + len(text.split()[1])])
+    apply_code(page, "Evidence", project, 0)
+    _, stored = codings(project)
+    assert [ex for _, ex, *_ in stored] == [ex_id]
+    page.locator(f'.qc-focus[data-ex="{ex_id}"]').first.wait_for()  # the coded excerpt is the open one...
+    page.locator(key("focus-text"), has_text=text.strip()[:40]).first.wait_for()  # ...in the side panel too
+    after = body.evaluate("b => b.scrollTop")
+    assert abs(after - before) < 200, (before, after)  # and the transcript did not jump

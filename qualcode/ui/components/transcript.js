@@ -27,6 +27,9 @@ function render(root, data) {
   const colors = {}, names = {};
   for (const c of data.codes) { colors[c.id] = c.color; names[c.id] = c.name; }
   const body = root.querySelector(".qc-body");
+  // A redraw (after coding a selection, a decision, a click) keeps the reader where they
+  // were: emptying the box would put its scroll back at the top.
+  const keep = body.scrollTop;
   body.replaceChildren();
   if (!data.turns.length) {
     body.append(el("p", "qc-empty", data.empty || "Nothing to show."));
@@ -68,13 +71,14 @@ function render(root, data) {
     frag.append(box);
   }
   body.append(frag);
+  body.scrollTop = keep;
   const focused = body.querySelector(".qc-focus");
   if (focused && data.scroll) focused.scrollIntoView({ block: "center" });
   // Keyboard flow: after N/P (or any rerun while the transcript has the focus) the caret
   // waits at the start of the open excerpt, so Shift+arrows select from there.
   const active = root.getRootNode().activeElement;
   if (focused && (active === body || root.qcKeyboard)) {
-    body.focus();
+    body.focus({ preventScroll: true });
     const sel = selectionOf(body);
     if (sel) caretAt(sel, focused);
   }
@@ -163,7 +167,7 @@ function apply(root, code) {
   const p = root.qcPick;
   if (!p) return;
   closePicker(root);
-  root.querySelector(".qc-body").focus();
+  root.querySelector(".qc-body").focus({ preventScroll: true });
   // Show the coding at once; the rerun that stores it redraws with the stored pieces.
   const data = root.qcData;
   data.highlights = data.highlights.concat([{ s: p.start, e: p.end, code, coding: "new" }]);

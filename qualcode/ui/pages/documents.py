@@ -48,11 +48,15 @@ def _speakers(ctx: ProjectContext) -> None:
         st.markdown("**The same speaker in every document**")
         cols = st.columns([3, 2, 2], vertical_alignment="bottom")
         options = sorted(people.values(), key=lambda p: (-p[1], p[0].lower()))
-        cols[0].selectbox("Speaker", [p[0] for p in options], key="docs_everywhere_speaker",
-                          format_func=lambda lab: _in_documents(lab, people[' '.join(lab.split()).casefold()][1]))
-        cols[1].selectbox("Role", ROLES, key="docs_everywhere_role")
+        # Nothing chosen at first: one click must never change a role nobody picked.
+        who = cols[0].selectbox("Speaker", [p[0] for p in options], key="docs_everywhere_speaker", index=None,
+                                placeholder="Pick a speaker",
+                                format_func=lambda lab: _in_documents(lab, people[' '.join(lab.split()).casefold()][1]))
+        role = cols[1].selectbox("Role", ROLES, key="docs_everywhere_role", index=None, placeholder="Pick a role")
+        ready = bool(who and role)
         cols[2].button("Set in every document", key="docs_everywhere_set", on_click=_role_everywhere, args=(ctx,),
-                       icon=":material/done_all:", type="primary")
+                       icon=":material/done_all:", type="primary" if ready else "secondary", disabled=not ready,
+                       help=None if ready else "Pick a speaker and a role first")
     _merge(ctx, rows)
     frame = pd.DataFrame([{"Document": r["document"], "Speaker": r["name"], "Role": r["role"]} for r in rows])
     edited = st.data_editor(frame, key="docs_roles", hide_index=True, width="stretch", disabled=["Document", "Speaker"],

@@ -88,6 +88,9 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
         coders = sorted({*coders, me})
     st.caption(f"Coding as **{md(me)}**. Your decisions are stored under this name; it stays after a "
                "page reload (it is part of the page's address).")
+    if st.session_state.get("_coder_pick_for") != me:  # the active coder changed (added, switched, URL):
+        st.session_state["coder_pick"] = me              # the list opens on them, never on the one before
+        st.session_state["_coder_pick_for"] = me
     cols = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
     picked = cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick")
     cols[1].button(f"Code as {picked}" if picked != me else "Current coder", key="coder_switch",
@@ -162,15 +165,18 @@ ALL_ROWS = 50  # the Review progress table shows up to this many documents witho
 WINDOW = 50  # decisions per point of the learning curve
 
 
-def early_curve_text(curve: list[dict], window: int = WINDOW) -> str | None:
+def early_curve_text(curve: list[dict], me: str | None = None, window: int = WINDOW) -> str | None:
     """Before any coder has a full window of decisions: what the curve needs, in place of a
     lone dot. (A point per 10 decisions would be too noisy to read: one click moves a share by
-    ten points.) None once someone has made ``window`` decisions.
+    ten points.) None once someone has made ``window`` decisions. The coders whose decisions
+    are counted are named; "you" is only ever ``me``, the coder of this session.
 
-    >>> early_curve_text([{"coder": "alice", "decisions": 27}])
+    >>> early_curve_text([{"coder": "alice", "decisions": 27}], "alice")
     'The curve draws a point per 50 decisions; you have made 27 so far.'
-    >>> early_curve_text([{"coder": "alice", "decisions": 27}, {"coder": "bob", "decisions": 1}])
-    'The curve draws a point per 50 decisions; so far alice has made 27, bob 1.'
+    >>> early_curve_text([{"coder": "ana", "decisions": 38}], "ben")
+    'The curve draws a point per 50 decisions; so far ana has made 38 and you none.'
+    >>> early_curve_text([{"coder": "alice", "decisions": 27}, {"coder": "bob", "decisions": 1}], "bob")
+    'The curve draws a point per 50 decisions; so far alice has made 27, bob (you) 1.'
     >>> early_curve_text([{"coder": "Dana Reyes", "decisions": 3}, {"coder": "Bo Li", "decisions": 9}])
     'The curve draws a point per 50 decisions; so far Dana Reyes has made 3, Bo Li 9.'
     >>> early_curve_text([{"coder": "alice", "decisions": 50}, {"coder": "alice", "decisions": 61}]) is None
@@ -182,10 +188,14 @@ def early_curve_text(curve: list[dict], window: int = WINDOW) -> str | None:
     if not made or max(made.values()) >= window:
         return None
     head = f"The curve draws a point per {window} decisions; "
-    if len(made) == 1:
-        return head + f"you have made {next(iter(made.values()))} so far."
+    if list(made) == [me]:
+        return head + f"you have made {made[me]} so far."
+
+    def who(c: str) -> str:
+        return f"{c} (you)" if c == me else c
     (first, n_first), *rest = made.items()
-    return head + f"so far {first} has made {n_first}, " + ", ".join(f"{c} {n}" for c, n in rest) + "."
+    text = head + f"so far {who(first)} has made {n_first}" + "".join(f", {who(c)} {n}" for c, n in rest)
+    return text + (" and you none." if me and me not in made else ".")
 
 
 def _learning_curve(ctx: services.ProjectContext) -> None:
@@ -197,7 +207,7 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
         st.caption("No decisions yet. As you accept and reject suggestions on the Code page, this shows how "
                    "often the suggestions were right.")
         return
-    early = early_curve_text(curve)
+    early = early_curve_text(curve, current_coder(ctx))
     if early:  # one dot says nothing yet: say what the curve needs
         st.caption(early + " As you accept and reject suggestions on the Code page, it shows how often "
                    "the suggestions were right.")
