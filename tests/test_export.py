@@ -116,6 +116,29 @@ def test_report_markdown_and_docx(project, small, tmp_path):
     assert "Strongest quotes per theme" in body and "P-Ana" in body
 
 
+def test_report_says_which_coders_it_counts(project, small, tmp_path):
+    """alice and bob both coded: the report says their codings are pooled; with coder="bob"
+    it counts and says only bob (every format); a one-coder project's line stays as it was."""
+    md = ex.report_bytes(project, fmt="md", charts=False).decode()
+    assert "Coders counted: alice and bob, pooled" in md
+    html = ex.report_bytes(project, fmt="html", charts=False).decode()
+    assert "Coders counted: alice and bob, pooled" in html
+    bob = ex.report_bytes(project, fmt="md", charts=False, coder="bob").decode()
+    assert "Coder counted: bob only" in bob and "pooled" not in bob
+    table = bob.split("## How often each theme comes up")[1]
+    assert "Trust (rel) | 1 |" in table and "Trust (rel) | 3 |" not in table  # bob's one trust excerpt, not the pooled three
+    out = ex.export_report(project, tmp_path / "bob.docx", charts=False, coder="bob")
+    from docx import Document
+
+    assert any("Coder counted: bob only" in p.text for p in Document(str(out)).paragraphs)
+    solo = services.init_project(tmp_path / "solo", coder="ana")
+    try:
+        text = ex.report_bytes(solo, fmt="md", charts=False).decode()
+        assert "Codings counted: accepted and manual. Parent codes" in text and "Coder" not in text
+    finally:
+        solo.close()
+
+
 XSS_QUOTE = ("We said <script>alert(1)</script> and then <img src=x onerror=alert(1)> "
              "in front of the whole staff that day.")
 

@@ -509,3 +509,134 @@ def test_kept_messages_show_once_and_an_error_is_never_replaced(project):
     assert [e.value for e in at.error] == ["The suggestion could not be saved: the project is read-only."]
     assert [i.value for i in at.info] == ["Nothing to undo."]
     assert [s.value for s in at.success] == ["Memo saved."]
+
+
+# ---- Themes and Export with two coders (tests.analysis_helpers: alice and bob, years 2018/2021) ----
+
+def _small(project):
+    from tests.analysis_helpers import build_small_project
+
+    return build_small_project(project)
+
+
+def test_export_page_drops_a_download_when_its_settings_change(project):
+    """A download prepared grouped by year is gone once the grouping is district (it would
+    have served the year table while the page said district); preparing again groups by district."""
+    _small(project)
+    at = no_exception(page("export", project))
+    at.selectbox(key="exp_by").set_value("year").run()
+    for name in ("export_frequencies", "export_report", "export_memos"):
+        at.button(key=f"prep-{name}").click().run()
+    no_exception(at)
+    assert {b.key for b in at.download_button} == {"dl-export_frequencies", "dl-export_report", "dl-export_memos"}
+    assert at.session_state["exp_ready"]["export_frequencies"][-1].decode().startswith("year,")
+    at.selectbox(key="exp_by").set_value("district").run()
+    no_exception(at)
+    # the grouped exports went stale; the memos do not depend on the grouping and stay
+    assert {b.key for b in at.download_button} == {"dl-export_memos"}
+    assert any("prepare it again" in c.value for c in at.caption)
+    at.button(key="prep-export_frequencies").click().run()
+    assert "dl-export_frequencies" in {b.key for b in at.download_button}
+    assert at.session_state["exp_ready"]["export_frequencies"][-1].decode().startswith("district,")
+    # the format and the coder are settings too
+    at.selectbox(key="fmt-export_frequencies").set_value("xlsx").run()
+    assert "dl-export_frequencies" not in {b.key for b in at.download_button}
+    at.selectbox(key="fmt-export_frequencies").set_value("csv").run()
+    at.button(key="prep-export_frequencies").click().run()
+    at.selectbox(key="exp_coder").set_value("bob").run()
+    assert "dl-export_frequencies" not in {b.key for b in at.download_button}
+
+
+def _freq_rows(at):
+    df = at.dataframe[0].value
+    return dict(zip(df["code"], df["excerpts"]))
+
+
+def test_themes_coder_choice_counts_and_quotes_one_coders_codings(project):
+    """Two coders: the counts say they pool both; picking bob counts only bob's codings and a
+    row's quotes are exactly bob's excerpts behind that number."""
+    from qualcode.services import analysis
+
+    _small(project)
+    at = no_exception(page("themes", project))
+    assert at.selectbox(key="th_coder").options == ["All coders, pooled", "alice", "bob"]
+    assert any("pool 2 coders (alice, bob)" in i.value for i in at.info)
+    assert _freq_rows(at)["Trust (rel)"] == 3
+    at.selectbox(key="th_coder").set_value("bob").run()
+    no_exception(at)
+    assert _freq_rows(at) == {"Relationships (test)": 3, "Trust (rel)": 1, "Buy-in (rel)": 2}
+    assert any("only **bob**" in i.value for i in at.info)
+    pick = at.selectbox(key="th_freq_pick")
+    at.selectbox(key="th_freq_pick").set_value(pick.options.index(next(o for o in pick.options
+                                                                       if o.startswith("Trust (rel)")))).run()
+    no_exception(at)
+    shown = at.dataframe[1].value
+    want = analysis.quotes(project, code_id="rel_trust", coder="bob")
+    assert list(shown["quote"]) == list(want["quote"]) and len(shown) == 1
+    assert shown["coders"].iloc[0] == "bob"
+    assert len(analysis.quotes(project, code_id="rel_trust")) == 3  # pooled: three
+
+
+def test_themes_with_one_coder_offers_no_coder_choice(seeded):
+    ctx, _, sid = seeded
+    coding.accept_suggestion(ctx, sid["1:trust"])
+    at = no_exception(page("themes", ctx))
+    assert not [s for s in at.selectbox if s.key == "th_coder"]
+    assert not any("pool" in i.value for i in at.info)
+
+
+def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
+    _small(project)
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import export, themes\n"
+              "(export if st.session_state.get('on') == 'export' else themes).render()\n")
+    at = no_exception(run_script(script, project))
+    at.segmented_control(key="th_view").set_value("Compare groups").run()
+    at.selectbox(key="th_by").set_value("district").run()
+    at.selectbox(key="th_coder").set_value("bob").run()
+    at.session_state["on"] = "export"  # to the Export page: the Themes widgets are forgotten
+    at.run()
+    assert not [s for s in at.selectbox if s.key == "th_by"]
+    at.session_state["on"] = "themes"
+    no_exception(at.run())
+    assert at.segmented_control(key="th_view").value == "Compare groups"
+    assert at.selectbox(key="th_by").value == "district"
+    assert at.selectbox(key="th_coder").value == "bob"
+    params = dict(at.query_params)
+    # a reload is a new session: the address brings the choices back
+    again = AppTest.from_string("from qualcode.ui.pages.themes import render\nrender()\n", default_timeout=60)
+    again.session_state["project"], again.session_state["coder"] = str(project.project_dir), project.coder
+    again.query_params.update({k: v[0] if isinstance(v, list) else v for k, v in params.items()})
+    no_exception(again.run())
+    assert again.segmented_control(key="th_view").value == "Compare groups"
+    assert again.selectbox(key="th_by").value == "district"
+    assert again.selectbox(key="th_coder").value == "bob"
+
+
+def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_quotes(project):
+    """A row that cannot be tested shows a dash (not "None") with a note; picking a row opens
+    the first group that has quotes; '1 document', not '1 documents'."""
+    from qualcode.services import codebook as cb_service
+
+    small = _small(project)
+    protected = next(c.id for c in cb_service.get_codebook(project).codes if c.name == "Protected time")
+    coding.add_coding(project, small.ex[("D3", 2)], protected)  # 2021 only: 2018 has none
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import themes\n"
+              "themes._selected_row = lambda event: st.session_state.get('row')\n"
+              "themes.render()\n")
+    at = no_exception(run_script(script, project))
+    at.segmented_control(key="th_view").set_value("Compare groups").run()
+    at.selectbox(key="th_by").set_value("year").run()
+    table = at.dataframe[0].value
+    for col in ("Adjusted p", "Effect size (Cramér's V)"):
+        cells = [str(v) for v in table[col]]
+        assert "None" not in cells and "nan" not in cells and "–" in cells, col
+    assert any("cannot be tested" in c.value for c in at.caption)
+    at.session_state["row"] = list(table["Code"]).index("Protected time")
+    no_exception(at.run())
+    group = at.selectbox(key=f"th_compare_group-{protected}")
+    assert group.value == "2021"
+    heads = [h.value for h in at.subheader]
+    assert any(h.endswith("· year 2021 · 1 document") for h in heads), heads
+    assert not any("No quotes behind this number" in c.value for c in at.caption)

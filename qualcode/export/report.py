@@ -34,6 +34,8 @@ class ReportData:
     charts: dict[str, bytes] = field(default_factory=dict)  # caption -> PNG (or SVG, see chart_format)
     include: str = "accepted"
     chart_format: str = "png"  # "png" or "svg": what ``charts`` holds
+    coders: list[str] = field(default_factory=list)  # whose codings are counted (pooled when several)
+    coder: str | None = None  # set when only this coder's codings are counted
 
 
 def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int = 3) -> dict[str, pd.DataFrame]:
@@ -92,10 +94,25 @@ def _freq_table(freq: pd.DataFrame) -> pd.DataFrame:
     return f[list(FREQ_COLUMNS)].rename(columns=FREQ_COLUMNS)
 
 
+def _names(names: list[str]) -> str:
+    """'ana', 'ana and ben', 'ana, ben and cem'."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _counted(data: ReportData) -> str:
-    """The report's opening line: which codings it counts."""
+    """The report's opening line: which codings it counts, and whose.
+
+    >>> _counted(ReportData("t", Codebook("cb"), pd.DataFrame(), coders=["ana", "ben"]))[:71]
+    'Codings counted: accepted and manual. Coders counted: ana and ben, pool'
+    """
     which = "accepted and manual" if data.include == "accepted" else "including pending suggestions"
-    return f"Codings counted: {which}. Parent codes include their children (an excerpt is counted once)."
+    who = ""
+    if data.coder:
+        who = f" Coder counted: {data.coder} only (the other coders' codings are left out)."
+    elif len(data.coders) > 1:
+        who = (f" Coders counted: {_names(data.coders)}, pooled (an excerpt counts for a code when any of "
+               "them applied it, so one excerpt can count for codes that different coders chose).")
+    return f"Codings counted: {which}.{who} Parent codes include their children (an excerpt is counted once)."
 
 
 def _speaker(q) -> tuple[str, str]:

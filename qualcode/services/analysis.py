@@ -258,6 +258,14 @@ def chart_bytes(chart, *, fmt: str = "png") -> bytes:
     return charts.render(chart, fmt=fmt)
 
 
+def coders(ctx: ProjectContext) -> list[str]:
+    """The coders whose codings the counts can hold (those with at least one coding),
+    alphabetically. With more than one, counts without ``coder=`` pool them all: an
+    excerpt counts for a code when any of them applied it."""
+    with ctx.session(readonly=True) as s:
+        return q.coders_with_codings(s)
+
+
 def attribute_names(ctx: ProjectContext) -> dict[str, list[str]]:
     """The attributes one can group by: {"document": [...], "speaker": [...]}."""
     with ctx.session(readonly=True) as s:

@@ -188,15 +188,20 @@ REPORT_FORMATS = ("md", "docx", "html")
 
 
 def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
-                charts: bool = True, per_theme: int = 3, chart_format: str = "png") -> report_mod.ReportData:
-    """Everything the report shows (tables, quotes, charts as PNG or ``chart_format="svg"``)."""
-    facts = analysis.load_facts(ctx, include=include, by=by)  # one load for every table and chart
+                charts: bool = True, per_theme: int = 3, chart_format: str = "png",
+                coder: str | None = None) -> report_mod.ReportData:
+    """Everything the report shows (tables, quotes, charts as PNG or ``chart_format="svg"``).
+
+    ``coder``: only that coder's codings (None: every coder's, pooled; the report names them).
+    """
+    facts = analysis.load_facts(ctx, include=include, by=by, coder=coder)  # one load for every table and chart
     cb = facts.codebook
     freq = freq_mod.frequencies(facts)
-    rows = analysis.retrieve(ctx, include=include, context=False)
+    rows = analysis.retrieve(ctx, include=include, coder=coder, context=False)
     data = report_mod.ReportData(title=f"Themes in {project_name(ctx)}", codebook=cb, frequencies=freq,
                                  quotes=report_mod.strongest_quotes(rows, cb, per_theme=per_theme),
-                                 by=by, include=include, chart_format=chart_format)
+                                 by=by, include=include, chart_format=chart_format, coder=coder,
+                                 coders=[coder] if coder else analysis.coders(ctx))
     if by:
         data.crosstab = freq_mod.crosstab(facts, by=by)
     if charts:
@@ -213,7 +218,7 @@ def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "a
 
 
 def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None, include: str = "accepted",
-                 charts: bool = True) -> bytes:
+                 charts: bool = True, coder: str | None = None) -> bytes:
     """The report as Markdown (charts embedded as data URIs), .docx bytes, or one
     self-contained HTML page (``fmt="html"``: charts as SVG, all project text escaped).
 
@@ -222,7 +227,8 @@ def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None,
     fmt = (fmt or "md").lower()
     if fmt not in REPORT_FORMATS:
         raise ExportError(f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(REPORT_FORMATS))
-    data = report_data(ctx, by=by, include=include, charts=charts, chart_format="svg" if fmt == "html" else "png")
+    data = report_data(ctx, by=by, include=include, charts=charts, chart_format="svg" if fmt == "html" else "png",
+                       coder=coder)
     if fmt == "md":
         return report_mod.markdown(data).encode("utf-8")
     if fmt == "docx":
@@ -231,7 +237,7 @@ def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None,
 
 
 def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None, by: str | None = None,
-                  include: str = "accepted", charts: bool = True) -> Path:
+                  include: str = "accepted", charts: bool = True, coder: str | None = None) -> Path:
     """Write the report: Markdown (charts as PNG files in ``<name>_files/``), Word, or a
     single self-contained HTML file (format from ``fmt`` or OUT's suffix: .md, .docx,
     .html/.htm).
@@ -243,9 +249,9 @@ def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = N
         fmt = "html"
     fmt = _fmt_of(out, fmt, REPORT_FORMATS, "md")
     if fmt in ("docx", "html"):
-        write_bytes(report_bytes(ctx, fmt=fmt, by=by, include=include, charts=charts), out)
+        write_bytes(report_bytes(ctx, fmt=fmt, by=by, include=include, charts=charts, coder=coder), out)
         return out
-    data = report_data(ctx, by=by, include=include, charts=charts)
+    data = report_data(ctx, by=by, include=include, charts=charts, coder=coder)
     links = {}
     if data.charts:
         folder = out.with_name(out.stem + "_files")

@@ -306,3 +306,10 @@ def memos_frame(s: Session) -> pd.DataFrame:
 
 def coder_id_by_name(s: Session, name: str) -> int | None:
     return s.scalar(select(CoderRow.id).where(CoderRow.name == name))
+
+
+def coders_with_codings(s: Session) -> list[str]:
+    """Names of the coders who made at least one coding, alphabetically."""
+    q = (select(CoderRow.name).join(CodingRow, CodingRow.coder_id == CoderRow.id)
+         .group_by(CoderRow.name).order_by(CoderRow.name))
+    return list(s.scalars(q))

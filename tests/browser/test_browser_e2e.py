@@ -160,6 +160,15 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     assert (sugg[second].excerpt_id, sugg[second].code_id) not in exported or any(
         c.excerpt_id == sugg[second].excerpt_id and c.code_id == sugg[second].code_id for c in codings)
 
+    # The download belongs to the settings it was made with: counting pending suggestions too
+    # takes its Download button away (it would still serve the decided codings only); Prepare
+    # makes the new one.
+    page.locator(key("exp_include")).first.click()
+    page.get_by_role("option").filter(has_text="Codings + pending suggestions").first.click()
+    page.locator(key("dl-export_excerpts") + " button").wait_for(state="detached")
+    page.locator(key("prep-export_excerpts") + " button").first.click()
+    page.wait_for_selector(key("dl-export_excerpts") + " button")
+
 
 def test_transcript_text_stays_text_in_the_browser(tmp_path, start_app, page):
     project = tmp_path / "study"

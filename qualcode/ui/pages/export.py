@@ -1,4 +1,9 @@
-"""Export page: every export of the project as a download (prepared on request)."""
+"""Export page: every export of the project as a download (prepared on request).
+
+A prepared download belongs to the settings it was made with (format, grouping, count,
+coder): change one that the export uses and its Download button goes; Prepare makes it
+again for the new settings.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from qualcode.services import codebook as codebook_svc
 from qualcode.services import export as export_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import error_text, page_context
+from qualcode.ui.text import md
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "json": "application/json", "md": "text/markdown", "html": "text/html", "png": "image/png",
@@ -27,40 +33,50 @@ TABLES = ("csv", "xlsx")
 class Export:
     """One download on the page: a real service function, called with explicit options.
 
-    ``run(ctx, out, fmt, by, include)`` writes the file ``out``.
+    ``run(ctx, out, fmt, by, include, coder)`` writes the file ``out``; ``uses`` names the
+    page settings it reads (besides the format), so a download prepared with other values
+    of them is stale.
     """
 
     name: str
     title: str
     help: str
     formats: tuple[str, ...]
-    run: Callable[[ProjectContext, Path, str, str | None, str], Any]
+    run: Callable[[ProjectContext, Path, str, str | None, str, str | None], Any]
     needs_by: bool = False
+    uses: tuple[str, ...] = ("by", "include", "coder")
 
 
+COUNTS = ("include", "coder")  # the settings of an export that takes no grouping
 EXPORTS: tuple[Export, ...] = (
     Export("export_excerpts", "Coded excerpts", "Every coded excerpt with its code, speaker, attributes and coders.",
-           TABLES, lambda ctx, out, fmt, by, include: export_svc.export_excerpts(ctx, out, fmt=fmt, include=include)),
+           TABLES, lambda ctx, out, fmt, by, include, coder: export_svc.export_excerpts(
+               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS),
     Export("export_frequencies", "Code frequencies", "How often each code occurs (by group if chosen).", TABLES,
-           lambda ctx, out, fmt, by, include: export_svc.export_frequencies(ctx, out, fmt=fmt, by=by, include=include)),
+           lambda ctx, out, fmt, by, include, coder: export_svc.export_frequencies(
+               ctx, out, fmt=fmt, by=by, include=include, coder=coder)),
     Export("export_crosstab", "Crosstab", "Codes by an attribute: counts and percentages.", TABLES,
-           lambda ctx, out, fmt, by, include: export_svc.export_crosstab(ctx, out, by=by, fmt=fmt, include=include),
-           needs_by=True),
+           lambda ctx, out, fmt, by, include, coder: export_svc.export_crosstab(
+               ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True),
     Export("export_compare", "Group comparison", "Codes compared across groups with tests.", TABLES,
-           lambda ctx, out, fmt, by, include: export_svc.export_compare(ctx, out, by=by, fmt=fmt, include=include),
-           needs_by=True),
+           lambda ctx, out, fmt, by, include, coder: export_svc.export_compare(
+               ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True),
     Export("export_cooccurrence", "Co-occurrence", "Pairs of codes that occur together.", TABLES,
-           lambda ctx, out, fmt, by, include: export_svc.export_cooccurrence(ctx, out, fmt=fmt, include=include)),
+           lambda ctx, out, fmt, by, include, coder: export_svc.export_cooccurrence(
+               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS),
     Export("export_matrix", "Case matrix", "Documents by codes.", TABLES,
-           lambda ctx, out, fmt, by, include: export_svc.export_matrix(ctx, out, fmt=fmt, include=include)),
+           lambda ctx, out, fmt, by, include, coder: export_svc.export_matrix(
+               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS),
     Export("export_memos", "Memos", "Every memo on a document, excerpt, coding or code, with what it is about.",
-           TABLES, lambda ctx, out, fmt, by, include: export_svc.export_memos(ctx, out, fmt=fmt)),
+           TABLES, lambda ctx, out, fmt, by, include, coder: export_svc.export_memos(ctx, out, fmt=fmt), uses=()),
     Export("export_report", "Report", "A readable report of the analysis.", ("docx", "html", "md"),
-           lambda ctx, out, fmt, by, include: export_svc.export_report(ctx, out, fmt=fmt, by=by, include=include)),
+           lambda ctx, out, fmt, by, include, coder: export_svc.export_report(
+               ctx, out, fmt=fmt, by=by, include=include, coder=coder)),
     Export("export_qdpx", "REFI-QDA project (.qdpx)", "The whole project for NVivo, ATLAS.ti, MAXQDA, QualCoder.",
-           ("qdpx",), lambda ctx, out, fmt, by, include: export_svc.export_qdpx(ctx, out)),
+           ("qdpx",), lambda ctx, out, fmt, by, include, coder: export_svc.export_qdpx(ctx, out), uses=()),
     Export("export_codebook", "Codebook", "The codebook as YAML, Markdown, Word or REFI-QDA .qdc.",
-           ("yaml", "md", "docx", "qdc"), lambda ctx, out, fmt, by, include: codebook_svc.export_codebook(ctx, out, fmt=fmt)),
+           ("yaml", "md", "docx", "qdc"),
+           lambda ctx, out, fmt, by, include, coder: codebook_svc.export_codebook(ctx, out, fmt=fmt), uses=()),
 )
 
 
@@ -70,13 +86,18 @@ def exports() -> list[Export]:
 
 
 def prepare(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = None,
-            include: str = "accepted") -> tuple[str, bytes]:
+            include: str = "accepted", coder: str | None = None) -> tuple[str, bytes]:
     """Run one export into a temporary file; return (download name, bytes)."""
     filename = f"{export.name.removeprefix('export_').replace('_', '-')}.{fmt}"
     with tempfile.TemporaryDirectory(prefix="qualcode-export-") as tmp:
         out = Path(tmp) / filename
-        export.run(ctx, out, fmt, by, include)
+        export.run(ctx, out, fmt, by, include, coder)
         return filename, out.read_bytes()
+
+
+def settings_of(export: Export, fmt: str, settings: dict[str, Any]) -> tuple:
+    """What a download of ``export`` depends on: its format and the page settings it uses."""
+    return (fmt, *((k, settings.get(k)) for k in export.uses))
 
 
 def render() -> None:
@@ -84,16 +105,29 @@ def render() -> None:
     if ctx is None:
         return
     groups: list[str] = []
+    coders: list[str] = []
     try:
         names = analysis.attribute_names(ctx)
         groups = [*names.get("document", []), *names.get("speaker", [])]
+        coders = analysis.coders(ctx)
     except QualcodeError as exc:  # grouping is optional here
         st.caption(f"Grouping unavailable: {error_text(exc)}")
-    cols = st.columns(2)
+    several = len(coders) > 1
+    cols = st.columns(3 if several else 2)
     by = cols[0].selectbox("Group tables by", [None, *groups], key="exp_by",
                            format_func=lambda g: "(no grouping)" if g is None else g)
     include = cols[1].selectbox("Count", ["accepted", "pending"], key="exp_include",
                                 format_func={"accepted": "Decided codings", "pending": "Codings + pending suggestions"}.get)
+    coder = None
+    if several:
+        coder = cols[2].selectbox("Coder", [None, *coders], key="exp_coder",
+                                  format_func=lambda c: "All coders, pooled" if c is None else c,
+                                  help="Whose codings the tables and the report count: every coder's pooled "
+                                       "together, or one coder's.")
+        if coder is None:
+            st.caption(f"Counts pool {len(coders)} coders ({', '.join(md(c) for c in coders)}): an excerpt counts for a code "
+                       "when any of them applied it. The report says so.")
+    settings = {"by": by, "include": include, "coder": coder}
     ready = st.session_state.setdefault("exp_ready", {})
     for export in exports():
         name, title = export.name, export.title
@@ -102,16 +136,20 @@ def render() -> None:
             row[0].markdown(f"**{title}**  \n{export.help}" + ("  \nChoose a grouping above first." if export.needs_by
                                                                   and not by else ""))
             fmt = row[1].selectbox("Format", export.formats, key=f"fmt-{name}", label_visibility="collapsed")
+            wanted = settings_of(export, fmt, settings)
             if row[2].button("Prepare", key=f"prep-{name}", icon=":material/build:", width="stretch",
                              disabled=export.needs_by and not by):
                 with st.spinner(f"Preparing {title}…"):
                     try:
-                        ready[name] = prepare(ctx, export, fmt, by=by, include=include)
+                        ready[name] = (wanted, *prepare(ctx, export, fmt, by=by, include=include, coder=coder))
                     except (QualcodeError, ValueError) as exc:  # shown as a message
                         ready.pop(name, None)
                         st.error(f"{title}: {error_text(exc)}")
+            if name in ready and ready[name][0] != wanted:  # made with other settings: not this download
+                ready.pop(name)
+                row[3].caption("Settings changed: prepare it again.")
             if name in ready:
-                filename, data = ready[name]
+                _, filename, data = ready[name]
                 row[3].download_button("Download", data, file_name=filename, key=f"dl-{name}",
                                        mime=MIME.get(filename.rsplit(".", 1)[-1], "application/octet-stream"),
                                        icon=":material/download:", on_click="ignore", width="stretch")

@@ -2,12 +2,20 @@
 comparisons between groups, co-occurrence; click any row to read its quotes.
 
 Every drill-down goes through ``services.analysis.quotes`` with the same filters as the
-number clicked, so the quotes shown are exactly the units counted (one row per excerpt).
+number clicked (the coder choice included), so the quotes shown are exactly the units
+counted (one row per excerpt).
+
+With codings from more than one coder, a **Coder** choice says whose codings count: all
+coders pooled (an excerpt counts for a code when any of them applied it) or one coder.
+
+The view, grouping, count and coder choices outlive visits to other pages (kept in the
+session) and reloads (kept in the page's address), as the Code page keeps its document
+and view.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
@@ -16,10 +24,15 @@ from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import show_quotes
 from qualcode.ui.state import attempt, page_context
-from qualcode.ui.text import excerpts
+from qualcode.ui.text import excerpts, md
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
+POOLED = "All coders, pooled"
+# In the page's address (a reload keeps them): widget key -> parameter name
+PARAMS = {"th_view": "themes_view", "th_by": "group", "th_include": "count", "th_coder": "counted_coder"}
+KEPT = "th_kept"  # this session's choices, for coming back from another page
+NOT_TESTABLE = "–"
 FREQ_COLS = ["code", "excerpts", "documents", "pct_documents", "participants", "per_1000_words"]
 FREQ_CONFIG = {
     "code": st.column_config.TextColumn("Code"),
@@ -37,6 +50,58 @@ COOC_CONFIG = {
 }
 
 
+def _restore(key: str, options: list[Any]) -> None:
+    """Before the widget ``key`` is drawn: make its value this session's earlier choice
+    (coming back from another page, where Streamlit forgot the widget) or the address's
+    (a reload: a new session), else the first option."""
+    if key in st.session_state and st.session_state[key] in options:
+        return
+    kept = st.session_state.get(KEPT, {})
+    if key in kept:
+        wanted = kept[key]
+    else:
+        raw = st.query_params.get(PARAMS[key])
+        wanted = next((o for o in options if o is not None and str(o) == raw), options[0])
+    st.session_state[key] = wanted if wanted in options else options[0]
+
+
+def _remember(key: str, value: Any) -> None:
+    """After the widget: keep its value for this session and in the page's address."""
+    st.session_state.setdefault(KEPT, {})[key] = value
+    param = PARAMS[key]
+    if value is None:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != str(value):
+        st.query_params[param] = str(value)
+
+
+def _choice(widget: Callable[..., Any], label: str, options: list[Any], key: str, **kw: Any) -> Any:
+    """A selectbox / segmented control whose choice is kept (see :func:`_restore`)."""
+    _restore(key, options)
+    value = widget(label, options, key=key, **kw)
+    _remember(key, value)
+    return value
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'s' * (n != 1)}"
+
+
+def _coders_note(coders: list[str], coder: str | None, include: str) -> str | None:
+    """What the counts hold, when more than one coder has coded (None: nothing to say)."""
+    pending = " (and the pending suggestions)" if include == "pending" else ""
+    if coder is not None:
+        return (f"Counting only **{md(coder)}**'s codings{pending}. Clicking a number shows "
+                f"{md(coder)}'s quotes behind it.")
+    if len(coders) < 2:
+        return None
+    names = ", ".join(md(c) for c in coders)
+    return (f"Counts pool {len(coders)} coders ({names}){pending}: an excerpt counts for a code when any of "
+            "them applied it, so one excerpt can count for two codes that two coders chose differently. "
+            "Pick one coder in **Coder** to count only theirs.")
+
+
 def _selected_row(event: Any) -> int | None:
     try:
         rows = event.selection.rows
@@ -47,21 +112,24 @@ def _selected_row(event: Any) -> int | None:
 
 def _quotes(ctx: ProjectContext, analysis=analysis_svc, *, code_id: str, where: dict[str, str], include: str,
             also: str | None = None, level: str = "excerpt", rollup: bool = True,
-            title: str | None = None) -> pd.DataFrame | None:
-    """Show the quotes behind one number (one row per excerpt) and return them."""
+            title: str | None = None, coder: str | None = None) -> pd.DataFrame | None:
+    """Show the quotes behind one number (one row per excerpt, the same coder's) and return them."""
     return show_quotes(ctx, code_id=code_id, where=where, include=include, also=also, level=level, rollup=rollup,
-                       title=title, key="th_quotes")
+                       title=title, key="th_quotes", coder=coder)
 
 
-def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
-    df = attempt(analysis_svc.frequencies, ctx, by=by, include=include)
+def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None) -> None:
+    df = attempt(analysis_svc.frequencies, ctx, by=by, include=include, coder=coder)
     if df is None:
         return
     if df.empty or not df["excerpts"].sum():
+        if coder is not None:
+            st.info(f"{md(coder)} has no codings counted here yet. Pick another coder in **Coder**.")
+            return
         st.info("Nothing is coded yet. Accept suggestions or code by hand on the **Code** page; "
                 "the numbers appear here.")
         return
-    chart = attempt(analysis_svc.chart_bars, ctx, measure="documents", by=by, include=include)
+    chart = attempt(analysis_svc.chart_bars, ctx, measure="documents", by=by, include=include, coder=coder)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     shown = df[df["excerpts"] > 0].reset_index(drop=True)
@@ -75,18 +143,27 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str) -> None:
                           format_func=lambda i: labels[i], placeholder="Read the quotes of…")
     row = _selected_row(event)
     row = row if row is not None else picked
-    if row is not None:
+    if row is not None and row < len(shown):
         r = shown.iloc[row]
         where = {by: str(r[by])} if by else {}
         title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
-        _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title)
+        _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title, coder=coder)
 
 
-def _compare(ctx: ProjectContext, *, by: str | None, include: str) -> None:
+def _test_cell(value: Any, fmt: str) -> str:
+    """A test figure as text; a dash where the code could not be tested."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return NOT_TESTABLE
+    return NOT_TESTABLE if pd.isna(v) else format(v, fmt)
+
+
+def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None) -> None:
     if not by:
         st.info("Pick an attribute to compare in **Group by** (year, district, role, format…).")
         return
-    df = attempt(analysis_svc.compare, ctx, by=by, include=include)
+    df = attempt(analysis_svc.compare, ctx, by=by, include=include, coder=coder)
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
@@ -94,31 +171,47 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str) -> None:
                "is larger than chance (Fisher's exact test for two small groups, chi-square otherwise; "
                "p adjusted for testing many codes). Click a row, then pick a group, for its quotes.")
     shown = analysis_svc.readable_comparison(df, by=by)
+    p_col, v_col = "Adjusted p", "Effect size (Cramér's V)"
+    untestable = False
+    if len(shown):
+        untestable = bool(pd.to_numeric(shown[p_col], errors="coerce").isna().any()
+                          or pd.to_numeric(shown[v_col], errors="coerce").isna().any())
+        shown[p_col] = [_test_cell(v, ".3f") for v in shown[p_col]]
+        shown[v_col] = [_test_cell(v, ".2f") for v in shown[v_col]]
     event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key="th_compare", column_config={
-                             "Adjusted p": st.column_config.NumberColumn(format="%.3f"),
-                             "Effect size (Cramér's V)": st.column_config.NumberColumn(format="%.2f"),
+                             p_col: st.column_config.TextColumn(p_col),
+                             v_col: st.column_config.TextColumn(v_col),
                              "Finding": st.column_config.TextColumn(width="large")})
+    if untestable:
+        st.caption(f"{NOT_TESTABLE} in {p_col} and Effect size: that code cannot be tested, because it occurs "
+                   f"in every {unit} or in none of them in every group (see its Finding).")
     row = _selected_row(event)
-    if row is None:
+    if row is None or row >= len(df):
         return
     r = df.iloc[row]
     values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]
-    value = st.selectbox(f"Quotes from {by}", values, key="th_compare_group")
+    if not values:
+        return
+    # open the first group that has quotes behind its number (not an empty one)
+    n = {v: int(r[f"{v} n"]) if pd.notna(r[f"{v} n"]) else 0 for v in values}
+    first = next((i for i, v in enumerate(values) if n[v] > 0), 0)
+    value = st.selectbox(f"Quotes from {by}", values, index=first, key=f"th_compare_group-{r['code_id']}",
+                         format_func=lambda v: f"{v} · {_plural(n[v], unit)}")
     if value is not None:
-        _quotes(ctx, code_id=r["code_id"], where={by: value}, include=include,
-                title=f"{r['code']} · {by} {value} · {int(r[f'{value} n'])} {unit}s")
+        _quotes(ctx, code_id=r["code_id"], where={by: value}, include=include, coder=coder,
+                title=f"{r['code']} · {by} {value} · {_plural(n[value], unit)}")
 
 
-def _cooccurrence(ctx: ProjectContext, *, include: str) -> None:
+def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None) -> None:
     level = st.radio("Together in the same", ["excerpt", "document"], horizontal=True, key="th_level")
-    df = attempt(analysis_svc.cooccurrence, ctx, level=level, include=include, only_pairs=True)
+    df = attempt(analysis_svc.cooccurrence, ctx, level=level, include=include, coder=coder, only_pairs=True)
     if df is None:
         return
     if df.empty:
         st.info("No two codes occur together yet.")
         return
-    chart = attempt(analysis_svc.chart_heatmap, ctx, level=level, include=include)
+    chart = attempt(analysis_svc.chart_heatmap, ctx, level=level, include=include, coder=coder)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     st.caption(f"Pairs of codes found in the same {level}, most frequent first. Click a row to read its quotes.")
@@ -126,10 +219,10 @@ def _cooccurrence(ctx: ProjectContext, *, include: str) -> None:
     event = st.dataframe(df[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="th_cooc", column_config=COOC_CONFIG)
     row = _selected_row(event)
-    if row is not None:
+    if row is not None and row < len(df):
         r = df.iloc[row]
         _quotes(ctx, code_id=r["code_a"], also=r["code_b"], where={}, include=include, level=level,
-                rollup=False, title=f"{r['name_a']} + {r['name_b']} · {int(r['count'])} {level}s")
+                rollup=False, coder=coder, title=f"{r['name_a']} + {r['name_b']} · {_plural(int(r['count']), level)}")
 
 
 def render() -> None:
@@ -138,19 +231,29 @@ def render() -> None:
         return
     attrs = attempt(analysis_svc.attribute_names, ctx) or {"document": [], "speaker": ["role"]}
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]
-    cols = st.columns([4, 2, 2])  # the view control needs room for all four names
-    view = cols[0].segmented_control("View", VIEWS, default=VIEWS[0], key="th_view") or VIEWS[0]
-    by = cols[1].selectbox("Group by", [None, *groups], key="th_by",
-                           format_func=lambda g: "(no grouping)" if g is None else g)
-    include = cols[2].selectbox("Count", list(INCLUDE), format_func=INCLUDE.get, key="th_include")
+    coders = attempt(analysis_svc.coders, ctx) or []
+    several = len(coders) > 1
+    cols = st.columns([4, 2, 2, 2] if several else [4, 2, 2])  # the view control needs room for all four names
+    view = _choice(cols[0].segmented_control, "View", VIEWS, "th_view") or VIEWS[0]
+    by = _choice(cols[1].selectbox, "Group by", [None, *groups], "th_by",
+                 format_func=lambda g: "(no grouping)" if g is None else g)
+    include = _choice(cols[2].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
+    coder = None
+    if several:
+        coder = _choice(cols[3].selectbox, "Coder", [None, *coders], "th_coder",
+                        format_func=lambda c: POOLED if c is None else c,
+                        help="Whose codings the numbers count: every coder's pooled together, or one coder's.")
+    note = _coders_note(coders, coder, include) if several else None
+    if note:
+        st.info(note, icon=":material/group:")
     if view == "Frequencies":
-        _frequencies(ctx, by=by, include=include)
+        _frequencies(ctx, by=by, include=include, coder=coder)
     elif view == "Compare groups":
-        _compare(ctx, by=by, include=include)
+        _compare(ctx, by=by, include=include, coder=coder)
     elif view == "Co-occurrence":
-        _cooccurrence(ctx, include=include)
+        _cooccurrence(ctx, include=include, coder=coder)
     else:
-        df = attempt(analysis_svc.matrix, ctx, include=include)
+        df = attempt(analysis_svc.matrix, ctx, include=include, coder=coder)
         if isinstance(df, pd.DataFrame):
             st.caption("One row per document: 1 where a code occurs.")
             st.dataframe(df, width="stretch")
