@@ -28,8 +28,20 @@ EPS = 1e-12
 
 __all__ = [
     "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha",
-    "kappa_label", "alpha_label", "describe", "same_sets",
+    "kappa_label", "alpha_label", "in_words", "describe", "same_sets", "SCALES",
 ]
+
+#: The one reading of the figures used everywhere words are given (page, summaries, CLI):
+#: kappa in Landis and Koch's bands (how strong the agreement beyond chance is), alpha against
+#: Krippendorff's cut-offs (whether the coding is reliable enough to draw conclusions from).
+#: The two answer different questions, so every phrase names its figure and its scale.
+SCALES = ("Kappa is put in words on Landis and Koch's scale: below 0 less than chance, up to 0.20 slight, "
+          "0.21–0.40 fair, 0.41–0.60 moderate, 0.61–0.80 substantial, above 0.80 almost perfect agreement. "
+          "Alpha is judged by Krippendorff's standard for drawing conclusions: 0.8 or more reliable, "
+          "0.667 to 0.8 good enough only for tentative conclusions, below 0.667 unreliable. "
+          "Landis and Koch describe how strong the agreement is; Krippendorff's standard is stricter, "
+          "so a code can show substantial agreement by kappa and still be too unreliable by alpha to "
+          "draw conclusions from.")
 
 
 def _weights(n: int, weights: Sequence[float] | None) -> list[float]:
@@ -218,6 +230,37 @@ def alpha_label(value: float | None) -> str:
     return "unreliable: the coders do not apply this code consistently yet"
 
 
+def in_words(kappa: float | None, alpha: float | None) -> str:
+    """Both figures with their words, each naming its scale (see ``SCALES``).
+
+    >>> in_words(0.63, 0.64)
+    "kappa 0.63: substantial agreement (Landis and Koch); alpha 0.64: unreliable by Krippendorff's 0.667"
+    >>> in_words(0.72, 0.71)
+    "kappa 0.72: substantial agreement (Landis and Koch); alpha 0.71: tentative by Krippendorff's 0.667–0.8"
+    """
+    parts = []
+    if kappa is not None:
+        parts.append(f"kappa {kappa:.2f}: {kappa_label(kappa)} (Landis and Koch)")
+    if alpha is not None:
+        parts.append(f"alpha {alpha:.2f}: {alpha_verdict(alpha)}")
+    return "; ".join(parts)
+
+
+def alpha_verdict(value: float | None) -> str:
+    """Krippendorff's judgement of an alpha in a few words, naming the cut-off it is held to.
+
+    >>> alpha_verdict(0.85), alpha_verdict(0.7), alpha_verdict(0.5)
+    ("reliable by Krippendorff's 0.8", "tentative by Krippendorff's 0.667–0.8", "unreliable by Krippendorff's 0.667")
+    """
+    if value is None:
+        return "cannot be computed"
+    if value >= 0.8:
+        return "reliable by Krippendorff's 0.8"
+    if value >= 0.667:
+        return "tentative by Krippendorff's 0.667–0.8"
+    return "unreliable by Krippendorff's 0.667"
+
+
 def same_sets(sets: dict[str, Sequence[set]]) -> dict:
     """Per-excerpt agreement: on how many excerpts every coder gave the same set of codes.
 
@@ -240,7 +283,7 @@ def describe(figures: dict, *, unit_name: str = "excerpts", min_units: int = 10)
 
     >>> describe({"units": 40, "percent_agreement": 0.9, "cohen_kappa": 0.72,
     ...           "krippendorff_alpha": 0.71})
-    'Substantial agreement: the coders agree on 90% of 40 excerpts (kappa 0.72, alpha 0.71).'
+    "The coders agree on 90% of 40 excerpts (kappa 0.72: substantial agreement (Landis and Koch); alpha 0.71: tentative by Krippendorff's 0.667–0.8)."
     """
     units = figures.get("units") or 0
     if not units:
@@ -256,13 +299,7 @@ def describe(figures: dict, *, unit_name: str = "excerpts", min_units: int = 10)
         text = (f"The coders agree on {pa:.0%} of {units} {unit_name}, but kappa and alpha cannot be "
                 "computed: every rating was the same (for example nobody applied the code).")
     else:
-        parts = []
-        if kappa is not None:
-            parts.append(f"kappa {kappa:.2f}")
-        if alpha is not None:
-            parts.append(f"alpha {alpha:.2f}")
-        head = kappa_label(kappa if kappa is not None else alpha)
-        text = f"{head[:1].upper()}{head[1:]}: the coders agree on {pa:.0%} of {units} {unit_name} ({', '.join(parts)})."
+        text = f"The coders agree on {pa:.0%} of {units} {unit_name} ({in_words(kappa, alpha)})."
     if units < min_units:
         text += f" Only {units} {unit_name}: too few to trust."
     return text
@@ -274,9 +311,9 @@ def _headline(figures: dict, *, unit_name: str, min_units: int) -> str:
     >>> _headline({"units": 16, "excerpts": 16, "same_codes": 11, "differ": 5, "codes": 3,
     ...            "decisions": 48, "percent_agreement": 0.875, "cohen_kappa": 0.7,
     ...            "krippendorff_alpha": 0.69}, unit_name="excerpts", min_units=10)  # doctest: +NORMALIZE_WHITESPACE
-    'The coders gave the same codes to 11 of 16 excerpts (69%); they differ on 5. Code by code, pooled over the
-    3 codes someone used (48 excerpt × code decisions; codes nobody used are left out): 88% agreement,
-    kappa 0.70, alpha 0.69 (substantial agreement).'
+    "The coders gave the same codes to 11 of 16 excerpts (69%); they differ on 5. Code by code, pooled over the
+    3 codes someone used (48 excerpt × code decisions; codes nobody used are left out): 88% agreement;
+    kappa 0.70: substantial agreement (Landis and Koch); alpha 0.69: tentative by Krippendorff's 0.667–0.8."
     """
     n, same, differ = figures["excerpts"], figures["same_codes"], figures["differ"]
     share = same / n if n else 0.0
@@ -290,15 +327,10 @@ def _headline(figures: dict, *, unit_name: str, min_units: int) -> str:
     codes = figures.get("codes") or 0
     if codes and pa is not None:
         what = "character" if unit_name == "characters" else "excerpt"
-        parts = [f"{pa:.0%} agreement"]
-        if kappa is not None:
-            parts.append(f"kappa {kappa:.2f}")
-        if alpha is not None:
-            parts.append(f"alpha {alpha:.2f}")
-        label = kappa_label(kappa if kappa is not None else alpha)
+        words = in_words(kappa, alpha)
         text += (f" Code by code, pooled over the {codes} code{'s' * (codes != 1)} someone used "
                  f"({figures.get('decisions', 0):,} {what} × code decisions; codes nobody used are left out): "
-                 f"{', '.join(parts)} ({label}).")
+                 f"{pa:.0%} agreement" + (f"; {words}." if words else "."))
     if n < min_units:
         text += f" Only {n} excerpts: too few to trust."
     return text
@@ -307,17 +339,22 @@ def _headline(figures: dict, *, unit_name: str, min_units: int) -> str:
 def figures(ratings: Sequence[Sequence[Rating]], *, weights: Sequence[float] | None = None) -> dict:
     """Every figure for one set of ratings, with the number of units behind them.
 
-    ``units`` counts units every coder rated (weights summed); ``cohen_kappa`` is only
-    present for exactly two coders.
+    ``units`` counts units every coder rated (weights summed), ``units_differ`` those of
+    them on which the coders did not all give the same rating (with two coders:
+    ``units * (1 - percent_agreement)``); ``cohen_kappa`` is only present for exactly two
+    coders.
 
     >>> f = figures([[1, 0, 0], [1, 0, 1]])
-    >>> f["units"], round(f["percent_agreement"], 3), round(f["cohen_kappa"], 3)
-    (3, 0.667, 0.4)
+    >>> f["units"], f["units_differ"], round(f["percent_agreement"], 3), round(f["cohen_kappa"], 3)
+    (3, 1, 0.667, 0.4)
     """
     n = _units(ratings)
     w = _weights(n, weights)
-    units = sum(w[u] for u in range(n) if all(r[u] is not None for r in ratings))
+    rated = [u for u in range(n) if all(r[u] is not None for r in ratings)]
+    units = sum(w[u] for u in rated)
+    differ = sum(w[u] for u in rated if len({r[u] for r in ratings}) > 1)
     out: dict = {"units": int(units) if float(units).is_integer() else units,
+                 "units_differ": int(differ) if float(differ).is_integer() else differ,
                  "percent_agreement": percent_agreement(ratings, weights=w)}
     if len(ratings) == 2:
         out["cohen_kappa"] = cohen_kappa(ratings[0], ratings[1], weights=w)

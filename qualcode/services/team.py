@@ -144,7 +144,7 @@ def _code_ids(cb: Codebook, code: str | None, used: Iterable[str]) -> list[str]:
 
 def _summarise(fig: dict, *, unit_name: str) -> dict:
     kappa = fig.get("cohen_kappa", fig.get("fleiss_kappa"))
-    fig["label"] = metrics.kappa_label(kappa if kappa is not None else fig.get("krippendorff_alpha"))
+    fig["label"] = metrics.kappa_label(kappa)  # Landis and Koch: for kappa only (alpha: alpha_label)
     fig["alpha_label"] = metrics.alpha_label(fig.get("krippendorff_alpha"))
     fig["summary"] = metrics.describe(fig, unit_name=unit_name)
     return fig

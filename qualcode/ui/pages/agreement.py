@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from qualcode.analysis import agreement as metrics
 from qualcode.services import codebook as cb_service
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
@@ -35,8 +36,18 @@ def code_names(ctx: ProjectContext) -> dict[str, str]:
         return {}
 
 
+KAPPA_WORDS = "Kappa in words (Landis and Koch)"
+ALPHA_WORDS = "Alpha: reliable? (Krippendorff)"
+HELP = (
+    "**How to read these figures.** Agreement is the share of units where the coders made the same "
+    "call. Kappa and alpha discount the agreement expected by chance. " + metrics.SCALES.replace("\n", " ")
+    + " Click a row of the table to read the excerpts behind it: the ones where some coders applied "
+    "the code and others did not.")
+
+
 def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame:
-    """One row per code (then Overall): units, agreement, kappa, alpha and plain words."""
+    """One row per code (then Overall): units, units that differ, agreement, kappa, alpha, and
+    the words for each figure on its own scale (kappa: Landis and Koch; alpha: Krippendorff)."""
     two = len(result["coders"]) == 2
     unit = "excerpts" if result["level"] == "excerpt" else "characters"
     rows = []
@@ -45,13 +56,74 @@ def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame
         rows.append({
             "Code": names.get(code_id, f.get("name", code_id)) if code_id else "Overall (pooled over codes in use)",
             f"Units ({unit})": f["units"],
+            # per code: units where the coders' calls on the code differ; Overall: excerpts whose sets differ
+            f"{unit.capitalize()} that differ": f.get("units_differ", 0) if code_id else (
+                f.get("differ") if unit == "excerpts" else None),
             "Agreement": _pct(f["percent_agreement"]),
             "Cohen's kappa" if two else "Fleiss' kappa": _num(kappa),
             "Krippendorff's alpha": _num(f["krippendorff_alpha"]),
-            "What it means": f["label"] + ("" if f["krippendorff_alpha"] is None else f"; alpha: {f['alpha_label']}"),
-            **{f"Applied by {c}": f.get("applied", {}).get(c, "") for c in result["coders"]},
+            KAPPA_WORDS: metrics.kappa_label(kappa),
+            ALPHA_WORDS: metrics.alpha_verdict(f["krippendorff_alpha"]),
+            **{f"Applied by {c}": f.get("applied", {}).get(c) for c in result["coders"]},
         })
     return pd.DataFrame(rows)
+
+
+def code_disagreements(items: list[dict[str, Any]], code_id: str | None, coders: list[str]) -> list[dict[str, Any]]:
+    """The disagreements behind one row of the figures table: excerpts every one of ``coders``
+    reviewed where some applied ``code_id`` and others did not (``None``: the Overall row,
+    every excerpt whose sets of codes differ). ``items`` come from ``team.disagreements``
+    with resolved ones included, as the figures count them too."""
+    everyone = set(coders)
+    return [d for d in items if everyone <= set(d["coders"])
+            and (code_id is None or code_id in d["differing"])]
+
+
+def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str], row: int) -> None:
+    code_ids = list(result["codes"])
+    code_id = code_ids[row] if row < len(code_ids) else None
+    people = [c for c in result["coders"] if c != team.ENGINE]
+    label = names.get(code_id, code_id) if code_id else "any code"
+    if len(people) < 2:
+        st.info("The list compares people: choose two or more coders to read the excerpts behind a row.")
+        return
+    items = attempt(team.disagreements, ctx, coders=people, include_resolved=True) or []
+    found = code_disagreements(items, code_id, people)
+    if code_id is None:
+        expected = result["overall"].get("differ")
+    else:
+        expected = result["codes"][code_id].get("units_differ")
+    st.subheader(f"Disagreements on {label}")
+    if team.ENGINE in result["coders"]:
+        st.caption("The suggestion engine is included in the figures above; this list compares the people only.")
+    elif result["level"] != "excerpt":
+        st.caption("The figures count characters; this list shows the excerpts where the coders' codes differ. "
+                   "Choose Units: Excerpts to see the count these excerpts add up to.")
+    elif expected is not None:
+        st.caption(f"{len(found)} excerpt{'s' * (len(found) != 1)}"
+                   + (f" where some coders applied {label} and others did not" if code_id else
+                      " where the coders' sets of codes differ")
+                   + f" (the row's figures: {expected} that differ). Resolved ones are included, as the "
+                   "figures count them; resolve the open ones on the Disagreements tab.")
+    if not found:
+        st.success(f"The coders made the same call on {label} on every excerpt they all reviewed.")
+        return
+    table = pd.DataFrame([{
+        "Document": d["document"], "Excerpt": d["order"] + 1, "Text": shorten(d["text"], 200),
+        **({f"{c} applied it": "yes" if code_id in codes else "no" for c, codes in d["coders"].items()
+            if c in people} if code_id else {}),
+        **{f"{c}'s codes": ", ".join(names.get(x, x) for x in codes) or "no code"
+           for c, codes in d["coders"].items() if c in people},
+        "Resolved": "yes" if d["resolved"] else "",
+    } for d in found])
+    st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table")
+    if code_id:
+        st.button(f"Show only {shorten(label, 30)} on the Disagreements tab", key="agr-drill-filter",
+                  icon=":material/filter_alt:", on_click=_filter_disagreements, args=(code_id,), type="tertiary")
+
+
+def _filter_disagreements(code_id: str) -> None:
+    st.session_state["dis-code"] = code_id
 
 
 def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
@@ -87,21 +159,40 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     m[2].metric("Excerpts that differ", overall.get("differ", "–"),
                 help="These are the excerpts listed under Disagreements (resolved ones included).")
     kappa = overall.get("cohen_kappa", overall.get("fleiss_kappa"))
-    m[3].metric("Cohen's kappa (pooled)" if "cohen_kappa" in overall else "Fleiss' kappa (pooled)", _num(kappa))
-    m[4].metric("Krippendorff's alpha (pooled)", _num(overall["krippendorff_alpha"]))
+    m[3].metric("Cohen's kappa (pooled)" if "cohen_kappa" in overall else "Fleiss' kappa (pooled)", _num(kappa),
+                help="In words on Landis and Koch's scale: " + metrics.kappa_label(kappa) + ".")
+    m[4].metric("Krippendorff's alpha (pooled)", _num(overall["krippendorff_alpha"]),
+                help="Judged by Krippendorff's standard (0.8 reliable, 0.667 tentative): "
+                     + metrics.alpha_verdict(overall["krippendorff_alpha"]) + ".")
     st.caption("'Same codes' counts whole excerpts. The table below goes code by code: agreement is the share "
                "of units where the coders made the same call on that code; the Overall row pools the "
-               "decisions of the codes someone used (codes nobody used are left out). Kappa and alpha "
-               "discount the agreement expected by chance: above 0.8 is reliable, 0.67–0.8 tentative.")
-    st.dataframe(figures_table(result, names), hide_index=True, width="stretch")
+               "decisions of the codes someone used (codes nobody used are left out). Kappa is put in words on "
+               "Landis and Koch's scale (0.61–0.80 substantial, above 0.80 almost perfect); alpha is judged by "
+               "Krippendorff's standard (0.8 or more reliable, 0.667–0.8 tentative, below 0.667 unreliable). "
+               "Click a row to read its disagreements.")
+    with st.expander("How to read these figures", icon=":material/help:"):
+        st.markdown(HELP)
+    event = st.dataframe(figures_table(result, names), hide_index=True, width="stretch", key="agr-figures",
+                         on_select="rerun", selection_mode="single-row")
+    row = _selected_row(event)
+    if row is not None:
+        _drilldown(ctx, result, names, row)
     if result["pairs"]:
         st.subheader("Pairs")
         st.dataframe(pd.DataFrame([{
             "Coders": " vs ".join(p["coders"]), "Units": p["units"],
             "Agreement": _pct(p["overall"]["percent_agreement"]),
             "Cohen's kappa": _num(p["overall"].get("cohen_kappa")),
-            "What it means": p["overall"]["label"],
+            KAPPA_WORDS: metrics.kappa_label(p["overall"].get("cohen_kappa")),
         } for p in result["pairs"]]), hide_index=True, width="stretch")
+
+
+def _selected_row(event: Any) -> int | None:
+    try:
+        rows = event.selection.rows
+    except (AttributeError, KeyError):
+        return None
+    return rows[0] if rows else None
 
 
 def resolve(ctx: ProjectContext, excerpt_id: int, key: str) -> None:
@@ -141,21 +232,33 @@ def _disagreement_card(ctx: ProjectContext, d: dict[str, Any], names: dict[str, 
 
 def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     people = attempt(team.reviewing_coders, ctx) or []
-    c1, c2 = st.columns([3, 1])
+    c1, c2, c3 = st.columns([3, 2, 1])
     chosen = c1.multiselect("Coders", people, default=people, key="dis-coders")
-    show_resolved = c2.checkbox("Show resolved", key="dis-resolved")
+    codes = sorted(names, key=lambda c: names[c].lower())
+    if st.session_state.get("dis-code") not in (None, *codes):
+        codes.append(st.session_state["dis-code"])  # a code used but not in the codebook
+    code_id = c2.selectbox("Code", codes, index=None, key="dis-code", placeholder="Any code",
+                           format_func=lambda c: names.get(c, c),
+                           help="Only the excerpts where some coders applied this code and others did not.")
+    show_resolved = c3.checkbox("Show resolved", key="dis-resolved")
     if len(chosen) < 2:
         st.info("Disagreements need two or more coders who reviewed the same excerpts.")
         return
     items = attempt(team.disagreements, ctx, coders=chosen, include_resolved=show_resolved) or []
+    if code_id is not None:
+        items = [d for d in items if code_id in d["differing"]]
+    on_code = f" on {names.get(code_id, code_id)}" if code_id is not None else ""
     if not items:
-        st.success("No open disagreements between these coders.")
+        st.success(f"No open disagreements{on_code} between these coders.")
         return
     n_resolved = sum(1 for d in items if d["resolved"])
     resolved_note = f" ({n_resolved} already resolved)" if n_resolved else ""
-    st.caption(f"{len(items)} excerpts where the coders differ{resolved_note}. Pick the agreed codes and record the "
-               "consensus; it is kept as separate consensus codings, and each coder's own work stays as it was.")
+    st.caption(f"{len(items)} excerpts where the coders differ{on_code}{resolved_note}. Pick the agreed codes and "
+               "record the consensus; it is kept as separate consensus codings, and each coder's own work stays "
+               "as it was.")
     pages = (len(items) - 1) // PAGE_SIZE + 1
+    if st.session_state.get("dis-page", 1) > pages:  # a narrower filter has fewer pages
+        st.session_state["dis-page"] = pages
     page = st.number_input("Page", 1, pages, 1, key="dis-page") if pages > 1 else 1
     options = sorted({c for d in items for codes in d["coders"].values() for c in codes}
                      | set(names), key=lambda c: names.get(c, c).lower())

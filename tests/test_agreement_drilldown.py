@@ -1,0 +1,171 @@
+"""The Agreement page's numbers drill down to their excerpts (a row of the per-code table ->
+that code's disagreements; the Disagreements tab filters by code), and the words for kappa
+and alpha come from one stated scale each, the same in the summary, the note and the table."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.analysis import agreement as metrics
+from qualcode.services import coding, team
+from qualcode.storage import documents
+from qualcode.ui.pages import agreement as page_mod
+from tests.conftest import make_document
+from tests.ui_helpers import no_exception, page
+
+N = 15
+
+
+@pytest.fixture
+def two(project):
+    """15 excerpts both reviewed. buy_in: alice alone on 9, 10; both on 11; bob alone on 12.
+    trust and evidence differ on 13, 14; the overall sets differ on 9, 10, 12, 13, 14."""
+    turns = [("Ana", "participant", f"Turn {i}: trust, buy-in and evidence in the team.") for i in range(N)]
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document("doc", turns))
+        ex = documents.load_document(s, doc_id).excerpts
+    alice, bob = project, project.as_coder("bob")
+    for i, e in enumerate(ex):
+        if i < 6:
+            coding.add_coding(alice, e.id, "trust")
+            coding.add_coding(bob, e.id, "trust")
+        elif i < 9:
+            coding.mark_reviewed(alice, e.id)
+            coding.mark_reviewed(bob, e.id)
+        elif i < 11:
+            coding.add_coding(alice, e.id, "trust")
+            coding.add_coding(alice, e.id, "buy_in")
+            coding.add_coding(bob, e.id, "trust")
+        elif i == 11:
+            coding.add_coding(alice, e.id, "buy_in")
+            coding.add_coding(bob, e.id, "buy_in")
+        elif i == 12:
+            coding.mark_reviewed(alice, e.id)
+            coding.add_coding(bob, e.id, "buy_in")
+        else:
+            coding.add_coding(alice, e.id, "evidence")
+            coding.add_coding(bob, e.id, "trust")
+    return alice, bob, ex
+
+
+def _figures(at):
+    return next(df.value for df in at.dataframe if "Krippendorff's alpha" in df.value.columns)
+
+
+def _select_row(at, name: str):
+    figures = _figures(at)
+    row = int(figures.index[figures["Code"].str.startswith(name)][0])
+    at.session_state["agr-figures"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    return no_exception(at.run()), figures.iloc[row]
+
+
+def _drill(at):
+    return next(df.value for df in at.dataframe if "Resolved" in df.value.columns)
+
+
+def test_selecting_a_code_row_lists_exactly_its_disagreements(two):
+    alice, _, ex = two
+    at = no_exception(page("agreement", alice))
+    at, row = _select_row(at, "Buy-in")
+    # the row's figures: 15 units, 80% agreement -> 3 excerpts that differ
+    assert row["Units (excerpts)"] == N and row["Agreement"] == "80%"
+    assert row["Excerpts that differ"] == 3 == round(N * (1 - 0.8))
+    listed = _drill(at)
+    assert len(listed) == row["Excerpts that differ"]
+    assert list(listed["Excerpt"]) == [10, 11, 13]  # 1-based positions of ex[9], ex[10], ex[12]
+    assert list(listed["alice applied it"]) == ["yes", "yes", "no"]
+    assert list(listed["bob applied it"]) == ["no", "no", "yes"]
+    # both coders' codes, not only the selected one
+    assert set(list(listed["alice's codes"])[0].split(", ")) == {"Trust", "Buy-in"} and list(listed["bob's codes"])[0] == "Trust"
+    assert any("3 excerpts where some coders applied Buy-in" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("name", ["Trust", "Buy-in", "Evidence", "Overall"])
+def test_every_row_drills_to_as_many_excerpts_as_it_says_differ(two, name):
+    alice, _, ex = two
+    at = no_exception(page("agreement", alice))
+    at, row = _select_row(at, name)
+    listed = _drill(at)
+    assert len(listed) == row["Excerpts that differ"]
+    if name != "Overall":
+        assert len(listed) == round(row["Units (excerpts)"] * (1 - int(row["Agreement"].rstrip("%")) / 100))
+
+
+def test_resolved_disagreements_still_drill_down_as_the_figures_count_them(two):
+    alice, _, ex = two
+    team.resolve_disagreement(alice, ex[12].id, ["buy_in"])
+    at = no_exception(page("agreement", alice))
+    at, row = _select_row(at, "Buy-in")
+    listed = _drill(at)
+    assert len(listed) == row["Excerpts that differ"] == 3
+    assert list(listed["Resolved"]) == ["", "", "yes"]
+
+
+def test_disagreements_tab_filters_by_code(two):
+    alice, _, ex = two
+    at = no_exception(page("agreement", alice))
+    assert len([b for b in at.button if b.key and b.key.startswith("resolve-")]) == 5
+    at.selectbox(key="dis-code").set_value("buy_in")
+    at = no_exception(at.run())
+    shown = {b.key for b in at.button if b.key and b.key.startswith("resolve-")}
+    assert shown == {f"resolve-{ex[i].id}" for i in (9, 10, 12)}
+    assert any("3 excerpts where the coders differ on Buy-in" in c.value for c in at.caption)
+
+
+def test_the_drilldown_button_filters_the_disagreements_tab(two):
+    alice, _, ex = two
+    at = no_exception(page("agreement", alice))
+    at, _ = _select_row(at, "Evidence")
+    at.button(key="agr-drill-filter").click()
+    at = no_exception(at.run())
+    assert at.selectbox(key="dis-code").value == "evidence"
+    shown = {b.key for b in at.button if b.key and b.key.startswith("resolve-")}
+    assert shown == {f"resolve-{ex[i].id}" for i in (13, 14)}
+
+
+# --- one scale per figure, said once and used everywhere ------------------------------------
+
+def test_kappa_and_alpha_words_name_their_own_scale():
+    # the user's Outcomes row: kappa 0.63, alpha 0.64
+    assert metrics.kappa_label(0.63) == "substantial agreement"
+    assert metrics.alpha_verdict(0.64) == "unreliable by Krippendorff's 0.667"
+    assert metrics.alpha_verdict(0.7) == "tentative by Krippendorff's 0.667–0.8"
+    assert metrics.alpha_verdict(0.8) == "reliable by Krippendorff's 0.8"
+    words = metrics.in_words(0.63, 0.64)
+    assert words == ("kappa 0.63: substantial agreement (Landis and Koch); "
+                     "alpha 0.64: unreliable by Krippendorff's 0.667")
+    # a kappa that cannot be computed is not put in kappa's words through alpha
+    text = metrics.describe({"units": 20, "percent_agreement": 0.9, "cohen_kappa": None,
+                             "krippendorff_alpha": 0.5})
+    assert "substantial" not in text and "moderate" not in text and "unreliable by Krippendorff" in text
+
+
+def test_summary_note_table_and_help_agree_on_the_scales(two):
+    alice, _, _ = two
+    at = no_exception(page("agreement", alice))
+    o = team.agreement(alice, coders=["alice", "bob"])["overall"]
+    kappa, alpha = o["cohen_kappa"], o["krippendorff_alpha"]
+    summary = next(m.value for m in at.markdown if m.value.startswith("The coders gave the same codes"))
+    # the summary names each figure's words and scale
+    assert f"kappa {kappa:.2f}: {metrics.kappa_label(kappa)} (Landis and Koch)" in summary.replace("\\", "")
+    assert f"alpha {alpha:.2f}: {metrics.alpha_verdict(alpha)}" in summary.replace("\\", "")
+    # the table: two columns, each for its own figure, the Overall row says what the summary says
+    overall = _figures(at).iloc[-1]
+    assert "What it means" not in _figures(at).columns
+    assert overall[page_mod.KAPPA_WORDS] == metrics.kappa_label(kappa)
+    assert overall[page_mod.ALPHA_WORDS] == metrics.alpha_verdict(alpha)
+    # the note under it no longer holds kappa to alpha's cut-offs
+    note = next(c.value for c in at.caption if c.value.startswith("'Same codes'"))
+    assert "Kappa and alpha discount the agreement expected by chance: above 0.8" not in note
+    assert "Landis and Koch" in note and "0.61–0.80 substantial" in note
+    assert "Krippendorff" in note and "0.667–0.8 tentative" in note
+    # the help text writes the choice down
+    assert any(metrics.SCALES in m.value for m in at.markdown)
+
+
+def test_label_for_kappa_never_comes_from_alpha():
+    # kappa undefined, alpha 0.5: the kappa words must not read alpha on Landis and Koch's scale
+    fig = team._summarise({"units": 20, "percent_agreement": 0.9, "cohen_kappa": None,
+                           "krippendorff_alpha": 0.5}, unit_name="excerpts")
+    assert fig["label"] == "cannot be computed"
+    assert fig["alpha_label"].startswith("unreliable")
