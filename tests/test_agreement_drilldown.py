@@ -18,8 +18,13 @@ N = 15
 
 @pytest.fixture
 def two(project):
+    return two_coders(project)
+
+
+def two_coders(project):
     """15 excerpts both reviewed. buy_in: alice alone on 9, 10; both on 11; bob alone on 12.
-    trust and evidence differ on 13, 14; the overall sets differ on 9, 10, 12, 13, 14."""
+    trust and evidence differ on 13, 14; the overall sets differ on 9, 10, 12, 13, 14.
+    ``project`` is alice's ProjectContext (the browser test builds its project with it too)."""
     turns = [("Ana", "participant", f"Turn {i}: trust, buy-in and evidence in the team.") for i in range(N)]
     with project.session() as s:
         doc_id = documents.add_document(s, make_document("doc", turns))

@@ -1,0 +1,72 @@
+"""In Chromium: a row of the Agreement page's per-code table drills down to exactly the
+excerpts it counts as differing, and its button narrows the Disagreements tab to that code.
+
+Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each step.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qualcode import services
+from qualcode.services import team
+from tests.browser.conftest import key, wait_idle
+from tests.browser.test_browser_merge import shot
+from tests.test_agreement_drilldown import two_coders
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
+
+
+def _click_row(page, table_key: str, row: int) -> None:
+    """Click the row marker (the checkbox column) of data row ``row`` of a dataframe."""
+    box = page.locator(key(table_key) + ' [data-testid="stDataFrame"]').first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 15, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
+    wait_idle(page)
+
+
+def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_app, page):
+    project = tmp_path / "study"
+    ctx = services.init_project(project, coder="alice")
+    try:
+        alice, _, ex = two_coders(ctx)
+        result = team.agreement(alice, coders=["alice", "bob"])
+        row = list(result["codes"]).index("buy_in")
+        differ = result["codes"]["buy_in"]["units_differ"]
+    finally:
+        ctx.close()
+    assert differ == 3
+
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]').filter(
+        has_text=re.compile(r"Agreement\s*$")).first.click()
+    page.wait_for_selector('h1:has-text("Agreement")')
+    page.wait_for_selector(key("agr-figures"))
+    wait_idle(page)
+    assert page.locator(key("agr-drill-table")).count() == 0  # nothing drilled before a click
+    _click_row(page, "agr-figures", row)
+    page.wait_for_selector('h3:has-text("Disagreements on Buy-in")')
+    caption = page.locator("text=where some coders applied Buy-in and others did not").first
+    caption.wait_for()
+    assert caption.inner_text().startswith(f"{differ} excerpts")
+    assert f"the row's figures: {differ} that differ" in caption.inner_text()
+    shot(page, "agreement-1-buy-in-row")
+
+    page.locator(key("agr-drill-filter") + " button").first.click()
+    wait_idle(page)
+    page.get_by_role("tab", name=re.compile("Disagreements")).first.click()
+    page.wait_for_selector("text=3 excerpts where the coders differ on Buy-in")
+    # the tab lists exactly those excerpts' resolve buttons
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[class*=\"st-key-resolve-\"]').length === {differ}")
+    shown = page.evaluate(
+        "() => [...document.querySelectorAll('[class*=\"st-key-resolve-\"]')]"
+        ".map(e => [...e.classList].find(c => c.startsWith('st-key-resolve-')))")
+    assert sorted(shown) == sorted(f"st-key-resolve-{ex[i].id}" for i in (9, 10, 12))
+    shot(page, "agreement-2-disagreements-on-buy-in")
