@@ -38,9 +38,17 @@ def coded(project):
              ("Ana", "participant", "We trusted each other by the second convening."),
              ("Ben", "participant", "The principals bought in after the exit tickets came back."),
              ("Cy", "participant", "Our coach called every week to check on the cycle.")]
+    bob = project.as_coder("bob")
     with project.session() as s:
         doc_id = documents.add_document(s, make_document("d1", turns))
         ex = [e.id for e in documents.load_document(s, doc_id).excerpts]
+    # codings by hand first: coding by hand settles the coder's own open suggestion of that
+    # code, and these suggestions are meant to stay open (a later refresh made them)
+    coding.add_coding(project, ex[1], "trust")           # alice: trust and peer_learning on ex1
+    coding.add_coding(project, ex[2], "peer_learning")   # alice
+    coding.add_coding(bob, ex[2], "peer_learning")       # bob
+    coding.add_coding(bob, ex[3], "peer_learning")       # bob
+    with project.session() as s:
         store.upsert_suggestions(s, [
             Suggestion(excerpt_id=ex[1], code_id="trust", score=0.9, model_id="m1"),
             Suggestion(excerpt_id=ex[1], code_id="peer_learning", score=0.4, model_id="m1"),
@@ -50,13 +58,8 @@ def coded(project):
             Suggestion(excerpt_id=ex[3], code_id="trust", score=0.6, model_id="m2"),
         ])
         sid = {(g.excerpt_id, g.code_id, g.model_id): g.id for g in store.list_suggestions(s)}
-    bob = project.as_coder("bob")
     # alice accepts peer_learning on ex1 (duplicate of a pending trust suggestion after a merge)
     coding.accept_suggestion(project, sid[(ex[1], "peer_learning", "m1")])
-    coding.add_coding(project, ex[1], "trust")           # alice: trust and peer_learning on ex1
-    coding.add_coding(project, ex[2], "peer_learning")   # alice
-    coding.add_coding(bob, ex[2], "peer_learning")       # bob
-    coding.add_coding(bob, ex[3], "peer_learning")       # bob
     coding.reject_suggestion(bob, sid[(ex[2], "trust", "m1")])
     coding.add_memo(project, "peer learning here?", excerpt_id=ex[2], code_id="peer_learning")
     return {"ex": ex, "sid": sid, "bob": bob}

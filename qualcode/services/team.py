@@ -40,6 +40,11 @@ from qualcode.storage import coding as store
 from qualcode.storage import meta
 from qualcode.storage import team as team_store
 
+# The agreement figures' words, for the Agreement page (the UI reaches analysis through services).
+SCALES = metrics.SCALES
+kappa_label = metrics.kappa_label
+alpha_verdict = metrics.alpha_verdict
+
 CONSENSUS = "consensus"
 ENGINE = "engine"
 RESERVED = (CONSENSUS, ENGINE)

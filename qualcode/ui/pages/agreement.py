@@ -10,7 +10,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from qualcode.analysis import agreement as metrics
 from qualcode.services import codebook as cb_service
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
@@ -40,7 +39,7 @@ KAPPA_WORDS = "Kappa in words (Landis and Koch)"
 ALPHA_WORDS = "Alpha: reliable? (Krippendorff)"
 HELP = (
     "**How to read these figures.** Agreement is the share of units where the coders made the same "
-    "call. Kappa and alpha discount the agreement expected by chance. " + metrics.SCALES.replace("\n", " ")
+    "call. Kappa and alpha discount the agreement expected by chance. " + team.SCALES.replace("\n", " ")
     + " Click a row of the table to read the excerpts behind it: the ones where some coders applied "
     "the code and others did not.")
 
@@ -62,8 +61,8 @@ def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame
             "Agreement": _pct(f["percent_agreement"]),
             "Cohen's kappa" if two else "Fleiss' kappa": _num(kappa),
             "Krippendorff's alpha": _num(f["krippendorff_alpha"]),
-            KAPPA_WORDS: metrics.kappa_label(kappa),
-            ALPHA_WORDS: metrics.alpha_verdict(f["krippendorff_alpha"]),
+            KAPPA_WORDS: team.kappa_label(kappa),
+            ALPHA_WORDS: team.alpha_verdict(f["krippendorff_alpha"]),
             **{f"Applied by {c}": f.get("applied", {}).get(c) for c in result["coders"]},
         })
     return pd.DataFrame(rows)
@@ -160,10 +159,10 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
                 help="These are the excerpts listed under Disagreements (resolved ones included).")
     kappa = overall.get("cohen_kappa", overall.get("fleiss_kappa"))
     m[3].metric("Cohen's kappa (pooled)" if "cohen_kappa" in overall else "Fleiss' kappa (pooled)", _num(kappa),
-                help="In words on Landis and Koch's scale: " + metrics.kappa_label(kappa) + ".")
+                help="In words on Landis and Koch's scale: " + team.kappa_label(kappa) + ".")
     m[4].metric("Krippendorff's alpha (pooled)", _num(overall["krippendorff_alpha"]),
                 help="Judged by Krippendorff's standard (0.8 reliable, 0.667 tentative): "
-                     + metrics.alpha_verdict(overall["krippendorff_alpha"]) + ".")
+                     + team.alpha_verdict(overall["krippendorff_alpha"]) + ".")
     st.caption("'Same codes' counts whole excerpts. The table below goes code by code: agreement is the share "
                "of units where the coders made the same call on that code; the Overall row pools the "
                "decisions of the codes someone used (codes nobody used are left out). Kappa is put in words on "
@@ -183,7 +182,7 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
             "Coders": " vs ".join(p["coders"]), "Units": p["units"],
             "Agreement": _pct(p["overall"]["percent_agreement"]),
             "Cohen's kappa": _num(p["overall"].get("cohen_kappa")),
-            KAPPA_WORDS: metrics.kappa_label(p["overall"].get("cohen_kappa")),
+            KAPPA_WORDS: team.kappa_label(p["overall"].get("cohen_kappa")),
         } for p in result["pairs"]]), hide_index=True, width="stretch")
 
 
