@@ -566,15 +566,42 @@ def test_themes_coder_choice_counts_and_quotes_one_coders_codings(project):
     no_exception(at)
     assert _freq_rows(at) == {"Relationships (test)": 3, "Trust (rel)": 1, "Buy-in (rel)": 2}
     assert any("only **bob**" in i.value for i in at.info)
-    pick = at.selectbox(key="th_freq_pick")
-    at.selectbox(key="th_freq_pick").set_value(pick.options.index(next(o for o in pick.options
-                                                                       if o.startswith("Trust (rel)")))).run()
+    at.selectbox(key="th_freq_pick").set_value("rel_trust").run()
     no_exception(at)
     shown = at.dataframe[1].value
     want = analysis.quotes(project, code_id="rel_trust", coder="bob")
     assert list(shown["quote"]) == list(want["quote"]) and len(shown) == 1
     assert shown["coders"].iloc[0] == "bob"
     assert len(analysis.quotes(project, code_id="rel_trust")) == 3  # pooled: three
+
+
+def test_themes_row_picker_follows_the_row_not_its_place(project):
+    """The quotes box holds a row (group and code), not a position: after changing the coder
+    it still names the same code, with the new count, and the quotes are that code's; a row
+    that is gone clears it. The defaults show their words, not an empty box."""
+    from qualcode.services import analysis
+
+    _small(project)
+    at = no_exception(page("themes", project))
+    by, coder = at.selectbox(key="th_by"), at.selectbox(key="th_coder")
+    # the shown choice is the option at the box's index: "(no grouping)", "All coders, pooled"
+    assert by.options[by.index] == "(no grouping)" and coder.options[coder.index] == "All coders, pooled"
+    at.selectbox(key="th_coder").set_value("bob").run()
+    codes = {r["code"]: r["code_id"] for r in analysis.frequencies(project, coder="bob").to_dict("records")}
+    at.selectbox(key="th_freq_pick").set_value(codes["Buy-in (rel)"]).run()
+    assert [h.value for h in at.subheader] == ["Quotes: Buy-in (rel) · 2 excerpts"]
+    # pooled: Buy-in is now the third row and Evidence appears; the box still means Buy-in
+    at.selectbox(key="th_coder").set_value("").run()
+    no_exception(at)
+    pick = at.selectbox(key="th_freq_pick")
+    assert pick.value == codes["Buy-in (rel)"] and pick.options[pick.index] == "Buy-in (rel) · 3 excerpts"
+    assert [h.value for h in at.subheader] == ["Quotes: Buy-in (rel) · 3 excerpts"]
+    want = analysis.quotes(project, code_id=codes["Buy-in (rel)"])
+    assert list(at.dataframe[1].value["quote"]) == list(want["quote"])
+    # grouped by district, the row "Buy-in" (no group) is gone: nothing picked, no quotes
+    at.selectbox(key="th_by").set_value("district").run()
+    no_exception(at)
+    assert at.selectbox(key="th_freq_pick").value is None and not at.subheader
 
 
 def test_themes_with_one_coder_offers_no_coder_choice(seeded):

@@ -50,6 +50,9 @@ COOC_CONFIG = {
 }
 
 
+NONE = ""  # stands for the option None in a kept widget: Streamlit shows a None value as "no choice"
+
+
 def _restore(key: str, options: list[Any]) -> None:
     """Before the widget ``key`` is drawn: make its value this session's earlier choice
     (coming back from another page, where Streamlit forgot the widget) or the address's
@@ -61,7 +64,7 @@ def _restore(key: str, options: list[Any]) -> None:
         wanted = kept[key]
     else:
         raw = st.query_params.get(PARAMS[key])
-        wanted = next((o for o in options if o is not None and str(o) == raw), options[0])
+        wanted = next((o for o in options if o != NONE and str(o) == raw), options[0])
     st.session_state[key] = wanted if wanted in options else options[0]
 
 
@@ -69,19 +72,23 @@ def _remember(key: str, value: Any) -> None:
     """After the widget: keep its value for this session and in the page's address."""
     st.session_state.setdefault(KEPT, {})[key] = value
     param = PARAMS[key]
-    if value is None:
+    if value in (None, NONE):
         if param in st.query_params:
             del st.query_params[param]
     elif st.query_params.get(param) != str(value):
         st.query_params[param] = str(value)
 
 
-def _choice(widget: Callable[..., Any], label: str, options: list[Any], key: str, **kw: Any) -> Any:
-    """A selectbox / segmented control whose choice is kept (see :func:`_restore`)."""
+def _choice(widget: Callable[..., Any], label: str, options: list[Any], key: str, *,
+            format_func: Callable[[Any], str] = str, **kw: Any) -> Any:
+    """A selectbox / segmented control whose choice is kept (see :func:`_restore`). The
+    option None (no grouping, every coder pooled) is shown by ``format_func(None)`` and
+    returned as None."""
+    options = [NONE if o is None else o for o in options]
     _restore(key, options)
-    value = widget(label, options, key=key, **kw)
+    value = widget(label, options, key=key, format_func=lambda o: format_func(None if o == NONE else o), **kw)
     _remember(key, value)
-    return value
+    return None if value == NONE else value
 
 
 def _plural(n: int, unit: str) -> str:
@@ -135,16 +142,30 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     shown = df[df["excerpts"] > 0].reset_index(drop=True)
     st.caption("Click a row to read its quotes.")
     cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
+    # A new table (other grouping, count or coder) is a new widget: a row picked in the last
+    # one must not open whichever row now has its place.
+    table_key = f"th_freq|{by}|{include}|{coder}"
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="th_freq", column_config=FREQ_CONFIG)
-    labels = [(f"{by} {r[by]} · " if by else "") + f"{r['code']} · {excerpts(int(r['excerpts']))}"
-              for r in shown.to_dict("records")]
-    picked = st.selectbox("Or pick a row", range(len(shown)), index=None, key="th_freq_pick",
-                          format_func=lambda i: labels[i], placeholder="Read the quotes of…")
-    row = _selected_row(event)
-    row = row if row is not None else picked
-    if row is not None and row < len(shown):
-        r = shown.iloc[row]
+                         selection_mode="single-row", key=table_key, column_config=FREQ_CONFIG)
+    records = shown.to_dict("records")
+    # the box holds a row's identity (group and code), not its place, and its label is the
+    # row as the table shows it now
+    ids = [(f"{r[by]}\x1f" if by else "") + str(r["code_id"]) for r in records]
+    labels = {i: (f"{by} {r[by]} · " if by else "") + f"{r['code']} · {excerpts(int(r['excerpts']))}"
+              for i, r in zip(ids, records)}
+    clicked = _selected_row(event)
+    if clicked != st.session_state.get(f"{table_key}|seen"):  # a click in the table: the box follows it
+        st.session_state[f"{table_key}|seen"] = clicked
+        if clicked is not None and clicked < len(ids):
+            st.session_state["th_freq_pick"] = ids[clicked]
+    # set every run: the browser's box keeps showing the label it last got, so a value set
+    # here (even an unchanged one) is what makes it show the row's label in this table
+    kept = st.session_state.get("th_freq_pick")
+    st.session_state["th_freq_pick"] = kept if kept in labels else None
+    picked = st.selectbox("Or pick a row", ids, key="th_freq_pick", format_func=labels.__getitem__,
+                          placeholder="Read the quotes of…")
+    if picked in labels:  # the box is what the quotes are of: the last row clicked or picked
+        r = records[ids.index(picked)]
         where = {by: str(r[by])} if by else {}
         title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
         _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title, coder=coder)
@@ -233,14 +254,14 @@ def render() -> None:
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]
     coders = attempt(analysis_svc.coders, ctx) or []
     several = len(coders) > 1
-    cols = st.columns([4, 2, 2, 2] if several else [4, 2, 2])  # the view control needs room for all four names
-    view = _choice(cols[0].segmented_control, "View", VIEWS, "th_view") or VIEWS[0]
-    by = _choice(cols[1].selectbox, "Group by", [None, *groups], "th_by",
+    view = _choice(st.segmented_control, "View", VIEWS, "th_view") or VIEWS[0]  # a row of its own: all four names show
+    cols = st.columns(3 if several else 2)
+    by = _choice(cols[0].selectbox, "Group by", [None, *groups], "th_by",
                  format_func=lambda g: "(no grouping)" if g is None else g)
-    include = _choice(cols[2].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
+    include = _choice(cols[1].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
     coder = None
     if several:
-        coder = _choice(cols[3].selectbox, "Coder", [None, *coders], "th_coder",
+        coder = _choice(cols[2].selectbox, "Coder", [None, *coders], "th_coder",
                         format_func=lambda c: POOLED if c is None else c,
                         help="Whose codings the numbers count: every coder's pooled together, or one coder's.")
     note = _coders_note(coders, coder, include) if several else None

@@ -1,0 +1,83 @@
+"""In Chromium: the Themes page's defaults read as words, and the row whose quotes are open
+stays the same row (not the same place in the table) when the coder changes.
+
+Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each step.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qualcode import services
+from qualcode.services import analysis, coding
+from qualcode.ui.text import excerpts
+from tests.analysis_helpers import build_small_project
+from tests.browser.conftest import key, wait_idle
+from tests.browser.test_browser_agreement import ROW_PX
+from tests.browser.test_browser_merge import shot
+from tests.browser.test_journey import choose
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+def _shown(page, widget_key: str) -> str:
+    """The choice a selectbox shows (empty when it shows only its placeholder)."""
+    return page.locator(key(widget_key) + " input").first.input_value().strip()
+
+
+def _quotes_heading(page) -> str:
+    heads = page.locator("h3").filter(has_text=re.compile(r"^Quotes: "))
+    heads.first.wait_for()
+    return heads.first.inner_text().strip()
+
+
+def test_themes_defaults_and_the_open_row_follow_the_row(tmp_path, start_app, page):
+    project = tmp_path / "study"
+    ctx = services.init_project(project, coder="alice")
+    try:
+        small = build_small_project(ctx)
+        cy = ctx.as_coder("cy")  # a third coder who used Buy-in and Evidence, not Trust
+        coding.add_coding(cy, small.ex[("D3", 2)], "rel_buyin")
+        coding.add_coding(cy, small.ex[("D1", 3)], "evid")
+        counts = {who: {r["code"]: int(r["excerpts"])
+                        for r in analysis.frequencies(ctx, coder=who).to_dict("records") if r["excerpts"]}
+                  for who in (None, "cy")}
+    finally:
+        ctx.close()
+    pooled_rows, cy_rows = list(counts[None]), list(counts["cy"])
+    row = "Buy-in (rel)"
+    # the case this is about: the row has another place in cy's table, and its place there
+    # holds another code
+    assert pooled_rows.index(row) != cy_rows.index(row) and cy_rows[pooled_rows.index(row)] != row
+
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]').filter(
+        has_text=re.compile(r"Themes\s*$")).first.click()
+    page.wait_for_selector(key("th_coder"))
+    wait_idle(page)
+    assert _shown(page, "th_by") == "(no grouping)"
+    assert _shown(page, "th_coder") == "All coders, pooled"
+    shot(page, "themes-1-defaults")
+
+    # a click on the table's row opens it, and the box below names it
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 15, box["y"] + ROW_PX * (pooled_rows.index(row) + 1) + ROW_PX / 2)
+    wait_idle(page)
+    label = f"{row} · {excerpts(counts[None][row])}"
+    assert _quotes_heading(page) == f"Quotes: {label}"
+    assert _shown(page, "th_freq_pick") == label
+    shot(page, "themes-2-pooled-row")
+
+    choose(page, "th_coder", "cy")
+    wait_idle(page)
+    label = f"{row} · {excerpts(counts['cy'][row])}"
+    assert _shown(page, "th_freq_pick") == label
+    assert _quotes_heading(page) == f"Quotes: {label}"
+    shot(page, "themes-3-cy-same-row")
