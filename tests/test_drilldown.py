@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.services import analysis
+from qualcode.services import analysis, coding
 from tests.analysis_helpers import build_small_project
 from tests.ui_helpers import no_exception, run_script
 
@@ -128,8 +128,8 @@ def test_project_codes_in_use_drill_to_exactly_their_quotes(project, small):
     assert list(table["excerpts"]) == sorted(table["excerpts"], reverse=True)
     assert len(table) >= 3
     pick = at.selectbox(key="proj_codes_pick")
-    for i, r in enumerate(table.to_dict("records")):
-        at = no_exception(pick.set_value(i).run())
+    for r in table.to_dict("records"):
+        at = no_exception(pick.set_value(freq[freq["code"] == r["code"]]["code_id"].iloc[0]).run())
         pick = at.selectbox(key="proj_codes_pick")
         assert len(at.dataframe) == 2  # the table, then the quotes
         shown = at.dataframe[1].value
@@ -138,3 +138,29 @@ def test_project_codes_in_use_drill_to_exactly_their_quotes(project, small):
         assert len(shown) == r["excerpts"] and sorted(shown["quote"]) == sorted(expected["quote"]), r
         assert shown["document"].nunique() == r["documents"], r
         assert any(f"{r['excerpts']} excerpt" in c.value for c in at.caption), r
+
+
+def test_project_codes_in_use_box_keeps_its_code_when_the_order_changes(project, small):
+    """The table is sorted by count: when new codings move the picked code up, the box and
+    the quotes still show that code (with its new count), not whichever code took its place."""
+    script = (
+        "from qualcode.ui.pages.project import _codes_in_use\n"
+        "from qualcode.ui.state import current_context\n"
+        "_codes_in_use(current_context())\n"
+    )
+    at = no_exception(run_script(script, project))
+    table = at.dataframe[0].value
+    last = table.to_dict("records")[-1]
+    code_id = analysis.frequencies(project).set_index("code").loc[last["code"], "code_id"]
+    at = no_exception(at.selectbox(key="proj_codes_pick").set_value(code_id).run())
+    for order in (1, 2):  # two more excerpts of that code (D2's turns): it moves up
+        coding.add_coding(project, small.ex[("D2", order)], code_id)
+    at = no_exception(at.run())
+    now = at.dataframe[0].value
+    assert list(now["code"]).index(last["code"]) < len(now) - 1, "the code moved up"
+    n = int(now.set_index("code").loc[last["code"], "excerpts"])
+    assert n > last["excerpts"]
+    pick = at.selectbox(key="proj_codes_pick")
+    assert pick.value == code_id and pick.options[pick.index] == f"{last['code']} · {n} excerpts"
+    expected = analysis.quotes(project, code_id=code_id, include="accepted")
+    assert sorted(at.dataframe[1].value["quote"]) == sorted(expected["quote"]) and len(expected) == n

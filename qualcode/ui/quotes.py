@@ -38,3 +38,29 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
                  column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
                                 "code": st.column_config.TextColumn("Codes")})
     return df
+
+
+def picked_row(event, *, table_key: str, pick_key: str, ids: list[str], labels: dict[str, str],
+               label: str = "Or pick a row") -> str | None:
+    """The row whose quotes to show, under a dataframe of rows drawn with ``on_select``:
+    a box below the table that holds a row's identity (``ids``), not its place, so it names
+    the same row after the table changes (another coder, count, grouping, new codings) or
+    clears when the row is gone; a click in the table moves the box to the clicked row.
+    Returns the id, or None."""
+    try:
+        rows = event.selection.rows
+    except AttributeError:
+        rows = []
+    clicked = rows[0] if rows else None
+    seen = f"{table_key}|seen"
+    if clicked != st.session_state.get(seen):  # a new click in the table: the box follows it
+        st.session_state[seen] = clicked
+        if clicked is not None and clicked < len(ids):
+            st.session_state[pick_key] = ids[clicked]
+    # set every run: the browser's box keeps showing the label it last got, so a value set
+    # here (even an unchanged one) is what makes it show the row's label in this table
+    kept = st.session_state.get(pick_key)
+    st.session_state[pick_key] = kept if kept in labels else None
+    picked = st.selectbox(label, ids, key=pick_key, format_func=labels.__getitem__,
+                          placeholder="Read the quotes of…")
+    return picked if picked in labels else None

@@ -14,7 +14,7 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services import analysis as analysis_svc
 from qualcode.services import team, ui_support
 from qualcode.ui import signin
-from qualcode.ui.quotes import show_quotes
+from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.text import excerpts, md
 from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
                                show_flash)
@@ -150,13 +150,13 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
                          column_config={"code": st.column_config.TextColumn("Code"),
                                         "excerpts": st.column_config.NumberColumn("Excerpts"),
                                         "documents": st.column_config.NumberColumn("Documents")})
-    labels = [f"{r['code']} · {excerpts(int(r['excerpts']))}" for r in used.to_dict("records")]
-    picked = st.selectbox("Or pick a code", range(len(used)), index=None, key="proj_codes_pick",
-                          format_func=lambda i: labels[i], placeholder="Read the quotes of…")
-    rows = getattr(getattr(event, "selection", None), "rows", None) or []
-    row = rows[0] if rows else picked
-    if row is not None and row < len(used):
-        r = used.iloc[row]
+    records = used.to_dict("records")
+    ids = [str(r["code_id"]) for r in records]
+    labels = {i: f"{r['code']} · {excerpts(int(r['excerpts']))}" for i, r in zip(ids, records)}
+    picked = picked_row(event, table_key="proj_codes", pick_key="proj_codes_pick", ids=ids, labels=labels,
+                        label="Or pick a code")
+    if picked is not None:
+        r = records[ids.index(picked)]
         show_quotes(ctx, code_id=r["code_id"], where={}, include="accepted", key="proj_quotes",
                     title=f"{r['code']} · {excerpts(int(r['excerpts']))}")
 
@@ -217,11 +217,15 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
                    var_name="measure", value_name="share").dropna()
     long["measure"] = long["measure"].map({"accepted_share": "Suggestions shown that were accepted",
                                            "suggested_share": "Your codes that had been suggested"})
-    chart = (alt.Chart(long).mark_line(point=True)
+    # a colour per coder; the two measures by line dash and point shape (a coder with one
+    # window has points and no line: the shape tells the measures apart)
+    chart = (alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
              .encode(x=alt.X("decisions:Q", title="Decisions made", axis=alt.Axis(format="d", tickMinStep=50)),
                      y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                     color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),  # full labels
-                     strokeDash=alt.StrokeDash("coder:N", title="Coder"),
+                     color=alt.Color("coder:N", title="Coder", legend=alt.Legend(orient="bottom")),
+                     strokeDash=alt.StrokeDash("measure:N", title=None,
+                                               legend=alt.Legend(orient="bottom", labelLimit=0)),  # full labels
+                     shape=alt.Shape("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),
                      tooltip=["coder", "decisions", "measure", alt.Tooltip("share:Q", format=".0%")])
              .properties(height=260))
     st.altair_chart(chart, width="stretch")

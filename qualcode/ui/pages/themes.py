@@ -22,7 +22,7 @@ import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
-from qualcode.ui.quotes import show_quotes
+from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.state import attempt, page_context
 from qualcode.ui.text import excerpts, md
 
@@ -153,18 +153,8 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     ids = [(f"{r[by]}\x1f" if by else "") + str(r["code_id"]) for r in records]
     labels = {i: (f"{by} {r[by]} · " if by else "") + f"{r['code']} · {excerpts(int(r['excerpts']))}"
               for i, r in zip(ids, records)}
-    clicked = _selected_row(event)
-    if clicked != st.session_state.get(f"{table_key}|seen"):  # a click in the table: the box follows it
-        st.session_state[f"{table_key}|seen"] = clicked
-        if clicked is not None and clicked < len(ids):
-            st.session_state["th_freq_pick"] = ids[clicked]
-    # set every run: the browser's box keeps showing the label it last got, so a value set
-    # here (even an unchanged one) is what makes it show the row's label in this table
-    kept = st.session_state.get("th_freq_pick")
-    st.session_state["th_freq_pick"] = kept if kept in labels else None
-    picked = st.selectbox("Or pick a row", ids, key="th_freq_pick", format_func=labels.__getitem__,
-                          placeholder="Read the quotes of…")
-    if picked in labels:  # the box is what the quotes are of: the last row clicked or picked
+    picked = picked_row(event, table_key=table_key, pick_key="th_freq_pick", ids=ids, labels=labels)
+    if picked is not None:  # the box is what the quotes are of: the last row clicked or picked
         r = records[ids.index(picked)]
         where = {by: str(r[by])} if by else {}
         title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
