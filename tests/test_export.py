@@ -131,6 +131,12 @@ def test_report_says_which_coders_it_counts(project, small, tmp_path):
     from docx import Document
 
     assert any("Coder counted: bob only" in p.text for p in Document(str(out)).paragraphs)
+    # the CLI's --coder says it counts only that coder's codings: the report too
+    r = CliRunner().invoke(main, ["-p", str(project.project_dir), "export", "report", str(tmp_path / "bob.md"),
+                                  "--coder", "bob"])
+    assert r.exit_code == 0, r.output
+    cli_md = (tmp_path / "bob.md").read_text()
+    assert "Coder counted: bob only" in cli_md and "Trust (rel) | 1 |" in cli_md
     solo = services.init_project(tmp_path / "solo", coder="ana")
     try:
         text = ex.report_bytes(solo, fmt="md", charts=False).decode()

@@ -63,9 +63,7 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
     elif what == "matrix":
         result["rows"] = ex.export_matrix(ctx, path, values=values, fmt=fmt, bom=bom, **common)
     elif what == "report":
-        if only_coder:
-            raise ExportError("the report counts every coder", hint="leave out --coder")
-        ex.export_report(ctx, path, fmt=fmt, by=by, include=include)
+        ex.export_report(ctx, path, fmt=fmt, by=by, **common)
     elif what == "qdpx":
         result.update(ex.export_qdpx(ctx, path, include_key=include_key))
     elif what == "codebook":
