@@ -199,6 +199,24 @@ def test_learning_curve_per_coder_and_window(live_project):
     assert curve[-1]["suggested_share"] is not None
 
 
+def test_learning_curve_counts_a_suggested_code_coded_by_hand_as_suggested(live_project):
+    """Coding by hand the code a pending suggestion offered there settles that suggestion:
+    the curve counts it as a suggestion accepted, not as a code the engine missed."""
+    ctx, docs = live_project
+    service.suggest_all(ctx)
+    p = _pending(ctx)[0]
+    coding.add_coding(ctx, p.excerpt_id, p.code_id)
+    (point,) = service.learning_curve(ctx)
+    assert (point["accepted"], point["manual"], point["suggested_share"]) == (1, 0, 1.0)
+    service.wait_for_learning(ctx)  # the refresh after the coding is done: nothing changes under us
+    other = next(e for e in [e for d in docs for e in _excerpts(ctx, d)]
+                 if not any(q.excerpt_id == e and q.code_id == p.code_id for q in _pending(ctx))
+                 and e != p.excerpt_id)
+    coding.add_coding(ctx, other, p.code_id)  # nothing was suggested there: by hand
+    (point,) = service.learning_curve(ctx)
+    assert (point["accepted"], point["manual"], point["suggested_share"]) == (1, 1, 0.5)
+
+
 def test_warm_up_loads_the_engine_once_in_the_background(live_project):
     ctx, _ = live_project
     service._STATES.clear()

@@ -87,6 +87,24 @@ def test_project_page_shows_every_document_and_says_what_the_learning_curve_need
     assert not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
 
 
+def test_learning_curve_chart_tells_coders_apart_by_colour_and_measures_by_shape(project, monkeypatch):
+    """Two coders with one window each (points, no line): each coder a colour, each measure a
+    point shape and a line dash, so the four points are told apart."""
+    import json
+
+    from qualcode.services import suggest as suggest_svc
+
+    curve = [{"coder": c, "decisions": 50, "accepted": 20, "rejected": 20, "manual": 5,
+              "accepted_share": 0.5, "suggested_share": 0.8} for c in ("ana", "ben")]
+    seed(project)  # a document: the page shows its tables and the curve
+    monkeypatch.setattr(suggest_svc, "learning_curve", lambda ctx, window=50: curve)
+    at = no_exception(page("project", project))
+    (chart,) = [c for c in at.get("vega_lite_chart") if "Decisions made" in c.proto.spec]
+    enc = json.loads(chart.proto.spec)["encoding"]
+    assert enc["color"]["field"] == "coder"
+    assert enc["shape"]["field"] == "measure" and enc["strokeDash"]["field"] == "measure"
+
+
 def test_early_curve_line_names_every_coder_whole():
     """Coders' names may hold spaces: each is named whole, with their own count."""
     from qualcode.ui.pages.project import early_curve_text

@@ -775,7 +775,8 @@ def learning_curve(ctx: ProjectContext, *, window: int = 50) -> list[dict[str, A
 
     Each point: ``coder``, ``decisions`` (the window's last decision), ``accepted_share`` (of
     the suggestions shown and decided in the window, the share accepted; "nothing here"
-    rejects the excerpt's pending ones) and ``suggested_share`` (of the codes the coder applied
+    rejects the excerpt's pending ones, and coding by hand a code suggested there accepts it)
+    and ``suggested_share`` (of the codes the coder applied
     in the window, the share that had been suggested); None where the window had none.
 
     >>> learning_curve(ctx)[0]  # doctest: +SKIP
@@ -790,9 +791,11 @@ def learning_curve(ctx: ProjectContext, *, window: int = 50) -> list[dict[str, A
     for coder, evs in sorted(by_coder.items()):
         for k in range(0, len(evs), window):
             part = evs[k:k + window]
-            acc = sum(e["action"] == "accept" for e in part)
+            by_hand = [e for e in part if e["action"] in ("code", "code_selection") and e["origin"] != "suggestion"]
+            # coding by hand a code that was suggested there settles (accepts) that suggestion
+            acc = sum(e["action"] == "accept" for e in part) + sum(bool(e.get("settled")) for e in by_hand)
             rej = sum(e["action"] == "reject" for e in part) + sum(e["rejected"] for e in part)
-            manual = sum(e["action"] in ("code", "code_selection") and e["origin"] != "suggestion" for e in part)
+            manual = sum(not e.get("settled") for e in by_hand)
             out.append({"coder": coder, "decisions": k + len(part), "accepted": acc, "rejected": rej,
                         "manual": manual,
                         "accepted_share": round(acc / (acc + rej), 4) if acc + rej else None,

@@ -196,8 +196,10 @@ def newest_suggestion(s: Session) -> dict[str, Any] | None:
 
 def decision_events(s: Session) -> list[dict[str, Any]]:
     """Every coder's decisions that stand (not undone), in order: coder, action, and for
-    codings the origin (``suggestion`` when the coder accepted a suggestion) and, for a
-    "nothing here", how many pending suggestions it rejected."""
+    codings the origin (``suggestion`` when the coder accepted a suggestion) and how many of
+    the coder's open suggestions of that code a coding by hand settled (``settled``: the
+    code had been suggested there), and, for a "nothing here", how many pending suggestions
+    it rejected."""
     from qualcode.storage.models import CoderRow
 
     q = (select(AuditRow.id, AuditRow.action, AuditRow.after, CoderRow.name)
@@ -206,6 +208,8 @@ def decision_events(s: Session) -> list[dict[str, Any]]:
     out = []
     for _id, action, after, coder in s.execute(q).all():
         after = after if isinstance(after, dict) else {}
+        settled = len(after.get("settled") or ()) + sum(len(m.get("settled") or ())
+                                                        for m in after.get("codings") or () if isinstance(m, dict))
         out.append({"coder": coder, "action": action, "origin": after.get("origin"),
-                    "rejected": len(after.get("rejected") or ())})
+                    "rejected": len(after.get("rejected") or ()), "settled": settled})
     return out
