@@ -174,3 +174,15 @@ def test_label_for_kappa_never_comes_from_alpha():
                            "krippendorff_alpha": 0.5}, unit_name="excerpts")
     assert fig["label"] == "cannot be computed"
     assert fig["alpha_label"].startswith("unreliable")
+
+
+def test_overall_row_counts_each_coders_applications_over_the_codes(two):
+    """The Overall row's 'Applied by' cells are each coder's applications pooled over the
+    codes (the per-code cells summed), not empty cells."""
+    alice, _, _ = two
+    figures = _figures(no_exception(page("agreement", alice)))
+    for c in ("alice", "bob"):
+        col = figures[f"Applied by {c}"]
+        assert col.iloc[-1] == col.iloc[:-1].sum() and col.notna().all(), c
+    # alice: trust on 0-5, 9, 10; buy_in on 9-11; evidence on 13, 14
+    assert figures["Applied by alice"].iloc[-1] == 8 + 3 + 2

@@ -63,7 +63,9 @@ def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame
             "Krippendorff's alpha": _num(f["krippendorff_alpha"]),
             KAPPA_WORDS: team.kappa_label(kappa),
             ALPHA_WORDS: team.alpha_verdict(f["krippendorff_alpha"]),
-            **{f"Applied by {c}": f.get("applied", {}).get(c) for c in result["coders"]},
+            # Overall: each coder's applications pooled over the codes (it was an empty cell)
+            **{f"Applied by {c}": f.get("applied", {}).get(c) if code_id else
+               sum(g.get("applied", {}).get(c) or 0 for g in result["codes"].values()) for c in result["coders"]},
         })
     return pd.DataFrame(rows)
 
