@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode.analysis import agreement as metrics
+from qualcode.services import codebook as cb_service
 from qualcode.services import coding, team
 from qualcode.storage import documents
 from qualcode.ui.pages import agreement as page_mod
@@ -186,3 +187,22 @@ def test_overall_row_counts_each_coders_applications_over_the_codes(two):
         assert col.iloc[-1] == col.iloc[:-1].sum() and col.notna().all(), c
     # alice: trust on 0-5, 9, 10; buy_in on 9-11; evidence on 13, 14
     assert figures["Applied by alice"].iloc[-1] == 8 + 3 + 2
+
+
+def test_codes_nobody_applied_are_named_under_the_table_not_rows_at_100_percent(two):
+    """The default codebook has codes neither coder used here: they would read 100% agreement
+    while the summary says they are left out. The table holds the codes in use; a line under
+    it names the others."""
+    alice, _, _ = two
+    at = no_exception(page("agreement", alice))
+    figures = _figures(at)
+    result = team.agreement(alice, coders=["alice", "bob"])
+    used = [c for c, f in result["codes"].items() if any(f["applied"].values())]
+    assert sorted(used) == ["buy_in", "evidence", "trust"]
+    assert len(figures) == len(used) + 1  # and the Overall row
+    names = {c.id: c.name for c in cb_service.get_codebook(alice).codes}
+    assert list(figures["Code"].iloc[:-1]) == [names[c] for c in used]
+    note = next(c.value for c in at.caption if c.value.startswith("Not in the table:"))
+    unused = [c for c in result["codes"] if c not in used]
+    assert f"{len(unused)} codes that none of these coders applied" in note
+    assert all(names[c] in note.replace("\\", "") for c in unused)

@@ -164,3 +164,35 @@ def test_project_codes_in_use_box_keeps_its_code_when_the_order_changes(project,
     assert pick.value == code_id and pick.options[pick.index] == f"{last['code']} · {n} excerpts"
     expected = analysis.quotes(project, code_id=code_id, include="accepted")
     assert sorted(at.dataframe[1].value["quote"]) == sorted(expected["quote"]) and len(expected) == n
+
+
+def test_picked_rows_are_kept_across_pages_and_reloads(project, small):
+    """A code picked under "Codes in use" (Project) and a row picked on Themes are still open
+    after a visit to another page (Streamlit forgets the widgets) and after a reload (a new
+    session: the page's address brings them back)."""
+    from streamlit.testing.v1 import AppTest
+
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import export, project, themes\n"
+              "{'export': export, 'themes': themes}.get(st.session_state.get('on'), project).render()\n")
+    at = no_exception(run_script(script, project))
+    at.selectbox(key="proj_codes_pick").set_value("rel_buyin").run()
+    at.session_state["on"] = "themes"
+    no_exception(at.run())
+    at.selectbox(key="th_freq_pick").set_value("evid").run()
+    heads = {"project": "Quotes: Buy-in (rel) · 3 excerpts", "themes": "Quotes: Evidence (test) · 2 excerpts"}
+    assert [h.value for h in at.subheader if h.value.startswith("Quotes")] == [heads["themes"]]
+    params = {}
+    for where in ("project", "themes"):
+        at.session_state["on"] = "export"  # away: the boxes are forgotten
+        no_exception(at.run())
+        at.session_state["on"] = where
+        no_exception(at.run())
+        assert [h.value for h in at.subheader if h.value.startswith("Quotes")] == [heads[where]], where
+        params[where] = {k: v[0] if isinstance(v, list) else v for k, v in dict(at.query_params).items()}
+    for where, key in (("project", "proj_codes_pick"), ("themes", "th_freq_pick")):
+        again = AppTest.from_string(f"from qualcode.ui.pages.{where} import render\nrender()\n", default_timeout=60)
+        again.session_state["project"], again.session_state["coder"] = str(project.project_dir), project.coder
+        again.query_params.update(params[where])
+        no_exception(again.run())
+        assert [h.value for h in again.subheader if h.value.startswith("Quotes")] == [heads[where]], where

@@ -41,12 +41,16 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
 
 
 def picked_row(event, *, table_key: str, pick_key: str, ids: list[str], labels: dict[str, str],
-               label: str = "Or pick a row") -> str | None:
+               label: str = "Or pick a row", param: str | None = None) -> str | None:
     """The row whose quotes to show, under a dataframe of rows drawn with ``on_select``:
     a box below the table that holds a row's identity (``ids``), not its place, so it names
     the same row after the table changes (another coder, count, grouping, new codings) or
-    clears when the row is gone; a click in the table moves the box to the clicked row.
-    Returns the id, or None."""
+    clears when the row is gone; a click in the table moves the box to the clicked row. The
+    choice is kept for this session (back from another page, where Streamlit forgets the
+    widget) and, with ``param``, in the page's address (a reload). Returns the id, or None."""
+    kept_key = f"{pick_key}|kept"
+    if pick_key not in st.session_state:  # forgotten (another page) or a new session (a reload)
+        st.session_state[pick_key] = st.session_state.get(kept_key, st.query_params.get(param) if param else None)
     try:
         rows = event.selection.rows
     except AttributeError:
@@ -63,4 +67,11 @@ def picked_row(event, *, table_key: str, pick_key: str, ids: list[str], labels: 
     st.session_state[pick_key] = kept if kept in labels else None
     picked = st.selectbox(label, ids, key=pick_key, format_func=labels.__getitem__,
                           placeholder="Read the quotes of…")
-    return picked if picked in labels else None
+    picked = picked if picked in labels else None
+    st.session_state[kept_key] = picked
+    if param and st.query_params.get(param) != picked:
+        if picked is None:
+            del st.query_params[param]
+        else:
+            st.query_params[param] = picked
+    return picked

@@ -44,6 +44,13 @@ HELP = (
     "the code and others did not.")
 
 
+def used_codes_only(result: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The agreement result with only the codes some coder applied to the units (the rows of
+    the table, as pooled in the Overall row), and the ids of the codes left out."""
+    used = {k: f for k, f in result["codes"].items() if any((f.get("applied") or {}).values())}
+    return {**result, "codes": used}, [k for k in result["codes"] if k not in used]
+
+
 def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame:
     """One row per code (then Overall): units, units that differ, agreement, kappa, alpha, and
     the words for each figure on its own scale (kappa: Landis and Koch; alpha: Krippendorff)."""
@@ -173,8 +180,13 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
                "Click a row to read its disagreements.")
     with st.expander("How to read these figures", icon=":material/help:"):
         st.markdown(HELP)
+    result, unused = used_codes_only(result)
     event = st.dataframe(figures_table(result, names), hide_index=True, width="stretch", key="agr-figures",
                          on_select="rerun", selection_mode="single-row")
+    if unused:
+        st.caption(f"Not in the table: {len(unused)} code{'s' * (len(unused) != 1)} that none of these coders "
+                   "applied to these excerpts (they agree trivially and are left out of the Overall row too): "
+                   + ", ".join(md(names.get(c, c)) for c in unused) + ".")
     row = _selected_row(event)
     if row is not None:
         _drilldown(ctx, result, names, row)

@@ -154,7 +154,7 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
     ids = [str(r["code_id"]) for r in records]
     labels = {i: f"{r['code']} · {excerpts(int(r['excerpts']))}" for i, r in zip(ids, records)}
     picked = picked_row(event, table_key="proj_codes", pick_key="proj_codes_pick", ids=ids, labels=labels,
-                        label="Or pick a code")
+                        label="Or pick a code", param="code")
     if picked is not None:
         r = records[ids.index(picked)]
         show_quotes(ctx, code_id=r["code_id"], where={}, include="accepted", key="proj_quotes",

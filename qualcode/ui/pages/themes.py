@@ -150,10 +150,10 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     records = shown.to_dict("records")
     # the box holds a row's identity (group and code), not its place, and its label is the
     # row as the table shows it now
-    ids = [(f"{r[by]}\x1f" if by else "") + str(r["code_id"]) for r in records]
+    ids = [(f"{r[by]}:" if by else "") + str(r["code_id"]) for r in records]
     labels = {i: (f"{by} {r[by]} · " if by else "") + f"{r['code']} · {excerpts(int(r['excerpts']))}"
               for i, r in zip(ids, records)}
-    picked = picked_row(event, table_key=table_key, pick_key="th_freq_pick", ids=ids, labels=labels)
+    picked = picked_row(event, table_key=table_key, pick_key="th_freq_pick", ids=ids, labels=labels, param="row")
     if picked is not None:  # the box is what the quotes are of: the last row clicked or picked
         r = records[ids.index(picked)]
         where = {by: str(r[by])} if by else {}
