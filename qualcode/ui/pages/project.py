@@ -222,7 +222,8 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
     chart = (alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
              .encode(x=alt.X("decisions:Q", title="Decisions made", axis=alt.Axis(format="d", tickMinStep=50)),
                      y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                     color=alt.Color("coder:N", title="Coder", legend=alt.Legend(orient="bottom")),
+                     color=alt.Color("coder:N", title="Coder", legend=alt.Legend(orient="bottom"),
+                                     scale=alt.Scale(scheme="tableau10")),  # contrasting hues, not shades of one
                      strokeDash=alt.StrokeDash("measure:N", title=None,
                                                legend=alt.Legend(orient="bottom", labelLimit=0)),  # full labels
                      shape=alt.Shape("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),
