@@ -189,6 +189,22 @@ def test_panel_codes_a_narrower_span_and_saves_a_memo(seeded):
     assert any("Memo saved" in s.value for s in at.success)
 
 
+def test_panel_says_when_a_hand_code_is_already_there(seeded):
+    """Coding by hand a code the coder already applied to the whole excerpt changes nothing:
+    the panel says so instead of doing nothing silently; the coding is stored once."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    ben = ex[2]
+    coding.add_coding(ctx, ben.id, "evidence")
+    at = page("code", ctx, code_focus=ben.id)
+    at.selectbox(key=f"pick-{ben.id}").set_value("evidence")
+    at.button(key=f"addcode-{ben.id}").click().run()
+    no_exception(at)
+    assert any("already coded Evidence here: nothing changed" in i.value for i in at.info)
+    _, codings, _, _ = _store(ctx, doc_id)
+    assert len([c for c in codings if c.code_id == "evidence"]) == 1
+
+
 def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)

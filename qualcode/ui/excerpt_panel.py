@@ -42,6 +42,13 @@ def _add_code(ctx: ProjectContext, ex: ExcerptView) -> None:
     start = end = None
     if ws and (lo, hi) != (0, len(ws) - 1):
         start, end = ex.start + ws[lo][0], ex.start + ws[hi][1]
+    same = next((c for c in ex.state.codings if c.code_id == code_id
+                 and (c.whole if start is None else (c.start, c.end) == (start, end))), None)
+    if same is not None:  # the coding exists: say so (the command would change nothing, silently)
+        flash(f"You have already coded {same.code_name} here{'' if same.whole else ' on these words'}: "
+              "nothing changed.", kind="info")
+        st.session_state[f"pick-{ex.id}"] = None
+        return
     if in_callback(coding.add_coding, ctx, ex.id, code_id, start=start, end=end) is not None:
         dirty().add(ex.id)
         after_decision(ctx)
