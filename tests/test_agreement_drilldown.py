@@ -206,3 +206,24 @@ def test_codes_nobody_applied_are_named_under_the_table_not_rows_at_100_percent(
     unused = [c for c in result["codes"] if c not in used]
     assert f"{len(unused)} codes that none of these coders applied" in note
     assert all(names[c] in note.replace("\\", "") for c in unused)
+
+
+def test_the_per_code_table_shows_every_row_without_scrolling(two, monkeypatch):
+    """More than ten rows (Streamlit's default height) would hide the Overall row inside the
+    table's own scroll: the table is as tall as its rows."""
+    import streamlit as st
+
+    alice, _, ex = two
+    for k in range(10):  # ten more codes in use: 13 rows and the Overall row
+        cb_service.add_code(alice, {"id": f"extra_{k}", "name": f"Extra {k}", "definition": "More."})
+        coding.add_coding(alice, ex[0].id, f"extra_{k}")
+    heights, shown = [], st.dataframe
+
+    def spy(data=None, *args, **kw):
+        if kw.get("key") == "agr-figures":
+            heights.append((len(data), kw.get("height", "auto")))
+        return shown(data, *args, **kw)
+
+    monkeypatch.setattr(st, "dataframe", spy)
+    no_exception(page("agreement", alice))
+    assert heights == [(14, "content")]

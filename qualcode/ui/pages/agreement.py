@@ -18,6 +18,7 @@ from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_co
 from qualcode.ui.text import md, shorten
 
 PAGE_SIZE = 20
+ALL_ROWS = 50  # the per-code table shows up to this many rows without scrolling
 
 
 def _pct(v: float | None) -> str:
@@ -181,8 +182,10 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     with st.expander("How to read these figures", icon=":material/help:"):
         st.markdown(HELP)
     result, unused = used_codes_only(result)
-    event = st.dataframe(figures_table(result, names), hide_index=True, width="stretch", key="agr-figures",
-                         on_select="rerun", selection_mode="single-row")
+    table = figures_table(result, names)
+    # every code and the Overall row in view (Streamlit's default shows 10 rows and scrolls inside)
+    event = st.dataframe(table, hide_index=True, width="stretch", key="agr-figures", on_select="rerun",
+                         selection_mode="single-row", height="content" if len(table) <= ALL_ROWS else "auto")
     if unused:
         st.caption(f"Not in the table: {len(unused)} code{'s' * (len(unused) != 1)} that none of these coders "
                    "applied to these excerpts (they agree trivially and are left out of the Overall row too): "
