@@ -24,6 +24,7 @@ import pytest
 
 from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
+from tests.browser.test_journey import choose
 from tests.conftest import SAMPLES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -114,9 +115,10 @@ def _document_shown(page) -> str:
 
 
 def _choose_document(page, name: str) -> None:
-    page.locator(key("code_doc")).click()
-    page.get_by_role("option", name=name).click()
-    wait_idle(page)
+    """Through the suite's one selectbox helper: it waits for the page's run to end and
+    retries when a rerun redraws the list while it is open (a bare click right after the
+    page opened once found no list on a loaded machine)."""
+    choose(page, "code_doc", re.compile(re.escape(name)))
 
 
 def _excerpt_of(page, sid: int) -> int:
