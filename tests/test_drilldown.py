@@ -112,14 +112,14 @@ def test_counts_have_whole_number_ticks_and_the_heatmap_no_diagonal(project, sma
     assert len(data) and not (data["row"] == data["column"]).any()
 
 
+CODES_IN_USE = ("from qualcode.ui.pages.project import _codes_in_use\n"
+                "from qualcode.ui.state import current_context\n"
+                "_codes_in_use(current_context())\n")
+
+
 def test_project_codes_in_use_drill_to_exactly_their_quotes(project, small):
     """The Project page's "Codes in use": every count is clickable and shows its own quotes."""
-    script = (
-        "from qualcode.ui.pages.project import _codes_in_use\n"
-        "from qualcode.ui.state import current_context\n"
-        "_codes_in_use(current_context())\n"
-    )
-    at = no_exception(run_script(script, project))
+    at = no_exception(run_script(CODES_IN_USE, project))
     table = at.dataframe[0].value
     freq = analysis.frequencies(project, include="accepted")
     freq = freq[freq["excerpts"] > 0]
@@ -143,12 +143,7 @@ def test_project_codes_in_use_drill_to_exactly_their_quotes(project, small):
 def test_project_codes_in_use_box_keeps_its_code_when_the_order_changes(project, small):
     """The table is sorted by count: when new codings move the picked code up, the box and
     the quotes still show that code (with its new count), not whichever code took its place."""
-    script = (
-        "from qualcode.ui.pages.project import _codes_in_use\n"
-        "from qualcode.ui.state import current_context\n"
-        "_codes_in_use(current_context())\n"
-    )
-    at = no_exception(run_script(script, project))
+    at = no_exception(run_script(CODES_IN_USE, project))
     table = at.dataframe[0].value
     last = table.to_dict("records")[-1]
     code_id = analysis.frequencies(project).set_index("code").loc[last["code"], "code_id"]
