@@ -115,7 +115,11 @@ about a second for 2,000 decisions):
    - the review queue (``queue.py``): diversity 0.25: talkmoves 0.527 / 0.453, disaster 0.422 /
      0.444; diversity 1.0: 0.469 / 0.475, 0.420 / 0.428; the coverage term x2: 0.509 / 0.438,
      0.427 / 0.443; coverage s / (1 + n_pos) instead of s / sqrt(1 + n_pos): 0.520 / 0.480, 0.419 /
-     0.446 (each lowers talkmoves on both seeds);
+     0.446 (each lowers talkmoves on both seeds); a share of each batch of 10 taken at random from
+     the pool instead of by priority (against the active-learning sample's bias, which the
+     frequent codes show: request, aid_related, direct_report score below the baseline's random
+     500): 2 of 10: talkmoves 0.540 / 0.450, disaster 0.414 / 0.438; 5 of 10: 0.504 / 0.494,
+     0.428 / 0.436;
    - a converged fit (``TOL`` 0.01) with a smaller C in place of the loose one: C 0.1: talkmoves
      0.427 / 0.456, disaster 0.411 / 0.419; C 0.05: 0.402 / 0.390, 0.408 / 0.400; C 0.03: 0.472 /
      0.412, 0.399 / 0.361;
