@@ -396,6 +396,102 @@ def test_many_unreadable_cue_times_are_summed_up_with_their_lines():
     assert len(warned) == 6
 
 
+
+GARBAGE_TIMING_VTT = """WEBVTT
+
+1
+00:00:01.000 --> 00:00:04.000
+<v Maria Lopez>Thanks for coming. How did the new schedule go?
+
+2
+00:00:04.500 --> 00:00:05.000
+<v Tom Nguyen>It was slow at first.
+
+3
+banana
+<v Tom Nguyen>Then the team found its rhythm.
+
+4
+00:00:0x.500 --> 00:00:07,000
+<v Ana Ruiz>We trusted each other more.
+
+5
+00:00:08.000 --> 00:00:10.000
+<v Maria Lopez>Good to hear.
+"""
+
+GARBAGE_TIMING_SRT = """1
+00:00:01,000 --> 00:00:04,000
+Maria Lopez: Thanks for coming. How did the new schedule go?
+
+2
+00:00:04,500 --> 00:00:05,000
+Tom Nguyen: It was slow at first.
+
+3
+banana
+Ana Ruiz: Then the team found its rhythm.
+
+4
+00:00:08,000 --> 00:00:10,000
+Maria Lopez: Good to hear.
+"""
+
+
+def test_a_vtt_cue_whose_timing_line_is_garbage_is_named_not_spoken():
+    """A user's file: "banana" where a cue's timing belongs. The cue id and that line are no
+    speech; the cue's words stay in place, untimed; a warning names the file and the line,
+    as for a damaged timing line."""
+    parsed = parse_bytes(GARBAGE_TIMING_VTT.encode(), "broken_times.vtt")
+    doc = parsed.document
+    # Tom's untimed cue follows his timed one: one turn, as consecutive cues of a speaker are
+    assert [(t.speaker, doc.text[t.start:t.end], t.start_ms) for t in doc.turns] == [
+        ("Maria Lopez", "Thanks for coming. How did the new schedule go?", 1000),
+        ("Tom Nguyen", "It was slow at first. Then the team found its rhythm.", 4500),
+        ("Ana Ruiz", "We trusted each other more.", None), ("Maria Lopez", "Good to hear.", 8000)]
+    assert "banana" not in doc.text and not any(c.isdigit() for c in doc.text)  # no cue id, no garbage
+    warned = [str(w) for w in parsed.warnings if "cue timing" in w.message]
+    assert warned == [
+        "broken_times.vtt, line 12: cue timing 'banana' cannot be read (no '-->'); its words are kept, "
+        "without a time, after the cue at 0:04",
+        "broken_times.vtt, line 16: cue timing '00:00:0x.500 --> 00:00:07,000' cannot be read; its words are "
+        "kept, without a time, after the cue at 0:04"]
+
+
+def test_an_srt_cue_whose_timing_line_is_garbage_is_named_not_spoken():
+    parsed = parse_bytes(GARBAGE_TIMING_SRT.encode(), "broken_times.srt")
+    doc = parsed.document
+    assert [(t.speaker, doc.text[t.start:t.end], t.start_ms) for t in doc.turns] == [
+        ("Maria Lopez", "Thanks for coming. How did the new schedule go?", 1000),
+        ("Tom Nguyen", "It was slow at first.", 4500), ("Ana Ruiz", "Then the team found its rhythm.", None),
+        ("Maria Lopez", "Good to hear.", 8000)]
+    assert "banana" not in doc.text and not any(c.isdigit() for c in doc.text)
+    warned = [(w.line, str(w)) for w in parsed.warnings if "cue timing" in w.message]
+    assert warned == [(10, "broken_times.srt, line 10: cue timing 'banana' cannot be read (no '-->'); its words "
+                           "are kept, without a time, after the cue at 0:04")]
+    # imported without times (no readable time at all), the id and the garbage line are not words either
+    raw = read_srt("1\nbanana\nQ: Why?\n\n2\n00:00:03 00:00:04\nA: Because.\n", without_times=True)
+    assert [(t.speaker, t.text) for t in raw.turns] == [("Q", "Why?"), ("A", "Because.")]
+
+
+@pytest.mark.parametrize("cues, words", [
+    # a bare number inside a cue's text (no blank line before it) is speech
+    ("00:00:01.000 --> 00:00:04.000\nAna: how many were there?\n3\nbanana\nsplits, I think\n\n",
+     "how many were there? 3 banana splits, I think"),
+    # a numbered list in a cue that holds blank lines: "1" after cue 5 does not count up
+    ("5\n00:00:01.000 --> 00:00:04.000\nAna: the reasons were\n\n1\nthe budget\nand the staff\n\n",
+     "the reasons were 1 the budget and the staff"),
+    # a two-line block is not the shape of a cue
+    ("00:00:01.000 --> 00:00:04.000\nAna: the count was\n\n3\nbananas\n\n", "the count was 3 bananas"),
+    # an id followed by speech (a missing timing line) is not a garbage timing line
+    ("00:00:01.000 --> 00:00:04.000\nAna: we said\n\n7\nAna: again\nand again\n\n",
+     "we said 7 again and again"),
+])
+def test_cue_text_shaped_like_a_cue_header_stays_speech(cues, words):
+    raw = read_vtt(f"WEBVTT\n\n{cues}00:00:06.000 --> 00:00:07.000\nBen: fine\n")
+    assert [(t.speaker, t.text) for t in raw.turns] == [("Ana", words), ("Ben", "fine")]
+    assert not [p for p in raw.problems if "cue timing" in p.message]
+
 # --- merging speakers -------------------------------------------------------------------------
 
 def test_merge_speakers_in_the_preview():

@@ -17,8 +17,10 @@ or no ``</v>`` still give the speaker; a speaker written in lower case (Zoom:
 A timing line that looks like one but cannot be read does not stop the file: every cue
 whose time is readable is imported, the words of a cue whose time is not are kept in their
 place among the others (without a time of their own), and a warning names each such line.
-Only a file with no readable time at all is refused, with the offer to import its text
-without times (``without_times=True``).
+A cue whose timing line is no timing at all (``3`` / ``banana`` / its text) is read the same
+way: its id and that line are not words, and the warning names the line. Only a file with no
+readable time at all is refused, with the offer to import its text without times
+(``without_times=True``).
 
 >>> raw = read_vtt("WEBVTT\\n\\n00:00:01.000 --> 00:00:02.500\\n<v Ana>We met.</v>\\n\\n"
 ...                "00:00:02.600 --> 00:00:04.000\\n<v Ana>Every week.</v>\\n")
@@ -107,6 +109,31 @@ def _is_id(line: str) -> bool:
     return bool(_ID_LIKE.fullmatch(s)) and (s.isdigit() or any(c.isdigit() for c in s))
 
 
+def _broken_header(lines: list[str], n: int) -> bool:
+    """Whether the block starting at ``lines[n]`` is a cue whose timing line is no timing
+    line at all (``3`` / ``banana`` / ``<v Tom>Then...``). Call it only at a block start: the
+    first line after a blank line, or the first line of the cues.
+
+    The rule, for WebVTT and SRT alike, is the shape of a cue: the block's first line is a
+    cue id (:func:`_is_id`: a number, or one token holding a digit); its second line is not a
+    timing line, readable or damaged (those are read as timing lines), not an id, and does
+    not read as speech (no ``<v`` voice tag, no ``Name: text`` label); a third line follows
+    and is not a timing line either (``3`` / ``x`` / a timing line is two lines before a cue,
+    read as before). The second line then stands where the cue's timing belongs: the caller
+    names it in a warning, drops the id and keeps the third line on as the cue's words,
+    untimed. A lone number inside a cue's text is no block start, a two-line block
+    (``3`` / ``banana``) stays words, and the caller also checks that a numbered block
+    counts up from the cue before it (a ``1`` inside cue 5's text is a list, not a cue)."""
+    if n + 2 >= len(lines) or not _is_id(lines[n]):
+        return False
+    second, third = lines[n + 1].strip(), lines[n + 2].strip()
+    if not second or not third or _is_id(second) or _VOICE_OPEN.search(second) or caption_label(second):
+        return False
+    if parse_timing(second) is not None or _TIMING_LIKE.match(second):
+        return False
+    return parse_timing(third) is None and not _TIMING_LIKE.match(third)
+
+
 def _skip_header(lines: list[str], *, file: str | None, kind: str, text: str) -> int:
     """Index of the first line after the WEBVTT header (0 for SRT)."""
     i = 0
@@ -136,17 +163,21 @@ def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
     pending: list[tuple[int, str]] = []  # lines after a blank line, before we know what they are
     after_blank = True
     skipping = False  # inside a NOTE/STYLE/REGION block
+    last_id = ""  # the id of the latest cue, when it had one
+    garbage = -1  # index of a line read as the (broken) timing line of the cue before it
 
     def start_cue(cue: Cue) -> Cue:
         # The line just before a timing line is its cue id when it looks like one, or when it
         # follows a blank line (as the format has it); other pending lines are text of the
         # cue before (files whose cues hold blank lines).
-        nonlocal pending, after_blank
+        nonlocal pending, after_blank, last_id
         ids = 0
+        last_id = ""
         if pending and (_is_id(pending[-1][1]) or len(pending) == 1):
             ids = 1
+            last_id = pending[-1][1].strip()
         elif not pending and cur is not None and cur.lines and _is_id(cur.lines[-1]):
-            cur.lines.pop()  # cues with no blank line between them: "text / 12 / timing"
+            last_id = cur.lines.pop().strip()  # cues with no blank line between them: "text / 12 / timing"
         if cur is not None:
             cur.lines += [ln for _n, ln in pending[:len(pending) - ids]]
         pending, after_blank = [], False
@@ -156,6 +187,8 @@ def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
     for n in range(i, len(lines)):
         line = lines[n]
         st = line.strip()
+        if n == garbage:
+            continue
         if not st:
             after_blank, skipping = True, False
             continue
@@ -163,6 +196,16 @@ def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
             continue
         if kind == "vtt" and after_blank and st.split(None, 1)[0] in _BLOCKS:
             skipping, after_blank = True, False
+            continue
+        # "3 / banana / <v Tom>text": a cue whose timing line is garbage (see _broken_header).
+        # Numbered cues only count up: a "1" after cue 5 is a list inside that cue's text.
+        if after_blank and _broken_header(lines, n) and not (
+                st.isdigit() and last_id.isdigit() and int(st) <= int(last_id)):
+            pending.append((n + 1, line))
+            bad = lines[n + 1].strip()
+            why = "cannot be read" + ("" if re.search(_ARROW, bad) else " (no '-->')")
+            cur = start_cue(Cue(None, None, [], n + 2, timing=bad, why=why))
+            garbage = n + 1
             continue
         timing = parse_timing(st) if ":" in st else None
         if timing is not None:
@@ -356,16 +399,26 @@ def _text_only(text: str, *, file: str | None, kind: str) -> RawTranscript:
     out: list[str] = [""] * len(lines)  # keep line numbers
     skipping = False
     start = _skip_header(lines, file=file, kind=kind, text=text + "-->")
+    garbage = -1  # a cue's broken timing line (see _broken_header), not words
+    last_num = -1  # the latest numbered cue id dropped
     for n in range(start, len(lines)):
         st = lines[n].strip()
         if not st:
             skipping = False
             continue
+        if n == garbage:
+            continue
+        if not skipping and (n == start or not lines[n - 1].strip()) and _broken_header(lines, n) \
+                and not (st.isdigit() and int(st) <= last_num):
+            garbage, last_num = n + 1, int(st) if st.isdigit() else last_num
+            continue
         if skipping or (kind == "vtt" and st.split(None, 1)[0] in _BLOCKS and (n == 0 or not lines[n - 1].strip())):
             skipping = True
             continue
-        if "-->" in st or _TIMING_LIKE.match(st) or (st.isdigit() and n + 1 < len(lines)
-                                                     and ":" in lines[n + 1]):
+        if "-->" in st or _TIMING_LIKE.match(st):
+            continue
+        if st.isdigit() and n + 1 < len(lines) and ":" in lines[n + 1]:
+            last_num = int(st)
             continue
         payload = _VOICE_CLOSE.sub("", _VOICE_OPEN.sub(lambda m: (m.group("name") or "").strip() + ": "
                                                         if (m.group("name") or "").strip() else "", st))
