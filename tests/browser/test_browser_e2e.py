@@ -10,12 +10,11 @@ Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each page (docs/screenshots
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from qualcode import services
@@ -151,8 +150,9 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     shot(page, "export")
     with page.expect_download() as dl:
         page.locator(key("dl-export_excerpts") + " button").first.click()
-    data = Path(dl.value.path()).read_bytes().decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(data)))
+    # named for the project and what it holds; a spreadsheet unless csv is chosen
+    assert dl.value.suggested_filename == "study-coded-excerpts.xlsx"
+    rows = pd.read_excel(dl.value.path(), dtype=str).fillna("").to_dict("records")
     code_col = "code_id" if rows and "code_id" in rows[0] else next(k for k in rows[0] if "code" in k.lower())
     exported = {(int(r["excerpt_id"]), r[code_col]) for r in rows}
     assert (sugg[first].excerpt_id, accepted_code) in exported

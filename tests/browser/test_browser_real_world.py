@@ -1,5 +1,7 @@
 """Files from the real world in Chromium (issue 15): a hand-edited caption file with broken
-timing lines is previewed with a warning per broken line and imported; a participant Zoom
+timing lines is previewed with a warning per broken line and imported; an empty file and a
+file renamed .docx uploaded with them are refused in the preview, and after Import the result
+still names them, with their reasons; a participant Zoom
 wrote twice ("Marisol Quintero" and "Marisol Quintero (2)") is merged on the Documents page
 with a preview, and the merge is undone and done again.
 
@@ -39,13 +41,20 @@ def test_broken_caption_times_and_a_speaker_merge_in_the_browser(tmp_path, start
     wait_idle(page)
     page.wait_for_selector('h1:has-text("Project")')
 
-    # Import: the broken timing lines are named in the preview, and the file is importable.
+    # Import: the broken timing lines are named in the preview, and the file is importable;
+    # an empty file and a file that is no Word file are refused, each with an error box.
+    empty, fake = tmp_path / "empty_notes.txt", tmp_path / "minutes_fake.docx"
+    empty.write_bytes(b"")
+    fake.write_bytes(b"minutes of the May meeting, saved as text and renamed")
     goto(page, "Import")
     page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files(
-        [str(REAL / "zoom_hand_edited.vtt"), str(REAL / "zoom_rejoined.vtt")])
+        [str(REAL / "zoom_hand_edited.vtt"), str(empty), str(REAL / "zoom_rejoined.vtt"), str(fake)])
     page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
     wait_idle(page)
     main = page.locator('[data-testid="stMain"]')
+    main.get_by_text("empty_notes.txt, line 1: the file is empty.").wait_for()
+    main.get_by_text("minutes_fake.docx: not a readable Word .docx file").wait_for()
+    assert main.get_by_text("Import 2 file(s)").count() == 1
     main.get_by_text("zoom_hand_edited.vtt, line 20: cue timing '00:00:22.600 --> 00:00:3O.400' cannot be read; "
                      "its words are kept, without a time, after the cue at 0:19").wait_for()
     assert main.get_by_text("line 28: cue timing '00:00:37.000 --> 00:00:3' ends before it starts").count() == 1
@@ -56,8 +65,17 @@ def test_broken_caption_times_and_a_speaker_merge_in_the_browser(tmp_path, start
     page.locator(key("imp_suggest")).get_by_text("Compute suggestions after importing").click()
     wait_idle(page)
     page.locator(key("imp_go") + " button").first.click()
-    page.wait_for_selector('[data-testid="stAlert"] >> text=2 of 2 file(s) imported', timeout=120_000)
+    # counted over the 4 uploads (was "2 of 2 file(s) imported": the refused files were not
+    # counted nor named), and each refused file named with the preview's reason
+    result = page.locator('[data-testid="stAlert"]').filter(has_text="2 of 4 files imported")
+    result.wait_for(timeout=120_000)
     wait_idle(page)
+    said = result.first.inner_text()
+    assert "Not imported: empty_notes.txt (line 1: the file is empty), minutes_fake.docx (not a readable " \
+           "Word .docx file (it is damaged, or another format renamed .docx))." in said, said
+    # the full messages, with what to do, are still on the page after the import
+    assert main.get_by_text("empty_notes.txt, line 1: the file is empty.").count() == 1
+    assert main.get_by_text("minutes_fake.docx: not a readable Word .docx file").count() == 1
     speakers = _speakers(project)
     assert speakers["zoom_hand_edited"].count("Keiko Marchetti") == 4
     assert "Marisol Quintero (2)" in speakers["zoom_rejoined"]

@@ -3,14 +3,20 @@
 A prepared download belongs to the settings it was made with (format, grouping, count,
 coder): change one that the export uses and its Download button goes; Prepare makes it
 again for the new settings.
+
+A download is named for the project and what it holds (``study.qdpx``,
+``study-coded-excerpts.xlsx``, ``study-code-frequencies-by-year.xlsx``); a table is offered
+as a spreadsheet (xlsx) first, csv being the other choice.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -27,6 +33,8 @@ MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocumen
         "svg": "image/svg+xml", "qdpx": "application/zip", "qdc": "application/xml", "zip": "application/zip",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "yaml": "text/yaml"}
 TABLES = ("csv", "xlsx")
+#: the format a card starts on when it offers it (evaluators open the tables in Excel)
+PREFERRED = "xlsx"
 
 
 @dataclass(frozen=True)
@@ -45,35 +53,47 @@ class Export:
     run: Callable[[ProjectContext, Path, str, str | None, str, str | None], Any]
     needs_by: bool = False
     uses: tuple[str, ...] = ("by", "include", "coder")
+    #: what the download holds, in its file name after the project's ("" : the project itself)
+    file: str | None = None
+
+    @property
+    def what(self) -> str:
+        return self.file if self.file is not None else self.name.removeprefix("export_").replace("_", "-")
+
+    @property
+    def default_format(self) -> str:
+        return PREFERRED if PREFERRED in self.formats else self.formats[0]
 
 
 COUNTS = ("include", "coder")  # the settings of an export that takes no grouping
 EXPORTS: tuple[Export, ...] = (
     Export("export_excerpts", "Coded excerpts", "Every coded excerpt with its code, speaker, attributes and coders.",
            TABLES, lambda ctx, out, fmt, by, include, coder: export_svc.export_excerpts(
-               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS),
+               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS, file="coded-excerpts"),
     Export("export_frequencies", "Code frequencies", "How often each code occurs (by group if chosen).", TABLES,
            lambda ctx, out, fmt, by, include, coder: export_svc.export_frequencies(
-               ctx, out, fmt=fmt, by=by, include=include, coder=coder)),
+               ctx, out, fmt=fmt, by=by, include=include, coder=coder), file="code-frequencies"),
     Export("export_crosstab", "Crosstab", "Codes by an attribute: counts and percentages.", TABLES,
            lambda ctx, out, fmt, by, include, coder: export_svc.export_crosstab(
                ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True),
     Export("export_compare", "Group comparison", "Codes compared across groups with tests.", TABLES,
            lambda ctx, out, fmt, by, include, coder: export_svc.export_compare(
-               ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True),
+               ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True,
+           file="group-comparison"),
     Export("export_cooccurrence", "Co-occurrence", "Pairs of codes that occur together.", TABLES,
            lambda ctx, out, fmt, by, include, coder: export_svc.export_cooccurrence(
-               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS),
+               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS, file="co-occurrence"),
     Export("export_matrix", "Case matrix", "Documents by codes.", TABLES,
            lambda ctx, out, fmt, by, include, coder: export_svc.export_matrix(
-               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS),
+               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS, file="case-matrix"),
     Export("export_memos", "Memos", "Every memo on a document, excerpt, coding or code, with what it is about.",
            TABLES, lambda ctx, out, fmt, by, include, coder: export_svc.export_memos(ctx, out, fmt=fmt), uses=()),
     Export("export_report", "Report", "A readable report of the analysis.", ("docx", "html", "md"),
            lambda ctx, out, fmt, by, include, coder: export_svc.export_report(
                ctx, out, fmt=fmt, by=by, include=include, coder=coder)),
     Export("export_qdpx", "REFI-QDA project (.qdpx)", "The whole project for NVivo, ATLAS.ti, MAXQDA, QualCoder.",
-           ("qdpx",), lambda ctx, out, fmt, by, include, coder: export_svc.export_qdpx(ctx, out), uses=()),
+           ("qdpx",), lambda ctx, out, fmt, by, include, coder: export_svc.export_qdpx(ctx, out), uses=(),
+           file=""),
     Export("export_codebook", "Codebook", "The codebook as YAML, Markdown, Word or REFI-QDA .qdc.",
            ("yaml", "md", "docx", "qdc"),
            lambda ctx, out, fmt, by, include, coder: codebook_svc.export_codebook(ctx, out, fmt=fmt), uses=()),
@@ -85,10 +105,66 @@ def exports() -> list[Export]:
     return list(EXPORTS)
 
 
+def project_slug(ctx: ProjectContext) -> str:
+    """The open project's name as it can stand in a file name: its folder's name, or for a
+    project on a database server the database's name.
+
+    >>> from pathlib import Path
+    >>> from types import SimpleNamespace as N
+    >>> project_slug(N(project_dir=Path("/data/Teacher study 2021"), db=None))
+    'Teacher-study-2021'
+    >>> project_slug(N(project_dir=None, db=N(url="postgresql://u:secret@host/coaching_pilot")))
+    'coaching_pilot'
+    >>> project_slug(N(project_dir=None, db=N(url="postgresql+psycopg://u@host:5432/pilot?sslmode=require")))
+    'pilot'
+    >>> project_slug(N(project_dir=None, db=N(url="sqlite:////tmp/x/project.db")))
+    'project'
+    >>> project_slug(N(project_dir=None, db=N(url="sqlite://")))
+    'qualcode-project'
+    """
+    name = ""
+    if ctx.project_dir is not None:
+        name = Path(ctx.project_dir).expanduser().resolve().name
+    else:
+        try:  # the database's name is the last part of the URL's path (a SQLite file: its stem)
+            name = PurePosixPath(urlsplit(str(ctx.db.url)).path).stem
+        except ValueError:  # a name is a nicety; the export still works
+            name = ""
+    return safe_name(name) or "qualcode-project"
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a part of a file name on any system: letters, digits, ``_``, ``.`` and
+    ``-`` (anything else becomes ``-``), no leading dot or dash.
+
+    >>> safe_name("  Étude: Nord/Sud *2021* ")
+    'Étude-Nord-Sud-2021'
+    >>> safe_name("../..")
+    ''
+    """
+    out = re.sub(r"[^\w.-]+", "-", str(text), flags=re.UNICODE)
+    out = re.sub(r"-{2,}", "-", out).strip("-._")
+    return out[:80].rstrip("-._")
+
+
+def filename_for(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = None,
+                 include: str = "accepted", coder: str | None = None) -> str:
+    """The download's name: the project, what it holds, and the settings it was made with
+    that change its content (grouping, pending suggestions counted, one coder)."""
+    parts = [project_slug(ctx), export.what]
+    if "by" in export.uses and by:
+        parts.append(f"by-{safe_name(by) or 'group'}")
+    if "include" in export.uses and include == "pending":
+        parts.append("with-pending")
+    if "coder" in export.uses and coder:
+        parts.append(safe_name(coder) or "coder")
+    return "-".join(p for p in parts if p) + f".{fmt}"
+
+
 def prepare(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = None,
             include: str = "accepted", coder: str | None = None) -> tuple[str, bytes]:
     """Run one export into a temporary file; return (download name, bytes)."""
-    filename = f"{export.name.removeprefix('export_').replace('_', '-')}.{fmt}"
+    filename = filename_for(ctx, export, fmt, by=by, include=include, coder=coder)
     with tempfile.TemporaryDirectory(prefix="qualcode-export-") as tmp:
         out = Path(tmp) / filename
         export.run(ctx, out, fmt, by, include, coder)
@@ -129,13 +205,19 @@ def render() -> None:
                        "when any of them applied it. The report says so.")
     settings = {"by": by, "include": include, "coder": coder}
     ready = st.session_state.setdefault("exp_ready", {})
+    formats = st.session_state.setdefault("exp_formats", {})
     for export in exports():
         name, title = export.name, export.title
         with st.container(border=True, key=f"exp-{name}"):
             row = st.columns([3, 1, 1, 1], vertical_alignment="center")
             row[0].markdown(f"**{title}**  \n{export.help}" + ("  \nChoose a grouping above first." if export.needs_by
                                                                   and not by else ""))
-            fmt = row[1].selectbox("Format", export.formats, key=f"fmt-{name}", label_visibility="collapsed")
+            # xlsx first where offered; the coder's choice stays while the page is open and
+            # comes back when they return to the page (kept outside the widget's state).
+            start = formats.get(name) if formats.get(name) in export.formats else export.default_format
+            fmt = row[1].selectbox("Format", export.formats, key=f"fmt-{name}", label_visibility="collapsed",
+                                   index=export.formats.index(start))
+            formats[name] = fmt
             wanted = settings_of(export, fmt, settings)
             if row[2].button("Prepare", key=f"prep-{name}", icon=":material/build:", width="stretch",
                              disabled=export.needs_by and not by):

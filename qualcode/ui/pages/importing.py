@@ -8,6 +8,7 @@ files. Captions whose times cannot be read can be imported as text."""
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
 from qualcode.ui import survey_import
 from qualcode.ui.state import error_text, page_context
+from qualcode.ui.text import md
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
 ROLES = [r.value for r in Role]
@@ -234,9 +236,17 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[st
 
 
 def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deidentify: bool,
-              names: list[str], suggest: bool, replace: bool = False) -> None:
+              names: list[str], suggest: bool, replace: bool = False,
+              skipped: list[tuple[str, str]] = (), order: list[str] | None = None) -> None:
+    """Save each file of ``items`` on its own (a file that fails leaves nothing half-written
+    and does not stop the others), then rerun to show the result.
+
+    ``skipped`` are the uploads the preview refused, as (file, the preview's message): the
+    result names them with their reason, and counts them among the files uploaded. ``order``
+    (the uploads' names) puts the result in upload order."""
     results = []
-    with st.status(f"Importing {len(items)} file(s)…", expanded=True) as status:
+    total = len(items) + len(skipped)
+    with st.status(f"Importing {len(items)} of {_files(total)}…", expanded=True) as status:
         bar = st.progress(0.0)
         saved_ids = []
         for n, (name, parsed, choice) in enumerate(items):
@@ -250,6 +260,11 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
                 results.append({"file": name, "result": error_text(exc), "document id": None})
             bar.progress((n + 1) / len(items))
+        results += [{"file": name, "result": message, "document id": None, "skipped": True}
+                    for name, message in skipped]
+        if order:
+            rank = {name: k for k, name in reversed(list(enumerate(order)))}
+            results.sort(key=lambda r: rank.get(r["file"], len(order)))
         if suggest and saved_ids:
             from qualcode.services import suggest as suggest_svc  # the model stack loads only when used
 
@@ -261,16 +276,66 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
                                 if total else None)
                 except Exception as exc:  # noqa: BLE001
                     results.append({"file": f"suggestions for document {doc_id}", "result": error_text(exc),
-                                    "document id": doc_id})
+                                    "document id": doc_id, "suggestions": True})
                 bar.progress((n + 1) / len(saved_ids))
         failed = [r for r in results if r["result"] != "imported"]
-        status.update(label=f"Imported {len(saved_ids)} of {len(items)} file(s).",
+        status.update(label=f"Imported {len(saved_ids)} of {_files(total)}.",
                       state="error" if failed else "complete", expanded=bool(failed))
     st.session_state["imp_results"] = results
     st.session_state["imp_nonce"] = st.session_state.get("imp_nonce", 0) + 1
     st.session_state.pop("imp_parsed", None)
     st.session_state.pop("imp_merges", None)
     st.rerun()
+
+
+def _files(n: int) -> str:
+    """``n`` files, in words.
+
+    >>> _files(1), _files(3)
+    ('1 file', '3 files')
+    """
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+def _reason(name: str, message: str) -> str:
+    """The one-line reason a message about file ``name`` gives: its first sentence, without
+    the file's name in front.
+
+    >>> _reason("empty.txt", "empty.txt, line 1: the file is empty. Check that you picked the right file.")
+    'line 1: the file is empty'
+    >>> _reason("m.docx", "m.docx: not a readable Word .docx file (it is damaged, or another format "
+    ...         "renamed .docx). Open it in Word and save it again as .docx, or save it as .txt.")
+    'not a readable Word .docx file (it is damaged, or another format renamed .docx)'
+    """
+    text = " ".join(str(message).split())
+    if text.startswith(name):
+        text = text[len(name):].lstrip(",:; ")
+    first = re.split(r"(?<=\.)\s+(?=[A-Z])", text, maxsplit=1)[0].rstrip(".").strip()
+    return first or "it could not be read"
+
+
+def result_summary(results: list[dict[str, Any]]) -> str:
+    """What an import did, counted over the files uploaded: how many were imported, and each
+    file that was not (refused in the preview, or refused when saved) with its reason."""
+    files = [r for r in results if not r.get("suggestions")]
+    ok = sum(1 for r in files if r["result"] == "imported")
+    text = f"{ok} of {_files(len(files))} imported."
+    left = [r for r in files if r["result"] != "imported"]
+    if left:
+        text += " Not imported: " + ", ".join(f"{md(r['file'])} ({md(_reason(r['file'], r['result']))})"
+                                            for r in left) + "."
+    if ok:
+        text += " Code them on the **Code** page."
+    return text
+
+
+def _show_results(results: list[dict[str, Any]]) -> None:
+    """The result of the last import, and each refusal's full message (what to do about it)."""
+    every = all(r["result"] == "imported" for r in results)  # suggestions that failed too: a warning
+    (st.success if every else st.warning)(result_summary(results))
+    for r in results:
+        if r["result"] != "imported":  # the message may already name the file
+            st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
 
 
 def render() -> None:
@@ -281,12 +346,7 @@ def render() -> None:
         return
     results = st.session_state.pop("imp_results", None)
     if results:
-        ok = sum(1 for r in results if r["result"] == "imported")
-        (st.success if ok == len(results) else st.warning)(
-            f"{ok} of {len(results)} file(s) imported. Code them on the **Code** page.")
-        for r in results:
-            if r["result"] != "imported":  # the message may already name the file
-                st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
+        _show_results(results)
     nonce = st.session_state.get("imp_nonce", 0)
     st.caption("A colleague's coded project (.qdpx from NVivo, ATLAS.ti, MAXQDA or qualcode) or coding "
                "spreadsheet? Bring it in on the **Agreement** page, under *Bring in a colleague's work*.")
@@ -323,6 +383,7 @@ def render() -> None:
     cache = st.session_state.setdefault("imp_parsed", {})
     merges = st.session_state.get("imp_merges") or []
     items = []
+    skipped: list[tuple[str, str]] = []  # (file, the preview's message): named in the result
     good: dict[int, tuple[str, Any]] = {}
     for i, f in enumerate(files):
         data = f.getvalue()
@@ -331,12 +392,14 @@ def render() -> None:
             value = f"{f.name}: {value}"
         if kind == "no_times":
             st.error(value, icon=":material/error:")
+            skipped.append((f.name, value))
             digest = hashlib.sha256(data).hexdigest()
             st.button("Import the text without times", key=f"imp-notimes-btn-{digest}",
                       on_click=lambda d=digest: st.session_state.__setitem__(f"imp-notimes-{d}", True))
             continue
         if kind == "error":
             st.error(value, icon=":material/error:")
+            skipped.append((f.name, value))
             continue
         good[i] = (f.name, value)
     _speakers_panel(good, nonce)
@@ -344,7 +407,10 @@ def render() -> None:
         choice = _preview(i, name, value, sidecar)
         if not choice["errors"]:
             items.append((name, value, choice))
+        else:
+            skipped.append((name, str(choice["errors"][0])))
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
                  disabled=not items, on_click=_apply_before_import, args=(good, f"imp-iv-{nonce}")):
-        _save_all(ctx, items, deidentify=deid, names=names, suggest=suggest, replace=replace)
+        _save_all(ctx, items, deidentify=deid, names=names, suggest=suggest, replace=replace,
+                  skipped=skipped, order=[f.name for f in files])

@@ -1,0 +1,217 @@
+"""The Import page's result after Import (what was imported and what was left out, and
+why) and the Export page's downloads (named for the project and what they hold; tables as
+xlsx unless the coder picks csv), with Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qualcode import services
+from qualcode.services import ingest
+from tests.ui_helpers import no_exception, page, run_script
+
+TXT = "text/plain"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _interview(who: str, said: str) -> bytes:
+    return (f"Interviewer: How did the team work this year, {who}?\n\n"
+            f"{who}: {said}\n\nInterviewer: Thank you.\n").encode()
+
+
+def _plain(markdown: str) -> str:
+    """A Markdown message as the reader sees it (the page escapes file names and reasons)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _upload(at: AppTest, files: list[tuple[str, bytes, str]]) -> AppTest:
+    at.file_uploader(key="imp_files_0").set_value(files)
+    no_exception(at.run())
+    at.checkbox(key="imp_suggest").uncheck()  # no model in these tests
+    return no_exception(at.run())
+
+
+def _import(at: AppTest) -> AppTest:
+    at.button(key="imp_go").click()
+    return no_exception(at.run())
+
+
+def test_import_names_the_files_it_left_out_and_counts_every_upload(project):
+    """The user's walk: 5 files, 2 refused in the preview with an error box each. After
+    Import the result counts the 5 uploads and names the 2 left out, each with its reason in
+    the preview's words; their full messages stay on the page."""
+    files = [("ana.txt", _interview("Ana", "We met every week and trusted each other."), TXT),
+             ("empty_notes.txt", b"", TXT),
+             ("ben.txt", _interview("Ben", "The principals bought in after the exit tickets."), TXT),
+             ("minutes_fake.docx", b"these are meeting minutes, not a Word file", DOCX),
+             ("cleo.txt", _interview("Cleo", "Coaching cycles changed how we plan lessons."), TXT)]
+    at = _upload(page("importing", project), files)
+    previewed = [e.value for e in at.error]
+    empty = next(e for e in previewed if e.startswith("empty_notes.txt"))
+    fake = next(e for e in previewed if e.startswith("minutes_fake.docx"))
+    assert "the file is empty" in empty and "not a readable Word .docx file" in fake
+    assert at.button(key="imp_go").label == "Import 3 file(s)"
+
+    at = _import(at)
+    (summary,) = [_plain(w.value) for w in at.warning]
+    assert summary.startswith("3 of 5 files imported. Not imported: "), summary
+    assert ("Not imported: empty_notes.txt (line 1: the file is empty), minutes_fake.docx (not a readable "
+            "Word .docx file (it is damaged, or another format renamed .docx)).") in summary, summary
+    assert "Code them on the **Code** page." in summary
+    assert not at.success
+    # the preview's messages, in full (with what to do), are still on the page
+    assert [e.value for e in at.error] == [empty, fake]
+    assert sorted(d["name"] for d in ingest.list_documents(project)) == ["ana", "ben", "cleo"]
+    # the next run (any click) shows the page for new uploads, without the old result
+    no_exception(at.run())
+    assert not at.warning and not at.error
+
+
+def test_import_result_is_in_upload_order_with_refusals_of_the_preview_and_of_the_save(project):
+    """A file refused when saved (already imported), a caption file whose times cannot be
+    read (not imported unless the coder asks for the text alone) and an empty file: each is
+    named, in the order uploaded, and counted."""
+    same = _interview("Ana", "We met every week and trusted each other.")
+    files = [("first.txt", same, TXT), ("captions.vtt", b"WEBVTT\n\n00:xx --> yy\nhello there\n", "text/vtt"),
+             ("again.txt", same, TXT), ("blank.txt", b"  \n\n", TXT)]
+    at = _upload(page("importing", project), files)
+    assert at.button(key="imp_go").label == "Import 2 file(s)"
+    at = _import(at)
+    (summary,) = [_plain(w.value) for w in at.warning]
+    assert summary.startswith("1 of 4 files imported. Not imported: captions.vtt (line 1: no caption cues "
+                              "with a readable time found), again.txt ("), summary
+    assert summary.endswith("blank.txt (line 1: the file is empty). Code them on the **Code** page."), summary
+    assert [e.value.split(" ", 1)[0].rstrip(",:") for e in at.error] == ["captions.vtt", "again.txt", "blank.txt"]
+    assert [d["name"] for d in ingest.list_documents(project)] == ["first"]
+
+
+def test_import_of_every_file_says_so_in_success(project):
+    at = _upload(page("importing", project), [("ana.txt", _interview("Ana", "We met every week."), TXT)])
+    at = _import(at)
+    assert [s.value for s in at.success] == ["1 of 1 file imported. Code them on the **Code** page."]
+    assert not at.warning and not at.error
+
+
+def test_import_summary_counts_files_not_failed_suggestions():
+    from qualcode.ui.pages.importing import result_summary
+
+    results = [{"file": "a.txt", "result": "imported", "document id": 1},
+               {"file": "b.txt", "result": "b.txt, line 1: the file is empty. Check the file.",
+                "document id": None, "skipped": True},
+               {"file": "suggestions for document 1", "result": "no model", "document id": 1,
+                "suggestions": True}]
+    assert _plain(result_summary(results)) == ("1 of 2 files imported. Not imported: b.txt (line 1: the file "
+                                               "is empty). Code them on the **Code** page.")
+    assert result_summary(results[1:2]).startswith("0 of 1 file imported. Not imported: ")
+    assert "Code them" not in result_summary(results[1:2])
+
+
+# --- Export -------------------------------------------------------------------------------
+
+
+def _small(project):
+    from tests.analysis_helpers import build_small_project
+
+    return build_small_project(project)
+
+
+def _ready(at, name):
+    _settings, filename, data = at.session_state["exp_ready"][name]
+    return filename, data
+
+
+def test_export_tables_start_as_xlsx_and_keep_csv_available(project):
+    from qualcode.ui.pages.export import exports
+
+    at = no_exception(page("export", project))
+    for export in exports():
+        box = at.selectbox(key=f"fmt-{export.name}")
+        if "xlsx" in export.formats:
+            assert box.value == "xlsx" and "csv" in box.options, export.name
+        else:
+            assert box.value == export.formats[0], export.name  # Word report, YAML codebook, .qdpx
+
+
+def test_export_downloads_are_named_for_the_project_and_what_they_hold(project):
+    _small(project)
+    at = no_exception(page("export", project))
+    for name in ("export_qdpx", "export_excerpts", "export_memos", "export_report", "export_codebook"):
+        at.button(key=f"prep-{name}").click().run()
+    no_exception(at)
+    names = {n: _ready(at, n)[0] for n in ("export_qdpx", "export_excerpts", "export_memos", "export_report",
+                                           "export_codebook")}
+    assert names == {"export_qdpx": "proj.qdpx", "export_excerpts": "proj-coded-excerpts.xlsx",
+                     "export_memos": "proj-memos.xlsx", "export_report": "proj-report.docx",
+                     "export_codebook": "proj-codebook.yaml"}
+    filename, data = _ready(at, "export_excerpts")
+    table = pd.read_excel(io.BytesIO(data))
+    assert len(table) > 0 and "excerpt_id" in table.columns
+    # grouped, and one coder's: the name says so
+    at.selectbox(key="exp_by").set_value("year").run()
+    at.selectbox(key="exp_coder").set_value("bob").run()
+    at.button(key="prep-export_frequencies").click().run()
+    filename, data = _ready(at, "export_frequencies")
+    assert filename == "proj-code-frequencies-by-year-bob.xlsx"
+    assert list(pd.read_excel(io.BytesIO(data)).columns)[0] == "year"
+    # csv is still there
+    at.selectbox(key="fmt-export_frequencies").set_value("csv").run()
+    at.button(key="prep-export_frequencies").click().run()
+    filename, data = _ready(at, "export_frequencies")
+    assert filename == "proj-code-frequencies-by-year-bob.csv" and data.decode("utf-8-sig").startswith("year,")
+
+
+def test_export_name_is_filename_safe(tmp_path):
+    ctx = services.init_project(tmp_path / "Teacher study: 2021/22".replace("/", "-"), coder="alice")
+    try:
+        at = no_exception(page("export", ctx))
+        at.button(key="prep-export_qdpx").click().run()
+        assert _ready(no_exception(at), "export_qdpx")[0] == "Teacher-study-2021-22.qdpx"
+    finally:
+        ctx.close()
+
+
+def test_export_project_name_from_a_database_without_a_folder():
+    from types import SimpleNamespace
+
+    from qualcode.ui.pages.export import exports, filename_for
+
+    qdpx = next(e for e in exports() if e.name == "export_qdpx")
+    server = SimpleNamespace(project_dir=None, db=SimpleNamespace(url="postgresql://u:pw@db.example/pilot_study"))
+    assert filename_for(server, qdpx, "qdpx") == "pilot_study.qdpx"
+    memory = SimpleNamespace(project_dir=None, db=SimpleNamespace(url="sqlite://"))
+    assert filename_for(memory, qdpx, "qdpx") == "qualcode-project.qdpx"
+
+
+def test_export_format_choice_is_kept_across_reruns_and_pages(project):
+    _small(project)
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import export, themes\n"
+              "(export if st.session_state.get('on', 'export') == 'export' else themes).render()\n")
+    at = no_exception(run_script(script, project))
+    at.selectbox(key="fmt-export_excerpts").set_value("csv").run()
+    no_exception(at.run())
+    assert at.selectbox(key="fmt-export_excerpts").value == "csv"
+    assert at.selectbox(key="fmt-export_matrix").value == "xlsx"
+    at.session_state["on"] = "themes"
+    no_exception(at.run())
+    assert not [s for s in at.selectbox if s.key == "fmt-export_excerpts"]
+    at.session_state["on"] = "export"
+    no_exception(at.run())
+    assert at.selectbox(key="fmt-export_excerpts").value == "csv"
+    assert at.selectbox(key="fmt-export_matrix").value == "xlsx"
+
+
+@pytest.mark.parametrize("name", ["export_excerpts", "export_crosstab"])
+def test_export_default_xlsx_downloads_open_as_spreadsheets(project, name):
+    _small(project)
+    at = no_exception(page("export", project))
+    at.selectbox(key="exp_by").set_value("year").run()
+    at.button(key=f"prep-{name}").click().run()
+    filename, data = _ready(no_exception(at), name)
+    assert filename.endswith(".xlsx") and data[:2] == b"PK"
+    assert len(pd.read_excel(io.BytesIO(data))) > 0
