@@ -689,6 +689,9 @@ def explain(ctx: ProjectContext, suggestion_id: int) -> dict[str, Any]:
     return out
 
 
+FAR_FROM_SURE = 0.25  # below this calibrated probability a suggestion is shown muted ("far from sure")
+
+
 def sureness(p: float) -> str:
     """How sure the model is, in words, for a calibrated probability (of suggestions like this,
     about ``p`` are right): the words promise no more than the number does.
@@ -702,7 +705,7 @@ def sureness(p: float) -> str:
         return "fairly sure"
     if p >= 0.5:
         return "unsure, leaning towards yes"
-    if p >= 0.25:
+    if p >= FAR_FROM_SURE:
         return "not sure, leaning towards no"
     return "far from sure"
 

@@ -10,7 +10,7 @@ import streamlit as st
 from qualcode.config import default_coder
 from qualcode.ui import signin
 from qualcode.ui.text import md
-from qualcode.ui.state import current_coder, guarded, restore_coder
+from qualcode.ui.state import current_coder, guarded, restore_coder, restore_project
 
 # (module under qualcode.ui.pages, title, icon, url path)
 PAGES = [
@@ -49,9 +49,12 @@ def _coder_badge() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="qualcode", page_icon=":material/forum:", layout="wide")
+    # The tab's icon is an emoji, which the browser draws itself: a ":material/...:" icon here
+    # makes every page fetch an image from Google's font server, and nothing may leave the machine.
+    st.set_page_config(page_title="qualcode", page_icon="💬", layout="wide")
     signin.require_sign_in()
     restore_coder(signed_in=signin.signed_in())
+    restore_project()
     _coder_badge()
     pages = [
         st.Page(guarded(_render_fn(module)), title=title, icon=icon, default=url == HOME,

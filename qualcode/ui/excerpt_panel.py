@@ -14,10 +14,11 @@ import streamlit as st
 from qualcode.errors import QualcodeError
 from qualcode.services import coding
 from qualcode.services import suggest as suggest_svc
+from qualcode.services.suggest import sureness
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
 from qualcode.ui.state import after_decision, error_text, flash, flash_undone, in_callback
-from qualcode.ui.text import md
+from qualcode.ui.text import distinct, md
 from qualcode.ui.transcript import decide, dirty, remove
 
 WORD = re.compile(r"\S+")
@@ -158,7 +159,8 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.markdown("**Suggestions**")
         for chip in state.chips:  # most likely first (ui_support orders them)
             row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
-            row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} likely · *{chip.status}*")
+            row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} chance, {sureness(chip.probability)} · "
+                         f"*{chip.status}*")
             if chip.status == "pending":
                 row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
@@ -186,8 +188,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                  placeholder="Type to search the codebook", key=f"pick-{ex.id}", label_visibility="collapsed")
     ws = words(ex.text)
     if len(ws) > 1:
+        labels = distinct({i: w[2] for i, w in enumerate(ws)}, invisible=True)  # a word used twice
         st.select_slider("Words to code (the whole excerpt unless you narrow it)", options=list(range(len(ws))),
-                         value=(0, len(ws) - 1), format_func=lambda i: ws[i][2], key=f"span-{ex.id}")
+                         value=(0, len(ws) - 1), format_func=labels.__getitem__, key=f"span-{ex.id}")
     st.button("Add code", key=f"addcode-{ex.id}", icon=":material/add:", on_click=_add_code, args=(ctx, ex))
 
     st.markdown("**Memo**")

@@ -59,6 +59,50 @@ def restore_coder(*, signed_in: bool) -> None:
         st.query_params[CODER_PARAM] = chosen
 
 
+PROJECT_PARAM = "project"
+
+
+def _same_folder(a: str | None, b: str | None) -> bool:
+    from pathlib import Path
+
+    if not a or not b:
+        return False
+    try:
+        return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+    except OSError:
+        return a == b
+
+
+def restore_project() -> None:
+    """Keep a project opened or created in the app across reloads (``?project=FOLDER``).
+
+    The project the app was started on needs no parameter (the address stays short); another
+    one, chosen on the Project page, is written into the address on every run, and a new
+    browser session (a reload, a bookmark) opens it again. A folder that is no longer a
+    project says so and leaves the app's own project open.
+    """
+    if not st.session_state.get("_project_restored"):
+        st.session_state["_project_restored"] = True
+        wanted = (st.query_params.get(PROJECT_PARAM) or "").strip()
+        if wanted and not st.session_state.get("project") and not _same_folder(wanted, get_setting("project")):
+            try:
+                _open(wanted, st.session_state.get("db_url") or get_setting("database_url"))
+            except QualcodeError as exc:
+                flash(f"The project in this page's address ({wanted}) could not be opened: {exc.for_app()}",
+                      kind="warning")
+                del st.query_params[PROJECT_PARAM]
+            else:
+                from pathlib import Path
+
+                st.session_state["project"] = str(Path(wanted).expanduser().resolve())
+    chosen = st.session_state.get("project")
+    if chosen and not _same_folder(chosen, get_setting("project")):
+        if st.query_params.get(PROJECT_PARAM) != chosen:
+            st.query_params[PROJECT_PARAM] = chosen
+    elif PROJECT_PARAM in st.query_params:
+        del st.query_params[PROJECT_PARAM]
+
+
 def set_coder(name: str) -> None:
     """Switch this browser session to coder ``name`` (explicitly; kept in the URL)."""
     name = name.strip()

@@ -62,3 +62,36 @@ def excerpts(n: int) -> str:
     ('1 excerpt', '3 excerpts')
     """
     return f"{n} excerpt{'s' * (n != 1)}"
+
+
+def distinct(labels: dict, *, invisible: bool = False) -> dict:
+    """``labels`` (key -> label) with every label made unique, in order.
+
+    Streamlit's select widgets send the *label* of a choice back from the browser and map it
+    to the first or last option with that label, so two options labelled alike cannot both be
+    chosen (a word slider once coded from the second "I've" when the coder left it at the
+    whole excerpt). A repeated label gets " (2)", " (3)" ...; with ``invisible`` (words in a
+    slider, where a number would read as part of the text) zero-width spaces instead.
+
+    >>> distinct({1: "a", 2: "b", 3: "a"})
+    {1: 'a', 2: 'b', 3: 'a (2)'}
+    >>> [len(v) for v in distinct({1: "I", 2: "I"}, invisible=True).values()]
+    [1, 2]
+    """
+    taken = set(labels.values())
+    seen: dict[str, int] = {}
+    out = {}
+    for key, label in labels.items():
+        n = seen.get(label, 0) + 1
+        seen[label] = n
+        if n == 1:
+            out[key] = label
+            continue
+        k = n
+        new = label + ("\u200b" * (k - 1) if invisible else f" ({k})")
+        while new in taken:
+            k += 1
+            new = label + ("\u200b" * (k - 1) if invisible else f" ({k})")
+        taken.add(new)
+        out[key] = new
+    return out

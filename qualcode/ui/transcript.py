@@ -14,6 +14,7 @@ import streamlit as st
 
 from qualcode.services import coding, ui_support
 from qualcode.services.project import ProjectContext
+from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.ui_support import ExcerptView, TurnView
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.ui.state import after_decision, error_text, flash, guarded, in_callback, show_flash
@@ -150,9 +151,13 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
                 what = (chip.code_id, chip.code_name)  # the decision checks it is still this suggestion
                 with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending",
                                   width="content"):
+                    sure = f"{chip.probability:.0%} chance, {sureness(chip.probability)}"
                     st.button(label, key=f"acc-{chip.suggestion_id}", icon=":material/check:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, *what),
-                              help=f"{chip.others}; your own decision is still open" if chip.others else None)
+                              # a long shot is drawn plainer than a likely code
+                              type="tertiary" if chip.probability < FAR_FROM_SURE else "secondary",
+                              help=f"Accept · {sure}" + (f" · {chip.others}; your own decision is still open"
+                                                          if chip.others else ""))
                     st.button("", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, *what),
                               help=f"Reject {chip.code_name}", type="tertiary")

@@ -23,6 +23,7 @@ import streamlit as st
 
 from qualcode.services import coding
 from qualcode.services.project import ProjectContext
+from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.ui_support import TranscriptView, TurnView
 from qualcode.ui.state import after_decision, flash, in_callback
 from qualcode.ui.text import md
@@ -74,7 +75,8 @@ def payload(view: TranscriptView, turns: list[TurnView], *, codes: list[Any], fo
                 highlights.append({"s": c.start, "e": c.end, "code": c.code_id, "coding": c.id})
             for chip in ex.state.pending:
                 marks.append({"s": ex.start, "e": ex.end, "code": chip.code_id, "suggestion": chip.suggestion_id,
-                              "words": f"{chip.probability:.0%} likely"})
+                              "words": f"{chip.probability:.0%} chance, {sureness(chip.probability)}",
+                              "weak": chip.probability < FAR_FROM_SURE})
     return {
         "version": version,
         "turns": [{"order": t.order, "speaker": t.speaker, "role": t.role, "time": t.time,

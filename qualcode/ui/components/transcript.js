@@ -59,6 +59,8 @@ function render(root, data) {
           const marks = covering(data.marks, piece.s, piece.e);
           if (marks.length) {
             run.classList.add("qc-sg");
+            // only long shots here: a fainter underline, so it does not read like a likely code
+            if (marks.every((m) => m.weak)) run.classList.add("qc-sg-weak");
             const tip = "Suggested: " + marks.map((m) => `${names[m.code] || m.code} (${m.words})`).join(", ");
             run.title = run.title ? run.title + "\n" + tip : tip;
           }

@@ -24,14 +24,14 @@ from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
-from qualcode.ui.text import tail
+from qualcode.ui.text import distinct, tail
 from qualcode.ui.transcript import chip_styles, decide, excerpt_clicks, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
 PAGE_SIZES = [10, 20, 50, 100]
 MODES = ["Transcript", "Excerpts", "Review queue"]
-DOC_PARAM, VIEW_PARAM = "doc", "view"  # in the page's address: a reload keeps them
+DOC_PARAM, VIEW_PARAM, EX_PARAM = "doc", "view", "ex"  # in the page's address: a reload keeps them
 
 
 def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
@@ -185,7 +185,7 @@ def learning_text(info: dict[str, Any]) -> str:
             else "Suggestions from the codebook only")
     text += f", updated {_ago(info['updated_s'])}"
     if info["busy"] == "loading":
-        text += " · loading the model…"
+        text += " · loading the local language model (up to a minute after the app starts)…"
     elif info["busy"] == "learning":
         text += " · learning from your latest decisions…"
     elif info["busy"] == "refreshing":
@@ -238,7 +238,7 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
                 icon=":material/upload_file:")
         return None
     ids = [d["id"] for d in docs]
-    names = {d["id"]: d["name"] for d in docs}
+    names = distinct({d["id"]: d["name"] for d in docs})  # two files of one name stay apart
     if st.session_state.get("code_doc") not in ids:  # a new session: the page's address says which
         wanted = str(st.query_params.get(DOC_PARAM) or "")
         st.session_state["code_doc"] = int(wanted) if wanted.isdigit() and int(wanted) in ids else ids[0]
@@ -365,6 +365,12 @@ def render() -> None:
     q = queue(ctx, view) if mode == "Review queue" else None
     go_next = _go_next_factory(ctx, view, q)
     focus = st.session_state.get("code_focus")
+    if not st.session_state.get("code_restored"):  # a new session (a reload): the address says where
+        st.session_state["code_restored"] = True
+        wanted = str(st.query_params.get(EX_PARAM) or "")
+        if focus is None and wanted.isdigit() and int(wanted) in by_id:
+            focus = st.session_state["code_focus"] = int(wanted)
+            st.session_state["code_jump"] = True
     # Coming to the Review queue from another view: an excerpt with nothing to decide (clicked in
     # the transcript) gives way to the queue's first one that needs a decision.
     entering = mode == "Review queue" and st.session_state.get("code_mode_ran") != mode
@@ -373,6 +379,11 @@ def render() -> None:
         focus = st.session_state["code_focus"] = queue_start(q or [], view)
     elif focus not in by_id:
         focus = st.session_state["code_focus"] = next_excerpt(view, None)
+        st.session_state["code_jump"] = True  # the transcript opens at the excerpt the sidebar shows
+    if focus is not None:
+        st.query_params[EX_PARAM] = str(focus)
+    elif EX_PARAM in st.query_params:
+        del st.query_params[EX_PARAM]
 
     if mode == "Review queue":
         if focus is None:

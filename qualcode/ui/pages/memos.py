@@ -15,7 +15,7 @@ import streamlit as st
 from qualcode.services import coding, ingest, memos, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt, flash, in_callback, page_context
-from qualcode.ui.text import md
+from qualcode.ui.text import distinct, md
 
 
 def _open(memo: dict[str, Any]) -> None:
@@ -63,7 +63,7 @@ def render() -> None:
     cb = attempt(ui_support.codebook, ctx)
     code_names = {c.id: c.name for c in cb.codes if not c.retired} if cb is not None else {}
     docs = attempt(ingest.list_documents, ctx) or []
-    doc_names = {d["id"]: d["name"] for d in docs}
+    doc_names = distinct({d["id"]: d["name"] for d in docs})  # two files of one name stay apart
     _write(ctx, code_names, doc_names)
     everything = attempt(memos.list_memos, ctx) or []
     coders = sorted({m["coder"] for m in everything})
