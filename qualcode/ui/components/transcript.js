@@ -173,6 +173,7 @@ function apply(root, code) {
   // Show the coding at once; the rerun that stores it redraws with the stored pieces.
   const data = root.qcData;
   data.highlights = data.highlights.concat([{ s: p.start, e: p.end, code, coding: "new" }]);
+  data.scroll = false;  // this redraw keeps the reader where they are (the jump was the first draw's)
   render(root, data);
   root.qcSend("code", { start: p.start, end: p.end, code, nonce: Date.now() });
 }
