@@ -43,7 +43,7 @@ SURVEY_FORMAT = "survey"
 ID_NAMES = ("respondent", "respondent_id", "respondentid", "response_id", "responseid", "id", "participant_id",
             "record_id", "case", "case_id")
 RESERVED = ("survey", "respondent", "question")
-MIN_QUESTION_WORDS = 4.0  # a column whose filled cells average this many words looks like free text
+MIN_QUESTION_WORDS = 4.0  # a varied column whose filled cells have this many words (median or mean) is free text
 
 
 @dataclass
@@ -60,16 +60,8 @@ class SurveyTable:
         return [cells[i] if i < len(cells) else "" for _, cells in self.rows]
 
     def guess_questions(self) -> list[str]:
-        """Columns that read like free text (long, varied answers): the likely open questions."""
-        out = []
-        for c in self.columns:
-            vals = [v for v in self.column_values(c) if v.strip()]
-            if not vals or _norm(c) in ID_NAMES:
-                continue
-            words = sum(len(v.split()) for v in vals) / len(vals)
-            if words >= MIN_QUESTION_WORDS and len(set(vals)) > max(1, len(vals) // 2):
-                out.append(c)
-        return out
+        """Columns that read like free text: the likely open questions (see :func:`looks_like_question`)."""
+        return [c for c in self.columns if looks_like_question(c, self.column_values(c))]
 
     def guess_id_column(self) -> str | None:
         """A column named like a respondent id whose values are all filled and distinct."""
@@ -79,6 +71,57 @@ class SurveyTable:
                 if all(v.strip() for v in vals) and len(set(vals)) == len(vals):
                     return c
         return None
+
+
+_NUMBERISH = re.compile(r"[\d\s.,:;/\\+\-%$€£()]+")  # years, grades, scores, dates, times, amounts
+_NON_ANSWERS = {"", "na", "n_a", "none", "nothing", "no", "nope", "idk", "no_comment", "no_comments", "nil"}
+_PROMPT = re.compile(r"(what|why|how|describe|explain|tell|please|share|list|in what|in your|is there|are there|"
+                     r"anything|any other|if you|comments?|feedback|suggestions?)\b", re.IGNORECASE)
+
+
+def _words(value: str) -> int:
+    return len(value.split())
+
+
+def looks_like_question(header: str, values: Sequence[str]) -> bool:
+    """Whether a column reads like answers to an open question rather than who answered.
+
+    Free text is varied (most filled cells differ, non-answers like "N/A" or "Nothing." aside)
+    and wordy: a median or mean of 4+ words, or mostly short sentences ("More time.", "Our
+    coach helped.") whatever the header says. A header asking something ("...this year?",
+    "Please describe...", "Comments") makes varied text answers enough, short ones included.
+    Short repeated values (year, school, role, grade), numbers and dates, and a column named
+    like a respondent id are attributes.
+
+    >>> looks_like_question("Role", ["team lead", "team member", "team member", "coach"] * 5)
+    False
+    >>> looks_like_question("What helped?", ["More time.", "Trust.", "Our coach, honestly.", "Weekly meetings."])
+    True
+    """
+    if _norm(header) in ID_NAMES:
+        return False
+    vals = [" ".join(v.split()) for v in values if v and v.strip()]
+    if not vals:
+        return False
+    if sum(bool(_NUMBERISH.fullmatch(v)) for v in vals) >= 0.8 * len(vals):
+        return False
+    answers = [v.casefold() for v in vals if _norm(v) not in _NON_ANSWERS]
+    if len(answers) < 2 and len(vals) > 2:
+        return False
+    distinct = len(set(answers)) / max(1, len(answers))
+    if distinct <= 0.5:
+        return False
+    words = sorted(_words(v) for v in vals)
+    mean = sum(words) / len(words)
+    median = (words[(len(words) - 1) // 2] + words[len(words) // 2]) / 2
+    if median >= MIN_QUESTION_WORDS or mean >= MIN_QUESTION_WORDS:
+        return True
+    # short sentences: several words, or a few ending like a sentence ("More time.")
+    sentences = sum(_words(v) >= 4 or (_words(v) >= 2 and v[-1] in ".!?") for v in vals) / len(vals)
+    if sentences >= 0.5 and mean >= 2:
+        return True
+    asks = header.strip().rstrip("*: ").endswith("?") or bool(_PROMPT.match(header.strip()))
+    return asks and len(set(answers)) >= 3 and (mean >= 1.5 or sentences >= 0.25)
 
 
 @dataclass
@@ -364,8 +407,15 @@ def build_survey(
         docs.append(doc)
     if empty_rows:
         shown = ", ".join(map(str, empty_rows[:5])) + (" ..." if len(empty_rows) > 5 else "")
+        left = set(empty_rows)
+        answered = [c for c in table.columns if c not in questions and c != id_column
+                    and any(cells[table.columns.index(c)].strip() for line, cells in table.rows if line in left)
+                    and looks_like_question(c, table.column_values(c))]
+        also = (f"; they answered {', '.join(map(repr, answered))}, which "
+                + ("reads like an open question: choose it" if len(answered) == 1 else
+                   "read like open questions: choose them") + " to keep them") if answered else ""
         problems.append(Problem(f"{len(empty_rows)} respondent(s) answered none of the chosen questions and were "
-                                f"left out (lines {shown})", file=file, line=empty_rows[0], severity="warning"))
+                                f"left out (lines {shown}){also}", file=file, line=empty_rows[0], severity="warning"))
     if not docs:
         raise IngestError("no answers in the chosen question columns", file=file, line=2,
                           hint="choose the columns that hold the open answers")
@@ -373,4 +423,4 @@ def build_survey(
                         id_column=id_column, documents=docs, problems=problems, file_hash=file_hash)
 
 
-__all__ = ["ParsedSurvey", "SURVEY_FORMAT", "SurveyTable", "build_survey", "read_table"]
+__all__ = ["ParsedSurvey", "SURVEY_FORMAT", "SurveyTable", "build_survey", "looks_like_question", "read_table"]
