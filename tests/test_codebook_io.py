@@ -91,6 +91,39 @@ def test_duplicate_yaml_keys_are_reported(tmp_path):
     assert e.line == 6 and "key 'name' appears twice" in e.message
 
 
+# A codebook whose second code has a field indented too far (line 8), and one indented with a tab (line 5).
+BAD_INDENT = ("name: Team study\ncodes:\n  - id: trust\n    name: Trust\n    definition: Faith in others.\n"
+              "  - id: protected_time\n    name: Protected time\n      definition: Time set aside for the team.\n")
+TAB_INDENT = "name: Team study\ncodes:\n  - id: trust\n    name: Trust\n\tdefinition: Faith in others.\n"
+
+
+@pytest.mark.parametrize("loader", ["C", "Python"])
+@pytest.mark.parametrize("name, text, line, parser_words, hint", [
+    ("indent.yaml", BAD_INDENT, 8, ("mapping values are not allowed",),
+     "check the indentation of this line and the one before it: each code's fields line up under its id, "
+     "with spaces, not tabs; a value with ': ' in it needs quotes"),
+    ("tab.yaml", TAB_INDENT, 5, ("tab character", "'\\t'"),
+     "this line is indented with a tab: YAML indents with spaces only"),
+])
+def test_a_yaml_syntax_error_says_what_to_do(tmp_path, monkeypatch, loader, name, text, line, parser_words, hint):
+    import yaml
+
+    from qualcode.codebook_io import yaml_io
+
+    if loader == "C" and not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML without libyaml")
+    monkeypatch.setattr(yaml_io, "_LOADER", yaml.CSafeLoader if loader == "C" else yaml.SafeLoader)
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    (e,) = errors(f)
+    assert e.file == str(f) and e.line == line
+    assert e.message.startswith("not valid YAML: ") and any(w in e.message for w in parser_words)
+    assert hint in e.message and "--" not in e.message
+    with pytest.raises(CodebookError) as exc:
+        codebook_io.load_codebook(f)
+    assert exc.value.line == line and hint in exc.value.for_app() and f"line {line}" in exc.value.for_app()
+
+
 def test_default_codebook_is_complete_and_two_levels():
     cb = codebook_io.load_codebook(DEFAULT)
     by_id = cb.by_id()

@@ -154,6 +154,54 @@ def _build(root: yaml.Node, loader: Any, *, build: bool = True) -> Any:
     return value[id(root)]
 
 
+INDENT_HINT = ("check the indentation of this line and the one before it: each code's fields line up under its "
+               "id, with spaces, not tabs; a value with ': ' in it needs quotes")
+TAB_HINT = ("this line is indented with a tab: YAML indents with spaces only; replace the tab with spaces so "
+            "each code's fields line up under its id")
+_INDENT_PROBLEMS = ("mapping values are not allowed", "could not find expected ':'", "did not find expected key",
+                    "did not find expected '-' indicator", "expected <block end>", "block mapping",
+                    "block sequence", "block collection", "expected <document start>",
+                    "did not find expected <document start>")
+
+
+def syntax_hint(exc: yaml.YAMLError, text: str) -> str | None:
+    """What to do about a YAML syntax error, in plain words (None when there is nothing to add).
+
+    PyYAML's C and Python parsers word the same errors differently; both are recognised.
+
+    >>> try:
+    ...     yaml.safe_load("codes:\\n  - id: a\\n    name: A\\n      definition: d\\n")
+    ... except yaml.YAMLError as exc:
+    ...     print(syntax_hint(exc, "").split(":")[0])
+    check the indentation of this line and the one before it
+    """
+    problem = str(getattr(exc, "problem", None) or exc).lower()
+    context = str(getattr(exc, "context", None) or "").lower()
+    mark, opened = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and 0 <= mark.line < len(lines) else ""
+    indent = line[:len(line) - len(line.lstrip(" \t-"))]
+    if "\t" in indent or "tab" in problem or "'\\t'" in problem:
+        return TAB_HINT
+    if "cannot start any token" in problem:
+        col = mark.column if mark is not None else -1
+        start = line[col] if 0 <= col < len(line) and not line[col].isspace() else "@ or `"
+        return f"a value that starts with {start} needs quotes around it"
+    if "unknown escape" in problem:
+        return ("inside double quotes a backslash starts an escape: put the value in single quotes "
+                "('C:\\notes') or write each backslash twice")
+    if "quoted scalar" in context or ("end of stream" in problem and "quot" in context):
+        where = f" on line {opened.line + 1}" if opened is not None else ""
+        return f"a quote opened{where} is never closed: close it at the end of the value"
+    if "undefined alias" in problem:
+        return "a *name refers to an &name defined nowhere above it: write the value out instead"
+    if any(p in problem for p in _INDENT_PROBLEMS):
+        return INDENT_HINT
+    if "flow" in context or any(p in problem for p in ("expected ',' or ']'", "expected ',' or '}'")):
+        return "a list in [brackets] or a mapping in {braces} is not closed, or a value in it needs quotes"
+    return None
+
+
 def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[Problem]]:
     """Parse codebook YAML text: ``(data, lines, problems)``; data is None on a syntax error.
 
@@ -175,7 +223,8 @@ def parse_yaml(text: str, *, file: str | None = None) -> tuple[Any, Lines, list[
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem(f"not valid YAML: {what}", file=file,
+        hint = syntax_hint(exc, text)
+        problems.append(Problem(f"not valid YAML: {what}" + (f"; {hint}" if hint else ""), file=file,
                                 line=None if mark is None else mark.line + 1))
         return None, Lines(), problems
     except _AliasBomb as exc:
