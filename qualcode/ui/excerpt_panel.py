@@ -116,7 +116,7 @@ def _toggle_why(suggestion_id: int) -> None:
 
 
 def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options: dict[str, str],
-          go_next: Callable[[], None], position: str = "") -> None:
+          go_next: Callable[[], None], position: str = "", go_prev: Callable[[], None] | None = None) -> None:
     """Everything a coder does to one excerpt. Callbacks save at once; buttons have shortcuts."""
     head = f"**{md(turn.speaker or 'Unknown speaker')}** · {md(turn.role)}"
     if turn.time:
@@ -150,6 +150,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                        "here, or A to move on.")
     top.button(none_label, key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
                on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
+    if go_prev is not None:
+        top.button("Previous", key="focus-prev", shortcut="P", icon=":material/arrow_back:", on_click=go_prev,
+                   help="Back to the excerpt you had open before")
     top.button("Next", key="focus-next", shortcut="N", icon=":material/arrow_forward:", on_click=go_next,
                help="The next excerpt that needs a decision")
     top.button("Undo", key="focus-undo", shortcut="U", icon=":material/undo:", on_click=undo_last, args=(ctx,),

@@ -71,3 +71,12 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
         ".map(e => [...e.classList].find(c => c.startsWith('st-key-resolve-')))")
     assert sorted(shown) == sorted(f"st-key-resolve-{ex[i].id}" for i in (9, 10, 12))
     shot(page, "agreement-2-disagreements-on-buy-in")
+
+    # Record a consensus: the Disagreements tab stays open and says it was recorded (it once went
+    # back to the first tab with no word); the resolved excerpt leaves the list.
+    page.locator(key(f"resolve-{ex[9].id}") + " button").first.click()
+    wait_idle(page)
+    page.get_by_text("Consensus recorded. It is kept as consensus codings").first.wait_for()
+    assert page.get_by_role("tab", name=re.compile("Disagreements")).first.get_attribute("aria-selected") == "true"
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[class*=\"st-key-resolve-\"]').length === {differ - 1}")

@@ -6,6 +6,7 @@ reload. Found by someone trying the app on their own files:
 - "Add code" left at the whole excerpt coded from the second "I've" of an excerpt that says
   "I've" twice (Streamlit's slider sends the word back, not its position);
 - a reload put the coder back at the document's first excerpt;
+- P (previous) did nothing unless the transcript had the keyboard;
 - every page fetched its tab icon from Google's font server (nothing may leave the machine).
 """
 
@@ -128,6 +129,15 @@ def test_a_second_project_an_excerpt_coded_by_hand_and_a_reload(tmp_path, start_
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Your codes here").wait_for()
     assert sidebar.get_by_text(SAID_TWICE).count() >= 1  # the excerpt the coder had open
+
+    # N moves on, P comes back to where the coder was (P once did nothing outside the transcript).
+    page.locator("h1").first.click()
+    page.keyboard.press("n")
+    page.locator(key("focus-text")).filter(has_text="looking at student work").wait_for()
+    wait_idle(page)
+    page.keyboard.press("p")
+    page.locator(key("focus-text")).filter(has_text="I've been teaching eight years").wait_for()
+    wait_idle(page)
     goto(page, "Project")
     assert page.get_by_text(str(second.resolve())).count() + page.locator(
         f'input[value="{second.resolve()}"]').count() >= 1

@@ -222,6 +222,7 @@ def resolve(ctx: ProjectContext, excerpt_id: int, key: str) -> None:
     r = in_callback(team.resolve_disagreement, ctx, excerpt_id, codes)
     if r is not None:
         flash(f"Consensus recorded for excerpt {excerpt_id}: {', '.join(r['codes']) or 'no code'}.", kind="success")
+        st.session_state["agr-resolved"] = excerpt_id  # the tab says so too, where the coder is looking
 
 
 def take_version(key: str, codes: list[str]) -> None:
@@ -265,6 +266,10 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     if len(chosen) < 2:
         st.info("Disagreements need two or more coders who reviewed the same excerpts.")
         return
+    done = st.session_state.pop("agr-resolved", None)
+    if done is not None:
+        st.success("Consensus recorded. It is kept as consensus codings; each coder's own codes stay as they were"
+                   + ("." if show_resolved else "; tick Show resolved to see it again."), icon=":material/handshake:")
     items = attempt(team.disagreements, ctx, coders=chosen, include_resolved=show_resolved) or []
     if code_id is not None:
         items = [d for d in items if code_id in d["differing"]]
@@ -352,7 +357,10 @@ def render() -> None:
     if ctx is None:
         return
     names = code_names(ctx)
-    tabs = st.tabs(["Agreement", "Disagreements", "Bring in a colleague's work", "Audit log", "Team"])
+    # Keyed, so the open tab stays open when a message shows above it (a consensus recorded on
+    # the Disagreements tab once put the coder back on the first tab, its message unseen).
+    tabs = st.tabs(["Agreement", "Disagreements", "Bring in a colleague's work", "Audit log", "Team"],
+                   key="agr-tabs", on_change="rerun")
     with tabs[0]:
         _agreement_tab(ctx, names)
     with tabs[1]:

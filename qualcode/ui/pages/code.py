@@ -154,6 +154,44 @@ def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | N
     return go_next
 
 
+TRAIL = 100  # excerpts remembered for Previous (P)
+
+
+def _remember_trail(focus: int | None) -> None:
+    """Keep the excerpts the coder had open, in order, for Previous: each run that finds a new
+    open excerpt records the one before it (unless Previous itself went back)."""
+    seen = st.session_state.get("code_seen")
+    back = st.session_state.pop("code_back", False)
+    if seen is not None and seen != focus and not back:
+        trail = st.session_state.setdefault("code_trail", [])
+        trail.append(seen)
+        del trail[:-TRAIL]
+    st.session_state["code_seen"] = focus
+
+
+def _go_prev_factory(view: TranscriptView):
+    def go_prev() -> None:
+        """Back to the excerpt the coder had open before (then the one before that ...); with
+        none left, the previous excerpt of the document."""
+        ids = {e.id for e in view.excerpts() if e.codable}
+        cur = st.session_state.get("code_focus")
+        trail = [i for i in st.session_state.get("code_trail", []) if i in ids and i != cur]
+        if trail:
+            prev = trail.pop()
+            st.session_state["code_trail"] = trail
+        else:
+            order = [e.id for e in view.excerpts() if e.codable]
+            pos = order.index(cur) if cur in order else 0
+            if pos == 0:
+                flash("This is the first excerpt of the document.", kind="info")
+                return
+            prev = order[pos - 1]
+        st.session_state["code_focus"] = prev
+        st.session_state["code_jump"] = True
+        st.session_state["code_back"] = True
+    return go_prev
+
+
 def _suggest_now(ctx: ProjectContext, doc_id: int) -> None:
     fn = suggest_svc.suggest_document
     if not st.button("Compute suggestions for this document", key="suggest-doc", icon=":material/auto_awesome:"):
@@ -314,7 +352,7 @@ def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int
 
 
 def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView], by_id: dict,
-                     focus: int | None, cb, code_options: dict[str, str], go_next) -> None:
+                     focus: int | None, cb, code_options: dict[str, str], go_next, go_prev=None) -> None:
     codes = cb.codable_codes() if cb is not None else []
     st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
                "text to see or change its codes · dotted underline: suggestions to decide · "
@@ -330,7 +368,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
         if focus in by_id:
             ex, turn = by_id[focus]
             transcript_view.codings_panel(ctx, view, ex.id, code_options, coding_memos)
-            panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
+            panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev)
         else:
             st.caption("Click a sentence of the transcript to open it here.")
     transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,
@@ -380,6 +418,8 @@ def render() -> None:
     elif focus not in by_id:
         focus = st.session_state["code_focus"] = next_excerpt(view, None)
         st.session_state["code_jump"] = True  # the transcript opens at the excerpt the sidebar shows
+    _remember_trail(focus)
+    go_prev = _go_prev_factory(view)
     if focus is not None:
         st.query_params[EX_PARAM] = str(focus)
     elif EX_PARAM in st.query_params:
@@ -395,7 +435,8 @@ def render() -> None:
         if prev_turn is not None:
             st.caption(f"Before — {prev_turn.speaker}")
             st.text(tail(" ".join(e.text for e in prev_turn.excerpts), 400), width="stretch")
-        panel(ctx, ex, turn, code_options=code_options, go_next=go_next, position=f"({left} left in the queue)")
+        panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev,
+              position=f"({left} left in the queue)")
         return
 
     f = _filters(view)
@@ -404,7 +445,7 @@ def render() -> None:
         st.info("No excerpt matches these filters. Clear them to see the whole transcript.")
         return
     if mode == "Transcript":
-        _transcript_mode(ctx, view, turns, by_id, focus, cb, code_options, go_next)
+        _transcript_mode(ctx, view, turns, by_id, focus, cb, code_options, go_next, go_prev)
         return
     size = _page_size(ctx)
     pages = max(1, math.ceil(len(turns) / size))
@@ -415,7 +456,7 @@ def render() -> None:
         st.subheader("Open excerpt")
         if focus in by_id:
             ex, turn = by_id[focus]
-            panel(ctx, ex, turn, code_options=code_options, go_next=go_next)
+            panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev)
         else:
             st.caption("Click an excerpt (or ✎ beside it) to code it by hand, narrow the span or write a memo.")
     page = st.session_state["code_page"]
