@@ -110,9 +110,6 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     cb = attempt(ui_support.codebook, ctx)
     code_names = {c.id: c.name for c in cb.codable_codes()} if cb is not None else {}
     rows = g.question(st.session_state["sg_question"])
-    done = int((rows["status"].isin(["coded", "reviewed"])).sum())
-    st.progress(done / len(rows) if len(rows) else 0.0,
-                text=f"{done} of {len(rows)} answers to this question decided by {ctx.coder}")
     f = _filters(g, rows, code_names)
     shown = survey_svc.filter_grid(rows, **f)
     if shown.empty:
@@ -125,7 +122,8 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     part = shown.iloc[(page - 1) * size: page * size]
     st.session_state.pop("sg_views", None)  # a full run reloads the page's chips; the fragment reuses them
     grid_page(ctx, part[["excerpt_id", "start", "answer", "codable", "respondent", *g.attributes]]
-              .to_dict("records"), g.attributes, code_names)
+              .to_dict("records"), g.attributes, code_names,
+              question=(st.session_state["sg_survey"], st.session_state["sg_question"]))
     nav = st.container(horizontal=True, vertical_alignment="center", key="sg-pager")
     nav.number_input("Page", min_value=1, max_value=pages, key="sg_page", width=140)
     nav.caption(f"of {pages} · {len(shown)} answers")
@@ -161,11 +159,20 @@ def _views(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[ExcerptView]
 @st.fragment
 @guarded
 def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[str],
-              code_names: dict[str, str]) -> None:
-    """One page of rows: respondent and attributes | answer | chips and 'add a code'."""
+              code_names: dict[str, str], question: tuple[str, str] | None = None) -> None:
+    """One page of rows: respondent and attributes | answer | chips and 'add a code'; above
+    them the question's progress, here so that each decision (a rerun of this fragment only)
+    moves it."""
     views = _views(ctx, rows)
     refresh(ctx, views)
     show_flash()
+    if question is not None:
+        g = _grid(ctx, question[0])  # reloaded only when something was decided since
+        if g is not None:
+            every = g.question(question[1])
+            done = int((every["status"].isin(["coded", "reviewed"])).sum())
+            st.progress(done / len(every) if len(every) else 0.0,
+                        text=f"{done} of {len(every)} answers to this question decided by {ctx.coder}")
     head = st.columns([2, 5, 4])
     head[0].markdown("**Respondent**")
     head[1].markdown("**Answer**")

@@ -6,6 +6,8 @@ Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each step.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from qualcode import services
@@ -65,6 +67,8 @@ def test_survey_import_grid_and_themes(tmp_path, start_app, page):
     page.get_by_role("option", name="Protected time", exact=True).first.click()
     page.wait_for_selector(key(f"srow-{first}") + ' [class*="st-key-coding-"]')
     wait_idle(page)
+    # the question's progress moves with the decision (only the grid's fragment reran)
+    page.get_by_text(re.compile(r"^1 of \d+ answers to this question decided by alice")).first.wait_for()
     shot(page, "survey-grid-coded")
 
     ctx = services.open_project(project, coder="alice")
