@@ -9,7 +9,9 @@ sources as UTF-8 text under ``sources/<GUID>.txt``. What goes where:
   speakers -> ``Cases`` (name = pseudonym when there is one, role and speaker attributes
   as variable values, a ``SourceRef`` to their document);
 - codings -> ``PlainTextSelection`` (code-point offsets) holding ``Coding`` elements with
-  ``creatingUser``; memos -> ``Notes`` referenced from the selection, source or code.
+  ``creatingUser``; memos -> ``Notes`` referenced (``NoteRef``) from the coding (a memo on
+  a coding), the selection (on an excerpt), the source (on a document), the code, or the
+  project.
 
 What REFI-QDA cannot express (turns, excerpt segmentation, speaker roles per turn, how a
 coding came about, which excerpts each coder reviewed) travels in ``qualcode.json`` beside
@@ -104,7 +106,8 @@ class ProjectData:
     memos: list[MemoRecord] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    #: Sources named in the file but not imported (missing from the archive, not text), with why.
+    #: Sources named in the file but not imported (missing from the archive, not text), and
+    #: notes (memos) that could not be placed on anything qualcode holds, each with why.
     left_out: list[str] = field(default_factory=list)
     #: Who finished which excerpts: {coder: {content hash: [excerpt orders]}}. qualcode keeps
     #: it in its sidecar; None for another program's file (then coded documents count as reviewed).
@@ -356,6 +359,17 @@ def qdpx_bytes(data: ProjectData, *, write_codes: CodesWriter) -> bytes:
 # Windows) and mapped exactly onto the stored text (BOM dropped, ``\n`` line ends); sources
 # that are missing from the archive (left out and listed); damaged selections and a damaged
 # ``qualcode.json`` (reported in ``problems``, never a traceback).
+#
+# Notes (memos) are placed by what refers to them: a ``NoteRef`` in a ``Coding`` -> a memo
+# on that coding (on its first piece when the coding is split across excerpts); in a
+# ``PlainTextSelection`` -> on the excerpt (qualcode's own files, whose sidecar knows the
+# note), or, from another program, on the selection's coding when it carries exactly one,
+# else on the passage's first excerpt; in a source -> on the document; in a ``Code`` -> on the
+# code; in ``Project`` -> on the project; a ``Link`` between a note and a coding, selection,
+# source or code -> on that. A note referenced from nowhere (or only from a set or graph) is
+# a free memo, kept on the project. A note on anything that was not imported (a PDF, a
+# damaged selection, a coding of an unknown code, a link, another note) is listed in
+# ``left_out`` with the reason: never dropped without a word.
 
 #: Deeper code hierarchies are refused with a clear error (no real codebook comes close;
 #: a 1,500-deep one is an attack on the recursion limit).
@@ -620,27 +634,51 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
                                         VAR_TYPES_BACK.get((v.get("typeOfVariable") or "Text").strip(), "text"))
                  for v in _iter(root, "Variable")}
     notes = {_norm(n.get("guid")): n for n in _iter(root, "Note")}
+    note_pos = {k: i for i, k in enumerate(notes)}
     memos: list[MemoRecord] = []
+    memo_pos: list[int] = []  # each memo's note's place in <Notes> (memos are kept in that order)
     left_out: list[str] = []
+    # Memos (see the notes above read_qdpx): every Note ends up placed (a memo), left out
+    # with the reason (``unplaced``), or, referenced from nowhere, a project memo.
+    placed: set[str] = set()
+    unplaced: dict[str, str] = {}
+    targets_done: set[tuple] = set()
+    #: GUID of a code, source, selection or coding -> where a memo on it goes (for <Link>s)
+    anchors: dict[str, dict] = {}
 
-    def memo(ng: str, **target) -> None:
-        n = notes.get(_norm(ng))
+    def memo(ng: str | None, **target) -> None:
+        key = _norm(ng)
+        n = notes.get(key)
         if n is None:
+            if key:
+                problems.append(f"a note reference points to a note ({ng}) that the file does not hold; ignored")
             return
-        content = _kid(n, "PlainTextContent")
-        text = ((content.text if content is not None else "") or "").strip()
-        if not text:
+        placed.add(key)
+        text = _note_text(n)
+        done = (key, tuple(sorted(target.items())))
+        if not text or done in targets_done:
             return
-        extra = sidecar.get("notes", {}).get(_norm(ng), {})
+        targets_done.add(done)
+        extra = sidecar.get("notes", {}).get(key, {})
         side_code = extra.get("code_id") if isinstance(extra.get("code_id"), str) else None
         memos.append(MemoRecord(text=text, coder=users.get(_norm(n.get("creatingUser")), "imported"),
                                 created_at=_parse_dt(n.get("creationDateTime")),
                                 code_id=target.pop("code_id", None) or side_code, **target))
+        memo_pos.append(note_pos[key])
+
+    def cannot_place(el, why: str) -> None:
+        """Every note referenced from ``el`` and its descendants cannot be placed: ``why``."""
+        for ref in _iter(el, "NoteRef"):
+            unplaced.setdefault(_norm(ref.get("targetGUID")), why)
 
     if cb_el is not None:
         for el in _iter(cb_el, "Code"):
+            code_id = code_of_guid.get(_norm(el.get("guid")))
+            if code_id is None:
+                continue
+            anchors[_norm(el.get("guid"))] = {"code_id": code_id}
             for ref in _kids(el, "NoteRef"):
-                memo(ref.get("targetGUID"), code_id=code_of_guid.get(_norm(el.get("guid"))))
+                memo(ref.get("targetGUID"), code_id=code_id)
     cases: dict[str, list] = {}
     for case in _iter(root, "Case"):
         for ref in _kids(case, "SourceRef"):
@@ -659,16 +697,22 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
             rep = _kid(ts, "Representation")  # a PDF's or a recording's text (transcript)
             if rep is None:
                 left_out.append(f"{sname}: a {kind} (only text sources can be imported)")
+                cannot_place(ts, f"it is on {sname}, a {kind} (only text sources can be imported)")
                 continue
             n_own = sum(1 for c in ts if _local(c).endswith("Selection"))
             if n_own:
                 problems.append(f"{sname}: {n_own} selection(s) on the {kind} itself (not on its text) were left out")
+                for c in ts:
+                    if _local(c).endswith("Selection"):
+                        cannot_place(c, f"it is on a selection of the {kind} {sname} itself (not on its text)")
+            outer = ts
             ts = rep
             case_keys.append(_norm(ts.get("guid")))
         sg = _norm(ts.get("guid"))
         raw, why = source_text(ts)
         if raw is None:
             left_out.append(f"{sname}: {why}")
+            cannot_place(ts if kind == "TextSource" else outer, f"it is on {sname}, which was left out ({why})")
             continue
         text, at = normalise(raw)
         meta = sidecar.get("documents", {}).get(sg)
@@ -687,8 +731,16 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
         documents.append(doc)
         ch = doc.content_hash
         source_guids[ch] = sg
-        for ref in _kids(ts, "NoteRef"):
-            memo(ref.get("targetGUID"), document=ch)
+        for g in case_keys:
+            anchors[g] = {"document": ch}
+        for el in ([outer, ts] if kind != "TextSource" else [ts]):
+            for ref in _kids(el, "NoteRef"):  # a note on the source (or on the PDF/recording it transcribes)
+                memo(ref.get("targetGUID"), document=ch)
+        n_whole = len(_kids(ts, "Coding"))
+        if n_whole:  # a coding of the whole source, without a selection
+            problems.append(f"{sname}: {n_whole} coding(s) of the whole source (no selection) were left out")
+            for ce in _kids(ts, "Coding"):
+                cannot_place(ce, f"it is on a coding of the whole of {sname} (no selection), which was left out")
         for sel in _kids(ts, "PlainTextSelection"):
             where = f"{sname} (line {sel.sourceline} of the project file)"
             a_raw, b_raw = _int_attr(sel, "startPosition"), _int_attr(sel, "endPosition")
@@ -697,25 +749,36 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
                 problems.append(f"{where}: a selection's start/end "
                                 f"({sel.get('startPosition')!r}, {sel.get('endPosition')!r}) is not a whole "
                                 f"number; its {n_codings} coding(s) were left out")
+                cannot_place(sel, f"it is on a selection in {where} whose start/end is not a whole number")
                 continue
             if not (0 <= a_raw <= len(raw) and 0 <= b_raw <= len(raw)):
                 problems.append(f"{where}: a selection {a_raw}:{b_raw} lies outside the text "
                                 f"({len(raw)} characters); its {n_codings} coding(s) were left out")
+                cannot_place(sel, f"it is on a selection {a_raw}:{b_raw} in {where}, outside the text")
                 continue
             if b_raw < a_raw:
                 problems.append(f"{where}: a selection ends ({b_raw}) before it starts ({a_raw}); "
                                 f"its {n_codings} coding(s) were left out")
+                cannot_place(sel, f"it is on a selection in {where} that ends before it starts")
                 continue
             start, end = at(a_raw), at(b_raw)
             if start == end:
                 if n_codings:
                     problems.append(f"{where}: an empty selection at {a_raw}; its {n_codings} coding(s) were left out")
+                cannot_place(sel, f"it is on an empty selection at {a_raw} in {where}")
                 continue
+            hits = _excerpts_for(doc, start, end, None)
+            # a note on the passage: on its (first) excerpt; on the document when it covers
+            # only spaces
+            sel_target = {"document": ch, "excerpt_order": hits[0][0] if hits else None}
+            anchors[_norm(sel.get("guid"))] = sel_target
+            kept: list[dict] = []  # where a memo on each kept coding of this selection goes
             for ce in _kids(sel, "Coding"):
                 cref = _kid(ce, "CodeRef")
                 code_id = code_of_guid.get(_norm(cref.get("targetGUID") if cref is not None else ""))
                 if code_id is None:
                     problems.append(f"{where}: a coding refers to an unknown code; left out")
+                    cannot_place(ce, f"it is on a coding in {where} of a code the file does not define")
                     continue
                 side = sidecar.get("codings", {}).get(_norm(ce.get("guid")), {})
                 order = side.get("excerpt") if isinstance(side.get("excerpt"), int) else None
@@ -724,20 +787,81 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
                 pieces = _excerpts_for(doc, start, end, order)
                 if not pieces:
                     problems.append(f"{where}: a coding at {a_raw}:{b_raw} covers no excerpt (only spaces); left out")
+                    cannot_place(ce, f"it is on a coding at {a_raw}:{b_raw} in {where} that covers no excerpt")
+                    continue
                 for o, a, b in pieces:
                     codings.append(CodingRecord(document=ch, excerpt_order=o, code_id=code_id, coder=coder,
                                                 start=a, end=b, origin=origin,
                                                 created_at=_parse_dt(ce.get("creationDateTime"))))
+                # a memo on this coding: on its first piece (a coding across excerpts is split)
+                o, a, b = pieces[0]
+                on_coding = {"document": ch, "excerpt_order": o, "coding": (code_id, coder, a, b)}
+                kept.append(on_coding)
+                anchors[_norm(ce.get("guid"))] = on_coding
+                for ref in _kids(ce, "NoteRef"):
+                    memo(ref.get("targetGUID"), **on_coding)
             for ref in _kids(sel, "NoteRef"):
-                hits = _excerpts_for(doc, start, end, None)
-                memo(ref.get("targetGUID"), document=ch, excerpt_order=hits[0][0] if hits else None)
+                # qualcode writes a memo on an excerpt here (its sidecar knows the note); another
+                # program's note on a selection that carries one coding is a memo on that coding
+                # (a comment on a coded segment), else on the passage
+                own = _norm(ref.get("targetGUID")) in sidecar.get("notes", {})
+                if not own and n_codings == 1 and len(kept) == 1:
+                    memo(ref.get("targetGUID"), **kept[0])
+                else:
+                    memo(ref.get("targetGUID"), **sel_target)
     for ref in _kids(root, "NoteRef"):
         memo(ref.get("targetGUID"))
+    for link in _iter(root, "Link"):  # a note linked to a coding, selection, source or code
+        ends = (_norm(link.get("originGUID")), _norm(link.get("targetGUID")))
+        for note_end, other in (ends, ends[::-1]):
+            if note_end in notes and other in anchors:
+                memo(note_end, **anchors[other])
+        cannot_place(link, "it is on a link between two things (qualcode has no links)")
+    _account_for_notes(root, notes, placed, unplaced, anchors, memo, left_out)
+    memos = [m for _, m in sorted(zip(memo_pos, memos), key=lambda pm: pm[0])]
     reviews = _sidecar_reviews(sidecar, {d.content_hash: d for d in documents})
     return ProjectData(name=(root.get("name") or "").strip() or "Imported project", codebook=codebook,
                        documents=documents, codings=codings, memos=memos, users=sorted(set(users.values())),
                        problems=problems, left_out=left_out, reviews=reviews,
                        source_guids=source_guids)
+
+
+def _note_text(note) -> str:
+    content = _kid(note, "PlainTextContent")
+    return ((content.text if content is not None else "") or "").strip()
+
+
+def _account_for_notes(root, notes: dict, placed: set[str], unplaced: dict[str, str], anchors: dict,
+                       memo: Callable[..., None], left_out: list[str]) -> None:
+    """Every note that did not become a memo: a free note (referenced from nowhere, or only
+    from a set or graph) becomes a project memo; one that is on something qualcode cannot
+    hold is listed in ``left_out`` with the reason."""
+    on: dict[str, str] = {}  # note -> what else refers to it (anchors qualcode did not read)
+    for el in root.iter():
+        if _local(el) == "NoteRef":
+            parent = el.getparent()
+            on.setdefault(_norm(el.get("targetGUID")), _local(parent) if parent is not None else "")
+        elif _local(el) == "Link":
+            ends = (_norm(el.get("originGUID")), _norm(el.get("targetGUID")))
+            for note_end, other in (ends, ends[::-1]):
+                if note_end in notes and other not in anchors:
+                    on.setdefault(note_end, "Link")
+    for key, n in notes.items():
+        if key in placed:
+            continue
+        text = _note_text(n)
+        if not text:
+            continue
+        if key in unplaced:
+            why = unplaced[key]
+        elif key in on:
+            why = ("it is linked to something qualcode did not import" if on[key] == "Link"
+                   else f"it is on a {on[key] or 'part of the file'} (qualcode has no place for it)")
+        else:
+            memo(key)  # a free memo: kept on the project
+            continue
+        short = text if len(text) <= 60 else text[:57].rstrip() + "…"
+        left_out.append(f"memo “{short}” ({n.get('name') or 'no name'}): {why}")
 
 
 def _sidecar_reviews(sidecar: dict, docs: dict[str, Document]) -> dict[str, dict[str, list[int]]] | None:

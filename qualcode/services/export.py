@@ -515,17 +515,37 @@ class _ImportProject:
         else:
             pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, reviews)
         n_reviews = len(exchange.add_reviews(s, pairs))
+        coding_at = exchange.coding_ids(s) if any(m.coding for m in data.memos) else {}
+        left_out, problems = list(data.left_out), list(data.problems)
+        n_memos = 0
         for m in data.memos:
-            ex = index.get((doc_ids[m.document], m.excerpt_order)) if m.document and m.excerpt_order is not None else None
+            doc_id = doc_ids.get(m.document) if m.document else None
+            if m.document and doc_id is None:
+                left_out.append(f"memo {_short(m.text)}: its document was not imported")
+                continue
+            ex = index.get((doc_id, m.excerpt_order)) if doc_id is not None and m.excerpt_order is not None else None
+            coding_id = None
+            if m.coding is not None:  # a memo on a coding: on that coding
+                code_id, coder, a, b = m.coding
+                coding_id = coding_at.get((ex[0], code_id, cid(coder), a, b)) if ex else None
+                if coding_id is None:
+                    problems.append(f"memo {_short(m.text)}: its coding was not imported; "
+                                    f"it was put on the {'excerpt' if ex else 'document'}")
             exchange.add_memo_at(s, m.text, cid(m.coder), created_at=m.created_at,
                                  excerpt_id=ex[0] if ex else None,
-                                 document_id=doc_ids.get(m.document) if m.document and ex is None else None,
-                                 code_id=m.code_id)
+                                 document_id=doc_id if ex is None else None,
+                                 code_id=m.code_id, coding_id=coding_id)
+            n_memos += 1
         return Outcome({"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
-                        "memos": len(data.memos), "reviews": n_reviews, "problems": data.problems,
-                        "left_out": data.left_out}, label, None,
-                       {"documents": len(doc_ids), "codings": n_codings, "memos": len(data.memos),
-                        "reviews": n_reviews, "left_out": data.left_out})
+                        "memos": n_memos, "reviews": n_reviews, "problems": problems,
+                        "left_out": left_out}, label, None,
+                       {"documents": len(doc_ids), "codings": n_codings, "memos": n_memos,
+                        "reviews": n_reviews, "left_out": left_out})
+
+
+def _short(text: str) -> str:
+    """A memo's text in quotes, cut to a line."""
+    return f"“{text if len(text) <= 60 else text[:57].rstrip() + '…'}”"
 
 
 # ---- coded excerpts from a spreadsheet ------------------------------------------------

@@ -194,23 +194,36 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
     new_reviews = exchange.add_reviews(s, pairs)
     # memos
     have = exchange.existing_memos(s)
+    coding_at = exchange.coding_ids(s) if any(m.coding for m in data.memos) else {}
     memo_ids = []
+    left_out = list(data.left_out)
     for m in data.memos:
         doc_id = doc_of.get(m.document) if m.document else None
-        if m.document and doc_id is None:
+        if m.document and doc_id is None:  # its document was not brought in (other text here)
+            left_out.append(f"memo {export_svc._short(m.text)}: its document was not brought in "
+                            "(this project has it with other text)")
             continue
-        ex = None
-        if doc_id is not None and m.excerpt_order is not None:
+        ex, coding_id = None, None
+        if doc_id is not None and m.coding is not None:  # a memo on a coding: on that coding
+            c_code, c_coder, a, b = m.coding
+            hits = pieces(doc_id, a, b)
+            if hits:
+                ex = hits[0][0]
+                coding_id = coding_at.get((ex, code_map.get(c_code), cid(c_coder), hits[0][1], hits[0][2]))
+            if coding_id is None:
+                problems.append(f"memo {export_svc._short(m.text)}: its coding was not brought in; "
+                                "it was put on the excerpt")
+        if ex is None and doc_id is not None and m.excerpt_order is not None:
             e = next((e for e in file_docs[m.document].excerpts if e.order == m.excerpt_order), None)
             hits = pieces(doc_id, e.start, e.end) if e is not None else []
             ex = hits[0][0] if hits else None
         code_id = code_map.get(m.code_id) if m.code_id else None
-        key = (m.text, cid(m.coder), ex, doc_id if ex is None else None, code_id)
+        key = (m.text, cid(m.coder), ex, doc_id if ex is None else None, code_id, coding_id)
         if key in have:
             continue
         have.add(key)
         memo_ids.append(exchange.add_memo_at(s, m.text, key[1], created_at=m.created_at, excerpt_id=ex,
-                                             document_id=key[3], code_id=code_id))
+                                             document_id=key[3], code_id=code_id, coding_id=coding_id))
     summary = {
         "file": label,
         "documents": {"matched": matched, "added": added, "conflicts": conflicts},
@@ -219,7 +232,7 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
         "codings": len(new_ids), "already_there": already,
         "reviews": len(new_reviews), "review_rule": rule if data.reviews is None else "from the file",
         "memos": len(memo_ids),
-        "problems": problems, "left_out": list(data.left_out),
+        "problems": problems, "left_out": left_out,
     }
     record = {"documents_added": added_ids, "codes_added": codes_added, "coding_ids": new_ids,
               "reviews": [list(p) for p in new_reviews], "memo_ids": memo_ids,

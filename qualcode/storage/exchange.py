@@ -108,9 +108,19 @@ def bulk_add_codings(s: Session, rows: list[dict]) -> int:
     return len(fresh)
 
 
+def coding_ids(s: Session) -> dict[tuple[int, str, int, int, int], int]:
+    """(excerpt, code, coder, start, end) -> coding id, for every coding."""
+    return {(e, c, u, a, b): i for i, e, c, u, a, b in s.execute(
+        select(CodingRow.id, CodingRow.excerpt_id, CodingRow.code_id, CodingRow.coder_id, CodingRow.start,
+               CodingRow.end))}
+
+
 def add_memo_at(s: Session, text: str, coder_id: int, *, created_at: datetime | None = None,
-                excerpt_id: int | None = None, document_id: int | None = None, code_id: str | None = None) -> int:
-    row = MemoRow(text=text, coder_id=coder_id, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id)
+                excerpt_id: int | None = None, document_id: int | None = None, code_id: str | None = None,
+                coding_id: int | None = None) -> int:
+    """A memo as imported; a memo on a coding (``coding_id``) also names the coding's excerpt."""
+    row = MemoRow(text=text, coder_id=coder_id, excerpt_id=excerpt_id, document_id=document_id, code_id=code_id,
+                  coding_id=coding_id)
     if created_at is not None:
         row.created_at = created_at
         row.updated_at = created_at
@@ -218,9 +228,9 @@ def remove_reviews(s: Session, pairs: Iterable[tuple[int, int]]) -> None:
 
 
 def existing_memos(s: Session) -> set[tuple]:
-    """Keys (text, coder id, excerpt id, document id, code id) of every memo."""
+    """Keys (text, coder id, excerpt id, document id, code id, coding id) of every memo."""
     return set(s.execute(select(MemoRow.text, MemoRow.coder_id, MemoRow.excerpt_id, MemoRow.document_id,
-                                MemoRow.code_id)).all())
+                                MemoRow.code_id, MemoRow.coding_id)).all())
 
 
 def delete_rows(s: Session, *, codings: Iterable[int] = (), memos: Iterable[int] = (),
