@@ -352,3 +352,46 @@ def test_survey_bulk_import_grid_and_frequencies_on_postgresql(db_url):  # noqa:
         assert f.loc[("North Ridge", "trust"), "documents"] == 1
     finally:
         ctx.close()
+
+
+def test_themes_count_transcripts_and_survey_answers_apart(surveyed):
+    """A survey respondent is one document: with a survey beside the interviews, Themes asks
+    which to count ("Count from"), and each choice's numbers and quotes hold only those
+    documents (a new user saw an interview's 1 of 2 documents turn into 1 of 17 when a survey
+    came in, with no way back)."""
+    from qualcode.services import analysis
+    from qualcode.services import ingest
+    from tests.ui_helpers import no_exception, page, seed
+
+    ctx = surveyed
+    doc_id, _ = seed(ctx, name="rivera-2018", codes=(),
+                     turns=[("Maria Rivera", "participant", "We trust each other with our class data now.")])
+    ingest.set_document_attribute(ctx, doc_id, "year", "2018")
+    with ctx.session(readonly=True) as s:
+        (ex,) = [e for e in doc_store.load_document(s, doc_id).excerpts]
+    coding.add_coding(ctx, ex.id, "trust")
+    coding.add_coding(ctx, answer_id(ctx, "r1", USEFUL), "trust")
+    assert analysis.sources(ctx) == {"transcripts": 1, "surveys": 5}  # r6 answered nothing: left out
+
+    mixed = analysis.compare(ctx, by="year").set_index("code_id")
+    assert (mixed.loc["trust", "2018 n"], mixed.loc["trust", "2018 N"]) == (2, 3)  # 1 transcript + r1, r2
+    only_t = analysis.compare(ctx, by="year", source="transcripts").set_index("code_id")
+    assert (only_t.loc["trust", "2018 n"], only_t.loc["trust", "2018 N"]) == (1, 1)
+    only_s = analysis.frequencies(ctx, by="year", source="surveys").set_index(["year", "code_id"])
+    assert (only_s.loc[("2018", "trust"), "documents"], only_s.loc[("2018", "trust"), "documents_total"]) == (1, 2)
+    q_t = analysis.quotes(ctx, code_id="trust", where={"year": "2018"}, source="transcripts")
+    assert list(q_t["document_id"]) == [doc_id]
+    q_s = analysis.quotes(ctx, code_id="trust", where={"year": "2018"}, source="surveys")
+    assert len(q_s) == 1 and doc_id not in set(q_s["document_id"])
+    with pytest.raises(ValueError):
+        analysis.frequencies(ctx, source="interviews")
+
+    at = no_exception(page("themes", ctx))
+    assert at.selectbox(key="th_source").value in (None, "")  # everything, and it says so
+    assert any("1 transcript and 5 survey respondents together" in c.value for c in at.caption)
+    at.selectbox(key="th_source").set_value("transcripts").run()
+    no_exception(at)
+    at.selectbox(key="th_freq_pick").set_value("trust").run()
+    no_exception(at)
+    assert [h.value for h in at.subheader if h.value.startswith("Quotes")] == ["Quotes: Trust · 1 excerpt"]
+    assert at.dataframe[-1].value["quote"].tolist() == ["We trust each other with our class data now."]

@@ -41,6 +41,39 @@ class Facts:
     speaker_words: pd.DataFrame | None = None  # speaker_id, words
 
 
+SURVEY_FORMAT = "survey"  # a survey respondent's answers are one document of this format
+SOURCES = ("transcripts", "surveys")
+
+
+def source_documents(documents: pd.DataFrame, source: str) -> set[int]:
+    """Document ids of one kind of source: ``transcripts`` (interviews, focus groups, any
+    document but a survey respondent) or ``surveys`` (respondents)."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    survey = documents["format"] == SURVEY_FORMAT
+    return {int(d) for d in documents.loc[survey if source == "surveys" else ~survey, "document_id"]}
+
+
+def only_documents(facts: Facts, keep: set[int]) -> Facts:
+    """``facts`` restricted to the documents ``keep`` (their codings, speakers, attributes)."""
+    def by_doc(df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None or "document_id" not in df.columns:
+            return df
+        return df[df["document_id"].isin(keep)].reset_index(drop=True)
+
+    speakers = by_doc(facts.speakers)
+    spk = set(speakers["speaker_id"]) if speakers is not None else set()
+
+    def by_speaker(df: pd.DataFrame | None) -> pd.DataFrame | None:
+        if df is None or "speaker_id" not in df.columns:
+            return df
+        return df[df["speaker_id"].isin(spk)].reset_index(drop=True)
+
+    return Facts(codebook=facts.codebook, pairs=by_doc(facts.pairs), documents=by_doc(facts.documents),
+                 doc_attrs=by_doc(facts.doc_attrs), speakers=speakers, speaker_attrs=by_speaker(facts.speaker_attrs),
+                 excerpt_counts=by_doc(facts.excerpt_counts), speaker_words=by_speaker(facts.speaker_words))
+
+
 def code_order(codebook: Codebook, used: "set[str] | None" = None) -> list[str]:
     """Code ids to report, in codebook order: every active code plus retired ones in use."""
     used = used or set()

@@ -26,7 +26,7 @@ from qualcode.analysis import compare as compare_mod
 from qualcode.analysis import cooccurrence as cooc_mod
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.analysis import retrieve as retrieve_mod
-from qualcode.analysis.facts import Facts, attribute_level
+from qualcode.analysis.facts import Facts, attribute_level, only_documents, source_documents
 from qualcode.analysis.retrieve import Corpus, code_filter
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.services.project import ProjectContext
@@ -53,13 +53,18 @@ def _coder_id(s, coder: str | None) -> int | None:
 
 
 def load_facts(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
-               by: str | None = None, units: bool = True) -> Facts:
+               by: str | None = None, units: bool = True, source: str | None = None) -> Facts:
     """Load the compact frames every analysis works on (one read-only transaction).
 
     ``units=False`` loads only which excerpt carries which code (``pairs`` without
     document_id/speaker_id, no excerpt counts): enough for excerpt-level co-occurrence,
-    and it skips the scan of every excerpt's document and speaker.
+    and it skips the scan of every excerpt's document and speaker. ``source``:
+    ``"transcripts"`` or ``"surveys"`` counts only those documents (a survey respondent is one
+    document, so a project holding both would otherwise count them together).
     """
+    if source is not None:
+        facts = load_facts(ctx, include=include, coder=coder, by=by, units=True)
+        return only_documents(facts, source_documents(facts.documents, source))
     pending = _check_include(include)
     with ctx.session(readonly=True) as s:
         emap = q.excerpt_map(s) if units else None
@@ -98,13 +103,14 @@ def load_corpus(ctx: ProjectContext, *, include: str = "accepted", coder: str | 
 
 
 def frequencies(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
-                coder: str | None = None, rollup: bool = True) -> pd.DataFrame:
+                coder: str | None = None, rollup: bool = True, source: str | None = None) -> pd.DataFrame:
     """Per code (and per value of ``by``): excerpts, documents, participants, % of
     documents, rate per 1,000 participant words. See :mod:`qualcode.analysis.frequencies`.
 
     >>> frequencies(ctx, by="year", include="pending")  # doctest: +SKIP
     """
-    return freq_mod.frequencies(load_facts(ctx, include=include, coder=coder, by=by), by=by, rollup=rollup)
+    return freq_mod.frequencies(load_facts(ctx, include=include, coder=coder, by=by, source=source), by=by,
+                                rollup=rollup)
 
 
 def crosstab(ctx: ProjectContext, *, by: str, measure: str = "documents", include: str = "accepted",
@@ -116,13 +122,15 @@ def crosstab(ctx: ProjectContext, *, by: str, measure: str = "documents", includ
 
 
 def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, include: str = "accepted",
-            coder: str | None = None, small_group: int = 5, rollup: bool = True) -> pd.DataFrame:
+            coder: str | None = None, small_group: int = 5, rollup: bool = True,
+            source: str | None = None) -> pd.DataFrame:
     """Prevalence per code across the values of ``by`` with chi-square / Fisher tests,
     Cramér's V and Benjamini-Hochberg adjusted p-values; small groups flagged.
 
     >>> compare(ctx, by="year", groups=["2018", "2021"])  # doctest: +SKIP
     """
-    return compare_mod.compare(load_facts(ctx, include=include, coder=coder, by=by), by=by, groups=groups,
+    return compare_mod.compare(load_facts(ctx, include=include, coder=coder, by=by, source=source), by=by,
+                               groups=groups,
                             small_group=small_group, rollup=rollup)
 
 
@@ -163,7 +171,8 @@ def matrix(ctx: ProjectContext, *, values: str = "binary", include: str = "accep
 
 def retrieve(ctx: ProjectContext, *, code_id: str | None = None, where: Mapping[str, Any] | None = None,
              document_id: int | None = None, include: str = "accepted", coder: str | None = None,
-             rollup: bool = True, context: bool = True, **attributes: Any) -> pd.DataFrame:
+             rollup: bool = True, context: bool = True, source: str | None = None,
+             **attributes: Any) -> pd.DataFrame:
     """The coded excerpts behind a number, one row per (excerpt, code), with speaker
     (pseudonym), role, attributes, coders, origin, memo and the turns around it.
 
@@ -177,13 +186,17 @@ def retrieve(ctx: ProjectContext, *, code_id: str | None = None, where: Mapping[
         raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
     codes = code_filter(cb, code_id, rollup=rollup)
     corpus = load_corpus(ctx, include=include, coder=coder, code_ids=codes, document_id=document_id)
-    return retrieve_mod.retrieve(corpus, code_id=code_id, where=filters, document_id=document_id,
-                             rollup=rollup, context=context)
+    df = retrieve_mod.retrieve(corpus, code_id=code_id, where=filters, document_id=document_id,
+                               rollup=rollup, context=context)
+    if source is not None:  # only the documents a source-restricted number counted
+        df = df[df["document_id"].isin(source_documents(corpus.documents, source))].reset_index(drop=True)
+    return df
 
 
 def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None = None,
            include: str = "accepted", coder: str | None = None, rollup: bool = True,
-           also: str | None = None, level: str = "excerpt", context: bool = False) -> pd.DataFrame:
+           also: str | None = None, level: str = "excerpt", context: bool = False,
+           source: str | None = None) -> pd.DataFrame:
     """The quotes behind one number of a table or chart, one row per excerpt.
 
     What is counted decides what is shown, so the rows are exactly the units counted:
@@ -201,10 +214,11 @@ def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None
     """
     if level not in ("excerpt", "document"):
         raise QualcodeError(f"level must be 'excerpt' or 'document', not {level!r}")
-    df = retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder, rollup=rollup, context=context)
+    df = retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder, rollup=rollup, context=context,
+                  source=source)
     if also is not None:
         other = retrieve(ctx, code_id=also, where=where, include=include, coder=coder, rollup=rollup,
-                         context=context)
+                         context=context, source=source)
         key = "excerpt_id" if level == "excerpt" else "document_id"
         both = set(df[key]) & set(other[key])
         df = pd.concat([df, other], ignore_index=True) if len(other) else df
@@ -232,9 +246,10 @@ def one_row_per_excerpt(df: pd.DataFrame) -> pd.DataFrame:
 # ---- charts ---------------------------------------------------------------------------
 
 def chart_bars(ctx: ProjectContext, *, measure: str = "documents", by: str | None = None,
-               include: str = "accepted", coder: str | None = None):
+               include: str = "accepted", coder: str | None = None, source: str | None = None):
     """Bars of a frequency measure per code (grouped by ``by``)."""
-    return charts.bars(frequencies(ctx, by=by, include=include, coder=coder), measure=measure, by=by)
+    return charts.bars(frequencies(ctx, by=by, include=include, coder=coder, source=source), measure=measure,
+                       by=by)
 
 
 def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
@@ -256,6 +271,16 @@ def chart_trend(ctx: ProjectContext, *, by: str = "year", measure: str = "pct_do
 def chart_bytes(chart, *, fmt: str = "png") -> bytes:
     """PNG or SVG bytes of a chart (for download buttons and reports)."""
     return charts.render(chart, fmt=fmt)
+
+
+def sources(ctx: ProjectContext) -> dict[str, int]:
+    """How many documents of each kind of source the project holds (``transcripts``,
+    ``surveys``: one per respondent)."""
+    from qualcode.analysis.facts import SOURCES
+
+    with ctx.session(readonly=True) as s:
+        docs = q.documents_frame(s)
+    return {src: len(source_documents(docs, src)) for src in SOURCES}
 
 
 def coders(ctx: ProjectContext) -> list[str]:

@@ -83,4 +83,28 @@ def test_survey_import_grid_and_themes(tmp_path, start_app, page):
     goto(page, "Themes")
     page.wait_for_selector('[data-testid="stDataFrame"]')
     assert page.locator("text=Nothing is coded yet").count() == 0
+    assert page.locator(key("th_source")).count() == 0  # one kind of source: nothing to choose
     shot(page, "survey-themes")
+
+    # An interview joins the survey: Themes says it counts both together and lets the coder
+    # count one kind only (a respondent is one document, like a transcript).
+    from tests.ui_helpers import seed
+
+    ctx = services.open_project(project, coder="alice")
+    try:
+        seed(ctx, name="rivera-2018", codes=(), turns=[("Maria Rivera", "participant", "We trust our data now.")])
+    finally:
+        ctx.close()
+    page.reload()
+    wait_idle(page)
+    page.get_by_text("1 transcript and 240 survey respondents together").first.wait_for()
+    page.locator(key("th_source")).first.click()
+    page.get_by_role("option").filter(has_text="Transcripts only").first.click()
+    wait_idle(page)
+    page.get_by_text("Nothing is coded yet").first.wait_for()  # the interview carries no code
+    page.locator(key("th_source")).first.click()
+    page.get_by_role("option").filter(has_text="Survey answers only").first.click()
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stDataFrame"]')
+    assert "source=surveys" in page.url
+    shot(page, "survey-themes-surveys-only")

@@ -30,7 +30,8 @@ VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
 POOLED = "All coders, pooled"
 # In the page's address (a reload keeps them): widget key -> parameter name
-PARAMS = {"th_view": "themes_view", "th_by": "group", "th_include": "count", "th_coder": "counted_coder"}
+PARAMS = {"th_view": "themes_view", "th_by": "group", "th_include": "count", "th_coder": "counted_coder",
+          "th_source": "source"}
 KEPT = "th_kept"  # this session's choices, for coming back from another page
 NOT_TESTABLE = "–"
 FREQ_COLS = ["code", "excerpts", "documents", "pct_documents", "participants", "per_1000_words"]
@@ -91,6 +92,27 @@ def _choice(widget: Callable[..., Any], label: str, options: list[Any], key: str
     return None if value == NONE else value
 
 
+def _source(ctx: ProjectContext) -> str | None:
+    """Which documents to count, asked only where a project holds transcripts and survey answers
+    together: a survey respondent is one document, so importing a survey would otherwise change
+    every interview percentage (1 of 2 documents becoming 1 of 17) without a word."""
+    n = attempt(analysis_svc.sources, ctx) or {}
+    if not (n.get("transcripts") and n.get("surveys")):
+        return None
+    label = {None: f"Everything ({_plural(n['transcripts'], 'transcript')} and "
+                   f"{_plural(n['surveys'], 'survey respondent')})",
+             "transcripts": f"Transcripts only ({n['transcripts']})",
+             "surveys": f"Survey answers only ({_plural(n['surveys'], 'respondent')})"}
+    source = _choice(st.selectbox, "Count from", [None, "transcripts", "surveys"], "th_source",
+                     format_func=label.get,
+                     help="A survey respondent counts as one document, like a transcript.")
+    if source is None:
+        st.caption(f"Counting {_plural(n['transcripts'], 'transcript')} and "
+                   f"{_plural(n['surveys'], 'survey respondent')} together: each respondent is one document. "
+                   "Choose **Count from** to count one kind only.")
+    return source
+
+
 def _plural(n: int, unit: str) -> str:
     return f"{n} {unit}{'s' * (n != 1)}"
 
@@ -119,14 +141,16 @@ def _selected_row(event: Any) -> int | None:
 
 def _quotes(ctx: ProjectContext, analysis=analysis_svc, *, code_id: str, where: dict[str, str], include: str,
             also: str | None = None, level: str = "excerpt", rollup: bool = True,
-            title: str | None = None, coder: str | None = None) -> pd.DataFrame | None:
-    """Show the quotes behind one number (one row per excerpt, the same coder's) and return them."""
+            title: str | None = None, coder: str | None = None, source: str | None = None) -> pd.DataFrame | None:
+    """Show the quotes behind one number (one row per excerpt, the same coder's, the same
+    source's) and return them."""
     return show_quotes(ctx, code_id=code_id, where=where, include=include, also=also, level=level, rollup=rollup,
-                       title=title, key="th_quotes", coder=coder)
+                       title=title, key="th_quotes", coder=coder, source=source)
 
 
-def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None) -> None:
-    df = attempt(analysis_svc.frequencies, ctx, by=by, include=include, coder=coder)
+def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None,
+                 source: str | None = None) -> None:
+    df = attempt(analysis_svc.frequencies, ctx, by=by, include=include, coder=coder, source=source)
     if df is None:
         return
     if df.empty or not df["excerpts"].sum():
@@ -136,7 +160,8 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
         st.info("Nothing is coded yet. Accept suggestions or code by hand on the **Code** page; "
                 "the numbers appear here.")
         return
-    chart = attempt(analysis_svc.chart_bars, ctx, measure="documents", by=by, include=include, coder=coder)
+    chart = attempt(analysis_svc.chart_bars, ctx, measure="documents", by=by, include=include, coder=coder,
+                    source=source)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     shown = df[df["excerpts"] > 0].reset_index(drop=True)
@@ -144,7 +169,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
     # A new table (other grouping, count or coder) is a new widget: a row picked in the last
     # one must not open whichever row now has its place.
-    table_key = f"th_freq|{by}|{include}|{coder}"
+    table_key = f"th_freq|{by}|{include}|{coder}|{source}"
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=table_key, column_config=FREQ_CONFIG)
     records = shown.to_dict("records")
@@ -158,7 +183,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
         r = records[ids.index(picked)]
         where = {by: str(r[by])} if by else {}
         title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
-        _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title, coder=coder)
+        _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title, coder=coder, source=source)
 
 
 def _test_cell(value: Any, fmt: str) -> str:
@@ -170,11 +195,12 @@ def _test_cell(value: Any, fmt: str) -> str:
     return NOT_TESTABLE if pd.isna(v) else format(v, fmt)
 
 
-def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None) -> None:
+def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None,
+             source: str | None = None) -> None:
     if not by:
         st.info("Pick an attribute to compare in **Group by** (year, district, role, format…).")
         return
-    df = attempt(analysis_svc.compare, ctx, by=by, include=include, coder=coder)
+    df = attempt(analysis_svc.compare, ctx, by=by, include=include, coder=coder, source=source)
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
@@ -190,7 +216,7 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
         shown[p_col] = [_test_cell(v, ".3f") for v in shown[p_col]]
         shown[v_col] = [_test_cell(v, ".2f") for v in shown[v_col]]
     event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key="th_compare", column_config={
+                         key=f"th_compare|{source}", column_config={
                              p_col: st.column_config.TextColumn(p_col),
                              v_col: st.column_config.TextColumn(v_col),
                              "Finding": st.column_config.TextColumn(width="large")})
@@ -210,7 +236,7 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     value = st.selectbox(f"Quotes from {by}", values, index=first, key=f"th_compare_group-{r['code_id']}",
                          format_func=lambda v: f"{v} · {_plural(n[v], unit)}")
     if value is not None:
-        _quotes(ctx, code_id=r["code_id"], where={by: value}, include=include, coder=coder,
+        _quotes(ctx, code_id=r["code_id"], where={by: value}, include=include, coder=coder, source=source,
                 title=f"{r['code']} · {by} {value} · {_plural(n[value], unit)}")
 
 
@@ -257,10 +283,11 @@ def render() -> None:
     note = _coders_note(coders, coder, include) if several else None
     if note:
         st.info(note, icon=":material/group:")
+    source = _source(ctx) if view in ("Frequencies", "Compare groups") else None
     if view == "Frequencies":
-        _frequencies(ctx, by=by, include=include, coder=coder)
+        _frequencies(ctx, by=by, include=include, coder=coder, source=source)
     elif view == "Compare groups":
-        _compare(ctx, by=by, include=include, coder=coder)
+        _compare(ctx, by=by, include=include, coder=coder, source=source)
     elif view == "Co-occurrence":
         _cooccurrence(ctx, include=include, coder=coder)
     else:
