@@ -68,6 +68,19 @@ def test_transcripts_stay_the_default_view_when_there_are_transcripts(project):
     assert [s.value for s in at.selectbox if s.key == "code_doc"]  # the transcript picker, without respondents
     options = next(s for s in at.selectbox if s.key == "code_doc").options
     assert not any("fall ·" in o for o in options)
+    # choosing the grid puts it in the page's address, and a reload (a new session) comes back to it
+    at.segmented_control(key="code_view").set_value("Survey grid").run()
+    no_exception(at)
+    assert at.query_params.get("kind") in ("survey", ["survey"])
+    from streamlit.testing.v1 import AppTest
+
+    again = AppTest.from_string("from qualcode.ui.pages.code import render\nrender()\n", default_timeout=60)
+    again.session_state["project"], again.session_state["coder"] = str(project.project_dir), project.coder
+    again.query_params["kind"] = "survey"
+    no_exception(again.run())
+    assert again.session_state["code_view"] == "Survey grid"
+    at.segmented_control(key="code_view").set_value("Transcripts").run()
+    assert "kind" not in at.query_params
 
 
 def test_import_page_survey_mode_saves_the_chosen_questions(project):

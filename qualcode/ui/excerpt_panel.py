@@ -160,10 +160,14 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
 
     if state.chips:
         st.markdown("**Suggestions**")
+        coded = {c.code_id for c in state.codings}
         for chip in state.chips:  # most likely first (ui_support orders them)
             row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
+            # a suggestion turned down, then the code applied by hand: say both, not a bare "rejected"
+            status = ("rejected, then coded by you" if chip.status == "rejected" and chip.code_id in coded
+                      else chip.status)
             row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} chance, {sureness(chip.probability)} · "
-                         f"*{chip.status}*")
+                         f"*{status}*")
             if chip.status == "pending":
                 row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))

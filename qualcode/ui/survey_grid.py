@@ -31,16 +31,23 @@ PAGE_SIZES = [10, 25, 50, 100]
 VIEWS = ["Transcripts", "Survey grid"]
 
 
+GRID_PARAM = "kind"  # ?kind=survey in the page's address: a reload comes back to the grid
+
+
 def render_if_chosen(ctx: ProjectContext) -> bool:
     """Offer the grid when the project holds surveys; draw it and return True when chosen."""
     surveys = attempt(survey_svc.list_surveys, ctx) or []
     if not surveys:
         return False
-    if st.session_state.get("code_view") not in VIEWS:
-        st.session_state["code_view"] = VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1]
+    if st.session_state.get("code_view") not in VIEWS:  # a new session: the address says which (a reload)
+        wanted = VIEWS[1] if st.query_params.get(GRID_PARAM) == "survey" else None
+        st.session_state["code_view"] = wanted or (VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1])
     st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed")
     if st.session_state.get("code_view") != "Survey grid":
+        if GRID_PARAM in st.query_params:
+            del st.query_params[GRID_PARAM]
         return False
+    st.query_params[GRID_PARAM] = "survey"
     grid(ctx, surveys)
     return True
 

@@ -236,7 +236,12 @@ def _save_document_memo(ctx: ProjectContext, doc_id: int) -> None:
 def document_memos(ctx: ProjectContext, doc_id: int, memos: list[dict[str, Any]]) -> None:
     """The open document's own memos (not its excerpts'), and a box to write one."""
     own = [m for m in memos if m["kind"] == "document"]
-    with st.expander(f"Memos on this document ({len(own)})", icon=":material/sticky_note_2:"):
+    rest = len(memos) - len(own)  # on its excerpts and codings: shown where they are anchored
+    title = f"Memos on the whole document ({len(own)})" + (f" · {rest} more on its passages" if rest else "")
+    with st.expander(title, icon=":material/sticky_note_2:"):
+        if rest:
+            st.caption(f"{rest} memo{'s' * (rest != 1)} on this document's excerpts and codings: click the passage "
+                       "to read them, or see them all on the **Memos** page.")
         for m in own:
             st.text(m["text"])
             st.caption(f"{m['coder']} · {m['created_at']:%Y-%m-%d %H:%M}" if m["created_at"] else m["coder"])

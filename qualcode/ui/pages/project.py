@@ -88,11 +88,13 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
         coders = sorted({*coders, me})
     st.caption(f"Coding as **{md(me)}**. Your decisions are stored under this name; it stays after a "
                "page reload (it is part of the page's address).")
-    if st.session_state.get("_coder_pick_for") != me:  # the active coder changed (added, switched, URL):
-        st.session_state["coder_pick"] = me              # the list opens on them, never on the one before
-        st.session_state["_coder_pick_for"] = me
+    if st.session_state.get("_coder_pick_for") != me or st.session_state.get("coder_pick") not in coders:
+        st.session_state["coder_pick"] = me  # the active coder changed (added, switched, URL): the list
+        st.session_state["_coder_pick_for"] = me  # opens on them, never on the one before
     cols = st.columns([2, 1, 2, 1], vertical_alignment="bottom")
-    picked = cols[0].selectbox("Coder", coders, index=coders.index(me), key="coder_pick")
+    # its value comes from the session state alone (an index= as well made Streamlit log a warning
+    # with a stack trace on every run after a coder was added)
+    picked = cols[0].selectbox("Coder", coders, key="coder_pick")
     cols[1].button(f"Code as {picked}" if picked != me else "Current coder", key="coder_switch",
                    on_click=_switch_coder, disabled=picked == me, icon=":material/switch_account:")
     cols[2].text_input("Add a coder", key="coder_new", placeholder="Your name")
