@@ -76,10 +76,12 @@ class Project:
         d["document_id"] = d["excerpt_id"].map(corpus.excerpts.set_index("excerpt_id")["document_id"])
         return d.reset_index(drop=True)
 
-    def frequencies(self, by: str | None = None, *, include: str = "accepted", coder: str | None = None) -> pd.DataFrame:
+    def frequencies(self, by: str | None = None, *, include: str = "accepted", coder: str | None = None,
+                    source: str | None = None) -> pd.DataFrame:
         """Per code (and value of ``by``): excerpts, documents, participants, % of
-        documents, per 1,000 participant words (parents roll up their children)."""
-        return analysis.frequencies(self.ctx, by=by, include=include, coder=coder)
+        documents, per 1,000 participant words (parents roll up their children).
+        ``source``: ``"transcripts"`` or ``"surveys"`` counts only those documents."""
+        return analysis.frequencies(self.ctx, by=by, include=include, coder=coder, source=source)
 
     def crosstab(self, by: str, *, measure: str = "documents", include: str = "accepted",
                  coder: str | None = None) -> pd.DataFrame:
@@ -87,10 +89,11 @@ class Project:
         return analysis.crosstab(self.ctx, by=by, measure=measure, include=include, coder=coder)
 
     def compare(self, by: str, *, groups: list[str] | None = None, include: str = "accepted",
-                coder: str | None = None) -> pd.DataFrame:
+                coder: str | None = None, source: str | None = None) -> pd.DataFrame:
         """Prevalence per code across the values of ``by`` with chi-square/Fisher tests,
-        Cramér's V and Benjamini-Hochberg adjusted p-values."""
-        return analysis.compare(self.ctx, by=by, groups=groups, include=include, coder=coder)
+        Cramér's V and Benjamini-Hochberg adjusted p-values. ``source``: as in
+        :meth:`frequencies`."""
+        return analysis.compare(self.ctx, by=by, groups=groups, include=include, coder=coder, source=source)
 
     def cooccurrence(self, *, level: str = "excerpt", include: str = "accepted",
                      coder: str | None = None) -> pd.DataFrame:

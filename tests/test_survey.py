@@ -385,6 +385,10 @@ def test_themes_count_transcripts_and_survey_answers_apart(surveyed):
     assert len(q_s) == 1 and doc_id not in set(q_s["document_id"])
     with pytest.raises(ValueError):
         analysis.frequencies(ctx, source="interviews")
+    with qualcode.open_project(str(ctx.project_dir), coder=ctx.coder) as p:  # the Python API says the same
+        api = p.compare(by="year", source="transcripts").set_index("code_id")
+        assert (api.loc["trust", "2018 n"], api.loc["trust", "2018 N"]) == (1, 1)
+        assert p.frequencies(source="surveys").set_index("code_id").loc["trust", "documents"] == 1
 
     at = no_exception(page("themes", ctx))
     assert at.selectbox(key="th_source").value in (None, "")  # everything, and it says so
