@@ -712,3 +712,23 @@ def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_
     heads = [h.value for h in at.subheader]
     assert any(h.endswith("· year 2021 · 1 document") for h in heads), heads
     assert not any("No quotes behind this number" in c.value for c in at.caption)
+
+
+def test_themes_chart_shows_documents_or_excerpts(project):
+    """The Frequencies chart draws documents by default; "Excerpts" draws the coded excerpts
+    (with a few documents every documents bar is alike: a new user saw equal bars beside a
+    table of 6 and 4 excerpts). The choice is kept in the address."""
+    import json
+
+    _small(project)
+    at = no_exception(page("themes", project))
+
+    def x_field(app) -> str:
+        (chart,) = app.get("vega_lite_chart")
+        return json.loads(chart.proto.spec)["encoding"]["x"]["field"]
+
+    assert at.segmented_control(key="th_chart").value == "documents" and x_field(at) == "documents"
+    at.segmented_control(key="th_chart").set_value("excerpts").run()
+    no_exception(at)
+    assert x_field(at) == "excerpts"
+    assert at.query_params.get("chart") in ("excerpts", ["excerpts"])

@@ -31,7 +31,8 @@ INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggesti
 POOLED = "All coders, pooled"
 # In the page's address (a reload keeps them): widget key -> parameter name
 PARAMS = {"th_view": "themes_view", "th_by": "group", "th_include": "count", "th_coder": "counted_coder",
-          "th_source": "source"}
+          "th_source": "source", "th_chart": "chart"}
+CHART_MEASURES = {"documents": "Documents", "excerpts": "Excerpts", "pct_documents": "% of documents"}
 KEPT = "th_kept"  # this session's choices, for coming back from another page
 NOT_TESTABLE = "–"
 FREQ_COLS = ["code", "excerpts", "documents", "pct_documents", "participants", "per_1000_words"]
@@ -160,7 +161,10 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
         st.info("Nothing is coded yet. Accept suggestions or code by hand on the **Code** page; "
                 "the numbers appear here.")
         return
-    chart = attempt(analysis_svc.chart_bars, ctx, measure="documents", by=by, include=include, coder=coder,
+    # What the bars show: documents by default; excerpts where a few documents make every bar alike
+    measure = _choice(st.segmented_control, "Chart", list(CHART_MEASURES), "th_chart",
+                      format_func=CHART_MEASURES.get) or "documents"
+    chart = attempt(analysis_svc.chart_bars, ctx, measure=measure, by=by, include=include, coder=coder,
                     source=source)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
