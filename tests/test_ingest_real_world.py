@@ -492,6 +492,47 @@ def test_cue_text_shaped_like_a_cue_header_stays_speech(cues, words):
     assert [(t.speaker, t.text) for t in raw.turns] == [("Ana", words), ("Ben", "fine")]
     assert not [p for p in raw.problems if "cue timing" in p.message]
 
+NO_ID_GARBAGE_TIMING_VTT = """WEBVTT
+
+00:00:01.000 --> 00:00:04.000
+<v Ana Ruiz>How do you get to school?
+
+00:00:04.500 --> 00:00:09.000
+<v Chen Wu>For me the night buses are the real problem.
+
+oops
+<v Bilal Khan>I walk, it takes twenty minutes.
+
+00:00:12.000 --> 00:00:15.000
+<v Ana Ruiz>Thanks.
+"""
+
+
+def test_a_vtt_cue_without_id_whose_timing_line_is_garbage_is_named_not_spoken():
+    """Cue ids are optional in WebVTT: "oops" where a cue's timing belongs, the cue's voice
+    tag on the next line. "oops" is no speech (it was appended to Chen's turn, unwarned)."""
+    parsed = parse_bytes(NO_ID_GARBAGE_TIMING_VTT.encode(), "no_ids.vtt")
+    doc = parsed.document
+    assert [(t.speaker, doc.text[t.start:t.end], t.start_ms) for t in doc.turns] == [
+        ("Ana Ruiz", "How do you get to school?", 1000),
+        ("Chen Wu", "For me the night buses are the real problem.", 4500),
+        ("Bilal Khan", "I walk, it takes twenty minutes.", None), ("Ana Ruiz", "Thanks.", 12000)]
+    assert "oops" not in doc.text
+    warned = [str(w) for w in parsed.warnings if "cue timing" in w.message]
+    assert warned == ["no_ids.vtt, line 9: cue timing 'oops' cannot be read (no '-->'); its words are kept, "
+                      "without a time, after the cue at 0:04"]
+    raw = read_vtt(NO_ID_GARBAGE_TIMING_VTT.replace("00:00:12.000", "00:00:1x.000")
+                   .replace("00:00:04.500", "00:0o:04.500").replace("00:00:01.000 ", "0x:00:01.000 "),
+                   without_times=True)
+    assert "oops" not in " ".join(t.text for t in raw.turns)
+    # a label on the next line counts too where the cues carry no ids; plain text does not
+    raw = read_vtt("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nAna: we said\n\noops\nBen: no\n")
+    assert [(t.speaker, t.text, t.start_ms) for t in raw.turns] == [("Ana", "we said", 1000), ("Ben", "no", None)]
+    raw = read_vtt("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nAna: we said\n\nand then\nwe left\n")
+    assert [(t.speaker, t.text) for t in raw.turns] == [("Ana", "we said and then we left")]
+    assert not [p for p in raw.problems if "cue timing" in p.message]
+
+
 # --- merging speakers -------------------------------------------------------------------------
 
 def test_merge_speakers_in_the_preview():

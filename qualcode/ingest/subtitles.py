@@ -134,6 +134,32 @@ def _broken_header(lines: list[str], n: int) -> bool:
     return parse_timing(third) is None and not _TIMING_LIKE.match(third)
 
 
+def _has_ids(lines: list[str]) -> bool:
+    """Whether the file's cues carry id lines (a cue id just before a timing line)."""
+    return any(n and lines[n - 1].strip() and _is_id(lines[n - 1]) and ":" in st
+               and (parse_timing(st) is not None or _TIMING_LIKE.match(st))
+               for n, st in ((n, ln.strip()) for n, ln in enumerate(lines)))
+
+
+def _broken_timing(lines: list[str], n: int, *, ids: bool) -> bool:
+    """Whether the block starting at ``lines[n]`` is a cue with no id whose timing line is
+    garbage (``oops`` / ``<v Bilal>I walk...``): ids are optional in WebVTT. Call it only at
+    a block start. The first line is no timing line (readable or damaged), no cue id (an id
+    before speech is a missing timing line, read as before) and no speech; the next line
+    opens a voice tag, or, in a file whose cues carry no ids (``ids`` False), is a
+    ``Name: text`` caption label. The caller names the first line in a warning and keeps the
+    next one on as the cue's words, untimed."""
+    if n + 1 >= len(lines):
+        return False
+    first, second = lines[n].strip(), lines[n + 1].strip()
+    if not first or not second or _is_id(first) or "-->" in first or _VOICE_OPEN.search(first) \
+            or caption_label(first) or parse_timing(first) is not None or _TIMING_LIKE.match(first):
+        return False
+    if parse_timing(second) is not None or _TIMING_LIKE.match(second):
+        return False
+    return bool(_VOICE_OPEN.match(second)) or (not ids and bool(caption_label(second)))
+
+
 def _skip_header(lines: list[str], *, file: str | None, kind: str, text: str) -> int:
     """Index of the first line after the WEBVTT header (0 for SRT)."""
     i = 0
@@ -165,6 +191,7 @@ def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
     skipping = False  # inside a NOTE/STYLE/REGION block
     last_id = ""  # the id of the latest cue, when it had one
     garbage = -1  # index of a line read as the (broken) timing line of the cue before it
+    ids = _has_ids(lines)
 
     def start_cue(cue: Cue) -> Cue:
         # The line just before a timing line is its cue id when it looks like one, or when it
@@ -206,6 +233,11 @@ def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
             why = "cannot be read" + ("" if re.search(_ARROW, bad) else " (no '-->')")
             cur = start_cue(Cue(None, None, [], n + 2, timing=bad, why=why))
             garbage = n + 1
+            continue
+        # "oops / <v Bilal>text" with no cue id: the same, ids being optional (see _broken_timing)
+        if after_blank and _broken_timing(lines, n, ids=ids):
+            why = "cannot be read" + ("" if re.search(_ARROW, st) else " (no '-->')")
+            cur = start_cue(Cue(None, None, [], n + 1, timing=st, why=why))
             continue
         timing = parse_timing(st) if ":" in st else None
         if timing is not None:
@@ -401,6 +433,7 @@ def _text_only(text: str, *, file: str | None, kind: str) -> RawTranscript:
     start = _skip_header(lines, file=file, kind=kind, text=text + "-->")
     garbage = -1  # a cue's broken timing line (see _broken_header), not words
     last_num = -1  # the latest numbered cue id dropped
+    ids = _has_ids(lines)
     for n in range(start, len(lines)):
         st = lines[n].strip()
         if not st:
@@ -411,6 +444,8 @@ def _text_only(text: str, *, file: str | None, kind: str) -> RawTranscript:
         if not skipping and (n == start or not lines[n - 1].strip()) and _broken_header(lines, n) \
                 and not (st.isdigit() and int(st) <= last_num):
             garbage, last_num = n + 1, int(st) if st.isdigit() else last_num
+            continue
+        if not skipping and (n == start or not lines[n - 1].strip()) and _broken_timing(lines, n, ids=ids):
             continue
         if skipping or (kind == "vtt" and st.split(None, 1)[0] in _BLOCKS and (n == 0 or not lines[n - 1].strip())):
             skipping = True
