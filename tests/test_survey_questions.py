@@ -71,6 +71,29 @@ def test_free_text_is_a_question_whatever_its_header():
     assert table.guess_questions() == [CHANGE, "Q2"]
 
 
+REPEATED = ["More time.", "Trust.", "Our coach.", "The bus.", "Nothing.", "Better snacks at meetings, honestly."]
+
+
+def test_short_answers_that_repeat_are_still_questions_and_categories_stay_attributes():
+    """A user's 15-row sheet: two open questions whose short answers repeat (6 different
+    answers in 15 rows) went to respondent attributes, neither question chosen."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Respondent ID", "Year", "School", "Role", "Attended all?", HELPED, "Q2"])
+    for i in range(15):
+        ws.append([f"R{i + 1}", 2023 + i % 2, ["Lincoln", "Adams Middle", "Jefferson High"][i % 3],
+                   ["teacher", "coach", "principal"][i % 3], ["Yes", "No"][i % 2],
+                   REPEATED[i % 6], REPEATED[(i * 5 + 2) % 6]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    table = read_table(buf.getvalue(), "repeats.xlsx")
+    assert table.guess_questions() == [HELPED, "Q2"]
+    parsed = svc.parse_survey(buf.getvalue(), "repeats.xlsx")
+    assert parsed.questions == [HELPED, "Q2"]
+    assert sorted(parsed.attributes) == ["attended_all", "role", "school", "year"]
+
 def test_a_respondent_who_answered_only_an_unchosen_question_is_left_out_and_the_warning_says_where():
     parsed = svc.parse_survey(team_xlsx(), "team.xlsx", questions=[CHANGE])
     assert (len(parsed.documents), parsed.answers) == (29, 29)
@@ -96,6 +119,9 @@ def test_a_respondent_who_answered_only_an_unchosen_question_is_left_out_and_the
     ("District", ["North Ridge", "South Fork", "East Valley School District"] * 10),
     ("Respondent", [f"r{i} of the fall cohort" for i in range(10)]),  # an id, however wordy
     ("Anything else?", ["N/A", "n/a", "None", "", "Nothing."]),
+    ("How did you hear about us?", ["Email", "A friend", "Flyer", "Email", "The website"] * 3),
+    ("Which school?", ["Adams Middle School", "Lincoln", "Jefferson High"] * 5),
+    ("Status", ["Done.", "Done.", "Pending.", "Done."] * 4),
 ])
 def test_short_repeated_values_numbers_and_ids_are_attributes(header, values):
     assert not looks_like_question(header, values)

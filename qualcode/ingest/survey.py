@@ -90,12 +90,16 @@ def looks_like_question(header: str, values: Sequence[str]) -> bool:
     and wordy: a median or mean of 4+ words, or mostly short sentences ("More time.", "Our
     coach helped.") whatever the header says. A header asking something ("...this year?",
     "Please describe...", "Comments") makes varied text answers enough, short ones included.
+    Short answers that repeat (15 rows, 6 different answers) still count when 3+ different
+    answers mostly end like sentences, or, under such a header, run to 3+ words.
     Short repeated values (year, school, role, grade), numbers and dates, and a column named
     like a respondent id are attributes.
 
     >>> looks_like_question("Role", ["team lead", "team member", "team member", "coach"] * 5)
     False
     >>> looks_like_question("What helped?", ["More time.", "Trust.", "Our coach, honestly.", "Weekly meetings."])
+    True
+    >>> looks_like_question("Q4", ["More time.", "Trust.", "Our coach.", "The bus.", "Nothing."] * 3)
     True
     """
     if _norm(header) in ID_NAMES:
@@ -109,8 +113,18 @@ def looks_like_question(header: str, values: Sequence[str]) -> bool:
     if len(answers) < 2 and len(vals) > 2:
         return False
     distinct = len(set(answers)) / max(1, len(answers))
+    asks = header.strip().rstrip("*: ").endswith("?") or bool(_PROMPT.match(header.strip()))
     if distinct <= 0.5:
-        return False
+        # Short answers repeat in real surveys ("More time.", "Trust."): still a question when
+        # at least 3 different answers mostly read as sentences (end in . ! ?), or, under a
+        # header that asks something, as phrases of 3+ words. 1-2 word values without sentence
+        # punctuation and few distinct values (year, school, role, yes/no) stay attributes.
+        if len(set(answers)) < 3:
+            return False
+        ended = sum(v[-1] in ".!?" for v in answers) / len(answers)
+        kinds = set(answers)
+        phrase = sum(_words(v) for v in kinds) / len(kinds)
+        return ended >= 0.6 or (asks and (ended >= 0.5 or phrase >= 3))
     words = sorted(_words(v) for v in vals)
     mean = sum(words) / len(words)
     median = (words[(len(words) - 1) // 2] + words[len(words) // 2]) / 2
@@ -120,7 +134,6 @@ def looks_like_question(header: str, values: Sequence[str]) -> bool:
     sentences = sum(_words(v) >= 4 or (_words(v) >= 2 and v[-1] in ".!?") for v in vals) / len(vals)
     if sentences >= 0.5 and mean >= 2:
         return True
-    asks = header.strip().rstrip("*: ").endswith("?") or bool(_PROMPT.match(header.strip()))
     return asks and len(set(answers)) >= 3 and (mean >= 1.5 or sentences >= 0.25)
 
 
