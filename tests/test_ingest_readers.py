@@ -232,6 +232,15 @@ def test_broken_files_are_refused_with_file_line_and_hint(name, line, message, h
     assert name in str(exc)
 
 
+def test_a_table_without_a_text_column_points_the_app_user_to_the_survey_import():
+    """A survey sheet dropped on the transcript uploader: the app's message says where surveys go
+    (a new user got "no text column found" and "Import 0 files", with no way on)."""
+    with pytest.raises(IngestError) as info:
+        parse_path(BROKEN / "no_text_column.csv")
+    app = info.value.for_app()
+    assert "Survey spreadsheet" in app and "--" not in app
+
+
 def test_captions_without_any_readable_time_list_every_bad_cue():
     with pytest.raises(NoReadableTimes) as info:
         parse_path(BROKEN / "no_time.srt")

@@ -399,3 +399,32 @@ def test_themes_count_transcripts_and_survey_answers_apart(surveyed):
     no_exception(at)
     assert [h.value for h in at.subheader if h.value.startswith("Quotes")] == ["Quotes: Trust · 1 excerpt"]
     assert at.dataframe[-1].value["quote"].tolist() == ["We trust each other with our class data now."]
+
+
+def test_compare_warns_when_a_group_is_the_documents_without_a_value(surveyed):
+    """Compare by year with an interview that has no year: the "(not set)" group is compared
+    like a year, so Themes says what that group is (a new user read "more often in (not set)"
+    as a finding about years)."""
+    from qualcode.services import analysis
+    from tests.ui_helpers import no_exception, page, seed
+
+    ctx = surveyed
+    doc_id, _ = seed(ctx, name="no-year", codes=(), turns=[("Ana", "participant", "We trust the data.")])
+    with ctx.session(readonly=True) as s:
+        (ex,) = doc_store.load_document(s, doc_id).excerpts
+    coding.add_coding(ctx, ex.id, "trust")
+    coding.add_coding(ctx, answer_id(ctx, "r1", USEFUL), "trust")
+    at = no_exception(page("themes", ctx))
+    at.segmented_control(key="th_view").set_value("Compare groups").run()
+    at.selectbox(key="th_by").set_value("year").run()
+    no_exception(at)
+    assert any("1 document has no year: it is compared as the group “(not set)”" in w.value for w in at.warning)
+    at.selectbox(key="th_source").set_value("surveys").run()  # every respondent has a year
+    no_exception(at)
+    assert not any("has no year" in w.value or "have no year" in w.value for w in at.warning)
+    # transcripts only: no transcript has a year; they group under "(not set)", not an error
+    at.selectbox(key="th_source").set_value("transcripts").run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    cmp = analysis.compare(ctx, by="year", source="transcripts").set_index("code_id")
+    assert cmp.loc["trust", "(not set) N"] == 1

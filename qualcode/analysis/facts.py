@@ -69,8 +69,11 @@ def only_documents(facts: Facts, keep: set[int]) -> Facts:
             return df
         return df[df["speaker_id"].isin(spk)].reset_index(drop=True)
 
+    # The attribute tables stay whole: values are looked up for the kept documents and speakers
+    # only, and an attribute that none of them has (transcripts without the survey's "year")
+    # groups them all under "(not set)" instead of failing as an unknown attribute.
     return Facts(codebook=facts.codebook, pairs=by_doc(facts.pairs), documents=by_doc(facts.documents),
-                 doc_attrs=by_doc(facts.doc_attrs), speakers=speakers, speaker_attrs=by_speaker(facts.speaker_attrs),
+                 doc_attrs=facts.doc_attrs, speakers=speakers, speaker_attrs=facts.speaker_attrs,
                  excerpt_counts=by_doc(facts.excerpt_counts), speaker_words=by_speaker(facts.speaker_words))
 
 

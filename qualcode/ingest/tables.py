@@ -90,7 +90,11 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
                               "file, not a transcript", file=file, line=1,
                               hint="pass it with --attributes FILE instead")
         raise IngestError(f"no text column found (columns: {', '.join(h or '?' for h in header)})", file=file,
-                          line=1, hint="name the column that holds the speech with --text-column NAME")
+                          line=1, hint="name the column that holds the speech with --text-column NAME; a survey "
+                          "(one row per respondent) imports with: qualcode ingest-survey FILE",
+                          app_hint="a transcript table needs a column of what was said (named text, "
+                          "utterance or similar). If this is a survey, one row per respondent, choose "
+                          "Survey spreadsheet at the top of this page")
     si = _find(header, speaker_column, SPEAKER_NAMES, file=file, option="--speaker-column")
     mi = _find(header, time_column, TIME_NAMES, file=file, option="--time-column")
     ei = _find(header, None, END_NAMES, file=file, option="")

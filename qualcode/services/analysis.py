@@ -26,7 +26,7 @@ from qualcode.analysis import compare as compare_mod
 from qualcode.analysis import cooccurrence as cooc_mod
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.analysis import retrieve as retrieve_mod
-from qualcode.analysis.facts import Facts, attribute_level, only_documents, source_documents
+from qualcode.analysis.facts import NOT_SET, Facts, attribute_level, only_documents, source_documents  # noqa: F401 (NOT_SET: for the UI)
 from qualcode.analysis.retrieve import Corpus, code_filter
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.services.project import ProjectContext

@@ -14,7 +14,7 @@ import streamlit as st
 from qualcode.errors import QualcodeError
 from qualcode.services import coding
 from qualcode.services import suggest as suggest_svc
-from qualcode.services.suggest import sureness
+from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
 from qualcode.ui.state import after_decision, error_text, flash, flash_undone, in_callback
@@ -132,7 +132,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     top = st.container(horizontal=True, key="focus-actions")
     if pending:
         best = pending[0]
-        top.button(f"Accept {md(best.code_name)}", key="focus-accept", shortcut="A", type="primary",
+        # a long shot is not the page's main button: it invites a click the model does not back
+        top.button(f"Accept {md(best.code_name)}", key="focus-accept", shortcut="A",
+                   type="primary" if best.probability >= FAR_FROM_SURE else "secondary",
                    icon=":material/check:", on_click=decide,
                    args=(ctx, best.suggestion_id, ex.id, True, best.code_id, best.code_name))
         top.button(f"Reject {md(best.code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",

@@ -76,7 +76,10 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     # back to the first tab with no word); the resolved excerpt leaves the list.
     page.locator(key(f"resolve-{ex[9].id}") + " button").first.click()
     wait_idle(page)
-    page.get_by_text("Consensus recorded. It is kept as consensus codings").first.wait_for()
+    # said with the document, the excerpt and the codes' names (not their ids), once
+    notice = page.get_by_text(re.compile(r"^Consensus recorded for .+, excerpt \d+: .+\. It is kept as consensus codings"))
+    notice.first.wait_for()
+    assert notice.count() == 1 and "_" not in notice.first.inner_text().split(":")[1].split(".")[0]
     assert page.get_by_role("tab", name=re.compile("Disagreements")).first.get_attribute("aria-selected") == "true"
     page.wait_for_function(
         f"() => document.querySelectorAll('[class*=\"st-key-resolve-\"]').length === {differ - 1}")

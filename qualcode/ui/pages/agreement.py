@@ -15,7 +15,7 @@ from qualcode.services import team
 from qualcode.services.project import ProjectContext
 from qualcode.ui import colleague
 from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_context
-from qualcode.ui.text import md, shorten
+from qualcode.ui.text import excerpts, md, shorten
 
 PAGE_SIZE = 20
 ALL_ROWS = 50  # the per-code table shows up to this many rows without scrolling
@@ -216,13 +216,15 @@ def _selected_row(event: Any) -> int | None:
     return rows[0] if rows else None
 
 
-def resolve(ctx: ProjectContext, excerpt_id: int, key: str) -> None:
-    """on_click: record the codes chosen in the multiselect ``key`` as the consensus."""
+def resolve(ctx: ProjectContext, excerpt_id: int, key: str, names: dict[str, str] | None = None,
+            where: str = "") -> None:
+    """on_click: record the codes chosen in the multiselect ``key`` as the consensus; the
+    Disagreements tab says so (where the coder is looking), with the codes' names."""
     codes = st.session_state.get(key) or []
     r = in_callback(team.resolve_disagreement, ctx, excerpt_id, codes)
     if r is not None:
-        flash(f"Consensus recorded for excerpt {excerpt_id}: {', '.join(r['codes']) or 'no code'}.", kind="success")
-        st.session_state["agr-resolved"] = excerpt_id  # the tab says so too, where the coder is looking
+        named = ", ".join((names or {}).get(c, c) for c in r["codes"]) or "no code"
+        st.session_state["agr-resolved"] = f"Consensus recorded{' for ' + where if where else ''}: {named}."
 
 
 def take_version(key: str, codes: list[str]) -> None:
@@ -249,7 +251,8 @@ def _disagreement_card(ctx: ProjectContext, d: dict[str, Any], names: dict[str, 
         all_options = list(dict.fromkeys([*options, *st.session_state[key]]))
         st.multiselect("Agreed codes", all_options, key=key, format_func=lambda c: names.get(c, c))
         st.button("Record consensus", key=f"resolve-{d['excerpt_id']}", icon=":material/handshake:",
-                  on_click=resolve, args=(ctx, d["excerpt_id"], key), type="primary")
+                  on_click=resolve, args=(ctx, d["excerpt_id"], key, names,
+                                          f"{d['document']}, excerpt {d['order'] + 1}"), type="primary")
 
 
 def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
@@ -268,7 +271,7 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         return
     done = st.session_state.pop("agr-resolved", None)
     if done is not None:
-        st.success("Consensus recorded. It is kept as consensus codings; each coder's own codes stay as they were"
+        st.success(f"{done} It is kept as consensus codings; each coder's own codes stay as they were"
                    + ("." if show_resolved else "; tick Show resolved to see it again."), icon=":material/handshake:")
     items = attempt(team.disagreements, ctx, coders=chosen, include_resolved=show_resolved) or []
     if code_id is not None:
@@ -279,7 +282,7 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         return
     n_resolved = sum(1 for d in items if d["resolved"])
     resolved_note = f" ({n_resolved} already resolved)" if n_resolved else ""
-    st.caption(f"{len(items)} excerpts where the coders differ{on_code}{resolved_note}. Pick the agreed codes and "
+    st.caption(f"{excerpts(len(items))} where the coders differ{on_code}{resolved_note}. Pick the agreed codes and "
                "record the consensus; it is kept as separate consensus codings, and each coder's own work stays "
                "as it was.")
     pages = (len(items) - 1) // PAGE_SIZE + 1

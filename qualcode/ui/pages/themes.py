@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
+from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.state import attempt, page_context
@@ -208,6 +209,17 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
+    unset = f"{NOT_SET} N"
+    if unset in df.columns and len(df) and pd.notna(df[unset].iloc[0]) and int(df[unset].iloc[0]):
+        # a group of the units without a value is compared like any other: say so, or a survey's
+        # years against transcripts without one read as a finding "more often in (not set)"
+        n_unset = int(df[unset].iloc[0])
+        st.warning(f"{_plural(n_unset, unit)} {'has' if n_unset == 1 else 'have'} no {by}: "
+                   f"{'it is' if n_unset == 1 else 'they are'} compared as the group "
+                   f"“{NOT_SET}”, and a difference there is about {'it' if n_unset == 1 else 'them'}, not about a {by}. Set their {by} on the "
+                   "**Documents** page" + (", or choose **Count from** to leave one kind of source out."
+                                           if st.session_state.get("th_source") is not None else "."),
+                   icon=":material/warning:")
     st.caption(f"For each code: in how many {unit}s of each {by} it occurs, and whether the difference "
                "is larger than chance (Fisher's exact test for two small groups, chi-square otherwise; "
                "p adjusted for testing many codes). Click a row, then pick a group, for its quotes.")
