@@ -26,7 +26,8 @@ from qualcode.analysis import compare as compare_mod
 from qualcode.analysis import cooccurrence as cooc_mod
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.analysis import retrieve as retrieve_mod
-from qualcode.analysis.facts import NOT_SET, Facts, attribute_level, only_documents, source_documents  # noqa: F401 (NOT_SET: for the UI)
+from qualcode.analysis.facts import (NOT_SET, SOURCES, Facts, attribute_level,  # noqa: F401 (NOT_SET: for the UI)
+                                     only_documents, source_documents)
 from qualcode.analysis.retrieve import Corpus, code_filter
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.services.project import ProjectContext
@@ -84,11 +85,16 @@ def load_facts(ctx: ProjectContext, *, include: str = "accepted", coder: str | N
 
 
 def load_corpus(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
-                code_ids: "set[str] | None" = None, document_id: int | None = None) -> Corpus:
-    """Load what :func:`retrieve` needs (codings with coders, excerpts, turns, texts)."""
+                code_ids: "set[str] | None" = None, document_id: int | None = None,
+                source: str | None = None) -> Corpus:
+    """Load what :func:`retrieve` needs (codings with coders, excerpts, turns, texts);
+    ``document_id`` / ``source``: only that document's / that kind of source's codings."""
     pending = _check_include(include)
     with ctx.session(readonly=True) as s:
         docs = None if document_id is None else [document_id]
+        if source is not None:
+            kept = source_documents(q.documents_frame(s), source)
+            docs = sorted(kept if docs is None else kept & set(docs))
         details = q.coding_details(s, include_pending=pending, coder_id=_coder_id(s, coder),
                                    code_ids=code_ids, document_ids=docs)
         excerpts = q.excerpts_frame(s, details["excerpt_id"].unique().tolist())
@@ -130,8 +136,7 @@ def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, 
     >>> compare(ctx, by="year", groups=["2018", "2021"])  # doctest: +SKIP
     """
     return compare_mod.compare(load_facts(ctx, include=include, coder=coder, by=by, source=source), by=by,
-                               groups=groups,
-                            small_group=small_group, rollup=rollup)
+                               groups=groups, small_group=small_group, rollup=rollup)
 
 
 def readable_comparison(table: pd.DataFrame, *, by: str) -> pd.DataFrame:
@@ -185,12 +190,9 @@ def retrieve(ctx: ProjectContext, *, code_id: str | None = None, where: Mapping[
     if code_id is not None and cb.get(code_id) is None:
         raise NotFoundError(f"no code {code_id!r}", hint="see the codes with: qualcode codebook show")
     codes = code_filter(cb, code_id, rollup=rollup)
-    corpus = load_corpus(ctx, include=include, coder=coder, code_ids=codes, document_id=document_id)
-    df = retrieve_mod.retrieve(corpus, code_id=code_id, where=filters, document_id=document_id,
-                               rollup=rollup, context=context)
-    if source is not None:  # only the documents a source-restricted number counted
-        df = df[df["document_id"].isin(source_documents(corpus.documents, source))].reset_index(drop=True)
-    return df
+    corpus = load_corpus(ctx, include=include, coder=coder, code_ids=codes, document_id=document_id, source=source)
+    return retrieve_mod.retrieve(corpus, code_id=code_id, where=filters, document_id=document_id,
+                                 rollup=rollup, context=context)
 
 
 def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None = None,
@@ -276,8 +278,6 @@ def chart_bytes(chart, *, fmt: str = "png") -> bytes:
 def sources(ctx: ProjectContext) -> dict[str, int]:
     """How many documents of each kind of source the project holds (``transcripts``,
     ``surveys``: one per respondent)."""
-    from qualcode.analysis.facts import SOURCES
-
     with ctx.session(readonly=True) as s:
         docs = q.documents_frame(s)
     return {src: len(source_documents(docs, src)) for src in SOURCES}

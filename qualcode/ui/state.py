@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
@@ -63,8 +64,6 @@ PROJECT_PARAM = "project"
 
 
 def _same_folder(a: str | None, b: str | None) -> bool:
-    from pathlib import Path
-
     if not a or not b:
         return False
     try:
@@ -92,8 +91,6 @@ def restore_project() -> None:
                       kind="warning")
                 del st.query_params[PROJECT_PARAM]
             else:
-                from pathlib import Path
-
                 st.session_state["project"] = str(Path(wanted).expanduser().resolve())
     chosen = st.session_state.get("project")
     if chosen and not _same_folder(chosen, get_setting("project")):

@@ -55,13 +55,22 @@ def tail(text: str, n: int = 400) -> str:
     return "…" + cut
 
 
+def plural(n: int, unit: str) -> str:
+    """``n`` and ``unit``, with an "s" unless there is one.
+
+    >>> plural(1, "file"), plural(3, "document")
+    ('1 file', '3 documents')
+    """
+    return f"{n} {unit}{'s' * (n != 1)}"
+
+
 def excerpts(n: int) -> str:
     """``n`` with "excerpt" or "excerpts", for labels and titles.
 
     >>> excerpts(1), excerpts(3)
     ('1 excerpt', '3 excerpts')
     """
-    return f"{n} excerpt{'s' * (n != 1)}"
+    return plural(n, "excerpt")
 
 
 def distinct(labels: dict, *, invisible: bool = False) -> dict:

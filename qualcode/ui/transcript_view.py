@@ -26,7 +26,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.ui_support import TranscriptView, TurnView
 from qualcode.ui.state import after_decision, flash, in_callback
-from qualcode.ui.text import md
+from qualcode.ui.text import md, plural
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
            "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#ffe119", "#dcbeff"]
@@ -240,7 +240,7 @@ def document_memos(ctx: ProjectContext, doc_id: int, memos: list[dict[str, Any]]
     title = f"Memos on the whole document ({len(own)})" + (f" · {rest} more on its passages" if rest else "")
     with st.expander(title, icon=":material/sticky_note_2:"):
         if rest:
-            st.caption(f"{rest} memo{'s' * (rest != 1)} on this document's excerpts and codings: click the passage "
+            st.caption(f"{plural(rest, 'memo')} on this document's excerpts and codings: click the passage "
                        "to read them, or see them all on the **Memos** page.")
         for m in own:
             st.text(m["text"])

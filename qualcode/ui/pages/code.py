@@ -173,14 +173,14 @@ def _go_prev_factory(view: TranscriptView):
     def go_prev() -> None:
         """Back to the excerpt the coder had open before (then the one before that ...); with
         none left, the previous excerpt of the document."""
-        ids = {e.id for e in view.excerpts() if e.codable}
+        order = [e.id for e in view.excerpts() if e.codable]
+        ids = set(order)
         cur = st.session_state.get("code_focus")
         trail = [i for i in st.session_state.get("code_trail", []) if i in ids and i != cur]
         if trail:
             prev = trail.pop()
             st.session_state["code_trail"] = trail
         else:
-            order = [e.id for e in view.excerpts() if e.codable]
             pos = order.index(cur) if cur in order else 0
             if pos == 0:
                 flash("This is the first excerpt of the document.", kind="info")

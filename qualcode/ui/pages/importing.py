@@ -20,7 +20,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
 from qualcode.ui import survey_import
 from qualcode.ui.state import error_text, page_context
-from qualcode.ui.text import md
+from qualcode.ui.text import md, plural
 
 TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
 ROLES = [r.value for r in Role]
@@ -246,7 +246,7 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
     (the uploads' names) puts the result in upload order."""
     results = []
     total = len(items) + len(skipped)
-    with st.status(f"Importing {len(items)} of {_files(total)}…", expanded=True) as status:
+    with st.status(f"Importing {len(items)} of {plural(total, 'file')}…", expanded=True) as status:
         bar = st.progress(0.0)
         saved_ids = []
         for n, (name, parsed, choice) in enumerate(items):
@@ -279,22 +279,13 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
                                     "document id": doc_id, "suggestions": True})
                 bar.progress((n + 1) / len(saved_ids))
         failed = [r for r in results if r["result"] != "imported"]
-        status.update(label=f"Imported {len(saved_ids)} of {_files(total)}.",
+        status.update(label=f"Imported {len(saved_ids)} of {plural(total, 'file')}.",
                       state="error" if failed else "complete", expanded=bool(failed))
     st.session_state["imp_results"] = results
     st.session_state["imp_nonce"] = st.session_state.get("imp_nonce", 0) + 1
     st.session_state.pop("imp_parsed", None)
     st.session_state.pop("imp_merges", None)
     st.rerun()
-
-
-def _files(n: int) -> str:
-    """``n`` files, in words.
-
-    >>> _files(1), _files(3)
-    ('1 file', '3 files')
-    """
-    return f"{n} file" if n == 1 else f"{n} files"
 
 
 def _reason(name: str, message: str) -> str:
@@ -319,7 +310,7 @@ def result_summary(results: list[dict[str, Any]]) -> str:
     file that was not (refused in the preview, or refused when saved) with its reason."""
     files = [r for r in results if not r.get("suggestions")]
     ok = sum(1 for r in files if r["result"] == "imported")
-    text = f"{ok} of {_files(len(files))} imported."
+    text = f"{ok} of {plural(len(files), 'file')} imported."
     left = [r for r in files if r["result"] != "imported"]
     if left:
         text += " Not imported: " + ", ".join(f"{md(r['file'])} ({md(_reason(r['file'], r['result']))})"

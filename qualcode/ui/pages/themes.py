@@ -25,7 +25,7 @@ from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.state import attempt, page_context
-from qualcode.ui.text import excerpts, md
+from qualcode.ui.text import excerpts, md, plural
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -101,22 +101,18 @@ def _source(ctx: ProjectContext) -> str | None:
     n = attempt(analysis_svc.sources, ctx) or {}
     if not (n.get("transcripts") and n.get("surveys")):
         return None
-    label = {None: f"Everything ({_plural(n['transcripts'], 'transcript')} and "
-                   f"{_plural(n['surveys'], 'survey respondent')})",
+    label = {None: f"Everything ({plural(n['transcripts'], 'transcript')} and "
+                   f"{plural(n['surveys'], 'survey respondent')})",
              "transcripts": f"Transcripts only ({n['transcripts']})",
-             "surveys": f"Survey answers only ({_plural(n['surveys'], 'respondent')})"}
+             "surveys": f"Survey answers only ({plural(n['surveys'], 'respondent')})"}
     source = _choice(st.selectbox, "Count from", [None, "transcripts", "surveys"], "th_source",
                      format_func=label.get,
                      help="A survey respondent counts as one document, like a transcript.")
     if source is None:
-        st.caption(f"Counting {_plural(n['transcripts'], 'transcript')} and "
-                   f"{_plural(n['surveys'], 'survey respondent')} together: each respondent is one document. "
+        st.caption(f"Counting {plural(n['transcripts'], 'transcript')} and "
+                   f"{plural(n['surveys'], 'survey respondent')} together: each respondent is one document. "
                    "Choose **Count from** to count one kind only.")
     return source
-
-
-def _plural(n: int, unit: str) -> str:
-    return f"{n} {unit}{'s' * (n != 1)}"
 
 
 def _coders_note(coders: list[str], coder: str | None, include: str) -> str | None:
@@ -214,12 +210,12 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
         # a group of the units without a value is compared like any other: say so, or a survey's
         # years against transcripts without one read as a finding "more often in (not set)"
         n_unset = int(df[unset].iloc[0])
-        st.warning(f"{_plural(n_unset, unit)} {'has' if n_unset == 1 else 'have'} no {by}: "
-                   f"{'it is' if n_unset == 1 else 'they are'} compared as the group "
-                   f"“{NOT_SET}”, and a difference there is about {'it' if n_unset == 1 else 'them'}, not about a {by}. Set their {by} on the "
-                   "**Documents** page" + (", or choose **Count from** to leave one kind of source out."
-                                           if st.session_state.get("th_source") is not None else "."),
-                   icon=":material/warning:")
+        has, they, them = ("has", "it is", "it") if n_unset == 1 else ("have", "they are", "them")
+        count_from = (", or choose **Count from** to leave one kind of source out"
+                      if "th_source" in st.session_state else "")
+        st.warning(f"{plural(n_unset, unit)} {has} no {by}: {they} compared as the group “{NOT_SET}”, and a "
+                   f"difference there is about {them}, not about a {by}. Set their {by} on the **Documents** page"
+                   f"{count_from}.", icon=":material/warning:")
     st.caption(f"For each code: in how many {unit}s of each {by} it occurs, and whether the difference "
                "is larger than chance (Fisher's exact test for two small groups, chi-square otherwise; "
                "p adjusted for testing many codes). Click a row, then pick a group, for its quotes.")
@@ -250,10 +246,10 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     n = {v: int(r[f"{v} n"]) if pd.notna(r[f"{v} n"]) else 0 for v in values}
     first = next((i for i, v in enumerate(values) if n[v] > 0), 0)
     value = st.selectbox(f"Quotes from {by}", values, index=first, key=f"th_compare_group-{r['code_id']}",
-                         format_func=lambda v: f"{v} · {_plural(n[v], unit)}")
+                         format_func=lambda v: f"{v} · {plural(n[v], unit)}")
     if value is not None:
         _quotes(ctx, code_id=r["code_id"], where={by: value}, include=include, coder=coder, source=source,
-                title=f"{r['code']} · {by} {value} · {_plural(n[value], unit)}")
+                title=f"{r['code']} · {by} {value} · {plural(n[value], unit)}")
 
 
 def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None) -> None:
@@ -275,7 +271,7 @@ def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None
     if row is not None and row < len(df):
         r = df.iloc[row]
         _quotes(ctx, code_id=r["code_a"], also=r["code_b"], where={}, include=include, level=level,
-                rollup=False, coder=coder, title=f"{r['name_a']} + {r['name_b']} · {_plural(int(r['count']), level)}")
+                rollup=False, coder=coder, title=f"{r['name_a']} + {r['name_b']} · {plural(int(r['count']), level)}")
 
 
 def render() -> None:
