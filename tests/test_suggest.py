@@ -577,10 +577,32 @@ def test_prior_is_a_feature_only_where_it_ranks_the_decisions_well():
     assert abs(auc(Z[:, 1], Y[:, 1]) - roc_auc_score(Y[:, 1], Z[:, 1])) < 1e-9
     assert auc_low(Z[:, 0], Y[:, 0]) < auc(Z[:, 0], Y[:, 0])
     head = LinearHead(["known", "unknown"]).fit(X, Y, Z, ["participant"] * n)
-    assert head.prior_auc[0] >= 0.8 and head.prior_auc[1] < 0.7
+    assert head.prior_auc[0] >= 0.8 and head.prior_auc[1] < 0.5
+    assert list(head.prior_scale) == [1.0, 0.0]
     assert head.wz[0] > 0 and head.wz[1] == 0
     few = LinearHead(["known", "unknown"]).fit(X[:12], Y[:12], Z[:12], ["participant"] * 12)
     assert not few.wz.any()  # a handful of positives proves nothing: no prior feature yet
+
+
+def test_a_prior_better_than_chance_is_fitted_shrunk_and_applied_in_full():
+    """Between chance and PRIOR_MIN_AUC the regression sees the prior shrunk (so a doubtful
+    prior cannot steer the fit) and the suggestions apply its coefficient to the whole prior."""
+    from qualcode.suggest.learner import PRIOR_CHANCE_AUC, PRIOR_MIN_AUC, LinearHead, prior_feature, prior_scale
+
+    assert list(prior_scale(np.array([0.3, PRIOR_CHANCE_AUC, 0.6, PRIOR_MIN_AUC, 0.9]))) == pytest.approx(
+        [0.0, 0.0, 0.5, 1.0, 1.0])
+    rng = np.random.default_rng(1)
+    n = 400
+    y = (rng.uniform(size=n) < 0.25).astype(float)
+    Z = (2.0 + 0.6 * (y - 0.5) + rng.normal(0, 1.0, n))[:, None]  # a weak prior: AUC about 0.65
+    X = rng.normal(size=(n, 5))
+    head = LinearHead(["weak"]).fit(X, y[:, None], Z, ["participant"] * n)
+    s = float(head.prior_scale[0])
+    assert 0.0 < s < 1.0 and head.wz[0] > 0
+    # what the fit saw: the feature times s; what the suggestions use: the feature in full
+    lin = X @ head.W[:, 0] + head.b[0] + prior_feature(Z[:, 0]) * head.wz[0]
+    p = head.proba(X, Z, ["participant"] * n)[:, 0]
+    assert np.allclose(p, 1.0 / (1.0 + np.exp(-lin)), atol=1e-5)
 
 
 def test_learned_cap_is_the_most_codes_the_coder_gave_one_excerpt():
