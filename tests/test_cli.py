@@ -130,3 +130,21 @@ def test_export_keeps_its_own_coder_filter():
     """``export --coder`` filters codings; it is not the global --coder."""
     r = CliRunner().invoke(main, ["export", "--help"])
     assert r.output.count("--coder") == 1 and "Count only this coder" in r.output
+
+
+def test_the_app_started_beside_a_clone_named_qualcode_finds_its_own_files(tmp_path):
+    """A new user's walk: `cd` to the folder holding the clone (named qualcode), start the app,
+    Create a project: "codebook file not found". `python -m` put that folder on the import path,
+    where the clone's folder was imported as the package. The app's command line must not."""
+    from qualcode.cli.project_cmds import streamlit_command
+
+    (tmp_path / "qualcode" / "data").mkdir(parents=True)  # a clone's folder, seen from its parent
+    cmd = streamlit_command(port=8999, address="127.0.0.1")
+    probe = "import qualcode.services.project as p; print(p.DATA_DIR)"
+    interpreter = cmd[:cmd.index("-m")]  # the interpreter and its options, as the app gets them
+    seen = subprocess.run(interpreter + ["-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True)
+    data = Path(seen.stdout.strip())
+    assert (data / "codebooks" / "improvement-collaboration.yaml").is_file(), seen.stdout
+    # and the app's settings travel with the command, whatever folder it starts from (no Deploy button)
+    flags = dict(zip(cmd, cmd[1:]))
+    assert flags["--client.toolbarMode"] == "minimal" and flags["--browser.gatherUsageStats"] == "false"

@@ -214,3 +214,18 @@ def test_nothing_here_says_why_it_is_off(project, doc_with_suggestions):
     coding.accept_suggestion(project, sid["buy_in"])  # the coder changes their mind
     label, help_text, on = state().nothing_here()
     assert (label, on) == ("Nothing more here", False) and "no suggestion on it is open" in help_text
+
+
+def test_rejecting_every_suggestion_is_not_called_nothing_here(project, doc_with_suggestions):
+    """A walk: after rejecting an excerpt's only suggestion the panel said "you marked this
+    excerpt as having nothing to code"; the coder had pressed X, not Nothing here."""
+    from qualcode.services import ui_support
+
+    _, ex, sid = doc_with_suggestions
+    e = ex[2]
+    pending = ui_support.excerpt_states(project, [(e.id, e.start, e.text)])[e.id].pending
+    for chip in pending:
+        coding.reject_suggestion(project, chip.suggestion_id)
+    label, help_text, on = ui_support.excerpt_states(project, [(e.id, e.start, e.text)])[e.id].nothing_here()
+    assert (label, on) == ("Nothing here", False)
+    assert "you marked" not in help_text and "every suggestion on it is decided" in help_text

@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from qualcode import services
 from qualcode.services import coding, ui_support
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
@@ -55,6 +56,40 @@ def test_project_page_creates_a_project_and_adds_a_coder(tmp_path):
     assert at.session_state["coder"] == "Dana"
     assert "Dana" in at.selectbox(key="coder_pick").options
     assert any("no transcripts yet" in i.value for i in at.info)
+
+
+def test_a_new_project_gets_the_codebook_chosen_for_it(tmp_path):
+    """A walk: a mentoring study was created with the school-improvement codebook, no choice
+    offered; its first suggestions were "Peer learning across districts"."""
+    from qualcode.services import codebook
+
+    at = page("project", None)
+    books = at.selectbox(key="project_new_codebook")
+    assert books.options[0].startswith("Improvement collaboration interviews (22 codes: Relationships, Trust")
+    assert books.value.endswith("improvement-collaboration.yaml")  # the default stays the default
+    assert books.options[1].startswith("Generic starter codebook (7 codes")
+    books.set_value(books.value.replace("improvement-collaboration", "generic-starter")).run()
+    at.text_input(key="project_path").input(str(tmp_path / "mentoring"))
+    at.button(key="project_create").click().run()
+    no_exception(at)
+    assert any("Generic starter codebook" in m.value for m in at.success)
+    ctx = services.open_context(tmp_path / "mentoring")
+    try:
+        assert codebook.get_codebook(ctx).name == "Generic starter codebook"
+    finally:
+        ctx.close()
+
+
+def test_on_a_team_database_the_page_neither_opens_nor_creates_folders(tmp_path, monkeypatch):
+    """A walk: on a team server, Create made a folder and said it "already holds a qualcode project"."""
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    services.init_project(None, db_url=url).close()
+    monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+    monkeypatch.setenv("QUALCODE_DATABASE_URL", url)
+    at = no_exception(page("project", None))
+    assert not [b for b in at.button if b.key in ("project_create", "project_open")]
+    assert any("team's shared database" in c.value for c in at.caption)
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no folder made
 
 
 def test_project_page_shows_progress_per_document_and_coder(seeded):

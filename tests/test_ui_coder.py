@@ -91,3 +91,27 @@ def test_the_early_curve_line_names_whose_decisions_it_counts(project):
     assert early and "ana has made 2" in early[0] and "you have made" not in early[0], early
     lines = [c.value for c in no_exception(page("project", ana)).caption]
     assert any("point per 50 decisions; you have made 2 so far" in c for c in lines), lines
+
+
+def test_a_new_session_without_a_coder_codes_as_the_last_to_decide(project, monkeypatch):
+    """A new user's walk: a bookmark without ?coder= recorded Ben's decisions under "coder".
+    A new session with no coder chosen takes the project's last decider, and says so."""
+    from qualcode import services
+    from qualcode.services import codebook, coding
+
+    code_id = codebook.get_codebook(project).codes[0].id
+    coding.add_memo(project.as_coder("Ben"), "A first thought on this code.", code_id=code_id)
+    assert services.last_coder(project) == "Ben"
+    at = no_exception(_app(project, monkeypatch))
+    assert at.session_state["coder"] == "Ben"
+    assert at.query_params["coder"] in ("Ben", ["Ben"])
+    assert "Coding as **Ben**" in _badge(at) and "the last to code in this project" in _badge(at)
+    # an address that names the coder wins, and says nothing of a guess
+    at = no_exception(_app(project, monkeypatch, query={"coder": "alice"}))
+    assert at.session_state["coder"] == "alice" and "the last to code" not in _badge(at)
+    # an explicit switch ends the guess
+    at = no_exception(_app(project, monkeypatch))
+    at.selectbox(key="coder_pick").set_value("Ben").run()
+    at.text_input(key="coder_new").input("Dana")
+    at.button(key="coder_add").click().run()
+    assert at.session_state["coder"] == "Dana" and "the last to code" not in _badge(at)

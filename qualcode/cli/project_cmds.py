@@ -71,11 +71,24 @@ def status(state: State, as_json: bool) -> None:
 
 
 def streamlit_command(*, port: int | None, address: str) -> list[str]:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PY),
+    """The ``streamlit run`` command line of ``qualcode app`` and ``qualcode demo``.
+
+    ``-P``: the folder the user starts from is not put on the import path. Started from the
+    folder that holds a clone named ``qualcode``, ``python -m`` would otherwise import that
+    folder as the package (a namespace package, found before the editable install's), and
+    every packaged file (the default codebook, the demo) was looked for in the wrong place
+    (a new user's walk: "Create" failed with "codebook file not found"). The app's settings
+    are given here too, not only in the repository's ``.streamlit/config.toml``, which
+    Streamlit reads from the current folder only (started elsewhere, the page showed
+    Streamlit's "Deploy" button).
+    """
+    cmd = [sys.executable, "-P", "-m", "streamlit", "run", str(APP_PY),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.address", address, "--global.developmentMode", "false",
            # The app does not reload on file changes, and watching this tree floods inotify.
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+           "--client.toolbarMode", "minimal", "--client.showErrorDetails", "none",
+           "--theme.primaryColor", "#2f6f9f"]
     if port:
         cmd += ["--server.port", str(port)]
     return cmd

@@ -9,14 +9,16 @@ from qualcode.services.project import (
     SAMPLE_DIR,
     ProjectContext,
     init_project,
+    last_coder,
     list_coders,
     open_context,
     open_project,
     project_name,
     project_status,
+    shipped_codebooks,
 )
 
 __all__ = [
-    "DEFAULT_CODEBOOK", "SAMPLE_DIR", "ProjectContext", "init_project", "list_coders",
-    "open_context", "open_project", "project_name", "project_status",
+    "DEFAULT_CODEBOOK", "SAMPLE_DIR", "ProjectContext", "init_project", "last_coder", "list_coders",
+    "open_context", "open_project", "project_name", "project_status", "shipped_codebooks",
 ]

@@ -153,6 +153,16 @@ def init_project(
     return ctx
 
 
+def shipped_codebooks() -> list[dict[str, Any]]:
+    """The codebooks that come with qualcode, the default first: path, name, codes (count)."""
+    out = []
+    for path in sorted((DATA_DIR / "codebooks").glob("*.yaml"), key=lambda p: (p != DEFAULT_CODEBOOK, p.name)):
+        cb = codebook_io.load_codebook(path)
+        out.append({"path": path, "name": cb.name or path.stem, "codes": len(cb.codes),
+                    "examples": [c.name for c in cb.codes[:4]]})
+    return out
+
+
 def project_status(ctx: ProjectContext) -> dict[str, Any]:
     """Counts of everything in the project (the keys of ``qualcode status --json``)."""
     with ctx.session(readonly=True) as s:
@@ -167,3 +177,9 @@ def project_name(ctx: ProjectContext) -> str:
 def list_coders(ctx: ProjectContext) -> list[str]:
     with ctx.session(readonly=True) as s:
         return meta.list_coders(s)
+
+
+def last_coder(ctx: ProjectContext) -> str | None:
+    """The coder who last decided something in this project (accept, reject, code, ...), or None."""
+    with ctx.session(readonly=True) as s:
+        return meta.last_coder(s)

@@ -90,8 +90,11 @@ class ExcerptState:
             return ("Nothing more here", "Nothing left to decide: you coded this excerpt and no suggestion on it "
                     "is open. Remove a code below to change it; A moves to the next excerpt.", False)
         if self.reviewed and not n:
-            return ("Nothing here", "Already done: you marked this excerpt as having nothing to code. Add a code "
-                    "below or undo (U) to change it; A moves to the next excerpt.", False)
+            # said as it is whether the coder pressed Nothing here or turned down every suggestion
+            # (a walk: "you marked this excerpt as having nothing to code" after one reject)
+            decided = "every suggestion on it is decided and " if self.chips else ""
+            return ("Nothing here", f"Already done: {decided}nothing is coded here. Add a code below or undo (U) "
+                    "to change it; A moves to the next excerpt.", False)
         return ("Nothing here", "Mark the excerpt reviewed with no code (a negative example)"
                 + (f" and reject {left}" if n else ""), True)
 

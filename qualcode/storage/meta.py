@@ -46,6 +46,17 @@ def list_coders(s: Session) -> list[str]:
     return list(s.scalars(select(CoderRow.name).order_by(CoderRow.name)))
 
 
+DECISIONS = ("accept", "reject", "code", "uncode", "nothing_here", "memo")
+
+
+def last_coder(s: Session) -> str | None:
+    """The coder who last decided something (accept, reject, code, ...), or None."""
+    from qualcode.storage.models import AuditRow
+
+    return s.scalar(select(CoderRow.name).join(AuditRow, AuditRow.coder_id == CoderRow.id)
+                    .where(AuditRow.action.in_(DECISIONS)).order_by(AuditRow.id.desc()).limit(1))
+
+
 def get_setting(s: Session, key: str, default: Any = None) -> Any:
     row = s.get(SettingRow, key)
     return default if row is None else row.value

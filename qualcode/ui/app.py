@@ -10,7 +10,7 @@ import streamlit as st
 from qualcode.config import default_coder
 from qualcode.ui import signin
 from qualcode.ui.text import md
-from qualcode.ui.state import current_coder, guarded, restore_coder, restore_project
+from qualcode.ui.state import adopt_last_coder, current_coder, guarded, restore_coder, restore_project
 
 # (module under qualcode.ui.pages, title, icon, url path)
 PAGES = [
@@ -44,6 +44,8 @@ def _coder_badge() -> None:
     coder = current_coder() or default_coder()
     if coder:
         how = "signed in" if signin.signed_in() else "switch on the Project page"
+        if st.session_state.get("coder_guessed"):
+            how = f"the last to code in this project; not {md(coder)}? Switch on the Project page"
         st.sidebar.markdown(f":material/person: Coding as **{md(coder)}**  \n"
                             f":small[{how}]")
 
@@ -55,6 +57,7 @@ def main() -> None:
     signin.require_sign_in()
     restore_coder(signed_in=signin.signed_in())
     restore_project()
+    adopt_last_coder(signed_in=signin.signed_in())
     _coder_badge()
     pages = [
         st.Page(guarded(_render_fn(module)), title=title, icon=icon, default=url == HOME,

@@ -100,12 +100,41 @@ def restore_project() -> None:
         del st.query_params[PROJECT_PARAM]
 
 
+def adopt_last_coder(*, signed_in: bool) -> None:
+    """A new browser session with no coder in its address codes as the person who last
+    decided something in this project, not silently as the default name.
+
+    A new user's walk: a bookmark or a colleague's link without ``?coder=`` recorded Ben's
+    decisions under "coder". Once per session, after the project is known: with no coder
+    chosen (address, switch) and none set for the project (``QUALCODE_CODER``, qualcode.toml),
+    the project's last decider is adopted, and the sidebar says so (``coder_guessed``).
+    """
+    if signed_in or st.session_state.get("_coder_adopted"):
+        return
+    st.session_state["_coder_adopted"] = True
+    if st.session_state.get("coder") or get_setting("coder"):
+        return
+    project, db_url = project_ref()
+    if not project and not db_url:
+        return
+    try:
+        ctx = _open(project, db_url)
+        last = services.last_coder(ctx)
+    except QualcodeError:
+        return
+    if last and last != ctx.coder:
+        st.session_state["coder"] = last
+        st.session_state["coder_guessed"] = True
+        st.query_params[CODER_PARAM] = last
+
+
 def set_coder(name: str) -> None:
     """Switch this browser session to coder ``name`` (explicitly; kept in the URL)."""
     name = name.strip()
     if not name:
         return
     st.session_state["coder"] = name
+    st.session_state.pop("coder_guessed", None)
     st.query_params[CODER_PARAM] = name
 
 

@@ -29,7 +29,7 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
     try:
         opener(path).close()
     except QualcodeError as exc:
-        st.session_state["_project_msg"] = ("error", str(exc))
+        st.session_state["_project_msg"] = ("error", exc.for_app())
         return
     forget_project()
     st.session_state["project"] = str(Path(path).expanduser().resolve())
@@ -41,20 +41,40 @@ def _open_existing(path: str) -> None:
             done="Opened {path}.")
 
 
+def _codebook_label(cb: dict) -> str:
+    return f"{cb['name']} ({cb['codes']} codes: {', '.join(cb['examples'])}, ...)"
+
+
 def _create(path: str, name: str) -> None:
+    books = {str(cb["path"]): cb for cb in services.shipped_codebooks()}
+    chosen = books.get(st.session_state.get("project_new_codebook") or "") or next(iter(books.values()))
     _switch(path, missing="Type a folder for the new project first.",
-            opener=lambda p: services.init_project(p, name=name.strip() or None,
+            opener=lambda p: services.init_project(p, name=name.strip() or None, codebook=chosen["path"],
                                                    coder=st.session_state.get("coder")),
-            done="Created a project in {path} with the default codebook.")
+            done=f"Created a project in {{path}} with the codebook {chosen['name']}. Edit its codes, or import "
+                 "your own codebook, on the Codebook page.")
+
+
+def _team_database() -> None:
+    """On a team server the project is the team's database: no folders to open or create."""
+    st.caption("This app works on your team's shared database; projects are not opened or created from "
+               "here. To start another project, ask whoever runs the server.")
 
 
 def _open_or_create() -> None:
     project, db_url = project_ref()
-    with st.expander("Open or create a project", expanded=not (project or db_url),
-                     icon=":material/folder_open:"):
+    if db_url:
+        _team_database()
+        return
+    with st.expander("Open or create a project", expanded=not project, icon=":material/folder_open:"):
         path = st.text_input("Project folder", value=project or "", key="project_path",
                              placeholder="/home/me/studies/collaboration-2024")
         name = st.text_input("Name (for a new project)", key="project_new_name", placeholder="My study")
+        books = services.shipped_codebooks()
+        st.selectbox("Codebook (for a new project)", [str(cb["path"]) for cb in books], key="project_new_codebook",
+                     format_func=lambda p: _codebook_label(next(cb for cb in books if str(cb["path"]) == p)),
+                     help="The codes suggested from the start. Either can be edited, and your own codebook "
+                          "imported, on the Codebook page.")
         cols = st.columns(2)
         cols[0].button("Open", key="project_open", on_click=lambda: _open_existing(st.session_state["project_path"]),
                        icon=":material/folder_open:", width="stretch")
@@ -242,7 +262,7 @@ def render() -> None:
     ctx = current_context()
     if ctx is None:
         st.info("No project is open. Type a folder above and **Create** a new project "
-                "(or **Open** an existing one). From a terminal: `qualcode --project DIR app`.")
+                "(or **Open** an existing one).")
         return
     st.subheader(services.project_name(ctx))
     st.caption(ctx.label)
@@ -255,8 +275,8 @@ def render() -> None:
     cols[4].metric("Pending suggestions", counts["suggestions"]["pending"])
     _coder_picker(ctx)
     if not counts["documents"]:
-        st.info("This project has no transcripts yet. Import some on the **Import** page "
-                "(or with `qualcode ingest FILES`).", icon=":material/upload_file:")
+        st.info("This project has no transcripts yet. Import some on the **Import** page.",
+                icon=":material/upload_file:")
         return
     _progress(ctx)
     _learning_curve(ctx)
