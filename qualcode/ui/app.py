@@ -54,11 +54,12 @@ def main() -> None:
     # The tab's icon is an emoji, which the browser draws itself: a ":material/...:" icon here
     # makes every page fetch an image from Google's font server, and nothing may leave the machine.
     st.set_page_config(page_title="qualcode", page_icon="💬", layout="wide")
-    signin.require_sign_in()
-    restore_coder(signed_in=signin.signed_in())
-    restore_project()
-    adopt_last_coder(signed_in=signin.signed_in())
-    _coder_badge()
+    allowed = signin.require_sign_in()
+    if allowed:
+        restore_coder(signed_in=signin.signed_in())
+        restore_project()
+        adopt_last_coder(signed_in=signin.signed_in())
+        _coder_badge()
     pages = [
         st.Page(guarded(_render_fn(module)), title=title, icon=icon, default=url == HOME,
                 url_path=HOME_KEY if url == HOME else url)
@@ -71,4 +72,7 @@ def main() -> None:
     # parameters (the coder).
     alias = st.Page(lambda: st.switch_page(home, query_params=st.query_params.to_dict()), title="Project",
                     url_path=HOME, visibility="hidden")
-    st.navigation([*pages, alias], position="top").run()
+    nav = st.navigation([*pages, alias], position="top" if allowed else "hidden")
+    if not allowed:  # the page asked for is resolved first: signing in reruns it, not the home page
+        signin.password_form()
+    nav.run()

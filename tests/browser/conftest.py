@@ -51,7 +51,7 @@ def free_port() -> int:
 class App:
     """A running `qualcode --project DIR app` on a free port."""
 
-    def __init__(self, project: Path, *, coder: str = "alice") -> None:
+    def __init__(self, project: Path, *, coder: str = "alice", cwd: Path = REPO) -> None:
         self.project = project
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -63,7 +63,7 @@ class App:
         # Its own process group: `qualcode app` runs streamlit as a child process, and
         # stopping must end both (terminating the parent alone leaves streamlit running).
         self.proc = subprocess.Popen([*cmd, "--project", str(project), "app", "--port", str(self.port)],
-                                     cwd=REPO, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+                                     cwd=cwd, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
