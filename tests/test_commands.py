@@ -206,6 +206,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.AcceptSuggestion: dict(suggestion_id=1, excerpt_id=3, code_id="trust"), cmd.RejectSuggestion: dict(suggestion_id=1),
         cmd.CodeExcerpt: dict(excerpt_id=1, code_id="trust", start=0, end=4),
         cmd.Uncode: dict(coding_id=1), cmd.MarkReviewed: dict(excerpt_id=1),
+        cmd.RenameDocument: dict(document=1, name="x"), cmd.DeleteDocumentUndoable: dict(document=1),
         cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),
         cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.NothingHere: dict(excerpt_id=1), cmd.MergeWork: dict(label="colleague.qdpx"),
         cmd.ImportSurvey: dict(name="fall", replace=True),

@@ -489,6 +489,30 @@ class MergeSpeakersIn(Command):
 
 @command
 @dataclass(frozen=True)
+class RenameDocument(Command):
+    """Give a stored document another name (the Documents page); undo puts the old one back."""
+
+    action: ClassVar[str] = "document_rename"
+    entity: ClassVar[str] = "document"
+    document: int = 0
+    name: str = ""
+
+
+@command
+@dataclass(frozen=True)
+class DeleteDocumentUndoable(Command):
+    """Delete a document and everything under it (speakers, turns, excerpts, suggestions,
+    codings, reviews, memos, attributes), keeping its rows in the audit event so that the one
+    undo brings it back with the same ids (the Documents page). :class:`DeleteDocument` is the
+    CLI's delete, which cannot be undone."""
+
+    action: ClassVar[str] = "document_delete"
+    entity: ClassVar[str] = "document"
+    document: int = 0
+
+
+@command
+@dataclass(frozen=True)
 class MergeWork(Command):
     """A colleague's work merged into the open project (a .qdpx, or codings from a spreadsheet):
     documents, codes, codings, reviews and memos that were not there; one undo takes it back.

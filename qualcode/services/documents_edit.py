@@ -267,6 +267,7 @@ def _merge_plan(ctx: ProjectContext, labels: list[str], into: str) -> list[dict[
         moved = [lab for lab in present if lab != into]
         merged = list(dict.fromkeys([*moved, *([into] if into in have else [])]))
         excerpts = sum(n_excerpts.get(have[lab][0], 0) for lab in merged)
+        moved_excerpts = sum(n_excerpts.get(have[lab][0], 0) for lab in moved)
         plan.append({
             "document_id": did, "document": names.get(did, str(did)), "labels": present, "into": into,
             "role": role, "speakers": {lab: {"role": have[lab][1], "turns": n_turns.get(have[lab][0], 0)}
@@ -274,6 +275,11 @@ def _merge_plan(ctx: ProjectContext, labels: list[str], into: str) -> list[dict[
             "turns": sum(n_turns.get(have[lab][0], 0) for lab in moved),
             "codable_before": sum(n_excerpts.get(have[lab][0], 0) for lab in merged if is_coded(have[lab][1], coded)),
             "codable_after": excerpts if is_coded(role, coded) else 0,
+            # the turns that move to ``into`` alone (the kept speaker's own turns aside)
+            "moved_excerpts": moved_excerpts,
+            "moved_codable_before": sum(n_excerpts.get(have[lab][0], 0) for lab in moved
+                                        if is_coded(have[lab][1], coded)),
+            "moved_codable": moved_excerpts if is_coded(role, coded) else 0,
         })
     return plan
 
@@ -307,6 +313,23 @@ def merge_speakers_in(ctx: ProjectContext, labels: list[str], into: str | None =
     into = " ".join(str(into or (labels[0] if labels else "")).split())
     if not labels or not into:
         raise QualcodeError("nothing to merge", hint="pick the speakers to merge and the name to keep")
+    r = merge_speakers_moved(ctx, labels, into)
+    return {k: r[k] for k in ("into", "documents", "turns", "codable_before", "codable")}
+
+
+def merge_speakers_moved(ctx: ProjectContext, labels: list[str], into: str | None = None) -> dict[str, Any]:
+    """:func:`merge_speakers_in`, also saying what happened to the moved turns alone (the
+    Documents page's message): ``moved_excerpts`` (the excerpts of the turns that moved to
+    ``into``), ``moved_codable_before`` / ``moved_codable`` (those of them offered for coding
+    before and after). ``codable`` counts the kept speaker's excerpts too.
+
+    >>> merge_speakers_moved(ctx, ["Dev", "Dev S."], "Dev")["moved_excerpts"]  # doctest: +SKIP
+    5
+    """
+    labels = list(dict.fromkeys(str(lab) for lab in labels))
+    into = " ".join(str(into or (labels[0] if labels else "")).split())
+    if not labels or not into:
+        raise QualcodeError("nothing to merge", hint="pick the speakers to merge and the name to keep")
     plan = _merge_plan(ctx, labels, into)
     if not plan:
         raise QualcodeError("nothing to merge: no document has these speakers under other names",
@@ -315,7 +338,8 @@ def merge_speakers_in(ctx: ProjectContext, labels: list[str], into: str | None =
     executor.execute(ctx, c)
     return {"into": into, "documents": [p["document"] for p in plan], "turns": sum(p["turns"] for p in plan),
             "codable_before": sum(p["codable_before"] for p in plan),
-            "codable": sum(p["codable_after"] for p in plan)}
+            "codable": sum(p["codable_after"] for p in plan),
+            **{k: sum(p[k] for p in plan) for k in ("moved_excerpts", "moved_codable_before", "moved_codable")}}
 
 
 MERGE_ACTIONS = (cmd.MergeSpeakers.action, cmd.MergeSpeakersIn.action)
@@ -347,3 +371,92 @@ class _MergeSpeakersIn:
     def revert(s, ev, cid) -> None:
         for did, record in reversed(list(((ev.before or {}).get("documents") or {}).items())):
             unmerge_in_document(s, int(did), record)
+
+
+# --- a document imported by mistake: rename it, or delete it (both undoable) -----------------
+
+def documents(ctx: ProjectContext) -> list[dict[str, Any]]:
+    """Every document: ``document_id`` and ``name``, by name."""
+    with ctx.session(readonly=True) as s:
+        docs = q.documents_frame(s)
+    return sorted(({"document_id": int(d), "name": str(n)} for d, n in zip(docs["document_id"], docs["name"])),
+                  key=lambda r: (r["name"].lower(), r["document_id"]))
+
+
+def document_footprint(ctx: ProjectContext, document_id: int) -> dict[str, Any]:
+    """What deleting a document takes with it: ``name``, ``turns``, ``excerpts``, ``codings``,
+    ``coders`` (names of those who coded it), ``memos``, ``suggestions``, ``reviews``.
+
+    >>> document_footprint(ctx, 3)["codings"]  # doctest: +SKIP
+    7
+    """
+    with ctx.session(readonly=True) as s:
+        return doc_store.document_footprint(s, int(document_id))
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise QualcodeError("a document needs a name", hint="type the new name")
+    return name
+
+
+def rename_document(ctx: ProjectContext, document_id: int, name: str) -> dict[str, Any]:
+    """Rename a document; refused when another document already has that name (ignoring
+    case and spacing). Returns ``document_id``, ``before`` and ``name``; undoable."""
+    return executor.execute(ctx, cmd.RenameDocument(document=int(document_id), name=_clean_name(name)))
+
+
+def delete_document(ctx: ProjectContext, document_id: int) -> dict[str, Any]:
+    """Delete a document with everything under it; the one undo brings it all back (same
+    ids). Returns what went with it (:func:`document_footprint`)."""
+    return executor.execute(ctx, cmd.DeleteDocumentUndoable(document=int(document_id)))
+
+
+DOCUMENT_ACTIONS = (cmd.RenameDocument.action, cmd.DeleteDocumentUndoable.action)
+
+
+def undo_document_change(ctx: ProjectContext) -> dict[str, Any] | None:
+    """Undo this coder's latest rename or delete of a document; None if there is none."""
+    done = executor.undo_latest(ctx, only=DOCUMENT_ACTIONS)
+    return done.brief() if done is not None else None
+
+
+@handles(cmd.RenameDocument)
+class _RenameDocument:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.RenameDocument) -> Outcome:
+        name = _clean_name(c.name)
+        if not doc_store.find_document(s, int(c.document)):
+            raise QualcodeError("this document is no longer in the project", hint="pick a document from the list")
+        clash = [d for d in doc_store.document_ids_named(s, name) if d != int(c.document)]
+        if clash:
+            raise QualcodeError(f"another document is already called {name!r}",
+                                hint="pick a name no other document has")
+        before = doc_store.rename_document(s, int(c.document), name)
+        return Outcome({"document_id": int(c.document), "before": before, "name": name}, int(c.document),
+                       {"name": before}, {"name": name}, record=before != name)
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        doc_store.rename_document(s, int(ev.entity_id), (ev.before or {})["name"])
+
+
+@handles(cmd.DeleteDocumentUndoable)
+class _DeleteDocumentUndoable:
+    """The document's rows travel in the audit event's ``before``; undo inserts them again."""
+
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.DeleteDocumentUndoable) -> Outcome:
+        did = int(c.document)
+        if not doc_store.find_document(s, did):
+            raise QualcodeError("this document is no longer in the project", hint="pick a document from the list")
+        gone = doc_store.document_footprint(s, did)
+        rows = doc_store.snapshot_document(s, did)
+        doc_store.delete_document(s, did)
+        s.flush()
+        return Outcome(gone, did, {"name": gone["name"], "rows": rows}, {"deleted": gone})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        doc_store.restore_document(s, (ev.before or {})["rows"])

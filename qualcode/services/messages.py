@@ -17,6 +17,7 @@ from qualcode.storage import team as team_store
 
 WHAT = {
     "accept": "accepting", "reject": "rejecting", "code": "coding", "uncode": "removing",
+    "document_rename": "renaming the document", "document_delete": "deleting the document",
     "review": "marking as done", "memo": "the memo", "consensus": "the consensus",
     "code_selection": "coding the selection", "recode": "recoding", "nothing_here": "“nothing here”",
     "memo_edit": "the memo's edit", "memo_delete": "deleting the memo", "merge": "merging a colleague's work",

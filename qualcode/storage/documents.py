@@ -351,3 +351,126 @@ def set_deidentified(s: Session, doc_id: int, value: bool = True) -> None:
 def find_document(s: Session, doc_id: int) -> bool:
     """Whether a document with this id exists."""
     return s.get(DocumentRow, doc_id) is not None
+
+
+# --- rename and delete with undo (the Documents page) ------------------------------------------
+
+def rename_document(s: Session, doc_id: int, name: str) -> str:
+    """Give document ``doc_id`` the name ``name``; returns the name it had."""
+    row = s.get(DocumentRow, doc_id)
+    if row is None:
+        raise NotFoundError(f"no document with id {doc_id}", hint="pick a document from the list")
+    before, row.name = row.name, name
+    return before
+
+
+def document_ids_named(s: Session, name: str) -> list[int]:
+    """The documents called ``name``, ignoring case and spacing."""
+    want = " ".join(name.split()).casefold()
+    return [did for did, n in s.execute(select(DocumentRow.id, DocumentRow.name))
+            if " ".join(str(n).split()).casefold() == want]
+
+
+#: the tables a document's rows live in, parents first
+_DOCUMENT_TABLES = ("documents", "document_attributes", "speakers", "speaker_attributes", "turns", "excerpts",
+                    "suggestions", "codings", "reviews", "memos")
+
+
+def _document_rows(s: Session, doc_id: int) -> dict[str, Any]:
+    """The select statements for every row that belongs to document ``doc_id``, parents first."""
+    from sqlalchemy import or_
+
+    from qualcode.storage.models import MemoRow, ReviewRow, SuggestionRow
+
+    speakers = select(SpeakerRow.id).where(SpeakerRow.document_id == doc_id)
+    excerpts = select(ExcerptRow.id).where(ExcerptRow.document_id == doc_id)
+    codings = select(CodingRow.id).where(CodingRow.excerpt_id.in_(excerpts))
+    return {
+        "documents": select(DocumentRow.__table__).where(DocumentRow.id == doc_id),
+        "document_attributes": select(DocumentAttributeRow.__table__).where(DocumentAttributeRow.document_id == doc_id),
+        "speakers": select(SpeakerRow.__table__).where(SpeakerRow.document_id == doc_id),
+        "speaker_attributes": select(SpeakerAttributeRow.__table__).where(SpeakerAttributeRow.speaker_id.in_(speakers)),
+        "turns": select(TurnRow.__table__).where(TurnRow.document_id == doc_id),
+        "excerpts": select(ExcerptRow.__table__).where(ExcerptRow.document_id == doc_id),
+        "suggestions": select(SuggestionRow.__table__).where(SuggestionRow.excerpt_id.in_(excerpts)),
+        "codings": select(CodingRow.__table__).where(CodingRow.excerpt_id.in_(excerpts)),
+        "reviews": select(ReviewRow.__table__).where(ReviewRow.excerpt_id.in_(excerpts)),
+        "memos": select(MemoRow.__table__).where(or_(MemoRow.document_id == doc_id, MemoRow.excerpt_id.in_(excerpts),
+                                                     MemoRow.coding_id.in_(codings))),
+    }
+
+
+def document_footprint(s: Session, doc_id: int) -> dict[str, Any]:
+    """What goes with document ``doc_id`` if it is deleted: name, turns, excerpts, codings,
+    coders (the names of those who coded it), memos, suggestions and reviews."""
+    from qualcode.storage.models import CoderRow
+
+    row = s.get(DocumentRow, doc_id)
+    if row is None:
+        raise NotFoundError(f"no document with id {doc_id}", hint="pick a document from the list")
+    stmts = _document_rows(s, doc_id)
+    n = {name: s.scalar(select(func.count()).select_from(stmt.subquery()))
+         for name, stmt in stmts.items() if name in ("turns", "excerpts", "codings", "memos", "suggestions", "reviews")}
+    excerpts = select(ExcerptRow.id).where(ExcerptRow.document_id == doc_id)
+    coders = sorted(s.scalars(select(CoderRow.name).join(CodingRow, CodingRow.coder_id == CoderRow.id)
+                              .where(CodingRow.excerpt_id.in_(excerpts)).distinct()))
+    return {"document_id": doc_id, "name": row.name, **n, "coders": coders}
+
+
+def _json_value(v: Any) -> Any:
+    from datetime import datetime
+
+    return {"$datetime": v.isoformat()} if isinstance(v, datetime) else v
+
+
+def _from_json(v: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(v, dict) and set(v) == {"$datetime"}:
+        return datetime.fromisoformat(v["$datetime"])
+    return v
+
+
+def snapshot_document(s: Session, doc_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row of document ``doc_id`` and of what hangs on it, as JSON (table -> rows),
+    for :func:`restore_document`."""
+    return {name: [{k: _json_value(v) for k, v in r._mapping.items()} for r in s.execute(stmt)]
+            for name, stmt in _document_rows(s, doc_id).items()}
+
+
+def restore_document(s: Session, snap: dict[str, list[dict[str, Any]]]) -> None:
+    """Put back the rows :func:`snapshot_document` kept, with their ids. Refused (nothing
+    written) when the document's text was imported again since, an id was taken meanwhile, or
+    a code or coder its codings need is gone."""
+    from qualcode.storage.models import Base, CodeRow, CoderRow
+
+    tables = Base.metadata.tables
+    doc = (snap.get("documents") or [None])[0]
+    if doc is None:
+        raise NotFoundError("nothing to bring back: the deleted document was not kept")
+    if find_by_hash(s, doc["content_hash"]) is not None:
+        raise NotFoundError(f"the document {doc['name']!r} cannot be brought back: the same transcript was "
+                            "imported again since", hint="delete that copy first, then undo again")
+    for name, rows in snap.items():
+        ids = [r["id"] for r in rows if "id" in r]
+        table = tables[name]
+        for i in range(0, len(ids), 500):
+            if s.scalar(select(func.count()).select_from(table).where(table.c.id.in_(ids[i:i + 500]))):
+                raise NotFoundError(f"the document {doc['name']!r} cannot be brought back: documents were added "
+                                    "since, and their rows took its place", hint="import the file again instead")
+    codes = {r["code_id"] for name in ("suggestions", "codings", "memos") for r in snap.get(name, [])
+             if r.get("code_id")}
+    if codes - set(s.scalars(select(CodeRow.id).where(CodeRow.id.in_(codes)))):
+        raise NotFoundError(f"the document {doc['name']!r} cannot be brought back: codes its codings used are gone",
+                            hint="import the file again instead")
+    coders = {r[k] for name in ("documents", "suggestions", "codings", "reviews", "memos") for r in snap.get(name, [])
+              for k in ("coder_id", "decided_by", "created_by") if r.get(k) is not None}
+    if coders - set(s.scalars(select(CoderRow.id).where(CoderRow.id.in_(coders)))):
+        raise NotFoundError(f"the document {doc['name']!r} cannot be brought back: a coder of it is gone",
+                            hint="import the file again instead")
+    s.flush()
+    for name in _DOCUMENT_TABLES:  # parents first
+        rows = snap.get(name) or []
+        if rows:
+            s.execute(tables[name].insert(), [{k: _from_json(v) for k, v in r.items()} for r in rows])
+    s.flush()

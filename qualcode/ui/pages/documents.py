@@ -1,7 +1,8 @@
 """Documents page: after import, fix speakers' roles (one speaker in every document at
 once), merge one person written several ways (``Ana`` / ``Ana (2)``, ``Speaker 1`` /
-``SPEAKER 1``, in one document or across them: a preview first, one undo), and enter
-document attributes for many documents in one table."""
+``SPEAKER 1``, in one document or across them: a preview first, one undo), enter
+document attributes for many documents in one table, and rename or delete a document
+(a delete says what goes with it and asks again; both can be undone)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.core import Role
+from qualcode.errors import QualcodeError
 from qualcode.services import documents_edit
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, in_callback, page_context
+from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
 from qualcode.ui.text import md
 
 ROLES = [r.value for r in Role]
@@ -78,16 +80,24 @@ MERGE_PICK, MERGE_INTO, MERGE_DONE = "docs_merge_pick", "docs_merge_into", "docs
 def _merge_now(ctx: ProjectContext) -> None:
     labels = list(st.session_state.get(MERGE_PICK) or [])
     into = " ".join(str(st.session_state.get(MERGE_INTO) or "").split()) or (labels[0] if labels else "")
-    r = in_callback(documents_edit.merge_speakers_in, ctx, labels, into)
+    r = in_callback(documents_edit.merge_speakers_moved, ctx, labels, into)
     if r is None:
         return
     n = len(r["documents"])
     others = [lab for lab in labels if lab != into]
+    # "their" excerpts are the moved turns' alone, not the kept speaker's own as well
+    moved, now, before = r["moved_excerpts"], r["moved_codable"], r["moved_codable_before"]
+    are = "are" if (moved if now == moved else now) != 1 else "is"
+    if now == before == moved:
+        offered = f"their {moved} excerpt{'s' * (moved != 1)} {are} offered for coding, as before."
+    elif now == before:
+        offered = f"{now} of their {moved} excerpts {are} offered for coding, as before."
+    else:
+        offered = f"{now} of their {moved} excerpts {are} offered for coding (before: {before})."
     st.session_state[MERGE_DONE] = (
         f"Merged {md(', '.join(others) or labels[0])} into **{md(into)}** in {n} document{'s' * (n != 1)} "
         f"({md(', '.join(r['documents']))}): {r['turns']} turn{'s' * (r['turns'] != 1)} moved to {md(into)}; "
-        + (f"their {r['codable']} excerpts are offered for coding, as before." if r["codable"] == r["codable_before"]
-           else f"{r['codable']} of their excerpts are offered for coding (before: {r['codable_before']})."))
+        + offered)
     st.session_state["docs_merge_last"] = (labels, st.session_state.get(MERGE_INTO) or "")
     st.session_state[MERGE_PICK] = []
     st.session_state[MERGE_INTO] = ""
@@ -198,10 +208,47 @@ def _attributes(ctx: ProjectContext) -> None:
                  icon=":material/save:"):
         done = attempt(documents_edit.set_document_attributes, ctx, values)
         if done is not None:
-            flash(f"Saved {done} attribute value{'s' * (done != 1)}.", kind="success")
+            names = {r["document_id"]: r["document"] for r in rows}
+            st.session_state[ATTRS_SAVED] = _saved(values, names, done)
             st.session_state.pop("docs_attrs", None)
             st.session_state["docs_new_columns"] = []
             st.rerun()
+    _confirm(ATTRS_SAVED)
+
+
+#: what the attribute table's Save and the "one value" box's Set just saved, shown beside them
+#: (a message at the top of the page is out of sight down here)
+ATTRS_SAVED, BULK_SAVED = "docs_attrs_saved", "docs_bulk_saved"
+
+
+def _confirm(key: str) -> None:
+    """Show, once, the message kept under ``key`` (next to the button it is about): a
+    confirmation, or ``(kind, message)`` for a warning or an error."""
+    done = st.session_state.pop(key, None)
+    if isinstance(done, (tuple, list)):
+        kind, text = done
+        if kind == "info":
+            st.info(text, icon=":material/undo:")
+        else:
+            (st.error if kind == "error" else st.warning)(text, icon=":material/warning:")
+    elif done:
+        st.success(done, icon=":material/check_circle:")
+
+
+def _documents(n: int) -> str:
+    return f"{n} document{'s' * (n != 1)}"
+
+
+def _saved(values: dict[int, dict[str, str]], names: dict[int, str], changed: int) -> str:
+    """"year = 2024 set on 3 documents; district = North set on call-2." from the values saved."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for did, attrs in values.items():
+        for k, v in attrs.items():
+            groups.setdefault((k, v), []).append(str(names.get(did, did)))
+    parts = [f"{k} = {v} set on " + (docs[0] if len(docs) == 1 else _documents(len(docs)))
+             for (k, v), docs in sorted(groups.items())]
+    shown = "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
+    return f"Saved {changed} attribute value{'s' * (changed != 1)}: {md(shown)}."
 
 
 def _set_same_value(ctx: ProjectContext, ids: dict[str, int]) -> None:
@@ -209,11 +256,17 @@ def _set_same_value(ctx: ProjectContext, ids: dict[str, int]) -> None:
     key = (st.session_state.get("docs_bulk_key") or "").strip()
     value = (st.session_state.get("docs_bulk_value") or "").strip()
     if not docs or not key or not value:
-        flash("Pick documents, an attribute and a value first.", kind="warning")
+        st.session_state[BULK_SAVED] = ("warning", "Pick documents, an attribute and a value first.")
         return
-    n = in_callback(documents_edit.set_document_attributes, ctx, {ids[d]: {key: value} for d in docs})
+    try:
+        n = documents_edit.set_document_attributes(ctx, {ids[d]: {key: value} for d in docs})
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:  # shown beside the button
+        st.session_state[BULK_SAVED] = ("error", error_text(exc))
+        return
     if n is not None:
-        flash(f"{key} = {value} for {len(docs)} document{'s' * (len(docs) != 1)} ({n} changed).", kind="success")
+        same = len(docs) - n
+        st.session_state[BULK_SAVED] = md(f"{key} = {value} set on {_documents(len(docs))}") + (
+            f" ({same} already had it)." if same > 0 else ".")
         st.session_state["docs_bulk_docs"] = []
         st.session_state.pop("docs_attrs", None)
 
@@ -229,6 +282,136 @@ def _same_value(ctx: ProjectContext, rows: list[dict], types: dict[str, str]) ->
         cols[2].text_input("Value", key="docs_bulk_value", placeholder="2023")
         cols[3].button("Set", key="docs_bulk_set", on_click=_set_same_value, args=(ctx, ids),
                        icon=":material/edit:", type="primary")
+        _confirm(BULK_SAVED)
+
+
+# --- a document imported by mistake: rename it or delete it ------------------------------------
+
+DOC_PICK, DOC_NAME, DOC_ASK = "docs_manage_doc", "docs_rename_name", "docs_delete_ask"
+#: the latest rename or delete (kept, with its Undo button, until the next one or its undo);
+#: a one-off message about this box (an error, an undo) is shown once
+DOC_DONE, DOC_MSG = "docs_manage_done", "docs_manage_msg"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _goes_with(f: dict) -> str:
+    """"4 excerpts, 3 codings by 2 coders and 1 memo" (what goes with a document)."""
+    coders = len(f["coders"])
+    codings = _plural(f["codings"], "coding") + (f" by {_plural(coders, 'coder')}" if f["codings"] else "")
+    return f"{_plural(f['excerpts'], 'excerpt')}, {codings} and {_plural(f['memos'], 'memo')}"
+
+
+def _fresh_widgets() -> None:
+    """Documents were renamed or deleted: the other boxes, which hold names and rows, start afresh."""
+    for key in ("docs_roles", "docs_attrs", "docs_bulk_docs", "docs_everywhere_speaker"):
+        st.session_state.pop(key, None)
+
+
+def _rename(ctx: ProjectContext, did: int) -> None:
+    name = " ".join(str(st.session_state.get(DOC_NAME) or "").split())
+    if not name:
+        st.session_state[DOC_MSG] = ("warning", "Type the new name first.")
+        return
+    try:
+        r = documents_edit.rename_document(ctx, did, name)
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        st.session_state[DOC_MSG] = ("error", error_text(exc))
+        return
+    if r["before"] == r["name"]:
+        st.session_state[DOC_MSG] = ("warning", md(f"“{r['name']}” already has that name."))
+        return
+    st.session_state[DOC_DONE] = md(f"“{r['before']}” is now called “{r['name']}”.")
+    st.session_state[DOC_NAME] = ""
+    _fresh_widgets()
+
+
+def _ask_delete(did: int) -> None:
+    st.session_state[DOC_ASK] = did
+
+
+def _cancel_delete() -> None:
+    st.session_state.pop(DOC_ASK, None)
+
+
+def _delete(ctx: ProjectContext, did: int) -> None:
+    st.session_state.pop(DOC_ASK, None)
+    try:
+        gone = documents_edit.delete_document(ctx, did)
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        st.session_state[DOC_MSG] = ("error", error_text(exc))
+        return
+    st.session_state[DOC_DONE] = md(f"Deleted “{gone['name']}” with its {_goes_with(gone)}. ") + \
+        "It no longer counts anywhere. Undo brings it all back."
+    st.session_state.pop(DOC_PICK, None)
+    _fresh_widgets()
+
+
+def _undo_document(ctx: ProjectContext) -> None:
+    st.session_state.pop(DOC_ASK, None)
+    try:
+        done = documents_edit.undo_document_change(ctx)
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        st.session_state[DOC_MSG] = ("error", error_text(exc))
+        return
+    st.session_state.pop(DOC_DONE, None)
+    if done is None:
+        st.session_state[DOC_MSG] = ("info", "Nothing to undo.")
+    elif done["action"] == "document_rename":
+        st.session_state[DOC_MSG] = ("info", "Undone: the document has its old name again.")
+    else:
+        st.session_state[DOC_MSG] = ("info", "Undone: the document is back, with its excerpts, codings and memos.")
+    _fresh_widgets()
+
+
+def _manage(ctx: ProjectContext) -> None:
+    """Rename a document, or delete one imported by mistake (a second copy of an interview):
+    the delete says what goes with it and asks again; both can be undone."""
+    st.subheader("Rename or delete a document")
+    st.caption("A document imported by mistake (a second copy of an interview, say) counts in every number "
+               "until you delete it.")
+    docs = attempt(documents_edit.documents, ctx)
+    if docs is None:
+        return
+    if not docs:
+        st.caption("No documents yet.")
+        return
+    names = {d["document_id"]: d["name"] for d in docs}
+    if st.session_state.get(DOC_PICK) not in names:
+        st.session_state.pop(DOC_PICK, None)
+    with st.container(border=True):
+        done = st.session_state.get(DOC_DONE)
+        if done:
+            st.success(done, icon=":material/check_circle:")
+            st.button("Undo", key="docs_manage_undo", on_click=_undo_document, args=(ctx,), icon=":material/undo:")
+        _confirm(DOC_MSG)
+        did = st.selectbox("Document", list(names), key=DOC_PICK, index=None, placeholder="Pick a document",
+                           format_func=lambda d: names.get(d, str(d)))
+        if did is None:
+            return
+        f = attempt(documents_edit.document_footprint, ctx, did)
+        if f is None:
+            return
+        st.caption(md(f"{_plural(f['turns'], 'turn')}, {_goes_with(f)}"
+                      + (f" (coded by {', '.join(f['coders'])})" if f["coders"] else "") + "."))
+        cols = st.columns([3, 2], vertical_alignment="bottom")
+        cols[0].text_input("New name", key=DOC_NAME, placeholder=names[did])
+        cols[1].button("Rename", key="docs_rename_go", on_click=_rename, args=(ctx, did), icon=":material/edit:")
+        if st.session_state.get(DOC_ASK) != did:
+            st.button("Delete this document…", key="docs_delete_ask_btn", on_click=_ask_delete, args=(did,),
+                      icon=":material/delete:")
+            return
+        st.warning(md(f"Delete “{names[did]}”? With it go its {_goes_with(f)}") + (
+            md(f" (coded by {', '.join(f['coders'])})") if f["coders"] else "") +
+            ". They will no longer count on Themes, Agreement or in the exports. You can undo the delete "
+            "right after (its text is kept in the project's history for that); to keep a copy as well, "
+            "export the project first.", icon=":material/warning:")
+        cols = st.columns(2)
+        cols[0].button(md(f"Yes, delete “{names[did]}”"), key="docs_delete_go", type="primary", on_click=_delete,
+                       args=(ctx, did), icon=":material/delete_forever:")
+        cols[1].button("Cancel", key="docs_delete_cancel", on_click=_cancel_delete)
 
 
 def render() -> None:
@@ -237,4 +420,5 @@ def render() -> None:
         return
     _speakers(ctx)
     _attributes(ctx)
+    _manage(ctx)
     st.caption(md("Changes are recorded in the audit log with who made them."))
