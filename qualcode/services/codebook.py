@@ -401,6 +401,74 @@ def restore_code(ctx: ProjectContext, code_id: str) -> Code:
     return executor.execute(ctx, cmd.RestoreCode(code_id=code_id))
 
 
+# ----------------------------------------------------------------------------- discovered themes
+def _unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... so no active code shares it (casefolded)."""
+    if name.casefold() not in taken:
+        return name
+    n = 2
+    while f"{name} ({n})".casefold() in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def theme_examples(theme: Mapping[str, Any] | Any, n: int = 3) -> list[str]:
+    """A discovered theme's most representative excerpts (its quotes, best first), at most ``n``."""
+    d = theme if isinstance(theme, Mapping) else vars(theme)
+    quotes = d.get("quotes") or d.get("examples") or []
+    out: list[str] = []
+    for q in quotes:
+        text = (q if isinstance(q, str) else str(q.get("text", q) if isinstance(q, Mapping) else q)).strip()
+        if text and text not in out:
+            out.append(text)
+    return out[:n]
+
+
+def promote_theme(ctx: ProjectContext, theme: Mapping[str, Any] | Any, *, name: str, definition: str = "",
+                  keywords: Any = (), parent: str | None = None, code_id: str | None = None) -> Code:
+    """Turn a discovered theme into a new code from what the coder can judge: the name they
+    gave it, their definition (none given: the name itself, to be written properly later),
+    the theme's most representative excerpts as examples, and only the keywords they kept.
+
+    The theme's top words are never made keywords on their own: they set a cluster apart
+    statistically ("six, every, month") and as keywords would point the suggestions to any
+    sentence with "every" in it. An add-code command (source "discovery"): validated, ordered
+    last, audited and undoable like any other new code, and suggested on the Code page at once
+    (its examples are what the suggestions start from). A name in use gets " (2)".
+
+    >>> promote_theme(ctx, theme, name="Meeting rhythm", keywords=["monthly"])  # doctest: +SKIP
+    """
+    name = (name or "").strip()
+    if not name:
+        raise CodebookError("name the new code first", hint="say in a few words what the theme's excerpts share")
+    cb = get_codebook(ctx)
+    name = _unique_name(name, {c.name.strip().casefold() for c in cb.codes if not c.retired})
+    definition = (definition or "").strip() or name.rstrip(".") + "."
+    kept = keywords.replace(",", "\n") if isinstance(keywords, str) else keywords
+    code = {"id": code_id or "", "name": name, "parent": parent or None, "definition": definition,
+            "examples": theme_examples(theme), "keywords": list(dict.fromkeys(_clean_list(kept)))}
+    return add_code(ctx, code, source="discovery")
+
+
+def added_text(code: Code) -> str:
+    """What adding ``code`` did, in the app's words (a grouping code is never suggested)."""
+    if not code.codable:
+        return (f"Added {code.name}, a grouping code: it is not coded or suggested itself; it holds the "
+                "codes you put under it (choose it under Under when you add a code, or Move a code under it).")
+    return (f"Added {code.name}. The Code page suggests it on the excerpts you have not reviewed "
+            "as soon as you open it, and so for every other coder of this project "
+            "(in the background; its line shows the progress).")
+
+
+def restored_text(code: Code, codings: int = 0) -> str:
+    """What restoring ``code`` did, in the app's words."""
+    if not code.codable:
+        return f"Restored {code.name}; it is a grouping code again, and codes can go under it."
+    kept = f"its {codings} coding{'' if codings == 1 else 's'} count again, and " if codings else ""
+    return (f"Restored {code.name}; {kept}the Code page suggests it again on the excerpts you have "
+            "not reviewed.")
+
+
 # ----------------------------------------------------------------------------- undo
 def _unused(s, code_id: str, *, allow_codings: int = 0, allow_suggestions: int = 0, allow_memos: int = 0,
             allow_children: int = 0) -> None:
@@ -513,7 +581,61 @@ def undo_codebook(ctx: ProjectContext) -> dict[str, Any] | None:
     if ev is None:
         return None
     return {"action": ev.action, "code_id": ev.entity_id, "event_id": ev.id,
-            "summary": _summary(ev.action, ev.entity_id, ev.before, ev.after)}
+            "summary": _summary(ev.action, ev.entity_id, ev.before, ev.after),
+            "message": undone_text(ctx, ev.action, ev.entity_id, ev.before, ev.after)}
+
+
+FIELD_WORDS = {"name": "name", "definition": "definition", "parent": "place in the tree",
+               "codable": "codable setting", "include": "inclusion criteria", "exclude": "exclusion criteria",
+               "examples": "examples", "counterexamples": "counterexamples", "keywords": "keywords",
+               "color": "color"}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def undone_text(ctx: ProjectContext, action: str, entity_id: str, before: Any, after: Any) -> str:
+    """Which codebook change an undo took back, in the app's words, with the codes' names:
+    'Undid: merge of “Rapport” into “Trust”.' (``before``/``after``: the undone event's)."""
+    b, a = before or {}, after or {}
+    names = {c.id: c.name for c in get_codebook(ctx).codes}
+
+    def name(cid: Any, fallback: Any = None) -> str:
+        return f"“{names.get(cid) or fallback or cid}”"
+
+    if action == "code_add":
+        origin = " from a discovered theme" if a.get("source") == "discovery" else ""
+        text = f"added code “{a.get('name') or entity_id}”{origin} (it is removed)"
+    elif action == "code_edit":
+        changed = [FIELD_WORDS.get(k, k) for k in a.get("changed", [])]
+        what = f"'s {_and(changed)}" if changed else ""
+        text = f"edit of “{a.get('name') or entity_id}”{what}"
+    elif action == "code_rename":
+        text = f"renaming of “{b.get('name')}” to “{a.get('name')}”"
+    elif action == "code_move":
+        def place(p: Any) -> str:
+            return name(p) if p else "the top level"
+        text = f"move of {name(entity_id, a.get('name'))} from {place(b.get('parent'))} to {place(a.get('parent'))}"
+    elif action == "code_merge":
+        src, tgt = b.get("source", {}), b.get("target", {})
+        text = (f"merge of “{src.get('name') or entity_id}” into {name(a.get('target_id'), tgt.get('name'))}"
+                f" (“{src.get('name') or entity_id}” is back with its codings)")
+    elif action == "code_split":
+        new = a.get("new_code", {})
+        old = name(entity_id, b.get("code", {}).get("name"))
+        text = f"split of “{new.get('name') or new.get('id')}” out of {old}"
+    elif action == "code_retire":
+        text = f"retirement of {name(entity_id, a.get('name'))}"
+    elif action == "code_restore":
+        text = f"restore of {name(entity_id, a.get('name'))} (it is retired again)"
+    elif action == "codebook_import":
+        n_add, n_upd = len(a.get("added", [])), len(a.get("updated", []))
+        text = (f"import of {a.get('file') or 'a codebook file'} ({n_add} code{'' if n_add == 1 else 's'} added, "
+                f"{n_upd} updated)")
+    else:  # pragma: no cover - ACTIONS and this function change together
+        text = action
+    return f"Undid: {text}."
 
 
 # ----------------------------------------------------------------------------- history

@@ -824,35 +824,17 @@ def discover_themes(ctx: ProjectContext, *, min_size: int = 5, max_themes: int =
                           min_size=min_size, max_themes=max_themes)
 
 
-def _unique_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name (2)``, ``name (3)``... so no active code shares it (casefolded)."""
-    if name.casefold() not in taken:
-        return name
-    n = 2
-    while f"{name} ({n})".casefold() in taken:
-        n += 1
-    return f"{name} ({n})"
-
-
 def promote_theme(ctx: ProjectContext, theme: dict[str, Any] | Any, *, code_id: str | None = None,
                   name: str | None = None) -> str:
-    """Turn a discovered theme into a new code (examples from its quotes): an add-code
-    command through the codebook service, so it is validated, ordered last, audited and
-    undoable like any other new code. Without ``code_id`` the id is a unique valid slug of
-    the name ("2021 goals" -> ``c_2021_goals``); a name already in use gets " (2)".
-
-    Returns the new code's id.
-    """
+    """Turn a discovered theme into a new code (for Python users; the app's Codebook page
+    calls :func:`qualcode.services.codebook.promote_theme` with the coder's own definition and
+    keywords). The theme's top words are not made keywords; without a name, its first
+    content word names it. Returns the new code's id."""
     from qualcode.services import codebook as codebook_service
+    from qualcode.suggest.discover import content_words
 
     d = theme if isinstance(theme, dict) else vars(theme)
-    keywords = [str(k) for k in (d.get("keywords") or [])]
-    name = (name or "").strip() or (keywords[0].title() if keywords else "New theme")
-    quotes = [q if isinstance(q, str) else str(q.get("text", q)) for q in (d.get("quotes") or d.get("examples") or [])]
-    cb = codebook_service.get_codebook(ctx)
-    name = _unique_name(name, {c.name.strip().casefold() for c in cb.codes if not c.retired})
-    code = {"id": code_id or "", "name": name,
-            "definition": f"Discovered theme: {', '.join(keywords[:6]) or name}.",
-            "examples": quotes[:3], "keywords": keywords[:5]}
-    return codebook_service.add_code(ctx, code, source="discovery").id
+    words = content_words([str(k) for k in (d.get("keywords") or [])])
+    name = (name or "").strip() or (words[0].title() if words else "New theme")
+    return codebook_service.promote_theme(ctx, d, name=name, code_id=code_id).id
 

@@ -13,7 +13,7 @@ from qualcode.errors import QualcodeError
 from qualcode.services import codebook as cb_service
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
+from qualcode.ui.state import attempt, error_text, flash, page_context
 from qualcode.ui.text import md
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
@@ -42,8 +42,16 @@ def _label(cb: Codebook):
 
 
 def _undo(ctx: ProjectContext) -> None:
-    if in_callback(cb_service.undo_codebook, ctx) is not None:
-        flash("Undid the last codebook change.", kind="info")
+    """Undo this coder's latest codebook change and say which it was ("Undid: merge of …")."""
+    try:
+        done = cb_service.undo_codebook(ctx)
+    except (QualcodeError, ValueError, KeyError, LookupError) as exc:
+        flash(error_text(exc))
+        return
+    if done is None:
+        flash("Nothing to undo: you have made no codebook change that is not undone yet.", kind="info", slot="undo")
+    else:
+        flash(done.get("message") or "Undid the last codebook change.", kind="info", slot="undo")
 
 
 def _lines(text: str) -> list[str]:
@@ -80,9 +88,7 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
                                                            "definition": definition, "codable": codable,
                                                            "examples": _lines(examples), "keywords": _lines(keywords)})
                 if added is not None:
-                    flash(f"Added {added.name}. The Code page suggests it on the excerpts you have not reviewed "
-                          "as soon as you open it, and so for every other coder of this project "
-                          "(in the background; its line shows the progress).", kind="success")
+                    flash(cb_service.added_text(added), kind="success")
                     st.session_state["add_clear"] = True
                     st.rerun()
 
@@ -182,7 +188,10 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
     st.markdown("**Retire**")
     if code.retired:
         if st.button("Restore", key=f"restore-{code.id}", icon=":material/restore:"):
-            if attempt(cb_service.restore_code, ctx, code.id) is not None:
+            restored = attempt(cb_service.restore_code, ctx, code.id)
+            if restored is not None:
+                used = (attempt(cb_service.code_usage, ctx) or {}).get(code.id, 0)
+                flash(cb_service.restored_text(restored, used), kind="success")
                 st.rerun()
         return
     force = st.checkbox("Retire even though codings use it (they stay, under the retired code)",
@@ -194,34 +203,90 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
             st.rerun()
 
 
+THEMES_OPEN = "cb_themes_open"  # the Discovered themes expander's state (open or not), kept across reruns
+THEMES_REOPEN = "cb_themes_reopen"  # set by a run that must leave it open (after Discover, after a promotion)
+SELECT_CODE = "cb_select_code"  # a code for "Work on code" on the next run (a promoted code, to define it)
+
+
+def _theme_key(d: dict, i: int) -> str:
+    """A theme's widget keys: from its best excerpt, so they stay with the theme when another
+    theme is promoted (and leaves the list)."""
+    ids = d.get("excerpt_ids") or []
+    return f"theme-{ids[0]}" if ids else f"theme-n{i}"
+
+
+def _theme_card(ctx: ProjectContext, d: dict, i: int) -> None:
+    key = _theme_key(d, i)
+    words = d.get("keywords") or []
+    content = d.get("content_words") or []  # the top words less function words and numbers
+    title = d.get("label") or ", ".join(words) or f"Theme {i + 1}"
+    examples = cb_service.theme_examples(d)
+    with st.container(border=True):
+        st.markdown(f"**{md(title)}** · {d.get('size', len(d.get('excerpt_ids', [])))} excerpts")
+        if words:
+            st.caption("Words that set these excerpts apart: " + md(", ".join(words)))
+        st.caption("Its most typical excerpts (they become the new code's examples):")
+        for ex in examples:
+            st.text(ex, width="stretch")
+        with st.form(f"promote-form-{key}", border=False):
+            name = st.text_input("Name for the new code", key=f"{key}-name",
+                                 placeholder="What do these excerpts share?")
+            definition = st.text_input("Definition (optional: you can write it later)", key=f"{key}-definition",
+                                       placeholder="When a participant describes …")
+            keywords = st.text_input(
+                "Keywords (optional, comma-separated)", value=", ".join(content[:3]), key=f"{key}-keywords",
+                help="Words that point to this code wherever they appear. Keep only words that really "
+                     "mean this theme: a common word such as \"every\" would put the code on every "
+                     "sentence that has it. The examples above are what the suggestions start from.")
+            if not st.form_submit_button("Promote to code", key=f"{key}-promote", icon=":material/upgrade:"):
+                return
+        if not name.strip():
+            st.error("Name the new code first: say in a few words what these excerpts share.",
+                     icon=":material/error:")
+            return
+        made = attempt(cb_service.promote_theme, ctx, d, name=name, definition=definition, keywords=keywords)
+        if made is None:
+            return
+    kept = f"keywords {', '.join(made.keywords)}" if made.keywords else "no keywords"
+    defined = ("the definition you wrote" if definition.strip()
+               else f"the definition “{made.definition}” (just its name for now)")
+    flash(f"Created the code {made.name} from this theme: {defined}, {len(made.examples)} of its most typical "
+          f"excerpts as examples, and {kept}. It is open under Work on code: write in Edit what it covers, "
+          "so that coders and the suggestions know what belongs. The Code page suggests it on the excerpts "
+          "you have not reviewed.", kind="success")
+    themes = st.session_state.get("themes_found") or []
+    st.session_state["themes_found"] = [t for j, t in enumerate(themes) if j != i]
+    st.session_state[SELECT_CODE] = made.id
+    st.session_state[THEMES_REOPEN] = True
+    st.rerun()
+
+
 def _themes(ctx: ProjectContext, cb: Codebook) -> None:
-    with st.expander("Discovered themes (from excerpts no code covers)", icon=":material/travel_explore:"):
+    if st.session_state.pop(THEMES_REOPEN, False):  # before the expander exists: it opens with this run
+        st.session_state[THEMES_OPEN] = True
+    # A stateful expander (key, on_change): whether it is open is kept in the session, so the
+    # rerun after Discover or a promotion does not fold it away with its results.
+    with st.expander("Discovered themes (from excerpts no code covers)", icon=":material/travel_explore:",
+                     key=THEMES_OPEN, on_change="rerun"):
         if st.button("Discover themes", key="discover", icon=":material/travel_explore:"):
             from qualcode.services import suggest as suggest_svc  # the model stack loads only when asked
 
             with st.spinner("Clustering uncoded excerpts…"):
-                st.session_state["themes_found"] = attempt(suggest_svc.discover_themes, ctx)
+                found = attempt(suggest_svc.discover_themes, ctx)
+            if found is not None:
+                st.session_state["themes_found"] = found
+                st.session_state["themes_searched"] = True
+                st.session_state[THEMES_REOPEN] = True
+                st.rerun()
         themes = st.session_state.get("themes_found") or []
         if not themes:
-            st.caption("Press Discover to look for recurring ideas that no code covers yet.")
+            if st.session_state.get("themes_searched"):
+                st.info("No recurring theme found: too few excerpts that no code or suggestion covers yet, "
+                        "or none that are alike. Try again after importing or coding more.")
+            else:
+                st.caption("Press Discover to look for recurring ideas that no code covers yet.")
         for i, th in enumerate(themes):
-            d = th if isinstance(th, dict) else vars(th)
-            words = d.get("keywords") or d.get("label") or []
-            title = ", ".join(words) if isinstance(words, (list, tuple)) else str(words)
-            with st.container(border=True):
-                st.markdown(f"**{md(title or f'Theme {i + 1}')}** · {d.get('size', len(d.get('excerpt_ids', [])))} excerpts")
-                for ex in (d.get("examples") or d.get("quotes") or [])[:3]:
-                    st.text(ex if isinstance(ex, str) else str(ex.get("text", ex)), width="stretch")
-                cols = st.columns([3, 1], vertical_alignment="bottom")
-                name = cols[0].text_input("Code name", value=(title.split(",")[0].strip().title() if title else ""),
-                                          key=f"themename-{i}")
-                if cols[1].button("Promote to code", key=f"promote-{i}", icon=":material/upgrade:"):
-                    from qualcode.services import suggest as suggest_svc
-
-                    made = attempt(suggest_svc.promote_theme, ctx, th, code_id=None, name=name)
-                    if made is not None:
-                        flash(f"Promoted a theme to the code {name} ({made}).", kind="success")
-                        st.rerun()
+            _theme_card(ctx, th if isinstance(th, dict) else vars(th), i)
 
 
 def render() -> None:
@@ -249,6 +314,9 @@ def render() -> None:
         ids = [r["Id"] for r in rows]
         if not ids:
             return
+        wanted = st.session_state.pop(SELECT_CODE, None)
+        if wanted in ids:  # a code just promoted from a theme: open it, to write its definition
+            st.session_state["cb_code"] = wanted
         cid = st.selectbox("Work on code", ids, format_func=_label(cb), key="cb_code")
         code = cb.get(cid)
         if code is None:
