@@ -229,3 +229,25 @@ def test_rejecting_every_suggestion_is_not_called_nothing_here(project, doc_with
     label, help_text, on = ui_support.excerpt_states(project, [(e.id, e.start, e.text)])[e.id].nothing_here()
     assert (label, on) == ("Nothing here", False)
     assert "you marked" not in help_text and "every suggestion on it is decided" in help_text
+
+
+def test_a_colleagues_codes_show_beside_mine_unless_coding_is_independent(project, doc_with_suggestions):
+    """A walk: with independent coding off (the default, "you see a colleague's verdict"), Ben
+    saw nothing of Ana's codings on the excerpt. They are listed, read-only, and hidden when
+    independent coding is on."""
+    from qualcode.services import team, ui_support
+
+    _, ex, sid = doc_with_suggestions
+    e = ex[1]
+    coding.accept_suggestion(project, sid["trust"])           # alice, through the suggestion
+    coding.add_coding(project, e.id, "buy_in")                 # and by hand
+    bob = project.as_coder("bob")
+
+    def seen(ctx):
+        return ui_support.excerpt_states(ctx, [(e.id, e.start, e.text)])[e.id]
+
+    state = seen(bob)
+    assert state.colleagues == {"alice": ["Trust", "Buy-in"]} and state.codings == []
+    assert seen(project).colleagues == {}                      # her own codes are hers, not a colleague's
+    team.set_independent_coding(project, True)
+    assert seen(bob).colleagues == {}

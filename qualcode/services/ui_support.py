@@ -64,6 +64,7 @@ class ExcerptState:
     codings: list[CodingView] = field(default_factory=list)
     memos: list[str] = field(default_factory=list)
     reviewed: bool = False
+    colleagues: dict[str, list[str]] = field(default_factory=dict)  # coder -> code names (independent off)
 
     @property
     def pending(self) -> list[Chip]:
@@ -174,7 +175,8 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
     # A chip shows this coder's own verdict, so every coder can always record theirs: a
     # suggestion another coder decided is still open for me. With independent coding off
     # their verdict is shown beside it ("bob accepted"); with it on it stays hidden (as in
-    # services.team.visible_suggestions). Codings shown are this coder's own anyway.
+    # services.team.visible_suggestions). Codings are this coder's own; with independent coding
+    # off a colleague's codes on the excerpt are listed too (``colleagues``), read-only.
     independent = bool(meta.get_setting(s, "independent_coding", False))
     states: dict[int, ExcerptState] = {}
     kw: dict[str, Any] = {"document_id": document_id} if excerpt_ids is None else {"excerpt_ids": excerpt_ids}
@@ -190,7 +192,15 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
             score=float(sg.score), explanation=sg.explanation or {}, status=status, others=others))
-    codings = coding_store.list_codings(s, coder_id=coder_id, **kw)
+    everyone = coding_store.list_codings(s, **kw)
+    codings = [c for c in everyone if c.coder == ctx.coder]
+    if not independent:  # a colleague's codes on the excerpt, beside (never instead of) this coder's own
+        for c in everyone:
+            if c.coder != ctx.coder:
+                names = states.setdefault(c.excerpt_id, ExcerptState()).colleagues.setdefault(c.coder, [])
+                name = code_names.get(c.code_id, c.code_id)
+                if name not in names:
+                    names.append(name)
     have = {(c.excerpt_id, c.code_id) for c in codings}
     for ex_id, state in states.items():
         for chip in state.chips:  # a code this coder already has here is settled, never offered again

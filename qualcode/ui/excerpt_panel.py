@@ -192,6 +192,10 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
             if not c.whole:
                 st.text(f"“{c.span_text}”", width="stretch")
 
+    if state.colleagues:  # independent coding off: what colleagues coded here, to read, not to decide
+        st.caption("Colleagues' codes here: " + "; ".join(
+            f"{md(who)}: {', '.join(md(n) for n in names)}" for who, names in sorted(state.colleagues.items())))
+
     st.markdown("**Add a code**")
     st.selectbox("Code", list(code_options), format_func=lambda cid: code_options.get(cid, cid), index=None,
                  placeholder="Type to search the codebook", key=f"pick-{ex.id}", label_visibility="collapsed")
