@@ -1,12 +1,14 @@
 """The focused excerpt's tools: decide, add any code (whole or a word range), memo, why.
 
 Keyboard: A accepts the top pending suggestion, X rejects it, D marks the excerpt done
-with nothing to code, N moves to the next excerpt, U undoes the last decision.
+with nothing to code, N moves to the next excerpt, U undoes the last decision, T (beside the
+transcript) opens its code picker on the whole excerpt (Streamlit keeps C and R for itself).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Callable
 
 import streamlit as st
@@ -115,9 +117,16 @@ def _toggle_why(suggestion_id: int) -> None:
     st.session_state["code_why"] = None if cur == suggestion_id else suggestion_id
 
 
+def _pick_now() -> None:
+    st.session_state["code_pick_now"] = time.time()
+
+
 def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options: dict[str, str],
-          go_next: Callable[[], None], position: str = "", go_prev: Callable[[], None] | None = None) -> None:
-    """Everything a coder does to one excerpt. Callbacks save at once; buttons have shortcuts."""
+          go_next: Callable[[], None], position: str = "", go_prev: Callable[[], None] | None = None,
+          in_transcript: bool = False) -> None:
+    """Everything a coder does to one excerpt. Callbacks save at once; buttons have shortcuts.
+    ``in_transcript``: the transcript is on the page, and "Type a code" (T) opens its code picker
+    on the whole excerpt (type, Enter: a keyboard path to a hand code)."""
     head = f"**{md(turn.speaker or 'Unknown speaker')}** · {md(turn.role)}"
     if turn.time:
         head += f" · {md(turn.time)}"
@@ -159,6 +168,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                help="The next excerpt that needs a decision")
     top.button("Undo", key="focus-undo", shortcut="U", icon=":material/undo:", on_click=undo_last, args=(ctx,),
                help="Undo your last decision")
+    if in_transcript and ex.codable:
+        top.button("Type a code", key="focus-code", shortcut="T", icon=":material/sell:", on_click=_pick_now,
+                   help="Type a code for the whole excerpt, then Enter (in the transcript)")
 
     if state.chips:
         st.markdown("**Suggestions**")

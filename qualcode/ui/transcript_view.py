@@ -166,6 +166,7 @@ def transcript(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView],
                st.session_state.get("code_version", 0)]
     data = payload(view, turns, codes=codes, focus=focus, recent=recent_codes(), version=version,
                    scroll=bool(st.session_state.pop("code_jump", False)))
+    data["pick"] = st.session_state.pop("code_pick_now", None)  # "Type a code" (T): open the picker once
     TRANSCRIPT(key=key, data=data,
                on_code_change=lambda: on_code(ctx, view, key),
                on_click_change=lambda: on_click(key),

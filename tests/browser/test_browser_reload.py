@@ -138,6 +138,26 @@ def test_a_second_project_an_excerpt_coded_by_hand_and_a_reload(tmp_path, start_
     page.keyboard.press("p")
     page.locator(key("focus-text")).filter(has_text="I've been teaching eight years").wait_for()
     wait_idle(page)
+
+    # T, a code's name, Enter: a hand code on the whole open excerpt from the keyboard alone (the
+    # sidebar's code box took about 20 Tabs to reach and dropped fast typing).
+    code_mode(page, "Transcript")
+    page.locator(".qc-body").wait_for()
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.keyboard.press("t")
+    picker = page.locator(".qc-picker input")
+    picker.wait_for(state="visible")
+    picker.press_sequentially("team comp")
+    picker.press("Enter")
+    page.wait_for_function("() => !document.querySelector('.qc-picker') || document.querySelector('.qc-picker').hidden")
+    wait_idle(page)
+    for _ in range(50):
+        keyed = [c for c in codings_of(second, twice.id) if c.code_id == "team_composition"]
+        if keyed:
+            break
+        page.wait_for_timeout(200)
+    assert [(c.start, c.end) for c in keyed] == [(twice.start, twice.end)]
     goto(page, "Project")
     assert page.get_by_text(str(second.resolve())).count() + page.locator(
         f'input[value="{second.resolve()}"]').count() >= 1

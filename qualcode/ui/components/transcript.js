@@ -180,6 +180,17 @@ function apply(root, code) {
 
 const KEYS = { n: "next", j: "next", p: "prev", k: "prev", a: "accept", x: "reject", d: "nothing", u: "undo" };
 
+// T (here, or the sidebar's "Type a code" button): the code picker on the whole open excerpt.
+function openWhole(root) {
+  const runs = root.querySelectorAll(".qc-body .qc-run.qc-focus");
+  if (!runs.length) return;
+  const first = runs[0];
+  const last = runs[runs.length - 1];
+  const start = Number(first.dataset.s);
+  const end = Number(last.dataset.s) + cpLen(last.textContent);
+  openPicker(root, { start, end, rect: last.getBoundingClientRect() });
+}
+
 function setup(root) {
   const body = root.querySelector(".qc-body");
   const picker = root.querySelector(".qc-picker");
@@ -217,6 +228,12 @@ function setup(root) {
     if (e.key === "Enter") {
       e.preventDefault();
       maybeOpen();
+      return;
+    }
+    if (e.key.toLowerCase() === "t" && !e.shiftKey) {
+      e.preventDefault();
+      e.stopPropagation();
+      if (selectionRange(body)) maybeOpen(); else openWhole(root);
       return;
     }
     const action = KEYS[e.key.toLowerCase()];
@@ -264,5 +281,9 @@ export default function (component) {
     const t0 = performance.now();
     render(root, data);
     root.dataset.renderMs = (performance.now() - t0).toFixed(1);  // read by bench/bench_transcript.py
+  }
+  if (data.pick && data.pick !== root.qcPicked) {  // "Type a code" (T) pressed outside the transcript
+    root.qcPicked = data.pick;
+    openWhole(root);
   }
 }

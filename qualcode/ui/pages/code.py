@@ -356,7 +356,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
     codes = cb.codable_codes() if cb is not None else []
     st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
                "text to see or change its codes · dotted underline: suggestions to decide · "
-               "keys: N/P next/previous, A/X accept/reject, D nothing here, U undo")
+               "keys: N/P next/previous, A/X accept/reject, T type a code, D nothing here, U undo")
     doc_memos = attempt(memo_svc.list_memos, ctx, document_id=view.document_id) or []
     transcript_view.document_memos(ctx, view.document_id, doc_memos)
     coding_memos: dict[int, list[str]] = {}
@@ -368,7 +368,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
         if focus in by_id:
             ex, turn = by_id[focus]
             transcript_view.codings_panel(ctx, view, ex.id, code_options, coding_memos)
-            panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev)
+            panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev, in_transcript=True)
         else:
             st.caption("Click a sentence of the transcript to open it here.")
     transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,
