@@ -126,8 +126,13 @@ def load_sidecar(path: str | Path) -> Sidecar:
     header = [h.strip().lower() for h in rows[0]] if rows else []
     fcol = next((header.index(c) for c in FILE_COLUMNS if c in header), None)
     if fcol is None:
-        raise IngestError(f"no file column (columns: {', '.join(header)})", file=str(p), line=1,
-                          hint="add a column named 'file' holding each transcript's file name")
+        columns = ", ".join(h for h in header if h)
+        raise IngestError(f"no file column (the columns are: {columns})" if columns else "the table is empty",
+                          file=str(p), line=1,
+                          hint="add a column named 'file' or 'document' holding each transcript's file name "
+                               f"({', '.join(FILE_COLUMNS[1:3] + FILE_COLUMNS[4:])} are read too)",
+                          app_hint="add a column named file or document that holds each transcript's file name "
+                                   "(for example ana.txt or ana), then upload the table again")
     scol = header.index("speaker") if "speaker" in header else None
     attr_cols = [i for i in range(len(header)) if i not in (fcol, scol) and header[i]]
     types = {i: infer_type(r[i] for r in rows[1:] if i < len(r)) for i in attr_cols}
@@ -135,7 +140,9 @@ def load_sidecar(path: str | Path) -> Sidecar:
     for number, r in enumerate(rows[1:], start=2):
         fname = r[fcol].strip() if fcol < len(r) else ""
         if not fname:
-            raise IngestError("a row without a file name", file=str(p), line=number, hint="fill in the file column")
+            raise IngestError("a row without a file name", file=str(p), line=number,
+                              hint=f"fill in the {header[fcol]} column",
+                              app_hint=f"fill in the {header[fcol]} column, then upload the table again")
         attrs = {header[i]: Attribute(header[i], r[i].strip(), types[i]) for i in attr_cols
                  if i < len(r) and r[i].strip()}
         key = Sidecar._keys(fname)[0] if "." in Path(fname).name else Path(fname).name.casefold()

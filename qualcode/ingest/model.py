@@ -60,6 +60,9 @@ class ParsedFile:
     # Proposed interviewer when no speaker has that role but someone talks like one
     # (an ``ingest.interviewer.InterviewerGuess``); the coder confirms or changes it.
     interviewer: object | None = None
+    # A stored document (its id) that saving this file replaces: the coder chose to, in the
+    # preview, for an edited copy of a file already imported (same name, other content).
+    replaces: int | None = None
 
     @property
     def warnings(self) -> list[Problem]:

@@ -29,6 +29,7 @@ from qualcode.core import Attribute, AttrType, Role
 from qualcode.errors import IngestError, Problem, QualcodeError
 from qualcode.export.tables import csv_text
 from qualcode.ingest.attributes import Sidecar, check_value, load_sidecar, parse_attrs
+from qualcode.ingest.build import speaker_roles
 from qualcode.ingest.deidentify import NameEntry, PseudonymKey, deidentify, load_names, ner_names, parse_names
 from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewers
 from qualcode.ingest.merge import merge_candidates, merge_raw
@@ -135,6 +136,12 @@ def merge_parsed_speakers(parsed: ParsedFile, labels: Sequence[str], into: str, 
     return readers.rebuild(parsed, raw=merge_raw(parsed.raw, list(labels), into), roles=roles)
 
 
+def roles_as_read(parsed: ParsedFile) -> dict[str, str]:
+    """Each speaker's role as the file gives it (its labels, a header), before any choice
+    made in the preview: ``{"Interviewer": "interviewer", "Ana": "unknown"}``."""
+    return speaker_roles(parsed.raw)
+
+
 def speaker_merge_candidates(labels: Iterable[str]) -> list[list[str]]:
     """Labels that may name one person (``JOHN SMITH`` / ``John``), to offer merging."""
     return merge_candidates(labels)
@@ -215,8 +222,12 @@ def _names(names: str | Path | Sequence[str | NameEntry] | None) -> list[NameEnt
 def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, Any] | None = None,
           speaker_attributes: Mapping[str, Mapping[str, Attribute]] | None = None, deidentify_names: bool = False,
           names: list[NameEntry] | None = None, ner_model: str | None = None,
-          replace: bool = False) -> tuple[int, dict | None]:
+          replace: bool = False, replaces: int | None = None,
+          second: bool = False) -> tuple[int, dict | None]:
     doc = copy.deepcopy(parsed.document)
+    if second:  # a second document of this name: it gets the next free "name (2)"
+        with ctx.session(readonly=True) as s:
+            doc.name = _free_name({d["name"] for d in documents.list_documents(s)}, doc.name)
     doc.attributes.update(parse_attrs(dict(attributes or {})))
     for label, attrs in (speaker_attributes or {}).items():
         sp = next((x for x in doc.speakers if x.label == label), None)
@@ -226,9 +237,10 @@ def _save(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, A
             continue
         sp.attributes.update(parse_attrs(dict(attrs)))
     doc_id, report = executor.execute(ctx, cmd.ImportDocument(
-        name=doc.name, replace=bool(replace), deidentify=bool(deidentify_names),
+        name=doc.name, replace=bool(replace or replaces is not None), deidentify=bool(deidentify_names),
         attributes={k: str(getattr(v, "value", v)) for k, v in doc.attributes.items()},
-        parsed=dataclasses.replace(parsed, document=doc), names=list(names or []), ner_model=ner_model))
+        parsed=dataclasses.replace(parsed, document=doc, replaces=replaces), names=list(names or []),
+        ner_model=ner_model))
     return doc_id, report
 
 
@@ -257,6 +269,9 @@ class _ImportDocument:
         if existing is None and parsed.file_hash in file_hashes:
             known = file_hashes[parsed.file_hash]
             existing = known if documents.find_document(s, known) else None
+        if existing is None and c.replace and parsed.replaces is not None \
+                and documents.find_document(s, parsed.replaces):
+            existing = parsed.replaces  # an edited copy of it (same name): the coder chose to replace it
         if existing is not None:
             if not c.replace:
                 raise AlreadyImported(f"already imported as document {existing}", file=parsed.path,
@@ -280,17 +295,74 @@ class _ImportDocument:
 def save_parsed(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[str, Any] | None = None,
                 speaker_attributes: Mapping[str, Mapping[str, Any]] | None = None, deidentify: bool = False,
                 names: str | Path | Sequence[str | NameEntry] | None = None, ner_model: str | None = None,
-                replace: bool = False) -> int:
+                replace: bool = False, replaces: int | None = None, second: bool = False) -> int:
     """Store a parsed file in one transaction; returns the new document id.
 
     Raises :class:`AlreadyImported` when the same content is already there (unless
     ``replace``, which deletes the old document, its codings included, first).
+    ``replaces``: the id of a stored document this file replaces (an edited copy of a file
+    already imported, see :func:`already_in_project`), deleted with its codings in the same
+    transaction. ``second``: a second document with the name of one already there; it is
+    stored as "name (2)" (the next free number).
 
     >>> doc_id = save_parsed(ctx, parse_file("a.txt"), attributes={"year": "2021"})  # doctest: +SKIP
     """
     doc_id, _ = _save(ctx, parsed, attributes=attributes, speaker_attributes=speaker_attributes,
-                      deidentify_names=deidentify, names=_names(names), ner_model=ner_model, replace=replace)
+                      deidentify_names=deidentify, names=_names(names), ner_model=ner_model, replace=replace,
+                      replaces=replaces, second=second)
     return doc_id
+
+
+@dataclass(frozen=True)
+class InProject:
+    """How a parsed file (not saved yet) meets the documents already in the project, for
+    the preview to say before import: ``same_content`` is the document holding this very
+    content (importing it again is refused unless replaced); ``same_name`` the documents
+    with this document's name and other content (an edited copy: importing it would make a
+    second document of that name); ``second_name`` the name such a second document gets."""
+
+    name: str
+    same_content: int | None = None
+    same_name: tuple[int, ...] = ()
+    second_name: str = ""
+
+
+def _free_name(taken: set[str], name: str) -> str:
+    """``name (2)``, or the next number free in ``taken``.
+
+    >>> _free_name({"ana", "ana (2)"}, "ana")
+    'ana (3)'
+    """
+    n = 2
+    while f"{name} ({n})" in taken:
+        n += 1
+    return f"{name} ({n})"
+
+
+def already_in_project(ctx: ProjectContext, parsed: Mapping[Any, ParsedFile]) -> dict[Any, InProject]:
+    """For files parsed for the preview (key -> parsed): those already in the project, by
+    content (the same file imported before, de-identified or not) or by name (an edited
+    copy). Files that meet nothing are left out.
+
+    >>> already_in_project(ctx, {"ana.txt": parse_file("ana.txt")})  # doctest: +SKIP
+    {'ana.txt': InProject(name='ana', same_content=3, same_name=(), second_name='ana (2)')}
+    """
+    out: dict[Any, InProject] = {}
+    if not parsed:
+        return out
+    with ctx.session(readonly=True) as s:
+        docs = documents.list_documents(s)
+        file_hashes = dict(meta.get_setting(s, FILE_HASHES_SETTING, {}) or {})
+        for key, p in parsed.items():
+            same = documents.find_by_hash(s, p.document.content_hash)
+            known = file_hashes.get(p.file_hash) if p.file_hash else None
+            if same is None and known is not None and documents.find_document(s, known):
+                same = known
+            named = tuple(d["id"] for d in docs if d["name"] == p.document.name and d["id"] != same)
+            if same is not None or named:
+                out[key] = InProject(p.document.name, same, () if same is not None else named,
+                                     _free_name({d["name"] for d in docs}, p.document.name))
+    return out
 
 
 def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[tuple[Path, bool]]:
@@ -612,9 +684,10 @@ def delete_document(ctx: ProjectContext, doc_id: int | str) -> None:
 
 
 __all__ = [
-    "AlreadyImported", "FileResult", "IngestReport", "InterviewerGuess", "NoReadableTimes", "ParsedFile",
-    "codable_roles", "delete_document", "deidentify_document", "export_key", "ingest_paths", "list_documents",
+    "AlreadyImported", "FileResult", "InProject", "IngestReport", "InterviewerGuess", "NoReadableTimes",
+    "ParsedFile", "already_in_project", "codable_roles", "delete_document", "deidentify_document", "export_key",
+    "ingest_paths", "list_documents",
     "merge_parsed_speakers", "merge_speakers", "parse_bytes", "parse_file", "propose_interviewers",
-    "pseudonym_key", "reparse", "save_parsed", "set_codable_roles", "set_document_attribute",
+    "pseudonym_key", "reparse", "roles_as_read", "save_parsed", "set_codable_roles", "set_document_attribute",
     "set_speaker_attribute", "set_speaker_role", "show_document", "speaker_merge_candidates",
 ]

@@ -300,10 +300,18 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str
 
     from qualcode.ingest.attributes import load_sidecar
 
+    from qualcode.errors import QualcodeError
+
+    name = Path(filename).name or "attributes.csv"
     with tempfile.TemporaryDirectory(prefix="qualcode-attrs-") as tmp:
-        path = Path(tmp) / (Path(filename).name or "attributes.csv")
+        path = Path(tmp) / name
         path.write_bytes(data)
-        car = load_sidecar(path)
+        try:
+            car = load_sidecar(path)
+        except QualcodeError as exc:
+            if exc.file:
+                exc.file = name  # the upload's own name, never the temporary copy read
+            raise
     docs: dict[str, dict[str, str]] = {}
     speakers: dict[str, dict[str, dict[str, str]]] = {}
     for f in files:

@@ -84,32 +84,111 @@ def _parsed(cache: dict, ctx: ProjectContext, i: int, name: str, data: bytes, *,
     return cached(changed) if changed else (kind, parsed)
 
 
-def _apply_interviewers(parsed: dict[int, tuple[str, Any]], key: str) -> None:
-    """Set the chosen labels as interviewer (or facilitator) in every file; labels taken
-    out of the choice become participants."""
-    chosen = set(st.session_state.get(key) or [])
+def _touch(key: str, name: str) -> None:
+    """on_change of a speaker's role in a file's preview: the coder's own choice for that
+    file, which neither the list of interviewers nor Import overrides."""
+    st.session_state.setdefault("imp_touched", {})[key] = name
+
+
+def _touched(key: str, name: str) -> bool:
+    return (st.session_state.get("imp_touched") or {}).get(key) == name
+
+
+def _list_plan(parsed: dict[int, tuple[str, Any]], chosen: set[str]) -> tuple[dict[str, str], list[tuple]]:
+    """What applying the list of interviewers ``chosen`` does: ({widget key: new role} for
+    the speakers it changes, [(file, label, role)] for the roles the coder set in a file's
+    preview, which it keeps).
+
+    A listed speaker becomes what the file itself says they are when that is interviewer or
+    facilitator (an "Interviewer:" label), else what they were proposed as, else interviewer
+    (facilitator with more than two named people); a speaker taken off the list becomes a
+    participant."""
     guesses = st.session_state.get("imp_guesses", {})
-    for i, (_name, p) in parsed.items():
+    changes: dict[str, str] = {}
+    kept: list[tuple[str, str, str]] = []
+    for i, (name, p) in parsed.items():
         named = [sp for sp in p.document.speakers if sp.role.value != "unknown"]
+        as_read = ingest_svc.roles_as_read(p)
         for sp in p.document.speakers:
             role = sp.role.value
             if sp.label in chosen and role not in ASKING:
                 g = guesses.get(i)
-                new = g.role if g is not None and g.label == sp.label else (
-                    "facilitator" if len(named) > 2 else "interviewer")
-                st.session_state[f"imp-role-{i}-{sp.label}"] = new
+                if as_read.get(sp.label) in ASKING:
+                    new = as_read[sp.label]
+                elif g is not None and g.label == sp.label:
+                    new = g.role
+                else:
+                    new = "facilitator" if len(named) > 2 else "interviewer"
             elif sp.label not in chosen and role in ASKING:
-                st.session_state[f"imp-role-{i}-{sp.label}"] = "participant"
+                new = "participant"
+            else:
+                continue
+            key = f"imp-role-{i}-{sp.label}"
+            if _touched(key, name):
+                kept.append((name, sp.label, role))
+            else:
+                changes[key] = new
+    return changes, kept
+
+
+def _apply_interviewers(parsed: dict[int, tuple[str, Any]], key: str) -> None:
+    """Set the chosen labels as interviewer (or facilitator) in every file; labels taken
+    out of the choice become participants. A role the coder set in a file's preview is kept
+    (and the page says so)."""
+    chosen = set(st.session_state.get(key) or [])
+    changes, kept = _list_plan(parsed, chosen)
+    for k, role in changes.items():
+        st.session_state[k] = role
     st.session_state[f"{key}-applied"] = sorted(chosen)
+    st.session_state[f"{key}-kept"] = kept
+
+
+def _unapplied(key: str) -> bool:
+    """Whether the list of interviewers differs from what was last applied (its proposals
+    pre-filled, or a change since the last Apply)."""
+    return key in st.session_state and \
+        sorted(st.session_state.get(key) or []) != st.session_state.get(f"{key}-applied")
 
 
 def _apply_before_import(parsed: dict[int, tuple[str, Any]], key: str) -> None:
     """on_click of Import: a choice of interviewers that was never applied (the proposals
-    pre-filled in the list, or a list changed since the last Apply) is applied first. The
-    list says their words are not coded; importing without pressing Apply used to code them.
-    Per-file roles changed after an Apply are kept."""
-    if key in st.session_state and sorted(st.session_state.get(key) or []) != st.session_state.get(f"{key}-applied"):
+    pre-filled in the list, or a list changed since the last Apply) is applied first, as
+    the note above the button says. The list says their words are not coded; importing
+    without pressing Apply used to code them. A role the coder set in a file's preview is
+    never overridden: what the preview shows for it is what is stored."""
+    if _unapplied(key):
         _apply_interviewers(parsed, key)
+
+
+def _kept_text(kept: list[tuple[str, str, str]]) -> str:
+    return "; ".join(f"{md(label)} in {md(name)} stays {role}" for name, label, role in kept)
+
+
+def _before_import_note(parsed: dict[int, tuple[str, Any]], key: str) -> None:
+    """Above the Import button: what Import will change because the list of interviewers
+    was not applied, said before the coder presses it."""
+    if not _unapplied(key):
+        return
+    changes, kept = _list_plan(parsed, set(st.session_state.get(key) or []))
+    if not changes and not kept:
+        return
+    if not changes:
+        st.info("The roles you set in a file's preview are kept, whatever the list of interviewers and "
+                f"facilitators above says: {_kept_text(kept)}.", icon=":material/info:")
+        return
+    files = {i: name for i, (name, _p) in parsed.items()}
+    by_change: dict[tuple[str, str], list[str]] = {}
+    for k, role in changes.items():
+        i, label = k[len("imp-role-"):].split("-", 1)
+        by_change.setdefault((label, role), []).append(files[int(i)])
+    said = "; ".join(f"{md(label)} becomes {role} in {', '.join(md(n) for n in names)}"
+                     for (label, role), names in by_change.items())
+    text = ("The list of interviewers and facilitators above is not applied yet, so Import applies it first: "
+            f"{said}. ")
+    if kept:
+        text += f"The roles you set in a file's preview are kept ({_kept_text(kept)}). "
+    text += "To check the roles before importing, press **Apply to all files** and look at each file's preview."
+    st.info(text, icon=":material/info:")
 
 
 def _add_merge(key: str, name_key: str) -> None:
@@ -147,6 +226,10 @@ def _speakers_panel(parsed: dict[int, tuple[str, Any]], nonce: int) -> None:
                                  "and between the others.")
         cols[1].button("Apply to all files", key=f"imp-iv-go-{nonce}", on_click=_apply_interviewers,
                        args=(parsed, key), icon=":material/done_all:")
+        kept = st.session_state.get(f"{key}-kept")
+        if kept and not _unapplied(key):
+            st.caption(f"Applied to all files, except the roles you set in a file's preview: {_kept_text(kept)}. "
+                       "Change those in the file's preview.")
         groups = ingest_svc.speaker_merge_candidates(labels)
         done = len(st.session_state.get("imp_merges") or [])
         # New widget keys after each merge: the pickers start empty (or on the next proposal).
@@ -182,14 +265,78 @@ def _attrs_from(text: str) -> dict[str, str]:
     return out
 
 
-def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[str, Any]:
-    """Show one parsed file; return the coder's choices (roles, attributes)."""
+def _in_project(i: int, name: str, found: Any, *, replace: bool, nonce: int = 0) -> dict[str, Any]:
+    """A file already in the project, flagged above its preview before anything is saved:
+    the same content (imported before: not imported again unless replaced) or the same
+    document name with other content (an edited copy: it would make a second document of
+    that name and skew every count, so it waits for the coder's choice: a second document,
+    named "name (2)", or a replacement).
+
+    Returns what Import does with it: {"skip": the reason, naming the file and what to do},
+    or {"label": the preview's note} with {"replaces": id} or {"second": True} ({} keys
+    besides the label: a replacement of the same content, by the Replace option)."""
+    doc, file = md(found.name), md(name)
+    if found.same_content is not None:
+        n = found.same_content
+        if replace:
+            st.warning(f"**{file}** is already in this project as document {n} ({doc}), with the same content. "
+                       f"Importing replaces that document, and its codings go with it. To keep it, untick "
+                       f"'{REPLACE_LABEL}' under Options.", icon=":material/warning:")
+            return {"label": f"replaces document {n}",
+                    "note": f"replaced document {n}, which had the same content (its codings went with it)"}
+        reason = (f"{name}: already in this project as document {n} ({found.name}), with the same content, so "
+                  f"it was not imported again. To import it again, tick '{REPLACE_LABEL}' under Options and upload "
+                  "it again; the old document and its codings are then replaced.")
+        st.warning(f"**{file}** is already in this project as document {n} ({doc}), with the same content, so "
+                   f"it is not imported again. To import it again, tick '{REPLACE_LABEL}' under Options; the "
+                   "old document and its codings are then replaced.", icon=":material/warning:")
+        return {"skip": reason, "label": "already in this project, not imported"}
+    ids = list(found.same_name)
+    where = f"document {ids[0]}" if len(ids) == 1 else "documents " + ", ".join(map(str, ids))
+    box = st.container()
+    second = st.checkbox(f"Import {name} as a second document, named {found.second_name}",
+                         key=f"imp-second-{nonce}-{i}-{name}",
+                         help="Both documents are then counted, each under its own name.")
+    said = f"A document named **{doc}** is already in this project ({where}), with other content."
+    if second:
+        box.warning(f"{said} **{file}** is imported as a second document, named {md(found.second_name)}; "
+                    "both are counted.", icon=":material/warning:")
+        return {"second": True, "label": f"imported as a second document, {found.second_name}"}
+    if replace and len(ids) == 1:
+        box.warning(f"{said} Importing replaces it with **{file}**, and its codings go with it. To keep it, "
+                    f"untick '{REPLACE_LABEL}' under Options.", icon=":material/warning:")
+        return {"replaces": ids[0], "label": f"replaces document {ids[0]}",
+                "note": f"replaced document {ids[0]} (its codings went with it)"}
+    if replace:
+        reason = (f"{name}: several documents are named {found.name} ({where}), so it is not clear which one "
+                  f"it would replace, and it was not imported. Upload it again and tick 'Import {name} as a "
+                  "second document', or delete the copies you do not want on the Documents page first.")
+        box.warning(f"Several documents are named **{doc}** ({where}), so it is not clear which one **{file}** "
+                    "would replace: it is not imported. Tick the box below to import it as a second document, or "
+                    "delete the copies you do not want on the Documents page first.", icon=":material/warning:")
+        return {"skip": reason, "label": "not imported"}
+    reason = (f"{name}: a document named {found.name} is already in this project ({where}), with other content, "
+              "so it was not imported (it would have made a second document with that name). To import it, "
+              f"upload it again and tick 'Import {name} as a second document' under the warning about it (it "
+              f"is then named {found.second_name}), or tick '{REPLACE_LABEL}' under Options to replace {where} "
+              "with it (its codings go with it).")
+    box.warning(f"{said} **{file}** is not imported unless you choose: tick the box below to add it as a "
+                f"second document, named {md(found.second_name)}, or tick '{REPLACE_LABEL}' under Options to "
+                f"replace {where} with it (its codings go with it).", icon=":material/warning:")
+    return {"skip": reason, "label": "a document of this name is in the project, not imported"}
+
+
+def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any], note: str = "") -> dict[str, Any]:
+    """Show one parsed file; return the coder's choices (roles, attributes). ``note``: what
+    Import does with a file already in the project (the expander says it, in yellow)."""
     doc = parsed.document
     problems = list(getattr(parsed, "problems", []))
     errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
-    icon = ":material/error:" if errors else (":material/warning:" if problems else ":material/check_circle:")
+    icon = ":material/error:" if errors else (
+        ":material/warning:" if problems or note else ":material/check_circle:")
     with st.expander(f"{name} — {len(doc.speakers)} speakers, {len(doc.turns)} turns, "
-                     f"{sum(1 for e in doc.excerpts if e.codable)} codable excerpts", icon=icon, expanded=i == 0):
+                     f"{sum(1 for e in doc.excerpts if e.codable)} codable excerpts" + (f" ({note})" if note else ""),
+                     icon=icon, expanded=i == 0):
         for p in problems:
             (st.error if p in errors else st.warning)(str(p))
         st.markdown("**Speakers and roles** (participants' words are coded; interviewers' are not)")
@@ -201,7 +348,8 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any]) -> dict[st
             # A role set for all files (or the widget's own state) is in session state already.
             index = {} if key in st.session_state else {
                 "index": ROLES.index(role) if role in ROLES else ROLES.index("unknown")}
-            roles[sp.label] = cols[j % len(cols)].selectbox(sp.label, ROLES, key=key, **index)
+            roles[sp.label] = cols[j % len(cols)].selectbox(sp.label, ROLES, key=key, on_change=_touch,
+                                                            args=(key, name), **index)
         header = {k: getattr(a, "value", a) for k, a in doc.attributes.items()}
         if header:
             st.caption("From the file's header (kept as attributes): "
@@ -254,14 +402,24 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
             try:
                 doc_id = ingest_svc.save_parsed(ctx, parsed, attributes=choice["attributes"],
                                                 speaker_attributes=choice.get("speaker_attributes") or None,
-                                                deidentify=deidentify, names=names or None, replace=replace)
+                                                deidentify=deidentify, names=names or None, replace=replace,
+                                                replaces=choice.get("replaces"), second=bool(choice.get("second")))
                 saved_ids.append(doc_id)
                 results.append({"file": name, "result": "imported", "document id": doc_id})
+                if choice.get("second"):
+                    results[-1]["second"] = True
+                elif choice.get("note"):
+                    results[-1]["note"] = choice["note"]
             except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
                 results.append({"file": name, "result": error_text(exc), "document id": None})
             bar.progress((n + 1) / len(items))
         results += [{"file": name, "result": message, "document id": None, "skipped": True}
                     for name, message in skipped]
+        if any(r.get("second") for r in results):  # the name it got: "name (2)"
+            stored = {d["id"]: d["name"] for d in ingest_svc.list_documents(ctx)}
+            for r in results:
+                if r.pop("second", None):
+                    r["note"] = f"was added as a second document named {stored.get(r['document id'], '')}"
         if order:
             rank = {name: k for k, name in reversed(list(enumerate(order)))}
             results.sort(key=lambda r: rank.get(r["file"], len(order)))
@@ -285,6 +443,7 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
     st.session_state["imp_nonce"] = st.session_state.get("imp_nonce", 0) + 1
     st.session_state.pop("imp_parsed", None)
     st.session_state.pop("imp_merges", None)
+    st.session_state.pop("imp_touched", None)
     st.rerun()
 
 
@@ -311,6 +470,9 @@ def result_summary(results: list[dict[str, Any]]) -> str:
     files = [r for r in results if not r.get("suggestions")]
     ok = sum(1 for r in files if r["result"] == "imported")
     text = f"{ok} of {plural(len(files), 'file')} imported."
+    for r in files:
+        if r["result"] == "imported" and r.get("note"):
+            text += f" {md(r['file'])} {md(r['note'])}."
     left = [r for r in files if r["result"] != "imported"]
     if left:
         text += " Not imported: " + ", ".join(f"{md(r['file'])} ({md(_reason(r['file'], r['result']))})"
@@ -352,10 +514,12 @@ def render() -> None:
                                   placeholder="Maria Lopez\nJefferson Elementary")
         suggest = st.checkbox("Compute suggestions after importing", value=True, key="imp_suggest")
         replace = st.checkbox(REPLACE_LABEL, value=False, key="imp_replace",
-                              help="A file whose content is already in the project is skipped unless this is "
-                                   "ticked; then the old document, with its codings, is replaced.")
-        table = st.file_uploader("Attributes table (CSV: a 'file' column, then one column per attribute, "
-                                 "e.g. year, district, format)", type=["csv", "tsv", "txt"], key="imp_table")
+                              help="A file already in the project (the same content, or an edited copy with the "
+                                   "same name) is not imported unless this is ticked; then the old document, "
+                                   "with its codings, is replaced.")
+        table = st.file_uploader("Attributes table (CSV: a 'file' or 'document' column, then one column per "
+                                 "attribute, e.g. year, district, format)", type=["csv", "tsv", "txt"],
+                                 key="imp_table")
     if not files:
         st.info("Drop one or more transcripts above. Each is parsed and shown here before anything is saved.",
                 icon=":material/upload_file:")
@@ -394,13 +558,18 @@ def render() -> None:
             continue
         good[i] = (f.name, value)
     _speakers_panel(good, nonce)
+    found = ingest_svc.already_in_project(ctx, {i: p for i, (_n, p) in good.items()})
     for i, (name, value) in good.items():
-        choice = _preview(i, name, value, sidecar)
-        if not choice["errors"]:
-            items.append((name, value, choice))
-        else:
+        flag = _in_project(i, name, found[i], replace=replace, nonce=nonce) if i in found else {}
+        choice = _preview(i, name, value, sidecar, note=flag.get("label", ""))
+        if choice["errors"]:
             skipped.append((name, str(choice["errors"][0])))
+        elif "skip" in flag:
+            skipped.append((name, flag["skip"]))
+        else:
+            items.append((name, value, {**choice, **{k: v for k, v in flag.items() if k != "label"}}))
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
+    _before_import_note(good, f"imp-iv-{nonce}")
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
                  disabled=not items, on_click=_apply_before_import, args=(good, f"imp-iv-{nonce}")):
         _save_all(ctx, items, deidentify=deid, names=names, suggest=suggest, replace=replace,
