@@ -148,3 +148,17 @@ def test_the_app_started_beside_a_clone_named_qualcode_finds_its_own_files(tmp_p
     # and the app's settings travel with the command, whatever folder it starts from (no Deploy button)
     flags = dict(zip(cmd, cmd[1:]))
     assert flags["--client.toolbarMode"] == "minimal" and flags["--browser.gatherUsageStats"] == "false"
+
+
+def test_init_on_a_database_url_says_the_next_step_without_a_folder(tmp_path, monkeypatch):
+    """A walk: `qualcode init` on a database URL ended with "Next: qualcode --project ... ingest
+    FILES", a project folder there is none of."""
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    monkeypatch.delenv("QUALCODE_DATABASE_URL", raising=False)
+    out = CliRunner().invoke(main, ["--db", url, "init"])
+    assert out.exit_code == 0, out.output
+    assert "Next: qualcode --db URL ingest FILES" in out.output and "--project" not in out.output
+    monkeypatch.setenv("QUALCODE_DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    out = CliRunner().invoke(main, ["init"])
+    assert out.exit_code == 0, out.output
+    assert "Next: qualcode ingest FILES" in out.output

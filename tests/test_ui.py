@@ -728,6 +728,8 @@ def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_
     small = _small(project)
     protected = next(c.id for c in cb_service.get_codebook(project).codes if c.name == "Protected time")
     coding.add_coding(project, small.ex[("D3", 2)], protected)  # 2021 only: 2018 has none
+    for doc in ("D1", "D2", "D3", "D4"):  # in every document: nothing to test (codes used nowhere are not shown)
+        coding.add_coding(project, small.ex[(doc, 1)], "evidence")
     script = ("import streamlit as st\n"
               "from qualcode.ui.pages import themes\n"
               "themes._selected_row = lambda event: st.session_state.get('row')\n"
@@ -767,3 +769,32 @@ def test_themes_chart_shows_documents_or_excerpts(project):
     no_exception(at)
     assert x_field(at) == "excerpts"
     assert at.query_params.get("chart") in ("excerpts", ["excerpts"])
+
+
+def test_compare_and_the_chart_leave_out_codes_nobody_used(project):
+    """A walk: on a study coded with 3 of the codebook's 17 codes, Compare listed every code,
+    the unused ones as "Not testable", and the chart drew a row for each."""
+    from qualcode.services import analysis, ingest
+
+    for k, year in enumerate(("2023", "2024")):
+        turns = [("Ana", "participant", f"We trust the team now, in {year}."),
+                 ("Ana", "participant", "Buy-in came slowly.")]
+        doc_id, sid = seed(project, name=f"interview-{year}", turns=turns)
+        ingest.set_document_attribute(project, doc_id, "year", year)
+        coding.accept_suggestion(project, sid["0:trust"])
+        if k:
+            coding.accept_suggestion(project, sid["1:buy_in"])
+    at = no_exception(page("themes", project))
+    at.segmented_control(key="th_view").set_value("Compare groups").run()
+    at.selectbox(key="th_by").set_value("year").run()
+    no_exception(at)
+    freq = analysis.frequencies(project)
+    used = sorted(freq[freq["excerpts"] > 0]["code"])  # Trust, Buy-in and the parent they roll up to
+    assert {"Buy-in", "Trust"} <= set(used) and len(used) < len(freq)
+    table = at.dataframe[0].value
+    assert sorted(table["Code"]) == used
+    n_codes = len(analysis.compare(project, by="year"))
+    assert any(f"{n_codes - len(used)} codes of the codebook are used in no document yet" in c.value
+               for c in at.caption)
+    bars = analysis.chart_bars(project)
+    assert sorted(set(bars.data["code"])) == used

@@ -41,7 +41,11 @@ def init(state: State, directory: str | None, codebook: str | None, name: str | 
     ctx = services.init_project(target, codebook=codebook, db_url=state.db, coder=state.coder, name=name)
     counts = services.project_status(ctx)
     click.echo(f"Created project {ctx.label} with {counts['codes']} codes.")
-    click.echo(f"Next: qualcode --project {target or '...'} ingest FILES")
+    if not state.db:
+        click.echo(f"Next: qualcode --project {target or '...'} ingest FILES")
+    else:  # a database URL (flag or QUALCODE_DATABASE_URL): there is no project folder to name
+        where = "" if os.environ.get("QUALCODE_DATABASE_URL") == state.db else " --db URL"
+        click.echo(f"Next: qualcode{where} ingest FILES")
 
 
 @main.command()

@@ -249,9 +249,13 @@ def one_row_per_excerpt(df: pd.DataFrame) -> pd.DataFrame:
 
 def chart_bars(ctx: ProjectContext, *, measure: str = "documents", by: str | None = None,
                include: str = "accepted", coder: str | None = None, source: str | None = None):
-    """Bars of a frequency measure per code (grouped by ``by``)."""
-    return charts.bars(frequencies(ctx, by=by, include=include, coder=coder, source=source), measure=measure,
-                       by=by)
+    """Bars of a frequency measure per code (grouped by ``by``), for the codes in use: a code
+    with no excerpt in any group is left out (a codebook's 20 unused codes drew 20 empty rows)."""
+    freq = frequencies(ctx, by=by, include=include, coder=coder, source=source)
+    if len(freq):
+        used = freq.groupby("code_id")["excerpts"].transform("sum") > 0
+        freq = freq[used]
+    return charts.bars(freq, measure=measure, by=by)
 
 
 def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",

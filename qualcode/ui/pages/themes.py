@@ -205,6 +205,13 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
+    counts = [c for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]
+    unused = df[counts].fillna(0).sum(axis=1) == 0 if counts and len(df) else pd.Series(False, index=df.index)
+    n_unused = int(unused.sum())
+    df = df[~unused].reset_index(drop=True)  # a code in no unit of any group: nothing to compare (nor to test)
+    if df.empty:
+        st.info(f"No code is used in any {unit} yet: nothing to compare.")
+        return
     unset = f"{NOT_SET} N"
     if unset in df.columns and len(df) and pd.notna(df[unset].iloc[0]) and int(df[unset].iloc[0]):
         # a group of the units without a value is compared like any other: say so, or a survey's
@@ -235,6 +242,9 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if untestable:
         st.caption(f"{NOT_TESTABLE} in {p_col} and Effect size: that code cannot be tested, because it occurs "
                    f"in every {unit} or in none of them in every group (see its Finding).")
+    if n_unused:
+        st.caption(f"{plural(n_unused, 'code')} of the codebook {'is' if n_unused == 1 else 'are'} used in no "
+                   f"{unit} yet and left out.")
     row = _selected_row(event)
     if row is None or row >= len(df):
         return
