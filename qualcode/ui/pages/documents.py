@@ -304,6 +304,21 @@ def _goes_with(f: dict) -> str:
     return f"{_plural(f['excerpts'], 'excerpt')}, {codings} and {_plural(f['memos'], 'memo')}"
 
 
+def _pick_key() -> str:
+    """The document picker's key: a new one after each rename or delete. Its options' names
+    change then, and Chromium kept showing the old name in the same widget while the page had
+    dropped the choice (the rename and delete controls vanished under a picked document)."""
+    n = st.session_state.get("docs_manage_n", 0)
+    return DOC_PICK if not n else f"{DOC_PICK}-{n}"
+
+
+def _new_picker(did: int | None = None) -> None:
+    st.session_state.pop(_pick_key(), None)
+    st.session_state["docs_manage_n"] = st.session_state.get("docs_manage_n", 0) + 1
+    if did is not None:  # the same document stays picked, under its new name
+        st.session_state[_pick_key()] = did
+
+
 def _fresh_widgets() -> None:
     """Documents were renamed or deleted: the other boxes, which hold names and rows, start afresh."""
     for key in ("docs_roles", "docs_attrs", "docs_bulk_docs", "docs_everywhere_speaker"):
@@ -325,6 +340,7 @@ def _rename(ctx: ProjectContext, did: int) -> None:
         return
     st.session_state[DOC_DONE] = md(f"“{r['before']}” is now called “{r['name']}”.")
     st.session_state[DOC_NAME] = ""
+    _new_picker(did)
     _fresh_widgets()
 
 
@@ -345,7 +361,7 @@ def _delete(ctx: ProjectContext, did: int) -> None:
         return
     st.session_state[DOC_DONE] = md(f"Deleted “{gone['name']}” with its {_goes_with(gone)}. ") + \
         "It no longer counts anywhere. Undo brings it all back."
-    st.session_state.pop(DOC_PICK, None)
+    _new_picker()
     _fresh_widgets()
 
 
@@ -357,6 +373,8 @@ def _undo_document(ctx: ProjectContext) -> None:
         st.session_state[DOC_MSG] = ("error", error_text(exc))
         return
     st.session_state.pop(DOC_DONE, None)
+    picked = st.session_state.get(_pick_key())
+    _new_picker(picked if done is not None and done["action"] == "document_rename" else None)
     if done is None:
         st.session_state[DOC_MSG] = ("info", "Nothing to undo.")
     elif done["action"] == "document_rename":
@@ -379,15 +397,15 @@ def _manage(ctx: ProjectContext) -> None:
         st.caption("No documents yet.")
         return
     names = {d["document_id"]: d["name"] for d in docs}
-    if st.session_state.get(DOC_PICK) not in names:
-        st.session_state.pop(DOC_PICK, None)
+    if st.session_state.get(_pick_key()) not in names:
+        st.session_state.pop(_pick_key(), None)
     with st.container(border=True):
         done = st.session_state.get(DOC_DONE)
         if done:
             st.success(done, icon=":material/check_circle:")
             st.button("Undo", key="docs_manage_undo", on_click=_undo_document, args=(ctx,), icon=":material/undo:")
         _confirm(DOC_MSG)
-        did = st.selectbox("Document", list(names), key=DOC_PICK, index=None, placeholder="Pick a document",
+        did = st.selectbox("Document", list(names), key=_pick_key(), index=None, placeholder="Pick a document",
                            format_func=lambda d: names.get(d, str(d)))
         if did is None:
             return
