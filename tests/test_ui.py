@@ -798,3 +798,38 @@ def test_compare_and_the_chart_leave_out_codes_nobody_used(project):
                for c in at.caption)
     bars = analysis.chart_bars(project)
     assert sorted(set(bars.data["code"])) == used
+
+
+def test_memos_page_lists_searches_and_downloads_what_it_shows(seeded):
+    """Every memo in one list; searching narrows it to the memos holding every word typed (in
+    the memo or what it is about); the download is exactly the memos listed (a walk: the page
+    had no search and no export)."""
+    import io
+
+    import pandas as pd
+
+    ctx, doc_id, _ = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    coding.add_memo(ctx, "The bus schedule keeps coming up.", excerpt_id=ex[1].id)
+    coding.add_memo(ctx, "Trust grows after the second visit.", code_id="trust")
+    coding.add_memo(ctx.as_coder("bob"), "Whole interview feels rushed.", document_id=doc_id)
+    at = no_exception(page("memos", ctx))
+    assert any(c.value == "3 of 3 memos" for c in at.caption)
+    assert len(at.get("download_button")) == 1
+    assert sorted(t.value for t in at.text if "." in t.value) == [
+        "The bus schedule keeps coming up.", "Trust grows after the second visit.", "Whole interview feels rushed."]
+    at.text_input(key="mf_text").input("SECOND trust").run()     # every word, any case, memo or anchor
+    no_exception(at)
+    assert any(c.value == "1 of 3 memos" for c in at.caption)
+    assert [t.value for t in at.text if "." in t.value] == ["Trust grows after the second visit."]
+    at.text_input(key="mf_text").input("bob").run()              # the coder's name counts too
+    assert [t.value for t in at.text if "." in t.value] == ["Whole interview feels rushed."]
+    from qualcode.ui.pages.memos import matching, memos_xlsx
+    from qualcode.services import memos
+
+    shown = matching(memos.list_memos(ctx), "bus")
+    table = pd.read_excel(io.BytesIO(memos_xlsx(shown)))
+    assert table["text"].tolist() == ["The bus schedule keeps coming up."] and "anchor" in table.columns
+    at.text_input(key="mf_text").input("nothing like this").run()
+    assert any(c.value == "0 of 3 memos" for c in at.caption)
+    assert not [b for b in at.get("download_button")]  # nothing listed, nothing to download

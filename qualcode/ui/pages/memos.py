@@ -1,6 +1,7 @@
 """Memos page: every memo (on documents, excerpts, codings and codes) in one list.
 
-Filter by code, document and coder; each memo says what it is about and opens where it is
+Filter by code, document and coder, search their words, download what is listed as a
+spreadsheet; each memo says what it is about and opens where it is
 anchored (the Code page at its excerpt, or the Codebook for a code memo). Write an analytic
 memo on a code or a memo on a whole document here; excerpt and coding memos are written on
 the Code page, where the text is.
@@ -10,12 +11,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from qualcode.services import coding, ingest, memos, ui_support
+from qualcode.services import coding, export, ingest, memos, ui_support
 from qualcode.services.project import ProjectContext
+from qualcode.ui.pages.export import project_slug
 from qualcode.ui.state import attempt, flash, in_callback, page_context
 from qualcode.ui.text import distinct, md
+
+
+def matching(rows: list[dict[str, Any]], words: str | None) -> list[dict[str, Any]]:
+    """The memos whose text, anchor, document, code or coder hold every word of ``words``
+    (case and accents as typed do not matter: casefolded)."""
+    wanted = (words or "").casefold().split()
+    if not wanted:
+        return rows
+    fields = ("text", "anchor", "document", "code", "coder")
+    return [m for m in rows if all(w in " ".join(str(m.get(f) or "") for f in fields).casefold() for w in wanted)]
+
+
+def memos_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    return export.table_bytes(pd.DataFrame([{k: r.get(k) for k in export.MEMO_COLUMNS} for r in rows],
+                                           columns=export.MEMO_COLUMNS), fmt="xlsx", sheet="memos")
 
 
 def _open(memo: dict[str, Any]) -> None:
@@ -78,7 +96,15 @@ def render() -> None:
         st.info("No memos yet. Write one above, or on the Code page beside an excerpt, a coding or a document.",
                 icon=":material/sticky_note_2:")
         return
-    st.caption(f"{len(shown)} of {len(everything)} memos")
+    words = st.text_input("Search the memos", key="mf_text", placeholder="Words in a memo or in what it is about",
+                          icon=":material/search:")
+    shown = matching(shown, words)
+    bar = st.container(horizontal=True, vertical_alignment="center")
+    bar.caption(f"{len(shown)} of {len(everything)} memos")
+    if shown:  # the memos as listed (filters and search applied), as a spreadsheet
+        bar.download_button("Download these memos", memos_xlsx(shown), key="mf_download",
+                            file_name=f"{project_slug(ctx)}-memos.xlsx", icon=":material/download:",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     for m in shown:
         with st.container(border=True, key=f"memo-{m['memo_id']}"):
             head = st.container(horizontal=True, vertical_alignment="center")
