@@ -114,7 +114,11 @@ def test_a_second_project_an_excerpt_coded_by_hand_and_a_reload(tmp_path, start_
     pick_code(page, twice.id, "Buy-in")
     page.locator(key(f"addcode-{twice.id}") + " button").first.click()
     wait_idle(page)
-    narrowed = [c for c in codings_of(second, twice.id) if c.code_id != whole.code_id]
+    for _ in range(50):  # a loaded machine: the click's rerun may not have saved it yet
+        narrowed = [c for c in codings_of(second, twice.id) if c.code_id != whole.code_id]
+        if narrowed:
+            break
+        page.wait_for_timeout(200)
     assert len(narrowed) == 1
     assert narrowed[0].start == ex_start + SAID_TWICE.index("I've", 1)
     assert narrowed[0].end == twice.end
