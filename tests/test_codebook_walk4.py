@@ -60,6 +60,9 @@ def test_promote_on_the_page_makes_no_keywords_of_function_words(project, monkey
     before = {c.id for c in cbs.get_codebook(project).codes}
     # the proposed keywords are editable and hold only the content words
     assert at.text_input(key="theme-5-keywords").value == "month"
+    # Enter in the name box does not promote it before the keywords are looked at (walk 5)
+    forms = [b for b in at.get("form") if b.proto.form.form_id.startswith("promote-form-")]
+    assert forms and not any(f.proto.form.enter_to_submit for f in forms)
     at.button(key="theme-5-promote").click().run()  # no name yet: refused, nothing created
     assert any("Name the new code first" in e.value for e in no_exception(at).error)
     assert {c.id for c in cbs.get_codebook(project).codes} == before

@@ -295,3 +295,25 @@ def test_saving_the_attribute_table_says_what_was_saved_beside_the_button(three)
     assert [r["year"] for r in rows] == ["", "2021", "2021"]
     near = [n.value.replace("\\", "") for n in _after(at, "Document attributes") if getattr(n, "type", "") == "success"]
     assert any("Saved 2 attribute values: year = 2021 set on 2 documents" in v for v in near), near
+
+
+def test_a_role_change_says_that_codings_on_those_words_stay_and_count(project):
+    """Walk 5: setting a speaker to interviewer left a coding on their turn counting in Themes,
+    and the message did not say so. Nothing is thrown away unasked; the page says what stays."""
+    doc_id, _ = seed(project, turns=[("Interviewer", "participant", "How are the home visits going?"),
+                                     ("Maya", "participant", "The visits help families a lot.")])
+    with project.session(readonly=True) as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+    coding.add_coding(project, ex[0].id, "trust")
+    at = no_exception(page("documents", project))
+    at.selectbox(key="docs_everywhere_speaker").set_value("Interviewer").run()
+    at.selectbox(key="docs_everywhere_role").set_value("interviewer").run()
+    at.button(key="docs_everywhere_set").click().run()
+    no_exception(at)
+    said = [w.value for w in at.warning]
+    assert any("1 coding on their turns stays and still counts" in w for w in said), said
+    assert int(analysis.frequencies(project).set_index("code_id").loc["trust", "excerpts"]) == 1  # kept
+    # back to participant: no warning (their words are coded again)
+    r = documents_edit.set_role_everywhere(project, "Interviewer", "participant")
+    assert r["codings_kept"] == 0
+    assert documents_edit.codings_on_uncoded(project, [(doc_id, "Maya", "participant")]) == 0

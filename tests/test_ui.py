@@ -833,3 +833,18 @@ def test_memos_page_lists_searches_and_downloads_what_it_shows(seeded):
     at.text_input(key="mf_text").input("nothing like this").run()
     assert any(c.value == "0 of 3 memos" for c in at.caption)
     assert not [b for b in at.get("download_button")]  # nothing listed, nothing to download
+
+
+def test_cooccurrence_columns_say_what_they_count(project):
+    """Walk 5: "First code alone" showed each code's total (Barriers 5 where 4 were without the
+    other code). The columns hold totals, and now say so."""
+    from qualcode.services import analysis
+    from qualcode.ui.pages.themes import COOC_CONFIG
+
+    _small(project)  # Trust (rel) on 3 excerpts, Evidence on 2, together on 1 (D3e1)
+    df = analysis.cooccurrence(project, level="excerpt", only_pairs=True).set_index(["code_a", "code_b"])
+    row = df.loc[("rel_trust", "evid")]
+    assert (int(row["count"]), int(row["n_a"]), int(row["n_b"])) == (1, 3, 2)  # totals, not "alone" (2 and 1)
+    labels = {k: v["label"] for k, v in COOC_CONFIG.items()}
+    assert not any("alone" in str(v).lower() for v in labels.values()), labels
+    assert "in all" in labels["n_a"] and "in all" in labels["n_b"]

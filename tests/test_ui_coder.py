@@ -115,3 +115,27 @@ def test_a_new_session_without_a_coder_codes_as_the_last_to_decide(project, monk
     at.text_input(key="coder_new").input("Dana")
     at.button(key="coder_add").click().run()
     assert at.session_state["coder"] == "Dana" and "the last to code" not in _badge(at)
+
+
+def test_a_code_typed_in_the_transcript_and_a_project_opened_later_adopt_the_last_decider(tmp_path, monkeypatch):
+    """Walk 5: codes typed in the transcript (a selection coded) did not count as deciding, and
+    a project opened with the Open button never took its last decider."""
+    from qualcode import services
+    from qualcode.services import coding
+    from tests.ui_helpers import seed
+
+    ctx = services.init_project(tmp_path / "clinic", coder="coder")
+    try:
+        doc_id, _ = seed(ctx, turns=[("Ana", "participant", "The outreach van comes on Tuesdays.")])
+        coding.code_selection(ctx.as_coder("Priya"), doc_id, 4, 15, "trust")
+        assert services.last_coder(ctx) == "Priya"
+    finally:
+        ctx.close()
+    monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+    monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    at = no_exception(AppTest.from_file(str(APP_PY), default_timeout=60).run())  # no project yet
+    assert "coder" not in at.session_state
+    at.text_input(key="project_path").input(str(tmp_path / "clinic"))
+    at.button(key="project_open").click().run()
+    no_exception(at)
+    assert at.session_state["coder"] == "Priya" and "the last to code in this project" in _badge(at)

@@ -86,7 +86,24 @@ def set_role_everywhere(ctx: ProjectContext, label: str, role: str) -> dict[str,
     changes = tuple((did, lab, role) for did, lab, old in hits if old != role)
     codable = executor.execute(ctx, cmd.SetRoles(changes=changes, label=label)) if changes else 0
     changed = [names.get(did, str(did)) for did, _lab, _r in changes]
-    return {"speaker": label, "role": role, "documents": changed, "codable": codable}
+    return {"speaker": label, "role": role, "documents": changed, "codable": codable,
+            "codings_kept": codings_on_uncoded(ctx, changes)}
+
+
+def codings_on_uncoded(ctx: ProjectContext, changes: Any) -> int:
+    """Codings on the turns of the speakers in ``changes`` ((document id, label, role), ...)
+    whose words are not coded now: they stay, and count, until the coder removes them (a walk:
+    a role set to interviewer left a coding on that speaker counting in Themes, unsaid)."""
+    wanted = {(int(did), label) for did, label, _role in changes}
+    n = 0
+    with ctx.session(readonly=True) as s:
+        for did in {d for d, _ in wanted}:
+            doc = doc_store.load_document(s, did)
+            labels = {label for d, label in wanted if d == did}
+            turns = {t.order for t in doc.turns if t.speaker in labels}
+            off = {e.id for e in doc.excerpts if not e.codable and e.turn_order in turns}
+            n += sum(1 for c in coding_store.list_codings(s, document_id=did) if c.excerpt_id in off)
+    return n
 
 
 def set_roles(ctx: ProjectContext, changes: list[tuple[int, str, str]]) -> int:

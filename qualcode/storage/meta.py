@@ -46,7 +46,9 @@ def list_coders(s: Session) -> list[str]:
     return list(s.scalars(select(CoderRow.name).order_by(CoderRow.name)))
 
 
-DECISIONS = ("accept", "reject", "code", "uncode", "nothing_here", "memo")
+#: what a coder does to the text (not to the project's set-up): who last did one "is coding here"
+DECISIONS = ("accept", "reject", "code", "code_selection", "recode", "uncode", "review", "nothing_here",
+             "memo", "memo_edit", "consensus")
 
 
 def last_coder(s: Session) -> str | None:

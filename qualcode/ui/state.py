@@ -105,18 +105,22 @@ def adopt_last_coder(*, signed_in: bool) -> None:
     decided something in this project, not silently as the default name.
 
     A new user's walk: a bookmark or a colleague's link without ``?coder=`` recorded Ben's
-    decisions under "coder". Once per session, after the project is known: with no coder
-    chosen (address, switch) and none set for the project (``QUALCODE_CODER``, qualcode.toml),
-    the project's last decider is adopted, and the sidebar says so (``coder_guessed``).
+    decisions under "coder". Once per project opened in the session (the one in the address,
+    or one opened later on the Project page): with no coder chosen (address, switch) and none
+    set for the project (``QUALCODE_CODER``, qualcode.toml), the project's last decider (of
+    ``storage.meta.DECISIONS``: a code typed in the transcript counts) is adopted, and the
+    sidebar says so (``coder_guessed``).
     """
-    if signed_in or st.session_state.get("_coder_adopted"):
-        return
-    st.session_state["_coder_adopted"] = True
-    if st.session_state.get("coder") or get_setting("coder"):
-        return
     project, db_url = project_ref()
-    if not project and not db_url:
+    if signed_in or not (project or db_url):
         return
+    where = (str(project), str(db_url))
+    if st.session_state.get("_coder_adopted") == where:  # once per project opened in this session
+        return
+    st.session_state["_coder_adopted"] = where
+    guessed = st.session_state.get("coder_guessed")
+    if (st.session_state.get("coder") and not guessed) or get_setting("coder"):
+        return  # chosen (address, switch, sign-in) or set for the project: never second-guessed
     try:
         ctx = _open(project, db_url)
         last = services.last_coder(ctx)
@@ -126,6 +130,11 @@ def adopt_last_coder(*, signed_in: bool) -> None:
         st.session_state["coder"] = last
         st.session_state["coder_guessed"] = True
         st.query_params[CODER_PARAM] = last
+    elif guessed:  # another project opened since the guess: its own last decider, or the default
+        st.session_state.pop("coder", None)
+        st.session_state.pop("coder_guessed", None)
+        if CODER_PARAM in st.query_params:
+            del st.query_params[CODER_PARAM]
 
 
 def set_coder(name: str) -> None:

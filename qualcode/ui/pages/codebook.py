@@ -228,7 +228,8 @@ def _theme_card(ctx: ProjectContext, d: dict, i: int) -> None:
         st.caption("Its most typical excerpts (they become the new code's examples):")
         for ex in examples:
             st.text(ex, width="stretch")
-        with st.form(f"promote-form-{key}", border=False):
+        # Enter in the name box must not promote before the keywords are looked at (a walk)
+        with st.form(f"promote-form-{key}", border=False, enter_to_submit=False):
             name = st.text_input("Name for the new code", key=f"{key}-name",
                                  placeholder="What do these excerpts share?")
             definition = st.text_input("Definition (optional: you can write it later)", key=f"{key}-definition",

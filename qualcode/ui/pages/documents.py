@@ -29,6 +29,15 @@ def _role_everywhere(ctx: ProjectContext) -> None:
         where = f"{len(r['documents'])} document{'s' * (len(r['documents']) != 1)}"
         flash(f"{label} is now {role} in {where}." if r["documents"] else f"{label} was already {role} everywhere.",
               kind="success")
+        _kept_codings(r.get("codings_kept", 0))
+
+
+def _kept_codings(n: int) -> None:
+    """Codings on words that are no longer coded stay (nothing is thrown away unasked), and count."""
+    if n:
+        flash(f"{n} coding{'s' * (n != 1)} on their turns stay{'s' * (n == 1)} and still count{'s' * (n == 1)} "
+              "on Themes and in exports. If these words should not count, remove "
+              f"{'it' if n == 1 else 'them'} on the Code page.", kind="warning")
 
 
 def _in_documents(label: str, n: int) -> str:
@@ -70,6 +79,7 @@ def _speakers(ctx: ProjectContext) -> None:
         n = attempt(documents_edit.set_roles, ctx, changes)
         if n is not None:
             flash(f"Saved {n} role change{'s' * (n != 1)}.", kind="success")
+            _kept_codings(attempt(documents_edit.codings_on_uncoded, ctx, changes) or 0)
             st.session_state.pop("docs_roles", None)
             st.rerun()
 

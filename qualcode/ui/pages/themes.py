@@ -47,8 +47,11 @@ FREQ_CONFIG = {
 }
 COOC_CONFIG = {
     "name_a": st.column_config.TextColumn("Code"), "name_b": st.column_config.TextColumn("Together with"),
-    "count": st.column_config.NumberColumn("Together"), "n_a": st.column_config.NumberColumn("First code alone"),
-    "n_b": st.column_config.NumberColumn("Second code alone"),
+    # n_a / n_b count every unit with the code, the other one there or not (they were labelled "alone")
+    "count": st.column_config.NumberColumn("Together"),
+    "n_a": st.column_config.NumberColumn("Code, in all", help="Where the code is, with or without the other"),
+    "n_b": st.column_config.NumberColumn("Together with, in all",
+                                         help="Where the other code is, with or without the first"),
     "jaccard": st.column_config.NumberColumn("Overlap (Jaccard)", format="%.2f"),
 }
 
