@@ -250,7 +250,7 @@ def test_undo_says_which_change(project):
     cbs.restore_code(project, "small_talk")
     assert [cbs.undo_codebook(project)["message"] for _ in range(3)] == [
         "Undid: restore of “Small talk” (it is retired again).",
-        "Undid: retirement of “Small talk”.",
+        "Undid: retirement of “Small talk” (it is in use again).",
         "Undid: split of “Small talk” out of “Rapport”.",
     ]
 

@@ -626,7 +626,7 @@ def undone_text(ctx: ProjectContext, action: str, entity_id: str, before: Any, a
         old = name(entity_id, b.get("code", {}).get("name"))
         text = f"split of “{new.get('name') or new.get('id')}” out of {old}"
     elif action == "code_retire":
-        text = f"retirement of {name(entity_id, a.get('name'))}"
+        text = f"retirement of {name(entity_id, a.get('name'))} (it is in use again)"
     elif action == "code_restore":
         text = f"restore of {name(entity_id, a.get('name'))} (it is retired again)"
     elif action == "codebook_import":
