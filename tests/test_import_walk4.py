@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 
-from streamlit.testing.v1 import AppTest
-
 from qualcode.services import coding, ingest
+from tests.test_import_export_pages import _import, _upload
 from tests.ui_helpers import no_exception, page
 
 TXT = "text/plain"
@@ -41,16 +40,6 @@ def _plain(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown.replace("**", ""))
 
 
-def _upload(at: AppTest, files: list[tuple[str, bytes, str]], nonce: int = 0) -> AppTest:
-    at.file_uploader(key=f"imp_files_{nonce}").set_value(files)
-    no_exception(at.run())
-    at.checkbox(key="imp_suggest").uncheck()  # no model in these tests
-    return no_exception(at.run())
-
-
-def _import(at: AppTest) -> AppTest:
-    at.button(key="imp_go").click()
-    return no_exception(at.run())
 
 
 def _roles(ctx, name: str) -> dict[str, str]:

@@ -362,10 +362,14 @@ def merge_speakers_moved(ctx: ProjectContext, labels: list[str], into: str | Non
 MERGE_ACTIONS = (cmd.MergeSpeakers.action, cmd.MergeSpeakersIn.action)
 
 
+def _undo_latest(ctx: ProjectContext, actions: tuple[str, ...]) -> dict[str, Any] | None:
+    done = executor.undo_latest(ctx, only=actions)
+    return done.brief() if done is not None else None
+
+
 def undo_merge(ctx: ProjectContext) -> dict[str, Any] | None:
     """Undo this coder's latest speaker merge (the Documents page's button); None if none."""
-    done = executor.undo_latest(ctx, only=MERGE_ACTIONS)
-    return done.brief() if done is not None else None
+    return _undo_latest(ctx, MERGE_ACTIONS)
 
 
 @handles(cmd.MergeSpeakersIn)
@@ -435,8 +439,7 @@ DOCUMENT_ACTIONS = (cmd.RenameDocument.action, cmd.DeleteDocumentUndoable.action
 
 def undo_document_change(ctx: ProjectContext) -> dict[str, Any] | None:
     """Undo this coder's latest rename or delete of a document; None if there is none."""
-    done = executor.undo_latest(ctx, only=DOCUMENT_ACTIONS)
-    return done.brief() if done is not None else None
+    return _undo_latest(ctx, DOCUMENT_ACTIONS)
 
 
 @handles(cmd.RenameDocument)

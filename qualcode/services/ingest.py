@@ -264,11 +264,8 @@ class _ImportDocument:
             doc = result.document
             report = result.report()
             pseudonyms.add_entries(s, key.added)
-        existing = documents.find_by_hash(s, doc.content_hash)
         file_hashes = dict(meta.get_setting(s, FILE_HASHES_SETTING, {}) or {})
-        if existing is None and parsed.file_hash in file_hashes:
-            known = file_hashes[parsed.file_hash]
-            existing = known if documents.find_document(s, known) else None
+        existing = _stored_copy(s, doc.content_hash, parsed.file_hash, file_hashes)
         if existing is None and c.replace and parsed.replaces is not None \
                 and documents.find_document(s, parsed.replaces):
             existing = parsed.replaces  # an edited copy of it (same name): the coder chose to replace it
@@ -313,6 +310,16 @@ def save_parsed(ctx: ProjectContext, parsed: ParsedFile, *, attributes: Mapping[
     return doc_id
 
 
+def _stored_copy(s, content_hash: str, file_hash: str | None, file_hashes: Mapping[str, int]) -> int | None:
+    """The stored document holding this content: the same text, or the same file imported
+    before (de-identified since, so its text differs); None if there is none."""
+    same = documents.find_by_hash(s, content_hash)
+    known = file_hashes.get(file_hash) if file_hash else None
+    if same is None and known is not None and documents.find_document(s, known):
+        same = known
+    return same
+
+
 @dataclass(frozen=True)
 class InProject:
     """How a parsed file (not saved yet) meets the documents already in the project, for
@@ -354,10 +361,7 @@ def already_in_project(ctx: ProjectContext, parsed: Mapping[Any, ParsedFile]) ->
         docs = documents.list_documents(s)
         file_hashes = dict(meta.get_setting(s, FILE_HASHES_SETTING, {}) or {})
         for key, p in parsed.items():
-            same = documents.find_by_hash(s, p.document.content_hash)
-            known = file_hashes.get(p.file_hash) if p.file_hash else None
-            if same is None and known is not None and documents.find_document(s, known):
-                same = known
+            same = _stored_copy(s, p.document.content_hash, p.file_hash, file_hashes)
             named = tuple(d["id"] for d in docs if d["name"] == p.document.name and d["id"] != same)
             if same is not None or named:
                 out[key] = InProject(p.document.name, same, () if same is not None else named,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
@@ -153,14 +154,16 @@ def init_project(
     return ctx
 
 
-def shipped_codebooks() -> list[dict[str, Any]]:
-    """The codebooks that come with qualcode, the default first: path, name, codes (count)."""
+@lru_cache(maxsize=1)
+def shipped_codebooks() -> tuple[dict[str, Any], ...]:
+    """The codebooks that come with qualcode, the default first: path, name, codes (count).
+    Read once per process (packaged files; the Project page asks on every run)."""
     out = []
     for path in sorted((DATA_DIR / "codebooks").glob("*.yaml"), key=lambda p: (p != DEFAULT_CODEBOOK, p.name)):
         cb = codebook_io.load_codebook(path)
         out.append({"path": path, "name": cb.name or path.stem, "codes": len(cb.codes),
                     "examples": [c.name for c in cb.codes[:4]]})
-    return out
+    return tuple(out)
 
 
 def project_status(ctx: ProjectContext) -> dict[str, Any]:

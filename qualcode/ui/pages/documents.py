@@ -14,7 +14,7 @@ from qualcode.errors import QualcodeError
 from qualcode.services import documents_edit
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
-from qualcode.ui.text import md
+from qualcode.ui.text import md, plural
 
 ROLES = [r.value for r in Role]
 
@@ -35,7 +35,7 @@ def _role_everywhere(ctx: ProjectContext) -> None:
 def _kept_codings(n: int) -> None:
     """Codings on words that are no longer coded stay (nothing is thrown away unasked), and count."""
     if n:
-        flash(f"{n} coding{'s' * (n != 1)} on their turns stay{'s' * (n == 1)} and still count{'s' * (n == 1)} "
+        flash(f"{plural(n, 'coding')} on their turns stay{'s' * (n == 1)} and still count{'s' * (n == 1)} "
               "on Themes and in exports. If these words should not count, remove "
               f"{'it' if n == 1 else 'them'} on the Code page.", kind="warning")
 
@@ -303,15 +303,11 @@ DOC_PICK, DOC_NAME, DOC_ASK = "docs_manage_doc", "docs_rename_name", "docs_delet
 DOC_DONE, DOC_MSG = "docs_manage_done", "docs_manage_msg"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
-
-
 def _goes_with(f: dict) -> str:
     """"4 excerpts, 3 codings by 2 coders and 1 memo" (what goes with a document)."""
     coders = len(f["coders"])
-    codings = _plural(f["codings"], "coding") + (f" by {_plural(coders, 'coder')}" if f["codings"] else "")
-    return f"{_plural(f['excerpts'], 'excerpt')}, {codings} and {_plural(f['memos'], 'memo')}"
+    codings = plural(f["codings"], "coding") + (f" by {plural(coders, 'coder')}" if f["codings"] else "")
+    return f"{plural(f['excerpts'], 'excerpt')}, {codings} and {plural(f['memos'], 'memo')}"
 
 
 def _pick_key() -> str:
@@ -422,7 +418,7 @@ def _manage(ctx: ProjectContext) -> None:
         f = attempt(documents_edit.document_footprint, ctx, did)
         if f is None:
             return
-        st.caption(md(f"{_plural(f['turns'], 'turn')}, {_goes_with(f)}"
+        st.caption(md(f"{plural(f['turns'], 'turn')}, {_goes_with(f)}"
                       + (f" (coded by {', '.join(f['coders'])})" if f["coders"] else "") + "."))
         cols = st.columns([3, 2], vertical_alignment="bottom")
         cols[0].text_input("New name", key=DOC_NAME, placeholder=names[did])

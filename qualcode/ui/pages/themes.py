@@ -208,7 +208,8 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
-    counts = [c for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]
+    values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]  # the groups
+    counts = [f"{v} n" for v in values]
     unused = df[counts].fillna(0).sum(axis=1) == 0 if counts and len(df) else pd.Series(False, index=df.index)
     n_unused = int(unused.sum())
     df = df[~unused].reset_index(drop=True)  # a code in no unit of any group: nothing to compare (nor to test)
@@ -252,7 +253,6 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if row is None or row >= len(df):
         return
     r = df.iloc[row]
-    values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]
     if not values:
         return
     # open the first group that has quotes behind its number (not an empty one)
