@@ -23,7 +23,10 @@ re-scores the whole project after every batch and must fit a shared 2-core machi
 cache bench_evaluate.py keeps (the packaged model's own vectors; only the encoding is saved).
 
     .venv/bin/python bench/bench_live_eval.py [--corpora disaster-dev,talkmoves-dev]
-        [--budgets 0,100,200,300,400,500] [--seed 0] [--batch 10] [--per-doc 75]
+        [--budgets 0,100,200,300,400,500] [--seed 0] [--batch 10] [--per-doc 75] [--order queue]
+
+``--order document``: the coder of the app's default Transcript view (each pool transcript in
+turn, excerpt after excerpt) instead of the Review queue.
 """
 
 from __future__ import annotations
@@ -88,13 +91,14 @@ def main() -> None:
     ap.add_argument("--budgets", default="0,100,200,300,400,500")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--order", default="queue", choices=["queue", "document"])
     ap.add_argument("--per-doc", type=int, default=75, help="talkmoves-dev: rows kept per lesson (0: all)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "live_eval.json"))
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
     emb = CachedEmbedder()
     suggest_svc.set_embedder(emb)  # the same vectors as the packaged model, read from the cache
-    out: dict = {"seed": args.seed, "batch": args.batch, "budgets": budgets, "corpora": {},
+    out: dict = {"seed": args.seed, "order": args.order, "batch": args.batch, "budgets": budgets, "corpora": {},
                  "load_avg_before": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
     t_all = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qualcode-bench-live-eval-") as tmp:
@@ -103,10 +107,11 @@ def main() -> None:
             gold, codebook = sliced(corpus, per_doc, Path(tmp)), DATASETS / corpus / "codebook.yaml"
             print(f"== {corpus} ({'first %d rows per document' % per_doc if per_doc else 'whole'})", flush=True)
             t0 = time.perf_counter()
-            mem = evaluate(gold, codebook, budgets=budgets, seed=args.seed, embedder=emb, progress=print)
+            mem = evaluate(gold, codebook, budgets=budgets, seed=args.seed, embedder=emb, order=args.order,
+                           progress=print)
             mem_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            live = evaluate_live(gold, codebook, budgets=budgets, seed=args.seed, batch=args.batch,
+            live = evaluate_live(gold, codebook, budgets=budgets, seed=args.seed, batch=args.batch, order=args.order,
                                  progress=lambda m: print(m, flush=True))
             live_s = time.perf_counter() - t0
             gap = [{"reviewed": a["reviewed"], "live": a["macro_f1"], "in_memory": b["macro_f1"],

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from qualcode.cli import main
 from qualcode.services.live_eval import evaluate_live, gold_documents
-from qualcode.suggest.evaluate import evaluate, read_gold
+from qualcode.errors import SuggestError
+from qualcode.suggest.evaluate import evaluate, read_gold, split_documents
 
 pytestmark = pytest.mark.slow
 
@@ -73,12 +74,36 @@ def test_live_agrees_with_in_memory_and_reports_the_session(shared_dir, tmp_path
         assert a["baseline_macro_f1"] == b["baseline_macro_f1"]  # the same baseline in both
         assert set(a["per_code"]) == set(b["per_code"])
     assert live["budgets"][0]["macro_f1"] == mem["budgets"][0]["macro_f1"]  # the cold suggestions stored
+    assert live["session"] == mem["session"]  # what the coder was shown, the same in both paths
     (w,) = live["session"]
     assert w["from"] == 0 and w["to"] == 40 and 0.0 <= w["precision"] <= 1.0 and 0.0 <= w["recall"] <= 1.0
     assert w["accepted"] + w["rejected"] == w["shown"]
     assert sum(live["decisions"].values()) == w["shown"] + w["added"]
     json.dumps(live)
     assert (tmp_path / "proj" / "project.db").exists() or any((tmp_path / "proj").iterdir())
+
+
+def test_live_in_transcript_order_agrees_with_in_memory(shared_dir, tmp_path, model):
+    """``order="document"``: the coder of the app's default Transcript view, each pool document in
+    turn, excerpt after excerpt; both paths review the same rows, in that order, and agree."""
+    gold, codebook = _slice(shared_dir, tmp_path, "talkmoves-dev", 4, 45)
+    rows = read_gold(gold)
+    budgets = [0, 30, 60]
+    mem = evaluate(gold, codebook, budgets=budgets, seed=0, embedder=model, order="document")
+    live = evaluate_live(gold, codebook, budgets=budgets, seed=0, order="document", project_dir=tmp_path / "proj")
+    assert mem["order"] == live["order"] == "document"
+    pool, _ = split_documents(rows, 0)
+    first = list(dict.fromkeys(rows[i]["document"] for i in pool))
+    expect = sorted(pool.tolist(), key=lambda i: (first.index(rows[i]["document"]), i))[:60]
+    assert mem["reviewed_rows"] == live["reviewed_rows"] == expect
+    assert expect != sorted(expect, key=lambda i: rows[i]["text"])  # not some other order by chance
+    for a, b in zip(live["budgets"], mem["budgets"]):
+        assert a["model_ids"] in ([], [b["model_id"]]) and a["per_code"] == b["per_code"], a["reviewed"]
+    assert live["session"] == mem["session"] and live["session"][0]["to"] == 60
+    queue = evaluate(gold, codebook, budgets=[0, 60], seed=0, embedder=model)
+    assert queue["reviewed_rows"] != expect  # the review queue takes another path
+    with pytest.raises(SuggestError, match="review order"):
+        evaluate(gold, codebook, budgets=[0], embedder=model, order="random")
 
 
 def test_cli_evaluate_live(shared_dir, tmp_path, model):
@@ -91,3 +116,8 @@ def test_cli_evaluate_live(shared_dir, tmp_path, model):
     res = CliRunner().invoke(main, ["evaluate", "--gold", str(gold), "--codebook", str(codebook),
                                     "--keep-project", str(tmp_path / "k")])
     assert res.exit_code != 0 and "--live" in res.output
+    out2 = tmp_path / "doc.json"
+    res = CliRunner().invoke(main, ["evaluate", "--gold", str(gold), "--codebook", str(codebook), "--budgets", "0,10",
+                                    "--order", "document", "--json", str(out2)])
+    assert res.exit_code == 0, res.output
+    assert "session excerpts" in res.output and json.loads(out2.read_text())["order"] == "document"

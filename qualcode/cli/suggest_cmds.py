@@ -56,17 +56,21 @@ def suggest(state: State, document: str | None, all_docs: bool, as_json: bool) -
 @click.option("--live", is_flag=True,
               help="Run through a real project database and the app's services: the simulated coder "
                    "decides on the stored pending suggestions, and the test half's stored suggestions "
-                   "are scored. Adds a 'session' curve (shown-suggestion precision/recall per 100 excerpts).")
+                   "are scored.")
 @click.option("--batch", default=10, show_default=True, type=click.IntRange(min=1),
               help="Excerpts the simulated coder reviews between relearning (1 = after every excerpt).")
+@click.option("--order", type=click.Choice(["queue", "document"]), default="queue", show_default=True,
+              help="How the simulated coder goes through the coding half: the review queue (the model's "
+                   "least sure first) or each transcript in order, as in the app's Transcript view.")
 @click.option("--keep-project", type=click.Path(file_okay=False), metavar="DIR",
               help="With --live: keep the evaluation project in DIR (a new folder) to open it in the app.")
 def evaluate(gold: str, codebook: str, budgets: str, seed: int, json_out: str | None, live: bool, batch: int,
-             keep_project: str | None) -> None:
+             order: str, keep_project: str | None) -> None:
     """Measure suggestions against a hand-coded gold file (no project needed).
 
     Documents are split in two halves; a simulated coder reviews the first half in the
-    review-queue order while the engine learns; the second half is scored at each budget,
+    review-queue order (or transcript order, --order document) while the engine learns; the
+    second half is scored at each budget,
     beside a logistic-regression baseline trained on a random sample of the same size.
 
     \b
@@ -86,12 +90,12 @@ def evaluate(gold: str, codebook: str, budgets: str, seed: int, json_out: str | 
 
         if keep_project and Path(keep_project).exists():
             raise click.BadParameter("the folder exists; give a new one", param_hint="--keep-project")
-        result = evaluate_live(gold, codebook, budgets=nums, seed=seed, batch=batch, project_dir=keep_project,
-                               progress=say)
+        result = evaluate_live(gold, codebook, budgets=nums, seed=seed, batch=batch, order=order,
+                               project_dir=keep_project, progress=say)
     else:
         from qualcode.suggest.evaluate import evaluate as run_eval
 
-        result = run_eval(gold, codebook, budgets=nums, seed=seed, batch=batch, progress=say)
+        result = run_eval(gold, codebook, budgets=nums, seed=seed, batch=batch, order=order, progress=say)
     click.echo(f"pool {result['n_pool']} excerpts, test {result['n_test']} excerpts")
     click.echo(f"{'reviewed':>8}  {'macro-F1':>8}  {'micro-F1':>8}  {'baseline':>8}")
     for b in result["budgets"]:

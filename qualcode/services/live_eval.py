@@ -8,7 +8,9 @@ measured is what the Code page shows:
    distinct roles, all of them coded), with the gold's codebook.
 2. The same seeded document split: the first half is the coding pool, the second the test.
 3. A simulated coder takes the next excerpts from ``services.suggest.review_queue`` (pool
-   documents only), reads the PENDING SUGGESTIONS STORED for each, accepts those in the gold
+   documents only; ``order="queue"``, the Code page's *Review queue*) or the next excerpts of
+   the pool documents in transcript order (``order="document"``, the default *Transcript*
+   view, N after each excerpt), reads the PENDING SUGGESTIONS STORED for each, accepts those in the gold
    and rejects the others, adds the missed gold codes, or says "nothing here", all through
    ``services.coding`` as the app's buttons do. After every ``batch`` excerpts it calls the
    app's hook (``services.suggest.on_decision``: relearn, then re-score and replace the
@@ -43,7 +45,8 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services.project import ProjectContext, init_project
 from qualcode.storage import audit, documents, training
 from qualcode.storage import coding as coding_store
-from qualcode.suggest.evaluate import DEFAULT_BUDGETS, baseline_predict, read_gold, score, split_documents
+from qualcode.suggest.evaluate import (DEFAULT_BUDGETS, ORDERS, baseline_predict, read_gold, score,
+                                       session_curve, split_documents)
 
 CODER = "simulated-coder"
 ROLES = (Role.PARTICIPANT, Role.UNKNOWN, Role.FACILITATOR, Role.INTERVIEWER)
@@ -115,18 +118,6 @@ def _pending_codes(ctx: ProjectContext, excerpt_ids: Sequence[int],
     return out
 
 
-def _session_curve(shown: list[tuple[int, int, int]], window: int = 100) -> list[dict[str, Any]]:
-    out = []
-    for k in range(0, len(shown), window):
-        tp, fp, fn = (sum(x[j] for x in shown[k:k + window]) for j in range(3))
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        out.append({"from": k, "to": k + len(shown[k:k + window]), "shown": tp + fp, "accepted": tp,
-                    "rejected": fp, "added": fn, "precision": round(p, 4), "recall": round(r, 4),
-                    "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0})
-    return out
-
-
 def evaluate_live(
     gold: str | Path,
     codebook: str | Path,
@@ -134,6 +125,7 @@ def evaluate_live(
     budgets: Sequence[int] = DEFAULT_BUDGETS,
     seed: int = 0,
     batch: int = 10,
+    order: str = "queue",
     project_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -142,19 +134,22 @@ def evaluate_live(
     ``project_dir``: keep the project there (it must not exist); default: a temporary one.
     """
     say = progress or (lambda _m: None)
+    if order not in ORDERS:
+        raise SuggestError(f"unknown review order {order!r}", hint=f"use one of {', '.join(ORDERS)}")
     t_all = time.perf_counter()
     tmp = None
     if project_dir is None:
         tmp = tempfile.mkdtemp(prefix="qualcode-live-eval-")
         project_dir = Path(tmp) / "project"
     try:
-        return _run(Path(project_dir), gold, codebook, budgets, seed, batch, say, t_all)
+        return _run(Path(project_dir), gold, codebook, budgets, seed, batch, order, say, t_all)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say, t_all: float) -> dict[str, Any]:
+def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, order: str, say,
+         t_all: float) -> dict[str, Any]:
     say("Storing the gold rows as documents ...")
     ctx, rows, excerpt_of = build_project(project_dir, gold, codebook)
     try:
@@ -174,6 +169,8 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
             doc_of = {r["id"]: r["document_id"] for r in training.excerpt_rows(s)}
         pool_docs = sorted({doc_of[excerpt_of[int(i)]] for i in pool})
         test_ids = [excerpt_of[int(i)] for i in test]
+        # transcript order: the pool documents as stored (first appearance), each in its order
+        in_order = [excerpt_of[int(i)] for i in sorted(pool, key=lambda i: (doc_of[excerpt_of[int(i)]], i))]
 
         t0 = time.perf_counter()
         say(f"Embedding {len(rows)} excerpts and storing the first suggestions ...")
@@ -198,7 +195,10 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
             t0 = time.perf_counter()
             while len(reviewed) < b_eff:
                 take = min(batch, b_eff - len(reviewed))
-                queue = suggest_svc.review_queue(ctx, document_ids=pool_docs, limit=take)
+                if order == "queue":
+                    queue = suggest_svc.review_queue(ctx, document_ids=pool_docs, limit=take)
+                else:  # the pool's excerpts in transcript order, document after document
+                    queue = in_order[len(reviewed):len(reviewed) + take]
                 if not queue:
                     break
                 pending = _pending_codes(ctx, queue)
@@ -254,13 +254,14 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, say,
             "n_pool": int(len(pool)),
             "n_test": int(len(test)),
             "seed": seed,
+            "order": order,
             "batch": batch,
             "model": status["model"].split("/")[0] if status["model"] else "",
             "codes_present": [c for c in code_ids if Y[test][:, code_ids.index(c)].sum() > 0],
             "decisions": counts,
             "budgets": out_budgets,
             "reviewed_rows": [row_of[ex] for ex in reviewed],
-            "session": _session_curve(shown),
+            "session": session_curve(shown),
             "timing_s": {"embed": round(embed_s, 2), "simulate": round(t_sim, 2),
                          "learn_refresh_mean": round(float(np.mean(learn_times)) if learn_times else 0.0, 4),
                          "learn_refresh_max": round(float(np.max(learn_times)) if learn_times else 0.0, 4),

@@ -2,9 +2,11 @@
 
 1. Gold rows (document, speaker, text, codes) in transcript order; each row is an excerpt.
 2. Documents are split by a seeded shuffle: first half = coding pool, second = test.
-3. A simulated coder works through the pool in the engine's review-queue order; for each
-   excerpt it accepts the suggestions in the gold, rejects the others and adds the missed
-   gold codes. The engine relearns after every ``batch`` excerpts (the app relearns in the
+3. A simulated coder works through the pool in the engine's review-queue order (``order=
+   "queue"``, the Code page's *Review queue*) or in transcript order, document after
+   document (``order="document"``, the Code page's default *Transcript* view, N after each
+   excerpt); for each excerpt it accepts the suggestions in the gold, rejects the others and
+   adds the missed gold codes. The engine relearns after every ``batch`` excerpts (the app relearns in the
    background after each decision; the queue the coder sees is refreshed as it does so), on
    the decided excerpts in the order they were decided, as the app does
    (``storage.training.coder_labels``). ``reviewed_rows``: the gold rows in review order.
@@ -18,7 +20,9 @@
    a reliability table (bins of the calibrated probability: mean probability vs the share
    the gold coder applied) and the expected calibration error (ECE) of the probability and,
    for comparison, of the raw decision score (what the app showed before calibration).
-6. Baseline in the same run: one-vs-rest logistic regression (balanced class weights,
+6. ``session``: per window of 100 reviewed excerpts, precision, recall and F1 of the
+   suggestions the coder was shown (accepted = right, rejected = wrong, added = missed).
+7. Baseline in the same run: one-vs-rest logistic regression (balanced class weights,
    threshold 0.5) on the same excerpt embeddings, trained on a random pool sample of the
    same size.
 
@@ -142,12 +146,34 @@ def calibration(P: np.ndarray, S: np.ndarray, shown: np.ndarray, Y: np.ndarray) 
             "ece_all": round(ece(P, Y), 4), "reliability": reliability(P[m], Y[m])}
 
 
-def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarray, n: int, *,
-                   batch: int = 10, on_fit: Callable[[float], None] | None = None) -> tuple[list[int], dict[str, int]]:
-    """The simulated coder: review ``n`` pool excerpts in the engine's queue order.
+ORDERS = ("queue", "document")
 
-    Returns the reviewed rows in order and decision counts (accepted/rejected/added).
+
+def session_curve(shown: Sequence[tuple[int, int, int]], window: int = 100) -> list[dict[str, Any]]:
+    """Per window of ``window`` reviewed excerpts: precision, recall and F1 of the suggestions
+    shown, from (accepted, rejected, added) per excerpt in review order."""
+    out = []
+    for k in range(0, len(shown), window):
+        tp, fp, fn = (sum(x[j] for x in shown[k:k + window]) for j in range(3))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        out.append({"from": k, "to": k + len(shown[k:k + window]), "shown": tp + fp, "accepted": tp,
+                    "rejected": fp, "added": fn, "precision": round(p, 4), "recall": round(r, 4),
+                    "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0})
+    return out
+
+
+def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarray, n: int, *,
+                   batch: int = 10, order: str = "queue", on_fit: Callable[[float], None] | None = None,
+                   shown_out: list[tuple[int, int, int]] | None = None) -> tuple[list[int], dict[str, int]]:
+    """The simulated coder: review ``n`` pool excerpts in the engine's queue order
+    (``order="queue"``) or in the pool's own (transcript) order (``order="document"``).
+
+    Returns the reviewed rows in order and decision counts (accepted/rejected/added);
+    ``shown_out`` gets (accepted, rejected, added) per reviewed excerpt.
     """
+    if order not in ORDERS:
+        raise SuggestError(f"unknown review order {order!r}", hint=f"use one of {', '.join(ORDERS)}")
     reviewed: list[int] = []
     left = np.ones(len(pool), dtype=bool)
     counts = {"accepted": 0, "rejected": 0, "added": 0}
@@ -157,18 +183,28 @@ def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarr
         if on_fit:
             on_fit(engine.fit_seconds)
         cand = pool[left]
-        S = engine.scores(corpus, cand)
         take = min(batch, n - len(reviewed), len(cand))
-        order = smart_order(S, corpus.emb[cand], engine.head.n_pos, limit=take)
-        shown = engine.decide(S[order])
-        for k, r in enumerate(order):
+        if order == "queue":
+            S = engine.scores(corpus, cand)
+            picks = smart_order(S, corpus.emb[cand], engine.head.n_pos, limit=take)
+            shown = engine.decide(S[picks])
+        else:  # transcript order: the pool's documents in the order they first appear
+            first: dict[Any, int] = {}
+            for r in cand:
+                first.setdefault(corpus.docs[int(r)], len(first))
+            picks = sorted(range(len(cand)), key=lambda k: (first[corpus.docs[int(cand[k])]], k))[:take]
+            shown = engine.decide(engine.scores(corpus, cand[picks]))
+        for k, r in enumerate(picks):
             row = int(cand[r])
             gold = Y[row] > 0
-            counts["accepted"] += int((shown[k] & gold).sum())
-            counts["rejected"] += int((shown[k] & ~gold).sum())
-            counts["added"] += int((~shown[k] & gold).sum())
+            acc, rej, add = int((shown[k] & gold).sum()), int((shown[k] & ~gold).sum()), int((~shown[k] & gold).sum())
+            counts["accepted"] += acc
+            counts["rejected"] += rej
+            counts["added"] += add
+            if shown_out is not None:
+                shown_out.append((acc, rej, add))
             reviewed.append(row)
-        left[np.searchsorted(pool, cand[order])] = False
+        left[np.searchsorted(pool, cand[picks])] = False
     return reviewed, counts
 
 
@@ -180,6 +216,7 @@ def evaluate(
     seed: int = 0,
     embedder=None,
     batch: int = 10,
+    order: str = "queue",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the protocol; returns the JSON-ready result (see the module docstring)."""
@@ -217,15 +254,16 @@ def evaluate(
     budgets = sorted({int(b) for b in budgets})
     t0 = time.perf_counter()
     say(f"Simulating the coder on {len(pool)} pool excerpts ...")
-    order, counts = simulate_queue(engine, corpus, pool, Y, max(budgets), batch=batch,
-                                   on_fit=fit_times.append)
+    shown: list[tuple[int, int, int]] = []
+    reviewed, counts = simulate_queue(engine, corpus, pool, Y, max(budgets), batch=batch, order=order,
+                                      on_fit=fit_times.append, shown_out=shown)
     simulate_s = time.perf_counter() - t0
     rng = np.random.default_rng(seed)
     perm = pool[rng.permutation(len(pool))]
     out_budgets = []
     for b in budgets:
-        b_eff = min(b, len(order))
-        idx = np.array(order[:b_eff], dtype=int)
+        b_eff = min(b, len(reviewed))
+        idx = np.array(reviewed[:b_eff], dtype=int)
         engine.fit(corpus, idx, Y[idx] if b_eff else np.zeros((0, len(code_ids))))
         fit_times.append(engine.fit_seconds)
         S = engine.scores(corpus, test)
@@ -247,11 +285,13 @@ def evaluate(
         "n_pool": int(len(pool)),
         "n_test": int(len(test)),
         "seed": seed,
+        "order": order,
         "model": embedder.model_id,
         "codes_present": [c for c in code_ids if Y[test][:, code_ids.index(c)].sum() > 0],
         "decisions": counts,
         "budgets": out_budgets,
-        "reviewed_rows": [int(r) for r in order],
+        "reviewed_rows": [int(r) for r in reviewed],
+        "session": session_curve(shown),
         "timing_s": {"embed": round(embed_s, 2), "simulate": round(simulate_s, 2),
                      "fit_mean": round(float(np.mean(fit_times)) if fit_times else 0.0, 4),
                      "fit_max": round(float(np.max(fit_times)) if fit_times else 0.0, 4),
