@@ -9,9 +9,9 @@ measured is what the Code page shows:
 2. The same seeded document split: the first half is the coding pool, the second the test.
 3. A simulated coder takes the next excerpts from ``services.suggest.review_queue`` (pool
    documents only; ``order="queue"``, the Code page's *Review queue*) or the next excerpts of
-   the pool documents in transcript order (``order="document"``, the default *Transcript*
-   view, N after each excerpt), reads the PENDING SUGGESTIONS STORED for each, accepts those in the gold
-   and rejects the others, adds the missed gold codes, or says "nothing here", all through
+   the pool documents in transcript order (``order="document"``: each transcript read top to
+   bottom in the default *Transcript* view), reads the PENDING SUGGESTIONS STORED for each,
+   accepts those in the gold and rejects the others, adds the missed gold codes, or says "nothing here", all through
    ``services.coding`` as the app's buttons do. After every ``batch`` excerpts it calls the
    app's hook (``services.suggest.on_decision``: relearn, then re-score and replace the
    stored pending suggestions) and waits for it (``wait_for_learning``), so the run is

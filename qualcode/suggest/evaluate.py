@@ -4,9 +4,10 @@
 2. Documents are split by a seeded shuffle: first half = coding pool, second = test.
 3. A simulated coder works through the pool in the engine's review-queue order (``order=
    "queue"``, the Code page's *Review queue*) or in transcript order, document after
-   document (``order="document"``, the Code page's default *Transcript* view, N after each
-   excerpt); for each excerpt it accepts the suggestions in the gold, rejects the others and
-   adds the missed gold codes. The engine relearns after every ``batch`` excerpts (the app relearns in the
+   document (``order="document"``: a coder reading each transcript top to bottom in the
+   default *Transcript* view and deciding every excerpt); for each excerpt it accepts the
+   suggestions in the gold, rejects the others and adds the missed gold codes. The engine
+   relearns after every ``batch`` excerpts (the app relearns in the
    background after each decision; the queue the coder sees is refreshed as it does so), on
    the decided excerpts in the order they were decided, as the app does
    (``storage.training.coder_labels``). ``reviewed_rows``: the gold rows in review order.
