@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from qualcode.services import coding, prefs
 from qualcode.ui.text import shorten, tail
-from tests.ui_helpers import long_turns, no_exception, page, seed
+from tests.ui_helpers import focus_button, long_turns, no_exception, page, seed
 
 
 def test_turns_per_page_survives_a_new_session(project):
@@ -98,7 +98,7 @@ def test_the_review_queue_opens_on_an_excerpt_to_decide(project):
     queued = {"doc": doc_id, "coder": project.coder, "ids": [ex[1].id, ex[2].id]}  # the engine's order
     at = no_exception(page("code", project, code_mode="Review queue", code_queue=queued))
     assert at.session_state["code_focus"] == ex[2].id
-    assert "focus-accept" in {b.key for b in at.button}
+    assert focus_button(at, "accept")
     # from the transcript, where the coder had opened Ana's excerpt, the queue still starts there
     at = no_exception(page("code", project, code_focus=ex[1].id))
     at.session_state["code_queue"] = queued

@@ -11,7 +11,7 @@ from qualcode import services
 from qualcode.services import coding, ui_support
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.ui_helpers import EVIL, no_exception, page, run_script, seed
+from tests.ui_helpers import EVIL, focus_button, no_exception, page, run_script, seed
 
 TURNS = [
     ("Interviewer", "interviewer", "How did the team build trust?"),
@@ -168,7 +168,7 @@ def test_transcript_mode_is_the_default_and_opens_an_excerpt_in_the_sidebar(seed
     _, _, _, ex = _store(ctx, doc_id)
     at = no_exception(page("code", ctx, code_focus=ex[1].id))
     assert at.session_state["code_mode"] == "Transcript"
-    assert "focus-accept" in {b.key for b in at.sidebar.button}  # the open excerpt's tools
+    assert focus_button(at, "accept") in list(at.sidebar.button)  # the open excerpt's tools
     assert not any(b.key and b.key.startswith("acc-") for b in at.button)  # no chip rows: flowing text
 
 
@@ -244,7 +244,7 @@ def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)
     at = page("code", ctx, code_focus=ex[1].id)
-    at.button(key="focus-accept").click().run()  # top suggestion of Ana's excerpt
+    focus_button(at, "accept").click().run()  # top suggestion of Ana's excerpt
     at.button(key="focus-next").click().run()
     no_exception(at)
     assert at.session_state["code_focus"] == ex[2].id
@@ -256,11 +256,11 @@ def test_nothing_more_here_on_a_coded_excerpt_rejects_the_rest_and_is_off_when_n
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)
     at = page("code", ctx, code_focus=ex[1].id)
-    assert at.sidebar.button(key="focus-none").label == "Nothing here"
-    at.sidebar.button(key="focus-accept").click().run()  # the top suggestion: Ana's excerpt is coded
+    assert focus_button(at, "none").label == "Nothing here"
+    focus_button(at, "accept").click().run()  # the top suggestion: Ana's excerpt is coded
     suggest_svc.wait_for_learning(ctx)
     at.run()
-    none = at.sidebar.button(key="focus-none")
+    none = focus_button(at, "none")
     assert none.label == "Nothing more here" and not none.disabled
     none.click().run()
     no_exception(at)
@@ -271,7 +271,7 @@ def test_nothing_more_here_on_a_coded_excerpt_rejects_the_rest_and_is_off_when_n
     suggest_svc.wait_for_learning(ctx)
     at.session_state["code_focus"] = ex[1].id  # back to it: nothing is left to do there
     at.run()
-    none = at.sidebar.button(key="focus-none")
+    none = focus_button(at, "none")
     assert none.disabled and "Nothing left to decide" in (none.help or "")
     assert any("Nothing left to decide" in c.value for c in at.sidebar.caption)  # said on the page too
 
@@ -290,7 +290,7 @@ def test_review_queue_mode_shows_one_excerpt(seeded):
     ctx, doc_id, sid = seeded
     at = page("code", ctx, code_mode="Review queue")
     no_exception(at)
-    assert "focus-accept" in {b.key for b in at.button}
+    assert focus_button(at, "accept")
     assert not any(b.key and b.key.startswith("accall-") for b in at.button)
 
 
@@ -548,7 +548,7 @@ def test_undo_pressed_again_before_the_page_redrew_shows_one_message(seeded, mon
 
     ctx, doc_id, sid = seeded
     at = no_exception(page("code", ctx))  # Transcript view: the open excerpt's tools in the sidebar
-    at.sidebar.button(key="focus-accept").click().run()
+    focus_button(at, "accept").click().run()
     assert [s.status.value for s in _store(ctx, doc_id)[0].values()].count("accepted") == 1
     suggest_svc.wait_for_learning(ctx)
     shown = state.show_flash
@@ -848,3 +848,71 @@ def test_cooccurrence_columns_say_what_they_count(project):
     labels = {k: v["label"] for k, v in COOC_CONFIG.items()}
     assert not any("alone" in str(v).lower() for v in labels.values()), labels
     assert "in all" in labels["n_a"] and "in all" in labels["n_b"]
+
+
+def _press_as_drawn_before(at, button) -> None:
+    """What the browser sends when a key is pressed again before the redraw reaches it: a trigger
+    for the button the coder saw (its id from the page as drawn before), on the page as it is now."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    states = at._tree.get_widget_states()
+    w = WidgetState()
+    w.id, w.trigger_value = button.id, True
+    states.widgets.append(w)
+    at._run(states)
+
+
+@pytest.mark.parametrize("prefix,accept", [("focus-accept-s", True), ("focus-reject-s", False)])
+def test_a_key_pressed_again_before_the_redraw_never_decides_the_next_suggestion(seeded, prefix, accept):
+    """Walk 6: A pressed twice quickly accepted the excerpt's next suggestion while the button still
+    named the first (a reused key: the redrawn button took the press). The press must act on what
+    the coder saw: the suggestion it named, already decided, so nothing more."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    at = page("code", ctx, code_focus=ex[1].id)
+    (seen,) = [b for b in at.sidebar.button if b.key.startswith(prefix)]
+    assert seen.key == f"{prefix}{sid['1:trust']}" and "Trust" in seen.label
+    seen.click().run()
+    (now,) = [b for b in at.sidebar.button if b.key.startswith(prefix)]
+    assert "Buy" in now.label  # the page moved on to the next suggestion ...
+    _press_as_drawn_before(at, seen)  # ... and the key is pressed again on what the coder saw
+    no_exception(at)
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert sugg[sid["1:trust"]].status.value == ("accepted" if accept else "rejected")
+    assert sugg[sid["1:buy_in"]].status.value == "pending"  # never decided unseen
+    assert [c.code_id for c in codings] == (["trust"] if accept else [])
+
+
+def test_nothing_here_pressed_again_after_moving_on_leaves_the_next_excerpt_alone(seeded):
+    """D moves on; a second D that reaches the server before the redraw is for the excerpt the
+    coder saw, never the one the page moved to."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    at = page("code", ctx, code_focus=ex[2].id)
+    (seen,) = [b for b in at.sidebar.button if b.key.startswith("focus-none-e")]
+    assert seen.key == f"focus-none-e{ex[2].id}"
+    seen.click().run()
+    moved_to = at.session_state["code_focus"]
+    assert moved_to != ex[2].id
+    _press_as_drawn_before(at, seen)
+    no_exception(at)
+    sugg, _, _, _ = _store(ctx, doc_id)
+    assert all(s.status.value == "pending" for s in sugg.values() if s.excerpt_id == moved_to)
+
+
+def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_round(seeded):
+    """Walk 6: N visited only excerpts with suggestions (pending first), so a coder using the keys
+    never reached the excerpts that need a hand code, and went round the end unsaid."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    with ctx.session() as s:  # nothing suggested on Ana's excerpt
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id])
+    at = no_exception(page("code", ctx))
+    assert at.session_state["code_focus"] == ex[1].id  # the first excerpt to decide, from the top
+    at.sidebar.button(key="focus-next").click().run()
+    assert at.session_state["code_focus"] == ex[2].id
+    assert not [i.value for i in at.info if "End of the transcript" in i.value]
+    at.sidebar.button(key="focus-next").click().run()  # past the last: round to the top, said
+    no_exception(at)
+    assert at.session_state["code_focus"] == ex[1].id
+    assert [i.value for i in at.info if "End of the transcript" in i.value]

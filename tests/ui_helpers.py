@@ -93,3 +93,12 @@ def page(name: str, ctx: services.ProjectContext | None, **state) -> AppTest:
 def no_exception(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def focus_button(at: AppTest, name: str):
+    """The open excerpt's Accept / Reject / Nothing-here button (``name``: accept, reject, none),
+    whose key carries the suggestion or excerpt it acts on (``focus-accept-s12``)."""
+    prefix = {"accept": "focus-accept-s", "reject": "focus-reject-s", "none": "focus-none-e"}[name]
+    found = [b for b in at.button if (b.key or "").startswith(prefix)]
+    assert len(found) == 1, [b.key for b in at.button]
+    return found[0]

@@ -139,15 +139,22 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.caption("This excerpt is not coded (the interviewer's words).")
     none_label, none_help, none_on = state.nothing_here()
     top = st.container(horizontal=True, key="focus-actions")
+    # A, X and D act on what they name: each button's key carries its suggestion (or excerpt), so
+    # a key pressed again while the page redraws reaches the button the coder saw, never its
+    # successor under a reused key (walk 6: a second A accepted the next suggestion while the
+    # label still named the first). The keyed boxes around them keep stable names for styling.
     if pending:
         best = pending[0]
         # a long shot is not the page's main button: it invites a click the model does not back
-        top.button(f"Accept {md(best.code_name)}", key="focus-accept", shortcut="A",
-                   type="primary" if best.probability >= FAR_FROM_SURE else "secondary",
-                   icon=":material/check:", on_click=decide,
-                   args=(ctx, best.suggestion_id, ex.id, True, best.code_id, best.code_name))
-        top.button(f"Reject {md(best.code_name)}", key="focus-reject", shortcut="X", icon=":material/close:",
-                   on_click=decide, args=(ctx, best.suggestion_id, ex.id, False, best.code_id, best.code_name))
+        top.container(key="focus-accept", width="content").button(
+            f"Accept {md(best.code_name)}", key=f"focus-accept-s{best.suggestion_id}", shortcut="A",
+            type="primary" if best.probability >= FAR_FROM_SURE else "secondary",
+            icon=":material/check:", on_click=decide,
+            args=(ctx, best.suggestion_id, ex.id, True, best.code_id, best.code_name))
+        top.container(key="focus-reject", width="content").button(
+            f"Reject {md(best.code_name)}", key=f"focus-reject-s{best.suggestion_id}", shortcut="X",
+            icon=":material/close:", on_click=decide,
+            args=(ctx, best.suggestion_id, ex.id, False, best.code_id, best.code_name))
     else:  # A still does something: move on, and say why there is nothing to accept
         top.button("All decided: next" if state.chips else "No suggestions: next", key="focus-accept-next",
                    shortcut="A", type="primary", icon=":material/arrow_forward:", on_click=go_next,
@@ -159,8 +166,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
             st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
                        if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
                        "here, or A to move on.")
-    top.button(none_label, key="focus-none", shortcut="D", icon=":material/do_not_disturb_on:",
-               on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
+    top.container(key="focus-none", width="content").button(
+        none_label, key=f"focus-none-e{ex.id}", shortcut="D", icon=":material/do_not_disturb_on:",
+        on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
     if go_prev is not None:
         top.button("Previous", key="focus-prev", shortcut="P", icon=":material/arrow_back:", on_click=go_prev,
                    help="Back to the excerpt you had open before")

@@ -84,19 +84,22 @@ def filtered_turns(view: TranscriptView, f: dict[str, Any]) -> list[TurnView]:
 
 
 def next_excerpt(view: TranscriptView, after: int | None) -> int | None:
-    """The next excerpt needing a decision: pending suggestions first, then unreviewed."""
+    """The next excerpt down the transcript that needs a decision: one with a suggestion to
+    decide, or one nobody has looked at (no suggestion: it may need a hand code); after the
+    last, round to the top. (Walk 6: N went to suggestions first and never stopped on the
+    excerpts without one, the very ones a coder codes by hand.)"""
     order = [e for e in view.excerpts() if e.codable]
     if not order:
         return None
     pos = next((i for i, e in enumerate(order) if e.id == after), -1)
     rest = order[pos + 1:] + order[:pos + 1]
-    for e in rest:  # undecided suggestions first (also on excerpts already partly decided)
-        if e.state.pending and e.id != after:
-            return e.id
-    for e in rest:  # then excerpts nobody has looked at
-        if e.state.status() == "open" and e.id != after:
-            return e.id
-    return None
+    return next((e.id for e in rest if e.id != after and (e.state.pending or e.state.status() == "open")), None)
+
+
+def wrapped(view: TranscriptView, cur: int | None, nxt: int) -> bool:
+    """Whether going from ``cur`` to ``nxt`` went round past the end of the transcript."""
+    place = {e.id: i for i, e in enumerate(view.excerpts())}
+    return cur in place and place[nxt] <= place[cur]
 
 
 def queue(ctx: ProjectContext, view: TranscriptView) -> list[int]:
@@ -144,6 +147,9 @@ def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | N
             nxt = next((i for i in q[pos + 1:] + q[:pos + 1] if i not in done), None)
         if nxt is None:
             nxt = next_excerpt(view, cur)
+            if nxt is not None and wrapped(view, cur, nxt):
+                flash("End of the transcript: back to the first excerpt above that still needs a decision.",
+                      kind="info")
         if nxt is None:
             flash("Every excerpt of this document has a decision.", kind="success")
         else:
