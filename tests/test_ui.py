@@ -916,3 +916,27 @@ def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_rou
     no_exception(at)
     assert at.session_state["code_focus"] == ex[1].id
     assert [i.value for i in at.info if "End of the transcript" in i.value]
+
+
+def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):
+    """Walk 6: Code -> Themes -> Code opened the first document again (the document picker's own
+    state goes when another page is shown); the coder comes back to where they were."""
+    ctx, doc_id, sid = seeded
+    other, _ = seed(ctx, name="interview-2")
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import code, themes\n"
+              "(themes if st.session_state.get('on') == 'themes' else code).render()\n")
+    at = no_exception(run_script(script, ctx))
+    at.selectbox(key="code_doc").set_value(other).run()
+    at.sidebar.button(key="focus-next").click().run()
+    focus = at.session_state["code_focus"]
+    assert at.query_params["doc"] in (str(other), [str(other)])
+    at.session_state["on"] = "themes"
+    no_exception(at.run())
+    assert not [s for s in at.selectbox if s.key == "code_doc"]  # the picker is gone with its state
+    for name in list(at.query_params):  # the navigation's link carries no address of the Code page
+        del at.query_params[name]
+    at.session_state["on"] = "code"
+    no_exception(at.run())
+    assert at.selectbox(key="code_doc").value == other
+    assert at.session_state["code_focus"] == focus

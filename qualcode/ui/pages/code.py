@@ -283,9 +283,12 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
         return None
     ids = [d["id"] for d in docs]
     names = distinct({d["id"]: d["name"] for d in docs})  # two files of one name stay apart
-    if st.session_state.get("code_doc") not in ids:  # a new session: the page's address says which
-        wanted = str(st.query_params.get(DOC_PARAM) or "")
-        st.session_state["code_doc"] = int(wanted) if wanted.isdigit() and int(wanted) in ids else ids[0]
+    if st.session_state.get("code_doc") not in ids:
+        # back from another page (the selectbox's own state went with it): the document the
+        # coder had open; in a new session (a reload) the page's address says which
+        kept, wanted = st.session_state.get("code_doc_kept"), str(st.query_params.get(DOC_PARAM) or "")
+        st.session_state["code_doc"] = (kept if kept in ids else int(wanted)
+                                        if wanted.isdigit() and int(wanted) in ids else ids[0])
     if "code_mode_kept" not in st.session_state and st.query_params.get(VIEW_PARAM) in MODES:
         st.session_state["code_mode_kept"] = st.query_params.get(VIEW_PARAM)
     cols = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -300,6 +303,7 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
     cols[2].button("Undo", key="page-undo", icon=":material/undo:", on_click=undo_last, args=(ctx,),
                    help="Undo your last decision", width="stretch")
     # ... and the page's address keeps both, so a reload comes back to the same document and view
+    st.session_state["code_doc_kept"] = st.session_state["code_doc"]
     st.query_params[DOC_PARAM] = str(st.session_state["code_doc"])
     st.query_params[VIEW_PARAM] = st.session_state.get("code_mode") or "Transcript"
     return st.session_state["code_doc"]
