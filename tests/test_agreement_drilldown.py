@@ -12,6 +12,7 @@ from qualcode.services import coding, team
 from qualcode.storage import documents
 from qualcode.ui.pages import agreement as page_mod
 from tests.conftest import make_document
+from qualcode.ui.text import shorten
 from tests.ui_helpers import no_exception, page
 
 N = 15
@@ -79,6 +80,9 @@ def test_selecting_a_code_row_lists_exactly_its_disagreements(two):
     listed = _drill(at)
     assert len(listed) == row["Excerpts that differ"]
     assert list(listed["Excerpt"]) == [10, 11, 13]  # 1-based positions of ex[9], ex[10], ex[12]
+    # the words come before who did what (walk 6: with the text last it sat off the table's edge)
+    assert list(listed.columns[:3]) == ["Document", "Excerpt", "Text"]
+    assert list(listed["Text"]) == [shorten(ex[i].text, 120) for i in (9, 10, 12)]
     assert list(listed["alice applied it"]) == ["yes", "yes", "no"]
     assert list(listed["bob applied it"]) == ["no", "no", "yes"]
     # both coders' codes, not only the selected one

@@ -117,20 +117,21 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
     if not found:
         st.success(f"The coders made the same call on {label} on every excerpt they all reviewed.")
         return
-    # Who did what first, the excerpt's text last: a long text column pushed the coders' columns
-    # off the table's right edge.
+    # The words first, then who did what: with the text last it sat past the table's right edge
+    # and the coder read only numbers (walk 6); shortened, so the coders' columns still show.
     table = pd.DataFrame([{
-        "Document": d["document"], "Excerpt": d["order"] + 1,
+        "Document": d["document"], "Excerpt": d["order"] + 1, "Text": shorten(d["text"], 120),
         **({f"{c} applied it": "yes" if code_id in codes else "no" for c, codes in d["coders"].items()
             if c in people} if code_id else {}),
         **{f"{c}'s codes": ", ".join(names.get(x, x) for x in codes) or "no code"
            for c, codes in d["coders"].items() if c in people},
         "Resolved": "yes" if d["resolved"] else "",
-        "Text": shorten(d["text"], 200),
     } for d in found])
     st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table",
-                 column_config={"Text": st.column_config.TextColumn(width="large"),
-                                "Document": st.column_config.TextColumn(width="medium")})
+                 column_config={"Text": st.column_config.TextColumn(width="large", help="The excerpt's words"),
+                                "Excerpt": st.column_config.NumberColumn(
+                                    help="Its place in the transcript: 1 is the document's first excerpt"),
+                                "Document": st.column_config.TextColumn(width="small")})
     if code_id:
         st.button(f"Show only {shorten(label, 30)} on the Disagreements tab", key="agr-drill-filter",
                   icon=":material/filter_alt:", on_click=_filter_disagreements, args=(code_id,), type="tertiary")
