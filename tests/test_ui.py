@@ -940,3 +940,25 @@ def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):
     no_exception(at.run())
     assert at.selectbox(key="code_doc").value == other
     assert at.session_state["code_focus"] == focus
+
+
+def test_an_interviewers_line_says_once_that_it_is_not_coded_and_offers_no_decision(seeded):
+    """Walk 6: after a speaker became the interviewer, the panel said "This excerpt is not coded"
+    under "Coded here: ..." and still offered Nothing here and Add a code on the line."""
+    from qualcode.services import ingest
+
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    coding.accept_suggestion(ctx, sid["1:trust"])  # Ana's excerpt coded ...
+    ingest.set_speaker_role(ctx, doc_id, "Ana [x](http://evil)", "interviewer")  # ... then she is the interviewer
+    at = no_exception(page("code", ctx, code_focus=ex[1].id))
+    notes = [c.value for c in at.sidebar.caption if "not coded" in c.value]
+    assert len(notes) == 1 and "interviewer's words are not coded" in notes[0]
+    assert "still count" in notes[0]  # the coding made before is there, and said to count
+    assert [b for b in at.sidebar.button if b.key == f"uncode-{_store(ctx, doc_id)[1][0].id}"]
+    keys = {b.key for b in at.sidebar.button}
+    assert f"focus-none-e{ex[1].id}" not in keys and f"addcode-{ex[1].id}" not in keys
+    assert f"savememo-{ex[1].id}" in keys  # a memo still can be written
+    at = no_exception(page("code", ctx, code_focus=ex[0].id))  # the interviewer's own line, never coded
+    notes = [c.value for c in at.sidebar.caption if "not coded" in c.value]
+    assert len(notes) == 1 and "still count" not in notes[0]

@@ -135,8 +135,10 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.text(ex.text, width="stretch")
     state = ex.state
     pending = state.pending
-    if not ex.codable:
-        st.caption("This excerpt is not coded (the interviewer's words).")
+    if not ex.codable:  # said once, as it is: not "not coded" above codes that are there (walk 6)
+        st.caption(f"The {md(turn.role)}'s words are not coded (speakers' roles are set on the Documents page)."
+                   + (" The codes below were made before that; they still count on Themes and in exports. "
+                      "Remove one with its bin if it should not." if state.codings else ""))
     none_label, none_help, none_on = state.nothing_here()
     top = st.container(horizontal=True, key="focus-actions")
     # A, X and D act on what they name: each button's key carries its suggestion (or excerpt), so
@@ -160,15 +162,18 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                    shortcut="A", type="primary", icon=":material/arrow_forward:", on_click=go_next,
                    help="Every suggestion on this excerpt is decided; A moves to the next excerpt" if state.chips
                    else "The model suggests no code here; A moves to the next excerpt")
-        if not none_on:  # D is off too: say why (the button's help says it on hover)
+        if not ex.codable:  # said above: not coded
+            pass
+        elif not none_on:  # D is off too: say why (the button's help says it on hover)
             st.caption(none_help)
         else:
             st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
                        if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
                        "here, or A to move on.")
-    top.container(key="focus-none", width="content").button(
-        none_label, key=f"focus-none-e{ex.id}", shortcut="D", icon=":material/do_not_disturb_on:",
-        on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
+    if ex.codable:  # an interviewer's line is not decided on: no "Nothing here", no new code
+        top.container(key="focus-none", width="content").button(
+            none_label, key=f"focus-none-e{ex.id}", shortcut="D", icon=":material/do_not_disturb_on:",
+            on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
     if go_prev is not None:
         top.button("Previous", key="focus-prev", shortcut="P", icon=":material/arrow_back:", on_click=go_prev,
                    help="Back to the excerpt you had open before")
@@ -216,6 +221,12 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.caption("Colleagues' codes here: " + "; ".join(
             f"{md(who)}: {', '.join(md(n) for n in names)}" for who, names in sorted(state.colleagues.items())))
 
+    if ex.codable:
+        _add_code_form(ctx, ex, code_options)
+    _memos(ctx, ex)
+
+
+def _add_code_form(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str, str]) -> None:
     st.markdown("**Add a code**")
     st.selectbox("Code", list(code_options), format_func=lambda cid: code_options.get(cid, cid), index=None,
                  placeholder="Type to search the codebook", key=f"pick-{ex.id}", label_visibility="collapsed")
@@ -226,8 +237,10 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                          value=(0, len(ws) - 1), format_func=labels.__getitem__, key=f"span-{ex.id}")
     st.button("Add code", key=f"addcode-{ex.id}", icon=":material/add:", on_click=_add_code, args=(ctx, ex))
 
+
+def _memos(ctx: ProjectContext, ex: ExcerptView) -> None:
     st.markdown("**Memo**")
-    for m in state.memos:
+    for m in ex.state.memos:
         st.text(m, width="stretch")
     st.text_area("Memo", key=f"memo-{ex.id}", placeholder="What strikes you here?", label_visibility="collapsed",
                  height=80)
