@@ -59,10 +59,9 @@ def test_import_names_the_files_it_left_out_and_counts_every_upload(project):
 
     at = _import(at)
     (summary,) = [_plain(w.value) for w in at.warning]
-    assert summary.startswith("3 of 5 files imported. Not imported: "), summary
+    assert summary.startswith("3 of 5 files imported; code them on the **Code** page. Not imported: "), summary
     assert ("Not imported: empty_notes.txt (line 1: the file is empty), minutes_fake.docx (not a readable "
             "Word .docx file (it is damaged, or another format renamed .docx)).") in summary, summary
-    assert "Code them on the **Code** page." in summary
     assert not at.success
     # the preview's messages, in full (with what to do), are still on the page
     assert [e.value for e in at.error] == [empty, fake]
@@ -83,9 +82,10 @@ def test_import_result_is_in_upload_order_with_refusals_of_the_preview_and_of_th
     assert at.button(key="imp_go").label == "Import 2 file(s)"
     at = _import(at)
     (summary,) = [_plain(w.value) for w in at.warning]
-    assert summary.startswith("1 of 4 files imported. Not imported: captions.vtt (line 1: no caption cues "
+    assert summary.startswith("1 of 4 files imported; code it on the **Code** page. Not imported: captions.vtt "
+                              "(line 1: no caption cues "
                               "with a readable time found), again.txt ("), summary
-    assert summary.endswith("blank.txt (line 1: the file is empty). Code them on the **Code** page."), summary
+    assert summary.endswith("blank.txt (line 1: the file is empty)."), summary
     assert [e.value.split(" ", 1)[0].rstrip(",:") for e in at.error] == ["captions.vtt", "again.txt", "blank.txt"]
     assert [d["name"] for d in ingest.list_documents(project)] == ["first"]
 
@@ -93,7 +93,7 @@ def test_import_result_is_in_upload_order_with_refusals_of_the_preview_and_of_th
 def test_import_of_every_file_says_so_in_success(project):
     at = _upload(page("importing", project), [("ana.txt", _interview("Ana", "We met every week."), TXT)])
     at = _import(at)
-    assert [s.value for s in at.success] == ["1 of 1 file imported. Code them on the **Code** page."]
+    assert [s.value for s in at.success] == ["1 of 1 file imported; code it on the **Code** page."]
     assert not at.warning and not at.error
 
 
@@ -105,10 +105,10 @@ def test_import_summary_counts_files_not_failed_suggestions():
                 "document id": None, "skipped": True},
                {"file": "suggestions for document 1", "result": "no model", "document id": 1,
                 "suggestions": True}]
-    assert _plain(result_summary(results)) == ("1 of 2 files imported. Not imported: b.txt (line 1: the file "
-                                               "is empty). Code them on the **Code** page.")
+    assert _plain(result_summary(results)) == ("1 of 2 files imported; code it on the **Code** page. Not "
+                                               "imported: b.txt (line 1: the file is empty).")
     assert result_summary(results[1:2]).startswith("0 of 1 file imported. Not imported: ")
-    assert "Code them" not in result_summary(results[1:2])
+    assert "Code" not in result_summary(results[1:2])
 
 
 # --- Export -------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def test_an_edited_copy_of_an_imported_file_is_flagged_and_not_imported_silently
     assert at.button(key="imp_go").label == "Import 1 file(s)"
     at = _import(at)
     (summary,) = [_plain(w.value) for w in at.warning]
-    assert summary.startswith("1 of 2 files imported. Not imported: mentor_jordan_2023.txt (a document named "
+    assert summary.startswith("1 of 2 files imported; code it on the Code page. Not imported: "
+                              "mentor_jordan_2023.txt (a document named "
                               "mentor_jordan_2023 is already in this project"), summary
     assert sorted(d["name"] for d in ingest.list_documents(project)) == ["ana", "mentor_jordan_2023"]
 
@@ -168,8 +169,8 @@ def test_an_edited_copy_is_imported_as_a_second_document_when_the_coder_says_so(
     assert at.button(key="imp_go").label == "Import 1 file(s)"
     at = _import(at)
     assert [_plain(s.value) for s in at.success] == [
-        "1 of 1 file imported. mentor_jordan_2023.txt was added as a second document named mentor_jordan_2023 (2)."
-        " Code them on the Code page."]
+        "1 of 1 file imported; code it on the Code page. mentor_jordan_2023.txt was added as a second document "
+        "named mentor_jordan_2023 (2)."]
     assert sorted(d["name"] for d in ingest.list_documents(project)) == ["mentor_jordan_2023",
                                                                          "mentor_jordan_2023 (2)"]
 
@@ -243,7 +244,10 @@ def test_attributes_table_without_a_file_column_names_the_upload_and_the_columns
                           "interviewee, year, site)."), msg
     assert "a column named file or document" in msg and "upload the table again" in msg
     assert "/tmp" not in msg and "qualcode-attrs" not in msg and "--" not in msg
+    # walk 6: Import went ahead without the table's attributes, unsaid
+    assert any("get no attributes from this table" in c.value for c in at.caption)
     # a document column is read
     at.file_uploader(key="imp_table").set_value(("attributes.csv", b"document,year\nana,2021\n", "text/csv"))
     no_exception(at.run())
     assert not [e for e in at.error if e.value.startswith("Attributes table")]
+    assert not any("get no attributes from this table" in c.value for c in at.caption)

@@ -469,7 +469,10 @@ def result_summary(results: list[dict[str, Any]]) -> str:
     file that was not (refused in the preview, or refused when saved) with its reason."""
     files = [r for r in results if not r.get("suggestions")]
     ok = sum(1 for r in files if r["result"] == "imported")
-    text = f"{ok} of {plural(len(files), 'file')} imported."
+    text = f"{ok} of {plural(len(files), 'file')} imported"
+    # where to go next says which files it means: said after the refusals, it read as if the
+    # files not imported were to be coded (walk 6)
+    text += f"; code {'it' if ok == 1 else 'them'} on the **Code** page." if ok else "."
     for r in files:
         if r["result"] == "imported" and r.get("note"):
             text += f" {md(r['file'])} {md(r['note'])}."
@@ -477,8 +480,6 @@ def result_summary(results: list[dict[str, Any]]) -> str:
     if left:
         text += " Not imported: " + ", ".join(f"{md(r['file'])} ({md(_reason(r['file'], r['result']))})"
                                             for r in left) + "."
-    if ok:
-        text += " Code them on the **Code** page."
     return text
 
 
@@ -532,6 +533,8 @@ def render() -> None:
             sidecar["digest"] = hashlib.sha256(data).hexdigest()[:12]
         except Exception as exc:  # noqa: BLE001 - a bad table is a message
             st.error(f"Attributes table: {error_text(exc)}")
+            st.caption("Imported now, the files get no attributes from this table (year, site ...): correct "
+                       "the table and upload it again first, or set each file's attributes in its preview below.")
         else:
             if sidecar["unused"]:
                 st.caption(f"{len(sidecar['unused'])} row(s) of the table name no uploaded file.")
