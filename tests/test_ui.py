@@ -962,3 +962,19 @@ def test_an_interviewers_line_says_once_that_it_is_not_coded_and_offers_no_decis
     at = no_exception(page("code", ctx, code_focus=ex[0].id))  # the interviewer's own line, never coded
     notes = [c.value for c in at.sidebar.caption if "not coded" in c.value]
     assert len(notes) == 1 and "still count" not in notes[0]
+
+
+def test_a_rejected_suggestion_can_be_accepted_after_all(seeded):
+    """Walk 6: a rejected chip offered only "Why?"; changing one's mind meant typing the code."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    coding.reject_suggestion(ctx, sid["1:buy_in"])
+    at = no_exception(page("code", ctx, code_focus=ex[1].id))
+    again = at.sidebar.button(key=f"frea-{sid['1:buy_in']}")
+    assert again.label == "Accept after all"
+    again.click().run()
+    no_exception(at)
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert sugg[sid["1:buy_in"]].status.value == "accepted"
+    assert [c.code_id for c in codings] == ["buy_in"]
+    assert not [b for b in at.sidebar.button if b.key == f"frea-{sid['1:buy_in']}"]  # done: no second offer

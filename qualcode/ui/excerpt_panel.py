@@ -200,6 +200,11 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
                 row.button("", key=f"frej-{chip.suggestion_id}", icon=":material/close:", help="Reject",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, chip.code_id, chip.code_name))
+            elif chip.status == "rejected" and chip.code_id not in coded and ex.codable:
+                # a change of mind is one click, not the code typed again (walk 6); U undoes it too
+                row.button("Accept after all", key=f"frea-{chip.suggestion_id}", icon=":material/check:",
+                           type="tertiary", help="You rejected this suggestion: accept it after all",
+                           on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
             why = st.session_state.get("code_why") == chip.suggestion_id
             row.button("Hide why" if why else "Why?", key=f"why-{chip.suggestion_id}", icon=":material/lightbulb:",
                        type="tertiary", on_click=_toggle_why, args=(chip.suggestion_id,),
