@@ -423,6 +423,11 @@ def test_themes_quotes_behind_a_number(seeded):
     at = no_exception(run_script(script, ctx))
     quotes = at.dataframe[0].value
     assert list(quotes["quote"]) == ["Our principals bought in once they saw the exit tickets."]
+    # the speaker's role is headed as such: a document attribute may be called "role" too (walk 6)
+    import json
+
+    assert list(quotes["role"]) == ["participant"]
+    assert json.loads(at.dataframe[0].proto.columns)["role"]["label"] == "Speaker role"
 
 
 def test_an_unexpected_error_is_a_message_not_a_traceback():

@@ -37,7 +37,10 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
     cols = [c for c in QUOTE_COLS if c in df.columns]
     st.dataframe(df[cols], hide_index=True, width="stretch", key=key,
                  column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
-                                "code": st.column_config.TextColumn("Codes")})
+                                "code": st.column_config.TextColumn("Codes"),
+                                # never read as a document attribute called "role" (walk 6: "role site
+                                # coordinator" above rows whose role said "participant")
+                                "role": st.column_config.TextColumn("Speaker role")})
     return df
 
 
