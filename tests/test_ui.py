@@ -138,6 +138,8 @@ def test_learning_curve_chart_tells_coders_apart_by_colour_and_measures_by_shape
     enc = json.loads(chart.proto.spec)["encoding"]
     assert enc["color"]["field"] == "coder"
     assert enc["shape"]["field"] == "measure" and enc["strokeDash"]["field"] == "measure"
+    # walk 6: the last point sat on the right edge, half cut, with only "50" labelled on the axis
+    assert enc["x"]["scale"]["domain"] == [0, 100] and enc["x"]["axis"]["values"] == [0, 50, 100]
 
 
 def test_early_curve_line_names_every_coder_whole():

@@ -241,8 +241,14 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
                                            "suggested_share": "Your codes that had been suggested"})
     # a colour per coder; the two measures by line dash and point shape (a coder with one
     # window has points and no line: the shape tells the measures apart)
+    # from 0 to the next whole window past the last point, a tick per window (or per few): the
+    # last point sat on the chart's edge, half cut, and only "50" was labelled (walk 6)
+    last = int(df["decisions"].max())
+    x_max = (last // WINDOW + 1) * WINDOW
+    step = WINDOW * max(1, -(-x_max // (WINDOW * 10)))
     chart = (alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
-             .encode(x=alt.X("decisions:Q", title="Decisions made", axis=alt.Axis(format="d", tickMinStep=50)),
+             .encode(x=alt.X("decisions:Q", title="Decisions made", scale=alt.Scale(domain=[0, x_max], nice=False),
+                             axis=alt.Axis(format="d", values=list(range(0, x_max + 1, step)))),
                      y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
                      color=alt.Color("coder:N", title="Coder", legend=alt.Legend(orient="bottom"),
                                      scale=alt.Scale(scheme="tableau10")),  # contrasting hues, not shades of one
