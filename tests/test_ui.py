@@ -776,6 +776,8 @@ def test_themes_chart_shows_documents_or_excerpts(project):
     no_exception(at)
     assert x_field(at) == "excerpts"
     assert at.query_params.get("chart") in ("excerpts", ["excerpts"])
+    (chart,) = at.get("vega_lite_chart")  # whole code names, not cut at 180 px (walk 6)
+    assert json.loads(chart.proto.spec)["encoding"]["y"]["axis"]["labelLimit"] >= 300
 
 
 def test_compare_and_the_chart_leave_out_codes_nobody_used(project):

@@ -36,7 +36,8 @@ def bars(freq: pd.DataFrame, *, measure: str = "documents", by: str | None = Non
     """Horizontal bars of ``measure`` per code (grouped by ``by`` when given)."""
     data = freq.copy()
     enc = {
-        "y": alt.Y("code:N", sort=list(dict.fromkeys(data["code"])), title=None),
+        # whole code names (Vega-Lite cuts labels at 180 px: "Volunteer recruit…", walk 6)
+        "y": alt.Y("code:N", sort=list(dict.fromkeys(data["code"])), title=None, axis=alt.Axis(labelLimit=360)),
         "x": alt.X(f"{measure}:Q", axis=count_axis(measure, MEASURE_TITLES.get(measure, measure))),
         "tooltip": ["code", alt.Tooltip(f"{measure}:Q", format=",.4g")],
     }
