@@ -62,3 +62,18 @@ def shared_dir() -> Path:
     if not SHARED.exists():
         pytest.skip(f"{SHARED} is not beside the repository")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _no_project_last_open():
+    """The app remembers, per server process, the project last open (``ui.state.LAST_OPEN``);
+    one test's project must not open in the next test's new session."""
+    import sys
+
+    def clear() -> None:
+        state = sys.modules.get("qualcode.ui.state")
+        if state is not None:
+            state.LAST_OPEN["project"] = None
+    clear()
+    yield
+    clear()

@@ -987,3 +987,36 @@ def test_a_rejected_suggestion_can_be_accepted_after_all(seeded):
     assert sugg[sid["1:buy_in"]].status.value == "accepted"
     assert [c.code_id for c in codings] == ["buy_in"]
     assert not [b for b in at.sidebar.button if b.key == f"frea-{sid['1:buy_in']}"]  # done: no second offer
+
+
+def test_a_new_tab_on_the_bare_address_opens_the_project_last_open(project, tmp_path, monkeypatch):
+    """Walk 6: a fresh tab on http://127.0.0.1:8501/ opened the project the app was started on
+    (the demo), not the study the coder was working in. The app remembers the project last open
+    (in memory, this server process) and says what it opened."""
+    monkeypatch.setenv("QUALCODE_PROJECT", str(project.project_dir))  # the app's own project
+    study = services.init_project(tmp_path / "study", coder="elena")
+    study.close()
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.state import current_context, restore_project, show_flash\n"
+              "restore_project()\nshow_flash()\n"
+              "st.write('open: ' + str(current_context().project_dir))\n")
+    first = AppTest.from_string(script, default_timeout=60)
+    first.session_state["project"] = str(study.project_dir)  # opened on the Project page
+    no_exception(first.run())
+    fresh = no_exception(AppTest.from_string(script, default_timeout=60).run())  # a new tab, bare address
+    assert fresh.session_state["project"] == str(study.project_dir)
+    assert any(f"open: {study.project_dir}" in m.value for m in fresh.markdown)
+    (note,) = [i.value for i in fresh.info if "last open in this app" in i.value]
+    assert str(project.project_dir) in note  # and where the app's own project is
+    # back on the app's own project: a new tab opens that one, unsaid
+    back = AppTest.from_string(script, default_timeout=60)
+    back.session_state["project"] = str(project.project_dir)
+    no_exception(back.run())
+    again = no_exception(AppTest.from_string(script, default_timeout=60).run())
+    assert any(f"open: {project.project_dir}" in m.value for m in again.markdown)
+    assert not [i for i in again.info if "last open" in i.value]
+    # an address that names a project still wins
+    study_tab = AppTest.from_string(script, default_timeout=60)
+    study_tab.query_params["project"] = str(study.project_dir)
+    no_exception(study_tab.run())
+    assert any(f"open: {study.project_dir}" in m.value for m in study_tab.markdown)

@@ -72,17 +72,36 @@ def _same_folder(a: str | None, b: str | None) -> bool:
         return a == b
 
 
+# The project last open in this app (this server process, any tab): a new tab on the bare
+# address opens it, not the one the app was started on (walk 6: a fresh tab opened the demo
+# while the coder worked in their own study). Kept in memory only: a restart forgets it.
+LAST_OPEN: dict[str, str | None] = {"project": None}
+
+
 def restore_project() -> None:
     """Keep a project opened or created in the app across reloads (``?project=FOLDER``).
 
     The project the app was started on needs no parameter (the address stays short); another
     one, chosen on the Project page, is written into the address on every run, and a new
-    browser session (a reload, a bookmark) opens it again. A folder that is no longer a
-    project says so and leaves the app's own project open.
+    browser session (a reload, a bookmark) opens it again. A new session on the bare address
+    opens the project last open in this app (``LAST_OPEN``), and says so. A folder that is no
+    longer a project says so and leaves the app's own project open.
     """
     if not st.session_state.get("_project_restored"):
         st.session_state["_project_restored"] = True
         wanted = (st.query_params.get(PROJECT_PARAM) or "").strip()
+        last = LAST_OPEN["project"]
+        if not wanted and last and not st.session_state.get("project") and not get_setting("database_url"):
+            try:
+                _open(last, None)
+            except QualcodeError:
+                LAST_OPEN["project"] = None  # moved or deleted since: the app's own project
+            else:
+                st.session_state["project"] = last
+                started = get_setting("project")
+                flash(f"Opened {last}, the project last open in this app"
+                      + (f" (it was started on {started}: open that one on the Project page)." if started else "."),
+                      kind="info", slot="project-restored")
         if wanted and not st.session_state.get("project") and not _same_folder(wanted, get_setting("project")):
             try:
                 _open(wanted, st.session_state.get("db_url") or get_setting("database_url"))
@@ -94,10 +113,13 @@ def restore_project() -> None:
                 st.session_state["project"] = str(Path(wanted).expanduser().resolve())
     chosen = st.session_state.get("project")
     if chosen and not _same_folder(chosen, get_setting("project")):
+        LAST_OPEN["project"] = chosen
         if st.query_params.get(PROJECT_PARAM) != chosen:
             st.query_params[PROJECT_PARAM] = chosen
-    elif PROJECT_PARAM in st.query_params:
-        del st.query_params[PROJECT_PARAM]
+    else:
+        LAST_OPEN["project"] = None  # the app's own project: the bare address opens it anyway
+        if PROJECT_PARAM in st.query_params:
+            del st.query_params[PROJECT_PARAM]
 
 
 def adopt_last_coder(*, signed_in: bool) -> None:
