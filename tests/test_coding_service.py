@@ -251,3 +251,31 @@ def test_a_colleagues_codes_show_beside_mine_unless_coding_is_independent(projec
     assert seen(project).colleagues == {}                      # her own codes are hers, not a colleague's
     team.set_independent_coding(project, True)
     assert seen(bob).colleagues == {}
+
+
+def test_a_decision_pressed_twice_is_one_decision_and_one_undo(project, doc_with_suggestions):
+    """Walk 6 / Chromium: A pressed twice before the page redrew reached the same suggestion
+    twice; the second press must not be a second event (U would then undo nothing visible
+    first) nor move the decision's time (decisions train in the order they were made)."""
+    doc_id, ex, sid = doc_with_suggestions
+    coding.accept_suggestion(project, sid["trust"])
+    coding.reject_suggestion(project, sid["buy_in"])
+    with project.session(readonly=True) as s:
+        at = {sg.code_id: sg.decided_at for sg in store.list_suggestions(s, document_id=doc_id)}
+    coding.accept_suggestion(project, sid["trust"])  # pressed again
+    coding.reject_suggestion(project, sid["buy_in"])
+    with project.session(readonly=True) as s:
+        events = audit.list_events(s)
+        again = {sg.code_id: sg.decided_at for sg in store.list_suggestions(s, document_id=doc_id)}
+    assert [e.action for e in events] == ["reject", "accept"]
+    assert again == at
+    coding.undo(project, 1)  # the reject
+    coding.undo(project, 1)  # the accept
+    with project.session(readonly=True) as s:
+        assert {sg.status.value for sg in store.list_suggestions(s, document_id=doc_id)} == {"pending"}
+        assert not store.list_codings(s, document_id=doc_id)
+    # a change of mind is still a decision: rejected, then accepted after all
+    coding.reject_suggestion(project, sid["trust"])
+    coding.accept_suggestion(project, sid["trust"])
+    with project.session(readonly=True) as s:
+        assert [e.action for e in audit.list_events(s)][:2] == ["accept", "reject"]

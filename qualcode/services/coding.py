@@ -71,6 +71,11 @@ def _decided_suggestion(s, c):
     return current
 
 
+def _repeated(before: dict | None, status: str, cid: int) -> bool:
+    """Whether a decision repeats this coder's own (a key pressed twice before the page redrew)."""
+    return bool(before) and before.get("status") == status and before.get("decided_by") == cid
+
+
 @handles(cmd.AcceptSuggestion)
 class _Accept:
     @staticmethod
@@ -80,6 +85,9 @@ class _Accept:
         coding_id, created = store.add_coding(s, sg.excerpt_id, sg.code_id, cid,
                                               origin=Origin.SUGGESTION, suggestion_id=sg.id)
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
+        if _repeated(before, "accepted", cid) and not created and not new_review:
+            store.restore_suggestion_status(s, sg.id, before)  # its time too: the decision's order counts
+            return Outcome(coding_id, record=False)  # a second press: nothing to record, nor to undo
         return Outcome(coding_id, sg.id, before,
                        {"status": "accepted", "coding_id": coding_id, "coding_created": created,
                         "excerpt_id": sg.excerpt_id, "code_id": sg.code_id, "review_created": new_review})
@@ -100,6 +108,9 @@ class _Reject:
         sg = _decided_suggestion(s, c)
         before = store.set_suggestion_status(s, sg.id, SuggestionStatus.REJECTED, cid)
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
+        if _repeated(before, "rejected", cid) and not new_review:
+            store.restore_suggestion_status(s, sg.id, before)
+            return Outcome(None, record=False)
         return Outcome(None, sg.id, before,
                        {"status": "rejected", "excerpt_id": sg.excerpt_id, "code_id": sg.code_id,
                         "review_created": new_review})
