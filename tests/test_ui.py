@@ -909,17 +909,23 @@ def test_nothing_here_pressed_again_after_moving_on_leaves_the_next_excerpt_alon
     assert all(s.status.value == "pending" for s in sugg.values() if s.excerpt_id == moved_to)
 
 
-def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_round(seeded):
+def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_round(project):
     """Walk 6: N visited only excerpts with suggestions (pending first), so a coder using the keys
     never reached the excerpts that need a hand code, and went round the end unsaid."""
-    ctx, doc_id, sid = seeded
-    _, _, _, ex = _store(ctx, doc_id)
-    with ctx.session() as s:  # nothing suggested on Ana's excerpt
-        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id])
-    at = no_exception(page("code", ctx))
-    assert at.session_state["code_focus"] == ex[1].id  # the first excerpt to decide, from the top
+    turns = [("Interviewer", "interviewer", "How did the team build trust?"),
+             ("Ana", "participant", "We trusted the coaches from the start."),
+             ("Ben", "participant", "The heater in the room was broken all winter."),
+             ("Cleo", "participant", "Our principals bought in once they saw the exit tickets.")]
+    doc_id, sid = seed(project, turns=turns)
+    _, _, _, ex = _store(project, doc_id)
+    with project.session() as s:  # nothing suggested on Ben's excerpt
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[2].id])
+    at = no_exception(page("code", project))
+    assert at.session_state["code_focus"] == ex[1].id  # opens on the first suggestion to decide
     at.sidebar.button(key="focus-next").click().run()
-    assert at.session_state["code_focus"] == ex[2].id
+    assert at.session_state["code_focus"] == ex[2].id  # N: the next one down, suggestion or not
+    at.sidebar.button(key="focus-next").click().run()
+    assert at.session_state["code_focus"] == ex[3].id
     assert not [i.value for i in at.info if "End of the transcript" in i.value]
     at.sidebar.button(key="focus-next").click().run()  # past the last: round to the top, said
     no_exception(at)

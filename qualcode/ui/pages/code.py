@@ -84,13 +84,17 @@ def filtered_turns(view: TranscriptView, f: dict[str, Any]) -> list[TurnView]:
 
 
 def next_excerpt(view: TranscriptView, after: int | None) -> int | None:
-    """The next excerpt down the transcript that needs a decision: one with a suggestion to
-    decide, or one nobody has looked at (no suggestion: it may need a hand code); after the
-    last, round to the top. (Walk 6: N went to suggestions first and never stopped on the
-    excerpts without one, the very ones a coder codes by hand.)"""
+    """Where the coder goes next. Opening a document (``after`` None): its first excerpt with a
+    suggestion to decide, else its first one nobody has looked at. From an excerpt (N): the next
+    one down the transcript that needs a decision, with a suggestion or without one (it may need
+    a hand code), round to the top after the last. (Walk 6: N went to suggestions first and never
+    stopped on the excerpts without one, the very ones a coder codes by hand.)"""
     order = [e for e in view.excerpts() if e.codable]
     if not order:
         return None
+    if after is None:
+        return next((e.id for e in order if e.state.pending), None) or next(
+            (e.id for e in order if e.state.status() == "open"), None)
     pos = next((i for i, e in enumerate(order) if e.id == after), -1)
     rest = order[pos + 1:] + order[:pos + 1]
     return next((e.id for e in rest if e.id != after and (e.state.pending or e.state.status() == "open")), None)
