@@ -807,6 +807,12 @@ def test_compare_and_the_chart_leave_out_codes_nobody_used(project):
                for c in at.caption)
     bars = analysis.chart_bars(project)
     assert sorted(set(bars.data["code"])) == used
+    # a sub-code is drawn under its parent as such (walk 6: parents looked like their children)
+    labels = dict(zip(bars.data["code"], bars.data["label"]))
+    depth = dict(zip(freq["code"], freq["depth"]))
+    assert {c for c, d in depth.items() if d > 0 and c in labels} == {"Buy-in", "Trust"}
+    assert all(labels[c] == ("↳ " + c if depth[c] > 0 else c) for c in used)
+    assert bars.to_dict()["encoding"]["y"]["field"] == "label"
 
 
 def test_memos_page_lists_searches_and_downloads_what_it_shows(seeded):

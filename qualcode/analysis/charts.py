@@ -35,9 +35,13 @@ def bars(freq: pd.DataFrame, *, measure: str = "documents", by: str | None = Non
          title: str | None = None) -> alt.Chart:
     """Horizontal bars of ``measure`` per code (grouped by ``by`` when given)."""
     data = freq.copy()
+    # a sub-code drawn under its parent as such ("↳ Trust"), not as one more code (walk 6)
+    depth = data["depth"].fillna(0).astype(int) if "depth" in data else pd.Series(0, index=data.index)
+    data["label"] = ["\u00a0\u00a0" * max(d - 1, 0) + ("↳ " if d > 0 else "") + str(c)
+                     for d, c in zip(depth, data["code"])]
     enc = {
         # whole code names (Vega-Lite cuts labels at 180 px: "Volunteer recruit…", walk 6)
-        "y": alt.Y("code:N", sort=list(dict.fromkeys(data["code"])), title=None, axis=alt.Axis(labelLimit=360)),
+        "y": alt.Y("label:N", sort=list(dict.fromkeys(data["label"])), title=None, axis=alt.Axis(labelLimit=360)),
         "x": alt.X(f"{measure}:Q", axis=count_axis(measure, MEASURE_TITLES.get(measure, measure))),
         "tooltip": ["code", alt.Tooltip(f"{measure}:Q", format=",.4g")],
     }
