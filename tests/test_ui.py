@@ -932,11 +932,12 @@ def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_rou
     assert at.session_state["code_focus"] == ex[2].id  # N: the next one down, suggestion or not
     at.sidebar.button(key="focus-next").click().run()
     assert at.session_state["code_focus"] == ex[3].id
-    assert not [i.value for i in at.info if "End of the transcript" in i.value]
+    assert not [t.value for t in at.toast if "End of the transcript" in t.value]
     at.sidebar.button(key="focus-next").click().run()  # past the last: round to the top, said
     no_exception(at)
     assert at.session_state["code_focus"] == ex[1].id
-    assert [i.value for i in at.info if "End of the transcript" in i.value]
+    # in a toast, seen wherever the page is scrolled (walk 7: an alert at the top was out of sight)
+    assert [t.value for t in at.toast if "End of the transcript" in t.value]
 
 
 def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):

@@ -262,6 +262,9 @@ def show_flash() -> None:
         if (kind, message) in shown:
             continue
         shown.add((kind, message))
+        if kind == "toast":  # said where the coder is looking, whatever the page's scroll
+            st.toast(message, icon=":material/info:")
+            continue
         getattr(st, kind if kind in ("error", "warning", "success", "info") else "info")(message)
 
 

@@ -152,8 +152,10 @@ def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | N
         if nxt is None:
             nxt = next_excerpt(view, cur)
             if nxt is not None and wrapped(view, cur, nxt):
+                # a toast: a message at the page's top sat behind the navigation, out of sight, while
+                # the transcript scrolled to the excerpt (walk 7)
                 flash("End of the transcript: back to the first excerpt above that still needs a decision.",
-                      kind="info")
+                      kind="toast")
         if nxt is None:
             flash("Every excerpt of this document has a decision.", kind="success")
         else:
