@@ -1033,3 +1033,15 @@ def test_a_new_tab_on_the_bare_address_opens_the_project_last_open(project, tmp_
     study_tab.query_params["project"] = str(study.project_dir)
     no_exception(study_tab.run())
     assert any(f"open: {study.project_dir}" in m.value for m in study_tab.markdown)
+
+
+def test_pooled_counts_name_the_consensus_as_such():
+    """Walk 7: after a consensus was recorded, Themes said "Counts pool 3 coders (consensus, ellen,
+    sam)": the consensus is not a third person."""
+    from qualcode.ui.pages.themes import _coders_note
+    from qualcode.ui.text import pooled_coders
+
+    assert pooled_coders(["consensus", "ellen", "sam"]) == "2 coders (ellen, sam) and the consensus"
+    assert pooled_coders(["ana", "ben"]) == "2 coders (ana, ben)"
+    note = _coders_note(["consensus", "ellen", "sam"], None, "accepted")
+    assert note.startswith("Counts pool 2 coders (ellen, sam) and the consensus:")

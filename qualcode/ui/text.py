@@ -104,3 +104,17 @@ def distinct(labels: dict, *, invisible: bool = False) -> dict:
         taken.add(new)
         out[key] = new
     return out
+
+
+def pooled_coders(coders: list[str], consensus: str = "consensus") -> str:
+    """Who a pooled count holds: the people by name, the consensus (a reserved coder, not a
+    third person: walk 7 read "3 coders (consensus, ellen, sam)") said as such.
+
+    >>> pooled_coders(["consensus", "ellen", "sam"])
+    '2 coders (ellen, sam) and the consensus'
+    >>> pooled_coders(["ana", "ben"])
+    '2 coders (ana, ben)'
+    """
+    people = [c for c in coders if c != consensus]
+    text = f"{plural(len(people), 'coder')} ({', '.join(md(c) for c in people)})"
+    return text + (" and the consensus" if consensus in coders else "")

@@ -24,9 +24,10 @@ from qualcode.errors import QualcodeError
 from qualcode.services import analysis
 from qualcode.services import codebook as codebook_svc
 from qualcode.services import export as export_svc
+from qualcode.services import team
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import error_text, page_context
-from qualcode.ui.text import md
+from qualcode.ui.text import md, pooled_coders
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "json": "application/json", "md": "text/markdown", "html": "text/html", "png": "image/png",
@@ -201,7 +202,7 @@ def render() -> None:
                                   help="Whose codings the tables and the report count: every coder's pooled "
                                        "together, or one coder's.")
         if coder is None:
-            st.caption(f"Counts pool {len(coders)} coders ({', '.join(md(c) for c in coders)}): an excerpt counts for a code "
+            st.caption(f"Counts pool {pooled_coders(coders, team.CONSENSUS)}: an excerpt counts for a code "
                        "when any of them applied it. The report says so.")
     settings = {"by": by, "include": include, "coder": coder}
     ready = st.session_state.setdefault("exp_ready", {})

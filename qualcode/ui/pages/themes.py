@@ -21,11 +21,12 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
+from qualcode.services import team
 from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.state import attempt, page_context
-from qualcode.ui.text import excerpts, md, plural
+from qualcode.ui.text import excerpts, md, plural, pooled_coders
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -126,8 +127,7 @@ def _coders_note(coders: list[str], coder: str | None, include: str) -> str | No
                 f"{md(coder)}'s quotes behind it.")
     if len(coders) < 2:
         return None
-    names = ", ".join(md(c) for c in coders)
-    return (f"Counts pool {len(coders)} coders ({names}){pending}: an excerpt counts for a code when any of "
+    return (f"Counts pool {pooled_coders(coders, team.CONSENSUS)}{pending}: an excerpt counts for a code when any of "
             "them applied it, so one excerpt can count for two codes that two coders chose differently. "
             "Pick one coder in **Coder** to count only theirs.")
 
