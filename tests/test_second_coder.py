@@ -63,3 +63,32 @@ def test_independent_mode_is_on_the_project_page_with_two_coders(seeded):
     toggle.set_value(True).run()
     no_exception(at)
     assert team.independent_coding(alice) is True
+
+
+def test_a_colleagues_refresh_adds_no_question_on_an_excerpt_already_decided(seeded):
+    """Walk 7: once a second coder's model refreshed, excerpts the first coder had finished showed
+    new Accept / Reject suggestions ("75 of 75 decided" above them). Suggestion rows are shared;
+    a coder's own refresh never re-scores an excerpt they reviewed, so a suggestion stored after
+    their review came from a colleague's model: the colleague sees it, this coder does not."""
+    import time
+
+    from qualcode.core import Suggestion
+
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(alice, sid["1:trust"])  # alice finishes Ana's excerpt ...
+    coding.reject_suggestion(alice, sid["1:buy_in"])
+    with alice.session(readonly=True) as s:
+        ana = coding_store.get_suggestion(s, sid["1:trust"]).excerpt_id
+    time.sleep(0.01)
+    with bob.session() as s:  # ... then bob's model stores its own suggestion there
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ana, code_id="evidence", score=0.7,
+                                                       model_id="bobs-model")])
+        late = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id) if sg.model_id == "bobs-model"]
+    (late,) = late
+    assert late not in _chips(alice, doc_id)  # not a question on alice's finished excerpt
+    view = ui_support.transcript_view(alice, doc_id)
+    (ana_view,) = [e for e in view.excerpts() if e.id == ana]
+    assert not ana_view.state.pending and ana_view.state.status() == "coded"
+    assert _chips(bob, doc_id)[late].status == "pending"  # bob, who has not decided it, is asked
+    # an excerpt alice has not reviewed still shows every suggestion, old or new
+    assert all(c.status == "pending" for i, c in _chips(alice, doc_id).items() if i in (sid["2:trust"], sid["2:buy_in"]))

@@ -283,6 +283,19 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
     return out
 
 
+def made_after_review(s: Session, coder_id: int, suggestion_ids: list[int]) -> set[int]:
+    """Of ``suggestion_ids``, those stored after this coder reviewed their excerpt. A coder's own
+    refresh never re-scores an excerpt they reviewed, so these came from another coder's model
+    (suggestion rows are shared): not a question for this coder on finished work."""
+    out: set[int] = set()
+    for chunk in chunks(suggestion_ids):
+        q = (select(SuggestionRow.id)
+             .join(ReviewRow, (ReviewRow.excerpt_id == SuggestionRow.excerpt_id) & (ReviewRow.coder_id == coder_id))
+             .where(SuggestionRow.id.in_(chunk), SuggestionRow.created_at > ReviewRow.reviewed_at))
+        out.update(s.scalars(q))
+    return out
+
+
 def _undecided_by(s: Session, excerpt_id: int, coder_id: int) -> list[tuple[int, str]]:
     """(id, code) of the excerpt's suggestions this coder has not decided: pending ones, and
     those another coder decided (a row holds only the latest decision, anyone's; each coder
