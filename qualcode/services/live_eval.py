@@ -46,7 +46,7 @@ from qualcode.services.project import ProjectContext, init_project
 from qualcode.storage import audit, documents, training
 from qualcode.storage import coding as coding_store
 from qualcode.suggest.evaluate import (DEFAULT_BUDGETS, ORDERS, baseline_predict, read_gold, score,
-                                       session_curve, split_documents)
+                                       session_curve, split_documents, transcript_order)
 
 CODER = "simulated-coder"
 ROLES = (Role.PARTICIPANT, Role.UNKNOWN, Role.FACILITATOR, Role.INTERVIEWER)
@@ -169,8 +169,7 @@ def _run(project_dir: Path, gold, codebook, budgets, seed: int, batch: int, orde
             doc_of = {r["id"]: r["document_id"] for r in training.excerpt_rows(s)}
         pool_docs = sorted({doc_of[excerpt_of[int(i)]] for i in pool})
         test_ids = [excerpt_of[int(i)] for i in test]
-        # transcript order: the pool documents as stored (first appearance), each in its order
-        in_order = [excerpt_of[int(i)] for i in sorted(pool, key=lambda i: (doc_of[excerpt_of[int(i)]], i))]
+        in_order = [excerpt_of[i] for i in transcript_order([int(i) for i in pool], lambda i: rows[i]["document"])]
 
         t0 = time.perf_counter()
         say(f"Embedding {len(rows)} excerpts and storing the first suggestions ...")

@@ -185,17 +185,15 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
     mine = coding_store.own_decisions(s, coder_id, decided_by_others) if decided_by_others else {}
     # a colleague's refresh stores its model's suggestions on excerpts this coder has finished:
     # not offered to this coder (walk 7: "75 of 75 decided" above Accept / Reject)
-    open_to_me = [sg.id for sg in suggestions if mine.get(sg.id, sg.status.value) == "pending"
-                  or (sg.decided_by and sg.decided_by != ctx.coder and sg.id not in mine)]
-    late = coding_store.made_after_review(s, coder_id, open_to_me) if open_to_me else set()
+    late = coding_store.made_after_review(s, coder_id, [sg.id for sg in suggestions]) if suggestions else set()
     for sg in suggestions:
-        if sg.id in late:
-            continue
         status, others = sg.status.value, ""
         if sg.decided_by and sg.decided_by != ctx.coder:
             status = mine.get(sg.id, "pending")
             if not independent:
                 others = f"{sg.decided_by} {sg.status.value}"
+        if status == "pending" and sg.id in late:
+            continue
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
             score=float(sg.score), explanation=sg.explanation or {}, status=status, others=others))

@@ -164,6 +164,15 @@ def session_curve(shown: Sequence[tuple[int, int, int]], window: int = 100) -> l
     return out
 
 
+def transcript_order(rows: Sequence[int], doc_of: Callable[[int], Any]) -> list[int]:
+    """``rows`` as a coder reads them: document after document, in the order the documents first
+    appear, each in its own (row) order."""
+    first: dict[Any, int] = {}
+    for r in sorted(rows):
+        first.setdefault(doc_of(r), len(first))
+    return sorted(rows, key=lambda r: (first[doc_of(r)], r))
+
+
 def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarray, n: int, *,
                    batch: int = 10, order: str = "queue", on_fit: Callable[[float], None] | None = None,
                    shown_out: list[tuple[int, int, int]] | None = None) -> tuple[list[int], dict[str, int]]:
@@ -178,6 +187,7 @@ def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarr
     reviewed: list[int] = []
     left = np.ones(len(pool), dtype=bool)
     counts = {"accepted": 0, "rejected": 0, "added": 0}
+    sequence = transcript_order([int(r) for r in pool], corpus.docs.__getitem__) if order == "document" else []
     while len(reviewed) < min(n, len(pool)):
         idx = np.array(reviewed, dtype=int)
         engine.fit(corpus, idx, Y[idx] if len(idx) else np.zeros((0, Y.shape[1])))
@@ -188,15 +198,11 @@ def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarr
         if order == "queue":
             S = engine.scores(corpus, cand)
             picks = smart_order(S, corpus.emb[cand], engine.head.n_pos, limit=take)
-            shown = engine.decide(S[picks])
-        else:  # transcript order: the pool's documents in the order they first appear
-            first: dict[Any, int] = {}
-            for r in cand:
-                first.setdefault(corpus.docs[int(r)], len(first))
-            picks = sorted(range(len(cand)), key=lambda k: (first[corpus.docs[int(cand[k])]], k))[:take]
-            shown = engine.decide(engine.scores(corpus, cand[picks]))
-        for k, r in enumerate(picks):
-            row = int(cand[r])
+            rows, shown = cand[picks], engine.decide(S[picks])
+        else:  # transcript order
+            rows = np.array(sequence[len(reviewed):len(reviewed) + take], dtype=int)
+            shown = engine.decide(engine.scores(corpus, rows))
+        for k, row in enumerate(rows.tolist()):
             gold = Y[row] > 0
             acc, rej, add = int((shown[k] & gold).sum()), int((shown[k] & ~gold).sum()), int((~shown[k] & gold).sum())
             counts["accepted"] += acc
@@ -205,7 +211,7 @@ def simulate_queue(engine: Engine, corpus: Corpus, pool: np.ndarray, Y: np.ndarr
             if shown_out is not None:
                 shown_out.append((acc, rej, add))
             reviewed.append(row)
-        left[np.searchsorted(pool, cand[picks])] = False
+        left[np.searchsorted(pool, rows)] = False
     return reviewed, counts
 
 

@@ -162,11 +162,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                    shortcut="A", type="primary", icon=":material/arrow_forward:", on_click=go_next,
                    help="Every suggestion on this excerpt is decided; A moves to the next excerpt" if state.chips
                    else "The model suggests no code here; A moves to the next excerpt")
-        if not ex.codable:  # said above: not coded
-            pass
-        elif not none_on:  # D is off too: say why (the button's help says it on hover)
+        if ex.codable and not none_on:  # D is off too: say why (the button's help says it on hover)
             st.caption(none_help)
-        else:
+        elif ex.codable:  # (an interviewer's line said above that it is not coded)
             st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
                        if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
                        "here, or A to move on.")
