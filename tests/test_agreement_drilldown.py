@@ -12,7 +12,7 @@ from qualcode.services import coding, team
 from qualcode.storage import documents
 from qualcode.ui.pages import agreement as page_mod
 from tests.conftest import make_document
-from qualcode.ui.text import shorten
+from qualcode.ui.text import md, shorten
 from tests.ui_helpers import no_exception, page
 
 N = 15
@@ -109,6 +109,36 @@ def test_resolved_disagreements_still_drill_down_as_the_figures_count_them(two):
     listed = _drill(at)
     assert len(listed) == row["Excerpts that differ"] == 3
     assert list(listed["Resolved"]) == ["", "", "yes"]
+
+
+def test_a_drilled_row_shows_its_whole_excerpt_under_the_table(project):
+    """The drill-down table cuts long words at 120 characters (the coders' columns stay in
+    view); a row clicked in it shows the whole excerpt and each coder's codes below."""
+    long = ("We kept meeting every second week, and the trust between the district and the schools "
+            "grew slowly, but what finally changed minds was seeing the classroom evidence together.")
+    turns = [("Ana", "participant", long + f" ({i})") for i in range(4)]
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document("long", turns))
+        ex = documents.load_document(s, doc_id).excerpts
+    bob = project.as_coder("bob")
+    for e in ex[:2]:
+        coding.add_coding(project, e.id, "trust")
+        coding.add_coding(bob, e.id, "trust")
+    coding.add_coding(project, ex[2].id, "trust")
+    coding.add_coding(bob, ex[2].id, "evidence")
+    coding.mark_reviewed(project, ex[3].id)
+    coding.add_coding(bob, ex[3].id, "trust")
+    at = no_exception(page("agreement", project))
+    at, _ = _select_row(at, "Trust")
+    listed = _drill(at)
+    assert list(listed["Excerpt"]) == [3, 4] and all(len(t) <= 120 for t in listed["Text"])
+    assert any("Click a row to read its whole excerpt" in c.value for c in at.caption)
+    assert not any(long in m.value for m in at.markdown)
+    at.session_state["agr-drill-table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at = no_exception(at.run())
+    assert any(m.value == "> " + md(long + " (3)") for m in at.markdown)  # the whole of the 4th excerpt
+    assert any(m.value == "**long, excerpt 4**" for m in at.markdown)
+    assert any(c.value == "alice: no code · bob: Trust" for c in at.caption)
 
 
 def test_disagreements_tab_filters_by_code(two):

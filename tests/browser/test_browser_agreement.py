@@ -24,7 +24,9 @@ ROW_PX = 35  # Streamlit's dataframe: header and rows are 35 px high
 
 def _click_row(page, table_key: str, row: int) -> None:
     """Click the row marker (the checkbox column) of data row ``row`` of a dataframe."""
-    box = page.locator(key(table_key) + ' [data-testid="stDataFrame"]').first.bounding_box()
+    frame = page.locator(key(table_key) + ' [data-testid="stDataFrame"]').first
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 15, box["y"] + ROW_PX * (row + 1) + ROW_PX / 2)
     wait_idle(page)
@@ -58,6 +60,14 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     assert caption.inner_text().startswith(f"{differ} excerpts")
     assert f"the row's figures: {differ} that differ" in caption.inner_text()
     shot(page, "agreement-1-buy-in-row")
+    # a row of the drill-down shows its whole excerpt and each coder's codes under the table
+    assert page.locator(key("agr-drill-whole")).count() == 0
+    _click_row(page, "agr-drill-table", 2)
+    shot(page, "agreement-1a-drill-click")
+    whole = page.locator(key("agr-drill-whole")).first
+    whole.wait_for()
+    assert ex[12].text in whole.inner_text() and "excerpt 13" in whole.inner_text()
+    shot(page, "agreement-1b-whole-excerpt")
 
     page.locator(key("agr-drill-filter") + " button").first.click()
     wait_idle(page)

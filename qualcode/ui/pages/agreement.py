@@ -127,14 +127,31 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
            for c, codes in d["coders"].items() if c in people},
         "Resolved": "yes" if d["resolved"] else "",
     } for d in found])
-    st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table",
-                 column_config={"Text": st.column_config.TextColumn(width="large", help="The excerpt's words"),
-                                "Excerpt": st.column_config.NumberColumn(
-                                    help="Its place in the transcript: 1 is the document's first excerpt"),
-                                "Document": st.column_config.TextColumn(width="small")})
+    event = st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table", on_select="rerun",
+                         selection_mode="single-row",
+                         column_config={"Text": st.column_config.TextColumn(width="large", help="The excerpt's words"),
+                                        "Excerpt": st.column_config.NumberColumn(
+                                            help="Its place in the transcript: 1 is the document's first excerpt"),
+                                        "Document": st.column_config.TextColumn(width="small")})
+    _whole_excerpt(found, _selected_row(event), names, people)
     if code_id:
         st.button(f"Show only {shorten(label, 30)} on the Disagreements tab", key="agr-drill-filter",
                   icon=":material/filter_alt:", on_click=_filter_disagreements, args=(code_id,), type="tertiary")
+
+
+def _whole_excerpt(found: list[dict[str, Any]], row: int | None, names: dict[str, str], people: list[str]) -> None:
+    """The whole of the excerpt picked in the drill-down table (the table cuts its words at 120
+    characters so that the coders' columns stay in view; walk 7 could not read a long one)."""
+    if row is None or row >= len(found):
+        if any(len(d["text"]) > 120 for d in found):
+            st.caption("Click a row to read its whole excerpt here.")
+        return
+    d = found[row]
+    with st.container(border=True, key="agr-drill-whole"):
+        st.markdown(f"**{md(d['document'])}, excerpt {d['order'] + 1}**")
+        st.markdown("> " + md(d["text"]).replace("\n", "\n> "))
+        st.caption(" · ".join(f"{md(c)}: " + (", ".join(md(names.get(x, x)) for x in codes) or "no code")
+                              for c, codes in d["coders"].items() if c in people))
 
 
 def _filter_disagreements(code_id: str) -> None:
