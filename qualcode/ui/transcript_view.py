@@ -64,10 +64,23 @@ def segments(view: TranscriptView, turn: TurnView) -> list[dict[str, Any]]:
     return out
 
 
+def groups_above(code: Any, by_id: dict[str, Any]) -> str:
+    """The names of the groups a code sits under, outermost first ("Context and outcomes ›
+    Reach"): the picker lists a group's codes when its name is typed (a group is not applied)."""
+    names, seen, parent = [], set(), getattr(code, "parent", None)
+    while parent and parent in by_id and parent not in seen:
+        seen.add(parent)
+        names.append(by_id[parent].name)
+        parent = by_id[parent].parent
+    return " › ".join(reversed(names))
+
+
 def payload(view: TranscriptView, turns: list[TurnView], *, codes: list[Any], focus: int | None,
-            recent: list[str], version: Any, scroll: bool) -> dict[str, Any]:
-    """What the component draws (JSON): turns, highlights, suggestion marks, the code list."""
+            recent: list[str], version: Any, scroll: bool, all_codes: list[Any] | None = None) -> dict[str, Any]:
+    """What the component draws (JSON): turns, highlights, suggestion marks, the code list
+    (each with the groups it sits under, from ``all_codes``: the whole codebook)."""
     colors = code_colors(codes)
+    by_id = {c.id: c for c in (all_codes or codes)}
     highlights, marks = [], []
     for t in turns:
         for ex in t.excerpts:
@@ -83,7 +96,8 @@ def payload(view: TranscriptView, turns: list[TurnView], *, codes: list[Any], fo
                    "codable": any(e.codable for e in t.excerpts), "segments": segments(view, t)} for t in turns],
         "highlights": highlights,
         "marks": marks,
-        "codes": [{"id": c.id, "name": c.name, "color": colors[c.id]} for c in codes if not c.retired],
+        "codes": [{"id": c.id, "name": c.name, "color": colors[c.id], "under": groups_above(c, by_id)}
+                  for c in codes if not c.retired],
         "recent": recent,
         "focus": focus,
         "scroll": scroll,
@@ -158,14 +172,14 @@ def on_key(key: str, actions: dict[str, Callable[[], None]]) -> None:
 
 
 def transcript(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView], *, codes: list[Any],
-               focus: int | None, actions: dict[str, Callable[[], None]]) -> None:
+               focus: int | None, actions: dict[str, Callable[[], None]], all_codes: list[Any] | None = None) -> None:
     """Mount the transcript component for the open document."""
     key = f"transcript-{view.document_id}"
     version = [view.document_id, focus, len(turns),
                sum(len(e.state.codings) * 7 + len(e.state.pending) for t in turns for e in t.excerpts),
                st.session_state.get("code_version", 0)]
     data = payload(view, turns, codes=codes, focus=focus, recent=recent_codes(), version=version,
-                   scroll=bool(st.session_state.pop("code_jump", False)))
+                   scroll=bool(st.session_state.pop("code_jump", False)), all_codes=all_codes)
     data["pick"] = st.session_state.pop("code_pick_now", None)  # "Type a code" (T): open the picker once
     TRANSCRIPT(key=key, data=data,
                on_code_change=lambda: on_code(ctx, view, key),

@@ -3,6 +3,8 @@ coding by clicking its highlight, keyboard-only coding, and transcript text that
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from qualcode import services
@@ -204,3 +206,62 @@ def test_coding_a_selection_opens_its_excerpt_and_keeps_the_scroll(tmp_path, sta
     page.locator(key("focus-text"), has_text=text.strip()[:40]).first.wait_for()  # ...in the side panel too
     after = body.evaluate("b => b.scrollTop")
     assert abs(after - before) < 200, (before, after)  # and the transcript did not jump
+
+
+def test_letters_typed_right_after_t_go_into_the_code_box_never_to_the_shortcuts(app_page):
+    """Walk 8: T pressed outside the transcript opened the code box only after a rerun, and the
+    letters typed meanwhile were one-key shortcuts: the "u" of a code's name undid the coder's
+    last coding, a "d" marked the excerpt "nothing here". The box now opens at once, in the
+    browser, and names the excerpt the code will go on; on an interviewer's line it opens to
+    say the line is not coded, so the typing still goes nowhere else."""
+    from qualcode.services import coding as coding_service
+
+    project, page = app_page
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            ex = doc_store.load_document(s, 1).excerpts
+        coding_service.add_coding(ctx, ex[0].id, "trust")  # what a stray U would undo
+    finally:
+        ctx.close()
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for()
+    wait_idle(page)
+    page.locator("h1").first.click()  # the page has the keyboard focus, not the transcript
+    page.keyboard.press("t")
+    page.keyboard.type("Buy-in", delay=30)  # no wait: a coder types straight on
+    assert page.locator(".qc-picker input").input_value() == "Buy-in"
+    assert page.locator(".qc-what").inner_text() == "Code “Our principals bought in.”"
+    if os.environ.get("QUALCODE_SCREENSHOTS_DIR"):
+        page.screenshot(path=os.path.join(os.environ["QUALCODE_SCREENSHOTS_DIR"], "picker-names-excerpt.png"))
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !document.querySelector('.qc-picker') || document.querySelector('.qc-picker').hidden")
+    wait_idle(page)
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text, stored = codings(project)
+        if any(c == "buy_in" for *_, c in stored):
+            break
+        time.sleep(0.2)
+    assert sorted((e, c) for _, e, _, _, c in stored) == sorted([(ex[0].id, "trust"), (ex[3].id, "buy_in")])
+
+    # An interviewer's line: the box opens to say so; what is typed goes into it, nowhere else.
+    run(page, "Say more?").click()
+    page.locator(".qc-focus", has_text="Say more?").first.wait_for()
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.keyboard.press("t")
+    page.keyboard.type("undo", delay=30)
+    assert "This line is not coded" in page.locator(".qc-what").inner_text()
+    if os.environ.get("QUALCODE_SCREENSHOTS_DIR"):
+        page.screenshot(path=os.path.join(os.environ["QUALCODE_SCREENSHOTS_DIR"], "picker-not-coded.png"))
+    assert page.locator(".qc-picker input").input_value() == "undo"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.qc-picker') || document.querySelector('.qc-picker').hidden")
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    assert sorted((e, c) for _, e, _, _, c in codings(project)[1]) == sorted(
+        [(ex[0].id, "trust"), (ex[3].id, "buy_in")])
+    assert page.locator(".qc-focus", has_text="Say more?").count() >= 1  # no N either

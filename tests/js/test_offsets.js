@@ -35,4 +35,10 @@ assert.deepStrictEqual(pickCodes(codes, [], "tru").map((c) => c.id), ["trust", "
 assert.deepStrictEqual(pickCodes(codes, ["distrust"], "tru").map((c) => c.id), ["distrust", "trust"]);
 assert.deepStrictEqual(pickCodes(codes, ["buy_in"], "").map((c) => c.id)[0], "buy_in");
 assert.deepStrictEqual(pickCodes(codes, [], "zzz"), []);
+// A group's name lists the codes under it (the group itself is not applied), after any code
+// named that way.
+const grouped = [{ id: "reach", name: "Reach", under: "Context and outcomes" },
+  { id: "cost", name: "Cost", under: "Context and outcomes" }, { id: "outcome_x", name: "Outcomes seen" }];
+assert.deepStrictEqual(pickCodes(grouped, [], "Context and outcomes").map((c) => c.id), ["cost", "reach"]);
+assert.deepStrictEqual(pickCodes(grouped, [], "outcome").map((c) => c.id), ["outcome_x", "cost", "reach"]);
 console.log("offsets.js: all assertions passed");

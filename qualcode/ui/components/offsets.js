@@ -49,13 +49,16 @@ function pickCodes(codes, recent, query) {
   const q = (query || "").trim().toLowerCase();
   const rank = new Map((recent || []).map((id, i) => [id, i]));
   return codes
-    .filter((c) => !q || c.name.toLowerCase().includes(q) || c.id.toLowerCase().includes(q))
+    // a code's group counts as its words too: "Context and outcomes" (a group, not applied
+    // itself) lists the codes under it, where it once said "No code matches" (walk 8)
+    .filter((c) => !q || c.name.toLowerCase().includes(q) || c.id.toLowerCase().includes(q)
+      || (c.under || "").toLowerCase().includes(q))
     .sort((a, b) => {
       const ra = rank.has(a.id) ? rank.get(a.id) : 1e9;
       const rb = rank.has(b.id) ? rank.get(b.id) : 1e9;
       if (ra !== rb) return ra - rb;
-      const pa = a.name.toLowerCase().startsWith(q) ? 0 : 1;
-      const pb = b.name.toLowerCase().startsWith(q) ? 0 : 1;
+      const pa = a.name.toLowerCase().startsWith(q) ? 0 : a.name.toLowerCase().includes(q) ? 1 : 2;
+      const pb = b.name.toLowerCase().startsWith(q) ? 0 : b.name.toLowerCase().includes(q) ? 1 : 2;
       return pa - pb || a.name.localeCompare(b.name);
     });
 }

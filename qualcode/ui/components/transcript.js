@@ -133,7 +133,13 @@ function openPicker(root, sel) {
   picker.style.top = `${sel.rect.bottom - hostRect.top + 6}px`;
   picker.style.left = `${Math.max(0, sel.rect.left - hostRect.left)}px`;
   picker.hidden = false;
-  root.qcPick = { start: sel.start, end: sel.end, index: 0 };
+  root.qcPick = { start: sel.start, end: sel.end, index: 0, closed: Boolean(sel.closed) };
+  // Say what the code will go on, where the coder types: the page around may still be
+  // redrawing after N (walk 8: a code landed on the next excerpt while the sidebar still
+  // showed the one before).
+  const words = (sel.text || "").replace(/\s+/g, " ").trim();
+  picker.querySelector(".qc-what").textContent = sel.closed ? sel.closed
+    : `Code “${words.length > 70 ? words.slice(0, 69) + "…" : words}”`;
   input.value = "";
   fillPicker(root);
   input.focus();
@@ -144,7 +150,8 @@ function fillPicker(root) {
   const picker = root.querySelector(".qc-picker");
   const list = picker.querySelector(".qc-options");
   const data = root.qcData;
-  const shown = pickCodes(data.codes, data.recent, picker.querySelector("input").value).slice(0, 12);
+  const shown = root.qcPick.closed ? []
+    : pickCodes(data.codes, data.recent, picker.querySelector("input").value).slice(0, 12);
   root.qcPick.shown = shown;
   root.qcPick.index = Math.min(root.qcPick.index, Math.max(0, shown.length - 1));
   list.replaceChildren();
@@ -153,11 +160,12 @@ function fillPicker(root) {
     const dot = el("span", "qc-dot");
     dot.style.backgroundColor = c.color;
     opt.append(dot, el("span", "", c.name));
+    if (c.under) opt.append(el("span", "qc-under", c.under));
     opt.dataset.code = c.id;
     opt.addEventListener("mousedown", (ev) => { ev.preventDefault(); apply(root, c.id); });
     list.append(opt);
   });
-  if (!shown.length) list.append(el("div", "qc-none", "No code matches"));
+  if (!shown.length && !root.qcPick.closed) list.append(el("div", "qc-none", "No code matches"));
 }
 
 function closePicker(root) {
@@ -183,12 +191,42 @@ const KEYS = { n: "next", j: "next", p: "prev", k: "prev", a: "accept", x: "reje
 // T (here, or the sidebar's "Type a code" button): the code picker on the whole open excerpt.
 function openWhole(root) {
   const runs = root.querySelectorAll(".qc-body .qc-run.qc-focus");
-  if (!runs.length) return;
+  if (!runs.length) return false;
   const first = runs[0];
   const last = runs[runs.length - 1];
   const start = Number(first.dataset.s);
   const end = Number(last.dataset.s) + cpLen(last.textContent);
-  openPicker(root, { start, end, rect: last.getBoundingClientRect() });
+  const text = [...runs].map((r) => r.textContent).join("");
+  const turn = first.closest(".qc-turn");
+  // Not coded (an interviewer's line): the box still opens, so that the letters typed after T
+  // go into it and not to the page's shortcuts (walk 8: "u" of a code's name undid a coding).
+  const closed = turn && turn.classList.contains("qc-not-coded")
+    ? `This line is not coded (${(turn.querySelector(".qc-role") || {}).textContent || "its speaker's role"}'s words). Esc to close.`
+    : null;
+  openPicker(root, { start, end, text, closed, rect: last.getBoundingClientRect() });
+  return true;
+}
+
+// T anywhere on the page (not while typing in a box): the picker opens here at once, in the
+// browser. Through the sidebar's shortcut it waited for a rerun, and the letters typed
+// meanwhile went to the page's one-key shortcuts (U undo, D nothing here, N next; walk 8).
+function onPageKey(e) {
+  const root = window.qcTranscriptRoot;
+  if (!root || !root.isConnected || root.qcPick) return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.key.toLowerCase() !== "t") return;
+  const body = root.querySelector(".qc-body");
+  const t = e.target;
+  const typing = t && t !== body && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName || ""));
+  if (typing) return;
+  const sel = t === body ? selectionRange(body) : null;
+  if (sel) {
+    sel.text = selectionOf(body).toString();
+    openPicker(root, sel);
+  } else if (!openWhole(root)) {
+    return;  // no open excerpt: nothing to code
+  }
+  e.preventDefault();
+  e.stopImmediatePropagation();
 }
 
 function setup(root) {
@@ -203,7 +241,10 @@ function setup(root) {
   for (const ev of ["beforeinput", "paste", "drop", "cut"]) body.addEventListener(ev, (e) => e.preventDefault());
   const maybeOpen = () => {
     const sel = selectionRange(body);
-    if (sel) openPicker(root, sel);
+    if (sel) {
+      sel.text = selectionOf(body).toString();
+      openPicker(root, sel);
+    }
   };
   body.addEventListener("mouseup", () => setTimeout(maybeOpen, 0));
   // Tabbing into the transcript puts the caret at the open excerpt.
@@ -230,12 +271,6 @@ function setup(root) {
       maybeOpen();
       return;
     }
-    if (e.key.toLowerCase() === "t" && !e.shiftKey) {
-      e.preventDefault();
-      e.stopPropagation();
-      if (selectionRange(body)) maybeOpen(); else openWhole(root);
-      return;
-    }
     const action = KEYS[e.key.toLowerCase()];
     if (action && !e.shiftKey) {
       root.qcKeyboard = true;
@@ -253,7 +288,7 @@ function setup(root) {
     else if (e.key === "Tab") { e.preventDefault(); }
     else if (e.key === "ArrowDown") { e.preventDefault(); p.index = Math.min(p.index + 1, p.shown.length - 1); fillPicker(root); }
     else if (e.key === "ArrowUp") { e.preventDefault(); p.index = Math.max(p.index - 1, 0); fillPicker(root); }
-    else if (e.key === "Enter") { e.preventDefault(); if (p.shown[p.index]) apply(root, p.shown[p.index].id); }
+    else if (e.key === "Enter") { e.preventDefault(); if (p.shown && p.shown[p.index]) apply(root, p.shown[p.index].id); }
   });
   input.addEventListener("blur", () => setTimeout(() => { if (root.qcPick) closePicker(root); }, 150));
 }
@@ -269,12 +304,17 @@ export default function (component) {
     const input = el("input");
     input.placeholder = "Code this passage: type to search";
     input.setAttribute("aria-label", "Code to apply");
-    picker.append(input, el("div", "qc-options"));
+    picker.append(el("div", "qc-what"), input, el("div", "qc-options"));
     root.append(picker);
     parentElement.append(root);
     setup(root);
   }
   root.qcSend = setTriggerValue;
+  window.qcTranscriptRoot = root;
+  if (!window.qcPageKeys) {  // once per page: the listener reads the transcript mounted now
+    window.qcPageKeys = true;
+    window.addEventListener("keydown", onPageKey, { capture: true });
+  }
   root.qcData = data;
   if (root.qcVersion !== data.version) {
     root.qcVersion = data.version;

@@ -388,6 +388,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
         else:
             st.caption("Click a sentence of the transcript to open it here.")
     transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,
+                               all_codes=cb.codes if cb is not None else None,
                                actions=_keyboard(ctx, view, by_id, focus, go_next))
 
 
