@@ -82,6 +82,19 @@ def test_selection_across_sentences_codes_each_excerpt_exactly_one_undo(project,
         assert store.reviewed_excerpts(s) == set()
 
 
+def test_the_same_code_on_the_same_words_again_records_nothing(project, doc):
+    """T and a code the excerpt already has (walk 8): no event, so nothing for U to undo first
+    and no decision on the learning curve; U then undoes the real coding."""
+    doc_id, text, ex = doc
+    first = coding.code_selection(project, doc_id, ex[3].start, ex[3].end, "buy_in")
+    again = coding.code_selection(project, doc_id, ex[3].start, ex[3].end, "buy_in")
+    assert again == first
+    with project.session(readonly=True) as s:
+        assert [e.action for e in audit.list_events(s)] == ["code_selection"]
+    assert [u["action"] for u in coding.undo(project)] == ["code_selection"]
+    assert _codings(project, doc_id) == []
+
+
 def test_selection_inside_a_word_and_after_an_emoji_counts_code_points(project, doc):
     doc_id, text, ex = doc
     start = text.index("ver time")  # inside "over"

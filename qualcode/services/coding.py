@@ -173,7 +173,12 @@ class _CodeSelection:
             made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
                          "review_created": store.mark_reviewed(s, ex_id, cid),
                          "settled": store.settle_open(s, ex_id, c.code_id, cid)})
-        return Outcome([m["coding_id"] for m in made], c.document_id, None,
+        ids = [m["coding_id"] for m in made]
+        if not any(m["created"] or m["settled"] or m["review_created"] for m in made):
+            # every piece was coded so already (T and a code the excerpt has): nothing to record,
+            # nor to undo, nor to count as a decision on the learning curve (walk 8)
+            return Outcome(ids, record=False)
+        return Outcome(ids, c.document_id, None,
                        {"code_id": c.code_id, "start": c.start, "end": c.end, "codings": made})
 
     @staticmethod
