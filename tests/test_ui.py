@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from qualcode import services
+from qualcode.core import Suggestion
 from qualcode.services import coding, ui_support
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
@@ -165,6 +166,24 @@ def test_code_page_shows_transcript_as_text_and_chips(seeded):
     assert "accall-1" in keys  # accept all for a turn
 
 
+def test_accept_all_leaves_the_long_shots_to_decide_one_by_one(project):
+    """Walk 8: "Accept all (5)" sat above chips of 10-22% the page itself calls far from sure,
+    and one click accepted them too. It now accepts the likely ones and says so."""
+    doc_id, sid = seed(project, name="mixed", turns=[("Ben", "participant", "We trust the data now.")],
+                       codes=("trust", "buy_in", "evidence"), score=0.95)
+    with project.session() as s:  # evidence: a long shot (score 0.75 -> 0.05)
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=_store(project, doc_id)[3][0].id,
+                                                       code_id="evidence", score=0.05, model_id="test-model")])
+    at = no_exception(page("code", project, code_mode="Excerpts"))
+    (button,) = [b for b in at.button if b.key == "accall-0"]
+    assert button.label == "Accept the 2 likely" and "except the 1 far from sure" in button.help
+    button.click().run()
+    sugg, codings, _, _ = _store(project, doc_id)
+    assert {sugg[sid[f"0:{c}"]].code_id: sugg[sid[f"0:{c}"]].status.value for c in ("trust", "buy_in", "evidence")} \
+        == {"trust": "accepted", "buy_in": "accepted", "evidence": "pending"}
+    assert sorted(c.code_id for c in codings) == ["buy_in", "trust"]
+
+
 def test_transcript_mode_is_the_default_and_opens_an_excerpt_in_the_sidebar(seeded):
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)
@@ -193,8 +212,15 @@ def test_accept_reject_accept_all_and_undo(seeded):
     at.run()
     at.button(key="accall-2").click().run()
     sugg, codings, _, ex = _store(ctx, doc_id)
-    on_ben = [s.status.value for s in sugg.values() if s.excerpt_id == ex[2].id]
-    assert on_ben and set(on_ben) == {"accepted"}  # every chip of the turn accepted
+    on_ben = [s for s in sugg.values() if s.excerpt_id == ex[2].id]
+
+    def likely(sg) -> bool:
+        p = (sg.explanation or {}).get("probability")
+        return (p if isinstance(p, (int, float)) else sg.score) >= suggest_svc.FAR_FROM_SURE
+
+    # every chip of the turn accepted, but a long shot ("far from sure"): that one stays to decide
+    assert on_ben and any(likely(sg) for sg in on_ben)
+    assert [sg.status.value for sg in on_ben] == ["accepted" if likely(sg) else "pending" for sg in on_ben]
     suggest_svc.wait_for_learning(ctx)  # the background refresh after those decisions is done
     sugg, codings, _, _ = _store(ctx, doc_id)
     # the refresh may have replaced the seeded chips of a later excerpt with the model's own,

@@ -196,15 +196,21 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
         show_flash()  # a decision that failed in this turn says so here, at once
-        pending = [(c.suggestion_id, e.id, c.code_id) for e in turn.excerpts for c in e.state.pending]
+        # Long shots (drawn muted, "far from sure") are left to decide one by one: one click on
+        # "Accept all (5)" accepted chips of 10-22% beside the likely ones (walk 8).
+        pending = [(c, e.id) for e in turn.excerpts for c in e.state.pending]
+        likely = [(c.suggestion_id, ex_id, c.code_id) for c, ex_id in pending if c.probability >= FAR_FROM_SURE]
+        long_shots = len(pending) - len(likely)
         head = st.container(horizontal=True, vertical_alignment="center", gap="small")
         time = f" · {turn.time}" if turn.time else ""
         head.markdown(f"{ROLE_ICONS.get(turn.role, '')} **{md(turn.speaker or 'Unknown speaker')}** "
                       f"· {md(turn.role)}{md(time)}")
-        if len(pending) > 1:
-            head.button(f"Accept all ({len(pending)})", key=f"accall-{turn.order}", icon=":material/done_all:",
-                        on_click=accept_all, args=(ctx, pending), type="tertiary",
-                        help="Accept every pending suggestion in this turn")
+        if len(likely) > 1:
+            head.button(f"Accept the {len(likely)} likely" if long_shots else f"Accept all ({len(likely)})",
+                        key=f"accall-{turn.order}", icon=":material/done_all:",
+                        on_click=accept_all, args=(ctx, likely), type="tertiary",
+                        help="Accept every pending suggestion in this turn" + (
+                            f" except the {long_shots} far from sure (decide those one by one)" if long_shots else ""))
         for ex in turn.excerpts:
             box = st.container(key=f"ex-{ex.id}", border=ex.id == focus)
             box.text(ex.text, width="stretch")
