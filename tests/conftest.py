@@ -66,14 +66,16 @@ def shared_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_project_last_open():
-    """The app remembers, per server process, the project last open (``ui.state.LAST_OPEN``);
-    one test's project must not open in the next test's new session."""
+    """The app remembers, per server process, the project last open (``ui.state.LAST_OPEN``)
+    and each coder's last document (``LAST_DOC``); one test's must not open in the next test's
+    new session."""
     import sys
 
     def clear() -> None:
         state = sys.modules.get("qualcode.ui.state")
         if state is not None:
             state.LAST_OPEN["project"] = None
+            state.LAST_DOC.clear()
     clear()
     yield
     clear()

@@ -990,6 +990,20 @@ def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):
     assert at.session_state["code_focus"] == focus
 
 
+def test_a_new_tab_opens_the_document_this_coder_last_had_open(seeded):
+    """Walk 8: a second tab on the bare address opened the first document, not the one the
+    coder was coding in the first tab; another coder's last document is theirs alone."""
+    ctx, doc_id, sid = seeded
+    other, _ = seed(ctx, name="interview-2")
+    first = no_exception(page("code", ctx))
+    assert first.selectbox(key="code_doc").value == doc_id
+    first.selectbox(key="code_doc").set_value(other).run()
+    second = no_exception(page("code", ctx))  # a new session, no address
+    assert second.selectbox(key="code_doc").value == other
+    bob = no_exception(page("code", ctx.as_coder("bob")))
+    assert bob.selectbox(key="code_doc").value == doc_id
+
+
 def test_an_interviewers_line_says_once_that_it_is_not_coded_and_offers_no_decision(seeded):
     """Walk 6: after a speaker became the interviewer, the panel said "This excerpt is not coded"
     under "Coded here: ..." and still offered Nothing here and Add a code on the line."""

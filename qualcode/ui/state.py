@@ -76,6 +76,9 @@ def _same_folder(a: str | None, b: str | None) -> bool:
 # address opens it, not the one the app was started on (walk 6: a fresh tab opened the demo
 # while the coder worked in their own study). Kept in memory only: a restart forgets it.
 LAST_OPEN: dict[str, str | None] = {"project": None}
+# The document each coder last had open on the Code page, per project (same process, memory
+# only): a second tab opens it, not the first document (walk 8).
+LAST_DOC: dict[tuple[str, str], int] = {}
 
 
 def restore_project() -> None:

@@ -21,7 +21,7 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services import prefs, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
-from qualcode.ui import survey_grid, transcript_view
+from qualcode.ui import state, survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import distinct, tail
@@ -292,9 +292,12 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
     if st.session_state.get("code_doc") not in ids:
         # back from another page (the selectbox's own state went with it): the document the
         # coder had open; in a new session (a reload) the page's address says which
+        # which; a new tab on the bare page opens the document this coder last had open here
         kept, wanted = st.session_state.get("code_doc_kept"), str(st.query_params.get(DOC_PARAM) or "")
+        last = state.LAST_DOC.get((ctx.db.url, ctx.coder))
         st.session_state["code_doc"] = (kept if kept in ids else int(wanted)
-                                        if wanted.isdigit() and int(wanted) in ids else ids[0])
+                                        if wanted.isdigit() and int(wanted) in ids else
+                                        last if last in ids else ids[0])
     if "code_mode_kept" not in st.session_state and st.query_params.get(VIEW_PARAM) in MODES:
         st.session_state["code_mode_kept"] = st.query_params.get(VIEW_PARAM)
     cols = st.columns([3, 2, 1], vertical_alignment="bottom")
@@ -310,6 +313,7 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
                    help="Undo your last decision", width="stretch")
     # ... and the page's address keeps both, so a reload comes back to the same document and view
     st.session_state["code_doc_kept"] = st.session_state["code_doc"]
+    state.LAST_DOC[(ctx.db.url, ctx.coder)] = st.session_state["code_doc"]
     st.query_params[DOC_PARAM] = str(st.session_state["code_doc"])
     st.query_params[VIEW_PARAM] = st.session_state.get("code_mode") or "Transcript"
     return st.session_state["code_doc"]
