@@ -114,6 +114,21 @@ def test_a_decision_relearns_and_replaces_pending_but_never_decided_pairs_or_the
     assert all(not p.model_id.endswith("/cold") for p in _pending(ctx) if p.excerpt_id not in reviewed)
 
 
+def test_refresh_progress_counts_the_coders_unreviewed_codable_excerpts(live_project):
+    """Walk 8: "updating suggestions (86 of 378 excerpts)" in a project of 241 codable excerpts:
+    the count took in the interviewer's lines. It counts what the coder has left to code."""
+    project, docs = live_project
+    ex = _excerpts(project, docs[0])  # the codable ones
+    coding.add_coding(project, ex[1], "trust")
+    service.wait_for_learning(project)
+    seen = []
+    service.refresh_suggestions(project, document_id=docs[0], progress=lambda d, t: seen.append((d, t)))
+    codable = sum(len(_excerpts(project, d)) for d in docs)
+    assert codable == 3 * 7 and seen[-1] == (codable - 1, codable - 1)
+    scoring = [d for d, t in seen if t == codable - 1]  # (loading the engine reports its own steps first)
+    assert scoring == [len(ex) - 1, codable - 1]  # this document first, then the rest
+
+
 def test_nothing_here_rejects_pending_and_undo_puts_them_back(live_project):
     ctx, (d1, _, _) = live_project
     service.suggest_document(ctx, d1)

@@ -398,14 +398,17 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     first = [i for i in rows if st.corpus.docs[i] == document_id]
     rest = [i for i in rows if st.corpus.docs[i] != document_id]
     parts = ([first] if first else []) + [rest[k:k + chunk] for k in range(0, len(rest), chunk)]
-    total, done, stored = len(rows), 0, 0
+    # progress counts the excerpts a coder would code (walk 8: "86 of 378" in a project of 241
+    # codable excerpts read as nonsense); the interviewer's lines are still written (withdrawn)
+    codable = st.corpus.codable
+    total, done, stored = sum(bool(codable[i]) for i in rows), 0, 0
     if live is not None:
         live.progress = (0, total)
     for n, part in enumerate(parts):
         if live is not None and n and live.wanted > gen:
             return stored  # a newer decision: the worker relearns and starts again
         stored += _store_part(ctx, st, engine, part, threshold, cid)
-        done += len(part)
+        done += sum(bool(codable[i]) for i in part)
         if live is not None:
             live.progress = (done, total)
             if n == 0:

@@ -241,7 +241,8 @@ def learning_text(info: dict[str, Any]) -> str:
     elif info["busy"] == "refreshing":
         done, total = info["progress"]
         what = "suggesting your codebook changes" if info.get("codebook") else "updating suggestions"
-        text += f" · {what} ({done} of {total} excerpts)…" if total else f" · {what}…"
+        text += (f" · {what} ({done} of the {total} excerpts you have not reviewed)…" if total
+                 else f" · {what}…")
     if info.get("error"):
         text += f" · last update failed: {info['error']}"
     return text
