@@ -52,9 +52,9 @@ def test_the_learning_line_counts_excerpts_and_says_what_runs():
     assert learning_text({**base, "learned_from": 1}).startswith("Suggestions learned from your decisions on 1 excerpt,")
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200)}) == (
         "Suggestions learned from your decisions on 6 excerpts, updated 4 s ago · updating suggestions "
-        "(40 of 200 excerpts)…")
+        "(40 of the 200 excerpts you have not reviewed)…")
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200),
-                          "codebook": True}).endswith("· suggesting your codebook changes (40 of 200 excerpts)…")
+                          "codebook": True}).endswith("· suggesting your codebook changes (40 of the 200 excerpts you have not reviewed)…")
 
 
 def _one_excerpt_suggested(project):
