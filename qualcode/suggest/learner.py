@@ -158,6 +158,17 @@ about a second for 2,000 decisions):
    - self-training: a second fit with as many undecided excerpts again, those the first fit
      scores >= 0.9 (labelled with its suggestions) or < 0.05 everywhere (no code): talkmoves
      0.484 +- 0.031, disaster 0.419 +- 0.014.
+   A new user's walk (walk 8) saw a topical code's strong codebook match drop as its first hand
+   codes came in ("Coaching and facilitation" 74% -> 38% -> withdrawn at 3 / 5 positives): under
+   ``PRIOR_MIN_POS`` positives the fit sees no prior, and at ``MIX_POS`` the learned head speaks
+   alone. Both remedies were measured at 30 / 60 / 100 / 500 reviewed (eight seeds; this learner:
+   talkmoves 0.103 / 0.154 / 0.217 / 0.516, disaster 0.332 / 0.360 / 0.367 / 0.435):
+   - the prior in full in the fit while a code has 2-4 positives: talkmoves 0.103 / 0.158 /
+     0.209 / 0.505, disaster 0.338 / 0.371 / 0.379 / 0.435 (earlier budgets up on disaster,
+     talkmoves down at 100 and 500);
+   - the blend with the prior kept longer where the prior is trusted (weight n_pos / (5 + 15 x
+     the prior's share of point 10)): talkmoves 0.094 / 0.149 / 0.191 / 0.472, disaster 0.332 /
+     0.358 / 0.369 / 0.430 (down on both).
    Every added feature so far has moved talkmoves-dev more through the review queue's path (the
    excerpts it picks next) than through the fit itself; its seed-to-seed spread (0.019) is
    about half the gap to the 0.55 target.
