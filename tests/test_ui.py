@@ -153,6 +153,17 @@ def test_early_curve_line_names_every_coder_whole():
     assert early_curve_text([{"coder": "Dana Reyes", "decisions": 50}]) is None
 
 
+def test_the_learning_curves_caption_says_how_many_decisions_a_last_partial_point_holds():
+    from qualcode.ui.pages.project import curve_caption
+
+    full = [{"coder": "ann", "decisions": 50}, {"coder": "ann", "decisions": 100}]
+    assert curve_caption(full) == ("Each point is a window of 50 decisions (accept, reject, code by hand, "
+                                   "nothing here).")
+    partial = full + [{"coder": "ann", "decisions": 139}, {"coder": "bo", "decisions": 7}]
+    assert curve_caption(partial).endswith("; a last point holds the decisions made since the one before: "
+                                           "39 for ann, 7 for bo.")
+
+
 def test_code_page_shows_transcript_as_text_and_chips(seeded):
     ctx, doc_id, sid = seeded
     at = no_exception(page("code", ctx, code_mode="Excerpts"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -258,7 +259,21 @@ def _learning_curve(ctx: services.ProjectContext) -> None:
                      tooltip=["coder", "decisions", "measure", alt.Tooltip("share:Q", format=".0%")])
              .properties(height=260))
     st.altair_chart(chart, width="stretch")
-    st.caption(f"Each point is a window of {WINDOW} decisions (accept, reject, code by hand, nothing here).")
+    st.caption(curve_caption(curve))
+
+
+def curve_caption(curve: list[dict[str, Any]]) -> str:
+    """What a point of the learning curve is, and how many decisions an unfinished last window
+    holds (walk 8: "a window of 50 decisions" over a last point of 39)."""
+    text = f"Each point is a window of {WINDOW} decisions (accept, reject, code by hand, nothing here)"
+    last: dict[str, int] = {}
+    for p in curve:
+        last[p["coder"]] = int(p["decisions"])
+    partial = {c: n % WINDOW for c, n in last.items() if n % WINDOW}
+    if partial:
+        text += "; a last point holds the decisions made since the one before: " + ", ".join(
+            f"{n} for {c}" for c, n in sorted(partial.items()))
+    return text + "."
 
 
 def render() -> None:
