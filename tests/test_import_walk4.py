@@ -251,3 +251,15 @@ def test_attributes_table_without_a_file_column_names_the_upload_and_the_columns
     no_exception(at.run())
     assert not [e for e in at.error if e.value.startswith("Attributes table")]
     assert not any("get no attributes from this table" in c.value for c in at.caption)
+
+
+def test_a_files_problem_quotes_its_words_literally(project):
+    """Walk 8: the warning about a damaged timing line showed the file's "->" as an arrow (the
+    message went to Markdown as it was); a file's words are escaped, so they show as written."""
+    vtt = ("WEBVTT\n\n1\n00:00:02.000 --> 00:00:06.500\n<v Interviewer>Can you describe your role?</v>\n\n"
+           "2\n00:02:7x.00 -> 00:01:?? [see](http://x)\n<v Grace>I supervise fourteen workers.</v>\n\n"
+           "3\n00:00:17.000 --> 00:00:25.500\n<v Grace>The plan says every two weeks.</v>\n").encode()
+    at = _upload(page("importing", project), [("grace.vtt", vtt, "text/vtt")])
+    (warning,) = [w.value for w in at.warning if "cue timing" in w.value]
+    assert "\\-\\>" in warning and "\\[see\\]\\(http" in warning  # escaped: drawn as typed, no link
+    assert "00:02:7x.00 -> 00:01:?? [see](http://x)" in _plain(warning)

@@ -77,7 +77,7 @@ def render(ctx: ProjectContext) -> None:
     attributes = st.multiselect("Respondent attributes (kept with every answer)", others, default=others,
                                 key=f"srv_attrs_{digest}_{len(questions)}")
     for p in table.problems:
-        st.warning(str(p))
+        st.warning(md(str(p)))
     head = pd.DataFrame([cells for _, cells in table.rows[:100]], columns=table.columns)
     config = {c: st.column_config.TextColumn(("Q · " if c in questions else "") + c,
                                              width="large" if c in questions else "medium") for c in table.columns}
@@ -100,7 +100,7 @@ def render(ctx: ProjectContext) -> None:
             shown = {str(p) for p in table.problems}
             for p in parsed.problems:
                 if str(p) not in shown:  # the sheet's own findings are shown above already
-                    st.warning(str(p))
+                    st.warning(md(str(p)))
     else:
         st.warning("Choose at least one column that holds open answers.")
     suggest = st.checkbox("Compute suggestions after importing", value=True, key="srv_suggest")

@@ -338,7 +338,7 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any], note: str 
                      f"{sum(1 for e in doc.excerpts if e.codable)} codable excerpts" + (f" ({note})" if note else ""),
                      icon=icon, expanded=i == 0):
         for p in problems:
-            (st.error if p in errors else st.warning)(str(p))
+            (st.error if p in errors else st.warning)(md(str(p)))  # the file's words, literally (walk 8: "->" drawn as an arrow)
         st.markdown("**Speakers and roles** (participants' words are coded; interviewers' are not)")
         roles = {}
         cols = st.columns(min(4, max(1, len(doc.speakers))))
