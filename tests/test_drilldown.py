@@ -191,3 +191,25 @@ def test_picked_rows_are_kept_across_pages_and_reloads(project, small):
         again.query_params.update(params[where])
         no_exception(again.run())
         assert [h.value for h in again.subheader if h.value.startswith("Quotes")] == [heads[where]], where
+
+
+def test_a_document_attribute_called_role_leaves_the_speakers_role_as_speaker_role(project, small):
+    """Walk 8: the documents carried an attribute "role" (CHW, nurse): Group by offered one
+    "role", the attribute, and the speakers' role was out of reach. Both are offered; "role"
+    is the attribute, "speaker role" the speakers' (interviewer, participant, ...)."""
+    from qualcode.services import ingest
+
+    assert analysis.attribute_names(project)["speaker"][0] == "role"  # nothing shadows it yet
+    by_speaker = analysis.frequencies(project, by="role")
+    for doc_id, value in zip([small.doc[n] for n in ("D1", "D2", "D3", "D4")], ["teacher-led", "teacher-led", "principal-led", "principal-led"]):
+        ingest.set_document_attribute(project, doc_id, "role", value)
+    attrs = analysis.attribute_names(project)
+    assert "role" in attrs["document"] and attrs["speaker"][0] == "speaker role"
+    by_doc = analysis.frequencies(project, by="role")
+    assert set(by_doc["role"]) == {"teacher-led", "principal-led"}
+    again = analysis.frequencies(project, by="speaker role")
+    assert again.drop(columns="speaker role").equals(by_speaker.drop(columns="role"))
+    assert list(again["speaker role"]) == list(by_speaker["role"])
+    for r in again[again["excerpts"] > 0].to_dict("records"):
+        q = analysis.quotes(project, code_id=r["code_id"], where={"speaker role": r["speaker role"]})
+        assert len(q) == r["excerpts"] and set(q["role"]) == {r["speaker role"]}

@@ -1098,3 +1098,21 @@ def test_pooled_counts_name_the_consensus_as_such():
     assert pooled_coders(["ana", "ben"]) == "2 coders (ana, ben)"
     note = _coders_note(["consensus", "ellen", "sam"], None, "accepted")
     assert note.startswith("Counts pool 2 coders (ellen, sam) and the consensus:")
+
+
+def test_themes_groups_by_a_role_attribute_and_by_the_speakers_role(project):
+    """Walk 8: with a document attribute "role", Group by offered only that one."""
+    from qualcode.services import ingest
+
+    small = _small(project)
+    for name in ("D1", "D2", "D3", "D4"):
+        ingest.set_document_attribute(project, small.doc[name], "role", "nurse" if name in ("D1", "D3") else "CHW")
+    at = no_exception(page("themes", project))
+    assert {"role", "speaker role"} <= set(at.selectbox(key="th_by").options)
+    at.selectbox(key="th_by").set_value("speaker role").run()
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert "speaker role" in table.columns and set(table["speaker role"]) <= {"participant", "interviewer",
+                                                                             "facilitator"}
+    at.selectbox(key="th_by").set_value("role").run()
+    assert set(no_exception(at).dataframe[0].value["role"]) == {"nurse", "CHW"}

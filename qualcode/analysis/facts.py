@@ -22,6 +22,10 @@ from qualcode.core import Codebook
 from qualcode.errors import NotFoundError
 
 NOT_SET = "(not set)"
+# The speakers' role (interviewer, participant, ...) by a name no attribute shadows: documents
+# often carry an attribute called "role" too (a nurse, a CHW), and "role" then means that one
+# (walk 8: grouping by the speakers' role was out of reach).
+SPEAKER_ROLE = "speaker role"
 #: Speaker roles that are not participants (everyone else counts as a participant,
 #: matching how ``documents.participant_words`` is computed at ingest).
 NON_PARTICIPANT_ROLES = ("interviewer", "facilitator")
@@ -228,13 +232,15 @@ def _sort_values(values: list[str]) -> list[str]:
 
 def attribute_level(facts: Facts, by: str) -> str:
     """``document`` or ``speaker``: where attribute ``by`` lives (see module docstring)."""
+    if by == SPEAKER_ROLE:
+        return "speaker"
     if by in set(facts.doc_attrs["key"]):
         return "document"
     if by in set(facts.speaker_attrs["key"]) or by == "role":
         return "speaker"
     if by == "format":
         return "document"
-    known = sorted(set(facts.doc_attrs["key"]) | set(facts.speaker_attrs["key"]) | {"role", "format"})
+    known = sorted(set(facts.doc_attrs["key"]) | set(facts.speaker_attrs["key"]) | {"role", "format", SPEAKER_ROLE})
     raise NotFoundError(f"no attribute {by!r}", hint="choose one of: " + ", ".join(known))
 
 
@@ -252,7 +258,7 @@ def document_values(facts: Facts, by: str) -> pd.Series:
 def speaker_values(facts: Facts, by: str) -> pd.Series:
     """speaker_id -> value of speaker attribute ``by`` (or the role)."""
     sp = facts.speakers
-    if by == "role" and by not in set(facts.speaker_attrs["key"]):
+    if by == SPEAKER_ROLE or (by == "role" and by not in set(facts.speaker_attrs["key"])):
         vals = sp.set_index("speaker_id")["role"].astype(str)
     else:
         a = facts.speaker_attrs[facts.speaker_attrs["key"] == by]

@@ -26,7 +26,7 @@ from qualcode.analysis import compare as compare_mod
 from qualcode.analysis import cooccurrence as cooc_mod
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.analysis import retrieve as retrieve_mod
-from qualcode.analysis.facts import (NOT_SET, SOURCES, Facts, attribute_level,  # noqa: F401 (NOT_SET: for the UI)
+from qualcode.analysis.facts import (NOT_SET, SOURCES, SPEAKER_ROLE, Facts, attribute_level,  # noqa: F401 (NOT_SET: for the UI)
                                      only_documents, source_documents)
 from qualcode.analysis.retrieve import Corpus, code_filter
 from qualcode.errors import NotFoundError, QualcodeError
@@ -296,8 +296,10 @@ def coders(ctx: ProjectContext) -> list[str]:
 
 
 def attribute_names(ctx: ProjectContext) -> dict[str, list[str]]:
-    """The attributes one can group by: {"document": [...], "speaker": [...]}."""
+    """The attributes one can group by: {"document": [...], "speaker": [...]}. The speakers'
+    role is "role", or "speaker role" where an attribute is itself called "role" (both then
+    offered: "role" is the attribute)."""
     with ctx.session(readonly=True) as s:
         d = sorted(set(q.document_attributes_frame(s)["key"]))
         sp = sorted(set(q.speaker_attributes_frame(s)["key"]))
-    return {"document": d, "speaker": ["role", *sp]}
+    return {"document": d, "speaker": [SPEAKER_ROLE if "role" in d or "role" in sp else "role", *sp]}
