@@ -518,7 +518,8 @@ def test_import_preview_names_unreadable_cue_times_and_marks_untimed_turns(proje
         "_preview(0, 'zoom_hand_edited.vtt', p, {})\n"
     )
     at = no_exception(run_script(script, project))
-    warned = [w.value for w in at.warning if "cue timing" in w.value]
+    # as shown: the file's words are escaped for Markdown (drawn literally)
+    warned = [re.sub(r"\\(.)", r"\1", w.value) for w in at.warning if "cue timing" in w.value]
     assert [w.split(":")[0] for w in warned] == ["zoom_hand_edited.vtt, line 20", "zoom_hand_edited.vtt, line 28",
                                                  "zoom_hand_edited.vtt, line 36"]
     assert not any("--without" in w for w in warned)
@@ -1116,3 +1117,21 @@ def test_themes_groups_by_a_role_attribute_and_by_the_speakers_role(project):
                                                                              "facilitator"}
     at.selectbox(key="th_by").set_value("role").run()
     assert set(no_exception(at).dataframe[0].value["role"]) == {"nurse", "CHW"}
+
+
+def test_undo_opens_the_excerpt_it_took_effect_on(seeded):
+    """Walk 8: after U the page stayed where it was, the undone decision out of sight. Undo
+    opens its excerpt (in its document, scrolled to) so the coder sees what came back."""
+    ctx, doc_id, sid = seeded
+    other, _ = seed(ctx, name="interview-2")
+    _, _, _, ex = _store(ctx, doc_id)
+    coding.reject_suggestion(ctx, sid["2:buy_in"])  # on Ben's line of the first interview
+    at = no_exception(page("code", ctx))
+    at.selectbox(key="code_doc").set_value(other).run()  # the coder has moved on to another document
+    assert at.session_state["code_doc"] == other
+    at.button(key="page-undo").click().run()
+    no_exception(at)
+    sugg, _, _, _ = _store(ctx, doc_id)
+    assert sugg[sid["2:buy_in"]].status.value == "pending"
+    assert at.selectbox(key="code_doc").value == doc_id and at.session_state["code_focus"] == ex[2].id
+    assert f"facc-{sid['2:buy_in']}" in {b.key for b in at.sidebar.button}  # its chip is back, in view

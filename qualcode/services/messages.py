@@ -51,6 +51,25 @@ def _payload(s, ctx: ProjectContext, item: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def _excerpt_of(item: dict[str, Any], data: dict[str, Any]) -> int | None:
+    """The excerpt an undone step was on (a passage coded across excerpts: its first)."""
+    found = data.get("excerpt_id") or (item["entity_id"] if item["entity"] == "excerpt" else None)
+    if found is None and data.get("codings"):
+        found = data["codings"][0].get("excerpt_id")
+    return int(found) if found is not None else None
+
+
+def undone_place(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> tuple[int, int] | None:
+    """(document id, excerpt id) of the newest undone step, for the Code page to open it (an
+    undo shows where it took effect); None when it was on no excerpt (a codebook change)."""
+    if not done:
+        return None
+    with ctx.session(readonly=True) as s:
+        excerpt_id = _excerpt_of(done[0], _payload(s, ctx, done[0]))
+        detail = team_store.excerpt_details(s, [excerpt_id]).get(excerpt_id) if excerpt_id else None
+    return (int(detail["document_id"]), int(detail["excerpt_id"])) if detail else None
+
+
 def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> str | None:
     """A sentence for the app about the newest undone step; None when nothing was undone.
 
@@ -62,7 +81,7 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
     item = done[0]
     with ctx.session(readonly=True) as s:
         data = _payload(s, ctx, item)
-        excerpt_id = data.get("excerpt_id") or (item["entity_id"] if item["entity"] == "excerpt" else None)
+        excerpt_id = _excerpt_of(item, data)
         codes = [data["code_id"]] if data.get("code_id") else list(data.get("codes") or [])
         names = {c.id: c.name for c in code_store.load_codebook(s).codes}
         detail = team_store.excerpt_details(s, [int(excerpt_id)]).get(int(excerpt_id)) if excerpt_id else None

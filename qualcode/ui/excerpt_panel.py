@@ -14,7 +14,7 @@ from typing import Callable
 import streamlit as st
 
 from qualcode.errors import QualcodeError
-from qualcode.services import coding
+from qualcode.services import coding, messages
 from qualcode.services import suggest as suggest_svc
 from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.project import ProjectContext
@@ -97,7 +97,25 @@ def undo_last(ctx: ProjectContext) -> None:
     flash_undone(done, ctx)
     if done:
         st.session_state["code_dirty"] = set()  # the whole page reloads
+        _open_undone(ctx, done)
     after_decision(ctx)
+
+
+def _open_undone(ctx: ProjectContext, done: list[dict]) -> None:
+    """Open the excerpt the undo took effect on (its document too), scrolled into view: the
+    coder sees what came back (walk 8: the page stayed where it was, the undone chip out of sight)."""
+    try:
+        place = messages.undone_place(ctx, done)
+    except QualcodeError:
+        return
+    if place is None:
+        return
+    doc_id, excerpt_id = place
+    if st.session_state.get("code_doc") != doc_id:
+        st.session_state["code_doc"] = doc_id
+        st.session_state["code_page"] = 1
+    st.session_state["code_focus"], st.session_state["code_at"] = excerpt_id, None
+    st.session_state["code_jump"] = True
 
 
 def _explain(ctx: ProjectContext, chip) -> None:
