@@ -213,7 +213,7 @@ function openWhole(root) {
 function onPageKey(e) {
   const root = window.qcTranscriptRoot;
   if (!root || !root.isConnected || root.qcPick) return;
-  if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.key.toLowerCase() !== "t") return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.isComposing || (e.key || "").toLowerCase() !== "t") return;
   const body = root.querySelector(".qc-body");
   const t = e.target;
   const typing = t && t !== body && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName || ""));
