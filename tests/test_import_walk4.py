@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from qualcode.services import coding, ingest
 from tests.test_import_export_pages import _import, _upload
 from tests.ui_helpers import no_exception, page
@@ -34,6 +36,15 @@ def _renata(who: str) -> bytes:
             f"{who}: They came along once they saw the exit tickets and the scores moving in the spring.\n\n"
             f"Renata: And what would you keep?\n\n"
             f"{who}: The coaching cycles, because they changed how we plan lessons with each other.\n").encode()
+
+
+def streamlit_typography(text: str) -> str:
+    """What Streamlit's Markdown does to a text node (its frontend's replacements, 1.5x)."""
+    for pat, sub in ((r"(^|\s)<->(\s|$)", "↔"), (r"(^|\s)->(\s|$)", "→"), (r"(^|\s)<-(\s|$)", "←"),
+                     (r"(^|\s)--(\s|$)", "—"), (r"(^|\s)>=(\s|$)", "≥"), (r"(^|\s)<=(\s|$)", "≤"),
+                     (r"(^|\s)~=(\s|$)", "≈")):
+        text = re.sub(pat, lambda m, sub=sub: m.group(1) + sub + m.group(2), text)
+    return text
 
 
 def _plain(markdown: str) -> str:
@@ -261,5 +272,18 @@ def test_a_files_problem_quotes_its_words_literally(project):
            "3\n00:00:17.000 --> 00:00:25.500\n<v Grace>The plan says every two weeks.</v>\n").encode()
     at = _upload(page("importing", project), [("grace.vtt", vtt, "text/vtt")])
     (warning,) = [w.value for w in at.warning if "cue timing" in w.value]
-    assert "\\-\\>" in warning and "\\[see\\]\\(http" in warning  # escaped: drawn as typed, no link
-    assert "00:02:7x.00 -> 00:01:?? [see](http://x)" in _plain(warning)
+    assert "\\[see\\]\\(http" in warning  # escaped: drawn as typed, no link
+    shown = _plain(warning)  # the text Markdown hands on, which Streamlit then rewrites:
+    assert streamlit_typography(shown) == shown  # no "->" made an arrow (walk 9: escaping alone did not stop it)
+    assert "00:02:7x.00 -> 00:01:?? [see](http://x)" in shown.replace("\u2060", "")  # an invisible joiner
+
+
+@pytest.mark.parametrize("words", ["we went from 3 -> 5 visits", "x <= 5 and y >= 2", "yes -- no", "a <-> b",
+                                   "about ~= 10", "go back <- there"])
+def test_people_s_words_in_markdown_keep_their_arrows_and_signs(words):
+    """Streamlit's Markdown rewrites " -> ", " <= ", " -- " ... into arrows, signs and a dash:
+    a transcript's words shown through ``md`` stay as they were written."""
+    from qualcode.ui.text import md
+
+    shown = _plain(md(words))
+    assert streamlit_typography(shown) == shown and shown.replace("\u2060", "") == words

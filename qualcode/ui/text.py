@@ -12,6 +12,10 @@ import re
 # CommonMark lets any ASCII punctuation be backslash-escaped; ':' also stops Streamlit's
 # :color[...] / :material/...: directives, '$' stops LaTeX, '<' '>' stop raw HTML.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'^%@/])")
+# Streamlit's Markdown turns " -> ", " <- ", " <-> ", " -- ", " >= ", " <= ", " ~= " into arrows,
+# a dash and signs, escaped or not (walk 9: a file's "->" was shown as "→"): an invisible word
+# joiner (U+2060) between the two characters keeps them as written.
+_ARROWS = re.compile(r"(?<=[<>~-])(?=[->=])")
 
 
 def md(text: object) -> str:
@@ -20,7 +24,7 @@ def md(text: object) -> str:
     >>> md("[link](http://evil) <b>")
     '\\\\[link\\\\]\\\\(http\\\\:\\\\/\\\\/evil\\\\) \\\\<b\\\\>'
     """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", _ARROWS.sub("\u2060", str(text))).replace("\n", " ")
 
 
 def shorten(text: str, n: int = 80) -> str:
