@@ -265,3 +265,29 @@ def test_letters_typed_right_after_t_go_into_the_code_box_never_to_the_shortcuts
     assert sorted((e, c) for _, e, _, _, c in codings(project)[1]) == sorted(
         [(ex[0].id, "trust"), (ex[3].id, "buy_in")])
     assert page.locator(".qc-focus", has_text="Say more?").count() >= 1  # no N either
+
+
+def test_n_then_t_at_once_codes_the_excerpt_n_opened(app_page):
+    """Walk 9: N, then T, a code and Enter within a second coded the excerpt before (the
+    sidebar already showed the next one; the transcript, drawn last, still marked the old).
+    The box opens at once and takes its excerpt from the draw N brings."""
+    project, page = app_page
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for()
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.keyboard.press("n")
+    page.keyboard.press("t")
+    page.keyboard.type("Evidence")  # no pause at all: faster than the page can redraw
+    page.keyboard.press("Enter")
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text, stored = codings(project)
+        if stored:
+            break
+        time.sleep(0.2)
+    wait_idle(page)
+    focus = page.locator(".qc-focus").first.inner_text()
+    assert focus != "Our principals bought in."  # N moved on
+    assert [(text[s:e], c) for _, _, s, e, c in stored] == [(focus, "evidence")]

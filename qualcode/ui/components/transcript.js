@@ -79,7 +79,7 @@ function render(root, data) {
   // Keyboard flow: after N/P (or any rerun while the transcript has the focus) the caret
   // waits at the start of the open excerpt, so Shift+arrows select from there.
   const active = root.getRootNode().activeElement;
-  if (focused && (active === body || root.qcKeyboard)) {
+  if (focused && !root.qcPick && (active === body || root.qcKeyboard)) {  // never from an open code box
     body.focus({ preventScroll: true });
     const sel = selectionOf(body);
     if (sel) caretAt(sel, focused);
@@ -133,12 +133,13 @@ function openPicker(root, sel) {
   picker.style.top = `${sel.rect.bottom - hostRect.top + 6}px`;
   picker.style.left = `${Math.max(0, sel.rect.left - hostRect.left)}px`;
   picker.hidden = false;
-  root.qcPick = { start: sel.start, end: sel.end, index: 0, closed: Boolean(sel.closed) };
+  root.qcPick = { start: sel.start, end: sel.end, index: 0, closed: Boolean(sel.closed), waiting: Boolean(sel.waiting) };
   // Say what the code will go on, where the coder types: the page around may still be
   // redrawing after N (walk 8: a code landed on the next excerpt while the sidebar still
   // showed the one before).
   const words = (sel.text || "").replace(/\s+/g, " ").trim();
   picker.querySelector(".qc-what").textContent = sel.closed ? sel.closed
+    : sel.waiting ? "Code the excerpt the page is moving to…"
     : `Code “${words.length > 70 ? words.slice(0, 69) + "…" : words}”`;
   input.value = "";
   fillPicker(root);
@@ -189,7 +190,7 @@ function apply(root, code) {
 const KEYS = { n: "next", j: "next", p: "prev", k: "prev", a: "accept", x: "reject", d: "nothing", u: "undo" };
 
 // T (here, or the sidebar's "Type a code" button): the code picker on the whole open excerpt.
-function openWhole(root) {
+function openWhole(root, opts = {}) {
   const runs = root.querySelectorAll(".qc-body .qc-run.qc-focus");
   if (!runs.length) return false;
   const first = runs[0];
@@ -203,7 +204,8 @@ function openWhole(root) {
   const closed = turn && turn.classList.contains("qc-not-coded")
     ? `This line is not coded (${(turn.querySelector(".qc-role") || {}).textContent || "its speaker's role"}'s words). Esc to close.`
     : null;
-  openPicker(root, { start, end, text, closed, rect: last.getBoundingClientRect() });
+  openPicker(root, { start, end, text, closed: opts.waiting ? null : closed, waiting: Boolean(opts.waiting),
+                     rect: last.getBoundingClientRect() });
   return true;
 }
 
@@ -213,20 +215,69 @@ function openWhole(root) {
 function onPageKey(e) {
   const root = window.qcTranscriptRoot;
   if (!root || !root.isConnected || root.qcPick) return;
-  if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.isComposing || (e.key || "").toLowerCase() !== "t") return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.isComposing) return;
+  const key = (e.key || "").toLowerCase();
   const body = root.querySelector(".qc-body");
   const t = e.target;
   const typing = t && t !== body && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName || ""));
   if (typing) return;
+  if (KEYS[key]) {  // N, P, D, U (and A with no suggestion left) open another excerpt: the next draw says which
+    if (movesFocus(root, key)) {
+      root.qcMoving = Date.now();
+      root.qcMovingFrom = root.qcData ? root.qcData.focus : null;
+    }
+    return;
+  }
+  if (key !== "t") return;
   const sel = t === body ? selectionRange(body) : null;
   if (sel) {
     sel.text = selectionOf(body).toString();
     openPicker(root, sel);
+  } else if (moving(root)) {
+    // N then T at once (walk 9): the sidebar already showed the next excerpt while this
+    // transcript, drawn last, still marked the one before, and the code went there. The box
+    // opens now (the letters go into it) and takes its excerpt from the next draw.
+    if (openWhole(root, { waiting: true })) waitAtMost(root, root.qcPick);
   } else if (!openWhole(root)) {
     return;  // no open excerpt: nothing to code
   }
   e.preventDefault();
   e.stopImmediatePropagation();
+}
+
+const MOVE_WAIT_MS = 4000;  // a move that opens nothing new (the last excerpt) stops waiting
+
+function movesFocus(root, key) {
+  if ("njpkdu".includes(key)) return true;
+  // A on an excerpt with no suggestion left is "next" (the side panel's "All decided: next")
+  return key === "a" && !root.querySelector(".qc-body .qc-run.qc-focus.qc-sg");
+}
+
+function moving(root) {
+  return Boolean(root.qcMoving) && Date.now() - root.qcMoving < MOVE_WAIT_MS;
+}
+
+// A waiting box gives up waiting when the move's time is over (nothing new drawn): it takes
+// the excerpt open then.
+function waitAtMost(root, pick) {
+  const left = Math.max(0, MOVE_WAIT_MS - (Date.now() - root.qcMoving));
+  setTimeout(() => { if (root.qcPick === pick && pick.waiting) arrived(root); }, left + 50);
+}
+
+// The page has drawn the excerpt a move opened: a waiting box takes it, and codes it if the
+// coder already pressed Enter.
+function arrived(root) {
+  root.qcMoving = 0;
+  const p = root.qcPick;
+  if (!p || !p.waiting) return;
+  const code = p.pending;
+  closePicker(root);
+  if (!openWhole(root)) return;
+  const input = root.querySelector(".qc-picker input");
+  input.value = p.typed || "";
+  root.qcPick.index = p.index || 0;
+  fillPicker(root);
+  if (code && !root.qcPick.closed) apply(root, code);  // (a line not coded: the box says so instead)
 }
 
 function setup(root) {
@@ -279,7 +330,11 @@ function setup(root) {
       root.qcSend("key", { action, nonce: Date.now() });
     }
   });
-  input.addEventListener("input", () => { root.qcPick.index = 0; fillPicker(root); });
+  input.addEventListener("input", () => {
+    root.qcPick.index = 0;
+    root.qcPick.typed = input.value;
+    fillPicker(root);
+  });
   input.addEventListener("keydown", (e) => {
     const p = root.qcPick;
     if (!p) return;
@@ -288,7 +343,21 @@ function setup(root) {
     else if (e.key === "Tab") { e.preventDefault(); }
     else if (e.key === "ArrowDown") { e.preventDefault(); p.index = Math.min(p.index + 1, p.shown.length - 1); fillPicker(root); }
     else if (e.key === "ArrowUp") { e.preventDefault(); p.index = Math.max(p.index - 1, 0); fillPicker(root); }
-    else if (e.key === "Enter") { e.preventDefault(); if (p.shown && p.shown[p.index]) apply(root, p.shown[p.index].id); }
+    else if (e.key === "Enter") {
+      e.preventDefault();
+      const chosen = p.shown && p.shown[p.index];
+      if (!chosen) return;
+      if (p.waiting && moving(root)) {  // coded once the page shows where it moved (see arrived)
+        p.pending = chosen.id;
+        p.typed = root.querySelector(".qc-picker input").value;
+        root.querySelector(".qc-what").textContent = `${chosen.name}: coding it as soon as the page has moved…`;
+      } else if (p.waiting) {
+        arrived(root);  // nothing new was drawn in time: the excerpt open now
+        if (root.qcPick) apply(root, chosen.id);
+      } else {
+        apply(root, chosen.id);
+      }
+    }
   });
   input.addEventListener("blur", () => setTimeout(() => { if (root.qcPick) closePicker(root); }, 150));
 }
@@ -321,6 +390,8 @@ export default function (component) {
     const t0 = performance.now();
     render(root, data);
     root.dataset.renderMs = (performance.now() - t0).toFixed(1);  // read by bench/bench_transcript.py
+    // arrived where the move went (the draw names another open excerpt), or the move's time is over
+    if (root.qcMoving && (data.focus !== root.qcMovingFrom || !moving(root))) arrived(root);
   }
   if (data.pick && data.pick !== root.qcPicked) {  // "Type a code" (T) pressed outside the transcript
     root.qcPicked = data.pick;
