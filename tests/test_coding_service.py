@@ -41,6 +41,23 @@ def test_accept_creates_coding_reject_keeps_suggestion(project, doc_with_suggest
     assert [e.action for e in events] == ["reject", "accept"]
 
 
+def test_accepts_of_one_click_are_one_undo_and_only_that_click(project, doc_with_suggestions):
+    """"Accept all" on a turn: its accepts share a batch; one undo takes them all back, and
+    not the decision made before the click (walk 9: each accept was its own undo)."""
+    doc_id, ex, sid = doc_with_suggestions
+    coding.add_coding(project, ex[0].id, "evidence")  # before the click
+    for code in ("trust", "buy_in"):
+        coding.accept_suggestion(project, sid[code], batch="click-1")
+    (undone,) = coding.undo(project)
+    assert undone["action"] == "accept" and undone["more"] == 1
+    with project.session(readonly=True) as s:
+        sugg = {sg.code_id: sg.status.value for sg in store.list_suggestions(s, document_id=doc_id)}
+        codings = [c.code_id for c in store.list_codings(s, document_id=doc_id)]
+        assert store.reviewed_excerpts(s) == {ex[0].id}
+    assert sugg == {"trust": "pending", "buy_in": "pending"} and codings == ["evidence"]
+    assert [u["action"] for u in coding.undo(project)] == ["code"]  # the next undo: the step before
+
+
 def test_manual_span_coding_must_lie_inside_excerpt(project, doc_with_suggestions):
     _, ex, _ = doc_with_suggestions
     e = ex[1]

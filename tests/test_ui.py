@@ -193,6 +193,12 @@ def test_accept_all_leaves_the_long_shots_to_decide_one_by_one(project):
     assert {sugg[sid[f"0:{c}"]].code_id: sugg[sid[f"0:{c}"]].status.value for c in ("trust", "buy_in", "evidence")} \
         == {"trust": "accepted", "buy_in": "accepted", "evidence": "pending"}
     assert sorted(c.code_id for c in codings) == ["buy_in", "trust"]
+    # one click, one undo (walk 9: U took back only the last of the two)
+    at.button(key="page-undo").click().run()
+    sugg, codings, _, _ = _store(project, doc_id)
+    assert [sugg[sid[f"0:{c}"]].status.value for c in ("trust", "buy_in", "evidence")] == ["pending"] * 3
+    assert codings == []
+    assert any("and 1 more accepted with the same click" in i.value for i in at.info)
 
 
 def test_transcript_mode_is_the_default_and_opens_an_excerpt_in_the_sidebar(seeded):
@@ -235,11 +241,14 @@ def test_accept_reject_accept_all_and_undo(seeded):
     suggest_svc.wait_for_learning(ctx)  # the background refresh after those decisions is done
     sugg, codings, _, _ = _store(ctx, doc_id)
     # the refresh may have replaced the seeded chips of a later excerpt with the model's own,
-    # so "accept all" accepted however many that turn showed: undo takes back exactly one
+    # so "accept all" accepted however many that turn showed: one undo takes back that click,
+    # all of it, and nothing before it (the accept on Ana's line stays)
+    by_click = sum(likely(sg) for sg in on_ben)
     accepted = [s.status.value for s in sugg.values()].count("accepted")
     at.button(key="page-undo").click().run()
     sugg, codings, _, _ = _store(ctx, doc_id)
-    assert [s.status.value for s in sugg.values()].count("accepted") == accepted - 1
+    assert [s.status.value for s in sugg.values()].count("accepted") == accepted - by_click
+    assert sugg[sid["1:trust"]].status.value == "accepted"
     assert any("Undone" in i.value for i in at.info)
 
 

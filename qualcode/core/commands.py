@@ -101,6 +101,9 @@ class AcceptSuggestion(Command):
     #: while the chip was on screen, and SQLite may reuse the id)
     excerpt_id: int | None = None
     code_id: str | None = None
+    #: one click that accepts several ("Accept all" on a turn): the accepts share it, and the
+    #: one undo takes them back together
+    batch: str | None = None
 
 
 @command

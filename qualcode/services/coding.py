@@ -90,7 +90,8 @@ class _Accept:
             return Outcome(coding_id, record=False)  # a second press: nothing to record, nor to undo
         return Outcome(coding_id, sg.id, before,
                        {"status": "accepted", "coding_id": coding_id, "coding_created": created,
-                        "excerpt_id": sg.excerpt_id, "code_id": sg.code_id, "review_created": new_review})
+                        "excerpt_id": sg.excerpt_id, "code_id": sg.code_id, "review_created": new_review,
+                        **({"batch": c.batch} if c.batch else {})})
 
     @staticmethod
     def revert(s, ev, cid) -> None:
@@ -298,16 +299,17 @@ class _DeleteMemo:
 
 # ----------------------------------------------------------------------------- the public API
 def accept_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,
-                      code_id: str | None = None) -> int:
+                      code_id: str | None = None, batch: str | None = None) -> int:
     """Accept a pending suggestion: it becomes this coder's coding. Returns the coding id.
 
     ``excerpt_id``, ``code_id``: the excerpt and code of the chip the coder saw (the app
     passes them). If a background refresh replaced that suggestion meanwhile, the decision
     goes to the current pending suggestion of the same code on the same excerpt, and is
     refused (NotFoundError) when there is none: never to another excerpt's or code's.
+    ``batch``: the accepts of one click ("Accept all") share it; one undo takes them all back.
     """
     return executor.execute(ctx, cmd.AcceptSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
-                                                      code_id=code_id))
+                                                      code_id=code_id, batch=batch))
 
 
 def reject_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,

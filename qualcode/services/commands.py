@@ -111,9 +111,11 @@ class Undone:
     entity_id: str
     before: Any
     after: Any
+    more: int = 0  # further events of the same click undone with it (an "Accept all")
 
     def brief(self) -> dict[str, Any]:
-        return {"action": self.action, "entity": self.entity, "entity_id": self.entity_id}
+        return {"action": self.action, "entity": self.entity, "entity_id": self.entity_id,
+                **({"more": self.more} if self.more else {})}
 
 
 @handles(cmd.Undo)
@@ -127,10 +129,22 @@ class _Undo:
         ev = rows[0]
         handler_for(cmd.COMMANDS[ev.action]).revert(s, ev, coder_id)
         ev.undone = True
+        # the other events of the same click (an "Accept all" on a turn), newest first: one undo
+        batch = ev.after.get("batch") if isinstance(ev.after, dict) else None
+        more: list[int] = []
+        while batch:
+            nxt = audit.latest_rows(s, coder_id=coder_id, actions=actions, limit=1)
+            if not nxt or not isinstance(nxt[0].after, dict) or nxt[0].after.get("batch") != batch:
+                break
+            handler_for(cmd.COMMANDS[nxt[0].action]).revert(s, nxt[0], coder_id)
+            nxt[0].undone = True
+            s.flush()
+            more.append(nxt[0].id)
         done = Undone(id=ev.id, action=ev.action, entity=ev.entity, entity_id=ev.entity_id,
-                      before=ev.before, after=ev.after)
+                      before=ev.before, after=ev.after, more=len(more))
         return Outcome(result=done, entity=ev.entity, entity_id=ev.entity_id,
-                       before={"action": ev.action, "after": ev.after}, after=ev.before, undo_of=ev.id)
+                       before={"action": ev.action, "after": ev.after, **({"with": more} if more else {})},
+                       after=ev.before, undo_of=ev.id)
 
 
 def undo_latest(ctx: ProjectContext, *, only: tuple[str, ...] = ()) -> Undone | None:

@@ -93,4 +93,6 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
         text += f" on “{_one_line(detail['text'])}” ({detail['document']})"
     if item["action"] == "memo" and data.get("text"):
         text += f": “{_one_line(data['text'], 60)}”"
+    if item.get("more"):
+        text += f", and {item['more']} more accepted with the same click"
     return text + "."

@@ -8,6 +8,7 @@ tests can find chips by their ``st-key-...`` class.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -114,10 +115,12 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
 
 
 def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
-    """on_click: accept every pending suggestion of a turn (suggestion id, excerpt id, code id)."""
-    done = 0
+    """on_click: accept a turn's likely suggestions (suggestion id, excerpt id, code id), as
+    one click that one undo takes back (walk 9: each accept was its own undo)."""
+    batch, done = uuid.uuid4().hex, 0
     for sid, ex_id, code_id in items:
-        done += in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id) is not None
+        done += in_callback(coding.accept_suggestion, ctx, sid, excerpt_id=ex_id, code_id=code_id,
+                            batch=batch) is not None
         mark(ex_id)
     if done:
         after_decision(ctx)
