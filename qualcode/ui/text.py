@@ -14,8 +14,9 @@ import re
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'^%@/])")
 # Streamlit's Markdown turns " -> ", " <- ", " <-> ", " -- ", " >= ", " <= ", " ~= " into arrows,
 # a dash and signs, escaped or not (walk 9: a file's "->" was shown as "→"): an invisible word
-# joiner (U+2060) between the two characters keeps them as written.
-_ARROWS = re.compile(r"(?<=[<>~-])(?=[->=])")
+# joiner (U+2060) after the first character keeps them as written (only there: "-->" stays as
+# it is, so the page's own search still finds it).
+_ARROWS = re.compile(r"(?<!\S)(<->|->|<-|--|>=|<=|~=)(?!\S)")  # only where Streamlit rewrites ("-->" stays)
 
 
 def md(text: object) -> str:
@@ -24,7 +25,8 @@ def md(text: object) -> str:
     >>> md("[link](http://evil) <b>")
     '\\\\[link\\\\]\\\\(http\\\\:\\\\/\\\\/evil\\\\) \\\\<b\\\\>'
     """
-    return _MD_SPECIAL.sub(r"\\\1", _ARROWS.sub("\u2060", str(text))).replace("\n", " ")
+    kept = _ARROWS.sub(lambda m: m.group(1)[0] + "\u2060" + m.group(1)[1:], str(text))
+    return _MD_SPECIAL.sub(r"\\\1", kept).replace("\n", " ")
 
 
 def shorten(text: str, n: int = 80) -> str:
