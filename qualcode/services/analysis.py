@@ -127,8 +127,11 @@ def crosstab(ctx: ProjectContext, *, by: str, measure: str = "documents", includ
                              measure=measure, rollup=rollup)
 
 
+SMALL_GROUP = 5  # fewer units than this in a group: flagged by compare (and named on the Themes page)
+
+
 def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, include: str = "accepted",
-            coder: str | None = None, small_group: int = 5, rollup: bool = True,
+            coder: str | None = None, small_group: int = SMALL_GROUP, rollup: bool = True,
             source: str | None = None) -> pd.DataFrame:
     """Prevalence per code across the values of ``by`` with chi-square / Fisher tests,
     Cramér's V and Benjamini-Hochberg adjusted p-values; small groups flagged.

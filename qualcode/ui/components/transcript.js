@@ -122,7 +122,7 @@ function selectionRange(root) {
   const b = domOffset(root, r.endContainer, r.endOffset);
   if (a === null || b === null) return null;
   const [start, end] = ordered(a, b);
-  return start < end ? { start, end, rect: r.getBoundingClientRect() } : null;
+  return start < end ? { start, end, text: s.toString(), rect: r.getBoundingClientRect() } : null;
 }
 
 function openPicker(root, sel) {
@@ -231,7 +231,6 @@ function onPageKey(e) {
   if (key !== "t") return;
   const sel = t === body ? selectionRange(body) : null;
   if (sel) {
-    sel.text = selectionOf(body).toString();
     openPicker(root, sel);
   } else if (moving(root)) {
     // N then T at once (walk 9): the sidebar already showed the next excerpt while this
@@ -292,10 +291,7 @@ function setup(root) {
   for (const ev of ["beforeinput", "paste", "drop", "cut"]) body.addEventListener(ev, (e) => e.preventDefault());
   const maybeOpen = () => {
     const sel = selectionRange(body);
-    if (sel) {
-      sel.text = selectionOf(body).toString();
-      openPicker(root, sel);
-    }
+    if (sel) openPicker(root, sel);
   };
   body.addEventListener("mouseup", () => setTimeout(maybeOpen, 0));
   // Tabbing into the transcript puts the caret at the open excerpt.
@@ -347,13 +343,10 @@ function setup(root) {
       e.preventDefault();
       const chosen = p.shown && p.shown[p.index];
       if (!chosen) return;
-      if (p.waiting && moving(root)) {  // coded once the page shows where it moved (see arrived)
+      if (p.waiting) {  // coded once the page shows where it moved (see arrived)
         p.pending = chosen.id;
-        p.typed = root.querySelector(".qc-picker input").value;
-        root.querySelector(".qc-what").textContent = `${chosen.name}: coding it as soon as the page has moved…`;
-      } else if (p.waiting) {
-        arrived(root);  // nothing new was drawn in time: the excerpt open now
-        if (root.qcPick) apply(root, chosen.id);
+        if (moving(root)) root.querySelector(".qc-what").textContent = `${chosen.name}: coding it as soon as the page has moved…`;
+        else arrived(root);  // nothing new was drawn in time: the excerpt open now
       } else {
         apply(root, chosen.id);
       }

@@ -123,8 +123,7 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
         "Document": d["document"], "Excerpt": d["order"] + 1, "Text": shorten(d["text"], 120),
         **({f"{c} applied it": "yes" if code_id in codes else "no" for c, codes in d["coders"].items()
             if c in people} if code_id else {}),
-        **{f"{c}'s codes": ", ".join(names.get(x, x) for x in codes) or "no code"
-           for c, codes in d["coders"].items() if c in people},
+        **{f"{c}'s codes": _codes_text(codes, names) for c, codes in d["coders"].items() if c in people},
         "Resolved": "yes" if d["resolved"] else "",
     } for d in found])
     event = st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table", on_select="rerun",
@@ -150,8 +149,13 @@ def _whole_excerpt(found: list[dict[str, Any]], row: int | None, names: dict[str
     with st.container(border=True, key="agr-drill-whole"):
         st.markdown(f"**{md(d['document'])}, excerpt {d['order'] + 1}**")
         st.markdown("> " + md(d["text"]).replace("\n", "\n> "))
-        st.caption(" · ".join(f"{md(c)}: " + (", ".join(md(names.get(x, x)) for x in codes) or "no code")
+        st.caption(" · ".join(f"{md(c)}: {md(_codes_text(codes, names))}"
                               for c, codes in d["coders"].items() if c in people))
+
+
+def _codes_text(codes: list[str], names: dict[str, str]) -> str:
+    """A coder's codes on an excerpt, by name ("no code" when none)."""
+    return ", ".join(names.get(x, x) for x in codes) or "no code"
 
 
 def _filter_disagreements(code_id: str) -> None:

@@ -230,11 +230,11 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     st.caption(f"For each code: in how many {unit}s of each {by} it occurs, and whether the difference "
                "is larger than chance (Fisher's exact test for two small groups, chi-square otherwise; "
                "p adjusted for testing many codes). Click a row, then pick a group, for its quotes.")
-    small = [v for v in values if len(df) and str(df["small_groups"].iloc[0]) and
-             v in str(df["small_groups"].iloc[0]).split(", ")] if "small_groups" in df.columns else []
+    sizes = {v: int(df[f"{v} N"].iloc[0]) for v in values if pd.notna(df[f"{v} N"].iloc[0])}  # a group's units
+    small = [v for v, n in sizes.items() if n < analysis_svc.SMALL_GROUP]
     if small:  # said above the table: in each row's Finding it sat past the table's edge (walk 8)
-        sizes = ", ".join(f"{v} ({plural(int(df[f'{v} N'].iloc[0]), unit)})" for v in small)
-        st.warning(f"Small group{'s' * (len(small) != 1)}: {sizes}. With fewer than 5 {unit}s a group's share "
+        listed = ", ".join(f"{v} ({plural(sizes[v], unit)})" for v in small)
+        st.warning(f"Small group{'s' * (len(small) != 1)}: {listed}. With fewer than {analysis_svc.SMALL_GROUP} {unit}s a group's share "
                    "moves a lot with one more or one less, and the tests and effect sizes rest on very little: "
                    "read differences there as leads to check in the quotes, not as findings.",
                    icon=":material/info:")
