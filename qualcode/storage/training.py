@@ -93,14 +93,6 @@ def coder_labels(s: Session, coder_id: int) -> dict[int, set[str]]:
     return out
 
 
-def rejected_pairs(s: Session, coder_id: int | None = None) -> set[tuple[int, str]]:
-    """(excerpt_id, code_id) of rejected suggestions (by ``coder_id`` if given)."""
-    q = select(SuggestionRow.excerpt_id, SuggestionRow.code_id).where(SuggestionRow.status == "rejected")
-    if coder_id is not None:
-        q = q.where(SuggestionRow.decided_by == coder_id)
-    return {(e, c) for e, c in s.execute(q)}
-
-
 def blocked_pairs(s: Session, excerpt_ids: Iterable[int], coder_id: int) -> set[tuple[int, str]]:
     """Pairs not to suggest again: decided suggestions and this coder's codings."""
     out: set[tuple[int, str]] = set()
