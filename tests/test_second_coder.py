@@ -92,3 +92,44 @@ def test_a_colleagues_refresh_adds_no_question_on_an_excerpt_already_decided(see
     assert _chips(bob, doc_id)[late].status == "pending"  # bob, who has not decided it, is asked
     # an excerpt alice has not reviewed still shows every suggestion, old or new
     assert all(c.status == "pending" for i, c in _chips(alice, doc_id).items() if i in (sid["2:trust"], sid["2:buy_in"]))
+
+
+def _eid(ctx, doc_id, order):
+    return next(e.id for e in ui_support.transcript_view(ctx, doc_id).excerpts() if e.order == order)
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_nothing_here_stands_for_its_coder_after_another_coder_decides(seeded, independent):
+    """Walk 10: eva pressed D ("Nothing here") on excerpts ben decided later; her chips came back
+    "pending" (with Accept buttons), as if she had never decided."""
+    alice, bob, doc_id, sid = seeded
+    if independent:
+        team.set_independent_coding(alice, True)
+    assert coding.nothing_here(alice, _eid(alice, doc_id, 1)) == 2
+    coding.accept_suggestion(bob, sid["1:trust"])
+    coding.reject_suggestion(bob, sid["1:buy_in"])
+    chips = _chips(alice, doc_id)
+    assert (chips[sid["1:trust"]].status, chips[sid["1:buy_in"]].status) == ("rejected", "rejected")
+    with alice.session(readonly=True) as s:
+        assert coding_store.pending_for(s, _eid(alice, doc_id, 1), alice.coder_id(s)) == []
+    assert sid["1:trust"] not in {sg.id for sg in team.visible_suggestions(alice, document_id=doc_id, status="pending")}
+    bob_chips = _chips(bob, doc_id)
+    assert (bob_chips[sid["1:trust"]].status, bob_chips[sid["1:buy_in"]].status) == ("accepted", "rejected")
+
+
+def test_undo_of_an_earlier_coder_keeps_a_later_coders_verdict(seeded):
+    """bob accepts, alice then rejects, bob undoes: alice's rejection stands (the row is not put back
+    to pending under her); alice then undoes too: the chip is open for both."""
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(bob, sid["2:trust"])
+    coding.reject_suggestion(alice, sid["2:trust"])
+    coding.undo(bob)
+    assert _chips(alice, doc_id)[sid["2:trust"]].status == "rejected"
+    assert _chips(bob, doc_id)[sid["2:trust"]].status == "pending"
+    with alice.session(readonly=True) as s:
+        assert coding_store.get_suggestion(s, sid["2:trust"]).status == "rejected"  # decided: no refresh replaces it
+    coding.undo(alice)
+    assert _chips(alice, doc_id)[sid["2:trust"]].status == "pending"
+    assert _chips(bob, doc_id)[sid["2:trust"]].status == "pending"
+    with alice.session(readonly=True) as s:
+        assert coding_store.get_suggestion(s, sid["2:trust"]).status == "pending"

@@ -39,11 +39,11 @@ def _drop_coding(s, coding_id: Any) -> None:
         pass
 
 
-def _unsettle(s, after: dict[str, Any]) -> None:
+def _unsettle(s, after: dict[str, Any], cid: int) -> None:
     """Undo of a coding: the suggestions it settled (``store.settle_open``) are open again."""
     for r in reversed(after.get("settled") or ()):
         try:
-            store.restore_suggestion_status(s, int(r["id"]), r["before"])
+            store.restore_suggestion_status(s, int(r["id"]), r["before"], cid)
         except NotFoundError:  # replaced by a refresh meanwhile
             pass
 
@@ -96,7 +96,7 @@ class _Accept:
     @staticmethod
     def revert(s, ev, cid) -> None:
         after = ev.after or {}
-        store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {})
+        store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {}, cid)
         if after.get("coding_created") and after.get("coding_id"):
             _drop_coding(s, after["coding_id"])
         _unreview(s, after, cid)
@@ -118,7 +118,7 @@ class _Reject:
 
     @staticmethod
     def revert(s, ev, cid) -> None:
-        store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {})
+        store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {}, cid)
         _unreview(s, ev.after or {}, cid)
 
 
@@ -139,7 +139,7 @@ class _Code:
     @staticmethod
     def revert(s, ev, cid) -> None:
         after = ev.after or {}
-        _unsettle(s, after)
+        _unsettle(s, after, cid)
         if after.get("coding_created", True):
             _drop_coding(s, ev.entity_id)
         _unreview(s, after, cid)
@@ -185,7 +185,7 @@ class _CodeSelection:
     @staticmethod
     def revert(s, ev, cid) -> None:
         for made in (ev.after or {}).get("codings", []):
-            _unsettle(s, made)
+            _unsettle(s, made, cid)
             if made.get("created"):
                 _drop_coding(s, made["coding_id"])
             _unreview(s, made, cid)
@@ -247,7 +247,7 @@ class _NothingHere:
     def revert(s, ev, cid) -> None:
         after = ev.after or {}
         for r in after.get("rejected") or ():  # its rejections go back to pending
-            store.restore_suggestion_status(s, int(r["id"]), r["before"])
+            store.restore_suggestion_status(s, int(r["id"]), r["before"], cid)
         _unreview(s, after, cid)
 
 

@@ -109,7 +109,7 @@ def visible_suggestions(
     ctx: ProjectContext, *, document_id: int | None = None, status: str | None = None
 ) -> list[Suggestion]:
     """Suggestions as this coder should see them. With independent coding on, a suggestion
-    decided by another coder shows as pending (their verdict stays hidden).
+    decided by another coder shows this coder's own verdict on it, or pending (theirs stays hidden).
 
     A suggestion row has one status for everyone (schema), so in independent mode the
     last decision is stored there; each coder's own decisions are in their codings,
@@ -118,10 +118,14 @@ def visible_suggestions(
     with ctx.session(readonly=True) as s:
         sugg = store.list_suggestions(s, document_id=document_id)
         independent = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+        others = [sg.id for sg in sugg if sg.decided_by and sg.decided_by != ctx.coder]
+        mine = store.own_decisions(s, ctx.coder_id(s), others) if independent and others else {}
     if independent:
         for sg in sugg:
             if sg.decided_by and sg.decided_by != ctx.coder:
-                sg.status, sg.decided_by, sg.decided_at = SuggestionStatus.PENDING, None, None
+                own = mine.get(sg.id)
+                sg.status = SuggestionStatus(own) if own else SuggestionStatus.PENDING
+                sg.decided_by, sg.decided_at = (ctx.coder, None) if own else (None, None)
     if status:
         sugg = [sg for sg in sugg if sg.status.value == status]
     return sugg

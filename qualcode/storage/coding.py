@@ -255,9 +255,18 @@ def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id:
     return before
 
 
-def restore_suggestion_status(s: Session, suggestion_id: int, before: dict) -> None:
-    """Put a suggestion's decision back as :func:`set_suggestion_status` returned it (undo)."""
+def restore_suggestion_status(s: Session, suggestion_id: int, before: dict, coder_id: int | None = None) -> None:
+    """Put a suggestion's decision back as :func:`set_suggestion_status` returned it (undo by
+    ``coder_id``). The row holds the latest decision of anyone: when another coder has decided
+    it since, their verdict stays on the row; and a ``before`` naming a coder whose verdict was
+    undone meanwhile is not brought back (the row goes to pending, or stays with this coder's
+    earlier verdict)."""
     row = get_suggestion(s, suggestion_id)
+    if coder_id is not None and row.decided_by is not None and row.decided_by != coder_id:
+        return
+    prev = before.get("decided_by")
+    if coder_id is not None and prev is not None and prev != coder_id and not standing_decider(s, suggestion_id, prev):
+        before = {"status": "pending"}
     row.status = SuggestionStatus(before.get("status", "pending")).value
     row.decided_by = before.get("decided_by")
     at = before.get("decided_at")
@@ -269,18 +278,38 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
     """This coder's own standing verdict per suggestion: ``{id: "accepted" | "rejected"}``.
 
     A suggestion row holds only the latest decision (anyone's); a coder's own decisions are
-    their accept/reject audit events that were not undone (newest wins).
+    their audit events that were not undone (newest wins): accept and reject, and the
+    rejections of "Nothing here" (walk 10: those were missed, so a colleague's later decision
+    on the row put the chips back to "pending" for the coder who had pressed D). A code
+    settled by coding by hand needs no entry: the coder's coding itself says "accepted".
     """
-    out: dict[int, str] = {}
-    for chunk in chunks([str(i) for i in suggestion_ids]):
-        q = (select(AuditRow.entity_id, AuditRow.action)
+    wanted = {int(i) for i in suggestion_ids}
+    if not wanted:
+        return {}
+    events: list[tuple[int, int, str]] = []  # (audit id, suggestion id, verdict)
+    for chunk in chunks([str(i) for i in sorted(wanted)]):
+        q = (select(AuditRow.id, AuditRow.entity_id, AuditRow.action)
              .where(AuditRow.coder_id == coder_id, AuditRow.entity == "suggestion",
                     AuditRow.action.in_(("accept", "reject")), AuditRow.undone.is_(False),
-                    AuditRow.entity_id.in_(chunk))
-             .order_by(AuditRow.id))
-        for entity_id, action in s.execute(q):
-            out[int(entity_id)] = "accepted" if action == "accept" else "rejected"
-    return out
+                    AuditRow.entity_id.in_(chunk)))
+        events += [(aid, int(eid), "accepted" if action == "accept" else "rejected")
+                   for aid, eid, action in s.execute(q)]
+    excerpts = {str(e) for e in s.scalars(select(SuggestionRow.excerpt_id).where(SuggestionRow.id.in_(wanted)))
+                } if len(wanted) <= 900 else None
+    for chunk in chunks(sorted(excerpts)) if excerpts is not None else [None]:
+        q = select(AuditRow.id, AuditRow.after).where(AuditRow.coder_id == coder_id, AuditRow.action == "nothing_here",
+                                                     AuditRow.undone.is_(False))
+        if chunk is not None:
+            q = q.where(AuditRow.entity_id.in_(chunk))
+        for aid, after in s.execute(q):
+            events += [(aid, int(r["id"]), "rejected") for r in (after or {}).get("rejected") or ()
+                       if int(r["id"]) in wanted]
+    return {sid: verdict for _, sid, verdict in sorted(events)}
+
+
+def standing_decider(s: Session, suggestion_id: int, coder_id: int | None) -> bool:
+    """Whether ``coder_id`` (None: nobody) still has a verdict on the suggestion that stands."""
+    return coder_id is None or bool(own_decisions(s, coder_id, [suggestion_id]))
 
 
 def made_after_review(s: Session, coder_id: int, suggestion_ids: list[int]) -> set[int]:
