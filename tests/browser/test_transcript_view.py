@@ -267,6 +267,34 @@ def test_letters_typed_right_after_t_go_into_the_code_box_never_to_the_shortcuts
     assert page.locator(".qc-focus", has_text="Say more?").count() >= 1  # no N either
 
 
+def test_enter_on_a_groups_name_applies_nothing_until_a_code_is_chosen(app_page):
+    """Walk 10: T, "Relationships" (a group, which is not applied itself) and Enter coded Buy-in,
+    the group's first code, without a word. Enter now says it is a group; ↓ then Enter (a code
+    chosen) applies that code."""
+    project, page = app_page
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for()
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.keyboard.press("t")
+    page.keyboard.type("Relationships", delay=20)
+    page.keyboard.press("Enter")
+    page.locator(".qc-what", has_text="is a group").wait_for(timeout=5_000)
+    assert page.locator(".qc-picker input").is_visible()  # still open, the typing kept
+    if os.environ.get("QUALCODE_SCREENSHOTS_DIR"):
+        page.screenshot(path=os.path.join(os.environ["QUALCODE_SCREENSHOTS_DIR"], "picker-group.png"))
+    page.wait_for_timeout(1000)
+    assert codings(project)[1] == []  # nothing coded
+    first = page.locator(".qc-option").nth(1).get_attribute("data-code")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    import time
+
+    deadline = time.monotonic() + 30
+    while not codings(project)[1] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [c for *_, c in codings(project)[1]] == [first]
+
+
 def test_n_then_t_at_once_codes_the_excerpt_n_opened(app_page):
     """Walk 9: N, then T, a code and Enter within a second coded the excerpt before (the
     sidebar already showed the next one; the transcript, drawn last, still marked the old).

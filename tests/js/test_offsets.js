@@ -1,6 +1,6 @@
 // Unit tests of the transcript component's offset mapping (run by tests/test_transcript_view.py).
 const assert = require("assert");
-const { cpLen, cutRun, covering, pointOffset, ordered, pickCodes } = require("../../qualcode/ui/components/offsets.js");
+const { cpLen, cutRun, covering, pointOffset, ordered, pickCodes, groupOnly } = require("../../qualcode/ui/components/offsets.js");
 
 // Code points, not UTF-16 units: an emoji or a rare CJK character counts once.
 assert.strictEqual(cpLen("abc"), 3);
@@ -41,4 +41,9 @@ const grouped = [{ id: "reach", name: "Reach", under: "Context and outcomes" },
   { id: "cost", name: "Cost", under: "Context and outcomes" }, { id: "outcome_x", name: "Outcomes seen" }];
 assert.deepStrictEqual(pickCodes(grouped, [], "Context and outcomes").map((c) => c.id), ["cost", "reach"]);
 assert.deepStrictEqual(pickCodes(grouped, [], "outcome").map((c) => c.id), ["outcome_x", "cost", "reach"]);
+// Found through its group's name only: Enter does not apply it unasked (walk 10).
+assert.strictEqual(groupOnly(grouped[0], "Context and"), true);
+assert.strictEqual(groupOnly(grouped[0], "reach"), false);
+assert.strictEqual(groupOnly(grouped[2], "outcome"), false);
+assert.strictEqual(groupOnly(grouped[0], ""), false);
 console.log("offsets.js: all assertions passed");

@@ -63,6 +63,14 @@ function pickCodes(codes, recent, query) {
     });
 }
 
+// Whether the query finds this code only through its group's name: Enter then must not apply
+// it unasked (walk 10: "Relationships" and Enter coded Buy-in, the group's first code).
+function groupOnly(code, query) {
+  const q = (query || "").trim().toLowerCase();
+  return Boolean(q) && !code.name.toLowerCase().includes(q) && !code.id.toLowerCase().includes(q)
+    && (code.under || "").toLowerCase().includes(q);
+}
+
 if (typeof module !== "undefined") {
-  module.exports = { cpLen, cutRun, covering, pointOffset, ordered, pickCodes };
+  module.exports = { cpLen, cutRun, covering, pointOffset, ordered, pickCodes, groupOnly };
 }

@@ -328,6 +328,7 @@ function setup(root) {
   });
   input.addEventListener("input", () => {
     root.qcPick.index = 0;
+    root.qcPick.chose = false;
     root.qcPick.typed = input.value;
     fillPicker(root);
   });
@@ -337,12 +338,17 @@ function setup(root) {
     e.stopPropagation();
     if (e.key === "Escape") { e.preventDefault(); closePicker(root); body.focus(); }
     else if (e.key === "Tab") { e.preventDefault(); }
-    else if (e.key === "ArrowDown") { e.preventDefault(); p.index = Math.min(p.index + 1, p.shown.length - 1); fillPicker(root); }
-    else if (e.key === "ArrowUp") { e.preventDefault(); p.index = Math.max(p.index - 1, 0); fillPicker(root); }
+    else if (e.key === "ArrowDown") { e.preventDefault(); p.index = Math.min(p.index + 1, p.shown.length - 1); p.chose = true; fillPicker(root); }
+    else if (e.key === "ArrowUp") { e.preventDefault(); p.index = Math.max(p.index - 1, 0); p.chose = true; fillPicker(root); }
     else if (e.key === "Enter") {
       e.preventDefault();
       const chosen = p.shown && p.shown[p.index];
       if (!chosen) return;
+      if (!p.chose && groupOnly(chosen, input.value)) {  // a group's name: say so, apply nothing
+        root.querySelector(".qc-what").textContent =
+          `“${chosen.under}” is a group: pick one of its codes (↓ then Enter), or type a code's name.`;
+        return;
+      }
       if (p.waiting) {  // coded once the page shows where it moved (see arrived)
         p.pending = chosen.id;
         if (moving(root)) root.querySelector(".qc-what").textContent = `${chosen.name}: coding it as soon as the page has moved…`;
