@@ -265,7 +265,7 @@ def restore_suggestion_status(s: Session, suggestion_id: int, before: dict, code
     if coder_id is not None and row.decided_by is not None and row.decided_by != coder_id:
         return
     prev = before.get("decided_by")
-    if coder_id is not None and prev is not None and prev != coder_id and not standing_decider(s, suggestion_id, prev):
+    if coder_id is not None and prev is not None and prev != coder_id and verdict_undone(s, suggestion_id, prev):
         before = {"status": "pending"}
     row.status = SuggestionStatus(before.get("status", "pending")).value
     row.decided_by = before.get("decided_by")
@@ -283,6 +283,11 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
     on the row put the chips back to "pending" for the coder who had pressed D). A code
     settled by coding by hand needs no entry: the coder's coding itself says "accepted".
     """
+    return _verdicts(s, coder_id, suggestion_ids, undone=False)
+
+
+def _verdicts(s: Session, coder_id: int, suggestion_ids: list[int], *, undone: bool) -> dict[int, str]:
+    """:func:`own_decisions`, or (``undone``) the verdicts this coder took back."""
     wanted = {int(i) for i in suggestion_ids}
     if not wanted:
         return {}
@@ -290,7 +295,7 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
     for chunk in chunks([str(i) for i in sorted(wanted)]):
         q = (select(AuditRow.id, AuditRow.entity_id, AuditRow.action)
              .where(AuditRow.coder_id == coder_id, AuditRow.entity == "suggestion",
-                    AuditRow.action.in_(("accept", "reject")), AuditRow.undone.is_(False),
+                    AuditRow.action.in_(("accept", "reject")), AuditRow.undone.is_(undone),
                     AuditRow.entity_id.in_(chunk)))
         events += [(aid, int(eid), "accepted" if action == "accept" else "rejected")
                    for aid, eid, action in s.execute(q)]
@@ -298,7 +303,7 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
                 } if len(wanted) <= 900 else None
     for chunk in chunks(sorted(excerpts)) if excerpts is not None else [None]:
         q = select(AuditRow.id, AuditRow.after).where(AuditRow.coder_id == coder_id, AuditRow.action == "nothing_here",
-                                                     AuditRow.undone.is_(False))
+                                                     AuditRow.undone.is_(undone))
         if chunk is not None:
             q = q.where(AuditRow.entity_id.in_(chunk))
         for aid, after in s.execute(q):
@@ -307,9 +312,11 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
     return {sid: verdict for _, sid, verdict in sorted(events)}
 
 
-def standing_decider(s: Session, suggestion_id: int, coder_id: int | None) -> bool:
-    """Whether ``coder_id`` (None: nobody) still has a verdict on the suggestion that stands."""
-    return coder_id is None or bool(own_decisions(s, coder_id, [suggestion_id]))
+def verdict_undone(s: Session, suggestion_id: int, coder_id: int | None) -> bool:
+    """Whether ``coder_id`` took back (undid) every verdict they gave on the suggestion. A row
+    decided without an audit event (an import, an older project) does not count as undone."""
+    return coder_id is not None and not own_decisions(s, coder_id, [suggestion_id]) and bool(
+        _verdicts(s, coder_id, [suggestion_id], undone=True))
 
 
 def made_after_review(s: Session, coder_id: int, suggestion_ids: list[int]) -> set[int]:

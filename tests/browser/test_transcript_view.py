@@ -149,6 +149,35 @@ def test_keyboard_only_coding_of_three_excerpts(app_page):
         assert text[s - 1] in " \n" or s == 0, words
 
 
+def test_n_in_the_transcript_skips_decided_excerpts_as_the_next_button_does(app_page):
+    """Walk 10: with the keyboard in the transcript, N stepped to the very next excerpt, decided
+    or not (and after D, which moves on by itself, N skipped an undecided one). N goes to the
+    next excerpt that needs a decision, as the side panel's Next does; P goes back to the one
+    open before."""
+    from qualcode.services import coding as coding_service
+
+    project, page = app_page
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            ex = doc_store.load_document(s, 1).excerpts
+        coding_service.nothing_here(ctx, ex[4].id)  # "They saw the exit tickets." is decided
+    finally:
+        ctx.close()
+    page.reload()
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("n")
+    page.locator(".qc-focus", has_text="I agree with Ana.").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("p")
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=30_000)
+
+
 def test_transcript_text_stays_text_in_the_transcript_view(app_page):
     _, page = app_page
     dialogs = []

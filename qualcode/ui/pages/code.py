@@ -340,18 +340,15 @@ def _page_of(turns: list[TurnView], focus: int | None, size: int) -> int:
     return 1
 
 
-def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int | None, go_next) -> dict:
-    """The transcript's keyboard flow: n/p move, a/x decide the best suggestion, d, u."""
-    order = [e.id for e in view.excerpts() if e.codable]
+def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int | None, go_next, go_prev) -> dict:
+    """The transcript's keyboard flow: N/P move as the side panel's Next and Previous do (N: the
+    next excerpt that needs a decision; walk 10: in the transcript N stepped to the very next
+    excerpt, decided or not, so D (which moves on) then N skipped one), A/X decide the best
+    suggestion, D, U."""
 
-    def move(step: int) -> None:
-        cur = st.session_state.get("code_focus")
-        pos = order.index(cur) if cur in order else (-1 if step > 0 else len(order))
-        nxt = pos + step
-        if 0 <= nxt < len(order):
-            st.session_state["code_focus"] = order[nxt]
-            st.session_state["code_jump"] = True
-            st.session_state.pop("code_at", None)
+    def move(go) -> None:
+        st.session_state.pop("code_at", None)
+        go()
 
     def decide_best(accept: bool) -> None:
         ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
@@ -368,12 +365,12 @@ def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int
             return
         nothing_here(ctx, ex, go_next)  # says why when there is nothing left to do
 
-    return {"next": lambda: move(1), "prev": lambda: move(-1), "accept": lambda: decide_best(True),
+    return {"next": lambda: move(go_next), "prev": lambda: move(go_prev), "accept": lambda: decide_best(True),
             "reject": lambda: decide_best(False), "nothing": nothing, "undo": lambda: undo_last(ctx)}
 
 
 def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView], by_id: dict,
-                     focus: int | None, cb, code_options: dict[str, str], go_next, go_prev=None) -> None:
+                     focus: int | None, cb, code_options: dict[str, str], go_next, go_prev) -> None:
     codes = cb.codable_codes() if cb is not None else []
     st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
                "text to see or change its codes · dotted underline: suggestions to decide · "
@@ -394,7 +391,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
             st.caption("Click a sentence of the transcript to open it here.")
     transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,
                                all_codes=cb.codes if cb is not None else None,
-                               actions=_keyboard(ctx, view, by_id, focus, go_next))
+                               actions=_keyboard(ctx, view, by_id, focus, go_next, go_prev))
 
 
 def render() -> None:
