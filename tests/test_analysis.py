@@ -294,3 +294,14 @@ def test_excerpt_map_without_packing_gives_the_same_numbers(project, small, monk
     pd.testing.assert_frame_equal(analysis.frequencies(project, by="role"), packed)
     f = rows(analysis.frequencies(project))
     assert (f["rel"]["excerpts"], f["rel"]["documents"], f["rel"]["participants"]) == (5, 3, 4)
+
+
+def test_a_retired_code_in_use_is_counted_and_says_it_is_retired(project, small):
+    """Walk 10: Themes and the exports counted a retired code under its bare name."""
+    from qualcode.services import codebook as cbs
+
+    cbs.retire_code(project, "evid", force=True)
+    f = analysis.frequencies(project)
+    row = f[f["code_id"] == "evid"].iloc[0]
+    assert row["code"].endswith(" (retired)") and row["excerpts"] == 2
+    assert not f[f["code_id"] == "rel_trust"].iloc[0]["code"].endswith("(retired)")

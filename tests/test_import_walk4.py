@@ -264,6 +264,24 @@ def test_attributes_table_without_a_file_column_names_the_upload_and_the_columns
     assert not any("get no attributes from this table" in c.value for c in at.caption)
 
 
+def test_a_table_row_naming_no_uploaded_file_is_named_with_its_line_before_and_after_import(project):
+    """Walk 10: "1 row(s) of the table name no uploaded file." named neither the row nor the file,
+    and was not said again once the import was done."""
+    at = page("importing", project)
+    at = _upload(at, [("ana.txt", _labelled("Ana", "We met."), TXT)])
+    table = b"file,year\nana.txt,2021\n\n2024_Mountain_FG_missing.txt,2024\n"
+    at.file_uploader(key="imp_table").set_value(("sites.csv", table, "text/csv"))
+    no_exception(at.run())
+    expected = ("Attributes table: sites.csv, line 4: '2024_Mountain_FG_missing.txt' matches none of the "
+                "transcripts; its attributes are not used. Check the spelling")
+    (msg,) = [w.value.replace("\\", "") for w in at.warning if w.value.startswith("Attributes table")]
+    assert msg.startswith(expected), msg
+    at = _import(at)
+    assert any(w.value.replace("\\", "").startswith(expected) for w in at.warning), [w.value for w in at.warning]
+    (doc,) = ingest.list_documents(project)
+    assert ingest.show_document(project, doc["id"])["attributes"].get("year") in ("2021", 2021)
+
+
 def test_a_files_problem_quotes_its_words_literally(project):
     """Walk 8: the warning about a damaged timing line showed the file's "->" as an arrow (the
     message went to Markdown as it was); a file's words are escaped, so they show as written."""

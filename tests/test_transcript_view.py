@@ -180,3 +180,22 @@ def test_memos_on_a_document_a_code_and_a_coding_listed_filtered_and_exported(pr
     # Removing the coding removes its memo (undo brings the coding back, not the memo).
     coding.remove_coding(project, cid)
     assert "coding" not in {m["kind"] for m in memos.list_memos(project)}
+
+
+def test_the_transcript_names_a_retired_codes_codings_as_retired(project, doc):
+    """Walk 10: hovering a coding of a retired code showed its raw id ("protected_time")."""
+    from qualcode.services import codebook as cbs
+    from qualcode.services import ui_support
+    from qualcode.ui.transcript_view import payload
+
+    doc_id, _, ex = doc
+    coding.add_coding(project, ex[0].id, "trust")
+    cbs.retire_code(project, "trust", force=True)
+    view = ui_support.transcript_view(project, doc_id)
+    cb = ui_support.codebook(project)
+    data = payload(view, view.turns, codes=cb.codable_codes(), focus=None, recent=[], version=1, scroll=False,
+                   all_codes=cb.codes)
+    assert data["names"]["trust"] == "Trust (retired)" and data["colors"]["trust"]
+    assert "trust" not in {c["id"] for c in data["codes"]}  # not offered in the code box
+    (state,) = [e.state for e in view.excerpts() if e.id == ex[0].id]
+    assert [c.code_name for c in state.codings] == ["Trust (retired)"]

@@ -100,7 +100,8 @@ def code_table(codebook: Codebook, ids: list[str]) -> pd.DataFrame:
 
     return pd.DataFrame({
         "code_id": ids,
-        "code": [by_id[i].name for i in ids],
+        # a retired code still counts where it was applied, and says it is retired (walk 10)
+        "code": [by_id[i].shown_name for i in ids],
         "parent_id": [by_id[i].parent for i in ids],
         "depth": [depth(i) for i in ids],
     })

@@ -204,6 +204,16 @@ class Code:
     guid: str | None = None
     retired: bool = False
 
+    @property
+    def shown_name(self) -> str:
+        """The name as reports and the Code page show it: a retired code still counts where it
+        was applied, and says it is retired (walk 10).
+
+        >>> Code("t", "Trust").shown_name, Code("t", "Trust", retired=True).shown_name
+        ('Trust', 'Trust (retired)')
+        """
+        return f"{self.name} (retired)" if self.retired else self.name
+
 
 @dataclass
 class Codebook:

@@ -96,6 +96,7 @@ class Sidecar:
     documents: dict[str, dict[str, Attribute]] = field(default_factory=dict)  # file key -> attrs
     speakers: dict[str, dict[str, dict[str, Attribute]]] = field(default_factory=dict)  # file -> label -> attrs
     used: set[str] = field(default_factory=set)
+    rows: dict[str, tuple[str, int]] = field(default_factory=dict)  # file key -> (name as written, first line)
 
     @staticmethod
     def _keys(filename: str) -> list[str]:
@@ -112,6 +113,18 @@ class Sidecar:
     def unused(self) -> list[str]:
         return sorted((set(self.documents) | set(self.speakers)) - self.used)
 
+    def unused_rows(self) -> list[tuple[str, int]]:
+        """(file name as the table writes it, its first line) of the rows naming no file read, in
+        table order: what a message about them names (walk 10: "1 row(s) of the table name no
+        uploaded file" said neither which row nor which name)."""
+        return sorted((self.rows.get(k, (k, 0)) for k in self.unused()), key=lambda r: r[1])
+
+    def unused_message(self, name: str) -> str:
+        """One plain sentence per row naming no file read, with the table's name and the line."""
+        return " ".join(f"{name}, line {line}: {written!r} matches none of the transcripts; its attributes are "
+                        f"not used. Check the spelling of the file name, or add that transcript too."
+                        for written, line in self.unused_rows())
+
 
 def load_sidecar(path: str | Path) -> Sidecar:
     """Read an attributes CSV keyed by file name (see the module docstring)."""
@@ -121,8 +134,10 @@ def load_sidecar(path: str | Path) -> Sidecar:
     if not p.exists():
         raise IngestError("attributes file not found", file=str(p), hint="check the path given to --attributes")
     text = decode_bytes(p.read_bytes(), file=str(p))
-    rows = list(csv.reader(io.StringIO(text), csv_dialect(text.split("\n", 1)[0], delimiters=",;\t")))
-    rows = [r for r in rows if any(c.strip() for c in r)]
+    reader = csv.reader(io.StringIO(text), csv_dialect(text.split("\n", 1)[0], delimiters=",;\t"))
+    numbered = [(reader.line_num, r) for r in reader]
+    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]  # blank lines keep their numbers
+    rows = [r for _, r in numbered]
     header = [h.strip().lower() for h in rows[0]] if rows else []
     fcol = next((header.index(c) for c in FILE_COLUMNS if c in header), None)
     if fcol is None:
@@ -137,7 +152,7 @@ def load_sidecar(path: str | Path) -> Sidecar:
     attr_cols = [i for i in range(len(header)) if i not in (fcol, scol) and header[i]]
     types = {i: infer_type(r[i] for r in rows[1:] if i < len(r)) for i in attr_cols}
     car = Sidecar(str(p))
-    for number, r in enumerate(rows[1:], start=2):
+    for number, r in numbered[1:]:
         fname = r[fcol].strip() if fcol < len(r) else ""
         if not fname:
             raise IngestError("a row without a file name", file=str(p), line=number,
@@ -146,6 +161,7 @@ def load_sidecar(path: str | Path) -> Sidecar:
         attrs = {header[i]: Attribute(header[i], r[i].strip(), types[i]) for i in attr_cols
                  if i < len(r) and r[i].strip()}
         key = Sidecar._keys(fname)[0] if "." in Path(fname).name else Path(fname).name.casefold()
+        car.rows.setdefault(key, (fname, number))
         speaker = r[scol].strip() if scol is not None and scol < len(r) else ""
         if speaker:
             car.speakers.setdefault(key, {}).setdefault(speaker, {}).update(attrs)

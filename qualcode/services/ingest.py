@@ -472,9 +472,9 @@ def ingest_paths(
     if progress:
         progress(total, total, "")
     if sidecar:
-        for key in sidecar.unused():
-            report.problems.append(Problem(f"attributes for {key!r} matched no imported file", file=sidecar.path,
-                                           severity="warning"))
+        for written, line in sidecar.unused_rows():
+            report.problems.append(Problem(f"attributes for {written!r} matched no imported file", file=sidecar.path,
+                                           line=line or None, severity="warning"))
     return report
 
 

@@ -589,6 +589,12 @@ def learning_status(ctx: ProjectContext) -> dict[str, Any]:
             "error": live.error}
 
 
+def suggested_codes(ctx: ProjectContext, document_id: int) -> set[str]:
+    """The codes with a pending suggestion in the document (see ``storage.coding.suggested_codes``)."""
+    with ctx.session(readonly=True) as s:
+        return coding_store.suggested_codes(s, document_id)
+
+
 def learned_from(model_id: str | None) -> int:
     """How many decided excerpts a model id was fitted on (0: the codebook only).
 

@@ -239,7 +239,7 @@ def transcript_view(ctx: ProjectContext, document_id: int) -> TranscriptView:
     """The whole Code page model for one document, as this coder sees it."""
     with ctx.session(readonly=True) as s:
         doc = doc_store.load_document(s, document_id)
-        code_names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        code_names = {c.id: c.shown_name for c in code_store.load_codebook(s).codes}
         spans = {e.id: (e.start, e.text) for e in doc.excerpts}
         states = _states(s, ctx, document_id=document_id, excerpt_ids=None, spans=spans, code_names=code_names)
     role_of = {sp.label: sp.role.value for sp in doc.speakers}
@@ -268,7 +268,7 @@ def excerpt_states(ctx: ProjectContext, excerpts: Iterable[tuple[int, int, str]]
     if not items:
         return {}
     with ctx.session(readonly=True) as s:
-        code_names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        code_names = {c.id: c.shown_name for c in code_store.load_codebook(s).codes}
         spans = {i: (start, text) for i, start, text in items}
         states = _states(s, ctx, document_id=None, excerpt_ids=[i for i, _, _ in items], spans=spans,
                          code_names=code_names)
@@ -326,4 +326,4 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str
         if sp:
             speakers[f] = {label: {k: str(getattr(a, "value", a)) for k, a in attrs.items()}
                            for label, attrs in sp.items()}
-    return {"documents": docs, "speakers": speakers, "unused": car.unused()}
+    return {"documents": docs, "speakers": speakers, "unused": car.unused(), "unused_message": car.unused_message(name)}

@@ -228,6 +228,14 @@ def list_suggestions(
     return [_suggestion(r, names) for r in s.scalars(q.order_by(SuggestionRow.excerpt_id, SuggestionRow.score.desc()))]
 
 
+def suggested_codes(s: Session, document_id: int) -> set[str]:
+    """The codes with a pending suggestion somewhere in the document (one cheap query: the Code
+    page asks every few seconds whether a code new to it has suggestions now)."""
+    return set(s.scalars(select(SuggestionRow.code_id).distinct()
+                         .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
+                         .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending")))
+
+
 def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
     row = s.get(SuggestionRow, suggestion_id)
     if row is None:

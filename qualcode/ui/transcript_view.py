@@ -44,6 +44,9 @@ TRANSCRIPT = st.components.v2.component(
 )
 
 
+RETIRED_COLOR = "#9e9e9e"  # codings of a code no longer offered (retired, or not codable now)
+
+
 def code_colors(codes: list[Any]) -> dict[str, str]:
     """Each code's colour: its own, else a fixed palette by position (stable across reruns)."""
     return {c.id: (c.color or PALETTE[i % len(PALETTE)]) for i, c in enumerate(codes)}
@@ -98,6 +101,10 @@ def payload(view: TranscriptView, turns: list[TurnView], *, codes: list[Any], fo
         "marks": marks,
         "codes": [{"id": c.id, "name": c.name, "color": colors[c.id], "under": groups_above(c, by_id)}
                   for c in codes if not c.retired],
+        # every code's name for the hover text, a retired one's marked so (walk 10: its raw id
+        # showed), and a colour for codings of codes no longer offered
+        "names": {c.id: c.shown_name for c in by_id.values()},
+        "colors": {c.id: RETIRED_COLOR for c in by_id.values() if c.id not in colors},
         "recent": recent,
         "focus": focus,
         "scroll": scroll,

@@ -172,13 +172,21 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
                             definition="Talk about mathematics: math lessons, fractions, problems, "
                                        "students' math work and math teachers.",
                             keywords=["math", "mathematics", "fractions"]))
-    goto(page, "Code")
+    # the page as it is, no click (walk 10: the open Code page showed nothing of a new code's
+    # suggestions for 95 s, until the coder clicked): it follows the change by itself
 
     def new_code():
         pend, _ = _pending(project)
         return [sg for sg in pend if sg.code_id == "math_talk"]
 
     _poll(new_code, 300, "suggestions for the new code")
+    offer = page.locator(key("code-new-suggestions"))
+    offer.wait_for(timeout=120_000)
+    assert "Math talk" in offer.inner_text()
+    offer.scroll_into_view_if_needed()
+    shot(page, "live-new-code-offer")
+    offer.locator("button").click()
+    offer.wait_for(state="detached", timeout=60_000)
     page.wait_for_function("() => !document.querySelector('.st-key-code-learning')"
                            " || !document.querySelector('.st-key-code-learning').innerText.includes('updating')",
                            timeout=120_000)

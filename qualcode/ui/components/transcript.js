@@ -25,6 +25,8 @@ function paint(run, hls, colors, names) {
 
 function render(root, data) {
   const colors = {}, names = {};
+  Object.assign(names, data.names || {});
+  Object.assign(colors, data.colors || {});
   for (const c of data.codes) { colors[c.id] = c.color; names[c.id] = c.name; }
   const body = root.querySelector(".qc-body");
   // A redraw (after coding a selection, a decision, a click) keeps the reader where they

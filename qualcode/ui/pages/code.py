@@ -24,7 +24,7 @@ from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import state, survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
-from qualcode.ui.text import distinct, tail
+from qualcode.ui.text import distinct, md, tail
 from qualcode.ui.transcript import chip_styles, decide, excerpt_clicks, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
@@ -257,26 +257,43 @@ LEARNING_HELP = ("The model relearns after each decision and re-scores the excer
                  "this document first. The excerpt you are deciding keeps its suggestions until you move on.")
 
 
-@st.fragment(run_every=1.5)
-def _learning_busy(ctx: ProjectContext) -> None:
-    """Ticks while the background update runs. It never reruns the page itself: a rerun in the
-    middle of the coder's clicks loses them, and chips must not change under their eyes; the
-    new chips show with the coder's next action."""
-    st.caption(learning_text(suggest_svc.learning_status(ctx)), help=LEARNING_HELP)
+@st.fragment(run_every=2.0)
+def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
+    """The learning line, ticking: it follows codebook changes made anywhere (another page, tab
+    or coder), shows the update's progress, and, once suggestions for a code new to this page
+    are stored, offers to show them (walk 10: a code added on the Codebook page had its
+    suggestions stored within a second, and the open Code page showed nothing of them until the
+    coder clicked). It never reruns the page itself: a rerun in the middle of the coder's clicks
+    loses them, and chips must not change under their eyes."""
+    focus = st.session_state.get("code_focus")
+    if not attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[focus]):
+        suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
+    info = suggest_svc.learning_status(ctx)
+    st.caption(learning_text(info), help=LEARNING_HELP)
+    seen = st.session_state.get("code_codes_seen")
+    if info["busy"] or seen is None or seen[0] != doc_id:
+        return
+    new = (attempt(suggest_svc.suggested_codes, ctx, doc_id) or set()) - seen[1]
+    if new:
+        cb = attempt(ui_support.codebook, ctx)  # the codebook now: the new code is not in the page's names
+        current = {c.id: c.name for c in cb.codes} if cb is not None else {}
+        names = sorted(current.get(c, c) for c in new)
+        if st.session_state.get("code_new_told") != new:  # said once where the coder is reading too
+            st.session_state["code_new_told"] = new
+            st.toast(f"New suggestions for {md(', '.join(names))}: “show them” at the top of the page.",
+                     icon=":material/fiber_new:")
+        if st.button(f"New suggestions for {md(', '.join(names))}: show them", key="code-new-suggestions",
+                     icon=":material/fiber_new:", type="primary"):
+            st.rerun()
 
 
 def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
     """"Suggestions learned from your decisions on N excerpts, updated X s ago" and a refresh button;
     follows codebook changes (a new or edited code gets suggestions at once)."""
-    if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
-        suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
-    info = suggest_svc.learning_status(ctx)
+    st.session_state["code_codes_seen"] = (doc_id, attempt(suggest_svc.suggested_codes, ctx, doc_id) or set())
     row = st.container(horizontal=True, vertical_alignment="center", key="code-learning")
     with row:
-        if info["busy"]:
-            _learning_busy(ctx)
-        else:
-            st.caption(learning_text(info), help=LEARNING_HELP)
+        _learning_status(ctx, doc_id)
     row.button("Refresh suggestions", key="refresh-suggestions", icon=":material/refresh:", type="tertiary",
                on_click=_refresh_now, args=(ctx, doc_id),
                help="Relearn from your decisions and re-score the excerpts you have not reviewed")

@@ -440,6 +440,7 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
         status.update(label=f"Imported {len(saved_ids)} of {plural(total, 'file')}.",
                       state="error" if failed else "complete", expanded=bool(failed))
     st.session_state["imp_results"] = results
+    st.session_state["imp_results_table"] = st.session_state.get("imp_table_note")  # said again with the result
     st.session_state["imp_nonce"] = st.session_state.get("imp_nonce", 0) + 1
     st.session_state.pop("imp_parsed", None)
     st.session_state.pop("imp_merges", None)
@@ -499,8 +500,11 @@ def render() -> None:
     if survey_import.render_if_chosen(ctx):
         return
     results = st.session_state.pop("imp_results", None)
+    table_note = st.session_state.pop("imp_results_table", None)
     if results:
         _show_results(results)
+        if table_note:
+            st.warning(f"Attributes table: {md(table_note)}", icon=":material/table_view:")
     nonce = st.session_state.get("imp_nonce", 0)
     st.caption("A colleague's coded project (.qdpx from NVivo, ATLAS.ti, MAXQDA or qualcode) or coding "
                "spreadsheet? Bring it in on the **Agreement** page, under *Bring in a colleague's work*.")
@@ -526,6 +530,7 @@ def render() -> None:
                 icon=":material/upload_file:")
         return
     sidecar: dict[str, Any] = {}
+    st.session_state["imp_table_note"] = None
     if table is not None:
         data = table.getvalue()
         try:
@@ -537,7 +542,8 @@ def render() -> None:
                        "the table and upload it again first, or set each file's attributes in its preview below.")
         else:
             if sidecar["unused"]:
-                st.caption(f"{len(sidecar['unused'])} row(s) of the table name no uploaded file.")
+                st.session_state["imp_table_note"] = sidecar["unused_message"]
+                st.warning(f"Attributes table: {md(sidecar['unused_message'])}", icon=":material/table_view:")
     cache = st.session_state.setdefault("imp_parsed", {})
     merges = st.session_state.get("imp_merges") or []
     items = []
