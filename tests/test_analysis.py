@@ -123,9 +123,10 @@ def test_crosstab(project, small):
     r = ct.set_index("code_id").loc["rel_trust"]
     assert (r["2018 n"], r["2018 %"], r["2021 n"], r["2021 %"], r["Total n"], r["Total %"]) == (2, 100.0, 1, 50.0, 3, 75.0)
     ex = analysis.crosstab(project, by="district", measure="excerpts").set_index("code_id").loc["rel"]
-    # North = D1 (4 excerpts) + D3 (3) = 7 excerpts; rel coded on D1e1, D3e1, D3e2 = 3 -> 3/7
-    assert ex["North n"] == 3 and ex["North %"] == pytest.approx(100 * 3 / 7)
-    # South = D2 (3) + D4 (2) = 5; rel on D2e1, D2e2 -> 2/5
+    # of codable excerpts (an interviewer's lines are never coded): North = D1 (2 of its 4
+    # excerpts) + D3 (2 of 3) = 4; rel coded on D1e1, D3e1, D3e2 = 3 -> 3/4
+    assert ex["North n"] == 3 and ex["North %"] == pytest.approx(100 * 3 / 4)
+    # South = D2 (3, its facilitator's line codable here) + D4 (2) = 5; rel on D2e1, D2e2 -> 2/5
     assert ex["South n"] == 2 and ex["South %"] == pytest.approx(40.0)
 
 
@@ -305,3 +306,13 @@ def test_a_retired_code_in_use_is_counted_and_says_it_is_retired(project, small)
     row = f[f["code_id"] == "evid"].iloc[0]
     assert row["code"].endswith(" (retired)") and row["excerpts"] == 2
     assert not f[f["code_id"] == "rel_trust"].iloc[0]["code"].endswith("(retired)")
+
+
+def test_the_share_of_excerpts_is_of_codable_excerpts_only(project, small):
+    """Walk 10: excerpts_total counted the interviewer's lines too (114 against 91 codable), a
+    denominator no code could ever fill. The small project: 9 codable excerpts of 13 (its
+    interviewers' 4 lines are not; its facilitators' are)."""
+    f = analysis.frequencies(project)
+    assert set(f["excerpts_total"]) == {9}
+    by_year = analysis.frequencies(project, by="year")
+    assert dict(zip(by_year["year"].astype(str), by_year["excerpts_total"])) == {"2018": 5, "2021": 4}

@@ -136,9 +136,13 @@ def split_people(project):
     a, _ = seed(project, name="interview-a", turns=[
         ("Speaker 1", "unknown", "How did the first cycle go?"),
         ("Rosa", "participant", "Slowly. Nobody wanted to look at the data.")])
+    seed(project, name="interview-c", turns=[  # two interviews' interviewers: not one person (walk 10)
+        ("INTERVIEWER", "interviewer", "What did the coach do?"),
+        ("Lena", "participant", "She kept the meetings short.")])
     b, _ = seed(project, name="interview-b", turns=[
         ("SPEAKER 1", "unknown", "And the second cycle?"),
-        ("Tomas", "participant", "Faster, once the coach cut the agenda.")])
+        ("Tomas", "participant", "Faster, once the coach cut the agenda."),
+        ("Interviewer", "interviewer", "Thank you both.")])
     return project, {"fg": fg, "a": a, "b": b}
 
 

@@ -98,7 +98,10 @@ def test_coding_service_accept_reject_undo(db_url):  # noqa: F811
         assert [u["action"] for u in coding.undo(ctx, 5)] == ["reject", "accept"]
         with ctx.session(readonly=True) as s:
             assert [c.coder for c in store.list_codings(s)] == ["bob"]
-            assert {sg.status.value for sg in store.list_suggestions(s)} == {"pending"}
+            # alice's verdicts are gone; bob's coding of trust settled that suggestion for him
+            # after alice's accept, and his verdict stands on the row (undo takes back alice's own)
+            assert {(sg.code_id, sg.status.value, sg.decided_by) for sg in store.list_suggestions(s)} == {
+                ("trust", "accepted", "bob"), ("buy_in", "pending", None)}
             assert store.reviewed_excerpts(s, coder_id=ctx.coder_id(s)) == set()
     finally:
         ctx.close()

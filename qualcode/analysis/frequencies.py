@@ -54,7 +54,8 @@ def _unique_count(group_code: np.ndarray, other: np.ndarray, size: int) -> np.nd
 
 
 def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
-    """Per group: documents_total, participants_total, excerpts_total, words."""
+    """Per group: documents_total, participants_total, excerpts_total (codable excerpts: an
+    interviewer's lines are never coded, so they are no part of the denominator), words."""
     n = len(g.labels)
     part = is_participant(facts)
     sp = facts.speakers
@@ -82,7 +83,8 @@ def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
         spk = ec["speaker_id"].to_numpy(dtype=float)
         spk = np.where(np.isnan(spk), -1, spk).astype(np.int64)
         eg = g.of_incidences(ec["document_id"].to_numpy(dtype=np.int64), spk)
-        excerpts = np.bincount(eg[eg >= 0], weights=ec["excerpts"].to_numpy(dtype=float)[eg >= 0], minlength=n)
+        col = "codable" if "codable" in ec.columns else "excerpts"  # a share of excerpts is of codable ones
+        excerpts = np.bincount(eg[eg >= 0], weights=ec[col].to_numpy(dtype=float)[eg >= 0], minlength=n)
     return pd.DataFrame({
         "group": g.labels, "documents_total": docs[:n].astype(int), "participants_total": parts[:n].astype(int),
         "excerpts_total": excerpts[:n].astype(int), "words": words[:n],

@@ -157,6 +157,16 @@ def is_generic_label(label: str) -> bool:
                                  r"district|school|person|teacher|principal|student)\s*[a-z0-9]{0,3}", low)))
 
 
+def is_role_word(label: str) -> bool:
+    """True for a bare role word (Interviewer, MODERATOR, Q): it names a part, not a person, so
+    two documents' "Interviewer" / "INTERVIEWER" say nothing about one person (walk 10).
+
+    >>> is_role_word("INTERVIEWER"), is_role_word("Speaker 1"), is_role_word("Ana")
+    (True, False, False)
+    """
+    return _low(label) in _ROLE_OF_WORD
+
+
 def plausible_label(label: str) -> bool:
     """Does this look like a speaker label rather than the start of a sentence?"""
     label = label.strip()

@@ -19,6 +19,7 @@ from qualcode.core import commands as cmd
 from qualcode.errors import QualcodeError
 from qualcode.ingest.attributes import check_value
 from qualcode.ingest.merge import merge_candidates as guess_one_person
+from qualcode.ingest.speakers import is_role_word
 from qualcode.services import commands as executor
 from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
@@ -245,13 +246,15 @@ def unmerge_in_document(s, did: int, record: Mapping[str, Any]) -> None:
 def merge_candidates(ctx: ProjectContext) -> list[list[str]]:
     """Speaker labels across the project that may be one person: ``JOHN SMITH`` / ``John``,
     ``Ana`` / ``Ana (2)``, and the same label spelt in another case or spacing in another
-    document (``Speaker 1`` / ``SPEAKER 1``). The coder decides."""
+    document (``Speaker 1`` / ``SPEAKER 1``). A bare role word (``Interviewer`` /
+    ``INTERVIEWER`` in two interviews) names a part, not a person: not proposed. The coder
+    decides."""
     labels = list(dict.fromkeys(r["label"] for r in speakers(ctx)))
     groups = guess_one_person(labels)
     placed = {lab for g in groups for lab in g}
     by_key: dict[str, list[str]] = {}
     for lab in labels:
-        if lab not in placed:
+        if lab not in placed and not is_role_word(lab):
             by_key.setdefault(_key(lab), []).append(lab)
     groups += [g for g in by_key.values() if len(g) > 1]
     return sorted(groups, key=lambda g: labels.index(g[0]))

@@ -193,15 +193,20 @@ def speaker_attributes_frame(s: Session) -> pd.DataFrame:
 
 
 def excerpt_counts(s: Session, excerpts: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Excerpts per (document, speaker): columns document_id, speaker_id (-1: none), excerpts."""
+    """Excerpts per (document, speaker): columns document_id, speaker_id (-1: none), excerpts,
+    and codable (those of them a coder can code: an interviewer's lines are not, so they are no
+    part of a share of excerpts; walk 10: the export's excerpts_total counted them)."""
     emap = excerpt_map(s) if excerpts is None else excerpts
     if emap.empty:
-        return pd.DataFrame(columns=["document_id", "speaker_id", "excerpts"])
+        return pd.DataFrame(columns=["document_id", "speaker_id", "excerpts", "codable"])
     doc = emap["document_id"].to_numpy(dtype=np.int64)
     spk = emap["speaker_id"].to_numpy(dtype=np.int64)
     span = int(spk.max()) + 2
-    key, n = np.unique(doc * span + (spk + 1), return_counts=True)
-    return pd.DataFrame({"document_id": key // span, "speaker_id": key % span - 1, "excerpts": n})
+    key, inverse, n = np.unique(doc * span + (spk + 1), return_inverse=True, return_counts=True)
+    closed = np.fromiter(s.scalars(select(ExcerptRow.id).where(ExcerptRow.codable.is_(False))), dtype=np.int64)
+    shut = np.isin(emap["excerpt_id"].to_numpy(dtype=np.int64), closed)
+    codable = n - np.bincount(inverse.ravel()[shut], minlength=len(n))
+    return pd.DataFrame({"document_id": key // span, "speaker_id": key % span - 1, "excerpts": n, "codable": codable})
 
 
 def speaker_words(s: Session) -> pd.DataFrame:
