@@ -720,3 +720,14 @@ def test_import_applies_the_interviewers_listed_even_without_apply():
     at.run()
     at.button(key="imp_go").click().run()
     assert at.session_state["saved"][0]["Renata Solis"] == "participant"
+
+
+def test_a_label_after_a_hash_mark_starts_its_own_turn():
+    """Walk 10: "# Owen: Sorry, I dropped off." (a transcriber's mark before the label) was
+    glued to the turn before, "#" and all."""
+    raw = read_text("Interviewer: How did it go?\nOwen: It went fine.\n# Owen: Sorry, I dropped off.\n"
+                    "Maya: We met weekly.\n")
+    assert [(t.speaker, t.text) for t in raw.turns] == [
+        ("Interviewer", "How did it go?"), ("Owen", "It went fine."), ("Owen", "Sorry, I dropped off."),
+        ("Maya", "We met weekly.")]
+    assert split_label("## Notes on the session") is None  # a heading without a label stays text

@@ -203,6 +203,11 @@ def split_label(line: str, *, allow_tab: bool = True) -> LabelMatch | None:
     s = line.strip()
     if not s:
         return None
+    if s.startswith("#"):  # "# Owen: Sorry, I dropped off": a heading or comment mark before a label
+        bare = s.lstrip("#").lstrip()
+        m = _INLINE.match(bare) if bare and bare != s else None
+        if m and plausible_label(_clean(m.group("label"))):
+            return split_label(bare, allow_tab=allow_tab)
     m = _GENDERED.match(s)
     if m and _low(m.group("label")) in _ROLE_OF_WORD:
         return LabelMatch(m.group("label"), s[m.end():].strip())
