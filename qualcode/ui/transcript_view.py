@@ -154,7 +154,12 @@ def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     # Always redraw after a selection: the browser drew it at once, and a refused one must go.
     st.session_state["code_version"] = st.session_state.get("code_version", 0) + 1
     start, end = int(ev["start"]), int(ev["end"])
+    had = {c.id for e in view.excerpts() for c in e.state.codings}
     ids = in_callback(coding.code_selection, ctx, view.document_id, start, end, str(ev["code"]))
+    if ids and set(ids) <= had:  # every piece was coded so already: say so, never silence
+        name = view.code_names.get(str(ev["code"]), str(ev["code"]))
+        flash(f"These words already have {md(name)}: nothing changed.", kind="info")
+        return
     if ids:
         _remember(str(ev["code"]))
         st.session_state["code_last_codings"] = ids

@@ -314,6 +314,7 @@ def test_enter_on_a_groups_name_applies_nothing_until_a_code_is_chosen(app_page)
     page.wait_for_timeout(1000)
     assert codings(project)[1] == []  # nothing coded
     first = page.locator(".qc-option").nth(1).get_attribute("data-code")
+    first_name = page.locator(".qc-option").nth(1).locator("span").nth(1).inner_text()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     import time
@@ -321,6 +322,14 @@ def test_enter_on_a_groups_name_applies_nothing_until_a_code_is_chosen(app_page)
     deadline = time.monotonic() + 30
     while not codings(project)[1] and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert [c for *_, c in codings(project)[1]] == [first]
+    # the same code again: nothing changes, and the page says so (it used to stay silent)
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.keyboard.press("t")
+    page.keyboard.type(first_name, delay=20)
+    page.keyboard.press("Enter")
+    page.get_by_text("already have", exact=False).first.wait_for(timeout=30_000)
     assert [c for *_, c in codings(project)[1]] == [first]
 
 
