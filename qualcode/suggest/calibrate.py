@@ -16,6 +16,16 @@ probability of being right). ``Calibrator`` maps it to ``P(the coder applies the
   0.191). ``SHRINK_N`` 200: 0.064 / 0.107, 0.070 / 0.058, 0.083 / 0.116; shrinking
   towards the codebook's mapping instead: 0.323 / 0.158 @100 (worse).
 
+Measured and dropped (walk 10: "Trust 47% after the coder accepted every Trust"): a per-code
+intercept on top of the shared mapping, the MAP shift of each code's own shown-score decisions
+under a normal prior of sd tau (Newton, all codes at once). ECE of the shown test-half
+suggestions @0 / 100 / 200 / 500, seeds 0 / 1, shared mapping -> tau 0.5: disaster-dev 0.104 /
+0.082 / 0.052 / 0.043 and 0.111 / 0.084 / 0.067 / 0.071 -> 0.104 / 0.064 / 0.062 / 0.032 and
+0.111 / 0.063 / 0.066 / 0.036, but talkmoves-dev 0.071 / 0.150 / 0.220 / 0.064 and 0.105 /
+0.062 / 0.096 / 0.068 -> 0.071 / 0.191 / 0.255 / 0.103 and 0.105 / 0.124 / 0.117 / 0.041
+(tau 1 and 2: worse still on talkmoves). The review queue's picks, near each code's
+threshold, are too biased a sample to read one code's rate from.
+
 ``reliability`` and ``ece`` measure it (bins of probability vs the share right).
 
 >>> round(ece(np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 1, 0, 0])), 2)
