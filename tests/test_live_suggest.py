@@ -363,7 +363,14 @@ def test_why_says_when_the_suggestion_was_made_beside_the_pages_count(live_proje
     with ctx.session() as s:
         coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e2, code_id="data", score=0.9,
                                                        model_id="m:384/h13-bbb", explanation={"probability": 0.8})])
+    # a model learned from 13 of this coder's decisions: they reviewed 13 excerpts (not e1, e2)
+    reviewed = [e for d in live_project[1] for e in _excerpts(ctx, d) if e not in (e1, e2)][:13]
+    assert len(reviewed) == 13
+    with ctx.session() as s:
+        for e in reviewed:
+            coding_store.mark_reviewed(s, e, ctx.coder_id(s))
     assert service.learning_status(ctx)["learned_from"] == 13
+    assert not service.learning_status(ctx)["colleague"]
     (old,) = _pending(ctx, excerpt_ids=[e1])
     assert service.why(ctx, old.id)[-1] == ("This suggestion was made when the model had learned from your decisions "
                                             "on 1 excerpt; it has learned from 13 excerpts now.")
@@ -384,3 +391,20 @@ def test_moving_a_code_under_another_rebuilds_the_engine(live_project):
     after = service._load_state(ctx).engine
     assert after is not before
     assert after._parents.tolist() == [c.id == "trust" for c in service._load_state(ctx).codes]
+
+
+def test_a_colleagues_model_is_never_read_as_your_decisions(live_project):
+    """Suggestion rows are shared: a coder who has decided nothing yet, whose own model has not
+    run in this process, sees rows a colleague's model made; the line says so, not "learned from
+    your decisions on 13 excerpts"."""
+    from qualcode.core import Suggestion
+    from qualcode.ui.pages.code import learning_text
+
+    ctx, (d1, _, _) = live_project
+    (e1,) = _excerpts(ctx, d1)[:1]
+    with ctx.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e1, code_id="data", score=0.9,
+                                                       model_id="m:384/h13-bbb", explanation={"probability": 0.8})])
+    info = service.learning_status(ctx.as_coder("newcomer"))
+    assert info["colleague"] and info["learned_from"] == 0
+    assert learning_text(info).startswith("Suggestions from a colleague's model so far")

@@ -567,22 +567,29 @@ def follow_codebook(ctx: ProjectContext, *, document_id: int | None = None, excl
 def learning_status(ctx: ProjectContext) -> dict[str, Any]:
     """What the coder is getting, for the Code page: decisions learned from, when updated.
 
-    ``{"learned_from": N or 0, "model": id, "updated_s": seconds ago or None, "busy": "" |
+    ``{"learned_from": N or 0, "model": id, "colleague": bool (the stored suggestions come from a
+    colleague's model, this coder's own has not run yet), "updated_s": seconds ago or None, "busy": "" |
     "learning" | "refreshing", "progress": (done, total), "codebook": bool (the update under
     way gives a new or edited code its suggestions), "error": str}``. From this
     process's worker if it ran, else from the newest stored suggestion.
     """
     live = _live(ctx)
     model, updated = live.model_id, live.updated_at
+    colleague = False
     if not model or updated is None:  # this process has not refreshed yet: the stored ones say
         with ctx.session(readonly=True) as s:
             newest = training.newest_suggestion(s)
+            cid = meta.find_coder(s, ctx.coder)
+            mine = training.reviewed_count(s, cid) if cid is not None else 0
         if newest:
             model = model or newest["model_id"]
             ts = newest["created_at"]
             if updated is None and ts is not None:
                 updated = ts.replace(tzinfo=ts.tzinfo or timezone.utc).timestamp()
-    return {"learned_from": learned_from(model), "model": model,
+            # suggestion rows are shared: the newest may come from a colleague's model, learned
+            # from more decisions than this coder has made (never "learned from your decisions")
+            colleague = learned_from(model) > mine
+    return {"learned_from": 0 if colleague else learned_from(model), "model": model, "colleague": colleague,
             "updated_s": None if updated is None else max(0.0, time.time() - updated),
             "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
             "codebook": live.done < live.codebook_gen,  # the update under way follows a codebook change

@@ -104,6 +104,11 @@ def blocked_pairs(s: Session, excerpt_ids: Iterable[int], coder_id: int) -> set[
     return out
 
 
+def reviewed_count(s: Session, coder_id: int) -> int:
+    """How many excerpts this coder has reviewed (one count query)."""
+    return int(s.scalar(select(func.count(ReviewRow.id)).where(ReviewRow.coder_id == coder_id)) or 0)
+
+
 def reviewed_by(s: Session, coder_id: int) -> set[int]:
     return set(s.scalars(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
 

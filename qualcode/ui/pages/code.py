@@ -231,7 +231,8 @@ def learning_text(info: dict[str, Any]) -> str:
     'Suggestions from the codebook only, updated 9 s ago · suggesting your codebook changes (50 of 187 excerpts)…'
     """
     n = info["learned_from"]  # excerpts decided (one excerpt may take several clicks)
-    text = (f"Suggestions learned from your decisions on {n} excerpt{'s' if n != 1 else ''}" if n
+    text = ("Suggestions from a colleague's model so far (yours learns from your decisions)" if info.get("colleague")
+            else f"Suggestions learned from your decisions on {n} excerpt{'s' if n != 1 else ''}" if n
             else "Suggestions from the codebook only")
     text += f", updated {_ago(info['updated_s'])}"
     if info["busy"] == "loading":
