@@ -78,3 +78,23 @@ def test_another_coders_later_decision_does_not_reopen_it(project, doc):
     sid = next(c.suggestion_id for c in _state(ben, e).chips if c.code_id == "trust")
     coding.reject_suggestion(ben, sid)
     assert "trust" not in [c.code_id for c in _state(project, e).pending]
+
+
+@pytest.mark.parametrize("again", [True, False])
+def test_a_colleagues_refresh_leaves_a_half_decided_excerpts_open_chips(project, doc, again):
+    """Walk 11: eva accepted one suggestion of an excerpt and had another still to decide; ben's
+    background refresh re-proposed it (its row got a new time, read as "made after your review")
+    or dropped it, and it vanished for eva ("All decided: next") though she never decided it."""
+    _, ex = doc
+    e = ex[1]
+    trust = next(c.suggestion_id for c in _state(project, e).chips if c.code_id == "trust")
+    coding.accept_suggestion(project, trust)
+    assert [c.code_id for c in _state(project, e).pending] == ["evidence"]
+    ben = project.as_coder("ben")
+    proposals = [Suggestion(excerpt_id=e.id, code_id="buy_in", score=0.7, model_id="ben")]
+    if again:
+        proposals.append(Suggestion(excerpt_id=e.id, code_id="evidence", score=0.55, model_id="ben"))
+    with project.session() as s:  # ben's refresh: ben has not reviewed this excerpt
+        store.upsert_suggestions(s, proposals, replace_pending_for=[e.id])
+    assert [c.code_id for c in _state(project, e).pending] == ["evidence"]  # still eva's to decide
+    assert "evidence" in [c.code_id for c in _state(ben, e).pending]

@@ -166,8 +166,9 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
 
     ``replace_pending_for``: excerpt ids whose pending suggestions are refreshed: a code the
     model proposes again keeps its row (and id: a chip on the coder's page stays clickable)
-    with the new score, model and explanation; stale ones that the model no longer proposes
-    are removed. Returns how many are stored new.
+    with the new score, model and explanation (and its time: re-scored, not new); stale ones
+    that the model no longer proposes are removed, unless a coder has reviewed the excerpt
+    (a colleague may still have them to decide). Returns how many are stored new.
     """
     replace = set(replace_pending_for)
     old_pending: list[SuggestionRow] = []  # pending rows of the refreshed excerpts
@@ -194,8 +195,11 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
         if existing is not None:
             if existing.status == "pending":
                 kept.add(existing.id)
+                # re-scored, not new: it keeps its time (walk 11: a colleague's refresh re-proposed
+                # a chip on an excerpt the coder had half decided, the new time read as "made after
+                # your review", and the coder's undecided chip vanished)
                 existing.score, existing.explanation = float(sg.score), sg.explanation
-                existing.model_id, existing.created_at = sg.model_id, _now()
+                existing.model_id = sg.model_id
             continue
         row = SuggestionRow(excerpt_id=sg.excerpt_id, code_id=sg.code_id, score=float(sg.score),
                             model_id=sg.model_id, explanation=sg.explanation, status="pending")
@@ -204,7 +208,14 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
         added += 1
     # The stale ones last: the updates and inserts above are flushed first (autoflush), and
     # none of them can collide with a stale row (an exact match would have been reused).
-    for chunk in chunks(sorted({row.id for row in old_pending if row.id not in kept})):
+    # ... except on excerpts a coder has reviewed: a refresh is one coder's (it never touches
+    # their own reviewed excerpts), and a colleague who reviewed the excerpt may still have these
+    # chips to decide: they stay (walk 11: one vanished from under the coder who had it open)
+    stale = [row for row in old_pending if row.id not in kept]
+    seen: set[int] = set()
+    for chunk in chunks(sorted({row.excerpt_id for row in stale})):
+        seen.update(s.scalars(select(ReviewRow.excerpt_id).where(ReviewRow.excerpt_id.in_(chunk))))
+    for chunk in chunks(sorted({row.id for row in stale if row.excerpt_id not in seen})):
         s.execute(delete(SuggestionRow).where(SuggestionRow.id.in_(chunk)))
     s.flush()
     return added
