@@ -298,8 +298,8 @@ def test_letters_typed_right_after_t_go_into_the_code_box_never_to_the_shortcuts
 
 def test_enter_on_a_groups_name_applies_nothing_until_a_code_is_chosen(app_page):
     """Walk 10: T, "Relationships" (a group, which is not applied itself) and Enter coded Buy-in,
-    the group's first code, without a word. Enter now says it is a group; ↓ then Enter (a code
-    chosen) applies that code."""
+    the group's first code, without a word. Enter now says it is a group and which code a second
+    Enter applies (the highlighted one)."""
     project, page = app_page
     page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for()
     wait_idle(page)
@@ -313,10 +313,10 @@ def test_enter_on_a_groups_name_applies_nothing_until_a_code_is_chosen(app_page)
         page.screenshot(path=os.path.join(os.environ["QUALCODE_SCREENSHOTS_DIR"], "picker-group.png"))
     page.wait_for_timeout(1000)
     assert codings(project)[1] == []  # nothing coded
-    first = page.locator(".qc-option").nth(1).get_attribute("data-code")
-    first_name = page.locator(".qc-option").nth(1).locator("span").nth(1).inner_text()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Enter")
+    first = page.locator(".qc-option").nth(0).get_attribute("data-code")
+    first_name = page.locator(".qc-option").nth(0).locator("span").nth(1).inner_text()
+    assert f"Enter codes {first_name}" in page.locator(".qc-what").inner_text()
+    page.keyboard.press("Enter")  # walk 11: the code the message names (↓ then Enter skipped it)
     import time
 
     deadline = time.monotonic() + 30

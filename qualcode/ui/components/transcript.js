@@ -347,8 +347,10 @@ function setup(root) {
       const chosen = p.shown && p.shown[p.index];
       if (!chosen) return;
       if (!p.chose && groupOnly(chosen, input.value)) {  // a group's name: say so, apply nothing
+        // ... and the next Enter codes the highlighted one (walk 11: "↓ then Enter" skipped it)
+        p.chose = true;
         root.querySelector(".qc-what").textContent =
-          `“${chosen.under}” is a group: pick one of its codes (↓ then Enter), or type a code's name.`;
+          `“${chosen.under}” is a group: Enter codes ${chosen.name} (highlighted); ↑ ↓ pick another of its codes.`;
         return;
       }
       if (p.waiting) {  // coded once the page shows where it moved (see arrived)

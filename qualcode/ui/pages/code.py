@@ -95,7 +95,13 @@ def next_excerpt(view: TranscriptView, after: int | None) -> int | None:
     if after is None:
         return next((e.id for e in order if e.state.pending), None) or next(
             (e.id for e in order if e.state.status() == "open"), None)
-    pos = next((i for i, e in enumerate(order) if e.id == after), -1)
+    pos = next((i for i, e in enumerate(order) if e.id == after), None)
+    if pos is None:  # an excerpt not coded (an interviewer's line): from where it sits in the document
+        # (walk 11: N there went back to the top)
+        every = view.excerpts()
+        at = next((i for i, e in enumerate(every) if e.id == after), None)
+        later = {e.id for e in every[at + 1:]} if at is not None else set()
+        pos = next((i for i, e in enumerate(order) if e.id in later), len(order)) - 1
     rest = order[pos + 1:] + order[:pos + 1]
     return next((e.id for e in rest if e.id != after and (e.state.pending or e.state.status() == "open")), None)
 
