@@ -306,6 +306,16 @@ def test_a_retired_code_in_use_is_counted_and_says_it_is_retired(project, small)
     row = f[f["code_id"] == "evid"].iloc[0]
     assert row["code"].endswith(" (retired)") and row["excerpts"] == 2
     assert not f[f["code_id"] == "rel_trust"].iloc[0]["code"].endswith("(retired)")
+    # walk 11: the drill-down's quotes, the coded-excerpts export and Agreement named it bare
+    q = analysis.quotes(project, code_id="evid")
+    assert len(q) and set(q["code"]) == {"Evidence (test) (retired)"}
+    from qualcode.services import export
+
+    table = export.excerpts_table(project)
+    assert set(table.loc[table["code_id"] == "evid", "code"]) == {"Evidence (test) (retired)"}
+    from qualcode.ui.pages.agreement import code_names
+
+    assert code_names(project)["evid"] == "Evidence (test) (retired)"  # the per-code table's names
 
 
 def test_the_share_of_excerpts_is_of_codable_excerpts_only(project, small):

@@ -118,7 +118,7 @@ def retrieve(
     names = corpus.documents.set_index("document_id")["name"]
     agg["document"] = agg["document_id"].map(names)
     by_id = corpus.codebook.by_id()
-    agg["code"] = [by_id[c].name if c in by_id else c for c in agg["code_id"]]
+    agg["code"] = [by_id[c].shown_name if c in by_id else c for c in agg["code_id"]]
     disp = speaker_display(corpus.speakers)
     roles = corpus.speakers.set_index("speaker_id")["role"]
     agg["speaker"] = agg["speaker_id"].map(disp)

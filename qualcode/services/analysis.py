@@ -266,7 +266,7 @@ def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "
     """Heatmap of the co-occurrence matrix."""
     facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
     m = cooc_mod.cooccurrence_matrix(facts, level=level, value=value)
-    names = {c.id: c.name for c in facts.codebook.codes}
+    names = {c.id: c.shown_name for c in facts.codebook.codes}
     # The diagonal (each code with itself) is each code's own count, not a pair: left out.
     return charts.heatmap(m, title=f"Co-occurrence ({level}s)", value_title=value, labels=names, diagonal=False)
 

@@ -266,7 +266,7 @@ def agreement(
         sugg = team_store.suggestions_on(s, reviewed.get(ENGINE, ()), code_id=code) if include_engine else []
         cb = code_store.load_codebook(s)
         code_ids = _code_ids(cb, code, {r[1] for r in rows} | {r[1] for r in sugg})
-        names_of_codes = {c.id: c.name for c in cb.codes}
+        names_of_codes = {c.id: c.shown_name for c in cb.codes}
         spans = {e: (d["start"], d["end"]) for e, d in team_store.excerpt_details(s, everything).items()} \
             if level == "character" else {}
     applied: dict[str, dict[int, dict[str, list[tuple[int, int]]]]] = {n: {} for n in names}

@@ -31,7 +31,7 @@ def _num(v: float | None) -> str:
 
 def code_names(ctx: ProjectContext) -> dict[str, str]:
     try:
-        return {c.id: c.name for c in cb_service.get_codebook(ctx).codes}
+        return {c.id: c.shown_name for c in cb_service.get_codebook(ctx).codes}
     except Exception:  # names are a nicety; ids still work
         return {}
 
