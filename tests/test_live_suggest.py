@@ -408,3 +408,20 @@ def test_a_colleagues_model_is_never_read_as_your_decisions(live_project):
     info = service.learning_status(ctx.as_coder("newcomer"))
     assert info["colleague"] and info["learned_from"] == 0
     assert learning_text(info).startswith("Suggestions from a colleague's model so far")
+
+
+def test_a_document_without_suggestions_says_so_and_computes_them_for_every_document(live_project):
+    """Walk 11: the first import's suggestions were cut short (the tab closed); the Code page
+    offered only "Compute suggestions for this document", unexplained, one document at a time."""
+    from tests.ui_helpers import no_exception, page
+
+    ctx, docs = live_project
+    at = no_exception(page("code", ctx))
+    assert any("No suggestions for this document yet" in c.value for c in at.caption)
+    assert not _pending(ctx)
+    at.button(key="suggest-all").click().run()
+    no_exception(at)
+    with ctx.session(readonly=True) as s:
+        made = {doc_store.load_document(s, d).id for d in docs}
+        per_doc = {d: [sg for sg in coding_store.list_suggestions(s, document_id=d)] for d in made}
+    assert all(per_doc[d] for d in docs), {d: len(v) for d, v in per_doc.items()}  # every document, one click

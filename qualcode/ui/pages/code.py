@@ -211,10 +211,20 @@ def _go_prev_factory(view: TranscriptView):
 
 
 def _suggest_now(ctx: ProjectContext, doc_id: int) -> None:
-    fn = suggest_svc.suggest_document
-    if not st.button("Compute suggestions for this document", key="suggest-doc", icon=":material/auto_awesome:"):
-        return
-    compute_suggestions(fn, ctx, doc_id)
+    """No suggestion on this document yet (none computed at import, or that was cut short: walk
+    11 closed the tab while they were computed): say so, and compute them for this document or
+    for every document at once."""
+    st.caption("No suggestions for this document yet: the local model has not scored it (or its first "
+               "scoring was interrupted). You can code by hand right away, or compute them now.")
+    row = st.container(horizontal=True)
+    one = row.button("Compute suggestions for this document", key="suggest-doc", icon=":material/auto_awesome:")
+    every = row.button("… for every document", key="suggest-all", icon=":material/auto_awesome_motion:",
+                       help="Scores the excerpts you have not reviewed in every document (a few seconds to "
+                            "minutes, with progress)")
+    if one:
+        compute_suggestions(suggest_svc.suggest_document, ctx, doc_id)
+    elif every:
+        compute_suggestions(suggest_svc.suggest_all, ctx)
 
 
 def _ago(seconds: float | None) -> str:
