@@ -326,3 +326,31 @@ def test_the_share_of_excerpts_is_of_codable_excerpts_only(project, small):
     assert set(f["excerpts_total"]) == {9}
     by_year = analysis.frequencies(project, by="year")
     assert dict(zip(by_year["year"].astype(str), by_year["excerpts_total"])) == {"2018": 5, "2021": 4}
+
+
+@pytest.mark.parametrize("pending", [False, True])
+def test_the_exported_score_is_the_probability_the_chip_showed(db_url, pending):  # noqa: F811
+    """Walk 11: the coded-excerpts export said 0.9997 for a code whose chip had said 83%: the
+    decision score, not the calibrated probability shown."""
+    from qualcode import services
+    from qualcode.core import Suggestion
+    from qualcode.services import coding, export
+    from qualcode.storage import coding as store
+    from qualcode.storage import documents
+    from tests.conftest import make_document
+
+    project = services.init_project(None, db_url=db_url, coder="alice")
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document())
+        ex = documents.load_document(s, doc_id).excerpts[1]
+        store.upsert_suggestions(s, [
+            Suggestion(excerpt_id=ex.id, code_id="trust", score=0.9997, model_id="m", explanation={"probability": 0.83}),
+            Suggestion(excerpt_id=ex.id, code_id="evidence", score=0.7, model_id="m")])  # older: no probability kept
+        sid = {sg.code_id: sg.id for sg in store.list_suggestions(s, document_id=doc_id)}
+    if not pending:
+        coding.accept_suggestion(project, sid["trust"])
+        coding.accept_suggestion(project, sid["evidence"])
+    table = export.excerpts_table(project, include="pending" if pending else "accepted")
+    got = dict(zip(table["code_id"], table["score"]))
+    project.close()
+    assert got["trust"] == pytest.approx(0.83) and got["evidence"] == pytest.approx(0.7)

@@ -236,12 +236,14 @@ def coding_details(
     document_ids: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Every coding with its coder and span: excerpt_id, code_id, coder, origin, start, end,
-    score (suggestion score when there is one). Pending suggestions come with coder
-    ``None`` and origin ``pending``."""
+    score (when it came from a suggestion: the probability its chip showed, the calibrated one
+    kept with the suggestion, else its decision score; walk 11: the export's 0.9997 beside a
+    chip's 83%). Pending suggestions come with coder ``None`` and origin ``pending``."""
+    shown = func.coalesce(SuggestionRow.explanation["probability"].as_float(), SuggestionRow.score)
     code_ids = None if code_ids is None else list(code_ids)
     document_ids = None if document_ids is None else list(document_ids)
     q = (select(CodingRow.excerpt_id, CodingRow.code_id, CoderRow.name, CodingRow.origin,
-                CodingRow.start, CodingRow.end, SuggestionRow.score)
+                CodingRow.start, CodingRow.end, shown)
          .select_from(CodingRow)
          .join(CoderRow, CoderRow.id == CodingRow.coder_id)
          .outerjoin(SuggestionRow, SuggestionRow.id == CodingRow.suggestion_id))
@@ -257,7 +259,7 @@ def coding_details(
         q = q.where(and_(*conds))
     if include_pending:
         p = (select(SuggestionRow.excerpt_id, SuggestionRow.code_id, literal(None).label("name"),
-                    literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, SuggestionRow.score)
+                    literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, shown)
              .select_from(SuggestionRow).join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
              .where(SuggestionRow.status == "pending"))
         if code_ids is not None:
