@@ -45,7 +45,7 @@ def test_init_and_status_json(tmp_path):
     r = runner.invoke(main, ["--project", str(tmp_path / "p"), "status", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
-    assert set(data) == {"documents", "turns", "excerpts", "codes", "codings", "suggestions", "coders"}
+    assert set(data) == {"documents", "turns", "excerpts", "codable_excerpts", "codes", "codings", "suggestions", "coders"}
     assert set(data["suggestions"]) == {"pending", "accepted", "rejected"}
     r = runner.invoke(main, ["--project", str(tmp_path / "p"), "status"])
     assert "documents" in r.output

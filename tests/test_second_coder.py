@@ -133,3 +133,23 @@ def test_undo_of_an_earlier_coder_keeps_a_later_coders_verdict(seeded):
     assert _chips(bob, doc_id)[sid["2:trust"]].status == "pending"
     with alice.session(readonly=True) as s:
         assert coding_store.get_suggestion(s, sid["2:trust"]).status == "pending"
+
+
+def test_status_counts_every_coders_own_verdicts_and_the_excerpts_to_code(seeded):
+    """Walk 11: `qualcode status` said "3 accepted, 2 rejected" for 5 accepts and 4 rejects by two
+    coders (a row holds the latest decider's verdict only); and the Project page's "Excerpts"
+    counted the interviewer's lines that nobody codes."""
+    from qualcode.services import project_status
+
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(alice, sid["1:trust"])
+    coding.reject_suggestion(alice, sid["1:buy_in"])
+    coding.accept_suggestion(bob, sid["1:trust"])
+    coding.accept_suggestion(bob, sid["1:buy_in"])
+    coding.nothing_here(bob, _eid(bob, doc_id, 2))  # bob rejects excerpt 2's two
+    coding.accept_suggestion(alice, sid["2:trust"])
+    coding.undo(alice)  # taken back: not a verdict
+    counts = project_status(alice)
+    assert (counts["suggestions"]["accepted"], counts["suggestions"]["rejected"]) == (3, 3)
+    view = ui_support.transcript_view(alice, doc_id)
+    assert counts["codable_excerpts"] == sum(e.codable for e in view.excerpts()) < counts["excerpts"]

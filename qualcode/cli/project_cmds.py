@@ -67,10 +67,11 @@ def status(state: State, as_json: bool) -> None:
     click.echo(f"Project {services.project_name(ctx)} ({ctx.label})")
     click.echo(f"  documents   {counts['documents']:>8}")
     click.echo(f"  turns       {counts['turns']:>8}")
-    click.echo(f"  excerpts    {counts['excerpts']:>8}")
+    click.echo(f"  excerpts    {counts['excerpts']:>8} ({counts['codable_excerpts']} to code; interviewer lines are not)")
     click.echo(f"  codes       {counts['codes']:>8}")
     click.echo(f"  codings     {counts['codings']:>8}")
-    click.echo(f"  suggestions {sg['pending']:>8} pending, {sg['accepted']} accepted, {sg['rejected']} rejected")
+    click.echo(f"  suggestions {sg['pending']:>8} pending; coders' verdicts: {sg['accepted']} accepted, "
+               f"{sg['rejected']} rejected")
     click.echo(f"  coders      {counts['coders']:>8}")
 
 

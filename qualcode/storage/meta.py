@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.core import DEFAULT_CODED_ROLES
 from qualcode.storage.models import (
+    AuditRow,
     CoderRow,
     CodeRow,
     CodingRow,
@@ -105,15 +106,37 @@ def status_counts(s: Session) -> dict[str, Any]:
     def count(model) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
-    by_status = dict(
-        s.execute(select(SuggestionRow.status, func.count()).group_by(SuggestionRow.status)).all()
-    )
+    pending = s.scalar(select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")) or 0
     return {
         "documents": count(DocumentRow),
         "turns": count(TurnRow),
         "excerpts": count(ExcerptRow),
+        "codable_excerpts": s.scalar(select(func.count()).select_from(ExcerptRow)
+                                     .where(ExcerptRow.codable.is_(True))) or 0,
         "codes": s.scalar(select(func.count()).select_from(CodeRow).where(CodeRow.retired.is_(False))) or 0,
         "codings": count(CodingRow),
-        "suggestions": {k: int(by_status.get(k, 0)) for k in ("pending", "accepted", "rejected")},
+        # accepted / rejected: every coder's standing verdicts (a suggestion two coders decided
+        # counts twice; walk 11: a row holds only the latest decider's, so it read 3 and 2 for
+        # 5 accepts and 4 rejects)
+        "suggestions": {"pending": int(pending), **_verdicts(s)},
         "coders": count(CoderRow),
     }
+
+
+def _verdicts(s: Session) -> dict[str, int]:
+    """Standing verdicts on suggestions, per (coder, suggestion), newest first: accept and
+    reject events and the rejections of "Nothing here" that were not undone."""
+    last: dict[tuple[int, int], str] = {}
+    q = (select(AuditRow.coder_id, AuditRow.action, AuditRow.entity, AuditRow.entity_id, AuditRow.after)
+         .where(AuditRow.action.in_(("accept", "reject", "nothing_here")), AuditRow.undone.is_(False))
+         .order_by(AuditRow.id))
+    for coder, action, entity, entity_id, after in s.execute(q):
+        if action == "nothing_here":
+            for r in (after or {}).get("rejected") or ():
+                last[(coder, int(r["id"]))] = "rejected"
+        elif action in ("accept", "reject") and entity == "suggestion":
+            last[(coder, int(entity_id))] = "accepted" if action == "accept" else "rejected"
+    out = {"accepted": 0, "rejected": 0}
+    for verdict in last.values():
+        out[verdict] += 1
+    return out

@@ -290,7 +290,9 @@ def render() -> None:
     counts = services.project_status(ctx)
     cols = st.columns(5)
     cols[0].metric("Documents", counts["documents"])
-    cols[1].metric("Excerpts", counts["excerpts"])
+    cols[1].metric("Excerpts to code", counts["codable_excerpts"],
+                   help=f"{counts['excerpts']} excerpts in all; an interviewer's lines are not coded, so they "
+                        "are left out here, on the Code page and in the shares of excerpts (Themes, exports)")
     cols[2].metric("Codes", counts["codes"])
     cols[3].metric("Codings", counts["codings"])
     cols[4].metric("Pending suggestions", counts["suggestions"]["pending"])
