@@ -1148,12 +1148,12 @@ def test_undo_opens_the_excerpt_it_took_effect_on(seeded):
 
 def test_next_from_an_interviewers_line_goes_down_not_back_to_the_top(project):
     """Walk 11: N (and Next) on an interviewer's line opened the document's first excerpt."""
-    turns = [("Ana", "participant", "We trusted the coaches from the start."),
-             ("Interviewer", "interviewer", "Has anything been frustrating?"),
-             ("Ana", "participant", "The funding ended after two years."),
-             ("Ben", "participant", "Our principals bought in once they saw the exit tickets.")]
-    doc_id, sid = seed(project, turns=turns)
-    _, _, _, ex = _store(project, doc_id)
+    turns = [(who, role, text) for who, role, text in (
+        ("Ana", "participant", "We trusted the coaches from the start."),
+        ("Interviewer", "interviewer", "Has anything been frustrating?"),
+        ("Ana", "participant", "The funding ended after two years."),
+        ("Ben", "participant", "Our principals bought in once they saw the exit tickets."))]
+    ex = _store(project, seed(project, turns=turns)[0])[3]
     at = no_exception(page("code", project, code_focus=ex[1].id))  # the interviewer's line, clicked
     at.sidebar.button(key="focus-next").click().run()
     no_exception(at)

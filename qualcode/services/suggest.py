@@ -13,6 +13,7 @@ only marks it stale and relearns in a background thread, so the UI never waits.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 import threading
@@ -320,6 +321,8 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
                          live=live, gen=gen)
         except Exception as exc:  # noqa: BLE001 - background learning must never crash the app
+            if _EXITING.is_set():  # the interpreter is closing (see _join_workers): nothing to say
+                return
             # ...but a failure is logged with its traceback, and shown on the Code page
             log.exception("background relearning failed for coder %r on %s; suggestions keep the previous model",
                           ctx.coder, ctx.label)
@@ -494,6 +497,28 @@ def _warm_features(st: _State) -> None:
 
     st.warming = _Later(WARM_IDLE_S, run)
     st.warming.start()
+
+
+_EXITING = threading.Event()
+
+
+def _join_workers(timeout: float = 30.0) -> None:
+    """At exit, let this module's background threads end (a warm-up not begun is cancelled):
+    a daemon thread still inside the model when the interpreter tears down aborts the process
+    ("terminate called without an active exception", exit status 134; seen once in four runs of
+    a short test session whose last page had started a warm-up). A model load under way then
+    fails fast (the embedder's thread pool takes no new work after shutdown) and says nothing."""
+    _EXITING.set()
+    deadline = time.monotonic() + timeout
+    for th in threading.enumerate():
+        if th is threading.current_thread() or not th.name.startswith("qualcode-") or not th.is_alive():
+            continue
+        if isinstance(th, _Later) and not th.started_run:
+            th.cancel()
+        th.join(max(0.0, deadline - time.monotonic()))
+
+
+atexit.register(_join_workers)
 
 
 class _Later(threading.Timer):
