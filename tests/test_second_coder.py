@@ -153,3 +153,30 @@ def test_status_counts_every_coders_own_verdicts_and_the_excerpts_to_code(seeded
     assert (counts["suggestions"]["accepted"], counts["suggestions"]["rejected"]) == (3, 3)
     view = ui_support.transcript_view(alice, doc_id)
     assert counts["codable_excerpts"] == sum(e.codable for e in view.excerpts()) < counts["excerpts"]
+
+
+def test_one_coders_pending_suggestions_are_the_ones_their_code_page_offers(seeded):
+    """Walk 12: eva's export "with pending suggestions" left out chips she still had to decide
+    (ben had decided those rows) and listed a suggestion ben's model made after she had finished
+    the excerpt; the Project page's pending count was the rows' shared one."""
+    from qualcode.core import Suggestion
+    from qualcode.services import analysis, export
+
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(alice, sid["1:trust"])  # alice leaves 1:buy_in to decide
+    coding.reject_suggestion(bob, sid["1:buy_in"])  # the row now holds bob's verdict
+    ex1 = _eid(alice, doc_id, 1)
+    with bob.session() as s:  # bob's refresh stores a code on the excerpt alice has finished
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex1, code_id="evidence", score=0.9,
+                                                       model_id="bob-model")])
+    offered = sorted((e.id, c.code_id) for e in ui_support.transcript_view(alice, doc_id).excerpts()
+                     for c in e.state.pending)
+    assert (ex1, "buy_in") in offered and (ex1, "evidence") not in offered
+    table = export.excerpts_table(alice, include="pending", coder="alice")
+    pending = sorted((int(e), c) for e, c, o in zip(table["excerpt_id"], table["code_id"], table["origin"])
+                     if o == "pending")
+    assert pending == offered
+    f = analysis.frequencies(alice, include="pending", coder="alice")
+    # buy_in: alice's open chips only (she has no buy_in coding; bob's rejection decides nothing for her)
+    assert int(f.loc[f["code_id"] == "buy_in", "excerpts"].iloc[0]) == sum(c == "buy_in" for _, c in offered) == 2
+    assert ui_support.open_count(alice) == len(offered)

@@ -235,6 +235,16 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
     return states
 
 
+def open_count(ctx: ProjectContext) -> int:
+    """How many suggestions are still open for this coder in the whole project (their Code
+    page's chips, not the rows' shared status: ``storage.coding.open_for``)."""
+    with ctx.session(readonly=True) as s:
+        cid = meta.find_coder(s, ctx.coder)
+        if cid is None:  # wrote nothing yet: every pending row is theirs to decide
+            return int(meta.status_counts(s)["suggestions"]["pending"])
+        return len(coding_store.open_for(s, cid))
+
+
 def transcript_view(ctx: ProjectContext, document_id: int) -> TranscriptView:
     """The whole Code page model for one document, as this coder sees it."""
     with ctx.session(readonly=True) as s:

@@ -19,6 +19,7 @@ from sqlalchemy import String, and_, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from qualcode.storage.chunks import chunks
+from qualcode.storage.coding import open_for
 from qualcode.storage.models import (
     CoderRow,
     CodingRow,
@@ -39,6 +40,10 @@ def _frame(s: Session, stmt, columns: list[str]) -> pd.DataFrame:
     rows = result.cursor.fetchall() if result.cursor is not None else []
     result.close()
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def frames_empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns)
 
 
 def _ints(text: str | None) -> np.ndarray:
@@ -118,10 +123,17 @@ def code_excerpts(s: Session, *, include_pending: bool = False,
     if coder_id is not None:
         q = q.where(CodingRow.coder_id == coder_id)
     parts = list(s.execute(q).all())
-    if include_pending:
-        parts += list(s.execute(select(SuggestionRow.code_id, _agg(s, SuggestionRow.excerpt_id))
-                                .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all())
-    return [(c, _ints(ids)) for c, ids in parts]
+    out = [(c, _ints(ids)) for c, ids in parts]
+    if include_pending and coder_id is not None:  # one coder: the suggestions still open for them
+        by_code: dict[str, list[int]] = {}
+        for _, ex, code in open_for(s, coder_id):
+            by_code.setdefault(code, []).append(ex)
+        out += [(c, np.asarray(ids, dtype=np.int64)) for c, ids in sorted(by_code.items())]
+    elif include_pending:
+        out += [(c, _ints(ids)) for c, ids in s.execute(
+            select(SuggestionRow.code_id, _agg(s, SuggestionRow.excerpt_id))
+            .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all()]
+    return out
 
 
 def coded_pairs(
@@ -257,17 +269,24 @@ def coding_details(
         conds.append(ExcerptRow.document_id.in_(document_ids))
     if conds:
         q = q.where(and_(*conds))
-    if include_pending:
-        p = (select(SuggestionRow.excerpt_id, SuggestionRow.code_id, literal(None).label("name"),
-                    literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, shown)
-             .select_from(SuggestionRow).join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
-             .where(SuggestionRow.status == "pending"))
-        if code_ids is not None:
-            p = p.where(SuggestionRow.code_id.in_(code_ids))
-        if document_ids is not None:
-            p = p.where(ExcerptRow.document_id.in_(document_ids))
-        q = union_all(q, p)
-    return _frame(s, q, ["excerpt_id", "code_id", "coder", "origin", "start", "end", "score"])
+    columns = ["excerpt_id", "code_id", "coder", "origin", "start", "end", "score"]
+    if not include_pending:
+        return _frame(s, q, columns)
+    p = (select(SuggestionRow.excerpt_id, SuggestionRow.code_id, literal(None).label("name"),
+                literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, shown)
+         .select_from(SuggestionRow).join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id))
+    if code_ids is not None:
+        p = p.where(SuggestionRow.code_id.in_(code_ids))
+    if document_ids is not None:
+        p = p.where(ExcerptRow.document_id.in_(document_ids))
+    if coder_id is None:
+        return _frame(s, union_all(q, p.where(SuggestionRow.status == "pending")), columns)
+    # one coder: the suggestions still open for them (their Code page's), not the rows' status
+    ids = [i for i, _, _ in open_for(s, coder_id, document_ids)]
+    frames = [_frame(s, q, columns)] + [_frame(s, p.where(SuggestionRow.id.in_(chunk)), columns)
+                                        for chunk in chunks(ids)]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else frames_empty(columns)
 
 
 def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None) -> pd.DataFrame:

@@ -362,6 +362,28 @@ def _undecided_by(s: Session, excerpt_id: int, coder_id: int) -> list[tuple[int,
     return [(r.id, r.code_id) for r in rows if r.status == "pending" or (r.id in others and r.id not in mine)]
 
 
+def open_for(s: Session, coder_id: int, document_ids: Iterable[int] | None = None) -> list[tuple[int, int, str]]:
+    """(id, excerpt id, code) of every suggestion still open for this coder, in bulk: what their
+    Code page offers (see ``services.ui_support._states``). A row holds the latest decision of
+    anyone, so "pending" on the row is not "pending for me" (walk 12: eva's export "with
+    pending suggestions" left out the chips she still had to decide because ben had decided
+    them, and listed ones ben's model made after she had finished the excerpt): pending rows
+    and rows another coder decided, less this coder's own verdicts, less rows stored after they
+    reviewed the excerpt, less codes they already have there."""
+    q = select(SuggestionRow.id, SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.status)
+    if document_ids is not None:
+        q = q.join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id).where(
+            ExcerptRow.document_id.in_(list(document_ids)))
+    q = q.where((SuggestionRow.status == "pending") | (SuggestionRow.decided_by != coder_id))
+    rows = s.execute(q.order_by(SuggestionRow.id)).all()
+    others = [r.id for r in rows if r.status != "pending"]
+    mine = own_decisions(s, coder_id, others) if others else {}
+    rows = [r for r in rows if r.status == "pending" or r.id not in mine]
+    late = made_after_review(s, coder_id, [r.id for r in rows]) if rows else set()
+    have = set(s.execute(select(CodingRow.excerpt_id, CodingRow.code_id).where(CodingRow.coder_id == coder_id)).all())
+    return [(r.id, r.excerpt_id, r.code_id) for r in rows if r.id not in late and (r.excerpt_id, r.code_id) not in have]
+
+
 def coded_codes(s: Session, excerpt_id: int, coder_id: int) -> set[str]:
     """The codes this coder has on an excerpt (whole or a part of it)."""
     return set(s.scalars(select(CodingRow.code_id).where(CodingRow.excerpt_id == excerpt_id,

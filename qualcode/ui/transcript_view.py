@@ -158,7 +158,7 @@ def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     ids = in_callback(coding.code_selection, ctx, view.document_id, start, end, str(ev["code"]))
     if ids and set(ids) <= had:  # every piece was coded so already: say so, never silence
         name = view.code_names.get(str(ev["code"]), str(ev["code"]))
-        flash(f"These words already have {md(name)}: nothing changed.", kind="info")
+        flash(f"These words already have {md(name)}: nothing changed.", kind="toast")  # seen wherever the page is scrolled
         return
     if ids:
         _remember(str(ev["code"]))

@@ -290,12 +290,15 @@ def render() -> None:
     counts = services.project_status(ctx)
     cols = st.columns(5)
     cols[0].metric("Documents", counts["documents"])
-    cols[1].metric("Excerpts to code", counts["codable_excerpts"],
-                   help=f"{counts['excerpts']} excerpts in all; an interviewer's lines are not coded, so they "
-                        "are left out here, on the Code page and in the shares of excerpts (Themes, exports)")
+    cols[1].metric("Codable excerpts", counts["codable_excerpts"],
+                   help=f"Excerpts a coder can code, decided or not ({counts['excerpts']} in all): an interviewer's "
+                        "lines are not coded, so they are left out here, on the Code page and in the shares of "
+                        "excerpts (Themes, exports). Each coder's progress is on the Code page.")
     cols[2].metric("Codes", counts["codes"])
     cols[3].metric("Codings", counts["codings"])
-    cols[4].metric("Pending suggestions", counts["suggestions"]["pending"])
+    cols[4].metric("Suggestions for you", attempt(ui_support.open_count, ctx) or 0,
+                   help=f"Suggestions you have not decided yet, in every document ({ctx.coder}'s; a colleague's "
+                        "decisions do not decide them for you)")
     _coder_picker(ctx)
     if not counts["documents"]:
         st.info("This project has no transcripts yet. Import some on the **Import** page.",
