@@ -333,6 +333,30 @@ def test_enter_on_a_groups_name_applies_nothing_until_a_code_is_chosen(app_page)
     assert [c for *_, c in codings(project)[1]] == [first]
 
 
+def test_the_code_box_opens_above_words_near_the_bottom_of_the_window(app_page):
+    """Walk 12: on the last excerpt the code box's list ran off the bottom of the window (only two
+    of a group's codes showed). Near the bottom it opens above the words."""
+    project, page = app_page
+    page.set_viewport_size({"width": 1400, "height": 700})
+    target = run(page, "I agree with Ana.")
+    target.click()
+    page.locator(".qc-focus", has_text="I agree with Ana.").first.wait_for()
+    wait_idle(page)
+    target = run(page, "I agree with Ana.")
+    box = target.bounding_box()
+    page.mouse.wheel(0, box["y"] - 560)  # the words low in the window, as at the end of a document
+    page.wait_for_timeout(500)
+    box = run(page, "I agree with Ana.").bounding_box()
+    assert box["y"] > 450, box
+    page.keyboard.press("t")  # the transcript has the keyboard (the click), nothing scrolls
+    picker = page.locator(".qc-picker")
+    picker.wait_for(state="visible")
+    p = picker.bounding_box()
+    dbg = picker.evaluate("p => { const r = p.parentElement.getBoundingClientRect(); return [p.style.top, p.offsetHeight, r.top, window.innerHeight, p.parentElement.querySelector('.qc-body').scrollTop]; }")
+    assert p["y"] + p["height"] <= 700, (p, box, dbg)  # the whole list is in the window
+    assert page.locator(".qc-option").count() >= 5
+
+
 def test_n_then_t_at_once_codes_the_excerpt_n_opened(app_page):
     """Walk 9: N, then T, a code and Enter within a second coded the excerpt before (the
     sidebar already showed the next one; the transcript, drawn last, still marked the old).

@@ -145,6 +145,12 @@ function openPicker(root, sel) {
     : `Code “${words.length > 70 ? words.slice(0, 69) + "…" : words}”`;
   input.value = "";
   fillPicker(root);
+  // Near the bottom of the window the list would run off it (walk 12: on the last excerpt only
+  // two of a group's codes could be seen): open it above the words instead.
+  const h = picker.offsetHeight;
+  if (sel.rect.bottom + h + 6 > window.innerHeight && sel.rect.top - h - 6 >= 0) {
+    picker.style.top = `${sel.rect.top - hostRect.top - h - 6}px`;
+  }
   input.focus();
   void list;
 }
