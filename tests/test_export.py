@@ -116,6 +116,27 @@ def test_report_markdown_and_docx(project, small, tmp_path):
     assert "Strongest quotes per theme" in body and "P-Ana" in body
 
 
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_a_retired_code_counted_in_the_report_is_defined_there_as_retired(project, small, fmt):
+    """Walk 12: the report counted "Coaching and facilitation (retired)" in its table, and its
+    codebook section defined it nowhere."""
+    from qualcode.services import codebook as cbs
+
+    cbs.retire_code(project, "evid", force=True)
+    data = ex.report_bytes(project, fmt=fmt, charts=False)
+    if fmt == "docx":
+        import io
+
+        from docx import Document
+
+        text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+        assert "Evidence (test) (retired): Data that shows progress." in text
+    else:
+        text = data.decode("utf-8").replace("\\", "")
+        assert "Evidence (test) (retired)" in text.split("How often each theme comes up")[0]
+        assert "Data that shows progress" in text
+
+
 def test_report_says_which_coders_it_counts(project, small, tmp_path):
     """alice and bob both coded: the report says their codings are pooled; with coder="bob"
     it counts and says only bob (every format); a one-coder project's line stays as it was."""

@@ -132,12 +132,12 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
     are embedded as data URIs."""
     cb = data.codebook
     out = [f"# {_md(data.title)}", "", _counted(data), "", "## Codebook", ""]
-    for c in cb.active():
+    for c in _listed(data):
         depth = 0
         p = c.parent
         while p and cb.get(p):
             depth, p = depth + 1, cb.get(p).parent
-        out.append(f"{'  ' * depth}- **{_md(c.name)}** (`{c.id}`){': ' + _md(c.definition) if c.definition else ''}")
+        out.append(f"{'  ' * depth}- **{_md(c.shown_name)}** (`{c.id}`){': ' + _md(c.definition) if c.definition else ''}")
     out += ["", "## How often each theme comes up", "", _md_table(_freq_table(data.frequencies)), ""]
     if data.crosstab is not None and data.by:
         out += [f"## By {_md(data.by)}", "", _md_table(data.crosstab.drop(columns=["code_id"])), ""]
@@ -147,7 +147,7 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
     out += ["## Strongest quotes per theme", ""]
     for theme, rows in data.quotes.items():
         code = cb.get(theme)
-        out += [f"### {_md(code.name if code else theme)}", ""]
+        out += [f"### {_md(code.shown_name if code else theme)}", ""]
         for q in rows.itertuples(index=False):
             out.append("> " + _md(_quote_line(q)).replace("\n", "\n> "))
             out.append("")
@@ -164,9 +164,9 @@ def docx_bytes(data: ReportData) -> bytes:
     doc.add_paragraph(_counted(data))
     doc.add_heading("Codebook", level=1)
     cb = data.codebook
-    for c in cb.active():
+    for c in _listed(data):
         p = doc.add_paragraph(style="List Bullet")
-        p.add_run(c.name).bold = True
+        p.add_run(c.shown_name).bold = True
         if c.definition:
             p.add_run(": " + c.definition)
     doc.add_heading("How often each theme comes up", level=1)
@@ -180,7 +180,7 @@ def docx_bytes(data: ReportData) -> bytes:
     doc.add_heading("Strongest quotes per theme", level=1)
     for theme, rows in data.quotes.items():
         code = cb.get(theme)
-        doc.add_heading(code.name if code else theme, level=2)
+        doc.add_heading(code.shown_name if code else theme, level=2)
         for q in rows.itertuples(index=False):
             doc.add_paragraph(_quote_line(q), style="Quote")
     buf = io.BytesIO()
@@ -234,9 +234,18 @@ def _html_table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _html_codebook(cb: Codebook) -> str:
-    """The active codes as nested lists (children under their parent)."""
-    active = cb.active()
+def _listed(data: "ReportData") -> list:
+    """The codes the report's codebook section defines: the active ones and, marked retired,
+    those retired but counted in its tables (walk 12: a retired code was counted in the results
+    and defined nowhere)."""
+    f = data.frequencies
+    used = set(f["code_id"]) if f is not None and "code_id" in getattr(f, "columns", ()) else set()
+    return [c for c in data.codebook.codes if not c.retired or c.id in used]
+
+
+def _html_codebook(data: "ReportData") -> str:
+    """The codes of :func:`_listed` as nested lists (children under their parent)."""
+    active = _listed(data)
     ids = {c.id for c in active}
     children: dict[str | None, list] = {}
     for c in active:
@@ -249,7 +258,7 @@ def _html_codebook(cb: Codebook) -> str:
                 continue
             definition = f": {_e(c.definition)}" if c.definition else ""
             sub = items(c.id, seen | {c.id})
-            out.append(f"<li><strong>{_e(c.name)}</strong> (<code>{_e(c.id)}</code>){definition}{sub}</li>")
+            out.append(f"<li><strong>{_e(c.shown_name)}</strong> (<code>{_e(c.id)}</code>){definition}{sub}</li>")
         return f"<ul>{''.join(out)}</ul>" if out else ""
 
     return items(None, frozenset())
@@ -287,7 +296,7 @@ def html_document(data: ReportData) -> str:
         f"<title>{_e(data.title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
         f"<h1>{_e(data.title)}</h1>",
         f"<p>{_e(_counted(data))}</p>",
-        "<h2>Codebook</h2>", _html_codebook(cb),
+        "<h2>Codebook</h2>", _html_codebook(data),
         "<h2>How often each theme comes up</h2>", _html_table(_freq_table(data.frequencies)),
     ]
     if data.crosstab is not None and data.by:
@@ -297,7 +306,7 @@ def html_document(data: ReportData) -> str:
     parts.append("<h2>Strongest quotes per theme</h2>")
     for theme, rows in data.quotes.items():
         code = cb.get(theme)
-        parts.append(f"<h3>{_e(code.name if code else theme)}</h3>")
+        parts.append(f"<h3>{_e(code.shown_name if code else theme)}</h3>")
         parts += [_html_quote(q) for q in rows.itertuples(index=False)]
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
