@@ -180,3 +180,21 @@ def test_one_coders_pending_suggestions_are_the_ones_their_code_page_offers(seed
     # buy_in: alice's open chips only (she has no buy_in coding; bob's rejection decides nothing for her)
     assert int(f.loc[f["code_id"] == "buy_in", "excerpts"].iloc[0]) == sum(c == "buy_in" for _, c in offered) == 2
     assert ui_support.open_count(alice) == len(offered)
+
+
+def test_the_coder_list_offers_people_who_code_not_the_name_that_set_the_project_up(tmp_path):
+    """Walk 12: `qualcode init` as root made a coder "coder" (the fallback name) that the Project
+    page then offered beside the two people coding."""
+    from qualcode import services
+    from tests.ui_helpers import seed
+
+    setup = services.init_project(tmp_path / "p", coder="coder")
+    doc_id, sid = seed(setup)
+    eva, ben = setup.as_coder("eva"), setup.as_coder("ben")
+    coding.accept_suggestion(eva, sid["1:trust"])
+    coding.nothing_here(ben, _eid(ben, doc_id, 2))
+    team.add_coder(setup, "mo")  # added by name, not coding yet: offered
+    assert "coder" in services.list_coders(setup)
+    assert services.working_coders(setup) == ["ben", "eva", "mo"]
+    at = no_exception(page("project", eva))
+    assert at.selectbox(key="coder_pick").options == ["ben", "eva", "mo"]

@@ -16,9 +16,11 @@ from qualcode.services.project import (
     project_name,
     project_status,
     shipped_codebooks,
+    working_coders,
 )
 
 __all__ = [
     "DEFAULT_CODEBOOK", "SAMPLE_DIR", "ProjectContext", "init_project", "last_coder", "list_coders",
     "open_context", "open_project", "project_name", "project_status", "shipped_codebooks",
+    "working_coders",
 ]

@@ -182,6 +182,12 @@ def list_coders(ctx: ProjectContext) -> list[str]:
         return meta.list_coders(s)
 
 
+def working_coders(ctx: ProjectContext) -> list[str]:
+    """The coders to offer on the Project page (``storage.meta.working_coders``)."""
+    with ctx.session(readonly=True) as s:
+        return meta.working_coders(s)
+
+
 def last_coder(ctx: ProjectContext) -> str | None:
     """The coder who last decided something in this project (accept, reject, code, ...), or None."""
     with ctx.session(readonly=True) as s:

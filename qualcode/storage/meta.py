@@ -47,6 +47,25 @@ def list_coders(s: Session) -> list[str]:
     return list(s.scalars(select(CoderRow.name).order_by(CoderRow.name)))
 
 
+FALLBACK_CODER = "coder"  # the name used when no coder is known (config.default_coder)
+
+
+def working_coders(s: Session) -> list[str]:
+    """The coders to offer on the Project page: every coder but the fallback name "coder" while
+    it has coded or decided nothing and was not added by name (walk 12: ``qualcode init`` run as
+    root set the project up as "coder", which the list then offered beside the two people
+    coding). A person who set the project up under their own name stays."""
+    names = list_coders(s)
+    cid = find_coder(s, FALLBACK_CODER)
+    if cid is None:
+        return names
+    worked = (s.scalar(select(AuditRow.id).where(AuditRow.coder_id == cid, AuditRow.action.in_(DECISIONS)).limit(1))
+              or s.scalar(select(CodingRow.id).where(CodingRow.coder_id == cid).limit(1))
+              or s.scalar(select(AuditRow.id).where(AuditRow.action == "add_coder",
+                                                    AuditRow.entity_id == str(cid)).limit(1)))
+    return names if worked else [n for n in names if n != FALLBACK_CODER]
+
+
 #: what a coder does to the text (not to the project's set-up): who last did one "is coding here"
 DECISIONS = ("accept", "reject", "code", "code_selection", "recode", "uncode", "review", "nothing_here",
              "memo", "memo_edit", "consensus")

@@ -104,7 +104,7 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
     if signin.signed_in():  # the coder is the signed-in user: no free choice
         st.caption(f"Signed in: coding as **{md(me)}**.")
         return
-    coders = services.list_coders(ctx)
+    coders = services.working_coders(ctx)
     if me not in coders:
         coders = sorted({*coders, me})
     st.caption(f"Coding as **{md(me)}**. Your decisions are stored under this name; it stays after a "
