@@ -425,3 +425,25 @@ def test_a_document_without_suggestions_says_so_and_computes_them_for_every_docu
         made = {doc_store.load_document(s, d).id for d in docs}
         per_doc = {d: [sg for sg in coding_store.list_suggestions(s, document_id=d)] for d in made}
     assert all(per_doc[d] for d in docs), {d: len(v) for d, v in per_doc.items()}  # every document, one click
+
+
+def test_the_ticking_learning_line_never_restarts_the_feature_warm_up(live_project):
+    """The feature warm-up waits for WARM_IDLE_S of quiet and each warm_up call restarts that
+    wait; the Code page's status line ticks every 2 s, so a tick that called warm_up would put
+    the warm-up off for as long as the page is open. The page's own runs call it; ticks do not."""
+    from tests.ui_helpers import no_exception, run_script
+
+    ctx, (d1, _, _) = live_project
+    assert service.WARM_IDLE_S > 2.0  # the tick (run_every=2.0) comes sooner than the wait
+    script = ("from qualcode.services import suggest as svc\n"
+              "from qualcode.ui.pages import code\n"
+              "import streamlit as st\n"
+              "calls = st.session_state.setdefault('warm_calls', [])\n"
+              "real, svc.warm_up = svc.warm_up, lambda ctx: calls.append(1) or False\n"
+              "try:\n"
+              "    ctx = code.page_context('Code')\n"
+              f"    for _ in range(3):\n        code._learning_status(ctx, {d1})\n"
+              "finally:\n"
+              "    svc.warm_up = real\n")
+    at = no_exception(run_script(script, ctx))
+    assert at.session_state["warm_calls"] == []

@@ -282,9 +282,7 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     suggestions stored within a second, and the open Code page showed nothing of them until the
     coder clicked). It never reruns the page itself: a rerun in the middle of the coder's clicks
     loses them, and chips must not change under their eyes."""
-    focus = st.session_state.get("code_focus")
-    if not attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[focus]):
-        suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
+    attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
     info = suggest_svc.learning_status(ctx)
     st.caption(learning_text(info), help=LEARNING_HELP)
     seen = st.session_state.get("code_codes_seen")
@@ -308,6 +306,10 @@ def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
     """"Suggestions learned from your decisions on N excerpts, updated X s ago" and a refresh button;
     follows codebook changes (a new or edited code gets suggestions at once)."""
     st.session_state["code_codes_seen"] = (doc_id, attempt(suggest_svc.suggested_codes, ctx, doc_id) or set())
+    # on the page's own runs (the coder's actions), never on the line's ticks: the feature warm-up
+    # waits for WARM_IDLE_S of quiet, and a 2 s tick would restart that wait for ever
+    if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
+        suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
     row = st.container(horizontal=True, vertical_alignment="center", key="code-learning")
     with row:
         _learning_status(ctx, doc_id)
@@ -374,7 +376,7 @@ def _page_of(turns: list[TurnView], focus: int | None, size: int) -> int:
     return 1
 
 
-def _keyboard(ctx: ProjectContext, view: TranscriptView, by_id: dict, focus: int | None, go_next, go_prev) -> dict:
+def _keyboard(ctx: ProjectContext, by_id: dict, go_next, go_prev) -> dict:
     """The transcript's keyboard flow: N/P move as the side panel's Next and Previous do (N: the
     next excerpt that needs a decision; walk 10: in the transcript N stepped to the very next
     excerpt, decided or not, so D (which moves on) then N skipped one), A/X decide the best
@@ -425,7 +427,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
             st.caption("Click a sentence of the transcript to open it here.")
     transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,
                                all_codes=cb.codes if cb is not None else None,
-                               actions=_keyboard(ctx, view, by_id, focus, go_next, go_prev))
+                               actions=_keyboard(ctx, by_id, go_next, go_prev))
 
 
 def render() -> None:
