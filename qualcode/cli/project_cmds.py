@@ -39,7 +39,7 @@ def init(state: State, directory: str | None, codebook: str | None, name: str | 
     """
     target = directory or state.project
     ctx = services.init_project(target, codebook=codebook, db_url=state.db, coder=state.coder, name=name)
-    counts = services.project_status(ctx)
+    counts = services.project_status(ctx, verdicts=False)
     click.echo(f"Created project {ctx.label} with {counts['codes']} codes.")
     if not state.db:
         click.echo(f"Next: qualcode --project {target or '...'} ingest FILES")

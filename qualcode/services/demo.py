@@ -28,7 +28,7 @@ def build_demo(
         shutil.rmtree(target)
     if (target / "project.db").exists():
         ctx = open_context(target, coder=coder)
-        counts = project_status(ctx)
+        counts = project_status(ctx, verdicts=False)
         if counts["documents"]:
             return f"Demo project {target} is ready ({counts['documents']} documents); --rebuild starts over."
     else:
@@ -48,6 +48,6 @@ def build_demo(
     if suggest_service is not None and hasattr(suggest_service, "suggest_all"):
         say("Computing first suggestions with the local model ...")
         suggest_service.suggest_all(ctx, progress=suggest_progress)
-    counts = project_status(ctx)
+    counts = project_status(ctx, verdicts=False)
     return (f"Demo project {target}: {counts['documents']} documents, {counts['excerpts']} excerpts, "
             f"{counts['suggestions']['pending']} pending suggestions.")

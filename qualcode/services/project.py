@@ -166,10 +166,11 @@ def shipped_codebooks() -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
-def project_status(ctx: ProjectContext) -> dict[str, Any]:
-    """Counts of everything in the project (the keys of ``qualcode status --json``)."""
+def project_status(ctx: ProjectContext, *, verdicts: bool = True) -> dict[str, Any]:
+    """Counts of everything in the project (the keys of ``qualcode status --json``);
+    ``verdicts=False`` skips the coders' accepted / rejected counts (they read the audit trail)."""
     with ctx.session(readonly=True) as s:
-        return meta.status_counts(s)
+        return meta.status_counts(s, verdicts=verdicts)
 
 
 def project_name(ctx: ProjectContext) -> str:

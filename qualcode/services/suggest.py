@@ -604,7 +604,7 @@ def learning_status(ctx: ProjectContext) -> dict[str, Any]:
     if not model or updated is None:  # this process has not refreshed yet: the stored ones say
         with ctx.session(readonly=True) as s:
             newest = training.newest_suggestion(s)
-            cid = meta.find_coder(s, ctx.coder)
+            cid = meta.find_coder(s, ctx.coder) if newest else None
             mine = training.reviewed_count(s, cid) if cid is not None else 0
         if newest:
             model = model or newest["model_id"]

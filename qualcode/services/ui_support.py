@@ -241,7 +241,7 @@ def open_count(ctx: ProjectContext) -> int:
     with ctx.session(readonly=True) as s:
         cid = meta.find_coder(s, ctx.coder)
         if cid is None:  # wrote nothing yet: every pending row is theirs to decide
-            return int(meta.status_counts(s)["suggestions"]["pending"])
+            return coding_store.pending_count(s)
         return len(coding_store.open_for(s, cid))
 
 

@@ -42,10 +42,6 @@ def _frame(s: Session, stmt, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def frames_empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(columns=columns)
-
-
 def _ints(text: str | None) -> np.ndarray:
     """Parse a comma-joined list of integers (from ``aggregate_strings``)."""
     if not text:
@@ -286,7 +282,7 @@ def coding_details(
     frames = [_frame(s, q, columns)] + [_frame(s, p.where(SuggestionRow.id.in_(chunk)), columns)
                                         for chunk in chunks(ids)]
     frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else frames_empty(columns)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -307,28 +307,46 @@ def own_decisions(s: Session, coder_id: int, suggestion_ids: list[int]) -> dict[
 
 def _verdicts(s: Session, coder_id: int, suggestion_ids: list[int], *, undone: bool) -> dict[int, str]:
     """:func:`own_decisions`, or (``undone``) the verdicts this coder took back."""
-    wanted = {int(i) for i in suggestion_ids}
-    if not wanted:
-        return {}
-    events: list[tuple[int, int, str]] = []  # (audit id, suggestion id, verdict)
-    for chunk in chunks([str(i) for i in sorted(wanted)]):
-        q = (select(AuditRow.id, AuditRow.entity_id, AuditRow.action)
-             .where(AuditRow.coder_id == coder_id, AuditRow.entity == "suggestion",
-                    AuditRow.action.in_(("accept", "reject")), AuditRow.undone.is_(undone),
-                    AuditRow.entity_id.in_(chunk)))
-        events += [(aid, int(eid), "accepted" if action == "accept" else "rejected")
-                   for aid, eid, action in s.execute(q)]
-    excerpts = {str(e) for e in s.scalars(select(SuggestionRow.excerpt_id).where(SuggestionRow.id.in_(wanted)))
-                } if len(wanted) <= 900 else None
-    for chunk in chunks(sorted(excerpts)) if excerpts is not None else [None]:
-        q = select(AuditRow.id, AuditRow.after).where(AuditRow.coder_id == coder_id, AuditRow.action == "nothing_here",
-                                                     AuditRow.undone.is_(undone))
-        if chunk is not None:
-            q = q.where(AuditRow.entity_id.in_(chunk))
-        for aid, after in s.execute(q):
-            events += [(aid, int(r["id"]), "rejected") for r in (after or {}).get("rejected") or ()
-                       if int(r["id"]) in wanted]
-    return {sid: verdict for _, sid, verdict in sorted(events)}
+    return {sid: verdict for _, _, sid, verdict in
+            verdict_events(s, coder_id=coder_id, suggestion_ids=suggestion_ids, undone=undone)}
+
+
+def verdict_events(s: Session, *, coder_id: int | None = None, suggestion_ids: Iterable[int] | None = None,
+                   undone: bool = False) -> list[tuple[int, int, int, str]]:
+    """The verdicts on suggestions the audit trail holds, oldest first: (audit id, coder id,
+    suggestion id, "accepted" | "rejected") of accept and reject events and of each rejection of
+    a "Nothing here". ``coder_id`` and ``suggestion_ids`` narrow them; ``undone``: the ones taken
+    back instead of those that stand."""
+    wanted = None if suggestion_ids is None else {int(i) for i in suggestion_ids}
+    if wanted is not None and not wanted:
+        return []
+    decided = (select(AuditRow.id, AuditRow.coder_id, AuditRow.action, AuditRow.entity_id, literal(None))
+               .where(AuditRow.entity == "suggestion", AuditRow.action.in_(("accept", "reject")),
+                      AuditRow.undone.is_(undone)))
+    nothing = (select(AuditRow.id, AuditRow.coder_id, AuditRow.action, AuditRow.entity_id, AuditRow.after)
+               .where(AuditRow.action == "nothing_here", AuditRow.undone.is_(undone)))
+    if coder_id is not None:
+        decided, nothing = decided.where(AuditRow.coder_id == coder_id), nothing.where(AuditRow.coder_id == coder_id)
+    queries = [decided, nothing]
+    if wanted is not None:  # a "Nothing here" event is filed under its excerpt
+        excerpts = ({str(e) for e in s.scalars(select(SuggestionRow.excerpt_id).where(SuggestionRow.id.in_(wanted)))}
+                    if len(wanted) <= 900 else None)
+        queries = [decided.where(AuditRow.entity_id.in_(chunk)) for chunk in chunks([str(i) for i in sorted(wanted)])]
+        queries += ([nothing.where(AuditRow.entity_id.in_(chunk)) for chunk in chunks(sorted(excerpts))]
+                    if excerpts is not None else [nothing])
+    events: list[tuple[int, int, int, str]] = []
+    for q in queries:
+        for aid, cid, action, entity_id, after in s.execute(q):
+            if action == "nothing_here":
+                events += [(aid, cid, int(r["id"]), "rejected") for r in (after or {}).get("rejected") or ()]
+            else:
+                events.append((aid, cid, int(entity_id), "accepted" if action == "accept" else "rejected"))
+    return sorted(e for e in events if wanted is None or e[2] in wanted)
+
+
+def pending_count(s: Session) -> int:
+    """How many suggestion rows are pending (anyone's: a row holds the latest decision)."""
+    return int(s.scalar(select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")) or 0)
 
 
 def verdict_undone(s: Session, suggestion_id: int, coder_id: int | None) -> bool:

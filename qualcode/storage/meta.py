@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qualcode.core import DEFAULT_CODED_ROLES
+from qualcode.storage.coding import pending_count, verdict_events
 from qualcode.storage.models import (
     AuditRow,
     CoderRow,
@@ -17,7 +18,6 @@ from qualcode.storage.models import (
     DocumentRow,
     ExcerptRow,
     SettingRow,
-    SuggestionRow,
     TurnRow,
 )
 
@@ -119,13 +119,14 @@ def restore_setting(s: Session, key: str, value: Any, *, was_set: bool = True) -
         delete_setting(s, key)
 
 
-def status_counts(s: Session) -> dict[str, Any]:
-    """The numbers behind ``qualcode status``, each one SQL aggregate."""
+def status_counts(s: Session, *, verdicts: bool = True) -> dict[str, Any]:
+    """The numbers behind ``qualcode status``, each one SQL aggregate. ``verdicts``: also the
+    coders' accepted / rejected counts, which read the audit trail (pages that do not show
+    them leave that out)."""
 
     def count(model) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
-    pending = s.scalar(select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")) or 0
     return {
         "documents": count(DocumentRow),
         "turns": count(TurnRow),
@@ -137,25 +138,12 @@ def status_counts(s: Session) -> dict[str, Any]:
         # accepted / rejected: every coder's standing verdicts (a suggestion two coders decided
         # counts twice; walk 11: a row holds only the latest decider's, so it read 3 and 2 for
         # 5 accepts and 4 rejects)
-        "suggestions": {"pending": int(pending), **_verdicts(s)},
+        "suggestions": {"pending": pending_count(s), **(_verdict_counts(s) if verdicts else {})},
         "coders": count(CoderRow),
     }
 
 
-def _verdicts(s: Session) -> dict[str, int]:
-    """Standing verdicts on suggestions, per (coder, suggestion), newest first: accept and
-    reject events and the rejections of "Nothing here" that were not undone."""
-    last: dict[tuple[int, int], str] = {}
-    q = (select(AuditRow.coder_id, AuditRow.action, AuditRow.entity, AuditRow.entity_id, AuditRow.after)
-         .where(AuditRow.action.in_(("accept", "reject", "nothing_here")), AuditRow.undone.is_(False))
-         .order_by(AuditRow.id))
-    for coder, action, entity, entity_id, after in s.execute(q):
-        if action == "nothing_here":
-            for r in (after or {}).get("rejected") or ():
-                last[(coder, int(r["id"]))] = "rejected"
-        elif action in ("accept", "reject") and entity == "suggestion":
-            last[(coder, int(entity_id))] = "accepted" if action == "accept" else "rejected"
-    out = {"accepted": 0, "rejected": 0}
-    for verdict in last.values():
-        out[verdict] += 1
-    return out
+def _verdict_counts(s: Session) -> dict[str, int]:
+    """Standing verdicts on suggestions, one per (coder, suggestion): the newest of each."""
+    last = {(cid, sid): verdict for _, cid, sid, verdict in verdict_events(s)}
+    return {v: sum(x == v for x in last.values()) for v in ("accepted", "rejected")}

@@ -287,7 +287,7 @@ def render() -> None:
         return
     st.subheader(services.project_name(ctx))
     st.caption(ctx.label)
-    counts = services.project_status(ctx)
+    counts = services.project_status(ctx, verdicts=False)  # the page shows no accepted / rejected
     cols = st.columns(5)
     cols[0].metric("Documents", counts["documents"])
     cols[1].metric("Codable excerpts", counts["codable_excerpts"],
