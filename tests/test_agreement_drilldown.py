@@ -79,9 +79,9 @@ def test_selecting_a_code_row_lists_exactly_its_disagreements(two):
     assert row["Excerpts that differ"] == 3 == round(N * (1 - 0.8))
     listed = _drill(at)
     assert len(listed) == row["Excerpts that differ"]
-    assert list(listed["Excerpt"]) == [10, 11, 13]  # 1-based positions of ex[9], ex[10], ex[12]
+    assert list(listed["Excerpt no."]) == [10, 11, 13]  # 1-based positions of ex[9], ex[10], ex[12]
     # the words come before who did what (walk 6: with the text last it sat off the table's edge)
-    assert list(listed.columns[:3]) == ["Document", "Excerpt", "Text"]
+    assert list(listed.columns[:3]) == ["Document", "Excerpt no.", "Text"]
     assert list(listed["Text"]) == [shorten(ex[i].text, 120) for i in (9, 10, 12)]
     assert list(listed["alice applied it"]) == ["yes", "yes", "no"]
     assert list(listed["bob applied it"]) == ["no", "no", "yes"]
@@ -131,7 +131,7 @@ def test_a_drilled_row_shows_its_whole_excerpt_under_the_table(project):
     at = no_exception(page("agreement", project))
     at, _ = _select_row(at, "Trust")
     listed = _drill(at)
-    assert list(listed["Excerpt"]) == [3, 4] and all(len(t) <= 120 for t in listed["Text"])
+    assert list(listed["Excerpt no."]) == [3, 4] and all(len(t) <= 120 for t in listed["Text"])
     assert any("Click a row to read its whole excerpt" in c.value for c in at.caption)
     assert not any(long in m.value for m in at.markdown)
     at.session_state["agr-drill-table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}

@@ -296,3 +296,44 @@ def test_a_decision_pressed_twice_is_one_decision_and_one_undo(project, doc_with
     coding.accept_suggestion(project, sid["trust"])
     with project.session(readonly=True) as s:
         assert [e.action for e in audit.list_events(s)][:2] == ["accept", "reject"]
+
+
+def _chip_status(ctx, doc_id, excerpt_id, code_id):
+    from qualcode.services import ui_support
+
+    view = ui_support.transcript_view(ctx, doc_id)
+    state = next(e.state for e in view.excerpts() if e.id == excerpt_id)
+    return next(c.status for c in state.chips if c.code_id == code_id), [c.code_id for c in state.codings]
+
+
+def test_removing_an_accepted_suggestions_coding_rejects_it_and_undo_accepts_again(project, doc_with_suggestions):
+    """Walk 13: after "Remove" on a code the coder had accepted from a suggestion, the chip still
+    read "accepted" beside no code. The coder said no to that code there: the suggestion is now
+    rejected by them; undo brings back both the coding and the accept."""
+    doc_id, ex, sid = doc_with_suggestions
+    cid = coding.accept_suggestion(project, sid["trust"])
+    coding.remove_coding(project, cid)
+    assert _chip_status(project, doc_id, ex[1].id, "trust") == ("rejected", [])
+    with project.session(readonly=True) as s:
+        assert store.own_decisions(s, 1, [sid["trust"]]) == {sid["trust"]: "rejected"}
+    coding.undo(project, 1)
+    assert _chip_status(project, doc_id, ex[1].id, "trust") == ("accepted", ["trust"])
+    with project.session(readonly=True) as s:
+        assert store.own_decisions(s, 1, [sid["trust"]]) == {sid["trust"]: "accepted"}
+
+
+def test_removing_one_of_two_codings_of_a_code_keeps_its_accept(project, doc_with_suggestions):
+    doc_id, ex, sid = doc_with_suggestions
+    coding.accept_suggestion(project, sid["trust"])
+    other = coding.add_coding(project, ex[1].id, "trust", start=ex[1].start, end=ex[1].start + 4)
+    coding.remove_coding(project, other)
+    assert _chip_status(project, doc_id, ex[1].id, "trust") == ("accepted", ["trust"])
+
+
+def test_recoding_an_accepted_suggestions_coding_rejects_it_and_undo_accepts_again(project, doc_with_suggestions):
+    doc_id, ex, sid = doc_with_suggestions
+    cid = coding.accept_suggestion(project, sid["trust"])
+    coding.recode(project, cid, "evidence")
+    assert _chip_status(project, doc_id, ex[1].id, "trust") == ("rejected", ["evidence"])
+    coding.undo(project, 1)
+    assert _chip_status(project, doc_id, ex[1].id, "trust") == ("accepted", ["trust"])

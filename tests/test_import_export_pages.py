@@ -215,3 +215,19 @@ def test_export_default_xlsx_downloads_open_as_spreadsheets(project, name):
     filename, data = _ready(no_exception(at), name)
     assert filename.endswith(".xlsx") and data[:2] == b"PK"
     assert len(pd.read_excel(io.BytesIO(data))) > 0
+
+
+def test_the_import_result_says_again_the_warnings_of_the_files_it_imported(project):
+    """Walk 13: a caption file with an unreadable timing line was imported, and the result said
+    only "2 of 2 files imported": the preview's warning naming the line had gone with it."""
+    vtt = (b"WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Maria>How did the shifts go?\n\n"
+           b"00:00:05.000 --> 00:00:0x.000\n<v Tom>Slowly at first.\n\n"
+           b"00:00:09.000 --> 00:00:12.000\n<v Maria>Thanks.\n")
+    files = [("ana.txt", _interview("Ana", "We met every week."), TXT), ("debrief.vtt", vtt, "text/vtt")]
+    at = _import(_upload(page("importing", project), files))
+    (summary,) = [_plain(s.value) for s in at.success]
+    assert summary == ("2 of 2 files imported; code them on the **Code** page. 1 file imported with a "
+                       "warning (below).")
+    warned = [_plain(w.value) for w in at.warning]
+    assert len(warned) == 1 and warned[0].startswith("debrief.vtt, line 6: cue timing"), warned
+    assert "correct that line in the file and import it again" in warned[0]

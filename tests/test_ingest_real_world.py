@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from qualcode.cli import main
 from qualcode.errors import IngestError
+from qualcode.ingest.subtitles import FIX
 from qualcode.ingest import detect_interviewer, detect_interviewers, parse_bytes, parse_path
 from qualcode.ingest.speakers import caption_label, is_generic_label, lone_label, role_for_label, split_label
 from qualcode.ingest.subtitles import NoReadableTimes, parse_stamp, parse_timing, read_srt, read_vtt
@@ -363,11 +364,11 @@ def test_captions_with_some_unreadable_times_keep_every_word_in_place():
     warned = [(w.line, w.message) for w in parsed.warnings if "cue timing" in w.message]
     assert warned == [
         (20, "cue timing '00:00:22.600 --> 00:00:3O.400' cannot be read; its words are kept, without a time, "
-             "after the cue at 0:19"),
+             "after the cue at 0:19" + FIX),
         (28, "cue timing '00:00:37.000 --> 00:00:3' ends before it starts; its words are kept, without a time, "
-             "after the cue at 0:31"),
+             "after the cue at 0:31" + FIX),
         (36, "cue timing '00;00;45,600 --> 00;00;52,000' cannot be read; its words are kept, without a time, "
-             "after the cue at 0:41")]
+             "after the cue at 0:41" + FIX)]
     assert all("--" not in m.split("'")[0] for _l, m in warned)  # app wording: no CLI flag
 
 
@@ -453,9 +454,9 @@ def test_a_vtt_cue_whose_timing_line_is_garbage_is_named_not_spoken():
     warned = [str(w) for w in parsed.warnings if "cue timing" in w.message]
     assert warned == [
         "broken_times.vtt, line 12: cue timing 'banana' cannot be read (no '-->'); its words are kept, "
-        "without a time, after the cue at 0:04",
+        "without a time, after the cue at 0:04" + FIX,
         "broken_times.vtt, line 16: cue timing '00:00:0x.500 --> 00:00:07,000' cannot be read; its words are "
-        "kept, without a time, after the cue at 0:04"]
+        "kept, without a time, after the cue at 0:04" + FIX]
 
 
 def test_an_srt_cue_whose_timing_line_is_garbage_is_named_not_spoken():
@@ -468,7 +469,7 @@ def test_an_srt_cue_whose_timing_line_is_garbage_is_named_not_spoken():
     assert "banana" not in doc.text and not any(c.isdigit() for c in doc.text)
     warned = [(w.line, str(w)) for w in parsed.warnings if "cue timing" in w.message]
     assert warned == [(10, "broken_times.srt, line 10: cue timing 'banana' cannot be read (no '-->'); its words "
-                           "are kept, without a time, after the cue at 0:04")]
+                           "are kept, without a time, after the cue at 0:04" + FIX)]
     # imported without times (no readable time at all), the id and the garbage line are not words either
     raw = read_srt("1\nbanana\nQ: Why?\n\n2\n00:00:03 00:00:04\nA: Because.\n", without_times=True)
     assert [(t.speaker, t.text) for t in raw.turns] == [("Q", "Why?"), ("A", "Because.")]
@@ -520,7 +521,7 @@ def test_a_vtt_cue_without_id_whose_timing_line_is_garbage_is_named_not_spoken()
     assert "oops" not in doc.text
     warned = [str(w) for w in parsed.warnings if "cue timing" in w.message]
     assert warned == ["no_ids.vtt, line 9: cue timing 'oops' cannot be read (no '-->'); its words are kept, "
-                      "without a time, after the cue at 0:04"]
+                      "without a time, after the cue at 0:04" + FIX]
     raw = read_vtt(NO_ID_GARBAGE_TIMING_VTT.replace("00:00:12.000", "00:00:1x.000")
                    .replace("00:00:04.500", "00:0o:04.500").replace("00:00:01.000 ", "0x:00:01.000 "),
                    without_times=True)

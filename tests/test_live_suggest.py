@@ -447,3 +447,34 @@ def test_the_ticking_learning_line_never_restarts_the_feature_warm_up(live_proje
               "    svc.warm_up = real\n")
     at = no_exception(run_script(script, ctx))
     assert at.session_state["warm_calls"] == []
+
+
+def test_a_colleagues_refresh_leaves_the_excerpt_a_coder_has_open_alone(live_project):
+    """Walk 13: while bob coded the same transcript, new chips appeared on the excerpt alice was
+    deciding (suggestion rows are shared, and bob's refresh re-scored every excerpt he had not
+    reviewed). The excerpt alice's Code page holds open keeps its chips; the others are bob's."""
+    alice, (d1, d2, d3) = live_project
+    service.suggest_all(alice)
+    pend = _pending(alice)
+    open_ex = next(e for e in _excerpts(alice, d2) if any(p.excerpt_id == e for p in pend))
+    before_open = sorted((p.id, p.code_id, p.model_id, p.score) for p in pend if p.excerpt_id == open_ex)
+    bob = alice.as_coder("bob")
+    try:
+        service.hold(alice, open_ex)
+        ex = _excerpts(bob, d1)
+        coding.add_coding(bob, ex[0], "trust")
+        coding.add_coding(bob, ex[1], "data")
+        coding.nothing_here(bob, ex[5])
+        service.on_decision(bob, document_id=d2)
+        service.wait_for_learning(bob)
+        now = _pending(alice)
+        assert sorted((p.id, p.code_id, p.model_id, p.score) for p in now if p.excerpt_id == open_ex) == before_open
+        others = [p for p in now if p.excerpt_id != open_ex and p.excerpt_id in _excerpts(alice, d2)]
+        assert others and all(not p.model_id.endswith("/cold") for p in others)  # bob's model re-scored them
+        service.hold(alice, None)  # alice moved on (or left): bob's next refresh reaches it
+        service.request_refresh(bob, document_id=d2)
+        service.wait_for_learning(bob)
+        assert all(not p.model_id.endswith("/cold") for p in _pending(alice) if p.excerpt_id == open_ex)
+    finally:
+        service.hold(alice, None)
+        service.wait_for_learning(bob)

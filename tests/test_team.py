@@ -288,3 +288,23 @@ def test_coder_from_login_and_password():
         team.coder_from_login("Consensus")
     assert team.check_password("pw", "pw") and not team.check_password("pw", "other")
     assert not team.check_password("", "") and not team.check_password("pw", None)
+
+
+def test_a_coder_removing_their_accepted_code_leaves_the_colleagues_accept(tp):
+    """alice and bob both accept a suggestion; alice removes her coding (walk 13: the chip still
+    read "accepted"). Her own verdict is now "rejected", bob's stays "accepted"."""
+    from qualcode.services import ui_support
+
+    alice, bob, ex = tp
+    with alice.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[0].id, code_id="trust", score=0.8, model_id="m")])
+        sid = store.list_suggestions(s, excerpt_ids=[ex[0].id])[0].id
+    a = coding.accept_suggestion(alice, sid)
+    coding.accept_suggestion(bob, sid)
+    coding.remove_coding(alice, a)
+
+    def status(ctx):
+        view = ui_support.transcript_view(ctx, ex[0].document_id)
+        return next(c.status for e in view.excerpts() if e.id == ex[0].id for c in e.state.chips)
+
+    assert (status(alice), status(bob)) == ("rejected", "accepted")

@@ -1159,3 +1159,29 @@ def test_next_from_an_interviewers_line_goes_down_not_back_to_the_top(project):
     no_exception(at)
     assert at.session_state["code_focus"] == ex[2].id
     assert not [t.value for t in at.toast if "End of the transcript" in t.value]
+
+
+def test_themes_names_the_documents_nobody_has_coded_yet(project):
+    """Walk 13: "Trust 1 of 2 (50%)" for a year whose other document nobody had opened, and
+    nothing on Themes said so. The page names the documents not coded yet (by the coder
+    counted), and the note goes once every document is started."""
+    _, sid = seed(project, name="riverside-2023")
+    seed(project, name="focus-group-2023", turns=[("Moderator", "interviewer", "What changed?"),
+                                                  ("Lee", "participant", "We trust the new schedule.")])
+    coding.accept_suggestion(project, sid["1:trust"])
+    at = no_exception(page("themes", project))
+    notes = [c.value for c in at.caption if "not been coded" in c.value]
+    assert len(notes) == 1 and "1 of 2 documents has not been coded yet" in notes[0]
+    assert "focus" in notes[0] and "riverside" not in notes[0]
+    assert ui_support.untouched_documents(project) == (["focus-group-2023"], 2)
+    assert ui_support.untouched_documents(project, coder="bob") == (["riverside-2023", "focus-group-2023"], 2)
+    assert ui_support.untouched_documents(project, source="surveys") == ([], 0)
+    coding.nothing_here(project, _first_codable(project, "focus-group-2023"))
+    at = no_exception(page("themes", project))
+    assert not [c.value for c in at.caption if "not been coded" in c.value]
+
+
+def _first_codable(ctx, name):
+    with ctx.session(readonly=True) as s:
+        doc_id = next(d["id"] for d in doc_store.list_documents(s) if d["name"] == name)
+        return next(e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable)

@@ -139,3 +139,16 @@ def test_a_code_typed_in_the_transcript_and_a_project_opened_later_adopt_the_las
     at.button(key="project_open").click().run()
     no_exception(at)
     assert at.session_state["coder"] == "Priya" and "the last to code in this project" in _badge(at)
+
+
+def test_independent_coding_can_be_set_before_a_second_coder_starts(project):
+    """Walk 13: the toggle appeared only once a second coder existed, after the first coder had
+    coded a whole transcript in the open. It is there from the first coder on, and it works."""
+    from qualcode.services import team
+
+    at = no_exception(page("project", project))
+    toggle = at.toggle(key="proj_independent")
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    no_exception(at)
+    assert team.independent_coding(project) is True

@@ -201,13 +201,18 @@ def krippendorff_alpha(
 def kappa_label(value: float | None) -> str:
     """Plain words for a kappa (Landis and Koch's bands).
 
-    >>> kappa_label(0.72)
-    'substantial agreement'
+    A kappa shown as 0.00 is no agreement beyond chance (walk 13: "0.00 · slight agreement"
+    on a code the two coders never both applied).
+
+    >>> kappa_label(0.72), kappa_label(0.001), kappa_label(-0.2)
+    ('substantial agreement', 'no agreement beyond chance', 'less than chance agreement')
     """
     if value is None:
         return "cannot be computed"
-    if value < 0:
+    if value <= -0.005:
         return "less than chance agreement"
+    if value < 0.005:
+        return "no agreement beyond chance"
     for upper, words in ((0.2, "slight agreement"), (0.4, "fair agreement"), (0.6, "moderate agreement"),
                          (0.8, "substantial agreement")):
         if value <= upper:

@@ -263,13 +263,17 @@ def _cues(text: str, *, file: str | None, kind: str) -> list[Cue]:
     return cues
 
 
+# what to do next (walk 13: the warning said what happened, not how to keep the time)
+FIX = "; to keep their time, correct that line in the file and import it again"
+
+
 def untimed_warnings(cues: list[Cue], *, file: str | None, shown: int = 5) -> list[Problem]:
     """One warning per cue whose timing line could not be read (the first ``shown``; the
     rest in one more warning listing their lines), each saying where its words went.
 
     >>> cues = [Cue(0, 900, ["Ana: hi"], 3), Cue(None, None, ["Ana: there"], 6, "0:0x --> 0:2", "cannot be read")]
     >>> [str(p) for p in untimed_warnings(cues, file="a.vtt")]
-    ["a.vtt, line 6: cue timing '0:0x --> 0:2' cannot be read; its words are kept, without a time, after the cue at 0:00"]
+    ["a.vtt, line 6: cue timing '0:0x --> 0:2' cannot be read; its words are kept, without a time, after the cue at 0:00; to keep their time, correct that line in the file and import it again"]
     """
     out: list[Problem] = []
     untimed = [(k, c) for k, c in enumerate(cues) if c.start_ms is None]
@@ -280,9 +284,9 @@ def untimed_warnings(cues: list[Cue], *, file: str | None, shown: int = 5) -> li
         if not words:
             where = "the cue holds no words"
         elif before is not None:
-            where = f"its words are kept, without a time, after the cue at {_clock(before.start_ms)}"
+            where = f"its words are kept, without a time, after the cue at {_clock(before.start_ms)}{FIX}"
         else:
-            where = f"its words are kept, without a time, before the cue at {_clock(after.start_ms)}"
+            where = f"its words are kept, without a time, before the cue at {_clock(after.start_ms)}{FIX}"
         out.append(Problem(f"cue timing {c.timing!r} {c.why}; {where}", file=file, line=c.line, severity="warning"))
     rest = untimed[shown:]
     if rest:

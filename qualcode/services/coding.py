@@ -40,7 +40,8 @@ def _drop_coding(s, coding_id: Any) -> None:
 
 
 def _unsettle(s, after: dict[str, Any], cid: int) -> None:
-    """Undo of a coding: the suggestions it settled (``store.settle_open``) are open again."""
+    """Undo of a coding: the suggestions it settled (``store.settle_open``) are open again (and
+    undo of a removal: those ``store.unaccept`` rejected are accepted again)."""
     for r in reversed(after.get("settled") or ()):
         try:
             store.restore_suggestion_status(s, int(r["id"]), r["before"], cid)
@@ -200,11 +201,15 @@ class _Recode:
         before = store.remove_coding(s, c.coding_id)
         new_id, created = store.add_coding(s, before["excerpt_id"], c.code_id, cid, start=before["start"],
                                            end=before["end"], origin=before["origin"])
-        return Outcome(new_id, c.coding_id, before, {"coding_id": new_id, "created": created, "code_id": c.code_id})
+        unaccepted = store.unaccept(s, before["excerpt_id"], before["code_id"], cid) if c.code_id != before[
+            "code_id"] else []
+        return Outcome(new_id, c.coding_id, before, {"coding_id": new_id, "created": created, "code_id": c.code_id,
+                                                     "unaccepted": unaccepted})
 
     @staticmethod
     def revert(s, ev, cid) -> None:
         after = ev.after or {}
+        _unsettle(s, {"settled": after.get("unaccepted")}, cid)
         if after.get("created"):
             _drop_coding(s, after["coding_id"])
         store.restore_coding(s, ev.before)
@@ -214,10 +219,13 @@ class _Recode:
 class _Uncode:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.Uncode) -> Outcome:
-        return Outcome(None, c.coding_id, store.remove_coding(s, c.coding_id), None)
+        before = store.remove_coding(s, c.coding_id)
+        unaccepted = store.unaccept(s, before["excerpt_id"], before["code_id"], cid)
+        return Outcome(None, c.coding_id, before, {"unaccepted": unaccepted} if unaccepted else None)
 
     @staticmethod
     def revert(s, ev, cid) -> None:
+        _unsettle(s, {"settled": (ev.after or {}).get("unaccepted")}, cid)
         store.restore_coding(s, ev.before)
 
 

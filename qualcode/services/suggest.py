@@ -351,6 +351,31 @@ def on_decision(ctx: ProjectContext, *, document_id: int | None = None, exclude:
     _kick(ctx, document_id=document_id, exclude=exclude, refresh=refresh)
 
 
+HOLD_S = 900.0  # an open excerpt is held this long after the coder's page last ran
+_HELD: dict[tuple[str, str], tuple[int, float]] = {}  # (database, coder) -> (open excerpt, when)
+_HELD_LOCK = threading.Lock()
+
+
+def hold(ctx: ProjectContext, excerpt_id: int | None) -> None:
+    """The excerpt open in front of this coder now (None: none). No refresh rewrites its chips,
+    a colleague's included: suggestion rows are shared, and walk 13 saw new chips appear on the
+    excerpt being decided while a colleague coded the same transcript. Held in this process
+    (the app's server, one for a team); the Code page says it on each run."""
+    with _HELD_LOCK:
+        if excerpt_id is None:
+            _HELD.pop((ctx.db.url, ctx.coder), None)
+        else:
+            _HELD[(ctx.db.url, ctx.coder)] = (int(excerpt_id), time.monotonic())
+
+
+def held_by_others(ctx: ProjectContext) -> set[int]:
+    """The excerpts other coders of this project have open (see :func:`hold`)."""
+    now = time.monotonic()
+    with _HELD_LOCK:
+        return {e for (url, coder), (e, at) in _HELD.items()
+                if url == ctx.db.url and coder != ctx.coder and now - at < HOLD_S}
+
+
 def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = ()) -> None:
     """Re-score the coder's unreviewed excerpts in the background (after a codebook change,
     when the coder moves on from an excerpt, or on demand); see :func:`on_decision`."""
@@ -386,8 +411,9 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     The open document first, then the rest in chunks (written ``WRITE_CHUNK`` excerpts per
     transaction, so that a coder's accept never waits long for SQLite's write lock); the rest
     stops early when a newer request is waiting (the worker redoes it).
-    Reviewed excerpts, decided pairs and ``exclude`` are never touched; that is checked again
-    inside each write transaction, so a decision made while scoring always wins.
+    Reviewed excerpts, decided pairs, ``exclude`` and the excerpts other coders have open
+    (:func:`hold`) are never touched; that is checked again inside each write transaction, so a
+    decision made while scoring always wins.
     Once every part is written, the project remembers which codebook revision this coder's
     suggestions were made with (``training.set_suggested_with``: :func:`follow_codebook` reads it).
     """
@@ -396,7 +422,7 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     with ctx.session(readonly=True) as s:
         cid = ctx.coder_id(s)
         reviewed = training.reviewed_by(s, cid)
-    skip = reviewed | {int(e) for e in exclude}
+    skip = reviewed | {int(e) for e in exclude} | held_by_others(ctx)
     rows = [i for i in range(len(st.corpus)) if st.corpus.ids[i] not in skip]
     first = [i for i in rows if st.corpus.docs[i] == document_id]
     rest = [i for i in rows if st.corpus.docs[i] != document_id]
@@ -455,7 +481,8 @@ def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int]
         part = ids[k:k + WRITE_CHUNK]
         with ctx.session() as s:
             reviewed = training.reviewed_by(s, cid)  # again, inside the write: decisions win
-            part = [e for e in part if e not in reviewed]
+            held = held_by_others(ctx)  # and an excerpt a colleague opened meanwhile
+            part = [e for e in part if e not in reviewed and e not in held]
             blocked = training.blocked_pairs(s, part, cid)
             sugg = [Suggestion(excerpt_id=e, code_id=p.code_id, score=p.score, model_id=engine.model_id,
                                explanation=p.explanation) for e in part for p in by_excerpt.get(e, ())

@@ -70,6 +70,13 @@ class ExcerptState:
     def pending(self) -> list[Chip]:
         return [c for c in self.chips if c.status == "pending"]
 
+    @property
+    def best(self) -> Chip | None:
+        """The suggestion A and X decide, the one the Accept / Reject buttons name: the most
+        likely open one (chips are sorted by the probability shown, not by the raw score; walk
+        13: the keys followed the raw score and accepted a code the button did not name)."""
+        return max(self.pending, key=lambda c: c.probability, default=None)
+
     def nothing_here(self) -> tuple[str, str, bool]:
         """The "Nothing here" button (D) on this excerpt: ``(label, help, enabled)``.
 
@@ -289,6 +296,23 @@ def review_progress(ctx: ProjectContext) -> list[dict[str, Any]]:
     """Per document: codable excerpts, pending suggestions, reviewed counts per coder."""
     with ctx.session(readonly=True) as s:
         return ui_views.review_progress(s)
+
+
+def untouched_documents(ctx: ProjectContext, *, coder: str | None = None,
+                        source: str | None = None) -> tuple[list[str], int]:
+    """The documents counted (``source``: None, "transcripts" or "surveys") that nobody (or
+    ``coder``) has reviewed or coded an excerpt of yet, and how many are counted. Themes says
+    so: such a document counts as one without any code (walk 13: "Trust 1 of 2 (50%)" for a
+    year whose other document nobody had opened)."""
+    rows = [r for r in review_progress(ctx) if r["codable"]
+            and (source is None or (r["format"] == "survey") == (source == "surveys"))]
+
+    def touched(r: dict[str, Any]) -> bool:
+        if coder is None:
+            return any(r["reviewed"].values()) or any(r["coded"].values())
+        return bool(r["reviewed"].get(coder) or r["coded"].get(coder))
+
+    return [r["name"] for r in rows if not touched(r)], len(rows)
 
 
 def excerpts_with_code(ctx: ProjectContext, code_id: str, *, limit: int = 200) -> list[dict[str, Any]]:

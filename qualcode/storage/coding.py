@@ -325,8 +325,13 @@ def verdict_events(s: Session, *, coder_id: int | None = None, suggestion_ids: I
                       AuditRow.undone.is_(undone)))
     nothing = (select(AuditRow.id, AuditRow.coder_id, AuditRow.action, AuditRow.entity_id, AuditRow.after)
                .where(AuditRow.action == "nothing_here", AuditRow.undone.is_(undone)))
+    # a coding removed or recoded: the suggestions it had accepted are rejected (``unaccept``);
+    # filed under the coding, so never narrowed by suggestion (such events are few)
+    uncoded = (select(AuditRow.id, AuditRow.coder_id, AuditRow.action, AuditRow.entity_id, AuditRow.after)
+               .where(AuditRow.action.in_(("uncode", "recode")), AuditRow.undone.is_(undone)))
     if coder_id is not None:
         decided, nothing = decided.where(AuditRow.coder_id == coder_id), nothing.where(AuditRow.coder_id == coder_id)
+        uncoded = uncoded.where(AuditRow.coder_id == coder_id)
     queries = [decided, nothing]
     if wanted is not None:  # a "Nothing here" event is filed under its excerpt
         excerpts = ({str(e) for e in s.scalars(select(SuggestionRow.excerpt_id).where(SuggestionRow.id.in_(wanted)))}
@@ -334,11 +339,13 @@ def verdict_events(s: Session, *, coder_id: int | None = None, suggestion_ids: I
         queries = [decided.where(AuditRow.entity_id.in_(chunk)) for chunk in chunks([str(i) for i in sorted(wanted)])]
         queries += ([nothing.where(AuditRow.entity_id.in_(chunk)) for chunk in chunks(sorted(excerpts))]
                     if excerpts is not None else [nothing])
+    queries.append(uncoded)
     events: list[tuple[int, int, int, str]] = []
     for q in queries:
         for aid, cid, action, entity_id, after in s.execute(q):
-            if action == "nothing_here":
-                events += [(aid, cid, int(r["id"]), "rejected") for r in (after or {}).get("rejected") or ()]
+            if action in ("nothing_here", "uncode", "recode"):
+                key = "rejected" if action == "nothing_here" else "unaccepted"
+                events += [(aid, cid, int(r["id"]), "rejected") for r in (after or {}).get(key) or ()]
             else:
                 events.append((aid, cid, int(entity_id), "accepted" if action == "accept" else "rejected"))
     return sorted(e for e in events if wanted is None or e[2] in wanted)
@@ -424,6 +431,23 @@ def settle_open(s: Session, excerpt_id: int, code_id: str, coder_id: int) -> lis
     before (for the audit trail and undo)."""
     ids = [i for i, code in _undecided_by(s, excerpt_id, coder_id) if code == code_id]
     return [{"id": sid, "before": set_suggestion_status(s, sid, "accepted", coder_id)} for sid in ids]
+
+
+def unaccept(s: Session, excerpt_id: int, code_id: str, coder_id: int) -> list[dict]:
+    """The coder removed (or recoded) their coding of ``code_id`` on the excerpt and has no
+    other coding of it there: the suggestions of that code this coder had accepted there are
+    now rejected by them (walk 13: the chip still read "accepted" beside no code). Returns, per
+    suggestion, its id and state before (for the audit trail and undo)."""
+    still = s.scalar(select(func.count()).select_from(CodingRow).where(
+        CodingRow.excerpt_id == excerpt_id, CodingRow.code_id == code_id, CodingRow.coder_id == coder_id))
+    if still:
+        return []
+    rows = s.scalars(select(SuggestionRow).where(SuggestionRow.excerpt_id == excerpt_id,
+                                                 SuggestionRow.code_id == code_id)).all()
+    mine = own_decisions(s, coder_id, [r.id for r in rows if r.decided_by != coder_id]) if rows else {}
+    ids = [r.id for r in rows
+           if (r.decided_by == coder_id and r.status == "accepted") or mine.get(r.id) == "accepted"]
+    return [{"id": sid, "before": set_suggestion_status(s, sid, "rejected", coder_id)} for sid in ids]
 
 
 def reject_pending(s: Session, excerpt_id: int, coder_id: int) -> list[dict]:

@@ -21,9 +21,10 @@ from qualcode.storage.models import (
 
 
 def review_progress(s: Session) -> list[dict[str, Any]]:
-    """Per document: codable excerpts, and how many each coder has reviewed.
+    """Per document: codable excerpts, and how many each coder has reviewed, and coded (codings
+    imported from another tool carry no review mark); its format (``survey`` for a respondent).
 
-    Three grouped queries whatever the project size.
+    Four grouped queries whatever the project size.
     """
     codable = dict(s.execute(
         select(ExcerptRow.document_id, func.count()).where(ExcerptRow.codable.is_(True))
@@ -38,10 +39,19 @@ def review_progress(s: Session) -> list[dict[str, Any]]:
         .join(CoderRow, CoderRow.id == ReviewRow.coder_id)
         .group_by(ExcerptRow.document_id, CoderRow.name)):
         reviewed.setdefault(doc_id, {})[coder] = int(n)
+    coded: dict[int, dict[str, int]] = {}
+    for doc_id, coder, n in s.execute(
+        select(ExcerptRow.document_id, CoderRow.name, func.count(func.distinct(ExcerptRow.id)))
+        .join(CodingRow, CodingRow.excerpt_id == ExcerptRow.id)
+        .join(CoderRow, CoderRow.id == CodingRow.coder_id)
+        .group_by(ExcerptRow.document_id, CoderRow.name)):
+        coded.setdefault(doc_id, {})[coder] = int(n)
     out = []
-    for doc_id, name in s.execute(select(DocumentRow.id, DocumentRow.name).order_by(DocumentRow.id)):
-        out.append({"id": doc_id, "name": name, "codable": int(codable.get(doc_id, 0)),
-                    "pending": int(pending.get(doc_id, 0)), "reviewed": reviewed.get(doc_id, {})})
+    for doc_id, name, fmt in s.execute(select(DocumentRow.id, DocumentRow.name, DocumentRow.format)
+                                       .order_by(DocumentRow.id)):
+        out.append({"id": doc_id, "name": name, "format": fmt, "codable": int(codable.get(doc_id, 0)),
+                    "pending": int(pending.get(doc_id, 0)), "reviewed": reviewed.get(doc_id, {}),
+                    "coded": coded.get(doc_id, {})})
     return out
 
 

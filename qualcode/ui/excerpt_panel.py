@@ -164,7 +164,7 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     # successor under a reused key (walk 6: a second A accepted the next suggestion while the
     # label still named the first). The keyed boxes around them keep stable names for styling.
     if pending:
-        best = pending[0]
+        best = state.best
         # a long shot is not the page's main button: it invites a click the model does not back
         top.container(key="focus-accept", width="content").button(
             f"Accept {md(best.code_name)}", key=f"focus-accept-s{best.suggestion_id}", shortcut="A",

@@ -381,3 +381,33 @@ def test_n_then_t_at_once_codes_the_excerpt_n_opened(app_page):
     focus = page.locator(".qc-focus").first.inner_text()
     assert focus != "Our principals bought in."  # N moved on
     assert [(text[s:e], c) for _, _, s, e, c in stored] == [(focus, "evidence")]
+
+
+def test_a_and_x_in_the_transcript_decide_the_suggestion_the_buttons_name(app_page):
+    """Walk 13: the panel lists chips by the probability shown and its buttons name the most
+    likely one, but A and X pressed in the transcript took the highest raw score: "Accept Trust"
+    on screen, Learning zone accepted. Here Buy-in shows 70% and Trust (raw score 0.75) 20%."""
+    project, page = app_page
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session() as s:
+            ex = doc_store.load_document(s, 1).excerpts
+            coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[3].id, code_id="trust", score=0.75,
+                                                           model_id="test-model", explanation={"probability": 0.2})])
+    finally:
+        ctx.close()
+    page.reload()
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Reject Buy-in").wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("x")
+    page.get_by_role("button", name="Reject Trust").wait_for(timeout=30_000)
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            status = {sg.code_id: sg.status.value for sg in coding_store.list_suggestions(s, excerpt_ids=[ex[3].id])}
+    finally:
+        ctx.close()
+    assert status == {"buy_in": "rejected", "trust": "pending"}

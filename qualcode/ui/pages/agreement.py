@@ -120,7 +120,7 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
     # The words first, then who did what: with the text last it sat past the table's right edge
     # and the coder read only numbers (walk 6); shortened, so the coders' columns still show.
     table = pd.DataFrame([{
-        "Document": d["document"], "Excerpt": d["order"] + 1, "Text": shorten(d["text"], 120),
+        "Document": d["document"], "Excerpt no.": d["order"] + 1, "Text": shorten(d["text"], 120),
         **({f"{c} applied it": "yes" if code_id in codes else "no" for c, codes in d["coders"].items()
             if c in people} if code_id else {}),
         **{f"{c}'s codes": _codes_text(codes, names) for c, codes in d["coders"].items() if c in people},
@@ -129,8 +129,10 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
     event = st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table", on_select="rerun",
                          selection_mode="single-row",
                          column_config={"Text": st.column_config.TextColumn(width="large", help="The excerpt's words"),
-                                        "Excerpt": st.column_config.NumberColumn(
-                                            help="Its place in the transcript: 1 is the document's first excerpt"),
+                                        # its place, not an id (walk 13 read "16, 39" as ids)
+                                        "Excerpt no.": st.column_config.NumberColumn(
+                                            help="Its place in the transcript: 1 is the document's first "
+                                                 "excerpt. Select the row to read it whole"),
                                         "Document": st.column_config.TextColumn(width="small")})
     _whole_excerpt(found, _selected_row(event), names, people)
     if code_id:

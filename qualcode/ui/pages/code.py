@@ -391,7 +391,7 @@ def _keyboard(ctx: ProjectContext, by_id: dict, go_next, go_prev) -> dict:
         if ex is None or not ex.state.pending:
             flash("This excerpt has no suggestion left to decide: press N for the next one.", kind="info")
             return
-        best = max(ex.state.pending, key=lambda c: c.score)
+        best = ex.state.best
         decide(ctx, best.suggestion_id, ex.id, accept, best.code_id, best.code_name)
 
     def nothing() -> None:
@@ -474,6 +474,7 @@ def render() -> None:
         focus = st.session_state["code_focus"] = next_excerpt(view, None)
         st.session_state["code_jump"] = True  # the transcript opens at the excerpt the sidebar shows
     _remember_trail(focus)
+    suggest_svc.hold(ctx, focus)  # a colleague's refresh leaves its chips alone too (walk 13)
     go_prev = _go_prev_factory(view)
     if focus is not None:
         st.query_params[EX_PARAM] = str(focus)

@@ -406,6 +406,9 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
                                                 replaces=choice.get("replaces"), second=bool(choice.get("second")))
                 saved_ids.append(doc_id)
                 results.append({"file": name, "result": "imported", "document id": doc_id})
+                kept = [str(p) for p in getattr(parsed, "problems", []) if getattr(p, "severity", "") == "warning"]
+                if kept:  # said again with the result (walk 13: only the preview, now gone, had said them)
+                    results[-1]["warnings"] = kept
                 if choice.get("second"):
                     results[-1]["second"] = True
                 elif choice.get("note"):
@@ -477,6 +480,10 @@ def result_summary(results: list[dict[str, Any]]) -> str:
     for r in files:
         if r["result"] == "imported" and r.get("note"):
             text += f" {md(r['file'])} {md(r['note'])}."
+    warned = [r for r in files if r["result"] == "imported" and r.get("warnings")]
+    if warned:
+        text += (f" {plural(len(warned), 'file')} imported with "
+                 f"{'a warning' if sum(len(r['warnings']) for r in warned) == 1 else 'warnings'} (below).")
     left = [r for r in files if r["result"] != "imported"]
     if left:
         text += " Not imported: " + ", ".join(f"{md(r['file'])} ({md(_reason(r['file'], r['result']))})"
@@ -491,6 +498,8 @@ def _show_results(results: list[dict[str, Any]]) -> None:
     for r in results:
         if r["result"] != "imported":  # the message may already name the file
             st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
+        for w in r.get("warnings") or ():  # the file's words, literally (as in the preview)
+            st.warning(md(w), icon=":material/warning:")
 
 
 def render() -> None:

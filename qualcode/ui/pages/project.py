@@ -120,8 +120,7 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
                    on_click=_switch_coder, disabled=picked == me, icon=":material/switch_account:")
     cols[2].text_input("Add a coder", key="coder_new", placeholder="Your name")
     cols[3].button("Add", key="coder_add", on_click=_add_coder, args=(ctx,), icon=":material/person_add:")
-    if len(coders) > 1:
-        _independent_toggle(ctx)
+    _independent_toggle(ctx)  # from the first coder on: a blind sample is set up before the second starts
 
 
 def _set_independent(ctx: services.ProjectContext) -> None:
@@ -129,13 +128,15 @@ def _set_independent(ctx: services.ProjectContext) -> None:
 
 
 def _independent_toggle(ctx: services.ProjectContext) -> None:
-    """Several coders: how they see each other's work, one click away (also on Agreement)."""
+    """How coders see each other's work, one click away (also on Agreement). Offered with one
+    coder too (walk 13: it appeared only once a second coder existed, after the first had coded
+    a whole transcript in the open)."""
     st.session_state["proj_independent"] = bool(attempt(team.independent_coding, ctx))
     st.toggle("Independent coding: coders don't see each other's decisions", key="proj_independent",
               on_change=_set_independent, args=(ctx,),
               help="Off (default): you see a colleague's verdict beside a suggestion and still record "
                    "your own. On: each coder sees only their own work (and consensus), as for "
-                   "measuring agreement on a blind sample.")
+                   "measuring agreement on a blind sample: turn it on before the second coder starts.")
 
 
 def _progress(ctx: services.ProjectContext) -> None:

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
-from qualcode.services import team
+from qualcode.services import team, ui_support
 from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
@@ -130,6 +130,22 @@ def _coders_note(coders: list[str], coder: str | None, include: str) -> str | No
     return (f"Counts pool {pooled_coders(coders, team.CONSENSUS)}{pending}: an excerpt counts for a code when any of "
             "them applied it, so one excerpt can count for two codes that two coders chose differently. "
             "Pick one coder in **Coder** to count only theirs.")
+
+
+def _untouched_note(ctx: ProjectContext, *, coder: str | None, include: str, source: str | None) -> None:
+    """Documents nobody (or this coder) has started count as documents without any code: say so
+    above the counts, with the documents' names (walk 13)."""
+    found = attempt(ui_support.untouched_documents, ctx, coder=coder, source=source)
+    if not found or not found[0]:
+        return
+    names, total = found
+    who = f" by {md(coder)}" if coder else ""
+    listed = ", ".join(md(n) for n in names[:5]) + (", …" if len(names) > 5 else "")
+    counted = ("only their pending suggestions count" if include == "pending"
+               else "they count as documents without any code")
+    st.caption(f":material/info: {len(names)} of {plural(total, 'document')} {'has' if len(names) == 1 else 'have'} "
+               f"not been coded{who} yet ({listed}): {counted}, so shares of documents may still rise. "
+               "Progress per document is on the Project page.")
 
 
 def _selected_row(event: Any) -> int | None:
@@ -317,6 +333,8 @@ def render() -> None:
     if note:
         st.info(note, icon=":material/group:")
     source = _source(ctx) if view in ("Frequencies", "Compare groups") else None
+    if view in ("Frequencies", "Compare groups"):
+        _untouched_note(ctx, coder=coder, include=include, source=source)
     if view == "Frequencies":
         _frequencies(ctx, by=by, include=include, coder=coder, source=source)
     elif view == "Compare groups":
