@@ -634,3 +634,26 @@ def test_a_learned_code_is_not_read_with_the_codebooks_mapping_before_decisions_
     cols = sorted(eng.head.stack)
     hi = S[:, cols] >= 0.5  # suggested by the learned head
     assert hi.any() and (P[:, cols][hi] > mapped[:, cols][hi]).all()  # it reads higher than the mapping said
+
+
+def test_once_decisions_calibrate_a_code_the_prior_alone_speaks_for_keeps_the_codebooks_mapping():
+    """The decisions' Platt fit is made on the learned head's scores; a code without a learned
+    head (one just added to the codebook, or with too few positives) is read with the codebook's
+    mapping, as cold; learned codes with the decisions' fit."""
+    from qualcode.suggest.calibrate import Calibrator
+
+    corpus, labels = synthetic(n_per=40)
+    eng = Engine(CODES, HashEmbedder()).prepare(corpus)
+    Y = np.array([[lab == c.id for c in CODES] for lab in labels], dtype=float)
+    Y[:, 2] = 0.0  # the coder never used the third code: the prior alone speaks for it
+    for n in (30, 60, 90):  # decisions come in; each fit records what the model showed before them
+        eng.fit(corpus, np.arange(n), Y[:n])
+    assert eng.calibrator.source == "decisions" and 2 not in eng.head.stack and {0, 1} <= set(eng.head.stack)
+    S = eng.scores(corpus, np.arange(90, len(corpus)))
+    P, cold, learned = eng.probabilities(S), Calibrator()(S), eng.calibrator(S)
+    assert np.allclose(P[:, 2], cold[:, 2], atol=1e-6)
+    assert np.allclose(P[:, :2], learned[:, :2], atol=1e-6)
+    assert not np.allclose(cold[:, 2], learned[:, 2], atol=1e-3)  # the two mappings differ here
+    row, j = 0, 2  # "Why?" says the same probability as the chip
+    info = eng.explain(corpus, 90 + row, j, float(S[row, j]))
+    assert abs(info["probability"] - float(P[row, j])) < 1e-4
