@@ -203,6 +203,10 @@ about a second for 2,000 decisions):
    review queue reading the scores without it, so that the learning path is this learner's):
    talkmoves 0.515 +- 0.015, disaster 0.437 +- 0.009; with a balanced gate: 0.500, 0.438. The
    gains of the first run were the path's, not the gate's.
+   Also dropped: the review queue reading a prior-only code's score without the threshold its
+   rejections raised (point 5; against the collapse of point 12, where the queue stops offering
+   a rare code's excerpts): @100 talkmoves 0.217 -> 0.231, disaster 0.365 -> 0.388, but @500
+   talkmoves 0.516 -> 0.497 +- 0.034 (seeds 3 and 6: 0.442, 0.449), disaster 0.434 -> 0.437.
 """
 
 from __future__ import annotations
