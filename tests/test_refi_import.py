@@ -575,3 +575,29 @@ def test_a_pdf_or_recording_with_a_text_representation_is_read(tmp_path):
     assert summary["documents"] == 1 and summary["codings"] == 4
     assert summary["left_out"] == ["Whiteboard.jpg: a PictureSource (only text sources can be imported)"]
     assert any("on the PDFSource itself" in p for p in summary["problems"])
+
+
+def test_a_retired_code_goes_to_refi_qda_as_not_codable_and_comes_back_retired(project, tmp_path):
+    """Walk 14: a code merged away (retired, its codings kept) was written isCodable="true", so
+    NVivo or MAXQDA showed it as live. It is not codable there; qualcode's own import gives it
+    back retired and codable as it was (unretiring it makes it codable again)."""
+    from lxml import etree
+
+    from qualcode.services import codebook as codebook_svc
+
+    build_small_project(project)
+    codebook_svc.retire_code(project, "evid", force=True)  # two codings stay under it
+    data = ex.qdpx_bytes(project)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        root = etree.fromstring(z.read("project.qde"))
+    flags = {el.get("name"): el.get("isCodable") for el in root.iter("{*}Code")}
+    assert flags["Evidence (test)"] == "false" and flags["Trust (rel)"] == "true"
+    ex.import_qdpx(tmp_path / "back", data, coder="alice")
+    back = services.open_project(tmp_path / "back", coder="alice")
+    try:
+        with back.session(readonly=True) as s:
+            evid = next(c for c in code_store.load_codebook(s).codes if c.id == "evid")
+            n = sum(c.code_id == "evid" for c in coding_store.list_codings(s))
+    finally:
+        back.close()
+    assert evid.retired and evid.codable and n == 2

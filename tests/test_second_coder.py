@@ -198,3 +198,36 @@ def test_the_coder_list_offers_people_who_code_not_the_name_that_set_the_project
     assert services.working_coders(setup) == ["ben", "eva", "mo"]
     at = no_exception(page("project", eva))
     assert at.selectbox(key="coder_pick").options == ["ben", "eva", "mo"]
+
+
+def test_a_coder_who_has_decided_nothing_is_told_every_suggestion_their_code_page_offers(seeded):
+    """Walk 14: omar, new, read "Suggestions for you: 243" (the rows still pending) while his Code
+    page offered 267: the rows lena had decided are open for him too."""
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(alice, sid["1:trust"])
+    coding.reject_suggestion(alice, sid["1:buy_in"])
+    carol = alice.as_coder("carol")  # never wrote anything: no coder row yet
+    offered = [c for e in ui_support.transcript_view(carol, doc_id).excerpts() for c in e.state.pending]
+    assert ui_support.open_count(carol) == len(offered) == len(sid)
+
+
+@pytest.mark.parametrize("independent", [False, True])
+def test_with_independent_coding_the_project_page_shows_a_coder_nothing_of_a_colleagues_work(seeded, independent):
+    """Walk 14: with independent coding on, omar's Project page showed "Reviewed by lena 19%",
+    lena's decision count and lena's codes under "Codes in use" (quotes included)."""
+    alice, bob, doc_id, sid = seeded
+    if independent:
+        team.set_independent_coding(alice, True)
+    coding.accept_suggestion(alice, sid["1:trust"])
+    coding.reject_suggestion(alice, sid["1:buy_in"])
+    at = no_exception(page("project", bob))
+    columns = list(at.dataframe[0].value.columns)
+    seen = " ".join([*(c.value for c in at.caption), *(m.value for m in at.markdown)])
+    codes = [df.value for df in at.dataframe if "code" in df.value.columns]
+    if independent:
+        assert "Reviewed: alice" not in columns and "Reviewed: bob" in columns
+        assert "alice" not in seen and not codes  # no curve text naming her, no table of her codes
+        assert any("No codings yet" in c.value for c in at.caption)
+    else:
+        assert "Reviewed: alice" in columns
+        assert "alice" in seen and "Trust" in list(codes[0]["code"])  # (with its parent, Relationships)

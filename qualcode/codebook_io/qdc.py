@@ -134,7 +134,9 @@ def codes_element(cb: Codebook, *, ns: str = CODEBOOK_NS, include_retired: bool 
                 el = etree.SubElement(elements[parent], _q(ns, "Code"))
                 el.set("guid", c.guid or code_guid(c.id))
                 el.set("name", c.name)
-                el.set("isCodable", "true" if c.codable else "false")
+                # a retired code (kept for its codings) takes no new ones: not codable in the
+                # other program either (walk 14: a merged-away code read as live in NVivo)
+                el.set("isCodable", "true" if c.codable and not c.retired else "false")
                 if c.color:
                     el.set("color", c.color)
                 desc = compose_description(c)

@@ -202,7 +202,7 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
         codes_el = write_codes(data.codebook, ns=NS, include_retired=True)
         for c, el in zip(data.codebook.codes, _code_elements_in_codebook_order(codes_el, data.codebook)):
             g = el.get("guid")
-            sidecar["codes"][c.id] = {"guid": g, "retired": c.retired}
+            sidecar["codes"][c.id] = {"guid": g, "retired": c.retired, "codable": c.codable}
             for ng in note_refs.get(("code", c.id), []):
                 ref = etree.Element(_q("NoteRef"))
                 ref.set("targetGUID", ng)
@@ -625,6 +625,8 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
         codebook.codes = parents_first(codebook.codes)
         for c in codebook.codes:
             c.retired = side_codes.get(c.id, {}).get("retired", False) is True
+            if isinstance(side_codes.get(c.id, {}).get("codable"), bool):  # a retired code's own
+                c.codable = side_codes[c.id]["codable"]
     else:
         codebook = Codebook(name="Codebook")
     n_sets = sum(1 for _ in _iter(root, "Set"))

@@ -247,8 +247,8 @@ def open_count(ctx: ProjectContext) -> int:
     page's chips, not the rows' shared status: ``storage.coding.open_for``)."""
     with ctx.session(readonly=True) as s:
         cid = meta.find_coder(s, ctx.coder)
-        if cid is None:  # wrote nothing yet: every pending row is theirs to decide
-            return coding_store.pending_count(s)
+        if cid is None:  # wrote nothing yet: every row is theirs to decide, a colleague's decided
+            return coding_store.suggestion_count(s)  # ones too (walk 14: 243 shown, 267 offered)
         return len(coding_store.open_for(s, cid))
 
 

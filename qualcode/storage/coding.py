@@ -351,6 +351,12 @@ def verdict_events(s: Session, *, coder_id: int | None = None, suggestion_ids: I
     return sorted(e for e in events if wanted is None or e[2] in wanted)
 
 
+def suggestion_count(s: Session) -> int:
+    """How many suggestion rows there are, whatever their status: each is open for a coder who
+    has decided nothing yet (the Code page offers a colleague's decided rows to them too)."""
+    return int(s.scalar(select(func.count()).select_from(SuggestionRow)) or 0)
+
+
 def pending_count(s: Session) -> int:
     """How many suggestion rows are pending (anyone's: a row holds the latest decision)."""
     return int(s.scalar(select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")) or 0)

@@ -139,11 +139,17 @@ def _independent_toggle(ctx: services.ProjectContext) -> None:
                    "measuring agreement on a blind sample: turn it on before the second coder starts.")
 
 
-def _progress(ctx: services.ProjectContext) -> None:
+def _blind(ctx: services.ProjectContext) -> str | None:
+    """With independent coding on, the coder this page may show (walk 14: a blind second coder
+    read the first one's progress, decision count and codes here); None: every coder."""
+    return ctx.coder if attempt(team.independent_coding, ctx) else None
+
+
+def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
     rows = ui_support.review_progress(ctx)
     if not rows:
         return
-    coders = sorted({c for r in rows for c in r["reviewed"]})
+    coders = [only] if only else sorted({c for r in rows for c in r["reviewed"]})
     table = []
     for r in rows:
         row = {"Document": r["name"], "Codable excerpts": r["codable"], "Pending suggestions": r["pending"]}
@@ -158,17 +164,18 @@ def _progress(ctx: services.ProjectContext) -> None:
                  height="content" if len(table) <= ALL_ROWS else "auto")
 
 
-def _codes_in_use(ctx: services.ProjectContext) -> None:
-    """Each code's decided excerpts and documents (all coders; a code counts its sub-codes, as
-    on the Themes page); a click on a row shows exactly those excerpts' quotes."""
+def _codes_in_use(ctx: services.ProjectContext, only: str | None = None) -> None:
+    """Each code's decided excerpts and documents (all coders, or ``only`` one's; a code counts
+    its sub-codes, as on the Themes page); a click on a row shows exactly those excerpts' quotes."""
     st.subheader("Codes in use")
-    df = attempt(analysis_svc.frequencies, ctx, include="accepted")
+    df = attempt(analysis_svc.frequencies, ctx, include="accepted", coder=only)
     used = df[df["excerpts"] > 0].reset_index(drop=True) if df is not None and len(df) else None
     if used is None or used.empty:
         st.caption("No codings yet. Accept suggestions or code by hand on the Code page.")
         return
     used = used.sort_values(["excerpts", "code"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    st.caption("Decided codings of every coder; a code includes its sub-codes. Click a row to read its quotes.")
+    whose = "Your decided codings only (independent coding is on)" if only else "Decided codings of every coder"
+    st.caption(f"{whose}; a code includes its sub-codes. Click a row to read its quotes.")
     event = st.dataframe(used[["code", "excerpts", "documents"]], hide_index=True, width="stretch",
                          on_select="rerun", selection_mode="single-row", key="proj_codes",
                          column_config={"code": st.column_config.TextColumn("Code"),
@@ -182,7 +189,7 @@ def _codes_in_use(ctx: services.ProjectContext) -> None:
     if picked is not None:
         r = records[ids.index(picked)]
         show_quotes(ctx, code_id=r["code_id"], where={}, include="accepted", key="proj_quotes",
-                    title=f"{r['code']} · {excerpts(int(r['excerpts']))}")
+                    title=f"{r['code']} · {excerpts(int(r['excerpts']))}", coder=only)
 
 
 ALL_ROWS = 50  # the Review progress table shows up to this many documents without scrolling
@@ -222,10 +229,11 @@ def early_curve_text(curve: list[dict], me: str | None = None, window: int = WIN
     return text + (" and you none." if me and me not in made else ".")
 
 
-def _learning_curve(ctx: services.ProjectContext) -> None:
-    """How the suggestions got better, from the stored decisions: per 50 decisions and coder,
-    the share of shown suggestions accepted and the share of the coder's codes suggested."""
-    curve = suggest_svc.learning_curve(ctx, window=WINDOW)
+def _learning_curve(ctx: services.ProjectContext, only: str | None = None) -> None:
+    """How the suggestions got better, from the stored decisions: per 50 decisions and coder
+    (or ``only`` one), the share of shown suggestions accepted and the share of the coder's
+    codes suggested."""
+    curve = [p for p in suggest_svc.learning_curve(ctx, window=WINDOW) if only is None or p["coder"] == only]
     st.subheader("Learning curve")
     if not curve:
         st.caption("No decisions yet. As you accept and reject suggestions on the Code page, this shows how "
@@ -305,6 +313,7 @@ def render() -> None:
         st.info("This project has no transcripts yet. Import some on the **Import** page.",
                 icon=":material/upload_file:")
         return
-    _progress(ctx)
-    _learning_curve(ctx)
-    _codes_in_use(ctx)
+    only = _blind(ctx)
+    _progress(ctx, only)
+    _learning_curve(ctx, only)
+    _codes_in_use(ctx, only)
