@@ -448,3 +448,34 @@ def test_every_table_export_returns_its_data_rows(project, small, tmp_path, name
     out = tmp_path / f"{name}.csv"
     n = getattr(ex, name)(project, out, **kw)
     assert isinstance(n, int) and n == len(pd.read_csv(out, keep_default_na=False))
+
+
+def test_the_report_names_the_documents_nobody_has_coded_yet(project):
+    """Walk 14: Themes said "1 of 4 documents has not been coded yet", the report gave the same
+    shares of documents without a word about it. Every format says it, naming the document."""
+    from qualcode.services import coding
+    from qualcode.services import export as export_svc
+    from tests.ui_helpers import seed
+
+    _, sid = seed(project, name="riverside-2023")
+    seed(project, name="focus-group-2023", turns=[("Moderator", "interviewer", "What changed?"),
+                                                  ("Lee", "participant", "We trust the new schedule.")])
+    coding.accept_suggestion(project, sid["1:trust"])
+    said = ("1 of 2 documents has not been coded yet (focus-group-2023): they count as documents "
+            "without any code")
+    for fmt in ("md", "html"):
+        assert said in export_svc.report_bytes(project, fmt=fmt, charts=False).decode(), fmt
+    from docx import Document
+
+    doc = Document(io.BytesIO(export_svc.report_bytes(project, fmt="docx", charts=False)))
+    assert any(said in p.text for p in doc.paragraphs)
+    coding.nothing_here(project.as_coder("alice"), _first_codable_excerpt(project, "focus-group-2023"))
+    assert "not been coded" not in export_svc.report_bytes(project, fmt="md", charts=False).decode()
+
+
+def _first_codable_excerpt(ctx, name):
+    from qualcode.storage import documents as doc_store
+
+    with ctx.session(readonly=True) as s:
+        doc_id = next(d["id"] for d in doc_store.list_documents(s) if d["name"] == name)
+        return next(e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable)

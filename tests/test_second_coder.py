@@ -196,6 +196,7 @@ def test_the_coder_list_offers_people_who_code_not_the_name_that_set_the_project
     team.add_coder(setup, "mo")  # added by name, not coding yet: offered
     assert "coder" in services.list_coders(setup)
     assert services.working_coders(setup) == ["ben", "eva", "mo"]
+    assert services.project_status(setup)["coders"] == 3  # walk 14: `qualcode status` said 4
     at = no_exception(page("project", eva))
     assert at.selectbox(key="coder_pick").options == ["ben", "eva", "mo"]
 

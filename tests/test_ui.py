@@ -1185,3 +1185,25 @@ def _first_codable(ctx, name):
     with ctx.session(readonly=True) as s:
         doc_id = next(d["id"] for d in doc_store.list_documents(s) if d["name"] == name)
         return next(e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable)
+
+
+def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(project):
+    """Walk 14: the case matrix had code ids for headers (buy_in), a bare index column, a Group by
+    that did nothing, and no way from a 1 to its quotes."""
+    from qualcode.services import analysis
+    from tests.analysis_helpers import build_small_project
+
+    build_small_project(project)
+    at = page("themes", project, th_view="Case matrix")
+    no_exception(at)
+    shown = at.dataframe[0].value
+    assert "Trust (rel)" in shown.columns and "rel_trust" not in shown.columns
+    assert "document_id" not in shown.columns and list(shown["document"]) == ["D1", "D2", "D3", "D4"]
+    assert at.selectbox(key="th_by").disabled
+    # a cell: D1 x Trust (rel) -> D1's quotes of that code only, as many as the matrix says (1)
+    at.session_state["th_matrix"] = {"selection": {"rows": [], "columns": [], "cells": [[0, "Trust (rel)"]]}}
+    no_exception(at.run())
+    (quotes,) = [df.value for df in at.dataframe if "quote" in df.value.columns]
+    d1 = analysis.quotes(project, code_id="rel_trust", document_id=1)
+    assert len(quotes) == len(d1) == 1 and set(d1["document"]) == {"D1"}
+    assert len(analysis.quotes(project, code_id="rel_trust")) > 1  # the other documents' are left out

@@ -201,8 +201,9 @@ def retrieve(ctx: ProjectContext, *, code_id: str | None = None, where: Mapping[
 def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None = None,
            include: str = "accepted", coder: str | None = None, rollup: bool = True,
            also: str | None = None, level: str = "excerpt", context: bool = False,
-           source: str | None = None) -> pd.DataFrame:
-    """The quotes behind one number of a table or chart, one row per excerpt.
+           source: str | None = None, document_id: int | None = None) -> pd.DataFrame:
+    """The quotes behind one number of a table or chart, one row per excerpt (``document_id``:
+    of one document, a case matrix cell).
 
     What is counted decides what is shown, so the rows are exactly the units counted:
 
@@ -220,10 +221,10 @@ def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None
     if level not in ("excerpt", "document"):
         raise QualcodeError(f"level must be 'excerpt' or 'document', not {level!r}")
     df = retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder, rollup=rollup, context=context,
-                  source=source)
+                  source=source, document_id=document_id)
     if also is not None:
         other = retrieve(ctx, code_id=also, where=where, include=include, coder=coder, rollup=rollup,
-                         context=context, source=source)
+                         context=context, source=source, document_id=document_id)
         key = "excerpt_id" if level == "excerpt" else "document_id"
         both = set(df[key]) & set(other[key])
         df = pd.concat([df, other], ignore_index=True) if len(other) else df

@@ -139,7 +139,7 @@ def status_counts(s: Session, *, verdicts: bool = True) -> dict[str, Any]:
         # counts twice; walk 11: a row holds only the latest decider's, so it read 3 and 2 for
         # 5 accepts and 4 rejects)
         "suggestions": {"pending": pending_count(s), **(_verdict_counts(s) if verdicts else {})},
-        "coders": count(CoderRow),
+        "coders": len(working_coders(s)),  # not the unused fallback name "coder" (walk 14)
     }
 
 

@@ -20,11 +20,12 @@ QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "coders", "origin"
 def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], include: str,
                 also: str | None = None, level: str = "excerpt", rollup: bool = True,
                 title: str | None = None, key: str = "th_quotes", coder: str | None = None,
-                source: str | None = None) -> pd.DataFrame | None:
+                source: str | None = None, document_id: int | None = None) -> pd.DataFrame | None:
     """Show the quotes behind one number (one row per excerpt) and return them; ``coder``:
-    only that coder's codings, as the number counted (None: every coder's, pooled)."""
+    only that coder's codings, as the number counted (None: every coder's, pooled);
+    ``document_id``: one document's (a case matrix cell)."""
     df = attempt(analysis_svc.quotes, ctx, code_id=code_id, where=where, include=include, also=also,
-                 level=level, rollup=rollup, coder=coder, source=source)
+                 level=level, rollup=rollup, coder=coder, source=source, document_id=document_id)
     if df is None:
         return None
     what = title or (code_id + (f" + {also}" if also else "") + "".join(f" · {k} {v}" for k, v in where.items()))

@@ -158,11 +158,12 @@ def _selected_row(event: Any) -> int | None:
 
 def _quotes(ctx: ProjectContext, analysis=analysis_svc, *, code_id: str, where: dict[str, str], include: str,
             also: str | None = None, level: str = "excerpt", rollup: bool = True,
-            title: str | None = None, coder: str | None = None, source: str | None = None) -> pd.DataFrame | None:
+            title: str | None = None, coder: str | None = None, source: str | None = None,
+            document_id: int | None = None) -> pd.DataFrame | None:
     """Show the quotes behind one number (one row per excerpt, the same coder's, the same
     source's) and return them."""
     return show_quotes(ctx, code_id=code_id, where=where, include=include, also=also, level=level, rollup=rollup,
-                       title=title, key="th_quotes", coder=coder, source=source)
+                       title=title, key="th_quotes", coder=coder, source=source, document_id=document_id)
 
 
 def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: str | None = None,
@@ -321,8 +322,10 @@ def render() -> None:
     several = len(coders) > 1
     view = _choice(st.segmented_control, "View", VIEWS, "th_view") or VIEWS[0]  # a row of its own: all four names show
     cols = st.columns(3 if several else 2)
+    grouped = view in ("Frequencies", "Compare groups")  # the other two have a row per pair / document
     by = _choice(cols[0].selectbox, "Group by", [None, *groups], "th_by",
-                 format_func=lambda g: "(no grouping)" if g is None else g)
+                 format_func=lambda g: "(no grouping)" if g is None else g, disabled=not grouped,
+                 help=None if grouped else f"{view} is not grouped (walk 14: the choice showed and did nothing)")
     include = _choice(cols[1].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
     coder = None
     if several:
@@ -342,7 +345,35 @@ def render() -> None:
     elif view == "Co-occurrence":
         _cooccurrence(ctx, include=include, coder=coder)
     else:
-        df = attempt(analysis_svc.matrix, ctx, include=include, coder=coder)
-        if isinstance(df, pd.DataFrame):
-            st.caption("One row per document: 1 where a code occurs.")
-            st.dataframe(df, width="stretch")
+        _case_matrix(ctx, include=include, coder=coder)
+
+
+def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None) -> None:
+    """One row per document with its attributes, a column per code (named as elsewhere, not by
+    id); a click on a cell shows that document's quotes of that code (walk 14: code ids for
+    headers, a bare index column, and no way from a 1 to its quotes)."""
+    df = attempt(analysis_svc.matrix, ctx, include=include, coder=coder)
+    if not isinstance(df, pd.DataFrame):
+        return
+    cb = attempt(ui_support.codebook, ctx)
+    names = {c.id: c.shown_name for c in cb.codes} if cb is not None else {}
+    code_cols = [c for c in df.columns if c in names]
+    shown = df.drop(columns=["document_id"]).rename(columns=names)
+    st.caption("One row per document: 1 where a code occurs (a code counts its sub-codes). "
+               "Click a cell to read that document's quotes of the code.")
+    event = st.dataframe(shown, hide_index=True, width="stretch", key="th_matrix", on_select="rerun",
+                         selection_mode="single-cell")
+    try:
+        cells = event.selection.cells
+    except AttributeError:
+        cells = []
+    if not cells:
+        return
+    row, col = cells[0][0], cells[0][1]
+    by_name = {names[c]: c for c in code_cols}
+    if col not in by_name or not 0 <= int(row) < len(df):
+        st.caption("Click a cell under a code to read its quotes.")
+        return
+    doc = df.iloc[int(row)]
+    _quotes(ctx, code_id=by_name[col], where={}, include=include, coder=coder, document_id=int(doc["document_id"]),
+            title=f"{names[by_name[col]]} · {doc['document']}")
