@@ -36,8 +36,7 @@ class ReportData:
     chart_format: str = "png"  # "png" or "svg": what ``charts`` holds
     coders: list[str] = field(default_factory=list)  # whose codings are counted (pooled when several)
     coder: str | None = None  # set when only this coder's codings are counted
-    untouched: list[str] = field(default_factory=list)  # documents nobody (or ``coder``) has started
-    n_documents: int = 0  # documents counted
+    untouched: str | None = None  # which documents nobody (or ``coder``) has started, in a sentence
 
 
 def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int = 3) -> dict[str, pd.DataFrame]:
@@ -114,13 +113,7 @@ def _counted(data: ReportData) -> str:
     elif len(data.coders) > 1:
         who = (f" Coders counted: {_names(data.coders)}, pooled (an excerpt counts for a code when any of "
                "them applied it, so one excerpt can count for codes that different coders chose).")
-    left = ""
-    if data.untouched:  # said as on Themes (walk 14: the report quoted the shares as final)
-        n = len(data.untouched)
-        listed = ", ".join(data.untouched[:5]) + (", …" if n > 5 else "")
-        left = (f" {n} of {data.n_documents} document{'s' * (data.n_documents != 1)} "
-                f"{'has' if n == 1 else 'have'} not been coded{f' by {data.coder}' if data.coder else ''} yet "
-                f"({listed}): they count as documents without any code, so shares of documents may still rise.")
+    left = f" {data.untouched}" if data.untouched else ""  # as on Themes (walk 14: shares quoted as final)
     return (f"Codings counted: {which}.{who} Parent codes include their children (an excerpt is counted "
             f"once).{left}")
 

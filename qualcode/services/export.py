@@ -202,9 +202,9 @@ def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "a
                                  quotes=report_mod.strongest_quotes(rows, cb, per_theme=per_theme),
                                  by=by, include=include, chart_format=chart_format, coder=coder,
                                  coders=[coder] if coder else analysis.coders(ctx))
-    from qualcode.services.ui_support import untouched_documents
+    from qualcode.services.ui_support import untouched_note
 
-    data.untouched, data.n_documents = untouched_documents(ctx, coder=coder)
+    data.untouched = untouched_note(ctx, coder=coder, include=include)
     if by:
         data.crosstab = freq_mod.crosstab(facts, by=by)
     if charts:

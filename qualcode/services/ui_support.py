@@ -301,9 +301,9 @@ def review_progress(ctx: ProjectContext) -> list[dict[str, Any]]:
 def untouched_documents(ctx: ProjectContext, *, coder: str | None = None,
                         source: str | None = None) -> tuple[list[str], int]:
     """The documents counted (``source``: None, "transcripts" or "surveys") that nobody (or
-    ``coder``) has reviewed or coded an excerpt of yet, and how many are counted. Themes says
-    so: such a document counts as one without any code (walk 13: "Trust 1 of 2 (50%)" for a
-    year whose other document nobody had opened)."""
+    ``coder``) has reviewed or coded an excerpt of yet, and how many are counted. Themes and the
+    report say so (:func:`untouched_note`): such a document counts as one without any code (walk
+    13: "Trust 1 of 2 (50%)" for a year whose other document nobody had opened)."""
     rows = [r for r in review_progress(ctx) if r["codable"]
             and (source is None or (r["format"] == "survey") == (source == "surveys"))]
 
@@ -313,6 +313,21 @@ def untouched_documents(ctx: ProjectContext, *, coder: str | None = None,
         return bool(r["reviewed"].get(coder) or r["coded"].get(coder))
 
     return [r["name"] for r in rows if not touched(r)], len(rows)
+
+
+def untouched_note(ctx: ProjectContext, *, coder: str | None = None, source: str | None = None,
+                   include: str = "accepted") -> str | None:
+    """The sentence Themes and the report put above their counts while documents are not
+    started (plain text; None when every document is): which, and what that does to shares."""
+    names, total = untouched_documents(ctx, coder=coder, source=source)
+    if not names:
+        return None
+    n = len(names)
+    listed = ", ".join(names[:5]) + (", …" if n > 5 else "")
+    counted = ("only their pending suggestions count" if include == "pending"
+               else "they count as documents without any code")
+    return (f"{n} of {total} document{'s' * (total != 1)} {'has' if n == 1 else 'have'} not been coded"
+            f"{f' by {coder}' if coder else ''} yet ({listed}): {counted}, so shares of documents may still rise.")
 
 
 def excerpts_with_code(ctx: ProjectContext, code_id: str, *, limit: int = 200) -> list[dict[str, Any]]:

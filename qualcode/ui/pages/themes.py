@@ -134,18 +134,10 @@ def _coders_note(coders: list[str], coder: str | None, include: str) -> str | No
 
 def _untouched_note(ctx: ProjectContext, *, coder: str | None, include: str, source: str | None) -> None:
     """Documents nobody (or this coder) has started count as documents without any code: say so
-    above the counts, with the documents' names (walk 13)."""
-    found = attempt(ui_support.untouched_documents, ctx, coder=coder, source=source)
-    if not found or not found[0]:
-        return
-    names, total = found
-    who = f" by {md(coder)}" if coder else ""
-    listed = ", ".join(md(n) for n in names[:5]) + (", …" if len(names) > 5 else "")
-    counted = ("only their pending suggestions count" if include == "pending"
-               else "they count as documents without any code")
-    st.caption(f":material/info: {len(names)} of {plural(total, 'document')} {'has' if len(names) == 1 else 'have'} "
-               f"not been coded{who} yet ({listed}): {counted}, so shares of documents may still rise. "
-               "Progress per document is on the Project page.")
+    above the counts, with the documents' names (walk 13; ``ui_support.untouched_note``)."""
+    note = attempt(ui_support.untouched_note, ctx, coder=coder, source=source, include=include)
+    if note:
+        st.caption(f":material/info: {md(note)} Progress per document is on the Project page.")
 
 
 def _selected_row(event: Any) -> int | None:
@@ -322,10 +314,11 @@ def render() -> None:
     several = len(coders) > 1
     view = _choice(st.segmented_control, "View", VIEWS, "th_view") or VIEWS[0]  # a row of its own: all four names show
     cols = st.columns(3 if several else 2)
-    grouped = view in ("Frequencies", "Compare groups")  # the other two have a row per pair / document
+    grouped = view in ("Frequencies", "Compare groups")  # the other two: a row per pair / per document
     by = _choice(cols[0].selectbox, "Group by", [None, *groups], "th_by",
                  format_func=lambda g: "(no grouping)" if g is None else g, disabled=not grouped,
-                 help=None if grouped else f"{view} is not grouped (walk 14: the choice showed and did nothing)")
+                 help=None if grouped else f"{view} is not grouped: it has a row per "
+                                           f"{'pair of codes' if view == 'Co-occurrence' else 'document'}")
     include = _choice(cols[1].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
     coder = None
     if several:
@@ -335,8 +328,8 @@ def render() -> None:
     note = _coders_note(coders, coder, include) if several else None
     if note:
         st.info(note, icon=":material/group:")
-    source = _source(ctx) if view in ("Frequencies", "Compare groups") else None
-    if view in ("Frequencies", "Compare groups"):
+    source = _source(ctx) if grouped else None
+    if grouped:
         _untouched_note(ctx, coder=coder, include=include, source=source)
     if view == "Frequencies":
         _frequencies(ctx, by=by, include=include, coder=coder, source=source)
