@@ -123,9 +123,44 @@ def start_app():
         apps.append(app)
         return app
 
+    start.apps = apps  # read by the failure report below
     yield start
     for app in apps:
         app.stop()
+
+
+FAILURES = REPO / "tests" / "browser" / "artifacts" / "failures"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test that fails leaves what the browser showed and what the app said: a
+    screenshot and the page's text under tests/browser/artifacts/failures/ (git-ignored), and
+    the tail of each app's log in the report (CI shows only the report)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when != "call" or not rep.failed:
+        return
+    pg = item.funcargs.get("page")
+    if pg is not None:
+        try:
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            shot = FAILURES / f"{item.name}.png"
+            pg.screenshot(path=str(shot), full_page=True, timeout=10_000)
+            state = pg.evaluate("() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+                                " return [location.href, a && a.getAttribute('data-test-script-state'),"
+                                " document.activeElement && document.activeElement.outerHTML.slice(0, 200),"
+                                " document.body.innerText.slice(0, 4000)]; }")
+            (FAILURES / f"{item.name}.txt").write_text("\n".join(str(x) for x in state), encoding="utf-8")
+            rep.sections.append(("browser at failure", f"screenshot: {shot}\nurl: {state[0]}\n"
+                                 f"script state: {state[1]}\nfocus: {state[2]}"))
+        except Exception as exc:  # the report must not hide the failure itself
+            rep.sections.append(("browser at failure", f"could not capture: {exc}"))
+    for app in getattr(item.funcargs.get("start_app"), "apps", []):
+        try:
+            rep.sections.append((f"app log {app.port}", app.log.read_text(errors="replace")[-6000:]))
+        except OSError:
+            pass
 
 
 @pytest.fixture
@@ -138,20 +173,31 @@ def page(browser):
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script.
+    """Wait until Streamlit has finished running the script and drawing what it sent.
 
     The app root carries the script's run state (``data-test-script-state``: running or
     notRunning, the attribute Streamlit's own browser tests wait on); the 'Running…' status
     widget shows only after a delay, so it alone lets a test act while a rerun is still
     redrawing the page (a click on a widget being replaced is then lost). A short pause first
-    lets a rerun that an action just requested begin."""
+    lets a rerun that an action just requested begin. Only "notRunning" counts as done:
+    "initial" (a page just loaded, its first run not begun) and "rerunRequested" (a click sent,
+    its run not begun) are not.
+
+    The run state says nothing about drawing: Streamlit loads most widgets' code on first use
+    and shows a grey skeleton (``stSkeleton``) in their place meanwhile. After a reload on a
+    busy machine the script had finished while the Code page's buttons were still skeletons
+    for a second: N pressed then reached no button (its shortcut was not registered yet), a
+    click on Themes' "Count from" hit a skeleton, and a table row clicked by position was the
+    row above (the widgets over it grew when drawn). So the page must also hold no skeleton."""
     page.wait_for_timeout(150)
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
         "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
         " const w = document.querySelector('[data-testid=\"stStatusWidget\"]');"
-        " return app && app.getAttribute('data-test-script-state') !== 'running'"
-        " && !(w && w.innerText.includes('Running')); }",
+        " const state = app && app.getAttribute('data-test-script-state');"
+        " return (state === 'notRunning' || state === 'compilationError')"
+        " && !(w && w.innerText.includes('Running'))"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]'); }",
         timeout=timeout)
 
 
