@@ -1200,6 +1200,16 @@ def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(
     assert "Trust (rel)" in shown.columns and "rel_trust" not in shown.columns
     assert "document_id" not in shown.columns and list(shown["document"]) == ["D1", "D2", "D3", "D4"]
     assert at.selectbox(key="th_by").disabled
+    # the default codebook's codes occur nowhere here: columns of 0s, off until asked for (they
+    # pushed the project's own codes past the table's right edge)
+    assert list(shown.columns) == ["document", "district", "format", "year",
+                                   "Relationships (test)", "Trust (rel)", "Buy-in (rel)", "Evidence (test)"]
+    at.toggle(key="th_matrix_all").set_value(True)
+    no_exception(at.run())
+    every = at.dataframe[0].value
+    assert {"Relationships", "Learning zone"} <= set(every.columns) and not every["Learning zone"].any()
+    at.toggle(key="th_matrix_all").set_value(False)
+    no_exception(at.run())
     # a cell: D1 x Trust (rel) -> D1's quotes of that code only, as many as the matrix says (1)
     at.session_state["th_matrix"] = {"selection": {"rows": [], "columns": [], "cells": [[0, "Trust (rel)"]]}}
     no_exception(at.run())

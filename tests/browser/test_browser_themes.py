@@ -81,3 +81,42 @@ def test_themes_defaults_and_the_open_row_follow_the_row(tmp_path, start_app, pa
     assert _shown(page, "th_freq_pick") == label
     assert _quotes_heading(page) == f"Quotes: {label}"
     shot(page, "themes-3-cy-same-row")
+
+
+def test_a_case_matrix_cell_shows_that_documents_quotes(tmp_path, start_app, page):
+    """The case matrix in Chromium: only the codes that occur somewhere are columns, and a cell
+    (reached by a click, then the arrow keys) shows that document's quotes of that code."""
+    project = tmp_path / "study"
+    ctx = services.init_project(project, coder="alice")
+    try:
+        build_small_project(ctx)
+        d2 = analysis.quotes(ctx, code_id="rel_trust", document_id=2)
+        every = analysis.quotes(ctx, code_id="rel_trust")
+    finally:
+        ctx.close()
+    assert len(d2) == 1 and len(every) > 1
+
+    app = start_app(project, coder="alice")
+    page.goto(f"{app.url}/themes?themes_view=Case+matrix")
+    wait_idle(page)
+    grid = page.locator(key("th_matrix") + ' [data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    wait_idle(page)
+    box = grid.bounding_box()
+    assert box is not None
+    # D2's first cell, then right along the row: document, district, format, year, then the codes
+    page.mouse.click(box["x"] + 30, box["y"] + ROW_PX * 2 + ROW_PX / 2)
+    wait_idle(page)
+    columns = ["document", "district", "format", "year", "Relationships (test)", "Trust (rel)"]
+    for _ in columns[1:]:
+        page.keyboard.press("ArrowRight")
+        wait_idle(page)
+    # the grid sends each move's selection a moment after the key: wait for the last one's quotes
+    page.locator("h3").filter(has_text=re.compile(r"^Quotes: Trust \(rel\) · D2$")).wait_for()
+    wait_idle(page)
+    assert _quotes_heading(page) == "Quotes: Trust (rel) · D2"
+    shot(page, "themes-4-matrix-cell")
+    main = page.locator('[data-testid="stMain"]').text_content()  # the grids' cells too
+    assert d2["quote"].iloc[0] in main  # D2's quote of the code ...
+    assert not any(q in main for q in every["quote"] if q not in set(d2["quote"]))  # ... and no other document's
+    assert "Learning zone" not in main  # a default code no document has: no column

@@ -351,9 +351,17 @@ def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None)
     cb = attempt(ui_support.codebook, ctx)
     names = {c.id: c.shown_name for c in cb.codes} if cb is not None else {}
     code_cols = [c for c in df.columns if c in names]
+    # a code that occurs in no document is a column of zeros: with the default codebook the
+    # project's own codes sat 20 columns to the right, past the table's edge
+    unused = [c for c in code_cols if not df[c].astype(bool).any()]
+    if unused and not st.toggle(f"Show the {plural(len(unused), 'code')} that occur nowhere here", key="th_matrix_all",
+                                help="Codes with no occurrence in any document counted here, each a column of 0s"):
+        df = df.drop(columns=unused)
+        code_cols = [c for c in code_cols if c not in unused]
     shown = df.drop(columns=["document_id"]).rename(columns=names)
     st.caption("One row per document: 1 where a code occurs (a code counts its sub-codes). "
-               "Click a cell to read that document's quotes of the code.")
+               "Click a cell to read that document's quotes of the code."
+               + (" No code occurs in these documents yet." if not code_cols else ""))
     event = st.dataframe(shown, hide_index=True, width="stretch", key="th_matrix", on_select="rerun",
                          selection_mode="single-cell")
     try:
