@@ -354,7 +354,8 @@ def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None)
     # a code that occurs in no document is a column of zeros: with the default codebook the
     # project's own codes sat 20 columns to the right, past the table's edge
     unused = [c for c in code_cols if not df[c].astype(bool).any()]
-    if unused and not st.toggle(f"Show the {plural(len(unused), 'code')} that occur nowhere here", key="th_matrix_all",
+    verb = "occurs" if len(unused) == 1 else "occur"
+    if unused and not st.toggle(f"Show the {plural(len(unused), 'code')} that {verb} nowhere here", key="th_matrix_all",
                                 help="Codes with no occurrence in any document counted here, each a column of 0s"):
         df = df.drop(columns=unused)
         code_cols = [c for c in code_cols if c not in unused]
