@@ -411,3 +411,29 @@ def test_a_and_x_in_the_transcript_decide_the_suggestion_the_buttons_name(app_pa
     finally:
         ctx.close()
     assert status == {"buy_in": "rejected", "trust": "pending"}
+
+
+def test_a_with_nothing_left_to_accept_moves_on_in_the_transcript(app_page):
+    """Walk 15: the side panel says "All decided: next (A)", but A pressed in the transcript only
+    said "press N for the next one". A there moves on too (to the next excerpt that needs a
+    decision, as the panel's button does)."""
+    project, page = app_page
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Accept Buy-in").wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("a")  # accepts Buy-in: nothing left to decide here
+    page.get_by_role("button", name="All decided: next").wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("a")
+    page.locator(".qc-focus", has_text="They saw the exit tickets.").first.wait_for(timeout=30_000)
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            coded = [c.code_id for c in coding_store.list_codings(s)]
+    finally:
+        ctx.close()
+    assert coded == ["buy_in"]  # the second A accepted nothing

@@ -388,6 +388,11 @@ def _keyboard(ctx: ProjectContext, by_id: dict, go_next, go_prev) -> dict:
 
     def decide_best(accept: bool) -> None:
         ex = by_id.get(st.session_state.get("code_focus"), (None, None))[0]
+        if ex is not None and not ex.state.pending and accept:
+            # A with nothing left to accept moves on, as the side panel's "All decided: next" (A)
+            # says (walk 15: in the transcript it only said "press N", 4 times of 5)
+            move(go_next)
+            return
         if ex is None or not ex.state.pending:
             flash("This excerpt has no suggestion left to decide: press N for the next one.", kind="info")
             return
