@@ -342,6 +342,22 @@ def test_review_queue_mode_shows_one_excerpt(seeded):
     assert not any(b.key and b.key.startswith("accall-") for b in at.button)
 
 
+def test_the_review_queue_counts_every_excerpt_left_to_decide(project):
+    """Walk 15: "(5 left in the queue)" counted only excerpts with a suggestion, and stood still
+    while the coder decided the queue's others."""
+    doc_id, _ = seed(project, turns=TURNS + [("Cy", "participant", "We met on Tuesdays.")], codes=())
+    with project.session() as s:
+        ex = [e for e in doc_store.load_document(s, doc_id).excerpts if e.codable]
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[0].id, code_id="trust", score=0.8,
+                                                       model_id="test-model")])
+    at = no_exception(page("code", project, code_mode="Review queue"))
+    shown = " ".join(m.value for m in at.markdown).replace("\\", "")  # markdown-escaped
+    assert f"({len(ex)} left in the queue, 1 of them with suggestions)" in shown
+    coding.nothing_here(project, ex[-1].id)
+    shown = " ".join(m.value for m in no_exception(at.run()).markdown).replace("\\", "")
+    assert f"({len(ex) - 1} left in the queue, 1 of them with suggestions)" in shown
+
+
 def test_a_failed_decision_is_a_message_not_a_traceback(seeded):
     ctx, doc_id, sid = seeded
     at = page("code", ctx, code_mode="Excerpts")
@@ -355,11 +371,9 @@ def test_a_failed_decision_is_a_message_not_a_traceback(seeded):
     no_exception(at)
     assert any("no excerpt" in e.value for e in at.error)
 
-
 def test_code_page_empty_project_points_to_import(project):
     at = no_exception(page("code", project))
     assert any("Import" in i.value for i in at.info)
-
 
 def test_codebook_page_adds_and_retires_a_code(project):
     at = no_exception(page("codebook", project))
@@ -392,7 +406,6 @@ def test_codebook_page_adds_and_retires_a_code(project):
     no_exception(at)
     assert cb_service.get_codebook(project).get("rapport").retired
 
-
 def test_themes_page_counts_and_drills_to_quotes(seeded):
     ctx, doc_id, sid = seeded
     coding.accept_suggestion(ctx, sid["1:trust"])
@@ -400,7 +413,6 @@ def test_themes_page_counts_and_drills_to_quotes(seeded):
     assert at.dataframe, "frequency table shown"
     df = at.dataframe[0].value
     assert "Trust" in set(df["code"])
-
 
 def test_export_page_lists_exports_or_says_none(seeded):
     ctx, _, _ = seeded
@@ -412,7 +424,6 @@ def test_export_page_lists_exports_or_says_none(seeded):
     else:
         assert any("No exports" in i.value for i in at.info)
 
-
 def test_markdown_escape_keeps_text_literal():
     from qualcode.ui.text import md
 
@@ -420,7 +431,6 @@ def test_markdown_escape_keeps_text_literal():
     unescaped = re.sub(r"\\.", "", s)  # drop every escaped character
     for raw in ("](", "<img", ":red[", "**", "$x$"):
         assert raw not in unescaped, raw
-
 
 def test_why_shows_the_explanation_on_demand(seeded):
     ctx, doc_id, sid = seeded
@@ -435,7 +445,6 @@ def test_why_shows_the_explanation_on_demand(seeded):
     assert any("We trust each other." in t for t in shown)
     assert any("sure" in t for t in shown)
     assert not any("model:" in t or "learned: " in t for t in shown)
-
 
 def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
     ctx, doc_id, sid = seeded
@@ -457,7 +466,6 @@ def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
         no_exception(at)
         assert not cb_service.get_codebook(ctx).get("buy_in").retired
 
-
 def test_themes_quotes_behind_a_number(seeded):
     ctx, doc_id, sid = seeded
     coding.accept_suggestion(ctx, sid["2:trust"])
@@ -477,13 +485,11 @@ def test_themes_quotes_behind_a_number(seeded):
     assert list(quotes["role"]) == ["participant"]
     assert json.loads(at.dataframe[0].proto.columns)["role"]["label"] == "Speaker role"
 
-
 def test_an_unexpected_error_is_a_message_not_a_traceback():
     script = ("from qualcode.ui.state import guarded\n"
               "guarded(lambda: 1 / 0)()\n")
     at = no_exception(AppTest.from_string(script, default_timeout=30).run())
     assert any("ZeroDivisionError" in e.value and "terminal" in e.value for e in at.error)
-
 
 def test_import_saves_each_file_on_its_own_with_deidentification(project):
     script = (
@@ -512,7 +518,6 @@ def test_import_saves_each_file_on_its_own_with_deidentification(project):
         text = doc_store.load_document(s, doc["id"]).text
     assert "Maria" not in text and "busy" in text
 
-
 def test_import_preview_names_unreadable_cue_times_and_marks_untimed_turns(project):
     """Issue 15: captions with a few broken timing lines are previewed, not refused: a warning
     per broken line (file and line, no CLI flag) and "no time" on the turns they left untimed."""
@@ -536,7 +541,6 @@ def test_import_preview_names_unreadable_cue_times_and_marks_untimed_turns(proje
     assert list(table["time"][:5]) == ["0:02", "0:07", "0:19", "no time", "0:31"]
     assert not at.error
 
-
 def test_ui_reaches_data_only_through_services():
     import ast
     from pathlib import Path
@@ -555,7 +559,6 @@ def test_ui_reaches_data_only_through_services():
             for m in mods:
                 assert m.startswith(allowed), f"{path.name} imports {m}"
             assert not any(m.startswith("sqlalchemy") for m in mods)
-
 
 def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(seeded):
     """The page shows chips; then a refresh withdraws their suggestions (the new model no longer
@@ -591,7 +594,6 @@ def test_a_chip_withdrawn_by_the_background_refresh_after_the_page_was_drawn(see
     assert any("no longer suggested" in i.value for i in at2.info) and not at2.error
     suggest_svc.wait_for_learning(ctx)
 
-
 def test_undo_pressed_again_before_the_page_redrew_shows_one_message(seeded, monkeypatch):
     """Undo pressed again (button or U) before the page has redrawn: Streamlit stops the run the
     earlier press started before it shows that undo's message, so the next run showed both, and
@@ -618,7 +620,6 @@ def test_undo_pressed_again_before_the_page_redrew_shows_one_message(seeded, mon
     assert not [i.value for i in at.info if "undo" in i.value.lower()]
     suggest_svc.wait_for_learning(ctx)
 
-
 def test_kept_messages_show_once_and_an_error_is_never_replaced(project):
     at = no_exception(run_script(
         "from qualcode.ui.state import flash, flash_undone, show_flash\n"
@@ -633,7 +634,6 @@ def test_kept_messages_show_once_and_an_error_is_never_replaced(project):
     assert [i.value for i in at.info] == ["Nothing to undo."]
     assert [s.value for s in at.success] == ["Memo saved."]
 
-
 # ---- Themes and Export with two coders (tests.analysis_helpers: alice and bob, years 2018/2021) ----
 
 def _small(project):
@@ -641,14 +641,12 @@ def _small(project):
 
     return build_small_project(project)
 
-
 def _first_column(xlsx: bytes) -> str:
     import io
 
     import pandas as pd
 
     return str(pd.read_excel(io.BytesIO(xlsx)).columns[0])
-
 
 def test_export_page_drops_a_download_when_its_settings_change(project):
     """A download prepared grouped by year is gone once the grouping is district (it would
@@ -680,11 +678,9 @@ def test_export_page_drops_a_download_when_its_settings_change(project):
     at.selectbox(key="exp_coder").set_value("bob").run()
     assert "dl-export_frequencies" not in {b.key for b in at.download_button}
 
-
 def _freq_rows(at):
     df = at.dataframe[0].value
     return dict(zip(df["code"], df["excerpts"]))
-
 
 def test_themes_coder_choice_counts_and_quotes_one_coders_codings(project):
     """Two coders: the counts say they pool both; picking bob counts only bob's codings and a
@@ -707,7 +703,6 @@ def test_themes_coder_choice_counts_and_quotes_one_coders_codings(project):
     assert list(shown["quote"]) == list(want["quote"]) and len(shown) == 1
     assert shown["coders"].iloc[0] == "bob"
     assert len(analysis.quotes(project, code_id="rel_trust")) == 3  # pooled: three
-
 
 def test_themes_row_picker_follows_the_row_not_its_place(project):
     """The quotes box holds a row (group and code), not a position: after changing the coder
@@ -737,14 +732,12 @@ def test_themes_row_picker_follows_the_row_not_its_place(project):
     no_exception(at)
     assert at.selectbox(key="th_freq_pick").value is None and not at.subheader
 
-
 def test_themes_with_one_coder_offers_no_coder_choice(seeded):
     ctx, _, sid = seeded
     coding.accept_suggestion(ctx, sid["1:trust"])
     at = no_exception(page("themes", ctx))
     assert not [s for s in at.selectbox if s.key == "th_coder"]
     assert not any("pool" in i.value for i in at.info)
-
 
 def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     _small(project)
@@ -772,7 +765,6 @@ def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     assert again.segmented_control(key="th_view").value == "Compare groups"
     assert again.selectbox(key="th_by").value == "district"
     assert again.selectbox(key="th_coder").value == "bob"
-
 
 def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_quotes(project):
     """A row that cannot be tested shows a dash (not "None") with a note; picking a row opens
@@ -806,7 +798,6 @@ def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_
     assert any(h.endswith("· year 2021 · 1 document") for h in heads), heads
     assert not any("No quotes behind this number" in c.value for c in at.caption)
 
-
 def test_themes_chart_shows_documents_or_excerpts(project):
     """The Frequencies chart draws documents by default; "Excerpts" draws the coded excerpts
     (with a few documents every documents bar is alike: a new user saw equal bars beside a
@@ -827,7 +818,6 @@ def test_themes_chart_shows_documents_or_excerpts(project):
     assert at.query_params.get("chart") in ("excerpts", ["excerpts"])
     (chart,) = at.get("vega_lite_chart")  # whole code names, not cut at 180 px (walk 6)
     assert json.loads(chart.proto.spec)["encoding"]["y"]["axis"]["labelLimit"] >= 300
-
 
 def test_compare_and_the_chart_leave_out_codes_nobody_used(project):
     """A walk: on a study coded with 3 of the codebook's 17 codes, Compare listed every code,
@@ -863,7 +853,6 @@ def test_compare_and_the_chart_leave_out_codes_nobody_used(project):
     assert all(labels[c] == ("↳ " + c if depth[c] > 0 else c) for c in used)
     assert bars.to_dict()["encoding"]["y"]["field"] == "label"
 
-
 def test_memos_page_lists_searches_and_downloads_what_it_shows(seeded):
     """Every memo in one list; searching narrows it to the memos holding every word typed (in
     the memo or what it is about); the download is exactly the memos listed (a walk: the page
@@ -898,7 +887,6 @@ def test_memos_page_lists_searches_and_downloads_what_it_shows(seeded):
     assert any(c.value == "0 of 3 memos" for c in at.caption)
     assert not [b for b in at.get("download_button")]  # nothing listed, nothing to download
 
-
 def test_cooccurrence_columns_say_what_they_count(project):
     """Walk 5: "First code alone" showed each code's total (Barriers 5 where 4 were without the
     other code). The columns hold totals, and now say so."""
@@ -913,7 +901,6 @@ def test_cooccurrence_columns_say_what_they_count(project):
     assert not any("alone" in str(v).lower() for v in labels.values()), labels
     assert "in all" in labels["n_a"] and "in all" in labels["n_b"]
 
-
 def _press_as_drawn_before(at, button) -> None:
     """What the browser sends when a key is pressed again before the redraw reaches it: a trigger
     for the button the coder saw (its id from the page as drawn before), on the page as it is now."""
@@ -924,7 +911,6 @@ def _press_as_drawn_before(at, button) -> None:
     w.id, w.trigger_value = button.id, True
     states.widgets.append(w)
     at._run(states)
-
 
 @pytest.mark.parametrize("prefix,accept", [("focus-accept-s", True), ("focus-reject-s", False)])
 def test_a_key_pressed_again_before_the_redraw_never_decides_the_next_suggestion(seeded, prefix, accept):
@@ -946,7 +932,6 @@ def test_a_key_pressed_again_before_the_redraw_never_decides_the_next_suggestion
     assert sugg[sid["1:buy_in"]].status.value == "pending"  # never decided unseen
     assert [c.code_id for c in codings] == (["trust"] if accept else [])
 
-
 def test_nothing_here_pressed_again_after_moving_on_leaves_the_next_excerpt_alone(seeded):
     """D moves on; a second D that reaches the server before the redraw is for the excerpt the
     coder saw, never the one the page moved to."""
@@ -962,7 +947,6 @@ def test_nothing_here_pressed_again_after_moving_on_leaves_the_next_excerpt_alon
     no_exception(at)
     sugg, _, _, _ = _store(ctx, doc_id)
     assert all(s.status.value == "pending" for s in sugg.values() if s.excerpt_id == moved_to)
-
 
 def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_round(project):
     """Walk 6: N visited only excerpts with suggestions (pending first), so a coder using the keys
@@ -988,7 +972,6 @@ def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_rou
     # in a toast, seen wherever the page is scrolled (walk 7: an alert at the top was out of sight)
     assert [t.value for t in at.toast if "End of the transcript" in t.value]
 
-
 def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):
     """Walk 6: Code -> Themes -> Code opened the first document again (the document picker's own
     state goes when another page is shown); the coder comes back to where they were."""
@@ -1012,7 +995,6 @@ def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):
     assert at.selectbox(key="code_doc").value == other
     assert at.session_state["code_focus"] == focus
 
-
 def test_a_new_tab_opens_the_document_this_coder_last_had_open(seeded):
     """Walk 8: a second tab on the bare address opened the first document, not the one the
     coder was coding in the first tab; another coder's last document is theirs alone."""
@@ -1025,7 +1007,6 @@ def test_a_new_tab_opens_the_document_this_coder_last_had_open(seeded):
     assert second.selectbox(key="code_doc").value == other
     bob = no_exception(page("code", ctx.as_coder("bob")))
     assert bob.selectbox(key="code_doc").value == doc_id
-
 
 def test_an_interviewers_line_says_once_that_it_is_not_coded_and_offers_no_decision(seeded):
     """Walk 6: after a speaker became the interviewer, the panel said "This excerpt is not coded"
@@ -1048,7 +1029,6 @@ def test_an_interviewers_line_says_once_that_it_is_not_coded_and_offers_no_decis
     notes = [c.value for c in at.sidebar.caption if "not coded" in c.value]
     assert len(notes) == 1 and "still count" not in notes[0]
 
-
 def test_a_rejected_suggestion_can_be_accepted_after_all(seeded):
     """Walk 6: a rejected chip offered only "Why?"; changing one's mind meant typing the code."""
     ctx, doc_id, sid = seeded
@@ -1063,7 +1043,6 @@ def test_a_rejected_suggestion_can_be_accepted_after_all(seeded):
     assert sugg[sid["1:buy_in"]].status.value == "accepted"
     assert [c.code_id for c in codings] == ["buy_in"]
     assert not [b for b in at.sidebar.button if b.key == f"frea-{sid['1:buy_in']}"]  # done: no second offer
-
 
 def test_a_new_tab_on_the_bare_address_opens_the_project_last_open(project, tmp_path, monkeypatch):
     """Walk 6: a fresh tab on http://127.0.0.1:8501/ opened the project the app was started on
@@ -1097,7 +1076,6 @@ def test_a_new_tab_on_the_bare_address_opens_the_project_last_open(project, tmp_
     no_exception(study_tab.run())
     assert any(f"open: {study.project_dir}" in m.value for m in study_tab.markdown)
 
-
 def test_pooled_counts_name_the_consensus_as_such():
     """Walk 7: after a consensus was recorded, Themes said "Counts pool 3 coders (consensus, ellen,
     sam)": the consensus is not a third person."""
@@ -1108,7 +1086,6 @@ def test_pooled_counts_name_the_consensus_as_such():
     assert pooled_coders(["ana", "ben"]) == "2 coders (ana, ben)"
     note = _coders_note(["consensus", "ellen", "sam"], None, "accepted")
     assert note.startswith("Counts pool 2 coders (ellen, sam) and the consensus:")
-
 
 def test_themes_groups_by_a_role_attribute_and_by_the_speakers_role(project):
     """Walk 8: with a document attribute "role", Group by offered only that one."""
@@ -1127,7 +1104,6 @@ def test_themes_groups_by_a_role_attribute_and_by_the_speakers_role(project):
     at.selectbox(key="th_by").set_value("role").run()
     assert set(no_exception(at).dataframe[0].value["role"]) == {"nurse", "CHW"}
 
-
 def test_undo_opens_the_excerpt_it_took_effect_on(seeded):
     """Walk 8: after U the page stayed where it was, the undone decision out of sight. Undo
     opens its excerpt (in its document, scrolled to) so the coder sees what came back."""
@@ -1145,7 +1121,6 @@ def test_undo_opens_the_excerpt_it_took_effect_on(seeded):
     assert at.selectbox(key="code_doc").value == doc_id and at.session_state["code_focus"] == ex[2].id
     assert f"facc-{sid['2:buy_in']}" in {b.key for b in at.sidebar.button}  # its chip is back, in view
 
-
 def test_next_from_an_interviewers_line_goes_down_not_back_to_the_top(project):
     """Walk 11: N (and Next) on an interviewer's line opened the document's first excerpt."""
     turns = [(who, role, text) for who, role, text in (
@@ -1159,7 +1134,6 @@ def test_next_from_an_interviewers_line_goes_down_not_back_to_the_top(project):
     no_exception(at)
     assert at.session_state["code_focus"] == ex[2].id
     assert not [t.value for t in at.toast if "End of the transcript" in t.value]
-
 
 def test_themes_names_the_documents_nobody_has_coded_yet(project):
     """Walk 13: "Trust 1 of 2 (50%)" for a year whose other document nobody had opened, and
@@ -1180,12 +1154,10 @@ def test_themes_names_the_documents_nobody_has_coded_yet(project):
     at = no_exception(page("themes", project))
     assert not [c.value for c in at.caption if "not been coded" in c.value]
 
-
 def _first_codable(ctx, name):
     with ctx.session(readonly=True) as s:
         doc_id = next(d["id"] for d in doc_store.list_documents(s) if d["name"] == name)
         return next(e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable)
-
 
 def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(project):
     """Walk 14: the case matrix had code ids for headers (buy_in), a bare index column, a Group by

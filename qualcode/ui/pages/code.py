@@ -491,13 +491,19 @@ def render() -> None:
             st.success("Nothing left to review in this document. Pick another document or switch to Transcript.")
             return
         ex, turn = by_id[focus]
-        left = sum(1 for i in q or [] if i in by_id and by_id[i][0].state.status() == "pending")
+        # every queued excerpt not decided yet, with or without a suggestion (walk 15: counting only
+        # those with a suggestion, "5 left" stood still while the coder decided the others)
+        undecided = [by_id[i][0] for i in q or [] if i in by_id and by_id[i][0].codable
+                     and by_id[i][0].state.status() in ("pending", "open")]
+        with_chips = sum(1 for e in undecided if e.state.pending)
+        left = f"{len(undecided)} left in the queue" + (
+            f", {with_chips} of them with suggestions" if with_chips != len(undecided) else "")
         prev_turn = next((t for t in view.turns if t.order == turn.order - 1), None)
         if prev_turn is not None:
             st.caption(f"Before — {prev_turn.speaker}")
             st.text(tail(" ".join(e.text for e in prev_turn.excerpts), 400), width="stretch")
         panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev,
-              position=f"({left} left in the queue)")
+              position=f"({left})")
         return
 
     f = _filters(view)
