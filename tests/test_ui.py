@@ -1182,6 +1182,17 @@ def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(
     assert {"Relationships", "Learning zone"} <= set(every.columns) and not every["Learning zone"].any()
     at.toggle(key="th_matrix_all").set_value(False)
     no_exception(at.run())
+    # a document without an attribute: "(not set)", as on the other views, not "None" (walk 15)
+    from sqlalchemy import delete
+
+    from qualcode.services.analysis import NOT_SET
+    from qualcode.storage.models import DocumentAttributeRow
+
+    with project.session() as s:
+        s.execute(delete(DocumentAttributeRow).where(DocumentAttributeRow.document_id == 4,
+                                                     DocumentAttributeRow.key == "district"))
+    shown = no_exception(at.run()).dataframe[0].value
+    assert list(shown["district"]) == ["North", "South", "North", NOT_SET]
     # a cell: D1 x Trust (rel) -> D1's quotes of that code only, as many as the matrix says (1)
     at.session_state["th_matrix"] = {"selection": {"rows": [], "columns": [], "cells": [[0, "Trust (rel)"]]}}
     no_exception(at.run())

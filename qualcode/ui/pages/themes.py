@@ -359,7 +359,11 @@ def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None)
                                 help="Codes with no occurrence in any document counted here, each a column of 0s"):
         df = df.drop(columns=unused)
         code_cols = [c for c in code_cols if c not in unused]
-    shown = df.drop(columns=["document_id"]).rename(columns=names)
+    shown = df.drop(columns=["document_id"])
+    attrs = [c for c in shown.columns if c != "document" and c not in code_cols]
+    # a document without the attribute reads as on the other views ("(not set)"), not "None"
+    shown[attrs] = shown[attrs].astype(object).where(shown[attrs].notna(), NOT_SET)
+    shown = shown.rename(columns=names)
     st.caption("One row per document: 1 where a code occurs (a code counts its sub-codes). "
                "Click a cell to read that document's quotes of the code."
                + (" No code occurs in these documents yet." if not code_cols else ""))
