@@ -55,6 +55,9 @@ def test_the_learning_line_counts_excerpts_and_says_what_runs():
         "(40 of the 200 excerpts you have not reviewed)…")
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200),
                           "codebook": True}).endswith("· suggesting your codebook changes (40 of the 200 excerpts you have not reviewed)…")
+    # before the first batch is stored: not "0 of the 200", which read as stuck (walk 15)
+    assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (0, 200)}).endswith(
+        "· updating suggestions for the 200 excerpts you have not reviewed: starting…")
 
 
 def _one_excerpt_suggested(project):

@@ -258,7 +258,9 @@ def learning_text(info: dict[str, Any]) -> str:
     elif info["busy"] == "refreshing":
         done, total = info["progress"]
         what = "suggesting your codebook changes" if info.get("codebook") else "updating suggestions"
-        text += (f" · {what} ({done} of the {total} excerpts you have not reviewed)…" if total
+        # "0 of the 209" read as stuck (walk 15) while the first batch was being scored
+        text += (f" · {what} ({done} of the {total} excerpts you have not reviewed)…" if total and done
+                 else f" · {what} for the {total} excerpts you have not reviewed: starting…" if total
                  else f" · {what}…")
     if info.get("error"):
         text += f" · last update failed: {info['error']}"
