@@ -44,6 +44,18 @@ EXCERPT_CLICKS = st.components.v2.component(
     js=(Path(__file__).parent / "components" / "excerpt_clicks.js").read_text(encoding="utf-8"),
 )
 
+ESCAPE = st.components.v2.component(
+    "qualcode_escape",
+    html=None,
+    js=(Path(__file__).parent / "components" / "escape.js").read_text(encoding="utf-8"),
+)
+
+
+def escape_leaves_boxes() -> None:
+    """Once per Code page, last (it draws nothing): Esc takes the keyboard out of a box, so the
+    one-key shortcuts work again after a pick from a list (see components/escape.js)."""
+    ESCAPE(key="code-escape")
+
 
 def chip_styles() -> None:
     """Once per page that shows chips: the style rule above (no space on the page)."""

@@ -437,3 +437,20 @@ def test_a_with_nothing_left_to_accept_moves_on_in_the_transcript(app_page):
     finally:
         ctx.close()
     assert coded == ["buy_in"]  # the second A accepted nothing
+
+
+def test_esc_takes_the_keyboard_out_of_a_box_so_n_moves_on(app_page):
+    """Walk 15: after picking from a list (the document, a code to add) the box kept the
+    keyboard, N went into it as a letter, and Esc did not help. Esc now hands the keyboard back
+    to the page."""
+    project, page = app_page
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    box = page.locator(key("code_doc") + " input").first
+    box.click()
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    assert not box.evaluate("el => el === document.activeElement")
+    page.keyboard.press("n")
+    page.locator(".qc-focus", has_text="They saw the exit tickets.").first.wait_for(timeout=30_000)
+    assert box.input_value() == "sel"  # the document still chosen, no letter typed into its box

@@ -25,7 +25,7 @@ from qualcode.ui import state, survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import distinct, md, tail
-from qualcode.ui.transcript import chip_styles, decide, excerpt_clicks, turn_block
+from qualcode.ui.transcript import chip_styles, decide, escape_leaves_boxes, excerpt_clicks, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
@@ -417,7 +417,7 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
     codes = cb.codable_codes() if cb is not None else []
     st.caption("Select words with the mouse (or Shift+arrows, then Enter) and type a code to apply it · click coloured "
                "text to see or change its codes · dotted underline: suggestions to decide · "
-               "keys: N/P next/previous, A/X accept/reject, T type a code, D nothing here, U undo")
+               "keys: N/P next/previous, A/X accept/reject, T type a code, D nothing here, U undo, Esc out of a box")
     doc_memos = attempt(memo_svc.list_memos, ctx, document_id=view.document_id) or []
     transcript_view.document_memos(ctx, view.document_id, doc_memos)
     coding_memos: dict[int, list[str]] = {}
@@ -438,6 +438,11 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
 
 
 def render() -> None:
+    _render()
+    escape_leaves_boxes()  # last: it draws nothing
+
+
+def _render() -> None:
     ctx = page_context("Code")
     if ctx is None:
         return
