@@ -401,6 +401,60 @@ def test_themes_count_transcripts_and_survey_answers_apart(surveyed):
     assert at.dataframe[-1].value["quote"].tolist() == ["We trust each other with our class data now."]
 
 
+def test_the_report_exports_matrix_and_co_occurrence_count_one_kind_of_document_when_asked(surveyed):
+    """Walk 15: with 4 interviews and 40 survey respondents the report said Relationships in
+    "4.5%" of documents (2 of 44) without a word, and the Export page, the case matrix and the
+    co-occurrence view had no "Count from"."""
+    from qualcode.services import analysis
+    from qualcode.ui.pages.export import exports, prepare
+    from tests.ui_helpers import no_exception, page, seed
+
+    ctx = surveyed
+    doc_id, _ = seed(ctx, name="rivera-2018", codes=(),
+                     turns=[("Maria Rivera", "participant", "We trust each other with our class data now.")])
+    with ctx.session(readonly=True) as s:
+        (ex,) = doc_store.load_document(s, doc_id).excerpts
+    coding.add_coding(ctx, ex.id, "trust")
+    coding.add_coding(ctx, answer_id(ctx, "r1", USEFUL), "trust")
+    assert analysis.sources(ctx) == {"transcripts": 1, "surveys": 5}
+
+    pooled = export_svc.report_bytes(ctx, fmt="md", charts=False).decode()
+    assert "Documents counted: 1 transcript and 5 survey respondents together" in pooled
+    only_t = export_svc.report_bytes(ctx, fmt="md", charts=False, source="transcripts").decode()
+    assert "Documents counted: transcripts only (1); the 5 survey respondents are left out." in only_t
+    freq = export_svc.report_data(ctx, charts=False, source="transcripts").frequencies.set_index("code_id")
+    assert (freq.loc["trust", "documents"], freq.loc["trust", "documents_total"]) == (1, 1)  # not 2 of 6
+    assert set(analysis.matrix(ctx, source="transcripts")["document_id"]) == {doc_id}
+    assert doc_id not in set(analysis.matrix(ctx, source="surveys")["document_id"])
+
+    # the Export page asks, and each download counts what was asked (its name says so)
+    at = no_exception(page("export", ctx))
+    assert at.selectbox(key="exp_source").value is None
+    at.selectbox(key="exp_source").set_value("transcripts").run()
+    no_exception(at)
+    by_name = {e.name: e for e in exports()}
+    name, data = prepare(ctx, by_name["export_frequencies"], "csv", source="transcripts")
+    assert name.endswith("-code-frequencies-transcripts-only.csv")
+    import pandas as pd
+
+    table = pd.read_csv(io.BytesIO(data)).set_index("code_id")
+    assert (table.loc["trust", "documents"], table.loc["trust", "documents_total"]) == (1, 1)
+    name, data = prepare(ctx, by_name["export_report"], "md", source="surveys")
+    assert name.endswith("-surveys-only.md") and b"survey answers only (5 respondents)" in data
+    out = ctx.project_dir.parent / "freq-transcripts.csv"  # the CLI the same
+    res = CliRunner().invoke(main, ["--project", str(ctx.project_dir), "export", "frequencies", str(out),
+                                    "--source", "transcripts"])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out).set_index("code_id").loc["trust", "documents_total"] == 1
+
+    # Themes: the case matrix counts from what is chosen too
+    at = no_exception(page("themes", ctx, th_view="Case matrix"))
+    assert len(at.dataframe[0].value) == 6
+    at.selectbox(key="th_source").set_value("transcripts").run()
+    no_exception(at)
+    assert list(at.dataframe[0].value["document"]) == ["rivera-2018"]
+
+
 def test_compare_warns_when_a_group_is_the_documents_without_a_value(surveyed):
     """Compare by year with an interview that has no year: the "(not set)" group is compared
     like a year, so Themes says what that group is (a new user read "more often in (not set)"

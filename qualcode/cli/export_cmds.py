@@ -19,6 +19,9 @@ WHAT = ("excerpts", "frequencies", "crosstab", "compare", "cooccurrence", "matri
 @click.option("--include", type=click.Choice(["accepted", "pending"]), default="accepted", show_default=True,
               help="Which codings count: accepted and manual only, or also pending suggestions.")
 @click.option("--coder", "only_coder", metavar="NAME", help="Count only this coder's codings.")
+@click.option("--source", type=click.Choice(["transcripts", "surveys"]),
+              help="Count only transcripts or only survey answers (default: every document; a survey "
+                   "respondent is one document).")
 @click.option("--format", "fmt", metavar="FMT", help="csv/xlsx (tables), md/docx/html (report), yaml/md/docx/qdc "
               "(codebook); default from OUT's suffix.")
 @click.option("--bom", is_flag=True, help="Start CSV files with a byte-order mark (for Excel).")
@@ -30,7 +33,7 @@ WHAT = ("excerpts", "frequencies", "crosstab", "compare", "cooccurrence", "matri
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @pass_state
 def export(state: State, what: str, out: str, by: str | None, include: str, only_coder: str | None,
-           fmt: str | None, bom: bool, values: str, level: str, include_key: bool, as_json: bool) -> None:
+           source: str | None, fmt: str | None, bom: bool, values: str, level: str, include_key: bool, as_json: bool) -> None:
     """Export coded excerpts, tables, a report, the codebook or the whole project.
 
     Tables are CSV (UTF-8) or XLSX; cells that a spreadsheet would run as formulas are
@@ -42,13 +45,14 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
       qualcode -p my-study export frequencies freq.csv --by year --include pending
       qualcode -p my-study export crosstab roles.csv --by role
       qualcode -p my-study export report findings.docx --by year
+      qualcode -p my-study export report interviews.docx --source transcripts
       qualcode -p my-study export qdpx study.qdpx
     """
     from qualcode.services import export as ex
 
     ctx = state.open()
     path = Path(out)
-    common = {"include": include, "coder": only_coder}
+    common = {"include": include, "coder": only_coder, "source": source}
     result: dict = {"what": what, "out": str(path)}
     if what == "excerpts":
         result["rows"] = ex.export_excerpts(ctx, path, fmt=fmt, bom=bom, **common)

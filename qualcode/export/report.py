@@ -37,6 +37,8 @@ class ReportData:
     coders: list[str] = field(default_factory=list)  # whose codings are counted (pooled when several)
     coder: str | None = None  # set when only this coder's codings are counted
     untouched: str | None = None  # which documents nobody (or ``coder``) has started, in a sentence
+    source: str | None = None  # "transcripts" / "surveys": only those documents counted (None: all)
+    sources: dict[str, int] = field(default_factory=dict)  # the project's transcripts and survey respondents
 
 
 def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int = 3) -> dict[str, pd.DataFrame]:
@@ -114,8 +116,37 @@ def _counted(data: ReportData) -> str:
         who = (f" Coders counted: {_names(data.coders)}, pooled (an excerpt counts for a code when any of "
                "them applied it, so one excerpt can count for codes that different coders chose).")
     left = f" {data.untouched}" if data.untouched else ""  # as on Themes (walk 14: shares quoted as final)
-    return (f"Codings counted: {which}.{who} Parent codes include their children (an excerpt is counted "
-            f"once).{left}")
+    return (f"Codings counted: {which}.{who}{_documents_counted(data)} Parent codes include their children (an "
+            f"excerpt is counted once).{left}")
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _documents_counted(data: ReportData) -> str:
+    """Which documents count, where a project holds transcripts and survey answers (walk 15: a
+    report's "% of documents" was 2 of 44, the 40 survey respondents pooled with 4 interviews,
+    without a word).
+
+    >>> d = ReportData("t", Codebook("cb"), pd.DataFrame(), sources={"transcripts": 4, "surveys": 40})
+    >>> _documents_counted(d)[:70]
+    ' Documents counted: 4 transcripts and 40 survey respondents together ('
+    >>> _documents_counted(ReportData("t", Codebook("cb"), pd.DataFrame(), source="transcripts",
+    ...                               sources={"transcripts": 4, "surveys": 40}))
+    ' Documents counted: transcripts only (4); the 40 survey respondents are left out.'
+    """
+    t, r = data.sources.get("transcripts", 0), data.sources.get("surveys", 0)
+    if not (t and r):
+        return ""
+    if data.source == "transcripts":
+        return (f" Documents counted: transcripts only ({t}); the {_n(r, 'survey respondent')} "
+                f"{'is' if r == 1 else 'are'} left out.")
+    if data.source == "surveys":
+        return (f" Documents counted: survey answers only ({_n(r, 'respondent')}); the {_n(t, 'transcript')} "
+                f"{'is' if t == 1 else 'are'} left out.")
+    return (f" Documents counted: {_n(t, 'transcript')} and {_n(r, 'survey respondent')} together (each respondent "
+            "is one document, so shares of documents mix both).")
 
 
 def _speaker(q) -> tuple[str, str]:

@@ -120,10 +120,10 @@ def frequencies(ctx: ProjectContext, *, by: str | None = None, include: str = "a
 
 
 def crosstab(ctx: ProjectContext, *, by: str, measure: str = "documents", include: str = "accepted",
-             coder: str | None = None, rollup: bool = True) -> pd.DataFrame:
+             coder: str | None = None, rollup: bool = True, source: str | None = None) -> pd.DataFrame:
     """Codes x values of ``by``: counts and percentages (``measure``: documents, excerpts,
     participants)."""
-    return freq_mod.crosstab(load_facts(ctx, include=include, coder=coder, by=by), by=by,
+    return freq_mod.crosstab(load_facts(ctx, include=include, coder=coder, by=by, source=source), by=by,
                              measure=measure, rollup=rollup)
 
 
@@ -149,13 +149,14 @@ def readable_comparison(table: pd.DataFrame, *, by: str) -> pd.DataFrame:
 
 
 def cooccurrence(ctx: ProjectContext, *, level: str = "excerpt", include: str = "accepted",
-                 coder: str | None = None, rollup: bool = False, only_pairs: bool = False) -> pd.DataFrame:
+                 coder: str | None = None, rollup: bool = False, only_pairs: bool = False,
+                 source: str | None = None) -> pd.DataFrame:
     """Pairs of codes with counts and Jaccard, at excerpt or document level.
 
     ``only_pairs=True``: the pairs that occur together at least once, most frequent first
     (what a reader wants to see first); otherwise every pair in codebook order.
     """
-    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
+    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt", source=source)
     df = cooc_mod.cooccurrence(facts, level=level, rollup=rollup)
     if only_pairs:
         df = (df[df["count"] > 0].sort_values(["count", "jaccard"], ascending=False, kind="stable")
@@ -171,9 +172,9 @@ def cooccurrence_matrix(ctx: ProjectContext, *, level: str = "excerpt", value: s
 
 
 def matrix(ctx: ProjectContext, *, values: str = "binary", include: str = "accepted", coder: str | None = None,
-           rollup: bool = True, attributes: bool = True) -> pd.DataFrame:
+           rollup: bool = True, attributes: bool = True, source: str | None = None) -> pd.DataFrame:
     """The code-by-document (case) matrix of 0/1 (``values="binary"``) or counts."""
-    return cooc_mod.case_matrix(load_facts(ctx, include=include, coder=coder), values=values,
+    return cooc_mod.case_matrix(load_facts(ctx, include=include, coder=coder, source=source), values=values,
                                 rollup=rollup, attributes=attributes)
 
 
@@ -263,9 +264,9 @@ def chart_bars(ctx: ProjectContext, *, measure: str = "documents", by: str | Non
 
 
 def chart_heatmap(ctx: ProjectContext, *, level: str = "excerpt", value: str = "count",
-                  include: str = "accepted", coder: str | None = None):
+                  include: str = "accepted", coder: str | None = None, source: str | None = None):
     """Heatmap of the co-occurrence matrix."""
-    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt")
+    facts = load_facts(ctx, include=include, coder=coder, units=level != "excerpt", source=source)
     m = cooc_mod.cooccurrence_matrix(facts, level=level, value=value)
     names = {c.id: c.shown_name for c in facts.codebook.codes}
     # The diagonal (each code with itself) is each code's own count, not a pair: left out.

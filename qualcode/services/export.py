@@ -61,9 +61,11 @@ def _fmt_of(out: Any, fmt: str | None, allowed: tuple[str, ...], default: str) -
 # ---- tables -----------------------------------------------------------------------------
 
 def excerpts_table(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,
-                   code_id: str | None = None, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Coded excerpts, one row per excerpt and code, with every attribute (see retrieve)."""
-    return analysis.retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder)
+                   code_id: str | None = None, where: Mapping[str, Any] | None = None,
+                   source: str | None = None) -> pd.DataFrame:
+    """Coded excerpts, one row per excerpt and code, with every attribute (see retrieve).
+    ``source``: only transcripts' (``"transcripts"``) or survey answers' (``"surveys"``)."""
+    return analysis.retrieve(ctx, code_id=code_id, where=where, include=include, coder=coder, source=source)
 
 
 def excerpts_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = False, **kw: Any) -> bytes:
@@ -72,13 +74,13 @@ def excerpts_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = False, 
 
 def export_excerpts(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
                     include: str = "accepted", coder: str | None = None, code_id: str | None = None,
-                    where: Mapping[str, Any] | None = None) -> int:
+                    where: Mapping[str, Any] | None = None, source: str | None = None) -> int:
     """Write coded excerpts as CSV or XLSX; returns the number of rows.
 
     >>> export_excerpts(ctx, "excerpts.csv", bom=True)  # doctest: +SKIP
     """
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    df = excerpts_table(ctx, include=include, coder=coder, code_id=code_id, where=where)
+    df = excerpts_table(ctx, include=include, coder=coder, code_id=code_id, where=where, source=source)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="excerpts"), out)
     return len(df)
 
@@ -114,10 +116,11 @@ def frequencies_bytes(ctx: ProjectContext, *, fmt: str = "csv", bom: bool = Fals
 
 
 def export_frequencies(ctx: ProjectContext, out: Out, *, fmt: str | None = None, bom: bool = False,
-                       by: str | None = None, include: str = "accepted", coder: str | None = None) -> int:
+                       by: str | None = None, include: str = "accepted", coder: str | None = None,
+                       source: str | None = None) -> int:
     """Write the frequency table (per value of ``by`` when given); returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    df = analysis.frequencies(ctx, by=by, include=include, coder=coder)
+    df = analysis.frequencies(ctx, by=by, include=include, coder=coder, source=source)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="frequencies"), out)
     return len(df)
 
@@ -138,11 +141,11 @@ def _need_by(by: str | None, what: str) -> str:
 
 def export_crosstab(ctx: ProjectContext, out: Out, *, by: str | None = None, measure: str = "documents",
                     fmt: str | None = None, bom: bool = False, include: str = "accepted",
-                    coder: str | None = None) -> int:
+                    coder: str | None = None, source: str | None = None) -> int:
     """Write codes x values of ``by`` with counts and percentages; returns the data rows."""
     by = _need_by(by, "crosstab")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    df = analysis.crosstab(ctx, by=by, measure=measure, include=include, coder=coder)
+    df = analysis.crosstab(ctx, by=by, measure=measure, include=include, coder=coder, source=source)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="crosstab"), out)
     return len(df)
 
@@ -154,30 +157,33 @@ def matrix_bytes(ctx: ProjectContext, *, values: str = "binary", fmt: str = "csv
 
 
 def export_matrix(ctx: ProjectContext, out: Out, *, values: str = "binary", fmt: str | None = None,
-                  bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+                  bom: bool = False, include: str = "accepted", coder: str | None = None,
+                  source: str | None = None) -> int:
     """Write the code-by-document (case) matrix (0/1 or counts); returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    df = analysis.matrix(ctx, values=values, include=include, coder=coder)
+    df = analysis.matrix(ctx, values=values, include=include, coder=coder, source=source)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="matrix"), out)
     return len(df)
 
 
 def export_compare(ctx: ProjectContext, out: Out, *, by: str | None = None, fmt: str | None = None,
-                   bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+                   bom: bool = False, include: str = "accepted", coder: str | None = None,
+                   source: str | None = None) -> int:
     """Write the comparison across the values of ``by`` (tests, effect sizes, BH p-values);
     returns the data rows."""
     by = _need_by(by, "comparison")
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    df = analysis.compare(ctx, by=by, include=include, coder=coder)
+    df = analysis.compare(ctx, by=by, include=include, coder=coder, source=source)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="compare"), out)
     return len(df)
 
 
 def export_cooccurrence(ctx: ProjectContext, out: Out, *, level: str = "excerpt", fmt: str | None = None,
-                        bom: bool = False, include: str = "accepted", coder: str | None = None) -> int:
+                        bom: bool = False, include: str = "accepted", coder: str | None = None,
+                        source: str | None = None) -> int:
     """Write code pairs with co-occurrence counts and Jaccard; returns the data rows."""
     fmt = _fmt_of(out, fmt, ("csv", "xlsx"), "csv")
-    df = analysis.cooccurrence(ctx, level=level, include=include, coder=coder)
+    df = analysis.cooccurrence(ctx, level=level, include=include, coder=coder, source=source)
     write_bytes(table_bytes(df, fmt=fmt, bom=bom, sheet="cooccurrence"), out)
     return len(df)
 
@@ -189,22 +195,25 @@ REPORT_FORMATS = ("md", "docx", "html")
 
 def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "accepted",
                 charts: bool = True, per_theme: int = 3, chart_format: str = "png",
-                coder: str | None = None) -> report_mod.ReportData:
+                coder: str | None = None, source: str | None = None) -> report_mod.ReportData:
     """Everything the report shows (tables, quotes, charts as PNG or ``chart_format="svg"``).
 
     ``coder``: only that coder's codings (None: every coder's, pooled; the report names them).
+    ``source``: only transcripts (``"transcripts"``) or only survey answers (``"surveys"``); where
+    a project holds both and counts them together the report says so.
     """
-    facts = analysis.load_facts(ctx, include=include, by=by, coder=coder)  # one load for every table and chart
+    facts = analysis.load_facts(ctx, include=include, by=by, coder=coder, source=source)  # one load for all
     cb = facts.codebook
     freq = freq_mod.frequencies(facts)
-    rows = analysis.retrieve(ctx, include=include, coder=coder, context=False)
+    rows = analysis.retrieve(ctx, include=include, coder=coder, context=False, source=source)
     data = report_mod.ReportData(title=f"Themes in {project_name(ctx)}", codebook=cb, frequencies=freq,
                                  quotes=report_mod.strongest_quotes(rows, cb, per_theme=per_theme),
                                  by=by, include=include, chart_format=chart_format, coder=coder,
-                                 coders=[coder] if coder else analysis.coders(ctx))
+                                 coders=[coder] if coder else analysis.coders(ctx),
+                                 source=source, sources=analysis.sources(ctx))
     from qualcode.services.ui_support import untouched_note
 
-    data.untouched = untouched_note(ctx, coder=coder, include=include)
+    data.untouched = untouched_note(ctx, coder=coder, include=include, source=source)
     if by:
         data.crosstab = freq_mod.crosstab(facts, by=by)
     if charts:
@@ -221,7 +230,7 @@ def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "a
 
 
 def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None, include: str = "accepted",
-                 charts: bool = True, coder: str | None = None) -> bytes:
+                 charts: bool = True, coder: str | None = None, source: str | None = None) -> bytes:
     """The report as Markdown (charts embedded as data URIs), .docx bytes, or one
     self-contained HTML page (``fmt="html"``: charts as SVG, all project text escaped).
 
@@ -231,7 +240,7 @@ def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None,
     if fmt not in REPORT_FORMATS:
         raise ExportError(f"unknown report format {fmt!r}", hint="use one of: " + ", ".join(REPORT_FORMATS))
     data = report_data(ctx, by=by, include=include, charts=charts, chart_format="svg" if fmt == "html" else "png",
-                       coder=coder)
+                       coder=coder, source=source)
     if fmt == "md":
         return report_mod.markdown(data).encode("utf-8")
     if fmt == "docx":
@@ -240,7 +249,8 @@ def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None,
 
 
 def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None, by: str | None = None,
-                  include: str = "accepted", charts: bool = True, coder: str | None = None) -> Path:
+                  include: str = "accepted", charts: bool = True, coder: str | None = None,
+                  source: str | None = None) -> Path:
     """Write the report: Markdown (charts as PNG files in ``<name>_files/``), Word, or a
     single self-contained HTML file (format from ``fmt`` or OUT's suffix: .md, .docx,
     .html/.htm).
@@ -252,9 +262,10 @@ def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = N
         fmt = "html"
     fmt = _fmt_of(out, fmt, REPORT_FORMATS, "md")
     if fmt in ("docx", "html"):
-        write_bytes(report_bytes(ctx, fmt=fmt, by=by, include=include, charts=charts, coder=coder), out)
+        write_bytes(report_bytes(ctx, fmt=fmt, by=by, include=include, charts=charts, coder=coder, source=source),
+                    out)
         return out
-    data = report_data(ctx, by=by, include=include, charts=charts, coder=coder)
+    data = report_data(ctx, by=by, include=include, charts=charts, coder=coder, source=source)
     links = {}
     if data.charts:
         folder = out.with_name(out.stem + "_files")

@@ -61,6 +61,19 @@ def tail(text: str, n: int = 400) -> str:
     return "…" + cut
 
 
+def source_labels(n: dict[str, int]) -> dict[str | None, str]:
+    """The choices of "Count from" (Themes, Export) for a project of ``n["transcripts"]``
+    transcripts and ``n["surveys"]`` survey respondents.
+
+    >>> source_labels({"transcripts": 4, "surveys": 40})[None]
+    'Everything (4 transcripts and 40 survey respondents)'
+    """
+    return {None: f"Everything ({plural(n['transcripts'], 'transcript')} and "
+                  f"{plural(n['surveys'], 'survey respondent')})",
+            "transcripts": f"Transcripts only ({n['transcripts']})",
+            "surveys": f"Survey answers only ({plural(n['surveys'], 'respondent')})"}
+
+
 def plural(n: int, unit: str) -> str:
     """``n`` and ``unit``, with an "s" unless there is one.
 

@@ -26,8 +26,8 @@ from qualcode.services import codebook as codebook_svc
 from qualcode.services import export as export_svc
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import error_text, page_context
-from qualcode.ui.text import md, pooled_coders
+from qualcode.ui.state import attempt, error_text, page_context
+from qualcode.ui.text import md, pooled_coders, source_labels
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "json": "application/json", "md": "text/markdown", "html": "text/html", "png": "image/png",
@@ -42,7 +42,7 @@ PREFERRED = "xlsx"
 class Export:
     """One download on the page: a real service function, called with explicit options.
 
-    ``run(ctx, out, fmt, by, include, coder)`` writes the file ``out``; ``uses`` names the
+    ``run(ctx, out, fmt, by, include, coder, source)`` writes the file ``out``; ``uses`` names the
     page settings it reads (besides the format), so a download prepared with other values
     of them is stale.
     """
@@ -51,9 +51,9 @@ class Export:
     title: str
     help: str
     formats: tuple[str, ...]
-    run: Callable[[ProjectContext, Path, str, str | None, str, str | None], Any]
+    run: Callable[[ProjectContext, Path, str, str | None, str, str | None, str | None], Any]
     needs_by: bool = False
-    uses: tuple[str, ...] = ("by", "include", "coder")
+    uses: tuple[str, ...] = ("by", "include", "coder", "source")
     #: what the download holds, in its file name after the project's ("" : the project itself)
     file: str | None = None
 
@@ -66,38 +66,38 @@ class Export:
         return PREFERRED if PREFERRED in self.formats else self.formats[0]
 
 
-COUNTS = ("include", "coder")  # the settings of an export that takes no grouping
+COUNTS = ("include", "coder", "source")  # the settings of an export that takes no grouping
 EXPORTS: tuple[Export, ...] = (
     Export("export_excerpts", "Coded excerpts", "Every coded excerpt with its code, speaker, attributes and coders.",
-           TABLES, lambda ctx, out, fmt, by, include, coder: export_svc.export_excerpts(
-               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS, file="coded-excerpts"),
+           TABLES, lambda ctx, out, fmt, by, include, coder, source: export_svc.export_excerpts(
+               ctx, out, fmt=fmt, include=include, coder=coder, source=source), uses=COUNTS, file="coded-excerpts"),
     Export("export_frequencies", "Code frequencies", "How often each code occurs (by group if chosen).", TABLES,
-           lambda ctx, out, fmt, by, include, coder: export_svc.export_frequencies(
-               ctx, out, fmt=fmt, by=by, include=include, coder=coder), file="code-frequencies"),
+           lambda ctx, out, fmt, by, include, coder, source: export_svc.export_frequencies(
+               ctx, out, fmt=fmt, by=by, include=include, coder=coder, source=source), file="code-frequencies"),
     Export("export_crosstab", "Crosstab", "Codes by an attribute: counts and percentages.", TABLES,
-           lambda ctx, out, fmt, by, include, coder: export_svc.export_crosstab(
-               ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True),
+           lambda ctx, out, fmt, by, include, coder, source: export_svc.export_crosstab(
+               ctx, out, by=by, fmt=fmt, include=include, coder=coder, source=source), needs_by=True),
     Export("export_compare", "Group comparison", "Codes compared across groups with tests.", TABLES,
-           lambda ctx, out, fmt, by, include, coder: export_svc.export_compare(
-               ctx, out, by=by, fmt=fmt, include=include, coder=coder), needs_by=True,
+           lambda ctx, out, fmt, by, include, coder, source: export_svc.export_compare(
+               ctx, out, by=by, fmt=fmt, include=include, coder=coder, source=source), needs_by=True,
            file="group-comparison"),
     Export("export_cooccurrence", "Co-occurrence", "Pairs of codes that occur together.", TABLES,
-           lambda ctx, out, fmt, by, include, coder: export_svc.export_cooccurrence(
-               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS, file="co-occurrence"),
+           lambda ctx, out, fmt, by, include, coder, source: export_svc.export_cooccurrence(
+               ctx, out, fmt=fmt, include=include, coder=coder, source=source), uses=COUNTS, file="co-occurrence"),
     Export("export_matrix", "Case matrix", "Documents by codes.", TABLES,
-           lambda ctx, out, fmt, by, include, coder: export_svc.export_matrix(
-               ctx, out, fmt=fmt, include=include, coder=coder), uses=COUNTS, file="case-matrix"),
+           lambda ctx, out, fmt, by, include, coder, source: export_svc.export_matrix(
+               ctx, out, fmt=fmt, include=include, coder=coder, source=source), uses=COUNTS, file="case-matrix"),
     Export("export_memos", "Memos", "Every memo on a document, excerpt, coding or code, with what it is about.",
-           TABLES, lambda ctx, out, fmt, by, include, coder: export_svc.export_memos(ctx, out, fmt=fmt), uses=()),
+           TABLES, lambda ctx, out, fmt, by, include, coder, source: export_svc.export_memos(ctx, out, fmt=fmt), uses=()),
     Export("export_report", "Report", "A readable report of the analysis.", ("docx", "html", "md"),
-           lambda ctx, out, fmt, by, include, coder: export_svc.export_report(
-               ctx, out, fmt=fmt, by=by, include=include, coder=coder)),
+           lambda ctx, out, fmt, by, include, coder, source: export_svc.export_report(
+               ctx, out, fmt=fmt, by=by, include=include, coder=coder, source=source)),
     Export("export_qdpx", "REFI-QDA project (.qdpx)", "The whole project for NVivo, ATLAS.ti, MAXQDA, QualCoder.",
-           ("qdpx",), lambda ctx, out, fmt, by, include, coder: export_svc.export_qdpx(ctx, out), uses=(),
+           ("qdpx",), lambda ctx, out, fmt, by, include, coder, source: export_svc.export_qdpx(ctx, out), uses=(),
            file=""),
     Export("export_codebook", "Codebook", "The codebook as YAML, Markdown, Word or REFI-QDA .qdc.",
            ("yaml", "md", "docx", "qdc"),
-           lambda ctx, out, fmt, by, include, coder: codebook_svc.export_codebook(ctx, out, fmt=fmt), uses=()),
+           lambda ctx, out, fmt, by, include, coder, source: codebook_svc.export_codebook(ctx, out, fmt=fmt), uses=()),
 )
 
 
@@ -149,9 +149,10 @@ def safe_name(text: str) -> str:
 
 
 def filename_for(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = None,
-                 include: str = "accepted", coder: str | None = None) -> str:
+                 include: str = "accepted", coder: str | None = None, source: str | None = None) -> str:
     """The download's name: the project, what it holds, and the settings it was made with
-    that change its content (grouping, pending suggestions counted, one coder)."""
+    that change its content (grouping, pending suggestions counted, one coder, one kind of
+    document)."""
     parts = [project_slug(ctx), export.what]
     if "by" in export.uses and by:
         parts.append(f"by-{safe_name(by) or 'group'}")
@@ -159,16 +160,18 @@ def filename_for(ctx: ProjectContext, export: Export, fmt: str, *, by: str | Non
         parts.append("with-pending")
     if "coder" in export.uses and coder:
         parts.append(safe_name(coder) or "coder")
+    if "source" in export.uses and source:
+        parts.append(f"{source}-only")
     return "-".join(p for p in parts if p) + f".{fmt}"
 
 
 def prepare(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = None,
-            include: str = "accepted", coder: str | None = None) -> tuple[str, bytes]:
+            include: str = "accepted", coder: str | None = None, source: str | None = None) -> tuple[str, bytes]:
     """Run one export into a temporary file; return (download name, bytes)."""
-    filename = filename_for(ctx, export, fmt, by=by, include=include, coder=coder)
+    filename = filename_for(ctx, export, fmt, by=by, include=include, coder=coder, source=source)
     with tempfile.TemporaryDirectory(prefix="qualcode-export-") as tmp:
         out = Path(tmp) / filename
-        export.run(ctx, out, fmt, by, include, coder)
+        export.run(ctx, out, fmt, by, include, coder, source)
         return filename, out.read_bytes()
 
 
@@ -204,7 +207,14 @@ def render() -> None:
         if coder is None:
             st.caption(f"Counts pool {pooled_coders(coders, team.CONSENSUS)}: an excerpt counts for a code "
                        "when any of them applied it. The report says so.")
-    settings = {"by": by, "include": include, "coder": coder}
+    source = None
+    n = attempt(analysis.sources, ctx) or {}
+    if n.get("transcripts") and n.get("surveys"):  # walk 15: the report pooled 40 respondents with 4 interviews
+        source = st.selectbox("Count from", [None, "transcripts", "surveys"], key="exp_source",
+                              format_func=source_labels(n).get,
+                              help="A survey respondent counts as one document, like a transcript: counted "
+                                   "together, shares of documents mix both. The report says which it counts.")
+    settings = {"by": by, "include": include, "coder": coder, "source": source}
     ready = st.session_state.setdefault("exp_ready", {})
     formats = st.session_state.setdefault("exp_formats", {})
     for export in exports():
@@ -224,7 +234,8 @@ def render() -> None:
                              disabled=export.needs_by and not by):
                 with st.spinner(f"Preparing {title}…"):
                     try:
-                        ready[name] = (wanted, *prepare(ctx, export, fmt, by=by, include=include, coder=coder))
+                        ready[name] = (wanted, *prepare(ctx, export, fmt, by=by, include=include, coder=coder,
+                                                        source=source))
                     except (QualcodeError, ValueError) as exc:  # shown as a message
                         ready.pop(name, None)
                         st.error(f"{title}: {error_text(exc)}")

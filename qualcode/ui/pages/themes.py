@@ -26,7 +26,7 @@ from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.state import attempt, page_context
-from qualcode.ui.text import excerpts, md, plural, pooled_coders
+from qualcode.ui.text import excerpts, md, plural, pooled_coders, source_labels
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
 INCLUDE = {"accepted": "Decided codings", "pending": "Codings + pending suggestions"}
@@ -105,10 +105,7 @@ def _source(ctx: ProjectContext) -> str | None:
     n = attempt(analysis_svc.sources, ctx) or {}
     if not (n.get("transcripts") and n.get("surveys")):
         return None
-    label = {None: f"Everything ({plural(n['transcripts'], 'transcript')} and "
-                   f"{plural(n['surveys'], 'survey respondent')})",
-             "transcripts": f"Transcripts only ({n['transcripts']})",
-             "surveys": f"Survey answers only ({plural(n['surveys'], 'respondent')})"}
+    label = source_labels(n)
     source = _choice(st.selectbox, "Count from", [None, "transcripts", "surveys"], "th_source",
                      format_func=label.get,
                      help="A survey respondent counts as one document, like a transcript.")
@@ -282,15 +279,16 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
                 title=f"{r['code']} · {by} {value} · {plural(n[value], unit)}")
 
 
-def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None) -> None:
+def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None, source: str | None = None) -> None:
     level = st.radio("Together in the same", ["excerpt", "document"], horizontal=True, key="th_level")
-    df = attempt(analysis_svc.cooccurrence, ctx, level=level, include=include, coder=coder, only_pairs=True)
+    df = attempt(analysis_svc.cooccurrence, ctx, level=level, include=include, coder=coder, only_pairs=True,
+                 source=source)
     if df is None:
         return
     if df.empty:
         st.info("No two codes occur together yet.")
         return
-    chart = attempt(analysis_svc.chart_heatmap, ctx, level=level, include=include, coder=coder)
+    chart = attempt(analysis_svc.chart_heatmap, ctx, level=level, include=include, coder=coder, source=source)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
     st.caption(f"Pairs of codes found in the same {level}, most frequent first. Click a row to read its quotes.")
@@ -301,7 +299,8 @@ def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None
     if row is not None and row < len(df):
         r = df.iloc[row]
         _quotes(ctx, code_id=r["code_a"], also=r["code_b"], where={}, include=include, level=level,
-                rollup=False, coder=coder, title=f"{r['name_a']} + {r['name_b']} · {plural(int(r['count']), level)}")
+                rollup=False, coder=coder, source=source,
+                title=f"{r['name_a']} + {r['name_b']} · {plural(int(r['count']), level)}")
 
 
 def render() -> None:
@@ -328,7 +327,7 @@ def render() -> None:
     note = _coders_note(coders, coder, include) if several else None
     if note:
         st.info(note, icon=":material/group:")
-    source = _source(ctx) if grouped else None
+    source = _source(ctx)  # every view (walk 15: the matrix listed 40 survey rows beside 4 interviews)
     if grouped:
         _untouched_note(ctx, coder=coder, include=include, source=source)
     if view == "Frequencies":
@@ -336,16 +335,16 @@ def render() -> None:
     elif view == "Compare groups":
         _compare(ctx, by=by, include=include, coder=coder, source=source)
     elif view == "Co-occurrence":
-        _cooccurrence(ctx, include=include, coder=coder)
+        _cooccurrence(ctx, include=include, coder=coder, source=source)
     else:
-        _case_matrix(ctx, include=include, coder=coder)
+        _case_matrix(ctx, include=include, coder=coder, source=source)
 
 
-def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None) -> None:
+def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None, source: str | None = None) -> None:
     """One row per document with its attributes, a column per code (named as elsewhere, not by
     id); a click on a cell shows that document's quotes of that code (walk 14: code ids for
     headers, a bare index column, and no way from a 1 to its quotes)."""
-    df = attempt(analysis_svc.matrix, ctx, include=include, coder=coder)
+    df = attempt(analysis_svc.matrix, ctx, include=include, coder=coder, source=source)
     if not isinstance(df, pd.DataFrame):
         return
     cb = attempt(ui_support.codebook, ctx)
