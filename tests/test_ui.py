@@ -59,6 +59,20 @@ def test_project_page_creates_a_project_and_adds_a_coder(tmp_path):
     assert any("no transcripts yet" in i.value for i in at.info)
 
 
+def test_open_on_a_folder_without_a_project_says_how_to_start_one(tmp_path):
+    """Walk 15: Open on a new folder (a natural first step) showed a red "no qualcode project
+    in ...". It is a step, not a failure: the page says to press Create, and Create works."""
+    at = page("project", None)
+    at.text_input(key="project_path").input(str(tmp_path / "new study"))
+    at.button(key="project_open").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any("no qualcode project in" in i.value and "Press **Create**" in i.value for i in at.info)
+    assert not (tmp_path / "new study").exists()  # nothing made until Create
+    at.button(key="project_create").click().run()
+    assert (tmp_path / "new study" / "project.db").exists()
+
+
 def test_a_new_project_gets_the_codebook_chosen_for_it(tmp_path):
     """A walk: a mentoring study was created with the school-improvement codebook, no choice
     offered; its first suggestions were "Peer learning across districts"."""

@@ -114,6 +114,7 @@ def open_context(
         raise StorageError(
             f"no qualcode project in {pdir}",
             hint=f"create it with: qualcode init {pdir}",
+            app_hint="create one there on the Project page (Create), or open the folder of an existing project",
         )
     db = Database(url)
     return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))

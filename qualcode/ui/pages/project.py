@@ -38,6 +38,13 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
 
 
 def _open_existing(path: str) -> None:
+    folder = Path(path.strip()).expanduser()
+    if path.strip() and not (folder / "project.db").exists():
+        # a first step, not a failure (walk 15: a red "no qualcode project in ..." for a new folder)
+        st.session_state["_project_msg"] = (
+            "info", f"There is no qualcode project in {md(str(folder))} yet. Press **Create** to start one there "
+                    "(with the name and codebook above), or type the folder of an existing project.")
+        return
     _switch(path, missing="Type the folder of a project first.", opener=services.open_context,
             done="Opened {path}.")
 
