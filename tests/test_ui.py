@@ -1213,4 +1213,10 @@ def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(
     (quotes,) = [df.value for df in at.dataframe if "quote" in df.value.columns]
     d1 = analysis.quotes(project, code_id="rel_trust", document_id=1)
     assert len(quotes) == len(d1) == 1 and set(d1["document"]) == {"D1"}
+    import json  # the quotes' headers in one style (walk 15: "document", "speaker" beside "Speaker role")
+
+    (table,) = [df for df in at.dataframe if "quote" in df.value.columns]
+    labels = {c: v.get("label", c) for c, v in json.loads(table.proto.columns).items()}
+    assert [labels.get(c, c) for c in table.value.columns] == [
+        "Document", "Speaker", "Speaker role", "Codes", "Quote", "Coders", "Origin", "Memo"]
     assert len(analysis.quotes(project, code_id="rel_trust")) > 1  # the other documents' are left out

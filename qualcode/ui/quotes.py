@@ -41,7 +41,10 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
                                 "code": st.column_config.TextColumn("Codes"),
                                 # never read as a document attribute called "role" (walk 6: "role site
                                 # coordinator" above rows whose role said "participant")
-                                "role": st.column_config.TextColumn("Speaker role")})
+                                "role": st.column_config.TextColumn("Speaker role"),
+                                # one style of header (walk 15: "document" and "speaker" beside "Speaker role")
+                                **{c: st.column_config.TextColumn(c.capitalize())
+                                   for c in ("document", "speaker", "coders", "origin", "memo")}})
     return df
 
 
