@@ -8,6 +8,7 @@ tests can find chips by their ``st-key-...`` class.
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -69,12 +70,14 @@ def _focus_clicked(key: str) -> None:
         st.session_state["code_focus"] = int(ev["ex"])
 
 
-def excerpt_clicks() -> None:
+def excerpt_clicks(scroll_to: int | None = None) -> None:
     """Once per Excerpts view, outside the turns' fragments: a click on an excerpt's text or row
     makes it the open excerpt. The click reruns the page once (the sidebar shows the open
-    excerpt, so a turn's fragment alone would leave it behind); nothing reloads."""
+    excerpt, so a turn's fragment alone would leave it behind); nothing reloads.
+    ``scroll_to``: an excerpt just opened by N, P or a reload, brought into view if off screen."""
     key = "excerpt-clicks"
-    EXCERPT_CLICKS(key=key, on_focus_change=lambda: _focus_clicked(key))
+    data = {"scroll": scroll_to, "nonce": time.time_ns() if scroll_to is not None else None}
+    EXCERPT_CLICKS(key=key, data=data, on_focus_change=lambda: _focus_clicked(key))
 
 
 def dirty() -> set[int]:

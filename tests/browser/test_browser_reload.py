@@ -168,3 +168,34 @@ def test_a_second_project_an_excerpt_coded_by_hand_and_a_reload(tmp_path, start_
 
     # Nothing left the machine: every request went to the app itself.
     assert {h for scheme, h in hosts if scheme not in ("data", "blob")} == {"127.0.0.1"}, hosts
+
+
+def test_the_excerpts_view_opens_where_the_open_excerpt_is(tmp_path, start_app, page):
+    """Walk 15: the Excerpts view opened at the top of its page while the open excerpt (from
+    the address, or moved to by N) sat below the window's edge."""
+    from tests.ui_helpers import long_turns, seed
+
+    project = tmp_path / "study"
+    ctx = services.init_project(project, coder="alice")
+    try:
+        doc_id, _ = seed(ctx, name="long", turns=long_turns(2500), codes=())
+        with ctx.session(readonly=True) as s:
+            excerpts = [e for e in doc_store.load_document(s, doc_id).excerpts if e.codable]
+    finally:
+        ctx.close()
+    # the last excerpt of the view's first page (20 turns), far below the page's top
+    far = [e for e in excerpts if e.turn_order < 20][-1]
+    in_view = ("(sel) => { const el = document.querySelector(sel); if (!el) return false;"
+               " const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }")
+    app = start_app(project, coder="alice")
+    page.goto(f"{app.url}/code?doc={doc_id}&view=Excerpts&ex={far.id}")
+    wait_idle(page)
+    page.locator(key(f"ex-{far.id}")).first.wait_for()
+    page.wait_for_function(in_view, arg=key(f"ex-{far.id}"), timeout=10_000)  # without the coder scrolling
+    # N opens the next one, the first of the next page: it comes into view too
+    nxt = excerpts[excerpts.index(far) + 1]
+    page.locator("h1").first.click()
+    page.keyboard.press("n")
+    page.wait_for_function(f"() => location.search.includes('ex={nxt.id}')")
+    wait_idle(page)
+    page.wait_for_function(in_view, arg=key(f"ex-{nxt.id}"), timeout=10_000)

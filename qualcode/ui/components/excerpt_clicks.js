@@ -18,9 +18,26 @@ function excerptOf(target) {
   return Number(m[1]);
 }
 
+// N, P, a reload: the excerpt opened is brought into view when it is off screen (walk 15: the
+// view opened at the top while the open excerpt sat below the window's edge).
+function bringIntoView(host, id, tries = 30) {
+  const row = document.querySelector(`.st-key-ex-${id}`);
+  if (!row) {  // its turn not drawn yet
+    if (tries > 0) setTimeout(() => bringIntoView(host, id, tries - 1), 100);
+    return;
+  }
+  const r = row.getBoundingClientRect();
+  if (r.top < 0 || r.bottom > window.innerHeight) row.scrollIntoView({ block: "center" });
+}
+
 export default function (component) {
   const host = component.parentElement;
   host.qcSend = component.setTriggerValue;
+  const data = component.data || {};
+  if (data.scroll != null && data.nonce !== host.qcScrolled) {
+    host.qcScrolled = data.nonce;
+    bringIntoView(host, data.scroll);
+  }
   if (!host.qcOnClick) {
     host.qcOnClick = (e) => {
       if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;

@@ -523,7 +523,8 @@ def _render() -> None:
         return
     size = _page_size(ctx)
     pages = max(1, math.ceil(len(turns) / size))
-    if st.session_state.pop("code_jump", False) or "code_page" not in st.session_state:
+    jump = st.session_state.pop("code_jump", False)
+    if jump or "code_page" not in st.session_state:
         st.session_state["code_page"] = _page_of(turns, focus, size)
     st.session_state["code_page"] = min(max(1, st.session_state["code_page"]), pages)
     with st.sidebar:
@@ -541,4 +542,4 @@ def _render() -> None:
     nav.caption(f"of {pages} · {len(turns)} turns")
     nav.selectbox("Turns per page", PAGE_SIZES, key="code_page_size", width=140, on_change=_remember_page_size,
                   args=(ctx,))
-    excerpt_clicks()  # draws nothing: last, so it moves nothing on the page
+    excerpt_clicks(focus if jump else None)  # draws nothing: last, so it moves nothing on the page
