@@ -116,7 +116,9 @@ def test_a_case_matrix_cell_shows_that_documents_quotes(tmp_path, start_app, pag
     wait_idle(page)
     assert _quotes_heading(page) == "Quotes: Trust (rel) · D2"
     shot(page, "themes-4-matrix-cell")
-    main = page.locator('[data-testid="stMain"]').text_content()  # the grids' cells too
-    assert d2["quote"].iloc[0] in main  # D2's quote of the code ...
+    # the grid's cells (its accessible table, read by text_content) are drawn a moment after it
+    page.wait_for_function("(q) => document.querySelector('[data-testid=\"stMain\"]').textContent.includes(q)",
+                           arg=d2["quote"].iloc[0], timeout=30_000)  # D2's quote of the code ...
+    main = page.locator('[data-testid="stMain"]').text_content()
     assert not any(q in main for q in every["quote"] if q not in set(d2["quote"]))  # ... and no other document's
     assert "Learning zone" not in main  # a default code no document has: no column
