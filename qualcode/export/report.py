@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from qualcode.core import Codebook
+from qualcode.core.text import plural
 
 FREQ_COLUMNS = {"code": "Code", "excerpts": "Excerpts", "documents": "Documents",
                 "participants": "Participants", "pct_documents": "% of documents",
@@ -120,10 +121,6 @@ def _counted(data: ReportData) -> str:
             f"excerpt is counted once).{left}")
 
 
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _documents_counted(data: ReportData) -> str:
     """Which documents count, where a project holds transcripts and survey answers (walk 15: a
     report's "% of documents" was 2 of 44, the 40 survey respondents pooled with 4 interviews,
@@ -140,12 +137,12 @@ def _documents_counted(data: ReportData) -> str:
     if not (t and r):
         return ""
     if data.source == "transcripts":
-        return (f" Documents counted: transcripts only ({t}); the {_n(r, 'survey respondent')} "
+        return (f" Documents counted: transcripts only ({t}); the {plural(r, 'survey respondent')} "
                 f"{'is' if r == 1 else 'are'} left out.")
     if data.source == "surveys":
-        return (f" Documents counted: survey answers only ({_n(r, 'respondent')}); the {_n(t, 'transcript')} "
+        return (f" Documents counted: survey answers only ({plural(r, 'respondent')}); the {plural(t, 'transcript')} "
                 f"{'is' if t == 1 else 'are'} left out.")
-    return (f" Documents counted: {_n(t, 'transcript')} and {_n(r, 'survey respondent')} together (each respondent "
+    return (f" Documents counted: {plural(t, 'transcript')} and {plural(r, 'survey respondent')} together (each respondent "
             "is one document, so shares of documents mix both).")
 
 

@@ -16,6 +16,7 @@ from qualcode.errors import StorageError
 from qualcode.storage import Database, project_url
 from qualcode.storage import codes as code_store
 from qualcode.storage import meta
+from qualcode.storage.db import DB_FILENAME
 
 # Bundled files ship inside the package (qualcode/data/, package-data), so that an installed
 # wheel finds them as a checkout does; the repository's codebooks/ and transcripts_sample/
@@ -97,6 +98,11 @@ def _resolve(project: str | Path | None, db_url: str | None) -> tuple[Path | Non
     return pdir, project_url(pdir)
 
 
+def has_project(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a qualcode project (its database file)."""
+    return (Path(folder).expanduser() / DB_FILENAME).exists()
+
+
 def open_context(
     project: str | Path | None = None,
     *,
@@ -110,7 +116,7 @@ def open_context(
     >>> ctx = open_context("my-study")  # doctest: +SKIP
     """
     pdir, url = _resolve(project, db_url)
-    if pdir is not None and url == project_url(pdir) and not (pdir / "project.db").exists():
+    if pdir is not None and url == project_url(pdir) and not has_project(pdir):
         raise StorageError(
             f"no qualcode project in {pdir}",
             hint=f"create it with: qualcode init {pdir}",
@@ -140,7 +146,7 @@ def init_project(
     cb = codebook_io.load_codebook(Path(codebook) if codebook else DEFAULT_CODEBOOK)
     pdir, url = _resolve(project, db_url)
     if pdir is not None:
-        if url == project_url(pdir) and (pdir / "project.db").exists():
+        if url == project_url(pdir) and has_project(pdir):
             raise StorageError(f"{pdir} already holds a qualcode project", hint="open it with --project, or choose a new folder")
         pdir.mkdir(parents=True, exist_ok=True)
     db = Database(url)

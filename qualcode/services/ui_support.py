@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from qualcode.core.text import plural
 from qualcode.services.project import ProjectContext
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
@@ -326,7 +327,7 @@ def untouched_note(ctx: ProjectContext, *, coder: str | None = None, source: str
     listed = ", ".join(names[:5]) + (", …" if n > 5 else "")
     counted = ("only their pending suggestions count" if include == "pending"
                else "they count as documents without any code")
-    return (f"{n} of {total} document{'s' * (total != 1)} {'has' if n == 1 else 'have'} not been coded"
+    return (f"{n} of {plural(total, 'document')} {'has' if n == 1 else 'have'} not been coded"
             f"{f' by {coder}' if coder else ''} yet ({listed}): {counted}, so shares of documents may still rise.")
 
 

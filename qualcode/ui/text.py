@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from qualcode.core.text import plural  # noqa: F401  (the UI's pages import it from here)
+
 # CommonMark lets any ASCII punctuation be backslash-escaped; ':' also stops Streamlit's
 # :color[...] / :material/...: directives, '$' stops LaTeX, '<' '>' stop raw HTML.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'^%@/])")
@@ -72,15 +74,6 @@ def source_labels(n: dict[str, int]) -> dict[str | None, str]:
                   f"{plural(n['surveys'], 'survey respondent')})",
             "transcripts": f"Transcripts only ({n['transcripts']})",
             "surveys": f"Survey answers only ({plural(n['surveys'], 'respondent')})"}
-
-
-def plural(n: int, unit: str) -> str:
-    """``n`` and ``unit``, with an "s" unless there is one.
-
-    >>> plural(1, "file"), plural(3, "document")
-    ('1 file', '3 documents')
-    """
-    return f"{n} {unit}{'s' * (n != 1)}"
 
 
 def excerpts(n: int) -> str:

@@ -13,6 +13,7 @@ from qualcode import services
 from qualcode.errors import QualcodeError
 from qualcode.services import suggest as suggest_svc
 from qualcode.services import analysis as analysis_svc
+from qualcode.services import project as project_svc
 from qualcode.services import team, ui_support
 from qualcode.ui import signin
 from qualcode.ui.quotes import picked_row, show_quotes
@@ -39,7 +40,7 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
 
 def _open_existing(path: str) -> None:
     folder = Path(path.strip()).expanduser()
-    if path.strip() and not (folder / "project.db").exists():
+    if path.strip() and not project_svc.has_project(folder):
         # a first step, not a failure (walk 15: a red "no qualcode project in ..." for a new folder)
         st.session_state["_project_msg"] = (
             "info", f"There is no qualcode project in {md(str(folder))} yet. Press **Create** to start one there "
