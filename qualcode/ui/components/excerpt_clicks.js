@@ -20,10 +20,10 @@ function excerptOf(target) {
 
 // N, P, a reload: the excerpt opened is brought into view when it is off screen (walk 15: the
 // view opened at the top while the open excerpt sat below the window's edge).
-function bringIntoView(host, id, tries = 30) {
+function bringIntoView(id, tries = 30) {
   const row = document.querySelector(`.st-key-ex-${id}`);
   if (!row) {  // its turn not drawn yet
-    if (tries > 0) setTimeout(() => bringIntoView(host, id, tries - 1), 100);
+    if (tries > 0) setTimeout(() => bringIntoView(id, tries - 1), 100);
     return;
   }
   const r = row.getBoundingClientRect();
@@ -36,7 +36,7 @@ export default function (component) {
   const data = component.data || {};
   if (data.scroll != null && data.nonce !== host.qcScrolled) {
     host.qcScrolled = data.nonce;
-    bringIntoView(host, data.scroll);
+    bringIntoView(data.scroll);
   }
   if (!host.qcOnClick) {
     host.qcOnClick = (e) => {
