@@ -73,6 +73,29 @@ def test_open_on_a_folder_without_a_project_says_how_to_start_one(tmp_path):
     assert (tmp_path / "new study" / "project.db").exists()
 
 
+def test_app_started_on_a_folder_without_a_project_opens_the_form_and_says_press_create(tmp_path, monkeypatch):
+    """Walk 16: the app started on a folder meant for a new project (QUALCODE_PROJECT) showed a
+    red "no qualcode project in ..." on the Project page itself, the form to create it folded
+    away. Now the form is open on that folder and the page says to press Create."""
+    folder = tmp_path / "mentoring study"
+    monkeypatch.setenv("QUALCODE_PROJECT", str(folder))
+    monkeypatch.delenv("QUALCODE_DATABASE_URL", raising=False)
+    at = no_exception(page("project", None))
+    assert not at.error, [e.value for e in at.error]
+    told = [i.value for i in at.info if "no qualcode project in" in i.value]
+    assert len(told) == 1 and "Press **Create**" in told[0], [i.value for i in at.info]
+    assert at.expander[0].proto.expanded
+    assert at.text_input(key="project_path").value == str(folder)
+    at.button(key="project_open").click().run()  # Open on it says the same, once
+    assert not at.error and len([i for i in at.info if "no qualcode project in" in i.value]) == 1
+    at.text_input(key="project_new_name").input("Mentoring").run()
+    at.button(key="project_create").click().run()
+    no_exception(at)
+    assert (folder / "project.db").exists()
+    assert not [i for i in at.info if "no qualcode project in" in i.value]
+    assert any("Mentoring" in h.value for h in at.subheader)
+
+
 def test_a_new_project_gets_the_codebook_chosen_for_it(tmp_path):
     """A walk: a mentoring study was created with the school-improvement codebook, no choice
     offered; its first suggestions were "Peer learning across districts"."""

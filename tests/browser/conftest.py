@@ -51,7 +51,9 @@ def free_port() -> int:
 class App:
     """A running `qualcode --project DIR app` on a free port."""
 
-    def __init__(self, project: Path, *, coder: str = "alice", cwd: Path = REPO) -> None:
+    def __init__(self, project: Path, *, coder: str = "alice", cwd: Path = REPO, direct: bool = False) -> None:
+        """``direct``: `streamlit run app.py` with QUALCODE_PROJECT, as the README's other way in
+        (the CLI refuses a folder without a project; the app itself must say what to do there)."""
         self.project = project
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -62,7 +64,13 @@ class App:
         self.log = project.parent / f"app-{self.port}.log"
         # Its own process group: `qualcode app` runs streamlit as a child process, and
         # stopping must end both (terminating the parent alone leaves streamlit running).
-        self.proc = subprocess.Popen([*cmd, "--project", str(project), "app", "--port", str(self.port)],
+        args = [*cmd, "--project", str(project), "app", "--port", str(self.port)]
+        if direct:
+            env["QUALCODE_PROJECT"] = str(project)
+            args = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+                    "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1",
+                    "--server.port", str(self.port)]
+        self.proc = subprocess.Popen(args,
                                      cwd=cwd, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + 60

@@ -30,3 +30,24 @@ def test_the_project_address_opens_the_project_page(tmp_path, start_app, page):
     wait_idle(page)
     page.wait_for_selector('h1:has-text("Project")')
     assert page.get_by_text("Page not found").count() == 0
+
+
+def test_app_started_on_a_new_folder_says_press_create_and_creates_it(tmp_path, start_app, page):
+    """Walk 16: started on a folder meant for a new project, the Project page showed a red "no
+    qualcode project in ..." with the form to create it folded away."""
+    folder = tmp_path / "mentoring study"
+    app = start_app(folder, coder="alice", direct=True)
+    page.goto(app.url)
+    wait_idle(page)
+    page.wait_for_selector('h1:has-text("Project")')
+    page.get_by_text("There is no qualcode project in").wait_for()
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    page.get_by_label("Name (for a new project)").fill("Mentoring")  # the form is open
+    page.get_by_label("Name (for a new project)").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Create").click()
+    wait_idle(page)
+    page.locator('h3:has-text("Mentoring")').wait_for()
+    assert (folder / "project.db").exists()
+    assert page.get_by_text("There is no qualcode project in").count() == 0
+    page.screenshot(path=str(tmp_path / "created.png"))

@@ -38,13 +38,28 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
     st.session_state["_project_msg"] = ("success", done.format(path=path))
 
 
+def _no_project_yet(folder: Path) -> str:
+    """A folder with no project in it yet: a first step, not a failure (walk 15: a red "no
+    qualcode project in ..." after Open on a new folder; walk 16: the same red box when the
+    app was started on a folder meant for a new project)."""
+    return (f"There is no qualcode project in {md(str(folder))} yet. Press **Create** to start one there "
+            "(with the name and codebook above), or type the folder of an existing project.")
+
+
+def _folder_without_project() -> Path | None:
+    """The folder this session points at (typed, or the app's start setting) when it holds no
+    project yet; None otherwise (no folder, a project there, or a team database)."""
+    project, db_url = project_ref()
+    if not project or db_url:
+        return None
+    folder = Path(project).expanduser()
+    return None if project_svc.has_project(folder) else folder
+
+
 def _open_existing(path: str) -> None:
     folder = Path(path.strip()).expanduser()
     if path.strip() and not project_svc.has_project(folder):
-        # a first step, not a failure (walk 15: a red "no qualcode project in ..." for a new folder)
-        st.session_state["_project_msg"] = (
-            "info", f"There is no qualcode project in {md(str(folder))} yet. Press **Create** to start one there "
-                    "(with the name and codebook above), or type the folder of an existing project.")
+        st.session_state["_project_msg"] = ("info", _no_project_yet(folder))
         return
     _switch(path, missing="Type the folder of a project first.", opener=services.open_context,
             done="Opened {path}.")
@@ -70,12 +85,14 @@ def _team_database() -> None:
                "here. To start another project, ask whoever runs the server.")
 
 
-def _open_or_create() -> None:
+def _open_or_create() -> str | None:
+    """The form to open or create a project; returns the message it showed, if any."""
     project, db_url = project_ref()
     if db_url:
         _team_database()
-        return
-    with st.expander("Open or create a project", expanded=not project, icon=":material/folder_open:"):
+        return None
+    with st.expander("Open or create a project", expanded=not project or _folder_without_project() is not None,
+                     icon=":material/folder_open:"):
         path = st.text_input("Project folder", value=project or "", key="project_path",
                              placeholder="/home/me/studies/collaboration-2024")
         name = st.text_input("Name (for a new project)", key="project_new_name", placeholder="My study")
@@ -93,6 +110,7 @@ def _open_or_create() -> None:
     msg = st.session_state.pop("_project_msg", None)
     if msg:
         getattr(st, msg[0])(msg[1])
+    return msg[1] if msg else None
 
 
 def _switch_coder() -> None:
@@ -296,7 +314,12 @@ def curve_caption(curve: list[dict[str, Any]]) -> str:
 def render() -> None:
     st.title("Project")
     show_flash()
-    _open_or_create()
+    shown = _open_or_create()
+    folder = _folder_without_project()
+    if folder is not None:  # the form above is open: say what to press, not a red error
+        if shown != _no_project_yet(folder):  # not twice (Open on the same folder says it already)
+            st.info(_no_project_yet(folder))
+        return
     ctx = current_context()
     if ctx is None:
         st.info("No project is open. Type a folder above and **Create** a new project "
