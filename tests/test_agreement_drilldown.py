@@ -261,3 +261,48 @@ def test_the_per_code_table_shows_every_row_without_scrolling(two, monkeypatch):
     monkeypatch.setattr(st, "dataframe", spy)
     no_exception(page("agreement", alice))
     assert heights == [(14, "content")]
+
+
+def test_a_sub_code_counts_for_its_parent_in_agreement_as_in_themes(project):
+    """Walk 16: alice coded a sentence "Trust and rapport", bob "Trust and rapport" and its
+    parent "Mentoring relationship". Themes counted both coders under the parent; Agreement
+    called the parent "less than chance agreement" and listed the sentence as a disagreement.
+    A sub-code now counts for its (codable) parent in the figures and in the drill-down."""
+    alice, bob = project, project.as_coder("bob")
+    cb_service.add_code(alice, {"id": "mentoring", "name": "Mentoring relationship", "definition": "The bond."})
+    cb_service.add_code(alice, {"id": "rapport", "name": "Trust and rapport", "parent": "mentoring",
+                                "definition": "Feeling safe with the mentor."})
+    turns = [("Ana", "participant", f"Sentence {i} about my mentor.") for i in range(6)]
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document("mentoring", turns))
+        ex = documents.load_document(s, doc_id).excerpts
+    coding.add_coding(alice, ex[0].id, "rapport")  # the walk's sentence
+    coding.add_coding(bob, ex[0].id, "rapport")
+    coding.add_coding(bob, ex[0].id, "mentoring")
+    coding.add_coding(alice, ex[1].id, "mentoring")  # the parent directly, both
+    coding.add_coding(bob, ex[1].id, "mentoring")
+    coding.add_coding(alice, ex[2].id, "rapport")  # a real difference on the parent
+    for e in ex[2:]:
+        coding.mark_reviewed(bob, e.id)
+    for e in ex[3:]:
+        coding.mark_reviewed(alice, e.id)
+    result = team.agreement(alice, coders=["alice", "bob"])
+    parent = result["codes"]["mentoring"]
+    assert parent["applied"] == {"alice": 3, "bob": 2}
+    assert parent["units_differ"] == 1 and parent["cohen_kappa"] == pytest.approx(0.6667, abs=1e-3)
+    assert result["codes"]["rapport"]["units_differ"] == 1  # ex 2 only
+    assert result["overall"]["differ"] == 1  # ex 0 is the same set of codes once the parent is counted
+    one = team.agreement(alice, coders=["alice", "bob"], code="mentoring")["codes"]["mentoring"]
+    assert one["applied"] == parent["applied"] and one["units_differ"] == 1
+    items = team.disagreements(alice, coders=["alice", "bob"])
+    assert [d["excerpt_id"] for d in items] == [ex[2].id]
+    assert items[0]["differing"] == ["mentoring", "rapport"]
+    assert [d["excerpt_id"] for d in team.disagreements(alice, coders=["alice", "bob"], code="mentoring")] \
+        == [ex[2].id]
+    # the page: the parent's row drills down to exactly that excerpt
+    at = no_exception(page("agreement", alice))
+    at, row = _select_row(at, "Mentoring relationship")
+    listed = _drill(at)
+    assert row["Excerpts that differ"] == 1 == len(listed)
+    assert list(listed["Excerpt no."]) == [3]
+    assert list(listed["alice applied it"]) == ["yes"] and list(listed["bob applied it"]) == ["no"]

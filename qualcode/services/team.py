@@ -151,6 +151,41 @@ def _code_ids(cb: Codebook, code: str | None, used: Iterable[str]) -> list[str]:
     return ids + sorted(set(used) - known)
 
 
+def _parents_of(cb: Codebook, targets: Iterable[str]) -> dict[str, list[str]]:
+    """Per code, its ancestors among ``targets``: a sub-code counts for its parent in agreement
+    as it does in Themes (walk 16: alice coded a sentence "Trust and rapport", bob "Trust and
+    rapport" and its parent "Mentoring relationship"; Themes counted both under the parent,
+    Agreement called the parent less than chance agreement)."""
+    by, wanted = cb.by_id(), set(targets)
+    out: dict[str, list[str]] = {}
+    for c in cb.codes:
+        chain, cur, seen = [], c.parent, {c.id}
+        while cur and cur in by and cur not in seen:
+            seen.add(cur)
+            if cur in wanted:
+                chain.append(cur)
+            cur = by[cur].parent
+        if chain:
+            out[c.id] = chain
+    return out
+
+
+def _with_parents(applied: dict[int, dict[str, list]], up: dict[str, list[str]]) -> None:
+    """Add to each excerpt's codes (``{code: spans}``) the parents ``up`` rolls them into."""
+    for codes in applied.values():
+        for code_id in list(codes):
+            for parent in up.get(code_id, ()):
+                codes.setdefault(parent, []).extend(codes[code_id])
+
+
+def _code_family(cb: Codebook, code: str | None) -> tuple[str | None, set[str] | None]:
+    """For a query about one code: the code_id to fetch by (None: fetch all, then keep
+    ``family``, the code and its sub-codes, which count for it)."""
+    if code is None or not cb.descendants(code):
+        return code, None
+    return None, {code, *cb.descendants(code)}
+
+
 def _summarise(fig: dict, *, unit_name: str) -> dict:
     kappa = fig.get("cohen_kappa", fig.get("fleiss_kappa"))
     fig["label"] = metrics.kappa_label(kappa)  # Landis and Koch: for kappa only (alpha: alpha_label)
@@ -262,9 +297,13 @@ def agreement(
         if include_engine:
             reviewed[ENGINE] = team_store.engine_excerpts(s, everything)
             names.append(ENGINE)
-        rows = team_store.codings_on(s, everything, people.values(), code_id=code)
-        sugg = team_store.suggestions_on(s, reviewed.get(ENGINE, ()), code_id=code) if include_engine else []
         cb = code_store.load_codebook(s)
+        fetch, family = _code_family(cb, code)
+        rows = team_store.codings_on(s, everything, people.values(), code_id=fetch)
+        sugg = team_store.suggestions_on(s, reviewed.get(ENGINE, ()), code_id=fetch) if include_engine else []
+        if family is not None:
+            rows = [r for r in rows if r[1] in family]
+            sugg = [r for r in sugg if r[1] in family]
         code_ids = _code_ids(cb, code, {r[1] for r in rows} | {r[1] for r in sugg})
         names_of_codes = {c.id: c.shown_name for c in cb.codes}
         spans = {e: (d["start"], d["end"]) for e, d in team_store.excerpt_details(s, everything).items()} \
@@ -276,6 +315,9 @@ def agreement(
     for excerpt_id, code_id, _score in sugg:
         full = spans.get(excerpt_id, (0, 0))
         applied[ENGINE].setdefault(excerpt_id, {}).setdefault(code_id, []).append(full)
+    up = _parents_of(cb, code_ids)
+    for per_excerpt in applied.values():
+        _with_parents(per_excerpt, up)
     units = sorted(set.intersection(*(reviewed[n] for n in names)))
     result = {"level": level, "coders": names, "code": code,
               **_block(names, units, code_ids, applied, spans, level, unit_name, names_of_codes)}
@@ -318,14 +360,26 @@ def disagreements(
         candidates = {e for e, who in seen.items() if len(who) >= 2}
         if document_id is not None:
             candidates &= team_store.excerpts_of_document(s, document_id)
-        rows = team_store.codings_on(s, candidates, people.values(), code_id=code)
+        cb = code_store.load_codebook(s)
+        fetch, family = _code_family(cb, code)
+        rows = team_store.codings_on(s, candidates, people.values(), code_id=fetch)
         cons_id = _consensus_id(s)
-        cons_rows = team_store.codings_on(s, candidates, [cons_id], code_id=code) if cons_id else []
+        cons_rows = team_store.codings_on(s, candidates, [cons_id], code_id=fetch) if cons_id else []
+        if family is not None:
+            rows = [r for r in rows if r[1] in family]
+            cons_rows = [r for r in cons_rows if r[1] in family]
         resolved = team_store.reviewed_sets(s, [cons_id])[cons_id] if cons_id else set()
         name_of = {v: k for k, v in people.items()}
         applied: dict[int, dict[str, set[str]]] = {}
         for excerpt_id, code_id, coder_id, _a, _b in rows:
             applied.setdefault(excerpt_id, {}).setdefault(name_of[coder_id], set()).add(code_id)
+        # the parents Agreement rolls sub-codes into (the codes it has rows for), so that each
+        # row's drill-down lists exactly the excerpts its figures count as differing
+        up = _parents_of(cb, [code] if code is not None else _code_ids(cb, None, {r[1] for r in rows}))
+        for by_coder in applied.values():
+            for name, codes in by_coder.items():
+                rolled = codes | {p for c in codes for p in up.get(c, ())}
+                by_coder[name] = rolled & {code} if code is not None else rolled
         consensus: dict[int, set[str]] = {}
         for excerpt_id, code_id, _c, _a, _b in cons_rows:
             consensus.setdefault(excerpt_id, set()).add(code_id)
