@@ -479,3 +479,26 @@ def _first_codable_excerpt(ctx, name):
     with ctx.session(readonly=True) as s:
         doc_id = next(d["id"] for d in doc_store.list_documents(s) if d["name"] == name)
         return next(e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable)
+
+
+def test_strongest_quotes_come_from_several_documents_before_one_gives_a_second():
+    """Walk 16: 15 of a report's 17 quotes came from the one interview both coders had coded (its
+    excerpts ranked first by their two coders). A theme's best quote of each document comes
+    first, in the usual order (coders, consensus, participant, length, score); then seconds."""
+    from qualcode.core import Code, Codebook
+    from qualcode.export.report import strongest_quotes
+
+    cb = Codebook("cb", [Code("mentor", "Mentoring", "The bond."),
+                         Code("rapport", "Rapport", "Feeling safe.", parent="mentor")])
+    long = "and then we talked about it for a long while after school"
+    rows = pd.DataFrame([
+        {"document_id": 1, "excerpt_id": 1, "code_id": "rapport", "quote": f"one {long}", "n_coders": 2},
+        {"document_id": 1, "excerpt_id": 2, "code_id": "mentor", "quote": f"two {long}", "n_coders": 2},
+        {"document_id": 1, "excerpt_id": 3, "code_id": "rapport", "quote": f"three {long}", "n_coders": 2},
+        {"document_id": 2, "excerpt_id": 4, "code_id": "rapport", "quote": f"four {long}", "n_coders": 1},
+        {"document_id": 3, "excerpt_id": 5, "code_id": "mentor", "quote": "five", "n_coders": 1},
+        {"document_id": 3, "excerpt_id": 6, "code_id": "mentor", "quote": f"six {long}", "n_coders": 1},
+    ]).assign(origin="manual", role="participant", score=None)
+    got = strongest_quotes(rows, cb, per_theme=4)["mentor"]
+    assert list(got["excerpt_id"]) == [1, 4, 6, 2]  # each document's best, then document 1's second
+    assert list(strongest_quotes(rows, cb, per_theme=2)["mentor"]["excerpt_id"]) == [1, 4]
