@@ -71,6 +71,54 @@ def test_import_names_the_files_it_left_out_and_counts_every_upload(project):
     assert not at.warning and not at.error
 
 
+def test_a_kind_qualcode_cannot_read_is_refused_in_plain_words_and_holds_up_nothing(project):
+    """Walk 16: an .rtf and a .pages file dropped with a transcript got Streamlit's "Error:
+    application/rtf files are not allowed." (no advice; the file stayed listed). The uploader
+    takes any file; the page names each one it cannot read, with what to do, and imports the rest."""
+    at = page("importing", project)
+    no_exception(at.run())
+    assert at.file_uploader(key="imp_files_0").allowed_type == []  # no type list of its own: FORMATS decides
+    files = [("notes.rtf", b"{\\rtf1\\ansi Interviewer: Why?\\par Ana: Trust.}", "application/rtf"),
+             ("ana.txt", _interview("Ana", "We met every week and trusted each other."), TXT),
+             ("mentor_log.pages", b"PK\x03\x04 not a zip", "application/x-iwork-pages-sffpages")]
+    at = _upload(at, files)
+    said = [e.value for e in at.error]
+    assert said == [
+        "notes.rtf: qualcode can't read .rtf files. Save it as .docx or .txt (in Word: File > Save As) and import "
+        "that (transcripts can be .txt, .text, .md, .markdown, .docx, .vtt, .srt, .csv, .tsv, .xlsx or .pdf files).",
+        "mentor_log.pages: qualcode can't read .pages files. Export it as .docx (in Pages: File > Export To > Word) "
+        "and import that (transcripts can be .txt, .text, .md, .markdown, .docx, .vtt, .srt, .csv, .tsv, .xlsx or "
+        ".pdf files)."], said
+    assert not any("not allowed" in s or "--" in s for s in said)
+    assert at.button(key="imp_go").label == "Import 1 file(s)"
+
+    at = _import(at)
+    (summary,) = [_plain(w.value) for w in at.warning]
+    assert summary.startswith("1 of 3 files imported; code it on the **Code** page. Not imported: notes.rtf "
+                              "(qualcode can't read .rtf files), mentor_log.pages (qualcode can't read .pages "
+                              "files)."), summary
+    assert [d["name"] for d in ingest.list_documents(project)] == ["ana"]
+
+
+def test_a_transcript_with_a_few_bad_bytes_is_previewed_and_imported_with_a_warning_at_their_line(project):
+    """Walk 16: a .txt, UTF-8 but for a few bad bytes on line 3, was refused as "line 1: this is
+    not a text transcript". It is imported, the bad bytes shown as U+FFFD, with the file's
+    warnings in the preview and again with the result (as a title line's are)."""
+    data = (b"Interviewer: How was the summer trip?\nZainab: It was good, we went to the coast.\n"
+            b"Zainab: The caf\xe9 was cheap \xff\xfe and \x81\x8d nice.\nInterviewer: Thanks.\n")
+    at = _upload(page("importing", project), [("2025_north_broken_encoding.txt", data, TXT)])
+    assert not at.error
+    expected = "2025_north_broken_encoding.txt, line 3: some bytes are not valid text and were replaced by \ufffd"
+    assert any(_plain(w.value).startswith(expected) and "save the file again as UTF-8" in _plain(w.value)
+               for w in at.warning), [w.value for w in at.warning]
+    at = _import(at)
+    assert [_plain(s.value) for s in at.success] == [
+        "1 of 1 file imported; code it on the **Code** page. 1 file imported with a warning (below)."]
+    assert [_plain(w.value)[:len(expected)] for w in at.warning] == [expected]
+    (doc,) = ingest.list_documents(project)
+    assert "The caf\ufffd was cheap" in ingest.show_document(project, doc["id"])["text"]
+
+
 def test_import_result_is_in_upload_order_with_refusals_of_the_preview_and_of_the_save(project):
     """A file refused when saved (already imported), a caption file whose times cannot be
     read (not imported unless the coder asks for the text alone) and an empty file: each is

@@ -118,6 +118,56 @@ def test_utf16_without_bom_and_nfc():
     assert decode_bytes(data) == "Interviewer: Café?\nAna: Oui."
 
 
+# The walker's file (walk 16): UTF-8 (here plain ASCII) but for a few bad bytes on line 3, two
+# of which (\x81, \x8d) no cp1252 text has. It was refused as "line 1: ... not a text transcript".
+BROKEN_LINE_3 = (b"Interviewer: How was the summer trip?\nZainab: It was good, we went to the coast.\n"
+                 b"Zainab: The caf\xe9 was cheap \xff\xfe and \x81\x8d nice.\nInterviewer: Thanks.\n")
+
+
+def test_text_with_a_few_bad_bytes_is_read_with_a_warning_at_their_line():
+    p = parse_bytes(BROKEN_LINE_3, "2025_north_broken_encoding.txt")
+    assert turns_of(p) == [("Interviewer", "How was the summer trip?"),
+                           ("Zainab", "It was good, we went to the coast."),
+                           ("Zainab", "The caf\ufffd was cheap \ufffd\ufffd and \ufffd\ufffd nice."),
+                           ("Interviewer", "Thanks.")]
+    assert_offsets(p.document)
+    (warning,) = [w for w in p.warnings if "replaced" in w.message]
+    assert (warning.file, warning.line) == ("2025_north_broken_encoding.txt", 3)
+    said = str(warning)
+    assert said.startswith("2025_north_broken_encoding.txt, line 3: ") and "\ufffd" in said
+    assert "save the file again as UTF-8" in said and "--" not in said
+
+
+def test_bad_bytes_on_several_lines_are_named_and_utf8_accents_are_kept():
+    """UTF-8 with accents and stray bytes: read as UTF-8 (not cp1252, which would turn every
+    "é" into "Ã©"), each line with a replaced byte named."""
+    data = "Interviewer: Qué pasó?\nAna: Fue difícil.\n".encode() + b"Ana: Muy \xe9 bien.\nAna: Ya.\nAna: Y \xff.\n"
+    p = parse_bytes(data, "mixed.txt")
+    assert "Qué pasó?" in p.document.text and "Muy \ufffd bien." in p.document.text
+    (warning,) = [w for w in p.warnings if "replaced" in w.message]
+    assert warning.line == 3 and "(also on line 5)" in warning.message
+
+
+def test_a_few_bad_bytes_after_a_bom_are_named_too():
+    p = parse_bytes(codecs.BOM_UTF8 + b"Interviewer: Why?\r\nAna: Trust \xff and time.\r\n", "bom.txt")
+    assert [(w.line, "replaced" in w.message) for w in p.warnings][:1] == [(2, True)]
+
+
+def test_clean_files_get_no_replaced_bytes_warning():
+    for name in ("cp1252.txt", "utf16.txt", "qa_bom_crlf.txt", "labels.txt"):
+        assert not [w for w in parse_path(GOOD / name).warnings if "replaced" in w.message], name
+
+
+@pytest.mark.parametrize("data, line", [
+    (b"Interviewer: Why?\nAna: Trust.\nAna: \x00\x00 time.\n", 3),  # a NUL byte: at its line
+    (b"Interviewer: Why?\r\nAna: \x01\x02\x03\x04\x05\x06 time.\r\n", None),  # control characters: the file
+])
+def test_binary_content_is_refused_at_its_line_or_as_a_whole(data, line):
+    with pytest.raises(IngestError, match="not a text transcript") as info:
+        parse_bytes(data, "x.txt")
+    assert info.value.line == line
+
+
 # --- Word, PDF, tables, captions ----------------------------------------------------------------
 
 def test_docx_bold_labels_colon_outside_and_tab():
@@ -286,6 +336,25 @@ def test_file_over_the_size_limit(tmp_path, monkeypatch):
 def test_unsupported_extension_from_upload():
     with pytest.raises(IngestError, match="unsupported file type '.rtf'"):
         parse_bytes(b"{\\rtf1 hello}", "notes.rtf")
+
+
+def test_unsupported_type_is_said_in_plain_words_with_the_kinds_read():
+    """What the app says of a file no reader takes, from its name alone (walk 16: Streamlit's
+    "application/rtf files are not allowed"): what to do, and the kinds read, from FORMATS."""
+    from qualcode.ingest import FORMATS, unsupported_type
+
+    said = unsupported_type("notes.rtf").for_app()
+    assert said.startswith("notes.rtf: qualcode can't read .rtf files. Save it as .docx or .txt "
+                           "(in Word: File > Save As) and import that"), said
+    assert all(ext in said for ext in FORMATS)
+    pages = unsupported_type("mentor_log.pages").for_app()
+    assert pages.startswith("mentor_log.pages: qualcode can't read .pages files. Export it as .docx "
+                            "(in Pages: File > Export To > Word)"), pages
+    other = unsupported_type("photo.PNG").for_app()
+    assert other.startswith("photo.PNG: qualcode can't read .png files. Save the transcript as .txt, "), other
+    assert "no extension" not in other and "--" not in said + pages + other
+    assert "without an extension" in unsupported_type("README").for_app()
+    assert all(unsupported_type(f"a{ext.upper()}") is None for ext in FORMATS)
 
 
 # --- labels, roles, timestamps, segmentation --------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 from qualcode.config import get_setting
 from qualcode.errors import IngestError, Problem
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
-from qualcode.ingest.encoding import decode_bytes, empty_file
+from qualcode.ingest.encoding import decode_text, empty_file
 from qualcode.ingest.interviewer import InterviewerGuess, detect_interviewer, detect_interviewers, missing_interviewer
 from qualcode.ingest.model import ParsedFile, RawTranscript, RawTurn
 from qualcode.ingest.segment import UNITS
@@ -25,18 +25,52 @@ from qualcode.ingest.segment import UNITS
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx", ".vtt": "vtt",
            ".srt": "srt", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".pdf": "pdf"}
 _CONVERT_HINTS = {
-    ".doc": "save it from Word as .docx", ".rtf": "save it as .docx or .txt", ".xls": "save it as .xlsx or .csv",
-    ".odt": "save it as .docx", ".pages": "export it as .docx", ".json": "export the transcript as .txt or .vtt",
-    ".sbv": "convert the captions to .vtt or .srt",
+    ".doc": "save it from Word as .docx (File > Save As)",
+    ".rtf": "save it as .docx or .txt (in Word: File > Save As)",
+    ".xls": "save it as .xlsx or .csv (in Excel: File > Save As)",
+    ".odt": "save it as .docx (in LibreOffice or Word: File > Save As)",
+    ".pages": "export it as .docx (in Pages: File > Export To > Word)",
+    ".json": "export the transcript as .txt or .vtt", ".sbv": "convert the captions to .vtt or .srt",
 }
 
 __all__ = ["FORMATS", "InterviewerGuess", "ParsedFile", "detect_interviewer", "detect_interviewers",
            "interviewer_warning", "RawTranscript", "RawTurn", "UNITS", "parse_bytes", "parse_path",
-           "read_raw", "rebuild", "supported"]
+           "read_raw", "readable_types", "rebuild", "supported", "unsupported_type"]
 
 
 def supported(path: str | Path) -> bool:
     return Path(path).suffix.lower() in FORMATS
+
+
+def readable_types(last: str = "and") -> str:
+    """The extensions a transcript can be read from (:data:`FORMATS`), for a sentence.
+
+    >>> readable_types("or")
+    '.txt, .text, .md, .markdown, .docx, .vtt, .srt, .csv, .tsv, .xlsx or .pdf'
+    """
+    exts = list(FORMATS)
+    return ", ".join(exts[:-1]) + f" {last} " + exts[-1]
+
+
+def unsupported_type(filename: str) -> IngestError | None:
+    """The refusal, in plain words (no flags), of a file whose type no reader takes: what
+    kinds are read and what to do; None when a reader takes it. Checked before reading, so a
+    file of another kind in the same upload is not held up.
+
+    >>> print(unsupported_type("notes.rtf").for_app())  # doctest: +ELLIPSIS
+    notes.rtf: qualcode can't read .rtf files. Save it as .docx or .txt (in Word: File > Save As) and import that ...
+    >>> unsupported_type("interview.DOCX") is None
+    True
+    """
+    ext = Path(filename).suffix.lower()
+    if ext in FORMATS:
+        return None
+    what = f"{ext} files" if ext else "a file without an extension (such as .txt or .docx)"
+    if ext in _CONVERT_HINTS:
+        hint = f"{_CONVERT_HINTS[ext]} and import that (transcripts can be {readable_types('or')} files)"
+    else:
+        hint = f"save the transcript as {readable_types('or')} and import that"
+    return IngestError(f"qualcode can't read {what}", file=filename, hint=hint)
 
 
 def _check_ext(filename: str) -> str:
@@ -82,22 +116,30 @@ def read_raw(data: bytes, filename: str, *, speaker_column: str | None = None, t
         from qualcode.ingest.tables import read_xlsx
 
         return read_xlsx(data, file=filename, sheet=sheet, **columns), fmt
-    text = decode_bytes(data, file=filename)
+    decoded = decode_text(data, file=filename)
+    raw = _read_text_format(decoded.text, fmt, filename, columns, without_times)
+    warning = decoded.warning(filename)  # bytes that did not decode: said at their line, not refused
+    if warning is not None:
+        raw.problems.insert(0, warning)
+    return raw, fmt
+
+
+def _read_text_format(text: str, fmt: str, filename: str, columns: dict, without_times: bool) -> RawTranscript:
     if fmt == "vtt":
         from qualcode.ingest.subtitles import read_vtt
 
-        return read_vtt(text, file=filename, without_times=without_times), fmt
+        return read_vtt(text, file=filename, without_times=without_times)
     if fmt == "srt":
         from qualcode.ingest.subtitles import read_srt
 
-        return read_srt(text, file=filename, without_times=without_times), fmt
+        return read_srt(text, file=filename, without_times=without_times)
     if fmt == "csv":
         from qualcode.ingest.tables import read_csv
 
-        return read_csv(text, file=filename, **columns), fmt
+        return read_csv(text, file=filename, **columns)
     from qualcode.ingest.text import read_text
 
-    return read_text(text, file=filename), fmt
+    return read_text(text, file=filename)
 
 
 def parse_bytes(

@@ -1,9 +1,13 @@
 """Bytes to normalised text: encoding detection, NFC, one kind of line ending.
 
 Order of trust: a byte-order mark (UTF-8, UTF-16, UTF-32); strict UTF-8; UTF-16 without a
-BOM (every other byte zero, as some Windows tools write it); then cp1252, the encoding of
-Word-era Windows text, whose undefined bytes fall back to latin-1. NUL bytes or many control
-characters mean a binary file, which is refused rather than imported as garbage.
+BOM (every other byte zero, as some Windows tools write it); UTF-8 with a few damaged bytes
+(more valid UTF-8 characters than bad bytes); cp1252, the encoding of Word-era Windows text,
+when every byte reads as cp1252; else UTF-8 again. Bytes that do not decode are replaced by
+U+FFFD and :func:`decode_text` names the lines where that happened (a warning, not a
+refusal). NUL bytes, many control characters or over a fifth of the characters replaced mean
+a binary file, which is refused (at the NUL's line, else for the whole file) rather than
+imported as garbage.
 
 >>> normalise_text("Cafe\\u0301\\r\\nok\\rdone")
 'Café\\nok\\ndone'
@@ -12,9 +16,11 @@ characters mean a binary file, which is refused rather than imported as garbage.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
+from dataclasses import dataclass, field
 
-from qualcode.errors import IngestError
+from qualcode.errors import IngestError, Problem
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -24,6 +30,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # bytes no cp1252 text has
+_MAX_REPLACED = 0.2  # a file with more of its characters replaced than this is not text
 
 
 def normalise_text(text: str) -> str:
@@ -61,27 +69,73 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    return _utf16_without_bom(data) or "cp1252"
+    guess = _utf16_without_bom(data)
+    if guess:
+        return guess
+    if _mostly_utf8(data) or _CP1252_UNDEFINED.search(data):
+        return "utf-8"  # with its bad bytes replaced: neither strict UTF-8 nor cp1252 reads it
+    return "cp1252"
 
 
-def _latin1_fallback(err: UnicodeDecodeError) -> tuple[str, int]:
-    # cp1252 leaves five bytes undefined; read those as latin-1 instead of failing.
-    bad = err.object[err.start:err.end]
-    return "".join(chr(b) for b in bad), err.end
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether ``data`` (not strict UTF-8) has more valid non-ASCII UTF-8 characters than
+    bad bytes: UTF-8 with a little damage, not cp1252 (whose accents are bad UTF-8 bytes)."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    ascii_bytes = len(data) - len(data.translate(None, bytes(range(128))))
+    good = len(text) - ascii_bytes - text.count("\ufffd")
+    return good > bad
 
 
-codecs.register_error("qualcode-latin1", _latin1_fallback)
+def _decode(data: bytes, encoding: str) -> tuple[str, bool]:
+    """``data`` decoded; True when bytes that do not decode were replaced by U+FFFD."""
+    try:
+        return data.decode(encoding), False
+    except UnicodeDecodeError:
+        return data.decode(encoding, errors="replace"), True
 
 
-def _cp1252(data: bytes) -> str:
-    return data.decode("cp1252", errors="qualcode-latin1")
+@dataclass
+class Decoded:
+    """A text file's normalised text, and the lines (1-based) where bytes that do not decode
+    were replaced by U+FFFD (empty when none were)."""
+
+    text: str
+    encoding: str
+    replaced_lines: list[int] = field(default_factory=list)
+
+    def warning(self, file: str | None = None) -> Problem | None:
+        """The warning for the replaced bytes, at the first line they were on; None when none were."""
+        if not self.replaced_lines:
+            return None
+        first, rest = self.replaced_lines[0], self.replaced_lines[1:]
+        also = ""
+        if rest:
+            shown = [str(n) for n in rest[:9]]
+            more = f" and {len(rest) - 9} more" if len(rest) > 9 else ""
+            also = f" (also on line{'s' if len(rest) > 1 else ''} {', '.join(shown)}{more})"
+        return Problem(f"some bytes are not valid text and were replaced by \ufffd{also}; if the text there "
+                       "looks wrong, save the file again as UTF-8 (in Notepad or Word: Save As, encoding UTF-8) "
+                       "and import it again", file=file, line=first, severity="warning")
 
 
 def decode_bytes(data: bytes, *, file: str | None = None) -> str:
     """Decode a text file's bytes and normalise them; refuse empty or binary content.
 
+    Bytes that do not decode are replaced by U+FFFD; :func:`decode_text` says where.
+
     >>> decode_bytes("Q: hi".encode("utf-16"))
     'Q: hi'
+    """
+    return decode_text(data, file=file).text
+
+
+def decode_text(data: bytes, *, file: str | None = None) -> Decoded:
+    """:func:`decode_bytes`, with the lines where bytes were replaced (for a warning).
+
+    >>> d = decode_text(b"Ana: fine.\\nBo: caf\\xe9 \\x81 ok.", file="a.txt")
+    >>> d.text, d.replaced_lines
+    ('Ana: fine.\\nBo: caf\ufffd \ufffd ok.', [2])
     """
     if not data.strip():
         raise empty_file(file)
@@ -92,28 +146,38 @@ def decode_bytes(data: bytes, *, file: str | None = None) -> str:
             if data.startswith(bom):
                 bom_free = data[len(bom):]
                 break
-        text = bom_free.decode(enc.replace("-sig", ""), errors="replace")
+        text, replaced = _decode(bom_free, enc)
     elif enc == "utf-8-sig":
         # A BOM says UTF-8, but the bytes after it may still be damaged: replace what does not
         # decode (U+FFFD) and let the binary check below refuse a file that is mostly damage.
-        text = data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
-    elif enc == "utf-8":
-        text = data.decode("utf-8")
+        text, replaced = _decode(data[len(codecs.BOM_UTF8):], "utf-8")
+    elif enc == "utf-8":  # strict UTF-8, or UTF-8 with a few damaged bytes (see detect_encoding)
+        text, replaced = _decode(data, "utf-8")
     else:
-        if b"\x00" in data:
-            raise _binary(file)
-        text = _cp1252(data)
+        text, replaced = data.decode("cp1252"), False  # detect_encoding checked that every byte reads
     if "\x00" in text:
-        raise _binary(file)
+        raise _binary(file, line=normalise_text(text[:text.index("\x00")]).count("\n") + 1)
     sample = text[:20000]
-    bad = sum(1 for ch in sample if (unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
-              or ch == "\ufffd")
-    if sample and bad / len(sample) > 0.01:
-        raise _binary(file)
+    if sample:
+        controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
+        if controls / len(sample) > 0.01 or sample.count("\ufffd") / len(sample) > _MAX_REPLACED:
+            raise _binary(file)  # the whole file, not one line
     text = normalise_text(text)
     if not text.strip():
         raise empty_file(file)
-    return text
+    return Decoded(text, enc, _lines_with(text, "\ufffd") if replaced else [])
+
+
+def _lines_with(text: str, char: str) -> list[int]:
+    """The lines (1-based) of ``text`` that hold ``char``, in order."""
+    lines: list[int] = []
+    line, pos = 1, 0
+    for m in re.finditer(re.escape(char), text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
 
 
 def empty_file(file: str | None) -> IngestError:
@@ -122,9 +186,10 @@ def empty_file(file: str | None) -> IngestError:
                        hint="check that you picked the right file; an empty transcript has nothing to import")
 
 
-def _binary(file: str | None) -> IngestError:
+def _binary(file: str | None, *, line: int | None = None) -> IngestError:
+    """The refusal of binary content: at the line of a NUL byte, or no line for the whole file."""
     return IngestError(
-        "this is not a text transcript (binary or unreadable content)", file=file, line=1,
+        "this is not a text transcript (binary or unreadable content)", file=file, line=line,
         hint="export the transcript as .txt, .docx, .vtt, .srt, .csv, .xlsx or a text PDF, then import that",
     )
 

@@ -112,6 +112,12 @@ def parse_file(path: str | Path, **opts: Any) -> ParsedFile:
     return readers.parse_path(path, **opts)
 
 
+def unsupported_type(filename: str) -> IngestError | None:
+    """The refusal of a file by its name alone, before reading it: no reader takes its kind
+    (the message says which kinds are read and what to do); None when one does."""
+    return readers.unsupported_type(filename)
+
+
 def parse_bytes(data: bytes, filename: str, **opts: Any) -> ParsedFile:
     """Parse an uploaded file (its bytes and original name) for preview; nothing is saved.
 

@@ -22,7 +22,6 @@ from qualcode.ui import survey_import
 from qualcode.ui.state import error_text, page_context
 from qualcode.ui.text import md, plural
 
-TYPES = ["txt", "md", "docx", "pdf", "vtt", "srt", "csv", "xlsx", "tsv", "json"]
 ROLES = [r.value for r in Role]
 ASKING = ("interviewer", "facilitator")
 #: the option the app's "already imported" message points to (services.ingest.AlreadyImported)
@@ -517,7 +516,10 @@ def render() -> None:
     nonce = st.session_state.get("imp_nonce", 0)
     st.caption("A colleague's coded project (.qdpx from NVivo, ATLAS.ti, MAXQDA or qualcode) or coding "
                "spreadsheet? Bring it in on the **Agreement** page, under *Bring in a colleague's work*.")
-    files = st.file_uploader("Transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx…)", type=TYPES,
+    # Any file is taken: one qualcode cannot read is refused below with what to do, by name,
+    # and does not hold up the others (Streamlit's own refusal said "application/rtf files are
+    # not allowed", with no advice, and left the file listed).
+    files = st.file_uploader("Transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx…)",
                              accept_multiple_files=True, key=f"imp_files_{nonce}")
     with st.expander("Options", icon=":material/tune:"):
         unit = st.radio("Code by", ["sentence", "turn"], horizontal=True, key="imp_unit",
@@ -559,6 +561,11 @@ def render() -> None:
     skipped: list[tuple[str, str]] = []  # (file, the preview's message): named in the result
     good: dict[int, tuple[str, Any]] = {}
     for i, f in enumerate(files):
+        refused = ingest_svc.unsupported_type(f.name)  # a kind no reader takes: not read at all
+        if refused is not None:
+            st.error(error_text(refused), icon=":material/error:")
+            skipped.append((f.name, error_text(refused)))
+            continue
         data = f.getvalue()
         kind, value = _parsed(cache, ctx, i, f.name, data, unit=unit, merges=merges)
         if kind in ("no_times", "error") and not str(value).startswith(f.name):
