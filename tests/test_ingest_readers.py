@@ -494,3 +494,12 @@ def test_csv_transcript_keeps_doubled_quotes_and_the_rest_of_the_cell(sep):
     assert [doc.text[t.start:t.end] for t in doc.turns] == ["What happened?",
                                                           f'She said "no" to the plan{sep} then "yes".']
     doc.check_offsets()
+
+
+def test_a_table_without_a_speaker_column_says_what_to_do_without_a_command_line_flag():
+    """Walk 16: the app's import preview told a user to "name it with --speaker-column"."""
+    from qualcode.ingest import read_raw
+
+    raw, _fmt = read_raw(b"text\nWe met every week.\nIt helped.\n", "notes.csv")
+    said = [p.message for p in raw.problems if "no speaker column" in p.message]
+    assert len(said) == 1 and "--" not in said[0] and '"speaker"' in said[0], said

@@ -128,8 +128,9 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
         for t in raw.turns:
             t.labelled = False
         raw.roles[UNKNOWN_SPEAKER] = "unknown"
-        raw.warn("no speaker column found: every row is an unknown speaker (name it with --speaker-column)",
-                 file=file, line=1)
+        # in words for the app and the command line alike (walk 16: the app's preview said "--speaker-column")
+        raw.warn("no speaker column found: every row is an unknown speaker (head the column of speaker names "
+                 "\"speaker\" and import the file again)", file=file, line=1)
     elif any(not t.labelled for t in raw.turns):
         raw.roles[UNKNOWN_SPEAKER] = "unknown"
         first = next(t.line for t in raw.turns if not t.labelled)
