@@ -502,3 +502,83 @@ def test_strongest_quotes_come_from_several_documents_before_one_gives_a_second(
     got = strongest_quotes(rows, cb, per_theme=4)["mentor"]
     assert list(got["excerpt_id"]) == [1, 4, 6, 2]  # each document's best, then document 1's second
     assert list(strongest_quotes(rows, cb, per_theme=2)["mentor"]["excerpt_id"]) == [1, 4]
+
+
+def _retire_the_default_codebook(ctx) -> list[str]:
+    """The walk: the default codebook's codes the project does not want, retired (children first:
+    a code with active children cannot be retired)."""
+    from qualcode.codebook_io import load_codebook
+    from qualcode.services import codebook as codebook_svc
+
+    default = [c.id for c in load_codebook(services.DEFAULT_CODEBOOK).codes]
+    for cid in reversed(default):
+        codebook_svc.retire_code(ctx, cid)
+    return default
+
+
+def test_qdpx_leaves_out_retired_codes_no_coding_uses_and_keeps_those_codings_use(project, small, tmp_path,
+                                                                                  shared_dir):
+    """Walk: a codebook imported into a new project merges with the default one; the walker retired
+    the default codes they did not want, and every one of them went to NVivo in the .qdpx (as
+    isCodable="false"). A retired code that no exported coding or memo refers to stays out; a
+    retired code that codings use stays in (not codable), so every coding still names a code."""
+    from qualcode.core import code_guid
+    from qualcode.services import codebook as codebook_svc
+
+    retired = _retire_the_default_codebook(project)
+    assert len(retired) > 10
+    codebook_svc.retire_code(project, "evid", force=True)  # two codings stay under it
+    with project.session() as s:  # a memo on a retired code keeps it too (the memo stays anchored)
+        from qualcode.storage import meta
+
+        coding_store.add_memo(s, "Why we dropped this one.", meta.get_or_create_coder(s, "alice"),
+                              code_id=retired[-1])
+    data = ex.qdpx_bytes(project)
+    root = etree.fromstring(_qde(data))
+    schema = etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Project.xsd")))
+    assert schema.validate(root), schema.error_log
+    codes = {el.get("guid"): (el.get("name"), el.get("isCodable")) for el in root.iter("{*}Code")}
+    names = {name: codable for name, codable in codes.values()}
+    assert names == {"Relationships (test)": "false", "Trust (rel)": "true", "Buy-in (rel)": "true",
+                     "Evidence (test)": "false", project_code_name(project, retired[-1]): "false"}
+    assert not {code_guid(cid) for cid in retired[:-1]} & set(codes)
+    refs = [r.get("targetGUID") for r in root.iter("{*}CodeRef")]
+    assert len(refs) == 9 and set(refs) <= set(codes)  # every coding names an exported code
+    assert ex.export_qdpx(project, tmp_path / "p.qdpx")["codes"] == 5
+    # the tables follow the same rule (codes counted with nothing pending: no memo counts there)
+    assert set(analysis.frequencies(project).code_id) == {"rel", "rel_trust", "rel_buyin", "evid"}
+    # qualcode's own import gives the retired code back retired, with its codings
+    ex.import_qdpx(tmp_path / "back", data, coder="alice")
+    back = services.open_project(tmp_path / "back", coder="alice")
+    try:
+        with back.session(readonly=True) as s:
+            from qualcode.storage import codes as code_store
+
+            cb = code_store.load_codebook(s)
+            assert cb.get("evid").retired and sum(c.code_id == "evid" for c in coding_store.list_codings(s)) == 2
+            assert {c.id for c in cb.codes} == {"rel", "rel_trust", "rel_buyin", "evid", retired[-1]}
+    finally:
+        back.close()
+
+
+def project_code_name(ctx, code_id: str) -> str:
+    from qualcode.services import codebook as codebook_svc
+
+    return codebook_svc.get_codebook(ctx).get(code_id).name
+
+
+def test_the_codebook_exports_leave_out_every_retired_code(project, small, tmp_path, shared_dir):
+    """The .qdc, Markdown and Word codebooks hold no codings, so by the same rule no retired code
+    goes in them; an active code under a retired group hangs from the nearest kept ancestor."""
+    from qualcode.services import codebook as codebook_svc
+
+    retired = _retire_the_default_codebook(project)
+    codebook_svc.retire_code(project, "evid", force=True)
+    out = codebook_svc.export_codebook(project, tmp_path / "c.qdc")
+    doc = etree.parse(str(out))
+    etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Codebook.xsd"))).assertValid(doc)
+    assert sorted(el.get("name") for el in doc.iter("{*}Code")) == ["Buy-in (rel)", "Relationships (test)",
+                                                                    "Trust (rel)"]
+    md = codebook_svc.export_codebook(project, tmp_path / "c.md").read_text(encoding="utf-8")
+    headings = {line.lstrip("#").strip() for line in md.splitlines() if line.startswith("##")}
+    assert headings == {"Buy-in (rel)", "Relationships (test)", "Trust (rel)"}, headings

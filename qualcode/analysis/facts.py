@@ -82,9 +82,9 @@ def only_documents(facts: Facts, keep: set[int]) -> Facts:
 
 
 def code_order(codebook: Codebook, used: "set[str] | None" = None) -> list[str]:
-    """Code ids to report, in codebook order: every active code plus retired ones in use."""
-    used = used or set()
-    return [c.id for c in codebook.codes if not c.retired or c.id in used]
+    """Code ids to report, in codebook order: every active code plus retired ones in use
+    (``Codebook.exported``, the rule every export follows)."""
+    return [c.id for c in codebook.exported(used or ()).codes]
 
 
 def code_table(codebook: Codebook, ids: list[str]) -> pd.DataFrame:

@@ -107,10 +107,12 @@ def _q(ns: str, tag: str) -> str:
 def codes_element(cb: Codebook, *, ns: str = CODEBOOK_NS, include_retired: bool = False) -> etree._Element:
     """The ``<Codes>`` element: nested ``<Code>`` elements in codebook order.
 
-    Retired codes are left out unless asked for; an active code under a retired parent
-    hangs from the nearest active ancestor.
+    Retired codes are left out unless asked for (``Codebook.exported`` with nothing in use: a
+    codebook holds no codings); an active code under a retired parent hangs from the nearest
+    active ancestor. A caller with codings (the .qdpx) passes ``cb.exported(used)`` and
+    ``include_retired=True``.
     """
-    keep = [c for c in cb.codes if include_retired or not c.retired]
+    keep = cb.codes if include_retired else cb.exported().codes
     by_id = cb.by_id()
     kept_ids = {c.id for c in keep}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
@@ -248,6 +248,37 @@ class Codebook:
 
     def codable_codes(self) -> list[Code]:
         return [c for c in self.codes if c.codable and not c.retired]
+
+    def exported(self, used: "Iterable[str]" = ()) -> "Codebook":
+        """The codebook as an export shows it: every code not retired, and a retired code only
+        where ``used`` (the code ids the exported codings or memos refer to) names it, since
+        those must stay valid. A code whose parent is left out hangs from its nearest ancestor
+        that stays. The one rule for the tables, the .qdc and the .qdpx (walk: 21 retired
+        default codes, never applied, went to NVivo with the imported codebook).
+
+        >>> cb = Codebook("c", [Code("g", "Group", retired=True), Code("a", "A", parent="g", retired=True),
+        ...                     Code("b", "B", parent="a"), Code("x", "X", retired=True)])
+        >>> [(c.id, c.parent) for c in cb.exported().codes]
+        [('b', None)]
+        >>> [(c.id, c.parent) for c in cb.exported({"a"}).codes]
+        [('a', None), ('b', 'a')]
+        >>> [c.id for c in cb.codes]  # the codebook itself is unchanged
+        ['g', 'a', 'b', 'x']
+        """
+        used = set(used)
+        by_id = self.by_id()
+        kept = {c.id for c in self.codes if not c.retired or c.id in used}
+
+        def nearest(parent: str | None) -> str | None:
+            seen: set[str] = set()
+            while parent is not None and parent not in kept and parent in by_id and parent not in seen:
+                seen.add(parent)
+                parent = by_id[parent].parent
+            return parent if parent in kept else None
+
+        codes = [replace(c, parent=nearest(c.parent)) if c.parent in by_id and c.parent not in kept else c
+                 for c in self.codes if c.id in kept]
+        return replace(self, codes=codes)
 
 
 @dataclass

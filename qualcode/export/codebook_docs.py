@@ -18,8 +18,10 @@ SECTIONS = (("include", "Include"), ("exclude", "Exclude"), ("examples", "Exampl
 
 
 def ordered(cb: Codebook, *, include_retired: bool = False) -> list[tuple[int, Code]]:
-    """``(depth, code)`` in display order: each parent followed by its subtree."""
-    codes = [c for c in cb.codes if include_retired or not c.retired]
+    """``(depth, code)`` in display order: each parent followed by its subtree. Retired codes
+    are left out unless asked for (``Codebook.exported``: a codebook holds no codings); a code
+    under a retired one hangs from its nearest ancestor that stays."""
+    codes = cb.codes if include_retired else cb.exported().codes
     ids = {c.id for c in codes}
     out: list[tuple[int, Code]] = []
     seen: set[str] = set()

@@ -281,7 +281,9 @@ def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = N
 
 def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
     """The project as :class:`qualcode.export.qdpx.ProjectData`; speaker labels are
-    replaced by pseudonyms where set."""
+    replaced by pseudonyms where set. Its codebook is ``Codebook.exported``: a retired code
+    goes along only while a coding or a memo refers to it (NVivo, ATLAS.ti and MAXQDA would
+    list the others as codes of the project)."""
     with ctx.session(readonly=True) as s:
         cb = code_store.load_codebook(s)
         docs: list[Document] = []
@@ -310,6 +312,7 @@ def project_data(ctx: ProjectContext) -> qdpx_mod.ProjectData:
                                      code_id=m.code_id, coding=coded.get(m.coding_id) if m.coding_id else None)
                  for m in coding_store.list_memos(s)]
         reviews = exchange.reviews_by_coder(s)
+    cb = cb.exported({c.code_id for c in codings} | {m.code_id for m in memos if m.code_id})
     # Users are the coders who made something (codings, memos): exporting, importing and
     # exporting again then gives the same users whoever ran the import.
     return qdpx_mod.ProjectData(name=project_name(ctx), codebook=cb, documents=docs, codings=codings,
