@@ -235,6 +235,56 @@ def test_export_project_name_from_a_database_without_a_folder():
     assert filename_for(memory, qdpx, "qdpx") == "qualcode-project.qdpx"
 
 
+def _prepare_enabled(at) -> dict[str, bool]:
+    from qualcode.ui.pages.export import exports
+
+    return {e.name: not at.button(key=f"prep-{e.name}").disabled for e in exports()}
+
+
+def test_export_of_an_empty_project_says_nothing_is_coded_and_offers_the_codebook_and_qdpx(project):
+    """Walk: on a new project every Prepare made a file (headers, zeros, an empty report) without
+    a word, where Themes says plainly that nothing is coded yet. The page says it too, with what
+    to do; the exports that are empty without codings (or memos) cannot be prepared, the codebook
+    and the REFI-QDA project can."""
+    from tests.ui_helpers import seed
+
+    at = no_exception(page("export", project))
+    (note,) = [i.value for i in at.info]
+    assert note.startswith("Nothing is coded yet") and "**Import** page" in note
+    seed(project)  # a document, its suggestions pending, nothing coded
+    at = no_exception(page("export", project))
+    (note,) = [i.value for i in at.info]
+    assert note.startswith("Nothing is coded yet, so the tables and the report would be empty.")
+    assert "**Code** page" in note and "*Bring in a colleague's work*" in note
+    assert "choose *Codings + pending suggestions* in **Count**" in note
+    enabled = _prepare_enabled(at)
+    assert enabled == {"export_excerpts": False, "export_frequencies": False, "export_crosstab": False,
+                       "export_compare": False, "export_cooccurrence": False, "export_matrix": False,
+                       "export_memos": False, "export_report": False, "export_qdpx": True,
+                       "export_codebook": True}
+    for name in ("export_qdpx", "export_codebook"):
+        at.button(key=f"prep-{name}").click().run()
+    no_exception(at)
+    assert _ready(at, "export_qdpx")[1][:2] == b"PK" and _ready(at, "export_codebook")[1]
+    # counting the pending suggestions, the tables and the report have something to hold
+    at.selectbox(key="exp_include").set_value("pending").run()
+    (note,) = [i.value for i in no_exception(at).info]
+    pending = services.project_status(project, verdicts=False)["suggestions"]["pending"]
+    assert pending and f"count the {pending} pending suggestions only" in note, note
+    enabled = _prepare_enabled(at)
+    assert enabled["export_excerpts"] and enabled["export_report"] and not enabled["export_memos"]
+    at.button(key="prep-export_excerpts").click().run()
+    assert len(pd.read_excel(io.BytesIO(_ready(no_exception(at), "export_excerpts")[1]))) > 0
+
+
+def test_export_of_a_coded_project_has_no_empty_notice(project):
+    _small(project)
+    at = no_exception(page("export", project))
+    assert not [i.value for i in at.info]
+    at.selectbox(key="exp_by").set_value("year").run()  # the crosstab and the comparison want one
+    assert all(_prepare_enabled(no_exception(at)).values())
+
+
 def test_export_format_choice_is_kept_across_reruns_and_pages(project):
     _small(project)
     script = ("import streamlit as st\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from qualcode.services.project import ProjectContext
+from qualcode.storage import coding as coding_store
 from qualcode.storage import memos as memo_store
 
 KINDS = {"document": "Document", "excerpt": "Excerpt", "coding": "Coding", "code": "Code (analytic memo)",
@@ -25,3 +26,9 @@ def list_memos(ctx: ProjectContext, *, code_id: str | None = None, document_id: 
     (what it is about, in words), ``text``, ``coder``, document, excerpt, coding and code ids."""
     with ctx.session(readonly=True) as s:
         return memo_store.memo_rows(s, code_id=code_id, document_id=document_id, coder=coder)
+
+
+def memo_count(ctx: ProjectContext) -> int:
+    """How many memos the project holds (one count; the Export page asks on every run)."""
+    with ctx.session(readonly=True) as s:
+        return coding_store.memo_count(s)

@@ -362,6 +362,11 @@ def pending_count(s: Session) -> int:
     return int(s.scalar(select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")) or 0)
 
 
+def memo_count(s: Session) -> int:
+    """How many memos there are (on anything)."""
+    return int(s.scalar(select(func.count()).select_from(MemoRow)) or 0)
+
+
 def verdict_undone(s: Session, suggestion_id: int, coder_id: int | None) -> bool:
     """Whether ``coder_id`` took back (undid) every verdict they gave on the suggestion. A row
     decided without an audit event (an import, an older project) does not count as undone."""

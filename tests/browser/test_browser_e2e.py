@@ -2,7 +2,8 @@
 
 Start `qualcode app` on a fresh project; import a sample transcript through the Import
 page's uploader; accept one suggestion and reject another; add a code by hand; write a
-memo; download the coded excerpts from the Export page. Also: transcript text that looks
+memo; download the coded excerpts from the Export page (before anything is coded the page
+says so). Also: transcript text that looks
 like HTML or Markdown stays inert text in the browser.
 
 Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each page (docs/screenshots/).
@@ -75,6 +76,12 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     wait_idle(page)
     page.wait_for_selector('h1:has-text("Project")')
     shot(page, "project-empty")
+
+    # Nothing coded yet: the Export page says so, and offers only what is not empty.
+    goto(page, "Export")
+    page.locator('[data-testid="stAlert"]').filter(has_text="Nothing is coded yet").wait_for()
+    assert page.locator(key("prep-export_excerpts") + " button").first.is_disabled()
+    assert page.locator(key("prep-export_codebook") + " button").first.is_enabled()
 
     # Import through the uploader: preview, then save (and first suggestions).
     goto(page, "Import")

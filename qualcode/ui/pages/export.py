@@ -25,9 +25,10 @@ from qualcode.services import analysis
 from qualcode.services import codebook as codebook_svc
 from qualcode.services import export as export_svc
 from qualcode.services import team
-from qualcode.services.project import ProjectContext
+from qualcode.services.memos import memo_count
+from qualcode.services.project import ProjectContext, project_status
 from qualcode.ui.state import attempt, error_text, page_context
-from qualcode.ui.text import md, pooled_coders, source_labels
+from qualcode.ui.text import md, plural, pooled_coders, source_labels
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "json": "application/json", "md": "text/markdown", "html": "text/html", "png": "image/png",
@@ -56,6 +57,9 @@ class Export:
     uses: tuple[str, ...] = ("by", "include", "coder", "source")
     #: what the download holds, in its file name after the project's ("" : the project itself)
     file: str | None = None
+    #: what it is empty without: "codings" (the tables and the report count codings) or "memos";
+    #: None for the codebook and the REFI-QDA project, worth having before anything is coded
+    needs: str | None = "codings"
 
     @property
     def what(self) -> str:
@@ -88,16 +92,18 @@ EXPORTS: tuple[Export, ...] = (
            lambda ctx, out, fmt, by, include, coder, source: export_svc.export_matrix(
                ctx, out, fmt=fmt, include=include, coder=coder, source=source), uses=COUNTS, file="case-matrix"),
     Export("export_memos", "Memos", "Every memo on a document, excerpt, coding or code, with what it is about.",
-           TABLES, lambda ctx, out, fmt, by, include, coder, source: export_svc.export_memos(ctx, out, fmt=fmt), uses=()),
+           TABLES, lambda ctx, out, fmt, by, include, coder, source: export_svc.export_memos(ctx, out, fmt=fmt), uses=(),
+           needs="memos"),
     Export("export_report", "Report", "A readable report of the analysis.", ("docx", "html", "md"),
            lambda ctx, out, fmt, by, include, coder, source: export_svc.export_report(
                ctx, out, fmt=fmt, by=by, include=include, coder=coder, source=source)),
     Export("export_qdpx", "REFI-QDA project (.qdpx)", "The whole project for NVivo, ATLAS.ti, MAXQDA, QualCoder.",
            ("qdpx",), lambda ctx, out, fmt, by, include, coder, source: export_svc.export_qdpx(ctx, out), uses=(),
-           file=""),
+           file="", needs=None),
     Export("export_codebook", "Codebook", "The codebook as YAML, Markdown, Word or REFI-QDA .qdc.",
            ("yaml", "md", "docx", "qdc"),
-           lambda ctx, out, fmt, by, include, coder, source: codebook_svc.export_codebook(ctx, out, fmt=fmt), uses=()),
+           lambda ctx, out, fmt, by, include, coder, source: codebook_svc.export_codebook(ctx, out, fmt=fmt), uses=(),
+           needs=None),
 )
 
 
@@ -175,6 +181,48 @@ def prepare(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = N
         return filename, out.read_bytes()
 
 
+def empty_reasons(counts: dict[str, Any], include: str) -> dict[str, str]:
+    """What would come out empty, by ``Export.needs``, and why: the tables and the report with
+    no codings counted (none made yet, and no pending suggestions where the count takes them),
+    the memos with none written. ``counts``: ``project_status``'s, plus ``memos``.
+
+    >>> empty_reasons({"codings": 0, "suggestions": {"pending": 3}, "memos": 0}, "accepted")
+    {'codings': 'Nothing is coded yet.', 'memos': 'No memos yet.'}
+    >>> empty_reasons({"codings": 0, "suggestions": {"pending": 3}, "memos": 2}, "pending")
+    {}
+    >>> empty_reasons({"codings": 5, "suggestions": {"pending": 0}, "memos": 2}, "accepted")
+    {}
+    """
+    out = {}
+    pending = (counts.get("suggestions") or {}).get("pending", 0) if include == "pending" else 0
+    if not counts.get("codings") and not pending:
+        out["codings"] = "Nothing is coded yet."
+    if not counts.get("memos"):
+        out["memos"] = "No memos yet."
+    return out
+
+
+def nothing_coded_note(counts: dict[str, Any], include: str) -> str | None:
+    """The Export page's notice for a project with nothing coded (None where something is): what
+    would be empty, what to do, and what can be exported already."""
+    if counts.get("codings"):
+        return None
+    pending = (counts.get("suggestions") or {}).get("pending", 0)
+    if include == "pending" and pending:
+        return (f"Nothing is coded yet: the tables and the report count the {plural(pending, 'pending suggestion')} "
+                "only. Decide them on the **Code** page to count codings.")
+    if not counts.get("documents"):
+        todo = "Import transcripts on the **Import** page, then code them on the **Code** page."
+    else:
+        todo = ("Code on the **Code** page (accept suggestions or code by hand), or bring in coded data "
+                "(a .qdpx or a coding spreadsheet) on the **Agreement** page under *Bring in a colleague's work*."
+                + (f" Or count the {plural(pending, 'pending suggestion')}: choose *Codings + pending "
+                   "suggestions* in **Count**." if pending else ""))
+    return ("Nothing is coded yet, so the tables and the report would be empty. " + todo + " The codebook and "
+            "the REFI-QDA project (the documents and the codebook, to code in NVivo, ATLAS.ti or MAXQDA) "
+            "can be exported now.")
+
+
 def settings_of(export: Export, fmt: str, settings: dict[str, Any]) -> tuple:
     """What a download of ``export`` depends on: its format and the page settings it uses."""
     return (fmt, *((k, settings.get(k)) for k in export.uses))
@@ -215,14 +263,24 @@ def render() -> None:
                               help="A survey respondent counts as one document, like a transcript: counted "
                                    "together, shares of documents mix both. The report says which it counts.")
     settings = {"by": by, "include": include, "coder": coder, "source": source}
+    # walk: on a new project every Prepare made a file of headers and zeros without a word
+    counts = dict(attempt(project_status, ctx, verdicts=False) or {"codings": 1})  # unknown: no notice
+    memos = attempt(memo_count, ctx)
+    counts["memos"] = 1 if memos is None else memos
+    note = nothing_coded_note(counts, include)
+    if note:
+        st.info(note, icon=":material/info:")
+    empty = empty_reasons(counts, include)
     ready = st.session_state.setdefault("exp_ready", {})
     formats = st.session_state.setdefault("exp_formats", {})
     for export in exports():
         name, title = export.name, export.title
         with st.container(border=True, key=f"exp-{name}"):
             row = st.columns([3, 1, 1, 1], vertical_alignment="center")
+            why_not = empty.get(export.needs or "")
             row[0].markdown(f"**{title}**  \n{export.help}" + ("  \nChoose a grouping above first." if export.needs_by
-                                                                  and not by else ""))
+                                                                  and not by else "")
+                            + (f"  \n*{why_not}*" if why_not else ""))
             # xlsx first where offered; the coder's choice stays while the page is open and
             # comes back when they return to the page (kept outside the widget's state).
             start = formats.get(name) if formats.get(name) in export.formats else export.default_format
@@ -231,7 +289,7 @@ def render() -> None:
             formats[name] = fmt
             wanted = settings_of(export, fmt, settings)
             if row[2].button("Prepare", key=f"prep-{name}", icon=":material/build:", width="stretch",
-                             disabled=export.needs_by and not by):
+                             disabled=bool(export.needs_by and not by or why_not)):
                 with st.spinner(f"Preparing {title}…"):
                     try:
                         ready[name] = (wanted, *prepare(ctx, export, fmt, by=by, include=include, coder=coder,
