@@ -223,16 +223,52 @@ def test_export_name_is_filename_safe(tmp_path):
         ctx.close()
 
 
-def test_export_project_name_from_a_database_without_a_folder():
+def test_export_project_name_from_a_database_without_a_folder(tmp_path):
     from types import SimpleNamespace
 
+    from qualcode.services.project import DEFAULT_NAME
     from qualcode.ui.pages.export import exports, filename_for
 
     qdpx = next(e for e in exports() if e.name == "export_qdpx")
+    # a project made on a database without a name is called DEFAULT_NAME: the database names it
     server = SimpleNamespace(project_dir=None, db=SimpleNamespace(url="postgresql://u:pw@db.example/pilot_study"))
-    assert filename_for(server, qdpx, "qdpx") == "pilot_study.qdpx"
+    assert filename_for(server, qdpx, "qdpx", name=DEFAULT_NAME) == "pilot_study.qdpx"
     memory = SimpleNamespace(project_dir=None, db=SimpleNamespace(url="sqlite://"))
-    assert filename_for(memory, qdpx, "qdpx") == "qualcode-project.qdpx"
+    assert filename_for(memory, qdpx, "qdpx", name=DEFAULT_NAME) == "qualcode-project.qdpx"
+    # with a name of its own, the name
+    assert filename_for(server, qdpx, "qdpx", name="Coaching pilot") == "Coaching-pilot.qdpx"
+    # the same read from a real project on a database URL, made without a name
+    ctx = services.init_project(f"sqlite:///{tmp_path / 'pilot_study.db'}", coder="alice")
+    try:
+        assert ctx.project_dir is None and services.project_name(ctx) == DEFAULT_NAME
+        assert filename_for(ctx, qdpx, "qdpx") == "pilot_study.qdpx"
+    finally:
+        ctx.close()
+
+
+def test_export_downloads_are_named_for_the_name_the_project_was_given(tmp_path):
+    """Walk: a project created as "Bridges mentoring evaluation" in the folder myproj downloaded
+    myproj-coded-excerpts.xlsx. Its name names the downloads; the settings still end them."""
+    from tests.analysis_helpers import build_small_project
+
+    ctx = services.init_project(tmp_path / "myproj", coder="alice", name="Bridges mentoring evaluation")
+    try:
+        build_small_project(ctx)
+        at = no_exception(page("export", ctx))
+        for name in ("export_qdpx", "export_excerpts", "export_codebook"):
+            at.button(key=f"prep-{name}").click().run()
+        names = {n: _ready(no_exception(at), n)[0] for n in ("export_qdpx", "export_excerpts", "export_codebook")}
+        assert names == {"export_qdpx": "Bridges-mentoring-evaluation.qdpx",
+                         "export_excerpts": "Bridges-mentoring-evaluation-coded-excerpts.xlsx",
+                         "export_codebook": "Bridges-mentoring-evaluation-codebook.yaml"}
+        at.selectbox(key="exp_by").set_value("year").run()
+        at.selectbox(key="exp_include").set_value("pending").run()
+        at.selectbox(key="exp_coder").set_value("bob").run()
+        at.button(key="prep-export_frequencies").click().run()
+        assert _ready(no_exception(at), "export_frequencies")[0] == (
+            "Bridges-mentoring-evaluation-code-frequencies-by-year-with-pending-bob.xlsx")
+    finally:
+        ctx.close()
 
 
 def _prepare_enabled(at) -> dict[str, bool]:

@@ -126,6 +126,10 @@ def open_context(
     return ProjectContext(db=db, project_dir=pdir, coder=coder or default_coder(pdir))
 
 
+#: the name of a project created without a name or a folder (one on a database server)
+DEFAULT_NAME = "qualcode project"
+
+
 #: the old name, kept while code written against it is merged; use :func:`open_context`
 open_project = open_context
 
@@ -156,7 +160,7 @@ def init_project(
             raise StorageError(f"{ctx.label} already holds a qualcode project", hint="use a new database")
         with gc_paused():  # a large codebook: see qualcode.gcpause
             code_store.save_codebook(s, cb)
-        meta.set_setting(s, "project", {"name": name or (pdir.name if pdir else "qualcode project")})
+        meta.set_setting(s, "project", {"name": name or (pdir.name if pdir else DEFAULT_NAME)})
         meta.get_or_create_coder(s, ctx.coder)
     return ctx
 
@@ -181,8 +185,11 @@ def project_status(ctx: ProjectContext, *, verdicts: bool = True) -> dict[str, A
 
 
 def project_name(ctx: ProjectContext) -> str:
+    """The project's name: the one it was given (``init_project(name=...)``, the Project page's
+    form, an imported .qdpx's), else its folder's name, or :data:`DEFAULT_NAME` for a project
+    on a database without a folder."""
     with ctx.session(readonly=True) as s:
-        return (meta.get_setting(s, "project", {}) or {}).get("name", "qualcode project")
+        return (meta.get_setting(s, "project", {}) or {}).get("name", DEFAULT_NAME)
 
 
 def list_coders(ctx: ProjectContext) -> list[str]:

@@ -2,8 +2,8 @@
 
 Start `qualcode app` on a fresh project; import a sample transcript through the Import
 page's uploader; accept one suggestion and reject another; add a code by hand; write a
-memo; download the coded excerpts from the Export page (before anything is coded the page
-says so). Also: transcript text that looks
+memo; download the coded excerpts from the Export page (named for the project's name; before
+anything is coded the page says so). Also: transcript text that looks
 like HTML or Markdown stays inert text in the browser.
 
 Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each page (docs/screenshots/).
@@ -70,7 +70,7 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     if not SAMPLE.exists():
         pytest.skip(f"sample transcript {SAMPLE.name} not in the repository")
     project = tmp_path / "study"
-    services.init_project(project, coder="alice").close()
+    services.init_project(project, coder="alice", name="Bridges mentoring evaluation").close()
     app = start_app(project, coder="alice")
     page.goto(app.url)
     wait_idle(page)
@@ -157,8 +157,9 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     shot(page, "export")
     with page.expect_download() as dl:
         page.locator(key("dl-export_excerpts") + " button").first.click()
-    # named for the project and what it holds; a spreadsheet unless csv is chosen
-    assert dl.value.suggested_filename == "study-coded-excerpts.xlsx"
+    # named for the project (the name it was given, not its folder's) and what it holds; a
+    # spreadsheet unless csv is chosen
+    assert dl.value.suggested_filename == "Bridges-mentoring-evaluation-coded-excerpts.xlsx"
     rows = pd.read_excel(dl.value.path(), dtype=str).fillna("").to_dict("records")
     code_col = "code_id" if rows and "code_id" in rows[0] else next(k for k in rows[0] if "code" in k.lower())
     exported = {(int(r["excerpt_id"]), r[code_col]) for r in rows}

@@ -4,9 +4,9 @@ A prepared download belongs to the settings it was made with (format, grouping, 
 coder): change one that the export uses and its Download button goes; Prepare makes it
 again for the new settings.
 
-A download is named for the project and what it holds (``study.qdpx``,
-``study-coded-excerpts.xlsx``, ``study-code-frequencies-by-year.xlsx``); a table is offered
-as a spreadsheet (xlsx) first, csv being the other choice.
+A download is named for the project (the name it was given, else its folder's) and what it
+holds (``study.qdpx``, ``study-coded-excerpts.xlsx``, ``study-code-frequencies-by-year.xlsx``);
+a table is offered as a spreadsheet (xlsx) first, csv being the other choice.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from qualcode.services import codebook as codebook_svc
 from qualcode.services import export as export_svc
 from qualcode.services import team
 from qualcode.services.memos import memo_count
-from qualcode.services.project import ProjectContext, project_status
+from qualcode.services.project import DEFAULT_NAME, ProjectContext, project_name, project_status
 from qualcode.ui.state import attempt, error_text, page_context
 from qualcode.ui.text import md, plural, pooled_coders, source_labels
 
@@ -112,21 +112,46 @@ def exports() -> list[Export]:
     return list(EXPORTS)
 
 
-def project_slug(ctx: ProjectContext) -> str:
-    """The open project's name as it can stand in a file name: its folder's name, or for a
-    project on a database server the database's name.
+def project_slug(ctx: ProjectContext, name: str | None = None) -> str:
+    """The open project's name as it can stand in a file name: the name it was given
+    (``name``, else ``services.project_name``), or where it has none of its own (the default
+    ``qualcode project``, or nothing that can stand in a file name) :func:`place_slug`.
+    A project created without a name is named for its folder: the same either way.
 
     >>> from pathlib import Path
     >>> from types import SimpleNamespace as N
-    >>> project_slug(N(project_dir=Path("/data/Teacher study 2021"), db=None))
-    'Teacher-study-2021'
-    >>> project_slug(N(project_dir=None, db=N(url="postgresql://u:secret@host/coaching_pilot")))
+    >>> folder = N(project_dir=Path("/data/myproj"), db=None)
+    >>> project_slug(folder, "Bridges mentoring evaluation")
+    'Bridges-mentoring-evaluation'
+    >>> project_slug(folder, "myproj"), project_slug(folder, "qualcode project"), project_slug(folder, "***")
+    ('myproj', 'myproj', 'myproj')
+    >>> project_slug(N(project_dir=None, db=N(url="postgresql://u@host/coaching_pilot")), "qualcode project")
     'coaching_pilot'
-    >>> project_slug(N(project_dir=None, db=N(url="postgresql+psycopg://u@host:5432/pilot?sslmode=require")))
+    """
+    if name is None:
+        try:
+            name = project_name(ctx)
+        except QualcodeError:  # a name is a nicety; the export still works
+            name = ""
+    own = "" if name.strip().casefold() == DEFAULT_NAME.casefold() else safe_name(name)
+    return own or place_slug(ctx)
+
+
+def place_slug(ctx: ProjectContext) -> str:
+    """Where the open project lives, as it can stand in a file name: its folder's name, or
+    for a project on a database server the database's name.
+
+    >>> from pathlib import Path
+    >>> from types import SimpleNamespace as N
+    >>> place_slug(N(project_dir=Path("/data/Teacher study 2021"), db=None))
+    'Teacher-study-2021'
+    >>> place_slug(N(project_dir=None, db=N(url="postgresql://u:secret@host/coaching_pilot")))
+    'coaching_pilot'
+    >>> place_slug(N(project_dir=None, db=N(url="postgresql+psycopg://u@host:5432/pilot?sslmode=require")))
     'pilot'
-    >>> project_slug(N(project_dir=None, db=N(url="sqlite:////tmp/x/project.db")))
+    >>> place_slug(N(project_dir=None, db=N(url="sqlite:////tmp/x/project.db")))
     'project'
-    >>> project_slug(N(project_dir=None, db=N(url="sqlite://")))
+    >>> place_slug(N(project_dir=None, db=N(url="sqlite://")))
     'qualcode-project'
     """
     name = ""
@@ -155,11 +180,12 @@ def safe_name(text: str) -> str:
 
 
 def filename_for(ctx: ProjectContext, export: Export, fmt: str, *, by: str | None = None,
-                 include: str = "accepted", coder: str | None = None, source: str | None = None) -> str:
-    """The download's name: the project, what it holds, and the settings it was made with
-    that change its content (grouping, pending suggestions counted, one coder, one kind of
-    document)."""
-    parts = [project_slug(ctx), export.what]
+                 include: str = "accepted", coder: str | None = None, source: str | None = None,
+                 name: str | None = None) -> str:
+    """The download's name: the project (:func:`project_slug`; ``name``: the project's name,
+    read from it when not given), what it holds, and the settings it was made with that change
+    its content (grouping, pending suggestions counted, one coder, one kind of document)."""
+    parts = [project_slug(ctx, name), export.what]
     if "by" in export.uses and by:
         parts.append(f"by-{safe_name(by) or 'group'}")
     if "include" in export.uses and include == "pending":
