@@ -478,3 +478,52 @@ def test_a_colleagues_refresh_leaves_the_excerpt_a_coder_has_open_alone(live_pro
     finally:
         service.hold(alice, None)
         service.wait_for_learning(bob)
+
+
+def test_why_names_a_colleagues_model_and_the_line_says_so_too(live_project):
+    """A walk: on alice's app (her model learned from 163 excerpts) the coder switched to bob and
+    opened his Code page; his model re-scored the excerpts neither had reviewed (suggestion rows
+    are shared). Back as alice, the line said "learned from your decisions on 163 excerpts" and
+    "Why?" said the chip was made "when the model had learned from your decisions on 42
+    excerpts": it was bob's model, learned from his. "Why?" names whose model made it, the line
+    says the open document holds some of it, and alice's own refresh makes them hers again."""
+    from qualcode.ui.pages.code import learning_text
+
+    alice, (d1, d2, _) = live_project
+    bob = alice.as_coder("bob")
+    ex, ex2 = _excerpts(alice, d1), _excerpts(alice, d2)
+    service.suggest_all(alice)
+    coding.add_coding(alice, ex[0], "trust")
+    coding.add_coding(alice, ex[1], "data")
+    coding.nothing_here(alice, ex[5])
+    service.refresh_suggestions(alice, document_id=d1)  # alice's model: 3 excerpts
+    coding.add_coding(bob, ex[0], "trust")
+    coding.nothing_here(bob, ex[5])
+    service.refresh_suggestions(bob, document_id=d2)  # bob's Code page: his model, 2 excerpts
+    theirs = [p for p in _pending(alice) if p.excerpt_id in ex2]
+    assert theirs and {service.learned_from(p.model_id) for p in theirs} == {2}
+    lines = service.why(alice, theirs[0].id)
+    assert lines[-1] == ("This suggestion was made by bob's model, learned from their decisions on 2 excerpts; "
+                         "yours has learned from your decisions on 3 excerpts.")
+    assert not any("you coded" in line for line in lines)  # the closest accepted excerpt is bob's
+    assert service.why(bob, theirs[0].id)[-1] == "Learned from your decisions on 2 excerpts."
+    info = service.learning_status(alice, document_id=d2)
+    assert info["learned_from"] == 3 and info["others"] == [("bob", 2)]
+    assert learning_text(info).endswith(" · some on this document come from bob's model "
+                                        "(learned from their decisions on 2 excerpts)")
+    assert service.learning_status(bob, document_id=d2)["others"] == []  # his own
+
+    # a restarted app: the stored rows say whose model made them, though alice has decided more
+    _new_process()
+    info = service.learning_status(alice)
+    assert info["colleague"] and info["made_by"] == "bob" and info["learned_from"] == 0
+    assert learning_text(info).startswith("Suggestions from bob's model so far")
+
+    # alice's own refresh re-scores her unreviewed excerpts: hers again, and said so
+    service.refresh_suggestions(alice, document_id=d2)
+    mine = [p for p in _pending(alice) if p.excerpt_id in ex2]
+    assert mine and {service.learned_from(p.model_id) for p in mine} == {3}
+    assert service.why(alice, mine[0].id)[-1] == "Learned from your decisions on 3 excerpts."
+    assert service.learning_status(alice, document_id=d2)["others"] == []
+    info = service.learning_status(bob, document_id=d2)  # his model has not run in this process
+    assert info["colleague"] and info["made_by"] == "alice"

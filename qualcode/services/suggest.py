@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from qualcode.core import Code, Suggestion, text_hash
+from qualcode.core.text import plural
 from qualcode.errors import SuggestError
 from qualcode.services.project import ProjectContext
 from qualcode.storage import codes as code_store
@@ -462,6 +463,12 @@ def _remember_codebook(s, ctx: ProjectContext, made_with: int) -> None:
         training.set_suggested_with(s, cid, made_with)
 
 
+def _signed(ctx: ProjectContext, explanation: dict[str, Any]) -> dict[str, Any]:
+    """A suggestion's explanation with the coder whose model made it (``model_of``): rows are
+    shared, so the coder who sees it may be another (see :func:`why`)."""
+    return {**explanation, "model_of": ctx.coder}
+
+
 def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int], threshold: float,
                 cid: int) -> int:
     with st.lock:  # a concurrent fit must not change the head while it scores
@@ -485,7 +492,7 @@ def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int]
             part = [e for e in part if e not in reviewed and e not in held]
             blocked = training.blocked_pairs(s, part, cid)
             sugg = [Suggestion(excerpt_id=e, code_id=p.code_id, score=p.score, model_id=engine.model_id,
-                               explanation=p.explanation) for e in part for p in by_excerpt.get(e, ())
+                               explanation=_signed(ctx, p.explanation)) for e in part for p in by_excerpt.get(e, ())
                     if (e, p.code_id) not in blocked]
             coding_store.upsert_suggestions(s, sugg, replace_pending_for=part)
         stored += len(sugg)
@@ -616,18 +623,22 @@ def follow_codebook(ctx: ProjectContext, *, document_id: int | None = None, excl
     return True
 
 
-def learning_status(ctx: ProjectContext) -> dict[str, Any]:
+def learning_status(ctx: ProjectContext, *, document_id: int | None = None) -> dict[str, Any]:
     """What the coder is getting, for the Code page: decisions learned from, when updated.
 
     ``{"learned_from": N or 0, "model": id, "colleague": bool (the stored suggestions come from a
-    colleague's model, this coder's own has not run yet), "updated_s": seconds ago or None, "busy": "" |
+    colleague's model, this coder's own has not run yet), "made_by": that colleague's name (None:
+    not recorded), "others": [(name or None, N), ...] (with ``document_id``: colleagues' learned
+    models whose suggestions the document's excerpts this coder has not reviewed still hold, when
+    this coder's own model has run), "updated_s": seconds ago or None, "busy": "" |
     "learning" | "refreshing", "progress": (done, total), "codebook": bool (the update under
     way gives a new or edited code its suggestions), "error": str}``. From this
     process's worker if it ran, else from the newest stored suggestion.
     """
     live = _live(ctx)
     model, updated = live.model_id, live.updated_at
-    colleague = False
+    colleague, made_by = False, None
+    others: list[tuple[str | None, int]] = []
     if not model or updated is None:  # this process has not refreshed yet: the stored ones say
         with ctx.session(readonly=True) as s:
             newest = training.newest_suggestion(s)
@@ -638,14 +649,48 @@ def learning_status(ctx: ProjectContext) -> dict[str, Any]:
             ts = newest["created_at"]
             if updated is None and ts is not None:
                 updated = ts.replace(tzinfo=ts.tzinfo or timezone.utc).timestamp()
-            # suggestion rows are shared: the newest may come from a colleague's model, learned
-            # from more decisions than this coder has made (never "learned from your decisions")
-            colleague = learned_from(model) > mine
+            # suggestion rows are shared: the newest may come from a colleague's model (never
+            # "learned from your decisions")
+            owner = _colleague(ctx, model, newest["model_of"], mine)
+            colleague, made_by = owner is not False, owner or None
+    elif document_id is not None:  # this coder's model has run: rows of the open document that
+        # a colleague's model wrote since (rows are shared) are not "learned from your decisions"
+        with ctx.session(readonly=True) as s:
+            cid = meta.find_coder(s, ctx.coder)
+            models = training.pending_models(s, document_id, cid)
+            mine = training.reviewed_count(s, cid) if cid is not None else 0
+        for m, of in models.items():
+            if m != model:
+                owner = _colleague(ctx, m, of, mine)
+                if owner is not False:
+                    others.append((owner or None, learned_from(m)))
     return {"learned_from": 0 if colleague else learned_from(model), "model": model, "colleague": colleague,
+            "made_by": made_by, "others": sorted(set(others), key=lambda o: (o[0] or "", o[1])),
             "updated_s": None if updated is None else max(0.0, time.time() - updated),
             "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
             "codebook": live.done < live.codebook_gen,  # the update under way follows a codebook change
             "error": live.error}
+
+
+def _colleague(ctx: ProjectContext, model_id: str | None, model_of: str | None, mine: int) -> str | bool:
+    """Whose model ``model_id`` is, seen by this coder: False for their own or the codebook's
+    (a cold model is the same for everyone), else the colleague's name, or "" when the row does
+    not record it (stored before it did) and the model learned from more excerpts than this
+    coder has reviewed (so not from theirs)."""
+    if not learned_from(model_id):
+        return False
+    if model_of:
+        return False if model_of == ctx.coder else model_of
+    return "" if learned_from(model_id) > mine else False
+
+
+def whose_model(name: str | None) -> str:
+    """A colleague's model in words, for the Code page's line and "Why?" alike.
+
+    >>> whose_model("bob"), whose_model(None)
+    ("bob's model", "a colleague's model")
+    """
+    return f"{name}'s model" if name else "a colleague's model"
 
 
 def suggested_codes(ctx: ProjectContext, document_id: int) -> set[str]:
@@ -689,7 +734,7 @@ def _suggest(ctx: ProjectContext, document_ids: list[int] | None, progress: Prog
     skip = {(st.row_of[e], c) for e, c in blocked}
     proposals = engine.suggest(st.corpus, np.array(rows, dtype=int), threshold=threshold, skip=skip)
     sugg = [Suggestion(excerpt_id=st.corpus.ids[p.row], code_id=p.code_id, score=p.score,
-                       model_id=engine.model_id, explanation=p.explanation) for p in proposals]
+                       model_id=engine.model_id, explanation=_signed(ctx, p.explanation)) for p in proposals]
     with ctx.session() as s:
         coding_store.upsert_suggestions(s, sugg, replace_pending_for=[st.corpus.ids[i] for i in rows])
         if document_ids is None:  # every unreviewed excerpt: made with this codebook
@@ -814,12 +859,42 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
             accepted = nearest
         else:
             example = nearest
+    n, model, model_of = learned_from(info.get("model")), info.get("model"), info.get("model_of")
+    status = learning_status(ctx)
+    owner: str | bool = False  # rows are shared: the model may be a colleague's (a walk: alice's
+    # "Why?" said "your decisions on 42 excerpts", and those were bob's, made while his page was open)
+    if n and (model_of or model != status["model"]):
+        owner = _colleague(ctx, model, model_of, 0 if model_of else _reviewed_count(ctx))
     if accepted:
-        lines.append(f"Closest excerpt you coded {info['code']}: “{_quote(accepted)}”")
+        who = "you" if owner is False else owner or "a colleague"
+        lines.append(f"Closest excerpt {who} coded {info['code']}: “{_quote(accepted)}”")
     if example:
         lines.append(f"Closest example in the codebook: “{_quote(example)}”")
-    lines.append(_learned_line(learned_from(info.get("model")), learning_status(ctx)["learned_from"]))
+    lines.append(_learned_line(n, status["learned_from"]) if owner is False
+                 else _colleague_line(owner or None, n, status["learned_from"]))
     return lines
+
+
+def _reviewed_count(ctx: ProjectContext) -> int:
+    with ctx.session(readonly=True) as s:
+        cid = meta.find_coder(s, ctx.coder)
+        return training.reviewed_count(s, cid) if cid is not None else 0
+
+
+def _colleague_line(name: str | None, n: int, now: int) -> str:
+    """What a colleague's model behind a suggestion had learned, beside what this coder's own
+    model has (the page's line): suggestion rows are shared, and a colleague's refresh re-scores
+    the excerpts neither has reviewed.
+
+    >>> _colleague_line("bob", 42, 163)
+    "This suggestion was made by bob's model, learned from their decisions on 42 excerpts; yours has learned from your decisions on 163 excerpts."
+    >>> _colleague_line(None, 13, 0)
+    "This suggestion was made by a colleague's model, learned from their decisions on 13 excerpts; yours has not learned from your decisions yet."
+    """
+    yours = (f"yours has learned from your decisions on {plural(now, 'excerpt')}" if now
+             else "yours has not learned from your decisions yet")
+    return (f"This suggestion was made by {whose_model(name)}, learned from their decisions on "
+            f"{plural(n, 'excerpt')}; {yours}.")
 
 
 def _learned_line(n: int, now: int) -> str:
@@ -832,7 +907,7 @@ def _learned_line(n: int, now: int) -> str:
     'From the codebook only: the model has not learned from your decisions yet.'
     """
     def ex(k: int) -> str:
-        return f"{k} excerpt{'s' if k != 1 else ''}"
+        return plural(k, "excerpt")
     if now > n:
         made = (f"when the model had learned from your decisions on {ex(n)}" if n else
                 "from the codebook only, before the model learned from your decisions")

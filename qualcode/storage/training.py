@@ -183,12 +183,41 @@ def set_suggested_with(s: Session, coder_id: int, revision: int) -> None:
         s.get(SettingRow, key).value = int(revision)
 
 
+def _model_of(explanation: Any) -> str | None:
+    """The coder whose model made a suggestion, as its explanation records it (None: not
+    recorded, as on suggestions stored before it was)."""
+    who = explanation.get("model_of") if isinstance(explanation, dict) else None
+    return str(who) if who else None
+
+
 def newest_suggestion(s: Session) -> dict[str, Any] | None:
-    """The most recently stored suggestion's model id and time, or None (by time: a refresh
-    updates the rows of codes it proposes again in place)."""
-    row = s.execute(select(SuggestionRow.model_id, SuggestionRow.created_at)
+    """The most recently stored suggestion's model id, time and the coder whose model made it
+    (``model_of``: None when not recorded), or None (by time: a refresh updates the rows of
+    codes it proposes again in place)."""
+    row = s.execute(select(SuggestionRow.model_id, SuggestionRow.created_at, SuggestionRow.explanation)
                     .order_by(SuggestionRow.created_at.desc(), SuggestionRow.id.desc()).limit(1)).first()
-    return {"model_id": row.model_id, "created_at": row.created_at} if row else None
+    return ({"model_id": row.model_id, "created_at": row.created_at, "model_of": _model_of(row.explanation)}
+            if row else None)
+
+
+def pending_models(s: Session, document_id: int, coder_id: int | None) -> dict[str, str | None]:
+    """The models behind the pending suggestions on the document's excerpts that this coder has
+    not reviewed (those their Code page offers): model id -> the coder whose model it is (None:
+    not recorded). One query for the model ids, then one row's explanation per model (few)."""
+    q = (select(SuggestionRow.model_id).distinct()
+         .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
+         .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending"))
+    if coder_id is not None:
+        q = q.where(SuggestionRow.excerpt_id.not_in(
+            select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+    out: dict[str, str | None] = {}
+    for model_id in sorted(s.scalars(q)):
+        explanation = s.scalar(select(SuggestionRow.explanation).join(
+            ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id).where(
+            ExcerptRow.document_id == document_id, SuggestionRow.status == "pending",
+            SuggestionRow.model_id == model_id).limit(1))
+        out[model_id] = _model_of(explanation)
+    return out
 
 
 def decision_events(s: Session) -> list[dict[str, Any]]:

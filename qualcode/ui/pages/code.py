@@ -24,7 +24,7 @@ from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import state, survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
 from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
-from qualcode.ui.text import distinct, md, tail
+from qualcode.ui.text import distinct, md, plural, tail
 from qualcode.ui.transcript import chip_styles, decide, escape_leaves_boxes, excerpt_clicks, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
@@ -244,13 +244,23 @@ def learning_text(info: dict[str, Any]) -> str:
     'Suggestions learned from your decisions on 3 excerpts, updated 4 s ago'
     >>> learning_text({"learned_from": 0, "updated_s": 9, "busy": "refreshing", "progress": (50, 187),
     ...                "codebook": True, "error": ""})
-    'Suggestions from the codebook only, updated 9 s ago · suggesting your codebook changes (50 of 187 excerpts)…'
+    'Suggestions from the codebook only, updated 9 s ago · suggesting your codebook changes (50 of the 187 excerpts you have not reviewed)…'
+    >>> learning_text({"learned_from": 163, "updated_s": 120, "busy": "", "progress": (0, 0), "error": "",
+    ...                "others": [("bob", 42)]})
+    "Suggestions learned from your decisions on 163 excerpts, updated 2 min ago · some on this document come from bob's model (learned from their decisions on 42 excerpts)"
     """
     n = info["learned_from"]  # excerpts decided (one excerpt may take several clicks)
-    text = ("Suggestions from a colleague's model so far (yours learns from your decisions)" if info.get("colleague")
-            else f"Suggestions learned from your decisions on {n} excerpt{'s' if n != 1 else ''}" if n
+    text = (f"Suggestions from {suggest_svc.whose_model(info.get('made_by'))} so far (yours learns from your decisions)"
+            if info.get("colleague")
+            else f"Suggestions learned from your decisions on {plural(n, 'excerpt')}" if n
             else "Suggestions from the codebook only")
     text += f", updated {_ago(info['updated_s'])}"
+    if info.get("others") and not info.get("colleague"):
+        # suggestion rows are shared: a colleague's refresh re-scored excerpts this coder has not
+        # reviewed after their own model last did (a walk: the line said 163 of yours, "Why?" 42)
+        text += " · some on this document come from " + ", ".join(
+            f"{suggest_svc.whose_model(who)} (learned from their decisions on {plural(k, 'excerpt')})"
+            for who, k in info["others"])
     if info["busy"] == "loading":
         text += " · loading the local language model (up to a minute after the app starts)…"
     elif info["busy"] == "learning":
@@ -285,7 +295,7 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     coder clicked). It never reruns the page itself: a rerun in the middle of the coder's clicks
     loses them, and chips must not change under their eyes."""
     attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
-    info = suggest_svc.learning_status(ctx)
+    info = suggest_svc.learning_status(ctx, document_id=doc_id)
     st.caption(learning_text(info), help=LEARNING_HELP)
     seen = st.session_state.get("code_codes_seen")
     if info["busy"] or seen is None or seen[0] != doc_id:
