@@ -38,6 +38,29 @@ def test_a_moves_on_when_the_excerpt_is_decided(project):
     assert at.session_state["code_focus"] == ex[2].id
 
 
+def test_d_moves_on_when_the_only_suggestion_is_rejected(project):
+    """A walk: after the coder rejected an excerpt's only suggestion, D ("Nothing here") did
+    nothing but say "Already done ... A moves to the next excerpt". With nothing left to decide,
+    D moves on, as A does, and decides nothing."""
+    from qualcode.storage import audit
+    from qualcode.storage import documents as doc_store
+
+    doc_id, sid = seed(project, codes=("trust",))
+    coding.reject_suggestion(project, sid["1:trust"])
+    with project.session(readonly=True) as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+        events = len(audit.list_events(s))
+    at = no_exception(page("code", project, code_focus=ex[1].id))
+    assert any("Already done" in c.value for c in at.sidebar.caption)  # why nothing is left, still said
+    button = at.sidebar.button(key=f"focus-none-e{ex[1].id}")
+    assert not button.disabled
+    button.click().run()
+    no_exception(at)
+    assert at.session_state["code_focus"] == ex[2].id
+    with project.session(readonly=True) as s:
+        assert len(audit.list_events(s)) == events  # moved on, decided nothing
+
+
 def test_context_and_short_texts_end_at_words():
     text = "We met the same people at every convening and that built trust over the years"
     assert tail(text, 30) == "…built trust over the years"  # text[-30:] starts mid-word ("at built")

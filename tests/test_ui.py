@@ -357,8 +357,20 @@ def test_nothing_more_here_on_a_coded_excerpt_rejects_the_rest_and_is_off_when_n
     at.session_state["code_focus"] = ex[1].id  # back to it: nothing is left to do there
     at.run()
     none = focus_button(at, "none")
-    assert none.disabled and "Nothing left to decide" in (none.help or "")
+    assert "Nothing left to decide" in (none.help or "")
     assert any("Nothing left to decide" in c.value for c in at.sidebar.caption)  # said on the page too
+    # ... and D there ("nothing more here") moves on, as A does, deciding nothing
+    assert not none.disabled
+    def decided():
+        sugg, codings, _, _ = _store(ctx, doc_id)
+        return {i: sg.status for i, sg in sugg.items() if sg.status.value != "pending"}, [c.id for c in codings]
+
+    before = decided()
+    none.click().run()
+    no_exception(at)
+    suggest_svc.wait_for_learning(ctx)
+    assert at.session_state["code_focus"] not in (None, ex[1].id)
+    assert decided() == before
 
 
 def test_filters_by_text_and_status(seeded):

@@ -84,7 +84,8 @@ class ExcerptState:
         Not coded: "Nothing here" marks it reviewed with no code and rejects its open
         suggestions. Coded, with suggestions still open: "Nothing more here" rejects those
         and keeps the codes (a coder who has coded what applies says no to the rest). Nothing
-        left to do (coded or marked, nothing open): off, and the help says why.
+        left to do (coded or marked, nothing open): off (``enabled`` False: D then moves on to
+        the next excerpt, as A does), and the help says why.
 
         >>> ExcerptState(reviewed=True).nothing_here()[2]
         False
@@ -97,13 +98,13 @@ class ExcerptState:
             if not self.reviewed:
                 return "Nothing more here", "Mark this excerpt done; your codes here stay", True
             return ("Nothing more here", "Nothing left to decide: you coded this excerpt and no suggestion on it "
-                    "is open. Remove a code below to change it; A moves to the next excerpt.", False)
+                    "is open. Remove a code below to change it; A moves to the next excerpt (D too).", False)
         if self.reviewed and not n:
             # said as it is whether the coder pressed Nothing here or turned down every suggestion
             # (a walk: "you marked this excerpt as having nothing to code" after one reject)
             decided = "every suggestion on it is decided and " if self.chips else ""
             return ("Nothing here", f"Already done: {decided}nothing is coded here. Add a code below or undo (U) "
-                    "to change it; A moves to the next excerpt.", False)
+                    "to change it; A moves to the next excerpt (D too).", False)
         return ("Nothing here", "Mark the excerpt reviewed with no code (a negative example)"
                 + (f" and reject {left}" if n else ""), True)
 

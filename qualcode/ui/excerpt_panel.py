@@ -180,16 +180,19 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                    shortcut="A", type="primary", icon=":material/arrow_forward:", on_click=go_next,
                    help="Every suggestion on this excerpt is decided; A moves to the next excerpt" if state.chips
                    else "The model suggests no code here; A moves to the next excerpt")
-        if ex.codable and not none_on:  # D is off too: say why (the button's help says it on hover)
+        if ex.codable and not none_on:  # D moves on too: say why (the button's help says it on hover)
             st.caption(none_help)
         elif ex.codable:  # (an interviewer's line said above that it is not coded)
             st.caption("No suggestion left to accept here: A moves to the next excerpt that needs a decision."
                        if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
                        "here, or A to move on.")
     if ex.codable:  # an interviewer's line is not decided on: no "Nothing here", no new code
+        # with nothing left to decide, D ("nothing here") moves on, as A does (a walk: after the
+        # coder rejected an excerpt's only suggestion, D did nothing but say "Already done")
         top.container(key="focus-none", width="content").button(
             none_label, key=f"focus-none-e{ex.id}", shortcut="D", icon=":material/do_not_disturb_on:",
-            on_click=nothing_here, args=(ctx, ex, go_next), disabled=not none_on, help=none_help)
+            on_click=nothing_here if none_on else go_next, args=(ctx, ex, go_next) if none_on else (),
+            help=none_help)
     if go_prev is not None:
         top.button("Previous", key="focus-prev", shortcut="P", icon=":material/arrow_back:", on_click=go_prev,
                    help="Back to the excerpt you had open before")

@@ -439,6 +439,44 @@ def test_a_with_nothing_left_to_accept_moves_on_in_the_transcript(app_page):
     assert coded == ["buy_in"]  # the second A accepted nothing
 
 
+def test_d_after_rejecting_the_only_suggestion_moves_on_in_the_transcript(app_page):
+    """A walk: after the coder rejected an excerpt's only suggestion (X), D ("Nothing here") did
+    nothing but say "Already done ... A moves to the next excerpt". With nothing left to decide
+    there, D moves on, as A does, and decides nothing."""
+    from qualcode.storage import audit
+
+    project, page = app_page
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Reject Buy-in").wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("x")  # rejects Buy-in, the only suggestion: nothing left to decide here
+    page.get_by_role("button", name="All decided: next").wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            events = len(audit.list_events(s))
+    finally:
+        ctx.close()
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press("d")
+    page.locator(".qc-focus", has_text="They saw the exit tickets.").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert not page.locator('[data-testid="stAlert"]:has-text("Already done")').count()  # moved on, not told
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            assert len(audit.list_events(s)) == events  # decided nothing
+            ex = doc_store.load_document(s, 1).excerpts
+            status = {sg.code_id: sg.status.value for sg in coding_store.list_suggestions(s, excerpt_ids=[ex[3].id])}
+    finally:
+        ctx.close()
+    assert status == {"buy_in": "rejected"}
+
+
 def test_esc_takes_the_keyboard_out_of_a_box_so_n_moves_on(app_page):
     """Walk 15: after picking from a list (the document, a code to add) the box kept the
     keyboard, N went into it as a letter, and Esc did not help. Esc now hands the keyboard back

@@ -416,7 +416,13 @@ def _keyboard(ctx: ProjectContext, by_id: dict, go_next, go_prev) -> dict:
         if ex is None:
             flash("Open an excerpt first (click its text or press N), then press D.", kind="info")
             return
-        nothing_here(ctx, ex, go_next)  # says why when there is nothing left to do
+        if not ex.state.nothing_here()[2]:
+            # nothing left to decide here (every suggestion decided, or coded with none open): D,
+            # "nothing (more) here", moves on, as A does (a walk: after rejecting an excerpt's only
+            # suggestion D only said "Already done ... A moves to the next excerpt")
+            move(go_next)
+            return
+        nothing_here(ctx, ex, go_next)
 
     return {"next": lambda: move(go_next), "prev": lambda: move(go_prev), "accept": lambda: decide_best(True),
             "reject": lambda: decide_best(False), "nothing": nothing, "undo": lambda: undo_last(ctx)}
