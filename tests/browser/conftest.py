@@ -214,6 +214,19 @@ def key(k: str) -> str:
     return f".st-key-{k}"
 
 
+def import_without_suggestions(page, expect: str) -> str:
+    """On the Import page with files chosen: Options > suggestions off, Import; wait for the
+    result that says ``expect`` and return its text."""
+    page.locator('[data-testid="stExpander"]', has_text="Options").first.locator("summary").click()
+    page.locator(key("imp_suggest")).get_by_text("Compute suggestions after importing").click()
+    wait_idle(page)
+    page.locator(key("imp_go") + " button").first.click()
+    result = page.locator('[data-testid="stAlert"]').filter(has_text=expect)
+    result.wait_for(timeout=120_000)
+    wait_idle(page)
+    return result.first.inner_text()
+
+
 def code_mode(page, name: str) -> None:
     """Choose how the Code page shows a document: Transcript, Excerpts or Review queue."""
     page.locator('[data-testid="stButtonGroup"] button', has_text=name).first.click()

@@ -13,7 +13,7 @@ import pytest
 
 from qualcode import services
 from qualcode.services import ingest
-from tests.browser.conftest import key, wait_idle
+from tests.browser.conftest import import_without_suggestions, wait_idle
 from tests.browser.test_browser_e2e import goto, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -50,14 +50,7 @@ def test_unreadable_kinds_are_named_with_advice_and_bad_bytes_are_a_warning(tmp_
     assert "not allowed" not in body and "not a text transcript" not in body, body
     assert main.get_by_text("Import 2 file(s)").count() == 1
     shot(page, "import-kinds-preview")
-    page.locator('[data-testid="stExpander"]', has_text="Options").first.locator("summary").click()
-    page.locator(key("imp_suggest")).get_by_text("Compute suggestions after importing").click()
-    wait_idle(page)
-    page.locator(key("imp_go") + " button").first.click()
-    result = page.locator('[data-testid="stAlert"]').filter(has_text="2 of 4 files imported")
-    result.wait_for(timeout=120_000)
-    wait_idle(page)
-    said = result.first.inner_text()
+    said = import_without_suggestions(page, "2 of 4 files imported")
     assert ("Not imported: notes_from_meeting.rtf (qualcode can't read .rtf files), mentor_log.pages "
             "(qualcode can't read .pages files).") in said, said
     # the warning said again with the result, where it is seen

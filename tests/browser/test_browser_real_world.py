@@ -16,7 +16,7 @@ import pytest
 
 from qualcode import services
 from qualcode.services import ingest
-from tests.browser.conftest import key, wait_idle
+from tests.browser.conftest import import_without_suggestions, key, wait_idle
 from tests.browser.test_browser_e2e import goto, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -61,16 +61,9 @@ def test_broken_caption_times_and_a_speaker_merge_in_the_browser(tmp_path, start
     assert main.get_by_text("line 36: cue timing").count() == 1
     assert main.get_by_text("Import the text without times").count() == 0  # not refused
     shot(page, "real-world-import-preview")
-    page.locator('[data-testid="stExpander"]', has_text="Options").first.locator("summary").click()
-    page.locator(key("imp_suggest")).get_by_text("Compute suggestions after importing").click()
-    wait_idle(page)
-    page.locator(key("imp_go") + " button").first.click()
     # counted over the 4 uploads (was "2 of 2 file(s) imported": the refused files were not
     # counted nor named), and each refused file named with the preview's reason
-    result = page.locator('[data-testid="stAlert"]').filter(has_text="2 of 4 files imported")
-    result.wait_for(timeout=120_000)
-    wait_idle(page)
-    said = result.first.inner_text()
+    said = import_without_suggestions(page, "2 of 4 files imported")
     assert "Not imported: empty_notes.txt (line 1: the file is empty), minutes_fake.docx (not a readable " \
            "Word .docx file (it is damaged, or another format renamed .docx))." in said, said
     # the full messages, with what to do, are still on the page after the import
