@@ -421,3 +421,52 @@ def test_import_codebook_upload_names_the_users_file(project, tmp_path):
                                    "pilot.yaml")
     assert r["added"] == ["pilot"]
     assert cbs.codebook_history(project, limit=1)[0]["summary"].startswith("imported pilot.yaml: 1 added")
+
+
+def test_import_with_replace_retires_the_codes_the_file_lacks_except_those_in_use(project, coded, tmp_path):
+    """Walk 16: a project's own codebook, imported into a new project, merged with the default
+    one; the coder retired its 21 other codes one by one. With ``replace`` the import retires the
+    codes the file lacks, in one step undo takes back, keeping those codings use (and a parent
+    with a code still under it); the retired codes' pending suggestions are withdrawn."""
+    with project.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=coded["ex"][3], code_id="evidence", score=0.8,
+                                                model_id="m1")])
+    before = snapshot(project)
+    used = {c[2] for c in before[0]}
+    assert used and "trust" in used  # the fixture's codings
+    pending_codes = {g[2] for g in before[1] if g[5] == "pending"}
+    path = tmp_path / "ours.yaml"
+    path.write_text("name: Mentoring\ncodes:\n"
+                    "  - id: mentoring\n    name: Mentoring relationship\n    definition: The bond.\n"
+                    "  - id: rapport\n    name: Rapport\n    parent: mentoring\n    definition: Feeling safe.\n",
+                    encoding="utf-8")
+    r = cbs.import_codebook(project, path, replace=True)
+    assert r["added"] == ["mentoring", "rapport"] and r["updated"] == []
+    assert r["kept"] == sorted(used)
+    cb = cbs.get_codebook(project)
+    active = {c.id for c in cb.codes if not c.retired}
+    parents_kept = {cb.get(u).parent for u in used if cb.get(u).parent}
+    assert active == {"mentoring", "rapport"} | used | parents_kept
+    assert set(r["retired"]) == {c.id for c in before[3].codes} - used - parents_kept
+    with project.session(readonly=True) as s:
+        still = {g.code_id for g in store.list_suggestions(s) if g.status.value == "pending"}
+    assert not still & set(r["retired"]) and pending_codes & set(r["retired"])  # withdrawn, and there were some
+    assert len(used) == 2 and cbs.import_summary(r).endswith(
+        f"kept because excerpts are coded with them: {', '.join(sorted(used))}.")
+    cbs.undo_codebook(project)  # one step back: codes and codebook as before (withdrawn suggestions stay withdrawn)
+    assert snapshot(project)[3] == before[3] and snapshot(project)[0] == before[0]
+    # without replace, nothing is retired (the default)
+    r = cbs.import_codebook(project, path)
+    assert r["retired"] == [] and r["kept"] == [] and not any(c.retired for c in cbs.get_codebook(project).codes)
+
+
+def test_cli_codebook_import_replace(project, tmp_path):
+    path = tmp_path / "ours.yaml"
+    path.write_text("name: Ours\ncodes:\n  - id: trust\n    name: Trust\n    definition: Confidence in others.\n",
+                    encoding="utf-8")
+    r = CliRunner().invoke(main, ["--project", str(project.project_dir), "codebook", "import", str(path), "--replace"])
+    assert r.exit_code == 0, r.output
+    assert "code not in the file retired" not in r.output and "codes not in the file retired" in r.output
+    cb = cbs.get_codebook(project)
+    # the file's trust stands at the top, so its old group has nothing left under it: retired too
+    assert {c.id for c in cb.codes if not c.retired} == {"trust"} and cb.get("trust").parent is None

@@ -57,26 +57,29 @@ def validate(file: str, as_json: bool) -> None:
 
 @codebook.command(name="import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="Retire the project's codes that the file lacks (codes in use are kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
 @pass_state
-def import_(state: State, file: str, as_json: bool) -> None:
+def import_(state: State, file: str, replace: bool, as_json: bool) -> None:
     """Import a codebook file (YAML or .qdc from any REFI-QDA tool) into the project.
 
-    New codes are added and changed codes updated, all or nothing; undo with
+    New codes are added and changed codes updated, all or nothing; with --replace the
+    project's other codes are retired, except those excerpts are coded with. Undo with
     `qualcode codebook undo`.
 
     \b
     Example:
       qualcode --project my-study codebook import revised-codebook.yaml
+      qualcode --project my-study codebook import revised-codebook.yaml --replace
     """
-    result = svc.import_codebook(state.open(), file)
+    result = svc.import_codebook(state.open(), file, replace=replace)
     if as_json:
         emit_json(result)
         return
     for w in result["warnings"]:
         click.secho(f"warning: {w}", err=True, fg="yellow")
-    click.echo(f"Imported {file}: {len(result['added'])} added, {len(result['updated'])} updated, "
-               f"{result['unchanged']} unchanged.")
+    click.echo(f"Imported {file}: {svc.import_summary(result)}")
 
 
 @codebook.command()

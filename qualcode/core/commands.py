@@ -318,6 +318,7 @@ class ImportCodebook(Command):
     action: ClassVar[str] = "codebook_import"
     entity: ClassVar[str] = "codebook"
     path: str
+    replace: bool = False  # retire the project's codes that the file lacks (unused ones)
 
 
 # ----------------------------------------------------------------------------- documents

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from qualcode import codebook_io
 from qualcode.core import Code, Codebook
+from qualcode.core.text import plural
 from qualcode.errors import CodebookError, NotFoundError
 from qualcode.gcpause import gc_paused
 from qualcode.core import commands as cmd
@@ -741,6 +742,30 @@ def _depths(codes: Mapping[str, Code]) -> dict[str, int]:
     return depth
 
 
+def _retire_missing(s, current: Codebook, incoming: Codebook, merged: dict[str, Code],
+                    updated: list[Code], before: list[dict]) -> tuple[list[str], list[str]]:
+    """Replace mode of an import: retire the project's active codes that the file lacks, into
+    ``merged`` / ``updated`` / ``before`` (one event: undo brings them back). A code that codings
+    use is kept (retiring it would hide coded work; the coder merges or retires it knowingly), and
+    so is a code with an active code under it. Returns (retired ids, kept ids: those in use)."""
+    wanted = {c.id for c in incoming.codes}
+    missing = [c for c in current.codes if c.id not in wanted and not c.retired]
+    if not missing:
+        return [], []
+    depth = _depths(merged)
+    in_use = {c.id for c in missing if store.code_refs(s, c.id)["codings"]}
+    retired: list[str] = []
+    for c in sorted(missing, key=lambda c: -depth.get(c.id, 0)):  # children first
+        if c.id in in_use or any(ch.parent == c.id and not ch.retired for ch in merged.values()):
+            continue
+        new = dataclasses.replace(merged[c.id], retired=True)
+        before.append(code_dict(c))
+        updated.append(new)
+        merged[c.id] = new
+        retired.append(c.id)
+    return retired, sorted(in_use)
+
+
 @handles(cmd.ImportCodebook)
 class _ImportCodebook(_Revert):
     @staticmethod
@@ -767,6 +792,8 @@ class _ImportCodebook(_Revert):
                 c.guid = c.guid or codebook_io.code_guid(c.id)  # as stored: audit and rows agree
                 added.append(c)
             merged_codes[c.id] = c
+        retired, kept = (_retire_missing(s, current, incoming, merged_codes, updated, before_updated)
+                         if command.replace else ([], []))
         if by_id:  # the file was validated on its own while reading; with codes already in the project,
             # the merged codebook is checked too (names unique across both, parents, no cycles)
             merged = dataclasses.replace(current, codes=list(merged_codes.values()))
@@ -782,28 +809,50 @@ class _ImportCodebook(_Revert):
         store.insert_codes(s, sorted(added, key=lambda c: depth[c.id]),
                            sort_orders={c.id: base + order[c.id] for c in added})
         store.save_codes(s, updated)
-        result = {"added": [c.id for c in added], "updated": [c.id for c in updated],
-                  "unchanged": len(incoming.codes) - len(added) - len(updated),
-                  "warnings": [str(w) for w in warnings]}
+        for cid in retired:
+            store.delete_pending_suggestions(s, cid)
+        result = {"added": [c.id for c in added], "updated": [c.id for c in updated if c.id not in retired],
+                  "unchanged": len(incoming.codes) - len(added) - (len(updated) - len(retired)),
+                  "retired": retired, "kept": kept, "warnings": [str(w) for w in warnings]}
         return Outcome(result, path.name, {"meta": old_meta, "updated": before_updated},
                        {"file": path.name, "added": [code_dict(c) for c in added],
                         "updated": [code_dict(c) for c in updated]}, entity="codebook")
 
 
-def import_codebook(ctx: ProjectContext, path: str | Path) -> dict[str, Any]:
+def import_codebook(ctx: ProjectContext, path: str | Path, *, replace: bool = False) -> dict[str, Any]:
     """Bring a codebook file (YAML or ``.qdc``) into the project, all or nothing.
 
     Codes are matched by id (for ``.qdc``: by the id in the description, else the GUID,
     else a slug of the name); new codes are added, changed ones updated, codes missing
-    from the file are left alone. Returns ``{"added": [...], "updated": [...],
-    "unchanged": n, "warnings": [...]}``. A 100,000-code file takes seconds
-    (``bench/bench_hostile.py``).
+    from the file are left alone, or with ``replace`` retired (walk 16: a project's own
+    codebook merged with the default one, whose 21 codes the coder then retired one by one),
+    except those codings use (``kept``) and those with an active code under them. Returns
+    ``{"added": [...], "updated": [...], "unchanged": n, "retired": [...], "kept": [...],
+    "warnings": [...]}``. A 100,000-code file takes seconds (``bench/bench_hostile.py``).
     """
     with gc_paused():  # hundreds of thousands of small objects: see qualcode.gcpause
-        return executor.execute(ctx, cmd.ImportCodebook(path=str(path)))
+        return executor.execute(ctx, cmd.ImportCodebook(path=str(path), replace=bool(replace)))
 
 
-def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str) -> dict[str, Any]:
+def import_summary(result: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
+    """What an import changed, in a sentence (the Codebook page and the CLI).
+
+    >>> import_summary({"added": ["a"], "updated": [], "unchanged": 2, "retired": ["x", "y"], "kept": ["z"]})
+    '1 code added, 0 updated, 2 unchanged; 2 codes not in the file retired; 1 kept because excerpts are coded with it: z.'
+    """
+    names = names or {}
+    text = (f"{plural(len(result['added']), 'code')} added, {len(result['updated'])} updated, "
+            f"{result['unchanged']} unchanged")
+    if result.get("retired"):
+        text += f"; {plural(len(result['retired']), 'code')} not in the file retired"
+    kept = result.get("kept") or []
+    if kept:
+        text += (f"; {len(kept)} kept because excerpts are coded with {'it' if len(kept) == 1 else 'them'}: "
+                 + ", ".join(names.get(k, k) for k in kept))
+    return text + "."
+
+
+def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str, *, replace: bool = False) -> dict[str, Any]:
     """:func:`import_codebook` for a file uploaded in the app: ``data`` under its own file
     name (its suffix says YAML or .qdc), in a temporary folder removed afterwards.
 
@@ -819,7 +868,7 @@ def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str) -> dict[
         path = Path(tmp) / file_name
         path.write_bytes(data)
         try:
-            return import_codebook(ctx, path)
+            return import_codebook(ctx, path, replace=replace)
         except CodebookError as exc:  # name the file as the user knows it, not the temporary copy
             if exc.file == str(path):
                 exc.file = file_name

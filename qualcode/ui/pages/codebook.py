@@ -99,13 +99,20 @@ def _import_form(ctx: ProjectContext) -> None:
     nonce = st.session_state.get("cb_import_nonce", 0)
     with st.expander("Import a codebook file", icon=":material/upload_file:"):
         st.caption("YAML (qualcode's format) or REFI-QDA .qdc from NVivo, ATLAS.ti or MAXQDA. Codes are "
-                   "matched by id: new ones are added, changed ones updated, the rest left alone. "
-                   "**Undo last change** takes the whole import back.")
+                   "matched by id: new ones are added, changed ones updated, the rest left alone, or retired "
+                   "if you replace the codebook. **Undo last change** takes the whole import back.")
         upload = st.file_uploader("Codebook file", type=["yaml", "yml", "qdc"], key=f"cb_import_{nonce}")
+        # walk 16: a project's own codebook, imported, merged with the default one, and the coder
+        # retired its 21 codes one by one (every one then went to NVivo in the .qdpx)
+        replace = st.checkbox("Replace the codebook: retire the codes that are not in the file", key="cb_import_replace",
+                              help="Use your codebook instead of the one the project started with. Codes that "
+                                   "excerpts are coded with stay (merge or retire them yourself); retired codes "
+                                   "can be restored one by one (pick one, then Move · merge · split · retire), or all "
+                                   "at once with **Undo last change**.")
         if upload is None or not st.button("Import codebook", key="cb-import-go", icon=":material/download_done:"):
             return
         try:
-            result = cb_service.import_codebook_upload(ctx, upload.getvalue(), upload.name)
+            result = cb_service.import_codebook_upload(ctx, upload.getvalue(), upload.name, replace=replace)
         except QualcodeError as exc:
             st.error(md(error_text(exc)), icon=":material/error:")  # the file's words, shown literally
             problems = getattr(exc, "problems", [])
@@ -114,8 +121,8 @@ def _import_form(ctx: ProjectContext) -> None:
                             + (f"\n- … and {len(problems) - 50} more" if len(problems) > 50 else ""))
             return
         st.session_state["cb_import_nonce"] = nonce + 1
-        flash(f"Imported {upload.name}: {len(result['added'])} code(s) added, {len(result['updated'])} updated, "
-              f"{result['unchanged']} unchanged.", kind="success")
+        names = {c.id: c.name for c in cb_service.get_codebook(ctx).codes}
+        flash(f"Imported {upload.name}: {md(cb_service.import_summary(result, names))}", kind="success")
         for w in result["warnings"][:20]:
             flash(w, kind="warning")
         st.rerun()

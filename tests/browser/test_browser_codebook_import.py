@@ -1,0 +1,56 @@
+"""The Codebook page: a project's own codebook brought in to replace the one it started with
+(walk 16: imported, it merged with the default codebook, and the coder retired its 21 other codes
+one by one; all of them then went to NVivo in the .qdpx)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode import services
+from qualcode.services import codebook as cbs
+from tests.browser.conftest import key, wait_idle
+from tests.browser.test_browser_e2e import goto
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
+
+OURS = ("name: Mentoring study\ncodes:\n"
+        "  - id: mentoring\n    name: Mentoring relationship\n    definition: The bond between mentor and mentee.\n"
+        "  - id: rapport\n    name: Trust and rapport\n    parent: mentoring\n"
+        "    definition: The mentee feels safe with the mentor.\n"
+        "  - id: barriers\n    name: Practical barriers\n    definition: Buses, schedules, money.\n")
+
+
+def test_import_a_codebook_that_replaces_the_default_one_and_undo(tmp_path, start_app, page):
+    project = tmp_path / "mentoring"
+    services.init_project(project, coder="alice").close()
+    (tmp_path / "ours.yaml").write_text(OURS, encoding="utf-8")
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    goto(page, "Codebook")
+    page.locator('[data-testid="stExpander"]', has_text="Import a codebook file").first.locator("summary").click()
+    wait_idle(page)
+    page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "ours.yaml"))
+    wait_idle(page)
+    page.locator(key("cb_import_replace")).get_by_text("Replace the codebook").click()
+    wait_idle(page)
+    page.locator(key("cb-import-go") + " button").first.click()
+    said = page.locator('[data-testid="stAlert"]').filter(has_text="Imported ours.yaml")
+    said.wait_for(timeout=60_000)
+    wait_idle(page)
+    text = said.first.inner_text()
+    assert "3 codes added, 0 updated, 0 unchanged; 22 codes not in the file retired." in text, text
+    ctx = services.open_context(project)
+    try:
+        assert {c.id for c in cbs.get_codebook(ctx).codes if not c.retired} == {"mentoring", "rapport", "barriers"}
+    finally:
+        ctx.close()
+    # one step back brings the default codebook back whole
+    page.get_by_role("button", name="Undo last change").first.click()
+    wait_idle(page)
+    ctx = services.open_context(project)
+    try:
+        cb = cbs.get_codebook(ctx)
+        assert not any(c.retired for c in cb.codes) and cb.get("mentoring") is None and cb.get("trust") is not None
+    finally:
+        ctx.close()
