@@ -413,17 +413,23 @@ def test_a_and_x_in_the_transcript_decide_the_suggestion_the_buttons_name(app_pa
     assert status == {"buy_in": "rejected", "trust": "pending"}
 
 
+def _key_on_the_first_excerpt(page, button: str, k: str) -> None:
+    """Once the first excerpt ("Our principals bought in.") is open with its ``button`` drawn,
+    press ``k`` in the transcript."""
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name=button).wait_for(timeout=30_000)
+    wait_idle(page)
+    page.wait_for_timeout(1000)
+    page.locator(".qc-body").first.focus()
+    page.keyboard.press(k)
+
+
 def test_a_with_nothing_left_to_accept_moves_on_in_the_transcript(app_page):
     """Walk 15: the side panel says "All decided: next (A)", but A pressed in the transcript only
     said "press N for the next one". A there moves on too (to the next excerpt that needs a
     decision, as the panel's button does)."""
     project, page = app_page
-    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
-    page.get_by_role("button", name="Accept Buy-in").wait_for(timeout=30_000)
-    wait_idle(page)
-    page.wait_for_timeout(1000)
-    page.locator(".qc-body").first.focus()
-    page.keyboard.press("a")  # accepts Buy-in: nothing left to decide here
+    _key_on_the_first_excerpt(page, "Accept Buy-in", "a")  # accepts Buy-in: nothing left to decide here
     page.get_by_role("button", name="All decided: next").wait_for(timeout=30_000)
     wait_idle(page)
     page.wait_for_timeout(1000)
@@ -446,12 +452,7 @@ def test_d_after_rejecting_the_only_suggestion_moves_on_in_the_transcript(app_pa
     from qualcode.storage import audit
 
     project, page = app_page
-    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for(timeout=60_000)
-    page.get_by_role("button", name="Reject Buy-in").wait_for(timeout=30_000)
-    wait_idle(page)
-    page.wait_for_timeout(1000)
-    page.locator(".qc-body").first.focus()
-    page.keyboard.press("x")  # rejects Buy-in, the only suggestion: nothing left to decide here
+    _key_on_the_first_excerpt(page, "Reject Buy-in", "x")  # the only suggestion: nothing left to decide here
     page.get_by_role("button", name="All decided: next").wait_for(timeout=30_000)
     wait_idle(page)
     page.wait_for_timeout(1000)
