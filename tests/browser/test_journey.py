@@ -87,8 +87,12 @@ def choose(page, widget_key: str, option: str | re.Pattern, *, tries: int = 3) -
             except Exception:  # a focused combobox that did not open: open it by keyboard
                 page.locator(key(widget_key) + " input").first.press("ArrowDown")
             page.get_by_role("option").filter(has_text=text).first.click(timeout=15_000)
-            if page.get_by_role("option").count():  # a multiselect stays open; Escape would clear
-                page.keyboard.press("Escape")       # a selectbox that has no default (index=None)
+            # A multiselect stays open: close it. Never Escape a selectbox: one with no default
+            # (index=None) is cleared by it, and on a loaded machine its list can still be on the
+            # page a moment after the click (a CI run: the Themes pick read "Read the quotes of…").
+            multi = page.locator(key(widget_key) + ' [data-testid="stMultiSelect"]').count() > 0
+            if multi and page.get_by_role("option").count():
+                page.keyboard.press("Escape")
             wait_idle(page)
             return
         except Exception:
