@@ -69,11 +69,11 @@ def _save_memo(ctx: ProjectContext, ex: ExcerptView) -> None:
 def nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], None]) -> None:
     """D / "Nothing here": no code (more) applies. On an excerpt not coded yet it is marked
     reviewed with no code; on one already coded ("Nothing more here") the suggestions still
-    open on it are rejected and the codes stay. Either way one decision, undone by U; when
-    there is nothing left to do, a message says so (never a click that silently does nothing)."""
-    _label, why, enabled = ex.state.nothing_here()
-    if not enabled:
-        flash(why, kind="info")
+    open on it are rejected and the codes stay. Either way one decision, undone by U. With
+    nothing left to decide here it moves on, as A does (a walk: after the coder rejected an
+    excerpt's only suggestion, D did nothing but say "Already done")."""
+    if not ex.state.nothing_here()[2]:
+        go_next()
         return
     before = ex.state
     rejected = in_callback(coding.nothing_here, ctx, ex.id)  # rejects its open suggestions too
@@ -187,12 +187,9 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                        if state.chips else "No suggestions on this excerpt: code it by hand below, D for nothing "
                        "here, or A to move on.")
     if ex.codable:  # an interviewer's line is not decided on: no "Nothing here", no new code
-        # with nothing left to decide, D ("nothing here") moves on, as A does (a walk: after the
-        # coder rejected an excerpt's only suggestion, D did nothing but say "Already done")
-        top.container(key="focus-none", width="content").button(
+        top.container(key="focus-none", width="content").button(  # nothing left to decide: moves on
             none_label, key=f"focus-none-e{ex.id}", shortcut="D", icon=":material/do_not_disturb_on:",
-            on_click=nothing_here if none_on else go_next, args=(ctx, ex, go_next) if none_on else (),
-            help=none_help)
+            on_click=nothing_here, args=(ctx, ex, go_next), help=none_help)
     if go_prev is not None:
         top.button("Previous", key="focus-prev", shortcut="P", icon=":material/arrow_back:", on_click=go_prev,
                    help="Back to the excerpt you had open before")
