@@ -14,6 +14,7 @@ existing codings and suggestions along, and records an audit event whose ``befor
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, Mapping
@@ -753,16 +754,19 @@ def _retire_missing(s, current: Codebook, incoming: Codebook, merged: dict[str, 
     if not missing:
         return [], []
     depth = _depths(merged)
-    in_use = {c.id for c in missing if store.code_refs(s, c.id)["codings"]}
+    in_use = {c.id for c in missing} & store.coded_codes(s)
+    active_children = Counter(c.parent for c in merged.values() if c.parent and not c.retired)
     retired: list[str] = []
     for c in sorted(missing, key=lambda c: -depth.get(c.id, 0)):  # children first
-        if c.id in in_use or any(ch.parent == c.id and not ch.retired for ch in merged.values()):
+        if c.id in in_use or active_children[c.id]:
             continue
         new = dataclasses.replace(merged[c.id], retired=True)
         before.append(code_dict(c))
         updated.append(new)
         merged[c.id] = new
         retired.append(c.id)
+        if c.parent:
+            active_children[c.parent] -= 1
     return retired, sorted(in_use)
 
 

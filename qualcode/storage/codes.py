@@ -184,6 +184,11 @@ def code_refs(s: Session, code_id: str) -> dict[str, int]:
     }
 
 
+def coded_codes(s: Session) -> set[str]:
+    """The ids of the codes that some coding uses (one query, whatever the codebook's size)."""
+    return set(s.scalars(select(CodingRow.code_id).distinct()))
+
+
 def codes_in_use(s: Session, code_ids: list[str]) -> dict[str, str]:
     """Of ``code_ids``, those that codings, suggestions or memos point at, or that have a
     child code outside ``code_ids``: id -> what uses it, in words. Four grouped queries,
