@@ -365,3 +365,43 @@ def test_the_import_result_says_again_the_warnings_of_the_files_it_imported(proj
     warned = [_plain(w.value) for w in at.warning]
     assert len(warned) == 1 and warned[0].startswith("debrief.vtt, line 6: cue timing"), warned
     assert "correct that line in the file and import it again" in warned[0]
+
+
+@pytest.mark.parametrize("where, key, state, said", [
+    ("codebook", "cb_import_0", {},
+     "codes.rtf: a codebook file must be a .yaml, .yml or .qdc file, and this is a .rtf file. Save it as YAML, or "
+     "export the codebook from NVivo, ATLAS.ti or MAXQDA as a REFI-QDA codebook (.qdc), and upload it again."),
+    ("importing", "imp_table", {},
+     "Attributes table: codes.rtf: an attributes table must be a .csv, .tsv or .txt file, and this is a .rtf file. "
+     "Save it as .csv (in Excel: File > Save As > CSV UTF-8) and upload it again."),
+    ("importing", "srv_file_0", {"imp_kind": "Survey spreadsheet"},
+     "codes.rtf: a survey spreadsheet must be a .csv, .tsv or .xlsx file, and this is a .rtf file. Save it as .xlsx "
+     "or .csv (in Excel or Google Sheets: File > Save As or Download) and upload it again."),
+])
+def test_every_uploader_takes_any_file_and_refuses_a_wrong_kind_in_plain_words(project, where, key, state, said):
+    """Walk 16 left the codebook, attributes-table and survey uploaders with Streamlit's type
+    filter, whose refusal ("application/rtf files are not allowed") gives no advice. Each takes
+    any file and says, by name, which kinds it reads and what to do; nothing is imported."""
+    at = no_exception(page(where, project, **state).run())
+    uploader = at.file_uploader(key=key)
+    assert uploader.allowed_type == []
+    uploader.set_value(("codes.rtf", b"{\\rtf1\\ansi trust\\par}", "application/rtf"))
+    at = no_exception(at.run())
+    assert [_plain(e.value) for e in at.error] == [said]
+    assert not [b for b in at.button if b.key in ("cb-import-go", "srv_go")]  # nothing offered to import
+    assert ingest.list_documents(project) == []
+
+
+def test_the_colleague_uploader_refuses_a_wrong_kind_in_plain_words(project):
+    """The Agreement page's 'Bring in a colleague's work': a .docx of their codes is named,
+    with what to export instead; no preview, nothing merged."""
+    at = no_exception(page("agreement", project).run())
+    uploader = at.file_uploader(key="colleague-file-0")
+    assert uploader.allowed_type == []
+    uploader.set_value(("their_codes.docx", b"PK\x03\x04", DOCX))
+    at = no_exception(at.run())
+    assert [_plain(e.value) for e in at.error] == [
+        "their_codes.docx: a colleague's work must be a .qdpx or .csv file, and this is a .docx file. Export their "
+        "project from NVivo, ATLAS.ti, MAXQDA or qualcode as a REFI-QDA project (.qdpx), or save their codings "
+        "table as .csv, and upload it again."]
+    assert not [b for b in at.button if b.key == "colleague-merge"]

@@ -37,6 +37,7 @@ EDITABLE = ("name", "definition", "parent", "codable", "include", "exclude", "ex
             "counterexamples", "keywords", "color")
 LIST_FIELDS = ("include", "exclude", "examples", "counterexamples", "keywords")
 FORMATS = ("yaml", "md", "docx", "qdc")
+IMPORT_SUFFIXES = (*codebook_io.YAML_SUFFIXES, *codebook_io.QDC_SUFFIXES)  # what a codebook is imported from
 SUFFIX_FORMAT = {".yaml": "yaml", ".yml": "yaml", ".md": "md", ".markdown": "md", ".docx": "docx", ".qdc": "qdc"}
 
 
@@ -865,7 +866,7 @@ def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str, *, repla
     import tempfile
 
     file_name = Path(name.replace("\\", "/")).name or "codebook.yaml"  # never a path from the browser
-    if Path(file_name).suffix.lower() not in (*codebook_io.YAML_SUFFIXES, *codebook_io.QDC_SUFFIXES):
+    if Path(file_name).suffix.lower() not in IMPORT_SUFFIXES:
         raise CodebookError(f"{file_name}: not a codebook file (.yaml, .yml or .qdc)",
                             hint="export the codebook as YAML or REFI-QDA .qdc and import that")
     with tempfile.TemporaryDirectory(prefix="qualcode-codebook-") as tmp:

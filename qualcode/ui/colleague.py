@@ -15,7 +15,7 @@ from qualcode.services import merge as merge_svc
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt, flash, flash_undone, in_callback
-from qualcode.ui.text import md
+from qualcode.ui.text import md, wrong_kind
 
 RULES = {
     "documents": "Every excerpt of the documents they coded",
@@ -123,7 +123,13 @@ def render(ctx: ProjectContext) -> None:
                 "text, codes by name; each of their coders keeps their own name, and nothing is duplicated. "
                 "You see what will be merged before anything is saved.")
     nonce = st.session_state.get("colleague-nonce", 0)
-    up = st.file_uploader("Their file (.qdpx or .csv)", type=["qdpx", "csv"], key=f"colleague-file-{nonce}")
+    up = st.file_uploader("Their file (.qdpx or .csv)", key=f"colleague-file-{nonce}")
+    refused = up and wrong_kind(up.name, ("qdpx", "csv"), "A colleague's work",
+                                "Export their project from NVivo, ATLAS.ti, MAXQDA or qualcode as a REFI-QDA project "
+                                "(.qdpx), or save their codings table as .csv,")
+    if refused:
+        st.error(md(refused), icon=":material/error:")
+        up = None
     rule = st.radio("Which excerpts count as reviewed by them (for agreement)", list(RULES),
                     format_func=RULES.get, key="colleague-rule",
                     help="Work from another program does not say which excerpts your colleague looked at and "

@@ -14,7 +14,7 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services import survey as survey_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import error_text
-from qualcode.ui.text import md
+from qualcode.ui.text import md, wrong_kind
 
 KINDS = ["Transcripts", "Survey spreadsheet"]
 NO_ID = "(number the rows)"
@@ -51,8 +51,12 @@ def render(ctx: ProjectContext) -> None:
         for p in done["problems"]:
             st.warning(p)
     nonce = st.session_state.get("srv_nonce", 0)
-    up = st.file_uploader("Survey responses (csv, tsv or xlsx: one row per respondent)", type=["csv", "tsv", "xlsx"],
-                          key=f"srv_file_{nonce}")
+    up = st.file_uploader("Survey responses (csv, tsv or xlsx: one row per respondent)", key=f"srv_file_{nonce}")
+    refused = up and wrong_kind(up.name, ("csv", "tsv", "xlsx"), "A survey spreadsheet",
+                                "Save it as .xlsx or .csv (in Excel or Google Sheets: File > Save As or Download)")
+    if refused:
+        st.error(md(refused), icon=":material/error:")
+        return
     if up is None:
         st.info("Drop a survey spreadsheet above: one row per respondent, the open answers in some columns and "
                 "who answered (district, role, year...) in the others. You choose the question columns in a "

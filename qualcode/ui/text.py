@@ -8,6 +8,7 @@ user text must sit inside Markdown (a speaker name in a header, a code name on a
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 
 from qualcode.core.text import plural  # noqa: F401  (the UI's pages import it from here)
 
@@ -130,3 +131,22 @@ def pooled_coders(coders: list[str], consensus: str = "consensus") -> str:
     people = [c for c in coders if c != consensus]
     text = f"{plural(len(people), 'coder')} ({', '.join(md(c) for c in people)})"
     return text + (" and the consensus" if consensus in coders else "")
+
+
+def wrong_kind(filename: str, kinds: tuple[str, ...], what: str, how: str = "") -> str | None:
+    """The refusal, in plain words, of an upload whose extension is not one of ``kinds``; None
+    when it is. The uploaders take any file and say this instead of Streamlit's type filter,
+    whose "application/rtf files are not allowed" gave no advice (walk 16).
+
+    >>> print(wrong_kind("codes.rtf", ("yaml", "yml", "qdc"), "A codebook file"))
+    codes.rtf: a codebook file must be a .yaml, .yml or .qdc file, and this is a .rtf file. Save it as one of those and upload it again.
+    >>> wrong_kind("codes.QDC", ("yaml", "yml", "qdc"), "A codebook file") is None
+    True
+    """
+    ext = PurePath(filename).suffix.lower()
+    if ext.lstrip(".") in kinds:
+        return None
+    listed = ", ".join(f".{k}" for k in kinds[:-1]) + f" or .{kinds[-1]}" if len(kinds) > 1 else f".{kinds[0]}"
+    got = f"a {ext} file" if ext else "a file without an extension"
+    return (f"{filename}: {what[:1].lower()}{what[1:]} must be a {listed} file, and this is {got}. "
+            f"{how or 'Save it as one of those'} and upload it again.")

@@ -14,10 +14,12 @@ from qualcode.services import codebook as cb_service
 from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt, error_text, flash, page_context
-from qualcode.ui.text import md
+from qualcode.ui.text import md, wrong_kind
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
 
+
+CODEBOOK_KINDS = tuple(s.lstrip(".") for s in cb_service.IMPORT_SUFFIXES)  # yaml, yml, qdc
 
 def _tree_rows(cb: Codebook, usage: dict[str, int], pending: dict[str, int], *, show_retired: bool) -> list[dict]:
     rows: list[dict[str, Any]] = []
@@ -101,7 +103,12 @@ def _import_form(ctx: ProjectContext) -> None:
         st.caption("YAML (qualcode's format) or REFI-QDA .qdc from NVivo, ATLAS.ti or MAXQDA. Codes are "
                    "matched by id: new ones are added, changed ones updated, the rest left alone, or retired "
                    "if you replace the codebook. **Undo last change** takes the whole import back.")
-        upload = st.file_uploader("Codebook file", type=["yaml", "yml", "qdc"], key=f"cb_import_{nonce}")
+        upload = st.file_uploader("Codebook file (.yaml or .qdc)", key=f"cb_import_{nonce}")
+        refused = upload and wrong_kind(upload.name, CODEBOOK_KINDS, "A codebook file",
+                                        "Save it as YAML, or export the codebook from NVivo, ATLAS.ti or MAXQDA "
+                                        "as a REFI-QDA codebook (.qdc),")
+        if refused:
+            st.error(md(refused), icon=":material/error:")
         # walk 16: a project's own codebook, imported, merged with the default one, and the coder
         # retired its 21 codes one by one (every one then went to NVivo in the .qdpx)
         replace = st.checkbox("Replace the codebook: retire the codes that are not in the file", key="cb_import_replace",
@@ -109,7 +116,7 @@ def _import_form(ctx: ProjectContext) -> None:
                                    "excerpts are coded with stay (merge or retire them yourself); retired codes "
                                    "can be restored one by one (pick one, then Move · merge · split · retire), or all "
                                    "at once with **Undo last change**.")
-        if upload is None or not st.button("Import codebook", key="cb-import-go", icon=":material/download_done:"):
+        if upload is None or refused or not st.button("Import codebook", key="cb-import-go", icon=":material/download_done:"):
             return
         try:
             result = cb_service.import_codebook_upload(ctx, upload.getvalue(), upload.name, replace=replace)

@@ -20,7 +20,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
 from qualcode.ui import survey_import
 from qualcode.ui.state import error_text, page_context
-from qualcode.ui.text import md, plural
+from qualcode.ui.text import md, plural, wrong_kind
 
 ROLES = [r.value for r in Role]
 ASKING = ("interviewer", "facilitator")
@@ -534,8 +534,12 @@ def render() -> None:
                                    "same name) is not imported unless this is ticked; then the old document, "
                                    "with its codings, is replaced.")
         table = st.file_uploader("Attributes table (CSV: a 'file' or 'document' column, then one column per "
-                                 "attribute, e.g. year, district, format)", type=["csv", "tsv", "txt"],
-                                 key="imp_table")
+                                 "attribute, e.g. year, district, format)", key="imp_table")
+        refused = table and wrong_kind(table.name, ("csv", "tsv", "txt"), "An attributes table",
+                                       "Save it as .csv (in Excel: File > Save As > CSV UTF-8)")
+        if refused:
+            st.error(f"Attributes table: {md(refused)}", icon=":material/error:")
+            table = None
     if not files:
         st.info("Drop one or more transcripts above. Each is parsed and shown here before anything is saved.",
                 icon=":material/upload_file:")
