@@ -162,3 +162,30 @@ def test_init_on_a_database_url_says_the_next_step_without_a_folder(tmp_path, mo
     out = CliRunner().invoke(main, ["init"])
     assert out.exit_code == 0, out.output
     assert "Next: qualcode ingest FILES" in out.output
+
+
+def test_an_export_of_a_project_with_nothing_coded_is_written_and_said_to_be_empty(project, tmp_path):
+    """Walk 16's helper: `qualcode export excerpts` on a project with nothing coded wrote an
+    empty table and said only "Wrote excerpts". The file is still written (a script may expect
+    it); stderr says it holds no codings and what to do, as the Export page does."""
+    from qualcode.services import coding
+    from qualcode.storage import documents
+    from tests.conftest import make_document
+
+    runner = CliRunner()
+    base = ["--project", str(tmp_path / "proj"), "--coder", "alice", "export"]
+    r = runner.invoke(main, [*base, "excerpts", str(tmp_path / "none.csv")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "none.csv").exists()
+    assert r.stderr.strip() == (f"Nothing is coded yet, so {tmp_path / 'none.csv'} holds no codings. Import "
+                                "transcripts (qualcode ingest), code them (qualcode app), then export again.")
+    with project.session() as s:
+        excerpt = documents.load_document(s, documents.add_document(s, make_document())).excerpts[1]
+    r = runner.invoke(main, [*base, "frequencies", str(tmp_path / "freq.csv")])
+    assert r.exit_code == 0 and r.stderr.strip().endswith("holds no codings. Code excerpts (qualcode app) and "
+                                                          "export again."), r.stderr
+    r = runner.invoke(main, [*base, "codebook", str(tmp_path / "codes.yaml")])  # worth having before coding
+    assert r.exit_code == 0 and r.stderr == ""
+    coding.add_coding(project, excerpt.id, "trust")
+    r = runner.invoke(main, [*base, "excerpts", str(tmp_path / "one.csv")])
+    assert r.exit_code == 0 and r.stderr == "" and "(1 rows)" in r.output, (r.output, r.stderr)

@@ -78,8 +78,30 @@ def export(state: State, what: str, out: str, by: str | None, include: str, only
         emit_json(result)
     else:
         click.echo(f"Wrote {what} to {path}" + (f" ({result['rows']} rows)" if "rows" in result else ""))
+        if what not in ("qdpx", "codebook"):
+            _say_if_empty(ctx, path, include)
         if include_key and what == "qdpx":
             click.secho("The file contains the de-identification key: keep it private.", fg="yellow")
+
+
+def _say_if_empty(ctx, path: Path, include: str) -> None:
+    """A table or report of a project with nothing counted is written (a script may expect the
+    file) and said to be empty, with what to do, on stderr."""
+    from qualcode.services import export as ex
+    from qualcode.services.project import project_status
+
+    counts = project_status(ctx, verdicts=False)
+    if not ex.nothing_counted(counts, include):
+        return
+    pending = (counts.get("suggestions") or {}).get("pending", 0)
+    if not counts.get("documents"):
+        todo = "Import transcripts (qualcode ingest), code them (qualcode app), then export again."
+    elif pending and include != "pending":
+        todo = (f"Code excerpts (qualcode app) and export again, or count the {pending} pending suggestion(s) "
+                "with --include pending.")
+    else:
+        todo = "Code excerpts (qualcode app) and export again."
+    click.secho(f"Nothing is coded yet, so {path} holds no codings. {todo}", err=True, fg="yellow")
 
 
 REVIEWS_HELP = ("Which excerpts count as reviewed by each coder in the file, for agreement: "

@@ -49,6 +49,20 @@ from qualcode.storage import exchange, meta
 Out = "str | Path | IO[bytes]"
 
 
+def nothing_counted(counts: Mapping[str, Any], include: str) -> bool:
+    """Whether the tables and the report would count nothing: no codings made, and no pending
+    suggestions where ``include`` takes them. ``counts``: :func:`project_status`'s. The Export
+    page offers only the exports that are not empty then; the command line says so.
+
+    >>> nothing_counted({"codings": 0, "suggestions": {"pending": 3}}, "accepted")
+    True
+    >>> nothing_counted({"codings": 0, "suggestions": {"pending": 3}}, "pending")
+    False
+    """
+    pending = (counts.get("suggestions") or {}).get("pending", 0) if include == "pending" else 0
+    return not counts.get("codings") and not pending
+
+
 def _fmt_of(out: Any, fmt: str | None, allowed: tuple[str, ...], default: str) -> str:
     if fmt is None and isinstance(out, (str, Path)):
         fmt = Path(out).suffix.lower().lstrip(".") or default

@@ -220,8 +220,7 @@ def empty_reasons(counts: dict[str, Any], include: str) -> dict[str, str]:
     {}
     """
     out = {}
-    pending = (counts.get("suggestions") or {}).get("pending", 0) if include == "pending" else 0
-    if not counts.get("codings") and not pending:
+    if export_svc.nothing_counted(counts, include):
         out["codings"] = "Nothing is coded yet."
     if not counts.get("memos"):
         out["memos"] = "No memos yet."
