@@ -1,6 +1,7 @@
 """The Codebook page: a project's own codebook brought in to replace the one it started with
 (walk 16: imported, it merged with the default codebook, and the coder retired its 21 other codes
-one by one; all of them then went to NVivo in the .qdpx)."""
+one by one; all of them then went to NVivo in the .qdpx), and a file of another kind refused in
+plain words."""
 
 from __future__ import annotations
 
@@ -30,7 +31,18 @@ def test_import_a_codebook_that_replaces_the_default_one_and_undo(tmp_path, star
     goto(page, "Codebook")
     page.locator('[data-testid="stExpander"]', has_text="Import a codebook file").first.locator("summary").click()
     wait_idle(page)
+    # a codebook saved as Word's .rtf: named in plain words, with what to do, not Streamlit's
+    # "application/rtf files are not allowed", and no Import button
+    (tmp_path / "ours.rtf").write_bytes(b"{\\rtf1\\ansi Mentoring relationship\\par}")
+    page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "ours.rtf"))
+    refused = page.locator('[data-testid="stAlert"]').filter(has_text="ours.rtf: a codebook file must be a .yaml")
+    refused.wait_for(timeout=60_000)
+    assert "Save it as YAML, or export the codebook from NVivo" in refused.inner_text()
+    assert page.get_by_text("not allowed").count() == 0 and page.locator(key("cb-import-go")).count() == 0
     page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "ours.yaml"))
+    page.locator(key("cb-import-go")).wait_for(timeout=60_000)  # the run that took the .yaml
+    wait_idle(page)
+    assert refused.count() == 0
     wait_idle(page)
     page.locator(key("cb_import_replace")).get_by_text("Replace the codebook").click()
     wait_idle(page)
