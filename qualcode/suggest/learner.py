@@ -232,6 +232,16 @@ about a second for 2,000 decisions):
    on the same 500: talkmoves-dev seed 0 0.540 -> 0.564, seed 1 0.489 -> 0.484, after 216 s and
    1,360 s of fine-tuning on the 2 cores (the second run shared them with other work) and 32-63 s
    of re-encoding. Not the evidence a background fine-tune needs (disaster-dev not yet measured).
+15. Measured and dropped (3 December 2026, later session): the fine-tune of point 14 on disaster-dev
+   (the same pairs, trained on the first 64 tokens, every excerpt re-encoded at the model's full
+   256): seed 0 0.442 -> 0.413, seed 1 0.444 -> 0.404, after 739 s and 478 s of fine-tuning on the 2
+   cores (shared with a browser walk) and 33 s of re-encoding. With talkmoves-dev's +0.024 / -0.005 it
+   helps the dialogue moves on one seed and hurts the topical codes on both, as the plain
+   end-to-end fine-tune of the issue did: no background fine-tune. Also screened on talkmoves-dev
+   with ``bench_ceiling``'s protocol (random 2,000 / the whole pool, seeds 0 / 1): a context-joint
+   embedding, "previous excerpt [SEP] excerpt" encoded in one pass so that the sentence's tokens
+   attend to what came before, projected as a further block: 0.558 / 0.598 / 0.537 / 0.548 ->
+   0.565 / 0.598 / 0.542 / 0.554, within the spread, for a second encoder pass over every excerpt.
 """
 
 from __future__ import annotations
