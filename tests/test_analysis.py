@@ -354,3 +354,37 @@ def test_the_exported_score_is_the_probability_the_chip_showed(db_url, pending):
     got = dict(zip(table["code_id"], table["score"]))
     project.close()
     assert got["trust"] == pytest.approx(0.83) and got["evidence"] == pytest.approx(0.7)
+
+
+def test_a_participant_in_two_documents_is_one_participant(project):
+    """Walk 17: Grace Mwale spoke in her interview and in a focus group, and Themes counted 5
+    participants where 4 people spoke. A name is one person across documents (as the Documents
+    page lists her); "Speaker 1" in two files is two people, and the interviewer is none."""
+    from qualcode.services import coding, ingest
+    from qualcode.storage import documents
+    from tests.conftest import make_document
+
+    def add(name, turns, district):
+        with project.session() as s:
+            doc_id = documents.add_document(s, make_document(name, turns))
+            ex = documents.load_document(s, doc_id).excerpts
+        ingest.set_document_attribute(project, doc_id, "district", district)
+        for e in ex:
+            if e.codable:
+                coding.add_coding(project, e.id, "trust")
+
+    add("grace_interview", [("Dana", "interviewer", "How do families see you?"),
+                            ("Grace Mwale", "participant", "They trust me now."),
+                            ("Speaker 1", "participant", "Me too.")], "North")
+    add("north_group", [("Dana", "interviewer", "And in the group?"),
+                        ("grace  mwale", "participant", "Trust took a year."),
+                        ("Samuel", "participant", "For me two."),
+                        ("Speaker 1", "participant", "Same here.")], "North")
+    add("river_group", [("Tom", "interviewer", "And here?"), ("Grace Mwale", "participant", "I visit here too.")],
+        "Riverside")
+    f = analysis.frequencies(project).set_index("code_id").loc["trust"]
+    # Grace, Samuel, Speaker 1 of each file: 4 people, not the 6 speakers
+    assert (f["participants"], f["participants_total"], f["excerpts"]) == (4, 4, 6)
+    by = analysis.frequencies(project, by="district").set_index(["district", "code_id"])
+    assert by.loc[("North", "trust"), "participants"] == 4 and by.loc[("North", "trust"), "participants_total"] == 4
+    assert by.loc[("Riverside", "trust"), "participants"] == 1

@@ -274,6 +274,42 @@ def is_participant(facts: Facts) -> pd.Series:
     return pd.Series((~sp["role"].isin(NON_PARTICIPANT_ROLES)).to_numpy(), index=sp["speaker_id"].to_numpy())
 
 
+#: Speaker labels that name a role or a placeholder, not a person ("Student", "Speaker 1", "P3"):
+#: the same label in two documents is two people. Any label with a digit is one too.
+GENERIC_LABELS = frozenset({
+    "speaker", "participant", "respondent", "interviewee", "interviewer", "facilitator", "moderator",
+    "student", "students", "pupil", "teacher", "parent", "member", "person", "unknown", "unidentified",
+    "female", "male", "woman", "man", "voice", "guest", "caller", "audience", "group", "all", "several",
+    "multiple", "everyone", "someone", "other", "chw", "nurse", "staff", "coach", "mentor", "mentee",
+})
+
+
+def person_ids(facts: Facts) -> pd.Series:
+    """speaker_id -> a person number. Speakers are stored per document; a participant who speaks
+    in two documents under the same name (Grace Mwale in her interview and in a focus group) is
+    one person, as the Documents page lists her (walk 17: Themes counted her twice). A label that
+    names a role or a placeholder (:data:`GENERIC_LABELS`, or any label with a digit: "Speaker 1",
+    "P3") is a different person in each document, as is every speaker of a survey (a respondent's
+    answers are one document, each spoken by its question).
+
+    >>> import pandas as pd
+    >>> sp = pd.DataFrame({"speaker_id": [1, 2, 3, 4], "document_id": [1, 2, 1, 2],
+    ...                    "label": ["Grace  Mwale", "grace mwale", "Speaker 1", "Speaker 1"]})
+    >>> person_ids(Facts(pairs=None, documents=None, doc_attrs=None, codebook=None, speakers=sp)).tolist()
+    [0, 0, 1, 2]
+    """
+    sp = facts.speakers
+    d = facts.documents
+    surveys = set() if d is None or "format" not in d else set(d.loc[d["format"] == SURVEY_FORMAT, "document_id"])
+    keys = []
+    for doc, label in zip(sp["document_id"].tolist(), sp["label"].fillna("").astype(str).tolist()):
+        name = " ".join(label.split()).casefold()
+        generic = not name or name in GENERIC_LABELS or any(ch.isdigit() for ch in name) or doc in surveys
+        keys.append((doc, name) if generic else name)
+    codes = pd.Series(pd.factorize(pd.Series(keys, dtype=object))[0], index=sp["speaker_id"].to_numpy())
+    return codes.astype(np.int64)
+
+
 def lookup(values: pd.Series, keys: np.ndarray, default: int = -1) -> np.ndarray:
     """Vectorised ``values[key]`` for integer keys (values: small ints), ``default`` when absent."""
     if len(values) == 0:

@@ -5,8 +5,8 @@ counts once for the parent):
 
 - ``excerpts``: distinct coded excerpts;
 - ``documents``: documents (interviews, focus groups) with the code;
-- ``participants``: distinct participant speakers (not interviewer/facilitator) whose
-  excerpts carry the code;
+- ``participants``: distinct participants (not interviewer/facilitator) whose excerpts carry
+  the code; one who speaks in two documents under the same name is one (``facts.person_ids``);
 - ``pct_documents``: ``100 * documents / documents_total`` of the group;
 - ``per_1000_words``: ``1000 * excerpts / words``, words = participant speech in the
   group's documents (for a speaker-level attribute: the speech of the group's speakers).
@@ -33,6 +33,7 @@ from qualcode.analysis.facts import (
     grouping,
     is_participant,
     lookup,
+    person_ids,
     used_codes,
 )
 
@@ -59,10 +60,12 @@ def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
     n = len(g.labels)
     part = is_participant(facts)
     sp = facts.speakers
+    person = person_ids(facts).reindex(sp["speaker_id"]).to_numpy(dtype=np.int64)
     if g.level == "speaker":
         sg = lookup(g.speaker_group, sp["speaker_id"].to_numpy(dtype=np.int64), default=-1)
         docs = _unique_count(sg[sg >= 0], sp["document_id"].to_numpy(dtype=np.int64)[sg >= 0], n)
-        parts = np.bincount(sg[(sg >= 0) & part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)], minlength=n)
+        pm = (sg >= 0) & part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)
+        parts = _unique_count(sg[pm], person[pm], n)
         if facts.speaker_words is not None and len(facts.speaker_words):
             w = facts.speaker_words
             wg = lookup(g.speaker_group, w["speaker_id"].to_numpy(dtype=np.int64), default=-1)
@@ -76,7 +79,7 @@ def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
         words = np.bincount(dg, weights=d["participant_words"].to_numpy(dtype=float), minlength=n)
         pmask = part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)
         spg = lookup(g.doc_group, sp["document_id"].to_numpy(dtype=np.int64), default=0)
-        parts = np.bincount(spg[pmask], minlength=n)
+        parts = _unique_count(spg[pmask], person[pmask], n)
     excerpts = np.zeros(n)
     if facts.excerpt_counts is not None and len(facts.excerpt_counts):
         ec = facts.excerpt_counts
@@ -115,7 +118,8 @@ def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> 
     part = is_participant(facts)
     spk = inc["speaker"][ok]
     pmask = lookup(part.astype(np.int64), spk, default=0).astype(bool)
-    participants = _unique_count(key[pmask], spk[pmask], size)
+    person = lookup(person_ids(facts), spk[pmask], default=-1)  # one person across documents
+    participants = _unique_count(key[pmask], person, size)
 
     codes = code_table(facts.codebook, ids)
     totals = group_totals(facts, g)

@@ -43,7 +43,7 @@ FREQ_CONFIG = {
     "excerpts": st.column_config.NumberColumn("Excerpts"),
     "documents": st.column_config.NumberColumn("Documents"),
     "pct_documents": st.column_config.NumberColumn("% of documents", format="%.0f%%"),
-    "participants": st.column_config.NumberColumn("Participants"),
+    "participants": st.column_config.NumberColumn("Participants", help="People (not interviewers or facilitators) whose excerpts carry the code. Someone who speaks in several documents under the same name counts once; placeholder names such as \"Speaker 1\" count once per document."),
     "per_1000_words": st.column_config.NumberColumn("Per 1,000 participant words", format="%.2f"),
 }
 COOC_CONFIG = {
