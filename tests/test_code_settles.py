@@ -98,3 +98,25 @@ def test_a_colleagues_refresh_leaves_a_half_decided_excerpts_open_chips(project,
         store.upsert_suggestions(s, proposals, replace_pending_for=[e.id])
     assert [c.code_id for c in _state(project, e).pending] == ["evidence"]  # still eva's to decide
     assert "evidence" in [c.code_id for c in _state(ben, e).pending]
+
+
+def test_a_colleagues_refresh_replaces_its_own_stale_suggestions_on_excerpts_others_reviewed(project, doc):
+    """Walk 17: bob coded his own document while alice had reviewed the others; on alice's
+    excerpts, each of bob's refreshes added its suggestions and none of the old ones went (17 of
+    37 excerpts carried a code from bob's model of 12 decisions when he had made 29). A row made
+    after every review of the excerpt is no one's to decide: the next refresh replaces it. One
+    made before the review (a chip alice may still have to decide) stays, as above."""
+    _, ex = doc
+    e = ex[1]
+    trust = next(c.suggestion_id for c in _state(project, e).chips if c.code_id == "trust")
+    coding.accept_suggestion(project, trust)  # alice reviewed e; "evidence" still hers to decide
+    ben = project.as_coder("ben")
+    with project.session() as s:  # ben's model at 12 decisions
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=e.id, code_id="buy_in", score=0.7, model_id="ben-12")],
+                                 replace_pending_for=[e.id])
+    assert {"buy_in", "evidence"} <= {c.code_id for c in _state(ben, e).pending}
+    with project.session() as s:  # ben's model at 29 decisions proposes nothing new there
+        store.upsert_suggestions(s, [], replace_pending_for=[e.id])
+    seen = {c.code_id for c in _state(ben, e).pending}
+    assert "buy_in" not in seen and "evidence" in seen  # buy_in was ben's own, stale
+    assert [c.code_id for c in _state(project, e).pending] == ["evidence"]  # alice's chip stays

@@ -7,7 +7,7 @@ A suggestion is not a coding: only ``decide_suggestion(..., accept=True)`` or a 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
@@ -208,14 +208,20 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
         added += 1
     # The stale ones last: the updates and inserts above are flushed first (autoflush), and
     # none of them can collide with a stale row (an exact match would have been reused).
-    # ... except on excerpts a coder has reviewed: a refresh is one coder's (it never touches
-    # their own reviewed excerpts), and a colleague who reviewed the excerpt may still have these
-    # chips to decide: they stay (walk 11: one vanished from under the coder who had it open)
+    # ... except on excerpts a coder has reviewed, where a row made before their latest review
+    # stays: a refresh is one coder's (it never touches their own reviewed excerpts), and a
+    # colleague who reviewed the excerpt may still have such a chip to decide (walk 11: one
+    # vanished from under the coder who had it open). A row made after every review of the
+    # excerpt is no one's half-decided chip: it goes (walk 17: on the excerpts alice had
+    # reviewed, bob's stale suggestions from ten of his models piled up, never re-scored).
     stale = [row for row in old_pending if row.id not in kept]
-    seen: set[int] = set()
+    last_review: dict[int, Any] = {}
     for chunk in chunks(sorted({row.excerpt_id for row in stale})):
-        seen.update(s.scalars(select(ReviewRow.excerpt_id).where(ReviewRow.excerpt_id.in_(chunk))))
-    for chunk in chunks(sorted({row.id for row in stale if row.excerpt_id not in seen})):
+        last_review.update(s.execute(select(ReviewRow.excerpt_id, func.max(ReviewRow.reviewed_at))
+                                     .where(ReviewRow.excerpt_id.in_(chunk)).group_by(ReviewRow.excerpt_id)).all())
+    gone = {row.id for row in stale
+            if row.excerpt_id not in last_review or row.created_at > last_review[row.excerpt_id]}
+    for chunk in chunks(sorted(gone)):
         s.execute(delete(SuggestionRow).where(SuggestionRow.id.in_(chunk)))
     s.flush()
     return added
