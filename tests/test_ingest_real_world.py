@@ -153,7 +153,9 @@ def test_a_name_that_is_the_interviewer_elsewhere_decides_a_close_call():
              ("Bo Aldana", "The schedule, mostly, and who came to the meetings.")]
     guesses = detect_interviewers({"a": clear, "b": clear[:], "c": close})
     assert guesses["c"].label == "Kim Ruiz"
-    assert "the interviewer in 2 other document(s)" in guesses["c"].reason
+    assert "the interviewer in 2 other files of this upload" in guesses["c"].reason
+    guesses = detect_interviewers({"a": clear, "c": close})
+    assert "the interviewer in 1 other file of this upload;" in guesses["c"].reason
 
 
 def test_warning_when_nobody_is_the_interviewer_but_someone_talks_like_one():

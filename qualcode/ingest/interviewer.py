@@ -109,7 +109,8 @@ def detect_interviewer(turns: Sequence[tuple[str, str]], *,
     """The speaker who talks like the interviewer, or None when nobody clearly does.
 
     ``turns``: (speaker label, speech) in order. ``known_interviewers``: labels that are
-    the interviewer in other documents; one of them present here wins if they ask at all.
+    the interviewer in other files of the same upload; one of them present here wins if they ask
+    at all (walk 17: "in 1 other document(s)" read as the project's, which had none).
     Speakers labelled as unknown ("Unknown Speaker", "Speaker") are never proposed.
     """
     talk = {label: t for label, t in speaker_talk(turns).items() if not _unknown(label)}
@@ -120,7 +121,7 @@ def detect_interviewer(turns: Sequence[tuple[str, str]], *,
     known = {k.casefold() for k in known_interviewers}
     for label, t in talk.items():
         if label.casefold() in known and t.questions:
-            return InterviewerGuess(label, f"the interviewer in other documents; {_reason(t, 0, n)}", 9.0, role)
+            return InterviewerGuess(label, f"the interviewer in other files of this upload; {_reason(t, 0, n)}", 9.0, role)
     scored = []
     for label, t in talk.items():
         others = [len(x.split()) for lab, x in turns if lab != label and lab in talk and x.strip()]
@@ -160,7 +161,8 @@ def detect_interviewers(documents: Mapping[str, Sequence[tuple[str, str]]]) -> d
                                                                and first[name].label == out[name].label)
                 if n_docs:
                     out[name] = InterviewerGuess(out[name].label, out[name].reason.replace(
-                        "the interviewer in other documents", f"the interviewer in {n_docs} other document(s)"),
+                        "the interviewer in other files of this upload",
+                        f"the interviewer in {n_docs} other file{'s' * (n_docs != 1)} of this upload"),
                         out[name].score, out[name].role)
         else:
             out[name] = first[name]
