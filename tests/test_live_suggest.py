@@ -527,3 +527,42 @@ def test_why_names_a_colleagues_model_and_the_line_says_so_too(live_project):
     assert service.learning_status(alice, document_id=d2)["others"] == []
     info = service.learning_status(bob, document_id=d2)  # his model has not run in this process
     assert info["colleague"] and info["made_by"] == "alice"
+
+
+def test_why_names_which_codebook_text_is_closest(live_project):
+    """Walk 17: "Closest example in the codebook" quoted the code's definition. The line says
+    whether the nearest codebook text is the definition, an inclusion criterion or an example,
+    and that is what the quoted text is."""
+    from qualcode.services import codebook as cbs
+
+    ctx, (d1, _, _) = live_project
+    service.suggest_document(ctx, d1)
+    codes = {c.id: c for c in cbs.get_codebook(ctx).codes}
+    seen = set()
+    for sg in _pending(ctx, document_id=d1):
+        near = service.explain(ctx, sg.id).get("closest_example")
+        if not near:
+            continue
+        code = codes[sg.code_id]
+        kind, text = near["kind"], near["text"]
+        said = next(line for line in service.why(ctx, sg.id) if line.startswith("Closest in the codebook: "))
+        expected = {"definition": f"the definition of {code.name}", "include": f"what {code.name} includes",
+                    "example": f"an example of {code.name}"}[kind]
+        assert said.startswith(f"Closest in the codebook: {expected}, “"), said
+        if kind == "definition":
+            assert text == f"{code.name}: {code.definition}".strip().rstrip(":")
+        else:
+            assert text in {"include": code.include, "example": code.examples}[kind]
+        seen.add(kind)
+    assert "definition" in seen, seen
+    # which text is which, for a code with all three
+    from qualcode.core import Code
+    from qualcode.suggest.prior import profile_texts
+
+    prof = profile_texts(Code(id="t", name="Trust", definition="Families rely on the CHW.",
+                              include=["Relying on advice"], examples=["She listens to me.", "I call her first."]))
+    assert list(zip(prof.kinds_for, prof.texts_for)) == [
+        ("definition", "Trust: Families rely on the CHW."), ("include", "Relying on advice"),
+        ("example", "She listens to me."), ("example", "I call her first.")]
+    assert service._closest_in_codebook({"text": "I call her first.", "kind": "example"}, "Trust") == (
+        "Closest in the codebook: an example of Trust, “I call her first.”")

@@ -869,10 +869,23 @@ def why(ctx: ProjectContext, suggestion_id: int) -> list[str]:
         who = "you" if owner is False else owner or "a colleague"
         lines.append(f"Closest excerpt {who} coded {info['code']}: “{_quote(accepted)}”")
     if example:
-        lines.append(f"Closest example in the codebook: “{_quote(example)}”")
+        lines.append(_closest_in_codebook(example, info["code"]))
     lines.append(_learned_line(n, status["learned_from"]) if owner is False
                  else _colleague_line(owner or None, n, status["learned_from"]))
     return lines
+
+
+def _closest_in_codebook(example: Any, code: str) -> str:
+    """Which codebook text of the code the excerpt is nearest: its definition, an inclusion
+    criterion or an example (walk 17: the definition was called "Closest example").
+
+    >>> _closest_in_codebook({"text": "Trust: families rely on the CHW.", "kind": "definition"}, "Trust")
+    'Closest in the codebook: the definition of Trust, “Trust: families rely on the CHW.”'
+    """
+    kind = example.get("kind") if isinstance(example, dict) else None
+    what = {"definition": f"the definition of {code}", "include": f"what {code} includes",
+            "example": f"an example of {code}"}.get(kind or "", f"a text of {code}")
+    return f"Closest in the codebook: {what}, “{_quote(example)}”"
 
 
 def _reviewed_count(ctx: ProjectContext) -> int:

@@ -369,7 +369,7 @@ class Engine:
         Keys: ``score`` (decision score, 0.5 = threshold), ``model``, ``learned``,
         ``keywords`` and ``matched_words`` (the code's keyword/name lemmas found in the
         excerpt), ``closest_example`` ({text, similarity}: the nearest codebook text of the
-        code: name + definition, inclusion criteria, examples), ``closest_accepted``
+        code: name + definition, inclusion criteria, examples; ``kind`` says which), ``closest_accepted``
         ({excerpt_id, text, similarity}: the nearest excerpt the coder applied the code to,
         or None), ``probability`` (calibrated), ``calibration`` ("codebook" or "decisions"),
         ``nearest`` (the closer of the two, as before: {text, similarity, source}).
@@ -381,7 +381,8 @@ class Engine:
         if prof.v_for is not None and len(prof.v_for):
             sims = prof.v_for @ v
             k = int(np.argmax(sims))
-            closest_example = {"text": prof.texts_for[k], "similarity": round(float(sims[k]), 3)}
+            closest_example = {"text": prof.texts_for[k], "similarity": round(float(sims[k]), 3),
+                               "kind": prof.kinds_for[k] if k < len(prof.kinds_for) else "example"}
         if cid in self.accepted:
             texts, E = self.accepted[cid]
             ids = self.accepted_ids.get(cid) or [None] * len(texts)

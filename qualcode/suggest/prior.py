@@ -153,6 +153,7 @@ class CodeProfile:
     v_against: np.ndarray | None = None
     descendants: list[int] = field(default_factory=list)  # positions in the prior's code list
     name_lemmas: frozenset = frozenset()  # the content words of the code's name
+    kinds_for: list[str] = field(default_factory=list)  # per text_for: definition, include, example
 
 
 def _clean(items) -> list[str]:
@@ -187,8 +188,9 @@ def profile_texts(code: Code) -> CodeProfile:
     texts_for = [head] + _clean(code.include) + _clean(code.examples)
     against = _clean(code.exclude) + _clean(code.counterexamples)
     kw = keyword_lemmas(list(code.keywords) + [code.name, str(code.definition or "")])
+    kinds = ["definition"] + ["include"] * len(_clean(code.include)) + ["example"] * len(_clean(code.examples))
     return CodeProfile(code.id, texts_for, against, kw, phrases=definition_phrases(code),
-                       name_lemmas=frozenset(keyword_lemmas([code.name])))
+                       name_lemmas=frozenset(keyword_lemmas([code.name])), kinds_for=kinds)
 
 
 @dataclass
