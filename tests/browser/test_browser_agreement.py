@@ -70,9 +70,9 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     shot(page, "agreement-1b-whole-excerpt")
 
     page.locator(key("agr-drill-filter") + " button").first.click()
-    wait_idle(page)
-    page.get_by_role("tab", name=re.compile("Disagreements")).first.click()
+    wait_idle(page)  # the button opens the tab it names (walk 17: it stayed on Agreement)
     page.wait_for_selector("text=3 excerpts where the coders differ on Buy-in")
+    assert page.get_by_role("tab", name=re.compile("Disagreements")).first.get_attribute("aria-selected") == "true"
     # the tab lists exactly those excerpts' resolve buttons
     page.wait_for_function(
         f"() => document.querySelectorAll('[class*=\"st-key-resolve-\"]').length === {differ}")

@@ -161,7 +161,10 @@ def _codes_text(codes: list[str], names: dict[str, str]) -> str:
 
 
 def _filter_disagreements(code_id: str) -> None:
+    """The drill-down's "Show only ... on the Disagreements tab": filter that tab and open it
+    (walk 17: the button filtered it and left the coder on the Agreement tab)."""
     st.session_state["dis-code"] = code_id
+    st.session_state["agr-tabs"] = "Disagreements"
 
 
 def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
