@@ -1255,3 +1255,31 @@ def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(
     assert [labels.get(c, c) for c in table.value.columns] == [
         "Document", "Speaker", "Speaker role", "Codes", "Quote", "Coders", "Origin", "Memo"]
     assert len(analysis.quotes(project, code_id="rel_trust")) > 1  # the other documents' are left out
+
+
+def test_a_finished_document_offers_the_next_one_with_excerpts_to_decide(project):
+    """Walk 17: once every excerpt of a document had a decision the page said so and stopped
+    (A, D and N had nowhere to go, and nothing named the next document to code). It offers the
+    next document with excerpts this coder has not decided, and says when every one is done."""
+    first, _ = seed(project, name="north_grace", turns=TURNS, codes=())
+    second, _ = seed(project, name="river_esther", turns=TURNS + [("Cy", "participant", "We met on Tuesdays.")],
+                     codes=())
+    with project.session() as s:
+        ex = {d: [e for e in doc_store.load_document(s, d).excerpts if e.codable] for d in (first, second)}
+    at = no_exception(page("code", project, code_doc=first))
+    assert "code-next-doc" not in [b.key for b in at.button]  # excerpts left here: no offer
+    for e in ex[first]:
+        coding.mark_reviewed(project, e.id)
+    coding.mark_reviewed(project, ex[second][0].id)
+    at = no_exception(at.run())
+    assert "Every excerpt of this document has a decision." in [m.value for m in at.success]
+    nxt = at.button(key="code-next-doc")
+    assert nxt.label == "Next document: river_esther (2 excerpts to decide)"
+    at = no_exception(nxt.click().run())
+    assert at.session_state["code_doc"] == second and "code-next-doc" not in [b.key for b in at.button]
+    for e in ex[second][1:]:
+        coding.mark_reviewed(project, e.id)
+    at = no_exception(at.run())
+    assert "Every excerpt of every document has a decision. The counts are on the **Themes** page." in [
+        m.value for m in at.success]
+    assert "code-next-doc" not in [b.key for b in at.button]

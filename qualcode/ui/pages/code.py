@@ -162,9 +162,7 @@ def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | N
                 # the transcript scrolled to the excerpt (walk 7)
                 flash("End of the transcript: back to the first excerpt above that still needs a decision.",
                       kind="toast")
-        if nxt is None:
-            flash("Every excerpt of this document has a decision.", kind="success")
-        else:
+        if nxt is not None:  # (none: the page says the document is done and offers the next, _next_document)
             st.session_state["code_focus"] = nxt
             st.session_state["code_jump"] = True
             # the excerpt left behind gets the newest suggestions; the new one keeps its chips
@@ -349,6 +347,7 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
                                         last if last in ids else ids[0])
     if "code_mode_kept" not in st.session_state and st.query_params.get(VIEW_PARAM) in MODES:
         st.session_state["code_mode_kept"] = st.query_params.get(VIEW_PARAM)
+    left = documents_left(ctx)
     cols = st.columns([3, 2, 1], vertical_alignment="bottom")
     cols[0].selectbox("Document", ids, format_func=lambda i: names[i], key="code_doc",
                       on_change=lambda: st.session_state.update(code_focus=None, code_page=1))
@@ -365,7 +364,37 @@ def _doc_picker(ctx: ProjectContext) -> int | None:
     state.LAST_DOC[(ctx.db.url, ctx.coder)] = st.session_state["code_doc"]
     st.query_params[DOC_PARAM] = str(st.session_state["code_doc"])
     st.query_params[VIEW_PARAM] = st.session_state.get("code_mode") or "Transcript"
+    _next_document(ids, names, left, st.session_state["code_doc"])
     return st.session_state["code_doc"]
+
+
+def documents_left(ctx: ProjectContext) -> dict[int, int]:
+    """Document id -> how many of its codable excerpts this coder has not decided yet (absent:
+    nothing to code there)."""
+    rows = attempt(ui_support.review_progress, ctx) or []
+    return {r["id"]: max(0, r["codable"] - r["reviewed"].get(ctx.coder, 0)) for r in rows if r["codable"]}
+
+
+def _open_document(doc_id: int) -> None:
+    st.session_state.update(code_doc=doc_id, code_focus=None, code_page=1)
+
+
+def _next_document(ids: list[int], names: dict[int, str], left: dict[int, int], current: int) -> None:
+    """Once every excerpt of the open document has a decision, the way on (walk 17: the page
+    said so and stopped; A, D and N had nothing to move to): the next document with excerpts
+    this coder has not decided, in the picker's order, or word that every document is done."""
+    if left.get(current, 1):
+        return
+    pos = ids.index(current) if current in ids else -1
+    nxt = next((i for i in ids[pos + 1:] + ids[:pos + 1] if left.get(i)), None)
+    with st.container(key="code-doc-done"):
+        if nxt is None:
+            st.success("Every excerpt of every document has a decision. The counts are on the **Themes** page.",
+                       icon=":material/task_alt:")
+            return
+        st.success("Every excerpt of this document has a decision.", icon=":material/task_alt:")
+        st.button(f"Next document: {names[nxt]} ({plural(left[nxt], 'excerpt')} to decide)", key="code-next-doc",
+                  type="primary", icon=":material/arrow_forward:", on_click=_open_document, args=(nxt,))
 
 
 def _page_size(ctx: ProjectContext) -> int:
