@@ -366,8 +366,11 @@ def _case_matrix(ctx: ProjectContext, *, include: str, coder: str | None = None,
     st.caption("One row per document: 1 where a code occurs (a code counts its sub-codes). "
                "Click a cell to read that document's quotes of the code."
                + (" No code occurs in these documents yet." if not code_cols else ""))
+    # narrow code columns, the full name on hover: at their headers' width the fourth code's
+    # cells sat past the table's edge and read as empty (walk 17)
+    narrow = {names[c]: st.column_config.NumberColumn(names[c], width="small", help=names[c]) for c in code_cols}
     event = st.dataframe(shown, hide_index=True, width="stretch", key="th_matrix", on_select="rerun",
-                         selection_mode="single-cell")
+                         selection_mode="single-cell", column_config=narrow)
     try:
         cells = event.selection.cells
     except AttributeError:
