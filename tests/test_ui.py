@@ -449,7 +449,7 @@ def test_codebook_page_adds_and_retires_a_code(project):
     assert list(added.examples) == ["She always asks how my week went.", "We laugh a lot together."]
     assert list(added.keywords) == ["rapport", "warmth"]
     assert at.text_input(key="add_name").value == "" and at.text_area(key="add_examples").value == ""  # cleared
-    at.selectbox(key="cb_code").set_value("rapport").run()
+    assert at.selectbox(key="cb_code").value == "rapport"  # open under Work on code (walk 17: the old one stayed)
     at.checkbox(key="retireok-rapport").check().run()
     at.button(key="doretire-rapport").click().run()
     no_exception(at)

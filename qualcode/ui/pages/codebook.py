@@ -92,6 +92,7 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
                 if added is not None:
                     flash(cb_service.added_text(added), kind="success")
                     st.session_state["add_clear"] = True
+                    st.session_state[SELECT_CODE] = added.id  # open under Work on code (walk 17: it kept the old one)
                     st.rerun()
 
 
