@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= .qualcode-demo
 # QUALCODE_DEMO_NO_APP=1 builds the demo project without starting the app (the test suite
 # runs `make run` this way, so the README's first command cannot break silently).
-DEMO_FLAGS := $(if $(QUALCODE_DEMO_NO_APP),--no-app,)
+# PORT=8502 serves on another port (8501 may be taken by another app).
+DEMO_FLAGS := $(if $(QUALCODE_DEMO_NO_APP),--no-app,) $(if $(PORT),--port $(PORT),)
 
 .PHONY: run test install demo bench lint clean
 
