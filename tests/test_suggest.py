@@ -553,7 +553,8 @@ def test_explanation_exposes_words_examples_accepted_and_probability():
         e = p.explanation
         assert {"score", "model", "learned", "keywords", "nearest"} <= set(e)  # the old keys stay
         assert e["matched_words"] == e["keywords"]
-        assert set(e["closest_example"]) == {"text", "similarity"}
+        assert set(e["closest_example"]) == {"text", "similarity", "kind"}
+        assert e["closest_example"]["kind"] in ("definition", "include", "example")
         assert 0.0 <= e["probability"] <= 1.0 and p.probability == pytest.approx(e["probability"], abs=1e-4)
     acc = [p for p in props if p.explanation["closest_accepted"]]
     assert acc
