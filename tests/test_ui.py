@@ -1273,6 +1273,9 @@ def test_a_finished_document_offers_the_next_one_with_excerpts_to_decide(project
     coding.mark_reviewed(project, ex[second][0].id)
     at = no_exception(at.run())
     assert "Every excerpt of this document has a decision." in [m.value for m in at.success]
+    # and the progress line says where the coder stands across the project
+    assert [p.proto.text for p in at.get("progress")] == [
+        f"{len(ex[first])} of {len(ex[first])} excerpts decided by alice · 1 of 2 documents finished"]
     nxt = at.button(key="code-next-doc")
     assert nxt.label == "Next document: river_esther (2 excerpts to decide)"
     at = no_exception(nxt.click().run())
