@@ -151,6 +151,15 @@ def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     ev = _event(key, "code")
     if not ev:
         return
+    # A code the browser sent again (it saw no confirmation in time: see transcript.js) is
+    # applied once; "acks" in the next draws confirms it.
+    acks = st.session_state.setdefault("code_acks", [])
+    nonce = ev.get("nonce")
+    if nonce is not None:
+        if nonce in acks:
+            return
+        acks.append(nonce)
+        del acks[:-20]
     # Always redraw after a selection: the browser drew it at once, and a refused one must go.
     st.session_state["code_version"] = st.session_state.get("code_version", 0) + 1
     start, end = int(ev["start"]), int(ev["end"])
@@ -192,6 +201,8 @@ def transcript(ctx: ProjectContext, view: TranscriptView, turns: list[TurnView],
                st.session_state.get("code_version", 0)]
     data = payload(view, turns, codes=codes, focus=focus, recent=recent_codes(), version=version,
                    scroll=bool(st.session_state.pop("code_jump", False)), all_codes=all_codes)
+    data["doc"] = view.document_id  # a code sent again goes only to the same document's transcript
+    data["acks"] = list(st.session_state.get("code_acks", []))  # codes received (see on_code)
     data["pick"] = st.session_state.pop("code_pick_now", None)  # "Type a code" (T): open the picker once
     TRANSCRIPT(key=key, data=data,
                on_code_change=lambda: on_code(ctx, view, key),

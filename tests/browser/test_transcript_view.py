@@ -493,3 +493,62 @@ def test_esc_takes_the_keyboard_out_of_a_box_so_n_moves_on(app_page):
     page.keyboard.press("n")
     page.locator(".qc-focus", has_text="They saw the exit tickets.").first.wait_for(timeout=30_000)
     assert box.input_value() == "sel"  # the document still chosen, no letter typed into its box
+
+
+DROP_CODE_SENDS = """(n) => {  // the next n codes the transcript sends are lost on the way (as walk 18 saw)
+  window.qcDropped = 0;
+  const root = window.qcTranscriptRoot;
+  const real = root.qcSend;
+  root.qcSend = (name, value) => {
+    if (name === 'code' && window.qcDropped < n) { window.qcDropped += 1; return; }
+    real(name, value);
+  };
+}"""
+
+
+def _stored_codes(project) -> list[tuple[int, str]]:
+    return sorted((e, c) for _, e, _, _, c in codings(project)[1])
+
+
+def test_a_typed_code_lost_on_the_way_is_sent_again_and_saved_once(app_page):
+    """Walk 18: about one code in ten typed with T, then Enter, never reached the project, and
+    nothing said so. The page now confirms each code it receives; the transcript sends an
+    unconfirmed one again (saved once), and says so when it still cannot get it through."""
+    import time
+
+    project, page = app_page
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            ex = doc_store.load_document(s, 1).excerpts
+    finally:
+        ctx.close()
+    page.locator(".qc-focus", has_text="Our principals bought in.").first.wait_for()
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.evaluate(DROP_CODE_SENDS, 1)  # the first send is lost
+    page.keyboard.press("t")
+    page.keyboard.type("Trust", delay=20)
+    page.keyboard.press("Enter")
+    deadline = time.monotonic() + 40
+    while not codings(project)[1] and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert page.evaluate("window.qcDropped") == 1
+    wait_idle(page)
+    page.wait_for_timeout(3000)  # a later send again would code nothing twice
+    assert _stored_codes(project) == [(ex[3].id, "trust")]
+    assert page.locator(".qc-unsaved").is_hidden()
+
+    # every send lost: the transcript says the code may not be saved, never silence
+    wait_idle(page)
+    page.locator("h1").first.click()
+    page.evaluate(DROP_CODE_SENDS, 99)
+    page.keyboard.press("t")
+    page.keyboard.type("Evidence", delay=20)
+    page.keyboard.press("Enter")
+    note = page.locator(".qc-unsaved")
+    note.wait_for(state="visible", timeout=40_000)
+    assert note.inner_text().startswith("Evidence may not have been saved")
+    if os.environ.get("QUALCODE_SCREENSHOTS_DIR"):
+        page.screenshot(path=os.path.join(os.environ["QUALCODE_SCREENSHOTS_DIR"], "code-not-saved.png"))
+    assert _stored_codes(project) == [(ex[3].id, "trust")]

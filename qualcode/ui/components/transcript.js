@@ -192,7 +192,46 @@ function apply(root, code) {
   data.highlights = data.highlights.concat([{ s: p.start, e: p.end, code, coding: "new" }]);
   data.scroll = false;  // this redraw keeps the reader where they are (the jump was the first draw's)
   render(root, data);
-  root.qcSend("code", { start: p.start, end: p.end, code, nonce: Date.now() });
+  sendCode(root, { start: p.start, end: p.end, code, nonce: Date.now() });
+}
+
+// A code sent is confirmed by the next draws (their "acks" name its nonce). Walk 18: about one
+// typed code in ten never reached the project, without a word (the send fell between two
+// redraws). Until confirmed it is sent again, with the same nonce (the page applies a nonce
+// once); if it is still not confirmed, the transcript says so instead of keeping silent.
+const ACK_WAITS_MS = [2500, 5000, 10000];
+
+function sendCode(root, msg) {
+  const item = { msg, tries: 0, doc: (root.qcData || {}).doc };
+  const to = liveRoot(item) || root;
+  const note = to.querySelector(".qc-unsaved");
+  if (note) note.hidden = true;  // an earlier warning is over: the coder is coding again
+  to.qcSend("code", msg);
+  setTimeout(() => checkSent(item), ACK_WAITS_MS[0]);
+}
+
+// The transcript on the page now (a redraw may have replaced the one the code was typed in),
+// if it shows the same document.
+function liveRoot(item) {
+  const root = window.qcTranscriptRoot;
+  return root && root.isConnected && (root.qcData || {}).doc === item.doc ? root : null;
+}
+
+function checkSent(item) {
+  const root = liveRoot(item);
+  if (!root) return;  // another document is open: its draws know nothing of this code
+  if (((root.qcData || {}).acks || []).includes(item.msg.nonce)) return;
+  item.tries += 1;
+  if (item.tries < ACK_WAITS_MS.length) {
+    root.qcSend("code", item.msg);
+    setTimeout(() => checkSent(item), ACK_WAITS_MS[item.tries]);
+    return;
+  }
+  const names = (root.qcData || {}).names || {};
+  const note = root.querySelector(".qc-unsaved");
+  note.textContent = `${names[item.msg.code] || "The code"} may not have been saved: check the excerpt's codes ` +
+    "in the side panel, and code it again if it is not there.";
+  note.hidden = false;
 }
 
 const KEYS = { n: "next", j: "next", p: "prev", k: "prev", a: "accept", x: "reject", d: "nothing", u: "undo" };
@@ -383,6 +422,10 @@ export default function (component) {
     input.placeholder = "Code this passage: type to search";
     input.setAttribute("aria-label", "Code to apply");
     picker.append(el("div", "qc-what"), input, el("div", "qc-options"));
+    const unsaved = el("div", "qc-unsaved");
+    unsaved.hidden = true;
+    unsaved.setAttribute("role", "alert");
+    root.prepend(unsaved);  // above the transcript, where the coder reads
     root.append(picker);
     parentElement.append(root);
     setup(root);
