@@ -82,6 +82,24 @@ def test_themes_defaults_and_the_open_row_follow_the_row(tmp_path, start_app, pa
     assert _quotes_heading(page) == f"Quotes: {label}"
     shot(page, "themes-3-cy-same-row")
 
+    # the grouping and the coder stay chosen after a visit to another page (walk 18: back from
+    # Export, the counts were pooled again without a word)
+    choose(page, "th_by", "district")
+    wait_idle(page)
+    _nav(page, "Export")
+    page.wait_for_selector(key("th_by"), state="detached")
+    wait_idle(page)
+    _nav(page, "Themes")
+    page.wait_for_selector(key("th_coder"))
+    wait_idle(page)
+    assert (_shown(page, "th_by"), _shown(page, "th_coder")) == ("district", "cy")
+    shot(page, "themes-3b-kept-after-export")
+
+
+def _nav(page, name: str) -> None:
+    page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]').filter(
+        has_text=re.compile(rf"{name}\s*$")).first.click()
+
 
 def test_a_case_matrix_cell_shows_that_documents_quotes(tmp_path, start_app, page):
     """The case matrix in Chromium: only the codes that occur somewhere are columns, and a cell
