@@ -566,3 +566,34 @@ def test_why_names_which_codebook_text_is_closest(live_project):
         ("example", "She listens to me."), ("example", "I call her first.")]
     assert service._closest_in_codebook({"text": "I call her first.", "kind": "example"}, "Trust") == (
         "Closest in the codebook: an example of Trust, “I call her first.”")
+
+
+def test_a_blind_coders_refresh_of_one_document_replaces_a_colleagues_suggestions_there_only(live_project):
+    """Independent coding (walk 18): rows a colleague's learned model wrote are hidden from this
+    coder, so the Code page asks this coder's own model to re-score the open document, and that
+    document alone (``only``): the rest of the project is left as it was."""
+    from qualcode.services import team
+
+    alice, (d1, d2, d3) = live_project
+    service.suggest_all(alice)
+    bob = alice.as_coder("bob")
+    team.set_independent_coding(alice, True)
+    try:
+        ex = _excerpts(bob, d1)
+        coding.add_coding(bob, ex[0], "trust")
+        coding.add_coding(bob, ex[1], "data")
+        service.on_decision(bob, document_id=d2)
+        service.wait_for_learning(bob)
+
+        def colleagues(doc):
+            return [p for p in _pending(alice) if p.excerpt_id in _excerpts(alice, doc) and p.from_colleague("alice")]
+
+        assert colleagues(d2) and colleagues(d3)  # bob's model re-scored both
+        info = service.learning_status(alice, document_id=d2)
+        assert info["hidden"] and not info["others"]
+        service.request_refresh(alice, document_id=d2, only=True)
+        service.wait_for_learning(alice)
+        assert not colleagues(d2)  # alice's own model's suggestions now
+        assert colleagues(d3)  # ... and only there
+    finally:
+        service.wait_for_learning(bob)

@@ -232,3 +232,39 @@ def test_with_independent_coding_the_project_page_shows_a_coder_nothing_of_a_col
     else:
         assert "Reviewed: alice" in columns
         assert "alice" in seen and "Trust" in list(codes[0]["code"])  # (with its parent, Relationships)
+
+
+def test_independent_coding_never_shows_a_colleagues_learned_suggestions(seeded):
+    """Walk 18: with independent coding on, anna's Code page said "some on this document come
+    from ben's model" and offered them: a model learned from ben's decisions carries ben's
+    judgments to a coder who must not see them. Under independent coding a colleague's learned
+    model's open suggestions are not shown (the codebook's, and the coder's own, are); the Code
+    page says so. With independent coding off they are shown, and named."""
+    from qualcode.core import Suggestion
+    from qualcode.services import suggest as suggest_svc
+    from qualcode.ui.pages.code import learning_text
+
+    alice, bob, doc_id, sid = seeded
+    with alice.session() as s:  # bob's learned model re-scored excerpt 1 (rows are shared)
+        ex1 = coding_store.list_suggestions(s, document_id=doc_id)[0].excerpt_id
+        coding_store.upsert_suggestions(s, [Suggestion(
+            excerpt_id=ex1, code_id="evidence", score=0.9, model_id="m:384/h7-abc123",
+            explanation={"model_of": "bob"})], replace_pending_for=[ex1])
+        mine = [Suggestion(excerpt_id=ex1, code_id="trust", score=0.7, model_id="m:384/h3-def456",
+                           explanation={"model_of": "alice"})]
+    def codes_for(ctx):
+        view = ui_support.transcript_view(ctx, doc_id)
+        return sorted(c.code_id for e in view.excerpts() if e.id == ex1 for c in e.state.chips)
+
+    assert codes_for(alice) == ["evidence"]  # independent coding off: shown...
+    assert "bob's model" in learning_text({**suggest_svc.learning_status(alice, document_id=doc_id), "busy": ""})
+    team.set_independent_coding(alice, True)
+    assert codes_for(alice) == [] and codes_for(bob) == ["evidence"]  # on: not to alice; bob's own stay
+    assert [sg.code_id for sg in team.visible_suggestions(alice, document_id=doc_id) if sg.excerpt_id == ex1] == []
+    info = suggest_svc.learning_status(alice, document_id=doc_id)
+    assert info["hidden"] and not info["colleague"] and info["made_by"] is None
+    text = learning_text({**info, "busy": ""})
+    assert "bob" not in text and "independent coding: suggestions a colleague's model made here are not shown" in text
+    with alice.session() as s:  # alice's own learned model's rows are hers to see
+        coding_store.upsert_suggestions(s, mine)
+    assert codes_for(alice) == ["trust"]

@@ -22,6 +22,8 @@ from qualcode.core.model import (
     Turn,
     code_guid,
     is_coded,
+    learned_from,
+    made_by_colleague,
     text_hash,
     utcnow,
 )
@@ -29,5 +31,5 @@ from qualcode.core.model import (
 __all__ = [
     "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "Coder", "Coding", "DEFAULT_CODED_ROLES", "Decision",
     "Document", "Excerpt", "Memo", "Origin", "ProjectSettings", "Role", "Speaker", "Suggestion",
-    "SuggestionStatus", "Turn", "code_guid", "is_coded", "text_hash", "utcnow",
+    "SuggestionStatus", "Turn", "code_guid", "is_coded", "learned_from", "made_by_colleague", "text_hash", "utcnow",
 ]

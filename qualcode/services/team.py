@@ -126,6 +126,8 @@ def visible_suggestions(
                 own = mine.get(sg.id)
                 sg.status = SuggestionStatus(own) if own else SuggestionStatus.PENDING
                 sg.decided_by, sg.decided_at = (ctx.coder, None) if own else (None, None)
+        # a colleague's model learned from their decisions: its open suggestions are not shown
+        sugg = [sg for sg in sugg if not (sg.status == SuggestionStatus.PENDING and sg.from_colleague(ctx.coder))]
     if status:
         sugg = [sg for sg in sugg if sg.status.value == status]
     return sugg

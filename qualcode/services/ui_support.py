@@ -203,6 +203,8 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
                 others = f"{sg.decided_by} {sg.status.value}"
         if status == "pending" and sg.id in late:
             continue
+        if status == "pending" and independent and sg.from_colleague(ctx.coder):
+            continue  # a colleague's model carries their decisions: not for a blind coder (walk 18)
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
             score=float(sg.score), explanation=sg.explanation or {}, status=status, others=others))

@@ -10,6 +10,7 @@ order, the next one coming by itself).
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import streamlit as st
@@ -253,6 +254,9 @@ def learning_text(info: dict[str, Any]) -> str:
             else f"Suggestions learned from your decisions on {plural(n, 'excerpt')}" if n
             else "Suggestions from the codebook only")
     text += f", updated {_ago(info['updated_s'])}"
+    if info.get("hidden"):  # independent coding: a colleague's model's suggestions are not shown (walk 18)
+        text += (" · independent coding: suggestions a colleague's model made here are not shown; "
+                 "your own model re-scores those excerpts")
     if info.get("others") and not info.get("colleague"):
         # suggestion rows are shared: a colleague's refresh re-scored excerpts this coder has not
         # reviewed after their own model last did (a walk: the line said 163 of yours, "Why?" 42)
@@ -294,6 +298,7 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     loses them, and chips must not change under their eyes."""
     attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
     info = suggest_svc.learning_status(ctx, document_id=doc_id)
+    _blind_refresh(ctx, doc_id, info)
     st.caption(learning_text(info), help=LEARNING_HELP)
     seen = st.session_state.get("code_codes_seen")
     if info["busy"] or seen is None or seen[0] != doc_id:
@@ -310,6 +315,22 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
         if st.button(f"New suggestions for {md(', '.join(names))}: show them", key="code-new-suggestions",
                      icon=":material/fiber_new:", type="primary"):
             st.rerun()
+
+
+BLIND_REFRESH_S = 30.0  # at most one such refresh per document in this time
+
+
+def _blind_refresh(ctx: ProjectContext, doc_id: int, info: dict[str, Any]) -> None:
+    """Independent coding, and a colleague's model re-scored excerpts of this document that this
+    coder has not reviewed (suggestion rows are shared): those are hidden from this coder (they
+    carry the colleague's decisions), so this coder's own model re-scores them, in the background."""
+    if not info.get("hidden") or info.get("busy"):
+        return
+    last = st.session_state.get("code_blind_refresh")
+    if last and last[0] == doc_id and time.monotonic() - last[1] < BLIND_REFRESH_S:
+        return
+    st.session_state["code_blind_refresh"] = (doc_id, time.monotonic())
+    suggest_svc.request_refresh(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")], only=True)
 
 
 def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
