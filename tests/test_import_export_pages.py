@@ -371,7 +371,7 @@ def test_the_import_result_says_again_the_warnings_of_the_files_it_imported(proj
     ("codebook", "cb_import_0", {},
      "codes.rtf: a codebook file must be a .yaml, .yml or .qdc file, and this is a .rtf file. Save it as YAML, or "
      "export the codebook from NVivo, ATLAS.ti or MAXQDA as a REFI-QDA codebook (.qdc), and upload it again."),
-    ("importing", "imp_table", {},
+    ("importing", "imp_table_0", {},
      "Attributes table: codes.rtf: an attributes table must be a .csv, .tsv or .txt file, and this is a .rtf file. "
      "Save it as .csv (in Excel: File > Save As > CSV UTF-8) and upload it again."),
     ("importing", "srv_file_0", {"imp_kind": "Survey spreadsheet"},

@@ -247,7 +247,7 @@ def test_already_in_project_by_content_file_and_name(project):
 def test_attributes_table_without_a_file_column_names_the_upload_and_the_columns_read(project):
     at = page("importing", project)
     at = _upload(at, [("ana.txt", _labelled("Ana", "We met."), TXT)])
-    at.file_uploader(key="imp_table").set_value(("attributes_nofile.csv", b"interviewee,year,site\nana,2021,North\n",
+    at.file_uploader(key="imp_table_0").set_value(("attributes_nofile.csv", b"interviewee,year,site\nana,2021,North\n",
                                                  "text/csv"))
     no_exception(at.run())
     (msg,) = [e.value for e in at.error if e.value.startswith("Attributes table")]
@@ -258,7 +258,7 @@ def test_attributes_table_without_a_file_column_names_the_upload_and_the_columns
     # walk 6: Import went ahead without the table's attributes, unsaid
     assert any("get no attributes from this table" in c.value for c in at.caption)
     # a document column is read
-    at.file_uploader(key="imp_table").set_value(("attributes.csv", b"document,year\nana,2021\n", "text/csv"))
+    at.file_uploader(key="imp_table_0").set_value(("attributes.csv", b"document,year\nana,2021\n", "text/csv"))
     no_exception(at.run())
     assert not [e for e in at.error if e.value.startswith("Attributes table")]
     assert not any("get no attributes from this table" in c.value for c in at.caption)
@@ -270,7 +270,7 @@ def test_a_table_row_naming_no_uploaded_file_is_named_with_its_line_before_and_a
     at = page("importing", project)
     at = _upload(at, [("ana.txt", _labelled("Ana", "We met."), TXT)])
     table = b"file,year\nana.txt,2021\n\n2024_Mountain_FG_missing.txt,2024\n"
-    at.file_uploader(key="imp_table").set_value(("sites.csv", table, "text/csv"))
+    at.file_uploader(key="imp_table_0").set_value(("sites.csv", table, "text/csv"))
     no_exception(at.run())
     expected = ("Attributes table: sites.csv, line 4: '2024_Mountain_FG_missing.txt' matches none of the "
                 "transcripts; its attributes are not used. Check the spelling")
@@ -280,6 +280,14 @@ def test_a_table_row_naming_no_uploaded_file_is_named_with_its_line_before_and_a
     assert any(w.value.replace("\\", "").startswith(expected) for w in at.warning), [w.value for w in at.warning]
     (doc,) = ingest.list_documents(project)
     assert ingest.show_document(project, doc["id"])["attributes"].get("year") in ("2021", 2021)
+    # walk 18: the table stayed loaded (in the folded Options) and was read against the next
+    # upload, with a warning per row; after an import it is cleared, as the transcripts are
+    assert [u.key for u in at.file_uploader] == ["imp_files_1", "imp_table_1"]
+    assert at.file_uploader(key="imp_table_1").value is None
+    at.file_uploader(key="imp_files_1").set_value([("ben.txt", _labelled("Ben", "We left."), TXT)])
+    at = no_exception(at.run())
+    assert "ben" in " ".join(e.label for e in at.expander)  # the new file's preview
+    assert not [w for w in at.warning if w.value.startswith("Attributes table")]
 
 
 def test_a_files_problem_quotes_its_words_literally(project):

@@ -120,10 +120,30 @@ class Sidecar:
         return sorted((self.rows.get(k, (k, 0)) for k in self.unused()), key=lambda r: r[1])
 
     def unused_message(self, name: str) -> str:
-        """One plain sentence per row naming no file read, with the table's name and the line."""
-        return " ".join(f"{name}, line {line}: {written!r} matches none of the transcripts; its attributes are "
-                        f"not used. Check the spelling of the file name, or add that transcript too."
-                        for written, line in self.unused_rows())
+        """The rows naming no file read, with the table's name and their lines: one sentence for
+        one row; one sentence for several (walk 18: five sentences ran together, one per row),
+        and, when no row matches at all, that the table may be for other files.
+
+        >>> car = Sidecar("t.csv", documents={"a.txt": {}, "b.txt": {}, "c.txt": {}},
+        ...               rows={"a.txt": ("A.txt", 2), "b.txt": ("b.txt", 3), "c.txt": ("c.txt", 4)}, used={"c.txt"})
+        >>> car.unused_message("t.csv")
+        "t.csv: 2 rows match none of the transcripts, so their attributes are not used: line 2 ('A.txt'), line 3 ('b.txt'). Check the spelling of the file names, or add those transcripts too."
+        """
+        rows = self.unused_rows()
+        if not rows:
+            return ""
+        if len(rows) == 1:
+            (written, line), = rows
+            return (f"{name}, line {line}: {written!r} matches none of the transcripts; its attributes are "
+                    f"not used. Check the spelling of the file name, or add that transcript too.")
+        listed = ", ".join(f"line {line} ({written!r})" for written, line in rows[:8])
+        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
+        text = (f"{name}: {len(rows)} rows match none of the transcripts, so their attributes are not used: "
+                f"{listed}{more}.")
+        if not self.used:
+            return text + (" No row matches any transcript chosen: if the table is for other files, remove it "
+                           "(under Options).")
+        return text + " Check the spelling of the file names, or add those transcripts too."
 
 
 def load_sidecar(path: str | Path) -> Sidecar:

@@ -88,7 +88,7 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files(str(SAMPLE))
     page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
     wait_idle(page)
-    page.locator(key("imp_table") + ' input[type="file"]').set_input_files(str(SAMPLES / "attributes.csv"))
+    page.locator(key("imp_table_0") + ' input[type="file"]').set_input_files(str(SAMPLES / "attributes.csv"))
     page.wait_for_function("() => [...document.querySelectorAll('input')].some(i => i.value.includes('year=2018'))")
     wait_idle(page)
     shot(page, "import")

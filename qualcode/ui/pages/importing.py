@@ -534,7 +534,9 @@ def render() -> None:
                                    "same name) is not imported unless this is ticked; then the old document, "
                                    "with its codings, is replaced.")
         table = st.file_uploader("Attributes table (CSV: a 'file' or 'document' column, then one column per "
-                                 "attribute, e.g. year, district, format)", key="imp_table")
+                                 "attribute, e.g. year, district, format)", key=f"imp_table_{nonce}",
+                                 help="Applied to the files imported with it, then cleared: the next files "
+                                      "get their own table")  # walk 18: kept, it was read against the next files
         refused = table and wrong_kind(table.name, ("csv", "tsv", "txt"), "An attributes table",
                                        "Save it as .csv (in Excel: File > Save As > CSV UTF-8)")
         if refused:
