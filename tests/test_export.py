@@ -582,3 +582,46 @@ def test_the_codebook_exports_leave_out_every_retired_code(project, small, tmp_p
     md = codebook_svc.export_codebook(project, tmp_path / "c.md").read_text(encoding="utf-8")
     headings = {line.lstrip("#").strip() for line in md.splitlines() if line.startswith("##")}
     assert headings == {"Buy-in (rel)", "Relationships (test)", "Trust (rel)"}, headings
+
+
+def test_qdpx_cases_are_people_across_documents(project, shared_dir, tmp_path):
+    """Walk 18: Grace, in her interview and in a focus group, was two Cases, and each document's
+    Interviewer one more. A participant is one Case across documents under the same name (a
+    placeholder such as "Speaker 1" stays one per document, as Themes counts people); an
+    interviewer label is one Case. Read back, each document's speakers have what they had."""
+    from qualcode.core import Attribute
+    from tests.conftest import make_document
+
+    def doc(name, who):
+        d = make_document(name, [("Interviewer", "interviewer", "How was it?"), (who, "participant", f"{name} was fine."),
+                                 ("Speaker 1", "participant", "Same here.")])
+        for sp in d.speakers:
+            if sp.label == who:
+                sp.attributes["site"] = Attribute("site", "North")
+        return d
+
+    with project.session() as s:
+        for d in (doc("interview", "Grace Mwale"), doc("focus group", "grace  mwale"), doc("other", "Tom")):
+            doc_store.add_document(s, d)
+    data = ex.qdpx_bytes(project)
+    root = etree.fromstring(_qde(data))
+    assert etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Project.xsd"))).validate(root)
+    cases = {}
+    for c in root.iter("{urn:QDA-XML:project:1.0}Case"):
+        cases.setdefault(c.get("name"), []).append(len(c.findall("q:SourceRef", NS)))
+    assert cases == {"Interviewer": [3], "Grace Mwale": [2], "Tom": [1], "Speaker 1": [1, 1, 1]}
+    # read back, each document's speakers have exactly their role and attributes (the cases carry them)
+    def speakers(ctx):
+        with ctx.session(readonly=True) as s:
+            return {d["name"]: sorted((sp.label, sp.role.value, sorted((a.key, a.value) for a in sp.attributes.values()))
+                                      for sp in doc_store.load_document(s, d["id"]).speakers)
+                    for d in doc_store.list_documents(s)}
+
+    ex.import_qdpx(tmp_path / "copy", data)
+    copy = services.open_project(tmp_path / "copy", coder="x")
+    try:
+        assert speakers(copy) == speakers(project)
+        assert ("grace  mwale", "participant", [("site", "North")]) in speakers(copy)["focus group"]
+        assert _qde(ex.qdpx_bytes(copy)) == _qde(data)
+    finally:
+        copy.close()

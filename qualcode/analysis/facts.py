@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from qualcode.core import Codebook
+from qualcode.core.text import person_key
 from qualcode.errors import NotFoundError
 
 NOT_SET = "(not set)"
@@ -274,21 +275,11 @@ def is_participant(facts: Facts) -> pd.Series:
     return pd.Series((~sp["role"].isin(NON_PARTICIPANT_ROLES)).to_numpy(), index=sp["speaker_id"].to_numpy())
 
 
-#: Speaker labels that name a role or a placeholder, not a person ("Student", "Speaker 1", "P3"):
-#: the same label in two documents is two people. Any label with a digit is one too.
-GENERIC_LABELS = frozenset({
-    "speaker", "participant", "respondent", "interviewee", "interviewer", "facilitator", "moderator",
-    "student", "students", "pupil", "teacher", "parent", "member", "person", "unknown", "unidentified",
-    "female", "male", "woman", "man", "voice", "guest", "caller", "audience", "group", "all", "several",
-    "multiple", "everyone", "someone", "other", "chw", "nurse", "staff", "coach", "mentor", "mentee",
-})
-
-
 def person_ids(facts: Facts) -> pd.Series:
     """speaker_id -> a person number. Speakers are stored per document; a participant who speaks
     in two documents under the same name (Grace Mwale in her interview and in a focus group) is
     one person, as the Documents page lists her (walk 17: Themes counted her twice). A label that
-    names a role or a placeholder (:data:`GENERIC_LABELS`, or any label with a digit: "Speaker 1",
+    names a role or a placeholder (``core.text.GENERIC_LABELS``, or any label with a digit: "Speaker 1",
     "P3") is a different person in each document, as is every speaker of a survey (a respondent's
     answers are one document, each spoken by its question).
 
@@ -301,11 +292,8 @@ def person_ids(facts: Facts) -> pd.Series:
     sp = facts.speakers
     d = facts.documents
     surveys = set() if d is None or "format" not in d else set(d.loc[d["format"] == SURVEY_FORMAT, "document_id"])
-    keys = []
-    for doc, label in zip(sp["document_id"].tolist(), sp["label"].fillna("").astype(str).tolist()):
-        name = " ".join(label.split()).casefold()
-        generic = not name or name in GENERIC_LABELS or any(ch.isdigit() for ch in name) or doc in surveys
-        keys.append((doc, name) if generic else name)
+    keys = [person_key(doc, label, per_document=doc in surveys)
+            for doc, label in zip(sp["document_id"].tolist(), sp["label"].fillna("").astype(str).tolist())]
     codes = pd.Series(pd.factorize(pd.Series(keys, dtype=object))[0], index=sp["speaker_id"].to_numpy())
     return codes.astype(np.int64)
 

@@ -11,3 +11,28 @@ def plural(n: int, unit: str) -> str:
     ('1 file', '3 documents')
     """
     return f"{n} {unit}{'s' * (n != 1)}"
+
+
+#: Speaker labels that name a role or a placeholder, not a person ("Student", "Speaker 1", "P3"):
+#: the same label in two documents is two people. Any label with a digit is one too.
+GENERIC_LABELS = frozenset({
+    "speaker", "participant", "respondent", "interviewee", "interviewer", "facilitator", "moderator",
+    "student", "students", "pupil", "teacher", "parent", "member", "person", "unknown", "unidentified",
+    "female", "male", "woman", "man", "voice", "guest", "caller", "audience", "group", "all", "several",
+    "multiple", "everyone", "someone", "other", "chw", "nurse", "staff", "coach", "mentor", "mentee",
+})
+
+
+def person_key(document: object, label: str, *, per_document: bool = False) -> object:
+    """Who a speaker is across documents: speakers are stored per document, and someone who
+    speaks in two documents under the same name (Grace Mwale in her interview and in a focus
+    group) is one person (walk 17). A label that names a role or a placeholder
+    (:data:`GENERIC_LABELS`, or any label with a digit: "Speaker 1", "P3") is a different person
+    in each document, as is every speaker when ``per_document`` (a survey's respondents).
+
+    >>> person_key(1, "Grace  Mwale") == person_key(2, "grace mwale"), person_key(1, "Speaker 1")
+    (True, (1, 'speaker 1'))
+    """
+    name = " ".join(label.split()).casefold()
+    generic = not name or name in GENERIC_LABELS or any(ch.isdigit() for ch in name) or per_document
+    return (document, name) if generic else name

@@ -39,6 +39,7 @@ from typing import IO, Any, Callable
 from lxml import etree
 
 from qualcode.core import Attribute, AttrType, Codebook, Document, Excerpt, Role, Speaker, Turn, text_hash
+from qualcode.core.text import person_key
 from qualcode.errors import ExportError
 from qualcode.safezip import read_member
 
@@ -232,19 +233,19 @@ def build_project_xml(data: ProjectData, *, write_codes: CodesWriter) -> tuple[b
             _variable(vars_el, ROLE_VAR, "role", "text", "Speaker role")
         for k, (g, t) in spk_var.items():
             _variable(vars_el, g, k, t, "Speaker attribute")
-    # Cases: one per speaker
+    # Cases: one per person (see speaker_cases), with a SourceRef to each document they speak in
     if has_speakers:
         cases_el = etree.SubElement(root, _q("Cases"))
-        for d in data.documents:
-            for sp in d.speakers:
-                case = etree.SubElement(cases_el, _q("Case"))
-                case.set("guid", guid("case", d.content_hash, sp.label))
-                case.set("name", sp.label)
-                _value_element(case, ROLE_VAR, _tv(sp.role), "text")
-                for a in sp.attributes.values():
-                    g, t = spk_var[a.key]
-                    _value_element(case, g, str(a.value), t)
-                etree.SubElement(case, _q("SourceRef")).set("targetGUID", guid("source", d.content_hash))
+        for case_guid, sp, hashes in speaker_cases(data.documents):
+            case = etree.SubElement(cases_el, _q("Case"))
+            case.set("guid", case_guid)
+            case.set("name", sp.label)
+            _value_element(case, ROLE_VAR, _tv(sp.role), "text")
+            for a in sp.attributes.values():
+                g, t = spk_var[a.key]
+                _value_element(case, g, str(a.value), t)
+            for h in hashes:
+                etree.SubElement(case, _q("SourceRef")).set("targetGUID", guid("source", h))
     # Sources
     files: dict[str, str] = {}
     codings_by_doc: dict[str, list[CodingRecord]] = {}
@@ -331,6 +332,38 @@ def _code_elements_in_codebook_order(codes_el, cb: Codebook) -> list:
 def _tv(t: Any) -> str:
     """An enum's (AttrType, Role) value, or the text as it is."""
     return t.value if isinstance(t, Enum) else str(t)
+
+
+NOT_PARTICIPANTS = ("interviewer", "facilitator")
+
+
+def speaker_cases(documents: list[Document]) -> list[tuple[str, Speaker, list[str]]]:
+    """The ``Cases``: (GUID, the speaker, content hashes of the documents they speak in).
+
+    Speakers are stored per document; a case is a person across them (walk 18: Grace Mwale,
+    in her interview and in a focus group, was two cases, and each document's "Interviewer" one
+    more). A participant is one case across documents under the same name, as Themes counts
+    people (``core.text.person_key``: a placeholder label such as "Speaker 1" stays one per
+    document); an interviewer or facilitator is one case per label across the project. Merged
+    only where role and attributes agree, so that reading the file back gives each document's
+    speakers exactly what they had.
+    """
+    groups: dict[Any, list[tuple[Document, Speaker]]] = {}
+    for d in documents:
+        for sp in d.speakers:
+            role = _tv(sp.role)
+            name = " ".join(sp.label.split()).casefold()
+            who = ("role", role, name) if role in NOT_PARTICIPANTS else (
+                "person", person_key(d.content_hash, sp.label, per_document=d.format == "survey"))
+            attrs = tuple(sorted((a.key, _tv(a.type), str(a.value)) for a in sp.attributes.values()))
+            groups.setdefault((who, role, attrs), []).append((d, sp))
+    out = []
+    for (who, _role, _attrs), members in groups.items():
+        d0, sp0 = members[0]
+        hashes = list(dict.fromkeys(d.content_hash for d, _ in members))
+        g = guid("case", d0.content_hash, sp0.label) if len(hashes) == 1 else guid("case", *map(str, who))
+        out.append((g, sp0, hashes))
+    return out
 
 
 def qdpx_bytes(data: ProjectData, *, write_codes: CodesWriter) -> bytes:
@@ -971,11 +1004,14 @@ def _structure(name: str, text: str, meta: dict | None, cases: list, variables: 
                 excerpts.append(Excerpt(start=a, end=b, text=text[a:b], turn_order=order, order=order))
                 order += 1
             pos += len(line)
+    spaced = {" ".join(k.split()).casefold(): v for k, v in reversed(list(speakers.items()))}
     for case in cases:
         label = (case.get("name") or "").strip()
-        sp = speakers.get(label)
+        # a case is a person across documents (see speaker_cases), named as in the first one
+        sp = speakers.get(label) or spaced.get(" ".join(label.split()).casefold())
         if sp is None:
             continue
+        label = sp.label
         for vv in _kids(case, "VariableValue"):
             got = _value_of(vv)
             if not got or got[0] not in variables:
