@@ -308,3 +308,28 @@ def test_a_coder_removing_their_accepted_code_leaves_the_colleagues_accept(tp):
         return next(c.status for e in view.excerpts() if e.id == ex[0].id for c in e.state.chips)
 
     assert (status(alice), status(bob)) == ("rejected", "accepted")
+
+
+def test_agreement_names_a_code_added_after_a_coder_had_finished_the_excerpts(tp):
+    """Walk 18: a code added after anna finished a document, then applied by ben there, made its
+    kappa 0.00: anna never had it to consider. The figures stay as they are (absence counts as
+    "not applied"), and the result names how many such excerpts each coder has, per code."""
+    from qualcode.services import codebook as cb_service
+    from qualcode.ui.pages.agreement import late_notes
+
+    alice, bob, ex = tp
+    for e in ex[:3]:
+        coding.mark_reviewed(alice, e.id)
+    coding.add_coding(alice, ex[0].id, "trust")
+    new = cb_service.add_code(alice, {"name": "Social connection", "definition": "Feeling part of a group."})
+    coding.add_coding(bob, ex[0].id, "trust")
+    coding.add_coding(bob, ex[1].id, new.id)  # alice finished ex[1] before the code existed
+    coding.mark_reviewed(bob, ex[2].id)
+    coding.mark_reviewed(alice, ex[3].id)  # reviewed after: she could have used it
+    coding.add_coding(bob, ex[3].id, new.id)
+    result = team.agreement(alice, coders=["alice", "bob"])
+    assert result["late"] == {new.id: {"alice": 1}}
+    assert result["codes"][new.id]["applied"] == {"alice": 0, "bob": 2}  # the figures are unchanged
+    (note,) = late_notes(result, {new.id: "Social connection"})
+    assert note.startswith("Social connection was added to the codebook after alice had finished 1 excerpt where a "
+                           "colleague applied it")

@@ -310,6 +310,8 @@ def agreement(
         names_of_codes = {c.id: c.shown_name for c in cb.codes}
         spans = {e: (d["start"], d["end"]) for e, d in team_store.excerpt_details(s, everything).items()} \
             if level == "character" else {}
+        before = team_store.reviewed_before_code(s, set.intersection(*(reviewed[n] for n in names if n != ENGINE)),
+                                                 [people[n] for n in names if n != ENGINE], code_ids)
     applied: dict[str, dict[int, dict[str, list[tuple[int, int]]]]] = {n: {} for n in names}
     name_of = {v: k for k, v in people.items()}
     for excerpt_id, code_id, coder_id, start, end in rows:
@@ -323,6 +325,7 @@ def agreement(
     units = sorted(set.intersection(*(reviewed[n] for n in names)))
     result = {"level": level, "coders": names, "code": code,
               **_block(names, units, code_ids, applied, spans, level, unit_name, names_of_codes)}
+    result["late"] = _late(before, units, applied, name_of)
     result["pairs"] = []
     if pairs and len(names) > 2:
         for a, b in combinations(names, 2):
@@ -330,6 +333,24 @@ def agreement(
             block = _block([a, b], pair_units, code_ids, applied, spans, level, unit_name, names_of_codes)
             result["pairs"].append({"coders": [a, b], **block})
     return result
+
+
+def _late(before: dict[str, dict[int, set[int]]], units: list[int], applied: dict, name_of: dict[int, str]
+          ) -> dict[str, dict[str, int]]:
+    """code id -> coder -> how many of the compared excerpts that coder had finished before the
+    code was added, without it, where another coder applied it: disagreements that may only mean
+    the code was not there to consider (walk 18: a code added after anna finished a document
+    made kappa 0.00 for it). Counted, said, never dropped from the figures."""
+    out: dict[str, dict[str, int]] = {}
+    compared = set(units)
+    for code_id, per_coder in before.items():
+        for coder_id, early in per_coder.items():
+            who = name_of[coder_id]
+            n = sum(1 for u in early & compared if code_id not in applied[who].get(u, {})
+                    and any(code_id in got.get(u, {}) for other, got in applied.items() if other != who))
+            if n:
+                out.setdefault(code_id, {})[who] = n
+    return out
 
 
 # --- disagreements and consensus -----------------------------------------------------

@@ -16,6 +16,7 @@ from qualcode.errors import NotFoundError
 from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
     AuditRow,
+    CodeRow,
     CoderRow,
     CodingRow,
     DocumentRow,
@@ -51,6 +52,28 @@ def reviewed_sets(s: Session, ids: Iterable[int]) -> dict[int, set[int]]:
     for coder_id, excerpt_id in s.execute(
             select(ReviewRow.coder_id, ReviewRow.excerpt_id).where(ReviewRow.coder_id.in_(ids))):
         out[coder_id].add(excerpt_id)
+    return out
+
+
+def reviewed_before_code(
+    s: Session, excerpt_ids: Iterable[int], coder_ids_: Iterable[int], code_ids: Iterable[str]
+) -> dict[str, dict[int, set[int]]]:
+    """code id -> coder id -> the excerpts that coder had finished before the code was added to
+    the codebook (their review did not consider it). Only codes added after some review appear."""
+    created = {cid: _aware(at) for cid, at in s.execute(
+        select(CodeRow.id, CodeRow.created_at).where(CodeRow.id.in_(list(code_ids))))}
+    ids = list(coder_ids_)
+    if not created or not ids:
+        return {}
+    out: dict[str, dict[int, set[int]]] = {}
+    for chunk in chunks(list(excerpt_ids)):
+        for excerpt_id, coder_id, at in s.execute(
+                select(ReviewRow.excerpt_id, ReviewRow.coder_id, ReviewRow.reviewed_at)
+                .where(ReviewRow.coder_id.in_(ids), ReviewRow.excerpt_id.in_(chunk))):
+            at = _aware(at)
+            for code_id, made in created.items():
+                if made is not None and at is not None and at < made:
+                    out.setdefault(code_id, {}).setdefault(coder_id, set()).add(excerpt_id)
     return out
 
 

@@ -222,6 +222,8 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         st.caption(f"Not in the table: {len(unused)} code{'s' * (len(unused) != 1)} that none of these coders "
                    "applied to these excerpts (they agree trivially and are left out of the Overall row too): "
                    + ", ".join(md(names.get(c, c)) for c in unused) + ".")
+    for text in late_notes(result, names):
+        st.warning(text, icon=":material/schedule:")
     row = _selected_row(event)
     if row is not None:
         _drilldown(ctx, result, names, row)
@@ -233,6 +235,27 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
             "Cohen's kappa": _num(p["overall"].get("cohen_kappa")),
             KAPPA_WORDS: team.kappa_label(p["overall"].get("cohen_kappa")),
         } for p in result["pairs"]]), hide_index=True, width="stretch")
+
+
+def late_notes(result: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """A warning per code added to the codebook after a coder had finished excerpts where a
+    colleague then applied it (``team.agreement``'s ``late``): there the figures count a
+    disagreement that may only mean the code was not there yet (walk 18).
+
+    >>> late_notes({"codes": {"soc": {}}, "late": {"soc": {"anna": 1}}}, {"soc": "Social connection"})
+    ['Social connection was added to the codebook after anna had finished 1 excerpt where a colleague applied it: there it counts as a disagreement, though anna never had the code to consider. Read its figures with care, or ask anna to look at that excerpt again (click the row to list it).']
+    """
+    out = []
+    for code_id, who in sorted((result.get("late") or {}).items()):
+        if code_id not in result.get("codes", {}):
+            continue
+        for coder, n in sorted(who.items()):
+            out.append(f"{md(names.get(code_id, code_id))} was added to the codebook after {md(coder)} had finished "
+                       f"{excerpts(n)} where a colleague applied it: there it counts as a disagreement, though "
+                       f"{md(coder)} never had the code to consider. Read its figures with care, or ask {md(coder)} "
+                       f"to look at {'that excerpt' if n == 1 else 'those excerpts'} again (click the row to list "
+                       f"{'it' if n == 1 else 'them'}).")
+    return out
 
 
 def _selected_row(event: Any) -> int | None:
