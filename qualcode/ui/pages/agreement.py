@@ -133,7 +133,8 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
                                         "Excerpt no.": st.column_config.NumberColumn(
                                             help="Its place in the transcript: 1 is the document's first "
                                                  "excerpt. Select the row to read it whole"),
-                                        "Document": st.column_config.TextColumn(width="small")})
+                                        # a document's name read whole (walk 18: "2021_focus_gr…")
+                                        "Document": st.column_config.TextColumn(width="medium")})
     _whole_excerpt(found, _selected_row(event), names, people)
     if code_id:
         st.button(f"Show only {shorten(label, 30)} on the Disagreements tab", key="agr-drill-filter",

@@ -324,7 +324,8 @@ def render() -> None:
     left, right = st.columns([3, 2])
     with left:
         rows = _tree_rows(cb, usage, pending, show_retired=show_retired)
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=560,
+        # a short codebook without empty rows under it (walk 18); a long one scrolls inside
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height="content" if len(rows) <= 15 else 560,
                      column_config={"Definition": st.column_config.TextColumn(width="large")})
     with right:
         ids = [r["Id"] for r in rows]
