@@ -7,7 +7,7 @@ import pytest
 
 from qualcode.services import coding, team, ui_support
 from qualcode.storage import coding as coding_store
-from tests.ui_helpers import no_exception, page, seed
+from tests.ui_helpers import no_exception, page, run_script, seed
 
 
 @pytest.fixture
@@ -268,3 +268,37 @@ def test_independent_coding_never_shows_a_colleagues_learned_suggestions(seeded)
     with alice.session() as s:  # alice's own learned model's rows are hers to see
         coding_store.upsert_suggestions(s, mine)
     assert codes_for(alice) == ["trust"]
+
+
+def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(project):
+    """Walk 19: a code added on the Codebook page had its suggestions within a second, all in
+    two other documents; the open Code page said nothing for two minutes (it offers only codes
+    new to the open document). It now names where the new code is suggested, with a way there,
+    or that it is suggested nowhere yet."""
+    from qualcode.core import Suggestion
+    from qualcode.services import codebook as cb_service
+    from qualcode.storage import documents as doc_store
+
+    doc1, _ = seed(project, name="first")
+    doc2, _ = seed(project, name="second", turns=[("Interviewer", "interviewer", "And then?"),
+                                                   ("Ana", "participant", "The young people came every week.")])
+    script = ("from qualcode.services import suggest as sg\n"
+              "sg.follow_codebook = lambda *a, **k: True  # no engine here: the codebook counts as followed\n"
+              "from qualcode.ui.pages import code\ncode.render()\n")
+    at = no_exception(run_script(script, project, code_doc=doc1, code_mode="Excerpts"))
+    assert not [c for c in at.caption if c.value.startswith("New code")]
+    new = cb_service.add_code(project, {"name": "Youth involvement", "definition": "Young people taking part."})
+    at = no_exception(at.run())
+    assert [c.value for c in at.caption if c.value.startswith("New code")] == [
+        "New code Youth involvement: the model suggests it nowhere yet. Code a few excerpts with it by hand "
+        "(T, or select words): it learns from them."]
+    with project.session() as s:
+        ex2 = [e.id for e in doc_store.load_document(s, doc2).excerpts if e.codable]
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id=new.id, score=0.7, model_id="m")
+                                            for e in ex2])
+    at = no_exception(at.run())
+    assert [c.value for c in at.caption if c.value.startswith("New code")] == [
+        "New code Youth involvement: suggested on 1 excerpt you have not reviewed, none in this document: "
+        "second (1)."]
+    at = no_exception(at.button(key=f"code-new-open-{new.id}").click().run())
+    assert at.session_state["code_doc"] == doc2

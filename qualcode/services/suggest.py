@@ -710,6 +710,13 @@ def whose_model(name: str | None) -> str:
     return f"{name}'s model" if name else "a colleague's model"
 
 
+def where_suggested(ctx: ProjectContext, code_ids: Sequence[str]) -> dict[str, list[tuple[int, str, int]]]:
+    """code id -> ``(document id, name, n)``: the documents where the code is suggested on excerpts
+    this coder has not reviewed, most first (see ``storage.coding.pending_by_document``)."""
+    with ctx.session(readonly=True) as s:
+        return coding_store.pending_by_document(s, code_ids, meta.find_coder(s, ctx.coder))
+
+
 def suggested_codes(ctx: ProjectContext, document_id: int) -> set[str]:
     """The codes with a pending suggestion in the document (see ``storage.coding.suggested_codes``)."""
     with ctx.session(readonly=True) as s:

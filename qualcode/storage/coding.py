@@ -21,6 +21,7 @@ from qualcode.storage.models import (
     CodeRow,
     CoderRow,
     CodingRow,
+    DocumentRow,
     ExcerptRow,
     MemoRow,
     ReviewRow,
@@ -251,6 +252,25 @@ def suggested_codes(s: Session, document_id: int) -> set[str]:
     return set(s.scalars(select(SuggestionRow.code_id).distinct()
                          .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
                          .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending")))
+
+
+def pending_by_document(s: Session, code_ids: Iterable[str], coder_id: int | None
+                        ) -> dict[str, list[tuple[int, str, int]]]:
+    """code id -> ``(document id, name, n)`` of its pending suggestions on excerpts ``coder_id``
+    has not reviewed, most first: where a code new to the Code page is suggested."""
+    q = (select(SuggestionRow.code_id, DocumentRow.id, DocumentRow.name, func.count(SuggestionRow.id))
+         .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
+         .join(DocumentRow, DocumentRow.id == ExcerptRow.document_id)
+         .where(SuggestionRow.code_id.in_(list(code_ids)), SuggestionRow.status == "pending")
+         .group_by(SuggestionRow.code_id, DocumentRow.id, DocumentRow.name))
+    if coder_id is not None:
+        q = q.where(SuggestionRow.excerpt_id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+    out: dict[str, list[tuple[int, str, int]]] = {}
+    for code_id, doc_id, name, n in s.execute(q):
+        out.setdefault(code_id, []).append((int(doc_id), str(name), int(n)))
+    for rows in out.values():
+        rows.sort(key=lambda r: (-r[2], r[1]))
+    return out
 
 
 def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:

@@ -304,8 +304,9 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     if info["busy"] or seen is None or seen[0] != doc_id:
         return
     new = (attempt(suggest_svc.suggested_codes, ctx, doc_id) or set()) - seen[1]
+    cb = attempt(ui_support.codebook, ctx)  # the codebook now: a new code is not in the page's names
+    _new_codes_elsewhere(ctx, doc_id, cb, new)
     if new:
-        cb = attempt(ui_support.codebook, ctx)  # the codebook now: the new code is not in the page's names
         current = {c.id: c.name for c in cb.codes} if cb is not None else {}
         names = sorted(current.get(c, c) for c in new)
         if st.session_state.get("code_new_told") != new:  # said once where the coder is reading too
@@ -333,10 +334,52 @@ def _blind_refresh(ctx: ProjectContext, doc_id: int, info: dict[str, Any]) -> No
     suggest_svc.request_refresh(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")], only=True)
 
 
+def new_code_text(name: str, where: list[tuple[int, str, int]], here: int, esc=lambda t: t) -> str:
+    """Where a code added since the document was opened is suggested (walk 19: a code added on
+    the Codebook page had suggestions within a second, all in other documents, and the Code page
+    said nothing for two minutes).
+
+    >>> new_code_text("Youth", [(2, "focus group", 7), (3, "sunita", 2)], here=1)
+    'New code Youth: suggested on 9 excerpts you have not reviewed, none in this document: focus group (7), sunita (2).'
+    >>> new_code_text("Youth", [], here=1)
+    'New code Youth: the model suggests it nowhere yet. Code a few excerpts with it by hand (T, or select words): it learns from them.'
+    """
+    n = sum(k for d, _name, k in where if d != here)
+    if not n:
+        return (f"New code {esc(name)}: the model suggests it nowhere yet. Code a few excerpts with it by hand "
+                "(T, or select words): it learns from them.")
+    return (f"New code {esc(name)}: suggested on {plural(n, 'excerpt')} you have not reviewed, none in this "
+            "document: " + ", ".join(f"{esc(d_name)} ({k})" for d, d_name, k in where if d != here) + ".")
+
+
+def _new_codes_elsewhere(ctx: ProjectContext, doc_id: int, cb, suggested_here: set[str]) -> None:
+    """In the ticking line: codes added to the codebook since this document was opened whose
+    suggestions are all elsewhere (or nowhere) get a line saying where, and a way there."""
+    known = st.session_state.get("code_codebook_seen")
+    if cb is None or known is None or known[0] != doc_id:
+        return
+    added = [c for c in cb.codable_codes() if c.id not in known[1] and c.id not in suggested_here and not c.retired]
+    if not added:
+        return
+    where = attempt(suggest_svc.where_suggested, ctx, [c.id for c in added]) or {}
+    for c in added:
+        spots = [w for w in where.get(c.id, []) if w[0] != doc_id]
+        st.caption(new_code_text(c.name, spots, doc_id, esc=md))
+        if spots:
+            target, target_name, _n = spots[0]
+            if st.button(f"Open {md(target_name)}", key=f"code-new-open-{c.id}", icon=":material/arrow_forward:",
+                         type="tertiary", on_click=_open_document, args=(target,)):
+                st.rerun()  # the whole page, from this ticking fragment
+
+
 def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
     """"Suggestions learned from your decisions on N excerpts, updated X s ago" and a refresh button;
     follows codebook changes (a new or edited code gets suggestions at once)."""
     st.session_state["code_codes_seen"] = (doc_id, attempt(suggest_svc.suggested_codes, ctx, doc_id) or set())
+    known = st.session_state.get("code_codebook_seen")
+    if known is None or known[0] != doc_id:  # the codes there when the document was opened
+        cb = attempt(ui_support.codebook, ctx)
+        st.session_state["code_codebook_seen"] = (doc_id, {c.id for c in cb.codes} if cb is not None else set())
     # on the page's own runs (the coder's actions), never on the line's ticks: the feature warm-up
     # waits for WARM_IDLE_S of quiet, and a 2 s tick would restart that wait for ever
     if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
