@@ -302,3 +302,12 @@ def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(projec
         "second (1)."]
     at = no_exception(at.button(key=f"code-new-open-{new.id}").click().run())
     assert at.session_state["code_doc"] == doc2
+    # under independent coding a colleague's learned model's suggestions are not counted either
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id=new.id, score=0.9, model_id="m:384/h5-x",
+                                                       explanation={"model_of": "bob"}) for e in ex2])
+    from qualcode.services import suggest as suggest_svc
+
+    assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 2)]}
+    team.set_independent_coding(project, True)
+    assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 1)]}

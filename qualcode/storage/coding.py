@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from qualcode.core import Coding, Memo, Origin, Suggestion, SuggestionStatus
+from qualcode.core import Coding, Memo, Origin, Suggestion, SuggestionStatus, made_by_colleague
 from qualcode.errors import NotFoundError
 from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
@@ -254,20 +254,27 @@ def suggested_codes(s: Session, document_id: int) -> set[str]:
                          .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending")))
 
 
-def pending_by_document(s: Session, code_ids: Iterable[str], coder_id: int | None
-                        ) -> dict[str, list[tuple[int, str, int]]]:
+def pending_by_document(s: Session, code_ids: Iterable[str], coder_id: int | None, *,
+                        blind_to: str | None = None) -> dict[str, list[tuple[int, str, int]]]:
     """code id -> ``(document id, name, n)`` of its pending suggestions on excerpts ``coder_id``
-    has not reviewed, most first: where a code new to the Code page is suggested."""
-    q = (select(SuggestionRow.code_id, DocumentRow.id, DocumentRow.name, func.count(SuggestionRow.id))
+    has not reviewed, most first: where a code new to the Code page is suggested. ``blind_to``:
+    a coder under independent coding, who is not shown a colleague's learned model's rows."""
+    q = (select(SuggestionRow.code_id, DocumentRow.id, DocumentRow.name, SuggestionRow.model_id,
+                SuggestionRow.explanation)
          .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
          .join(DocumentRow, DocumentRow.id == ExcerptRow.document_id)
-         .where(SuggestionRow.code_id.in_(list(code_ids)), SuggestionRow.status == "pending")
-         .group_by(SuggestionRow.code_id, DocumentRow.id, DocumentRow.name))
+         .where(SuggestionRow.code_id.in_(list(code_ids)), SuggestionRow.status == "pending"))
     if coder_id is not None:
         q = q.where(SuggestionRow.excerpt_id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+    counts: dict[tuple[str, int, str], int] = {}
+    for code_id, doc_id, name, model_id, explanation in s.execute(q):
+        if blind_to is not None and made_by_colleague(model_id, explanation, blind_to):
+            continue
+        key = (code_id, int(doc_id), str(name))
+        counts[key] = counts.get(key, 0) + 1
     out: dict[str, list[tuple[int, str, int]]] = {}
-    for code_id, doc_id, name, n in s.execute(q):
-        out.setdefault(code_id, []).append((int(doc_id), str(name), int(n)))
+    for (code_id, doc_id, name), n in counts.items():
+        out.setdefault(code_id, []).append((doc_id, name, n))
     for rows in out.values():
         rows.sort(key=lambda r: (-r[2], r[1]))
     return out
