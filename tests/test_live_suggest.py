@@ -568,11 +568,13 @@ def test_why_names_which_codebook_text_is_closest(live_project):
         "Closest in the codebook: an example of Trust, “I call her first.”")
 
 
-def test_a_blind_coders_refresh_of_one_document_replaces_a_colleagues_suggestions_there_only(live_project):
-    """Independent coding (walk 18): rows a colleague's learned model wrote are hidden from this
-    coder, so the Code page asks this coder's own model to re-score the open document, and that
-    document alone (``only``): the rest of the project is left as it was."""
-    from qualcode.services import team
+def test_blind_coders_each_keep_their_own_models_suggestions(live_project):
+    """Independent coding (walks 18, 19): rows a colleague's learned model wrote are hidden from
+    this coder, and a refresh leaves them to their coder (walk 19: each coder's refresh wiped
+    the other's suggestions; the page then said the document had not been scored). The Code
+    page has this coder's own model re-score the open document, and that one alone (``only``),
+    when a colleague's rows there are newer than this coder's last refresh."""
+    from qualcode.services import team, ui_support
 
     alice, (d1, d2, d3) = live_project
     service.suggest_all(alice)
@@ -585,15 +587,29 @@ def test_a_blind_coders_refresh_of_one_document_replaces_a_colleagues_suggestion
         service.on_decision(bob, document_id=d2)
         service.wait_for_learning(bob)
 
-        def colleagues(doc):
-            return [p for p in _pending(alice) if p.excerpt_id in _excerpts(alice, doc) and p.from_colleague("alice")]
+        def rows(doc, whose):
+            return [p for p in _pending(alice) if p.excerpt_id in _excerpts(alice, doc)
+                    and (p.explanation or {}).get("model_of") == whose and service.learned_from(p.model_id)]
 
-        assert colleagues(d2) and colleagues(d3)  # bob's model re-scored both
-        info = service.learning_status(alice, document_id=d2)
-        assert info["hidden"] and not info["others"]
+        def chips(ctx, doc):
+            view = ui_support.transcript_view(ctx, doc)
+            return [c for e in view.excerpts() for c in e.state.chips]
+
+        assert rows(d2, "bob") and rows(d3, "bob")  # bob's model re-scored both
+        assert not chips(alice, d2) and any(e.state.hidden for e in ui_support.transcript_view(alice, d2).excerpts())
+        assert service.learning_status(alice, document_id=d2)["hidden"]
+        ex_a = _excerpts(alice, d1)
+        coding.add_coding(alice, ex_a[2], "trust")  # alice's model learns too
+        service.on_decision(alice, document_id=d1)
+        service.wait_for_learning(alice)
         service.request_refresh(alice, document_id=d2, only=True)
         service.wait_for_learning(alice)
-        assert not colleagues(d2)  # alice's own model's suggestions now
-        assert colleagues(d3)  # ... and only there
+        assert rows(d2, "alice") and rows(d2, "bob")  # both coders' own suggestions stand side by side
+        assert chips(alice, d2) and all((c.explanation or {}).get("model_of") == "alice" for c in chips(alice, d2))
+        assert all((c.explanation or {}).get("model_of") == "bob" for c in chips(bob, d2) if c.status == "pending")
+        assert not service.learning_status(alice, document_id=d2)["hidden"]  # her model has scored it since
+        service.on_decision(bob, document_id=d3)  # bob relearns: alice's rows are left to her
+        service.wait_for_learning(bob)
+        assert rows(d2, "alice")
     finally:
         service.wait_for_learning(bob)

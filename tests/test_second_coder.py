@@ -261,6 +261,9 @@ def test_independent_coding_never_shows_a_colleagues_learned_suggestions(seeded)
     team.set_independent_coding(alice, True)
     assert codes_for(alice) == [] and codes_for(bob) == ["evidence"]  # on: not to alice; bob's own stay
     assert [sg.code_id for sg in team.visible_suggestions(alice, document_id=doc_id) if sg.excerpt_id == ex1] == []
+    with alice.session(readonly=True) as s:  # nor counted as open for her (the Project page, pending counts)
+        assert not [c for _i, e, c in coding_store.open_for(s, alice.coder_id(s)) if e == ex1]
+        assert [c for _i, e, c in coding_store.open_for(s, bob.coder_id(s)) if e == ex1] == ["evidence"]
     info = suggest_svc.learning_status(alice, document_id=doc_id)
     assert info["hidden"] and not info["colleague"] and info["made_by"] is None
     text = learning_text({**info, "busy": ""})
@@ -311,3 +314,54 @@ def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(projec
     assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 2)]}
     team.set_independent_coding(project, True)
     assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 1)]}
+
+
+def test_a_document_whose_suggestions_are_all_a_colleagues_is_scored_by_the_coders_own_model(seeded):
+    """Walk 19: under independent coding, a document whose suggestions a colleague's model had
+    re-scored said "the local model has not scored it" (its rows were hidden). The page says
+    what is going on, and has the coder's own model score that document."""
+    from qualcode.core import Suggestion
+
+    alice, bob, doc_id, _sid = seeded
+    team.set_independent_coding(alice, True)
+    with alice.session() as s:
+        ex = [sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)]
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
+                                                       model_id="m:384/h9-abc", explanation={"model_of": "bob"})
+                                            for e in set(ex)], replace_pending_for=set(ex))
+    script = ("from qualcode.services import suggest as sg\n"
+              "import streamlit as st\n"
+              "sg.follow_codebook = lambda *a, **k: True\n"
+              "sg.request_refresh = lambda ctx, **kw: st.session_state.setdefault('asked', []).append("
+              "(ctx.coder, kw['document_id'], kw.get('only')))\n"
+              "from qualcode.ui.pages import code\ncode.render()\n")
+    at = no_exception(run_script(script, alice, code_doc=doc_id, code_mode="Excerpts"))
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Independent coding: the suggestions on this document were made by a colleague's model")
+               for c in captions), captions
+    assert not any(c.startswith("No suggestions for this document yet") for c in captions)
+    assert ("alice", doc_id, True) in at.session_state["asked"]
+
+
+def test_two_models_rows_for_one_excerpt_and_code_count_once(seeded):
+    """Under independent coding each coder's model keeps its own rows, so one excerpt may hold
+    two pending suggestions of the same code: pooled counts and quotes "with pending" take the
+    pair once, and a coder's page shows one chip for it."""
+    from qualcode.core import Suggestion
+    from qualcode.services import analysis
+
+    alice, bob, doc_id, sid = seeded
+    with alice.session() as s:
+        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+    before = analysis.frequencies(alice, include="pending").set_index("code_id").loc["evidence", "excerpts"]
+    with alice.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[0], code_id="evidence", score=0.9,
+                                                       model_id=f"m:384/h{k}-{who}", explanation={"model_of": who})
+                                            for k, who in ((3, "alice"), (4, "bob"))])
+    f = analysis.frequencies(alice, include="pending").set_index("code_id")
+    assert f.loc["evidence", "excerpts"] == before + 1
+    q = analysis.quotes(alice, code_id="evidence", include="pending")
+    assert len(q) == before + 1
+    view = ui_support.transcript_view(alice, doc_id)
+    chips = [c for e in view.excerpts() if e.id == ex[0] for c in e.state.chips if c.code_id == "evidence"]
+    assert len(chips) == 1 and chips[0].explanation["model_of"] == "alice"

@@ -501,7 +501,7 @@ def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int]
             sugg = [Suggestion(excerpt_id=e, code_id=p.code_id, score=p.score, model_id=engine.model_id,
                                explanation=_signed(ctx, p.explanation)) for e in part for p in by_excerpt.get(e, ())
                     if (e, p.code_id) not in blocked]
-            coding_store.upsert_suggestions(s, sugg, replace_pending_for=part)
+            coding_store.upsert_suggestions(s, sugg, replace_pending_for=part, blind=coding_store.blind_coder(s, cid))
         stored += len(sugg)
     return stored
 
@@ -673,12 +673,14 @@ def learning_status(ctx: ProjectContext, *, document_id: int | None = None) -> d
             models = training.pending_models(s, document_id, cid)
             mine = training.reviewed_count(s, cid) if cid is not None else 0
             independent = bool(meta.get_setting(s, "independent_coding", False))
+            # independent coding: a colleague's rows are hidden; newer than this coder's last
+            # refresh, they stand where this coder's own model has not scored yet
+            newest = training.newest_colleague_row(s, document_id, cid, ctx.coder) if independent else None
+        hidden = newest is not None and (updated is None or newest.timestamp() > updated)
         for m, of in models.items():
-            if m != model:
+            if m != model and not independent:
                 owner = _colleague(ctx, m, of, mine)
-                if owner is not False and independent and owner:  # not shown to a blind coder
-                    hidden = True
-                elif owner is not False:
+                if owner is not False:
                     others.append((owner or None, learned_from(m)))
     return {"learned_from": 0 if colleague else learned_from(model), "model": model, "colleague": colleague,
             "made_by": made_by, "others": sorted(set(others), key=lambda o: (o[0] or "", o[1])),
@@ -752,7 +754,8 @@ def _suggest(ctx: ProjectContext, document_ids: list[int] | None, progress: Prog
     sugg = [Suggestion(excerpt_id=st.corpus.ids[p.row], code_id=p.code_id, score=p.score,
                        model_id=engine.model_id, explanation=_signed(ctx, p.explanation)) for p in proposals]
     with ctx.session() as s:
-        coding_store.upsert_suggestions(s, sugg, replace_pending_for=[st.corpus.ids[i] for i in rows])
+        coding_store.upsert_suggestions(s, sugg, replace_pending_for=[st.corpus.ids[i] for i in rows],
+                                        blind=coding_store.blind_coder(s, cid))
         if document_ids is None:  # every unreviewed excerpt: made with this codebook
             _remember_codebook(s, ctx, st.codebook_rev)
     return len(sugg)

@@ -66,6 +66,7 @@ class ExcerptState:
     memos: list[str] = field(default_factory=list)
     reviewed: bool = False
     colleagues: dict[str, list[str]] = field(default_factory=dict)  # coder -> code names (independent off)
+    hidden: bool = False  # independent coding: a colleague's model's suggestions are here, not shown
 
     @property
     def pending(self) -> list[Chip]:
@@ -178,6 +179,22 @@ def format_ms(ms: int | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def _one_chip_per_code(chips: list[Chip], coder: str) -> list[Chip]:
+    """One chip per code on an excerpt: under independent coding two coders' models may each hold
+    a row for the same code there. The coder's verdict first, then their own model's row, then
+    the likelier one."""
+    best: dict[str, Chip] = {}
+    for chip in chips:
+        cur = best.get(chip.code_id)
+        if cur is None or _chip_rank(chip, coder) > _chip_rank(cur, coder):
+            best[chip.code_id] = chip
+    return [c for c in chips if best[c.code_id] is c]
+
+
+def _chip_rank(chip: Chip, coder: str) -> tuple:
+    return (chip.status != "pending", (chip.explanation or {}).get("model_of") == coder, chip.probability)
+
+
 def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: list[int] | None,
             spans: dict[int, tuple[int, str]], code_names: dict[str, str]) -> dict[int, ExcerptState]:
     coder_id = ctx.coder_id(s)
@@ -195,6 +212,7 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
     # a colleague's refresh stores its model's suggestions on excerpts this coder has finished:
     # not offered to this coder (walk 7: "75 of 75 decided" above Accept / Reject)
     late = coding_store.made_after_review(s, coder_id, [sg.id for sg in suggestions]) if suggestions else set()
+    hidden: set[int] = set()  # excerpts holding a colleague's model's rows this coder is not shown
     for sg in suggestions:
         status, others = sg.status.value, ""
         if sg.decided_by and sg.decided_by != ctx.coder:
@@ -204,6 +222,7 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
         if status == "pending" and sg.id in late:
             continue
         if status == "pending" and independent and sg.from_colleague(ctx.coder):
+            hidden.add(sg.excerpt_id)
             continue  # a colleague's model carries their decisions: not for a blind coder (walk 18)
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
@@ -218,10 +237,13 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
                 if name not in names:
                     names.append(name)
     have = {(c.excerpt_id, c.code_id) for c in codings}
+    for ex_id in hidden:
+        states.setdefault(ex_id, ExcerptState()).hidden = True
     for ex_id, state in states.items():
         for chip in state.chips:  # a code this coder already has here is settled, never offered again
             if chip.status == "pending" and (ex_id, chip.code_id) in have:
                 chip.status = "accepted"
+        state.chips = _one_chip_per_code(state.chips, ctx.coder)
         state.chips.sort(key=lambda c: -c.probability)  # most likely first: the order of the percentages shown
     for c in codings:
         ex_start, ex_text = spans.get(c.excerpt_id, (c.start, ""))

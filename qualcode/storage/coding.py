@@ -25,6 +25,7 @@ from qualcode.storage.models import (
     ExcerptRow,
     MemoRow,
     ReviewRow,
+    SettingRow,
     SuggestionRow,
 )
 
@@ -162,7 +163,8 @@ def _suggestion(r: SuggestionRow, coder_names: dict[int, str] | None = None) -> 
     )
 
 
-def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace_pending_for: Iterable[int] = ()) -> int:
+def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace_pending_for: Iterable[int] = (),
+                       blind: str | None = None) -> int:
     """Store model suggestions as pending. Decided suggestions are never touched.
 
     ``replace_pending_for``: excerpt ids whose pending suggestions are refreshed: a code the
@@ -170,12 +172,18 @@ def upsert_suggestions(s: Session, suggestions: Iterable[Suggestion], *, replace
     with the new score, model and explanation (and its time: re-scored, not new); stale ones
     that the model no longer proposes are removed, unless a coder has reviewed the excerpt
     (a colleague may still have them to decide). Returns how many are stored new.
+    ``blind``: the refreshing coder, under independent coding: rows a colleague's learned model
+    made are theirs alone (never shown to this coder), so this refresh neither reuses nor removes
+    them (walk 19: each coder's refresh wiped the other's suggestions, and the page then said the
+    document had not been scored).
     """
     replace = set(replace_pending_for)
     old_pending: list[SuggestionRow] = []  # pending rows of the refreshed excerpts
     for chunk in chunks(sorted(replace)):
         old_pending += s.scalars(select(SuggestionRow).where(
             SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status == "pending").order_by(SuggestionRow.id))
+    if blind is not None:
+        old_pending = [row for row in old_pending if not made_by_colleague(row.model_id, row.explanation, blind)]
     reusable: dict[tuple[int, str], SuggestionRow] = {}
     for row in old_pending:
         reusable.setdefault((row.excerpt_id, row.code_id), row)
@@ -439,18 +447,36 @@ def open_for(s: Session, coder_id: int, document_ids: Iterable[int] | None = Non
     them, and listed ones ben's model made after she had finished the excerpt): pending rows
     and rows another coder decided, less this coder's own verdicts, less rows stored after they
     reviewed the excerpt, less codes they already have there."""
-    q = select(SuggestionRow.id, SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.status)
+    q = select(SuggestionRow.id, SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.status,
+               SuggestionRow.model_id, SuggestionRow.explanation)
     if document_ids is not None:
         q = q.join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id).where(
             ExcerptRow.document_id.in_(list(document_ids)))
     q = q.where((SuggestionRow.status == "pending") | (SuggestionRow.decided_by != coder_id))
     rows = s.execute(q.order_by(SuggestionRow.id)).all()
+    blind = blind_coder(s, coder_id)
+    if blind is not None:  # under independent coding a colleague's learned model's rows are not offered
+        rows = [r for r in rows if not (r.status == "pending" and made_by_colleague(r.model_id, r.explanation, blind))]
     others = [r.id for r in rows if r.status != "pending"]
     mine = own_decisions(s, coder_id, others) if others else {}
     rows = [r for r in rows if r.status == "pending" or r.id not in mine]
     late = made_after_review(s, coder_id, [r.id for r in rows]) if rows else set()
     have = set(s.execute(select(CodingRow.excerpt_id, CodingRow.code_id).where(CodingRow.coder_id == coder_id)).all())
-    return [(r.id, r.excerpt_id, r.code_id) for r in rows if r.id not in late and (r.excerpt_id, r.code_id) not in have]
+    out, seen = [], set()
+    for r in rows:  # one per excerpt and code (two models' rows may hold the same pair)
+        if r.id not in late and (r.excerpt_id, r.code_id) not in have and (r.excerpt_id, r.code_id) not in seen:
+            seen.add((r.excerpt_id, r.code_id))
+            out.append((r.id, r.excerpt_id, r.code_id))
+    return out
+
+
+def blind_coder(s: Session, coder_id: int | None) -> str | None:
+    """The coder's name when independent coding is on (they are blind to colleagues' models),
+    else None."""
+    setting = s.get(SettingRow, "independent_coding")
+    if coder_id is None or setting is None or not setting.value:
+        return None
+    return s.scalar(select(CoderRow.name).where(CoderRow.id == coder_id))
 
 
 def coded_codes(s: Session, excerpt_id: int, coder_id: int) -> set[str]:

@@ -7,12 +7,14 @@ excerpt they never reached says nothing and is not used.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from qualcode.core import made_by_colleague
 from qualcode.storage.models import (
     AuditRow,
     CodingRow,
@@ -218,6 +220,21 @@ def pending_models(s: Session, document_id: int, coder_id: int | None) -> dict[s
             SuggestionRow.model_id == model_id).limit(1))
         out[model_id] = _model_of(explanation)
     return out
+
+
+def newest_colleague_row(s: Session, document_id: int, coder_id: int | None, coder: str) -> datetime | None:
+    """When a colleague's learned model last stored a pending suggestion on the document's
+    excerpts this coder has not reviewed (None: none there): under independent coding such rows
+    are hidden from the coder, whose own model re-scores the document if they are newer than its
+    last refresh."""
+    q = (select(SuggestionRow.model_id, SuggestionRow.explanation, SuggestionRow.created_at)
+         .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
+         .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending"))
+    if coder_id is not None:
+        q = q.where(SuggestionRow.excerpt_id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+    times = [at.replace(tzinfo=at.tzinfo or timezone.utc) for model_id, explanation, at in s.execute(q)
+             if made_by_colleague(model_id, explanation, coder)]
+    return max(times) if times else None
 
 
 def decision_events(s: Session) -> list[dict[str, Any]]:

@@ -585,7 +585,14 @@ def _render() -> None:
     st.progress(done / total if total else 0.0,
                 text=(f"{done} of {total} excerpts decided by {ctx.coder}" if total else "Nothing to code here")
                 + documents_done_text(left))
-    if not any(e.state.chips for e in view.excerpts()):
+    if not any(e.state.chips for e in view.excerpts()) and any(e.state.hidden for e in view.excerpts()):
+        # independent coding: a colleague's refresh re-scored this document (walk 19: the page said
+        # "the local model has not scored it"): this coder's own model scores it now
+        st.caption("Independent coding: the suggestions on this document were made by a colleague's model, "
+                   "which learned from their decisions, so they are not shown to you. Your own model is "
+                   "scoring the document now; its suggestions show as you move on (or press Refresh).")
+        _blind_refresh(ctx, doc_id, {"hidden": True})
+    elif not any(e.state.chips for e in view.excerpts()):
         _suggest_now(ctx, doc_id)
     else:
         _learning_line(ctx, doc_id)
