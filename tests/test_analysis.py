@@ -388,3 +388,16 @@ def test_a_participant_in_two_documents_is_one_participant(project):
     by = analysis.frequencies(project, by="district").set_index(["district", "code_id"])
     assert by.loc[("North", "trust"), "participants"] == 4 and by.loc[("North", "trust"), "participants_total"] == 4
     assert by.loc[("Riverside", "trust"), "participants"] == 1
+
+
+def test_a_sub_code_added_later_is_listed_under_its_parent(project, small):
+    """Walk 19: "Youth involvement", added under Experiences after the codebook was made, was
+    listed last in Themes (after another group's sub-codes, so it read as theirs) and in the
+    frequencies spreadsheet. Codes come in the codebook's tree order."""
+    from qualcode.services import codebook as cb_service
+
+    cb_service.add_code(project, {"id": "rel_youth", "name": "Youth (rel)", "parent": "rel",
+                                  "definition": "Young people in the relationships."})
+    order = list(analysis.frequencies(project)["code_id"])
+    assert order.index("rel_youth") == order.index("rel_buyin") + 1
+    assert order.index("rel_youth") < order.index("evid")

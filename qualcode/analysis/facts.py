@@ -83,9 +83,10 @@ def only_documents(facts: Facts, keep: set[int]) -> Facts:
 
 
 def code_order(codebook: Codebook, used: "set[str] | None" = None) -> list[str]:
-    """Code ids to report, in codebook order: every active code plus retired ones in use
-    (``Codebook.exported``, the rule every export follows)."""
-    return [c.id for c in codebook.exported(used or ()).codes]
+    """Code ids to report, in the codebook's tree order (``Codebook.tree_order``: a sub-code
+    under its parent): every active code plus retired ones in use (``Codebook.exported``, the
+    rule every export follows)."""
+    return [c.id for c in codebook.exported(used or ()).tree_order()]
 
 
 def code_table(codebook: Codebook, ids: list[str]) -> pd.DataFrame:

@@ -247,6 +247,31 @@ class Codebook:
     def active(self) -> list[Code]:
         return [c for c in self.codes if not c.retired]
 
+    def tree_order(self) -> list[Code]:
+        """The codes as the codebook's tree reads: each code followed by the codes under it (a
+        code added under a group later is stored last, and was listed under the group before it;
+        walk 19), siblings in their stored order.
+
+        >>> cb = Codebook("c", [Code("e", "E"), Code("r", "R"), Code("o", "O", parent="r"), Code("y", "Y", parent="e")])
+        >>> [c.id for c in cb.tree_order()]
+        ['e', 'y', 'r', 'o']
+        """
+        ids = {c.id for c in self.codes}
+        out: list[Code] = []
+        seen: set[str] = set()
+
+        def walk(parent: str | None) -> None:
+            for c in self.codes:
+                top = c.parent is None or c.parent not in ids
+                if c.id not in seen and ((parent is None and top) or (parent is not None and c.parent == parent)):
+                    seen.add(c.id)
+                    out.append(c)
+                    walk(c.id)
+
+        walk(None)
+        out += [c for c in self.codes if c.id not in seen]  # a cycle: kept, in stored order
+        return out
+
     def codable_codes(self) -> list[Code]:
         return [c for c in self.codes if c.codable and not c.retired]
 
