@@ -277,7 +277,10 @@ def test_a_table_row_naming_no_uploaded_file_is_named_with_its_line_before_and_a
     (msg,) = [w.value.replace("\\", "") for w in at.warning if w.value.startswith("Attributes table")]
     assert msg.startswith(expected), msg
     at = _import(at)
-    assert any(w.value.replace("\\", "").startswith(expected) for w in at.warning), [w.value for w in at.warning]
+    after = ("Attributes table: sites.csv, line 4: '2024_Mountain_FG_missing.txt' matches none of the transcripts; "
+             "its attributes are not used. The table is cleared after each import: to use its row, upload that "
+             "transcript with the table again.")
+    assert after in [w.value.replace("\\", "") for w in at.warning], [w.value for w in at.warning]
     (doc,) = ingest.list_documents(project)
     assert ingest.show_document(project, doc["id"])["attributes"].get("year") in ("2021", 2021)
     # walk 18: the table stayed loaded (in the folded Options) and was read against the next
@@ -287,6 +290,11 @@ def test_a_table_row_naming_no_uploaded_file_is_named_with_its_line_before_and_a
     at.file_uploader(key="imp_files_1").set_value([("ben.txt", _labelled("Ben", "We left."), TXT)])
     at = no_exception(at.run())
     assert "ben" in " ".join(e.label for e in at.expander)  # the new file's preview
+    # walk 19: the table uploaded again with the next file named the one already imported as
+    # matching nothing; a row for a document in the project is not "unmatched"
+    at.file_uploader(key="imp_table_1").set_value(("sites.csv", b"file,year\nana.txt,2021\nben.txt,2022\n", "text/csv"))
+    at = no_exception(at.run())
+    assert not [w for w in at.warning if w.value.startswith("Attributes table")], [w.value for w in at.warning]
     assert not [w for w in at.warning if w.value.startswith("Attributes table")]
 
 

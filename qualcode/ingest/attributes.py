@@ -119,7 +119,7 @@ class Sidecar:
         uploaded file" said neither which row nor which name)."""
         return sorted((self.rows.get(k, (k, 0)) for k in self.unused()), key=lambda r: r[1])
 
-    def unused_message(self, name: str) -> str:
+    def unused_message(self, name: str, *, after_import: bool = False) -> str:
         """The rows naming no file read, with the table's name and their lines: one sentence for
         one row; one sentence for several (walk 18: five sentences ran together, one per row),
         and, when no row matches at all, that the table may be for other files.
@@ -132,14 +132,21 @@ class Sidecar:
         rows = self.unused_rows()
         if not rows:
             return ""
+        # said again with the import's result, when the table has been cleared (walk 19: "add
+        # those transcripts too" sent the coder to upload them alone, and they came in bare)
+        later = ("The table is cleared after each import: to use {it}, upload {that} with the table again."
+                 if after_import else "")
         if len(rows) == 1:
             (written, line), = rows
             return (f"{name}, line {line}: {written!r} matches none of the transcripts; its attributes are "
-                    f"not used. Check the spelling of the file name, or add that transcript too.")
+                    f"not used. " + (later.format(it="its row", that="that transcript") if after_import else
+                                     "Check the spelling of the file name, or add that transcript too."))
         listed = ", ".join(f"line {line} ({written!r})" for written, line in rows[:8])
         more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
         text = (f"{name}: {len(rows)} rows match none of the transcripts, so their attributes are not used: "
                 f"{listed}{more}.")
+        if after_import:
+            return text + " " + later.format(it="those rows", that="those transcripts")
         if not self.used:
             return text + (" No row matches any transcript chosen: if the table is for other files, remove it "
                            "(under Options).")

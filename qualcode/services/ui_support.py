@@ -368,12 +368,15 @@ def codebook(ctx: ProjectContext):
         return code_store.load_codebook(s)
 
 
-def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str, Any]:
+def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iterable[str] = ()) -> dict[str, Any]:
     """Read an uploaded attributes table (CSV: a ``file`` column, one column per attribute,
     optionally ``speaker``) for the Import page: the attributes of each uploaded file.
 
     Returns ``{"documents": {file: {key: value}}, "speakers": {file: {label: {key: value}}},
-    "unused": [rows naming no uploaded file]}``. Errors are IngestErrors with the line.
+    "unused": [rows naming no uploaded file], "unused_message", "unused_after" (the same, said
+    after the import)}``. ``known``: file names of documents already in the project, whose rows
+    are not reported as matching nothing (walk 19: they were, on the next import). Errors are
+    IngestErrors with the line.
     """
     import tempfile
     from pathlib import Path
@@ -401,4 +404,7 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str]) -> dict[str
         if sp:
             speakers[f] = {label: {k: str(getattr(a, "value", a)) for k, a in attrs.items()}
                            for label, attrs in sp.items()}
-    return {"documents": docs, "speakers": speakers, "unused": car.unused(), "unused_message": car.unused_message(name)}
+    for f in known:  # a row for a document already in the project names a transcript: not unmatched
+        car.for_file(f)
+    return {"documents": docs, "speakers": speakers, "unused": car.unused(), "unused_message": car.unused_message(name),
+            "unused_after": car.unused_message(name, after_import=True)}

@@ -19,7 +19,7 @@ from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
 from qualcode.ui import survey_import
-from qualcode.ui.state import error_text, page_context
+from qualcode.ui.state import attempt, error_text, page_context
 from qualcode.ui.text import md, plural, wrong_kind
 
 ROLES = [r.value for r in Role]
@@ -551,7 +551,9 @@ def render() -> None:
     if table is not None:
         data = table.getvalue()
         try:
-            sidecar = sidecar_attributes(data, table.name, [f.name for f in files])
+            in_project = [n for d in (attempt(ingest_svc.list_documents, ctx) or [])
+                          for n in (d["name"], d.get("source_filename") or "") if n]
+            sidecar = sidecar_attributes(data, table.name, [f.name for f in files], known=in_project)
             sidecar["digest"] = hashlib.sha256(data).hexdigest()[:12]
         except Exception as exc:  # noqa: BLE001 - a bad table is a message
             st.error(f"Attributes table: {error_text(exc)}")
@@ -559,7 +561,7 @@ def render() -> None:
                        "the table and upload it again first, or set each file's attributes in its preview below.")
         else:
             if sidecar["unused"]:
-                st.session_state["imp_table_note"] = sidecar["unused_message"]
+                st.session_state["imp_table_note"] = sidecar["unused_after"]  # with the result, once cleared
                 st.warning(f"Attributes table: {md(sidecar['unused_message'])}", icon=":material/table_view:")
     cache = st.session_state.setdefault("imp_parsed", {})
     merges = st.session_state.get("imp_merges") or []
