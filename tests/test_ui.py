@@ -800,6 +800,8 @@ def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     at.session_state["on"] = "export"  # to the Export page: the Themes widgets are forgotten
     at.run()
     assert not [s for s in at.selectbox if s.key == "th_by"]
+    # ... and Export starts with the grouping and coder just read on Themes (walk 19)
+    assert (at.selectbox(key="exp_by").value, at.selectbox(key="exp_coder").value) == ("district", "bob")
     at.session_state["on"] = "themes"
     no_exception(at.run())
     assert at.segmented_control(key="th_view").value == "Compare groups"

@@ -253,6 +253,23 @@ def settings_of(export: Export, fmt: str, settings: dict[str, Any]) -> tuple:
     return (fmt, *((k, settings.get(k)) for k in export.uses))
 
 
+THEMES_KEPT = "th_kept"  # the Themes page's choices this session (see themes._remember)
+FROM_THEMES = {"exp_by": "th_by", "exp_include": "th_include", "exp_coder": "th_coder", "exp_source": "th_source"}
+
+
+def _from_themes(options: dict[str, list[Any]]) -> None:
+    """Coming to Export, its grouping, count, coder and source start as chosen on Themes (walk
+    19: Themes counted anna's codings by year; Export, set to pooled and ungrouped, downloaded
+    other figures than the ones just read). Changed here, they stay so while the page is open."""
+    kept = st.session_state.get(THEMES_KEPT) or {}
+    for key, theirs in FROM_THEMES.items():
+        if key in st.session_state or theirs not in kept:
+            continue
+        value = None if kept[theirs] == "" else kept[theirs]  # Themes keeps None as ""
+        if value in options[key]:
+            st.session_state[key] = value
+
+
 def render() -> None:
     ctx = page_context("Export")
     if ctx is None:
@@ -266,6 +283,8 @@ def render() -> None:
     except QualcodeError as exc:  # grouping is optional here
         st.caption(f"Grouping unavailable: {error_text(exc)}")
     several = len(coders) > 1
+    _from_themes({"exp_by": [None, *groups], "exp_include": ["accepted", "pending"], "exp_coder": [None, *coders],
+                  "exp_source": [None, "transcripts", "surveys"]})
     cols = st.columns(3 if several else 2)
     by = cols[0].selectbox("Group tables by", [None, *groups], key="exp_by",
                            format_func=lambda g: "(no grouping)" if g is None else g)
