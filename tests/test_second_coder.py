@@ -365,3 +365,26 @@ def test_two_models_rows_for_one_excerpt_and_code_count_once(seeded):
     view = ui_support.transcript_view(alice, doc_id)
     chips = [c for e in view.excerpts() if e.id == ex[0] for c in e.state.chips if c.code_id == "evidence"]
     assert len(chips) == 1 and chips[0].explanation["model_of"] == "alice"
+
+
+def test_show_them_opens_the_first_excerpt_with_a_new_codes_suggestion(project):
+    """Walk 19: "New suggestions for Water: show them" only removed the button; nothing pointed to
+    the two new chips. It opens the first excerpt holding one, scrolled into view. (The offer
+    itself shows on the ticking line's own runs, which AppTest does not make: the browser test
+    test_browser_live clicks it; here its callback.)"""
+    from qualcode.core import Suggestion
+    from qualcode.services import codebook as cb_service
+    from qualcode.storage import documents as doc_store
+
+    doc1, _ = seed(project, name="first")
+    new = cb_service.add_code(project, {"name": "Water", "definition": "Taps, hoses, watering."})
+    with project.session() as s:
+        ex = [e.id for e in doc_store.load_document(s, doc1).excerpts if e.codable]
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id=new.id, score=0.8, model_id="m")
+                                            for e in ex])
+    coding.mark_reviewed(project, ex[0])  # decided already: not where it takes the coder
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import code\nfrom qualcode.ui.state import current_context\n"
+              f"code._show_new(current_context(), {doc1}, [{new.id!r}])\n")
+    at = no_exception(run_script(script, project))
+    assert (at.session_state["code_focus"], at.session_state["code_jump"]) == (ex[1], True)

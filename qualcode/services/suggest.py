@@ -721,6 +721,13 @@ def where_suggested(ctx: ProjectContext, code_ids: Sequence[str]) -> dict[str, l
                                                 blind_to=ctx.coder if blind else None)
 
 
+def first_suggesting(ctx: ProjectContext, document_id: int, code_ids: Sequence[str]) -> int | None:
+    """The document's first excerpt this coder has not reviewed with a suggestion of one of the
+    codes (see ``storage.coding.first_suggesting``)."""
+    with ctx.session(readonly=True) as s:
+        return coding_store.first_suggesting(s, document_id, code_ids, meta.find_coder(s, ctx.coder))
+
+
 def suggested_codes(ctx: ProjectContext, document_id: int) -> set[str]:
     """The codes with a pending suggestion in the document (see ``storage.coding.suggested_codes``)."""
     with ctx.session(readonly=True) as s:

@@ -288,6 +288,17 @@ def pending_by_document(s: Session, code_ids: Iterable[str], coder_id: int | Non
     return out
 
 
+def first_suggesting(s: Session, document_id: int, code_ids: Iterable[str], coder_id: int | None) -> int | None:
+    """The document's first excerpt (in reading order) with a pending suggestion of one of the
+    codes that ``coder_id`` has not reviewed: where "show them" takes the coder."""
+    q = (select(ExcerptRow.id).join(SuggestionRow, SuggestionRow.excerpt_id == ExcerptRow.id)
+         .where(ExcerptRow.document_id == document_id, SuggestionRow.code_id.in_(list(code_ids)),
+                SuggestionRow.status == "pending"))
+    if coder_id is not None:
+        q = q.where(ExcerptRow.id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+    return s.scalar(q.order_by(ExcerptRow.order, ExcerptRow.id).limit(1))
+
+
 def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
     row = s.get(SuggestionRow, suggestion_id)
     if row is None:

@@ -215,6 +215,8 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     with st.expander("How to read these figures", icon=":material/help:"):
         st.markdown(HELP)
     result, unused = used_codes_only(result)
+    for text in late_notes(result, names):  # above the table: read before its kappa (walk 19)
+        st.warning(text, icon=":material/schedule:")
     table = figures_table(result, names)
     # every code and the Overall row in view (Streamlit's default shows 10 rows and scrolls inside)
     event = st.dataframe(table, hide_index=True, width="stretch", key="agr-figures", on_select="rerun",
@@ -223,8 +225,6 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         st.caption(f"Not in the table: {len(unused)} code{'s' * (len(unused) != 1)} that none of these coders "
                    "applied to these excerpts (they agree trivially and are left out of the Overall row too): "
                    + ", ".join(md(names.get(c, c)) for c in unused) + ".")
-    for text in late_notes(result, names):
-        st.warning(text, icon=":material/schedule:")
     row = _selected_row(event)
     if row is not None:
         _drilldown(ctx, result, names, row)

@@ -314,8 +314,16 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
             st.toast(f"New suggestions for {md(', '.join(names))}: “show them” at the top of the page.",
                      icon=":material/fiber_new:")
         if st.button(f"New suggestions for {md(', '.join(names))}: show them", key="code-new-suggestions",
-                     icon=":material/fiber_new:", type="primary"):
+                     icon=":material/fiber_new:", type="primary", on_click=_show_new, args=(ctx, doc_id, sorted(new))):
             st.rerun()
+
+
+def _show_new(ctx: ProjectContext, doc_id: int, codes: list[str]) -> None:
+    """"Show them": open the first excerpt with a new code's suggestion, scrolled into view (walk
+    19: the button only went away, and nothing pointed to the new chips)."""
+    first = attempt(suggest_svc.first_suggesting, ctx, doc_id, codes)
+    if first is not None:
+        st.session_state.update(code_focus=first, code_at=None, code_jump=True)
 
 
 BLIND_REFRESH_S = 30.0  # at most one such refresh per document in this time
