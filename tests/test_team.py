@@ -330,6 +330,10 @@ def test_agreement_names_a_code_added_after_a_coder_had_finished_the_excerpts(tp
     result = team.agreement(alice, coders=["alice", "bob"])
     assert result["late"] == {new.id: {"alice": 1}}
     assert result["codes"][new.id]["applied"] == {"alice": 0, "bob": 2}  # the figures are unchanged
+    from qualcode.ui.pages.agreement import two_by_two
+
+    assert two_by_two(result["codes"][new.id], ["alice", "bob"]) == (
+        "Of the 4 excerpts both reviewed: both applied it on 0, only alice on 0, only bob on 2, neither on 2.")
     (note,) = late_notes(result, {new.id: "Social connection"})
     assert note.startswith("Social connection was added to the codebook after alice had finished 1 excerpt where a "
                            "colleague applied it")

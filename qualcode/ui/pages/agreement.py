@@ -78,6 +78,21 @@ def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def two_by_two(fig: dict[str, Any], coders: list[str]) -> str:
+    """A code's row for two coders as the four counts kappa is computed from (walk 19: checking
+    kappa by hand needed "both applied", which the drill-down did not give), at the excerpt level.
+
+    >>> two_by_two({"units": 45, "units_differ": 6, "applied": {"anna": 8, "ben": 8}}, ["anna", "ben"])
+    'Of the 45 excerpts both reviewed: both applied it on 5, only anna on 3, only ben on 3, neither on 34.'
+    """
+    a, b = coders
+    n_a, n_b = fig["applied"][a], fig["applied"][b]
+    both = (n_a + n_b - fig["units_differ"]) // 2
+    neither = fig["units"] - n_a - n_b + both
+    return (f"Of the {fig['units']} excerpts both reviewed: both applied it on {both}, only {a} on {n_a - both}, "
+            f"only {b} on {n_b - both}, neither on {neither}.")
+
+
 def code_disagreements(items: list[dict[str, Any]], code_id: str | None, coders: list[str]) -> list[dict[str, Any]]:
     """The disagreements behind one row of the figures table: excerpts every one of ``coders``
     reviewed where some applied ``code_id`` and others did not (``None``: the Overall row,
@@ -114,6 +129,8 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
                       " where the coders' sets of codes differ")
                    + f" (the row's figures: {expected} that differ). Resolved ones are included, as the "
                    "figures count them; resolve the open ones on the Disagreements tab.")
+        if code_id and len(people) == 2 and len(result["coders"]) == 2:
+            st.caption(md(two_by_two(result["codes"][code_id], people)))
     if not found:
         st.success(f"The coders made the same call on {label} on every excerpt they all reviewed.")
         return
