@@ -388,3 +388,26 @@ def test_show_them_opens_the_first_excerpt_with_a_new_codes_suggestion(project):
               f"code._show_new(current_context(), {doc1}, [{new.id!r}])\n")
     at = no_exception(run_script(script, project))
     assert (at.session_state["code_focus"], at.session_state["code_jump"]) == (ex[1], True)
+
+
+def test_the_project_page_counts_the_suggestions_left_for_the_coder_per_document(seeded):
+    """Walk 19: the Review progress table's "Pending suggestions" counted every pending row, any
+    coder's model's, so a document anna had finished read "Reviewed 100%" beside "1" pending. It
+    counts what the coder's own Code page offers."""
+    from qualcode.core import Suggestion
+
+    alice, bob, doc_id, sid = seeded
+    for key in sid:
+        coding.reject_suggestion(alice, sid[key])
+    with alice.session() as s:
+        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+        for e in ex:
+            coding_store.mark_reviewed(s, e, alice.coder_id(s))
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[0], code_id="evidence", score=0.9,
+                                                       model_id="m:384/h4-b", explanation={"model_of": "bob"})])
+    at = no_exception(page("project", alice))
+    (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
+    assert progress["Suggestions for you"].tolist() == [0]
+    at = no_exception(page("project", bob))
+    (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
+    assert progress["Suggestions for you"].tolist() == [len(sid) + 1]  # bob's to decide: every one, and his model's

@@ -324,6 +324,12 @@ def review_progress(ctx: ProjectContext) -> list[dict[str, Any]]:
         return ui_views.review_progress(s)
 
 
+def open_per_document(ctx: ProjectContext) -> dict[int, int]:
+    """Document id -> suggestions still open for this coder there (what their Code page offers)."""
+    with ctx.session(readonly=True) as s:
+        return ui_views.open_per_document(s, ctx.coder_id(s))
+
+
 def untouched_documents(ctx: ProjectContext, *, coder: str | None = None,
                         source: str | None = None) -> tuple[list[str], int]:
     """The documents counted (``source``: None, "transcripts" or "surveys") that nobody (or

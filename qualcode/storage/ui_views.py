@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qualcode.storage.chunks import chunks
+from qualcode.storage.coding import open_for
+
 from qualcode.storage.models import (
     CoderRow,
     CodingRow,
@@ -68,6 +71,19 @@ def excerpts_with_code(s: Session, code_id: str, *, limit: int = 200) -> list[di
         out.append({"coding_id": cid, "document_id": doc_id, "document": doc_name, "excerpt_id": ex_id,
                     "coder": coder, "origin": origin,
                     "text": ex_text[start - ex_start:end - ex_start]})
+    return out
+
+
+def open_per_document(s: Session, coder_id: int) -> dict[int, int]:
+    """Document id -> suggestions still open for this coder there (``coding.open_for``: what
+    their Code page offers)."""
+    excerpts = [e for _i, e, _c in open_for(s, coder_id)]
+    doc_of: dict[int, int] = {}
+    for chunk in chunks(sorted(set(excerpts))):
+        doc_of.update(s.execute(select(ExcerptRow.id, ExcerptRow.document_id).where(ExcerptRow.id.in_(chunk))).all())
+    out: dict[int, int] = {}
+    for e in excerpts:
+        out[doc_of[e]] = out.get(doc_of[e], 0) + 1
     return out
 
 

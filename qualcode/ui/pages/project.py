@@ -176,9 +176,12 @@ def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
     if not rows:
         return
     coders = [only] if only else sorted({c for r in rows for c in r["reviewed"]})
+    # yours to decide, as your Code page offers them (walk 19: every row's pending suggestions,
+    # any coder's model's, stood beside "Reviewed 100%")
+    mine = attempt(ui_support.open_per_document, ctx) or {}
     table = []
     for r in rows:
-        row = {"Document": r["name"], "Codable excerpts": r["codable"], "Pending suggestions": r["pending"]}
+        row = {"Document": r["name"], "Codable excerpts": r["codable"], "Suggestions for you": mine.get(r["id"], 0)}
         for c in coders:
             row[f"Reviewed: {c}"] = (100.0 * r["reviewed"].get(c, 0) / r["codable"]) if r["codable"] else 0.0
         table.append(row)
