@@ -23,6 +23,15 @@ GENERIC_LABELS = frozenset({
 })
 
 
+def same_label(label: str) -> str:
+    """A speaker label as compared across documents: case and spacing aside.
+
+    >>> same_label("Grace  Mwale") == same_label("grace mwale")
+    True
+    """
+    return " ".join(str(label).split()).casefold()
+
+
 def person_key(document: object, label: str, *, per_document: bool = False) -> object:
     """Who a speaker is across documents: speakers are stored per document, and someone who
     speaks in two documents under the same name (Grace Mwale in her interview and in a focus
@@ -33,6 +42,6 @@ def person_key(document: object, label: str, *, per_document: bool = False) -> o
     >>> person_key(1, "Grace  Mwale") == person_key(2, "grace mwale"), person_key(1, "Speaker 1")
     (True, (1, 'speaker 1'))
     """
-    name = " ".join(label.split()).casefold()
+    name = same_label(label)
     generic = not name or name in GENERIC_LABELS or any(ch.isdigit() for ch in name) or per_document
     return (document, name) if generic else name

@@ -39,7 +39,7 @@ from typing import IO, Any, Callable
 from lxml import etree
 
 from qualcode.core import Attribute, AttrType, Codebook, Document, Excerpt, Role, Speaker, Turn, text_hash
-from qualcode.core.text import person_key
+from qualcode.core.text import person_key, same_label
 from qualcode.errors import ExportError
 from qualcode.safezip import read_member
 
@@ -352,8 +352,7 @@ def speaker_cases(documents: list[Document]) -> list[tuple[str, Speaker, list[st
     for d in documents:
         for sp in d.speakers:
             role = _tv(sp.role)
-            name = " ".join(sp.label.split()).casefold()
-            who = ("role", role, name) if role in NOT_PARTICIPANTS else (
+            who = ("role", role, same_label(sp.label)) if role in NOT_PARTICIPANTS else (
                 "person", person_key(d.content_hash, sp.label, per_document=d.format == "survey"))
             attrs = tuple(sorted((a.key, _tv(a.type), str(a.value)) for a in sp.attributes.values()))
             groups.setdefault((who, role, attrs), []).append((d, sp))
@@ -1004,11 +1003,11 @@ def _structure(name: str, text: str, meta: dict | None, cases: list, variables: 
                 excerpts.append(Excerpt(start=a, end=b, text=text[a:b], turn_order=order, order=order))
                 order += 1
             pos += len(line)
-    spaced = {" ".join(k.split()).casefold(): v for k, v in reversed(list(speakers.items()))}
+    spaced = {same_label(k): v for k, v in reversed(list(speakers.items()))}
     for case in cases:
         label = (case.get("name") or "").strip()
         # a case is a person across documents (see speaker_cases), named as in the first one
-        sp = speakers.get(label) or spaced.get(" ".join(label.split()).casefold())
+        sp = speakers.get(label) or spaced.get(same_label(label))
         if sp is None:
             continue
         label = sp.label

@@ -15,6 +15,7 @@ import re
 from typing import Any, Mapping
 
 from qualcode.core import AttrType, Role, is_coded
+from qualcode.core.text import same_label
 from qualcode.core import commands as cmd
 from qualcode.errors import QualcodeError
 from qualcode.ingest.attributes import check_value
@@ -34,7 +35,7 @@ _INT = re.compile(r"^-?\d+$")
 def _key(label: str) -> str:
     """Speakers are the same person across documents when their labels match, ignoring
     case and spacing ("Jane Doe", "jane doe", "JANE  DOE")."""
-    return " ".join(str(label).split()).casefold()
+    return same_label(label)
 
 
 def speakers(ctx: ProjectContext) -> list[dict[str, Any]]:

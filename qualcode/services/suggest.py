@@ -716,9 +716,8 @@ def where_suggested(ctx: ProjectContext, code_ids: Sequence[str]) -> dict[str, l
     """code id -> ``(document id, name, n)``: the documents where the code is suggested on excerpts
     this coder has not reviewed, most first (see ``storage.coding.pending_by_document``)."""
     with ctx.session(readonly=True) as s:
-        blind = bool(meta.get_setting(s, "independent_coding", False))
-        return coding_store.pending_by_document(s, code_ids, meta.find_coder(s, ctx.coder),
-                                                blind_to=ctx.coder if blind else None)
+        cid = meta.find_coder(s, ctx.coder)
+        return coding_store.pending_by_document(s, code_ids, cid, blind_to=coding_store.blind_coder(s, cid))
 
 
 def first_suggesting(ctx: ProjectContext, document_id: int, code_ids: Sequence[str]) -> int | None:

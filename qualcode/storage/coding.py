@@ -262,6 +262,11 @@ def suggested_codes(s: Session, document_id: int) -> set[str]:
                          .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending")))
 
 
+def unreviewed_by(column, coder_id: int):
+    """A condition: ``column`` (an excerpt id) is not among the excerpts ``coder_id`` reviewed."""
+    return column.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id))
+
+
 def pending_by_document(s: Session, code_ids: Iterable[str], coder_id: int | None, *,
                         blind_to: str | None = None) -> dict[str, list[tuple[int, str, int]]]:
     """code id -> ``(document id, name, n)`` of its pending suggestions on excerpts ``coder_id``
@@ -273,7 +278,7 @@ def pending_by_document(s: Session, code_ids: Iterable[str], coder_id: int | Non
          .join(DocumentRow, DocumentRow.id == ExcerptRow.document_id)
          .where(SuggestionRow.code_id.in_(list(code_ids)), SuggestionRow.status == "pending"))
     if coder_id is not None:
-        q = q.where(SuggestionRow.excerpt_id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+        q = q.where(unreviewed_by(SuggestionRow.excerpt_id, coder_id))
     counts: dict[tuple[str, int, str], int] = {}
     for code_id, doc_id, name, model_id, explanation in s.execute(q):
         if blind_to is not None and made_by_colleague(model_id, explanation, blind_to):
@@ -295,7 +300,7 @@ def first_suggesting(s: Session, document_id: int, code_ids: Iterable[str], code
          .where(ExcerptRow.document_id == document_id, SuggestionRow.code_id.in_(list(code_ids)),
                 SuggestionRow.status == "pending"))
     if coder_id is not None:
-        q = q.where(ExcerptRow.id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+        q = q.where(unreviewed_by(ExcerptRow.id, coder_id))
     return s.scalar(q.order_by(ExcerptRow.order, ExcerptRow.id).limit(1))
 
 

@@ -26,6 +26,7 @@ from qualcode.storage.models import (
     TurnRow,
 )
 from qualcode.storage.cache import get_vectors, put_vectors
+from qualcode.storage.coding import unreviewed_by
 from qualcode.storage.chunks import chunks
 
 # Audit entities whose events can change the excerpts the engine sees (texts, roles, codable).
@@ -210,8 +211,7 @@ def pending_models(s: Session, document_id: int, coder_id: int | None) -> dict[s
          .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
          .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending"))
     if coder_id is not None:
-        q = q.where(SuggestionRow.excerpt_id.not_in(
-            select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+        q = q.where(unreviewed_by(SuggestionRow.excerpt_id, coder_id))
     out: dict[str, str | None] = {}
     for model_id in sorted(s.scalars(q)):
         explanation = s.scalar(select(SuggestionRow.explanation).join(
@@ -231,7 +231,7 @@ def newest_colleague_row(s: Session, document_id: int, coder_id: int | None, cod
          .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
          .where(ExcerptRow.document_id == document_id, SuggestionRow.status == "pending"))
     if coder_id is not None:
-        q = q.where(SuggestionRow.excerpt_id.not_in(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == coder_id)))
+        q = q.where(unreviewed_by(SuggestionRow.excerpt_id, coder_id))
     times = [at.replace(tzinfo=at.tzinfo or timezone.utc) for model_id, explanation, at in s.execute(q)
              if made_by_colleague(model_id, explanation, coder)]
     return max(times) if times else None

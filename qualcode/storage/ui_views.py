@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from qualcode.storage.chunks import chunks
 from qualcode.storage.coding import open_for
-
 from qualcode.storage.models import (
     CoderRow,
     CodingRow,

@@ -298,7 +298,8 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     loses them, and chips must not change under their eyes."""
     attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
     info = suggest_svc.learning_status(ctx, document_id=doc_id)
-    _blind_refresh(ctx, doc_id, info)
+    if info.get("hidden") and not info.get("busy"):
+        _blind_refresh(ctx, doc_id)
     st.caption(learning_text(info), help=LEARNING_HELP)
     seen = st.session_state.get("code_codes_seen")
     if info["busy"] or seen is None or seen[0] != doc_id:
@@ -329,12 +330,10 @@ def _show_new(ctx: ProjectContext, doc_id: int, codes: list[str]) -> None:
 BLIND_REFRESH_S = 30.0  # at most one such refresh per document in this time
 
 
-def _blind_refresh(ctx: ProjectContext, doc_id: int, info: dict[str, Any]) -> None:
+def _blind_refresh(ctx: ProjectContext, doc_id: int) -> None:
     """Independent coding, and a colleague's model re-scored excerpts of this document that this
-    coder has not reviewed (suggestion rows are shared): those are hidden from this coder (they
-    carry the colleague's decisions), so this coder's own model re-scores them, in the background."""
-    if not info.get("hidden") or info.get("busy"):
-        return
+    coder has not reviewed: those are hidden from this coder (they carry the colleague's
+    decisions), so this coder's own model re-scores the document, in the background."""
     last = st.session_state.get("code_blind_refresh")
     if last and last[0] == doc_id and time.monotonic() - last[1] < BLIND_REFRESH_S:
         return
@@ -599,7 +598,7 @@ def _render() -> None:
         st.caption("Independent coding: the suggestions on this document were made by a colleague's model, "
                    "which learned from their decisions, so they are not shown to you. Your own model is "
                    "scoring the document now; its suggestions show as you move on (or press Refresh).")
-        _blind_refresh(ctx, doc_id, {"hidden": True})
+        _blind_refresh(ctx, doc_id)
     elif not any(e.state.chips for e in view.excerpts()):
         _suggest_now(ctx, doc_id)
     else:
