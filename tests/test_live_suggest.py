@@ -613,3 +613,56 @@ def test_blind_coders_each_keep_their_own_models_suggestions(live_project):
         assert rows(d2, "alice")
     finally:
         service.wait_for_learning(bob)
+
+
+def test_a_code_added_mid_way_learns_nothing_from_excerpts_finished_before_it(live_project):
+    """Walk 19's "Water and infrastructure": a code added after the coder had finished excerpts
+    learned those excerpts as counter-examples, its own excerpts among them. They are unknown for
+    it (NaN) until the coder looks at them for it; a real "no" after that (a rejected chip) counts."""
+    import numpy as np
+
+    ctx, (d1, d2, _) = live_project
+    ex1 = _excerpts(ctx, d1)
+    for e in ex1:
+        coding.mark_reviewed(ctx, e)
+    coding.add_coding(ctx, ex1[1], "trust")
+    time.sleep(0.01)
+    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
+                                    keywords=["pizza", "cafeteria"]))
+    engine, st = service.engine_for(ctx)
+    idx, Y = service._labels(ctx, st)
+    food = engine.code_ids.index("food")
+    assert len(idx) == len(ex1) and np.isnan(Y[:, food]).all()  # finished before it: unknown
+    assert not np.isnan(np.delete(Y, food, axis=1)).any()  # the other codes: as decided
+    ex2 = _excerpts(ctx, d2)
+    coding.mark_reviewed(ctx, ex2[0])  # finished after it was added: a real "no"
+    coding.add_coding(ctx, ex2[-2], "food")
+    idx, Y = service._labels(ctx, st)
+    rows = {st.corpus.ids[i]: k for k, i in enumerate(idx)}
+    assert Y[rows[ex2[0]], food] == 0 and Y[rows[ex2[-2]], food] == 1
+    assert np.isnan(Y[rows[ex1[0]], food])
+    # "Look again": chips of the new code on the finished excerpts it fits, and only there
+    late = service.late_codes(ctx, document_id=d1)
+    assert [(c["code_id"], c["finished"], c["looked"], c["open"]) for c in late] == [("food", len(ex1), False, 0)]
+    got = service.look_again(ctx, "food")
+    assert got["finished"] == len(ex1) and got["stored"] >= 1
+    chips = [p for p in _pending(ctx, document_id=d1) if p.code_id == "food"]
+    assert chips and {p.excerpt_id for p in chips} <= set(ex1)
+    pizza = next(p for p in chips if "pizza" in _text(ctx, p.excerpt_id))
+    (late,) = service.late_codes(ctx, document_id=d1)
+    assert late["looked"] and late["open"] == len(chips) and late["first"][0] == d1
+    for p in chips:
+        (coding.accept_suggestion if p.id == pizza.id else coding.reject_suggestion)(ctx, p.id)
+    idx, Y = service._labels(ctx, st)
+    rows = {st.corpus.ids[i]: k for k, i in enumerate(idx)}
+    assert Y[rows[pizza.excerpt_id], food] == 1
+    assert (~np.isnan(Y[:, food])).sum() == 2 + len(chips)  # d2's two, and every chip decided
+    (late,) = service.late_codes(ctx, document_id=d1)
+    assert late["finished"] == len(ex1) - len(chips) and late["open"] == 0
+
+
+def _text(ctx, excerpt_id):
+    with ctx.session(readonly=True) as s:
+        from qualcode.storage.models import ExcerptRow
+
+        return s.get(ExcerptRow, excerpt_id).text

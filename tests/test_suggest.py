@@ -658,3 +658,40 @@ def test_once_decisions_calibrate_a_code_the_prior_alone_speaks_for_keeps_the_co
     row, j = 0, 2  # "Why?" says the same probability as the chip
     info = eng.explain(corpus, 90 + row, j, float(S[row, j]))
     assert abs(info["probability"] - float(P[row, j])) < 1e-4
+
+
+def test_unknown_labels_are_left_out_of_that_codes_fit_gate_and_threshold():
+    """NaN = the coder's decision says nothing about that code (an excerpt finished before the code
+    was added): the code's regression is fitted as if those rows were not there, its role gate and
+    its rejected-suggestion threshold ignore them, and the other codes still learn from them."""
+    from qualcode.suggest.learner import LinearHead
+
+    rng = np.random.default_rng(3)
+    n, d = 60, 12
+    X = rng.normal(size=(n, d))
+    Y = np.zeros((n, 2))
+    Y[:, 0] = X[:, 0] > 0.3
+    Y[:, 1] = X[:, 1] > 0.3
+    Z = rng.normal(size=(n, 2))
+    roles = ["participant"] * n
+    late = np.arange(n) < 25  # finished before code 1 was added: 9 of these fit it, unknown
+    Yn = Y.copy()
+    Yn[late, 1] = np.nan
+    head = LinearHead(["a", "b"]).fit(X, Yn, Z, roles)
+    only = LinearHead(["a", "b"]).fit(X[~late], Y[~late], Z[~late], roles[25:])
+    full = LinearHead(["a", "b"]).fit(X, Y, Z, roles)
+    assert np.allclose(head.W[:, 1], only.W[:, 1]) and head.b[1] == pytest.approx(only.b[1])
+    assert np.allclose(head.W[:, 0], full.W[:, 0])  # code 0 learns from every row
+    assert head.n_pos[1] == int(Y[~late, 1].sum())
+    # the late rows read as "no" (the old rule) make a different, worse-informed fit
+    zeros = Y.copy()
+    zeros[late, 1] = 0
+    assert not np.allclose(LinearHead(["a", "b"]).fit(X, zeros, Z, roles).W[:, 1], head.W[:, 1])
+    # a gate: a code never used on a role is gated there only on known rows
+    roles2 = ["student"] * 20 + ["participant"] * 40
+    Y3 = np.zeros((n, 2))
+    Y3[20:, 1] = X[20:, 1] > 0.3
+    Y3[:20, 1] = np.nan  # every student row finished before the code existed
+    assert 1 not in LinearHead(["a", "b"]).fit(X, Y3, Z, roles2).gates
+    Y3[:20, 1] = 0  # ... and known: gated on students
+    assert LinearHead(["a", "b"]).fit(X, Y3, Z, roles2).gates.get(1) == {"student"}

@@ -337,3 +337,12 @@ def test_agreement_names_a_code_added_after_a_coder_had_finished_the_excerpts(tp
     (note,) = late_notes(result, {new.id: "Social connection"})
     assert note.startswith("Social connection was added to the codebook after alice had finished 1 excerpt where a "
                            "colleague applied it")
+    # alice looks again at ex[1] for it ("Look again" on the Code page): a chip she turns down is
+    # a considered "no", and the note goes; the figures stay the same
+    with alice.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1].id, code_id=new.id, score=0.6, model_id="m")])
+        sid = next(sg.id for sg in store.list_suggestions(s, excerpt_ids=[ex[1].id]) if sg.code_id == new.id)
+    coding.reject_suggestion(alice, sid)
+    again = team.agreement(alice, coders=["alice", "bob"])
+    assert again["late"] == {} and late_notes(again, {new.id: "Social connection"}) == []
+    assert again["codes"][new.id]["applied"] == {"alice": 0, "bob": 2}

@@ -212,12 +212,23 @@ def _extend(ctx: ProjectContext, st: _State, progress: Progress) -> bool:
 
 
 def _labels(ctx: ProjectContext, st: _State) -> tuple[np.ndarray, np.ndarray]:
+    """The coder's decisions as training rows: 1 = coded, 0 = decided without it, NaN = an
+    excerpt finished before that code was added and not looked at for it since (walk 19: a code
+    added mid-way learned the coder's earlier excerpts as counter-examples, its own among them)."""
     with ctx.session(readonly=True) as s:
-        labels = training.coder_labels(s, ctx.coder_id(s))
+        cid = ctx.coder_id(s)
+        labels = training.coder_labels(s, cid)
+        late = training.unconsidered(s, [cid]).get(cid, {})
     ids = [e for e in labels if e in st.row_of]  # in decision order (the latest last)
     idx = np.array([st.row_of[e] for e in ids], dtype=int)
     code_pos = {c: j for j, c in enumerate(st.engine.code_ids)}
     Y = np.zeros((len(ids), len(code_pos)))
+    at = {e: k for k, e in enumerate(ids)}
+    for code, excerpts in late.items():
+        if code in code_pos:
+            for e in excerpts:
+                if e in at:
+                    Y[at[e], code_pos[code]] = np.nan
     for k, e in enumerate(ids):
         for c in labels[e]:
             if c in code_pos:
@@ -725,6 +736,69 @@ def first_suggesting(ctx: ProjectContext, document_id: int, code_ids: Sequence[s
     codes (see ``storage.coding.first_suggesting``)."""
     with ctx.session(readonly=True) as s:
         return coding_store.first_suggesting(s, document_id, code_ids, meta.find_coder(s, ctx.coder))
+
+
+LOOKED_AGAIN_KEY = "looked_again"  # setting "looked_again:<coder id>": {code id: when "Look again" ran}
+
+
+def late_codes(ctx: ProjectContext, *, document_id: int | None = None) -> list[dict[str, Any]]:
+    """Codes added to the codebook after this coder had finished some excerpts, which they have not
+    looked at for it since (``training.unconsidered``), in codebook order: ``{"code_id", "name",
+    "finished"`` (those excerpts), ``"looked"`` (whether "Look again" ran for it), ``"open"`` (its
+    suggestions still open there), ``"first"`` (``(document id, name, excerpt id)`` of the first
+    of them, in ``document_id`` if it has one, else in reading order) ``}``. A code added mid-way is
+    otherwise never suggested where the coder has been already (the refresh leaves finished
+    excerpts alone), and its learning treats those excerpts as unknown, not as "no"."""
+    with ctx.session(readonly=True) as s:
+        cid = meta.find_coder(s, ctx.coder)
+        if cid is None:
+            return []
+        late = training.unconsidered(s, [cid]).get(cid, {})
+        if not late:
+            return []
+        cb = code_store.load_codebook(s)
+        codes = [c for c in cb.tree_order() if c.id in late and c.codable and not c.retired]
+        looked = meta.get_setting(s, f"{LOOKED_AGAIN_KEY}:{cid}", {}) or {}
+        pending = coding_store.pending_on(s, set().union(*late.values()), [c.id for c in codes],
+                                          blind_to=coding_store.blind_coder(s, cid))
+    out = []
+    for c in codes:
+        spots = [(doc, name, e) for e, code, doc, name in pending if code == c.id and e in late[c.id]]
+        here = [p for p in spots if p[0] == document_id]
+        out.append({"code_id": c.id, "name": c.shown_name, "finished": len(late[c.id]), "looked": c.id in looked,
+                    "open": len(spots), "first": (here or spots or [None])[0]})
+    return out
+
+
+def look_again(ctx: ProjectContext, code_id: str, *, progress: Progress = None) -> dict[str, int]:
+    """"Look again for this code": score the excerpts this coder finished before ``code_id`` was
+    added (and has not looked at for it since) for that code alone, and store its suggestions
+    there, as pending chips on those finished excerpts; the coder accepts or rejects them as any
+    other (both count as having looked: Agreement's note on the code goes, the learning gets a
+    real "yes" or "no"). Returns ``{"finished", "stored"}``."""
+    engine, st = engine_for(ctx, progress=progress)
+    with ctx.session(readonly=True) as s:
+        cid = meta.find_coder(s, ctx.coder)
+        late = (training.unconsidered(s, [cid], code_ids=[code_id]).get(cid, {}).get(code_id, set())
+                if cid is not None else set())
+    rows = [st.row_of[e] for e in sorted(late) if e in st.row_of]
+    if code_id not in engine.code_ids:
+        raise SuggestError(f"the code {code_id!r} is not in the codebook the suggestions are made with",
+                           hint="refresh the suggestions, then look again")
+    with st.lock:
+        proposals = engine.suggest_code(st.corpus, np.array(rows, dtype=int), code_id,
+                                        threshold=default_threshold(ctx))
+    with ctx.session() as s:
+        cid = ctx.coder_id(s)
+        excerpts = [int(st.corpus.ids[p.row]) for p in proposals]
+        blocked = training.blocked_pairs(s, excerpts, cid)
+        sugg = [Suggestion(excerpt_id=e, code_id=code_id, score=p.score, model_id=engine.model_id,
+                           explanation=_signed(ctx, p.explanation))
+                for e, p in zip(excerpts, proposals) if (e, code_id) not in blocked]
+        coding_store.upsert_suggestions(s, sugg, blind=coding_store.blind_coder(s, cid))
+        key = f"{LOOKED_AGAIN_KEY}:{cid}"
+        meta.set_setting(s, key, {**(meta.get_setting(s, key, {}) or {}), code_id: time.time()})
+    return {"finished": len(late), "stored": len(sugg)}
 
 
 def suggested_codes(ctx: ProjectContext, document_id: int) -> set[str]:

@@ -304,6 +304,28 @@ def first_suggesting(s: Session, document_id: int, code_ids: Iterable[str], code
     return s.scalar(q.order_by(ExcerptRow.order, ExcerptRow.id).limit(1))
 
 
+def pending_on(s: Session, excerpt_ids: Iterable[int], code_ids: Iterable[str], *,
+               blind_to: str | None = None) -> list[tuple[int, str, int, str]]:
+    """``(excerpt id, code id, document id, document name)`` of the pending suggestions of these
+    codes on these excerpts, once per excerpt and code, in reading order (documents by id,
+    excerpts by order): the chips "Look again" stored on excerpts a coder finished before the
+    code was added. ``blind_to``: as in :func:`pending_by_document`."""
+    codes = list(code_ids)
+    found: dict[tuple[int, str], tuple[int, int, str]] = {}
+    for chunk in (chunks(sorted(set(excerpt_ids))) if codes else []):
+        for e, code, doc, name, order, model_id, explanation in s.execute(
+                select(SuggestionRow.excerpt_id, SuggestionRow.code_id, DocumentRow.id, DocumentRow.name,
+                       ExcerptRow.order, SuggestionRow.model_id, SuggestionRow.explanation)
+                .join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id)
+                .join(DocumentRow, DocumentRow.id == ExcerptRow.document_id)
+                .where(SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.code_id.in_(codes),
+                       SuggestionRow.status == "pending")):
+            if blind_to is None or not made_by_colleague(model_id, explanation, blind_to):
+                found[(int(e), str(code))] = (int(doc), int(order), str(name))
+    ordered = sorted(found.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0][0], kv[0][1]))
+    return [(e, code, doc, name) for (e, code), (doc, _order, name) in ordered]
+
+
 def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
     row = s.get(SuggestionRow, suggestion_id)
     if row is None:
@@ -432,14 +454,18 @@ def verdict_undone(s: Session, suggestion_id: int, coder_id: int | None) -> bool
 
 
 def made_after_review(s: Session, coder_id: int, suggestion_ids: list[int]) -> set[int]:
-    """Of ``suggestion_ids``, those stored after this coder reviewed their excerpt. A coder's own
-    refresh never re-scores an excerpt they reviewed, so these came from another coder's model
-    (suggestion rows are shared): not a question for this coder on finished work."""
+    """Of ``suggestion_ids``, those stored after this coder reviewed their excerpt, of a code that
+    was there when they reviewed it. A coder's own refresh never re-scores an excerpt they
+    reviewed, so these came from another coder's model (suggestion rows are shared): not a
+    question for this coder on finished work. A code added after the review is a question they
+    never had ("Look again" stores its chips there): those rows stay open for them."""
     out: set[int] = set()
     for chunk in chunks(suggestion_ids):
         q = (select(SuggestionRow.id)
              .join(ReviewRow, (ReviewRow.excerpt_id == SuggestionRow.excerpt_id) & (ReviewRow.coder_id == coder_id))
-             .where(SuggestionRow.id.in_(chunk), SuggestionRow.created_at > ReviewRow.reviewed_at))
+             .join(CodeRow, CodeRow.id == SuggestionRow.code_id)
+             .where(SuggestionRow.id.in_(chunk), SuggestionRow.created_at > ReviewRow.reviewed_at,
+                    CodeRow.created_at <= ReviewRow.reviewed_at))
         out.update(s.scalars(q))
     return out
 

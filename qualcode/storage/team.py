@@ -16,7 +16,6 @@ from qualcode.errors import NotFoundError
 from qualcode.storage.chunks import chunks
 from qualcode.storage.models import (
     AuditRow,
-    CodeRow,
     CoderRow,
     CodingRow,
     DocumentRow,
@@ -24,6 +23,7 @@ from qualcode.storage.models import (
     ReviewRow,
     SuggestionRow,
 )
+from qualcode.storage.training import unconsidered
 
 def coder_ids(s: Session, names: Iterable[str]) -> dict[str, int]:
     """Ids of the named coders; NotFoundError names the first unknown one."""
@@ -59,21 +59,13 @@ def reviewed_before_code(
     s: Session, excerpt_ids: Iterable[int], coder_ids_: Iterable[int], code_ids: Iterable[str]
 ) -> dict[str, dict[int, set[int]]]:
     """code id -> coder id -> the excerpts that coder had finished before the code was added to
-    the codebook (their review did not consider it). Only codes added after some review appear."""
-    created = {cid: _aware(at) for cid, at in s.execute(
-        select(CodeRow.id, CodeRow.created_at).where(CodeRow.id.in_(list(code_ids))))}
-    ids = list(coder_ids_)
-    if not created or not ids:
-        return {}
+    the codebook (their review did not consider it) and has not looked at for it since (no
+    coding of it, no decided suggestion of it there: ``training.unconsidered``). Only codes
+    added after some review appear."""
     out: dict[str, dict[int, set[int]]] = {}
-    for chunk in chunks(list(excerpt_ids)):
-        for excerpt_id, coder_id, at in s.execute(
-                select(ReviewRow.excerpt_id, ReviewRow.coder_id, ReviewRow.reviewed_at)
-                .where(ReviewRow.coder_id.in_(ids), ReviewRow.excerpt_id.in_(chunk))):
-            at = _aware(at)
-            for code_id, made in created.items():
-                if made is not None and at is not None and at < made:
-                    out.setdefault(code_id, {}).setdefault(coder_id, set()).add(excerpt_id)
+    for coder_id, per in unconsidered(s, coder_ids_, excerpt_ids=excerpt_ids, code_ids=code_ids).items():
+        for code_id, got in per.items():
+            out.setdefault(code_id, {})[coder_id] = got
     return out
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from qualcode.core import made_by_colleague
 from qualcode.storage.models import (
     AuditRow,
+    CodeRow,
     CodingRow,
     ExcerptRow,
     ReviewRow,
@@ -94,6 +95,61 @@ def coder_labels(s: Session, coder_id: int) -> dict[int, set[str]]:
                                .where(CodingRow.coder_id == coder_id).order_by(CodingRow.id)):
         out.setdefault(eid, set()).add(code)
     return out
+
+
+def unconsidered(s: Session, coder_ids: Iterable[int], *, excerpt_ids: Iterable[int] | None = None,
+                 code_ids: Iterable[str] | None = None) -> dict[int, dict[str, set[int]]]:
+    """coder id -> code id -> the excerpts that coder finished before the code was added to the
+    codebook and has not looked at for it since: no coding of it there, no suggestion of it
+    there that they decided. Their review there says nothing about that code (it was not there
+    to apply): not a counter-example for learning, not a considered "no" (Agreement says so).
+    Only codes added after some review appear; ``excerpt_ids`` / ``code_ids`` narrow it."""
+    ids = list(coder_ids)
+    q = select(CodeRow.id, CodeRow.created_at)
+    if code_ids is not None:
+        wanted = list(code_ids)
+        if not wanted:
+            return {}
+        q = q.where(CodeRow.id.in_(wanted))
+    created = {cid: _utc(at) for cid, at in s.execute(q) if at is not None}
+    if not created or not ids:
+        return {}
+    newest = max(created.values())
+    reviews = select(ReviewRow.excerpt_id, ReviewRow.coder_id, ReviewRow.reviewed_at).where(
+        ReviewRow.coder_id.in_(ids))
+    rows: list[tuple[int, int, Any]] = []
+    for part in (chunks(list(excerpt_ids)) if excerpt_ids is not None else [None]):
+        q = reviews if part is None else reviews.where(ReviewRow.excerpt_id.in_(part))
+        rows.extend((e, c, _utc(at)) for e, c, at in s.execute(q) if at is not None and _utc(at) < newest)
+    out: dict[int, dict[str, set[int]]] = {}
+    for excerpt_id, coder_id, at in rows:
+        for code_id, made in created.items():
+            if at < made:
+                out.setdefault(coder_id, {}).setdefault(code_id, set()).add(excerpt_id)
+    if not out:
+        return out
+    late = sorted({e for per in out.values() for got in per.values() for e in got})
+    looked: set[tuple[int, str, int]] = set()
+    for part in chunks(late):
+        looked |= {(c, code, e) for e, code, c in s.execute(
+            select(CodingRow.excerpt_id, CodingRow.code_id, CodingRow.coder_id).where(
+                CodingRow.excerpt_id.in_(part), CodingRow.coder_id.in_(ids)))}
+        looked |= {(c, code, e) for e, code, c in s.execute(
+            select(SuggestionRow.excerpt_id, SuggestionRow.code_id, SuggestionRow.decided_by).where(
+                SuggestionRow.excerpt_id.in_(part), SuggestionRow.decided_by.in_(ids),
+                SuggestionRow.status != "pending"))}
+    for coder_id, per in out.items():
+        for code_id, got in per.items():
+            got -= {e for e in got if (coder_id, code_id, e) in looked}
+    return {c: {code: got for code, got in per.items() if got} for c, per in out.items()
+            if any(per.values())}
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without a zone; they were stored as UTC."""
+    if at is None:
+        return None
+    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
 
 
 def blocked_pairs(s: Session, excerpt_ids: Iterable[int], coder_id: int) -> set[tuple[int, str]]:

@@ -217,7 +217,8 @@ class Engine:
     # -- learning --------------------------------------------------------------------------
     def fit(self, corpus: Corpus, idx: np.ndarray, Y: np.ndarray) -> "Engine":
         """Learn from decided excerpts: rows ``idx`` of ``corpus`` with labels ``Y``
-        (len(idx) x len(codes), 1 = the coder applied the code)."""
+        (len(idx) x len(codes), 1 = the coder applied the code, NaN = their decision says
+        nothing about it: a code added after they finished the excerpt)."""
         t0 = time.perf_counter()
         idx = np.asarray(idx, dtype=int)
         if self.mu is None:
@@ -244,7 +245,8 @@ class Engine:
             recent = [k for k, i in enumerate(idx) if corpus.ids[i] in self.shown_learned][-CAL_WINDOW:]
             if recent:
                 S_shown = np.stack([self.shown[corpus.ids[idx[k]]] for k in recent])
-                self.calibrator.fit(S_shown, Y[recent], n_decisions=len(recent))
+                known = ~np.isnan(Y[recent])
+                self.calibrator.fit(S_shown[known], Y[recent][known], n_decisions=len(recent))
         digest = hashlib.sha1(np.ascontiguousarray(Y).tobytes() + np.asarray(idx).tobytes()).hexdigest()[:8]
         self.version = f"h{len(idx)}-{digest}" if len(idx) else "cold"
         self.fit_seconds = time.perf_counter() - t0
@@ -361,6 +363,21 @@ class Engine:
             info = self.explain(corpus, row, j, float(S[r, j]), probability=float(P[r, j]))
             out.append(Proposal(row, cid, float(S[r, j]), info, float(P[r, j])))
         return out
+
+    def suggest_code(self, corpus: Corpus, idx: np.ndarray, code_id: str, *,
+                     threshold: float = 0.5) -> list[Proposal]:
+        """Proposals of one code on rows ``idx`` (codable ones), with no per-excerpt cap: the
+        question "does this code apply here too?", asked of excerpts the coder finished (and
+        coded) before the code was added, where the cap would hand the slot to their own codes."""
+        j = self.code_ids.index(code_id)
+        idx = np.asarray(idx, dtype=int)
+        idx = idx[corpus.codable[idx]] if len(idx) else idx
+        S = self.scores(corpus, idx)
+        P = self.probabilities(S)
+        return [Proposal(int(idx[r]), code_id, float(S[r, j]),
+                         self.explain(corpus, int(idx[r]), j, float(S[r, j]), probability=float(P[r, j])),
+                         float(P[r, j]))
+                for r in np.flatnonzero(S[:, j] >= threshold)]
 
     def explain(self, corpus: Corpus, row: int, j: int, score: float, *,
                 probability: float | None = None) -> dict[str, Any]:

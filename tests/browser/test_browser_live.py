@@ -222,3 +222,74 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
         assert "your decisions on" not in line and ("codebook only" in line or "alice's model" in line), line
     finally:
         bob.context.close()
+
+
+def test_look_again_for_a_code_added_after_excerpts_were_finished(tmp_path, start_app, page):
+    """Walk 19: a code added mid-way was suggested only where the coder had not been yet; the
+    excerpts they had finished were never looked at for it (and Agreement counted them as "not
+    applied"). The Code page says so and "Look again for <code>" puts that code's chips on those
+    finished excerpts; "Show them" opens the first, and accepting it codes a finished excerpt."""
+    if not DOCS[0].exists():
+        pytest.skip("sample transcripts not in the repository")
+    from qualcode.services import coding, suggest as suggest_svc
+    from qualcode.storage import documents as doc_store
+
+    project = suggested_project(tmp_path / "late", DOCS[:1])
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            (doc,) = doc_store.list_documents(s)
+            excerpts = [e.id for e in doc_store.load_document(s, doc["id"]).excerpts if e.codable]
+        finished = excerpts[:20]
+        for e in finished:
+            coding.mark_reviewed(ctx, e)
+    finally:
+        ctx.close()
+    time.sleep(0.05)
+    _add_code(project, Code(id="math_talk", name="Math talk",
+                            definition="Talk about mathematics: math lessons, algebra, students' math "
+                                       "and math teachers.", keywords=["math", "algebra"]))
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    goto(page, "Code")
+    line = page.locator(key("code-late-math_talk"))
+    line.wait_for(timeout=120_000)
+    assert "Math talk was added after you had finished 20 excerpts" in line.inner_text()
+    line.scroll_into_view_if_needed()
+    shot(page, "late-code-line")
+    line.locator("button").first.click()
+    show = page.locator(key("code-late-show-math_talk"))
+    show.wait_for(timeout=300_000)
+    wait_idle(page)
+    assert any("Math talk: suggested on" in t for t in page.locator('[data-testid="stAlert"]').all_inner_texts())
+    chips, _ = _pending(project)
+    again = [sg for sg in chips if sg.code_id == "math_talk" and sg.excerpt_id in finished]
+    assert again, "the new code's chips on finished excerpts"
+    assert f"Math talk is suggested on {len(again)} excerpt" in line.inner_text()
+    first = min(again, key=lambda sg: excerpts.index(sg.excerpt_id))
+    line.scroll_into_view_if_needed()
+    shot(page, "late-code-looked")
+    show.locator("button").first.click()
+    wait_idle(page)
+    page.wait_for_selector(key(f"fchip-{first.id}"), timeout=60_000)  # the sidebar opened it
+    shot(page, "late-code-shown")
+    page.locator(key(f"facc-{first.id}") + " button").first.click()
+    wait_idle(page)
+
+    def coded():
+        c = services.open_project(project, coder="alice")
+        try:
+            with c.session(readonly=True) as s:
+                return [x for x in coding_store.list_codings(s, excerpt_ids=[first.excerpt_id])
+                        if x.code_id == "math_talk" and x.coder == "alice"]
+        finally:
+            c.close()
+
+    _poll(coded, 60, "the accepted chip coded the finished excerpt")
+    c = services.open_project(project, coder="alice")
+    try:
+        (late,) = suggest_svc.late_codes(c)
+        assert late["finished"] == 19 and late["open"] == len(again) - 1
+    finally:
+        c.close()

@@ -462,6 +462,64 @@ def documents_done_text(left: dict[int, int]) -> str:
     return f" · {sum(1 for n in left.values() if not n)} of {len(left)} documents finished"
 
 
+def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
+    """The line for a code added after this coder had finished excerpts (``suggest.late_codes``).
+
+    >>> late_code_text({"name": "Water", "finished": 12, "looked": False, "open": 0})
+    'Water was added after you had finished 12 excerpts: you have not looked at them for it.'
+    >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 3})
+    'Water is suggested on 3 excerpts you had finished before it was added.'
+    """
+    if late["open"]:
+        return (f"{esc(late['name'])} is suggested on {plural(late['open'], 'excerpt')} you had finished before "
+                "it was added.")
+    return (f"{esc(late['name'])} was added after you had finished {plural(late['finished'], 'excerpt')}: you "
+            "have not looked at them for it.")
+
+
+def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
+    """Codes added after the coder had finished excerpts (walk 19: a code added mid-way was
+    suggested only where the coder had not been yet, and Agreement then counted the finished
+    excerpts as "not applied"): "Look again for it" scores those excerpts for that code and puts
+    its chips there; "Show them" opens the first. Once looked at, with no chip left, the line goes."""
+    for late in attempt(suggest_svc.late_codes, ctx, document_id=doc_id) or []:
+        if late["looked"] and not late["open"]:
+            continue
+        with st.container(horizontal=True, vertical_alignment="center", key=f"code-late-{late['code_id']}"):
+            st.caption(late_code_text(late, esc=md))
+            if late["open"]:
+                doc, name, excerpt = late["first"]
+                st.button("Show them" if doc == doc_id else f"Open {md(name)}", key=f"code-late-show-{late['code_id']}",
+                          icon=":material/arrow_forward:", type="tertiary", on_click=_show_excerpt, args=(doc, excerpt))
+            elif st.button(f"Look again for {md(late['name'])}", key=f"code-late-look-{late['code_id']}",
+                           icon=":material/manage_search:", type="tertiary",
+                           help="Score the excerpts you finished before this code was added, for this code alone, "
+                                "and show its suggestions there, beside your codes"):
+                with st.spinner(f"Looking again at {plural(late['finished'], 'excerpt')} for {md(late['name'])}…"):
+                    got = attempt(suggest_svc.look_again, ctx, late["code_id"])
+                if got is not None:
+                    flash(look_again_text(late["name"], got), kind="info")
+                st.rerun()
+
+
+def look_again_text(name: str, got: dict[str, int]) -> str:
+    """What "Look again" found.
+
+    >>> look_again_text("Water", {"finished": 12, "stored": 0})
+    'Water: the model suggests it on none of the 12 excerpts you had finished before it was added. If it applies to one, code it by hand (T, or select words).'
+    """
+    if not got["stored"]:
+        return (f"{name}: the model suggests it on none of the {plural(got['finished'], 'excerpt')} you had finished "
+                "before it was added. If it applies to one, code it by hand (T, or select words).")
+    return (f"{name}: suggested on {got['stored']} of the {plural(got['finished'], 'excerpt')} you had finished "
+            "before it was added. Accept or reject each chip as usual: either way that excerpt counts as looked at "
+            "for it.")
+
+
+def _show_excerpt(doc_id: int, excerpt_id: int) -> None:
+    st.session_state.update(code_doc=doc_id, code_focus=excerpt_id, code_jump=True)
+
+
 def _open_document(doc_id: int) -> None:
     st.session_state.update(code_doc=doc_id, code_focus=None, code_page=1)
 
@@ -603,6 +661,7 @@ def _render() -> None:
         _suggest_now(ctx, doc_id)
     else:
         _learning_line(ctx, doc_id)
+    _late_codes(ctx, doc_id)
     cb = attempt(ui_support.codebook, ctx)
     code_options = {c.id: c.name for c in cb.codable_codes()} if cb is not None else dict(view.code_names)
     by_id = {e.id: (e, t) for t in view.turns for e in t.excerpts}
