@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_evaluate import DATASETS, REPO, CachedEmbedder  # noqa: E402
+from bench_evaluate import REPO, CachedEmbedder, dev_corpus  # noqa: E402
 
-from qualcode.codebook_io import load_codebook  # noqa: E402
 from qualcode.suggest.engine import Engine  # noqa: E402
-from qualcode.suggest.evaluate import gold_corpus, read_gold, score, split_documents  # noqa: E402
+from qualcode.suggest.evaluate import score, split_documents  # noqa: E402
 
 
 def main() -> None:
@@ -42,15 +41,7 @@ def main() -> None:
     t_all = time.perf_counter()
     runs: dict = {}
     for name in args.corpora.split(","):
-        data = DATASETS / name
-        codes = load_codebook(data / "codebook.yaml").codable_codes()
-        ids = [c.id for c in codes]
-        rows = read_gold(data / "gold.csv")
-        Y = np.array([[c in r["codes"] for c in ids] for r in rows], dtype=np.float64)
-        uniq = list(dict.fromkeys(r["text"] for r in rows))
-        vecs = emb.encode(uniq)
-        pos = {t: i for i, t in enumerate(uniq)}
-        corpus = gold_corpus(rows, vecs[[pos[r["text"]] for r in rows]])
+        codes, ids, rows, Y, corpus = dev_corpus(name, emb)
         for seed in [int(s) for s in args.seeds.split(",")]:
             pool, test = split_documents(rows, seed)
             engine = Engine(codes, emb).prepare(corpus)

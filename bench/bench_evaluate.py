@@ -82,6 +82,22 @@ def summarise(corpus: str, result: dict) -> dict:
     return out
 
 
+def dev_corpus(name: str, emb: "CachedEmbedder"):
+    """A dev set as the in-memory benchmarks use it: ``(codes, code ids, gold rows, Y, corpus)``."""
+    from qualcode.codebook_io import load_codebook
+    from qualcode.suggest.evaluate import gold_corpus, read_gold
+
+    data = DATASETS / name
+    codes = load_codebook(data / "codebook.yaml").codable_codes()
+    ids = [c.id for c in codes]
+    rows = read_gold(data / "gold.csv")
+    Y = np.array([[c in r["codes"] for c in ids] for r in rows], dtype=np.float64)
+    uniq = list(dict.fromkeys(r["text"] for r in rows))
+    vecs = emb.encode(uniq)
+    pos = {t: i for i, t in enumerate(uniq)}
+    return codes, ids, rows, Y, gold_corpus(rows, vecs[[pos[r["text"]] for r in rows]])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budgets", default="0,100,200,500,1000")
