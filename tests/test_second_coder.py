@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode.services import coding, team, ui_support
+from qualcode.services import suggest as suggest_svc
 from qualcode.storage import coding as coding_store
 from tests.ui_helpers import no_exception, page, run_script, seed
 
@@ -273,7 +274,7 @@ def test_independent_coding_never_shows_a_colleagues_learned_suggestions(seeded)
     assert codes_for(alice) == ["trust"]
 
 
-def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(project):
+def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(project, monkeypatch):
     """Walk 19: a code added on the Codebook page had its suggestions within a second, all in
     two other documents; the open Code page said nothing for two minutes (it offers only codes
     new to the open document). It now names where the new code is suggested, with a way there,
@@ -285,9 +286,10 @@ def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(projec
     doc1, _ = seed(project, name="first")
     doc2, _ = seed(project, name="second", turns=[("Interviewer", "interviewer", "And then?"),
                                                    ("Ana", "participant", "The young people came every week.")])
-    script = ("from qualcode.services import suggest as sg\n"
-              "sg.follow_codebook = lambda *a, **k: True  # no engine here: the codebook counts as followed\n"
-              "from qualcode.ui.pages import code\ncode.render()\n")
+    # no engine here: the codebook counts as followed (patched for this test only: AppTest runs the
+    # script in this process, and a patch made by the script itself outlived it, into later tests)
+    monkeypatch.setattr(suggest_svc, "follow_codebook", lambda *a, **k: True)
+    script = "from qualcode.ui.pages import code\ncode.render()\n"
     at = no_exception(run_script(script, project, code_doc=doc1, code_mode="Excerpts"))
     assert not [c for c in at.caption if c.value.startswith("New code")]
     new = cb_service.add_code(project, {"name": "Youth involvement", "definition": "Young people taking part."})
@@ -309,14 +311,13 @@ def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(projec
     with project.session() as s:
         coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id=new.id, score=0.9, model_id="m:384/h5-x",
                                                        explanation={"model_of": "bob"}) for e in ex2])
-    from qualcode.services import suggest as suggest_svc
 
     assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 2)]}
     team.set_independent_coding(project, True)
     assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 1)]}
 
 
-def test_a_document_whose_suggestions_are_all_a_colleagues_is_scored_by_the_coders_own_model(seeded):
+def test_a_document_whose_suggestions_are_all_a_colleagues_is_scored_by_the_coders_own_model(seeded, monkeypatch):
     """Walk 19: under independent coding, a document whose suggestions a colleague's model had
     re-scored said "the local model has not scored it" (its rows were hidden). The page says
     what is going on, and has the coder's own model score that document."""
@@ -329,12 +330,12 @@ def test_a_document_whose_suggestions_are_all_a_colleagues_is_scored_by_the_code
         coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
                                                        model_id="m:384/h9-abc", explanation={"model_of": "bob"})
                                             for e in set(ex)], replace_pending_for=set(ex))
-    script = ("from qualcode.services import suggest as sg\n"
-              "import streamlit as st\n"
-              "sg.follow_codebook = lambda *a, **k: True\n"
-              "sg.request_refresh = lambda ctx, **kw: st.session_state.setdefault('asked', []).append("
-              "(ctx.coder, kw['document_id'], kw.get('only')))\n"
-              "from qualcode.ui.pages import code\ncode.render()\n")
+    import streamlit as st
+
+    monkeypatch.setattr(suggest_svc, "follow_codebook", lambda *a, **k: True)
+    monkeypatch.setattr(suggest_svc, "request_refresh", lambda ctx, **kw: st.session_state.setdefault(
+        "asked", []).append((ctx.coder, kw["document_id"], kw.get("only"))))
+    script = "from qualcode.ui.pages import code\ncode.render()\n"
     at = no_exception(run_script(script, alice, code_doc=doc_id, code_mode="Excerpts"))
     captions = [c.value for c in at.caption]
     assert any(c.startswith("Independent coding: the suggestions on this document were made by a colleague's model")

@@ -817,7 +817,7 @@ def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     assert again.selectbox(key="th_by").value == "district"
     assert again.selectbox(key="th_coder").value == "bob"
 
-def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_quotes(project):
+def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_quotes(project, monkeypatch):
     """A row that cannot be tested shows a dash (not "None") with a note; picking a row opens
     the first group that has quotes; '1 document', not '1 documents'."""
     from qualcode.services import codebook as cb_service
@@ -827,10 +827,12 @@ def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_
     coding.add_coding(project, small.ex[("D3", 2)], protected)  # 2021 only: 2018 has none
     for doc in ("D1", "D2", "D3", "D4"):  # in every document: nothing to test (codes used nowhere are not shown)
         coding.add_coding(project, small.ex[(doc, 1)], "evidence")
-    script = ("import streamlit as st\n"
-              "from qualcode.ui.pages import themes\n"
-              "themes._selected_row = lambda event: st.session_state.get('row')\n"
-              "themes.render()\n")
+    import streamlit as st
+
+    from qualcode.ui.pages import themes
+
+    monkeypatch.setattr(themes, "_selected_row", lambda event: st.session_state.get("row"))  # this test only
+    script = "from qualcode.ui.pages import themes\nthemes.render()\n"
     at = no_exception(run_script(script, project))
     at.segmented_control(key="th_view").set_value("Compare groups").run()
     at.selectbox(key="th_by").set_value("year").run()
