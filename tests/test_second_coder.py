@@ -412,3 +412,33 @@ def test_the_project_page_counts_the_suggestions_left_for_the_coder_per_document
     at = no_exception(page("project", bob))
     (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
     assert progress["Suggestions for you"].tolist() == [len(sid) + 1]  # bob's to decide: every one, and his model's
+
+
+def test_a_colleagues_learned_suggestions_they_rejected_are_not_left_for_a_blind_coder(seeded):
+    """Walk 20: under independent coding, the suggestions maya's learned model made and maya then
+    rejected read as "suggestions for you" on leo's Project page (11 and 8, in documents leo had
+    finished) while his Code page rightly showed none: a colleague's learned model's rows are not
+    offered to a blind coder, whatever the colleague decided on them."""
+    from qualcode.core import Suggestion
+    from qualcode.services import ui_support
+
+    alice, bob, doc_id, sid = seeded
+    team.set_independent_coding(alice, True)
+    with alice.session() as s:
+        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
+                                                       model_id="m:384/h7-a", explanation={"model_of": "alice"})
+                                            for e in ex])
+        learned = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id) if sg.code_id == "evidence"]
+    for key in sid:  # the shared cold rows: bob decides them himself
+        coding.reject_suggestion(bob, sid[key])
+    for s_id in learned:
+        coding.reject_suggestion(alice, s_id)
+    for e in ex:  # bob codes each excerpt himself (walk 20: "you coded this excerpt and no suggestion
+        coding.add_coding(bob, e, "trust")  # on it is open"), so his verdicts never touch alice's rows
+        coding.mark_reviewed(bob, e)
+    assert not any(c.status == "pending" for c in _chips(bob, doc_id).values())  # his Code page: none open
+    assert ui_support.open_count(bob) == 0
+    at = no_exception(page("project", bob))
+    (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
+    assert progress["Suggestions for you"].tolist() == [0]

@@ -497,8 +497,10 @@ def open_for(s: Session, coder_id: int, document_ids: Iterable[int] | None = Non
     q = q.where((SuggestionRow.status == "pending") | (SuggestionRow.decided_by != coder_id))
     rows = s.execute(q.order_by(SuggestionRow.id)).all()
     blind = blind_coder(s, coder_id)
-    if blind is not None:  # under independent coding a colleague's learned model's rows are not offered
-        rows = [r for r in rows if not (r.status == "pending" and made_by_colleague(r.model_id, r.explanation, blind))]
+    if blind is not None:  # under independent coding a colleague's learned model's rows are not offered,
+        # whatever the colleague decided on them (walk 20: the 11 that maya rejected in a document leo had
+        # finished were "suggestions for you" on leo's Project page; his Code page rightly showed none)
+        rows = [r for r in rows if not made_by_colleague(r.model_id, r.explanation, blind)]
     others = [r.id for r in rows if r.status != "pending"]
     mine = own_decisions(s, coder_id, others) if others else {}
     rows = [r for r in rows if r.status == "pending" or r.id not in mine]
