@@ -788,6 +788,25 @@ def test_themes_with_one_coder_offers_no_coder_choice(seeded):
     assert not [s for s in at.selectbox if s.key == "th_coder"]
     assert not any("pool" in i.value for i in at.info)
 
+def test_export_taken_over_from_themes_shows_no_grouping_and_pooled_not_a_placeholder(project):
+    """Walk 20: Themes pooled and ungrouped, then Export: "Group tables by" and "Coder" read
+    "Choose an option" (None, set in the widget's state, reads as no choice at all)."""
+    _small(project)
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages import export, themes\n"
+              "(export if st.session_state.get('on') == 'export' else themes).render()\n")
+    at = no_exception(run_script(script, project))
+    at.selectbox(key="th_coder").set_value(None).run()
+    at.session_state["on"] = "export"
+    no_exception(at.run())
+    for key in ("exp_by", "exp_coder"):
+        box = at.selectbox(key=key)
+        # AppTest reads None either way; what the browser gets says it: an option (a default or a
+        # value) or none, the placeholder
+        shown = {f.name for f, _ in box.proto.ListFields()} & {"default", "raw_value"}
+        assert box.value is None and shown, key
+
+
 def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     _small(project)
     script = ("import streamlit as st\n"

@@ -266,7 +266,9 @@ def _from_themes(options: dict[str, list[Any]]) -> None:
         if key in st.session_state or theirs not in kept:
             continue
         value = None if kept[theirs] == "" else kept[theirs]  # Themes keeps None as ""
-        if value in options[key]:
+        # None is each box's first option, its default: set in the widget's state it would read as
+        # no choice at all, "Choose an option" (walk 20)
+        if value is not None and value in options[key]:
             st.session_state[key] = value
 
 
