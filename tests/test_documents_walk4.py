@@ -51,6 +51,11 @@ def test_footprint_counts_what_goes_with_a_document(twice):
     f = documents_edit.document_footprint(ctx, ids["copy"])
     assert (f["name"], f["turns"], f["excerpts"], f["codings"], f["coders"], f["memos"]) == (
         "interview-1 (copy)", 4, 4, 3, ["alice", "bob"], 2)
+    with ctx.session(readonly=True) as s:
+        from qualcode.storage import documents as doc_store
+
+        codable = sum(e.codable for e in doc_store.load_document(s, ids["copy"]).excerpts)
+    assert f["codable"] == codable and 0 < codable < f["excerpts"]  # the interviewer's lines are not coded
     assert f["suggestions"] > 0
 
 

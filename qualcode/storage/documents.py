@@ -401,8 +401,9 @@ def _document_rows(s: Session, doc_id: int) -> dict[str, Any]:
 
 
 def document_footprint(s: Session, doc_id: int) -> dict[str, Any]:
-    """What goes with document ``doc_id`` if it is deleted: name, turns, excerpts, codings,
-    coders (the names of those who coded it), memos, suggestions and reviews."""
+    """What goes with document ``doc_id`` if it is deleted: name, turns, excerpts (``codable``:
+    those a coder codes, as Import and the Project page count them), codings, coders (the names
+    of those who coded it), memos, suggestions and reviews."""
     from qualcode.storage.models import CoderRow
 
     row = s.get(DocumentRow, doc_id)
@@ -414,7 +415,9 @@ def document_footprint(s: Session, doc_id: int) -> dict[str, Any]:
     excerpts = select(ExcerptRow.id).where(ExcerptRow.document_id == doc_id)
     coders = sorted(s.scalars(select(CoderRow.name).join(CodingRow, CodingRow.coder_id == CoderRow.id)
                               .where(CodingRow.excerpt_id.in_(excerpts)).distinct()))
-    return {"document_id": doc_id, "name": row.name, **n, "coders": coders}
+    codable = s.scalar(select(func.count(ExcerptRow.id)).where(ExcerptRow.document_id == doc_id,
+                                                             ExcerptRow.codable.is_(True)))
+    return {"document_id": doc_id, "name": row.name, **n, "codable": int(codable or 0), "coders": coders}
 
 
 def _json_value(v: Any) -> Any:

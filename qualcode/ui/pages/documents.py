@@ -304,10 +304,18 @@ DOC_DONE, DOC_MSG = "docs_manage_done", "docs_manage_msg"
 
 
 def _goes_with(f: dict) -> str:
-    """"4 excerpts, 3 codings by 2 coders and 1 memo" (what goes with a document)."""
+    """"64 excerpts (50 codable), 3 codings by 2 coders and 1 memo" (what goes with a document;
+    walk 20: "64 excerpts" read against the 50 that Import and the Project page count).
+
+    >>> _goes_with({"excerpts": 64, "codable": 50, "codings": 3, "coders": ["a", "b"], "memos": 1})
+    '64 excerpts (50 codable), 3 codings by 2 coders and 1 memo'
+    >>> _goes_with({"excerpts": 4, "codable": 4, "codings": 0, "coders": [], "memos": 0})
+    '4 excerpts, 0 codings and 0 memos'
+    """
     coders = len(f["coders"])
     codings = plural(f["codings"], "coding") + (f" by {plural(coders, 'coder')}" if f["codings"] else "")
-    return f"{plural(f['excerpts'], 'excerpt')}, {codings} and {plural(f['memos'], 'memo')}"
+    codable = f" ({f['codable']} codable)" if f.get("codable", f["excerpts"]) != f["excerpts"] else ""
+    return f"{plural(f['excerpts'], 'excerpt')}{codable}, {codings} and {plural(f['memos'], 'memo')}"
 
 
 def _pick_key() -> str:
