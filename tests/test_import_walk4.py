@@ -322,3 +322,14 @@ def test_people_s_words_in_markdown_keep_their_arrows_and_signs(words):
     shown = _plain(md(words))
     assert streamlit_typography(shown) == shown and shown.replace("\u2060", "") == words
     assert "\u2060" not in md("00:00:22.600 --> 00:00:30.400")  # left alone where nothing rewrites it
+
+
+def test_a_file_with_a_problem_opens_its_preview_so_the_problem_is_read(project):
+    """Walk 20: a file without speaker labels ("imported as one unknown speaker") sat second in the
+    list, its preview closed, and would have been imported unread. A file with a problem opens."""
+    notes = b"The bus was late again.\nWe met in the library.\nEveryone brought snacks.\n"
+    at = _upload(page("importing", project), [("ana.txt", _labelled("Ana", "We met."), TXT),
+                                             ("site_visit_notes.txt", notes, TXT)])
+    (second,) = [e for e in at.expander if e.label.startswith("site_visit_notes.txt")]
+    assert second.label.startswith("site_visit_notes.txt — 1 speaker, 1 turn, 3 codable excerpts")  # singular
+    assert second.proto.expanded and "no speaker labels" in " ".join(w.value for w in second.warning)

@@ -333,9 +333,11 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any], note: str 
     errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
     icon = ":material/error:" if errors else (
         ":material/warning:" if problems or note else ":material/check_circle:")
-    with st.expander(f"{name} — {len(doc.speakers)} speakers, {len(doc.turns)} turns, "
-                     f"{sum(1 for e in doc.excerpts if e.codable)} codable excerpts" + (f" ({note})" if note else ""),
-                     icon=icon, expanded=i == 0):
+    # a file with a problem opens by itself (walk 20: "no speaker labels found: imported as one
+    # unknown speaker" sat in a closed box, and the file would have been imported unread)
+    with st.expander(f"{name} — {plural(len(doc.speakers), 'speaker')}, {plural(len(doc.turns), 'turn')}, "
+                     f"{plural(sum(1 for e in doc.excerpts if e.codable), 'codable excerpt')}"
+                     + (f" ({note})" if note else ""), icon=icon, expanded=i == 0 or bool(problems)):
         for p in problems:
             (st.error if p in errors else st.warning)(md(str(p)))  # the file's words, literally (walk 8: "->" drawn as an arrow)
         st.markdown("**Speakers and roles** (participants' words are coded; interviewers' are not)")
