@@ -230,8 +230,11 @@ def test_with_independent_coding_the_project_page_shows_a_coder_nothing_of_a_col
         assert "Reviewed: alice" not in columns and "Reviewed: bob" in columns
         assert "alice" not in seen and not codes  # no curve text naming her, no table of her codes
         assert any("No codings yet" in c.value for c in at.caption)
+        # nor her total in the headline (walk 20: "Codings 84" before leo had coded anything)
+        assert {m.label: m.value for m in at.metric}["Your codings"] == "0"
     else:
         assert "Reviewed: alice" in columns
+        assert {m.label: m.value for m in at.metric}["Codings"] == "1"
         assert "alice" in seen and "Trust" in list(codes[0]["code"])  # (with its parent, Relationships)
 
 

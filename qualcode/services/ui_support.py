@@ -268,6 +268,13 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
     return states
 
 
+def own_coding_count(ctx: ProjectContext) -> int:
+    """How many codings this coder has made (the Project page's count under independent coding)."""
+    with ctx.session(readonly=True) as s:
+        cid = meta.find_coder(s, ctx.coder)
+        return 0 if cid is None else coding_store.coding_count(s, cid)
+
+
 def open_count(ctx: ProjectContext) -> int:
     """How many suggestions are still open for this coder in the whole project (their Code
     page's chips, not the rows' shared status: ``storage.coding.open_for``)."""

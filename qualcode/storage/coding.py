@@ -436,6 +436,14 @@ def suggestion_count(s: Session) -> int:
     return int(s.scalar(select(func.count()).select_from(SuggestionRow)) or 0)
 
 
+def coding_count(s: Session, coder_id: int | None = None) -> int:
+    """How many codings there are (``coder_id``: that coder's alone)."""
+    q = select(func.count()).select_from(CodingRow)
+    if coder_id is not None:
+        q = q.where(CodingRow.coder_id == coder_id)
+    return int(s.scalar(q) or 0)
+
+
 def pending_count(s: Session) -> int:
     """How many suggestion rows are pending (anyone's: a row holds the latest decision)."""
     return int(s.scalar(select(func.count()).select_from(SuggestionRow).where(SuggestionRow.status == "pending")) or 0)

@@ -338,7 +338,11 @@ def render() -> None:
                         "lines are not coded, so they are left out here, on the Code page and in the shares of "
                         "excerpts (Themes, exports). Each coder's progress is on the Code page.")
     cols[2].metric("Codes", counts["codes"])
-    cols[3].metric("Codings", counts["codings"])
+    if _blind(ctx):  # walk 20: a blind coder read the colleague's 84 codings here before coding any
+        cols[3].metric("Your codings", attempt(ui_support.own_coding_count, ctx) or 0,
+                       help="Independent coding is on: your own codings only")
+    else:
+        cols[3].metric("Codings", counts["codings"])
     cols[4].metric("Suggestions for you", attempt(ui_support.open_count, ctx) or 0,
                    help=f"Suggestions you have not decided yet, in every document ({ctx.coder}'s; a colleague's "
                         "decisions do not decide them for you)")
