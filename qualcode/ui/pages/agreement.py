@@ -149,7 +149,9 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
                                         # its place, not an id (walk 13 read "16, 39" as ids)
                                         "Excerpt no.": st.column_config.NumberColumn(
                                             help="Its place in the transcript: 1 is the document's first "
-                                                 "excerpt. Select the row to read it whole"),
+                                                 "excerpt (in the exported spreadsheets, excerpt_order counts "
+                                                 "from 0: this is excerpt_order + 1). Select the row to read it "
+                                                 "whole"),
                                         # a document's name read whole (walk 18: "2021_focus_gr…")
                                         "Document": st.column_config.TextColumn(width="medium")})
     _whole_excerpt(found, _selected_row(event), names, people)
