@@ -75,12 +75,12 @@ def test_the_learning_line_counts_excerpts_and_says_what_runs():
     assert learning_text({**base, "learned_from": 1}).startswith("Suggestions learned from your decisions on 1 excerpt,")
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200)}) == (
         "Suggestions learned from your decisions on 6 excerpts, updated 4 s ago · updating suggestions "
-        "(40 of the 200 excerpts you have not reviewed)…")
+        "(40 of 200 excerpts)…")
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (40, 200),
-                          "codebook": True}).endswith("· suggesting your codebook changes (40 of the 200 excerpts you have not reviewed)…")
+                          "codebook": True}).endswith("· suggesting your codebook changes (40 of 200 excerpts)…")
     # before the first batch is stored: not "0 of the 200", which read as stuck (walk 15)
     assert learning_text({**base, "learned_from": 6, "busy": "refreshing", "progress": (0, 200)}).endswith(
-        "· updating suggestions for the 200 excerpts you have not reviewed: starting…")
+        "· updating suggestions for 200 excerpts: starting…")
 
 
 def _one_excerpt_suggested(project):

@@ -243,7 +243,7 @@ def learning_text(info: dict[str, Any]) -> str:
     'Suggestions learned from your decisions on 3 excerpts, updated 4 s ago'
     >>> learning_text({"learned_from": 0, "updated_s": 9, "busy": "refreshing", "progress": (50, 187),
     ...                "codebook": True, "error": ""})
-    'Suggestions from the codebook only, updated 9 s ago · suggesting your codebook changes (50 of the 187 excerpts you have not reviewed)…'
+    'Suggestions from the codebook only, updated 9 s ago · suggesting your codebook changes (50 of 187 excerpts)…'
     >>> learning_text({"learned_from": 163, "updated_s": 120, "busy": "", "progress": (0, 0), "error": "",
     ...                "others": [("bob", 42)]})
     "Suggestions learned from your decisions on 163 excerpts, updated 2 min ago · some on this document come from bob's model (learned from their decisions on 42 excerpts)"
@@ -271,9 +271,10 @@ def learning_text(info: dict[str, Any]) -> str:
         done, total = info["progress"]
         what = "suggesting your codebook changes" if info.get("codebook") else "updating suggestions"
         # "0 of the 209" read as stuck (walk 15) while the first batch was being scored
-        text += (f" · {what} ({done} of the {total} excerpts you have not reviewed)…" if total and done
-                 else f" · {what} for the {total} excerpts you have not reviewed: starting…" if total
-                 else f" · {what}…")
+        # the excerpts it re-scores, not "the N you have not reviewed": the open one keeps its chips and
+        # is not among them (walk 20 read "the 313 you have not reviewed" against the 314 left)
+        text += (f" · {what} ({done} of {total} excerpts)…" if total and done
+                 else f" · {what} for {total} excerpts: starting…" if total else f" · {what}…")
     if info.get("error"):
         text += f" · last update failed: {info['error']}"
     return text
