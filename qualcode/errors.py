@@ -111,7 +111,7 @@ class Problem:
     message: str
     file: str | None = None
     line: int | None = None
-    severity: str = "error"  # error | warning
+    severity: str = "error"  # error | warning | note (worth saying, nothing wrong: a title kept as a header)
 
     def __str__(self) -> str:
         where = f"{self.file}" if self.file else ""

@@ -333,3 +333,14 @@ def test_a_file_with_a_problem_opens_its_preview_so_the_problem_is_read(project)
     (second,) = [e for e in at.expander if e.label.startswith("site_visit_notes.txt")]
     assert second.label.startswith("site_visit_notes.txt — 1 speaker, 1 turn, 3 codable excerpts")  # singular
     assert second.proto.expanded and "no speaker labels" in " ".join(w.value for w in second.warning)
+
+
+def test_a_title_above_the_first_speaker_is_a_note_not_a_warning(project):
+    """Walk 20: a .docx title heading gave an otherwise clean file a yellow warning icon (and, with
+    problems opening their preview, would open every such file). Said in grey; the file stays green."""
+    titled = b"Mentoring focus group, spring 2025\n\n" + _labelled("Ana", "We met.")
+    at = _upload(page("importing", project), [("first.txt", _labelled("Ben", "Hello."), TXT),
+                                             ("titled.txt", titled, TXT)])
+    (exp,) = [e for e in at.expander if e.label.startswith("titled.txt")]
+    assert exp.proto.icon == ":material/check_circle:" and not exp.proto.expanded
+    assert not exp.warning and any("kept as a header" in c.value for c in exp.caption)

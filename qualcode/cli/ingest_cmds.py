@@ -88,7 +88,7 @@ def ingest(state: State, paths, attrs, attributes, unit, deidentify, names, ner_
         for r in report.results:
             click.secho(_result_line(r), fg=_STATUS_COLOUR[r.status], err=r.status == "failed")
             for p in r.problems:
-                click.echo(f"          {'warning' if p.severity == 'warning' else 'error'}: "
+                click.echo(f"          {p.severity if p.severity in ('warning', 'note') else 'error'}: "
                            f"{'line ' + str(p.line) + ': ' if p.line else ''}{p.message}")
             if r.proposed_interviewer and r.document_id:
                 g = r.proposed_interviewer

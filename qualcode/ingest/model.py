@@ -39,8 +39,9 @@ class RawTranscript:
     # used for roles and shown in the preview, never stored (names must not reach exports).
     named: dict[str, str] = field(default_factory=dict)
 
-    def warn(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
-        self.problems.append(Problem(message, file=file, line=line, severity="warning"))
+    def warn(self, message: str, *, file: str | None = None, line: int | None = None,
+             severity: str = "warning") -> None:
+        self.problems.append(Problem(message, file=file, line=line, severity=severity))
 
 
 @dataclass

@@ -240,8 +240,10 @@ def parse_lines(lines: Sequence[str | Line], *, file: str | None = None) -> RawT
     raw.header = "\n".join(" ".join(p) for p in header if p)
     if raw.header:
         first = next((ln.number for ln in lines if ln.text.strip()), None)
+        # a note, not a warning: a title or a date line above the first speaker is usual (walk 20: a
+        # .docx title made a clean file's preview yellow)
         raw.warn(f"{len([p for p in header if p])} paragraph(s) before the first speaker label kept as a "
-                 "header, not offered for coding", file=file, line=first)
+                 "header, not offered for coding", file=file, line=first, severity="note")
     return raw
 
 

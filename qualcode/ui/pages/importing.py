@@ -331,15 +331,17 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any], note: str 
     doc = parsed.document
     problems = list(getattr(parsed, "problems", []))
     errors = [p for p in problems if getattr(p, "severity", "error") == "error"]
+    notes = [p for p in problems if getattr(p, "severity", "") == "note"]  # nothing wrong: said in grey
+    warned = [p for p in problems if p not in errors and p not in notes]
     icon = ":material/error:" if errors else (
-        ":material/warning:" if problems or note else ":material/check_circle:")
+        ":material/warning:" if warned or note else ":material/check_circle:")
     # a file with a problem opens by itself (walk 20: "no speaker labels found: imported as one
     # unknown speaker" sat in a closed box, and the file would have been imported unread)
     with st.expander(f"{name} — {plural(len(doc.speakers), 'speaker')}, {plural(len(doc.turns), 'turn')}, "
                      f"{plural(sum(1 for e in doc.excerpts if e.codable), 'codable excerpt')}"
-                     + (f" ({note})" if note else ""), icon=icon, expanded=i == 0 or bool(problems)):
-        for p in problems:
-            (st.error if p in errors else st.warning)(md(str(p)))  # the file's words, literally (walk 8: "->" drawn as an arrow)
+                     + (f" ({note})" if note else ""), icon=icon, expanded=i == 0 or bool(errors or warned)):
+        for p in problems:  # the file's words, literally (walk 8: "->" drawn as an arrow)
+            (st.error if p in errors else st.caption if p in notes else st.warning)(md(str(p)))
         st.markdown("**Speakers and roles** (participants' words are coded; interviewers' are not)")
         roles = {}
         cols = st.columns(min(4, max(1, len(doc.speakers))))
