@@ -202,13 +202,16 @@ def kappa_label(value: float | None) -> str:
     """Plain words for a kappa (Landis and Koch's bands).
 
     A kappa shown as 0.00 is no agreement beyond chance (walk 13: "0.00 · slight agreement"
-    on a code the two coders never both applied).
+    on a code the two coders never both applied). Judged on the value as shown, to two decimals
+    (walk 21: "kappa 0.80: almost perfect agreement" beside the legend's "0.61–0.80 substantial",
+    for a kappa of 0.8026).
 
-    >>> kappa_label(0.72), kappa_label(0.001), kappa_label(-0.2)
-    ('substantial agreement', 'no agreement beyond chance', 'less than chance agreement')
+    >>> kappa_label(0.72), kappa_label(0.001), kappa_label(-0.2), kappa_label(0.8026), kappa_label(0.806)
+    ('substantial agreement', 'no agreement beyond chance', 'less than chance agreement', 'substantial agreement', 'almost perfect agreement')
     """
     if value is None:
         return "cannot be computed"
+    value = round(float(value), 2)
     if value <= -0.005:
         return "less than chance agreement"
     if value < 0.005:
