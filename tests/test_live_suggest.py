@@ -14,6 +14,7 @@ import pytest
 from conftest import make_document
 from qualcode.core import Code
 from qualcode.services import analysis, coding, ingest
+from qualcode.services import team as team_svc
 from qualcode.services import codebook as codebook_svc
 from qualcode.services import suggest as service
 from qualcode.storage import coding as coding_store
@@ -666,3 +667,29 @@ def _text(ctx, excerpt_id):
         from qualcode.storage.models import ExcerptRow
 
         return s.get(ExcerptRow, excerpt_id).text
+
+
+def test_look_again_offers_the_excerpts_a_colleague_applied_the_code_to(live_project):
+    """Walk 21: Agreement named an excerpt ana had finished before Transport was added and ben
+    had coded with it; "Look again", going by the model alone, never offered it, so ana could
+    not say yes or no there. It is offered whatever the model's score, except under independent
+    coding (a colleague's codes are not shown there)."""
+    ctx, (d1, _, _) = live_project
+    ex1 = _excerpts(ctx, d1)
+    for e in ex1:
+        coding.mark_reviewed(ctx, e)
+    time.sleep(0.01)
+    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
+                                    keywords=["pizza", "cafeteria"]))
+    far = next(e for e in ex1 if "pizza" not in _text(ctx, e) and "Trust" not in _text(ctx, e))
+    bob = ctx.as_coder("bob")
+    coding.add_coding(bob, far, "food")
+    team_svc.set_independent_coding(ctx, True)
+    service.look_again(ctx, "food")
+    assert far not in {p.excerpt_id for p in _pending(ctx, document_id=d1) if p.code_id == "food"}
+    team_svc.set_independent_coding(ctx, False)
+    service.look_again(ctx, "food")
+    chips = {p.excerpt_id: p for p in _pending(ctx, document_id=d1) if p.code_id == "food"}
+    assert far in chips and chips[far].score < 0.5  # below the model's threshold, offered anyway
+    coding.reject_suggestion(ctx, chips[far].id)  # ana's "no" there: looked at
+    assert "food" not in team_svc.agreement(ctx, coders=["alice", "bob"])["late"]

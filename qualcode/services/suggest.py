@@ -781,13 +781,19 @@ def look_again(ctx: ProjectContext, code_id: str, *, progress: Progress = None) 
         cid = meta.find_coder(s, ctx.coder)
         late = (training.unconsidered(s, [cid], code_ids=[code_id]).get(cid, {}).get(code_id, set())
                 if cid is not None else set())
+        # where a colleague applied it, it is offered whatever the model's score (walk 21: Agreement
+        # named such an excerpt, and Look again, going by the model alone, never offered it); not
+        # under independent coding, where a colleague's codes are not shown
+        theirs = (set() if cid is None or not late or coding_store.blind_coder(s, cid)
+                  else coding_store.coded_by_others(s, late, code_id, cid))
     rows = [st.row_of[e] for e in sorted(late) if e in st.row_of]
     if code_id not in engine.code_ids:
         raise SuggestError(f"the code {code_id!r} is not in the codebook the suggestions are made with",
                            hint="refresh the suggestions, then look again")
     with st.lock:
         proposals = engine.suggest_code(st.corpus, np.array(rows, dtype=int), code_id,
-                                        threshold=default_threshold(ctx))
+                                        threshold=default_threshold(ctx),
+                                        also={st.row_of[e] for e in theirs if e in st.row_of})
     with ctx.session() as s:
         cid = ctx.coder_id(s)
         excerpts = [int(st.corpus.ids[p.row]) for p in proposals]

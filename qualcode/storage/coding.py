@@ -326,6 +326,17 @@ def pending_on(s: Session, excerpt_ids: Iterable[int], code_ids: Iterable[str], 
     return [(e, code, doc, name) for (e, code), (doc, _order, name) in ordered]
 
 
+def coded_by_others(s: Session, excerpt_ids: Iterable[int], code_id: str, coder_id: int | None) -> set[int]:
+    """Of these excerpts, those where a coder other than ``coder_id`` applied ``code_id``."""
+    out: set[int] = set()
+    for chunk in chunks(sorted(set(excerpt_ids))):
+        q = select(CodingRow.excerpt_id).where(CodingRow.excerpt_id.in_(chunk), CodingRow.code_id == code_id)
+        if coder_id is not None:
+            q = q.where(CodingRow.coder_id != coder_id)
+        out.update(s.scalars(q))
+    return out
+
+
 def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
     row = s.get(SuggestionRow, suggestion_id)
     if row is None:

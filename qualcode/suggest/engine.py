@@ -365,10 +365,11 @@ class Engine:
         return out
 
     def suggest_code(self, corpus: Corpus, idx: np.ndarray, code_id: str, *,
-                     threshold: float = 0.5) -> list[Proposal]:
+                     threshold: float = 0.5, also: set[int] = frozenset()) -> list[Proposal]:
         """Proposals of one code on rows ``idx`` (codable ones), with no per-excerpt cap: the
         question "does this code apply here too?", asked of excerpts the coder finished (and
-        coded) before the code was added, where the cap would hand the slot to their own codes."""
+        coded) before the code was added, where the cap would hand the slot to their own codes.
+        ``also``: rows to propose it on whatever their score (a colleague applied it there)."""
         j = self.code_ids.index(code_id)
         idx = np.asarray(idx, dtype=int)
         idx = idx[corpus.codable[idx]] if len(idx) else idx
@@ -377,7 +378,7 @@ class Engine:
         return [Proposal(int(idx[r]), code_id, float(S[r, j]),
                          self.explain(corpus, int(idx[r]), j, float(S[r, j]), probability=float(P[r, j])),
                          float(P[r, j]))
-                for r in np.flatnonzero(S[:, j] >= threshold)]
+                for r in range(len(idx)) if S[r, j] >= threshold or int(idx[r]) in also]
 
     def explain(self, corpus: Corpus, row: int, j: int, score: float, *,
                 probability: float | None = None) -> dict[str, Any]:

@@ -263,7 +263,7 @@ def late_notes(result: dict[str, Any], names: dict[str, str]) -> list[str]:
     disagreement that may only mean the code was not there yet (walk 18).
 
     >>> print(late_notes({"codes": {"soc": {}}, "late": {"soc": {"anna": 1}}}, {"soc": "Social connection"})[0])
-    Social connection was added to the codebook after anna had finished 1 excerpt where a colleague applied it: there it counts as a disagreement, though anna never had the code to consider. Read its figures with care, or ask anna to look at that excerpt again for it ("Look again" on anna's Code page; click the row to list it).
+    Social connection was added to the codebook after anna had finished 1 excerpt where a colleague applied it: there it counts as a disagreement, though anna never had the code to consider. Read its figures with care, or ask anna to look at that excerpt again for it (click the row to list it; on the Code page, code it by hand where it applies).
     """
     out = []
     for code_id, who in sorted((result.get("late") or {}).items()):
@@ -273,8 +273,8 @@ def late_notes(result: dict[str, Any], names: dict[str, str]) -> list[str]:
             out.append(f"{md(names.get(code_id, code_id))} was added to the codebook after {md(coder)} had finished "
                        f"{excerpts(n)} where a colleague applied it: there it counts as a disagreement, though "
                        f"{md(coder)} never had the code to consider. Read its figures with care, or ask {md(coder)} "
-                       f"to look at {'that excerpt' if n == 1 else 'those excerpts'} again for it (\"Look again\" on "
-                       f"{md(coder)}'s Code page; click the row to list {'it' if n == 1 else 'them'}).")
+                       f"to look at {'that excerpt' if n == 1 else 'those excerpts'} again for it (click the row to list "
+                       f"{'it' if n == 1 else 'them'}; on the Code page, code it by hand where it applies).")
     return out
 
 
