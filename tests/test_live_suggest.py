@@ -687,7 +687,11 @@ def test_look_again_offers_the_excerpts_a_colleague_applied_the_code_to(live_pro
     team_svc.set_independent_coding(ctx, True)
     service.look_again(ctx, "food")
     assert far not in {p.excerpt_id for p in _pending(ctx, document_id=d1) if p.code_id == "food"}
+    (late,) = service.late_codes(ctx)
+    assert late["looked"] and late["colleague"] == 0  # blind: a colleague's codes are not counted
     team_svc.set_independent_coding(ctx, False)
+    (late,) = service.late_codes(ctx)
+    assert late["colleague"] == 1  # the Code page's line offers Look again for it
     service.look_again(ctx, "food")
     chips = {p.excerpt_id: p for p in _pending(ctx, document_id=d1) if p.code_id == "food"}
     assert far in chips and chips[far].score < 0.5  # below the model's threshold, offered anyway

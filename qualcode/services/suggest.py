@@ -746,7 +746,9 @@ def late_codes(ctx: ProjectContext, *, document_id: int | None = None) -> list[d
     looked at for it since (``training.unconsidered``), in codebook order: ``{"code_id", "name",
     "finished"`` (those excerpts), ``"looked"`` (whether "Look again" ran for it), ``"open"`` (its
     suggestions still open there), ``"first"`` (``(document id, name, excerpt id)`` of the first
-    of them, in ``document_id`` if it has one, else in reading order) ``}``. A code added mid-way is
+    of them, in ``document_id`` if it has one, else in reading order), ``"colleague"`` (of those
+    excerpts, the ones a colleague applied it to that hold no open chip of it: "Look again" offers
+    them; 0 under independent coding) ``}``. A code added mid-way is
     otherwise never suggested where the coder has been already (the refresh leaves finished
     excerpts alone), and its learning treats those excerpts as unknown, not as "no"."""
     with ctx.session(readonly=True) as s:
@@ -759,14 +761,17 @@ def late_codes(ctx: ProjectContext, *, document_id: int | None = None) -> list[d
         cb = code_store.load_codebook(s)
         codes = [c for c in cb.tree_order() if c.id in late and c.codable and not c.retired]
         looked = meta.get_setting(s, f"{LOOKED_AGAIN_KEY}:{cid}", {}) or {}
-        pending = coding_store.pending_on(s, set().union(*late.values()), [c.id for c in codes],
-                                          blind_to=coding_store.blind_coder(s, cid))
+        blind = coding_store.blind_coder(s, cid)
+        pending = coding_store.pending_on(s, set().union(*late.values()), [c.id for c in codes], blind_to=blind)
+        theirs = {c.id: set() if blind else coding_store.coded_by_others(s, late[c.id], c.id, cid) for c in codes}
     out = []
     for c in codes:
         spots = [(doc, name, e) for e, code, doc, name in pending if code == c.id and e in late[c.id]]
         here = [p for p in spots if p[0] == document_id]
+        offered = {e for _doc, _name, e in spots}
         out.append({"code_id": c.id, "name": c.shown_name, "finished": len(late[c.id]), "looked": c.id in looked,
-                    "open": len(spots), "first": (here or spots or [None])[0]})
+                    "open": len(spots), "first": (here or spots or [None])[0],
+                    "colleague": len(theirs[c.id] - offered)})  # a colleague applied it there, not offered yet
     return out
 
 

@@ -470,10 +470,15 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
     'Water was added after you had finished 12 excerpts: you have not looked at them for it.'
     >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 3})
     'Water is suggested on 3 excerpts you had finished before it was added.'
+    >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 0, "colleague": 2})
+    'Water: a colleague applied it on 2 excerpts you had finished before it was added.'
     """
     if late["open"]:
         return (f"{esc(late['name'])} is suggested on {plural(late['open'], 'excerpt')} you had finished before "
                 "it was added.")
+    if late["looked"] and late.get("colleague"):
+        return (f"{esc(late['name'])}: a colleague applied it on {plural(late['colleague'], 'excerpt')} you had "
+                "finished before it was added.")
     return (f"{esc(late['name'])} was added after you had finished {plural(late['finished'], 'excerpt')}: you "
             "have not looked at them for it.")
 
@@ -484,7 +489,7 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
     excerpts as "not applied"): "Look again for it" scores those excerpts for that code and puts
     its chips there; "Show them" opens the first. Once looked at, with no chip left, the line goes."""
     for late in attempt(suggest_svc.late_codes, ctx, document_id=doc_id) or []:
-        if late["looked"] and not late["open"]:
+        if late["looked"] and not late["open"] and not late["colleague"]:
             continue
         with st.container(horizontal=True, vertical_alignment="center", key=f"code-late-{late['code_id']}"):
             st.caption(late_code_text(late, esc=md))
