@@ -748,9 +748,9 @@ def late_codes(ctx: ProjectContext, *, document_id: int | None = None) -> list[d
     suggestions still open there), ``"first"`` (``(document id, name, excerpt id)`` of the first
     of them, in ``document_id`` if it has one, else in reading order), ``"colleague"`` (of those
     excerpts, the ones a colleague applied it to that hold no open chip of it: "Look again" offers
-    them; 0 under independent coding) ``}``. A code added mid-way is
-    otherwise never suggested where the coder has been already (the refresh leaves finished
-    excerpts alone), and its learning treats those excerpts as unknown, not as "no"."""
+    them; 0 under independent coding) ``}``. A code added mid-way is otherwise never suggested
+    where the coder has been already (the refresh leaves finished excerpts alone), and its learning
+    treats those excerpts as unknown, not as "no"."""
     with ctx.session(readonly=True) as s:
         cid = meta.find_coder(s, ctx.coder)
         if cid is None:
