@@ -184,7 +184,7 @@ def test_page_deletes_only_after_a_confirmation_that_says_what_goes(twice):
     no_exception(at)
     assert len(documents_edit.documents(ctx)) == 2  # nothing deleted on the first click
     warning = next(w for w in _texts(at, "warning") if "Delete" in w)
-    assert "4 excerpts, 3 codings by 2 coders and 2 memos" in warning and "undo" in warning
+    assert "4 excerpts \\(3 codable\\), 3 codings by 2 coders and 2 memos" in warning and "undo" in warning
     at.button(key="docs_delete_cancel").click().run()
     assert len(documents_edit.documents(ctx)) == 2
     assert not any("Delete" in w for w in _texts(at, "warning"))

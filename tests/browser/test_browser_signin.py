@@ -54,6 +54,9 @@ def test_sign_in_lands_on_the_page_asked_for_and_survives_a_reload(tmp_path, bro
     assert "/themes" in page.url and "Coding as" in page.locator("[data-testid=stSidebar]").inner_text()
     assert "ana" in page.locator("[data-testid=stSidebar]").inner_text()
     assert not page.locator("text=Deploy").count()  # the app's settings came with it
+    # the page writes the cookie from a component once it has loaded: wait for it (a loaded CI
+    # machine read the cookies before it had), as the sign-out below waits for it to go
+    page.wait_for_function("() => document.cookie.includes('qualcode_signin')", timeout=30_000)
     cookie = [c for c in context.cookies() if c["name"] == "qualcode_signin"]
     assert cookie and "ana" not in page.url  # remembered by the browser, not in the address
     page.reload()
