@@ -120,7 +120,10 @@ def unconsidered(s: Session, coder_ids: Iterable[int], *, excerpt_ids: Iterable[
     rows: list[tuple[int, int, Any]] = []
     for part in (chunks(list(excerpt_ids)) if excerpt_ids is not None else [None]):
         q = reviews if part is None else reviews.where(ReviewRow.excerpt_id.in_(part))
-        rows.extend((e, c, _utc(at)) for e, c, at in s.execute(q) if at is not None and _utc(at) < newest)
+        for e, c, at in s.execute(q):
+            at = _utc(at)
+            if at is not None and at < newest:
+                rows.append((e, c, at))
     out: dict[int, dict[str, set[int]]] = {}
     for excerpt_id, coder_id, at in rows:
         for code_id, made in created.items():
