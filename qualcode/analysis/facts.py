@@ -44,6 +44,10 @@ class Facts:
     speaker_attrs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["speaker_id", "key", "value", "type"]))
     excerpt_counts: pd.DataFrame | None = None  # document_id, speaker_id, excerpts
     speaker_words: pd.DataFrame | None = None  # speaker_id, words
+    # document_id, speaker_id, words: speech that is not coded (an interviewer's) but whose
+    # excerpts carry a counted coding (a role changed after coding: the codings stay and count,
+    # so their words join the per-1,000-words base; walk 20 found the rate on two bases)
+    kept_words: pd.DataFrame | None = None
 
 
 SURVEY_FORMAT = "survey"  # a survey respondent's answers are one document of this format
@@ -79,7 +83,8 @@ def only_documents(facts: Facts, keep: set[int]) -> Facts:
     # groups them all under "(not set)" instead of failing as an unknown attribute.
     return Facts(codebook=facts.codebook, pairs=by_doc(facts.pairs), documents=by_doc(facts.documents),
                  doc_attrs=facts.doc_attrs, speakers=speakers, speaker_attrs=facts.speaker_attrs,
-                 excerpt_counts=by_doc(facts.excerpt_counts), speaker_words=by_speaker(facts.speaker_words))
+                 excerpt_counts=by_doc(facts.excerpt_counts), speaker_words=by_speaker(facts.speaker_words),
+                 kept_words=by_doc(facts.kept_words))
 
 
 def code_order(codebook: Codebook, used: "set[str] | None" = None) -> list[str]:

@@ -9,7 +9,9 @@ counts once for the parent):
   the code; one who speaks in two documents under the same name is one (``facts.person_ids``);
 - ``pct_documents``: ``100 * documents / documents_total`` of the group;
 - ``per_1000_words``: ``1000 * excerpts / words``, words = participant speech in the
-  group's documents (for a speaker-level attribute: the speech of the group's speakers).
+  group's documents (for a speaker-level attribute: the speech of the group's coded speakers),
+  plus the speech of a speaker whose role changed after coding while their codings still count
+  (``Facts.kept_words``: numerator and denominator on one base).
 
 Everything is vectorised over integer arrays, so half a million codings take well under a
 second.
@@ -56,7 +58,9 @@ def _unique_count(group_code: np.ndarray, other: np.ndarray, size: int) -> np.nd
 
 def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
     """Per group: documents_total, participants_total, excerpts_total (codable excerpts: an
-    interviewer's lines are never coded, so they are no part of the denominator), words."""
+    interviewer's lines are never coded, so they are no part of the denominator), words (the
+    speech whose codings are counted: the coded speakers' and ``Facts.kept_words``; at speaker
+    level ``Facts.speaker_words``, which ``services.analysis.load_facts`` limits to the same)."""
     n = len(g.labels)
     part = is_participant(facts)
     sp = facts.speakers
@@ -77,6 +81,10 @@ def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
         dg = lookup(g.doc_group, d["document_id"].to_numpy(dtype=np.int64), default=0)
         docs = np.bincount(dg, minlength=n)
         words = np.bincount(dg, weights=d["participant_words"].to_numpy(dtype=float), minlength=n)
+        kept = facts.kept_words
+        if kept is not None and len(kept):
+            kg = lookup(g.doc_group, kept["document_id"].to_numpy(dtype=np.int64), default=0)
+            words = words + np.bincount(kg, weights=kept["words"].to_numpy(dtype=float), minlength=n)[:len(words)]
         pmask = part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)
         spg = lookup(g.doc_group, sp["document_id"].to_numpy(dtype=np.int64), default=0)
         parts = _unique_count(spg[pmask], person[pmask], n)
