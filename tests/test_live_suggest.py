@@ -660,6 +660,21 @@ def test_a_code_added_mid_way_learns_nothing_from_excerpts_finished_before_it(li
     assert (~np.isnan(Y[:, food])).sum() == 2 + len(chips)  # d2's two, and every chip decided
     (late,) = service.late_codes(ctx, document_id=d1)
     assert late["finished"] == len(ex1) - len(chips) and late["open"] == 0
+    # "Not on any of them": the rest count as looked at, each a "no" for the code; undo brings them back
+    assert coding.not_on_the_rest(ctx, "food") == len(ex1) - len(chips)
+    assert service.late_codes(ctx, document_id=d1) == []
+    idx, Y = service._labels(ctx, st)
+    rows = {st.corpus.ids[i]: k for k, i in enumerate(idx)}
+    assert not np.isnan(Y[[rows[e] for e in ex1], food]).any()
+    assert Y[rows[pizza.excerpt_id], food] == 1 and Y[[rows[e] for e in ex1], food].sum() == 1
+    assert coding.not_on_the_rest(ctx, "food") == 0  # nothing left: nothing recorded
+    done = coding.undo(ctx, 1)
+    assert [d["action"] for d in done] == ["not_on_the_rest"]
+    from qualcode.services import messages
+    assert messages.undone_message(ctx, done) == "Undone: “not on the others” “School food”."
+    assert messages.undone_place(ctx, done) is None
+    (late,) = service.late_codes(ctx, document_id=d1)
+    assert late["finished"] == len(ex1) - len(chips)
 
 
 def _text(ctx, excerpt_id):

@@ -190,6 +190,17 @@ class NothingHere(Command):
 
 @command
 @dataclass(frozen=True)
+class NotOnTheRest(Command):
+    """A code added after the coder had finished excerpts applies to none of those they have not
+    looked at for it yet: each now counts as looked at, a "no" for it (learning, Agreement)."""
+
+    action: ClassVar[str] = "not_on_the_rest"
+    entity: ClassVar[str] = "code"
+    code_id: str
+
+
+@command
+@dataclass(frozen=True)
 class AddMemo(Command):
     action: ClassVar[str] = "memo"
     entity: ClassVar[str] = "memo"

@@ -9,6 +9,7 @@ undo (it reverts the coder's latest command of any kind, consensus and codebook 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from qualcode.core import Origin, SuggestionStatus
@@ -20,10 +21,11 @@ from qualcode.services.commands import Outcome, handles
 from qualcode.services.project import ProjectContext
 from qualcode.storage import coding as store
 from qualcode.storage import spans as span_store
+from qualcode.storage import training
 
 #: the decisions of this module (the one undo reverts any undoable command, these included)
 UNDOABLE = ("accept", "reject", "code", "code_selection", "recode", "nothing_here", "uncode", "memo", "memo_edit", "memo_delete",
-            "review")
+            "review", "not_on_the_rest")
 
 
 # ----------------------------------------------------------------------------- handlers
@@ -259,6 +261,21 @@ class _NothingHere:
         _unreview(s, after, cid)
 
 
+@handles(cmd.NotOnTheRest)
+class _NotOnTheRest:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.NotOnTheRest) -> Outcome:
+        late = training.unconsidered(s, [cid], code_ids=[c.code_id]).get(cid, {}).get(c.code_id, set())
+        if not late:
+            return Outcome(0, c.code_id, record=False)
+        before = training.settle_late_code(s, cid, c.code_id, time.time())
+        return Outcome(len(late), c.code_id, {"at": before}, {"code_id": c.code_id, "excerpts": sorted(late)})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        training.settle_late_code(s, cid, str(ev.entity_id), (ev.before or {}).get("at"))
+
+
 @handles(cmd.AddMemo)
 class _Memo:
     @staticmethod
@@ -379,6 +396,13 @@ def nothing_here(ctx: ProjectContext, excerpt_id: int) -> int:
     code (a negative example), in one transaction; undone as one. Returns how many were rejected.
     """
     return executor.execute(ctx, cmd.NothingHere(excerpt_id=excerpt_id))
+
+
+def not_on_the_rest(ctx: ProjectContext, code_id: str) -> int:
+    """A code added after this coder had finished excerpts applies to none of those they have not
+    looked at for it yet (what "Look again" left unflagged): they count as looked at, each a "no"
+    for it. Returns how many; undoable."""
+    return executor.execute(ctx, cmd.NotOnTheRest(code_id=code_id)) or 0
 
 
 def add_memo(ctx: ProjectContext, text: str, *, excerpt_id: int | None = None,

@@ -20,6 +20,7 @@ WHAT = {
     "document_rename": "renaming the document", "document_delete": "deleting the document",
     "review": "marking as done", "memo": "the memo", "consensus": "the consensus",
     "code_selection": "coding the selection", "recode": "recoding", "nothing_here": "“nothing here”",
+    "not_on_the_rest": "“not on the others”",
     "memo_edit": "the memo's edit", "memo_delete": "deleting the memo", "merge": "merging a colleague's work",
     "set_role": "the role change", "set_roles": "the role changes", "set_code_roles": "the coded roles",
     "code_add": "adding the code", "code_edit": "the code's edit", "code_rename": "renaming the code",

@@ -114,6 +114,7 @@ def unconsidered(s: Session, coder_ids: Iterable[int], *, excerpt_ids: Iterable[
     created = {cid: _utc(at) for cid, at in s.execute(q) if at is not None}
     if not created or not ids:
         return {}
+    settled = {c: settled_late_codes(s, c) for c in ids}  # "not on the rest": looked at, all "no"
     newest = max(created.values())
     reviews = select(ReviewRow.excerpt_id, ReviewRow.coder_id, ReviewRow.reviewed_at).where(
         ReviewRow.coder_id.in_(ids))
@@ -127,7 +128,7 @@ def unconsidered(s: Session, coder_ids: Iterable[int], *, excerpt_ids: Iterable[
     out: dict[int, dict[str, set[int]]] = {}
     for excerpt_id, coder_id, at in rows:
         for code_id, made in created.items():
-            if at < made:
+            if at < made and settled[coder_id].get(code_id, 0.0) < made.timestamp():
                 out.setdefault(coder_id, {}).setdefault(code_id, set()).add(excerpt_id)
     if not out:
         return out
@@ -146,6 +147,34 @@ def unconsidered(s: Session, coder_ids: Iterable[int], *, excerpt_ids: Iterable[
             got -= {e for e in got if (coder_id, code_id, e) in looked}
     return {c: {code: got for code, got in per.items() if got} for c, per in out.items()
             if any(per.values())}
+
+
+SETTLED_KEY = "not_on_the_rest"  # setting "not_on_the_rest:<coder id>": {code id: when (epoch s)}
+
+
+def settled_late_codes(s: Session, coder_id: int) -> dict[str, float]:
+    """code id -> when this coder said a code added after their review applies to none of the
+    excerpts they had finished before it (``commands.NotOnTheRest``); a code created again later
+    (a new ``created_at``) is not settled by it."""
+    row = s.get(SettingRow, f"{SETTLED_KEY}:{coder_id}")
+    return dict(row.value) if row is not None and isinstance(row.value, dict) else {}
+
+
+def settle_late_code(s: Session, coder_id: int, code_id: str, when: float | None) -> float | None:
+    """Record (``when``, epoch seconds) or clear (None) a "not on the rest" for the code;
+    returns what was there before."""
+    key = f"{SETTLED_KEY}:{coder_id}"
+    value = settled_late_codes(s, coder_id)
+    before = value.pop(code_id, None)
+    if when is not None:
+        value[code_id] = float(when)
+    row = s.get(SettingRow, key)
+    if row is None:
+        s.add(SettingRow(key=key, value=value))
+    else:
+        row.value = value
+    s.flush()
+    return before
 
 
 def _utc(at: datetime | None) -> datetime | None:

@@ -291,5 +291,26 @@ def test_look_again_for_a_code_added_after_excerpts_were_finished(tmp_path, star
     try:
         (late,) = suggest_svc.late_codes(c)
         assert late["finished"] == 19 and late["open"] == len(again) - 1
+        for sg in again:  # the other chips turned down, as the coder would one by one
+            if sg.id != first.id:
+                coding.reject_suggestion(c, sg.id)
+        rest = 20 - len(again)
+    finally:
+        c.close()
+    # what the model left unflagged: "Not on any of them" settles it (walk 21), and the line goes
+    goto(page, "Code")
+    none = page.locator(key("code-late-none-math_talk"))
+    none.wait_for(timeout=60_000)
+    assert f"nothing more was flagged on the {rest} excerpt" in line.inner_text()
+    line.scroll_into_view_if_needed()
+    shot(page, "late-code-rest")
+    none.locator("button").first.click()
+    wait_idle(page)
+    line.wait_for(state="detached", timeout=60_000)
+    assert any(f"{rest} excerpt" in t and "now count as looked at" in t
+               for t in page.locator('[data-testid="stAlert"]').all_inner_texts())
+    c = services.open_project(project, coder="alice")
+    try:
+        assert suggest_svc.late_codes(c) == []
     finally:
         c.close()

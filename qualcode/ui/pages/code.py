@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from qualcode.errors import QualcodeError
+from qualcode.services import coding
 from qualcode.services import ingest as ingest_svc
 from qualcode.services import memos as memo_svc
 from qualcode.services import suggest as suggest_svc
@@ -24,7 +25,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import state, survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
-from qualcode.ui.state import attempt, compute_suggestions, error_text, flash, in_callback, page_context
+from qualcode.ui.state import after_decision, attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import distinct, md, plural, tail
 from qualcode.ui.transcript import chip_styles, decide, escape_leaves_boxes, excerpt_clicks, turn_block
 
@@ -472,6 +473,8 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
     'Water is suggested on 3 excerpts you had finished before it was added.'
     >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 0, "colleague": 2})
     'Water: a colleague applied it on 2 excerpts you had finished before it was added.'
+    >>> late_code_text({"name": "Water", "finished": 9, "looked": True, "open": 0, "colleague": 0})
+    'Water: nothing more was flagged on the 9 excerpts you had finished before it was added and have not coded with it.'
     """
     if late["open"]:
         return (f"{esc(late['name'])} is suggested on {plural(late['open'], 'excerpt')} you had finished before "
@@ -479,6 +482,9 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
     if late["looked"] and late.get("colleague"):
         return (f"{esc(late['name'])}: a colleague applied it on {plural(late['colleague'], 'excerpt')} you had "
                 "finished before it was added.")
+    if late["looked"]:
+        return (f"{esc(late['name'])}: nothing more was flagged on the {plural(late['finished'], 'excerpt')} you had "
+                "finished before it was added and have not coded with it.")
     return (f"{esc(late['name'])} was added after you had finished {plural(late['finished'], 'excerpt')}: you "
             "have not looked at them for it.")
 
@@ -487,13 +493,19 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
     """Codes added after the coder had finished excerpts (walk 19: a code added mid-way was
     suggested only where the coder had not been yet, and Agreement then counted the finished
     excerpts as "not applied"): "Look again for it" scores those excerpts for that code and puts
-    its chips there; "Show them" opens the first. Once looked at, with no chip left, the line goes."""
+    its chips there; "Show them" opens the first. Once looked at, with no chip left, "Not on any of
+    them" says the code applies to none of the rest (walk 21: they stayed "not looked at" for learning
+    and in Agreement's note, with no way to say so), and the line goes."""
     for late in attempt(suggest_svc.late_codes, ctx, document_id=doc_id) or []:
-        if late["looked"] and not late["open"] and not late["colleague"]:
-            continue
         with st.container(horizontal=True, vertical_alignment="center", key=f"code-late-{late['code_id']}"):
             st.caption(late_code_text(late, esc=md))
-            if late["open"]:
+            if late["looked"] and not late["open"] and not late["colleague"]:
+                st.button("Not on any of them", key=f"code-late-none-{late['code_id']}", icon=":material/block:",
+                          type="tertiary", on_click=_not_on_the_rest, args=(ctx, late["code_id"], late["name"]),
+                          help=f"Say that {md(late['name'])} applies to none of these excerpts: each then counts as "
+                               "looked at for it, a “no” (for the suggestions' learning, and for Agreement). Where it "
+                               "does apply, code it by hand instead (T, or select words). Undo brings this line back.")
+            elif late["open"]:
                 doc, name, excerpt = late["first"]
                 st.button("Show them" if doc == doc_id else f"Open {md(name)}", key=f"code-late-show-{late['code_id']}",
                           icon=":material/arrow_forward:", type="tertiary", on_click=_show_excerpt, args=(doc, excerpt))
@@ -506,6 +518,14 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
                 if got is not None:
                     flash(look_again_text(late["name"], got), kind="info")
                 st.rerun()
+
+
+def _not_on_the_rest(ctx: ProjectContext, code_id: str, name: str) -> None:
+    n = in_callback(coding.not_on_the_rest, ctx, code_id)
+    if n:
+        flash(f"{name}: {plural(n, 'excerpt')} you had finished before it was added now count as looked at, "
+              "without it. Undo if that was too soon.", kind="success")
+    after_decision(ctx)
 
 
 def look_again_text(name: str, got: dict[str, int]) -> str:
