@@ -86,7 +86,7 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
     kinds = ["accept", "reject", "code", "span", "uncode", "review", "memo", "memo_edit", "memo_delete",
              "consensus", "setting", "code_add", "code_edit", "code_rename", "code_move", "code_retire",
              "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode", "nothing_here",
-             "merge_speakers", "merge_speakers_in"]
+             "not_on_the_rest", "merge_speakers", "merge_speakers_in"]
     kind = rng.choice(kinds)
     e = rng.choice(ex)
     if kind == "accept" and st["suggestions"]:
@@ -107,6 +107,8 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
                                  end=rng.randint(max(x.start + 1, y.start), y.end), code_id=rng.choice(codable))
     if kind == "nothing_here":
         return cmd.NothingHere(excerpt_id=e)
+    if kind == "not_on_the_rest":
+        return cmd.NotOnTheRest(code_id=rng.choice(codable))
     if kind == "recode" and st["codings"]:
         return cmd.Recode(coding_id=rng.choice(st["codings"]), code_id=rng.choice(codable))
     if kind == "uncode" and st["codings"]:
@@ -208,7 +210,8 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.Uncode: dict(coding_id=1), cmd.MarkReviewed: dict(excerpt_id=1),
         cmd.RenameDocument: dict(document=1, name="x"), cmd.DeleteDocumentUndoable: dict(document=1),
         cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),
-        cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.NothingHere: dict(excerpt_id=1), cmd.MergeWork: dict(label="colleague.qdpx"),
+        cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.NothingHere: dict(excerpt_id=1),
+        cmd.NotOnTheRest: dict(code_id="trust"), cmd.MergeWork: dict(label="colleague.qdpx"),
         cmd.ImportSurvey: dict(name="fall", replace=True),
         cmd.SetPreference: dict(name="turns_per_page", value=20),
         cmd.SetRoles: dict(changes=((1, "Ana", "interviewer"),), label="Ana"),
