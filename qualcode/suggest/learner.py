@@ -253,6 +253,15 @@ about a second for 2,000 decisions):
    0.456 / 0.298 / 0.341 and 0.489 / 0.347 / 0.385, disaster-dev 0.470 / 0.419 / 0.432 and 0.468 /
    0.390 / 0.439. Up on both dev sets and both seeds; the evaluation protocols (every code known
    from the first decision) are unchanged.
+17. Measured and dropped (4 December 2026, in-memory protocol, @500, seeds 0-7; this learner:
+   talkmoves-dev 0.516 +- 0.018, disaster-dev 0.434 +- 0.010): a non-linear block, since the
+   whole pool lifts this learner only to 0.548 on talkmoves seed 1 (capacity, not data, looked
+   like the limit): 256 random Fourier features of an RBF kernel on the projected embedding
+   (bandwidth the median pairwise distance, weight 1) beside the other blocks. Seeds 0 / 1
+   looked like a gain (talkmoves 0.536 / 0.518, disaster 0.435 / 0.458), eight seeds did not:
+   talkmoves 0.485 +- 0.045 (seed 6 collapsed to 0.387), disaster 0.435 +- 0.010. Weight 0.3:
+   talkmoves 0.515 / 0.513, disaster 0.439 / 0.453 (seeds 0 / 1); half the bandwidth: 0.481 /
+   0.480, 0.432 / 0.459; 512 features at weight 2: 0.519 / 0.470, 0.425 / 0.463.
 """
 
 from __future__ import annotations
