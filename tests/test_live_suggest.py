@@ -712,3 +712,30 @@ def test_look_again_offers_the_excerpts_a_colleague_applied_the_code_to(live_pro
     assert far in chips and chips[far].score < 0.5  # below the model's threshold, offered anyway
     coding.reject_suggestion(ctx, chips[far].id)  # ana's "no" there: looked at
     assert "food" not in team_svc.agreement(ctx, coders=["alice", "bob"])["late"]
+
+
+def test_not_on_the_rest_settles_agreements_late_note_under_independent_coding(live_project):
+    """Blind, ana cannot be offered the excerpt bob coded with a code added after she had finished
+    it; "Not on any of them" is her considered "no" there, and Agreement's late note goes."""
+    ctx, (d1, _, _) = live_project
+    ex1 = _excerpts(ctx, d1)
+    for e in ex1:
+        coding.mark_reviewed(ctx, e)
+    time.sleep(0.01)
+    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
+                                    keywords=["pizza", "cafeteria"]))
+    far = next(e for e in ex1 if "pizza" not in _text(ctx, e) and "Trust" not in _text(ctx, e))
+    coding.add_coding(ctx.as_coder("bob"), far, "food")
+    team_svc.set_independent_coding(ctx, True)
+    assert team_svc.agreement(ctx, coders=["alice", "bob"])["late"]["food"] == {"alice": 1}
+    service.look_again(ctx, "food")
+    for p in _pending(ctx, document_id=d1):
+        if p.code_id == "food":
+            coding.reject_suggestion(ctx, p.id)
+    (late,) = service.late_codes(ctx)
+    assert late["looked"] and not late["open"] and not late["colleague"]
+    assert "food" in team_svc.agreement(ctx, coders=["alice", "bob"])["late"]
+    assert coding.not_on_the_rest(ctx, "food") == late["finished"]
+    assert "food" not in team_svc.agreement(ctx, coders=["alice", "bob"])["late"]
+    coding.undo(ctx, 1)
+    assert "food" in team_svc.agreement(ctx, coders=["alice", "bob"])["late"]
