@@ -405,33 +405,33 @@ def test_a_sub_code_added_later_is_listed_under_its_parent(project, small):
 
 def test_rate_keeps_one_base_after_a_role_change(project, small):
     """Ben (D2, 4 words, rel_buyin by alice) becomes an interviewer after coding: his coding stays
-    and counts, so his words stay in the per-1,000-words base (walk 20: 45 / 2,450 against 45 /
-    2,613, a numerator and a denominator on two bases)."""
+    and counts as an excerpt, but the per-1,000-participant-words rate counts only excerpts in
+    participant speech, on a base of participant words, whichever coder is counted (walk 20: 45 /
+    2,450 mixed two bases; walk 22: a base that took Ben's words for one coder and not another)."""
     from qualcode.services import documents_edit
     assert documents_edit.set_roles(project, [(small.doc["D2"], "Ben", "interviewer")]) == 1
     f = rows(analysis.frequencies(project))
     assert f["rel_buyin"]["excerpts"] == 3  # D2e1 (Ben) still counts
-    assert f["rel_buyin"]["words"] == 31  # 27 participant words + Ben's 4
-    assert f["rel_buyin"]["per_1000_words"] == pytest.approx(1000 * 3 / 31)
+    assert f["rel_buyin"]["words"] == 27  # 31 participant words less Ben's 4
+    assert f["rel_buyin"]["per_1000_words"] == pytest.approx(1000 * 2 / 27)  # D2e2 (Cara), D3e2 (Dan)
+    assert f["rel"]["per_1000_words"] == pytest.approx(1000 * 4 / 27)  # rel's 5 less Ben's D2e1
     by_year = analysis.frequencies(project, by="year")
     t18 = by_year[(by_year["year"] == "2018") & (by_year["code_id"] == "rel_buyin")].iloc[0]
-    assert (t18["excerpts"], t18["words"]) == (2, 19)  # D1 11 + D2 Cara 4 + Ben 4
-    # bob coded nothing of Ben's: his counts and his base both leave Ben out
-    fb = rows(analysis.frequencies(project, coder="bob"))
-    assert fb["rel_buyin"]["words"] == 27
-    # by a speaker attribute: Ben's words stay with the principals; an interviewer's never count
+    assert (t18["excerpts"], t18["words"]) == (2, 15)  # D1 11 + Cara 4
+    assert t18["per_1000_words"] == pytest.approx(1000 * 1 / 15)
+    # the base does not move with the coder: alice coded Ben, bob did not
+    for who in ("alice", "bob"):
+        assert rows(analysis.frequencies(project, coder=who))["rel_buyin"]["words"] == 27
+    assert rows(analysis.frequencies(project, coder="alice"))["rel_buyin"]["per_1000_words"] == 0
+    # by a speaker attribute: Ben's words and his coding leave the principals' rate together
     bp = analysis.frequencies(project, by="position")
     p = bp[(bp["position"] == "principal") & (bp["code_id"] == "rel_buyin")].iloc[0]
-    assert (p["excerpts"], p["words"]) == (2, 12)
-    ns = bp[(bp["position"] == "(not set)") & (bp["code_id"] == "rel")]
-    assert ns.empty or ns.iloc[0]["words"] == 0
-    # once the coding is removed, Ben's words leave the base with it
-    from qualcode.storage import coding as store
-    with project.session() as s:
-        for c in store.list_codings(s, document_id=small.doc["D2"]):
-            if c.excerpt_id == small.ex[("D2", 1)]:
-                store.remove_coding(s, c.id)
-    assert rows(analysis.frequencies(project))["rel_buyin"]["words"] == 27
+    assert (p["excerpts"], p["words"]) == (2, 8)
+    assert p["per_1000_words"] == pytest.approx(1000 * 1 / 8)
+    # Ben made a participant again: his coding and his words are back in the rate
+    documents_edit.set_roles(project, [(small.doc["D2"], "Ben", "participant")])
+    f = rows(analysis.frequencies(project))
+    assert (f["rel_buyin"]["words"], f["rel_buyin"]["per_1000_words"]) == (31, pytest.approx(1000 * 3 / 31))
 
 
 def test_speaker_groups_count_only_coded_speech(project, small):

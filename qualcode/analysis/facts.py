@@ -44,10 +44,11 @@ class Facts:
     speaker_attrs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["speaker_id", "key", "value", "type"]))
     excerpt_counts: pd.DataFrame | None = None  # document_id, speaker_id, excerpts
     speaker_words: pd.DataFrame | None = None  # speaker_id, words
-    # document_id, speaker_id, words: speech that is not coded (an interviewer's) but whose
-    # excerpts carry a counted coding (a role changed after coding: the codings stay and count,
-    # so their words join the per-1,000-words base; walk 20 found the rate on two bases)
-    kept_words: pd.DataFrame | None = None
+    # speaker ids whose speech is coded now (the project's coded roles, as participant_words):
+    # the per-1,000-words rate counts only their excerpts, as its base counts only their words.
+    # A coding kept on a speaker made interviewer after coding counts as an excerpt, not in the
+    # rate (walk 20: the rate on two bases; walk 22: a base that moved with the coder chosen)
+    coded_speakers: np.ndarray | None = None
 
 
 SURVEY_FORMAT = "survey"  # a survey respondent's answers are one document of this format
@@ -84,7 +85,7 @@ def only_documents(facts: Facts, keep: set[int]) -> Facts:
     return Facts(codebook=facts.codebook, pairs=by_doc(facts.pairs), documents=by_doc(facts.documents),
                  doc_attrs=facts.doc_attrs, speakers=speakers, speaker_attrs=facts.speaker_attrs,
                  excerpt_counts=by_doc(facts.excerpt_counts), speaker_words=by_speaker(facts.speaker_words),
-                 kept_words=by_doc(facts.kept_words))
+                 coded_speakers=facts.coded_speakers)
 
 
 def code_order(codebook: Codebook, used: "set[str] | None" = None) -> list[str]:

@@ -8,10 +8,11 @@ counts once for the parent):
 - ``participants``: distinct participants (not interviewer/facilitator) whose excerpts carry
   the code; one who speaks in two documents under the same name is one (``facts.person_ids``);
 - ``pct_documents``: ``100 * documents / documents_total`` of the group;
-- ``per_1000_words``: ``1000 * excerpts / words``, words = participant speech in the
+- ``per_1000_words``: ``1000 * excerpts / words``, words = participant (coded) speech in the
   group's documents (for a speaker-level attribute: the speech of the group's coded speakers),
-  plus the speech of a speaker whose role changed after coding while their codings still count
-  (``Facts.kept_words``: numerator and denominator on one base).
+  excerpts = those in that speech (``Facts.coded_speakers``): a coding kept on a speaker made
+  interviewer after coding is in ``excerpts`` but not in the rate, whose base has no words of
+  theirs. Both sides on one base, whichever coder is counted.
 
 Everything is vectorised over integer arrays, so half a million codings take well under a
 second.
@@ -59,8 +60,8 @@ def _unique_count(group_code: np.ndarray, other: np.ndarray, size: int) -> np.nd
 def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
     """Per group: documents_total, participants_total, excerpts_total (codable excerpts: an
     interviewer's lines are never coded, so they are no part of the denominator), words (the
-    speech whose codings are counted: the coded speakers' and ``Facts.kept_words``; at speaker
-    level ``Facts.speaker_words``, which ``services.analysis.load_facts`` limits to the same)."""
+    coded speech: ``participant_words``; at speaker level ``Facts.speaker_words``, which
+    ``services.analysis.load_facts`` limits to the coded speakers)."""
     n = len(g.labels)
     part = is_participant(facts)
     sp = facts.speakers
@@ -81,10 +82,6 @@ def group_totals(facts: Facts, g: Grouping) -> pd.DataFrame:
         dg = lookup(g.doc_group, d["document_id"].to_numpy(dtype=np.int64), default=0)
         docs = np.bincount(dg, minlength=n)
         words = np.bincount(dg, weights=d["participant_words"].to_numpy(dtype=float), minlength=n)
-        kept = facts.kept_words
-        if kept is not None and len(kept):
-            kg = lookup(g.doc_group, kept["document_id"].to_numpy(dtype=np.int64), default=0)
-            words = words + np.bincount(kg, weights=kept["words"].to_numpy(dtype=float), minlength=n)[:len(words)]
         pmask = part.reindex(sp["speaker_id"]).to_numpy(dtype=bool)
         spg = lookup(g.doc_group, sp["document_id"].to_numpy(dtype=np.int64), default=0)
         parts = _unique_count(spg[pmask], person[pmask], n)
@@ -129,13 +126,18 @@ def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> 
     person = lookup(person_ids(facts), spk[pmask], default=-1)  # one person across documents
     participants = _unique_count(key[pmask], person, size)
 
+    # the rate's numerator: excerpts in coded speech only, on the base of its denominator
+    in_rate = np.ones(len(key), dtype=bool)
+    if facts.coded_speakers is not None:
+        in_rate = (inc["speaker"][ok] < 0) | np.isin(inc["speaker"][ok], facts.coded_speakers)
+    rated = np.bincount(key[in_rate], minlength=size)[:size] if in_rate.any() else np.zeros(size, dtype=np.int64)
     codes = code_table(facts.codebook, ids)
     totals = group_totals(facts, g)
     out = pd.DataFrame({
         "group": np.repeat(g.labels, len(ids)),
         "code_id": np.tile(codes["code_id"].to_numpy(), ng),
         "excerpts": excerpts.astype(int), "documents": documents.astype(int),
-        "participants": participants.astype(int),
+        "participants": participants.astype(int), "rated": rated.astype(int),
     })
     out = out.merge(codes, on="code_id", how="left").merge(totals, on="group", how="left")
     # Groups that hold nothing at all (e.g. "(not set)" when every speaker has a value).
@@ -145,7 +147,7 @@ def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         out["pct_documents"] = np.where(out["documents_total"] > 0,
                                         100.0 * out["documents"] / out["documents_total"], np.nan)
-        out["per_1000_words"] = np.where(out["words"] > 0, 1000.0 * out["excerpts"] / out["words"], np.nan)
+        out["per_1000_words"] = np.where(out["words"] > 0, 1000.0 * out["rated"] / out["words"], np.nan)
     cols = ["code_id", "code", "parent_id", "depth", "excerpts", "documents", "participants",
             "documents_total", "participants_total", "excerpts_total", "words", "pct_documents", "per_1000_words"]
     if by is None:

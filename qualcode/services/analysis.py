@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from qualcode.analysis import charts
@@ -81,34 +82,14 @@ def load_facts(ctx: ProjectContext, *, include: str = "accepted", coder: str | N
             speaker_attrs=q.speaker_attributes_frame(s),
             excerpt_counts=q.excerpt_counts(s, emap) if units else None,
         )
-        coded = set()
-        if units:
-            roles = meta.coded_roles(s)
-            coded = {int(i) for i, r in zip(facts.speakers["speaker_id"], facts.speakers["role"]) if is_coded(r, roles)}
-            facts.kept_words = _kept_words(s, facts, coded)
+        roles = meta.coded_roles(s)
+        facts.coded_speakers = np.array(sorted(
+            int(i) for i, r in zip(facts.speakers["speaker_id"], facts.speakers["role"]) if is_coded(r, roles)),
+            dtype=np.int64)
         if by is not None and attribute_level(facts, by) == "speaker":
-            words = q.speaker_words(s)  # the speech the counts come from, as participant_words
-            counted = coded | set(facts.kept_words["speaker_id"].astype(int)) if units else None
-            facts.speaker_words = words if counted is None else words[words["speaker_id"].isin(counted)]
+            words = q.speaker_words(s)  # the coded speech only, as participant_words
+            facts.speaker_words = words[words["speaker_id"].isin(facts.coded_speakers)].reset_index(drop=True)
     return facts
-
-
-def _kept_words(s, facts: Facts, coded: set[int]) -> pd.DataFrame:
-    """The words of the speakers whose speech is not coded now (not in ``coded``: an
-    interviewer's, by the project's coded roles as ``participant_words``) but who carry a
-    counted coding in ``facts.pairs`` (a role changed after coding): document_id, speaker_id,
-    words."""
-    cols = ["document_id", "speaker_id", "words"]
-    pairs = facts.pairs
-    if pairs.empty or "speaker_id" not in pairs.columns:
-        return pd.DataFrame(columns=cols)
-    kept = sorted({int(x) for x in pairs["speaker_id"].dropna() if int(x) >= 0} - coded)
-    if not kept:
-        return pd.DataFrame(columns=cols)
-    words = q.speaker_words(s, speaker_ids=kept)
-    doc_of = facts.speakers.set_index("speaker_id")["document_id"]
-    words["document_id"] = doc_of.reindex(words["speaker_id"]).to_numpy()
-    return words[cols]
 
 
 def load_corpus(ctx: ProjectContext, *, include: str = "accepted", coder: str | None = None,

@@ -217,22 +217,17 @@ def excerpt_counts(s: Session, excerpts: pd.DataFrame | None = None) -> pd.DataF
     return pd.DataFrame({"document_id": key // span, "speaker_id": key % span - 1, "excerpts": n, "codable": codable})
 
 
-def speaker_words(s: Session, speaker_ids: "list[int] | None" = None) -> pd.DataFrame:
-    """Words spoken per speaker (whitespace tokens of their turns): speaker_id, words; only
-    ``speaker_ids`` when given.
+def speaker_words(s: Session) -> pd.DataFrame:
+    """Words spoken per speaker (whitespace tokens of their turns): speaker_id, words.
 
     Needs the document texts, so it is only loaded when a speaker-level attribute is
-    used for grouping (or for the few speakers of ``analysis.load_facts``'s kept words).
+    used for grouping.
     """
-    turns = select(TurnRow.document_id, TurnRow.speaker_id, TurnRow.start, TurnRow.end)
-    docs = select(DocumentRow.id, DocumentRow.text)
-    if speaker_ids is not None:
-        turns = turns.where(TurnRow.speaker_id.in_(speaker_ids))
-        docs = docs.where(DocumentRow.id.in_(
-            select(SpeakerRow.document_id).where(SpeakerRow.id.in_(speaker_ids))))
-    texts = dict(s.execute(docs).all())
+    texts = dict(s.execute(select(DocumentRow.id, DocumentRow.text)).all())
     words: dict[int, int] = {}
-    for doc_id, speaker_id, start, end in s.execute(turns):
+    for doc_id, speaker_id, start, end in s.execute(
+        select(TurnRow.document_id, TurnRow.speaker_id, TurnRow.start, TurnRow.end)
+    ):
         if speaker_id is None:
             continue
         words[speaker_id] = words.get(speaker_id, 0) + len(texts[doc_id][start:end].split())

@@ -155,7 +155,8 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     pending = state.pending
     if not ex.codable:  # said once, as it is: not "not coded" above codes that are there (walk 6)
         st.caption(f"The {md(turn.role)}'s words are not coded (speakers' roles are set on the Documents page)."
-                   + (" The codes below were made before that; they still count on Themes and in exports. "
+                   + (" The codes below were made before that; they still count on Themes and in exports (not in "
+                      "the rate per 1,000 participant words). "
                       "Remove one with its bin if it should not." if state.codings else ""))
     none_label, none_help, none_on = state.nothing_here()
     top = st.container(horizontal=True, key="focus-actions")

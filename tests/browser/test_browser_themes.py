@@ -144,9 +144,10 @@ def test_a_case_matrix_cell_shows_that_documents_quotes(tmp_path, start_app, pag
 
 def test_the_rate_keeps_a_speaker_made_interviewer_after_coding(tmp_path, start_app, page):
     """Walk 20: a participant made interviewer after their turns were coded kept their codings in
-    the counts but lost their words from the per-1,000-words base (45 / 2,450 against 45 / 2,613).
-    In the app: Ben (D2, 4 words, Buy-in by alice) becomes an interviewer on the Documents page; the
-    page says his coding still counts, with his words, and the exported rate keeps one base."""
+    the counts but lost their words from the per-1,000-words base (45 / 2,450: two bases). In the
+    app: Ben (D2, 4 words, Buy-in by alice) becomes an interviewer on the Documents page; the page
+    says his coding still counts, not in the rate, and the exported rate keeps one base: the
+    excerpts of participant speech over participant words."""
     import pandas as pd
 
     from tests.browser.test_journey import click
@@ -167,7 +168,7 @@ def test_the_rate_keeps_a_speaker_made_interviewer_after_coding(tmp_path, start_
     click(page, "docs_everywhere_set")
     said = page.locator('[data-testid="stAlert"]').filter(has_text="1 coding on their turns stays and still counts")
     said.first.wait_for()
-    assert "per-1,000-words rate" in said.first.inner_text()
+    assert "not in the rate per 1,000 participant words" in said.first.inner_text()
     shot(page, "themes-rate-1-role")
     _nav(page, "Export")
     choose(page, "fmt-export_frequencies", "xlsx")
@@ -179,7 +180,7 @@ def test_the_rate_keeps_a_speaker_made_interviewer_after_coding(tmp_path, start_
     code_col = "code" if "code" in table.columns else next(c for c in table.columns if "code" in str(c).lower())
     rate_col = next(c for c in table.columns if "1,000" in str(c) or "per_1000" in str(c))
     row = table[table[code_col] == "Buy-in (rel)"].iloc[0]
-    # 3 excerpts (Ben's among them) over 31 words (27 participants' + Ben's 4), not 27
+    # 3 excerpts (Ben's among them); the rate: the 2 in participant speech over their 27 words
     assert int(row["excerpts"]) == 3
-    assert float(row[rate_col]) == pytest.approx(1000 * 3 / 31, abs=0.01)
+    assert float(row[rate_col]) == pytest.approx(1000 * 2 / 27, abs=0.01)
     shot(page, "themes-rate-2-export")

@@ -36,8 +36,8 @@ def _kept_codings(n: int) -> None:
     """Codings on words that are no longer coded stay (nothing is thrown away unasked), and count."""
     if n:
         flash(f"{plural(n, 'coding')} on their turns stay{'s' * (n == 1)} and still count{'s' * (n == 1)} "
-              "on Themes and in exports (with that speaker's words in the per-1,000-words rate). If these "
-              "words should not count, remove "
+              "on Themes and in exports (not in the rate per 1,000 participant words, which no longer counts "
+              "that speaker's words). If these words should not count, remove "
               f"{'it' if n == 1 else 'them'} on the Code page.", kind="warning")
 
 

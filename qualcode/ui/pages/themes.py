@@ -44,7 +44,7 @@ FREQ_CONFIG = {
     "documents": st.column_config.NumberColumn("Documents"),
     "pct_documents": st.column_config.NumberColumn("% of documents", format="%.0f%%"),
     "participants": st.column_config.NumberColumn("Participants", help="People (not interviewers or facilitators) whose excerpts carry the code. Someone who speaks in several documents under the same name counts once; placeholder names such as \"Speaker 1\" count once per document."),
-    "per_1000_words": st.column_config.NumberColumn("Per 1,000 participant words", format="%.2f", help="Excerpts per 1,000 words spoken by the participants of the group (the speech that is coded). The words of a speaker made an interviewer after their turns were coded count too, for as long as those codings do."),
+    "per_1000_words": st.column_config.NumberColumn("Per 1,000 participant words", format="%.2f", help="Excerpts in participants' speech per 1,000 words the group's participants spoke (the speech that is coded). A coding kept on a speaker made interviewer after their turns were coded is in Excerpts, not in this rate: their words are not participant words any more."),
 }
 COOC_CONFIG = {
     "name_a": st.column_config.TextColumn("Code"), "name_b": st.column_config.TextColumn("Together with"),
