@@ -115,3 +115,24 @@ def test_import_page_survey_mode_says_why_nothing_was_imported(project):
     (err,) = [e.value for e in at.error]
     assert "already in the project" in err and "replace" in err and "--" not in err
     assert "srv_result" not in at.session_state
+
+
+class _Upload:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_a_broken_survey_file_is_named_once(project, monkeypatch):
+    """Walk 22: "bad_survey.csv: bad_survey.csv, line 2: broken CSV…" named the file twice."""
+    import streamlit as st
+
+    monkeypatch.setattr(st, "file_uploader", lambda *a, **k: _Upload("bad_survey.csv", b'id,Q\n1,"never closed\n2,x\n'))
+    script = ("from qualcode.ui.survey_import import render\n"
+              "from qualcode.ui.state import current_context\n"
+              "render(current_context())\n")
+    at = no_exception(run_script(script, project))
+    (err,) = [e.value for e in at.error]
+    assert err.startswith("bad_survey.csv, line ") and err.count("bad_survey.csv") == 1 and "broken CSV" in err

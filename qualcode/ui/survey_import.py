@@ -65,7 +65,7 @@ def render(ctx: ProjectContext) -> None:
     data = up.getvalue()
     kind, table = _table(up.name, data)
     if kind == "error":
-        st.error(f"{up.name}: {table}", icon=":material/error:")
+        st.error(table if str(table).startswith(up.name) else f"{up.name}: {table}", icon=":material/error:")
         return
     digest = hashlib.sha256(data).hexdigest()[:10]
     cols = st.columns([2, 2])
