@@ -405,3 +405,24 @@ def test_the_colleague_uploader_refuses_a_wrong_kind_in_plain_words(project):
         "project from NVivo, ATLAS.ti, MAXQDA or qualcode as a REFI-QDA project (.qdpx), or save their codings "
         "table as .csv, and upload it again."]
     assert not [b for b in at.button if b.key == "colleague-merge"]
+
+
+def test_a_project_or_codebook_file_is_sent_to_its_page(project):
+    """Walk 22: a .qdpx dropped here was told "qualcode can't read .qdpx files. Save the transcript
+    as .txt…". A coded project goes to the Agreement page, a codebook to the Codebook page; the
+    transcript beside them is imported as usual."""
+    files = [("colleague.qdpx", b"PK\x03\x04 a project", "application/octet-stream"),
+             ("ana.txt", _interview("Ana", "We met every week and trusted each other."), TXT),
+             ("codes.qdc", b"<CodeBook/>", "application/xml")]
+    at = _upload(page("importing", project), files)
+    said = [_plain(w.value) for w in at.warning]
+    assert any("colleague.qdpx is a coded project (REFI-QDA), not a transcript" in s and "**Agreement** page" in s
+               for s in said), said
+    assert any("codes.qdc is a codebook, not a transcript" in s and "**Codebook** page" in s for s in said), said
+    assert not any("can't read" in e.value for e in at.error)
+    assert at.button(key="imp_go").label == "Import 1 file(s)"
+    at = _import(at)
+    (summary,) = [_plain(w.value) for w in at.warning]
+    assert summary == ("1 of 3 files imported; code it on the **Code** page. Not imported: colleague.qdpx (a coded "
+                       "project: it goes on the Agreement page), codes.qdc (a codebook: it goes on the Codebook page).")
+    assert [d["name"] for d in ingest.list_documents(project)] == ["ana"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -505,6 +506,29 @@ def _show_results(results: list[dict[str, Any]]) -> None:
             st.warning(md(w), icon=":material/warning:")
 
 
+def other_page_file(filename: str) -> tuple[str, str] | None:
+    """Where a file that is not a transcript but that qualcode takes elsewhere goes: a coded
+    project (.qdpx) to the Agreement page, a codebook (.qdc, .yaml) to the Codebook page, as
+    (the reason in a few words, for the result's list; the message, Markdown). None for any
+    other file (walk 22: a .qdpx here was told "save the transcript as .txt").
+
+    >>> print(other_page_file("study.QDPX")[0])
+    a coded project: it goes on the Agreement page
+    >>> other_page_file("interview.docx") is None
+    True
+    """
+    ext = PurePath(filename).suffix.lower()
+    if ext == ".qdpx":
+        return ("a coded project: it goes on the Agreement page",
+                f"{md(filename)} is a coded project (REFI-QDA), not a transcript: bring it in on the **Agreement** "
+                "page, under *Bring in a colleague's work*. You see what will be merged before anything is saved.")
+    if ext in (".qdc", ".yaml", ".yml"):
+        return ("a codebook: it goes on the Codebook page",
+                f"{md(filename)} is a codebook, not a transcript: import it on the **Codebook** page, where you see "
+                "the codes it adds or changes before anything is saved.")
+    return None
+
+
 def render() -> None:
     ctx = page_context("Import")
     if ctx is None:
@@ -573,6 +597,11 @@ def render() -> None:
     skipped: list[tuple[str, str]] = []  # (file, the preview's message): named in the result
     good: dict[int, tuple[str, Any]] = {}
     for i, f in enumerate(files):
+        elsewhere = other_page_file(f.name)  # a project or a codebook: said where it goes (walk 22)
+        if elsewhere is not None:
+            st.warning(elsewhere[1], icon=":material/arrow_forward:")
+            skipped.append((f.name, elsewhere[0]))
+            continue
         refused = ingest_svc.unsupported_type(f.name)  # a kind no reader takes: not read at all
         if refused is not None:
             st.error(error_text(refused), icon=":material/error:")
