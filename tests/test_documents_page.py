@@ -263,3 +263,18 @@ def test_documents_page_merges_speakers_with_a_preview_and_undoes(split_people):
     assert _labels(ctx, ids["b"])[0] == "Speaker 1" and _labels(ctx, ids["a"])[0] == "Speaker 1"
     rows = documents_edit.speakers(ctx)
     assert {r["documents"] for r in rows if r["label"] == "Speaker 1"} == {2}
+
+
+def test_a_surveys_questions_are_not_speakers_with_a_role(three):
+    """Walk 22: the Speakers and roles list offered "What was most useful…? (12 documents)", a
+    survey's question, for a role. A survey's respondents have no speakers to set."""
+    from qualcode.services import survey as survey_svc
+    from tests.test_survey import USEFUL, small_survey
+
+    ctx, _ = three
+    survey_svc.save_survey(ctx, small_survey())
+    rows = documents_edit.speakers(ctx)
+    assert len(rows) == 6 and not any(USEFUL in r["label"] for r in rows)
+    assert not any(USEFUL in lab for g in documents_edit.merge_candidates(ctx) for lab in g)
+    with pytest.raises(QualcodeError):
+        documents_edit.set_role_everywhere(ctx, USEFUL, "interviewer")

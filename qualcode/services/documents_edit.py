@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from qualcode.analysis.facts import SURVEY_FORMAT
 from qualcode.core import AttrType, Role, is_coded
 from qualcode.core.text import same_label
 from qualcode.core import commands as cmd
@@ -48,6 +49,7 @@ def speakers(ctx: ProjectContext) -> list[dict[str, Any]]:
     with ctx.session(readonly=True) as s:
         sp = q.speakers_frame(s)
         docs = q.documents_frame(s)
+    sp = _without_surveys(sp, docs)
     names = dict(zip(docs["document_id"], docs["name"]))
     counts: dict[str, set[int]] = {}
     for label, did in zip(sp["label"], sp["document_id"]):
@@ -59,6 +61,13 @@ def speakers(ctx: ProjectContext) -> list[dict[str, Any]]:
                      "documents": len(counts[_key(label)])})
     rows.sort(key=lambda r: (r["document"], r["label"]))
     return rows
+
+
+def _without_surveys(sp, docs):
+    """The speakers of transcripts: a survey respondent's "speakers" are its questions, which
+    have no role to set (walk 22: "What was most useful…? (12 documents)" was offered a role)."""
+    surveys = set(docs.loc[docs["format"] == SURVEY_FORMAT, "document_id"])
+    return sp[~sp["document_id"].isin(surveys)] if surveys else sp
 
 
 def _role(role: str) -> str:
@@ -80,6 +89,7 @@ def set_role_everywhere(ctx: ProjectContext, label: str, role: str) -> dict[str,
     with ctx.session(readonly=True) as s:
         sp = q.speakers_frame(s)
         docs = q.documents_frame(s)
+    sp = _without_surveys(sp, docs)
     names = dict(zip(docs["document_id"], docs["name"]))
     hits = [(int(d), lab, r) for d, lab, r in zip(sp["document_id"], sp["label"], sp["role"]) if _key(lab) == wanted]
     if not hits:
