@@ -152,3 +152,14 @@ def test_independent_coding_can_be_set_before_a_second_coder_starts(project):
     toggle.set_value(True).run()
     no_exception(at)
     assert team.independent_coding(project) is True
+
+
+def test_every_page_names_the_open_project(project, monkeypatch):
+    """Walk 22: a tab that reopened another project said so once; after that no page but the
+    Project page named the project open (two projects with the same documents looked alike)."""
+    from qualcode import services
+    from qualcode.ui.text import md
+
+    name = services.project_name(project)
+    at = no_exception(_app(project, monkeypatch, query={"coder": "bob"}))
+    assert f"Project **{md(name)}**" in _badge(at)

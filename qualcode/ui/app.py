@@ -10,7 +10,8 @@ import streamlit as st
 from qualcode.config import default_coder
 from qualcode.ui import signin
 from qualcode.ui.text import md
-from qualcode.ui.state import adopt_last_coder, current_coder, guarded, restore_coder, restore_project
+from qualcode.ui.state import (adopt_last_coder, current_coder, guarded, open_project_name, restore_coder,
+                               restore_project)
 
 # (module under qualcode.ui.pages, title, icon, url path)
 PAGES = [
@@ -40,7 +41,11 @@ def _render_fn(module: str) -> Callable[[], None]:
 
 
 def _coder_badge() -> None:
-    """Who is coding, on every page (decisions are recorded under this name)."""
+    """Which project is open and who is coding, on every page (decisions are recorded under
+    this name)."""
+    name = open_project_name()
+    if name:
+        st.sidebar.markdown(f":material/folder_open: Project **{md(name)}**")
     coder = current_coder() or default_coder()
     if coder:
         how = "signed in" if signin.signed_in() else "switch on the Project page"

@@ -179,6 +179,19 @@ def current_coder(ctx: services.ProjectContext | None = None) -> str | None:
     return coder
 
 
+def open_project_name() -> str | None:
+    """The open project's name, for the sidebar on every page (walk 22: a tab that reopened
+    another project said so once, and then no page named the project open); None when none is
+    open or it cannot be opened (the page itself says why)."""
+    project, db_url = project_ref()
+    if not project and not db_url:
+        return None
+    try:
+        return services.project_name(_open(project, db_url))
+    except QualcodeError:
+        return None
+
+
 def current_context() -> services.ProjectContext | None:
     """The open project for this browser session, seen as the chosen coder, or None."""
     project, db_url = project_ref()
