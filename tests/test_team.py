@@ -346,3 +346,39 @@ def test_agreement_names_a_code_added_after_a_coder_had_finished_the_excerpts(tp
     again = team.agreement(alice, coders=["alice", "bob"])
     assert again["late"] == {} and late_notes(again, {new.id: "Social connection"}) == []
     assert again["codes"][new.id]["applied"] == {"alice": 0, "bob": 2}
+
+
+def test_agreement_leaves_out_a_speaker_made_interviewer_after_coding(db_url):  # noqa: F811
+    """Walk 22: Rose, a co-interviewer imported as a participant, was coded, then made
+    interviewer; Agreement still compared the coders on her 5 lines (now not codable) and said
+    nothing. Her lines leave the units (and the disagreements), and the result says how many."""
+    from qualcode.services import documents_edit
+
+    alice = services.init_project(None, db_url=db_url, coder="alice")
+    try:
+        turns = [("Rose" if i % 3 == 0 else "Ana", "participant", f"Line {i} about trust in the team.")
+                 for i in range(9)]
+        with alice.session() as s:
+            doc_id = documents.add_document(s, make_document("doc", turns))
+            ex = documents.load_document(s, doc_id).excerpts
+        bob = alice.as_coder("bob")
+        rose = {e.id for e in ex if e.order % 3 == 0}
+        for e in ex:  # both finish everything; they differ on trust on Rose's lines only
+            coding.add_coding(alice, e.id, "trust")
+            if e.id in rose:
+                coding.mark_reviewed(bob, e.id)
+            else:
+                coding.add_coding(bob, e.id, "trust")
+        before = team.agreement(alice, coders=["alice", "bob"])
+        assert (before["units"], before["not_coded"]) == (9, 0)
+        assert before["codes"]["trust"]["percent_agreement"] == pytest.approx(6 / 9)
+        assert {d["excerpt_id"] for d in team.disagreements(alice, coders=["alice", "bob"])} == rose
+        documents_edit.set_roles(alice, [(doc_id, "Rose", "interviewer")])
+        after = team.agreement(alice, coders=["alice", "bob"])
+        assert (after["units"], after["not_coded"]) == (6, 3)
+        assert after["codes"]["trust"]["percent_agreement"] == 1.0
+        assert team.disagreements(alice, coders=["alice", "bob"]) == []
+        documents_edit.set_roles(alice, [(doc_id, "Rose", "participant")])
+        assert team.agreement(alice, coders=["alice", "bob"])["units"] == 9
+    finally:
+        alice.close()

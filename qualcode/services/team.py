@@ -265,7 +265,9 @@ def agreement(
     """Inter-coder agreement per code and overall.
 
     Returns ``{"level", "coders", "units", "codes": {code_id: figures}, "overall":
-    figures, "pairs": [...]}``; figures hold ``units``, ``percent_agreement``,
+    figures, "pairs": [...], "late", "not_coded"}`` (``not_coded``: excerpts every coder finished
+    that are left out because their speaker's speech is not coded now, a role changed after
+    coding); figures hold ``units``, ``percent_agreement``,
     ``cohen_kappa`` (two coders), ``fleiss_kappa``, ``krippendorff_alpha``, ``applied``
     (units each coder coded), ``label`` and ``summary`` (plain words). Overall figures
     pool the (unit, code) decisions of every code somebody applied on these units (codes
@@ -292,9 +294,13 @@ def agreement(
                 app_hint="let a second coder code the same excerpts, or compare with the engine")
         reviewed_by_id = team_store.reviewed_sets(s, people.values())
         reviewed = {n: reviewed_by_id[people[n]] for n in names}
+        anyhow = team_store.reviewed_sets(s, people.values(), codable_only=False)
+        shut = set.intersection(*(anyhow[people[n]] for n in names)) - set.intersection(*reviewed.values()) \
+            if names else set()
         if excerpt_ids is not None:
             allowed = set(excerpt_ids)
             reviewed = {n: set(r) & allowed for n, r in reviewed.items()}
+            shut &= allowed
         everything = set().union(*reviewed.values()) if reviewed else set()
         if include_engine:
             reviewed[ENGINE] = team_store.engine_excerpts(s, everything)
@@ -326,6 +332,7 @@ def agreement(
     result = {"level": level, "coders": names, "code": code,
               **_block(names, units, code_ids, applied, spans, level, unit_name, names_of_codes)}
     result["late"] = _late(before, units, applied, name_of)
+    result["not_coded"] = len(shut)  # finished by all, left out: their speaker is not coded now
     result["pairs"] = []
     if pairs and len(names) > 2:
         for a, b in combinations(names, 2):

@@ -43,14 +43,18 @@ def reviewing_coders(s: Session) -> list[str]:
     return list(s.scalars(q))
 
 
-def reviewed_sets(s: Session, ids: Iterable[int]) -> dict[int, set[int]]:
-    """For each coder id, the set of excerpt ids that coder has finished."""
+def reviewed_sets(s: Session, ids: Iterable[int], *, codable_only: bool = True) -> dict[int, set[int]]:
+    """For each coder id, the set of excerpt ids that coder has finished; ``codable_only``: of
+    those, the ones whose speech is coded now (an excerpt of a speaker made interviewer after
+    it was coded is no unit of agreement any more; walk 22)."""
     ids = list(ids)
     out: dict[int, set[int]] = {i: set() for i in ids}
     if not ids:
         return out
-    for coder_id, excerpt_id in s.execute(
-            select(ReviewRow.coder_id, ReviewRow.excerpt_id).where(ReviewRow.coder_id.in_(ids))):
+    q = select(ReviewRow.coder_id, ReviewRow.excerpt_id).where(ReviewRow.coder_id.in_(ids))
+    if codable_only:
+        q = q.join(ExcerptRow, ExcerptRow.id == ReviewRow.excerpt_id).where(ExcerptRow.codable.is_(True))
+    for coder_id, excerpt_id in s.execute(q):
         out[coder_id].add(excerpt_id)
     return out
 

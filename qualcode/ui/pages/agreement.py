@@ -236,6 +236,8 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     result, unused = used_codes_only(result)
     for text in late_notes(result, names):  # above the table: read before its kappa (walk 19)
         st.warning(text, icon=":material/schedule:")
+    if result.get("not_coded"):
+        st.caption(not_coded_text(result["not_coded"]))
     table = figures_table(result, names)
     # every code and the Overall row in view (Streamlit's default shows 10 rows and scrolls inside)
     event = st.dataframe(table, hide_index=True, width="stretch", key="agr-figures", on_select="rerun",
@@ -255,6 +257,18 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
             "Cohen's kappa": _num(p["overall"].get("cohen_kappa")),
             KAPPA_WORDS: team.kappa_label(p["overall"].get("cohen_kappa")),
         } for p in result["pairs"]]), hide_index=True, width="stretch")
+
+
+def not_coded_text(n: int) -> str:
+    """Why excerpts every coder finished are not among the units (walk 22: a participant made
+    interviewer after coding still counted, and the page did not say).
+
+    >>> not_coded_text(5)
+    "5 excerpts all the coders finished are left out: their speaker's words are not coded now (a role changed on the Documents page after they were coded). Codes on them still count on Themes."
+    """
+    return (f"{excerpts(n)} all the coders finished {'is' if n == 1 else 'are'} left out: their speaker's words are "
+            "not coded now (a role changed on the Documents page after they were coded). Codes on them still count "
+            "on Themes.")
 
 
 def late_notes(result: dict[str, Any], names: dict[str, str]) -> list[str]:
