@@ -426,3 +426,27 @@ def test_a_project_or_codebook_file_is_sent_to_its_page(project):
     assert summary == ("1 of 3 files imported; code it on the **Code** page. Not imported: colleague.qdpx (a coded "
                        "project: it goes on the Agreement page), codes.qdc (a codebook: it goes on the Codebook page).")
     assert [d["name"] for d in ingest.list_documents(project)] == ["ana"]
+
+
+def test_the_merge_preview_says_which_codes_keep_this_projects_name(project, tmp_path):
+    """Walk 22: the preview said "New codes 1" and nothing of the colleague's renamed code,
+    matched to this project's and merged under this project's name."""
+    from qualcode import services
+    from qualcode.services import codebook as cbs
+    from qualcode.services import export as ex
+    from tests.analysis_helpers import build_small_project
+
+    build_small_project(project)
+    ex.import_qdpx(tmp_path / "bob", ex.qdpx_bytes(project), coder="bob")
+    bob = services.open_project(tmp_path / "bob", coder="bob")
+    try:
+        cbs.rename_code(bob, "evid", "Proof")
+        theirs = ex.qdpx_bytes(bob)
+    finally:
+        bob.close()
+    at = no_exception(page("agreement", project).run())
+    at.file_uploader(key="colleague-file-0").set_value(("bob.qdpx", theirs, "application/octet-stream"))
+    at = no_exception(at.run())
+    said = " ".join(_plain(m.value) for m in at.markdown)
+    assert ("The file's code Proof is Evidence (test) here (the same code, another name): this project's name is "
+            "kept.") in said, said

@@ -601,3 +601,27 @@ def test_a_retired_code_goes_to_refi_qda_as_not_codable_and_comes_back_retired(p
     finally:
         back.close()
     assert evid.retired and evid.codable and n == 2
+
+
+def test_merge_preview_names_a_code_renamed_or_redefined_in_the_file(project, tmp_path):
+    """Walk 22: a colleague's copy with a code renamed ("Enablers" for "Facilitators") and
+    redefined merged onto the project's code without a word; the project's name and definition
+    stayed. They still stay, and the preview says so, code by code."""
+    from qualcode.services import codebook as cbs
+
+    first = _qualcode_qdpx(project)
+    ex.import_qdpx(tmp_path / "bob", first, coder="bob")
+    bob = services.open_project(tmp_path / "bob", coder="bob")
+    try:
+        cbs.rename_code(bob, "evid", "Proof")
+        cbs.edit_code(bob, "rel_trust", definition="Confidence that others will do what they say.")
+        theirs = ex.qdpx_bytes(bob)
+    finally:
+        bob.close()
+    preview = merge.preview_merge(project, theirs)
+    assert preview["codes"]["added"] == []
+    assert sorted((d["file"], d["here"], d["name"], d["definition"]) for d in preview["codes"]["differ"]) == [
+        ("Proof", "Evidence (test)", True, False), ("Trust (rel)", "Trust (rel)", False, True)]
+    merge.merge_qdpx(project, theirs)
+    cb = cbs.get_codebook(project)
+    assert cb.get("evid").name == "Evidence (test)" and cb.get("rel_trust").definition == "Trust between people."

@@ -51,7 +51,7 @@ def merge_qdpx(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", *, r
     result is the preview (the same counts the merge would give).
 
     Returns ``{"file", "documents": {"matched", "added", "conflicts"}, "codes": {"matched",
-    "added"}, "coders": {name: {"codings", "new"}}, "codings" (new), "already_there",
+    "added", "differ"}, "coders": {name: {"codings", "new"}}, "codings" (new), "already_there",
     "reviews" (new), "memos" (new), "problems", "left_out", "dry_run"}``.
     """
     export_svc._check_rule(reviews)
@@ -70,9 +70,14 @@ def preview_merge(ctx: ProjectContext, file: "str | Path | IO[bytes] | bytes", *
     return merge_qdpx(ctx, file, reviews=reviews, dry_run=True)
 
 
-def _match_codes(s, data: qdpx_mod.ProjectData) -> tuple[dict[str, str], list[str], list[str]]:
-    """file code id -> project code id; (map, matched names, added names). Adds new codes."""
+def _match_codes(s, data: qdpx_mod.ProjectData) -> tuple[dict[str, str], list[str], list[str], list[dict]]:
+    """file code id -> project code id; (map, matched names, added names, differ). Adds new
+    codes. ``differ``: the matched codes whose name or definition in the file is not this
+    project's, ``{"file", "here", "name", "definition"}`` (walk 22: a colleague's rename and new
+    definition were dropped for the project's without a word; the project's are kept)."""
     cb = code_store.load_codebook(s)
+    mine = {c.id: c for c in cb.codes}
+    differ: list[dict] = []
     by_guid = {(c.guid or code_guid(c.id)).lower(): c.id for c in cb.codes}
     by_name = {c.name.casefold(): c.id for c in cb.codes}
     ids = {c.id for c in cb.codes}
@@ -86,6 +91,12 @@ def _match_codes(s, data: qdpx_mod.ProjectData) -> tuple[dict[str, str], list[st
         if hit is not None:
             mapping[c.id] = hit
             matched.append(c.name)
+            here = mine.get(hit)
+            if here is not None:
+                renamed = here.name.strip() != c.name.strip()
+                redefined = bool((c.definition or "").strip()) and (c.definition or "").strip() != (here.definition or "").strip()
+                if renamed or redefined:
+                    differ.append({"file": c.name, "here": here.name, "name": renamed, "definition": redefined})
             continue
         new_id, n = c.id, 2
         while new_id in ids:
@@ -101,12 +112,12 @@ def _match_codes(s, data: qdpx_mod.ProjectData) -> tuple[dict[str, str], list[st
         by_name[c.name.casefold()] = new_id
         mapping[c.id] = new_id
         added.append(new_id)
-    return mapping, matched, added
+    return mapping, matched, added, differ
 
 
 def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, rule: str) -> tuple[dict, dict]:
     me = ctx.coder_id(s)
-    code_map, codes_matched, codes_added = _match_codes(s, data)
+    code_map, codes_matched, codes_added, codes_differ = _match_codes(s, data)
     # documents
     hashes = exchange.document_hashes(s)
     by_guid = {qdpx_mod.guid("source", h): i for h, i in hashes.items()}
@@ -227,7 +238,7 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
     summary = {
         "file": label,
         "documents": {"matched": matched, "added": added, "conflicts": conflicts},
-        "codes": {"matched": len(codes_matched), "added": codes_added},
+        "codes": {"matched": len(codes_matched), "added": codes_added, "differ": codes_differ},
         "coders": per_coder,
         "codings": len(new_ids), "already_there": already,
         "reviews": len(new_reviews), "review_rule": rule if data.reviews is None else "from the file",

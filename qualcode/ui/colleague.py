@@ -14,7 +14,7 @@ from qualcode.services import export as export_svc
 from qualcode.services import merge as merge_svc
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
-from qualcode.ui.state import attempt, flash, flash_undone, in_callback
+from qualcode.ui.state import attempt, flash_undone, in_callback
 from qualcode.ui.text import md, wrong_kind
 
 RULES = {
@@ -53,19 +53,23 @@ def _merge(ctx: ProjectContext, up, rule: str) -> None:
     if up.name.lower().endswith(".csv"):
         done = in_callback(export_svc.import_codings, ctx, _upload(up), reviews=rule)
         if done is not None:
-            flash(f"Merged {done['added']} codings from {up.name} ({done['skipped']} were already here); "
-                  f"{done['reviews']} excerpts now count as reviewed. Undo takes the whole merge back.",
-                  kind="success")
+            _said(f"Merged {done['added']} codings from {up.name} ({done['skipped']} were already here); "
+                  f"{done['reviews']} excerpts now count as reviewed. Undo takes the whole merge back.")
     else:
         done = in_callback(merge_svc.merge_qdpx, ctx, _upload(up), reviews=rule)
         if done is not None:
-            flash(f"Merged {up.name}: {done['codings']} codings, {len(done['documents']['added'])} new "
-                  f"documents, {len(done['codes']['added'])} new codes. Undo takes the whole merge back.",
-                  kind="success")
+            _said(f"Merged {up.name}: {done['codings']} codings, {len(done['documents']['added'])} new "
+                  f"documents, {len(done['codes']['added'])} new codes. Undo takes the whole merge back.")
     if done is not None:
         st.session_state.pop("colleague-preview", None)
         _compare_everyone(ctx)
         st.session_state["colleague-nonce"] = st.session_state.get("colleague-nonce", 0) + 1
+
+
+def _said(text: str) -> None:
+    """The merge's outcome, shown in this tab, where the coder clicked (walk 22: said at the top
+    of the page, above the tabs, it went unseen) and as a toast."""
+    st.session_state["colleague-done"] = text
 
 
 def _undo(ctx: ProjectContext) -> None:
@@ -92,6 +96,11 @@ def _show_qdpx_preview(p: dict[str, Any]) -> int:
              f"New memos: {p['memos']}."]
     if docs["added"]:
         lines.append("New documents: " + ", ".join(docs["added"][:10]) + (" …" if len(docs["added"]) > 10 else ""))
+    for d in codes.get("differ") or []:
+        what = " and ".join(w for w, on in (("name", d["name"]), ("definition", d["definition"])) if on)
+        lines.append(f"The file's code {d['file']} is {d['here']} here (the same code, another {what}): "
+                     f"this project's {what} {'is' if ' and ' not in what else 'are'} kept. To take the file's, "
+                     "edit the code on the Codebook page.")
     st.markdown("\n".join(f"- {md(x)}" for x in lines))
     if p["coders"]:
         st.table(pd.DataFrame([{"Coder": n, "Codings in the file": v["codings"], "New": v["new"]}
@@ -122,6 +131,10 @@ def render(ctx: ProjectContext) -> None:
                 "(.csv with the columns document, start, end, code, coder). Documents are matched by their "
                 "text, codes by name; each of their coders keeps their own name, and nothing is duplicated. "
                 "You see what will be merged before anything is saved.")
+    done = st.session_state.pop("colleague-done", None)
+    if done:
+        st.success(md(done), icon=":material/merge:")
+        st.toast(md(done), icon=":material/merge:")
     nonce = st.session_state.get("colleague-nonce", 0)
     up = st.file_uploader("Their file (.qdpx or .csv)", key=f"colleague-file-{nonce}")
     refused = up and wrong_kind(up.name, ("qdpx", "csv"), "A colleague's work",

@@ -83,6 +83,9 @@ def test_merge_a_colleagues_qdpx_from_the_agreement_page(tmp_path, start_app, pa
     page.locator(key("colleague-merge") + " button").first.click()
     page.wait_for_selector('[data-testid="stAlert"] >> text=Merged nadia-nvivo.qdpx', timeout=60_000)
     wait_idle(page)
+    # said in the tab where the coder clicked (walk 22: above the tabs, it went unseen)
+    assert page.locator('[role="tabpanel"] [data-testid="stAlert"]').filter(
+        has_text="Merged nadia-nvivo.qdpx").first.is_visible()
     shot(page, "merge-3-merged")
     after = _codings(project)
     assert ("Nadia", "trust") in after and ("Omar", "trust") in after and len(after) == len(before) + 2
