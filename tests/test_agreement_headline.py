@@ -79,3 +79,22 @@ def test_agreement_page_leads_with_same_codes(two):
     assert metrics["Same codes"] == "69%"
     assert metrics["Excerpts that differ"] == "5"
     assert any(md.value.startswith("The coders gave the same codes to 11 of 16") for md in at.markdown)
+
+
+def test_agreement_page_says_when_excerpts_are_left_out(two):
+    """Walk 23: lines of a speaker made interviewer after coding leave the units, and the page
+    said so only in a caption nobody saw: it is a note above the table, with how many."""
+    from qualcode.services import documents_edit
+
+    alice, _, _ = two
+    at = no_exception(page("agreement", alice))
+    assert not [i.value for i in at.info if "left out" in i.value]
+    with alice.session(readonly=True) as s:
+        (doc,) = documents.list_documents(s)
+    doc_id = doc["id"]
+    documents_edit.set_roles(alice, [(doc_id, "Ana", "interviewer")])
+    at = no_exception(page("agreement", alice))
+    notes = [i.value for i in at.info if "left out" in i.value]
+    assert notes == [f"{N} excerpts all the coders finished are left out: their speaker's words are not coded now "
+                     "(a role changed on the Documents page after they were coded). Codes on them still count on "
+                     "Themes."]

@@ -426,6 +426,10 @@ def test_a_project_or_codebook_file_is_sent_to_its_page(project):
     assert summary == ("1 of 3 files imported; code it on the **Code** page. Not imported: colleague.qdpx (a coded "
                        "project: it goes on the Agreement page), codes.qdc (a codebook: it goes on the Codebook page).")
     assert [d["name"] for d in ingest.list_documents(project)] == ["ana"]
+    # only a project and a codebook: each is sent to its page, and no "Import 0 file(s)" (walk 23)
+    at = _upload(page("importing", project), [files[0], files[2]])
+    assert len([w for w in at.warning if "not a transcript" in w.value]) == 2
+    assert not [b for b in at.button if b.key == "imp_go"]
 
 
 def test_the_merge_preview_says_which_codes_keep_this_projects_name(project, tmp_path):

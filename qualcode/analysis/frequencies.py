@@ -104,7 +104,8 @@ def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> 
 
     Columns: [by,] code_id, code, parent_id, depth, excerpts, documents, participants,
     documents_total, participants_total, excerpts_total, words, pct_documents,
-    per_1000_words. Codes never used still get a row of zeros.
+    per_1000_words. Codes never used still get a row of zeros. ``attrs["outside_rate"]``: the
+    coded excerpts counted in ``excerpts`` but not in the rate (on speakers not coded now).
 
     >>> frequencies(facts, by="year").query("code_id == 'trust'")  # doctest: +SKIP
     """
@@ -150,10 +151,11 @@ def frequencies(facts: Facts, *, by: str | None = None, rollup: bool = True) -> 
         out["per_1000_words"] = np.where(out["words"] > 0, 1000.0 * out["rated"] / out["words"], np.nan)
     cols = ["code_id", "code", "parent_id", "depth", "excerpts", "documents", "participants",
             "documents_total", "participants_total", "excerpts_total", "words", "pct_documents", "per_1000_words"]
-    if by is None:
-        return out[cols]
-    out = out.rename(columns={"group": by})
-    return out[[by, *cols]]
+    # how many coded excerpts count in Excerpts but not in the rate (the Themes page says so)
+    outside = len(np.unique(inc["excerpt"][ok][~in_rate]))
+    out = out[cols] if by is None else out.rename(columns={"group": by})[[by, *cols]]
+    out.attrs["outside_rate"] = outside
+    return out
 
 
 def crosstab(facts: Facts, *, by: str, measure: str = "documents", rollup: bool = True) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from qualcode.core.text import plural
 
 FREQ_COLUMNS = {"code": "Code", "excerpts": "Excerpts", "documents": "Documents",
                 "participants": "Participants", "pct_documents": "% of documents",
-                "per_1000_words": "Per 1,000 words"}
+                "per_1000_words": "Per 1,000 participant words"}
 
 
 @dataclass

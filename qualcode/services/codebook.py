@@ -460,7 +460,8 @@ def added_text(code: Code) -> str:
                 "codes you put under it (choose it under Under when you add a code, or Move a code under it).")
     return (f"Added {code.name}. The Code page suggests it on the excerpts you have not reviewed "
             "as soon as you open it, and so for every other coder of this project "
-            "(in the background; its line shows the progress).")
+            "(in the background; its line shows the progress). On excerpts you have already finished, "
+            f"“Look again for {code.name}” on the Code page looks for it.")
 
 
 def restored_text(code: Code, codings: int = 0) -> str:

@@ -746,7 +746,8 @@ def late_codes(ctx: ProjectContext, *, document_id: int | None = None) -> list[d
     looked at for it since (``training.unconsidered``), in codebook order: ``{"code_id", "name",
     "finished"`` (those excerpts), ``"looked"`` (whether "Look again" ran for it), ``"open"`` (its
     suggestions still open there), ``"first"`` (``(document id, name, excerpt id)`` of the first
-    of them, in ``document_id`` if it has one, else in reading order), ``"colleague"`` (of those
+    of them, in ``document_id`` if it has one, else in reading order), ``"spots"`` (all of them, in
+    that order), ``"colleague"`` (of those
     excerpts, the ones a colleague applied it to that hold no open chip of it: "Look again" offers
     them; 0 under independent coding) ``}``. A code added mid-way is otherwise never suggested
     where the coder has been already (the refresh leaves finished excerpts alone), and its learning
@@ -769,8 +770,9 @@ def late_codes(ctx: ProjectContext, *, document_id: int | None = None) -> list[d
         spots = [(doc, name, e) for e, code, doc, name in pending if code == c.id and e in late[c.id]]
         here = [p for p in spots if p[0] == document_id]
         offered = {e for _doc, _name, e in spots}
+        ordered = here + [p for p in spots if p[0] != document_id]
         out.append({"code_id": c.id, "name": c.shown_name, "finished": len(late[c.id]), "looked": c.id in looked,
-                    "open": len(spots), "first": (here or spots or [None])[0],
+                    "open": len(spots), "first": (ordered or [None])[0], "spots": ordered,
                     "colleague": len(theirs[c.id] - offered)})  # a colleague applied it there, not offered yet
     return out
 

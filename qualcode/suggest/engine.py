@@ -4,9 +4,9 @@ The app (services.suggest) and the evaluation (suggest.evaluate) both drive this
 what is measured is what the coder gets.
 
 >>> eng = Engine(codebook.codable_codes(), embedder)            # doctest: +SKIP
->>> eng.prepare(corpus)                                          # calibrate on the project
->>> eng.fit(train_idx, Y)                                        # the coder's decisions
->>> eng.suggest(corpus, np.arange(len(corpus)))                  # -> list[Proposal]
+>>> eng.prepare(corpus)                 # calibrate on the project  # doctest: +SKIP
+>>> eng.fit(train_idx, Y)                # the coder's decisions     # doctest: +SKIP
+>>> eng.suggest(corpus, np.arange(len(corpus)))  # -> list[Proposal]  # doctest: +SKIP
 """
 
 from __future__ import annotations

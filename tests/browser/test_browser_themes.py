@@ -184,3 +184,10 @@ def test_the_rate_keeps_a_speaker_made_interviewer_after_coding(tmp_path, start_
     assert int(row["excerpts"]) == 3
     assert float(row[rate_col]) == pytest.approx(1000 * 2 / 27, abs=0.01)
     shot(page, "themes-rate-2-export")
+    # Themes says why Excerpts and the rate differ (walk 23: nothing on the page did)
+    _nav(page, "Themes")
+    note = page.get_by_text("1 excerpt is on a speaker made interviewer after coding")
+    note.wait_for(timeout=60_000)
+    assert "not in the rate per 1,000 participant words" in note.inner_text()
+    note.scroll_into_view_if_needed()
+    shot(page, "themes-rate-3-note")

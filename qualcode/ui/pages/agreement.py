@@ -237,7 +237,7 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     for text in late_notes(result, names):  # above the table: read before its kappa (walk 19)
         st.warning(text, icon=":material/schedule:")
     if result.get("not_coded"):
-        st.caption(not_coded_text(result["not_coded"]))
+        st.info(not_coded_text(result["not_coded"]), icon=":material/person_off:")  # walk 23: a caption went unseen
     table = figures_table(result, names)
     # every code and the Overall row in view (Streamlit's default shows 10 rows and scrolls inside)
     event = st.dataframe(table, hide_index=True, width="stretch", key="agr-figures", on_select="rerun",

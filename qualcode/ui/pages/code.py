@@ -470,7 +470,7 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
     >>> late_code_text({"name": "Water", "finished": 12, "looked": False, "open": 0})
     'Water was added after you had finished 12 excerpts: you have not looked at them for it.'
     >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 3})
-    'Water is suggested on 3 excerpts you had finished before it was added.'
+    'Water is suggested on 3 excerpts you had finished before it was added: accept or reject each; then you can say it is on none of the others.'
     >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 0, "colleague": 2})
     'Water: a colleague applied it on 2 excerpts you had finished before it was added.'
     >>> late_code_text({"name": "Water", "finished": 9, "looked": True, "open": 0, "colleague": 0})
@@ -478,7 +478,7 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
     """
     if late["open"]:
         return (f"{esc(late['name'])} is suggested on {plural(late['open'], 'excerpt')} you had finished before "
-                "it was added.")
+                "it was added: accept or reject each; then you can say it is on none of the others.")
     if late["looked"] and late.get("colleague"):
         return (f"{esc(late['name'])}: a colleague applied it on {plural(late['colleague'], 'excerpt')} you had "
                 "finished before it was added.")
@@ -506,7 +506,7 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
                                "looked at for it, a “no” (for the suggestions' learning, and for Agreement). Where it "
                                "does apply, code it by hand instead (T, or select words). Undo brings this line back.")
             elif late["open"]:
-                doc, name, excerpt = late["first"]
+                doc, name, excerpt = next_spot(late.get("spots") or [late["first"]], st.session_state.get("code_focus"))
                 st.button("Show them" if doc == doc_id else f"Open {md(name)}", key=f"code-late-show-{late['code_id']}",
                           icon=":material/arrow_forward:", type="tertiary", on_click=_show_excerpt, args=(doc, excerpt))
             elif st.button(f"Look again for {md(late['name'])}", key=f"code-late-look-{late['code_id']}",
@@ -518,6 +518,18 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
                 if got is not None:
                     flash(look_again_text(late["name"], got), kind="info")
                 st.rerun()
+
+
+def next_spot(spots: list[tuple[int, str, int]], focus: int | None) -> tuple[int, str, int]:
+    """Where "Show them" goes: the open suggestion after the excerpt in focus, round to the first
+    (walk 23: with the first one open already, the button did nothing).
+
+    >>> spots = [(1, "a", 10), (1, "a", 12), (2, "b", 30)]
+    >>> next_spot(spots, None), next_spot(spots, 10), next_spot(spots, 30), next_spot(spots, 99)
+    ((1, 'a', 10), (1, 'a', 12), (1, 'a', 10), (1, 'a', 10))
+    """
+    at = [e for _doc, _name, e in spots]
+    return spots[(at.index(focus) + 1) % len(spots)] if focus in at else spots[0]
 
 
 def _not_on_the_rest(ctx: ProjectContext, code_id: str, name: str) -> None:

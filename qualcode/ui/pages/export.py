@@ -350,4 +350,5 @@ def render() -> None:
                 _, filename, data = ready[name]
                 row[3].download_button("Download", data, file_name=filename, key=f"dl-{name}",
                                        mime=MIME.get(filename.rsplit(".", 1)[-1], "application/octet-stream"),
-                                       icon=":material/download:", on_click="ignore", width="stretch")
+                                       icon=":material/download:", on_click="ignore", width="stretch",
+                                       help=f"{title}: save {filename}")  # which file, on hover (walk 23)

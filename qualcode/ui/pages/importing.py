@@ -635,6 +635,8 @@ def render() -> None:
         else:
             items.append((name, value, {**choice, **{k: v for k, v in flag.items() if k != "label"}}))
     names = [n.strip() for n in names_text.splitlines() if n.strip()] if deid else []
+    if not good:  # nothing here is a transcript (a project or codebook sent to its page, or errors): no
+        return    # "Import 0 file(s)" to puzzle over (walk 23)
     _before_import_note(good, f"imp-iv-{nonce}")
     if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
                  disabled=not items, on_click=_apply_before_import, args=(good, f"imp-iv-{nonce}")):

@@ -182,6 +182,8 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     table_key = f"th_freq|{by}|{include}|{coder}|{source}"
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=table_key, column_config=FREQ_CONFIG)
+    if df.attrs.get("outside_rate"):
+        st.caption(outside_rate_text(df.attrs["outside_rate"]))
     records = shown.to_dict("records")
     # the box holds a row's identity (group and code), not its place, and its label is the
     # row as the table shows it now
@@ -194,6 +196,17 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
         where = {by: str(r[by])} if by else {}
         title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
         _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title, coder=coder, source=source)
+
+
+def outside_rate_text(n: int) -> str:
+    """Why Excerpts and the rate differ (walk 23: nothing on the page said so).
+
+    >>> outside_rate_text(1)
+    ':material/info: 1 excerpt is on a speaker made interviewer after coding (Documents page): it counts under Excerpts and Documents, not in the rate per 1,000 participant words.'
+    """
+    return (f":material/info: {excerpts(n)} {'is on a speaker' if n == 1 else 'are on speakers'} made interviewer "
+            f"after coding (Documents page): {'it counts' if n == 1 else 'they count'} under Excerpts and Documents, "
+            "not in the rate per 1,000 participant words.")
 
 
 def _test_cell(value: Any, fmt: str) -> str:
