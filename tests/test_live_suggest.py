@@ -684,19 +684,25 @@ def _text(ctx, excerpt_id):
         return s.get(ExcerptRow, excerpt_id).text
 
 
+def _food_added_after_finishing(ctx, doc_id: int) -> int:
+    """The coder finishes ``doc_id``, then "School food" is added; returns an excerpt of it the
+    model would not flag (no pizza, no trust)."""
+    ex1 = _excerpts(ctx, doc_id)
+    for e in ex1:
+        coding.mark_reviewed(ctx, e)
+    time.sleep(0.01)
+    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
+                                    keywords=["pizza", "cafeteria"]))
+    return next(e for e in ex1 if "pizza" not in _text(ctx, e) and "Trust" not in _text(ctx, e))
+
+
 def test_look_again_offers_the_excerpts_a_colleague_applied_the_code_to(live_project):
     """Walk 21: Agreement named an excerpt ana had finished before Transport was added and ben
     had coded with it; "Look again", going by the model alone, never offered it, so ana could
     not say yes or no there. It is offered whatever the model's score, except under independent
     coding (a colleague's codes are not shown there)."""
     ctx, (d1, _, _) = live_project
-    ex1 = _excerpts(ctx, d1)
-    for e in ex1:
-        coding.mark_reviewed(ctx, e)
-    time.sleep(0.01)
-    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
-                                    keywords=["pizza", "cafeteria"]))
-    far = next(e for e in ex1 if "pizza" not in _text(ctx, e) and "Trust" not in _text(ctx, e))
+    far = _food_added_after_finishing(ctx, d1)
     bob = ctx.as_coder("bob")
     coding.add_coding(bob, far, "food")
     team_svc.set_independent_coding(ctx, True)
@@ -718,13 +724,7 @@ def test_not_on_the_rest_settles_agreements_late_note_under_independent_coding(l
     """Blind, ana cannot be offered the excerpt bob coded with a code added after she had finished
     it; "Not on any of them" is her considered "no" there, and Agreement's late note goes."""
     ctx, (d1, _, _) = live_project
-    ex1 = _excerpts(ctx, d1)
-    for e in ex1:
-        coding.mark_reviewed(ctx, e)
-    time.sleep(0.01)
-    codebook_svc.add_code(ctx, Code(id="food", name="School food", definition="Meals and pizza at school.",
-                                    keywords=["pizza", "cafeteria"]))
-    far = next(e for e in ex1 if "pizza" not in _text(ctx, e) and "Trust" not in _text(ctx, e))
+    far = _food_added_after_finishing(ctx, d1)
     coding.add_coding(ctx.as_coder("bob"), far, "food")
     team_svc.set_independent_coding(ctx, True)
     assert team_svc.agreement(ctx, coders=["alice", "bob"])["late"]["food"] == {"alice": 1}

@@ -148,9 +148,7 @@ def test_the_rate_keeps_a_speaker_made_interviewer_after_coding(tmp_path, start_
     app: Ben (D2, 4 words, Buy-in by alice) becomes an interviewer on the Documents page; the page
     says his coding still counts, not in the rate, and the exported rate keeps one base: the
     excerpts of participant speech over participant words."""
-    import pandas as pd
-
-    from tests.browser.test_journey import click
+    from tests.browser.test_journey import click, frequencies_xlsx
 
     project = tmp_path / "study"
     ctx = services.init_project(project, coder="alice")
@@ -171,13 +169,7 @@ def test_the_rate_keeps_a_speaker_made_interviewer_after_coding(tmp_path, start_
     assert "not in the rate per 1,000 participant words" in said.first.inner_text()
     shot(page, "themes-rate-1-role")
     _nav(page, "Export")
-    choose(page, "fmt-export_frequencies", "xlsx")
-    click(page, "prep-export_frequencies")
-    page.wait_for_selector(key("dl-export_frequencies") + " button")
-    with page.expect_download() as dl:
-        page.locator(key("dl-export_frequencies") + " button").first.click()
-    table = pd.read_excel(dl.value.path())
-    code_col = "code" if "code" in table.columns else next(c for c in table.columns if "code" in str(c).lower())
+    table, code_col = frequencies_xlsx(page)
     rate_col = next(c for c in table.columns if "1,000" in str(c) or "per_1000" in str(c))
     row = table[table[code_col] == "Buy-in (rel)"].iloc[0]
     # 3 excerpts (Ben's among them); the rate: the 2 in participant speech over their 27 words

@@ -109,6 +109,18 @@ def type_into(page, widget_key: str, text: str) -> None:
     wait_idle(page)
 
 
+def frequencies_xlsx(page):
+    """On the Export page: prepare and download the frequencies as xlsx; the table and its code
+    column's name."""
+    choose(page, "fmt-export_frequencies", "xlsx")
+    click(page, "prep-export_frequencies")
+    page.wait_for_selector(key("dl-export_frequencies") + " button")
+    with page.expect_download() as dl:
+        page.locator(key("dl-export_frequencies") + " button").first.click()
+    table = pd.read_excel(dl.value.path())
+    return table, "code" if "code" in table.columns else next(c for c in table.columns if "code" in str(c).lower())
+
+
 def click(page, widget_key: str) -> None:
     page.locator(key(widget_key) + " button").first.click()
     wait_idle(page)
@@ -570,13 +582,7 @@ def test_a_newcomers_day(tmp_path, start_app, page):
     # 8. The XLSX export agrees with the Themes table.
     goto(page, "Export")
     choose(page, "exp_by", "year")
-    choose(page, "fmt-export_frequencies", "xlsx")
-    click(page, "prep-export_frequencies")
-    page.wait_for_selector(key("dl-export_frequencies") + " button")
-    with page.expect_download() as dl:
-        page.locator(key("dl-export_frequencies") + " button").first.click()
-    table = pd.read_excel(dl.value.path())
-    code_col = "code" if "code" in table.columns else next(c for c in table.columns if "code" in str(c).lower())
+    table, code_col = frequencies_xlsx(page)
     exported = {(str(y), str(c), int(n)) for y, c, n in zip(table["year"], table[code_col], table["excerpts"])
                 if int(n) > 0}
     assert set(rows) == exported
