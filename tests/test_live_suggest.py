@@ -115,6 +115,39 @@ def test_a_decision_relearns_and_replaces_pending_but_never_decided_pairs_or_the
     assert all(not p.model_id.endswith("/cold") for p in _pending(ctx) if p.excerpt_id not in reviewed)
 
 
+def test_the_line_names_the_model_of_the_suggestions_shown_not_the_one_still_writing(live_project, monkeypatch):
+    """Walk 24: right after the first decision the line read "learned from your decisions on 1
+    excerpt, updated 78 s ago": the new model was named as soon as it was fitted, while the
+    suggestions on screen were still the codebook's of 78 s before. Until the refresh writes,
+    the line speaks of the suggestions shown (and says it is updating); then of the new ones."""
+    import threading
+
+    ctx, (d1, d2, _) = live_project
+    service.suggest_all(ctx)
+    service.wait_for_learning(ctx)
+    assert service.learning_status(ctx)["learned_from"] == 0
+    gate, writing = threading.Event(), threading.Event()
+    real = service._refresh
+
+    def slow(*a, **kw):
+        writing.set()
+        assert gate.wait(30)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(service, "_refresh", slow)
+    coding.add_coding(ctx, _excerpts(ctx, d2)[0], "trust")
+    service.on_decision(ctx, document_id=d2)
+    try:
+        assert writing.wait(30)
+        info = service.learning_status(ctx)
+        assert info["learned_from"] == 0 and info["busy"] == "refreshing"  # fitted, not written yet
+    finally:
+        gate.set()
+    service.wait_for_learning(ctx)
+    info = service.learning_status(ctx)
+    assert info["learned_from"] == 1 and info["busy"] == "" and info["updated_s"] < 30
+
+
 def test_refresh_progress_counts_the_coders_unreviewed_codable_excerpts(live_project):
     """Walk 8: "updating suggestions (86 of 378 excerpts)" in a project of 241 codable excerpts:
     the count took in the interviewer's lines. It counts what the coder has left to code."""
@@ -479,6 +512,38 @@ def test_a_colleagues_refresh_leaves_the_excerpt_a_coder_has_open_alone(live_pro
     finally:
         service.hold(alice, None)
         service.wait_for_learning(bob)
+
+
+def test_the_coders_own_refresh_leaves_the_excerpt_they_moved_to_alone(live_project):
+    """Walk 24: "99%" on the open excerpt, A pressed, "49% accepted": the refresh that the
+    previous decision asked for (leaving that previous excerpt alone) re-scored the excerpt the
+    coder had moved on to, under their eyes. The excerpt the coder's page holds open keeps its
+    chips whatever refresh is running; once they move on, the next refresh reaches it."""
+    alice, (d1, d2, d3) = live_project
+    service.suggest_all(alice)
+    pend = _pending(alice)
+    ex = _excerpts(alice, d2)
+    decided = ex[:3]
+    open_ex = next(e for e in ex[3:] if any(p.excerpt_id == e for p in pend))
+    before_open = sorted((p.id, p.code_id, p.model_id, p.score) for p in pend if p.excerpt_id == open_ex)
+    try:
+        service.hold(alice, open_ex)  # the page moved on to it
+        coding.add_coding(alice, decided[0], "trust")
+        coding.add_coding(alice, decided[1], "data")
+        coding.nothing_here(alice, decided[2])
+        service.on_decision(alice, document_id=d2, exclude=[decided[2]])  # the decision's own excerpt
+        service.wait_for_learning(alice)
+        now = _pending(alice)
+        assert sorted((p.id, p.code_id, p.model_id, p.score) for p in now if p.excerpt_id == open_ex) == before_open
+        others = [p for p in now if p.excerpt_id not in (open_ex, *decided) and p.excerpt_id in ex]
+        assert others and all(not p.model_id.endswith("/cold") for p in others)  # the rest was re-scored
+        service.hold(alice, None)
+        service.request_refresh(alice, document_id=d2)
+        service.wait_for_learning(alice)
+        assert all(not p.model_id.endswith("/cold") for p in _pending(alice) if p.excerpt_id == open_ex)
+    finally:
+        service.hold(alice, None)
+        service.wait_for_learning(alice)
 
 
 def test_why_names_a_colleagues_model_and_the_line_says_so_too(live_project):

@@ -695,3 +695,20 @@ def test_unknown_labels_are_left_out_of_that_codes_fit_gate_and_threshold():
     assert 1 not in LinearHead(["a", "b"]).fit(X, Y3, Z, roles2).gates
     Y3[:20, 1] = 0  # ... and known: gated on students
     assert LinearHead(["a", "b"]).fit(X, Y3, Z, roles2).gates.get(1) == {"student"}
+
+
+def test_the_codebook_alone_is_never_very_sure():
+    """Walk 24: a code just added, whose name held the study's subject, showed "96% chance,
+    very sure" on every excerpt that said "mentor". The codebook's mapping says at most
+    COLD_MAX (on the dev sets, cold suggestions over 0.8 were right about 0.7 of the time);
+    a coder's own decisions, once they calibrate, may say more."""
+    from qualcode.suggest.calibrate import COLD_MAX, Calibrator
+
+    S = np.array([[0.5, 0.9, 0.999, 0.99999]])
+    cold = Calibrator()(S)
+    assert cold.max() == pytest.approx(COLD_MAX) and COLD_MAX <= 0.8
+    assert cold[0, 0] < cold[0, 1]  # still monotone below the cap
+    rng = np.random.default_rng(0)
+    s = rng.uniform(0.01, 0.99, 400)
+    learned = Calibrator().fit(s, (rng.uniform(size=400) < s).astype(int), n_decisions=400)
+    assert learned.source == "decisions" and learned(S).max() > 0.9

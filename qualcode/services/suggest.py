@@ -327,7 +327,9 @@ def _work(ctx: ProjectContext, live: _Live) -> None:
             live.busy, live.error = ("loading" if req.get("warm") else "learning"), ""
             st = _load_state(ctx)
             engine = _fitted(ctx, st, recalibrate=True)
-            live.model_id = engine.model_id  # what the coder's next suggestions come from
+            if not req.get("refresh"):  # with a refresh, the line names the new model once its
+                live.model_id = engine.model_id  # suggestions are written (walk 24: "learned from
+                # your decisions on 1 excerpt, updated 78 s ago", the suggestions shown being older)
             if req.get("warm"):  # the first learned fit then only fits (seconds, not tens)
                 _warm_features(st)
             if req.get("refresh"):
@@ -382,12 +384,14 @@ def hold(ctx: ProjectContext, excerpt_id: int | None) -> None:
             _HELD[(ctx.db.url, ctx.coder)] = (int(excerpt_id), time.monotonic())
 
 
-def held_by_others(ctx: ProjectContext) -> set[int]:
-    """The excerpts other coders of this project have open (see :func:`hold`)."""
+def held_open(ctx: ProjectContext) -> set[int]:
+    """The excerpts coders of this project have open (see :func:`hold`), this coder's own
+    included: a refresh requested before the coder moved on must not re-score the excerpt they
+    moved to (walk 24: "99%" shown, A pressed, "49% accepted": the refresh of the previous
+    decision had re-scored the next excerpt while it was on screen)."""
     now = time.monotonic()
     with _HELD_LOCK:
-        return {e for (url, coder), (e, at) in _HELD.items()
-                if url == ctx.db.url and coder != ctx.coder and now - at < HOLD_S}
+        return {e for (url, _coder), (e, at) in _HELD.items() if url == ctx.db.url and now - at < HOLD_S}
 
 
 def request_refresh(ctx: ProjectContext, *, document_id: int | None = None, exclude: Sequence[int] = (),
@@ -427,9 +431,9 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     The open document first, then the rest in chunks (written ``WRITE_CHUNK`` excerpts per
     transaction, so that a coder's accept never waits long for SQLite's write lock); the rest
     stops early when a newer request is waiting (the worker redoes it).
-    Reviewed excerpts, decided pairs, ``exclude`` and the excerpts other coders have open
-    (:func:`hold`) are never touched; that is checked again inside each write transaction, so a
-    decision made while scoring always wins.
+    Reviewed excerpts, decided pairs, ``exclude`` and the excerpts coders have open
+    (:func:`hold`, this coder's own included) are never touched; that is checked again inside
+    each write transaction, so a decision made while scoring always wins.
     Once every part is written, the project remembers which codebook revision this coder's
     suggestions were made with (``training.set_suggested_with``: :func:`follow_codebook` reads it).
     ``only``: ``document_id``'s excerpts alone (nothing remembered then: the rest is as it was).
@@ -439,7 +443,7 @@ def _refresh(ctx: ProjectContext, st: _State, engine: Engine, *, document_id: in
     with ctx.session(readonly=True) as s:
         cid = ctx.coder_id(s)
         reviewed = training.reviewed_by(s, cid)
-    skip = reviewed | {int(e) for e in exclude} | held_by_others(ctx)
+    skip = reviewed | {int(e) for e in exclude} | held_open(ctx)
     rows = [i for i in range(len(st.corpus)) if st.corpus.ids[i] not in skip
             and not (only and st.corpus.docs[i] != document_id)]
     first = [i for i in rows if st.corpus.docs[i] == document_id]
@@ -506,7 +510,7 @@ def _store_part(ctx: ProjectContext, st: _State, engine: Engine, rows: list[int]
         part = ids[k:k + WRITE_CHUNK]
         with ctx.session() as s:
             reviewed = training.reviewed_by(s, cid)  # again, inside the write: decisions win
-            held = held_by_others(ctx)  # and an excerpt a colleague opened meanwhile
+            held = held_open(ctx)  # and an excerpt opened meanwhile (a colleague's, or this coder's next)
             part = [e for e in part if e not in reviewed and e not in held]
             blocked = training.blocked_pairs(s, part, cid)
             sugg = [Suggestion(excerpt_id=e, code_id=p.code_id, score=p.score, model_id=engine.model_id,

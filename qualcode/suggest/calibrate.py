@@ -26,6 +26,16 @@ suggestions @0 / 100 / 200 / 500, seeds 0 / 1, shared mapping -> tau 0.5: disast
 (tau 1 and 2: worse still on talkmoves). The review queue's picks, near each code's
 threshold, are too biased a sample to read one code's rate from.
 
+The codebook's mapping says at most ``COLD_MAX`` (walk 24: a code just added, whose name held
+the study's own subject, "Mentor-mentee trust · 96% chance, very sure" on every excerpt that
+said "mentor"): however well an excerpt matches a code's words, a codebook alone is not that
+sure. Measured (zero-shot, the shown test-half suggestions, seeds 0 / 1), the bins over 0.8 were
+right 0.66 / 0.72 (0.8-0.9) and 0.75 / 0.75 (0.9-1) of the time on disaster-dev, 0 / 0 on
+talkmoves-dev, against a mean probability of 0.85-0.96. ECE of those suggestions (bench_evaluate,
+budget 0, one run each, 5 December 2026), uncapped -> capped at 0.75: disaster-dev 0.117 / 0.124
+-> 0.079 / 0.087, talkmoves-dev 0.071 / 0.105 -> 0.071 / 0.105; macro-F1 unchanged (0.344 /
+0.361 and 0.077 / 0.067: probabilities decide nothing).
+
 ``reliability`` and ``ece`` measure it (bins of probability vs the share right).
 
 >>> round(ece(np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 1, 0, 0])), 2)
@@ -41,6 +51,7 @@ import numpy as np
 from qualcode.suggest.prior import CAL_A, CAL_B, SLOPE
 
 MIN_DECISIONS = 50   # reviewed excerpts before the coder's own decisions calibrate
+COLD_MAX = 0.75      # the codebook's mapping says no more than this (see the module docstring)
 MIN_POSITIVE = 10    # ... and codes applied among them
 SHRINK_N = 100.0     # decisions at which the Platt fit and the raw score weigh the same
 
@@ -83,7 +94,8 @@ class Calibrator:
 
     def __call__(self, S: np.ndarray) -> np.ndarray:
         z = self.a * _logit(S) + self.b
-        return (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        p = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
+        return np.minimum(p, COLD_MAX) if self.source == "codebook" else p
 
 
 def reliability(p: np.ndarray, y: np.ndarray, *, bins: int = 10) -> list[dict[str, Any]]:
