@@ -706,8 +706,8 @@ def test_the_codebook_alone_is_never_very_sure():
 
     S = np.array([[0.5, 0.9, 0.999, 0.99999]])
     cold = Calibrator()(S)
-    assert cold.max() == pytest.approx(COLD_MAX) and COLD_MAX <= 0.8
-    assert cold[0, 0] < cold[0, 1]  # still monotone below the cap
+    assert 0.7 < cold.max() <= COLD_MAX <= 0.8
+    assert (np.diff(cold[0]) > 0).all()  # in order still: the chips are sorted by it, A takes the first
     rng = np.random.default_rng(0)
     s = rng.uniform(0.01, 0.99, 400)
     learned = Calibrator().fit(s, (rng.uniform(size=400) < s).astype(int), n_decisions=400)

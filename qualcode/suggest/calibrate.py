@@ -31,10 +31,12 @@ the study's own subject, "Mentor-mentee trust · 96% chance, very sure" on every
 said "mentor"): however well an excerpt matches a code's words, a codebook alone is not that
 sure. Measured (zero-shot, the shown test-half suggestions, seeds 0 / 1), the bins over 0.8 were
 right 0.66 / 0.72 (0.8-0.9) and 0.75 / 0.75 (0.9-1) of the time on disaster-dev, 0 / 0 on
-talkmoves-dev, against a mean probability of 0.85-0.96. ECE of those suggestions (bench_evaluate,
-budget 0, one run each, 5 December 2026), uncapped -> capped at 0.75: disaster-dev 0.117 / 0.124
--> 0.079 / 0.087, talkmoves-dev 0.071 / 0.105 -> 0.071 / 0.105; macro-F1 unchanged (0.344 /
-0.361 and 0.077 / 0.067: probabilities decide nothing).
+talkmoves-dev, against a mean probability of 0.85-0.96; every bin over 0.5 said too much on
+both. So the mapping's upper half is pressed linearly into (0.5, ``COLD_MAX``]: order kept (the
+chips are sorted by it). ECE of those suggestions (bench_evaluate, budget 0, 5 December 2026),
+as before -> a hard cap at 0.75 -> pressed: disaster-dev 0.117 / 0.124 -> 0.079 / 0.087 -> 0.068
+/ 0.076, talkmoves-dev 0.071 / 0.105 -> 0.071 / 0.105 -> 0.070 / 0.103; macro-F1 unchanged
+(0.344 / 0.361 and 0.077 / 0.067: probabilities decide nothing).
 
 ``reliability`` and ``ece`` measure it (bins of probability vs the share right).
 
@@ -95,7 +97,11 @@ class Calibrator:
     def __call__(self, S: np.ndarray) -> np.ndarray:
         z = self.a * _logit(S) + self.b
         p = (1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))).astype(np.float32)
-        return np.minimum(p, COLD_MAX) if self.source == "codebook" else p
+        if self.source != "codebook":
+            return p
+        # above one half, pressed linearly into (0.5, COLD_MAX]: still in order (the chips are
+        # sorted by it, and A takes the first), never above COLD_MAX
+        return np.where(p > 0.5, 0.5 + (p - 0.5) * ((COLD_MAX - 0.5) / 0.5), p).astype(np.float32)
 
 
 def reliability(p: np.ndarray, y: np.ndarray, *, bins: int = 10) -> list[dict[str, Any]]:
