@@ -13,6 +13,7 @@ that speaker's attributes (a focus group member's role, say) instead of the docu
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -97,6 +98,26 @@ class Sidecar:
     speakers: dict[str, dict[str, dict[str, Attribute]]] = field(default_factory=dict)  # file -> label -> attrs
     used: set[str] = field(default_factory=set)
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)  # file key -> (name as written, first line)
+    columns: list[str] = field(default_factory=list)  # the attribute columns, in table order
+
+    def close_columns(self, known: Iterable[str]) -> list[tuple[str, str]]:
+        """(column, attribute) for each column that is not one of the ``known`` attributes but
+        is spelt close to one (case aside): a typing slip would start a new attribute, and the
+        documents would fall under "(not set)" for the one meant (walk 24: ``yeer``). Empty
+        when nothing is known, and for a new attribute with a name unlike any known one.
+
+        >>> Sidecar("t.csv", columns=["yeer", "site", "region"]).close_columns(["Year", "site"])
+        [('yeer', 'Year')]
+        """
+        names = {k.casefold(): k for k in known if k}
+        out = []
+        for col in self.columns:
+            if col.casefold() in names:
+                continue
+            match = difflib.get_close_matches(col.casefold(), list(names), n=1, cutoff=0.75)
+            if match:
+                out.append((col, names[match[0]]))
+        return out
 
     @staticmethod
     def _keys(filename: str) -> list[str]:
@@ -153,6 +174,41 @@ class Sidecar:
         return text + " Check the spelling of the file names, or add those transcripts too."
 
 
+def _check_widths(numbered: list[tuple[int, list[str]]], header: list[str], file: str) -> None:
+    """Refuse a ragged table: a row with fewer values than the header has columns, or more
+    (a comma inside an unquoted value), would give its file partial or shifted attributes
+    (walk 24: silently). Empty cells at a row's end hold nothing and are no error; nor is a
+    header's trailing comma.
+
+    >>> _check_widths([(1, ["file", "year", "site"]), (2, ["ana", "2021"]), (3, ["ben", "2022", "North", ""])],
+    ...               ["file", "year", "site"], "t.csv")
+    Traceback (most recent call last):
+    qualcode.errors.IngestError: t.csv, line 2: 2 values for 3 columns (file, year, site). Correct the line, then import again.
+    """
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    bad = []
+    for number, r in numbered[1:]:
+        cells = len(r)
+        while cells > width and not r[cells - 1].strip():
+            cells -= 1
+        if cells != width:
+            bad.append((number, cells))
+    if not bad:
+        return
+    columns = f"{width} column{'s' * (width != 1)} ({', '.join(header[:width])})"
+    if len(bad) == 1:
+        (number, cells), = bad
+        raise IngestError(f"{cells} value{'s' * (cells != 1)} for {columns}", file=file, line=number,
+                          hint="correct the line, then import again",
+                          app_hint="correct the line and upload the table again")
+    listed = ", ".join(f"line {n} has {c}" for n, c in bad[:8]) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
+    raise IngestError(f"{len(bad)} lines do not have one value for each of the {columns}: {listed}", file=file,
+                      hint="correct those lines, then import again",
+                      app_hint="correct those lines and upload the table again")
+
+
 def load_sidecar(path: str | Path) -> Sidecar:
     """Read an attributes CSV keyed by file name (see the module docstring)."""
     from qualcode.ingest.encoding import decode_bytes
@@ -175,10 +231,11 @@ def load_sidecar(path: str | Path) -> Sidecar:
                                f"({', '.join(FILE_COLUMNS[1:3] + FILE_COLUMNS[4:])} are read too)",
                           app_hint="add a column named file or document that holds each transcript's file name "
                                    "(for example ana.txt or ana), then upload the table again")
+    _check_widths(numbered, header, str(p))
     scol = header.index("speaker") if "speaker" in header else None
     attr_cols = [i for i in range(len(header)) if i not in (fcol, scol) and header[i]]
     types = {i: infer_type(r[i] for r in rows[1:] if i < len(r)) for i in attr_cols}
-    car = Sidecar(str(p))
+    car = Sidecar(str(p), columns=[header[i] for i in attr_cols])
     for number, r in numbered[1:]:
         fname = r[fcol].strip() if fcol < len(r) else ""
         if not fname:

@@ -381,15 +381,17 @@ def codebook(ctx: ProjectContext):
         return code_store.load_codebook(s)
 
 
-def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iterable[str] = ()) -> dict[str, Any]:
+def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iterable[str] = (),
+                       attributes: Iterable[str] = ()) -> dict[str, Any]:
     """Read an uploaded attributes table (CSV: a ``file`` column, one column per attribute,
     optionally ``speaker``) for the Import page: the attributes of each uploaded file.
 
     Returns ``{"documents": {file: {key: value}}, "speakers": {file: {label: {key: value}}},
     "unused": [rows naming no uploaded file], "unused_message", "unused_after" (the same, said
-    after the import)}``. ``known``: file names of documents already in the project, whose rows
-    are not reported as matching nothing (walk 19: they were, on the next import). Errors are
-    IngestErrors with the line.
+    after the import), "columns": [a sentence per column spelt like one of the project's
+    ``attributes`` but not the same (walk 24: ``yeer``)]}``. ``known``: file names of documents
+    already in the project, whose rows are not reported as matching nothing (walk 19: they
+    were, on the next import). Errors are IngestErrors with the line (a ragged row included).
     """
     import tempfile
     from pathlib import Path
@@ -419,5 +421,8 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iter
                            for label, attrs in sp.items()}
     for f in known:  # a row for a document already in the project names a transcript: not unmatched
         car.for_file(f)
+    columns = [f"{name}: the column {col!r} is not an attribute of this project; did you mean {meant!r}? Rename "
+               f"the column and upload the table again, or go on to add {col!r} as a new attribute."
+               for col, meant in car.close_columns(attributes)]
     return {"documents": docs, "speakers": speakers, "unused": car.unused(), "unused_message": car.unused_message(name),
-            "unused_after": car.unused_message(name, after_import=True)}
+            "unused_after": car.unused_message(name, after_import=True), "columns": columns}

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
 
 import streamlit as st
 
@@ -28,6 +32,44 @@ PAGES = [
 _BUILT: dict[str, st.Page] = {}
 HOME = "project"  # the default page, at "/" (and at /project, which leads there)
 HOME_KEY = "project-home"  # its url_path: Streamlit keys pages by it, so /project stays free for the alias
+
+
+# `streamlit run app.py -- --project DIR` hands the script its own arguments: read as `qualcode
+# --project DIR app` reads them (walk 24: they were ignored, and a new folder's Create form came up
+# empty). Each becomes the setting it stands for, over the environment, as on the command line.
+START_OPTIONS = {"--project": "QUALCODE_PROJECT", "-p": "QUALCODE_PROJECT", "--db": "QUALCODE_DATABASE_URL",
+                 "--coder": "QUALCODE_CODER"}
+
+
+def start_options(argv: Sequence[str]) -> dict[str, str]:
+    """The settings in the script's arguments (``--project DIR`` or ``--project=DIR``), as
+    environment variables; a project folder absolute, as ``qualcode app`` passes it. Anything
+    else is left out, and said in the terminal.
+
+    >>> start_options(["--project=/tmp/study", "--coder", "Ana", "--verbose"])
+    {'QUALCODE_PROJECT': '/tmp/study', 'QUALCODE_CODER': 'Ana'}
+    """
+    out: dict[str, str] = {}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        name, eq, value = arg.partition("=")
+        if name in START_OPTIONS and (eq or args):
+            value = value if eq else args.pop(0)
+            if START_OPTIONS[name] == "QUALCODE_PROJECT":
+                value = str(Path(value).expanduser().resolve())
+            out[START_OPTIONS[name]] = value
+        else:
+            logging.getLogger(__name__).warning(
+                "qualcode app: %r is not read (the app reads --project DIR, --db URL and --coder NAME)", arg)
+    return out
+
+
+def _read_start_options() -> None:
+    """The arguments after ``--`` of ``streamlit run app.py``: only when this script is the one
+    started (under a test runner, sys.argv holds the runner's own)."""
+    if sys.argv and Path(sys.argv[0]).name == "app.py":
+        os.environ.update(start_options(sys.argv[1:]))
 
 
 def page_for(url: str):
@@ -59,6 +101,7 @@ def main() -> None:
     # The tab's icon is an emoji, which the browser draws itself: a ":material/...:" icon here
     # makes every page fetch an image from Google's font server, and nothing may leave the machine.
     st.set_page_config(page_title="qualcode", page_icon="💬", layout="wide")
+    _read_start_options()
     allowed = signin.require_sign_in()
     if allowed:
         restore_coder(signed_in=signin.signed_in())

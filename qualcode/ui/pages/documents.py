@@ -17,6 +17,7 @@ from qualcode.ui.state import attempt, error_text, flash, in_callback, page_cont
 from qualcode.ui.text import md, plural
 
 ROLES = [r.value for r in Role]
+ROLES_DONE = "docs_roles_done"  # what the last Save in the speakers table did, said under it once
 
 
 def _role_everywhere(ctx: ProjectContext) -> None:
@@ -35,10 +36,30 @@ def _role_everywhere(ctx: ProjectContext) -> None:
 def _kept_codings(n: int) -> None:
     """Codings on words that are no longer coded stay (nothing is thrown away unasked), and count."""
     if n:
-        flash(f"{plural(n, 'coding')} on their turns stay{'s' * (n == 1)} and still count{'s' * (n == 1)} "
-              "on Themes and in exports (not in the rate per 1,000 participant words, which no longer counts "
-              "that speaker's words). If these words should not count, remove "
-              f"{'it' if n == 1 else 'them'} on the Code page.", kind="warning")
+        flash(_kept_text(n), kind="warning")
+
+
+def _kept_text(n: int) -> str:
+    return (f"{plural(n, 'coding')} on their turns stay{'s' * (n == 1)} and still count{'s' * (n == 1)} "
+            "on Themes and in exports (not in the rate per 1,000 participant words, which no longer counts "
+            "that speaker's words). If these words should not count, remove "
+            f"{'it' if n == 1 else 'them'} on the Code page.")
+
+
+def roles_saved(n: int, changed: list[tuple[str, str, str]]) -> str:
+    """What Save did in the speakers table: who is now what, in which documents (walk 24: only
+    the button's count, back to 0, said anything). ``changed``: (speaker, role, document).
+
+    >>> roles_saved(3, [("Ben", "interviewer", "D2"), ("Jane", "interviewer", "D1"), ("Jane", "interviewer", "D3")])
+    'Saved 3 role changes: Ben is now interviewer in D2; Jane is now interviewer in D1 and D3.'
+    """
+    where: dict[tuple[str, str], list[str]] = {}
+    for who, role, doc in changed:
+        where.setdefault((who, role), []).append(doc)
+    said = [f"{who} is now {role} in {', '.join(docs[:-1]) + ' and ' if len(docs) > 1 else ''}{docs[-1]}"
+            for (who, role), docs in where.items()]
+    more = f"; and {len(said) - 6} more" if len(said) > 6 else ""
+    return f"Saved {n} role change{'s' * (n != 1)}: {'; '.join(said[:6])}{more}."
 
 
 def _in_documents(label: str, n: int) -> str:
@@ -74,15 +95,24 @@ def _speakers(ctx: ProjectContext) -> None:
     edited = st.data_editor(frame, key="docs_roles", hide_index=True, width="stretch", disabled=["Document", "Speaker"],
                             column_config={"Role": st.column_config.SelectboxColumn("Role", options=ROLES,
                                                                                     required=True)})
-    changes = [(r["document_id"], r["label"], new) for r, new in zip(rows, edited["Role"]) if new != r["role"]]
+    changed = [(r, new) for r, new in zip(rows, edited["Role"]) if new != r["role"]]
+    changes = [(r["document_id"], r["label"], new) for r, new in changed]
     if st.button(f"Save {len(changes)} role change{'s' * (len(changes) != 1)}", key="docs_roles_save",
                  disabled=not changes, icon=":material/save:"):
         n = attempt(documents_edit.set_roles, ctx, changes)
         if n is not None:
-            flash(f"Saved {n} role change{'s' * (n != 1)}.", kind="success")
-            _kept_codings(attempt(documents_edit.codings_on_uncoded, ctx, changes) or 0)
+            done = roles_saved(n, [(r["name"], new, r["document"]) for r, new in changed])
+            kept = attempt(documents_edit.codings_on_uncoded, ctx, changes) or 0
+            # said under the button, where the coder is (the page's top is scrolled away), and as a toast
+            st.session_state[ROLES_DONE] = (done, _kept_text(kept) if kept else None)
+            flash(md(done), kind="toast")
             st.session_state.pop("docs_roles", None)
             st.rerun()
+    saved = st.session_state.pop(ROLES_DONE, None)
+    if saved:
+        st.success(md(saved[0]), icon=":material/check_circle:")
+        if saved[1]:
+            st.warning(saved[1])
 
 
 MERGE_PICK, MERGE_INTO, MERGE_DONE = "docs_merge_pick", "docs_merge_into", "docs_merge_done"

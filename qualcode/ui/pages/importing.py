@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.core import Role
+from qualcode.services import analysis as analysis_svc
 from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms, sidecar_attributes
@@ -581,13 +582,18 @@ def render() -> None:
         try:
             in_project = [n for d in (attempt(ingest_svc.list_documents, ctx) or [])
                           for n in (d["name"], d.get("source_filename") or "") if n]
-            sidecar = sidecar_attributes(data, table.name, [f.name for f in files], known=in_project)
+            names = attempt(analysis_svc.attribute_names, ctx) or {"document": [], "speaker": []}
+            # the speakers' own role (first) is no column of a table: their attributes are
+            sidecar = sidecar_attributes(data, table.name, [f.name for f in files], known=in_project,
+                                         attributes=[*names["document"], *names["speaker"][1:]])
             sidecar["digest"] = hashlib.sha256(data).hexdigest()[:12]
         except Exception as exc:  # noqa: BLE001 - a bad table is a message
             st.error(f"Attributes table: {error_text(exc)}")
             st.caption("Imported now, the files get no attributes from this table (year, site ...): correct "
                        "the table and upload it again first, or set each file's attributes in its preview below.")
         else:
+            for said in sidecar["columns"]:  # a column spelt like an attribute the project has (walk 24)
+                st.warning(f"Attributes table: {md(said)}", icon=":material/table_view:")
             if sidecar["unused"]:
                 st.session_state["imp_table_note"] = sidecar["unused_after"]  # with the result, once cleared
                 st.warning(f"Attributes table: {md(sidecar['unused_message'])}", icon=":material/table_view:")
