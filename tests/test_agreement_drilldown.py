@@ -79,9 +79,10 @@ def test_selecting_a_code_row_lists_exactly_its_disagreements(two):
     assert row["Excerpts that differ"] == 3 == round(N * (1 - 0.8))
     listed = _drill(at)
     assert len(listed) == row["Excerpts that differ"]
-    assert list(listed["Excerpt no."]) == [10, 11, 13]  # 1-based positions of ex[9], ex[10], ex[12]
+    # who and where, 1-based among the document's coded excerpts: ex[9], ex[10], ex[12]
+    assert list(listed["Where"]) == [f"Ana · excerpt {i} of {N}" for i in (10, 11, 13)]
     # the words come before who did what (walk 6: with the text last it sat off the table's edge)
-    assert list(listed.columns[:3]) == ["Document", "Excerpt no.", "Text"]
+    assert list(listed.columns[:3]) == ["Document", "Where", "Text"]
     assert list(listed["Text"]) == [shorten(ex[i].text, 120) for i in (9, 10, 12)]
     assert list(listed["alice applied it"]) == ["yes", "yes", "no"]
     assert list(listed["bob applied it"]) == ["no", "no", "yes"]
@@ -131,13 +132,14 @@ def test_a_drilled_row_shows_its_whole_excerpt_under_the_table(project):
     at = no_exception(page("agreement", project))
     at, _ = _select_row(at, "Trust")
     listed = _drill(at)
-    assert list(listed["Excerpt no."]) == [3, 4] and all(len(t) <= 120 for t in listed["Text"])
+    assert list(listed["Where"]) == ["Ana · excerpt 3 of 4", "Ana · excerpt 4 of 4"]
+    assert all(len(t) <= 120 for t in listed["Text"])
     assert any("Click a row to read its whole excerpt" in c.value for c in at.caption)
     assert not any(long in m.value for m in at.markdown)
     at.session_state["agr-drill-table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
     at = no_exception(at.run())
     assert any(m.value == "> " + md(long + " (3)") for m in at.markdown)  # the whole of the 4th excerpt
-    assert any(m.value == "**long, excerpt 4**" for m in at.markdown)
+    assert any(m.value == "**long · Ana · excerpt 4 of 4**" for m in at.markdown)
     assert any(c.value == "alice: no code · bob: Trust" for c in at.caption)
 
 
@@ -304,5 +306,5 @@ def test_a_sub_code_counts_for_its_parent_in_agreement_as_in_themes(project):
     at, row = _select_row(at, "Mentoring relationship")
     listed = _drill(at)
     assert row["Excerpts that differ"] == 1 == len(listed)
-    assert list(listed["Excerpt no."]) == [3]
+    assert list(listed["Where"]) == ["Ana · excerpt 3 of 6"]
     assert list(listed["alice applied it"]) == ["yes"] and list(listed["bob applied it"]) == ["no"]

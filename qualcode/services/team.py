@@ -372,10 +372,11 @@ def disagreements(
 ) -> list[dict[str, Any]]:
     """Excerpts reviewed by two or more of the coders where their codes differ.
 
-    Each item: ``excerpt_id, document_id, document, order, text, coders`` ({name: sorted
-    code ids}), ``differing`` (codes some but not all applied), ``agreed`` (codes all
-    applied), ``memos`` ({name: [texts]}), ``consensus`` (codes, or None) and ``resolved``.
-    Sorted by document and position.
+    Each item: ``excerpt_id, document_id, document, order, text``, where a coder finds it
+    (``speaker, start_ms, position, of``: see ``storage.team.excerpt_places``), ``coders``
+    ({name: sorted code ids}), ``differing`` (codes some but not all applied), ``agreed``
+    (codes all applied), ``memos`` ({name: [texts]}), ``consensus`` (codes, or None) and
+    ``resolved``. Sorted by document and position.
 
     >>> disagreements(ctx)[0]["coders"]  # doctest: +SKIP
     {'alice': ['trust'], 'bob': []}
@@ -424,13 +425,14 @@ def disagreements(
                 continue
             found.append((e, by, union - common, common))
         details = team_store.excerpt_details(s, [f[0] for f in found])
+        places = team_store.excerpt_places(s, [f[0] for f in found])
         memos: dict[int, dict[str, list[str]]] = {}
         for m in store.list_memos(s, excerpt_ids=[f[0] for f in found]):
             memos.setdefault(m.excerpt_id, {}).setdefault(m.coder, []).append(m.text)
     out = []
     for e, by, differing, common in found:
         d = details[e]
-        out.append({**{k: d[k] for k in ("excerpt_id", "document_id", "document", "order", "text")},
+        out.append({**{k: d[k] for k in ("excerpt_id", "document_id", "document", "order", "text")}, **places[e],
                     "coders": {n: sorted(v) for n, v in by.items()},
                     "differing": sorted(differing), "agreed": sorted(common),
                     "memos": memos.get(e, {}),

@@ -21,7 +21,9 @@ from qualcode.storage.models import (
     DocumentRow,
     ExcerptRow,
     ReviewRow,
+    SpeakerRow,
     SuggestionRow,
+    TurnRow,
 )
 from qualcode.storage.training import unconsidered
 
@@ -132,6 +134,34 @@ def excerpt_details(s: Session, excerpt_ids: Iterable[int]) -> dict[int, dict[st
         for r in s.execute(q):
             out[r.id] = {"excerpt_id": r.id, "document_id": r.document_id, "document": r.name,
                          "order": r.order, "start": r.start, "end": r.end, "text": r.text}
+    return out
+
+
+def excerpt_places(s: Session, excerpt_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Where a coder finds each excerpt: its ``speaker`` (the pseudonym when there is one; ``""``
+    outside a turn), its turn's ``start_ms`` (None when the transcript has no times), and its
+    ``position`` among its document's codable excerpts (1-based; None when it is not codable
+    now) ``of`` how many there are: the excerpts the Code page counts."""
+    out: dict[int, dict[str, Any]] = {}
+    for chunk in chunks(excerpt_ids):
+        q = (select(ExcerptRow.id, ExcerptRow.document_id, SpeakerRow.label, SpeakerRow.pseudonym, TurnRow.start_ms)
+             .outerjoin(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+             .outerjoin(SpeakerRow, SpeakerRow.id == TurnRow.speaker_id)
+             .where(ExcerptRow.id.in_(chunk)))
+        for r in s.execute(q):
+            out[r.id] = {"document_id": r.document_id, "speaker": r.pseudonym or r.label or "",
+                         "start_ms": r.start_ms, "position": None, "of": 0}
+    codable: dict[int, dict[int, int]] = {}  # document -> {excerpt: its place among the codable ones}
+    for chunk in chunks({d["document_id"] for d in out.values()}):
+        q = (select(ExcerptRow.document_id, ExcerptRow.id)
+             .where(ExcerptRow.document_id.in_(chunk), ExcerptRow.codable.is_(True))
+             .order_by(ExcerptRow.document_id, ExcerptRow.order))
+        for doc_id, ex_id in s.execute(q):
+            places = codable.setdefault(doc_id, {})
+            places[ex_id] = len(places) + 1
+    for ex_id, d in out.items():
+        places = codable.get(d.pop("document_id"), {})
+        d["position"], d["of"] = places.get(ex_id), len(places)
     return out
 
 

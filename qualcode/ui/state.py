@@ -307,6 +307,18 @@ def after_decision(ctx: services.ProjectContext, *, exclude: int | None = None) 
         flash(f"Suggestions were not updated: {exc.for_app()}", kind="warning")
 
 
+def open_on_code_page(document_id: int, excerpt_id: int | None = None) -> None:
+    """Go to the Code page at ``document_id``, its excerpt ``excerpt_id`` open and scrolled into
+    view (from a page's body: Streamlit does not switch pages from a widget callback)."""
+    from qualcode.ui.app import page_for
+
+    st.session_state["code_doc"] = document_id
+    if excerpt_id is not None:
+        st.session_state["code_focus"] = excerpt_id
+        st.session_state["code_jump"] = True
+    st.switch_page(page_for("code"))
+
+
 def require_context() -> services.ProjectContext | None:
     """The open project, or an empty state that says how to open one."""
     ctx = current_context()

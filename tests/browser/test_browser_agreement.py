@@ -66,7 +66,8 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     shot(page, "agreement-1a-drill-click")
     whole = page.locator(key("agr-drill-whole")).first
     whole.wait_for()
-    assert ex[12].text in whole.inner_text() and "excerpt 13" in whole.inner_text()
+    # named as on the Code page: speaker and place among the coded excerpts (walk 24)
+    assert ex[12].text in whole.inner_text() and "doc · Ana · excerpt 13 of 15" in whole.inner_text()
     shot(page, "agreement-1b-whole-excerpt")
 
     page.locator(key("agr-drill-filter") + " button").first.click()
@@ -87,9 +88,18 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     page.locator(key(f"resolve-{ex[9].id}") + " button").first.click()
     wait_idle(page)
     # said with the document, the excerpt and the codes' names (not their ids), once
-    notice = page.get_by_text(re.compile(r"^Consensus recorded for .+, excerpt \d+: .+\. It is kept as consensus codings"))
+    notice = page.get_by_text(re.compile(r"^Consensus recorded for .+ · excerpt \d+ of \d+: .+\. It is kept as consensus codings"))
     notice.first.wait_for()
     assert notice.count() == 1 and "_" not in notice.first.inner_text().split(":")[1].split(".")[0]
     assert page.get_by_role("tab", name=re.compile("Disagreements")).first.get_attribute("aria-selected") == "true"
     page.wait_for_function(
         f"() => document.querySelectorAll('[class*=\"st-key-resolve-\"]').length === {differ - 1}")
+
+    # walk 24: a card's "Use alice's codes" is drawn as a button, not as plain text
+    use = page.locator(key(f"take-{ex[10].id}-alice") + " button").first
+    assert use.get_attribute("data-testid") == "stBaseButton-secondary"
+    # and its "Open on the Code page" goes there, the excerpt open
+    page.locator(key(f"open-{ex[10].id}") + " button").first.click()
+    page.wait_for_selector('h1:has-text("Code")')
+    page.locator(".qc-focus", has_text=ex[10].text).first.wait_for(timeout=60_000)
+    shot(page, "agreement-3-opened-on-the-code-page")

@@ -13,8 +13,9 @@ import streamlit as st
 from qualcode.services import codebook as cb_service
 from qualcode.services import team
 from qualcode.services.project import ProjectContext
+from qualcode.services.ui_support import format_ms
 from qualcode.ui import colleague
-from qualcode.ui.state import attempt, flash, flash_undone, in_callback, page_context
+from qualcode.ui.state import attempt, flash, flash_undone, in_callback, open_on_code_page, page_context
 from qualcode.ui.text import excerpts, md, shorten
 
 PAGE_SIZE = 20
@@ -93,6 +94,29 @@ def two_by_two(fig: dict[str, Any], coders: list[str]) -> str:
             f"only {b} on {n_b - both}, neither on {neither}.")
 
 
+def excerpt_label(d: dict[str, Any], *, document: bool = True) -> str:
+    """An excerpt named as the coder finds it on the Code page (walk 24: "excerpt 4" was the
+    stored order, counting lines that are not coded): the document, who speaks and when (when
+    the transcript has times), and its place among the document's excerpts that are coded.
+    ``d``: an item of ``team.disagreements``.
+
+    >>> excerpt_label({"document": "westfield", "speaker": "Ana", "start_ms": 14000, "position": 3, "of": 18})
+    'westfield · Ana, 0:14 · excerpt 3 of 18'
+    >>> excerpt_label({"document": "w", "speaker": "Ana", "start_ms": None, "position": 1, "of": 1}, document=False)
+    'Ana · excerpt 1 of 1'
+    """
+    who = ", ".join(x for x in (d.get("speaker"), format_ms(d.get("start_ms"))) if x)
+    place = f"excerpt {d['position']} of {d['of']}" if d.get("position") else ""
+    return " · ".join(x for x in (d["document"] if document else "", who, place) if x)
+
+
+def _open_button(d: dict[str, Any], key: str, where: Any = st) -> None:
+    """A button that opens the excerpt on the Code page, in view (as a memo's Open does)."""
+    if where.button("Open on the Code page", key=key, icon=":material/open_in_new:", type="tertiary",
+                    help="Go to this excerpt on the Code page, to read it in its place or change your codes"):
+        open_on_code_page(d["document_id"], d["excerpt_id"])
+
+
 def code_disagreements(items: list[dict[str, Any]], code_id: str | None, coders: list[str]) -> list[dict[str, Any]]:
     """The disagreements behind one row of the figures table: excerpts every one of ``coders``
     reviewed where some applied ``code_id`` and others did not (``None``: the Overall row,
@@ -137,7 +161,7 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
     # The words first, then who did what: with the text last it sat past the table's right edge
     # and the coder read only numbers (walk 6); shortened, so the coders' columns still show.
     table = pd.DataFrame([{
-        "Document": d["document"], "Excerpt no.": d["order"] + 1, "Text": shorten(d["text"], 120),
+        "Document": d["document"], "Where": excerpt_label(d, document=False), "Text": shorten(d["text"], 120),
         **({f"{c} applied it": "yes" if code_id in codes else "no" for c, codes in d["coders"].items()
             if c in people} if code_id else {}),
         **{f"{c}'s codes": _codes_text(codes, names) for c, codes in d["coders"].items() if c in people},
@@ -146,12 +170,12 @@ def _drilldown(ctx: ProjectContext, result: dict[str, Any], names: dict[str, str
     event = st.dataframe(table, hide_index=True, width="stretch", key="agr-drill-table", on_select="rerun",
                          selection_mode="single-row",
                          column_config={"Text": st.column_config.TextColumn(width="large", help="The excerpt's words"),
-                                        # its place, not an id (walk 13 read "16, 39" as ids)
-                                        "Excerpt no.": st.column_config.NumberColumn(
-                                            help="Its place in the transcript: 1 is the document's first "
-                                                 "excerpt (in the exported spreadsheets, excerpt_order counts "
-                                                 "from 0: this is excerpt_order + 1). Select the row to read it "
-                                                 "whole"),
+                                        # who and when, not a number found nowhere else (walks 13, 24)
+                                        "Where": st.column_config.TextColumn(
+                                            help="Who speaks, when (if the transcript has times), and its "
+                                                 "place among the document's excerpts that are coded, as on "
+                                                 "the Code page. Select the row to read it whole and open it "
+                                                 "there"),
                                         # a document's name read whole (walk 18: "2021_focus_gr…")
                                         "Document": st.column_config.TextColumn(width="medium")})
     _whole_excerpt(found, _selected_row(event), names, people)
@@ -169,10 +193,11 @@ def _whole_excerpt(found: list[dict[str, Any]], row: int | None, names: dict[str
         return
     d = found[row]
     with st.container(border=True, key="agr-drill-whole"):
-        st.markdown(f"**{md(d['document'])}, excerpt {d['order'] + 1}**")
+        st.markdown(f"**{md(excerpt_label(d))}**")
         st.markdown("> " + md(d["text"]).replace("\n", "\n> "))
         st.caption(" · ".join(f"{md(c)}: {md(_codes_text(codes, names))}"
                               for c, codes in d["coders"].items() if c in people))
+        _open_button(d, "agr-drill-open")
 
 
 def _codes_text(codes: list[str], names: dict[str, str]) -> str:
@@ -319,7 +344,9 @@ def take_version(key: str, codes: list[str]) -> None:
 def _disagreement_card(ctx: ProjectContext, d: dict[str, Any], names: dict[str, str], options: list[str]) -> None:
     with st.container(border=True):
         status = " · resolved" if d["resolved"] else ""
-        st.markdown(f"**{md(d['document'])}** · excerpt {d['order'] + 1}{status}")
+        head = st.container(horizontal=True, vertical_alignment="center")
+        head.markdown(f"**{md(excerpt_label(d))}**{status}")
+        _open_button(d, f"open-{d['excerpt_id']}", head)
         st.text(d["text"])
         cols = st.columns(len(d["coders"]))
         key = f"cons-{d['excerpt_id']}"
@@ -329,14 +356,13 @@ def _disagreement_card(ctx: ProjectContext, d: dict[str, Any], names: dict[str, 
             for memo in d["memos"].get(coder, []):
                 col.caption(f"Memo: {shorten(memo, 300)}")
             col.button(f"Use {shorten(coder, 20)}'s codes", key=f"take-{d['excerpt_id']}-{coder}",
-                       on_click=take_version, args=(key, codes), type="tertiary")
+                       on_click=take_version, args=(key, codes), type="secondary")
         if key not in st.session_state:
             st.session_state[key] = d["consensus"] if d["consensus"] is not None else d["agreed"]
         all_options = list(dict.fromkeys([*options, *st.session_state[key]]))
         st.multiselect("Agreed codes", all_options, key=key, format_func=lambda c: names.get(c, c))
         st.button("Record consensus", key=f"resolve-{d['excerpt_id']}", icon=":material/handshake:",
-                  on_click=resolve, args=(ctx, d["excerpt_id"], key, names,
-                                          f"{d['document']}, excerpt {d['order'] + 1}"), type="primary")
+                  on_click=resolve, args=(ctx, d["excerpt_id"], key, names, excerpt_label(d)), type="primary")
 
 
 def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ import streamlit as st
 from qualcode.services import coding, export, ingest, memos, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.ui.pages.export import project_slug
-from qualcode.ui.state import attempt, flash, in_callback, page_context
+from qualcode.ui.state import attempt, flash, in_callback, open_on_code_page, page_context
 from qualcode.ui.text import distinct, md
 
 
@@ -42,11 +42,7 @@ def _open(memo: dict[str, Any]) -> None:
     if memo["kind"] == "code":
         st.session_state["cb_focus"] = memo["code_id"]
         st.switch_page(page_for("codebook"))
-    st.session_state["code_doc"] = memo["document_id"]
-    if memo["excerpt_id"] is not None:
-        st.session_state["code_focus"] = memo["excerpt_id"]
-        st.session_state["code_jump"] = True
-    st.switch_page(page_for("code"))
+    open_on_code_page(memo["document_id"], memo["excerpt_id"])
 
 
 def _write(ctx: ProjectContext, code_names: dict[str, str], doc_names: dict[int, str]) -> None:
