@@ -210,7 +210,7 @@ def test_qdc_export_validates_and_carries_everything(tmp_path, xsd):
     assert all(t.get("isCodable") == "false" for t in top)
     trust = doc.find(".//q:Code[@name='Trust']", ns)
     assert trust.getparent().get("name") == "Relationships"
-    assert trust.get("isCodable") == "true" and trust.get("color") == "#2a9d8f"
+    assert trust.get("isCodable") == "true" and trust.get("color") == "#00e178"
     assert trust.get("guid") == code_store.code_guid("trust")
     desc = trust.find("q:Description", ns).text
     c = cb.get("trust")

@@ -110,6 +110,48 @@ def _with(cb: Codebook, code: Code) -> Codebook:
     return dataclasses.replace(cb, codes=codes)
 
 
+# ----------------------------------------------------------------------------- colours
+# The colours a code added without one gets (add_code), as far from the codebook's own as the
+# list allows: the transcript paints each code's colour at a third over white, where two
+# reds read as one pink (walk 24: a new code had no colour at all, in the app nor the .qdpx).
+NEW_CODE_COLORS = ("#ff2d00", "#004bff", "#00e100", "#d200ff", "#e1c32d", "#00d2f0", "#a50f78", "#ff7800",
+                   "#00695a", "#ff96d2", "#87d200", "#3c0fff", "#5a5a00", "#a569ff", "#00e196", "#a51e2d",
+                   "#ff00a5", "#87d287", "#a5c3d2", "#ff003c", "#0096ff", "#4b4b96", "#008700", "#ffb487")
+HIGHLIGHT = 0x55 / 0xff  # how much of a code's colour the transcript's highlight shows (transcript.js)
+
+
+def _lab(color: str) -> tuple[float, float, float]:
+    """CIE Lab (D65) of ``#rrggbb`` or ``#rgb`` as highlighted: a third over white."""
+    h = color.strip().lstrip("#")
+    h = "".join(x * 2 for x in h) if len(h) == 3 else h
+    rgb = [HIGHLIGHT * int(h[i:i + 2], 16) / 255 + 1 - HIGHLIGHT for i in (0, 2, 4)]
+    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    xyz = ((0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047, 0.2126 * r + 0.7152 * g + 0.0722 * b,
+           (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883)
+    fx, fy, fz = [t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116 for t in xyz]
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def color_distance(a: str, b: str) -> float:
+    """How far apart two codes' highlights look: CIE76 delta E of the colours a third over
+    white (about 2 is just noticeable; walk 24's "same pink", #e63946 and #b56576, is 12.5).
+
+    >>> round(color_distance("#e63946", "#b56576"), 1), color_distance("#abc", "#aabbcc")
+    (12.5, 0.0)
+    """
+    return sum((x - y) ** 2 for x, y in zip(_lab(a), _lab(b))) ** 0.5
+
+
+def free_color(used: list[str]) -> str:
+    """The colour of :data:`NEW_CODE_COLORS` farthest from every colour in ``used`` (the first
+    of them on a tie, so the same codebook gives the same colour).
+
+    >>> free_color([]), free_color(["#ff2d00"])
+    ('#ff2d00', '#00e100')
+    """
+    return max(NEW_CODE_COLORS, key=lambda c: min((color_distance(c, u) for u in used), default=0.0))
+
+
 # ----------------------------------------------------------------------------- reading
 def get_codebook(ctx: ProjectContext, *, include_retired: bool = True) -> Codebook:
     """The project's codebook in display order (retired codes flagged, kept by default)."""
@@ -162,6 +204,8 @@ class _AddCode(_Revert):
             old = cb.get(c.id)
             raise CodebookError(f"there is already a code with id {c.id!r}" + (" (retired)" if old.retired else ""),
                                 hint="choose another id" + (", or restore the retired code" if old.retired else ""))
+        if c.color is None:  # every code has a colour: its highlight, the .qdpx's color (walk 24)
+            c.color = free_color([k.color for k in cb.codes if k.color and not k.retired])
         _check(_with(cb, c))
         store.save_code(s, c, sort_order=store.max_sort_order(s) + 1)
         added = _get(_codebook(s), c.id)
