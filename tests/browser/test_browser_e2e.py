@@ -154,6 +154,8 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     goto(page, "Export")
     page.locator(key("prep-export_excerpts") + " button").first.click()
     page.wait_for_selector(key("dl-export_excerpts") + " button")
+    # the button says what it saves (walk 23: a row of bare "Download" buttons)
+    assert page.locator(key("dl-export_excerpts") + " button").inner_text().strip().endswith("Download .xlsx")
     shot(page, "export")
     with page.expect_download() as dl:
         page.locator(key("dl-export_excerpts") + " button").first.click()

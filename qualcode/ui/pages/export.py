@@ -348,7 +348,7 @@ def render() -> None:
                 row[3].caption("Settings changed: prepare it again.")
             if name in ready:
                 _, filename, data = ready[name]
-                row[3].download_button("Download", data, file_name=filename, key=f"dl-{name}",
-                                       mime=MIME.get(filename.rsplit(".", 1)[-1], "application/octet-stream"),
-                                       icon=":material/download:", on_click="ignore", width="stretch",
-                                       help=f"{title}: save {filename}")  # which file, on hover (walk 23)
+                ext = filename.rsplit(".", 1)[-1]  # which file it saves, in its label (walk 23)
+                row[3].download_button(f"Download .{ext}", data, file_name=filename, key=f"dl-{name}",
+                                       mime=MIME.get(ext, "application/octet-stream"),
+                                       icon=":material/download:", on_click="ignore", width="stretch")
