@@ -200,6 +200,13 @@ def test_the_coder_list_offers_people_who_code_not_the_name_that_set_the_project
     assert services.project_status(setup)["coders"] == 3  # walk 14: `qualcode status` said 4
     at = no_exception(page("project", eva))
     assert at.selectbox(key="coder_pick").options == ["ben", "eva", "mo"]
+    # a consensus recorded (and undone) is written under "consensus": never offered as a coder (walk 25)
+    team.resolve_disagreement(eva, _eid(eva, doc_id, 1), ["trust"])
+    coding.undo(eva, 1)
+    assert "consensus" in services.list_coders(setup)
+    assert services.working_coders(setup) == ["ben", "eva", "mo"]
+    at = no_exception(page("project", eva))
+    assert at.selectbox(key="coder_pick").options == ["ben", "eva", "mo"]
 
 
 def test_a_coder_who_has_decided_nothing_is_told_every_suggestion_their_code_page_offers(seeded):

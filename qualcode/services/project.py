@@ -198,9 +198,12 @@ def list_coders(ctx: ProjectContext) -> list[str]:
 
 
 def working_coders(ctx: ProjectContext) -> list[str]:
-    """The coders to offer on the Project page (``storage.meta.working_coders``)."""
+    """The coders to offer on the Project page (``storage.meta.working_coders``), not the names
+    the app writes under itself (walk 25: after a consensus, "Code as consensus" was offered)."""
+    from qualcode.services.team import RESERVED  # team builds on this module
+
     with ctx.session(readonly=True) as s:
-        return meta.working_coders(s)
+        return [c for c in meta.working_coders(s) if c not in RESERVED]
 
 
 def last_coder(ctx: ProjectContext) -> str | None:

@@ -572,12 +572,27 @@ def _next_document(ids: list[int], names: dict[int, str], left: dict[int, int], 
     nxt = next((i for i in ids[pos + 1:] + ids[:pos + 1] if left.get(i)), None)
     with st.container(key="code-doc-done"):
         if nxt is None:
-            st.success("Every excerpt of every document has a decision. The counts are on the **Themes** page.",
-                       icon=":material/task_alt:")
+            st.success(all_done_text(left, ids), icon=":material/task_alt:")
             return
         st.success("Every excerpt of this document has a decision.", icon=":material/task_alt:")
         st.button(f"Next document: {names[nxt]} ({plural(left[nxt], 'excerpt')} to decide)", key="code-next-doc",
                   type="primary", icon=":material/arrow_forward:", on_click=_open_document, args=(nxt,))
+
+
+def all_done_text(left: dict[int, int], transcripts: list[int]) -> str:
+    """What is left once every transcript is done: survey answers are decided on the Survey
+    grid (walk 25: "every excerpt of every document has a decision" with 4 answers undecided).
+
+    >>> all_done_text({1: 0, 2: 0}, [1, 2])
+    'Every excerpt of every document has a decision. The counts are on the **Themes** page.'
+    >>> all_done_text({1: 0, 7: 1, 8: 2}, [1])
+    'Every excerpt of every transcript has a decision. 3 survey answers have none yet: choose **Survey grid** above.'
+    """
+    rest = sum(n for i, n in left.items() if i not in transcripts)
+    if not rest:
+        return "Every excerpt of every document has a decision. The counts are on the **Themes** page."
+    return (f"Every excerpt of every transcript has a decision. {plural(rest, 'survey answer')} "
+            f"{'has' if rest == 1 else 'have'} none yet: choose **Survey grid** above.")
 
 
 def _page_size(ctx: ProjectContext) -> int:
