@@ -1309,3 +1309,20 @@ def test_a_finished_document_offers_the_next_one_with_excerpts_to_decide(project
     assert "Every excerpt of every document has a decision. The counts are on the **Themes** page." in [
         m.value for m in at.success]
     assert "code-next-doc" not in [b.key for b in at.button]
+
+
+def test_t_outside_the_transcript_opens_the_excerpt_there_with_its_code_box(seeded):
+    """Walk 25: in the Excerpts view T did nothing (no "Type a code" there), and the letters typed
+    next ran as other shortcuts. T takes the coder to the Transcript view, on the same excerpt,
+    with the code box open."""
+    ctx, doc_id, sid = seeded
+    at = no_exception(page("code", ctx, code_mode="Excerpts"))
+    focus = at.session_state["code_focus"]
+    button = at.button(key="focus-code")
+    assert button.label == "Type a code"
+    button.click().run()
+    no_exception(at)
+    assert at.session_state["code_mode"] == "Transcript"
+    assert at.session_state["code_focus"] == focus
+    assert any("Select words with the mouse" in c.value for c in at.caption)  # the transcript is drawn
+    assert "code_pick_now" not in at.session_state  # ... and took the request to open its code box

@@ -139,6 +139,14 @@ def _pick_now() -> None:
     st.session_state["code_pick_now"] = time.time()
 
 
+def _pick_in_transcript() -> None:
+    """T outside the transcript: to the Transcript view, on the same excerpt, its code box open
+    (the "Work from" control is drawn anew on the view kept for it)."""
+    st.session_state.pop("code_mode", None)
+    st.session_state.update(code_mode_kept="Transcript", code_jump=True)
+    _pick_now()
+
+
 def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options: dict[str, str],
           go_next: Callable[[], None], position: str = "", go_prev: Callable[[], None] | None = None,
           in_transcript: bool = False) -> None:
@@ -201,6 +209,10 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     if in_transcript and ex.codable:
         top.button("Type a code", key="focus-code", shortcut="T", icon=":material/sell:", on_click=_pick_now,
                    help="Type a code for the whole excerpt, then Enter (in the transcript)")
+    elif ex.codable:  # walk 25: no T here, and the letters typed after it ran as other keys
+        top.button("Type a code", key="focus-code", shortcut="T", icon=":material/sell:", on_click=_pick_in_transcript,
+                   help="Opens this excerpt in the Transcript view with its code box: type a code, then Enter "
+                        "(with the mouse: Add a code, below)")
 
     if state.chips:
         st.markdown("**Suggestions**")

@@ -552,3 +552,31 @@ def test_a_typed_code_lost_on_the_way_is_sent_again_and_saved_once(app_page):
     if os.environ.get("QUALCODE_SCREENSHOTS_DIR"):
         page.screenshot(path=os.path.join(os.environ["QUALCODE_SCREENSHOTS_DIR"], "code-not-saved.png"))
     assert _stored_codes(project) == [(ex[3].id, "trust")]
+
+
+def test_t_in_the_excerpts_view_opens_the_excerpt_in_the_transcript_with_its_code_box(app_page):
+    """Walk 25: in the Excerpts view T did nothing, and the letters typed next ran as shortcuts
+    (P, N, D...). T there opens the same excerpt in the Transcript view with its code box; the
+    code typed goes on that excerpt."""
+    from tests.browser.conftest import code_mode
+
+    project, page = app_page
+    code_mode(page, "Excerpts")
+    page.locator(".st-key-focus-code button").first.wait_for()
+    shown = page.locator(".st-key-focus-text").first.inner_text().strip()
+    page.locator("h1").first.click()
+    page.keyboard.press("t")
+    page.locator(".qc-picker input").wait_for(state="visible", timeout=60_000)
+    assert page.locator(".qc-what").inner_text() == f"Code “{shown}”"
+    page.keyboard.type("Evidence", delay=30)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        _, stored = codings(project)
+        if any(c == "evidence" for *_, c in stored):
+            break
+        time.sleep(0.2)
+    assert [c for *_, c in stored] == ["evidence"]
