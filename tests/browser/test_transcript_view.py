@@ -40,6 +40,18 @@ def codings(project):
         ctx.close()
 
 
+def stored_with(project, code_id: str, timeout: float = 30.0) -> list[tuple]:
+    """The codings once one of ``code_id`` is stored (or as they are after ``timeout`` s)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        _, stored = codings(project)
+        if any(c == code_id for *_, c in stored) or time.monotonic() > deadline:
+            return stored
+        time.sleep(0.2)
+
+
 def run(page, text: str):
     return page.locator(".qc-run", has_text=text).first
 
@@ -265,14 +277,7 @@ def test_letters_typed_right_after_t_go_into_the_code_box_never_to_the_shortcuts
     page.keyboard.press("Enter")
     page.wait_for_function("() => !document.querySelector('.qc-picker') || document.querySelector('.qc-picker').hidden")
     wait_idle(page)
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        text, stored = codings(project)
-        if any(c == "buy_in" for *_, c in stored):
-            break
-        time.sleep(0.2)
+    stored = stored_with(project, "buy_in")
     assert sorted((e, c) for _, e, _, _, c in stored) == sorted([(ex[0].id, "trust"), (ex[3].id, "buy_in")])
 
     # An interviewer's line: the box opens to say so; what is typed goes into it, nowhere else.
@@ -571,12 +576,4 @@ def test_t_in_the_excerpts_view_opens_the_excerpt_in_the_transcript_with_its_cod
     page.keyboard.type("Evidence", delay=30)
     page.keyboard.press("Enter")
     wait_idle(page)
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        _, stored = codings(project)
-        if any(c == "evidence" for *_, c in stored):
-            break
-        time.sleep(0.2)
-    assert [c for *_, c in stored] == ["evidence"]
+    assert [c for *_, c in stored_with(project, "evidence")] == ["evidence"]
