@@ -7,6 +7,7 @@ browser download is not used. Tests skip, with the reason, only when it is missi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -212,6 +213,25 @@ def wait_idle(page, timeout: float = 30_000) -> None:
 def key(k: str) -> str:
     """CSS selector of the element Streamlit created with widget/container key ``k``."""
     return f".st-key-{k}"
+
+
+def type_and_pick(page, widget_key: str, text: str, *, tries: int = 3) -> None:
+    """Open the selectbox with key ``widget_key``, type ``text`` and click the first option that
+    matches it, as a coder does in the code picker. Retried: on a loaded machine (a CI run) the
+    open list was redrawn as the typing filtered it and the option found was detached before the
+    click; a coder then opens the list again, and so does this."""
+    for attempt in range(tries):
+        try:
+            wait_idle(page)
+            page.locator(key(widget_key)).first.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type(text)
+            page.get_by_role("option", name=re.compile(re.escape(text))).first.click(timeout=10_000)
+            wait_idle(page)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
 
 
 def import_without_suggestions(page, expect: str) -> str:

@@ -20,7 +20,7 @@ import pytest
 
 from qualcode import services
 from qualcode.storage import coding as coding_store
-from tests.browser.conftest import code_mode, key, wait_idle
+from tests.browser.conftest import code_mode, key, type_and_pick, wait_idle
 from tests.conftest import SAMPLES
 from tests.ui_helpers import EVIL
 
@@ -128,11 +128,7 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     excerpt = ids_of(page, r"focus-(\d+)")[-1]
     page.locator(key(f"focus-{excerpt}") + " button").first.click()
     wait_idle(page)
-    picker = page.locator(key(f"pick-{excerpt}"))
-    picker.click()
-    page.keyboard.type("Evidence")
-    page.get_by_role("option", name=re.compile("Evidence")).first.click()
-    wait_idle(page)
+    type_and_pick(page, f"pick-{excerpt}", "Evidence")
     page.locator(key(f"addcode-{excerpt}") + " button").first.click()
     page.locator('[data-testid="stSidebar"]').get_by_text("Your codes here").wait_for()  # what the coder sees
     wait_idle(page)

@@ -21,7 +21,7 @@ from qualcode import services
 from qualcode.services import ingest
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.browser.conftest import code_mode, key, wait_idle
+from tests.browser.conftest import code_mode, key, type_and_pick, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -43,10 +43,7 @@ def goto(page, title: str) -> None:
 
 
 def pick_code(page, excerpt: int, name: str) -> None:
-    page.locator(key(f"pick-{excerpt}")).click()
-    page.keyboard.type(name)
-    page.get_by_role("option", name=re.compile(name)).first.click()
-    wait_idle(page)
+    type_and_pick(page, f"pick-{excerpt}", name)
 
 
 def codings_of(project, excerpt: int):
