@@ -452,3 +452,48 @@ def test_a_colleagues_learned_suggestions_they_rejected_are_not_left_for_a_blind
     at = no_exception(page("project", bob))
     (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
     assert progress["Suggestions for you"].tolist() == [0]
+
+
+def test_a_blind_coder_gets_suggestions_on_pairs_only_a_colleagues_hidden_rows_settled(seeded):
+    """Walk 26: under independent coding joseph coded 18 excerpts maria had finished with no chip
+    at all: every pair maria had accepted or rejected on her learned model's rows (hidden from
+    him) was blocked for his own model too. A colleague's hidden decision no longer settles the
+    pair for the blind coder; a decision he can see (the shared codebook rows), or his own, does."""
+    from qualcode.core import Suggestion
+    from qualcode.storage import training
+
+    alice, bob, doc_id, sid = seeded
+    with alice.session() as s:
+        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
+                                                       model_id="m:384/h7-a", explanation={"model_of": "alice"})
+                                            for e in ex])
+        learned = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id) if sg.code_id == "evidence"]
+    for s_id in learned:
+        coding.reject_suggestion(alice, s_id)
+    for key in sid:  # the shared cold rows: alice decides them too (bob sees those, decided or not)
+        coding.reject_suggestion(alice, sid[key])
+    for e in ex:
+        coding.mark_reviewed(alice, e)
+
+    def blocked(ctx):  # in a write session, as the refresh asks (the coder's row exists there)
+        with ctx.session() as s:
+            return training.blocked_pairs(s, ex, ctx.coder_id(s))
+
+    assert {(e, "evidence") for e in ex} <= blocked(bob)  # independent coding off: her decision is shared
+    team.set_independent_coding(alice, True)
+    assert {(e, "evidence") for e in ex} <= blocked(alice)
+    assert not {(e, "evidence") for e in ex} & blocked(bob)  # on: hidden from bob, so not settled for him
+    with alice.session(readonly=True) as s:
+        shared = {(sg.excerpt_id, sg.code_id) for sg in coding_store.list_suggestions(s, document_id=doc_id)
+                  if sg.id in set(sid.values())}
+    assert shared <= blocked(bob)  # the codebook's rows he is shown: decided is decided
+
+    # bob's own model proposes evidence there: stored for him, and on his Code page
+    with bob.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[0], code_id="evidence", score=0.8,
+                                                       model_id="m:384/h2-b", explanation={"model_of": "bob"})],
+                                        replace_pending_for=[ex[0]], blind="bob")
+    chips = [c for c in _chips(bob, doc_id).values() if c.code_id == "evidence" and c.status == "pending"]
+    assert len(chips) == 1
+    assert not [c for c in _chips(alice, doc_id).values() if c.code_id == "evidence" and c.status == "pending"]

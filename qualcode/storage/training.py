@@ -27,7 +27,7 @@ from qualcode.storage.models import (
     TurnRow,
 )
 from qualcode.storage.cache import get_vectors, put_vectors
-from qualcode.storage.coding import unreviewed_by
+from qualcode.storage.coding import blind_coder, own_decisions, unreviewed_by
 from qualcode.storage.chunks import chunks
 
 # Audit entities whose events can change the excerpts the engine sees (texts, roles, codable).
@@ -185,11 +185,28 @@ def _utc(at: datetime | None) -> datetime | None:
 
 
 def blocked_pairs(s: Session, excerpt_ids: Iterable[int], coder_id: int) -> set[tuple[int, str]]:
-    """Pairs not to suggest again: decided suggestions and this coder's codings."""
+    """Pairs not to suggest again: decided suggestions and this coder's codings.
+
+    Under independent coding a suggestion a colleague's learned model made is never shown to
+    this coder (``made_by_colleague``), so the colleague's decision on it does not settle the
+    pair for them: it blocks only where this coder decided that row too. (Walk 26: a second coder
+    under independent coding got no suggestion at all on the excerpts the first had finished,
+    18 in a row: every pair the first coder had accepted, rejected or cleared with "Nothing
+    here" was blocked for the second coder's own model, and the rows themselves were hidden.)"""
+    ids = list(excerpt_ids)
+    blind = blind_coder(s, coder_id)
     out: set[tuple[int, str]] = set()
-    for chunk in chunks(excerpt_ids):
-        out |= {(e, c) for e, c in s.execute(select(SuggestionRow.excerpt_id, SuggestionRow.code_id).where(
-            SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status != "pending"))}
+    for chunk in chunks(ids):
+        decided = s.execute(select(SuggestionRow.id, SuggestionRow.excerpt_id, SuggestionRow.code_id,
+                                   SuggestionRow.model_id, SuggestionRow.explanation, SuggestionRow.decided_by)
+                            .where(SuggestionRow.excerpt_id.in_(chunk), SuggestionRow.status != "pending")).all()
+        if blind is not None:
+            theirs = [r.id for r in decided if r.decided_by != coder_id
+                      and made_by_colleague(r.model_id, r.explanation, blind)]
+            mine = own_decisions(s, coder_id, theirs) if theirs else {}
+            hidden = {i for i in theirs if i not in mine}
+            decided = [r for r in decided if r.id not in hidden]
+        out |= {(r.excerpt_id, r.code_id) for r in decided}
         out |= {(e, c) for e, c in s.execute(select(CodingRow.excerpt_id, CodingRow.code_id).where(
             CodingRow.excerpt_id.in_(chunk), CodingRow.coder_id == coder_id))}
     return out
