@@ -163,3 +163,34 @@ def test_every_page_names_the_open_project(project, monkeypatch):
     name = services.project_name(project)
     at = no_exception(_app(project, monkeypatch, query={"coder": "bob"}))
     assert f"Project **{md(name)}**" in _badge(at)
+
+
+def test_a_coder_switched_to_opens_their_own_first_excerpt_not_the_previous_coders(project):
+    """Walk 26: joseph, added on the Project page for a blind second coding, opened the Code page
+    at maria's place (excerpt 114, mid-transcript) with none of his 26 excerpts decided. A switch
+    of coder drops the open excerpt: the Code page opens the new coder's first excerpt to decide."""
+    from tests.ui_helpers import run_script, seed
+
+    doc_id, sid = seed(project)
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.pages.project import render as project_page\n"
+              "from qualcode.ui.pages.code import render as code_page\n"
+              "code_page() if st.session_state.get('show') == 'code' else project_page()\n")
+    at = no_exception(run_script(script, project, show="code", code_doc=doc_id))
+    first = at.session_state["code_focus"]
+    with project.session(readonly=True) as s:
+        from qualcode.storage import coding as coding_store
+        excerpts = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+    assert first == excerpts[0] and len(excerpts) > 1
+    at.session_state["code_focus"] = excerpts[-1]  # alice moves on to a later excerpt
+    at.session_state["show"] = "code"
+    no_exception(at.run())
+    assert at.session_state["code_focus"] == excerpts[-1] and at.query_params["ex"] in (str(excerpts[-1]), [str(excerpts[-1])])
+    at.session_state["show"] = "project"
+    no_exception(at.run())
+    at.text_input(key="coder_new").input("Dana")
+    at.button(key="coder_add").click().run()
+    assert at.session_state["coder"] == "Dana"
+    at.session_state["show"] = "code"
+    no_exception(at.run())
+    assert at.session_state["code_focus"] == excerpts[0]  # Dana's first, not alice's place

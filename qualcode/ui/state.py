@@ -167,6 +167,14 @@ def set_coder(name: str) -> None:
     name = name.strip()
     if not name:
         return
+    if name != st.session_state.get("coder"):
+        # the open excerpt was the previous coder's place: the Code page opens this coder's first
+        # excerpt to decide in the document instead (walk 26: a second coder added for a blind
+        # sample started at the first coder's excerpt 114, mid-transcript, past all 26 of theirs)
+        for key in ("code_focus", "code_at", "code_trail", "code_seen"):
+            st.session_state.pop(key, None)
+        if "ex" in st.query_params:  # the Code page's EX_PARAM
+            del st.query_params["ex"]
     st.session_state["coder"] = name
     st.session_state.pop("coder_guessed", None)
     st.query_params[CODER_PARAM] = name
