@@ -51,6 +51,20 @@ def test_init_and_status_json(tmp_path):
     assert "documents" in r.output
 
 
+def test_init_names_the_codebook_and_how_to_start_from_another(tmp_path):
+    """Walk 26: `qualcode init` on a health-worker study said only "with 22 codes"; the first
+    chips were school-improvement codes and nothing said so or how to choose another codebook."""
+    runner = CliRunner()
+    r = runner.invoke(main, ["init", str(tmp_path / "p")])
+    assert r.exit_code == 0, r.output
+    assert "(codebook: Improvement collaboration interviews)" in r.output
+    assert "generic-starter.yaml" in r.output and "Codebook page" in r.output
+    starter = REPO / "codebooks" / "generic-starter.yaml"
+    r = runner.invoke(main, ["init", str(tmp_path / "q"), "--codebook", str(starter)])
+    assert r.exit_code == 0, r.output
+    assert "(codebook: Generic starter codebook)" in r.output and "generic-starter.yaml" not in r.output
+
+
 def test_missing_project_is_one_clear_line(tmp_path):
     r = CliRunner().invoke(main, ["--project", str(tmp_path / "nope"), "status"])
     assert r.exit_code == 1

@@ -11,6 +11,7 @@ import click
 
 from qualcode import services
 from qualcode.cli.base import State, bar_progress, emit_json, main, pass_state
+from qualcode.services import codebook as codebook_svc
 
 # The Streamlit script inside the package (the repository's app.py runs the same main()),
 # so that `qualcode app` works from an installed wheel too.
@@ -40,7 +41,13 @@ def init(state: State, directory: str | None, codebook: str | None, name: str | 
     target = directory or state.project
     ctx = services.init_project(target, codebook=codebook, db_url=state.db, coder=state.coder, name=name)
     counts = services.project_status(ctx, verdicts=False)
-    click.echo(f"Created project {ctx.label} with {counts['codes']} codes.")
+    book = codebook_svc.get_codebook(ctx).name
+    click.echo(f"Created project {ctx.label} with {counts['codes']} codes"
+               + (f" (codebook: {book})." if book else "."))
+    if codebook is None:  # walk 26: health-worker interviews got school-improvement codes, unexplained
+        click.echo("  This is the codebook for school-improvement collaborations. For another subject start "
+                   "from the generic one (qualcode init DIR --codebook codebooks/generic-starter.yaml) or "
+                   "edit the codes on the Codebook page.")
     if not state.db:
         click.echo(f"Next: qualcode --project {target or '...'} ingest FILES")
     else:  # a database URL (flag or QUALCODE_DATABASE_URL): there is no project folder to name
