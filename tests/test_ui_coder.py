@@ -194,3 +194,15 @@ def test_a_coder_switched_to_opens_their_own_first_excerpt_not_the_previous_code
     at.session_state["show"] = "code"
     no_exception(at.run())
     assert at.session_state["code_focus"] == excerpts[0]  # Dana's first, not alice's place
+
+
+def test_the_sidebar_says_when_the_coder_was_chosen_at_start(project, monkeypatch):
+    """Walk 26: the app was started for maria; a new tab said "Coding as maria" although joseph
+    had coded last, with nothing saying why. The sidebar now says the coder was chosen when the
+    app was started; a coder from the address (a switch) says only how to switch."""
+    monkeypatch.setenv("QUALCODE_PROJECT", str(project.project_dir))
+    monkeypatch.setenv("QUALCODE_CODER", "maria")
+    at = no_exception(AppTest.from_file(str(APP_PY), default_timeout=60).run())
+    assert "Coding as **maria**" in _badge(at) and "chosen when the app was started" in _badge(at)
+    at = no_exception(_app(project, monkeypatch, query={"coder": "bob"}))
+    assert "Coding as **bob**" in _badge(at) and "chosen when the app was started" not in _badge(at)

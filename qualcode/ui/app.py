@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
-from qualcode.config import default_coder
+from qualcode.config import default_coder, get_setting
 from qualcode.ui import signin
 from qualcode.ui.text import md
 from qualcode.ui.state import (adopt_last_coder, current_coder, guarded, open_project_name, restore_coder,
@@ -93,6 +93,10 @@ def _coder_badge() -> None:
         how = "signed in" if signin.signed_in() else "switch on the Project page"
         if st.session_state.get("coder_guessed"):
             how = f"the last to code in this project; not {md(coder)}? Switch on the Project page"
+        elif not signin.signed_in() and not st.session_state.get("coder") and get_setting("coder"):
+            # walk 26: a new tab said "Coding as maria" although joseph had coded last, and nothing
+            # said why: the coder was chosen when the app was started, so no tab second-guesses it
+            how = "chosen when the app was started (the same in every new tab); switch on the Project page"
         st.sidebar.markdown(f":material/person: Coding as **{md(coder)}**  \n"
                             f":small[{how}]")
 
