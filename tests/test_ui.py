@@ -439,7 +439,7 @@ def test_codebook_page_adds_and_retires_a_code(project):
     areas["Definition"].input("Warmth between coach and team.")
     # examples and keywords at once: what the first suggestions of a new code start from
     areas["Examples (one per line)"].input("She always asks how my week went.\n\n  We laugh a lot together. ")
-    areas["Keywords (one per line)"].input("rapport\nwarmth")
+    areas["Keywords (one per line, or separated by commas)"].input("rapport\nwarmth")
     at.button[[b.label for b in at.button].index("Add code")].click().run()
     no_exception(at)
     from qualcode.services import codebook as cb_service

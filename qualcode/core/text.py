@@ -3,6 +3,8 @@ the services' notes, the UI)."""
 
 from __future__ import annotations
 
+import re
+
 
 def plural(n: int, unit: str) -> str:
     """``n`` and ``unit``, with an "s" unless there is one.
@@ -45,3 +47,30 @@ def person_key(document: object, label: str, *, per_document: bool = False) -> o
     name = same_label(label)
     generic = not name or name in GENERIC_LABELS or any(ch.isdigit() for ch in name) or per_document
     return (document, name) if generic else name
+
+
+# Between a code's keywords people type commas, semicolons or spaced slashes as often as new
+# lines ("stipend / paid / pay / own money"); a slash inside a word is part of it ("24/7", "and/or").
+_KEYWORD_SEP = re.compile(r"[\r\n,;]|\s/|/\s")
+
+
+def split_keywords(value: object) -> list[str]:
+    """A code's keywords as the coder meant them: each item (or one text) split at new lines,
+    commas, semicolons and slashes, stripped, the repeats dropped (case aside); a multi-word
+    keyword ("own money") stays one phrase.
+
+    >>> split_keywords("stipend / paid / pay / own money")
+    ['stipend', 'paid', 'pay', 'own money']
+    >>> split_keywords(["trust, rapport", "open up", "Trust", "24/7", "and/or"])
+    ['trust', 'rapport', 'open up', '24/7', 'and/or']
+    """
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    out: dict[str, str] = {}
+    for item in items:
+        for part in _KEYWORD_SEP.split(str(item)):
+            part = " ".join(part.split())
+            if part:
+                out.setdefault(part.casefold(), part)
+    return list(out.values())

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from qualcode import codebook_io
 from qualcode.core import Code, Codebook
-from qualcode.core.text import plural
+from qualcode.core.text import plural, split_keywords
 from qualcode.errors import CodebookError, NotFoundError
 from qualcode.gcpause import gc_paused
 from qualcode.core import commands as cmd
@@ -61,11 +61,15 @@ def _code_from(d: Mapping[str, Any]) -> Code:
         raise CodebookError(f"unknown code field(s): {', '.join(sorted(unknown))}",
                             hint=f"use: {', '.join(sorted(fields))}")
     d = {"id": "", **d}  # no id: a unique slug of the name is made inside the transaction
-    return Code(**{k: (_clean_list(v) if k in LIST_FIELDS else v) for k, v in d.items()})
+    return Code(**{k: (_clean_list(v, k) if k in LIST_FIELDS else v) for k, v in d.items()})
 
 
-def _clean_list(value: Any) -> list[str]:
-    """Lists from the UI may come as one text with an item per line."""
+def _clean_list(value: Any, field: str = "") -> list[str]:
+    """Lists from the UI may come as one text with an item per line. Keywords are also split
+    at commas, semicolons and slashes (``split_keywords``): a coder types "stipend / paid / pay /
+    own money" on one line of the keywords box, and meant four keywords, not one."""
+    if field == "keywords":
+        return split_keywords(value)
     if value is None:
         return []
     if isinstance(value, str):
@@ -80,7 +84,7 @@ def _normalize(c: Code) -> Code:
     c.parent = (c.parent or "").strip() or None
     c.color = (c.color or "").strip() or None
     for k in LIST_FIELDS:
-        setattr(c, k, _clean_list(getattr(c, k)))
+        setattr(c, k, _clean_list(getattr(c, k), k))
     return c
 
 

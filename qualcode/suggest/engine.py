@@ -184,7 +184,8 @@ class Engine:
         seg = None
         if flat:
             seg = (self._encode(flat), np.repeat(np.arange(len(idx)), [len(ts) for ts in per]))
-        return self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx], seg)
+        return self.prior.raw(corpus.emb[idx], [corpus.lemma_sets[i] for i in idx], seg,
+                              [corpus.texts[i] for i in idx])
 
     def _Z(self, corpus: Corpus, idx: np.ndarray) -> np.ndarray:
         """Prior z-scores of rows ``idx``; the prepared corpus's are computed once and sliced."""
@@ -420,7 +421,7 @@ class Engine:
             one = np.zeros((1, len(self.codes)), dtype=np.float32)
             one[0, j] = score  # in its own column: the mapping depends on the code
             probability = float(self.probabilities(one)[0, j])
-        words = self.prior.matched_keywords(j, corpus.lemma_sets[row])
+        words = self.prior.matched_keywords(j, corpus.lemma_sets[row], corpus.texts[row])
         return {
             "score": round(score, 4),
             "model": self.model_id,

@@ -4,8 +4,16 @@ spaCy's blank English pipeline with the lookup lemmatizer (tables from
 spacy-lookups-data, installed locally; no model download) turns "trusted", "trusting"
 and "trust" into one lemma, so a code's keywords match their inflections.
 
+A keyword of several words ("own money", "open up", "buy-in") is also matched as a phrase:
+its words' lemmas, function words included, one after the other in the excerpt
+(``lemma_text``, ``keyword_phrases``). Its content words alone would lose what makes it a
+phrase ("own money" is "money": a stop word dropped) and weigh no more than any word of the
+code's definition.
+
 >>> sorted(lemmas("The principals were buying in"))
 ['buy', 'principal']
+>>> keyword_phrases(["stipend / own money"]), lemma_text("Some paid with their own money.")
+([('own money', ' own money ')], ' some pay with their own money ')
 """
 
 from __future__ import annotations
@@ -15,7 +23,10 @@ from collections import Counter
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+from qualcode.core.text import split_keywords
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+_ANY_WORD = re.compile(r"\w")  # a token of a phrase: any token with a letter or digit
 
 # Function words and transcript fillers that carry no theme.
 STOP = frozenset("""
@@ -43,18 +54,23 @@ def _nlp():
     return nlp
 
 
-_CACHE: dict[str, tuple[str, ...]] = {}
+# text -> (its content lemmas in order, its lemma text: every word's lemma, see ``lemma_text``)
+_CACHE: dict[str, tuple[tuple[str, ...], str]] = {}
 _CACHE_MAX = 50_000
 
 
-def _lemma_tuple(text: str) -> tuple[str, ...]:
+def _analysed(text: str) -> tuple[tuple[str, ...], str]:
     hit = _CACHE.get(text)
     if hit is None:
-        hit = _remember(text, _content_lemmas(_nlp()(text)))
+        hit = _remember(text, _analyse(_nlp()(text)))
     return hit
 
 
-def _remember(text: str, value: tuple[str, ...]) -> tuple[str, ...]:
+def _lemma_tuple(text: str) -> tuple[str, ...]:
+    return _analysed(text)[0]
+
+
+def _remember(text: str, value: tuple[tuple[str, ...], str]) -> tuple[tuple[str, ...], str]:
     if len(_CACHE) >= _CACHE_MAX:
         _CACHE.clear()
     _CACHE[text] = value
@@ -70,20 +86,22 @@ def prime_lemmas(texts: Iterable[str]) -> None:
     """
     missing = [t for t in dict.fromkeys(texts) if t not in _CACHE]
     for text, doc in zip(missing, _nlp().pipe(missing, batch_size=256)):
-        _remember(text, _content_lemmas(doc))
+        _remember(text, _analyse(doc))
 
 
-def _content_lemmas(doc) -> tuple[str, ...]:
-    out = []
+def _analyse(doc) -> tuple[tuple[str, ...], str]:
+    """(content-word lemmas in order, the lemma text of every word token)."""
+    out, every = [], []
     for tok in doc:
         w = tok.text.lower()
-        if not _WORD.fullmatch(w):
+        if not _ANY_WORD.search(w):
             continue
         lem = (tok.lemma_ or w).lower()
-        if lem in STOP or w in STOP or len(lem) < 3:
+        every.append(lem)
+        if not _WORD.fullmatch(w) or lem in STOP or w in STOP or len(lem) < 3:
             continue
         out.append(lem)
-    return tuple(out)
+    return tuple(out), " " + " ".join(every) + " "
 
 
 def lemmas(text: str) -> set[str]:
@@ -94,6 +112,28 @@ def lemmas(text: str) -> set[str]:
 def lemma_list(text: str) -> list[str]:
     """Content-word lemmas in order, with repeats (for counting)."""
     return list(_lemma_tuple(text))
+
+
+def lemma_text(text: str) -> str:
+    """Every word's lemma, function words included, space-separated with a space at each end
+    (punctuation dropped: "buy-in" is " buy in "): a phrase's lemma text is in an excerpt's
+    when the excerpt has the phrase, inflected or not.
+
+    >>> lemma_text("own money") in lemma_text("Some bought paracetamol with their own money.")
+    True
+    """
+    return _analysed(text)[1]
+
+
+def keyword_phrases(keywords: Iterable[str]) -> list[tuple[str, str]]:
+    """A code's keywords of two or more words, as ``(keyword, its lemma text)``: each keyword
+    entry split at the separators people type between keywords (``split_keywords``)."""
+    out = []
+    for k in split_keywords(list(keywords)):
+        lt = lemma_text(k)
+        if len(lt.split()) >= 2:
+            out.append((k, lt))
+    return out
 
 
 def keyword_lemmas(phrases: Iterable[str]) -> set[str]:

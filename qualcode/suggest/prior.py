@@ -11,7 +11,10 @@ keywords (for), and its exclusion criteria and counterexamples (against). Raw sc
   the name: "Food: hunger, lack of food, requests for food" lists things an excerpt may be
   about one of;
 - keyword evidence: the code's keywords, its name's and its definition's content words
-  (lemmas), up to 2 found in the excerpt;
+  (lemmas), up to 2 found in the excerpt; a keyword of several words found whole, as a phrase
+  (``keywords.keyword_phrases``: "own money" in "with their own money"), is the full evidence
+  (counts 2): its content words alone ("money": "own" is a stop word) weighed no more than one
+  word of the definition ("worker");
 - clauses (``clauses``): an excerpt of several clauses (sentences, comma-separated parts of
   3+ words) is also scored clause by clause, and the best clause's lead over the whole
   excerpt counts half (``CLAUSE_WEIGHT``): a message asking for food, water and medicine is
@@ -120,7 +123,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qualcode.core import Code
-from qualcode.suggest.keywords import keyword_lemmas
+from qualcode.suggest.keywords import keyword_lemmas, keyword_phrases, lemma_text, lemmas
 
 Z0 = 2.0
 SLOPE = 1.5
@@ -133,6 +136,7 @@ PHRASE_TOP = 2       # ... mean of the best this many phrase similarities
 CLAUSE_WEIGHT = 0.5  # share of an excerpt's best clause's lead over the whole excerpt that counts
 CLAUSE_MIN_WORDS = 3
 NAME_WEIGHT = 0.2   # the code's whole name in the excerpt (see the module docstring)
+PHRASE_HITS = 2     # a multi-word keyword found as a phrase counts as this many keyword hits (the most)
 # Calibrated cold probability P(right | d) = sigmoid(CAL_A * d + CAL_B): the map that minimises
 # the mean ECE of the shown cold suggestions on the pool halves of seeds 0 and 1 of both dev
 # sets (bench/bench_evaluate.py reports the ECE it gives on the test halves); it is global,
@@ -154,6 +158,13 @@ class CodeProfile:
     descendants: list[int] = field(default_factory=list)  # positions in the prior's code list
     name_lemmas: frozenset = frozenset()  # the content words of the code's name
     kinds_for: list[str] = field(default_factory=list)  # per text_for: definition, include, example
+    # the code's multi-word keywords: (keyword, its lemma text, the content lemmas it needs)
+    keyword_phrases: list[tuple[str, str, frozenset]] = field(default_factory=list)
+
+    def phrases_in(self, lemma_set: set[str], text: str) -> list[str]:
+        """The code's multi-word keywords found as phrases in ``text`` (whose content lemmas are
+        ``lemma_set``: a phrase whose content words are not all there is not looked for)."""
+        return [k for k, lt, need in self.keyword_phrases if need <= lemma_set and lt in lemma_text(text)]
 
 
 def _clean(items) -> list[str]:
@@ -189,8 +200,10 @@ def profile_texts(code: Code) -> CodeProfile:
     against = _clean(code.exclude) + _clean(code.counterexamples)
     kw = keyword_lemmas(list(code.keywords) + [code.name, str(code.definition or "")])
     kinds = ["definition"] + ["include"] * len(_clean(code.include)) + ["example"] * len(_clean(code.examples))
+    kw_phrases = [(k, lt, frozenset(lemmas(k))) for k, lt in keyword_phrases(code.keywords)]
     return CodeProfile(code.id, texts_for, against, kw, phrases=definition_phrases(code),
-                       name_lemmas=frozenset(keyword_lemmas([code.name])), kinds_for=kinds)
+                       name_lemmas=frozenset(keyword_lemmas([code.name])), kinds_for=kinds,
+                       keyword_phrases=kw_phrases)
 
 
 @dataclass
@@ -246,10 +259,13 @@ class Prior:
         return out
 
     def raw(self, emb: np.ndarray, lemma_sets: list[set[str]] | None = None,
-            clause_emb: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+            clause_emb: tuple[np.ndarray, np.ndarray] | None = None,
+            texts: list[str] | None = None) -> np.ndarray:
         """Uncalibrated scores (n excerpts x n codes). ``clause_emb``: (vectors, row of each)
         of the excerpts' clauses (see ``clauses``): an excerpt whose best clause fits a code
-        better than the whole gains ``CLAUSE_WEIGHT`` of the difference."""
+        better than the whole gains ``CLAUSE_WEIGHT`` of the difference. ``texts``: the
+        excerpts' texts, where a code's multi-word keywords are looked for as phrases (with
+        ``lemma_sets``)."""
         out = self.similarity(emb)
         if clause_emb is not None and len(clause_emb[0]):
             vecs, rows = clause_emb
@@ -259,6 +275,9 @@ class Prior:
         for j, p in enumerate(self.profiles):
             if lemma_sets is not None and p.keywords:
                 hits = np.array([len(ls & p.keywords) for ls in lemma_sets], dtype=np.float32)
+                if texts is not None and p.keyword_phrases:
+                    hits += PHRASE_HITS * np.array([bool(p.phrases_in(ls, t)) for ls, t in zip(lemma_sets, texts)],
+                                                   dtype=np.float32)
                 out[:, j] += LEX_WEIGHT * np.minimum(hits, 2.0) / 2.0
             if lemma_sets is not None and NAME_WEIGHT and p.name_lemmas:
                 out[:, j] += NAME_WEIGHT * np.array([p.name_lemmas <= ls for ls in lemma_sets], dtype=np.float32)
@@ -290,5 +309,9 @@ class Prior:
         d = np.maximum((raw - ABS) / ABS_SCALE, rel)
         return Z0 + np.minimum(d, (raw - FLOOR) / ABS_SCALE)
 
-    def matched_keywords(self, j: int, lemma_set: set[str]) -> list[str]:
-        return sorted(lemma_set & self.profiles[j].keywords)
+    def matched_keywords(self, j: int, lemma_set: set[str], text: str | None = None) -> list[str]:
+        """The code's keyword, name and definition lemmas in the excerpt, then its multi-word
+        keywords found there as phrases (given the excerpt's ``text``)."""
+        p = self.profiles[j]
+        words = sorted(lemma_set & p.keywords)
+        return words + ([k for k in p.phrases_in(lemma_set, text) if k not in words] if text is not None else [])

@@ -78,7 +78,7 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
             examples = cols[0].text_area("Examples (one per line)", placeholder="She always asks how my week went.",
                                          help="Sentences a coder would give this code: the engine suggests it "
                                               "where excerpts are alike.", key="add_examples")
-            keywords = cols[1].text_area("Keywords (one per line)", placeholder="rapport",
+            keywords = cols[1].text_area("Keywords (one per line, or separated by commas)", placeholder="rapport",
                                          help="Words that point to this code.", key="add_keywords")
             codable = st.checkbox("Codable (off for a grouping code)", value=True)
             if st.form_submit_button("Add code", icon=":material/add:"):
@@ -144,8 +144,8 @@ def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
         values = {}
         cols = st.columns(2)
         for i, f in enumerate(LISTS):
-            values[f] = cols[i % 2].text_area(f.capitalize() + " (one per line)", value="\n".join(getattr(code, f)),
-                                              height=100)
+            how = " (one per line, or separated by commas)" if f == "keywords" else " (one per line)"
+            values[f] = cols[i % 2].text_area(f.capitalize() + how, value="\n".join(getattr(code, f)), height=100)
         if st.form_submit_button("Save changes", icon=":material/save:"):
             fields = {"definition": definition, "codable": codable, **values}
             ok = True
