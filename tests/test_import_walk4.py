@@ -306,10 +306,11 @@ def test_a_files_problem_quotes_its_words_literally(project):
            "3\n00:00:17.000 --> 00:00:25.500\n<v Grace>The plan says every two weeks.</v>\n").encode()
     at = _upload(page("importing", project), [("grace.vtt", vtt, "text/vtt")])
     (warning,) = [w.value for w in at.warning if "cue timing" in w.value]
-    assert "\\[see\\]\\(http" in warning  # escaped: drawn as typed, no link
-    shown = _plain(warning)  # the text Markdown hands on, which Streamlit then rewrites:
-    assert streamlit_typography(shown) == shown  # no "->" made an arrow (walk 9: escaping alone did not stop it)
-    assert "00:02:7x.00 -> 00:01:?? [see](http://x)" in shown.replace("\u2060", "")  # an invisible joiner
+    # walk 26: in inline code, exactly as in the file: no link, no arrow (Streamlit rewrites
+    # only text, not code), and no invisible joiner to stop a copy being found in the file
+    assert "`00:02:7x.00 -> 00:01:?? [see](http://x)`" in warning and "\u2060" not in warning
+    outside = re.sub(r"`[^`]*`", "", warning)
+    assert streamlit_typography(_plain(outside)) == _plain(outside) and "[see]" not in outside
 
 
 @pytest.mark.parametrize("words", ["we went from 3 -> 5 visits", "x <= 5 and y >= 2", "yes -- no", "a <-> b",

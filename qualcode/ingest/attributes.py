@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from qualcode.core import Attribute, AttrType
 from qualcode.errors import IngestError
@@ -140,38 +140,151 @@ class Sidecar:
         uploaded file" said neither which row nor which name)."""
         return sorted((self.rows.get(k, (k, 0)) for k in self.unused()), key=lambda r: r[1])
 
-    def unused_message(self, name: str, *, after_import: bool = False) -> str:
+    def unmatched(self, candidates: Iterable[str] = ()) -> list["UnmatchedRow"]:
+        """The rows naming no file read (see :meth:`unused_rows`), each with the document
+        attributes it holds and, among ``candidates`` (the transcripts no row names), the one
+        spelt closest to it, if any (walk 26: 'hilcrest_...' for 'hillcrest_...').
+
+        >>> car = Sidecar("t.csv", documents={"hilcrest.vtt": {"year": Attribute("year", "2025", AttrType.INTEGER)}},
+        ...               rows={"hilcrest.vtt": ("hilcrest.vtt", 3)})
+        >>> car.unmatched(["hillcrest.vtt", "riverside.txt"])
+        [UnmatchedRow(written='hilcrest.vtt', line=3, meant='hillcrest.vtt', attributes={'year': '2025'})]
+        """
+        out = []
+        for k in self.unused():
+            written, line = self.rows.get(k, (k, 0))
+            attrs = {a: str(getattr(v, "value", v)) for a, v in self.documents.get(k, {}).items()}
+            out.append(UnmatchedRow(written, line, close_file(written, candidates), attrs))
+        return sorted(out, key=lambda r: r.line)
+
+    def unused_message(self, name: str, *, after_import: bool = False, candidates: Iterable[str] = ()) -> str:
         """The rows naming no file read, with the table's name and their lines: one sentence for
         one row; one sentence for several (walk 18: five sentences ran together, one per row),
-        and, when no row matches at all, that the table may be for other files.
+        and, when no row matches at all, that the table may be for other files. A row spelt
+        close to one of the ``candidates`` asks whether that transcript was meant.
 
         >>> car = Sidecar("t.csv", documents={"a.txt": {}, "b.txt": {}, "c.txt": {}},
         ...               rows={"a.txt": ("A.txt", 2), "b.txt": ("b.txt", 3), "c.txt": ("c.txt", 4)}, used={"c.txt"})
         >>> car.unused_message("t.csv")
         "t.csv: 2 rows match none of the transcripts, so their attributes are not used: line 2 ('A.txt'), line 3 ('b.txt'). Check the spelling of the file names, or add those transcripts too."
         """
-        rows = self.unused_rows()
-        if not rows:
-            return ""
-        # said again with the import's result, when the table has been cleared (walk 19: "add
-        # those transcripts too" sent the coder to upload them alone, and they came in bare)
-        later = ("The table is cleared after each import: to use {it}, upload {that} with the table again."
-                 if after_import else "")
-        if len(rows) == 1:
-            (written, line), = rows
-            return (f"{name}, line {line}: {written!r} matches none of the transcripts; its attributes are "
-                    f"not used. " + (later.format(it="its row", that="that transcript") if after_import else
-                                     "Check the spelling of the file name, or add that transcript too."))
-        listed = ", ".join(f"line {line} ({written!r})" for written, line in rows[:8])
-        more = f" and {len(rows) - 8} more" if len(rows) > 8 else ""
-        text = (f"{name}: {len(rows)} rows match none of the transcripts, so their attributes are not used: "
-                f"{listed}{more}.")
-        if after_import:
-            return text + " " + later.format(it="those rows", that="those transcripts")
-        if not self.used:
-            return text + (" No row matches any transcript chosen: if the table is for other files, remove it "
-                           "(under Options).")
-        return text + " Check the spelling of the file names, or add those transcripts too."
+        return unmatched_message(name, self.unmatched(candidates), imported={} if after_import else None,
+                                 matched_any=bool(self.used))
+
+
+class UnmatchedRow(NamedTuple):
+    """A row of an attributes table that names none of the transcripts."""
+
+    written: str  # the file name as the table writes it
+    line: int  # its first line in the table
+    meant: str | None = None  # the transcript spelt closest to it (no row names that one), if any
+    attributes: dict[str, str] = {}  # the document attributes the row holds
+
+
+def close_file(written: str, candidates: Iterable[str]) -> str | None:
+    """The one of ``candidates`` (file names) spelt closest to ``written``, case aside, compared
+    with its extension when ``written`` has one; None when none is close.
+
+    >>> close_file("hilcrest_chw_focusgroup_2025.vtt", ["riverside_dho_2025.txt", "hillcrest_chw_focusgroup_2025.vtt"])
+    'hillcrest_chw_focusgroup_2025.vtt'
+    >>> close_file("Anna", ["ana.txt"]), close_file("ana.txt", ["ben.txt"])
+    ('ana.txt', None)
+    """
+    by: dict[str, str] = {}
+    with_ext = "." in Path(written).name
+    for c in candidates:
+        n = Path(c).name
+        by.setdefault(n.casefold() if with_ext else Path(n).stem.casefold(), c)
+    match = difflib.get_close_matches(Path(written).name.casefold(), list(by), n=1, cutoff=0.8)
+    return by[match[0]] if match else None
+
+
+def _pairs(attrs: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in attrs.items())
+
+
+def row_values_missing(row: UnmatchedRow, typed: dict[str, str]) -> dict[str, str]:
+    """The values of ``row`` that the attributes ``typed`` for the transcript it meant lack
+    (names compared case aside).
+
+    >>> row_values_missing(UnmatchedRow("a.vtt", 2, "aa.vtt", {"site": "North", "year": "2025"}), {"Site": "North"})
+    {'year': '2025'}
+    """
+    have = {k.casefold(): str(v).strip() for k, v in typed.items()}
+    return {k: v for k, v in row.attributes.items() if have.get(k.casefold()) != str(v).strip()}
+
+
+def _imported_instead(name: str, row: UnmatchedRow, typed: dict[str, str]) -> str:
+    """After the import: what the transcript a misspelt row probably meant was stored with (walk
+    26: the page said "its attributes are not used ... upload that transcript with the table
+    again" of a transcript imported with the same attributes typed in its own box)."""
+    text = (f"{name}, line {row.line}: {row.written!r} matched none of the transcripts, so its attributes were not "
+            f"used; {row.meant}, the transcript it probably meant, ")
+    missing = row_values_missing(row, typed)
+    if typed:
+        text += f"was imported with the attributes typed in its box ({_pairs(typed)})"
+        if row.attributes and not missing:
+            return text + ", which hold the row's values too."
+        text += "."
+    else:
+        text += "was imported without attributes."
+    if missing:
+        it = "it" if len(missing) == 1 else "them"
+        text += (f" The row's {_pairs(missing)} {'was' if len(missing) == 1 else 'were'} not stored: to add {it}, "
+                 "use the Documents page.")
+    return text
+
+
+def unmatched_message(name: str, rows: list[UnmatchedRow], *, imported: dict[str, dict[str, str]] | None = None,
+                      matched_any: bool = True) -> str:
+    """What the Import page says of the table's ``rows`` that name no transcript (see
+    :meth:`Sidecar.unused_message`): before the import (``imported`` None), or after it, with
+    ``imported`` the transcripts imported and the attributes each was stored with. A row whose
+    probable transcript was imported says what that transcript got instead of asking to upload
+    it again.
+
+    >>> row = UnmatchedRow("hilcrest.vtt", 3, "hillcrest.vtt", {"site": "Hillcrest"})
+    >>> unmatched_message("t.csv", [row])
+    "t.csv, line 3: 'hilcrest.vtt' matches none of the transcripts; its attributes are not used. Did you mean 'hillcrest.vtt'? If so, correct the name in the table and upload the table again; if not, add that transcript too."
+    >>> unmatched_message("t.csv", [row], imported={"hillcrest.vtt": {"site": "Hillcrest", "year": "2025"}})
+    "t.csv, line 3: 'hilcrest.vtt' matched none of the transcripts, so its attributes were not used; hillcrest.vtt, the transcript it probably meant, was imported with the attributes typed in its box (site=Hillcrest, year=2025), which hold the row's values too."
+    """
+    after = imported is not None
+    said = [_imported_instead(name, r, imported[r.meant]) for r in rows
+            if after and r.meant is not None and r.meant in imported]
+    rest = [r for r in rows if not (after and r.meant is not None and r.meant in imported)]
+    if not rest:
+        return " ".join(said)
+    # said again with the import's result, when the table has been cleared (walk 19: "add
+    # those transcripts too" sent the coder to upload them alone, and they came in bare)
+    later = "The table is cleared after each import: to use {it}, upload {that} with the table again."
+    if len(rest) == 1:
+        (written, line, meant, _a), = rest
+        text = f"{name}, line {line}: {written!r} matches none of the transcripts; its attributes are not used. "
+        if after:
+            text += later.format(it="its row", that="that transcript")
+        elif meant:
+            text += (f"Did you mean {meant!r}? If so, correct the name in the table and upload the table again; "
+                     "if not, add that transcript too.")
+        else:
+            text += "Check the spelling of the file name, or add that transcript too."
+        return " ".join([*said, text])
+
+    def one(r: UnmatchedRow) -> str:
+        return f"line {r.line} ({r.written!r}" + (f", did you mean {r.meant!r}?" if r.meant and not after else "") + ")"
+
+    listed = ", ".join(one(r) for r in rest[:8])
+    more = f" and {len(rest) - 8} more" if len(rest) > 8 else ""
+    text = (f"{name}: {len(rest)} rows match none of the transcripts, so their attributes are not used: "
+            f"{listed}{more}.")
+    if after:
+        text += " " + later.format(it="those rows", that="those transcripts")
+    elif not matched_any:
+        text += (" No row matches any transcript chosen: if the table is for other files, remove it (the × beside "
+                 "its name, under Attributes table).")
+    else:
+        text += " Check the spelling of the file names, or add those transcripts too."
+    return " ".join([*said, text])
 
 
 def _check_widths(numbered: list[tuple[int, list[str]]], header: list[str], file: str) -> None:

@@ -387,9 +387,11 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iter
     optionally ``speaker``) for the Import page: the attributes of each uploaded file.
 
     Returns ``{"documents": {file: {key: value}}, "speakers": {file: {label: {key: value}}},
-    "unused": [rows naming no uploaded file], "unused_message", "unused_after" (the same, said
-    after the import), "columns": [a sentence per column spelt like one of the project's
-    ``attributes`` but not the same (walk 24: ``yeer``)]}``. ``known``: file names of documents
+    "unused": [rows naming no uploaded file], "unused_message" (asking, of a row spelt close to
+    an uploaded file that no row names, whether that one was meant), "unmatched": [those rows,
+    as ``UnmatchedRow``: for ``ingest.attributes.unmatched_message`` to say again after the
+    import, with what was imported], "matched_any", "columns": [a sentence per column spelt like
+    one of the project's ``attributes`` but not the same (walk 24: ``yeer``)]}``. ``known``: file names of documents
     already in the project, whose rows are not reported as matching nothing (walk 19: they
     were, on the next import). Errors are IngestErrors with the line (a ragged row included).
     """
@@ -419,10 +421,34 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iter
         if sp:
             speakers[f] = {label: {k: str(getattr(a, "value", a)) for k, a in attrs.items()}
                            for label, attrs in sp.items()}
+    # the transcripts no row names: a row that names none is asked about the closest (walk 26)
+    unnamed = [f for f in files if not any(k in car.used for k in car._keys(f))]
     for f in known:  # a row for a document already in the project names a transcript: not unmatched
         car.for_file(f)
     columns = [f"{name}: the column {col!r} is not an attribute of this project; did you mean {meant!r}? Rename "
                f"the column and upload the table again, or go on to add {col!r} as a new attribute."
                for col, meant in car.close_columns(attributes)]
-    return {"documents": docs, "speakers": speakers, "unused": car.unused(), "unused_message": car.unused_message(name),
-            "unused_after": car.unused_message(name, after_import=True), "columns": columns}
+    return {"documents": docs, "speakers": speakers, "unused": car.unused(),
+            "unused_message": car.unused_message(name, candidates=unnamed),
+            "unmatched": car.unmatched(unnamed), "matched_any": bool(car.used), "columns": columns}
+
+
+def table_rows_after_import(note: dict[str, Any], imported: dict[str, dict[str, str]]) -> tuple[str, bool]:
+    """What the Import page says, with the import's result, of the attributes table's rows that
+    named no transcript: ``note`` is {"name": the table's file name, "rows": its
+    ``sidecar_attributes(...)["unmatched"]``, "matched_any"}, ``imported`` the transcripts
+    imported with the attributes each got. A row whose probable transcript was imported says
+    what that one got (walk 26: it said "upload that transcript with the table again" of one
+    imported with those attributes typed in its box).
+
+    Returns (the message, settled): settled when every such row's probable transcript was
+    imported with all of the row's values (nothing of the table was lost: a note, no warning).
+    """
+    from pathlib import Path
+
+    from qualcode.ingest.attributes import row_values_missing, unmatched_message
+
+    rows = note["rows"]
+    settled = all(r.meant in imported and not row_values_missing(r, imported[r.meant]) for r in rows)
+    return (unmatched_message(Path(note["name"]).name or "attributes.csv", rows, imported=imported,
+                              matched_any=note.get("matched_any", True)), settled)

@@ -19,10 +19,10 @@ from qualcode.core import Role
 from qualcode.services import analysis as analysis_svc
 from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
-from qualcode.services.ui_support import format_ms, sidecar_attributes
+from qualcode.services.ui_support import format_ms, sidecar_attributes, table_rows_after_import
 from qualcode.ui import survey_import
 from qualcode.ui.state import attempt, error_text, page_context
-from qualcode.ui.text import md, plural, wrong_kind
+from qualcode.ui.text import md, md_quoting, plural, wrong_kind
 
 ROLES = [r.value for r in Role]
 ASKING = ("interviewer", "facilitator")
@@ -342,8 +342,10 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any], note: str 
     with st.expander(f"{name} — {plural(len(doc.speakers), 'speaker')}, {plural(len(doc.turns), 'turn')}, "
                      f"{plural(sum(1 for e in doc.excerpts if e.codable), 'codable excerpt')}"
                      + (f" ({note})" if note else ""), icon=icon, expanded=i == 0 or bool(errors or warned)):
-        for p in problems:  # the file's words, literally (walk 8: "->" drawn as an arrow)
-            (st.error if p in errors else st.caption if p in notes else st.warning)(md(str(p)))
+        # the file's words, literally (walk 8: "->" drawn as an arrow), in code with no hidden
+        # character (walk 26: copied, they were not found in the file)
+        for p in problems:
+            (st.error if p in errors else st.caption if p in notes else st.warning)(md_quoting(str(p)))
         st.markdown("**Speakers and roles** (participants' words are coded; interviewers' are not)")
         roles = {}
         cols = st.columns(min(4, max(1, len(doc.speakers))))
@@ -448,7 +450,12 @@ def _save_all(ctx: ProjectContext, items: list[tuple[str, Any, dict]], *, deiden
         status.update(label=f"Imported {len(saved_ids)} of {plural(total, 'file')}.",
                       state="error" if failed else "complete", expanded=bool(failed))
     st.session_state["imp_results"] = results
-    st.session_state["imp_results_table"] = st.session_state.get("imp_table_note")  # said again with the result
+    note = st.session_state.get("imp_table_note")
+    if note:  # said again with the result, with what the transcripts a misspelt row meant got (walk 26)
+        done = {r["file"] for r in results if r["result"] == "imported"}
+        typed = {name: dict(choice["attributes"]) for name, _p, choice in items if name in done}
+        note = table_rows_after_import(note, typed)
+    st.session_state["imp_results_table"] = note
     st.session_state["imp_nonce"] = st.session_state.get("imp_nonce", 0) + 1
     st.session_state.pop("imp_parsed", None)
     st.session_state.pop("imp_merges", None)
@@ -504,7 +511,7 @@ def _show_results(results: list[dict[str, Any]]) -> None:
         if r["result"] != "imported":  # the message may already name the file
             st.error(r["result"] if r["result"].startswith(r["file"]) else f"{r['file']}: {r['result']}")
         for w in r.get("warnings") or ():  # the file's words, literally (as in the preview)
-            st.warning(md(w), icon=":material/warning:")
+            st.warning(md_quoting(w), icon=":material/warning:")
 
 
 def other_page_file(filename: str) -> tuple[str, str] | None:
@@ -540,8 +547,9 @@ def render() -> None:
     table_note = st.session_state.pop("imp_results_table", None)
     if results:
         _show_results(results)
-        if table_note:
-            st.warning(f"Attributes table: {md(table_note)}", icon=":material/table_view:")
+        if table_note:  # (message, settled): a row whose transcript got all its values is a note (walk 26)
+            text, settled = table_note
+            (st.info if settled else st.warning)(f"Attributes table: {md(text)}", icon=":material/table_view:")
     nonce = st.session_state.get("imp_nonce", 0)
     st.caption("A colleague's coded project (.qdpx from NVivo, ATLAS.ti, MAXQDA or qualcode) or coding "
                "spreadsheet? Bring it in on the **Agreement** page, under *Bring in a colleague's work*.")
@@ -550,6 +558,20 @@ def render() -> None:
     # not allowed", with no advice, and left the file listed).
     files = st.file_uploader("Transcripts (txt, md, docx, pdf, vtt, srt, csv, xlsx…)",
                              accept_multiple_files=True, key=f"imp_files_{nonce}")
+    # in sight, under the transcripts (walk 26: folded in Options, a new coder saw only each
+    # file's own attributes box, and typed every file's site and year by hand)
+    st.caption("Attributes for many transcripts at once: a table (CSV) with one row per transcript, a column "
+               "naming its file, then one column per attribute (site, year…).")
+    table = st.file_uploader("Attributes table (optional)", key=f"imp_table_{nonce}",
+                             help="The column naming the file is headed file or document. For example, a first line "
+                                  "file,site,year then riverside_dho_2025.txt,Riverside,2025. Applied to the "
+                                  "transcripts imported with it, then cleared: the next transcripts get their own "
+                                  "table.")  # walk 18: kept, it was read against the next files
+    refused = table and wrong_kind(table.name, ("csv", "tsv", "txt"), "An attributes table",
+                                   "Save it as .csv (in Excel: File > Save As > CSV UTF-8)")
+    if refused:
+        st.error(f"Attributes table: {md(refused)}", icon=":material/error:")
+        table = None
     with st.expander("Options", icon=":material/tune:"):
         unit = st.radio("Code by", ["sentence", "turn"], horizontal=True, key="imp_unit",
                         help="The unit an excerpt covers; you can always code a narrower span.")
@@ -562,15 +584,6 @@ def render() -> None:
                               help="A file already in the project (the same content, or an edited copy with the "
                                    "same name) is not imported unless this is ticked; then the old document, "
                                    "with its codings, is replaced.")
-        table = st.file_uploader("Attributes table (CSV: a 'file' or 'document' column, then one column per "
-                                 "attribute, e.g. year, district, format)", key=f"imp_table_{nonce}",
-                                 help="Applied to the files imported with it, then cleared: the next files "
-                                      "get their own table")  # walk 18: kept, it was read against the next files
-        refused = table and wrong_kind(table.name, ("csv", "tsv", "txt"), "An attributes table",
-                                       "Save it as .csv (in Excel: File > Save As > CSV UTF-8)")
-        if refused:
-            st.error(f"Attributes table: {md(refused)}", icon=":material/error:")
-            table = None
     if not files:
         st.info("Drop one or more transcripts above. Each is parsed and shown here before anything is saved.",
                 icon=":material/upload_file:")
@@ -595,7 +608,8 @@ def render() -> None:
             for said in sidecar["columns"]:  # a column spelt like an attribute the project has (walk 24)
                 st.warning(f"Attributes table: {md(said)}", icon=":material/table_view:")
             if sidecar["unused"]:
-                st.session_state["imp_table_note"] = sidecar["unused_after"]  # with the result, once cleared
+                st.session_state["imp_table_note"] = {  # said again with the result, once cleared
+                    "name": table.name, "rows": sidecar["unmatched"], "matched_any": sidecar["matched_any"]}
                 st.warning(f"Attributes table: {md(sidecar['unused_message'])}", icon=":material/table_view:")
     cache = st.session_state.setdefault("imp_parsed", {})
     merges = st.session_state.get("imp_merges") or []
