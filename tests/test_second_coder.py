@@ -17,6 +17,20 @@ def seeded(project):
     return project, project.as_coder("bob"), doc_id, sid
 
 
+def _alices_learned_evidence(alice, doc_id):
+    """alice's learned model suggests "evidence" on every excerpt of the document that has a
+    suggestion; returns those excerpts and the new rows' ids."""
+    from qualcode.core import Suggestion
+
+    with alice.session() as s:
+        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
+                                                       model_id="m:384/h7-a", explanation={"model_of": "alice"})
+                                            for e in ex])
+        learned = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id) if sg.code_id == "evidence"]
+    return ex, learned
+
+
 def _chips(ctx, doc_id):
     view = ui_support.transcript_view(ctx, doc_id)
     return {c.suggestion_id: c for e in view.excerpts() for c in e.state.chips}
@@ -429,17 +443,11 @@ def test_a_colleagues_learned_suggestions_they_rejected_are_not_left_for_a_blind
     rejected read as "suggestions for you" on leo's Project page (11 and 8, in documents leo had
     finished) while his Code page rightly showed none: a colleague's learned model's rows are not
     offered to a blind coder, whatever the colleague decided on them."""
-    from qualcode.core import Suggestion
     from qualcode.services import ui_support
 
     alice, bob, doc_id, sid = seeded
     team.set_independent_coding(alice, True)
-    with alice.session() as s:
-        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
-        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
-                                                       model_id="m:384/h7-a", explanation={"model_of": "alice"})
-                                            for e in ex])
-        learned = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id) if sg.code_id == "evidence"]
+    ex, learned = _alices_learned_evidence(alice, doc_id)
     for key in sid:  # the shared cold rows: bob decides them himself
         coding.reject_suggestion(bob, sid[key])
     for s_id in learned:
@@ -463,12 +471,7 @@ def test_a_blind_coder_gets_suggestions_on_pairs_only_a_colleagues_hidden_rows_s
     from qualcode.storage import training
 
     alice, bob, doc_id, sid = seeded
-    with alice.session() as s:
-        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
-        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e, code_id="evidence", score=0.9,
-                                                       model_id="m:384/h7-a", explanation={"model_of": "alice"})
-                                            for e in ex])
-        learned = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id) if sg.code_id == "evidence"]
+    ex, learned = _alices_learned_evidence(alice, doc_id)
     for s_id in learned:
         coding.reject_suggestion(alice, s_id)
     for key in sid:  # the shared cold rows: alice decides them too (bob sees those, decided or not)
