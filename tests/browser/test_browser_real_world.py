@@ -55,10 +55,16 @@ def test_broken_caption_times_and_a_speaker_merge_in_the_browser(tmp_path, start
     main.get_by_text("empty_notes.txt, line 1: the file is empty.").wait_for()
     main.get_by_text("minutes_fake.docx: not a readable Word .docx file").wait_for()
     assert main.get_by_text("Import 2 file(s)").count() == 1
-    main.get_by_text("zoom_hand_edited.vtt, line 20: cue timing '00:00:22.600 --> 00:00:3O.400' cannot be read; "
-                     "its words are kept, without a time, after the cue at 0:19").wait_for()
-    assert main.get_by_text("line 28: cue timing '00:00:37.000 --> 00:00:3' ends before it starts").count() == 1
-    assert main.get_by_text("line 36: cue timing").count() == 1
+    # each timing line quoted as in the file, in code (walk 26), a warning each
+    cues = main.locator('[data-testid="stAlert"]').filter(has_text="cue timing")
+    cues.first.wait_for()
+    said = "\n".join(c.inner_text() for c in cues.all())
+    assert ("zoom_hand_edited.vtt, line 20: cue timing 00:00:22.600 --> 00:00:3O.400 cannot be read; "
+            "its words are kept, without a time, after the cue at 0:19") in said, said
+    assert said.count("line 28: cue timing 00:00:37.000 --> 00:00:3 ends before it starts") == 1, said
+    assert said.count("line 36: cue timing") == 1, said
+    assert [c.inner_text() for c in cues.locator("code").all()][:2] == [
+        "00:00:22.600 --> 00:00:3O.400", "00:00:37.000 --> 00:00:3"]
     assert main.get_by_text("Import the text without times").count() == 0  # not refused
     shot(page, "real-world-import-preview")
     # counted over the 4 uploads (was "2 of 2 file(s) imported": the refused files were not
