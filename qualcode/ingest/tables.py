@@ -75,8 +75,13 @@ def _ms(value: Any, *, in_ms: bool) -> int | None:
 
 def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | None = None,
                        speaker_column: str | None = None, text_column: str | None = None,
-                       time_column: str | None = None) -> RawTranscript:
-    """Turns from (line number, cells) rows whose first row is the header."""
+                       time_column: str | None = None, delimiter: str | None = None) -> RawTranscript:
+    """Turns from (line number, cells) rows whose first row is the header.
+
+    ``delimiter`` (a CSV's): a row with more filled cells than the header has columns, where the
+    text is the last column, keeps the extra cells as part of the text (walk 27: "Pat,I liked
+    it,extra,column" kept "I liked it" only, without a word), with a warning naming the lines.
+    """
     it = iter(rows)
     try:
         _n, first = next(it)
@@ -104,8 +109,13 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
     def cell(row: list[Any], i: int | None) -> Any:
         return row[i] if i is not None and i < len(row) else None
 
+    over: list[int] = []
     for number, row in it:
         text = cell(row, ti)
+        if len(row) > len(header) and any(str(c).strip() for c in row[len(header):] if c is not None):
+            over.append(number)
+            if delimiter is not None and ti == len(header) - 1:
+                text = delimiter.join("" if c is None else str(c) for c in row[ti:])
         text = "" if text is None else re.sub(r"\s*\n\s*", " ", str(text)).strip()
         if not text:
             continue
@@ -121,6 +131,16 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
         role = str(cell(row, ri) or "").strip().lower()
         if speaker and role in {r.value for r in Role}:
             raw.roles.setdefault(speaker, role)
+    if over:
+        also = f" (also {_lines(over[1:])})" if len(over) > 1 else ""
+        if delimiter is not None and ti == len(header) - 1:
+            raw.warn(f"more cells than the header has columns{also}: a {_said(delimiter)} in the text, with "
+                     "no quotes around it; the extra cells are kept as part of the text. Check the text in "
+                     "the preview", file=file, line=over[0])
+        else:
+            raw.warn(f"more cells than the header has columns{also}; the extra cells are left out. Put "
+                     "quotes around text that holds the separator, or save the sheet again as CSV, and "
+                     "import the file again", file=file, line=over[0])
     if not raw.turns:
         raise IngestError("the table has a header but no rows with text", file=file, line=2,
                           hint="check that the text column is filled")
@@ -140,20 +160,80 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
     return raw
 
 
+def _lines(numbers: list[int], most: int = 5) -> str:
+    """``"line 5"``, ``"lines 5, 9"``, ``"lines 1, 2, 3, 4, 5 and 3 more"``.
+
+    >>> _lines([5]), _lines([5, 9]), _lines(list(range(1, 9)))
+    ('line 5', 'lines 5, 9', 'lines 1, 2, 3, 4, 5 and 3 more')
+    """
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    shown = ", ".join(str(n) for n in numbers[:most])
+    return f"lines {shown}" + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
+
+
+def _said(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
+
+
+def _unclosed_quote(text: str, dialect: type,
+                    rows: list[tuple[int, int, list[str]]]) -> tuple[int, int, bool] | None:
+    """Where a quoted cell opens and never closes where it should: (first, last line) of the row
+    it swallowed the following lines into, and whether it ran to the end of the file; or None.
+
+    Read leniently (as spreadsheets write and people type), a cell whose opening quote is never
+    closed takes every later line into itself, and its rows' words vanish from the transcript
+    without an error (walk 27). Read strictly, the file then fails: at its end ("unexpected end
+    of data") or at the quote that closed the run too late. Only a failure inside a row that spans
+    several lines counts; a stray quote within one line reads as it always did.
+    """
+    class Strict(dialect):
+        strict = True
+
+    reader = csv.reader(io.StringIO(text), Strict)
+    try:
+        for _row in reader:
+            pass
+        return None
+    except csv.Error as exc:
+        failed, at_end = reader.line_num, "end of data" in str(exc)
+    for first, last, _cells in rows:
+        if first <= failed <= last and last > first:
+            return first, last, at_end
+    return None
+
+
 def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> RawTranscript:
-    """A CSV/TSV transcript (already decoded); the delimiter is sniffed."""
-    reader = csv.reader(io.StringIO(text), csv_dialect(text[:5000].split("\n", 1)[0]))
+    """A CSV/TSV transcript (already decoded); the delimiter is sniffed.
 
-    def rows():
-        try:
-            for row in reader:
-                if any(c.strip() for c in row):
-                    yield reader.line_num, row
-        except csv.Error as exc:
-            raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
-                              hint="check the quoting around that line, or save the sheet again as CSV") from None
-
-    return rows_to_transcript(rows(), file=file, **columns)
+    A quote opened and never closed is refused, naming its line (read leniently, it swallowed
+    the rows after it into one cell); a row with more cells than the header, see
+    ``rows_to_transcript``.
+    """
+    dialect = csv_dialect(text[:5000].split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows: list[tuple[int, int, list[str]]] = []
+    try:
+        previous = 0
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append((previous + 1, reader.line_num, row))
+            previous = reader.line_num
+    except csv.Error as exc:
+        raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
+                          hint="check the quoting around that line, or save the sheet again as CSV") from None
+    run = _unclosed_quote(text, dialect, rows) if rows else None
+    if run is not None:
+        first, last, at_end = run
+        swallowed = _lines(list(range(first + 1, last + 1)), most=3)
+        closed = "is never closed" if at_end else f"is not closed until line {last}"
+        rows_of = "a row of its own" if last == first + 1 else "rows of their own"
+        raise IngestError(f"a quote (\") opens a cell here and {closed}, so {swallowed} would be read as "
+                          f"part of this cell, not as {rows_of}", file=file, line=first,
+                          hint="close the quote at the end of that cell (or remove it), then import the "
+                          "file again")
+    return rows_to_transcript(((last, cells) for _first, last, cells in rows), file=file,
+                              delimiter=dialect.delimiter, **columns)
 
 
 def _cell(value: Any) -> Any:
