@@ -13,11 +13,12 @@ existing codings and suggestions along, and records an audit event whose ``befor
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import Counter
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from qualcode import codebook_io
 from qualcode.core import Code, Codebook
@@ -912,6 +913,19 @@ def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str, *, repla
 
     >>> import_codebook_upload(ctx, upload.getvalue(), upload.name)  # doctest: +SKIP
     """
+    with uploaded_file(data, name) as path:
+        return import_codebook(ctx, path, replace=replace)
+
+
+@contextlib.contextmanager
+def uploaded_file(data: bytes, name: str) -> Iterator[Path]:
+    """A codebook file uploaded in the app, as a path: ``data`` under its own file name (its
+    suffix says YAML or .qdc) in a temporary folder removed afterwards; a CodebookError raised
+    inside names the file as the user knows it, not the temporary copy.
+
+    >>> with uploaded_file(upload.getvalue(), upload.name) as path:  # doctest: +SKIP
+    ...     init_project("study", codebook=path)
+    """
     import tempfile
 
     file_name = Path(name.replace("\\", "/")).name or "codebook.yaml"  # never a path from the browser
@@ -922,8 +936,8 @@ def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str, *, repla
         path = Path(tmp) / file_name
         path.write_bytes(data)
         try:
-            return import_codebook(ctx, path, replace=replace)
-        except CodebookError as exc:  # name the file as the user knows it, not the temporary copy
+            yield path
+        except CodebookError as exc:
             if exc.file == str(path):
                 exc.file = file_name
                 exc.problems = [dataclasses.replace(p, file=file_name) if p.file == str(path) else p

@@ -11,6 +11,7 @@ import streamlit as st
 
 from qualcode import services
 from qualcode.errors import QualcodeError
+from qualcode.services import codebook as cb_service
 from qualcode.services import suggest as suggest_svc
 from qualcode.services import analysis as analysis_svc
 from qualcode.services import project as project_svc
@@ -70,6 +71,10 @@ def _codebook_label(cb: dict) -> str:
 
 
 def _create(path: str, name: str) -> None:
+    upload = st.session_state.get("project_new_codebook_file")
+    if upload is not None:  # walk 27: a project of one's own codebook took a shipped one, then Replace
+        _create_from_file(path, name, upload)
+        return
     books = {str(cb["path"]): cb for cb in services.shipped_codebooks()}
     chosen = books.get(st.session_state.get("project_new_codebook") or "") or next(iter(books.values()))
     _switch(path, missing="Type a folder for the new project first.",
@@ -77,6 +82,27 @@ def _create(path: str, name: str) -> None:
                                                    coder=st.session_state.get("coder")),
             done=f"Created a project in {{path}} with the codebook {chosen['name']}. Edit its codes, or import "
                  "your own codebook, on the Codebook page.")
+
+
+def _create_from_file(path: str, name: str, upload: Any) -> None:
+    """A new project whose codebook is the coder's own file (YAML or .qdc), read and checked
+    before anything is created: a refused file names its line and leaves no project behind."""
+    made: dict[str, Any] = {}
+
+    def opener(p: str) -> services.ProjectContext:
+        with cb_service.uploaded_file(upload.getvalue(), upload.name) as book:
+            ctx = services.init_project(p, name=name.strip() or None, codebook=book,
+                                        coder=st.session_state.get("coder"))
+        made["codes"] = len(cb_service.get_codebook(ctx).codes)
+        return ctx
+
+    _switch(path, missing="Type a folder for the new project first.", opener=opener,
+            done="Created a project in {path} with your codebook "
+                 + md(upload.name).replace("{", "{{").replace("}", "}}") + ".")
+    if "codes" in made and st.session_state.get("_project_msg", ("",))[0] == "success":
+        kind, text = st.session_state["_project_msg"]
+        st.session_state["_project_msg"] = (kind, text[:-1] + f" ({made['codes']} codes). Edit them on the "
+                                            "Codebook page.")
 
 
 def _team_database() -> None:
@@ -100,7 +126,12 @@ def _open_or_create() -> str | None:
         st.selectbox("Codebook (for a new project)", [str(cb["path"]) for cb in books], key="project_new_codebook",
                      format_func=lambda p: _codebook_label(next(cb for cb in books if str(cb["path"]) == p)),
                      help="The codes suggested from the start. Either can be edited, and your own codebook "
-                          "imported, on the Codebook page.")
+                          "imported, on the Codebook page.",
+                     disabled=st.session_state.get("project_new_codebook_file") is not None)
+        st.file_uploader("Or your own codebook file (.yaml or .qdc, for a new project)", type=["yaml", "yml", "qdc"],
+                         key="project_new_codebook_file",
+                         help="A codebook in qualcode's YAML, or exported from NVivo, ATLAS.ti or MAXQDA as a "
+                              "REFI-QDA codebook (.qdc). It is used instead of the codebook above.")
         cols = st.columns(2)
         cols[0].button("Open", key="project_open", on_click=lambda: _open_existing(st.session_state["project_path"]),
                        icon=":material/folder_open:", width="stretch")
