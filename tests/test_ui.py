@@ -1192,6 +1192,9 @@ def test_undo_opens_the_excerpt_it_took_effect_on(seeded):
     assert sugg[sid["2:buy_in"]].status.value == "pending"
     assert at.selectbox(key="code_doc").value == doc_id and at.session_state["code_focus"] == ex[2].id
     assert f"facc-{sid['2:buy_in']}" in {b.key for b in at.sidebar.button}  # its chip is back, in view
+    # its buttons are named in words, for a screen reader too (walk 27: "check icon check")
+    named = {b.key.split("-")[0]: b.label for b in at.sidebar.button if b.key.endswith(f"-{sid['2:buy_in']}")}
+    assert named["facc"] == "Accept" and named["frej"] == "Reject", named
 
 def test_next_from_an_interviewers_line_goes_down_not_back_to_the_top(project):
     """Walk 11: N (and Next) on an interviewer's line opened the document's first excerpt."""

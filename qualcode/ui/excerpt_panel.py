@@ -225,9 +225,12 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
             row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} chance, {sureness(chip.probability)} · "
                          f"*{status}*")
             if chip.status == "pending":
-                row.button("", key=f"facc-{chip.suggestion_id}", icon=":material/check:", help="Accept",
+                # named in words (walk 27: a screen reader read "check icon check", "close icon close")
+                row.button("Accept", key=f"facc-{chip.suggestion_id}", icon=":material/check:",
+                           help=f"Accept {chip.code_name}",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
-                row.button("", key=f"frej-{chip.suggestion_id}", icon=":material/close:", help="Reject",
+                row.button("Reject", key=f"frej-{chip.suggestion_id}", icon=":material/close:",
+                           help=f"Reject {chip.code_name}",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, chip.code_id, chip.code_name))
             elif chip.status == "rejected" and chip.code_id not in coded and ex.codable:
                 # a change of mind is one click, not the code typed again (walk 6); U undoes it too
