@@ -222,7 +222,8 @@ def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> Ra
     except csv.Error as exc:
         raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
                           hint="check the quoting around that line, or save the sheet again as CSV") from None
-    run = _unclosed_quote(text, dialect, rows) if rows else None
+    # a second, strict read only where a cell spans lines (where a quote can have run on)
+    run = _unclosed_quote(text, dialect, rows) if any(last > first for first, last, _c in rows) else None
     if run is not None:
         first, last, at_end = run
         swallowed = _lines(list(range(first + 1, last + 1)), most=3)

@@ -44,6 +44,15 @@ def goto(page, title: str) -> None:
     wait_idle(page)
 
 
+def open_import(page, url: str, files: list) -> None:
+    """Open the app at ``url``, go to the Import page and drop ``files`` on its transcripts' uploader."""
+    page.goto(url)
+    wait_idle(page)
+    page.wait_for_selector('h1:has-text("Project")')
+    goto(page, "Import")
+    page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files([str(f) for f in files])
+
+
 def ids_of(page, pattern: str) -> list[int]:
     """Ids in the st-key-... classes matching ``pattern`` (e.g. 'chip-(\\d+)-pending')."""
     classes = page.eval_on_selector_all('[class*="st-key-"]', "els => els.map(e => e.className)")

@@ -14,7 +14,7 @@ import pytest
 from qualcode import services
 from qualcode.services import ingest
 from tests.browser.conftest import import_without_suggestions, wait_idle
-from tests.browser.test_browser_e2e import goto, shot
+from tests.browser.test_browser_e2e import open_import, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -32,12 +32,7 @@ def test_unreadable_kinds_are_named_with_advice_and_bad_bytes_are_a_warning(tmp_
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     app = start_app(project, coder="alice")
-    page.goto(app.url)
-    wait_idle(page)
-    page.wait_for_selector('h1:has-text("Project")')
-    goto(page, "Import")
-    page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files(
-        [str(tmp_path / name) for name in files])
+    open_import(page, app.url, [tmp_path / name for name in files])
     main = page.locator('[data-testid="stMain"]')
     main.get_by_text("notes_from_meeting.rtf: qualcode can't read .rtf files. Save it as .docx or .txt "
                      "(in Word: File > Save As) and import that").wait_for()

@@ -13,7 +13,7 @@ import pytest
 from qualcode import services
 from qualcode.services import ingest
 from tests.browser.conftest import import_without_suggestions, key, wait_idle
-from tests.browser.test_browser_e2e import goto, shot
+from tests.browser.test_browser_e2e import open_import, shot
 from tests.test_walk27 import WALKED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -26,12 +26,7 @@ def test_a_csv_with_a_quote_never_closed_is_refused_by_name_and_line(tmp_path, s
     (tmp_path / "northside_2024.txt").write_bytes(
         b"Interviewer: How was the course?\n\nPat: Good, the tutor was kind and patient with me.\n")
     app = start_app(project, coder="rita")
-    page.goto(app.url)
-    wait_idle(page)
-    page.wait_for_selector('h1:has-text("Project")')
-    goto(page, "Import")
-    page.locator('[class*="st-key-imp_files_"] input[type="file"]').set_input_files(
-        [str(tmp_path / "broken_rows.csv"), str(tmp_path / "northside_2024.txt")])
+    open_import(page, app.url, [tmp_path / "broken_rows.csv", tmp_path / "northside_2024.txt"])
     page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
     wait_idle(page)
     main = page.locator('[data-testid="stMain"]')

@@ -23,8 +23,9 @@ from qualcode.ui.state import (attempt, current_coder, current_context, forget_p
                                show_flash)
 
 
-def _switch(path: str, *, missing: str, opener, done: str) -> None:
-    """Open (or create) the project in ``path`` with ``opener`` and make it this session's."""
+def _switch(path: str, *, missing: str, opener, done) -> None:
+    """Open (or create) the project in ``path`` with ``opener`` and make it this session's;
+    ``done``: the message, "{path}" in it filled in, or a function of the path that makes it."""
     path = path.strip()
     if not path:
         st.session_state["_project_msg"] = ("error", missing)
@@ -36,7 +37,7 @@ def _switch(path: str, *, missing: str, opener, done: str) -> None:
         return
     forget_project()
     st.session_state["project"] = str(Path(path).expanduser().resolve())
-    st.session_state["_project_msg"] = ("success", done.format(path=path))
+    st.session_state["_project_msg"] = ("success", done(path) if callable(done) else done.format(path=path))
 
 
 def _no_project_yet(folder: Path) -> str:
@@ -97,12 +98,8 @@ def _create_from_file(path: str, name: str, upload: Any) -> None:
         return ctx
 
     _switch(path, missing="Type a folder for the new project first.", opener=opener,
-            done="Created a project in {path} with your codebook "
-                 + md(upload.name).replace("{", "{{").replace("}", "}}") + ".")
-    if "codes" in made and st.session_state.get("_project_msg", ("",))[0] == "success":
-        kind, text = st.session_state["_project_msg"]
-        st.session_state["_project_msg"] = (kind, text[:-1] + f" ({made['codes']} codes). Edit them on the "
-                                            "Codebook page.")
+            done=lambda p: f"Created a project in {p} with your codebook {md(upload.name)} ({made['codes']} "
+                           "codes). Edit them on the Codebook page.")
 
 
 def _team_database() -> None:
