@@ -101,7 +101,7 @@ def test_rows_are_numbered_without_an_id_column_and_xlsx_reads_like_csv():
     ("id,Q,q\n1,a,b\n", {"questions": ["Q"]}, 1, "two columns are named"),
     ("id,Q\n", {"questions": ["Q"]}, 2, "no respondents"),
     ("id,Q,District\n1,,North\n", {"questions": ["Q"]}, 2, "no answers"),
-    ('id,Q\n1,"never closed\n2,x\n', {"questions": ["Q"]}, None, "broken CSV"),
+    ('id,Q\n1,"never closed\n2,x\n', {"questions": ["Q"]}, 2, "is never closed"),
 ])
 def test_refusals_name_the_file_the_line_and_what_to_do(data, kw, line, words):
     with pytest.raises(IngestError) as exc:

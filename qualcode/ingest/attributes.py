@@ -12,9 +12,7 @@ that speaker's attributes (a focus group member's role, say) instead of the docu
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +21,7 @@ from typing import Iterable, NamedTuple
 
 from qualcode.core import Attribute, AttrType
 from qualcode.errors import IngestError
-from qualcode.ingest.encoding import csv_dialect
+from qualcode.ingest.encoding import csv_dialect, csv_rows
 
 _INT = re.compile(r"^[+-]?\d+$")
 FILE_COLUMNS = ("file", "filename", "file_name", "document", "source")
@@ -330,9 +328,11 @@ def load_sidecar(path: str | Path) -> Sidecar:
     if not p.exists():
         raise IngestError("attributes file not found", file=str(p), hint="check the path given to --attributes")
     text = decode_bytes(p.read_bytes(), file=str(p))
-    reader = csv.reader(io.StringIO(text), csv_dialect(text.split("\n", 1)[0], delimiters=",;\t"))
-    numbered = [(reader.line_num, r) for r in reader]
-    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]  # blank lines keep their numbers
+    # blank lines keep their numbers; a quote that runs on is refused where it opens
+    numbered = [(last, r) for _first, last, r in
+                csv_rows(text, csv_dialect(text.split("\n", 1)[0], delimiters=",;\t"), file=str(p),
+                         app_hint="close the quote at the end of that cell (or remove it), then upload the "
+                                  "table again")]
     rows = [r for _, r in numbered]
     header = [h.strip().lower() for h in rows[0]] if rows else []
     fcol = next((header.index(c) for c in FILE_COLUMNS if c in header), None)

@@ -215,3 +215,89 @@ def csv_dialect(header: str, *, delimiters: str = ",;\t|", default: str = ",") -
         delimiter = sniffed
 
     return Sheet
+
+
+def line_list(numbers: list[int], most: int = 5) -> str:
+    """``"line 5"``, ``"lines 5, 9"``, ``"lines 1, 2, 3, 4, 5 and 3 more"``.
+
+    >>> line_list([5]), line_list([5, 9]), line_list(list(range(1, 9)))
+    ('line 5', 'lines 5, 9', 'lines 1, 2, 3, 4, 5 and 3 more')
+    """
+    if len(numbers) == 1:
+        return f"line {numbers[0]}"
+    shown = ", ".join(str(n) for n in numbers[:most])
+    return f"lines {shown}" + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
+
+
+def _unclosed_quote(text: str, dialect: type,
+                    rows: list[tuple[int, int, list[str]]]) -> tuple[int, int, bool] | None:
+    """Where a quoted cell opens and never closes where it should: (first, last line) of the row
+    it swallowed the following lines into, and whether it ran to the end of the file; or None.
+
+    Read leniently (as spreadsheets write and people type), a cell whose opening quote is never
+    closed takes every later line into itself, and its rows vanish without an error (walk 27).
+    Read strictly, the file then fails: at its end ("unexpected end of data") or at the quote
+    that closed the run too late. Only a failure inside a row that spans several lines counts;
+    a stray quote within one line reads as it always did.
+    """
+    import csv
+    import io
+
+    class Strict(dialect):
+        strict = True
+
+    reader = csv.reader(io.StringIO(text), Strict)
+    try:
+        for _row in reader:
+            pass
+        return None
+    except csv.Error as exc:
+        failed, at_end = reader.line_num, "end of data" in str(exc)
+    for first, last, _cells in rows:
+        if first <= failed <= last and last > first:
+            return first, last, at_end
+    return None
+
+
+def csv_rows(text: str, dialect: type, *, file: str | None,
+             app_hint: str | None = None) -> list[tuple[int, int, list[str]]]:
+    """The rows of a CSV that hold anything, each with the lines it starts and ends on.
+
+    Read as spreadsheets write and people type (a stray quote inside a cell is kept), but a
+    quote that opens a cell and is never closed (or closed rows too late) is refused, naming
+    the line where it opens: read leniently it swallowed the rows after it into one cell
+    (walk 27 for transcripts; the same held for attributes tables and surveys).
+
+    >>> csv_rows('a,b\\n\\n1,"two\\nlines"\\n', csv_dialect("a,b"), file="t.csv")
+    [(1, 1, ['a', 'b']), (3, 4, ['1', 'two\\nlines'])]
+    >>> csv_rows('a,b\\n1,"open\\n2,x\\n', csv_dialect("a,b"), file="t.csv")
+    Traceback (most recent call last):
+    ...
+    qualcode.errors.IngestError: t.csv, line 2: a quote (") opens a cell here and is never closed, so line 3 would be read as part of this cell, not as a row of its own. Close the quote at the end of that cell (or remove it), then import the file again.
+    """
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows: list[tuple[int, int, list[str]]] = []
+    try:
+        previous = 0
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append((previous + 1, reader.line_num, row))
+            previous = reader.line_num
+    except csv.Error as exc:
+        raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
+                          hint="check the quoting around that line, or save the sheet again as CSV") from None
+    # a second, strict read only where a cell spans lines (where a quote can have run on)
+    run = _unclosed_quote(text, dialect, rows) if any(last > first for first, last, _c in rows) else None
+    if run is not None:
+        first, last, at_end = run
+        swallowed = line_list(list(range(first + 1, last + 1)), most=3)
+        closed = "is never closed" if at_end else f"is not closed until line {last}"
+        rows_of = "a row of its own" if last == first + 1 else "rows of their own"
+        raise IngestError(f"a quote (\") opens a cell here and {closed}, so {swallowed} would be read as "
+                          f"part of this cell, not as {rows_of}", file=file, line=first,
+                          hint="close the quote at the end of that cell (or remove it), then import the "
+                          "file again", app_hint=app_hint)
+    return rows

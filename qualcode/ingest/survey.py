@@ -23,7 +23,6 @@ So ``by="district"`` groups respondents (documents), ``by="question"`` groups an
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
 import itertools
@@ -36,7 +35,7 @@ from qualcode.core import Attribute, Document, Role
 from qualcode.errors import IngestError, Problem
 from qualcode.ingest.attributes import parse_attrs
 from qualcode.ingest.build import DEFAULT_CODABLE_ROLES, build_document
-from qualcode.ingest.encoding import csv_dialect, decode_bytes, empty_file
+from qualcode.ingest.encoding import csv_dialect, csv_rows, decode_bytes, empty_file
 from qualcode.ingest.model import RawTranscript, RawTurn
 
 SURVEY_FORMAT = "survey"
@@ -312,20 +311,10 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Surve
     text = decode_bytes(data, file=filename)
     first = text.split("\n", 1)[0]
     dialect = csv_dialect(first, default="\t" if ext == ".tsv" else ",")
-    reader = csv.reader(io.StringIO(text), dialect, strict=True)  # an unclosed quote is an error, not one long cell
-
-    def rows():
-        start = 1
-        try:
-            for row in reader:
-                if any(c.strip() for c in row):
-                    yield start, row
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise IngestError(f"broken CSV: {exc}", file=filename, line=start,
-                              hint="check the quotes around that row, or save the sheet again as CSV") from None
-
-    return _table(rows(), filename)
+    # a quote that opens an answer and is never closed is refused where it opens, not read as one
+    # long answer swallowing the respondents after it
+    rows = [(first, cells) for first, _last, cells in csv_rows(text, dialect, file=filename)]
+    return _table(rows, filename)
 
 
 def _answer(text: str) -> str:

@@ -13,7 +13,6 @@ transcript: :class:`SidecarFile` says so.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from typing import Any, Iterable, Sequence
@@ -22,7 +21,7 @@ from qualcode.core import Role
 from qualcode.errors import IngestError
 from qualcode.safezip import check_archive
 from qualcode.ingest.attributes import FILE_COLUMNS
-from qualcode.ingest.encoding import csv_dialect, normalise_text
+from qualcode.ingest.encoding import csv_dialect, csv_rows, line_list, normalise_text
 from qualcode.ingest.model import RawTranscript, RawTurn
 from qualcode.ingest.speakers import parse_timestamp
 from qualcode.ingest.text import UNKNOWN_SPEAKER
@@ -132,7 +131,7 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
         if speaker and role in {r.value for r in Role}:
             raw.roles.setdefault(speaker, role)
     if over:
-        also = f" (also {_lines(over[1:])})" if len(over) > 1 else ""
+        also = f" (also {line_list(over[1:])})" if len(over) > 1 else ""
         if delimiter is not None and ti == len(header) - 1:
             raw.warn(f"more cells than the header has columns{also}: a {_said(delimiter)} in the text, with "
                      "no quotes around it; the extra cells are kept as part of the text. Check the text in "
@@ -160,47 +159,8 @@ def rows_to_transcript(rows: Iterable[tuple[int, list[Any]]], *, file: str | Non
     return raw
 
 
-def _lines(numbers: list[int], most: int = 5) -> str:
-    """``"line 5"``, ``"lines 5, 9"``, ``"lines 1, 2, 3, 4, 5 and 3 more"``.
-
-    >>> _lines([5]), _lines([5, 9]), _lines(list(range(1, 9)))
-    ('line 5', 'lines 5, 9', 'lines 1, 2, 3, 4, 5 and 3 more')
-    """
-    if len(numbers) == 1:
-        return f"line {numbers[0]}"
-    shown = ", ".join(str(n) for n in numbers[:most])
-    return f"lines {shown}" + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
-
-
 def _said(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(delimiter, repr(delimiter))
-
-
-def _unclosed_quote(text: str, dialect: type,
-                    rows: list[tuple[int, int, list[str]]]) -> tuple[int, int, bool] | None:
-    """Where a quoted cell opens and never closes where it should: (first, last line) of the row
-    it swallowed the following lines into, and whether it ran to the end of the file; or None.
-
-    Read leniently (as spreadsheets write and people type), a cell whose opening quote is never
-    closed takes every later line into itself, and its rows' words vanish from the transcript
-    without an error (walk 27). Read strictly, the file then fails: at its end ("unexpected end
-    of data") or at the quote that closed the run too late. Only a failure inside a row that spans
-    several lines counts; a stray quote within one line reads as it always did.
-    """
-    class Strict(dialect):
-        strict = True
-
-    reader = csv.reader(io.StringIO(text), Strict)
-    try:
-        for _row in reader:
-            pass
-        return None
-    except csv.Error as exc:
-        failed, at_end = reader.line_num, "end of data" in str(exc)
-    for first, last, _cells in rows:
-        if first <= failed <= last and last > first:
-            return first, last, at_end
-    return None
 
 
 def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> RawTranscript:
@@ -211,28 +171,7 @@ def read_csv(text: str, *, file: str | None = None, **columns: str | None) -> Ra
     ``rows_to_transcript``.
     """
     dialect = csv_dialect(text[:5000].split("\n", 1)[0])
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows: list[tuple[int, int, list[str]]] = []
-    try:
-        previous = 0
-        for row in reader:
-            if any(c.strip() for c in row):
-                rows.append((previous + 1, reader.line_num, row))
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
-                          hint="check the quoting around that line, or save the sheet again as CSV") from None
-    # a second, strict read only where a cell spans lines (where a quote can have run on)
-    run = _unclosed_quote(text, dialect, rows) if any(last > first for first, last, _c in rows) else None
-    if run is not None:
-        first, last, at_end = run
-        swallowed = _lines(list(range(first + 1, last + 1)), most=3)
-        closed = "is never closed" if at_end else f"is not closed until line {last}"
-        rows_of = "a row of its own" if last == first + 1 else "rows of their own"
-        raise IngestError(f"a quote (\") opens a cell here and {closed}, so {swallowed} would be read as "
-                          f"part of this cell, not as {rows_of}", file=file, line=first,
-                          hint="close the quote at the end of that cell (or remove it), then import the "
-                          "file again")
+    rows = csv_rows(text, dialect, file=file)
     return rows_to_transcript(((last, cells) for _first, last, cells in rows), file=file,
                               delimiter=dialect.delimiter, **columns)
 

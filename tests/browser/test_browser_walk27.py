@@ -95,3 +95,35 @@ def test_a_new_project_starts_from_the_coders_own_codebook_file(tmp_path, start_
         assert sorted(c.id for c in book.codes) == ["confidence", "scams", "tutor"]  # nothing retired
     finally:
         ctx.close()
+
+
+def test_an_attributes_table_with_a_quote_never_closed_is_refused_where_it_opens(tmp_path, start_app, page):
+    """After walk 27: the attributes table gave ana the site "North" and the next rows' text, and
+    ben no site, without a word. The Import page now names the table and the line of the quote,
+    and the transcripts imported then get no attributes from it."""
+    project = tmp_path / "study"
+    services.init_project(project, coder="rita").close()
+    for name, said in (("ana.txt", b"Good, the tutor was patient."), ("ben.txt", b"Hard at first, then fine.")):
+        (tmp_path / name).write_bytes(b"Interviewer: How was the course?\n\nPat: " + said + b"\n")
+    (tmp_path / "sites.csv").write_bytes(b'file,site\nana.txt,"North\nben.txt,South\n')
+    app = start_app(project, coder="rita")
+    open_import(page, app.url, [tmp_path / "ana.txt", tmp_path / "ben.txt"])
+    page.wait_for_selector('[data-testid="stExpander"] >> text=speakers')
+    wait_idle(page)
+    page.locator(key("imp_table_0")).locator('input[type="file"]').set_input_files(str(tmp_path / "sites.csv"))
+    main = page.locator('[data-testid="stMain"]')
+    error = main.locator('[data-testid="stAlert"]').filter(has_text="Attributes table: sites.csv, line 2")
+    error.wait_for()
+    said = error.inner_text()
+    assert "a quote (\") opens a cell here and is never closed, so line 3 would be read as part of this cell" \
+        in said, said
+    assert "then upload the table again" in said and "qualcode-attrs-" not in said, said
+    shot(page, "walk27-attributes-quote")
+    import_without_suggestions(page, "2 of 2 files imported")
+    ctx = services.open_project(project)
+    try:
+        docs = ingest.list_documents(ctx)
+        assert sorted(d["name"] for d in docs) == ["ana", "ben"]
+        assert all("site" not in (d.get("attributes") or {}) for d in docs), docs
+    finally:
+        ctx.close()
