@@ -36,7 +36,11 @@ CHIP_CSS = """<style>
 [class*="st-key-chip-"][class*="-rejected"] [class*="st-key-acc-"],
 [class*="st-key-chip-"][class*="-rejected"] [class*="st-key-rej-"] { display: none; }
 [class*="st-key-ex-"] [data-testid="stText"] { cursor: pointer; }
+[class*="st-key-rej-"] button [data-testid="stMarkdownContainer"] {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 </style>"""
+# The reject button is drawn as a cross alone; its words ("Reject Trust") are there for a screen
+# reader (which read the icon's name, "close") and hidden from sight by the last rule above.
 
 # A click on an excerpt's text opens it (excerpt_clicks.js): st.text takes no clicks itself.
 EXCERPT_CLICKS = st.components.v2.component(
@@ -176,7 +180,7 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
                               type="tertiary" if chip.probability < FAR_FROM_SURE else "secondary",
                               help=f"Accept · {sure}" + (f" · {chip.others}; your own decision is still open"
                                                           if chip.others else ""))
-                    st.button("", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
+                    st.button(f"Reject {md(chip.code_name)}", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, *what),
                               help=f"Reject {chip.code_name}", type="tertiary")
             elif chip.status == "accepted":

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from playwright.sync_api import expect
 import pytest
 
 from qualcode import services
@@ -123,7 +124,15 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     page.locator(key(f"acc-{first}") + " button").first.click()
     page.wait_for_selector(key(f"chip-{first}-accepted"))
     wait_idle(page)
-    page.locator(key(f"rej-{second}") + " button").first.click()
+    # the cross says what it does to a screen reader ("Reject <code>", not the icon's "close")
+    # and is drawn as a cross alone, as narrow as before
+    cross = page.locator(key(f"rej-{second}") + " button").first
+    name = page.evaluate("""(sid) => {
+        const b = document.querySelector(`.st-key-rej-${sid} button`);
+        return [b.innerText, b.getBoundingClientRect().width]; }""", second)
+    assert "Reject " in name[0] and name[1] < 60, name
+    expect(cross).to_have_accessible_name(re.compile(r"\bReject \w"))
+    cross.click()
     page.wait_for_selector(key(f"chip-{second}-rejected"))
     wait_idle(page)
     sugg, codings, _, _ = read_state(project)
