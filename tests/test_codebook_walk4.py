@@ -13,7 +13,7 @@ from qualcode.services import codebook as cbs
 from qualcode.services import suggest as suggest_svc
 from qualcode.storage import audit
 from qualcode.suggest.discover import cluster_themes, content_words, is_content_word
-from tests.ui_helpers import no_exception, page
+from tests.ui_helpers import no_exception, page, work_on
 
 THEMES_LABEL = "Discovered themes (from excerpts no code covers)"
 QUOTES = ["We meet every six months with the district team.",
@@ -79,7 +79,7 @@ def test_promote_on_the_page_makes_no_keywords_of_function_words(project, monkey
     said = " ".join(s.value for s in at.success)
     assert "Created the code Meeting rhythm" in said and "no keywords" in said and "Edit" in said
     assert "--" not in said
-    assert at.selectbox(key="cb_code").value == "meeting_rhythm"  # open, to write its definition
+    assert work_on(at).value == "meeting_rhythm"  # open, to write its definition
     assert _themes_expander(at).proto.expanded  # still open; the promoted theme left the list
     assert not any(t.key == "theme-5-name" for t in at.text_input)
 
@@ -218,7 +218,7 @@ def test_restore_confirms(project):
     cbs.add_code(project, {"id": "rapport", "name": "Rapport", "definition": "Warmth between coach and team."})
     cbs.retire_code(project, "rapport")
     at = no_exception(page("codebook", project, cb_retired=True))
-    at.selectbox(key="cb_code").set_value("rapport").run()
+    work_on(at).set_value("rapport").run()
     at.button(key="restore-rapport").click().run()
     no_exception(at)
     assert not cbs.get_codebook(project).get("rapport").retired
@@ -268,3 +268,23 @@ def test_undo_on_the_page_says_which_change(project):
     assert any(i.value.startswith("Undid: added code “Rapport”") for i in no_exception(at).info)
     at.button(key="cb-undo").click().run()
     assert any(i.value.startswith("Nothing to undo") for i in no_exception(at).info)
+
+
+# -- Walk 28: a rename shows in "Work on code"; a split names the new code by its name --------
+def test_rename_shows_in_work_on_code_and_split_says_the_new_name(project):
+    cbs.add_code(project, {"id": "kindness", "name": "Volunteer kindness", "definition": "Warmth of volunteers."})
+    at = no_exception(page("codebook", project))
+    work_on(at).set_value("kindness").run()
+    assert work_on(at).value == "kindness"
+    name = next(t for t in at.text_input if t.label == "Name" and t.value == "Volunteer kindness")
+    name.input("Staff and volunteer kindness")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    no_exception(at)
+    assert cbs.get_codebook(project).get("kindness").name == "Staff and volunteer kindness"
+    box = work_on(at)  # the same code, under its new name: a new box (Streamlit kept the old label)
+    assert box.value == "kindness" and box.key != "cb_code"
+    assert box.format_func("kindness") == "Staff and volunteer kindness (kindness)"
+    at.text_input(key="splitname-kindness").input("Driver kindness").run()
+    at.button(key="dosplit-kindness").click().run()
+    no_exception(at)
+    assert any(s.value.startswith("Split Driver kindness out of Staff and volunteer kindness:") for s in at.success)

@@ -213,3 +213,44 @@ def test_a_document_attribute_called_role_leaves_the_speakers_role_as_speaker_ro
     for r in again[again["excerpts"] > 0].to_dict("records"):
         q = analysis.quotes(project, code_id=r["code_id"], where={"speaker role": r["speaker role"]})
         assert len(q) == r["excerpts"] and set(q["role"]) == {r["speaker role"]}
+
+
+@pytest.mark.parametrize("include", ["accepted", "pending"])
+def test_each_quote_names_the_other_codes_on_its_excerpt(project, small, include):
+    """Walk 28: the drill-down's codes column named only the clicked code; R15 also carried
+    Dignity and stigma and nothing said so. "Also coded" lists the excerpt's other codes."""
+    every = analysis.retrieve(project, include=include, rollup=False)
+    on: dict[int, set[str]] = {}
+    for ex, name in zip(every["excerpt_id"], every["code"]):
+        on.setdefault(int(ex), set()).add(name)
+    assert any(len(v) > 1 for v in on.values())  # the small project has excerpts with two codes
+    freq = analysis.frequencies(project, include=include)
+    seen_other = False
+    for code_id in freq[freq["excerpts"] > 0]["code_id"]:
+        q = analysis.quotes(project, code_id=code_id, include=include)
+        for ex, counted, also in zip(q["excerpt_id"], q["code"], q["also_coded"]):
+            shown = set(also.split("; ")) if also else set()
+            assert shown == on[int(ex)] - set(counted.split("; ")), (code_id, ex)
+            seen_other |= bool(shown)
+    assert seen_other
+
+
+def test_a_grouped_table_keeps_a_codes_zero_in_the_other_groups(project, small):
+    """Walk 28: grouped by site, a code used at one site had no row at the other, so the two
+    sites could not be compared row by row. Codes used nowhere stay out."""
+    freq = analysis.frequencies(project, by="district")
+    per_code = freq.groupby("code_id")["excerpts"]
+    some_zero = freq[(freq["excerpts"] == 0) & (per_code.transform("sum") > 0)]
+    assert len(some_zero)  # the small project has a code used in one district only
+    script = (
+        "from qualcode.ui.pages.themes import _frequencies\n"
+        "from qualcode.ui.state import current_context\n"
+        "_frequencies(current_context(), by='district', include='accepted')\n"
+    )
+    at = no_exception(run_script(script, project))
+    table = next(df.value for df in at.dataframe if "district" in df.value.columns)
+    rows = {(str(y), c) for y, c in zip(table["district"], table["code"])}
+    for r in some_zero.to_dict("records"):
+        assert (str(r["district"]), r["code"]) in rows, r
+    unused = set(freq.loc[per_code.transform("sum") == 0, "code"])
+    assert unused and not unused & set(table["code"])

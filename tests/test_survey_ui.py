@@ -136,3 +136,42 @@ def test_a_broken_survey_file_is_named_once(project, monkeypatch):
     at = no_exception(run_script(script, project))
     (err,) = [e.value for e in at.error]
     assert err.startswith("bad_survey.csv, line ") and err.count("bad_survey.csv") == 1 and "a quote (\") opens a cell here and is never closed" in err
+
+
+def test_an_answer_keeps_the_chips_the_coder_saw_while_they_decide_it(project):
+    """Walk 28: R19 showed two chips; the refresh after the previous answer's decision had
+    re-scored it and dropped the second, so accepting the first took the second away."""
+    svc.save_survey(project, small_survey())
+    r1 = int(svc.survey_grid(project, "fall").rows.set_index(["respondent", "question"])["excerpt_id"][("r1", USEFUL)])
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=r1, code_id=c, score=p, model_id="test")
+                                            for c, p in (("trust", 0.8), ("evidence", 0.6), ("buy_in", 0.55))])
+        sugg = {sg.code_id: sg.id for sg in coding_store.list_suggestions(s)}
+    at = no_exception(page("code", project))
+    # the background refresh (as after a decision on another answer) keeps trust, drops the others
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=r1, code_id="trust", score=0.7, model_id="test")],
+                                        replace_pending_for=[r1])
+        assert {sg.code_id for sg in coding_store.list_suggestions(s)} == {"trust"}
+    at.button(key=f"acc-{sugg['trust']}").click().run()
+    no_exception(at)
+    keys = {b.key for b in at.button}
+    assert {f"acc-{sugg['evidence']}-kept", f"acc-{sugg['buy_in']}-kept"} <= keys  # still offered
+    at.button(key=f"acc-{sugg['evidence']}-kept").click().run()  # accepting it codes the answer
+    at.button(key=f"rej-{sugg['buy_in']}-kept").click().run()  # rejecting it drops it
+    no_exception(at)
+    assert sorted(svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r1, "codes"]) == ["evidence",
+                                                                                                      "trust"]
+    assert not any((b.key or "").endswith("-kept") for b in at.button)
+    assert any("no longer suggested" in m.value for m in at.info)
+
+
+def test_nothing_here_on_an_answer_rejects_its_suggestions(project):
+    rows, sugg = _seeded(project)
+    r1 = int(rows[("r1", USEFUL)])
+    at = no_exception(page("code", project))
+    at.button(key=f"snone-{r1}").click().run()
+    no_exception(at)
+    with project.session(readonly=True) as s:
+        assert {sg.id: sg.status.value for sg in coding_store.list_suggestions(s)}[sugg[r1]] == "rejected"
+    assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r1, "status"] == "reviewed"

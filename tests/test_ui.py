@@ -12,7 +12,7 @@ from qualcode.core import Suggestion
 from qualcode.services import coding, ui_support
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.ui_helpers import EVIL, focus_button, no_exception, page, run_script, seed
+from tests.ui_helpers import EVIL, focus_button, no_exception, page, run_script, seed, work_on
 
 TURNS = [
     ("Interviewer", "interviewer", "How did the team build trust?"),
@@ -449,7 +449,7 @@ def test_codebook_page_adds_and_retires_a_code(project):
     assert list(added.examples) == ["She always asks how my week went.", "We laugh a lot together."]
     assert list(added.keywords) == ["rapport", "warmth"]
     assert at.text_input(key="add_name").value == "" and at.text_area(key="add_examples").value == ""  # cleared
-    assert at.selectbox(key="cb_code").value == "rapport"  # open under Work on code (walk 17: the old one stayed)
+    assert work_on(at).value == "rapport"  # open under Work on code (walk 17: the old one stayed)
     at.checkbox(key="retireok-rapport").check().run()
     at.button(key="doretire-rapport").click().run()
     no_exception(at)
@@ -501,7 +501,7 @@ def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
     from qualcode.services import codebook as cb_service
 
     at = page("codebook", ctx)
-    at.selectbox(key="cb_code").set_value("buy_in").run()
+    work_on(at).set_value("buy_in").run()
     at.selectbox(key="merge-buy_in").set_value("trust").run()
     assert at.button(key="domerge-buy_in").disabled  # not without the confirmation
     at.checkbox(key="mergeok-buy_in").check().run()
@@ -1279,7 +1279,7 @@ def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(
     (table,) = [df for df in at.dataframe if "quote" in df.value.columns]
     labels = {c: v.get("label", c) for c, v in json.loads(table.proto.columns).items()}
     assert [labels.get(c, c) for c in table.value.columns] == [
-        "Document", "Speaker", "Speaker role", "Codes", "Quote", "Coders", "Origin", "Memo"]
+        "Document", "Speaker", "Speaker role", "Counted as", "Quote", "Also coded", "Coders", "Origin", "Memo"]
     assert len(analysis.quotes(project, code_id="rel_trust")) > 1  # the other documents' are left out
 
 

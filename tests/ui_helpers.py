@@ -102,3 +102,10 @@ def focus_button(at: AppTest, name: str):
     found = [b for b in at.button if (b.key or "").startswith(prefix)]
     assert len(found) == 1, [b.key for b in at.button]
     return found[0]
+
+
+def work_on(at: AppTest):
+    """The Codebook page's "Work on code" box (its key carries the codes' names)."""
+    found = [s for s in at.selectbox if s.label == "Work on code"]
+    assert len(found) == 1, [s.label for s in at.selectbox]
+    return found[0]

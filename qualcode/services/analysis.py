@@ -238,7 +238,32 @@ def quotes(ctx: ProjectContext, *, code_id: str, where: Mapping[str, Any] | None
         both = set(df[key]) & set(other[key])
         df = pd.concat([df, other], ignore_index=True) if len(other) else df
         df = df[df[key].isin(both)]
-    return one_row_per_excerpt(df)
+    out = one_row_per_excerpt(df)
+    out["also_coded"] = _also_coded(ctx, out, include=include, coder=coder)
+    return out
+
+
+def _also_coded(ctx: ProjectContext, rows: pd.DataFrame, *, include: str, coder: str | None) -> list[str]:
+    """Per quote, the other codes on its excerpt (same coders and inclusion as the number), names
+    joined by "; " (walk 28: the Codes column named only the clicked code, and the coder could
+    not see that R15 also carries Dignity and stigma)."""
+    if rows.empty:
+        return []
+    pending = _check_include(include)
+    with ctx.session(readonly=True) as s:
+        details = q.coding_details(s, include_pending=pending, coder_id=_coder_id(s, coder),
+                                   document_ids=sorted(set(rows["document_id"].astype(int).tolist())))
+        names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+    wanted = set(rows["excerpt_id"].astype(int).tolist())
+    on: dict[int, list[str]] = {}
+    for ex, cid in zip(details["excerpt_id"], details["code_id"]):
+        if int(ex) in wanted:
+            name = names.get(cid, cid)
+            if name not in on.setdefault(int(ex), []):
+                on[int(ex)].append(name)
+    counted = [set(str(c).split("; ")) for c in rows["code"]] if "code" in rows else [set()] * len(rows)
+    return ["; ".join(sorted(n for n in on.get(int(ex), []) if n not in here))
+            for ex, here in zip(rows["excerpt_id"], counted)]
 
 
 def one_row_per_excerpt(df: pd.DataFrame) -> pd.DataFrame:

@@ -376,7 +376,7 @@ class _SplitCode(_Revert):
         excerpt_ids = [int(i) for i in command.excerpt_ids]
         rec = store.move_code_refs(s, code_id, c.id, excerpt_ids=excerpt_ids)
         added = _get(_codebook(s), c.id)
-        summary = {"new_code": c.id, "codings_moved": len(rec["codings_moved"]),
+        summary = {"new_code": c.id, "new_name": c.name, "codings_moved": len(rec["codings_moved"]),
                    "suggestions_moved": len(rec["suggestions_moved"]), "memos_moved": len(rec["memos_moved"])}
         return Outcome(summary, code_id, {"code": code_dict(old)},
                        {"new_code": code_dict(added), "excerpt_ids": sorted(excerpt_ids),
@@ -740,13 +740,15 @@ def merge_text(source: str, target: str, summary: Mapping[str, Any]) -> str:
 
 
 def split_text(source: str, summary: Mapping[str, Any]) -> str:
-    """A split's outcome in words.
+    """A split's outcome in words, the new code by the name the coder gave it (walk 28: the
+    message named it by its id, "Split transport out of Access barriers").
 
-    >>> split_text("Evidence", {"new_code": "state_tests", "codings_moved": 2})
-    'Split state_tests out of Evidence: 2 codings moved'
+    >>> split_text("Evidence", {"new_code": "state_tests", "new_name": "State tests", "codings_moved": 2})
+    'Split State tests out of Evidence: 2 codings moved'
     """
     v = int(summary.get("codings_moved", 0))
-    return f"Split {summary.get('new_code')} out of {source}: {v} coding{'' if v == 1 else 's'} moved"
+    new = summary.get("new_name") or summary.get("new_code")
+    return f"Split {new} out of {source}: {v} coding{'' if v == 1 else 's'} moved"
 
 
 def codebook_history(ctx: ProjectContext, *, limit: int | None = None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt
 
-QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "coders", "origin", "memo"]
+QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "also_coded", "coders", "origin", "memo"]
 
 
 def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], include: str,
@@ -38,7 +38,10 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
     cols = [c for c in QUOTE_COLS if c in df.columns]
     st.dataframe(df[cols], hide_index=True, width="stretch", key=key,
                  column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
-                                "code": st.column_config.TextColumn("Codes"),
+                                "code": st.column_config.TextColumn(
+                                    "Counted as", help="The code (or its sub-codes) this number counts"),
+                                "also_coded": st.column_config.TextColumn(
+                                    "Also coded", help="The excerpt's other codes, by the same coders"),
                                 # never read as a document attribute called "role" (walk 6: "role site
                                 # coordinator" above rows whose role said "participant")
                                 "role": st.column_config.TextColumn("Speaker role"),

@@ -64,8 +64,9 @@ def add_code(ctx: ProjectContext, excerpt_id: int) -> None:
 
 
 def nothing_here(ctx: ProjectContext, excerpt_id: int) -> None:
-    """on_click: this answer has no code (reviewed; a negative example for the engine)."""
-    in_callback(coding.mark_reviewed, ctx, excerpt_id)
+    """on_click: this answer has no code: its open suggestions are rejected and it counts as
+    reviewed (a negative example for the engine), as "Nothing here" on a transcript."""
+    in_callback(coding.nothing_here, ctx, excerpt_id)
     dirty().add(excerpt_id)
     after_decision(ctx)
 
@@ -202,4 +203,5 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
                 if not ex.state.codings and not ex.state.reviewed:
                     tools.button("", key=f"snone-{ex.id}", icon=":material/do_not_disturb_on:", type="tertiary",
                                  on_click=nothing_here, args=(ctx, ex.id),
-                                 help="No code applies to this answer (mark it reviewed)")
+                                 help="Nothing here: no code applies to this answer (its suggestions are rejected; "
+                                      "it counts as reviewed)")

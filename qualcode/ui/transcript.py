@@ -17,7 +17,7 @@ import streamlit as st
 from qualcode.services import coding, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.suggest import FAR_FROM_SURE, sureness
-from qualcode.services.ui_support import ExcerptView, TurnView
+from qualcode.services.ui_support import Chip, ExcerptView, TurnView
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.ui.state import after_decision, error_text, flash, guarded, in_callback, show_flash
 from qualcode.ui.text import md
@@ -109,6 +109,7 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
     Either way the excerpt reloads with its current chips; a click that changed nothing starts
     no relearn (it would replace the fresh chips again)."""
     done = False
+    _deciding(excerpt_id)
     try:
         coding.decide(ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
         done = True
@@ -121,6 +122,7 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
                 done = True
                 flash(f"Coded {name}. (Its suggestion had just been updated in the background.)", kind="info")
         else:
+            _drop_kept(excerpt_id, code_id)
             flash(f"{name} is no longer suggested here: the model updated after your last decisions.", kind="info")
     except (QualcodeError, ValueError, KeyError, LookupError) as exc:
         flash(error_text(exc))
@@ -162,25 +164,68 @@ def refresh(ctx: ProjectContext, excerpts: list[ExcerptView]) -> None:
         dirty().discard(e.id)
 
 
+DRAWN_MAX = 2000  # excerpts whose drawn chips are remembered (a page holds far fewer)
+
+
+def _drawn() -> dict[int, list[Chip]]:
+    """The open suggestions last drawn on each excerpt: what the coder saw when they click."""
+    drawn = st.session_state.setdefault("code_drawn", {})
+    if len(drawn) > DRAWN_MAX:
+        drawn.clear()
+    return drawn
+
+
+def _deciding(excerpt_id: int) -> None:
+    """The coder decides on this excerpt: the first time, remember the chips it showed."""
+    if (st.session_state.get("code_shown") or {}).get("id") != excerpt_id:
+        st.session_state["code_shown"] = {"id": excerpt_id, "chips": list(_drawn().get(excerpt_id, ()))}
+
+
+def kept_chips(ex: ExcerptView) -> list[Chip]:
+    """Suggestions the coder saw on the excerpt they are deciding that the model has since
+    withdrawn: still offered until they move on (walk 28: a survey answer showed two chips; the
+    refresh after the previous answer's decision had re-scored it, and accepting the first chip
+    took the second away before the coder could accept it). Accepting one codes the excerpt with
+    it; rejecting one drops it."""
+    shown = st.session_state.get("code_shown") or {}
+    if shown.get("id") != ex.id or st.session_state.get("code_focus") != ex.id:
+        return []
+    if ex.state.reviewed and not ex.state.codings:  # "Nothing here": none of them applies
+        return []
+    here = {c.code_id for c in ex.state.chips} | {c.code_id for c in ex.state.codings}
+    return [c for c in shown.get("chips", ()) if c.code_id not in here]
+
+
+def _drop_kept(excerpt_id: int, code_id: str) -> None:
+    shown = st.session_state.get("code_shown") or {}
+    if shown.get("id") == excerpt_id:
+        shown["chips"] = [c for c in shown.get("chips", ()) if c.code_id != code_id]
+
+
 def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) -> None:
     """The chips row of one excerpt: suggestions (accept/reject), codings, memo count."""
     state = ex.state
     with st.container(horizontal=True, gap="small", key=f"chips-{ex.id}", vertical_alignment="center"):
         accepted_codes = set()
-        for chip in state.chips:  # most likely first (ui_support orders them)
+        # most likely first (ui_support orders them); then those the coder saw, since withdrawn
+        # (their ids may be new suggestions' by now: the keys say which)
+        kept = kept_chips(ex)
+        _drawn()[ex.id] = [*state.pending, *kept]
+        for chip, tag in [*((c, "") for c in state.chips), *((c, "-kept") for c in kept)]:
             label = f"{md(chip.code_name)} {chip.probability:.0%}"  # calibrated: 60% means 6 in 10
             if chip.status == "pending":
                 what = (chip.code_id, chip.code_name)  # the decision checks it is still this suggestion
-                with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending",
+                with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-pending{tag}",
                                   width="content"):
                     sure = f"{chip.probability:.0%} chance, {sureness(chip.probability)}"
-                    st.button(label, key=f"acc-{chip.suggestion_id}", icon=":material/check:",
+                    st.button(label, key=f"acc-{chip.suggestion_id}{tag}", icon=":material/check:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, *what),
                               # a long shot is drawn plainer than a likely code
                               type="tertiary" if chip.probability < FAR_FROM_SURE else "secondary",
                               help=f"Accept · {sure}" + (f" · {chip.others}; your own decision is still open"
                                                           if chip.others else ""))
-                    st.button(f"Reject {md(chip.code_name)}", key=f"rej-{chip.suggestion_id}", icon=":material/close:",
+                    st.button(f"Reject {md(chip.code_name)}", key=f"rej-{chip.suggestion_id}{tag}",
+                              icon=":material/close:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, *what),
                               help=f"Reject {chip.code_name}", type="tertiary")
             elif chip.status == "accepted":

@@ -3,6 +3,7 @@ retire (each confirmed, each undoable); the quotes behind a code; discovered the
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import pandas as pd
@@ -305,6 +306,23 @@ def _themes(ctx: ProjectContext, cb: Codebook) -> None:
             _theme_card(ctx, th if isinstance(th, dict) else vars(th), i)
 
 
+def _work_on(cb: Codebook, ids: list[str]) -> str:
+    """"Work on code": the chosen code's id, kept in ``cb_code``. The box's key carries the codes'
+    names: Streamlit keeps a keyed box's shown label, so after a rename it still read "Volunteer
+    kindness (kindness)" above a Name box saying "Staff and volunteer kindness" (walk 28)."""
+    names = "\x1f".join(f"{c.id}\x1e{c.name}" for c in cb.codes)
+    key = f"cb_code-{zlib.crc32(names.encode()):08x}"
+    current = st.session_state.pop(SELECT_CODE, None)  # a code just added or promoted: open it
+    if current in ids:
+        st.session_state.pop(key, None)  # the box shows it, not the choice it had
+    else:
+        current = st.session_state.get("cb_code")
+    cid = st.selectbox("Work on code", ids, index=ids.index(current) if current in ids else 0,
+                       format_func=_label(cb), key=key)
+    st.session_state["cb_code"] = cid
+    return cid
+
+
 def render() -> None:
     ctx = page_context("Codebook")
     if ctx is None:
@@ -331,14 +349,12 @@ def render() -> None:
         ids = [r["Id"] for r in rows]
         if not ids:
             return
-        wanted = st.session_state.pop(SELECT_CODE, None)
-        if wanted in ids:  # a code just promoted from a theme: open it, to write its definition
-            st.session_state["cb_code"] = wanted
-        cid = st.selectbox("Work on code", ids, format_func=_label(cb), key="cb_code")
+        cid = _work_on(cb, ids)
         code = cb.get(cid)
         if code is None:
             return
-        tabs = st.tabs(["Edit", "Quotes", "Move · merge · split · retire"])
+        # keyed: a message above it (shown once) moved it, and the next click went back to Edit
+        tabs = st.tabs(["Edit", "Quotes", "Move · merge · split · retire"], key="cb_tabs")
         with tabs[0]:
             _edit(ctx, cb, code)
         with tabs[1]:

@@ -174,7 +174,10 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
                     source=source)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
-    shown = df[df["excerpts"] > 0].reset_index(drop=True)
+    # Codes used nowhere are left out; grouped, a code used in one group keeps its 0 in the
+    # others, so groups compare row by row (walk 28: no "Eastgate · Dietary needs" row)
+    used = (df.groupby("code_id")["excerpts"].transform("sum") if by else df["excerpts"]) > 0
+    shown = df[used].reset_index(drop=True)
     st.caption("Click a row to read its quotes.")
     cols = [c for c in ([by] if by else []) + FREQ_COLS if c in shown.columns]
     # A new table (other grouping, count or coder) is a new widget: a row picked in the last
