@@ -1279,7 +1279,7 @@ def test_the_case_matrix_names_its_codes_and_a_cell_shows_that_documents_quotes(
     (table,) = [df for df in at.dataframe if "quote" in df.value.columns]
     labels = {c: v.get("label", c) for c, v in json.loads(table.proto.columns).items()}
     assert [labels.get(c, c) for c in table.value.columns] == [
-        "Document", "Speaker", "Speaker role", "Counted as", "Quote", "Also coded", "Coders", "Origin", "Memo"]
+        "Document", "Speaker", "Speaker role", "Counted as", "Also coded", "Quote", "Coders", "Origin", "Memo"]
     assert len(analysis.quotes(project, code_id="rel_trust")) > 1  # the other documents' are left out
 
 

@@ -14,7 +14,7 @@ from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt
 
-QUOTE_COLS = ["document", "speaker", "role", "code", "quote", "also_coded", "coders", "origin", "memo"]
+QUOTE_COLS = ["document", "speaker", "role", "code", "also_coded", "quote", "coders", "origin", "memo"]
 
 
 def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], include: str,
@@ -39,15 +39,20 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
     st.dataframe(df[cols], hide_index=True, width="stretch", key=key,
                  column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
                                 "code": st.column_config.TextColumn(
-                                    "Counted as", help="The code (or its sub-codes) this number counts"),
+                                    "Counted as", help="The code (or its sub-codes) this number counts",
+                                    width="small"),
                                 "also_coded": st.column_config.TextColumn(
-                                    "Also coded", help="The excerpt's other codes, by the same coders"),
+                                    "Also coded", help="The excerpt's other codes, by the same coders",
+                                    width="medium"),
                                 # never read as a document attribute called "role" (walk 6: "role site
                                 # coordinator" above rows whose role said "participant")
-                                "role": st.column_config.TextColumn("Speaker role"),
+                                "role": st.column_config.TextColumn("Speaker role", width="small"),
                                 # one style of header (walk 15: "document" and "speaker" beside "Speaker role")
+                                # a survey's "speaker" is its question: not so wide that the quote
+                                # leaves the table (walk 28)
+                                "speaker": st.column_config.TextColumn("Speaker", width="small"),
                                 **{c: st.column_config.TextColumn(c.capitalize())
-                                   for c in ("document", "speaker", "coders", "origin", "memo")}})
+                                   for c in ("document", "coders", "origin", "memo")}})
     return df
 
 
