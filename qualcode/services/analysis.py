@@ -254,16 +254,10 @@ def _also_coded(ctx: ProjectContext, rows: pd.DataFrame, *, include: str, coder:
         details = q.coding_details(s, include_pending=pending, coder_id=_coder_id(s, coder),
                                    document_ids=sorted(set(rows["document_id"].astype(int).tolist())))
         names = {c.id: c.name for c in code_store.load_codebook(s).codes}
-    wanted = set(rows["excerpt_id"].astype(int).tolist())
-    on: dict[int, list[str]] = {}
-    for ex, cid in zip(details["excerpt_id"], details["code_id"]):
-        if int(ex) in wanted:
-            name = names.get(cid, cid)
-            if name not in on.setdefault(int(ex), []):
-                on[int(ex)].append(name)
-    counted = [set(str(c).split("; ")) for c in rows["code"]] if "code" in rows else [set()] * len(rows)
-    return ["; ".join(sorted(n for n in on.get(int(ex), []) if n not in here))
-            for ex, here in zip(rows["excerpt_id"], counted)]
+    details = details[details["excerpt_id"].isin(rows["excerpt_id"])]
+    on = details["code_id"].map(lambda c: names.get(c, c)).groupby(details["excerpt_id"]).agg(set)
+    return ["; ".join(sorted(on.get(ex, set()) - set(str(counted).split("; "))))
+            for ex, counted in zip(rows["excerpt_id"], rows["code"])]
 
 
 def one_row_per_excerpt(df: pd.DataFrame) -> pd.DataFrame:

@@ -47,10 +47,10 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
                                 # never read as a document attribute called "role" (walk 6: "role site
                                 # coordinator" above rows whose role said "participant")
                                 "role": st.column_config.TextColumn("Speaker role", width="small"),
-                                # one style of header (walk 15: "document" and "speaker" beside "Speaker role")
                                 # a survey's "speaker" is its question: not so wide that the quote
                                 # leaves the table (walk 28)
                                 "speaker": st.column_config.TextColumn("Speaker", width="small"),
+                                # one style of header (walk 15: "document" and "speaker" beside "Speaker role")
                                 **{c: st.column_config.TextColumn(c.capitalize())
                                    for c in ("document", "coders", "origin", "memo")}})
     return df
