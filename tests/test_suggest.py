@@ -712,3 +712,21 @@ def test_the_codebook_alone_is_never_very_sure():
     s = rng.uniform(0.01, 0.99, 400)
     learned = Calibrator().fit(s, (rng.uniform(size=400) < s).astype(int), n_decisions=400)
     assert learned.source == "decisions" and learned(S).max() > 0.9
+
+
+def test_an_engine_prepared_on_an_empty_project_learns_once_documents_are_added():
+    """The hand features' scaling of an empty corpus (the mean of no rows, NaN) was cached, so the
+    documents added later had NaN features and the first fit failed ("Input X contains NaN")."""
+    from qualcode.suggest.corpus import concat_corpus
+
+    full, labels = synthetic()
+    empty = make_corpus([], np.zeros((0, full.emb.shape[1]), dtype=np.float32))
+    eng = Engine(CODES, HashEmbedder()).prepare(empty)
+    assert eng._X(empty, np.arange(0)).shape[0] == 0
+    grown = concat_corpus(empty, full)
+    eng.extend(empty, grown)
+    X = eng._X(grown, np.arange(len(grown)))
+    assert np.isfinite(X.toarray()).all()
+    Y = np.array([[lab == c.id for c in CODES] for lab in labels[:60]], dtype=float)
+    S = eng.fit(grown, np.arange(60), Y).scores(grown)
+    assert np.isfinite(S).all()

@@ -149,8 +149,12 @@ class Engine:
         base, rows = self._prepared or (corpus, np.arange(len(corpus)))
         if self.text is None:
             self.text = TextFeatures().fit([base.texts[i] for i in rows])
-        if self.mu is None or self.mu.shape[0] != corpus.hand.shape[1]:
+        if (self.mu is None or self.mu.shape[0] != corpus.hand.shape[1]) and len(corpus.hand):
             self.mu, self.sd = corpus.hand.mean(axis=0), corpus.hand.std(axis=0) + 1e-3
+        # An empty project has nothing to scale by: nothing is cached (the mean of no rows, NaN,
+        # once stayed and made the features of documents imported later NaN: the fit failed).
+        mu = self.mu if self.mu is not None and len(corpus.hand) else np.zeros(corpus.hand.shape[1])
+        sd = self.sd if self.sd is not None and len(corpus.hand) else np.ones(corpus.hand.shape[1])
         pos = {r: k for k, r in enumerate(self.vocab)}
         k = len(self.vocab)
         roles = np.zeros((len(idx), 2 * k + 1), dtype=np.float32)
@@ -160,7 +164,7 @@ class Engine:
             roles[row, k + pos.get(corpus.prev_roles[i], k)] = 1.0
         if self.emb_proj is None or self.emb_proj.shape[0] != corpus.emb.shape[1]:
             self._fit_projection(base.emb[rows])
-        hand = (corpus.hand[idx] - self.mu) / self.sd * HAND_WEIGHT
+        hand = (corpus.hand[idx] - mu) / sd * HAND_WEIGHT
         dense = np.hstack([(corpus.emb[idx] - self.emb_mean) @ self.emb_proj, roles, hand]).astype(np.float32)
         return sp.hstack([self.text.transform([corpus.texts[i] for i in idx]), sp.csr_matrix(dense)],
                          format="csr", dtype=np.float32)
