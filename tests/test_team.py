@@ -382,3 +382,57 @@ def test_agreement_leaves_out_a_speaker_made_interviewer_after_coding(db_url):  
         assert team.agreement(alice, coders=["alice", "bob"])["units"] == 9
     finally:
         alice.close()
+
+
+def test_blindness_counts_the_excerpts_a_coder_decided_with_a_colleagues_codes_on_screen(tp):
+    """Walk 29: with independent coding off, the second coder saw the first one's codes beside each
+    excerpt, and nothing said the comparison was not blind. An excerpt is open when a coder
+    finished it after a colleague had, while the setting was off; a toggle's undo counts."""
+    alice, bob, ex = tp
+    for e in ex[:6]:
+        coding.add_coding(alice, e.id, "trust")
+    coding.add_coding(bob, ex[0].id, "trust")   # off, after alice: open
+    coding.mark_reviewed(bob, ex[1].id)          # off, after alice: open
+    team.set_independent_coding(alice, True)
+    coding.add_coding(bob, ex[2].id, "trust")   # on: blind
+    coding.mark_reviewed(bob, ex[3].id)
+    assert team.blindness(alice, coders=["alice", "bob"]) == {"compared": 4, "open": 2, "independent": True}
+    team.undo(alice, 1)                          # the toggle undone: off again from now on
+    coding.add_coding(bob, ex[4].id, "buy_in")  # off again: open
+    assert team.blindness(bob, coders=["alice", "bob"]) == {"compared": 5, "open": 3, "independent": False}
+    # the first to finish an excerpt saw nobody's codes there, whatever the setting
+    coding.add_coding(bob, ex[8].id, "trust")
+    coding.add_coding(alice, ex[8].id, "trust")  # alice after bob, off: open
+    coding.add_coding(bob, ex[9].id, "trust")
+    got = team.blindness(alice, coders=["alice", "bob"], excerpt_ids=[ex[0].id, ex[2].id, ex[9].id])
+    assert got == {"compared": 2, "open": 1, "independent": False}  # ex 9: bob alone
+    assert team.blindness(alice, coders=["alice", "bob"])["open"] == 4
+
+
+def test_blindness_counts_a_merged_colleagues_work_as_made_elsewhere(tp, tmp_path):
+    """A colleague's .qdpx merged in was coded in another program: never open itself, and the
+    coders here who finish those excerpts after it arrived, with independent coding off, are."""
+    import io
+    import zipfile
+
+    from qualcode.services import export as export_svc
+    from qualcode.services import merge
+
+    alice, bob, ex = tp
+    for e in ex[:4]:
+        coding.add_coding(alice, e.id, "trust")
+    raw = export_svc.qdpx_bytes(alice)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            if item.filename == "qualcode.json":
+                continue
+            data = zin.read(item)
+            if item.filename == "project.qde":
+                data = data.replace(b'name="alice"', b'name="nadia"')
+            zout.writestr(item, data)
+    done = merge.merge_qdpx(alice, out.getvalue())
+    assert done["codings"] == 4
+    assert team.blindness(alice, coders=["alice", "nadia"]) == {"compared": 4, "open": 0, "independent": False}
+    coding.add_coding(bob, ex[0].id, "trust")  # bob, here, after both, with the setting off
+    assert team.blindness(alice, coders=["bob", "nadia"])["open"] == 1

@@ -49,3 +49,24 @@ def test_figures_resolve_audit_and_settings(project):
     at.toggle(key="team-independent").set_value(True)
     at = no_exception(at.run())
     assert team.independent_coding(project) is True
+
+
+def test_the_page_says_when_a_coder_decided_with_a_colleagues_codes_on_screen(project):
+    """Walk 29: independent coding was off, so bob saw alice's codes; the page reported kappa
+    as for a blind sample. It now says so above the table, and says nothing once it was on."""
+    seed_two_coders(project)  # alice first, then bob, with independent coding off (the default)
+    at = no_exception(page("agreement", project))
+    notes = [w.value for w in at.warning if w.value.startswith("Not a blind comparison")]
+    assert notes == ["Not a blind comparison: on 2 of the 2 excerpts all these coders finished, one of them "
+                     "decided after a colleague had, while independent coding was off, with the colleague's codes "
+                     "beside the excerpt. There, agreement can be higher than coders working alone would reach. For "
+                     "a blind sample, turn independent coding on (Team tab, or the Project page) before the coders "
+                     "start on excerpts nobody has coded yet."]
+
+
+def test_a_blind_comparison_gets_no_such_note(project):
+    team.set_independent_coding(project, True)
+    seed_two_coders(project)
+    at = no_exception(page("agreement", project))
+    assert at.metric[0].value == "2"  # the same two excerpts compared
+    assert not [w for w in at.warning if w.value.startswith("Not a blind comparison")]

@@ -206,3 +206,28 @@ def test_the_sidebar_says_when_the_coder_was_chosen_at_start(project, monkeypatc
     assert "Coding as **maria**" in _badge(at) and "chosen when the app was started" in _badge(at)
     at = no_exception(_app(project, monkeypatch, query={"coder": "bob"}))
     assert "Coding as **bob**" in _badge(at) and "chosen when the app was started" not in _badge(at)
+
+
+def test_adding_a_second_coder_says_that_coding_is_not_blind_until_it_is_turned_on(project, monkeypatch):
+    """Walk 29: theo was added after maya had coded and saw her codes beside each excerpt; adding
+    him said nothing about independent coding. Now it does, while it is off, and not once it is on."""
+    from qualcode.services import coding
+    from qualcode.services import team
+    from qualcode.storage import documents
+    from tests.conftest import make_document
+
+    with project.session() as s:
+        ex = documents.load_document(s, documents.add_document(s, make_document())).excerpts
+    coding.add_coding(project, ex[1].id, "trust")  # alice has coded
+    at = no_exception(_app(project, monkeypatch, query={"coder": "alice"}))
+    at.text_input(key="coder_new").input("theo")
+    at.button(key="coder_add").click().run()
+    no_exception(at)
+    assert [w.value for w in at.warning] == [
+        "Coding as theo. Independent coding is off, so theo will see alice's codes beside each excerpt. To "
+        "measure agreement on a blind sample, turn it on below before theo starts."]
+    team.set_independent_coding(project, True)
+    at.text_input(key="coder_new").input("uma")
+    at.button(key="coder_add").click().run()
+    no_exception(at)
+    assert at.session_state["coder"] == "uma" and not at.warning

@@ -252,6 +252,79 @@ def _block(names, units, code_ids, applied, spans, level, unit_name, names_of_co
     return {"units": overall["units"], "codes": codes, "overall": _summarise(overall, unit_name=unit_name)}
 
 
+IMPORT_SLACK_S = 5.0  # reviews finished this close to a project's import came in with it
+
+
+def _switches(events: list[dict[str, Any]], now_on: bool) -> tuple[bool, list[tuple[datetime, bool]]]:
+    """Independent coding over time, from the audit log (oldest first): its value before the
+    first change, and each change (a toggle, or an undo of one) with its time."""
+    toggles = {ev["id"]: ev for ev in events if ev["action"] == "setting" and ev["entity_id"] == INDEPENDENT_KEY}
+    changes = []
+    for ev in events:
+        if ev["id"] in toggles:
+            changes.append((ev["at"], bool((ev["after"] or {}).get("value"))))
+        elif ev["action"] == "undo" and ev["undo_of"] in toggles:
+            changes.append((ev["at"], bool((toggles[ev["undo_of"]]["before"] or {}).get("value"))))
+    first = next(iter(toggles.values()), None)
+    return (bool((first["before"] or {}).get("value")) if first else now_on), changes
+
+
+def blindness(ctx: ProjectContext, *, coders: Iterable[str] | None = None,
+              excerpt_ids: Iterable[int] | None = None) -> dict[str, Any]:
+    """Whether a comparison of ``coders`` was blind (walk 29: a second coder saw the first one's
+    codes on the Code page, and the Agreement page reported kappa as if they had not).
+
+    On an excerpt every one of them finished, a coder who finished it after a colleague among
+    them had, in this project, while independent coding was off, had that colleague's codes on
+    screen. Returns ``{"compared": the excerpts every coder finished, "open": of those, the
+    excerpts with such a decision, "independent": the setting now}``. Reviews brought in by a
+    merge or with an imported project were made elsewhere: they are never open themselves, and
+    count from the moment they arrived.
+
+    >>> blindness(ctx, coders=["maya", "theo"])  # doctest: +SKIP
+    {'compared': 78, 'open': 78, 'independent': False}
+    """
+    with ctx.session(readonly=True) as s:
+        people = _pick_coders(s, coders)
+        times = team_store.review_times(s, people.values())
+        events = team_store.audit_rows(s, action=["setting", "undo", "merge", "import_project"], newest_first=False)
+        now_on = bool(meta.get_setting(s, INDEPENDENT_KEY, False))
+    start, changes = _switches(events, now_on)
+    arrived: dict[tuple[int, int], datetime] = {}  # (excerpt, coder) -> when a merge brought the review in
+    imported_at = None
+    for ev in events:
+        if ev["action"] == "merge" and not ev["undone"]:
+            for e, c in (ev["after"] or {}).get("reviews", []):
+                arrived[(int(e), int(c))] = ev["at"]
+        elif ev["action"] == "import_project" and imported_at is None:
+            imported_at = ev["at"]
+
+    def on_at(at: datetime) -> bool:
+        value = start
+        for when, v in changes:
+            if when > at:
+                break
+            value = v
+        return value
+
+    allowed = set(excerpt_ids) if excerpt_ids is not None else None
+    per: dict[int, list[tuple[datetime, bool]]] = {}  # excerpt -> (visible from, decided here)
+    for e, c, at in times:
+        if allowed is not None and e not in allowed:
+            continue
+        if (e, c) in arrived:
+            per.setdefault(e, []).append((max(at, arrived[(e, c)]), False))
+        elif imported_at is not None and (at - imported_at).total_seconds() <= IMPORT_SLACK_S:
+            per.setdefault(e, []).append((at, False))
+        else:
+            per.setdefault(e, []).append((at, True))
+    n = len(people)
+    compared = [rs for rs in per.values() if len(rs) == n and n >= 2]
+    opened = sum(1 for rs in compared
+                 if any(here and not on_at(at) for at, here in sorted(rs, key=lambda r: r[0])[1:]))
+    return {"compared": len(compared), "open": opened, "independent": now_on}
+
+
 def agreement(
     ctx: ProjectContext,
     *,

@@ -61,6 +61,17 @@ def reviewed_sets(s: Session, ids: Iterable[int], *, codable_only: bool = True) 
     return out
 
 
+def review_times(s: Session, coder_ids: Iterable[int]) -> list[tuple[int, int, datetime]]:
+    """(excerpt id, coder id, when finished) of every review by these coders, codable excerpts only."""
+    ids = list(coder_ids)
+    if not ids:
+        return []
+    q = (select(ReviewRow.excerpt_id, ReviewRow.coder_id, ReviewRow.reviewed_at)
+         .join(ExcerptRow, ExcerptRow.id == ReviewRow.excerpt_id)
+         .where(ReviewRow.coder_id.in_(ids), ExcerptRow.codable.is_(True)))
+    return [(e, c, _aware(at)) for e, c, at in s.execute(q)]
+
+
 def reviewed_before_code(
     s: Session, excerpt_ids: Iterable[int], coder_ids_: Iterable[int], code_ids: Iterable[str]
 ) -> dict[str, dict[int, set[int]]]:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from qualcode.core.text import plural
 from qualcode.services import export as export_svc
 from qualcode.services import merge as merge_svc
 from qualcode.services import team
@@ -108,7 +109,7 @@ def _show_qdpx_preview(p: dict[str, Any]) -> int:
     for item in p["left_out"]:
         st.warning(f"Left out: {item}", icon=":material/warning:")
     if p["problems"]:
-        with st.expander(f"{len(p['problems'])} problems found in the file"):
+        with st.expander(f"{plural(len(p['problems']), 'problem')} found in the file"):
             st.markdown("\n".join(f"- {md(x)}" for x in p["problems"][:200]))
     return p["codings"] + len(docs["added"]) + p["reviews"] + p["memos"] + len(codes["added"])
 

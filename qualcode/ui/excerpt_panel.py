@@ -255,8 +255,12 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
                 st.text(f"“{c.span_text}”", width="stretch")
 
     if state.colleagues:  # independent coding off: what colleagues coded here, to read, not to decide
-        st.caption("Colleagues' codes here: " + "; ".join(
-            f"{md(who)}: {', '.join(md(n) for n in names)}" for who, names in sorted(state.colleagues.items())))
+        # a block of its own, each line named by its coder (walk 29: one caption under "Your codes
+        # here" was read as the second coder's own codes, and they were not added)
+        with st.container(border=True, key=f"colleagues-{ex.id}"):
+            st.markdown("**Colleagues' codes here** (not yours: independent coding is off)")
+            for who, names in sorted(state.colleagues.items()):
+                st.markdown(f"{md(who)}: {', '.join(md(n) for n in names)}")
 
     if ex.codable:
         _add_code_form(ctx, ex, code_options)

@@ -259,6 +259,9 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     with st.expander("How to read these figures", icon=":material/help:"):
         st.markdown(HELP)
     result, unused = used_codes_only(result)
+    blind = attempt(team.blindness, ctx, coders=chosen)
+    if blind and blind["open"]:  # above the table: read before its kappa (walk 29)
+        st.warning(not_blind_note(blind["open"], blind["compared"]), icon=":material/visibility:")
     for text in late_notes(result, names):  # above the table: read before its kappa (walk 19)
         st.warning(text, icon=":material/schedule:")
     if result.get("not_coded"):
@@ -294,6 +297,20 @@ def not_coded_text(n: int) -> str:
     return (f"{excerpts(n)} all the coders finished {'is' if n == 1 else 'are'} left out: their speaker's words are "
             "not coded now (a role changed on the Documents page after they were coded). Codes on them still count "
             "on Themes.")
+
+
+def not_blind_note(opened: int, compared: int) -> str:
+    """Why figures may flatter the coders (``team.blindness``; walk 29: a second coder saw the
+    first one's codes beside each excerpt, and the page reported kappa as if they had not).
+
+    >>> print(not_blind_note(9, 78))
+    Not a blind comparison: on 9 of the 78 excerpts all these coders finished, one of them decided after a colleague had, while independent coding was off, with the colleague's codes beside the excerpt. There, agreement can be higher than coders working alone would reach. For a blind sample, turn independent coding on (Team tab, or the Project page) before the coders start on excerpts nobody has coded yet.
+    """
+    return (f"Not a blind comparison: on {opened} of the {excerpts(compared)} all these coders finished, one of them "
+            "decided after a colleague had, while independent coding was off, with the colleague's codes beside "
+            "the excerpt. There, agreement can be higher than coders working alone would reach. For a blind "
+            "sample, turn independent coding on (Team tab, or the Project page) before the coders start on "
+            "excerpts nobody has coded yet.")
 
 
 def late_notes(result: dict[str, Any], names: dict[str, str]) -> list[str]:

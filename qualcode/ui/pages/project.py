@@ -19,8 +19,8 @@ from qualcode.services import team, ui_support
 from qualcode.ui import signin
 from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.text import excerpts, md
-from qualcode.ui.state import (attempt, current_coder, current_context, forget_project, project_ref, set_coder,
-                               show_flash)
+from qualcode.ui.state import (attempt, current_coder, current_context, flash, forget_project, project_ref,
+                               set_coder, show_flash)
 
 
 def _switch(path: str, *, missing: str, opener, done) -> None:
@@ -150,6 +150,25 @@ def _add_coder(ctx: services.ProjectContext) -> None:
     if name:
         set_coder(name)
         st.session_state["coder_new"] = ""
+        flash_not_blind(ctx, name)
+
+
+def not_blind_text(name: str, others: list[str]) -> str:
+    """What a coder added while independent coding is off should know (walk 29: the second coder
+    read the first one's codes beside each excerpt, and nothing had said so).
+
+    >>> not_blind_text("theo", ["maya"])
+    "Coding as theo. Independent coding is off, so theo will see maya's codes beside each excerpt. To measure agreement on a blind sample, turn it on below before theo starts."
+    """
+    who = " and ".join([", ".join(others[:-1]), others[-1]] if len(others) > 1 else others)
+    return (f"Coding as {name}. Independent coding is off, so {name} will see {who}'s codes beside each excerpt. "
+            f"To measure agreement on a blind sample, turn it on below before {name} starts.")
+
+
+def flash_not_blind(ctx: services.ProjectContext, name: str) -> None:
+    others = [c for c in attempt(team.reviewing_coders, ctx) or [] if c != name]
+    if others and not attempt(team.independent_coding, ctx):
+        flash(not_blind_text(md(name), [md(o) for o in others]), kind="warning")
 
 
 def _coder_picker(ctx: services.ProjectContext) -> None:
