@@ -35,6 +35,10 @@ def test_agreement_json_has_the_documented_keys(project):
     assert list(one["codes"]) == ["buy_in"] and one["codes"]["buy_in"]["cohen_kappa"] == 0.0
     text = _run(project, "agreement", "--level", "character")
     assert text.exit_code == 0 and "OVERALL" in text.output and "characters" in text.output
+    # bob coded after alice with independent coding off: not blind, in the JSON and in words (walk 29)
+    assert data["blind"] == {"compared": 2, "open": 2, "independent": False}
+    assert "Not a blind comparison: on 2 of the 2 excerpts" in text.output
+    assert "qualcode settings independent on" in text.output
 
 
 def test_agreement_with_one_coder_is_one_clear_line(project):

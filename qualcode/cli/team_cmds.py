@@ -56,6 +56,11 @@ def agreement(state: State, coders: str | None, code_id: str | None, level: str,
         click.echo(_figure_line(code, f, width))
     click.echo(_figure_line("OVERALL", result["overall"], width))
     click.echo(result["overall"]["summary"])
+    blind = result.get("blind")
+    if blind and blind["open"]:  # walk 29: kappa read as a blind sample's
+        click.echo(f"Not a blind comparison: on {blind['open']} of the {blind['compared']} excerpts all these "
+                   "coders finished, one of them decided after a colleague had, while independent coding was "
+                   "off (their codes on screen). For a blind sample: qualcode settings independent on, before coding.")
     for p in result["pairs"]:
         o = p["overall"]
         click.echo(f"  {p['coders'][0]} vs {p['coders'][1]}: {p['units']} units, agree "

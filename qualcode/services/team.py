@@ -338,7 +338,8 @@ def agreement(
     """Inter-coder agreement per code and overall.
 
     Returns ``{"level", "coders", "units", "codes": {code_id: figures}, "overall":
-    figures, "pairs": [...], "late", "not_coded"}`` (``not_coded``: excerpts every coder finished
+    figures, "pairs": [...], "late", "not_coded", "blind"}`` (``blind``: :func:`blindness` of the
+    coders compared, None with fewer than two people; ``not_coded``: excerpts every coder finished
     that are left out because their speaker's speech is not coded now, a role changed after
     coding); figures hold ``units``, ``percent_agreement``,
     ``cohen_kappa`` (two coders), ``fleiss_kappa``, ``krippendorff_alpha``, ``applied``
@@ -406,6 +407,7 @@ def agreement(
               **_block(names, units, code_ids, applied, spans, level, unit_name, names_of_codes)}
     result["late"] = _late(before, units, applied, name_of)
     result["not_coded"] = len(shut)  # finished by all, left out: their speaker is not coded now
+    result["blind"] = blindness(ctx, coders=list(people), excerpt_ids=excerpt_ids) if len(people) >= 2 else None
     result["pairs"] = []
     if pairs and len(names) > 2:
         for a, b in combinations(names, 2):

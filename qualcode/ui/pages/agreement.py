@@ -259,7 +259,7 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     with st.expander("How to read these figures", icon=":material/help:"):
         st.markdown(HELP)
     result, unused = used_codes_only(result)
-    blind = attempt(team.blindness, ctx, coders=chosen)
+    blind = result.get("blind")
     if blind and blind["open"]:  # above the table: read before its kappa (walk 29)
         st.warning(not_blind_note(blind["open"], blind["compared"]), icon=":material/visibility:")
     for text in late_notes(result, names):  # above the table: read before its kappa (walk 19)
