@@ -625,3 +625,25 @@ def test_merge_preview_names_a_code_renamed_or_redefined_in_the_file(project, tm
     merge.merge_qdpx(project, theirs)
     cb = cbs.get_codebook(project)
     assert cb.get("evid").name == "Evidence (test)" and cb.get("rel_trust").definition == "Trust between people."
+
+
+def test_a_new_project_from_a_qdpx_takes_the_name_given_else_the_files(tmp_path):
+    from qualcode import services
+    from qualcode.services import export as export_svc
+    from qualcode.storage import documents as doc_store
+    from tests.conftest import make_document
+
+    ctx = services.init_project(tmp_path / "src", name="Partner study", coder="alice")
+    try:
+        with ctx.session() as s:
+            doc_store.add_document(s, make_document())
+        raw = export_svc.qdpx_bytes(ctx)
+    finally:
+        ctx.close()
+    for folder, name, expected in (("a", None, "Partner study"), ("b", "Tutoring 2025", "Tutoring 2025")):
+        export_svc.import_qdpx(tmp_path / folder, raw, coder="maya", name=name)
+        got = services.open_project(tmp_path / folder)
+        try:
+            assert services.project_name(got) == expected
+        finally:
+            got.close()

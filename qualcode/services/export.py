@@ -377,14 +377,15 @@ def _read_source(file: "str | Path | IO[bytes] | bytes") -> tuple[Any, str]:
 
 
 def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | IO[bytes] | bytes", *,
-                coder: str | None = None, reviews: str = "documents") -> dict[str, Any]:
+                coder: str | None = None, reviews: str = "documents", name: str | None = None) -> dict[str, Any]:
     """Import a ``.qdpx`` into an empty project (a context), or into a new project created
     at a path (a folder that holds no project yet). To bring a colleague's work into a
     project that already has data, use :func:`qualcode.services.merge.merge_qdpx`.
 
     The import is one transaction: it lands whole or not at all, and a failed import into
     a new folder leaves no project behind. The project's codebook becomes the file's
-    codebook. Sources missing from the archive are listed in ``left_out``; ``reviews``
+    codebook; a new project takes ``name``, else the file's. Sources missing from the archive
+    are listed in ``left_out``; ``reviews``
     says which excerpts count as reviewed by each coder when the file does not say
     (another program's file): see :data:`qualcode.storage.exchange.REVIEW_RULES`.
     Returns counts, ``problems`` and ``left_out``.
@@ -409,6 +410,8 @@ def import_qdpx(ctx_or_path: "ProjectContext | str | Path", file: "str | Path | 
     before = set(path.iterdir()) if existed else set()
     ctx = None
     try:
+        if name:
+            data.name = name  # the import writes the project's name from the file's
         ctx = init_project(path, coder=coder, name=data.name)
         return _import_data(ctx, data, label=label, reviews=reviews)
     except BaseException:

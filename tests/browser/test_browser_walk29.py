@@ -51,3 +51,85 @@ def test_a_second_coder_is_told_coding_is_not_blind_and_agreement_says_so(tmp_pa
     note = page.get_by_text("Not a blind comparison: on 1 of the 1 excerpt all these coders finished")
     note.first.wait_for(timeout=60_000)
     shot(page, "walk29-not-blind")
+
+
+def _qdpx_of_two_coders(tmp_path):
+    """A coded project's .qdpx (alice and bob on one transcript), a copy with a selection past the
+    end of its text, and a truncated one."""
+    import io
+    import re
+    import zipfile
+
+    from qualcode.services import export as export_svc
+
+    ctx = services.init_project(tmp_path / "source", coder="alice")
+    try:
+        with ctx.session() as s:
+            ex = documents.load_document(s, documents.add_document(s, make_document("rosa"))).excerpts
+        coding.add_coding(ctx, ex[1].id, "trust")
+        coding.add_coding(ctx.as_coder("bob"), ex[1].id, "trust")
+        coding.add_coding(ctx.as_coder("bob"), ex[2].id, "buy_in")
+        raw = export_svc.qdpx_bytes(ctx)
+    finally:
+        ctx.close()
+    good = tmp_path / "partner.qdpx"
+    good.write_bytes(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "project.qde":
+                data = re.sub(rb'endPosition="\d+"', b'endPosition="99999"', data, count=1)
+            zout.writestr(item, data)
+    past = tmp_path / "past_the_end.qdpx"
+    past.write_bytes(out.getvalue())
+    cut = tmp_path / "cut.qdpx"
+    cut.write_bytes(raw[: len(raw) // 2])
+    return good, past, cut
+
+
+def test_a_new_project_opens_from_a_partners_qdpx(tmp_path, start_app, page):
+    """Walk 29: a partner's coded project (.qdpx) could be merged into a project in the app, but a
+    new project from one took the command line. The Create form now takes it: a broken file is
+    refused by name and leaves no project; a selection past the text is said, not hidden."""
+    good, past, cut = _qdpx_of_two_coders(tmp_path)
+    folder = tmp_path / "from-partner"
+    app = start_app(folder, coder="maya", direct=True)
+    page.goto(app.url)
+    wait_idle(page)
+    page.get_by_text("There is no qualcode project in").wait_for()
+    upload = page.locator(key("project_new_codebook_file")).locator('input[type="file"]')
+    upload.set_input_files(str(cut))
+    wait_idle(page)
+    page.get_by_role("button", name="Create").click()
+    wait_idle(page)
+    error = page.locator('[data-testid="stAlert"]').filter(has_text="cut.qdpx")
+    error.wait_for()
+    assert "not a .qdpx (zip) file" in error.inner_text(), error.inner_text()
+    assert not (folder / "project.db").exists()
+    upload.set_input_files(str(past))
+    wait_idle(page)
+    page.get_by_role("button", name="Create").click()
+    wait_idle(page)
+    said = page.locator('[data-testid="stAlert"]').filter(has_text="Created a project in")
+    said.wait_for()
+    text = said.inner_text()
+    # the one selection past the end held alice's and bob's trust: bob's buy-in alone comes in
+    assert "from past_the_end.qdpx: 1 document," in text and "1 coding, 0 memos" in text, text
+    assert "Not brought in:" in text and "outside the text" in text and "2 coding(s) were left out" in text, text
+    shot(page, "walk29-created-from-qdpx")
+    ctx = services.open_project(folder)
+    try:
+        from qualcode.services import team
+
+        assert [(c.coder, c.code_id) for c in team.visible_codings(ctx)] == [("bob", "buy_in")]
+    finally:
+        ctx.close()
+    # a folder that holds a project already is refused: a colleague's file is merged there instead
+    page.get_by_text("Open or create a project").first.click()
+    wait_idle(page)
+    upload.set_input_files(str(good))
+    wait_idle(page)
+    page.get_by_role("button", name="Create").click()
+    wait_idle(page)
+    page.locator('[data-testid="stAlert"]').filter(has_text="holds a project already").wait_for()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from qualcode import services
+from qualcode.core.text import plural
 from qualcode.errors import QualcodeError
 from qualcode.services import codebook as cb_service
+from qualcode.services import export as export_svc
 from qualcode.services import suggest as suggest_svc
 from qualcode.services import analysis as analysis_svc
 from qualcode.services import project as project_svc
@@ -73,6 +76,9 @@ def _codebook_label(cb: dict) -> str:
 
 def _create(path: str, name: str) -> None:
     upload = st.session_state.get("project_new_codebook_file")
+    if upload is not None and upload.name.lower().endswith(".qdpx"):
+        _create_from_qdpx(path, name, upload)
+        return
     if upload is not None:  # walk 27: a project of one's own codebook took a shipped one, then Replace
         _create_from_file(path, name, upload)
         return
@@ -102,6 +108,50 @@ def _create_from_file(path: str, name: str, upload: Any) -> None:
                            "codes). Edit them on the Codebook page.")
 
 
+def qdpx_created_text(path: str, filename: str, summary: dict[str, Any]) -> str:
+    """What a project made from a .qdpx holds, and what the file held that did not come in (walk
+    29: a partner's NVivo project could only be opened with the command line).
+
+    >>> print(qdpx_created_text("/s", "partner.qdpx", {"documents": 4, "codes": 7, "codings": 109, "memos": 0,
+    ...       "left_out": [], "problems": ["rosa (line 130 of the project file): a selection lies outside the text"]}))
+    Created a project in /s from partner.qdpx: 4 documents, 7 codes, 109 codings, 0 memos. Not brought in: rosa (line 130 of the project file): a selection lies outside the text.
+    """
+    text = (f"Created a project in {path} from {filename}: {plural(summary['documents'], 'document')}, "
+            f"{plural(summary['codes'], 'code')}, {plural(summary['codings'], 'coding')}, "
+            f"{plural(summary['memos'], 'memo')}.")
+    missing = [*summary.get("left_out", []), *summary.get("problems", [])]
+    if missing:
+        text += " Not brought in: " + "; ".join(missing[:5]) + (
+            f"; and {len(missing) - 5} more" if len(missing) > 5 else "") + "."
+    return text
+
+
+def _create_from_qdpx(path: str, name: str, upload: Any) -> None:
+    """A new project from a whole coded project (.qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder or
+    qualcode): its documents, codebook, codings and memos, in one transaction (a refused file
+    leaves no project behind). A folder that holds a project already is refused: there, a
+    colleague's file is merged on the Agreement page, with a preview."""
+    made: dict[str, Any] = {}
+
+    def opener(p: str) -> services.ProjectContext:
+        if project_svc.has_project(Path(p).expanduser()):
+            raise QualcodeError(f"{p} holds a project already",
+                                app_hint="type a new folder to start a project from the file, or open this project "
+                                         "and bring the file in on the Agreement page (Bring in a colleague's work)")
+        data = io.BytesIO(upload.getvalue())
+        data.name = upload.name  # the messages name the file, not "upload"
+        made.update(export_svc.import_qdpx(p, data, coder=st.session_state.get("coder"), name=name.strip() or None))
+        return services.open_context(p)
+
+    _switch(path, missing="Type a folder for the new project first.", opener=opener,
+            done=lambda p: qdpx_created_text(md(p), md(upload.name), {
+                **made, "left_out": [md(x) for x in made.get("left_out", [])],
+                "problems": [md(x) for x in made.get("problems", [])]}))
+    msg = st.session_state.get("_project_msg")
+    if msg and msg[0] == "success" and (made.get("left_out") or made.get("problems")):
+        st.session_state["_project_msg"] = ("warning", msg[1])  # created, but not all of the file came in
+
+
 def _team_database() -> None:
     """On a team server the project is the team's database: no folders to open or create."""
     st.caption("This app works on your team's shared database; projects are not opened or created from "
@@ -125,10 +175,12 @@ def _open_or_create() -> str | None:
                      help="The codes suggested from the start. Either can be edited, and your own codebook "
                           "imported, on the Codebook page.",
                      disabled=st.session_state.get("project_new_codebook_file") is not None)
-        st.file_uploader("Or your own codebook file (.yaml or .qdc, for a new project)", type=["yaml", "yml", "qdc"],
-                         key="project_new_codebook_file",
+        st.file_uploader("Or your own codebook file (.yaml or .qdc), or a whole coded project (.qdpx), for a new "
+                         "project", type=["yaml", "yml", "qdc", "qdpx"], key="project_new_codebook_file",
                          help="A codebook in qualcode's YAML, or exported from NVivo, ATLAS.ti or MAXQDA as a "
-                              "REFI-QDA codebook (.qdc). It is used instead of the codebook above.")
+                              "REFI-QDA codebook (.qdc): it is used instead of the codebook above. A REFI-QDA "
+                              "project (.qdpx) from NVivo, ATLAS.ti, MAXQDA, QualCoder or qualcode: the new project "
+                              "holds its documents, codebook, codings and memos.")
         cols = st.columns(2)
         cols[0].button("Open", key="project_open", on_click=lambda: _open_existing(st.session_state["project_path"]),
                        icon=":material/folder_open:", width="stretch")
