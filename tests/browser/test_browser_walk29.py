@@ -99,21 +99,20 @@ def test_a_new_project_opens_from_a_partners_qdpx(tmp_path, start_app, page):
     wait_idle(page)
     page.get_by_text("There is no qualcode project in").wait_for()
     upload = page.locator(key("project_new_codebook_file")).locator('input[type="file"]')
-    upload.set_input_files(str(cut))
-    wait_idle(page)
-    page.get_by_role("button", name="Create").click()
-    wait_idle(page)
-    error = page.locator('[data-testid="stAlert"]').filter(has_text="cut.qdpx")
-    error.wait_for()
-    assert "not a .qdpx (zip) file" in error.inner_text(), error.inner_text()
+
+    def create_from(file, says: str) -> str:
+        upload.set_input_files(str(file))
+        wait_idle(page)
+        page.get_by_role("button", name="Create").click()
+        wait_idle(page)
+        alert = page.locator('[data-testid="stAlert"]').filter(has_text=says)
+        alert.wait_for()
+        return alert.inner_text()
+
+    said = create_from(cut, "cut.qdpx")
+    assert "not a .qdpx (zip) file" in said, said
     assert not (folder / "project.db").exists()
-    upload.set_input_files(str(past))
-    wait_idle(page)
-    page.get_by_role("button", name="Create").click()
-    wait_idle(page)
-    said = page.locator('[data-testid="stAlert"]').filter(has_text="Created a project in")
-    said.wait_for()
-    text = said.inner_text()
+    text = create_from(past, "Created a project in")
     # the one selection past the end held alice's and bob's trust: bob's buy-in alone comes in
     assert "from past_the_end.qdpx: 1 document," in text and "1 coding, 0 memos" in text, text
     assert "Not brought in:" in text and "outside the text" in text and "2 coding(s) were left out" in text, text
@@ -128,8 +127,4 @@ def test_a_new_project_opens_from_a_partners_qdpx(tmp_path, start_app, page):
     # a folder that holds a project already is refused: a colleague's file is merged there instead
     page.get_by_text("Open or create a project").first.click()
     wait_idle(page)
-    upload.set_input_files(str(good))
-    wait_idle(page)
-    page.get_by_role("button", name="Create").click()
-    wait_idle(page)
-    page.locator('[data-testid="stAlert"]').filter(has_text="holds a project already").wait_for()
+    create_from(good, "holds a project already")
