@@ -75,6 +75,14 @@ def test_documents_page_sets_a_role_everywhere(three):
     no_exception(at)
     assert all(_codable(ctx, d) == [False, True] for d in ids)
     assert any("interviewer in 3 documents" in s.value for s in at.success)
+    # walk 30: what the role means for coding, said with the change and under the heading
+    assert any("Speakers marked interviewer: their words are not coded" in s.value for s in at.success)
+    assert any(c.value.startswith("Coded: the words of participant and unknown speakers.") for c in at.caption)
+    at.selectbox(key="docs_everywhere_role").set_value("unknown").run()
+    at.button(key="docs_everywhere_set").click().run()
+    assert all(_codable(ctx, d) == [True, True] for d in ids)
+    assert any("Jane Doe is now unknown in 3 documents. Speakers marked unknown: their words are coded." in s.value
+               for s in at.success)
 
 
 def test_the_same_speaker_box_opens_with_nothing_chosen(three):

@@ -119,6 +119,20 @@ def test_a_transcript_with_a_few_bad_bytes_is_previewed_and_imported_with_a_warn
     assert "The caf\ufffd was cheap" in ingest.show_document(project, doc["id"])["text"]
 
 
+def test_a_windows_1252_transcript_with_a_stray_byte_order_mark_is_warned_about_at_its_line(project):
+    """Walk 30: Windows-1252 text (é, è) with the bytes of a UTF-16 byte-order mark in a sentence
+    read as "ÿþ", valid cp1252, and imported without a word. The mark is replaced and named."""
+    data = (b"Facilitator: Bonjour, how was it?\n\nZo\xe9: It was tr\xe8s bien, caf\xe9 after.\n\n"
+            b"Zo\xe9: The bus \xff\xfe was late again.\n")
+    at = _upload(page("importing", project), [("broken_encoding.txt", data, TXT)])
+    expected = "broken_encoding.txt, line 5: some bytes are not valid text and were replaced by \ufffd"
+    assert any(_plain(w.value).startswith(expected) for w in at.warning), [w.value for w in at.warning]
+    at = _import(at)
+    (doc,) = ingest.list_documents(project)
+    text = ingest.show_document(project, doc["id"])["text"]
+    assert "très bien, café after" in text and "The bus \ufffd was late again." in text
+
+
 def test_import_result_is_in_upload_order_with_refusals_of_the_preview_and_of_the_save(project):
     """A file refused when saved (already imported), a caption file whose times cannot be
     read (not imported unless the coder asks for the text alone) and an empty file: each is

@@ -160,9 +160,10 @@ def test_saving_a_role_in_the_speakers_table_says_who_is_now_what_where_beside_t
         "interviewer"]
     table = [n for n in _after(at, "Speakers and roles") if n not in _after(at, "Document attributes")]
     said = [(n.type, n.value.replace("\\", "")) for n in table if getattr(n, "type", "") in ("success", "warning")]
-    assert said[0] == ("success", "Saved 1 role change: Ben is now interviewer in D2."), said
+    note = " Speakers marked interviewer: their words are not coded (the context of the others' answers)."
+    assert said[0] == ("success", "Saved 1 role change: Ben is now interviewer in D2." + note), said
     assert said[1][0] == "warning" and "1 coding on their turns stays and still counts" in said[1][1], said
-    assert [t.value.replace("\\", "") for t in at.toast] == ["Saved 1 role change: Ben is now interviewer in D2."]
+    assert [t.value.replace("\\", "") for t in at.toast] == ["Saved 1 role change: Ben is now interviewer in D2." + note]
     assert at.button(key="docs_roles_save").label == "Save 0 role changes"
     at.run()  # said once: the next run of the page has moved on
     assert not [n for n in _after(at, "Speakers and roles") if getattr(n, "type", "") == "success"]

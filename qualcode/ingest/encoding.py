@@ -32,6 +32,9 @@ _BOMS = (
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # bytes no cp1252 text has
 _MAX_REPLACED = 0.2  # a file with more of its characters replaced than this is not text
+# Byte-order marks inside a file read as cp1252 ("\xff\xfe" reads as "ÿþ"): never prose, always
+# a stray mark (files joined together, a UTF-16 fragment); replaced and named like bad bytes (walk 30)
+_STRAY_MARKS = re.compile("\u00ff\u00fe|\u00fe\u00ff|\u00ef\u00bb\u00bf")
 
 
 def normalise_text(text: str) -> str:
@@ -136,6 +139,9 @@ def decode_text(data: bytes, *, file: str | None = None) -> Decoded:
     >>> d = decode_text(b"Ana: fine.\\nBo: caf\\xe9 \\x81 ok.", file="a.txt")
     >>> d.text, d.replaced_lines
     ('Ana: fine.\\nBo: caf\ufffd \ufffd ok.', [2])
+    >>> d = decode_text(b"Zo\\xe9: tr\\xe8s bien.\\n\\nZo\\xe9: The bus \\xff\\xfe was late.", file="b.txt")
+    >>> d.encoding, d.text, d.replaced_lines
+    ('cp1252', 'Zoé: très bien.\\n\\nZoé: The bus \ufffd was late.', [3])
     """
     if not data.strip():
         raise empty_file(file)
@@ -154,7 +160,9 @@ def decode_text(data: bytes, *, file: str | None = None) -> Decoded:
     elif enc == "utf-8":  # strict UTF-8, or UTF-8 with a few damaged bytes (see detect_encoding)
         text, replaced = _decode(data, "utf-8")
     else:
-        text, replaced = data.decode("cp1252"), False  # detect_encoding checked that every byte reads
+        text = data.decode("cp1252")  # detect_encoding checked that every byte reads
+        text, n = _STRAY_MARKS.subn("\ufffd", text)
+        replaced = n > 0
     if "\x00" in text:
         raise _binary(file, line=normalise_text(text[:text.index("\x00")]).count("\n") + 1)
     sample = text[:20000]

@@ -12,6 +12,7 @@ import streamlit as st
 from qualcode.core import Role
 from qualcode.errors import QualcodeError
 from qualcode.services import documents_edit
+from qualcode.services import ingest as ingest_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt, error_text, flash, in_callback, page_context
 from qualcode.ui.text import md, plural
@@ -28,8 +29,9 @@ def _role_everywhere(ctx: ProjectContext) -> None:
     r = in_callback(documents_edit.set_role_everywhere, ctx, label, role)
     if r is not None:
         where = f"{len(r['documents'])} document{'s' * (len(r['documents']) != 1)}"
-        flash(f"{label} is now {role} in {where}." if r["documents"] else f"{label} was already {role} everywhere.",
-              kind="success")
+        coded = attempt(ingest_svc.codable_roles, ctx) or ()
+        flash((f"{label} is now {role} in {where}." if r["documents"] else f"{label} was already {role} everywhere.")
+              + " " + role_note([role], coded), kind="success")
         _kept_codings(r.get("codings_kept", 0))
 
 
@@ -62,12 +64,39 @@ def roles_saved(n: int, changed: list[tuple[str, str, str]]) -> str:
     return f"Saved {n} role change{'s' * (n != 1)}: {'; '.join(said[:6])}{more}."
 
 
+def role_note(roles: list[str], coded: tuple[str, ...]) -> str:
+    """Whether the words of speakers given ``roles`` are coded (walk 30: "unknown" said nothing of
+    it; the coder learned it from the codable count, which did not move).
+
+    >>> role_note(["unknown"], ("participant", "unknown"))
+    'Speakers marked unknown: their words are coded.'
+    >>> role_note(["interviewer", "participant", "interviewer"], ("participant", "unknown"))
+    "Speakers marked interviewer: their words are not coded (the context of the others' answers). Speakers marked participant: their words are coded."
+    """
+    return " ".join(f"Speakers marked {role}: their words are "
+                    + ("coded." if role in coded else "not coded (the context of the others' answers).")
+                    for role in dict.fromkeys(roles))
+
+
+def roles_caption(coded: tuple[str, ...]) -> str:
+    """What the roles mean for coding, under the speakers' heading.
+
+    >>> roles_caption(("participant", "unknown"))
+    'Coded: the words of participant and unknown speakers. Interviewer and facilitator turns are not coded: they are the context of the answers (shown, never suggested or counted per 1,000 words).'
+    """
+    other = [r for r in ROLES if r not in coded]
+    return (f"Coded: the words of {' and '.join(coded)} speakers. "
+            + (f"{' and '.join(other).capitalize()} turns are not coded: they are the context of the answers "
+               "(shown, never suggested or counted per 1,000 words)." if other else ""))
+
+
 def _in_documents(label: str, n: int) -> str:
     return f"{label} ({n} document{'s' * (n != 1)})"
 
 
 def _speakers(ctx: ProjectContext) -> None:
     st.subheader("Speakers and roles")
+    st.caption(roles_caption(attempt(ingest_svc.codable_roles, ctx) or ()))
     st.caption("Interviewers' and facilitators' turns are not coded; participants' are. Fix a role here "
                "when import guessed wrong.")
     rows = attempt(documents_edit.speakers, ctx) or []
@@ -101,7 +130,8 @@ def _speakers(ctx: ProjectContext) -> None:
                  disabled=not changes, icon=":material/save:"):
         n = attempt(documents_edit.set_roles, ctx, changes)
         if n is not None:
-            done = roles_saved(n, [(r["name"], new, r["document"]) for r, new in changed])
+            done = roles_saved(n, [(r["name"], new, r["document"]) for r, new in changed]) + " " + role_note(
+                [new for _r, new in changed], attempt(ingest_svc.codable_roles, ctx) or ())
             kept = attempt(documents_edit.codings_on_uncoded, ctx, changes) or 0
             # said under the button, where the coder is (the page's top is scrolled away), and as a toast
             st.session_state[ROLES_DONE] = (done, _kept_text(kept) if kept else None)
