@@ -286,3 +286,40 @@ def test_a_surveys_questions_are_not_speakers_with_a_role(three):
     assert not any(USEFUL in lab for g in documents_edit.merge_candidates(ctx) for lab in g)
     with pytest.raises(QualcodeError):
         documents_edit.set_role_everywhere(ctx, USEFUL, "interviewer")
+
+
+def test_speaker_attributes_are_set_in_the_app_and_themes_group_by_them(three):
+    """Walk 30: a focus group's tutors, parents and students could be told apart only with the
+    command line or an attributes table at import. The Documents page's speaker table sets them,
+    in one save, and Themes' frequencies group by them."""
+    from qualcode.services import analysis, coding
+
+    ctx, ids = three
+    at = no_exception(page("documents", ctx))
+    at.text_input(key="spk_new_attr").input("group")
+    at.button(key="spk_add_column").click().run()
+    rows, types = documents_edit.speaker_attributes_table(ctx)
+    assert types == {} and [(r["document"], r["label"]) for r in rows][:2] == [("call-0", "Jane Doe"), ("call-0", "Sam")]
+    at.session_state["spk_attrs"] = {"edited_rows": {1: {"group": "parent"}, 2: {"group": "tutor"}},
+                                     "added_rows": [], "deleted_rows": []}
+    at.run()
+    no_exception(at)
+    assert at.button(key="spk_attrs_save").label == "Save 2 speaker attribute values"
+    at.button(key="spk_attrs_save").click().run()
+    no_exception(at)
+    rows, types = documents_edit.speaker_attributes_table(ctx)
+    assert types == {"group": "text"}
+    assert [(r["document"], r["label"], r["group"]) for r in rows] == [
+        ("call-0", "Jane Doe", ""), ("call-0", "Sam", "parent"), ("call-1", "Sam", "tutor"),
+        ("call-1", "jane doe", ""), ("call-2", "Jane Doe", ""), ("call-2", "Sam", "")]
+    from tests.test_documents_walk4 import _after
+
+    near = [n.value.replace("\\", "") for n in _after(at, "Speaker attributes") if getattr(n, "type", "") == "success"]
+    assert any("Saved 2 attribute values: group = parent set on Sam (call-0); group = tutor set on Sam (call-1)" in v
+               for v in near), near
+    for d in ids[:2]:  # Sam's answer coded in call-0 and call-1
+        sam = [e for e in ingest.show_document(ctx, d)["excerpts"] if e["text"].startswith("It went")][0]
+        coding.add_coding(ctx, sam["id"], "trust")
+    freq = analysis.frequencies(ctx, by="group")
+    trust = freq[freq.code_id == "trust"].set_index("group")["excerpts"]
+    assert trust.to_dict() == {"parent": 1, "tutor": 1, "(not set)": 0}

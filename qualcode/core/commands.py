@@ -462,6 +462,17 @@ class SetAttributes(Command):
 
 @command
 @dataclass(frozen=True)
+class SetSpeakerAttributes(Command):
+    """Many speaker attributes at once: ``values`` = ((document id, speaker label, key, value, type), ...)."""
+
+    action: ClassVar[str] = "set_speaker_attributes"
+    entity: ClassVar[str] = "speaker"
+    undoable: ClassVar[bool] = False
+    values: tuple = ()
+
+
+@command
+@dataclass(frozen=True)
 class ImportSurvey(Command):
     """A survey spreadsheet: one document per respondent, one excerpt per answer (the parsed
     sheet outside the payload). ``replace``: the survey of the same name goes first."""

@@ -196,12 +196,21 @@ def set_document_attributes(ctx: ProjectContext, values: Mapping[int, Mapping[st
     >>> set_document_attributes(ctx, {1: {"year": "2022"}, 2: {"year": "2023"}})  # doctest: +SKIP
     2
     """
+    _, existing = attributes_table(ctx)
+    items = [(int(did), k, v, t) for did, k, v, t in _typed(values, existing, types)]
+    return executor.execute(ctx, cmd.SetAttributes(values=tuple(items))) if items else 0
+
+
+def _typed(values: Mapping[Any, Mapping[str, Any]], existing: Mapping[str, str],
+           types: Mapping[str, str] | None) -> list[tuple[Any, str, str, str]]:
+    """(owner, key, checked value, type) for each non-empty value of ``{owner: {key: value}}``: a
+    key's type is its existing one, else ``types[key]``, else integer when every value given is a
+    whole number, else text. A bad value raises (nothing is saved)."""
     given: dict[str, list[str]] = {}
     for attrs in values.values():
         for k, v in attrs.items():
             if v is not None and str(v).strip():
                 given.setdefault(str(k).strip(), []).append(str(v).strip())
-    _, existing = attributes_table(ctx)
     kinds = {}
     for k, vals in given.items():
         if not k:
@@ -209,14 +218,58 @@ def set_document_attributes(ctx: ProjectContext, values: Mapping[int, Mapping[st
         kinds[k] = existing.get(k) or (types or {}).get(k) or (
             "integer" if all(_INT.match(v) for v in vals) else "text")
     items = []
-    for did, attrs in values.items():
+    for owner, attrs in values.items():
         for k, v in attrs.items():
             k = str(k).strip()
             if v is None or not str(v).strip():
                 continue
             t = AttrType(kinds[k])
-            items.append((int(did), k, check_value(k, str(v), t), t.value))
-    return executor.execute(ctx, cmd.SetAttributes(values=tuple(items))) if items else 0
+            items.append((owner, k, check_value(k, str(v), t), t.value))
+    return items
+
+
+def speaker_attributes_table(ctx: ProjectContext) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The speakers of every transcript with their attributes (walk 30: a focus group's tutor,
+    parent and student could be told apart only with the command line or an import table):
+    ``(rows, types)``, each row as :func:`speakers` gives it plus one entry per attribute key
+    ("" where not set); ``types`` maps each key to text / integer / date."""
+    with ctx.session(readonly=True) as s:
+        sp = q.speakers_frame(s)
+        attrs = q.speaker_attributes_frame(s)
+    ids = {(int(d), str(lab)): int(i) for i, d, lab in zip(sp["speaker_id"], sp["document_id"], sp["label"])}
+    types: dict[str, str] = {}
+    values: dict[int, dict[str, str]] = {}
+    for sid, k, v, t in zip(attrs["speaker_id"], attrs["key"], attrs["value"], attrs["type"]):
+        types.setdefault(str(k), str(t or "text"))
+        values.setdefault(int(sid), {})[str(k)] = "" if v is None else str(v)
+    keys = sorted(types)
+    rows = [{**r, **{k: values.get(ids.get((r["document_id"], r["label"]), -1), {}).get(k, "") for k in keys}}
+            for r in speakers(ctx)]
+    return rows, types
+
+
+def set_speaker_attributes(ctx: ProjectContext, values: Mapping[tuple[int, str], Mapping[str, Any]], *,
+                           types: Mapping[str, str] | None = None) -> int:
+    """Set many speaker attributes at once: ``{(document_id, speaker label): {key: value}}``, typed
+    as :func:`set_document_attributes` types them; one transaction. Returns how many were set.
+
+    >>> set_speaker_attributes(ctx, {(1, "Maria"): {"group": "parent"}})  # doctest: +SKIP
+    1
+    """
+    _, existing = speaker_attributes_table(ctx)
+    items = [(int(did), label, k, v, t) for (did, label), k, v, t in _typed(values, existing, types)]
+    return executor.execute(ctx, cmd.SetSpeakerAttributes(values=tuple(items))) if items else 0
+
+
+@handles(cmd.SetSpeakerAttributes)
+class _SetSpeakerAttributes:
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.SetSpeakerAttributes) -> Outcome:
+        after = {}
+        for did, label, k, value, t in c.values:
+            doc_store.set_speaker_attribute(s, int(did), label, k, value, t)
+            after[f"{did}:{label}:{k}"] = value
+        return Outcome(len(after), "several", None, after, record=bool(after))
 
 
 @handles(cmd.SetAttributes)

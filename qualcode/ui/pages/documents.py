@@ -240,56 +240,96 @@ def _merge(ctx: ProjectContext, rows: list[dict]) -> None:
 
 
 def _attributes(ctx: ProjectContext) -> None:
-    st.subheader("Document attributes")
-    st.caption("Year, district, format…: what Themes can group by. Type in the table (or paste a column "
-               "from a spreadsheet), then save. Add a column for a new attribute.")
-    got = attempt(documents_edit.attributes_table, ctx)
+    got = _section(ctx, "Document attributes",
+                   "Year, district, format…: what Themes can group by. Type in the table (or paste a column "
+                   "from a spreadsheet), then save. Add a column for a new attribute.",
+                   documents_edit.attributes_table, "No documents yet.")
     if got is None:
         return
     rows, types = got
-    if not rows:
-        st.caption("No documents yet.")
-        return
     _same_value(ctx, rows, types)
-    extra = st.session_state.setdefault("docs_new_columns", [])
+    values = _attribute_grid(rows, types, {"Document": "document"}, prefix="docs", placeholder="year",
+                             owner=lambda r: r["document_id"])
+    _save_grid(ctx, values, prefix="docs", label="attribute value", save=documents_edit.set_document_attributes,
+               names={r["document_id"]: r["document"] for r in rows}, unit="document", saved=ATTRS_SAVED)
+
+
+def _section(ctx: ProjectContext, title: str, caption: str, table, empty: str):
+    """A heading, what it is for, and ``table(ctx)``'s (rows, types); None (said) when it has no rows."""
+    st.subheader(title)
+    st.caption(caption)
+    got = attempt(table, ctx)
+    if got is not None and not got[0]:
+        st.caption(empty)
+        return None
+    return got
+
+
+def _save_grid(ctx: ProjectContext, values: dict[Any, dict[str, str]], *, prefix: str, label: str, save,
+               names: dict[Any, str], unit: str, saved: str) -> None:
+    """The grid's Save button (its count of values typed), the save, and its message beside it."""
+    n = sum(len(v) for v in values.values())
+    if st.button(f"Save {plural(n, label)}", key=f"{prefix}_attrs_save", disabled=not n, icon=":material/save:"):
+        done = attempt(save, ctx, values)
+        if done is not None:
+            st.session_state[saved] = _saved(values, names, done, unit=unit)
+            st.session_state.pop(f"{prefix}_attrs", None)  # redrawn from the project, no new columns pending
+            st.session_state[f"{prefix}_new_columns"] = []
+            st.rerun()
+    _confirm(saved)
+
+
+def _attribute_grid(rows: list[dict[str, Any]], types: dict[str, str], fixed: dict[str, str], *, prefix: str,
+                    placeholder: str, owner) -> dict[Any, dict[str, str]]:
+    """An editable table of attributes: the ``fixed`` columns (title: row key), shown only, then
+    one column per attribute and per new one added with its box; returns the values typed that
+    differ from the rows', ``{owner(row): {key: value}}``. Widget keys start with ``prefix``."""
+    extra = st.session_state.setdefault(f"{prefix}_new_columns", [])
     keys = [*types, *[k for k in extra if k not in types]]
     cols = st.columns([3, 1], vertical_alignment="bottom")
-    cols[0].text_input("New attribute", key="docs_new_attr", placeholder="year")
+    cols[0].text_input("New attribute", key=f"{prefix}_new_attr", placeholder=placeholder)
 
     def add_column() -> None:
-        name = (st.session_state.get("docs_new_attr") or "").strip()
+        name = (st.session_state.get(f"{prefix}_new_attr") or "").strip()
         if name and name not in keys:
             extra.append(name)
-        st.session_state["docs_new_attr"] = ""
+        st.session_state[f"{prefix}_new_attr"] = ""
 
-    cols[1].button("Add column", key="docs_add_column", on_click=add_column, icon=":material/add:")
-    frame = pd.DataFrame([{"Document": r["document"], **{k: r.get(k, "") for k in keys}} for r in rows],
-                         columns=["Document", *keys])
-    edited = st.data_editor(frame, key="docs_attrs", hide_index=True, width="stretch", disabled=["Document"],
+    cols[1].button("Add column", key=f"{prefix}_add_column", on_click=add_column, icon=":material/add:")
+    frame = pd.DataFrame([{**{t: r[c] for t, c in fixed.items()}, **{k: r.get(k, "") for k in keys}} for r in rows],
+                         columns=[*fixed, *keys])
+    edited = st.data_editor(frame, key=f"{prefix}_attrs", hide_index=True, width="stretch", disabled=list(fixed),
                             column_config={k: st.column_config.TextColumn(f"{k} ({types.get(k, 'new')})")
                                            for k in keys})
-    values: dict[int, dict[str, str]] = {}
+    values: dict[Any, dict[str, str]] = {}
     for r, (_, e) in zip(rows, edited.iterrows()):
         for k in keys:
             new = "" if pd.isna(e[k]) else str(e[k]).strip()
             if new and new != r.get(k, ""):
-                values.setdefault(r["document_id"], {})[k] = new
-    n = sum(len(v) for v in values.values())
-    if st.button(f"Save {n} attribute value{'s' * (n != 1)}", key="docs_attrs_save", disabled=not n,
-                 icon=":material/save:"):
-        done = attempt(documents_edit.set_document_attributes, ctx, values)
-        if done is not None:
-            names = {r["document_id"]: r["document"] for r in rows}
-            st.session_state[ATTRS_SAVED] = _saved(values, names, done)
-            st.session_state.pop("docs_attrs", None)
-            st.session_state["docs_new_columns"] = []
-            st.rerun()
-    _confirm(ATTRS_SAVED)
+                values.setdefault(owner(r), {})[k] = new
+    return values
+
+
+def _speaker_attributes(ctx: ProjectContext) -> None:
+    """Speaker attributes in the app (walk 30: a focus group's tutors, parents and students could
+    be told apart only with the command line or an attributes table at import)."""
+    got = _section(ctx, "Speaker attributes",
+                   "Who each speaker is: group (tutor, parent, student), position, age band… Themes can group by "
+                   "these as by document attributes. Type in the table, then save; add a column for a new attribute.",
+                   documents_edit.speaker_attributes_table, "No speakers yet.")
+    if got is None:
+        return
+    rows, types = got
+    values = _attribute_grid(rows, types, {"Document": "document", "Speaker": "name", "Role": "role"},
+                             prefix="spk", placeholder="group", owner=lambda r: (r["document_id"], r["label"]))
+    _save_grid(ctx, values, prefix="spk", label="speaker attribute value", save=documents_edit.set_speaker_attributes,
+               names={(r["document_id"], r["label"]): f"{r['name']} ({r['document']})" for r in rows},
+               unit="speaker", saved=SPEAKER_ATTRS_SAVED)
 
 
 #: what the attribute table's Save and the "one value" box's Set just saved, shown beside them
 #: (a message at the top of the page is out of sight down here)
-ATTRS_SAVED, BULK_SAVED = "docs_attrs_saved", "docs_bulk_saved"
+ATTRS_SAVED, BULK_SAVED, SPEAKER_ATTRS_SAVED = "docs_attrs_saved", "docs_bulk_saved", "spk_attrs_saved"
 
 
 def _confirm(key: str) -> None:
@@ -310,13 +350,17 @@ def _documents(n: int) -> str:
     return f"{n} document{'s' * (n != 1)}"
 
 
-def _saved(values: dict[int, dict[str, str]], names: dict[int, str], changed: int) -> str:
-    """"year = 2024 set on 3 documents; district = North set on call-2." from the values saved."""
+def _saved(values: dict[Any, dict[str, str]], names: dict[Any, str], changed: int, *, unit: str = "document") -> str:
+    """"year = 2024 set on 3 documents; district = North set on call-2." from the values saved.
+
+    >>> print(_saved({(1, "Ana"): {"group": "parent"}, (1, "Ben"): {"group": "parent"}}, {}, 2, unit="speaker"))
+    Saved 2 attribute values: group \\= parent set on 2 speakers.
+    """
     groups: dict[tuple[str, str], list[str]] = {}
     for did, attrs in values.items():
         for k, v in attrs.items():
             groups.setdefault((k, v), []).append(str(names.get(did, did)))
-    parts = [f"{k} = {v} set on " + (docs[0] if len(docs) == 1 else _documents(len(docs)))
+    parts = [f"{k} = {v} set on " + (docs[0] if len(docs) == 1 else plural(len(docs), unit))
              for (k, v), docs in sorted(groups.items())]
     shown = "; ".join(parts[:6]) + (f"; and {len(parts) - 6} more" if len(parts) > 6 else "")
     return f"Saved {changed} attribute value{'s' * (changed != 1)}: {md(shown)}."
@@ -513,5 +557,6 @@ def render() -> None:
         return
     _speakers(ctx)
     _attributes(ctx)
+    _speaker_attributes(ctx)
     _manage(ctx)
     st.caption(md("Changes are recorded in the audit log with who made them."))
