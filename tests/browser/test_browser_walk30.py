@@ -57,7 +57,11 @@ def test_a_speakers_group_is_typed_on_the_documents_page(tmp_path, start_app, pa
     save.filter(has_text="Save 1 speaker attribute value").wait_for(timeout=30_000)
     shot(page, "walk30-speaker-attribute-typed")
     save.click()
-    page.get_by_text("group = tutor set on Mr. Diaz (fg2024_parents)").first.wait_for(timeout=30_000)
+    said = page.get_by_text("group = tutor set on Mr. Diaz (fg2024_parents)").first
+    said.wait_for(timeout=30_000)
+    page.wait_for_timeout(2_000)  # the grid, redrawn, sends its state once more: the message stays
+    wait_idle(page)
+    assert said.is_visible()
     shot(page, "walk30-speaker-attribute-saved")
     ctx = services.open_project(project)
     try:

@@ -1,10 +1,12 @@
 """Documents page: after import, fix speakers' roles (one speaker in every document at
 once), merge one person written several ways (``Ana`` / ``Ana (2)``, ``Speaker 1`` /
 ``SPEAKER 1``, in one document or across them: a preview first, one undo), enter
-document attributes for many documents in one table, and rename or delete a document
+document and speaker attributes in tables, and rename or delete a document
 (a delete says what goes with it and asks again; both can be undone)."""
 
 from __future__ import annotations
+
+import time
 
 import pandas as pd
 import streamlit as st
@@ -272,11 +274,17 @@ def _save_grid(ctx: ProjectContext, values: dict[Any, dict[str, str]], *, prefix
     if st.button(f"Save {plural(n, label)}", key=f"{prefix}_attrs_save", disabled=not n, icon=":material/save:"):
         done = attempt(save, ctx, values)
         if done is not None:
-            st.session_state[saved] = _saved(values, names, done, unit=unit)
+            st.session_state[saved] = (time.monotonic(), _saved(values, names, done, unit=unit))
             st.session_state.pop(f"{prefix}_attrs", None)  # redrawn from the project, no new columns pending
             st.session_state[f"{prefix}_new_columns"] = []
             st.rerun()
-    _confirm(saved)
+    # Said until the next edit (or for a minute): the grid redrawn after a save sends its state once
+    # more, and a message shown once was gone within a second (seen in Chromium, walk 30).
+    kept = st.session_state.get(saved)
+    if kept and (n or time.monotonic() - kept[0] > SAVED_FOR_S):
+        st.session_state.pop(saved, None)
+    elif kept:
+        st.success(kept[1], icon=":material/check_circle:")
 
 
 def _attribute_grid(rows: list[dict[str, Any]], types: dict[str, str], fixed: dict[str, str], *, prefix: str,
@@ -330,6 +338,7 @@ def _speaker_attributes(ctx: ProjectContext) -> None:
 #: what the attribute table's Save and the "one value" box's Set just saved, shown beside them
 #: (a message at the top of the page is out of sight down here)
 ATTRS_SAVED, BULK_SAVED, SPEAKER_ATTRS_SAVED = "docs_attrs_saved", "docs_bulk_saved", "spk_attrs_saved"
+SAVED_FOR_S = 60.0  # how long a table's "Saved ..." stays beside its button without a new edit
 
 
 def _confirm(key: str) -> None:
