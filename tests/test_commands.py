@@ -216,6 +216,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.SetPreference: dict(name="turns_per_page", value=20),
         cmd.SetRoles: dict(changes=((1, "Ana", "interviewer"),), label="Ana"),
         cmd.SetAttributes: dict(values=((1, "year", "2021", "integer"),)),
+        cmd.SetSpeakerAttributes: dict(values=((1, "Ana", "group", "parent", "text"),)),
         cmd.MergeSpeakers: dict(document=1, labels=("JOHN SMITH", "John"), into="John Smith"),
         cmd.MergeSpeakersIn: dict(documents=(1, 2), labels=("Ana (2)", "Ana"), into="Ana"),
         cmd.AddMemo: dict(text="t", excerpt_id=1, coding_id=2), cmd.EditMemo: dict(memo_id=1, text="t"),
