@@ -98,9 +98,9 @@ def _in_documents(label: str, n: int) -> str:
 
 def _speakers(ctx: ProjectContext) -> None:
     st.subheader("Speakers and roles")
-    st.caption(roles_caption(attempt(ingest_svc.codable_roles, ctx) or ()))
-    st.caption("Interviewers' and facilitators' turns are not coded; participants' are. Fix a role here "
-               "when import guessed wrong.")
+    # one caption, from the project's coded roles (the one before it named them fixed, and both showed)
+    st.caption(roles_caption(attempt(ingest_svc.codable_roles, ctx) or ()) + " Fix a role here when import "
+               "guessed wrong.")
     rows = attempt(documents_edit.speakers, ctx) or []
     if not rows:
         st.caption("No speakers yet.")
