@@ -312,12 +312,8 @@ def blindness(ctx: ProjectContext, *, coders: Iterable[str] | None = None,
     for e, c, at in times:
         if allowed is not None and e not in allowed:
             continue
-        if (e, c) in arrived:
-            per.setdefault(e, []).append((max(at, arrived[(e, c)]), False))
-        elif imported_at is not None and (at - imported_at).total_seconds() <= IMPORT_SLACK_S:
-            per.setdefault(e, []).append((at, False))
-        else:
-            per.setdefault(e, []).append((at, True))
+        imported = imported_at is not None and (at - imported_at).total_seconds() <= IMPORT_SLACK_S
+        per.setdefault(e, []).append((max(at, arrived.get((e, c), at)), (e, c) not in arrived and not imported))
     n = len(people)
     compared = [rs for rs in per.values() if len(rs) == n and n >= 2]
     opened = sum(1 for rs in compared
