@@ -323,3 +323,34 @@ def test_speaker_attributes_are_set_in_the_app_and_themes_group_by_them(three):
     freq = analysis.frequencies(ctx, by="group")
     trust = freq[freq.code_id == "trust"].set_index("group")["excerpts"]
     assert trust.to_dict() == {"parent": 1, "tutor": 1, "(not set)": 0}
+
+
+def test_a_bad_value_in_the_speaker_table_names_the_speaker_and_saves_nothing(three):
+    """A speaker attribute typed as a number (age) refuses text typed into its column in the
+    app: the error names the speaker and document and says what the column holds, in the app's
+    words; nothing of that save is written (the good value beside it neither)."""
+    ctx, ids = three
+    documents_edit.set_speaker_attributes(ctx, {(ids[0], "Sam"): {"age": "34"}})
+    at = no_exception(page("documents", ctx))
+    rows, types = documents_edit.speaker_attributes_table(ctx)
+    assert types == {"age": "integer"}
+    at.session_state["spk_attrs"] = {"edited_rows": {2: {"age": "thirty"}, 3: {"age": "41"}},
+                                     "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="spk_attrs_save").click().run()
+    no_exception(at)
+    errors = [e.value for e in at.error]
+    assert any("Sam in “call-1”: attribute 'age': 'thirty' is not a whole number" in e
+               and "The age column holds whole numbers" in e for e in errors), errors
+    assert not any("--" in e for e in errors)
+    after, _ = documents_edit.speaker_attributes_table(ctx)
+    assert [r["age"] for r in after] == ["", "34", "", "", "", ""]
+
+
+def test_a_bad_value_in_the_document_table_names_the_document(three):
+    ctx, ids = three
+    documents_edit.set_document_attributes(ctx, {ids[0]: {"year": "2020"}})
+    with pytest.raises(QualcodeError) as err:
+        documents_edit.set_document_attributes(ctx, {ids[1]: {"year": "twenty23"}, ids[2]: {"year": "2022"}})
+    assert err.value.for_app().startswith("“call-1”: attribute 'year': 'twenty23' is not a whole number")
+    assert [r["year"] for r in documents_edit.attributes_table(ctx)[0]] == ["2020", "", ""]

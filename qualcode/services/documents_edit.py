@@ -196,16 +196,17 @@ def set_document_attributes(ctx: ProjectContext, values: Mapping[int, Mapping[st
     >>> set_document_attributes(ctx, {1: {"year": "2022"}, 2: {"year": "2023"}})  # doctest: +SKIP
     2
     """
-    _, existing = attributes_table(ctx)
-    items = [(int(did), k, v, t) for did, k, v, t in _typed(values, existing, types)]
+    rows, existing = attributes_table(ctx)
+    names = {r["document_id"]: f"“{r['document']}”" for r in rows}
+    items = [(int(did), k, v, t) for did, k, v, t in _typed(values, existing, types, names=names)]
     return executor.execute(ctx, cmd.SetAttributes(values=tuple(items))) if items else 0
 
 
 def _typed(values: Mapping[Any, Mapping[str, Any]], existing: Mapping[str, str],
-           types: Mapping[str, str] | None) -> list[tuple[Any, str, str, str]]:
+           types: Mapping[str, str] | None, *, names: Mapping[Any, str]) -> list[tuple[Any, str, str, str]]:
     """(owner, key, checked value, type) for each non-empty value of ``{owner: {key: value}}``: a
     key's type is its existing one, else ``types[key]``, else integer when every value given is a
-    whole number, else text. A bad value raises (nothing is saved)."""
+    whole number, else text. A bad value raises, naming its row (``names[owner]``): nothing is saved."""
     given: dict[str, list[str]] = {}
     for attrs in values.values():
         for k, v in attrs.items():
@@ -224,7 +225,13 @@ def _typed(values: Mapping[Any, Mapping[str, Any]], existing: Mapping[str, str],
             if v is None or not str(v).strip():
                 continue
             t = AttrType(kinds[k])
-            items.append((owner, k, check_value(k, str(v), t), t.value))
+            try:
+                items.append((owner, k, check_value(k, str(v), t), t.value))
+            except QualcodeError as exc:  # which row of the table, not only which column
+                where = names.get(owner) or str(owner)
+                held = {"integer": "whole numbers", "date": "dates (YYYY-MM-DD)"}.get(t.value, "text")
+                raise type(exc)(f"{where}: {exc.message}", hint=exc.hint,
+                                app_hint=f"the {k} column holds {held}: correct the value, or clear it") from None
     return items
 
 
@@ -256,8 +263,9 @@ def set_speaker_attributes(ctx: ProjectContext, values: Mapping[tuple[int, str],
     >>> set_speaker_attributes(ctx, {(1, "Maria"): {"group": "parent"}})  # doctest: +SKIP
     1
     """
-    _, existing = speaker_attributes_table(ctx)
-    items = [(int(did), label, k, v, t) for (did, label), k, v, t in _typed(values, existing, types)]
+    rows, existing = speaker_attributes_table(ctx)
+    names = {(r["document_id"], r["label"]): f"{r['name']} in “{r['document']}”" for r in rows}
+    items = [(int(did), label, k, v, t) for (did, label), k, v, t in _typed(values, existing, types, names=names)]
     return executor.execute(ctx, cmd.SetSpeakerAttributes(values=tuple(items))) if items else 0
 
 
