@@ -262,6 +262,11 @@ about a second for 2,000 decisions):
    talkmoves 0.485 +- 0.045 (seed 6 collapsed to 0.387), disaster 0.435 +- 0.010. Weight 0.3:
    talkmoves 0.515 / 0.513, disaster 0.439 / 0.453 (seeds 0 / 1); half the bandwidth: 0.481 /
    0.480, 0.432 / 0.459; 512 features at weight 2: 0.519 / 0.470, 0.425 / 0.463.
+18. Measured and dropped (6 December 2026, same protocol, eight seeds; this learner as in point 17):
+   a hand feature "the preceding turn asks a question" (a pupil answering the teacher makes a
+   claim; a teacher's question after a pupil's claim presses): talkmoves-dev 0.504 +- 0.023
+   (seeds 0 / 1: 0.548 / 0.494, a little up; lower on 5 of 8 seeds), disaster-dev 0.434 +- 0.010
+   (one speaker per document: unchanged).
 """
 
 from __future__ import annotations
