@@ -345,3 +345,16 @@ def test_a_title_above_the_first_speaker_is_a_note_not_a_warning(project):
     (exp,) = [e for e in at.expander if e.label.startswith("titled.txt")]
     assert exp.proto.icon == ":material/check_circle:" and not exp.proto.expanded
     assert not exp.warning and any("kept as a header" in c.value for c in exp.caption)
+
+
+def test_a_renamed_copy_is_said_to_be_the_document_already_there_under_its_name(project):
+    """Walk 31: a copy of a transcript uploaded under another file name was said to be "already in
+    this project as document 2 (2023_extra_copy)", the copy's own name, where document 2 is
+    named after the original file."""
+    old = _with_mentor(project)
+    found = ingest.already_in_project(project, {0: ingest.parse_bytes(MENTOR, "extra_copy.txt")})
+    assert found[0].same_content == old and found[0].same_content_name == "mentor_jordan_2023"
+    at = _upload(page("importing", project), [("extra_copy.txt", MENTOR, TXT)])
+    (flag,) = [_plain(w.value) for w in at.warning if "already in this project" in w.value]
+    assert flag.startswith(f"extra_copy.txt is already in this project as document {old} "
+                           "(mentor_jordan_2023), with the same content"), flag

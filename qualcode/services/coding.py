@@ -422,6 +422,12 @@ def delete_memo(ctx: ProjectContext, memo_id: int) -> None:
     executor.execute(ctx, cmd.DeleteMemo(memo_id=memo_id))
 
 
+def undo_memo_delete(ctx: ProjectContext) -> list[dict[str, Any]]:
+    """Bring back the memo this coder deleted last (the Memos page's Undo beside "Memo deleted":
+    only that, whatever the coder did since); ``[]`` when no delete is left to undo."""
+    return executor.undo(ctx, 1, only=(cmd.DeleteMemo.action,))
+
+
 def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
     """Undo this coder's last ``steps`` commands of any kind (newest first); the one undo.
 

@@ -332,12 +332,15 @@ class InProject:
     the preview to say before import: ``same_content`` is the document holding this very
     content (importing it again is refused unless replaced); ``same_name`` the documents
     with this document's name and other content (an edited copy: importing it would make a
-    second document of that name); ``second_name`` the name such a second document gets."""
+    second document of that name); ``second_name`` the name such a second document gets;
+    ``same_content_name`` the name of the document holding this content (walk 31: a renamed copy
+    was said to be in the project "as document 2 (the copy's own name)")."""
 
     name: str
     same_content: int | None = None
     same_name: tuple[int, ...] = ()
     second_name: str = ""
+    same_content_name: str = ""
 
 
 def _free_name(taken: set[str], name: str) -> str:
@@ -358,7 +361,7 @@ def already_in_project(ctx: ProjectContext, parsed: Mapping[Any, ParsedFile]) ->
     copy). Files that meet nothing are left out.
 
     >>> already_in_project(ctx, {"ana.txt": parse_file("ana.txt")})  # doctest: +SKIP
-    {'ana.txt': InProject(name='ana', same_content=3, same_name=(), second_name='ana (2)')}
+    {'ana.txt': InProject(name='ana', same_content=3, same_name=(), second_name='ana (2)', same_content_name='ana')}
     """
     out: dict[Any, InProject] = {}
     if not parsed:
@@ -371,7 +374,8 @@ def already_in_project(ctx: ProjectContext, parsed: Mapping[Any, ParsedFile]) ->
             named = tuple(d["id"] for d in docs if d["name"] == p.document.name and d["id"] != same)
             if same is not None or named:
                 out[key] = InProject(p.document.name, same, () if same is not None else named,
-                                     _free_name({d["name"] for d in docs}, p.document.name))
+                                     _free_name({d["name"] for d in docs}, p.document.name),
+                                     next((d["name"] for d in docs if d["id"] == same), ""))
     return out
 
 

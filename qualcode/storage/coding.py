@@ -699,11 +699,14 @@ def set_memo_text(s: Session, memo_id: int, text: str) -> str:
 
 
 def restore_memo(s: Session, before: dict) -> None:
-    """Put back a deleted memo under its old id (undo of a delete)."""
-    if s.get(MemoRow, before["id"]) is not None:
-        return
+    """Put back a deleted memo under its old id (undo of a delete), or under a new one when a
+    memo written since took that id (SQLite reuses the highest id freed: the deleted memo was
+    then never put back, walk 31's undo)."""
+    taken = s.get(MemoRow, before["id"])
+    if taken is not None and (taken.text, taken.coder_id) == (before["text"], before["coder_id"]):
+        return  # already back
     at = before.get("created_at")
-    s.add(MemoRow(id=before["id"], text=before["text"], coder_id=before["coder_id"],
+    s.add(MemoRow(id=None if taken is not None else before["id"], text=before["text"], coder_id=before["coder_id"],
                   excerpt_id=before.get("excerpt_id"), document_id=before.get("document_id"),
                   code_id=before.get("code_id"), coding_id=before.get("coding_id"),
                   created_at=datetime.fromisoformat(at) if at else _now()))

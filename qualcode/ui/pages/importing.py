@@ -276,7 +276,7 @@ def _in_project(i: int, name: str, found: Any, *, replace: bool, nonce: int = 0)
     Returns what Import does with it: {"skip": the reason, naming the file and what to do},
     or {"label": the preview's note} with {"replaces": id} or {"second": True} ({} keys
     besides the label: a replacement of the same content, by the Replace option)."""
-    doc, file = md(found.name), md(name)
+    doc, file = md(found.same_content_name or found.name), md(name)
     if found.same_content is not None:
         n = found.same_content
         if replace:
@@ -285,7 +285,7 @@ def _in_project(i: int, name: str, found: Any, *, replace: bool, nonce: int = 0)
                        f"'{REPLACE_LABEL}' under Options.", icon=":material/warning:")
             return {"label": f"replaces document {n}",
                     "note": f"replaced document {n}, which had the same content (its codings went with it)"}
-        reason = (f"{name}: already in this project as document {n} ({found.name}), with the same content, so "
+        reason = (f"{name}: already in this project as document {n} ({found.same_content_name}), with the same content, so "
                   f"it was not imported again. To import it again, tick '{REPLACE_LABEL}' under Options and upload "
                   "it again; the old document and its codings are then replaced.")
         st.warning(f"**{file}** is already in this project as document {n} ({doc}), with the same content, so "

@@ -3,8 +3,10 @@
 Filter by code, document and coder, search their words, download what is listed as a
 spreadsheet; each memo says what it is about and opens where it is
 anchored (the Code page at its excerpt, or the Codebook for a code memo). Write an analytic
-memo on a code or a memo on a whole document here; excerpt and coding memos are written on
-the Code page, where the text is.
+memo on a code, a memo on a whole document or one on the project here; excerpt and coding memos
+are written on the Code page, where the text is. Each memo can be edited or deleted (walk 31: a
+memo saved with a mistake, or with words that must not stay, could not be changed); a delete says
+so with an Undo beside it.
 """
 
 from __future__ import annotations
@@ -39,16 +41,30 @@ def memos_xlsx(rows: list[dict[str, Any]]) -> bytes:
 def _open(memo: dict[str, Any]) -> None:
     from qualcode.ui.app import page_for
 
-    if memo["kind"] == "code":
-        st.session_state["cb_focus"] = memo["code_id"]
+    if memo["kind"] == "code":  # "Work on code" opens on it (walk 31: it showed the first code)
+        from qualcode.ui.pages.codebook import SELECT_CODE
+
+        st.session_state[SELECT_CODE] = memo["code_id"]
         st.switch_page(page_for("codebook"))
     open_on_code_page(memo["document_id"], memo["excerpt_id"])
 
 
+ABOUT = ["A code", "A document", "The project"]
+WRITING = "memo_writing"  # whether the write form is open
+DELETED = "memo_deleted"  # the memo just deleted, for the Undo beside its message
+EDITING = "memo_editing"  # the memo whose text box is open
+
+
 def _write(ctx: ProjectContext, code_names: dict[str, str], doc_names: dict[int, str]) -> None:
-    with st.expander("Write a memo on a code or a document", icon=":material/edit:"):
-        on = st.segmented_control("About", ["A code", "A document"], default="A code", key="memo_on")
-        if on == "A document":
+    # its open state is kept by key (walk 31: switching "A code" / "A document" closed it)
+    with st.expander("Write a memo on a code, a document or the project", icon=":material/edit:", key=WRITING,
+                     on_change="rerun"):
+        on = st.segmented_control("About", ABOUT, default="A code", key="memo_on")
+        target = None
+        if on == "The project":
+            st.caption("A memo on the study as a whole: design decisions, what the codebook is for, "
+                       "what to look at next.")
+        elif on == "A document":
             target = st.selectbox("Document", list(doc_names), format_func=doc_names.get, key="memo_doc",
                                   index=None, placeholder="Choose a document")
         else:
@@ -61,13 +77,58 @@ def _write(ctx: ProjectContext, code_names: dict[str, str], doc_names: dict[int,
 
 def _save(ctx: ProjectContext, on: str | None, target: Any) -> None:
     text = st.session_state.get("memo_text") or ""
-    if target is None:
+    if target is None and on != "The project":
         flash("Choose what the memo is about first.", kind="warning")
         return
-    kw = {"document_id": target} if on == "A document" else {"code_id": target}
+    kw = {} if on == "The project" else {"document_id": target} if on == "A document" else {"code_id": target}
     if in_callback(coding.add_memo, ctx, text, **kw) is not None:
         st.session_state["memo_text"] = ""
+        st.session_state[WRITING] = False
         flash("Memo saved.", kind="success")
+
+
+def _edit_save(ctx: ProjectContext, memo_id: int) -> None:
+    text = st.session_state.get(f"memo-edit-text-{memo_id}") or ""
+    if _done(coding.edit_memo, ctx, memo_id, text):  # an empty text: the error, the box kept open
+        st.session_state.pop(EDITING, None)
+        flash("Memo saved.", kind="success")
+
+
+def _delete(ctx: ProjectContext, memo: dict[str, Any]) -> None:
+    if _done(coding.delete_memo, ctx, memo["memo_id"]):
+        st.session_state[DELETED] = memo
+        st.session_state.pop(EDITING, None)
+
+
+def _done(fn, *args: Any) -> bool:
+    """Run a service call that returns nothing from a callback: whether it went through (an
+    error is kept for the next run, as :func:`in_callback` keeps it)."""
+    return in_callback(lambda: fn(*args) or True) is True
+
+
+def _undo_delete(ctx: ProjectContext) -> None:
+    memo = st.session_state.pop(DELETED, None)
+    if memo is not None and in_callback(coding.undo_memo_delete, ctx):
+        flash(md(f"Memo brought back ({_about(memo)})."), kind="success")
+
+
+def _deleted_note(ctx: ProjectContext) -> None:
+    memo = st.session_state.get(DELETED)
+    if not memo:
+        return
+    with st.container(border=True, key="memo-deleted"):
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.markdown(md(f"Memo deleted ({_about(memo)}): “{_short(memo['text'])}”"))
+        row.button("Undo", key="memo-undo-delete", icon=":material/undo:", on_click=_undo_delete, args=(ctx,))
+
+
+def _about(memo: dict[str, Any]) -> str:
+    return memos.KINDS.get(memo["kind"], memo["kind"]) + (f": {memo['anchor']}" if memo["anchor"] else "")
+
+
+def _short(text: str, n: int = 80) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def render() -> None:
@@ -79,6 +140,7 @@ def render() -> None:
     docs = attempt(ingest.list_documents, ctx) or []
     doc_names = distinct({d["id"]: d["name"] for d in docs})  # two files of one name stay apart
     _write(ctx, code_names, doc_names)
+    _deleted_note(ctx)
     everything = attempt(memos.list_memos, ctx) or []
     coders = sorted({m["coder"] for m in everything})
     cols = st.columns(3)
@@ -110,6 +172,21 @@ def render() -> None:
                                                       icon=":material/open_in_new:", type="tertiary",
                                                       help="Go to where this memo is anchored"):
                 _open(m)
-            st.text(m["text"])
+            mid = m["memo_id"]
+            if st.session_state.get(EDITING) == mid:
+                st.text_area("Memo text", value=m["text"], key=f"memo-edit-text-{mid}", label_visibility="collapsed")
+                row = st.container(horizontal=True)
+                row.button("Save", key=f"memo-edit-save-{mid}", icon=":material/save:", type="primary",
+                           on_click=_edit_save, args=(ctx, mid))
+                row.button("Cancel", key=f"memo-edit-cancel-{mid}",
+                           on_click=lambda: st.session_state.pop(EDITING, None))
+            else:
+                st.text(m["text"])
+            foot = st.container(horizontal=True, vertical_alignment="center")
             when = m["created_at"].strftime("%Y-%m-%d %H:%M") if m["created_at"] else ""
-            st.caption(f"{m['coder']} · {when}")
+            foot.caption(f"{m['coder']} · {when}")
+            if st.session_state.get(EDITING) != mid:
+                foot.button("Edit", key=f"memo-edit-{mid}", icon=":material/edit:", type="tertiary",
+                            on_click=lambda i=mid: st.session_state.__setitem__(EDITING, i))
+            foot.button("Delete", key=f"memo-delete-{mid}", icon=":material/delete:", type="tertiary",
+                        on_click=_delete, args=(ctx, m), help="Undo is offered at the top of the list")
