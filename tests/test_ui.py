@@ -821,6 +821,11 @@ def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     assert not [s for s in at.selectbox if s.key == "th_by"]
     # ... and Export starts with the grouping and coder just read on Themes (walk 19)
     assert (at.selectbox(key="exp_by").value, at.selectbox(key="exp_coder").value) == ("district", "bob")
+    # ... and says so (walk 31: a file came out "by year" to a coder who had chosen nothing here)
+    assert "As on the Themes page: grouped by district; bob's codings. Change it here for these downloads." in [
+        c.value for c in at.caption]
+    at.selectbox(key="exp_by").set_value(None).run()
+    assert "As on the Themes page: bob's codings. Change it here for these downloads." in [c.value for c in at.caption]
     at.session_state["on"] = "themes"
     no_exception(at.run())
     assert at.segmented_control(key="th_view").value == "Compare groups"

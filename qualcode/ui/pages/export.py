@@ -270,6 +270,22 @@ def _from_themes(options: dict[str, list[Any]]) -> None:
         # no choice at all, "Choose an option" (walk 20)
         if value is not None and value in options[key]:
             st.session_state[key] = value
+            st.session_state.setdefault(CARRIED, {})[key] = value
+
+
+CARRIED = "exp_carried"  # the settings that came from Themes, said under the boxes (walk 31)
+CARRIED_WORDS = {"exp_by": "grouped by {}", "exp_include": "pending suggestions counted",
+                 "exp_coder": "{}'s codings", "exp_source": "{} only"}
+
+
+def _carried_note() -> None:
+    """Say which settings came from the Themes page while they are still as they came (walk 31:
+    a frequencies file came out "by year" to a coder who had chosen no grouping here)."""
+    carried = {k: v for k, v in (st.session_state.get(CARRIED) or {}).items()
+               if st.session_state.get(k) == v and (k, v) != ("exp_include", "accepted")}  # the default
+    if carried:
+        said = "; ".join(CARRIED_WORDS[k].format(v) for k, v in carried.items())
+        st.caption(f"As on the Themes page: {said}. Change it here for these downloads.")
 
 
 def render() -> None:
@@ -308,6 +324,7 @@ def render() -> None:
                               format_func=source_labels(n).get,
                               help="A survey respondent counts as one document, like a transcript: counted "
                                    "together, shares of documents mix both. The report says which it counts.")
+    _carried_note()
     settings = {"by": by, "include": include, "coder": coder, "source": source}
     # walk: on a new project every Prepare made a file of headers and zeros without a word
     counts = dict(attempt(project_status, ctx, verdicts=False) or {"codings": 1})  # unknown: no notice
