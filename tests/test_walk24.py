@@ -167,3 +167,24 @@ def test_saving_a_role_in_the_speakers_table_says_who_is_now_what_where_beside_t
     assert at.button(key="docs_roles_save").label == "Save 0 role changes"
     at.run()  # said once: the next run of the page has moved on
     assert not [n for n in _after(at, "Speakers and roles") if getattr(n, "type", "") == "success"]
+
+
+def test_a_value_unlike_the_rest_of_its_column_is_named_with_its_line(project):
+    """Walk 31: a year typed "twenty23" among 2023s and 2024s passed without a word, read the
+    column as text, and would have been a group of its own in every comparison. The preview names
+    it with its line; going on imports it as typed. A column of words is never questioned."""
+    table = (b"filename,year,site\nben.txt,2023,South\nana.txt,twenty23,North\ncai.txt,2024,North\n"
+             b"dev.txt,2024,South\n")
+    at = _table_page(project, table)
+    assert _odd(at) == ["Attributes table: attributes.csv, line 3: the column 'year' holds whole numbers, but this "
+                         "row has 'twenty23', which would make a group of its own in every comparison. Correct it "
+                         "and upload the table again, or go on if it is meant."]
+    at = _table_page(project, b"filename,year,site\nben.txt,2023,South\nana.txt,2024,North\ncai.txt,n/a,North\n"
+                              b"dev.txt,2023,East\n")
+    assert [s.split(": the column")[0] for s in _odd(at)] == ["Attributes table: attributes.csv, line 4"]
+    at = _table_page(project, b"filename,year,site\nben.txt,2023,South\nana.txt,later,North\n")  # 1 of 2: no pattern
+    assert not _odd(at)
+
+
+def _odd(at: AppTest) -> list[str]:
+    return [s for s in _said(at) if " holds " in s]

@@ -97,6 +97,28 @@ class Sidecar:
     used: set[str] = field(default_factory=set)
     rows: dict[str, tuple[str, int]] = field(default_factory=dict)  # file key -> (name as written, first line)
     columns: list[str] = field(default_factory=list)  # the attribute columns, in table order
+    cells: dict[str, list[tuple[int, str]]] = field(default_factory=dict)  # column -> (line, value) as typed
+
+    def odd_values(self) -> list[tuple[str, int, str, str]]:
+        """(column, line, value, what the column holds) for each value unlike the rest of its
+        column: a column of whole numbers (or dates) with a few cells that are not one. The column
+        is then read as text, and the slip forms a group of its own in every comparison (walk 31:
+        a year typed "twenty23" passed without a word). Only where at least two thirds of the
+        column's values, and at least two of them, are of the one kind.
+
+        >>> car = Sidecar("t.csv", cells={"year": [(2, "2023"), (3, "twenty23"), (4, "2024")]})
+        >>> car.odd_values()
+        [('year', 3, 'twenty23', 'whole numbers')]
+        """
+        out = []
+        for col, cells in self.cells.items():
+            vals = [(line, v) for line, v in cells if v]
+            for kind, ok in (("whole numbers", _INT.match), ("dates (YYYY-MM-DD)", _is_date)):
+                good = sum(1 for _, v in vals if ok(v))
+                if good >= 2 and good < len(vals) and good * 3 >= len(vals) * 2:
+                    out += [(col, line, v, kind) for line, v in vals if not ok(v)]
+                    break
+        return out
 
     def close_columns(self, known: Iterable[str]) -> list[tuple[str, str]]:
         """(column, attribute) for each column that is not one of the ``known`` attributes but
@@ -357,6 +379,8 @@ def load_sidecar(path: str | Path) -> Sidecar:
                               app_hint=f"fill in the {header[fcol]} column, then upload the table again")
         attrs = {header[i]: Attribute(header[i], r[i].strip(), types[i]) for i in attr_cols
                  if i < len(r) and r[i].strip()}
+        for k, a in attrs.items():
+            car.cells.setdefault(k, []).append((number, a.value))
         key = Sidecar._keys(fname)[0] if "." in Path(fname).name else Path(fname).name.casefold()
         car.rows.setdefault(key, (fname, number))
         speaker = r[scol].strip() if scol is not None and scol < len(r) else ""

@@ -428,6 +428,9 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iter
     columns = [f"{name}: the column {col!r} is not an attribute of this project; did you mean {meant!r}? Rename "
                f"the column and upload the table again, or go on to add {col!r} as a new attribute."
                for col, meant in car.close_columns(attributes)]
+    columns += [f"{name}, line {line}: the column {col!r} holds {kind}, but this row has {value!r}, which would "
+                f"make a group of its own in every comparison. Correct it and upload the table again, or go on "
+                f"if it is meant." for col, line, value, kind in car.odd_values()]
     return {"documents": docs, "speakers": speakers, "unused": car.unused(),
             "unused_message": car.unused_message(name, candidates=unnamed),
             "unmatched": car.unmatched(unnamed), "matched_any": bool(car.used), "columns": columns}

@@ -307,7 +307,9 @@ def _cooccurrence(ctx: ProjectContext, *, include: str, coder: str | None = None
     chart = attempt(analysis_svc.chart_heatmap, ctx, level=level, include=include, coder=coder, source=source)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
-    st.caption(f"Pairs of codes found in the same {level}, most frequent first. Click a row to read its quotes.")
+    st.caption(f"Pairs of codes found in the same {level}, most frequent first. Click a row to read its quotes. "
+               "Codes count as coded: a parent code only where it was applied itself, not for its sub-codes "
+               "(each would pair with its own sub-codes everywhere).")
     cols = ["name_a", "name_b", "count", "n_a", "n_b", "jaccard"]
     event = st.dataframe(df[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key="th_cooc", column_config=COOC_CONFIG)
