@@ -40,7 +40,7 @@ def shot(page, name: str) -> None:
 def goto(page, title: str) -> None:
     """Navigate with the app's own top navigation (keeps the browser session)."""
     page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]').filter(
-        has_text=re.compile(rf"(^|[a-z_])\s*{title}\s*$")).first.click()
+        has_text=re.compile(rf"(^|[a-z_0-9])\s*{title}\s*$")).first.click()
     page.wait_for_selector(f'h1:has-text("{title}")')
     wait_idle(page)
 

@@ -167,7 +167,8 @@ def render() -> None:
         with st.container(border=True, key=f"memo-{m['memo_id']}"):
             head = st.container(horizontal=True, vertical_alignment="center")
             where = f" · {md(m['document'])}" if m["document"] and m["kind"] != "document" else ""
-            head.markdown(f"**{memos.KINDS.get(m['kind'], m['kind'])}**: {md(m['anchor'])}{where}")
+            anchor = f": {md(m['anchor'])}" if m["anchor"] else ""  # a project memo is about no one thing
+            head.markdown(f"**{memos.KINDS.get(m['kind'], m['kind'])}**{anchor}{where}")
             if m["kind"] != "project" and head.button("Open", key=f"memo-open-{m['memo_id']}",
                                                       icon=":material/open_in_new:", type="tertiary",
                                                       help="Go to where this memo is anchored"):
