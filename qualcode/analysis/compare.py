@@ -139,6 +139,9 @@ def finding(row: "pd.Series | dict", *, by: str, values: "list[str]", unit: str,
     ...          "low_expected": False, "small_groups": ""}, by="year", values=["2018", "2021"],
     ...         unit="document")
     "More often in 2021 (80% of documents) than in 2018 (10%): a real difference (Fisher's exact test, adjusted p = 0.010)."
+    >>> finding({"test": "fisher", "p_adjusted": 0.4, "North %": 0.0, "South %": 100.0, "low_expected": False,
+    ...          "small_groups": "North (3), South (3)"}, by="site", values=["North", "South"], unit="document")
+    "Too few documents to tell the site groups apart (North 0%, South 100%; Fisher's exact test, adjusted p = 0.400). Small groups: North (3), South (3)."
     """
     pcts = {v: row.get(f"{v} %") for v in values}
     pcts = {v: float(p) for v, p in pcts.items() if p is not None and not pd.isna(p)}
@@ -154,7 +157,10 @@ def finding(row: "pd.Series | dict", *, by: str, values: "list[str]", unit: str,
                 f"a real difference ({where}).")
     else:
         spread = ", ".join(f"{v} {pcts[v]:.0f}%" for v in values if v in pcts)
-        text = f"No clear difference between the {by} groups ({spread}; {where})."
+        if row.get("small_groups"):  # walk 31: "No clear difference" of 0% against 100% in 3 documents each
+            text = f"Too few {unit}s to tell the {by} groups apart ({spread}; {where})."
+        else:
+            text = f"No clear difference between the {by} groups ({spread}; {where})."
     if row.get("low_expected"):
         text += " Few units per group: read with care."
     if row.get("small_groups"):
