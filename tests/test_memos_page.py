@@ -43,7 +43,9 @@ def test_a_memo_is_deleted_and_undo_brings_back_that_one(project):
     at.button(key=f"memo-delete-{gone}").click().run()
     no_exception(at)
     assert _texts(ctx) == ["Keep this one."]
-    assert any("Memo deleted" in m.value and "Names the principal" in m.value for m in at.markdown)
+    said = [m.value.replace("\\", "") for m in at.markdown if "Memo deleted" in m.value]
+    assert said and said[0].startswith("Memo deleted (Code (analytic memo): Trust, written by alice on ")
+    assert not any("principal" in m.value for m in at.markdown)  # deleted for its words: not shown again
     coding.add_memo(ctx, "Written after the delete.", code_id="trust")  # Undo still means the delete
     at.run()
     at.button(key="memo-undo-delete").click().run()
@@ -97,3 +99,15 @@ def test_undo_of_a_delete_brings_the_memo_back_after_a_new_memo_took_its_id(proj
     assert {m["memo_id"]: m["text"] for m in memos.list_memos(ctx)}[three] == "three"
     assert coding.undo_memo_delete(ctx) == []
     assert _texts(ctx) == ["one", "three", "two"]
+
+
+def test_undo_beside_a_delete_already_undone_elsewhere_says_so(project):
+    ctx = project
+    gone = coding.add_memo(ctx, "Gone for a moment.", code_id="trust")
+    at = no_exception(page("memos", ctx))
+    at.button(key=f"memo-delete-{gone}").click().run()
+    coding.undo(ctx)  # undone elsewhere (the Code page's Undo, another tab)
+    at.button(key="memo-undo-delete").click().run()
+    no_exception(at)
+    assert any("Nothing to bring back: that delete was already undone." in m.value for m in at.info)
+    assert _texts(ctx) == ["Gone for a moment."]

@@ -108,8 +108,13 @@ def _done(fn, *args: Any) -> bool:
 
 def _undo_delete(ctx: ProjectContext) -> None:
     memo = st.session_state.pop(DELETED, None)
-    if memo is not None and in_callback(coding.undo_memo_delete, ctx):
+    if memo is None:
+        return
+    done = in_callback(coding.undo_memo_delete, ctx)
+    if done:
         flash(md(f"Memo brought back ({_about(memo)})."), kind="success")
+    elif done == []:
+        flash("Nothing to bring back: that delete was already undone.", kind="info")
 
 
 def _deleted_note(ctx: ProjectContext) -> None:
@@ -118,7 +123,8 @@ def _deleted_note(ctx: ProjectContext) -> None:
         return
     with st.container(border=True, key="memo-deleted"):
         row = st.container(horizontal=True, vertical_alignment="center")
-        row.markdown(md(f"Memo deleted ({_about(memo)}): “{_short(memo['text'])}”"))
+        # what it was about, not its words: a memo is often deleted for what it said
+        row.markdown(md(f"Memo deleted ({_about(memo)}, {_when(memo)})."))
         row.button("Undo", key="memo-undo-delete", icon=":material/undo:", on_click=_undo_delete, args=(ctx,))
 
 
@@ -126,9 +132,9 @@ def _about(memo: dict[str, Any]) -> str:
     return memos.KINDS.get(memo["kind"], memo["kind"]) + (f": {memo['anchor']}" if memo["anchor"] else "")
 
 
-def _short(text: str, n: int = 80) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _when(memo: dict[str, Any]) -> str:
+    at = memo.get("created_at")
+    return f"written by {memo['coder']}" + (f" on {at.strftime('%Y-%m-%d %H:%M')}" if at else "")
 
 
 def render() -> None:
