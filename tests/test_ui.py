@@ -865,6 +865,9 @@ def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_
         cells = [str(v) for v in table[col]]
         assert "None" not in cells and "nan" not in cells and "–" in cells, col
     assert any("cannot be tested" in c.value for c in at.caption)
+    # why documents, not excerpts, and where the excerpts per group are (walk 31)
+    assert any("The test counts documents, not excerpts" in c.value and "**Frequencies** view" in c.value
+               for c in at.caption)
     # two documents a year: said above the table, not only in each row's Finding (walk 8)
     assert [w.value.split(". ")[0] for w in at.warning] == ["Small groups: 2018 (2 documents), 2021 (2 documents)"]
     at.session_state["row"] = list(table["Code"]).index("Protected time")

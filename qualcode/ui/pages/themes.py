@@ -251,7 +251,10 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
                    f"{count_from}.", icon=":material/warning:")
     st.caption(f"For each code: in how many {unit}s of each {by} it occurs, and whether the difference "
                "is larger than chance (Fisher's exact test for two small groups, chi-square otherwise; "
-               "p adjusted for testing many codes). Click a row, then pick a group, for its quotes.")
+               "p adjusted for testing many codes). Click a row, then pick a group, for its quotes. "
+               f"The test counts {unit}s, not excerpts: the excerpts of one {unit} are not independent of one "
+               "another, and counted one by one they would make a single talkative interview look like a "
+               "pattern. The excerpts per group are on the **Frequencies** view (Group by the same).")
     sizes = {v: int(df[f"{v} N"].iloc[0]) for v in values if pd.notna(df[f"{v} N"].iloc[0])}  # a group's units
     small = [v for v, n in sizes.items() if n < analysis_svc.SMALL_GROUP]
     if small:  # said above the table: in each row's Finding it sat past the table's edge (walk 8)
