@@ -468,3 +468,14 @@ def test_already_imported_says_what_to_do_in_each_face(project):
     assert "--" not in app and REPLACE_LABEL in app and "already imported" in app
     doc_id = svc.save_parsed(project, svc.parse_bytes(data, "a.txt"), replace=True)
     assert [d["id"] for d in svc.list_documents(project)] == [doc_id]
+
+
+def test_an_odd_value_in_the_attributes_file_is_a_warning_naming_its_line(project, tmp_path):
+    """The CLI import says what the Import page shows: a year typed 'twenty23' makes a group of its own."""
+    car = tmp_path / "attrs.csv"
+    car.write_text("file,year\nlabels.txt,2021\nzoom.vtt,twenty23\notter.txt,2022\n", encoding="utf-8")
+    report = svc.ingest_paths(project, [GOOD / "labels.txt", GOOD / "zoom.vtt", GOOD / "otter.txt"], attributes=car)
+    assert report.counts()["ok"] == 3
+    odd = [p for p in report.problems if "twenty23" in p.message]
+    assert len(odd) == 1 and odd[0].severity == "warning" and odd[0].line == 3
+    assert odd[0].file == str(car) and "whole numbers" in odd[0].message and "Documents page" in odd[0].message

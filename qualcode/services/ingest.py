@@ -485,6 +485,11 @@ def ingest_paths(
         for written, line in sidecar.unused_rows():
             report.problems.append(Problem(f"attributes for {written!r} matched no imported file", file=sidecar.path,
                                            line=line or None, severity="warning"))
+        for col, line, value, kind in sidecar.odd_values():  # a year typed "twenty23" (walk 31)
+            report.problems.append(Problem(f"the column {col!r} holds {kind}, but this row has {value!r}: it makes "
+                                           "a group of its own in every comparison (correct it with qualcode set-attr, "
+                                           "or on the Documents page)", file=sidecar.path, line=line,
+                                           severity="warning"))
     return report
 
 
