@@ -286,6 +286,27 @@ def test_bad_import_changes_nothing(project):
     assert snapshot(project) == before and cbs.codebook_history(project) == []
 
 
+def test_import_naming_a_project_code_says_file_line_and_code(project, tmp_path):
+    """Walk 32: a file code named like a code already in the project was refused without its
+    file or line; and a name of only spaces was listed twice in two wordings."""
+    before = snapshot(project)
+    trust = cbs.get_codebook(project).get("trust").name
+    path = tmp_path / "more.yaml"
+    path.write_text(f"name: More\ncodes:\n  - id: other\n    name: Other\n    definition: d\n"
+                    f"  - id: trust2\n    name: {trust}\n    definition: the same name, another id\n",
+                    encoding="utf-8")
+    with pytest.raises(CodebookError) as exc:
+        cbs.import_codebook(project, path)
+    assert exc.value.file == str(path) and exc.value.line == 6
+    assert exc.value.message.startswith(f"code 'trust2': duplicate name '{trust}' (also code 'trust')")
+    assert snapshot(project) == before
+    blank = tmp_path / "blank.yaml"
+    blank.write_text('name: B\ncodes:\n  - id: blank\n    name: "   "\n    definition: d\n', encoding="utf-8")
+    with pytest.raises(CodebookError) as exc:
+        cbs.import_codebook(project, blank)
+    assert [p.message for p in exc.value.problems] == ["code 'blank': missing 'name'"]
+
+
 def test_qdc_exchange_with_project(project, tmp_path, shared_dir):
     xsd = etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Codebook.xsd")))
     out = cbs.export_codebook(project, tmp_path / "cb.qdc")

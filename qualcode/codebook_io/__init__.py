@@ -80,9 +80,11 @@ def _validate_file(path: Path, file: str, known_guids: dict[str, str] | None) ->
         return None, _sorted(problems)
     cb, code_lines = codebook_from_data(data, lines, default_name=path.stem)
     raw_ids = {p.line for p in problems}
+    said = {(p.line, p.message.replace("'", "")) for p in problems}
     for p in validate_codebook(cb, file=file, lines=code_lines):
-        # one message per line and cause: 'id is not a slug' was already said by check_raw
-        if not (p.line in raw_ids and "not a slug" in p.message):
+        # one message per line and cause: 'id is not a slug' or a missing name was already said
+        # by check_raw (walk 32: "missing 'name'" and "missing name" listed for one code)
+        if not (p.line in raw_ids and "not a slug" in p.message) and (p.line, p.message.replace("'", "")) not in said:
             problems.append(p)
     return cb, _sorted(problems)
 

@@ -158,7 +158,7 @@ def validate_codebook(
         if key and not c.retired:
             if key in seen_names:
                 first = lines.code(seen_names[key])
-                add(f"duplicate name {c.name!r} (also code {cb.codes[seen_names[key]].id!r}"
+                add(f"{label}: duplicate name {c.name!r} (also code {cb.codes[seen_names[key]].id!r}"
                     f"{', line ' + str(first) if first else ''}); names must be unique", i, "name")
             else:
                 seen_names[key] = i

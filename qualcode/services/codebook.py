@@ -780,6 +780,22 @@ def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tu
     return cb, [p for p in problems if p.severity != "error"]
 
 
+def _file_lines(path: Path, merged: Codebook) -> codebook_io.Lines:
+    """Where each of ``merged``'s codes is in the file being imported (None for the project's own):
+    a name the file gives that a project code already has is then reported at its line
+    (walk 32: "duplicate name 'Fear of scams' (also code 'scams')" said neither file nor line)."""
+    at: dict[str, int | None] = {}
+    with contextlib.suppress(Exception):  # the file was read once already; lines are a courtesy
+        if path.suffix.lower() in codebook_io.QDC_SUFFIXES:
+            cb, lines, _ = codebook_io.read_qdc(path)
+            at = {c.id: lines.code(i) for i, c in enumerate(cb.codes)}
+        else:
+            data, lines, _ = codebook_io.parse_yaml(path.read_text(encoding="utf-8"), file=str(path))
+            raw = data.get("codes") if isinstance(data, dict) else None
+            at = {c["id"]: lines.code(i) for i, c in enumerate(raw or []) if isinstance(c, dict) and "id" in c}
+    return codebook_io.Lines(codes=[at.get(c.id) for c in merged.codes])
+
+
 def _depths(codes: Mapping[str, Code]) -> dict[str, int]:
     """How deep each code sits below the top (0 for a top-level code), in linear time."""
     depth: dict[str, int] = {}
@@ -854,7 +870,9 @@ class _ImportCodebook(_Revert):
         if by_id:  # the file was validated on its own while reading; with codes already in the project,
             # the merged codebook is checked too (names unique across both, parents, no cycles)
             merged = dataclasses.replace(current, codes=list(merged_codes.values()))
-            _check(merged, require_definitions=not is_qdc)
+            problems = codebook_io.validate_codebook(merged, file=str(path), lines=_file_lines(path, merged),
+                                                     require_definitions=not is_qdc)
+            codebook_io.raise_problems(problems, file=str(path))
         old_meta = meta.get_setting(s, "codebook", None)
         if not is_qdc:
             meta.set_setting(s, "codebook", {"name": incoming.name, "description": incoming.description,
