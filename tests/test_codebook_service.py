@@ -307,6 +307,16 @@ def test_import_naming_a_project_code_says_file_line_and_code(project, tmp_path)
     assert [p.message for p in exc.value.problems] == ["code 'blank': missing 'name'"]
 
 
+def test_a_change_refused_in_the_app_says_to_correct_it_not_a_file(project):
+    """Walk 32: a name of spaces under Add a code said "Correct the file and import it again"."""
+    with pytest.raises(CodebookError) as exc:
+        cbs.add_code(project, {"id": "", "name": "   ", "definition": "d"})
+    assert "the new code: missing name" in exc.value.message and exc.value.app_hint == "correct it and try again"
+    with pytest.raises(CodebookError) as exc:
+        cbs.rename_code(project, "trust", "  ")
+    assert "missing name" in exc.value.message and "file" not in exc.value.app_hint
+
+
 def test_qdc_exchange_with_project(project, tmp_path, shared_dir):
     xsd = etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Codebook.xsd")))
     out = cbs.export_codebook(project, tmp_path / "cb.qdc")

@@ -428,6 +428,9 @@ def test_codebook_page_adds_and_retires_a_code(project):
     at = no_exception(page("codebook", project))
     form = at.get("form")[0] if at.get("form") else None
     assert form is not None
+    at.text_input[0].input("   ")  # walk 32: "code '': missing name. Correct the file and import it again."
+    at.button[[b.label for b in at.button].index("Add code")].click().run()
+    assert [e.value for e in at.error] == ["Give the new code a name: the one coders will see on its chips."]
     at.text_input[0].input("Rapport")
     at.button[[b.label for b in at.button].index("Add code")].click().run()  # no definition yet
     assert any("Write a definition" in e.value for e in at.error)

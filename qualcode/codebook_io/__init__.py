@@ -93,8 +93,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 
 
-def raise_problems(problems: list[Problem], *, file: str | None = None, what: str = "codebook") -> None:
-    """Raise one CodebookError for the errors among ``problems`` (nothing if none)."""
+def raise_problems(problems: list[Problem], *, file: str | None = None, what: str = "codebook",
+                   app_hint: str | None = None) -> None:
+    """Raise one CodebookError for the errors among ``problems`` (nothing if none); ``app_hint``
+    says what to do next in the app (default: correct the file and import it again)."""
     errors = _errors(problems)
     if not errors:
         return
@@ -103,8 +105,8 @@ def raise_problems(problems: list[Problem], *, file: str | None = None, what: st
     raise CodebookError(first.message + more, file=first.file or file, line=first.line, problems=errors,
                         hint=f"see every problem with: qualcode codebook validate {first.file or file}"
                         if (first.file or file) else None,
-                        app_hint="correct the file and import it again" + (" (every problem is listed below)"
-                                                                            if len(errors) > 1 else ""))
+                        app_hint=(app_hint or "correct the file and import it again")
+                        + (" (every problem is listed below)" if len(errors) > 1 else ""))
 
 
 def load_codebook(path: str | Path) -> Codebook:

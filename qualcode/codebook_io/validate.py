@@ -145,7 +145,7 @@ def validate_codebook(
     seen_names: dict[str, int] = {}
     ids = {c.id for c in cb.codes}
     for i, c in enumerate(cb.codes):
-        label = f"code {c.id!r}"
+        label = f"code {c.id!r}" if c.id else "the new code"
         if c.id in seen_ids:
             first = lines.code(seen_ids[c.id])
             add(f"duplicate id {c.id!r} (first used{' on line ' + str(first) if first else ''})"

@@ -104,7 +104,8 @@ def _get(cb: Codebook, code_id: str) -> Code:
 def _check(cb: Codebook, *, require_definitions: bool = True) -> None:
     """Refuse a change that would leave the codebook invalid (all problems in ``exc.problems``)."""
     problems = codebook_io.validate_codebook(cb, require_definitions=require_definitions)
-    codebook_io.raise_problems(problems)
+    # a change made in the app, not a file (walk 32: "Correct the file and import it again" under Add a code)
+    codebook_io.raise_problems(problems, app_hint="correct it and try again")
 
 
 def _with(cb: Codebook, code: Code) -> Codebook:

@@ -83,6 +83,10 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
                                          help="Words that point to this code.", key="add_keywords")
             codable = st.checkbox("Codable (off for a grouping code)", value=True)
             if st.form_submit_button("Add code", icon=":material/add:"):
+                if not name.strip():  # walk 32: a name of spaces was "code '': missing name. Correct the file …"
+                    st.error("Give the new code a name: the one coders will see on its chips.",
+                             icon=":material/error:")
+                    return
                 if codable and not definition.strip():
                     st.error("Write a definition for the new code (what it covers), or untick Codable for a "
                              "grouping code.", icon=":material/error:")
