@@ -458,6 +458,27 @@ def test_codebook_page_adds_and_retires_a_code(project):
     no_exception(at)
     assert cb_service.get_codebook(project).get("rapport").retired
 
+def test_retiring_a_code_with_codings_asks_for_the_box_first(seeded):
+    """Walk 33: with only "Yes, retire" ticked, Retire said "code 'peer_shadowing' is used by 1
+    coding ... or retire it anyway": the id, and no word of the box that does it. The page says
+    how many codings use the code and keeps Retire off until both boxes are ticked."""
+    from qualcode.services import codebook as cb_service
+
+    ctx, _, sid = seeded
+    coding.accept_suggestion(ctx, sid["1:trust"])
+    at = no_exception(page("codebook", ctx))
+    work_on(at).set_value("trust").run()
+    assert any("1 coding uses Trust" in c.value for c in at.caption), [c.value for c in at.caption]
+    at.checkbox(key="retireok-trust").check().run()
+    assert at.button(key="doretire-trust").disabled and not at.error
+    at.checkbox(key="force-trust").check().run()
+    assert not at.button(key="doretire-trust").disabled
+    at.button(key="doretire-trust").click().run()
+    no_exception(at)
+    assert cb_service.get_codebook(ctx).get("trust").retired
+    assert cb_service.code_usage(ctx)["trust"] == 1  # the coding stays, under the retired code
+
+
 def test_themes_page_counts_and_drills_to_quotes(seeded):
     ctx, doc_id, sid = seeded
     coding.accept_suggestion(ctx, sid["1:trust"])

@@ -117,6 +117,33 @@ def test_a_new_session_without_a_coder_codes_as_the_last_to_decide(project, monk
     assert at.session_state["coder"] == "Dana" and "the last to code" not in _badge(at)
 
 
+def test_a_reload_of_a_tab_coding_as_the_default_name_keeps_it(project, monkeypatch):
+    """Walk 33: a tab coding as the default name had no ?coder= in its address; bob coded in
+    another tab, and a reload of the first tab said "Coding as bob — the last to code". The
+    default name is written into the address from the first run, so a reload keeps it."""
+    from qualcode.services import codebook, coding
+
+    assert services_last(project) is None
+    at = no_exception(_app(project, monkeypatch))  # the first tab, on the bare address
+    default = at.session_state["coder"]  # the app's default name ("coder")
+    assert default and f"Coding as **{default}**" in _badge(at)
+    assert at.query_params["coder"] in (default, [default])
+    assert "the last to code" not in _badge(at)
+    code_id = codebook.get_codebook(project).codes[0].id
+    coding.add_memo(project.as_coder("bob"), "bob's first thought.", code_id=code_id)  # another tab
+    reloaded = no_exception(_app(project, monkeypatch, query={"coder": at.query_params["coder"]}))
+    assert reloaded.session_state["coder"] == default and "Coding as **bob**" not in _badge(reloaded)
+    # a new tab on the bare address still codes as the last to decide, and says so
+    fresh = no_exception(_app(project, monkeypatch))
+    assert fresh.session_state["coder"] == "bob" and "the last to code in this project" in _badge(fresh)
+
+
+def services_last(ctx):
+    from qualcode import services
+
+    return services.last_coder(ctx)
+
+
 def test_a_code_typed_in_the_transcript_and_a_project_opened_later_adopt_the_last_decider(tmp_path, monkeypatch):
     """Walk 5: codes typed in the transcript (a selection coded) did not count as deciding, and
     a project opened with the Open button never took its last decider."""

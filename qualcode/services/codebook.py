@@ -413,7 +413,7 @@ class _RetireCode(_Revert):
                                 hint="move, merge or retire them first")
         n = store.code_refs(s, code_id)["codings"]
         if n and not c.force:
-            raise CodebookError(f"code {code_id!r} is used by {n} coding{'s' if n != 1 else ''}",
+            raise CodebookError(f"code {old.name!r} is used by {n} coding{'s' if n != 1 else ''}",
                                 hint=f"merge it into another code (qualcode codebook merge {code_id} TARGET), "
                                      "or retire it anyway with --force",
                                 app_hint="merge it into another code, or retire it anyway")

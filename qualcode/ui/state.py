@@ -135,6 +135,12 @@ def adopt_last_coder(*, signed_in: bool) -> None:
     set for the project (``QUALCODE_CODER``, qualcode.toml), the project's last decider (of
     ``storage.meta.DECISIONS``: a code typed in the transcript counts) is adopted, and the
     sidebar says so (``coder_guessed``).
+
+    With no one to adopt (no decisions yet, or the last decider is the default name), the
+    session is pinned to the default name, and the address says so (``?coder=``), so that a
+    reload keeps it (walk 33: a tab coding as the default name became "bob" on reload once bob
+    had coded in another tab). Such a pin is still a default (``coder_guessed == "default"``):
+    a project opened later in the session adopts its own last decider.
     """
     project, db_url = project_ref()
     if signed_in or not (project or db_url):
@@ -155,7 +161,11 @@ def adopt_last_coder(*, signed_in: bool) -> None:
         st.session_state["coder"] = last
         st.session_state["coder_guessed"] = True
         st.query_params[CODER_PARAM] = last
-    elif guessed:  # another project opened since the guess: its own last decider, or the default
+    elif ctx.coder:  # nobody else to adopt: the default name, kept in the address for a reload
+        st.session_state["coder"] = ctx.coder
+        st.session_state["coder_guessed"] = "default"
+        st.query_params[CODER_PARAM] = ctx.coder
+    elif guessed:  # another project opened since the guess, with no name of its own
         st.session_state.pop("coder", None)
         st.session_state.pop("coder_guessed", None)
         if CODER_PARAM in st.query_params:

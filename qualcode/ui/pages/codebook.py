@@ -214,10 +214,20 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
                 flash(cb_service.restored_text(restored, used), kind="success")
                 st.rerun()
         return
-    force = st.checkbox("Retire even though codings use it (they stay, under the retired code)",
-                        key=f"force-{code.id}")
+    # walk 33: with codings, "Yes, retire" alone led to "code 'peer_shadowing' is used by 1
+    # coding ... or retire it anyway", naming the id and no box: the box is asked for up front
+    used = (attempt(cb_service.code_usage, ctx) or {}).get(code.id, 0)
+    force = False
+    if used:
+        many = f"{used} coding{'s' if used != 1 else ''}"
+        st.caption(f"{many} use{'s' if used == 1 else ''} {code.name}. Merging it into another code moves "
+                   "them; retiring keeps them, under the retired code.")
+        force = st.checkbox(f"Retire even though {many} use{'s' if used == 1 else ''} it",
+                            key=f"force-{code.id}")
     sure = st.checkbox(f"Yes, retire {code.name}", key=f"retireok-{code.id}")
-    if st.button("Retire", key=f"doretire-{code.id}", icon=":material/archive:", disabled=not sure):
+    if st.button("Retire", key=f"doretire-{code.id}", icon=":material/archive:",
+                 disabled=not sure or bool(used and not force),
+                 help="Tick both boxes above first" if used and not force else None):
         if attempt(cb_service.retire_code, ctx, code.id, force=force) is not None:
             flash(f"Retired {code.name}.", kind="success")
             st.rerun()
