@@ -91,7 +91,7 @@ def _coder_badge() -> None:
     coder = current_coder() or default_coder()
     if coder:
         how = "signed in" if signin.signed_in() else "switch on the Project page"
-        if st.session_state.get("coder_guessed") is True:
+        if st.session_state.get("coder_guessed") == "last":
             how = f"the last to code in this project; not {md(coder)}? Switch on the Project page"
         elif not signin.signed_in() and not st.session_state.get("coder") and get_setting("coder"):
             # walk 26: a new tab said "Coding as maria" although joseph had coded last, and nothing

@@ -134,7 +134,7 @@ def adopt_last_coder(*, signed_in: bool) -> None:
     or one opened later on the Project page): with no coder chosen (address, switch) and none
     set for the project (``QUALCODE_CODER``, qualcode.toml), the project's last decider (of
     ``storage.meta.DECISIONS``: a code typed in the transcript counts) is adopted, and the
-    sidebar says so (``coder_guessed``).
+    sidebar says so (``coder_guessed == "last"``).
 
     With no one to adopt (no decisions yet, or the last decider is the default name), the
     session is pinned to the default name, and the address says so (``?coder=``), so that a
@@ -159,17 +159,12 @@ def adopt_last_coder(*, signed_in: bool) -> None:
         return
     if last and last != ctx.coder:
         st.session_state["coder"] = last
-        st.session_state["coder_guessed"] = True
+        st.session_state["coder_guessed"] = "last"
         st.query_params[CODER_PARAM] = last
-    elif ctx.coder:  # nobody else to adopt: the default name, kept in the address for a reload
+    else:  # nobody else to adopt: the default name (never empty), kept in the address for a reload
         st.session_state["coder"] = ctx.coder
         st.session_state["coder_guessed"] = "default"
         st.query_params[CODER_PARAM] = ctx.coder
-    elif guessed:  # another project opened since the guess, with no name of its own
-        st.session_state.pop("coder", None)
-        st.session_state.pop("coder_guessed", None)
-        if CODER_PARAM in st.query_params:
-            del st.query_params[CODER_PARAM]
 
 
 def set_coder(name: str) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.core import Code, Codebook
+from qualcode.core.text import plural
 from qualcode.errors import QualcodeError
 from qualcode.services import codebook as cb_service
 from qualcode.services import ui_support
@@ -171,7 +172,8 @@ def _quotes(ctx: ProjectContext, code: Code) -> list[dict]:
     return rows
 
 
-def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]) -> None:
+def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict], used: int) -> None:
+    """Move, merge, split, retire (or restore) ``code``; ``used``: its codings, all coders."""
     others = [c.id for c in cb.active() if c.id != code.id]
     label = _label(cb)
     st.markdown("**Move**")
@@ -210,16 +212,14 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
         if st.button("Restore", key=f"restore-{code.id}", icon=":material/restore:"):
             restored = attempt(cb_service.restore_code, ctx, code.id)
             if restored is not None:
-                used = (attempt(cb_service.code_usage, ctx) or {}).get(code.id, 0)
                 flash(cb_service.restored_text(restored, used), kind="success")
                 st.rerun()
         return
     # walk 33: with codings, "Yes, retire" alone led to "code 'peer_shadowing' is used by 1
     # coding ... or retire it anyway", naming the id and no box: the box is asked for up front
-    used = (attempt(cb_service.code_usage, ctx) or {}).get(code.id, 0)
     force = False
     if used:
-        many = f"{used} coding{'s' if used != 1 else ''}"
+        many = plural(used, "coding")
         st.caption(f"{many} use{'s' if used == 1 else ''} {code.name}. Merging it into another code moves "
                    "them; retiring keeps them, under the retired code.")
         force = st.checkbox(f"Retire even though {many} use{'s' if used == 1 else ''} it",
@@ -374,5 +374,5 @@ def render() -> None:
         with tabs[1]:
             quotes = _quotes(ctx, code)
         with tabs[2]:
-            _structure(ctx, cb, code, quotes)
+            _structure(ctx, cb, code, quotes, usage.get(code.id, 0))
     _themes(ctx, cb)
