@@ -27,8 +27,12 @@ install: $(STAMP)
 run: install
 	$(BIN)/qualcode demo --project $(DEMO) $(DEMO_FLAGS)
 
+# Two workers on two cores: one runs the browser tests, one at a time, the other the rest; see
+# tests/conftest.py. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Speed and quality targets live here, never in timed tests; results go to bench/results/.
 bench: install

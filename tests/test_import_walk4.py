@@ -295,7 +295,36 @@ def test_a_table_row_naming_no_uploaded_file_is_named_with_its_line_before_and_a
     at.file_uploader(key="imp_table_1").set_value(("sites.csv", b"file,year\nana.txt,2021\nben.txt,2022\n", "text/csv"))
     at = no_exception(at.run())
     assert not [w for w in at.warning if w.value.startswith("Attributes table")], [w.value for w in at.warning]
-    assert not [w for w in at.warning if w.value.startswith("Attributes table")]
+    # walk 33: uploaded again with every row matched, the page said nothing: was it read?
+    assert [_plain(x.value) for x in at.success if x.value.startswith("Attributes table")] == [
+        "Attributes table: sites.csv: the transcript gets attributes from it (year). Each preview below shows "
+        "what its transcript gets."]
+
+
+def test_the_table_says_how_many_transcripts_it_gives_attributes_and_names_those_it_does_not(project):
+    """Walk 33: a table read without a problem said nothing at all, so a coder who uploaded it
+    again could not tell it had been read, nor which transcripts it had missed."""
+    at = page("importing", project)
+    at = _upload(at, [("ana.txt", _labelled("Ana", "We met."), TXT), ("bo.txt", _labelled("Bo", "We left."), TXT),
+                      ("codebook.yaml", b"codes: []\n", "application/x-yaml")])
+    table = b"file,year,site,speaker,grade\nana.txt,2021,North,,\nana.txt,,,Ana,5\n"
+    at.file_uploader(key="imp_table_0").set_value(("sites.csv", table, "text/csv"))
+    at = no_exception(at.run())
+    # the codebook sent to its own page is no transcript: not "1 of 3"; one missed is no success
+    assert not [x for x in at.success if x.value.startswith("Attributes table")]
+    assert [_plain(x.value) for x in at.info if x.value.startswith("Attributes table")] == [
+        "Attributes table: sites.csv: 1 of 2 transcripts gets attributes from it (grade, site, year); bo.txt gets "
+        "none. Each preview below shows what its transcript gets."]
+    at.file_uploader(key="imp_table_0").set_value(("sites.csv", b"file,year\nana.txt,2021\nbo.txt,2022\n", "text/csv"))
+    at = no_exception(at.run())
+    assert [_plain(x.value) for x in at.success if x.value.startswith("Attributes table")] == [
+        "Attributes table: sites.csv: both transcripts get attributes from it (year). Each preview below shows "
+        "what its transcript gets."]
+    # a table that gives none of them anything says so by its rows (a warning), not a success
+    at.file_uploader(key="imp_table_0").set_value(("sites.csv", b"file,year\ncarla.txt,2021\n", "text/csv"))
+    at = no_exception(at.run())
+    assert not [x for x in at.success if x.value.startswith("Attributes table")]
+    assert [w for w in at.warning if w.value.startswith("Attributes table")]
 
 
 def test_a_files_problem_quotes_its_words_literally(project):

@@ -391,7 +391,8 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iter
     an uploaded file that no row names, whether that one was meant), "unmatched": [those rows,
     as ``UnmatchedRow``: for ``ingest.attributes.unmatched_message`` to say again after the
     import, with what was imported], "matched_any", "columns": [a sentence per column spelt like
-    one of the project's ``attributes`` but not the same (walk 24: ``yeer``)]}``. ``known``: file names of documents
+    one of the project's ``attributes`` but not the same (walk 24: ``yeer``)], "summary" (what the
+    table gives the transcripts, in a line), "gives_all" (every transcript gets something)}``. ``known``: file names of documents
     already in the project, whose rows are not reported as matching nothing (walk 19: they
     were, on the next import). Errors are IngestErrors with the line (a ragged row included).
     """
@@ -433,7 +434,38 @@ def sidecar_attributes(data: bytes, filename: str, files: list[str], known: Iter
                 f"if it is meant." for col, line, value, kind in car.odd_values()]
     return {"documents": docs, "speakers": speakers, "unused": car.unused(),
             "unused_message": car.unused_message(name, candidates=unnamed),
-            "unmatched": car.unmatched(unnamed), "matched_any": bool(car.used), "columns": columns}
+            "unmatched": car.unmatched(unnamed), "matched_any": bool(car.used), "columns": columns,
+            "summary": _table_summary(name, files, docs, speakers),
+            "gives_all": bool(files) and all(f in docs or f in speakers for f in files)}
+
+
+def _table_summary(name: str, files: list[str], docs: dict[str, dict[str, str]],
+                   speakers: dict[str, dict[str, dict[str, str]]]) -> str:
+    """What an attributes table gives the uploaded transcripts, in a line (walk 33: uploaded
+    again, the table said nothing when every row matched, and the coder could not tell it had
+    been read). Empty when it gives none of them anything (the rows that match nothing are
+    said elsewhere, with their lines).
+
+    >>> _table_summary("t.csv", ["a.txt", "b.txt"], {"a.txt": {"year": "2021", "site": "North"}}, {})
+    't.csv: 1 of 2 transcripts gets attributes from it (site, year); b.txt gets none. Each preview below shows what its transcript gets.'
+    >>> _table_summary("t.csv", ["a.txt"], {}, {"a.txt": {"Ana": {"grade": "5"}}})
+    't.csv: the transcript gets attributes from it (grade). Each preview below shows what its transcript gets.'
+    """
+    got = [f for f in files if f in docs or f in speakers]
+    if not got:
+        return ""
+    keys = {k for f in got for k in docs.get(f, {})}
+    keys |= {k for f in got for attrs in speakers.get(f, {}).values() for k in attrs}
+    what = f"attributes from it ({', '.join(sorted(keys))})"
+    if len(got) == len(files):
+        every = {1: "the transcript gets", 2: "both transcripts get"}.get(len(files), f"all {len(files)} transcripts get")
+        head = f"{every} {what}"
+    else:
+        missing = [f for f in files if f not in got]
+        rest = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        head = (f"{len(got)} of {plural(len(files), 'transcript')} {'gets' if len(got) == 1 else 'get'} {what}; "
+                f"{rest} {'gets' if len(missing) == 1 else 'get'} none")
+    return f"{name}: {head}. Each preview below shows what its transcript gets."
 
 
 def table_rows_after_import(note: dict[str, Any], imported: dict[str, dict[str, str]]) -> tuple[str, bool]:

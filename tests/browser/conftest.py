@@ -248,6 +248,12 @@ def import_without_suggestions(page, expect: str) -> str:
 
 
 def code_mode(page, name: str) -> None:
-    """Choose how the Code page shows a document: Transcript, Excerpts or Review queue."""
+    """Choose how the Code page shows a document: Transcript, Excerpts or Review queue.
+
+    Waits for the address to name the view (the page writes it as it draws that view): on a
+    busy machine the click's rerun had not begun when ``wait_idle`` looked, so the test went on
+    in the old view (T opened the Transcript's code box there, and the Excerpts view, drawn a
+    moment later, took the box and the code typed into it away)."""
     page.locator('[data-testid="stButtonGroup"] button', has_text=name).first.click()
+    page.wait_for_function("(v) => new URLSearchParams(location.search).get('view') === v", arg=name)
     wait_idle(page)

@@ -597,7 +597,9 @@ def render() -> None:
                           for n in (d["name"], d.get("source_filename") or "") if n]
             names = attempt(analysis_svc.attribute_names, ctx) or {"document": [], "speaker": []}
             # the speakers' own role (first) is no column of a table: their attributes are
-            sidecar = sidecar_attributes(data, table.name, [f.name for f in files], known=in_project,
+            transcripts = [f.name for f in files  # not a project or codebook sent to its page, nor a kind no reader takes
+                           if other_page_file(f.name) is None and ingest_svc.unsupported_type(f.name) is None]
+            sidecar = sidecar_attributes(data, table.name, transcripts, known=in_project,
                                          attributes=[*names["document"], *names["speaker"][1:]])
             sidecar["digest"] = hashlib.sha256(data).hexdigest()[:12]
         except Exception as exc:  # noqa: BLE001 - a bad table is a message
@@ -605,6 +607,9 @@ def render() -> None:
             st.caption("Imported now, the files get no attributes from this table (year, site ...): correct "
                        "the table and upload it again first, or set each file's attributes in its preview below.")
         else:
+            if sidecar["summary"]:  # read, and what it gives (walk 33: uploaded again, it said nothing)
+                (st.success if sidecar["gives_all"] else st.info)(f"Attributes table: {md(sidecar['summary'])}",
+                                                                  icon=":material/table_view:")
             for said in sidecar["columns"]:  # a column spelt like an attribute the project has (walk 24)
                 st.warning(f"Attributes table: {md(said)}", icon=":material/table_view:")
             if sidecar["unused"]:
