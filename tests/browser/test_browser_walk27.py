@@ -80,6 +80,9 @@ def test_a_new_project_starts_from_the_coders_own_codebook_file(tmp_path, start_
     assert "line" in error.inner_text() and "qualcode-codebook-" not in error.inner_text(), error.inner_text()
     assert not (folder / "project.db").exists()
     upload.set_input_files(str(tmp_path / "seniors.yaml"))
+    # the new file's rerun clears the refusal: on a loaded machine the upload could still be on
+    # its way when wait_idle looked, and Create, clicked meanwhile, was lost in that rerun
+    error.wait_for(state="detached")
     wait_idle(page)
     page.get_by_role("button", name="Create").click()
     wait_idle(page)
