@@ -83,28 +83,14 @@ def _no_project_last_open():
 
 
 # `make test` runs the suite on two pytest-xdist workers (``--dist loadgroup``, 2 cores): one
-# runs the browser tests, one at a time as they always ran (a group of whole files), while the
-# other works through the rest, module by module, the longest first so that none starts last
-# and runs on alone. Measured on 2 cores (6 December 2026): one process 27.5 min; three workers
-# 18.8-20.3 min, but browser tests side by side failed now and then (one in each of two runs of
-# 1402: on the loaded machine a click's or an upload's rerun began only after the test had gone
-# on, as if it had not been made). BROWSER_GROUPS > 1 splits them by their measured seconds.
-BROWSER_GROUPS = 1
-BROWSER_SECONDS = {  # per file, summed --durations with two workers on 2 cores (6 December 2026)
-    "test_transcript_view.py": 296, "test_journey.py": 221, "test_browser_live.py": 107,
-    "test_browser_e2e.py": 74, "test_browser_reload.py": 56, "test_browser_walk27.py": 56,
-    "test_browser_themes.py": 53, "test_browser_blind.py": 52, "test_browser_walk29.py": 46,
-    "test_browser_walk28.py": 42, "test_browser_excerpt_click.py": 41, "test_browser_chip_redraw.py": 33,
-    "test_browser_survey.py": 31, "test_browser_import_kinds.py": 29, "test_browser_project_url.py": 29,
-    "test_browser_real_world.py": 28, "test_browser_merge.py": 25, "test_browser_walk26_import.py": 24,
-    "test_browser_walk30.py": 23, "test_browser_codebook_import.py": 22, "test_browser_signin.py": 22,
-    "test_browser_documents.py": 20, "test_browser_walk31.py": 20, "test_browser_agreement.py": 19,
-    "test_browser_coder_reload.py": 17, "test_browser_next_document.py": 13, "test_wait_idle.py": 8,
-}
-UNMEASURED_SECONDS = 30  # a browser file not yet in the table
-# Then, on the third worker, the longest other tests first, so that none starts last and runs on
-# alone: modules in the order of their first test here.
-LONGEST_FIRST = (
+# runs the browser tests, one at a time as they always ran (one scheduling unit, "browser"),
+# while the other works through the rest, module by module, the longest first so that none
+# starts last and runs on alone. Measured on 2 cores (6 December 2026): one process 27.5 min;
+# three workers 18.8-20.3 min, but browser tests side by side failed now and then (one in each
+# of two runs of 1402: on the loaded machine a click's or an upload's rerun began only after the
+# test had gone on, as if it had not been made).
+BROWSER = "tests/browser/"
+LONGEST_FIRST = (  # the other worker's first modules, in this order
     "tests/test_no_network.py",  # 90-150 s
     "tests/test_cli.py",  # its demo test: 25-70 s
     "tests/test_wheel.py",  # 55-65 s
@@ -114,29 +100,13 @@ LONGEST_FIRST = (
 )
 
 
-def browser_groups(files: list[str]) -> dict[str, str]:
-    """Browser test file -> its group: the longest file first into the group with the fewest
-    seconds so far (the groups' totals then differ by at most about one file)."""
-    load = [0.0] * BROWSER_GROUPS
-    out: dict[str, str] = {}
-    for f in sorted(files, key=lambda f: (-BROWSER_SECONDS.get(f, UNMEASURED_SECONDS), f)):
-        g = load.index(min(load))
-        load[g] += BROWSER_SECONDS.get(f, UNMEASURED_SECONDS)
-        out[f] = f"browser-{g + 1}"
-    return out
-
-
-BROWSER_GROUP = browser_groups(sorted(p.name for p in (Path(__file__).parent / "browser").glob("test_*.py")))
-
-
-def _run_order(item) -> tuple[int, str, int]:
-    group = BROWSER_GROUP.get(item.path.name) if item.get_closest_marker("browser") else None
-    if group:
-        return 0, group, 0
+def _run_order(item) -> tuple[int, int]:
+    if item.nodeid.startswith(BROWSER):
+        return 0, 0
     for rank, prefix in enumerate(LONGEST_FIRST):
         if item.nodeid.startswith(prefix):
-            return 1, "", rank
-    return 2, "", 0 if item.get_closest_marker("slow") else 1
+            return 1, rank
+    return 2, 0 if item.get_closest_marker("slow") else 1
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -145,17 +115,17 @@ def pytest_collection_modifyitems(session, config, items):
 
 @pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown where xdist is not loaded
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadgroup``: the browser groups above, each on one worker, and every other test
-    module a unit of its own, handed out in the order of ``_run_order``. (xdist's own loadgroup
-    reads ``xdist_group`` marks by renaming the tests' ids, which pytest 9 no longer lets it do:
-    the groups were silently ignored and three browser tests ran at once.)"""
+    """``--dist loadgroup``: every browser test in one unit (one worker, one at a time), every
+    other test module a unit of its own, handed out in the order of ``_run_order``. (xdist's own
+    loadgroup reads ``xdist_group`` marks by renaming the tests' ids, which pytest 9 no longer
+    lets it do: the groups were silently ignored and browser tests ran side by side.)"""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserGroups(LoadScopeScheduling):
+    class BrowserTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return BROWSER_GROUP.get(path.rsplit("/", 1)[-1], path) if path.startswith("tests/browser/") else path
+            return "browser" if path.startswith(BROWSER) else path
 
-    return BrowserGroups(config, log)
+    return BrowserTogether(config, log)
