@@ -135,3 +135,30 @@ def test_the_review_queue_opens_on_an_excerpt_to_decide(project):
     at.session_state["code_focus"] = ex[1].id
     no_exception(at.run())
     assert at.session_state["code_focus"] == ex[1].id
+
+
+def test_d_on_an_excerpt_coded_meanwhile_in_another_tab_says_so(project):
+    """Walk 34: a second tab, stale, pressed D on an excerpt the first tab had just coded; it moved
+    on without a word. The codes stay, the suggestion left is rejected, and the page says what
+    happened (the tab had not shown the codes)."""
+    from qualcode.storage import coding as coding_store
+    from qualcode.storage import documents as doc_store
+
+    doc_id, sid = seed(project, codes=("trust", "buy_in"))
+    with project.session(readonly=True) as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+    at = no_exception(page("code", project, code_focus=ex[1].id))
+    button = at.sidebar.button(key=f"focus-none-e{ex[1].id}")
+    assert button.label == "Nothing here"
+    coding.accept_suggestion(project, sid["1:trust"])  # the other tab
+    button.click().run()
+    no_exception(at)
+    said = [m.value for m in at.info]
+    assert ("This excerpt had been coded in another tab or window (Trust); its codes stay, and the 1 suggestion "
+            "left on it was rejected. U undoes it.") in said, said
+    with project.session(readonly=True) as s:
+        assert {c.code_id for c in coding_store.list_codings(s, document_id=doc_id)} == {"trust"}
+        by_code = {sg.code_id: sg.status.value for sg in coding_store.list_suggestions(s, document_id=doc_id)
+                   if sg.excerpt_id == ex[1].id}
+    assert by_code == {"trust": "accepted", "buy_in": "rejected"}
+    assert at.session_state["code_focus"] == ex[2].id

@@ -254,3 +254,29 @@ def test_a_grouped_table_keeps_a_codes_zero_in_the_other_groups(project, small):
         assert (str(r["district"]), r["code"]) in rows, r
     unused = set(freq.loc[per_code.transform("sum") == 0, "code"])
     assert unused and not unused & set(table["code"])
+
+
+def test_the_quotes_read_whole_as_full_text(project, small):
+    """Walk 34: the drill-down table cut long quotes at the column's edge. "Full text" shows each
+    quote whole, exactly the rows the table holds, each under where it is from."""
+    from qualcode.storage import documents as doc_store
+    from tests.conftest import make_document
+    from qualcode.ui.text import md
+    from tests.ui_helpers import page
+
+    long_quote = ("We kept meeting the same district staff every month, and over two years that steady contact "
+                  "is what made the principals willing to share their own data with us in the end.")
+    doc = make_document("long one", [("Ana", "participant", long_quote)])
+    with project.session() as s:
+        doc_id = doc_store.add_document(s, doc)
+        (ex,) = doc_store.load_document(s, doc_id).excerpts
+    coding.add_coding(project, ex.id, "evid")
+    at = no_exception(page("themes", project))
+    at = no_exception(at.selectbox(key="th_freq_pick").set_value("evid").run())
+    table = at.dataframe[-1].value
+    at = no_exception(at.segmented_control(key="th_quotes_as").set_value("Full text").run())
+    texts = [t.value for t in at.text]
+    expected = analysis.quotes(project, code_id="evid", include="accepted")
+    assert sorted(expected["quote"]) == sorted(table["quote"]) and long_quote in list(expected["quote"])
+    assert sorted(t for t in texts if t in set(expected["quote"])) == sorted(expected["quote"])
+    assert md("long one · Ana (participant) · counted as Evidence (test) · by alice") in [c.value for c in at.caption]

@@ -172,7 +172,8 @@ def test_an_edited_copy_of_an_imported_file_is_flagged_and_not_imported_silently
 def test_an_edited_copy_is_imported_as_a_second_document_when_the_coder_says_so(project):
     _with_mentor(project)
     at = _upload(page("importing", project), [("mentor_jordan_2023.txt", EDITED, TXT)])
-    assert at.button(key="imp_go").disabled and at.button(key="imp_go").label == "Import 0 file(s)"
+    assert at.button(key="imp_go").disabled and at.button(key="imp_go").label == "Nothing to import"
+    assert at.button(key="imp_go").help.startswith("Every file here is held back")
     at.checkbox(key="imp-second-0-0-mentor_jordan_2023.txt").check()
     no_exception(at.run())
     assert any("is imported as a second document, named mentor_jordan_2023 (2)" in _plain(w.value)

@@ -500,3 +500,41 @@ def test_a_blind_coder_gets_suggestions_on_pairs_only_a_colleagues_hidden_rows_s
     chips = [c for c in _chips(bob, doc_id).values() if c.code_id == "evidence" and c.status == "pending"]
     assert len(chips) == 1
     assert not [c for c in _chips(alice, doc_id).values() if c.code_id == "evidence" and c.status == "pending"]
+
+
+def test_nothing_here_under_independent_coding_leaves_a_colleagues_model_rows_alone(seeded):
+    """Walk 34: under independent coding Ana's "Nothing here" rejected, in her name, the rows Ben's
+    learned model had stored on the excerpt: her Code page then listed his model's codes as chips
+    she had rejected, and the rows held her verdict instead of being open to Ben. Her D rejects
+    only what her page offers her; Ben's rows stay pending, and Ben still decides them."""
+    from qualcode.core import Suggestion
+
+    alice, bob, doc_id, sid = seeded
+    team.set_independent_coding(alice, True)
+    with alice.session() as s:
+        ex = sorted({sg.excerpt_id for sg in coding_store.list_suggestions(s, document_id=doc_id)})
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[0], code_id="evidence", score=0.8,
+                                                       model_id="m:384/h9-bob", explanation={"model_of": "bob"})])
+        (bobs,) = [sg.id for sg in coding_store.list_suggestions(s, document_id=doc_id)
+                   if sg.excerpt_id == ex[0] and sg.code_id == "evidence"]
+        mine = coding_store.pending_for(s, ex[0], alice.coder_id(s))
+    assert mine and bobs not in mine
+    assert coding.nothing_here(alice, ex[0]) == len(mine)
+    with alice.session(readonly=True) as s:
+        row = coding_store.get_suggestion(s, bobs)
+        assert (row.status, row.decided_by) == ("pending", None)
+    alice_chips = {c.suggestion_id for e in ui_support.transcript_view(alice, doc_id).excerpts()
+                   if e.id == ex[0] for c in e.state.chips}
+    assert bobs not in alice_chips and alice_chips >= set(mine)
+    bob_chips = _chips(bob, doc_id)
+    assert bob_chips[bobs].status == "pending"
+    coding.reject_suggestion(bob, bobs)
+    assert _chips(bob, doc_id)[bobs].status == "rejected"
+    # a stale chip of Alice's resolves to her own open row, never to Ben's model's
+    with alice.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[1], code_id="evidence", score=0.8,
+                                                       model_id="m:384/h9-bob", explanation={"model_of": "bob"})])
+        found = coding_store.pending_suggestion_for(s, ex[1], "evidence", alice.coder_id(s))
+        assert found is None or (found.explanation or {}).get("model_of") != "bob"
+    with pytest.raises(Exception, match="replaced by newer ones"):
+        coding.reject_suggestion(alice, 10**6, excerpt_id=ex[1], code_id="evidence")

@@ -51,7 +51,7 @@ def _unsettle(s, after: dict[str, Any], cid: int) -> None:
             pass
 
 
-def _decided_suggestion(s, c):
+def _decided_suggestion(s, c, cid: int | None = None):
     """The suggestion a decision is about. The chip the coder clicked may be stale: the
     background refresh replaced the excerpt's pending suggestions meanwhile, and the id is
     gone or (SQLite reuses ids) names another suggestion. With the chip's excerpt and code
@@ -66,7 +66,7 @@ def _decided_suggestion(s, c):
     if sg is not None and (c.excerpt_id is None or sg.excerpt_id == c.excerpt_id) and (
             c.code_id is None or sg.code_id == c.code_id):
         return sg
-    current = (store.pending_suggestion_for(s, c.excerpt_id, c.code_id)
+    current = (store.pending_suggestion_for(s, c.excerpt_id, c.code_id, cid)
                if c.excerpt_id is not None and c.code_id is not None else None)
     if current is None:
         raise NotFoundError("this suggestion was replaced by newer ones while it was on screen, so nothing "
@@ -83,7 +83,7 @@ def _repeated(before: dict | None, status: str, cid: int) -> bool:
 class _Accept:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.AcceptSuggestion) -> Outcome:
-        sg = _decided_suggestion(s, c)
+        sg = _decided_suggestion(s, c, cid)
         before = store.set_suggestion_status(s, sg.id, SuggestionStatus.ACCEPTED, cid)
         coding_id, created = store.add_coding(s, sg.excerpt_id, sg.code_id, cid,
                                               origin=Origin.SUGGESTION, suggestion_id=sg.id)
@@ -109,7 +109,7 @@ class _Accept:
 class _Reject:
     @staticmethod
     def apply(s, ctx, cid, c: cmd.RejectSuggestion) -> Outcome:
-        sg = _decided_suggestion(s, c)
+        sg = _decided_suggestion(s, c, cid)
         before = store.set_suggestion_status(s, sg.id, SuggestionStatus.REJECTED, cid)
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
         if _repeated(before, "rejected", cid) and not new_review:

@@ -221,9 +221,12 @@ def _states(s, ctx: ProjectContext, *, document_id: int | None, excerpt_ids: lis
                 others = f"{sg.decided_by} {sg.status.value}"
         if status == "pending" and sg.id in late:
             continue
-        if status == "pending" and independent and sg.from_colleague(ctx.coder):
-            hidden.add(sg.excerpt_id)
-            continue  # a colleague's model carries their decisions: not for a blind coder (walk 18)
+        if independent and sg.from_colleague(ctx.coder):
+            if status == "pending":
+                hidden.add(sg.excerpt_id)
+            # a colleague's model carries their decisions: not for a blind coder (walk 18), nor
+            # when this coder's "Nothing here" once rejected it in their name (walk 34)
+            continue
         states.setdefault(sg.excerpt_id, ExcerptState()).chips.append(Chip(
             suggestion_id=sg.id, code_id=sg.code_id, code_name=code_names.get(sg.code_id, sg.code_id),
             score=float(sg.score), explanation=sg.explanation or {}, status=status, others=others))

@@ -344,12 +344,17 @@ def get_suggestion(s: Session, suggestion_id: int) -> SuggestionRow:
     return row
 
 
-def pending_suggestion_for(s: Session, excerpt_id: int, code_id: str) -> SuggestionRow | None:
+def pending_suggestion_for(s: Session, excerpt_id: int, code_id: str, coder_id: int | None = None
+                           ) -> SuggestionRow | None:
     """The newest pending suggestion of ``code_id`` on an excerpt (a refresh may have replaced
-    the one a coder clicked), or None."""
-    return s.scalars(select(SuggestionRow).where(
+    the one a coder clicked), or None. With ``coder_id`` under independent coding, never a row
+    of a colleague's learned model (:func:`_undecided_by`)."""
+    rows = s.scalars(select(SuggestionRow).where(
         SuggestionRow.excerpt_id == excerpt_id, SuggestionRow.code_id == code_id,
-        SuggestionRow.status == "pending").order_by(SuggestionRow.id.desc()).limit(1)).first()
+        SuggestionRow.status == "pending").order_by(SuggestionRow.id.desc())).all()
+    blind = blind_coder(s, coder_id)
+    return next((r for r in rows if blind is None or not made_by_colleague(r.model_id, r.explanation, blind)),
+                None)
 
 
 def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id: int | None) -> dict:
@@ -492,9 +497,16 @@ def made_after_review(s: Session, coder_id: int, suggestion_ids: list[int]) -> s
 def _undecided_by(s: Session, excerpt_id: int, coder_id: int) -> list[tuple[int, str]]:
     """(id, code) of the excerpt's suggestions this coder has not decided: pending ones, and
     those another coder decided (a row holds only the latest decision, anyone's; each coder
-    records their own verdict)."""
-    rows = s.execute(select(SuggestionRow.id, SuggestionRow.code_id, SuggestionRow.status, SuggestionRow.decided_by)
+    records their own verdict). Under independent coding a colleague's learned model's rows
+    are not this coder's to decide (:func:`open_for`; walk 34: Ana's "Nothing here" rejected,
+    in her name, the rows Ben's model had stored on the excerpt, which her Code page then
+    listed as hers)."""
+    rows = s.execute(select(SuggestionRow.id, SuggestionRow.code_id, SuggestionRow.status, SuggestionRow.decided_by,
+                            SuggestionRow.model_id, SuggestionRow.explanation)
                      .where(SuggestionRow.excerpt_id == excerpt_id).order_by(SuggestionRow.id)).all()
+    blind = blind_coder(s, coder_id)
+    if blind is not None:
+        rows = [r for r in rows if not made_by_colleague(r.model_id, r.explanation, blind)]
     others = [r.id for r in rows if r.status != "pending" and r.decided_by is not None and r.decided_by != coder_id]
     mine = own_decisions(s, coder_id, others) if others else {}
     return [(r.id, r.code_id) for r in rows if r.status == "pending" or (r.id in others and r.id not in mine)]

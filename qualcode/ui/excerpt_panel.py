@@ -14,7 +14,7 @@ from typing import Callable
 import streamlit as st
 
 from qualcode.errors import QualcodeError
-from qualcode.services import coding, messages
+from qualcode.services import coding, messages, ui_support
 from qualcode.services import suggest as suggest_svc
 from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.project import ProjectContext
@@ -88,6 +88,14 @@ def nothing_here(ctx: ProjectContext, ex: ExcerptView, go_next: Callable[[], Non
         codes = ", ".join(c.code_name for c in before.codings)
         flash(f"Rejected the {rejected} suggestion{'s' if rejected != 1 else ''} left on this excerpt; "
               f"it stays coded ({codes}). U undoes it.", kind="success")
+    else:  # coded meanwhile in another tab or window, which this page had not shown (walk 34)
+        now = ui_support.excerpt_states(ctx, [(ex.id, ex.start, ex.text)])[ex.id].codings
+        if now:
+            codes = ", ".join(dict.fromkeys(c.code_name for c in now))
+            rest = (f"the {rejected} suggestion{'s' if rejected != 1 else ''} left on it "
+                    f"{'were' if rejected != 1 else 'was'} rejected" if rejected else "it is marked done")
+            flash(f"This excerpt had been coded in another tab or window ({codes}); its codes stay, and {rest}. "
+                  "U undoes it.", kind="info")
     after_decision(ctx)
     go_next()
 

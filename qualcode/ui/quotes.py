@@ -13,6 +13,7 @@ import streamlit as st
 from qualcode.services import analysis as analysis_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt
+from qualcode.ui.text import md
 
 QUOTE_COLS = ["document", "speaker", "role", "code", "also_coded", "quote", "coders", "origin", "memo"]
 
@@ -36,6 +37,12 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
         return df
     st.caption(f"{n_ex} excerpt{'s' * (n_ex != 1)} from {n_docs} document{'s' * (n_docs != 1)}.")
     cols = [c for c in QUOTE_COLS if c in df.columns]
+    # a table cuts long quotes at the column's edge (walk 34): "Full text" reads them whole
+    shown_as = st.segmented_control("Show the quotes as", ["Table", "Full text"], default="Table",
+                                    key=f"{key}_as", label_visibility="collapsed")
+    if shown_as == "Full text":
+        _full_text(df)
+        return df
     st.dataframe(df[cols], hide_index=True, width="stretch", key=key,
                  column_config={"quote": st.column_config.TextColumn("Quote", width="large"),
                                 "code": st.column_config.TextColumn(
@@ -54,6 +61,31 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
                                 **{c: st.column_config.TextColumn(c.capitalize())
                                    for c in ("document", "coders", "origin", "memo")}})
     return df
+
+
+FULL_TEXT_MAX = 200  # quotes read whole at once; the table and the exports hold them all
+
+
+def _full_text(df: pd.DataFrame) -> None:
+    """Each quote whole, under a grey line that says where it is from (the quote as plain text:
+    the coders' transcripts are never read as markup)."""
+    for r in df.head(FULL_TEXT_MAX).to_dict("records"):
+        where = [str(r.get("document") or "")]
+        if r.get("speaker"):
+            where.append(str(r["speaker"]) + (f" ({r['role']})" if r.get("role") else ""))
+        if r.get("code"):
+            where.append(f"counted as {r['code']}")
+        if r.get("also_coded"):
+            where.append(f"also coded {r['also_coded']}")
+        if r.get("coders"):
+            where.append(f"by {r['coders']}")
+        with st.container(border=True):
+            st.caption(md(" · ".join(where)))
+            st.text(str(r.get("quote") or ""), width="stretch")
+            if r.get("memo"):
+                st.text(f"Memo: {r['memo']}", width="stretch")
+    if len(df) > FULL_TEXT_MAX:
+        st.caption(f"The first {FULL_TEXT_MAX} of {len(df)} quotes; the table and the exports hold them all.")
 
 
 def picked_row(event, *, table_key: str, pick_key: str, ids: list[str], labels: dict[str, str],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode import services
-from qualcode.services import coding
+from qualcode.services import coding, ui_support
 from qualcode.storage import documents as doc_store
 from tests.browser.conftest import key, wait_idle
 from tests.browser.test_browser_e2e import goto
@@ -47,3 +47,29 @@ def test_a_finished_document_offers_the_next_one(tmp_path, start_app, page):
     wait_idle(page)
     assert page.locator(key("code-doc-done")).count() == 0
     assert page.locator(key("code_doc") + " input").first.input_value() == "river_esther"
+    # Walk 34: a document chosen in the picker kept the keyboard, so D went into it as a letter
+    # ("No results") and nothing was decided. Chosen by typing and Enter, or by a click on the
+    # list, the picker gives the keyboard back to the page.
+    picker = page.locator(key("code_doc") + " input").first
+    picker.click()
+    page.keyboard.type("north")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !(document.activeElement && document.activeElement.closest('.st-key-code_doc'))")
+    wait_idle(page)
+    assert picker.input_value() == "north_grace"
+    picker.click()
+    page.get_by_role("option").filter(has_text="river_esther").first.click()
+    page.wait_for_function("() => !(document.activeElement && document.activeElement.closest('.st-key-code_doc'))")
+    wait_idle(page)
+    page.locator(".qc-focus", has_text="We walk two hours to the clinic.").first.wait_for(timeout=60_000)
+    page.keyboard.press("d")  # "Nothing here" on the open excerpt
+    page.locator(".qc-focus", has_text="The stipend is late.").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert picker.input_value() == "river_esther"
+    ctx = services.open_project(project, coder="alice")
+    try:
+        view = ui_support.transcript_view(ctx, ids["river_esther"])
+        reviewed = [e.text for e in view.excerpts() if e.state.reviewed]
+    finally:
+        ctx.close()
+    assert reviewed == ["We walk two hours to the clinic."]

@@ -12,8 +12,33 @@ function onEscape(e) {
   setTimeout(() => { if (document.activeElement === box) box.blur(); }, 0);
 }
 
+// The Code page's Document picker gives the keyboard back by itself once a document is chosen
+// (walk 34: after a pick, A / X / T / D went into it as letters, "No results", and nothing said
+// that Esc was needed). A pick is a click on one of the list's options, or Enter in the box.
+const PICKERS = ".st-key-code_doc";
+
+function pickerBox() {
+  const box = document.activeElement;
+  return box && box.tagName === "INPUT" && box.closest(PICKERS) ? box : null;
+}
+
+function leaveAfterPick(box) {
+  // after Streamlit has taken the choice (the list closes first)
+  setTimeout(() => { if (document.activeElement === box) box.blur(); }, 60);
+}
+
+function onPick(e) {
+  const box = pickerBox();
+  if (!box) return;
+  if (e.type === "keydown" ? e.key === "Enter" : e.target.closest && e.target.closest('[role="option"]')) {
+    leaveAfterPick(box);
+  }
+}
+
 export default function () {
   if (window.qcEscape) return;  // once per page
   window.qcEscape = onEscape;
   window.addEventListener("keydown", onEscape, { capture: true });
+  window.addEventListener("keydown", onPick, { capture: true });
+  window.addEventListener("click", onPick, { capture: true });
 }

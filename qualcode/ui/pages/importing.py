@@ -663,7 +663,13 @@ def render() -> None:
     if not good:  # nothing here is a transcript (a project or codebook sent to its page, or errors): no
         return    # "Import 0 file(s)" to puzzle over (walk 23)
     _before_import_note(good, f"imp-iv-{nonce}")
-    if st.button(f"Import {len(items)} file(s)", type="primary", key="imp_go", icon=":material/download_done:",
-                 disabled=not items, on_click=_apply_before_import, args=(good, f"imp-iv-{nonce}")):
+    # with every file held back (already in the project, or refused), the button says so instead of
+    # offering "Import 0 file(s)" (walk 34)
+    label = f"Import {len(items)} file(s)" if items else "Nothing to import"
+    held = ("Every file here is held back: see the message under each. Tick the choice a message offers "
+            "(a second document, or Replace under Options), or choose other files.")
+    if st.button(label, type="primary", key="imp_go", icon=":material/download_done:",
+                 disabled=not items, help=None if items else held,
+                 on_click=_apply_before_import, args=(good, f"imp-iv-{nonce}")):
         _save_all(ctx, items, deidentify=deid, names=names, suggest=suggest, replace=replace,
                   skipped=skipped, order=[f.name for f in files])
