@@ -84,3 +84,22 @@ def test_coders_and_independent_setting(project):
     assert "Independent coding is off" in _run(project, "settings", "independent").output
     assert "is on" in _run(project, "settings", "independent", "on").output
     assert "is on" in _run(project, "settings", "independent").output
+
+
+def test_agreement_lists_the_codes_the_page_lists_and_names_the_others(project):
+    """Walk 34: `qualcode agreement` listed codes nobody applied as "100% n/a" rows, which the
+    Agreement page leaves out (they agree trivially and are not pooled in the overall figures).
+    Both list the same rows; the CLI names the codes left out, as the page does."""
+    from qualcode.services import team
+
+    _seed(project)
+    result = team.agreement(project, coders=["alice", "bob"])
+    used, unused = team.used_codes_only(result)
+    assert unused and set(used["codes"]) | set(unused) == set(result["codes"])
+    r = _run(project, "agreement", "--coders", "alice,bob")
+    assert r.exit_code == 0, r.output
+    rows = [line.split()[0] for line in r.output.splitlines()[2:] if line.startswith("  ") and " vs " not in line]
+    assert rows[:-1] == list(used["codes"]) and rows[-1] == "OVERALL"
+    assert "n/a" not in r.output.split("OVERALL")[0]
+    assert (f"Not listed: {len(unused)} codes that none of these coders applied to these excerpts (they agree "
+            f"trivially and are left out of OVERALL too): {', '.join(unused)}.") in " ".join(r.output.split())

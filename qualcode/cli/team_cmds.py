@@ -49,6 +49,7 @@ def agreement(state: State, coders: str | None, code_id: str | None, level: str,
         emit_json(result)
         return
     two = len(result["coders"]) == 2
+    result, unused = team.used_codes_only(result)  # the Agreement page's rows
     click.echo(f"Agreement between {', '.join(result['coders'])} ({result['units']} {level}s all reviewed)")
     width = max([len(c) for c in result["codes"]] + [8])
     click.echo(f"  {'code':<{width}} {'units':>7} {'agree':>6} {'kappa' if two else 'fleiss':>6} {'alpha':>6}")
@@ -56,6 +57,9 @@ def agreement(state: State, coders: str | None, code_id: str | None, level: str,
         click.echo(_figure_line(code, f, width))
     click.echo(_figure_line("OVERALL", result["overall"], width))
     click.echo(result["overall"]["summary"])
+    if unused:
+        click.echo(f"Not listed: {len(unused)} code{'s' * (len(unused) != 1)} that none of these coders applied "
+                   f"to these {level}s (they agree trivially and are left out of OVERALL too): {', '.join(unused)}.")
     blind = result.get("blind")
     if blind and blind["open"]:  # walk 29: kappa read as a blind sample's
         click.echo(f"Not a blind comparison: on {blind['open']} of the {blind['compared']} excerpts all these "

@@ -745,3 +745,11 @@ def check_password(given: str, expected: str | None) -> bool:
     if not expected or not given:
         return False
     return hmac.compare_digest(given.encode("utf-8"), str(expected).encode("utf-8"))
+
+
+def used_codes_only(result: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """An :func:`agreement` result with only the codes some coder applied to the units (the
+    Agreement page's rows and the CLI's, as pooled in the overall figures), and the ids of the
+    codes left out (walk 34: the CLI listed them as "100% n/a", the page left them out)."""
+    used = {k: f for k, f in result["codes"].items() if any((f.get("applied") or {}).values())}
+    return {**result, "codes": used}, [k for k in result["codes"] if k not in used]

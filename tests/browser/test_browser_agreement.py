@@ -12,7 +12,6 @@ import pytest
 
 from qualcode import services
 from qualcode.services import team
-from qualcode.ui.pages.agreement import used_codes_only
 from tests.browser.conftest import key, wait_idle
 from tests.browser.test_browser_merge import shot
 from tests.test_agreement_drilldown import two_coders
@@ -38,7 +37,7 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     try:
         alice, _, ex = two_coders(ctx)
         result = team.agreement(alice, coders=["alice", "bob"])
-        row = list(used_codes_only(result)[0]["codes"]).index("buy_in")  # the table's rows: codes in use
+        row = list(team.used_codes_only(result)[0]["codes"]).index("buy_in")  # the table's rows: codes in use
         differ = result["codes"]["buy_in"]["units_differ"]
     finally:
         ctx.close()

@@ -46,13 +46,6 @@ HELP = (
     "the code and others did not.")
 
 
-def used_codes_only(result: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """The agreement result with only the codes some coder applied to the units (the rows of
-    the table, as pooled in the Overall row), and the ids of the codes left out."""
-    used = {k: f for k, f in result["codes"].items() if any((f.get("applied") or {}).values())}
-    return {**result, "codes": used}, [k for k in result["codes"] if k not in used]
-
-
 def figures_table(result: dict[str, Any], names: dict[str, str]) -> pd.DataFrame:
     """One row per code (then Overall): units, units that differ, agreement, kappa, alpha, and
     the words for each figure on its own scale (kappa: Landis and Koch; alpha: Krippendorff)."""
@@ -258,7 +251,7 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
                "Click a row to read its disagreements.")
     with st.expander("How to read these figures", icon=":material/help:"):
         st.markdown(HELP)
-    result, unused = used_codes_only(result)
+    result, unused = team.used_codes_only(result)
     blind = result.get("blind")
     if blind and blind["open"]:  # above the table: read before its kappa (walk 29)
         st.warning(not_blind_note(blind["open"], blind["compared"]), icon=":material/visibility:")
