@@ -505,3 +505,28 @@ def test_a_table_without_a_speaker_column_says_what_to_do_without_a_command_line
     raw, _fmt = read_raw(b"text\nWe met every week.\nIt helped.\n", "notes.csv")
     said = [p.message for p in raw.problems if "no speaker column" in p.message]
     assert len(said) == 1 and "--" not in said[0] and '"speaker"' in said[0], said
+
+
+def test_deidentify_leaves_ordinary_words_and_survey_questions_and_removes_phones_and_emails():
+    """Walk 35: "Big Rich" and "Harbor Print Shop" (a names list) turned every "big" and "shop" into
+    a pseudonym; a survey's questions (its "speakers") became "Participant 15"; four phone numbers
+    reached the exports."""
+    from qualcode.ingest.deidentify import Matcher, NameEntry, PseudonymKey, deidentify, replace_names
+    from tests.conftest import make_document
+
+    key = PseudonymKey()
+    m = Matcher.build(key, [NameEntry("person", "Big Rich"), NameEntry("person", "Harbor Print Shop"),
+                            NameEntry("person", "Tyrese Brooks")])
+    text = ("The big one at Big Rich's stand; Rich said the print shop on Fifth, Harbor Print Shop, hired me. "
+            "tyrese brooks and Tyrese came; call 555-203-8841 or (555) 417-9920, or write to t.brooks@mail.org.")
+    new, reps, omap = replace_names(text, m)
+    assert new == ("The big one at Participant 1's stand; Participant 1 said the print shop on Fifth, Participant 2, "
+                   "hired me. Participant 3 and Participant 3 came; call [phone number] or [phone number], or "
+                   "write to [e-mail address].")
+    assert "2023-2024" in replace_names("in 2023-2024 we met 1,250 students at 10:30", m)[0]
+    survey = make_document("survey · R001", [("What did your mentor do for you?", "participant",
+                                              "Ms. Patel called me at 555-318-6674 every week.")])
+    survey.format = "survey"
+    out = deidentify(survey, PseudonymKey(), names=[NameEntry("person", "Ms. Patel")]).document
+    assert [sp.label for sp in out.speakers] == ["What did your mentor do for you?"]
+    assert out.excerpts[0].text == "Participant 1 called me at [phone number] every week."

@@ -175,3 +175,40 @@ def test_nothing_here_on_an_answer_rejects_its_suggestions(project):
     with project.session(readonly=True) as s:
         assert {sg.id: sg.status.value for sg in coding_store.list_suggestions(s)}[sugg[r1]] == "rejected"
     assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r1, "status"] == "reviewed"
+
+
+def test_a_workbook_with_several_sheets_says_so_and_imports_the_sheet_chosen(project, monkeypatch):
+    """Walk 35: a two-sheet .xlsx was read from its first sheet only, without a word (half the
+    respondents lost). The page names the sheets, and the one chosen is previewed and imported."""
+    import io
+
+    import openpyxl
+    import streamlit as st
+
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "Cohort 2024"
+    first.append(["id", "What did your mentor do for you?"])
+    for rid, a in (("A1", "She showed me how to read a pay slip."), ("A2", "He called when I was late.")):
+        first.append([rid, a])
+    second = wb.create_sheet("Cohort 2025")
+    second.append(["id", "What did your mentor do for you?"])
+    for rid, a in (("B1", "She drove me to the interview."), ("B2", "He explained the break rules."),
+                   ("B3", "She helped me open a bank account.")):
+        second.append([rid, a])
+    buf = io.BytesIO()
+    wb.save(buf)
+    monkeypatch.setattr(st, "file_uploader", lambda *a, **k: _Upload("mentors.xlsx", buf.getvalue()))
+    script = ("from qualcode.ui.survey_import import render\n"
+              "from qualcode.ui.state import current_context\n"
+              "render(current_context())\n")
+    at = no_exception(run_script(script, project))
+    (note,) = [i.value for i in at.info if "sheets" in i.value]
+    assert "This workbook has 2 sheets (Cohort 2024, Cohort 2025); the preview shows **Cohort 2024**" in note
+    assert any(m.value.startswith("**2 respondents, 2 answers**") for m in at.markdown)
+    (box,) = [s for s in at.selectbox if s.label == "Sheet"]
+    at = no_exception(box.select("Cohort 2025").run())
+    assert any(m.value.startswith("**3 respondents, 3 answers**") for m in at.markdown)
+    at = no_exception(at.button(key="srv_go").click().run())
+    grid = svc.survey_grid(project, "mentors").rows
+    assert sorted(grid["respondent"]) == ["B1", "B2", "B3"]

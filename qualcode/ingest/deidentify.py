@@ -3,11 +3,15 @@
 Pure functions (no database): the caller loads the project's key (real -> pseudonym,
 :class:`PseudonymKey`), and stores the new entries afterwards.
 
-What is replaced: every speaker label that is a name (not Interviewer, Q, Speaker 2...),
-every name from a user list (``--names FILE``), every name already in the project's key,
-and their variants: first and last name alone for people, aliases given in the list,
-any case, possessives ("Maria's" -> "Participant 3's"). Single-word variants that are
-common English words (Will, May, Hope...) are only replaced when capitalised.
+What is replaced: every speaker label that is a name (not Interviewer, Q, Speaker 2...; not a
+survey's questions, which stand where a transcript has speakers), every name from a user list
+(``--names FILE``), every name already in the project's key, and their variants: aliases given
+in the list and full names in any case, possessives ("Maria's" -> "Participant 3's"); the first
+or last name of a listed name alone only where it is written with a capital, as names are
+(walk 35: "Big Rich" and "Harbor Print Shop" turned every "big" and "shop" into a pseudonym),
+and single words that are common English words (Will, May, Hope...) likewise. Phone numbers and
+e-mail addresses are replaced too ("[phone number]", "[e-mail address]"): they identify a person
+as well as a name does (walk 35: four phone numbers reached the exports).
 
 Replacing changes lengths, so it works on the stored text with an :class:`OffsetMap`:
 every turn, excerpt and coding boundary is mapped from the old text to the new one. This
@@ -22,9 +26,9 @@ place, org, other; default person); aliases after commas; ``= pseudonym`` to cho
 
 >>> key = PseudonymKey()
 >>> m = Matcher.build(key, [NameEntry("person", "Maria Lopez")])
->>> new, reps, omap = replace_names("I asked maria; Maria's and LOPEZ agreed.", m)
+>>> new, reps, omap = replace_names("I asked maria lopez; Maria's and LOPEZ agreed: call 555-203-8841.", m)
 >>> new
-"I asked Participant 1; Participant 1's and Participant 1 agreed."
+"I asked Participant 1; Participant 1's and Participant 1 agreed: call [phone number]."
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from qualcode.core import Document, Excerpt, Speaker, Turn
 from qualcode.errors import IngestError
 from qualcode.ingest.speakers import is_generic_label
 
+SURVEY_FORMAT = "survey"  # qualcode.ingest.survey's documents (not imported: that module reads tables)
 KINDS = ("person", "district", "school", "place", "org", "other")
 _PREFIX = {"person": "Participant", "district": "District", "school": "School", "place": "Place",
            "org": "Organisation", "other": "Name"}
@@ -208,12 +213,15 @@ class Matcher:
                 ambiguous.append(d)
                 continue
             pseudonym_of[d] = next(iter(ps))
+        prefer_derived: set[str] = set()
         for real, p in (prefer or {}).items():
+            prefer_derived.update(d.casefold() for d in _derived(real))
             for v in [real, *_derived(real)]:
                 pseudonym_of[v.casefold()] = p
                 if v.casefold() in ambiguous:
                     ambiguous.remove(v.casefold())
-        capital_only = {v for v in pseudonym_of if " " not in v and v in COMMON_WORDS and v not in exact}
+        capital_only = {v for v in pseudonym_of if " " not in v and v not in exact
+                        and (v in COMMON_WORDS or v in derived or v in prefer_derived)}
         variants = sorted(pseudonym_of, key=len, reverse=True)
         pattern = None
         if variants:
@@ -256,8 +264,32 @@ class OffsetMap:
         return pos + self.shift_before[i] + len(r.pseudonym) - (r.end - r.start)
 
 
+# Phone numbers as people say and write them: +44 20 7946 0958, (555) 417-9920, 555.318.6674,
+# 07700 900123. Not years, sums or times ("2023-2024", "1,250", "10:30"): a number needs a
+# leading + or 0, or the 3-3-4 grouping, and seven digits or more.
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}"
+                    r"|(?:1[\s.-])?(?:\(\d{3}\)\s?\d{3}[\s.-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4}|\d{3} \d{3} \d{4})"
+                    r"|0\d{1,4}(?:[\s-]?\d{3,4}){2})(?![\w-])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?<!\.)")
+CONTACT = (("[e-mail address]", _EMAIL), ("[phone number]", _PHONE))
+
+
+def _contacts(text: str, taken: list[Replacement]) -> list[Replacement]:
+    """Phone numbers and e-mail addresses in ``text`` not inside a replaced name."""
+    out: list[Replacement] = []
+    for label, pattern in CONTACT:
+        for m in pattern.finditer(text):
+            if sum(ch.isdigit() for ch in m.group(0)) < 7 and label == "[phone number]":
+                continue
+            if any(r.start < m.end() and m.start() < r.end for r in [*taken, *out]):
+                continue
+            out.append(Replacement(m.start(), m.end(), m.group(0), label))
+    return out
+
+
 def replace_names(text: str, matcher: Matcher) -> tuple[str, list[Replacement], OffsetMap]:
-    """Replace every known name in ``text``; returns the new text, what changed and the map."""
+    """Replace every known name in ``text``, and every phone number and e-mail address; returns
+    the new text, what changed and the map."""
     reps: list[Replacement] = []
     if matcher.pattern is not None:
         for m in matcher.pattern.finditer(text):
@@ -268,6 +300,7 @@ def replace_names(text: str, matcher: Matcher) -> tuple[str, list[Replacement], 
             p = matcher.pseudonym_of.get(cf)
             if p is not None and found != p:
                 reps.append(Replacement(m.start(), m.end(), found, p))
+    reps = sorted(reps + _contacts(text, reps), key=lambda r: r.start)
     parts, pos = [], 0
     for r in reps:
         parts += [text[pos:r.start], r.pseudonym]
@@ -342,7 +375,8 @@ def deidentify(doc: Document, key: PseudonymKey, *, names: Iterable[NameEntry] =
     Speakers whose labels become the same pseudonym are merged.
     """
     _register(key, names)  # listed names first, so speaker labels reuse their pseudonyms
-    labels = speaker_pseudonyms(doc.speakers, key)
+    # a survey's "speakers" are its questions, never people (walk 35: "Participant 15" asked them)
+    labels = {} if doc.format == SURVEY_FORMAT else speaker_pseudonyms(doc.speakers, key)
     matcher = Matcher.build(key, prefer=labels)
     text, reps, omap = replace_names(doc.text, matcher)
     turns = [Turn(speaker=labels.get(t.speaker, t.speaker), order=t.order, start=omap(t.start),

@@ -53,6 +53,8 @@ class SurveyTable:
     columns: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # a workbook's sheets, in order (CSV: none)
+    sheet: str | None = None  # the one read
 
     def column_values(self, column: str) -> list[str]:
         i = self.columns.index(column)
@@ -302,9 +304,12 @@ def read_table(data: bytes, filename: str, *, sheet: str | None = None) -> Surve
             ws = wb[sheet] if sheet else wb.worksheets[0]
             rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
                     if any(c is not None and str(c).strip() for c in r)]
+            sheets, read = list(wb.sheetnames), ws.title
         finally:
             wb.close()
-        return _table(rows, filename)
+        table = _table(rows, filename)
+        table.sheets, table.sheet = sheets, read
+        return table
     if ext not in (".csv", ".tsv", ".txt"):
         raise IngestError(f"a survey must be a spreadsheet, not {ext or 'a file without extension'}", file=filename,
                           hint="save the survey responses as .csv or .xlsx (one row per respondent)")

@@ -31,13 +31,14 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
     return True
 
 
-def _table(name: str, data: bytes) -> tuple[str, Any]:
+def _table(name: str, data: bytes, sheet: str | None = None) -> tuple[str, Any]:
     cache = st.session_state.setdefault("srv_tables", {})
-    key = (name, hashlib.sha256(data).hexdigest())
+    key = (name, hashlib.sha256(data).hexdigest(), sheet)
     if key not in cache:
         try:
-            cache.clear()
-            cache[key] = ("ok", survey_svc.preview_survey(data, name))
+            if len(cache) > 8:
+                cache.clear()
+            cache[key] = ("ok", survey_svc.preview_survey(data, name, sheet=sheet))
         except Exception as exc:  # noqa: BLE001 - shown as a message
             cache[key] = ("error", error_text(exc))
     return cache[key]
@@ -68,6 +69,20 @@ def render(ctx: ProjectContext) -> None:
         st.error(table if str(table).startswith(up.name) else f"{up.name}: {table}", icon=":material/error:")
         return
     digest = hashlib.sha256(data).hexdigest()[:10]
+    sheet = None
+    if len(table.sheets) > 1:  # walk 35: a workbook's second sheet was left out without a word
+        sheet = st.selectbox("Sheet", table.sheets, key=f"srv_sheet_{digest}",
+                             help="The sheet holding one row per respondent. One sheet is imported at a time: "
+                                  "import each sheet as its own survey.")
+        st.info(f"This workbook has {len(table.sheets)} sheets ({', '.join(map(md, table.sheets))}); "
+                f"the preview shows **{md(sheet)}**. Choose another sheet above to import it.",
+                icon=":material/tab:")
+        if sheet != table.sheet:
+            kind, table = _table(up.name, data, sheet)
+            if kind == "error":
+                st.error(table if str(table).startswith(up.name) else f"{up.name}: {table}", icon=":material/error:")
+                return
+        digest = f"{digest}_{table.sheets.index(sheet)}"  # another sheet, other columns: new boxes
     cols = st.columns([2, 2])
     name = cols[0].text_input("Survey name", value=Path(up.name).stem, key=f"srv_name_{digest}")
     id_options = [NO_ID, *table.columns]
@@ -94,7 +109,7 @@ def render(ctx: ProjectContext) -> None:
         try:
             parsed = survey_svc.parse_survey(data, up.name, questions=questions,
                                              id_column="" if id_col == NO_ID else id_col, attributes=attributes,
-                                             name=name)
+                                             name=name, sheet=sheet)
         except Exception as exc:  # noqa: BLE001 - the coder fixes the choice
             st.error(error_text(exc), icon=":material/error:")
         else:
