@@ -212,3 +212,40 @@ def test_a_workbook_with_several_sheets_says_so_and_imports_the_sheet_chosen(pro
     at = no_exception(at.button(key="srv_go").click().run())
     grid = svc.survey_grid(project, "mentors").rows
     assert sorted(grid["respondent"]) == ["B1", "B2", "B3"]
+
+
+def test_a_way_to_a_survey_answer_opens_it_in_the_survey_grid(project):
+    """Walk 35: a new code's "Open survey_youth · R001" (and Look again's "Open …") on the Transcript
+    view did nothing: survey respondents are decided in the Survey grid, not in the Transcript
+    view. The way there opens the grid at the answer's survey and question, filters cleared, on
+    the page that holds it."""
+    from qualcode.storage import documents as doc_store
+    from tests.conftest import make_document
+    from tests.test_survey import CHANGE, answer_id
+
+    with project.session() as s:
+        interview = doc_store.add_document(s, make_document("interview"))
+        first = doc_store.load_document(s, interview).excerpts[0].id
+    svc.save_survey(project, small_survey())
+    assert svc.answer_place(project, excerpt_id=first) is None  # a transcript's: the Transcript view
+    assert svc.answer_place(project, document_id=interview) is None
+    target = answer_id(project, "r4", CHANGE)
+    r4_doc = int(svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[target, "document_id"])
+    assert svc.answer_place(project, excerpt_id=target) == ("fall", CHANGE, target)
+    for how in (f"code._show_excerpt({r4_doc}, {target}, current_context())",
+                f"code._open_document({r4_doc}, current_context())"):
+        script = ("import streamlit as st\n"
+                  "from qualcode.ui.pages import code\n"
+                  "from qualcode.ui.state import current_context\n"
+                  "if not st.session_state.get('moved'):\n"
+                  "    st.session_state['moved'] = True\n"
+                  f"    {how}\n"
+                  "code.render()\n")
+        at = no_exception(run_script(script, project, code_view="Transcript", sg_text="nothing", sg_page=3))
+        assert at.session_state["code_view"] == "Survey grid", how
+        assert (at.session_state["sg_survey"], at.session_state["sg_question"]) == ("fall", CHANGE)
+        assert at.session_state["sg_text"] == "" and at.session_state["sg_page"] == 1
+        answers = [t.value for t in at.text]
+        grid = svc.survey_grid(project, "fall").rows.set_index("excerpt_id")
+        assert grid.loc[target, "answer"] in answers, (how, answers)
+    assert svc.answer_place(project, excerpt_id=answer_id(project, "r1", USEFUL))[:2] == ("fall", USEFUL)

@@ -261,6 +261,20 @@ def grid_revision(ctx: ProjectContext) -> int:
         return surveys.revision(s)
 
 
+def answer_place(ctx: ProjectContext, *, excerpt_id: int | None = None,
+                 document_id: int | None = None) -> tuple[str, str, int] | None:
+    """(survey, question, excerpt id) of an answer (an excerpt of a survey respondent; with
+    ``document_id``, the respondent's first answer), or None for a transcript's: where the Code
+    page opens it (the Survey grid)."""
+    with ctx.session(readonly=True) as s:
+        found = surveys.survey_of(s, excerpt_id=excerpt_id, document_id=document_id)
+    if found is None:
+        return None
+    rows = survey_grid(ctx, found).rows
+    hit = rows[rows["excerpt_id"] == excerpt_id] if excerpt_id is not None else rows[rows["document_id"] == document_id]
+    return (found, str(hit.iloc[0]["question"]), int(hit.iloc[0]["excerpt_id"])) if len(hit) else None
+
+
 def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = None, text: str = "",
                 status: Sequence[str] = (), code: str | None = None, sort: str | None = None,
                 descending: bool = False) -> pd.DataFrame:
@@ -291,6 +305,6 @@ def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = 
     return out
 
 
-__all__ = ["SURVEYS_SETTING", "agreement_by", "SurveyGrid", "SurveyImport", "filter_grid", "grid_revision", "has_transcripts",
+__all__ = ["SURVEYS_SETTING", "agreement_by", "answer_place", "SurveyGrid", "SurveyImport", "filter_grid", "grid_revision", "has_transcripts",
            "ingest_survey", "list_surveys",
            "parse_survey", "preview_survey", "save_survey", "survey_grid"]

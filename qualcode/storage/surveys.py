@@ -46,6 +46,20 @@ def survey_names(s: Session) -> dict[str, int]:
     return {name: int(n) for name, n in s.execute(q).all()}
 
 
+def survey_of(s: Session, *, excerpt_id: int | None = None, document_id: int | None = None) -> str | None:
+    """The survey an excerpt (or a document) of a survey respondent belongs to; None for a
+    transcript's."""
+    q = (select(DocumentAttributeRow.value)
+         .join(DocumentRow, DocumentRow.id == DocumentAttributeRow.document_id)
+         .where(DocumentAttributeRow.key == "survey", DocumentRow.format == SURVEY_FORMAT))
+    if excerpt_id is not None:
+        q = q.join(ExcerptRow, ExcerptRow.document_id == DocumentRow.id).where(ExcerptRow.id == excerpt_id)
+    else:
+        q = q.where(DocumentRow.id == document_id)
+    found = s.scalar(q.limit(1))
+    return str(found) if found is not None else None
+
+
 def survey_document_ids(s: Session, name: str) -> list[int]:
     return list(s.scalars(_survey_docs(name)))
 

@@ -52,6 +52,28 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
     return True
 
 
+def open_answer(ctx: ProjectContext, *, excerpt_id: int | None = None, document_id: int | None = None) -> bool:
+    """From a callback: show a survey answer (or a respondent's first) where it is decided, the
+    Survey grid at its survey and question, filters cleared, on the page that holds it (walk 35:
+    "Open survey_youth · R001" beside a new code's line left the Transcript view where it was).
+    False for a transcript's excerpt or document."""
+    place = attempt(survey_svc.answer_place, ctx, excerpt_id=excerpt_id, document_id=document_id)
+    if not place:
+        return False
+    name, question, excerpt_id = place
+    g = attempt(survey_svc.survey_grid, ctx, name)
+    if g is None:
+        return False
+    for k in [k for k in st.session_state if str(k).startswith("sg_f_")]:
+        st.session_state[k] = []
+    st.session_state.update(code_view="Survey grid", sg_survey=name, sg_question=question, sg_text="",
+                            sg_status=[], sg_code=None, sg_sort="respondent", sg_desc=False)
+    shown = survey_svc.filter_grid(g.question(question), sort="respondent")
+    at = list(shown["excerpt_id"]).index(excerpt_id)
+    st.session_state["sg_page"] = at // int(st.session_state.get("sg_page_size", 25)) + 1
+    return True
+
+
 def add_code(ctx: ProjectContext, excerpt_id: int) -> None:
     """on_change of a row's 'Add a code' box: code the whole answer, then clear the box."""
     key = f"sadd-{excerpt_id}"

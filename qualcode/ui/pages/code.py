@@ -377,7 +377,7 @@ def _new_codes_elsewhere(ctx: ProjectContext, doc_id: int, cb, suggested_here: s
         if spots:
             target, target_name, _n = spots[0]
             if st.button(f"Open {md(target_name)}", key=f"code-new-open-{c.id}", icon=":material/arrow_forward:",
-                         type="tertiary", on_click=_open_document, args=(target,)):
+                         type="tertiary", on_click=_open_document, args=(target, ctx)):
                 st.rerun()  # the whole page, from this ticking fragment
 
 
@@ -508,7 +508,8 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
             elif late["open"]:
                 doc, name, excerpt = next_spot(late.get("spots") or [late["first"]], st.session_state.get("code_focus"))
                 st.button("Show them" if doc == doc_id else f"Open {md(name)}", key=f"code-late-show-{late['code_id']}",
-                          icon=":material/arrow_forward:", type="tertiary", on_click=_show_excerpt, args=(doc, excerpt))
+                          icon=":material/arrow_forward:", type="tertiary", on_click=_show_excerpt,
+                          args=(doc, excerpt, ctx))
             elif st.button(f"Look again for {md(late['name'])}", key=f"code-late-look-{late['code_id']}",
                            icon=":material/manage_search:", type="tertiary",
                            help="Score the excerpts you finished before this code was added, for this code alone, "
@@ -554,11 +555,15 @@ def look_again_text(name: str, got: dict[str, int]) -> str:
             "for it.")
 
 
-def _show_excerpt(doc_id: int, excerpt_id: int) -> None:
+def _show_excerpt(doc_id: int, excerpt_id: int, ctx: ProjectContext | None = None) -> None:
+    if ctx is not None and survey_grid.open_answer(ctx, excerpt_id=excerpt_id):  # a survey answer: in the grid
+        return
     st.session_state.update(code_doc=doc_id, code_focus=excerpt_id, code_jump=True)
 
 
-def _open_document(doc_id: int) -> None:
+def _open_document(doc_id: int, ctx: ProjectContext | None = None) -> None:
+    if ctx is not None and survey_grid.open_answer(ctx, document_id=doc_id):  # a respondent: in the grid
+        return
     st.session_state.update(code_doc=doc_id, code_focus=None, code_page=1)
 
 
