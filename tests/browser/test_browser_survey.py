@@ -108,3 +108,59 @@ def test_survey_import_grid_and_themes(tmp_path, start_app, page):
     page.wait_for_selector('[data-testid="stDataFrame"]')
     assert "source=surveys" in page.url
     shot(page, "survey-themes-surveys-only")
+
+
+def test_a_new_codes_way_to_a_survey_answer_opens_the_survey_grid(tmp_path, start_app, page):
+    """Walk 35: on the Transcript view, a new code's line named the survey answer it was suggested on
+    ("Open fall · r4"), and the button did nothing (respondents are decided in the Survey grid).
+    It opens the grid at that answer's question, where its chip is."""
+    from qualcode.core import Suggestion
+    from qualcode.services import codebook as cb_service
+    from qualcode.storage import coding as coding_store
+    from qualcode.storage import documents as doc_store
+    from tests.conftest import make_document
+    from tests.test_survey import CHANGE, USEFUL, answer_id, small_survey
+
+    project = tmp_path / "mixed"
+    ctx = services.init_project(project, coder="alice")
+    try:
+        with ctx.session() as s:  # the interview has its (cold) suggestions, as after an import
+            doc = doc_store.add_document(s, make_document("interview"))
+            coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=e.id, code_id="trust", score=0.7,
+                                                           model_id="m:384/cold")
+                                                for e in doc_store.load_document(s, doc).excerpts if e.codable])
+        survey_svc.save_survey(ctx, small_survey())
+        target = answer_id(ctx, "r4", CHANGE)
+    finally:
+        ctx.close()
+    app = start_app(project, coder="alice")
+    page.goto(app.url + "/code?coder=alice")
+    wait_idle(page)
+    page.locator(".qc-run").first.wait_for(timeout=60_000)  # the interview, in the Transcript view
+    ctx = services.open_project(project, coder="alice")
+    try:  # meanwhile, on the Codebook page: a new code, its one suggestion on a survey answer
+        new = cb_service.add_code(ctx, {"name": "Money management", "definition": "Budgeting and saving pay."})
+        with ctx.session() as s:
+            coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=target, code_id=new.id, score=0.8,
+                                                           model_id="m")])
+    finally:
+        ctx.close()
+    button = page.locator(key(f"code-new-open-{new.id}") + " button").first
+    button.wait_for(timeout=60_000)  # the ticking line finds it
+    assert button.inner_text().strip().endswith("Open fall · r4")
+    button.click()
+    page.locator(key(f"srow-{target}")).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.locator(key("sg_question") + " input").first.input_value() == CHANGE
+    assert page.locator(key(f"srow-{answer_id_of(project, 'r1', USEFUL)}")).count() == 0
+    shot(page, "survey-grid-from-new-code")
+
+
+def answer_id_of(project, respondent: str, question: str) -> int:
+    from tests.test_survey import answer_id
+
+    ctx = services.open_project(project, coder="alice")
+    try:
+        return answer_id(ctx, respondent, question)
+    finally:
+        ctx.close()
