@@ -75,3 +75,11 @@ def test_code_page_undo_shows_the_text(seeded):
     no_exception(at)
     shown = [i.value for i in at.info]
     assert any(v.startswith("Undone: rejecting “Trust” on “Our principals bought in") for v in shown), shown
+
+
+def test_undoing_a_codebook_change_names_the_code(project):
+    """Walk 35: "Undone: the code's edit." did not say which code."""
+    from qualcode.services import codebook as cb_service
+
+    cb_service.edit_code(project, "trust", definition="Confidence between people, over time.")
+    assert messages.undone_message(project, coding.undo(project)) == "Undone: the code's edit “Trust”."

@@ -84,6 +84,8 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
         data = _payload(s, ctx, item)
         excerpt_id = _excerpt_of(item, data)
         codes = [data["code_id"]] if data.get("code_id") else list(data.get("codes") or [])
+        if not codes and item.get("entity") == "code" and item.get("entity_id"):  # a codebook change: which code
+            codes = [str(item["entity_id"])]  # (walk 35: "Undone: the code's edit.")
         names = {c.id: c.name for c in code_store.load_codebook(s).codes}
         detail = team_store.excerpt_details(s, [int(excerpt_id)]).get(int(excerpt_id)) if excerpt_id else None
     what = WHAT.get(item["action"], item["action"])
