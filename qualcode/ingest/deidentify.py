@@ -42,8 +42,8 @@ from typing import Iterable
 from qualcode.core import Document, Excerpt, Speaker, Turn
 from qualcode.errors import IngestError
 from qualcode.ingest.speakers import is_generic_label
+from qualcode.ingest.survey import SURVEY_FORMAT
 
-SURVEY_FORMAT = "survey"  # qualcode.ingest.survey's documents (not imported: that module reads tables)
 KINDS = ("person", "district", "school", "place", "org", "other")
 _PREFIX = {"person": "Participant", "district": "District", "school": "School", "place": "Place",
            "org": "Organisation", "other": "Name"}

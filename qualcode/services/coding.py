@@ -51,7 +51,7 @@ def _unsettle(s, after: dict[str, Any], cid: int) -> None:
             pass
 
 
-def _decided_suggestion(s, c, cid: int | None = None):
+def _decided_suggestion(s, c, cid: int):
     """The suggestion a decision is about. The chip the coder clicked may be stale: the
     background refresh replaced the excerpt's pending suggestions meanwhile, and the id is
     gone or (SQLite reuses ids) names another suggestion. With the chip's excerpt and code

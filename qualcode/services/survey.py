@@ -267,12 +267,7 @@ def answer_place(ctx: ProjectContext, *, excerpt_id: int | None = None,
     ``document_id``, the respondent's first answer), or None for a transcript's: where the Code
     page opens it (the Survey grid)."""
     with ctx.session(readonly=True) as s:
-        found = surveys.survey_of(s, excerpt_id=excerpt_id, document_id=document_id)
-    if found is None:
-        return None
-    rows = survey_grid(ctx, found).rows
-    hit = rows[rows["excerpt_id"] == excerpt_id] if excerpt_id is not None else rows[rows["document_id"] == document_id]
-    return (found, str(hit.iloc[0]["question"]), int(hit.iloc[0]["excerpt_id"])) if len(hit) else None
+        return surveys.answer_of(s, excerpt_id=excerpt_id, document_id=document_id)
 
 
 def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = None, text: str = "",

@@ -352,9 +352,16 @@ def pending_suggestion_for(s: Session, excerpt_id: int, code_id: str, coder_id: 
     rows = s.scalars(select(SuggestionRow).where(
         SuggestionRow.excerpt_id == excerpt_id, SuggestionRow.code_id == code_id,
         SuggestionRow.status == "pending").order_by(SuggestionRow.id.desc())).all()
+    return next(iter(_not_colleagues(s, rows, coder_id)), None)
+
+
+def _not_colleagues(s: Session, rows: list, coder_id: int | None) -> list:
+    """Suggestion rows (anything with ``model_id`` and ``explanation``) less, under independent
+    coding, a colleague's learned model's: those are not this coder's to see or decide."""
     blind = blind_coder(s, coder_id)
-    return next((r for r in rows if blind is None or not made_by_colleague(r.model_id, r.explanation, blind)),
-                None)
+    if blind is None:
+        return list(rows)
+    return [r for r in rows if not made_by_colleague(r.model_id, r.explanation, blind)]
 
 
 def set_suggestion_status(s: Session, suggestion_id: int, status: str, coder_id: int | None) -> dict:
@@ -504,9 +511,7 @@ def _undecided_by(s: Session, excerpt_id: int, coder_id: int) -> list[tuple[int,
     rows = s.execute(select(SuggestionRow.id, SuggestionRow.code_id, SuggestionRow.status, SuggestionRow.decided_by,
                             SuggestionRow.model_id, SuggestionRow.explanation)
                      .where(SuggestionRow.excerpt_id == excerpt_id).order_by(SuggestionRow.id)).all()
-    blind = blind_coder(s, coder_id)
-    if blind is not None:
-        rows = [r for r in rows if not made_by_colleague(r.model_id, r.explanation, blind)]
+    rows = _not_colleagues(s, rows, coder_id)
     others = [r.id for r in rows if r.status != "pending" and r.decided_by is not None and r.decided_by != coder_id]
     mine = own_decisions(s, coder_id, others) if others else {}
     return [(r.id, r.code_id) for r in rows if r.status == "pending" or (r.id in others and r.id not in mine)]
@@ -527,11 +532,10 @@ def open_for(s: Session, coder_id: int, document_ids: Iterable[int] | None = Non
             ExcerptRow.document_id.in_(list(document_ids)))
     q = q.where((SuggestionRow.status == "pending") | (SuggestionRow.decided_by != coder_id))
     rows = s.execute(q.order_by(SuggestionRow.id)).all()
-    blind = blind_coder(s, coder_id)
-    if blind is not None:  # under independent coding a colleague's learned model's rows are not offered,
-        # whatever the colleague decided on them (walk 20: the 11 that maya rejected in a document leo had
-        # finished were "suggestions for you" on leo's Project page; his Code page rightly showed none)
-        rows = [r for r in rows if not made_by_colleague(r.model_id, r.explanation, blind)]
+    # under independent coding a colleague's learned model's rows are not offered, whatever the colleague
+    # decided on them (walk 20: the 11 that maya rejected in a document leo had finished were "suggestions
+    # for you" on leo's Project page; his Code page rightly showed none)
+    rows = _not_colleagues(s, rows, coder_id)
     others = [r.id for r in rows if r.status != "pending"]
     mine = own_decisions(s, coder_id, others) if others else {}
     rows = [r for r in rows if r.status == "pending" or r.id not in mine]

@@ -46,18 +46,19 @@ def survey_names(s: Session) -> dict[str, int]:
     return {name: int(n) for name, n in s.execute(q).all()}
 
 
-def survey_of(s: Session, *, excerpt_id: int | None = None, document_id: int | None = None) -> str | None:
-    """The survey an excerpt (or a document) of a survey respondent belongs to; None for a
-    transcript's."""
-    q = (select(DocumentAttributeRow.value)
+def answer_of(s: Session, *, excerpt_id: int | None = None,
+              document_id: int | None = None) -> tuple[str, str, int] | None:
+    """(survey, question, excerpt id) of an answer (with ``document_id``: the respondent's first
+    answer); None for a transcript's excerpt or document."""
+    q = (select(DocumentAttributeRow.value, SpeakerRow.label, ExcerptRow.id)
          .join(DocumentRow, DocumentRow.id == DocumentAttributeRow.document_id)
+         .join(ExcerptRow, ExcerptRow.document_id == DocumentRow.id)
+         .join(TurnRow, TurnRow.id == ExcerptRow.turn_id)
+         .join(SpeakerRow, SpeakerRow.id == TurnRow.speaker_id)
          .where(DocumentAttributeRow.key == "survey", DocumentRow.format == SURVEY_FORMAT))
-    if excerpt_id is not None:
-        q = q.join(ExcerptRow, ExcerptRow.document_id == DocumentRow.id).where(ExcerptRow.id == excerpt_id)
-    else:
-        q = q.where(DocumentRow.id == document_id)
-    found = s.scalar(q.limit(1))
-    return str(found) if found is not None else None
+    q = q.where(ExcerptRow.id == excerpt_id) if excerpt_id is not None else q.where(DocumentRow.id == document_id)
+    found = s.execute(q.order_by(ExcerptRow.order).limit(1)).first()
+    return (str(found[0]), str(found[1]), int(found[2])) if found else None
 
 
 def survey_document_ids(s: Session, name: str) -> list[int]:

@@ -9,7 +9,12 @@ function onEscape(e) {
   const box = document.activeElement;
   if (!box || box === document.body || !/^(INPUT|TEXTAREA|SELECT)$/.test(box.tagName)) return;
   if (box.closest(".qc-picker")) return;
-  setTimeout(() => { if (document.activeElement === box) box.blur(); }, 0);
+  blurLater(box, 0);
+}
+
+// Take the keyboard out of ``box`` after ``ms``, unless it has moved on meanwhile.
+function blurLater(box, ms) {
+  setTimeout(() => { if (document.activeElement === box) box.blur(); }, ms);
 }
 
 // The Code page's Document picker gives the keyboard back by itself once a document is chosen
@@ -22,16 +27,11 @@ function pickerBox() {
   return box && box.tagName === "INPUT" && box.closest(PICKERS) ? box : null;
 }
 
-function leaveAfterPick(box) {
-  // after Streamlit has taken the choice (the list closes first)
-  setTimeout(() => { if (document.activeElement === box) box.blur(); }, 60);
-}
-
 function onPick(e) {
   const box = pickerBox();
   if (!box) return;
   if (e.type === "keydown" ? e.key === "Enter" : e.target.closest && e.target.closest('[role="option"]')) {
-    leaveAfterPick(box);
+    blurLater(box, 60);  // after Streamlit has taken the choice (the list closes first)
   }
 }
 
