@@ -138,6 +138,30 @@ def start_app():
         app.stop()
 
 
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory):
+    """One app for a whole module's tests, each on its own project (``open_project``): an app
+    started per test cost about 10 s of set-up and tear-down, and the transcript view's tests
+    only need a fresh project, not a fresh server. Started on an empty project of its own."""
+    home = tmp_path_factory.mktemp("module-app") / "home"
+    from qualcode import services
+
+    services.init_project(home, coder="alice").close()
+    app = App(home, coder="alice")
+    yield app
+    app.stop()
+
+
+def open_project(page, app: App, project: Path, path: str = "/code") -> None:
+    """Open ``project`` in a new browser session of ``app``, on ``path``: the app opens the
+    project named in the address (``?project=``), as a bookmark of a project opened on the
+    Project page does."""
+    from urllib.parse import quote
+
+    page.goto(f"{app.url}{path}?project={quote(str(project))}")
+    wait_idle(page)
+
+
 FAILURES = REPO / "tests" / "browser" / "artifacts" / "failures"
 
 
@@ -165,7 +189,9 @@ def pytest_runtest_makereport(item, call):
                                  f"script state: {state[1]}\nfocus: {state[2]}"))
         except Exception as exc:  # the report must not hide the failure itself
             rep.sections.append(("browser at failure", f"could not capture: {exc}"))
-    for app in getattr(item.funcargs.get("start_app"), "apps", []):
+    apps = list(getattr(item.funcargs.get("start_app"), "apps", []))
+    shared = item.funcargs.get("module_app")
+    for app in apps + ([shared] if shared is not None else []):
         try:
             rep.sections.append((f"app log {app.port}", app.log.read_text(errors="replace")[-6000:]))
         except OSError:

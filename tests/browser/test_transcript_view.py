@@ -11,7 +11,7 @@ from qualcode import services
 from qualcode.core import Suggestion
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.browser.conftest import key, wait_idle
+from tests.browser.conftest import key, open_project, wait_idle
 from tests.test_transcript_view import sentence_document
 from tests.ui_helpers import EVIL, seed
 
@@ -81,7 +81,7 @@ def apply_code(page, query: str, project, count_before: int) -> None:
 
 
 @pytest.fixture
-def app_page(tmp_path, start_app, page):
+def app_page(tmp_path, module_app, page):
     project = tmp_path / "study"
     ctx = services.init_project(project, coder="alice")
     doc = sentence_document()
@@ -92,9 +92,7 @@ def app_page(tmp_path, start_app, page):
                                                        model_id="test-model")])
     seed(ctx, name="evil", turns=[("Ana <b>x</b>", "participant", EVIL)])
     ctx.close()
-    app = start_app(project, coder="alice")
-    page.goto(app.url + "/code")
-    wait_idle(page)
+    open_project(page, module_app, project)
     page.locator(".qc-run").first.wait_for(timeout=60_000)
     return project, page
 
@@ -218,7 +216,7 @@ VISIBLE_RUN = """(body) => {
 }"""
 
 
-def test_coding_a_selection_opens_its_excerpt_and_keeps_the_scroll(tmp_path, start_app, page):
+def test_coding_a_selection_opens_its_excerpt_and_keeps_the_scroll(tmp_path, module_app, page):
     """Select words far down a long transcript, press Enter and pick a code: the view stays
     where it was (no jump to the top) and the side panel opens the excerpt just coded."""
     from tests.ui_helpers import long_turns
@@ -227,9 +225,7 @@ def test_coding_a_selection_opens_its_excerpt_and_keeps_the_scroll(tmp_path, sta
     ctx = services.init_project(project, coder="alice")
     _, sid = seed(ctx, name="long", turns=long_turns(3000), codes=("trust",))
     ctx.close()
-    app = start_app(project, coder="alice")
-    page.goto(app.url + "/code")
-    wait_idle(page)
+    open_project(page, module_app, project)
     page.locator(".qc-run").first.wait_for(timeout=60_000)
     body = page.locator(".qc-body").first
     body.evaluate("b => { b.scrollTop = Math.floor(b.scrollHeight / 2); }")
