@@ -92,6 +92,11 @@ class StorageError(QualcodeError):
     """The project database cannot be opened, migrated or written."""
 
 
+class DatabaseUnavailable(StorageError):
+    """The project's database could not be reached or written just now (a server stopped, a
+    file locked past the busy timeout): nothing of the unit of work was saved."""
+
+
 class NotFoundError(QualcodeError):
     """A document, code, excerpt or coder named by the user does not exist."""
 

@@ -164,3 +164,49 @@ def test_codebook_import_and_undo_in_bulk(db_url, tmp_path):  # noqa: F811
         assert cbs.get_codebook(ctx) == before
     finally:
         ctx.close()
+
+
+@pytest.mark.postgres
+def test_a_database_server_gone_says_so_and_saves_nothing(pg_server, monkeypatch):  # noqa: F811
+    """Walk 36: PostgreSQL stopped while a coder clicked "Add code": the click was lost without a
+    word and the reloaded page was blank (an uncaught OperationalError). The service now says
+    that nothing was saved and what to check; the app's page says so instead of going blank."""
+    from streamlit.testing.v1 import AppTest
+
+    from qualcode.errors import DatabaseUnavailable
+    from tests.ui_helpers import APP_PY, no_exception
+
+    url = pg_server.create_database()
+    ctx = services.init_project(None, db_url=url, coder="alice")
+    try:
+        with ctx.session() as s:
+            ex = documents.load_document(s, documents.add_document(s, make_document())).excerpts
+        monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+        monkeypatch.setenv("QUALCODE_DATABASE_URL", url)
+        monkeypatch.setenv("QUALCODE_CODER", "alice")
+        at = no_exception(AppTest.from_file(str(APP_PY), default_timeout=60).run())
+        assert not at.error
+        pg_server.drop_database(url)  # the server no longer serves this project's database
+        with pytest.raises(DatabaseUnavailable, match="could not be reached .*nothing was saved. Check that "
+                                                      "the database server is running"):
+            coding.add_coding(ctx, ex[1].id, "trust")
+        at.run()
+        assert not at.exception
+        assert any("could not be reached" in e.value and "then reload this page" in e.value
+                   for e in at.error), [e.value for e in at.error]
+    finally:
+        ctx.close()
+
+
+@pytest.mark.postgres
+def test_tables_of_another_role_say_how_to_restore(pg_server):  # noqa: F811
+    """Walk 36: a backup restored by ``postgres`` (as docs/teams.md said then) left tables the
+    ``qualcode`` role could not read; qualcode said only "permission denied for table
+    alembic_version". It now says what to do, and the docs restore as the right role."""
+    url = pg_server.create_database()
+    services.init_project(None, db_url=url, coder="alice").close()  # tables owned by postgres
+    role = "walker_" + url.rsplit("_", 1)[1][:8]
+    pg_server._admin(f'CREATE ROLE "{role}" LOGIN')
+    other = url.replace("postgres@", f"{role}@", 1)
+    with pytest.raises(StorageError, match="permission denied.*belong to another database role"):
+        Database(other)

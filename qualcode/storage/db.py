@@ -18,10 +18,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from qualcode.errors import StorageError
+from qualcode.errors import DatabaseUnavailable, StorageError
 
 DB_FILENAME = "project.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -140,7 +140,13 @@ class Database:
             try:
                 self.backup = migrate(self.engine)
             except SQLAlchemyError as exc:
-                raise StorageError(f"cannot prepare database {self.safe_url}: {exc}") from None
+                orig = getattr(exc, "orig", None)  # the driver's own words, without SQLAlchemy's SQL and links
+                said = (str(orig).strip().splitlines() or [""])[0] if orig is not None else str(exc)
+                denied = "permission denied" in said.lower()
+                raise StorageError(
+                    f"cannot prepare database {self.safe_url}: {said}",
+                    hint=("its tables belong to another database role than the one in this URL: restore or create "
+                          "them as that role (docs/teams.md, Backups and restore)") if denied else None) from None
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
         self._read_factory = sessionmaker(
             self.engine.execution_options(qualcode_readonly=True), expire_on_commit=False
@@ -166,11 +172,46 @@ class Database:
         try:
             yield s
             s.commit()
+        except (OperationalError, InterfaceError) as exc:  # the server went away, the file is locked...
+            try:
+                s.rollback()
+            except SQLAlchemyError:
+                pass  # the connection is gone: nothing was committed
+            raise self.unavailable(exc, saving=not readonly) from exc
         except BaseException:
             s.rollback()
             raise
         finally:
-            s.close()
+            try:
+                s.close()
+            except SQLAlchemyError:
+                pass
+
+    def unavailable(self, exc: DBAPIError, *, saving: bool = True) -> DatabaseUnavailable:
+        """A database that could not be reached or written, said for the person at the keyboard
+        (walk 36: PostgreSQL stopped while a coder clicked, and the click was lost without a word).
+        ``saving``: the unit of work wrote (nothing of it was saved) or only read.
+
+        >>> from sqlalchemy.exc import OperationalError
+        >>> db = Database("sqlite://", migrate_schema=False)
+        >>> print(db.unavailable(OperationalError("BEGIN", {}, Exception("database is locked"))).for_app())
+        The project's database stayed busy (another program or coder held it): nothing was saved. Try again in a moment.
+        >>> gone = OperationalError("SELECT", {}, Exception("connection refused"))
+        >>> print(db.unavailable(gone, saving=False).for_app())
+        The project's database could not be reached (sqlite://: connection refused). Check that the project folder is still there and can be written, then reload this page.
+        """
+        detail = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()
+        first = detail[0] if detail else type(exc).__name__
+        lost = ": nothing was saved" if saving else ""
+        again = "try again" if saving else "reload this page"
+        if "locked" in first or "busy" in first:
+            return DatabaseUnavailable("The project's database stayed busy (another program or coder held it)"
+                                       + lost, hint="try again in a moment",
+                                       app_hint=None if saving else "reload this page in a moment")
+        check = ("check that the database server is running (ask whoever runs it)" if self.dialect != "sqlite"
+                 else "check that the project folder is still there and can be written")
+        return DatabaseUnavailable(f"The project's database could not be reached ({self.safe_url}: {first}){lost}",
+                                   hint=f"{check}, then try again", app_hint=f"{check}, then {again}")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -12,9 +12,10 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from qualcode.config import default_coder, get_setting
+from qualcode.errors import QualcodeError
 from qualcode.ui import signin
 from qualcode.ui.text import md
-from qualcode.ui.state import (adopt_last_coder, current_coder, guarded, open_project_name, restore_coder,
+from qualcode.ui.state import (adopt_last_coder, current_coder, guarded, open_project_name, restore_coder, show_flash,
                                restore_project)
 
 # (module under qualcode.ui.pages, title, icon, url path)
@@ -108,10 +109,15 @@ def main() -> None:
     _read_start_options()
     allowed = signin.require_sign_in()
     if allowed:
-        restore_coder(signed_in=signin.signed_in())
-        restore_project()
-        adopt_last_coder(signed_in=signin.signed_in())
-        _coder_badge()
+        try:
+            restore_coder(signed_in=signin.signed_in())
+            restore_project()
+            adopt_last_coder(signed_in=signin.signed_in())
+            _coder_badge()
+        except QualcodeError as exc:  # walk 36: a database server stopped left a blank page
+            show_flash()  # a click that failed on the way here says so first
+            st.error(exc.for_app(), icon=":material/error:")
+            st.stop()
     pages = [
         st.Page(guarded(_render_fn(module)), title=title, icon=icon, default=url == HOME,
                 url_path=HOME_KEY if url == HOME else url)
