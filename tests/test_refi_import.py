@@ -371,6 +371,38 @@ def test_merge_a_vendor_file_matches_documents_and_codes_and_counts_for_agreemen
     assert _counts(project) == before
 
 
+def test_merge_a_vendor_file_whose_text_differs_only_in_white_space_lands_on_the_same_document(project, tmp_path):
+    """Walk 36: carla's NVivo-style file held the transcript as written on disk, with its final
+    newline (import drops it) and here a doubled space: the merge added a second copy of the
+    transcript, without its attributes, and her work could not be compared with anyone's. It is
+    now the same document, her codings on the same words; a file whose text really differs
+    from a document of the same name is added beside it, and the preview says so."""
+    from tests.conftest import make_document
+
+    with project.session() as s:
+        doc_id = doc_store.add_document(s, make_document("Reyes interview"))
+    with project.session(readonly=True) as s:
+        doc = doc_store.load_document(s, doc_id)
+    text = doc.text
+    codes = f'<Codes><Code guid="{C_TRUST}" name="trust" isCodable="true"/></Codes>'
+    written = text.replace("That built trust.", "That  built trust.") + "\n"
+    assert written != text and written.split() == text.split()
+    src = Src("11111111-2222-4333-8444-555555555555", "Reyes interview.txt", written.encode("utf-8"), [
+        (*span(written, "That  built trust."), [(C_TRUST, U_NADIA)]),
+    ])
+    preview = merge.preview_merge(project, build_qdpx([src], codes=codes))
+    assert preview["documents"]["matched"] == ["Reyes interview.txt"] and preview["documents"]["added"] == []
+    merge.merge_qdpx(project, build_qdpx([src], codes=codes))
+    assert services.project_status(project)["documents"] == 1
+    assert ("trust", "That built trust.") in _quotes(project)["Nadia"]
+    # another text under the same name: added beside it, and said
+    other = Src("21111111-2222-4333-8444-555555555555", "Reyes interview", b"Interviewer: Something else entirely.",
+                [])
+    preview = merge.preview_merge(project, build_qdpx([other], codes=codes))
+    assert preview["documents"]["added"] == ["Reyes interview"]
+    assert any("already has a document of this name with other text" in p for p in preview["problems"])
+
+
 def test_merge_rule_only_coded_excerpts(project):
     from tests.conftest import make_document
 

@@ -5,7 +5,11 @@ What is matched, so nothing is duplicated:
 
 - documents by content (the text as stored) or by GUID (qualcode's source GUIDs are
   uuid5 of the content hash, so a second export of the same project matches either way);
-  a document with the same GUID but other text is reported, not merged;
+  a document with the same GUID but other text is reported, not merged; a text that differs
+  from a project document's only in white space (the final newline import drops, Windows line
+  ends) is that document, its codings moved onto the project's offsets (walk 36: another
+  program's source text of a transcript imported here became a second copy of it); a
+  document added beside one of the same name is reported;
 - codes by GUID, then by name (case-insensitive), then by id; other codes are added
   (under their parent when it is known);
 - codings by excerpt, code, coder and span: the file's users become coders, and codings
@@ -115,6 +119,44 @@ def _match_codes(s, data: qdpx_mod.ProjectData) -> tuple[dict[str, str], list[st
     return mapping, matched, added, differ
 
 
+def _ink(text: str) -> str:
+    """The text without its white space: what two copies of one transcript share however
+    their line ends and final newline were written."""
+    return "".join(text.split())
+
+
+def whitespace_map(src: str, dst: str) -> list[int] | None:
+    r"""Where each offset of ``src`` (0..len(src)) falls in ``dst``, when the two texts differ
+    only in white space; else None. An offset on white space goes just after the character
+    before it (a span's end stays on its last word; its start is cut to the excerpt anyway).
+
+    >>> m = whitespace_map("Yes.\r\nNo.\n", "Yes.\nNo.")
+    >>> [m[i] for i in (0, 4, 6, 9, 10)]
+    [0, 4, 5, 8, 8]
+    >>> whitespace_map("Yes.", "Yes!") is None
+    True
+    """
+    out, j, after = [], 0, 0
+    n = len(dst)
+    for ch in src:
+        if ch.isspace():
+            out.append(after)
+            continue
+        while j < n and dst[j].isspace():
+            j += 1
+        if j >= n or dst[j] != ch:
+            return None
+        out.append(j)
+        j += 1
+        after = j
+    while j < n and dst[j].isspace():
+        j += 1
+    if j != n:
+        return None
+    out.append(after)
+    return out
+
+
 def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, rule: str) -> tuple[dict, dict]:
     me = ctx.coder_id(s)
     code_map, codes_matched, codes_added, codes_differ = _match_codes(s, data)
@@ -122,8 +164,10 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
     hashes = exchange.document_hashes(s)
     by_guid = {qdpx_mod.guid("source", h): i for h, i in hashes.items()}
     doc_of: dict[str, int] = {}
+    moved: dict[str, list[int]] = {}  # file document -> its offsets in the project's copy (white space differs)
     matched, added, conflicts, added_ids = [], [], [], []
     problems = list(data.problems)
+    project_docs: list[tuple[int, str, str]] | None = None
     for d in data.documents:
         if d.content_hash in doc_of:
             continue
@@ -137,10 +181,30 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
             problems.append(f"{d.name}: the project has this document (same GUID) with other text; "
                             "its codings were left out")
             continue
+        if project_docs is None:
+            project_docs = exchange.document_names_and_texts(s)
+        ink = _ink(d.text)
+        same = next(((i, m) for i, _n, t in project_docs if _ink(t) == ink
+                     for m in [whitespace_map(d.text, t)] if m is not None), None)
+        if same is not None:
+            doc_of[d.content_hash], moved[d.content_hash] = same
+            matched.append(d.name)
+            continue
+        if any(n.casefold() == d.name.casefold() for _i, n, _t in project_docs):
+            problems.append(f"{d.name}: the project already has a document of this name with other text; the "
+                            "file's was added beside it as another document (undo the merge to take it back)")
         doc_id = doc_store.add_document(s, d, coder_id=me)
         doc_of[d.content_hash] = doc_id
         added.append(d.name)
         added_ids.append(doc_id)
+
+    def at(ch: str, start: int, end: int) -> tuple[int, int]:
+        """A span of the file's document ``ch`` on the project's copy of it."""
+        m = moved.get(ch)
+        if m is None:
+            return start, end
+        last = len(m) - 1
+        return m[min(max(start, 0), last)], m[min(max(end, 0), last)]
     spans = exchange.document_spans(s)
     ends = {d: [b for _a, b, _e, _o in lst] for d, lst in spans.items()}
     ordered = {d: all(x <= y for x, y in zip(e, e[1:])) for d, e in ends.items()}
@@ -174,7 +238,7 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
         code_id = code_map.get(c.code_id)
         if doc_id is None or code_id is None:
             continue
-        for eid, lo, hi in pieces(doc_id, c.start, c.end):
+        for eid, lo, hi in pieces(doc_id, *at(c.document, c.start, c.end)):
             rows.append({"excerpt_id": eid, "code_id": code_id, "coder_id": cid(c.coder), "start": lo, "end": hi,
                          "origin": c.origin if c.origin in _ORIGINS else "imported", "created_at": c.created_at,
                          "coder": c.coder})
@@ -197,9 +261,9 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
                 doc = file_docs.get(ch)
                 if doc is None or ch not in doc_of:
                     continue
-                at = {e.order: (e.start, e.end) for e in doc.excerpts}
+                span = {e.order: at(ch, e.start, e.end) for e in doc.excerpts}
                 for o in orders:
-                    pairs.update((eid, cid(coder)) for eid, _a, _b in pieces(doc_of[ch], *at[o]))
+                    pairs.update((eid, cid(coder)) for eid, _a, _b in pieces(doc_of[ch], *span[o]))
     else:
         pairs = exchange.review_pairs(s, {(r["excerpt_id"], r["coder_id"]) for r in rows}, rule)
     new_reviews = exchange.add_reviews(s, pairs)
@@ -217,7 +281,7 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
         ex, coding_id = None, None
         if doc_id is not None and m.coding is not None:  # a memo on a coding: on that coding
             c_code, c_coder, a, b = m.coding
-            hits = pieces(doc_id, a, b)
+            hits = pieces(doc_id, *at(m.document, a, b))
             if hits:
                 ex = hits[0][0]
                 coding_id = coding_at.get((ex, code_map.get(c_code), cid(c_coder), hits[0][1], hits[0][2]))
@@ -226,7 +290,7 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
                                 "it was put on the excerpt")
         if ex is None and doc_id is not None and m.excerpt_order is not None:
             e = next((e for e in file_docs[m.document].excerpts if e.order == m.excerpt_order), None)
-            hits = pieces(doc_id, e.start, e.end) if e is not None else []
+            hits = pieces(doc_id, *at(m.document, e.start, e.end)) if e is not None else []
             ex = hits[0][0] if hits else None
         code_id = code_map.get(m.code_id) if m.code_id else None
         key = (m.text, cid(m.coder), ex, doc_id if ex is None else None, code_id, coding_id)

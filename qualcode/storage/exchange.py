@@ -142,6 +142,12 @@ def document_hashes(s: Session) -> dict[str, int]:
     return {h: i for i, h in s.execute(select(DocumentRow.id, DocumentRow.content_hash))}
 
 
+def document_names_and_texts(s: Session) -> list[tuple[int, str, str]]:
+    """(id, name, text) of every document: what a merge matches the file's documents with
+    when their content hashes differ."""
+    return [tuple(r) for r in s.execute(select(DocumentRow.id, DocumentRow.name, DocumentRow.text))]
+
+
 def document_texts(s: Session, doc_ids: Iterable[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for part in chunks(doc_ids):
