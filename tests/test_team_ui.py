@@ -70,3 +70,33 @@ def test_a_blind_comparison_gets_no_such_note(project):
     at = no_exception(page("agreement", project))
     assert at.metric[0].value == "2"  # the same two excerpts compared
     assert not [w for w in at.warning if w.value.startswith("Not a blind comparison")]
+
+
+def test_a_blind_coder_reads_no_colleagues_codes_on_agreement_or_themes(project):
+    """Walk 36: with independent coding on, Ana read Ben's codes excerpt by excerpt on the
+    Agreement page's Disagreements tab (and could adopt them), and on Themes by picking Coder =
+    ben. She now sees the figures, not his codes; Themes counts hers only, as the Project page
+    did already."""
+    from qualcode.services import coding
+
+    team.set_independent_coding(project, True)
+    ex = seed_two_coders(project, bob_memo="Bob's private reasoning")
+    coding.add_coding(project.as_coder("bob"), ex[2].id, "evidence")  # only bob: a disagreement
+    at = no_exception(page("agreement", project))  # as alice
+    assert "Cohen's kappa" in at.dataframe[0].value.columns  # the figures stay
+    assert any("Independent coding is on, so your colleagues' codes stay hidden" in i.value for i in at.info)
+    assert not [b for b in at.button if str(b.key).startswith("resolve-")]
+    assert not any("Bob's private reasoning" in c.value for c in at.caption)
+    at = no_exception(page("themes", project))
+    assert not [s for s in at.selectbox if s.key == "th_coder"]
+    assert any("Counting only **alice**'s codings" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    counted = {r["code"]: r["excerpts"] for r in table.to_dict("records")}
+    assert counted == {"Relationships": 2, "Trust": 1, "Buy-in": 1}  # bob's Evidence is not hers
+    # off again (the team reconciles): everything shows
+    team.set_independent_coding(project, False)
+    at = no_exception(page("agreement", project))
+    assert [b for b in at.button if str(b.key).startswith("resolve-")]
+    at = no_exception(page("themes", project))
+    assert [s for s in at.selectbox if s.key == "th_coder"]
+    assert "Evidence" in set(at.dataframe[0].value["code"])  # pooled: bob's codes count

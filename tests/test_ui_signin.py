@@ -48,6 +48,8 @@ def test_password_sign_in_sets_the_coder(project, monkeypatch):
     assert not at.exception
     # The coder chooser is gone: the coder is fixed for the session.
     assert not [s for s in at.selectbox if s.label == "Coder"]
+    # ... and independent coding is still switched here, as the README says (walk 36: it was not)
+    assert [t for t in at.toggle if t.key == "proj_independent"]
 
 
 def test_repeated_failures_are_slowed_down_and_said(project, monkeypatch):

@@ -269,6 +269,19 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def blind_coder(ctx: services.ProjectContext) -> str | None:
+    """With independent coding on, the only coder whose codings a page may show this coder (walk
+    14: a blind coder read a colleague's codes on the Project page; walk 36: on Themes, with
+    Coder set to the colleague, and on Agreement's disagreements); None: every coder."""
+    from qualcode.services import team
+
+    return ctx.coder if attempt(team.independent_coding, ctx) else None
+
+
+BLIND_NOTE = ("Independent coding is on, so your colleagues' codes stay hidden from you here. When the team "
+              "reconciles, turn it off on the Agreement page's Team tab.")
+
+
 def flash(message: str, *, kind: str = "error", slot: str | None = None) -> None:
     """Keep a message for the next run (callbacks cannot place elements themselves).
 

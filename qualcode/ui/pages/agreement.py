@@ -15,7 +15,8 @@ from qualcode.services import team
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms
 from qualcode.ui import colleague
-from qualcode.ui.state import attempt, flash, flash_undone, in_callback, open_on_code_page, page_context
+from qualcode.ui.state import (BLIND_NOTE, attempt, blind_coder, flash, flash_undone, in_callback, open_on_code_page,
+                               page_context)
 from qualcode.ui.text import excerpts, md, shorten
 
 PAGE_SIZE = 20
@@ -268,7 +269,10 @@ def _agreement_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
                    "applied to these excerpts (they agree trivially and are left out of the Overall row too): "
                    + ", ".join(md(names.get(c, c)) for c in unused) + ".")
     row = _selected_row(event)
-    if row is not None:
+    if row is not None and blind_coder(ctx) is not None:  # walk 36: each coder's codes per excerpt
+        st.info(f"The excerpts behind this row, with each coder's codes, show once independent coding is off. "
+                f"{BLIND_NOTE}", icon=":material/visibility_off:")
+    elif row is not None:
         _drilldown(ctx, result, names, row)
     if result["pairs"]:
         st.subheader("Pairs")
@@ -376,6 +380,10 @@ def _disagreement_card(ctx: ProjectContext, d: dict[str, Any], names: dict[str, 
 
 
 def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
+    if blind_coder(ctx) is not None:  # walk 36: a blind coder read each colleague's codes here
+        st.info(f"Disagreements show each coder's codes excerpt by excerpt. {BLIND_NOTE}",
+                icon=":material/visibility_off:")
+        return
     people = attempt(team.reviewing_coders, ctx) or []
     c1, c2, c3 = st.columns([3, 2, 1])
     chosen = c1.multiselect("Coders", people, default=people, key="dis-coders")

@@ -22,8 +22,8 @@ from qualcode.services import team, ui_support
 from qualcode.ui import signin
 from qualcode.ui.quotes import picked_row, show_quotes
 from qualcode.ui.text import excerpts, md
-from qualcode.ui.state import (attempt, current_coder, current_context, flash, forget_project, project_ref,
-                               set_coder, show_flash)
+from qualcode.ui.state import (attempt, blind_coder, current_coder, current_context, flash, forget_project,
+                               project_ref, set_coder, show_flash)
 
 
 def _switch(path: str, *, missing: str, opener, done) -> None:
@@ -228,6 +228,7 @@ def _coder_picker(ctx: services.ProjectContext) -> None:
     me = current_coder(ctx)
     if signin.signed_in():  # the coder is the signed-in user: no free choice
         st.caption(f"Signed in: coding as **{md(me)}**.")
+        _independent_toggle(ctx)  # walk 36: a team with sign-in found it only on the Agreement page
         return
     coders = services.working_coders(ctx)
     if me not in coders:
@@ -262,12 +263,6 @@ def _independent_toggle(ctx: services.ProjectContext) -> None:
               help="Off (default): you see a colleague's verdict beside a suggestion and still record "
                    "your own. On: each coder sees only their own work (and consensus), as for "
                    "measuring agreement on a blind sample: turn it on before the second coder starts.")
-
-
-def _blind(ctx: services.ProjectContext) -> str | None:
-    """With independent coding on, the coder this page may show (walk 14: a blind second coder
-    read the first one's progress, decision count and codes here); None: every coder."""
-    return ctx.coder if attempt(team.independent_coding, ctx) else None
 
 
 def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
@@ -437,7 +432,7 @@ def render() -> None:
                         "lines are not coded, so they are left out here, on the Code page and in the shares of "
                         "excerpts (Themes, exports). Each coder's progress is on the Code page.")
     cols[2].metric("Codes", counts["codes"])
-    if _blind(ctx):  # walk 20: a blind coder read the colleague's 84 codings here before coding any
+    if blind_coder(ctx):  # walk 20: a blind coder read the colleague's 84 codings here before coding any
         cols[3].metric("Your codings", attempt(ui_support.own_coding_count, ctx) or 0,
                        help="Independent coding is on: your own codings only")
     else:
@@ -450,7 +445,7 @@ def render() -> None:
         st.info("This project has no transcripts yet. Import some on the **Import** page.",
                 icon=":material/upload_file:")
         return
-    only = _blind(ctx)
+    only = blind_coder(ctx)
     _progress(ctx, only)
     _learning_curve(ctx, only)
     _codes_in_use(ctx, only)

@@ -25,7 +25,7 @@ from qualcode.services import team, ui_support
 from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
-from qualcode.ui.state import attempt, page_context
+from qualcode.ui.state import BLIND_NOTE, attempt, blind_coder, page_context
 from qualcode.ui.text import excerpts, md, plural, pooled_coders, source_labels
 
 VIEWS = ["Frequencies", "Compare groups", "Co-occurrence", "Case matrix"]
@@ -340,7 +340,10 @@ def render() -> None:
                  help=None if grouped else f"{view} is not grouped: it has a row per "
                                            f"{'pair of codes' if view == 'Co-occurrence' else 'document'}")
     include = _choice(cols[1].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
-    coder = None
+    coder = blind_coder(ctx)
+    if coder is not None:  # walk 36: a blind coder picked the colleague here and read their quotes
+        several = False
+        st.info(f"Counting only **{md(coder)}**'s codings. {BLIND_NOTE}", icon=":material/visibility_off:")
     if several:
         coder = _choice(cols[2].selectbox, "Coder", [None, *coders], "th_coder",
                         format_func=lambda c: POOLED if c is None else c,
