@@ -585,6 +585,20 @@ def undo(ctx: ProjectContext, steps: int = 1) -> list[dict[str, Any]]:
     return executor.undo(ctx, steps)
 
 
+def latest_change(ctx: ProjectContext) -> str | None:
+    """The action Undo would take back next for this coder (``"merge"``, ``"accept"``, ...), or
+    None: what an "Undo the merge" button may promise (walk 36: it stayed after the merge was
+    undone, where it would have undone the coder's latest coding instead)."""
+    from qualcode.storage import audit
+
+    with ctx.session(readonly=True) as s:
+        coder_id = meta.find_coder(s, ctx.coder)
+        if coder_id is None:
+            return None
+        rows = audit.latest_rows(s, coder_id=coder_id, actions=tuple(cmd.undoable_actions()), limit=1)
+        return rows[0].action if rows else None
+
+
 # --- the audit log --------------------------------------------------------------------
 
 def _when(value: str | datetime | None) -> datetime | None:

@@ -150,8 +150,9 @@ def render(ctx: ProjectContext) -> None:
                          "left uncoded. By default every excerpt of a document they coded counts as reviewed. "
                          "A file from qualcode says it itself.")
     if up is None:
-        st.button("Undo the last merge", key="colleague-undo", icon=":material/undo:", on_click=_undo, args=(ctx,),
-                  help="Takes back your latest change, such as a merge, as a whole.")
+        if attempt(team.latest_change, ctx) == merge_svc.MERGE:  # only while Undo would take back a merge
+            st.button("Undo the last merge", key="colleague-undo", icon=":material/undo:", on_click=_undo,
+                      args=(ctx,), help="Takes the merge back as a whole: its documents, codes, codings and memos.")
         return
     with st.spinner("Reading the file…"):
         preview = _preview(ctx, up, rule)

@@ -104,3 +104,5 @@ def test_merge_a_colleagues_qdpx_from_the_agreement_page(tmp_path, start_app, pa
     page.wait_for_selector('[data-testid="stAlert"] >> text=Undone: merge', timeout=60_000)
     wait_idle(page)
     assert _codings(project) == before
+    # walk 36: the button stayed, and a second click would have undone alice's own latest coding
+    assert page.locator(key("colleague-undo")).count() == 0
