@@ -222,6 +222,7 @@ def test_retrieve_row_content(project, small):
     q = analysis.retrieve(project, code_id="rel_trust", year="2018")
     first = q.iloc[0]
     assert first["document"] == "D1" and first["quote"] == "We met the same people every time."
+    assert first["code_path"] == "Relationships (test) > Trust (rel)"  # walk 36: the exports named no parent
     assert first["speaker"] == "P-Ana"  # the pseudonym, never the label
     assert "Ana" not in set(q["speaker"])
     assert first["role"] == "participant" and first["coders"] == "alice; bob" and first["n_coders"] == 2

@@ -43,7 +43,7 @@ class Corpus:
 
 
 COLUMNS = ["document_id", "document", "excerpt_id", "excerpt_order", "start", "end", "code_id", "code",
-           "quote", "excerpt", "speaker", "role", "coders", "origin", "n_coders", "score", "memo",
+           "code_path", "quote", "excerpt", "speaker", "role", "coders", "origin", "n_coders", "score", "memo",
            "previous_turn", "next_turn"]
 
 
@@ -119,6 +119,8 @@ def retrieve(
     agg["document"] = agg["document_id"].map(names)
     by_id = corpus.codebook.by_id()
     agg["code"] = [by_id[c].shown_name if c in by_id else c for c in agg["code_id"]]
+    paths = {c: corpus.codebook.path(c, by_id=by_id) for c in set(agg["code_id"])}
+    agg["code_path"] = agg["code_id"].map(paths)  # walk 36: a sub-code's parents, in the exports too
     disp = speaker_display(corpus.speakers)
     roles = corpus.speakers.set_index("speaker_id")["role"]
     agg["speaker"] = agg["speaker_id"].map(disp)

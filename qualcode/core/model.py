@@ -232,6 +232,23 @@ class Codebook:
     def children(self, code_id: str | None) -> list[Code]:
         return [c for c in self.codes if c.parent == code_id]
 
+    def path(self, code_id: str, sep: str = " > ", *, by_id: "dict[str, Code] | None" = None) -> str:
+        """The code's shown name under its parents', root first ("Barriers > Transport"), as the
+        other programs write a code's place in the tree; an unknown id as it is. ``by_id``: the
+        codebook's :meth:`by_id`, when asking for many codes.
+
+        >>> cb = Codebook(name="x", codes=[Code(id="b", name="Barriers"), Code(id="t", name="Transport", parent="b")])
+        >>> cb.path("t"), cb.path("b"), cb.path("gone")
+        ('Barriers > Transport', 'Barriers', 'gone')
+        """
+        by_id = by_id if by_id is not None else self.by_id()
+        names, seen, cur = [], set(), code_id
+        while cur in by_id and cur not in seen:  # a cycle in a damaged codebook ends the walk
+            seen.add(cur)
+            names.append(by_id[cur].shown_name)
+            cur = by_id[cur].parent
+        return sep.join(reversed(names)) if names else code_id
+
     def descendants(self, code_id: str) -> list[str]:
         """Ids of every code below ``code_id`` (not including it)."""
         out: list[str] = []
