@@ -168,6 +168,7 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
     matched, added, conflicts, added_ids = [], [], [], []
     problems = list(data.problems)
     project_docs: list[tuple[int, str, str]] | None = None
+    by_ink: dict[str, list[tuple[int, str]]] = {}
     for d in data.documents:
         if d.content_hash in doc_of:
             continue
@@ -181,10 +182,11 @@ def _merge(s, ctx: ProjectContext, data: qdpx_mod.ProjectData, *, label: str, ru
             problems.append(f"{d.name}: the project has this document (same GUID) with other text; "
                             "its codings were left out")
             continue
-        if project_docs is None:
+        if project_docs is None:  # read once, and only when a file's document is not matched by hash
             project_docs = exchange.document_names_and_texts(s)
-        ink = _ink(d.text)
-        same = next(((i, m) for i, _n, t in project_docs if _ink(t) == ink
+            for i, _n, t in project_docs:
+                by_ink.setdefault(_ink(t), []).append((i, t))
+        same = next(((i, m) for i, t in by_ink.get(_ink(d.text), [])
                      for m in [whitespace_map(d.text, t)] if m is not None), None)
         if same is not None:
             doc_of[d.content_hash], moved[d.content_hash] = same
