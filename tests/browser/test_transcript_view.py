@@ -573,3 +573,64 @@ def test_t_in_the_excerpts_view_opens_the_excerpt_in_the_transcript_with_its_cod
     page.keyboard.press("Enter")
     wait_idle(page)
     assert [c for *_, c in stored_with(project, "evidence")] == ["evidence"]
+
+
+SELECT_QUIETLY = """([a, aOff, b, bOff]) => {  // words selected, with no mouseup: no code box opens
+  const sel = a.getRootNode().getSelection ? a.getRootNode().getSelection() : window.getSelection();
+  const r = document.createRange();
+  r.setStart(a.firstChild, aOff);
+  r.setEnd(b.firstChild, bOff);
+  sel.removeAllRanges();
+  sel.addRange(r);
+}"""
+
+
+def test_a_code_name_typed_after_a_selection_never_reaches_the_shortcuts(app_page):
+    """Walk 37: a drag that let go past the text left the words selected and opened no code box;
+    the coder typed "Dignity" as the page's hint says, and D recorded "nothing here" on the open
+    excerpt, N moved on, T opened the box on a third excerpt. A drag let go outside the text now
+    opens the box on the words it covered, and a letter typed while words are selected starts
+    the code's name in the box."""
+    from qualcode.services import team
+
+    project, page = app_page
+    ctx = services.open_project(project, coder="alice")
+    try:
+        def nothing_heres():
+            return len(team.audit_log(ctx, action="nothing_here"))
+
+        # 1. a drag from inside a sentence to past the transcript's right edge
+        run(page, "Our principals bought in.").wait_for()
+        body = page.locator(".qc-body").first.bounding_box()
+        words = run(page, "Our principals bought in.").bounding_box()
+        assert body["x"] + body["width"] + 30 < 1400, body  # room to let go outside the text
+        y = words["y"] + words["height"] / 2
+        page.mouse.move(words["x"] + 2, y)
+        page.mouse.down()
+        page.mouse.move(words["x"] + words["width"] / 2, y, steps=4)
+        page.mouse.move(body["x"] + body["width"] + 25, y, steps=4)
+        page.mouse.up()
+        page.locator(".qc-picker input").wait_for(state="visible", timeout=10_000)
+        page.keyboard.type("Evidence")
+        page.keyboard.press("Enter")
+        stored = stored_with(project, "evidence")
+        text, _ = codings(project)
+        coded = [text[s:e] for _, _, s, e, c in stored if c == "evidence"]
+        assert coded and coded[0].startswith("Our principals bought in."), coded
+        assert nothing_heres() == 0
+        wait_idle(page)
+        # 2. words selected with no box open (however that came about): letters go to a box
+        select_from = run(page, "I agree with Ana.").element_handle()
+        page.evaluate(SELECT_QUIETLY, [select_from, 0, select_from, len("I agree")])
+        assert page.locator(".qc-picker input").is_hidden()
+        page.keyboard.type("Trust")  # T, r, u (undo!), s, t
+        page.locator(".qc-picker input").wait_for(state="visible")
+        assert page.locator(".qc-picker input").input_value() == "Trust"
+        page.keyboard.press("Enter")
+        stored = stored_with(project, "trust")
+        text, _ = codings(project)
+        assert [text[s:e] for _, _, s, e, c in stored if c == "trust"] == ["I agree"]
+        assert nothing_heres() == 0
+        assert len(team.audit_log(ctx, action="undo")) == 0
+    finally:
+        ctx.close()

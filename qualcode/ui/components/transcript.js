@@ -119,12 +119,29 @@ function domOffset(root, node, offset) {
 function selectionRange(root) {
   const s = selectionOf(root);
   if (!s || !s.rangeCount || s.isCollapsed) return null;
-  const r = s.getRangeAt(0);
+  const r = clippedTo(root, s.getRangeAt(0));
   const a = domOffset(root, r.startContainer, r.startOffset);
   const b = domOffset(root, r.endContainer, r.endOffset);
   if (a === null || b === null) return null;
   const [start, end] = ordered(a, b);
   return start < end ? { start, end, text: s.toString(), rect: r.getBoundingClientRect() } : null;
+}
+
+// The part of a selection inside the transcript: a drag that began in the text and let go past
+// it (the margin, the sidebar) still selects the words it covered (walk 37).
+function clippedTo(root, range) {
+  const body = root.querySelector(".qc-body");
+  if (!body) return range;
+  try {
+    const all = document.createRange();
+    all.selectNodeContents(body);
+    const r = range.cloneRange();
+    if (r.compareBoundaryPoints(Range.START_TO_START, all) < 0) r.setStart(all.startContainer, all.startOffset);
+    if (r.compareBoundaryPoints(Range.END_TO_END, all) > 0) r.setEnd(all.endContainer, all.endOffset);
+    return r;
+  } catch (err) {  // another document or shadow tree: as it is
+    return range;
+  }
 }
 
 function openPicker(root, sel) {
@@ -262,12 +279,27 @@ function openWhole(root, opts = {}) {
 function onPageKey(e) {
   const root = window.qcTranscriptRoot;
   if (!root || !root.isConnected || root.qcPick) return;
-  if (e.ctrlKey || e.metaKey || e.altKey || e.shiftKey || e.isComposing) return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
   const key = (e.key || "").toLowerCase();
   const body = root.querySelector(".qc-body");
   const t = e.target;
   const typing = t && t !== body && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName || ""));
   if (typing) return;
+  // Words selected whose code box did not open (walk 37: the mouse let go past the text): a
+  // letter typed now starts the code's name in the box, never a one-key shortcut (the "D" of
+  // "Dignity" had decided the open excerpt, "N" moved on, "T" opened the box on another one).
+  const selected = e.key.length === 1 && /\p{L}/u.test(e.key) ? selectionRange(body) : null;
+  if (selected) {
+    openPicker(root, selected);
+    const input = root.querySelector(".qc-picker input");
+    input.value = e.key;
+    root.qcPick.typed = input.value;
+    fillPicker(root);
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    return;
+  }
+  if (e.shiftKey) return;  // (a capital letter with words selected was handled above)
   if (KEYS[key]) {  // N, P, D, U (and A with no suggestion left) open another excerpt: the next draw says which
     if (movesFocus(root, key)) {
       root.qcMoving = Date.now();
@@ -341,6 +373,14 @@ function setup(root) {
     if (sel) openPicker(root, sel);
   };
   body.addEventListener("mouseup", () => setTimeout(maybeOpen, 0));
+  // A drag that began in the text and let go outside it opens the box too (walk 37: it did not,
+  // and the name typed next went to the shortcuts).
+  body.addEventListener("mousedown", () => { root.qcDragging = true; });
+  window.addEventListener("mouseup", (e) => {
+    if (!root.qcDragging) return;
+    root.qcDragging = false;
+    if (root.isConnected && !body.contains(e.target) && !root.qcPick) setTimeout(maybeOpen, 0);
+  }, { capture: true });
   // Tabbing into the transcript puts the caret at the open excerpt.
   body.addEventListener("focus", () => {
     const focused = body.querySelector(".qc-focus");
@@ -383,7 +423,13 @@ function setup(root) {
     const p = root.qcPick;
     if (!p) return;
     e.stopPropagation();
-    if (e.key === "Escape") { e.preventDefault(); closePicker(root); body.focus(); }
+    if (e.key === "Escape") {
+      e.preventDefault();
+      closePicker(root);
+      const s = selectionOf(body);  // the words are let go too: the next letter is a shortcut again
+      if (s && s.rangeCount && !s.isCollapsed) s.collapseToEnd();
+      body.focus();
+    }
     else if (e.key === "Tab") { e.preventDefault(); }
     else if (e.key === "ArrowDown") { e.preventDefault(); p.index = Math.min(p.index + 1, p.shown.length - 1); p.chose = true; fillPicker(root); }
     else if (e.key === "ArrowUp") { e.preventDefault(); p.index = Math.max(p.index - 1, 0); p.chose = true; fillPicker(root); }
