@@ -163,19 +163,52 @@ def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     # Always redraw after a selection: the browser drew it at once, and a refused one must go.
     st.session_state["code_version"] = st.session_state.get("code_version", 0) + 1
     start, end = int(ev["start"]), int(ev["end"])
+    code_id = str(ev["code"])
+    if code_id.startswith(NEW_CODE):  # "New code “…”" in the box: added to the codebook, then applied
+        code_id = new_code(ctx, view, code_id[len(NEW_CODE):], view.text[start:end])
+        if code_id is None:
+            return
     had = {c.id for e in view.excerpts() for c in e.state.codings}
-    ids = in_callback(coding.code_selection, ctx, view.document_id, start, end, str(ev["code"]))
+    ids = in_callback(coding.code_selection, ctx, view.document_id, start, end, code_id)
     if ids and set(ids) <= had:  # every piece was coded so already: say so, never silence
-        name = view.code_names.get(str(ev["code"]), str(ev["code"]))
+        name = view.code_names.get(code_id, code_id)
         flash(f"These words already have {md(name)}: nothing changed.", kind="toast")  # seen wherever the page is scrolled
         return
     if ids:
-        _remember(str(ev["code"]))
+        _remember(code_id)
         st.session_state["code_last_codings"] = ids
         hit = coded_excerpt(view, start, end)
         if hit is not None:  # the excerpt just coded is the open one (its codes in the sidebar); no jump
             st.session_state["code_focus"], st.session_state["code_at"] = hit
         after_decision(ctx)
+
+
+NEW_CODE = "new:"  # the code box's "New code “…”" option (components/offsets.js)
+
+
+def new_code(ctx: ProjectContext, view: TranscriptView, name: str, words: str) -> str | None:
+    """A code named in the code box that the codebook does not hold yet (walk 37: coding
+    inductively, each new code meant leaving for the Codebook page): added at the top of the
+    tree, its definition its name until the coder writes one, the words it was first applied to
+    its first example (what the suggestions start from). A code of that name already there is
+    that code. None when it could not be added (the flash says why)."""
+    from qualcode.services import codebook as codebook_svc
+
+    name = " ".join(name.split())[:200]
+    if not name:
+        return None
+    same = next((cid for cid, n in view.code_names.items() if n.casefold() == name.casefold()), None)
+    if same is not None:
+        return same
+    example = " ".join(words.split())[:500]
+    code = in_callback(codebook_svc.add_code, ctx, {"name": name, "definition": name.rstrip(".") + ".",
+                                                     "examples": [example] if example else []})
+    if code is None:
+        return None
+    flash(f"New code “{md(name)}” added to the codebook, with these words as its first example. Its definition "
+          "is its name for now: write one on the Codebook page, where you can also place it under a theme.",
+          kind="success")
+    return code.id
 
 
 def on_click(key: str) -> None:

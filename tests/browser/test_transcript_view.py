@@ -634,3 +634,39 @@ def test_a_code_name_typed_after_a_selection_never_reaches_the_shortcuts(app_pag
         assert len(team.audit_log(ctx, action="undo")) == 0
     finally:
         ctx.close()
+
+
+def test_a_new_code_is_made_where_the_coder_codes(app_page):
+    """Walk 37: coding inductively, a name the codebook did not hold gave "No code matches" and
+    Enter did nothing; each new code meant leaving for the Codebook page. The box now offers
+    "New code “…”": Enter adds it to the codebook (the words its first example) and codes them."""
+    from qualcode.services import codebook as codebook_svc
+
+    project, page = app_page
+    select(page, "They saw the exit tickets.", len("They saw "), "They saw the exit tickets.", len("They saw the exit"))
+    page.locator(".qc-picker input").wait_for(state="visible")
+    page.keyboard.type("Feeling respected")
+    page.locator(".qc-option", has_text="New code “Feeling respected”").first.wait_for()
+    page.keyboard.press("Enter")
+    ctx = services.open_project(project, coder="alice")
+    try:
+        import time
+
+        deadline = time.monotonic() + 30
+        made = None
+        while made is None and time.monotonic() < deadline:
+            made = next((c for c in codebook_svc.get_codebook(ctx).codes if c.name == "Feeling respected"), None)
+            time.sleep(0.2)
+        assert made is not None and made.codable and made.examples == ["the exit"]
+        stored = stored_with(project, made.id)
+        text, _ = codings(project)
+        assert [text[s:e] for _, _, s, e, c in stored if c == made.id] == ["the exit"]
+    finally:
+        ctx.close()
+    page.get_by_text("New code “Feeling respected” added to the codebook").first.wait_for()
+    # the next box lists it as any other code, and offers no second one of that name
+    select(page, "I agree with Ana.", 0, "I agree with Ana.", len("I agree"))
+    page.locator(".qc-picker input").wait_for(state="visible")
+    page.keyboard.type("feeling respected")
+    page.locator(".qc-option", has_text="Feeling respected").first.wait_for()
+    assert page.locator(".qc-option", has_text="New code").count() == 0

@@ -1,6 +1,6 @@
 // Unit tests of the transcript component's offset mapping (run by tests/test_transcript_view.py).
 const assert = require("assert");
-const { cpLen, cutRun, covering, pointOffset, ordered, pickCodes, groupOnly } = require("../../qualcode/ui/components/offsets.js");
+const { cpLen, cutRun, covering, pointOffset, ordered, pickCodes, groupOnly, withNewCode } = require("../../qualcode/ui/components/offsets.js");
 
 // Code points, not UTF-16 units: an emoji or a rare CJK character counts once.
 assert.strictEqual(cpLen("abc"), 3);
@@ -47,3 +47,11 @@ assert.strictEqual(groupOnly(grouped[0], "reach"), false);
 assert.strictEqual(groupOnly(grouped[2], "outcome"), false);
 assert.strictEqual(groupOnly(grouped[0], ""), false);
 console.log("offsets.js: all assertions passed");
+
+// A name no code has: the box offers it as a new code, last; an existing name (any case) is not offered again.
+const few = [{ id: "trust", name: "Trust" }, { id: "dig", name: "Dignity" }];
+assert.deepStrictEqual(withNewCode([], few, "  Feeling   respected ").map((c) => [c.id, c.isNew]),
+  [["new:Feeling respected", true]]);
+assert.deepStrictEqual(withNewCode([few[1]], few, "Dig").map((c) => c.id), ["dig", "new:Dig"]);
+assert.deepStrictEqual(withNewCode([few[1]], few, "dignity").map((c) => c.id), ["dig"]);
+assert.deepStrictEqual(withNewCode(few, few, "  "), few);

@@ -63,6 +63,16 @@ function pickCodes(codes, recent, query) {
     });
 }
 
+// The code box's last option when no code is called what was typed: a new code of that name
+// (walk 37: coding inductively, a new code meant leaving for the Codebook page).
+const NEW_CODE = "new:";
+
+function withNewCode(shown, codes, query) {
+  const q = (query || "").trim().replace(/\s+/g, " ");
+  if (!q || codes.some((c) => c.name.toLowerCase() === q.toLowerCase())) return shown;
+  return shown.concat([{ id: NEW_CODE + q, name: `New code “${q}”`, color: "#9e9e9e", isNew: true }]);
+}
+
 // Whether the query finds this code only through its group's name: Enter then must not apply
 // it unasked (walk 10: "Relationships" and Enter coded Buy-in, the group's first code).
 function groupOnly(code, query) {
@@ -72,5 +82,5 @@ function groupOnly(code, query) {
 }
 
 if (typeof module !== "undefined") {
-  module.exports = { cpLen, cutRun, covering, pointOffset, ordered, pickCodes, groupOnly };
+  module.exports = { cpLen, cutRun, covering, pointOffset, ordered, pickCodes, groupOnly, withNewCode, NEW_CODE };
 }

@@ -176,8 +176,9 @@ function fillPicker(root) {
   const picker = root.querySelector(".qc-picker");
   const list = picker.querySelector(".qc-options");
   const data = root.qcData;
+  const query = picker.querySelector("input").value;
   const shown = root.qcPick.closed ? []
-    : pickCodes(data.codes, data.recent, picker.querySelector("input").value).slice(0, 12);
+    : withNewCode(pickCodes(data.codes, data.recent, query).slice(0, 12), data.codes, query);
   root.qcPick.shown = shown;
   root.qcPick.index = Math.min(root.qcPick.index, Math.max(0, shown.length - 1));
   list.replaceChildren();
@@ -186,6 +187,7 @@ function fillPicker(root) {
     const dot = el("span", "qc-dot");
     dot.style.backgroundColor = c.color;
     opt.append(dot, el("span", "", c.name));
+    if (c.isNew) opt.append(el("span", "qc-under", "add to the codebook and code this"));
     if (c.under) opt.append(el("span", "qc-under", c.under));
     opt.dataset.code = c.id;
     opt.addEventListener("mousedown", (ev) => { ev.preventDefault(); apply(root, c.id); });
