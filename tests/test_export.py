@@ -568,8 +568,11 @@ def project_code_name(ctx, code_id: str) -> str:
 
 
 def test_the_codebook_exports_leave_out_every_retired_code(project, small, tmp_path, shared_dir):
-    """The .qdc, Markdown and Word codebooks hold no codings, so by the same rule no retired code
-    goes in them; an active code under a retired group hangs from the nearest kept ancestor."""
+    """The .qdc holds no codings, so by the same rule no retired code goes in it; an active code
+    under a retired group hangs from the nearest kept ancestor. The Markdown and Word codebooks
+    count each code's codings: a retired code still in use stays there, said retired (walk 37:
+    the report counted "Volunteer motivation (retired)", and the codebook appendix had no such
+    code); retired codes nobody applied stay out."""
     from qualcode.services import codebook as codebook_svc
 
     retired = _retire_the_default_codebook(project)
@@ -581,7 +584,8 @@ def test_the_codebook_exports_leave_out_every_retired_code(project, small, tmp_p
                                                                     "Trust (rel)"]
     md = codebook_svc.export_codebook(project, tmp_path / "c.md").read_text(encoding="utf-8")
     headings = {line.lstrip("#").strip() for line in md.splitlines() if line.startswith("##")}
-    assert headings == {"Buy-in (rel)", "Relationships (test)", "Trust (rel)"}, headings
+    assert headings == {"Buy-in (rel)", "Relationships (test)", "Trust (rel)", "Evidence (test)"}, headings
+    assert "`evid` · retired: no longer applied, its codings still count · 2 codings" in md
 
 
 def test_qdpx_cases_are_people_across_documents(project, shared_dir, tmp_path):

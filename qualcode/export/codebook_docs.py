@@ -10,6 +10,7 @@ given, how many codings use it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 from qualcode.core import Code, Codebook
 
@@ -17,11 +18,11 @@ SECTIONS = (("include", "Include"), ("exclude", "Exclude"), ("examples", "Exampl
             ("counterexamples", "Counterexamples"))
 
 
-def ordered(cb: Codebook, *, include_retired: bool = False) -> list[tuple[int, Code]]:
+def ordered(cb: Codebook, *, include_retired: bool = False, used: Iterable[str] = ()) -> list[tuple[int, Code]]:
     """``(depth, code)`` in display order: each parent followed by its subtree. Retired codes
-    are left out unless asked for (``Codebook.exported``: a codebook holds no codings); a code
-    under a retired one hangs from its nearest ancestor that stays."""
-    codes = cb.codes if include_retired else cb.exported().codes
+    are left out unless asked for, or ``used`` (``Codebook.exported``); a code under a retired
+    one hangs from its nearest ancestor that stays."""
+    codes = cb.codes if include_retired else cb.exported(used).codes
     ids = {c.id for c in codes}
     out: list[tuple[int, Code]] = []
     seen: set[str] = set()
@@ -46,11 +47,18 @@ def _flags(c, usage, *, id_text: str, grouping: str) -> list[str]:
     if not c.codable:
         flags.append(grouping)
     if c.retired:
-        flags.append("retired")
+        flags.append("retired: no longer applied, its codings still count")
     note = _usage_note(c, usage)
     if note:
         flags.append(note)
     return flags
+
+
+def _in_use(usage: dict[str, int] | None) -> list[str]:
+    """The codes with codings: a retired one among them stays in the document, since the
+    report and the tables still count it (walk 37: the codebook left out a retired code whose
+    two codings the report counted)."""
+    return [c for c, n in (usage or {}).items() if n]
 
 
 def _usage_note(c: Code, usage: dict[str, int] | None) -> str:
@@ -72,7 +80,7 @@ def markdown(cb: Codebook, *, usage: dict[str, int] | None = None, include_retir
         lines += [cb.description.strip(), ""]
     if cb.version is not None:
         lines += [f"Version {cb.version}.", ""]
-    for depth, c in ordered(cb, include_retired=include_retired):
+    for depth, c in ordered(cb, include_retired=include_retired, used=_in_use(usage)):
         level = "#" * min(2 + depth, 6)
         flags = _flags(c, usage, id_text=f"`{c.id}`", grouping="grouping")
         lines += [f"{level} {c.name}", "", " · ".join(flags), ""]
@@ -109,7 +117,7 @@ def write_docx(cb: Codebook, path: str | Path, *, usage: dict[str, int] | None =
         doc.add_paragraph(cb.description.strip())
     if cb.version is not None:
         doc.add_paragraph(f"Version {cb.version}.")
-    for depth, c in ordered(cb, include_retired=include_retired):
+    for depth, c in ordered(cb, include_retired=include_retired, used=_in_use(usage)):
         doc.add_heading(c.name, level=min(1 + depth, 9))
         flags = _flags(c, usage, id_text=f"id: {c.id}", grouping="grouping code")
         p = doc.add_paragraph()

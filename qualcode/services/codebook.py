@@ -970,7 +970,8 @@ def export_codebook(ctx: ProjectContext, path: str | Path, *, fmt: str | None = 
                     include_retired: bool | None = None) -> Path:
     """Write the project's codebook as YAML (lossless), Markdown, Word (.docx) or REFI-QDA
     ``.qdc``; ``fmt`` defaults to the file's suffix. YAML keeps retired codes; the other
-    formats leave them out unless ``include_retired``.
+    formats leave them out unless ``include_retired``, except that Markdown and Word, which
+    count each code's codings, keep a retired code that still has codings (said retired).
 
     >>> export_codebook(ctx, "appendix-codebook.docx")  # doctest: +SKIP
     """
