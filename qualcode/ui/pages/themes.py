@@ -57,6 +57,7 @@ COOC_CONFIG = {
 }
 
 
+ALL_ROWS = 60  # a frequency table shows up to this many rows without scrolling inside it
 NONE = ""  # stands for the option None in a kept widget: Streamlit shows a None value as "no choice"
 
 
@@ -183,8 +184,11 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     # A new table (other grouping, count or coder) is a new widget: a row picked in the last
     # one must not open whichever row now has its place.
     table_key = f"th_freq|{by}|{include}|{coder}|{source}"
+    # every row in view when there are not many (walk 36: a grouped table showed 10 of its 14 rows,
+    # the rest under an inner scroll that nothing pointed to)
     event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key=table_key, column_config=FREQ_CONFIG)
+                         selection_mode="single-row", key=table_key, column_config=FREQ_CONFIG,
+                         height="content" if len(shown) <= ALL_ROWS else "auto")
     if df.attrs.get("outside_rate"):
         st.caption(outside_rate_text(df.attrs["outside_rate"]))
     records = shown.to_dict("records")
