@@ -17,17 +17,20 @@ from tests.ui_helpers import EVIL, seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
-SELECT = """([a, aOff, b, bOff]) => {
-  if (!a.isConnected || !b.isConnected) return false;  // redrawn meanwhile: find them again
-  const sel = a.getRootNode().getSelection ? a.getRootNode().getSelection() : window.getSelection();
+_RANGE = """  const sel = a.getRootNode().getSelection ? a.getRootNode().getSelection() : window.getSelection();
   const r = document.createRange();
   r.setStart(a.firstChild, aOff);
   r.setEnd(b.firstChild, bOff);
   sel.removeAllRanges();
   sel.addRange(r);
-  a.closest('.qc-body').dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+"""
+SELECT = ("""([a, aOff, b, bOff]) => {
+  if (!a.isConnected || !b.isConnected) return false;  // redrawn meanwhile: find them again
+""" + _RANGE + """  a.closest('.qc-body').dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
   return true;
-}"""
+}""")
+# words selected with no mouseup: no code box opens
+SELECT_QUIETLY = "([a, aOff, b, bOff]) => {\n" + _RANGE + "}"
 
 
 def codings(project):
@@ -573,16 +576,6 @@ def test_t_in_the_excerpts_view_opens_the_excerpt_in_the_transcript_with_its_cod
     page.keyboard.press("Enter")
     wait_idle(page)
     assert [c for *_, c in stored_with(project, "evidence")] == ["evidence"]
-
-
-SELECT_QUIETLY = """([a, aOff, b, bOff]) => {  // words selected, with no mouseup: no code box opens
-  const sel = a.getRootNode().getSelection ? a.getRootNode().getSelection() : window.getSelection();
-  const r = document.createRange();
-  r.setStart(a.firstChild, aOff);
-  r.setEnd(b.firstChild, bOff);
-  sel.removeAllRanges();
-  sel.addRange(r);
-}"""
 
 
 def test_a_code_name_typed_after_a_selection_never_reaches_the_shortcuts(app_page):
