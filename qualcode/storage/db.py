@@ -129,6 +129,13 @@ def _has_tables(engine: Engine) -> bool:
     return bool(inspect(engine).get_table_names())
 
 
+def _driver_words(exc: Exception) -> str:
+    """The first line of what the database driver said, without SQLAlchemy's SQL and links."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class Database:
     """An open project database: an engine plus a session factory."""
 
@@ -140,8 +147,7 @@ class Database:
             try:
                 self.backup = migrate(self.engine)
             except SQLAlchemyError as exc:
-                orig = getattr(exc, "orig", None)  # the driver's own words, without SQLAlchemy's SQL and links
-                said = (str(orig).strip().splitlines() or [""])[0] if orig is not None else str(exc)
+                said = _driver_words(exc)
                 denied = "permission denied" in said.lower()
                 raise StorageError(
                     f"cannot prepare database {self.safe_url}: {said}",
@@ -200,8 +206,7 @@ class Database:
         >>> print(db.unavailable(gone, saving=False).for_app())
         The project's database could not be reached (sqlite://: connection refused). Check that the project folder is still there and can be written, then reload this page.
         """
-        detail = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()
-        first = detail[0] if detail else type(exc).__name__
+        first = _driver_words(exc)
         lost = ": nothing was saved" if saving else ""
         again = "try again" if saving else "reload this page"
         if "locked" in first or "busy" in first:

@@ -31,6 +31,11 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
     return True
 
 
+def _refused(name: str, message: str) -> None:
+    """A file that could not be read: the message, named by the file."""
+    st.error(message if str(message).startswith(name) else f"{name}: {message}", icon=":material/error:")
+
+
 def _table(name: str, data: bytes, sheet: str | None = None) -> tuple[str, Any]:
     cache = st.session_state.setdefault("srv_tables", {})
     key = (name, hashlib.sha256(data).hexdigest(), sheet)
@@ -66,7 +71,7 @@ def render(ctx: ProjectContext) -> None:
     data = up.getvalue()
     kind, table = _table(up.name, data)
     if kind == "error":
-        st.error(table if str(table).startswith(up.name) else f"{up.name}: {table}", icon=":material/error:")
+        _refused(up.name, table)
         return
     digest = hashlib.sha256(data).hexdigest()[:10]
     sheet = None
@@ -80,7 +85,7 @@ def render(ctx: ProjectContext) -> None:
         if sheet != table.sheet:
             kind, table = _table(up.name, data, sheet)
             if kind == "error":
-                st.error(table if str(table).startswith(up.name) else f"{up.name}: {table}", icon=":material/error:")
+                _refused(up.name, table)
                 return
         digest = f"{digest}_{table.sheets.index(sheet)}"  # another sheet, other columns: new boxes
     cols = st.columns([2, 2])
