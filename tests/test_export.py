@@ -137,6 +137,40 @@ def test_a_retired_code_counted_in_the_report_is_defined_there_as_retired(projec
         assert "Data that shows progress" in text
 
 
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_the_reports_codebook_nests_each_code_under_its_parent(project, small, fmt):
+    """Walk 37: the Word report's codebook was a flat list, and the Markdown one indented a
+    sub-code wherever the codebook's order put it (here: after Evidence, away from its parent).
+    Each format now lists a parent followed by its codes, one level deeper."""
+    from qualcode.services import codebook as cbs
+
+    cbs.add_code(project, {"name": "Shared meals", "definition": "Eating together.", "parent": "rel"})
+    data = ex.report_bytes(project, fmt=fmt, charts=False)
+    if fmt == "docx":
+        from docx import Document
+
+        items = [(p.style.name, p.text.split(":")[0]) for p in Document(io.BytesIO(data)).paragraphs
+                 if p.style.name.startswith("List Bullet")]
+        assert ("List Bullet 2", "Learning zone") in items  # the default codebook's codes first
+        assert items[items.index(("List Bullet", "Relationships (test)")):] == [
+            ("List Bullet", "Relationships (test)"), ("List Bullet 2", "Trust (rel)"),
+            ("List Bullet 2", "Buy-in (rel)"), ("List Bullet 2", "Shared meals"), ("List Bullet", "Evidence (test)")]
+    elif fmt == "md":
+        section = data.decode("utf-8").split("## Codebook")[1].split("##")[0]
+        lines = [ln.split("** (")[0] for ln in section.strip().splitlines()]
+        assert lines[lines.index("- **Relationships (test)"):] == [
+            "- **Relationships (test)", "  - **Trust (rel)", "  - **Buy-in (rel)", "  - **Shared meals",
+            "- **Evidence (test)"]  # (the default codebook's codes come first)
+    else:
+        import re
+
+        section = data.decode("utf-8").split("<h2>Codebook</h2>")[1].split("<h2>")[0].strip()
+        shape = re.sub(r"<li><strong>([^<]*)</strong>.*?(?=<ul>|</li>)", r"[\1]", section)
+        assert shape.startswith("<ul>[Relationships]<ul>[Trust]</li>") and shape.count("<ul>") == shape.count("</ul>")
+        assert shape.endswith("[Relationships (test)]<ul>[Trust (rel)]</li>[Buy-in (rel)]</li>"
+                              "[Shared meals]</li></ul></li>[Evidence (test)]</li></ul>")
+
+
 def test_report_says_which_coders_it_counts(project, small, tmp_path):
     """alice and bob both coded: the report says their codings are pooled; with coder="bob"
     it counts and says only bob (every format); a one-coder project's line stays as it was."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from qualcode.core import Suggestion
 from qualcode.services import survey as svc
+from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from tests.test_survey import CHANGE, SMALL, USEFUL, small_survey
-from tests.ui_helpers import no_exception, page, run_script
+from tests.ui_helpers import no_exception, page, run_script, type_new_option
 
 
 def _seeded(ctx):
@@ -42,6 +43,23 @@ def test_grid_shows_respondents_and_decides_in_place(project):
     at.button(key=f"snone-{int(rows[('r5', USEFUL)])}").click().run()
     assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[int(rows[("r5", USEFUL)]),
                                                                              "status"] == "reviewed"
+
+
+def test_grid_add_a_code_box_makes_a_new_code_from_a_typed_name(project):
+    """A row's "Add a code" box takes a name the codebook does not hold: a new code, the answer
+    its first example, applied to the answer (as in the transcript's code box)."""
+    rows, _ = _seeded(project)
+    at = no_exception(page("code", project))
+    r3 = int(rows[("r3", USEFUL)])
+    type_new_option(at.selectbox(key=f"sadd-{r3}"), "Peer networks")
+    at.run()
+    no_exception(at)
+    with project.session(readonly=True) as s:
+        (new,) = [c for c in code_store.load_codebook(s).codes if c.name == "Peer networks"]
+    grid = svc.survey_grid(project, "fall").rows.set_index("excerpt_id")
+    assert grid.loc[r3, "codes"] == [new.id]
+    assert new.examples == [grid.loc[r3, "answer"]]
+    assert at.selectbox(key=f"sadd-{r3}").value is None
 
 
 def test_grid_question_filters_and_sort(project):

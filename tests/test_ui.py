@@ -10,9 +10,10 @@ from streamlit.testing.v1 import AppTest
 from qualcode import services
 from qualcode.core import Suggestion
 from qualcode.services import coding, ui_support
+from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.ui_helpers import EVIL, focus_button, no_exception, page, run_script, seed, work_on
+from tests.ui_helpers import EVIL, focus_button, no_exception, page, run_script, seed, type_new_option, work_on
 
 TURNS = [
     ("Interviewer", "interviewer", "How did the team build trust?"),
@@ -323,6 +324,35 @@ def test_panel_says_when_a_hand_code_is_already_there(seeded):
     assert any("already coded Evidence here: nothing changed" in i.value for i in at.info)
     _, codings, _, _ = _store(ctx, doc_id)
     assert len([c for c in codings if c.code_id == "evidence"]) == 1
+
+
+def test_panel_makes_a_new_code_from_a_name_typed_in_add_a_code(seeded):
+    """Walk 37 left alone: the side panel's "Add a code" only searched the codebook, so a code
+    found while reading meant the Codebook page. A name it does not hold is now a new code
+    (its definition its name, the words coded its first example), applied to the words chosen;
+    a name it holds in another case is that code, not a second one."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    ben = ex[2]
+    at = page("code", ctx, code_focus=ben.id)
+    type_new_option(at.selectbox(key=f"pick-{ben.id}"), "Visible data")
+    at.select_slider(key=f"span-{ben.id}").set_value((1, 2))  # "principals bought"
+    at.button(key=f"addcode-{ben.id}").click().run()
+    no_exception(at)
+    with ctx.session(readonly=True) as s:
+        (new,) = [c for c in code_store.load_codebook(s).codes if c.name == "Visible data"]
+    assert new.definition == "Visible data." and new.examples == ["principals bought"]
+    _, codings, _, _ = _store(ctx, doc_id)
+    (c,) = [c for c in codings if c.code_id == new.id]
+    assert (c.start, c.end, c.origin.value) == (ben.start + 4, ben.start + len("Our principals bought"), "manual")
+    assert any("New code “Visible data” added to the codebook" in s.value for s in at.success)
+    type_new_option(at.selectbox(key=f"pick-{ben.id}"), "EVIDENCE")  # a name it holds, in another case
+    at.button(key=f"addcode-{ben.id}").click().run()
+    no_exception(at)
+    with ctx.session(readonly=True) as s:
+        assert [c.id for c in code_store.load_codebook(s).codes if c.name.casefold() == "evidence"] == ["evidence"]
+    _, codings, _, _ = _store(ctx, doc_id)
+    assert [c.code_id for c in codings if c.excerpt_id == ben.id and c.code_id == "evidence"] == ["evidence"]
 
 
 def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):

@@ -6,7 +6,9 @@ import os
 import random
 from pathlib import Path
 
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Selectbox
 
 from qualcode import services
 from qualcode.core import Suggestion
@@ -109,3 +111,24 @@ def work_on(at: AppTest):
     found = [s for s in at.selectbox if s.label == "Work on code"]
     assert len(found) == 1, [s.label for s in at.selectbox]
     return found[0]
+
+
+class _TypedSelectbox(Selectbox):
+    """A selectbox with ``accept_new_options`` holding a value typed that is not among its
+    options: sent as the browser sends it (the text itself), which AppTest's own selectbox,
+    looking the value up among the options, cannot do."""
+
+    @property
+    def _widget_state(self) -> WidgetState:
+        if self.value is None or self.value in self.options:
+            return super()._widget_state
+        ws = WidgetState()
+        ws.id = self.id
+        ws.string_value = str(self.value)
+        return ws
+
+
+def type_new_option(box: Selectbox, text: str) -> Selectbox:
+    """Type ``text`` into a selectbox that accepts new options (not one of its options)."""
+    box.__class__ = _TypedSelectbox
+    return box.set_value(text)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from qualcode.core import Codebook
+from qualcode.core import Code, Codebook
+from qualcode.export import codebook_docs
 from qualcode.core.text import plural
 
 FREQ_COLUMNS = {"code": "Code", "excerpts": "Excerpts", "documents": "Documents",
@@ -169,11 +170,7 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
     are embedded as data URIs."""
     cb = data.codebook
     out = [f"# {_md(data.title)}", "", _counted(data), "", "## Codebook", ""]
-    for c in _listed(data):
-        depth = 0
-        p = c.parent
-        while p and cb.get(p):
-            depth, p = depth + 1, cb.get(p).parent
+    for depth, c in _listed(data):
         out.append(f"{'  ' * depth}- **{_md(c.shown_name)}** (`{c.id}`){': ' + _md(c.definition) if c.definition else ''}")
     out += ["", "## How often each theme comes up", "", _md_table(_freq_table(data.frequencies)), ""]
     if data.crosstab is not None and data.by:
@@ -201,8 +198,8 @@ def docx_bytes(data: ReportData) -> bytes:
     doc.add_paragraph(_counted(data))
     doc.add_heading("Codebook", level=1)
     cb = data.codebook
-    for c in _listed(data):
-        p = doc.add_paragraph(style="List Bullet")
+    for depth, c in _listed(data):  # Word's template nests bullets three deep
+        p = doc.add_paragraph(style="List Bullet" + ("" if depth == 0 else f" {min(depth + 1, 3)}"))
         p.add_run(c.shown_name).bold = True
         if c.definition:
             p.add_run(": " + c.definition)
@@ -271,34 +268,31 @@ def _html_table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _listed(data: "ReportData") -> list:
-    """The codes the report's codebook section defines: the active ones and, marked retired,
-    those retired but counted in its tables (walk 12: a retired code was counted in the results
-    and defined nowhere)."""
+def _listed(data: "ReportData") -> list[tuple[int, Code]]:
+    """``(depth, code)`` for the codes the report's codebook section defines, each parent
+    followed by its subtree (walk 37: the Word report's list was flat, and the Markdown one
+    indented a sub-code wherever the codebook's order put it): the active ones and, marked
+    retired, those retired but counted in its tables (walk 12: a retired code was counted in
+    the results and defined nowhere)."""
     f = data.frequencies
     used = set(f["code_id"]) if f is not None and "code_id" in getattr(f, "columns", ()) else set()
-    return [c for c in data.codebook.codes if not c.retired or c.id in used]
+    return codebook_docs.ordered(data.codebook, used=used)
 
 
 def _html_codebook(data: "ReportData") -> str:
     """The codes of :func:`_listed` as nested lists (children under their parent)."""
-    active = _listed(data)
-    ids = {c.id for c in active}
-    children: dict[str | None, list] = {}
-    for c in active:
-        children.setdefault(c.parent if c.parent in ids else None, []).append(c)
-
-    def items(parent: str | None, seen: frozenset) -> str:
-        out = []
-        for c in children.get(parent, []):
-            if c.id in seen:
-                continue
-            definition = f": {_e(c.definition)}" if c.definition else ""
-            sub = items(c.id, seen | {c.id})
-            out.append(f"<li><strong>{_e(c.shown_name)}</strong> (<code>{_e(c.id)}</code>){definition}{sub}</li>")
-        return f"<ul>{''.join(out)}</ul>" if out else ""
-
-    return items(None, frozenset())
+    out, depth = [], -1
+    for d, c in _listed(data):
+        if d > depth:
+            out.append("<ul>" * (d - depth))
+        else:
+            out.append("</li>" + "</ul></li>" * (depth - d))
+        depth = d
+        definition = f": {_e(c.definition)}" if c.definition else ""
+        out.append(f"<li><strong>{_e(c.shown_name)}</strong> (<code>{_e(c.id)}</code>){definition}")
+    if depth >= 0:
+        out.append("</li>" + "</ul></li>" * depth + "</ul>")
+    return "".join(out)
 
 
 def _html_chart(caption: str, data: bytes, fmt: str) -> str:

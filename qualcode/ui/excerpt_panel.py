@@ -21,7 +21,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
 from qualcode.ui.state import after_decision, error_text, flash, flash_undone, in_callback
 from qualcode.ui.text import distinct, md
-from qualcode.ui.transcript import decide, dirty, remove
+from qualcode.ui.transcript import decide, dirty, new_code, remove
 
 WORD = re.compile(r"\S+")
 
@@ -35,7 +35,7 @@ def words(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
 
 
-def _add_code(ctx: ProjectContext, ex: ExcerptView) -> None:
+def _add_code(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str, str]) -> None:
     code_id = st.session_state.get(f"pick-{ex.id}")
     if not code_id:
         flash("Pick a code first.", kind="warning")
@@ -45,6 +45,11 @@ def _add_code(ctx: ProjectContext, ex: ExcerptView) -> None:
     start = end = None
     if ws and (lo, hi) != (0, len(ws) - 1):
         start, end = ex.start + ws[lo][0], ex.start + ws[hi][1]
+    if code_id not in code_options:  # a name typed that the codebook does not hold: a new code
+        said = ex.text if start is None else ex.text[ws[lo][0]:ws[hi][1]]
+        code_id = new_code(ctx, code_options, str(code_id), said)
+        if code_id is None:
+            return
     same = next((c for c in ex.state.codings if c.code_id == code_id
                  and (c.whole if start is None else (c.start, c.end) == (start, end))), None)
     if same is not None:  # the coding exists: say so (the command would change nothing, silently)
@@ -277,14 +282,21 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
 
 def _add_code_form(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str, str]) -> None:
     st.markdown("**Add a code**")
+    # a name the codebook does not hold is offered as a new code, as in the transcript's code box
     st.selectbox("Code", list(code_options), format_func=lambda cid: code_options.get(cid, cid), index=None,
-                 placeholder="Type to search the codebook", key=f"pick-{ex.id}", label_visibility="collapsed")
+                 placeholder="Type to search the codebook, or a new code's name", key=f"pick-{ex.id}",
+                 label_visibility="collapsed", accept_new_options=True)
+    typed = st.session_state.get(f"pick-{ex.id}")
+    if typed and typed not in code_options:  # say what Add code will do before it does it
+        same = next((n for n in code_options.values() if n.casefold() == str(typed).casefold()), None)
+        st.caption(f"Add code applies {md(same)}." if same is not None else
+                   f"“{md(str(typed))}” is not in the codebook: Add code adds it as a new code.")
     ws = words(ex.text)
     if len(ws) > 1:
         labels = distinct({i: w[2] for i, w in enumerate(ws)}, invisible=True)  # a word used twice
         st.select_slider("Words to code (the whole excerpt unless you narrow it)", options=list(range(len(ws))),
                          value=(0, len(ws) - 1), format_func=labels.__getitem__, key=f"span-{ex.id}")
-    st.button("Add code", key=f"addcode-{ex.id}", icon=":material/add:", on_click=_add_code, args=(ctx, ex))
+    st.button("Add code", key=f"addcode-{ex.id}", icon=":material/add:", on_click=_add_code, args=(ctx, ex, code_options))
 
 
 def _memos(ctx: ProjectContext, ex: ExcerptView) -> None:

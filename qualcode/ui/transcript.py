@@ -147,6 +147,32 @@ def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
         after_decision(ctx)
 
 
+def new_code(ctx: ProjectContext, code_names: dict[str, str], name: str, words: str) -> str | None:
+    """A code named in a code box that the codebook does not hold yet (walk 37: coding
+    inductively, each new code meant leaving for the Codebook page): added at the top of the
+    tree, its definition its name until the coder writes one, the words it was first applied to
+    its first example (what the suggestions start from). A code of that name already in
+    ``code_names`` (any case) is that code. None when it could not be added (the flash says why).
+    The transcript's code box, the side panel's "Add a code" and the survey grid's box use it."""
+    from qualcode.services import codebook as codebook_svc
+
+    name = " ".join(name.split())[:200]
+    if not name:
+        return None
+    same = next((cid for cid, n in code_names.items() if n.casefold() == name.casefold()), None)
+    if same is not None:
+        return same
+    example = " ".join(words.split())[:500]
+    code = in_callback(codebook_svc.add_code, ctx, {"name": name, "definition": name.rstrip(".") + ".",
+                                                     "examples": [example] if example else []})
+    if code is None:
+        return None
+    flash(f"New code “{md(name)}” added to the codebook, with these words as its first example. Its definition "
+          "is its name for now: write one on the Codebook page, where you can also place it under a theme.",
+          kind="success")
+    return code.id
+
+
 def remove(ctx: ProjectContext, coding_id: int, excerpt_id: int) -> None:
     in_callback(coding.remove_coding, ctx, coding_id)
     mark(excerpt_id)

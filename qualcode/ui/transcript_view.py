@@ -27,6 +27,7 @@ from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.ui_support import TranscriptView, TurnView
 from qualcode.ui.state import after_decision, flash, in_callback
 from qualcode.ui.text import md, plural
+from qualcode.ui.transcript import new_code
 
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
            "#469990", "#9a6324", "#800000", "#808000", "#000075", "#a9a9a9", "#ffe119", "#dcbeff"]
@@ -165,7 +166,7 @@ def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     start, end = int(ev["start"]), int(ev["end"])
     code_id = str(ev["code"])
     if code_id.startswith(NEW_CODE):  # "New code “…”" in the box: added to the codebook, then applied
-        code_id = new_code(ctx, view, code_id[len(NEW_CODE):], view.text[start:end])
+        code_id = new_code(ctx, view.code_names, code_id[len(NEW_CODE):], view.text[start:end])
         if code_id is None:
             return
     had = {c.id for e in view.excerpts() for c in e.state.codings}
@@ -184,31 +185,6 @@ def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
 
 
 NEW_CODE = "new:"  # the code box's "New code “…”" option (components/offsets.js)
-
-
-def new_code(ctx: ProjectContext, view: TranscriptView, name: str, words: str) -> str | None:
-    """A code named in the code box that the codebook does not hold yet (walk 37: coding
-    inductively, each new code meant leaving for the Codebook page): added at the top of the
-    tree, its definition its name until the coder writes one, the words it was first applied to
-    its first example (what the suggestions start from). A code of that name already there is
-    that code. None when it could not be added (the flash says why)."""
-    from qualcode.services import codebook as codebook_svc
-
-    name = " ".join(name.split())[:200]
-    if not name:
-        return None
-    same = next((cid for cid, n in view.code_names.items() if n.casefold() == name.casefold()), None)
-    if same is not None:
-        return same
-    example = " ".join(words.split())[:500]
-    code = in_callback(codebook_svc.add_code, ctx, {"name": name, "definition": name.rstrip(".") + ".",
-                                                     "examples": [example] if example else []})
-    if code is None:
-        return None
-    flash(f"New code “{md(name)}” added to the codebook, with these words as its first example. Its definition "
-          "is its name for now: write one on the Codebook page, where you can also place it under a theme.",
-          kind="success")
-    return code.id
 
 
 def on_click(key: str) -> None:

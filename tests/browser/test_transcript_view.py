@@ -663,3 +663,38 @@ def test_a_new_code_is_made_where_the_coder_codes(app_page):
     page.keyboard.type("feeling respected")
     page.locator(".qc-option", has_text="Feeling respected").first.wait_for()
     assert page.locator(".qc-option", has_text="New code").count() == 0
+
+
+def test_add_a_code_in_the_side_panel_makes_a_new_code_too(app_page):
+    """Walk 37 left alone: the side panel's "Add a code" only searched the codebook, so the
+    mouse user (or one coding a whole excerpt) still had to leave for the Codebook page. A name
+    it does not hold is offered as a new option; "Add code" adds it and codes the excerpt."""
+    from qualcode.services import codebook as codebook_svc
+
+    project, page = app_page
+    run(page, "They saw the exit tickets.").click()
+    wait_idle(page)
+    box = page.locator('[data-testid="stSidebar"] [class*="st-key-pick-"] input').first
+    box.wait_for()
+    excerpt = int(page.locator('[data-testid="stSidebar"] [class*="st-key-pick-"]').first
+                  .get_attribute("class").split("st-key-pick-")[1].split()[0])
+    box.click()
+    page.keyboard.type("Visible evidence")
+    option = page.get_by_role("option", name="Visible evidence").first
+    option.wait_for(timeout=10_000)
+    if os.environ.get("QC_SHOTS"):
+        page.screenshot(path=os.path.join(os.environ["QC_SHOTS"], "panel-new-code-typed.png"))
+    option.click()
+    page.locator('[data-testid="stSidebar"]').get_by_text("is not in the codebook: Add code adds it").wait_for()
+    if os.environ.get("QC_SHOTS"):
+        page.screenshot(path=os.path.join(os.environ["QC_SHOTS"], "panel-new-code-picked.png"))
+    page.locator(key(f"addcode-{excerpt}") + " button").first.click()
+    page.get_by_text("New code “Visible evidence” added to the codebook").first.wait_for()
+    ctx = services.open_project(project, coder="alice")
+    try:
+        (made,) = [c for c in codebook_svc.get_codebook(ctx).codes if c.name == "Visible evidence"]
+        assert made.codable and made.examples == ["They saw the exit tickets."]
+    finally:
+        ctx.close()
+    stored = stored_with(project, made.id)
+    assert [(x, c) for _, x, _, _, c in stored if c == made.id] == [(excerpt, made.id)]
