@@ -20,6 +20,7 @@ import pandas as pd
 from qualcode import services
 from qualcode.services import analysis
 from qualcode.services import export as exports
+from qualcode.services import search as search_svc
 
 
 class Project:
@@ -67,6 +68,13 @@ class Project:
         coders, memo and the turns around it (the quotes behind every number)."""
         return analysis.retrieve(self.ctx, code_id=code_id, where=where, include=include, coder=coder,
                                  context=context)
+
+    def search(self, query: str, *, whole_words: bool = True, match_case: bool = False,
+               coder: str | None = None) -> pd.DataFrame:
+        """Every excerpt holding a hit of ``query`` (words or phrases separated by commas, ``*``
+        for any ending): document, speaker, role, whether its speaker is coded, the text, the
+        hits' ``(start, end)`` in it and the codes ``coder`` gave it (default: yours)."""
+        return search_svc.search(self.ctx, query, whole_words=whole_words, match_case=match_case, coder=coder).rows
 
     def codings(self, *, include: str = "accepted", coder: str | None = None) -> pd.DataFrame:
         """Every coding: excerpt_id, code_id, coder, origin, start, end, score, document_id.

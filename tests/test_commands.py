@@ -86,7 +86,7 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
     kinds = ["accept", "reject", "code", "span", "uncode", "review", "memo", "memo_edit", "memo_delete",
              "consensus", "setting", "code_add", "code_edit", "code_rename", "code_move", "code_retire",
              "code_restore", "code_merge", "code_split", "set_role", "set_code_roles", "selection", "recode", "nothing_here",
-             "not_on_the_rest", "merge_speakers", "merge_speakers_in"]
+             "not_on_the_rest", "merge_speakers", "merge_speakers_in", "hits"]
     kind = rng.choice(kinds)
     e = rng.choice(ex)
     if kind == "accept" and st["suggestions"]:
@@ -105,6 +105,9 @@ def _random_command(rng: random.Random, ctx, doc_id: int, ex: list[int], step: i
         x, y = xs[i], xs[min(i + 1, len(xs) - 1)]
         return cmd.CodeSelection(document_id=doc_id, start=rng.randint(x.start, x.end - 1),
                                  end=rng.randint(max(x.start + 1, y.start), y.end), code_id=rng.choice(codable))
+    if kind == "hits":  # a search's hits: a few excerpts, interviewers' lines among them maybe
+        return cmd.CodeExcerpts(excerpt_ids=tuple(rng.sample(ex, k=min(len(ex), rng.randint(1, 4)))),
+                                code_id=rng.choice(codable))
     if kind == "nothing_here":
         return cmd.NothingHere(excerpt_id=e)
     if kind == "not_on_the_rest":
@@ -210,6 +213,7 @@ def test_every_command_has_a_handler_and_payload_round_trips():
         cmd.Uncode: dict(coding_id=1), cmd.MarkReviewed: dict(excerpt_id=1),
         cmd.RenameDocument: dict(document=1, name="x"), cmd.DeleteDocumentUndoable: dict(document=1),
         cmd.CodeSelection: dict(document_id=1, start=3, end=40, code_id="trust"),
+        cmd.CodeExcerpts: dict(excerpt_ids=(1, 2), code_id="trust"),
         cmd.Recode: dict(coding_id=1, code_id="buy_in"), cmd.NothingHere: dict(excerpt_id=1),
         cmd.NotOnTheRest: dict(code_id="trust"), cmd.MergeWork: dict(label="colleague.qdpx"),
         cmd.ImportSurvey: dict(name="fall", replace=True),

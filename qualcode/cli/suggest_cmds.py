@@ -1,4 +1,5 @@
-"""CLI for suggestions: ``qualcode suggest``, ``qualcode evaluate``, ``qualcode discover``."""
+"""CLI for suggestions: ``qualcode suggest``, ``qualcode evaluate``, ``qualcode discover``; and
+``qualcode search`` (a text search over every transcript, coding the hits on request)."""
 
 from __future__ import annotations
 
@@ -135,4 +136,52 @@ def discover(state: State, min_size: int, max_themes: int, as_json: bool) -> Non
             click.echo(f"     \"{q}\"")
 
 
-__all__ = ["suggest", "evaluate", "discover", "QualcodeError"]
+
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--code", "code_id", metavar="CODE", help="Code every hit on a coded line with this code (one undo).")
+@click.option("--any-part", is_flag=True, help="Match inside longer words too (stock: stockroom).")
+@click.option("--match-case", is_flag=True, help="Only hits with the same capitals.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+@pass_state
+def search_cmd(state: State, query: str, code_id: str | None, any_part: bool, match_case: bool,
+               as_json: bool) -> None:
+    """Find words or phrases in every transcript; with --code, code the hits.
+
+    Several at once are separated by commas; a * ends a word with any ending. Hits on lines
+    that are not coded (an interviewer's) are listed, never coded.
+
+    \b
+    Example:
+      qualcode --project my-study search "exit tickets, data*"
+      qualcode --project my-study search "exit tickets" --code evidence
+    """
+    from qualcode.services import coding
+    from qualcode.services import search as service
+
+    ctx = state.open()
+    result = service.search(ctx, query, whole_words=not any_part, match_case=match_case)
+    rows = result.rows
+    done = None
+    if code_id and len(rows):
+        done = coding.code_excerpts(ctx, [int(i) for i in rows["excerpt_id"]], code_id)
+    if as_json:
+        emit_json({"summary": result.summary(), "hits": [
+            {"excerpt_id": int(r.excerpt_id), "document": r.document, "speaker": r.speaker, "role": r.role,
+             "coded_in_project": bool(r.codable), "text": r.text, "spans": [list(s) for s in r.spans],
+             "codes": list(r.codes)} for r in rows.itertuples()], "coded": done})
+        return
+    click.echo(result.summary() + ".")
+    for r in rows.itertuples():
+        text = " ".join(r.text.split())
+        click.echo(f"  {r.document} · {r.speaker}{'' if r.codable else ' (not coded)'}: {text}")
+    if done is not None:
+        click.echo(f"Coded {len(done['coded'])} excerpts with {code_id}"
+                   + (f" ({done['already']} already had it)" if done["already"] else "")
+                   + (f"; {done['not_codable']} on lines that are not coded were left out" if done["not_codable"]
+                      else "") + ". `qualcode undo` takes them all back.")
+
+
+__all__ = ["suggest", "evaluate", "discover", "search_cmd", "QualcodeError"]

@@ -148,6 +148,17 @@ class CodeSelection(Command):
 
 @command
 @dataclass(frozen=True)
+class CodeExcerpts(Command):
+    """Code several whole excerpts with one code (a search's hits, chosen): one action, one undo."""
+
+    action: ClassVar[str] = "code_excerpts"
+    entity: ClassVar[str] = "codings"  # not "code": that is a codebook change (training.CODEBOOK_ENTITIES)
+    excerpt_ids: tuple[int, ...]
+    code_id: str
+
+
+@command
+@dataclass(frozen=True)
 class Recode(Command):
     """Give a coding another code (same passage, same coder)."""
 

@@ -194,6 +194,41 @@ class _CodeSelection:
             _unreview(s, made, cid)
 
 
+@handles(cmd.CodeExcerpts)
+class _CodeExcerpts:
+    """Whole excerpts coded with one code (a search's hits): each as a hand coding (settling a
+    pending suggestion of that code there, as coding by hand does); excerpts whose speaker is not
+    coded are left out and counted. One command, one undo; nothing recorded when every excerpt
+    had the code already."""
+
+    @staticmethod
+    def apply(s, ctx, cid, c: cmd.CodeExcerpts) -> Outcome:
+        ids = list(dict.fromkeys(int(i) for i in c.excerpt_ids))
+        if not ids:
+            raise QualcodeError("no excerpt was chosen", hint="tick the hits to code, then choose a code")
+        codable = span_store.codable_excerpts(s, ids)
+        missing = [i for i in ids if i not in codable]
+        if len(missing) == len(ids) and not codable:
+            raise NotFoundError("none of these excerpts is in the project any more",
+                                hint="search again: a document may have been deleted meanwhile")
+        made, skipped = [], [i for i in ids if codable.get(i) is False]
+        for ex_id in (i for i in ids if codable.get(i)):
+            coding_id, created = store.add_coding(s, ex_id, c.code_id, cid, origin=Origin.MANUAL)
+            made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
+                         "review_created": store.mark_reviewed(s, ex_id, cid),
+                         "settled": store.settle_open(s, ex_id, c.code_id, cid)})
+        result = {"coded": [m["coding_id"] for m in made if m["created"]],
+                  "already": sum(not m["created"] for m in made), "not_codable": len(skipped),
+                  "gone": len(missing)}
+        if not any(m["created"] or m["settled"] or m["review_created"] for m in made):
+            return Outcome(result, record=False)
+        return Outcome(result, c.code_id, None, {"code_id": c.code_id, "codings": made})
+
+    @staticmethod
+    def revert(s, ev, cid) -> None:
+        _CodeSelection.revert(s, ev, cid)
+
+
 @handles(cmd.Recode)
 class _Recode:
     """Give a coding another code (same passage, same coder)."""
@@ -375,6 +410,15 @@ def code_selection(ctx: ProjectContext, document_id: int, start: int, end: int, 
     are refused, as is a selection across different speakers.
     """
     return executor.execute(ctx, cmd.CodeSelection(document_id=document_id, start=start, end=end, code_id=code_id))
+
+
+def code_excerpts(ctx: ProjectContext, excerpt_ids: "list[int]", code_id: str) -> dict[str, Any]:
+    """Code whole excerpts (a search's hits) with ``code_id``, as one action and one undo.
+
+    Returns ``coded`` (the new coding ids), ``already`` (excerpts that had the code),
+    ``not_codable`` (excerpts of a speaker whose words are not coded, left out) and ``gone``
+    (excerpts no longer in the project)."""
+    return executor.execute(ctx, cmd.CodeExcerpts(excerpt_ids=tuple(int(i) for i in excerpt_ids), code_id=code_id))
 
 
 def recode(ctx: ProjectContext, coding_id: int, code_id: str) -> int:

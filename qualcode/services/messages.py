@@ -19,7 +19,8 @@ WHAT = {
     "accept": "accepting", "reject": "rejecting", "code": "coding", "uncode": "removing",
     "document_rename": "renaming the document", "document_delete": "deleting the document",
     "review": "marking as done", "memo": "the memo", "consensus": "the consensus",
-    "code_selection": "coding the selection", "recode": "recoding", "nothing_here": "“nothing here”",
+    "code_selection": "coding the selection", "code_excerpts": "coding the search hits", "recode": "recoding",
+    "nothing_here": "“nothing here”",
     "not_on_the_rest": "“not on the others”",
     "memo_edit": "the memo's edit", "memo_delete": "deleting the memo", "merge": "merging a colleague's work",
     "set_role": "the role change", "set_roles": "the role changes", "set_code_roles": "the coded roles",
@@ -92,7 +93,10 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
     text = f"Undone: {what}"
     if codes:
         text += " " + ", ".join(f"“{names.get(c, c)}”" for c in codes)
-    if detail is not None:
+    n_coded = len(data.get("codings") or ())
+    if item["action"] == "code_excerpts" and n_coded != 1:  # a search's hits: how many, not the first
+        text += f" on {n_coded} excerpts"
+    elif detail is not None:
         text += f" on “{_one_line(detail['text'])}” ({detail['document']})"
     if item["action"] == "memo" and data.get("text"):
         text += f": “{_one_line(data['text'], 60)}”"

@@ -1066,7 +1066,8 @@ def learning_curve(ctx: ProjectContext, *, window: int = 50) -> list[dict[str, A
     for coder, evs in sorted(by_coder.items()):
         for k in range(0, len(evs), window):
             part = evs[k:k + window]
-            by_hand = [e for e in part if e["action"] in ("code", "code_selection") and e["origin"] != "suggestion"]
+            by_hand = [e for e in part if e["action"] in ("code", "code_selection", "code_excerpts")
+                       and e["origin"] != "suggestion"]
             # coding by hand a code that was suggested there settles (accepts) that suggestion
             acc = sum(e["action"] == "accept" for e in part) + sum(bool(e.get("settled")) for e in by_hand)
             rej = sum(e["action"] == "reject" for e in part) + sum(e["rejected"] for e in part)

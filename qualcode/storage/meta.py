@@ -67,8 +67,8 @@ def working_coders(s: Session) -> list[str]:
 
 
 #: what a coder does to the text (not to the project's set-up): who last did one "is coding here"
-DECISIONS = ("accept", "reject", "code", "code_selection", "recode", "uncode", "review", "nothing_here",
-             "memo", "memo_edit", "consensus")
+DECISIONS = ("accept", "reject", "code", "code_selection", "code_excerpts", "recode", "uncode", "review",
+             "nothing_here", "memo", "memo_edit", "consensus")
 
 
 def last_coder(s: Session) -> str | None:

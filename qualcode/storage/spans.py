@@ -29,3 +29,14 @@ def document_text(s: Session, document_id: int) -> str:
     if text is None:
         raise NotFoundError(f"no document with id {document_id}", hint="pick a document from the list")
     return text
+
+
+def codable_excerpts(s: Session, excerpt_ids: list[int]) -> dict[int, bool]:
+    """``{excerpt id: codable}`` for those of ``excerpt_ids`` still in the project."""
+    from qualcode.storage.chunks import chunks
+
+    out: dict[int, bool] = {}
+    for part in chunks(sorted(set(excerpt_ids)), 900):
+        out.update((i, bool(c)) for i, c in s.execute(select(ExcerptRow.id, ExcerptRow.codable)
+                                                      .where(ExcerptRow.id.in_(part))).all())
+    return out

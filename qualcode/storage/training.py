@@ -248,7 +248,7 @@ def store_vectors(s: Session, vectors: dict[str, bytes], model_id: str, dim: int
 
 # Audit entities of codebook changes (a code added, edited, merged, retired, promoted, ...).
 CODEBOOK_ENTITIES = ("code", "codebook")
-DECISIONS = ("accept", "reject", "code", "code_selection", "review", "nothing_here")
+DECISIONS = ("accept", "reject", "code", "code_selection", "code_excerpts", "review", "nothing_here")
 
 
 def codebook_revision(s: Session) -> int:

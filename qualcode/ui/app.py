@@ -24,6 +24,7 @@ PAGES = [
     ("importing", "Import", ":material/upload_file:", "import"),
     ("documents", "Documents", ":material/description:", "documents"),
     ("code", "Code", ":material/edit_note:", "code"),
+    ("search", "Search", ":material/search:", "search"),
     ("codebook", "Codebook", ":material/account_tree:", "codebook"),
     ("themes", "Themes", ":material/insights:", "themes"),
     ("export", "Export", ":material/download:", "export"),

@@ -11,7 +11,7 @@ from qualcode import services
 from qualcode.core import Suggestion
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.browser.conftest import key, open_project, wait_idle
+from tests.browser.conftest import key, open_project, type_and_pick, wait_idle
 from tests.test_transcript_view import sentence_document
 from tests.ui_helpers import EVIL, seed
 
@@ -672,22 +672,16 @@ def test_add_a_code_in_the_side_panel_makes_a_new_code_too(app_page):
     from qualcode.services import codebook as codebook_svc
 
     project, page = app_page
+    ctx = services.open_project(project, coder="alice")
+    try:
+        with ctx.session(readonly=True) as s:
+            (excerpt,) = [x.id for x in doc_store.load_document(s, 1).excerpts if x.text == "They saw the exit tickets."]
+    finally:
+        ctx.close()
     run(page, "They saw the exit tickets.").click()
-    wait_idle(page)
-    box = page.locator('[data-testid="stSidebar"] [class*="st-key-pick-"] input').first
-    box.wait_for()
-    excerpt = int(page.locator('[data-testid="stSidebar"] [class*="st-key-pick-"]').first
-                  .get_attribute("class").split("st-key-pick-")[1].split()[0])
-    box.click()
-    page.keyboard.type("Visible evidence")
-    option = page.get_by_role("option", name="Visible evidence").first
-    option.wait_for(timeout=10_000)
-    if os.environ.get("QC_SHOTS"):
-        page.screenshot(path=os.path.join(os.environ["QC_SHOTS"], "panel-new-code-typed.png"))
-    option.click()
+    page.locator('[data-testid="stSidebar"] ' + key(f"pick-{excerpt}")).wait_for()  # open in the side panel
+    type_and_pick(page, f"pick-{excerpt}", "Visible evidence")  # the option reads "Add: Visible evidence"
     page.locator('[data-testid="stSidebar"]').get_by_text("is not in the codebook: Add code adds it").wait_for()
-    if os.environ.get("QC_SHOTS"):
-        page.screenshot(path=os.path.join(os.environ["QC_SHOTS"], "panel-new-code-picked.png"))
     page.locator(key(f"addcode-{excerpt}") + " button").first.click()
     page.get_by_text("New code “Visible evidence” added to the codebook").first.wait_for()
     ctx = services.open_project(project, coder="alice")

@@ -1,0 +1,183 @@
+"""Search page: find words or phrases in every transcript (a text search query), read each hit
+where it was said, and code the hits chosen in one go (one Undo takes them back).
+
+Several words or phrases at once are separated by commas; ``*`` ends a word with any ending
+(:mod:`qualcode.services.search`). Hits on lines that are not coded (an interviewer's) are
+listed apart, to read. The coder's own codes only: under independent coding nothing of a
+colleague's shows here. Coding the hits is a hand coding of each excerpt, learned from as any
+other (:func:`qualcode.services.coding.code_excerpts`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from qualcode.core.text import plural
+from qualcode.services import coding, export, ui_support
+from qualcode.services import search as search_svc
+from qualcode.services.project import ProjectContext
+from qualcode.ui.pages.export import project_slug
+from qualcode.ui.state import after_decision, attempt, flash, flash_undone, in_callback, open_on_code_page, page_context
+from qualcode.ui.text import md
+from qualcode.ui.transcript import new_code
+
+QUERY, WHOLE, CASE, CODE = "srch_q", "srch_whole", "srch_case", "srch_code"
+
+
+def _table_key(query: str, whole: bool, case: bool) -> str:
+    """The hits table's key: a new search starts with every hit ticked again."""
+    return "srch_table_" + hashlib.sha1(f"{query}|{whole}|{case}".encode()).hexdigest()[:12]
+
+
+def _code_hits(ctx: ProjectContext, excerpt_ids: list[int], code_names: dict[str, str], first_text: str) -> None:
+    code_id = st.session_state.get(CODE)
+    if not code_id:
+        flash("Choose the code to give the ticked excerpts first.", kind="warning")
+        return
+    if code_id not in code_names:  # a name the codebook does not hold: a new code
+        code_id = new_code(ctx, code_names, str(code_id), first_text)
+        if code_id is None:
+            return
+    done = in_callback(coding.code_excerpts, ctx, excerpt_ids, code_id)
+    if done is None:
+        return
+    name = code_names.get(code_id) or str(st.session_state.get(CODE))
+    new, already = len(done["coded"]), done["already"]
+    if not new:
+        flash(f"Every ticked excerpt already has {md(name)}: nothing changed.", kind="info")
+        return
+    text = f"Coded {plural(new, 'excerpt')} with {md(name)}"
+    if already:
+        text += f" ({already} already had it)"
+    flash(text + (". Undo takes it back." if new == 1 else ". Undo takes them all back."), kind="success")
+    st.session_state[CODE] = None
+    after_decision(ctx)
+
+
+def _undo(ctx: ProjectContext) -> None:
+    flash_undone(in_callback(coding.undo, ctx), ctx)
+
+
+def _download(rows: pd.DataFrame, ctx: ProjectContext) -> bytes:
+    table = pd.DataFrame({"document": rows["document"], "speaker": rows["speaker"], "role": rows["role"],
+                          "excerpt": rows["text"], "hits": rows["n_hits"], "your_codes": rows["codes"].map("; ".join),
+                          "coded_in_project": rows["codable"]})
+    return export.table_bytes(table, fmt="xlsx", sheet="hits")
+
+
+def render() -> None:
+    ctx = page_context("Search")
+    if ctx is None:
+        return
+    st.caption("Find words or phrases in every transcript, read each hit where it was said, and code the hits "
+               "you choose in one go. Several at once: separate them with commas (stock-out, out of stock); "
+               "a * ends a word with any ending (train* finds trained, training).")
+    for k in (QUERY, WHOLE, CASE):  # back from a hit opened on the Code page: the same search
+        if k not in st.session_state and f"{k}_kept" in st.session_state:
+            st.session_state[k] = st.session_state[f"{k}_kept"]
+    cols = st.columns([5, 1.7, 1.5], vertical_alignment="bottom")
+    query = cols[0].text_input("Search the transcripts", key=QUERY, placeholder="stock-out, out of stock, medicine*",
+                               icon=":material/search:")
+    whole = cols[1].toggle("Whole words", value=True, key=WHOLE, help="Off: “stock” also finds “stockroom”")
+    case = cols[2].toggle("Match case", value=False, key=CASE)
+    st.session_state.update({f"{QUERY}_kept": query, f"{WHOLE}_kept": whole, f"{CASE}_kept": case})
+    bar = st.container(horizontal=True, vertical_alignment="center")
+    bar.button("Undo", key="srch_undo", icon=":material/undo:", on_click=_undo, args=(ctx,),
+               help="Undo your last change (coding the hits takes them all back at once)")
+    if not (query or "").strip():
+        st.info("Type a word or phrase above and press Enter. The search reads every document's text, "
+                "whatever has been coded.", icon=":material/search:")
+        return
+    result = attempt(search_svc.search, ctx, query, whole_words=whole, match_case=case)
+    if result is None:
+        return
+    rows = result.rows
+    bar.markdown(f"**{md(result.summary())}** for {', '.join(f'“{md(t)}”' for t in result.terms)}")
+    if rows.empty:
+        st.info("No hits. Try fewer words, a * for other endings (train*), or Whole words off.",
+                icon=":material/search_off:")
+        return
+    bar.download_button("Download the hits", _download(rows, ctx), key="srch_download",
+                        file_name=f"{project_slug(ctx)}-search.xlsx", icon=":material/download:",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    codable = rows[rows["codable"]].reset_index(drop=True)
+    if not codable.empty:
+        _code_form(ctx, codable, query, whole, case)
+    off = rows[~rows["codable"]]
+    if not off.empty:
+        with st.expander(f"{plural(len(off), 'hit')} on lines that are not coded (an interviewer's, say)",
+                         icon=":material/visibility:"):
+            for r in off.itertuples():
+                with st.container(border=True, key=f"srch_off_{r.excerpt_id}"):
+                    head = st.container(horizontal=True, vertical_alignment="center")
+                    head.markdown(f"{md(r.document)} · {md(r.speaker)} ({md(r.role)})")
+                    if head.button("Open", key=f"srch_open_{r.excerpt_id}", icon=":material/open_in_new:",
+                                   type="tertiary", help="Read it in its transcript on the Code page"):
+                        open_on_code_page(int(r.document_id), int(r.excerpt_id))
+                    st.markdown(_hit_markdown(r.text, r.spans))
+
+
+PAGE = 50  # hits listed at once ("Show more" lists the next)
+
+
+def _tick_key(table: str, excerpt_id: int) -> str:
+    return f"{table}_{excerpt_id}"
+
+
+def _tick_all(table: str, ids: list[int], on: bool) -> None:
+    for i in ids:
+        st.session_state[_tick_key(table, i)] = on
+
+
+def _hit_markdown(text: str, spans: list[tuple[int, int]]) -> str:
+    """The excerpt as Markdown, its hits in bold (the text between them escaped)."""
+    out, at = [], 0
+    for a, b in spans:
+        out += [md(text[at:a]), f"**{md(text[a:b])}**"]
+        at = b
+    return "".join(out + [md(text[at:])])
+
+
+def _code_form(ctx: ProjectContext, rows: pd.DataFrame, query: str, whole: bool, case: bool) -> None:
+    """The codable hits, each with a tick (all ticked: untick those not about it), and the code
+    to give the ticked ones. Checkboxes, not a grid: Tab and Space reach each one."""
+    cb = attempt(ui_support.codebook, ctx)
+    code_names = {c.id: c.name for c in cb.codable_codes()} if cb is not None else {}
+    table = _table_key(query, whole, case)
+    ids = [int(i) for i in rows["excerpt_id"]]
+    for i in ids:
+        st.session_state.setdefault(_tick_key(table, i), True)
+    ticked = [i for i in ids if st.session_state.get(_tick_key(table, i))]
+    form = st.container(horizontal=True, vertical_alignment="bottom", key="srch_form")
+    form.selectbox("Code the ticked excerpts with", list(code_names), format_func=lambda c: code_names.get(c, c),
+                   index=None, key=CODE, placeholder="Type to search the codebook, or a new code's name",
+                   accept_new_options=True, width=360)
+    first = next((t for i, t in zip(ids, rows["text"]) if i in ticked), "")
+    form.button(f"Code {plural(len(ticked), 'excerpt')}", key="srch_apply", type="primary",
+                icon=":material/sell:", disabled=not ticked, on_click=_code_hits,
+                args=(ctx, ticked, code_names, first))
+    form.button("Tick all", key="srch_all", on_click=_tick_all, args=(table, ids, True), type="tertiary")
+    form.button("Untick all", key="srch_none", on_click=_tick_all, args=(table, ids, False), type="tertiary")
+    picked = st.session_state.get(CODE)
+    if picked and picked not in code_names:
+        st.caption(f"“{md(str(picked))}” is not in the codebook: coding adds it as a new code (the first ticked "
+                   "excerpt its first example).")
+    st.caption(f"{len(ticked)} of {plural(len(ids), 'excerpt')} ticked. Each is coded whole, as by hand on the "
+               "Code page, and the model learns from it.")
+    shown = st.session_state.get("srch_shown", PAGE) if st.session_state.get("srch_shown_for") == table else PAGE
+    for r in rows.head(shown).itertuples():
+        with st.container(border=True, key=f"srch_hit_{r.excerpt_id}"):
+            head = st.container(horizontal=True, vertical_alignment="center")
+            head.checkbox(f"{r.document} · {r.speaker}", key=_tick_key(table, int(r.excerpt_id)))
+            if head.button("Open", key=f"srch_open_{r.excerpt_id}", icon=":material/open_in_new:", type="tertiary",
+                           help="Read it in its transcript on the Code page"):
+                open_on_code_page(int(r.document_id), int(r.excerpt_id))
+            st.markdown(_hit_markdown(r.text, r.spans))
+            if r.codes:
+                st.caption("Your codes here: " + ", ".join(md(c) for c in r.codes))
+    if len(rows) > shown:
+        st.button(f"Show {min(PAGE, len(rows) - shown)} more of {len(rows) - shown}", key="srch_more",
+                  on_click=lambda: st.session_state.update(srch_shown=shown + PAGE, srch_shown_for=table))

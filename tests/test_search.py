@@ -1,0 +1,180 @@
+"""Searching every transcript and coding the chosen hits at once (services.search,
+services.coding.code_excerpts) and the Search page (AppTest; the browser test is
+tests/browser/test_browser_search.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.core import Suggestion
+from qualcode.errors import QualcodeError
+from qualcode.services import coding, messages
+from qualcode.services import search as svc
+from qualcode.storage import audit
+from qualcode.storage import coding as coding_store
+from tests.ui_helpers import no_exception, page, seed, type_new_option
+
+TURNS_A = [("Interviewer", "interviewer", "Were there stock-outs at the clinic?"),
+           ("Ana", "participant", "Yes. The stock-out of malaria tests lasted a month."),
+           ("Ana", "participant", "Training helped us. We trained twice in 2024."),
+           ("Ana", "participant", "The stockroom was empty, out of\nstock again.")]
+TURNS_B = [("Interviewer", "interviewer", "Tell me about supervision."),
+           ("Ben", "participant", "Supervisors came once. Then a STOCK-OUT again, and no pay.")]
+
+
+@pytest.fixture
+def two(project):
+    seed(project, name="clinic-a", turns=TURNS_A)
+    seed(project, name="clinic-b", turns=TURNS_B)
+    return project
+
+
+def _texts(result):
+    return [t for t in result.rows["text"]]
+
+
+def test_search_finds_words_phrases_and_endings_across_documents(two):
+    r = svc.search(two, "stock-out, out of stock")
+    assert list(r.rows["document"]) == ["clinic-a", "clinic-a", "clinic-b"]
+    by_text = {t: (spans, codable, who) for t, spans, codable, who in
+               zip(r.rows["text"], r.rows["spans"], r.rows["codable"], r.rows["speaker"])}
+    # whole words: "stock-outs" is not "stock-out"; any case; a phrase across a line break
+    assert "Were there stock-outs at the clinic?" not in by_text
+    assert by_text["Yes. The stock-out of malaria tests lasted a month."] == ([(9, 18)], True, "Ana")
+    assert by_text["Supervisors came once. Then a STOCK-OUT again, and no pay."] == ([(30, 39)], True, "Ben")
+    (stockroom,) = [t for t in by_text if t.startswith("The stockroom")]
+    a, b = by_text[stockroom][0][0]
+    assert stockroom[a:b] == "out of\nstock"
+    assert r.summary() == "3 hits in 3 excerpts of 2 documents"
+    # "stock-out*" takes any ending (the interviewer's line comes in, flagged as not coded)
+    r = svc.search(two, "stock-out*")
+    assert r.hits == 3 and list(r.rows["codable"]) == [False, True, True]
+    assert r.summary() == "3 hits in 3 excerpts of 2 documents (1 on lines that are not coded: an interviewer's, say)"
+    # endings, case, whole words off
+    r = svc.search(two, "train*")
+    assert _texts(r) == ["Training helped us. We trained twice in 2024."] and r.rows["spans"][0] == [(0, 8), (23, 30)]
+    assert svc.search(two, "STOCK-OUT", match_case=True).hits == 1
+    room = "The stockroom was empty, out of\nstock again."
+    spans = lambda r: dict(zip(r.rows["text"], r.rows["spans"]))  # noqa: E731
+    assert spans(svc.search(two, "stock"))[room] == [(32, 37)]  # not "stockroom" ("stock-out" is: a hyphen)
+    assert spans(svc.search(two, "stock", whole_words=False))[room] == [(4, 9), (32, 37)]
+    assert svc.search(two, "chocolate").summary() == "No hits"
+
+
+@pytest.mark.parametrize("query, said", [("  ,  ", "type a word or phrase"), ("*", "holds no word"),
+                                         (",".join(f"w{i}" for i in range(25)), "at most 20")])
+def test_a_search_with_nothing_to_find_says_so(two, query, said):
+    with pytest.raises(QualcodeError, match=said):
+        svc.search(two, query)
+
+
+def test_coding_the_hits_is_one_action_one_undo_and_skips_uncoded_lines(two):
+    r = svc.search(two, "stock-out*")
+    ids = list(r.rows["excerpt_id"])
+    with two.session() as s:  # a pending suggestion of the code on a hit: coding it by hand settles it
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ids[1], code_id="evidence", score=0.6,
+                                                       model_id="m")])
+    done = coding.code_excerpts(two, ids, "evidence")
+    assert len(done["coded"]) == 2 and done["not_codable"] == 1 and done["already"] == 0
+    with two.session(readonly=True) as s:
+        assert sorted(c.excerpt_id for c in coding_store.list_codings(s) if c.code_id == "evidence") == ids[1:]
+        assert {sg.excerpt_id: sg.status.value for sg in coding_store.list_suggestions(s)}[ids[1]] == "accepted"
+        assert [e.action for e in audit.list_events(s)][-1:] == ["code_excerpts"]
+    assert svc.search(two, "stock-out*").rows["codes"].tolist() == [[], ["Evidence"], ["Evidence"]]
+    # the same again changes nothing and records nothing
+    assert coding.code_excerpts(two, ids, "evidence")["already"] == 2
+    with two.session(readonly=True) as s:
+        assert [e.action for e in audit.list_events(s)].count("code_excerpts") == 1
+    undone = coding.undo(two)
+    assert messages.undone_message(two, undone) == "Undone: coding the search hits “Evidence” on 2 excerpts."
+    with two.session(readonly=True) as s:
+        assert not [c for c in coding_store.list_codings(s) if c.code_id == "evidence"]
+        assert {sg.excerpt_id: sg.status.value for sg in coding_store.list_suggestions(s)}[ids[1]] == "pending"
+
+
+def test_a_search_shows_only_the_coders_own_codes(two):
+    r = svc.search(two, "stock-out")
+    coding.code_excerpts(two.as_coder("bob"), list(r.rows["excerpt_id"]), "trust")
+    assert svc.search(two, "stock-out").rows["codes"].tolist() == [[], []]
+    assert svc.search(two, "stock-out", coder="bob").rows["codes"].tolist() == [["Trust"], ["Trust"]]
+
+
+def test_the_search_page_codes_the_ticked_hits_and_undoes_them(two):
+    from qualcode.ui.pages.search import _table_key
+
+    at = no_exception(page("search", two))
+    assert any("Type a word or phrase above" in i.value for i in at.info)  # the empty state
+    at.text_input(key="srch_q").input("stock-out*").run()
+    no_exception(at)
+    assert any("3 hits in 3 excerpts of 2 documents" in m.value for m in at.markdown)
+    interviewer, ana, ben = svc.search(two, "stock-out*").rows["excerpt_id"]
+    table = _table_key("stock-out*", True, False)
+    # the two coded speakers' hits, ticked; the interviewer's line apart, to read, with no tick
+    assert [at.checkbox(key=f"{table}_{i}").value for i in (ana, ben)] == [True, True]
+    assert not [c for c in at.checkbox if c.key == f"{table}_{interviewer}"]
+    assert any("**STOCK\\-OUT**" in m.value for m in at.markdown)  # the hit in bold, as typed in the text
+    at.checkbox(key=f"{table}_{ben}").uncheck().run()
+    assert at.button(key="srch_apply").label == "Code 1 excerpt"
+    at.selectbox(key="srch_code").set_value("evidence")
+    at.button(key="srch_apply").click().run()
+    no_exception(at)
+    assert any("Coded 1 excerpt with Evidence" in s.value for s in at.success)
+    with two.session(readonly=True) as s:
+        assert [c.excerpt_id for c in coding_store.list_codings(s) if c.code_id == "evidence"] == [ana]
+    assert any("Your codes here: Evidence" in c.value for c in at.caption)
+    at.button(key="srch_all").click().run()
+    assert at.button(key="srch_apply").label == "Code 2 excerpts"
+    at.button(key="srch_undo").click().run()
+    no_exception(at)
+    assert any("Undone: coding the search hits “Evidence” on “Yes. The stock" in i.value for i in at.info)
+    with two.session(readonly=True) as s:
+        assert not [c for c in coding_store.list_codings(s) if c.code_id == "evidence"]
+
+
+def test_the_search_page_makes_a_new_code_for_the_hits(two):
+    at = no_exception(page("search", two))
+    at.text_input(key="srch_q").input("stock-out").run()
+    type_new_option(at.selectbox(key="srch_code"), "Stock-outs")
+    at.run()
+    assert any("is not in the codebook: coding adds it as a new code" in c.value for c in at.caption)
+    type_new_option(at.selectbox(key="srch_code"), "Stock-outs")  # (AppTest reads the box afresh each run)
+    at.button(key="srch_apply").click().run()
+    no_exception(at)
+    rows = svc.search(two, "stock-out").rows
+    assert rows["codes"].tolist() == [["Stock-outs"], ["Stock-outs"]]
+    assert any("Coded 2 excerpts with Stock-outs" in s.value.replace("\\", "") for s in at.success)
+
+
+def test_the_search_page_says_when_nothing_is_found_or_the_query_is_empty(two):
+    at = no_exception(page("search", two))
+    at.text_input(key="srch_q").input("chocolate").run()
+    assert any("No hits" in i.value for i in at.info)
+    at.text_input(key="srch_q").input("*").run()
+    assert any("holds no word" in e.value for e in at.error)
+
+
+def test_the_cli_and_the_api_search_and_code_the_hits(two):
+    import json
+
+    from click.testing import CliRunner
+
+    import qualcode
+    from qualcode.cli import main
+
+    args = ["--project", str(two.project_dir), "--coder", "alice", "search", "stock-out*"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0] == ("3 hits in 3 excerpts of 2 documents (1 on lines that are not coded: "
+                                          "an interviewer's, say).")
+    assert "clinic-a · Interviewer (not coded): Were there stock-outs at the clinic?" in out.output
+    out = CliRunner().invoke(main, [*args, "--code", "evidence", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert len(data["hits"]) == 3 and len(data["coded"]["coded"]) == 2 and data["coded"]["not_codable"] == 1
+    p = qualcode.open_project(two.project_dir, coder="alice")
+    try:
+        assert p.search("stock-out*")["codes"].tolist() == [[], ["Evidence"], ["Evidence"]]
+    finally:
+        p.close()
+    out = CliRunner().invoke(main, ["--project", str(two.project_dir), "--coder", "alice", "search", " , "])
+    assert out.exit_code == 1 and "type a word or phrase to search for" in out.output
