@@ -283,3 +283,11 @@ def code_mode(page, name: str) -> None:
     page.locator('[data-testid="stButtonGroup"] button', has_text=name).first.click()
     page.wait_for_function("(v) => new URLSearchParams(location.search).get('view') === v", arg=name)
     wait_idle(page)
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot ``name``.png in QUALCODE_SCREENSHOTS_DIR, when it is set."""
+    out = os.environ.get("QUALCODE_SCREENSHOTS_DIR")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(out) / f"{name}.png"), full_page=True)

@@ -8,7 +8,6 @@ Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each step.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -18,18 +17,11 @@ from qualcode import services
 from qualcode.services import coding
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
-from tests.browser.conftest import key, wait_idle
+from tests.browser.conftest import key, shot, wait_idle
 from tests.conftest import make_document
 from tests.refi_helpers import C_TRUST, U_NADIA, U_OMAR, Src, build_qdpx, span
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def shot(page, name: str) -> None:
-    out = os.environ.get("QUALCODE_SCREENSHOTS_DIR")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(out) / f"{name}.png"), full_page=True)
 
 
 def _codings(project: Path) -> list[tuple[str, str]]:

@@ -7,7 +7,6 @@ Set QUALCODE_SCREENSHOTS_DIR to keep a screenshot of each step.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -16,18 +15,11 @@ import pytest
 from qualcode import services
 from qualcode.services import search as search_svc
 from qualcode.storage import coding as coding_store
-from tests.browser.conftest import key, open_project, type_and_pick, wait_idle
+from tests.browser.conftest import key, open_project, shot, type_and_pick, wait_idle
 from tests.test_search import TURNS_A, TURNS_B
 from tests.ui_helpers import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def shot(page, name: str) -> None:
-    out = os.environ.get("QUALCODE_SCREENSHOTS_DIR")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(out) / f"{name}.png"), full_page=True)
 
 
 def _coded(project: Path, code_id: str, *, count: int | None = None, timeout: float = 30.0) -> list[int]:
