@@ -41,6 +41,34 @@ def test_accept_creates_coding_reject_keeps_suggestion(project, doc_with_suggest
     assert [e.action for e in events] == ["reject", "accept"]
 
 
+def test_rejecting_a_suggestion_the_coder_had_accepted_takes_its_coding_away(project, doc_with_suggestions):
+    """Walk 38: accepted in one tab, then rejected from a second tab still showing it pending:
+    the suggestion read rejected while the coding its acceptance made stayed ("rejected, then
+    coded by you"), counted as coded and learned from as a rejection. The reject now takes the
+    acceptance back, coding included; one undo restores both. A hand coding of the same code is
+    not the suggestion's and stays."""
+    doc_id, ex, sid = doc_with_suggestions
+    coding.accept_suggestion(project, sid["trust"])
+    assert coding.reject_suggestion(project, sid["trust"], excerpt_id=ex[1].id, code_id="trust") == 1
+    with project.session(readonly=True) as s:
+        assert [c for c in store.list_codings(s, document_id=doc_id) if c.code_id == "trust"] == []
+        assert {sg.code_id: sg.status.value for sg in store.list_suggestions(s, document_id=doc_id)}["trust"] == \
+            "rejected"
+    coding.undo(project)
+    with project.session(readonly=True) as s:
+        assert [(c.code_id, c.origin.value) for c in store.list_codings(s, document_id=doc_id)] == \
+            [("trust", "suggestion")]
+        assert {sg.code_id: sg.status.value for sg in store.list_suggestions(s, document_id=doc_id)}["trust"] == \
+            "accepted"
+    # rejected, then coded by hand: the hand coding is the coder's own, and a second reject keeps it
+    coding.reject_suggestion(project, sid["buy_in"])
+    coding.add_coding(project, ex[2].id, "buy_in")
+    assert coding.reject_suggestion(project, sid["buy_in"]) == 0
+    with project.session(readonly=True) as s:
+        assert [(c.code_id, c.origin.value) for c in store.list_codings(s, document_id=doc_id)
+                if c.code_id == "buy_in"] == [("buy_in", "manual")]
+
+
 def test_accepts_of_one_click_are_one_undo_and_only_that_click(project, doc_with_suggestions):
     """"Accept all" on a turn: its accepts share a batch; one undo takes them all back, and
     not the decision made before the click (walk 9: each accept was its own undo)."""

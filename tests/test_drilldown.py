@@ -95,12 +95,16 @@ def test_compare_reads_as_sentences(project, small):
     cmp = analysis.compare(project, by="year")
     shown = analysis.readable_comparison(cmp, by="year")
     assert "p_adjusted" not in shown.columns and "min_expected" not in shown.columns
-    assert {"Code", "year 2018", "year 2021", "Test", "Adjusted p", "Finding"} <= set(shown.columns)
+    assert {"Code", "year 2018", "year 2021", "Test", "p", "Adjusted p", "Finding"} <= set(shown.columns)
     text = " ".join(shown["Finding"])
     assert "None" not in text and "nan" not in text
     assert all(f.endswith(".") for f in shown["Finding"])
     trust = shown[shown["Code"] == "Trust (rel)"].iloc[0]
     assert trust["year 2018"] == "2 of 2 (100%)" and trust["year 2021"] == "1 of 2 (50%)"
+    # the test's own p beside the adjusted one (walk 38), each the compare table's
+    assert shown["p"].equals(cmp["p"].reset_index(drop=True).rename("p"))  # (NaN where nothing is testable)
+    assert shown["Adjusted p"].equals(cmp["p_adjusted"].reset_index(drop=True).rename("Adjusted p"))
+    assert shown["p"].notna().any()
 
 
 def test_counts_have_whole_number_ticks_and_the_heatmap_no_diagonal(project, small):
@@ -110,6 +114,9 @@ def test_counts_have_whole_number_ticks_and_the_heatmap_no_diagonal(project, sma
     heat = analysis.chart_heatmap(project)
     data = heat.data
     assert len(data) and not (data["row"] == data["column"]).any()
+    # long code names are not cut at Vega's default 180 px (walk 38: "Trust in health w…")
+    enc = heat.to_dict()["encoding"]
+    assert enc["x"]["axis"]["labelLimit"] >= 360 and enc["y"]["axis"]["labelLimit"] >= 360
 
 
 CODES_IN_USE = ("from qualcode.ui.pages.project import _codes_in_use\n"

@@ -178,3 +178,16 @@ def test_the_cli_and_the_api_search_and_code_the_hits(two):
         p.close()
     out = CliRunner().invoke(main, ["--project", str(two.project_dir), "--coder", "alice", "search", " , "])
     assert out.exit_code == 1 and "type a word or phrase to search for" in out.output
+
+
+def test_a_search_finds_words_in_any_case_beyond_ascii_and_percent_signs_literally(project):
+    """The database's first cut (LIKE) folds only ASCII letters: a word with others is read in
+    Python, in any case; % and _ in a query are letters to find, not LIKE's wildcards."""
+    seed(project, name="lyon", turns=[("Interviewer", "interviewer", "Et l'école ?"),
+                                      ("Zoé", "participant", "L'ÉCOLE était loin, à 100% loin."),
+                                      ("Zoé", "participant", "Nothing_here at 50 percent.")])
+    assert svc.search(project, "école").rows["text"].tolist() == ["Et l'école ?", "L'ÉCOLE était loin, à 100% loin."]
+    assert svc.search(project, "100%", whole_words=False).rows["text"].tolist() == [
+        "L'ÉCOLE était loin, à 100% loin."]
+    assert svc.search(project, "g_here", whole_words=False).rows["text"].tolist() == ["Nothing_here at 50 percent."]
+    assert svc.search(project, "0 p", whole_words=False).hits == 1  # "50 percent" (no LIKE _ or % here)

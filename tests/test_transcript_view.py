@@ -77,6 +77,11 @@ def test_selection_across_sentences_codes_each_excerpt_exactly_one_undo(project,
         assert [e.action for e in audit.list_events(s)] == ["code_selection"]
     undone = coding.undo(project)
     assert [u["action"] for u in undone] == ["code_selection"]
+    # the undo names the words selected, not the whole sentence they start in (walk 38)
+    from qualcode.services import messages
+
+    assert messages.undone_message(project, undone).startswith(
+        "Undone: coding the selection “Trust” on “same people at every convening. That built” (")
     assert _codings(project, doc_id) == []
     with project.session(readonly=True) as s:
         assert store.reviewed_excerpts(s) == set()

@@ -355,6 +355,22 @@ def test_panel_makes_a_new_code_from_a_name_typed_in_add_a_code(seeded):
     assert [c.code_id for c in codings if c.excerpt_id == ben.id and c.code_id == "evidence"] == ["evidence"]
 
 
+def test_a_reject_from_a_second_tab_after_an_accept_says_it_took_the_code_away(seeded):
+    """Walk 38: A in one tab, then X in a second tab still showing the chip pending. The reject
+    takes the acceptance back (the coding goes with it) and the page says so, with how to undo."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    tab2 = page("code", ctx, code_focus=ex[1].id)  # drawn while the chip was pending
+    coding.accept_suggestion(ctx, sid["1:trust"])  # the first tab's A
+    tab2.button(key=f"frej-{sid['1:trust']}").click().run()
+    no_exception(tab2)
+    assert any("You had accepted Trust here (in another tab, or a moment ago): rejecting it took that code away"
+               in i.value for i in tab2.info)
+    sugg, codings, _, _ = _store(ctx, doc_id)
+    assert sugg[sid["1:trust"]].status.value == "rejected"
+    assert not [c for c in codings if c.code_id == "trust" and c.excerpt_id == ex[1].id]
+
+
 def test_panel_next_moves_to_the_next_undecided_excerpt(seeded):
     ctx, doc_id, sid = seeded
     _, _, _, ex = _store(ctx, doc_id)
@@ -915,7 +931,7 @@ def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_
     at.segmented_control(key="th_view").set_value("Compare groups").run()
     at.selectbox(key="th_by").set_value("year").run()
     table = at.dataframe[0].value
-    for col in ("Adjusted p", "Effect size (Cramér's V)"):
+    for col in ("p", "Adjusted p", "Effect size (Cramér's V)"):
         cells = [str(v) for v in table[col]]
         assert "None" not in cells and "nan" not in cells and "–" in cells, col
     assert any("cannot be tested" in c.value for c in at.caption)
@@ -1366,7 +1382,9 @@ def test_a_finished_document_offers_the_next_one_with_excerpts_to_decide(project
         f"{len(ex[first])} of {len(ex[first])} excerpts decided by alice · 1 of 2 documents finished"]
     nxt = at.button(key="code-next-doc")
     assert nxt.label == "Next document: river_esther (2 excerpts to decide)"
-    at = no_exception(nxt.click().run())
+    # N (the side panel's Next, as the keyboard presses it) goes there too (walk 38); the button is
+    # clicked in the browser test
+    at = no_exception(at.button(key="focus-next").click().run())
     assert at.session_state["code_doc"] == second and "code-next-doc" not in [b.key for b in at.button]
     for e in ex[second][1:]:
         coding.mark_reviewed(project, e.id)

@@ -72,8 +72,9 @@ def heatmap(matrix: pd.DataFrame, *, title: str = "Co-occurrence", value_title: 
         long = long[long["row"] != long["column"]]
     legend = alt.Legend(format="d", tickMinStep=1) if value_title in COUNTS else alt.Legend()
     base = alt.Chart(long, title=title).encode(
-        x=alt.X("column:N", sort=x_order, title=None),
-        y=alt.Y("row:N", sort=order, title=None),
+        # whole code names on both axes (walk 38: "Trust in health w…" was cut at Vega's 180 px)
+        x=alt.X("column:N", sort=x_order, title=None, axis=alt.Axis(labelLimit=360, labelAngle=-45)),
+        y=alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=360)),
     )
     rect = base.mark_rect().encode(color=alt.Color("value:Q", title=value_title, legend=legend),
                                    tooltip=["row", "column", alt.Tooltip("value:Q", format=",.3g")])

@@ -171,11 +171,12 @@ def finding(row: "pd.Series | dict", *, by: str, values: "list[str]", unit: str,
 def readable(df: pd.DataFrame, *, by: str) -> pd.DataFrame:
     """The comparison with column names a reader understands and a sentence per code.
 
-    Columns: Code, one "<value>" column per group ("3 of 5 (60%)"), Test, Adjusted p,
-    Effect size (Cramér's V), Finding. Rows stay in the order of ``df``.
+    Columns: Code, one "<value>" column per group ("3 of 5 (60%)"), Test, p, Adjusted p,
+    Effect size (Cramér's V), Finding. Rows stay in the order of ``df``. The test's own p is shown
+    beside the adjusted one (walk 38: a reader checking a test by hand found only the adjusted).
     """
     if df.empty:
-        return pd.DataFrame(columns=["Code", "Test", "Adjusted p", "Effect size (Cramér's V)", "Finding"])
+        return pd.DataFrame(columns=["Code", "Test", "p", "Adjusted p", "Effect size (Cramér's V)", "Finding"])
     values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]
     unit = str(df["unit"].iloc[0]) if "unit" in df.columns else "unit"
     out = pd.DataFrame({"Code": df["code"].to_numpy()})
@@ -183,6 +184,7 @@ def readable(df: pd.DataFrame, *, by: str) -> pd.DataFrame:
         out[f"{by} {v}"] = [f"{int(n)} of {int(t)} ({100.0 * n / t:.0f}%)" if t else "-"
                             for n, t in zip(df[f"{v} n"], df[f"{v} N"])]
     out["Test"] = [TEST_NAMES.get(str(t), str(t)) for t in df["test"]]
+    out["p"] = df["p"].to_numpy()
     out["Adjusted p"] = df["p_adjusted"].to_numpy()
     out["Effect size (Cramér's V)"] = df["cramers_v"].to_numpy()
     out["Finding"] = [finding(r, by=by, values=values, unit=unit) for _, r in df.iterrows()]

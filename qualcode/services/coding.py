@@ -107,6 +107,10 @@ class _Accept:
 
 @handles(cmd.RejectSuggestion)
 class _Reject:
+    """A reject of a suggestion this coder had accepted (a second tab still showing it pending,
+    walk 38) takes the acceptance back: the coding it made goes too, so a rejected suggestion
+    never stands beside the coding its acceptance made. Returns how many codings went (0 or 1)."""
+
     @staticmethod
     def apply(s, ctx, cid, c: cmd.RejectSuggestion) -> Outcome:
         sg = _decided_suggestion(s, c, cid)
@@ -114,14 +118,17 @@ class _Reject:
         new_review = store.mark_reviewed(s, sg.excerpt_id, cid)
         if _repeated(before, "rejected", cid) and not new_review:
             store.restore_suggestion_status(s, sg.id, before)
-            return Outcome(None, record=False)
-        return Outcome(None, sg.id, before,
+            return Outcome(0, record=False)
+        uncoded = [store.remove_coding(s, i) for i in store.codings_of_suggestion(s, sg.id, cid)]
+        return Outcome(len(uncoded), sg.id, before,
                        {"status": "rejected", "excerpt_id": sg.excerpt_id, "code_id": sg.code_id,
-                        "review_created": new_review})
+                        "review_created": new_review, **({"uncoded": uncoded} if uncoded else {})})
 
     @staticmethod
     def revert(s, ev, cid) -> None:
         store.restore_suggestion_status(s, int(ev.entity_id), ev.before or {}, cid)
+        for coding in (ev.after or {}).get("uncoded") or ():
+            store.restore_coding(s, coding)
         _unreview(s, ev.after or {}, cid)
 
 
@@ -373,15 +380,17 @@ def accept_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: in
 
 
 def reject_suggestion(ctx: ProjectContext, suggestion_id: int, *, excerpt_id: int | None = None,
-                      code_id: str | None = None) -> None:
+                      code_id: str | None = None) -> int:
     """Reject a suggestion. It is kept (as training data and audit trail). ``excerpt_id``,
-    ``code_id``: as :func:`accept_suggestion`'s."""
-    executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
-                                               code_id=code_id))
+    ``code_id``: as :func:`accept_suggestion`'s. Returns how many codings the reject took away:
+    1 when this coder had accepted it (in another tab, say), so its coding goes with it."""
+    return executor.execute(ctx, cmd.RejectSuggestion(suggestion_id=suggestion_id, excerpt_id=excerpt_id,
+                                                      code_id=code_id))
 
 
 def decide(ctx: ProjectContext, suggestion_id: int, accept: bool, *, excerpt_id: int | None = None,
            code_id: str | None = None) -> int | None:
+    """Accept (returns the coding id) or reject (returns how many codings it took away)."""
     if accept:
         return accept_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id, code_id=code_id)
     return reject_suggestion(ctx, suggestion_id, excerpt_id=excerpt_id, code_id=code_id)

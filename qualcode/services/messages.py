@@ -13,6 +13,7 @@ from typing import Any
 from qualcode.services.project import ProjectContext
 from qualcode.storage import audit
 from qualcode.storage import codes as code_store
+from qualcode.storage import spans as span_store
 from qualcode.storage import team as team_store
 
 WHAT = {
@@ -89,6 +90,11 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
             codes = [str(item["entity_id"])]  # (walk 35: "Undone: the code's edit.")
         names = {c.id: c.name for c in code_store.load_codebook(s).codes}
         detail = team_store.excerpt_details(s, [int(excerpt_id)]).get(int(excerpt_id)) if excerpt_id else None
+        if detail is not None and item["action"] == "code_selection" and data.get("end"):
+            # the words selected, not their whole sentence (walk 38: "For the comp" was coded and the
+            # undo quoted "For the complicated cases I still feel lost and I call the nurse.")
+            words = span_store.document_text(s, int(detail["document_id"]))[int(data["start"]):int(data["end"])]
+            detail = {**detail, "text": " ".join(words.split()) or detail["text"]}
     what = WHAT.get(item["action"], item["action"])
     text = f"Undone: {what}"
     if codes:

@@ -96,6 +96,25 @@ def pattern(query: str, *, whole_words: bool = True, match_case: bool = False) -
     return re.compile("|".join(f"(?:{p})" for p in parts), 0 if match_case else re.IGNORECASE)
 
 
+def _pieces(alts: list[str]) -> list[str] | None:
+    """For each alternative its longest literal piece (a word without its ``*``), for the
+    database's first cut; None when one has no piece the database can look for in any case
+    (LIKE folds only ASCII letters): then every excerpt is read.
+
+    >>> _pieces(["out of stock", "train*"])
+    ['stock', 'train']
+    >>> _pieces(["école"]) is None
+    True
+    """
+    out = []
+    for alt in alts:
+        piece = max((w.rstrip("*") for w in alt.split()), key=len)
+        if len(piece) < 2 or not piece.isascii():
+            return None
+        out.append(piece)
+    return out
+
+
 def search(ctx: ProjectContext, query: str, *, whole_words: bool = True, match_case: bool = False,
            coder: str | None = None) -> SearchResult:
     """Every excerpt of the project holding a hit of ``query`` (see the module docstring), with
@@ -105,7 +124,7 @@ def search(ctx: ProjectContext, query: str, *, whole_words: bool = True, match_c
     rx = pattern(query, whole_words=whole_words, match_case=match_case)
     result = SearchResult(query=query, terms=terms(query))
     with ctx.session(readonly=True) as s:
-        ex = q.excerpts_frame(s)
+        ex = q.excerpts_frame(s, containing=_pieces(terms(query)))
         if ex.empty:
             return result
         spans = ex["text"].map(lambda t: [m.span() for m in rx.finditer(t or "")])

@@ -109,6 +109,12 @@ def remove_coding(s: Session, coding_id: int) -> dict:
     return before
 
 
+def codings_of_suggestion(s: Session, suggestion_id: int, coder_id: int) -> list[int]:
+    """The ids of this coder's codings made by accepting ``suggestion_id``."""
+    return list(s.scalars(select(CodingRow.id).where(CodingRow.suggestion_id == suggestion_id,
+                                                     CodingRow.coder_id == coder_id)))
+
+
 def restore_coding(s: Session, before: dict) -> tuple[int, bool]:
     """Add back a coding that :func:`remove_coding` returned (undo), under its old id when
     that id is free; a no-op if the same coding exists again."""

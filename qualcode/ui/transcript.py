@@ -111,8 +111,11 @@ def decide(ctx: ProjectContext, suggestion_id: int, excerpt_id: int, accept: boo
     done = False
     _deciding(excerpt_id)
     try:
-        coding.decide(ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
+        took = coding.decide(ctx, suggestion_id, accept, excerpt_id=excerpt_id, code_id=code_id)
         done = True
+        if not accept and took:  # walk 38: accepted in another tab, rejected here from a stale chip
+            flash(f"You had accepted {code_name or 'this suggestion'} here (in another tab, or a moment ago): "
+                  "rejecting it took that code away. U brings it back.", kind="info")
     except NotFoundError as exc:
         name = code_name or "This code"
         if code_id is None:

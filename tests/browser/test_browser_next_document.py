@@ -1,6 +1,6 @@
 """The Code page at the end of a document (walk 17: it said "Every excerpt of this document has a
 decision" and stopped; A, D and N had nowhere to go and nothing named the next document): it offers
-the next document with excerpts to decide, and the button opens it."""
+the next document with excerpts to decide, and the button (or N) opens it."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def test_a_finished_document_offers_the_next_one(tmp_path, start_app, page):
     done.wait_for(timeout=60_000)
     assert "Every excerpt of this document has a decision." in done.inner_text()
     button = page.locator(key("code-next-doc") + " button").first
-    assert button.inner_text().strip().endswith("Next document: river_esther (3 excerpts to decide)")
+    label = button.inner_text().strip()
+    assert "Next document: river_esther (3 excerpts to decide)" in label and label.endswith("N")  # its key shown
     button.click()
     page.locator(".qc-focus", has_text="We walk two hours to the clinic.").first.wait_for(timeout=60_000)
     wait_idle(page)
@@ -73,3 +74,15 @@ def test_a_finished_document_offers_the_next_one(tmp_path, start_app, page):
     finally:
         ctx.close()
     assert reviewed == ["We walk two hours to the clinic."]
+    # Walk 38: on a finished document, N (the keyboard's way on) opens the next one to decide, as
+    # the button does; D six times had left a keyboard coder on the last excerpt
+    picker.click()
+    page.keyboard.type("north")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !(document.activeElement && document.activeElement.closest('.st-key-code_doc'))")
+    wait_idle(page)
+    page.locator(key("code-next-doc")).wait_for()
+    page.keyboard.press("n")
+    page.locator(".qc-focus", has_text="The stipend is late.").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert picker.input_value() == "river_esther"

@@ -164,6 +164,14 @@ def _go_next_factory(ctx: ProjectContext, view: TranscriptView, q: list[int] | N
                 # the transcript scrolled to the excerpt (walk 7)
                 flash("End of the transcript: back to the first excerpt above that still needs a decision.",
                       kind="toast")
+        if nxt is None and st.session_state.get(NEXT_DOC) is not None:
+            # the document is done: N (and A, D with nothing left to decide) opens the next one with
+            # excerpts to decide, as the page's "Next document" button does (walk 38: a keyboard
+            # coder pressed D six times on the last excerpt and stayed there)
+            doc = st.session_state.pop(NEXT_DOC)
+            _open_document(doc, ctx)
+            flash("Every excerpt of that document has a decision: on to the next one.", kind="toast")
+            return
         if nxt is not None:  # (none: the page says the document is done and offers the next, _next_document)
             st.session_state["code_focus"] = nxt
             st.session_state["code_jump"] = True
@@ -567,10 +575,14 @@ def _open_document(doc_id: int, ctx: ProjectContext | None = None) -> None:
     st.session_state.update(code_doc=doc_id, code_focus=None, code_page=1)
 
 
+NEXT_DOC = "code_next_doc"  # the document N opens once the open one is done (set by _next_document)
+
+
 def _next_document(ids: list[int], names: dict[int, str], left: dict[int, int], current: int) -> None:
     """Once every excerpt of the open document has a decision, the way on (walk 17: the page
     said so and stopped; A, D and N had nothing to move to): the next document with excerpts
     this coder has not decided, in the picker's order, or word that every document is done."""
+    st.session_state.pop(NEXT_DOC, None)
     if left.get(current, 1):
         return
     pos = ids.index(current) if current in ids else -1
@@ -579,9 +591,14 @@ def _next_document(ids: list[int], names: dict[int, str], left: dict[int, int], 
         if nxt is None:
             st.success(all_done_text(left, ids), icon=":material/task_alt:")
             return
+        st.session_state[NEXT_DOC] = nxt  # where N goes from here (go_next)
         st.success("Every excerpt of this document has a decision.", icon=":material/task_alt:")
+        # N: with an excerpt open, the side panel's Next goes here (go_next); with none open (the
+        # document just chosen) there is no side panel, and N is this button's own key
         st.button(f"Next document: {names[nxt]} ({plural(left[nxt], 'excerpt')} to decide)", key="code-next-doc",
-                  type="primary", icon=":material/arrow_forward:", on_click=_open_document, args=(nxt,))
+                  type="primary", icon=":material/arrow_forward:", on_click=_open_document, args=(nxt,),
+                  shortcut="N" if st.session_state.get("code_focus") is None else None,
+                  help="N does the same")
 
 
 def all_done_text(left: dict[int, int], transcripts: list[int]) -> str:

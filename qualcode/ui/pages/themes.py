@@ -274,10 +274,13 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
         untestable = bool(pd.to_numeric(shown[p_col], errors="coerce").isna().any()
                           or pd.to_numeric(shown[v_col], errors="coerce").isna().any())
         shown[p_col] = [_test_cell(v, ".3f") for v in shown[p_col]]
+        shown["p"] = [_test_cell(v, ".3f") for v in shown["p"]]
         shown[v_col] = [_test_cell(v, ".2f") for v in shown[v_col]]
     event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key=f"th_compare|{source}", column_config={
-                             p_col: st.column_config.TextColumn(p_col),
+                             p_col: st.column_config.TextColumn(p_col, help="p adjusted for testing every code "
+                                                                "(Benjamini-Hochberg): read this one"),
+                             "p": st.column_config.TextColumn("p", help="The test's own p, before the adjustment"),
                              v_col: st.column_config.TextColumn(v_col),
                              "Finding": st.column_config.TextColumn(width="large")})
     if untestable:
