@@ -159,6 +159,23 @@ def test_import_of_every_file_says_so_in_success(project):
     assert not at.warning and not at.error
 
 
+def test_the_import_page_lists_what_is_already_in_the_project_newest_first(project):
+    """Walk 38: after the app stopped in the middle of an import, the Import page looked as
+    before it; which files had come in was found out only by uploading them all again."""
+    from tests.ui_helpers import seed
+
+    at = no_exception(page("importing", project))
+    assert not [e for e in at.expander if "Already in this project" in e.label]  # an empty project: nothing
+    seed(project, name="first-interview")
+    seed(project, name="second-interview", turns=[("Ben", "participant", "We met twice.")])
+    at = no_exception(page("importing", project))
+    (box,) = [e for e in at.expander if "Already in this project" in e.label]
+    assert box.label == "Already in this project: 2 documents, the latest first"
+    table = at.dataframe[0].value
+    assert list(table["Document"]) == ["second-interview", "first-interview"]
+    assert list(table.columns) == ["Document", "File", "Imported (UTC)", "Excerpts"]
+
+
 def test_import_summary_counts_files_not_failed_suggestions():
     from qualcode.ui.pages.importing import result_summary
 

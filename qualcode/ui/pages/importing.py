@@ -537,6 +537,25 @@ def other_page_file(filename: str) -> tuple[str, str] | None:
     return None
 
 
+def _already_here(ctx: ProjectContext) -> None:
+    """The documents in the project, newest first, with when each came in (walk 38: after the
+    app stopped in the middle of an import, the page looked as before it, and the coder learnt
+    which files had come in only by uploading them all again)."""
+    docs = attempt(ingest_svc.list_documents, ctx) or []
+    if not docs:
+        return
+    docs = sorted(docs, key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True)
+    with st.expander(f"Already in this project: {plural(len(docs), 'document')}, the latest first",
+                     icon=":material/inventory_2:"):
+        st.caption("Each file is saved whole or not at all: a file listed here came in complete. Uploading one "
+                   "again is recognised and not imported twice.")
+        st.dataframe(pd.DataFrame({
+            "Document": [d["name"] for d in docs], "File": [d.get("source_filename") or "" for d in docs],
+            "Imported (UTC)": [(d.get("created_at") or "")[:16].replace("T", " ") for d in docs],
+            "Excerpts": [d["counts"]["excerpts"] for d in docs]}), hide_index=True, width="stretch",
+            key="imp_already")
+
+
 def render() -> None:
     ctx = page_context("Import")
     if ctx is None:
@@ -587,6 +606,7 @@ def render() -> None:
     if not files:
         st.info("Drop one or more transcripts above. Each is parsed and shown here before anything is saved.",
                 icon=":material/upload_file:")
+        _already_here(ctx)
         return
     sidecar: dict[str, Any] = {}
     st.session_state["imp_table_note"] = None
