@@ -236,6 +236,19 @@ def _code_two_coders(ctx):
     coding.mark_reviewed(bob, answer_id(ctx, "r2", USEFUL))
 
 
+def test_a_respondent_coded_in_two_questions_is_one_participant(surveyed):
+    """Walk 39: Participants counted a respondent once per question coded (39 participants
+    for 37 documents); the README says a survey's answers count once per document."""
+    for r, q in [("r1", USEFUL), ("r1", CHANGE), ("r2", USEFUL)]:
+        coding.add_coding(surveyed, answer_id(surveyed, r, q), "trust")
+    with qualcode.open_project(str(surveyed.project_dir), coder="alice") as p:
+        f = p.frequencies().set_index("code_id")
+        assert (f.loc["trust", "excerpts"], f.loc["trust", "documents"], f.loc["trust", "participants"]) == (3, 2, 2)
+        assert f.loc["trust", "participants_total"] == f.loc["trust", "documents_total"] == 5  # respondents
+        by_q = p.frequencies(by="question").set_index(["question", "code_id"])  # per question: who answered so
+        assert by_q.loc[(USEFUL, "trust"), "participants"] == 2 and by_q.loc[(CHANGE, "trust"), "participants"] == 1
+
+
 def test_frequencies_compare_and_matrix_by_question_respondent_and_attribute(surveyed):
     _code_two_coders(surveyed)
     with qualcode.open_project(str(surveyed.project_dir), coder="alice") as p:

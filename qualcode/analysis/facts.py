@@ -287,19 +287,21 @@ def person_ids(facts: Facts) -> pd.Series:
     in two documents under the same name (Grace Mwale in her interview and in a focus group) is
     one person, as the Documents page lists her (walk 17: Themes counted her twice). A label that
     names a role or a placeholder (``core.text.GENERIC_LABELS``, or any label with a digit: "Speaker 1",
-    "P3") is a different person in each document, as is every speaker of a survey (a respondent's
-    answers are one document, each spoken by its question).
+    "P3") is a different person in each document. A survey's respondent is one person: their
+    answers are one document, each "spoken" by its question, and every question of it is that
+    respondent (walk 39: a respondent coded in two questions counted as two participants).
 
     >>> import pandas as pd
-    >>> sp = pd.DataFrame({"speaker_id": [1, 2, 3, 4], "document_id": [1, 2, 1, 2],
-    ...                    "label": ["Grace  Mwale", "grace mwale", "Speaker 1", "Speaker 1"]})
-    >>> person_ids(Facts(pairs=None, documents=None, doc_attrs=None, codebook=None, speakers=sp)).tolist()
-    [0, 0, 1, 2]
+    >>> sp = pd.DataFrame({"speaker_id": [1, 2, 3, 4, 5, 6], "document_id": [1, 2, 1, 2, 7, 7],
+    ...                    "label": ["Grace  Mwale", "grace mwale", "Speaker 1", "Speaker 1", "Q1?", "Q2?"]})
+    >>> docs = pd.DataFrame({"document_id": [1, 2, 7], "format": ["txt", "txt", "survey"]})
+    >>> person_ids(Facts(pairs=None, documents=docs, doc_attrs=None, codebook=None, speakers=sp)).tolist()
+    [0, 0, 1, 2, 3, 3]
     """
     sp = facts.speakers
     d = facts.documents
     surveys = set() if d is None or "format" not in d else set(d.loc[d["format"] == SURVEY_FORMAT, "document_id"])
-    keys = [person_key(doc, label, per_document=doc in surveys)
+    keys = [("survey respondent", doc) if doc in surveys else person_key(doc, label)
             for doc, label in zip(sp["document_id"].tolist(), sp["label"].fillna("").astype(str).tolist())]
     codes = pd.Series(pd.factorize(pd.Series(keys, dtype=object))[0], index=sp["speaker_id"].to_numpy())
     return codes.astype(np.int64)
