@@ -18,7 +18,7 @@ TURNS_A = [("Interviewer", "interviewer", "Were there stock-outs at the clinic?"
            ("Ana", "participant", "Yes. The stock-out of malaria tests lasted a month."),
            ("Ana", "participant", "Training helped us. We trained twice in 2024."),
            ("Ana", "participant", "The stockroom was empty, out of\nstock again.")]
-TURNS_B = [("Interviewer", "interviewer", "Tell me about supervision."),
+TURNS_B = [("Interviewer", "interviewer", "Tell me about supervision. Was supervision regular?"),
            ("Ben", "participant", "Supervisors came once. Then a STOCK-OUT again, and no pay.")]
 
 
@@ -49,7 +49,10 @@ def test_search_finds_words_phrases_and_endings_across_documents(two):
     # "stock-out*" takes any ending (the interviewer's line comes in, flagged as not coded)
     r = svc.search(two, "stock-out*")
     assert r.hits == 3 and list(r.rows["codable"]) == [False, True, True]
-    assert r.summary() == "3 hits in 3 excerpts of 2 documents (1 on lines that are not coded: an interviewer's, say)"
+    assert r.summary() == "3 hits in 3 excerpts of 2 documents (1 hit on 1 line not coded: an interviewer's, say)"
+    # hits and lines counted apart (walk 39): the interviewer's one line holds two
+    r = svc.search(two, "supervision")
+    assert r.summary() == "2 hits in 1 excerpt of 1 document (2 hits on 1 line not coded: an interviewer's, say)"
     # endings, case, whole words off
     r = svc.search(two, "train*")
     assert _texts(r) == ["Training helped us. We trained twice in 2024."] and r.rows["spans"][0] == [(0, 8), (23, 30)]
@@ -136,7 +139,8 @@ def test_the_search_page_makes_a_new_code_for_the_hits(two):
     at.text_input(key="srch_q").input("stock-out").run()
     type_new_option(at.selectbox(key="srch_code"), "Stock-outs")
     at.run()
-    assert any("is not in the codebook: coding adds it as a new code" in c.value for c in at.caption)
+    said = "“Stock-outs” is not in the codebook: Coding adds it as a new code. The first ticked excerpt is its first example."
+    assert said in [c.value.replace("\\", "") for c in at.caption]
     type_new_option(at.selectbox(key="srch_code"), "Stock-outs")  # (AppTest reads the box afresh each run)
     at.button(key="srch_apply").click().run()
     no_exception(at)
@@ -164,7 +168,7 @@ def test_the_cli_and_the_api_search_and_code_the_hits(two):
     args = ["--project", str(two.project_dir), "--coder", "alice", "search", "stock-out*"]
     out = CliRunner().invoke(main, args)
     assert out.exit_code == 0, out.output
-    assert out.output.splitlines()[0] == ("3 hits in 3 excerpts of 2 documents (1 on lines that are not coded: "
+    assert out.output.splitlines()[0] == ("3 hits in 3 excerpts of 2 documents (1 hit on 1 line not coded: "
                                           "an interviewer's, say).")
     assert "clinic-a · Interviewer (not coded): Were there stock-outs at the clinic?" in out.output
     out = CliRunner().invoke(main, [*args, "--code", "evidence", "--json"])
@@ -191,3 +195,29 @@ def test_a_search_finds_words_in_any_case_beyond_ascii_and_percent_signs_literal
         "L'ÉCOLE était loin, à 100% loin."]
     assert svc.search(project, "g_here", whole_words=False).rows["text"].tolist() == ["Nothing_here at 50 percent."]
     assert svc.search(project, "0 p", whole_words=False).hits == 1  # "50 percent" (no LIKE _ or % here)
+
+
+def test_the_hits_download_says_what_was_searched_and_whose_lines_are_coded(two):
+    """Walk 39: the downloaded file did not say what was searched for, and "coded_in_project"
+    was read as "already coded"."""
+    from qualcode.ui.pages.search import download_table
+
+    rows = svc.search(two, "stock-out*").rows
+    t = download_table(rows, "stock-out*")
+    assert list(t.columns) == ["search", "document", "speaker", "role", "excerpt", "hits", "your_codes",
+                               "speaker_coded"]
+    assert set(t["search"]) == {"stock-out*"} and list(t["speaker_coded"]) == ["no", "yes", "yes"]
+    assert list(t["speaker"]) == ["Interviewer", "Ana", "Ben"]
+
+
+def test_the_search_page_says_it_searches_survey_answers_too(two):
+    from qualcode.services import survey
+    from tests.test_survey import small_survey
+
+    at = no_exception(page("search", two))
+    assert at.text_input(key="srch_q").label == "Search the transcripts"
+    survey.save_survey(two, small_survey())
+    at = no_exception(page("search", two))
+    assert at.text_input(key="srch_q").label == "Search the transcripts and survey answers"
+    at.text_input(key="srch_q").input("run charts").run()
+    assert any("1 hit in 1 excerpt of 1 document" in m.value for m in no_exception(at).markdown)

@@ -8,7 +8,7 @@ from qualcode.services import survey as svc
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from tests.test_survey import CHANGE, SMALL, USEFUL, small_survey
-from tests.ui_helpers import no_exception, page, run_script, type_new_option
+from tests.ui_helpers import no_exception, page, run_script
 
 
 def _seeded(ctx):
@@ -45,21 +45,25 @@ def test_grid_shows_respondents_and_decides_in_place(project):
                                                                              "status"] == "reviewed"
 
 
-def test_grid_add_a_code_box_makes_a_new_code_from_a_typed_name(project):
-    """A row's "Add a code" box takes a name the codebook does not hold: a new code, the answer
-    its first example, applied to the answer (as in the transcript's code box)."""
+def test_grid_add_a_code_box_offers_codebook_codes_only(project):
+    """A row's "Add a code" box applies what is picked at once, so it takes no typed name the
+    codebook does not hold (walk 39: "Childc" and Enter made a code of the half-typed name); a
+    code picked from it codes the whole answer."""
     rows, _ = _seeded(project)
     at = no_exception(page("code", project))
     r3 = int(rows[("r3", USEFUL)])
-    type_new_option(at.selectbox(key=f"sadd-{r3}"), "Peer networks")
-    at.run()
+    box = at.selectbox(key=f"sadd-{r3}")
+    assert not box.proto.accept_new_options
+    before = _code_names(project)
+    box.select("buy_in").run()
     no_exception(at)
+    assert _code_names(project) == before
+    assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r3, "codes"] == ["buy_in"]
+
+
+def _code_names(project) -> list[str]:
     with project.session(readonly=True) as s:
-        (new,) = [c for c in code_store.load_codebook(s).codes if c.name == "Peer networks"]
-    grid = svc.survey_grid(project, "fall").rows.set_index("excerpt_id")
-    assert grid.loc[r3, "codes"] == [new.id]
-    assert new.examples == [grid.loc[r3, "answer"]]
-    assert at.selectbox(key=f"sadd-{r3}").value is None
+        return sorted(c.name for c in code_store.load_codebook(s).codes)
 
 
 def test_grid_question_filters_and_sort(project):
@@ -267,3 +271,41 @@ def test_a_way_to_a_survey_answer_opens_it_in_the_survey_grid(project):
         grid = svc.survey_grid(project, "fall").rows.set_index("excerpt_id")
         assert grid.loc[target, "answer"] in answers, (how, answers)
     assert svc.answer_place(project, excerpt_id=answer_id(project, "r1", USEFUL))[:2] == ("fall", USEFUL)
+
+
+def test_open_on_the_code_page_shows_each_excerpt_in_its_own_view(project, monkeypatch):
+    """Search's, a memo's or Agreement's Open: a transcript's excerpt in the Transcripts view,
+    whichever view the Code page last showed (walk 39: Open on a transcript's hit showed the
+    Survey grid, where the coder had last been), and a survey answer in the grid at its question."""
+    import streamlit as st
+
+    from qualcode.ui import app as ui_app
+    from tests.test_survey import answer_id
+    from tests.ui_helpers import seed
+
+    doc_id, _ = seed(project)
+    svc.save_survey(project, small_survey())
+    with project.session(readonly=True) as s:
+        from qualcode.storage import documents as doc_store
+
+        transcript_excerpt = doc_store.load_document(s, doc_id).excerpts[1].id
+    answer = answer_id(project, "r4", CHANGE)
+    went = []
+    monkeypatch.setattr(ui_app, "page_for", lambda url: f"page:{url}")
+    monkeypatch.setattr(st, "switch_page", went.append)
+    for target, doc, was, view in ((transcript_excerpt, doc_id, "Survey grid", "Transcripts"),
+                                   (answer, 0, "Transcripts", "Survey grid")):
+        script = ("import streamlit as st\n"
+                  "from qualcode.ui.pages import code\n"
+                  "from qualcode.ui.state import open_on_code_page\n"
+                  "if not st.session_state.get('moved'):\n"
+                  "    st.session_state['moved'] = True\n"
+                  f"    open_on_code_page({doc}, {target})\n"
+                  "code.render()\n")
+        at = no_exception(run_script(script, project, code_view=was))
+        assert at.session_state["code_view"] == view
+        if view == "Transcripts":
+            assert (at.session_state["code_doc"], at.session_state["code_focus"]) == (doc_id, target)
+        else:
+            assert (at.session_state["sg_survey"], at.session_state["sg_question"]) == ("fall", CHANGE)
+    assert went == ["page:code", "page:code"]

@@ -355,6 +355,41 @@ def test_panel_makes_a_new_code_from_a_name_typed_in_add_a_code(seeded):
     assert [c.code_id for c in codings if c.excerpt_id == ben.id and c.code_id == "evidence"] == ["evidence"]
 
 
+def test_a_half_typed_name_in_add_a_code_asks_which_code_was_meant(seeded):
+    """Walk 39: "Childc" and Enter picked "Add: Childc" and Add code would have made a code of
+    it. A typed name that begins a code's name says which code it may be, before the click."""
+    ctx, doc_id, sid = seeded
+    _, _, _, ex = _store(ctx, doc_id)
+    ben = ex[2]
+    at = page("code", ctx, code_focus=ben.id)
+    type_new_option(at.selectbox(key=f"pick-{ben.id}"), "evid")
+    at.run()
+    (w,) = [w.value for w in no_exception(at).warning if "Did you mean" in w.value]
+    assert w.startswith("“evid” is not in the codebook: Add code would add it as a new code. Did you mean Evidence")
+    type_new_option(at.selectbox(key=f"pick-{ben.id}"), "Visible data")
+    at.run()
+    assert not [w for w in at.warning if "Did you mean" in w.value]
+    assert "“Visible data” is not in the codebook: Add code adds it as a new code." in [c.value for c in at.caption]
+
+
+def test_a_new_code_named_again_from_a_stale_code_list_is_the_same_code(seeded):
+    """Walk 39: a code box whose list predates a code made since (a fragment's rerun) took its
+    name as new again and the codebook refused a duplicate. The codebook is read afresh."""
+    ctx, _, _ = seeded
+    script = ("import streamlit as st\n"
+              "from qualcode.ui.state import current_context\n"
+              "from qualcode.ui.transcript import new_code\n"
+              "ctx = current_context()\n"
+              "st.session_state['first'] = new_code(ctx, {}, 'Peer networks', 'we call each other')\n"
+              "st.session_state['again'] = new_code(ctx, {}, 'peer  NETWORKS', 'again')\n"
+              "st.session_state['held'] = new_code(ctx, {}, 'evidence', 'x')\n")
+    at = no_exception(run_script(script, ctx))
+    assert at.session_state["first"] == at.session_state["again"] and at.session_state["held"] == "evidence"
+    with ctx.session(readonly=True) as s:
+        assert [c.name for c in code_store.load_codebook(s).codes if c.name.casefold() == "peer networks"] \
+            == ["Peer networks"]
+
+
 def test_a_reject_from_a_second_tab_after_an_accept_says_it_took_the_code_away(seeded):
     """Walk 38: A in one tab, then X in a second tab still showing the chip pending. The reject
     takes the acceptance back (the coding goes with it) and the page says so, with how to undo."""

@@ -47,17 +47,26 @@ class SearchResult:
         return int(self.rows["document_id"].nunique()) if len(self.rows) else 0
 
     def summary(self) -> str:
-        """'12 hits in 10 excerpts of 4 documents (2 on lines that are not coded)'."""
+        """'12 hits in 10 excerpts of 4 documents (3 hits on 2 lines not coded: ...)'.
+        Hits and lines are counted apart (walk 39: "5 on lines that are not coded" were 5 lines
+        holding 6 hits)."""
         from qualcode.core.text import plural
 
         if not len(self.rows):
             return "No hits"
         text = (f"{plural(self.hits, 'hit')} in {plural(len(self.rows), 'excerpt')} of "
                 f"{plural(self.documents, 'document')}")
-        off = int((~self.rows["codable"].astype(bool)).sum())
-        if off:
-            text += f" ({off} on lines that are not coded: an interviewer's, say)"
+        off = self.rows[~self.rows["codable"].astype(bool)]
+        if len(off):
+            text += f" ({off_lines_text(off)} not coded: an interviewer's, say)"
         return text
+
+
+def off_lines_text(rows: pd.DataFrame) -> str:
+    """'3 hits on 2 lines' for the hits of ``rows`` (a search's rows)."""
+    from qualcode.core.text import plural
+
+    return f"{plural(int(rows['n_hits'].sum()), 'hit')} on {plural(len(rows), 'line')}"
 
 
 def terms(query: str) -> list[str]:

@@ -21,7 +21,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
 from qualcode.ui.state import after_decision, error_text, flash, flash_undone, in_callback
 from qualcode.ui.text import distinct, md
-from qualcode.ui.transcript import decide, dirty, new_code, remove
+from qualcode.ui.transcript import decide, dirty, new_code, remove, typed_code_text
 
 WORD = re.compile(r"\S+")
 
@@ -288,9 +288,11 @@ def _add_code_form(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str,
                  label_visibility="collapsed", accept_new_options=True)
     typed = st.session_state.get(f"pick-{ex.id}")
     if typed and typed not in code_options:  # say what Add code will do before it does it
-        same = next((n for n in code_options.values() if n.casefold() == str(typed).casefold()), None)
-        st.caption(f"Add code applies {md(same)}." if same is not None else
-                   f"“{md(str(typed))}” is not in the codebook: Add code adds it as a new code.")
+        text, warn = typed_code_text(str(typed), code_options, "Add code")
+        if warn:
+            st.warning(text, icon=":material/help:")
+        else:
+            st.caption(text)
     ws = words(ex.text)
     if len(ws) > 1:
         labels = distinct({i: w[2] for i, w in enumerate(ws)}, invisible=True)  # a word used twice

@@ -336,12 +336,19 @@ def after_decision(ctx: services.ProjectContext, *, exclude: int | None = None) 
 def open_on_code_page(document_id: int, excerpt_id: int | None = None) -> None:
     """Go to the Code page at ``document_id``, its excerpt ``excerpt_id`` open and scrolled into
     view (from a page's body: Streamlit does not switch pages from a widget callback)."""
+    from qualcode.ui import survey_grid
     from qualcode.ui.app import page_for
 
-    st.session_state["code_doc"] = document_id
-    if excerpt_id is not None:
-        st.session_state["code_focus"] = excerpt_id
-        st.session_state["code_jump"] = True
+    ctx = current_context()
+    by = {"excerpt_id": excerpt_id} if excerpt_id is not None else {"document_id": document_id}
+    if ctx is None or not survey_grid.open_answer(ctx, **by):
+        # a transcript's excerpt: the Transcripts view, whichever the Code page last showed (walk
+        # 39: Open on a transcript's hit showed the Survey grid, where the coder had last been)
+        st.session_state["code_view"] = survey_grid.VIEWS[0]
+        st.session_state["code_doc"] = document_id
+        if excerpt_id is not None:
+            st.session_state["code_focus"] = excerpt_id
+            st.session_state["code_jump"] = True
     st.switch_page(page_for("code"))
 
 

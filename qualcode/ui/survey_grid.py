@@ -23,7 +23,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView
 from qualcode.ui.state import after_decision, attempt, compute_suggestions, guarded, in_callback, show_flash
 from qualcode.ui.text import md
-from qualcode.ui.transcript import chips, dirty, new_code, refresh
+from qualcode.ui.transcript import chips, dirty, refresh
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
@@ -75,14 +75,14 @@ def open_answer(ctx: ProjectContext, *, excerpt_id: int | None = None, document_
 
 
 def add_code(ctx: ProjectContext, ex: ExcerptView, code_names: dict[str, str]) -> None:
-    """on_change of a row's 'Add a code' box: code the whole answer (a name the codebook does
-    not hold: a new code, the answer its first example), then clear the box."""
+    """on_change of a row's 'Add a code' box: code the whole answer, then clear the box. Codes of
+    the codebook only: the box applies what is picked at once, so a half-typed name and Enter
+    would have been a new code (walk 39: "Childc"); a new code is made on the Codebook page or in
+    the Code page's side panel, where "Add code" says first what it will do."""
     excerpt_id = ex.id
     key = f"sadd-{excerpt_id}"
     code_id = st.session_state.get(key)
-    if code_id and code_id not in code_names:
-        code_id = new_code(ctx, code_names, str(code_id), ex.text)
-    if code_id:
+    if code_id in code_names:
         in_callback(coding.add_coding, ctx, excerpt_id, code_id)
         dirty().add(excerpt_id)
         after_decision(ctx)
@@ -225,7 +225,7 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
                 tools = st.container(horizontal=True, gap="small", vertical_alignment="center")
                 tools.selectbox("Add a code", list(code_names), index=None, format_func=code_names.get,
                                 key=f"sadd-{ex.id}", placeholder="Add a code…", label_visibility="collapsed",
-                                on_change=add_code, args=(ctx, ex, code_names), width=220, accept_new_options=True)
+                                on_change=add_code, args=(ctx, ex, code_names), width=220)
                 if not ex.state.codings and not ex.state.reviewed:
                     tools.button("", key=f"snone-{ex.id}", icon=":material/do_not_disturb_on:", type="tertiary",
                                  on_click=nothing_here, args=(ctx, ex.id),

@@ -150,6 +150,33 @@ def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
         after_decision(ctx)
 
 
+def typed_code_text(typed: str, code_names: dict[str, str], button: str) -> tuple[str, bool]:
+    """What ``button`` will do with a name typed in a code box that is not one of its options,
+    said before it does it: (text, is_warning). A name that begins a code's name (or a word of
+    it) asks whether that code was meant (walk 39: "Childc" and Enter picked "Add: Childc", and
+    a code of that name was one click away).
+
+    >>> names = {"cc": "Childcare", "tr": "Trust", "ct": "Cost of childcare"}
+    >>> typed_code_text("trust", names, "Add code")
+    ('Add code applies Trust.', False)
+    >>> typed_code_text("Childc", names, "Add code")[0]
+    '“Childc” is not in the codebook: Add code would add it as a new code. Did you mean Childcare or Cost of childcare? Pick it from the list.'
+    >>> typed_code_text("Peer networks", names, "Add code")
+    ('“Peer networks” is not in the codebook: Add code adds it as a new code.', False)
+    """
+    name = " ".join(str(typed).split())
+    same = next((n for n in code_names.values() if n.casefold() == name.casefold()), None)
+    if same is not None:
+        return f"{button} applies {md(same)}.", False
+    key = name.casefold()
+    near = [n for n in code_names.values() if key and any(w.startswith(key) for w in [n.casefold(), *n.casefold().split()])]
+    if near:
+        shown = sorted(near, key=lambda n: (not n.casefold().startswith(key), n.casefold()))[:3]
+        return (f"“{md(name)}” is not in the codebook: {button} would add it as a new code. Did you mean "
+                f"{' or '.join(md(n) for n in shown)}? Pick it from the list.", True)
+    return f"“{md(name)}” is not in the codebook: {button} adds it as a new code.", False
+
+
 def new_code(ctx: ProjectContext, code_names: dict[str, str], name: str, words: str) -> str | None:
     """A code named in a code box that the codebook does not hold yet (walk 37: coding
     inductively, each new code meant leaving for the Codebook page): added at the top of the
@@ -163,6 +190,11 @@ def new_code(ctx: ProjectContext, code_names: dict[str, str], name: str, words: 
     if not name:
         return None
     same = next((cid for cid, n in code_names.items() if n.casefold() == name.casefold()), None)
+    if same is None:  # the box's names may predate a code added since (walk 39: a code made in one
+        # survey row was "a duplicate name" in the next, whose box still had the old list)
+        cb = in_callback(ui_support.codebook, ctx)
+        same = next((c.id for c in (cb.codable_codes() if cb is not None else [])
+                     if c.name.casefold() == name.casefold()), None)
     if same is not None:
         return same
     example = " ".join(words.split())[:500]

@@ -57,7 +57,7 @@ def test_search_untick_code_open_and_undo(tmp_path, module_app, page):
     table = _table_key("stock-out*", True, False)
     # the interviewer's line is listed apart, with no tick
     assert page.locator(key(f"{table}_{interviewer}")).count() == 0
-    assert page.get_by_text("1 hit on lines that are not coded").count() == 1
+    assert page.locator('[data-testid="stExpander"]').get_by_text("1 hit on 1 line not coded").count() == 1
     # keyboard: focus Ana's tick, Tab on to Ben's (past Ana's Open button), Space unticks it
     ben_tick = page.locator(key(f"{table}_{ben}") + " input")
     ben_tick.focus()
@@ -80,6 +80,8 @@ def test_search_untick_code_open_and_undo(tmp_path, module_app, page):
     page.get_by_text("3 hits in 3 excerpts of 2 documents").first.wait_for()
     wait_idle(page)
     shot(page, "search-4-back")
+    assert not ben_tick.is_checked() and page.locator(key(f"{table}_{ana}") + " input").is_checked()
+    page.locator(key("srch_apply") + " button", has_text="Code 1 excerpt").wait_for()
     page.locator(key("srch_undo") + " button").first.click()
     page.get_by_text("Undone: coding the search hits").first.wait_for()
     assert _coded(project, "evidence", count=0) == []

@@ -18,11 +18,12 @@ import streamlit as st
 from qualcode.core.text import plural
 from qualcode.services import coding, export, ui_support
 from qualcode.services import search as search_svc
+from qualcode.services import survey as survey_svc
 from qualcode.services.project import ProjectContext
 from qualcode.ui.pages.export import project_slug
 from qualcode.ui.state import after_decision, attempt, flash, flash_undone, in_callback, open_on_code_page, page_context
 from qualcode.ui.text import md
-from qualcode.ui.transcript import new_code
+from qualcode.ui.transcript import new_code, typed_code_text
 
 QUERY, WHOLE, CASE, CODE = "srch_q", "srch_whole", "srch_case", "srch_code"
 
@@ -61,25 +62,29 @@ def _undo(ctx: ProjectContext) -> None:
     flash_undone(in_callback(coding.undo, ctx), ctx)
 
 
-def _download(rows: pd.DataFrame, ctx: ProjectContext) -> bytes:
-    table = pd.DataFrame({"document": rows["document"], "speaker": rows["speaker"], "role": rows["role"],
-                          "excerpt": rows["text"], "hits": rows["n_hits"], "your_codes": rows["codes"].map("; ".join),
-                          "coded_in_project": rows["codable"]})
-    return export.table_bytes(table, fmt="xlsx", sheet="hits")
+def download_table(rows: pd.DataFrame, query: str) -> pd.DataFrame:
+    """The hits as a spreadsheet's rows: what was searched for on each (walk 39: the file did not
+    say), and whether the speaker's lines are coded in this project (an interviewer's are not)."""
+    return pd.DataFrame({"search": query, "document": rows["document"], "speaker": rows["speaker"],
+                         "role": rows["role"], "excerpt": rows["text"], "hits": rows["n_hits"],
+                         "your_codes": rows["codes"].map("; ".join),
+                         "speaker_coded": rows["codable"].map({True: "yes", False: "no"})})
 
 
 def render() -> None:
     ctx = page_context("Search")
     if ctx is None:
         return
-    st.caption("Find words or phrases in every transcript, read each hit where it was said, and code the hits "
+    surveys = bool(attempt(survey_svc.list_surveys, ctx))
+    where = "every transcript and survey answer" if surveys else "every transcript"
+    st.caption(f"Find words or phrases in {where}, read each hit where it was said, and code the hits "
                "you choose in one go. Several at once: separate them with commas (stock-out, out of stock); "
                "a * ends a word with any ending (train* finds trained, training).")
     for k in (QUERY, WHOLE, CASE):  # back from a hit opened on the Code page: the same search
         if k not in st.session_state and f"{k}_kept" in st.session_state:
             st.session_state[k] = st.session_state[f"{k}_kept"]
     cols = st.columns([5, 1.7, 1.5], vertical_alignment="bottom")
-    query = cols[0].text_input("Search the transcripts", key=QUERY, placeholder="stock-out, out of stock, medicine*",
+    query = cols[0].text_input("Search the transcripts" + (" and survey answers" if surveys else ""), key=QUERY, placeholder="stock-out, out of stock, medicine*",
                                icon=":material/search:")
     whole = cols[1].toggle("Whole words", value=True, key=WHOLE, help="Off: “stock” also finds “stockroom”")
     case = cols[2].toggle("Match case", value=False, key=CASE)
@@ -100,7 +105,8 @@ def render() -> None:
         st.info("No hits. Try fewer words, a * for other endings (train*), or Whole words off.",
                 icon=":material/search_off:")
         return
-    bar.download_button("Download the hits", _download(rows, ctx), key="srch_download",
+    bar.download_button("Download the hits", export.table_bytes(download_table(rows, query), fmt="xlsx", sheet="hits"),
+                        key="srch_download",
                         file_name=f"{project_slug(ctx)}-search.xlsx", icon=":material/download:",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     codable = rows[rows["codable"]].reset_index(drop=True)
@@ -108,7 +114,7 @@ def render() -> None:
         _code_form(ctx, codable, query, whole, case)
     off = rows[~rows["codable"]]
     if not off.empty:
-        with st.expander(f"{plural(len(off), 'hit')} on lines that are not coded (an interviewer's, say)",
+        with st.expander(f"{search_svc.off_lines_text(off)} not coded (an interviewer's, say)",
                          icon=":material/visibility:"):
             for r in off.itertuples():
                 with st.container(border=True, key=f"srch_off_{r.excerpt_id}"):
@@ -148,9 +154,13 @@ def _code_form(ctx: ProjectContext, rows: pd.DataFrame, query: str, whole: bool,
     code_names = {c.id: c.name for c in cb.codable_codes()} if cb is not None else {}
     table = _table_key(query, whole, case)
     ids = [int(i) for i in rows["excerpt_id"]]
+    # the unticked, kept apart from the ticks (widgets): Streamlit forgets a widget's value on a
+    # page that is not drawn (walk 39: after Open and back, every hit was ticked again)
+    unticked = st.session_state.get(f"{table}_unticked", set())
     for i in ids:
-        st.session_state.setdefault(_tick_key(table, i), True)
+        st.session_state.setdefault(_tick_key(table, i), i not in unticked)
     ticked = [i for i in ids if st.session_state.get(_tick_key(table, i))]
+    st.session_state[f"{table}_unticked"] = set(ids) - set(ticked)
     form = st.container(horizontal=True, vertical_alignment="bottom", key="srch_form")
     form.selectbox("Code the ticked excerpts with", list(code_names), format_func=lambda c: code_names.get(c, c),
                    index=None, key=CODE, placeholder="Type to search the codebook, or a new code's name",
@@ -162,9 +172,12 @@ def _code_form(ctx: ProjectContext, rows: pd.DataFrame, query: str, whole: bool,
     form.button("Tick all", key="srch_all", on_click=_tick_all, args=(table, ids, True), type="tertiary")
     form.button("Untick all", key="srch_none", on_click=_tick_all, args=(table, ids, False), type="tertiary")
     picked = st.session_state.get(CODE)
-    if picked and picked not in code_names:
-        st.caption(f"“{md(str(picked))}” is not in the codebook: coding adds it as a new code (the first ticked "
-                   "excerpt its first example).")
+    if picked and picked not in code_names:  # say what the button will do before it does it
+        text, warn = typed_code_text(str(picked), code_names, "Coding")
+        if warn:
+            st.warning(text, icon=":material/help:")
+        else:
+            st.caption(text + (" The first ticked excerpt is its first example." if "new code" in text else ""))
     st.caption(f"{len(ticked)} of {plural(len(ids), 'excerpt')} ticked. Each is coded whole, as by hand on the "
                "Code page, and the model learns from it.")
     shown = st.session_state.get("srch_shown", PAGE) if st.session_state.get("srch_shown_for") == table else PAGE
