@@ -538,6 +538,57 @@ def test_strongest_quotes_come_from_several_documents_before_one_gives_a_second(
     assert list(strongest_quotes(rows, cb, per_theme=2)["mentor"]["excerpt_id"]) == [1, 4]
 
 
+def test_the_same_words_twice_are_one_quote():
+    """Walk 39: a theme's three "strongest quotes" were one sentence three times (said in three
+    interviews, or one interview imported twice). The same words, whatever their spacing or case,
+    are quoted once; the next best quote takes the place."""
+    from qualcode.core import Code, Codebook
+    from qualcode.export.report import strongest_quotes
+
+    cb = Codebook("cb", [Code("care", "Childcare", "Who looks after the children.")])
+    said = "The creche closed at four so I could never stay for the evening sessions at all"
+    rows = pd.DataFrame([
+        {"document_id": 1, "excerpt_id": 1, "code_id": "care", "quote": said, "n_coders": 1},
+        {"document_id": 2, "excerpt_id": 2, "code_id": "care", "quote": " " + said.upper(), "n_coders": 1},
+        {"document_id": 3, "excerpt_id": 3, "code_id": "care", "quote": said.replace(" ", "  "), "n_coders": 1},
+        {"document_id": 4, "excerpt_id": 4, "code_id": "care", "quote": "My mother took them on Tuesdays when "
+                                                                          "the bus ran late", "n_coders": 1},
+    ]).assign(origin="manual", role="participant", score=None)
+    assert list(strongest_quotes(rows, cb, per_theme=3)["care"]["excerpt_id"]) == [1, 4]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "docx"])
+def test_a_code_defined_by_its_name_only_shows_no_definition_yet(project, small, fmt):
+    """Walk 39: a code made while coding (its definition its name until one is written) read
+    "Childcare: Childcare." in the report's codebook."""
+    from qualcode.services import codebook as cbs
+
+    cbs.add_code(project, {"name": "Childcare", "definition": "Childcare."})
+    data = ex.report_bytes(project, fmt=fmt, charts=False)
+    if fmt == "docx":
+        from docx import Document
+
+        text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    else:
+        text = data.decode("utf-8").replace("\\", "")
+    text = text.replace("<strong>", "").replace("</strong>", "").replace("**", "")
+    assert "Childcare." not in text and "(no definition yet)" in text
+
+
+def test_the_apps_markdown_report_is_one_file_with_its_charts_inside(project, small, tmp_path):
+    """Walk 39: the Export page's Markdown report linked its charts at r_files/chart1.png, a
+    folder the one-file download did not hold. The app's download carries them inside."""
+    from pathlib import Path
+
+    from qualcode.ui.pages.export import exports
+
+    (report,) = [e for e in exports() if e.name == "export_report"]
+    out = report.run(project, tmp_path / "report.md", "md", "year", "accepted", None, None)
+    text = Path(out).read_text(encoding="utf-8")
+    assert "_files/" not in text and "](data:image/png;base64," in text
+    assert not (tmp_path / "report_files").exists()
+
+
 def _retire_the_default_codebook(ctx) -> list[str]:
     """The walk: the default codebook's codes the project does not want, retired (children first:
     a code with active children cannot be retired)."""

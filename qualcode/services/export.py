@@ -264,8 +264,9 @@ def report_bytes(ctx: ProjectContext, *, fmt: str = "md", by: str | None = None,
 
 def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = None, by: str | None = None,
                   include: str = "accepted", charts: bool = True, coder: str | None = None,
-                  source: str | None = None) -> Path:
-    """Write the report: Markdown (charts as PNG files in ``<name>_files/``), Word, or a
+                  source: str | None = None, one_file: bool = False) -> Path:
+    """Write the report: Markdown (charts as PNG files in ``<name>_files/``, or with
+    ``one_file`` inside the Markdown as data URIs: the app's download is one file), Word, or a
     single self-contained HTML file (format from ``fmt`` or OUT's suffix: .md, .docx,
     .html/.htm).
 
@@ -275,7 +276,7 @@ def export_report(ctx: ProjectContext, out: "str | Path", *, fmt: str | None = N
     if fmt is None and out.suffix.lower() == ".htm":
         fmt = "html"
     fmt = _fmt_of(out, fmt, REPORT_FORMATS, "md")
-    if fmt in ("docx", "html"):
+    if fmt in ("docx", "html") or one_file:
         write_bytes(report_bytes(ctx, fmt=fmt, by=by, include=include, charts=charts, coder=coder, source=source),
                     out)
         return out

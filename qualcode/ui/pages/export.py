@@ -96,7 +96,7 @@ EXPORTS: tuple[Export, ...] = (
            needs="memos"),
     Export("export_report", "Report", "A readable report of the analysis.", ("docx", "html", "md"),
            lambda ctx, out, fmt, by, include, coder, source: export_svc.export_report(
-               ctx, out, fmt=fmt, by=by, include=include, coder=coder, source=source)),
+               ctx, out, fmt=fmt, by=by, include=include, coder=coder, source=source, one_file=True)),
     Export("export_qdpx", "REFI-QDA project (.qdpx)", "The whole project for NVivo, ATLAS.ti, MAXQDA, QualCoder.",
            ("qdpx",), lambda ctx, out, fmt, by, include, coder, source: export_svc.export_qdpx(ctx, out), uses=(),
            file="", needs=None),
