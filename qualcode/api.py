@@ -70,11 +70,13 @@ class Project:
                                  context=context)
 
     def search(self, query: str, *, whole_words: bool = True, match_case: bool = False,
-               coder: str | None = None) -> pd.DataFrame:
+               match_accents: bool = False, coder: str | None = None) -> pd.DataFrame:
         """Every excerpt holding a hit of ``query`` (words or phrases separated by commas, ``*``
         for any ending): document, speaker, role, whether its speaker is coded, the text, the
-        hits' ``(start, end)`` in it and the codes ``coder`` gave it (default: yours)."""
-        return search_svc.search(self.ctx, query, whole_words=whole_words, match_case=match_case, coder=coder).rows
+        hits' ``(start, end)`` in it and the codes ``coder`` gave it (default: yours). Accents
+        count only with ``match_accents`` ("creche" finds "crèche" by default)."""
+        return search_svc.search(self.ctx, query, whole_words=whole_words, match_case=match_case,
+                                 match_accents=match_accents, coder=coder).rows
 
     def codings(self, *, include: str = "accepted", coder: str | None = None) -> pd.DataFrame:
         """Every coding: excerpt_id, code_id, coder, origin, start, end, score, document_id.

@@ -144,10 +144,11 @@ def discover(state: State, min_size: int, max_themes: int, as_json: bool) -> Non
 @click.option("--code", "code_id", metavar="CODE", help="Code every hit on a coded line with this code (one undo).")
 @click.option("--any-part", is_flag=True, help="Match inside longer words too (stock: stockroom).")
 @click.option("--match-case", is_flag=True, help="Only hits with the same capitals.")
+@click.option("--match-accents", is_flag=True, help="Only hits with the same accents (creche: not crèche).")
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
 @pass_state
 def search_cmd(state: State, query: str, code_id: str | None, any_part: bool, match_case: bool,
-               as_json: bool) -> None:
+               match_accents: bool, as_json: bool) -> None:
     """Find words or phrases in every transcript; with --code, code the hits.
 
     Several at once are separated by commas; a * ends a word with any ending. Hits on lines
@@ -162,7 +163,8 @@ def search_cmd(state: State, query: str, code_id: str | None, any_part: bool, ma
     from qualcode.services import search as service
 
     ctx = state.open()
-    result = service.search(ctx, query, whole_words=not any_part, match_case=match_case)
+    result = service.search(ctx, query, whole_words=not any_part, match_case=match_case,
+                            match_accents=match_accents)
     rows = result.rows
     done = None
     if code_id and len(rows):
@@ -170,7 +172,7 @@ def search_cmd(state: State, query: str, code_id: str | None, any_part: bool, ma
     if as_json:
         emit_json({"summary": result.summary(), "hits": [
             {"excerpt_id": int(r.excerpt_id), "document": r.document, "speaker": r.speaker, "role": r.role,
-             "coded_in_project": bool(r.codable), "text": r.text, "spans": [list(s) for s in r.spans],
+             "speaker_coded": bool(r.codable), "text": r.text, "spans": [list(s) for s in r.spans],
              "codes": list(r.codes)} for r in rows.itertuples()], "coded": done})
         return
     click.echo(result.summary() + ".")

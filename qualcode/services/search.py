@@ -4,7 +4,8 @@ context and code the chosen hits at once (:func:`qualcode.services.coding.code_e
 A query holds one or more alternatives separated by commas or new lines ("stock-out, out of
 stock, no medicine*"): each a word or a phrase (its words in that order, any white space
 between them), ``*`` at the end of a word for any ending ("train*": train, trained,
-training). Whole words and any case by default. Read-only.
+training). Whole words, any case and any accents by default ("creche" finds "crèche", and
+"crèche" finds "creche"). Read-only.
 
 >>> import qualcode
 >>> hits = search(ctx, "stock-out, out of stock")  # doctest: +SKIP
@@ -14,7 +15,9 @@ training). Whole words and any case by default. Read-only.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -78,7 +81,44 @@ def terms(query: str) -> list[str]:
     return [" ".join(t.split()) for t in re.split(r"[,\n;]", query or "") if t.strip()]
 
 
-def pattern(query: str, *, whole_words: bool = True, match_case: bool = False) -> re.Pattern:
+#: Accented Latin letters (Latin-1 Supplement, Latin Extended-A and -B, Latin Extended
+#: Additional): a text holding none of them is found, accents aside, by its plain letters.
+ACCENTED = "\u00c0-\u024f\u1e00-\u1eff"
+
+
+@lru_cache(maxsize=1)
+def _variants() -> dict[str, str]:
+    """Each plain letter and the accented letters written with it ("e": "eèéêë...")."""
+    out: dict[str, str] = {}
+    for cp in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)[0]
+        if base != ch and base.isascii() and base.isalpha():
+            out[base] = out.get(base, base) + ch
+    return out
+
+
+def plain(text: str) -> str:
+    """``text`` without its accents.
+
+    >>> plain("Crèche, naïve, São Tomé")
+    'Creche, naive, Sao Tome'
+    """
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", text)
+                                                if not unicodedata.combining(c)))
+
+
+def _literal(word: str, match_accents: bool) -> str:
+    """A word as a regular expression: each letter, unless accents must match, as any accented
+    form of it."""
+    if match_accents:
+        return re.escape(word)
+    v = _variants()
+    return "".join(f"[{v[c]}]" if c in v else re.escape(c) for c in plain(word))
+
+
+def pattern(query: str, *, whole_words: bool = True, match_case: bool = False,
+            match_accents: bool = False) -> re.Pattern:
     """One regular expression for the query's alternatives (a clear error for an empty one).
 
     >>> p = pattern("out of stock, train*")
@@ -86,6 +126,10 @@ def pattern(query: str, *, whole_words: bool = True, match_case: bool = False) -
     ['Out of\\nstock', 'trained']
     >>> pattern("stock", whole_words=False).search("stockroom") is not None
     True
+    >>> [m.group() for m in pattern("creche").finditer("La Crèche, the creche, CRÈCHES")]
+    ['Crèche', 'creche']
+    >>> [m.group() for m in pattern("crèche", match_accents=True).finditer("La Crèche, the creche")]
+    ['Crèche']
     """
     alts = terms(query)
     if not alts:
@@ -96,7 +140,7 @@ def pattern(query: str, *, whole_words: bool = True, match_case: bool = False) -
                             hint="split it into several searches")
     parts = []
     for alt in alts:
-        words = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "") for w in alt.split()]
+        words = [_literal(w.rstrip("*"), match_accents) + (r"\w*" if w.endswith("*") else "") for w in alt.split()]
         words = [w for w in words if w not in ("", r"\w*")]
         if not words:
             raise QualcodeError(f"“{alt}” holds no word to search for", hint="type letters or digits before a *")
@@ -105,19 +149,20 @@ def pattern(query: str, *, whole_words: bool = True, match_case: bool = False) -
     return re.compile("|".join(f"(?:{p})" for p in parts), 0 if match_case else re.IGNORECASE)
 
 
-def _pieces(alts: list[str]) -> list[str] | None:
-    """For each alternative its longest literal piece (a word without its ``*``), for the
-    database's first cut; None when one has no piece the database can look for in any case
-    (LIKE folds only ASCII letters): then every excerpt is read.
+def _pieces(alts: list[str], match_accents: bool = False) -> list[str] | None:
+    """For each alternative its longest literal piece (a word without its ``*``; accents aside,
+    its plain letters), for the database's first cut; None when one has no piece the database
+    can look for in any case (LIKE folds only ASCII letters): then every excerpt is read.
 
     >>> _pieces(["out of stock", "train*"])
     ['stock', 'train']
-    >>> _pieces(["école"]) is None
-    True
+    >>> _pieces(["école"]), _pieces(["école"], match_accents=True)
+    (['ecole'], None)
     """
     out = []
     for alt in alts:
         piece = max((w.rstrip("*") for w in alt.split()), key=len)
+        piece = piece if match_accents else plain(piece)
         if len(piece) < 2 or not piece.isascii():
             return None
         out.append(piece)
@@ -125,15 +170,19 @@ def _pieces(alts: list[str]) -> list[str] | None:
 
 
 def search(ctx: ProjectContext, query: str, *, whole_words: bool = True, match_case: bool = False,
-           coder: str | None = None) -> SearchResult:
+           match_accents: bool = False, coder: str | None = None) -> SearchResult:
     """Every excerpt of the project holding a hit of ``query`` (see the module docstring), with
     its document, speaker (pseudonym), role, whether its speaker is coded, the hits' places and
     the codes ``coder`` (default: the project's coder) gave it. Only that coder's codes: under
-    independent coding a search shows no colleague's work."""
-    rx = pattern(query, whole_words=whole_words, match_case=match_case)
+    independent coding a search shows no colleague's work. ``match_accents``: "creche" does not
+    find "crèche" (walk 39: by default it does, as a reader would expect)."""
+    rx = pattern(query, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
     result = SearchResult(query=query, terms=terms(query))
     with ctx.session(readonly=True) as s:
-        ex = q.excerpts_frame(s, containing=_pieces(terms(query)))
+        # the first cut: the plain piece, or any excerpt with an accented letter (one the
+        # database cannot fold), where accents may differ
+        ex = q.excerpts_frame(s, containing=_pieces(terms(query), match_accents),
+                              or_accented=None if match_accents else ACCENTED)
         if ex.empty:
             return result
         spans = ex["text"].map(lambda t: [m.span() for m in rx.finditer(t or "")])

@@ -286,12 +286,14 @@ def coding_details(
 
 
 def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None, *,
-                   containing: Iterable[str] | None = None) -> pd.DataFrame:
+                   containing: Iterable[str] | None = None, or_accented: str | None = None) -> pd.DataFrame:
     """excerpt_id, document_id, turn_id, order, start, end, text, codable, speaker_id, turn_order.
 
     ``containing``: only excerpts whose text holds one of these pieces, in any case (ASCII letters:
     SQL's LIKE folds no other case): the text search's first, cheap cut (500,000 excerpts are not
-    read into Python to find a word in a few)."""
+    read into Python to find a word in a few). ``or_accented`` (a character range such as
+    ``"\u00c0-\u024f"``): excerpts holding a character of it come too (a search that ignores
+    accents reads those in Python)."""
     q = (select(ExcerptRow.id, ExcerptRow.document_id, ExcerptRow.turn_id, ExcerptRow.order,
                 ExcerptRow.start, ExcerptRow.end, ExcerptRow.text, ExcerptRow.codable,
                 TurnRow.speaker_id, TurnRow.order)
@@ -299,7 +301,12 @@ def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None, *,
          .order_by(ExcerptRow.document_id, ExcerptRow.order))
     if containing is not None:
         pieces = [p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for p in containing]
-        q = q.where(or_(*(ExcerptRow.text.ilike(f"%{p}%", escape="\\") for p in pieces)))
+        found = [ExcerptRow.text.ilike(f"%{p}%", escape="\\") for p in pieces]
+        if or_accented:
+            sqlite = s.get_bind().dialect.name == "sqlite"
+            found.append(ExcerptRow.text.op("GLOB")(f"*[{or_accented}]*") if sqlite
+                         else ExcerptRow.text.op("~")(f"[{or_accented}]"))
+        q = q.where(or_(*found))
     cols = ["excerpt_id", "document_id", "turn_id", "order", "start", "end", "text", "codable",
             "speaker_id", "turn_order"]
     if excerpt_ids is None:

@@ -25,12 +25,12 @@ from qualcode.ui.state import after_decision, attempt, flash, flash_undone, in_c
 from qualcode.ui.text import md
 from qualcode.ui.transcript import new_code, typed_code_text
 
-QUERY, WHOLE, CASE, CODE = "srch_q", "srch_whole", "srch_case", "srch_code"
+QUERY, WHOLE, CASE, ACCENTS, CODE = "srch_q", "srch_whole", "srch_case", "srch_accents", "srch_code"
 
 
-def _table_key(query: str, whole: bool, case: bool) -> str:
+def _table_key(query: str, whole: bool, case: bool, accents: bool = False) -> str:
     """The hits table's key: a new search starts with every hit ticked again."""
-    return "srch_table_" + hashlib.sha1(f"{query}|{whole}|{case}".encode()).hexdigest()[:12]
+    return "srch_table_" + hashlib.sha1(f"{query}|{whole}|{case}|{accents}".encode()).hexdigest()[:12]
 
 
 def _code_hits(ctx: ProjectContext, excerpt_ids: list[int], code_names: dict[str, str], first_text: str) -> None:
@@ -80,15 +80,18 @@ def render() -> None:
     st.caption(f"Find words or phrases in {where}, read each hit where it was said, and code the hits "
                "you choose in one go. Several at once: separate them with commas (stock-out, out of stock); "
                "a * ends a word with any ending (train* finds trained, training).")
-    for k in (QUERY, WHOLE, CASE):  # back from a hit opened on the Code page: the same search
+    for k in (QUERY, WHOLE, CASE, ACCENTS):  # back from a hit opened on the Code page: the same search
         if k not in st.session_state and f"{k}_kept" in st.session_state:
             st.session_state[k] = st.session_state[f"{k}_kept"]
-    cols = st.columns([5, 1.7, 1.5], vertical_alignment="bottom")
+    cols = st.columns([5, 1.7, 1.5, 1.7], vertical_alignment="bottom")
     query = cols[0].text_input("Search the transcripts" + (" and survey answers" if surveys else ""), key=QUERY, placeholder="stock-out, out of stock, medicine*",
                                icon=":material/search:")
     whole = cols[1].toggle("Whole words", value=True, key=WHOLE, help="Off: “stock” also finds “stockroom”")
     case = cols[2].toggle("Match case", value=False, key=CASE)
-    st.session_state.update({f"{QUERY}_kept": query, f"{WHOLE}_kept": whole, f"{CASE}_kept": case})
+    accents = cols[3].toggle("Match accents", value=False, key=ACCENTS,
+                             help="Off: “creche” also finds “crèche”, and “crèche” finds “creche”")
+    st.session_state.update({f"{QUERY}_kept": query, f"{WHOLE}_kept": whole, f"{CASE}_kept": case,
+                             f"{ACCENTS}_kept": accents})
     bar = st.container(horizontal=True, vertical_alignment="center")
     bar.button("Undo", key="srch_undo", icon=":material/undo:", on_click=_undo, args=(ctx,),
                help="Undo your last change (coding the hits takes them all back at once)")
@@ -96,7 +99,7 @@ def render() -> None:
         st.info("Type a word or phrase above and press Enter. The search reads every document's text, "
                 "whatever has been coded.", icon=":material/search:")
         return
-    result = attempt(search_svc.search, ctx, query, whole_words=whole, match_case=case)
+    result = attempt(search_svc.search, ctx, query, whole_words=whole, match_case=case, match_accents=accents)
     if result is None:
         return
     rows = result.rows
@@ -111,7 +114,7 @@ def render() -> None:
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     codable = rows[rows["codable"]].reset_index(drop=True)
     if not codable.empty:
-        _code_form(ctx, codable, query, whole, case)
+        _code_form(ctx, codable, _table_key(query, whole, case, accents))
     off = rows[~rows["codable"]]
     if not off.empty:
         with st.expander(f"{search_svc.off_lines_text(off)} not coded (an interviewer's, say)",
@@ -147,12 +150,11 @@ def _hit_markdown(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out + [md(text[at:])])
 
 
-def _code_form(ctx: ProjectContext, rows: pd.DataFrame, query: str, whole: bool, case: bool) -> None:
+def _code_form(ctx: ProjectContext, rows: pd.DataFrame, table: str) -> None:
     """The codable hits, each with a tick (all ticked: untick those not about it), and the code
     to give the ticked ones. Checkboxes, not a grid: Tab and Space reach each one."""
     cb = attempt(ui_support.codebook, ctx)
     code_names = {c.id: c.name for c in cb.codable_codes()} if cb is not None else {}
-    table = _table_key(query, whole, case)
     ids = [int(i) for i in rows["excerpt_id"]]
     # the unticked, kept apart from the ticks (widgets): Streamlit forgets a widget's value on a
     # page that is not drawn (walk 39: after Open and back, every hit was ticked again)
