@@ -428,15 +428,38 @@ def test_import_undo_refused_when_an_imported_code_was_used(project, tmp_path, u
         with project.session(readonly=True) as s:
             excerpt = next(e for e in documents.load_document(s, doc_id).excerpts if e.codable)
         coding.add_coding(project, excerpt.id, "n12")
-        expected = "code 'n12' has been used since (1 coding)"
+        expected = "the code “Nested 12” has been used since (1 coding)"
     else:  # another coder hangs a new code under an imported one
         cbs.add_code(project.as_coder("bob"), {"id": "late", "name": "Late", "definition": "Later.", "parent": "n20"})
-        expected = "code 'n20' has been used since (child code 'late')"
+        expected = "the code “Nested 20” has been used since (child code 'late')"
     before = snapshot(project)
     with pytest.raises(CodebookError) as exc:
         cbs.undo_codebook(project)
     assert expected in exc.value.message and exc.value.app_hint and "qualcode" not in exc.value.app_hint
     assert snapshot(project) == before  # nothing undone
+
+
+def test_import_undo_takes_the_models_pending_suggestions_with_it(project, tmp_path):
+    """Walk 40: the model's background suggestions of a new code counted as use and refused its
+    undo. Pending suggestions (nobody's decision) go with the codes; a decided one still refuses."""
+    from qualcode.core import Suggestion
+    from qualcode.storage import coding as coding_store
+
+    path = tmp_path / "nested.yaml"
+    _nested_yaml(path, 30)
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document("Interview 1"))
+    with project.session(readonly=True) as s:
+        excerpt = next(e for e in documents.load_document(s, doc_id).excerpts if e.codable)
+    before = snapshot(project)
+    cbs.import_codebook(project, path)
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=excerpt.id, code_id=c, score=0.5, model_id="m")
+                                            for c in ("n12", "n21")])
+    assert cbs.undo_codebook(project)["action"] == "codebook_import"
+    assert snapshot(project) == before
+    with project.session(readonly=True) as s:
+        assert not coding_store.list_suggestions(s)
 
 
 def test_import_codebook_upload_names_the_users_file(project, tmp_path):

@@ -312,3 +312,49 @@ def test_every_app_message_is_free_of_cli_flags(project):
         assert not cli_only(exc.value.for_app()), exc.value.for_app()
         assert exc.value.for_app().startswith(exc.value.message.rstrip("."))
     assert cli_only("pass --replace") and cli_only("run qualcode init DIR") and not cli_only("tick Replace")
+
+
+def test_a_new_code_made_for_a_coding_goes_with_its_undo(project):
+    """Walk 40: a code made by mistake from a code box ("Barr") stayed after Undo took back its
+    coding, and a second Undo was refused: "code 'barr' has been used since (2 suggestion(s))",
+    the model's own background suggestions. Made in ``one_undo``, the code and its coding are
+    one step; the model's pending suggestions of it go with it; the message names the code."""
+    from qualcode.services import codebook as cbs
+    from qualcode.services import messages
+
+    with project.session() as s:
+        doc_id = documents.add_document(s, make_document("d1", TURNS))
+        ex = [e.id for e in documents.load_document(s, doc_id).excerpts]
+    with executor.one_undo():
+        new = cbs.add_code(project, {"name": "Barr", "definition": "Barr."})
+        coding.add_coding(project, ex[1], new.id)
+    with project.session() as s:  # the background refresh suggests the new code elsewhere
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[3], code_id=new.id, score=0.4, model_id="m")])
+    coding.add_coding(project, ex[3], "trust")  # a later step, not undone with it
+    assert [u["action"] for u in coding.undo(project, 1)] == ["code"]
+    done = coding.undo(project, 1)
+    assert done == [{"action": "code", "entity": "coding", "entity_id": done[0]["entity_id"],
+                     "new_codes": ["Barr"]}]
+    assert cbs.get_codebook(project).get(new.id) is None
+    with project.session(readonly=True) as s:
+        assert not [c for c in store.list_codings(s)] and not store.list_suggestions(s)
+    text = messages.undone_message(project, done)
+    assert text.startswith("Undone: coding “Barr” on ") and text.endswith(
+        "The new code “Barr” made for it is gone from the codebook too.")
+    # without one_undo, as from the Codebook page: the code's own undo, pending suggestions no bar
+    other = cbs.add_code(project, {"name": "Waiting list", "definition": "Places."})
+    with project.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[3], code_id=other.id, score=0.4, model_id="m")])
+    assert [u["action"] for u in coding.undo(project, 1)] == ["code_add"]
+    with project.session(readonly=True) as s:
+        assert not store.list_suggestions(s)
+    # a decided suggestion is use: refused, in the code's name
+    third = cbs.add_code(project, {"name": "Fees", "definition": "Money asked."})
+    with project.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[3], code_id=third.id, score=0.4, model_id="m")])
+        sid = store.list_suggestions(s)[0].id
+    coding.reject_suggestion(project, sid)
+    coding.undo(project, 1)  # the rejection
+    coding.reject_suggestion(project, sid)
+    with pytest.raises(CodebookError, match="the code “Fees” has been used since"):
+        cbs.undo_codebook(project)

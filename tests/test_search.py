@@ -148,6 +148,13 @@ def test_the_search_page_makes_a_new_code_for_the_hits(two):
     rows = svc.search(two, "stock-out").rows
     assert rows["codes"].tolist() == [["Stock-outs"], ["Stock-outs"]]
     assert any("Coded 2 excerpts with Stock-outs" in s.value.replace("\\", "") for s in at.success)
+    at.button(key="srch_undo").click().run()  # one Undo: the codings and the code made for them
+    assert any("The new code “Stock-outs” made for it is gone" in i.value for i in no_exception(at).info)
+    assert svc.search(two, "stock-out").rows["codes"].tolist() == [[], []]
+    with two.session(readonly=True) as s:
+        from qualcode.storage import codes as code_store
+
+        assert not [c for c in code_store.load_codebook(s).codes if c.name == "Stock-outs"]
 
 
 def test_the_search_page_says_when_nothing_is_found_or_the_query_is_empty(two):

@@ -341,6 +341,28 @@ def test_a_code_added_while_a_document_is_open_says_where_it_is_suggested(projec
     assert suggest_svc.where_suggested(project, [new.id]) == {new.id: [(doc2, "second", 1)]}
 
 
+def test_a_new_code_suggested_in_the_open_document_is_not_said_to_be_suggested_nowhere(project, monkeypatch):
+    """Walk 40: "New code Transport: the model suggests it nowhere yet" stayed at the top of the
+    page while the open document showed Transport's chip (stored before the page's last run)."""
+    from qualcode.core import Suggestion
+    from qualcode.services import codebook as cb_service
+    from qualcode.storage import documents as doc_store
+
+    doc1, _ = seed(project, name="first")
+    monkeypatch.setattr(suggest_svc, "follow_codebook", lambda *a, **k: True)
+    script = "from qualcode.ui.pages import code\ncode.render()\n"
+    at = no_exception(run_script(script, project, code_doc=doc1, code_mode="Excerpts"))
+    new = cb_service.add_code(project, {"name": "Transport", "definition": "Getting there."})
+    at = no_exception(at.run())
+    assert [c.value for c in at.caption if c.value.startswith("New code Transport")]  # nowhere yet: true
+    with project.session() as s:
+        ex1 = [e.id for e in doc_store.load_document(s, doc1).excerpts if e.codable]
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex1[-1], code_id=new.id, score=0.7, model_id="m")])
+    for _ in range(2):  # the run that learns of it, and the next
+        at = no_exception(at.run())
+        assert not [c.value for c in at.caption if c.value.startswith("New code Transport")]
+
+
 def test_a_document_whose_suggestions_are_all_a_colleagues_is_scored_by_the_coders_own_model(seeded, monkeypatch):
     """Walk 19: under independent coding, a document whose suggestions a colleague's model had
     re-scored said "the local model has not scored it" (its rows were hidden). The page says

@@ -346,6 +346,13 @@ def test_panel_makes_a_new_code_from_a_name_typed_in_add_a_code(seeded):
     (c,) = [c for c in codings if c.code_id == new.id]
     assert (c.start, c.end, c.origin.value) == (ben.start + 4, ben.start + len("Our principals bought"), "manual")
     assert any("New code “Visible data” added to the codebook" in s.value for s in at.success)
+    # one Undo takes back the coding and the code made for it (walk 40: the code stayed)
+    at.button(key="page-undo").click().run()
+    assert any(i.value.startswith("Undone: coding “Visible data” on") and
+               i.value.endswith("The new code “Visible data” made for it is gone from the codebook too.")
+               for i in no_exception(at).info)
+    with ctx.session(readonly=True) as s:
+        assert not [c for c in code_store.load_codebook(s).codes if c.name == "Visible data"]
     type_new_option(at.selectbox(key=f"pick-{ben.id}"), "EVIDENCE")  # a name it holds, in another case
     at.button(key=f"addcode-{ben.id}").click().run()
     no_exception(at)

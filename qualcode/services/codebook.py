@@ -525,19 +525,25 @@ def restored_text(code: Code, codings: int = 0) -> str:
 
 # ----------------------------------------------------------------------------- undo
 def _unused(s, code_id: str, *, allow_codings: int = 0, allow_suggestions: int = 0, allow_memos: int = 0,
-            allow_children: int = 0) -> None:
+            allow_children: int = 0, pending_ok: bool = False) -> None:
+    """Refuse the undo when the code is used beyond what is allowed. ``pending_ok``: the model's
+    pending suggestions are no use (walk 40: the background refresh had suggested a code made by
+    mistake twice, and Undo could not take it back); the caller deletes them."""
     refs = store.code_refs(s, code_id)
     extra = []
     if refs["codings"] > allow_codings:
         extra.append(f"{refs['codings'] - allow_codings} coding(s)")
-    if refs["pending"] + refs["decided"] > allow_suggestions:
-        extra.append(f"{refs['pending'] + refs['decided'] - allow_suggestions} suggestion(s)")
+    suggestions = refs["decided"] + (0 if pending_ok else refs["pending"])
+    if suggestions > allow_suggestions:
+        extra.append(f"{suggestions - allow_suggestions} suggestion(s)")
     if refs["memos"] > allow_memos:
         extra.append(f"{refs['memos'] - allow_memos} memo(s)")
     if refs["children"] > allow_children:
         extra.append(f"{refs['children'] - allow_children} child code(s)")
     if extra:
-        raise CodebookError(f"cannot undo: code {code_id!r} has been used since ({', '.join(extra)})",
+        code = _codebook(s).get(code_id)
+        raise CodebookError(f"cannot undo: the code “{code.name if code else code_id}” has been used since "
+                            f"({', '.join(extra)})",
                             hint=f"merge it into another code instead (qualcode codebook merge {code_id} TARGET)",
                             app_hint="merge it into another code instead (Move · merge · split · retire)")
 
@@ -547,13 +553,16 @@ _COMPARED_SET = frozenset(_COMPARED)
 
 
 def _unused_codes(s, code_ids: list[str]) -> None:
-    """:func:`_unused` for many codes at once (an import's undo): codings, suggestions and
-    memos on them, or child codes outside them, refuse the undo."""
-    used = store.codes_in_use(s, code_ids)
+    """:func:`_unused` for many codes at once (an import's undo): codings, decided suggestions
+    and memos on them, or child codes outside them, refuse the undo (the model's pending
+    suggestions do not: the caller deletes them)."""
+    used = store.codes_in_use(s, code_ids, pending_ok=True)
     if used:
         code_id, what = next(iter(used.items()))
         more = f" (and {len(used) - 1} more code{'s' if len(used) > 2 else ''})" if len(used) > 1 else ""
-        raise CodebookError(f"cannot undo: code {code_id!r} has been used since ({what}){more}",
+        code = _codebook(s).get(code_id)
+        raise CodebookError(f"cannot undo: the code “{code.name if code else code_id}” has been used since "
+                            f"({what}){more}",
                             hint="merge or retire the codes you no longer want instead (qualcode codebook merge)",
                             app_hint="merge or retire the codes you no longer want instead "
                                      "(Move · merge · split · retire)")
@@ -576,7 +585,8 @@ def _undo(s, ev) -> None:
     action = ev.action
     if action == "code_add":
         _same_now(cb, after, what="addition")
-        _unused(s, ev.entity_id)
+        _unused(s, ev.entity_id, pending_ok=True)
+        store.delete_pending_suggestions(s, ev.entity_id)
         store.delete_code(s, ev.entity_id)
     elif action in ("code_edit", "code_rename", "code_move", "code_restore"):
         _same_now(cb, after, what=action.removeprefix("code_"))
@@ -612,6 +622,7 @@ def _undo(s, ev) -> None:
             _same_now(by_id, d, what="import")
         added = [d["id"] for d in after.get("added", [])]
         _unused_codes(s, added)
+        store.delete_pending_of_codes(s, added)
         store.save_codes(s, [_code_from(d) for d in (before or {}).get("updated", [])])
         depth = _depths(by_id)
         store.delete_codes(s, sorted(added, key=lambda cid: -depth.get(cid, 0)))  # children first

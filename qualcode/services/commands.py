@@ -23,9 +23,12 @@ Handlers live next to the service that owns the noun (``services/coding.py``,
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import importlib
+import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from qualcode.core import commands as cmd
 from qualcode.services.project import ProjectContext
@@ -86,6 +89,23 @@ def handler_for(command_type: type[cmd.Command]) -> Any:
         raise TypeError(f"no handler for {command_type.__name__}") from None
 
 
+_BATCH: contextvars.ContextVar[str | None] = contextvars.ContextVar("qualcode_batch", default=None)
+
+
+@contextlib.contextmanager
+def one_undo() -> Iterator[str]:
+    """The commands run inside are one step for the undo (each still its own transaction):
+    a new code made from a code box and its first coding (walk 40: Undo took the coding back
+    and left the code, which a second Undo could not remove). Their audit events share a
+    ``batch`` in ``after``, as an "Accept all" click's do."""
+    outer = _BATCH.get()
+    token = _BATCH.set(outer or uuid.uuid4().hex)
+    try:
+        yield _BATCH.get() or ""
+    finally:
+        _BATCH.reset(token)
+
+
 def execute(ctx: ProjectContext, c: cmd.Command) -> Any:
     """Run one command in one transaction and record it; returns the handler's result.
 
@@ -95,6 +115,9 @@ def execute(ctx: ProjectContext, c: cmd.Command) -> Any:
     with ctx.session() as s:
         coder_id = ctx.coder_id(s)  # resolved (created on first write) inside this transaction
         out = handler.apply(s, ctx, coder_id, c)
+        batch = _BATCH.get()
+        if batch and c.undoable and isinstance(out.after, dict) and "batch" not in out.after:
+            out.after = {**out.after, "batch": batch}
         if out.record:
             audit.record(s, c.action, out.entity or c.entity, out.entity_id, coder_id=coder_id,
                          before=out.before, after=out.after, undo_of=out.undo_of, command=c.payload())
@@ -112,10 +135,12 @@ class Undone:
     before: Any
     after: Any
     more: int = 0  # further events of the same click undone with it (an "Accept all")
+    new_codes: tuple[str, ...] = ()  # the names of the codes that click made, removed with it
 
     def brief(self) -> dict[str, Any]:
         return {"action": self.action, "entity": self.entity, "entity_id": self.entity_id,
-                **({"more": self.more} if self.more else {})}
+                **({"more": self.more} if self.more else {}),
+                **({"new_codes": list(self.new_codes)} if self.new_codes else {})}
 
 
 @handles(cmd.Undo)
@@ -132,6 +157,8 @@ class _Undo:
         # the other events of the same click (an "Accept all" on a turn), newest first: one undo
         batch = ev.after.get("batch") if isinstance(ev.after, dict) else None
         more: list[int] = []
+        new_codes: list[str] = []
+        s.flush()
         while batch:
             nxt = audit.latest_rows(s, coder_id=coder_id, actions=actions, limit=1)
             if not nxt or not isinstance(nxt[0].after, dict) or nxt[0].after.get("batch") != batch:
@@ -140,8 +167,11 @@ class _Undo:
             nxt[0].undone = True
             s.flush()
             more.append(nxt[0].id)
+            if nxt[0].action == cmd.AddCode.action:
+                new_codes.append(str(nxt[0].after.get("name") or nxt[0].entity_id))
         done = Undone(id=ev.id, action=ev.action, entity=ev.entity, entity_id=ev.entity_id,
-                      before=ev.before, after=ev.after, more=len(more))
+                      before=ev.before, after=ev.after, more=len(more) - len(new_codes),
+                      new_codes=tuple(new_codes))
         return Outcome(result=done, entity=ev.entity, entity_id=ev.entity_id,
                        before={"action": ev.action, "after": ev.after, **({"with": more} if more else {})},
                        after=ev.before, undo_of=ev.id)

@@ -97,8 +97,9 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
             detail = {**detail, "text": " ".join(words.split()) or detail["text"]}
     what = WHAT.get(item["action"], item["action"])
     text = f"Undone: {what}"
-    if codes:
-        text += " " + ", ".join(f"“{names.get(c, c)}”" for c in codes)
+    made = item.get("new_codes") or []
+    if codes:  # a code made with it is gone from the codebook: its name from the undone event
+        text += " " + ", ".join(f"“{names.get(c) or (made[0] if len(made) == 1 else c)}”" for c in codes)
     n_coded = len(data.get("codings") or ())
     if item["action"] == "code_excerpts" and n_coded != 1:  # a search's hits: how many, not the first
         text += f" on {n_coded} excerpts"
@@ -108,4 +109,7 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
         text += f": “{_one_line(data['text'], 60)}”"
     if item.get("more"):
         text += f", and {item['more']} more accepted with the same click"
+    if made:  # a code made in a code box for this coding goes with it (walk 40)
+        text += (f". The new code {', '.join(f'“{n}”' for n in made)} made for it is gone from the codebook too"
+                 if len(made) == 1 else f". The new codes {', '.join(f'“{n}”' for n in made)} are gone too")
     return text + "."

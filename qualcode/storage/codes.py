@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, delete, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from qualcode.core import Code, Codebook
@@ -189,14 +189,18 @@ def coded_codes(s: Session) -> set[str]:
     return set(s.scalars(select(CodingRow.code_id).distinct()))
 
 
-def codes_in_use(s: Session, code_ids: list[str]) -> dict[str, str]:
+def codes_in_use(s: Session, code_ids: list[str], *, pending_ok: bool = False) -> dict[str, str]:
     """Of ``code_ids``, those that codings, suggestions or memos point at, or that have a
     child code outside ``code_ids``: id -> what uses it, in words. Four grouped queries,
-    whatever the number of ids (undo of a 100,000-code import)."""
+    whatever the number of ids (undo of a 100,000-code import). ``pending_ok``: pending
+    suggestions (the model's, nobody's decision) do not count."""
     ids = set(code_ids)
     out: dict[str, list[str]] = {}
     for model, word in ((CodingRow, "coding"), (SuggestionRow, "suggestion"), (MemoRow, "memo")):
-        for cid, n in s.execute(select(model.code_id, func.count()).group_by(model.code_id)):
+        q = select(model.code_id, func.count()).group_by(model.code_id)
+        if model is SuggestionRow and pending_ok:
+            q = q.where(SuggestionRow.status != "pending")
+        for cid, n in s.execute(q):
             if cid in ids:
                 out.setdefault(cid, []).append(f"{n} {word}{'s' if n != 1 else ''}")
     for child, parent in s.execute(select(CodeRow.id, CodeRow.parent_id).where(CodeRow.parent_id.is_not(None))):
@@ -365,6 +369,13 @@ def delete_pending_suggestions(s: Session, code_id: str) -> list[dict[str, Any]]
         s.delete(r)
     s.flush()
     return out
+
+
+def delete_pending_of_codes(s: Session, code_ids: list[str]) -> None:
+    """Remove the pending suggestions of many codes (undo of an import), a chunk of ids at a time."""
+    for chunk in chunks(sorted(set(code_ids)), 900):
+        s.execute(delete(SuggestionRow).where(SuggestionRow.code_id.in_(chunk), SuggestionRow.status == "pending"))
+    s.flush()
 
 
 def restore_suggestions(s: Session, rows: list[dict[str, Any]]) -> None:

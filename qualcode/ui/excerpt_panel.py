@@ -17,6 +17,7 @@ from qualcode.errors import QualcodeError
 from qualcode.services import coding, messages, ui_support
 from qualcode.services import suggest as suggest_svc
 from qualcode.services.suggest import FAR_FROM_SURE, sureness
+from qualcode.services.commands import one_undo
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TurnView
 from qualcode.ui.state import after_decision, error_text, flash, flash_undone, in_callback
@@ -36,6 +37,11 @@ def words(text: str) -> list[tuple[int, int, str]]:
 
 
 def _add_code(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str, str]) -> None:
+    with one_undo():  # a new code made here and its first coding: one step for Undo (walk 40)
+        _add_code_now(ctx, ex, code_options)
+
+
+def _add_code_now(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str, str]) -> None:
     code_id = st.session_state.get(f"pick-{ex.id}")
     if not code_id:
         flash("Pick a code first.", kind="warning")

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from qualcode.services import coding
+from qualcode.services.commands import one_undo
 from qualcode.services.project import ProjectContext
 from qualcode.services.suggest import FAR_FROM_SURE, sureness
 from qualcode.services.ui_support import TranscriptView, TurnView
@@ -149,6 +150,11 @@ def coded_excerpt(view: TranscriptView, start: int, end: int) -> tuple[int, int]
 
 
 def on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
+    with one_undo():  # a new code made in the box and its first coding: one step for Undo
+        _on_code(ctx, view, key)
+
+
+def _on_code(ctx: ProjectContext, view: TranscriptView, key: str) -> None:
     ev = _event(key, "code")
     if not ev:
         return

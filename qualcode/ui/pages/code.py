@@ -314,9 +314,12 @@ def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     seen = st.session_state.get("code_codes_seen")
     if info["busy"] or seen is None or seen[0] != doc_id:
         return
-    new = (attempt(suggest_svc.suggested_codes, ctx, doc_id) or set()) - seen[1]
+    here = attempt(suggest_svc.suggested_codes, ctx, doc_id) or set()
+    new = here - seen[1]
     cb = attempt(ui_support.codebook, ctx)  # the codebook now: a new code is not in the page's names
-    _new_codes_elsewhere(ctx, doc_id, cb, new)
+    # every code suggested here, not only those new since the page's last run (walk 40: "the model
+    # suggests it nowhere yet" beside the new code's chip on the open excerpt)
+    _new_codes_elsewhere(ctx, doc_id, cb, here)
     if new:
         current = {c.id: c.name for c in cb.codes} if cb is not None else {}
         names = sorted(current.get(c, c) for c in new)

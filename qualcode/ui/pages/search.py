@@ -19,6 +19,7 @@ from qualcode.core.text import plural
 from qualcode.services import coding, export, ui_support
 from qualcode.services import search as search_svc
 from qualcode.services import survey as survey_svc
+from qualcode.services.commands import one_undo
 from qualcode.services.project import ProjectContext
 from qualcode.ui.pages.export import project_slug
 from qualcode.ui.state import after_decision, attempt, flash, flash_undone, in_callback, open_on_code_page, page_context
@@ -34,6 +35,11 @@ def _table_key(query: str, whole: bool, case: bool, accents: bool = False) -> st
 
 
 def _code_hits(ctx: ProjectContext, excerpt_ids: list[int], code_names: dict[str, str], first_text: str) -> None:
+    with one_undo():  # a new code made here and the hits coded with it: one step for Undo (walk 40)
+        _code_hits_now(ctx, excerpt_ids, code_names, first_text)
+
+
+def _code_hits_now(ctx: ProjectContext, excerpt_ids: list[int], code_names: dict[str, str], first_text: str) -> None:
     code_id = st.session_state.get(CODE)
     if not code_id:
         flash("Choose the code to give the ticked excerpts first.", kind="warning")
