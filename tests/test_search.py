@@ -94,6 +94,14 @@ def test_coding_the_hits_is_one_action_one_undo_and_skips_uncoded_lines(two):
     with two.session(readonly=True) as s:
         assert not [c for c in coding_store.list_codings(s) if c.code_id == "evidence"]
         assert {sg.excerpt_id: sg.status.value for sg in coding_store.list_suggestions(s)}[ids[1]] == "pending"
+    # walk 40: a hit with the code on some of its words has it already: no second, whole coding
+    part = coding.add_coding(two, ids[1], "evidence", start=int(r.rows["start"][1]) + 5,
+                             end=int(r.rows["start"][1]) + 18)
+    done = coding.code_excerpts(two, ids, "evidence")
+    assert (len(done["coded"]), done["already"]) == (1, 1)
+    with two.session(readonly=True) as s:
+        assert sorted((c.excerpt_id, c.id == part) for c in coding_store.list_codings(s)
+                      if c.code_id == "evidence") == [(ids[1], True), (ids[2], False)]
 
 
 def test_a_search_shows_only_the_coders_own_codes(two):
@@ -211,11 +219,29 @@ def test_the_hits_download_says_what_was_searched_and_whose_lines_are_coded(two)
     from qualcode.ui.pages.search import download_table
 
     rows = svc.search(two, "stock-out*").rows
-    t = download_table(rows, "stock-out*")
-    assert list(t.columns) == ["search", "document", "speaker", "role", "excerpt", "hits", "your_codes",
-                               "speaker_coded"]
-    assert set(t["search"]) == {"stock-out*"} and list(t["speaker_coded"]) == ["no", "yes", "yes"]
-    assert list(t["speaker"]) == ["Interviewer", "Ana", "Ben"]
+    interviewer, ana, ben = rows["excerpt_id"]
+    t = download_table(rows, "stock-out*", "whole words, any case, same accents", {int(ana)})
+    assert list(t.columns) == ["search", "options", "document", "speaker", "role", "excerpt", "hits", "your_codes",
+                               "speaker_coded", "ticked", "excerpt_id"]
+    assert set(t["search"]) == {"stock-out*"} and set(t["options"]) == {"whole words, any case, same accents"}
+    assert list(t["speaker_coded"]) == ["no", "yes", "yes"] and list(t["ticked"]) == ["", "yes", "no"]
+    assert list(t["speaker"]) == ["Interviewer", "Ana", "Ben"] and list(t["excerpt_id"]) == [interviewer, ana, ben]
+
+def test_the_pages_download_says_what_is_ticked_now_and_how_the_search_was_made(two, monkeypatch):
+    from qualcode.ui.pages import search as search_page
+
+    made = []
+    real = search_page.download_table
+    monkeypatch.setattr(search_page, "download_table", lambda *a: made.append(real(*a)) or made[-1])
+    interviewer, ana, ben = svc.search(two, "stock-out*").rows["excerpt_id"]
+    at = no_exception(page("search", two))
+    at.text_input(key="srch_q").input("stock-out*").run()
+    at.toggle(key="srch_accents").set_value(True).run()
+    assert list(made[-1]["ticked"]) == ["", "yes", "yes"]
+    at.checkbox(key=f"{search_page._table_key('stock-out*', True, False, True)}_{ben}").uncheck().run()
+    no_exception(at)
+    assert list(made[-1]["ticked"]) == ["", "yes", "no"]
+    assert set(made[-1]["options"]) == {"whole words, any case, same accents"}
 
 
 def test_the_search_page_says_it_searches_survey_answers_too(two):

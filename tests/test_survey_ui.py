@@ -54,6 +54,8 @@ def test_grid_add_a_code_box_offers_codebook_codes_only(project):
     r3 = int(rows[("r3", USEFUL)])
     box = at.selectbox(key=f"sadd-{r3}")
     assert not box.proto.accept_new_options
+    assert any(c.value.startswith("A row's “Add a code” box applies a code of the codebook at once; a new code "
+                                  "is made on the Codebook page.") for c in at.caption)
     before = _code_names(project)
     box.select("buy_in").run()
     no_exception(at)
@@ -309,3 +311,21 @@ def test_open_on_the_code_page_shows_each_excerpt_in_its_own_view(project, monke
         else:
             assert (at.session_state["sg_survey"], at.session_state["sg_question"]) == ("fall", CHANGE)
     assert went == ["page:code", "page:code"]
+
+
+def test_a_decision_in_the_grid_leaves_the_chips_of_every_answer_shown(project, monkeypatch):
+    """Walk 40: adding a code to R09 swapped its "Barriers 31%" chip for "Opening hours 45%" (the
+    background refresh re-scored the rows on screen), so a click meant for one chip could land
+    on another. In the grid every answer on the page shown keeps its chips."""
+    from qualcode.services import suggest as suggest_svc
+
+    rows, _ = _seeded(project)
+    asked = []
+    monkeypatch.setattr(suggest_svc, "on_decision", lambda ctx, **kw: asked.append(kw))
+    at = no_exception(page("code", project))
+    shown = [int(k.removeprefix("sadd-")) for k in (s.key for s in at.selectbox) if str(k).startswith("sadd-")]
+    r3 = int(rows[("r3", USEFUL)])
+    assert r3 in shown and len(shown) >= 3
+    at.selectbox(key=f"sadd-{r3}").select("buy_in").run()
+    no_exception(at)
+    assert asked and sorted(asked[-1]["exclude"]) == sorted(shown)

@@ -627,6 +627,24 @@ def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
         no_exception(at)
         assert not cb_service.get_codebook(ctx).get("buy_in").retired
 
+def test_the_codebook_page_says_when_a_code_has_no_definition_yet(seeded):
+    """Walk 40: a code made while coding read "Transport." on the Codebook page and "(no
+    definition yet)" in the report. The page says so too, and asks for one where it is edited."""
+    ctx, _, _ = seeded
+    from qualcode.services import codebook as cb_service
+
+    new = cb_service.add_code(ctx, {"name": "Transport", "definition": "Transport."})
+    at = no_exception(page("codebook", ctx))
+    table = next(d.value for d in at.dataframe if "Definition" in d.value.columns)
+    row = table[table["Id"] == new.id].iloc[0]
+    assert row["Definition"] == "(no definition yet)"
+    assert table[table["Id"] == "trust"].iloc[0]["Definition"] not in ("", "(no definition yet)")
+    work_on(at).set_value(new.id).run()
+    assert any(c.value.startswith("No definition yet: this one only repeats the name") for c in no_exception(at).caption)
+    work_on(at).set_value("trust").run()
+    assert not any(c.value.startswith("No definition yet") for c in no_exception(at).caption)
+
+
 def test_themes_quotes_behind_a_number(seeded):
     ctx, doc_id, sid = seeded
     coding.accept_suggestion(ctx, sid["2:trust"])

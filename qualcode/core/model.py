@@ -215,6 +215,25 @@ class Code:
         """
         return f"{self.name} (retired)" if self.retired else self.name
 
+    @property
+    def shown_definition(self) -> str:
+        """The definition as a reader should see it: one that only repeats the name (a code made
+        while coding starts with its name as its definition) is none yet (walk 39: a report's
+        codebook read "Childcare: Childcare.").
+
+        >>> Code("cc", "Childcare", "Childcare.").shown_definition
+        '(no definition yet)'
+        >>> Code("tr", "Trust", " Confidence in others. ").shown_definition
+        'Confidence in others.'
+        """
+        text = " ".join((self.definition or "").split())
+        if not text or text.rstrip(".").casefold() == " ".join(self.name.split()).rstrip(".").casefold():
+            return NO_DEFINITION
+        return text
+
+
+NO_DEFINITION = "(no definition yet)"
+
 
 @dataclass
 class Codebook:

@@ -18,25 +18,6 @@ SECTIONS = (("include", "Include"), ("exclude", "Exclude"), ("examples", "Exampl
             ("counterexamples", "Counterexamples"))
 
 
-NO_DEFINITION = "(no definition yet)"
-
-
-def definition_text(c: Code) -> str:
-    """A code's definition as a reader should see it: a definition that only repeats the name
-    (a code made while coding starts with its name as its definition) is none yet (walk 39:
-    the report's codebook read "Childcare: Childcare.").
-
-    >>> definition_text(Code(id="cc", name="Childcare", definition="Childcare."))
-    '(no definition yet)'
-    >>> definition_text(Code(id="tr", name="Trust", definition=" Confidence in others. "))
-    'Confidence in others.'
-    """
-    text = " ".join((c.definition or "").split())
-    if not text or text.rstrip(".").casefold() == " ".join(c.name.split()).rstrip(".").casefold():
-        return NO_DEFINITION
-    return text
-
-
 def ordered(cb: Codebook, *, include_retired: bool = False, used: Iterable[str] = ()) -> list[tuple[int, Code]]:
     """``(depth, code)`` in display order: each parent followed by its subtree. Retired codes
     are left out unless asked for, or ``used`` (``Codebook.exported``); a code under a retired
@@ -103,7 +84,7 @@ def markdown(cb: Codebook, *, usage: dict[str, int] | None = None, include_retir
         level = "#" * min(2 + depth, 6)
         flags = _flags(c, usage, id_text=f"`{c.id}`", grouping="grouping")
         lines += [f"{level} {c.name}", "", " · ".join(flags), ""]
-        lines += [definition_text(c), ""]
+        lines += [c.shown_definition, ""]
         for attr, label in SECTIONS:
             items = getattr(c, attr)
             if items:
@@ -140,7 +121,7 @@ def write_docx(cb: Codebook, path: str | Path, *, usage: dict[str, int] | None =
         flags = _flags(c, usage, id_text=f"id: {c.id}", grouping="grouping code")
         p = doc.add_paragraph()
         p.add_run(" · ".join(flags)).italic = True
-        doc.add_paragraph(definition_text(c))
+        doc.add_paragraph(c.shown_definition)
         for attr, label in SECTIONS:
             items = getattr(c, attr)
             if items:

@@ -175,7 +175,7 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
     cb = data.codebook
     out = [f"# {_md(data.title)}", "", _counted(data), "", "## Codebook", ""]
     for depth, c in _listed(data):
-        out.append(f"{'  ' * depth}- **{_md(c.shown_name)}** (`{c.id}`): {_md(codebook_docs.definition_text(c))}")
+        out.append(f"{'  ' * depth}- **{_md(c.shown_name)}** (`{c.id}`): {_md(c.shown_definition)}")
     out += ["", "## How often each theme comes up", "", _md_table(_freq_table(data.frequencies)), ""]
     if data.crosstab is not None and data.by:
         out += [f"## By {_md(data.by)}", "", _md_table(data.crosstab.drop(columns=["code_id"])), ""]
@@ -205,7 +205,7 @@ def docx_bytes(data: ReportData) -> bytes:
     for depth, c in _listed(data):  # Word's template nests bullets three deep
         p = doc.add_paragraph(style="List Bullet" + ("" if depth == 0 else f" {min(depth + 1, 3)}"))
         p.add_run(c.shown_name).bold = True
-        p.add_run(": " + codebook_docs.definition_text(c))
+        p.add_run(": " + c.shown_definition)
     doc.add_heading("How often each theme comes up", level=1)
     _docx_table(doc, _freq_table(data.frequencies))
     if data.crosstab is not None and data.by:
@@ -291,7 +291,7 @@ def _html_codebook(data: "ReportData") -> str:
         else:
             out.append("</li>" + "</ul></li>" * (depth - d))
         depth = d
-        definition = f": {_e(codebook_docs.definition_text(c))}"
+        definition = f": {_e(c.shown_definition)}"
         out.append(f"<li><strong>{_e(c.shown_name)}</strong> (<code>{_e(c.id)}</code>){definition}")
     if depth >= 0:
         out.append("</li>" + "</ul></li>" * depth + "</ul>")

@@ -204,7 +204,8 @@ class _CodeSelection:
 @handles(cmd.CodeExcerpts)
 class _CodeExcerpts:
     """Whole excerpts coded with one code (a search's hits): each as a hand coding (settling a
-    pending suggestion of that code there, as coding by hand does); excerpts whose speaker is not
+    pending suggestion of that code there, as coding by hand does); an excerpt that has the code
+    already, on all or some of its words, keeps it as it is; excerpts whose speaker is not
     coded are left out and counted. One command, one undo; nothing recorded when every excerpt
     had the code already."""
 
@@ -220,7 +221,12 @@ class _CodeExcerpts:
                                 hint="search again: a document may have been deleted meanwhile")
         made, skipped = [], [i for i in ids if codable.get(i) is False]
         for ex_id in (i for i in ids if codable.get(i)):
-            coding_id, created = store.add_coding(s, ex_id, c.code_id, cid, origin=Origin.MANUAL)
+            # the code on some of its words is the code there: not a second, whole coding (walk 40:
+            # "2 already had it" of three showing it, and the Codebook then counted 13 codings of 12)
+            if c.code_id in store.coded_codes(s, ex_id, cid):
+                coding_id, created = None, False
+            else:
+                coding_id, created = store.add_coding(s, ex_id, c.code_id, cid, origin=Origin.MANUAL)
             made.append({"coding_id": coding_id, "created": created, "excerpt_id": ex_id,
                          "review_created": store.mark_reviewed(s, ex_id, cid),
                          "settled": store.settle_open(s, ex_id, c.code_id, cid)})

@@ -322,13 +322,17 @@ def in_callback(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def after_decision(ctx: services.ProjectContext, *, exclude: int | None = None) -> None:
     """Tell the engine a coder decided something (cheap; it relearns in the background, then
     refreshes the stored suggestions, the open document first). ``exclude``: the excerpt
-    whose chips must stay as they are (the open one; default: the focused excerpt)."""
+    whose chips must stay as they are (the open one; default: the focused excerpt, or in the
+    survey grid every answer on the page shown: walk 40, a row's chips changed while the coder
+    was deciding it, a click meant for one chip could land on another)."""
     from qualcode.services import suggest as suggest_svc
 
     focus = st.session_state.get("code_focus") if exclude is None else exclude
+    keep = [focus] if focus is not None else []
+    if exclude is None and st.session_state.get("code_view") == "Survey grid":
+        keep = [int(i) for i in st.session_state.get("sg_visible") or ()]
     try:
-        suggest_svc.on_decision(ctx, document_id=st.session_state.get("code_doc"),
-                                exclude=[focus] if focus is not None else [])
+        suggest_svc.on_decision(ctx, document_id=st.session_state.get("code_doc"), exclude=keep)
     except QualcodeError as exc:  # learning problems must not block coding
         flash(f"Suggestions were not updated: {exc.for_app()}", kind="warning")
 

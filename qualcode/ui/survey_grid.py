@@ -198,6 +198,7 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
     them the question's progress, here so that each decision (a rerun of this fragment only)
     moves it."""
     views = _views(ctx, rows)
+    st.session_state["sg_visible"] = [v.id for v in views]  # their chips stay while shown (after_decision)
     refresh(ctx, views)
     show_flash()
     if question is not None:
@@ -207,6 +208,8 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
             done = int((every["status"].isin(["coded", "reviewed"])).sum())
             st.progress(done / len(every) if len(every) else 0.0,
                         text=f"{done} of {len(every)} answers to this question decided by {ctx.coder}")
+    st.caption("A row's “Add a code” box applies a code of the codebook at once; a new code is made on the "
+               "Codebook page.")  # walk 40: a new name typed there found "No results", and nothing said why
     head = st.columns([2, 5, 4])
     head[0].markdown("**Respondent**")
     head[1].markdown("**Answer**")

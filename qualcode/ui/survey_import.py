@@ -52,7 +52,7 @@ def _table(name: str, data: bytes, sheet: str | None = None) -> tuple[str, Any]:
 def render(ctx: ProjectContext) -> None:
     done = st.session_state.pop("srv_result", None)
     if done:
-        st.success(f"Imported survey **{done['survey']}**: {done['respondents']} respondents, {done['answers']} "
+        st.success(f"Imported the survey “{md(done['survey'])}”: {done['respondents']} respondents, {done['answers']} "
                    "answers. Code them on the **Code** page (Survey grid).", icon=":material/check_circle:")
         for p in done["problems"]:
             st.warning(p)

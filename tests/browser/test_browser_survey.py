@@ -46,7 +46,7 @@ def test_survey_import_grid_and_themes(tmp_path, start_app, page):
     wait_idle(page)
     shot(page, "survey-import")
     page.locator(key("srv_go") + " button").first.click()
-    page.wait_for_selector('[data-testid="stAlert"] >> text=Imported survey', timeout=120_000)
+    page.wait_for_selector('[data-testid="stAlert"] >> text=Imported the survey', timeout=120_000)
     wait_idle(page)
     ctx = services.open_project(project, coder="alice")
     try:

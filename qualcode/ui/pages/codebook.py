@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.core import Code, Codebook
+from qualcode.core.model import NO_DEFINITION
 from qualcode.core.text import plural
 from qualcode.errors import QualcodeError
 from qualcode.services import codebook as cb_service
@@ -33,7 +34,7 @@ def _tree_rows(cb: Codebook, usage: dict[str, int], pending: dict[str, int], *, 
             rows.append({"Code": "\u2003" * depth + ("▸ " if not c.codable else "") + c.name, "Id": c.id,
                          "Codings": usage.get(c.id, 0), "Pending": pending.get(c.id, 0),
                          "Status": "retired" if c.retired else ("group" if not c.codable else "active"),
-                         "Definition": c.definition})
+                         "Definition": c.shown_definition if c.codable or c.definition else ""})
             walk(c.id, depth + 1)
 
     walk(None, 0)
@@ -145,6 +146,9 @@ def _import_form(ctx: ProjectContext) -> None:
 def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
     with st.form(f"edit-{code.id}", border=False):
         name = st.text_input("Name", value=code.name)
+        if code.codable and code.shown_definition == NO_DEFINITION:  # as the report says (walk 40)
+            st.caption("No definition yet: this one only repeats the name (a code made while coding). Write what "
+                       "the code covers and what it leaves out; the suggestions learn from it.")
         definition = st.text_area("Definition", value=code.definition)
         codable = st.checkbox("Codable", value=code.codable)
         values = {}

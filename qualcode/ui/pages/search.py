@@ -68,13 +68,35 @@ def _undo(ctx: ProjectContext) -> None:
     flash_undone(in_callback(coding.undo, ctx), ctx)
 
 
-def download_table(rows: pd.DataFrame, query: str) -> pd.DataFrame:
-    """The hits as a spreadsheet's rows: what was searched for on each (walk 39: the file did not
-    say), and whether the speaker's lines are coded in this project (an interviewer's are not)."""
-    return pd.DataFrame({"search": query, "document": rows["document"], "speaker": rows["speaker"],
-                         "role": rows["role"], "excerpt": rows["text"], "hits": rows["n_hits"],
-                         "your_codes": rows["codes"].map("; ".join),
-                         "speaker_coded": rows["codable"].map({True: "yes", False: "no"})})
+def options_text(whole: bool, case: bool, accents: bool) -> str:
+    """The search's settings in words, for the download.
+
+    >>> options_text(True, False, False)
+    'whole words, any case, any accents'
+    """
+    return ", ".join(["whole words" if whole else "any part of a word", "same case" if case else "any case",
+                      "same accents" if accents else "any accents"])
+
+
+def download_table(rows: pd.DataFrame, query: str, options: str = "", ticked: set[int] | None = None) -> pd.DataFrame:
+    """The hits as a spreadsheet's rows: what was searched for, and how (walk 39 and 40: the file
+    did not say, and a search matching accents looked like one that did not), whether the
+    speaker's lines are coded in this project (an interviewer's are not), whether the hit is
+    ticked on the page, and the excerpt's number (two hits with the same words told apart)."""
+    ticked = ticked or set()
+    return pd.DataFrame({"search": query, "options": options, "document": rows["document"],
+                         "speaker": rows["speaker"], "role": rows["role"], "excerpt": rows["text"],
+                         "hits": rows["n_hits"], "your_codes": rows["codes"].map("; ".join),
+                         "speaker_coded": rows["codable"].map({True: "yes", False: "no"}),
+                         "ticked": [("yes" if int(i) in ticked else "no") if c else ""
+                                    for i, c in zip(rows["excerpt_id"], rows["codable"])],
+                         "excerpt_id": rows["excerpt_id"]})
+
+
+def _ticked(table: str, ids: list[int]) -> set[int]:
+    """The hits ticked now (a tick's widget value, else as kept since the page last showed)."""
+    unticked = st.session_state.get(f"{table}_unticked", set())
+    return {i for i in ids if st.session_state.get(_tick_key(table, i), i not in unticked)}
 
 
 def render() -> None:
@@ -90,8 +112,8 @@ def render() -> None:
         if k not in st.session_state and f"{k}_kept" in st.session_state:
             st.session_state[k] = st.session_state[f"{k}_kept"]
     cols = st.columns([5, 1.7, 1.5, 1.7], vertical_alignment="bottom")
-    query = cols[0].text_input("Search the transcripts" + (" and survey answers" if surveys else ""), key=QUERY, placeholder="stock-out, out of stock, medicine*",
-                               icon=":material/search:")
+    query = cols[0].text_input("Search the transcripts" + (" and survey answers" if surveys else ""), key=QUERY,
+                               placeholder="stock-out, out of stock, medicine*", icon=":material/search:")
     whole = cols[1].toggle("Whole words", value=True, key=WHOLE, help="Off: “stock” also finds “stockroom”")
     case = cols[2].toggle("Match case", value=False, key=CASE)
     accents = cols[3].toggle("Match accents", value=False, key=ACCENTS,
@@ -114,13 +136,15 @@ def render() -> None:
         st.info("No hits. Try fewer words, a * for other endings (train*), or Whole words off.",
                 icon=":material/search_off:")
         return
-    bar.download_button("Download the hits", export.table_bytes(download_table(rows, query), fmt="xlsx", sheet="hits"),
-                        key="srch_download",
+    codable = rows[rows["codable"]].reset_index(drop=True)
+    table = _table_key(query, whole, case, accents)
+    hits = download_table(rows, query, options_text(whole, case, accents),
+                          _ticked(table, [int(i) for i in codable["excerpt_id"]]))
+    bar.download_button("Download the hits", export.table_bytes(hits, fmt="xlsx", sheet="hits"), key="srch_download",
                         file_name=f"{project_slug(ctx)}-search.xlsx", icon=":material/download:",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    codable = rows[rows["codable"]].reset_index(drop=True)
     if not codable.empty:
-        _code_form(ctx, codable, _table_key(query, whole, case, accents))
+        _code_form(ctx, codable, table)
     off = rows[~rows["codable"]]
     if not off.empty:
         with st.expander(f"{search_svc.off_lines_text(off)} not coded (an interviewer's, say)",
