@@ -310,6 +310,8 @@ def test_open_on_the_code_page_shows_each_excerpt_in_its_own_view(project, monke
             assert (at.session_state["code_doc"], at.session_state["code_focus"]) == (doc_id, target)
         else:
             assert (at.session_state["sg_survey"], at.session_state["sg_question"]) == ("fall", CHANGE)
+            # its row is marked (walk 40: the grid opened at its question, the row far below)
+            assert [m.value for m in at.markdown if "Opened" in m.value]
     assert went == ["page:code", "page:code"]
 
 

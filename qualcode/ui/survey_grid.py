@@ -23,7 +23,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView
 from qualcode.ui.state import after_decision, attempt, compute_suggestions, guarded, in_callback, show_flash
 from qualcode.ui.text import md
-from qualcode.ui.transcript import chips, dirty, refresh
+from qualcode.ui.transcript import chips, dirty, refresh, scroll_into_view
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
@@ -67,7 +67,8 @@ def open_answer(ctx: ProjectContext, *, excerpt_id: int | None = None, document_
     for k in [k for k in st.session_state if str(k).startswith("sg_f_")]:
         st.session_state[k] = []
     st.session_state.update(code_view="Survey grid", sg_survey=name, sg_question=question, sg_text="",
-                            sg_status=[], sg_code=None, sg_sort="respondent", sg_desc=False)
+                            sg_status=[], sg_code=None, sg_sort="respondent", sg_desc=False,
+                            sg_focus=excerpt_id)  # its row marked and brought into view (walk 40)
     shown = survey_svc.filter_grid(g.question(question), sort="respondent")
     at = list(shown["excerpt_id"]).index(excerpt_id)
     st.session_state["sg_page"] = at // int(st.session_state.get("sg_page_size", 25)) + 1
@@ -214,10 +215,13 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
     head[0].markdown("**Respondent**")
     head[1].markdown("**Answer**")
     head[2].markdown("**Codes**")
+    focus = st.session_state.pop("sg_focus", None)
     for r, ex in zip(rows, views):
         with st.container(border=True, key=f"srow-{ex.id}"):
             c = st.columns([2, 5, 4])
             c[0].markdown(f"**{md(str(r['respondent']))}**")
+            if ex.id == focus:
+                c[0].badge("Opened", icon=":material/arrow_forward:", color="blue")
             c[0].caption(" · ".join(md(str(r[a])) for a in attributes if str(r.get(a, "")).strip()))
             c[1].text(ex.text, width="stretch")
             if not ex.codable:
@@ -234,3 +238,5 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
                                  on_click=nothing_here, args=(ctx, ex.id),
                                  help="Nothing here: no code applies to this answer (its suggestions are rejected; "
                                       "it counts as reviewed)")
+    if focus is not None and focus in {v.id for v in views}:
+        scroll_into_view(f"srow-{focus}")

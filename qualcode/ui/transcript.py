@@ -84,6 +84,12 @@ def excerpt_clicks(scroll_to: int | None = None) -> None:
     EXCERPT_CLICKS(key=key, data=data, on_focus_change=lambda: _focus_clicked(key))
 
 
+def scroll_into_view(key: str) -> None:
+    """Bring the element keyed ``key`` (its ``st-key-`` class) into view when it is off screen,
+    once (the survey grid's row opened from Search or a memo)."""
+    EXCERPT_CLICKS(key="scroll-into-view", data={"scrollKey": key, "nonce": time.time_ns()})
+
+
 def dirty() -> set[int]:
     return st.session_state.setdefault("code_dirty", set())
 

@@ -85,3 +85,45 @@ def test_search_untick_code_open_and_undo(tmp_path, module_app, page):
     page.locator(key("srch_undo") + " button").first.click()
     page.get_by_text("Undone: coding the search hits").first.wait_for()
     assert _coded(project, "evidence", count=0) == []
+
+
+def test_open_on_a_survey_answer_brings_its_row_into_view(tmp_path, module_app, page):
+    """Walk 40: Open on a survey answer's hit showed the grid at its question, the row 1,700 px
+    below, unmarked. The row opened is marked and scrolled into view; back on Search, the same
+    search."""
+    from qualcode.services import survey as survey_svc
+
+    q = "What would you change?"
+    lines = ["Respondent,District,What was useful?," + q]
+    for i in range(1, 26):
+        said = "The creche closed too early for us." if i == 23 else f"More time for planning in week {i}."
+        lines.append(f"r{i:02d},{'North' if i % 2 else 'South'},Talking with others {i}.,{said}")
+    project = tmp_path / "surveyed"
+    ctx = services.init_project(project, coder="alice")
+    survey_svc.save_survey(ctx, survey_svc.parse_survey("\n".join(lines).encode(), "spring.csv",
+                                                        questions=["What was useful?", q]))
+    (target,) = search_svc.search(ctx, "crèche").rows["excerpt_id"]  # accents aside
+    ctx.close()
+    open_project(page, module_app, project, "/search")
+    box = page.locator(key("srch_q") + " input")
+    box.fill("crèche")
+    box.press("Enter")
+    page.get_by_text("1 hit in 1 excerpt of 1 document").first.wait_for()
+    wait_idle(page)
+    page.locator(key(f"srch_open_{target}") + " button").first.click()
+    page.wait_for_url("**/code**")
+    row = page.locator(key(f"srow-{target}"))
+    row.wait_for()
+    row.get_by_text("Opened").wait_for()
+    wait_idle(page)
+    deadline = time.monotonic() + 10
+    while True:  # brought into view (the component scrolls once the row is drawn)
+        box_ = row.bounding_box()
+        inside = box_ is not None and box_["y"] >= 0 and box_["y"] + box_["height"] <= page.viewport_size["height"]
+        if inside or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    shot(page, "search-5-survey-row")
+    assert inside, box_
+    page.get_by_role("link", name="Search").click()
+    page.get_by_text("1 hit in 1 excerpt of 1 document").first.wait_for()

@@ -19,11 +19,12 @@ function excerptOf(target) {
 }
 
 // N, P, a reload: the excerpt opened is brought into view when it is off screen (walk 15: the
-// view opened at the top while the open excerpt sat below the window's edge).
-function bringIntoView(id, tries = 30) {
-  const row = document.querySelector(`.st-key-ex-${id}`);
+// view opened at the top while the open excerpt sat below the window's edge). `scrollKey`: any
+// keyed element instead (a survey grid's row opened from Search: `srow-<id>`, walk 40).
+function bringIntoView(selector, tries = 30) {
+  const row = document.querySelector(selector);
   if (!row) {  // its turn not drawn yet
-    if (tries > 0) setTimeout(() => bringIntoView(id, tries - 1), 100);
+    if (tries > 0) setTimeout(() => bringIntoView(selector, tries - 1), 100);
     return;
   }
   const r = row.getBoundingClientRect();
@@ -34,9 +35,9 @@ export default function (component) {
   const host = component.parentElement;
   host.qcSend = component.setTriggerValue;
   const data = component.data || {};
-  if (data.scroll != null && data.nonce !== host.qcScrolled) {
+  if ((data.scroll != null || data.scrollKey) && data.nonce !== host.qcScrolled) {
     host.qcScrolled = data.nonce;
-    bringIntoView(data.scroll);
+    bringIntoView(data.scrollKey ? `.st-key-${data.scrollKey}` : `.st-key-ex-${data.scroll}`);
   }
   if (!host.qcOnClick) {
     host.qcOnClick = (e) => {
