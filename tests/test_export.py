@@ -108,6 +108,11 @@ def test_report_markdown_and_docx(project, small, tmp_path):
     # the quote two coders agreed on leads its theme; pseudonym, not the label
     rel_part = text.split("### Relationships (test)")[1]
     assert rel_part.split("\n> ")[1].startswith("\u201cWe met the same people every time.\u201d \u2014 P-Ana")
+    # each quote says which of the theme's codes it is (walk 40); a quote of the theme itself does not
+    quotes = [q.split("\n")[0] for q in rel_part.split("### ")[0].split("\n> ")[1:]]
+    assert quotes and all(q.endswith(("\u00b7 Trust (rel)", "\u00b7 Buy-in (rel)")) for q in quotes), quotes
+    evidence = [q.split("\n")[0] for q in text.split("### Evidence (test)")[1].split("### ")[0].split("\n> ")[1:]]
+    assert evidence and not any("\u00b7" in q for q in evidence), evidence
     assert (tmp_path / "r_files" / "chart1.png").read_bytes()[:4] == b"\x89PNG"
     ex.export_report(project, tmp_path / "r.docx", charts=False)
     from docx import Document

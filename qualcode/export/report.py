@@ -164,9 +164,18 @@ def _speaker(q) -> tuple[str, str]:
     return who, role
 
 
-def _quote_line(q) -> str:
+def _sub_code(q, cb: Codebook | None, theme: str) -> str:
+    """' · Barriers' when the quote is coded with a code under the theme, not the theme itself
+    (walk 40: the report had quotes for top-level themes only, and did not say which of their
+    codes each one was)."""
+    cid = getattr(q, "code_id", None)
+    code = cb.get(cid) if cb is not None and cid and cid != theme else None
+    return f" \u00b7 {code.shown_name}" if code is not None else ""
+
+
+def _quote_line(q, cb: Codebook | None = None, theme: str = "") -> str:
     who, role = _speaker(q)
-    return f"\u201c{q.quote.strip()}\u201d \u2014 {who}{role}, {q.document}"
+    return f"\u201c{q.quote.strip()}\u201d \u2014 {who}{role}, {q.document}{_sub_code(q, cb, theme)}"
 
 
 def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> str:
@@ -187,7 +196,7 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
         code = cb.get(theme)
         out += [f"### {_md(code.shown_name if code else theme)}", ""]
         for q in rows.itertuples(index=False):
-            out.append("> " + _md(_quote_line(q)).replace("\n", "\n> "))
+            out.append("> " + _md(_quote_line(q, cb, theme)).replace("\n", "\n> "))
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -219,7 +228,7 @@ def docx_bytes(data: ReportData) -> bytes:
         code = cb.get(theme)
         doc.add_heading(code.shown_name if code else theme, level=2)
         for q in rows.itertuples(index=False):
-            doc.add_paragraph(_quote_line(q), style="Quote")
+            doc.add_paragraph(_quote_line(q, cb, theme), style="Quote")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -306,10 +315,10 @@ def _html_chart(caption: str, data: bytes, fmt: str) -> str:
     return f'<figure><img src="{uri}" alt="{_e(caption)}"><figcaption>{_e(caption)}</figcaption></figure>'
 
 
-def _html_quote(q) -> str:
+def _html_quote(q, cb: Codebook | None = None, theme: str = "") -> str:
     who, role = _speaker(q)
     return (f"<blockquote><p>\u201c{_e(str(q.quote).strip())}\u201d</p>"
-            f"<footer>\u2014 {_e(who)}{_e(role)}, {_e(q.document)}</footer></blockquote>")
+            f"<footer>\u2014 {_e(who)}{_e(role)}, {_e(q.document)}{_e(_sub_code(q, cb, theme))}</footer></blockquote>")
 
 
 def html_document(data: ReportData) -> str:
@@ -341,6 +350,6 @@ def html_document(data: ReportData) -> str:
     for theme, rows in data.quotes.items():
         code = cb.get(theme)
         parts.append(f"<h3>{_e(code.shown_name if code else theme)}</h3>")
-        parts += [_html_quote(q) for q in rows.itertuples(index=False)]
+        parts += [_html_quote(q, cb, theme) for q in rows.itertuples(index=False)]
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
