@@ -331,3 +331,19 @@ def test_a_decision_in_the_grid_leaves_the_chips_of_every_answer_shown(project, 
     at.selectbox(key=f"sadd-{r3}").select("buy_in").run()
     no_exception(at)
     assert asked and sorted(asked[-1]["exclude"]) == sorted(shown)
+
+
+def test_the_grid_has_an_undo_for_a_chip_accepted_by_mistake(project):
+    """Walk 41: a chip accepted by mistake in the grid became "✓ Outcomes 40%" for good: no ×, and
+    no Undo on the grid. Undo takes it back, the row shows the chip to decide again."""
+    rows, sugg = _seeded(project)
+    at = no_exception(page("code", project))
+    r1 = int(rows[("r1", USEFUL)])
+    at.button(key=f"acc-{sugg[r1]}").click().run()
+    assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r1, "codes"] == ["trust"]
+    assert not [b for b in at.button if b.key == f"acc-{sugg[r1]}"]  # accepted: no Accept left
+    at.button(key="sg-undo").click().run()
+    no_exception(at)
+    assert any(i.value.startswith("Undone: accepting “Trust”") for i in at.info)
+    assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r1, "codes"] == []
+    assert [b for b in at.button if b.key == f"acc-{sugg[r1]}"]  # its chip to decide again

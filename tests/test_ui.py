@@ -622,10 +622,12 @@ def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
     assert cb_service.get_codebook(ctx).get("buy_in").retired
     _, codings, _, _ = _store(ctx, doc_id)
     assert {c.code_id for c in codings} == {"trust"}
-    if hasattr(cb_service, "undo_codebook"):
-        at.button(key="cb-undo").click().run()
-        no_exception(at)
-        assert not cb_service.get_codebook(ctx).get("buy_in").retired
+    # walk 41: the panel went to the list's first code, its merge box ready; now the target's
+    assert work_on(at).value == "trust"
+    at.button(key="cb-undo").click().run()
+    no_exception(at)
+    assert not cb_service.get_codebook(ctx).get("buy_in").retired
+    assert work_on(at).value == "buy_in"  # the code the undo brought back
 
 def test_the_codebook_page_says_when_a_code_has_no_definition_yet(seeded):
     """Walk 40: a code made while coding read "Transport." on the Codebook page and "(no
@@ -856,6 +858,31 @@ def test_export_page_drops_a_download_when_its_settings_change(project):
     at.button(key="prep-export_frequencies").click().run()
     at.selectbox(key="exp_coder").set_value("bob").run()
     assert "dl-export_frequencies" not in {b.key for b in at.download_button}
+
+def test_export_under_independent_coding_counts_only_the_coders_own_codings(project):
+    """Walk 41: with independent coding on, Themes counted only eva's codings (19) while Export
+    opened "All coders, pooled" (20, a blind colleague's codings in it) and offered ben's alone.
+    Export counts the coder's own, as Themes does, and says so."""
+    from qualcode.services import team
+
+    _small(project)
+    team.set_independent_coding(project, True)
+    at = no_exception(page("export", project))
+    assert not [s for s in at.selectbox if s.key == "exp_coder"]
+    assert any(i.value.startswith(f"Counting only **{project.coder}**'s codings") for i in at.info)
+    at.button(key="prep-export_frequencies").click().run()
+    no_exception(at)
+    import io
+
+    import pandas as pd
+
+    from qualcode.services import analysis
+
+    got = pd.read_excel(io.BytesIO(at.session_state["exp_ready"]["export_frequencies"][-1]))
+    mine = analysis.frequencies(project, coder=project.coder)
+    pooled = analysis.frequencies(project)
+    assert got["excerpts"].tolist() == mine["excerpts"].tolist() != pooled["excerpts"].tolist()
+
 
 def _freq_rows(at):
     df = at.dataframe[0].value

@@ -21,7 +21,8 @@ from qualcode.services import suggest as suggest_svc
 from qualcode.services import survey as survey_svc
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView
-from qualcode.ui.state import after_decision, attempt, compute_suggestions, guarded, in_callback, show_flash
+from qualcode.ui.state import (after_decision, attempt, compute_suggestions, flash_undone, guarded, in_callback,
+                               show_flash)
 from qualcode.ui.text import md
 from qualcode.ui.transcript import chips, dirty, refresh, scroll_into_view
 
@@ -88,6 +89,13 @@ def add_code(ctx: ProjectContext, ex: ExcerptView, code_names: dict[str, str]) -
         dirty().add(excerpt_id)
         after_decision(ctx)
     st.session_state[key] = None
+
+
+def undo(ctx: ProjectContext) -> None:
+    """on_click: the one undo, from the grid; the page's rows read their state again."""
+    flash_undone(in_callback(coding.undo, ctx), ctx)
+    st.session_state.pop("sg_views", None)
+    after_decision(ctx)
 
 
 def nothing_here(ctx: ProjectContext, excerpt_id: int) -> None:
@@ -209,8 +217,11 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
             done = int((every["status"].isin(["coded", "reviewed"])).sum())
             st.progress(done / len(every) if len(every) else 0.0,
                         text=f"{done} of {len(every)} answers to this question decided by {ctx.coder}")
-    st.caption("A row's “Add a code” box applies a code of the codebook at once; a new code is made on the "
-               "Codebook page.")  # walk 40: a new name typed there found "No results", and nothing said why
+    line = st.container(horizontal=True, vertical_alignment="center")
+    line.caption("A row's “Add a code” box applies a code of the codebook at once; a new code is made on the "
+                 "Codebook page.")  # walk 40: a new name typed there found "No results", and nothing said why
+    line.button("Undo", key="sg-undo", icon=":material/undo:", on_click=undo, args=(ctx,),
+                help="Undo your last change (walk 41: a chip accepted by mistake in the grid stayed)")
     head = st.columns([2, 5, 4])
     head[0].markdown("**Respondent**")
     head[1].markdown("**Answer**")

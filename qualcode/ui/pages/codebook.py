@@ -57,6 +57,8 @@ def _undo(ctx: ProjectContext) -> None:
         flash("Nothing to undo: you have made no codebook change that is not undone yet.", kind="info", slot="undo")
     else:
         flash(done.get("message") or "Undid the last codebook change.", kind="info", slot="undo")
+        if done.get("code_id"):  # the code the undo brought back, open under Work on code (walk 41)
+            st.session_state[SELECT_CODE] = done["code_id"]
 
 
 def _lines(text: str) -> list[str]:
@@ -199,6 +201,9 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
         if summary is not None:
             flash(cb_service.merge_text(code.name, label(target), summary) + ". Undo with 'Undo last change'.",
                   kind="success")
+            # the code that absorbed it, not the list's first (walk 41: "Yes, merge Experiences
+            # into the target" stood ready after a merge and its undo)
+            st.session_state[SELECT_CODE] = target
             st.rerun()
     st.markdown("**Split off a new code**")
     new_name = st.text_input("New code's name", key=f"splitname-{code.id}")

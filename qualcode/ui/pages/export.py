@@ -27,7 +27,7 @@ from qualcode.services import export as export_svc
 from qualcode.services import team
 from qualcode.services.memos import memo_count
 from qualcode.services.project import DEFAULT_NAME, ProjectContext, project_name, project_status
-from qualcode.ui.state import attempt, error_text, page_context
+from qualcode.ui.state import BLIND_NOTE, attempt, blind_coder, error_text, page_context
 from qualcode.ui.text import md, plural, pooled_coders, source_labels
 
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -300,7 +300,8 @@ def render() -> None:
         coders = analysis.coders(ctx)
     except QualcodeError as exc:  # grouping is optional here
         st.caption(f"Grouping unavailable: {error_text(exc)}")
-    several = len(coders) > 1
+    blind = blind_coder(ctx)
+    several = len(coders) > 1 and blind is None
     _from_themes({"exp_by": [None, *groups], "exp_include": ["accepted", "pending"], "exp_coder": [None, *coders],
                   "exp_source": [None, "transcripts", "surveys"]})
     cols = st.columns(3 if several else 2)
@@ -308,7 +309,10 @@ def render() -> None:
                            format_func=lambda g: "(no grouping)" if g is None else g)
     include = cols[1].selectbox("Count", ["accepted", "pending"], key="exp_include",
                                 format_func={"accepted": "Decided codings", "pending": "Codings + pending suggestions"}.get)
-    coder = None
+    coder = blind
+    if coder is not None:  # walk 41: Export pooled a blind colleague's codings, and offered theirs alone
+        st.info(f"Counting only **{md(coder)}**'s codings, as Themes does. {BLIND_NOTE}",
+                icon=":material/visibility_off:")
     if several:
         coder = cols[2].selectbox("Coder", [None, *coders], key="exp_coder",
                                   format_func=lambda c: "All coders, pooled" if c is None else c,

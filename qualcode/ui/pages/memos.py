@@ -18,19 +18,26 @@ import streamlit as st
 
 from qualcode.services import coding, export, ingest, memos, ui_support
 from qualcode.services.project import ProjectContext
+from qualcode.services.search import plain
 from qualcode.ui.pages.export import project_slug
 from qualcode.ui.state import attempt, flash, in_callback, open_on_code_page, page_context
 from qualcode.ui.text import distinct, md
 
 
 def matching(rows: list[dict[str, Any]], words: str | None) -> list[dict[str, Any]]:
-    """The memos whose text, anchor, document, code or coder hold every word of ``words``
-    (case and accents as typed do not matter: casefolded)."""
-    wanted = (words or "").casefold().split()
+    """The memos whose text, anchor, document, code or coder hold every word of ``words``, in
+    any case and with any accents, as the Search page reads (walk 41: "cafe" found no memo
+    about the café).
+
+    >>> [m["text"] for m in matching([{"text": "Met at the Café"}, {"text": "Cafeteria"}], "cafe met")]
+    ['Met at the Café']
+    """
+    wanted = plain((words or "").casefold()).split()
     if not wanted:
         return rows
     fields = ("text", "anchor", "document", "code", "coder")
-    return [m for m in rows if all(w in " ".join(str(m.get(f) or "") for f in fields).casefold() for w in wanted)]
+    return [m for m in rows
+            if all(w in plain(" ".join(str(m.get(f) or "") for f in fields).casefold()) for w in wanted)]
 
 
 def memos_xlsx(rows: list[dict[str, Any]]) -> bytes:
