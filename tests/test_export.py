@@ -719,3 +719,22 @@ def test_qdpx_cases_are_people_across_documents(project, shared_dir, tmp_path):
         assert _qde(ex.qdpx_bytes(copy)) == _qde(data)
     finally:
         copy.close()
+
+
+@pytest.mark.parametrize("by, kind", [("year", "trend"), ("district", "bars")])
+def test_the_reports_charts_show_the_codes_under_each_theme_and_groups_side_by_side(project, small, monkeypatch,
+                                                                                     by, kind):
+    """Walk 41: with two grouping codes on top, "Documents with each theme" drew two bars and none
+    of the six codes under them, and "% of documents by district" joined Norte and Sul by a line
+    as if one came after the other. The first chart has each theme's codes too; a line only
+    across ordered values (years)."""
+    from qualcode.analysis import charts
+
+    drawn = []
+    for name in ("bars", "trend"):
+        real = getattr(charts, name)
+        monkeypatch.setattr(charts, name, lambda df, _n=name, _r=real, **kw: drawn.append((_n, df, kw)) or _r(df, **kw))
+    ex.report_data(project, by=by)
+    (first, (how, _df, kw)) = drawn
+    assert first[0] == "bars" and {"Relationships (test)", "Trust (rel)", "Evidence (test)"} <= set(first[1]["code"])
+    assert how == kind and (kind == "trend" or kw.get("by") == "district")

@@ -233,13 +233,19 @@ def report_data(ctx: ProjectContext, *, by: str | None = None, include: str = "a
     if charts:
         from qualcode.analysis import charts as ch
 
-        top = freq[freq["depth"] == 0]
+        # the themes and the codes under them (walk 41: a codebook of two grouping codes drew
+        # two bars, none of its six codes)
+        top = freq[freq["depth"] <= 1]
         data.charts["Documents with each theme"] = ch.render(ch.bars(top, measure="documents"), fmt=chart_format)
         if by:
             fb = freq_mod.frequencies(facts, by=by)
             fb = fb[fb["depth"] == 0]
-            data.charts[f"% of documents by {by}"] = ch.render(ch.trend(fb, by=by, measure="pct_documents"),
-                                                               fmt=chart_format)
+            # a line only across ordered values (years); groups such as districts side by side
+            # (walk 41: a line joined "Norte" and "Sul" as if one came after the other)
+            ordered = bool(len(fb)) and fb[by].astype(str).str.fullmatch(r"\d+([.,]\d+)?").all()
+            chart = (ch.trend(fb, by=by, measure="pct_documents") if ordered
+                     else ch.bars(fb, measure="pct_documents", by=by, title=f"% of documents by {by}"))
+            data.charts[f"% of documents by {by}"] = ch.render(chart, fmt=chart_format)
     return data
 
 
