@@ -114,6 +114,8 @@ def test_report_markdown_and_docx(project, small, tmp_path):
     evidence = [q.split("\n")[0] for q in text.split("### Evidence (test)")[1].split("### ")[0].split("\n> ")[1:]]
     assert evidence and not any("\u00b7" in q for q in evidence), evidence
     assert (tmp_path / "r_files" / "chart1.png").read_bytes()[:4] == b"\x89PNG"
+    # the grouped table says what n counts (walk 41: read as excerpts)
+    assert "## By year\n\nn: documents with the code in that year; %: their share of that year's documents." in text
     ex.export_report(project, tmp_path / "r.docx", charts=False)
     from docx import Document
 

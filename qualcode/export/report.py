@@ -173,6 +173,16 @@ def _sub_code(q, cb: Codebook | None, theme: str) -> str:
     return f" \u00b7 {code.shown_name}" if code is not None else ""
 
 
+def _by_note(by: str) -> str:
+    """What the grouped table counts (walk 41: "Norte n" was read as excerpts, as Themes' grouped
+    table leads with them).
+
+    >>> _by_note("district")
+    "n: documents with the code in that district; %: their share of that district's documents."
+    """
+    return f"n: documents with the code in that {by}; %: their share of that {by}'s documents."
+
+
 def _quote_line(q, cb: Codebook | None = None, theme: str = "") -> str:
     who, role = _speaker(q)
     return f"\u201c{q.quote.strip()}\u201d \u2014 {who}{role}, {q.document}{_sub_code(q, cb, theme)}"
@@ -187,7 +197,8 @@ def markdown(data: ReportData, *, image_links: dict[str, str] | None = None) -> 
         out.append(f"{'  ' * depth}- **{_md(c.shown_name)}** (`{c.id}`): {_md(c.shown_definition)}")
     out += ["", "## How often each theme comes up", "", _md_table(_freq_table(data.frequencies)), ""]
     if data.crosstab is not None and data.by:
-        out += [f"## By {_md(data.by)}", "", _md_table(data.crosstab.drop(columns=["code_id"])), ""]
+        out += [f"## By {_md(data.by)}", "", _md(_by_note(data.by)), "",
+                _md_table(data.crosstab.drop(columns=["code_id"])), ""]
     for caption, png in data.charts.items():
         link = (image_links or {}).get(caption) or "data:image/png;base64," + base64.b64encode(png).decode()
         out += [f"![{_md(caption)}]({link})", ""]
@@ -219,6 +230,7 @@ def docx_bytes(data: ReportData) -> bytes:
     _docx_table(doc, _freq_table(data.frequencies))
     if data.crosstab is not None and data.by:
         doc.add_heading(f"By {data.by}", level=1)
+        doc.add_paragraph(_by_note(data.by))
         _docx_table(doc, data.crosstab.drop(columns=["code_id"]))
     for caption, png in data.charts.items():
         doc.add_picture(io.BytesIO(png), width=Inches(6))
@@ -343,7 +355,8 @@ def html_document(data: ReportData) -> str:
         "<h2>How often each theme comes up</h2>", _html_table(_freq_table(data.frequencies)),
     ]
     if data.crosstab is not None and data.by:
-        parts += [f"<h2>By {_e(data.by)}</h2>", _html_table(data.crosstab.drop(columns=["code_id"]))]
+        parts += [f"<h2>By {_e(data.by)}</h2>", f"<p>{_e(_by_note(data.by))}</p>",
+                  _html_table(data.crosstab.drop(columns=["code_id"]))]
     for caption, chart in data.charts.items():
         parts.append(_html_chart(caption, chart, data.chart_format))
     parts.append("<h2>Strongest quotes per theme</h2>")
