@@ -294,8 +294,8 @@ def _add_code_form(ctx: ProjectContext, ex: ExcerptView, code_options: dict[str,
                  label_visibility="collapsed", accept_new_options=True)
     typed = st.session_state.get(f"pick-{ex.id}")
     if typed and typed not in code_options:  # say what Add code will do before it does it
-        text, warn = typed_code_text(str(typed), code_options, "Add code")
-        if warn:
+        text, kind = typed_code_text(str(typed), code_options, "Add code")
+        if kind == "near":
             st.warning(text, icon=":material/help:")
         else:
             st.caption(text)

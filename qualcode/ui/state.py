@@ -327,10 +327,11 @@ def after_decision(ctx: services.ProjectContext, *, exclude: int | None = None) 
     was deciding it, a click meant for one chip could land on another)."""
     from qualcode.services import suggest as suggest_svc
 
-    focus = st.session_state.get("code_focus") if exclude is None else exclude
-    keep = [focus] if focus is not None else []
     if exclude is None and st.session_state.get("code_view") == "Survey grid":
         keep = [int(i) for i in st.session_state.get("sg_visible") or ()]
+    else:
+        focus = st.session_state.get("code_focus") if exclude is None else exclude
+        keep = [focus] if focus is not None else []
     try:
         suggest_svc.on_decision(ctx, document_id=st.session_state.get("code_doc"), exclude=keep)
     except QualcodeError as exc:  # learning problems must not block coding

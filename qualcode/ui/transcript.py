@@ -156,31 +156,32 @@ def accept_all(ctx: ProjectContext, items: list[tuple[int, int, str]]) -> None:
         after_decision(ctx)
 
 
-def typed_code_text(typed: str, code_names: dict[str, str], button: str) -> tuple[str, bool]:
+def typed_code_text(typed: str, code_names: dict[str, str], button: str) -> tuple[str, str]:
     """What ``button`` will do with a name typed in a code box that is not one of its options,
-    said before it does it: (text, is_warning). A name that begins a code's name (or a word of
+    said before it does it: (text, kind), kind "same" (a code of that name), "near" (a name
+    that may be a code's: a warning) or "new". A name that begins a code's name (or a word of
     it) asks whether that code was meant (walk 39: "Childc" and Enter picked "Add: Childc", and
     a code of that name was one click away).
 
     >>> names = {"cc": "Childcare", "tr": "Trust", "ct": "Cost of childcare"}
     >>> typed_code_text("trust", names, "Add code")
-    ('Add code applies Trust.', False)
+    ('Add code applies Trust.', 'same')
     >>> typed_code_text("Childc", names, "Add code")[0]
     '“Childc” is not in the codebook: Add code would add it as a new code. Did you mean Childcare or Cost of childcare? Pick it from the list.'
     >>> typed_code_text("Peer networks", names, "Add code")
-    ('“Peer networks” is not in the codebook: Add code adds it as a new code.', False)
+    ('“Peer networks” is not in the codebook: Add code adds it as a new code.', 'new')
     """
     name = " ".join(str(typed).split())
     same = next((n for n in code_names.values() if n.casefold() == name.casefold()), None)
     if same is not None:
-        return f"{button} applies {md(same)}.", False
+        return f"{button} applies {md(same)}.", "same"
     key = name.casefold()
     near = [n for n in code_names.values() if key and any(w.startswith(key) for w in [n.casefold(), *n.casefold().split()])]
     if near:
         shown = sorted(near, key=lambda n: (not n.casefold().startswith(key), n.casefold()))[:3]
         return (f"“{md(name)}” is not in the codebook: {button} would add it as a new code. Did you mean "
-                f"{' or '.join(md(n) for n in shown)}? Pick it from the list.", True)
-    return f"“{md(name)}” is not in the codebook: {button} adds it as a new code.", False
+                f"{' or '.join(md(n) for n in shown)}? Pick it from the list.", "near")
+    return f"“{md(name)}” is not in the codebook: {button} adds it as a new code.", "new"
 
 
 def new_code(ctx: ProjectContext, code_names: dict[str, str], name: str, words: str) -> str | None:

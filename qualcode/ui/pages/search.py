@@ -138,13 +138,13 @@ def render() -> None:
         return
     codable = rows[rows["codable"]].reset_index(drop=True)
     table = _table_key(query, whole, case, accents)
-    hits = download_table(rows, query, options_text(whole, case, accents),
-                          _ticked(table, [int(i) for i in codable["excerpt_id"]]))
+    now = _ticked(table, [int(i) for i in codable["excerpt_id"]])
+    hits = download_table(rows, query, options_text(whole, case, accents), now)
     bar.download_button("Download the hits", export.table_bytes(hits, fmt="xlsx", sheet="hits"), key="srch_download",
                         file_name=f"{project_slug(ctx)}-search.xlsx", icon=":material/download:",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     if not codable.empty:
-        _code_form(ctx, codable, table)
+        _code_form(ctx, codable, table, now)
     off = rows[~rows["codable"]]
     if not off.empty:
         with st.expander(f"{search_svc.off_lines_text(off)} not coded (an interviewer's, say)",
@@ -180,19 +180,19 @@ def _hit_markdown(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out + [md(text[at:])])
 
 
-def _code_form(ctx: ProjectContext, rows: pd.DataFrame, table: str) -> None:
-    """The codable hits, each with a tick (all ticked: untick those not about it), and the code
-    to give the ticked ones. Checkboxes, not a grid: Tab and Space reach each one."""
+def _code_form(ctx: ProjectContext, rows: pd.DataFrame, table: str, now: set[int]) -> None:
+    """The codable hits, each with a tick (all ticked: untick those not about it; ``now``: those
+    ticked, :func:`_ticked`), and the code to give the ticked ones. Checkboxes, not a grid: Tab
+    and Space reach each one."""
     cb = attempt(ui_support.codebook, ctx)
     code_names = {c.id: c.name for c in cb.codable_codes()} if cb is not None else {}
     ids = [int(i) for i in rows["excerpt_id"]]
     # the unticked, kept apart from the ticks (widgets): Streamlit forgets a widget's value on a
     # page that is not drawn (walk 39: after Open and back, every hit was ticked again)
-    unticked = st.session_state.get(f"{table}_unticked", set())
     for i in ids:
-        st.session_state.setdefault(_tick_key(table, i), i not in unticked)
-    ticked = [i for i in ids if st.session_state.get(_tick_key(table, i))]
-    st.session_state[f"{table}_unticked"] = set(ids) - set(ticked)
+        st.session_state.setdefault(_tick_key(table, i), i in now)
+    ticked = [i for i in ids if i in now]
+    st.session_state[f"{table}_unticked"] = set(ids) - now
     form = st.container(horizontal=True, vertical_alignment="bottom", key="srch_form")
     form.selectbox("Code the ticked excerpts with", list(code_names), format_func=lambda c: code_names.get(c, c),
                    index=None, key=CODE, placeholder="Type to search the codebook, or a new code's name",
@@ -205,11 +205,11 @@ def _code_form(ctx: ProjectContext, rows: pd.DataFrame, table: str) -> None:
     form.button("Untick all", key="srch_none", on_click=_tick_all, args=(table, ids, False), type="tertiary")
     picked = st.session_state.get(CODE)
     if picked and picked not in code_names:  # say what the button will do before it does it
-        text, warn = typed_code_text(str(picked), code_names, "Coding")
-        if warn:
+        text, kind = typed_code_text(str(picked), code_names, "Coding")
+        if kind == "near":
             st.warning(text, icon=":material/help:")
         else:
-            st.caption(text + (" The first ticked excerpt is its first example." if "new code" in text else ""))
+            st.caption(text + (" The first ticked excerpt is its first example." if kind == "new" else ""))
     st.caption(f"{len(ticked)} of {plural(len(ids), 'excerpt')} ticked. Each is coded whole, as by hand on the "
                "Code page, and the model learns from it.")
     shown = st.session_state.get("srch_shown", PAGE) if st.session_state.get("srch_shown_for") == table else PAGE
