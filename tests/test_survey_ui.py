@@ -82,6 +82,38 @@ def test_grid_question_filters_and_sort(project):
     assert [t.value for t in at.text][0] == "Nothing."  # r5 first
 
 
+def test_a_reload_comes_back_to_the_grids_question_and_page(project):
+    """Walk 41: a new tab (or a reload) opened the grid on its first question; the address now
+    holds the survey, the question's number and the page of rows, as it holds a transcript."""
+    from streamlit.testing.v1 import AppTest
+
+    _seeded(project)
+    at = no_exception(page("code", project))
+    at.selectbox(key="sg_question").select(CHANGE).run()
+    at.selectbox(key="sg_page_size").select(10).run()
+    no_exception(at)
+    assert at.query_params.get("question") in ("2", ["2"])
+    assert at.query_params.get("survey") in ("fall", ["fall"])
+    place = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+    def reloaded(params: dict[str, str]) -> AppTest:
+        again = AppTest.from_string("from qualcode.ui.pages.code import render\nrender()\n", default_timeout=60)
+        again.session_state["project"], again.session_state["coder"] = str(project.project_dir), project.coder
+        for k, v in params.items():
+            again.query_params[k] = v
+        return no_exception(again.run())
+
+    again = reloaded(place)
+    assert again.session_state["sg_question"] == CHANGE
+    assert "We need buy-in from principals before we start." in [t.value for t in again.text]
+    # an address from elsewhere: a question number past the last, a page past the last
+    odd = reloaded({**place, "question": "9", "rows_page": "7"})
+    assert odd.session_state["sg_question"] == USEFUL and odd.session_state["sg_page"] == 1
+    # switching survey questions by hand still starts on page 1, and the address follows
+    again.selectbox(key="sg_question").select(USEFUL).run()
+    assert again.query_params.get("question") in ("1", ["1"])
+
+
 def test_transcripts_stay_the_default_view_when_there_are_transcripts(project):
     from tests.ui_helpers import seed
 

@@ -33,6 +33,8 @@ VIEWS = ["Transcripts", "Survey grid"]
 
 
 GRID_PARAM = "kind"  # ?kind=survey in the page's address: a reload comes back to the grid
+# ... and to the survey, question (its number, 1 = the first) and page of rows it was on
+PLACE_PARAMS = {"sg_survey": "survey", "sg_question": "question", "sg_page": "rows_page"}
 
 
 def render_if_chosen(ctx: ProjectContext) -> bool:
@@ -45,8 +47,9 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
         st.session_state["code_view"] = wanted or (VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1])
     st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed")
     if st.session_state.get("code_view") != "Survey grid":
-        if GRID_PARAM in st.query_params:
-            del st.query_params[GRID_PARAM]
+        for param in (GRID_PARAM, *PLACE_PARAMS.values()):
+            if param in st.query_params:
+                del st.query_params[param]
         return False
     st.query_params[GRID_PARAM] = "survey"
     grid(ctx, surveys)
@@ -134,8 +137,11 @@ def _suggest_button(ctx: ProjectContext) -> None:
 def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     """The grid for one survey and one question (chosen at the top)."""
     names = [s["name"] for s in surveys]
-    if st.session_state.get("sg_survey") not in names:
-        st.session_state["sg_survey"] = names[0]
+    reload = False
+    if st.session_state.get("sg_survey") not in names:  # a new session: the address's place (a reload)
+        wanted = st.query_params.get(PLACE_PARAMS["sg_survey"])
+        reload = wanted in names
+        st.session_state["sg_survey"] = wanted if reload else names[0]
     top = st.columns([2, 3, 1], vertical_alignment="bottom")
     top[0].selectbox("Survey", names, key="sg_survey",
                      format_func=lambda n: f"{n} ({next(s['respondents'] for s in surveys if s['name'] == n)} "
@@ -143,7 +149,10 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     g = _grid(ctx, st.session_state["sg_survey"])
     if g is None:
         return
-    if st.session_state.get("sg_question") not in g.questions:
+    if reload:
+        st.session_state["sg_question"] = g.questions[_number(PLACE_PARAMS["sg_question"], len(g.questions)) - 1]
+        st.session_state["sg_page"] = _number(PLACE_PARAMS["sg_page"], 10**6)  # past the last: the last
+    elif st.session_state.get("sg_question") not in g.questions:
         st.session_state["sg_question"] = g.questions[0]
     top[1].selectbox("Question", g.questions, key="sg_question",
                      on_change=lambda: st.session_state.update(sg_page=1))
@@ -171,6 +180,25 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     nav.number_input("Page", min_value=1, max_value=pages, key="sg_page", width=140)
     nav.caption(f"of {pages} · {len(shown)} answers")
     nav.selectbox("Rows per page", PAGE_SIZES, key="sg_page_size", width=140)
+    _keep_place(g)
+
+
+def _number(param: str, most: int) -> int:
+    """The whole number 1..most in the page's address under ``param``, else 1."""
+    raw = st.query_params.get(param, "")
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= most else 1
+
+
+def _keep_place(g: survey_svc.SurveyGrid) -> None:
+    """The survey, question and page of rows in the page's address, so that a reload (or the
+    address opened in a new tab) comes back to where the coder was, as the Transcripts view
+    does with its document (walk 41: a new tab opened the grid on the first question)."""
+    want = {PLACE_PARAMS["sg_survey"]: st.session_state["sg_survey"],
+            PLACE_PARAMS["sg_question"]: str(g.questions.index(st.session_state["sg_question"]) + 1),
+            PLACE_PARAMS["sg_page"]: str(st.session_state["sg_page"])}
+    for param, value in want.items():
+        if st.query_params.get(param) != value:
+            st.query_params[param] = value
 
 
 def _grid(ctx: ProjectContext, name: str) -> survey_svc.SurveyGrid | None:

@@ -154,6 +154,10 @@ def test_a_new_codes_way_to_a_survey_answer_opens_the_survey_grid(tmp_path, star
     assert page.locator(key("sg_question") + " input").first.input_value() == CHANGE
     assert page.locator(key(f"srow-{answer_id_of(project, 'r1', USEFUL)}")).count() == 0
     shot(page, "survey-grid-from-new-code")
+    page.reload()  # the address holds the grid's place: the same question after a reload (walk 41)
+    page.locator(key(f"srow-{target}")).first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert page.locator(key("sg_question") + " input").first.input_value() == CHANGE
 
 
 def answer_id_of(project, respondent: str, question: str) -> int:
