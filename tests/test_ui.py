@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 
 import pytest
@@ -514,6 +516,8 @@ def test_code_page_empty_project_points_to_import(project):
 
 def test_codebook_page_adds_and_retires_a_code(project):
     at = no_exception(page("codebook", project))
+    columns = json.loads(at.dataframe[0].proto.columns)  # the table says what its counts are
+    assert "sub-code" in columns["Codings"]["help"] and "Themes" in columns["Codings"]["help"]
     form = at.get("form")[0] if at.get("form") else None
     assert form is not None
     at.text_input[0].input("   ")  # walk 32: "code '': missing name. Correct the file and import it again."

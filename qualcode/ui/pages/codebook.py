@@ -20,6 +20,12 @@ from qualcode.ui.state import attempt, error_text, flash, page_context
 from qualcode.ui.text import md, wrong_kind
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
+# What the table's counts are (walk 40 read a parent's "Codings" against its Themes row, which
+# counts the excerpts of its sub-codes too)
+CODINGS_HELP = ("Times this code itself was applied, by every coder (two coders applying it to one excerpt "
+                "count twice). A sub-code's codings are not in its parent's count; on the Themes page a "
+                "code's row counts excerpts, its sub-codes' included.")
+PENDING_HELP = "Suggestions of this code that nobody has accepted or rejected yet."
 
 
 CODEBOOK_KINDS = tuple(s.lstrip(".") for s in cb_service.IMPORT_SUFFIXES)  # yaml, yml, qdc
@@ -367,7 +373,9 @@ def render() -> None:
         rows = _tree_rows(cb, usage, pending, show_retired=show_retired)
         # a short codebook without empty rows under it (walk 18); a long one scrolls inside
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height="content" if len(rows) <= 15 else 560,
-                     column_config={"Definition": st.column_config.TextColumn(width="large")})
+                     column_config={"Definition": st.column_config.TextColumn(width="large"),
+                                    "Codings": st.column_config.NumberColumn("Codings", help=CODINGS_HELP),
+                                    "Pending": st.column_config.NumberColumn("Pending", help=PENDING_HELP)})
     with right:
         ids = [r["Id"] for r in rows]
         if not ids:
