@@ -576,7 +576,7 @@ def test_themes_page_counts_and_drills_to_quotes(seeded):
     at = no_exception(page("themes", ctx))
     assert at.dataframe, "frequency table shown"
     df = at.dataframe[0].value
-    assert "Trust" in set(df["code"])
+    assert "\u2003Trust" in set(df["code"])  # set in under its parent, Relationships
 
 def test_export_page_lists_exports_or_says_none(seeded):
     ctx, _, _ = seeded
@@ -888,8 +888,9 @@ def test_export_under_independent_coding_counts_only_the_coders_own_codings(proj
 
 
 def _freq_rows(at):
+    """Code name (without the indent that sets a sub-code under its parent) -> excerpts."""
     df = at.dataframe[0].value
-    return dict(zip(df["code"], df["excerpts"]))
+    return dict(zip(df["code"].str.lstrip("\u2003"), df["excerpts"]))
 
 def test_themes_coder_choice_counts_and_quotes_one_coders_codings(project):
     """Two coders: the counts say they pool both; picking bob counts only bob's codings and a
@@ -904,6 +905,8 @@ def test_themes_coder_choice_counts_and_quotes_one_coders_codings(project):
     at.selectbox(key="th_coder").set_value("bob").run()
     no_exception(at)
     assert _freq_rows(at) == {"Relationships (test)": 3, "Trust (rel)": 1, "Buy-in (rel)": 2}
+    # each sub-code is set in under its parent, as on the Codebook page
+    assert list(at.dataframe[0].value["code"]) == ["Relationships (test)", "\u2003Trust (rel)", "\u2003Buy-in (rel)"]
     assert any("only **bob**" in i.value for i in at.info)
     at.selectbox(key="th_freq_pick").set_value("rel_trust").run()
     no_exception(at)

@@ -186,7 +186,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
     table_key = f"th_freq|{by}|{include}|{coder}|{source}"
     # every row in view when there are not many (walk 36: a grouped table showed 10 of its 14 rows,
     # the rest under an inner scroll that nothing pointed to)
-    event = st.dataframe(shown[cols], hide_index=True, width="stretch", on_select="rerun",
+    event = st.dataframe(indented(shown)[cols], hide_index=True, width="stretch", on_select="rerun",
                          selection_mode="single-row", key=table_key, column_config=FREQ_CONFIG,
                          height="content" if len(shown) <= ALL_ROWS else "auto")
     if df.attrs.get("outside_rate"):
@@ -203,6 +203,20 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
         where = {by: str(r[by])} if by else {}
         title = f"{r['code']}" + (f" · {by} {r[by]}" if by else "") + f" · {excerpts(int(r['excerpts']))}"
         _quotes(ctx, code_id=r["code_id"], where=where, include=include, title=title, coder=coder, source=source)
+
+
+def indented(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with each sub-code's name set in under its parent's, as the Codebook page shows
+    the tree (the rows come in the codebook's tree order; a parent's row counts its sub-codes' too).
+
+    >>> indented(pd.DataFrame({"code": ["Barriers", "Transport"], "depth": [0, 1]}))["code"].tolist()
+    ['Barriers', '\u2003Transport']
+    """
+    if "depth" not in table.columns:
+        return table
+    out = table.copy()
+    out["code"] = ["\u2003" * int(d) + str(name) for name, d in zip(out["code"], out["depth"])]
+    return out
 
 
 def outside_rate_text(n: int) -> str:
