@@ -68,6 +68,30 @@ def _code_names(project) -> list[str]:
         return sorted(c.name for c in code_store.load_codebook(s).codes)
 
 
+def test_nothing_more_here_stays_on_a_row_after_one_of_its_chips_is_accepted(project):
+    """Walk 42: accepting one chip took the row's "nothing here" button away, and the other open
+    chips had to be rejected one by one; the button now says "Nothing more here" and rejects them,
+    keeping the code accepted."""
+    rows, sugg = _seeded(project)
+    r1 = int(rows[("r1", USEFUL)])
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=r1, code_id="buy_in", score=0.6, model_id="test")])
+        extra = next(sg.id for sg in coding_store.list_suggestions(s) if sg.excerpt_id == r1 and sg.code_id == "buy_in")
+    at = no_exception(page("code", project))
+    assert at.button(key=f"snone-{r1}").label == "Nothing here"
+    at.button(key=f"acc-{sugg[r1]}").click().run()
+    no_exception(at)
+    more = at.button(key=f"snone-{r1}")
+    assert more.label == "Nothing more here" and "1 suggestion still open" in more.help
+    more.click().run()
+    no_exception(at)
+    with project.session(readonly=True) as s:
+        status = {sg.id: sg.status.value for sg in coding_store.list_suggestions(s)}
+    assert status[extra] == "rejected" and status[sugg[r1]] == "accepted"
+    assert svc.survey_grid(project, "fall").rows.set_index("excerpt_id").loc[r1, "codes"] == ["trust"]
+    assert not [b for b in at.button if b.key == f"snone-{r1}"]  # nothing left to decide on it
+
+
 def test_grid_question_filters_and_sort(project):
     _seeded(project)
     at = page("code", project)

@@ -23,7 +23,7 @@ from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView
 from qualcode.ui.state import (after_decision, attempt, compute_suggestions, flash_undone, guarded, in_callback,
                                show_flash)
-from qualcode.ui.text import md
+from qualcode.ui.text import md, plural
 from qualcode.ui.transcript import chips, dirty, refresh, scroll_into_view
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
@@ -99,6 +99,20 @@ def undo(ctx: ProjectContext) -> None:
     flash_undone(in_callback(coding.undo, ctx), ctx)
     st.session_state.pop("sg_views", None)
     after_decision(ctx)
+
+
+def nothing_here_help(state: ui_support.ExcerptState) -> str:
+    """What a row's "Nothing here" / "Nothing more here" does to this answer.
+
+    >>> nothing_here_help(ui_support.ExcerptState())
+    'No code applies to this answer: it counts as decided, with no code (the model learns that too).'
+    """
+    n = len(state.pending)
+    open_ = f"the {plural(n, 'suggestion')} still open on it" if n else ""
+    if state.codings:
+        return f"Reject {open_}; your codes on this answer stay." if n else "Mark this answer done; your codes stay."
+    rejected = f" ({open_} rejected)" if n else ""
+    return f"No code applies to this answer: it counts as decided, with no code{rejected} (the model learns that too)."
 
 
 def nothing_here(ctx: ProjectContext, excerpt_id: int) -> None:
@@ -272,10 +286,9 @@ def grid_page(ctx: ProjectContext, rows: list[dict[str, Any]], attributes: list[
                 tools.selectbox("Add a code", list(code_names), index=None, format_func=code_names.get,
                                 key=f"sadd-{ex.id}", placeholder="Add a code…", label_visibility="collapsed",
                                 on_change=add_code, args=(ctx, ex, code_names), width=220)
-                if not ex.state.codings and not ex.state.reviewed:
-                    tools.button("", key=f"snone-{ex.id}", icon=":material/do_not_disturb_on:", type="tertiary",
-                                 on_click=nothing_here, args=(ctx, ex.id),
-                                 help="Nothing here: no code applies to this answer (its suggestions are rejected; "
-                                      "it counts as reviewed)")
+                label, _, on = ex.state.nothing_here()
+                if on:  # walk 42: it went with the first chip accepted, the others then one by one
+                    tools.button(label, key=f"snone-{ex.id}", icon=":material/do_not_disturb_on:", type="tertiary",
+                                 on_click=nothing_here, args=(ctx, ex.id), help=nothing_here_help(ex.state))
     if focus is not None and focus in {v.id for v in views}:
         scroll_into_view(f"srow-{focus}")
