@@ -560,3 +560,40 @@ def test_nothing_here_under_independent_coding_leaves_a_colleagues_model_rows_al
         assert found is None or (found.explanation or {}).get("model_of") != "bob"
     with pytest.raises(Exception, match="replaced by newer ones"):
         coding.reject_suggestion(alice, 10**6, excerpt_id=ex[1], code_id="evidence")
+
+
+def test_show_them_for_a_late_code_makes_a_and_x_decide_that_codes_chip(project, monkeypatch):
+    """Walk 42: "Look again for Device access", then "Show them", opened an excerpt where A and X
+    acted on another, likelier chip ("Opening hours"). The code whose suggestions the coder is
+    going through is the one they decide, until its suggestions are decided."""
+    import time
+
+    from qualcode.core import Suggestion
+    from qualcode.services import codebook as cb_service
+    from qualcode.storage import documents as doc_store
+
+    doc1, sid = seed(project, name="first")  # trust 0.8 and buy_in 0.7 on each excerpt
+    with project.session() as s:
+        ex1 = [e.id for e in doc_store.load_document(s, doc1).excerpts if e.codable]
+    coding.mark_reviewed(project, ex1[0])  # finished before the code existed
+    time.sleep(0.05)
+    late = cb_service.add_code(project, {"name": "Device access", "definition": "Laptops and wifi."})
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex1[0], code_id=late.id, score=0.55, model_id="m")])
+        late_sid = next(sg.id for sg in coding_store.list_suggestions(s, document_id=doc1) if sg.code_id == late.id)
+    monkeypatch.setattr(suggest_svc, "follow_codebook", lambda *a, **k: True)
+    assert [x["code_id"] for x in suggest_svc.late_codes(project, document_id=doc1)] == [late.id]
+    at = no_exception(run_script("from qualcode.ui.pages import code\ncode.render()\n", project, code_doc=doc1,
+                                 code_mode="Excerpts", code_focus=ex1[0]))
+    assert at.button(key=f"focus-accept-s{sid['1:trust']}").label.startswith("Accept Trust")  # the likeliest
+    at.button(key=f"code-late-show-{late.id}").click().run()
+    no_exception(at)
+    assert at.session_state["code_focus"] == ex1[0]
+    accept = at.button(key=f"focus-accept-s{late_sid}")
+    assert accept.label == "Accept Device access"
+    accept.click().run()
+    no_exception(at)
+    with project.session(readonly=True) as s:
+        assert [c.code_id for c in coding_store.list_codings(s, excerpt_ids=[ex1[0]])] == [late.id]
+    # its suggestions decided, A and X go back to the likeliest chip
+    assert at.button(key=f"focus-accept-s{sid['1:trust']}").label.startswith("Accept Trust")

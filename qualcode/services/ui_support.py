@@ -79,6 +79,19 @@ class ExcerptState:
         13: the keys followed the raw score and accepted a code the button did not name)."""
         return max(self.pending, key=lambda c: c.probability, default=None)
 
+    def best_of(self, prefer: str | None) -> Chip | None:
+        """The suggestion A and X decide while the coder goes through one code's suggestions
+        (``prefer``: "Look again for Device access", then "Show them"): that code's open chip
+        where there is one, else :attr:`best` (walk 42: A accepted "Opening hours", the likelier
+        chip, on an excerpt opened to decide "Device access").
+
+        >>> st = ExcerptState(chips=[Chip(1, "a", "A", 0.9, "pending"), Chip(2, "b", "B", 0.6, "pending")])
+        >>> st.best_of("b").code_id, st.best_of(None).code_id, st.best_of("gone").code_id
+        ('b', 'a', 'a')
+        """
+        preferred = next((c for c in self.pending if c.code_id == prefer), None) if prefer else None
+        return preferred or self.best
+
     def nothing_here(self) -> tuple[str, str, bool]:
         """The "Nothing here" button (D) on this excerpt: ``(label, help, enabled)``.
 

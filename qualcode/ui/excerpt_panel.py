@@ -24,6 +24,10 @@ from qualcode.ui.state import after_decision, error_text, flash, flash_undone, i
 from qualcode.ui.text import distinct, md
 from qualcode.ui.transcript import decide, dirty, new_code, remove, typed_code_text
 
+# The code whose suggestions the coder is going through ("Look again for X", then "Show them"):
+# A and X decide its chip first (ExcerptState.best_of)
+PREFER = "code_prefer"
+
 WORD = re.compile(r"\S+")
 
 
@@ -192,7 +196,7 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
     # successor under a reused key (walk 6: a second A accepted the next suggestion while the
     # label still named the first). The keyed boxes around them keep stable names for styling.
     if pending:
-        best = state.best
+        best = state.best_of(st.session_state.get(PREFER))
         # a long shot is not the page's main button: it invites a click the model does not back
         top.container(key="focus-accept", width="content").button(
             f"Accept {md(best.code_name)}", key=f"focus-accept-s{best.suggestion_id}", shortcut="A",

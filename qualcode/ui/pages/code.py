@@ -24,7 +24,7 @@ from qualcode.services import prefs, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import ExcerptView, TranscriptView, TurnView
 from qualcode.ui import state, survey_grid, transcript_view
-from qualcode.ui.excerpt_panel import nothing_here, panel, undo_last
+from qualcode.ui.excerpt_panel import PREFER, nothing_here, panel, undo_last
 from qualcode.ui.state import after_decision, attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import distinct, md, plural, tail
 from qualcode.ui.transcript import chip_styles, decide, escape_leaves_boxes, excerpt_clicks, turn_block
@@ -507,7 +507,10 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
     its chips there; "Show them" opens the first. Once looked at, with no chip left, "Not on any of
     them" says the code applies to none of the rest (walk 21: they stayed "not looked at" for learning
     and in Agreement's note, with no way to say so), and the line goes."""
-    for late in attempt(suggest_svc.late_codes, ctx, document_id=doc_id) or []:
+    lates = attempt(suggest_svc.late_codes, ctx, document_id=doc_id) or []
+    if not any(late["code_id"] == st.session_state.get(PREFER) and late["open"] for late in lates):
+        st.session_state.pop(PREFER, None)  # its suggestions are decided: A and X take the likeliest again
+    for late in lates:
         with st.container(horizontal=True, vertical_alignment="center", key=f"code-late-{late['code_id']}"):
             st.caption(late_code_text(late, esc=md))
             if late["looked"] and not late["open"] and not late["colleague"]:
@@ -520,7 +523,7 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
                 doc, name, excerpt = next_spot(late.get("spots") or [late["first"]], st.session_state.get("code_focus"))
                 st.button("Show them" if doc == doc_id else f"Open {md(name)}", key=f"code-late-show-{late['code_id']}",
                           icon=":material/arrow_forward:", type="tertiary", on_click=_show_excerpt,
-                          args=(doc, excerpt, ctx))
+                          args=(doc, excerpt, ctx, late["code_id"]))
             elif st.button(f"Look again for {md(late['name'])}", key=f"code-late-look-{late['code_id']}",
                            icon=":material/manage_search:", type="tertiary",
                            help="Score the excerpts you finished before this code was added, for this code alone, "
@@ -529,6 +532,7 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
                     got = attempt(suggest_svc.look_again, ctx, late["code_id"])
                 if got is not None:
                     flash(look_again_text(late["name"], got), kind="info")
+                    st.session_state[PREFER] = late["code_id"]
                 st.rerun()
 
 
@@ -566,7 +570,11 @@ def look_again_text(name: str, got: dict[str, int]) -> str:
             "for it.")
 
 
-def _show_excerpt(doc_id: int, excerpt_id: int, ctx: ProjectContext | None = None) -> None:
+def _show_excerpt(doc_id: int, excerpt_id: int, ctx: ProjectContext | None = None, code_id: str | None = None) -> None:
+    """Open an excerpt; ``code_id``: the code whose suggestion it is opened for, the one A and X
+    then decide there (see ``PREFER``)."""
+    if code_id is not None:
+        st.session_state[PREFER] = code_id
     if ctx is not None and survey_grid.open_answer(ctx, excerpt_id=excerpt_id):  # a survey answer: in the grid
         return
     st.session_state.update(code_doc=doc_id, code_focus=excerpt_id, code_jump=True)
@@ -660,7 +668,7 @@ def _keyboard(ctx: ProjectContext, by_id: dict, go_next, go_prev) -> dict:
         if ex is None or not ex.state.pending:
             flash("This excerpt has no suggestion left to decide: press N for the next one.", kind="info")
             return
-        best = ex.state.best
+        best = ex.state.best_of(st.session_state.get(PREFER))
         decide(ctx, best.suggestion_id, ex.id, accept, best.code_id, best.code_name)
 
     def nothing() -> None:
