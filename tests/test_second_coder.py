@@ -3,6 +3,8 @@ independent coding is on or off (off is the default); the mode is one click away
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from qualcode.services import coding, team, ui_support
@@ -455,6 +457,9 @@ def test_the_project_page_counts_the_suggestions_left_for_the_coder_per_document
     at = no_exception(page("project", alice))
     (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
     assert progress["Suggestions for you"].tolist() == [0]
+    # the column says why a document reviewed in full can still have some (walk 42)
+    (table,) = [d for d in at.dataframe if "Suggestions for you" in d.value.columns]
+    assert "added after you finished it" in json.loads(table.proto.columns)["Suggestions for you"]["help"]
     at = no_exception(page("project", bob))
     (progress,) = [d.value for d in at.dataframe if "Suggestions for you" in d.value.columns]
     assert progress["Suggestions for you"].tolist() == [len(sid) + 1]  # bob's to decide: every one, and his model's

@@ -265,6 +265,11 @@ def _independent_toggle(ctx: services.ProjectContext) -> None:
                    "measuring agreement on a blind sample: turn it on before the second coder starts.")
 
 
+OPEN_HELP = ("Suggestions on this document still open for you to accept or reject. A document you have "
+             "reviewed in full can still have some: those of a code added after you finished it, once you "
+             "looked again for it on the Code page.")
+
+
 def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
     rows = ui_support.review_progress(ctx)
     if not rows:
@@ -281,6 +286,8 @@ def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
         table.append(row)
     config = {f"Reviewed: {c}": st.column_config.ProgressColumn(f"Reviewed by {c}", min_value=0, max_value=100,
                                                                  format="%.0f%%") for c in coders}  # 15%, not 15.31%
+    # walk 42: "100% reviewed" beside "1 suggestion for you" read as a finished document with work left
+    config["Suggestions for you"] = st.column_config.NumberColumn("Suggestions for you", help=OPEN_HELP)
     st.subheader("Review progress")
     # every document in view when there are not many (Streamlit's default shows 10 and scrolls inside)
     st.dataframe(pd.DataFrame(table), hide_index=True, column_config=config, width="stretch",
