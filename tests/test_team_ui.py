@@ -84,7 +84,8 @@ def test_a_blind_coder_reads_no_colleagues_codes_on_agreement_or_themes(project)
     coding.add_coding(project.as_coder("bob"), ex[2].id, "evidence")  # only bob: a disagreement
     at = no_exception(page("agreement", project))  # as alice
     assert "Cohen's kappa" in at.dataframe[0].value.columns  # the figures stay
-    assert any("Independent coding is on, so your colleagues' codes stay hidden" in i.value for i in at.info)
+    assert any("Independent coding is on, so your colleagues' codes stay hidden" in i.value
+               and "turn it off on the Project page" in i.value for i in at.info)  # where its toggle is (walk 42)
     assert not [b for b in at.button if str(b.key).startswith("resolve-")]
     assert not any("Bob's private reasoning" in c.value for c in at.caption)
     at = no_exception(page("themes", project))

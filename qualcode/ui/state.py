@@ -279,7 +279,7 @@ def blind_coder(ctx: services.ProjectContext) -> str | None:
 
 
 BLIND_NOTE = ("Independent coding is on, so your colleagues' codes stay hidden from you here. When the team "
-              "reconciles, turn it off on the Agreement page's Team tab.")
+              "reconciles, turn it off on the Project page (or the Agreement page's Team tab).")
 
 
 def flash(message: str, *, kind: str = "error", slot: str | None = None) -> None:
