@@ -433,6 +433,9 @@ def test_the_report_exports_matrix_and_co_occurrence_count_one_kind_of_document_
 
     pooled = export_svc.report_bytes(ctx, fmt="md", charts=False).decode()
     assert "Documents counted: 1 transcript and 5 survey respondents together" in pooled
+    # a survey quote is the answer to its question, not said by a speaker named after it (walk 42)
+    assert "\u2014 answer to \u201cWhat was most useful?\u201d, fall \u00b7 r1" in pooled
+    assert "\u2014 Maria Rivera, participant, rivera-2018" in pooled
     only_t = export_svc.report_bytes(ctx, fmt="md", charts=False, source="transcripts").decode()
     assert "Documents counted: transcripts only (1); the 5 survey respondents are left out." in only_t
     freq = export_svc.report_data(ctx, charts=False, source="transcripts").frequencies.set_index("code_id")

@@ -59,6 +59,9 @@ def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int =
 
     r = rows.copy()
     r["theme"] = [top(c) for c in r["code_id"]]
+    # a survey answer's "speaker" is its question (itertuples cannot reach "speaker.question")
+    if "speaker.question" in r and "speaker" in r:
+        r["asked"] = [a if isinstance(a, str) and a == sp else "" for a, sp in zip(r["speaker.question"], r["speaker"])]
     words = r["quote"].str.split().str.len().fillna(0)
     r["_len_ok"] = ((words >= 8) & (words <= 80)).astype(int)
     r["_consensus"] = r["origin"].astype(str).str.contains("consensus").astype(int)
@@ -158,7 +161,12 @@ def _documents_counted(data: ReportData) -> str:
 
 
 def _speaker(q) -> tuple[str, str]:
-    """(who, ", role") for a quote row."""
+    """(who, ", role") for a quote row; for a survey answer the question it answers (walk 42:
+    "— What do you like most about the club?, participant, survey · 101" read the question as
+    a person)."""
+    asked = getattr(q, "asked", "")
+    if isinstance(asked, str) and asked:
+        return f"answer to \u201c{asked}\u201d", ""
     who = q.speaker if isinstance(q.speaker, str) and q.speaker else "unknown speaker"
     role = f", {q.role}" if isinstance(q.role, str) and q.role else ""
     return who, role
