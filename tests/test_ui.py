@@ -627,10 +627,14 @@ def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
     assert {c.code_id for c in codings} == {"trust"}
     # walk 41: the panel went to the list's first code, its merge box ready; now the target's
     assert work_on(at).value == "trust"
+    assert not at.checkbox(key="mergeok-trust").value and at.button(key="domerge-trust").disabled
     at.button(key="cb-undo").click().run()
     no_exception(at)
     assert not cb_service.get_codebook(ctx).get("buy_in").retired
     assert work_on(at).value == "buy_in"  # the code the undo brought back
+    # no merge stands ready: neither its target nor its confirmation kept (walk 42)
+    assert at.selectbox(key="merge-buy_in").value is None and not at.checkbox(key="mergeok-buy_in").value
+    assert at.button(key="domerge-buy_in").disabled
 
 def test_the_codebook_page_says_when_a_code_has_no_definition_yet(seeded):
     """Walk 40: a code made while coding read "Transport." on the Codebook page and "(no

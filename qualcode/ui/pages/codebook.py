@@ -197,12 +197,12 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
             flash(f"Moved {code.name}.", kind="success")
             st.rerun()
     st.markdown("**Merge into another code**")
-    cols = st.columns([3, 1], vertical_alignment="bottom")
-    target = cols[0].selectbox("Target", others, format_func=label, index=None, key=f"merge-{code.id}",
-                               placeholder="Pick the code that absorbs this one")
+    # the button on a line of its own, under its confirmation (walk 42: beside the box it read "Me…")
+    target = st.selectbox("Target", others, format_func=label, index=None, key=f"merge-{code.id}",
+                          placeholder="Pick the code that absorbs this one")
     sure = st.checkbox(f"Yes, merge {code.name} into the target (its codings move; it is retired)",
                        key=f"mergeok-{code.id}")
-    if cols[1].button("Merge", key=f"domerge-{code.id}", icon=":material/merge:", disabled=not (target and sure)):
+    if st.button("Merge", key=f"domerge-{code.id}", icon=":material/merge:", disabled=not (target and sure)):
         summary = attempt(cb_service.merge_codes, ctx, code.id, target)
         if summary is not None:
             flash(cb_service.merge_text(code.name, label(target), summary) + ". Undo with 'Undo last change'.",
@@ -210,6 +210,8 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
             # the code that absorbed it, not the list's first (walk 41: "Yes, merge Experiences
             # into the target" stood ready after a merge and its undo)
             st.session_state[SELECT_CODE] = target
+            for key in [k for k in st.session_state if str(k).startswith(("merge-", "mergeok-"))]:
+                del st.session_state[key]  # no merge stands confirmed for the next code (walk 42)
             st.rerun()
     st.markdown("**Split off a new code**")
     new_name = st.text_input("New code's name", key=f"splitname-{code.id}")
@@ -339,13 +341,15 @@ def _work_on(cb: Codebook, ids: list[str]) -> str:
     """"Work on code": the chosen code's id, kept in ``cb_code``. The box's key carries the codes'
     names: Streamlit keeps a keyed box's shown label, so after a rename it still read "Volunteer
     kindness (kindness)" above a Name box saying "Staff and volunteer kindness" (walk 28)."""
-    names = "\x1f".join(f"{c.id}\x1e{c.name}" for c in cb.codes)
-    key = f"cb_code-{zlib.crc32(names.encode()):08x}"
     current = st.session_state.pop(SELECT_CODE, None)  # a code just added or promoted: open it
     if current in ids:
-        st.session_state.pop(key, None)  # the box shows it, not the choice it had
+        # a new box, that shows it: the same box, its state dropped, went on showing its old choice
+        # in the browser (walk 42: "Improvement cycles (PDSA)" above the Evidence it was merged into)
+        st.session_state["cb_code_gen"] = st.session_state.get("cb_code_gen", 0) + 1
     else:
         current = st.session_state.get("cb_code")
+    names = "\x1f".join(f"{c.id}\x1e{c.name}" for c in cb.codes)
+    key = f"cb_code-{zlib.crc32(names.encode()):08x}-{st.session_state.get('cb_code_gen', 0)}"
     cid = st.selectbox("Work on code", ids, index=ids.index(current) if current in ids else 0,
                        format_func=_label(cb), key=key)
     st.session_state["cb_code"] = cid
