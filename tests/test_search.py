@@ -296,3 +296,22 @@ def test_accents_aside_on_both_databases(db_url):  # noqa: F811
         assert list(svc.search(ctx, "crèche", match_accents=True).rows["text"]) == ["The crèche closed at four."]
     finally:
         ctx.close()
+
+
+def test_coming_back_to_search_keeps_its_options_without_a_streamlit_warning(two, caplog, monkeypatch):
+    """Walk 42: coming back to Search logged "widget with key srch_whole was created with a default
+    value but also had its value set via the Session State API" (each toggle had a value= as well
+    as the kept one); the options come back as they were, and their defaults stay on."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    for lg in ("streamlit", "streamlit.elements.lib.policies"):
+        monkeypatch.setattr(logging.getLogger(lg), "propagate", True)
+    at = no_exception(page("search", two))
+    assert (at.toggle(key="srch_whole").value, at.toggle(key="srch_case").value,
+            at.toggle(key="srch_accents").value) == (True, False, False)  # the defaults
+    back = no_exception(page("search", two, srch_q_kept="stock", srch_whole_kept=False, srch_case_kept=True,
+                             srch_accents_kept=False))
+    assert (back.text_input(key="srch_q").value, back.toggle(key="srch_whole").value,
+            back.toggle(key="srch_case").value) == ("stock", False, True)
+    assert not [r for r in caplog.records if "Session State API" in r.getMessage()]

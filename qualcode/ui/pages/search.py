@@ -108,15 +108,17 @@ def render() -> None:
     st.caption(f"Find words or phrases in {where}, read each hit where it was said, and code the hits "
                "you choose in one go. Several at once: separate them with commas (stock-out, out of stock); "
                "a * ends a word with any ending (train* finds trained, training).")
-    for k in (QUERY, WHOLE, CASE, ACCENTS):  # back from a hit opened on the Code page: the same search
-        if k not in st.session_state and f"{k}_kept" in st.session_state:
-            st.session_state[k] = st.session_state[f"{k}_kept"]
+    # back from a hit opened on the Code page: the same search; else the defaults (set here, not
+    # as the widgets' values, which Streamlit warns of beside a value set through the session)
+    for k, default in ((QUERY, ""), (WHOLE, True), (CASE, False), (ACCENTS, False)):
+        if k not in st.session_state:
+            st.session_state[k] = st.session_state.get(f"{k}_kept", default)
     cols = st.columns([5, 1.7, 1.5, 1.7], vertical_alignment="bottom")
     query = cols[0].text_input("Search the transcripts" + (" and survey answers" if surveys else ""), key=QUERY,
                                placeholder="stock-out, out of stock, medicine*", icon=":material/search:")
-    whole = cols[1].toggle("Whole words", value=True, key=WHOLE, help="Off: “stock” also finds “stockroom”")
-    case = cols[2].toggle("Match case", value=False, key=CASE)
-    accents = cols[3].toggle("Match accents", value=False, key=ACCENTS,
+    whole = cols[1].toggle("Whole words", key=WHOLE, help="Off: “stock” also finds “stockroom”")
+    case = cols[2].toggle("Match case", key=CASE)
+    accents = cols[3].toggle("Match accents", key=ACCENTS,
                              help="Off: “creche” also finds “crèche”, and “crèche” finds “creche”")
     st.session_state.update({f"{QUERY}_kept": query, f"{WHOLE}_kept": whole, f"{CASE}_kept": case,
                              f"{ACCENTS}_kept": accents})
