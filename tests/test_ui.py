@@ -1007,6 +1007,23 @@ def test_themes_keeps_view_grouping_and_coder_across_pages_and_reloads(project):
     assert again.segmented_control(key="th_view").value == "Compare groups"
     assert again.selectbox(key="th_by").value == "district"
     assert again.selectbox(key="th_coder").value == "bob"
+    # a new session opened elsewhere (a reload of the Code page; walk 42): the coder's Themes as they
+    # left it, and Export starting from it, but not the coder counted (chosen per reading)
+    for name in ("themes", "export"):
+        fresh = no_exception(page(name, project))
+        if name == "themes":
+            assert fresh.segmented_control(key="th_view").value == "Compare groups"
+            assert fresh.selectbox(key="th_by").value == "district"
+            assert fresh.selectbox(key="th_coder").value == ""  # every coder pooled (the page's NONE)
+        else:
+            assert fresh.selectbox(key="exp_by").value == "district"
+    other = services.open_project(project.project_dir, coder="someone else")
+    try:  # another coder's own choices
+        fresh = no_exception(page("themes", other))
+        assert fresh.selectbox(key="th_by").value == ""  # no grouping
+        assert fresh.segmented_control(key="th_view").value == "Frequencies"
+    finally:
+        other.close()
 
 def test_themes_compare_shows_a_dash_for_untestable_rows_and_opens_a_group_with_quotes(project, monkeypatch):
     """A row that cannot be tested shows a dash (not "None") with a note; picking a row opens

@@ -19,7 +19,10 @@ from qualcode.services.project import ProjectContext
 from qualcode.storage import meta
 
 KEY = "ui_prefs"
-KNOWN = {"turns_per_page": int}
+KNOWN = {"turns_per_page": int,
+         # the Themes page's view and choices, so that a new session (a reload on another page, a new
+         # tab) opens it as the coder left it (walk 42: the grouping went back to none after a reload)
+         "themes_view": str, "themes_group": str, "themes_count": str, "themes_source": str}
 
 
 def get_pref(ctx: ProjectContext, name: str, default: Any = None) -> Any:

@@ -24,9 +24,10 @@ from qualcode.errors import QualcodeError
 from qualcode.services import analysis
 from qualcode.services import codebook as codebook_svc
 from qualcode.services import export as export_svc
-from qualcode.services import team
+from qualcode.services import prefs, team
 from qualcode.services.memos import memo_count
 from qualcode.services.project import DEFAULT_NAME, ProjectContext, project_name, project_status
+from qualcode.ui.pages.themes import PREFS as THEMES_PREFS
 from qualcode.ui.state import BLIND_NOTE, attempt, blind_coder, error_text, page_context
 from qualcode.ui.text import md, plural, pooled_coders, source_labels
 
@@ -257,11 +258,19 @@ THEMES_KEPT = "th_kept"  # the Themes page's choices this session (see themes._r
 FROM_THEMES = {"exp_by": "th_by", "exp_include": "th_include", "exp_coder": "th_coder", "exp_source": "th_source"}
 
 
-def _from_themes(options: dict[str, list[Any]]) -> None:
+def _from_themes(options: dict[str, list[Any]], ctx: ProjectContext | None = None) -> None:
     """Coming to Export, its grouping, count, coder and source start as chosen on Themes (walk
     19: Themes counted anna's codings by year; Export, set to pooled and ungrouped, downloaded
-    other figures than the ones just read). Changed here, they stay so while the page is open."""
-    kept = st.session_state.get(THEMES_KEPT) or {}
+    other figures than the ones just read), in this session or, before Themes is opened in it,
+    as the coder last left Themes (``themes.PREFS``). Changed here, they stay so while the page
+    is open."""
+    kept = dict(st.session_state.get(THEMES_KEPT) or {})
+    if ctx is not None:
+        for theirs, pref in THEMES_PREFS.items():
+            if theirs not in kept:
+                stored = attempt(prefs.get_pref, ctx, pref, None)
+                if stored is not None:
+                    kept[theirs] = stored
     for key, theirs in FROM_THEMES.items():
         if key in st.session_state or theirs not in kept:
             continue
@@ -303,7 +312,7 @@ def render() -> None:
     blind = blind_coder(ctx)
     several = len(coders) > 1 and blind is None
     _from_themes({"exp_by": [None, *groups], "exp_include": ["accepted", "pending"], "exp_coder": [None, *coders],
-                  "exp_source": [None, "transcripts", "surveys"]})
+                  "exp_source": [None, "transcripts", "surveys"]}, ctx)
     cols = st.columns(3 if several else 2)
     by = cols[0].selectbox("Group tables by", [None, *groups], key="exp_by",
                            format_func=lambda g: "(no grouping)" if g is None else g)

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from qualcode.services import analysis as analysis_svc
-from qualcode.services import team, ui_support
+from qualcode.services import prefs, team, ui_support
 from qualcode.services.analysis import NOT_SET
 from qualcode.services.project import ProjectContext
 from qualcode.ui.quotes import picked_row, show_quotes
@@ -36,6 +36,8 @@ PARAMS = {"th_view": "themes_view", "th_by": "group", "th_include": "count", "th
           "th_source": "source", "th_chart": "chart"}
 CHART_MEASURES = {"documents": "Documents", "excerpts": "Excerpts", "pct_documents": "% of documents"}
 KEPT = "th_kept"  # this session's choices, for coming back from another page
+# ... and the coder's, for a new session (services.prefs); not the coder counted (a team choice)
+PREFS = {"th_view": "themes_view", "th_by": "themes_group", "th_include": "themes_count", "th_source": "themes_source"}
 NOT_TESTABLE = "–"
 FREQ_COLS = ["code", "excerpts", "documents", "pct_documents", "participants", "per_1000_words"]
 FREQ_CONFIG = {
@@ -61,10 +63,11 @@ ALL_ROWS = 60  # a frequency table shows up to this many rows without scrolling 
 NONE = ""  # stands for the option None in a kept widget: Streamlit shows a None value as "no choice"
 
 
-def _restore(key: str, options: list[Any]) -> None:
+def _restore(key: str, options: list[Any], ctx: ProjectContext | None = None) -> None:
     """Before the widget ``key`` is drawn: make its value this session's earlier choice
-    (coming back from another page, where Streamlit forgot the widget) or the address's
-    (a reload: a new session), else the first option."""
+    (coming back from another page, where Streamlit forgot the widget), the address's (a
+    reload of this page: a new session) or the coder's last (``PREFS``: a new session opened
+    elsewhere), else the first option."""
     if key in st.session_state and st.session_state[key] in options:
         return
     kept = st.session_state.get(KEPT, {})
@@ -72,13 +75,21 @@ def _restore(key: str, options: list[Any]) -> None:
         wanted = kept[key]
     else:
         raw = st.query_params.get(PARAMS[key])
-        wanted = next((o for o in options if o != NONE and str(o) == raw), options[0])
+        if raw is None and key in PREFS and ctx is not None:
+            raw = attempt(prefs.get_pref, ctx, PREFS[key], None)
+        wanted = next((o for o in options if str(o) == raw), options[0]) if raw is not None else options[0]
     st.session_state[key] = wanted if wanted in options else options[0]
 
 
-def _remember(key: str, value: Any) -> None:
-    """After the widget: keep its value for this session and in the page's address."""
-    st.session_state.setdefault(KEPT, {})[key] = value
+def _remember(key: str, value: Any, ctx: ProjectContext | None = None) -> None:
+    """After the widget: keep its value for this session, in the page's address and, for the
+    choices in ``PREFS``, as the coder's preference."""
+    kept = st.session_state.setdefault(KEPT, {})
+    if key in PREFS and ctx is not None and kept.get(key, ...) != value:
+        in_store = "" if value in (None, NONE) else str(value)
+        if attempt(prefs.get_pref, ctx, PREFS[key], None) != in_store:
+            attempt(prefs.set_pref, ctx, PREFS[key], in_store)
+    kept[key] = value
     param = PARAMS[key]
     if value in (None, NONE):
         if param in st.query_params:
@@ -88,14 +99,14 @@ def _remember(key: str, value: Any) -> None:
 
 
 def _choice(widget: Callable[..., Any], label: str, options: list[Any], key: str, *,
-            format_func: Callable[[Any], str] = str, **kw: Any) -> Any:
-    """A selectbox / segmented control whose choice is kept (see :func:`_restore`). The
-    option None (no grouping, every coder pooled) is shown by ``format_func(None)`` and
-    returned as None."""
+            format_func: Callable[[Any], str] = str, ctx: ProjectContext | None = None, **kw: Any) -> Any:
+    """A selectbox / segmented control whose choice is kept (see :func:`_restore`; ``ctx``:
+    the project where a choice in ``PREFS`` is kept for the coder). The option None (no
+    grouping, every coder pooled) is shown by ``format_func(None)`` and returned as None."""
     options = [NONE if o is None else o for o in options]
-    _restore(key, options)
+    _restore(key, options, ctx)
     value = widget(label, options, key=key, format_func=lambda o: format_func(None if o == NONE else o), **kw)
-    _remember(key, value)
+    _remember(key, value, ctx)
     return None if value == NONE else value
 
 
@@ -108,7 +119,7 @@ def _source(ctx: ProjectContext) -> str | None:
         return None
     label = source_labels(n)
     source = _choice(st.selectbox, "Count from", [None, "transcripts", "surveys"], "th_source",
-                     format_func=label.get,
+                     format_func=label.get, ctx=ctx,
                      help="A survey respondent counts as one document, like a transcript.")
     if source is None:
         st.caption(f"Counting {plural(n['transcripts'], 'transcript')} and "
@@ -353,14 +364,14 @@ def render() -> None:
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]
     coders = attempt(analysis_svc.coders, ctx) or []
     several = len(coders) > 1
-    view = _choice(st.segmented_control, "View", VIEWS, "th_view") or VIEWS[0]  # a row of its own: all four names show
+    view = _choice(st.segmented_control, "View", VIEWS, "th_view", ctx=ctx) or VIEWS[0]  # a row of its own: all four names show
     cols = st.columns(3 if several else 2)
     grouped = view in ("Frequencies", "Compare groups")  # the other two: a row per pair / per document
-    by = _choice(cols[0].selectbox, "Group by", [None, *groups], "th_by",
+    by = _choice(cols[0].selectbox, "Group by", [None, *groups], "th_by", ctx=ctx,
                  format_func=lambda g: "(no grouping)" if g is None else g, disabled=not grouped,
                  help=None if grouped else f"{view} is not grouped: it has a row per "
                                            f"{'pair of codes' if view == 'Co-occurrence' else 'document'}")
-    include = _choice(cols[1].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get)
+    include = _choice(cols[1].selectbox, "Count", list(INCLUDE), "th_include", format_func=INCLUDE.get, ctx=ctx)
     coder = blind_coder(ctx)
     if coder is not None:  # walk 36: a blind coder picked the colleague here and read their quotes
         several = False
