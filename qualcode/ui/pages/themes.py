@@ -10,7 +10,8 @@ coders pooled (an excerpt counts for a code when any of them applied it) or one 
 
 The view, grouping, count and coder choices outlive visits to other pages (kept in the
 session) and reloads (kept in the page's address), as the Code page keeps its document
-and view.
+and view; all but the coder counted are also the coder's preferences (``services.prefs``),
+for a new session opened on another page.
 """
 
 from __future__ import annotations
