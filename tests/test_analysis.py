@@ -442,3 +442,36 @@ def test_speaker_groups_count_only_coded_speech(project, small):
     words = dict(zip(bp["position"], bp["words"]))
     assert (words["teacher"], words["principal"]) == (19, 12)
     assert words.get("(not set)", 0) == 0 or math.isnan(words["(not set)"])
+
+
+def test_a_de_identified_participant_in_two_documents_is_one_participant(project):
+    """Walk 43: after de-identification every speaker is "Participant N", a label with a digit,
+    which Themes read as a placeholder ("Speaker 1": a different person in each document): Peter,
+    "Participant 1" in two focus groups, counted twice. A pseudonym is one person across the
+    project, as the key gives it."""
+    from qualcode.services import coding, ingest
+    from qualcode.storage import documents
+    from tests.conftest import make_document
+
+    docs = []
+    for name, turns in (("lake_group_1", [("Dana", "interviewer", "How do families see you?"),
+                                          ("Peter Otieno", "participant", "They trust me now."),
+                                          ("Amina Said", "participant", "Me too.")]),
+                        ("lake_group_2", [("Dana", "interviewer", "And this year?"),
+                                          ("Peter Otieno", "participant", "Trust took a year."),
+                                          ("Speaker 1", "participant", "Same here.")])):
+        with project.session() as s:
+            docs.append(documents.add_document(s, make_document(name, turns)))
+    for d in docs:
+        ingest.deidentify_document(project, d, names=["Peter Otieno", "Amina Said"])
+    with project.session(readonly=True) as s:
+        labels = [[sp.label for sp in documents.load_document(s, d).speakers if sp.role.value == "participant"]
+                  for d in docs]
+        codable = [e.id for d in docs for e in documents.load_document(s, d).excerpts if e.codable]
+    for e in codable:
+        coding.add_coding(project, e, "trust")
+    peter = set(labels[0]) & set(labels[1])
+    assert len(peter) == 1 and "Peter Otieno" not in peter  # one pseudonym for him in both
+    f = analysis.frequencies(project).set_index("code_id").loc["trust"]
+    # Peter, Amina and the second group's "Speaker 1": 3 people, not 4
+    assert (f["participants"], f["participants_total"], f["excerpts"]) == (3, 3, 4)

@@ -287,7 +287,8 @@ def person_ids(facts: Facts) -> pd.Series:
     in two documents under the same name (Grace Mwale in her interview and in a focus group) is
     one person, as the Documents page lists her (walk 17: Themes counted her twice). A label that
     names a role or a placeholder (``core.text.GENERIC_LABELS``, or any label with a digit: "Speaker 1",
-    "P3") is a different person in each document. A survey's respondent is one person: their
+    "P3") is a different person in each document, unless it is a de-identified speaker's pseudonym
+    (one person across the project). A survey's respondent is one person: their
     answers are one document, each "spoken" by its question, and every question of it is that
     respondent (walk 39: a respondent coded in two questions counted as two participants).
 
@@ -301,8 +302,9 @@ def person_ids(facts: Facts) -> pd.Series:
     sp = facts.speakers
     d = facts.documents
     surveys = set() if d is None or "format" not in d else set(d.loc[d["format"] == SURVEY_FORMAT, "document_id"])
-    keys = [("survey respondent", doc) if doc in surveys else person_key(doc, label)
-            for doc, label in zip(sp["document_id"].tolist(), sp["label"].fillna("").astype(str).tolist())]
+    named = (sp["pseudonym"].fillna("").astype(str).str.strip() != "").tolist() if "pseudonym" in sp else [False] * len(sp)
+    keys = [("survey respondent", doc) if doc in surveys else person_key(doc, label, pseudonym=pseud)
+            for doc, label, pseud in zip(sp["document_id"].tolist(), sp["label"].fillna("").astype(str).tolist(), named)]
     codes = pd.Series(pd.factorize(pd.Series(keys, dtype=object))[0], index=sp["speaker_id"].to_numpy())
     return codes.astype(np.int64)
 

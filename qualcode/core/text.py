@@ -34,17 +34,24 @@ def same_label(label: str) -> str:
     return " ".join(str(label).split()).casefold()
 
 
-def person_key(document: object, label: str, *, per_document: bool = False) -> object:
+def person_key(document: object, label: str, *, per_document: bool = False, pseudonym: bool = False) -> object:
     """Who a speaker is across documents: speakers are stored per document, and someone who
     speaks in two documents under the same name (Grace Mwale in her interview and in a focus
     group) is one person (walk 17). A label that names a role or a placeholder
     (:data:`GENERIC_LABELS`, or any label with a digit: "Speaker 1", "P3") is a different person
-    in each document, as is every speaker when ``per_document`` (a survey's respondents).
+    in each document, as is every speaker when ``per_document`` (a survey's respondents). A
+    de-identified speaker's label (``pseudonym``: "Participant 7") is given to one person across
+    the project, so it is that person in every document (walk 43: a pseudonym was read as a
+    placeholder, and one person speaking in two focus groups counted twice).
 
     >>> person_key(1, "Grace  Mwale") == person_key(2, "grace mwale"), person_key(1, "Speaker 1")
     (True, (1, 'speaker 1'))
+    >>> person_key(1, "Participant 7", pseudonym=True) == person_key(2, "Participant 7", pseudonym=True)
+    True
     """
     name = same_label(label)
+    if pseudonym and name and not per_document:
+        return name
     generic = not name or name in GENERIC_LABELS or any(ch.isdigit() for ch in name) or per_document
     return (document, name) if generic else name
 

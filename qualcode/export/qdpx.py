@@ -353,7 +353,7 @@ def speaker_cases(documents: list[Document]) -> list[tuple[str, Speaker, list[st
         for sp in d.speakers:
             role = _tv(sp.role)
             who = ("role", role, same_label(sp.label)) if role in NOT_PARTICIPANTS else (
-                "person", person_key(d.content_hash, sp.label, per_document=d.format == "survey"))
+                "person", person_key(d.content_hash, sp.label, per_document=d.format == "survey", pseudonym=bool(sp.pseudonym)))
             attrs = tuple(sorted((a.key, _tv(a.type), str(a.value)) for a in sp.attributes.values()))
             groups.setdefault((who, role, attrs), []).append((d, sp))
     out = []
