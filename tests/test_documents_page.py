@@ -354,3 +354,38 @@ def test_a_bad_value_in_the_document_table_names_the_document(three):
         documents_edit.set_document_attributes(ctx, {ids[1]: {"year": "twenty23"}, ids[2]: {"year": "2022"}})
     assert err.value.for_app().startswith("“call-1”: attribute 'year': 'twenty23' is not a whole number")
     assert [r["year"] for r in documents_edit.attributes_table(ctx)[0]] == ["2020", "", ""]
+
+
+def test_merging_a_de_identified_person_across_documents_renames_them_everywhere(project):
+    """Walk 43: Grace was "Participant 7" in a focus group and "Participant 10" in her interview
+    (written "Grace M." and "Grace Mwangi"); merging 10 into 7 changed the speaker's label, but
+    the pseudonym every page and export shows stayed "Participant 10". Undo puts it back."""
+    from qualcode.services import analysis, coding
+
+    docs = []
+    for name, turns in (("group", [("Dana", "interviewer", "How do families see you?"),
+                                   ("Grace M.", "participant", "They trust me now.")]),
+                        ("interview", [("Dana", "interviewer", "And at home?"),
+                                       ("Grace Mwangi", "participant", "Trust took a year.")])):
+        with project.session() as s:
+            docs.append(doc_store.add_document(s, make_document(name, turns)))
+        ingest.deidentify_document(project, docs[-1], names=["Grace M.", "Grace Mwangi"])
+
+    def shown(doc_id):
+        with project.session(readonly=True) as s:
+            return {sp.label: sp.pseudonym for sp in doc_store.load_document(s, doc_id).speakers
+                    if sp.role.value == "participant"}
+
+    (seven,), (ten,) = shown(docs[0]), shown(docs[1])
+    assert seven != ten
+    with project.session(readonly=True) as s:
+        codable = [e.id for d in docs for e in doc_store.load_document(s, d).excerpts if e.codable]
+    for e in codable:
+        coding.add_coding(project, e, "trust")
+    assert analysis.frequencies(project).set_index("code_id").loc["trust", "participants"] == 2
+    documents_edit.merge_speakers_in(project, [ten, seven], seven)
+    assert shown(docs[1]) == {seven: seven}  # the pseudonym shown, not only the label
+    assert set(analysis.quotes(project, code_id="trust")["speaker"]) == {seven}
+    assert analysis.frequencies(project).set_index("code_id").loc["trust", "participants"] == 1
+    assert documents_edit.undo_merge(project)["action"] == "merge_speakers_in"
+    assert shown(docs[1]) == {ten: ten}

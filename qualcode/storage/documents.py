@@ -297,7 +297,8 @@ def merge_speakers(s: Session, doc_id: int, labels: list[str], into: str) -> dic
     turns_of = {label: list(s.scalars(select(TurnRow.id).where(TurnRow.speaker_id == rows[label].id)
                                       .order_by(TurnRow.id))) for label in labels}
     before = {label: {"role": rows[label].role, "turns": len(turns_of[label])} for label in labels}
-    undo: dict[str, Any] = {"keep": {"id": keep.id, "label": keep.label}, "removed": [], "added_attributes": []}
+    undo: dict[str, Any] = {"keep": {"id": keep.id, "label": keep.label, "pseudonym": keep.pseudonym},
+                            "removed": [], "added_attributes": []}
     have = {a.key for a in keep.attributes}
     for label in labels:
         other = rows[label]
@@ -318,6 +319,11 @@ def merge_speakers(s: Session, doc_id: int, labels: list[str], into: str) -> dic
         s.flush()
         s.delete(other)
     s.flush()
+    if keep.pseudonym and keep.label != into:
+        # a de-identified speaker is shown by their pseudonym, which their label repeats: merged
+        # under another's (Participant 10 into Participant 7 of another document), it is that one
+        # (walk 43: the label moved, the pseudonym shown everywhere stayed "Participant 10")
+        keep.pseudonym = into
     keep.label = into
     s.flush()
     return {"into": into, "role": keep.role, "speakers": before, "undo": undo}
@@ -333,6 +339,8 @@ def unmerge_speakers(s: Session, doc_id: int, undo: dict[str, Any]) -> None:
     if undo["added_attributes"]:
         s.execute(delete(SpeakerAttributeRow).where(SpeakerAttributeRow.id.in_(undo["added_attributes"])))
     keep.label = undo["keep"]["label"]
+    if "pseudonym" in undo["keep"]:  # merges recorded before it was kept left it as it was
+        keep.pseudonym = undo["keep"]["pseudonym"]
     s.flush()
     for r in undo["removed"]:
         s.add(SpeakerRow(id=r["id"], document_id=doc_id, label=r["label"], role=r["role"], pseudonym=r["pseudonym"]))
