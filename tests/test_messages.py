@@ -83,3 +83,23 @@ def test_undoing_a_codebook_change_names_the_code(project):
 
     cb_service.edit_code(project, "trust", definition="Confidence between people, over time.")
     assert messages.undone_message(project, coding.undo(project)) == "Undone: the code's edit “Trust”."
+
+
+def test_two_codes_put_on_one_excerpt_are_each_named_by_their_undo(seeded):
+    """Walk 43: Evidence then Buy-in put on one excerpt with T, then Undo twice: the second undo
+    took Buy-in away but said "Undone: coding the selection “Evidence”" again (both events are
+    on the same document, and the message read the newest of them). And T codes the whole
+    excerpt: no selection was made."""
+    ctx, _, ex = seeded
+    with ctx.session(readonly=True) as s:
+        (doc_id,) = [d["id"] for d in doc_store.list_documents(s)]
+    for code in ("evidence", "buy_in"):
+        coding.code_selection(ctx, doc_id, ex[2].start, ex[2].end, code)
+    first = messages.undone_message(ctx, coding.undo(ctx))
+    second = messages.undone_message(ctx, coding.undo(ctx))
+    assert first.startswith("Undone: coding “Buy-in” on “Our principals bought in")
+    assert second.startswith("Undone: coding “Evidence” on “Our principals bought in")
+    # a part of the excerpt is a selection, and says which words
+    coding.code_selection(ctx, doc_id, ex[2].start, ex[2].start + 14, "trust")
+    assert messages.undone_message(ctx, coding.undo(ctx)).startswith(
+        "Undone: coding the selection “Trust” on “Our principals”")

@@ -43,15 +43,21 @@ def _one_line(text: str, n: int = 90) -> str:
 
 
 def _payload(s, ctx: ProjectContext, item: dict[str, Any]) -> dict[str, Any]:
-    """The undone event's before/after state (where the excerpt and code are named)."""
-    for ev in audit.list_events(s, coder=ctx.coder, action=item["action"], entity=item["entity"], limit=200):
-        if str(ev.entity_id) == str(item["entity_id"]):
-            merged: dict[str, Any] = {}
-            for part in (ev.before, ev.after):
-                if isinstance(part, dict):
-                    merged.update({k: v for k, v in part.items() if v is not None})
-            return merged
-    return {}
+    """The undone event's before/after state (where the excerpt and code are named): the event
+    the coder's last undo reverted, where it is this one (walk 43: two codes put on one excerpt
+    are two events on the same excerpt, and the second undo was described as the first), else
+    the newest event like it."""
+    events = [ev for ev in audit.list_events(s, coder=ctx.coder, action=item["action"], entity=item["entity"],
+                                             limit=200) if str(ev.entity_id) == str(item["entity_id"])]
+    undone = audit.last_undone(s, ctx.coder)
+    if not events:
+        return {}
+    ev = next((e for e in events if e.id == undone), events[0])
+    merged: dict[str, Any] = {}
+    for part in (ev.before, ev.after):
+        if isinstance(part, dict):
+            merged.update({k: v for k, v in part.items() if v is not None})
+    return merged
 
 
 def _excerpt_of(item: dict[str, Any], data: dict[str, Any]) -> int | None:
@@ -90,12 +96,17 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
             codes = [str(item["entity_id"])]  # (walk 35: "Undone: the code's edit.")
         names = {c.id: c.name for c in code_store.load_codebook(s).codes}
         detail = team_store.excerpt_details(s, [int(excerpt_id)]).get(int(excerpt_id)) if excerpt_id else None
+        whole = False
         if detail is not None and item["action"] == "code_selection" and data.get("end"):
             # the words selected, not their whole sentence (walk 38: "For the comp" was coded and the
             # undo quoted "For the complicated cases I still feel lost and I call the nurse.")
-            words = span_store.document_text(s, int(detail["document_id"]))[int(data["start"]):int(data["end"])]
-            detail = {**detail, "text": " ".join(words.split()) or detail["text"]}
+            words = " ".join(span_store.document_text(s, int(detail["document_id"]))[int(data["start"]):int(data["end"])]
+                             .split())
+            whole = words == " ".join(str(detail["text"]).split())
+            detail = {**detail, "text": words or detail["text"]}
     what = WHAT.get(item["action"], item["action"])
+    if item["action"] == "code_selection" and detail is not None and whole:
+        what = WHAT["code"]  # a whole excerpt coded (T): no "selection" was made (walk 43)
     text = f"Undone: {what}"
     made = item.get("new_codes") or []
     if codes:  # a code made with it is gone from the codebook: its name from the undone event

@@ -80,3 +80,12 @@ def latest_rows(s: Session, *, coder_id: int, actions: tuple[str, ...], limit: i
         select(AuditRow).where(AuditRow.coder_id == coder_id, AuditRow.action.in_(actions),
                                AuditRow.undone.is_(False))
         .order_by(AuditRow.id.desc()).limit(limit)))
+
+
+def last_undone(s: Session, coder: str | None) -> int | None:
+    """The id of the event this coder's newest undo reverted (None: no undo yet)."""
+    q = (select(AuditRow.undo_of).outerjoin(CoderRow, CoderRow.id == AuditRow.coder_id)
+         .where(AuditRow.action == "undo", AuditRow.undo_of.is_not(None)).order_by(AuditRow.id.desc()).limit(1))
+    if coder:
+        q = q.where(CoderRow.name == coder)
+    return s.scalar(q)
