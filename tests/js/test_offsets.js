@@ -41,6 +41,13 @@ const grouped = [{ id: "reach", name: "Reach", under: "Context and outcomes" },
   { id: "cost", name: "Cost", under: "Context and outcomes" }, { id: "outcome_x", name: "Outcomes seen" }];
 assert.deepStrictEqual(pickCodes(grouped, [], "Context and outcomes").map((c) => c.id), ["cost", "reach"]);
 assert.deepStrictEqual(pickCodes(grouped, [], "outcome").map((c) => c.id), ["outcome_x", "cost", "reach"]);
+// A codable parent named as typed comes before its children found through its name, even one
+// used a moment ago (walk 43: Enter was about to code "Transport and mobility").
+const parent = [{ id: "work", name: "Working conditions" },
+  { id: "transport", name: "Transport and mobility", under: "Working conditions" }];
+assert.deepStrictEqual(pickCodes(parent, ["transport"], "Working cond").map((c) => c.id), ["work", "transport"]);
+assert.deepStrictEqual(pickCodes(parent, ["transport"], "").map((c) => c.id), ["transport", "work"]);
+assert.strictEqual(groupOnly(pickCodes(parent, ["transport"], "Working cond")[0], "Working cond"), false);
 // Found through its group's name only: Enter does not apply it unasked (walk 10).
 assert.strictEqual(groupOnly(grouped[0], "Context and"), true);
 assert.strictEqual(groupOnly(grouped[0], "reach"), false);

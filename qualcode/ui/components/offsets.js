@@ -44,16 +44,22 @@ function ordered(a, b) {
   return a <= b ? [a, b] : [b, a];
 }
 
-// Codes for the picker: those matching the query (name or id, any case), recent ones first.
+// Codes for the picker: those matching the query (name or id, any case), recent ones first;
+// those found only through their parent's name after every code named so (walk 43: "Working
+// cond" put the recently used "Transport and mobility", under "Working conditions", above the
+// codable "Working conditions" itself, and Enter was about to code the child).
 function pickCodes(codes, recent, query) {
   const q = (query || "").trim().toLowerCase();
   const rank = new Map((recent || []).map((id, i) => [id, i]));
+  const named = (c) => !q || c.name.toLowerCase().includes(q) || c.id.toLowerCase().includes(q);
   return codes
     // a code's group counts as its words too: "Context and outcomes" (a group, not applied
     // itself) lists the codes under it, where it once said "No code matches" (walk 8)
-    .filter((c) => !q || c.name.toLowerCase().includes(q) || c.id.toLowerCase().includes(q)
-      || (c.under || "").toLowerCase().includes(q))
+    .filter((c) => named(c) || (c.under || "").toLowerCase().includes(q))
     .sort((a, b) => {
+      const na = named(a) ? 0 : 1;
+      const nb = named(b) ? 0 : 1;
+      if (na !== nb) return na - nb;
       const ra = rank.has(a.id) ? rank.get(a.id) : 1e9;
       const rb = rank.has(b.id) ? rank.get(b.id) : 1e9;
       if (ra !== rb) return ra - rb;
