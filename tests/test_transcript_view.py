@@ -171,6 +171,13 @@ def test_memos_on_a_document_a_code_and_a_coding_listed_filtered_and_exported(pr
     assert {m["kind"] for m in memos.list_memos(project, code_id="buy_in")} == {"code", "coding"}
     assert {m["kind"] for m in memos.list_memos(project, document_id=doc_id)} == {"document", "coding", "excerpt"}
     assert memos.list_memos(project, coder="nobody") == []
+    # ... and an excerpt's memo under the codes put on that excerpt (walk 43: "0 of 1 memos"),
+    # by the coder asked about only, when the page is blind to colleagues' codes
+    coding.add_coding(project, ex[1].id, "trust")
+    assert [m["text"] for m in memos.list_memos(project, code_id="trust")] == ["Trust, with an emoji 😀."]
+    assert [m["text"] for m in memos.list_memos(project, code_id="trust", coded_by=project.coder)] == [
+        "Trust, with an emoji 😀."]
+    assert memos.list_memos(project, code_id="trust", coded_by="a colleague") == []
     # Export: a table of every memo, and the coding memo on its <Coding> in the .qdpx.
     assert export.export_memos(project, tmp_path / "memos.xlsx") == 4
     table = pd.read_excel(tmp_path / "memos.xlsx")

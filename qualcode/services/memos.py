@@ -21,11 +21,13 @@ KINDS = {"document": "Document", "excerpt": "Excerpt", "coding": "Coding", "code
 
 
 def list_memos(ctx: ProjectContext, *, code_id: str | None = None, document_id: int | None = None,
-               coder: str | None = None) -> list[dict[str, Any]]:
+               coder: str | None = None, coded_by: str | None = None) -> list[dict[str, Any]]:
     """Every memo (newest first) with ``kind`` (document, excerpt, coding, code), ``anchor``
-    (what it is about, in words), ``text``, ``coder``, document, excerpt, coding and code ids."""
+    (what it is about, in words), ``text``, ``coder``, document, excerpt, coding and code ids.
+    ``code_id``: memos on the code, its codings, and excerpts coded with it (by ``coded_by``
+    only, when given)."""
     with ctx.session(readonly=True) as s:
-        return memo_store.memo_rows(s, code_id=code_id, document_id=document_id, coder=coder)
+        return memo_store.memo_rows(s, code_id=code_id, document_id=document_id, coder=coder, coded_by=coded_by)
 
 
 def memo_count(ctx: ProjectContext) -> int:

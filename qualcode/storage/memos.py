@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qualcode.storage.models import CodeRow, CoderRow, CodingRow, DocumentRow, ExcerptRow, MemoRow
 
 
 def memo_rows(s: Session, *, code_id: str | None = None, document_id: int | None = None,
-              coder: str | None = None) -> list[dict[str, Any]]:
-    """Memos, newest first, each with its anchor. ``code_id`` matches memos on the code and on
-    codings with it; ``document_id`` matches memos on the document, its excerpts and codings."""
+              coder: str | None = None, coded_by: str | None = None) -> list[dict[str, Any]]:
+    """Memos, newest first, each with its anchor. ``code_id`` matches memos on the code, on
+    codings with it and on excerpts coded with it (by ``coded_by`` only, when given: a blind
+    coder's filter must not tell a colleague's codes); ``document_id`` matches memos on the
+    document, its excerpts and codings."""
     doc = aliased(DocumentRow)
     code = aliased(CodeRow)
     coding_code = aliased(CodeRow)
@@ -30,7 +32,15 @@ def memo_rows(s: Session, *, code_id: str | None = None, document_id: int | None
          .outerjoin(doc, doc.id == doc_id)
          .order_by(MemoRow.id.desc()))
     if code_id is not None:
-        q = q.where(or_(MemoRow.code_id == code_id, CodingRow.code_id == code_id))
+        # walk 43: a memo on an excerpt coded with the code was not found under it ("0 of 1 memos"),
+        # though the code's quotes on Themes showed it
+        other = aliased(CodingRow)
+        coded = select(other.id).where(other.excerpt_id == MemoRow.excerpt_id, other.code_id == code_id)
+        if coded_by is not None:
+            who = aliased(CoderRow)  # not the memo's writer of the outer query
+            coded = coded.join(who, who.id == other.coder_id).where(who.name == coded_by)
+        q = q.where(or_(MemoRow.code_id == code_id, CodingRow.code_id == code_id,
+                        and_(MemoRow.coding_id.is_(None), MemoRow.excerpt_id.is_not(None), coded.exists())))
     if document_id is not None:
         q = q.where(doc_id == document_id)
     if coder is not None:

@@ -20,7 +20,7 @@ from qualcode.services import coding, export, ingest, memos, ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.services.search import plain
 from qualcode.ui.pages.export import project_slug
-from qualcode.ui.state import attempt, flash, in_callback, open_on_code_page, page_context
+from qualcode.ui.state import attempt, blind_coder, flash, in_callback, open_on_code_page, page_context
 from qualcode.ui.text import distinct, md
 
 
@@ -162,7 +162,7 @@ def render() -> None:
     doc = cols[1].selectbox("Document", list(doc_names), format_func=doc_names.get, index=None, key="mf_doc",
                             placeholder="Any document")
     coder = cols[2].selectbox("Coder", coders, index=None, key="mf_coder", placeholder="Any coder")
-    shown = attempt(memos.list_memos, ctx, code_id=code, document_id=doc, coder=coder) or []
+    shown = attempt(memos.list_memos, ctx, code_id=code, document_id=doc, coder=coder, coded_by=blind_coder(ctx)) or []
     if not everything:
         st.info("No memos yet. Write one above, or on the Code page beside an excerpt, a coding or a document.",
                 icon=":material/sticky_note_2:")
