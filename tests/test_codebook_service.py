@@ -298,7 +298,9 @@ def test_import_naming_a_project_code_says_file_line_and_code(project, tmp_path)
     with pytest.raises(CodebookError) as exc:
         cbs.import_codebook(project, path)
     assert exc.value.file == str(path) and exc.value.line == 6
-    assert exc.value.message.startswith(f"code 'trust2': duplicate name '{trust}' (also code 'trust')")
+    # ... and that the other is the project's own code, not one of the file's (walk 43)
+    assert exc.value.message.startswith(f"code 'trust2': the name '{trust}' is already the project's code 'trust'")
+    assert "give it the id 'trust' to update that code" in exc.value.message
     assert snapshot(project) == before
     blank = tmp_path / "blank.yaml"
     blank.write_text('name: B\ncodes:\n  - id: blank\n    name: "   "\n    definition: d\n', encoding="utf-8")

@@ -158,8 +158,15 @@ def validate_codebook(
         if key and not c.retired:
             if key in seen_names:
                 first = lines.code(seen_names[key])
-                add(f"{label}: duplicate name {c.name!r} (also code {cb.codes[seen_names[key]].id!r}"
-                    f"{', line ' + str(first) if first else ''}); names must be unique", i, "name")
+                other = cb.codes[seen_names[key]].id
+                if first is None and lines.code(i) is not None:  # not in the file: the project's own code
+                    # (walk 43: "(also code 'trust')" did not say that 'trust' was the project's)
+                    add(f"{label}: the name {c.name!r} is already the project's code {other!r}; names must be "
+                        "unique (rename it in the file, or give it the id "
+                        f"{other!r} to update that code)", i, "name")
+                else:
+                    add(f"{label}: duplicate name {c.name!r} (also code {other!r}"
+                        f"{', line ' + str(first) if first else ''}); names must be unique", i, "name")
             else:
                 seen_names[key] = i
         if not (c.name or "").strip():
