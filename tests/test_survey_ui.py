@@ -129,6 +129,7 @@ def test_a_reload_comes_back_to_the_grids_question_and_page(project):
 
     again = reloaded(place)
     assert again.session_state["sg_question"] == CHANGE
+    assert again.session_state["sg_page_size"] == 10  # the rows per page too (walk 44: page 2 was gone)
     assert "We need buy-in from principals before we start." in [t.value for t in again.text]
     # an address from elsewhere: a question number past the last, a page past the last
     odd = reloaded({**place, "question": "9", "rows_page": "7"})
@@ -136,6 +137,26 @@ def test_a_reload_comes_back_to_the_grids_question_and_page(project):
     # switching survey questions by hand still starts on page 1, and the address follows
     again.selectbox(key="sg_question").select(USEFUL).run()
     assert again.query_params.get("question") in ("1", ["1"])
+
+
+def test_the_grid_view_stays_chosen_across_a_visit_to_another_page(project):
+    """Walk 44: leaving the Code page for another page and coming back opened the Transcripts
+    view, not the grid the coder had chosen (Streamlit forgets a widget not drawn)."""
+    from tests.ui_helpers import seed
+
+    seed(project)
+    svc.save_survey(project, small_survey())
+    script = ("import streamlit as st\nfrom qualcode.ui.pages import code, memos\n"
+              "(memos if st.session_state.get('on') == 'memos' else code).render()\n")
+    at = no_exception(run_script(script, project))
+    assert at.session_state["code_view"] == "Transcripts"
+    at.segmented_control(key="code_view").set_value("Survey grid").run()
+    at.session_state["on"] = "memos"
+    no_exception(at.run())
+    assert not [s for s in at.segmented_control if s.key == "code_view"]
+    at.session_state["on"] = "code"
+    no_exception(at.run())
+    assert at.segmented_control(key="code_view").value == "Survey grid"
 
 
 def test_transcripts_stay_the_default_view_when_there_are_transcripts(project):

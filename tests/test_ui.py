@@ -617,6 +617,8 @@ def test_codebook_merge_needs_confirmation_and_can_be_undone(seeded):
 
     at = page("codebook", ctx)
     work_on(at).set_value("buy_in").run()
+    # Move starts at the code's parent: Move without a choice changes nothing (walk 44: "(top level)")
+    assert at.selectbox(key="move-buy_in").value == "relationships"
     at.selectbox(key="merge-buy_in").set_value("trust").run()
     assert at.button(key="domerge-buy_in").disabled  # not without the confirmation
     at.checkbox(key="mergeok-buy_in").check().run()

@@ -17,6 +17,7 @@ The whole survey is one transaction: it lands whole or not at all.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -281,6 +282,9 @@ def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = 
     ['1', '2']
     >>> filter_grid(df, text="trust")["respondent"].tolist(), filter_grid(df, code="trust")["respondent"].tolist()
     (['2'], ['1'])
+    >>> ids = pd.DataFrame({"respondent": ["S10", "S2", "S1"]})
+    >>> filter_grid(ids, sort="respondent")["respondent"].tolist(), filter_grid(ids, sort="respondent", descending=True)["respondent"].tolist()
+    (['S1', 'S2', 'S10'], ['S10', 'S2', 'S1'])
     """
     out = rows
     for key, values in (where or {}).items():
@@ -295,9 +299,23 @@ def filter_grid(rows: pd.DataFrame, *, where: dict[str, Sequence[str]] | None = 
     if sort and sort in out.columns:
         key = out[sort]
         numeric = pd.to_numeric(key, errors="coerce")
-        order = numeric if numeric.notna().all() else key.astype(str).str.lower()
-        out = out.iloc[order.argsort(kind="stable").to_numpy()[::-1 if descending else 1]]
+        if numeric.notna().all():
+            at = numeric.argsort(kind="stable").to_numpy()
+        else:  # S2 before S10, as people number respondents (walk 44: S1, S10, S11, S12, S2)
+            natural = [_natural(v) for v in key.astype(str)]
+            at = np.array(sorted(range(len(natural)), key=natural.__getitem__), dtype=np.int64)
+        out = out.iloc[at[::-1 if descending else 1]]
     return out
+
+
+def _natural(text: str) -> tuple:
+    """A sort key that reads the numbers in a text as numbers, case aside.
+
+    >>> sorted(["S10", "s2", "S1"], key=_natural)
+    ['S1', 's2', 'S10']
+    """
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", text.casefold()) if part)
 
 
 __all__ = ["SURVEYS_SETTING", "agreement_by", "answer_place", "SurveyGrid", "SurveyImport", "filter_grid", "grid_revision", "has_transcripts",

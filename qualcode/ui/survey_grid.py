@@ -33,8 +33,9 @@ VIEWS = ["Transcripts", "Survey grid"]
 
 
 GRID_PARAM = "kind"  # ?kind=survey in the page's address: a reload comes back to the grid
+VIEW_KEPT = "code_view_kept"  # the view chosen, for coming back from another page
 # ... and to the survey, question (its number, 1 = the first) and page of rows it was on
-PLACE_PARAMS = {"sg_survey": "survey", "sg_question": "question", "sg_page": "rows_page"}
+PLACE_PARAMS = {"sg_survey": "survey", "sg_question": "question", "sg_page": "rows_page", "sg_page_size": "rows"}
 
 
 def render_if_chosen(ctx: ProjectContext) -> bool:
@@ -42,10 +43,13 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
     surveys = attempt(survey_svc.list_surveys, ctx) or []
     if not surveys:
         return False
-    if st.session_state.get("code_view") not in VIEWS:  # a new session: the address says which (a reload)
-        wanted = VIEWS[1] if st.query_params.get(GRID_PARAM) == "survey" else None
+    if st.session_state.get("code_view") not in VIEWS:
+        # back from another page (Streamlit forgot the widget: walk 44 came back to Transcripts), or
+        # a new session, where the address says which (a reload)
+        wanted = st.session_state.get(VIEW_KEPT) or (VIEWS[1] if st.query_params.get(GRID_PARAM) == "survey" else None)
         st.session_state["code_view"] = wanted or (VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1])
     st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed")
+    st.session_state[VIEW_KEPT] = st.session_state.get("code_view")
     if st.session_state.get("code_view") != "Survey grid":
         for param in (GRID_PARAM, *PLACE_PARAMS.values()):
             if param in st.query_params:
@@ -156,7 +160,7 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
         wanted = st.query_params.get(PLACE_PARAMS["sg_survey"])
         reload = wanted in names
         st.session_state["sg_survey"] = wanted if reload else names[0]
-    top = st.columns([2, 3, 1], vertical_alignment="bottom")
+    top = st.columns([2, 3, 1.4], vertical_alignment="bottom")  # "Compute suggestions" in full
     top[0].selectbox("Survey", names, key="sg_survey",
                      format_func=lambda n: f"{n} ({next(s['respondents'] for s in surveys if s['name'] == n)} "
                                            "respondents)")
@@ -166,6 +170,8 @@ def grid(ctx: ProjectContext, surveys: list[dict[str, Any]]) -> None:
     if reload:
         st.session_state["sg_question"] = g.questions[_number(PLACE_PARAMS["sg_question"], len(g.questions)) - 1]
         st.session_state["sg_page"] = _number(PLACE_PARAMS["sg_page"], 10**6)  # past the last: the last
+        size = _number(PLACE_PARAMS["sg_page_size"], max(PAGE_SIZES))  # walk 44: page 2 of 10 rows was gone
+        st.session_state["sg_page_size"] = size if size in PAGE_SIZES else PAGE_SIZES[1]
     elif st.session_state.get("sg_question") not in g.questions:
         st.session_state["sg_question"] = g.questions[0]
     top[1].selectbox("Question", g.questions, key="sg_question",
@@ -209,7 +215,8 @@ def _keep_place(g: survey_svc.SurveyGrid) -> None:
     does with its document (walk 41: a new tab opened the grid on the first question)."""
     want = {PLACE_PARAMS["sg_survey"]: st.session_state["sg_survey"],
             PLACE_PARAMS["sg_question"]: str(g.questions.index(st.session_state["sg_question"]) + 1),
-            PLACE_PARAMS["sg_page"]: str(st.session_state["sg_page"])}
+            PLACE_PARAMS["sg_page"]: str(st.session_state["sg_page"]),
+            PLACE_PARAMS["sg_page_size"]: str(st.session_state["sg_page_size"])}
     for param, value in want.items():
         if st.query_params.get(param) != value:
             st.query_params[param] = value

@@ -190,7 +190,9 @@ def _structure(ctx: ProjectContext, cb: Codebook, code: Code, quotes: list[dict]
     label = _label(cb)
     st.markdown("**Move**")
     cols = st.columns([3, 1], vertical_alignment="bottom")
-    parent = cols[0].selectbox("New parent", [None, *[c for c in others if c not in cb.descendants(code.id)]],
+    parents = [None, *[c for c in others if c not in cb.descendants(code.id)]]
+    # its parent now, so that Move without a choice changes nothing (walk 44: "(top level)" for a sub-code)
+    parent = cols[0].selectbox("New parent", parents, index=parents.index(code.parent) if code.parent in parents else 0,
                                format_func=label, key=f"move-{code.id}")
     if cols[1].button("Move", key=f"domove-{code.id}", icon=":material/drive_file_move:"):
         if attempt(cb_service.move_code, ctx, code.id, parent) is not None:
