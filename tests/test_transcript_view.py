@@ -11,6 +11,7 @@ import pytest
 from qualcode.core import Document, Excerpt, Role, Speaker, Turn
 from qualcode.core.spans import cover, trim
 from qualcode.errors import QualcodeError
+from qualcode.services import codebook as cb_service
 from qualcode.services import coding
 from qualcode.storage import audit, documents
 from qualcode.storage import coding as store
@@ -178,6 +179,9 @@ def test_memos_on_a_document_a_code_and_a_coding_listed_filtered_and_exported(pr
     assert [m["text"] for m in memos.list_memos(project, code_id="trust", coded_by=project.coder)] == [
         "Trust, with an emoji 😀."]
     assert memos.list_memos(project, code_id="trust", coded_by="a colleague") == []
+    # ... and under the parent code, which counts its sub-codes on Themes (walk 44)
+    parent = cb_service.get_codebook(project).get("trust").parent
+    assert parent and "Trust, with an emoji 😀." in [m["text"] for m in memos.list_memos(project, code_id=parent)]
     # Export: a table of every memo, and the coding memo on its <Coding> in the .qdpx.
     assert export.export_memos(project, tmp_path / "memos.xlsx") == 4
     table = pd.read_excel(tmp_path / "memos.xlsx")

@@ -11,11 +11,12 @@ from qualcode.storage.models import CodeRow, CoderRow, CodingRow, DocumentRow, E
 
 
 def memo_rows(s: Session, *, code_id: str | None = None, document_id: int | None = None,
-              coder: str | None = None, coded_by: str | None = None) -> list[dict[str, Any]]:
+              coder: str | None = None, coded_by: str | None = None,
+              under: "tuple[str, ...]" = ()) -> list[dict[str, Any]]:
     """Memos, newest first, each with its anchor. ``code_id`` matches memos on the code, on
     codings with it and on excerpts coded with it (by ``coded_by`` only, when given: a blind
-    coder's filter must not tell a colleague's codes); ``document_id`` matches memos on the
-    document, its excerpts and codings."""
+    coder's filter must not tell a colleague's codes), and the same for the codes ``under`` it
+    (its sub-codes); ``document_id`` matches memos on the document, its excerpts and codings."""
     doc = aliased(DocumentRow)
     code = aliased(CodeRow)
     coding_code = aliased(CodeRow)
@@ -33,13 +34,14 @@ def memo_rows(s: Session, *, code_id: str | None = None, document_id: int | None
          .order_by(MemoRow.id.desc()))
     if code_id is not None:
         # walk 43: a memo on an excerpt coded with the code was not found under it ("0 of 1 memos"),
-        # though the code's quotes on Themes showed it
+        # though the code's quotes on Themes showed it; walk 44: nor under its parent code
+        ids = [code_id, *under]
         other = aliased(CodingRow)
-        coded = select(other.id).where(other.excerpt_id == MemoRow.excerpt_id, other.code_id == code_id)
+        coded = select(other.id).where(other.excerpt_id == MemoRow.excerpt_id, other.code_id.in_(ids))
         if coded_by is not None:
             who = aliased(CoderRow)  # not the memo's writer of the outer query
             coded = coded.join(who, who.id == other.coder_id).where(who.name == coded_by)
-        q = q.where(or_(MemoRow.code_id == code_id, CodingRow.code_id == code_id,
+        q = q.where(or_(MemoRow.code_id.in_(ids), CodingRow.code_id.in_(ids),
                         and_(MemoRow.coding_id.is_(None), MemoRow.excerpt_id.is_not(None), coded.exists())))
     if document_id is not None:
         q = q.where(doc_id == document_id)
