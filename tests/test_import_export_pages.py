@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from qualcode import services
 from qualcode.services import ingest
-from tests.ui_helpers import no_exception, page, run_script
+from tests.ui_helpers import no_exception, page, run_script, visit
 
 TXT = "text/plain"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -362,12 +362,8 @@ def test_export_format_choice_is_kept_across_reruns_and_pages(project):
     no_exception(at.run())
     assert at.selectbox(key="fmt-export_excerpts").value == "csv"
     assert at.selectbox(key="fmt-export_matrix").value == "xlsx"
-    at.session_state["on"] = "themes"
-    no_exception(at.run())
-    assert not [s for s in at.selectbox if s.key == "fmt-export_excerpts"]
-    at.session_state["on"] = "export"
-    no_exception(at.run())
-    assert at.selectbox(key="fmt-export_excerpts").value == "csv"
+    assert not [s for s in visit(at, "themes").selectbox if s.key == "fmt-export_excerpts"]
+    assert visit(at, "export").selectbox(key="fmt-export_excerpts").value == "csv"
     assert at.selectbox(key="fmt-export_matrix").value == "xlsx"
 
 

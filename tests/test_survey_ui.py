@@ -8,7 +8,7 @@ from qualcode.services import survey as svc
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from tests.test_survey import CHANGE, SMALL, USEFUL, small_survey
-from tests.ui_helpers import no_exception, page, run_script
+from tests.ui_helpers import no_exception, page, run_script, visit
 
 
 def _seeded(ctx):
@@ -151,12 +151,8 @@ def test_the_grid_view_stays_chosen_across_a_visit_to_another_page(project):
     at = no_exception(run_script(script, project))
     assert at.session_state["code_view"] == "Transcripts"
     at.segmented_control(key="code_view").set_value("Survey grid").run()
-    at.session_state["on"] = "memos"
-    no_exception(at.run())
-    assert not [s for s in at.segmented_control if s.key == "code_view"]
-    at.session_state["on"] = "code"
-    no_exception(at.run())
-    assert at.segmented_control(key="code_view").value == "Survey grid"
+    assert not [s for s in visit(at, "memos").segmented_control if s.key == "code_view"]
+    assert visit(at, "code").segmented_control(key="code_view").value == "Survey grid"
 
 
 def test_transcripts_stay_the_default_view_when_there_are_transcripts(project):

@@ -92,6 +92,13 @@ def page(name: str, ctx: services.ProjectContext | None, **state) -> AppTest:
     return run_script(f"from qualcode.ui.pages.{name} import render\nrender()", ctx, **state)
 
 
+def visit(at: AppTest, name: str) -> AppTest:
+    """In a script that draws the page named in ``st.session_state["on"]``: go to page ``name``
+    (the widgets of the page left are forgotten, as Streamlit forgets them)."""
+    at.session_state["on"] = name
+    return no_exception(at.run())
+
+
 def no_exception(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     return at
