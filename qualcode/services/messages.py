@@ -49,9 +49,9 @@ def _payload(s, ctx: ProjectContext, item: dict[str, Any]) -> dict[str, Any]:
     the newest event like it."""
     events = [ev for ev in audit.list_events(s, coder=ctx.coder, action=item["action"], entity=item["entity"],
                                              limit=200) if str(ev.entity_id) == str(item["entity_id"])]
-    undone = audit.last_undone(s, ctx.coder)
     if not events:
         return {}
+    undone = audit.last_undone(s, ctx.coder) if len(events) > 1 else None  # one event: that one
     ev = next((e for e in events if e.id == undone), events[0])
     merged: dict[str, Any] = {}
     for part in (ev.before, ev.after):

@@ -210,7 +210,7 @@ def _number(param: str, most: int) -> int:
 
 
 def _keep_place(g: survey_svc.SurveyGrid) -> None:
-    """The survey, question and page of rows in the page's address, so that a reload (or the
+    """The survey, question, page of rows and rows per page in the page's address, so that a reload (or the
     address opened in a new tab) comes back to where the coder was, as the Transcripts view
     does with its document (walk 41: a new tab opened the grid on the first question)."""
     want = {PLACE_PARAMS["sg_survey"]: st.session_state["sg_survey"],

@@ -265,14 +265,14 @@ def _from_themes(options: dict[str, list[Any]], ctx: ProjectContext | None = Non
     as the coder last left Themes (``themes.PREFS``). Changed here, they stay so while the page
     is open."""
     kept = dict(st.session_state.get(THEMES_KEPT) or {})
-    if ctx is not None:
-        for theirs, pref in THEMES_PREFS.items():
-            if theirs not in kept:
-                stored = attempt(prefs.get_pref, ctx, pref, None)
-                if stored is not None:
-                    kept[theirs] = stored
     for key, theirs in FROM_THEMES.items():
-        if key in st.session_state or theirs not in kept:
+        if key in st.session_state:
+            continue
+        if theirs not in kept and theirs in THEMES_PREFS and ctx is not None:  # read only on the first run
+            stored = attempt(prefs.get_pref, ctx, THEMES_PREFS[theirs], None)
+            if stored is not None:
+                kept[theirs] = stored
+        if theirs not in kept:
             continue
         value = None if kept[theirs] == "" else kept[theirs]  # Themes keeps None as ""
         # None is each box's first option, its default: set in the widget's state it would read as

@@ -39,6 +39,7 @@ CHART_MEASURES = {"documents": "Documents", "excerpts": "Excerpts", "pct_documen
 KEPT = "th_kept"  # this session's choices, for coming back from another page
 # ... and the coder's, for a new session (services.prefs); not the coder counted (a team choice)
 PREFS = {"th_view": "themes_view", "th_by": "themes_group", "th_include": "themes_count", "th_source": "themes_source"}
+STORED = "th_stored"  # those preferences as stored, so that each is read once a session
 NOT_TESTABLE = "–"
 FREQ_COLS = ["code", "excerpts", "documents", "pct_documents", "participants", "per_1000_words"]
 FREQ_CONFIG = {
@@ -77,20 +78,28 @@ def _restore(key: str, options: list[Any], ctx: ProjectContext | None = None) ->
     else:
         raw = st.query_params.get(PARAMS[key])
         if raw is None and key in PREFS and ctx is not None:
-            raw = attempt(prefs.get_pref, ctx, PREFS[key], None)
+            raw = _stored(key, ctx)
         wanted = next((o for o in options if str(o) == raw), options[0]) if raw is not None else options[0]
     st.session_state[key] = wanted if wanted in options else options[0]
+
+
+def _stored(key: str, ctx: ProjectContext) -> str | None:
+    """The coder's stored preference for the choice ``key`` (read once a session, then as written)."""
+    seen = st.session_state.setdefault(STORED, {})
+    if key not in seen:
+        seen[key] = attempt(prefs.get_pref, ctx, PREFS[key], None)
+    return seen[key]
 
 
 def _remember(key: str, value: Any, ctx: ProjectContext | None = None) -> None:
     """After the widget: keep its value for this session, in the page's address and, for the
     choices in ``PREFS``, as the coder's preference."""
-    kept = st.session_state.setdefault(KEPT, {})
-    if key in PREFS and ctx is not None and kept.get(key, ...) != value:
+    if key in PREFS and ctx is not None:
         in_store = "" if value in (None, NONE) else str(value)
-        if attempt(prefs.get_pref, ctx, PREFS[key], None) != in_store:
+        if _stored(key, ctx) != in_store:  # written only when the choice changes
             attempt(prefs.set_pref, ctx, PREFS[key], in_store)
-    kept[key] = value
+            st.session_state[STORED][key] = in_store
+    st.session_state.setdefault(KEPT, {})[key] = value
     param = PARAMS[key]
     if value in (None, NONE):
         if param in st.query_params:
