@@ -545,6 +545,29 @@ def test_strongest_quotes_come_from_several_documents_before_one_gives_a_second(
     assert list(strongest_quotes(rows, cb, per_theme=2)["mentor"]["excerpt_id"]) == [1, 4]
 
 
+def test_a_quote_a_consensus_settled_ranks_as_agreed():
+    """Pooled, an excerpt a disagreement review settled holds the consensus's codes alone (one
+    "coder"), where it used to hold both coders' and the consensus's. Its quote is the coders'
+    agreement, so it ranks with the quotes two coders agreed on, ahead of them, and ahead of
+    one coder's quote of the same length."""
+    from qualcode.core import Code, Codebook
+    from qualcode.export.report import strongest_quotes
+
+    cb = Codebook("cb", [Code("care", "Childcare", "Who looks after the children.")])
+    long = "and then we talked about it for a long while after school"
+    rows = pd.DataFrame([
+        {"document_id": 1, "excerpt_id": 1, "code_id": "care", "quote": f"one {long}", "n_coders": 1,
+         "origin": "manual"},
+        {"document_id": 2, "excerpt_id": 2, "code_id": "care", "quote": f"two {long}", "n_coders": 2,
+         "origin": "manual"},
+        {"document_id": 3, "excerpt_id": 3, "code_id": "care", "quote": f"three {long}", "n_coders": 1,
+         "origin": "consensus"},
+    ]).assign(role="participant", score=None)
+    got = strongest_quotes(rows, cb, per_theme=3)["care"]
+    assert list(got["excerpt_id"]) == [3, 2, 1]
+    assert list(got["n_coders"]) == [1, 2, 1]  # the column itself is left as counted
+
+
 def test_the_same_words_twice_are_one_quote():
     """Walk 39: a theme's three "strongest quotes" were one sentence three times (said in three
     interviews, or one interview imported twice). The same words, whatever their spacing or case,

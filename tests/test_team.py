@@ -198,6 +198,62 @@ def test_disagreements_resolve_consensus_and_undo(tp):
         team.resolve_disagreement(alice, ex[2].id, ["no_such_code"])
 
 
+def test_pooled_counts_read_the_consensus_alone_where_one_is_recorded(tp):
+    """Walk 43: an excerpt alice coded Trust and bob Evidence, resolved as Trust, still counted
+    for Evidence in the pooled Themes, its drill-down and the exports. Where a consensus is
+    recorded it is now the excerpt's codes (none, when the agreed set is empty); each coder's own
+    count, and the excerpts nobody resolved, are unchanged; undoing the resolution restores it."""
+    from qualcode.services import analysis, export
+
+    alice, bob, ex = tp
+    coding.add_coding(alice, ex[0].id, "trust")
+    coding.add_coding(bob, ex[0].id, "evidence")       # resolved: trust
+    coding.add_coding(alice, ex[1].id, "buy_in")
+    coding.add_coding(bob, ex[1].id, "buy_in")         # agreed, never resolved
+    coding.add_coding(alice, ex[2].id, "evidence")
+    coding.mark_reviewed(bob, ex[2].id)                # resolved: no code applies
+    coding.add_coding(alice, ex[3].id, "evidence")     # alice alone
+    with alice.session() as s:
+        store.upsert_suggestions(s, [Suggestion(excerpt_id=ex[i].id, code_id="buy_in", score=0.8, model_id="m")
+                                     for i in (0, 5)])
+
+    def counted(**kw):
+        f = analysis.frequencies(alice, rollup=False, **kw)
+        return {c: int(n) for c, n in zip(f["code_id"], f["excerpts"]) if n}
+
+    def quoted(code_id, **kw):
+        return sorted(int(e) for e in analysis.retrieve(alice, code_id=code_id, rollup=False, **kw)["excerpt_id"])
+
+    def together():
+        pairs = analysis.cooccurrence(alice, only_pairs=True)
+        return sorted(sorted(p) for p in zip(pairs.iloc[:, 0], pairs.iloc[:, 1]))
+
+    assert counted() == {"trust": 1, "buy_in": 1, "evidence": 3}
+    assert together() == [["evidence", "trust"]]
+    team.resolve_disagreement(bob, ex[0].id, ["trust"])
+    team.resolve_disagreement(alice, ex[2].id, [])
+    assert counted() == {"trust": 1, "buy_in": 1, "evidence": 1}
+    assert quoted("evidence") == [ex[3].id] and quoted("trust") == [ex[0].id]
+    assert analysis.retrieve(alice, code_id="trust")["coders"].tolist() == ["consensus"]
+    # the pending suggestion on the settled excerpt does not count; the one on ex 5 does
+    assert counted(include="pending") == {"trust": 1, "buy_in": 2, "evidence": 1}
+    assert quoted("buy_in", include="pending") == [ex[1].id, ex[5].id]
+    # each coder's own codings are theirs still
+    assert counted(coder="bob") == {"evidence": 1, "buy_in": 1}
+    assert quoted("evidence", coder="bob") == [ex[0].id]
+    assert counted(coder="consensus") == {"trust": 1}
+    # co-occurrence, the excerpts export and the report read the same codings
+    assert together() == []
+    table = export.excerpts_table(alice)
+    assert sorted(int(e) for e in table["excerpt_id"]) == [ex[0].id, ex[1].id, ex[3].id]
+    assert table[table["excerpt_id"] == ex[0].id]["code_id"].tolist() == ["trust"]
+    # undoing a resolution gives the excerpt back to its coders
+    team.undo(alice, 1)
+    assert counted() == {"trust": 1, "buy_in": 1, "evidence": 2}
+    team.undo(bob, 1)
+    assert counted() == {"trust": 1, "buy_in": 1, "evidence": 3}
+
+
 def test_every_decision_is_audited_with_who_before_and_after(tp, tmp_path):
     alice, bob, ex = tp
     with alice.session() as s:

@@ -1352,9 +1352,8 @@ def test_pooled_counts_name_the_consensus_as_such():
     assert pooled_coders(["ana", "ben"]) == "2 coders (ana, ben)"
     note = _coders_note(["consensus", "ellen", "sam"], None, "accepted")
     assert note.startswith("Counts pool 2 coders (ellen, sam) and the consensus:")
-    # ... and says that the consensus counts beside the coders' own codings, and how to count it alone (walk 43)
-    assert note.endswith("A consensus does not replace the coders' own codings here: pick **consensus** in "
-                         "**Coder** to count only the agreed codes.")
+    # ... and says that a resolved excerpt counts its agreed codes alone (walk 43)
+    assert note.endswith("Where a disagreement was resolved, only the agreed codes count for that excerpt.")
     assert "consensus" not in _coders_note(["ellen", "sam"], None, "accepted")
 
 def test_themes_groups_by_a_role_attribute_and_by_the_speakers_role(project):

@@ -6,6 +6,7 @@ from qualcode.core.model import (
     AuditEvent,
     Code,
     Codebook,
+    CONSENSUS_CODER,
     Coder,
     Coding,
     DEFAULT_CODED_ROLES,
@@ -29,7 +30,7 @@ from qualcode.core.model import (
 )
 
 __all__ = [
-    "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "Coder", "Coding", "DEFAULT_CODED_ROLES", "Decision",
+    "Attribute", "AttrType", "AuditEvent", "Code", "Codebook", "CONSENSUS_CODER", "Coder", "Coding", "DEFAULT_CODED_ROLES", "Decision",
     "Document", "Excerpt", "Memo", "Origin", "ProjectSettings", "Role", "Speaker", "Suggestion",
     "SuggestionStatus", "Turn", "code_guid", "is_coded", "learned_from", "made_by_colleague", "text_hash", "utcnow",
 ]

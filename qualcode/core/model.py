@@ -80,6 +80,11 @@ def is_coded(role: "Role | str | None", coded_roles: "Iterable[str] | None" = No
     return value in (DEFAULT_CODED_ROLES if coded_roles is None else tuple(coded_roles))
 
 
+CONSENSUS_CODER = "consensus"
+"""The reserved coder whose codings are a disagreement review's agreed codes. Where it has
+reviewed an excerpt (a consensus is recorded there), pooled counts read its codes alone."""
+
+
 class Origin(str, enum.Enum):
     """How a coding came to exist."""
 

@@ -65,9 +65,12 @@ def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int =
     words = r["quote"].str.split().str.len().fillna(0)
     r["_len_ok"] = ((words >= 8) & (words <= 80)).astype(int)
     r["_consensus"] = r["origin"].astype(str).str.contains("consensus").astype(int)
+    # a consensus is the coders' agreement: pooled, a settled excerpt holds the consensus alone
+    # (storage.analysis_queries.settled_excerpts), so its one "coder" ranks as two who agreed
+    r["_agreed"] = np.where(r["_consensus"] == 1, np.maximum(r["n_coders"], 2), r["n_coders"])
     r["_participant"] = (~r["role"].isin(["interviewer", "facilitator"])).astype(int)
     r["_score"] = pd.to_numeric(r["score"], errors="coerce").fillna(0.0)
-    r = r.sort_values(["n_coders", "_consensus", "_participant", "_len_ok", "_score", "excerpt_id"],
+    r = r.sort_values(["_agreed", "_consensus", "_participant", "_len_ok", "_score", "excerpt_id"],
                       ascending=[False, False, False, False, False, True])
     out = {}
     for theme, grp in r.groupby("theme", sort=False):
@@ -81,7 +84,7 @@ def strongest_quotes(rows: pd.DataFrame, codebook: Codebook, *, per_theme: int =
         # its excerpts ranked first by their two coders, though nine documents held the themes).
         nth = grp.groupby("document_id", sort=False).cumcount() if "document_id" in grp else 0
         grp = grp.assign(_nth=nth).sort_values("_nth", kind="stable")
-        out[theme] = grp.head(per_theme).drop(columns=["_len_ok", "_consensus", "_participant", "_score", "_nth"])
+        out[theme] = grp.head(per_theme).drop(columns=["_agreed", "_len_ok", "_consensus", "_participant", "_score", "_nth"])
     return out
 
 

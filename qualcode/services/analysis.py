@@ -4,7 +4,8 @@ Which codings count (``include``/``coder``), the same for every function:
 
 - ``include="accepted"`` (default): every coding in the project (a coding exists only
   once a coder accepted a suggestion or coded by hand; imported and consensus codings
-  count too);
+  count too), except on an excerpt a disagreement review settled: there the consensus's
+  agreed codes alone count (``storage.analysis_queries.settled_excerpts``);
 - ``include="pending"``: also pending suggestions, as if they were codings;
 - ``coder="alice"``: only that coder's codings.
 

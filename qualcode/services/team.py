@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from qualcode.analysis import agreement as metrics
-from qualcode.core import Codebook, Coding, Origin, Suggestion, SuggestionStatus
+from qualcode.core import CONSENSUS_CODER, Codebook, Coding, Origin, Suggestion, SuggestionStatus
 from qualcode.errors import ExportError, NotFoundError, QualcodeError
 from qualcode.core import commands as cmd
 from qualcode.services import commands as executor
@@ -45,7 +45,7 @@ SCALES = metrics.SCALES
 kappa_label = metrics.kappa_label
 alpha_verdict = metrics.alpha_verdict
 
-CONSENSUS = "consensus"
+CONSENSUS = CONSENSUS_CODER
 ENGINE = "engine"
 RESERVED = (CONSENSUS, ENGINE)
 INDEPENDENT_KEY = "independent_coding"

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import String, and_, cast, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from qualcode.core.model import CONSENSUS_CODER
 from qualcode.storage.chunks import chunks
 from qualcode.storage.coding import open_for
 from qualcode.storage.models import (
@@ -27,6 +28,7 @@ from qualcode.storage.models import (
     DocumentRow,
     ExcerptRow,
     MemoRow,
+    ReviewRow,
     SpeakerAttributeRow,
     SpeakerRow,
     SuggestionRow,
@@ -110,26 +112,48 @@ def excerpt_map(s: Session) -> pd.DataFrame:
     return pd.DataFrame({"excerpt_id": e_ids, "document_id": document_id, "speaker_id": speaker_id})
 
 
+def settled_excerpts(s: Session) -> tuple[int | None, np.ndarray]:
+    """The consensus coder's id and the excerpts it has reviewed: those a disagreement review
+    settled (its agreed codes, or none). Pooled counts read the consensus alone there: two
+    coders who resolved Trust against Structure as Trust count Trust once, not Structure too
+    (walk 43: an excerpt agreed as Trust still counted for Structure)."""
+    cid = s.scalar(select(CoderRow.id).where(CoderRow.name == CONSENSUS_CODER))
+    if cid is None:
+        return None, np.zeros(0, dtype=np.int64)
+    return cid, np.fromiter(s.scalars(select(ReviewRow.excerpt_id).where(ReviewRow.coder_id == cid)),
+                            dtype=np.int64)
+
+
 def code_excerpts(s: Session, *, include_pending: bool = False,
                   coder_id: int | None = None) -> list[tuple[str, np.ndarray]]:
     """(code_id, excerpt ids) per code: one entry per coding (an excerpt two coders coded
     appears twice), pending suggestions added with ``include_pending``. An index-only scan
-    of ``ix_codings_code_id_excerpt_id``, one comma-joined string per code."""
+    of ``ix_codings_code_id_excerpt_id``, one comma-joined string per code. Pooled (no
+    ``coder_id``), an excerpt a consensus settled holds the consensus's codes alone
+    (:func:`settled_excerpts`)."""
     q = select(CodingRow.code_id, _agg(s, CodingRow.excerpt_id)).group_by(CodingRow.code_id)
     if coder_id is not None:
         q = q.where(CodingRow.coder_id == coder_id)
     parts = list(s.execute(q).all())
     out = [(c, _ints(ids)) for c, ids in parts]
+    settled = np.zeros(0, dtype=np.int64)
+    if coder_id is None:
+        consensus, settled = settled_excerpts(s)
+        if len(settled):
+            out = [(c, a[~np.isin(a, settled)]) for c, a in out]
+            agreed = s.execute(select(CodingRow.code_id, _agg(s, CodingRow.excerpt_id))
+                               .where(CodingRow.coder_id == consensus).group_by(CodingRow.code_id)).all()
+            out += [(c, a[np.isin(a, settled)]) for c, a in ((c, _ints(ids)) for c, ids in agreed)]
     if include_pending and coder_id is not None:  # one coder: the suggestions still open for them
         by_code: dict[str, list[int]] = {}
         for _, ex, code in open_for(s, coder_id):
             by_code.setdefault(code, []).append(ex)
         out += [(c, np.asarray(ids, dtype=np.int64)) for c, ids in sorted(by_code.items())]
     elif include_pending:
-        out += [(c, _ints(ids)) for c, ids in s.execute(
+        out += [(c, a[~np.isin(a, settled)]) for c, a in ((c, _ints(ids)) for c, ids in s.execute(
             select(SuggestionRow.code_id, _agg(s, SuggestionRow.excerpt_id))
-            .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all()]
-    return out
+            .where(SuggestionRow.status == "pending").group_by(SuggestionRow.code_id)).all())]
+    return [(c, a) for c, a in out if len(a)]
 
 
 def coded_pairs(
@@ -246,7 +270,9 @@ def coding_details(
     """Every coding with its coder and span: excerpt_id, code_id, coder, origin, start, end,
     score (when it came from a suggestion: the probability its chip showed, the calibrated one
     kept with the suggestion, else its decision score; walk 11: the export's 0.9997 beside a
-    chip's 83%). Pending suggestions come with coder ``None`` and origin ``pending``."""
+    chip's 83%). Pending suggestions come with coder ``None`` and origin ``pending``. Pooled (no
+    ``coder_id``), an excerpt a consensus settled holds the consensus's codings alone, as in
+    :func:`code_excerpts`."""
     shown = func.coalesce(SuggestionRow.explanation["probability"].as_float(), SuggestionRow.score)
     code_ids = None if code_ids is None else list(code_ids)
     document_ids = None if document_ids is None else list(document_ids)
@@ -266,8 +292,20 @@ def coding_details(
     if conds:
         q = q.where(and_(*conds))
     columns = ["excerpt_id", "code_id", "coder", "origin", "start", "end", "score"]
+    if coder_id is None:
+        return _consensus_alone(s, _pooled_details(s, q, columns, include_pending, code_ids, document_ids, shown))
     if not include_pending:
         return _frame(s, q, columns)
+    p = _pending_details(code_ids, document_ids, shown)
+    # one coder: the suggestions still open for them (their Code page's), not the rows' status
+    ids = [i for i, _, _ in open_for(s, coder_id, document_ids)]
+    frames = [_frame(s, q, columns)] + [_frame(s, p.where(SuggestionRow.id.in_(chunk)), columns)
+                                        for chunk in chunks(ids)]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _pending_details(code_ids, document_ids, shown):
     p = (select(SuggestionRow.excerpt_id, SuggestionRow.code_id, literal(None).label("name"),
                 literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, shown)
          .select_from(SuggestionRow).join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id))
@@ -275,14 +313,24 @@ def coding_details(
         p = p.where(SuggestionRow.code_id.in_(code_ids))
     if document_ids is not None:
         p = p.where(ExcerptRow.document_id.in_(document_ids))
-    if coder_id is None:
-        return _frame(s, union_all(q, p.where(SuggestionRow.status == "pending")), columns)
-    # one coder: the suggestions still open for them (their Code page's), not the rows' status
-    ids = [i for i, _, _ in open_for(s, coder_id, document_ids)]
-    frames = [_frame(s, q, columns)] + [_frame(s, p.where(SuggestionRow.id.in_(chunk)), columns)
-                                        for chunk in chunks(ids)]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return p
+
+
+def _pooled_details(s: Session, q, columns, include_pending: bool, code_ids, document_ids, shown) -> pd.DataFrame:
+    if not include_pending:
+        return _frame(s, q, columns)
+    p = _pending_details(code_ids, document_ids, shown)
+    return _frame(s, union_all(q, p.where(SuggestionRow.status == "pending")), columns)
+
+
+def _consensus_alone(s: Session, details: pd.DataFrame) -> pd.DataFrame:
+    """Pooled details without the coders' own codings (and pending suggestions) on the excerpts
+    a consensus settled (:func:`settled_excerpts`)."""
+    _consensus, settled = settled_excerpts(s)
+    if not len(settled) or details.empty:
+        return details
+    other = details["excerpt_id"].isin(settled) & (details["coder"] != CONSENSUS_CODER)
+    return details[~other].reset_index(drop=True)
 
 
 def excerpts_frame(s: Session, excerpt_ids: Iterable[int] | None = None, *,

@@ -14,6 +14,7 @@ from qualcode import services
 from qualcode.services import team
 from tests.browser.conftest import key, wait_idle
 from tests.browser.test_browser_merge import shot
+from tests.browser.test_journey import choose
 from tests.test_agreement_drilldown import two_coders
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -102,3 +103,13 @@ def test_a_code_row_opens_its_disagreements_and_filters_the_tab(tmp_path, start_
     page.wait_for_selector('h1:has-text("Code")')
     page.locator(".qc-focus", has_text=ex[10].text).first.wait_for(timeout=60_000)
     shot(page, "agreement-3-opened-on-the-code-page")
+
+    # Themes, pooled, reads the consensus for the excerpt it settled: excerpt 10 (alice Trust and
+    # Buy-in, bob Trust) was agreed as Trust, so Buy-in counts on 11, 12 and 13 only, not 4 (walk 43)
+    page.locator('[data-testid="stTopNavLink"], [data-testid="stSidebarNavLink"]').filter(
+        has_text=re.compile(r"Themes\s*$")).first.click()
+    page.wait_for_selector(key("th_freq_pick"))
+    choose(page, "th_freq_pick", re.compile(r"Buy-in · 3 excerpts\s*$"))
+    page.locator("h3").filter(has_text=re.compile(r"^Quotes: .*Buy-in · 3 excerpts")).first.wait_for()
+    page.get_by_text("Where a disagreement was resolved, only the agreed codes count for that excerpt.").first.wait_for()
+    shot(page, "agreement-4-themes-reads-the-consensus")

@@ -399,7 +399,8 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         return
     done = st.session_state.pop("agr-resolved", None)
     if done is not None:
-        st.success(f"{done} It is kept as consensus codings; each coder's own codes stay as they were"
+        st.success(f"{done} It is kept as consensus codings, and Themes, the exports and the report now count these "
+                   "codes for the excerpt; each coder's own codes stay as they were"
                    + ("." if show_resolved else "; tick Show resolved to see it again."), icon=":material/handshake:")
     items = attempt(team.disagreements, ctx, coders=chosen, include_resolved=show_resolved) or []
     if code_id is not None:
@@ -411,8 +412,8 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
     n_resolved = sum(1 for d in items if d["resolved"])
     resolved_note = f" ({n_resolved} already resolved)" if n_resolved else ""
     st.caption(f"{excerpts(len(items))} where the coders differ{on_code}{resolved_note}. Pick the agreed codes and "
-               "record the consensus; it is kept as separate consensus codings, and each coder's own work stays "
-               "as it was.")
+               "record the consensus: it is kept as separate consensus codings, which pooled counts read for that "
+               "excerpt from then on, and each coder's own work stays as it was.")
     pages = (len(items) - 1) // PAGE_SIZE + 1
     if st.session_state.get("dis-page", 1) > pages:  # a narrower filter has fewer pages
         st.session_state["dis-page"] = pages

@@ -146,9 +146,10 @@ def _coders_note(coders: list[str], coder: str | None, include: str) -> str | No
                 f"{md(coder)}'s quotes behind it.")
     if len(coders) < 2:
         return None
-    # walk 43: an excerpt agreed as Trust still counted for the code one coder had given it
-    consensus = (" A consensus does not replace the coders' own codings here: pick "
-                 f"**{team.CONSENSUS}** in **Coder** to count only the agreed codes.") if team.CONSENSUS in coders else ""
+    # walk 43: an excerpt agreed as Trust counted for the code one coder had given it too; the
+    # consensus now settles the excerpts it was recorded for (storage.analysis_queries.settled_excerpts)
+    consensus = (" Where a disagreement was resolved, only the agreed codes count for that excerpt."
+                 if team.CONSENSUS in coders else "")
     return (f"Counts pool {pooled_coders(coders, team.CONSENSUS)}{pending}: an excerpt counts for a code when any of "
             "them applied it, so one excerpt can count for two codes that two coders chose differently. "
             f"Pick one coder in **Coder** to count only theirs.{consensus}")
