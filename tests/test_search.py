@@ -66,10 +66,30 @@ def test_search_finds_words_phrases_and_endings_across_documents(two):
 
 
 @pytest.mark.parametrize("query, said", [("  ,  ", "type a word or phrase"), ("*", "holds no word"),
-                                         (",".join(f"w{i}" for i in range(25)), "at most 20")])
+                                         (",".join(f"w{i}" for i in range(25)), "at most 20"),
+                                         ("NOT stock", "AND or NOT with nothing beside it"),
+                                         ("stock AND", "AND or NOT with nothing beside it"),
+                                         ("stock NOT *", "holds no word")])
 def test_a_search_with_nothing_to_find_says_so(two, query, said):
     with pytest.raises(QualcodeError, match=said):
         svc.search(two, query)
+
+
+def test_and_and_not_in_capitals_join_words_an_excerpt_must_or_must_not_hold(two):
+    """A Boolean text search, as in NVivo and MAXQDA: "stock* AND month" finds the one excerpt
+    holding both, its hits both words; "stock-out NOT malaria" leaves that excerpt out; "and"
+    and "not" in small letters are words to find; each alternative (comma) on its own."""
+    r = svc.search(two, "stock* AND month")
+    assert _texts(r) == ["Yes. The stock-out of malaria tests lasted a month."]
+    assert r.rows["spans"][0] == [(9, 14), (45, 50)] and r.hits == 2
+    r = svc.search(two, "stock-out NOT malaria")
+    assert _texts(r) == ["Supervisors came once. Then a STOCK-OUT again, and no pay."]
+    assert _texts(svc.search(two, "and no pay")) == ["Supervisors came once. Then a STOCK-OUT again, and no pay."]
+    assert svc.search(two, "stock and month").hits == 0  # small letters: the phrase "stock and month"
+    r = svc.search(two, "stock* AND month, trained NOT helped, supervision NOT regular")
+    assert _texts(r) == ["Yes. The stock-out of malaria tests lasted a month."]
+    r = svc.search(two, "out of stock AND stockroom NOT pay")  # a phrase beside AND
+    assert [t[:13] for t in _texts(r)] == ["The stockroom"] and r.hits == 2
 
 
 def test_coding_the_hits_is_one_action_one_undo_and_skips_uncoded_lines(two):

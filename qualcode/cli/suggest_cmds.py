@@ -151,12 +151,14 @@ def search_cmd(state: State, query: str, code_id: str | None, any_part: bool, ma
                match_accents: bool, as_json: bool) -> None:
     """Find words or phrases in every transcript; with --code, code the hits.
 
-    Several at once are separated by commas; a * ends a word with any ending. Hits on lines
+    Several at once are separated by commas; AND / NOT in capitals join words the same
+    excerpt must, or must not, hold too; a * ends a word with any ending. Hits on lines
     that are not coded (an interviewer's) are listed, never coded.
 
     \b
     Example:
       qualcode --project my-study search "exit tickets, data*"
+      qualcode --project my-study search "transport AND parent* NOT school bus"
       qualcode --project my-study search "exit tickets" --code evidence
     """
     from qualcode.services import coding

@@ -4,7 +4,10 @@ context and code the chosen hits at once (:func:`qualcode.services.coding.code_e
 A query holds one or more alternatives separated by commas or new lines ("stock-out, out of
 stock, no medicine*"): each a word or a phrase (its words in that order, any white space
 between them), ``*`` at the end of a word for any ending ("train*": train, trained,
-training). Whole words, any case and any accents by default ("creche" finds "crèche", and
+training). Within an alternative, ``AND`` and ``NOT`` in capitals join words or phrases that
+must, or must not, be in the same excerpt too ("transport AND parent*", "bus NOT school bus"):
+the Boolean text search NVivo and MAXQDA users know; "and" and "not" in small letters are words
+to find. Whole words, any case and any accents by default ("creche" finds "crèche", and
 "crèche" finds "creche"). Read-only.
 
 >>> import qualcode
@@ -117,6 +120,83 @@ def _literal(word: str, match_accents: bool) -> str:
     return "".join(f"[{v[c]}]" if c in v else re.escape(c) for c in plain(word))
 
 
+_OPERATOR = re.compile(r"(?:^|\s)(AND|NOT)(?=\s|$)")
+
+
+def parts(alt: str) -> tuple[list[str], list[str]]:
+    """An alternative's words or phrases that must be in an excerpt, and those that must not
+    (after ``AND`` / ``NOT`` in capitals); a clear error for an operator with nothing beside it.
+
+    >>> parts("transport AND parent* NOT school bus")
+    (['transport', 'parent*'], ['school bus'])
+    >>> parts("rock and roll")
+    (['rock and roll'], [])
+    """
+    pieces = _OPERATOR.split(" " + alt + " ")
+    must, must_not = [pieces[0].strip()], []
+    for op, words in zip(pieces[1::2], pieces[2::2]):
+        (must if op == "AND" else must_not).append(words.strip())
+    if not all(must + must_not):
+        hint = ("NOT needs something to find first: transport NOT bus" if not must[0]
+                else "put a word or phrase on each side: transport AND parent*")
+        raise QualcodeError(f"“{alt}” has an AND or NOT with nothing beside it", hint=hint)
+    return must, must_not
+
+
+def _one(text: str, *, whole_words: bool, match_case: bool, match_accents: bool) -> str:
+    """One word or phrase as a regular expression (see :func:`pattern`)."""
+    words = [_literal(w.rstrip("*"), match_accents) + (r"\w*" if w.endswith("*") else "") for w in text.split()]
+    words = [w for w in words if w not in ("", r"\w*")]
+    if not words:
+        raise QualcodeError(f"“{text}” holds no word to search for", hint="type letters or digits before a *")
+    body = r"\s+".join(words)
+    return rf"(?<!\w){body}(?!\w)" if whole_words else body
+
+
+@dataclass
+class Matcher:
+    """Whether an excerpt's text is a hit, and where its hits are: an alternative holds when each
+    of its ``AND`` parts is found and none of its ``NOT`` parts; the hits shown are the found
+    parts of the alternatives that hold."""
+
+    alternatives: list[tuple[list[re.Pattern], list[re.Pattern]]]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        found: set[tuple[int, int]] = set()
+        for must, must_not in self.alternatives:
+            hits = [[m.span() for m in rx.finditer(text)] for rx in must]
+            if all(hits) and not any(rx.search(text) for rx in must_not):
+                found.update(span for h in hits for span in h)
+        out: list[tuple[int, int]] = []
+        for a, b in sorted(found):  # overlapping hits of two parts are one
+            if out and a < out[-1][1]:
+                out[-1] = (out[-1][0], max(b, out[-1][1]))
+            else:
+                out.append((a, b))
+        return out
+
+
+def matcher(query: str, *, whole_words: bool = True, match_case: bool = False,
+            match_accents: bool = False) -> Matcher:
+    """The :class:`Matcher` of a query (a clear error for an empty one).
+
+    >>> m = matcher("transport AND parent*, ferry NOT cancelled")
+    >>> m.spans("Parents paid for transport.")
+    [(0, 7), (17, 26)]
+    >>> m.spans("The transport was late."), m.spans("The ferry was cancelled.")
+    ([], [])
+    """
+    pattern(query, whole_words=whole_words, match_case=match_case, match_accents=match_accents)  # the checks
+    flags = 0 if match_case else re.IGNORECASE
+
+    def rx(text: str) -> re.Pattern:
+        return re.compile(_one(text, whole_words=whole_words, match_case=match_case, match_accents=match_accents),
+                          flags)
+
+    return Matcher([([rx(w) for w in must], [rx(w) for w in must_not])
+                    for must, must_not in map(parts, terms(query))])
+
+
 def pattern(query: str, *, whole_words: bool = True, match_case: bool = False,
             match_accents: bool = False) -> re.Pattern:
     """One regular expression for the query's alternatives (a clear error for an empty one).
@@ -138,15 +218,12 @@ def pattern(query: str, *, whole_words: bool = True, match_case: bool = False,
     if len(alts) > MAX_TERMS:
         raise QualcodeError(f"the search has {len(alts)} words or phrases; at most {MAX_TERMS} at once",
                             hint="split it into several searches")
-    parts = []
+    found = [_one(w, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
+             for alt in alts for w in parts(alt)[0]]
     for alt in alts:
-        words = [_literal(w.rstrip("*"), match_accents) + (r"\w*" if w.endswith("*") else "") for w in alt.split()]
-        words = [w for w in words if w not in ("", r"\w*")]
-        if not words:
-            raise QualcodeError(f"“{alt}” holds no word to search for", hint="type letters or digits before a *")
-        body = r"\s+".join(words)
-        parts.append(rf"(?<!\w){body}(?!\w)" if whole_words else body)
-    return re.compile("|".join(f"(?:{p})" for p in parts), 0 if match_case else re.IGNORECASE)
+        for w in parts(alt)[1]:
+            _one(w, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
+    return re.compile("|".join(f"(?:{p})" for p in found), 0 if match_case else re.IGNORECASE)
 
 
 def _pieces(alts: list[str], match_accents: bool = False) -> list[str] | None:
@@ -161,7 +238,8 @@ def _pieces(alts: list[str], match_accents: bool = False) -> list[str] | None:
     """
     out = []
     for alt in alts:
-        piece = max((w.rstrip("*") for w in alt.split()), key=len)
+        # one part that must be found is enough for the first cut (an AND's others are checked after)
+        piece = max((w.rstrip("*") for w in parts(alt)[0][0].split()), key=len)
         piece = piece if match_accents else plain(piece)
         if len(piece) < 2 or not piece.isascii():
             return None
@@ -176,7 +254,7 @@ def search(ctx: ProjectContext, query: str, *, whole_words: bool = True, match_c
     the codes ``coder`` (default: the project's coder) gave it. Only that coder's codes: under
     independent coding a search shows no colleague's work. ``match_accents``: "creche" does not
     find "crèche" (walk 39: by default it does, as a reader would expect)."""
-    rx = pattern(query, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
+    rx = matcher(query, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
     result = SearchResult(query=query, terms=terms(query))
     with ctx.session(readonly=True) as s:
         # the first cut: the plain piece, or any excerpt with an accented letter (one the
@@ -185,7 +263,7 @@ def search(ctx: ProjectContext, query: str, *, whole_words: bool = True, match_c
                               or_accented=None if match_accents else ACCENTED)
         if ex.empty:
             return result
-        spans = ex["text"].map(lambda t: [m.span() for m in rx.finditer(t or "")])
+        spans = ex["text"].map(lambda t: rx.spans(t or ""))
         ex = ex.assign(spans=spans)[spans.map(bool)]
         if ex.empty:
             return result

@@ -85,6 +85,13 @@ def test_search_untick_code_open_and_undo(tmp_path, module_app, page):
     page.locator(key("srch_undo") + " button").first.click()
     page.get_by_text("Undone: coding the search hits").first.wait_for()
     assert _coded(project, "evidence", count=0) == []
+    # NOT in capitals leaves out the excerpts holding a word: Ana's malaria line goes
+    box.fill("stock-out* NOT malaria")
+    box.press("Enter")
+    page.get_by_text("2 hits in 2 excerpts of 2 documents (1 hit on 1 line not coded").first.wait_for()
+    wait_idle(page)
+    assert page.locator(key(f"srch_hit_{ana}")).count() == 0 and page.locator(key(f"srch_hit_{ben}")).count() == 1
+    shot(page, "search-5-not")
 
 
 def test_open_on_a_survey_answer_brings_its_row_into_view(tmp_path, module_app, page):

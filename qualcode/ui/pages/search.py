@@ -1,7 +1,8 @@
 """Search page: find words or phrases in every transcript (a text search query), read each hit
 where it was said, and code the hits chosen in one go (one Undo takes them back).
 
-Several words or phrases at once are separated by commas; ``*`` ends a word with any ending
+Several words or phrases at once are separated by commas; ``AND`` / ``NOT`` in capitals join
+words an excerpt must, or must not, hold too; ``*`` ends a word with any ending
 (:mod:`qualcode.services.search`). Hits on lines that are not coded (an interviewer's) are
 listed apart, to read. The coder's own codes only: under independent coding nothing of a
 colleague's shows here. Coding the hits is a hand coding of each excerpt, learned from as any
@@ -107,7 +108,8 @@ def render() -> None:
     where = "every transcript and survey answer" if surveys else "every transcript"
     st.caption(f"Find words or phrases in {where}, read each hit where it was said, and code the hits "
                "you choose in one go. Several at once: separate them with commas (stock-out, out of stock); "
-               "a * ends a word with any ending (train* finds trained, training).")
+               "AND or NOT in capitals for words the same excerpt must, or must not, hold too (transport AND "
+               "parent*, bus NOT school bus); a * ends a word with any ending (train* finds trained, training).")
     # back from a hit opened on the Code page: the same search; else the defaults (set here, not
     # as the widgets' values, which Streamlit warns of beside a value set through the session)
     for k, default in ((QUERY, ""), (WHOLE, True), (CASE, False), (ACCENTS, False)):
