@@ -288,3 +288,26 @@ def test_rename_shows_in_work_on_code_and_split_says_the_new_name(project):
     at.button(key="dosplit-kindness").click().run()
     no_exception(at)
     assert any(s.value.startswith("Split Driver kindness out of Staff and volunteer kindness:") for s in at.success)
+
+
+# -- A code's colour: new codes get the free colour farthest from the others, but after twenty
+# or so two look alike; the coder can give a code its own -----------------------------------------
+def test_a_code_gets_its_own_colour_on_the_codebook_page(project):
+    from qualcode.ui.transcript_view import code_colors
+
+    cbs.add_code(project, {"id": "rapport", "name": "Rapport", "definition": "Warmth."})
+    before = cbs.get_codebook(project).get("rapport").color
+    at = no_exception(page("codebook", project))
+    work_on(at).set_value("rapport").run()
+    picker = at.color_picker(key="edit-color-rapport")
+    assert picker.value.lower() == before.lower()  # the colour it has now
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert cbs.get_codebook(project).get("rapport").color == before  # unchanged
+    at.color_picker(key="edit-color-rapport").pick("#123abc")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    no_exception(at)
+    assert cbs.get_codebook(project).get("rapport").color == "#123abc"
+    assert code_colors(cbs.get_codebook(project).codable_codes())["rapport"] == "#123abc"  # the transcript's
+    assert at.color_picker(key="edit-color-rapport").value == "#123abc"
+    at.button(key="cb-undo").click().run()  # one undo takes it back
+    assert cbs.get_codebook(project).get("rapport").color == before

@@ -50,7 +50,8 @@ RETIRED_COLOR = "#9e9e9e"  # codings of a code no longer offered (retired, or no
 
 
 def code_colors(codes: list[Any]) -> dict[str, str]:
-    """Each code's colour: its own, else a fixed palette by position (stable across reruns)."""
+    """Each code's colour: its own, else a fixed palette by position (stable across reruns).
+    ``codes``: the codable codes in codebook order, as the Code page draws them."""
     return {c.id: (c.color or PALETTE[i % len(PALETTE)]) for i, c in enumerate(codes)}
 
 

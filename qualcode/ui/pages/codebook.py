@@ -18,6 +18,7 @@ from qualcode.services import ui_support
 from qualcode.services.project import ProjectContext
 from qualcode.ui.state import attempt, error_text, flash, page_context
 from qualcode.ui.text import md, wrong_kind
+from qualcode.ui.transcript_view import code_colors
 
 LISTS = ("include", "exclude", "examples", "counterexamples", "keywords")
 # What the table's counts are (walk 40 read a parent's "Codings" against its Themes row, which
@@ -158,7 +159,14 @@ def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
             st.caption("No definition yet: this one only repeats the name (a code made while coding). Write what "
                        "the code covers and what it leaves out; the suggestions learn from it.")
         definition = st.text_area("Definition", value=code.definition)
-        codable = st.checkbox("Codable", value=code.codable)
+        cols = st.columns([1, 3], vertical_alignment="bottom")
+        codable = cols[0].checkbox("Codable", value=code.codable)
+        # the colour its codings have in the transcript: the palette's repeats after 16 codes, so
+        # two codes can share one (the walks' long codebooks); a chosen colour is the code's own
+        shown = code_colors(cb.codable_codes()).get(code.id, code.color or "#9e9e9e")
+        color = cols[1].color_picker("Colour in the transcript", value=shown, key=f"edit-color-{code.id}",
+                                     help="Its codings are highlighted in this colour on the Code page. Until you "
+                                          "choose one, it follows the code's place in the codebook.")
         values = {}
         cols = st.columns(2)
         for i, f in enumerate(LISTS):
@@ -166,6 +174,8 @@ def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
             values[f] = cols[i % 2].text_area(f.capitalize() + how, value="\n".join(getattr(code, f)), height=100)
         if st.form_submit_button("Save changes", icon=":material/save:"):
             fields = {"definition": definition, "codable": codable, **values}
+            if color.lower() != shown.lower():
+                fields["color"] = color
             ok = True
             if name.strip() != code.name:
                 ok = attempt(cb_service.rename_code, ctx, code.id, name.strip()) is not None
