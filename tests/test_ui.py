@@ -1238,6 +1238,26 @@ def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_rou
     # in a toast, seen wherever the page is scrolled (walk 7: an alert at the top was out of sight)
     assert [t.value for t in at.toast if "End of the transcript" in t.value]
 
+def test_a_document_opens_at_its_first_excerpt_that_needs_a_decision_from_the_top(project):
+    """Walk 45 (and 43): a document opened at its first excerpt with a suggestion, the 6th; the
+    five above it, with none, came up only after N went round the end. A coder reads from the
+    top: the page opens at the first excerpt needing a decision, suggestion or not, and skips
+    the ones already decided."""
+    turns = [("Interviewer", "interviewer", "How did the team build trust?"),
+             ("Ana", "participant", "The heater in the room was broken all winter."),
+             ("Ben", "participant", "The car park was full on Mondays."),
+             ("Cleo", "participant", "Our principals bought in once they saw the exit tickets.")]
+    doc_id, _sid = seed(project, turns=turns)
+    _, _, _, ex = _store(project, doc_id)
+    with project.session() as s:  # nothing suggested on Ana's or Ben's excerpt
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id, ex[2].id])
+    at = no_exception(page("code", project))
+    assert at.session_state["code_focus"] == ex[1].id
+    coding.mark_reviewed(project, ex[1].id)  # decided: the next open one, still above the suggestion
+    at = no_exception(page("code", project))
+    assert at.session_state["code_focus"] == ex[2].id
+
+
 def test_the_code_page_keeps_its_document_and_excerpt_across_pages(seeded):
     """Walk 6: Code -> Themes -> Code opened the first document again (the document picker's own
     state goes when another page is shown); the coder comes back to where they were."""

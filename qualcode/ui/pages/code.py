@@ -86,17 +86,18 @@ def filtered_turns(view: TranscriptView, f: dict[str, Any]) -> list[TurnView]:
 
 
 def next_excerpt(view: TranscriptView, after: int | None) -> int | None:
-    """Where the coder goes next. Opening a document (``after`` None): its first excerpt with a
-    suggestion to decide, else its first one nobody has looked at. From an excerpt (N): the next
-    one down the transcript that needs a decision, with a suggestion or without one (it may need
-    a hand code), round to the top after the last. (Walk 6: N went to suggestions first and never
-    stopped on the excerpts without one, the very ones a coder codes by hand.)"""
+    """Where the coder goes next. Opening a document (``after`` None): its first excerpt that
+    needs a decision, from the top. From an excerpt (N): the next one down the transcript that
+    needs a decision, with a suggestion or without one (it may need a hand code), round to the
+    top after the last. (Walk 6: N went to suggestions first and never stopped on the excerpts
+    without one, the very ones a coder codes by hand. Walk 45: a document opened at its first
+    excerpt with a suggestion, the 6th, and the five above it came up only after N went round the
+    end; walk 43 saw the same.)"""
     order = [e for e in view.excerpts() if e.codable]
     if not order:
         return None
     if after is None:
-        return next((e.id for e in order if e.state.pending), None) or next(
-            (e.id for e in order if e.state.status() == "open"), None)
+        return next((e.id for e in order if e.state.pending or e.state.status() == "open"), None)
     pos = next((i for i, e in enumerate(order) if e.id == after), None)
     if pos is None:  # an excerpt not coded (an interviewer's line): from where it sits in the document
         # (walk 11: N there went back to the top)
