@@ -37,6 +37,26 @@ def test_an_attributes_table_with_a_quote_never_closed_is_refused_where_it_opens
                                   "it), then upload the table again."
 
 
+def test_a_quote_never_closed_on_the_last_line_is_said_as_such(tmp_path):
+    """Walk 45: on the table's last line, ``photo.txt,"Riverside,2024`` ran to the end of the file on
+    that one line and was read as "line 5 has 2 values", the quote unsaid."""
+    table = b'file,site,year\nana.txt,North,2024\nphoto.txt,"Riverside,2024\n'
+    path = tmp_path / "sites.csv"
+    path.write_bytes(table)
+    with pytest.raises(IngestError) as err:
+        load_sidecar(path)
+    assert str(err.value).startswith(f"{path}, line 3: a quote (\") opens a cell here and is never closed, so "
+                                     "the rest of the line would be read as one cell. Close the quote")
+    with pytest.raises(IngestError) as err:
+        sidecar_attributes(table, "sites.csv", ["ana.txt", "photo.txt"])
+    assert err.value.for_app().startswith("sites.csv, line 3: a quote")
+    with pytest.raises(IngestError, match="line 4: a quote"):  # a survey's last answer too
+        svc.parse_survey(b'id,Q\nr1,Fine\nr2,Good\nr3,"I liked it\n', "answers.csv", questions=["Q"])
+    # a stray quote inside a cell on the last line still reads as written
+    path.write_bytes(b'file,site,note\nana.txt,North,said "yes"\n')
+    assert load_sidecar(path).documents["ana.txt"]["note"].value == 'said "yes"'
+
+
 def test_an_attributes_table_keeps_a_value_on_two_lines_and_a_stray_quote(tmp_path):
     path = tmp_path / "sites.csv"
     path.write_bytes(b'file,site,note\nana.txt,North,"two\nlines"\nben.txt,South,said "yes"\n')

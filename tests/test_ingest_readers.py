@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import codecs
 
 import pytest
@@ -168,6 +170,20 @@ def test_binary_content_is_refused_at_its_line_or_as_a_whole(data, line):
     with pytest.raises(IngestError, match="not a text transcript") as info:
         parse_bytes(data, "x.txt")
     assert info.value.line == line
+
+
+@pytest.mark.parametrize("head, kind", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01", "a PNG image"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "a JPEG image"),
+    (b"PK\x03\x04\x14\x00\x06\x00", "a zipped file (a Word .docx, an Excel .xlsx or a .zip)"),
+    (b"%PDF-1.7\n%\xe2\xe3", "a PDF"),
+])
+def test_a_file_of_another_kind_renamed_txt_is_named_for_what_it_is(head, kind):
+    """Walk 45: a photo renamed .txt was refused as "photo_notes.txt, line 3: this is not a text
+    transcript": a line of an image means nothing. Its first bytes say what it is: the whole file."""
+    with pytest.raises(IngestError, match=f"^photo_notes.txt: this is {re.escape(kind)}, not a text transcript") as info:
+        parse_bytes(head + bytes(range(256)) * 4, "photo_notes.txt")
+    assert info.value.line is None
 
 
 # --- Word, PDF, tables, captions ----------------------------------------------------------------

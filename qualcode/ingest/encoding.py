@@ -32,6 +32,11 @@ _BOMS = (
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")  # bytes no cp1252 text has
 _MAX_REPLACED = 0.2  # a file with more of its characters replaced than this is not text
+# What a file of another kind begins with, to name it (walk 45: a photo renamed .txt was "line 3:
+# this is not a text transcript", a line of an image)
+_KINDS = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"%PDF", "a PDF"), (b"PK\x03\x04", "a zipped file (a Word .docx, an Excel .xlsx or a .zip)"),
+          (b"\xd0\xcf\x11\xe0", "an old Word or Excel file (.doc or .xls)"), (b"{\\rtf", "an RTF document"))
 # Byte-order marks inside a file read as cp1252 ("\xff\xfe" reads as "ÿþ"): never prose, always
 # a stray mark (files joined together, a UTF-16 fragment); replaced and named like bad bytes (walk 30)
 _STRAY_MARKS = re.compile("\u00ff\u00fe|\u00fe\u00ff|\u00ef\u00bb\u00bf")
@@ -145,6 +150,9 @@ def decode_text(data: bytes, *, file: str | None = None) -> Decoded:
     """
     if not data.strip():
         raise empty_file(file)
+    kind = next((name for magic, name in _KINDS if data.startswith(magic)), None)
+    if kind is not None:
+        raise _binary(file, kind=kind)
     enc = detect_encoding(data)
     if enc.startswith(("utf-16", "utf-32")):
         bom_free = data
@@ -194,10 +202,18 @@ def empty_file(file: str | None) -> IngestError:
                        hint="check that you picked the right file; an empty transcript has nothing to import")
 
 
-def _binary(file: str | None, *, line: int | None = None) -> IngestError:
-    """The refusal of binary content: at the line of a NUL byte, or no line for the whole file."""
+def _binary(file: str | None, *, line: int | None = None, kind: str | None = None) -> IngestError:
+    """The refusal of binary content: at the line of a NUL byte, or no line for the whole file
+    (``kind``: what its first bytes say it is).
+
+    >>> decode_text(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR", file="notes.txt")
+    Traceback (most recent call last):
+    ...
+    qualcode.errors.IngestError: notes.txt: this is a PNG image, not a text transcript. Export the transcript as .txt, .docx, .vtt, .srt, .csv, .xlsx or a text PDF, then import that.
+    """
     return IngestError(
-        "this is not a text transcript (binary or unreadable content)", file=file, line=line,
+        f"this is {kind}, not a text transcript" if kind else "this is not a text transcript (binary or "
+        "unreadable content)", file=file, line=line,
         hint="export the transcript as .txt, .docx, .vtt, .srt, .csv, .xlsx or a text PDF, then import that",
     )
 
@@ -261,8 +277,10 @@ def _unclosed_quote(text: str, dialect: type,
         return None
     except csv.Error as exc:
         failed, at_end = reader.line_num, "end of data" in str(exc)
-    for first, last, _cells in rows:
-        if first <= failed <= last and last > first:
+    for n, (first, last, _cells) in enumerate(rows):
+        # also the last row, on one line, whose quote runs to the end of the file (walk 45: read
+        # as "line 5 has 2 values", the quote unsaid)
+        if first <= failed <= last and (last > first or (at_end and n == len(rows) - 1)):
             return first, last, at_end
     return None
 
@@ -282,6 +300,10 @@ def csv_rows(text: str, dialect: type, *, file: str | None,
     Traceback (most recent call last):
     ...
     qualcode.errors.IngestError: t.csv, line 2: a quote (") opens a cell here and is never closed, so line 3 would be read as part of this cell, not as a row of its own. Close the quote at the end of that cell (or remove it), then import the file again.
+    >>> csv_rows('a,b\\n1,x\\n2,"open, y\\n', csv_dialect("a,b"), file="t.csv")
+    Traceback (most recent call last):
+    ...
+    qualcode.errors.IngestError: t.csv, line 3: a quote (") opens a cell here and is never closed, so the rest of the line would be read as one cell. Close the quote at the end of that cell (or remove it), then import the file again.
     """
     import csv
     import io
@@ -298,14 +320,19 @@ def csv_rows(text: str, dialect: type, *, file: str | None,
         raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
                           hint="check the quoting around that line, or save the sheet again as CSV") from None
     # a second, strict read only where a cell spans lines (where a quote can have run on)
-    run = _unclosed_quote(text, dialect, rows) if any(last > first for first, last, _c in rows) else None
+    # (or any quote at all: one opened on the last line runs to the end of the file on one line)
+    run = (_unclosed_quote(text, dialect, rows)
+           if '"' in text or any(last > first for first, last, _c in rows) else None)
     if run is not None:
         first, last, at_end = run
-        swallowed = line_list(list(range(first + 1, last + 1)), most=3)
         closed = "is never closed" if at_end else f"is not closed until line {last}"
-        rows_of = "a row of its own" if last == first + 1 else "rows of their own"
-        raise IngestError(f"a quote (\") opens a cell here and {closed}, so {swallowed} would be read as "
-                          f"part of this cell, not as {rows_of}", file=file, line=first,
+        if last == first:
+            what = "the rest of the line would be read as one cell"
+        else:
+            swallowed = line_list(list(range(first + 1, last + 1)), most=3)
+            rows_of = "a row of its own" if last == first + 1 else "rows of their own"
+            what = f"{swallowed} would be read as part of this cell, not as {rows_of}"
+        raise IngestError(f"a quote (\") opens a cell here and {closed}, so {what}", file=file, line=first,
                           hint="close the quote at the end of that cell (or remove it), then import the "
                           "file again", app_hint=app_hint)
     return rows
