@@ -175,7 +175,7 @@ def test_learning_curve_chart_tells_coders_apart_by_colour_and_measures_by_shape
     monkeypatch.setattr(suggest_svc, "learning_curve", lambda ctx, window=50: curve)
     at = no_exception(page("project", project))
     (chart,) = [c for c in at.get("vega_lite_chart") if "Decisions made" in c.proto.spec]
-    enc = json.loads(chart.proto.spec)["encoding"]
+    enc = json.loads(chart.proto.spec)["layer"][0]["encoding"]  # the lines and their points
     assert enc["color"]["field"] == "coder"
     assert enc["shape"]["field"] == "measure" and enc["strokeDash"]["field"] == "measure"
     # walk 6: the last point sat on the right edge, half cut, with only "50" labelled on the axis
@@ -199,8 +199,28 @@ def test_the_learning_curves_caption_says_how_many_decisions_a_last_partial_poin
     assert curve_caption(full) == ("Each point is a window of 50 decisions (accept, reject, code by hand, "
                                    "nothing here).")
     partial = full + [{"coder": "ann", "decisions": 139}, {"coder": "bo", "decisions": 7}]
-    assert curve_caption(partial).endswith("; a last point holds the decisions made since the one before: "
-                                           "39 for ann, 7 for bo.")
+    assert curve_caption(partial).endswith("; a hollow last point holds only the decisions made since the one "
+                                           "before: 39 for ann, 7 for bo.")
+
+
+def test_the_learning_curves_unfinished_last_window_is_drawn_hollow():
+    """Walk 45: a last point of 9 decisions, drawn like the full windows, read as a drop of the
+    suggestions. Its points are hollow (no fill), the full windows' filled; the tooltip says how
+    many decisions the window holds."""
+    from qualcode.ui.pages.project import curve_chart
+
+    curve = [{"coder": "ann", "decisions": 50, "accepted_share": 0.4, "suggested_share": 0.5},
+             {"coder": "ann", "decisions": 100, "accepted_share": 0.5, "suggested_share": 0.6},
+             {"coder": "ann", "decisions": 109, "accepted_share": 0.2, "suggested_share": 0.3},
+             {"coder": "bo", "decisions": 50, "accepted_share": 0.6, "suggested_share": 0.7}]
+    spec = curve_chart(curve).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    full = {(r["coder"], r["decisions"]): (r["full"], r["in_window"]) for r in rows}
+    assert full == {("ann", 50): (True, 50), ("ann", 100): (True, 50), ("ann", 109): (False, 9),
+                    ("bo", 50): (True, 50)}
+    hollow = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "point")
+    assert hollow["transform"] == [{"filter": "!datum.full"}]  # white inside the last, partial points
+    assert hollow["encoding"]["color"] == {"value": "white"}
 
 
 def test_code_page_shows_transcript_as_text_and_chips(seeded):

@@ -285,6 +285,20 @@ def code_mode(page, name: str) -> None:
     wait_idle(page)
 
 
+def to_first_suggestion(page, *, most: int = 15) -> None:
+    """On the Code page, move the open excerpt on to the first one with a suggestion to decide:
+    a document opens at its first excerpt needing a decision from the top (walk 45), which may
+    have none; A ("No suggestions: next") moves past it without deciding anything."""
+    for _ in range(most):
+        accept = page.locator(key("focus-accept") + " button").first
+        accept.wait_for()
+        if not accept.inner_text().strip().startswith("No suggestions"):
+            return
+        accept.click()
+        wait_idle(page)
+    raise AssertionError(f"no excerpt with a suggestion within {most} of the top")
+
+
 def shot(page, name: str) -> None:
     """A full-page screenshot ``name``.png in QUALCODE_SCREENSHOTS_DIR, when it is set."""
     out = os.environ.get("QUALCODE_SCREENSHOTS_DIR")

@@ -21,7 +21,7 @@ from qualcode import services
 from qualcode.core import Suggestion
 from qualcode.services import coding, team
 from qualcode.storage import coding as coding_store
-from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
+from tests.browser.conftest import code_mode, key, suggested_project, to_first_suggestion, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
 from tests.conftest import SAMPLES
 
@@ -48,7 +48,7 @@ def test_a_blind_second_coder_gets_suggestions_where_the_first_finished(tmp_path
         with maria.session(readonly=True) as s:
             pending = coding_store.list_suggestions(s, status="pending")
         order = list(dict.fromkeys(sg.excerpt_id for sg in sorted(pending, key=lambda sg: sg.excerpt_id)))
-        targets = set(order[1:4])  # joseph's page opens the first; maria finished the next three
+        targets = set(order[1:4])  # joseph accepts on the first; maria finished the next three
         # maria's learned model re-scored them (a refresh re-stamps the rows it proposes again)
         learned = [Suggestion(excerpt_id=sg.excerpt_id, code_id=sg.code_id, score=sg.score,
                               model_id=sg.model_id.replace("/cold", "/h9-5eed0001"),
@@ -72,6 +72,7 @@ def test_a_blind_second_coder_gets_suggestions_where_the_first_finished(tmp_path
     page.wait_for_selector(key("focus-accept") + " button")
     on_page = set(ids_of(page, r"chip-(\d+)-pending"))
     assert not on_page & {sg.id for sg in _rows(project, targets)}  # maria's rows: not shown to joseph
+    to_first_suggestion(page)  # the page opens at the first excerpt from the top
     page.locator(key("focus-accept") + " button").first.click()  # joseph's first decision
     wait_idle(page)
 

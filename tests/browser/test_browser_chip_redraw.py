@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
+from tests.browser.conftest import code_mode, key, suggested_project, to_first_suggestion, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
 from tests.browser.test_journey import choose
 from tests.conftest import SAMPLES
@@ -66,6 +66,7 @@ def test_a_decided_chip_leaves_no_stray_button(tmp_path, start_app, page):
     _choose_document(page, DOC.stem)
     code_mode(page, "Excerpts")
     page.wait_for_selector('[class*="st-key-chip-"][class*="-pending"]', timeout=60_000)
+    to_first_suggestion(page)  # the page opens at the first excerpt from the top
     pending = ids_of(page, r"chip-(\d+)-pending")
     assert len(pending) >= 2, "the sample interview has cold suggestions to decide"
 

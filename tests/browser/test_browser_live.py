@@ -22,7 +22,7 @@ from qualcode import services
 from qualcode.core import Code
 from qualcode.storage import coding as coding_store
 from qualcode.storage import training
-from tests.browser.conftest import code_mode, key, suggested_project, wait_idle
+from tests.browser.conftest import code_mode, key, suggested_project, to_first_suggestion, wait_idle
 from tests.browser.test_browser_e2e import goto, ids_of, shot
 from tests.conftest import SAMPLES
 
@@ -93,6 +93,7 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
     assert "codebook only" in page.locator(key("code-learning")).inner_text()
     shot(page, "live-cold")
     code_mode(page, "Excerpts")  # the chips under every sentence
+    to_first_suggestion(page)  # the page opens at the first excerpt from the top
     page.wait_for_selector('[class*="st-key-fchip-"]')
 
     # A run of decisions on the transcript's chips (accept, reject, ...), each stored at once.

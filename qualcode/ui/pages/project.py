@@ -374,9 +374,20 @@ def _learning_curve(ctx: services.ProjectContext, only: str | None = None) -> No
         st.caption(early + " As you accept and reject suggestions on the Code page, it shows how often "
                    "the suggestions were right.")
         return
+    st.altair_chart(curve_chart(curve), width="stretch")
+    st.caption(curve_caption(curve))
+
+
+def curve_chart(curve: list[dict[str, Any]]) -> alt.LayerChart:
+    """The learning curve's chart: per coder a colour, the two measures by dash and point shape,
+    a last window not full yet drawn with hollow points."""
     df = pd.DataFrame(curve)
-    long = df.melt(id_vars=["coder", "decisions"], value_vars=["accepted_share", "suggested_share"],
-                   var_name="measure", value_name="share").dropna()
+    # a last window not full yet (9 decisions, say) is drawn hollow: walk 45 read its point, drawn
+    # like the others, as a drop of the suggestions
+    df["in_window"] = (df["decisions"] - df.groupby("coder")["decisions"].shift(1).fillna(0)).astype(int)
+    df["full"] = df["in_window"] >= WINDOW
+    long = df.melt(id_vars=["coder", "decisions", "in_window", "full"],
+                   value_vars=["accepted_share", "suggested_share"], var_name="measure", value_name="share").dropna()
     long["measure"] = long["measure"].map({"accepted_share": "Suggestions shown that were accepted",
                                            "suggested_share": "Your codes that had been suggested"})
     # a colour per coder; the two measures by line dash and point shape (a coder with one
@@ -386,19 +397,22 @@ def _learning_curve(ctx: services.ProjectContext, only: str | None = None) -> No
     last = int(df["decisions"].max())
     x_max = (last // WINDOW + 1) * WINDOW
     step = WINDOW * max(1, -(-x_max // (WINDOW * 10)))
-    chart = (alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
-             .encode(x=alt.X("decisions:Q", title="Decisions made", scale=alt.Scale(domain=[0, x_max], nice=False),
-                             axis=alt.Axis(format="d", values=list(range(0, x_max + 1, step)))),
-                     y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-                     color=alt.Color("coder:N", title="Coder", legend=alt.Legend(orient="bottom"),
-                                     scale=alt.Scale(scheme="tableau10")),  # contrasting hues, not shades of one
-                     strokeDash=alt.StrokeDash("measure:N", title=None,
-                                               legend=alt.Legend(orient="bottom", labelLimit=0)),  # full labels
-                     shape=alt.Shape("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),
-                     tooltip=["coder", "decisions", "measure", alt.Tooltip("share:Q", format=".0%")])
-             .properties(height=260))
-    st.altair_chart(chart, width="stretch")
-    st.caption(curve_caption(curve))
+    base = alt.Chart(long).encode(
+        x=alt.X("decisions:Q", title="Decisions made", scale=alt.Scale(domain=[0, x_max], nice=False),
+                axis=alt.Axis(format="d", values=list(range(0, x_max + 1, step)))),
+        y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("coder:N", title="Coder", legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(scheme="tableau10")),  # contrasting hues, not shades of one
+        tooltip=["coder", "decisions", alt.Tooltip("in_window:Q", title="decisions in the window"), "measure",
+                 alt.Tooltip("share:Q", format=".0%")])
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=70, filled=True)).encode(
+        strokeDash=alt.StrokeDash("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),
+        shape=alt.Shape("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)))  # full labels
+    # the points of a window not full yet: white inside (hollow), the coder's colour around
+    points = base.transform_filter("!datum.full").mark_point(size=22, filled=True, color="white", opacity=1).encode(
+        shape=alt.Shape("measure:N", legend=None), color=alt.value("white"))
+    chart = (lines + points).properties(height=260)
+    return chart
 
 
 def curve_caption(curve: list[dict[str, Any]]) -> str:
@@ -410,7 +424,7 @@ def curve_caption(curve: list[dict[str, Any]]) -> str:
         last[p["coder"]] = int(p["decisions"])
     partial = {c: n % WINDOW for c, n in last.items() if n % WINDOW}
     if partial:
-        text += "; a last point holds the decisions made since the one before: " + ", ".join(
+        text += "; a hollow last point holds only the decisions made since the one before: " + ", ".join(
             f"{n} for {c}" for c, n in sorted(partial.items()))
     return text + "."
 
