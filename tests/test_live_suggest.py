@@ -736,7 +736,10 @@ def test_a_code_added_mid_way_learns_nothing_from_excerpts_finished_before_it(li
     done = coding.undo(ctx, 1)
     assert [d["action"] for d in done] == ["not_on_the_rest"]
     from qualcode.services import messages
-    assert messages.undone_message(ctx, done) == "Undone: “not on the others” “School food”."
+    # in the button's words (walk 45: 'Undone: “not on the others” “Cost to families”.')
+    assert messages.undone_message(ctx, done) == ("Undone: “Not on any of them” for “School food”. Its line is back: "
+                                                  "the excerpts you had finished before it was added wait to be looked "
+                                                  "at for it.")
     assert messages.undone_place(ctx, done) is None
     (late,) = service.late_codes(ctx, document_id=d1)
     assert late["finished"] == len(ex1) - len(chips)

@@ -1568,3 +1568,18 @@ def test_t_outside_the_transcript_opens_the_excerpt_there_with_its_code_box(seed
     assert at.session_state["code_focus"] == focus
     assert any("Select words with the mouse" in c.value for c in at.caption)  # the transcript is drawn
     assert "code_pick_now" not in at.session_state  # ... and took the request to open its code box
+
+
+def test_the_project_pages_codes_figure_counts_the_codes_a_coder_can_apply(project):
+    """Walk 45: "Codes 22" on the Project page against the 17 the coder could apply (5 grouping
+    codes only hold others): the figure counts the codable ones; its help names the groups."""
+    from qualcode.services import codebook as cbs
+
+    seed(project)
+    cb = cbs.get_codebook(project, include_retired=False)
+    groups = [c for c in cb.codes if not c.codable]
+    assert groups and len(cb.codable_codes()) < len(cb.codes)
+    at = no_exception(page("project", project))
+    (codes,) = [m for m in at.metric if m.label == "Codes"]
+    assert int(codes.value) == len(cb.codable_codes())
+    assert f"{len(groups)} grouping codes that only hold others" in codes.proto.help

@@ -88,6 +88,12 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
     if not done:
         return None
     item = done[0]
+    if item["action"] == "not_on_the_rest":  # walk 45: 'Undone: “not on the others” “Cost to families”.'
+        with ctx.session(readonly=True) as s:
+            names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        name = names.get(str(item.get("entity_id")), str(item.get("entity_id")))
+        return (f"Undone: “Not on any of them” for “{name}”. Its line is back: the excerpts you had finished "
+                "before it was added wait to be looked at for it.")
     with ctx.session(readonly=True) as s:
         data = _payload(s, ctx, item)
         excerpt_id = _excerpt_of(item, data)

@@ -486,7 +486,7 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
     >>> late_code_text({"name": "Water", "finished": 12, "looked": True, "open": 0, "colleague": 2})
     'Water: a colleague applied it on 2 excerpts you had finished before it was added.'
     >>> late_code_text({"name": "Water", "finished": 9, "looked": True, "open": 0, "colleague": 0})
-    'Water: nothing more was flagged on the 9 excerpts you had finished before it was added and have not coded with it.'
+    'Water: nothing more was flagged on the 9 excerpts you had finished before it was added and have not decided for it yet.'
     """
     if late["open"]:
         return (f"{esc(late['name'])} is suggested on {plural(late['open'], 'excerpt')} you had finished before "
@@ -496,7 +496,7 @@ def late_code_text(late: dict[str, Any], esc=lambda t: t) -> str:
                 "finished before it was added.")
     if late["looked"]:
         return (f"{esc(late['name'])}: nothing more was flagged on the {plural(late['finished'], 'excerpt')} you had "
-                "finished before it was added and have not coded with it.")
+                "finished before it was added and have not decided for it yet.")  # (walk 45: nor rejected it on)
     return (f"{esc(late['name'])} was added after you had finished {plural(late['finished'], 'excerpt')}: you "
             "have not looked at them for it.")
 

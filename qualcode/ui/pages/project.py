@@ -378,6 +378,22 @@ def _learning_curve(ctx: services.ProjectContext, only: str | None = None) -> No
     st.caption(curve_caption(curve))
 
 
+def codes_metric(cb) -> tuple[int, str]:
+    """The "Codes" figure: the codes a coder can apply, the grouping codes said apart (walk 45
+    read "Codes 22" against the 17 it could apply: 5 only hold others).
+
+    >>> from qualcode.core import Code, Codebook
+    >>> codes_metric(Codebook("cb", [Code("g", "Group", "", codable=False), Code("a", "A", "x", parent="g")]))
+    (1, 'Codes a coder can apply (retired ones left out), and besides them 1 grouping code that only holds others.')
+    """
+    codable = len(cb.codable_codes()) if cb is not None else 0
+    groups = len([c for c in cb.codes if not c.codable and not c.retired]) if cb is not None else 0
+    text = "Codes a coder can apply (retired ones left out)"
+    if groups:
+        text += f", and besides them {plural(groups, 'grouping code')} that only hold{'s' if groups == 1 else ''} others"
+    return codable, text + "."
+
+
 def curve_chart(curve: list[dict[str, Any]]) -> alt.LayerChart:
     """The learning curve's chart: per coder a colour, the two measures by dash and point shape,
     a last window not full yet drawn with hollow points."""
@@ -452,7 +468,8 @@ def render() -> None:
                    help=f"Excerpts a coder can code, decided or not ({counts['excerpts']} in all): an interviewer's "
                         "lines are not coded, so they are left out here, on the Code page and in the shares of "
                         "excerpts (Themes, exports). Each coder's progress is on the Code page.")
-    cols[2].metric("Codes", counts["codes"])
+    n_codes, codes_help = codes_metric(attempt(cb_service.get_codebook, ctx, include_retired=False))
+    cols[2].metric("Codes", n_codes, help=codes_help)
     if blind_coder(ctx):  # walk 20: a blind coder read the colleague's 84 codings here before coding any
         cols[3].metric("Your codings", attempt(ui_support.own_coding_count, ctx) or 0,
                        help="Independent coding is on: your own codings only")
