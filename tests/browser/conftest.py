@@ -152,13 +152,13 @@ def module_app(tmp_path_factory):
     app.stop()
 
 
-def open_project(page, app: App, project: Path, path: str = "/code") -> None:
+def open_project(page, app: App, project: Path, path: str = "/code", *, more: str = "") -> None:
     """Open ``project`` in a new browser session of ``app``, on ``path``: the app opens the
     project named in the address (``?project=``), as a bookmark of a project opened on the
-    Project page does."""
+    Project page does. ``more``: further parameters of the address (``doc=1&ex=4``)."""
     from urllib.parse import quote
 
-    page.goto(f"{app.url}{path}?project={quote(str(project))}")
+    page.goto(f"{app.url}{path}?project={quote(str(project))}" + (f"&{more}" if more else ""))
     wait_idle(page)
 
 
@@ -289,12 +289,14 @@ def to_first_suggestion(page, *, most: int = 15) -> None:
     """On the Code page, move the open excerpt on to the first one with a suggestion to decide:
     a document opens at its first excerpt needing a decision from the top (walk 45), which may
     have none; A ("No suggestions: next") moves past it without deciding anything."""
+    either = f'{key("focus-accept")} button, {key("focus-accept-next")} button'
     for _ in range(most):
-        accept = page.locator(key("focus-accept") + " button").first
-        accept.wait_for()
-        if not accept.inner_text().strip().startswith("No suggestions"):
+        page.locator(either).first.wait_for()
+        wait_idle(page)
+        skip = page.locator(key("focus-accept-next") + " button")
+        if not skip.count() or "No suggestions" not in skip.first.inner_text():
             return
-        accept.click()
+        skip.first.click()
         wait_idle(page)
     raise AssertionError(f"no excerpt with a suggestion within {most} of the top")
 

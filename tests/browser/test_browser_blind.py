@@ -69,10 +69,10 @@ def test_a_blind_second_coder_gets_suggestions_where_the_first_finished(tmp_path
     wait_idle(page)
     goto(page, "Code")
     code_mode(page, "Excerpts")
+    to_first_suggestion(page)  # the page opens at the first excerpt from the top
     page.wait_for_selector(key("focus-accept") + " button")
     on_page = set(ids_of(page, r"chip-(\d+)-pending"))
     assert not on_page & {sg.id for sg in _rows(project, targets)}  # maria's rows: not shown to joseph
-    to_first_suggestion(page)  # the page opens at the first excerpt from the top
     page.locator(key("focus-accept") + " button").first.click()  # joseph's first decision
     wait_idle(page)
 

@@ -95,7 +95,8 @@ def app_page(tmp_path, module_app, page):
                                                        model_id="test-model")])
     seed(ctx, name="evil", turns=[("Ana <b>x</b>", "participant", EVIL)])
     ctx.close()
-    open_project(page, module_app, project)
+    # open at the excerpt with the suggestion (a document opens at its first excerpt from the top)
+    open_project(page, module_app, project, more=f"doc={doc_id}&ex={ex[3].id}")
     page.locator(".qc-run").first.wait_for(timeout=60_000)
     return project, page
 
