@@ -309,5 +309,6 @@ def test_a_code_gets_its_own_colour_on_the_codebook_page(project):
     assert cbs.get_codebook(project).get("rapport").color == "#123abc"
     assert code_colors(cbs.get_codebook(project).codable_codes())["rapport"] == "#123abc"  # the transcript's
     assert at.color_picker(key="edit-color-rapport").value == "#123abc"
-    at.button(key="cb-undo").click().run()  # one undo takes it back
+    at.button(key="cb-undo").click().run()  # one undo takes it back, said as the form says it
     assert cbs.get_codebook(project).get("rapport").color == before
+    assert any(i.value.startswith("Undid: edit of “Rapport”'s colour") for i in at.info), [i.value for i in at.info]

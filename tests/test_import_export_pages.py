@@ -481,3 +481,26 @@ def test_the_merge_preview_says_which_codes_keep_this_projects_name(project, tmp
     said = " ".join(_plain(m.value) for m in at.markdown)
     assert ("The file's code Proof is Evidence (test) here (the same code, another name): this project's name is "
             "kept.") in said, said
+
+
+def test_the_export_page_says_what_a_consensus_does_to_pooled_counts(project):
+    """Walk 46: Themes said that a resolved excerpt counts its agreed codes alone; the Export page,
+    whose tables and report count the same, said only "an excerpt counts for a code when any of
+    them applied it"."""
+    from qualcode.core.text import CONSENSUS_RULE
+    from qualcode.services import coding, team
+    from qualcode.storage import documents
+    from tests.ui_helpers import seed
+
+    doc, _ = seed(project)
+    with project.session() as s:
+        ex = documents.load_document(s, doc).excerpts
+    bob = project.as_coder("bob")
+    coding.add_coding(project, ex[1].id, "trust")
+    coding.add_coding(bob, ex[1].id, "evidence")
+    at = no_exception(page("export", project))
+    assert not any(CONSENSUS_RULE in c.value for c in at.caption)  # no consensus yet: not said
+    team.resolve_disagreement(bob, ex[1].id, ["trust"])
+    at = no_exception(page("export", project))
+    assert any(c.value.startswith("Counts pool 2 coders (alice, bob) and the consensus") and CONSENSUS_RULE in c.value
+               for c in at.caption), [c.value for c in at.caption]

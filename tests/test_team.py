@@ -247,6 +247,10 @@ def test_pooled_counts_read_the_consensus_alone_where_one_is_recorded(tp):
     table = export.excerpts_table(alice)
     assert sorted(int(e) for e in table["excerpt_id"]) == [ex[0].id, ex[1].id, ex[3].id]
     assert table[table["excerpt_id"] == ex[0].id]["code_id"].tolist() == ["trust"]
+    # the report says so, as Themes and the Export page do (walk 46: Export did not)
+    from qualcode.core.text import CONSENSUS_RULE
+    report = export.report_bytes(alice, fmt="md").decode("utf-8")
+    assert CONSENSUS_RULE in report[:3000]
     # undoing a resolution gives the excerpt back to its coders
     team.undo(alice, 1)
     assert counted() == {"trust": 1, "buy_in": 1, "evidence": 2}

@@ -36,12 +36,23 @@ def test_figures_resolve_audit_and_settings(project):
     item = team.disagreements(project, include_resolved=True)[0]
     assert item["consensus"] == ["buy_in"] and item["resolved"]
     assert team.audit_log(project, action="consensus")[0]["coder"] == "alice"
+    # undo beside the message reverses it (walk 46: only the Audit log tab's undo did), and says so
+    at.button(key="dis-undo").click()
+    at = no_exception(at.run())
+    assert team.disagreements(project, include_resolved=True)[0]["resolved"] is False
+    said = [m.value for m in [*at.info, *at.success, *at.toast]]
+    assert any(v.startswith("Undone: the consensus") for v in said), said
+    assert not [b for b in at.button if b.key == "dis-undo"]  # the message and its button go
+    at.multiselect(key=key).set_value(["buy_in"])
+    at.button(key=f"resolve-{ex[2].id}").click()
+    at = no_exception(at.run())
+    assert team.disagreements(project, include_resolved=True)[0]["resolved"]
     # audit log: filtered by coder
     at.selectbox(key="aud-coder").set_value("bob")
     at = no_exception(at.run())
     audit_df = [df.value for df in at.dataframe if "Action" in df.value.columns][0]
     assert set(audit_df["Who"]) == {"bob"} and "memo" in set(audit_df["Action"])
-    # undo from the page reverses alice's consensus
+    # ... and the Audit log tab's undo reverses it
     at.button(key="aud-undo").click()
     at = no_exception(at.run())
     assert team.disagreements(project, include_resolved=True)[0]["resolved"] is False

@@ -1234,6 +1234,15 @@ def test_nothing_here_pressed_again_after_moving_on_leaves_the_next_excerpt_alon
     sugg, _, _, _ = _store(ctx, doc_id)
     assert all(s.status.value == "pending" for s in sugg.values() if s.excerpt_id == moved_to)
 
+def _seed_without_suggestions(project, turns, rows: list[int]):
+    """A document of ``turns`` whose excerpts at ``rows`` have no suggestion; its excerpts."""
+    doc_id, _sid = seed(project, turns=turns)
+    _, _, _, ex = _store(project, doc_id)
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[i].id for i in rows])
+    return ex
+
+
 def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_round(project):
     """Walk 6: N visited only excerpts with suggestions (pending first), so a coder using the keys
     never reached the excerpts that need a hand code, and went round the end unsaid."""
@@ -1241,12 +1250,9 @@ def test_next_stops_on_an_excerpt_without_a_suggestion_and_says_when_it_goes_rou
              ("Ana", "participant", "We trusted the coaches from the start."),
              ("Ben", "participant", "The heater in the room was broken all winter."),
              ("Cleo", "participant", "Our principals bought in once they saw the exit tickets.")]
-    doc_id, sid = seed(project, turns=turns)
-    _, _, _, ex = _store(project, doc_id)
-    with project.session() as s:  # nothing suggested on Ben's excerpt
-        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[2].id])
+    ex = _seed_without_suggestions(project, turns, [2])  # nothing suggested on Ben's excerpt
     at = no_exception(page("code", project))
-    assert at.session_state["code_focus"] == ex[1].id  # opens on the first suggestion to decide
+    assert at.session_state["code_focus"] == ex[1].id  # opens on the first excerpt to decide
     at.sidebar.button(key="focus-next").click().run()
     assert at.session_state["code_focus"] == ex[2].id  # N: the next one down, suggestion or not
     at.sidebar.button(key="focus-next").click().run()
@@ -1267,10 +1273,7 @@ def test_a_document_opens_at_its_first_excerpt_that_needs_a_decision_from_the_to
              ("Ana", "participant", "The heater in the room was broken all winter."),
              ("Ben", "participant", "The car park was full on Mondays."),
              ("Cleo", "participant", "Our principals bought in once they saw the exit tickets.")]
-    doc_id, _sid = seed(project, turns=turns)
-    _, _, _, ex = _store(project, doc_id)
-    with project.session() as s:  # nothing suggested on Ana's or Ben's excerpt
-        coding_store.upsert_suggestions(s, [], replace_pending_for=[ex[1].id, ex[2].id])
+    ex = _seed_without_suggestions(project, turns, [1, 2])  # nothing suggested on Ana's or Ben's excerpt
     at = no_exception(page("code", project))
     assert at.session_state["code_focus"] == ex[1].id
     coding.mark_reviewed(project, ex[1].id)  # decided: the next open one, still above the suggestion

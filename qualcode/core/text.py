@@ -6,6 +6,11 @@ from __future__ import annotations
 import re
 
 
+#: What pooled counts do where a disagreement review recorded a consensus (said on Themes, Export
+#: and in the report alike; storage.analysis_queries.settled_excerpts does it)
+CONSENSUS_RULE = "Where a disagreement was resolved, only the agreed codes count for that excerpt."
+
+
 def plural(n: int, unit: str) -> str:
     """``n`` and ``unit``, with an "s" unless there is one.
 

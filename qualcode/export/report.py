@@ -19,7 +19,8 @@ import pandas as pd
 
 from qualcode.core import Code, Codebook
 from qualcode.export import codebook_docs
-from qualcode.core.text import plural
+from qualcode.core.model import CONSENSUS_CODER
+from qualcode.core.text import CONSENSUS_RULE, plural
 
 FREQ_COLUMNS = {"code": "Code", "excerpts": "Excerpts", "documents": "Documents",
                 "participants": "Participants", "pct_documents": "% of documents",
@@ -132,7 +133,8 @@ def _counted(data: ReportData) -> str:
         who = f" Coder counted: {data.coder} only (the other coders' codings are left out)."
     elif len(data.coders) > 1:
         who = (f" Coders counted: {_names(data.coders)}, pooled (an excerpt counts for a code when any of "
-               "them applied it, so one excerpt can count for codes that different coders chose).")
+               "them applied it, so one excerpt can count for codes that different coders chose)."
+               + (f" {CONSENSUS_RULE}" if CONSENSUS_CODER in data.coders else ""))
     left = f" {data.untouched}" if data.untouched else ""  # as on Themes (walk 14: shares quoted as final)
     return (f"Codings counted: {which}.{who}{_documents_counted(data)} Parent codes include their children (an "
             f"excerpt is counted once).{left}")

@@ -653,7 +653,7 @@ def undo_codebook(ctx: ProjectContext) -> dict[str, Any] | None:
 FIELD_WORDS = {"name": "name", "definition": "definition", "parent": "place in the tree",
                "codable": "codable setting", "include": "inclusion criteria", "exclude": "exclusion criteria",
                "examples": "examples", "counterexamples": "counterexamples", "keywords": "keywords",
-               "color": "color"}
+               "color": "colour"}  # as the Edit form says (walk 46)
 
 
 def _and(words: list[str]) -> str:

@@ -9,24 +9,16 @@ import pytest
 
 from qualcode import services
 from qualcode.services import codebook as cb_service
-from qualcode.services import coding
-from qualcode.storage import documents as doc_store
 from tests.browser.conftest import key, shot, wait_idle
-from tests.browser.test_browser_codebook_merge import WORK_ON, _pick
-from tests.conftest import make_document
+from tests.browser.test_browser_codebook_merge import WORK_ON, _pick, reyes_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def test_a_code_gets_its_own_colour_and_the_transcript_draws_it(tmp_path, start_app, page):
-    project = tmp_path / "study"
-    ctx = services.init_project(project, coder="alice")
+    project, doc_id = reyes_project(tmp_path, ["trust"])
+    ctx = services.open_project(project, coder="alice")
     try:
-        with ctx.session() as s:
-            doc_id = doc_store.add_document(s, make_document("Reyes interview"))
-        with ctx.session(readonly=True) as s:
-            ex = [e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable]
-        coding.add_coding(ctx, ex[0], "trust")
         before = cb_service.get_codebook(ctx).get("trust").color
     finally:
         ctx.close()

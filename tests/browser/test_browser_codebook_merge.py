@@ -33,7 +33,9 @@ def _shown(page) -> str:
     return page.locator(WORK_ON + " input").first.input_value()
 
 
-def test_after_a_merge_the_work_on_box_names_the_code_that_absorbed_it(tmp_path, start_app, page):
+def reyes_project(tmp_path, codes: list[str]) -> tuple:
+    """A project with one interview whose first codable excerpts carry ``codes`` (alice's):
+    its folder and the document's id."""
     project = tmp_path / "study"
     ctx = services.init_project(project, coder="alice")
     try:
@@ -41,10 +43,15 @@ def test_after_a_merge_the_work_on_box_names_the_code_that_absorbed_it(tmp_path,
             doc_id = doc_store.add_document(s, make_document("Reyes interview"))
         with ctx.session(readonly=True) as s:
             ex = [e.id for e in doc_store.load_document(s, doc_id).excerpts if e.codable]
-        coding.add_coding(ctx, ex[0], "trust")
-        coding.add_coding(ctx, ex[1], "buy_in")
+        for e, code in zip(ex, codes):
+            coding.add_coding(ctx, e, code)
     finally:
         ctx.close()
+    return project, doc_id
+
+
+def test_after_a_merge_the_work_on_box_names_the_code_that_absorbed_it(tmp_path, start_app, page):
+    project, _doc = reyes_project(tmp_path, ["trust", "buy_in"])
     app = start_app(project, coder="alice")
     page.goto(app.url + "/codebook?coder=alice")
     page.wait_for_selector('h1:has-text("Codebook")')

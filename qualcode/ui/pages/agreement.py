@@ -402,6 +402,9 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         st.success(f"{done} It is kept as consensus codings, and Themes, the exports and the report now count these "
                    "codes for the excerpt; each coder's own codes stay as they were"
                    + ("." if show_resolved else "; tick Show resolved to see it again."), icon=":material/handshake:")
+        # walk 46: the only way back was the Audit log tab's "Undo my last decision"
+        st.button("Undo this consensus", key="dis-undo", icon=":material/undo:", on_click=_undo, args=(ctx,),
+                  help="Take the consensus back: the excerpt is listed as a disagreement again")
     items = attempt(team.disagreements, ctx, coders=chosen, include_resolved=show_resolved) or []
     if code_id is not None:
         items = [d for d in items if code_id in d["differing"]]

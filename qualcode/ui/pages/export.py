@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from qualcode.core.text import CONSENSUS_RULE
 from qualcode.errors import QualcodeError
 from qualcode.services import analysis
 from qualcode.services import codebook as codebook_svc
@@ -328,8 +329,10 @@ def render() -> None:
                                   help="Whose codings the tables and the report count: every coder's pooled "
                                        "together, or one coder's.")
         if coder is None:
+            # walk 46: Themes said what a consensus does to the counts, Export did not
+            rule = f" {CONSENSUS_RULE}" if team.CONSENSUS in coders else ""
             st.caption(f"Counts pool {pooled_coders(coders, team.CONSENSUS)}: an excerpt counts for a code "
-                       "when any of them applied it. The report says so.")
+                       f"when any of them applied it.{rule} The report says so.")
     source = None
     n = attempt(analysis.sources, ctx) or {}
     if n.get("transcripts") and n.get("surveys"):  # walk 15: the report pooled 40 respondents with 4 interviews

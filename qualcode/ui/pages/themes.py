@@ -21,6 +21,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
+from qualcode.core.text import CONSENSUS_RULE
 from qualcode.services import analysis as analysis_svc
 from qualcode.services import prefs, team, ui_support
 from qualcode.services.analysis import NOT_SET
@@ -148,8 +149,7 @@ def _coders_note(coders: list[str], coder: str | None, include: str) -> str | No
         return None
     # walk 43: an excerpt agreed as Trust counted for the code one coder had given it too; the
     # consensus now settles the excerpts it was recorded for (storage.analysis_queries.settled_excerpts)
-    consensus = (" Where a disagreement was resolved, only the agreed codes count for that excerpt."
-                 if team.CONSENSUS in coders else "")
+    consensus = " " + CONSENSUS_RULE if team.CONSENSUS in coders else ""
     return (f"Counts pool {pooled_coders(coders, team.CONSENSUS)}{pending}: an excerpt counts for a code when any of "
             "them applied it, so one excerpt can count for two codes that two coders chose differently. "
             f"Pick one coder in **Coder** to count only theirs.{consensus}")
