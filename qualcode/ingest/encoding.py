@@ -319,10 +319,9 @@ def csv_rows(text: str, dialect: type, *, file: str | None,
     except csv.Error as exc:
         raise IngestError(f"broken CSV: {exc}", file=file, line=reader.line_num,
                           hint="check the quoting around that line, or save the sheet again as CSV") from None
-    # a second, strict read only where a cell spans lines (where a quote can have run on)
-    # (or any quote at all: one opened on the last line runs to the end of the file on one line)
-    run = (_unclosed_quote(text, dialect, rows)
-           if '"' in text or any(last > first for first, last, _c in rows) else None)
+    # a second, strict read only where a quote can have run on (a cell spanning lines has one too;
+    # one opened on the last line runs to the end of the file on that line)
+    run = _unclosed_quote(text, dialect, rows) if '"' in text else None
     if run is not None:
         first, last, at_end = run
         closed = "is never closed" if at_end else f"is not closed until line {last}"

@@ -123,6 +123,18 @@ def _literal(word: str, match_accents: bool) -> str:
 _OPERATOR = re.compile(r"(?:^|\s)(AND|NOT)(?=\s|$)")
 
 
+def _alternatives(query: str) -> list[str]:
+    """The query's alternatives (:func:`terms`), with a clear error for none or too many."""
+    alts = terms(query)
+    if not alts:
+        raise QualcodeError("type a word or phrase to search for",
+                            hint="several at once are separated by commas: stock-out, out of stock")
+    if len(alts) > MAX_TERMS:
+        raise QualcodeError(f"the search has {len(alts)} words or phrases; at most {MAX_TERMS} at once",
+                            hint="split it into several searches")
+    return alts
+
+
 def parts(alt: str) -> tuple[list[str], list[str]]:
     """An alternative's words or phrases that must be in an excerpt, and those that must not
     (after ``AND`` / ``NOT`` in capitals); a clear error for an operator with nothing beside it.
@@ -143,8 +155,9 @@ def parts(alt: str) -> tuple[list[str], list[str]]:
     return must, must_not
 
 
-def _one(text: str, *, whole_words: bool, match_case: bool, match_accents: bool) -> str:
-    """One word or phrase as a regular expression (see :func:`pattern`)."""
+def _one(text: str, *, whole_words: bool, match_accents: bool) -> str:
+    """One word or phrase as a regular expression: its words in order, any white space between,
+    ``*`` for any ending, each letter (unless accents must match) as any accented form of it."""
     words = [_literal(w.rstrip("*"), match_accents) + (r"\w*" if w.endswith("*") else "") for w in text.split()]
     words = [w for w in words if w not in ("", r"\w*")]
     if not words:
@@ -178,52 +191,30 @@ class Matcher:
 
 def matcher(query: str, *, whole_words: bool = True, match_case: bool = False,
             match_accents: bool = False) -> Matcher:
-    """The :class:`Matcher` of a query (a clear error for an empty one).
+    """The :class:`Matcher` of a query (a clear error for an empty one, or a part with no word).
 
     >>> m = matcher("transport AND parent*, ferry NOT cancelled")
     >>> m.spans("Parents paid for transport.")
     [(0, 7), (17, 26)]
     >>> m.spans("The transport was late."), m.spans("The ferry was cancelled.")
     ([], [])
+    >>> def found(m, text): return [text[a:b] for a, b in m.spans(text)]
+    >>> found(matcher("out of stock, train*"), "Out of\\nstock again; we trained, then retrained.")
+    ['Out of\\nstock', 'trained']
+    >>> found(matcher("stock", whole_words=False), "stockroom")
+    ['stock']
+    >>> found(matcher("creche"), "La Crèche, the creche, CRÈCHES")
+    ['Crèche', 'creche']
+    >>> found(matcher("crèche", match_accents=True), "La Crèche, the creche")
+    ['Crèche']
     """
-    pattern(query, whole_words=whole_words, match_case=match_case, match_accents=match_accents)  # the checks
     flags = 0 if match_case else re.IGNORECASE
 
     def rx(text: str) -> re.Pattern:
-        return re.compile(_one(text, whole_words=whole_words, match_case=match_case, match_accents=match_accents),
-                          flags)
+        return re.compile(_one(text, whole_words=whole_words, match_accents=match_accents), flags)
 
     return Matcher([([rx(w) for w in must], [rx(w) for w in must_not])
-                    for must, must_not in map(parts, terms(query))])
-
-
-def pattern(query: str, *, whole_words: bool = True, match_case: bool = False,
-            match_accents: bool = False) -> re.Pattern:
-    """One regular expression for the query's alternatives (a clear error for an empty one).
-
-    >>> p = pattern("out of stock, train*")
-    >>> [m.group() for m in p.finditer("Out of\\nstock again; we trained, then retrained.")]
-    ['Out of\\nstock', 'trained']
-    >>> pattern("stock", whole_words=False).search("stockroom") is not None
-    True
-    >>> [m.group() for m in pattern("creche").finditer("La Crèche, the creche, CRÈCHES")]
-    ['Crèche', 'creche']
-    >>> [m.group() for m in pattern("crèche", match_accents=True).finditer("La Crèche, the creche")]
-    ['Crèche']
-    """
-    alts = terms(query)
-    if not alts:
-        raise QualcodeError("type a word or phrase to search for",
-                            hint="several at once are separated by commas: stock-out, out of stock")
-    if len(alts) > MAX_TERMS:
-        raise QualcodeError(f"the search has {len(alts)} words or phrases; at most {MAX_TERMS} at once",
-                            hint="split it into several searches")
-    found = [_one(w, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
-             for alt in alts for w in parts(alt)[0]]
-    for alt in alts:
-        for w in parts(alt)[1]:
-            _one(w, whole_words=whole_words, match_case=match_case, match_accents=match_accents)
-    return re.compile("|".join(f"(?:{p})" for p in found), 0 if match_case else re.IGNORECASE)
+                    for must, must_not in map(parts, _alternatives(query))])
 
 
 def _pieces(alts: list[str], match_accents: bool = False) -> list[str] | None:

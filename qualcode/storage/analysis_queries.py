@@ -292,20 +292,23 @@ def coding_details(
     if conds:
         q = q.where(and_(*conds))
     columns = ["excerpt_id", "code_id", "coder", "origin", "start", "end", "score"]
-    if coder_id is None:
-        return _consensus_alone(s, _pooled_details(s, q, columns, include_pending, code_ids, document_ids, shown))
     if not include_pending:
-        return _frame(s, q, columns)
-    p = _pending_details(code_ids, document_ids, shown)
-    # one coder: the suggestions still open for them (their Code page's), not the rows' status
-    ids = [i for i, _, _ in open_for(s, coder_id, document_ids)]
-    frames = [_frame(s, q, columns)] + [_frame(s, p.where(SuggestionRow.id.in_(chunk)), columns)
-                                        for chunk in chunks(ids)]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        details = _frame(s, q, columns)
+    elif coder_id is None:
+        p = _pending_details(code_ids, document_ids, shown)
+        details = _frame(s, union_all(q, p.where(SuggestionRow.status == "pending")), columns)
+    else:  # one coder: the suggestions still open for them (their Code page's), not the rows' status
+        p = _pending_details(code_ids, document_ids, shown)
+        ids = [i for i, _, _ in open_for(s, coder_id, document_ids)]
+        frames = [_frame(s, q, columns)] + [_frame(s, p.where(SuggestionRow.id.in_(chunk)), columns)
+                                            for chunk in chunks(ids)]
+        frames = [f for f in frames if len(f)]
+        details = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return _consensus_alone(s, details) if coder_id is None else details
 
 
 def _pending_details(code_ids, document_ids, shown):
+    """The pending suggestions as coding rows (coder None, origin "pending"), filtered alike."""
     p = (select(SuggestionRow.excerpt_id, SuggestionRow.code_id, literal(None).label("name"),
                 literal("pending").label("origin"), ExcerptRow.start, ExcerptRow.end, shown)
          .select_from(SuggestionRow).join(ExcerptRow, ExcerptRow.id == SuggestionRow.excerpt_id))
@@ -314,13 +317,6 @@ def _pending_details(code_ids, document_ids, shown):
     if document_ids is not None:
         p = p.where(ExcerptRow.document_id.in_(document_ids))
     return p
-
-
-def _pooled_details(s: Session, q, columns, include_pending: bool, code_ids, document_ids, shown) -> pd.DataFrame:
-    if not include_pending:
-        return _frame(s, q, columns)
-    p = _pending_details(code_ids, document_ids, shown)
-    return _frame(s, union_all(q, p.where(SuggestionRow.status == "pending")), columns)
 
 
 def _consensus_alone(s: Session, details: pd.DataFrame) -> pd.DataFrame:

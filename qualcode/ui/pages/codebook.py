@@ -161,8 +161,8 @@ def _edit(ctx: ProjectContext, cb: Codebook, code: Code) -> None:
         definition = st.text_area("Definition", value=code.definition)
         cols = st.columns([1, 3], vertical_alignment="bottom")
         codable = cols[0].checkbox("Codable", value=code.codable)
-        # the colour its codings have in the transcript: the palette's repeats after 16 codes, so
-        # two codes can share one (the walks' long codebooks); a chosen colour is the code's own
+        # the colour its codings have in the transcript (transcript_view.code_colors): automatic
+        # colours come close once twenty or so are in use (walk 45); a chosen one is the code's own
         shown = code_colors(cb.codable_codes()).get(code.id, code.color or "#9e9e9e")
         color = cols[1].color_picker("Colour in the transcript", value=shown, key=f"edit-color-{code.id}",
                                      help="Its codings are highlighted in this colour on the Code page. Until you "

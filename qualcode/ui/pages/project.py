@@ -386,8 +386,9 @@ def codes_metric(cb) -> tuple[int, str]:
     >>> codes_metric(Codebook("cb", [Code("g", "Group", "", codable=False), Code("a", "A", "x", parent="g")]))
     (1, 'Codes a coder can apply (retired ones left out), and besides them 1 grouping code that only holds others.')
     """
-    codable = len(cb.codable_codes()) if cb is not None else 0
-    groups = len([c for c in cb.codes if not c.codable and not c.retired]) if cb is not None else 0
+    codes = [c for c in cb.codes if not c.retired] if cb is not None else []
+    codable = sum(c.codable for c in codes)
+    groups = len(codes) - codable
     text = "Codes a coder can apply (retired ones left out)"
     if groups:
         text += f", and besides them {plural(groups, 'grouping code')} that only hold{'s' if groups == 1 else ''} others"
@@ -425,10 +426,9 @@ def curve_chart(curve: list[dict[str, Any]]) -> alt.LayerChart:
         strokeDash=alt.StrokeDash("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)),
         shape=alt.Shape("measure:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=0)))  # full labels
     # the points of a window not full yet: white inside (hollow), the coder's colour around
-    points = base.transform_filter("!datum.full").mark_point(size=22, filled=True, color="white", opacity=1).encode(
+    points = base.transform_filter("!datum.full").mark_point(size=22, filled=True, opacity=1).encode(
         shape=alt.Shape("measure:N", legend=None), color=alt.value("white"))
-    chart = (lines + points).properties(height=260)
-    return chart
+    return (lines + points).properties(height=260)
 
 
 def curve_caption(curve: list[dict[str, Any]]) -> str:
