@@ -1586,3 +1586,26 @@ def test_the_project_pages_codes_figure_counts_the_codes_a_coder_can_apply(proje
     (codes,) = [m for m in at.metric if m.label == "Codes"]
     assert int(codes.value) == len(cb.codable_codes())
     assert f"{len(groups)} grouping codes that only hold others" in codes.proto.help
+
+
+def test_suggestions_left_open_on_decided_excerpts_are_said_where_the_progress_says_done(project):
+    """A walk: a coder accepted the first chip of every excerpt and moved on; the Code page said
+    "5 of 5 excerpts decided" while the Project page counted the other chips as suggestions for
+    them. The progress line names those left open, as many as the Project page counts."""
+    doc, sugg = seed(project, name="north_grace", turns=TURNS, codes=("trust", "buy_in"))
+    trust = {k: v for k, v in sugg.items() if k.endswith(":trust")}
+    at = no_exception(page("code", project, code_doc=doc))
+    (line,) = [p.proto.text for p in at.get("progress")]
+    assert "left open" not in line
+    for sid in trust.values():
+        coding.accept_suggestion(project, sid)
+    at = no_exception(at.run())
+    (line,) = [p.proto.text for p in at.get("progress")]
+    n = len(trust)
+    assert line == f"{n} of {n} excerpts decided by alice · {n} suggestions left open on them (N goes there)"
+    assert ui_support.open_count(project) == n  # the Project page's "Suggestions for you"
+    for key, sid in sugg.items():  # deciding them clears the line
+        if key.endswith(":buy_in"):
+            coding.reject_suggestion(project, sid)
+    (line,) = [p.proto.text for p in no_exception(at.run()).get("progress")]
+    assert line == f"{n} of {n} excerpts decided by alice"

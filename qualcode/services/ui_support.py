@@ -177,6 +177,14 @@ class TranscriptView:
         done = sum(1 for e in codable if e.state.reviewed or e.state.codings)
         return done, len(codable)
 
+    def left_open(self) -> int:
+        """Suggestions still open on excerpts this coder has decided: a coder who accepts one of
+        an excerpt's chips and moves on leaves the others there. N comes back to them, and the
+        Project page counts them among "Suggestions for you"; the progress line says so (a walk:
+        "23 of 23 decided" on the Code page beside 18 suggestions for you on the Project page)."""
+        return sum(len(e.state.pending) for e in self.excerpts()
+                   if e.codable and (e.state.reviewed or e.state.codings))
+
 
 def format_ms(ms: int | None) -> str:
     """``3723000`` -> ``'1:02:03'``; ``None`` -> ``''``.

@@ -462,6 +462,17 @@ def documents_left(ctx: ProjectContext) -> dict[int, int]:
     return {r["id"]: max(0, r["codable"] - r["reviewed"].get(ctx.coder, 0)) for r in rows if r["codable"]}
 
 
+def left_open_text(n: int) -> str:
+    """The suggestions left open on decided excerpts, after the progress (``TranscriptView.left_open``).
+
+    >>> left_open_text(2)
+    ' · 2 suggestions left open on them (N goes there)'
+    >>> left_open_text(0)
+    ''
+    """
+    return f" · {plural(n, 'suggestion')} left open on them (N goes there)" if n else ""
+
+
 def documents_done_text(left: dict[int, int]) -> str:
     """Where the coder stands across the project, after the open document's progress (walk 17
     wished for progress beyond the open document): empty with one document to code.
@@ -736,7 +747,7 @@ def _render() -> None:
     done, total = view.progress()
     st.progress(done / total if total else 0.0,
                 text=(f"{done} of {total} excerpts decided by {ctx.coder}" if total else "Nothing to code here")
-                + documents_done_text(left))
+                + left_open_text(view.left_open()) + documents_done_text(left))
     if not any(e.state.chips for e in view.excerpts()) and any(e.state.hidden for e in view.excerpts()):
         # independent coding: a colleague's refresh re-scored this document (walk 19: the page said
         # "the local model has not scored it"): this coder's own model scores it now

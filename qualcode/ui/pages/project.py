@@ -266,8 +266,9 @@ def _independent_toggle(ctx: services.ProjectContext) -> None:
 
 
 OPEN_HELP = ("Suggestions on this document still open for you to accept or reject. A document you have "
-             "reviewed in full can still have some: those of a code added after you finished it, once you "
-             "looked again for it on the Code page.")
+             "reviewed in full can still have some: those you left open on an excerpt after deciding another "
+             "of its suggestions (N on the Code page goes to them), and those of a code added after you "
+             "finished it, once you looked again for it on the Code page.")
 
 
 def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
