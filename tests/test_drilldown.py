@@ -282,8 +282,30 @@ def test_the_quotes_read_whole_as_full_text(project, small):
     at = no_exception(at.selectbox(key="th_freq_pick").set_value("evid").run())
     table = at.dataframe[-1].value
     at = no_exception(at.segmented_control(key="th_quotes_as").set_value("Full text").run())
+    # walk 47: a second click on "Full text" switched it off (neither view highlighted, a table shown)
+    assert at.segmented_control(key="th_quotes_as").proto.required
     texts = [t.value for t in at.text]
     expected = analysis.quotes(project, code_id="evid", include="accepted")
     assert sorted(expected["quote"]) == sorted(table["quote"]) and long_quote in list(expected["quote"])
     assert sorted(t for t in texts if t in set(expected["quote"])) == sorted(expected["quote"])
     assert md("long one · Ana (participant) · counted as Evidence (test) · by alice") in [c.value for c in at.caption]
+
+
+def test_a_row_picked_in_the_box_is_the_row_ticked_in_the_table(project, small):
+    """Walk 47: a row picked under "Or pick a row" showed its quotes while the table's tick stayed
+    on the row clicked before. The table ticks the row the box picked."""
+    from tests.ui_helpers import page
+
+    at = no_exception(page("project", project))
+    table = next(df.value for df in at.dataframe if list(df.value.columns) == ["code", "excerpts", "documents"])
+    at.session_state["proj_codes"] = {"selection": {"rows": [0], "columns": []}}  # a click on the first row
+    no_exception(at.run())
+    first = at.selectbox(key="proj_codes_pick").value
+    other = next(o for o in at.selectbox(key="proj_codes_pick").options if not o.startswith(table["code"][0] + " ·"))
+    at = no_exception(at.selectbox(key="proj_codes_pick").select(other).run())
+    picked = at.selectbox(key="proj_codes_pick").value
+    assert picked != first
+    (row,) = at.session_state["proj_codes"]["selection"]["rows"]
+    assert f"{table['code'][row]} ·" in other
+    heads = [h.value for h in at.subheader if h.value.startswith("Quotes")]
+    assert len(heads) == 1 and heads[0].startswith(f"Quotes: {table['code'][row]}"), heads

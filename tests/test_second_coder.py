@@ -602,3 +602,43 @@ def test_show_them_for_a_late_code_makes_a_and_x_decide_that_codes_chip(project,
         assert [c.code_id for c in coding_store.list_codings(s, excerpt_ids=[ex1[0]])] == [late.id]
     # its suggestions decided, A and X go back to the likeliest chip
     assert at.button(key=f"focus-accept-s{sid['1:trust']}").label.startswith("Accept Trust")
+
+
+def test_a_late_codes_quiet_line_can_be_hidden_and_comes_back_with_a_suggestion(project, monkeypatch):
+    """Walk 47: "Funding: nothing more was flagged on the 37 excerpts you had finished before it was
+    added ..." stood on every document, its only button a sign-off ("Not on any of them") on
+    excerpts the coder never saw. "Hide" takes the line away and decides nothing; a suggestion of
+    the code there later brings it back."""
+    import time
+
+    from qualcode.core import Suggestion
+    from qualcode.services import codebook as cb_service
+    from qualcode.storage import documents as doc_store
+    from qualcode.storage import meta
+
+    doc1, _ = seed(project, name="first")
+    with project.session() as s:
+        ex1 = [e.id for e in doc_store.load_document(s, doc1).excerpts if e.codable]
+    for e in ex1:
+        coding.mark_reviewed(project, e)  # finished before the code existed
+    time.sleep(0.05)
+    late = cb_service.add_code(project, {"name": "Funding", "definition": "Money, grants, stipends."})
+    with project.session() as s:  # "Look again" ran and flagged nothing
+        cid = project.coder_id(s)
+        meta.set_setting(s, f"{suggest_svc.LOOKED_AGAIN_KEY}:{cid}", {late.id: time.time()})
+    monkeypatch.setattr(suggest_svc, "follow_codebook", lambda *a, **k: True)
+    at = no_exception(run_script("from qualcode.ui.pages import code\ncode.render()\n", project, code_doc=doc1))
+    assert any("Funding: nothing more was flagged" in c.value for c in at.caption)
+    at.button(key=f"code-late-hide-{late.id}").click().run()
+    no_exception(at)
+    assert not any("Funding" in c.value for c in at.caption)
+    assert f"code-late-none-{late.id}" not in [b.key for b in at.button]
+    assert any("Line hidden" in i.value for i in at.info)
+    (still,) = suggest_svc.late_codes(project, document_id=doc1)  # nothing decided: still not looked at
+    assert still["finished"] == len(ex1)
+    at = no_exception(run_script("from qualcode.ui.pages import code\ncode.render()\n", project, code_doc=doc1))
+    assert not any("Funding" in c.value for c in at.caption)  # a new session: still hidden
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex1[0], code_id=late.id, score=0.7, model_id="m")])
+    at = no_exception(at.run())
+    assert any("Funding is suggested on 1 excerpt" in c.value for c in at.caption)

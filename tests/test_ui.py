@@ -105,9 +105,11 @@ def test_a_new_project_gets_the_codebook_chosen_for_it(tmp_path):
 
     at = page("project", None)
     books = at.selectbox(key="project_new_codebook")
-    assert books.options[0].startswith("Improvement collaboration interviews (22 codes: Relationships, Trust")
+    # the codes a coder can apply, as the project's "Codes" figure will count them (walk 47: "22 codes"
+    # here, "Codes 17" in the project made with it)
+    assert books.options[0].startswith("Improvement collaboration interviews (17 codes in 5 groups: Trust, Buy-in")
     assert books.value.endswith("improvement-collaboration.yaml")  # the default stays the default
-    assert books.options[1].startswith("Generic starter codebook (7 codes")
+    assert books.options[1].startswith("Generic starter codebook (5 codes in 2 groups: Barriers")
     books.set_value(books.value.replace("improvement-collaboration", "generic-starter")).run()
     at.text_input(key="project_path").input(str(tmp_path / "mentoring"))
     at.button(key="project_create").click().run()
@@ -116,6 +118,9 @@ def test_a_new_project_gets_the_codebook_chosen_for_it(tmp_path):
     ctx = services.open_context(tmp_path / "mentoring")
     try:
         assert codebook.get_codebook(ctx).name == "Generic starter codebook"
+        from qualcode.ui.pages.project import codes_metric
+
+        assert codes_metric(codebook.get_codebook(ctx))[0] == 5  # as the list said
     finally:
         ctx.close()
 
@@ -246,7 +251,7 @@ def test_accept_all_leaves_the_long_shots_to_decide_one_by_one(project):
                                                        code_id="evidence", score=0.05, model_id="test-model")])
     at = no_exception(page("code", project, code_mode="Excerpts"))
     (button,) = [b for b in at.button if b.key == "accall-0"]
-    assert button.label == "Accept the 2 likely" and "except the 1 far from sure" in button.help
+    assert button.label == "Accept the 2 likely" and "except the 1 under 50%" in button.help
     button.click().run()
     sugg, codings, _, _ = _store(project, doc_id)
     assert {sugg[sid[f"0:{c}"]].code_id: sugg[sid[f"0:{c}"]].status.value for c in ("trust", "buy_in", "evidence")} \
@@ -258,6 +263,28 @@ def test_accept_all_leaves_the_long_shots_to_decide_one_by_one(project):
     assert [sugg[sid[f"0:{c}"]].status.value for c in ("trust", "buy_in", "evidence")] == ["pending"] * 3
     assert codings == []
     assert any("and 1 more accepted with the same click" in i.value for i in at.info)
+
+
+def test_accept_the_likely_takes_none_the_panel_calls_leaning_towards_no(project):
+    """Walk 47: "Accept the 2 likely" accepted a chip of 35%, which the side panel calls "not sure,
+    leaning towards no". Likely is what the page's own words call likely: 50% or more."""
+    doc_id, sid = seed(project, name="mixed", turns=[("Ben", "participant", "We trust the data now.")],
+                       codes=("trust", "buy_in"), score=0.95)
+    ex = _store(project, doc_id)[3][0]
+    with project.session() as s:
+        coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex.id, code_id="evidence", score=0.5,
+                                                       model_id="test-model",
+                                                       explanation={"probability": 0.35})])
+    from qualcode.services.suggest import sureness
+
+    assert sureness(0.35) == "not sure, leaning towards no"
+    at = no_exception(page("code", project, code_mode="Excerpts"))
+    (button,) = [b for b in at.button if b.key == "accall-0"]
+    assert button.label == "Accept the 2 likely" and "except the 1 under 50%" in button.help
+    button.click().run()
+    sugg, _, _, _ = _store(project, doc_id)
+    assert {sg.code_id: sg.status.value for sg in sugg.values()} == {
+        "trust": "accepted", "buy_in": "accepted", "evidence": "pending"}
 
 
 def test_transcript_mode_is_the_default_and_opens_an_excerpt_in_the_sidebar(seeded):
@@ -292,7 +319,7 @@ def test_accept_reject_accept_all_and_undo(seeded):
 
     def likely(sg) -> bool:
         p = (sg.explanation or {}).get("probability")
-        return (p if isinstance(p, (int, float)) else sg.score) >= suggest_svc.FAR_FROM_SURE
+        return (p if isinstance(p, (int, float)) else sg.score) >= suggest_svc.LIKELY
 
     # every chip of the turn accepted, but a long shot ("far from sure"): that one stays to decide
     assert on_ben and any(likely(sg) for sg in on_ben)
@@ -1609,3 +1636,15 @@ def test_suggestions_left_open_on_decided_excerpts_are_said_where_the_progress_s
             coding.reject_suggestion(project, sid)
     (line,) = [p.proto.text for p in no_exception(at.run()).get("progress")]
     assert line == f"{n} of {n} excerpts decided by alice"
+
+
+def test_a_choice_of_views_cannot_be_clicked_off(seeded):
+    """Walk 47: clicking the chosen "Full text" again switched it off, and neither view was
+    highlighted. Every one-of-several switch keeps its choice (``required``)."""
+    ctx, _doc_id, sid = seeded
+    coding.accept_suggestion(ctx, sid["1:trust"])  # a coded excerpt: the Themes page draws its chart
+    for name in ("code", "memos", "importing", "themes"):
+        at = no_exception(page(name, ctx))
+        found = list(at.get("button_group"))
+        assert found, name
+        assert all(b.proto.required for b in found), (name, [b.proto.label for b in found if not b.proto.required])

@@ -22,7 +22,10 @@ KEY = "ui_prefs"
 KNOWN = {"turns_per_page": int,
          # the Themes page's view and choices, so that a new session (a reload on another page, a new
          # tab) opens it as the coder left it (walk 42: the grouping went back to none after a reload)
-         "themes_view": str, "themes_group": str, "themes_count": str, "themes_source": str}
+         "themes_view": str, "themes_group": str, "themes_count": str, "themes_source": str,
+         # the Code page's lines on codes added late that the coder hid (walk 47: "nothing more was
+         # flagged on the 37 excerpts ..." stood on every document, its one button a sign-off)
+         "late_hidden": lambda ids: sorted({str(i) for i in ids})}
 
 
 def get_pref(ctx: ProjectContext, name: str, default: Any = None) -> Any:

@@ -167,13 +167,17 @@ def init_project(
 
 @lru_cache(maxsize=1)
 def shipped_codebooks() -> tuple[dict[str, Any], ...]:
-    """The codebooks that come with qualcode, the default first: path, name, codes (count).
+    """The codebooks that come with qualcode, the default first: path, name, codes (the count a
+    coder can apply, as the Project page's "Codes" figure counts: walk 47 read "22 codes" here and
+    "Codes 17" once the project was made), groups (grouping codes, which only hold others).
     Read once per process (packaged files; the Project page asks on every run)."""
     out = []
     for path in sorted((DATA_DIR / "codebooks").glob("*.yaml"), key=lambda p: (p != DEFAULT_CODEBOOK, p.name)):
         cb = codebook_io.load_codebook(path)
-        out.append({"path": path, "name": cb.name or path.stem, "codes": len(cb.codes),
-                    "examples": [c.name for c in cb.codes[:4]]})
+        codable = [c for c in cb.codes if c.codable and not c.retired]
+        out.append({"path": path, "name": cb.name or path.stem, "codes": len(codable),
+                    "groups": sum(1 for c in cb.codes if not c.codable and not c.retired),
+                    "examples": [c.name for c in codable[:4]]})
     return tuple(out)
 
 

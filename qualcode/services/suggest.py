@@ -919,6 +919,7 @@ def explain(ctx: ProjectContext, suggestion_id: int) -> dict[str, Any]:
 
 
 FAR_FROM_SURE = 0.25  # below this calibrated probability a suggestion is shown muted ("far from sure")
+LIKELY = 0.5  # from this one the model leans towards yes ("Accept the N likely" takes these only)
 
 
 def sureness(p: float) -> str:
@@ -932,7 +933,7 @@ def sureness(p: float) -> str:
         return "very sure"
     if p >= 0.7:
         return "fairly sure"
-    if p >= 0.5:
+    if p >= LIKELY:
         return "unsure, leaning towards yes"
     if p >= FAR_FROM_SURE:
         return "not sure, leaning towards no"

@@ -38,7 +38,7 @@ def show_quotes(ctx: ProjectContext, *, code_id: str, where: dict[str, str], inc
     st.caption(f"{n_ex} excerpt{'s' * (n_ex != 1)} from {n_docs} document{'s' * (n_docs != 1)}.")
     cols = [c for c in QUOTE_COLS if c in df.columns]
     # a table cuts long quotes at the column's edge (walk 34): "Full text" reads them whole
-    shown_as = st.segmented_control("Show the quotes as", ["Table", "Full text"], default="Table",
+    shown_as = st.segmented_control("Show the quotes as", ["Table", "Full text"], default="Table", required=True,
                                     key=f"{key}_as", label_visibility="collapsed")
     if shown_as == "Full text":
         _full_text(df)
@@ -88,6 +88,15 @@ def _full_text(df: pd.DataFrame) -> None:
         st.caption(f"The first {FULL_TEXT_MAX} of {len(df)} quotes; the table and the exports hold them all.")
 
 
+def _tick_picked(table_key: str, pick_key: str, ids: list[str]) -> None:
+    """on_change of the box: the table ticks the row picked there (walk 47: the quotes were of the
+    row picked in the box, the table's tick stayed on the row clicked before)."""
+    picked = st.session_state.get(pick_key)
+    rows = [ids.index(picked)] if picked in ids else []
+    st.session_state[table_key] = {"selection": {"rows": rows, "columns": []}}
+    st.session_state[f"{table_key}|seen"] = rows[0] if rows else None  # not a click: the box leads
+
+
 def picked_row(event, *, table_key: str, pick_key: str, ids: list[str], labels: dict[str, str],
                label: str = "Or pick a row", param: str | None = None) -> str | None:
     """The row whose quotes to show, under a dataframe of rows drawn with ``on_select``:
@@ -114,7 +123,7 @@ def picked_row(event, *, table_key: str, pick_key: str, ids: list[str], labels: 
     kept = st.session_state.get(pick_key)
     st.session_state[pick_key] = kept if kept in labels else None
     picked = st.selectbox(label, ids, key=pick_key, format_func=labels.__getitem__,
-                          placeholder="Read the quotes of…")
+                          placeholder="Read the quotes of…", on_change=_tick_picked, args=(table_key, pick_key, ids))
     picked = picked if picked in labels else None
     st.session_state[kept_key] = picked
     if param and st.query_params.get(param) != picked:

@@ -48,7 +48,7 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
         # a new session, where the address says which (a reload)
         wanted = st.session_state.get(VIEW_KEPT) or (VIEWS[1] if st.query_params.get(GRID_PARAM) == "survey" else None)
         st.session_state["code_view"] = wanted or (VIEWS[0] if survey_svc.has_transcripts(ctx) else VIEWS[1])
-    st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed")
+    st.segmented_control("View", VIEWS, key="code_view", label_visibility="collapsed", required=True)
     st.session_state[VIEW_KEPT] = st.session_state.get("code_view")
     if st.session_state.get("code_view") != "Survey grid":
         for param in (GRID_PARAM, *PLACE_PARAMS.values()):

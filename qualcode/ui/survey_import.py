@@ -24,7 +24,7 @@ def render_if_chosen(ctx: ProjectContext) -> bool:
     """Let the user pick what they import; draw the survey import and return True if chosen."""
     if st.session_state.get("imp_kind") not in KINDS:
         st.session_state["imp_kind"] = KINDS[0]
-    st.segmented_control("What are you importing?", KINDS, key="imp_kind")
+    st.segmented_control("What are you importing?", KINDS, key="imp_kind", required=True)
     if st.session_state.get("imp_kind") != "Survey spreadsheet":
         return False
     render(ctx)

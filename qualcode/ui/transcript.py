@@ -16,7 +16,7 @@ import streamlit as st
 
 from qualcode.services import coding, ui_support
 from qualcode.services.project import ProjectContext
-from qualcode.services.suggest import FAR_FROM_SURE, sureness
+from qualcode.services.suggest import FAR_FROM_SURE, LIKELY, sureness
 from qualcode.services.ui_support import Chip, ExcerptView, TurnView
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.ui.state import after_decision, error_text, flash, guarded, in_callback, show_flash
@@ -331,10 +331,12 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
     refresh(ctx, turn.excerpts)
     with st.container(border=True, key=f"turn-{turn.order}"):
         show_flash()  # a decision that failed in this turn says so here, at once
-        # Long shots (drawn muted, "far from sure") are left to decide one by one: one click on
-        # "Accept all (5)" accepted chips of 10-22% beside the likely ones (walk 8).
+        # Only the chips the page itself calls likely (50% or more: "leaning towards yes" and
+        # surer) are accepted in one click; the others are left to decide one by one (walk 8: "Accept
+        # all (5)" accepted chips of 10-22%; walk 47: "Accept the 2 likely" accepted one of 35%
+        # that the side panel called "not sure, leaning towards no").
         pending = [(c, e.id) for e in turn.excerpts for c in e.state.pending]
-        likely = [(c.suggestion_id, ex_id, c.code_id) for c, ex_id in pending if c.probability >= FAR_FROM_SURE]
+        likely = [(c.suggestion_id, ex_id, c.code_id) for c, ex_id in pending if c.probability >= LIKELY]
         long_shots = len(pending) - len(likely)
         head = st.container(horizontal=True, vertical_alignment="center", gap="small")
         time = f" · {turn.time}" if turn.time else ""
@@ -345,7 +347,8 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
                         key=f"accall-{turn.order}", icon=":material/done_all:",
                         on_click=accept_all, args=(ctx, likely), type="tertiary",
                         help="Accept every pending suggestion in this turn" + (
-                            f" except the {long_shots} far from sure (decide those one by one)" if long_shots else ""))
+                            f" except the {long_shots} under {LIKELY:.0%}, which the model leans against "
+                            "(decide those one by one)" if long_shots else ""))
         for ex in turn.excerpts:
             box = st.container(key=f"ex-{ex.id}", border=ex.id == focus)
             box.text(ex.text, width="stretch")

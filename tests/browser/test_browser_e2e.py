@@ -170,6 +170,9 @@ def test_a_coders_day_in_the_browser(tmp_path, start_app, page):
     page.wait_for_selector(key("dl-export_excerpts") + " button")
     # the button says what it saves (walk 23: a row of bare "Download" buttons)
     assert page.locator(key("dl-export_excerpts") + " button").inner_text().strip().endswith("Download .xlsx")
+    # ... in full (walk 47: "Download .d…", the label cut at the button's edge)
+    assert page.locator(key("dl-export_excerpts") + " button").first.evaluate(
+        "b => [b, ...b.querySelectorAll('*')].every(e => e.scrollWidth <= e.clientWidth + 1)"), "the label is cut"
     shot(page, "export")
     with page.expect_download() as dl:
         page.locator(key("dl-export_excerpts") + " button").first.click()

@@ -20,6 +20,7 @@ import pytest
 
 from qualcode import services
 from qualcode.core import Code
+from qualcode.services import suggest as suggest_svc
 from qualcode.storage import coding as coding_store
 from qualcode.storage import training
 from tests.browser.conftest import code_mode, key, suggested_project, to_first_suggestion, wait_idle
@@ -38,6 +39,12 @@ def _pending(project: Path, **kw):
             return coding_store.list_suggestions(s, status="pending", **kw), training.reviewed_by(s, ctx.coder_id(s))
     finally:
         ctx.close()
+
+
+def _likely(sg) -> bool:
+    """What "Accept the N likely" takes (``ui.transcript.turn_block``)."""
+    p = (sg.explanation or {}).get("probability")
+    return (p if isinstance(p, (int, float)) else sg.score) >= suggest_svc.LIKELY
 
 
 def _decided(project: Path) -> int:
@@ -79,8 +86,6 @@ def _add_code(project, code: Code) -> None:
 def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, start_app, page):
     if not all(p.exists() for p in DOCS):
         pytest.skip("sample transcripts not in the repository")
-    from qualcode.services import suggest as suggest_svc
-
     project = suggested_project(tmp_path / "live", DOCS)
     cold, _ = _pending(project)
     assert cold and all(sg.model_id.endswith("/cold") for sg in cold)
@@ -146,7 +151,9 @@ def test_suggestions_follow_decisions_and_a_new_code_in_the_browser(tmp_path, st
         if sg.excerpt_id not in reviewed:
             by_ex.setdefault(sg.excerpt_id, []).append(sg)
     turns = {t: _ids_in(page.locator(key(f"turn-{t}")).first, r"ex-(\d+)") for t in ids_of(page, r"accall-(\d+)")}
-    target = next(t for t, exs in turns.items() if sum(e in by_ex for e in exs) >= 1)
+    # a turn whose "Accept the N likely" takes a chip on an excerpt not reviewed yet (it accepts
+    # only chips of 50% or more: those on reviewed excerpts add no decided excerpt to learn from)
+    target = next(t for t, exs in turns.items() if any(_likely(sg) for e in exs for sg in by_ex.get(e, [])))
     opened = next(e for t, exs in turns.items() if t != target for e in exs
                   if e in by_ex and page.locator(key(f"focus-{e}")).count())
     page.locator(key(f"focus-{opened}") + " button").first.click()

@@ -440,7 +440,7 @@ def _doc_picker(ctx: ProjectContext) -> tuple[int | None, dict[int, int]]:
                       on_change=lambda: st.session_state.update(code_focus=None, code_page=1))
     # The chosen view outlives visits to other pages (a widget's own state does not).
     cols[1].segmented_control("Work from", MODES, default=st.session_state.get("code_mode_kept", "Transcript"),
-                              key="code_mode",
+                              key="code_mode", required=True,
                               on_change=lambda: st.session_state.update(code_mode_kept=st.session_state.get("code_mode")),
                               help="Transcript: read and select text to code. Excerpts: chips on every sentence. "
                                    "Review queue: one excerpt at a time, in the order the model is least sure of.")
@@ -522,15 +522,24 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
     lates = attempt(suggest_svc.late_codes, ctx, document_id=doc_id) or []
     if not any(late["code_id"] == st.session_state.get(PREFER) and late["open"] for late in lates):
         st.session_state.pop(PREFER, None)  # its suggestions are decided: A and X take the likeliest again
+    hidden = set(attempt(prefs.get_pref, ctx, "late_hidden", []) or [])
     for late in lates:
+        quiet = late["looked"] and not late["open"] and not late["colleague"]
+        if quiet and late["code_id"] in hidden:  # nothing left to show for it, and the coder hid the line
+            continue
         with st.container(horizontal=True, vertical_alignment="center", key=f"code-late-{late['code_id']}"):
             st.caption(late_code_text(late, esc=md))
-            if late["looked"] and not late["open"] and not late["colleague"]:
+            if quiet:
                 st.button("Not on any of them", key=f"code-late-none-{late['code_id']}", icon=":material/block:",
                           type="tertiary", on_click=_not_on_the_rest, args=(ctx, late["code_id"], late["name"]),
                           help=f"Say that {md(late['name'])} applies to none of these excerpts: each then counts as "
                                "looked at for it, a “no” (for the suggestions' learning, and for Agreement). Where it "
                                "does apply, code it by hand instead (T, or select words). Undo brings this line back.")
+                st.button("Hide", key=f"code-late-hide-{late['code_id']}", icon=":material/visibility_off:",
+                          type="tertiary", on_click=_hide_late, args=(ctx, late["code_id"], late["name"], hidden),
+                          help=f"Hide this line and decide nothing: those excerpts stay not looked at for "
+                               f"{md(late['name'])} (its learning leaves them out, and Agreement says so). The line "
+                               "comes back if the code is suggested there again.")
             elif late["open"]:
                 doc, name, excerpt = next_spot(late.get("spots") or [late["first"]], st.session_state.get("code_focus"))
                 st.button("Show them" if doc == doc_id else f"Open {md(name)}", key=f"code-late-show-{late['code_id']}",
@@ -546,6 +555,12 @@ def _late_codes(ctx: ProjectContext, doc_id: int) -> None:
                     flash(look_again_text(late["name"], got), kind="info")
                     st.session_state[PREFER] = late["code_id"]
                 st.rerun()
+
+
+def _hide_late(ctx: ProjectContext, code_id: str, name: str, hidden: set[str]) -> None:
+    if in_callback(prefs.set_pref, ctx, "late_hidden", hidden | {code_id}) is not None:
+        flash(f"Line hidden. The excerpts you had finished before {name} was added stay not looked at for it.",
+              kind="info")
 
 
 def next_spot(spots: list[tuple[int, str, int]], focus: int | None) -> tuple[int, str, int]:

@@ -355,7 +355,7 @@ def render() -> None:
     for export in exports():
         name, title = export.name, export.title
         with st.container(border=True, key=f"exp-{name}"):
-            row = st.columns([3, 1, 1, 1], vertical_alignment="center")
+            row = st.columns([2.6, 1, 1, 1.4], vertical_alignment="center")  # room for "Download .docx" (walk 47: "Download .d…")
             why_not = empty.get(export.needs or "")
             row[0].markdown(f"**{title}**  \n{export.help}" + ("  \nChoose a grouping above first." if export.needs_by
                                                                   and not by else "")

@@ -66,7 +66,7 @@ def _write(ctx: ProjectContext, code_names: dict[str, str], doc_names: dict[int,
     # its open state is kept by key (walk 31: switching "A code" / "A document" closed it)
     with st.expander("Write a memo on a code, a document or the project", icon=":material/edit:", key=WRITING,
                      on_change="rerun"):
-        on = st.segmented_control("About", ABOUT, default="A code", key="memo_on")
+        on = st.segmented_control("About", ABOUT, default="A code", key="memo_on", required=True)
         target = None
         if on == "The project":
             st.caption("A memo on the study as a whole: design decisions, what the codebook is for, "

@@ -71,7 +71,11 @@ def _open_existing(path: str) -> None:
 
 
 def _codebook_label(cb: dict) -> str:
-    return f"{cb['name']} ({cb['codes']} codes: {', '.join(cb['examples'])}, ...)"
+    """>>> _codebook_label({"name": "Study", "codes": 17, "groups": 5, "examples": ["Trust", "Buy-in"]})
+    'Study (17 codes in 5 groups: Trust, Buy-in, ...)'
+    """
+    groups = f" in {plural(cb['groups'], 'group')}" if cb.get("groups") else ""
+    return f"{cb['name']} ({plural(cb['codes'], 'code')}{groups}: {', '.join(cb['examples'])}, ...)"
 
 
 def _create(path: str, name: str) -> None:

@@ -194,7 +194,7 @@ def _frequencies(ctx: ProjectContext, *, by: str | None, include: str, coder: st
                 "the numbers appear here.")
         return
     # What the bars show: documents by default; excerpts where a few documents make every bar alike
-    measure = _choice(st.segmented_control, "Chart", list(CHART_MEASURES), "th_chart",
+    measure = _choice(st.segmented_control, "Chart", list(CHART_MEASURES), "th_chart", required=True,
                       format_func=CHART_MEASURES.get) or "documents"
     chart = attempt(analysis_svc.chart_bars, ctx, measure=measure, by=by, include=include, coder=coder,
                     source=source)
@@ -378,7 +378,7 @@ def render() -> None:
     groups = [*attrs.get("document", []), *[a for a in attrs.get("speaker", []) if a not in attrs.get("document", [])]]
     coders = attempt(analysis_svc.coders, ctx) or []
     several = len(coders) > 1
-    view = _choice(st.segmented_control, "View", VIEWS, "th_view", ctx=ctx) or VIEWS[0]  # a row of its own: all four names show
+    view = _choice(st.segmented_control, "View", VIEWS, "th_view", ctx=ctx, required=True) or VIEWS[0]  # a row of its own: all four names show
     cols = st.columns(3 if several else 2)
     grouped = view in ("Frequencies", "Compare groups")  # the other two: a row per pair / per document
     by = _choice(cols[0].selectbox, "Group by", [None, *groups], "th_by", ctx=ctx,
