@@ -504,3 +504,22 @@ def test_the_export_page_says_what_a_consensus_does_to_pooled_counts(project):
     at = no_exception(page("export", project))
     assert any(c.value.startswith("Counts pool 2 coders (alice, bob) and the consensus") and CONSENSUS_RULE in c.value
                for c in at.caption), [c.value for c in at.caption]
+
+
+def test_a_short_files_preview_is_as_tall_as_its_turns(project, monkeypatch):
+    """Walk 47: the preview of a two-turn file stood above four empty rows (a fixed height); a
+    short file's table is as tall as its rows, a long one's keeps its height and scrolls."""
+    import streamlit as st
+
+    heights, shown = [], st.dataframe
+
+    def spy(data=None, *args, **kw):
+        if data is not None and "text" in getattr(data, "columns", []):
+            heights.append((len(data), kw.get("height", "auto")))
+        return shown(data, *args, **kw)
+
+    monkeypatch.setattr(st, "dataframe", spy)
+    short = b"Interviewer: How is the program?\nParticipant: It is good but the stipend is late.\n"
+    long = b"".join(b"Interviewer: And then?\nParticipant: We walked on, turn %d.\n" % i for i in range(10))
+    no_exception(_upload(page("importing", project), [("short.txt", short, TXT), ("long.txt", long, TXT)]))
+    assert set(heights) == {(2, "content"), (20, 240)}, heights  # (the upload runs the page twice)

@@ -379,7 +379,8 @@ def _preview(i: int, name: str, parsed: Any, sidecar: dict[str, Any], note: str 
         untimed = "no time" if any(t.start_ms is not None for t in doc.turns) else ""
         rows = [{"speaker": t.speaker, "role": roles.get(t.speaker, ""), "time": format_ms(t.start_ms) or untimed,
                  "text": text[t.start:t.end]} for t in doc.turns[:200]]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=240,
+        # a short file's rows and no empty ones under them (walk 47: 4 blank rows under a 2-turn file)
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height="content" if len(rows) <= 6 else 240,
                      column_config={"speaker": st.column_config.TextColumn("Speaker", width="small"),
                                     "role": st.column_config.TextColumn("Role", width="small"),
                                     "time": st.column_config.TextColumn("Time", width="small"),
