@@ -101,3 +101,11 @@ def build_small_project(ctx) -> Small:
                                      for n, o, c in PENDING])
         store.add_memo(s, "first mention of trust", coder["alice"], excerpt_id=ex_ids[("D1", 1)])
     return Small(doc=doc_ids, ex=ex_ids)
+
+
+def start_d4(ctx, small: Small) -> None:
+    """D4 (2021), which nobody codes in the small project, reviewed by alice without a code: a
+    document looked at, each code absent from it (a comparison leaves out documents nobody started)."""
+    from qualcode.services import coding
+
+    coding.mark_reviewed(ctx.as_coder("alice"), small.ex[("D4", 1)])  # Eve's line

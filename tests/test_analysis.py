@@ -12,7 +12,7 @@ from scipy import stats
 from qualcode.analysis.compare import bh_adjust, table_test
 from qualcode.errors import NotFoundError, QualcodeError
 from qualcode.services import analysis
-from tests.analysis_helpers import build_small_project
+from tests.analysis_helpers import build_small_project, start_d4
 from tests.pg_helpers import db_url, pg_server  # noqa: F401
 
 MINE = ["rel", "rel_trust", "rel_buyin", "evid"]
@@ -131,6 +131,7 @@ def test_crosstab(project, small):
 
 
 def test_compare_small_counts_use_fisher(project, small):
+    start_d4(project, small)  # looked at, no code: D4 counts as a 2021 document without any
     c = analysis.compare(project, by="year").set_index("code_id")
     r = c.loc["rel_trust"]
     # table with/without x 2018/2021 = [[2, 1], [0, 1]]; expected [[1.5, 1.5], [.5, .5]] < 5 -> Fisher
@@ -144,6 +145,30 @@ def test_compare_small_counts_use_fisher(project, small):
     unused = c[(c["2018 n"] + c["2021 n"]) == 0]
     assert len(unused) > 0
     assert (unused["test"] == "none").all() and unused["p"].isna().all() and unused["p_adjusted"].isna().all()
+
+
+def test_compare_leaves_out_documents_nobody_has_started(project, small):
+    """Walk 48: a cohort none of whose 22 respondents had been coded yet came out "0 of 18 (0%)
+    against 12 of 22 (55%)", p < 0.001, "more often in Spring": untouched documents counted as
+    documents without the code. A comparison reads only documents someone has started; the
+    frequencies still count every document (with Themes' note on those not started)."""
+    c = analysis.compare(project, by="year").set_index("code_id")
+    assert c.attrs["not_started"] == 1  # D4, nobody has reviewed or coded it
+    r = c.loc["rel_trust"]
+    assert (r["2018 n"], r["2018 N"], r["2021 n"], r["2021 N"]) == (2, 2, 1, 1)
+    assert r["test"] == "none" and np.isnan(r["p"])  # in every started document: nothing to test
+    f = analysis.frequencies(project, by="year").set_index(["year", "code_id"])
+    assert f.loc[("2021", "rel_trust"), "documents_total"] == 2
+    # per coder: the documents that coder started (bob coded D1, D2 and D3, not D4)
+    assert analysis.compare(project, by="year", coder="bob").attrs["not_started"] == 1
+    # a group none of whose documents is started is not in the comparison at all
+    d = analysis.compare(project, by="district", coder="bob").set_index("code_id")
+    assert d.attrs["not_started"] == 1 and "South N" in d.columns  # D2 (South) is bob's
+    start_d4(project, small)
+    c = analysis.compare(project, by="year").set_index("code_id")
+    assert c.attrs["not_started"] == 0 and c.loc["rel_trust", "2021 N"] == 2
+    # suggestions counted too (include="pending"): every document, as before
+    assert analysis.compare(project, by="year", include="pending").attrs["not_started"] == 0
 
 
 def test_table_test_matches_scipy_chi2_and_fisher():

@@ -31,7 +31,9 @@ def test_open_project_dataframes(api_project):
     f = p.frequencies(by="year").set_index(["year", "code_id"])
     assert f.loc[("2018", "rel"), "excerpts"] == 3
     cmp = p.compare(by="year").set_index("code_id")
-    assert cmp.loc["rel_trust", "test"] == "fisher"
+    # D4 (2021), which nobody has started, is left out: rel_trust is then in every document compared
+    assert cmp.attrs["not_started"] == 1 and cmp.loc["rel_trust", "test"] == "none"
+    assert cmp.loc["rel", "2021 N"] == 1
     co = p.cooccurrence(level="document").set_index(["code_a", "code_b"])
     assert co.loc[("rel_trust", "evid"), "count"] == 2
     assert p.matrix(values="counts").set_index("document").loc["D2", "rel"] == 2

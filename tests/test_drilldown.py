@@ -92,6 +92,9 @@ def test_themes_page_quotes_for_a_group_row(project, small):
 
 
 def test_compare_reads_as_sentences(project, small):
+    from tests.analysis_helpers import start_d4
+
+    start_d4(project, small)  # D4 looked at, no code: a 2021 document without any
     cmp = analysis.compare(project, by="year")
     shown = analysis.readable_comparison(cmp, by="year")
     assert "p_adjusted" not in shown.columns and "min_expected" not in shown.columns

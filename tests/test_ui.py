@@ -1648,3 +1648,22 @@ def test_a_choice_of_views_cannot_be_clicked_off(seeded):
         found = list(at.get("button_group"))
         assert found, name
         assert all(b.proto.required for b in found), (name, [b.proto.label for b in found if not b.proto.required])
+
+
+def test_themes_compare_says_which_documents_it_leaves_out(project):
+    """Walk 48: a comparison counted documents nobody had coded as documents without the code.
+    They are left out, and the Compare view says how many."""
+    small = _small(project)
+    script = "from qualcode.ui.pages import themes\nthemes.render()\n"
+    at = no_exception(run_script(script, project))
+    at.segmented_control(key="th_view").set_value("Compare groups").run()
+    at.selectbox(key="th_by").set_value("year").run()
+    no_exception(at)
+    said = [c.value for c in at.caption if "left out of this comparison" in c.value]
+    assert said == ["1 document not coded yet is left out of this comparison: a code's absence there says nothing "
+                    "yet, and a group none of whose documents is coded is not compared."], said
+    from tests.analysis_helpers import start_d4
+
+    start_d4(project, small)
+    at = no_exception(at.run())
+    assert not [c.value for c in at.caption if "left out of this comparison" in c.value]

@@ -145,10 +145,26 @@ def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, 
     """Prevalence per code across the values of ``by`` with chi-square / Fisher tests,
     Cramér's V and Benjamini-Hochberg adjusted p-values; small groups flagged.
 
+    Counting decided codes (``include="accepted"``), a document nobody (or ``coder``) has started
+    is left out of the comparison, not counted as one without every code: tested, such documents
+    made a difference of their own (walk 48: a cohort none of whose 22 respondents had been coded
+    yet, "0 of 18 (0%) against 12 of 22 (55%), p < 0.001"). ``attrs["not_started"]`` says how many
+    were left out.
+
     >>> compare(ctx, by="year", groups=["2018", "2021"])  # doctest: +SKIP
     """
-    return compare_mod.compare(load_facts(ctx, include=include, coder=coder, by=by, source=source), by=by,
-                               groups=groups, small_group=small_group, rollup=rollup)
+    facts = load_facts(ctx, include=include, coder=coder, by=by, source=source)
+    left_out = 0
+    if include == "accepted":
+        with ctx.session(readonly=True) as s:
+            started = q.started_documents(s, _coder_id(s, coder))
+        every = {int(d) for d in facts.documents["document_id"]}
+        left_out = len(every - started)
+        if left_out:
+            facts = only_documents(facts, every & started)
+    out = compare_mod.compare(facts, by=by, groups=groups, small_group=small_group, rollup=rollup)
+    out.attrs["not_started"] = left_out
+    return out
 
 
 def readable_comparison(table: pd.DataFrame, *, by: str) -> pd.DataFrame:

@@ -394,3 +394,15 @@ def coders_with_codings(s: Session) -> list[str]:
     q = (select(CoderRow.name).join(CodingRow, CodingRow.coder_id == CoderRow.id)
          .group_by(CoderRow.name).order_by(CoderRow.name))
     return list(s.scalars(q))
+
+
+def started_documents(s: Session, coder_id: int | None = None) -> set[int]:
+    """Documents with at least one excerpt reviewed or coded (by ``coder_id``, else by anyone):
+    the ones a comparison of groups can read a code's absence from."""
+    out: set[int] = set()
+    for row in (ReviewRow, CodingRow):
+        q = select(ExcerptRow.document_id).join(row, row.excerpt_id == ExcerptRow.id).distinct()
+        if coder_id is not None:
+            q = q.where(row.coder_id == coder_id)
+        out.update(int(d) for d in s.scalars(q))
+    return out

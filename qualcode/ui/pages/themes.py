@@ -273,6 +273,11 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
+    left_out = int(df.attrs.get("not_started") or 0)
+    if left_out:  # walk 48: a cohort nobody had coded yet came out "more often in" the other, p < 0.001
+        st.caption(f"{plural(left_out, 'document')} not coded{f' by {md(coder)}' if coder else ''} yet "
+                   f"{'is' if left_out == 1 else 'are'} left out of this comparison: a code's absence there "
+                   "says nothing yet, and a group none of whose documents is coded is not compared.")
     values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]  # the groups
     counts = [f"{v} n" for v in values]
     unused = df[counts].fillna(0).sum(axis=1) == 0 if counts and len(df) else pd.Series(False, index=df.index)
