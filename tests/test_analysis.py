@@ -164,6 +164,16 @@ def test_compare_leaves_out_documents_nobody_has_started(project, small):
     # a group none of whose documents is started is not in the comparison at all
     d = analysis.compare(project, by="district", coder="bob").set_index("code_id")
     assert d.attrs["not_started"] == 1 and "South N" in d.columns  # D2 (South) is bob's
+    # a group asked for by name whose documents nobody has started: said so, not "no such value"
+    from qualcode.services import ingest
+
+    for name, site in (("D1", "West"), ("D2", "West"), ("D3", "West"), ("D4", "East")):
+        ingest.set_document_attribute(project, small.doc[name], "site", site)
+    with pytest.raises(NotFoundError, match="site has no value 'East': no document of it has been coded by bob yet"):
+        analysis.compare(project, by="site", groups=["West", "East"], coder="bob")
+    with pytest.raises(NotFoundError) as typo:
+        analysis.compare(project, by="year", groups=["2018", "2022"])
+    assert "coded" not in str(typo.value)
     start_d4(project, small)
     c = analysis.compare(project, by="year").set_index("code_id")
     assert c.attrs["not_started"] == 0 and c.loc["rel_trust", "2021 N"] == 2

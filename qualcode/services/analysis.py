@@ -153,7 +153,7 @@ def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, 
 
     >>> compare(ctx, by="year", groups=["2018", "2021"])  # doctest: +SKIP
     """
-    facts = load_facts(ctx, include=include, coder=coder, by=by, source=source)
+    facts = every_doc = load_facts(ctx, include=include, coder=coder, by=by, source=source)
     left_out = 0
     if include == "accepted":
         with ctx.session(readonly=True) as s:
@@ -162,7 +162,16 @@ def compare(ctx: ProjectContext, *, by: str, groups: "list[str] | None" = None, 
         left_out = len(every - started)
         if left_out:
             facts = only_documents(facts, every & started)
-    out = compare_mod.compare(facts, by=by, groups=groups, small_group=small_group, rollup=rollup)
+    try:
+        out = compare_mod.compare(facts, by=by, groups=groups, small_group=small_group, rollup=rollup)
+    except NotFoundError as exc:
+        try:  # a value with documents, none of them started (else: a value the attribute never has)
+            compare_mod.compare(every_doc, by=by, groups=groups, small_group=small_group, rollup=rollup)
+        except NotFoundError:
+            raise exc from None
+        raise NotFoundError(f"{exc.message}: no document of it has been coded{f' by {coder}' if coder else ''} yet",
+                            hint="code some of its documents first; a comparison leaves out documents nobody "
+                                 "has started") from exc
     out.attrs["not_started"] = left_out
     return out
 
