@@ -698,7 +698,7 @@ def learning_status(ctx: ProjectContext, *, document_id: int | None = None) -> d
                 if owner is not False:
                     others.append((owner or None, learned_from(m)))
     return {"learned_from": 0 if colleague else learned_from(model), "model": model, "colleague": colleague,
-            "made_by": made_by, "others": sorted(set(others), key=lambda o: (o[0] or "", o[1])),
+            "made_by": made_by, "others": one_per_colleague(others),
             "hidden": hidden,
             "updated_s": None if updated is None else max(0.0, time.time() - updated),
             "busy": (live.busy or "learning") if live.done < live.wanted else "", "progress": live.progress,
@@ -733,6 +733,20 @@ def where_suggested(ctx: ProjectContext, code_ids: Sequence[str]) -> dict[str, l
     with ctx.session(readonly=True) as s:
         cid = meta.find_coder(s, ctx.coder)
         return coding_store.pending_by_document(s, code_ids, cid, blind_to=coding_store.blind_coder(s, cid))
+
+
+def one_per_colleague(others: list[tuple[str | None, int]]) -> list[tuple[str | None, int]]:
+    """Colleagues' models behind a document's suggestions, one per colleague, the one learned from
+    the most decisions, their latest (walk 48: "maria's model (learned from their decisions on 45
+    excerpts), maria's model (... 46 excerpts)": rows of two of her refreshes).
+
+    >>> one_per_colleague([("maria", 45), ("tom", 3), ("maria", 46), (None, 2)])
+    [(None, 2), ('maria', 46), ('tom', 3)]
+    """
+    best: dict[str | None, int] = {}
+    for who, k in others:
+        best[who] = max(k, best.get(who, k))
+    return sorted(best.items(), key=lambda o: o[0] or "")
 
 
 def first_suggesting(ctx: ProjectContext, document_id: int, code_ids: Sequence[str]) -> int | None:
