@@ -56,6 +56,10 @@ def test_figures_resolve_audit_and_settings(project):
     at.button(key="aud-undo").click()
     at = no_exception(at.run())
     assert team.disagreements(project, include_resolved=True)[0]["resolved"] is False
+    # the team table: when each coder was last active, as a date and time (walk 48: raw ISO text)
+    (coders,) = [df.value for df in at.dataframe if "coder" in df.value.columns and "last_active" in df.value.columns]
+    assert str(coders["last_active"].dtype).startswith("datetime64") and int(coders["last_active"].notna().sum()) == sum(
+        r["last_active"] is not None for r in team.coders_summary(project))
     # independent coding toggle
     at.toggle(key="team-independent").set_value(True)
     at = no_exception(at.run())

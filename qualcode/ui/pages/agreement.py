@@ -482,9 +482,12 @@ def _settings_tab(ctx: ProjectContext) -> None:
     st.caption(f"You are coding as **{md(ctx.coder)}**. Every decision is recorded under this name.")
     rows = attempt(team.coders_summary, ctx) or []
     if rows:
-        st.dataframe(pd.DataFrame(rows).rename(columns={
+        table = pd.DataFrame(rows)
+        # a date and time to read (walk 48: "2026-12-07T22:28:18.955462")
+        table["last_active"] = pd.to_datetime(table["last_active"], errors="coerce", utc=True)
+        st.dataframe(table, hide_index=True, width="stretch", column_config={
             "coder": "Coder", "codings": "Codings", "reviewed": "Excerpts reviewed", "events": "Changes",
-            "last_active": "Last active"}), hide_index=True, width="stretch")
+            "last_active": st.column_config.DatetimeColumn("Last active", format="D MMM YYYY, HH:mm")})
 
 
 def render() -> None:
