@@ -405,15 +405,20 @@ def _disagreements_tab(ctx: ProjectContext, names: dict[str, str]) -> None:
         # walk 46: the only way back was the Audit log tab's "Undo my last decision"
         st.button("Undo this consensus", key="dis-undo", icon=":material/undo:", on_click=_undo, args=(ctx,),
                   help="Take the consensus back: the excerpt is listed as a disagreement again")
-    items = attempt(team.disagreements, ctx, coders=chosen, include_resolved=show_resolved) or []
+    every = attempt(team.disagreements, ctx, coders=chosen, include_resolved=True) or []
     if code_id is not None:
-        items = [d for d in items if code_id in d["differing"]]
+        every = [d for d in every if code_id in d["differing"]]
+    items = every if show_resolved else [d for d in every if not d["resolved"]]
     on_code = f" on {names.get(code_id, code_id)}" if code_id is not None else ""
+    # the resolved ones left out are counted (walk 48: the per-code drill-down said 7 excerpts differ
+    # on Facilitators, this tab 4, with nothing saying that 3 had been resolved)
+    hidden = len(every) - len(items)
+    hidden_note = f" ({hidden} more resolved by consensus: tick Show resolved)" if hidden else ""
     if not items:
-        st.success(f"No open disagreements{on_code} between these coders.")
+        st.success(f"No open disagreements{on_code} between these coders{hidden_note}.")
         return
     n_resolved = sum(1 for d in items if d["resolved"])
-    resolved_note = f" ({n_resolved} already resolved)" if n_resolved else ""
+    resolved_note = f" ({n_resolved} already resolved)" if n_resolved else hidden_note
     st.caption(f"{excerpts(len(items))} where the coders differ{on_code}{resolved_note}. Pick the agreed codes and "
                "record the consensus: it is kept as separate consensus codings, which pooled counts read for that "
                "excerpt from then on, and each coder's own work stays as it was.")
