@@ -1667,3 +1667,28 @@ def test_themes_compare_says_which_documents_it_leaves_out(project):
     start_d4(project, small)
     at = no_exception(at.run())
     assert not [c.value for c in at.caption if "left out of this comparison" in c.value]
+
+
+def test_themes_compare_with_one_group_coded_says_there_is_nothing_to_compare(project):
+    """Walk 48: with only one cohort's respondents coded, Compare groups listed each code as
+    "Chi-square test" with a dash for p and "Not testable: the code is in every document or in
+    none of them" beside "9 of 12 (75%)". It says there is nothing to compare yet."""
+    from qualcode.analysis.compare import table_test
+
+    assert table_test([[9], [3]])["test"] == "none"
+    small = _small(project)
+    from qualcode.services import ingest
+
+    for name, site in (("D1", "West"), ("D2", "West"), ("D3", "West"), ("D4", "East")):
+        ingest.set_document_attribute(project, small.doc[name], "site", site)
+    script = "from qualcode.ui.pages import themes\nthemes.render()\n"
+    at = no_exception(run_script(script, project))
+    at.segmented_control(key="th_view").set_value("Compare groups").run()
+    at.selectbox(key="th_by").set_value("site").run()
+    no_exception(at)
+    assert [i.value for i in at.info if "Only one" in i.value] == [
+        "Only one site group (West) has documents coded so far: there is nothing to compare it with yet. "
+        "1 document is not coded yet."]
+    assert not at.dataframe
+    # the note that untouched documents count as without a code is not said here (they are left out)
+    assert not [c.value for c in at.caption if "count as documents without any code" in c.value]

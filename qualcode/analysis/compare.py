@@ -57,7 +57,7 @@ def table_test(table: np.ndarray) -> dict:
     n = table.sum()
     rows, cols = table.sum(axis=1), table.sum(axis=0)
     res = {"test": "none", "statistic": np.nan, "p": np.nan, "cramers_v": np.nan, "min_expected": np.nan}
-    if n == 0 or (rows == 0).any() or (cols == 0).any():
+    if n == 0 or (rows == 0).any() or (cols == 0).any() or table.shape[1] < 2:  # (one group: nothing to compare)
         return res
     expected = np.outer(rows, cols) / n
     res["min_expected"] = float(expected.min())

@@ -273,12 +273,18 @@ def _compare(ctx: ProjectContext, *, by: str | None, include: str, coder: str | 
     if df is None:
         return
     unit = str(df["unit"].iloc[0]) if len(df) else "document"
+    values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]  # the groups
     left_out = int(df.attrs.get("not_started") or 0)
+    if len(values) < 2 and len(df):
+        only = f" ({md(values[0])})" if values else ""
+        st.info(f"Only one {md(by)} group{only} has documents coded so far: there is nothing to compare it with yet."
+                + (f" {plural(left_out, 'document')} {'is' if left_out == 1 else 'are'} not coded yet."
+                   if left_out else ""), icon=":material/info:")
+        return
     if left_out:  # walk 48: a cohort nobody had coded yet came out "more often in" the other, p < 0.001
         st.caption(f"{plural(left_out, 'document')} not coded{f' by {md(coder)}' if coder else ''} yet "
                    f"{'is' if left_out == 1 else 'are'} left out of this comparison: a code's absence there "
                    "says nothing yet, and a group none of whose documents is coded is not compared.")
-    values = [c[:-2] for c in df.columns if c.endswith(" n") and f"{c[:-2]} N" in df.columns]  # the groups
     counts = [f"{v} n" for v in values]
     unused = df[counts].fillna(0).sum(axis=1) == 0 if counts and len(df) else pd.Series(False, index=df.index)
     n_unused = int(unused.sum())
@@ -403,7 +409,8 @@ def render() -> None:
     if note:
         st.info(note, icon=":material/group:")
     source = _source(ctx)  # every view (walk 15: the matrix listed 40 survey rows beside 4 interviews)
-    if grouped:
+    if grouped and not (view == "Compare groups" and include == "accepted"):
+        # (a comparison of decided codes leaves those documents out and says so itself)
         _untouched_note(ctx, coder=coder, include=include, source=source)
     if view == "Frequencies":
         _frequencies(ctx, by=by, include=include, coder=coder, source=source)
