@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 from qualcode.core.text import plural
 from qualcode.services.project import ProjectContext
+from qualcode.storage import analysis_queries
 from qualcode.storage import codes as code_store
 from qualcode.storage import coding as coding_store
 from qualcode.storage import documents as doc_store
@@ -369,13 +370,10 @@ def untouched_documents(ctx: ProjectContext, *, coder: str | None = None,
     13: "Trust 1 of 2 (50%)" for a year whose other document nobody had opened)."""
     rows = [r for r in review_progress(ctx) if r["codable"]
             and (source is None or (r["format"] == "survey") == (source == "surveys"))]
-
-    def touched(r: dict[str, Any]) -> bool:
-        if coder is None:
-            return any(r["reviewed"].values()) or any(r["coded"].values())
-        return bool(r["reviewed"].get(coder) or r["coded"].get(coder))
-
-    return [r["name"] for r in rows if not touched(r)], len(rows)
+    with ctx.session(readonly=True) as s:  # one rule with the comparison that leaves them out
+        cid = meta.find_coder(s, coder) if coder is not None else None
+        started = set() if coder is not None and cid is None else analysis_queries.started_documents(s, cid)
+    return [r["name"] for r in rows if r["id"] not in started], len(rows)
 
 
 def untouched_note(ctx: ProjectContext, *, coder: str | None = None, source: str | None = None,
