@@ -174,7 +174,7 @@ def shipped_codebooks() -> tuple[dict[str, Any], ...]:
     out = []
     for path in sorted((DATA_DIR / "codebooks").glob("*.yaml"), key=lambda p: (p != DEFAULT_CODEBOOK, p.name)):
         cb = codebook_io.load_codebook(path)
-        codable = [c for c in cb.codes if c.codable and not c.retired]
+        codable = cb.codable_codes()
         out.append({"path": path, "name": cb.name or path.stem, "codes": len(codable),
                     "groups": sum(1 for c in cb.codes if not c.codable and not c.retired),
                     "examples": [c.name for c in codable[:4]]})
