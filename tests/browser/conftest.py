@@ -163,6 +163,10 @@ def open_project(page, app: App, project: Path, path: str = "/code", *, more: st
 
 
 FAILURES = REPO / "tests" / "browser" / "artifacts" / "failures"
+# The messages a failing test's page showed: Streamlit's alerts, toasts and exceptions.
+ALERTS = """() => [...document.querySelectorAll(
+  '[data-testid="stAlert"], [data-testid="stToast"], [data-testid="stException"], .qc-unsaved:not([hidden])')]
+  .map(e => e.innerText.trim().slice(0, 300)).filter(Boolean).join(' | ')"""
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -185,8 +189,11 @@ def pytest_runtest_makereport(item, call):
                                 " document.activeElement && document.activeElement.outerHTML.slice(0, 200),"
                                 " document.body.innerText.slice(0, 4000)]; }")
             (FAILURES / f"{item.name}.txt").write_text("\n".join(str(x) for x in state), encoding="utf-8")
+            shown = pg.evaluate(ALERTS)
             rep.sections.append(("browser at failure", f"screenshot: {shot}\nurl: {state[0]}\n"
-                                 f"script state: {state[1]}\nfocus: {state[2]}"))
+                                 f"script state: {state[1]}\nfocus: {state[2]}\n"
+                                 f"messages on the page: {shown or 'none'}\n"
+                                 "browser events:\n" + "\n".join(getattr(pg, "qc_events", [])[-40:])))
         except Exception as exc:  # the report must not hide the failure itself
             rep.sections.append(("browser at failure", f"could not capture: {exc}"))
     apps = list(getattr(item.funcargs.get("start_app"), "apps", []))
@@ -203,6 +210,21 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    # What the browser saw besides the page, for the report of a test that fails (CI shows only
+    # the report): console errors and warnings, and the app's connection closing or failing.
+    events: list[str] = []
+    pg.qc_events = events
+    stamp = time.monotonic()
+    pg.on("console", lambda m: m.type in ("error", "warning")
+          and events.append(f"{time.monotonic() - stamp:7.1f}s console {m.type}: {m.text[:300]}"))
+    pg.on("pageerror", lambda e: events.append(f"{time.monotonic() - stamp:7.1f}s page error: {str(e)[:300]}"))
+
+    def on_socket(ws) -> None:
+        events.append(f"{time.monotonic() - stamp:7.1f}s websocket open {ws.url[-40:]}")
+        ws.on("close", lambda _ws: events.append(f"{time.monotonic() - stamp:7.1f}s websocket closed"))
+        ws.on("socketerror", lambda err: events.append(f"{time.monotonic() - stamp:7.1f}s websocket error: {err}"))
+
+    pg.on("websocket", on_socket)
     yield pg
     context.close()
 
