@@ -103,3 +103,35 @@ def test_two_codes_put_on_one_excerpt_are_each_named_by_their_undo(seeded):
     coding.code_selection(ctx, doc_id, ex[2].start, ex[2].start + 14, "trust")
     assert messages.undone_message(ctx, coding.undo(ctx)).startswith(
         "Undone: coding the selection “Trust” on “Our principals”")
+
+
+def test_the_audit_log_says_each_change_in_words(seeded):
+    """Walks 47 and 48: the Audit log tab showed Python dictionaries ("{'action': 'code_selection',
+    'after': {...}}"). Each row now says what happened, with the code's name, the words and the
+    document; an undo names the step it took back."""
+    from qualcode.services import codebook as cb_service
+    from qualcode.services import documents_edit, ingest
+
+    ctx, sid, ex = seeded
+    coding.accept_suggestion(ctx, sid["1:trust"])
+    coding.reject_suggestion(ctx, sid["2:buy_in"])
+    at = ex[1].start + len("We met the ")
+    coding.code_selection(ctx, ex[1].document_id, at, at + len("same people"), "evidence")
+    coding.add_memo(ctx, "convenings matter", excerpt_id=ex[2].id)
+    coding.undo(ctx)
+    ingest.set_document_attribute(ctx, ex[1].document_id, "site", "North")
+    ingest.set_speaker_role(ctx, ex[1].document_id, "Ben", "interviewer")
+    documents_edit.rename_document(ctx, ex[1].document_id, "Coaches 2024")
+    cb_service.rename_code(ctx, "trust", "Mutual trust")
+    rows = team.audit_log(ctx)
+    lines = dict(zip((r["action"] for r in rows), messages.audit_lines(ctx, rows)))
+    assert lines["accept"] == "Accepted “Mutual trust” on “We met the same people at every convening, and over two years that…” (Coaches 2024)"
+    assert lines["reject"] == "Rejected “Buy-in” on “Our principals bought in once they saw the exit tickets.” (Coaches 2024)"
+    assert lines["code_selection"] == "Coded words “Evidence” on “same people” (Coaches 2024)"
+    assert lines["memo"] == "Wrote a memo on “Our principals bought in once they saw the exit tickets.” (Coaches 2024): “convenings matter”"
+    assert lines["undo"] == "Undid: the memo on “Our principals bought in once they saw the exit tickets.” (Coaches 2024): “convenings matter”"
+    assert lines["set_attribute"] == "Set an attribute on “Coaches 2024”: site = North"
+    assert lines["set_role"] == "Changed a speaker's role: Ben to interviewer (“Coaches 2024”)"
+    assert lines["document_rename"] == "Renamed the document “interview-1” to “Coaches 2024”"
+    assert lines["code_rename"] == "Renamed the code “Trust” to “Mutual trust”"
+    assert not any("{" in line or "'" + "action" in line for line in lines.values())

@@ -55,6 +55,10 @@ def test_figures_resolve_audit_and_settings(project):
     at = no_exception(at.run())
     audit_df = [df.value for df in at.dataframe if "Action" in df.value.columns][0]
     assert set(audit_df["Who"]) == {"bob"} and "memo" in set(audit_df["Action"])
+    # each change in words, with the code's name and the memo's text (walk 48: raw dictionaries)
+    memo_line = audit_df[audit_df["Action"] == "memo"]["Change"].iloc[0]
+    assert memo_line.startswith("Wrote a memo on “") and memo_line.endswith(": “No buy-in *here* [x](http://evil)”")
+    assert not any("{" in line for line in audit_df["Change"]), list(audit_df["Change"])
     # ... and the Audit log tab's undo reverses it
     at.button(key="aud-undo").click()
     at = no_exception(at.run())

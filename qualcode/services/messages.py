@@ -130,3 +130,110 @@ def undone_message(ctx: ProjectContext, done: list[dict[str, Any]] | None) -> st
         text += (f". The new code {', '.join(f'“{n}”' for n in made)} made for it is gone from the codebook too"
                  if len(made) == 1 else f". The new codes {', '.join(f'“{n}”' for n in made)} are gone too")
     return text + "."
+
+
+# --- the audit log in words ---------------------------------------------------------------
+
+DONE = {
+    "accept": "Accepted", "reject": "Rejected", "code": "Coded", "uncode": "Removed", "recode": "Recoded",
+    "code_selection": "Coded words", "code_excerpts": "Coded search hits", "review": "Marked done",
+    "nothing_here": "“Nothing here”", "not_on_the_rest": "“Not on the others”", "memo": "Wrote a memo",
+    "memo_edit": "Edited a memo", "memo_delete": "Deleted a memo", "consensus": "Consensus",
+    "import": "Imported", "import_survey": "Imported the survey", "import_project": "Imported a project",
+    "delete": "Deleted", "document_rename": "Renamed the document", "document_delete": "Deleted the document",
+    "set_role": "Changed a speaker's role", "set_roles": "Changed speakers' roles", "set_code_roles": "Changed the coded roles",
+    "set_attribute": "Set an attribute", "set_attributes": "Set attributes", "set_speaker_attributes": "Set speaker attributes",
+    "deidentify": "De-identified", "merge_speakers": "Merged speakers", "merge_speakers_in": "Merged speakers",
+    "code_add": "Added the code", "code_edit": "Edited the code", "code_rename": "Renamed the code",
+    "code_move": "Moved the code", "code_merge": "Merged the codes", "code_split": "Split the code",
+    "code_retire": "Retired the code", "code_restore": "Restored the code", "codebook_import": "Imported a codebook",
+    "merge": "Merged a colleague's work", "add_coder": "Added a coder", "setting": "Changed a setting",
+    "preference": "Changed a preference",
+}
+
+
+def _merged(*parts: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        if isinstance(part, dict):
+            out.update({k: v for k, v in part.items() if v is not None})
+    return out
+
+
+def _event_of(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """(the step, its before/after state, whether the row undid it): an undo's row describes
+    the step it took back, whose state it keeps in its ``before``."""
+    before = row.get("before")
+    if row["action"] == "undo" and isinstance(before, dict) and before.get("action"):
+        step = {"action": before["action"], "entity": row["entity"], "entity_id": row["entity_id"]}
+        return step, _merged(before.get("after")), True
+    return row, _merged(row.get("before"), row.get("after")), False
+
+
+def _codes_of(step: dict[str, Any], data: dict[str, Any]) -> list[str]:
+    if data.get("code_id"):
+        return [str(data["code_id"])]
+    if isinstance(data.get("codes"), list) and all(isinstance(c, str) for c in data["codes"]):
+        return list(data["codes"])
+    if step.get("entity") == "code" and step.get("entity_id"):
+        return [str(step["entity_id"])]
+    return []
+
+
+def audit_lines(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[str]:
+    """Each audit event (as ``services.team.audit_log`` returns them) in a sentence for the app,
+    with the code's name, the excerpt's words and the document's name, e.g. 'Accepted “Trust”
+    on “We met the same people every time.” (Interview 1)' or 'Undid: coding “Evidence” on …'
+    (walks 47 and 48: the log showed Python dictionaries). The raw before/after stay in the
+    downloads."""
+    from qualcode.storage import documents as doc_store
+
+    steps = [_event_of(r) for r in rows]
+    with ctx.session(readonly=True) as s:
+        names = {c.id: c.name for c in code_store.load_codebook(s).codes}
+        ids = {x for step, data, _ in steps if (x := _excerpt_of(step, data)) is not None}
+        details = team_store.excerpt_details(s, ids) if ids else {}
+        documents = {str(d["id"]): d["name"] for d in doc_store.list_documents(s)}
+        for (step, data, _), r in zip(steps, rows):  # a selection: the words selected, not their sentence
+            detail = details.get(_excerpt_of(step, data) or -1)
+            if step["action"] == "code_selection" and detail is not None and data.get("end"):
+                text = span_store.document_text(s, int(detail["document_id"]))
+                data["words"] = " ".join(text[int(data["start"]):int(data["end"])].split())
+    return [_audit_line(step, data, undone, names, details, documents, r)
+            for (step, data, undone), r in zip(steps, rows)]
+
+
+def _audit_line(step: dict[str, Any], data: dict[str, Any], undone: bool, names: dict[str, str],
+                details: dict[int, dict[str, Any]], documents: dict[str, str], row: dict[str, Any]) -> str:
+    action = step["action"]
+    text = f"Undid: {WHAT.get(action, action)}" if undone else DONE.get(action, action)
+    old, new = row.get("before"), row.get("after")
+    if action.endswith("_rename") and isinstance(old, dict) and isinstance(new, dict) and not undone:
+        if old.get("name") and new.get("name") and old["name"] != new["name"]:
+            return f"{text} “{old['name']}” to “{new['name']}”"
+    if action == "set_role" and ":" in str(step.get("entity_id")):
+        did, label = str(step["entity_id"]).split(":", 1)
+        role = data.get("role")
+        return (f"{text}: {label}" + (f" to {role}" if role and not undone else "")
+                + (f" (“{documents[did]}”)" if did in documents else ""))
+    codes = _codes_of(step, data)
+    if codes:
+        text += " " + ", ".join(f"“{names.get(c) or data.get('name') or c}”" for c in codes)
+    excerpt_id = _excerpt_of(step, data)
+    detail = details.get(excerpt_id) if excerpt_id is not None else None
+    n_coded = len(data.get("codings") or ()) if isinstance(data.get("codings"), list) else 0
+    if action == "code_excerpts" and n_coded != 1:
+        text += f" on {n_coded} excerpts"
+    elif detail is not None:
+        text += f" on “{_one_line(data.get('words') or detail['text'], 70)}” ({detail['document']})"
+    elif step.get("entity") == "document" and str(step.get("entity_id")) in documents:
+        text += (" on" if action.startswith("set_") else "") + f" “{documents[str(step['entity_id'])]}”"
+    elif not codes and isinstance(data.get("name"), str):
+        text += f" “{data['name']}”"
+    if action in ("memo", "memo_edit") and isinstance(data.get("text"), str):
+        text += f": “{_one_line(data['text'], 60)}”"
+    elif action in ("set_attribute", "set_role") and data:
+        pairs = [f"{k} = {v}" for k, v in data.items() if k not in ("type", "withdrawn") and isinstance(v, (str, int))]
+        if pairs:
+            text += f": {', '.join(pairs[:3])}"
+    return text
