@@ -510,3 +510,24 @@ def test_a_de_identified_participant_in_two_documents_is_one_participant(project
     f = analysis.frequencies(project).set_index("code_id").loc["trust"]
     # Peter, Amina and the second group's "Speaker 1": 3 people, not 4
     assert (f["participants"], f["participants_total"], f["excerpts"]) == (3, 3, 4)
+
+
+def test_a_memo_on_one_coding_stands_on_that_codes_row_only(project):
+    """Walk 49: an excerpt coded Student engagement and Student voice, a memo written under
+    Student voice's coding only; the coded-excerpts table (and the spreadsheet export) showed
+    it on both rows. A memo on the excerpt itself still stands on every row."""
+    from qualcode.services import coding
+    from qualcode.storage import documents as doc_store
+    from tests.ui_helpers import seed
+
+    doc_id, _ = seed(project, codes=())
+    with project.session(readonly=True) as s:
+        ex = [e for e in doc_store.load_document(s, doc_id).excerpts if e.codable][0]
+    coding.add_coding(project, ex.id, "trust")
+    voice = coding.add_coding(project, ex.id, "buy_in")
+    coding.add_memo(project, "ownership, in their words", coding_id=voice)
+    coding.add_memo(project, "a turning point", excerpt_id=ex.id)
+    rows = analysis.retrieve(project, document_id=doc_id)
+    memo = dict(zip(rows["code_id"], rows["memo"]))
+    assert memo == {"trust": "alice: a turning point",
+                    "buy_in": "alice: ownership, in their words | alice: a turning point"}, memo

@@ -16,7 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 from sqlalchemy import String, and_, cast, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from qualcode.core.model import CONSENSUS_CODER
 from qualcode.storage.chunks import chunks
@@ -377,10 +377,15 @@ def document_texts(s: Session, document_ids: Iterable[int] | None = None) -> dic
 
 
 def memos_frame(s: Session) -> pd.DataFrame:
-    """memo_id, excerpt_id, document_id, code_id, coder, text, created_at."""
-    q = (select(MemoRow.id, MemoRow.excerpt_id, MemoRow.document_id, MemoRow.code_id, CoderRow.name,
-                MemoRow.text, MemoRow.created_at)
-         .join(CoderRow, CoderRow.id == MemoRow.coder_id).order_by(MemoRow.id))
+    """memo_id, excerpt_id, document_id, code_id, coder, text, created_at.
+
+    A memo on one coding carries that coding's code and excerpt (walk 49: a memo written under
+    one of an excerpt's two codes stood on both codes' rows of the coded-excerpts table)."""
+    on = aliased(CodingRow)
+    q = (select(MemoRow.id, func.coalesce(MemoRow.excerpt_id, on.excerpt_id), MemoRow.document_id,
+                func.coalesce(MemoRow.code_id, on.code_id), CoderRow.name, MemoRow.text, MemoRow.created_at)
+         .join(CoderRow, CoderRow.id == MemoRow.coder_id)
+         .outerjoin(on, on.id == MemoRow.coding_id).order_by(MemoRow.id))
     return pd.DataFrame([tuple(r) for r in s.execute(q).all()],
                         columns=["memo_id", "excerpt_id", "document_id", "code_id", "coder", "text", "created_at"])
 
