@@ -45,10 +45,25 @@ def test_init_and_status_json(tmp_path):
     r = runner.invoke(main, ["--project", str(tmp_path / "p"), "status", "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
-    assert set(data) == {"documents", "turns", "excerpts", "codable_excerpts", "codes", "codings", "suggestions", "coders"}
+    assert set(data) == {"documents", "turns", "excerpts", "codable_excerpts", "codes", "code_groups", "codings",
+                         "suggestions", "coders"}
     assert set(data["suggestions"]) == {"pending", "accepted", "rejected"}
     r = runner.invoke(main, ["--project", str(tmp_path / "p"), "status"])
     assert "documents" in r.output
+    # the codes a coder can apply, as the Project page's "Codes" counts them, the groups said apart
+    # (walk 49: "codes 7" here, "Codes 6" on the page)
+    from qualcode import services
+    from qualcode.services import codebook as cb_service
+    from qualcode.ui.pages.project import codes_metric
+
+    ctx = services.open_project(tmp_path / "p")
+    try:
+        codable, _ = codes_metric(cb_service.get_codebook(ctx))
+    finally:
+        ctx.close()
+    groups = data["code_groups"]
+    assert groups > 0 and data["codes"] == codable
+    assert f"  codes       {codable:>8} (and {groups} grouping codes that only hold others)" in r.output, r.output
 
 
 def test_init_names_the_codebook_and_how_to_start_from_another(tmp_path):

@@ -353,6 +353,11 @@ def test_qdpx_round_trip_loses_nothing_and_guids_are_stable(project, small, tmp_
         assert after["codes"] == before["codes"]
         assert after["memos"] == before["memos"]
         assert after["codings"] == before["codings"]
+        # the summary counts codes as the new project's "Codes" does, groups apart (walk 49: "7 codes"
+        # said, "Codes 6" shown)
+        status = services.project_status(copy)
+        assert (summary["codes"], summary["code_groups"]) == (status["codes"], status["code_groups"])
+        assert summary["code_groups"] > 0
         assert _qde(ex.qdpx_bytes(copy)) == _qde(first)  # every GUID, offset and user identical
         # the copy answers the same questions
         f1, f2 = analysis.frequencies(project, by="year"), analysis.frequencies(copy, by="year")

@@ -155,8 +155,10 @@ def import_qdpx_cmd(state: State, file: str, merge_in: bool, dry_run: bool, revi
     if as_json:
         emit_json(summary)
         return
-    click.echo(f"Imported {summary['documents']} documents, {summary['codes']} codes, "
-               f"{summary['codings']} codings, {summary['memos']} memos.")
+    groups = summary.get("code_groups") or 0
+    click.echo(f"Imported {summary['documents']} documents, {summary['codes']} codes"
+               + (f" (and {groups} grouping code{'s' if groups != 1 else ''})" if groups else "")
+               + f", {summary['codings']} codings, {summary['memos']} memos.")
     for p in summary["left_out"]:
         click.secho(f"Left out: {p}", fg="yellow", err=True)
     for p in summary["problems"]:

@@ -75,7 +75,9 @@ def status(state: State, as_json: bool) -> None:
     click.echo(f"  documents   {counts['documents']:>8}")
     click.echo(f"  turns       {counts['turns']:>8}")
     click.echo(f"  excerpts    {counts['excerpts']:>8} ({counts['codable_excerpts']} to code; interviewer lines are not)")
-    click.echo(f"  codes       {counts['codes']:>8}")
+    groups = counts.get("code_groups") or 0
+    click.echo(f"  codes       {counts['codes']:>8}" + (
+        f" (and {groups} grouping code{'s' if groups != 1 else ''} that only hold others)" if groups else ""))
     click.echo(f"  codings     {counts['codings']:>8}")
     click.echo(f"  suggestions {sg['pending']:>8} pending; coders' verdicts: {sg['accepted']} accepted, "
                f"{sg['rejected']} rejected")

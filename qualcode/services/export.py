@@ -577,7 +577,10 @@ class _ImportProject:
                                  document_id=doc_id if ex is None else None,
                                  code_id=m.code_id, coding_id=coding_id)
             n_memos += 1
-        return Outcome({"documents": len(doc_ids), "codes": len(data.codebook.codes), "codings": n_codings,
+        codable = len(data.codebook.codable_codes())  # the codes a coder can apply; groups apart
+        groups = sum(not c.codable and not c.retired for c in data.codebook.codes)
+        return Outcome({"documents": len(doc_ids), "codes": codable, "code_groups": groups,
+                        "codings": n_codings,
                         "memos": n_memos, "reviews": n_reviews, "problems": problems,
                         "left_out": left_out}, label, None,
                        {"documents": len(doc_ids), "codings": n_codings, "memos": n_memos,

@@ -133,7 +133,12 @@ def status_counts(s: Session, *, verdicts: bool = True) -> dict[str, Any]:
         "excerpts": count(ExcerptRow),
         "codable_excerpts": s.scalar(select(func.count()).select_from(ExcerptRow)
                                      .where(ExcerptRow.codable.is_(True))) or 0,
-        "codes": s.scalar(select(func.count()).select_from(CodeRow).where(CodeRow.retired.is_(False))) or 0,
+        # the codes a coder can apply; the grouping codes that only hold others apart (walk 49:
+        # "codes 7" here, "Codes 6" on the Project page, for one codebook with one group)
+        "codes": s.scalar(select(func.count()).select_from(CodeRow)
+                          .where(CodeRow.retired.is_(False), CodeRow.codable.is_(True))) or 0,
+        "code_groups": s.scalar(select(func.count()).select_from(CodeRow)
+                                .where(CodeRow.retired.is_(False), CodeRow.codable.is_(False))) or 0,
         "codings": count(CodingRow),
         # accepted / rejected: every coder's standing verdicts (a suggestion two coders decided
         # counts twice; walk 11: a row holds only the latest decider's, so it read 3 and 2 for

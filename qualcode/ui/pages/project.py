@@ -71,7 +71,9 @@ def _open_existing(path: str) -> None:
 
 
 def _codebook_label(cb: dict) -> str:
-    """>>> _codebook_label({"name": "Study", "codes": 17, "groups": 5, "examples": ["Trust", "Buy-in"]})
+    """A shipped codebook in the Create list.
+
+    >>> _codebook_label({"name": "Study", "codes": 17, "groups": 5, "examples": ["Trust", "Buy-in"]})
     'Study (17 codes in 5 groups: Trust, Buy-in, ...)'
     """
     groups = f" in {plural(cb['groups'], 'group')}" if cb.get("groups") else ""
@@ -104,7 +106,7 @@ def _create_from_file(path: str, name: str, upload: Any) -> None:
         with cb_service.uploaded_file(upload.getvalue(), upload.name) as book:
             ctx = services.init_project(p, name=name.strip() or None, codebook=book,
                                         coder=st.session_state.get("coder"))
-        made["codes"] = len(cb_service.get_codebook(ctx).codes)
+        made["codes"] = len(cb_service.get_codebook(ctx).codable_codes())  # as the "Codes" figure counts
         return ctx
 
     _switch(path, missing="Type a folder for the new project first.", opener=opener,
@@ -119,10 +121,17 @@ def qdpx_created_text(path: str, filename: str, summary: dict[str, Any]) -> str:
     >>> print(qdpx_created_text("/s", "partner.qdpx", {"documents": 4, "codes": 7, "codings": 109, "memos": 0,
     ...       "left_out": [], "problems": ["rosa (line 130 of the project file): a selection lies outside the text"]}))
     Created a project in /s from partner.qdpx: 4 documents, 7 codes, 109 codings, 0 memos. Not brought in: rosa (line 130 of the project file): a selection lies outside the text.
+
+    The codes a coder can apply, as the Project page's "Codes" counts them; groups apart (walk 49):
+
+    >>> print(qdpx_created_text("/s", "p.qdpx", {"documents": 3, "codes": 6, "code_groups": 1, "codings": 37,
+    ...       "memos": 3}))
+    Created a project in /s from p.qdpx: 3 documents, 6 codes (and 1 grouping code), 37 codings, 3 memos.
     """
+    groups = summary.get("code_groups") or 0
     text = (f"Created a project in {path} from {filename}: {plural(summary['documents'], 'document')}, "
-            f"{plural(summary['codes'], 'code')}, {plural(summary['codings'], 'coding')}, "
-            f"{plural(summary['memos'], 'memo')}.")
+            f"{plural(summary['codes'], 'code')}" + (f" (and {plural(groups, 'grouping code')})" if groups else "")
+            + f", {plural(summary['codings'], 'coding')}, {plural(summary['memos'], 'memo')}.")
     missing = [*summary.get("left_out", []), *summary.get("problems", [])]
     if missing:
         text += " Not brought in: " + "; ".join(missing[:5]) + (
