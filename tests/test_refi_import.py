@@ -94,7 +94,13 @@ def test_each_vendor_shape_imports_with_exact_offsets(shape, tmp_path):
         assert by_name["diet Coke"].parent == by_name["Coke"].id  # Coke::diet Coke is a hierarchy
         # a .qdpx with several users counts for agreement: the document they coded is reviewed
         fig = team.agreement(ctx, coders=["Nadia", "Omar"])
-        assert fig["units"] == 5  # one excerpt per line, every line of the interview
+        # one excerpt per line; the interviewer's two lines are not coded: another program's file
+        # names no roles, and each speaker gets the one its label suggests, as a transcript file
+        # does (walk 49: "Interviewer" came in as an unknown speaker, coded like the participants)
+        assert {sp.label: sp.role.value for sp in d.speakers} == {
+            "Interviewer": "interviewer", "Nadia Reyes": "participant", "Omar Lind": "participant"}
+        assert [e.codable for e in d.excerpts] == [False, True, True, False, True]
+        assert fig["units"] == 3
         assert fig["codes"]["trust"]["applied"] == {"Nadia": 2, "Omar": 1}
         assert fig["codes"]["buy_in"]["applied"] == {"Nadia": 0, "Omar": 1}
         # and the project can be exported as valid REFI-QDA again
@@ -576,7 +582,7 @@ def test_merge_and_undo_on_both_backends(db_url):  # noqa: F811
         before = _counts(ctx)
         done = merge.merge_qdpx(ctx, data)
         assert done["documents"]["added"] == ["Reyes interview"] and done["documents"]["matched"] == ["x"]
-        assert done["codings"] == 2 + 4 and done["reviews"] == 2 + 5 * 2 and done["memos"] == 1
+        assert done["codings"] == 2 + 4 and done["reviews"] == 2 + 3 * 2 and done["memos"] == 1
         assert _quotes(ctx)["Omar"] == EXPECTED["Omar"]
         assert merge.merge_qdpx(ctx, data)["codings"] == 0
         team.undo(ctx, 2)

@@ -115,6 +115,9 @@ class ProjectData:
     reviews: dict[str, dict[str, list[int]]] | None = None
     #: content hash -> the GUID the file gave the source (to recognise a document by GUID).
     source_guids: dict[str, str] = field(default_factory=dict)
+    #: Documents read one turn per line (another program's file): their speakers' roles are
+    #: not in the file, only their labels (see services.export.guess_roles).
+    read_by_line: set[str] = field(default_factory=set)
 
 
 def _q(tag: str) -> str:
@@ -720,6 +723,7 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
     documents: list[Document] = []
     codings: list[CodingRecord] = []
     source_guids: dict[str, str] = {}
+    read_by_line: set[str] = set()
     src_el = _kid(root, "Sources")
     for ts in (list(src_el) if src_el is not None else []):
         kind = _local(ts)
@@ -750,7 +754,10 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
             continue
         text, at = normalise(raw)
         meta = sidecar.get("documents", {}).get(sg)
-        doc = _document(sname, text, meta, [c for k in case_keys for c in cases.get(k, [])], variables, problems)
+        doc, by_line = _document(sname, text, meta, [c for k in case_keys for c in cases.get(k, [])], variables,
+                                 problems)
+        if by_line:
+            read_by_line.add(doc.content_hash or text_hash(doc.text))
         attr_types = (meta or {}).get("attribute_types", {}) if isinstance((meta or {}).get("attribute_types"), dict) else {}
         for vv in _kids(ts, "VariableValue"):
             got = _value_of(vv)
@@ -857,7 +864,7 @@ def _read_root(root, sidecar: dict, source_text, *, read_codes: CodesReader, lab
     return ProjectData(name=(root.get("name") or "").strip() or "Imported project", codebook=codebook,
                        documents=documents, codings=codings, memos=memos, users=sorted(set(users.values())),
                        problems=problems, left_out=left_out, reviews=reviews,
-                       source_guids=source_guids)
+                       source_guids=source_guids, read_by_line=read_by_line)
 
 
 def _note_text(note) -> str:
@@ -927,17 +934,19 @@ def _excerpts_for(doc: Document, start: int, end: int, order: int | None) -> lis
     return out
 
 
-def _document(name: str, text: str, meta: Any, cases: list, variables: dict, problems: list[str]) -> Document:
-    """The document's structure from the sidecar when it is sound, else one turn per line."""
+def _document(name: str, text: str, meta: Any, cases: list, variables: dict,
+              problems: list[str]) -> tuple[Document, bool]:
+    """The document's structure from the sidecar when it is sound, else one turn per line
+    (then True: read by line)."""
     if meta is not None:
         try:
             doc = _structure(name, text, meta, cases, variables, problems)
             _check_structure(doc)
-            return doc
+            return doc, False
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             problems.append(f"{name}: {SIDECAR} describes this document wrongly ({exc}); "
                             "it was read one excerpt per line instead")
-    return _structure(name, text, None, cases, variables, problems)
+    return _structure(name, text, None, cases, variables, problems), True
 
 
 def _check_structure(doc: Document) -> None:

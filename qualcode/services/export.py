@@ -27,7 +27,7 @@ import pandas as pd
 from qualcode.analysis import frequencies as freq_mod
 from qualcode.codebook_io.qdc import codebook_from_codes_element, codes_element
 from qualcode.codebook_io.validate import slugify
-from qualcode.core import Code, Codebook, Document, Speaker, Turn
+from qualcode.core import Code, Codebook, Document, Speaker, Turn, text_hash
 from qualcode.errors import ExportError, NotFoundError, Problem, QualcodeError
 from qualcode.export import qdpx as qdpx_mod
 from qualcode.export import report as report_mod
@@ -452,8 +452,54 @@ def _check_rule(rule: str) -> None:
 
 def read_project_file(raw: bytes, label: str, *, project_dir: "Path | None" = None) -> qdpx_mod.ProjectData:
     """Read a ``.qdpx`` with the codebook reader and the unzip cap of this project."""
-    return qdpx_mod.read_qdpx(raw, read_codes=_codes_reader(label), name=label,
-                              limit=limit_bytes(project_dir))
+    return guess_roles(qdpx_mod.read_qdpx(raw, read_codes=_codes_reader(label), name=label,
+                                          limit=limit_bytes(project_dir)))
+
+
+def guess_roles(data: qdpx_mod.ProjectData) -> qdpx_mod.ProjectData:
+    """Another program's ``.qdpx`` says nothing of speakers' roles: each speaker named in its
+    texts ("Interviewer: …") gets the role its label suggests, as a transcript imported from a
+    file does (walk 49: a partner's interviews came in with "Interviewer" as an unknown speaker,
+    coded like the participants). A speaker whose lines the file codes keeps their lines coded
+    (unknown), so no coding of the file stops counting. Only documents read one turn per line
+    (``read_by_line``): qualcode's own file keeps the roles it carries.
+
+    >>> from qualcode.core import Document, Excerpt, Speaker, Turn
+    >>> doc = Document(name="d", text="Interviewer: Why?\\nAna: Because.", speakers=[Speaker("Interviewer"), Speaker("Ana")],
+    ...                turns=[Turn("Interviewer", 0, 0, 17), Turn("Ana", 1, 18, 31)],
+    ...                excerpts=[Excerpt(0, 17, "Interviewer: Why?", 0, 0), Excerpt(18, 31, "Ana: Because.", 1, 1)])
+    >>> data = guess_roles(qdpx_mod.ProjectData(name="p", codebook=Codebook(name="c", codes=[]), documents=[doc],
+    ...                                         read_by_line={doc.content_hash}))
+    >>> [(sp.label, sp.role.value) for sp in doc.speakers], [e.codable for e in doc.excerpts]
+    ([('Interviewer', 'interviewer'), ('Ana', 'participant')], [False, True])
+
+    The file codes the interviewer's line: it stays coded, the speaker unknown.
+
+    >>> doc.speakers = [Speaker("Interviewer"), Speaker("Ana")]
+    >>> data.codings = [qdpx_mod.CodingRecord(doc.content_hash, 0, "trust", "rosa", 0, 17)]
+    >>> [(sp.label, sp.role.value) for sp in guess_roles(data).documents[0].speakers], [e.codable for e in doc.excerpts]
+    ([('Interviewer', 'unknown'), ('Ana', 'participant')], [True, True])
+    """
+    from qualcode.core import Role, is_coded
+    from qualcode.ingest.speakers import role_for_label
+
+    coded = {(c.document, c.excerpt_order) for c in data.codings}
+    for d in data.documents:
+        if (d.content_hash or text_hash(d.text)) not in data.read_by_line:
+            continue
+        turn_of = {t.order: t.speaker for t in d.turns}
+        with_codings = {turn_of.get(e.turn_order) for e in d.excerpts
+                        if (d.content_hash or text_hash(d.text), e.order) in coded}
+        for sp in d.speakers:
+            if sp.role is not Role.UNKNOWN or sp.label == "Unknown":
+                continue
+            role = Role(role_for_label(sp.label))
+            if is_coded(role) or sp.label not in with_codings:
+                sp.role = role
+        role_of = {sp.label: sp.role for sp in d.speakers}
+        for e in d.excerpts:
+            e.codable = is_coded(role_of.get(turn_of.get(e.turn_order)))
+    return data
 
 
 _GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
