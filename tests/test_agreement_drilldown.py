@@ -299,6 +299,16 @@ def test_a_sub_code_counts_for_its_parent_in_agreement_as_in_themes(project):
     items = team.disagreements(alice, coders=["alice", "bob"])
     assert [d["excerpt_id"] for d in items] == [ex[2].id]
     assert items[0]["differing"] == ["mentoring", "rapport"]
+    # what each coder put there themselves (walk 50: the card listed the parent as alice's code, and
+    # "Use alice's codes" recorded it in the consensus)
+    assert items[0]["coders"]["alice"] == ["mentoring", "rapport"] and items[0]["applied"]["alice"] == ["rapport"]
+    card = no_exception(page("agreement", alice))
+    said = [m.value for m in card.markdown]
+    assert "Trust and rapport" in said and "Mentoring relationship, Trust and rapport" not in said, said
+    assert any(c.value == "Counts for Mentoring relationship through its sub-code" for c in card.caption)
+    card.button(key=f"take-{ex[2].id}-alice").click()
+    card = no_exception(card.run())
+    assert card.session_state[f"cons-{ex[2].id}"] == ["rapport"]
     assert [d["excerpt_id"] for d in team.disagreements(alice, coders=["alice", "bob"], code="mentoring")] \
         == [ex[2].id]
     # the page: the parent's row drills down to exactly that excerpt

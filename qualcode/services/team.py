@@ -445,7 +445,9 @@ def disagreements(
 
     Each item: ``excerpt_id, document_id, document, order, text``, where a coder finds it
     (``speaker, start_ms, position, of``: see ``storage.team.excerpt_places``), ``coders``
-    ({name: sorted code ids}), ``differing`` (codes some but not all applied), ``agreed``
+    ({name: sorted code ids}, a sub-code's parents included: what Agreement compares),
+    ``applied`` ({name: sorted code ids each coder put on it themselves}), ``differing``
+    (codes some but not all applied), ``agreed``
     (codes all applied), ``memos`` ({name: [texts]}), ``consensus`` (codes, or None) and
     ``resolved``. Sorted by document and position.
 
@@ -478,6 +480,7 @@ def disagreements(
         # the parents Agreement rolls sub-codes into (the codes it has rows for), so that each
         # row's drill-down lists exactly the excerpts its figures count as differing
         up = _parents_of(cb, [code] if code is not None else _code_ids(cb, None, {r[1] for r in rows}))
+        own = {e: {n: set(c) for n, c in by.items()} for e, by in applied.items()}  # before the roll-up
         for by_coder in applied.values():
             for name, codes in by_coder.items():
                 rolled = codes | {p for c in codes for p in up.get(c, ())}
@@ -505,6 +508,9 @@ def disagreements(
         d = details[e]
         out.append({**{k: d[k] for k in ("excerpt_id", "document_id", "document", "order", "text")}, **places[e],
                     "coders": {n: sorted(v) for n, v in by.items()},
+                    # walk 50: the card listed a parent the coder never applied, and "Use amara's
+                    # codes" recorded it in the consensus
+                    "applied": {n: sorted(own.get(e, {}).get(n, set())) for n in by},
                     "differing": sorted(differing), "agreed": sorted(common),
                     "memos": memos.get(e, {}),
                     "consensus": sorted(consensus.get(e, set())) if e in resolved else None,

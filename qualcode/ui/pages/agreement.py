@@ -365,13 +365,17 @@ def _disagreement_card(ctx: ProjectContext, d: dict[str, Any], names: dict[str, 
         st.text(d["text"])
         cols = st.columns(len(d["coders"]))
         key = f"cons-{d['excerpt_id']}"
-        for col, (coder, codes) in zip(cols, d["coders"].items()):
+        for col, (coder, rolled) in zip(cols, d["coders"].items()):
+            own = d.get("applied", {}).get(coder, rolled)  # the codes this coder put on it
             col.markdown(f"**{md(coder)}**")
-            col.markdown(", ".join(md(names.get(c, c)) for c in codes) or "_no code_")
+            col.markdown(", ".join(md(names.get(c, c)) for c in own) or "_no code_")
+            through = [c for c in rolled if c not in own]  # a parent, counted through its sub-code
+            if through:
+                col.caption("Counts for " + ", ".join(md(names.get(c, c)) for c in through) + " through its sub-code")
             for memo in d["memos"].get(coder, []):
                 col.caption(f"Memo: {shorten(memo, 300)}")
             col.button(f"Use {shorten(coder, 20)}'s codes", key=f"take-{d['excerpt_id']}-{coder}",
-                       on_click=take_version, args=(key, codes), type="secondary")
+                       on_click=take_version, args=(key, own), type="secondary")
         if key not in st.session_state:
             st.session_state[key] = d["consensus"] if d["consensus"] is not None else d["agreed"]
         all_options = list(dict.fromkeys([*options, *st.session_state[key]]))
