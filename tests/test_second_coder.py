@@ -642,3 +642,18 @@ def test_a_late_codes_quiet_line_can_be_hidden_and_comes_back_with_a_suggestion(
         coding_store.upsert_suggestions(s, [Suggestion(excerpt_id=ex1[0], code_id=late.id, score=0.7, model_id="m")])
     at = no_exception(at.run())
     assert any("Funding is suggested on 1 excerpt" in c.value for c in at.caption)
+
+
+def test_the_project_page_says_consensus_is_not_a_coder(seeded):
+    """Walk 50: the Review progress table had a "Reviewed by consensus 9%" column among the coders.
+    It now comes last, as "Resolved by consensus"."""
+    alice, bob, doc_id, sid = seeded
+    coding.accept_suggestion(alice, sid["1:trust"])
+    coding.reject_suggestion(bob, sid["1:trust"])
+    ex_id = team.disagreements(alice)[0]["excerpt_id"]
+    team.resolve_disagreement(alice, ex_id, ["trust"])
+    at = no_exception(page("project", alice))
+    table = at.dataframe[0]
+    columns = list(table.value.columns)
+    assert columns[-1] == "Reviewed: consensus" and "Reviewed: alice" in columns, columns
+    assert '"Resolved by consensus"' in table.proto.columns and '"Reviewed by consensus"' not in table.proto.columns

@@ -12,6 +12,7 @@ import streamlit as st
 
 from qualcode import services
 from qualcode.core.text import plural
+from qualcode.core import CONSENSUS_CODER
 from qualcode.errors import QualcodeError
 from qualcode.services import codebook as cb_service
 from qualcode.services import export as export_svc
@@ -289,6 +290,9 @@ def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
     if not rows:
         return
     coders = [only] if only else sorted({c for r in rows for c in r["reviewed"]})
+    # consensus is not a coder: its column, last, says what it counts (walk 50: "Reviewed by
+    # consensus 9%" stood among the coders)
+    coders = [c for c in coders if c != CONSENSUS_CODER] + [c for c in coders if c == CONSENSUS_CODER]
     # yours to decide, as your Code page offers them (walk 19: every row's pending suggestions,
     # any coder's model's, stood beside "Reviewed 100%")
     mine = attempt(ui_support.open_per_document, ctx) or {}
@@ -300,6 +304,10 @@ def _progress(ctx: services.ProjectContext, only: str | None = None) -> None:
         table.append(row)
     config = {f"Reviewed: {c}": st.column_config.ProgressColumn(f"Reviewed by {c}", min_value=0, max_value=100,
                                                                  format="%.0f%%") for c in coders}  # 15%, not 15.31%
+    if CONSENSUS_CODER in coders:
+        config[f"Reviewed: {CONSENSUS_CODER}"] = st.column_config.ProgressColumn(
+            "Resolved by consensus", min_value=0, max_value=100, format="%.0f%%",
+            help="The share of the document's excerpts whose disagreement was resolved on the Agreement page")
     # walk 42: "100% reviewed" beside "1 suggestion for you" read as a finished document with work left
     config["Suggestions for you"] = st.column_config.NumberColumn("Suggestions for you", help=OPEN_HELP)
     st.subheader("Review progress")
