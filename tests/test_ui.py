@@ -1357,7 +1357,7 @@ def test_an_interviewers_line_says_once_that_it_is_not_coded_and_offers_no_decis
     notes = [c.value for c in at.sidebar.caption if "not coded" in c.value]
     assert len(notes) == 1 and "interviewer's words are not coded" in notes[0]
     assert "still count" in notes[0]  # the coding made before is there, and said to count
-    assert [b for b in at.sidebar.button if b.key == f"uncode-{_store(ctx, doc_id)[1][0].id}"]
+    assert [b for b in at.sidebar.button if b.key == f"uncode-at-{_store(ctx, doc_id)[1][0].id}"]  # its Remove
     keys = {b.key for b in at.sidebar.button}
     assert f"focus-none-e{ex[1].id}" not in keys and f"addcode-{ex[1].id}" not in keys
     assert f"savememo-{ex[1].id}" in keys  # a memo still can be written

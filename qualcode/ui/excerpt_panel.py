@@ -172,10 +172,13 @@ def _pick_in_transcript() -> None:
 
 def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options: dict[str, str],
           go_next: Callable[[], None], position: str = "", go_prev: Callable[[], None] | None = None,
-          in_transcript: bool = False) -> None:
+          in_transcript: bool = False, codings_box: Callable[[], None] | None = None) -> None:
     """Everything a coder does to one excerpt. Callbacks save at once; buttons have shortcuts.
     ``in_transcript``: the transcript is on the page, and "Type a code" (T) opens its code picker
-    on the whole excerpt (type, Enter: a keyboard path to a hand code)."""
+    on the whole excerpt (type, Enter: a keyboard path to a hand code). ``codings_box``: draws
+    the codings with their memo, recode and remove (the transcript's "Coded here") in place of
+    the plain list of the coder's codes, under the suggestions: never above the decisions, where
+    a new coding's box moved every button down under the coder's next click (walk 50)."""
     head = f"**{md(turn.speaker or 'Unknown speaker')}** · {md(turn.role)}"
     if turn.time:
         head += f" · {md(turn.time)}"
@@ -241,12 +244,16 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         st.markdown("**Suggestions**")
         coded = {c.code_id for c in state.codings}
         for chip in state.chips:  # most likely first (ui_support orders them)
-            row = st.container(horizontal=True, vertical_alignment="center", key=f"fchip-{chip.suggestion_id}")
+            # the chip's words, then one line of buttons, then Why?, decided or not: a decided chip
+            # keeps its height, so the chips below it do not move up under the coder's next click
+            # (walk 50); where Accept and Reject were, a decided chip shows its verdict
+            chip_box = st.container(key=f"fchip-{chip.suggestion_id}", gap="small")
             # a suggestion turned down, then the code applied by hand: say both, not a bare "rejected"
             status = ("rejected, then coded by you" if chip.status == "rejected" and chip.code_id in coded
                       else chip.status)
-            row.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} chance, {sureness(chip.probability)} · "
-                         f"*{status}*")
+            chip_box.markdown(f"{md(chip.code_name)} · {chip.probability:.0%} chance, {sureness(chip.probability)} · "
+                              f"*{status}*")
+            row = chip_box.container(horizontal=True, vertical_alignment="center")
             if chip.status == "pending":
                 # named in words (walk 27: a screen reader read "check icon check", "close icon close")
                 row.button("Accept", key=f"facc-{chip.suggestion_id}", icon=":material/check:",
@@ -258,16 +265,22 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
             elif chip.status == "rejected" and chip.code_id not in coded and ex.codable:
                 # a change of mind is one click, not the code typed again (walk 6); U undoes it too
                 row.button("Accept after all", key=f"frea-{chip.suggestion_id}", icon=":material/check:",
-                           type="tertiary", help="You rejected this suggestion: accept it after all",
+                           help="You rejected this suggestion: accept it after all",
                            on_click=decide, args=(ctx, chip.suggestion_id, ex.id, True, chip.code_id, chip.code_name))
+            else:  # the verdict, where its buttons were (U undoes it)
+                row.button(chip.status.capitalize(), key=f"fdone-{chip.suggestion_id}", disabled=True,
+                           icon=":material/check:" if chip.status == "accepted" else ":material/close:")
             why = st.session_state.get("code_why") == chip.suggestion_id
-            row.button("Hide why" if why else "Why?", key=f"why-{chip.suggestion_id}", icon=":material/lightbulb:",
-                       type="tertiary", on_click=_toggle_why, args=(chip.suggestion_id,),
-                       help="Why the engine suggests this code: keywords, nearest coded example")
+            chip_box.button("Hide why" if why else "Why?", key=f"why-{chip.suggestion_id}",
+                            icon=":material/lightbulb:", type="tertiary", on_click=_toggle_why,
+                            args=(chip.suggestion_id,),
+                            help="Why the engine suggests this code: keywords, nearest coded example")
             if why:  # computed on demand only: an explanation may cost a model call
                 with st.container(border=True, key=f"whybox-{chip.suggestion_id}"):
                     _explain(ctx, chip)
-    if state.codings:
+    if codings_box is not None:
+        codings_box()
+    elif state.codings:
         st.markdown("**Your codes here**")
         for c in state.codings:
             row = st.container(horizontal=True, vertical_alignment="center")

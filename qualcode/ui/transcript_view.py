@@ -263,7 +263,7 @@ def codings_panel(ctx: ProjectContext, view: TranscriptView, excerpt_id: int | N
     found = codings_at(view, excerpt_id, st.session_state.get("code_at"))
     if not found:
         return
-    st.caption("Coded here")
+    st.markdown("**Your codes here**")  # the side panel's heading for them (excerpt_panel.panel)
     for c in found:
         with st.container(border=True, key=f"coded-{c.id}"):
             st.markdown(f"**{md(c.code_name)}** · “{md(c.span_text[:80])}{'…' if len(c.span_text) > 80 else ''}”")

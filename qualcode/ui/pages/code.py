@@ -731,8 +731,10 @@ def _transcript_mode(ctx: ProjectContext, view: TranscriptView, turns: list[Turn
         st.subheader("Open excerpt")
         if focus in by_id:
             ex, turn = by_id[focus]
-            transcript_view.codings_panel(ctx, view, ex.id, code_options, coding_memos)
-            panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev, in_transcript=True)
+            # the codings' box under the suggestions, not above the decisions (walk 50: an accept
+            # landed where "Nothing more here" had been; tests/browser/test_browser_sidebar_steady.py)
+            panel(ctx, ex, turn, code_options=code_options, go_next=go_next, go_prev=go_prev, in_transcript=True,
+                  codings_box=lambda: transcript_view.codings_panel(ctx, view, ex.id, code_options, coding_memos))
         else:
             st.caption("Click a sentence of the transcript to open it here.")
     transcript_view.transcript(ctx, view, turns, codes=codes, focus=focus,

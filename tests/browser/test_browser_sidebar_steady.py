@@ -1,0 +1,56 @@
+"""In Chromium: deciding in the side panel does not move its buttons (walk 50).
+
+After an accept, the "Coded here" box (memo, recode, remove) for the new coding was drawn at the
+top of the side panel, above Accept, Reject and "Nothing more here": every button below moved
+down by the box's height, and a coder's next quick click landed on another button (walk 50:
+li accepted "Trusted messengers" she had never chosen; two "Nothing more here" clicks were
+lost). The box now comes after the panel's decisions, so they stay where the coder saw them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode import services
+from qualcode.storage import documents as doc_store
+from tests.browser.conftest import key, open_project, wait_idle
+from tests.ui_helpers import seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+TURNS = [
+    ("Interviewer", "interviewer", "How did the outreach reach people?"),
+    ("Amara", "participant", "People listened because the health worker came from our street."),
+    ("Li", "participant", "The mobile van came on Saturdays when we were not working."),
+]
+
+
+def _top(page, k: str) -> float:
+    box = page.locator(key(k) + " button").first.bounding_box()
+    assert box is not None, k
+    return box["y"]
+
+
+def test_an_accept_in_the_side_panel_leaves_its_other_buttons_where_they_were(tmp_path, module_app, page):
+    project = tmp_path / "steady"
+    ctx = services.init_project(project, coder="alice")
+    doc_id, sid = seed(ctx, name="outreach", turns=TURNS, codes=("trust", "buy_in", "evidence"))
+    with ctx.session(readonly=True) as s:
+        ex = doc_store.load_document(s, doc_id).excerpts
+    ctx.close()
+    open_project(page, module_app, project, more=f"doc={doc_id}&ex={ex[1].id}")
+    none_key = f"focus-none-e{ex[1].id}"
+    page.locator(key(none_key) + " button").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    first, second = sid["1:trust"], sid["1:buy_in"]
+    before = {k: _top(page, k) for k in (none_key, f"facc-{second}", f"frej-{second}")}
+    page.locator(key(f"facc-{first}") + " button").first.click()
+    page.wait_for_selector(key(f"fchip-{first}") + " >> text=accepted")
+    page.locator('[class*="st-key-coded-"]').first.wait_for()  # the new coding's box is drawn...
+    wait_idle(page)
+    after = {k: _top(page, k) for k in before}
+    moved = {k: round(after[k] - before[k]) for k in before if abs(after[k] - before[k]) > 2}
+    assert not moved, f"buttons moved under the coder's pointer: {moved}"  # ...and nothing moved
+    # the next click lands where the coder aims: the second chip's reject rejects it
+    page.locator(key(f"frej-{second}") + " button").first.click()
+    page.wait_for_selector(key(f"fchip-{second}") + " >> text=rejected")
