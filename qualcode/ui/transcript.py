@@ -36,7 +36,15 @@ CHIP_CSS = """<style>
 [class*="st-key-chip-"][class*="-rejected"] [class*="st-key-acc-"],
 [class*="st-key-chip-"][class*="-rejected"] [class*="st-key-rej-"] { display: none; }
 [class*="st-key-ex-"] [data-testid="stText"] { cursor: pointer; }
-[class*="st-key-rej-"] button [data-testid="stMarkdownContainer"] {
+[class*="st-key-gap-"] { visibility: hidden; }
+[class*="st-key-ex-"] { padding: 0.45rem 0.75rem; gap: 0.35rem; }
+[class*="st-key-turnhead-"] { min-height: 2.5rem; }
+[class*="st-key-chip-"][class*="-accepted"] button:disabled {
+  color: rgb(21, 130, 55); background: rgba(33, 195, 84, 0.1); border-color: rgba(33, 195, 84, 0.4); }
+[class*="st-key-chip-"][class*="-accepted"] button:disabled * { color: inherit; }
+[class*="st-key-chip-"][class*="-rejected"] button:disabled { background: rgba(128, 128, 128, 0.06); }
+[class*="st-key-rej-"] button [data-testid="stMarkdownContainer"],
+[class*="st-key-gap-"] button [data-testid="stMarkdownContainer"] {
   position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 </style>"""
 # The reject button is drawn as a cross alone; its words ("Reject Trust") are there for a screen
@@ -60,6 +68,13 @@ def escape_leaves_boxes() -> None:
     """Once per Code page, last (it draws nothing): Esc takes the keyboard out of a box, so the
     one-key shortcuts work again after a pick from a list (see components/escape.js)."""
     ESCAPE(key="code-escape")
+
+
+def focus_style(focus: int | None) -> None:
+    """Once per Excerpts view: the open excerpt's box shows its border, the others' are hidden
+    (their boxes keep the same size, so nothing moves when another excerpt opens)."""
+    keep = f":not(.st-key-ex-{int(focus)})" if focus is not None else ""
+    st.html(f"<style>[class*='st-key-ex-']{keep} {{ border-color: transparent; }}</style>")
 
 
 def chip_styles() -> None:
@@ -296,14 +311,22 @@ def chips(ctx: ProjectContext, ex: ExcerptView, *, focus_button: bool = True) ->
                               icon=":material/close:",
                               on_click=decide, args=(ctx, chip.suggestion_id, ex.id, False, *what),
                               help=f"Reject {chip.code_name}", type="tertiary")
-            elif chip.status == "accepted":
-                accepted_codes.add(chip.code_id)
-                with st.container(key=f"chip-{chip.suggestion_id}-accepted", width="content"):
-                    st.badge(label, icon=":material/check_circle:", color="green")
             else:
-                with st.container(key=f"chip-{chip.suggestion_id}-rejected", width="content"):
-                    st.badge(f"~~{md(chip.code_name)}~~", icon=":material/block:", color="gray",
-                             help="Rejected (kept as training data)")
+                # A decided chip keeps the pending chip's size and place: its verdict on a button
+                # the size of the accept button, then a space the size of the cross (walk 49: a
+                # badge narrower than the chip moved the chips after it left, and the coder's next
+                # quick click on a cross missed; tests/browser/test_browser_sidebar_steady.py)
+                accepted = chip.status == "accepted"
+                if accepted:
+                    accepted_codes.add(chip.code_id)
+                with st.container(horizontal=True, gap=None, key=f"chip-{chip.suggestion_id}-{chip.status}",
+                                  width="content"):
+                    st.button(label if accepted else f"~~{label}~~", key=f"done-{chip.suggestion_id}{tag}",
+                              icon=":material/check_circle:" if accepted else ":material/block:", disabled=True,
+                              type="tertiary" if chip.probability < FAR_FROM_SURE else "secondary",
+                              help="Accepted (U undoes it)" if accepted else "Rejected (kept as training data)")
+                    st.button(f"Reject {md(chip.code_name)}", key=f"gap-{chip.suggestion_id}{tag}",
+                              icon=":material/close:", disabled=True, type="tertiary")
         for c in state.codings:
             if c.whole and c.code_id in accepted_codes:
                 continue  # already shown as an accepted chip
@@ -338,7 +361,9 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
         pending = [(c, e.id) for e in turn.excerpts for c in e.state.pending]
         likely = [(c.suggestion_id, ex_id, c.code_id) for c, ex_id in pending if c.probability >= LIKELY]
         long_shots = len(pending) - len(likely)
-        head = st.container(horizontal=True, vertical_alignment="center", gap="small")
+        # the header keeps its height when its "Accept all" goes (turnhead CSS: the excerpts under it
+        # stay where they were)
+        head = st.container(horizontal=True, vertical_alignment="center", gap="small", key=f"turnhead-{turn.order}")
         time = f" · {turn.time}" if turn.time else ""
         head.markdown(f"{ROLE_ICONS.get(turn.role, '')} **{md(turn.speaker or 'Unknown speaker')}** "
                       f"· {md(turn.role)}{md(time)}")
@@ -350,7 +375,10 @@ def turn_block(ctx: ProjectContext, turn: TurnView, focus: int | None) -> None:
                             f" except the {long_shots} under {LIKELY:.0%}, which the model leans against "
                             "(decide those one by one)" if long_shots else ""))
         for ex in turn.excerpts:
-            box = st.container(key=f"ex-{ex.id}", border=ex.id == focus)
+            # every excerpt in a box, only the open one's border shown (focus_style): a border
+            # drawn only around the open excerpt moved its words and chips by the box's padding as
+            # the open excerpt changed with each decision (walk 49)
+            box = st.container(key=f"ex-{ex.id}", border=True)
             box.text(ex.text, width="stretch")
             if ex.codable:
                 with box:

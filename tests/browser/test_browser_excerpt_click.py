@@ -34,7 +34,11 @@ def _text_of(page, ex: int):
 
 
 def _outlined(page, ex: int) -> bool:
-    return page.locator(key(f"ex-{ex}")).first.evaluate("e => getComputedStyle(e).borderStyle") != "none"
+    """A border the coder sees: drawn, and not transparent (every excerpt has a box of the same
+    size, only the open one's border shows: ui.transcript.focus_style)."""
+    return page.locator(key(f"ex-{ex}")).first.evaluate(
+        "e => { const s = getComputedStyle(e); return s.borderStyle !== 'none' && s.borderTopWidth !== '0px'"
+        " && !/^(transparent|rgba\\(.*,\\s*0\\))$/.test(s.borderTopColor); }")
 
 
 def test_clicking_an_excerpt_opens_it_and_selecting_words_does_not(tmp_path, start_app, page):

@@ -54,3 +54,43 @@ def test_an_accept_in_the_side_panel_leaves_its_other_buttons_where_they_were(tm
     # the next click lands where the coder aims: the second chip's reject rejects it
     page.locator(key(f"frej-{second}") + " button").first.click()
     page.wait_for_selector(key(f"fchip-{second}") + " >> text=rejected")
+
+
+def test_a_decided_chip_in_the_excerpts_view_keeps_its_place_and_size(tmp_path, module_app, page):
+    """Walk 49: in the Excerpts view a decided chip became a badge narrower than the chip, the
+    chips after it moved left, and the coder's next quick click on a cross missed (the
+    suggestion came back pending later)."""
+    from tests.browser.conftest import code_mode
+
+    project = tmp_path / "chips"
+    ctx = services.init_project(project, coder="alice")
+    doc_id, sid = seed(ctx, name="outreach", turns=TURNS, codes=("trust", "buy_in", "evidence"))
+    ctx.close()
+    open_project(page, module_app, project, more=f"doc={doc_id}")
+    page.locator(".qc-run").first.wait_for(timeout=60_000)
+    code_mode(page, "Excerpts")
+    first, second, third = sid["2:trust"], sid["2:buy_in"], sid["2:evidence"]
+    page.locator(key(f"rej-{third}") + " button").first.wait_for()
+    wait_idle(page)
+
+    def where(*keys: str) -> dict[str, tuple[float, float]]:
+        out = {}
+        for k in keys or (f"acc-{second}", f"rej-{second}", f"rej-{third}"):
+            box = page.locator(key(k) + " button").first.bounding_box()
+            out[k] = (round(box["x"]), round(box["y"]))
+        return out
+
+    before = where()
+    size = page.locator(key(f"chip-{first}-pending")).bounding_box()
+    page.locator(key(f"rej-{first}") + " button").first.click()
+    page.wait_for_selector(key(f"chip-{first}-rejected"))
+    wait_idle(page)
+    assert where() == before  # nothing moved under the pointer
+    done = page.locator(key(f"chip-{first}-rejected")).bounding_box()
+    assert abs(done["width"] - size["width"]) <= 2, (size, done)
+    page.locator(key(f"acc-{second}") + " button").first.click()
+    page.wait_for_selector(key(f"chip-{second}-accepted"))
+    wait_idle(page)
+    assert where(f"rej-{third}")[f"rej-{third}"] == before[f"rej-{third}"]
+    page.locator(key(f"rej-{third}") + " button").first.click()  # lands where the coder aims
+    page.wait_for_selector(key(f"chip-{third}-rejected"))

@@ -27,7 +27,7 @@ from qualcode.ui import state, survey_grid, transcript_view
 from qualcode.ui.excerpt_panel import PREFER, nothing_here, panel, undo_last
 from qualcode.ui.state import after_decision, attempt, compute_suggestions, error_text, flash, in_callback, page_context
 from qualcode.ui.text import distinct, md, plural, tail
-from qualcode.ui.transcript import chip_styles, decide, escape_leaves_boxes, excerpt_clicks, turn_block
+from qualcode.ui.transcript import chip_styles, decide, escape_leaves_boxes, excerpt_clicks, focus_style, turn_block
 
 STATUSES = {"pending": "Has pending suggestions", "coded": "Coded by me", "reviewed": "Reviewed, no code",
             "open": "Not reviewed, no suggestions"}
@@ -849,6 +849,7 @@ def _render() -> None:
         else:
             st.caption("Click an excerpt (or ✎ beside it) to code it by hand, narrow the span or write a memo.")
     page = st.session_state["code_page"]
+    focus_style(focus)
     for turn in turns[(page - 1) * size: page * size]:
         turn_block(ctx, turn, focus)
     nav = st.container(horizontal=True, vertical_alignment="center", key="code-pager")
