@@ -27,7 +27,7 @@ def codebook() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 def validate(file: str, as_json: bool) -> None:
-    """Check a codebook file (YAML or .qdc) and report every problem with its line.
+    """Check a codebook file (YAML, .qdc, .csv or .xlsx) and report every problem with its line.
 
     Exits with status 1 when there are errors; warnings alone don't fail.
 
@@ -62,7 +62,8 @@ def validate(file: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
 @pass_state
 def import_(state: State, file: str, replace: bool, as_json: bool) -> None:
-    """Import a codebook file (YAML or .qdc from any REFI-QDA tool) into the project.
+    """Import a codebook file (YAML, .qdc from any REFI-QDA tool, or a .csv / .xlsx spreadsheet with
+    one row per code: columns name, definition, parent, examples, ...) into the project.
 
     New codes are added and changed codes updated, all or nothing; with --replace the
     project's other codes are retired, except those excerpts are coded with. Undo with
@@ -90,7 +91,7 @@ def import_(state: State, file: str, replace: bool, as_json: bool) -> None:
               help="Include retired codes in md/docx/qdc (YAML always keeps them).")
 @pass_state
 def export(state: State, file: str, fmt: str | None, include_retired: bool | None) -> None:
-    """Write the project's codebook as YAML, Markdown, Word (.docx) or REFI-QDA .qdc.
+    """Write the project's codebook as YAML, Markdown, Word (.docx), REFI-QDA .qdc or a .csv spreadsheet.
 
     \b
     Example:

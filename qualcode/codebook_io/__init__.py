@@ -15,6 +15,7 @@ from pathlib import Path
 
 from qualcode.codebook_io.guid import code_guid
 from qualcode.codebook_io.qdc import read_qdc, write_qdc
+from qualcode.codebook_io.table_io import TABLE_SUFFIXES, codebook_csv, parse_table
 from qualcode.codebook_io.validate import Lines, check_raw, slugify, validate_codebook
 from qualcode.codebook_io.yaml_io import (
     codebook_from_data,
@@ -34,7 +35,7 @@ QDC_SUFFIXES = (".qdc",)
 __all__ = [
     "load_codebook", "validate_file", "validate_codebook", "dump_yaml", "write_yaml", "write_qdc",
     "read_qdc", "codebook_to_dict", "code_to_dict", "code_guid", "slugify", "raise_problems",
-    "YAML_SUFFIXES", "QDC_SUFFIXES", "Lines",
+    "YAML_SUFFIXES", "QDC_SUFFIXES", "TABLE_SUFFIXES", "Lines", "parse_table", "codebook_csv",
 ]
 
 
@@ -43,12 +44,13 @@ def _errors(problems: list[Problem]) -> list[Problem]:
 
 
 def validate_file(
-    path: str | Path, *, known_guids: dict[str, str] | None = None,
+    path: str | Path, *, known_guids: dict[str, str] | None = None, known_ids: dict[str, str] | None = None,
 ) -> tuple[Codebook | None, list[Problem]]:
     """Read and check a codebook file; returns ``(codebook or None, problems)``.
 
     Problems are sorted by line; warnings (``severity == "warning"``) don't make the file
-    invalid. The codebook is None only when the file cannot be read at all.
+    invalid. The codebook is None only when the file cannot be read at all. ``known_ids``: the
+    project's code ids by name (casefolded), for a spreadsheet without ids (``table_io``).
 
     >>> cb, problems = validate_file("codebooks/generic-starter.yaml")  # doctest: +SKIP
     """
@@ -57,22 +59,27 @@ def validate_file(
     if not path.is_file():
         return None, [Problem("codebook file not found", file=file)]
     with gc_paused():  # a large codebook is hundreds of thousands of small objects
-        return _validate_file(path, file, known_guids)
+        return _validate_file(path, file, known_guids, known_ids)
 
 
-def _validate_file(path: Path, file: str, known_guids: dict[str, str] | None) -> tuple[Codebook | None, list[Problem]]:
+def _validate_file(path: Path, file: str, known_guids: dict[str, str] | None,
+                   known_ids: dict[str, str] | None = None) -> tuple[Codebook | None, list[Problem]]:
     if path.suffix.lower() in QDC_SUFFIXES:
         try:
             cb, lines, problems = read_qdc(path, known_guids=known_guids)
         except CodebookError as exc:
             return None, [Problem(exc.message, file=file, line=exc.line)]
-        problems += validate_codebook(cb, file=file, lines=lines, require_definitions=False)
+        problems += validate_codebook(cb, file=file, lines=lines, require_definitions=False,
+                                      known=set((known_ids or {}).values()))
         return cb, _sorted(problems)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(f"not UTF-8 text ({exc.reason})", file=file)]
-    data, lines, problems = parse_yaml(text, file=file)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        data, lines, problems = parse_table(path, file=file, known_ids=known_ids)
+    else:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            return None, [Problem(f"not UTF-8 text ({exc.reason})", file=file)]
+        data, lines, problems = parse_yaml(text, file=file)
     if data is None and problems:
         return None, problems
     problems += check_raw(data, file=file, lines=lines)
@@ -81,7 +88,7 @@ def _validate_file(path: Path, file: str, known_guids: dict[str, str] | None) ->
     cb, code_lines = codebook_from_data(data, lines, default_name=path.stem)
     raw_ids = {p.line for p in problems}
     said = {(p.line, p.message.replace("'", "")) for p in problems}
-    for p in validate_codebook(cb, file=file, lines=code_lines):
+    for p in validate_codebook(cb, file=file, lines=code_lines, known=set((known_ids or {}).values())):
         # one message per line and cause: 'id is not a slug' or a missing name was already said
         # by check_raw (walk 32: "missing 'name'" and "missing name" listed for one code)
         if not (p.line in raw_ids and "not a slug" in p.message) and (p.line, p.message.replace("'", "")) not in said:

@@ -128,8 +128,11 @@ def validate_codebook(
     file: str | None = None,
     lines: Lines | None = None,
     require_definitions: bool = True,
+    known: "set[str] | frozenset[str]" = frozenset(),
 ) -> list[Problem]:
-    """Structural problems of a codebook; an empty list means it is valid.
+    """Structural problems of a codebook; an empty list means it is valid. ``known``: ids of
+    codes outside it that may be parents (a file imported into a project: its codes may sit
+    under the project's; the merged codebook is checked again).
 
     >>> from qualcode.core import Code
     >>> [p.message for p in validate_codebook(Codebook("x", [Code("a", "A", parent="zz")]))]
@@ -177,7 +180,7 @@ def validate_codebook(
         if c.parent is not None:
             if c.parent == c.id:
                 add(f"{label}: a code cannot be its own parent", i, "parent")
-            elif c.parent not in ids:
+            elif c.parent not in ids and c.parent not in known:
                 add(f"{label}: parent {c.parent!r} is not a code in this codebook"
                     f"{_close(ids, c.parent)}", i, "parent")
         if c.color is not None and not COLOR_RE.match(c.color):

@@ -37,9 +37,10 @@ ACTIONS = ("code_add", "code_edit", "code_rename", "code_move", "code_merge", "c
 EDITABLE = ("name", "definition", "parent", "codable", "include", "exclude", "examples",
             "counterexamples", "keywords", "color")
 LIST_FIELDS = ("include", "exclude", "examples", "counterexamples", "keywords")
-FORMATS = ("yaml", "md", "docx", "qdc")
-IMPORT_SUFFIXES = (*codebook_io.YAML_SUFFIXES, *codebook_io.QDC_SUFFIXES)  # what a codebook is imported from
-SUFFIX_FORMAT = {".yaml": "yaml", ".yml": "yaml", ".md": "md", ".markdown": "md", ".docx": "docx", ".qdc": "qdc"}
+FORMATS = ("yaml", "md", "docx", "qdc", "csv")
+# what a codebook is imported from: YAML, REFI-QDA .qdc, or a spreadsheet (one row per code)
+IMPORT_SUFFIXES = (*codebook_io.YAML_SUFFIXES, *codebook_io.QDC_SUFFIXES, *codebook_io.TABLE_SUFFIXES)
+SUFFIX_FORMAT = {".yaml": "yaml", ".yml": "yaml", ".md": "md", ".markdown": "md", ".docx": "docx", ".qdc": "qdc", ".csv": "csv"}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -159,6 +160,12 @@ def free_color(used: list[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- reading
+def codebook_spreadsheet(ctx: ProjectContext) -> str:
+    """The project's codebook as CSV, one row per code, as a spreadsheet import reads it back
+    (``codebook_io.table_io``): a template, or the codebook to edit in Excel."""
+    return codebook_io.codebook_csv(get_codebook(ctx, include_retired=False))
+
+
 def get_codebook(ctx: ProjectContext, *, include_retired: bool = True) -> Codebook:
     """The project's codebook in display order (retired codes flagged, kept by default)."""
     with ctx.session(readonly=True) as s:
@@ -783,9 +790,11 @@ def _guid_map(cb: Codebook) -> dict[str, str]:
 
 
 def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tuple[Codebook, list]:
-    """Read and validate a YAML or ``.qdc`` file; ``(codebook, warnings)``; raises on errors."""
+    """Read and validate a YAML, ``.qdc``, ``.csv`` or ``.xlsx`` file; ``(codebook, warnings)``;
+    raises on errors. A spreadsheet row naming one of ``known``'s codes updates that code."""
     path = Path(path)
-    cb, problems = codebook_io.validate_file(path, known_guids=_guid_map(known) if known else None)
+    cb, problems = codebook_io.validate_file(path, known_guids=_guid_map(known) if known else None,
+                                             known_ids={c.name.casefold(): c.id for c in known.codes} if known else None)
     codebook_io.raise_problems(problems, file=str(path))
     if cb is None:  # pragma: no cover - raise_problems raised
         raise CodebookError("cannot read the codebook", file=str(path))
@@ -801,6 +810,9 @@ def _file_lines(path: Path, merged: Codebook) -> codebook_io.Lines:
         if path.suffix.lower() in codebook_io.QDC_SUFFIXES:
             cb, lines, _ = codebook_io.read_qdc(path)
             at = {c.id: lines.code(i) for i, c in enumerate(cb.codes)}
+        elif path.suffix.lower() in codebook_io.TABLE_SUFFIXES:
+            data, lines, _ = codebook_io.parse_table(path, known_ids={c.name.casefold(): c.id for c in merged.codes})
+            at = {c["id"]: lines.code(i) for i, c in enumerate((data or {}).get("codes") or []) if "id" in c}
         else:
             data, lines, _ = codebook_io.parse_yaml(path.read_text(encoding="utf-8"), file=str(path))
             raw = data.get("codes") if isinstance(data, dict) else None
@@ -962,8 +974,9 @@ def uploaded_file(data: bytes, name: str) -> Iterator[Path]:
 
     file_name = Path(name.replace("\\", "/")).name or "codebook.yaml"  # never a path from the browser
     if Path(file_name).suffix.lower() not in IMPORT_SUFFIXES:
-        raise CodebookError(f"{file_name}: not a codebook file (.yaml, .yml or .qdc)",
-                            hint="export the codebook as YAML or REFI-QDA .qdc and import that")
+        raise CodebookError(f"{file_name}: not a codebook file (.yaml, .yml, .qdc, .csv or .xlsx)",
+                            hint="export the codebook as YAML or REFI-QDA .qdc, or save it as a spreadsheet "
+                                 "with one row per code (columns name, definition, parent, examples), and import that")
     with tempfile.TemporaryDirectory(prefix="qualcode-codebook-") as tmp:
         path = Path(tmp) / file_name
         path.write_bytes(data)
@@ -979,8 +992,9 @@ def uploaded_file(data: bytes, name: str) -> Iterator[Path]:
 
 def export_codebook(ctx: ProjectContext, path: str | Path, *, fmt: str | None = None,
                     include_retired: bool | None = None) -> Path:
-    """Write the project's codebook as YAML (lossless), Markdown, Word (.docx) or REFI-QDA
-    ``.qdc``; ``fmt`` defaults to the file's suffix. YAML keeps retired codes; the other
+    """Write the project's codebook as YAML (lossless), Markdown, Word (.docx), REFI-QDA
+    ``.qdc`` or a spreadsheet (.csv, one row per code, as the import reads it back; retired codes
+    left out); ``fmt`` defaults to the file's suffix. YAML keeps retired codes; the other
     formats leave them out unless ``include_retired``, except that Markdown and Word, which
     count each code's codings, keep a retired code that still has codings (said retired).
 
@@ -994,7 +1008,10 @@ def export_codebook(ctx: ProjectContext, path: str | Path, *, fmt: str | None = 
         fmt = "yaml"
     if fmt not in FORMATS:
         raise CodebookError(f"unknown codebook format {fmt or path.suffix!r}",
-                            hint=f"use one of {', '.join(FORMATS)} (or a file ending .yaml, .md, .docx, .qdc)")
+                            hint=f"use one of {', '.join(FORMATS)} (or a file ending .yaml, .md, .docx, .qdc, .csv)")
+    if fmt == "csv":
+        path.write_text(codebook_spreadsheet(ctx), encoding="utf-8")
+        return path
     cb = get_codebook(ctx)
     if fmt == "yaml":
         if include_retired is False:

@@ -37,7 +37,7 @@ def test_import_a_codebook_that_replaces_the_default_one_and_undo(tmp_path, star
     page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "ours.rtf"))
     refused = page.locator('[data-testid="stAlert"]').filter(has_text="ours.rtf: a codebook file must be a .yaml")
     refused.wait_for(timeout=60_000)
-    assert "Save it as YAML, or export the codebook from NVivo" in refused.inner_text()
+    assert "Save it as a spreadsheet (.xlsx or .csv) or as YAML, or export the codebook from NVivo" in refused.inner_text()
     assert page.get_by_text("not allowed").count() == 0 and page.locator(key("cb-import-go")).count() == 0
     page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "ours.yaml"))
     page.locator(key("cb-import-go")).wait_for(timeout=60_000)  # the run that took the .yaml
@@ -66,3 +66,43 @@ def test_import_a_codebook_that_replaces_the_default_one_and_undo(tmp_path, star
         assert not any(c.retired for c in cb.codes) and cb.get("mentoring") is None and cb.get("trust") is not None
     finally:
         ctx.close()
+
+
+def test_a_codebook_kept_in_excel_is_imported_and_downloads_as_a_spreadsheet(tmp_path, start_app, page):
+    """Walk 49: the evaluator's codebook was a spreadsheet, refused ("save it as YAML"), with no
+    template to start from. The page now takes .xlsx (one row per code, parents by name) and
+    offers the codebook as a spreadsheet to edit and bring back."""
+    from openpyxl import Workbook
+
+    project = tmp_path / "arts"
+    services.init_project(project, coder="alice").close()
+    wb = Workbook()
+    for row in (["Code", "Definition", "Parent", "Examples"],
+                ["Co-planning", "Artist and teacher plan lessons together.", "Trust", "We met every Tuesday."],
+                ["Student voice", "Students shape the work.", "", "They chose the colours; they argued about it."]):
+        wb.active.append(row)
+    wb.save(tmp_path / "Arts codebook.xlsx")
+    app = start_app(project, coder="alice")
+    page.goto(app.url)
+    wait_idle(page)
+    goto(page, "Codebook")
+    page.locator('[data-testid="stExpander"]', has_text="Import a codebook file").first.locator("summary").click()
+    wait_idle(page)
+    with page.expect_download() as got:
+        page.locator(key("cb_template") + " button").first.click()
+    sheet = got.value.path().read_bytes().decode("utf-8")
+    assert sheet.startswith("name,definition,parent,") and "Trust," in sheet
+    page.locator('input[type="file"]').first.set_input_files(str(tmp_path / "Arts codebook.xlsx"))
+    page.locator(key("cb-import-go")).wait_for(timeout=60_000)
+    wait_idle(page)
+    page.locator(key("cb-import-go") + " button").first.click()
+    said = page.locator('[data-testid="stAlert"]').filter(has_text="Imported Arts codebook.xlsx")
+    said.wait_for(timeout=60_000)
+    assert "2 codes added, 0 updated" in said.first.inner_text()
+    ctx = services.open_context(project)
+    try:
+        cb = cbs.get_codebook(ctx)
+    finally:
+        ctx.close()
+    assert cb.get("co_planning").parent == "trust"
+    assert cb.get("student_voice").examples == ["They chose the colours", "they argued about it."]

@@ -113,17 +113,25 @@ def _add_form(ctx: ProjectContext, cb: Codebook) -> None:
 
 
 def _import_form(ctx: ProjectContext) -> None:
-    """A codebook file (YAML or REFI-QDA .qdc) brought in whole or not at all; a refused
+    """A codebook file (YAML, REFI-QDA .qdc, or a spreadsheet) brought in whole or not at all; a refused
     file (damaged, or built to exhaust memory) is a message with its line, never a traceback."""
     nonce = st.session_state.get("cb_import_nonce", 0)
     with st.expander("Import a codebook file", icon=":material/upload_file:"):
-        st.caption("YAML (qualcode's format) or REFI-QDA .qdc from NVivo, ATLAS.ti or MAXQDA. Codes are "
-                   "matched by id: new ones are added, changed ones updated, the rest left alone, or retired "
-                   "if you replace the codebook. **Undo last change** takes the whole import back.")
-        upload = st.file_uploader("Codebook file (.yaml or .qdc)", key=f"cb_import_{nonce}")
+        st.caption("A spreadsheet (.xlsx or .csv, one row per code: columns name, definition, parent, examples, "
+                   "include, exclude, keywords), YAML (qualcode's format) or REFI-QDA .qdc from NVivo, ATLAS.ti or "
+                   "MAXQDA. Codes are matched by id (in a spreadsheet without ids, by name): new ones are added, "
+                   "changed ones updated, the rest left alone, or retired if you replace the codebook. **Undo last "
+                   "change** takes the whole import back.")
+        sheet = attempt(cb_service.codebook_spreadsheet, ctx)
+        if sheet is not None:  # the codebook as a spreadsheet: edit it in Excel and import it back
+            st.download_button("Download this codebook as a spreadsheet (.csv)", sheet,
+                               file_name="codebook.csv", mime="text/csv", icon=":material/download:",
+                               key="cb_template", help="One row per code, the columns the import reads: a "
+                               "template to fill in, or your codebook to edit in Excel and import back")
+        upload = st.file_uploader("Codebook file (.xlsx, .csv, .yaml or .qdc)", key=f"cb_import_{nonce}")
         refused = upload and wrong_kind(upload.name, CODEBOOK_KINDS, "A codebook file",
-                                        "Save it as YAML, or export the codebook from NVivo, ATLAS.ti or MAXQDA "
-                                        "as a REFI-QDA codebook (.qdc),")
+                                        "Save it as a spreadsheet (.xlsx or .csv) or as YAML, or export the codebook "
+                                        "from NVivo, ATLAS.ti or MAXQDA as a REFI-QDA codebook (.qdc),")
         if refused:
             st.error(md(refused), icon=":material/error:")
         # walk 16: a project's own codebook, imported, merged with the default one, and the coder

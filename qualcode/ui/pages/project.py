@@ -189,9 +189,11 @@ def _open_or_create() -> str | None:
                      help="The codes suggested from the start. Either can be edited, and your own codebook "
                           "imported, on the Codebook page.",
                      disabled=st.session_state.get("project_new_codebook_file") is not None)
-        st.file_uploader("Or your own codebook file (.yaml or .qdc), or a whole coded project (.qdpx), for a new "
-                         "project", type=["yaml", "yml", "qdc", "qdpx"], key="project_new_codebook_file",
-                         help="A codebook in qualcode's YAML, or exported from NVivo, ATLAS.ti or MAXQDA as a "
+        st.file_uploader("Or your own codebook file (.xlsx, .csv, .yaml or .qdc), or a whole coded project (.qdpx), "
+                         "for a new project", type=["xlsx", "csv", "yaml", "yml", "qdc", "qdpx"],
+                         key="project_new_codebook_file",
+                         help="A codebook as a spreadsheet (one row per code: columns name, definition, parent, "
+                              "examples), in qualcode's YAML, or exported from NVivo, ATLAS.ti or MAXQDA as a "
                               "REFI-QDA codebook (.qdc): it is used instead of the codebook above. A REFI-QDA "
                               "project (.qdpx) from NVivo, ATLAS.ti, MAXQDA, QualCoder or qualcode: the new project "
                               "holds its documents, codebook, codings and memos.")
