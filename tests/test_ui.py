@@ -1692,3 +1692,29 @@ def test_themes_compare_with_one_group_coded_says_there_is_nothing_to_compare(pr
     assert not at.dataframe
     # the note that untouched documents count as without a code is not said here (they are left out)
     assert not [c.value for c in at.caption if "count as documents without any code" in c.value]
+
+
+def test_a_page_left_behind_by_an_action_is_redrawn_once_by_the_learning_lines_tick(monkeypatch):
+    """CI, once: a code typed in the transcript was stored, and the page stayed on the excerpt open
+    before for 30 s while the learning line ticked. A tick of the line alone (no run of the whole
+    page since its last tick) that finds an open excerpt the page has not drawn reruns the page,
+    once; a tick inside a run of the whole page, a page in step and the survey grid never do."""
+    from qualcode.ui.pages import code as code_page
+
+    state: dict = {}
+    monkeypatch.setattr(code_page.st, "session_state", state)
+
+    def page_run(focus):  # what a run of the whole page records
+        state["code_page_run"] = state.get("code_page_run", 0) + 1
+        state["code_focus"] = state["code_drawn_focus"] = focus
+
+    page_run(2)
+    assert code_page._page_behind() is False  # the tick inside that run
+    assert code_page._page_behind() is False  # a tick alone, the page in step
+    state["code_focus"] = 44  # an action's callback, and no run of the whole page after it
+    assert code_page._page_behind() is True
+    assert code_page._page_behind() is False  # once: never a loop of reruns
+    page_run(44)
+    assert code_page._page_behind() is False and code_page._page_behind() is False
+    state["code_focus"], state["code_view"] = 7, "Survey grid"
+    assert code_page._page_behind() is False

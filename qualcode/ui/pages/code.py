@@ -299,14 +299,38 @@ LEARNING_HELP = ("The model relearns after each decision and re-scores the excer
                  "this document first. The excerpt you are deciding keeps its suggestions until you move on.")
 
 
+def _page_behind() -> bool:
+    """On a tick of the learning line alone (no run of the whole page since its last tick): an
+    action stored meanwhile opened an excerpt the page has not drawn (``code_drawn_focus``, set
+    where the page draws the open excerpt). Every action that opens an excerpt reruns the whole
+    page; once in CI a code typed in the transcript was stored and the page stayed on the
+    excerpt open before, for 30 s, while this line ticked (tests/browser/test_transcript_view.py::
+    test_coding_a_selection_opens_its_excerpt_and_keeps_the_scroll). A page left behind is
+    redrawn, never a page in step."""
+    run = st.session_state.get("code_page_run")
+    ticked_in, st.session_state["code_tick_run"] = st.session_state.get("code_tick_run"), run
+    if run is None or ticked_in != run or "code_drawn_focus" not in st.session_state:
+        return False  # a tick inside a run of the whole page, or the page's first
+    if st.session_state.get("code_view") == "Survey grid":
+        return False
+    focus = st.session_state.get("code_focus")
+    behind = (focus, st.session_state["code_drawn_focus"])
+    if focus is None or behind[0] == behind[1] or st.session_state.get("code_healed") == behind:
+        return False  # in step (or redrawn for this once already: never a loop of reruns)
+    st.session_state["code_healed"] = behind
+    return True
+
+
 @st.fragment(run_every=2.0)
 def _learning_status(ctx: ProjectContext, doc_id: int) -> None:
     """The learning line, ticking: it follows codebook changes made anywhere (another page, tab
     or coder), shows the update's progress, and, once suggestions for a code new to this page
     are stored, offers to show them (walk 10: a code added on the Codebook page had its
     suggestions stored within a second, and the open Code page showed nothing of them until the
-    coder clicked). It never reruns the page itself: a rerun in the middle of the coder's clicks
+    coder clicked). It never reruns the page itself (but for a page left behind: _page_behind): a rerun in the middle of the coder's clicks
     loses them, and chips must not change under their eyes."""
+    if _page_behind():
+        st.rerun()  # the whole page, once: it shows the excerpt the coder's last action opened
     attempt(suggest_svc.follow_codebook, ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")])
     info = suggest_svc.learning_status(ctx, document_id=doc_id)
     if info.get("hidden") and not info.get("busy"):
@@ -406,6 +430,8 @@ def _learning_line(ctx: ProjectContext, doc_id: int) -> None:
     if not suggest_svc.follow_codebook(ctx, document_id=doc_id, exclude=[st.session_state.get("code_focus")]):
         suggest_svc.warm_up(ctx)  # the model loads while the coder reads, not on the first click
     row = st.container(horizontal=True, vertical_alignment="center", key="code-learning")
+    st.session_state["code_page_run"] = st.session_state.get("code_page_run", 0) + 1  # a run of the whole page
+    st.session_state["code_drawn_focus"] = st.session_state.get("code_focus")  # (refined where it is drawn)
     with row:
         _learning_status(ctx, doc_id)
     row.button("Refresh suggestions", key="refresh-suggestions", icon=":material/refresh:", type="tertiary",
@@ -806,6 +832,7 @@ def _render() -> None:
         st.query_params[EX_PARAM] = str(focus)
     elif EX_PARAM in st.query_params:
         del st.query_params[EX_PARAM]
+    st.session_state["code_drawn_focus"] = focus  # (see _page_behind)
 
     if mode == "Review queue":
         if focus is None:
