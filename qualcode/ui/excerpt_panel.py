@@ -203,11 +203,13 @@ def panel(ctx: ProjectContext, ex: ExcerptView, turn: TurnView, *, code_options:
         # a long shot is not the page's main button: it invites a click the model does not back
         top.container(key="focus-accept", width="content").button(
             f"Accept {md(best.code_name)}", key=f"focus-accept-s{best.suggestion_id}", shortcut="A",
+            help=f"Accept {best.code_name} · {best.probability:.0%} chance, {sureness(best.probability)}",
             type="primary" if best.probability >= FAR_FROM_SURE else "secondary",
             icon=":material/check:", on_click=decide,
             args=(ctx, best.suggestion_id, ex.id, True, best.code_id, best.code_name))
         top.container(key="focus-reject", width="content").button(
             f"Reject {md(best.code_name)}", key=f"focus-reject-s{best.suggestion_id}", shortcut="X",
+            help=f"Reject {best.code_name}",
             icon=":material/close:", on_click=decide,
             args=(ctx, best.suggestion_id, ex.id, False, best.code_id, best.code_name))
     else:  # A still does something: move on, and say why there is nothing to accept

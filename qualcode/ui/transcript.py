@@ -39,6 +39,12 @@ CHIP_CSS = """<style>
 [class*="st-key-gap-"] { visibility: hidden; }
 [class*="st-key-ex-"] { padding: 0.45rem 0.75rem; gap: 0.35rem; }
 [class*="st-key-turnhead-"] { min-height: 2.5rem; }
+[class*="st-key-focus-accept"] button, [class*="st-key-focus-reject"] button { max-width: 100%; overflow: hidden; }
+[class*="st-key-focus-accept"] button *, [class*="st-key-focus-reject"] button * { min-width: 0; }
+[class*="st-key-focus-accept"] button [data-testid="stMarkdownContainer"],
+[class*="st-key-focus-reject"] button [data-testid="stMarkdownContainer"] { overflow: hidden; flex-shrink: 1; }
+[class*="st-key-focus-accept"] button p, [class*="st-key-focus-reject"] button p {
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 [class*="st-key-chip-"][class*="-accepted"] button:disabled {
   color: rgb(21, 130, 55); background: rgba(33, 195, 84, 0.1); border-color: rgba(33, 195, 84, 0.4); }
 [class*="st-key-chip-"][class*="-accepted"] button:disabled * { color: inherit; }
@@ -50,6 +56,9 @@ CHIP_CSS = """<style>
 # The reject button is drawn as a cross alone; its words ("Reject Trust") are there for a screen
 # reader (which read the icon's name, "close") and hidden from sight by the last rule above.
 
+# The side panel's Accept and Reject name the code on one line (cut with "…"): a long name wrapped
+# to two lines, and when the next code's name took one, every button below moved up under the
+# coder's next click (walk 51: a Reject 0.7 s after an Accept landed in a gap, and was lost).
 # A click on an excerpt's text opens it (excerpt_clicks.js): st.text takes no clicks itself.
 EXCERPT_CLICKS = st.components.v2.component(
     "qualcode_excerpt_clicks",

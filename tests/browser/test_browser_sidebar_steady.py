@@ -32,9 +32,15 @@ def _top(page, k: str) -> float:
 
 
 def test_an_accept_in_the_side_panel_leaves_its_other_buttons_where_they_were(tmp_path, module_app, page):
+    """The first chip's code has a long name (the panel's Accept and Reject named it on two lines,
+    walk 51), the next one's a short one."""
+    from qualcode.services import codebook as cb_service
+
     project = tmp_path / "steady"
     ctx = services.init_project(project, coder="alice")
-    doc_id, sid = seed(ctx, name="outreach", turns=TURNS, codes=("trust", "buy_in", "evidence"))
+    cb_service.add_code(ctx, {"id": "relations", "parent": "trust", "definition": "How people relate.",
+                              "name": "Relationships between the volunteers and the families they serve"})
+    doc_id, sid = seed(ctx, name="outreach", turns=TURNS, codes=("relations", "buy_in", "evidence"))
     with ctx.session(readonly=True) as s:
         ex = doc_store.load_document(s, doc_id).excerpts
     ctx.close()
@@ -42,7 +48,7 @@ def test_an_accept_in_the_side_panel_leaves_its_other_buttons_where_they_were(tm
     none_key = f"focus-none-e{ex[1].id}"
     page.locator(key(none_key) + " button").first.wait_for(timeout=60_000)
     wait_idle(page)
-    first, second = sid["1:trust"], sid["1:buy_in"]
+    first, second = sid["1:relations"], sid["1:buy_in"]
     before = {k: _top(page, k) for k in (none_key, f"facc-{second}", f"frej-{second}")}
     page.locator(key(f"facc-{first}") + " button").first.click()
     page.wait_for_selector(key(f"fchip-{first}") + " >> text=accepted")
