@@ -90,6 +90,10 @@ def test_every_problem_is_named_with_its_row(project, tmp_path):
     said = {(p.line, p.message) for p in err.value.problems}
     lines = {line for line, _ in said}
     assert {3, 4, 5, 6} <= lines, said
+    # the row without a name said once, in the sheet's words (walk 51: "code #1: missing 'id' (a stable
+    # slug …)", "missing 'name'" and "the new code: missing name" for one row)
+    assert [m for line, m in said if line == 3] == [
+        "this row has no name: give the code a name in the 'name' column, or delete the row"], said
     assert any(line == 5 and "Transport" in m for line, m in said), said
     assert any(line == 4 and "Cost" in m for line, m in said), said
     assert cb_service.get_codebook(project).get("cost") is None  # nothing half-written
@@ -124,3 +128,11 @@ def test_the_cli_exports_and_imports_a_spreadsheet(project, tmp_path):
     assert out.read_bytes().decode("utf-8") == cb_service.codebook_spreadsheet(project)
     r = CliRunner().invoke(main, [*where, "codebook", "import", str(out)])
     assert r.exit_code == 0 and "0 codes added, 0 updated" in r.output, r.output
+
+
+def test_an_uploaded_sheets_warnings_name_the_file_not_a_temporary_copy(project):
+    data = "name,definition,Priority\nPeer coaching,Teachers coach each other.,high\n".encode()
+    done = cb_service.import_codebook_upload(project, data, "my codebook.csv")
+    assert [str(w) for w in done["warnings"]] == [
+        "my codebook.csv, line 1: column 'Priority' not read (a codebook has name, definition, parent, examples, "
+        "include, exclude, keywords, color, codable, id)"]

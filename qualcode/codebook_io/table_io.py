@@ -101,6 +101,11 @@ def parse_table(path: str | Path, *, file: str | None = None,
         cells = {f: (row[i] if i < len(row) else "") for i, f in enumerate(fields) if f}
         if not any(v.strip() for v in cells.values()):
             continue  # a blank row
+        if not cells.get("name", "").strip():  # said once, as it is (walk 51: "code #1: missing 'id' (a
+            # stable slug …)", "missing 'name'" and "the new code: missing name" for one row)
+            problems.append(Problem("this row has no name: give the code a name in the 'name' column, or delete "
+                                    "the row", file=file, line=r))
+            continue
         code: dict[str, Any] = {}
         for f, raw in cells.items():
             v = raw.strip()

@@ -958,7 +958,12 @@ def import_codebook_upload(ctx: ProjectContext, data: bytes, name: str, *, repla
     >>> import_codebook_upload(ctx, upload.getvalue(), upload.name)  # doctest: +SKIP
     """
     with uploaded_file(data, name) as path:
-        return import_codebook(ctx, path, replace=replace)
+        result = import_codebook(ctx, path, replace=replace)
+    # its warnings name the file as the coder knows it too (walk 51: "/tmp/qualcode-codebook-…/x.xlsx,
+    # line 1: column 'Priority' not read")
+    result["warnings"] = [w.replace(str(path), path.name, 1) if isinstance(w, str) and w.startswith(str(path))
+                          else w for w in result.get("warnings", [])]
+    return result
 
 
 @contextlib.contextmanager
