@@ -424,6 +424,11 @@ def test_a_participant_in_two_documents_is_one_participant(project):
     by = analysis.frequencies(project, by="district").set_index(["district", "code_id"])
     assert by.loc[("North", "trust"), "participants"] == 4 and by.loc[("North", "trust"), "participants_total"] == 4
     assert by.loc[("Riverside", "trust"), "participants"] == 1
+    # walk 51: "Volunteer:" in two pantry interviews is two volunteers, not one person
+    add("pantry_1", [("Dana", "interviewer", "Why do you help?"), ("Volunteer", "participant", "I trust them.")],
+        "North")
+    add("pantry_2", [("Dana", "interviewer", "And you?"), ("VOLUNTEER", "participant", "Trust, mostly.")], "North")
+    assert analysis.frequencies(project).set_index("code_id").loc["trust", "participants"] == 6
 
 
 def test_a_sub_code_added_later_is_listed_under_its_parent(project, small):

@@ -27,6 +27,15 @@ GENERIC_LABELS = frozenset({
     "student", "students", "pupil", "teacher", "parent", "member", "person", "unknown", "unidentified",
     "female", "male", "woman", "man", "voice", "guest", "caller", "audience", "group", "all", "several",
     "multiple", "everyone", "someone", "other", "chw", "nurse", "staff", "coach", "mentor", "mentee",
+    # the people evaluations interview, named by their part (walk 51: "Volunteer:" in two pantry
+    # interviews, two people, counted as one participant)
+    "volunteer", "volunteers", "client", "clients", "patient", "patients", "resident", "residents",
+    "worker", "workers", "caregiver", "carer", "youth", "child", "children", "kid", "teen", "mother", "father",
+    "grandmother", "grandfather", "manager", "director", "principal", "administrator", "officer", "official",
+    "leader", "provider", "doctor", "clinician", "counselor", "counsellor", "social worker", "case manager",
+    "farmer", "trainee", "trainer", "apprentice", "employee", "employer", "customer", "user", "beneficiary",
+    "recipient", "elder", "community member", "partner", "stakeholder", "researcher", "evaluator",
+    "observer", "translator", "interpreter", "parents", "teachers", "members", "participants", "respondents",
 })
 
 
@@ -51,6 +60,8 @@ def person_key(document: object, label: str, *, per_document: bool = False, pseu
 
     >>> person_key(1, "Grace  Mwale") == person_key(2, "grace mwale"), person_key(1, "Speaker 1")
     (True, (1, 'speaker 1'))
+    >>> person_key(1, "Volunteer") == person_key(2, "Volunteer")  # two volunteers, two interviews
+    False
     >>> person_key(1, "Participant 7", pseudonym=True) == person_key(2, "Participant 7", pseudonym=True)
     True
     """
