@@ -299,6 +299,7 @@ def test_every_decision_is_audited_with_who_before_and_after(tp, tmp_path):
     rows = list(csv.DictReader((tmp_path / "audit.csv").open(encoding="utf-8")))
     assert n == len(rows) == len(log)
     assert rows[0]["action"] == "accept" and json.loads(rows[0]["after"])["status"] == "accepted"
+    assert rows[0]["change"].startswith("Accepted “")  # each change in words too (walk 51)
     assert team.export_audit(alice, tmp_path / "a.json", coder="alice") == 5
     data = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
     assert [d["action"] for d in data][:2] == ["accept", "memo"]

@@ -194,10 +194,12 @@ def audit_lines(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[str]:
         ids = {x for step, data, _ in steps if (x := _excerpt_of(step, data)) is not None}
         details = team_store.excerpt_details(s, ids) if ids else {}
         documents = {str(d["id"]): d["name"] for d in doc_store.list_documents(s)}
+        texts: dict[int, str] = {}
         for (step, data, _), r in zip(steps, rows):  # a selection: the words selected, not their sentence
             detail = details.get(_excerpt_of(step, data) or -1)
             if step["action"] == "code_selection" and detail is not None and data.get("end"):
-                text = span_store.document_text(s, int(detail["document_id"]))
+                doc = int(detail["document_id"])
+                text = texts[doc] if doc in texts else texts.setdefault(doc, span_store.document_text(s, doc))
                 data["words"] = " ".join(text[int(data["start"]):int(data["end"])].split())
     return [_audit_line(step, data, undone, names, details, documents, r)
             for (step, data, undone), r in zip(steps, rows)]

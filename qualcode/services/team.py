@@ -646,8 +646,16 @@ def audit_actions(ctx: ProjectContext) -> list[str]:
         return team_store.audit_actions(s)
 
 
-AUDIT_COLUMNS = ("id", "at", "coder", "action", "entity", "entity_id", "before", "after", "undone", "undo_of",
-                 "command")
+AUDIT_COLUMNS = ("id", "at", "coder", "change", "action", "entity", "entity_id", "before", "after", "undone",
+                 "undo_of", "command")
+
+
+def with_changes(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Audit events with ``change``: each in words, as the Audit log tab says it
+    (``services.messages.audit_lines``; walk 51: the downloads had only the stored record)."""
+    from qualcode.services import messages
+
+    return [{**r, "change": line} for r, line in zip(rows, messages.audit_lines(ctx, rows))]
 
 
 def export_audit(ctx: ProjectContext, out: str | Path, *, fmt: str | None = None, **filters: Any) -> int:
@@ -662,7 +670,7 @@ def export_audit(ctx: ProjectContext, out: str | Path, *, fmt: str | None = None
     fmt = (fmt or out.suffix.lstrip(".") or "csv").lower()
     if fmt not in ("csv", "json"):
         raise ExportError(f"cannot write the audit log as {fmt!r}", file=str(out), hint="use a .csv or .json file")
-    rows = list(reversed(audit_log(ctx, **filters)))
+    rows = with_changes(ctx, list(reversed(audit_log(ctx, **filters))))
     try:
         out.write_text(audit_text(rows, fmt=fmt), encoding="utf-8", newline="")
     except OSError as exc:
@@ -674,7 +682,7 @@ def audit_text(rows: list[dict[str, Any]], *, fmt: str = "csv") -> str:
     """Audit events (as from :func:`audit_log`) as CSV or JSON text, in the given order.
 
     >>> audit_text([], fmt="csv").strip()
-    'id,at,coder,action,entity,entity_id,before,after,undone,undo_of,command'
+    'id,at,coder,change,action,entity,entity_id,before,after,undone,undo_of,command'
     """
     rows = [{**r, "at": r["at"].isoformat() if isinstance(r.get("at"), datetime) else r.get("at")} for r in rows]
     if fmt == "json":

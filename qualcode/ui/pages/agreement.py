@@ -470,8 +470,9 @@ def _audit_tab(ctx: ProjectContext) -> None:
         "until": datetime.combine(until + timedelta(days=1), time.min).astimezone() if isinstance(until, date) else None,
     }
     everything = attempt(team.audit_log, ctx, **filters) or []  # newest first; the downloads take it all
+    everything = attempt(team.with_changes, ctx, everything) or everything  # each in words, downloads too
     shown = everything[:int(limit)]
-    st.dataframe(audit_frame(shown, attempt(messages.audit_lines, ctx, shown)), hide_index=True, width="stretch",
+    st.dataframe(audit_frame(shown, [r.get("change") or r["action"] for r in shown]), hide_index=True, width="stretch",
                  height=420, column_config={"Change": st.column_config.TextColumn(width="large"),
                                             "Undone": st.column_config.CheckboxColumn(width="small",
                                                 help="Taken back later with Undo")})
