@@ -21,16 +21,20 @@ OURS = ("name: Mentoring study\ncodes:\n"
         "  - id: barriers\n    name: Practical barriers\n    definition: Buses, schedules, money.\n")
 
 
-def test_import_a_codebook_that_replaces_the_default_one_and_undo(tmp_path, start_app, page):
-    project = tmp_path / "mentoring"
-    services.init_project(project, coder="alice").close()
-    (tmp_path / "ours.yaml").write_text(OURS, encoding="utf-8")
-    app = start_app(project, coder="alice")
+def _open_import(page, app) -> None:
+    """The Codebook page of ``app``, its "Import a codebook file" box open."""
     page.goto(app.url)
     wait_idle(page)
     goto(page, "Codebook")
     page.locator('[data-testid="stExpander"]', has_text="Import a codebook file").first.locator("summary").click()
     wait_idle(page)
+
+
+def test_import_a_codebook_that_replaces_the_default_one_and_undo(tmp_path, start_app, page):
+    project = tmp_path / "mentoring"
+    services.init_project(project, coder="alice").close()
+    (tmp_path / "ours.yaml").write_text(OURS, encoding="utf-8")
+    _open_import(page, start_app(project, coder="alice"))
     # a codebook saved as Word's .rtf: named in plain words, with what to do, not Streamlit's
     # "application/rtf files are not allowed", and no Import button
     (tmp_path / "ours.rtf").write_bytes(b"{\\rtf1\\ansi Mentoring relationship\\par}")
@@ -82,12 +86,7 @@ def test_a_codebook_kept_in_excel_is_imported_and_downloads_as_a_spreadsheet(tmp
                 ["Student voice", "Students shape the work.", "", "They chose the colours; they argued about it."]):
         wb.active.append(row)
     wb.save(tmp_path / "Arts codebook.xlsx")
-    app = start_app(project, coder="alice")
-    page.goto(app.url)
-    wait_idle(page)
-    goto(page, "Codebook")
-    page.locator('[data-testid="stExpander"]', has_text="Import a codebook file").first.locator("summary").click()
-    wait_idle(page)
+    _open_import(page, start_app(project, coder="alice"))
     with page.expect_download() as got:
         page.locator(key("cb_template") + " button").first.click()
     sheet = got.value.path().read_bytes().decode("utf-8")
