@@ -396,8 +396,9 @@ def test_the_import_result_says_again_the_warnings_of_the_files_it_imported(proj
 
 @pytest.mark.parametrize("where, key, state, said", [
     ("codebook", "cb_import_0", {},
-     "codes.rtf: a codebook file must be a .yaml, .yml or .qdc file, and this is a .rtf file. Save it as YAML, or "
-     "export the codebook from NVivo, ATLAS.ti or MAXQDA as a REFI-QDA codebook (.qdc), and upload it again."),
+     "codes.rtf: a codebook file must be a .yaml, .yml, .qdc, .csv or .xlsx file, and this is a .rtf file. Save it "
+     "as a spreadsheet (.xlsx or .csv) or as YAML, or export the codebook from NVivo, ATLAS.ti or MAXQDA as a "
+     "REFI-QDA codebook (.qdc), and upload it again."),
     ("importing", "imp_table_0", {},
      "Attributes table: codes.rtf: an attributes table must be a .csv, .tsv or .txt file, and this is a .rtf file. "
      "Save it as .csv (in Excel: File > Save As > CSV UTF-8) and upload it again."),
