@@ -789,12 +789,17 @@ def _guid_map(cb: Codebook) -> dict[str, str]:
     return out
 
 
+def _ids_by_name(cb: Codebook) -> dict[str, str]:
+    """A codebook's ids by name (casefolded): how a spreadsheet row without an id finds its code."""
+    return {c.name.casefold(): c.id for c in cb.codes}
+
+
 def read_codebook_file(path: str | Path, *, known: Codebook | None = None) -> tuple[Codebook, list]:
     """Read and validate a YAML, ``.qdc``, ``.csv`` or ``.xlsx`` file; ``(codebook, warnings)``;
     raises on errors. A spreadsheet row naming one of ``known``'s codes updates that code."""
     path = Path(path)
     cb, problems = codebook_io.validate_file(path, known_guids=_guid_map(known) if known else None,
-                                             known_ids={c.name.casefold(): c.id for c in known.codes} if known else None)
+                                             known_ids=_ids_by_name(known) if known else None)
     codebook_io.raise_problems(problems, file=str(path))
     if cb is None:  # pragma: no cover - raise_problems raised
         raise CodebookError("cannot read the codebook", file=str(path))
@@ -811,7 +816,7 @@ def _file_lines(path: Path, merged: Codebook) -> codebook_io.Lines:
             cb, lines, _ = codebook_io.read_qdc(path)
             at = {c.id: lines.code(i) for i, c in enumerate(cb.codes)}
         elif path.suffix.lower() in codebook_io.TABLE_SUFFIXES:
-            data, lines, _ = codebook_io.parse_table(path, known_ids={c.name.casefold(): c.id for c in merged.codes})
+            data, lines, _ = codebook_io.parse_table(path, known_ids=_ids_by_name(merged))
             at = {c["id"]: lines.code(i) for i, c in enumerate((data or {}).get("codes") or []) if "id" in c}
         else:
             data, lines, _ = codebook_io.parse_yaml(path.read_text(encoding="utf-8"), file=str(path))

@@ -186,21 +186,20 @@ def audit_lines(ctx: ProjectContext, rows: list[dict[str, Any]]) -> list[str]:
     on “We met the same people every time.” (Interview 1)' or 'Undid: coding “Evidence” on …'
     (walks 47 and 48: the log showed Python dictionaries). The raw before/after stay in the
     downloads."""
-    from qualcode.storage import documents as doc_store
+    from qualcode.storage import exchange
 
     steps = [_event_of(r) for r in rows]
     with ctx.session(readonly=True) as s:
         names = {c.id: c.name for c in code_store.load_codebook(s).codes}
         ids = {x for step, data, _ in steps if (x := _excerpt_of(step, data)) is not None}
         details = team_store.excerpt_details(s, ids) if ids else {}
-        documents = {str(d["id"]): d["name"] for d in doc_store.list_documents(s)}
-        texts: dict[int, str] = {}
-        for (step, data, _), r in zip(steps, rows):  # a selection: the words selected, not their sentence
-            detail = details.get(_excerpt_of(step, data) or -1)
-            if step["action"] == "code_selection" and detail is not None and data.get("end"):
-                doc = int(detail["document_id"])
-                text = texts[doc] if doc in texts else texts.setdefault(doc, span_store.document_text(s, doc))
-                data["words"] = " ".join(text[int(data["start"]):int(data["end"])].split())
+        documents = {str(i): name for name, doc_ids in exchange.documents_by_name(s).items() for i in doc_ids}
+        # a selection: the words selected, not their sentence (each document's text read once)
+        selections = [(data, details[x]) for step, data, _ in steps if step["action"] == "code_selection"
+                      and data.get("end") and (x := _excerpt_of(step, data)) in details]
+        texts = exchange.document_texts(s, {int(d["document_id"]) for _, d in selections})
+    for data, detail in selections:
+        data["words"] = " ".join(texts[int(detail["document_id"])][int(data["start"]):int(data["end"])].split())
     return [_audit_line(step, data, undone, names, details, documents, r)
             for (step, data, undone), r in zip(steps, rows)]
 

@@ -12,7 +12,6 @@ import streamlit as st
 
 from qualcode.services import codebook as cb_service
 from qualcode.services import team
-from qualcode.services import messages
 from qualcode.services.project import ProjectContext
 from qualcode.services.ui_support import format_ms
 from qualcode.ui import colleague
@@ -441,18 +440,17 @@ def _undo(ctx: ProjectContext) -> None:
     flash_undone(in_callback(team.undo, ctx, 1), ctx)
 
 
-def audit_frame(rows: list[dict[str, Any]], lines: list[str] | None = None) -> pd.DataFrame:
-    """The audit log's table: each change in words first (``lines``, from
-    ``services.messages.audit_lines``), the stored record after it."""
+def audit_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The audit log's table: each change in words first (``change``, from ``team.with_changes``),
+    the stored record after it."""
     def brief(v: Any) -> str:
         return "" if v is None else shorten(str(v), 120)
 
-    lines = lines if lines is not None else [r["action"] for r in rows]
     return pd.DataFrame([{
         "When": r["at"].astimezone().strftime("%Y-%m-%d %H:%M:%S") if r["at"] else "",
-        "Who": r["coder"] or "", "Change": line, "Undone": r["undone"], "Action": r["action"],
+        "Who": r["coder"] or "", "Change": r.get("change") or r["action"], "Undone": r["undone"], "Action": r["action"],
         "What": f"{r['entity']} {r['entity_id']}", "Before": brief(r["before"]), "After": brief(r["after"]),
-    } for r, line in zip(rows, lines)], columns=["When", "Who", "Change", "Undone", "Action", "What", "Before", "After"])
+    } for r in rows], columns=["When", "Who", "Change", "Undone", "Action", "What", "Before", "After"])
 
 
 def _audit_tab(ctx: ProjectContext) -> None:
@@ -472,7 +470,7 @@ def _audit_tab(ctx: ProjectContext) -> None:
     everything = attempt(team.audit_log, ctx, **filters) or []  # newest first; the downloads take it all
     everything = attempt(team.with_changes, ctx, everything) or everything  # each in words, downloads too
     shown = everything[:int(limit)]
-    st.dataframe(audit_frame(shown, [r.get("change") or r["action"] for r in shown]), hide_index=True, width="stretch",
+    st.dataframe(audit_frame(shown), hide_index=True, width="stretch",
                  height=420, column_config={"Change": st.column_config.TextColumn(width="large"),
                                             "Undone": st.column_config.CheckboxColumn(width="small",
                                                 help="Taken back later with Undo")})
